@@ -1,0 +1,23 @@
+"""SQLModel tables, one module per aggregate. Importing this registers every table."""
+
+from anima_pwa.models.accounts import Account, AuthSession, OneTimeToken, RateLimitHit
+from anima_pwa.models.audit import AuditEvent
+from anima_pwa.models.base import utcnow
+from anima_pwa.models.notifications import OutboxMessage
+from anima_pwa.models.patients import AccountPatient, Patient
+from anima_pwa.models.practices import Practice, PracticeRegisterEntry, StaffMember
+
+__all__ = [
+    "Account",
+    "AccountPatient",
+    "AuditEvent",
+    "AuthSession",
+    "OneTimeToken",
+    "OutboxMessage",
+    "Patient",
+    "Practice",
+    "PracticeRegisterEntry",
+    "RateLimitHit",
+    "StaffMember",
+    "utcnow",
+]

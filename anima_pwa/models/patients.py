@@ -1,0 +1,59 @@
+"""Patients (people registered at a practice) and the accounts that hold them."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import Index, UniqueConstraint, text
+from sqlmodel import Field, SQLModel
+
+from anima_pwa.models.base import utcnow
+
+
+class Patient(SQLModel, table=True):
+    __tablename__ = "patient"
+    __table_args__ = (Index("ix_patient_practice_status", "practice_id", "verification_status"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    full_name: str = Field(max_length=200)
+    date_of_birth: date
+    nhs_number: str | None = Field(default=None, max_length=10, unique=True)
+    postcode: str = Field(max_length=10)
+    address_line1: str = Field(default="", max_length=200)
+    phone_mobile: str = Field(default="", max_length=20)  # E.164
+    practice_id: int = Field(foreign_key="practice.id")
+    verification_status: str = Field(default="pending", max_length=10)  # verified | pending | rejected
+    verification_note: str = Field(default="", max_length=500)
+    verified_at: datetime | None = None
+    register_entry_id: int | None = Field(default=None, foreign_key="practice_register_entry.id")
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class AccountPatient(SQLModel, table=True):
+    """Who an account acts for: itself, a dependant (several accounts may hold one), or a resident."""
+
+    __tablename__ = "account_patient"
+    __table_args__ = (
+        UniqueConstraint("account_id", "patient_id", name="uq_account_patient"),
+        Index(
+            "uq_account_one_self",
+            "account_id",
+            unique=True,
+            sqlite_where=text("relationship = 'self'"),
+            postgresql_where=text("relationship = 'self'"),
+        ),
+        Index(
+            "uq_patient_one_self_account",
+            "patient_id",
+            unique=True,
+            sqlite_where=text("relationship = 'self'"),
+            postgresql_where=text("relationship = 'self'"),
+        ),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    account_id: int = Field(foreign_key="account.id", index=True)
+    patient_id: int = Field(foreign_key="patient.id", index=True)
+    relationship: str = Field(max_length=10)  # self | dependant | care_home
+    created_at: datetime = Field(default_factory=utcnow)

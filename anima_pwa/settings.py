@@ -1,0 +1,102 @@
+"""All configuration, read once from the environment.
+
+Every variable here is documented in the README's configuration table. Nothing else in the
+package reads ``os.environ``.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _bool(name: str, default: bool = False) -> bool:
+    value = os.environ.get(name)
+    if value is None or value == "":
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _int(name: str, default: int) -> int:
+    value = os.environ.get(name, "").strip()
+    return int(value) if value else default
+
+
+def sqlalchemy_url(url: str) -> str:
+    """Use the psycopg 3 driver for plain ``postgresql://`` URLs."""
+    if url.startswith("postgresql://"):
+        return "postgresql+psycopg://" + url[len("postgresql://") :]
+    if url.startswith("postgres://"):
+        return "postgresql+psycopg://" + url[len("postgres://") :]
+    return url
+
+
+def _secret_key(instance_dir: Path) -> str:
+    """ANIMA_SECRET_KEY, or a random key kept in the instance folder (created 0600 on first use)."""
+    value = os.environ.get("ANIMA_SECRET_KEY", "").strip()
+    if value:
+        return value
+    path = instance_dir / "secret.key"
+    if path.exists():
+        return path.read_text().strip()
+    instance_dir.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:  # another process created it first
+        return path.read_text().strip()
+    with os.fdopen(fd, "w") as handle:
+        handle.write(key)
+    return key
+
+
+@dataclass(frozen=True)
+class Settings:
+    port: int
+    base_url: str
+    db_url: str
+    redis_url: str | None
+    demo: bool
+    smtp_url: str | None
+    email_from: str
+    secret_key: str = field(repr=False)
+    instance_dir: Path
+    trusted_proxy_hops: int
+    outbox_poll_seconds: float
+
+    @property
+    def sqlalchemy_url(self) -> str:
+        return sqlalchemy_url(self.db_url)
+
+    @property
+    def secure_cookies(self) -> bool:
+        return self.base_url.startswith("https://")
+
+    @property
+    def origin(self) -> str:
+        return self.base_url.rstrip("/")
+
+
+def load() -> Settings:
+    port = _int("ANIMA_PORT", 3000)
+    instance_dir = Path(os.environ.get("ANIMA_INSTANCE_DIR", str(ROOT / "instance")))
+    return Settings(
+        port=port,
+        base_url=os.environ.get("ANIMA_BASE_URL", f"http://localhost:{port}").rstrip("/"),
+        db_url=os.environ.get("REFLEX_DB_URL", f"sqlite:///{instance_dir / 'anima.db'}"),
+        redis_url=os.environ.get("REFLEX_REDIS_URL") or None,
+        demo=_bool("ANIMA_DEMO"),
+        smtp_url=os.environ.get("ANIMA_SMTP_URL") or None,
+        email_from=os.environ.get("ANIMA_EMAIL_FROM", "Anima <no-reply@anima.localhost>"),
+        secret_key=_secret_key(instance_dir),
+        instance_dir=instance_dir,
+        trusted_proxy_hops=_int("ANIMA_TRUSTED_PROXY_HOPS", 0),
+        outbox_poll_seconds=float(os.environ.get("ANIMA_OUTBOX_POLL_SECONDS", "2")),
+    )
+
+
+settings = load()
