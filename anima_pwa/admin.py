@@ -1,0 +1,346 @@
+"""The admin command line: ``python -m anima_pwa.admin <command> ...``.
+
+Commands run against the database the settings point at (``REFLEX_DB_URL``, by default the SQLite
+file in the instance folder). Each runs in one transaction through ``anima_pwa.db.session_scope``:
+committed when it succeeds, rolled back on any error, so a failed import leaves nothing behind.
+Errors go to stderr and give a non-zero exit status.
+
+    migrate                                  create or upgrade the tables (alembic upgrade head)
+    seed-demo [--force]                      add the demo practices, registers and admins
+    import-practices FILE                    import or refresh practices from an epraccur CSV
+    import-register ODS_CODE FILE            import or refresh a practice's register CSV
+    create-staff --practice ODS --email E --name N --role R [--password-stdin]
+    pending-verifications [--practice ODS]   registrations waiting for manual verification
+    send-outbox                              one delivery pass of queued emails (ANIMA_SMTP_URL)
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from sqlalchemy.exc import OperationalError, ProgrammingError
+
+from anima_pwa import db
+from anima_pwa import settings as settings_module
+from anima_pwa.settings import ROOT
+
+ALEMBIC_INI = ROOT / "alembic.ini"
+ALEMBIC_DIR = ROOT / "alembic"
+
+
+class CommandError(Exception):
+    """A problem to report in one line, with exit status 1 (or ``status``)."""
+
+    def __init__(self, message: str, status: int = 1) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+def _out(text: str = "") -> None:
+    print(text, file=sys.stdout)
+
+
+def _err(text: str) -> None:
+    print(text, file=sys.stderr)
+
+
+# ---------------------------------------------------------------------------------------------
+# migrate
+
+
+def alembic_config():
+    """The repo's alembic configuration, with an absolute script location (works from any cwd)."""
+    from alembic.config import Config
+
+    config = Config(str(ALEMBIC_INI))
+    config.set_main_option("script_location", str(ALEMBIC_DIR))
+    if not config.get_main_option("path_separator"):
+        config.set_main_option("path_separator", "os")  # alembic's non-deprecated path splitting
+    config.attributes["configure_logger"] = False  # keep the caller's logging as it is
+    return config
+
+
+def cmd_migrate(_args: argparse.Namespace) -> int:
+    from alembic import command
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+
+    config = alembic_config()
+    head = ScriptDirectory.from_config(config).get_current_head()
+    with db.engine().begin() as connection:
+        before = MigrationContext.configure(connection).get_current_revision()
+        config.attributes["connection"] = connection  # alembic/env.py uses this connection
+        command.upgrade(config, "head")
+        after = MigrationContext.configure(connection).get_current_revision()
+    if before == after:
+        _out(f"The database is up to date (revision {after}).")
+    else:
+        _out(f"Upgraded the database from revision {before or '(empty)'} to {after} (head {head}).")
+    return 0
+
+
+# ---------------------------------------------------------------------------------------------
+# Data commands
+
+
+def _practice(session, ods_code: str):
+    from anima_pwa.services.practices import practice_by_ods_code
+
+    practice = practice_by_ods_code(session, ods_code)
+    if practice is None:
+        raise CommandError(f"No practice has the ODS code {ods_code.strip().upper()!r}.")
+    return practice
+
+
+def _readable_file(path: str) -> Path:
+    file = Path(path)
+    if not file.is_file():
+        raise CommandError(f"File not found: {path}")
+    return file
+
+
+def _print_import(report, what: str) -> None:
+    _out(f"{what}: {report.summary()}")
+    for problem in report.problems:
+        _out(f"  skipped {problem}")
+
+
+def cmd_seed_demo(args: argparse.Namespace) -> int:
+    from anima_pwa.services.demo import seed_demo
+
+    with db.session_scope() as session:
+        report = seed_demo(session, if_empty=not args.force)
+    for line in report.lines():
+        _out(line)
+    return 0
+
+
+def cmd_import_practices(args: argparse.Namespace) -> int:
+    from anima_pwa.services.practices import import_epraccur
+
+    file = _readable_file(args.file)
+    with db.session_scope() as session:
+        report = import_epraccur(session, file)
+    _print_import(report, f"Practices from {file.name}")
+    return 0
+
+
+def cmd_import_register(args: argparse.Namespace) -> int:
+    from anima_pwa.services import audit
+    from anima_pwa.services.practices import import_register
+
+    file = _readable_file(args.file)
+    with db.session_scope() as session:
+        practice = _practice(session, args.ods_code)
+        report = import_register(session, practice, file)
+        audit.record(
+            session,
+            action="register.imported",
+            actor_account_id=None,
+            actor_kind="system",
+            practice_id=practice.id,
+            detail={
+                "source": "admin_cli",
+                "created": report.created,
+                "updated": report.updated,
+                "skipped": report.skipped,
+            },
+        )
+        label = f"Register of {practice.ods_code} {practice.name} from {file.name}"
+    _print_import(report, label)
+    return 0
+
+
+def _read_password(args: argparse.Namespace) -> str:
+    if args.password_stdin:
+        value = sys.stdin.readline()
+        password = value[:-1] if value.endswith("\n") else value
+        password = password[:-1] if password.endswith("\r") else password
+        if not password:
+            raise CommandError("No password was given on standard input.")
+        return password
+    first = getpass.getpass("Password for the new staff account: ")
+    second = getpass.getpass("Type the password again: ")
+    if first != second:
+        raise CommandError("The two passwords are different; nothing was created.")
+    return first
+
+
+def cmd_create_staff(args: argparse.Namespace) -> int:
+    from anima_pwa.services import audit, passwords
+    from anima_pwa.services.staff import ROLES, create_staff
+
+    if args.role not in ROLES:
+        raise CommandError(f"Role must be one of {', '.join(ROLES)}.")
+    password = _read_password(args)
+    problem = passwords.check_password(password, email=args.email)  # before touching the database
+    if problem:
+        raise CommandError(problem)
+    with db.session_scope() as session:
+        practice = _practice(session, args.practice)
+        member = create_staff(
+            session,
+            practice=practice,
+            email=args.email,
+            display_name=args.name,
+            role=args.role,
+            password=password,
+        )
+        audit.record(
+            session,
+            action="staff.created",
+            actor_account_id=None,
+            actor_kind="system",
+            account_id=member.account_id,
+            practice_id=practice.id,
+            detail={"source": "admin_cli", "role": member.role},
+        )
+        text = (
+            f"Created {member.role} {member.display_name} <{args.email.strip()}> "
+            f"at {practice.ods_code} {practice.name}."
+        )
+    _out(text)
+    return 0
+
+
+def _table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
+    widths = [max(len(str(cell)) for cell in column) for column in zip(headers, *rows)]
+    line = lambda cells: "  ".join(str(c).ljust(w) for c, w in zip(cells, widths)).rstrip()  # noqa: E731
+    return [line(headers), line(["-" * w for w in widths]), *(line(row) for row in rows)]
+
+
+def cmd_pending_verifications(args: argparse.Namespace) -> int:
+    from anima_pwa.services import audit
+    from anima_pwa.services.validation import format_nhs_number
+    from anima_pwa.services.verification import pending_verifications
+
+    with db.session_scope() as session:
+        practice_id = _practice(session, args.practice).id if args.practice else None
+        pending = pending_verifications(session, practice_id=practice_id)
+        if pending:  # an operator reading patients' details: leave a trace
+            audit.record(
+                session,
+                action="verification.pending_listed",
+                actor_account_id=None,
+                actor_kind="system",
+                practice_id=practice_id,
+                detail={"source": "admin_cli", "count": len(pending)},
+            )
+    if not pending:
+        _out("No registrations are waiting for verification.")
+        return 0
+    headers = ["Submitted (UTC)", "Practice", "Patient", "Name", "Born", "NHS number", "Postcode", "Reason"]
+    rows = [
+        [
+            item.submitted_at.strftime("%Y-%m-%d %H:%M"),
+            item.practice_ods_code,
+            str(item.patient_id),
+            item.full_name,
+            item.date_of_birth.strftime("%d/%m/%Y"),
+            format_nhs_number(item.nhs_number) if item.nhs_number else "-",
+            item.postcode,
+            item.reason or "-",
+        ]
+        for item in pending
+    ]
+    for line in _table(headers, rows):
+        _out(line)
+    _out(f"{len(pending)} waiting.")
+    return 0
+
+
+def cmd_send_outbox(_args: argparse.Namespace) -> int:
+    current = settings_module.settings
+    if not current.smtp_url:
+        raise CommandError(
+            "ANIMA_SMTP_URL is not set, so there is no mail server to send through "
+            "(e.g. ANIMA_SMTP_URL=smtp://user:password@mail.example.org:587?starttls=1)."
+        )
+    from anima_pwa.services.notifications import SmtpTransport, deliver_due, parse_smtp_url
+
+    try:
+        transport = SmtpTransport(parse_smtp_url(current.smtp_url))
+    except ValueError as exc:
+        raise CommandError(f"ANIMA_SMTP_URL is not usable: {exc}") from None
+    report = deliver_due(db.session_scope, transport, sender=current.email_from)
+    _out(f"Outbox: {report.sent} sent, {report.retried} to retry later, {report.failed} failed for good.")
+    return 0 if report.failed == 0 else 1
+
+
+# ---------------------------------------------------------------------------------------------
+# Entry point
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m anima_pwa.admin",
+        description="Anima administration: database, practices, registers, staff and outbox.",
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = commands.add_parser("migrate", help="create or upgrade the database tables")
+    p.set_defaults(func=cmd_migrate)
+
+    p = commands.add_parser("seed-demo", help="add the demo practices, registers and staff")
+    p.add_argument("--force", action="store_true", help="seed even if the database has practices")
+    p.set_defaults(func=cmd_seed_demo)
+
+    p = commands.add_parser("import-practices", help="import practices from an NHS ODS epraccur CSV")
+    p.add_argument("file", metavar="FILE")
+    p.set_defaults(func=cmd_import_practices)
+
+    p = commands.add_parser("import-register", help="import a practice's register CSV")
+    p.add_argument("ods_code", metavar="ODS_CODE")
+    p.add_argument("file", metavar="FILE")
+    p.set_defaults(func=cmd_import_register)
+
+    p = commands.add_parser("create-staff", help="create a staff account at a practice")
+    p.add_argument("--practice", required=True, metavar="ODS", help="the practice's ODS code")
+    p.add_argument("--email", required=True)
+    p.add_argument("--name", required=True, help="the name colleagues and patients see")
+    p.add_argument("--role", required=True, help="receptionist, clinician or admin")
+    p.add_argument(
+        "--password-stdin",
+        action="store_true",
+        help="read the password from the first line of standard input instead of prompting",
+    )
+    p.set_defaults(func=cmd_create_staff)
+
+    p = commands.add_parser("pending-verifications", help="list registrations awaiting verification")
+    p.add_argument("--practice", metavar="ODS", help="only this practice")
+    p.set_defaults(func=cmd_pending_verifications)
+
+    p = commands.add_parser("send-outbox", help="send due emails once through ANIMA_SMTP_URL")
+    p.set_defaults(func=cmd_send_outbox)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except CommandError as exc:
+        _err(f"Error: {exc}")
+        return exc.status
+    except ValueError as exc:  # includes validation.FieldError and register file errors
+        _err(f"Error: {exc}")
+        return 1
+    except OSError as exc:
+        _err(f"Error: {exc}")
+        return 1
+    except (OperationalError, ProgrammingError) as exc:
+        _err(f"Database error: {exc.orig if getattr(exc, 'orig', None) else exc}")
+        if args.command != "migrate":
+            _err("If the database is new, run `python -m anima_pwa.admin migrate` first.")
+        return 1
+    except KeyboardInterrupt:
+        _err("Interrupted; nothing was saved.")
+        return 130
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
