@@ -1,0 +1,66 @@
+# The two commands in the README: `make run` and `make test`. Everything else is a helper of theirs.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+TOOLS := .tools
+BUN_VERSION := 1.4.5
+BUN := $(TOOLS)/node_modules/.bin/bun
+ANIMA_PORT ?= 3000
+
+# Nothing may download at run time: bun comes from the npm registry into .tools/, Reflex uses it,
+# and nothing phones home.
+export PATH := $(CURDIR)/$(TOOLS)/node_modules/.bin:$(PATH)
+export REFLEX_USE_SYSTEM_BUN := 1
+export REFLEX_TELEMETRY_ENABLED := false
+export REFLEX_CHECK_LATEST_VERSION := false
+export REFLEX_HTTP_CLIENT_BIND_ADDRESS := 0.0.0.0
+export NPM_CONFIG_REGISTRY ?= $(shell npm config get registry 2>/dev/null || echo https://registry.npmjs.org/)
+export ANIMA_PORT
+
+.PHONY: help setup run test test-unit test-e2e migrate seed-demo chromium bench clean
+
+help:
+	@echo "make run    - set up, migrate, load demo data and serve on http://localhost:$(ANIMA_PORT)"
+	@echo "make test   - set up (plus Chromium) and run every pytest and end-to-end test"
+
+$(VENV)/.installed: requirements.txt
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	touch $@
+
+$(BUN):
+	npm install --silent --no-save --no-audit --no-fund --prefix $(TOOLS) bun@$(BUN_VERSION)
+
+setup: $(VENV)/.installed $(BUN)
+
+migrate: setup
+	$(PY) -m anima_pwa.admin migrate
+
+seed-demo: migrate
+	ANIMA_DEMO=1 $(PY) -m anima_pwa.admin seed-demo
+
+# Demo mode (ANIMA_DEMO=1) is set here and nowhere else: it adds the demo mailbox page.
+run: seed-demo
+	ANIMA_DEMO=1 $(VENV)/bin/reflex run --env prod --single-port \
+		--frontend-port $(ANIMA_PORT) --backend-port $(ANIMA_PORT)
+
+chromium:
+	@bash .ci/ensure-chromium
+
+test: setup chromium
+	$(PY) -m pytest -p no:cacheprovider tests e2e
+
+test-unit: setup
+	$(PY) -m pytest -p no:cacheprovider tests
+
+test-e2e: setup chromium
+	$(PY) -m pytest -p no:cacheprovider e2e
+
+bench: setup
+	$(PY) -m bench
+
+clean:
+	rm -rf .web .states $(TOOLS) $(VENV) e2e/artifacts

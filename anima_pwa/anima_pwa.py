@@ -1,0 +1,67 @@
+"""Builds the Reflex app: look, head tags, pages, extra HTTP routes. Wiring only."""
+
+from __future__ import annotations
+
+import reflex as rx
+from reflex import constants
+from reflex.environment import environment
+
+from anima_pwa import routes
+from anima_pwa.http import security_headers, static_routes
+from anima_pwa.pages import auth, demo, info, registration
+from anima_pwa.services import notifications
+from anima_pwa.settings import settings
+from anima_pwa.state.auth import LoginState, PasswordResetState, SignUpState, VerifyEmailState
+from anima_pwa.state.base import SessionState
+from anima_pwa.state.demo import MailboxState
+from anima_pwa.state.registration import HomeState, RegisterState
+
+HEAD = [
+    rx.el.link(rel="manifest", href="/manifest.webmanifest"),
+    rx.el.meta(name="theme-color", content="#005EB8"),
+    rx.el.meta(name="apple-mobile-web-app-capable", content="yes"),
+    rx.el.meta(name="mobile-web-app-capable", content="yes"),
+    rx.el.meta(name="apple-mobile-web-app-title", content="Anima"),
+    rx.el.link(rel="apple-touch-icon", href="/icons/apple-touch-icon.png"),
+    rx.el.link(rel="icon", href="/icons/favicon-32.png", type="image/png"),
+    rx.el.meta(name="description", content="Contact your GP practice online with Anima."),
+    rx.el.meta(name="format-detection", content="telephone=no"),
+]
+if environment.REFLEX_ENV_MODE.get() == constants.Env.PROD:
+    # Production builds only: a worker caching a dev server's modules would serve stale code.
+    HEAD.append(
+        rx.el.script(
+            "if('serviceWorker' in navigator){window.addEventListener('load',function()"
+            "{navigator.serviceWorker.register('/sw.js');});}"
+        )
+    )
+
+app = rx.App(
+    theme=None,
+    stylesheets=["/anima.css"],
+    head_components=HEAD,
+    html_lang="en-GB",
+    api_transformer=[static_routes(), security_headers(settings)],
+)
+
+
+def _add(component, route: str, title: str, on_load=None) -> None:
+    app.add_page(component, route=route, title=f"{title} - Anima", on_load=on_load)
+
+
+_add(auth.index, routes.INDEX, "Contact your GP practice online", SessionState.redirect_if_signed_in)
+_add(auth.create_account, routes.CREATE_ACCOUNT, "Create a password", SignUpState.load_create_account)
+_add(auth.check_email, routes.CHECK_EMAIL, "Check your email")
+_add(auth.verify_email, routes.VERIFY_EMAIL, "Confirm your email address", VerifyEmailState.load)
+_add(auth.login, routes.LOGIN, "Login", LoginState.load)
+_add(auth.forgot_password, routes.FORGOT_PASSWORD, "Forgot your password", PasswordResetState.load_forgot)
+_add(auth.reset_password, routes.RESET_PASSWORD, "Reset your password", PasswordResetState.load_reset)
+_add(registration.register_details, routes.REGISTER_DETAILS, "Your details", RegisterState.load)
+_add(registration.home, routes.HOME, "Home", HomeState.load)
+_add(info.privacy, routes.PRIVACY, "Privacy policy")
+_add(info.terms, routes.TERMS, "Terms of use")
+_add(info.accessibility, routes.ACCESSIBILITY, "Accessibility statement")
+if settings.demo:
+    _add(demo.mailbox, routes.DEMO_MAILBOX, "Demo mailbox", MailboxState.load)
+
+app.register_lifespan_task(notifications.run_sender, poll_seconds=settings.outbox_poll_seconds)

@@ -1,0 +1,237 @@
+"""Form pieces in the NHS design system's pattern: label, hint, error next to the field, summary.
+
+Every field gets an id that the error summary links to, `aria-describedby` pointing at its hint
+and error, and `aria-invalid` when it has an error. Errors come from a State's `errors` dict
+(field name -> message), so one mechanism serves every form.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import reflex as rx
+
+
+def _describedby(name: str, hint: str | None, errors: rx.Var) -> rx.Var | str:
+    hint_id = f"{name}-hint" if hint else ""
+    return rx.cond(errors.contains(name), f"{hint_id} {name}-error".strip(), hint_id)
+
+
+def error_message(name: str, errors: rx.Var) -> rx.Component:
+    return rx.cond(
+        errors.contains(name),
+        rx.el.p(
+            rx.el.span("Error: ", class_name="visually-hidden"),
+            errors[name],
+            id=f"{name}-error",
+            class_name="error-message",
+        ),
+    )
+
+
+def field_wrapper(name: str, errors: rx.Var, *children: rx.Component) -> rx.Component:
+    return rx.el.div(
+        *children,
+        class_name=rx.cond(errors.contains(name), "form-group form-group--error", "form-group"),
+    )
+
+
+def text_field(
+    name: str,
+    label: str,
+    errors: rx.Var,
+    *,
+    value: rx.Var | None = None,
+    on_change: Any = None,
+    hint: str | None = None,
+    input_type: str = "text",
+    autocomplete: str = "off",
+    width: str = "",
+    input_mode: str | None = None,
+    max_length: int = 200,
+    default_value: Any = None,
+    spellcheck: bool = False,
+    extra: rx.Component | None = None,
+) -> rx.Component:
+    """A labelled input. Controlled (value + on_change, debounced) or, for secrets, uncontrolled."""
+    props: dict[str, Any] = {
+        "id": name,
+        "name": name,
+        "type": input_type,
+        "auto_complete": autocomplete,
+        "max_length": max_length,
+        "spell_check": spellcheck,
+        "aria_describedby": _describedby(name, hint, errors),
+        "aria_invalid": rx.cond(errors.contains(name), "true", "false"),
+        "class_name": rx.cond(
+            errors.contains(name), f"input input--error {width}".strip(), f"input {width}".strip()
+        ),
+    }
+    if input_mode:
+        props["input_mode"] = input_mode
+    if value is not None:
+        control = rx.debounce_input(rx.el.input(value=value, on_change=on_change, **props), debounce_timeout=250)
+    else:
+        if default_value is not None:
+            props["default_value"] = default_value
+        control = rx.el.input(**props)
+    return field_wrapper(
+        name,
+        errors,
+        rx.el.label(label, html_for=name, class_name="label"),
+        rx.el.div(hint, id=f"{name}-hint", class_name="hint") if hint else rx.fragment(),
+        error_message(name, errors),
+        control,
+        extra or rx.fragment(),
+    )
+
+
+def password_field(
+    name: str, label: str, errors: rx.Var, *, hint: str | None = None, autocomplete: str = "current-password"
+) -> rx.Component:
+    """An uncontrolled password input (what is typed never enters server state) with Show/Hide."""
+    return text_field(
+        name,
+        label,
+        errors,
+        hint=hint,
+        input_type="password",
+        autocomplete=autocomplete,
+        max_length=256,
+        extra=rx.el.button(
+            "Show password",
+            type="button",
+            class_name="link-button show-password",
+            aria_controls=name,
+            # Toggled in the browser only: the password never goes to the server to be shown.
+            on_click=rx.call_script(
+                f"(function(b){{var i=document.getElementById('{name}');"
+                "var s=i.type==='password';i.type=s?'text':'password';"
+                "b.textContent=s?'Hide password':'Show password';})"
+                f"(document.querySelector('[aria-controls=\"{name}\"]'))"
+            ),
+        ),
+    )
+
+
+def checkbox_field(name: str, label: rx.Component | str, errors: rx.Var, *, checked: rx.Var, on_change: Any) -> rx.Component:
+    return field_wrapper(
+        name,
+        errors,
+        error_message(name, errors),
+        rx.el.div(
+            rx.el.input(
+                type="checkbox",
+                id=name,
+                name=name,
+                # Uncontrolled, so a tick shows at once; remounted when the tab's state arrives
+                # (after a reload) so it shows what the server kept.
+                default_checked=checked,
+                key=rx.cond(rx.State.is_hydrated, f"{name}-ready", f"{name}-loading"),
+                on_change=on_change,
+                class_name="checkbox-input",
+                aria_describedby=rx.cond(errors.contains(name), f"{name}-error", ""),
+                aria_invalid=rx.cond(errors.contains(name), "true", "false"),
+            ),
+            rx.el.label(label, html_for=name, class_name="checkbox-label"),
+            class_name="checkbox",
+        ),
+    )
+
+
+def date_field(
+    name: str, legend: str, errors: rx.Var, *, values: rx.Var, on_change_part: Any, hint: str | None = None
+) -> rx.Component:
+    """The NHS three-box date input (Day, Month, Year). `on_change_part(part, value)` stores a box."""
+
+    def part(suffix: str, label: str, width: str, max_length: int) -> rx.Component:
+        field_id = f"{name}_{suffix}"
+        return rx.el.div(
+            rx.el.label(label, html_for=field_id, class_name="label date-label"),
+            rx.debounce_input(
+                rx.el.input(
+                    id=field_id,
+                    name=field_id,
+                    type="text",
+                    input_mode="numeric",
+                    auto_complete=f"bday-{suffix}" if suffix in ("day", "month", "year") else "off",
+                    max_length=max_length,
+                    value=values[field_id],
+                    on_change=lambda v: on_change_part(field_id, v),
+                    class_name=rx.cond(errors.contains(name), f"input input--error {width}", f"input {width}"),
+                    aria_invalid=rx.cond(errors.contains(name), "true", "false"),
+                    aria_describedby=_describedby(name, hint, errors),
+                ),
+                debounce_timeout=250,
+            ),
+            class_name="date-item",
+        )
+
+    return field_wrapper(
+        name,
+        errors,
+        rx.el.fieldset(
+            rx.el.legend(legend, class_name="legend"),
+            rx.el.div(hint, id=f"{name}-hint", class_name="hint") if hint else rx.fragment(),
+            error_message(name, errors),
+            rx.el.div(
+                part("day", "Day", "width-2", 2),
+                part("month", "Month", "width-2", 2),
+                part("year", "Year", "width-4", 4),
+                class_name="date-input",
+                id=name,
+            ),
+            role="group",
+            aria_describedby=_describedby(name, hint, errors),
+        ),
+    )
+
+
+def error_summary(summary: rx.Var) -> rx.Component:
+    """The box at the top of a form listing every error, each linking to its field.
+
+    `summary` is a list of [field_id, message] pairs; focus moves here after a failed submit.
+    """
+    return rx.cond(
+        summary.length() > 0,  # type: ignore[attr-defined]
+        rx.el.div(
+            rx.el.h2("There is a problem", class_name="error-summary__title", id="error-summary-title"),
+            rx.el.ul(
+                rx.foreach(
+                    summary,
+                    lambda item: rx.el.li(rx.el.a(item[1], href="#" + item[0].to(str))),
+                ),
+                class_name="error-summary__list",
+            ),
+            class_name="error-summary",
+            role="alert",
+            aria_labelledby="error-summary-title",
+            tab_index=-1,
+            id="error-summary",
+        ),
+    )
+
+
+def form_error(errors: rx.Var, key: str = "form") -> rx.Component:
+    """An error about the whole form (wrong password, too many attempts)."""
+    return rx.cond(
+        errors.contains(key),
+        rx.el.div(
+            rx.el.h2("There is a problem", class_name="error-summary__title"),
+            rx.el.p(errors[key], id=f"{key}-error"),
+            class_name="error-summary",
+            role="alert",
+            tab_index=-1,
+            id="error-summary",
+        ),
+    )
+
+
+def primary_button(text: str | rx.Var, **props: Any) -> rx.Component:
+    props.setdefault("type", "submit")
+    return rx.el.button(text, class_name="button", **props)
+
+
+def secondary_button(text: str | rx.Var, **props: Any) -> rx.Component:
+    props.setdefault("type", "button")
+    return rx.el.button(text, class_name="button button--secondary", **props)

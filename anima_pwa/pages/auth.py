@@ -1,0 +1,271 @@
+"""Sign-up, email confirmation, sign-in and password reset, worded as the patient guide words them."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from anima_pwa import routes
+from anima_pwa.components.fields import (
+    error_summary,
+    form_error,
+    password_field,
+    primary_button,
+    secondary_button,
+    text_field,
+)
+from anima_pwa.components.layout import page
+from anima_pwa.state.auth import LoginState, PasswordResetState, SignUpState, VerifyEmailState
+
+PASSWORD_HINT = (
+    "Use at least 8 characters, with upper case letters, lower case letters and numbers. "
+    "Avoid common passwords."
+)
+
+
+def emergency_inset() -> rx.Component:
+    return rx.el.div(
+        rx.el.p(
+            rx.el.strong("Anima is not for emergencies. "),
+            "If you need help now, call 999, or use NHS 111 for urgent help.",
+        ),
+        class_name="inset",
+    )
+
+
+def index() -> rx.Component:
+    return page(
+        rx.el.h1("Contact your GP practice online"),
+        rx.el.p(
+            "Use Anima to send medical and admin requests to your GP practice and read their replies.",
+            class_name="lede",
+        ),
+        rx.el.section(
+            rx.el.h2("Create an account"),
+            error_summary(SignUpState.summary),
+            rx.el.form(
+                text_field(
+                    "email",
+                    "Email address",
+                    SignUpState.errors,
+                    value=SignUpState.email,
+                    on_change=SignUpState.set_email,
+                    input_type="email",
+                    autocomplete="email",
+                    max_length=254,
+                    hint="Each account needs its own email address.",
+                ),
+                primary_button("Continue with Email"),
+                on_submit=SignUpState.continue_with_email,
+                no_validate=True,
+            ),
+            class_name="section",
+        ),
+        rx.el.section(
+            rx.el.h2("Already have an account?"),
+            rx.el.a("Login", href=routes.LOGIN, class_name="button button--secondary", role="button"),
+            rx.el.p(rx.el.a("Forgot your password", href=routes.FORGOT_PASSWORD, class_name="link--red")),
+            class_name="section",
+        ),
+        emergency_inset(),
+    )
+
+
+def create_account() -> rx.Component:
+    return page(
+        rx.el.h1("Create a password"),
+        error_summary(SignUpState.summary),
+        form_error(SignUpState.errors),
+        rx.el.p(
+            "You are creating an account for ",
+            rx.el.strong(SignUpState.email),
+            ". ",
+            rx.el.a("Change email address", href=routes.INDEX),
+        ),
+        rx.el.form(
+            password_field("password", "Create a password", SignUpState.errors, hint=PASSWORD_HINT, autocomplete="new-password"),
+            primary_button("Create account"),
+            on_submit=SignUpState.create_account,
+            no_validate=True,
+        ),
+        back=("Back", routes.INDEX),
+    )
+
+
+def check_email() -> rx.Component:
+    return page(
+        rx.el.h1("Check your email"),
+        form_error(SignUpState.errors),
+        rx.el.p(
+            "We have sent a link to ",
+            rx.el.strong(SignUpState.email),
+            ". Follow the link to confirm your registration. It works once and expires in 24 hours.",
+        ),
+        rx.el.p("If you don't receive an email within 5 minutes, check your spam or junk folders."),
+        rx.cond(
+            SignUpState.resent,
+            rx.el.div(rx.el.p("We have sent you another email."), class_name="panel panel--success", role="status"),
+            secondary_button("Send the email again", on_click=SignUpState.resend),
+        ),
+        rx.el.p(rx.el.a("Return to login page", href=routes.LOGIN)),
+    )
+
+
+def verify_email() -> rx.Component:
+    return_button = rx.el.a("Return to login page", href=routes.LOGIN, class_name="button", role="button")
+    return page(
+        rx.match(
+            VerifyEmailState.status,
+            (
+                "confirmed",
+                rx.fragment(
+                    rx.el.div(
+                        rx.el.h1("Your registration is confirmed", class_name="panel__title"),
+                        rx.el.p("Your email address ", rx.el.strong(VerifyEmailState.email), " is confirmed."),
+                        class_name="panel panel--confirmation",
+                    ),
+                    rx.el.p("Sign in with your email address and password to finish setting up your account."),
+                    return_button,
+                ),
+            ),
+            (
+                "already",
+                rx.fragment(
+                    rx.el.h1("Your email address is already confirmed"),
+                    rx.el.p("You can sign in with your email address and password."),
+                    return_button,
+                ),
+            ),
+            (
+                "expired",
+                rx.fragment(
+                    rx.el.h1("This link has expired"),
+                    form_error(VerifyEmailState.errors),
+                    rx.el.p("Links in confirmation emails work for 24 hours."),
+                    rx.cond(
+                        VerifyEmailState.sent_again,
+                        rx.el.div(
+                            rx.el.p("We have sent you a new link. Check your email."),
+                            class_name="panel panel--success",
+                            role="status",
+                        ),
+                        secondary_button("Send a new link", on_click=VerifyEmailState.send_new_link),
+                    ),
+                ),
+            ),
+            (
+                "used",
+                rx.fragment(
+                    rx.el.h1("This link has already been used"),
+                    rx.el.p(
+                        "Each link works once. If you asked for more than one email, use the link in the newest one."
+                    ),
+                    return_button,
+                ),
+            ),
+            (
+                "unknown",
+                rx.fragment(
+                    rx.el.h1("This link is not valid"),
+                    rx.el.p("Check that you opened the whole link from the email, or create your account again."),
+                    rx.el.a("Create an account", href=routes.INDEX, class_name="button", role="button"),
+                ),
+            ),
+            rx.el.p("Checking your link…", role="status"),
+        ),
+    )
+
+
+def login() -> rx.Component:
+    return page(
+        rx.el.h1("Login"),
+        rx.cond(
+            LoginState.notice != "",
+            rx.el.div(rx.el.p(LoginState.notice), class_name="panel panel--info", role="status"),
+        ),
+        form_error(LoginState.errors),
+        rx.cond(
+            LoginState.needs_confirmation,
+            rx.cond(
+                LoginState.confirmation_sent,
+                rx.el.p("We have sent you another email.", role="status"),
+                secondary_button("Send the email again", on_click=LoginState.resend_confirmation),
+            ),
+        ),
+        error_summary(LoginState.summary),
+        rx.el.form(
+            text_field(
+                "email",
+                "Email address",
+                LoginState.errors,
+                input_type="email",
+                autocomplete="username",
+                max_length=254,
+                default_value=LoginState.email,
+            ),
+            password_field("password", "Password", LoginState.errors),
+            primary_button("Login"),
+            on_submit=LoginState.login,
+            no_validate=True,
+        ),
+        rx.el.p(rx.el.a("Forgot your password", href=routes.FORGOT_PASSWORD, class_name="link--red")),
+        rx.el.p("New to Anima? ", rx.el.a("Create an account", href=routes.INDEX)),
+    )
+
+
+def forgot_password() -> rx.Component:
+    return page(
+        rx.el.h1("Forgot your password"),
+        error_summary(PasswordResetState.summary),
+        form_error(PasswordResetState.errors),
+        rx.el.p("Enter the email address you use for Anima. We will email you a code to reset your password."),
+        rx.el.form(
+            text_field(
+                "email",
+                "Email address",
+                PasswordResetState.errors,
+                input_type="email",
+                autocomplete="email",
+                max_length=254,
+                default_value=PasswordResetState.email,
+            ),
+            primary_button("Send password reset code"),
+            on_submit=PasswordResetState.send_code,
+            no_validate=True,
+        ),
+        back=("Back", routes.LOGIN),
+    )
+
+
+def reset_password() -> rx.Component:
+    return page(
+        rx.el.h1("Reset your password"),
+        error_summary(PasswordResetState.summary),
+        form_error(PasswordResetState.errors),
+        rx.el.p(
+            "If ",
+            rx.el.strong(PasswordResetState.email),
+            " has an Anima account, we have sent a 6-digit code to it. The code expires in 10 minutes.",
+        ),
+        rx.el.form(
+            text_field(
+                "code",
+                "Verification code",
+                PasswordResetState.errors,
+                hint="The 6 numbers from the email, for example 123456",
+                autocomplete="one-time-code",
+                input_mode="numeric",
+                max_length=12,
+                width="width-10",
+            ),
+            password_field("password", "New password", PasswordResetState.errors, hint=PASSWORD_HINT, autocomplete="new-password"),
+            primary_button("Reset password"),
+            on_submit=PasswordResetState.reset_password,
+            no_validate=True,
+        ),
+        rx.cond(
+            PasswordResetState.code_sent_again,
+            rx.el.p("We have sent you a new code. Codes from earlier emails no longer work.", role="status"),
+            secondary_button("Send a new code", on_click=PasswordResetState.send_code_again),
+        ),
+        back=("Back", routes.FORGOT_PASSWORD),
+    )

@@ -1,0 +1,38 @@
+"""Route constants and builders, so no page or state spells a path twice."""
+
+from __future__ import annotations
+
+from urllib.parse import quote, urlsplit
+
+INDEX = "/"
+LOGIN = "/login"
+CREATE_ACCOUNT = "/create-account"
+CHECK_EMAIL = "/check-email"
+VERIFY_EMAIL = "/verify-email"
+FORGOT_PASSWORD = "/forgot-password"
+RESET_PASSWORD = "/reset-password"
+REGISTER_DETAILS = "/register"
+HOME = "/home"
+PRIVACY = "/privacy"
+TERMS = "/terms"
+ACCESSIBILITY = "/accessibility"
+DEMO_MAILBOX = "/demo/mailbox"
+
+
+def login(next_path: str | None = None) -> str:
+    """The sign-in page, returning to `next_path` afterwards."""
+    if next_path and safe_next(next_path) != HOME:
+        return f"{LOGIN}?next={quote(next_path, safe='/')}"
+    return LOGIN
+
+
+def safe_next(value: str | None) -> str:
+    """Only a path on this site: never another origin (open redirect) or a sign-in page loop."""
+    if not value or not value.startswith("/") or value.startswith("//") or "\\" in value:
+        return HOME
+    parts = urlsplit(value)
+    if parts.scheme or parts.netloc:
+        return HOME
+    if parts.path in {LOGIN, INDEX, CREATE_ACCOUNT, CHECK_EMAIL, FORGOT_PASSWORD, RESET_PASSWORD}:
+        return HOME
+    return value

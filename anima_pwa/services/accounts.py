@@ -1,0 +1,401 @@
+"""Email accounts: sign-up with a verification link, sign-in, and resetting a password by code.
+
+Sign-up and password reset answer the same way whether or not an email address has an account,
+so neither can be used to find out who uses the service. The account is created only when the
+verification link is followed (the chosen password's hash waits in the link's token), so an
+unconfirmed sign-up leaves nothing half-made.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from urllib.parse import quote
+
+from sqlmodel import Session, select
+
+from anima_pwa.models import Account, OneTimeToken, utcnow
+from anima_pwa.services import audit, notifications, passwords, ratelimit, sessions, tokens
+from anima_pwa.services.ratelimit import Limit
+from anima_pwa.services.validation import FieldError, clean_email, normalize_email
+
+SIGN_IN_PER_ACCOUNT = Limit("sign_in_account", 5, timedelta(minutes=15))
+SIGN_IN_PER_CLIENT = Limit("sign_in_client", 20, timedelta(minutes=15))
+SIGN_UP_PER_EMAIL = Limit("sign_up_email", 5, timedelta(hours=1))
+SIGN_UP_PER_CLIENT = Limit("sign_up_client", 20, timedelta(hours=1))
+RESEND_PER_EMAIL = Limit("verification_resend_email", 3, timedelta(hours=1))
+RESEND_PER_CLIENT = Limit("verification_resend_client", 10, timedelta(hours=1))
+RESET_REQUEST_PER_EMAIL = Limit("reset_request_email", 3, timedelta(minutes=15))
+RESET_REQUEST_PER_CLIENT = Limit("reset_request_client", 10, timedelta(hours=1))
+CODE_ENTRY_PER_CLIENT = Limit("code_entry_client", 20, timedelta(minutes=15))
+
+FORM = "form"  # the key for an error about the whole form rather than one field
+
+WRONG_CREDENTIALS = "The email address or password is not correct"
+
+
+@dataclass
+class Outcome:
+    """What a flow tells the screen: field errors (nothing was saved) or success."""
+
+    errors: dict[str, str] = field(default_factory=dict)
+    session_token: str | None = None  # set by a successful sign-in; for the browser only
+    identity: sessions.Identity | None = None
+    email: str = ""
+    needs_email_confirmation: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+def find_account(session: Session, email: str) -> Account | None:
+    return session.exec(select(Account).where(Account.email_normalized == normalize_email(email))).first()
+
+
+def _too_many(what: str, decision: ratelimit.Decision) -> str:
+    return f"{what} {ratelimit.retry_message(decision.retry_after)}"
+
+
+def _limited(session: Session, pairs: list[tuple[Limit, str]], what: str) -> str | None:
+    """Record an attempt against each limit; the refusal message if any is exceeded."""
+    worst: ratelimit.Decision | None = None
+    for limit, key in pairs:
+        if not key:
+            continue
+        decision = ratelimit.hit(session, limit, key)
+        if not decision.allowed and (worst is None or decision.retry_after > worst.retry_after):
+            worst = decision
+    return _too_many(what, worst) if worst else None
+
+
+def _email_or_error(raw: str, errors: dict[str, str]) -> str:
+    try:
+        return clean_email(raw)
+    except FieldError as error:
+        errors["email"] = error.message
+        return ""
+
+
+# Sign-up ----------------------------------------------------------------------------------------
+
+
+def start_sign_up(session: Session, *, email: str, password: str, client_ip: str, base_url: str) -> Outcome:
+    """"Create account": check the password, then email a link that creates the account."""
+    errors: dict[str, str] = {}
+    email = _email_or_error(email, errors)
+    problem = passwords.check_password(password, email=email or None)
+    if problem:
+        errors["password"] = problem
+    if errors:
+        return Outcome(errors=errors)
+    normalized = normalize_email(email)
+    refused = _limited(
+        session,
+        [(SIGN_UP_PER_EMAIL, normalized), (SIGN_UP_PER_CLIENT, client_ip)],
+        "You have tried to create an account too many times.",
+    )
+    if refused:
+        return Outcome(errors={FORM: refused})
+
+    existing = find_account(session, normalized)
+    if existing is not None:
+        notifications.enqueue_email(
+            session,
+            to=existing.email,
+            template="already_registered",
+            login_link=f"{base_url}/login",
+            reset_link=f"{base_url}/forgot-password",
+        )
+        audit.record(session, action="sign_up_existing_email", actor_account_id=None, actor_kind="anonymous", account_id=existing.id, ip=client_ip)
+        return Outcome(email=email)
+
+    _send_verification_link(
+        session,
+        email=email,
+        normalized=normalized,
+        password_hash=passwords.hash_password(password),
+        base_url=base_url,
+    )
+    audit.record(session, action="sign_up_started", actor_account_id=None, actor_kind="anonymous", ip=client_ip)
+    return Outcome(email=email)
+
+
+def _send_verification_link(session: Session, *, email: str, normalized: str, password_hash: str, base_url: str) -> None:
+    secret = tokens.issue_link(
+        session,
+        purpose=tokens.EMAIL_VERIFICATION,
+        email_normalized=normalized,
+        payload={"email": email, "password_hash": password_hash},
+    )
+    notifications.enqueue_email(
+        session, to=email, template="verify_email", link=f"{base_url}/verify-email?token={quote(secret)}"
+    )
+
+
+def _pending_sign_up(session: Session, normalized: str) -> OneTimeToken | None:
+    token = session.exec(
+        select(OneTimeToken)
+        .where(
+            OneTimeToken.purpose == tokens.EMAIL_VERIFICATION,
+            OneTimeToken.email_normalized == normalized,
+            OneTimeToken.consumed_at.is_(None),  # type: ignore[union-attr]
+            OneTimeToken.revoked_at.is_(None),  # type: ignore[union-attr]
+        )
+        .order_by(OneTimeToken.id.desc())  # type: ignore[union-attr]
+    ).first()
+    return token
+
+
+def resend_verification(session: Session, *, email: str, client_ip: str, base_url: str) -> Outcome:
+    """Send a fresh link for a sign-up that hasn't been confirmed; the old link stops working."""
+    errors: dict[str, str] = {}
+    email = _email_or_error(email, errors)
+    if errors:
+        return Outcome(errors=errors)
+    normalized = normalize_email(email)
+    refused = _limited(
+        session,
+        [(RESEND_PER_EMAIL, normalized), (RESEND_PER_CLIENT, client_ip)],
+        "We have already sent you several emails.",
+    )
+    if refused:
+        return Outcome(errors={FORM: refused})
+    pending = _pending_sign_up(session, normalized)
+    if pending is not None and find_account(session, normalized) is None:
+        data = tokens.payload(pending)
+        pending.revoked_at = utcnow()
+        session.add(pending)
+        _send_verification_link(
+            session,
+            email=data.get("email", email),
+            normalized=normalized,
+            password_hash=data["password_hash"],
+            base_url=base_url,
+        )
+    return Outcome(email=email)
+
+
+@dataclass(frozen=True)
+class Confirmation:
+    status: str  # confirmed | already | expired | used | unknown
+    email: str = ""
+
+
+def confirm_email(session: Session, *, secret: str, client_ip: str = "", now: datetime | None = None) -> Confirmation:
+    """Follow a verification link: create the account, once."""
+    now = now or utcnow()
+    result = tokens.consume_link(session, purpose=tokens.EMAIL_VERIFICATION, secret=secret, now=now)
+    if result.problem is not None or result.token is None:
+        email = tokens.payload(result.token).get("email", "") if result.token else ""
+        status = {
+            tokens.TokenProblem.EXPIRED: "expired",
+            tokens.TokenProblem.USED: "used",
+        }.get(result.problem, "unknown")  # type: ignore[arg-type]
+        if status == "used" and result.token and find_account(session, result.token.email_normalized):
+            status = "already"
+        return Confirmation(status, email)
+    data = tokens.payload(result.token)
+    if find_account(session, result.token.email_normalized) is not None:
+        return Confirmation("already", data.get("email", ""))
+    account = Account(
+        email=data["email"],
+        email_normalized=result.token.email_normalized,
+        password_hash=data["password_hash"],
+        kind="patient",
+        email_verified_at=now,
+        password_changed_at=now,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(account)
+    session.flush()
+    # Any other links for the same address are now pointless.
+    for other in session.exec(
+        select(OneTimeToken).where(
+            OneTimeToken.purpose == tokens.EMAIL_VERIFICATION,
+            OneTimeToken.email_normalized == account.email_normalized,
+            OneTimeToken.consumed_at.is_(None),  # type: ignore[union-attr]
+            OneTimeToken.revoked_at.is_(None),  # type: ignore[union-attr]
+        )
+    ).all():
+        other.revoked_at = now
+        session.add(other)
+    audit.record(session, action="account_created", actor_account_id=account.id, actor_kind="patient", account_id=account.id, ip=client_ip)
+    return Confirmation("confirmed", account.email)
+
+
+def resend_for_expired_link(session: Session, *, secret: str, client_ip: str, base_url: str) -> Outcome:
+    """"Send a new link" from an expired link's page, without asking for the email again."""
+    result = tokens.peek_link(session, purpose=tokens.EMAIL_VERIFICATION, secret=secret)
+    if result.token is None or result.problem != tokens.TokenProblem.EXPIRED:
+        return Outcome(errors={FORM: "This link can't be used to send a new one. Start again from the sign-up page."})
+    data = tokens.payload(result.token)
+    normalized = result.token.email_normalized
+    refused = _limited(
+        session,
+        [(RESEND_PER_EMAIL, normalized), (RESEND_PER_CLIENT, client_ip)],
+        "We have already sent you several emails.",
+    )
+    if refused:
+        return Outcome(errors={FORM: refused})
+    if find_account(session, normalized) is None:
+        result.token.revoked_at = utcnow()
+        session.add(result.token)
+        _send_verification_link(
+            session, email=data["email"], normalized=normalized, password_hash=data["password_hash"], base_url=base_url
+        )
+    return Outcome(email=data.get("email", ""))
+
+
+# Sign-in ----------------------------------------------------------------------------------------
+
+
+def sign_in(
+    session: Session, *, email: str, password: str, client_ip: str, user_agent: str = "", kind: str = "patient"
+) -> Outcome:
+    errors: dict[str, str] = {}
+    if not email.strip():
+        errors["email"] = "Enter your email address"
+    if not password:
+        errors["password"] = "Enter your password"
+    if errors:
+        return Outcome(errors=errors)
+    if len(email) > 254 or len(password) > passwords.MAX_LENGTH:
+        return Outcome(errors={FORM: WRONG_CREDENTIALS})
+    normalized = normalize_email(email)
+
+    for limit, key in ((SIGN_IN_PER_ACCOUNT, normalized), (SIGN_IN_PER_CLIENT, client_ip)):
+        decision = ratelimit.check(session, limit, key)
+        if not decision.allowed:
+            return Outcome(errors={FORM: _too_many("Too many attempts to sign in.", decision)})
+
+    account = find_account(session, normalized)
+    if account is None or account.password_hash is None:
+        passwords.verify_against_dummy(password)
+        pending = _pending_sign_up(session, normalized) if account is None else None
+        if pending is not None and passwords.verify_password(tokens.payload(pending)["password_hash"], password):
+            return Outcome(
+                email=email.strip(),
+                needs_email_confirmation=True,
+                errors={FORM: "You need to confirm your email address before you can sign in. Follow the link in the email we sent you."},
+            )
+        return _failed(session, normalized, client_ip, account)
+    if not passwords.verify_password(account.password_hash, password):
+        return _failed(session, normalized, client_ip, account)
+    if account.status != "active":
+        return Outcome(errors={FORM: "This account has been closed. Contact your practice."})
+    if account.kind != kind:
+        where = "the practice workspace" if account.kind == "staff" else "the patient sign-in page"
+        return Outcome(errors={FORM: f"This account can't sign in here. Use {where}."})
+
+    ratelimit.clear(session, SIGN_IN_PER_ACCOUNT, normalized)
+    if passwords.needs_rehash(account.password_hash):
+        account.password_hash = passwords.hash_password(password)
+    token = sessions.start(session, account, ip=client_ip, user_agent=user_agent)
+    identity = sessions.resolve(session, token)
+    audit.record(session, action="sign_in", actor_account_id=account.id, actor_kind=account.kind, account_id=account.id, ip=client_ip)
+    return Outcome(session_token=token, identity=identity, email=account.email)
+
+
+def _failed(session: Session, normalized: str, client_ip: str, account: Account | None) -> Outcome:
+    ratelimit.hit(session, SIGN_IN_PER_ACCOUNT, normalized)
+    ratelimit.hit(session, SIGN_IN_PER_CLIENT, client_ip)
+    audit.record(
+        session,
+        action="sign_in_failed",
+        actor_account_id=None,
+        actor_kind="anonymous",
+        account_id=account.id if account else None,
+        ip=client_ip,
+    )
+    return Outcome(errors={FORM: WRONG_CREDENTIALS})
+
+
+def sign_out(session: Session, token: str | None, *, client_ip: str = "") -> None:
+    identity = sessions.resolve(session, token)
+    sessions.end(session, token)
+    if identity is not None:
+        audit.record(session, action="sign_out", actor_account_id=identity.account_id, actor_kind=identity.kind, account_id=identity.account_id, ip=client_ip)
+
+
+# Password reset ---------------------------------------------------------------------------------
+
+
+def request_password_reset(session: Session, *, email: str, client_ip: str) -> Outcome:
+    """"Send password reset code": a 6-digit code by email, if the address has an account."""
+    errors: dict[str, str] = {}
+    email = _email_or_error(email, errors)
+    if errors:
+        return Outcome(errors=errors)
+    normalized = normalize_email(email)
+    refused = _limited(
+        session,
+        [(RESET_REQUEST_PER_EMAIL, normalized), (RESET_REQUEST_PER_CLIENT, client_ip)],
+        "You have asked for too many codes.",
+    )
+    if refused:
+        return Outcome(errors={FORM: refused})
+    account = find_account(session, normalized)
+    if account is not None and account.status == "active":
+        code = tokens.issue_code(session, purpose=tokens.PASSWORD_RESET, email_normalized=normalized, account_id=account.id)
+        notifications.enqueue_email(session, to=account.email, template="password_reset_code", code=code)
+        audit.record(session, action="password_reset_requested", actor_account_id=None, actor_kind="anonymous", account_id=account.id, ip=client_ip)
+    return Outcome(email=email)
+
+
+CODE_PATTERN = re.compile(r"^\d{6}$")
+
+
+def reset_password(
+    session: Session, *, email: str, code: str, new_password: str, client_ip: str, base_url: str
+) -> Outcome:
+    """Check the code, set the new password and sign out everywhere."""
+    errors: dict[str, str] = {}
+    email = _email_or_error(email, errors)
+    code = re.sub(r"\s+", "", code or "")
+    if not code:
+        errors["code"] = "Enter the 6-digit code from your email"
+    elif not CODE_PATTERN.match(code):
+        errors["code"] = "The code must be 6 numbers"
+    problem = passwords.check_password(new_password, email=email or None)
+    if problem:
+        errors["password"] = problem
+    if errors:
+        return Outcome(errors=errors)
+    refused = _limited(session, [(CODE_ENTRY_PER_CLIENT, client_ip)], "Too many codes entered.")
+    if refused:
+        return Outcome(errors={FORM: refused})
+
+    normalized = normalize_email(email)
+    result = tokens.check_code(session, purpose=tokens.PASSWORD_RESET, email_normalized=normalized, code=code)
+    if result.problem is not None:
+        messages = {
+            tokens.TokenProblem.WRONG: "The code is not correct. Check your email and try again"
+            + (f" ({tokens.tries_left(result.token)} tries left)" if result.token else ""),
+            tokens.TokenProblem.TOO_MANY_TRIES: "You've entered a wrong code too many times. Ask for a new code",
+            tokens.TokenProblem.EXPIRED: "This code has expired. Ask for a new code",
+        }
+        return Outcome(errors={"code": messages.get(result.problem, "This code is not valid. Ask for a new code")})
+    account = session.get(Account, result.token.account_id) if result.token else None
+    if account is None or account.status != "active":
+        return Outcome(errors={"code": "This code is not valid. Ask for a new code"})
+    now = utcnow()
+    account.password_hash = passwords.hash_password(new_password)
+    account.password_changed_at = now
+    account.updated_at = now
+    session.add(account)
+    ended = sessions.end_all(session, account.id)  # type: ignore[arg-type]
+    ratelimit.clear(session, SIGN_IN_PER_ACCOUNT, normalized)
+    notifications.enqueue_email(session, to=account.email, template="password_changed", reset_link=f"{base_url}/forgot-password")
+    audit.record(
+        session,
+        action="password_reset",
+        actor_account_id=account.id,
+        actor_kind=account.kind,
+        account_id=account.id,
+        ip=client_ip,
+        detail={"sessions_ended": ended},
+    )
+    return Outcome(email=account.email)

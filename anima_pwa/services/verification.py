@@ -1,0 +1,192 @@
+"""Automatic verification of a person against their practice's register.
+
+A person is verified when exactly one register entry at the chosen practice is the same person:
+
+- with an NHS number: the entry with that number, whose date of birth matches and whose name
+  or postcode matches;
+- without one: the single entry with the same date of birth, postcode and name.
+
+Names are compared the way people write them: case, accents, spacing, hyphens and apostrophes
+don't matter, and middle names on either side are ignored (first given name and family name
+must agree). Anything less certain goes to the practice for manual verification: the person sees
+that their account couldn't be verified yet, and the practice is told.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlmodel import Session, select
+
+from anima_pwa.models import AccountPatient, Patient, Practice, PracticeRegisterEntry, utcnow
+
+VERIFIED = "verified"
+PENDING = "pending"
+REJECTED = "rejected"
+
+
+def name_tokens(name: str) -> list[str]:
+    """Lower-case ASCII words of a name: "O'Brien-Smith  Zoë" -> ["obriensmith", "zoe"]."""
+    decomposed = unicodedata.normalize("NFKD", name)
+    ascii_only = "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
+    ascii_only = re.sub(r"['’`.\-]", "", ascii_only)
+    return [t for t in re.split(r"[^a-z]+", ascii_only) if t]
+
+
+def names_match(full_name: str, given_names: str, family_name: str) -> bool:
+    """True when first given name and family name agree; middle names are ignored on both sides.
+
+    Double-barrelled family names written with a space ("Smith Jones") match "Smith-Jones".
+    """
+    entered = name_tokens(full_name)
+    given = name_tokens(given_names)
+    family = "".join(name_tokens(family_name))
+    if len(entered) < 2 or not given or not family:
+        return False
+    if entered[0] != given[0]:
+        return False
+    # The family name is the last word, or the last few words joined (a spaced double-barrel).
+    return any("".join(entered[i:]) == family for i in range(1, len(entered)))
+
+
+def _postcode_key(postcode: str) -> str:
+    return re.sub(r"\s+", "", postcode).upper()
+
+
+@dataclass(frozen=True)
+class MatchResult:
+    entry: PracticeRegisterEntry | None
+    reason: str  # why not, for the practice's pending list ("" when matched)
+
+    @property
+    def matched(self) -> bool:
+        return self.entry is not None
+
+
+def match_register(
+    session: Session,
+    *,
+    practice_id: int,
+    full_name: str,
+    date_of_birth: date,
+    postcode: str,
+    nhs_number: str | None,
+) -> MatchResult:
+    if nhs_number:
+        entry = session.exec(
+            select(PracticeRegisterEntry).where(
+                PracticeRegisterEntry.practice_id == practice_id,
+                PracticeRegisterEntry.nhs_number == nhs_number,
+            )
+        ).first()
+        if entry is None:
+            return MatchResult(None, "NHS number not found on the practice register")
+        if entry.date_of_birth != date_of_birth:
+            return MatchResult(None, "Date of birth differs from the practice register")
+        if not (
+            names_match(full_name, entry.given_names, entry.family_name)
+            or _postcode_key(entry.postcode) == _postcode_key(postcode)
+        ):
+            return MatchResult(None, "Name and postcode differ from the practice register")
+        return MatchResult(entry, "")
+
+    candidates = session.exec(
+        select(PracticeRegisterEntry).where(
+            PracticeRegisterEntry.practice_id == practice_id,
+            PracticeRegisterEntry.date_of_birth == date_of_birth,
+        )
+    ).all()
+    matches = [
+        e
+        for e in candidates
+        if _postcode_key(e.postcode) == _postcode_key(postcode)
+        and names_match(full_name, e.given_names, e.family_name)
+    ]
+    if len(matches) == 1:
+        return MatchResult(matches[0], "")
+    if len(matches) > 1:
+        return MatchResult(None, "More than one person on the register matches")
+    return MatchResult(None, "No one on the practice register matches the name, date of birth and postcode")
+
+
+def verify_patient(session: Session, patient: Patient, *, now: datetime | None = None) -> MatchResult:
+    """Try automatic verification and record the outcome on the patient."""
+    now = now or utcnow()
+    result = match_register(
+        session,
+        practice_id=patient.practice_id,
+        full_name=patient.full_name,
+        date_of_birth=patient.date_of_birth,
+        postcode=patient.postcode,
+        nhs_number=patient.nhs_number,
+    )
+    if result.entry is not None:
+        if patient.nhs_number is None:
+            taken = session.exec(
+                select(Patient.id).where(Patient.nhs_number == result.entry.nhs_number, Patient.id != patient.id)
+            ).first()
+            if taken is not None:
+                result = MatchResult(None, "Matches a register entry whose NHS number another patient record has")
+            else:
+                patient.nhs_number = result.entry.nhs_number
+    if result.entry is not None:
+        patient.verification_status = VERIFIED
+        patient.verified_at = now
+        patient.register_entry_id = result.entry.id
+        patient.verification_note = ""
+    else:
+        patient.verification_status = PENDING
+        patient.verification_note = result.reason[:500]
+    patient.updated_at = now
+    session.add(patient)
+    session.flush()
+    return result
+
+
+@dataclass(frozen=True)
+class PendingVerification:
+    patient_id: int
+    full_name: str
+    date_of_birth: date
+    nhs_number: str | None
+    postcode: str
+    practice_ods_code: str
+    practice_name: str
+    submitted_at: datetime
+    reason: str
+    holders: int  # accounts that hold this person
+
+
+def pending_verifications(session: Session, *, practice_id: int | None = None, limit: int = 200) -> list[PendingVerification]:
+    """People waiting for their practice to verify them by hand, oldest first."""
+    query = (
+        select(Patient, Practice)
+        .join(Practice, Practice.id == Patient.practice_id)  # type: ignore[arg-type]
+        .where(Patient.verification_status == PENDING)
+        .order_by(Patient.created_at, Patient.id)  # type: ignore[arg-type]
+        .limit(limit)
+    )
+    if practice_id is not None:
+        query = query.where(Patient.practice_id == practice_id)
+    rows = session.exec(query).all()
+    out = []
+    for patient, practice in rows:
+        holders = len(session.exec(select(AccountPatient.id).where(AccountPatient.patient_id == patient.id)).all())
+        out.append(
+            PendingVerification(
+                patient_id=patient.id,  # type: ignore[arg-type]
+                full_name=patient.full_name,
+                date_of_birth=patient.date_of_birth,
+                nhs_number=patient.nhs_number,
+                postcode=patient.postcode,
+                practice_ods_code=practice.ods_code,
+                practice_name=practice.name,
+                submitted_at=patient.created_at,
+                reason=patient.verification_note,
+                holders=holders,
+            )
+        )
+    return out

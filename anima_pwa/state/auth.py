@@ -1,0 +1,221 @@
+"""Sign-up, email confirmation, sign-in and password reset screens. Thin: the rules are in
+`anima_pwa.services.accounts`; these classes hold what the screens show.
+
+Passwords and codes arrive in a form submission and are never kept in state.
+"""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from anima_pwa import routes
+from anima_pwa.db import session_scope
+from anima_pwa.services import accounts
+from anima_pwa.services.validation import FieldError, clean_email
+from anima_pwa.settings import settings
+from anima_pwa.state.base import SessionState, clip, focus_error_summary, summary_of
+
+
+class SignUpState(SessionState):
+    """"Continue with Email" -> "Create account" -> "Check your email"."""
+
+    email: str = ""
+    errors: dict[str, str] = {}
+    summary: list[list[str]] = []
+    resent: bool = False
+
+    def _fail(self, errors: dict[str, str]):
+        self.errors = errors
+        self.summary = summary_of(errors)
+        return focus_error_summary()
+
+    @rx.event
+    def set_email(self, value: str):
+        self.email = clip(value, 254)
+
+    @rx.event
+    def continue_with_email(self, form_data: dict):
+        email = clip(form_data.get("email", self.email), 300)
+        self.email = email
+        try:
+            clean_email(email)
+        except FieldError as error:
+            return self._fail({"email": error.message})
+        self.errors, self.summary = {}, []
+        return rx.redirect(routes.CREATE_ACCOUNT)
+
+    @rx.event
+    def load_create_account(self):
+        if self._identity() is not None:
+            return rx.redirect(routes.HOME, replace=True)
+        if not self.email:
+            return rx.redirect(routes.INDEX, replace=True)
+
+    @rx.event
+    def create_account(self, form_data: dict):
+        password = str(form_data.get("password", ""))[:1000]
+        with session_scope() as db:
+            outcome = accounts.start_sign_up(
+                db, email=self.email, password=password, client_ip=self._client_ip(), base_url=settings.base_url
+            )
+        if not outcome.ok:
+            return self._fail(outcome.errors)
+        self.errors, self.summary, self.resent = {}, [], False
+        return rx.redirect(routes.CHECK_EMAIL)
+
+    @rx.event
+    def resend(self):
+        with session_scope() as db:
+            outcome = accounts.resend_verification(
+                db, email=self.email, client_ip=self._client_ip(), base_url=settings.base_url
+            )
+        if not outcome.ok:
+            return self._fail(outcome.errors)
+        self.errors, self.summary, self.resent = {}, [], True
+
+
+class VerifyEmailState(SessionState):
+    """The page a verification link opens."""
+
+    status: str = "checking"  # checking | confirmed | already | expired | used | unknown
+    email: str = ""
+    errors: dict[str, str] = {}
+    sent_again: bool = False
+    _secret: str = ""
+
+    @rx.event
+    def load(self):
+        self.status, self.errors, self.sent_again = "checking", {}, False
+        self._secret = clip(self.router.url.query_parameters.get("token", ""), 200)
+        with session_scope() as db:
+            result = accounts.confirm_email(db, secret=self._secret, client_ip=self._client_ip())
+        self.status = result.status
+        self.email = result.email if result.status in ("confirmed", "already") else ""
+
+    @rx.event
+    def send_new_link(self):
+        with session_scope() as db:
+            outcome = accounts.resend_for_expired_link(
+                db, secret=self._secret, client_ip=self._client_ip(), base_url=settings.base_url
+            )
+        if not outcome.ok:
+            self.errors = outcome.errors
+            return focus_error_summary()
+        self.sent_again = True
+
+
+NOTICES = {
+    "signed_out": "You have signed out.",
+    "reset": "Your password has been reset. Sign in with your new password.",
+    "expired": "You were signed out because you had not used Anima for 30 minutes.",
+}
+
+
+class LoginState(SessionState):
+    errors: dict[str, str] = {}
+    summary: list[list[str]] = []
+    notice: str = ""
+    needs_confirmation: bool = False
+    confirmation_sent: bool = False
+    email: str = ""
+    _next: str = routes.HOME
+
+    @rx.event
+    def load(self):
+        params = self.router.url.query_parameters
+        self._next = routes.safe_next(params.get("next"))
+        self.notice = next((text for key, text in NOTICES.items() if key in params), "")
+        if "next" in params and not self.notice:
+            self.notice = "Sign in to continue."
+        self.errors, self.summary, self.needs_confirmation, self.confirmation_sent = {}, [], False, False
+        if self._identity() is not None:
+            return rx.redirect(self._next, replace=True)
+
+    @rx.event
+    def login(self, form_data: dict):
+        self.email = clip(form_data.get("email", ""), 300)
+        with session_scope() as db:
+            outcome = accounts.sign_in(
+                db,
+                email=self.email,
+                password=str(form_data.get("password", ""))[:1000],
+                client_ip=self._client_ip(),
+                user_agent=self._user_agent(),
+            )
+        self.needs_confirmation = outcome.needs_email_confirmation
+        if not outcome.ok or outcome.session_token is None:
+            self.errors = outcome.errors
+            self.summary = summary_of(outcome.errors)
+            return focus_error_summary()
+        self.errors, self.summary, self.notice = {}, [], ""
+        self._signed_in_as(outcome.session_token)
+        return rx.redirect(self._next)
+
+    @rx.event
+    def resend_confirmation(self):
+        with session_scope() as db:
+            outcome = accounts.resend_verification(
+                db, email=self.email, client_ip=self._client_ip(), base_url=settings.base_url
+            )
+        if not outcome.ok:
+            self.errors = outcome.errors
+            return focus_error_summary()
+        self.confirmation_sent = True
+
+
+class PasswordResetState(SessionState):
+    """"Forgot your password" -> "Send password reset code" -> code and new password."""
+
+    email: str = ""
+    errors: dict[str, str] = {}
+    summary: list[list[str]] = []
+    code_sent_again: bool = False
+
+    def _fail(self, errors: dict[str, str]):
+        self.errors = errors
+        self.summary = summary_of(errors)
+        return focus_error_summary()
+
+    @rx.event
+    def load_forgot(self):
+        self.errors, self.summary = {}, []
+
+    @rx.event
+    def load_reset(self):
+        self.errors, self.summary, self.code_sent_again = {}, [], False
+        if not self.email:
+            return rx.redirect(routes.FORGOT_PASSWORD, replace=True)
+
+    @rx.event
+    def send_code(self, form_data: dict):
+        self.email = clip(form_data.get("email", ""), 300)
+        with session_scope() as db:
+            outcome = accounts.request_password_reset(db, email=self.email, client_ip=self._client_ip())
+        if not outcome.ok:
+            return self._fail(outcome.errors)
+        self.errors, self.summary = {}, []
+        return rx.redirect(routes.RESET_PASSWORD)
+
+    @rx.event
+    def send_code_again(self):
+        with session_scope() as db:
+            outcome = accounts.request_password_reset(db, email=self.email, client_ip=self._client_ip())
+        if not outcome.ok:
+            return self._fail(outcome.errors)
+        self.errors, self.summary, self.code_sent_again = {}, [], True
+
+    @rx.event
+    def reset_password(self, form_data: dict):
+        with session_scope() as db:
+            outcome = accounts.reset_password(
+                db,
+                email=self.email,
+                code=clip(form_data.get("code", ""), 20),
+                new_password=str(form_data.get("password", ""))[:1000],
+                client_ip=self._client_ip(),
+                base_url=settings.base_url,
+            )
+        if not outcome.ok:
+            return self._fail(outcome.errors)
+        self.errors, self.summary = {}, []
+        return rx.redirect(f"{routes.LOGIN}?reset=1", replace=True)

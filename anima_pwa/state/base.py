@@ -1,0 +1,101 @@
+"""The base state: which browser is signed in, and helpers every screen's state uses.
+
+The browser keeps only the session token (a SameSite=Strict cookie). Every handler that needs an
+identity resolves it again from the database through `_identity()`, so an expired or revoked
+session stops working at once, on any worker.
+"""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from anima_pwa import routes
+from anima_pwa.db import session_scope
+from anima_pwa.services import accounts, sessions
+from anima_pwa.services.sessions import Identity
+from anima_pwa.settings import settings
+
+MAX_FIELD_LENGTH = 500  # nothing a client sends into a form var is kept beyond this
+
+
+class SessionState(rx.State):
+    auth_token: str = rx.Cookie(
+        "",
+        name="anima_session",
+        path="/",
+        same_site="strict",
+        secure=settings.secure_cookies,
+        max_age=int(sessions.ABSOLUTE_TIMEOUT.total_seconds()),
+    )
+    signed_in: bool = False
+
+    # Backend helpers (underscore: not event handlers, never sent to the browser) -------------
+
+    def _client_ip(self) -> str:
+        return self.router.session.client_ip or ""
+
+    def _user_agent(self) -> str:
+        return (self.router.headers.user_agent or "")[:255]
+
+    def _identity(self) -> Identity | None:
+        with session_scope() as db:
+            identity = sessions.resolve(db, self.auth_token)
+        self.signed_in = identity is not None
+        return identity
+
+    def _to_login(self) -> rx.event.EventSpec:
+        """Send a signed-out visitor to sign in, and back here afterwards."""
+        self.signed_in = False
+        url = self.router.url
+        here = url.path + (f"?{url.query}" if url.query else "")
+        return rx.redirect(routes.login(here), replace=True)
+
+    def _signed_in_as(self, token: str) -> None:
+        self.auth_token = token
+        self.signed_in = True
+
+    # Events ---------------------------------------------------------------------------------
+
+    @rx.event
+    def check_signed_in(self):
+        """on_load for pages that need a signed-in account."""
+        if self._identity() is None:
+            return self._to_login()
+
+    @rx.event
+    def redirect_if_signed_in(self):
+        """on_load for sign-in and sign-up pages: a signed-in person goes to their home page."""
+        if self._identity() is not None:
+            return rx.redirect(routes.HOME, replace=True)
+
+    @rx.event
+    def sign_out(self):
+        with session_scope() as db:
+            accounts.sign_out(db, self.auth_token, client_ip=self._client_ip())
+        self.auth_token = ""
+        self.signed_in = False
+        # A fresh page load with a new Reflex token drops every screen's state for this tab,
+        # so nothing personal stays in memory on a shared device.
+        return [
+            rx.remove_cookie("anima_session", {"path": "/"}),
+            rx.clear_session_storage(),
+            rx.call_script(f"window.location.replace('{routes.LOGIN}?signed_out=1')"),
+        ]
+
+
+def clip(value: object, limit: int = MAX_FIELD_LENGTH) -> str:
+    """Client data into a form var: a string, and never longer than a field could need."""
+    return str(value if value is not None else "")[:limit]
+
+
+def summary_of(errors: dict[str, str], anchors: dict[str, str] | None = None) -> list[list[str]]:
+    """Error-summary rows ([field id, message]) in the order the errors were found."""
+    anchors = anchors or {}
+    return [[anchors.get(name, name), message] for name, message in errors.items() if name != accounts.FORM]
+
+
+def focus_error_summary() -> rx.event.EventSpec:
+    """Move focus to the error summary once it has rendered (NHS pattern; helps screen readers)."""
+    return rx.call_script(
+        "setTimeout(function(){var e=document.getElementById('error-summary');if(e){e.focus();}},60)"
+    )

@@ -1,0 +1,21 @@
+"""Demo mailbox state: only ever filled when the app runs with ANIMA_DEMO=1."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from anima_pwa.db import session_scope
+from anima_pwa.services import notifications
+from anima_pwa.settings import settings
+
+
+class MailboxState(rx.State):
+    messages: list[dict] = []
+
+    @rx.event
+    def load(self):
+        if not settings.demo:
+            self.messages = []
+            return
+        with session_scope() as db:
+            self.messages = notifications.recent_messages(db, limit=30)

@@ -1,0 +1,141 @@
+"""The details form after first sign-in, and the signed-in home page.
+
+Everything typed into the details form is held in `values` as it is typed, so a reload or a
+dropped connection keeps it (the tab's state survives both); it is checked only on submit.
+"""
+
+from __future__ import annotations
+
+import reflex as rx
+from sqlalchemy.exc import IntegrityError
+
+from anima_pwa import routes
+from anima_pwa.db import session_scope
+from anima_pwa.services import practices, registration
+from anima_pwa.state.base import SessionState, clip, focus_error_summary, summary_of
+
+TEXT_FIELDS = ("full_name", "dob_day", "dob_month", "dob_year", "postcode", "mobile", "nhs_number")
+# Where the error summary sends focus for each error.
+ANCHORS = {"dob": "dob_day", "practice": "practice_search"}
+
+
+class RegisterState(SessionState):
+    values: dict[str, str] = {name: "" for name in TEXT_FIELDS}
+    over_18: bool = False
+    terms: bool = False
+    practice_query: str = ""
+    practice_options: list[dict[str, str]] = []
+    practice_id: int = 0
+    practice_name: str = ""
+    practice_postcode: str = ""
+    errors: dict[str, str] = {}
+    summary: list[list[str]] = []
+
+    @rx.event
+    def load(self):
+        identity = self._identity()
+        if identity is None:
+            return self._to_login()
+        with session_scope() as db:
+            if registration.self_patient(db, identity.account_id) is not None:
+                return rx.redirect(routes.HOME, replace=True)
+
+    @rx.event
+    def set_value(self, name: str, value: str):
+        if name in TEXT_FIELDS:
+            self.values[name] = clip(value, 200)
+
+    @rx.event
+    def set_box(self, name: str, checked: bool):
+        if name == "over_18":
+            self.over_18 = bool(checked)
+        elif name == "terms":
+            self.terms = bool(checked)
+
+    @rx.event
+    def search_practice(self, query: str):
+        self.practice_query = clip(query, 100)
+        if self.practice_id and self.practice_query != self.practice_name:
+            self.practice_id, self.practice_name, self.practice_postcode = 0, "", ""
+        with session_scope() as db:
+            found = practices.search_practices(db, self.practice_query)
+        self.practice_options = [
+            {"id": str(p.id), "name": p.name, "postcode": p.postcode, "address": p.address} for p in found
+        ]
+
+    @rx.event
+    def choose_practice(self, practice_id: str):
+        with session_scope() as db:
+            practice = practices.get_active_practice(db, int(practice_id)) if str(practice_id).isdigit() else None
+        if practice is None:
+            return
+        self.practice_id = practice.id or 0
+        self.practice_name = practice.name
+        self.practice_postcode = practice.postcode
+        self.practice_query = practice.name
+        self.practice_options = []
+        self.errors = {k: v for k, v in self.errors.items() if k != "practice"}
+
+    @rx.event
+    def submit(self):
+        identity = self._identity()
+        if identity is None:
+            return self._to_login()
+        form = registration.DetailsForm(
+            **{name: self.values.get(name, "") for name in TEXT_FIELDS},
+            practice_id=self.practice_id or None,
+            over_18=self.over_18,
+            terms=self.terms,
+        )
+        try:
+            with session_scope() as db:
+                outcome = registration.register_self(db, identity, form, client_ip=self._client_ip())
+                if not outcome.ok:
+                    db.rollback()
+        except IntegrityError:
+            # Two submissions at once, or the NHS number taken between check and save.
+            outcome = registration.RegistrationOutcome(
+                errors={"form": "Your details could not be saved. Check them and try again."}
+            )
+        if not outcome.ok:
+            if "form" in outcome.errors and self._already_registered(identity.account_id):
+                return rx.redirect(routes.HOME, replace=True)
+            self.errors = outcome.errors
+            self.summary = summary_of(outcome.errors, ANCHORS)
+            return focus_error_summary()
+        self._clear_form()
+        return rx.redirect(routes.HOME)
+
+    def _clear_form(self) -> None:
+        self.values = {name: "" for name in TEXT_FIELDS}
+        self.over_18 = self.terms = False
+        self.practice_query, self.practice_options = "", []
+        self.practice_id, self.practice_name, self.practice_postcode = 0, "", ""
+        self.errors, self.summary = {}, []
+
+    def _already_registered(self, account_id: int) -> bool:
+        with session_scope() as db:
+            return registration.self_patient(db, account_id) is not None
+
+
+class HomeState(SessionState):
+    full_name: str = ""
+    status: str = ""
+    practice_name: str = ""
+    practice_phone: str = ""
+    rejection_reason: str = ""
+
+    @rx.event
+    def load(self):
+        identity = self._identity()
+        if identity is None:
+            return self._to_login()
+        with session_scope() as db:
+            holder = registration.summary(db, identity)
+        if not holder.status:
+            return rx.redirect(routes.REGISTER_DETAILS, replace=True)
+        self.full_name = holder.full_name
+        self.status = holder.status
+        self.practice_name = holder.practice_name
+        self.practice_phone = holder.practice_phone
+        self.rejection_reason = holder.rejection_reason

@@ -1,0 +1,273 @@
+"""End-to-end fixtures: a real SMTP server, the app run as `make run` runs it, and Chromium.
+
+- The SMTP server is aiosmtpd on a free port; the app delivers its outbox to it over SMTP.
+- The app is `reflex run --env prod --single-port` (the production build) against a fresh
+  database: PostgreSQL when ANIMA_TEST_POSTGRES_URL is set (CI sets it), otherwise SQLite.
+  Demo data (practices and registers) is loaded with the admin CLI; demo mode is off, so there is
+  no demo mailbox: links are read from the emails the SMTP server received.
+- Patients use a 390x844 phone viewport. Each step's screenshot goes to e2e/artifacts/.
+"""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+from aiosmtpd.controller import Controller
+from playwright.sync_api import Browser, Page, sync_playwright
+from sqlalchemy import create_engine, text
+
+ROOT = Path(__file__).resolve().parent.parent
+ARTIFACTS = ROOT / "e2e" / "artifacts"
+PHONE = {"width": 390, "height": 844}
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+# SMTP ------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Mailbox:
+    """Every message the test SMTP server received, parsed."""
+
+    messages: list[email.message.EmailMessage] = field(default_factory=list)
+    condition: threading.Condition = field(default_factory=threading.Condition)
+
+    async def handle_DATA(self, server, session, envelope):  # aiosmtpd handler hook
+        message = email.message_from_bytes(envelope.content, policy=email.policy.default)
+        with self.condition:
+            self.messages.append(message)  # type: ignore[arg-type]
+            self.condition.notify_all()
+        return "250 OK"
+
+    def wait_for(self, to: str, subject: str, *, timeout: float = 30.0, after: int = 0) -> email.message.EmailMessage:
+        """The first message to `to` whose subject contains `subject` (skipping the first `after`)."""
+        deadline = time.monotonic() + timeout
+        with self.condition:
+            while True:
+                found = [
+                    m
+                    for m in self.messages
+                    if m["To"] and to.lower() in m["To"].lower() and subject.lower() in (m["Subject"] or "").lower()
+                ]
+                if len(found) > after:
+                    return found[after]
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise AssertionError(f"no email to {to} about {subject!r} within {timeout}s")
+                self.condition.wait(remaining)
+
+    def count(self, to: str, subject: str) -> int:
+        with self.condition:
+            return sum(
+                1 for m in self.messages if m["To"] and to.lower() in m["To"].lower() and subject.lower() in (m["Subject"] or "").lower()
+            )
+
+
+def body_of(message: email.message.EmailMessage) -> str:
+    return message.get_body(preferencelist=("plain",)).get_content()  # type: ignore[union-attr]
+
+
+def link_in(message: email.message.EmailMessage) -> str:
+    match = re.search(r"https?://\S+", body_of(message))
+    assert match, "no link in the email"
+    return match.group(0)
+
+
+def code_in(message: email.message.EmailMessage) -> str:
+    match = re.search(r"\b(\d{6})\b", body_of(message))
+    assert match, "no 6-digit code in the email"
+    return match.group(1)
+
+
+@pytest.fixture(scope="session")
+def mailbox() -> Iterator[Mailbox]:
+    box = Mailbox()
+    controller = Controller(box, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    box.port = controller.port  # type: ignore[attr-defined]
+    yield box
+    controller.stop()
+
+
+# Database --------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory) -> Iterator[str]:
+    server = os.environ.get("ANIMA_TEST_POSTGRES_URL")
+    if not server:
+        yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'e2e.db'}"
+        return
+    name = f"anima_e2e_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(server.replace("postgresql://", "postgresql+psycopg://", 1), isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    base = server.rsplit("/", 1)[0]
+    yield f"{base}/{name}"
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def db(database_url):
+    """An engine on the app's database, for test set-up (e.g. making a link old) and checks."""
+    from anima_pwa.db import make_engine
+
+    engine = make_engine(database_url)
+    yield engine
+    engine.dispose()
+
+
+# The app ---------------------------------------------------------------------------------------
+
+
+@dataclass
+class App:
+    url: str
+    process: subprocess.Popen
+    log_path: Path
+
+
+def _wait_until_up(url: str, process: subprocess.Popen, log_path: Path, timeout: float = 300.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"the app exited with {process.returncode}:\n{log_path.read_text()[-4000:]}")
+        try:
+            with urllib.request.urlopen(f"{url}/ping", timeout=2) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            pass
+        time.sleep(0.5)  # polling a server that is starting; not a wait in a test
+    raise RuntimeError(f"the app did not start within {timeout}s:\n{log_path.read_text()[-4000:]}")
+
+
+@pytest.fixture(scope="session")
+def app(tmp_path_factory, database_url, mailbox) -> Iterator[App]:
+    port = free_port()
+    instance = tmp_path_factory.mktemp("instance")
+    env = {
+        **os.environ,
+        "REFLEX_DB_URL": database_url,
+        "ANIMA_INSTANCE_DIR": str(instance),
+        "ANIMA_PORT": str(port),
+        "ANIMA_BASE_URL": f"http://localhost:{port}",
+        "ANIMA_SMTP_URL": f"smtp://127.0.0.1:{mailbox.port}",
+        "ANIMA_EMAIL_FROM": "Anima <no-reply@anima.test>",
+        "ANIMA_OUTBOX_POLL_SECONDS": "0.3",
+        "PATH": f"{ROOT / '.tools' / 'node_modules' / '.bin'}{os.pathsep}{os.environ.get('PATH', '')}",
+        "REFLEX_USE_SYSTEM_BUN": "1",
+        "REFLEX_TELEMETRY_ENABLED": "false",
+        "REFLEX_CHECK_LATEST_VERSION": "false",
+        "REFLEX_HTTP_CLIENT_BIND_ADDRESS": "0.0.0.0",
+    }
+    env.pop("ANIMA_DEMO", None)
+    python = sys.executable
+    for command in (["migrate"], ["seed-demo"]):
+        subprocess.run([python, "-m", "anima_pwa.admin", *command], cwd=ROOT, env=env, check=True, capture_output=True)
+    log_path = instance / "app.log"
+    reflex = str(Path(python).parent / "reflex")
+    with log_path.open("w") as log:
+        process = subprocess.Popen(
+            [reflex, "run", "--env", "prod", "--single-port", "--frontend-port", str(port), "--backend-port", str(port)],
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    url = f"http://localhost:{port}"
+    try:
+        _wait_until_up(url, process, log_path)
+        yield App(url=url, process=process, log_path=log_path)
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+
+
+# The browser -----------------------------------------------------------------------------------
+
+
+def _chromium() -> str | None:
+    for candidate in (os.environ.get("ANIMA_CHROMIUM"), "/usr/bin/chromium", "/usr/bin/chromium-browser", shutil.which("chromium")):
+        if candidate and Path(candidate).exists():
+            return candidate
+    return None  # Playwright's own browser (a laptop that ran `playwright install chromium`)
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=_chromium(), args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+class Shots:
+    """Numbered screenshots of one test's steps, under e2e/artifacts/<test name>/."""
+
+    def __init__(self, page: Page, name: str):
+        self.page = page
+        self.folder = ARTIFACTS / name
+        shutil.rmtree(self.folder, ignore_errors=True)
+        self.folder.mkdir(parents=True, exist_ok=True)
+        self.count = 0
+
+    def __call__(self, step: str) -> None:
+        self.count += 1
+        self.page.screenshot(path=str(self.folder / f"{self.count:02d}-{step}.png"), full_page=True)
+
+
+@pytest.fixture
+def phone(browser, app, request) -> Iterator[Page]:
+    context = browser.new_context(
+        viewport=PHONE, device_scale_factor=1, is_mobile=True, has_touch=True, base_url=app.url, locale="en-GB"
+    )
+    context.set_default_timeout(15_000)
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.shots = Shots(page, request.node.name)  # type: ignore[attr-defined]
+    yield page
+    context.close()
+    assert not errors, f"JavaScript errors on the page: {errors}"
+
+
+@pytest.fixture
+def shot(phone) -> Shots:
+    return phone.shots  # type: ignore[attr-defined]

@@ -1,0 +1,105 @@
+"""Steps of the patient guide, shared by the end-to-end tests so each reads like the guide."""
+
+from __future__ import annotations
+
+import random
+import uuid
+from dataclasses import dataclass
+from datetime import date
+
+from playwright.sync_api import Page, expect
+from sqlalchemy import text
+
+from anima_pwa.services.validation import nhs_number_is_valid
+
+PASSWORD = "Kettle-Harbour-42"
+
+
+def new_email(tag: str) -> str:
+    return f"{tag}.{uuid.uuid4().hex[:8]}@example.com"
+
+
+def fresh_nhs_number() -> str:
+    """A random NHS number that passes Modulus 11 and is not a 999 999 dummy."""
+    while True:
+        digits = f"{random.randint(400_000_000, 998_999_999)}"
+        total = sum(int(d) * w for d, w in zip(digits, range(10, 1, -1), strict=True))
+        check = 11 - total % 11
+        check = 0 if check == 11 else check
+        if check != 10 and nhs_number_is_valid(digits + str(check)):
+            return digits + str(check)
+
+
+@dataclass
+class Person:
+    given: str
+    family: str
+    dob: date
+    postcode: str
+    nhs_number: str
+    mobile: str = "07700 900123"
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.given} {self.family}"
+
+
+def person_on_register(db, ods_code: str = "Y90001", *, given: str = "Harriet", family: str | None = None) -> Person:
+    """Put a new synthetic person on a practice's register (each test makes its own data)."""
+    family = family or "Tester" + "".join(random.choice("abcdefghijklmnopqrstuvwxyz") for _ in range(6))
+    person = Person(given, family, date(1984, 3, 15), "MB1 2RH", fresh_nhs_number())
+    with db.begin() as connection:
+        practice_id = connection.execute(text("SELECT id FROM practice WHERE ods_code = :c"), {"c": ods_code}).scalar_one()
+        connection.execute(
+            text(
+                "INSERT INTO practice_register_entry (practice_id, nhs_number, given_names, family_name, "
+                "date_of_birth, postcode, address_line1, imported_at) VALUES (:p, :n, :g, :f, :d, :pc, '', CURRENT_TIMESTAMP)"
+            ),
+            {"p": practice_id, "n": person.nhs_number, "g": given, "f": family, "d": person.dob, "pc": person.postcode},
+        )
+    return person
+
+
+def continue_with_email(page: Page, email: str, shot) -> None:
+    """Guide step 1."""
+    page.goto("/")
+    expect(page.get_by_role("heading", name="Create an account")).to_be_visible()
+    shot("first-visit")
+    page.get_by_label("Email address").fill(email)
+    page.get_by_role("button", name="Continue with Email").click()
+    expect(page.get_by_role("heading", name="Create a password")).to_be_visible()
+
+
+def create_account(page: Page, password: str, shot) -> None:
+    """Guide steps 2 and 3."""
+    page.get_by_label("Create a password").fill(password)
+    shot("create-password")
+    page.get_by_role("button", name="Create account").click()
+
+
+def login(page: Page, email: str, password: str) -> None:
+    page.get_by_label("Email address").fill(email)
+    page.get_by_label("Password", exact=True).fill(password)
+    page.get_by_role("button", name="Login").click()
+
+
+def fill_details(page: Page, person: Person, *, practice_search: str = "Riverside", practice_name: str = "Riverside Health Centre", with_nhs_number: bool = True) -> None:
+    """Guide steps 6 and 7."""
+    page.get_by_label("Full name").fill(person.full_name)
+    page.get_by_label("Day").fill(str(person.dob.day))
+    page.get_by_label("Month").fill(str(person.dob.month))
+    page.get_by_label("Year").fill(str(person.dob.year))
+    page.get_by_label("Postcode", exact=True).fill(person.postcode)
+    page.get_by_label("Mobile phone number").fill(person.mobile)
+    if with_nhs_number:
+        page.get_by_label("NHS number (if known)").fill(person.nhs_number)
+    page.get_by_label("GP practice").fill(practice_search)
+    page.get_by_role("button", name=practice_name).click()
+    expect(page.get_by_label("Practice postcode")).to_have_value("MB1 2RH")
+
+
+def agree_and_create(page: Page) -> None:
+    """Guide step 8."""
+    page.get_by_label("I confirm I am over 18").check()
+    page.get_by_label("I agree to Anima's privacy policy and terms of use").check()
+    page.get_by_role("button", name="Create Account").click()
