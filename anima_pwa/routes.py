@@ -33,6 +33,6 @@ def safe_next(value: str | None) -> str:
     parts = urlsplit(value)
     if parts.scheme or parts.netloc:
         return HOME
-    if parts.path in {LOGIN, INDEX, CREATE_ACCOUNT, CHECK_EMAIL, FORGOT_PASSWORD, RESET_PASSWORD}:
+    if (parts.path.rstrip("/") or "/") in {LOGIN, INDEX, CREATE_ACCOUNT, CHECK_EMAIL, FORGOT_PASSWORD, RESET_PASSWORD}:
         return HOME
     return value

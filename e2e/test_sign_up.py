@@ -245,11 +245,47 @@ def test_unknown_email_gets_the_same_reset_answer(phone, shot, mailbox):
     assert mailbox.count(email, "password reset code") == 0
 
 
-def test_protected_page_sends_a_visitor_to_sign_in_and_back(phone, shot):
+def test_protected_page_sends_a_visitor_to_sign_in_and_back(phone, shot, mailbox):
+    email = new_email("returning")
+    continue_with_email(phone, email, shot)
+    create_account(phone, PASSWORD, shot)
+    phone.goto(link_in(mailbox.wait_for(email, "Confirm your email address")))
+    expect(phone.get_by_role("heading", name="Your registration is confirmed")).to_be_visible()
+
     phone.goto("/register")
     expect(phone.get_by_role("heading", name="Login")).to_be_visible()
     assert "next=/register" in phone.url
     expect(phone.get_by_text("Sign in to continue.")).to_be_visible()
+    shot("sign-in-to-continue")
+    login(phone, email, PASSWORD)
+    expect(phone.get_by_role("heading", name="Your details")).to_be_visible()
+    assert phone.url.rstrip("/").endswith("/register")
+
+    # An address on another site is never followed after sign-in.
+    phone.get_by_role("button", name="Sign out").click()
+    expect(phone.get_by_text("You have signed out.")).to_be_visible()
+    phone.goto("/login?next=//evil.example/steal")
+    login(phone, email, PASSWORD)
+    expect(phone.get_by_role("heading", name="Your details")).to_be_visible()
+    assert "evil.example" not in phone.url
+
+
+def test_keyboard_only_sign_up_start(phone, shot):
+    """Tab to the email box, type, press Enter: the form works without a pointer."""
+    phone.goto("/")
+    expect(phone.get_by_role("heading", name="Create an account")).to_be_visible()
+    phone.keyboard.press("Tab")
+    expect(phone.get_by_role("link", name="Skip to main content")).to_be_focused()
+    email_box = phone.get_by_label("Email address")
+    for _ in range(6):
+        if email_box.evaluate("e => e === document.activeElement"):
+            break
+        phone.keyboard.press("Tab")
+    expect(email_box).to_be_focused()
+    phone.keyboard.type("keyboard.user@example.com")
+    phone.keyboard.press("Enter")
+    expect(phone.get_by_role("heading", name="Create a password")).to_be_visible()
+    shot("keyboard")
 
 
 def _hours_ago(hours: int):
