@@ -298,3 +298,33 @@ def _this_year() -> int:
     from anima_pwa.models import utcnow
 
     return utcnow().year
+
+
+def test_a_session_idle_for_30_minutes_ends(phone, shot, mailbox, db):
+    email = new_email("idle")
+    continue_with_email(phone, email, shot)
+    create_account(phone, PASSWORD, shot)
+    phone.goto(link_in(mailbox.wait_for(email, "Confirm your email address")))
+    expect(phone.get_by_role("heading", name="Your registration is confirmed")).to_be_visible()
+    phone.goto("/login")
+    login(phone, email, PASSWORD)
+    expect(phone.get_by_role("heading", name="Your details")).to_be_visible()
+
+    with db.begin() as connection:  # nobody has used this session for 31 minutes
+        connection.execute(
+            text(
+                "UPDATE auth_session SET last_seen_at = :t WHERE account_id = "
+                "(SELECT id FROM account WHERE email_normalized = :e)"
+            ),
+            {"t": _minutes_ago(31), "e": email.lower()},
+        )
+    phone.reload()
+    expect(phone.get_by_role("heading", name="Login")).to_be_visible()
+    expect(phone.get_by_text("For your security you have been signed out")).to_be_visible()
+    shot("signed-out-when-idle")
+
+
+def _minutes_ago(minutes: int):
+    from anima_pwa.models import utcnow
+
+    return utcnow() - timedelta(minutes=minutes)

@@ -107,7 +107,7 @@ class VerifyEmailState(SessionState):
 NOTICES = {
     "signed_out": "You have signed out.",
     "reset": "Your password has been reset. Sign in with your new password.",
-    "expired": "You were signed out because you had not used Anima for 30 minutes.",
+    "expired": "For your security you have been signed out. Sign in again to continue.",
 }
 
 

@@ -48,7 +48,12 @@ class SessionState(rx.State):
         self.signed_in = False
         url = self.router.url
         here = url.path + (f"?{url.query}" if url.query else "")
-        return rx.redirect(routes.login(here), replace=True)
+        target = routes.login(here)
+        if self.auth_token:
+            # The browser had a session that has ended (idle, 12 hours, or a password reset).
+            self.auth_token = ""
+            target += ("&" if "?" in target else "?") + "expired=1"
+        return rx.redirect(target, replace=True)
 
     def _signed_in_as(self, token: str) -> None:
         self.auth_token = token

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import reflex as rx
 
 from anima_pwa.db import session_scope
@@ -18,4 +20,8 @@ class MailboxState(rx.State):
             self.messages = []
             return
         with session_scope() as db:
-            self.messages = notifications.recent_messages(db, limit=30)
+            messages = notifications.recent_messages(db, limit=30)
+        for message in messages:
+            sent = datetime.fromisoformat(message["created_at"])
+            message["created_at"] = sent.strftime("%-d %b %Y, %H:%M UTC")
+        self.messages = messages
