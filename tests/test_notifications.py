@@ -288,6 +288,8 @@ def test_delivers_plain_and_marks_sent(engine, db_session):
     assert "Your Anima password reset code is 482913." in parsed.get_content()
     stored = reload(engine, message_id)
     assert stored.status == "sent" and stored.sent_at is not None and stored.locked_until is None
+    # The reset code does not outlive delivery in the database.
+    assert "482913" not in stored.body_text and stored.body_text == n.SENT_BODY
     # Nothing left to do: a second run sends nothing.
     assert n.deliver_due(factory_for(engine), transport, sender=SENDER) == n.DeliveryReport()
 

@@ -346,12 +346,16 @@ def _claim(session_factory: SessionFactory, message_id: int, now: datetime) -> O
     return message
 
 
+SENT_BODY = "(delivered; the text is not kept because it may contain a one-time link or code)"
+
+
 def _mark_sent(session_factory: SessionFactory, message_id: int, now: datetime) -> None:
     with session_factory() as session:
         session.exec(  # type: ignore[call-overload]
             update(OutboxMessage)
             .where(col(OutboxMessage.id) == message_id)
-            .values(status="sent", sent_at=now, locked_until=None, last_error="")
+            # Once delivered, the text (which may hold a one-time link or code) is not kept.
+            .values(status="sent", sent_at=now, locked_until=None, last_error="", body_text=SENT_BODY)
             .execution_options(synchronize_session=False)
         )
 
@@ -445,11 +449,14 @@ async def run_sender(
         session_factory = session_scope
     interval = settings.outbox_poll_seconds if poll_seconds is None else poll_seconds
     worker = f"{socket.gethostname()}:{os.getpid()}"
+    batch = 20
     while stop_event is None or not stop_event.is_set():
         try:
-            await asyncio.to_thread(
-                deliver_due, session_factory, transport, sender=settings.email_from, worker=worker
+            report = await asyncio.to_thread(
+                deliver_due, session_factory, transport, sender=settings.email_from, worker=worker, batch=batch
             )
+            if report.sent + report.retried + report.failed >= batch:
+                continue  # a full batch: there may be more waiting, so don't sleep
         except Exception:  # noqa: BLE001 - the sender must outlive database hiccups
             log.exception("outbox: delivery run failed")
         if stop_event is None:
