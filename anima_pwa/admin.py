@@ -271,6 +271,18 @@ def cmd_send_outbox(_args: argparse.Namespace) -> int:
     return 0 if report.failed == 0 else 1
 
 
+def cmd_purge(_args: argparse.Namespace) -> int:
+    from anima_pwa.services.maintenance import purge
+
+    with db.session_scope() as session:
+        report = purge(session)
+    _out(
+        f"Deleted {report.rate_limit_hits} old rate-limit records, {report.sessions} ended sessions, "
+        f"{report.tokens} expired links and codes, {report.outbox} old delivered emails."
+    )
+    return 0
+
+
 # ---------------------------------------------------------------------------------------------
 # Entry point
 
@@ -316,6 +328,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = commands.add_parser("send-outbox", help="send due emails once through ANIMA_SMTP_URL")
     p.set_defaults(func=cmd_send_outbox)
+
+    p = commands.add_parser("purge", help="delete expired sessions, links, codes and old emails (the app does this hourly)")
+    p.set_defaults(func=cmd_purge)
     return parser
 
 

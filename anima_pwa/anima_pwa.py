@@ -9,7 +9,7 @@ from reflex.environment import environment
 from anima_pwa import routes
 from anima_pwa.http import security_headers, static_routes
 from anima_pwa.pages import auth, demo, info, registration
-from anima_pwa.services import notifications
+from anima_pwa.services import maintenance, notifications
 from anima_pwa.settings import settings
 from anima_pwa.state.auth import LoginState, PasswordResetState, SignUpState, VerifyEmailState
 from anima_pwa.state.base import SessionState
@@ -65,3 +65,4 @@ if settings.demo:
     _add(demo.mailbox, routes.DEMO_MAILBOX, "Demo mailbox", MailboxState.load)
 
 app.register_lifespan_task(notifications.run_sender, poll_seconds=settings.outbox_poll_seconds)
+app.register_lifespan_task(maintenance.run_housekeeping)
