@@ -19,6 +19,6 @@ class AuditEvent(SQLModel, table=True):
     action: str = Field(max_length=60, index=True)
     account_id: int | None = Field(default=None, foreign_key="account.id")
     patient_id: int | None = Field(default=None, foreign_key="patient.id", index=True)
-    practice_id: int | None = Field(default=None, foreign_key="practice.id")
+    practice_id: int | None = Field(default=None, foreign_key="practice.id", index=True)
     ip: str = Field(default="", max_length=64)
     detail: str = Field(default="{}")  # JSON; never clinical content or secrets

@@ -12,7 +12,10 @@ from anima_pwa.models.base import utcnow
 
 class Patient(SQLModel, table=True):
     __tablename__ = "patient"
-    __table_args__ = (Index("ix_patient_practice_status", "practice_id", "verification_status"),)
+    __table_args__ = (
+        Index("ix_patient_practice_status", "practice_id", "verification_status"),
+        Index("ix_patient_status_created", "verification_status", "created_at"),  # the pending list
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     full_name: str = Field(max_length=200)

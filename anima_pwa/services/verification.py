@@ -19,6 +19,7 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from sqlalchemy import func
 from sqlmodel import Session, select
 
 from anima_pwa.models import AccountPatient, Patient, Practice, PracticeRegisterEntry, utcnow
@@ -28,10 +29,17 @@ PENDING = "pending"
 REJECTED = "rejected"
 
 
+# Latin letters that Unicode does not decompose into a base letter and an accent, so NFKD alone
+# would drop them ("Łukasz" -> "ukasz") and they would never match their plain spelling.
+_PLAIN_LETTERS = str.maketrans(
+    {"ł": "l", "ø": "o", "đ": "d", "ð": "d", "þ": "th", "æ": "ae", "œ": "oe", "ı": "i", "ħ": "h", "ŧ": "t"}
+)
+
+
 def name_tokens(name: str) -> list[str]:
     """Lower-case ASCII words of a name: "O'Brien-Smith  Zoë" -> ["obriensmith", "zoe"]."""
     decomposed = unicodedata.normalize("NFKD", name)
-    ascii_only = "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
+    ascii_only = "".join(c for c in decomposed if not unicodedata.combining(c)).casefold().translate(_PLAIN_LETTERS)
     ascii_only = re.sub(r"['’`.\-]", "", ascii_only)
     return [t for t in re.split(r"[^a-z]+", ascii_only) if t]
 
@@ -162,8 +170,14 @@ class PendingVerification:
 
 def pending_verifications(session: Session, *, practice_id: int | None = None, limit: int = 200) -> list[PendingVerification]:
     """People waiting for their practice to verify them by hand, oldest first."""
+    holders_count = (
+        select(func.count(AccountPatient.id))  # type: ignore[arg-type]
+        .where(AccountPatient.patient_id == Patient.id)
+        .correlate(Patient)
+        .scalar_subquery()
+    )
     query = (
-        select(Patient, Practice)
+        select(Patient, Practice, holders_count)
         .join(Practice, Practice.id == Patient.practice_id)  # type: ignore[arg-type]
         .where(Patient.verification_status == PENDING)
         .order_by(Patient.created_at, Patient.id)  # type: ignore[arg-type]
@@ -173,8 +187,7 @@ def pending_verifications(session: Session, *, practice_id: int | None = None, l
         query = query.where(Patient.practice_id == practice_id)
     rows = session.exec(query).all()
     out = []
-    for patient, practice in rows:
-        holders = len(session.exec(select(AccountPatient.id).where(AccountPatient.patient_id == patient.id)).all())
+    for patient, practice, holders in rows:
         out.append(
             PendingVerification(
                 patient_id=patient.id,  # type: ignore[arg-type]
