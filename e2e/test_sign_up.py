@@ -176,7 +176,7 @@ def test_details_that_do_not_match_the_register_wait_for_the_practice(phone, sho
     phone.get_by_role("button", name="Riverside Health Centre").click()
     agree_and_create(phone)
     expect(phone.get_by_role("heading", name="Your account couldn't be verified yet")).to_be_visible()
-    expect(phone.get_by_text("has been notified")).to_be_visible()
+    expect(phone.get_by_text("they have been notified")).to_be_visible()
     shot("pending-verification")
     mailbox.wait_for("riverside", "needs manual verification")
 

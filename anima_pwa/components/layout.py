@@ -8,6 +8,14 @@ from anima_pwa import routes
 from anima_pwa.state.base import SessionState
 
 
+# After moving between screens inside the app, focus the new screen's content so screen readers
+# announce it and keyboard users start from the top (not on the first load: the skip link is first).
+FOCUS_MAIN_AFTER_NAVIGATION = rx.call_script(
+    "if(window.__animaShown){var m=document.getElementById('maincontent');if(m){m.focus({preventScroll:false});}}"
+    "else{window.__animaShown=true;}"
+)
+
+
 def header() -> rx.Component:
     return rx.el.header(
         rx.el.div(
@@ -61,7 +69,14 @@ def page(*children: rx.Component, back: tuple[str, str] | None = None) -> rx.Com
         header(),
         rx.el.div(
             rx.el.a(back[0], href=back[1], class_name="back-link") if back else rx.fragment(),
-            rx.el.main(*children, id="maincontent", class_name="main", role="main", tab_index=-1),
+            rx.el.main(
+                *children,
+                id="maincontent",
+                class_name="main",
+                role="main",
+                tab_index=-1,
+                on_mount=FOCUS_MAIN_AFTER_NAVIGATION,
+            ),
             class_name="width-container",
         ),
         footer(),

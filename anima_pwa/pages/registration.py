@@ -179,12 +179,12 @@ def home() -> rx.Component:
                     rx.el.h2("Your account couldn't be verified yet", class_name="panel__title"),
                     rx.el.p(
                         "Your details didn't exactly match your practice's records. This can happen if you have "
-                        "changed your name, or your practice has your middle name."
+                        "changed your name or address, or a detail was typed differently."
                     ),
                     rx.el.p(
                         HomeState.practice_name,
-                        " has been notified and will verify your account. "
-                        "You don't need to contact them. We will email you when it's done.",
+                        " has been sent your registration and will verify your account when they can. "
+                        "Please don't contact them about this: they have been notified.",
                     ),
                     class_name="panel panel--warning",
                     role="status",
