@@ -13,7 +13,7 @@ from anima_pwa.db import session_scope
 from anima_pwa.services import accounts
 from anima_pwa.services.validation import FieldError, clean_email
 from anima_pwa.settings import settings
-from anima_pwa.state.base import SessionState, clip, focus_error_summary, summary_of
+from anima_pwa.state.base import SessionState, clip, focus_error_summary, in_thread, summary_of
 
 
 class SignUpState(SessionState):
@@ -52,12 +52,11 @@ class SignUpState(SessionState):
             return rx.redirect(routes.INDEX, replace=True)
 
     @rx.event
-    def create_account(self, form_data: dict):
+    async def create_account(self, form_data: dict):
         password = str(form_data.get("password", ""))[:1000]
-        with session_scope() as db:
-            outcome = accounts.start_sign_up(
-                db, email=self.email, password=password, client_ip=self._client_ip(), base_url=settings.base_url
-            )
+        outcome = await in_thread(
+            accounts.start_sign_up, email=self.email, password=password, client_ip=self._client_ip(), base_url=settings.base_url
+        )
         if not outcome.ok:
             return self._fail(outcome.errors)
         self.errors, self.summary, self.resent = {}, [], False
@@ -132,16 +131,15 @@ class LoginState(SessionState):
             return rx.redirect(self._next, replace=True)
 
     @rx.event
-    def login(self, form_data: dict):
+    async def login(self, form_data: dict):
         self.email = clip(form_data.get("email", ""), 300)
-        with session_scope() as db:
-            outcome = accounts.sign_in(
-                db,
-                email=self.email,
-                password=str(form_data.get("password", ""))[:1000],
-                client_ip=self._client_ip(),
-                user_agent=self._user_agent(),
-            )
+        outcome = await in_thread(
+            accounts.sign_in,
+            email=self.email,
+            password=str(form_data.get("password", ""))[:1000],
+            client_ip=self._client_ip(),
+            user_agent=self._user_agent(),
+        )
         self.needs_confirmation = outcome.needs_email_confirmation
         if not outcome.ok or outcome.session_token is None:
             self.errors = outcome.errors
@@ -205,16 +203,15 @@ class PasswordResetState(SessionState):
         self.errors, self.summary, self.code_sent_again = {}, [], True
 
     @rx.event
-    def reset_password(self, form_data: dict):
-        with session_scope() as db:
-            outcome = accounts.reset_password(
-                db,
-                email=self.email,
-                code=clip(form_data.get("code", ""), 20),
-                new_password=str(form_data.get("password", ""))[:1000],
-                client_ip=self._client_ip(),
-                base_url=settings.base_url,
-            )
+    async def reset_password(self, form_data: dict):
+        outcome = await in_thread(
+            accounts.reset_password,
+            email=self.email,
+            code=clip(form_data.get("code", ""), 20),
+            new_password=str(form_data.get("password", ""))[:1000],
+            client_ip=self._client_ip(),
+            base_url=settings.base_url,
+        )
         if not outcome.ok:
             return self._fail(outcome.errors)
         self.errors, self.summary = {}, []

@@ -7,6 +7,8 @@ session stops working at once, on any worker.
 
 from __future__ import annotations
 
+import asyncio
+
 import reflex as rx
 
 from anima_pwa import routes
@@ -86,6 +88,20 @@ class SessionState(rx.State):
             rx.clear_session_storage(),
             rx.call_script(f"window.location.replace('{routes.LOGIN}?signed_out=1')"),
         ]
+
+
+async def in_thread(service, /, **kwargs):
+    """Run `service(db, **kwargs)` in its own transaction on a worker thread.
+
+    Reflex runs plain handlers on the event loop, so a slow call (argon2 takes ~100 ms by design)
+    would stall every other browser on this worker. Use this for password work.
+    """
+
+    def call():
+        with session_scope() as db:
+            return service(db, **kwargs)
+
+    return await asyncio.to_thread(call)
 
 
 def clip(value: object, limit: int = MAX_FIELD_LENGTH) -> str:
