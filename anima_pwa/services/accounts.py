@@ -99,6 +99,9 @@ def start_sign_up(session: Session, *, email: str, password: str, client_ip: str
     if refused:
         return Outcome(errors={FORM: refused})
 
+    # Hash before looking the address up, so both answers cost the same time: otherwise a sign-up
+    # for an address that has an account would come back one argon2 hash sooner and give it away.
+    password_hash = passwords.hash_password(password)
     existing = find_account(session, normalized)
     if existing is not None:
         notifications.enqueue_email(
@@ -115,7 +118,7 @@ def start_sign_up(session: Session, *, email: str, password: str, client_ip: str
         session,
         email=email,
         normalized=normalized,
-        password_hash=passwords.hash_password(password),
+        password_hash=password_hash,
         base_url=base_url,
     )
     audit.record(session, action="sign_up_started", actor_account_id=None, actor_kind="anonymous", ip=client_ip)
@@ -345,7 +348,8 @@ def request_password_reset(session: Session, *, email: str, client_ip: str) -> O
     return Outcome(email=email)
 
 
-CODE_PATTERN = re.compile(r"^\d{6}$")
+# ASCII digits only: "\d" would also accept other scripts' digits, which can never match and cost a try.
+CODE_PATTERN = re.compile(r"^[0-9]{6}$")
 
 
 def reset_password(

@@ -1,0 +1,253 @@
+"""The details form after first sign-in: all-or-nothing saving, verification and the practice email."""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import date
+
+import pytest
+from sqlalchemy import func
+from sqlmodel import Session, select
+
+from anima_pwa.models import Account, AccountPatient, AuditEvent, OutboxMessage, Patient, Practice, PracticeRegisterEntry
+from anima_pwa.services import audit, registration
+from anima_pwa.services.registration import FIELD_ORDER, DetailsForm, register_self
+from anima_pwa.services.sessions import Identity
+from anima_pwa.services.validation import format_nhs_number, nhs_number_is_valid
+from anima_pwa.services.verification import PENDING, VERIFIED
+
+TODAY = date(2025, 6, 15)
+IP = "203.0.113.9"
+
+
+def nhs(prefix: str) -> str:
+    """A valid NHS number starting with these 9 digits (Modulus 11)."""
+    total = sum(int(d) * w for d, w in zip(prefix, range(10, 1, -1), strict=True))
+    check = (11 - total % 11) % 11
+    assert check != 10, prefix
+    assert nhs_number_is_valid(prefix + str(check))
+    return prefix + str(check)
+
+
+ZOE = nhs("943476591")
+OTHER = nhs("485777345")
+
+
+def make_practice(db: Session, ods: str, **fields) -> Practice:
+    practice = Practice(ods_code=ods, name=f"Practice {ods}", phone="01632 960001", **fields)
+    db.add(practice)
+    db.flush()
+    return practice
+
+
+def make_identity(db: Session, email: str = "zoe@example.com", kind: str = "patient") -> Identity:
+    account = Account(email=email, email_normalized=email, kind=kind)
+    db.add(account)
+    db.flush()
+    return Identity(account_id=account.id, email=email, kind=kind, session_id="s" * 64)
+
+
+@pytest.fixture
+def world(db_session: Session) -> dict:
+    practice = make_practice(db_session, "A81001", email="a81001.admin@nhs.example")
+    closed = make_practice(db_session, "C83003", status="closed", email="closed@nhs.example")
+    silent = make_practice(db_session, "D84004")  # no email address on file
+    entry = PracticeRegisterEntry(
+        practice_id=practice.id,
+        nhs_number=ZOE,
+        given_names="Zoe",
+        family_name="Smith",
+        date_of_birth=date(1980, 2, 1),
+        postcode="MB1 2AB",
+    )
+    db_session.add(entry)
+    db_session.flush()
+    return {"practice": practice, "closed": closed, "silent": silent, "entry": entry, "me": make_identity(db_session)}
+
+
+def good_form(world: dict, **changes) -> DetailsForm:
+    form = DetailsForm(
+        full_name="  Zoë   Smith ",
+        dob_day="1",
+        dob_month="02",
+        dob_year="1980",
+        postcode="mb12ab",
+        mobile="07700 900982",
+        nhs_number=format_nhs_number(ZOE),
+        practice_id=world["practice"].id,
+        over_18=True,
+        terms=True,
+    )
+    return dataclasses.replace(form, **changes)
+
+
+def count(db: Session, model) -> int:
+    db.flush()
+    return db.exec(select(func.count()).select_from(model)).one()
+
+
+def nothing_saved(db: Session) -> bool:
+    return all(count(db, m) == 0 for m in (Patient, AccountPatient, AuditEvent, OutboxMessage))
+
+
+def register(db: Session, identity: Identity, form: DetailsForm) -> registration.RegistrationOutcome:
+    return register_self(db, identity, form, client_ip=IP, today=TODAY)
+
+
+def test_every_field_wrong_gives_every_error_and_saves_nothing(db_session, world):
+    form = DetailsForm(
+        full_name="",
+        dob_day="31",
+        dob_month="2",
+        dob_year="1980",
+        postcode="not a postcode",
+        mobile="0123",
+        nhs_number="123 456 7890",
+        practice_id=None,
+        over_18=False,
+        terms=False,
+    )
+    outcome = register(db_session, world["me"], form)
+    assert not outcome.ok and outcome.status == ""
+    assert list(outcome.errors) == FIELD_ORDER  # every field, in page order
+    assert outcome.errors == {
+        "full_name": "Enter your full name",
+        "dob": "Date of birth must be a real date",
+        "postcode": "Enter a real postcode, like SW1A 1AA",
+        "mobile": "Enter a UK mobile number, like 07700 900 982",
+        "nhs_number": "Enter a valid NHS number. Check it against a letter from your GP practice or the NHS App",
+        "practice": "Select your GP practice from the list",
+        "over_18": "Confirm that you are 18 or over",
+        "terms": "Agree to the privacy policy and terms of use to create your account",
+    }
+    assert nothing_saved(db_session)
+
+
+@pytest.mark.parametrize(
+    ("changes", "field", "message"),
+    [
+        ({"full_name": "Zoe Smith 3rd"}, "full_name", "Full name must only include letters"),
+        ({"dob_day": "", "dob_month": "", "dob_year": ""}, "dob", "Enter your date of birth"),
+        ({"dob_year": "2007", "dob_month": "6", "dob_day": "16"}, "dob", "You must be 18 or over to create an account"),
+        ({"dob_year": "2025", "dob_month": "6", "dob_day": "16"}, "dob", "Date of birth must be in the past"),
+        ({"dob_year": "2030"}, "dob", "Date of birth must be in the past"),
+        ({"postcode": ""}, "postcode", "Enter your postcode"),
+        ({"mobile": "01632 960000"}, "mobile", "Enter a UK mobile number"),
+        ({"nhs_number": "999 999 0000"}, "nhs_number", "Enter the real NHS number. Numbers starting 999 999"),
+        ({"nhs_number": "94347659"}, "nhs_number", "NHS number must be 10 digits"),
+        ({"practice_id": 987654}, "practice", "Select your GP practice from the list"),
+        ({"over_18": False}, "over_18", "Confirm that you are 18 or over"),
+        ({"terms": False}, "terms", "Agree to the privacy policy"),
+    ],
+)
+def test_one_wrong_field(db_session, world, changes, field, message):
+    outcome = register(db_session, world["me"], good_form(world, **changes))
+    assert list(outcome.errors) == [field]
+    assert outcome.errors[field].startswith(message)
+    assert nothing_saved(db_session)
+
+
+def test_closed_practice_is_refused(db_session, world):
+    outcome = register(db_session, world["me"], good_form(world, practice_id=world["closed"].id))
+    assert outcome.errors == {"practice": "Select your GP practice from the list"}
+    assert nothing_saved(db_session)
+
+
+def test_eighteenth_birthday_is_old_enough(db_session, world):
+    outcome = register(db_session, world["me"], good_form(world, dob_day="15", dob_month="6", dob_year="2007"))
+    assert outcome.ok and outcome.status == PENDING  # not on the register, but accepted
+
+
+def test_an_nhs_number_already_used_is_refused_at_its_field(db_session, world):
+    other_practice = world["silent"]
+    db_session.add(Patient(full_name="Someone Else", date_of_birth=date(1990, 1, 1), nhs_number=ZOE, postcode="MB9 9ZZ", practice_id=other_practice.id))
+    db_session.flush()
+    outcome = register(db_session, world["me"], good_form(world, nhs_number=ZOE))
+    assert list(outcome.errors) == ["nhs_number"]
+    assert outcome.errors["nhs_number"].startswith("An Anima account already exists for this NHS number")
+    assert count(db_session, Patient) == 1
+    assert count(db_session, AccountPatient) + count(db_session, AuditEvent) + count(db_session, OutboxMessage) == 0
+
+
+def test_matching_details_are_verified(db_session, world):
+    me = world["me"]
+    outcome = register(db_session, me, good_form(world))
+    assert outcome.ok and outcome.status == VERIFIED
+    db_session.expire_all()
+    (patient,) = db_session.exec(select(Patient)).all()
+    assert (patient.full_name, patient.date_of_birth, patient.postcode, patient.phone_mobile, patient.nhs_number) == (
+        "Zoë Smith",
+        date(1980, 2, 1),
+        "MB1 2AB",
+        "+447700900982",
+        ZOE,
+    )
+    assert (patient.practice_id, patient.verification_status, patient.register_entry_id) == (
+        world["practice"].id,
+        VERIFIED,
+        world["entry"].id,
+    )
+    (link,) = db_session.exec(select(AccountPatient)).all()
+    assert (link.account_id, link.patient_id, link.relationship) == (me.account_id, patient.id, "self")
+    event = db_session.exec(select(AuditEvent)).one()
+    assert (event.action, event.actor_account_id, event.patient_id, event.practice_id, event.ip) == (
+        "patient_registered",
+        me.account_id,
+        patient.id,
+        world["practice"].id,
+        IP,
+    )
+    assert audit.event_detail(event) == {"verification": VERIFIED}
+    assert count(db_session, OutboxMessage) == 0  # nothing for the practice to do
+    assert registration.self_patient(db_session, me.account_id).id == patient.id
+
+
+def test_matching_without_nhs_number_fills_it_in(db_session, world):
+    outcome = register(db_session, world["me"], good_form(world, nhs_number=""))
+    assert outcome.status == VERIFIED
+    assert db_session.exec(select(Patient)).one().nhs_number == ZOE
+
+
+def test_details_not_on_the_register_are_pending_and_the_practice_is_told(db_session, world):
+    outcome = register(db_session, world["me"], good_form(world, nhs_number=OTHER))
+    assert outcome.ok and outcome.status == PENDING
+    patient = db_session.exec(select(Patient)).one()
+    assert patient.verification_status == PENDING
+    assert patient.verification_note == "NHS number not found on the practice register"
+    (message,) = db_session.exec(select(OutboxMessage)).all()
+    assert (message.to_address, message.template) == ("a81001.admin@nhs.example", "verification_pending_practice")
+    assert "Practice A81001" in message.body_text
+    assert "Zoë" not in message.body_text and OTHER not in message.body_text  # no personal details by email
+    assert audit.event_detail(db_session.exec(select(AuditEvent)).one()) == {"verification": PENDING}
+    summary = registration.summary(db_session, world["me"])
+    assert (summary.full_name, summary.status, summary.practice_name, summary.rejection_reason) == (
+        "Zoë Smith",
+        PENDING,
+        "Practice A81001",
+        "",
+    )
+
+
+def test_pending_at_a_practice_without_email_sends_nothing(db_session, world):
+    outcome = register(db_session, world["me"], good_form(world, practice_id=world["silent"].id))
+    assert outcome.status == PENDING
+    assert count(db_session, OutboxMessage) == 0
+
+
+def test_registering_twice_is_refused(db_session, world):
+    me = world["me"]
+    assert register(db_session, me, good_form(world)).ok
+    again = register(db_session, me, good_form(world, nhs_number=OTHER, full_name="Zoe Other"))
+    assert again.errors == {"form": "You have already given your details."}
+    assert count(db_session, Patient) == count(db_session, AccountPatient) == 1
+
+
+def test_staff_cannot_register_as_a_patient(db_session, world):
+    staff = make_identity(db_session, "gp@practice.example", kind="staff")
+    outcome = register(db_session, staff, good_form(world))
+    assert outcome.errors == {"form": "Only patient accounts can register details here."}
+    assert nothing_saved(db_session)
+
+
+def test_summary_before_any_details(db_session, world):
+    assert registration.summary(db_session, world["me"]) == registration.HolderSummary("", "", "", "", "")
