@@ -584,3 +584,36 @@ def test_audit_rows_are_written_and_hold_no_secrets(db_session):
         values = [str(v) for k, v in event.model_dump().items() if k != "at"]
         for secret in secrets_:
             assert not any(secret in value for value in values), (event, secret)
+
+
+def test_a_newer_sign_up_cancels_older_links_so_only_the_newest_password_can_be_confirmed(db_session):
+    # Someone else signs up first with this address and a password of their choosing...
+    sign_up(db_session, "victim@example.com", password="Attacker-Chosen-99")
+    attacker_link = last_link(db_session, "victim@example.com")
+    # ...then the owner signs up themselves: the first link must no longer create the account.
+    sign_up(db_session, "victim@example.com", password=PASSWORD)
+    owner_link = last_link(db_session, "victim@example.com")
+    assert accounts.confirm_email(db_session, secret=attacker_link).status == "used"
+    assert accounts.confirm_email(db_session, secret=owner_link).status == "confirmed"
+    assert accounts.sign_in(db_session, email="victim@example.com", password=PASSWORD, client_ip=IP).ok
+
+
+def test_an_expired_sign_up_is_not_mentioned_at_sign_in(db_session):
+    sign_up(db_session, "late@example.com")
+    db_session.exec(
+        text("UPDATE one_time_token SET expires_at = :t WHERE email_normalized = 'late@example.com'").bindparams(
+            t=utcnow() - timedelta(minutes=1)
+        )
+    )
+    outcome = accounts.sign_in(db_session, email="late@example.com", password=PASSWORD, client_ip=IP)
+    assert outcome.errors == {FORM: WRONG_CREDENTIALS} and not outcome.needs_email_confirmation
+
+
+def test_a_link_replaced_meanwhile_cannot_be_used(db_session):
+    sign_up(db_session, "race@example.com")
+    secret = last_link(db_session, "race@example.com")
+    token = tokens.peek_link(db_session, purpose=tokens.EMAIL_VERIFICATION, secret=secret).token
+    # Another request revokes it between this request's look-up and its update.
+    db_session.exec(text("UPDATE one_time_token SET revoked_at = CURRENT_TIMESTAMP WHERE id = :i").bindparams(i=token.id))
+    db_session.expire_all()
+    assert tokens.consume_link(db_session, purpose=tokens.EMAIL_VERIFICATION, secret=secret).problem is not None

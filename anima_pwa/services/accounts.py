@@ -126,6 +126,12 @@ def start_sign_up(session: Session, *, email: str, password: str, client_ip: str
 
 
 def _send_verification_link(session: Session, *, email: str, normalized: str, password_hash: str, base_url: str) -> None:
+    """Email a new link; any older link for the address stops working, so only the newest
+    sign-up (and its password) can create the account."""
+    now = utcnow()
+    for older in _open_sign_ups(session, normalized):
+        older.revoked_at = now
+        session.add(older)
     secret = tokens.issue_link(
         session,
         purpose=tokens.EMAIL_VERIFICATION,
@@ -137,18 +143,25 @@ def _send_verification_link(session: Session, *, email: str, normalized: str, pa
     )
 
 
+def _open_sign_ups(session: Session, normalized: str) -> list[OneTimeToken]:
+    return list(
+        session.exec(
+            select(OneTimeToken)
+            .where(
+                OneTimeToken.purpose == tokens.EMAIL_VERIFICATION,
+                OneTimeToken.email_normalized == normalized,
+                OneTimeToken.consumed_at.is_(None),  # type: ignore[union-attr]
+                OneTimeToken.revoked_at.is_(None),  # type: ignore[union-attr]
+            )
+            .order_by(OneTimeToken.id.desc())  # type: ignore[union-attr]
+        ).all()
+    )
+
+
 def _pending_sign_up(session: Session, normalized: str) -> OneTimeToken | None:
-    token = session.exec(
-        select(OneTimeToken)
-        .where(
-            OneTimeToken.purpose == tokens.EMAIL_VERIFICATION,
-            OneTimeToken.email_normalized == normalized,
-            OneTimeToken.consumed_at.is_(None),  # type: ignore[union-attr]
-            OneTimeToken.revoked_at.is_(None),  # type: ignore[union-attr]
-        )
-        .order_by(OneTimeToken.id.desc())  # type: ignore[union-attr]
-    ).first()
-    return token
+    """The newest sign-up for this address whose link can still be followed."""
+    now = utcnow()
+    return next((token for token in _open_sign_ups(session, normalized) if token.expires_at > now), None)
 
 
 def resend_verification(session: Session, *, email: str, client_ip: str, base_url: str) -> Outcome:
@@ -269,8 +282,10 @@ def sign_in(
         return Outcome(errors={FORM: WRONG_CREDENTIALS})
     normalized = normalize_email(email)
 
-    for limit, key in ((SIGN_IN_PER_ACCOUNT, normalized), (SIGN_IN_PER_CLIENT, client_ip)):
-        decision = ratelimit.check(session, limit, key)
+    # The account's attempt is recorded before the password is checked, so parallel guesses
+    # can't all slip under the limit (a success clears it). Per client, only failures count, so a
+    # busy shared connection (a surgery's Wi-Fi) isn't locked out by people signing in correctly.
+    for decision in (ratelimit.hit(session, SIGN_IN_PER_ACCOUNT, normalized), ratelimit.check(session, SIGN_IN_PER_CLIENT, client_ip)):
         if not decision.allowed:
             return Outcome(errors={FORM: _too_many("Too many attempts to sign in.", decision)})
 
@@ -303,7 +318,6 @@ def sign_in(
 
 
 def _failed(session: Session, normalized: str, client_ip: str, account: Account | None) -> Outcome:
-    ratelimit.hit(session, SIGN_IN_PER_ACCOUNT, normalized)
     ratelimit.hit(session, SIGN_IN_PER_CLIENT, client_ip)
     audit.record(
         session,

@@ -128,7 +128,11 @@ def consume_link(session: Session, *, purpose: str, secret: str, now: datetime |
         return result
     claimed = session.execute(
         OneTimeToken.__table__.update()  # type: ignore[attr-defined]
-        .where(OneTimeToken.id == result.token.id, OneTimeToken.consumed_at.is_(None))  # type: ignore[union-attr]
+        .where(
+            OneTimeToken.id == result.token.id,
+            OneTimeToken.consumed_at.is_(None),  # type: ignore[union-attr]
+            OneTimeToken.revoked_at.is_(None),  # type: ignore[union-attr]  (replaced meanwhile)
+        )
         .values(consumed_at=now)
     )
     if claimed.rowcount != 1:
@@ -192,6 +196,7 @@ def check_code(
             OneTimeToken.id == token.id,
             OneTimeToken.attempts < CODE_MAX_TRIES,
             OneTimeToken.consumed_at.is_(None),  # type: ignore[union-attr]
+            OneTimeToken.revoked_at.is_(None),  # type: ignore[union-attr]
         )
         .values(attempts=OneTimeToken.attempts + 1)
     )
