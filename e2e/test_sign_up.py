@@ -218,6 +218,7 @@ def test_forgot_password_resets_with_a_code_and_signs_out_elsewhere(phone, brows
     phone.get_by_label("New password").fill("Brand-New-Lantern-7")
     phone.get_by_role("button", name="Reset password").click()
     expect(phone.locator("#code-error")).to_contain_text("4 tries left")
+    expect(phone.locator("#error-summary")).to_be_focused()  # NHS pattern: focus moves to the summary
     shot("wrong-code")
     phone.get_by_label("Verification code").fill(code)
     phone.get_by_label("New password").fill("Brand-New-Lantern-7")

@@ -117,6 +117,8 @@ def summary_of(errors: dict[str, str], anchors: dict[str, str] | None = None) ->
 
 def focus_error_summary() -> rx.event.EventSpec:
     """Move focus to the error summary once it has rendered (NHS pattern; helps screen readers)."""
+    # The summary may render a moment after this script arrives: try for up to a second.
     return rx.call_script(
-        "setTimeout(function(){var e=document.getElementById('error-summary');if(e){e.focus();}},60)"
+        "(function(n){var t=function(){var e=document.getElementById('error-summary');"
+        "if(e){e.focus();}else if(n-->0){setTimeout(t,50);}};setTimeout(t,30);})(20)"
     )
