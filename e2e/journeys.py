@@ -77,6 +77,27 @@ def create_account(page: Page, password: str, shot) -> None:
     page.get_by_role("button", name="Create account").click()
 
 
+def confirmed_account(page: Page, mailbox, shot, tag: str) -> str:
+    """Guide steps 1 to 4 for a new email address: sign up and follow the emailed link."""
+    from e2e.conftest import link_in
+
+    email = new_email(tag)
+    continue_with_email(page, email, shot)
+    create_account(page, PASSWORD, shot)
+    page.goto(link_in(mailbox.wait_for(email, "Confirm your email address")))
+    expect(page.get_by_role("heading", name="Your registration is confirmed")).to_be_visible()
+    return email
+
+
+def signed_in_new_account(page: Page, mailbox, shot, tag: str) -> str:
+    """A confirmed account, signed in and at the details form."""
+    email = confirmed_account(page, mailbox, shot, tag)
+    page.goto("/login")
+    login(page, email, PASSWORD)
+    expect(page.get_by_role("heading", name="Your details")).to_be_visible()
+    return email
+
+
 def login(page: Page, email: str, password: str) -> None:
     page.get_by_label("Email address").fill(email)
     page.get_by_label("Password", exact=True).fill(password)

@@ -11,12 +11,14 @@ from e2e.conftest import code_in, link_in
 from e2e.journeys import (
     PASSWORD,
     agree_and_create,
+    confirmed_account,
     continue_with_email,
     create_account,
     fill_details,
     login,
     new_email,
     person_on_register,
+    signed_in_new_account,
 )
 
 
@@ -84,11 +86,7 @@ def test_malformed_email_gets_a_message_next_to_the_field(phone, shot):
 
 
 def test_wrong_password_is_refused_then_rate_limited(phone, shot, mailbox):
-    email = new_email("wrongpw")
-    continue_with_email(phone, email, shot)
-    create_account(phone, PASSWORD, shot)
-    phone.goto(link_in(mailbox.wait_for(email, "Confirm your email address")))
-    expect(phone.get_by_role("heading", name="Your registration is confirmed")).to_be_visible()
+    email = confirmed_account(phone, mailbox, shot, "wrongpw")
 
     phone.goto("/login")
     login(phone, email, "Not-the-Password-1")
@@ -127,13 +125,7 @@ def test_expired_and_reused_links_say_so(phone, shot, mailbox, db):
 
 
 def test_details_that_do_not_match_the_register_wait_for_the_practice(phone, shot, mailbox, db):
-    email = new_email("nomatch")
-    continue_with_email(phone, email, shot)
-    create_account(phone, PASSWORD, shot)
-    phone.goto(link_in(mailbox.wait_for(email, "Confirm your email address")))
-    phone.get_by_role("button", name="Return to login page").click()
-    login(phone, email, PASSWORD)
-    expect(phone.get_by_role("heading", name="Your details")).to_be_visible()
+    signed_in_new_account(phone, mailbox, shot, "nomatch")
 
     # Bad input first: every field says what is wrong, and what was typed stays.
     phone.get_by_label("Full name").fill("Zed 4 Nobody")
@@ -188,14 +180,7 @@ def test_details_that_do_not_match_the_register_wait_for_the_practice(phone, sho
 
 
 def test_forgot_password_resets_with_a_code_and_signs_out_elsewhere(phone, browser, app, shot, mailbox):
-    email = new_email("reset")
-    continue_with_email(phone, email, shot)
-    create_account(phone, PASSWORD, shot)
-    phone.goto(link_in(mailbox.wait_for(email, "Confirm your email address")))
-    expect(phone.get_by_role("heading", name="Your registration is confirmed")).to_be_visible()
-    phone.goto("/login")
-    login(phone, email, PASSWORD)
-    expect(phone.get_by_role("heading", name="Your details")).to_be_visible()
+    email = signed_in_new_account(phone, mailbox, shot, "reset")
 
     # A second device signed in as the same person, signed out by the reset.
     other = browser.new_context(viewport={"width": 390, "height": 844}, base_url=app.url).new_page()
@@ -247,11 +232,7 @@ def test_unknown_email_gets_the_same_reset_answer(phone, shot, mailbox):
 
 
 def test_protected_page_sends_a_visitor_to_sign_in_and_back(phone, shot, mailbox):
-    email = new_email("returning")
-    continue_with_email(phone, email, shot)
-    create_account(phone, PASSWORD, shot)
-    phone.goto(link_in(mailbox.wait_for(email, "Confirm your email address")))
-    expect(phone.get_by_role("heading", name="Your registration is confirmed")).to_be_visible()
+    email = confirmed_account(phone, mailbox, shot, "returning")
 
     phone.goto("/register")
     expect(phone.get_by_role("heading", name="Login")).to_be_visible()
@@ -302,14 +283,7 @@ def _this_year() -> int:
 
 
 def test_a_session_idle_for_30_minutes_ends(phone, shot, mailbox, db):
-    email = new_email("idle")
-    continue_with_email(phone, email, shot)
-    create_account(phone, PASSWORD, shot)
-    phone.goto(link_in(mailbox.wait_for(email, "Confirm your email address")))
-    expect(phone.get_by_role("heading", name="Your registration is confirmed")).to_be_visible()
-    phone.goto("/login")
-    login(phone, email, PASSWORD)
-    expect(phone.get_by_role("heading", name="Your details")).to_be_visible()
+    email = signed_in_new_account(phone, mailbox, shot, "idle")
 
     with db.begin() as connection:  # nobody has used this session for 31 minutes
         connection.execute(

@@ -78,6 +78,23 @@ def _email_or_error(raw: str, errors: dict[str, str]) -> str:
         return ""
 
 
+def _email_within_limits(
+    session: Session, raw_email: str, limits: tuple[Limit, Limit], client_ip: str, what: str
+) -> tuple[str, str, Outcome | None]:
+    """A well-formed email whose (per-email, per-client) limits allow one more attempt.
+
+    Returns (email as typed, normalised email, None), or a refusal Outcome as the third item.
+    """
+    errors: dict[str, str] = {}
+    email = _email_or_error(raw_email, errors)
+    if errors:
+        return "", "", Outcome(errors=errors)
+    normalized = normalize_email(email)
+    per_email, per_client = limits
+    refused = _limited(session, [(per_email, normalized), (per_client, client_ip)], what)
+    return email, normalized, Outcome(errors={FORM: refused}) if refused else None
+
+
 # Sign-up ----------------------------------------------------------------------------------------
 
 
@@ -166,18 +183,11 @@ def _pending_sign_up(session: Session, normalized: str) -> OneTimeToken | None:
 
 def resend_verification(session: Session, *, email: str, client_ip: str, base_url: str) -> Outcome:
     """Send a fresh link for a sign-up that hasn't been confirmed; the old link stops working."""
-    errors: dict[str, str] = {}
-    email = _email_or_error(email, errors)
-    if errors:
-        return Outcome(errors=errors)
-    normalized = normalize_email(email)
-    refused = _limited(
-        session,
-        [(RESEND_PER_EMAIL, normalized), (RESEND_PER_CLIENT, client_ip)],
-        "We have already sent you several emails.",
+    email, normalized, refusal = _email_within_limits(
+        session, email, (RESEND_PER_EMAIL, RESEND_PER_CLIENT), client_ip, "We have already sent you several emails."
     )
-    if refused:
-        return Outcome(errors={FORM: refused})
+    if refusal is not None:
+        return refusal
     pending = _pending_sign_up(session, normalized)
     if pending is not None and find_account(session, normalized) is None:
         data = tokens.payload(pending)
@@ -342,18 +352,11 @@ def sign_out(session: Session, token: str | None, *, client_ip: str = "") -> Non
 
 def request_password_reset(session: Session, *, email: str, client_ip: str) -> Outcome:
     """"Send password reset code": a 6-digit code by email, if the address has an account."""
-    errors: dict[str, str] = {}
-    email = _email_or_error(email, errors)
-    if errors:
-        return Outcome(errors=errors)
-    normalized = normalize_email(email)
-    refused = _limited(
-        session,
-        [(RESET_REQUEST_PER_EMAIL, normalized), (RESET_REQUEST_PER_CLIENT, client_ip)],
-        "You have asked for too many codes.",
+    email, normalized, refusal = _email_within_limits(
+        session, email, (RESET_REQUEST_PER_EMAIL, RESET_REQUEST_PER_CLIENT), client_ip, "You have asked for too many codes."
     )
-    if refused:
-        return Outcome(errors={FORM: refused})
+    if refusal is not None:
+        return refusal
     account = find_account(session, normalized)
     if account is not None and account.status == "active":
         code = tokens.issue_code(session, purpose=tokens.PASSWORD_RESET, email_normalized=normalized, account_id=account.id)
