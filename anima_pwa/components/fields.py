@@ -86,6 +86,12 @@ def text_field(
     )
 
 
+def email_field(errors: rx.Var, **kwargs: Any) -> rx.Component:
+    """"Email address", as every sign-in and sign-up form asks for it."""
+    kwargs.setdefault("autocomplete", "email")
+    return text_field("email", "Email address", errors, input_type="email", max_length=254, **kwargs)
+
+
 def password_field(
     name: str, label: str, errors: rx.Var, *, hint: str | None = None, autocomplete: str = "current-password"
 ) -> rx.Component:

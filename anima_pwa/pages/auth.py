@@ -6,6 +6,7 @@ import reflex as rx
 
 from anima_pwa import routes
 from anima_pwa.components.fields import (
+    email_field,
     error_summary,
     form_error,
     password_field,
@@ -43,15 +44,10 @@ def index() -> rx.Component:
             rx.el.h2("Create an account"),
             error_summary(SignUpState.summary),
             rx.el.form(
-                text_field(
-                    "email",
-                    "Email address",
+                email_field(
                     SignUpState.errors,
                     value=SignUpState.email,
                     on_change=SignUpState.set_email,
-                    input_type="email",
-                    autocomplete="email",
-                    max_length=254,
                     hint="Each account needs its own email address.",
                 ),
                 primary_button("Continue with Email"),
@@ -193,15 +189,7 @@ def login() -> rx.Component:
         ),
         error_summary(LoginState.summary),
         rx.el.form(
-            text_field(
-                "email",
-                "Email address",
-                LoginState.errors,
-                input_type="email",
-                autocomplete="username",
-                max_length=254,
-                default_value=LoginState.email,
-            ),
+            email_field(LoginState.errors, autocomplete="username", default_value=LoginState.email),
             password_field("password", "Password", LoginState.errors),
             primary_button("Login"),
             on_submit=LoginState.login,
@@ -219,15 +207,7 @@ def forgot_password() -> rx.Component:
         form_error(PasswordResetState.errors),
         rx.el.p("Enter the email address you use for Anima. We will email you a code to reset your password."),
         rx.el.form(
-            text_field(
-                "email",
-                "Email address",
-                PasswordResetState.errors,
-                input_type="email",
-                autocomplete="email",
-                max_length=254,
-                default_value=PasswordResetState.email,
-            ),
+            email_field(PasswordResetState.errors, default_value=PasswordResetState.email),
             primary_button("Send password reset code"),
             on_submit=PasswordResetState.send_code,
             no_validate=True,

@@ -265,19 +265,23 @@ def import_epraccur(session: Session, lines_or_file: Source) -> ImportReport:
         if practice is None:
             session.add(Practice(ods_code=code, created_at=now, updated_at=now, **values))
             report.created += 1
-            continue
-        changed = False
-        for name, value in values.items():
-            if getattr(practice, name) != value:
-                setattr(practice, name, value)
-                changed = True
-        if changed:
+        elif _apply_changes(practice, values):
             practice.updated_at = now
             report.updated += 1
         else:
             report.unchanged += 1
     session.flush()
     return report
+
+
+def _apply_changes(row: object, values: dict) -> bool:
+    """Set the fields whose values differ; True when anything changed."""
+    changed = False
+    for name, value in values.items():
+        if getattr(row, name) != value:
+            setattr(row, name, value)
+            changed = True
+    return changed
 
 
 def _practices_by_code(session: Session, codes: list[str]) -> dict[str, Practice]:
@@ -523,13 +527,7 @@ def import_register(session: Session, practice: Practice, lines_or_file: Source)
         if entry is None:
             session.add(PracticeRegisterEntry(practice_id=practice.id, imported_at=now, **values))
             report.created += 1
-            continue
-        changed = False
-        for name, value in values.items():
-            if getattr(entry, name) != value:
-                setattr(entry, name, value)
-                changed = True
-        if changed:
+        elif _apply_changes(entry, values):
             entry.imported_at = now
             report.updated += 1
         else:
