@@ -41,6 +41,11 @@ def run_migrations_online() -> None:
 
 
 def _run(connection) -> None:
+    if connection.dialect.name == "sqlite":
+        # SQLite alters a table by copying it and dropping the old one, which foreign keys from
+        # rows in other tables would forbid. Must be set before the first write of the
+        # transaction; callers dispose the engine afterwards so later connections check again.
+        connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
     context.configure(
         connection=connection,
         target_metadata=target_metadata,

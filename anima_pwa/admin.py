@@ -76,6 +76,7 @@ def cmd_migrate(_args: argparse.Namespace) -> int:
         config.attributes["connection"] = connection  # alembic/env.py uses this connection
         command.upgrade(config, "head")
         after = MigrationContext.configure(connection).get_current_revision()
+    db.engine().dispose()  # alembic/env.py may have switched SQLite's foreign keys off on that connection
     if before == after:
         _out(f"The database is up to date (revision {after}).")
     else:

@@ -55,3 +55,44 @@ def test_upgrade_matches_the_models_and_downgrade_removes_everything(empty_datab
 
     _run(empty_database, command.downgrade, "base")
     assert set(inspect(empty_database).get_table_names()) <= {"alembic_version"}
+
+
+def test_each_migration_upgrades_a_database_that_already_has_rows(empty_database):
+    """Adding columns to tables other rows point at must work with data present (SQLite rebuilds
+    such tables), and new NOT NULL columns need defaults for the existing rows."""
+    from alembic.script import ScriptDirectory
+
+    config = alembic_config()
+    revisions = [r.revision for r in reversed(list(ScriptDirectory.from_config(config).walk_revisions()))]
+    _run(empty_database, command.upgrade, revisions[0])
+    with empty_database.begin() as connection:
+        connection.execute(text(
+            "INSERT INTO practice (ods_code, name, address_line1, address_line2, address_line3, town, county, "
+            "postcode, phone, status, commissioner, network, created_at, updated_at) VALUES "
+            "('Y1', 'P', '', '', '', '', '', 'MB1 2RH', '', 'active', '', '', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"
+        ))
+        connection.execute(text(
+            "INSERT INTO account (email, email_normalized, kind, status, created_at, updated_at) VALUES "
+            "('a@example.com', 'a@example.com', 'patient', 'active', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"
+        ))
+        connection.execute(text(
+            "INSERT INTO patient (full_name, date_of_birth, postcode, address_line1, phone_mobile, practice_id, "
+            "verification_status, verification_note, created_at, updated_at) VALUES "
+            "('A B', '1980-01-01', 'MB1 2RH', '', '', 1, 'verified', '', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"
+        ))
+        connection.execute(text(
+            "INSERT INTO account_patient (account_id, patient_id, relationship, created_at) "
+            "VALUES (1, 1, 'self', CURRENT_TIMESTAMP)"
+        ))
+        connection.execute(text(
+            "INSERT INTO auth_session (id, account_id, created_at, last_seen_at, expires_at, ip, user_agent) "
+            "VALUES ('s', 1, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP, '', '')"
+        ))
+    for revision in revisions[1:]:
+        _run(empty_database, command.upgrade, revision)
+    empty_database.dispose()
+    with empty_database.connect() as connection:
+        assert connection.execute(text("SELECT count(*) FROM account_patient")).scalar_one() == 1
+        if empty_database.dialect.name == "sqlite":
+            assert connection.execute(text("PRAGMA foreign_keys")).scalar_one() == 1
+            assert connection.execute(text("PRAGMA foreign_key_check")).all() == []

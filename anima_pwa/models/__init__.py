@@ -1,6 +1,6 @@
 """SQLModel tables, one module per aggregate. Importing this registers every table."""
 
-from anima_pwa.models.accounts import Account, AuthSession, OneTimeToken, RateLimitHit
+from anima_pwa.models.accounts import Account, AuthSession, OneTimeToken, RateLimitHit, RecoveryCode
 from anima_pwa.models.audit import AuditEvent
 from anima_pwa.models.base import utcnow
 from anima_pwa.models.notifications import OutboxMessage
@@ -18,6 +18,7 @@ __all__ = [
     "Practice",
     "PracticeRegisterEntry",
     "RateLimitHit",
+    "RecoveryCode",
     "StaffMember",
     "utcnow",
 ]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Index
+from sqlalchemy import Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from anima_pwa.models.base import utcnow
@@ -12,6 +12,7 @@ from anima_pwa.models.base import utcnow
 
 class Account(SQLModel, table=True):
     __tablename__ = "account"
+    __table_args__ = (UniqueConstraint("nhs_login_sub", name="uq_account_nhs_login_sub"),)
 
     id: int | None = Field(default=None, primary_key=True)
     email: str = Field(max_length=254)  # as the person typed it
@@ -21,6 +22,13 @@ class Account(SQLModel, table=True):
     status: str = Field(default="active", max_length=10)  # active | disabled
     email_verified_at: datetime | None = None
     password_changed_at: datetime | None = None
+    # NHS login: the subject identifier NHS login gives this person (never matched by email).
+    nhs_login_sub: str | None = Field(default=None, max_length=255)
+    nhs_login_linked_at: datetime | None = None
+    # MFA with an authenticator app: the TOTP key, encrypted with the app's secret key.
+    mfa_secret_encrypted: str | None = Field(default=None, max_length=500)
+    mfa_enabled_at: datetime | None = None
+    mfa_last_step: int | None = None  # the last TOTP time-step accepted (no replay)
     last_login_at: datetime | None = None
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
@@ -37,6 +45,7 @@ class AuthSession(SQLModel, table=True):
     last_seen_at: datetime = Field(default_factory=utcnow)
     expires_at: datetime  # absolute limit
     revoked_at: datetime | None = None
+    method: str = Field(default="password", max_length=20)  # password | password+mfa | nhs_login
     ip: str = Field(default="", max_length=64)
     user_agent: str = Field(default="", max_length=255)
 
@@ -70,3 +79,15 @@ class RateLimitHit(SQLModel, table=True):
     bucket: str = Field(max_length=40)
     key_hash: str = Field(max_length=64)
     at: datetime = Field(default_factory=utcnow, index=True)
+
+
+class RecoveryCode(SQLModel, table=True):
+    """A single-use MFA recovery code; only a keyed hash is kept."""
+
+    __tablename__ = "recovery_code"
+
+    id: int | None = Field(default=None, primary_key=True)
+    account_id: int = Field(foreign_key="account.id", index=True)
+    code_hash: str = Field(max_length=64, unique=True)
+    created_at: datetime = Field(default_factory=utcnow)
+    used_at: datetime | None = None

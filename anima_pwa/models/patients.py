@@ -24,6 +24,8 @@ class Patient(SQLModel, table=True):
     postcode: str = Field(max_length=10)
     address_line1: str = Field(default="", max_length=200)
     phone_mobile: str = Field(default="", max_length=20)  # E.164
+    preferred_name: str = Field(default="", max_length=100)
+    residence_status: str = Field(default="", max_length=20)  # see services.preferences
     practice_id: int = Field(foreign_key="practice.id")
     verification_status: str = Field(default="pending", max_length=10)  # verified | pending | rejected
     verification_note: str = Field(default="", max_length=500)
