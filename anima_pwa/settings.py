@@ -67,6 +67,7 @@ class Settings:
     instance_dir: Path
     trusted_proxy_hops: int
     outbox_poll_seconds: float
+    nhs_login: "NhsLoginSettings | None" = None  # None: NHS login is switched off
 
     @property
     def sqlalchemy_url(self) -> str:
@@ -81,21 +82,63 @@ class Settings:
         return self.base_url.rstrip("/")
 
 
+DEFAULT_NHS_LOGIN_SCOPES = "openid profile profile_extended email phone gp_registration_details"
+DEFAULT_NHS_LOGIN_VTR = '["P9.Cp.Cd","P9.Cp.Ck","P9.Cm"]'
+
+
+@dataclass(frozen=True)
+class NhsLoginSettings:
+    """NHS login (OpenID Connect). In demo mode, unless configured, the local emulator."""
+
+    issuer: str
+    client_id: str
+    private_key_file: Path
+    scopes: str
+    vtr: str  # a JSON list, as NHS login takes it
+    redirect_uri: str
+    emulator: bool  # True only when demo mode filled these in for the local emulator
+    emulator_port: int
+
+
+def _nhs_login(port: int, base_url: str, demo: bool, instance_dir: Path) -> NhsLoginSettings | None:
+    issuer = os.environ.get("ANIMA_NHS_LOGIN_ISSUER", "").strip().rstrip("/")
+    emulator_port = _int("ANIMA_NHS_LOGIN_EMULATOR_PORT", port + 1)
+    emulator = not issuer and demo
+    if emulator:
+        issuer = f"http://localhost:{emulator_port}"
+    if not issuer:
+        return None
+    key_file = os.environ.get("ANIMA_NHS_LOGIN_PRIVATE_KEY_FILE", "").strip()
+    return NhsLoginSettings(
+        issuer=issuer,
+        client_id=os.environ.get("ANIMA_NHS_LOGIN_CLIENT_ID", "anima-demo" if emulator else "").strip(),
+        private_key_file=Path(key_file) if key_file else instance_dir / "nhs_login_client_key.pem",
+        scopes=os.environ.get("ANIMA_NHS_LOGIN_SCOPES", DEFAULT_NHS_LOGIN_SCOPES).strip(),
+        vtr=os.environ.get("ANIMA_NHS_LOGIN_VTR", DEFAULT_NHS_LOGIN_VTR).strip(),
+        redirect_uri=os.environ.get("ANIMA_NHS_LOGIN_REDIRECT_URI", f"{base_url}/nhs-login/callback").strip(),
+        emulator=emulator,
+        emulator_port=emulator_port,
+    )
+
+
 def load() -> Settings:
     port = _int("ANIMA_PORT", 3000)
     instance_dir = Path(os.environ.get("ANIMA_INSTANCE_DIR", str(ROOT / "instance")))
+    base_url = os.environ.get("ANIMA_BASE_URL", f"http://localhost:{port}").rstrip("/")
+    demo = _bool("ANIMA_DEMO")
     return Settings(
         port=port,
-        base_url=os.environ.get("ANIMA_BASE_URL", f"http://localhost:{port}").rstrip("/"),
+        base_url=base_url,
         db_url=os.environ.get("REFLEX_DB_URL", f"sqlite:///{instance_dir / 'anima.db'}"),
         redis_url=os.environ.get("REFLEX_REDIS_URL") or None,
-        demo=_bool("ANIMA_DEMO"),
+        demo=demo,
         smtp_url=os.environ.get("ANIMA_SMTP_URL") or None,
         email_from=os.environ.get("ANIMA_EMAIL_FROM", "Anima <no-reply@anima.localhost>"),
         secret_key=_secret_key(instance_dir),
         instance_dir=instance_dir,
         trusted_proxy_hops=_int("ANIMA_TRUSTED_PROXY_HOPS", 0),
         outbox_poll_seconds=float(os.environ.get("ANIMA_OUTBOX_POLL_SECONDS", "2")),
+        nhs_login=_nhs_login(port, base_url, demo, instance_dir),
     )
 
 
