@@ -91,6 +91,21 @@ TEMPLATES: dict[str, tuple[str, str]] = {
         "The link expires in 24 hours. If you were not expecting this email, "
         "contact your practice manager." + _SIGN_OFF,
     ),
+    "confirm_new_email": (
+        "Confirm your new email address for Anima",
+        "You asked to change the email address on your Anima account to this one. To confirm "
+        "the change, follow this link:\n\n{link}\n\n"
+        "The link works once and expires in 24 hours. Until you follow it, your account keeps "
+        "its current email address.\n\n"
+        "If you did not ask for this, you can ignore this email." + _SIGN_OFF,
+    ),
+    "email_changed": (
+        "Your Anima email address has been changed",
+        "The email address on your Anima account has been changed to {new_email_masked}. "
+        "We will send emails about your account to the new address from now on.\n\n"
+        "If this was not you, contact your GP practice and reset your password now at:\n"
+        "{reset_link}" + _SIGN_OFF,
+    ),
 }
 
 
