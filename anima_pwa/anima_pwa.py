@@ -9,12 +9,15 @@ from reflex.environment import environment
 from anima_pwa import routes
 from anima_pwa.http import security_headers, static_routes
 from anima_pwa.pages import auth, demo, info, registration
+from anima_pwa.pages import settings as settings_pages
 from anima_pwa.services import maintenance, notifications
 from anima_pwa.settings import settings
 from anima_pwa.state.auth import LoginState, PasswordResetState, SignUpState, VerifyEmailState
 from anima_pwa.state.base import SessionState
 from anima_pwa.state.demo import MailboxState
+from anima_pwa.state.nhs_login import NhsLoginState
 from anima_pwa.state.registration import HomeState, RegisterState
+from anima_pwa.state.settings import ConfirmEmailChangeState, LoginSettingsState, MfaSettingsState, PreferencesState
 
 HEAD = [
     rx.el.link(rel="manifest", href="/manifest.webmanifest"),
@@ -54,10 +57,17 @@ _add(auth.create_account, routes.CREATE_ACCOUNT, "Create a password", SignUpStat
 _add(auth.check_email, routes.CHECK_EMAIL, "Check your email")
 _add(auth.verify_email, routes.VERIFY_EMAIL, "Confirm your email address", VerifyEmailState.load)
 _add(auth.login, routes.LOGIN, "Login", LoginState.load)
+_add(auth.login_code, routes.LOGIN_MFA, "Enter your code", LoginState.load_code)
+_add(auth.nhs_login_callback, routes.NHS_LOGIN_CALLBACK, "NHS login", NhsLoginState.finish)
 _add(auth.forgot_password, routes.FORGOT_PASSWORD, "Forgot your password", PasswordResetState.load_forgot)
 _add(auth.reset_password, routes.RESET_PASSWORD, "Reset your password", PasswordResetState.load_reset)
 _add(registration.register_details, routes.REGISTER_DETAILS, "Your details", RegisterState.load)
 _add(registration.home, routes.HOME, "Home", HomeState.load)
+_add(settings_pages.settings_index, routes.SETTINGS, "Settings", SessionState.check_signed_in)
+_add(settings_pages.login_settings, routes.SETTINGS_LOGIN, "Login settings", LoginSettingsState.load)
+_add(settings_pages.preferences, routes.SETTINGS_PREFERENCES, "Your preferences", PreferencesState.load)
+_add(settings_pages.mfa_settings, routes.SETTINGS_MFA, "Multi-factor authentication", MfaSettingsState.load)
+_add(settings_pages.confirm_email_change, routes.CONFIRM_EMAIL_CHANGE, "Confirm your new email address", ConfirmEmailChangeState.load)
 _add(info.privacy, routes.PRIVACY, "Privacy policy")
 _add(info.terms, routes.TERMS, "Terms of use")
 _add(info.accessibility, routes.ACCESSIBILITY, "Accessibility statement")

@@ -17,6 +17,13 @@ PRIVACY = "/privacy"
 TERMS = "/terms"
 ACCESSIBILITY = "/accessibility"
 DEMO_MAILBOX = "/demo/mailbox"
+LOGIN_MFA = "/login/code"
+NHS_LOGIN_CALLBACK = "/nhs-login/callback"
+SETTINGS = "/settings"
+SETTINGS_LOGIN = "/settings/login"
+SETTINGS_PREFERENCES = "/settings/preferences"
+SETTINGS_MFA = "/settings/mfa"
+CONFIRM_EMAIL_CHANGE = "/confirm-email-change"
 
 
 def login(next_path: str | None = None) -> str:
@@ -33,6 +40,8 @@ def safe_next(value: str | None) -> str:
     parts = urlsplit(value)
     if parts.scheme or parts.netloc:
         return HOME
-    if (parts.path.rstrip("/") or "/") in {LOGIN, INDEX, CREATE_ACCOUNT, CHECK_EMAIL, FORGOT_PASSWORD, RESET_PASSWORD}:
+    if (parts.path.rstrip("/") or "/") in {
+        LOGIN, LOGIN_MFA, INDEX, CREATE_ACCOUNT, CHECK_EMAIL, FORGOT_PASSWORD, RESET_PASSWORD, NHS_LOGIN_CALLBACK,
+    }:
         return HOME
     return value

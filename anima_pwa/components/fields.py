@@ -233,9 +233,9 @@ def form_error(errors: rx.Var, key: str = "form") -> rx.Component:
     )
 
 
-def primary_button(text: str | rx.Var, **props: Any) -> rx.Component:
+def primary_button(text: str | rx.Var, *, extra_class: str = "", **props: Any) -> rx.Component:
     props.setdefault("type", "submit")
-    return rx.el.button(text, class_name="button", **props)
+    return rx.el.button(text, class_name=f"button {extra_class}".strip(), **props)
 
 
 def secondary_button(text: str | rx.Var, **props: Any) -> rx.Component:

@@ -28,11 +28,16 @@ def header() -> rx.Component:
             ),
             rx.cond(
                 SessionState.signed_in,
-                rx.el.button(
-                    "Sign out",
-                    type="button",
-                    on_click=SessionState.sign_out,
-                    class_name="header__signout",
+                rx.el.nav(
+                    rx.el.a("Settings", href=routes.SETTINGS, class_name="header__nav-link"),
+                    rx.el.button(
+                        "Sign out",
+                        type="button",
+                        on_click=SessionState.sign_out,
+                        class_name="header__signout",
+                    ),
+                    class_name="header__nav",
+                    aria_label="Your account",
                 ),
             ),
             class_name="width-container header__inner",

@@ -15,12 +15,32 @@ from anima_pwa.components.fields import (
     text_field,
 )
 from anima_pwa.components.layout import page
+from anima_pwa.services import nhs_login_accounts
+from anima_pwa.settings import settings
 from anima_pwa.state.auth import LoginState, PasswordResetState, SignUpState, VerifyEmailState
+from anima_pwa.state.nhs_login import NhsLoginState
 
 PASSWORD_HINT = (
     "Use at least 8 characters, with upper case letters, lower case letters and numbers. "
     "Avoid common passwords."
 )
+
+
+def nhs_login_button() -> rx.Component:
+    """NHS login comes first and is at least as prominent as any other way in (NHS login's rule)."""
+    if settings.nhs_login is None:
+        return rx.fragment()
+    return rx.el.section(
+        rx.el.h2("Use NHS login"),
+        rx.el.p("If you use the NHS App, you can use the same details to sign in to Anima."),
+        rx.el.button(
+            "Continue with NHS login",
+            type="button",
+            class_name="button button--nhs-login",
+            on_click=NhsLoginState.start(nhs_login_accounts.SIGN_IN),
+        ),
+        class_name="section",
+    )
 
 
 def emergency_inset() -> rx.Component:
@@ -40,8 +60,9 @@ def index() -> rx.Component:
             "Use Anima to send medical and admin requests to your GP practice and read their replies.",
             class_name="lede",
         ),
+        nhs_login_button(),
         rx.el.section(
-            rx.el.h2("Create an account"),
+            rx.el.h2("Create an account with your email"),
             error_summary(SignUpState.summary),
             rx.el.form(
                 email_field(
@@ -188,6 +209,8 @@ def login() -> rx.Component:
             ),
         ),
         error_summary(LoginState.summary),
+        nhs_login_button(),
+        rx.el.h2("Login with your email") if settings.nhs_login else rx.fragment(),
         rx.el.form(
             email_field(LoginState.errors, autocomplete="username", default_value=LoginState.email),
             password_field("password", "Password", LoginState.errors),
@@ -248,4 +271,81 @@ def reset_password() -> rx.Component:
             secondary_button("Send a new code", on_click=PasswordResetState.send_code_again),
         ),
         back=("Back", routes.FORGOT_PASSWORD),
+    )
+
+
+def login_code() -> rx.Component:
+    """The second step of signing in when MFA is on."""
+    return page(
+        rx.el.h1("Enter the code from your authenticator app"),
+        error_summary(LoginState.summary),
+        form_error(LoginState.errors),
+        rx.cond(
+            LoginState.use_recovery_code,
+            rx.el.form(
+                text_field(
+                    "recovery_code",
+                    "Recovery code",
+                    LoginState.errors,
+                    hint="One of the recovery codes you saved when you set up MFA, like 7KQ2-MX9P-4TDV. Each works once.",
+                    autocomplete="off",
+                    max_length=20,
+                    width="width-20",
+                ),
+                primary_button("Continue"),
+                on_submit=LoginState.submit_code,
+                no_validate=True,
+            ),
+            rx.el.form(
+                text_field(
+                    "code",
+                    "6-digit code",
+                    LoginState.errors,
+                    hint="Open your authenticator app (for example Google Authenticator) and enter the code shown for Anima.",
+                    autocomplete="one-time-code",
+                    input_mode="numeric",
+                    max_length=10,
+                    width="width-10",
+                ),
+                primary_button("Continue"),
+                on_submit=LoginState.submit_code,
+                no_validate=True,
+            ),
+        ),
+        rx.cond(
+            LoginState.use_recovery_code,
+            rx.el.button(
+                "Use a code from your authenticator app",
+                type="button",
+                class_name="link-button",
+                on_click=LoginState.show_recovery_code(False),
+            ),
+            rx.el.button(
+                "Use a recovery code",
+                type="button",
+                class_name="link-button",
+                on_click=LoginState.show_recovery_code(True),
+            ),
+        ),
+        back=("Back", routes.LOGIN),
+    )
+
+
+def nhs_login_callback() -> rx.Component:
+    return page(
+        rx.cond(
+            NhsLoginState.status == "error",
+            rx.fragment(
+                rx.el.h1("We could not sign you in with NHS login"),
+                rx.el.div(rx.el.p(NhsLoginState.error), class_name="panel panel--warning", role="alert"),
+                rx.el.button(
+                    "Try NHS login again",
+                    type="button",
+                    class_name="button",
+                    on_click=NhsLoginState.start(nhs_login_accounts.SIGN_IN),
+                ),
+                rx.el.p(rx.el.a("Login with your email address instead", href=routes.LOGIN)),
+            ),
+            rx.el.p("Signing you in with NHS login…", role="status"),
+        ),
     )

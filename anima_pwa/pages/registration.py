@@ -105,14 +105,34 @@ def register_details() -> rx.Component:
         form_error(RegisterState.errors),
         rx.el.p("These details are sent to your GP practice so they can check who you are."),
         rx.el.form(
-            _text("full_name", "Full name", autocomplete="name", max_length=100, hint="As your GP practice knows it"),
-            date_field(
-                "dob",
-                "Date of birth",
-                RegisterState.errors,
-                values=RegisterState.values,
-                on_change_part=RegisterState.set_value,
-                hint="For example, 15 3 1984",
+            rx.cond(
+                RegisterState.from_nhs_login,
+                rx.el.div(
+                    rx.el.h2("From NHS login", class_name="summary-list__title"),
+                    rx.el.dl(
+                        rx.el.div(rx.el.dt("Name"), rx.el.dd(RegisterState.nhs_full_name), class_name="summary-list__row"),
+                        rx.el.div(
+                            rx.el.dt("Date of birth"), rx.el.dd(RegisterState.nhs_date_of_birth), class_name="summary-list__row"
+                        ),
+                        rx.el.div(
+                            rx.el.dt("NHS number"), rx.el.dd("Shared by NHS login"), class_name="summary-list__row"
+                        ),
+                        class_name="summary-list",
+                    ),
+                    rx.el.p("If these are wrong, contact your GP practice.", class_name="hint"),
+                    class_name="section",
+                ),
+                rx.fragment(
+                    _text("full_name", "Full name", autocomplete="name", max_length=100, hint="As your GP practice knows it"),
+                    date_field(
+                        "dob",
+                        "Date of birth",
+                        RegisterState.errors,
+                        values=RegisterState.values,
+                        on_change_part=RegisterState.set_value,
+                        hint="For example, 15 3 1984",
+                    ),
+                ),
             ),
             _text("postcode", "Postcode", autocomplete="postal-code", max_length=10, width="width-10"),
             _text(
@@ -124,13 +144,17 @@ def register_details() -> rx.Component:
                 width="width-20",
                 hint="Your practice uses this to tell you when they reply",
             ),
-            _text(
-                "nhs_number",
-                "NHS number (if known)",
-                input_mode="numeric",
-                max_length=12,
-                width="width-10",
-                hint="A 10 digit number, like 485 777 3456. You can find it on letters from the NHS or in the NHS App",
+            rx.cond(
+                RegisterState.from_nhs_login,
+                rx.fragment(),
+                _text(
+                    "nhs_number",
+                    "NHS number (if known)",
+                    input_mode="numeric",
+                    max_length=12,
+                    width="width-10",
+                    hint="A 10 digit number, like 485 777 3456. You can find it on letters from the NHS or in the NHS App",
+                ),
             ),
             practice_picker(),
             checkbox_field(

@@ -16,7 +16,7 @@ from urllib.parse import quote
 from sqlmodel import Session, select
 
 from anima_pwa.models import Account, OneTimeToken, utcnow
-from anima_pwa.services import audit, notifications, passwords, ratelimit, sessions, tokens
+from anima_pwa.services import audit, mfa, notifications, passwords, ratelimit, sessions, tokens
 from anima_pwa.services.ratelimit import Limit
 from anima_pwa.services.validation import FieldError, clean_email, normalize_email
 
@@ -44,6 +44,8 @@ class Outcome:
     identity: sessions.Identity | None = None
     email: str = ""
     needs_email_confirmation: bool = False
+    # Password right, MFA on: the browser must answer this challenge (kept server-side) next.
+    mfa_challenge: str | None = None
 
     @property
     def ok(self) -> bool:
@@ -321,10 +323,69 @@ def sign_in(
     ratelimit.clear(session, SIGN_IN_PER_ACCOUNT, normalized)
     if passwords.needs_rehash(account.password_hash):
         account.password_hash = passwords.hash_password(password)
-    token = sessions.start(session, account, ip=client_ip, user_agent=user_agent)
+    if mfa.is_enabled(account):
+        challenge = tokens.issue_link(
+            session,
+            purpose=MFA_CHALLENGE,
+            email_normalized=account.email_normalized,
+            account_id=account.id,
+            lifetime=MFA_CHALLENGE_LIFETIME,
+        )
+        return Outcome(email=account.email, mfa_challenge=challenge)
+    return _signed_in(session, account, client_ip=client_ip, user_agent=user_agent, method="password")
+
+
+def _signed_in(session: Session, account: Account, *, client_ip: str, user_agent: str, method: str) -> Outcome:
+    token = sessions.start(session, account, ip=client_ip, user_agent=user_agent, method=method)
     identity = sessions.resolve(session, token)
-    audit.record(session, action="sign_in", actor_account_id=account.id, actor_kind=account.kind, account_id=account.id, ip=client_ip)
+    audit.record(
+        session,
+        action="sign_in",
+        actor_account_id=account.id,
+        actor_kind=account.kind,
+        account_id=account.id,
+        ip=client_ip,
+        detail={"method": method},
+    )
     return Outcome(session_token=token, identity=identity, email=account.email)
+
+
+MFA_CHALLENGE = "mfa_challenge"
+MFA_CHALLENGE_LIFETIME = timedelta(minutes=5)
+MFA_EXPIRED = "Your sign-in has timed out. Enter your email address and password again"
+
+
+def complete_mfa_sign_in(
+    session: Session,
+    *,
+    challenge: str,
+    code: str = "",
+    recovery_code: str = "",
+    client_ip: str = "",
+    user_agent: str = "",
+) -> Outcome:
+    """The second step of signing in: a code from the authenticator app, or a recovery code."""
+    found = tokens.peek_link(session, purpose=MFA_CHALLENGE, secret=challenge or "")
+    account = session.get(Account, found.token.account_id) if found.ok and found.token else None
+    if account is None or account.status != "active" or not mfa.is_enabled(account):
+        return Outcome(errors={FORM: MFA_EXPIRED})
+    if recovery_code or not code:
+        field_name = "recovery_code" if recovery_code else "code"
+        problem = (
+            mfa.use_recovery_code(session, account, recovery_code, client_ip=client_ip)
+            if recovery_code
+            else "Enter the 6-digit code from your authenticator app"
+        )
+    else:
+        field_name = "code"
+        problem = mfa.verify_code(session, account, code, client_ip=client_ip)
+    if problem:
+        return Outcome(errors={field_name: problem})
+    if not tokens.consume_link(session, purpose=MFA_CHALLENGE, secret=challenge).ok:
+        return Outcome(errors={FORM: MFA_EXPIRED})
+    if recovery_code:
+        audit.record(session, action="mfa_recovery_code_used", actor_account_id=account.id, actor_kind=account.kind, account_id=account.id, ip=client_ip)
+    return _signed_in(session, account, client_ip=client_ip, user_agent=user_agent, method="password+mfa")
 
 
 def _failed(session: Session, normalized: str, client_ip: str, account: Account | None) -> Outcome:
@@ -420,3 +481,35 @@ def reset_password(
         detail={"sessions_ended": ended},
     )
     return Outcome(email=account.email)
+
+
+# What the settings screens show about how an account signs in -------------------------------
+
+
+@dataclass(frozen=True)
+class LoginSummary:
+    email: str
+    has_password: bool
+    nhs_login_connected: bool
+    mfa_enabled: bool
+    recovery_codes_left: int
+
+
+def account_for(session: Session, identity: sessions.Identity) -> Account | None:
+    """The signed-in person's own account row (for services that take an Account)."""
+    account = session.get(Account, identity.account_id)
+    return account if account is not None and account.status == "active" else None
+
+
+def login_summary(session: Session, identity: sessions.Identity) -> LoginSummary | None:
+    account = account_for(session, identity)
+    if account is None:
+        return None
+    enabled = mfa.is_enabled(account)
+    return LoginSummary(
+        email=account.email,
+        has_password=account.password_hash is not None,
+        nhs_login_connected=account.nhs_login_sub is not None,
+        mfa_enabled=enabled,
+        recovery_codes_left=mfa.recovery_codes_left(session, account) if enabled else 0,
+    )

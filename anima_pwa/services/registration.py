@@ -16,13 +16,12 @@ from anima_pwa.services import audit, notifications, verification
 from anima_pwa.services.sessions import Identity
 from anima_pwa.services.validation import (
     FieldError,
+    age_on,
     clean_date_of_birth,
     clean_full_name,
     clean_mobile,
     clean_nhs_number,
     clean_postcode,
-    format_mobile,
-    format_nhs_number,
 )
 
 ADULT_AGE = 18
@@ -99,7 +98,24 @@ def _clean(field_name: str, errors: dict[str, str], func, *args, **kwargs):
         return None
 
 
-def register_self(session: Session, identity: Identity, form: DetailsForm, *, client_ip: str = "", today: date | None = None) -> RegistrationOutcome:
+@dataclass(frozen=True)
+class TrustedIdentity:
+    """Name, date of birth and NHS number that came from NHS login, not from the form."""
+
+    full_name: str
+    date_of_birth: date
+    nhs_number: str
+
+
+def register_self(
+    session: Session,
+    identity: Identity,
+    form: DetailsForm,
+    *,
+    client_ip: str = "",
+    today: date | None = None,
+    trusted: TrustedIdentity | None = None,
+) -> RegistrationOutcome:
     now = utcnow()
     today = today or now.date()
     if identity.kind != "patient":
@@ -108,13 +124,21 @@ def register_self(session: Session, identity: Identity, form: DetailsForm, *, cl
         return RegistrationOutcome(errors={"form": "You have already given your details."})
 
     errors: dict[str, str] = {}
-    full_name = _clean("full_name", errors, clean_full_name, form.full_name)
-    dob = _clean(
-        "dob", errors, clean_date_of_birth, form.dob_day, form.dob_month, form.dob_year, today=today, min_age=ADULT_AGE
-    )
+    if trusted is None:
+        full_name = _clean("full_name", errors, clean_full_name, form.full_name)
+        dob = _clean(
+            "dob", errors, clean_date_of_birth, form.dob_day, form.dob_month, form.dob_year,
+            today=today, min_age=ADULT_AGE,
+        )
+        nhs_number = _clean("nhs_number", errors, clean_nhs_number, form.nhs_number)
+    else:
+        full_name, dob, nhs_number = trusted.full_name, trusted.date_of_birth, trusted.nhs_number
+        if age_on(dob, today) < ADULT_AGE:
+            errors["form"] = (
+                "You must be 18 or over to create an account. Ask a parent or carer to add you to their account."
+            )
     postcode = _clean("postcode", errors, clean_postcode, form.postcode)
     mobile = _clean("mobile", errors, clean_mobile, form.mobile)
-    nhs_number = _clean("nhs_number", errors, clean_nhs_number, form.nhs_number)
     practice = None
     if form.practice_id is None:
         errors["practice"] = "Select your GP practice from the list"
@@ -129,9 +153,11 @@ def register_self(session: Session, identity: Identity, form: DetailsForm, *, cl
     if nhs_number and "nhs_number" not in errors:
         taken = session.exec(select(Patient.id).where(Patient.nhs_number == nhs_number)).first()
         if taken is not None:
-            errors["nhs_number"] = (
+            message = (
                 "An Anima account already exists for this NHS number. Sign in with that account, or contact your practice"
             )
+            # With NHS login there is no NHS number field (it is never shown back): say it for the form.
+            errors["form" if trusted else "nhs_number"] = message
     if errors:
         return RegistrationOutcome(errors={k: errors[k] for k in FIELD_ORDER + ["form"] if k in errors})
 
@@ -152,7 +178,7 @@ def register_self(session: Session, identity: Identity, form: DetailsForm, *, cl
     result = verification.verify_patient(session, patient, now=now)
     audit.record(
         session,
-        action="patient_registered",
+        action="patient_registered_nhs_login" if trusted else "patient_registered",
         actor_account_id=identity.account_id,
         actor_kind="patient",
         account_id=identity.account_id,
@@ -168,15 +194,3 @@ def register_self(session: Session, identity: Identity, form: DetailsForm, *, cl
     session.flush()
     return RegistrationOutcome(status=patient.verification_status)
 
-
-__all__ = [
-    "DetailsForm",
-    "FIELD_ORDER",
-    "HolderSummary",
-    "RegistrationOutcome",
-    "format_mobile",
-    "format_nhs_number",
-    "register_self",
-    "self_patient",
-    "summary",
-]

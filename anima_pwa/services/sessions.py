@@ -30,14 +30,26 @@ class Identity:
     email: str
     kind: str  # patient | staff
     session_id: str
+    method: str = "password"  # how this session was signed in: password | password+mfa | nhs_login
 
 
 def _hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def start(session: Session, account: Account, *, ip: str = "", user_agent: str = "", now: datetime | None = None) -> str:
-    """Create a session and return the token for the browser."""
+def start(
+    session: Session,
+    account: Account,
+    *,
+    ip: str = "",
+    user_agent: str = "",
+    method: str = "password",
+    now: datetime | None = None,
+) -> str:
+    """Create a session and return the token for the browser.
+
+    `method` records how the person proved who they are: password, password+mfa or nhs_login.
+    """
     now = now or utcnow()
     token = secrets.token_urlsafe(32)
     session.add(
@@ -49,6 +61,7 @@ def start(session: Session, account: Account, *, ip: str = "", user_agent: str =
             expires_at=now + ABSOLUTE_TIMEOUT,
             ip=ip[:64],
             user_agent=user_agent[:255],
+            method=method,
         )
     )
     account.last_login_at = now
@@ -75,7 +88,13 @@ def resolve(session: Session, token: str | None, *, now: datetime | None = None)
     if now - row.last_seen_at >= TOUCH_AFTER:
         row.last_seen_at = now
         session.add(row)
-    return Identity(account_id=account.id, email=account.email, kind=account.kind, session_id=row.id)  # type: ignore[arg-type]
+    return Identity(
+        account_id=account.id,  # type: ignore[arg-type]
+        email=account.email,
+        kind=account.kind,
+        session_id=row.id,
+        method=row.method,
+    )
 
 
 def end(session: Session, token: str | None, *, now: datetime | None = None) -> None:

@@ -74,10 +74,14 @@ def issue_link(
     payload: dict | None = None,
     lifetime: timedelta = LINK_LIFETIME,
     now: datetime | None = None,
+    secret: str | None = None,
 ) -> str:
-    """Store a new link token and return its secret (for the email only; never stored)."""
+    """Store a new link token and return its secret (for the email only; never stored).
+
+    `secret` lets a caller use a random value it already has (an OpenID Connect `state`).
+    """
     now = now or utcnow()
-    secret = secrets.token_urlsafe(32)
+    secret = secret or secrets.token_urlsafe(32)
     session.add(
         OneTimeToken(
             purpose=purpose,

@@ -117,7 +117,9 @@ class LoginState(SessionState):
     needs_confirmation: bool = False
     confirmation_sent: bool = False
     email: str = ""
+    use_recovery_code: bool = False
     _next: str = routes.HOME
+    _mfa_challenge: str = ""
 
     @rx.event
     def load(self):
@@ -141,11 +143,49 @@ class LoginState(SessionState):
             user_agent=self._user_agent(),
         )
         self.needs_confirmation = outcome.needs_email_confirmation
+        if outcome.ok and outcome.mfa_challenge:
+            self._mfa_challenge = outcome.mfa_challenge
+            self.errors, self.summary, self.use_recovery_code = {}, [], False
+            return rx.redirect(routes.LOGIN_MFA)
         if not outcome.ok or outcome.session_token is None:
             self.errors = outcome.errors
             self.summary = summary_of(outcome.errors)
             return focus_error_summary()
         self.errors, self.summary, self.notice = {}, [], ""
+        self._signed_in_as(outcome.session_token)
+        return rx.redirect(self._next)
+
+    # The second step: a code from the authenticator app, or a recovery code ------------------
+
+    @rx.event
+    def load_code(self):
+        self.errors, self.summary = {}, []
+        if not self._mfa_challenge:
+            return rx.redirect(routes.LOGIN, replace=True)
+
+    @rx.event
+    def show_recovery_code(self, show: bool):
+        self.use_recovery_code = bool(show)
+        self.errors, self.summary = {}, []
+
+    @rx.event
+    async def submit_code(self, form_data: dict):
+        outcome = await in_thread(
+            accounts.complete_mfa_sign_in,
+            challenge=self._mfa_challenge,
+            code="" if self.use_recovery_code else clip(form_data.get("code", ""), 20),
+            recovery_code=clip(form_data.get("recovery_code", ""), 40) if self.use_recovery_code else "",
+            client_ip=self._client_ip(),
+            user_agent=self._user_agent(),
+        )
+        if accounts.FORM in outcome.errors and outcome.errors[accounts.FORM] == accounts.MFA_EXPIRED:
+            self._mfa_challenge = ""
+        if not outcome.ok or outcome.session_token is None:
+            self.errors = outcome.errors
+            self.summary = summary_of(outcome.errors)
+            return focus_error_summary()
+        self._mfa_challenge = ""
+        self.errors, self.summary, self.notice, self.use_recovery_code = {}, [], "", False
         self._signed_in_as(outcome.session_token)
         return rx.redirect(self._next)
 

@@ -11,7 +11,7 @@ from sqlalchemy.exc import IntegrityError
 
 from anima_pwa import routes
 from anima_pwa.db import session_scope
-from anima_pwa.services import practices, registration
+from anima_pwa.services import nhs_login_accounts, practices, registration
 from anima_pwa.state.base import SessionState, clip, focus_error_summary, summary_of
 
 TEXT_FIELDS = ("full_name", "dob_day", "dob_month", "dob_year", "postcode", "mobile", "nhs_number")
@@ -31,6 +31,11 @@ class RegisterState(SessionState):
     errors: dict[str, str] = {}
     summary: list[list[str]] = []
 
+    # Filled when the person came through NHS login: shown, not asked for again.
+    from_nhs_login: bool = False
+    nhs_full_name: str = ""
+    nhs_date_of_birth: str = ""
+
     @rx.event
     def load(self):
         identity = self._identity()
@@ -39,6 +44,18 @@ class RegisterState(SessionState):
         with session_scope() as db:
             if registration.self_patient(db, identity.account_id) is not None:
                 return rx.redirect(routes.HOME, replace=True)
+            nhs = nhs_login_accounts.pending_details(db, identity.account_id)
+        self.from_nhs_login = nhs is not None
+        if nhs is None:
+            return
+        self.nhs_full_name = nhs.full_name
+        self.nhs_date_of_birth = nhs.date_of_birth.strftime("%-d %B %Y")
+        if nhs.practice_id and not self.practice_id:
+            self.practice_id = nhs.practice_id
+            self.practice_name = self.practice_query = nhs.practice_name
+            self.practice_postcode = nhs.practice_postcode
+        if nhs.mobile and not self.values.get("mobile"):
+            self.values["mobile"] = nhs.mobile
 
     @rx.event
     def set_value(self, name: str, value: str):
@@ -89,7 +106,14 @@ class RegisterState(SessionState):
         )
         try:
             with session_scope() as db:
-                outcome = registration.register_self(db, identity, form, client_ip=self._client_ip())
+                # What NHS login said is read again here, server-side: never from the browser.
+                nhs = nhs_login_accounts.pending_details(db, identity.account_id)
+                trusted = (
+                    registration.TrustedIdentity(nhs.full_name, nhs.date_of_birth, nhs.nhs_number) if nhs else None
+                )
+                outcome = registration.register_self(
+                    db, identity, form, client_ip=self._client_ip(), trusted=trusted
+                )
                 if not outcome.ok:
                     db.rollback()
         except IntegrityError:
@@ -112,6 +136,7 @@ class RegisterState(SessionState):
         self.practice_query, self.practice_options = "", []
         self.practice_id, self.practice_name, self.practice_postcode = 0, "", ""
         self.errors, self.summary = {}, []
+        self.from_nhs_login, self.nhs_full_name, self.nhs_date_of_birth = False, "", ""
 
     def _already_registered(self, account_id: int) -> bool:
         with session_scope() as db:
