@@ -569,3 +569,18 @@ def test_an_identity_for_a_missing_account_does_nothing(db_session):
     assert save(db_session, ghost).errors == {FORM: NO_ACCOUNT}
     assert load_preferences(db_session, ghost) == Preferences()
     assert set(counts(db_session).values()) == {0}
+
+
+def test_a_password_reset_cancels_a_pending_email_change(db_session, me):
+    """Whoever a reset locks out must not be able to finish an email change they asked for."""
+    from anima_pwa.services import accounts, tokens
+
+    secret = requested_link(db_session, me)
+    reset_code = tokens.issue_code(
+        db_session, purpose=tokens.PASSWORD_RESET, email_normalized=me.email.lower(), account_id=me.account_id
+    )
+    outcome = accounts.reset_password(
+        db_session, email=me.email, code=reset_code, new_password=NEW_PASSWORD, client_ip=IP, base_url="https://anima.example"
+    )
+    assert outcome.ok, outcome.errors
+    assert confirm(db_session, secret).status == "used"

@@ -115,40 +115,11 @@ def _owner_of(session: Session, normalized: str) -> Account | None:
 
 
 def _limited(session: Session, pairs: list[tuple[Limit, str]], what: str) -> str | None:
-    """Record an attempt against each limit; the refusal message if any is exceeded.
-
-    (The same rule as accounts._limited, kept here so settings don't depend on the sign-in flows.)
-    """
-    worst: ratelimit.Decision | None = None
-    for limit, key in pairs:
-        if not key:
-            continue
-        decision = ratelimit.hit(session, limit, key)
-        if not decision.allowed and (worst is None or decision.retry_after > worst.retry_after):
-            worst = decision
-    return f"{what} {ratelimit.retry_message(worst.retry_after)}" if worst else None
-
-
-def _open_tokens(session: Session, account_id: int, purposes: tuple[str, ...]) -> list[OneTimeToken]:
-    return list(
-        session.exec(
-            select(OneTimeToken).where(
-                OneTimeToken.account_id == account_id,
-                OneTimeToken.purpose.in_(purposes),  # type: ignore[attr-defined]
-                OneTimeToken.consumed_at.is_(None),  # type: ignore[union-attr]
-                OneTimeToken.revoked_at.is_(None),  # type: ignore[union-attr]
-            )
-        ).all()
-    )
+    return ratelimit.refusal(session, pairs, what)
 
 
 def _revoke(session: Session, account_id: int, purposes: tuple[str, ...]) -> int:
-    now = utcnow()
-    found = _open_tokens(session, account_id, purposes)
-    for token in found:
-        token.revoked_at = now
-        session.add(token)
-    return len(found)
+    return tokens.revoke_for_account(session, account_id, purposes)
 
 
 def mask_email(email: str) -> str:

@@ -31,6 +31,7 @@ RESET_REQUEST_PER_CLIENT = Limit("reset_request_client", 10, timedelta(hours=1))
 CODE_ENTRY_PER_CLIENT = Limit("code_entry_client", 20, timedelta(minutes=15))
 
 FORM = "form"  # the key for an error about the whole form rather than one field
+EMAIL_CHANGE_PURPOSE = "email_change"  # services.account_settings issues these links
 
 WRONG_CREDENTIALS = "The email address or password is not correct"
 
@@ -61,15 +62,7 @@ def _too_many(what: str, decision: ratelimit.Decision) -> str:
 
 
 def _limited(session: Session, pairs: list[tuple[Limit, str]], what: str) -> str | None:
-    """Record an attempt against each limit; the refusal message if any is exceeded."""
-    worst: ratelimit.Decision | None = None
-    for limit, key in pairs:
-        if not key:
-            continue
-        decision = ratelimit.hit(session, limit, key)
-        if not decision.allowed and (worst is None or decision.retry_after > worst.retry_after):
-            worst = decision
-    return _too_many(what, worst) if worst else None
+    return ratelimit.refusal(session, pairs, what)
 
 
 def _email_or_error(raw: str, errors: dict[str, str]) -> str:
@@ -469,6 +462,8 @@ def reset_password(
     account.updated_at = now
     session.add(account)
     ended = sessions.end_all(session, account.id)  # type: ignore[arg-type]
+    # A pending change of email address may have been asked for by whoever this reset locks out.
+    tokens.revoke_for_account(session, account.id, (EMAIL_CHANGE_PURPOSE,))  # type: ignore[arg-type]
     ratelimit.clear(session, SIGN_IN_PER_ACCOUNT, normalized)
     notifications.enqueue_email(session, to=account.email, template="password_changed", reset_link=f"{base_url}/forgot-password")
     audit.record(

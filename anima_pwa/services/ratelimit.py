@@ -139,3 +139,20 @@ def retry_message(retry_after: timedelta) -> str:
         hours = math.ceil(minutes / 60)
         return f"Try again in {hours} hours."
     return f"Try again in {minutes} minute{'s' if minutes != 1 else ''}."
+
+
+def refusal(session: Session, pairs: list[tuple[Limit, str]], what: str) -> str | None:
+    """Record one attempt against each (limit, key); the message for the longest wait if any
+    limit is exceeded, e.g. "Too many attempts. Try again in 14 minutes." Empty keys are skipped.
+
+    Callers must always pass their limits in the same order (per-person before per-client):
+    on PostgreSQL each hit holds a lock until the transaction ends.
+    """
+    worst: Decision | None = None
+    for limit, key in pairs:
+        if not key:
+            continue
+        decision = hit(session, limit, key)
+        if not decision.allowed and (worst is None or decision.retry_after > worst.retry_after):
+            worst = decision
+    return f"{what} {retry_message(worst.retry_after)}" if worst else None

@@ -107,6 +107,23 @@ def _state(token: OneTimeToken, now: datetime) -> TokenProblem | None:
     return None
 
 
+def revoke_for_account(session: Session, account_id: int, purposes: tuple[str, ...], *, now: datetime | None = None) -> int:
+    """Stop every open link or code of these purposes for an account (e.g. after a password change)."""
+    now = now or utcnow()
+    found = session.exec(
+        select(OneTimeToken).where(
+            OneTimeToken.account_id == account_id,
+            OneTimeToken.purpose.in_(purposes),  # type: ignore[attr-defined]
+            OneTimeToken.consumed_at.is_(None),  # type: ignore[union-attr]
+            OneTimeToken.revoked_at.is_(None),  # type: ignore[union-attr]
+        )
+    ).all()
+    for token in found:
+        token.revoked_at = now
+        session.add(token)
+    return len(found)
+
+
 def peek_link(session: Session, *, purpose: str, secret: str, now: datetime | None = None) -> TokenResult:
     """Look a link up without using it."""
     now = now or utcnow()
