@@ -181,7 +181,9 @@ def preferences() -> rx.Component:
                 id=option_id,
                 name="residence_status",
                 value=option[0],
-                checked=state.residence_status == option[0],
+                # Uncontrolled (a choice shows at once); remounted when the saved value is loaded.
+                default_checked=state.residence_status == option[0],
+                key=option_id + "-" + state.loaded.to_string(),
                 on_change=lambda _: state.set_field("residence_status", option[0]),
                 class_name="radio-input",
             ),

@@ -114,6 +114,7 @@ class PreferencesState(SessionState):
     errors: dict[str, str] = {}
     summary: list[list[str]] = []
     residence_options: list[list[str]] = [[key, text] for key, text in account_settings.RESIDENCE_STATUSES.items()]
+    loaded: int = 0  # changes on each load, so uncontrolled radios show what was loaded
 
     @rx.event
     def load(self):
@@ -125,6 +126,7 @@ class PreferencesState(SessionState):
         self.phone, self.preferred_name = preferences.phone, preferences.preferred_name
         self.residence_status, self.has_details = preferences.residence_status, preferences.has_details
         self.errors, self.summary, self.saved = {}, [], False
+        self.loaded += 1
 
     @rx.event
     def set_field(self, name: str, value: str):
