@@ -42,9 +42,15 @@ migrate: setup
 seed-demo: migrate
 	ANIMA_DEMO=1 $(PY) -m anima_pwa.admin seed-demo
 
-# Demo mode (ANIMA_DEMO=1) is set here and nowhere else: it adds the demo mailbox page.
+# Demo mode (ANIMA_DEMO=1) is set here and nowhere else: it adds the demo mailbox page and, unless
+# ANIMA_NHS_LOGIN_ISSUER is set, the local NHS login emulator (on ANIMA_PORT + 1), stopped with the app.
 run: seed-demo
-	ANIMA_DEMO=1 $(VENV)/bin/reflex run --env prod --single-port \
+	@set -m; export ANIMA_DEMO=1; \
+	if [ -z "$$ANIMA_NHS_LOGIN_ISSUER" ]; then \
+		$(PY) -m anima_pwa.nhs_login_emulator & emulator=$$!; \
+		trap 'kill $$emulator 2>/dev/null' EXIT INT TERM; \
+	fi; \
+	$(VENV)/bin/reflex run --env prod --single-port \
 		--frontend-port $(ANIMA_PORT) --backend-port $(ANIMA_PORT)
 
 chromium:

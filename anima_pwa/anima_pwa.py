@@ -10,7 +10,7 @@ from anima_pwa import routes
 from anima_pwa.http import security_headers, static_routes
 from anima_pwa.pages import auth, demo, info, registration
 from anima_pwa.pages import settings as settings_pages
-from anima_pwa.services import maintenance, notifications
+from anima_pwa.services import maintenance, nhs_login, notifications
 from anima_pwa.settings import settings
 from anima_pwa.state.auth import LoginState, PasswordResetState, SignUpState, VerifyEmailState
 from anima_pwa.state.base import SessionState
@@ -73,6 +73,10 @@ _add(info.terms, routes.TERMS, "Terms of use")
 _add(info.accessibility, routes.ACCESSIBILITY, "Accessibility statement")
 if settings.demo:
     _add(demo.mailbox, routes.DEMO_MAILBOX, "Demo mailbox", MailboxState.load)
+
+if settings.nhs_login is not None and settings.nhs_login.emulator:
+    # Demo mode only: the key this app signs its NHS login requests with, made on first run.
+    nhs_login.ensure_demo_client_key(settings.nhs_login.private_key_file)
 
 app.register_lifespan_task(notifications.run_sender, poll_seconds=settings.outbox_poll_seconds)
 app.register_lifespan_task(maintenance.run_housekeeping)

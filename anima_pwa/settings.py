@@ -100,7 +100,8 @@ class NhsLoginSettings:
     emulator_port: int
 
 
-def _nhs_login(port: int, base_url: str, demo: bool, instance_dir: Path) -> NhsLoginSettings | None:
+def nhs_login_settings(port: int, base_url: str, demo: bool, instance_dir: Path) -> NhsLoginSettings | None:
+    """NHS login as configured; with nothing configured, the local emulator in demo mode only."""
     issuer = os.environ.get("ANIMA_NHS_LOGIN_ISSUER", "").strip().rstrip("/")
     emulator_port = _int("ANIMA_NHS_LOGIN_EMULATOR_PORT", port + 1)
     emulator = not issuer and demo
@@ -138,7 +139,7 @@ def load() -> Settings:
         instance_dir=instance_dir,
         trusted_proxy_hops=_int("ANIMA_TRUSTED_PROXY_HOPS", 0),
         outbox_poll_seconds=float(os.environ.get("ANIMA_OUTBOX_POLL_SECONDS", "2")),
-        nhs_login=_nhs_login(port, base_url, demo, instance_dir),
+        nhs_login=nhs_login_settings(port, base_url, demo, instance_dir),
     )
 
 

@@ -159,13 +159,13 @@ class App:
     log_path: Path
 
 
-def _wait_until_up(url: str, process: subprocess.Popen, log_path: Path, timeout: float = 300.0) -> None:
+def _wait_until_up(url: str, process: subprocess.Popen, log_path: Path, *, path: str = "/ping", timeout: float = 300.0) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise RuntimeError(f"the app exited with {process.returncode}:\n{log_path.read_text()[-4000:]}")
         try:
-            with urllib.request.urlopen(f"{url}/ping", timeout=2) as response:
+            with urllib.request.urlopen(f"{url}{path}", timeout=2) as response:
                 if response.status == 200:
                     return
         except OSError:
@@ -174,9 +174,55 @@ def _wait_until_up(url: str, process: subprocess.Popen, log_path: Path, timeout:
     raise RuntimeError(f"the app did not start within {timeout}s:\n{log_path.read_text()[-4000:]}")
 
 
+@dataclass
+class Emulator:
+    url: str
+    client_id: str
+    key_file: Path
+    process: subprocess.Popen
+
+
+def _stop(process: subprocess.Popen) -> None:
+    os.killpg(process.pid, signal.SIGTERM)
+    try:
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+
+
 @pytest.fixture(scope="session")
-def app(tmp_path_factory, database_url, mailbox) -> Iterator[App]:
+def app_port() -> int:
+    return free_port()
+
+
+@pytest.fixture(scope="session")
+def nhs_login_emulator(tmp_path_factory, app_port) -> Iterator[Emulator]:
+    """The local NHS login emulator, as `make run` starts it in demo mode."""
     port = free_port()
+    folder = tmp_path_factory.mktemp("nhs_login")
+    key_file = folder / "client_key.pem"
+    url = f"http://localhost:{port}"
+    log_path = folder / "emulator.log"
+    with log_path.open("w") as log:
+        process = subprocess.Popen(
+            [
+                sys.executable, "-m", "anima_pwa.nhs_login_emulator",
+                "--port", str(port), "--issuer", url, "--client-id", "anima-e2e",
+                "--client-key-file", str(key_file),
+                "--redirect-uri", f"http://localhost:{app_port}/nhs-login/callback",
+            ],
+            cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+        )
+    try:
+        _wait_until_up(url, process, log_path, path="/healthz", timeout=60)
+        yield Emulator(url=url, client_id="anima-e2e", key_file=key_file, process=process)
+    finally:
+        _stop(process)
+
+
+@pytest.fixture(scope="session")
+def app(tmp_path_factory, database_url, mailbox, nhs_login_emulator, app_port) -> Iterator[App]:
+    port = app_port
     instance = tmp_path_factory.mktemp("instance")
     env = {
         **os.environ,
@@ -187,6 +233,11 @@ def app(tmp_path_factory, database_url, mailbox) -> Iterator[App]:
         "ANIMA_SMTP_URL": f"smtp://127.0.0.1:{mailbox.port}",
         "ANIMA_EMAIL_FROM": "Anima <no-reply@anima.test>",
         "ANIMA_OUTBOX_POLL_SECONDS": "0.3",
+        "ANIMA_NHS_LOGIN_ISSUER": nhs_login_emulator.url,
+        "ANIMA_NHS_LOGIN_CLIENT_ID": nhs_login_emulator.client_id,
+        "ANIMA_NHS_LOGIN_PRIVATE_KEY_FILE": str(nhs_login_emulator.key_file),
+        "ANIMA_NHS_LOGIN_VTR": '["P9.Cp.Cd","P9.Cp.Ck","P9.Cm"]',
+        "ANIMA_NHS_LOGIN_REDIRECT_URI": f"http://localhost:{port}/nhs-login/callback",
         "PATH": f"{ROOT / '.tools' / 'node_modules' / '.bin'}{os.pathsep}{os.environ.get('PATH', '')}",
         "REFLEX_USE_SYSTEM_BUN": "1",
         "REFLEX_TELEMETRY_ENABLED": "false",
@@ -213,11 +264,7 @@ def app(tmp_path_factory, database_url, mailbox) -> Iterator[App]:
         _wait_until_up(url, process, log_path)
         yield App(url=url, process=process, log_path=log_path)
     finally:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
+        _stop(process)
 
 
 # The browser -----------------------------------------------------------------------------------

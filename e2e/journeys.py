@@ -101,7 +101,7 @@ def signed_in_new_account(page: Page, mailbox, shot, tag: str) -> str:
 def login(page: Page, email: str, password: str) -> None:
     page.get_by_label("Email address").fill(email)
     page.get_by_label("Password", exact=True).fill(password)
-    page.get_by_role("button", name="Login").click()
+    page.get_by_role("button", name="Login", exact=True).click()
 
 
 def fill_details(page: Page, person: Person, *, practice_search: str = "Riverside", practice_name: str = "Riverside Health Centre", with_nhs_number: bool = True) -> None:

@@ -39,7 +39,7 @@ def test_register_with_email_to_a_verified_signed_in_patient(phone, shot, mailbo
     shot("registration-confirmed")
 
     phone.get_by_role("button", name="Return to login page").click()  # step 5
-    expect(phone.get_by_role("heading", name="Login")).to_be_visible()
+    expect(phone.get_by_role("heading", name="Login", exact=True)).to_be_visible()
     login(phone, email, PASSWORD)
     expect(phone.get_by_role("heading", name="Your details")).to_be_visible()  # step 6
     shot("details-form")
@@ -58,7 +58,7 @@ def test_register_with_email_to_a_verified_signed_in_patient(phone, shot, mailbo
     phone.get_by_role("button", name="Sign out").click()
     expect(phone.get_by_text("You have signed out.")).to_be_visible()
     phone.goto("/home")
-    expect(phone.get_by_role("heading", name="Login")).to_be_visible()
+    expect(phone.get_by_role("heading", name="Login", exact=True)).to_be_visible()
     shot("signed-out")
 
 
@@ -218,7 +218,7 @@ def test_forgot_password_resets_with_a_code_and_signs_out_elsewhere(phone, brows
     expect(phone.get_by_role("heading", name="Your details")).to_be_visible()
 
     other.reload()
-    expect(other.get_by_role("heading", name="Login")).to_be_visible()
+    expect(other.get_by_role("heading", name="Login", exact=True)).to_be_visible()
     other.context.close()
 
 
@@ -235,7 +235,7 @@ def test_protected_page_sends_a_visitor_to_sign_in_and_back(phone, shot, mailbox
     email = confirmed_account(phone, mailbox, shot, "returning")
 
     phone.goto("/register")
-    expect(phone.get_by_role("heading", name="Login")).to_be_visible()
+    expect(phone.get_by_role("heading", name="Login", exact=True)).to_be_visible()
     assert "next=/register" in phone.url
     expect(phone.get_by_text("Sign in to continue.")).to_be_visible()
     shot("sign-in-to-continue")
@@ -294,7 +294,7 @@ def test_a_session_idle_for_30_minutes_ends(phone, shot, mailbox, db):
             {"t": _minutes_ago(31), "e": email.lower()},
         )
     phone.reload()
-    expect(phone.get_by_role("heading", name="Login")).to_be_visible()
+    expect(phone.get_by_role("heading", name="Login", exact=True)).to_be_visible()
     expect(phone.get_by_text("For your security you have been signed out")).to_be_visible()
     shot("signed-out-when-idle")
 

@@ -27,7 +27,7 @@ LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 def _defaults() -> settings_module.NhsLoginSettings:
     s = settings_module.settings
     # Outside demo mode with no issuer set, NHS login is off; use what demo mode would use.
-    return s.nhs_login or settings_module._nhs_login(s.port, s.base_url, True, s.instance_dir)
+    return s.nhs_login or settings_module.nhs_login_settings(s.port, s.base_url, True, s.instance_dir)
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
