@@ -281,7 +281,7 @@ def login_code() -> rx.Component:
         error_summary(LoginState.summary),
         form_error(LoginState.errors),
         rx.cond(
-            LoginState.use_recovery_code,
+            LoginState.backup_code_form,
             rx.el.form(
                 text_field(
                     "recovery_code",
@@ -313,7 +313,7 @@ def login_code() -> rx.Component:
             ),
         ),
         rx.cond(
-            LoginState.use_recovery_code,
+            LoginState.backup_code_form,
             rx.el.button(
                 "Use a code from your authenticator app",
                 type="button",

@@ -91,11 +91,11 @@ def login_settings() -> rx.Component:
             class_name="section",
         ),
         rx.cond(
-            state.has_password,
+            state.email_sign_in,
             rx.el.section(
                 rx.el.h2("Change your password"),
                 rx.cond(
-                    state.password_changed,
+                    state.change_saved,
                     rx.el.div(
                         rx.el.p("Your password has been changed. You have been signed out on other devices."),
                         class_name="panel panel--success",

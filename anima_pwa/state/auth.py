@@ -117,7 +117,7 @@ class LoginState(SessionState):
     needs_confirmation: bool = False
     confirmation_sent: bool = False
     email: str = ""
-    use_recovery_code: bool = False
+    backup_code_form: bool = False
     _next: str = routes.HOME
     _mfa_challenge: str = ""
 
@@ -145,7 +145,7 @@ class LoginState(SessionState):
         self.needs_confirmation = outcome.needs_email_confirmation
         if outcome.ok and outcome.mfa_challenge:
             self._mfa_challenge = outcome.mfa_challenge
-            self.errors, self.summary, self.use_recovery_code = {}, [], False
+            self.errors, self.summary, self.backup_code_form = {}, [], False
             return rx.redirect(routes.LOGIN_MFA)
         if not outcome.ok or outcome.session_token is None:
             self.errors = outcome.errors
@@ -165,7 +165,7 @@ class LoginState(SessionState):
 
     @rx.event
     def show_recovery_code(self, show: bool):
-        self.use_recovery_code = bool(show)
+        self.backup_code_form = bool(show)
         self.errors, self.summary = {}, []
 
     @rx.event
@@ -173,8 +173,8 @@ class LoginState(SessionState):
         outcome = await in_thread(
             accounts.complete_mfa_sign_in,
             challenge=self._mfa_challenge,
-            code="" if self.use_recovery_code else clip(form_data.get("code", ""), 20),
-            recovery_code=clip(form_data.get("recovery_code", ""), 40) if self.use_recovery_code else "",
+            code="" if self.backup_code_form else clip(form_data.get("code", ""), 20),
+            recovery_code=clip(form_data.get("recovery_code", ""), 40) if self.backup_code_form else "",
             client_ip=self._client_ip(),
             user_agent=self._user_agent(),
         )
@@ -185,7 +185,7 @@ class LoginState(SessionState):
             self.summary = summary_of(outcome.errors)
             return focus_error_summary()
         self._mfa_challenge = ""
-        self.errors, self.summary, self.notice, self.use_recovery_code = {}, [], "", False
+        self.errors, self.summary, self.notice, self.backup_code_form = {}, [], "", False
         self._signed_in_as(outcome.session_token)
         return rx.redirect(self._next)
 

@@ -17,12 +17,12 @@ from anima_pwa.state.base import SessionState, clip, focus_error_summary, in_thr
 
 class LoginSettingsState(SessionState):
     email: str = ""
-    has_password: bool = False
+    email_sign_in: bool = False  # the account has a password (not NHS login only)
     nhs_login_connected: bool = False
     nhs_login_available: bool = settings.nhs_login is not None
     new_email: str = ""
     email_link_sent_to: str = ""
-    password_changed: bool = False
+    change_saved: bool = False
     notice: str = ""
     errors: dict[str, str] = {}
     summary: list[list[str]] = []
@@ -35,12 +35,12 @@ class LoginSettingsState(SessionState):
             login = accounts.login_summary(db, identity)
         if login is None:
             return False
-        self.email, self.has_password, self.nhs_login_connected = login.email, login.has_password, login.nhs_login_connected
+        self.email, self.email_sign_in, self.nhs_login_connected = login.email, login.has_password, login.nhs_login_connected
         return True
 
     @rx.event
     def load(self):
-        self.errors, self.summary, self.email_link_sent_to, self.password_changed = {}, [], "", False
+        self.errors, self.summary, self.email_link_sent_to, self.change_saved = {}, [], "", False
         params = self.router.url.query_parameters
         self.notice = (
             "Your account is now connected to NHS login." if "connected" in params
@@ -88,7 +88,7 @@ class LoginSettingsState(SessionState):
         )
         if not outcome.ok:
             return self._fail(outcome.errors)
-        self.errors, self.summary, self.password_changed = {}, [], True
+        self.errors, self.summary, self.change_saved = {}, [], True
         return rx.call_script("document.getElementById('password-form').reset()")
 
 
