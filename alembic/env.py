@@ -35,7 +35,8 @@ def run_migrations_online() -> None:
         _run(connection)
         return
     engine = make_engine(config.attributes.get("url") or settings.db_url)
-    with engine.connect() as connection:
+    # begin(), not connect(): _run's first statement starts the transaction, which must commit.
+    with engine.begin() as connection:
         _run(connection)
     engine.dispose()
 

@@ -96,3 +96,19 @@ def test_each_migration_upgrades_a_database_that_already_has_rows(empty_database
         if empty_database.dialect.name == "sqlite":
             assert connection.execute(text("PRAGMA foreign_keys")).scalar_one() == 1
             assert connection.execute(text("PRAGMA foreign_key_check")).all() == []
+
+
+def test_the_alembic_command_line_path_commits(tmp_path):
+    """`alembic upgrade head` (no connection passed in) must leave the tables and the version."""
+    url = f"sqlite:///{tmp_path / 'cli.db'}"
+    config = alembic_config()
+    config.attributes["url"] = url
+    command.upgrade(config, "head")
+    engine = make_engine(url)
+    with engine.connect() as connection:
+        version = connection.execute(text("SELECT version_num FROM alembic_version")).scalar_one()
+    assert set(SQLModel.metadata.tables) <= set(inspect(engine).get_table_names())
+    engine.dispose()
+    from alembic.script import ScriptDirectory
+
+    assert version == ScriptDirectory.from_config(config).get_current_head()

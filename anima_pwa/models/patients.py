@@ -25,7 +25,13 @@ class Patient(SQLModel, table=True):
     address_line1: str = Field(default="", max_length=200)
     phone_mobile: str = Field(default="", max_length=20)  # E.164
     preferred_name: str = Field(default="", max_length=100)
-    residence_status: str = Field(default="", max_length=20)  # see services.preferences
+    residence_status: str = Field(default="", max_length=20)  # see services.account_settings
+    # Care homes: the home itself is a "patient" record with a dummy 999 999 NHS number, whose
+    # account holds its residents.
+    is_care_home: bool = False
+    care_home_resident: bool = False
+    housebound: bool = False
+    created_by_staff_id: int | None = Field(default=None, foreign_key="staff_member.id")
     practice_id: int = Field(foreign_key="practice.id")
     verification_status: str = Field(default="pending", max_length=10)  # verified | pending | rejected
     verification_note: str = Field(default="", max_length=500)
@@ -61,4 +67,7 @@ class AccountPatient(SQLModel, table=True):
     account_id: int = Field(foreign_key="account.id", index=True)
     patient_id: int = Field(foreign_key="patient.id", index=True)
     relationship: str = Field(max_length=10)  # self | dependant | care_home
+    # A dependant aged 16 or over needs the practice's approval before requests are made for them.
+    approval_status: str = Field(default="not_needed", max_length=12)  # not_needed | pending | approved | rejected
+    approval_note: str = Field(default="", max_length=500)
     created_at: datetime = Field(default_factory=utcnow)
