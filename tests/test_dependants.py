@@ -1,0 +1,548 @@
+"""Dependants: adding (new person or a second parent linking the same one), field errors with
+nothing saved, approval from 16, removing, who a request can be for, and the holders' contacts."""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import date
+
+import pytest
+from sqlalchemy import func
+from sqlmodel import Session, select
+
+from anima_pwa.models import (
+    Account,
+    AccountPatient,
+    AuditEvent,
+    OutboxMessage,
+    Patient,
+    Practice,
+    PracticeRegisterEntry,
+)
+from anima_pwa.services import audit, dependants
+from anima_pwa.services.dependants import (
+    ALREADY_HELD,
+    CONFIRM_REGISTERED,
+    DETAILS_DIFFER,
+    FIELD_ORDER,
+    NOT_FOUND,
+    OTHER_PRACTICE,
+    OWN_ACCOUNT,
+    YOURSELF,
+    DependantForm,
+    add_dependant,
+    can_act_for,
+    holders_contacts,
+    list_dependants,
+    remove_dependant,
+    request_subjects,
+)
+from anima_pwa.services.sessions import Identity
+from anima_pwa.services.validation import format_nhs_number, nhs_number_is_valid
+
+TODAY = date(2025, 6, 15)
+IP = "203.0.113.9"
+
+
+def nhs(prefix: str) -> str:
+    """A valid NHS number starting with these 9 digits (Modulus 11)."""
+    total = sum(int(d) * w for d, w in zip(prefix, range(10, 1, -1), strict=True))
+    check = (11 - total % 11) % 11
+    assert check != 10, prefix
+    assert nhs_number_is_valid(prefix + str(check))
+    return prefix + str(check)
+
+
+MUM_NHS = nhs("943476591")
+DAD_NHS = nhs("485777345")
+LILY_NHS = nhs("401023456")  # on the register
+TOM_NHS = nhs("401023457")  # not on the register
+TEEN_NHS = nhs("401023459")
+GRAN_NHS = nhs("401023460")
+
+
+def make_practice(db: Session, ods: str, **fields) -> Practice:
+    practice = Practice(ods_code=ods, name=f"Practice {ods}", phone="01632 960001", **fields)
+    db.add(practice)
+    db.flush()
+    return practice
+
+
+def make_holder(
+    db: Session,
+    practice: Practice,
+    email: str,
+    *,
+    name: str,
+    nhs_number: str | None,
+    dob: date = date(1985, 3, 4),
+    status: str = "verified",
+    postcode: str = "MB1 2AB",
+    kind: str = "patient",
+) -> Identity:
+    account = Account(email=email, email_normalized=email.lower(), kind=kind)
+    db.add(account)
+    db.flush()
+    patient = Patient(
+        full_name=name,
+        date_of_birth=dob,
+        nhs_number=nhs_number,
+        postcode=postcode,
+        phone_mobile="+447700900982",
+        practice_id=practice.id,
+        verification_status=status,
+    )
+    db.add(patient)
+    db.flush()
+    db.add(AccountPatient(account_id=account.id, patient_id=patient.id, relationship="self"))
+    db.flush()
+    return Identity(account_id=account.id, email=email, kind=kind, session_id="s" * 64)
+
+
+@pytest.fixture
+def world(db_session: Session) -> dict:
+    practice = make_practice(db_session, "A81001", email="a81001.admin@nhs.example")
+    other = make_practice(db_session, "B82002", email="b82002.admin@nhs.example")
+    db_session.add(
+        PracticeRegisterEntry(
+            practice_id=practice.id,
+            nhs_number=LILY_NHS,
+            given_names="Lily",
+            family_name="Smith",
+            date_of_birth=date(2019, 5, 9),
+            postcode="MB1 2AB",
+        )
+    )
+    db_session.flush()
+    mum = make_holder(db_session, practice, "Mum@example.com", name="Zoe Smith", nhs_number=MUM_NHS)
+    dad = make_holder(db_session, practice, "dad@example.com", name="Sam Smith", nhs_number=DAD_NHS, status="pending")
+    return {"practice": practice, "other": other, "mum": mum, "dad": dad}
+
+
+def form(**changes) -> DependantForm:
+    base = DependantForm(
+        full_name="  Lily   Smith ",
+        dob_day="9",
+        dob_month="05",
+        dob_year="2019",
+        nhs_number=format_nhs_number(LILY_NHS),
+        postcode="",
+        registered_here=True,
+    )
+    return dataclasses.replace(base, **changes)
+
+
+def add(db: Session, identity: Identity, f: DependantForm) -> dependants.AddOutcome:
+    return add_dependant(db, identity, f, client_ip=IP, today=TODAY)
+
+
+def count(db: Session, model) -> int:
+    db.flush()
+    return db.exec(select(func.count()).select_from(model)).one()
+
+
+def snapshot(db: Session) -> tuple[int, ...]:
+    return tuple(count(db, m) for m in (Patient, AccountPatient, AuditEvent, OutboxMessage))
+
+
+def links_of(db: Session, patient_id: int) -> list[AccountPatient]:
+    return list(db.exec(select(AccountPatient).where(AccountPatient.patient_id == patient_id)).all())
+
+
+# Adding a new person ----------------------------------------------------------------------------
+
+
+def test_child_on_the_register_is_verified_and_listed(db_session, world):
+    before = snapshot(db_session)
+    outcome = add(db_session, world["mum"], form())
+    assert outcome.ok and outcome.status == "verified" and not outcome.linked_existing
+    assert outcome.approval_status == "not_needed"
+    assert snapshot(db_session) == (before[0] + 1, before[1] + 1, before[2] + 1, before[3])  # no practice email
+
+    child = db_session.exec(select(Patient).where(Patient.nhs_number == LILY_NHS)).one()
+    assert child.full_name == "Lily Smith" and child.practice_id == world["practice"].id
+    assert child.postcode == "MB1 2AB" and child.phone_mobile == ""  # the holder's postcode; no phone
+    (link,) = links_of(db_session, child.id)
+    assert (link.account_id, link.relationship, link.approval_status) == (world["mum"].account_id, "dependant", "not_needed")
+
+    (row,) = list_dependants(db_session, world["mum"], today=TODAY)
+    assert row == dependants.DependantRow(
+        link_id=link.id,
+        patient_id=child.id,
+        full_name="Lily Smith",
+        date_of_birth="9 May 2019",
+        age=6,
+        relationship="dependant",
+        verification_status="verified",
+        approval_status="not_needed",
+        can_make_requests=True,
+        why_not="",
+    )
+    (event,) = audit.trail(db_session, patient_id=child.id)
+    assert event.action == "dependant_added" and event.ip == IP and event.practice_id == world["practice"].id
+    assert audit.event_detail(event) == {"linked_existing": False, "approval_status": "not_needed", "verification": "verified"}
+
+
+def test_child_not_on_the_register_is_pending_and_the_practice_is_told(db_session, world):
+    # A pending holder can still add a child: the child is verified on their own.
+    outcome = add(
+        db_session,
+        world["dad"],
+        form(full_name="Tom Smith", nhs_number=TOM_NHS, dob_day="1", dob_month="1", dob_year="2020", postcode="mb1 3ab"),
+    )
+    assert outcome.ok and outcome.status == "pending"
+    tom = db_session.exec(select(Patient).where(Patient.nhs_number == TOM_NHS)).one()
+    assert tom.postcode == "MB1 3AB" and tom.verification_note
+    (message,) = db_session.exec(select(OutboxMessage)).all()
+    assert message.to_address == "a81001.admin@nhs.example" and message.template == "verification_pending_practice"
+    (row,) = list_dependants(db_session, world["dad"], today=TODAY)
+    assert not row.can_make_requests and row.why_not == "Waiting for your practice to verify them"
+
+
+def test_practice_without_email_gets_no_message(db_session, world):
+    silent = make_practice(db_session, "D84004")
+    me = make_holder(db_session, silent, "solo@example.com", name="Ann Jones", nhs_number=nhs("401023463"))
+    outcome = add(db_session, me, form(full_name="Tom Jones", nhs_number=TOM_NHS))
+    assert outcome.ok and outcome.status == "pending"
+    assert count(db_session, OutboxMessage) == 0
+
+
+# Field errors: nothing saved ---------------------------------------------------------------------
+
+
+def test_every_field_wrong_gives_every_error_and_saves_nothing(db_session, world):
+    before = snapshot(db_session)
+    outcome = add(
+        db_session,
+        world["mum"],
+        DependantForm(full_name="", dob_day="31", dob_month="2", dob_year="2019", nhs_number="123 456 7890",
+                      postcode="nowhere", registered_here=False),
+    )
+    assert not outcome.ok and outcome.status == "" and not outcome.linked_existing
+    assert list(outcome.errors) == FIELD_ORDER[:-1]  # every field, in page order
+    assert outcome.errors == {
+        "full_name": "Enter their full name",
+        "dob": "Date of birth must be a real date",
+        "nhs_number": "Enter a valid NHS number. Check it against a letter from your GP practice or the NHS App",
+        "postcode": "Enter a real postcode, like SW1A 1AA",
+        "registered_here": CONFIRM_REGISTERED,
+    }
+    assert snapshot(db_session) == before
+
+
+@pytest.mark.parametrize(
+    ("changes", "field", "message"),
+    [
+        ({"dob_day": "16", "dob_month": "6", "dob_year": "2025"}, "dob", "Date of birth must be in the past"),
+        ({"dob_day": "", "dob_month": "", "dob_year": ""}, "dob", "Enter their date of birth"),
+        ({"registered_here": False}, "registered_here", CONFIRM_REGISTERED),
+        ({"nhs_number": ""}, "nhs_number", "Enter their NHS number"),
+        ({"nhs_number": "943 476 5910"}, "nhs_number",
+         "Enter a valid NHS number. Check it against a letter from your GP practice or the NHS App"),
+        ({"nhs_number": "999 999 0001"}, "nhs_number",
+         "Enter the real NHS number. Numbers starting 999 999 can only be used for care home accounts"),
+    ],
+)
+def test_one_field_wrong(db_session, world, changes, field, message):
+    before = snapshot(db_session)
+    outcome = add(db_session, world["mum"], form(**changes))
+    assert outcome.errors == {field: message}
+    assert snapshot(db_session) == before
+
+
+def test_born_today_is_accepted(db_session, world):
+    outcome = add(db_session, world["mum"], form(full_name="Baby Smith", nhs_number=TOM_NHS, dob_day="15", dob_month="6", dob_year="2025"))
+    assert outcome.ok and outcome.approval_status == "not_needed"
+
+
+def test_who_may_add(db_session, world):
+    practice = world["practice"]
+    staff = Account(email="rec@nhs.example", email_normalized="rec@nhs.example", kind="staff")
+    nobody = Account(email="new@example.com", email_normalized="new@example.com")
+    db_session.add_all([staff, nobody])
+    db_session.flush()
+    staff_id = Identity(account_id=staff.id, email=staff.email, kind="staff", session_id="x")
+    new_id = Identity(account_id=nobody.id, email=nobody.email, kind="patient", session_id="x")
+    rejected = make_holder(db_session, practice, "rej@example.com", name="Rex Ray", nhs_number=GRAN_NHS, status="rejected")
+    before = snapshot(db_session)
+    assert add(db_session, staff_id, form()).errors == {"form": dependants.NOT_PATIENT}
+    assert add(db_session, new_id, form()).errors == {"form": "Give your own details before adding a dependant."}
+    assert "could not verify your details" in add(db_session, rejected, form()).errors["form"]
+    assert snapshot(db_session) == before
+    # A disabled account (a stale identity) is refused too.
+    mum = db_session.get(Account, world["mum"].account_id)
+    mum.status = "disabled"
+    db_session.add(mum)
+    assert add(db_session, world["mum"], form()).errors == {"form": dependants.NOT_PATIENT}
+    assert list_dependants(db_session, staff_id) == [] and request_subjects(db_session, staff_id) == []
+    assert remove_dependant(db_session, staff_id, 1) == dependants.NOT_PATIENT
+
+
+# Who can't be added -----------------------------------------------------------------------------
+
+
+def test_you_cant_add_yourself(db_session, world):
+    before = snapshot(db_session)
+    assert add(db_session, world["mum"], form(full_name="Zoe Smith", nhs_number=MUM_NHS, dob_year="1985")).errors == {
+        "nhs_number": YOURSELF
+    }
+    # Without an NHS number on the holder's record: the same name and date of birth.
+    holder = make_holder(db_session, world["practice"], "no.nhs@example.com", name="Ann Lee", nhs_number=None)
+    before = snapshot(db_session)
+    outcome = add(db_session, holder, form(full_name="ann  LEE", nhs_number=TOM_NHS, dob_day="4", dob_month="3", dob_year="1985"))
+    assert outcome.errors == {"nhs_number": YOURSELF}
+    assert snapshot(db_session) == before
+
+
+def test_someone_with_their_own_account_cant_be_added(db_session, world):
+    before = snapshot(db_session)
+    outcome = add(db_session, world["mum"], form(full_name="Sam Smith", nhs_number=DAD_NHS, dob_year="1985", dob_month="3", dob_day="4"))
+    assert outcome.errors == {"nhs_number": OWN_ACCOUNT}
+    # Even with the wrong details, the answer is the same (they should sign in themselves).
+    assert add(db_session, world["mum"], form(nhs_number=DAD_NHS)).errors == {"nhs_number": OWN_ACCOUNT}
+    assert snapshot(db_session) == before
+
+
+def test_own_account_disabled_means_they_can_be_held(db_session, world):
+    dad = db_session.get(Account, world["dad"].account_id)
+    dad.status = "disabled"
+    db_session.add(dad)
+    outcome = add(db_session, world["mum"], form(full_name="Sam Smith", nhs_number=DAD_NHS, dob_year="1985", dob_month="3", dob_day="4"))
+    assert outcome.ok and outcome.linked_existing and outcome.approval_status == "pending"  # 40: the practice approves
+
+
+def test_already_on_your_account(db_session, world):
+    assert add(db_session, world["mum"], form()).ok
+    before = snapshot(db_session)
+    assert add(db_session, world["mum"], form()).errors == {"nhs_number": ALREADY_HELD}
+    assert snapshot(db_session) == before
+
+
+# A second parent --------------------------------------------------------------------------------
+
+
+def test_second_parent_links_the_same_child(db_session, world):
+    assert add(db_session, world["mum"], form()).ok
+    # Dad types the name differently (case, a middle name): still the same child.
+    outcome = add(db_session, world["dad"], form(full_name="lily rose SMITH", postcode="LS1 4AP"))
+    assert outcome.ok and outcome.linked_existing and outcome.status == "verified"
+    (child,) = db_session.exec(select(Patient).where(Patient.nhs_number == LILY_NHS)).all()
+    assert child.full_name == "Lily Smith" and child.postcode == "MB1 2AB"  # the record is not changed
+    assert sorted(link.account_id for link in links_of(db_session, child.id)) == sorted(
+        [world["mum"].account_id, world["dad"].account_id]
+    )
+    for parent in ("mum", "dad"):
+        (row,) = list_dependants(db_session, world[parent], today=TODAY)
+        assert row.patient_id == child.id and row.can_make_requests
+        assert can_act_for(db_session, world[parent], child.id)
+    event = audit.trail(db_session, patient_id=child.id, account_id=world["dad"].account_id)[0]
+    assert audit.event_detail(event)["linked_existing"] is True
+    assert count(db_session, OutboxMessage) == 0
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"dob_day": "10"},
+        {"full_name": "Rose Smith"},
+        {"full_name": "Lily Jones"},
+    ],
+)
+def test_second_parent_with_other_details_is_refused_without_revealing_them(db_session, world, changes):
+    assert add(db_session, world["mum"], form()).ok
+    before = snapshot(db_session)
+    outcome = add(db_session, world["dad"], form(**changes))
+    assert outcome.errors == {"nhs_number": DETAILS_DIFFER}
+    assert "Lily" not in DETAILS_DIFFER and "2019" not in DETAILS_DIFFER
+    assert snapshot(db_session) == before
+
+
+def test_person_at_another_practice_is_refused(db_session, world):
+    elsewhere = make_holder(db_session, world["other"], "far@example.com", name="Kim Smith", nhs_number=nhs("401023462"))
+    assert add(db_session, elsewhere, form()).ok  # Lily, held by someone at another practice
+    before = snapshot(db_session)
+    assert add(db_session, world["mum"], form()).errors == {"nhs_number": OTHER_PRACTICE}
+    # With the wrong details the answer does not say where they are registered.
+    assert add(db_session, world["mum"], form(dob_day="1")).errors == {"nhs_number": DETAILS_DIFFER}
+    assert snapshot(db_session) == before
+
+
+def test_two_parents_saving_at_once_gives_a_form_error(db_session, world, monkeypatch):
+    assert add(db_session, world["mum"], form()).ok
+    # The other parent's check ran before the first save: the unique NHS number refuses the copy.
+    real_exec = db_session.exec
+    calls = {"n": 0}
+
+    def exec_hiding_patients(statement, *args, **kwargs):
+        result = real_exec(statement, *args, **kwargs)
+        if "FROM patient" in str(statement) and "WHERE patient.nhs_number" in str(statement) and calls["n"] == 0:
+            calls["n"] += 1
+            result.all()
+            return real_exec(select(Patient).where(Patient.id == -1))
+        return result
+
+    monkeypatch.setattr(db_session, "exec", exec_hiding_patients)
+    before = snapshot(db_session)
+    outcome = add(db_session, world["dad"], form())
+    assert calls["n"] == 1
+    assert set(outcome.errors) == {"form"}
+    assert snapshot(db_session) == before
+    assert count(db_session, Patient) == 3  # the session is still usable
+
+
+# Sixteen and over -------------------------------------------------------------------------------
+
+
+def test_sixteen_and_over_needs_the_practice_to_approve(db_session, world):
+    db_session.add(
+        PracticeRegisterEntry(practice_id=world["practice"].id, nhs_number=TEEN_NHS, given_names="Max",
+                              family_name="Smith", date_of_birth=date(2009, 6, 15), postcode="MB1 2AB")
+    )
+    teen = form(full_name="Max Smith", nhs_number=TEEN_NHS, dob_day="15", dob_month="6", dob_year="2009")  # 16 today
+    outcome = add(db_session, world["mum"], teen)
+    assert outcome.ok and outcome.status == "verified" and outcome.approval_status == "pending"
+    (row,) = list_dependants(db_session, world["mum"], today=TODAY)
+    assert row.age == 16 and row.approval_status == "pending" and not row.can_make_requests
+    assert row.why_not == "Waiting for your practice to approve adding them (they are 16 or over)"
+    assert [s.can_request for s in request_subjects(db_session, world["mum"])] == [True, False]
+
+    # The second parent's link needs approval of its own.
+    outcome = add(db_session, world["dad"], teen)
+    assert outcome.linked_existing and outcome.approval_status == "pending"
+
+    link = db_session.get(AccountPatient, row.link_id)
+    link.approval_status = "approved"
+    db_session.add(link)
+    db_session.flush()
+    assert [s.can_request for s in request_subjects(db_session, world["mum"])] == [True, True]
+    (row,) = list_dependants(db_session, world["mum"], today=TODAY)
+    assert row.can_make_requests and row.why_not == ""
+
+    link.approval_status, link.approval_note = "rejected", "Please ask them to register themselves"
+    db_session.add(link)
+    db_session.flush()
+    (row,) = list_dependants(db_session, world["mum"], today=TODAY)
+    assert not row.can_make_requests
+    assert row.why_not == "Your practice did not approve adding them: Please ask them to register themselves"
+
+
+def test_fifteen_the_day_before_needs_no_approval(db_session, world):
+    outcome = add(db_session, world["mum"], form(full_name="Max Smith", nhs_number=TEEN_NHS, dob_day="16", dob_month="6", dob_year="2009"))
+    assert outcome.ok and outcome.approval_status == "not_needed"
+
+
+# Removing ---------------------------------------------------------------------------------------
+
+
+def test_remove_takes_only_this_accounts_link(db_session, world):
+    assert add(db_session, world["mum"], form()).ok
+    assert add(db_session, world["dad"], form()).ok
+    (mum_row,) = list_dependants(db_session, world["mum"], today=TODAY)
+    (dad_row,) = list_dependants(db_session, world["dad"], today=TODAY)
+
+    # Dad can't remove Mum's link: the same answer as an id that does not exist.
+    assert remove_dependant(db_session, world["dad"], mum_row.link_id) == NOT_FOUND
+    assert remove_dependant(db_session, world["dad"], 999_999) == NOT_FOUND
+    assert remove_dependant(db_session, world["dad"], "1") == NOT_FOUND  # type: ignore[arg-type]
+    # Nor his own "self" link.
+    self_link = db_session.exec(
+        select(AccountPatient).where(AccountPatient.account_id == world["dad"].account_id, AccountPatient.relationship == "self")
+    ).one()
+    assert remove_dependant(db_session, world["dad"], self_link.id) == NOT_FOUND
+    assert count(db_session, AuditEvent) == 2
+
+    assert remove_dependant(db_session, world["dad"], dad_row.link_id, client_ip=IP) is None
+    assert list_dependants(db_session, world["dad"], today=TODAY) == []
+    assert [r.patient_id for r in list_dependants(db_session, world["mum"], today=TODAY)] == [mum_row.patient_id]
+    assert db_session.get(Patient, dad_row.patient_id) is not None  # the person stays
+    assert not can_act_for(db_session, world["dad"], dad_row.patient_id)
+    assert holders_contacts(db_session, dad_row.patient_id) == ["Mum@example.com"]
+    event = audit.trail(db_session, account_id=world["dad"].account_id)[0]
+    assert (event.action, event.patient_id) == ("dependant_removed", dad_row.patient_id)
+
+    # Added again later: linked to the same person.
+    again = add(db_session, world["dad"], form())
+    assert again.ok and again.linked_existing
+
+
+# Who a request is for ---------------------------------------------------------------------------
+
+
+def test_request_subjects_order_and_rules(db_session, world):
+    assert add(db_session, world["mum"], form()).ok  # verified
+    assert add(db_session, world["mum"], form(full_name="Tom Smith", nhs_number=TOM_NHS, dob_year="2021")).ok  # pending
+    subjects = request_subjects(db_session, world["mum"])
+    assert [(s.label, s.can_request, s.why_not) for s in subjects] == [
+        ("You", True, ""),
+        ("Lily Smith", True, ""),
+        ("Tom Smith", False, "Waiting for your practice to verify them"),
+    ]
+    # Dad is waiting for verification himself; his child can still be chosen once verified.
+    assert add(db_session, world["dad"], form()).ok
+    assert [(s.label, s.can_request, s.why_not) for s in request_subjects(db_session, world["dad"])] == [
+        ("You", False, "Waiting for your practice to verify you"),
+        ("Lily Smith", True, ""),
+    ]
+    tom = db_session.get(Patient, subjects[2].patient_id)
+    tom.verification_status, tom.verification_note = "rejected", "Not registered here"
+    db_session.add(tom)
+    db_session.flush()
+    assert request_subjects(db_session, world["mum"])[2].why_not == "Your practice could not verify them: Not registered here"
+
+
+def test_request_subjects_without_own_details(db_session, world):
+    nobody = Account(email="new@example.com", email_normalized="new@example.com")
+    db_session.add(nobody)
+    db_session.flush()
+    assert request_subjects(db_session, Identity(nobody.id, nobody.email, "patient", "x")) == []
+
+
+# Contacts and ownership -------------------------------------------------------------------------
+
+
+def test_holders_contacts_are_every_active_holder(db_session, world):
+    assert add(db_session, world["mum"], form()).ok
+    assert add(db_session, world["dad"], form()).ok
+    grandad = make_holder(db_session, world["practice"], "grandad@example.com", name="Bob Smith", nhs_number=GRAN_NHS)
+    assert add(db_session, grandad, form()).ok
+    child_id = list_dependants(db_session, world["mum"], today=TODAY)[0].patient_id
+    assert holders_contacts(db_session, child_id) == ["Mum@example.com", "dad@example.com", "grandad@example.com"]
+
+    account = db_session.get(Account, grandad.account_id)
+    account.status = "disabled"
+    db_session.add(account)
+    db_session.flush()
+    assert holders_contacts(db_session, child_id) == ["Mum@example.com", "dad@example.com"]
+
+    # The holder's own record: their own account's address.
+    mum_self = request_subjects(db_session, world["mum"])[0].patient_id
+    assert holders_contacts(db_session, mum_self) == ["Mum@example.com"]
+    assert holders_contacts(db_session, 999_999) == []
+
+
+def test_can_act_for_holders_only(db_session, world):
+    assert add(db_session, world["mum"], form()).ok
+    child_id = list_dependants(db_session, world["mum"], today=TODAY)[0].patient_id
+    mum_self = request_subjects(db_session, world["mum"])[0].patient_id
+    dad_self = request_subjects(db_session, world["dad"])[0].patient_id
+    assert can_act_for(db_session, world["mum"], child_id)
+    assert can_act_for(db_session, world["mum"], mum_self)
+    assert not can_act_for(db_session, world["mum"], dad_self)
+    assert not can_act_for(db_session, world["dad"], child_id)
+    assert not can_act_for(db_session, world["mum"], str(child_id))  # type: ignore[arg-type]
+    assert not can_act_for(db_session, world["mum"], True)  # type: ignore[arg-type]
+    staff = Identity(world["mum"].account_id, "x", "staff", "x")
+    assert not can_act_for(db_session, staff, child_id)
+
+
+# Attempts are counted ---------------------------------------------------------------------------
+
+
+def test_lookups_are_rate_limited(db_session, world):
+    for _ in range(dependants.ADD_LIMIT.max_hits):
+        assert add(db_session, world["dad"], form(nhs_number=MUM_NHS)).errors == {"nhs_number": OWN_ACCOUNT}
+    outcome = add(db_session, world["dad"], form())
+    assert list(outcome.errors) == ["form"] and outcome.errors["form"].startswith("Too many attempts")
+    assert list_dependants(db_session, world["dad"], today=TODAY) == []
+    # Field errors alone are not counted; another account is not affected.
+    assert add(db_session, world["mum"], form()).ok
