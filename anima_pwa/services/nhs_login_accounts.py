@@ -204,7 +204,8 @@ def pending_details(session: Session, account_id: int) -> NhsDetails | None:
     except FieldError:
         mobile = ""
     return NhsDetails(
-        full_name=f"{data.get('given_name', '')} {data.get('family_name', '')}".strip(),
+        # given_name is optional (scope profile_extended) and kept as JSON null when absent.
+        full_name=f"{data.get('given_name') or ''} {data.get('family_name') or ''}".strip(),
         date_of_birth=date.fromisoformat(data["birthdate"]),
         nhs_number=data.get("nhs_number", ""),
         practice_id=practice.id if practice else None,

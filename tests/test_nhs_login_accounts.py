@@ -1,0 +1,537 @@
+"""NHS login and Anima accounts: the flow bound to a tab, sign-in or new account by `sub` (never by
+email), the claims kept for the details form, registering with trusted details, and connecting."""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import date, datetime, timedelta
+
+import pytest
+from sqlalchemy import func
+from sqlmodel import Session, select
+
+from anima_pwa.models import (
+    Account,
+    AccountPatient,
+    AuditEvent,
+    AuthSession,
+    OneTimeToken,
+    Patient,
+    Practice,
+    PracticeRegisterEntry,
+    utcnow,
+)
+from anima_pwa.services import nhs_login_accounts as nla
+from anima_pwa.services import registration, sessions, tokens
+from anima_pwa.services.nhs_login import NhsLoginIdentity
+from anima_pwa.services.registration import DetailsForm, TrustedIdentity
+from anima_pwa.services.sessions import Identity
+from anima_pwa.services.validation import nhs_number_is_valid
+from anima_pwa.services.verification import PENDING, VERIFIED
+
+TODAY = date(2025, 6, 15)
+IP = "203.0.113.9"
+STATE = "state-" + "s" * 40
+NONCE = "nonce-" + "n" * 40
+
+
+def nhs(prefix: str) -> str:
+    """A valid NHS number starting with these 9 digits (Modulus 11)."""
+    total = sum(int(d) * w for d, w in zip(prefix, range(10, 1, -1), strict=True))
+    check = (11 - total % 11) % 11
+    assert check != 10, prefix
+    assert nhs_number_is_valid(prefix + str(check))
+    return prefix + str(check)
+
+
+ZOE = nhs("943476591")
+OTHER = nhs("485777345")
+ZOE_DOB = date(1980, 2, 1)
+CLAIMS = {
+    "sub": "49f470a1-cc52-49b7-beba-0f9cec937c46",
+    "nhs_number": ZOE,
+    "given_name": "Zoe",
+    "family_name": "Smith",
+    "birthdate": ZOE_DOB.isoformat(),
+    "email": "zoe@example.com",
+    "email_verified": True,
+    "phone_number": "+447700900982",
+    "phone_number_verified": True,
+    "gp_registration_details": {"gp_ods_code": "A81001"},
+    "vot": "P9.Cp.Cd",
+    "identity_proofing_level": "P9",
+}
+
+
+def person(**changes) -> NhsLoginIdentity:
+    """Zoe as NHS login describes her (checked by from_claims), with any fields changed."""
+    return dataclasses.replace(NhsLoginIdentity.from_claims(CLAIMS), **changes)
+
+
+# --- helpers ----------------------------------------------------------------------------------
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = utcnow()
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, delta: timedelta) -> None:
+        self.now += delta
+
+
+@pytest.fixture
+def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
+    """One controllable clock for tokens (flow and claims expiry) and this service."""
+    clock = Clock()
+    monkeypatch.setattr(tokens, "utcnow", clock)
+    monkeypatch.setattr(nla, "utcnow", clock)
+    return clock
+
+
+def count(db: Session, model) -> int:
+    db.flush()
+    return db.exec(select(func.count()).select_from(model)).one()
+
+
+def actions(db: Session) -> list[str]:
+    db.flush()
+    return list(db.exec(select(AuditEvent.action).order_by(AuditEvent.id)).all())
+
+
+def make_practice(db: Session, ods: str, **fields) -> Practice:
+    practice = Practice(ods_code=ods, name=f"Practice {ods}", postcode="MB1 1AA", phone="01632 960001", **fields)
+    db.add(practice)
+    db.flush()
+    return practice
+
+
+def make_account(db: Session, email: str = "jo@example.com", *, kind: str = "patient", **fields) -> Account:
+    account = Account(email=email, email_normalized=email.lower(), kind=kind, password_hash="x", **fields)
+    db.add(account)
+    db.flush()
+    return account
+
+
+def identity_of(account: Account) -> Identity:
+    return Identity(account_id=account.id, email=account.email, kind=account.kind, session_id="s" * 64)  # type: ignore[arg-type]
+
+
+def give_patient(db: Session, account: Account, practice: Practice, *, dob: date, nhs_number: str | None) -> Patient:
+    patient = Patient(
+        full_name="Zoe Smith", date_of_birth=dob, nhs_number=nhs_number, postcode="MB1 2AB", practice_id=practice.id
+    )
+    db.add(patient)
+    db.flush()
+    db.add(AccountPatient(account_id=account.id, patient_id=patient.id, relationship="self"))
+    db.flush()
+    return patient
+
+
+def by_sub(db: Session, sub: str) -> list[Account]:
+    db.flush()
+    return list(db.exec(select(Account).where(Account.nhs_login_sub == sub)).all())
+
+
+def signed_in_account(db: Session, outcome: nla.NhsOutcome) -> Identity:
+    assert outcome.ok, outcome.error
+    who = sessions.resolve(db, outcome.session_token)
+    assert who is not None
+    assert who.method == "nhs_login"
+    return who
+
+
+@pytest.fixture
+def world(db_session: Session) -> dict:
+    practice = make_practice(db_session, "A81001", email="a81001.admin@nhs.example")
+    closed = make_practice(db_session, "C83003", status="closed")
+    db_session.add(
+        PracticeRegisterEntry(
+            practice_id=practice.id,
+            nhs_number=ZOE,
+            given_names="Zoe",
+            family_name="Smith",
+            date_of_birth=ZOE_DOB,
+            postcode="MB1 2AB",
+        )
+    )
+    db_session.flush()
+    return {"practice": practice, "closed": closed}
+
+
+# --- the flow ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("mode", "with_account"), [(nla.SIGN_IN, False), (nla.CONNECT, True)])
+def test_a_flow_is_taken_once_with_its_binding(db_session, clock, mode, with_account):
+    account_id = make_account(db_session).id if with_account else None
+    flow = nla.begin(db_session, mode=mode, account_id=account_id, state=STATE, nonce=NONCE, next_path="/home")
+    assert (flow.state, flow.nonce) == (STATE, NONCE)
+    assert flow.tab_binding == nla.tab_binding(STATE) and flow.tab_binding not in (STATE, "")
+
+    taken = nla.take_flow(db_session, state=STATE, binding=flow.tab_binding)
+    assert taken == nla.PendingFlow(nonce=NONCE, mode=mode, account_id=account_id, next_path="/home")
+    assert nla.take_flow(db_session, state=STATE, binding=flow.tab_binding) is None  # single use
+
+
+def test_the_state_is_not_stored_in_clear(db_session, clock):
+    nla.begin(db_session, mode=nla.SIGN_IN, account_id=None, state=STATE, nonce=NONCE)
+    (row,) = db_session.exec(select(OneTimeToken)).all()
+    assert row.purpose == nla.FLOW
+    assert STATE not in row.secret_hash and STATE not in row.payload
+
+
+@pytest.mark.parametrize(
+    "binding",
+    ["", nla.tab_binding("another-state"), nla.tab_binding(STATE).upper(), STATE, nla.tab_binding(STATE)[:-1]],
+    ids=["empty", "another tab's", "case changed", "the state itself", "truncated"],
+)
+def test_a_flow_cannot_be_taken_without_its_binding(db_session, clock, binding):
+    flow = nla.begin(db_session, mode=nla.SIGN_IN, account_id=None, state=STATE, nonce=NONCE)
+    assert nla.take_flow(db_session, state=STATE, binding=binding) is None
+    # The wrong binding didn't use the flow up: the tab that started it can still finish.
+    assert nla.take_flow(db_session, state=STATE, binding=flow.tab_binding) is not None
+
+
+@pytest.mark.parametrize("state", ["", "unknown-state", STATE + "x", STATE.upper()])
+def test_an_unknown_state_is_refused_even_with_its_own_binding(db_session, clock, state):
+    nla.begin(db_session, mode=nla.SIGN_IN, account_id=None, state=STATE, nonce=NONCE)
+    assert nla.take_flow(db_session, state=state, binding=nla.tab_binding(state)) is None
+
+
+@pytest.mark.parametrize(
+    ("after", "usable"),
+    [(timedelta(minutes=9, seconds=59), True), (timedelta(minutes=10), False), (timedelta(hours=1), False)],
+)
+def test_a_flow_lasts_ten_minutes(db_session, clock, after, usable):
+    flow = nla.begin(db_session, mode=nla.SIGN_IN, account_id=None, state=STATE, nonce=NONCE)
+    clock.advance(after)
+    assert (nla.take_flow(db_session, state=STATE, binding=flow.tab_binding) is not None) is usable
+
+
+@pytest.mark.parametrize(
+    ("mode", "account_id"),
+    [("login", None), ("", None), ("CONNECT", None), (nla.CONNECT, None)],
+)
+def test_begin_refuses_an_unknown_mode_or_connect_without_an_account(db_session, clock, mode, account_id):
+    with pytest.raises(ValueError):
+        nla.begin(db_session, mode=mode, account_id=account_id, state=STATE, nonce=NONCE)
+    assert count(db_session, OneTimeToken) == 0
+
+
+# --- sign in or register ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("email_verified", [True, False])
+def test_a_new_sub_gets_one_patient_account_and_a_session(db_session, clock, world, email_verified):
+    nhs_id = person(email="Zoe.Smith@Example.com", email_verified=email_verified)
+    outcome = nla.sign_in_or_register(db_session, nhs_id, client_ip=IP, user_agent="pytest")
+
+    who = signed_in_account(db_session, outcome)
+    assert outcome.needs_details is True
+    (account,) = db_session.exec(select(Account)).all()
+    assert who.account_id == account.id and who.kind == "patient"
+    assert account.email == "Zoe.Smith@Example.com" and account.email_normalized == "zoe.smith@example.com"
+    assert account.password_hash is None
+    assert account.kind == "patient" and account.status == "active"
+    assert account.nhs_login_sub == nhs_id.sub and account.nhs_login_linked_at == clock.now
+    assert account.email_verified_at == (clock.now if email_verified else None)
+    assert count(db_session, AuthSession) == 1
+    assert actions(db_session) == ["account_created", "sign_in"]
+    assert nla.pending_details(db_session, account.id) is not None  # the claims wait for the form
+
+
+def test_the_same_sub_signs_in_to_the_same_account_until_and_after_details(db_session, clock, world):
+    first = signed_in_account(db_session, nla.sign_in_or_register(db_session, person()))
+    # NHS login's email may change; the sub is what finds the account.
+    again = nla.sign_in_or_register(db_session, person(email="zoe.new@example.com"))
+    assert signed_in_account(db_session, again).account_id == first.account_id
+    assert again.needs_details is True
+    assert count(db_session, Account) == 1 and count(db_session, AuthSession) == 2
+
+    details = nla.pending_details(db_session, first.account_id)
+    assert details is not None
+    outcome = registration.register_self(
+        db_session,
+        first,
+        DetailsForm(postcode="MB1 2AB", mobile=details.mobile, practice_id=details.practice_id, over_18=True, terms=True),
+        today=TODAY,
+        trusted=TrustedIdentity(details.full_name, details.date_of_birth, details.nhs_number),
+    )
+    assert outcome.ok, outcome.errors
+
+    third = nla.sign_in_or_register(db_session, person())
+    assert signed_in_account(db_session, third).account_id == first.account_id
+    assert third.needs_details is False
+    assert count(db_session, Account) == 1
+
+
+@pytest.mark.parametrize("existing_email", ["zoe@example.com", "ZOE@Example.COM"])
+def test_an_email_in_use_is_never_linked_by_email_alone(db_session, clock, world, existing_email):
+    other = make_account(db_session, existing_email.strip())
+    outcome = nla.sign_in_or_register(db_session, person(email="zoe@example.com"), client_ip=IP)
+
+    assert outcome.error == nla.EMAIL_IN_USE
+    assert not outcome.ok and outcome.session_token is None and outcome.needs_details is False
+    assert count(db_session, Account) == 1
+    assert count(db_session, AuthSession) == 0
+    assert count(db_session, OneTimeToken) == 0  # no claims kept either
+    db_session.refresh(other)
+    assert other.nhs_login_sub is None and other.nhs_login_linked_at is None
+    assert actions(db_session) == []
+
+
+def test_no_email_from_nhs_login_is_an_error(db_session, clock, world):
+    outcome = nla.sign_in_or_register(db_session, person(email=None, email_verified=False))
+    assert outcome.error and outcome.session_token is None
+    assert count(db_session, Account) == 0 and count(db_session, AuthSession) == 0
+
+
+@pytest.mark.parametrize(
+    ("kind", "status"), [("patient", "disabled"), ("staff", "active"), ("staff", "disabled")]
+)
+def test_a_closed_or_staff_account_with_the_sub_cannot_sign_in(db_session, clock, world, kind, status):
+    account = make_account(db_session, kind=kind, status=status, nhs_login_sub=CLAIMS["sub"])
+    outcome = nla.sign_in_or_register(db_session, person(email="someone.else@example.com"))
+    assert outcome.error and outcome.session_token is None and not outcome.needs_details
+    assert count(db_session, AuthSession) == 0
+    assert count(db_session, Account) == 1  # and no new account for the other email
+    assert nla.pending_details(db_session, account.id) is None
+
+
+# --- the claims kept for the details form -----------------------------------------------------
+
+
+def details_for(db: Session, nhs_id: NhsLoginIdentity) -> nla.NhsDetails | None:
+    who = signed_in_account(db, nla.sign_in_or_register(db, nhs_id))
+    return nla.pending_details(db, who.account_id)
+
+
+def test_pending_details_are_what_nhs_login_said(db_session, clock, world):
+    details = details_for(db_session, person())
+    assert details == nla.NhsDetails(
+        full_name="Zoe Smith",
+        date_of_birth=ZOE_DOB,
+        nhs_number=ZOE,
+        practice_id=world["practice"].id,
+        practice_name="Practice A81001",
+        practice_postcode="MB1 1AA",
+        mobile="07700 900982",
+    )
+
+
+@pytest.mark.parametrize(
+    ("given_name", "family_name", "full_name"),
+    [("Zoe", "Smith", "Zoe Smith"), ("Zoe Anne", "Smith-Jones", "Zoe Anne Smith-Jones"), (None, "Smith", "Smith")],
+)
+def test_pending_full_name_is_given_then_family(db_session, clock, world, given_name, family_name, full_name):
+    details = details_for(db_session, person(given_name=given_name, family_name=family_name))
+    assert details is not None and details.full_name == full_name
+
+
+@pytest.mark.parametrize(
+    ("ods", "practice_key"),
+    [("A81001", "practice"), ("C83003", None), ("Z99999", None), (None, None)],
+    ids=["active", "closed", "unknown", "none"],
+)
+def test_pending_practice_only_when_active(db_session, clock, world, ods, practice_key):
+    details = details_for(db_session, person(gp_ods_code=ods))
+    assert details is not None
+    expected = world[practice_key] if practice_key else None
+    assert details.practice_id == (expected.id if expected else None)
+    assert details.practice_name == (expected.name if expected else "")
+    assert details.practice_postcode == (expected.postcode if expected else "")
+
+
+@pytest.mark.parametrize(
+    ("phone", "mobile"),
+    [
+        ("+447700900982", "07700 900982"),
+        ("+447624123456", "07624 123456"),
+        ("+441632960001", ""),  # a landline
+        ("+447012345678", ""),  # personal numbering, not a mobile
+        ("+33612345678", ""),  # another country's mobile
+        (None, ""),
+    ],
+)
+def test_pending_mobile_only_a_uk_mobile(db_session, clock, world, phone, mobile):
+    details = details_for(db_session, person(phone_number=phone, phone_number_verified=phone is not None))
+    assert details is not None and details.mobile == mobile
+
+
+@pytest.mark.parametrize(("after", "kept"), [(timedelta(hours=23, minutes=59), True), (timedelta(days=1), False)])
+def test_pending_details_last_a_day(db_session, clock, world, after, kept):
+    who = signed_in_account(db_session, nla.sign_in_or_register(db_session, person()))
+    clock.advance(after)
+    assert (nla.pending_details(db_session, who.account_id) is not None) is kept
+
+
+def test_signing_in_again_replaces_the_claims(db_session, clock, world):
+    who = signed_in_account(db_session, nla.sign_in_or_register(db_session, person()))
+    nla.sign_in_or_register(db_session, person(family_name="Jones", phone_number=None))
+    details = nla.pending_details(db_session, who.account_id)
+    assert details is not None and (details.full_name, details.mobile) == ("Zoe Jones", "")
+    db_session.flush()
+    assert len(db_session.exec(select(OneTimeToken).where(OneTimeToken.purpose == nla.CLAIMS)).all()) == 1
+
+
+def test_pending_details_of_an_account_without_claims(db_session, clock, world):
+    assert nla.pending_details(db_session, make_account(db_session).id) is None
+
+
+# --- registering with trusted details ---------------------------------------------------------
+
+
+JUNK = {"full_name": "Mallory Attacker", "dob_day": "1", "dob_month": "1", "dob_year": "2015", "nhs_number": OTHER}
+
+
+def nhs_register(db: Session, who: Identity, practice_id: int | None, **form) -> registration.RegistrationOutcome:
+    details = nla.pending_details(db, who.account_id)
+    assert details is not None
+    fields = {"postcode": "MB1 2AB", "mobile": "07700 900982", "over_18": True, "terms": True, **JUNK, **form}
+    return registration.register_self(
+        db,
+        who,
+        DetailsForm(practice_id=practice_id, **fields),
+        client_ip=IP,
+        today=TODAY,
+        trusted=TrustedIdentity(details.full_name, details.date_of_birth, details.nhs_number),
+    )
+
+
+def self_patient(db: Session, who: Identity) -> Patient:
+    db.flush()
+    patient = registration.self_patient(db, who.account_id)
+    assert patient is not None
+    return patient
+
+
+@pytest.mark.parametrize(
+    ("postcode", "status"),
+    [("MB1 2AB", VERIFIED), ("LS1 4AP", VERIFIED), ("LS1 4AP", PENDING)],
+    ids=["register matches", "name matches, postcode differs", "not on the register"],
+)
+def test_trusted_details_win_over_the_form(db_session, clock, world, postcode, status):
+    if status == PENDING:
+        db_session.exec(select(PracticeRegisterEntry)).one().nhs_number = OTHER
+    who = signed_in_account(db_session, nla.sign_in_or_register(db_session, person()))
+    outcome = nhs_register(db_session, who, world["practice"].id, postcode=postcode)
+    assert outcome.ok, outcome.errors
+    assert outcome.status == status
+
+    patient = self_patient(db_session, who)
+    assert (patient.full_name, patient.date_of_birth, patient.nhs_number) == ("Zoe Smith", ZOE_DOB, ZOE)
+    assert patient.verification_status == status
+    assert "patient_registered_nhs_login" in actions(db_session)
+
+
+def test_without_a_given_name_the_patient_is_named_by_the_family_name(db_session, clock, world):
+    who = signed_in_account(db_session, nla.sign_in_or_register(db_session, person(given_name=None)))
+    assert nhs_register(db_session, who, world["practice"].id).ok
+    assert self_patient(db_session, who).full_name == "Smith"
+
+
+@pytest.mark.parametrize(
+    ("dob", "ok"),
+    [(date(2007, 6, 15), True), (date(2007, 6, 16), False), (date(2020, 1, 1), False)],
+    ids=["18 today", "18 tomorrow", "a child"],
+)
+def test_trusted_date_of_birth_must_be_an_adult(db_session, clock, world, dob, ok):
+    who = signed_in_account(db_session, nla.sign_in_or_register(db_session, person(birthdate=dob)))
+    outcome = nhs_register(db_session, who, world["practice"].id, dob_year="1970")  # the form can't help
+    assert outcome.ok is ok
+    if ok:
+        assert self_patient(db_session, who).date_of_birth == dob
+    else:
+        assert list(outcome.errors) == ["form"]
+        assert "18" in outcome.errors["form"]
+        assert count(db_session, Patient) == 0 and count(db_session, AccountPatient) == 0
+
+
+def test_an_nhs_number_in_use_is_a_form_error(db_session, clock, world):
+    someone = make_account(db_session, "first@example.com")
+    give_patient(db_session, someone, world["practice"], dob=ZOE_DOB, nhs_number=ZOE)
+    who = signed_in_account(db_session, nla.sign_in_or_register(db_session, person()))
+
+    outcome = nhs_register(db_session, who, world["practice"].id, nhs_number="")  # the form has no such field
+    assert list(outcome.errors) == ["form"]
+    assert "NHS number" in outcome.errors["form"]
+    assert count(db_session, Patient) == 1 and count(db_session, AccountPatient) == 1
+
+
+def test_other_fields_are_still_checked_with_trusted_details(db_session, clock, world):
+    who = signed_in_account(db_session, nla.sign_in_or_register(db_session, person()))
+    outcome = nhs_register(db_session, who, world["closed"].id, postcode="nope", mobile="01632 960001", terms=False)
+    assert set(outcome.errors) == {"postcode", "mobile", "practice", "terms"}
+    assert count(db_session, Patient) == 0
+
+
+# --- connect ----------------------------------------------------------------------------------
+
+
+def test_connect_links_the_signed_in_account_and_then_signs_in_to_it(db_session, clock, world):
+    # Same email as NHS login's: found by sub after connecting, so no EMAIL_IN_USE.
+    account = make_account(db_session, "zoe@example.com")
+    give_patient(db_session, account, world["practice"], dob=ZOE_DOB, nhs_number=ZOE)
+
+    assert nla.connect(db_session, identity_of(account), person(), client_ip=IP) is None
+    db_session.refresh(account)
+    assert account.nhs_login_sub == CLAIMS["sub"] and account.nhs_login_linked_at is not None
+    assert actions(db_session) == ["nhs_login_connected"]
+    assert nla.connect(db_session, identity_of(account), person()) is None  # again: nothing to do
+    assert actions(db_session) == ["nhs_login_connected"]
+
+    outcome = nla.sign_in_or_register(db_session, person())
+    assert signed_in_account(db_session, outcome).account_id == account.id
+    assert outcome.needs_details is False
+    assert count(db_session, Account) == 1
+
+
+@pytest.mark.parametrize(
+    ("dob", "nhs_number", "expected"),
+    [
+        (None, None, None),  # no details given yet
+        (ZOE_DOB, ZOE, None),
+        (ZOE_DOB, None, None),  # no NHS number on file: the date of birth agrees
+        (date(1980, 2, 2), ZOE, nla.DIFFERENT_PERSON),
+        (date(1980, 2, 2), None, nla.DIFFERENT_PERSON),
+        (ZOE_DOB, OTHER, nla.DIFFERENT_PERSON),
+    ],
+)
+def test_connect_only_for_the_same_person(db_session, clock, world, dob, nhs_number, expected):
+    account = make_account(db_session)
+    if dob is not None:
+        give_patient(db_session, account, world["practice"], dob=dob, nhs_number=nhs_number)
+    assert nla.connect(db_session, identity_of(account), person()) == expected
+    db_session.refresh(account)
+    assert (account.nhs_login_sub is not None) is (expected is None)
+
+
+def assert_unchanged(db: Session, account: Account, sub: str | None) -> None:
+    db.flush()
+    db.refresh(account)
+    assert account.nhs_login_sub == sub
+    assert "nhs_login_connected" not in actions(db)
+
+
+def test_a_sub_already_on_another_account_is_not_moved(db_session, clock, world):
+    holder = make_account(db_session, "holder@example.com", nhs_login_sub=CLAIMS["sub"])
+    account = make_account(db_session)
+    assert nla.connect(db_session, identity_of(account), person()) == nla.ALREADY_CONNECTED
+    assert_unchanged(db_session, account, None)
+    assert_unchanged(db_session, holder, CLAIMS["sub"])
+
+
+def test_an_account_connected_to_another_sub_is_not_replaced(db_session, clock, world):
+    account = make_account(db_session, nhs_login_sub="another-sub")
+    problem = nla.connect(db_session, identity_of(account), person())
+    assert problem and problem not in (nla.ALREADY_CONNECTED, nla.DIFFERENT_PERSON)
+    assert_unchanged(db_session, account, "another-sub")
+
+
+def test_a_staff_account_cannot_connect(db_session, clock, world):
+    staff = make_account(db_session, "reception@nhs.example", kind="staff")
+    assert nla.connect(db_session, identity_of(staff), person())
+    assert_unchanged(db_session, staff, None)
