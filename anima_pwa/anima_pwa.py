@@ -8,7 +8,7 @@ from reflex.environment import environment
 
 from anima_pwa import routes
 from anima_pwa.http import security_headers, static_routes
-from anima_pwa.pages import auth, demo, info, registration
+from anima_pwa.pages import auth, demo, info, practice, registration
 from anima_pwa.pages import settings as settings_pages
 from anima_pwa.services import maintenance, nhs_login, notifications
 from anima_pwa.settings import settings
@@ -16,6 +16,7 @@ from anima_pwa.state.auth import LoginState, PasswordResetState, SignUpState, Ve
 from anima_pwa.state.base import SessionState
 from anima_pwa.state.demo import MailboxState
 from anima_pwa.state.nhs_login import NhsLoginState
+from anima_pwa.state.practice import PracticeState, StaffLoginState, StaffMfaSetupState
 from anima_pwa.state.registration import HomeState, RegisterState
 from anima_pwa.state.settings import ConfirmEmailChangeState, LoginSettingsState, MfaSettingsState, PreferencesState
 
@@ -68,6 +69,10 @@ _add(settings_pages.login_settings, routes.SETTINGS_LOGIN, "Login settings", Log
 _add(settings_pages.preferences, routes.SETTINGS_PREFERENCES, "Your preferences", PreferencesState.load)
 _add(settings_pages.mfa_settings, routes.SETTINGS_MFA, "Multi-factor authentication", MfaSettingsState.load)
 _add(settings_pages.confirm_email_change, routes.CONFIRM_EMAIL_CHANGE, "Confirm your new email address", ConfirmEmailChangeState.load)
+_add(practice.staff_login, routes.PRACTICE_LOGIN, "Practice workspace sign in", StaffLoginState.load)
+_add(practice.staff_login_code, routes.PRACTICE_LOGIN_CODE, "Enter your code", StaffLoginState.load_code)
+_add(practice.staff_setup_mfa, routes.PRACTICE_SETUP_MFA, "Set up MFA", StaffMfaSetupState.load_staff_setup)
+_add(practice.dashboard, routes.PRACTICE, "Practice workspace", PracticeState.check_staff)
 _add(info.privacy, routes.PRIVACY, "Privacy policy")
 _add(info.terms, routes.TERMS, "Terms of use")
 _add(info.accessibility, routes.ACCESSIBILITY, "Accessibility statement")

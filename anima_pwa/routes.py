@@ -24,6 +24,28 @@ SETTINGS_LOGIN = "/settings/login"
 SETTINGS_PREFERENCES = "/settings/preferences"
 SETTINGS_MFA = "/settings/mfa"
 CONFIRM_EMAIL_CHANGE = "/confirm-email-change"
+SET_PASSWORD = "/set-password"
+DEPENDANTS = "/settings/dependants"
+ADD_DEPENDANT = "/settings/dependants/add"
+
+# The practice workspace
+PRACTICE = "/practice"
+PRACTICE_LOGIN = "/practice/login"
+PRACTICE_LOGIN_CODE = "/practice/login/code"
+PRACTICE_SETUP_MFA = "/practice/setup-mfa"
+PRACTICE_PATIENTS = "/practice/patients"
+PRACTICE_PATIENT = "/practice/patient"
+PRACTICE_AUDIT = "/practice/patient/audit"
+PRACTICE_VERIFICATIONS = "/practice/verifications"
+PRACTICE_CREATE_REQUEST = "/practice/create-request"
+
+
+def practice_patient(patient_id: int) -> str:
+    return f"{PRACTICE_PATIENT}?id={patient_id}"
+
+
+def practice_audit(patient_id: int) -> str:
+    return f"{PRACTICE_AUDIT}?id={patient_id}"
 
 
 def login(next_path: str | None = None) -> str:

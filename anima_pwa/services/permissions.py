@@ -12,7 +12,7 @@ from enum import Enum
 
 from sqlmodel import Session, select
 
-from anima_pwa.models import Patient, StaffMember
+from anima_pwa.models import Patient, Practice, StaffMember
 from anima_pwa.services.sessions import Identity
 
 RECEPTIONIST = "receptionist"
@@ -72,6 +72,7 @@ class StaffContext:
     practice_id: int
     role: str
     display_name: str
+    practice_name: str
 
     def can(self, action: Action) -> bool:
         return action in PERMISSIONS.get(self.role, frozenset())
@@ -86,12 +87,14 @@ def staff_context(session: Session, identity: Identity | None) -> StaffContext |
     ).first()
     if staff is None or staff.role not in ROLES:
         return None
+    practice = session.get(Practice, staff.practice_id)
     return StaffContext(
         account_id=identity.account_id,
         staff_id=staff.id,  # type: ignore[arg-type]
         practice_id=staff.practice_id,
         role=staff.role,
         display_name=staff.display_name,
+        practice_name=practice.name if practice else "",
     )
 
 

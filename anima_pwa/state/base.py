@@ -77,6 +77,13 @@ class SessionState(rx.State):
 
     @rx.event
     def sign_out(self):
+        return self._sign_out_to(routes.LOGIN)
+
+    @rx.event
+    def sign_out_of_workspace(self):
+        return self._sign_out_to(routes.PRACTICE_LOGIN)
+
+    def _sign_out_to(self, login_page: str):
         with session_scope() as db:
             accounts.sign_out(db, self.auth_token, client_ip=self._client_ip())
         self.auth_token = ""
@@ -86,7 +93,7 @@ class SessionState(rx.State):
         return [
             rx.remove_cookie("anima_session", {"path": "/"}),
             rx.clear_session_storage(),
-            rx.call_script(f"window.location.replace('{routes.LOGIN}?signed_out=1')"),
+            rx.call_script(f"window.location.replace('{login_page}?signed_out=1')"),
         ]
 
 

@@ -203,6 +203,11 @@ class MfaSettingsState(SessionState):
 
     @rx.event
     def begin_setup(self):
+        return self._begin_setup()
+
+    def _begin_setup(self):
+        """Show a new key as a QR code and as text (shared with the staff workspace's set-up)."""
+
         def start(db, account):
             if mfa.is_enabled(account):
                 return None
@@ -215,9 +220,15 @@ class MfaSettingsState(SessionState):
             return self.load()
         self.qr_data_uri, self.setup_key_text = setup.qr_data_uri, setup.secret_grouped
         self.step, self.errors, self.summary = "scan", {}, []
+        return None
 
     @rx.event
     def confirm_setup(self, form_data: dict):
+        return self._confirm_setup(form_data)
+
+    def _confirm_setup(self, form_data: dict):
+        """Check the first code; on success switch MFA on and show the recovery codes once.
+        Returns an event (redirect or focus) or None on success."""
         code = clip(form_data.get("code", ""), 20)
         result, redirect = self._account_then(
             lambda db, account: mfa.confirm_setup(db, account, code, client_ip=self._client_ip())
@@ -229,6 +240,7 @@ class MfaSettingsState(SessionState):
         self._forget_secrets()
         self.codes_to_save, self.step, self.enabled = result.recovery_codes, "save_codes", True
         self.errors, self.summary = {}, []
+        return None
 
     @rx.event
     def new_recovery_codes(self):

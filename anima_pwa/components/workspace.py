@@ -1,0 +1,81 @@
+"""The practice workspace shell: desktop-first, the same NHS look, a navigation bar for staff."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from anima_pwa import routes
+from anima_pwa.components.layout import FOCUS_MAIN_AFTER_NAVIGATION
+from anima_pwa.state.base import SessionState
+from anima_pwa.state.practice import PracticeState
+
+
+def _nav_link(text: str, href: str) -> rx.Component:
+    return rx.el.li(rx.el.a(text, href=href, class_name="workspace-nav__link"))
+
+
+def workspace_header(signed_in: bool = True) -> rx.Component:
+    return rx.el.header(
+        rx.el.div(
+            rx.el.a(
+                rx.el.span("Anima", class_name="header__logo"),
+                rx.el.span("Practice workspace", class_name="header__service header__service--always"),
+                href=routes.PRACTICE,
+                class_name="header__link",
+                aria_label="Practice workspace home",
+            ),
+            rx.cond(
+                PracticeState.staff_name != "",
+                rx.el.div(
+                    rx.el.span(
+                        PracticeState.staff_name, " · ", PracticeState.staff_role, " · ", PracticeState.practice_name,
+                        class_name="workspace-user",
+                    ),
+                    rx.el.button(
+                        "Sign out", type="button", on_click=SessionState.sign_out_of_workspace, class_name="header__signout"
+                    ),
+                    class_name="header__nav",
+                ),
+            )
+            if signed_in
+            else rx.fragment(),
+            class_name="workspace-container header__inner",
+        ),
+        rx.cond(
+            PracticeState.staff_name != "",
+            rx.el.nav(
+                rx.el.ul(
+                    _nav_link("Dashboard", routes.PRACTICE),
+                    _nav_link("Create Request", routes.PRACTICE_CREATE_REQUEST),
+                    _nav_link("Patient Management", routes.PRACTICE_PATIENTS),
+                    _nav_link("Verifications", routes.PRACTICE_VERIFICATIONS),
+                    class_name="workspace-nav__list workspace-container",
+                ),
+                class_name="workspace-nav",
+                aria_label="Workspace",
+            ),
+        )
+        if signed_in
+        else rx.fragment(),
+        class_name="header",
+        role="banner",
+    )
+
+
+def workspace_page(*children: rx.Component, signed_in: bool = True, back: tuple[str, str] | None = None) -> rx.Component:
+    return rx.fragment(
+        rx.el.a("Skip to main content", href="#maincontent", class_name="skip-link"),
+        workspace_header(signed_in),
+        rx.el.div(
+            rx.el.a(back[0], href=back[1], class_name="back-link") if back else rx.fragment(),
+            rx.el.main(
+                *children,
+                id="maincontent",
+                class_name="main",
+                role="main",
+                tab_index=-1,
+                on_mount=FOCUS_MAIN_AFTER_NAVIGATION,
+            ),
+            class_name="workspace-container",
+        ),
+    )
