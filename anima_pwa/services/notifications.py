@@ -91,6 +91,14 @@ TEMPLATES: dict[str, tuple[str, str]] = {
         "The link expires in 24 hours. If you were not expecting this email, "
         "contact your practice manager." + _SIGN_OFF,
     ),
+    "patient_set_password": (
+        "Set your password for Anima",
+        "{practice_name} has created an Anima account for you. Set your password to sign in: "
+        "{link}\n\n"
+        "The link works once and expires in 24 hours. If it has expired, use 'Forgot your "
+        "password?' on the sign-in page.\n\n"
+        "If you were not expecting this email, contact {practice_name}." + _SIGN_OFF,
+    ),
     "confirm_new_email": (
         "Confirm your new email address for Anima",
         "You asked to change the email address on your Anima account to this one. To confirm "
