@@ -9,12 +9,14 @@ from reflex.environment import environment
 from anima_pwa import routes
 from anima_pwa.http import security_headers, static_routes
 from anima_pwa.pages import auth, demo, info, practice, registration
+from anima_pwa.pages import dependants as dependants_pages
 from anima_pwa.pages import settings as settings_pages
 from anima_pwa.services import maintenance, nhs_login, notifications
 from anima_pwa.settings import settings
 from anima_pwa.state.auth import LoginState, PasswordResetState, SignUpState, VerifyEmailState
 from anima_pwa.state.base import SessionState
 from anima_pwa.state.demo import MailboxState
+from anima_pwa.state.dependants import AddDependantState, DependantsState
 from anima_pwa.state.nhs_login import NhsLoginState
 from anima_pwa.state.practice import PracticeState, StaffLoginState, StaffMfaSetupState
 from anima_pwa.state.registration import HomeState, RegisterState
@@ -73,6 +75,8 @@ _add(practice.staff_login, routes.PRACTICE_LOGIN, "Practice workspace sign in", 
 _add(practice.staff_login_code, routes.PRACTICE_LOGIN_CODE, "Enter your code", StaffLoginState.load_code)
 _add(practice.staff_setup_mfa, routes.PRACTICE_SETUP_MFA, "Set up MFA", StaffMfaSetupState.load_staff_setup)
 _add(practice.dashboard, routes.PRACTICE, "Practice workspace", PracticeState.check_staff)
+_add(dependants_pages.dependants_list, routes.DEPENDANTS, "Dependants & children", DependantsState.load)
+_add(dependants_pages.add_dependant, routes.ADD_DEPENDANT, "Add new dependant", AddDependantState.load)
 _add(info.privacy, routes.PRIVACY, "Privacy policy")
 _add(info.terms, routes.TERMS, "Terms of use")
 _add(info.accessibility, routes.ACCESSIBILITY, "Accessibility statement")

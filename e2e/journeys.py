@@ -44,10 +44,12 @@ class Person:
         return f"{self.given} {self.family}"
 
 
-def person_on_register(db, ods_code: str = "Y90001", *, given: str = "Harriet", family: str | None = None) -> Person:
+def person_on_register(
+    db, ods_code: str = "Y90001", *, given: str = "Harriet", family: str | None = None, dob: date = date(1984, 3, 15)
+) -> Person:
     """Put a new synthetic person on a practice's register (each test makes its own data)."""
     family = family or "Tester" + "".join(random.choice("abcdefghijklmnopqrstuvwxyz") for _ in range(6))
-    person = Person(given, family, date(1984, 3, 15), "MB1 2RH", fresh_nhs_number())
+    person = Person(given, family, dob, "MB1 2RH", fresh_nhs_number())
     with db.begin() as connection:
         practice_id = connection.execute(text("SELECT id FROM practice WHERE ods_code = :c"), {"c": ods_code}).scalar_one()
         connection.execute(
@@ -96,6 +98,16 @@ def signed_in_new_account(page: Page, mailbox, shot, tag: str) -> str:
     login(page, email, PASSWORD)
     expect(page.get_by_role("heading", name="Your details")).to_be_visible()
     return email
+
+
+def registered_patient(page: Page, mailbox, shot, db, tag: str, *, given: str = "Harriet", family: str | None = None) -> tuple[str, Person]:
+    """A new account holder on the Riverside register, signed in and verified (guide steps 1-9)."""
+    person = person_on_register(db, given=given, family=family)
+    email = signed_in_new_account(page, mailbox, shot, tag)
+    fill_details(page, person)
+    agree_and_create(page)
+    expect(page.get_by_role("heading", name="You're all set up")).to_be_visible()
+    return email, person
 
 
 def login(page: Page, email: str, password: str) -> None:

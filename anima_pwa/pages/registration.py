@@ -227,6 +227,27 @@ def home() -> rx.Component:
             rx.el.p("Loading your account…", role="status"),
         ),
         rx.el.section(
+            rx.el.h2("People on your account"),
+            rx.el.ul(
+                rx.foreach(
+                    HomeState.people,
+                    lambda person: rx.el.li(
+                        rx.el.strong(person["name"]),
+                        " ",
+                        rx.cond(
+                            person["ready"] == "yes",
+                            rx.el.span("Ready", class_name="tag tag--green"),
+                            rx.el.span(person["why_not"], class_name="tag tag--yellow"),
+                        ),
+                        class_name="people__item",
+                    ),
+                ),
+                class_name="people",
+            ),
+            rx.el.a("Dependants & children", href=routes.DEPENDANTS),
+            class_name="section",
+        ),
+        rx.el.section(
             rx.el.h2("Your practice"),
             rx.el.p(HomeState.practice_name),
             rx.cond(HomeState.practice_phone != "", rx.el.p("Phone: ", HomeState.practice_phone)),

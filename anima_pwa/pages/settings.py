@@ -46,6 +46,7 @@ def settings_index() -> rx.Component:
             item("Login settings", routes.SETTINGS_LOGIN, "Your email address, password and NHS login."),
             item("Your preferences", routes.SETTINGS_PREFERENCES, "Your phone number, preferred name and residence status."),
             item("Multi-factor authentication", routes.SETTINGS_MFA, "Use an authenticator app as well as your password."),
+            item("Dependants & children", routes.DEPENDANTS, "Children and other people you send requests for."),
             class_name="nav-list",
         ),
         back=("Back to home", routes.HOME),

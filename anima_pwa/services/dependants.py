@@ -264,7 +264,8 @@ def request_subjects(session: Session, identity: Identity) -> list[Subject]:
         return []
     out = []
     holder = self_patient(session, identity.account_id)
-    if holder is not None:
+    # A care home's own record stands for the home, not a person: requests are for its residents.
+    if holder is not None and not holder.is_care_home:
         reason = _why_not(holder, None)
         out.append(Subject(patient_id=holder.id, label="You", can_request=not reason, why_not=reason))  # type: ignore[arg-type]
     for link, patient in _held(session, identity.account_id):

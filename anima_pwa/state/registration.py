@@ -11,7 +11,7 @@ from sqlalchemy.exc import IntegrityError
 
 from anima_pwa import routes
 from anima_pwa.db import session_scope
-from anima_pwa.services import nhs_login_accounts, practices, registration
+from anima_pwa.services import dependants, nhs_login_accounts, practices, registration
 from anima_pwa.state.base import SessionState, clip, focus_error_summary, summary_of
 
 TEXT_FIELDS = ("full_name", "dob_day", "dob_month", "dob_year", "postcode", "mobile", "nhs_number")
@@ -149,14 +149,22 @@ class HomeState(SessionState):
     practice_name: str = ""
     practice_phone: str = ""
     rejection_reason: str = ""
+    # "Who is this request for?": the account holder and everyone the account holds.
+    people: list[dict[str, str]] = []
 
     @rx.event
     def load(self):
         identity = self._identity()
         if identity is None:
             return self._to_login()
+        if identity.kind == "staff":
+            return rx.redirect(routes.PRACTICE, replace=True)
         with session_scope() as db:
             holder = registration.summary(db, identity)
+            subjects = dependants.request_subjects(db, identity)
+        self.people = [
+            {"name": s.label, "ready": "yes" if s.can_request else "", "why_not": s.why_not} for s in subjects
+        ]
         if not holder.status:
             return rx.redirect(routes.REGISTER_DETAILS, replace=True)
         self.full_name = holder.full_name
