@@ -41,6 +41,10 @@ CONTEXTS: dict[str, dict[str, str]] = {
     "patient_set_password": {"practice_name": "Riverside Surgery", "link": "https://anima.test/set-password?token=x"},
     "confirm_new_email": {"link": "https://anima.test/confirm-email-change?token=abc"},
     "email_changed": {"new_email_masked": "j***@example.com", "reset_link": "https://anima.test/forgot-password"},
+    "verification_approved": {"practice_name": "Riverside Surgery"},
+    "verification_rejected": {"practice_name": "Riverside Surgery"},
+    "dependant_approved": {"practice_name": "Riverside Surgery"},
+    "dependant_declined": {"practice_name": "Riverside Surgery"},
 }
 
 

@@ -114,6 +114,27 @@ TEMPLATES: dict[str, tuple[str, str]] = {
         "If this was not you, contact your GP practice and reset your password now at:\n"
         "{reset_link}" + _SIGN_OFF,
     ),
+    # Manual verification and dependant approval by the practice: what was decided and why is shown
+    # in the app after signing in, never in the email.
+    "verification_approved": (
+        "Your Anima account has been verified",
+        "Your Anima account has been verified by {practice_name}. You can now sign in and send "
+        "requests." + _SIGN_OFF,
+    ),
+    "verification_rejected": (
+        "Your GP practice could not verify your Anima account",
+        "{practice_name} could not verify your Anima account. Sign in to see why." + _SIGN_OFF,
+    ),
+    "dependant_approved": (
+        "A change to your Anima account has been reviewed",
+        "A change to the people on your Anima account has been reviewed by {practice_name}. "
+        "Sign in to see it." + _SIGN_OFF,
+    ),
+    "dependant_declined": (
+        "A change to your Anima account has been reviewed",
+        "A change to the people on your Anima account has been reviewed by {practice_name}. "
+        "Sign in to see it." + _SIGN_OFF,
+    ),
 }
 
 
