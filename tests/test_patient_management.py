@@ -22,7 +22,6 @@ from anima_pwa.models import (
     Patient,
     Practice,
     StaffMember,
-    utcnow,
 )
 from anima_pwa.services import accounts, audit, passwords, permissions, registration, sessions, tokens
 from anima_pwa.services import patient_management as pm
