@@ -9,12 +9,14 @@ from reflex.environment import environment
 from anima_pwa import routes
 from anima_pwa.http import security_headers, static_routes
 from anima_pwa.pages import auth, demo, info, practice, registration
+from anima_pwa.pages import create_request as create_request_pages
 from anima_pwa.pages import dependants as dependants_pages
 from anima_pwa.pages import settings as settings_pages
 from anima_pwa.services import maintenance, nhs_login, notifications
 from anima_pwa.settings import settings
-from anima_pwa.state.auth import LoginState, PasswordResetState, SignUpState, VerifyEmailState
+from anima_pwa.state.auth import LoginState, PasswordResetState, SetPasswordState, SignUpState, VerifyEmailState
 from anima_pwa.state.base import SessionState
+from anima_pwa.state.create_request import CreateRequestState
 from anima_pwa.state.demo import MailboxState
 from anima_pwa.state.dependants import AddDependantState, DependantsState
 from anima_pwa.state.nhs_login import NhsLoginState
@@ -77,6 +79,8 @@ _add(practice.staff_setup_mfa, routes.PRACTICE_SETUP_MFA, "Set up MFA", StaffMfa
 _add(practice.dashboard, routes.PRACTICE, "Practice workspace", PracticeState.check_staff)
 _add(dependants_pages.dependants_list, routes.DEPENDANTS, "Dependants & children", DependantsState.load)
 _add(dependants_pages.add_dependant, routes.ADD_DEPENDANT, "Add new dependant", AddDependantState.load)
+_add(create_request_pages.create_request, routes.PRACTICE_CREATE_REQUEST, "Create Request", CreateRequestState.load)
+_add(auth.set_password, routes.SET_PASSWORD, "Set your password", SetPasswordState.load)
 _add(info.privacy, routes.PRIVACY, "Privacy policy")
 _add(info.terms, routes.TERMS, "Terms of use")
 _add(info.accessibility, routes.ACCESSIBILITY, "Accessibility statement")

@@ -21,7 +21,7 @@ def desk(browser, app, request):
     page = context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda error: errors.append(str(error)))
-    page.shots = Shots(page, request.node.name)  # type: ignore[attr-defined]
+    page.shots = Shots(page, request.node.name + "-desk")  # type: ignore[attr-defined]
     yield page
     context.close()
     assert not errors, f"JavaScript errors on the page: {errors}"
@@ -80,3 +80,86 @@ def test_staff_must_set_up_mfa_before_the_workspace(desk, db):
     desk.get_by_role("button", name="Sign out").click()
     expect(desk.get_by_text("You have signed out.")).to_be_visible()
     staff_sign_in(desk, email, password, key)
+
+
+def _create_request_search(page: Page, nhs_number: str) -> None:
+    page.get_by_role("link", name="Create Request").first.click()
+    expect(page.get_by_role("heading", name="Create Request", exact=True)).to_be_visible()
+    page.get_by_label("Patient's NHS number").fill(nhs_number)
+    page.get_by_role("button", name="Search").click()
+
+
+def _fill_new_patient(page: Page, *, name: str, dob: tuple[int, int, int], address: str, postcode: str, phone: str, email: str = "") -> None:
+    page.get_by_label("Name", exact=True).fill(name)
+    page.get_by_label("Day").fill(str(dob[0]))
+    page.get_by_label("Month").fill(str(dob[1]))
+    page.get_by_label("Year").fill(str(dob[2]))
+    page.get_by_label("Address").fill(address)
+    page.get_by_label("Postcode").fill(postcode)
+    page.get_by_label("Phone").fill(phone)
+    if email:
+        page.get_by_label("Email").fill(email)
+    page.get_by_label("I confirm this patient is registered at this practice").check()
+    page.get_by_label("I confirm the patient (or their representative) has agreed").check()
+
+
+def test_care_home_accounts_as_the_staff_guide_describes(desk, phone, db, mailbox):
+    """Parts 1 and 2 of "Creating Care Home Accounts", then the care home signs in."""
+    from e2e.journeys import fresh_nhs_number
+
+    shot = desk.shots
+    email, password = new_staff(db, role="receptionist")
+    staff_sign_in_first_time(desk, email, password, shot)
+
+    # Part 1, steps 1-3: the dummy care home account.
+    dummy = f"999-999-{uuid.uuid4().int % 10000:04d}"
+    home_email = f"sunrise.{uuid.uuid4().hex[:6]}@example.org"
+    _create_request_search(desk, dummy)
+    expect(desk.get_by_text("Couldn't find an anima account for this patient")).to_be_visible()
+    shot("not-found")
+    desk.get_by_role("button", name="Create New Patient Account").click()
+    expect(desk.get_by_role("dialog", name="Create New Patient Account")).to_be_visible()
+    _fill_new_patient(desk, name="Sunrise Care Home", dob=(1, 1, 2000), address="2 Hill Road, Millbrook",
+                      postcode="MB1 4SR", phone="01632 960123", email=home_email)
+    shot("care-home-form")
+    desk.get_by_role("button", name="Create Patient Account").click()
+    expect(desk.get_by_text("The account for Sunrise Care Home has been created.")).to_be_visible()
+    shot("care-home-created")
+
+    # The same dummy number again: the guide's "already exists" explanation.
+    _create_request_search(desk, dummy)
+    expect(desk.get_by_text("Sunrise Care Home")).to_be_visible()
+
+    # Part 2, steps 5-8: two residents registered as dependents of the care home.
+    for name, dob in (("Edna Fairweather", (3, 4, 1936)), ("Walter Pike", (19, 9, 1941))):
+        _create_request_search(desk, fresh_nhs_number())
+        desk.get_by_role("button", name="Create New Patient Account").click()
+        desk.get_by_label("Register the patient as a dependent").check()
+        desk.get_by_label("Search for the care home").fill(dummy)
+        desk.get_by_role("button", name="Sunrise Care Home").click()
+        expect(desk.get_by_text("Registered at your practice")).to_be_visible()
+        _fill_new_patient(desk, name=name, dob=dob, address="2 Hill Road, Millbrook", postcode="MB1 4SR", phone="01632 960123")
+        shot(f"resident-{name.split()[0].lower()}")
+        desk.get_by_role("button", name="Create Patient Account").click()
+        expect(desk.get_by_text(f"The account for {name} has been created.")).to_be_visible()
+
+    # Closing with X creates nothing.
+    _create_request_search(desk, fresh_nhs_number())
+    desk.get_by_role("button", name="Create New Patient Account").click()
+    desk.get_by_role("button", name="Close").click()
+    expect(desk.get_by_role("dialog")).to_have_count(0)
+
+    # The care home sets its password from the email and sees all its residents.
+    from e2e.conftest import link_in
+    from e2e.journeys import login
+
+    phone.goto(link_in(mailbox.wait_for(home_email, "Set your password")))
+    expect(phone.get_by_role("heading", name="Set your password")).to_be_visible()
+    phone.get_by_label("Create a password").fill("Sunrise-Garden-2024")
+    phone.get_by_role("button", name="Set password").click()
+    expect(phone.get_by_text("Your password has been set.")).to_be_visible()
+    login(phone, home_email, "Sunrise-Garden-2024")
+    expect(phone.get_by_role("heading", name="People on your account")).to_be_visible()
+    expect(phone.get_by_text("Edna Fairweather")).to_be_visible()
+    expect(phone.get_by_text("Walter Pike")).to_be_visible()
+    phone.shots("care-home-residents")  # type: ignore[attr-defined]

@@ -17,7 +17,7 @@ from anima_pwa.components.fields import (
 from anima_pwa.components.layout import page
 from anima_pwa.services import nhs_login_accounts
 from anima_pwa.settings import settings
-from anima_pwa.state.auth import LoginState, PasswordResetState, SignUpState, VerifyEmailState
+from anima_pwa.state.auth import LoginState, PasswordResetState, SetPasswordState, SignUpState, VerifyEmailState
 from anima_pwa.state.nhs_login import NhsLoginState
 
 PASSWORD_HINT = (
@@ -347,5 +347,35 @@ def nhs_login_callback() -> rx.Component:
                 rx.el.p(rx.el.a("Login with your email address instead", href=routes.LOGIN)),
             ),
             rx.el.p("Signing you in with NHS login…", role="status"),
+        ),
+    )
+
+
+def set_password() -> rx.Component:
+    state = SetPasswordState
+    return page(
+        rx.cond(
+            state.status == "ok",
+            rx.fragment(
+                rx.el.h1("Set your password"),
+                error_summary(state.summary),
+                form_error(state.errors),
+                rx.el.p("Your GP practice has created an Anima account for ", rx.el.strong(state.email), "."),
+                rx.el.form(
+                    password_field("password", "Create a password", state.errors, hint=PASSWORD_HINT, autocomplete="new-password"),
+                    primary_button("Set password"),
+                    on_submit=state.set_password,
+                    no_validate=True,
+                ),
+            ),
+            rx.cond(
+                state.status == "checking",
+                rx.el.p("Checking your link…", role="status"),
+                rx.fragment(
+                    rx.el.h1("This link can't be used"),
+                    rx.el.p(state.problem),
+                    rx.el.a("Forgot your password", href=routes.FORGOT_PASSWORD, class_name="link--red"),
+                ),
+            ),
         ),
     )

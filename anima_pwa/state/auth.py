@@ -10,7 +10,7 @@ import reflex as rx
 
 from anima_pwa import routes
 from anima_pwa.db import session_scope
-from anima_pwa.services import accounts
+from anima_pwa.services import accounts, practice_accounts
 from anima_pwa.services.validation import FieldError, clean_email
 from anima_pwa.settings import settings
 from anima_pwa.state.base import SessionState, clip, focus_error_summary, in_thread, summary_of
@@ -107,6 +107,7 @@ NOTICES = {
     "signed_out": "You have signed out.",
     "reset": "Your password has been reset. Sign in with your new password.",
     "expired": "For your security you have been signed out. Sign in again to continue.",
+    "password_set": "Your password has been set. Sign in with your email address and password.",
 }
 
 
@@ -256,3 +257,36 @@ class PasswordResetState(SessionState):
             return self._fail(outcome.errors)
         self.errors, self.summary = {}, []
         return rx.redirect(f"{routes.LOGIN}?reset=1", replace=True)
+
+
+class SetPasswordState(SessionState):
+    """The link a practice-created account's holder is emailed: choose a password."""
+
+    status: str = "checking"  # checking | ok | expired | used | unknown
+    email: str = ""
+    problem: str = ""
+    errors: dict[str, str] = {}
+    summary: list[list[str]] = []
+    _secret: str = ""
+
+    @rx.event
+    def load(self):
+        self._secret = clip(self.router.url.query_parameters.get("token", ""), 200)
+        self.errors, self.summary = {}, []
+        with session_scope() as db:
+            found = practice_accounts.peek_set_password(db, self._secret)
+        self.status, self.email, self.problem = found.status, found.email, found.message
+
+    @rx.event
+    async def set_password(self, form_data: dict):
+        outcome = await in_thread(
+            practice_accounts.set_password,
+            secret=self._secret,
+            new_password=str(form_data.get("password", ""))[:1000],
+            client_ip=self._client_ip(),
+        )
+        if not outcome.ok:
+            self.errors, self.summary = outcome.errors, summary_of(outcome.errors)
+            return focus_error_summary()
+        self._secret = ""
+        return rx.redirect(f"{routes.LOGIN}?password_set=1", replace=True)
