@@ -11,6 +11,7 @@ from anima_pwa.http import security_headers, static_routes
 from anima_pwa.pages import auth, demo, info, practice, registration
 from anima_pwa.pages import create_request as create_request_pages
 from anima_pwa.pages import dependants as dependants_pages
+from anima_pwa.pages import patient_management as pm_pages
 from anima_pwa.pages import settings as settings_pages
 from anima_pwa.services import maintenance, nhs_login, notifications
 from anima_pwa.settings import settings
@@ -20,6 +21,12 @@ from anima_pwa.state.create_request import CreateRequestState
 from anima_pwa.state.demo import MailboxState
 from anima_pwa.state.dependants import AddDependantState, DependantsState
 from anima_pwa.state.nhs_login import NhsLoginState
+from anima_pwa.state.patient_management import (
+    AuditTrailState,
+    PatientRecordState,
+    PatientSearchState,
+    VerificationsState,
+)
 from anima_pwa.state.practice import PracticeState, StaffLoginState, StaffMfaSetupState
 from anima_pwa.state.registration import HomeState, RegisterState
 from anima_pwa.state.settings import ConfirmEmailChangeState, LoginSettingsState, MfaSettingsState, PreferencesState
@@ -81,6 +88,10 @@ _add(dependants_pages.dependants_list, routes.DEPENDANTS, "Dependants & children
 _add(dependants_pages.add_dependant, routes.ADD_DEPENDANT, "Add new dependant", AddDependantState.load)
 _add(create_request_pages.create_request, routes.PRACTICE_CREATE_REQUEST, "Create Request", CreateRequestState.load)
 _add(auth.set_password, routes.SET_PASSWORD, "Set your password", SetPasswordState.load)
+_add(pm_pages.patient_search, routes.PRACTICE_PATIENTS, "Patient Search", PatientSearchState.load)
+_add(pm_pages.patient_record, routes.PRACTICE_PATIENT, "Patient record", PatientRecordState.load)
+_add(pm_pages.audit_trail, routes.PRACTICE_AUDIT, "Audit trail", AuditTrailState.load)
+_add(pm_pages.verifications, routes.PRACTICE_VERIFICATIONS, "Verifications", VerificationsState.load)
 _add(info.privacy, routes.PRIVACY, "Privacy policy")
 _add(info.terms, routes.TERMS, "Terms of use")
 _add(info.accessibility, routes.ACCESSIBILITY, "Accessibility statement")

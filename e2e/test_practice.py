@@ -163,3 +163,79 @@ def test_care_home_accounts_as_the_staff_guide_describes(desk, phone, db, mailbo
     expect(phone.get_by_text("Edna Fairweather")).to_be_visible()
     expect(phone.get_by_text("Walter Pike")).to_be_visible()
     phone.shots("care-home-residents")  # type: ignore[attr-defined]
+
+
+def test_a_receptionist_verifies_a_pending_patient_who_is_told_by_email(desk, phone, db, mailbox):
+    from e2e.journeys import agree_and_create, signed_in_new_account
+
+    # A patient whose details don't match the register waits for the practice.
+    patient_email = signed_in_new_account(phone, mailbox, phone.shots, "waiting")  # type: ignore[attr-defined]
+    phone.get_by_label("Full name").fill("Priya Waitingford")
+    phone.get_by_label("Day").fill("12")
+    phone.get_by_label("Month").fill("6")
+    phone.get_by_label("Year").fill("1990")
+    phone.get_by_label("Postcode", exact=True).fill("MB1 2RH")
+    phone.get_by_label("Mobile phone number").fill("07700 900555")
+    phone.get_by_label("GP practice").fill("Riverside")
+    phone.get_by_role("button", name="Riverside Health Centre").click()
+    agree_and_create(phone)
+    expect(phone.get_by_role("heading", name="Your account couldn't be verified yet")).to_be_visible()
+
+    shot = desk.shots
+    email, password = new_staff(db, role="receptionist")
+    staff_sign_in_first_time(desk, email, password, shot)
+    desk.get_by_role("link", name="Verifications").first.click()
+    expect(desk.get_by_role("heading", name="Verifications")).to_be_visible()
+    expect(desk.get_by_text("Priya Waitingford")).to_be_visible()
+    shot("queue")
+    desk.get_by_role("button", name="Verify Priya Waitingford").click()
+    expect(desk.get_by_text("The account holder has been emailed")).to_be_visible()
+    expect(desk.get_by_text("Priya Waitingford")).to_have_count(0)
+    mailbox.wait_for(patient_email, "verified")
+
+    phone.reload()
+    expect(phone.get_by_role("heading", name="You're all set up")).to_be_visible()
+
+    # Patient Search finds her by email; her record shows the details; the receptionist edits them.
+    desk.get_by_role("link", name="Patient Management").first.click()
+    desk.get_by_label("Name, date of birth, NHS number or email").fill(patient_email.upper())
+    desk.get_by_role("button", name="Search").click()
+    desk.get_by_role("link", name="Priya Waitingford").click()
+    expect(desk.get_by_role("heading", name="Priya Waitingford")).to_be_visible()
+    shot("record")
+    desk.get_by_role("button", name="Edit details").click()
+    desk.get_by_label("Postcode").fill("not a postcode")
+    desk.get_by_role("button", name="Save details").click()
+    expect(desk.locator("#postcode-error")).to_be_visible()
+    desk.get_by_label("Postcode").fill("MB1 5AA")
+    desk.get_by_role("button", name="Save details").click()
+    expect(desk.get_by_text("The patient's details have been saved.")).to_be_visible()
+    expect(desk.get_by_text("MB1 5AA")).to_be_visible()
+    # Receptionists can't read the audit trail; admins can.
+    expect(desk.get_by_role("link", name="View audit trail")).to_have_count(0)
+
+
+def test_a_practice_admin_reads_the_audit_trail_and_frees_an_email(desk, phone, db, mailbox):
+    from e2e.journeys import registered_patient
+
+    patient_email, person = registered_patient(phone, mailbox, phone.shots, db, "audited")  # type: ignore[attr-defined]
+    shot = desk.shots
+    email, password = new_staff(db, role="admin")
+    staff_sign_in_first_time(desk, email, password, shot)
+    desk.get_by_role("link", name="Patient Management").first.click()
+    desk.get_by_label("Name, date of birth, NHS number or email").fill(person.nhs_number)
+    desk.get_by_role("button", name="Search").click()
+    desk.get_by_role("link", name=person.full_name).click()
+    desk.get_by_role("button", name="Remove email").click()
+    expect(desk.locator("#confirm_no_email-error")).to_be_visible()
+    desk.get_by_label("This patient has no email address").check()
+    desk.get_by_role("button", name="Remove email").click()
+    expect(desk.get_by_text("The email address has been removed.")).to_be_visible()
+    desk.get_by_role("link", name="View audit trail").click()
+    expect(desk.get_by_role("heading", name="Audit trail")).to_be_visible()
+    expect(desk.get_by_text("patient_email_removed")).to_be_visible()
+    expect(desk.get_by_text("patient_registered").first).to_be_visible()
+    shot("audit-trail")
+    # The patient's sign-in has ended with the email.
+    phone.reload()
+    expect(phone.get_by_role("heading", name="Login", exact=True)).to_be_visible()

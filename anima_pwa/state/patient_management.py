@@ -1,0 +1,311 @@
+"""Workspace "Patient Management": Patient Search, a patient's record (edit, remove email, audit
+trail) and the verification queue. Every handler asks the services, which check the permission
+table and the practice for each id the browser sends."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from anima_pwa import routes
+from anima_pwa.db import session_scope
+from anima_pwa.services import patient_management as pm
+from anima_pwa.services.permissions import Action, PermissionDenied
+from anima_pwa.state.base import clip, focus_error_summary, summary_of
+from anima_pwa.state.practice import PracticeState
+
+EDIT_FIELDS = ("full_name", "dob_day", "dob_month", "dob_year", "postcode", "address_line1", "phone")
+STATUS_TAGS = {"verified": "Verified", "pending": "Waiting for verification", "rejected": "Not verified"}
+
+
+class PatientSearchState(PracticeState):
+    query: str = ""
+    rows: list[dict[str, str]] = []
+    searched: bool = False
+    error: str = ""
+
+    @rx.event
+    def load(self):
+        _staff, redirect = self._staff_or_redirect()
+        if redirect is not None:
+            return redirect
+        self.error = ""
+
+    @rx.event
+    def set_query(self, value: str):
+        self.query = clip(value, 100)
+
+    @rx.event
+    def search(self, _form: dict):
+        staff, redirect = self._staff_or_redirect()
+        if redirect is not None:
+            return redirect
+        try:
+            with session_scope() as db:
+                found = pm.search_patients(db, staff, self.query)
+        except PermissionDenied as denied:
+            self.error, self.rows = denied.message, []
+            return
+        self.error, self.searched = "", True
+        self.rows = [
+            {
+                "id": str(r.id),
+                "name": r.full_name,
+                "dob": r.date_of_birth,
+                "nhs_number": r.nhs_number,
+                "postcode": r.postcode,
+                "status": STATUS_TAGS.get(r.verification_status, r.verification_status),
+                "status_key": r.verification_status,
+                "email": r.email or "No email",
+                "care_home": "Care home" if r.is_care_home else "",
+            }
+            for r in found
+        ]
+
+
+class PatientRecordState(PracticeState):
+    patient_id: int = 0
+    detail: dict[str, str] = {}
+    linked: list[dict[str, str]] = []
+    dependants: list[dict[str, str]] = []
+    held_by: list[dict[str, str]] = []
+    can_view_audit: bool = False
+    can_remove_email: bool = False
+    editing: bool = False
+    values: dict[str, str] = {name: "" for name in EDIT_FIELDS}
+    housebound: bool = False
+    care_home_resident: bool = False
+    confirm_no_email: bool = False
+    notice: str = ""
+    errors: dict[str, str] = {}
+    summary: list[list[str]] = []
+
+    def _refresh(self, staff) -> bool:
+        try:
+            with session_scope() as db:
+                record = pm.patient_detail(db, staff, self.patient_id)
+        except PermissionDenied as denied:
+            self.detail, self.errors = {}, {"form": denied.message}
+            return False
+        self.detail = {
+            "name": record.full_name,
+            "preferred_name": record.preferred_name,
+            "dob": record.date_of_birth_display,
+            "age": str(record.age),
+            "nhs_number": record.nhs_number,
+            "postcode": record.postcode,
+            "address": record.address_line1,
+            "phone": record.phone or "Not given",
+            "email": record.email,
+            "status": STATUS_TAGS.get(record.verification_status, record.verification_status),
+            "status_key": record.verification_status,
+            "note": record.verification_note,
+            "flags": ", ".join(
+                label for flag, label in (
+                    (record.is_care_home, "Care home account"),
+                    (record.care_home_resident, "Care home resident"),
+                    (record.housebound, "Housebound"),
+                ) if flag
+            ),
+            "elsewhere": str(record.dependants_elsewhere) if record.dependants_elsewhere else "",
+        }
+        self.linked = [
+            {"email": a.email, "relationship": a.relationship, "approval": a.approval_status, "status": a.status}
+            for a in record.linked_accounts
+        ]
+        self.dependants = [
+            {"id": str(d.patient_id), "name": d.full_name, "dob": d.date_of_birth, "relationship": d.relationship}
+            for d in record.dependants
+        ]
+        self.held_by = [
+            {"name": h.name or ("Care home" if h.is_care_home else "Account holder"), "email": h.email, "relationship": h.relationship}
+            for h in record.held_by
+        ]
+        self.values = {
+            "full_name": record.full_name,
+            "dob_day": str(record.date_of_birth.day),
+            "dob_month": str(record.date_of_birth.month),
+            "dob_year": str(record.date_of_birth.year),
+            "postcode": record.postcode,
+            "address_line1": record.address_line1,
+            "phone": record.phone,
+        }
+        self.housebound, self.care_home_resident = record.housebound, record.care_home_resident
+        self.can_view_audit = staff.can(Action.VIEW_AUDIT_TRAIL)
+        self.can_remove_email = staff.can(Action.REMOVE_PATIENT_EMAIL) and bool(record.email)
+        return True
+
+    @rx.event
+    def load(self):
+        staff, redirect = self._staff_or_redirect()
+        if redirect is not None:
+            return redirect
+        raw = self.router.url.query_parameters.get("id", "")
+        self.patient_id = int(raw) if raw.isdigit() and len(raw) < 12 else 0
+        self.editing, self.notice, self.errors, self.summary, self.confirm_no_email = False, "", {}, [], False
+        self._refresh(staff)
+
+    @rx.event
+    def start_editing(self):
+        self.editing, self.errors, self.summary = True, {}, []
+
+    @rx.event
+    def stop_editing(self):
+        self.editing, self.errors, self.summary = False, {}, []
+
+    @rx.event
+    def set_value(self, name: str, value: str):
+        if name in EDIT_FIELDS:
+            self.values[name] = clip(value, 200)
+
+    @rx.event
+    def set_flag(self, name: str, checked: bool):
+        if name == "housebound":
+            self.housebound = bool(checked)
+        elif name == "care_home_resident":
+            self.care_home_resident = bool(checked)
+        elif name == "confirm_no_email":
+            self.confirm_no_email = bool(checked)
+
+    @rx.event
+    def save(self):
+        staff, redirect = self._staff_or_redirect()
+        if redirect is not None:
+            return redirect
+        try:
+            with session_scope() as db:
+                errors = pm.update_patient(
+                    db, staff, self.patient_id, **{name: self.values.get(name, "") for name in EDIT_FIELDS},
+                    housebound=self.housebound, care_home_resident=self.care_home_resident,
+                )
+        except PermissionDenied as denied:
+            errors = {"form": denied.message}
+        if errors:
+            self.errors, self.summary = errors, summary_of(errors, {"dob": "dob_day"})
+            return focus_error_summary()
+        self.editing, self.notice = False, "The patient's details have been saved."
+        self._refresh(staff)
+
+    @rx.event
+    def remove_email(self):
+        staff, redirect = self._staff_or_redirect()
+        if redirect is not None:
+            return redirect
+        try:
+            with session_scope() as db:
+                problem = pm.remove_patient_email(db, staff, self.patient_id, confirmed_no_email=self.confirm_no_email)
+        except PermissionDenied as denied:
+            problem = denied.message
+        if problem:
+            self.errors, self.summary = {"confirm_no_email": problem}, [["confirm_no_email", problem]]
+            return focus_error_summary()
+        self.confirm_no_email, self.notice = False, "The email address has been removed. This patient has no email address."
+        self._refresh(staff)
+
+
+class AuditTrailState(PracticeState):
+    patient_id: int = 0
+    rows: list[dict[str, str]] = []
+    error: str = ""
+
+    @rx.event
+    def load(self):
+        staff, redirect = self._staff_or_redirect()
+        if redirect is not None:
+            return redirect
+        raw = self.router.url.query_parameters.get("id", "")
+        self.patient_id = int(raw) if raw.isdigit() and len(raw) < 12 else 0
+        try:
+            with session_scope() as db:
+                found = pm.audit_trail(db, staff, self.patient_id)
+        except PermissionDenied as denied:
+            self.rows, self.error = [], denied.message
+            return
+        self.error = ""
+        self.rows = [{"at": r.at, "action": r.action, "actor": r.actor, "detail": r.detail} for r in found]
+
+
+class VerificationsState(PracticeState):
+    rows: list[dict[str, str]] = []
+    rejecting: str = ""  # "<kind>:<id>" whose reason box is open
+    reason: str = ""
+    notice: str = ""
+    errors: dict[str, str] = {}
+
+    def _refresh(self, staff) -> None:
+        with session_scope() as db:
+            items = pm.verification_queue(db, staff)
+        self.rows = [
+            {
+                "key": f"{i.kind}:{i.link_id if i.kind == 'dependant' else i.patient_id}",
+                "kind": "Registration" if i.kind == "registration" else "Dependant aged 16 or over",
+                "name": i.full_name,
+                "dob": i.date_of_birth,
+                "nhs_number": i.nhs_number,
+                "postcode": i.postcode,
+                "reason": i.reason,
+                "submitted": i.submitted,
+                "by": i.requested_by,
+            }
+            for i in items
+        ]
+
+    @rx.event
+    def load(self):
+        staff, redirect = self._staff_or_redirect()
+        if redirect is not None:
+            return redirect
+        self.rejecting, self.reason, self.notice, self.errors = "", "", "", {}
+        try:
+            self._refresh(staff)
+        except PermissionDenied as denied:
+            self.rows, self.errors = [], {"form": denied.message}
+
+    @rx.event
+    def approve(self, key: str):
+        staff, redirect = self._staff_or_redirect()
+        if redirect is not None:
+            return redirect
+        kind, _, raw = clip(key, 40).partition(":")
+        target = int(raw) if raw.isdigit() and len(raw) < 12 else -1
+        try:
+            with session_scope() as db:
+                if kind == "registration":
+                    pm.verify_patient(db, staff, target)
+                else:
+                    pm.approve_dependant(db, staff, target)
+        except PermissionDenied as denied:
+            self.errors = {"form": denied.message}
+            return
+        self.notice, self.errors = "Done. The account holder has been emailed.", {}
+        self._refresh(staff)
+
+    @rx.event
+    def open_reject(self, key: str):
+        self.rejecting, self.reason, self.errors = clip(key, 40), "", {}
+
+    @rx.event
+    def set_reason(self, value: str):
+        self.reason = clip(value, 400)
+
+    @rx.event
+    def reject(self):
+        staff, redirect = self._staff_or_redirect()
+        if redirect is not None:
+            return redirect
+        kind, _, raw = self.rejecting.partition(":")
+        target = int(raw) if raw.isdigit() and len(raw) < 12 else -1
+        try:
+            with session_scope() as db:
+                problem = (
+                    pm.reject_patient(db, staff, target, reason=self.reason)
+                    if kind == "registration"
+                    else pm.decline_dependant(db, staff, target, reason=self.reason)
+                )
+        except PermissionDenied as denied:
+            problem = denied.message
+        if problem:
+            self.errors = {"reason": problem}
+            return
+        self.rejecting, self.reason = "", ""
+        self.notice, self.errors = "Done. The account holder has been emailed and can see your reason.", {}
+        self._refresh(staff)
