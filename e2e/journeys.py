@@ -15,6 +15,11 @@ from anima_pwa.services.validation import nhs_number_is_valid
 PASSWORD = "Kettle-Harbour-42"
 
 
+def settled(page: Page) -> None:
+    """Wait until the screen's on_load handlers have run (they may reset what a form shows)."""
+    expect(page.locator("main[data-ready='true']")).to_have_count(1)
+
+
 def new_email(tag: str) -> str:
     return f"{tag}.{uuid.uuid4().hex[:8]}@example.com"
 
@@ -66,6 +71,7 @@ def continue_with_email(page: Page, email: str, shot) -> None:
     """Guide step 1."""
     page.goto("/")
     expect(page.get_by_role("heading", name="Create an account")).to_be_visible()
+    settled(page)
     shot("first-visit")
     page.get_by_label("Email address").fill(email)
     page.get_by_role("button", name="Continue with Email").click()
@@ -111,6 +117,7 @@ def registered_patient(page: Page, mailbox, shot, db, tag: str, *, given: str = 
 
 
 def login(page: Page, email: str, password: str) -> None:
+    settled(page)
     page.get_by_label("Email address").fill(email)
     page.get_by_label("Password", exact=True).fill(password)
     page.get_by_role("button", name="Login", exact=True).click()
@@ -118,6 +125,7 @@ def login(page: Page, email: str, password: str) -> None:
 
 def fill_details(page: Page, person: Person, *, practice_search: str = "Riverside", practice_name: str = "Riverside Health Centre", with_nhs_number: bool = True) -> None:
     """Guide steps 6 and 7."""
+    settled(page)
     page.get_by_label("Full name").fill(person.full_name)
     page.get_by_label("Day").fill(str(person.dob.day))
     page.get_by_label("Month").fill(str(person.dob.month))

@@ -7,7 +7,7 @@ from datetime import date
 from playwright.sync_api import Page, expect
 from sqlalchemy import text
 
-from e2e.journeys import Person, person_on_register, registered_patient
+from e2e.journeys import Person, person_on_register, registered_patient, settled
 
 
 def add_dependant(page: Page, child: Person, shot=None) -> None:
@@ -16,6 +16,7 @@ def add_dependant(page: Page, child: Person, shot=None) -> None:
     expect(page.get_by_role("heading", name="Dependants & children")).to_be_visible()
     page.get_by_role("button", name="Add new dependant").click()
     expect(page.get_by_role("heading", name="Add new dependant")).to_be_visible()
+    settled(page)
     page.get_by_label("Their full name").fill(child.full_name)
     page.get_by_label("Day").fill(str(child.dob.day))
     page.get_by_label("Month").fill(str(child.dob.month))

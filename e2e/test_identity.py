@@ -51,7 +51,9 @@ def test_switch_on_mfa_then_sign_in_with_a_code_and_with_a_recovery_code(phone, 
     phone.get_by_label("6-digit code").fill("12345")
     phone.get_by_role("button", name="Continue").click()
     expect(phone.locator("#code-error")).to_contain_text("6 numbers")
-    phone.get_by_label("6-digit code").fill(_code_for_next_step(key))
+    next_code = _code_for_next_step(key)
+    phone.get_by_label("6-digit code").fill(next_code)
+    expect(phone.get_by_label("6-digit code")).to_have_value(next_code)
     phone.get_by_role("button", name="Continue").click()
     expect(phone.get_by_role("heading", name="Your details")).to_be_visible()
 

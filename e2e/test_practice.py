@@ -10,6 +10,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from e2e.conftest import Shots
+from e2e.journeys import settled
 
 DESKTOP = {"width": 1280, "height": 900}
 
@@ -45,6 +46,7 @@ def new_staff(db, *, role: str = "receptionist", ods: str = "Y90001") -> tuple[s
 def staff_sign_in_first_time(page: Page, email: str, password: str, shot) -> str:
     """Sign in, set up MFA (mandatory for staff), return the authenticator key."""
     page.goto("/practice/login")
+    settled(page)
     page.get_by_label("Email address").fill(email)
     page.get_by_label("Password", exact=True).fill(password)
     page.get_by_role("button", name="Sign in").click()
@@ -61,6 +63,7 @@ def staff_sign_in_first_time(page: Page, email: str, password: str, shot) -> str
 
 def staff_sign_in(page: Page, email: str, password: str, key: str) -> None:
     page.goto("/practice/login")
+    settled(page)
     page.get_by_label("Email address").fill(email)
     page.get_by_label("Password", exact=True).fill(password)
     page.get_by_role("button", name="Sign in").click()
@@ -83,8 +86,9 @@ def test_staff_must_set_up_mfa_before_the_workspace(desk, db):
 
 
 def _create_request_search(page: Page, nhs_number: str) -> None:
-    page.get_by_role("link", name="Create Request").first.click()
+    page.goto("/practice/create-request")
     expect(page.get_by_role("heading", name="Create Request", exact=True)).to_be_visible()
+    settled(page)
     page.get_by_label("Patient's NHS number").fill(nhs_number)
     page.get_by_role("button", name="Search").click()
 

@@ -81,6 +81,8 @@ def page(*children: rx.Component, back: tuple[str, str] | None = None) -> rx.Com
                 role="main",
                 tab_index=-1,
                 on_mount=FOCUS_MAIN_AFTER_NAVIGATION,
+                # "true" once this screen's on_load handlers have finished: tests wait for it.
+                custom_attrs={"data-ready": rx.cond(rx.State.is_hydrated, "true", "false")},
             ),
             class_name="width-container",
         ),

@@ -75,6 +75,8 @@ def workspace_page(*children: rx.Component, signed_in: bool = True, back: tuple[
                 role="main",
                 tab_index=-1,
                 on_mount=FOCUS_MAIN_AFTER_NAVIGATION,
+                # "true" once this screen's on_load handlers have finished: tests wait for it.
+                custom_attrs={"data-ready": rx.cond(rx.State.is_hydrated, "true", "false")},
             ),
             class_name="workspace-container",
         ),
