@@ -23,7 +23,7 @@ from anima_pwa.models import (
     Practice,
     StaffMember,
 )
-from anima_pwa.services import accounts, audit, passwords, permissions, registration, sessions, tokens
+from anima_pwa.services import accounts, audit, passwords, permissions, registration, sessions, tokens, validation
 from anima_pwa.services import patient_management as pm
 from anima_pwa.services.permissions import PermissionDenied, StaffContext
 from anima_pwa.services.validation import FieldError, nhs_number_is_valid
@@ -394,11 +394,11 @@ EDIT_ERRORS = [
     ({"postcode": "XYZ"}, {"postcode": "Enter a real postcode, like SW1A 1AA"}),
     ({"address_line1": "a\nb"}, {"address_line1": "Address line 1 must not include line breaks or hidden characters"}),
     ({"address_line1": "x" * 201}, {"address_line1": "Address line 1 must be 200 characters or fewer"}),
-    ({"phone": "0800 123 456"}, {"phone": pm.PHONE_INVALID}),
-    ({"phone": "020 7946 001"}, {"phone": pm.PHONE_LENGTH}),
+    ({"phone": "0800 123 456"}, {"phone": validation.PHONE_INVALID}),
+    ({"phone": "020 7946 001"}, {"phone": validation.PHONE_LENGTH}),
     (
         {"full_name": "", "postcode": "nope", "phone": "12"},
-        {"full_name": "Enter the patient's full name", "postcode": "Enter a real postcode, like SW1A 1AA", "phone": pm.PHONE_INVALID},
+        {"full_name": "Enter the patient's full name", "postcode": "Enter a real postcode, like SW1A 1AA", "phone": validation.PHONE_INVALID},
     ),
 ]
 
@@ -440,7 +440,7 @@ def test_a_care_home_record_cannot_be_a_resident(db_session, world):
     ],
 )
 def test_clean_uk_phone_accepts(raw, e164):
-    assert pm.clean_uk_phone(raw) == e164
+    assert validation.clean_uk_phone(raw) == e164
 
 
 @pytest.mark.parametrize(
@@ -449,7 +449,7 @@ def test_clean_uk_phone_accepts(raw, e164):
 )
 def test_clean_uk_phone_refuses(raw):
     with pytest.raises(FieldError):
-        pm.clean_uk_phone(raw)
+        validation.clean_uk_phone(raw)
 
 
 @pytest.mark.parametrize(
@@ -465,7 +465,7 @@ def test_clean_uk_phone_refuses(raw):
     ],
 )
 def test_format_uk_phone(e164, shown):
-    assert pm.format_uk_phone(e164) == shown
+    assert validation.format_uk_phone(e164) == shown
 
 
 # --- 4. "This patient has no email address" --------------------------------------------------------

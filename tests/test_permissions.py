@@ -305,3 +305,12 @@ def test_a_staff_member_moved_to_another_practice_loses_access(db_session, scene
     with pytest.raises(PermissionDenied):
         pm.patient_detail(db_session, moved, scene.patient_id)
     assert pm.patient_detail(db_session, moved, scene.other_patient_id).full_name == "Jo Bloggs"
+
+
+@pytest.mark.parametrize(
+    "value, expected",
+    [(7, 7), ("7", 7), (True, None), (1.5, None), ("1 OR 1=1", None), ("-1", None), (0, None), (2**40, None),
+     ("9" * 20, None), (None, None), ("٣", None)],
+)
+def test_record_id_accepts_only_plain_positive_ids(value, expected):
+    assert permissions.record_id(value) == expected

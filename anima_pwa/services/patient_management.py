@@ -42,8 +42,10 @@ from anima_pwa.services.validation import (
     clean_mobile,
     clean_postcode,
     clean_text,
+    clean_uk_phone,
     format_mobile,
     format_nhs_number,
+    format_uk_phone,
     normalize_email,
 )
 
@@ -224,60 +226,7 @@ def _nhs_display(digits: str | None) -> str:
 # Phone numbers: care homes often give a landline
 # --------------------------------------------------------------------------------------------------
 
-_PHONE_SEPARATORS = re.compile(r"[\s\-().]+")
-PHONE_INVALID = "Enter a UK phone number, like 01632 960 001 or 07700 900 982"
-PHONE_LENGTH = "Phone number must be 11 digits, like 01632 960 001"
-
-
-def clean_uk_phone(raw: str | None) -> str:
-    """A UK mobile or landline (01, 02, 03) typed any usual way, as E.164; "" when blank."""
-    text = (raw or "").strip()
-    if not text:
-        return ""
-    if len(text) > 30:
-        raise FieldError(PHONE_INVALID)
-    compact = _PHONE_SEPARATORS.sub("", text)
-    international = False
-    if compact.startswith("+"):
-        compact, international = compact[1:], True
-    elif compact.startswith("00"):
-        compact, international = compact[2:], True
-    if not compact.isascii() or not compact.isdigit():
-        raise FieldError(PHONE_INVALID)
-    if international or (compact.startswith("44") and len(compact) in (11, 12)):
-        if not compact.startswith("44"):
-            raise FieldError(PHONE_INVALID)  # another country's number
-        rest = compact[2:]
-        if rest.startswith("0"):  # "+44 (0)20 ..."
-            rest = rest[1:]
-        national = "0" + rest
-    else:
-        national = compact
-    if national.startswith("07"):
-        return clean_mobile(national)
-    if national[:2] not in ("01", "02", "03"):
-        raise FieldError(PHONE_INVALID)
-    # 01 numbers are 10 or 11 digits (a few areas still have 10); 02 and 03 are 11.
-    allowed = (10, 11) if national.startswith("01") else (11,)
-    if len(national) not in allowed:
-        raise FieldError(PHONE_LENGTH)
-    return "+44" + national[1:]
-
-
-def format_uk_phone(e164: str) -> str:
-    """For display: "+442079460018" -> "020 7946 0018", mobiles as "07700 900123"."""
-    if not e164:
-        return ""
-    if re.fullmatch(r"\+447[0-9]{9}", e164):
-        return format_mobile(e164)
-    if not re.fullmatch(r"\+44[123][0-9]{8,9}", e164):
-        return e164
-    national = "0" + e164[3:]
-    if national.startswith("02") and len(national) == 11:
-        return f"{national[:3]} {national[3:7]} {national[7:]}"
-    if len(national) == 11 and (national.startswith("03") or national[2] == "1" or national[3] == "1"):
-        return f"{national[:4]} {national[4:7]} {national[7:]}"  # 0300 123 4567, 0113 496 0000
-    return f"{national[:5]} {national[5:]}"  # 01632 960001
+# UK phone numbers (mobile or landline) are validated in services.validation.
 
 
 # --------------------------------------------------------------------------------------------------

@@ -107,14 +107,27 @@ def require(staff: StaffContext | None, action: Action) -> StaffContext:
     return staff
 
 
+def record_id(value: object) -> int | None:
+    """A database id from the browser: a positive int (or its digits), nothing else. Booleans,
+    floats, huge numbers and text like "1 OR 1=1" are refused."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        number = value
+    elif isinstance(value, str) and value.isascii() and value.isdigit() and len(value) <= 12:
+        number = int(value)
+    else:
+        return None
+    return number if 0 < number < 2**31 else None
+
+
 def require_patient(session: Session, staff: StaffContext | None, action: Action, patient_id: object) -> Patient:
     """The patient, if `staff` may do `action` to them: same practice only. Any id from a
     browser goes through here."""
     staff = require(staff, action)
-    try:
-        key = int(patient_id)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        raise PermissionDenied(NOT_FOUND) from None
+    key = record_id(patient_id)
+    if key is None:
+        raise PermissionDenied(NOT_FOUND)
     patient = session.get(Patient, key)
     if patient is None or patient.practice_id != staff.practice_id:
         raise PermissionDenied(NOT_FOUND)

@@ -37,6 +37,7 @@ from anima_pwa.services.validation import (
     clean_nhs_number,
     clean_postcode,
     clean_text,
+    clean_uk_phone,
     format_nhs_number,
     is_dummy_care_home_number,
     normalize_email,
@@ -317,26 +318,9 @@ class CreateOutcome:
         return not self.errors
 
 
-_PHONE_SEPARATORS = re.compile(r"[\s\-().]+")
-PHONE_INVALID = "Enter a UK phone number, like 01632 960 001 or 07700 900 982"
-
-
 def _clean_phone(raw: str) -> str:
-    """A UK mobile or landline (01, 02 or 03 numbers) as E.164; a care home's number is often a landline."""
-    try:
-        return clean_mobile(raw)
-    except FieldError:
-        pass
-    compact = _PHONE_SEPARATORS.sub("", raw.strip())
-    if compact.startswith("+44"):
-        compact = "0" + compact[3:].removeprefix("0")
-    elif compact.startswith("0044"):
-        compact = "0" + compact[4:].removeprefix("0")
-    if not (compact.isdecimal() and compact.isascii()) or compact[:2] not in {"01", "02", "03"}:
-        raise FieldError(PHONE_INVALID)
-    if len(compact) not in (10, 11):
-        raise FieldError("Phone number must be 10 or 11 digits, like 01632 960 001")
-    return "+44" + compact[1:]
+    """A UK mobile or landline; a care home's number is often a landline."""
+    return clean_uk_phone(raw)
 
 
 class _Checker:

@@ -10,6 +10,7 @@ from anima_pwa.db import session_scope
 from anima_pwa.services import practice_accounts
 from anima_pwa.services.permissions import PermissionDenied
 from anima_pwa.settings import settings
+from anima_pwa.services.permissions import record_id
 from anima_pwa.state.base import clip, focus_error_summary, summary_of
 from anima_pwa.state.practice import PracticeState
 
@@ -126,7 +127,7 @@ class CreateRequestState(PracticeState):
 
     @rx.event
     def choose_care_home(self, patient_id: str, label: str):
-        self.care_home_id = int(patient_id) if str(patient_id).isdigit() else 0
+        self.care_home_id = record_id(patient_id) or 0
         self.care_home_label = clip(label, 200)
         self.care_home_options = []
 

@@ -7,6 +7,7 @@ import reflex as rx
 from anima_pwa import routes
 from anima_pwa.db import session_scope
 from anima_pwa.services import dependants
+from anima_pwa.services.permissions import record_id
 from anima_pwa.state.base import SessionState, clip, focus_error_summary, summary_of
 
 FIELDS = ("full_name", "dob_day", "dob_month", "dob_year", "nhs_number", "postcode")
@@ -62,7 +63,7 @@ class DependantsState(SessionState):
         if identity is None:
             return self._to_login()
         with session_scope() as db:
-            link = int(link_id) if str(link_id).isdigit() else -1  # ids arrive from the browser as text
+            link = record_id(link_id) or -1  # ids arrive from the browser as text
             problem = dependants.remove_dependant(db, identity, link, client_ip=self._client_ip())
         self.confirm_remove = ""
         if problem:

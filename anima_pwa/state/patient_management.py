@@ -10,6 +10,7 @@ from anima_pwa import routes
 from anima_pwa.db import session_scope
 from anima_pwa.services import patient_management as pm
 from anima_pwa.services.permissions import Action, PermissionDenied
+from anima_pwa.services.permissions import record_id
 from anima_pwa.state.base import clip, focus_error_summary, summary_of
 from anima_pwa.state.practice import PracticeState
 
@@ -140,7 +141,7 @@ class PatientRecordState(PracticeState):
         if redirect is not None:
             return redirect
         raw = self.router.url.query_parameters.get("id", "")
-        self.patient_id = int(raw) if raw.isdigit() and len(raw) < 12 else 0
+        self.patient_id = record_id(raw) or 0
         self.editing, self.notice, self.errors, self.summary, self.confirm_no_email = False, "", {}, [], False
         self._refresh(staff)
 
@@ -213,7 +214,7 @@ class AuditTrailState(PracticeState):
         if redirect is not None:
             return redirect
         raw = self.router.url.query_parameters.get("id", "")
-        self.patient_id = int(raw) if raw.isdigit() and len(raw) < 12 else 0
+        self.patient_id = record_id(raw) or 0
         try:
             with session_scope() as db:
                 found = pm.audit_trail(db, staff, self.patient_id)
@@ -266,7 +267,7 @@ class VerificationsState(PracticeState):
         if redirect is not None:
             return redirect
         kind, _, raw = clip(key, 40).partition(":")
-        target = int(raw) if raw.isdigit() and len(raw) < 12 else -1
+        target = record_id(raw) or -1
         try:
             with session_scope() as db:
                 if kind == "registration":
@@ -293,7 +294,7 @@ class VerificationsState(PracticeState):
         if redirect is not None:
             return redirect
         kind, _, raw = self.rejecting.partition(":")
-        target = int(raw) if raw.isdigit() and len(raw) < 12 else -1
+        target = record_id(raw) or -1
         try:
             with session_scope() as db:
                 problem = (
