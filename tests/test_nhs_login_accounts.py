@@ -535,3 +535,20 @@ def test_a_staff_account_cannot_connect(db_session, clock, world):
     staff = make_account(db_session, "reception@nhs.example", kind="staff")
     assert nla.connect(db_session, identity_of(staff), person())
     assert_unchanged(db_session, staff, None)
+
+
+
+def test_forget_details_removes_the_claims_and_the_nhs_number_with_them(db_session, clock, world):
+    outcome = nla.sign_in_or_register(db_session, person(), client_ip=IP)
+    who = signed_in_account(db_session, outcome)
+    assert nla.pending_details(db_session, who.account_id) is not None
+    nla.forget_details(db_session, who.account_id)
+    db_session.flush()
+    assert nla.pending_details(db_session, who.account_id) is None
+
+
+def test_an_overlong_nhs_login_email_is_refused_before_touching_the_database(db_session, clock, world):
+    long_email = "a" * 250 + "@example.com"
+    outcome = nla.sign_in_or_register(db_session, person(email=long_email), client_ip=IP)
+    assert not outcome.ok and outcome.session_token is None
+    assert count(db_session, Account) == 0

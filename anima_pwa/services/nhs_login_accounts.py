@@ -113,6 +113,8 @@ def sign_in_or_register(
     now = utcnow()
     if account is None:
         normalized = normalize_email(nhs.email) if nhs.email else ""
+        if len(normalized) > 254:
+            return NhsOutcome(error="The email address on your NHS login is too long for Anima. Use your email address to sign up instead.")
         if not normalized:
             return NhsOutcome(error="NHS login did not share an email address, which Anima needs to contact you.")
         if session.exec(select(Account.id).where(Account.email_normalized == normalized)).first() is not None:
@@ -205,7 +207,7 @@ def pending_details(session: Session, account_id: int) -> NhsDetails | None:
         mobile = ""
     return NhsDetails(
         # given_name is optional (scope profile_extended) and kept as JSON null when absent.
-        full_name=f"{data.get('given_name') or ''} {data.get('family_name') or ''}".strip(),
+        full_name=f"{data.get('given_name') or ''} {data.get('family_name') or ''}".strip()[:200],
         date_of_birth=date.fromisoformat(data["birthdate"]),
         nhs_number=data.get("nhs_number", ""),
         practice_id=practice.id if practice else None,
@@ -243,3 +245,11 @@ def connect(session: Session, who: sessions.Identity, nhs: NhsLoginIdentity, *, 
     )
     session.flush()
     return None
+
+
+def forget_details(session: Session, account_id: int) -> None:
+    """Once the details form is saved, what NHS login told us (the NHS number too) isn't kept."""
+    for token in session.exec(
+        select(OneTimeToken).where(OneTimeToken.purpose == CLAIMS, OneTimeToken.account_id == account_id)
+    ).all():
+        session.delete(token)

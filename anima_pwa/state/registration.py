@@ -12,6 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from anima_pwa import routes
 from anima_pwa.db import session_scope
 from anima_pwa.services import dependants, nhs_login_accounts, practices, registration
+from anima_pwa.services.permissions import record_id
 from anima_pwa.state.base import SessionState, clip, focus_error_summary, summary_of
 
 TEXT_FIELDS = ("full_name", "dob_day", "dob_month", "dob_year", "postcode", "mobile", "nhs_number")
@@ -83,7 +84,8 @@ class RegisterState(SessionState):
     @rx.event
     def choose_practice(self, practice_id: str):
         with session_scope() as db:
-            practice = practices.get_active_practice(db, int(practice_id)) if str(practice_id).isdigit() else None
+            key = record_id(practice_id)
+            practice = practices.get_active_practice(db, key) if key else None
         if practice is None:
             return
         self.practice_id = practice.id or 0
@@ -114,6 +116,8 @@ class RegisterState(SessionState):
                 outcome = registration.register_self(
                     db, identity, form, client_ip=self._client_ip(), trusted=trusted
                 )
+                if outcome.ok and nhs is not None:
+                    nhs_login_accounts.forget_details(db, identity.account_id)
                 if not outcome.ok:
                     db.rollback()
         except IntegrityError:
