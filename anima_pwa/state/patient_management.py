@@ -16,6 +16,9 @@ from anima_pwa.state.practice import PracticeState
 
 EDIT_FIELDS = ("full_name", "dob_day", "dob_month", "dob_year", "postcode", "address_line1", "phone")
 STATUS_TAGS = {"verified": "Verified", "pending": "Waiting for verification", "rejected": "Not verified"}
+LINKS = {"self": "Their own account", "dependant": "Holds them as a dependant", "care_home": "Care home"}
+APPROVALS = {"not_needed": "Not needed", "pending": "Waiting", "approved": "Approved", "rejected": "Declined"}
+ACCOUNT_STATUSES = {"active": "Active", "disabled": "Closed", "removed": "Email removed"}
 
 
 class PatientSearchState(PracticeState):
@@ -110,15 +113,20 @@ class PatientRecordState(PracticeState):
             "elsewhere": str(record.dependants_elsewhere) if record.dependants_elsewhere else "",
         }
         self.linked = [
-            {"email": a.email, "relationship": a.relationship, "approval": a.approval_status, "status": a.status}
+            {
+                "email": a.email,
+                "relationship": LINKS.get(a.relationship, a.relationship),
+                "approval": APPROVALS.get(a.approval_status, a.approval_status),
+                "status": ACCOUNT_STATUSES.get(a.status, a.status),
+            }
             for a in record.linked_accounts
         ]
         self.dependants = [
-            {"id": str(d.patient_id), "name": d.full_name, "dob": d.date_of_birth, "relationship": d.relationship}
+            {"id": str(d.patient_id), "name": d.full_name, "dob": d.date_of_birth, "relationship": LINKS.get(d.relationship, d.relationship)}
             for d in record.dependants
         ]
         self.held_by = [
-            {"name": h.name or ("Care home" if h.is_care_home else "Account holder"), "email": h.email, "relationship": h.relationship}
+            {"name": h.name or ("Care home" if h.is_care_home else "Account holder"), "email": h.email, "relationship": LINKS.get(h.relationship, h.relationship)}
             for h in record.held_by
         ]
         self.values = {
