@@ -20,7 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from anima_pwa.models import Account, OneTimeToken, Patient, utcnow
-from anima_pwa.services import audit, notifications, passwords, ratelimit, sessions, tokens
+from anima_pwa.services import accounts, audit, notifications, passwords, ratelimit, sessions, tokens
 from anima_pwa.services.ratelimit import Limit
 from anima_pwa.services.registration import self_patient
 from anima_pwa.services.validation import (
@@ -167,13 +167,7 @@ def request_email_change(
     owner = _owner_of(session, normalized)
     if owner is not None:
         # Same answer as a real request; only whoever reads that mailbox learns anything.
-        notifications.enqueue_email(
-            session,
-            to=owner.email,
-            template="already_registered",
-            login_link=f"{base}/login",
-            reset_link=f"{base}/forgot-password",
-        )
+        accounts.notify_already_registered(session, owner, base)
     else:
         secret = tokens.issue_link(
             session,

@@ -116,13 +116,7 @@ def start_sign_up(session: Session, *, email: str, password: str, client_ip: str
     password_hash = passwords.hash_password(password)
     existing = find_account(session, normalized)
     if existing is not None:
-        notifications.enqueue_email(
-            session,
-            to=existing.email,
-            template="already_registered",
-            login_link=f"{base_url}/login",
-            reset_link=f"{base_url}/forgot-password",
-        )
+        notify_already_registered(session, existing, base_url)
         audit.record(session, action="sign_up_existing_email", actor_account_id=None, actor_kind="anonymous", account_id=existing.id, ip=client_ip)
         return Outcome(email=email)
 
@@ -135,6 +129,18 @@ def start_sign_up(session: Session, *, email: str, password: str, client_ip: str
     )
     audit.record(session, action="sign_up_started", actor_account_id=None, actor_kind="anonymous", ip=client_ip)
     return Outcome(email=email)
+
+
+def notify_already_registered(session: Session, account: Account, base_url: str) -> None:
+    """Tell an address that already has an account that someone tried to use it again: the
+    page says the same as for a new address, so only whoever reads this mailbox learns anything."""
+    notifications.enqueue_email(
+        session,
+        to=account.email,
+        template="already_registered",
+        login_link=f"{base_url}/login",
+        reset_link=f"{base_url}/forgot-password",
+    )
 
 
 def _send_verification_link(session: Session, *, email: str, normalized: str, password_hash: str, base_url: str) -> None:
