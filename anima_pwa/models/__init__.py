@@ -6,8 +6,24 @@ from anima_pwa.models.base import utcnow
 from anima_pwa.models.notifications import OutboxMessage
 from anima_pwa.models.patients import AccountPatient, Patient
 from anima_pwa.models.practices import Practice, PracticeRegisterEntry, StaffMember
+from anima_pwa.models.requests import (
+    OPEN_STATUSES,
+    REQUEST_STATUSES,
+    CapacityCounter,
+    ClosedDay,
+    EmergencySignpost,
+    PracticeSettings,
+    Request,
+)
 
 __all__ = [
+    "OPEN_STATUSES",
+    "REQUEST_STATUSES",
+    "CapacityCounter",
+    "ClosedDay",
+    "EmergencySignpost",
+    "PracticeSettings",
+    "Request",
     "Account",
     "AccountPatient",
     "AuditEvent",

@@ -1,0 +1,107 @@
+"""Requests (medical and admin) from draft to resolution, practice capacity settings, and the
+record of red-flag answers that sent someone to 999 instead of making a request."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import Index, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from anima_pwa.models.base import utcnow
+
+# draft -> submitted -> triaged/assigned -> awaiting_patient -> resolved/closed
+REQUEST_STATUSES = ("draft", "submitted", "assigned", "awaiting_patient", "resolved", "closed")
+OPEN_STATUSES = ("submitted", "assigned", "awaiting_patient")
+
+
+class Request(SQLModel, table=True):
+    __tablename__ = "request"
+    __table_args__ = (
+        Index("ix_request_practice_status", "practice_id", "status", "submitted_at"),
+        Index("ix_request_patient_kind_status", "patient_id", "kind", "status"),
+        Index("ix_request_account_status", "account_id", "status"),
+        UniqueConstraint("reference", name="uq_request_reference"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    reference: str | None = Field(default=None, max_length=12)  # given at submission, e.g. "AN-7K2Q9M"
+    patient_id: int = Field(foreign_key="patient.id")
+    account_id: int | None = Field(default=None, foreign_key="account.id")  # who filled it in (None: staff)
+    practice_id: int = Field(foreign_key="practice.id")
+    kind: str = Field(max_length=10)  # medical | admin
+    topic: str = Field(max_length=60)  # a questionnaire id
+    status: str = Field(default="draft", max_length=20)
+    answers: str = Field(default="{}")  # JSON: linkId -> answer
+    current_item: str = Field(default="", max_length=60)  # where the wizard is
+    free_text: str = Field(default="")
+    appointment_preference: str = Field(default="", max_length=40)
+    contact_preference: str = Field(default="", max_length=40)
+    # Triage (decides nothing clinical; shown to staff only)
+    subject: str = Field(default="", max_length=200)
+    urgency: str = Field(default="", max_length=30)
+    team: str = Field(default="", max_length=40)
+    triage_summary: str = Field(default="")
+    created_by_staff_id: int | None = Field(default=None, foreign_key="staff_member.id")
+    limits_overridden: bool = False
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+    submitted_at: datetime | None = None
+    resolved_at: datetime | None = None
+
+
+class EmergencySignpost(SQLModel, table=True):
+    """A red-flag answer stopped a request and sent the person to 999 (or 111)."""
+
+    __tablename__ = "emergency_signpost"
+
+    id: int | None = Field(default=None, primary_key=True)
+    account_id: int | None = Field(default=None, foreign_key="account.id")
+    patient_id: int | None = Field(default=None, foreign_key="patient.id")
+    practice_id: int | None = Field(default=None, foreign_key="practice.id", index=True)
+    topic: str = Field(max_length=60)
+    flags: str = Field(default="[]")  # JSON list of red-flag item ids answered yes
+    advice: str = Field(max_length=10)  # 999 | 111
+    at: datetime = Field(default_factory=utcnow, index=True)
+
+
+class PracticeSettings(SQLModel, table=True):
+    """Online-request hours, limits and switches for one practice."""
+
+    __tablename__ = "practice_settings"
+
+    practice_id: int = Field(foreign_key="practice.id", primary_key=True)
+    # JSON: {"medical": {"mon": ["08:00", "18:30"], ...}, "admin": {...}}; a missing day is closed.
+    hours: str = Field(default="{}")
+    turned_off: bool = False
+    turned_off_message: str = Field(default="", max_length=500)
+    routine_only_after: str = Field(default="", max_length=5)  # "HH:MM" or "" (never)
+    daily_limit: int | None = None  # submitted requests per day (None: no limit)
+    active_limit: int | None = None  # open at once
+    per_patient_medical: int = 1
+    per_patient_admin: int = 1
+    free_text_enabled: bool = True
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class ClosedDay(SQLModel, table=True):
+    __tablename__ = "closed_day"
+    __table_args__ = (UniqueConstraint("practice_id", "day", name="uq_closed_day"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    practice_id: int = Field(foreign_key="practice.id", index=True)
+    day: date
+    reason: str = Field(default="", max_length=200)  # "Bank holiday", "Training"
+
+
+class CapacityCounter(SQLModel, table=True):
+    """Row locked when a request is submitted, so two patients racing for the last place of the day
+    can't both get it (PostgreSQL: SELECT ... FOR UPDATE; SQLite: a write lock on the row)."""
+
+    __tablename__ = "capacity_counter"
+    __table_args__ = (UniqueConstraint("practice_id", "day", name="uq_capacity_counter"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    practice_id: int = Field(foreign_key="practice.id")
+    day: date
+    submitted: int = 0
