@@ -5,6 +5,9 @@ PostgreSQL as well: every database test then runs once per backend.
 For PostgreSQL a throwaway database ``anima_test_<random>`` is created once per test session
 (per xdist worker) through an AUTOCOMMIT connection to that URL, tables are created once,
 emptied before each test, and the database is dropped at the end.
+
+Also ``cheap_argon2``, for modules that hash passwords. Plain helpers that make rows or read them
+back (NHS numbers, practices, accounts, patients, the outbox, the audit trail) are in factories.py.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from argon2 import PasswordHasher
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.pool import NullPool
@@ -22,6 +26,7 @@ from sqlmodel import Session, SQLModel
 
 import anima_pwa.models  # noqa: F401  (registers every table)
 from anima_pwa.db import make_engine
+from anima_pwa.services import passwords
 from anima_pwa.settings import sqlalchemy_url
 
 POSTGRES_URL = os.environ.get("ANIMA_TEST_POSTGRES_URL", "").strip()
@@ -74,3 +79,14 @@ def db_session(engine: Engine) -> Iterator[Session]:
     """A session on ``engine``; the test decides when to commit. Rolled back and closed after."""
     with Session(engine, expire_on_commit=False) as session:
         yield session
+
+
+@pytest.fixture
+def cheap_argon2(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tiny argon2 parameters for the password hashes a test makes, and for the dummy hash a check
+    against a missing account spends its time on: tests about flows and seeding, not hashing cost.
+    (verify_password reads the parameters from each hash, so it still checks them.) A module opts in
+    with ``pytestmark = pytest.mark.usefixtures("cheap_argon2")``; a single test by asking for it."""
+    cheap = PasswordHasher(time_cost=1, memory_cost=64, parallelism=1)
+    monkeypatch.setattr(passwords, "hash_password", cheap.hash)
+    monkeypatch.setattr(passwords, "_DUMMY_HASH", cheap.hash("nobody knows this"))

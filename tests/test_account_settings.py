@@ -6,7 +6,6 @@ from datetime import date, timedelta
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from argon2 import PasswordHasher
 from sqlalchemy import func
 from sqlmodel import Session, select
 
@@ -49,13 +48,7 @@ NEW = "Zoe.New@Example.org"
 OTHER = "someone@example.net"
 
 
-@pytest.fixture(autouse=True)
-def cheap_argon2(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Tiny argon2 parameters: these tests are about the flows, not hashing cost.
-    (verify_password reads the parameters from each hash, so it still checks them.)"""
-    cheap = PasswordHasher(time_cost=1, memory_cost=64, parallelism=1)
-    monkeypatch.setattr(passwords, "hash_password", cheap.hash)
-    monkeypatch.setattr(passwords, "_DUMMY_HASH", cheap.hash("nobody knows this"))
+pytestmark = pytest.mark.usefixtures("cheap_argon2")  # tests/conftest.py: tiny argon2 parameters
 
 
 # --- helpers ----------------------------------------------------------------------------------

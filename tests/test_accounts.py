@@ -9,7 +9,6 @@ from datetime import timedelta
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from argon2 import PasswordHasher
 from sqlalchemy import func, text
 from sqlmodel import Session, select
 
@@ -24,13 +23,7 @@ NEW_PASSWORD = "Harbour-Violet-27"
 LOCKED = "Too many attempts to sign in. Try again in 15 minutes."
 
 
-@pytest.fixture(autouse=True)
-def cheap_argon2(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Tiny argon2 parameters: these tests are about the flows, not hashing cost.
-    (verify_password reads the parameters from each hash, so it still checks them.)"""
-    cheap = PasswordHasher(time_cost=1, memory_cost=64, parallelism=1)
-    monkeypatch.setattr(passwords, "hash_password", cheap.hash)
-    monkeypatch.setattr(passwords, "_DUMMY_HASH", cheap.hash("nobody knows this"))
+pytestmark = pytest.mark.usefixtures("cheap_argon2")  # tests/conftest.py: tiny argon2 parameters
 
 
 # --- helpers ----------------------------------------------------------------------------------

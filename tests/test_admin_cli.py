@@ -18,26 +18,20 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from argon2 import PasswordHasher
 from sqlalchemy import inspect
 from sqlmodel import select
 
 from anima_pwa import admin, db
 from anima_pwa import settings as settings_module
 from anima_pwa.models import Account, AuditEvent, OutboxMessage, Patient, Practice, PracticeRegisterEntry, StaffMember
-from anima_pwa.services import audit, notifications, passwords
+from anima_pwa.services import audit, notifications
 from anima_pwa.services.demo import DEMO_STAFF
 from anima_pwa.services.practices import practice_by_ods_code
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
-@pytest.fixture(autouse=True)
-def cheap_argon2(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Hash with tiny argon2 parameters here: these tests are about seeding, not hashing cost.
-    (verify_password reads the parameters from each hash, so it still checks them.)"""
-    cheap = PasswordHasher(time_cost=1, memory_cost=64, parallelism=1)
-    monkeypatch.setattr(passwords, "hash_password", cheap.hash)
+pytestmark = pytest.mark.usefixtures("cheap_argon2")  # tests/conftest.py: tiny argon2 parameters
 
 
 @pytest.fixture

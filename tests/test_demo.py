@@ -7,7 +7,6 @@ import io
 from datetime import date
 
 import pytest
-from argon2 import PasswordHasher
 from sqlmodel import Session, func, select
 
 from anima_pwa.models import Account, Practice, PracticeRegisterEntry, StaffMember
@@ -28,12 +27,7 @@ from anima_pwa.services.validation import clean_postcode, nhs_number_is_valid
 from anima_pwa.services.verification import match_register
 
 
-@pytest.fixture(autouse=True)
-def cheap_argon2(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Hash with tiny argon2 parameters here: these tests are about seeding, not hashing cost.
-    (verify_password reads the parameters from each hash, so it still checks them.)"""
-    cheap = PasswordHasher(time_cost=1, memory_cost=64, parallelism=1)
-    monkeypatch.setattr(passwords, "hash_password", cheap.hash)
+pytestmark = pytest.mark.usefixtures("cheap_argon2")  # tests/conftest.py: tiny argon2 parameters
 
 
 def _count(session: Session, model) -> int:

@@ -11,7 +11,6 @@ from urllib.parse import unquote
 
 import pyotp
 import pytest
-from argon2 import PasswordHasher
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, SQLModel, select
@@ -27,12 +26,7 @@ TOO_MANY = re.compile(r"^Too many attempts\. Try again in \d+ minutes?\.$")
 RECOVERY_FORMAT = re.compile(r"^[0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z]{4}$")
 
 
-@pytest.fixture(autouse=True)
-def cheap_argon2(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Tiny argon2 parameters: these tests are about MFA, not hashing cost."""
-    cheap = PasswordHasher(time_cost=1, memory_cost=64, parallelism=1)
-    monkeypatch.setattr(passwords, "hash_password", cheap.hash)
-    monkeypatch.setattr(passwords, "_DUMMY_HASH", cheap.hash("nobody knows this"))
+pytestmark = pytest.mark.usefixtures("cheap_argon2")  # tests/conftest.py: tiny argon2 parameters
 
 
 # --- helpers ----------------------------------------------------------------------------------

@@ -13,7 +13,6 @@ from datetime import datetime, timedelta
 
 import pyotp
 import pytest
-from argon2 import PasswordHasher
 from sqlalchemy import func
 from sqlmodel import Session, select
 
@@ -25,12 +24,7 @@ PASSWORD = "Quince-Ladder-81"
 IP = "203.0.113.9"
 
 
-@pytest.fixture(autouse=True)
-def cheap_argon2(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Tiny argon2 parameters: these tests are about MFA sign-in, not hashing cost."""
-    cheap = PasswordHasher(time_cost=1, memory_cost=64, parallelism=1)
-    monkeypatch.setattr(passwords, "hash_password", cheap.hash)
-    monkeypatch.setattr(passwords, "_DUMMY_HASH", cheap.hash("nobody knows this"))
+pytestmark = pytest.mark.usefixtures("cheap_argon2")  # tests/conftest.py: tiny argon2 parameters
 
 
 # --- helpers ----------------------------------------------------------------------------------

@@ -8,7 +8,6 @@ from datetime import UTC, date, datetime, timedelta
 from urllib.parse import unquote
 
 import pytest
-from argon2 import PasswordHasher
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
@@ -23,7 +22,7 @@ from anima_pwa.models import (
     Practice,
     StaffMember,
 )
-from anima_pwa.services import accounts, audit, passwords, permissions, registration, sessions, tokens, validation
+from anima_pwa.services import accounts, audit, permissions, registration, sessions, tokens, validation
 from anima_pwa.services import patient_management as pm
 from anima_pwa.services.permissions import PermissionDenied, StaffContext
 from anima_pwa.services.validation import FieldError, nhs_number_is_valid
@@ -469,13 +468,6 @@ def test_format_uk_phone(e164, shown):
 
 
 # --- 4. "This patient has no email address" --------------------------------------------------------
-
-
-@pytest.fixture
-def cheap_argon2(monkeypatch: pytest.MonkeyPatch) -> None:
-    cheap = PasswordHasher(time_cost=1, memory_cost=64, parallelism=1)
-    monkeypatch.setattr(passwords, "hash_password", cheap.hash)
-    monkeypatch.setattr(passwords, "_DUMMY_HASH", cheap.hash("nobody knows this"))
 
 
 def test_removing_an_email_needs_the_confirmation(db_session, world):

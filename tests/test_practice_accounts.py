@@ -8,7 +8,6 @@ from datetime import date, timedelta
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from argon2 import PasswordHasher
 from sqlalchemy import func
 from sqlmodel import Session, select
 
@@ -22,7 +21,7 @@ from anima_pwa.models import (
     Practice,
     utcnow,
 )
-from anima_pwa.services import accounts, audit, notifications, passwords, practice_accounts, tokens
+from anima_pwa.services import accounts, audit, notifications, practice_accounts, tokens
 from anima_pwa.services.permissions import PermissionDenied, StaffContext, staff_context
 from anima_pwa.services.practice_accounts import (
     CARE_HOME_FLAGS,
@@ -51,11 +50,7 @@ PASSWORD = "Quince-Ladder-81"
 HOME_EMAIL = "manager@oakscarehome.example"
 
 
-@pytest.fixture(autouse=True)
-def cheap_argon2(monkeypatch: pytest.MonkeyPatch) -> None:
-    cheap = PasswordHasher(time_cost=1, memory_cost=64, parallelism=1)
-    monkeypatch.setattr(passwords, "hash_password", cheap.hash)
-    monkeypatch.setattr(passwords, "_DUMMY_HASH", cheap.hash("nobody knows this"))
+pytestmark = pytest.mark.usefixtures("cheap_argon2")  # tests/conftest.py: tiny argon2 parameters
 
 
 def nhs(prefix: str) -> str:

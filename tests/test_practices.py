@@ -7,7 +7,6 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from argon2 import PasswordHasher
 from sqlmodel import Session, select
 
 from anima_pwa.models import Account, Practice, PracticeRegisterEntry, StaffMember
@@ -27,12 +26,7 @@ from anima_pwa.services.staff import EMAIL_TAKEN, create_staff
 SAMPLE = Path(__file__).resolve().parent.parent / "anima_pwa" / "data" / "epraccur_sample.csv"
 
 
-@pytest.fixture(autouse=True)
-def cheap_argon2(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Hash with tiny argon2 parameters here: these tests are about seeding, not hashing cost.
-    (verify_password reads the parameters from each hash, so it still checks them.)"""
-    cheap = PasswordHasher(time_cost=1, memory_cost=64, parallelism=1)
-    monkeypatch.setattr(passwords, "hash_password", cheap.hash)
+pytestmark = pytest.mark.usefixtures("cheap_argon2")  # tests/conftest.py: tiny argon2 parameters
 
 
 def epraccur_row(code: str, name: str, **overrides: str) -> str:
