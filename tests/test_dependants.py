@@ -38,27 +38,19 @@ from anima_pwa.services.dependants import (
     request_subjects,
 )
 from anima_pwa.services.sessions import Identity
-from anima_pwa.services.validation import format_nhs_number, nhs_number_is_valid
+from anima_pwa.services.validation import format_nhs_number
+from tests.factories import valid_nhs_number
 
 TODAY = date(2025, 6, 15)
 IP = "203.0.113.9"
 
 
-def nhs(prefix: str) -> str:
-    """A valid NHS number starting with these 9 digits (Modulus 11)."""
-    total = sum(int(d) * w for d, w in zip(prefix, range(10, 1, -1), strict=True))
-    check = (11 - total % 11) % 11
-    assert check != 10, prefix
-    assert nhs_number_is_valid(prefix + str(check))
-    return prefix + str(check)
-
-
-MUM_NHS = nhs("943476591")
-DAD_NHS = nhs("485777345")
-LILY_NHS = nhs("401023456")  # on the register
-TOM_NHS = nhs("401023457")  # not on the register
-TEEN_NHS = nhs("401023459")
-GRAN_NHS = nhs("401023460")
+MUM_NHS = valid_nhs_number("943476591")
+DAD_NHS = valid_nhs_number("485777345")
+LILY_NHS = valid_nhs_number("401023456")  # on the register
+TOM_NHS = valid_nhs_number("401023457")  # not on the register
+TEEN_NHS = valid_nhs_number("401023459")
+GRAN_NHS = valid_nhs_number("401023460")
 
 
 def make_practice(db: Session, ods: str, **fields) -> Practice:
@@ -201,7 +193,7 @@ def test_child_not_on_the_register_is_pending_and_the_practice_is_told(db_sessio
 
 def test_practice_without_email_gets_no_message(db_session, world):
     silent = make_practice(db_session, "D84004")
-    me = make_holder(db_session, silent, "solo@example.com", name="Ann Jones", nhs_number=nhs("401023463"))
+    me = make_holder(db_session, silent, "solo@example.com", name="Ann Jones", nhs_number=valid_nhs_number("401023463"))
     outcome = add(db_session, me, form(full_name="Tom Jones", nhs_number=TOM_NHS))
     assert outcome.ok and outcome.status == "pending"
     assert count(db_session, OutboxMessage) == 0
@@ -358,7 +350,7 @@ def test_second_parent_with_other_details_is_refused_without_revealing_them(db_s
 
 
 def test_person_at_another_practice_is_refused(db_session, world):
-    elsewhere = make_holder(db_session, world["other"], "far@example.com", name="Kim Smith", nhs_number=nhs("401023462"))
+    elsewhere = make_holder(db_session, world["other"], "far@example.com", name="Kim Smith", nhs_number=valid_nhs_number("401023462"))
     assert add(db_session, elsewhere, form()).ok  # Lily, held by someone at another practice
     before = snapshot(db_session)
     assert add(db_session, world["mum"], form()).errors == {"nhs_number": OTHER_PRACTICE}

@@ -26,8 +26,8 @@ from anima_pwa.services import registration, sessions, tokens
 from anima_pwa.services.nhs_login import NhsLoginIdentity
 from anima_pwa.services.registration import DetailsForm, TrustedIdentity
 from anima_pwa.services.sessions import Identity
-from anima_pwa.services.validation import nhs_number_is_valid
 from anima_pwa.services.verification import PENDING, VERIFIED
+from tests.factories import valid_nhs_number
 
 TODAY = date(2025, 6, 15)
 IP = "203.0.113.9"
@@ -35,17 +35,8 @@ STATE = "state-" + "s" * 40
 NONCE = "nonce-" + "n" * 40
 
 
-def nhs(prefix: str) -> str:
-    """A valid NHS number starting with these 9 digits (Modulus 11)."""
-    total = sum(int(d) * w for d, w in zip(prefix, range(10, 1, -1), strict=True))
-    check = (11 - total % 11) % 11
-    assert check != 10, prefix
-    assert nhs_number_is_valid(prefix + str(check))
-    return prefix + str(check)
-
-
-ZOE = nhs("943476591")
-OTHER = nhs("485777345")
+ZOE = valid_nhs_number("943476591")
+OTHER = valid_nhs_number("485777345")
 ZOE_DOB = date(1980, 2, 1)
 CLAIMS = {
     "sub": "49f470a1-cc52-49b7-beba-0f9cec937c46",

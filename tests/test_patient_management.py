@@ -25,22 +25,14 @@ from anima_pwa.models import (
 from anima_pwa.services import accounts, audit, permissions, registration, sessions, tokens, validation
 from anima_pwa.services import patient_management as pm
 from anima_pwa.services.permissions import PermissionDenied, StaffContext
-from anima_pwa.services.validation import FieldError, nhs_number_is_valid
+from anima_pwa.services.validation import FieldError
+from tests.factories import valid_nhs_number
 
 TODAY = date(2025, 6, 15)
 
 
-def nhs(prefix: str) -> str:
-    """A valid NHS number starting with these 9 digits (Modulus 11)."""
-    total = sum(int(d) * w for d, w in zip(prefix, range(10, 1, -1), strict=True))
-    check = (11 - total % 11) % 11
-    assert check != 10, prefix
-    assert nhs_number_is_valid(prefix + str(check))
-    return prefix + str(check)
-
-
-ZOE_NHS = nhs("943476591")  # 9434765919
-SAM_NHS = nhs("485777345")
+ZOE_NHS = valid_nhs_number("943476591")  # 9434765919
+SAM_NHS = valid_nhs_number("485777345")
 CARE_HOME_NHS = "9999990012"  # a dummy care-home number: no check digit
 
 
@@ -166,7 +158,7 @@ def people(db_session: Session, world: dict) -> dict:
     niamh = make_patient(db_session, a, "Niamh O\u2019Neill", dob=date(1977, 8, 9))  # a curly apostrophe
     elodie = make_patient(db_session, a, "\u00c9lodie Durand", dob=date(1966, 6, 6))
     # Same name and date of birth at another practice: never found from practice A.
-    elsewhere = make_patient(db_session, b, "Zoe Smith", nhs_number=nhs("401023213"), email="zoe.b@example.com")
+    elsewhere = make_patient(db_session, b, "Zoe Smith", nhs_number=valid_nhs_number("401023213"), email="zoe.b@example.com")
     return {"zoe": zoe, "sam": sam, "home": home, "resident": resident, "niamh": niamh, "elodie": elodie, "elsewhere": elsewhere}
 
 

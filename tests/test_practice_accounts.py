@@ -41,7 +41,7 @@ from anima_pwa.services.practice_accounts import (
 )
 from anima_pwa.services.sessions import Identity
 from anima_pwa.services.staff import create_staff
-from anima_pwa.services.validation import nhs_number_is_valid
+from tests.factories import valid_nhs_number
 
 BASE = "https://anima.example"
 IP = "203.0.113.9"
@@ -53,17 +53,9 @@ HOME_EMAIL = "manager@oakscarehome.example"
 pytestmark = pytest.mark.usefixtures("cheap_argon2")  # tests/conftest.py: tiny argon2 parameters
 
 
-def nhs(prefix: str) -> str:
-    """A valid NHS number starting with these 9 digits (Modulus 11)."""
-    total = sum(int(d) * w for d, w in zip(prefix, range(10, 1, -1), strict=True))
-    check = (11 - total % 11) % 11
-    assert check != 10 and nhs_number_is_valid(prefix + str(check))
-    return prefix + str(check)
-
-
-ALICE = nhs("943476591")
-BERT = nhs("485777345")
-CARA = nhs("401023213")
+ALICE = valid_nhs_number("943476591")
+BERT = valid_nhs_number("485777345")
+CARA = valid_nhs_number("401023213")
 
 
 def staff_at(db: Session, practice: Practice, role: str, email: str) -> StaffContext:

@@ -13,24 +13,16 @@ from anima_pwa.models import Account, AccountPatient, AuditEvent, OutboxMessage,
 from anima_pwa.services import audit, registration
 from anima_pwa.services.registration import FIELD_ORDER, DetailsForm, register_self
 from anima_pwa.services.sessions import Identity
-from anima_pwa.services.validation import format_nhs_number, nhs_number_is_valid
+from anima_pwa.services.validation import format_nhs_number
 from anima_pwa.services.verification import PENDING, VERIFIED
+from tests.factories import valid_nhs_number
 
 TODAY = date(2025, 6, 15)
 IP = "203.0.113.9"
 
 
-def nhs(prefix: str) -> str:
-    """A valid NHS number starting with these 9 digits (Modulus 11)."""
-    total = sum(int(d) * w for d, w in zip(prefix, range(10, 1, -1), strict=True))
-    check = (11 - total % 11) % 11
-    assert check != 10, prefix
-    assert nhs_number_is_valid(prefix + str(check))
-    return prefix + str(check)
-
-
-ZOE = nhs("943476591")
-OTHER = nhs("485777345")
+ZOE = valid_nhs_number("943476591")
+OTHER = valid_nhs_number("485777345")
 
 
 def make_practice(db: Session, ods: str, **fields) -> Practice:

@@ -9,29 +9,19 @@ from sqlmodel import Session
 
 from anima_pwa.models import Account, AccountPatient, Patient, Practice, PracticeRegisterEntry
 from anima_pwa.services import verification
-from anima_pwa.services.validation import nhs_number_is_valid
 from anima_pwa.services.verification import PENDING, VERIFIED, match_register, names_match, verify_patient
+from tests.factories import valid_nhs_number
 
 T0 = datetime(2025, 6, 15, 9, 0, tzinfo=UTC)
 
 
-def nhs(prefix: str) -> str:
-    """A valid NHS number starting with these 9 digits (Modulus 11)."""
-    total = sum(int(d) * w for d, w in zip(prefix, range(10, 1, -1), strict=True))
-    check = (11 - total % 11) % 11
-    assert check != 10, prefix
-    number = prefix + str(check)
-    assert nhs_number_is_valid(number)
-    return number
-
-
 ZOE, ALEX_1, ALEX_2, PRIYA, SAM, NOT_ON_REGISTER = (
-    nhs("943476591"),
-    nhs("401023213"),
-    nhs("401023214"),
-    nhs("485777345"),
-    nhs("450557710"),
-    nhs("123456788"),
+    valid_nhs_number("943476591"),
+    valid_nhs_number("401023213"),
+    valid_nhs_number("401023214"),
+    valid_nhs_number("485777345"),
+    valid_nhs_number("450557710"),
+    valid_nhs_number("123456788"),
 )
 
 
@@ -229,7 +219,7 @@ def test_a_register_number_another_patient_has_is_not_taken_twice(db_session, re
 def test_verify_again_after_the_register_changes(db_session, register):
     patient = make_patient(db_session, register["a"], "Jo Bloggs", date(2000, 1, 1), "MB5 6JK")
     assert not verify_patient(db_session, patient, now=T0).matched
-    on_register(db_session, register["a"], nhs("400000001"), "Jo", "Bloggs", date(2000, 1, 1), "MB5 6JK")
+    on_register(db_session, register["a"], valid_nhs_number("400000001"), "Jo", "Bloggs", date(2000, 1, 1), "MB5 6JK")
     assert verify_patient(db_session, patient, now=T0 + timedelta(days=1)).matched
     assert (patient.verification_status, patient.verification_note) == (VERIFIED, "")
 
@@ -249,7 +239,9 @@ def test_pending_verifications(db_session, register):
     a, b = register["a"], register["b"]
     newest = make_patient(db_session, a, "Newest Person", date(2001, 1, 1), "MB1 1AA", created_at=T0 + timedelta(hours=2))
     oldest = make_patient(db_session, b, "Oldest Person", date(1950, 1, 1), "MB1 1AA", created_at=T0)
-    middle = make_patient(db_session, a, "Middle Person", date(1970, 1, 1), "MB1 1AA", nhs("400000002"), created_at=T0 + timedelta(hours=1))
+    middle = make_patient(
+        db_session, a, "Middle Person", date(1970, 1, 1), "MB1 1AA", valid_nhs_number("400000002"), created_at=T0 + timedelta(hours=1)
+    )
     verified = make_patient(db_session, a, "Priya Patel", PRIYA_DOB, "MB3 4EF", created_at=T0 - timedelta(days=1))
     for patient in (newest, oldest, middle, verified):
         verify_patient(db_session, patient, now=T0)
