@@ -11,6 +11,7 @@ from anima_pwa.http import security_headers, static_routes
 from anima_pwa.pages import auth, demo, info, practice, registration
 from anima_pwa.pages import create_request as create_request_pages
 from anima_pwa.pages import dependants as dependants_pages
+from anima_pwa.pages import practice_settings as practice_settings_pages
 from anima_pwa.pages import patient_management as pm_pages
 from anima_pwa.pages import settings as settings_pages
 from anima_pwa.services import maintenance, nhs_login, notifications
@@ -28,6 +29,7 @@ from anima_pwa.state.patient_management import (
     VerificationsState,
 )
 from anima_pwa.state.practice import PracticeState, StaffLoginState, StaffMfaSetupState
+from anima_pwa.state.practice_settings import PracticeSettingsState
 from anima_pwa.state.registration import HomeState, RegisterState
 from anima_pwa.state.settings import ConfirmEmailChangeState, LoginSettingsState, MfaSettingsState, PreferencesState
 
@@ -92,6 +94,7 @@ _add(pm_pages.patient_search, routes.PRACTICE_PATIENTS, "Patient Search", Patien
 _add(pm_pages.patient_record, routes.PRACTICE_PATIENT, "Patient record", PatientRecordState.load)
 _add(pm_pages.audit_trail, routes.PRACTICE_AUDIT, "Audit trail", AuditTrailState.load)
 _add(pm_pages.verifications, routes.PRACTICE_VERIFICATIONS, "Verifications", VerificationsState.load)
+_add(practice_settings_pages.practice_settings, routes.PRACTICE_SETTINGS, "Practice settings", PracticeSettingsState.load)
 _add(info.privacy, routes.PRIVACY, "Privacy policy")
 _add(info.terms, routes.TERMS, "Terms of use")
 _add(info.accessibility, routes.ACCESSIBILITY, "Accessibility statement")

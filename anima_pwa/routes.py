@@ -38,6 +38,9 @@ PRACTICE_PATIENT = "/practice/patient"
 PRACTICE_AUDIT = "/practice/patient/audit"
 PRACTICE_VERIFICATIONS = "/practice/verifications"
 PRACTICE_CREATE_REQUEST = "/practice/create-request"
+PRACTICE_SETTINGS = "/practice/settings"
+REQUEST_NEW = "/request"
+YOUR_REQUESTS = "/requests"
 
 
 def practice_patient(patient_id: int) -> str:

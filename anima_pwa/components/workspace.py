@@ -49,6 +49,7 @@ def workspace_header(signed_in: bool = True) -> rx.Component:
                     _nav_link("Create Request", routes.PRACTICE_CREATE_REQUEST),
                     _nav_link("Patient Management", routes.PRACTICE_PATIENTS),
                     _nav_link("Verifications", routes.PRACTICE_VERIFICATIONS),
+                    _nav_link("Practice settings", routes.PRACTICE_SETTINGS),
                     class_name="workspace-nav__list workspace-container",
                 ),
                 class_name="workspace-nav",
