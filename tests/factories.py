@@ -6,6 +6,13 @@ Every maker adds its row and flushes, so the row has its id; none commits.
 
 from __future__ import annotations
 
+from urllib.parse import parse_qs, urlsplit
+
+from sqlalchemy import func
+from sqlmodel import Session, select
+
+from anima_pwa.models import AuditEvent, OutboxMessage
+from anima_pwa.services import notifications
 from anima_pwa.services.validation import nhs_number_is_valid
 
 # --- NHS numbers ------------------------------------------------------------------------------
@@ -26,3 +33,44 @@ def valid_nhs_number(prefix: str) -> str:
     number = prefix + str(check)
     assert nhs_number_is_valid(number), number
     return number
+
+
+# --- reading back what was written ------------------------------------------------------------
+
+
+def count(db: Session, model) -> int:
+    """How many rows ``model``'s table has, pending changes flushed first."""
+    db.flush()
+    return db.exec(select(func.count()).select_from(model)).one()
+
+
+def audit_actions(db: Session) -> list[str]:
+    """Every audit event's action, oldest first."""
+    db.flush()
+    return list(db.exec(select(AuditEvent.action).order_by(AuditEvent.id)).all())
+
+
+def audit_events(db: Session, action: str | None = None) -> list[AuditEvent]:
+    """The audit events (only those with this action, if given), oldest first."""
+    db.flush()
+    query = select(AuditEvent).order_by(AuditEvent.id)
+    if action:
+        query = query.where(AuditEvent.action == action)
+    return list(db.exec(query).all())
+
+
+def outbox(db: Session, template: str | None = None, to: str | None = None) -> list[OutboxMessage]:
+    """The queued emails (only this template's, or only those to this exact address, if given), oldest first."""
+    query = select(OutboxMessage).order_by(OutboxMessage.id)
+    if template:
+        query = query.where(OutboxMessage.template == template)
+    if to:
+        query = query.where(OutboxMessage.to_address == to)
+    return list(db.exec(query).all())
+
+
+def link_token(message: OutboxMessage, base_url: str, path: str) -> str:
+    """The token of the one link to ``path`` in an email, checked to be ``{base_url}{path}?token=...``."""
+    (url,) = [link for link in notifications.extract_links(message.body_text) if path in link]
+    assert url.startswith(f"{base_url}{path}?token=")
+    return parse_qs(urlsplit(url).query)["token"][0]

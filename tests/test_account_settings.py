@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 from datetime import date, timedelta
-from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from sqlalchemy import func
 from sqlmodel import Session, select
 
 from anima_pwa.models import (
@@ -22,7 +20,7 @@ from anima_pwa.models import (
     utcnow,
 )
 from anima_pwa.services import account_settings as settings_service
-from anima_pwa.services import audit, notifications, passwords, sessions, tokens
+from anima_pwa.services import audit, passwords, sessions, tokens
 from anima_pwa.services.account_settings import (
     EMAIL_CHANGE,
     FORM,
@@ -38,6 +36,7 @@ from anima_pwa.services.account_settings import (
     request_email_change,
     save_preferences,
 )
+from tests.factories import audit_actions, count, link_token, outbox
 
 BASE = "https://anima.example"
 IP = "203.0.113.9"
@@ -99,33 +98,12 @@ def me(db_session: Session) -> sessions.Identity:
     return signed_in(db_session, make_account(db_session, ME))
 
 
-def outbox(db: Session, template: str | None = None, to: str | None = None) -> list[OutboxMessage]:
-    query = select(OutboxMessage).order_by(OutboxMessage.id)
-    if template:
-        query = query.where(OutboxMessage.template == template)
-    if to:
-        query = query.where(OutboxMessage.to_address == to)
-    return list(db.exec(query).all())
-
-
 def link_secret(message: OutboxMessage) -> str:
-    (url,) = [link for link in notifications.extract_links(message.body_text) if "/confirm-email-change" in link]
-    assert url.startswith(f"{BASE}/confirm-email-change?token=")
-    return parse_qs(urlsplit(url).query)["token"][0]
-
-
-def count(db: Session, model) -> int:
-    db.flush()
-    return db.exec(select(func.count()).select_from(model)).one()
+    return link_token(message, BASE, "/confirm-email-change")
 
 
 def counts(db: Session) -> dict[str, int]:
     return {m.__name__: count(db, m) for m in (OneTimeToken, OutboxMessage, AuditEvent, RateLimitHit)}
-
-
-def actions(db: Session) -> list[str]:
-    db.flush()
-    return list(db.exec(select(AuditEvent.action).order_by(AuditEvent.id)).all())
 
 
 def fresh(db: Session, row):
@@ -193,7 +171,7 @@ def test_link_goes_to_the_new_address_only_and_nothing_changes_yet(db_session, m
     assert tokens.payload(token) == {"email": NEW, "old_email": ME}
     assert secret not in token.payload and token.secret_hash != secret
     assert timedelta(hours=23, minutes=59) < token.expires_at - token.created_at <= timedelta(hours=24)
-    assert actions(db_session) == ["email_change_requested"]
+    assert audit_actions(db_session) == ["email_change_requested"]
 
 
 def test_following_the_link_changes_the_address_and_tells_the_old_one(db_session, me):
@@ -354,7 +332,7 @@ def test_wrong_current_password(db_session, me):
     assert outcome.errors == {"current_password": "Your current password is not correct"}
     account = fresh(db_session, db_session.get(Account, me.account_id))
     assert passwords.verify_password(account.password_hash, PASSWORD)
-    assert outbox(db_session) == [] and actions(db_session) == ["password_change_failed"]
+    assert outbox(db_session) == [] and audit_actions(db_session) == ["password_change_failed"]
 
 
 def test_current_password_guesses_are_limited(db_session, me):

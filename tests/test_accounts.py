@@ -6,15 +6,15 @@ import dataclasses
 import hashlib
 import re
 from datetime import timedelta
-from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from sqlalchemy import func, text
+from sqlalchemy import text
 from sqlmodel import Session, select
 
 from anima_pwa.models import Account, AuditEvent, AuthSession, OneTimeToken, OutboxMessage, RateLimitHit, utcnow
-from anima_pwa.services import accounts, audit, notifications, passwords, sessions, tokens
+from anima_pwa.services import accounts, audit, passwords, sessions, tokens
 from anima_pwa.services.accounts import FORM, WRONG_CREDENTIALS, Confirmation
+from tests.factories import audit_actions, count, link_token, outbox
 
 BASE = "https://anima.example"
 IP = "203.0.113.9"
@@ -29,19 +29,8 @@ pytestmark = pytest.mark.usefixtures("cheap_argon2")  # tests/conftest.py: tiny 
 # --- helpers ----------------------------------------------------------------------------------
 
 
-def outbox(db: Session, template: str | None = None, to: str | None = None) -> list[OutboxMessage]:
-    query = select(OutboxMessage).order_by(OutboxMessage.id)
-    if template:
-        query = query.where(OutboxMessage.template == template)
-    if to:
-        query = query.where(OutboxMessage.to_address == to)
-    return list(db.exec(query).all())
-
-
 def link_secret(message: OutboxMessage) -> str:
-    (url,) = [link for link in notifications.extract_links(message.body_text) if "/verify-email" in link]
-    assert url.startswith(f"{BASE}/verify-email?token=")
-    return parse_qs(urlsplit(url).query)["token"][0]
+    return link_token(message, BASE, "/verify-email")
 
 
 def last_link(db: Session, to: str) -> str:
@@ -54,18 +43,8 @@ def last_code(db: Session, to: str) -> str:
     return code
 
 
-def count(db: Session, model) -> int:
-    db.flush()
-    return db.exec(select(func.count()).select_from(model)).one()
-
-
 def counts(db: Session) -> dict[str, int]:
     return {m.__name__: count(db, m) for m in (Account, OneTimeToken, OutboxMessage, AuditEvent, RateLimitHit, AuthSession)}
-
-
-def actions(db: Session) -> list[str]:
-    db.flush()
-    return list(db.exec(select(AuditEvent.action).order_by(AuditEvent.id)).all())
 
 
 def sign_up(db: Session, email: str, password: str = PASSWORD, ip: str = IP) -> accounts.Outcome:
@@ -145,7 +124,7 @@ def test_sign_up_sends_a_link_and_confirming_creates_the_account(db_session):
     assert accounts.find_account(db_session, "jo.bloggs@example.com") is None
     stored = " ".join(str(v) for row in db_session.execute(text("SELECT * FROM one_time_token")).all() for v in row)
     assert PASSWORD not in stored and secret not in stored
-    assert "sign_up_started" in actions(db_session)
+    assert "sign_up_started" in audit_actions(db_session)
 
     assert accounts.confirm_email(db_session, secret=secret, client_ip=IP) == Confirmation(
         "confirmed", "Jo.Bloggs@Example.com"
@@ -207,7 +186,7 @@ def test_signing_up_with_an_existing_email_sends_already_registered_and_answers_
     assert after["OneTimeToken"] == before["OneTimeToken"] + 1  # only the fresh address got a link
     db_session.refresh(account)
     assert passwords.verify_password(account.password_hash, PASSWORD)  # not changed by the attempt
-    assert "sign_up_existing_email" in actions(db_session)
+    assert "sign_up_existing_email" in audit_actions(db_session)
 
 
 def test_sign_up_costs_one_password_hash_whether_or_not_the_email_has_an_account(db_session, monkeypatch):
@@ -418,7 +397,7 @@ def test_sign_out_ends_the_session(db_session):
     token = sign_in(db_session, "jo@example.com").session_token
     accounts.sign_out(db_session, token, client_ip=IP)
     assert sessions.resolve(db_session, token) is None
-    assert actions(db_session)[-1] == "sign_out"
+    assert audit_actions(db_session)[-1] == "sign_out"
 
 
 # --- password reset ---------------------------------------------------------------------------
@@ -558,7 +537,7 @@ def test_audit_rows_are_written_and_hold_no_secrets(db_session):
     assert reset(db_session, "jo@example.com", code).ok
     account = accounts.find_account(db_session, "jo@example.com")
 
-    recorded = set(actions(db_session))
+    recorded = set(audit_actions(db_session))
     assert {"sign_up_started", "account_created", "sign_in_failed", "sign_in", "password_reset_requested", "password_reset"} <= recorded
     secrets_ = [
         PASSWORD,

@@ -7,7 +7,7 @@ import io
 from datetime import date
 
 import pytest
-from sqlmodel import Session, func, select
+from sqlmodel import Session, select
 
 from anima_pwa.models import Account, Practice, PracticeRegisterEntry, StaffMember
 from anima_pwa.services import passwords
@@ -25,13 +25,10 @@ from anima_pwa.services.demo import (
 from anima_pwa.services.practices import practice_by_ods_code
 from anima_pwa.services.validation import clean_postcode, nhs_number_is_valid
 from anima_pwa.services.verification import match_register
+from tests.factories import count
 
 
 pytestmark = pytest.mark.usefixtures("cheap_argon2")  # tests/conftest.py: tiny argon2 parameters
-
-
-def _count(session: Session, model) -> int:
-    return session.exec(select(func.count()).select_from(model)).one()
 
 
 def test_seed_twice_is_idempotent(db_session: Session) -> None:
@@ -41,7 +38,7 @@ def test_seed_twice_is_idempotent(db_session: Session) -> None:
     assert all(report.created == REGISTER_SIZE + 3 for report in first.registers.values())
     assert first.staff_created == [staff.email for staff in DEMO_STAFF]
     db_session.commit()
-    counts = [_count(db_session, model) for model in (Practice, PracticeRegisterEntry, Account, StaffMember)]
+    counts = [count(db_session, model) for model in (Practice, PracticeRegisterEntry, Account, StaffMember)]
     assert counts == [5, 4 * (REGISTER_SIZE + 3), 4, 4]
 
     again = seed_demo(db_session)
@@ -56,7 +53,7 @@ def test_seed_twice_is_idempotent(db_session: Session) -> None:
     )
     assert forced.staff_created == [] and len(forced.staff_existing) == 4
     db_session.commit()
-    assert [_count(db_session, model) for model in (Practice, PracticeRegisterEntry, Account, StaffMember)] == counts
+    assert [count(db_session, model) for model in (Practice, PracticeRegisterEntry, Account, StaffMember)] == counts
 
 
 def test_seeded_practices_and_staff(db_session: Session) -> None:

@@ -7,7 +7,6 @@ import dataclasses
 from datetime import date
 
 import pytest
-from sqlalchemy import func
 from sqlmodel import Session, select
 
 from anima_pwa.models import (
@@ -39,7 +38,7 @@ from anima_pwa.services.dependants import (
 )
 from anima_pwa.services.sessions import Identity
 from anima_pwa.services.validation import format_nhs_number
-from tests.factories import valid_nhs_number
+from tests.factories import count, valid_nhs_number
 
 TODAY = date(2025, 6, 15)
 IP = "203.0.113.9"
@@ -126,11 +125,6 @@ def form(**changes) -> DependantForm:
 
 def add(db: Session, identity: Identity, f: DependantForm) -> dependants.AddOutcome:
     return add_dependant(db, identity, f, client_ip=IP, today=TODAY)
-
-
-def count(db: Session, model) -> int:
-    db.flush()
-    return db.exec(select(func.count()).select_from(model)).one()
 
 
 def snapshot(db: Session) -> tuple[int, ...]:

@@ -15,8 +15,9 @@ from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, SQLModel, select
 
-from anima_pwa.models import Account, AuditEvent, OneTimeToken, RecoveryCode
+from anima_pwa.models import Account, OneTimeToken, RecoveryCode
 from anima_pwa.services import mfa, passwords
+from tests.factories import audit_actions
 
 PASSWORD = "Quince-Ladder-81"
 EMAIL = "Jo.Bloggs+gp@example.com"
@@ -55,11 +56,6 @@ def enable(db: Session, email: str = EMAIL) -> tuple[Account, str, list[str]]:
     result = mfa.confirm_setup(db, account, code_at(setup.secret, SET_UP_AT), now=SET_UP_AT)
     assert result.ok, result.error
     return account, setup.secret, result.recovery_codes
-
-
-def actions(db: Session) -> list[str]:
-    db.flush()
-    return list(db.exec(select(AuditEvent.action).order_by(AuditEvent.id)).all())
 
 
 def pending_setups(db: Session, account: Account) -> list[OneTimeToken]:
@@ -142,7 +138,7 @@ def test_confirming_switches_mfa_on_and_gives_ten_recovery_codes_once(db_session
     assert mfa.recovery_codes_left(db_session, account) == 10
     (token,) = pending_setups(db_session, account)
     assert token.consumed_at == NOW
-    assert actions(db_session) == ["mfa_enabled"]
+    assert audit_actions(db_session) == ["mfa_enabled"]
 
     # Stored and re-read: on, with the key only in encrypted form.
     db_session.commit()
@@ -318,7 +314,7 @@ def test_wrong_codes_are_rate_limited_per_account(db_session: Session) -> None:
     # Once the window has passed, the right code works.
     later = NOW + timedelta(minutes=15, seconds=30)
     assert mfa.verify_code(db_session, account, code_at(secret, later), now=later) is None
-    assert "mfa_code_refused" in actions(db_session)
+    assert "mfa_code_refused" in audit_actions(db_session)
 
 
 def test_a_right_code_clears_the_count(db_session: Session) -> None:
@@ -399,7 +395,7 @@ def test_regenerating_recovery_codes_invalidates_the_old_ones(db_session: Sessio
     account, _, old = enable(db_session)
     assert mfa.use_recovery_code(db_session, account, old[0], now=NOW) is None
     new = mfa.regenerate_recovery_codes(db_session, account, now=NOW)
-    assert actions(db_session)[-1] == "mfa_recovery_codes_regenerated"
+    assert audit_actions(db_session)[-1] == "mfa_recovery_codes_regenerated"
     assert len(new) == 10 == len(set(new))
     assert not set(new) & set(old)
     assert mfa.recovery_codes_left(db_session, account) == 10
@@ -445,7 +441,7 @@ def test_switching_off_needs_the_password_and_a_current_code(db_session: Session
     assert not mfa.is_enabled(account)
     assert (account.mfa_secret_encrypted, account.mfa_enabled_at, account.mfa_last_step) == (None, None, None)
     assert mfa.recovery_codes_left(db_session, account) == 0
-    assert actions(db_session)[-1] == "mfa_disabled"
+    assert audit_actions(db_session)[-1] == "mfa_disabled"
     db_session.commit()
     db_session.expire_all()
     stored = db_session.get(Account, account.id)
@@ -454,7 +450,7 @@ def test_switching_off_needs_the_password_and_a_current_code(db_session: Session
         mfa.verify_code(db_session, stored, code, now=NOW)
     # Switching off again (another tab) changes nothing.
     assert mfa.disable(db_session, stored, password="", code="", now=NOW) == {}
-    assert actions(db_session)[-1] == "mfa_disabled"
+    assert audit_actions(db_session)[-1] == "mfa_disabled"
     # And it can be set up again, with a new key.
     again = mfa.start_setup(db_session, stored, now=NOW)
     assert again.secret != secret
@@ -486,4 +482,4 @@ def test_audit_rows_hold_no_secrets(db_session: Session) -> None:
     db_session.flush()
     details = " ".join(db_session.connection().execute(text("SELECT detail FROM audit_event")).scalars())
     assert secret not in details and codes[0] not in details
-    assert actions(db_session) == ["mfa_enabled", "mfa_code_refused", "mfa_recovery_codes_regenerated", "mfa_disabled"]
+    assert audit_actions(db_session) == ["mfa_enabled", "mfa_code_refused", "mfa_recovery_codes_regenerated", "mfa_disabled"]

@@ -13,12 +13,12 @@ from datetime import datetime, timedelta
 
 import pyotp
 import pytest
-from sqlalchemy import func
 from sqlmodel import Session, select
 
 from anima_pwa.models import Account, AuditEvent, AuthSession, OneTimeToken, OutboxMessage, utcnow
 from anima_pwa.services import account_settings, accounts, mfa, passwords, sessions, tokens
 from anima_pwa.services.accounts import FORM, MFA_EXPIRED, WRONG_CREDENTIALS
+from tests.factories import audit_actions, count
 
 PASSWORD = "Quince-Ladder-81"
 IP = "203.0.113.9"
@@ -82,16 +82,6 @@ def complete(db: Session, challenge: str, *, code: str = "", recovery_code: str 
     )
 
 
-def count(db: Session, model) -> int:
-    db.flush()
-    return db.exec(select(func.count()).select_from(model)).one()
-
-
-def actions(db: Session) -> list[str]:
-    db.flush()
-    return list(db.exec(select(AuditEvent.action).order_by(AuditEvent.id)).all())
-
-
 def codes_left(db: Session, person: Person) -> int:
     db.flush()
     return mfa.recovery_codes_left(db, person.account)
@@ -115,13 +105,13 @@ def assert_refused(db: Session, outcome: accounts.Outcome, errors: dict[str, str
 
 
 def test_with_mfa_on_the_password_gives_a_challenge_not_a_session(db_session, jo):
-    before = actions(db_session)
+    before = audit_actions(db_session)
     outcome = sign_in(db_session, "JO@example.com")
     assert outcome.ok
     assert outcome.session_token is None and outcome.identity is None
     assert outcome.mfa_challenge and len(outcome.mfa_challenge) >= 40
     assert count(db_session, AuthSession) == 0
-    assert actions(db_session) == before  # no "sign_in" yet
+    assert audit_actions(db_session) == before  # no "sign_in" yet
     (row,) = db_session.exec(select(OneTimeToken).where(OneTimeToken.purpose == accounts.MFA_CHALLENGE)).all()
     assert row.account_id == jo.account.id
     assert outcome.mfa_challenge not in row.secret_hash  # only a keyed hash is stored
@@ -150,10 +140,10 @@ def test_the_right_code_signs_in_with_password_and_mfa(db_session, jo):
     outcome = complete(db_session, challenge, code=jo.code())
     assert_signed_in(db_session, outcome, jo)
     assert count(db_session, AuthSession) == 1
-    assert actions(db_session)[-1] == "sign_in"
+    assert audit_actions(db_session)[-1] == "sign_in"
     event = db_session.exec(select(AuditEvent).order_by(AuditEvent.id.desc())).first()  # type: ignore[union-attr]
     assert event is not None and "password+mfa" in event.detail
-    assert "mfa_recovery_code_used" not in actions(db_session)
+    assert "mfa_recovery_code_used" not in audit_actions(db_session)
 
 
 @pytest.mark.parametrize("spacing", ["{}", " {} ", "{0[0]}{0[1]}{0[2]} {0[3]}{0[4]}{0[5]}"])
@@ -186,12 +176,12 @@ def test_a_recovery_code_works_once(db_session, jo):
     recovery = jo.recovery_codes[3]
     outcome = complete(db_session, challenge_for(db_session, jo), recovery_code=recovery.lower().replace("-", " "))
     assert_signed_in(db_session, outcome, jo)
-    assert actions(db_session)[-2:] == ["mfa_recovery_code_used", "sign_in"]
+    assert audit_actions(db_session)[-2:] == ["mfa_recovery_code_used", "sign_in"]
     assert codes_left(db_session, jo) == 9
 
     again = complete(db_session, challenge_for(db_session, jo), recovery_code=recovery)
     assert again.errors == {"recovery_code": mfa.RECOVERY_USED} and again.session_token is None
-    assert actions(db_session).count("mfa_recovery_code_used") == 1
+    assert audit_actions(db_session).count("mfa_recovery_code_used") == 1
     assert count(db_session, AuthSession) == 1
 
 
@@ -203,7 +193,7 @@ def test_a_wrong_recovery_code_is_a_recovery_code_error(db_session, jo, recovery
     challenge = challenge_for(db_session, jo)
     assert_refused(db_session, complete(db_session, challenge, recovery_code=recovery_code), {"recovery_code": message})
     assert codes_left(db_session, jo) == 10
-    assert "mfa_recovery_code_used" not in actions(db_session)
+    assert "mfa_recovery_code_used" not in audit_actions(db_session)
 
 
 @pytest.mark.parametrize("second", ["app code", "recovery code"])

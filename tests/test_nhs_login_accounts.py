@@ -7,13 +7,11 @@ import dataclasses
 from datetime import date, datetime, timedelta
 
 import pytest
-from sqlalchemy import func
 from sqlmodel import Session, select
 
 from anima_pwa.models import (
     Account,
     AccountPatient,
-    AuditEvent,
     AuthSession,
     OneTimeToken,
     Patient,
@@ -27,7 +25,7 @@ from anima_pwa.services.nhs_login import NhsLoginIdentity
 from anima_pwa.services.registration import DetailsForm, TrustedIdentity
 from anima_pwa.services.sessions import Identity
 from anima_pwa.services.verification import PENDING, VERIFIED
-from tests.factories import valid_nhs_number
+from tests.factories import audit_actions, count, valid_nhs_number
 
 TODAY = date(2025, 6, 15)
 IP = "203.0.113.9"
@@ -80,16 +78,6 @@ def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
     monkeypatch.setattr(tokens, "utcnow", clock)
     monkeypatch.setattr(nla, "utcnow", clock)
     return clock
-
-
-def count(db: Session, model) -> int:
-    db.flush()
-    return db.exec(select(func.count()).select_from(model)).one()
-
-
-def actions(db: Session) -> list[str]:
-    db.flush()
-    return list(db.exec(select(AuditEvent.action).order_by(AuditEvent.id)).all())
 
 
 def make_practice(db: Session, ods: str, **fields) -> Practice:
@@ -230,7 +218,7 @@ def test_a_new_sub_gets_one_patient_account_and_a_session(db_session, clock, wor
     assert account.nhs_login_sub == nhs_id.sub and account.nhs_login_linked_at == clock.now
     assert account.email_verified_at == (clock.now if email_verified else None)
     assert count(db_session, AuthSession) == 1
-    assert actions(db_session) == ["account_created", "sign_in"]
+    assert audit_actions(db_session) == ["account_created", "sign_in"]
     assert nla.pending_details(db_session, account.id) is not None  # the claims wait for the form
 
 
@@ -271,7 +259,7 @@ def test_an_email_in_use_is_never_linked_by_email_alone(db_session, clock, world
     assert count(db_session, OneTimeToken) == 0  # no claims kept either
     db_session.refresh(other)
     assert other.nhs_login_sub is None and other.nhs_login_linked_at is None
-    assert actions(db_session) == []
+    assert audit_actions(db_session) == []
 
 
 def test_no_email_from_nhs_login_is_an_error(db_session, clock, world):
@@ -415,7 +403,7 @@ def test_trusted_details_win_over_the_form(db_session, clock, world, postcode, s
     patient = self_patient(db_session, who)
     assert (patient.full_name, patient.date_of_birth, patient.nhs_number) == ("Zoe Smith", ZOE_DOB, ZOE)
     assert patient.verification_status == status
-    assert "patient_registered_nhs_login" in actions(db_session)
+    assert "patient_registered_nhs_login" in audit_actions(db_session)
 
 
 def test_without_a_given_name_the_patient_is_named_by_the_family_name(db_session, clock, world):
@@ -470,9 +458,9 @@ def test_connect_links_the_signed_in_account_and_then_signs_in_to_it(db_session,
     assert nla.connect(db_session, identity_of(account), person(), client_ip=IP) is None
     db_session.refresh(account)
     assert account.nhs_login_sub == CLAIMS["sub"] and account.nhs_login_linked_at is not None
-    assert actions(db_session) == ["nhs_login_connected"]
+    assert audit_actions(db_session) == ["nhs_login_connected"]
     assert nla.connect(db_session, identity_of(account), person()) is None  # again: nothing to do
-    assert actions(db_session) == ["nhs_login_connected"]
+    assert audit_actions(db_session) == ["nhs_login_connected"]
 
     outcome = nla.sign_in_or_register(db_session, person())
     assert signed_in_account(db_session, outcome).account_id == account.id
@@ -504,7 +492,7 @@ def assert_unchanged(db: Session, account: Account, sub: str | None) -> None:
     db.flush()
     db.refresh(account)
     assert account.nhs_login_sub == sub
-    assert "nhs_login_connected" not in actions(db)
+    assert "nhs_login_connected" not in audit_actions(db)
 
 
 def test_a_sub_already_on_another_account_is_not_moved(db_session, clock, world):

@@ -14,10 +14,8 @@ from sqlmodel import Session, col, select
 from anima_pwa.models import (
     Account,
     AccountPatient,
-    AuditEvent,
     AuthSession,
     OneTimeToken,
-    OutboxMessage,
     Patient,
     Practice,
     StaffMember,
@@ -26,7 +24,7 @@ from anima_pwa.services import accounts, audit, permissions, registration, sessi
 from anima_pwa.services import patient_management as pm
 from anima_pwa.services.permissions import PermissionDenied, StaffContext
 from anima_pwa.services.validation import FieldError
-from tests.factories import valid_nhs_number
+from tests.factories import audit_events, outbox, valid_nhs_number
 
 TODAY = date(2025, 6, 15)
 
@@ -108,20 +106,6 @@ def self_account(db: Session, patient: Patient) -> Account:
     return account
 
 
-def events(db: Session, action: str | None = None) -> list[AuditEvent]:
-    query = select(AuditEvent).order_by(col(AuditEvent.id))
-    if action:
-        query = query.where(AuditEvent.action == action)
-    return list(db.exec(query).all())
-
-
-def outbox(db: Session, template: str | None = None) -> list[OutboxMessage]:
-    query = select(OutboxMessage).order_by(col(OutboxMessage.id))
-    if template:
-        query = query.where(OutboxMessage.template == template)
-    return list(db.exec(query).all())
-
-
 def fresh(db: Session, row):
     db.refresh(row)
     return row
@@ -200,10 +184,10 @@ SEARCHES = [
 def test_search_by_each_kind(db_session, world, people):
     """One world, every kind of query (the fixtures cost more than the searches)."""
     for query, expected, by in SEARCHES:
-        before = {e.id for e in events(db_session, "patient_search")}
+        before = {e.id for e in audit_events(db_session, "patient_search")}
         rows = pm.search_patients(db_session, world["receptionist"], query)
         assert [row.id for row in rows] == [people[key].id for key in expected], query
-        [event] = [e for e in events(db_session, "patient_search") if e.id not in before]
+        [event] = [e for e in audit_events(db_session, "patient_search") if e.id not in before]
         assert audit.event_detail(event) == {"results": len(expected), "by": by}, query
         assert event.actor_kind == "staff" and event.actor_account_id == world["receptionist"].account_id
         assert event.practice_id == world["a"].id and event.patient_id is None
@@ -239,7 +223,7 @@ def test_search_is_scoped_to_the_practice(db_session, world, people):
 def test_short_queries_find_nothing_and_read_nothing(db_session, world, people):
     for query in ["", " ", "z", "  z  ", None]:
         assert pm.search_patients(db_session, world["receptionist"], query) == []  # type: ignore[arg-type]
-    assert events(db_session, "patient_search") == []
+    assert audit_events(db_session, "patient_search") == []
 
 
 def test_search_limit(db_session, world):
@@ -326,7 +310,7 @@ def test_detail_shows_holders_and_dependants(db_session, world, people):
     rosewood = pm.patient_detail(db_session, world["clinician"], home.id, today=TODAY)
     assert rosewood.is_care_home and [d.full_name for d in rosewood.dependants] == ["Edith Smith"]
 
-    viewed = events(db_session, "patient_viewed")
+    viewed = audit_events(db_session, "patient_viewed")
     assert [e.patient_id for e in viewed] == [zoe.id, child.id, resident.id, home.id]
     assert {e.practice_id for e in viewed} == {a.id}
 
@@ -360,12 +344,12 @@ def test_update_saves_and_audits_changed_fields(db_session, world):
     )
     assert (patient.phone_mobile, patient.housebound, patient.care_home_resident) == ("+442079460018", True, False)
     assert patient.verification_status == "verified"
-    [event] = events(db_session, "patient_updated")
+    [event] = audit_events(db_session, "patient_updated")
     assert audit.event_detail(event) == {"fields": ["full_name", "postcode", "address_line1", "phone_mobile", "housebound"]}
     assert event.patient_id == patient.id and event.actor_account_id == world["receptionist"].account_id
     # Saving the same again changes nothing and writes nothing.
     assert pm.update_patient(db_session, world["receptionist"], patient.id, **GOOD_EDIT, today=TODAY) == {}
-    assert len(events(db_session, "patient_updated")) == 1
+    assert len(audit_events(db_session, "patient_updated")) == 1
 
 
 def test_update_phone_may_be_blank(db_session, world):
@@ -402,7 +386,7 @@ def test_update_errors_save_nothing(db_session, world):
         assert pm.update_patient(db_session, world["receptionist"], patient.id, **(GOOD_EDIT | changes), today=TODAY) == errors
         db_session.expire_all()
         assert db_session.get(Patient, patient.id).model_dump() == before, changes
-    assert events(db_session, "patient_updated") == []
+    assert audit_events(db_session, "patient_updated") == []
 
 
 def test_a_care_home_record_cannot_be_a_resident(db_session, world):
@@ -470,7 +454,7 @@ def test_removing_an_email_needs_the_confirmation(db_session, world):
         )
     account = self_account(db_session, patient)
     assert (account.status, account.email) == ("active", "office@rosewood.example")
-    assert events(db_session, "patient_email_removed") == []
+    assert audit_events(db_session, "patient_email_removed") == []
 
 
 def test_removing_an_email_frees_it_for_the_care_home_account(db_session, world, cheap_argon2):
@@ -516,7 +500,7 @@ def test_removing_an_email_frees_it_for_the_care_home_account(db_session, world,
         ("No email", "self", "removed"),
         ("daughter@example.com", "dependant", "active"),
     ]
-    [event] = events(db_session, "patient_email_removed")
+    [event] = audit_events(db_session, "patient_email_removed")
     assert event.patient_id == resident.id and event.account_id == old.id
     assert audit.event_detail(event) == {
         "had_account": True, "had_nhs_login": True, "sessions_ended": 1, "links_revoked": 2, "people_held": 1
@@ -547,7 +531,7 @@ def test_a_freed_address_can_be_used_directly(db_session, world):
 def test_removing_when_there_is_no_email_is_harmless(db_session, world):
     patient = make_patient(db_session, world["a"])  # no account of their own
     assert pm.remove_patient_email(db_session, world["receptionist"], patient.id, confirmed_no_email=True) is None
-    [event] = events(db_session, "patient_email_removed")
+    [event] = audit_events(db_session, "patient_email_removed")
     assert audit.event_detail(event) == {"had_account": False}
     # Twice is harmless too.
     owned = make_patient(db_session, world["a"], "Jo Bloggs", email="jo@example.com")
@@ -598,7 +582,7 @@ def test_queue_has_pending_registrations_and_dependants_of_this_practice(db_sess
     )
     assert items[1].nhs_number == "Not known" and items[1].requested_by == ""
     assert items[2].requested_by == "Pat Parent (pat@example.com)" and "16 or over" in items[2].reason
-    [event] = events(db_session, "verification_queue_viewed")
+    [event] = audit_events(db_session, "verification_queue_viewed")
     assert audit.event_detail(event) == {"results": 3} and event.practice_id == a.id
 
 
@@ -635,7 +619,7 @@ def test_verify_emails_every_holder(db_session, world, pending):
     assert [m.to_address for m in mails] == HOLDERS
     assert {m.template for m in mails} == {"verification_approved"}
     assert "verified by Riverside Surgery" in mails[0].body_text and "Jo" not in mails[0].body_text
-    [event] = events(db_session, "patient_verified")
+    [event] = audit_events(db_session, "patient_verified")
     assert event.patient_id == patient.id and audit.event_detail(event) == {"emails": 3}
     assert registration.summary(db_session, pending["identity"]).status == "verified"
     # Only once: it is no longer pending.
@@ -661,7 +645,7 @@ def test_reject_with_a_reason_the_patient_sees_but_the_email_does_not(db_session
         assert "register" not in mail.body_text and "photo" not in mail.body_text and "photo" not in mail.subject
     shown = registration.summary(db_session, pending["identity"])
     assert (shown.status, shown.rejection_reason) == ("rejected", reason)
-    [event] = events(db_session, "patient_rejected")
+    [event] = audit_events(db_session, "patient_rejected")
     assert "photo" not in event.detail
 
 
@@ -676,7 +660,7 @@ def test_reject_needs_a_reason(db_session, world, pending):
     ]:
         assert pm.reject_patient(db_session, world["receptionist"], patient.id, reason=reason) == error  # type: ignore[arg-type]
     assert fresh(db_session, patient).verification_status == "pending"
-    assert outbox(db_session) == [] and events(db_session, "patient_rejected") == []
+    assert outbox(db_session) == [] and audit_events(db_session, "patient_rejected") == []
     assert pm.reject_patient(db_session, world["receptionist"], patient.id, reason="x" * 300) is None  # 300 is fine
 
 
@@ -721,7 +705,7 @@ def test_approve_dependant(db_session, world, teen_link):
     [mail] = outbox(db_session)
     assert (mail.to_address, mail.template) == ("pat@example.com", "dependant_approved")
     assert "Tia" not in mail.body_text and "reviewed by Riverside Surgery" in mail.body_text
-    [event] = events(db_session, "dependant_approved")
+    [event] = audit_events(db_session, "dependant_approved")
     assert (event.patient_id, event.account_id) == (teen_link.patient_id, teen_link.account_id)
     assert audit.event_detail(event) == {"link_id": teen_link.id, "emails": 1}
     with pytest.raises(PermissionDenied) as denied:
@@ -737,7 +721,7 @@ def test_decline_dependant(db_session, world, teen_link):
     assert (fresh(db_session, teen_link).approval_status, teen_link.approval_note) == ("rejected", reason)
     [mail] = outbox(db_session)
     assert mail.template == "dependant_declined" and "agree" not in mail.body_text and "Tia" not in mail.body_text
-    assert len(events(db_session, "dependant_declined")) == 1
+    assert len(audit_events(db_session, "dependant_declined")) == 1
     with pytest.raises(PermissionDenied):
         pm.approve_dependant(db_session, world["receptionist"], teen_link.id)
 
@@ -769,7 +753,7 @@ def test_audit_trail_is_for_admins_newest_first(db_session, world):
     pm.patient_detail(db_session, world["clinician"], other.id)  # not this patient's trail
     # Spread the times so the order is by time (the clock may not tick between rows).
     base = datetime(2025, 1, 10, 12, 0, tzinfo=UTC)
-    for i, event in enumerate(events(db_session)):
+    for i, event in enumerate(audit_events(db_session)):
         event.at = base + timedelta(minutes=i)
         db_session.add(event)
     db_session.flush()
@@ -788,7 +772,7 @@ def test_audit_trail_is_for_admins_newest_first(db_session, world):
     assert rows[0].at == "10 Jan 2025 12:04"  # UK time (GMT in January)
     assert rows[0].detail == "emails: 1"
     assert rows[1].detail.startswith("fields: full_name, postcode")
-    viewed = events(db_session, "audit_trail_viewed")
+    viewed = audit_events(db_session, "audit_trail_viewed")
     assert [(e.patient_id, e.actor_account_id, audit.event_detail(e)) for e in viewed] == [
         (patient.id, world["admin"].account_id, {"results": 5})
     ]

@@ -9,7 +9,6 @@ from dataclasses import dataclass
 from datetime import date
 
 import pytest
-from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from anima_pwa.models import AccountPatient, AuditEvent, OutboxMessage, Patient, StaffMember
@@ -17,6 +16,7 @@ from anima_pwa.services import patient_management as pm
 from anima_pwa.services import permissions, sessions
 from anima_pwa.services.permissions import ADMIN, CLINICIAN, NOT_FOUND, RECEPTIONIST, ROLES, Action, PermissionDenied
 from tests.test_patient_management import link, make_account, make_patient, make_practice, make_staff, self_account
+from tests.factories import count
 
 EDIT = {
     "full_name": "Jo Bloggs",
@@ -115,10 +115,7 @@ def _practice_a(db: Session):
 
 def written(db: Session) -> tuple[int, int]:
     """How many audit rows and emails exist."""
-    return (
-        db.exec(select(func.count(col(AuditEvent.id)))).one(),
-        db.exec(select(func.count(col(OutboxMessage.id)))).one(),
-    )
+    return count(db, AuditEvent), count(db, OutboxMessage)
 
 
 def snapshot(db: Session) -> list:

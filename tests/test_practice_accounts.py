@@ -5,10 +5,8 @@ from __future__ import annotations
 
 import dataclasses
 from datetime import date, timedelta
-from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from sqlalchemy import func
 from sqlmodel import Session, select
 
 from anima_pwa.models import (
@@ -21,7 +19,7 @@ from anima_pwa.models import (
     Practice,
     utcnow,
 )
-from anima_pwa.services import accounts, audit, notifications, practice_accounts, tokens
+from anima_pwa.services import accounts, audit, practice_accounts, tokens
 from anima_pwa.services.permissions import PermissionDenied, StaffContext, staff_context
 from anima_pwa.services.practice_accounts import (
     CARE_HOME_FLAGS,
@@ -41,7 +39,7 @@ from anima_pwa.services.practice_accounts import (
 )
 from anima_pwa.services.sessions import Identity
 from anima_pwa.services.staff import create_staff
-from tests.factories import valid_nhs_number
+from tests.factories import audit_events, count, link_token, outbox, valid_nhs_number
 
 BASE = "https://anima.example"
 IP = "203.0.113.9"
@@ -132,28 +130,16 @@ MODELS = (Patient, Account, AccountPatient, OneTimeToken, OutboxMessage, AuditEv
 
 
 def counts(db: Session) -> dict[str, int]:
-    db.flush()
-    return {m.__name__: db.exec(select(func.count()).select_from(m)).one() for m in MODELS}
-
-
-def outbox(db: Session, to: str) -> list[OutboxMessage]:
-    return list(db.exec(select(OutboxMessage).where(OutboxMessage.to_address == to).order_by(OutboxMessage.id)).all())
+    return {m.__name__: count(db, m) for m in MODELS}
 
 
 def link_secret(message: OutboxMessage) -> str:
-    (url,) = [link for link in notifications.extract_links(message.body_text) if "/set-password" in link]
-    assert url.startswith(f"{BASE}/set-password?token=")
-    return parse_qs(urlsplit(url).query)["token"][0]
+    return link_token(message, BASE, "/set-password")
 
 
 def links(db: Session, patient_id: int) -> list[tuple[int, str]]:
     rows = db.exec(select(AccountPatient).where(AccountPatient.patient_id == patient_id)).all()
     return sorted((row.account_id, row.relationship) for row in rows)
-
-
-def events(db: Session, action: str) -> list[AuditEvent]:
-    db.flush()
-    return list(db.exec(select(AuditEvent).where(AuditEvent.action == action).order_by(AuditEvent.id)).all())
 
 
 # --- Part 1: the dummy care home account ------------------------------------------------------
@@ -180,7 +166,7 @@ def test_part_1_create_the_care_home_account(db_session, world):
     assert account.password_hash is None and account.email_verified_at is None
     assert links(db_session, home_id) == [(account.id, "self")]
 
-    (message,) = outbox(db_session, HOME_EMAIL)
+    (message,) = outbox(db_session, to=HOME_EMAIL)
     assert message.template == "patient_set_password"
     assert message.body_text.startswith(
         "Riverside Surgery has created an Anima account for you. Set your password to sign in: "
@@ -191,7 +177,7 @@ def test_part_1_create_the_care_home_account(db_session, world):
     assert timedelta(hours=23, minutes=59) < token.expires_at - token.created_at <= timedelta(hours=24)
     assert link_secret(message) not in token.secret_hash
 
-    (event,) = events(db_session, "patient_account_created")
+    (event,) = audit_events(db_session, "patient_account_created")
     assert (event.actor_account_id, event.actor_kind, event.patient_id, event.account_id) == (
         staff.account_id, "staff", home_id, account.id,
     )
@@ -206,7 +192,7 @@ def test_part_1_create_the_care_home_account(db_session, world):
 def test_searches_are_audited_without_the_nhs_number(db_session, world):
     find_by_nhs_number(db_session, world["reception"], "999 999 1234", client_ip=IP)
     find_by_nhs_number(db_session, world["reception"], ALICE, client_ip=IP)
-    searches = events(db_session, "patient_account_search")
+    searches = audit_events(db_session, "patient_account_search")
     assert len(searches) == 2
     for event in searches:
         assert event.practice_id == world["a"].id and event.ip == IP
@@ -353,7 +339,7 @@ def test_care_home_options_only_care_homes_with_an_account_here(db_session, worl
     home_account.status = "disabled"
     db_session.add(home_account)
     assert care_home_options(db_session, reception, "oaks") == []
-    assert events(db_session, "care_home_search")
+    assert audit_events(db_session, "care_home_search")
 
 
 # --- Part 2: residents as dependents ------------------------------------------------------------
@@ -390,9 +376,9 @@ def test_part_2_residents_are_dependents_of_the_care_home(db_session, world):
         select(AccountPatient.patient_id).where(AccountPatient.account_id == home_account.id, AccountPatient.relationship == "care_home")
     ).all()
     assert sorted(held) == sorted(residents)
-    created = events(db_session, "patient_account_created")
+    created = audit_events(db_session, "patient_account_created")
     assert [audit.event_detail(e) for e in created[1:]] == [{"care_home": False, "dependent_of": True, "has_email": False}] * 2
-    added = events(db_session, "care_home_resident_added")
+    added = audit_events(db_session, "care_home_resident_added")
     assert [(e.patient_id, audit.event_detail(e)["resident_patient_id"]) for e in added] == [(home_id, r) for r in residents]
 
 
@@ -450,8 +436,8 @@ def test_an_adult_with_an_email_gets_their_own_account(db_session, world):
     assert patient is not None and patient.housebound and not patient.care_home_resident and not patient.is_care_home
     account = accounts.find_account(db_session, "alice@example.com")
     assert account is not None and links(db_session, patient.id) == [(account.id, "self")]  # type: ignore[arg-type]
-    assert [m.template for m in outbox(db_session, "alice@example.com")] == ["patient_set_password"]
-    assert audit.event_detail(events(db_session, "patient_account_created")[0]) == {
+    assert [m.template for m in outbox(db_session, to="alice@example.com")] == ["patient_set_password"]
+    assert audit.event_detail(audit_events(db_session, "patient_account_created")[0]) == {
         "care_home": False, "dependent_of": False, "has_email": True,
     }
 
@@ -534,7 +520,7 @@ def test_clinicians_and_strangers_may_not(db_session, world):
 
 def home_link(db: Session, staff: StaffContext) -> str:
     make_care_home(db, staff)
-    return link_secret(outbox(db, HOME_EMAIL)[-1])
+    return link_secret(outbox(db, to=HOME_EMAIL)[-1])
 
 
 def test_set_password_then_sign_in(db_session, world):
@@ -547,7 +533,7 @@ def test_set_password_then_sign_in(db_session, world):
     account = accounts.find_account(db_session, HOME_EMAIL)
     assert account is not None and account.password_hash and account.password_changed_at and account.email_verified_at
     assert PASSWORD not in account.password_hash
-    (event,) = events(db_session, "password_set")
+    (event,) = audit_events(db_session, "password_set")
     assert event.account_id == account.id and event.actor_kind == "patient"
 
     signed_in = accounts.sign_in(db_session, email="MANAGER@oakscarehome.example", password=PASSWORD, client_ip=IP)
@@ -577,7 +563,7 @@ def test_a_weak_password_leaves_the_link_usable(db_session, world):
         assert peek_set_password(db_session, secret).status == "ok"
         account = accounts.find_account(db_session, HOME_EMAIL)
         assert account is not None and account.password_hash is None and account.email_verified_at is None
-    assert events(db_session, "password_set") == []
+    assert audit_events(db_session, "password_set") == []
     assert set_password(db_session, secret=secret, new_password=PASSWORD, client_ip=IP).ok
 
 

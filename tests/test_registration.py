@@ -6,7 +6,6 @@ import dataclasses
 from datetime import date
 
 import pytest
-from sqlalchemy import func
 from sqlmodel import Session, select
 
 from anima_pwa.models import Account, AccountPatient, AuditEvent, OutboxMessage, Patient, Practice, PracticeRegisterEntry
@@ -15,7 +14,7 @@ from anima_pwa.services.registration import FIELD_ORDER, DetailsForm, register_s
 from anima_pwa.services.sessions import Identity
 from anima_pwa.services.validation import format_nhs_number
 from anima_pwa.services.verification import PENDING, VERIFIED
-from tests.factories import valid_nhs_number
+from tests.factories import count, valid_nhs_number
 
 TODAY = date(2025, 6, 15)
 IP = "203.0.113.9"
@@ -71,11 +70,6 @@ def good_form(world: dict, **changes) -> DetailsForm:
         terms=True,
     )
     return dataclasses.replace(form, **changes)
-
-
-def count(db: Session, model) -> int:
-    db.flush()
-    return db.exec(select(func.count()).select_from(model)).one()
 
 
 def nothing_saved(db: Session) -> bool:
