@@ -1,0 +1,1691 @@
+"""Request topics: one FHIR R4 ``Questionnaire`` per topic in ``anima_pwa/questionnaires/*.json``.
+
+The question flow is data, not code. Each file is a FHIR R4 Questionnaire (``resourceType``, ``id``,
+``url``, ``version``, ``name``, ``title``, ``status``, ``subjectType``, ``item``), so answers can be
+written to the health record as a ``QuestionnaireResponse`` (``questionnaire_response``). The
+Anima-only rules sit beside it in one top-level ``"anima"`` block, which a strict FHIR server does
+not know: ``fhir_questionnaire(topic)`` gives the resource without it.
+
+Supported FHIR item elements: ``linkId``, ``text``, ``type`` (boolean | choice | integer | string |
+text | date | display | group), ``required``, ``maxLength`` (string/text; never above 2000),
+``answerOption`` (``[{"valueCoding": {"code", "display", "system"?, "extension"?}}]``; the R4
+``ordinalValue`` extension gives a scored option its value), ``enableWhen`` (``question``,
+``operator`` = != > >= < <= exists, and ``answerBoolean`` | ``answerCoding`` | ``answerInteger`` |
+``answerDate`` | ``answerString``) with ``enableBehavior`` (all | any; required when there is
+more than one condition), and ``item`` inside a ``group``. A group's ``enableWhen`` applies to
+everything in it. A condition may only name an *earlier* question (document order), so one
+forward pass decides which items are enabled; answers to disabled items are ignored everywhere
+(they stay in the draft, so going back and forth loses nothing). ``!=`` follows FHIR: true when
+no answer equals the value, including when the question is unanswered.
+
+An item may carry its own small ``"anima"`` block: ``{"hint": str, "min": int, "max": int,
+"unit": str, "notFuture": bool, "notPast": bool}`` (min/max for integers, not-future/not-past for
+dates).
+
+The topic's ``"anima"`` block::
+
+    {
+      "kind": "medical" | "admin",
+      "audience": "adult" | "child" | "any",      # child: for someone under 16
+      "keywords": ["water infection", "uti", ...],  # synonyms for search (the title counts too)
+      "freeText": false,                          # true: the "something else" topic, not listed
+      "sharedRedFlags": true,                     # default: true for medical, false for admin
+      "redFlags": [                               # asked FIRST (after the shared ones), yes/no
+        {"linkId": "rf-...", "text": "...", "advice": "999" | "111",
+         "audience"?: "any" | "adult" | "child", "message"?: "what to do, in plain English"}
+      ],
+      "triage": {
+        "subject": "Urinary symptoms: {duration}", # {linkId} | {scoreId} | {free_text}
+        "default": {"urgency": "...", "team": "...", "reason"?: "..."},
+        "rules": [                                # the first rule whose conditions all hold wins
+          {"when": [{"linkId": "fever", "answer": true},
+                    {"linkId": "pain-score", "atLeast": 8},
+                    {"linkId": "where", "answer": ["breast", "testicle"]},  # any of
+                    {"score": "phq9", "atLeast": 20}],
+           "urgency": "urgent_today", "team": "gp", "reason": "shown to staff"}
+        ]
+      },
+      "scoring": [
+        {"id": "phq9", "name": "PHQ-9", "items": ["phq9-1", ...],
+         "bands": [{"min": 0, "max": 4, "label": "minimal"}, ...],
+         "redFlags": [{"linkId": "phq9-9", "unlessAnswer": ["0"], "advice": "111",
+                       "message": "..."}]}   # an answer, not a screening question, raises it
+      ]
+    }
+
+``_red_flags.json`` holds the emergency questions asked before every medical topic
+(``"general"``, each with an optional ``"textChild"`` wording) and the extra ones for a child under
+16 (``"child"``), in the same ``{"linkId", "text", "advice", "message"?}`` shape.
+
+Urgency values: ``emergency_signposted`` (a red flag was answered yes; only red flags set it),
+``urgent_today``, ``within_two_days``, ``routine``. Triage decides nothing clinical: it suggests a
+subject, an urgency and a team for staff, with a summary of the answers. It is never shown to the
+patient.
+
+Answers are a ``dict`` of linkId -> JSON value, as ``check_answer`` returns them: ``bool``
+(boolean), option code ``str`` (choice), ``int`` (integer), ``str`` (string/text), ISO date
+``str`` (date). Keys no item knows (e.g. a wizard's ``_red_flags_checked``) are ignored.
+
+No Reflex here: the rules are plain Python, tested in milliseconds.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import string
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime
+from difflib import SequenceMatcher
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+__all__ = [
+    "ADVICE",
+    "AUDIENCES",
+    "KINDS",
+    "QUESTIONNAIRE_DIR",
+    "TEAMS",
+    "TEXT_MAX_LENGTH",
+    "URGENCIES",
+    "URGENCY_LABELS",
+    "Advice",
+    "AnswerRedFlag",
+    "Condition",
+    "Item",
+    "Option",
+    "QuestionnaireError",
+    "RedFlag",
+    "Rule",
+    "RuleCondition",
+    "ScoreSpec",
+    "Topic",
+    "TopicMatch",
+    "Triage",
+    "advice_for",
+    "all_topics",
+    "check_answer",
+    "clean_answers",
+    "display_answer",
+    "emergency_advice",
+    "enabled_questions",
+    "fhir_questionnaire",
+    "free_text_topic",
+    "get",
+    "load_all",
+    "load_directory",
+    "missing_answers",
+    "next_item",
+    "previous_item",
+    "progress",
+    "questionnaire_response",
+    "red_flags_for",
+    "score",
+    "search",
+    "topic_from_dict",
+    "triage",
+    "triggered_red_flags",
+    "validate",
+    "validate_all",
+]
+
+QUESTIONNAIRE_DIR = Path(__file__).resolve().parent.parent / "questionnaires"
+SHARED_RED_FLAGS_FILE = "_red_flags.json"
+
+KINDS = ("medical", "admin")
+AUDIENCES = ("adult", "child", "any")
+ITEM_TYPES = ("boolean", "choice", "integer", "string", "text", "date", "display", "group")
+ANSWERABLE_TYPES = ("boolean", "choice", "integer", "string", "text", "date")
+ADVICE_CODES = ("999", "111")
+OPERATORS = ("=", "!=", ">", ">=", "<", "<=", "exists")
+# Most urgent first: a queue can sort on URGENCIES.index(urgency).
+URGENCIES = ("emergency_signposted", "urgent_today", "within_two_days", "routine")
+RULE_URGENCIES = URGENCIES[1:]  # emergency_signposted comes only from a red flag
+URGENCY_LABELS = {
+    "emergency_signposted": "Emergency: signposted to 999 or 111",
+    "urgent_today": "Urgent: today",
+    "within_two_days": "Within 2 days",
+    "routine": "Routine",
+}
+TEAMS = {
+    "reception": "Reception and admin",
+    "gp": "GP",
+    "medicines_team": "Medicines team (pharmacists)",
+    "physiotherapy": "Physiotherapy",
+    "mental_health": "Mental health",
+    "nurse": "Practice nurse",
+}
+TEXT_MAX_LENGTH = 2000
+MIN_QUESTIONS, MAX_QUESTIONS = 4, 10  # per topic, not counting the items of a scored instrument
+ORDINAL_VALUE_URL = "http://hl7.org/fhir/StructureDefinition/ordinalValue"
+MAX_BRANCHES = 20_000  # validate(): more answer paths than this is a form too tangled to check
+
+_LONDON = ZoneInfo("Europe/London")
+_ID_RE = re.compile(r"[A-Za-z0-9\-.]{1,64}")
+_NAME_RE = re.compile(r"[A-Z][A-Za-z0-9_]{0,254}")
+_ANSWER_KEYS = ("answerBoolean", "answerCoding", "answerInteger", "answerDate", "answerString")
+
+
+class QuestionnaireError(ValueError):
+    """A topic file is broken; ``problems`` lists what ``validate`` found."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("Broken questionnaire files:\n  " + "\n  ".join(problems))
+        self.problems = problems
+
+
+# ---------------------------------------------------------------------------------------------
+# The read-only view of a topic
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Option:
+    code: str
+    display: str
+    system: str = ""
+    ordinal: int | None = None  # the R4 ordinalValue extension: a scored option's value
+
+
+@dataclass(frozen=True)
+class Condition:
+    """One FHIR ``enableWhen``."""
+
+    question: str
+    operator: str
+    answer: Any  # bool | code str | int | ISO date str | str; for "exists": bool
+    answer_key: str = ""  # which answer[x] it was given as
+
+
+@dataclass(frozen=True, eq=False)
+class Item:
+    link_id: str
+    text: str
+    type: str
+    required: bool = False
+    options: tuple[Option, ...] = ()
+    enable_when: tuple[Condition, ...] = ()
+    enable_behavior: str = "all"
+    hint: str = ""
+    min: int | None = None
+    max: int | None = None
+    max_length: int | None = None
+    unit: str = ""
+    not_future: bool = False
+    not_past: bool = False
+    parent: str | None = None  # the linkId of the group it is in
+    children: tuple[Item, ...] = ()
+
+    @property
+    def answerable(self) -> bool:
+        return self.type in ANSWERABLE_TYPES
+
+    def option(self, code: object) -> Option | None:
+        return next((o for o in self.options if o.code == code), None)
+
+
+@dataclass(frozen=True)
+class RedFlag:
+    """A yes/no emergency question asked before the topic's questions."""
+
+    link_id: str
+    text: str
+    advice: str  # "999" | "111"
+    message: str = ""
+    audience: str = "any"  # any | adult | child
+    source: str = "shared"  # "shared" or the topic id
+    text_child: str = ""
+
+
+@dataclass(frozen=True)
+class AnswerRedFlag:
+    """An answer to one of the topic's own questions that is a red flag (PHQ-9 item 9)."""
+
+    link_id: str
+    text: str
+    advice: str
+    message: str = ""
+    unless_answer: tuple[Any, ...] = ()
+    source: str = ""
+
+    def triggered_by(self, value: object) -> bool:
+        return value is not None and value not in self.unless_answer
+
+
+@dataclass(frozen=True)
+class RuleCondition:
+    link_id: str = ""
+    score: str = ""
+    answer: tuple[Any, ...] | None = None  # any of these
+    at_least: int | None = None
+    at_most: int | None = None
+
+
+@dataclass(frozen=True)
+class Rule:
+    when: tuple[RuleCondition, ...]
+    urgency: str
+    team: str
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class ScoreSpec:
+    id: str
+    name: str
+    items: tuple[str, ...]
+    bands: tuple[tuple[int, int, str], ...]
+    red_flags: tuple[AnswerRedFlag, ...] = ()
+
+
+@dataclass(frozen=True, eq=False)
+class Topic:
+    id: str
+    title: str
+    kind: str
+    keywords: tuple[str, ...]
+    audience: str
+    questions: tuple[Item, ...]  # the pages, in order (groups flattened away)
+    red_flags: tuple[RedFlag, ...]  # shared (general and child) then the topic's own
+    url: str = ""
+    version: str = ""
+    name: str = ""
+    description: str = ""
+    free_text: bool = False
+    items: tuple[Item, ...] = ()  # the top-level FHIR items (groups keep their children)
+    nodes: tuple[Item, ...] = ()  # every item and group, in document order
+    answer_red_flags: tuple[AnswerRedFlag, ...] = ()
+    subject_template: str = ""
+    default_urgency: str = ""
+    default_team: str = ""
+    default_reason: str = ""
+    rules: tuple[Rule, ...] = ()
+    scoring: tuple[ScoreSpec, ...] = ()
+    resource: Mapping[str, Any] = field(default_factory=dict, repr=False)
+    path: str = ""
+    _by_id: Mapping[str, Item] = field(default_factory=dict, repr=False)
+
+    def item(self, link_id: str) -> Item | None:
+        return self._by_id.get(link_id)
+
+
+@dataclass(frozen=True)
+class TopicMatch:
+    topic: Topic
+    score: float
+    matched: str  # the title or keyword that matched best
+
+
+@dataclass(frozen=True)
+class Triage:
+    subject: str
+    urgency: str
+    team: str
+    summary_lines: list[str]
+    reason: str = ""
+    red_flags: tuple[str, ...] = ()  # linkIds of red flags answered yes
+
+
+@dataclass(frozen=True)
+class Advice:
+    code: str
+    title: str
+    body: str
+
+
+ADVICE = {
+    "999": Advice(
+        "999",
+        "Call 999 now",
+        "Your answers suggest you may need emergency help. Call 999 now, or go to A&E. "
+        "Do not wait for a reply from your practice: your request has not been sent.",
+    ),
+    "111": Advice(
+        "111",
+        "Call 111 now",
+        "You need medical help today, but it may not be an emergency. Call 111 or go to "
+        "111.nhs.uk. If you feel worse, call 999. Do not wait for a reply from your practice: "
+        "your request has not been sent.",
+    ),
+}
+
+
+def advice_for(flags: Iterable[RedFlag | AnswerRedFlag]) -> Advice | None:
+    """What to show when these red flags were raised: 999 wins; the flags' own messages added."""
+    flags = list(flags)
+    if not flags:
+        return None
+    code = "999" if any(f.advice == "999" for f in flags) else "111"
+    messages = [f.message for f in flags if f.message and f.advice == code]
+    body = " ".join(dict.fromkeys(messages)) or ADVICE[code].body
+    return Advice(code, ADVICE[code].title, body)
+
+
+# ---------------------------------------------------------------------------------------------
+# Loading
+# ---------------------------------------------------------------------------------------------
+
+
+def _as_int(value: object) -> int | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return None
+
+
+def _condition_from(raw: object) -> Condition:
+    raw = raw if isinstance(raw, Mapping) else {}
+    answer: Any = None
+    key = ""
+    for candidate in _ANSWER_KEYS:
+        if candidate in raw:
+            key, answer = candidate, raw[candidate]
+            break
+    if key == "answerCoding":
+        answer = answer.get("code") if isinstance(answer, Mapping) else None
+    return Condition(str(raw.get("question", "")), str(raw.get("operator", "")), answer, key)
+
+
+def _option_from(raw: object) -> Option | None:
+    coding = raw.get("valueCoding") if isinstance(raw, Mapping) else None
+    if not isinstance(coding, Mapping):
+        return None
+    ordinal = None
+    for extension in coding.get("extension") or []:
+        if isinstance(extension, Mapping) and extension.get("url") == ORDINAL_VALUE_URL:
+            ordinal = _as_int(extension.get("valueDecimal", extension.get("valueInteger")))
+    return Option(str(coding.get("code", "")), str(coding.get("display", "")), str(coding.get("system", "")), ordinal)
+
+
+def _item_from(raw: object, parent: str | None) -> Item:
+    raw = raw if isinstance(raw, Mapping) else {}
+    extra = raw.get("anima") if isinstance(raw.get("anima"), Mapping) else {}
+    link_id = str(raw.get("linkId", ""))
+    children = tuple(_item_from(child, link_id) for child in raw.get("item") or [])
+    return Item(
+        link_id=link_id,
+        text=str(raw.get("text", "")),
+        type=str(raw.get("type", "")),
+        required=raw.get("required") is True,
+        options=tuple(o for o in map(_option_from, raw.get("answerOption") or []) if o is not None),
+        enable_when=tuple(_condition_from(c) for c in raw.get("enableWhen") or []),
+        enable_behavior=str(raw.get("enableBehavior", "all")),
+        hint=str(extra.get("hint", "")),
+        min=_as_int(extra.get("min")),
+        max=_as_int(extra.get("max")),
+        max_length=_as_int(raw.get("maxLength")),
+        unit=str(extra.get("unit", "")),
+        not_future=extra.get("notFuture") is True,
+        not_past=extra.get("notPast") is True,
+        parent=parent,
+        children=children,
+    )
+
+
+def _walk(items: Iterable[Item]) -> Iterable[Item]:
+    for item in items:
+        yield item
+        yield from _walk(item.children)
+
+
+def _red_flag_from(raw: object, source: str) -> RedFlag:
+    raw = raw if isinstance(raw, Mapping) else {}
+    return RedFlag(
+        link_id=str(raw.get("linkId", "")),
+        text=str(raw.get("text", "")),
+        advice=str(raw.get("advice", "")),
+        message=str(raw.get("message", "")),
+        audience=str(raw.get("audience", "any")),
+        source=source,
+        text_child=str(raw.get("textChild", "")),
+    )
+
+
+def _rule_condition_from(raw: object) -> RuleCondition:
+    raw = raw if isinstance(raw, Mapping) else {}
+    answer = None
+    if "answer" in raw:
+        value = raw["answer"]
+        answer = tuple(value) if isinstance(value, list) else (value,)
+    return RuleCondition(
+        link_id=str(raw.get("linkId", "")),
+        score=str(raw.get("score", "")),
+        answer=answer,
+        at_least=_as_int(raw.get("atLeast")),
+        at_most=_as_int(raw.get("atMost")),
+    )
+
+
+def _mapping(value: object) -> Mapping[str, Any]:
+    return value if isinstance(value, Mapping) else {}
+
+
+def _list(value: object) -> list:
+    return value if isinstance(value, list) else []
+
+
+def topic_from_dict(data: Mapping[str, Any], *, shared: Mapping[str, Any] | None = None, path: str = "") -> Topic:
+    """The read-only view of one Questionnaire. Tolerant: a broken file still gives a Topic, and
+    ``validate`` says what is wrong with it. ``shared`` is ``_red_flags.json`` (read if None)."""
+    if shared is None:
+        shared = _shared_red_flags()
+    anima = _mapping(data.get("anima"))
+    topic_id = str(data.get("id", ""))
+    kind = str(anima.get("kind", ""))
+    items = tuple(_item_from(raw, None) for raw in _list(data.get("item")))
+    nodes = tuple(_walk(items))
+    questions = tuple(node for node in nodes if node.type != "group")
+    by_id: dict[str, Item] = {}
+    for node in nodes:
+        by_id.setdefault(node.link_id, node)
+
+    flags: list[RedFlag] = []
+    if anima.get("sharedRedFlags", kind == "medical") is True:
+        flags += [replace(_red_flag_from(raw, "shared"), audience="any") for raw in _list(shared.get("general"))]
+        flags += [replace(_red_flag_from(raw, "shared"), audience="child") for raw in _list(shared.get("child"))]
+    flags += [_red_flag_from(raw, topic_id) for raw in _list(anima.get("redFlags"))]
+
+    scoring = []
+    answer_flags: list[AnswerRedFlag] = []
+    for raw in _list(anima.get("scoring")):
+        raw = _mapping(raw)
+        bands = []
+        for band in _list(raw.get("bands")):
+            band = _mapping(band)
+            low, high = _as_int(band.get("min")), _as_int(band.get("max"))
+            bands.append((low if low is not None else -1, high if high is not None else -1, str(band.get("label", ""))))
+        spec_flags = []
+        for flag in _list(raw.get("redFlags")):
+            flag = _mapping(flag)
+            link_id = str(flag.get("linkId", ""))
+            item = by_id.get(link_id)
+            spec_flags.append(
+                AnswerRedFlag(
+                    link_id=link_id,
+                    text=item.text if item else "",
+                    advice=str(flag.get("advice", "")),
+                    message=str(flag.get("message", "")),
+                    unless_answer=tuple(_list(flag.get("unlessAnswer"))),
+                    source=topic_id,
+                )
+            )
+        answer_flags += spec_flags
+        scoring.append(
+            ScoreSpec(
+                id=str(raw.get("id", "")),
+                name=str(raw.get("name", "")),
+                items=tuple(str(i) for i in _list(raw.get("items"))),
+                bands=tuple(bands),
+                red_flags=tuple(spec_flags),
+            )
+        )
+
+    spec = _mapping(anima.get("triage"))
+    default = _mapping(spec.get("default"))
+    rules = tuple(
+        Rule(
+            when=tuple(_rule_condition_from(c) for c in _list(_mapping(raw).get("when"))),
+            urgency=str(_mapping(raw).get("urgency", "")),
+            team=str(_mapping(raw).get("team", "")),
+            reason=str(_mapping(raw).get("reason", "")),
+        )
+        for raw in _list(spec.get("rules"))
+    )
+    return Topic(
+        id=topic_id,
+        title=str(data.get("title", "")),
+        kind=kind,
+        keywords=tuple(str(k) for k in _list(anima.get("keywords"))),
+        audience=str(anima.get("audience", "any")),
+        questions=questions,
+        red_flags=tuple(flags),
+        url=str(data.get("url", "")),
+        version=str(data.get("version", "")),
+        name=str(data.get("name", "")),
+        description=str(data.get("description", "")),
+        free_text=anima.get("freeText") is True,
+        items=items,
+        nodes=nodes,
+        answer_red_flags=tuple(answer_flags),
+        subject_template=str(spec.get("subject", "")),
+        default_urgency=str(default.get("urgency", "")),
+        default_team=str(default.get("team", "")),
+        default_reason=str(default.get("reason", "")),
+        rules=rules,
+        scoring=tuple(scoring),
+        resource=data,
+        path=path,
+        _by_id=by_id,
+    )
+
+
+def _read_json(path: Path) -> Any:
+    with path.open(encoding="utf-8") as handle:
+        return json.load(handle)
+
+
+@lru_cache(maxsize=1)
+def _shared_red_flags() -> Mapping[str, Any]:
+    return _read_json(QUESTIONNAIRE_DIR / SHARED_RED_FLAGS_FILE)
+
+
+def load_directory(directory: Path, *, check: bool = True) -> dict[str, Topic]:
+    """Every topic in ``directory`` (not cached). With ``check``, any problem ``validate`` or
+    ``validate_all`` finds raises ``QuestionnaireError``: a broken topic is never served."""
+    shared = _read_json(directory / SHARED_RED_FLAGS_FILE)
+    topics: dict[str, Topic] = {}
+    problems: list[str] = []
+    for path in sorted(directory.glob("*.json")):
+        if path.name.startswith("_"):
+            continue
+        try:
+            data = _read_json(path)
+        except (OSError, json.JSONDecodeError) as error:
+            problems.append(f"{path.name}: cannot be read ({error})")
+            continue
+        topic = topic_from_dict(data, shared=shared, path=str(path))
+        if topic.id != path.stem:
+            problems.append(f"{path.name}: id {topic.id!r} must match the file name")
+        if topic.id in topics:
+            problems.append(f"{path.name}: id {topic.id!r} is used twice")
+        topics[topic.id] = topic
+    if check:
+        for topic in topics.values():
+            problems += [f"{Path(topic.path).name}: {p}" for p in validate(topic)]
+        problems += validate_all(topics)
+        if problems:
+            raise QuestionnaireError(problems)
+    return topics
+
+
+@lru_cache(maxsize=1)
+def _loaded() -> dict[str, Topic]:
+    return load_directory(QUESTIONNAIRE_DIR)
+
+
+def load_all() -> dict[str, Topic]:
+    """Every topic by id (read and checked once per process)."""
+    return dict(_loaded())
+
+
+def get(topic_id: str) -> Topic | None:
+    return _loaded().get(topic_id) if isinstance(topic_id, str) else None
+
+
+def _visible(topic: Topic, kind: str | None, is_child: bool | None) -> bool:
+    if topic.free_text or (kind is not None and topic.kind != kind):
+        return False
+    if is_child is True and topic.audience == "adult":
+        return False
+    return not (is_child is False and topic.audience == "child")
+
+
+def all_topics(kind: str | None = None, *, is_child: bool | None = None) -> list[Topic]:
+    """The full list to choose from (sorted by title). ``is_child`` hides adult-only topics for a
+    child and child-only topics for an adult; None shows both. Free-text topics are not listed."""
+    topics = [t for t in _loaded().values() if _visible(t, kind, is_child)]
+    return sorted(topics, key=lambda t: t.title.casefold())
+
+
+def free_text_topic(kind: str) -> Topic | None:
+    """The "something else" topic for a request in the patient's own words. Offer it only when
+    the practice has free text switched on (``PracticeSettings.free_text_enabled``)."""
+    return next((t for t in _loaded().values() if t.free_text and t.kind == kind), None)
+
+
+def fhir_questionnaire(topic: Topic) -> dict[str, Any]:
+    """The plain FHIR R4 Questionnaire: the file without Anima's own blocks."""
+
+    def strip(value: Any) -> Any:
+        if isinstance(value, Mapping):
+            return {k: strip(v) for k, v in value.items() if k != "anima"}
+        if isinstance(value, list):
+            return [strip(v) for v in value]
+        return value
+
+    return strip(topic.resource)
+
+
+# ---------------------------------------------------------------------------------------------
+# Which items are enabled, and walking them
+# ---------------------------------------------------------------------------------------------
+
+
+def _same(value: object, expected: object) -> bool:
+    if isinstance(value, bool) or isinstance(expected, bool):
+        return isinstance(value, bool) and isinstance(expected, bool) and value is expected
+    return value == expected
+
+
+def _condition_holds(condition: Condition, effective: Mapping[str, Any]) -> bool:
+    answered = condition.question in effective
+    value = effective.get(condition.question)
+    operator = condition.operator
+    if operator == "exists":
+        return answered is (condition.answer is True)
+    if operator == "=":
+        return answered and _same(value, condition.answer)
+    if operator == "!=":
+        return not (answered and _same(value, condition.answer))
+    if not answered or isinstance(value, bool) or isinstance(condition.answer, bool):
+        return False
+    try:
+        if operator == ">":
+            return value > condition.answer  # type: ignore[operator]
+        if operator == ">=":
+            return value >= condition.answer  # type: ignore[operator]
+        if operator == "<":
+            return value < condition.answer  # type: ignore[operator]
+        if operator == "<=":
+            return value <= condition.answer  # type: ignore[operator]
+    except TypeError:
+        return False
+    return False
+
+
+def _item_enabled(item: Item, effective: Mapping[str, Any]) -> bool:
+    if not item.enable_when:
+        return True
+    results = (_condition_holds(c, effective) for c in item.enable_when)
+    return any(results) if item.enable_behavior == "any" else all(results)
+
+
+def _state(topic: Topic, answers: Mapping[str, Any]) -> tuple[set[str], dict[str, Any]]:
+    """One forward pass: the enabled linkIds, and the answers that count (enabled items only,
+    and only answers the item allows)."""
+    enabled: set[str] = set()
+    effective: dict[str, Any] = {}
+    for node in topic.nodes:
+        if node.parent is not None and node.parent not in enabled:
+            continue
+        if not _item_enabled(node, effective):
+            continue
+        enabled.add(node.link_id)
+        value = answers.get(node.link_id)
+        if node.answerable and value is not None and _answer_valid(node, value):
+            effective[node.link_id] = value  # (an answer the topic no longer allows: unanswered)
+    return enabled, effective
+
+
+def enabled_questions(topic: Topic, answers: Mapping[str, Any]) -> list[Item]:
+    """The pages the patient sees with these answers (display pages included)."""
+    enabled, _ = _state(topic, answers)
+    return [item for item in topic.questions if item.link_id in enabled]
+
+
+def clean_answers(topic: Topic, answers: Mapping[str, Any]) -> dict[str, Any]:
+    """Only the answers that count: enabled questions, answered."""
+    return _state(topic, answers)[1]
+
+
+def missing_answers(topic: Topic, answers: Mapping[str, Any]) -> list[Item]:
+    """Enabled required questions without an answer: the request can't be sent yet."""
+    enabled, effective = _state(topic, answers)
+    return [
+        i for i in topic.questions
+        if i.link_id in enabled and i.required and i.answerable and i.link_id not in effective
+    ]
+
+
+def _position(topic: Topic, link_id: str) -> int:
+    for index, item in enumerate(topic.questions):
+        if item.link_id == link_id:
+            return index
+    raise KeyError(f"{topic.id} has no question {link_id!r}")
+
+
+def next_item(topic: Topic, answers: Mapping[str, Any], current: str | None) -> Item | None:
+    """The next enabled page after ``current`` (the first when None); None at the end."""
+    enabled, _ = _state(topic, answers)
+    start = 0 if current is None else _position(topic, current) + 1
+    return next((i for i in topic.questions[start:] if i.link_id in enabled), None)
+
+
+def previous_item(topic: Topic, answers: Mapping[str, Any], current: str | None) -> Item | None:
+    """The enabled page before ``current`` (the last when None); None before the first."""
+    enabled, _ = _state(topic, answers)
+    end = len(topic.questions) if current is None else _position(topic, current)
+    return next((i for i in reversed(topic.questions[:end]) if i.link_id in enabled), None)
+
+
+def progress(topic: Topic, answers: Mapping[str, Any], link_id: str) -> tuple[int, int]:
+    """("Question 3 of 8"): this page's number among the pages enabled now, and how many."""
+    enabled, _ = _state(topic, answers)
+    index = _position(topic, link_id)
+    before = sum(1 for i in topic.questions[:index] if i.link_id in enabled)
+    total = sum(1 for i in topic.questions if i.link_id in enabled)
+    if link_id not in enabled:
+        total += 1
+    return before + 1, total
+
+
+# ---------------------------------------------------------------------------------------------
+# Answers
+# ---------------------------------------------------------------------------------------------
+
+_YES = {"yes", "y", "true", "1", "on"}
+_NO = {"no", "n", "false", "0", "off"}
+_INTEGER_RE = re.compile(r"[+-]?[0-9]{1,9}")
+
+
+def _today() -> date:
+    return datetime.now(_LONDON).date()
+
+
+def _required_message(item: Item) -> str:
+    return {
+        "boolean": "Select yes or no",
+        "choice": "Select an answer",
+        "integer": "Enter a number",
+        "date": "Enter a date",
+    }.get(item.type, "Enter your answer")
+
+
+def _range_message(item: Item) -> str:
+    if item.min is not None and item.max is not None:
+        return f"Enter a number between {item.min} and {item.max}"
+    if item.min is not None:
+        return f"Enter a number that is {item.min} or more"
+    return f"Enter a number that is {item.max} or less"
+
+
+def _parse_date(raw: object) -> date | None:
+    if isinstance(raw, datetime):
+        return raw.date()
+    if isinstance(raw, date):
+        return raw
+    if isinstance(raw, Mapping):  # the NHS date input: day, month, year boxes
+        try:
+            year, month, day = (int(str(raw.get(part, "")).strip()) for part in ("year", "month", "day"))
+            return date(year, month, day)
+        except ValueError:
+            return None
+    if isinstance(raw, str):
+        try:
+            return date.fromisoformat(raw.strip()) if re.fullmatch(r"\d{4}-\d{2}-\d{2}", raw.strip()) else None
+        except ValueError:
+            return None
+    return None
+
+
+def _is_blank(raw: object) -> bool:
+    if raw is None:
+        return True
+    if isinstance(raw, str):
+        return not raw.strip()
+    if isinstance(raw, Mapping):
+        return all(not str(v).strip() for v in raw.values())
+    return False
+
+
+def check_answer(item: Item, raw: object, *, today: date | None = None) -> tuple[Any, str | None]:
+    """``(value, None)`` with the value to store, or ``(None, message)`` for the error summary and
+    the field. Blank and not required: ``(None, None)``. A display page has nothing to answer."""
+    if item.type == "display":
+        return None, None
+    if not item.answerable:
+        return None, "This is not a question"
+    if _is_blank(raw):
+        return (None, _required_message(item)) if item.required else (None, None)
+
+    if item.type == "boolean":
+        if isinstance(raw, bool):
+            return raw, None
+        word = str(raw).strip().casefold()
+        if word in _YES:
+            return True, None
+        if word in _NO:
+            return False, None
+        return None, "Select yes or no"
+
+    if item.type == "choice":
+        code = raw.get("code") if isinstance(raw, Mapping) else raw
+        if isinstance(code, str) and item.option(code.strip()) is not None:
+            return code.strip(), None
+        return None, "Select one of the options"
+
+    if item.type == "integer":
+        if isinstance(raw, bool):
+            return None, "Enter a whole number, like 3"
+        if isinstance(raw, int):
+            value = raw
+        elif isinstance(raw, str) and _INTEGER_RE.fullmatch(raw.strip()):
+            value = int(raw.strip())
+        else:
+            return None, "Enter a whole number, like 3"
+        if (item.min is not None and value < item.min) or (item.max is not None and value > item.max):
+            return None, _range_message(item)
+        return value, None
+
+    if item.type == "date":
+        when = _parse_date(raw)
+        if when is None:
+            return None, "Enter a real date, for example 27 3 2024"
+        today = today or _today()
+        if not 1900 <= when.year <= today.year + 5:
+            return None, "Enter a real date, with a 4-digit year, for example 27 3 2024"
+        if item.not_future and when > today:
+            return None, "The date must be today or in the past"
+        if item.not_past and when < today:
+            return None, "The date must be today or in the future"
+        return when.isoformat(), None
+
+    # string | text
+    if not isinstance(raw, str):
+        return None, "Enter your answer as text"
+    text = raw.replace("\r\n", "\n").replace("\r", "\n").strip()
+    if item.type == "string":
+        text = " ".join(text.split())
+    limit = min(item.max_length or TEXT_MAX_LENGTH, TEXT_MAX_LENGTH)
+    if len(text) > limit:
+        return None, f"Your answer must be {limit} characters or fewer"
+    return text, None
+
+
+def display_answer(item: Item, value: object) -> str:
+    """An answer as a person reads it ("Yes", "1 to 3 weeks", "3 March 2024", "7 out of 10")."""
+    if value is None:
+        return "Not answered"
+    if item.type == "boolean":
+        return "Yes" if value is True else "No" if value is False else str(value)
+    if item.type == "choice":
+        option = item.option(value)
+        return option.display if option else str(value)
+    if item.type == "date":
+        when = _parse_date(value)
+        return f"{when.day} {when:%B %Y}" if when else str(value)
+    if item.type == "integer" and item.unit:
+        return f"{value} {item.unit}"
+    return str(value)
+
+
+# ---------------------------------------------------------------------------------------------
+# Red flags
+# ---------------------------------------------------------------------------------------------
+
+
+def red_flags_for(topic: Topic, *, is_child: bool) -> list[RedFlag]:
+    """The emergency questions to ask before this topic's questions, in order: the shared ones
+    (with the child extras and child wording for someone under 16, or for a child-only topic),
+    then the topic's own. Each is yes/no; any yes stops the request (``emergency_advice``)."""
+    child = is_child or topic.audience == "child"
+    flags = []
+    for flag in topic.red_flags:
+        if flag.audience == "child" and not child or flag.audience == "adult" and child:
+            continue
+        flags.append(replace(flag, text=flag.text_child) if child and flag.text_child else flag)
+    return flags
+
+
+@lru_cache(maxsize=1)
+def _registry() -> tuple[dict[str, RedFlag], dict[str, AnswerRedFlag]]:
+    screening: dict[str, RedFlag] = {}
+    answered: dict[str, AnswerRedFlag] = {}
+    for topic in _loaded().values():
+        for flag in topic.red_flags:
+            screening.setdefault(flag.link_id, flag)
+        for flag in topic.answer_red_flags:
+            answered.setdefault(flag.link_id, flag)
+    return screening, answered
+
+
+def _yes(value: object) -> bool:
+    return value is True or (isinstance(value, str) and value.strip().casefold() in _YES)
+
+
+def triggered_red_flags(answers: Mapping[str, Any], topic: Topic | None = None) -> list[RedFlag | AnswerRedFlag]:
+    """The red flags these answers raise: emergency questions answered yes, and answers that are
+    red flags themselves (PHQ-9 item 9 answered anything but "Not at all"). With a topic, only
+    its own flags and enabled answers count; without one, every topic's flags are looked up."""
+    raised: list[RedFlag | AnswerRedFlag] = []
+    if topic is not None:
+        cleaned = clean_answers(topic, answers)
+        raised += [f for f in topic.red_flags if _yes(answers.get(f.link_id))]
+        raised += [f for f in topic.answer_red_flags if f.link_id in cleaned and f.triggered_by(cleaned[f.link_id])]
+        return raised
+    screening, answer_flags = _registry()
+    for link_id, value in answers.items():
+        if link_id in screening and _yes(value):
+            raised.append(screening[link_id])
+        elif link_id in answer_flags and answer_flags[link_id].triggered_by(value):
+            raised.append(answer_flags[link_id])
+    return raised
+
+
+def emergency_advice(answers: Mapping[str, Any], topic: Topic | None = None) -> str | None:
+    """"999", "111" or None: any red flag stops the request; 999 wins over 111."""
+    flags = triggered_red_flags(answers, topic)
+    if not flags:
+        return None
+    return "999" if any(f.advice == "999" for f in flags) else "111"
+
+
+# ---------------------------------------------------------------------------------------------
+# Scores, triage and the FHIR QuestionnaireResponse
+# ---------------------------------------------------------------------------------------------
+
+
+def score(topic: Topic, answers: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
+    """Each scored instrument: ``{"phq9": {"name": "PHQ-9", "total": 14, "max": 27,
+    "band": "moderate", "complete": True, "answered": 9, "items": 9}}``. Total and band are None
+    until every item is answered; an instrument none of whose items was asked is left out."""
+    effective = clean_answers(topic, answers)
+    enabled, _ = _state(topic, answers)
+    out: dict[str, dict[str, Any]] = {}
+    for spec in topic.scoring:
+        if not any(link_id in enabled for link_id in spec.items):
+            continue
+        values = []
+        for link_id in spec.items:
+            item = topic.item(link_id)
+            option = item.option(effective.get(link_id)) if item else None
+            if option is not None and option.ordinal is not None:
+                values.append(option.ordinal)
+        complete = len(values) == len(spec.items)
+        total = sum(values) if complete else None
+        band = next((label for low, high, label in spec.bands if total is not None and low <= total <= high), None)
+        out[spec.id] = {
+            "name": spec.name,
+            "total": total,
+            "max": _max_total(topic, spec),
+            "band": band,
+            "complete": complete,
+            "answered": len(values),
+            "items": len(spec.items),
+        }
+    return out
+
+
+def _max_total(topic: Topic, spec: ScoreSpec) -> int:
+    total = 0
+    for link_id in spec.items:
+        item = topic.item(link_id)
+        ordinals = [o.ordinal for o in item.options if o.ordinal is not None] if item else []
+        total += max(ordinals, default=0)
+    return total
+
+
+def _rule_holds(condition: RuleCondition, effective: Mapping[str, Any], scores: Mapping[str, dict]) -> bool:
+    if condition.score:
+        value = (scores.get(condition.score) or {}).get("total")
+    else:
+        if condition.link_id not in effective:
+            return False
+        value = effective[condition.link_id]
+    if value is None:
+        return False
+    if condition.answer is not None and not any(_same(value, a) for a in condition.answer):
+        return False
+    if condition.at_least is not None or condition.at_most is not None:
+        if isinstance(value, bool) or not isinstance(value, int):
+            return False
+        if condition.at_least is not None and value < condition.at_least:
+            return False
+        if condition.at_most is not None and value > condition.at_most:
+            return False
+    return True
+
+
+def _short(text: str, limit: int = 80) -> str:
+    text = " ".join(str(text).split())
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def _render_subject(topic: Topic, effective: Mapping[str, Any], scores: Mapping[str, dict], free_text: str) -> str:
+    values: dict[str, str] = {}
+    for _, name, _, _ in string.Formatter().parse(topic.subject_template):
+        if not name or name in values:
+            continue
+        if name == "free_text":
+            values[name] = _short(free_text)
+        elif name in scores:
+            s = scores[name]
+            values[name] = f"{s['name']} {s['total']}" if s["total"] is not None else ""
+        else:
+            item = topic.item(name)
+            value = effective.get(name)
+            values[name] = _short(display_answer(item, value)) if item and value is not None else ""
+    try:
+        subject = topic.subject_template.format(**values) if topic.subject_template else topic.title
+    except (KeyError, IndexError, ValueError):
+        subject = topic.title
+    subject = " ".join(subject.split()).strip(" :,-–")
+    return subject[:200] or topic.title
+
+
+def triage(topic: Topic, answers: Mapping[str, Any], *, free_text: str = "") -> Triage:
+    """A suggestion for staff (never shown to the patient as a diagnosis): subject, urgency,
+    team and the summary lines. The first rule whose conditions all hold wins, else the default;
+    any red flag answered yes makes the urgency ``emergency_signposted``."""
+    enabled, effective = _state(topic, answers)
+    scores = score(topic, answers)
+    urgency, team, reason = topic.default_urgency, topic.default_team, topic.default_reason
+    for rule in topic.rules:
+        if rule.when and all(_rule_holds(c, effective, scores) for c in rule.when):
+            urgency, team, reason = rule.urgency, rule.team, rule.reason
+            break
+    flags = triggered_red_flags(answers, topic)
+    if flags:
+        urgency = "emergency_signposted"
+
+    lines: list[str] = []
+    for flag in flags:
+        lines.append(f"Red flag: {flag.text} (the patient was told to call {flag.advice})")
+    if reason:
+        lines.append(f"Why this urgency: {reason}")
+    for item in topic.questions:
+        if item.answerable and item.link_id in effective:
+            lines.append(f"{item.text}: {display_answer(item, effective[item.link_id])}")
+    for spec in topic.scoring:
+        s = scores.get(spec.id)
+        if s and s["complete"]:
+            lines.append(f"{s['name']} score: {s['total']} out of {s['max']} ({s['band']})")
+    if free_text.strip():
+        lines.append(f"Anything else: {free_text.strip()}")
+    return Triage(
+        subject=_render_subject(topic, effective, scores, free_text),
+        urgency=urgency,
+        team=team,
+        summary_lines=lines,
+        reason=reason,
+        red_flags=tuple(f.link_id for f in flags),
+    )
+
+
+def _fhir_answer(item: Item, value: Any) -> dict[str, Any]:
+    if item.type == "boolean":
+        return {"valueBoolean": bool(value)}
+    if item.type == "choice":
+        option = item.option(value)
+        coding = {"code": str(value), "display": option.display if option else str(value)}
+        if option and option.system:
+            coding = {"system": option.system, **coding}
+        return {"valueCoding": coding}
+    if item.type == "integer":
+        return {"valueInteger": int(value)}
+    if item.type == "date":
+        return {"valueDate": str(value)}
+    return {"valueString": str(value)}
+
+
+def questionnaire_response(
+    topic: Topic,
+    answers: Mapping[str, Any],
+    *,
+    authored: str | None = None,
+    subject_reference: str | None = None,
+) -> dict[str, Any]:
+    """The answers as a FHIR R4 QuestionnaireResponse (status "completed"), for the health record:
+    enabled, answered questions only, nested as the Questionnaire nests them."""
+    enabled, effective = _state(topic, answers)
+
+    def build(items: tuple[Item, ...]) -> list[dict[str, Any]]:
+        out = []
+        for item in items:
+            if item.link_id not in enabled:
+                continue
+            if item.type == "group":
+                children = build(item.children)
+                if children:
+                    out.append({"linkId": item.link_id, "text": item.text, "item": children})
+            elif item.answerable and item.link_id in effective:
+                out.append(
+                    {"linkId": item.link_id, "text": item.text, "answer": [_fhir_answer(item, effective[item.link_id])]}
+                )
+        return out
+
+    response: dict[str, Any] = {
+        "resourceType": "QuestionnaireResponse",
+        "questionnaire": f"{topic.url}|{topic.version}" if topic.version else topic.url,
+        "status": "completed",
+    }
+    if subject_reference:
+        response["subject"] = {"reference": subject_reference}
+    if authored:
+        response["authored"] = authored
+    response["item"] = build(topic.items)
+    return response
+
+
+# ---------------------------------------------------------------------------------------------
+# Search
+# ---------------------------------------------------------------------------------------------
+
+_STOPWORDS = frozenset(
+    "a an the i im i'm ive my me mine myself we our you your for to of and or with in on at is it "
+    "its am are be been was were have has had got get getting need needs needed want wanted would "
+    "like about can could please some from do does did this that these those there so very really "
+    "help just also any what how when why who which".split()
+)
+
+
+def _normalise(text: str) -> str:
+    text = text.casefold().replace("'", "").replace("’", "")
+    return " ".join(re.sub(r"[^0-9a-z]+", " ", text).split())
+
+
+def _tokens(text: str) -> list[str]:
+    return [t for t in _normalise(text).split() if t not in _STOPWORDS]
+
+
+def _distance(a: str, b: str, limit: int) -> int:
+    """Optimal string alignment distance (an adjacent swap counts one), stopping above limit."""
+    if abs(len(a) - len(b)) > limit:
+        return limit + 1
+    previous2: list[int] = []
+    previous = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        current = [i] + [0] * len(b)
+        for j, cb in enumerate(b, 1):
+            cost = 0 if ca == cb else 1
+            current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + cost)
+            if i > 1 and j > 1 and ca == b[j - 2] and a[i - 2] == cb:
+                current[j] = min(current[j], previous2[j - 2] + 1)
+        if min(current) > limit:
+            return limit + 1
+        previous2, previous = previous, current
+    return previous[-1]
+
+
+def _stem(word: str) -> str:
+    for suffix in ("ing", "ed", "es", "s"):
+        if len(word) - len(suffix) >= 3 and word.endswith(suffix):
+            return word[: -len(suffix)]
+    return word
+
+
+def _similarity(query: str, word: str) -> float:
+    if query == word:
+        return 1.0
+    if _stem(query) == _stem(word):
+        return 0.9  # burns / burning, pee / peeing
+    short, long_ = sorted((query, word), key=len)
+    if len(short) >= 4 and long_.startswith(short) and len(long_) - len(short) <= 3:
+        return 0.9  # plurals and endings: headaches, coughing, lumps
+    shortest = min(len(query), len(word))
+    if shortest >= 5:
+        limit = 2 if shortest >= 8 else 1
+        if _distance(query, word, limit) <= limit:
+            return 0.75  # a typo: cought, migrane, diarhoea
+    if shortest >= 6 and SequenceMatcher(None, query, word).ratio() >= 0.7:
+        return 0.6  # close, but not enough to match on its own: "sore throught"
+    return 0.0
+
+
+@lru_cache(maxsize=1)
+def _search_index() -> tuple[tuple[Topic, tuple[tuple[str, tuple[str, ...]], ...]], ...]:
+    index = []
+    for topic in _loaded().values():
+        phrases = []
+        for phrase in (topic.title, *topic.keywords):
+            tokens = tuple(_tokens(phrase))
+            if tokens:
+                phrases.append((_normalise(phrase), tokens))
+        index.append((topic, tuple(phrases)))
+    return tuple(index)
+
+
+def _phrase_score(query_norm: str, query_tokens: list[str], phrase_norm: str, phrase_tokens: tuple[str, ...]) -> float:
+    if query_norm == phrase_norm or " ".join(query_tokens) == " ".join(phrase_tokens):
+        return 1.2
+    best = [max(_similarity(q, p) for p in phrase_tokens) for q in query_tokens]
+    if max(best) < 0.75:
+        return 0.0
+    covered = sum(1 for p in phrase_tokens if max(_similarity(q, p) for q in query_tokens) >= 0.75)
+    result = 0.65 * sum(best) / len(best) + 0.35 * covered / len(phrase_tokens)
+    if f" {' '.join(phrase_tokens)} " in f" {' '.join(query_tokens)} ":
+        result += 0.1  # the whole phrase, in order, inside the query
+    return result
+
+
+def search(query: str, *, kind: str | None = None, limit: int = 8, is_child: bool | None = None) -> list[TopicMatch]:
+    """Topics for what someone typed, best first: titles and keyword synonyms, case-insensitive,
+    forgiving typos ("cought", "migrane") and word endings. An empty query finds nothing; so does
+    one that fits no topic (offer the full list and, if the practice allows it, free text)."""
+    if not isinstance(query, str):
+        return []
+    query_norm = _normalise(query)[:200]
+    query_tokens = _tokens(query_norm)
+    if not query_tokens:
+        return []
+    matches = []
+    for topic, phrases in _search_index():
+        if not _visible(topic, kind, is_child):
+            continue
+        best, matched = 0.0, ""
+        for phrase_norm, phrase_tokens in phrases:
+            value = _phrase_score(query_norm, query_tokens, phrase_norm, phrase_tokens)
+            if value > best:
+                best, matched = value, phrase_norm
+        if best >= 0.55:
+            matches.append(TopicMatch(topic, round(best, 3), matched))
+    matches.sort(key=lambda m: (-m.score, m.topic.title.casefold()))
+    return matches[: max(limit, 0)]
+
+
+# ---------------------------------------------------------------------------------------------
+# Validation
+# ---------------------------------------------------------------------------------------------
+
+
+def _answer_valid(item: Item, value: object) -> bool:
+    if item.type == "boolean":
+        return isinstance(value, bool)
+    if item.type == "choice":
+        return isinstance(value, str) and item.option(value) is not None
+    if item.type == "integer":
+        number = _as_int(value)
+        return number is not None and (item.min is None or number >= item.min) and (item.max is None or number <= item.max)
+    if item.type == "date":
+        return isinstance(value, str) and _parse_date(value) is not None
+    return isinstance(value, str)
+
+
+_KEY_FOR_TYPE = {
+    "boolean": "answerBoolean",
+    "choice": "answerCoding",
+    "integer": "answerInteger",
+    "date": "answerDate",
+    "string": "answerString",
+    "text": "answerString",
+}
+
+
+def _check_structure(topic: Topic) -> list[str]:
+    data = topic.resource
+    problems = []
+    if data.get("resourceType") != "Questionnaire":
+        problems.append('resourceType must be "Questionnaire"')
+    if not _ID_RE.fullmatch(topic.id):
+        problems.append(f"id {topic.id!r} is not a valid FHIR id")
+    if not topic.url.startswith(("http://", "https://")) or not topic.url.endswith(f"/Questionnaire/{topic.id}"):
+        problems.append("url must be an absolute URL ending /Questionnaire/<id>")
+    if not _NAME_RE.fullmatch(topic.name):
+        problems.append(f"name {topic.name!r} must be a computer-friendly name like CoughAndCold")
+    if not topic.title.strip():
+        problems.append("title is missing")
+    if data.get("status") != "active":
+        problems.append('status must be "active"')
+    if data.get("subjectType") != ["Patient"]:
+        problems.append('subjectType must be ["Patient"]')
+    anima = data.get("anima")
+    if not isinstance(anima, Mapping):
+        problems.append('the "anima" block is missing')
+    if topic.kind not in KINDS:
+        problems.append(f"anima.kind {topic.kind!r} must be one of {KINDS}")
+    if topic.audience not in AUDIENCES:
+        problems.append(f"anima.audience {topic.audience!r} must be one of {AUDIENCES}")
+    if not topic.free_text and not [k for k in topic.keywords if _tokens(k)]:
+        problems.append("anima.keywords: give the synonyms people search with")
+    if not isinstance(data.get("item"), list) or not data.get("item"):
+        problems.append("item: the questionnaire has no items")
+    return problems
+
+
+def _check_items(topic: Topic) -> list[str]:
+    problems = []
+    seen: dict[str, Item] = {}
+    order: dict[str, int] = {}
+    for index, node in enumerate(topic.nodes):
+        where = f"item {node.link_id or '#' + str(index + 1)}"
+        if not node.link_id:
+            problems.append(f"{where}: linkId is missing")
+        elif node.link_id in seen:
+            problems.append(f"{where}: linkId is used twice")
+        seen.setdefault(node.link_id, node)
+        order.setdefault(node.link_id, index)
+        if node.type not in ITEM_TYPES:
+            problems.append(f"{where}: type {node.type!r} must be one of {ITEM_TYPES}")
+        if not node.text.strip():
+            problems.append(f"{where}: text is missing")
+        if node.type == "choice" and not node.options:
+            problems.append(f"{where}: a choice item needs answerOption (a dead end otherwise)")
+        if node.type != "choice" and node.options:
+            problems.append(f"{where}: only choice items have answerOption")
+        codes = [o.code for o in node.options]
+        if len(set(codes)) != len(codes) or any(not o.code or not o.display.strip() for o in node.options):
+            problems.append(f"{where}: each option needs a unique code and a display")
+        if node.type == "group" and not node.children:
+            problems.append(f"{where}: a group needs items")
+        if node.type != "group" and node.children:
+            problems.append(f"{where}: only a group may contain items")
+        if node.type in ("display", "group") and node.required:
+            problems.append(f"{where}: a {node.type} cannot be required")
+        length = node.max_length
+        if length is not None and (node.type not in ("string", "text") or not 1 <= length <= TEXT_MAX_LENGTH):
+            problems.append(f"{where}: maxLength is for string/text items, at most {TEXT_MAX_LENGTH}")
+        if (node.min is not None or node.max is not None) and node.type != "integer":
+            problems.append(f"{where}: min/max are for integer items")
+        if node.min is not None and node.max is not None and node.min > node.max:
+            problems.append(f"{where}: min is above max (no answer is possible)")
+        if (node.not_future or node.not_past) and node.type != "date":
+            problems.append(f"{where}: notFuture/notPast are for date items")
+        if node.enable_behavior not in ("all", "any"):
+            problems.append(f"{where}: enableBehavior must be all or any")
+        raw_when = _raw_item(topic, node.link_id).get("enableWhen") or []
+        if len(raw_when) > 1 and "enableBehavior" not in _raw_item(topic, node.link_id):
+            problems.append(f"{where}: more than one enableWhen needs enableBehavior (FHIR que-12)")
+        for condition in node.enable_when:
+            problems += _check_condition(topic, node, condition, seen, order, index)
+    return problems
+
+
+def _raw_item(topic: Topic, link_id: str) -> Mapping[str, Any]:
+    def find(items: object) -> Mapping[str, Any] | None:
+        for raw in _list(items):
+            raw = _mapping(raw)
+            if raw.get("linkId") == link_id:
+                return raw
+            found = find(raw.get("item"))
+            if found is not None:
+                return found
+        return None
+
+    return find(topic.resource.get("item")) or {}
+
+
+def _check_condition(
+    topic: Topic, node: Item, condition: Condition, seen: Mapping[str, Item], order: Mapping[str, int], index: int
+) -> list[str]:
+    where = f"item {node.link_id}: enableWhen"
+    target = seen.get(condition.question)
+    if target is None or order.get(condition.question, index) >= index:
+        exists_later = topic.item(condition.question) is not None
+        what = "not an earlier item" if exists_later else "not an item"
+        return [f"{where} names {condition.question!r}, which is {what}"]
+    if not target.answerable:
+        return [f"{where} names {condition.question!r}, a {target.type} with no answer"]
+    if condition.operator not in OPERATORS:
+        return [f"{where} operator {condition.operator!r} must be one of {OPERATORS}"]
+    if condition.operator == "exists":
+        if condition.answer_key == "answerBoolean" and isinstance(condition.answer, bool):
+            return []
+        return [f"{where} exists needs answerBoolean"]
+    expected = _KEY_FOR_TYPE[target.type]
+    if condition.answer_key != expected:
+        return [f"{where} on {target.type} item {target.link_id!r} needs {expected}"]
+    if condition.operator in (">", ">=", "<", "<=") and target.type not in ("integer", "date"):
+        return [f"{where} {condition.operator} only compares integers or dates"]
+    if not _answer_valid(target, condition.answer):
+        return [f"{where} answer {condition.answer!r} is not a possible answer to {target.link_id!r}"]
+    if target.link_id == node.parent:
+        return [f"{where} names its own group"]
+    return []
+
+
+def _domain(item: Item, topic: Topic) -> list[Any]:
+    """The answers worth trying for an item other items depend on (None: left blank)."""
+    values: list[Any]
+    if item.type == "boolean":
+        values = [True, False]
+    elif item.type == "choice":
+        values = [o.code for o in item.options]
+    elif item.type == "integer":
+        points = {item.min if item.min is not None else 0}
+        if item.max is not None:
+            points.add(item.max)
+        for node in topic.nodes:
+            for c in node.enable_when:
+                if c.question == item.link_id and isinstance(c.answer, int) and not isinstance(c.answer, bool):
+                    points |= {c.answer - 1, c.answer, c.answer + 1}
+        low = item.min if item.min is not None else -(10**9)
+        high = item.max if item.max is not None else 10**9
+        values = sorted(p for p in points if low <= p <= high)
+    else:
+        referenced = {
+            c.answer for n in topic.nodes for c in n.enable_when if c.question == item.link_id and c.operator != "exists"
+        }
+        values = sorted(str(v) for v in referenced) + ["2000-01-01" if item.type == "date" else "something"]
+    if not item.required:
+        values.append(None)
+    return values
+
+
+def _explore(topic: Topic) -> tuple[set[str], list[int], bool]:
+    """Walk every path of answers to the questions others depend on: which items are ever
+    enabled, how many questions each path asks, and whether the walk was cut short."""
+    controllers = {c.question for node in topic.nodes for c in node.enable_when}
+    nodes = topic.nodes
+    reachable: set[str] = set()
+    path_lengths: list[int] = []
+    budget = [MAX_BRANCHES]
+
+    def walk(index: int, effective: dict[str, Any], enabled: frozenset[str], asked: int) -> None:
+        while index < len(nodes):
+            node = nodes[index]
+            index += 1
+            if node.parent is not None and node.parent not in enabled:
+                continue
+            if not _item_enabled(node, effective):
+                continue
+            enabled = enabled | {node.link_id}
+            reachable.add(node.link_id)
+            if node.answerable:
+                asked += 1
+            if node.answerable and node.link_id in controllers:
+                for value in _domain(node, topic):
+                    budget[0] -= 1
+                    if budget[0] < 0:
+                        return
+                    branch = dict(effective)
+                    if value is not None:
+                        branch[node.link_id] = value
+                    walk(index, branch, enabled, asked)
+                return
+        path_lengths.append(asked)
+
+    walk(0, {}, frozenset(), 0)
+    return reachable, path_lengths, budget[0] < 0
+
+
+def _check_flow(topic: Topic) -> list[str]:
+    problems = []
+    reachable, lengths, cut_short = _explore(topic)
+    if cut_short:
+        return [f"too many answer paths to check (over {MAX_BRANCHES}): simplify the enableWhen rules"]
+    for node in topic.nodes:
+        if node.link_id and node.link_id not in reachable:
+            problems.append(f"item {node.link_id}: unreachable (no answers enable it)")
+    if any(length == 0 for length in lengths):
+        problems.append("dead end: some answers lead to a path with no questions at all")
+    scored = {link_id for spec in topic.scoring for link_id in spec.items}
+    counted = [q for q in topic.questions if q.answerable and q.link_id not in scored]
+    if not MIN_QUESTIONS <= len(counted) <= MAX_QUESTIONS:
+        problems.append(
+            f"{len(counted)} questions: a topic has {MIN_QUESTIONS} to {MAX_QUESTIONS} "
+            "(items of a scored instrument such as PHQ-9 not counted)"
+        )
+    return problems
+
+
+def _check_red_flags(topic: Topic, question_ids: set[str]) -> list[str]:
+    problems = []
+    seen: set[str] = set()
+    for flag in topic.red_flags:
+        where = f"red flag {flag.link_id or '(no linkId)'}"
+        if not flag.link_id:
+            problems.append(f"{where}: linkId is missing")
+        elif flag.link_id in seen or flag.link_id in question_ids:
+            problems.append(f"{where}: linkId is used twice (red flags and questions share one set)")
+        seen.add(flag.link_id)
+        if not flag.text.strip():
+            problems.append(f"{where}: text is missing")
+        if flag.advice not in ADVICE_CODES:
+            problems.append(f"{where}: advice must be 999 or 111, not {flag.advice!r}")
+        if flag.audience not in AUDIENCES:
+            problems.append(f"{where}: audience must be one of {AUDIENCES}")
+    return problems
+
+
+def _check_scoring(topic: Topic) -> list[str]:
+    problems = []
+    ids = [s.id for s in topic.scoring]
+    if len(set(ids)) != len(ids):
+        problems.append("scoring: ids must be unique")
+    for spec in topic.scoring:
+        where = f"scoring {spec.id or '(no id)'}"
+        if not spec.id or topic.item(spec.id) is not None:
+            problems.append(f"{where}: needs an id that is not an item's linkId")
+        if not spec.items:
+            problems.append(f"{where}: names no items")
+        for link_id in spec.items:
+            item = topic.item(link_id)
+            if item is None:
+                problems.append(f"{where}: item {link_id!r} does not exist")
+            elif item.type != "choice" or any(o.ordinal is None for o in item.options):
+                problems.append(f"{where}: item {link_id!r} must be a choice with an ordinalValue on every option")
+        if all(topic.item(i) is not None for i in spec.items):
+            top = _max_total(topic, spec)
+            expected = 0
+            for low, high, label in sorted(spec.bands):
+                if low != expected or high < low or not label:
+                    problems.append(f"{where}: bands must run from 0 to {top} without gaps or overlaps, each labelled")
+                    break
+                expected = high + 1
+            else:
+                if expected != top + 1:
+                    problems.append(f"{where}: bands must end at the highest possible score, {top}")
+        for flag in spec.red_flags:
+            item = topic.item(flag.link_id)
+            if flag.link_id not in spec.items or item is None:
+                problems.append(f"{where}: red flag names {flag.link_id!r}, not one of its items")
+                continue
+            if flag.advice not in ADVICE_CODES:
+                problems.append(f"{where}: red flag advice must be 999 or 111")
+            if not flag.unless_answer or any(item.option(code) is None for code in flag.unless_answer):
+                problems.append(f"{where}: red flag unlessAnswer must list option codes of {flag.link_id!r}")
+    return problems
+
+
+def _check_triage(topic: Topic) -> list[str]:
+    problems = []
+    spec = _mapping(_mapping(topic.resource.get("anima")).get("triage"))
+    if not spec:
+        return ["anima.triage is missing"]
+    if topic.default_urgency not in RULE_URGENCIES or topic.default_team not in TEAMS:
+        problems.append(f"triage default needs an urgency in {RULE_URGENCIES} and a team in {tuple(TEAMS)}")
+    score_ids = {s.id for s in topic.scoring}
+    for number, rule in enumerate(topic.rules, 1):
+        where = f"triage rule {number}"
+        if rule.urgency not in RULE_URGENCIES:
+            problems.append(f"{where}: urgency {rule.urgency!r} must be one of {RULE_URGENCIES}")
+        if rule.team not in TEAMS:
+            problems.append(f"{where}: team {rule.team!r} must be one of {tuple(TEAMS)}")
+        if not rule.when:
+            problems.append(f"{where}: has no conditions")
+        for condition in rule.when:
+            if bool(condition.link_id) == bool(condition.score):
+                problems.append(f"{where}: each condition names a linkId or a score")
+                continue
+            if condition.answer is None and condition.at_least is None and condition.at_most is None:
+                named = condition.link_id or condition.score
+                problems.append(f"{where}: condition on {named} needs answer, atLeast or atMost")
+            if condition.score:
+                if condition.score not in score_ids:
+                    problems.append(f"{where}: score {condition.score!r} does not exist")
+                if condition.answer is not None:
+                    problems.append(f"{where}: a score condition uses atLeast/atMost")
+                continue
+            item = topic.item(condition.link_id)
+            if item is None or not item.answerable:
+                problems.append(f"{where}: {condition.link_id!r} is not a question of this topic")
+                continue
+            for value in condition.answer or ():
+                if not _answer_valid(item, value):
+                    problems.append(f"{where}: {value!r} is not a possible answer to {condition.link_id!r}")
+            if (condition.at_least is not None or condition.at_most is not None) and item.type != "integer":
+                problems.append(f"{where}: atLeast/atMost need an integer item, not {condition.link_id!r}")
+    keys = [frozenset(repr(c) for c in rule.when) for rule in topic.rules]
+    for later in range(len(keys)):
+        for earlier in range(later):
+            if keys[earlier] and keys[earlier] <= keys[later]:
+                problems.append(f"triage rule {later + 1}: can never win, rule {earlier + 1} always matches first")
+                break
+    problems += _check_subject(topic, score_ids)
+    return problems
+
+
+def _unconditional(topic: Topic, item: Item) -> bool:
+    while True:
+        if item.enable_when:
+            return False
+        if item.parent is None:
+            return True
+        parent = topic.item(item.parent)
+        if parent is None:
+            return False
+        item = parent
+
+
+def _check_subject(topic: Topic, score_ids: set[str]) -> list[str]:
+    if not topic.subject_template.strip():
+        return ["triage subject template is missing"]
+    problems = []
+    try:
+        fields = list(string.Formatter().parse(topic.subject_template))
+    except ValueError as error:
+        return [f"triage subject template is malformed ({error})"]
+    for _, name, spec, conversion in fields:
+        if name is None:
+            continue
+        if spec or conversion:
+            problems.append(f"triage subject: {{{name}}} takes no format or conversion")
+        if name == "free_text" or name in score_ids:
+            continue
+        item = topic.item(name)
+        if item is None or not item.answerable:
+            problems.append(f"triage subject: placeholder {{{name}}} is not a question of this topic")
+        elif not (item.required and _unconditional(topic, item)):
+            problems.append(
+                f"triage subject: {{{name}}} may be unanswered (use a required question asked on every path)"
+            )
+    return problems
+
+
+def validate(topic: Topic) -> list[str]:
+    """Everything wrong with one topic, in plain words ([] when it is sound): FHIR shape, unique
+    linkIds, enableWhen naming an earlier item and a possible answer, every item reachable under
+    some answers, no path without questions, 4-10 questions, choices with options, red flags
+    with 999/111 advice, scoring items and bands, triage rules naming real items and answers,
+    and subject placeholders that always have a value."""
+    problems = _check_structure(topic)
+    problems += _check_items(topic)
+    question_ids = {n.link_id for n in topic.nodes}
+    problems += _check_red_flags(topic, question_ids)
+    problems += _check_scoring(topic)
+    problems += _check_triage(topic)
+    problems += _check_flow(topic)
+    return problems
+
+
+def validate_all(topics: Mapping[str, Topic]) -> list[str]:
+    """What no single file shows: urls unique, one meaning per red-flag linkId across topics
+    (``emergency_advice`` looks flags up without a topic), and no topic question sharing a linkId
+    with another topic's red flag."""
+    problems = []
+    urls: dict[str, str] = {}
+    flags: dict[str, RedFlag | AnswerRedFlag] = {}
+    for topic in topics.values():
+        if topic.url in urls:
+            problems.append(f"{topic.id}: url is also used by {urls[topic.url]}")
+        urls.setdefault(topic.url, topic.id)
+        for flag in (*topic.red_flags, *topic.answer_red_flags):
+            known = flags.setdefault(flag.link_id, flag)
+            if known is not flag and (known.source, type(known)) != (flag.source, type(flag)):
+                problems.append(f"{topic.id}: red flag {flag.link_id!r} is also defined by {known.source}")
+    for topic in topics.values():
+        own = {f.link_id for f in topic.answer_red_flags}
+        for node in topic.nodes:
+            if node.link_id in flags and node.link_id not in own:
+                owner = flags[node.link_id].source
+                problems.append(f"{topic.id}: item {node.link_id!r} has the linkId of a red flag of {owner}")
+    kinds = {t.kind for t in topics.values() if t.free_text}
+    if len(kinds) != len([t for t in topics.values() if t.free_text]):
+        problems.append("one free-text topic per kind")
+    return problems
