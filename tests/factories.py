@@ -6,13 +6,16 @@ Every maker adds its row and flushes, so the row has its id; none commits.
 
 from __future__ import annotations
 
+from datetime import date
 from urllib.parse import parse_qs, urlsplit
 
 from sqlalchemy import func
 from sqlmodel import Session, select
 
-from anima_pwa.models import AuditEvent, OutboxMessage
-from anima_pwa.services import notifications
+from anima_pwa.models import Account, AccountPatient, AuditEvent, OutboxMessage, Patient, Practice, StaffMember, utcnow
+from anima_pwa.services import notifications, passwords, permissions
+from anima_pwa.services.permissions import StaffContext
+from anima_pwa.services.sessions import Identity
 from anima_pwa.services.validation import nhs_number_is_valid
 
 # --- NHS numbers ------------------------------------------------------------------------------
@@ -33,6 +36,111 @@ def valid_nhs_number(prefix: str) -> str:
     number = prefix + str(check)
     assert nhs_number_is_valid(number), number
     return number
+
+
+# --- rows -------------------------------------------------------------------------------------
+
+
+def make_practice(db: Session, ods: str, name: str | None = None, **fields) -> Practice:
+    """A practice named "Practice {ods}" unless ``name`` is given; ``fields`` set the rest (email,
+    phone, postcode, status...), which otherwise keep the model's defaults."""
+    practice = Practice(ods_code=ods, name=name or f"Practice {ods}", **fields)
+    db.add(practice)
+    db.flush()
+    return practice
+
+
+def make_account(
+    db: Session,
+    email: str = "jo@example.com",
+    *,
+    kind: str = "patient",
+    password: str | None = None,
+    verified: bool = False,
+    **fields,
+) -> Account:
+    """An account row made directly, not by signing up. ``password`` is hashed with
+    passwords.hash_password (cheap under the cheap_argon2 fixture); without it there is no password
+    unless ``password_hash`` is given. ``verified`` sets email_verified_at to now."""
+    if password is not None:
+        fields["password_hash"] = passwords.hash_password(password)
+    if verified:
+        fields["email_verified_at"] = utcnow()
+    account = Account(email=email, email_normalized=email.strip().lower(), kind=kind, **fields)
+    db.add(account)
+    db.flush()
+    return account
+
+
+def identity_of(account: Account, **fields) -> Identity:
+    """Who ``account`` is, as a signed-in session would say (a stand-in session id); ``fields``
+    override, e.g. method="password+mfa"."""
+    values = {"account_id": account.id, "email": account.email, "kind": account.kind, "session_id": "s" * 64} | fields
+    return Identity(**values)  # type: ignore[arg-type]
+
+
+def link(db: Session, account: Account, patient: Patient, relationship: str, approval: str = "not_needed") -> AccountPatient:
+    """``account`` acts for ``patient`` as self, dependant or care_home."""
+    row = AccountPatient(account_id=account.id, patient_id=patient.id, relationship=relationship, approval_status=approval)
+    db.add(row)
+    db.flush()
+    return row
+
+
+def make_patient(
+    db: Session,
+    practice: Practice,
+    full_name: str = "Zoe Smith",
+    *,
+    dob: date = date(1985, 3, 14),
+    nhs_number: str | None = None,
+    postcode: str = "MB1 2AB",
+    status: str = "verified",
+    email: str | None = None,
+    account: Account | None = None,
+    **fields,
+) -> Patient:
+    """A patient at ``practice``, verified unless ``status`` says otherwise. Their own (self)
+    account: ``account`` if given, or a new one for ``email``; with neither, none."""
+    assert not (email and account), "an email for a new account, or an account: not both"
+    patient = Patient(
+        full_name=full_name,
+        date_of_birth=dob,
+        nhs_number=nhs_number,
+        postcode=postcode,
+        practice_id=practice.id,
+        verification_status=status,
+        **fields,
+    )
+    db.add(patient)
+    db.flush()
+    if email:
+        account = make_account(db, email)
+    if account is not None:
+        link(db, account, patient, "self")
+    return patient
+
+
+def self_account(db: Session, patient: Patient) -> Account:
+    """The account that is ``patient``'s own."""
+    row = db.exec(
+        select(AccountPatient).where(AccountPatient.patient_id == patient.id, AccountPatient.relationship == "self")
+    ).one()
+    account = db.get(Account, row.account_id)
+    assert account is not None
+    return account
+
+
+def make_staff(db: Session, practice: Practice, role: str, *, name: str | None = None, active: bool = True) -> StaffContext:
+    """A staff member of ``practice`` signed in with MFA, as the permission checks see them (None if
+    not ``active``)."""
+    name = name or f"{role.title()} {practice.ods_code}"
+    account = make_account(db, f"{role}.{practice.ods_code.lower()}.{len(name)}@nhs.example", kind="staff")
+    db.add(StaffMember(account_id=account.id, practice_id=practice.id, role=role, display_name=name, active=active))
+    db.flush()
+    context = permissions.staff_context(db, identity_of(account, method="password+mfa"))
+    assert context is not None or not active
+    return context  # type: ignore[return-value]
 
 
 # --- reading back what was written ------------------------------------------------------------

@@ -36,6 +36,7 @@ from anima_pwa.services.account_settings import (
     request_email_change,
     save_preferences,
 )
+from tests import factories
 from tests.factories import audit_actions, count, link_token, outbox
 
 BASE = "https://anima.example"
@@ -54,16 +55,8 @@ pytestmark = pytest.mark.usefixtures("cheap_argon2")  # tests/conftest.py: tiny 
 
 
 def make_account(db: Session, email: str, password: str | None = PASSWORD, **fields) -> Account:
-    account = Account(
-        email=email,
-        email_normalized=email.lower(),
-        password_hash=passwords.hash_password(password) if password else None,
-        email_verified_at=utcnow(),
-        **fields,
-    )
-    db.add(account)
-    db.flush()
-    return account
+    """An account with a confirmed email address and, unless told otherwise, PASSWORD."""
+    return factories.make_account(db, email, password=password, verified=True, **fields)
 
 
 def signed_in(db: Session, account: Account) -> sessions.Identity:
@@ -73,24 +66,12 @@ def signed_in(db: Session, account: Account) -> sessions.Identity:
 
 
 def make_patient(db: Session, account: Account, **fields) -> Patient:
+    """Zoe's own record (pending verification, the model's default) at the one practice, made if need be."""
     practice = db.exec(select(Practice)).first()
     if practice is None:
-        practice = Practice(ods_code="A81001", name="Riverside Surgery")
-        db.add(practice)
-        db.flush()
-    values = {
-        "full_name": "Zoe Smith",
-        "date_of_birth": date(1980, 2, 1),
-        "postcode": "MB1 2AB",
-        "phone_mobile": "+447700900982",
-        "practice_id": practice.id,
-    } | fields
-    patient = Patient(**values)
-    db.add(patient)
-    db.flush()
-    db.add(AccountPatient(account_id=account.id, patient_id=patient.id, relationship="self"))
-    db.flush()
-    return patient
+        practice = factories.make_practice(db, "A81001", "Riverside Surgery")
+    values = {"full_name": "Zoe Smith", "dob": date(1980, 2, 1), "phone_mobile": "+447700900982", "status": "pending"} | fields
+    return factories.make_patient(db, practice, account=account, **values)
 
 
 @pytest.fixture

@@ -14,6 +14,7 @@ from sqlmodel import Session, select
 from anima_pwa.models import Account, AuditEvent, AuthSession, OneTimeToken, OutboxMessage, RateLimitHit, utcnow
 from anima_pwa.services import accounts, audit, passwords, sessions, tokens
 from anima_pwa.services.accounts import FORM, WRONG_CREDENTIALS, Confirmation
+from tests import factories
 from tests.factories import audit_actions, count, link_token, outbox
 
 BASE = "https://anima.example"
@@ -355,10 +356,7 @@ def test_after_confirming_the_pending_message_is_gone(db_session):
 
 
 def staff_account(db: Session, email: str = "gp@practice.example") -> Account:
-    account = Account(email=email, email_normalized=email, kind="staff", password_hash=passwords.hash_password(PASSWORD))
-    db.add(account)
-    db.flush()
-    return account
+    return factories.make_account(db, email, kind="staff", password=PASSWORD)
 
 
 @pytest.mark.parametrize(

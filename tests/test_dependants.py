@@ -38,7 +38,7 @@ from anima_pwa.services.dependants import (
 )
 from anima_pwa.services.sessions import Identity
 from anima_pwa.services.validation import format_nhs_number
-from tests.factories import count, valid_nhs_number
+from tests.factories import count, identity_of, make_account, make_patient, make_practice, valid_nhs_number
 
 TODAY = date(2025, 6, 15)
 IP = "203.0.113.9"
@@ -52,11 +52,7 @@ TEEN_NHS = valid_nhs_number("401023459")
 GRAN_NHS = valid_nhs_number("401023460")
 
 
-def make_practice(db: Session, ods: str, **fields) -> Practice:
-    practice = Practice(ods_code=ods, name=f"Practice {ods}", phone="01632 960001", **fields)
-    db.add(practice)
-    db.flush()
-    return practice
+PRACTICE_PHONE = "01632 960001"
 
 
 def make_holder(
@@ -71,29 +67,18 @@ def make_holder(
     postcode: str = "MB1 2AB",
     kind: str = "patient",
 ) -> Identity:
-    account = Account(email=email, email_normalized=email.lower(), kind=kind)
-    db.add(account)
-    db.flush()
-    patient = Patient(
-        full_name=name,
-        date_of_birth=dob,
-        nhs_number=nhs_number,
-        postcode=postcode,
-        phone_mobile="+447700900982",
-        practice_id=practice.id,
-        verification_status=status,
+    """Someone signed in whose own record is at ``practice``."""
+    account = make_account(db, email, kind=kind)
+    make_patient(
+        db, practice, name, dob=dob, nhs_number=nhs_number, postcode=postcode, status=status, account=account, phone_mobile="+447700900982"
     )
-    db.add(patient)
-    db.flush()
-    db.add(AccountPatient(account_id=account.id, patient_id=patient.id, relationship="self"))
-    db.flush()
-    return Identity(account_id=account.id, email=email, kind=kind, session_id="s" * 64)
+    return identity_of(account)
 
 
 @pytest.fixture
 def world(db_session: Session) -> dict:
-    practice = make_practice(db_session, "A81001", email="a81001.admin@nhs.example")
-    other = make_practice(db_session, "B82002", email="b82002.admin@nhs.example")
+    practice = make_practice(db_session, "A81001", phone=PRACTICE_PHONE, email="a81001.admin@nhs.example")
+    other = make_practice(db_session, "B82002", phone=PRACTICE_PHONE, email="b82002.admin@nhs.example")
     db_session.add(
         PracticeRegisterEntry(
             practice_id=practice.id,
@@ -186,7 +171,7 @@ def test_child_not_on_the_register_is_pending_and_the_practice_is_told(db_sessio
 
 
 def test_practice_without_email_gets_no_message(db_session, world):
-    silent = make_practice(db_session, "D84004")
+    silent = make_practice(db_session, "D84004", phone=PRACTICE_PHONE)
     me = make_holder(db_session, silent, "solo@example.com", name="Ann Jones", nhs_number=valid_nhs_number("401023463"))
     outcome = add(db_session, me, form(full_name="Tom Jones", nhs_number=TOM_NHS))
     assert outcome.ok and outcome.status == "pending"

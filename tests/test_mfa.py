@@ -16,7 +16,8 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, SQLModel, select
 
 from anima_pwa.models import Account, OneTimeToken, RecoveryCode
-from anima_pwa.services import mfa, passwords
+from anima_pwa.services import mfa
+from tests import factories
 from tests.factories import audit_actions
 
 PASSWORD = "Quince-Ladder-81"
@@ -34,10 +35,7 @@ pytestmark = pytest.mark.usefixtures("cheap_argon2")  # tests/conftest.py: tiny 
 
 
 def make_account(db: Session, email: str = EMAIL) -> Account:
-    account = Account(email=email, email_normalized=email.lower(), password_hash=passwords.hash_password(PASSWORD))
-    db.add(account)
-    db.flush()
-    return account
+    return factories.make_account(db, email, password=PASSWORD)
 
 
 def code_at(secret: str, when: datetime, steps: int = 0) -> str:

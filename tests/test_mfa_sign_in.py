@@ -16,9 +16,10 @@ import pytest
 from sqlmodel import Session, select
 
 from anima_pwa.models import Account, AuditEvent, AuthSession, OneTimeToken, OutboxMessage, utcnow
-from anima_pwa.services import account_settings, accounts, mfa, passwords, sessions, tokens
+from anima_pwa.services import account_settings, accounts, mfa, sessions, tokens
 from anima_pwa.services.accounts import FORM, MFA_EXPIRED, WRONG_CREDENTIALS
-from tests.factories import audit_actions, count
+from tests import factories
+from tests.factories import audit_actions, count, identity_of
 
 PASSWORD = "Quince-Ladder-81"
 IP = "203.0.113.9"
@@ -49,9 +50,7 @@ class Person:
 
 
 def make_account(db: Session, email: str, *, mfa_on: bool = True) -> Person:
-    account = Account(email=email, email_normalized=email.lower(), password_hash=passwords.hash_password(PASSWORD))
-    db.add(account)
-    db.flush()
+    account = factories.make_account(db, email, password=PASSWORD)
     if not mfa_on:
         return Person(account, "", [])
     set_up_at = utcnow() - timedelta(minutes=5)
@@ -288,7 +287,7 @@ def test_one_accounts_challenge_does_not_take_anothers_codes(db_session, jo):
 
 
 def summary(db: Session, person: Person) -> accounts.LoginSummary | None:
-    who = sessions.Identity(account_id=person.account.id, email=person.email, kind="patient", session_id="s" * 64)  # type: ignore[arg-type]
+    who = identity_of(person.account)
     db.flush()
     return accounts.login_summary(db, who)
 
@@ -330,7 +329,7 @@ def reset_by_code(db: Session, person: Person) -> None:
 
 
 def change_in_settings(db: Session, person: Person) -> None:
-    who = sessions.Identity(account_id=person.account.id, email=person.email, kind="patient", session_id="s" * 64)  # type: ignore[arg-type]
+    who = identity_of(person.account)
     outcome = account_settings.change_password(
         db, who, current_password=PASSWORD, new_password=NEW_PASSWORD, client_ip=IP, base_url="https://anima.example"
     )

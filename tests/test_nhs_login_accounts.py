@@ -25,7 +25,8 @@ from anima_pwa.services.nhs_login import NhsLoginIdentity
 from anima_pwa.services.registration import DetailsForm, TrustedIdentity
 from anima_pwa.services.sessions import Identity
 from anima_pwa.services.verification import PENDING, VERIFIED
-from tests.factories import audit_actions, count, valid_nhs_number
+from tests import factories
+from tests.factories import audit_actions, count, identity_of, make_patient, make_practice, valid_nhs_number
 
 TODAY = date(2025, 6, 15)
 IP = "203.0.113.9"
@@ -80,33 +81,9 @@ def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
     return clock
 
 
-def make_practice(db: Session, ods: str, **fields) -> Practice:
-    practice = Practice(ods_code=ods, name=f"Practice {ods}", postcode="MB1 1AA", phone="01632 960001", **fields)
-    db.add(practice)
-    db.flush()
-    return practice
-
-
-def make_account(db: Session, email: str = "jo@example.com", *, kind: str = "patient", **fields) -> Account:
-    account = Account(email=email, email_normalized=email.lower(), kind=kind, password_hash="x", **fields)
-    db.add(account)
-    db.flush()
-    return account
-
-
-def identity_of(account: Account) -> Identity:
-    return Identity(account_id=account.id, email=account.email, kind=account.kind, session_id="s" * 64)  # type: ignore[arg-type]
-
-
-def give_patient(db: Session, account: Account, practice: Practice, *, dob: date, nhs_number: str | None) -> Patient:
-    patient = Patient(
-        full_name="Zoe Smith", date_of_birth=dob, nhs_number=nhs_number, postcode="MB1 2AB", practice_id=practice.id
-    )
-    db.add(patient)
-    db.flush()
-    db.add(AccountPatient(account_id=account.id, patient_id=patient.id, relationship="self"))
-    db.flush()
-    return patient
+def make_account(db: Session, email: str = "jo@example.com", **fields) -> Account:
+    """An account that has a password (a stand-in hash)."""
+    return factories.make_account(db, email, password_hash="x", **fields)
 
 
 def by_sub(db: Session, sub: str) -> list[Account]:
@@ -124,8 +101,8 @@ def signed_in_account(db: Session, outcome: nla.NhsOutcome) -> Identity:
 
 @pytest.fixture
 def world(db_session: Session) -> dict:
-    practice = make_practice(db_session, "A81001", email="a81001.admin@nhs.example")
-    closed = make_practice(db_session, "C83003", status="closed")
+    practice = make_practice(db_session, "A81001", email="a81001.admin@nhs.example", postcode="MB1 1AA", phone="01632 960001")
+    closed = make_practice(db_session, "C83003", status="closed", postcode="MB1 1AA", phone="01632 960001")
     db_session.add(
         PracticeRegisterEntry(
             practice_id=practice.id,
@@ -431,7 +408,7 @@ def test_trusted_date_of_birth_must_be_an_adult(db_session, clock, world, dob, o
 
 def test_an_nhs_number_in_use_is_a_form_error(db_session, clock, world):
     someone = make_account(db_session, "first@example.com")
-    give_patient(db_session, someone, world["practice"], dob=ZOE_DOB, nhs_number=ZOE)
+    make_patient(db_session, world["practice"], dob=ZOE_DOB, nhs_number=ZOE, status=PENDING, account=someone)
     who = signed_in_account(db_session, nla.sign_in_or_register(db_session, person()))
 
     outcome = nhs_register(db_session, who, world["practice"].id, nhs_number="")  # the form has no such field
@@ -453,7 +430,7 @@ def test_other_fields_are_still_checked_with_trusted_details(db_session, clock, 
 def test_connect_links_the_signed_in_account_and_then_signs_in_to_it(db_session, clock, world):
     # Same email as NHS login's: found by sub after connecting, so no EMAIL_IN_USE.
     account = make_account(db_session, "zoe@example.com")
-    give_patient(db_session, account, world["practice"], dob=ZOE_DOB, nhs_number=ZOE)
+    make_patient(db_session, world["practice"], dob=ZOE_DOB, nhs_number=ZOE, status=PENDING, account=account)
 
     assert nla.connect(db_session, identity_of(account), person(), client_ip=IP) is None
     db_session.refresh(account)
@@ -482,7 +459,7 @@ def test_connect_links_the_signed_in_account_and_then_signs_in_to_it(db_session,
 def test_connect_only_for_the_same_person(db_session, clock, world, dob, nhs_number, expected):
     account = make_account(db_session)
     if dob is not None:
-        give_patient(db_session, account, world["practice"], dob=dob, nhs_number=nhs_number)
+        make_patient(db_session, world["practice"], dob=dob, nhs_number=nhs_number, status=PENDING, account=account)
     assert nla.connect(db_session, identity_of(account), person()) == expected
     db_session.refresh(account)
     assert (account.nhs_login_sub is not None) is (expected is None)

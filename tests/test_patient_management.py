@@ -18,13 +18,13 @@ from anima_pwa.models import (
     OneTimeToken,
     Patient,
     Practice,
-    StaffMember,
 )
-from anima_pwa.services import accounts, audit, permissions, registration, sessions, tokens, validation
+from anima_pwa.services import accounts, audit, registration, sessions, tokens, validation
 from anima_pwa.services import patient_management as pm
-from anima_pwa.services.permissions import PermissionDenied, StaffContext
+from anima_pwa.services.permissions import PermissionDenied
 from anima_pwa.services.validation import FieldError
-from tests.factories import audit_events, outbox, valid_nhs_number
+from tests import factories
+from tests.factories import audit_events, link, make_account, make_patient, make_staff, outbox, self_account, valid_nhs_number
 
 TODAY = date(2025, 6, 15)
 
@@ -34,76 +34,13 @@ SAM_NHS = valid_nhs_number("485777345")
 CARE_HOME_NHS = "9999990012"  # a dummy care-home number: no check digit
 
 
-# --- helpers (test_permissions.py uses these too) --------------------------------------------------
+# --- helpers (the rest are in tests/factories.py) -------------------------------------------------
 
 
 def make_practice(db: Session, ods: str, name: str | None = None) -> Practice:
-    practice = Practice(ods_code=ods, name=name or f"Practice {ods}", email=f"{ods.lower()}@nhs.example")
-    db.add(practice)
-    db.flush()
-    return practice
-
-
-def make_account(db: Session, email: str, *, kind: str = "patient", **fields) -> Account:
-    account = Account(email=email, email_normalized=email.strip().lower(), kind=kind, **fields)
-    db.add(account)
-    db.flush()
-    return account
-
-
-def make_staff(db: Session, practice: Practice, role: str, *, name: str | None = None, active: bool = True) -> StaffContext:
-    name = name or f"{role.title()} {practice.ods_code}"
-    account = make_account(db, f"{role}.{practice.ods_code.lower()}.{len(name)}@nhs.example", kind="staff")
-    db.add(StaffMember(account_id=account.id, practice_id=practice.id, role=role, display_name=name, active=active))
-    db.flush()
-    identity = sessions.Identity(account_id=account.id, email=account.email, kind="staff", session_id="s" * 64, method="password+mfa")
-    context = permissions.staff_context(db, identity)
-    assert context is not None or not active
-    return context  # type: ignore[return-value]
-
-
-def make_patient(
-    db: Session,
-    practice: Practice,
-    full_name: str = "Zoe Smith",
-    *,
-    dob: date = date(1985, 3, 14),
-    nhs_number: str | None = None,
-    status: str = "verified",
-    email: str | None = None,
-    **fields,
-) -> Patient:
-    """A patient; with ``email``, also their own (self) account."""
-    patient = Patient(
-        full_name=full_name,
-        date_of_birth=dob,
-        nhs_number=nhs_number,
-        postcode=fields.pop("postcode", "MB1 2AB"),
-        practice_id=practice.id,
-        verification_status=status,
-        **fields,
-    )
-    db.add(patient)
-    db.flush()
-    if email:
-        link(db, make_account(db, email), patient, "self")
-    return patient
-
-
-def link(db: Session, account: Account, patient: Patient, relationship: str, approval: str = "not_needed") -> AccountPatient:
-    row = AccountPatient(account_id=account.id, patient_id=patient.id, relationship=relationship, approval_status=approval)
-    db.add(row)
-    db.flush()
-    return row
-
-
-def self_account(db: Session, patient: Patient) -> Account:
-    row = db.exec(
-        select(AccountPatient).where(AccountPatient.patient_id == patient.id, AccountPatient.relationship == "self")
-    ).one()
-    account = db.get(Account, row.account_id)
-    assert account is not None
-    return account
+    """A practice with an email address on file (test_capacity.py imports this, and the factories
+    this module imports, from here)."""
+    return factories.make_practice(db, ods, name, email=f"{ods.lower()}@nhs.example")
 
 
 def fresh(db: Session, row):

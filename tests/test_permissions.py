@@ -15,8 +15,7 @@ from anima_pwa.models import AccountPatient, AuditEvent, OutboxMessage, Patient,
 from anima_pwa.services import patient_management as pm
 from anima_pwa.services import permissions, sessions
 from anima_pwa.services.permissions import ADMIN, CLINICIAN, NOT_FOUND, RECEPTIONIST, ROLES, Action, PermissionDenied
-from tests.test_patient_management import link, make_account, make_patient, make_practice, make_staff, self_account
-from tests.factories import count
+from tests.factories import count, identity_of, link, make_account, make_patient, make_practice, make_staff, self_account
 
 EDIT = {
     "full_name": "Jo Bloggs",
@@ -95,8 +94,8 @@ BAD_IDS = ["1 OR 1=1", None, "abc", "", " ", "1.0", 1.5, True, False, -1, 0, "9"
 
 @pytest.fixture
 def scene(db_session: Session) -> Scene:
-    a = make_practice(db_session, "A81001", "Riverside Surgery")
-    b = make_practice(db_session, "B82002", "Hillside Practice")
+    a = make_practice(db_session, "A81001", "Riverside Surgery", email="a81001@nhs.example")
+    b = make_practice(db_session, "B82002", "Hillside Practice", email="b82002@nhs.example")
     patient = make_patient(db_session, a, "Jo Bloggs", dob=date(1980, 2, 1), status="pending", email="jo@example.com")
     teen = make_patient(db_session, a, "Tia Bloggs", dob=date(2008, 1, 1))
     pending_link = link(db_session, self_account(db_session, patient), teen, "dependant", approval="pending")
@@ -183,7 +182,7 @@ def _staff_identity(db: Session, *, method: str = "password+mfa", role: str = RE
     account = make_account(db, f"{role}.{method}.{active}@nhs.example".replace("+", "-"), kind="staff")
     db.add(StaffMember(account_id=account.id, practice_id=practice.id, role=role, display_name="Sam Staff", active=active))
     db.flush()
-    return sessions.Identity(account_id=account.id, email=account.email, kind="staff", session_id="s" * 64, method=method)  # type: ignore[arg-type]
+    return identity_of(account, method=method)
 
 
 def test_staff_context_for_staff_signed_in_with_mfa(db_session, scene):

@@ -39,7 +39,7 @@ from anima_pwa.services.practice_accounts import (
 )
 from anima_pwa.services.sessions import Identity
 from anima_pwa.services.staff import create_staff
-from tests.factories import audit_events, count, link_token, outbox, valid_nhs_number
+from tests.factories import audit_events, count, link_token, make_practice, outbox, valid_nhs_number
 
 BASE = "https://anima.example"
 IP = "203.0.113.9"
@@ -66,10 +66,8 @@ def staff_at(db: Session, practice: Practice, role: str, email: str) -> StaffCon
 
 @pytest.fixture
 def world(db_session: Session) -> dict:
-    a = Practice(ods_code="A81001", name="Riverside Surgery")
-    b = Practice(ods_code="B82002", name="Hilltop Medical Centre")
-    db_session.add_all([a, b])
-    db_session.flush()
+    a = make_practice(db_session, "A81001", "Riverside Surgery")
+    b = make_practice(db_session, "B82002", "Hilltop Medical Centre")
     return {
         "a": a,
         "b": b,

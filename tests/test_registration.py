@@ -8,13 +8,13 @@ from datetime import date
 import pytest
 from sqlmodel import Session, select
 
-from anima_pwa.models import Account, AccountPatient, AuditEvent, OutboxMessage, Patient, Practice, PracticeRegisterEntry
+from anima_pwa.models import AccountPatient, AuditEvent, OutboxMessage, Patient, Practice, PracticeRegisterEntry
 from anima_pwa.services import audit, registration
 from anima_pwa.services.registration import FIELD_ORDER, DetailsForm, register_self
 from anima_pwa.services.sessions import Identity
 from anima_pwa.services.validation import format_nhs_number
 from anima_pwa.services.verification import PENDING, VERIFIED
-from tests.factories import count, valid_nhs_number
+from tests.factories import count, identity_of, make_account, make_practice, valid_nhs_number
 
 TODAY = date(2025, 6, 15)
 IP = "203.0.113.9"
@@ -24,25 +24,18 @@ ZOE = valid_nhs_number("943476591")
 OTHER = valid_nhs_number("485777345")
 
 
-def make_practice(db: Session, ods: str, **fields) -> Practice:
-    practice = Practice(ods_code=ods, name=f"Practice {ods}", phone="01632 960001", **fields)
-    db.add(practice)
-    db.flush()
-    return practice
+PRACTICE_PHONE = "01632 960001"
 
 
 def make_identity(db: Session, email: str = "zoe@example.com", kind: str = "patient") -> Identity:
-    account = Account(email=email, email_normalized=email, kind=kind)
-    db.add(account)
-    db.flush()
-    return Identity(account_id=account.id, email=email, kind=kind, session_id="s" * 64)
+    return identity_of(make_account(db, email, kind=kind))
 
 
 @pytest.fixture
 def world(db_session: Session) -> dict:
-    practice = make_practice(db_session, "A81001", email="a81001.admin@nhs.example")
-    closed = make_practice(db_session, "C83003", status="closed", email="closed@nhs.example")
-    silent = make_practice(db_session, "D84004")  # no email address on file
+    practice = make_practice(db_session, "A81001", phone=PRACTICE_PHONE, email="a81001.admin@nhs.example")
+    closed = make_practice(db_session, "C83003", phone=PRACTICE_PHONE, status="closed", email="closed@nhs.example")
+    silent = make_practice(db_session, "D84004", phone=PRACTICE_PHONE)  # no email address on file
     entry = PracticeRegisterEntry(
         practice_id=practice.id,
         nhs_number=ZOE,

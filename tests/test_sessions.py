@@ -12,19 +12,13 @@ from sqlmodel import Session, select
 from anima_pwa.models import Account, AuthSession
 from anima_pwa.services import sessions
 from anima_pwa.services.sessions import ABSOLUTE_TIMEOUT, IDLE_TIMEOUT, TOUCH_AFTER, Identity
+from tests.factories import make_account
 
 T0 = datetime(2025, 6, 15, 9, 0, tzinfo=UTC)
 
 
 def at(**delta: float) -> datetime:
     return T0 + timedelta(**delta)
-
-
-def make_account(db: Session, email: str = "jo@example.com", *, kind: str = "patient", status: str = "active") -> Account:
-    account = Account(email=email, email_normalized=email.lower(), kind=kind, status=status, password_hash=None)
-    db.add(account)
-    db.flush()
-    return account
 
 
 @pytest.fixture

@@ -7,10 +7,11 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from sqlmodel import Session
 
-from anima_pwa.models import Account, AccountPatient, Patient, Practice, PracticeRegisterEntry
+from anima_pwa.models import Patient, Practice, PracticeRegisterEntry
 from anima_pwa.services import verification
 from anima_pwa.services.verification import PENDING, VERIFIED, match_register, names_match, verify_patient
-from tests.factories import valid_nhs_number
+from tests import factories
+from tests.factories import link, make_account, make_practice, valid_nhs_number
 
 T0 = datetime(2025, 6, 15, 9, 0, tzinfo=UTC)
 
@@ -92,13 +93,6 @@ def test_name_tokens():
 # --- the register -----------------------------------------------------------------------------
 
 
-def make_practice(db: Session, ods: str, **fields) -> Practice:
-    practice = Practice(ods_code=ods, name=f"Practice {ods}", **fields)
-    db.add(practice)
-    db.flush()
-    return practice
-
-
 def on_register(db: Session, practice: Practice, number: str, given: str, family: str, dob: date, postcode: str):
     entry = PracticeRegisterEntry(
         practice_id=practice.id,
@@ -171,12 +165,8 @@ def test_match_register(db_session, register, practice, name, dob, postcode, num
 
 
 def make_patient(db: Session, practice: Practice, name: str, dob: date, postcode: str, number: str | None = None, *, created_at: datetime = T0) -> Patient:
-    patient = Patient(
-        full_name=name, date_of_birth=dob, postcode=postcode, nhs_number=number, practice_id=practice.id, created_at=created_at
-    )
-    db.add(patient)
-    db.flush()
-    return patient
+    """Not yet verified: pending, the model's default."""
+    return factories.make_patient(db, practice, name, dob=dob, postcode=postcode, nhs_number=number, status=PENDING, created_at=created_at)
 
 
 def test_verify_patient_without_nhs_number_takes_it_from_the_register(db_session, register):
@@ -228,11 +218,7 @@ def test_verify_again_after_the_register_changes(db_session, register):
 
 
 def holder(db: Session, patient: Patient, email: str, relationship: str) -> None:
-    account = Account(email=email, email_normalized=email)
-    db.add(account)
-    db.flush()
-    db.add(AccountPatient(account_id=account.id, patient_id=patient.id, relationship=relationship))
-    db.flush()
+    link(db, make_account(db, email), patient, relationship)
 
 
 def test_pending_verifications(db_session, register):
