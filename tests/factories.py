@@ -12,7 +12,17 @@ from urllib.parse import parse_qs, urlsplit
 from sqlalchemy import func
 from sqlmodel import Session, select
 
-from anima_pwa.models import Account, AccountPatient, AuditEvent, OutboxMessage, Patient, Practice, StaffMember, utcnow
+from anima_pwa.models import (
+    Account,
+    AccountPatient,
+    AuditEvent,
+    OutboxMessage,
+    Patient,
+    Practice,
+    PracticeRegisterEntry,
+    StaffMember,
+    utcnow,
+)
 from anima_pwa.services import notifications, passwords, permissions
 from anima_pwa.services.permissions import StaffContext
 from anima_pwa.services.sessions import Identity
@@ -48,6 +58,23 @@ def make_practice(db: Session, ods: str, name: str | None = None, **fields) -> P
     db.add(practice)
     db.flush()
     return practice
+
+
+def on_register(
+    db: Session, practice: Practice, nhs_number: str, given_names: str, family_name: str, dob: date, postcode: str = "MB1 2AB"
+) -> PracticeRegisterEntry:
+    """A person on ``practice``'s register: what automatic verification matches against."""
+    entry = PracticeRegisterEntry(
+        practice_id=practice.id,
+        nhs_number=nhs_number,
+        given_names=given_names,
+        family_name=family_name,
+        date_of_birth=dob,
+        postcode=postcode,
+    )
+    db.add(entry)
+    db.flush()
+    return entry
 
 
 def make_account(

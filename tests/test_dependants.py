@@ -16,7 +16,6 @@ from anima_pwa.models import (
     OutboxMessage,
     Patient,
     Practice,
-    PracticeRegisterEntry,
 )
 from anima_pwa.services import audit, dependants
 from anima_pwa.services.dependants import (
@@ -38,7 +37,7 @@ from anima_pwa.services.dependants import (
 )
 from anima_pwa.services.sessions import Identity
 from anima_pwa.services.validation import format_nhs_number
-from tests.factories import count, identity_of, make_account, make_patient, make_practice, valid_nhs_number
+from tests.factories import count, identity_of, make_account, make_patient, make_practice, on_register, valid_nhs_number
 
 TODAY = date(2025, 6, 15)
 IP = "203.0.113.9"
@@ -79,17 +78,7 @@ def make_holder(
 def world(db_session: Session) -> dict:
     practice = make_practice(db_session, "A81001", phone=PRACTICE_PHONE, email="a81001.admin@nhs.example")
     other = make_practice(db_session, "B82002", phone=PRACTICE_PHONE, email="b82002.admin@nhs.example")
-    db_session.add(
-        PracticeRegisterEntry(
-            practice_id=practice.id,
-            nhs_number=LILY_NHS,
-            given_names="Lily",
-            family_name="Smith",
-            date_of_birth=date(2019, 5, 9),
-            postcode="MB1 2AB",
-        )
-    )
-    db_session.flush()
+    on_register(db_session, practice, LILY_NHS, "Lily", "Smith", date(2019, 5, 9), "MB1 2AB")
     mum = make_holder(db_session, practice, "Mum@example.com", name="Zoe Smith", nhs_number=MUM_NHS)
     dad = make_holder(db_session, practice, "dad@example.com", name="Sam Smith", nhs_number=DAD_NHS, status="pending")
     return {"practice": practice, "other": other, "mum": mum, "dad": dad}
@@ -365,10 +354,7 @@ def test_two_parents_saving_at_once_gives_a_form_error(db_session, world, monkey
 
 
 def test_sixteen_and_over_needs_the_practice_to_approve(db_session, world):
-    db_session.add(
-        PracticeRegisterEntry(practice_id=world["practice"].id, nhs_number=TEEN_NHS, given_names="Max",
-                              family_name="Smith", date_of_birth=date(2009, 6, 15), postcode="MB1 2AB")
-    )
+    on_register(db_session, world["practice"], TEEN_NHS, "Max", "Smith", date(2009, 6, 15), "MB1 2AB")
     teen = form(full_name="Max Smith", nhs_number=TEEN_NHS, dob_day="15", dob_month="6", dob_year="2009")  # 16 today
     outcome = add(db_session, world["mum"], teen)
     assert outcome.ok and outcome.status == "verified" and outcome.approval_status == "pending"

@@ -26,7 +26,7 @@ from anima_pwa.services.registration import DetailsForm, TrustedIdentity
 from anima_pwa.services.sessions import Identity
 from anima_pwa.services.verification import PENDING, VERIFIED
 from tests import factories
-from tests.factories import audit_actions, count, identity_of, make_patient, make_practice, valid_nhs_number
+from tests.factories import audit_actions, count, identity_of, make_patient, make_practice, on_register, valid_nhs_number
 
 TODAY = date(2025, 6, 15)
 IP = "203.0.113.9"
@@ -103,17 +103,7 @@ def signed_in_account(db: Session, outcome: nla.NhsOutcome) -> Identity:
 def world(db_session: Session) -> dict:
     practice = make_practice(db_session, "A81001", email="a81001.admin@nhs.example", postcode="MB1 1AA", phone="01632 960001")
     closed = make_practice(db_session, "C83003", status="closed", postcode="MB1 1AA", phone="01632 960001")
-    db_session.add(
-        PracticeRegisterEntry(
-            practice_id=practice.id,
-            nhs_number=ZOE,
-            given_names="Zoe",
-            family_name="Smith",
-            date_of_birth=ZOE_DOB,
-            postcode="MB1 2AB",
-        )
-    )
-    db_session.flush()
+    on_register(db_session, practice, ZOE, "Zoe", "Smith", ZOE_DOB, "MB1 2AB")
     return {"practice": practice, "closed": closed}
 
 

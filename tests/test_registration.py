@@ -8,13 +8,13 @@ from datetime import date
 import pytest
 from sqlmodel import Session, select
 
-from anima_pwa.models import AccountPatient, AuditEvent, OutboxMessage, Patient, Practice, PracticeRegisterEntry
+from anima_pwa.models import AccountPatient, AuditEvent, OutboxMessage, Patient, Practice
 from anima_pwa.services import audit, registration
 from anima_pwa.services.registration import FIELD_ORDER, DetailsForm, register_self
 from anima_pwa.services.sessions import Identity
 from anima_pwa.services.validation import format_nhs_number
 from anima_pwa.services.verification import PENDING, VERIFIED
-from tests.factories import count, identity_of, make_account, make_practice, valid_nhs_number
+from tests.factories import count, identity_of, make_account, make_practice, on_register, valid_nhs_number
 
 TODAY = date(2025, 6, 15)
 IP = "203.0.113.9"
@@ -36,16 +36,7 @@ def world(db_session: Session) -> dict:
     practice = make_practice(db_session, "A81001", phone=PRACTICE_PHONE, email="a81001.admin@nhs.example")
     closed = make_practice(db_session, "C83003", phone=PRACTICE_PHONE, status="closed", email="closed@nhs.example")
     silent = make_practice(db_session, "D84004", phone=PRACTICE_PHONE)  # no email address on file
-    entry = PracticeRegisterEntry(
-        practice_id=practice.id,
-        nhs_number=ZOE,
-        given_names="Zoe",
-        family_name="Smith",
-        date_of_birth=date(1980, 2, 1),
-        postcode="MB1 2AB",
-    )
-    db_session.add(entry)
-    db_session.flush()
+    entry = on_register(db_session, practice, ZOE, "Zoe", "Smith", date(1980, 2, 1), "MB1 2AB")
     return {"practice": practice, "closed": closed, "silent": silent, "entry": entry, "me": make_identity(db_session)}
 
 

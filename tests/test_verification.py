@@ -7,11 +7,11 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from sqlmodel import Session
 
-from anima_pwa.models import Patient, Practice, PracticeRegisterEntry
+from anima_pwa.models import Patient, Practice
 from anima_pwa.services import verification
 from anima_pwa.services.verification import PENDING, VERIFIED, match_register, names_match, verify_patient
 from tests import factories
-from tests.factories import link, make_account, make_practice, valid_nhs_number
+from tests.factories import link, make_account, make_practice, on_register, valid_nhs_number
 
 T0 = datetime(2025, 6, 15, 9, 0, tzinfo=UTC)
 
@@ -91,20 +91,6 @@ def test_name_tokens():
 
 
 # --- the register -----------------------------------------------------------------------------
-
-
-def on_register(db: Session, practice: Practice, number: str, given: str, family: str, dob: date, postcode: str):
-    entry = PracticeRegisterEntry(
-        practice_id=practice.id,
-        nhs_number=number,
-        given_names=given,
-        family_name=family,
-        date_of_birth=dob,
-        postcode=postcode,
-    )
-    db.add(entry)
-    db.flush()
-    return entry
 
 
 @pytest.fixture
