@@ -12,6 +12,7 @@ from anima_pwa.pages import auth, demo, info, practice, registration
 from anima_pwa.pages import create_request as create_request_pages
 from anima_pwa.pages import dependants as dependants_pages
 from anima_pwa.pages import practice_settings as practice_settings_pages
+from anima_pwa.pages import request_wizard as request_pages
 from anima_pwa.pages import patient_management as pm_pages
 from anima_pwa.pages import settings as settings_pages
 from anima_pwa.services import maintenance, nhs_login, notifications
@@ -30,6 +31,7 @@ from anima_pwa.state.patient_management import (
 )
 from anima_pwa.state.practice import PracticeState, StaffLoginState, StaffMfaSetupState
 from anima_pwa.state.practice_settings import PracticeSettingsState
+from anima_pwa.state.request_wizard import RequestWizardState, YourRequestsState
 from anima_pwa.state.registration import HomeState, RegisterState
 from anima_pwa.state.settings import ConfirmEmailChangeState, LoginSettingsState, MfaSettingsState, PreferencesState
 
@@ -95,6 +97,8 @@ _add(pm_pages.patient_record, routes.PRACTICE_PATIENT, "Patient record", Patient
 _add(pm_pages.audit_trail, routes.PRACTICE_AUDIT, "Audit trail", AuditTrailState.load)
 _add(pm_pages.verifications, routes.PRACTICE_VERIFICATIONS, "Verifications", VerificationsState.load)
 _add(practice_settings_pages.practice_settings, routes.PRACTICE_SETTINGS, "Practice settings", PracticeSettingsState.load)
+_add(request_pages.request_wizard, routes.REQUEST_NEW, "Create Request", RequestWizardState.load)
+_add(request_pages.your_requests, routes.YOUR_REQUESTS, "Your requests", YourRequestsState.load)
 _add(info.privacy, routes.PRIVACY, "Privacy policy")
 _add(info.terms, routes.TERMS, "Terms of use")
 _add(info.accessibility, routes.ACCESSIBILITY, "Accessibility statement")

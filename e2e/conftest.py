@@ -311,6 +311,10 @@ def phone(browser, app, request) -> Iterator[Page]:
     page.on("pageerror", lambda error: errors.append(str(error)))
     page.shots = Shots(page, request.node.name)  # type: ignore[attr-defined]
     yield page
+    try:  # the last screen, whatever happened: the first thing to look at when a test fails
+        page.shots("last")  # type: ignore[attr-defined]
+    except Exception:  # noqa: BLE001 - a closed page has nothing to show
+        pass
     context.close()
     assert not errors, f"JavaScript errors on the page: {errors}"
 

@@ -226,6 +226,10 @@ def home() -> rx.Component:
             ),
             rx.el.p("Loading your account…", role="status"),
         ),
+        rx.el.div(
+            rx.el.a("Create Request", href=routes.REQUEST_NEW + "?new=1", class_name="button", role="button"),
+            rx.el.p(rx.el.a("Your requests", href=routes.YOUR_REQUESTS)),
+        ),
         rx.el.section(
             rx.el.h2("People on your account"),
             rx.el.ul(

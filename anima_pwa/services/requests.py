@@ -1,0 +1,430 @@
+"""Requests from a patient's first tap to submission, and the patient's list of them.
+
+A request is a draft from the moment a topic is chosen; every answer is saved at once, so a
+reload, a dropped connection or signing in again resumes it. Capacity (hours, closed days, limits)
+is checked when the wizard starts and enforced atomically at submission (`capacity`). Red flags
+end the request: nothing is made, the person is told to call 999 (or 111), and the attempt is
+recorded.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlmodel import Session, col, select
+
+from anima_pwa.models import EmergencySignpost, Patient, Request, utcnow
+from anima_pwa.services import audit, capacity, dependants, questionnaires, registration
+from anima_pwa.services.permissions import record_id
+from anima_pwa.services.sessions import Identity
+
+KINDS = ("medical", "admin")
+APPOINTMENT_PREFERENCES = {
+    "phone": "A phone call",
+    "video": "A video call",
+    "in_person": "Face to face at the surgery",
+    "none": "No preference",
+}
+CONTACT_PREFERENCES = {
+    "text": "Text message to my mobile",
+    "email": "Email",
+    "phone": "Phone call",
+}
+DRAFT_LIFETIME = timedelta(days=7)
+FREE_TEXT_LIMIT = 2000
+NOT_YOURS = "We could not find that request."
+
+STATUS_LABELS = {
+    "submitted": "Sent to your practice",
+    "assigned": "With your practice team",
+    "awaiting_patient": "Your practice has replied",
+    "resolved": "Completed",
+    "closed": "Closed",
+}
+
+
+@dataclass(frozen=True)
+class StartOutcome:
+    error: str = ""
+    draft_id: int | None = None
+    routine_only: bool = False
+    routine_message: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return not self.error
+
+
+def _patient_for(session: Session, identity: Identity, patient_id: object) -> Patient | None:
+    key = record_id(patient_id)
+    if key is None or not dependants.can_act_for(session, identity, key):
+        return None
+    return session.get(Patient, key)
+
+
+def _subject(session: Session, identity: Identity, patient_id: int) -> dependants.Subject | None:
+    return next((s for s in dependants.request_subjects(session, identity) if s.patient_id == patient_id), None)
+
+
+def check_start(session: Session, identity: Identity, *, patient_id: object, kind: str) -> StartOutcome:
+    """Before any questions: may this person send this kind of request now? (Nothing is saved.)"""
+    if kind not in KINDS:
+        return StartOutcome(error="Choose a medical or an admin request.")
+    patient = _patient_for(session, identity, patient_id)
+    if patient is None:
+        return StartOutcome(error="Choose who the request is for.")
+    subject = _subject(session, identity, patient.id)  # type: ignore[arg-type]
+    if subject is None or not subject.can_request:
+        return StartOutcome(error=subject.why_not if subject else "Choose who the request is for.")
+    available = capacity.availability(
+        session, practice_id=patient.practice_id, kind=kind, patient_id=patient.id, account_id=identity.account_id
+    )
+    if not available.open:
+        return StartOutcome(error=available.message)
+    return StartOutcome(routine_only=available.routine_only, routine_message=available.message if available.routine_only else "")
+
+
+def start_draft(session: Session, identity: Identity, *, patient_id: object, kind: str, topic_id: str) -> StartOutcome:
+    """The topic is chosen: make the draft (replacing this account's other drafts)."""
+    checked = check_start(session, identity, patient_id=patient_id, kind=kind)
+    if not checked.ok:
+        return checked
+    topic = questionnaires.get(topic_id)
+    if topic is None or topic.kind != kind:
+        return StartOutcome(error="Choose a topic from the list.")
+    patient = _patient_for(session, identity, patient_id)
+    assert patient is not None
+    if topic.free_text and not capacity.settings_for(session, patient.practice_id).free_text_enabled:
+        return StartOutcome(error="Your practice has asked that requests use one of the topics in the list.")
+    for old in session.exec(
+        select(Request).where(Request.account_id == identity.account_id, Request.status == "draft")
+    ).all():
+        session.delete(old)
+    now = utcnow()
+    draft = Request(
+        patient_id=patient.id,  # type: ignore[arg-type]
+        account_id=identity.account_id,
+        practice_id=patient.practice_id,
+        kind=kind,
+        topic=topic.id,
+        status="draft",
+        current_item="",
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(draft)
+    session.flush()
+    return StartOutcome(draft_id=draft.id, routine_only=checked.routine_only, routine_message=checked.routine_message)
+
+
+def draft_for(session: Session, identity: Identity, draft_id: object = None) -> Request | None:
+    """This account's draft (a given one, or its newest), if still fresh."""
+    query = select(Request).where(Request.account_id == identity.account_id, Request.status == "draft")
+    if draft_id is not None:
+        key = record_id(draft_id)
+        if key is None:
+            return None
+        query = query.where(Request.id == key)
+    draft = session.exec(query.order_by(col(Request.updated_at).desc())).first()
+    if draft is None or utcnow() - draft.updated_at > DRAFT_LIFETIME:
+        return None
+    return draft
+
+
+def answers_of(draft: Request) -> dict:
+    return json.loads(draft.answers or "{}")
+
+
+def _save(session: Session, draft: Request, answers: dict, *, current_item: str | None = None) -> None:
+    draft.answers = json.dumps(answers)
+    if current_item is not None:
+        draft.current_item = current_item
+    draft.updated_at = utcnow()
+    session.add(draft)
+    session.flush()
+
+
+def is_child(session: Session, draft: Request) -> bool:
+    from anima_pwa.services.validation import age_on
+
+    patient = session.get(Patient, draft.patient_id)
+    return patient is not None and age_on(patient.date_of_birth, utcnow().date()) < 16
+
+
+def red_flags(session: Session, draft: Request) -> list:
+    topic = questionnaires.get(draft.topic)
+    return questionnaires.red_flags_for(topic, is_child=is_child(session, draft)) if topic else []
+
+
+def screen_red_flags(session: Session, identity: Identity, draft: Request, ticked: list[str]) -> questionnaires.Advice | None:
+    """The emergency screen. Any red flag ends the request with advice ("Call 999 now", or 111):
+    nothing is sent to the practice and the attempt is recorded. None lets the questions begin."""
+    flags = {flag.link_id: flag for flag in red_flags(session, draft)}
+    chosen = [link_id for link_id in ticked if link_id in flags]
+    if not chosen:
+        answers = answers_of(draft)
+        answers["_red_flags_checked"] = True
+        _save(session, draft, answers)
+        return None
+    advice = questionnaires.advice_for([flags[c] for c in chosen])
+    _signpost(session, identity, draft, chosen, advice.code)
+    return advice
+
+
+def _signpost(session: Session, identity: Identity | None, draft: Request, flags: list[str], advice: str) -> None:
+    session.add(
+        EmergencySignpost(
+            account_id=identity.account_id if identity else None,
+            patient_id=draft.patient_id,
+            practice_id=draft.practice_id,
+            topic=draft.topic,
+            flags=json.dumps(flags),
+            advice=advice,
+        )
+    )
+    audit.record(
+        session,
+        action="emergency_signposted",
+        actor_account_id=identity.account_id if identity else None,
+        actor_kind="patient" if identity else "system",
+        patient_id=draft.patient_id,
+        practice_id=draft.practice_id,
+        detail={"topic": draft.topic, "advice": advice},
+    )
+    session.delete(draft)
+    session.flush()
+
+
+@dataclass(frozen=True)
+class Step:
+    """Where the wizard is: a question, or one of the steps after the questions."""
+
+    kind: str  # red_flags | question | anything_else | preferences | check | (done)
+    link_id: str = ""
+    number: int = 0
+    total: int = 0
+
+
+def current_step(session: Session, draft: Request) -> Step:
+    topic = questionnaires.get(draft.topic)
+    answers = answers_of(draft)
+    if topic is None:
+        return Step("check")
+    if not answers.get("_red_flags_checked") and red_flags(session, draft):
+        return Step("red_flags")
+    if draft.current_item in ("anything_else", "preferences", "check"):
+        return Step(draft.current_item)
+    item = None
+    if draft.current_item:
+        item = next((i for i in topic.questions if i.link_id == draft.current_item), None)
+    if item is None:
+        item = questionnaires.next_item(topic, answers, None)
+    if item is None:
+        return Step("anything_else")
+    number, total = questionnaires.progress(topic, answers, item.link_id)
+    return Step("question", item.link_id, number, total)
+
+
+@dataclass(frozen=True)
+class AnswerOutcome:
+    error: str = ""
+    advice: questionnaires.Advice | None = None  # an answer was a red flag: the request has ended
+
+
+def answer(session: Session, identity: Identity | None, draft: Request, link_id: str, raw: object) -> AnswerOutcome:
+    """Save one answer (at once) and move on. An answer that is itself a red flag (for example
+    PHQ-9's question about thoughts of self-harm) ends the request with advice, like the
+    emergency screen does."""
+    topic = questionnaires.get(draft.topic)
+    item = next((i for i in topic.questions if i.link_id == link_id), None) if topic else None
+    if item is None or topic is None:
+        return AnswerOutcome(error="This question is no longer part of your request.")
+    value, error = questionnaires.check_answer(item, raw)
+    if error:
+        return AnswerOutcome(error=error)
+    answers = answers_of(draft)
+    if item.type != "display":
+        answers[link_id] = value
+    raised = questionnaires.triggered_red_flags(answers, topic)
+    if raised:
+        advice = questionnaires.advice_for(raised)
+        _signpost(session, identity, draft, [flag.link_id for flag in raised], advice.code)
+        return AnswerOutcome(advice=advice)
+    following = questionnaires.next_item(topic, answers, link_id)
+    _save(session, draft, answers, current_item=following.link_id if following else "anything_else")
+    return AnswerOutcome()
+
+
+def back(session: Session, draft: Request) -> None:
+    topic = questionnaires.get(draft.topic)
+    if topic is None:
+        return
+    answers = answers_of(draft)
+    step = current_step(session, draft)
+    if step.kind == "question":
+        earlier = questionnaires.previous_item(topic, answers, step.link_id)
+        target = earlier.link_id if earlier else ""
+        if earlier is None:
+            answers.pop("_red_flags_checked", None)  # back to the emergency questions
+    elif step.kind == "anything_else":
+        last = None
+        item = questionnaires.next_item(topic, answers, None)
+        while item is not None:
+            last = item
+            item = questionnaires.next_item(topic, answers, item.link_id)
+        target = last.link_id if last else ""
+    elif step.kind == "preferences":
+        target = "anything_else"
+    elif step.kind == "check":
+        target = "preferences"
+    else:
+        return
+    _save(session, draft, answers, current_item=target)
+
+
+def go_to(session: Session, draft: Request, link_id: str) -> None:
+    """A "Change" link on the check-your-answers page."""
+    topic = questionnaires.get(draft.topic)
+    allowed = {i.link_id for i in topic.questions} if topic else set()
+    if link_id in allowed or link_id in ("anything_else", "preferences"):
+        _save(session, draft, answers_of(draft), current_item=link_id)
+
+
+def save_anything_else(session: Session, draft: Request, text: str) -> str | None:
+    text = (text or "").strip()
+    if len(text) > FREE_TEXT_LIMIT:
+        return f"Anything else must be {FREE_TEXT_LIMIT} characters or fewer"
+    draft.free_text = text
+    _save(session, draft, answers_of(draft), current_item="preferences")
+    return None
+
+
+def save_preferences(session: Session, draft: Request, *, appointment: str, contact: str) -> dict[str, str]:
+    errors = {}
+    if draft.kind == "medical" and appointment not in APPOINTMENT_PREFERENCES:
+        errors["appointment"] = "Choose how you would prefer to be seen or spoken to"
+    if contact not in CONTACT_PREFERENCES:
+        errors["contact"] = "Choose how your practice should contact you"
+    if errors:
+        return errors
+    draft.appointment_preference = appointment if draft.kind == "medical" else ""
+    draft.contact_preference = contact
+    _save(session, draft, answers_of(draft), current_item="check")
+    return {}
+
+
+@dataclass(frozen=True)
+class CheckRow:
+    link_id: str
+    question: str
+    answer: str
+
+
+def check_rows(session: Session, draft: Request) -> list[CheckRow]:
+    topic = questionnaires.get(draft.topic)
+    if topic is None:
+        return []
+    answers = answers_of(draft)
+    rows = []
+    item = questionnaires.next_item(topic, answers, None)
+    while item is not None:
+        if item.type != "display" and item.link_id in answers:
+            rows.append(CheckRow(item.link_id, item.text, questionnaires.display_answer(item, answers[item.link_id])))
+        item = questionnaires.next_item(topic, answers, item.link_id)
+    rows.append(CheckRow("anything_else", "Anything else you want to tell us", draft.free_text or "Nothing"))
+    if draft.kind == "medical":
+        rows.append(CheckRow("preferences", "How you'd prefer to be seen", APPOINTMENT_PREFERENCES.get(draft.appointment_preference, "")))
+    rows.append(CheckRow("preferences", "How we contact you", CONTACT_PREFERENCES.get(draft.contact_preference, "")))
+    return rows
+
+
+@dataclass(frozen=True)
+class SubmitOutcome:
+    error: str = ""
+    reference: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return not self.error
+
+
+def submit(session: Session, identity: Identity | None, draft: Request, *, override=None) -> SubmitOutcome:
+    """Triage (for staff, never shown to the patient as a diagnosis) and the atomic capacity check."""
+    topic = questionnaires.get(draft.topic)
+    if topic is None:
+        return SubmitOutcome(error="This topic is no longer available. Start a new request.")
+    if current_step(session, draft).kind != "check":
+        return SubmitOutcome(error="Answer every question before you send your request.")
+    answers = answers_of(draft)
+    result = questionnaires.triage(topic, answers, free_text=draft.free_text)
+    draft.subject, draft.urgency, draft.team = result.subject[:200], result.urgency, result.team
+    draft.triage_summary = "\n".join(result.summary_lines)
+    refusal = capacity.reserve_and_submit(session, request=draft, override=override)
+    if refusal:
+        return SubmitOutcome(error=refusal)
+    audit.record(
+        session,
+        action="request_submitted",
+        actor_account_id=identity.account_id if identity else (override.account_id if override else None),
+        actor_kind="patient" if identity else "staff",
+        patient_id=draft.patient_id,
+        practice_id=draft.practice_id,
+        detail={"kind": draft.kind, "topic": draft.topic, "overridden": draft.limits_overridden},
+    )
+    return SubmitOutcome(reference=draft.reference or "")
+
+
+@dataclass(frozen=True)
+class RequestRow:
+    id: int
+    reference: str
+    title: str
+    kind: str
+    patient_name: str
+    status: str
+    status_label: str
+    submitted: str
+
+
+def your_requests(session: Session, identity: Identity, *, limit: int = 50) -> list[RequestRow]:
+    """"Your requests": every request of the account holder and the people they hold."""
+    patient_ids = [s.patient_id for s in dependants.request_subjects(session, identity)]
+    holder = registration.self_patient(session, identity.account_id)
+    if holder is not None and holder.id not in patient_ids:
+        patient_ids.append(holder.id)
+    if not patient_ids:
+        return []
+    rows = session.exec(
+        select(Request, Patient)
+        .join(Patient, Patient.id == Request.patient_id)  # type: ignore[arg-type]
+        .where(col(Request.patient_id).in_(patient_ids), Request.status != "draft")
+        .order_by(col(Request.submitted_at).desc())
+        .limit(limit)
+    ).all()
+    out = []
+    for request, patient in rows:
+        topic = questionnaires.get(request.topic)
+        out.append(
+            RequestRow(
+                id=request.id,  # type: ignore[arg-type]
+                reference=request.reference or "",
+                title=topic.title if topic else request.topic,
+                kind=request.kind,
+                patient_name=patient.full_name,
+                status=request.status,
+                status_label=STATUS_LABELS.get(request.status, request.status),
+                submitted=_display(request.submitted_at),
+            )
+        )
+    return out
+
+
+def _display(moment: datetime | None) -> str:
+    if moment is None:
+        return ""
+    from zoneinfo import ZoneInfo
+
+    local = moment.astimezone(ZoneInfo("Europe/London"))
+    return f"{local.day} {local:%b %Y, %H:%M}"

@@ -1,0 +1,346 @@
+""""Create Request": who for -> medical or admin -> topic -> emergency screen -> one question per
+page -> anything else -> preferences -> check your answers -> sent.
+
+The draft lives in the database (`services.requests`); this state only mirrors the current page,
+so a reload, a dropped connection or signing in again carries on where the person was.
+"""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from anima_pwa import routes
+from anima_pwa.db import session_scope
+from anima_pwa.services import capacity, dependants, questionnaires
+from anima_pwa.services import requests as request_service
+from anima_pwa.state.base import SessionState, clip, focus_error_summary, summary_of
+
+KIND_LABELS = {"medical": "Medical request", "admin": "Admin request"}
+
+
+class RequestWizardState(SessionState):
+    step: str = "loading"  # who | type | topic | red_flags | question | anything_else | preferences | check | advice | done
+    subjects: list[dict[str, str]] = []
+    patient_id: str = ""
+    patient_label: str = ""
+    kind: str = ""
+    routine_message: str = ""
+    topic_query: str = ""
+    topic_results: list[dict[str, str]] = []
+    topic_list: list[dict[str, str]] = []
+    free_text_allowed: bool = False
+    topic_title: str = ""
+    red_flag_items: list[dict[str, str]] = []
+    question: dict[str, str] = {}
+    options: list[dict[str, str]] = []
+    saved_answer: str = ""
+    free_text: str = ""
+    appointment: str = ""
+    contact: str = ""
+    appointment_options: list[list[str]] = [[k, v] for k, v in request_service.APPOINTMENT_PREFERENCES.items()]
+    contact_options: list[list[str]] = [[k, v] for k, v in request_service.CONTACT_PREFERENCES.items()]
+    check_rows: list[dict[str, str]] = []
+    advice_code: str = ""
+    advice_title: str = ""
+    advice_body: str = ""
+    reference: str = ""
+    errors: dict[str, str] = {}
+    summary: list[list[str]] = []
+
+    # Helpers ------------------------------------------------------------------------------------
+
+    def _fail(self, errors: dict[str, str]):
+        self.errors, self.summary = errors, summary_of(errors)
+        return focus_error_summary()
+
+    def _show_draft(self, db, draft) -> None:
+        """Mirror the draft's current page into the display vars."""
+        topic = questionnaires.get(draft.topic)
+        self.topic_title = topic.title if topic else ""
+        self.kind = draft.kind
+        self.errors, self.summary = {}, []
+        step = request_service.current_step(db, draft)
+        self.step = step.kind
+        if step.kind == "red_flags":
+            child = request_service.is_child(db, draft)
+            self.red_flag_items = [
+                {"id": f.link_id, "text": (f.text_child or f.text) if child else f.text}
+                for f in request_service.red_flags(db, draft)
+            ]
+        elif step.kind == "question" and topic is not None:
+            item = next(i for i in topic.questions if i.link_id == step.link_id)
+            answers = request_service.answers_of(draft)
+            self.question = {
+                "id": item.link_id,
+                "text": item.text,
+                "type": item.type,
+                "hint": item.hint,
+                "number": str(step.number),
+                "total": str(step.total),
+                "unit": item.unit,
+            }
+            self.options = [{"code": o.code, "display": o.display} for o in item.options]
+            value = answers.get(item.link_id)
+            self.saved_answer = (
+                ("yes" if value else "no") if isinstance(value, bool) else ("" if value is None else str(value))
+            )
+        elif step.kind == "anything_else":
+            self.free_text = draft.free_text
+        elif step.kind == "preferences":
+            self.appointment, self.contact = draft.appointment_preference, draft.contact_preference
+        elif step.kind == "check":
+            self.check_rows = [
+                {"id": r.link_id, "question": r.question, "answer": r.answer}
+                for r in request_service.check_rows(db, draft)
+            ]
+
+    def _with_draft(self, action):
+        """Run `action(db, identity, draft)` on this account's draft; redirect if there is none."""
+        identity = self._identity()
+        if identity is None:
+            return None, self._to_login()
+        with session_scope() as db:
+            draft = request_service.draft_for(db, identity)
+            if draft is None:
+                self.step = "who"
+                return None, self.load()
+            return action(db, identity, draft), None
+
+    # Starting -----------------------------------------------------------------------------------
+
+    @rx.event
+    def load(self):
+        identity = self._identity()
+        if identity is None:
+            return self._to_login()
+        if self.step in ("advice", "done") and "new" not in self.router.url.query_parameters:
+            return None  # the end of a request (999 advice, or the reference): still shown after a reload
+        with session_scope() as db:
+            draft = request_service.draft_for(db, identity)
+            if draft is not None:
+                self._show_draft(db, draft)
+                return rx.call_script(f"window.history.replaceState(null, '', '{routes.REQUEST_NEW}')")
+            subjects = dependants.request_subjects(db, identity)
+        self.subjects = [
+            {"id": str(s.patient_id), "label": s.label, "ready": "yes" if s.can_request else "", "why_not": s.why_not}
+            for s in subjects
+        ]
+        self.step, self.errors, self.summary = "who", {}, []
+        self.patient_id = self.kind = self.topic_query = self.topic_title = ""
+        self.topic_results = []
+        if "new" in self.router.url.query_parameters:
+            # "?new=1" starts afresh once; a later reload must not wipe a 999 screen or a reference.
+            return rx.call_script(f"window.history.replaceState(null, '', '{routes.REQUEST_NEW}')")
+        return None
+
+    @rx.event
+    def start_again(self):
+        identity = self._identity()
+        if identity is None:
+            return self._to_login()
+        with session_scope() as db:
+            draft = request_service.draft_for(db, identity)
+            if draft is not None:
+                db.delete(draft)
+        self.step = "loading"
+        return self.load()
+
+    @rx.event
+    def choose_who(self, form_data: dict):
+        chosen = clip(form_data.get("who", ""), 20)
+        match = next((s for s in self.subjects if s["id"] == chosen and s["ready"] == "yes"), None)
+        if match is None:
+            return self._fail({"who": "Choose who the request is for"})
+        self.patient_id, self.patient_label = match["id"], match["label"]
+        self.step, self.errors, self.summary = "type", {}, []
+
+    @rx.event
+    def choose_kind(self, form_data: dict):
+        identity = self._identity()
+        if identity is None:
+            return self._to_login()
+        kind = clip(form_data.get("kind", ""), 10)
+        if kind not in request_service.KINDS:
+            return self._fail({"kind": "Choose a medical or an admin request"})
+        with session_scope() as db:
+            checked = request_service.check_start(db, identity, patient_id=self.patient_id, kind=kind)
+            practice_settings = None
+            if checked.ok:
+                from anima_pwa.models import Patient
+
+                patient = db.get(Patient, int(self.patient_id))
+                practice_settings = capacity.settings_for(db, patient.practice_id) if patient else None
+        if not checked.ok:
+            # One of the four reasons the guide lists, before any questions are asked.
+            return self._fail({"form": checked.error})
+        self.kind, self.routine_message = kind, checked.routine_message
+        self.free_text_allowed = bool(practice_settings and practice_settings.free_text_enabled)
+        self.topic_list = [{"id": t.id, "title": t.title} for t in questionnaires.all_topics(kind)]
+        self.step, self.errors, self.summary, self.topic_query, self.topic_results = "topic", {}, [], "", []
+
+    @rx.event
+    def search_topics(self, query: str):
+        self.topic_query = clip(query, 100)
+        found = questionnaires.search(self.topic_query, kind=self.kind or None)
+        self.topic_results = [{"id": m.topic.id, "title": m.topic.title} for m in found]
+
+    @rx.event
+    def choose_topic(self, topic_id: str):
+        identity = self._identity()
+        if identity is None:
+            return self._to_login()
+        if topic_id == "free_text":
+            topic = questionnaires.free_text_topic(self.kind)
+            topic_id = topic.id if topic else ""
+        with session_scope() as db:
+            started = request_service.start_draft(
+                db, identity, patient_id=self.patient_id, kind=self.kind, topic_id=clip(topic_id, 60)
+            )
+            if started.ok:
+                draft = request_service.draft_for(db, identity, started.draft_id)
+                if draft is not None:
+                    self._show_draft(db, draft)
+        if not started.ok:
+            return self._fail({"form": started.error})
+
+    # The emergency screen and the questions --------------------------------------------------------
+
+    def _ended_with(self, advice) -> None:
+        self.step = "advice"
+        self.advice_code, self.advice_title, self.advice_body = advice.code, advice.title, advice.body
+
+    @rx.event
+    def screen(self, form_data: dict):
+        ticked = [key.removeprefix("flag_") for key, value in form_data.items() if key.startswith("flag_") and value]
+
+        def act(db, identity, draft):
+            advice = request_service.screen_red_flags(db, identity, draft, ticked[:50])
+            if advice is None:
+                self._show_draft(db, draft)
+            return advice
+
+        advice, redirect = self._with_draft(act)
+        if redirect is not None:
+            return redirect
+        if advice is not None:
+            self._ended_with(advice)
+
+    @rx.event
+    def answer(self, form_data: dict):
+        link_id = clip(self.question.get("id", ""), 60)
+        raw = form_data.get("answer")
+        if raw is None and self.question.get("type") == "date":
+            raw = "-".join(clip(form_data.get(p, ""), 4) for p in ("answer_year", "answer_month", "answer_day")).strip("-")
+        raw = clip(raw, 2000) if raw is not None else ""
+        if self.question.get("type") == "boolean":
+            raw = {"yes": True, "no": False}.get(raw, raw)
+
+        def act(db, identity, draft):
+            outcome = request_service.answer(db, identity, draft, link_id, raw)
+            if not outcome.error and outcome.advice is None:
+                self._show_draft(db, draft)
+            return outcome
+
+        outcome, redirect = self._with_draft(act)
+        if redirect is not None:
+            return redirect
+        if outcome.advice is not None:
+            self._ended_with(outcome.advice)
+        elif outcome.error:
+            self.saved_answer = str(raw) if not isinstance(raw, bool) else ("yes" if raw else "no")
+            return self._fail({"answer": outcome.error})
+
+    @rx.event
+    def back(self):
+        def act(db, identity, draft):
+            request_service.back(db, draft)
+            self._show_draft(db, draft)
+
+        _result, redirect = self._with_draft(act)
+        return redirect
+
+    @rx.event
+    def change(self, link_id: str):
+        def act(db, identity, draft):
+            request_service.go_to(db, draft, clip(link_id, 60))
+            self._show_draft(db, draft)
+
+        _result, redirect = self._with_draft(act)
+        return redirect
+
+    @rx.event
+    def save_anything_else(self, form_data: dict):
+        text = clip(form_data.get("free_text", ""), 5000)
+
+        def act(db, identity, draft):
+            error = request_service.save_anything_else(db, draft, text)
+            if not error:
+                self._show_draft(db, draft)
+            return error
+
+        error, redirect = self._with_draft(act)
+        if redirect is not None:
+            return redirect
+        if error:
+            self.free_text = text
+            return self._fail({"free_text": error})
+
+    @rx.event
+    def save_preferences(self, form_data: dict):
+        appointment = clip(form_data.get("appointment", ""), 20)
+        contact = clip(form_data.get("contact", ""), 20)
+
+        def act(db, identity, draft):
+            errors = request_service.save_preferences(db, draft, appointment=appointment, contact=contact)
+            if not errors:
+                self._show_draft(db, draft)
+            return errors
+
+        errors, redirect = self._with_draft(act)
+        if redirect is not None:
+            return redirect
+        if errors:
+            self.appointment, self.contact = appointment, contact
+            return self._fail(errors)
+
+    @rx.event
+    def send(self):
+        def act(db, identity, draft):
+            return request_service.submit(db, identity, draft)
+
+        outcome, redirect = self._with_draft(act)
+        if redirect is not None:
+            return redirect
+        if not outcome.ok:
+            return self._fail({"form": outcome.error})
+        self.reference, self.step = outcome.reference, "done"
+
+    @rx.event
+    def finish(self):
+        """After "done" or "advice": back to the start for the next request."""
+        self.step = "loading"
+        return rx.redirect(routes.YOUR_REQUESTS if self.reference else routes.HOME)
+
+
+class YourRequestsState(SessionState):
+    rows: list[dict[str, str]] = []
+
+    @rx.event
+    def load(self):
+        identity = self._identity()
+        if identity is None:
+            return self._to_login()
+        with session_scope() as db:
+            found = request_service.your_requests(db, identity)
+        self.rows = [
+            {
+                "reference": r.reference,
+                "title": r.title,
+                "kind": KIND_LABELS.get(r.kind, r.kind),
+                "for": r.patient_name,
+                "status": r.status_label,
+                "status_key": r.status,
+                "submitted": r.submitted,
+            }
+            for r in found
+        ]

@@ -1,0 +1,158 @@
+"""Request wizards: the journeys the issue lists, on a phone."""
+
+from __future__ import annotations
+
+from playwright.sync_api import Page, expect
+from sqlalchemy import text
+
+from e2e.journeys import registered_patient, settled
+
+ALL_DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+def practice_settings(db, ods: str = "Y90001", **columns) -> None:
+    """Test set-up: this practice's online-request settings, written as an admin would save them."""
+    import json
+
+    values = {
+        "hours": json.dumps({kind: {day: ["00:00", "23:59"] for day in ALL_DAYS} for kind in ("medical", "admin")}),
+        "turned_off": False, "turned_off_message": "", "routine_only_after": "", "daily_limit": None,
+        "active_limit": None, "per_patient_medical": 1, "per_patient_admin": 1, "free_text_enabled": True,
+    }
+    values.update(columns)
+    with db.begin() as connection:
+        practice_id = connection.execute(text("SELECT id FROM practice WHERE ods_code = :o"), {"o": ods}).scalar_one()
+        connection.execute(text("DELETE FROM practice_settings WHERE practice_id = :p"), {"p": practice_id})
+        connection.execute(
+            text(
+                "INSERT INTO practice_settings (practice_id, hours, turned_off, turned_off_message, routine_only_after, "
+                "daily_limit, active_limit, per_patient_medical, per_patient_admin, free_text_enabled, updated_at) VALUES "
+                "(:practice_id, :hours, :turned_off, :turned_off_message, :routine_only_after, :daily_limit, :active_limit, "
+                ":per_patient_medical, :per_patient_admin, :free_text_enabled, CURRENT_TIMESTAMP)"
+            ),
+            {"practice_id": practice_id, **values},
+        )
+
+
+import pytest  # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def open_every_day(db):
+    """Requests are open all day, every day, unless a test says otherwise (the clock is real)."""
+    practice_settings(db)
+    yield
+    practice_settings(db)
+
+
+def start_request(page: Page, who: str = "You", kind: str = "Medical request") -> None:
+    page.goto("/request?new=1")
+    settled(page)
+    expect(page.get_by_role("group", name="Who is this request for?")).to_be_visible()
+    page.get_by_label(who, exact=True).check()
+    page.get_by_role("button", name="Continue").click()
+    page.get_by_label(kind).check()
+    page.get_by_role("button", name="Continue").click()
+
+
+def answer_until_anything_else(page: Page, shot, limit: int = 25) -> int:
+    """Answer each question with its first option ("No" for yes/no, a short text otherwise), one
+    page at a time, until the "anything else" page."""
+    heading = page.get_by_text("Is there anything else you want to tell us?")
+    progress = page.locator(".progress")
+    pages = 0
+    shown = ""
+    while pages < limit:
+        # Wait for the next page: a new "Question N of M", or the end of the questions.
+        expect(heading.or_(progress.filter(has_not_text=shown) if shown else progress)).to_be_visible()
+        if heading.is_visible():
+            return pages
+        shown = progress.inner_text()
+        pages += 1
+        if pages == 1:
+            shot("first-question")
+        radios = page.locator("input[type=radio][name=answer]")
+        if radios.count():
+            radios.nth(radios.count() - 1 if radios.count() == 2 else 0).check()
+        elif page.locator("[name=answer]").count():
+            field = page.locator("[name=answer]")
+            field.fill("2026-11-01" if field.get_attribute("type") == "date" else "3")
+        page.get_by_role("button", name="Continue").click()
+    raise AssertionError("too many questions")
+
+
+def test_a_medical_request_for_self_from_search_to_confirmation(phone, shot, mailbox, db):
+    registered_patient(phone, mailbox, shot, db, "cough")
+    phone.get_by_role("button", name="Create Request").click()
+    settled(phone)
+    phone.get_by_label("You", exact=True).check()
+    phone.get_by_role("button", name="Continue").click()
+    phone.get_by_label("Medical request").check()
+    phone.get_by_role("button", name="Continue").click()
+    phone.get_by_label("Search for what your request is about").fill("cought")
+    expect(phone.get_by_role("button", name="Cough and cold")).to_be_visible()
+    shot("search-typo")
+    phone.get_by_role("button", name="Cough and cold").click()
+    expect(phone.get_by_role("group", name="Is there any of these right now?")).to_be_visible()
+    shot("emergency-screen")
+    phone.get_by_role("button", name="Continue").click()
+    expect(phone.get_by_text("Question 1 of")).to_be_visible()
+
+    # A reload in the middle keeps the answers.
+    answer_one = phone.locator("input[type=radio][name=answer]")
+    answer_one.first.check()
+    phone.get_by_role("button", name="Continue").click()
+    expect(phone.get_by_text("Question 2 of")).to_be_visible()
+    phone.reload()
+    expect(phone.get_by_text("Question 2 of")).to_be_visible()
+    phone.get_by_role("button", name="‹ Back").click()
+    expect(phone.get_by_text("Question 1 of")).to_be_visible()
+    expect(phone.locator("input[type=radio][name=answer]").first).to_be_checked()
+    phone.get_by_role("button", name="Continue").click()
+
+    answer_until_anything_else(phone, shot)
+    phone.get_by_label("Is there anything else you want to tell us? (optional)").fill("It started after a cold.")
+    phone.get_by_role("button", name="Continue").click()
+    phone.get_by_label("A phone call").check()
+    phone.get_by_label("Text message to my mobile").check()
+    phone.get_by_role("button", name="Continue").click()
+    expect(phone.get_by_role("heading", name="Check your answers")).to_be_visible()
+    expect(phone.get_by_text("It started after a cold.")).to_be_visible()
+    shot("check-answers")
+    phone.get_by_role("button", name="Send request").click()
+    expect(phone.get_by_role("heading", name="Request sent")).to_be_visible()
+    reference = phone.locator(".reference").inner_text()
+    assert reference.startswith("AN-")
+    shot("sent")
+
+    phone.get_by_role("button", name="See your requests").click()
+    expect(phone.get_by_role("heading", name="Your requests")).to_be_visible()
+    expect(phone.get_by_text("Cough and cold")).to_be_visible()
+    expect(phone.get_by_text(reference)).to_be_visible()
+
+    with db.connect() as connection:
+        row = connection.execute(
+            text("SELECT status, urgency, team, subject FROM request WHERE reference = :r"), {"r": reference}
+        ).one()
+    assert row.status == "submitted" and row.urgency and row.team and row.subject
+
+    # One open medical request per patient: the next attempt is refused before any questions.
+    start_request(phone)
+    expect(phone.get_by_text("already have an open medical request")).to_be_visible()
+    shot("patient-limit")
+
+
+def test_a_red_flag_ends_at_call_999_and_makes_no_request(phone, shot, mailbox, db):
+    registered_patient(phone, mailbox, shot, db, "redflag")
+    start_request(phone)
+    phone.get_by_label("Search for what your request is about").fill("headache")
+    phone.get_by_role("button", name="Headache").click()
+    phone.get_by_label("chest pain", exact=False).first.check()
+    phone.get_by_role("button", name="Continue").click()
+    expect(phone.get_by_role("heading", name="Call 999 now")).to_be_visible()
+    expect(phone.get_by_text("Your request has not been sent to your practice.")).to_be_visible()
+    shot("call-999")
+    phone.reload()
+    expect(phone.get_by_role("heading", name="Call 999 now")).to_be_visible()
+    with db.connect() as connection:
+        assert connection.execute(text("SELECT count(*) FROM emergency_signpost WHERE advice = '999'")).scalar_one() >= 1
