@@ -12,6 +12,7 @@ from anima_pwa.pages import auth, demo, info, practice, registration
 from anima_pwa.pages import create_request as create_request_pages
 from anima_pwa.pages import dependants as dependants_pages
 from anima_pwa.pages import practice_settings as practice_settings_pages
+from anima_pwa.pages import practice_requests as practice_requests_pages
 from anima_pwa.pages import request_wizard as request_pages
 from anima_pwa.pages import patient_management as pm_pages
 from anima_pwa.pages import settings as settings_pages
@@ -31,7 +32,8 @@ from anima_pwa.state.patient_management import (
 )
 from anima_pwa.state.practice import PracticeState, StaffLoginState, StaffMfaSetupState
 from anima_pwa.state.practice_settings import PracticeSettingsState
-from anima_pwa.state.request_wizard import RequestWizardState, YourRequestsState
+from anima_pwa.state.practice_requests import PracticeRequestsState, PracticeRequestState
+from anima_pwa.state.request_wizard import RequestWizardState, StaffRequestWizardState, YourRequestsState
 from anima_pwa.state.registration import HomeState, RegisterState
 from anima_pwa.state.settings import ConfirmEmailChangeState, LoginSettingsState, MfaSettingsState, PreferencesState
 
@@ -99,6 +101,9 @@ _add(pm_pages.verifications, routes.PRACTICE_VERIFICATIONS, "Verifications", Ver
 _add(practice_settings_pages.practice_settings, routes.PRACTICE_SETTINGS, "Practice settings", PracticeSettingsState.load)
 _add(request_pages.request_wizard, routes.REQUEST_NEW, "Create Request", RequestWizardState.load)
 _add(request_pages.your_requests, routes.YOUR_REQUESTS, "Your requests", YourRequestsState.load)
+_add(request_pages.staff_request_wizard, routes.PRACTICE_PHONE_REQUEST, "Request by phone", StaffRequestWizardState.load)
+_add(practice_requests_pages.practice_requests, routes.PRACTICE_REQUESTS, "Requests", PracticeRequestsState.load)
+_add(practice_requests_pages.practice_request, routes.PRACTICE_REQUEST, "Request", PracticeRequestState.load)
 _add(info.privacy, routes.PRIVACY, "Privacy policy")
 _add(info.terms, routes.TERMS, "Terms of use")
 _add(info.accessibility, routes.ACCESSIBILITY, "Accessibility statement")

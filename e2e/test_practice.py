@@ -8,6 +8,7 @@ import uuid
 import pyotp
 import pytest
 from playwright.sync_api import Page, expect
+from sqlalchemy import text
 
 from e2e.conftest import Shots
 from e2e.journeys import settled
@@ -243,3 +244,62 @@ def test_a_practice_admin_reads_the_audit_trail_and_frees_an_email(desk, phone, 
     # The patient's sign-in has ended with the email.
     phone.reload()
     expect(phone.get_by_role("heading", name="Login", exact=True)).to_be_visible()
+
+
+def test_a_receptionist_takes_a_request_by_phone_and_overrides_the_limit(desk, phone, db, mailbox):
+    from e2e.journeys import registered_patient
+    from e2e.test_requests import answer_until_anything_else, practice_settings
+
+    _email, person = registered_patient(phone, mailbox, phone.shots, db, "phoned")  # type: ignore[attr-defined]
+    practice_settings(db, per_patient_medical=1)
+    with db.begin() as connection:  # the patient already has an open medical request
+        patient_id = connection.execute(
+            text("SELECT id FROM patient WHERE nhs_number = :n"), {"n": person.nhs_number}
+        ).scalar_one()
+        connection.execute(text(
+            "INSERT INTO request (patient_id, practice_id, kind, topic, status, answers, current_item, free_text, "
+            "appointment_preference, contact_preference, subject, urgency, team, triage_summary, limits_overridden, "
+            "created_at, updated_at, submitted_at, reference) SELECT :p, practice_id, 'medical', 'back-pain', 'submitted', "
+            "'{}', '', '', '', '', 'Back pain', 'routine', 'physiotherapy', '', false, CURRENT_TIMESTAMP, "
+            "CURRENT_TIMESTAMP, CURRENT_TIMESTAMP, :r FROM patient WHERE id = :p"
+        ), {"p": patient_id, "r": "AN-" + uuid.uuid4().hex[:6].upper()})
+
+    shot = desk.shots
+    email, password = new_staff(db, role="receptionist")
+    staff_sign_in_first_time(desk, email, password, shot)
+    _create_request_search(desk, person.nhs_number)
+    desk.get_by_role("button", name="Take a request by phone").click()
+    expect(desk.get_by_text(f"Taking a request by phone for {person.full_name}")).to_be_visible()
+    settled(desk)
+    desk.get_by_label("Medical request").check()
+    desk.get_by_role("button", name="Continue").click()
+    expect(desk.get_by_text("already")).to_be_visible()
+    shot("limit-reached")
+    desk.get_by_label("Override the limits for this request").check()
+    desk.get_by_role("button", name="Continue with the override").click()
+    desk.get_by_label("Search for what your request is about").fill("sore throat")
+    desk.get_by_role("button", name="Sore throat").click()
+    desk.get_by_role("button", name="Continue").click()  # no red flags
+    answer_until_anything_else(desk, shot)
+    desk.get_by_role("button", name="Continue").click()
+    desk.get_by_label("No preference").check()
+    desk.get_by_label("Phone call", exact=True).check()
+    desk.get_by_role("button", name="Continue").click()
+    desk.get_by_role("button", name="Send request").click()
+    expect(desk.get_by_role("heading", name="Request sent")).to_be_visible()
+    shot("phone-request-sent")
+
+    with db.connect() as connection:
+        overridden = connection.execute(
+            text("SELECT count(*) FROM request WHERE patient_id = :p AND limits_overridden"), {"p": patient_id}
+        ).scalar_one()
+        audited = connection.execute(
+            text("SELECT count(*) FROM audit_event WHERE action = 'limits_overridden' AND patient_id = :p"), {"p": patient_id}
+        ).scalar_one()
+    assert overridden == 1 and audited == 1
+
+    # The practice's list shows it, most urgent first, with the triage suggestion.
+    desk.get_by_role("button", name="See the practice's requests").click()
+    expect(desk.get_by_role("heading", name="Requests", exact=True)).to_be_visible()
+    expect(desk.get_by_text("By phone").first).to_be_visible()
+    shot("practice-requests")

@@ -76,7 +76,12 @@ def answer_until_anything_else(page: Page, shot, limit: int = 25) -> int:
             radios.nth(radios.count() - 1 if radios.count() == 2 else 0).check()
         elif page.locator("[name=answer]").count():
             field = page.locator("[name=answer]")
-            field.fill("2026-11-01" if field.get_attribute("type") == "date" else "3")
+            if field.get_attribute("type") == "date":
+                # A date in the future when the question asks for one ("When do you need it by?").
+                future = "future" in (field.get_attribute("aria-describedby") or "") or "by?" in page.locator("legend").inner_text()
+                field.fill("2030-01-15" if future else "2026-11-01")
+            else:
+                field.fill("3")
         page.get_by_role("button", name="Continue").click()
     raise AssertionError("too many questions")
 
@@ -156,3 +161,64 @@ def test_a_red_flag_ends_at_call_999_and_makes_no_request(phone, shot, mailbox, 
     expect(phone.get_by_role("heading", name="Call 999 now")).to_be_visible()
     with db.connect() as connection:
         assert connection.execute(text("SELECT count(*) FROM emergency_signpost WHERE advice = '999'")).scalar_one() >= 1
+
+
+def test_an_admin_request_for_a_dependant(phone, shot, mailbox, db):
+    from datetime import date
+
+    from e2e.journeys import person_on_register
+    from e2e.test_dependants import add_dependant
+
+    family = "Adminson"
+    child = person_on_register(db, given="Milo", family=family, dob=date(2018, 2, 3))
+    registered_patient(phone, mailbox, shot, db, "adminparent", given="Rosa", family=family)
+    add_dependant(phone, child)
+    expect(phone.get_by_text("They have been added to your account.")).to_be_visible()
+
+    start_request(phone, who=child.full_name, kind="Admin request")
+    phone.get_by_label("Search for what your request is about").fill("sick note")
+    expect(phone.get_by_role("button", name="Fit note")).to_be_visible()
+    phone.get_by_text("See all topics").click()
+    phone.get_by_role("button", name="Letter or form").first.click()
+    answer_until_anything_else(phone, shot)
+    phone.get_by_role("button", name="Continue").click()
+    phone.get_by_label("Email").check()
+    phone.get_by_role("button", name="Continue").click()
+    expect(phone.get_by_role("heading", name="Check your answers")).to_be_visible()
+    phone.get_by_role("button", name="Send request").click()
+    expect(phone.get_by_role("heading", name="Request sent")).to_be_visible()
+    phone.get_by_role("button", name="See your requests").click()
+    expect(phone.get_by_text(f"Admin request for {child.full_name}")).to_be_visible()
+    shot("dependant-request-listed")
+
+
+def test_out_of_hours_and_limit_reached_say_why_before_any_question(phone, shot, mailbox, db):
+    import json
+
+    registered_patient(phone, mailbox, shot, db, "closed")
+    # Closed today (open the other days): the guide's first reason.
+    today = ALL_DAYS[_london_today().weekday()]
+    open_days = {day: ["00:00", "23:59"] for day in ALL_DAYS if day != today}
+    practice_settings(db, hours=json.dumps({"medical": open_days, "admin": open_days}))
+    start_request(phone)
+    expect(phone.get_by_text("The surgery's window for online medical requests is closed")).to_be_visible()
+    expect(phone.locator(".progress")).to_have_count(0)
+    shot("out-of-hours")
+
+    # Open, but the practice's daily limit is used up: another reason, its own message.
+    practice_settings(db, daily_limit=1)
+    with db.begin() as connection:
+        connection.execute(text(
+            "INSERT INTO capacity_counter (practice_id, day, submitted) SELECT id, :d, 1 FROM practice "
+            "WHERE ods_code = 'Y90001' ON CONFLICT (practice_id, day) DO UPDATE SET submitted = 1"
+        ), {"d": _london_today()})
+    start_request(phone)
+    expect(phone.get_by_text("limit of online requests for today")).to_be_visible()
+    shot("daily-limit")
+
+
+def _london_today():
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    return datetime.now(ZoneInfo("Europe/London")).date()

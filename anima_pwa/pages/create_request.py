@@ -147,6 +147,10 @@ def create_request() -> rx.Component:
                     rx.el.h2(S.found["name"]),
                     rx.el.p("Born ", S.found["dob"], ". ", S.found["account"], "."),
                     rx.el.a(
+                        "Take a request by phone", href=routes.PRACTICE_PHONE_REQUEST + "?patient=" + S.found["id"].to(str),
+                        class_name="button", role="button",
+                    ),
+                    rx.el.a(
                         "Open patient record", href=routes.PRACTICE_PATIENT + "?id=" + S.found["id"].to(str),
                         class_name="button button--secondary", role="button",
                     ),

@@ -28,6 +28,8 @@ class Action(str, Enum):
     REMOVE_PATIENT_EMAIL = "remove_patient_email"
     VERIFY_PATIENT = "verify_patient"  # manual verification, and approving dependants of 16+
     CREATE_PATIENT_ACCOUNT = "create_patient_account"  # incl. care homes and their residents
+    TAKE_PHONE_REQUEST = "take_phone_request"  # a request by phone, with the power to override limits
+    VIEW_REQUESTS = "view_requests"  # the practice's request list, with triage
     VIEW_AUDIT_TRAIL = "view_audit_trail"
     MANAGE_PRACTICE_SETTINGS = "manage_practice_settings"
     MANAGE_STAFF = "manage_staff"
@@ -43,10 +45,12 @@ PERMISSIONS: dict[str, frozenset[Action]] = {
             Action.REMOVE_PATIENT_EMAIL,
             Action.VERIFY_PATIENT,
             Action.CREATE_PATIENT_ACCOUNT,
+            Action.TAKE_PHONE_REQUEST,
+            Action.VIEW_REQUESTS,
         }
     ),
     CLINICIAN: frozenset(
-        {Action.SEARCH_PATIENTS, Action.VIEW_PATIENT, Action.EDIT_PATIENT, Action.VERIFY_PATIENT}
+        {Action.SEARCH_PATIENTS, Action.VIEW_PATIENT, Action.EDIT_PATIENT, Action.VERIFY_PATIENT, Action.VIEW_REQUESTS}
     ),
     ADMIN: _ALL,
 }

@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 
 from sqlmodel import Session, col, select
 
-from anima_pwa.models import EmergencySignpost, Patient, Request, utcnow
+from anima_pwa.models import AccountPatient, EmergencySignpost, Patient, Request, utcnow
 from anima_pwa.services import audit, capacity, dependants, questionnaires, registration
 from anima_pwa.services.permissions import record_id
 from anima_pwa.services.sessions import Identity
@@ -358,12 +358,22 @@ def submit(session: Session, identity: Identity | None, draft: Request, *, overr
     if current_step(session, draft).kind != "check":
         return SubmitOutcome(error="Answer every question before you send your request.")
     answers = answers_of(draft)
+    missing = questionnaires.missing_answers(topic, answers)
+    if missing:  # reached "check" past a required question (a Change link, a later answer): go back to it
+        _save(session, draft, answers, current_item=missing[0].link_id)
+        return SubmitOutcome(error="Answer every question before you send your request.")
+    if identity is not None:  # the draft may be days old: the account must still be able to ask for them
+        subject = _subject(session, identity, draft.patient_id)
+        if subject is None or not subject.can_request:
+            return SubmitOutcome(error=subject.why_not if subject else "Choose who the request is for.")
     result = questionnaires.triage(topic, answers, free_text=draft.free_text)
-    draft.subject, draft.urgency, draft.team = result.subject[:200], result.urgency, result.team
-    draft.triage_summary = "\n".join(result.summary_lines)
     refusal = capacity.reserve_and_submit(session, request=draft, override=override)
     if refusal:
-        return SubmitOutcome(error=refusal)
+        return SubmitOutcome(error=refusal)  # and the draft is left exactly as it was
+    draft.subject, draft.urgency, draft.team = result.subject[:200], result.urgency, result.team
+    draft.triage_summary = "\n".join(result.summary_lines)
+    session.add(draft)
+    session.flush()
     audit.record(
         session,
         action="request_submitted",
@@ -390,7 +400,16 @@ class RequestRow:
 
 def your_requests(session: Session, identity: Identity, *, limit: int = 50) -> list[RequestRow]:
     """"Your requests": every request of the account holder and the people they hold."""
-    patient_ids = [s.patient_id for s in dependants.request_subjects(session, identity)]
+    # A dependant whose link the practice has not approved (16 or over) or refused: not their requests.
+    unapproved = set(
+        session.exec(
+            select(AccountPatient.patient_id).where(
+                AccountPatient.account_id == identity.account_id,
+                col(AccountPatient.approval_status).not_in(dependants.REQUESTABLE_APPROVALS),
+            )
+        ).all()
+    )
+    patient_ids = [s.patient_id for s in dependants.request_subjects(session, identity) if s.patient_id not in unapproved]
     holder = registration.self_patient(session, identity.account_id)
     if holder is not None and holder.id not in patient_ids:
         patient_ids.append(holder.id)
@@ -428,3 +447,162 @@ def _display(moment: datetime | None) -> str:
 
     local = moment.astimezone(ZoneInfo("Europe/London"))
     return f"{local.day} {local:%b %Y, %H:%M}"
+
+
+# The practice taking a request by phone ---------------------------------------------------------
+
+
+def staff_check_start(session: Session, staff, *, patient_id: object, kind: str) -> tuple[StartOutcome, bool]:
+    """Like check_start, for a receptionist on the phone. Returns (outcome, can_override): when the
+    only problem is hours or limits, staff may override them (audited at submission)."""
+    from anima_pwa.services import permissions
+
+    staff = permissions.require(staff, permissions.Action.TAKE_PHONE_REQUEST)
+    patient = permissions.require_patient(session, staff, permissions.Action.TAKE_PHONE_REQUEST, patient_id)
+    if kind not in KINDS:
+        return StartOutcome(error="Choose a medical or an admin request."), False
+    if patient.verification_status != "verified":
+        return StartOutcome(error="Verify this patient before taking a request for them."), False
+    available = capacity.availability(session, practice_id=patient.practice_id, kind=kind, patient_id=patient.id)
+    if available.open:
+        return StartOutcome(routine_only=available.routine_only, routine_message=available.message if available.routine_only else ""), False
+    overridable = available.reason not in ("turned_off", "closed_day")
+    return StartOutcome(error=available.message), overridable
+
+
+def staff_patient_name(session: Session, staff, patient_id: object) -> str:
+    from anima_pwa.services import permissions
+
+    patient = permissions.require_patient(session, staff, permissions.Action.TAKE_PHONE_REQUEST, patient_id)
+    return patient.full_name
+
+
+def staff_start_draft(session: Session, staff, *, patient_id: object, kind: str, topic_id: str) -> StartOutcome:
+    from anima_pwa.services import permissions
+
+    staff = permissions.require(staff, permissions.Action.TAKE_PHONE_REQUEST)
+    patient = permissions.require_patient(session, staff, permissions.Action.TAKE_PHONE_REQUEST, patient_id)
+    topic = questionnaires.get(topic_id)
+    if kind not in KINDS or topic is None or topic.kind != kind:
+        return StartOutcome(error="Choose a topic from the list.")
+    for old in session.exec(
+        select(Request).where(Request.created_by_staff_id == staff.staff_id, Request.status == "draft")
+    ).all():
+        session.delete(old)
+    now = utcnow()
+    draft = Request(
+        patient_id=patient.id,  # type: ignore[arg-type]
+        account_id=None,
+        practice_id=patient.practice_id,
+        kind=kind,
+        topic=topic.id,
+        status="draft",
+        created_by_staff_id=staff.staff_id,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(draft)
+    session.flush()
+    return StartOutcome(draft_id=draft.id)
+
+
+def staff_draft_for(session: Session, staff) -> Request | None:
+    """The draft this member of staff is filling in on the phone, if any."""
+    if staff is None:
+        return None
+    draft = session.exec(
+        select(Request)
+        .where(Request.created_by_staff_id == staff.staff_id, Request.status == "draft")
+        .order_by(col(Request.updated_at).desc())
+    ).first()
+    if draft is None or draft.practice_id != staff.practice_id or utcnow() - draft.updated_at > DRAFT_LIFETIME:
+        return None
+    return draft
+
+
+# The practice's list of requests, with triage (never shown to patients) ------------------------
+
+URGENCY_ORDER = {"emergency_signposted": 0, "urgent_today": 1, "within_two_days": 2, "routine": 3}
+
+
+@dataclass(frozen=True)
+class PracticeRequestRow:
+    id: int
+    reference: str
+    patient_name: str
+    subject: str
+    urgency: str
+    urgency_label: str
+    team: str
+    status_label: str
+    submitted: str
+    by_phone: bool
+
+
+@dataclass(frozen=True)
+class PracticeRequestDetail:
+    row: PracticeRequestRow
+    summary_lines: list[str] = field(default_factory=list)
+    free_text: str = ""
+    appointment: str = ""
+    contact: str = ""
+    overridden: bool = False
+
+
+def _practice_row(request: Request, patient: Patient) -> PracticeRequestRow:
+    return PracticeRequestRow(
+        id=request.id,  # type: ignore[arg-type]
+        reference=request.reference or "",
+        patient_name=patient.full_name,
+        subject=request.subject,
+        urgency=request.urgency,
+        urgency_label=questionnaires.URGENCY_LABELS.get(request.urgency, request.urgency),
+        team=questionnaires.TEAMS.get(request.team, request.team),
+        status_label=STATUS_LABELS.get(request.status, request.status),
+        submitted=_display(request.submitted_at),
+        by_phone=request.created_by_staff_id is not None,
+    )
+
+
+def practice_requests(session: Session, staff, *, limit: int = 100) -> list[PracticeRequestRow]:
+    """Open requests at the staff member's practice, most urgent first, then oldest first."""
+    from anima_pwa.models import OPEN_STATUSES
+    from anima_pwa.services import permissions
+
+    staff = permissions.require(staff, permissions.Action.VIEW_REQUESTS)
+    rows = session.exec(
+        select(Request, Patient)
+        .join(Patient, Patient.id == Request.patient_id)  # type: ignore[arg-type]
+        .where(Request.practice_id == staff.practice_id, col(Request.status).in_(OPEN_STATUSES))
+        .order_by(col(Request.submitted_at))
+        .limit(limit)
+    ).all()
+    audit.record(
+        session, action="request_list_viewed", actor_account_id=staff.account_id, actor_kind="staff",
+        practice_id=staff.practice_id, detail={"results": len(rows)},
+    )
+    found = [_practice_row(r, p) for r, p in rows]
+    return sorted(found, key=lambda row: URGENCY_ORDER.get(row.urgency, 9))
+
+
+def practice_request_detail(session: Session, staff, request_id: object) -> PracticeRequestDetail:
+    from anima_pwa.services import permissions
+
+    staff = permissions.require(staff, permissions.Action.VIEW_REQUESTS)
+    key = record_id(request_id)
+    request = session.get(Request, key) if key else None
+    if request is None or request.practice_id != staff.practice_id or request.status == "draft":
+        raise permissions.PermissionDenied("We could not find that request at your practice.")
+    patient = session.get(Patient, request.patient_id)
+    audit.record(
+        session, action="request_viewed", actor_account_id=staff.account_id, actor_kind="staff",
+        patient_id=request.patient_id, practice_id=staff.practice_id,
+    )
+    return PracticeRequestDetail(
+        row=_practice_row(request, patient),  # type: ignore[arg-type]
+        summary_lines=[line for line in request.triage_summary.splitlines() if line.strip()],
+        free_text=request.free_text,
+        appointment=APPOINTMENT_PREFERENCES.get(request.appointment_preference, ""),
+        contact=CONTACT_PREFERENCES.get(request.contact_preference, ""),
+        overridden=request.limits_overridden,
+    )

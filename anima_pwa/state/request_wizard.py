@@ -11,7 +11,8 @@ import reflex as rx
 
 from anima_pwa import routes
 from anima_pwa.db import session_scope
-from anima_pwa.services import capacity, dependants, questionnaires
+from anima_pwa.services import capacity, dependants, permissions, questionnaires
+from anima_pwa.services.permissions import PermissionDenied
 from anima_pwa.services import requests as request_service
 from anima_pwa.state.base import SessionState, clip, focus_error_summary, summary_of
 
@@ -44,6 +45,7 @@ class RequestWizardState(SessionState):
     advice_title: str = ""
     advice_body: str = ""
     reference: str = ""
+    can_override: bool = False  # the practice's phone version only
     errors: dict[str, str] = {}
     summary: list[list[str]] = []
 
@@ -180,6 +182,9 @@ class RequestWizardState(SessionState):
 
     @rx.event
     def search_topics(self, query: str):
+        return self._search_topics(query)
+
+    def _search_topics(self, query: str):
         self.topic_query = clip(query, 100)
         found = questionnaires.search(self.topic_query, kind=self.kind or None)
         self.topic_results = [{"id": m.topic.id, "title": m.topic.title} for m in found]
@@ -211,6 +216,9 @@ class RequestWizardState(SessionState):
 
     @rx.event
     def screen(self, form_data: dict):
+        return self._screen(form_data)
+
+    def _screen(self, form_data: dict):
         ticked = [key.removeprefix("flag_") for key, value in form_data.items() if key.startswith("flag_") and value]
 
         def act(db, identity, draft):
@@ -227,6 +235,9 @@ class RequestWizardState(SessionState):
 
     @rx.event
     def answer(self, form_data: dict):
+        return self._answer(form_data)
+
+    def _answer(self, form_data: dict):
         link_id = clip(self.question.get("id", ""), 60)
         raw = form_data.get("answer")
         if raw is None and self.question.get("type") == "date":
@@ -252,6 +263,9 @@ class RequestWizardState(SessionState):
 
     @rx.event
     def back(self):
+        return self._back()
+
+    def _back(self):
         def act(db, identity, draft):
             request_service.back(db, draft)
             self._show_draft(db, draft)
@@ -261,6 +275,9 @@ class RequestWizardState(SessionState):
 
     @rx.event
     def change(self, link_id: str):
+        return self._change(link_id)
+
+    def _change(self, link_id: str):
         def act(db, identity, draft):
             request_service.go_to(db, draft, clip(link_id, 60))
             self._show_draft(db, draft)
@@ -270,6 +287,9 @@ class RequestWizardState(SessionState):
 
     @rx.event
     def save_anything_else(self, form_data: dict):
+        return self._save_anything_else(form_data)
+
+    def _save_anything_else(self, form_data: dict):
         text = clip(form_data.get("free_text", ""), 5000)
 
         def act(db, identity, draft):
@@ -287,6 +307,9 @@ class RequestWizardState(SessionState):
 
     @rx.event
     def save_preferences(self, form_data: dict):
+        return self._save_preferences(form_data)
+
+    def _save_preferences(self, form_data: dict):
         appointment = clip(form_data.get("appointment", ""), 20)
         contact = clip(form_data.get("contact", ""), 20)
 
@@ -344,3 +367,161 @@ class YourRequestsState(SessionState):
             }
             for r in found
         ]
+
+
+
+class StaffRequestWizardState(RequestWizardState):
+    """The practice's version: a receptionist takes a request by phone for a patient of the practice,
+    with the same questions, and may override hours and limits (audited at submission)."""
+
+    _override: bool = False
+
+    # Event handlers inherited from a parent State dispatch to the parent (Reflex routes an event
+    # by the state that declares it), so every handler this page uses is declared here again.
+    @rx.event
+    def search_topics(self, query: str):
+        return self._search_topics(query)
+
+    @rx.event
+    def screen(self, form_data: dict):
+        return self._screen(form_data)
+
+    @rx.event
+    def answer(self, form_data: dict):
+        return self._answer(form_data)
+
+    @rx.event
+    def back(self):
+        return self._back()
+
+    @rx.event
+    def change(self, link_id: str):
+        return self._change(link_id)
+
+    @rx.event
+    def save_anything_else(self, form_data: dict):
+        return self._save_anything_else(form_data)
+
+    @rx.event
+    def save_preferences(self, form_data: dict):
+        return self._save_preferences(form_data)
+
+
+    def _staff(self):
+        with session_scope() as db:
+            return permissions.staff_context(db, self._identity())
+
+    def _to_login(self):
+        self.signed_in = False
+        return rx.redirect(routes.PRACTICE_LOGIN, replace=True)
+
+    def _with_draft(self, action):
+        staff = self._staff()
+        if staff is None:
+            return None, self._to_login()
+        with session_scope() as db:
+            draft = request_service.staff_draft_for(db, staff)
+            if draft is None:
+                self.step = "type"
+                return None, None
+            return action(db, None, draft), None
+
+    @rx.event
+    def load(self):
+        staff = self._staff()
+        if staff is None:
+            return self._to_login()
+        params = self.router.url.query_parameters
+        with session_scope() as db:
+            draft = request_service.staff_draft_for(db, staff)
+            if draft is not None and "patient" not in params:
+                self.patient_id = str(draft.patient_id)
+                self._show_draft(db, draft)
+                return None
+            try:
+                self.patient_label = request_service.staff_patient_name(db, staff, params.get("patient", ""))
+            except PermissionDenied as denied:
+                self.step, self.errors = "loading", {"form": denied.message}
+                return None
+        self.patient_id = clip(params.get("patient", ""), 12)
+        self.step, self.errors, self.summary, self.kind = "type", {}, [], ""
+        self.can_override, self._override, self.topic_title, self.reference = False, False, "", ""
+
+    @rx.event
+    def start_again(self):
+        staff = self._staff()
+        if staff is None:
+            return self._to_login()
+        with session_scope() as db:
+            draft = request_service.staff_draft_for(db, staff)
+            if draft is not None:
+                db.delete(draft)
+        self.step, self.topic_title, self.can_override, self._override = "type", "", False, False
+
+    @rx.event
+    def choose_kind(self, form_data: dict):
+        staff = self._staff()
+        if staff is None:
+            return self._to_login()
+        kind = clip(form_data.get("kind", ""), 10)
+        wants_override = bool(form_data.get("override"))
+        try:
+            with session_scope() as db:
+                checked, can_override = request_service.staff_check_start(db, staff, patient_id=self.patient_id, kind=kind)
+        except PermissionDenied as denied:
+            return self._fail({"form": denied.message})
+        self.kind = kind
+        if not checked.ok and not (can_override and wants_override):
+            self.can_override = can_override
+            return self._fail({"form": checked.error})
+        self._override, self.can_override = not checked.ok, False
+        self.routine_message = checked.routine_message
+        self.free_text_allowed = True
+        self.topic_list = [{"id": t.id, "title": t.title} for t in questionnaires.all_topics(kind)]
+        self.step, self.errors, self.summary, self.topic_query, self.topic_results = "topic", {}, [], "", []
+
+    @rx.event
+    def choose_topic(self, topic_id: str):
+        staff = self._staff()
+        if staff is None:
+            return self._to_login()
+        if topic_id == "free_text":
+            topic = questionnaires.free_text_topic(self.kind)
+            topic_id = topic.id if topic else ""
+        try:
+            with session_scope() as db:
+                started = request_service.staff_start_draft(
+                    db, staff, patient_id=self.patient_id, kind=self.kind, topic_id=clip(topic_id, 60)
+                )
+                if started.ok:
+                    draft = request_service.staff_draft_for(db, staff)
+                    if draft is not None:
+                        self._show_draft(db, draft)
+        except PermissionDenied as denied:
+            return self._fail({"form": denied.message})
+        if not started.ok:
+            return self._fail({"form": started.error})
+
+    @rx.event
+    def send(self):
+        staff = self._staff()
+        if staff is None:
+            return self._to_login()
+        override = staff if self._override else None
+
+        def act(db, _identity, draft):
+            return request_service.submit(db, None, draft, override=override)
+
+        outcome, redirect = self._with_draft(act)
+        if redirect is not None:
+            return redirect
+        if outcome is None:
+            return None
+        if not outcome.ok:
+            return self._fail({"form": outcome.error})
+        self.reference, self.step, self._override = outcome.reference, "done", False
+
+    @rx.event
+    def finish(self):
+        self.step = "loading"
+        return rx.redirect(routes.PRACTICE_REQUESTS)
