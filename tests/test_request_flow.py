@@ -1,0 +1,1005 @@
+"""The patient's request wizard (services.requests) from "who is it for" to the reference number:
+capacity checked before any question, one draft per account that survives signing in again, the
+emergency screen, answers saved as they are given (with branching and red-flag answers), the pages
+after the questions, submission (triage, reference, limits checked again) and "Your requests".
+
+Capacity reads the clock, so ``capacity.utcnow`` is pinned to a ticking clock on a Wednesday at noon
+in London, and the practice takes requests 00:00-23:59 every day unless a test is about hours.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, replace
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, select
+
+from anima_pwa.models import (
+    AccountPatient,
+    CapacityCounter,
+    ClosedDay,
+    EmergencySignpost,
+    Patient,
+    Practice,
+    PracticeSettings,
+    Request,
+    utcnow,
+)
+from anima_pwa.services import capacity, dependants, questionnaires
+from anima_pwa.services import requests as flow
+from anima_pwa.services.sessions import Identity
+from tests.factories import (
+    audit_events,
+    count,
+    identity_of,
+    link,
+    make_account,
+    make_patient,
+    make_practice,
+    self_account,
+    valid_nhs_number,
+)
+
+LONDON = ZoneInfo("Europe/London")
+START = datetime(2025, 6, 18, 12, 0, tzinfo=LONDON).astimezone(UTC)  # Wednesday 18 June 2025, noon
+TODAY = date(2025, 6, 18)
+REFERENCE = re.compile(rf"AN-[{capacity.REFERENCE_ALPHABET}]{{6}}")
+ALL_DAY = {kind: {day: ["00:00", "23:59"] for day in capacity.DAYS} for kind in capacity.KINDS}
+CHOOSE_WHO = "Choose who the request is for."
+CHOOSE_TOPIC = "Choose a topic from the list."
+
+
+class Clock:
+    """capacity's clock: starts at START and moves on a second each time it is read, so requests
+    sent one after another have different submission times."""
+
+    def __init__(self) -> None:
+        self.now = START
+
+    def __call__(self) -> datetime:
+        self.now += timedelta(seconds=1)
+        return self.now
+
+
+@pytest.fixture(autouse=True)
+def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
+    ticking = Clock()
+    monkeypatch.setattr(capacity, "utcnow", ticking)
+    return ticking
+
+
+@dataclass
+class World:
+    db: Session
+    practice: Practice
+    me: Identity  # Zoe (adult, verified), who holds her son Leo (born 2020)
+    zoe: Patient
+    leo: Patient
+    other: Identity  # Sam, another account at the same practice
+    sam: Patient
+
+    def settings(self, **fields) -> None:
+        row = self.db.get(PracticeSettings, self.practice.id)
+        for name, value in fields.items():
+            setattr(row, name, value)
+        self.db.add(row)
+        self.db.flush()
+
+
+@pytest.fixture
+def world(db_session: Session) -> World:
+    practice = make_practice(db_session, "C81001")
+    db_session.add(PracticeSettings(practice_id=practice.id, hours=json.dumps(ALL_DAY)))
+    zoe = make_patient(db_session, practice, "Zoe Smith", email="zoe@example.com", nhs_number=valid_nhs_number("943476591"))
+    leo = make_patient(db_session, practice, "Leo Smith", dob=date(2020, 5, 9), nhs_number=valid_nhs_number("943476592"))
+    sam = make_patient(db_session, practice, "Sam Jones", email="sam@example.com", nhs_number=valid_nhs_number("943476593"))
+    link(db_session, self_account(db_session, zoe), leo, "dependant")
+    return World(db_session, practice, _identity(db_session, zoe), zoe, leo, _identity(db_session, sam), sam)
+
+
+def _identity(db: Session, patient: Patient) -> Identity:
+    return identity_of(self_account(db, patient))
+
+
+# --- helpers ----------------------------------------------------------------------------------------
+
+
+def drafts(db: Session) -> list[Request]:
+    db.flush()
+    return list(db.exec(select(Request).where(Request.status == "draft")).all())
+
+
+def start(w: World, topic: str, *, patient: Patient | None = None, identity: Identity | None = None) -> Request:
+    topic_obj = questionnaires.get(topic)
+    assert topic_obj is not None
+    patient = patient or w.zoe
+    outcome = flow.start_draft(w.db, identity or w.me, patient_id=patient.id, kind=topic_obj.kind, topic_id=topic)
+    assert outcome.ok, outcome.error
+    draft = flow.draft_for(w.db, identity or w.me, outcome.draft_id)
+    assert draft is not None
+    return draft
+
+
+def default_answer(item: questionnaires.Item) -> object:
+    if item.type == "boolean":
+        return False
+    if item.type == "choice":
+        return item.options[0].code
+    if item.type == "integer":
+        return item.min if item.min is not None else 1
+    if item.type == "date":
+        return datetime.now(LONDON).date().isoformat()
+    return "Some words"
+
+
+def answer_questions(w: World, draft: Request, overrides: dict | None = None, *, identity: Identity | None = None) -> list[str]:
+    """Pass the emergency screen (no ticks) and answer every question as it comes; the linkIds asked."""
+    overrides = overrides or {}
+    topic = questionnaires.get(draft.topic)
+    asked = []
+    for _ in range(60):
+        step = flow.current_step(w.db, draft)
+        if step.kind == "red_flags":
+            assert flow.screen_red_flags(w.db, identity or w.me, draft, []) is None
+            continue
+        if step.kind != "question":
+            return asked
+        item = topic.item(step.link_id)
+        asked.append(step.link_id)
+        outcome = flow.answer(w.db, identity or w.me, draft, step.link_id, overrides.get(step.link_id, default_answer(item)))
+        assert outcome == flow.AnswerOutcome(), (step.link_id, outcome)
+    raise AssertionError("the questions never ended")
+
+
+def to_check(w: World, draft: Request, overrides: dict | None = None, *, identity: Identity | None = None) -> Request:
+    answer_questions(w, draft, overrides, identity=identity)
+    assert flow.save_anything_else(w.db, draft, "It started after my holiday.") is None
+    appointment = "phone" if draft.kind == "medical" else ""
+    assert flow.save_preferences(w.db, draft, appointment=appointment, contact="text") == {}
+    assert flow.current_step(w.db, draft).kind == "check"
+    return draft
+
+
+def send(w: World, topic: str, *, patient: Patient | None = None, identity: Identity | None = None) -> Request:
+    draft = to_check(w, start(w, topic, patient=patient, identity=identity), identity=identity)
+    outcome = flow.submit(w.db, identity or w.me, draft)
+    assert outcome.ok, outcome.error
+    return draft
+
+
+def counter(db: Session) -> int:
+    db.flush()
+    return db.exec(select(CapacityCounter.submitted).where(CapacityCounter.day == TODAY)).first() or 0
+
+
+def snapshot(draft: Request) -> tuple:
+    return (draft.answers, draft.current_item, draft.free_text, draft.updated_at, draft.status, draft.reference)
+
+
+def fresh(engine: Engine, draft_id: int) -> Request:
+    """The row as another process (another worker, after signing in again) reads it."""
+    with Session(engine) as other:
+        row = other.get(Request, draft_id)
+        assert row is not None
+        other.expunge(row)
+        return row
+
+
+# --- check_start ----------------------------------------------------------------------------------
+
+
+def test_check_start_refuses_an_unknown_kind(world: World) -> None:
+    for kind in ["", "urgent", "MEDICAL", " medical", "medical ", None, 1, ["medical"]]:
+        refused = flow.StartOutcome(error="Choose a medical or an admin request.")
+        assert flow.check_start(world.db, world.me, patient_id=world.zoe.id, kind=kind) == refused, kind
+        assert flow.start_draft(world.db, world.me, patient_id=world.zoe.id, kind=kind, topic_id="headache") == refused
+    assert count(world.db, Request) == 0
+
+
+def test_check_start_refuses_any_patient_the_account_does_not_hold_the_same_way(world: World) -> None:
+    stranger = make_patient(world.db, world.practice, "No Account", nhs_number=valid_nhs_number("943476594"))
+    refused = [
+        world.sam.id, str(world.sam.id), stranger.id, "1 OR 1=1", f"{world.zoe.id} OR 1=1", True, False, -1, 0,
+        -world.zoe.id, None, "", 10**12, 2**31 + world.zoe.id, float(world.zoe.id), [world.zoe.id], {"id": world.zoe.id},
+    ]  # fmt: skip
+    for patient_id in refused:
+        for kind in flow.KINDS:
+            outcome = flow.check_start(world.db, world.me, patient_id=patient_id, kind=kind)
+            assert outcome == flow.StartOutcome(error=CHOOSE_WHO), patient_id
+            started = flow.start_draft(world.db, world.me, patient_id=patient_id, kind=kind, topic_id="fit-note")
+            assert started == flow.StartOutcome(error=CHOOSE_WHO), patient_id
+    # Sam's own id works for Sam, and a string id from the browser works for its holder.
+    assert flow.check_start(world.db, world.other, patient_id=world.sam.id, kind="medical").ok
+    assert flow.check_start(world.db, world.me, patient_id=str(world.leo.id), kind="medical").ok
+    # The same account id acting as staff holds nobody.
+    staff = replace(world.me, kind="staff")
+    assert flow.check_start(world.db, staff, patient_id=world.zoe.id, kind="medical").error == CHOOSE_WHO
+    assert count(world.db, Request) == 0
+
+
+WHY_NOT = [
+    ("pending", date(2019, 1, 1), "not_needed", "Waiting for your practice to verify them"),
+    ("rejected", date(2019, 1, 1), "not_needed", "Your practice could not verify them"),
+    ("verified", date(2005, 1, 1), "pending", "Waiting for your practice to approve adding them (they are 16 or over)"),
+    ("verified", date(2005, 1, 1), "rejected", "Your practice did not approve adding them"),
+    ("verified", date(2005, 1, 1), "approved", ""),
+    ("verified", date(2019, 1, 1), "not_needed", ""),
+]
+
+
+def test_check_start_gives_a_dependants_why_not(world: World) -> None:
+    for number, (verification, dob, approval, expected) in enumerate(WHY_NOT):
+        person = make_patient(world.db, world.practice, f"Ava Smith{'e' * number}", dob=dob, status=verification)
+        link(world.db, self_account(world.db, world.zoe), person, "dependant", approval=approval)
+        subject = next(s for s in dependants.request_subjects(world.db, world.me) if s.patient_id == person.id)
+        assert subject.why_not == expected
+        for kind in flow.KINDS:
+            outcome = flow.check_start(world.db, world.me, patient_id=person.id, kind=kind)
+            assert outcome.error == expected, (verification, approval)
+            started = flow.start_draft(world.db, world.me, patient_id=person.id, kind=kind, topic_id=f"something-else-{kind}")
+            assert started.error == expected
+        mine = [d.patient_id for d in drafts(world.db)]
+        assert mine == ([] if expected else [person.id])  # (the admin draft replaced the medical one)
+        for draft in drafts(world.db):
+            world.db.delete(draft)
+
+
+def test_check_start_gives_the_holders_own_why_not(world: World) -> None:
+    world.zoe.verification_status = "pending"
+    world.db.add(world.zoe)
+    world.db.flush()
+    outcome = flow.check_start(world.db, world.me, patient_id=world.zoe.id, kind="medical")
+    assert outcome.error == "Waiting for your practice to verify you"
+
+
+def _turned_off(w: World) -> None:
+    w.settings(turned_off=True, turned_off_message="We are moving building")
+
+
+def _closed_day(w: World) -> None:
+    w.db.add(ClosedDay(practice_id=w.practice.id, day=TODAY, reason="Staff training"))
+
+
+def _outside_hours(w: World) -> None:
+    hours = json.loads(json.dumps(ALL_DAY))
+    hours["medical"]["wed"] = ["13:00", "14:00"]
+    hours["admin"]["wed"] = ["13:00", "14:00"]
+    w.settings(hours=json.dumps(hours))
+
+
+def _daily_limit(w: World) -> None:
+    w.settings(daily_limit=3)
+    w.db.add(CapacityCounter(practice_id=w.practice.id, day=TODAY, submitted=3))
+
+
+def _open_request(w: World, patient: Patient, kind: str, status: str = "submitted") -> Request:
+    row = Request(
+        patient_id=patient.id, practice_id=patient.practice_id, kind=kind, topic=f"something-else-{kind}",
+        status=status, submitted_at=utcnow(), reference=None,
+    )  # fmt: skip
+    w.db.add(row)
+    w.db.flush()
+    return row
+
+
+def _active_limit(w: World) -> None:
+    w.settings(active_limit=2)
+    _open_request(w, w.sam, "medical")
+    _open_request(w, w.sam, "admin", status="awaiting_patient")
+
+
+def _patient_limit(w: World) -> None:
+    _open_request(w, w.zoe, "medical")
+    _open_request(w, w.zoe, "admin", status="assigned")
+
+
+CAPACITY_CASES = [
+    ("turned_off", _turned_off, "We are moving building."),
+    ("closed_day", _closed_day, "Online requests are closed today (Staff training)."),
+    ("outside_hours", _outside_hours, "It opens again today at 13:00."),
+    ("daily_limit", _daily_limit, "limit of online requests for today"),
+    ("active_limit", _active_limit, "as many open requests as it can safely handle"),
+    ("patient_limit", _patient_limit, "You already have an open"),
+]
+
+
+@pytest.mark.parametrize(("reason", "arrange", "words"), CAPACITY_CASES, ids=[c[0] for c in CAPACITY_CASES])
+def test_each_capacity_reason_is_given_before_any_draft_exists(world: World, reason, arrange, words) -> None:
+    arrange(world)
+    before = count(world.db, Request)
+    for kind in flow.KINDS:
+        available = capacity.availability(
+            world.db, practice_id=world.practice.id, kind=kind, patient_id=world.zoe.id, account_id=world.me.account_id
+        )
+        assert (available.open, available.reason) == (False, reason)
+        outcome = flow.check_start(world.db, world.me, patient_id=world.zoe.id, kind=kind)
+        assert outcome.error == available.message and words in outcome.error
+        started = flow.start_draft(world.db, world.me, patient_id=world.zoe.id, kind=kind, topic_id=f"something-else-{kind}")
+        assert started.error == available.message and started.draft_id is None
+    assert count(world.db, Request) == before and drafts(world.db) == []
+
+
+def test_the_patient_limit_is_per_person_and_per_kind(world: World) -> None:
+    _open_request(world, world.zoe, "medical")
+    assert "You already have an open medical request" in flow.check_start(
+        world.db, world.me, patient_id=world.zoe.id, kind="medical"
+    ).error
+    assert flow.check_start(world.db, world.me, patient_id=world.zoe.id, kind="admin").ok
+    assert flow.check_start(world.db, world.me, patient_id=world.leo.id, kind="medical").ok
+    _open_request(world, world.leo, "medical")
+    assert "Leo already has an open medical request" in flow.check_start(
+        world.db, world.me, patient_id=world.leo.id, kind="medical"
+    ).error
+
+
+def test_routine_only_after_the_cut_off_still_starts_with_a_warning(world: World) -> None:
+    world.settings(routine_only_after="11:00")
+    outcome = flow.check_start(world.db, world.me, patient_id=world.zoe.id, kind="medical")
+    assert outcome.ok and outcome.routine_only and outcome.routine_message == capacity.ROUTINE_ONLY
+    started = flow.start_draft(world.db, world.me, patient_id=world.zoe.id, kind="medical", topic_id="cough-and-cold")
+    assert started.ok and started.routine_only and started.routine_message == capacity.ROUTINE_ONLY
+
+
+# --- start_draft ------------------------------------------------------------------------------------
+
+
+def test_start_draft_makes_one_draft_and_replaces_the_accounts_earlier_one(world: World) -> None:
+    first = start(world, "cough-and-cold")
+    theirs = start(world, "fit-note", patient=world.sam, identity=world.other)
+    assert [d.id for d in drafts(world.db)] == [first.id, theirs.id]
+    assert (first.status, first.kind, first.topic, first.patient_id, first.account_id, first.practice_id) == (
+        "draft", "medical", "cough-and-cold", world.zoe.id, world.me.account_id, world.practice.id,
+    )  # fmt: skip
+    second = start(world, "fit-note", patient=world.leo)
+    mine = [d for d in drafts(world.db) if d.account_id == world.me.account_id]
+    assert [d.id for d in mine] == [second.id] and second.id != first.id
+    assert (second.kind, second.patient_id) == ("admin", world.leo.id)
+    assert world.db.get(Request, theirs.id).status == "draft"  # the other account's draft is untouched
+    # A submitted request is never replaced.
+    sent = to_check(world, second)
+    assert flow.submit(world.db, world.me, sent).ok
+    third = start(world, "headache")
+    assert world.db.get(Request, sent.id).status == "submitted" and flow.draft_for(world.db, world.me).id == third.id
+
+
+BAD_TOPICS = [
+    ("medical", "fit-note"),
+    ("admin", "cough-and-cold"),
+    ("admin", "something-else-medical"),
+    ("medical", "something-else-admin"),
+    ("medical", "no-such-topic"),
+    ("medical", ""),
+    ("medical", None),
+    ("medical", 7),
+    ("medical", "_red_flags"),
+    ("medical", "../questionnaires/headache"),
+    ("medical", "Headache"),
+]
+
+
+def test_start_draft_refuses_a_topic_not_in_the_list_for_that_kind(world: World) -> None:
+    for kind, topic_id in BAD_TOPICS:
+        outcome = flow.start_draft(world.db, world.me, patient_id=world.zoe.id, kind=kind, topic_id=topic_id)
+        assert outcome == flow.StartOutcome(error=CHOOSE_TOPIC), (kind, topic_id)
+    assert count(world.db, Request) == 0
+
+
+def test_start_draft_refuses_a_bad_topic_without_losing_the_earlier_draft(world: World) -> None:
+    earlier = start(world, "headache")
+    assert flow.start_draft(world.db, world.me, patient_id=world.zoe.id, kind="medical", topic_id="fit-note").error
+    assert [d.id for d in drafts(world.db)] == [earlier.id]
+
+
+def test_the_free_text_topics_follow_the_practice_switch(world: World) -> None:
+    for kind in flow.KINDS:
+        assert flow.start_draft(
+            world.db, world.me, patient_id=world.zoe.id, kind=kind, topic_id=questionnaires.free_text_topic(kind).id
+        ).ok
+    world.settings(free_text_enabled=False)
+    for kind in flow.KINDS:
+        outcome = flow.start_draft(
+            world.db, world.me, patient_id=world.zoe.id, kind=kind, topic_id=questionnaires.free_text_topic(kind).id
+        )
+        assert outcome.error == "Your practice has asked that requests use one of the topics in the list."
+    assert [d.topic for d in drafts(world.db)] == ["something-else-admin"]  # the last allowed one, not replaced
+    assert flow.start_draft(world.db, world.me, patient_id=world.zoe.id, kind="medical", topic_id="headache").ok
+
+
+# --- resuming ---------------------------------------------------------------------------------------
+
+
+def test_signing_in_again_resumes_the_newest_draft_where_it_was(world: World, engine: Engine) -> None:
+    draft = start(world, "cough-and-cold")
+    assert flow.screen_red_flags(world.db, world.me, draft, []) is None
+    assert flow.answer(world.db, world.me, draft, "duration", "1-to-3-weeks") == flow.AnswerOutcome()
+    # An older draft of the same account (left by another worker): the newest one wins.
+    world.db.add(
+        Request(
+            patient_id=world.leo.id, account_id=world.me.account_id, practice_id=world.practice.id, kind="admin",
+            topic="fit-note", updated_at=utcnow() - timedelta(days=1), created_at=utcnow() - timedelta(days=1),
+        )
+    )  # fmt: skip
+    world.db.commit()
+    with Session(engine) as later:  # a new sign-in: a new session, nothing carried over
+        resumed = flow.draft_for(later, world.me)
+        assert resumed is not None and resumed.id == draft.id
+        assert flow.answers_of(resumed) == {"_red_flags_checked": True, "duration": "1-to-3-weeks"}
+        assert flow.current_step(later, resumed) == flow.Step("question", "fever", 2, 7)
+        assert flow.draft_for(later, world.me, str(draft.id)).id == draft.id
+
+
+def test_a_draft_older_than_seven_days_is_not_resumed(world: World, engine: Engine) -> None:
+    draft = start(world, "headache")
+    for age, found in [
+        (timedelta(days=6, hours=23), True),
+        (timedelta(days=7, minutes=1), False),
+        (timedelta(days=30), False),
+        (timedelta(0), True),
+    ]:
+        draft.updated_at = utcnow() - age
+        world.db.add(draft)
+        world.db.commit()
+        with Session(engine) as later:
+            assert (flow.draft_for(later, world.me) is not None) is found, age
+            assert (flow.draft_for(later, world.me, draft.id) is not None) is found, age
+
+
+def test_draft_for_never_returns_another_accounts_draft(world: World) -> None:
+    theirs = start(world, "headache", patient=world.sam, identity=world.other)
+    assert flow.draft_for(world.db, world.me) is None
+    for key in (theirs.id, str(theirs.id), f"{theirs.id} OR 1=1", True, -1, 0, "", 1.0, [theirs.id]):
+        assert flow.draft_for(world.db, world.me, key) is None, key
+    mine = start(world, "fit-note")
+    assert flow.draft_for(world.db, world.me).id == mine.id
+    assert flow.draft_for(world.db, world.me, theirs.id) is None
+    assert flow.draft_for(world.db, world.other).id == theirs.id
+    # A sent request is not a draft.
+    to_check(world, mine)
+    assert flow.submit(world.db, world.me, mine).ok
+    assert flow.draft_for(world.db, world.me) is None and flow.draft_for(world.db, world.me, mine.id) is None
+
+
+# --- the emergency screen -----------------------------------------------------------------------------
+
+
+def test_no_ticks_lets_the_questions_begin(world: World, engine: Engine) -> None:
+    draft = start(world, "cough-and-cold")
+    assert flow.current_step(world.db, draft) == flow.Step("red_flags")
+    assert flow.screen_red_flags(world.db, world.me, draft, ["not-a-flag", "rf-child-rash", "duration"]) is None
+    world.db.commit()
+    saved = fresh(engine, draft.id)
+    assert saved.status == "draft" and flow.answers_of(saved) == {"_red_flags_checked": True}
+    assert flow.current_step(world.db, saved) == flow.Step("question", "duration", 1, 7)
+    assert count(world.db, EmergencySignpost) == 0 and audit_events(world.db, "emergency_signposted") == []
+
+
+def test_an_admin_topic_without_red_flags_starts_with_its_questions(world: World) -> None:
+    draft = start(world, "fit-note")
+    assert flow.red_flags(world.db, draft) == []
+    assert flow.current_step(world.db, draft) == flow.Step("question", "new-or-extension", 1, 4)
+
+
+TICKS = [
+    ("cough-and-cold", "zoe", ["rf-chest-pain"], "999"),
+    ("cough-and-cold", "zoe", ["rf-cannot-wait"], "111"),
+    ("cough-and-cold", "zoe", ["rf-cough-blood"], "111"),
+    ("cough-and-cold", "zoe", ["rf-cannot-wait", "rf-chest-pain"], "999"),
+    ("cough-and-cold", "zoe", ["rf-cough-blood", "rf-cannot-wait", "nonsense"], "111"),
+    ("cough-and-cold", "leo", ["rf-child-rash"], "999"),
+    ("cough-and-cold", "leo", ["rf-child-no-urine"], "111"),
+    ("child-fever", "leo", ["rf-child-fever-under-3-months", "rf-child-floppy"], "999"),
+    ("headache", "zoe", ["rf-headache-jaw-scalp"], "111"),
+    ("prescription-question", "zoe", ["rf-critical-medicine"], "111"),
+]
+
+
+def test_any_tick_ends_the_request_with_advice_and_records_it(world: World) -> None:
+    for number, (topic, who, ticked, advice) in enumerate(TICKS, 1):
+        patient = getattr(world, who)
+        draft = start(world, topic, patient=patient)
+        draft_id = draft.id
+        outcome = flow.screen_red_flags(world.db, world.me, draft, ticked)
+        assert outcome is not None and outcome.code == advice, ticked
+        assert outcome.title == f"Call {advice} now" and outcome.body
+        assert world.db.get(Request, draft_id) is None and count(world.db, Request) == 0
+        signposts = world.db.exec(select(EmergencySignpost).order_by(EmergencySignpost.id)).all()
+        assert len(signposts) == number
+        signpost = signposts[-1]
+        assert (signpost.account_id, signpost.patient_id, signpost.practice_id, signpost.topic, signpost.advice) == (
+            world.me.account_id, patient.id, world.practice.id, topic, advice,
+        )  # fmt: skip
+        assert json.loads(signpost.flags) == [t for t in ticked if t != "nonsense"]
+        events = audit_events(world.db, "emergency_signposted")
+        assert len(events) == number
+        assert (events[-1].actor_account_id, events[-1].actor_kind, events[-1].patient_id, events[-1].practice_id) == (
+            world.me.account_id, "patient", patient.id, world.practice.id,
+        )  # fmt: skip
+        assert json.loads(events[-1].detail) == {"topic": topic, "advice": advice}
+        assert flow.draft_for(world.db, world.me) is None
+
+
+def test_the_child_questions_are_asked_only_for_a_child(world: World) -> None:
+    adult = start(world, "cough-and-cold")
+    adult_flags = flow.red_flags(world.db, adult)
+    assert not any(f.link_id.startswith("rf-child-") for f in adult_flags)
+    assert "rf-chest-pain" in [f.link_id for f in adult_flags]
+    assert flow.screen_red_flags(world.db, world.me, adult, ["rf-child-rash", "rf-child-floppy"]) is None
+    assert count(world.db, EmergencySignpost) == 0
+
+    child = start(world, "cough-and-cold", patient=world.leo)
+    child_flags = {f.link_id: f for f in flow.red_flags(world.db, child)}
+    assert {"rf-child-rash", "rf-child-floppy", "rf-chest-pain"} <= set(child_flags)
+    assert child_flags["rf-chest-pain"].text.startswith("Does your child")
+    # Sixteen is not a child.
+    world.leo.date_of_birth = date(datetime.now(UTC).year - 16, 1, 1)
+    world.db.add(world.leo)
+    world.db.flush()
+    assert not flow.is_child(world.db, child)
+    assert not any(f.link_id.startswith("rf-child-") for f in flow.red_flags(world.db, child))
+
+
+# --- answers ---------------------------------------------------------------------------------------
+
+
+def test_each_answer_is_saved_at_once(world: World, engine: Engine) -> None:
+    draft = start(world, "cough-and-cold")
+    flow.screen_red_flags(world.db, world.me, draft, [])
+    for link_id, raw, stored, following in [
+        ("duration", " over-3-weeks ", "over-3-weeks", "fever"),
+        ("fever", "yes", True, "breathless"),
+        ("breathless", False, False, "chest-hurts"),
+    ]:
+        assert flow.answer(world.db, world.me, draft, link_id, raw) == flow.AnswerOutcome()
+        world.db.commit()
+        saved = fresh(engine, draft.id)
+        assert flow.answers_of(saved)[link_id] == stored
+        assert saved.current_item == following
+    # Changing an answer overwrites it.
+    flow.go_to(world.db, draft, "fever")
+    assert flow.answer(world.db, world.me, draft, "fever", "no") == flow.AnswerOutcome()
+    world.db.commit()
+    assert flow.answers_of(fresh(engine, draft.id))["fever"] is False
+
+
+INVALID = [
+    ("cough-and-cold", "duration", "forever", "Select one of the options"),
+    ("cough-and-cold", "duration", "", "Select an answer"),
+    ("cough-and-cold", "duration", None, "Select an answer"),
+    ("cough-and-cold", "duration", {"code": "never"}, "Select one of the options"),
+    ("cough-and-cold", "fever", "maybe", "Select yes or no"),
+    ("cough-and-cold", "fever", "   ", "Select yes or no"),
+    ("cough-and-cold", "not-a-question", "yes", "This question is no longer part of your request."),
+    ("cough-and-cold", "rf-chest-pain", True, "This question is no longer part of your request."),
+    ("cough-and-cold", "_red_flags_checked", False, "This question is no longer part of your request."),
+    ("fit-note", "reason", "x" * 2001, "Your answer must be 2000 characters or fewer"),
+    ("fit-note", "reason", 42, "Enter your answer as text"),
+    ("fit-note", "reason", "   ", "Enter your answer"),
+    ("fit-note", "off-since", "2999-01-01", "Enter a real date, with a 4-digit year, for example 27 3 2024"),
+    ("fit-note", "off-since", "31/02/2024", "Enter a real date, for example 27 3 2024"),
+    ("update-details", "new-phone", "0" * 21, "Your answer must be 20 characters or fewer"),
+]
+
+
+def test_an_invalid_answer_leaves_the_draft_as_it_was(world: World, engine: Engine) -> None:
+    for topic, link_id, raw, error in INVALID:
+        draft = start(world, topic)
+        answer_questions(world, draft)
+        flow.go_to(world.db, draft, link_id)  # (ignored for a linkId the topic does not have)
+        world.db.commit()
+        before = snapshot(fresh(engine, draft.id))
+        assert snapshot(draft) == before
+        assert flow.answer(world.db, world.me, draft, link_id, raw) == flow.AnswerOutcome(error=error), (link_id, raw)
+        world.db.commit()
+        assert snapshot(fresh(engine, draft.id)) == before == snapshot(draft), (link_id, raw)
+
+
+def test_a_future_date_is_refused_where_the_question_asks_for_the_past(world: World) -> None:
+    draft = start(world, "fit-note")
+    flow.answer(world.db, world.me, draft, "new-or-extension", "new")
+    tomorrow = (datetime.now(LONDON).date() + timedelta(days=1)).isoformat()
+    outcome = flow.answer(world.db, world.me, draft, "off-since", tomorrow)
+    assert outcome.error == "The date must be today or in the past"
+    assert "off-since" not in flow.answers_of(draft) and draft.current_item == "off-since"
+
+
+BRANCHES = [
+    ("fit-note", "new-or-extension", "new", "off-since", 5),
+    ("fit-note", "new-or-extension", "extension", "current-ends", 5),
+    ("update-details", "what", "address", "new-address", 4),
+    ("update-details", "what", "phone", "new-phone", 2),
+    ("update-details", "what", "name", "new-name", 2),
+    ("update-details", "what", "other", "other-details", 2),
+]
+
+
+def test_branching_decides_the_next_question_and_the_count(world: World) -> None:
+    for topic, first, value, following, total in BRANCHES:
+        draft = start(world, topic)
+        assert flow.current_step(world.db, draft).link_id == first
+        assert flow.answer(world.db, world.me, draft, first, value) == flow.AnswerOutcome()
+        assert flow.current_step(world.db, draft) == flow.Step("question", following, 2, total), value
+        asked = answer_questions(world, draft)
+        assert len(asked) == total - 1 and asked[0] == following
+        assert flow.current_step(world.db, draft) == flow.Step("anything_else")
+
+
+def test_changing_a_branch_answer_changes_the_path_and_the_check_page(world: World) -> None:
+    draft = to_check(world, start(world, "update-details"), {"what": "phone", "new-phone": "07700 900123"})
+    assert [r.link_id for r in flow.check_rows(world.db, draft)] == ["what", "new-phone", "anything_else", "preferences"]
+    flow.go_to(world.db, draft, "what")
+    assert flow.current_step(world.db, draft) == flow.Step("question", "what", 1, 2)
+    flow.answer(world.db, world.me, draft, "what", "name")
+    assert flow.current_step(world.db, draft) == flow.Step("question", "new-name", 2, 2)
+    flow.answer(world.db, world.me, draft, "new-name", "Zoe Brown")
+    rows = flow.check_rows(world.db, draft)
+    assert [(r.link_id, r.answer) for r in rows[:2]] == [("what", "My name"), ("new-name", "Zoe Brown")]
+    assert "new-phone" not in [r.link_id for r in rows]  # the old branch's answer no longer counts
+
+
+def _phq9_walk(world: World, draft: Request, item9: str) -> flow.AnswerOutcome:
+    flow.screen_red_flags(world.db, world.me, draft, [])
+    while True:
+        step = flow.current_step(world.db, draft)
+        assert step.kind == "question"
+        raw = item9 if step.link_id == "phq9-9" else default_answer(questionnaires.get(draft.topic).item(step.link_id))
+        outcome = flow.answer(world.db, world.me, draft, step.link_id, raw)
+        if step.link_id == "phq9-9":
+            return outcome
+        assert outcome == flow.AnswerOutcome()
+
+
+def test_a_red_flag_answer_ends_the_request_with_advice(world: World) -> None:
+    for number, item9 in enumerate(["1", "2", "3"], 1):
+        draft = start(world, "feeling-low-or-anxious")
+        draft_id = draft.id
+        outcome = _phq9_walk(world, draft, item9)
+        assert outcome.error == "" and outcome.advice is not None
+        assert outcome.advice.code == "111" and "Samaritans" in outcome.advice.body
+        assert world.db.get(Request, draft_id) is None and count(world.db, Request) == 0
+        signpost = world.db.exec(select(EmergencySignpost).order_by(EmergencySignpost.id)).all()[-1]
+        assert (json.loads(signpost.flags), signpost.advice, signpost.topic) == (["phq9-9"], "111", "feeling-low-or-anxious")
+        assert [e.action for e in audit_events(world.db)] == ["emergency_signposted"] * number
+
+
+def test_not_at_all_to_phq9_item_9_carries_on(world: World) -> None:
+    draft = start(world, "feeling-low-or-anxious")
+    assert _phq9_walk(world, draft, "0") == flow.AnswerOutcome()
+    assert flow.current_step(world.db, draft).link_id == "current-support"
+    assert count(world.db, EmergencySignpost) == 0
+
+
+def test_back_and_change_move_through_the_wizard(world: World) -> None:
+    draft = start(world, "cough-and-cold")
+    flow.screen_red_flags(world.db, world.me, draft, [])
+    flow.answer(world.db, world.me, draft, "duration", "under-1-week")
+    flow.answer(world.db, world.me, draft, "fever", True)
+    assert flow.current_step(world.db, draft) == flow.Step("question", "breathless", 3, 7)
+    flow.back(world.db, draft)
+    assert flow.current_step(world.db, draft) == flow.Step("question", "fever", 2, 7)
+    assert flow.answers_of(draft)["fever"] is True  # going back loses nothing
+    flow.back(world.db, draft)
+    assert flow.current_step(world.db, draft) == flow.Step("question", "duration", 1, 7)
+    flow.back(world.db, draft)  # before the first question: the emergency questions again
+    assert flow.current_step(world.db, draft) == flow.Step("red_flags")
+    flow.back(world.db, draft)  # nothing before that here (the page goes back to the topics)
+    assert flow.current_step(world.db, draft) == flow.Step("red_flags")
+    assert flow.answers_of(draft)["duration"] == "under-1-week"
+
+    to_check(world, draft)
+    expected = ["preferences", "anything_else", "asked-pharmacist"]
+    for step_kind in expected:
+        flow.back(world.db, draft)
+        assert flow.current_step(world.db, draft).kind == ("question" if step_kind == "asked-pharmacist" else step_kind)
+    assert flow.current_step(world.db, draft) == flow.Step("question", "asked-pharmacist", 7, 7)
+
+    for target, expected_step in [
+        ("duration", flow.Step("question", "duration", 1, 7)),
+        ("anything_else", flow.Step("anything_else")),
+        ("preferences", flow.Step("preferences")),
+    ]:
+        flow.go_to(world.db, draft, target)
+        assert flow.current_step(world.db, draft) == expected_step
+    for ignored in ("check", "rf-chest-pain", "nonsense", "", "_red_flags_checked"):
+        flow.go_to(world.db, draft, ignored)
+        assert flow.current_step(world.db, draft) == flow.Step("preferences"), ignored
+
+
+def test_back_from_the_first_question_of_a_topic_without_red_flags_stays_there(world: World) -> None:
+    draft = start(world, "fit-note")
+    flow.back(world.db, draft)
+    assert flow.current_step(world.db, draft) == flow.Step("question", "new-or-extension", 1, 4)
+
+
+PHQ9 = [f"phq9-{n}" for n in range(1, 9)]
+GAD7 = [f"gad7-{n}" for n in range(1, 8)]
+END = ["phq9-9", "current-support", "alcohol-drugs"]
+
+
+def test_progress_counts_the_questions_enabled_by_the_answers_so_far(world: World) -> None:
+    """A group's enableWhen (PHQ-9 for low mood, GAD-7 for anxiety) decides which pages come and
+    "Question n of m" counts them; before the deciding answer only the unconditional ones count."""
+    for concern, asked in [
+        ("low", ["main-concern", "duration", *PHQ9, *END]),
+        ("anxious", ["main-concern", "duration", *GAD7, *END]),
+        ("both", ["main-concern", "duration", *PHQ9, *GAD7, *END]),
+        ("not-sure", ["main-concern", "duration", *PHQ9, *GAD7, *END]),
+    ]:
+        draft = start(world, "feeling-low-or-anxious")
+        flow.screen_red_flags(world.db, world.me, draft, [])
+        seen = []
+        while (step := flow.current_step(world.db, draft)).kind == "question":
+            seen.append((step.link_id, step.number, step.total))
+            item = questionnaires.get(draft.topic).item(step.link_id)
+            raw = concern if step.link_id == "main-concern" else default_answer(item)
+            assert flow.answer(world.db, world.me, draft, step.link_id, raw) == flow.AnswerOutcome()
+        total = len(asked)
+        assert seen == [("main-concern", 1, 5)] + [(link_id, n, total) for n, link_id in enumerate(asked[1:], 2)]
+        assert flow.current_step(world.db, draft) == flow.Step("anything_else")
+
+
+# --- anything else and preferences ---------------------------------------------------------------------
+
+
+def test_anything_else_has_a_length_limit(world: World) -> None:
+    limit = flow.FREE_TEXT_LIMIT
+    for text, error, stored in [
+        ("", None, ""),
+        ("   ", None, ""),
+        ("  Also my ear hurts.  ", None, "Also my ear hurts."),
+        ("x" * limit, None, "x" * limit),
+        ("  " + "x" * limit + "\n", None, "x" * limit),
+        ("x" * (limit + 1), "Anything else must be 2000 characters or fewer", None),
+        ("x" * 50_000, "Anything else must be 2000 characters or fewer", None),
+        (None, None, ""),
+    ]:
+        draft = start(world, "fit-note")
+        answer_questions(world, draft)
+        draft.free_text = "before"
+        before = snapshot(draft)
+        assert flow.save_anything_else(world.db, draft, text) == error
+        if error:
+            assert snapshot(draft) == before and flow.current_step(world.db, draft).kind == "anything_else"
+        else:
+            assert draft.free_text == stored and flow.current_step(world.db, draft).kind == "preferences"
+
+
+PREFERENCES = [
+    ("headache", "", "text", {"appointment": "Choose how you would prefer to be seen or spoken to"}, None),
+    ("headache", "teleport", "text", {"appointment": "Choose how you would prefer to be seen or spoken to"}, None),
+    ("headache", "phone", "pigeon", {"contact": "Choose how your practice should contact you"}, None),
+    (
+        "headache", "", "",
+        {"appointment": "Choose how you would prefer to be seen or spoken to", "contact": "Choose how your practice should contact you"},
+        None,
+    ),
+    ("headache", "video", "email", {}, ("video", "email")),
+    ("headache", "in_person", "phone", {}, ("in_person", "phone")),
+    ("headache", "none", "text", {}, ("none", "text")),
+    ("fit-note", "", "email", {}, ("", "email")),
+    ("fit-note", "phone", "text", {}, ("", "text")),  # no appointment for an admin request
+    ("fit-note", "teleport", "phone", {}, ("", "phone")),
+    ("fit-note", "", "", {"contact": "Choose how your practice should contact you"}, None),
+]  # fmt: skip
+
+
+def test_preferences(world: World) -> None:
+    """How to be seen is asked for a medical request only; how to be contacted always."""
+    for topic, appointment, contact, errors, stored in PREFERENCES:
+        draft = start(world, topic)
+        answer_questions(world, draft)
+        flow.save_anything_else(world.db, draft, "")
+        before = snapshot(draft)
+        assert flow.save_preferences(world.db, draft, appointment=appointment, contact=contact) == errors
+        if errors:
+            assert snapshot(draft) == before and flow.current_step(world.db, draft).kind == "preferences"
+            assert (draft.appointment_preference, draft.contact_preference) == ("", "")
+        else:
+            assert (draft.appointment_preference, draft.contact_preference) == stored
+            assert flow.current_step(world.db, draft).kind == "check"
+            rows = {r.question: r.answer for r in flow.check_rows(world.db, draft)}
+            assert rows["How we contact you"] == flow.CONTACT_PREFERENCES[stored[1]]
+            assert ("How you'd prefer to be seen" in rows) is (draft.kind == "medical")
+
+
+# --- submitting ------------------------------------------------------------------------------------
+
+
+def test_submit_is_refused_before_the_check_page(world: World) -> None:
+    draft = start(world, "cough-and-cold")
+    for advance in (
+        lambda: None,
+        lambda: flow.screen_red_flags(world.db, world.me, draft, []),
+        lambda: answer_questions(world, draft),
+        lambda: flow.save_anything_else(world.db, draft, ""),
+    ):
+        advance()
+        assert flow.current_step(world.db, draft).kind != "check"
+        outcome = flow.submit(world.db, world.me, draft)
+        assert outcome == flow.SubmitOutcome(error="Answer every question before you send your request.")
+        assert (draft.status, draft.reference, draft.submitted_at) == ("draft", None, None)
+    assert counter(world.db) == 0 and audit_events(world.db, "request_submitted") == []
+
+
+def test_a_request_cannot_skip_its_required_questions(world: World) -> None:
+    """The Change links and answers to later questions must not let a request be sent with
+    required questions unanswered."""
+    skipping = [
+        lambda d: flow.go_to(world.db, d, "preferences"),
+        lambda d: flow.go_to(world.db, d, "anything_else"),
+        lambda d: flow.answer(world.db, world.me, d, "asked-pharmacist", "no"),
+    ]
+    for skip in skipping:
+        draft = start(world, "cough-and-cold")
+        flow.screen_red_flags(world.db, world.me, draft, [])
+        flow.answer(world.db, world.me, draft, "duration", "under-1-week")
+        skip(draft)
+        if flow.current_step(world.db, draft).kind == "anything_else":
+            flow.save_anything_else(world.db, draft, "")
+        if flow.current_step(world.db, draft).kind == "preferences":
+            flow.save_preferences(world.db, draft, appointment="phone", contact="text")
+        outcome = flow.submit(world.db, world.me, draft)
+        assert not outcome.ok and draft.status == "draft" and draft.reference is None
+        # The person is taken to the first question still to answer.
+        assert flow.current_step(world.db, draft) == flow.Step("question", "fever", 2, 7)
+    assert counter(world.db) == 0 and audit_events(world.db, "request_submitted") == []
+
+
+def test_submit_gives_a_reference_and_fills_triage(world: World, engine: Engine) -> None:
+    draft = to_check(world, start(world, "cough-and-cold"), {"breathless": True, "trend": "worse"})
+    outcome = flow.submit(world.db, world.me, draft)
+    assert outcome.ok and REFERENCE.fullmatch(outcome.reference)
+    world.db.commit()
+    sent = fresh(engine, draft.id)
+    assert (sent.status, sent.reference, sent.urgency, sent.team) == ("submitted", outcome.reference, "urgent_today", "gp")
+    assert sent.subject == "Cough and cold: Less than 1 week"
+    assert sent.submitted_at is not None and "Anything else: It started after my holiday." in sent.triage_summary
+    assert counter(world.db) == 1
+    (event,) = audit_events(world.db, "request_submitted")
+    assert (event.actor_account_id, event.actor_kind, event.patient_id, event.practice_id) == (
+        world.me.account_id, "patient", world.zoe.id, world.practice.id,
+    )  # fmt: skip
+    assert json.loads(event.detail) == {"kind": "medical", "topic": "cough-and-cold", "overridden": False}
+    # Sent twice (a double click, a second tab): once only.
+    again = flow.submit(world.db, world.me, draft)
+    assert again.error == capacity.ALREADY_SENT and draft.reference == outcome.reference
+    assert counter(world.db) == 1 and len(audit_events(world.db, "request_submitted")) == 1
+
+
+def test_references_are_unique(world: World) -> None:
+    references = {
+        send(world, "headache").reference,
+        send(world, "fit-note").reference,
+        send(world, "cough-and-cold", patient=world.leo).reference,
+        send(world, "test-results", patient=world.leo).reference,
+        send(world, "sore-throat", patient=world.sam, identity=world.other).reference,
+    }
+    assert len(references) == 5 and all(REFERENCE.fullmatch(r) for r in references)
+    assert counter(world.db) == 5
+
+
+def test_every_topic_can_be_answered_and_sent(world: World) -> None:
+    """Each topic, answered with its first options, goes through to a triaged request (each for a
+    new dependant, so the one-open-request-per-person limit does not get in the way)."""
+    world.settings(per_patient_medical=5, per_patient_admin=5)
+    for number, topic in enumerate(sorted(questionnaires.load_all().values(), key=lambda t: t.id)):
+        dob = date(2021, 1, 1) if topic.audience == "child" else date(1990, 1, 1)
+        person = make_patient(world.db, world.practice, f"Person {chr(65 + number)} Smith", dob=dob)
+        link(world.db, self_account(world.db, world.zoe), person, "dependant", approval="approved")
+        draft = send(world, topic.id, patient=person)
+        assert draft.status == "submitted" and REFERENCE.fullmatch(draft.reference), topic.id
+        assert draft.urgency in questionnaires.URGENCIES and draft.urgency != "emergency_signposted"
+        assert draft.team in questionnaires.TEAMS
+        assert draft.subject and len(draft.subject) <= 200 and "{" not in draft.subject, draft.subject
+        assert draft.triage_summary
+        rows = flow.your_requests(world.db, world.me)
+        assert (rows[0].id, rows[0].title, rows[0].kind, rows[0].status_label, rows[0].patient_name) == (
+            draft.id, topic.title, topic.kind, "Sent to your practice", person.full_name,
+        )  # fmt: skip
+        assert len(rows) == number + 1
+
+
+def _daily_limit_reached(w: World) -> None:
+    w.settings(daily_limit=1)
+    w.db.add(CapacityCounter(practice_id=w.practice.id, day=TODAY, submitted=1))
+
+
+def _sent_by_the_other_parent(w: World) -> None:
+    sams_account = self_account(w.db, w.sam)
+    link(w.db, sams_account, w.leo, "dependant")
+    send(w, "headache", patient=w.leo, identity=w.other)
+
+
+def _dependant_removed(w: World) -> None:
+    row = w.db.exec(select(AccountPatient).where(AccountPatient.patient_id == w.leo.id)).one()
+    assert dependants.remove_dependant(w.db, w.me, row.id) is None
+
+
+def _verification_revoked(w: World) -> None:
+    w.leo.verification_status = "rejected"
+    w.db.add(w.leo)
+
+
+CHANGED_MEANWHILE = [
+    ("daily_limit", _daily_limit_reached, "limit of online requests for today"),
+    ("active_limit", _active_limit, "as many open requests as it can safely handle"),
+    ("turned_off", _turned_off, "We are moving building."),
+    ("closed_day", _closed_day, "Online requests are closed today"),
+    ("outside_hours", _outside_hours, "It opens again today at 13:00"),
+    ("patient_limit", _sent_by_the_other_parent, "Leo already has an open medical request"),
+    ("dependant_removed", _dependant_removed, CHOOSE_WHO),
+    ("verification_revoked", _verification_revoked, "Your practice could not verify them"),
+]
+
+
+@pytest.mark.parametrize(("name", "change", "words"), CHANGED_MEANWHILE, ids=[c[0] for c in CHANGED_MEANWHILE])
+def test_submit_checks_again_what_changed_while_the_questions_were_answered(world: World, name, change, words) -> None:
+    draft = to_check(world, start(world, "cough-and-cold", patient=world.leo))
+    change(world)
+    world.db.flush()
+    sent_before, count_before = len(audit_events(world.db, "request_submitted")), counter(world.db)
+    before = snapshot(draft) + (draft.subject, draft.urgency, draft.team, draft.triage_summary)
+    outcome = flow.submit(world.db, world.me, draft)
+    assert not outcome.ok and words in outcome.error and outcome.reference == ""
+    assert snapshot(draft) + (draft.subject, draft.urgency, draft.team, draft.triage_summary) == before
+    assert draft.status == "draft" and draft.submitted_at is None
+    assert counter(world.db) == count_before
+    assert len(audit_events(world.db, "request_submitted")) == sent_before
+
+
+# --- your requests ---------------------------------------------------------------------------------
+
+
+def test_your_requests_lists_the_account_and_its_dependants_newest_first(world: World) -> None:
+    mine = send(world, "headache")
+    leos = send(world, "fit-note", patient=world.leo)
+    sams = send(world, "sore-throat", patient=world.sam, identity=world.other)
+    leos_second = send(world, "cough-and-cold", patient=world.leo)
+    start(world, "test-results")  # a draft is not a request yet
+    start(world, "letter-or-form", patient=world.sam, identity=world.other)
+    rows = flow.your_requests(world.db, world.me)
+    assert [r.id for r in rows] == [leos_second.id, leos.id, mine.id]
+    assert [(r.patient_name, r.title, r.kind, r.status, r.status_label) for r in rows] == [
+        ("Leo Smith", "Cough and cold", "medical", "submitted", "Sent to your practice"),
+        ("Leo Smith", "Fit note", "admin", "submitted", "Sent to your practice"),
+        ("Zoe Smith", "Headache", "medical", "submitted", "Sent to your practice"),
+    ]
+    assert rows[2].reference == mine.reference and rows[2].submitted == "18 Jun 2025, 12:00"
+    assert [r.id for r in flow.your_requests(world.db, world.other)] == [sams.id]
+    # Every status but draft is listed, with its words.
+    for status, label in flow.STATUS_LABELS.items():
+        mine.status = status
+        world.db.add(mine)
+        world.db.flush()
+        assert next(r for r in flow.your_requests(world.db, world.me) if r.id == mine.id).status_label == label
+
+
+def test_your_requests_shows_a_dependant_held_with_another_parent(world: World) -> None:
+    link(world.db, self_account(world.db, world.sam), world.leo, "dependant")
+    by_sam = send(world, "fit-note", patient=world.leo, identity=world.other)
+    assert [r.id for r in flow.your_requests(world.db, world.me)] == [by_sam.id]
+
+
+def test_your_requests_hides_a_dependant_the_practice_has_not_approved(world: World) -> None:
+    """A person of 16 or over held by an approved account: another account whose link the practice
+    has not approved yet (or refused) must not see their requests."""
+    teen = make_patient(world.db, world.practice, "Mo Jones", dob=date(2008, 1, 1), nhs_number=valid_nhs_number("943476595"))
+    link(world.db, self_account(world.db, world.sam), teen, "dependant", approval="approved")
+    theirs = send(world, "feeling-low-or-anxious", patient=teen, identity=world.other)
+    zoes_link = link(world.db, self_account(world.db, world.zoe), teen, "dependant", approval="pending")
+    for approval, shown in [("pending", False), ("rejected", False), ("approved", True)]:
+        zoes_link.approval_status = approval
+        world.db.add(zoes_link)
+        world.db.flush()
+        assert [r.id for r in flow.your_requests(world.db, world.other)] == [theirs.id]
+        assert [r.id for r in flow.your_requests(world.db, world.me)] == ([theirs.id] if shown else []), approval
+
+
+def test_your_requests_for_an_account_with_nobody(world: World) -> None:
+    nobody = identity_of(make_account(world.db, "nobody@example.com"))
+    send(world, "headache")
+    assert flow.your_requests(world.db, nobody) == []
