@@ -13,6 +13,7 @@ from __future__ import annotations
 import email
 import email.policy
 import os
+import random
 import re
 import shutil
 import signal
@@ -44,6 +45,11 @@ CHROMIUM_ARGS = [
     "--no-first-run",
     "--disable-quic",
 ]
+
+
+def client_address() -> str:
+    """A documentation-range address (RFC 5737) standing for one test's browser."""
+    return f"203.0.113.{random.randint(1, 254)}"
 
 
 def free_port() -> int:
@@ -233,6 +239,9 @@ def app(tmp_path_factory, database_url, mailbox, nhs_login_emulator, app_port) -
         "ANIMA_SMTP_URL": f"smtp://127.0.0.1:{mailbox.port}",
         "ANIMA_EMAIL_FROM": "Anima <no-reply@anima.test>",
         "ANIMA_OUTBOX_POLL_SECONDS": "0.3",
+        # Each test's browser is a different client (its own X-Forwarded-For), as real patients
+        # are: otherwise the per-client limits on sign-up would stop a long suite part-way.
+        "ANIMA_TRUSTED_PROXY_HOPS": "1",
         "ANIMA_NHS_LOGIN_ISSUER": nhs_login_emulator.url,
         "ANIMA_NHS_LOGIN_CLIENT_ID": nhs_login_emulator.client_id,
         "ANIMA_NHS_LOGIN_PRIVATE_KEY_FILE": str(nhs_login_emulator.key_file),
@@ -303,7 +312,8 @@ class Shots:
 @pytest.fixture
 def phone(browser, app, request) -> Iterator[Page]:
     context = browser.new_context(
-        viewport=PHONE, device_scale_factor=1, is_mobile=True, has_touch=True, base_url=app.url, locale="en-GB"
+        viewport=PHONE, device_scale_factor=1, is_mobile=True, has_touch=True, base_url=app.url, locale="en-GB",
+        extra_http_headers={"X-Forwarded-For": client_address()},
     )
     context.set_default_timeout(15_000)
     page = context.new_page()

@@ -7,6 +7,7 @@ from datetime import date
 from playwright.sync_api import Page, expect
 from sqlalchemy import text
 
+from e2e.conftest import client_address
 from e2e.journeys import Person, person_on_register, registered_patient, settled
 
 
@@ -57,7 +58,10 @@ def test_a_parent_adds_a_child_and_the_second_parent_adds_the_same_child(phone, 
     expect(phone.get_by_text(child.full_name)).to_be_visible()
 
     # The second parent, in another browser, adds the same child: linked, never duplicated.
-    other = browser.new_context(viewport={"width": 390, "height": 844}, base_url=app.url, is_mobile=True).new_page()
+    other = browser.new_context(
+        viewport={"width": 390, "height": 844}, base_url=app.url, is_mobile=True,
+        extra_http_headers={"X-Forwarded-For": client_address()},
+    ).new_page()
     from e2e.conftest import Shots
 
     registered_patient(other, mailbox, Shots(other, "second-parent"), db, "parent2", given="Ben", family=family)

@@ -10,7 +10,7 @@ import pytest
 from playwright.sync_api import Page, expect
 from sqlalchemy import text
 
-from e2e.conftest import Shots
+from e2e.conftest import Shots, client_address
 from e2e.journeys import settled
 
 DESKTOP = {"width": 1280, "height": 900}
@@ -18,7 +18,9 @@ DESKTOP = {"width": 1280, "height": 900}
 
 @pytest.fixture
 def desk(browser, app, request):
-    context = browser.new_context(viewport=DESKTOP, base_url=app.url, locale="en-GB")
+    context = browser.new_context(
+        viewport=DESKTOP, base_url=app.url, locale="en-GB", extra_http_headers={"X-Forwarded-For": client_address()}
+    )
     context.set_default_timeout(15_000)
     page = context.new_page()
     errors: list[str] = []
