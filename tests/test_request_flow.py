@@ -1003,3 +1003,24 @@ def test_your_requests_for_an_account_with_nobody(world: World) -> None:
     nobody = identity_of(make_account(world.db, "nobody@example.com"))
     send(world, "headache")
     assert flow.your_requests(world.db, nobody) == []
+
+
+def test_a_change_from_the_check_page_comes_straight_back_to_it(world: World) -> None:
+    draft = to_check(world, start(world, "cough-and-cold"))
+    first = flow.check_rows(world.db, draft)[0]
+    flow.go_to(world.db, draft, first.link_id)
+    assert flow.current_step(world.db, draft).link_id == first.link_id
+    item = questionnaires.get("cough-and-cold").item(first.link_id)
+    assert flow.answer(world.db, world.me, draft, first.link_id, default_answer(item)) == flow.AnswerOutcome()
+    assert flow.current_step(world.db, draft).kind == "check"
+    # The same for "anything else".
+    flow.go_to(world.db, draft, "anything_else")
+    assert flow.save_anything_else(world.db, draft, "Changed my mind.") is None
+    assert flow.current_step(world.db, draft).kind == "check"
+
+
+@pytest.mark.parametrize("who, topic, allowed", [("zoe", "child-fever", False), ("leo", "contraception", False), ("leo", "child-fever", True)])
+def test_topics_only_for_children_or_only_for_adults_are_refused_for_the_others(world: World, who, topic, allowed) -> None:
+    patient = getattr(world, who)
+    outcome = flow.start_draft(world.db, world.me, patient_id=patient.id, kind="medical", topic_id=topic)
+    assert outcome.ok is allowed, outcome.error

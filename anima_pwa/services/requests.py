@@ -96,6 +96,9 @@ def start_draft(session: Session, identity: Identity, *, patient_id: object, kin
         return StartOutcome(error="Choose a topic from the list.")
     patient = _patient_for(session, identity, patient_id)
     assert patient is not None
+    child = _is_child(patient)
+    if (topic.audience == "child" and not child) or (topic.audience == "adult" and child):
+        return StartOutcome(error="This topic isn't for " + ("children" if child else "adults") + ". Choose another topic.")
     if topic.free_text and not capacity.settings_for(session, patient.practice_id).free_text_enabled:
         return StartOutcome(error="Your practice has asked that requests use one of the topics in the list.")
     for old in session.exec(
@@ -146,11 +149,27 @@ def _save(session: Session, draft: Request, answers: dict, *, current_item: str 
     session.flush()
 
 
-def is_child(session: Session, draft: Request) -> bool:
+CHILD_UNDER = 16
+
+
+def _is_child(patient: Patient) -> bool:
+    from zoneinfo import ZoneInfo
+
     from anima_pwa.services.validation import age_on
 
+    today = utcnow().astimezone(ZoneInfo("Europe/London")).date()  # birthdays turn over at UK midnight
+    return age_on(patient.date_of_birth, today) < CHILD_UNDER
+
+
+def is_child(session: Session, draft: Request) -> bool:
     patient = session.get(Patient, draft.patient_id)
-    return patient is not None and age_on(patient.date_of_birth, utcnow().date()) < 16
+    return patient is not None and _is_child(patient)
+
+
+def patient_is_child(session: Session, identity: Identity, patient_id: object) -> bool:
+    """For the topic list: which topics suit the person the request is for."""
+    patient = _patient_for(session, identity, patient_id)
+    return patient is not None and _is_child(patient)
 
 
 def red_flags(session: Session, draft: Request) -> list:
@@ -253,7 +272,8 @@ def answer(session: Session, identity: Identity | None, draft: Request, link_id:
         _signpost(session, identity, draft, [flag.link_id for flag in raised], advice.code)
         return AnswerOutcome(advice=advice)
     following = questionnaires.next_item(topic, answers, link_id)
-    _save(session, draft, answers, current_item=following.link_id if following else "anything_else")
+    target = _after(topic, answers, following.link_id if following else "anything_else")
+    _save(session, draft, answers, current_item=target)
     return AnswerOutcome()
 
 
@@ -289,7 +309,19 @@ def go_to(session: Session, draft: Request, link_id: str) -> None:
     topic = questionnaires.get(draft.topic)
     allowed = {i.link_id for i in topic.questions} if topic else set()
     if link_id in allowed or link_id in ("anything_else", "preferences"):
-        _save(session, draft, answers_of(draft), current_item=link_id)
+        answers = answers_of(draft)
+        answers[CHANGING] = True  # after this answer, straight back to the check page if nothing is missing
+        _save(session, draft, answers, current_item=link_id)
+
+
+CHANGING = "_changing"
+
+
+def _after(topic, answers: dict, following: str) -> str:
+    """Where to go next: back to "check" after a change, unless the change opened new questions."""
+    if answers.pop(CHANGING, False) and topic is not None and not questionnaires.missing_answers(topic, answers):
+        return "check"
+    return following
 
 
 def save_anything_else(session: Session, draft: Request, text: str) -> str | None:
@@ -297,7 +329,8 @@ def save_anything_else(session: Session, draft: Request, text: str) -> str | Non
     if len(text) > FREE_TEXT_LIMIT:
         return f"Anything else must be {FREE_TEXT_LIMIT} characters or fewer"
     draft.free_text = text
-    _save(session, draft, answers_of(draft), current_item="preferences")
+    answers = answers_of(draft)
+    _save(session, draft, answers, current_item=_after(questionnaires.get(draft.topic), answers, "preferences"))
     return None
 
 
@@ -477,6 +510,13 @@ def staff_patient_name(session: Session, staff, patient_id: object) -> str:
     return patient.full_name
 
 
+def staff_patient_is_child(session: Session, staff, patient_id: object) -> bool:
+    from anima_pwa.services import permissions
+
+    patient = permissions.require_patient(session, staff, permissions.Action.TAKE_PHONE_REQUEST, patient_id)
+    return _is_child(patient)
+
+
 def staff_start_draft(session: Session, staff, *, patient_id: object, kind: str, topic_id: str) -> StartOutcome:
     from anima_pwa.services import permissions
 
@@ -485,6 +525,9 @@ def staff_start_draft(session: Session, staff, *, patient_id: object, kind: str,
     topic = questionnaires.get(topic_id)
     if kind not in KINDS or topic is None or topic.kind != kind:
         return StartOutcome(error="Choose a topic from the list.")
+    child = _is_child(patient)
+    if (topic.audience == "child" and not child) or (topic.audience == "adult" and child):
+        return StartOutcome(error="This topic isn't for " + ("children" if child else "adults") + ". Choose another topic.")
     for old in session.exec(
         select(Request).where(Request.created_by_staff_id == staff.staff_id, Request.status == "draft")
     ).all():

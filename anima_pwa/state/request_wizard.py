@@ -46,6 +46,7 @@ class RequestWizardState(SessionState):
     advice_body: str = ""
     reference: str = ""
     can_override: bool = False  # the practice's phone version only
+    _child: bool = False  # the request is for someone under 16: child topics only
     errors: dict[str, str] = {}
     summary: list[list[str]] = []
 
@@ -177,7 +178,9 @@ class RequestWizardState(SessionState):
             return self._fail({"form": checked.error})
         self.kind, self.routine_message = kind, checked.routine_message
         self.free_text_allowed = bool(practice_settings and practice_settings.free_text_enabled)
-        self.topic_list = [{"id": t.id, "title": t.title} for t in questionnaires.all_topics(kind)]
+        with session_scope() as db:
+            self._child = request_service.patient_is_child(db, identity, self.patient_id)
+        self.topic_list = [{"id": t.id, "title": t.title} for t in questionnaires.all_topics(kind, is_child=self._child)]
         self.step, self.errors, self.summary, self.topic_query, self.topic_results = "topic", {}, [], "", []
 
     @rx.event
@@ -186,7 +189,7 @@ class RequestWizardState(SessionState):
 
     def _search_topics(self, query: str):
         self.topic_query = clip(query, 100)
-        found = questionnaires.search(self.topic_query, kind=self.kind or None)
+        found = questionnaires.search(self.topic_query, kind=self.kind or None, is_child=self._child)
         self.topic_results = [{"id": m.topic.id, "title": m.topic.title} for m in found]
 
     @rx.event
@@ -477,7 +480,9 @@ class StaffRequestWizardState(RequestWizardState):
         self._override, self.can_override = not checked.ok, False
         self.routine_message = checked.routine_message
         self.free_text_allowed = True
-        self.topic_list = [{"id": t.id, "title": t.title} for t in questionnaires.all_topics(kind)]
+        with session_scope() as db:
+            self._child = request_service.staff_patient_is_child(db, staff, self.patient_id)
+        self.topic_list = [{"id": t.id, "title": t.title} for t in questionnaires.all_topics(kind, is_child=self._child)]
         self.step, self.errors, self.summary, self.topic_query, self.topic_results = "topic", {}, [], "", []
 
     @rx.event
