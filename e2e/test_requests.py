@@ -98,7 +98,7 @@ def test_a_medical_request_for_self_from_search_to_confirmation(phone, shot, mai
     expect(phone.get_by_role("button", name="Cough and cold")).to_be_visible()
     shot("search-typo")
     phone.get_by_role("button", name="Cough and cold").click()
-    expect(phone.get_by_role("group", name="Is there any of these right now?")).to_be_visible()
+    expect(phone.get_by_role("group", name="Do any of these apply right now?")).to_be_visible()
     shot("emergency-screen")
     phone.get_by_role("button", name="Continue").click()
     expect(phone.get_by_text("Question 1 of")).to_be_visible()
@@ -110,10 +110,11 @@ def test_a_medical_request_for_self_from_search_to_confirmation(phone, shot, mai
     expect(phone.get_by_text("Question 2 of")).to_be_visible()
     phone.reload()
     expect(phone.get_by_text("Question 2 of")).to_be_visible()
-    phone.get_by_role("button", name="‹ Back").click()
+    phone.get_by_role("button", name="Back", exact=True).click()
     expect(phone.get_by_text("Question 1 of")).to_be_visible()
     expect(phone.locator("input[type=radio][name=answer]").first).to_be_checked()
     phone.get_by_role("button", name="Continue").click()
+    expect(phone.get_by_text("Question 2 of")).to_be_visible()  # the next page, before answering it
 
     answer_until_anything_else(phone, shot)
     phone.get_by_label("Is there anything else you want to tell us? (optional)").fill("It started after a cold.")

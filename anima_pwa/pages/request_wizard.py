@@ -137,7 +137,7 @@ def _wizard(W, *, staff: bool = False) -> rx.Component:  # noqa: N803 - W is a S
         return rx.el.form(
             _fieldset(
                 "flags",
-                "Is there any of these right now?",
+                "Do any of these apply right now?",
                 rx.foreach(
                     W.red_flag_items,
                     lambda f: rx.el.div(
@@ -337,7 +337,7 @@ def _wizard(W, *, staff: bool = False) -> rx.Component:  # noqa: N803 - W is a S
         return rx.fragment(
             rx.cond(staff, rx.el.p("Taking a request by phone for ", rx.el.strong(W.patient_label), class_name="lede")) if staff else rx.fragment(),
             _override_box() if staff else rx.fragment(),
-            rx.cond(show_back, rx.el.button("‹ Back", type="button", class_name="link-button back-link", on_click=W.back)),
+            rx.cond(show_back, rx.el.button("Back", type="button", class_name="link-button back-link", on_click=W.back)),
             rx.cond(
                 ~_step_in("advice", "done"),
                 rx.el.h1(rx.cond(W.topic_title != "", W.topic_title, "Create Request"), class_name="page-title"),
