@@ -13,7 +13,7 @@ from anima_pwa.db import session_scope
 from anima_pwa.services import accounts, practice_accounts
 from anima_pwa.services.validation import FieldError, clean_email
 from anima_pwa.settings import settings
-from anima_pwa.state.base import SessionState, clip, focus_error_summary, in_thread, summary_of
+from anima_pwa.state.base import SessionState, clip, focus_error_summary, in_thread
 
 
 class SignUpState(SessionState):
@@ -24,10 +24,6 @@ class SignUpState(SessionState):
     summary: list[list[str]] = []
     resent: bool = False
 
-    def _fail(self, errors: dict[str, str]):
-        self.errors = errors
-        self.summary = summary_of(errors)
-        return focus_error_summary()
 
     @rx.event
     def set_email(self, value: str):
@@ -149,9 +145,7 @@ class LoginState(SessionState):
             self.errors, self.summary, self.backup_code_form = {}, [], False
             return rx.redirect(routes.LOGIN_MFA)
         if not outcome.ok or outcome.session_token is None:
-            self.errors = outcome.errors
-            self.summary = summary_of(outcome.errors)
-            return focus_error_summary()
+            return self._fail(outcome.errors)
         self.errors, self.summary, self.notice = {}, [], ""
         self._signed_in_as(outcome.session_token)
         return rx.redirect(self._next)
@@ -182,9 +176,7 @@ class LoginState(SessionState):
         if accounts.FORM in outcome.errors and outcome.errors[accounts.FORM] == accounts.MFA_EXPIRED:
             self._mfa_challenge = ""
         if not outcome.ok or outcome.session_token is None:
-            self.errors = outcome.errors
-            self.summary = summary_of(outcome.errors)
-            return focus_error_summary()
+            return self._fail(outcome.errors)
         self._mfa_challenge = ""
         self.errors, self.summary, self.notice, self.backup_code_form = {}, [], "", False
         self._signed_in_as(outcome.session_token)
@@ -210,10 +202,6 @@ class PasswordResetState(SessionState):
     summary: list[list[str]] = []
     code_sent_again: bool = False
 
-    def _fail(self, errors: dict[str, str]):
-        self.errors = errors
-        self.summary = summary_of(errors)
-        return focus_error_summary()
 
     @rx.event
     def load_forgot(self):
@@ -286,7 +274,6 @@ class SetPasswordState(SessionState):
             client_ip=self._client_ip(),
         )
         if not outcome.ok:
-            self.errors, self.summary = outcome.errors, summary_of(outcome.errors)
-            return focus_error_summary()
+            return self._fail(outcome.errors)
         self._secret = ""
         return rx.redirect(f"{routes.LOGIN}?password_set=1", replace=True)

@@ -57,6 +57,13 @@ class SessionState(rx.State):
             target += ("&" if "?" in target else "?") + "expired=1"
         return rx.redirect(target, replace=True)
 
+    def _fail(self, errors: dict[str, str], anchors: dict[str, str] | None = None):
+        """Show errors next to their fields and in the summary, and move focus there. Screens that
+        call this declare `errors` and `summary` vars."""
+        self.errors = errors
+        self.summary = summary_of(errors, anchors)
+        return focus_error_summary()
+
     def _signed_in_as(self, token: str) -> None:
         self.auth_token = token
         self.signed_in = True

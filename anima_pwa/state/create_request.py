@@ -11,7 +11,7 @@ from anima_pwa.services import practice_accounts
 from anima_pwa.services.permissions import PermissionDenied
 from anima_pwa.settings import settings
 from anima_pwa.services.permissions import record_id
-from anima_pwa.state.base import clip, focus_error_summary, summary_of
+from anima_pwa.state.base import clip
 from anima_pwa.state.practice import PracticeState
 
 TEXT_FIELDS = ("full_name", "dob_day", "dob_month", "dob_year", "address_line1", "postcode", "phone", "email")
@@ -34,9 +34,8 @@ class CreateRequestState(PracticeState):
     errors: dict[str, str] = {}
     summary: list[list[str]] = []
 
-    def _fail(self, errors: dict[str, str]):
-        self.errors, self.summary = errors, summary_of(errors, ANCHORS)
-        return focus_error_summary()
+    def _fail(self, errors: dict[str, str], anchors: dict[str, str] | None = None):
+        return super()._fail(errors, anchors or ANCHORS)
 
     def _clear(self) -> None:
         self.step, self.found, self.created_message = "search", {}, ""

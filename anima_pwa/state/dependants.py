@@ -8,7 +8,7 @@ from anima_pwa import routes
 from anima_pwa.db import session_scope
 from anima_pwa.services import dependants
 from anima_pwa.services.permissions import record_id
-from anima_pwa.state.base import SessionState, clip, focus_error_summary, summary_of
+from anima_pwa.state.base import SessionState, clip, focus_error_summary
 
 FIELDS = ("full_name", "dob_day", "dob_month", "dob_year", "nhs_number", "postcode")
 ANCHORS = {"dob": "dob_day"}
@@ -107,9 +107,7 @@ class AddDependantState(SessionState):
         with session_scope() as db:
             outcome = dependants.add_dependant(db, identity, form, client_ip=self._client_ip())
         if not outcome.ok:
-            self.errors = outcome.errors
-            self.summary = summary_of(outcome.errors, ANCHORS)
-            return focus_error_summary()
+            return self._fail(outcome.errors, ANCHORS)
         self.values = {name: "" for name in FIELDS}
         self.registered_here = False
         self.errors, self.summary = {}, []

@@ -72,11 +72,11 @@ class NhsLoginState(SessionState):
         with session_scope() as db:
             flow = nhs_login_accounts.take_flow(db, state=state, binding=binding)
         if flow is None:
-            return self._fail(START_AGAIN)
+            return self._show_problem(START_AGAIN)
         if params.get("error"):
             reason = "denied" if params.get("error") == "access_denied" else "provider"
             log.info("NHS login returned error %s", clip(params.get("error"), 100))
-            return self._fail(
+            return self._show_problem(
                 "You did not finish signing in with NHS login." if reason == "denied"
                 else "NHS login could not sign you in. Try again later, or use your email address."
             )
@@ -90,16 +90,16 @@ class NhsLoginState(SessionState):
             )
         except nhs_login.NhsLoginError as error:
             log.warning("NHS login failed: %s", error.reason)
-            return self._fail(error.message)
+            return self._show_problem(error.message)
 
         if flow.mode == nhs_login_accounts.CONNECT:
             identity = self._identity()
             if identity is None or identity.account_id != flow.account_id:
-                return self._fail(START_AGAIN)
+                return self._show_problem(START_AGAIN)
             with session_scope() as db:
                 problem = nhs_login_accounts.connect(db, identity, nhs, client_ip=self._client_ip())
             if problem:
-                return self._fail(problem)
+                return self._show_problem(problem)
             return rx.redirect(f"{routes.SETTINGS_LOGIN}?connected=1", replace=True)
 
         with session_scope() as db:
@@ -107,9 +107,9 @@ class NhsLoginState(SessionState):
                 db, nhs, client_ip=self._client_ip(), user_agent=self._user_agent()
             )
         if not outcome.ok or outcome.session_token is None:
-            return self._fail(outcome.error)
+            return self._show_problem(outcome.error)
         self._signed_in_as(outcome.session_token)
         return rx.redirect(routes.REGISTER_DETAILS if outcome.needs_details else routes.HOME, replace=True)
 
-    def _fail(self, message: str):
+    def _show_problem(self, message: str):
         self.status, self.error = "error", message

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import reflex as rx
 
-from anima_pwa import routes
 from anima_pwa.db import session_scope
 from anima_pwa.services import patient_management as pm
 from anima_pwa.services.permissions import Action, PermissionDenied

@@ -12,7 +12,7 @@ from anima_pwa import routes
 from anima_pwa.db import session_scope
 from anima_pwa.services import accounts, permissions, sessions
 from anima_pwa.services.permissions import StaffContext
-from anima_pwa.state.base import SessionState, clip, focus_error_summary, in_thread, summary_of
+from anima_pwa.state.base import SessionState, clip, in_thread
 from anima_pwa.state.settings import MfaSettingsState
 
 
@@ -86,8 +86,7 @@ class StaffLoginState(SessionState):
             self.errors, self.summary = {}, []
             return rx.redirect(routes.PRACTICE_LOGIN_CODE)
         if not outcome.ok or outcome.session_token is None:
-            self.errors, self.summary = outcome.errors, summary_of(outcome.errors)
-            return focus_error_summary()
+            return self._fail(outcome.errors)
         # Right password, no MFA yet: the session can do nothing until MFA is set up.
         self._signed_in_as(outcome.session_token)
         return rx.redirect(routes.PRACTICE_SETUP_MFA)
@@ -111,8 +110,7 @@ class StaffLoginState(SessionState):
         if not outcome.ok or outcome.session_token is None:
             if outcome.errors.get(accounts.FORM) == accounts.MFA_EXPIRED:
                 self._challenge = ""
-            self.errors, self.summary = outcome.errors, summary_of(outcome.errors)
-            return focus_error_summary()
+            return self._fail(outcome.errors)
         self._challenge = ""
         self._signed_in_as(outcome.session_token)
         return rx.redirect(self._next)

@@ -9,7 +9,7 @@ import reflex as rx
 from anima_pwa.db import session_scope
 from anima_pwa.services import capacity
 from anima_pwa.services.permissions import Action, PermissionDenied, record_id
-from anima_pwa.state.base import clip, focus_error_summary, summary_of
+from anima_pwa.state.base import clip
 from anima_pwa.state.practice import PracticeState
 
 BOOLEAN_FIELDS = ("turned_off", "free_text_enabled")
@@ -70,8 +70,7 @@ class PracticeSettingsState(PracticeState):
         except PermissionDenied as denied:
             errors = {"form": denied.message}
         if errors:
-            self.errors, self.summary = errors, summary_of(errors)
-            return focus_error_summary()
+            return self._fail(errors)
         self.errors, self.summary, self.saved = {}, [], True
         self._refresh(staff)
 

@@ -13,7 +13,7 @@ from anima_pwa import routes
 from anima_pwa.db import session_scope
 from anima_pwa.services import dependants, nhs_login_accounts, practices, registration
 from anima_pwa.services.permissions import record_id
-from anima_pwa.state.base import SessionState, clip, focus_error_summary, summary_of
+from anima_pwa.state.base import SessionState, clip
 
 TEXT_FIELDS = ("full_name", "dob_day", "dob_month", "dob_year", "postcode", "mobile", "nhs_number")
 # Where the error summary sends focus for each error.
@@ -128,9 +128,7 @@ class RegisterState(SessionState):
         if not outcome.ok:
             if "form" in outcome.errors and self._already_registered(identity.account_id):
                 return rx.redirect(routes.HOME, replace=True)
-            self.errors = outcome.errors
-            self.summary = summary_of(outcome.errors, ANCHORS)
-            return focus_error_summary()
+            return self._fail(outcome.errors, ANCHORS)
         self._clear_form()
         return rx.redirect(routes.HOME)
 

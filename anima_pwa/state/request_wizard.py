@@ -14,7 +14,7 @@ from anima_pwa.db import session_scope
 from anima_pwa.services import capacity, dependants, permissions, questionnaires
 from anima_pwa.services.permissions import PermissionDenied
 from anima_pwa.services import requests as request_service
-from anima_pwa.state.base import SessionState, clip, focus_error_summary, summary_of
+from anima_pwa.state.base import SessionState, clip
 
 KIND_LABELS = {"medical": "Medical request", "admin": "Admin request"}
 
@@ -52,9 +52,6 @@ class RequestWizardState(SessionState):
 
     # Helpers ------------------------------------------------------------------------------------
 
-    def _fail(self, errors: dict[str, str]):
-        self.errors, self.summary = errors, summary_of(errors)
-        return focus_error_summary()
 
     def _show_draft(self, db, draft) -> None:
         """Mirror the draft's current page into the display vars."""

@@ -8,7 +8,6 @@ import asyncio
 
 import reflex as rx
 
-from anima_pwa import routes
 from anima_pwa.db import session_scope
 from anima_pwa.services import account_settings, accounts, mfa
 from anima_pwa.settings import settings
@@ -54,10 +53,6 @@ class LoginSettingsState(SessionState):
     def set_new_email(self, value: str):
         self.new_email = clip(value, 254)
 
-    def _fail(self, errors: dict[str, str]):
-        self.errors = errors
-        self.summary = summary_of(errors)
-        return focus_error_summary()
 
     @rx.event
     def confirm_new_email(self):
@@ -182,10 +177,6 @@ class MfaSettingsState(SessionState):
                 return None, self._to_login()
             return action(db, account), None
 
-    def _fail(self, errors: dict[str, str]):
-        self.errors = errors
-        self.summary = summary_of(errors)
-        return focus_error_summary()
 
     def _forget_secrets(self) -> None:
         self.qr_data_uri, self.setup_key_text, self.codes_to_save = "", "", []
