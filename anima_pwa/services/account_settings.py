@@ -19,7 +19,7 @@ from urllib.parse import quote
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from anima_pwa.models import Account, OneTimeToken, Patient, utcnow
+from anima_pwa.models import Account, Patient, utcnow
 from anima_pwa.services import accounts, audit, notifications, passwords, ratelimit, sessions, tokens
 from anima_pwa.services.ratelimit import Limit
 from anima_pwa.services.registration import self_patient
@@ -310,20 +310,10 @@ def change_password(
     account.updated_at = now
     session.add(account)
     ratelimit.clear(session, PASSWORD_CHANGE_PER_ACCOUNT, str(account.id))
-    ended = sessions.end_all(session, account.id, except_session_id=identity.session_id)  # type: ignore[arg-type]
-    # If someone else had a session, a change of address or reset they started must die with it.
-    _revoke(session, account.id, (EMAIL_CHANGE, tokens.PASSWORD_RESET))  # type: ignore[arg-type]
-    notifications.enqueue_email(
-        session, to=account.email, template="password_changed", reset_link=f"{_base(base_url)}/forgot-password"
-    )
-    audit.record(
-        session,
-        action="password_changed",
-        actor_account_id=account.id,
-        actor_kind=account.kind,
-        account_id=account.id,
-        ip=client_ip,
-        detail={"sessions_ended": ended},
+    # If someone else had a session, a change of address or reset they started dies with it.
+    accounts.after_new_password(
+        session, account, action="password_changed", client_ip=client_ip, base_url=_base(base_url),
+        keep_session_id=identity.session_id,
     )
     return Outcome(email=account.email)
 

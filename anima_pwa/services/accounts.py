@@ -470,21 +470,29 @@ def reset_password(
     account.password_changed_at = now
     account.updated_at = now
     session.add(account)
-    ended = sessions.end_all(session, account.id)  # type: ignore[arg-type]
-    # A pending change of email address may have been asked for by whoever this reset locks out.
-    tokens.revoke_for_account(session, account.id, (EMAIL_CHANGE_PURPOSE,))  # type: ignore[arg-type]
     ratelimit.clear(session, SIGN_IN_PER_ACCOUNT, normalized)
+    after_new_password(session, account, action="password_reset", client_ip=client_ip, base_url=base_url)
+    return Outcome(email=account.email)
+
+
+def after_new_password(
+    session: Session, account: Account, *, action: str, client_ip: str, base_url: str, keep_session_id: str | None = None
+) -> None:
+    """What follows any new password (a reset, or a change in Login settings): every other session
+    ends, links and codes someone else may have asked for stop working, the owner is told, and it
+    is audited. (Open MFA challenges die too: they are refused once older than the password.)"""
+    ended = sessions.end_all(session, account.id, except_session_id=keep_session_id)  # type: ignore[arg-type]
+    tokens.revoke_for_account(session, account.id, (EMAIL_CHANGE_PURPOSE, tokens.PASSWORD_RESET))  # type: ignore[arg-type]
     notifications.enqueue_email(session, to=account.email, template="password_changed", reset_link=f"{base_url}/forgot-password")
     audit.record(
         session,
-        action="password_reset",
+        action=action,
         actor_account_id=account.id,
         actor_kind=account.kind,
         account_id=account.id,
         ip=client_ip,
         detail={"sessions_ended": ended},
     )
-    return Outcome(email=account.email)
 
 
 # What the settings screens show about how an account signs in -------------------------------
