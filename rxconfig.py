@@ -17,4 +17,7 @@ config = rx.Config(
     show_built_with_reflex=False,
     plugins=[],
     disable_plugins=[rx.plugins.SitemapPlugin],
+    # Pages are precompressed with gzip only: the CSP middleware reads each page to hash its
+    # inline scripts (anima_pwa/http.py).
+    frontend_compression_formats=["gzip"],
 )

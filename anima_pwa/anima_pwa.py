@@ -20,6 +20,7 @@ from anima_pwa.services import maintenance, nhs_login, notifications
 from anima_pwa.settings import settings
 from anima_pwa.state.auth import LoginState, PasswordResetState, SetPasswordState, SignUpState, VerifyEmailState
 from anima_pwa.state.base import SessionState
+from anima_pwa.state.binding import SessionBinding
 from anima_pwa.state.create_request import CreateRequestState
 from anima_pwa.state.demo import MailboxState
 from anima_pwa.state.dependants import AddDependantState, DependantsState
@@ -47,15 +48,13 @@ HEAD = [
     rx.el.link(rel="icon", href="/icons/favicon-32.png", type="image/png"),
     rx.el.meta(name="description", content="Contact your GP practice online with Anima."),
     rx.el.meta(name="format-detection", content="telephone=no"),
+    # The app's own browser code: a static file, so the CSP needs no inline script or eval.
+    rx.el.script(src="/anima.js", defer=True),
 ]
 if environment.REFLEX_ENV_MODE.get() == constants.Env.PROD:
-    # Production builds only: a worker caching a dev server's modules would serve stale code.
-    HEAD.append(
-        rx.el.script(
-            "if('serviceWorker' in navigator){window.addEventListener('load',function()"
-            "{navigator.serviceWorker.register('/sw.js');});}"
-        )
-    )
+    # Production builds only (anima.js reads this): a worker caching a dev server's modules
+    # would serve stale code.
+    HEAD.append(rx.el.meta(name="anima-service-worker", content="/sw.js"))
 
 app = rx.App(
     theme=None,
@@ -64,6 +63,8 @@ app = rx.App(
     html_lang="en-GB",
     api_transformer=[static_routes(), security_headers(settings)],
 )
+# Before every event: a tab's state belongs to the session that built it (state/binding.py).
+app.add_middleware(SessionBinding())
 
 
 def _add(component, route: str, title: str, on_load=None) -> None:

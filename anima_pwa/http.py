@@ -1,13 +1,42 @@
-"""Plain HTTP routes beside the Reflex app, and security headers on every response."""
+"""Plain HTTP routes beside the Reflex app, and security headers (a Content-Security-Policy
+among them) on every response.
+
+The session cookie is set and cleared only here, by HTTP responses, so it can be HttpOnly:
+
+- `GET /auth/session?h=<handoff>&next=<path>`: a screen that has just signed someone in sends the
+  browser here; the single-use handoff (services.sessions) becomes the session cookie, the
+  device cookie (services.devices) is renewed, and the browser goes on to `next`.
+- `GET /auth/check?to=<path>`: back to `to` if this browser's session is still alive, otherwise
+  the cookie is cleared and the browser goes to sign in. Screens whose session has ended, and
+  pages left idle past the idle limit, come here.
+- `POST /auth/sign-out`: ends the session and clears the cookie.
+
+Each refuses a request that another site started (login CSRF), by `Sec-Fetch-Site` or, from
+browsers that don't send it, by `Origin`/`Referer`.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import base64
+import gzip
+import hashlib
+import re
+from collections import OrderedDict
+from pathlib import Path
+from urllib.parse import urlsplit
+
 from starlette.applications import Starlette
-from starlette.responses import FileResponse, PlainTextResponse
+from starlette.requests import Request
+from starlette.responses import FileResponse, PlainTextResponse, RedirectResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from anima_pwa.settings import ROOT, Settings
+from anima_pwa import cookies, routes
+from anima_pwa.db import session_scope
+from anima_pwa.models import Account
+from anima_pwa.services import accounts, devices, sessions
+from anima_pwa.settings import ROOT, Settings, settings
 
 ASSETS = ROOT / "assets"
 
@@ -33,18 +62,183 @@ async def healthz(_request):
     return PlainTextResponse("ok")
 
 
+# Sign-in cookies ------------------------------------------------------------------------------
+
+
+def client_ip(request: Request) -> str:
+    """The browser's address, behind `ANIMA_TRUSTED_PROXY_HOPS` proxies (as Reflex works it out
+    for the websocket)."""
+    ip = request.client.host if request.client else ""
+    hops = settings.trusted_proxy_hops
+    if hops:
+        forwarded = [part.strip() for part in request.headers.get("x-forwarded-for", "").split(",") if part.strip()]
+        if len(forwarded) >= hops:
+            ip = forwarded[-hops]
+    return ip[:64]
+
+
+def _origin_of(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}" if parts.scheme and parts.netloc else ""
+
+
+def from_this_site(request: Request, *, typed_ok: bool = False) -> bool:
+    """True if one of this site's own pages started the request (or, with `typed_ok`, the person
+    typed the address). Browsers since 2023 say so in Sec-Fetch-Site; older ones are judged by
+    Origin or Referer (sent same-origin under our Referrer-Policy)."""
+    site = request.headers.get("sec-fetch-site")
+    if site is not None:
+        return site == "same-origin" or (typed_ok and site == "none")
+    source = request.headers.get("origin") or request.headers.get("referer") or ""
+    return _origin_of(source) == settings.origin or (typed_ok and not source)
+
+
+def _redirect(target: str) -> RedirectResponse:
+    response = RedirectResponse(target, status_code=303)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _landing(kind: str, next_path: str) -> str:
+    """Where a newly signed-in person goes: `next` if it suits the kind of account."""
+    if kind == "staff":
+        ok = routes.is_workspace(next_path) and not next_path.startswith(routes.PRACTICE_LOGIN)
+        return next_path if ok and "//" not in next_path and "\\" not in next_path else routes.PRACTICE
+    target = routes.safe_next(next_path)
+    return routes.HOME if routes.is_workspace(target) else target
+
+
+def _sign_in_page(to: str, *, expired: bool) -> str:
+    flag = "expired=1" if expired else ""
+    page = routes.practice_login(to) if routes.is_workspace(to) else routes.login(to)
+    if not flag:
+        return page
+    return page + ("&" if "?" in page else "?") + flag
+
+
+def auth_session(request: Request) -> Response:
+    next_path = request.query_params.get("next", "")[:2000]
+    if not from_this_site(request):
+        return PlainTextResponse("This sign-in link can only be used from the Anima page that made it.", status_code=403)
+    with session_scope() as db:
+        redeemed = sessions.redeem_handoff(db, request.query_params.get("h", "")[:200])
+        login = ""
+        if redeemed is not None:
+            account = db.get(Account, redeemed[1].account_id)
+            login = account.email_normalized if account is not None else ""
+    if redeemed is None:
+        # Used already (a Back button), too old, or the session ended meanwhile: sign in again.
+        return _redirect(_sign_in_page(next_path if routes.is_workspace(next_path) else "", expired=True))
+    token, identity = redeemed
+    response = _redirect(_landing(identity.kind, next_path))
+    response.headers.append("set-cookie", cookies.set_cookie(cookies.SESSION, token))
+    device = devices.remember(cookies.read(request.headers.get("cookie"), cookies.DEVICE), login)
+    response.headers.append("set-cookie", cookies.set_cookie(cookies.DEVICE, device))
+    return response
+
+
+def auth_check(request: Request) -> Response:
+    to = request.query_params.get("to", "")[:2000]
+    staff = routes.is_workspace(to)
+    target = (to if "//" not in to and "\\" not in to else routes.PRACTICE) if staff else routes.safe_next(to)
+    token = cookies.read(request.headers.get("cookie"), cookies.SESSION)
+    identity = None
+    if token and from_this_site(request, typed_ok=True):
+        with session_scope() as db:
+            identity = sessions.resolve(db, token, touch=False)
+    if identity is not None:
+        return _redirect(target)
+    response = _redirect(_sign_in_page(target, expired=bool(token)))
+    if token:
+        response.headers.append("set-cookie", cookies.clear(cookies.SESSION))
+    return response
+
+
+def auth_sign_out(request: Request) -> Response:
+    if not from_this_site(request):
+        return PlainTextResponse("Sign out from an Anima page.", status_code=403)
+    token = cookies.read(request.headers.get("cookie"), cookies.SESSION)
+    staff = request.query_params.get("from") == "practice"
+    with session_scope() as db:
+        identity = sessions.resolve(db, token, touch=False)
+        staff = staff or (identity is not None and identity.kind == "staff")
+        accounts.sign_out(db, token, client_ip=client_ip(request))
+    response = _redirect((routes.PRACTICE_LOGIN if staff else routes.LOGIN) + "?signed_out=1")
+    response.headers.append("set-cookie", cookies.clear(cookies.SESSION))
+    return response
+
+
 def static_routes() -> Starlette:
     return Starlette(
         routes=[
             Route("/sw.js", service_worker),
             Route("/manifest.webmanifest", manifest),
             Route("/healthz", healthz),
+            Route(routes.AUTH_SESSION, auth_session, methods=["GET"]),
+            Route(routes.AUTH_CHECK, auth_check, methods=["GET"]),
+            Route(routes.AUTH_SIGN_OUT, auth_sign_out, methods=["POST"]),
         ]
     )
 
 
+# Content-Security-Policy ----------------------------------------------------------------------
+
+_INLINE_SCRIPT = re.compile(rb"<script(?![^>]*\bsrc=)[^>]*>(.*?)</script>", re.S | re.I)
+_HASH_CACHE: OrderedDict[bytes, str] = OrderedDict()
+
+
+def inline_script_hashes(html: bytes) -> list[str]:
+    """CSP source expressions ('sha256-...') for every inline <script> in a page, in order."""
+    out: list[str] = []
+    for match in _INLINE_SCRIPT.finditer(html):
+        digest = base64.b64encode(hashlib.sha256(match.group(1)).digest()).decode("ascii")
+        source = f"'sha256-{digest}'"
+        if source not in out:
+            out.append(source)
+    return out
+
+
+def content_security_policy(settings: Settings, script_hashes: list[str] | tuple[str, ...] = ()) -> str:
+    """The policy: scripts only from this origin or the page's own inline scripts (by hash), no
+    eval, no plugins, no <base>, no framing, and connections (the websocket) only to this origin.
+    Styles may be inline: the UI library injects <style> elements."""
+    origin = urlsplit(settings.origin)
+    socket = ("wss://" if origin.scheme == "https" else "ws://") + origin.netloc
+    directives = [
+        "default-src 'self'",
+        "script-src 'self'" + "".join(f" {source}" for source in script_hashes),
+        "style-src 'self' 'unsafe-inline'",
+        "img-src 'self' data:",
+        "font-src 'self' data:",
+        f"connect-src 'self' {socket}",
+        "manifest-src 'self'",
+        "worker-src 'self'",
+        "frame-src 'none'",
+        "object-src 'none'",
+        "base-uri 'none'",
+        "frame-ancestors 'none'",
+        "form-action 'self'",
+    ]
+    return "; ".join(directives)
+
+
+def _policy_for_page(body: bytes, settings: Settings) -> str:
+    key = hashlib.sha256(body).digest()
+    policy = _HASH_CACHE.get(key)
+    if policy is None:
+        policy = content_security_policy(settings, inline_script_hashes(body))
+        _HASH_CACHE[key] = policy
+        if len(_HASH_CACHE) > 512:
+            _HASH_CACHE.popitem(last=False)
+    else:
+        _HASH_CACHE.move_to_end(key)
+    return policy
+
+
 def security_headers(settings: Settings):
-    """ASGI middleware adding headers that cost nothing and close common holes."""
+    """ASGI middleware adding headers that cost nothing and close common holes. HTML pages get a
+    Content-Security-Policy listing the hashes of their own inline scripts (the built app's
+    prerendered pages carry a few), read from the page as it is sent."""
     extra = [
         (b"x-content-type-options", b"nosniff"),
         (b"x-frame-options", b"DENY"),
@@ -54,20 +248,68 @@ def security_headers(settings: Settings):
     ]
     if settings.base_url.startswith("https://"):
         extra.append((b"strict-transport-security", b"max-age=31536000; includeSubDomains"))
+    base_policy = content_security_policy(settings).encode()
+
+    def with_extra(headers: list[tuple[bytes, bytes]], policy: bytes) -> list[tuple[bytes, bytes]]:
+        names = {name.lower() for name, _ in headers}
+        added = [(name, value) for name, value in extra if name not in names]
+        if b"content-security-policy" not in names:
+            added.append((b"content-security-policy", policy))
+        return list(headers) + added
 
     def wrap(app: ASGIApp) -> ASGIApp:
         async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
             if scope["type"] != "http":
                 await app(scope, receive, send)
                 return
+            start: Message | None = None
+            chunks: list[bytes] = []
 
             async def send_with_headers(message: Message) -> None:
+                nonlocal start
                 if message["type"] == "http.response.start":
-                    names = {name.lower() for name, _ in message.get("headers", [])}
-                    message["headers"] = list(message.get("headers", [])) + [
-                        (name, value) for name, value in extra if name not in names
-                    ]
+                    headers = list(message.get("headers", []))
+                    content_type = next((v for k, v in headers if k.lower() == b"content-type"), b"")
+                    if message.get("status") == 304:
+                        # Not modified: the browser keeps the cached page's headers, CSP included,
+                        # and would replace them with any sent here.
+                        message["headers"] = [h for h in with_extra(headers, b"") if h[0] != b"content-security-policy"]
+                        await send(message)
+                        return
+                    if not content_type.startswith(b"text/html") or scope.get("method") == "HEAD":
+                        message["headers"] = with_extra(headers, base_policy)
+                        await send(message)
+                        return
+                    start = message  # hold it until the page is read, to hash its scripts
+                    return
+                if start is None:
+                    await send(message)
+                    return
+                if message["type"] == "http.response.pathsend":  # a file the server sends itself
+                    body = await asyncio.to_thread(Path(message["path"]).read_bytes)
+                    await send_start(start, body)
+                    await send(message)
+                    return
+                if message["type"] == "http.response.body":
+                    chunks.append(message.get("body", b""))
+                    if message.get("more_body", False):
+                        return
+                    body = b"".join(chunks)
+                    await send_start(start, body)
+                    await send({"type": "http.response.body", "body": body, "more_body": False})
+                    return
                 await send(message)
+
+            async def send_start(start: Message, body: bytes) -> None:
+                headers = list(start.get("headers", []))
+                encoding = next((v for k, v in headers if k.lower() == b"content-encoding"), b"").lower()
+                if encoding in (b"", b"identity", b"gzip"):
+                    page = gzip.decompress(body) if encoding == b"gzip" else body
+                    policy = _policy_for_page(page, settings).encode()
+                else:  # not a format we read: the policy without hashes (inline scripts won't run)
+                    policy = base_policy
+                start["headers"] = with_extra(headers, policy)
+                await send(start)
 
             await app(scope, receive, send_with_headers)
 

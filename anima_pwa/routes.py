@@ -45,6 +45,31 @@ PRACTICE_PHONE_REQUEST = "/practice/phone-request"
 REQUEST_NEW = "/request"
 YOUR_REQUESTS = "/requests"
 
+# Plain HTTP endpoints (anima_pwa.http), not Reflex pages: the only places the session cookie is set
+AUTH_SESSION = "/auth/session"  # ?h=<handoff>&next=<path>: sets the cookie after a sign-in
+AUTH_CHECK = "/auth/check"  # ?to=<path>: back to `to` if still signed in, else clears and signs in
+AUTH_SIGN_OUT = "/auth/sign-out"  # POST
+
+
+def is_workspace(path: str) -> bool:
+    """A path in the practice workspace (staff pages)."""
+    return path == PRACTICE or path.startswith(PRACTICE + "/")
+
+
+def practice_login(next_path: str | None = None) -> str:
+    """The workspace sign-in page, returning to `next_path` (a workspace page) afterwards."""
+    if next_path and is_workspace(next_path) and next_path != PRACTICE and "//" not in next_path:
+        return f"{PRACTICE_LOGIN}?next={quote(next_path, safe='/')}"
+    return PRACTICE_LOGIN
+
+
+def auth_session(handoff: str, next_path: str) -> str:
+    return f"{AUTH_SESSION}?h={quote(handoff, safe='')}&next={quote(next_path, safe='/')}"
+
+
+def auth_check(to: str) -> str:
+    return f"{AUTH_CHECK}?to={quote(to, safe='/')}"
+
 
 def practice_patient(patient_id: int) -> str:
     return f"{PRACTICE_PATIENT}?id={patient_id}"

@@ -4,9 +4,9 @@
  * never touches the websocket, /_event, /_upload, /ping, /_health or any non-GET request, and
  * pages are fetched from the network first, so nobody sees another person's cached screen.
  */
-const VERSION = "anima-v1";
+const VERSION = "anima-v2";
 const SHELL = ["/offline.html", "/anima.css", "/manifest.webmanifest", "/icons/icon-192.png"];
-const NEVER = ["/_event", "/_upload", "/ping", "/_health", "/healthz", "/sw.js"];
+const NEVER = ["/_event", "/_upload", "/ping", "/_health", "/healthz", "/sw.js", "/auth/"];
 
 self.addEventListener("install", (event) => {
   event.waitUntil(caches.open(VERSION).then((cache) => cache.addAll(SHELL)).then(() => self.skipWaiting()));

@@ -30,12 +30,13 @@ from pathlib import Path
 
 import pytest
 from aiosmtpd.controller import Controller
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
 from sqlalchemy import create_engine, text
 
 ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "e2e" / "artifacts"
 PHONE = {"width": 390, "height": 844}
+DESKTOP = {"width": 1280, "height": 900}
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -309,24 +310,61 @@ class Shots:
         self.page.screenshot(path=str(self.folder / f"{self.count:02d}-{step}.png"), full_page=True)
 
 
-@pytest.fixture
-def phone(browser, app, request) -> Iterator[Page]:
+class Watch:
+    """JavaScript errors and Content-Security-Policy violations on every page of a browser context
+    (Chromium reports each violation on the console: "Refused to ... Content Security Policy")."""
+
+    def __init__(self, context: BrowserContext):
+        self.errors: list[str] = []
+        self.csp: list[str] = []
+        context.on("page", self._attach)
+        for page in context.pages:
+            self._attach(page)
+
+    def _attach(self, page: Page) -> None:
+        page.on("pageerror", lambda error: self.errors.append(str(error)))
+        page.on("console", self._console)
+
+    def _console(self, message) -> None:
+        if "Content Security Policy" in message.text or "Content-Security-Policy" in message.text:
+            self.csp.append(message.text)
+
+    def check(self) -> None:
+        assert not self.errors, f"JavaScript errors on the page: {self.errors}"
+        assert not self.csp, f"Content-Security-Policy violations: {self.csp}"
+
+
+def open_context(browser: Browser, app: App, *, phone: bool = True) -> BrowserContext:
+    """A new browser (its own cookies and address), phone-sized or desktop; `context.watch` records
+    JavaScript errors and CSP violations: call `context.watch.check()` before closing it."""
+    size = dict(viewport=PHONE, is_mobile=True, has_touch=True) if phone else dict(viewport=DESKTOP)
     context = browser.new_context(
-        viewport=PHONE, device_scale_factor=1, is_mobile=True, has_touch=True, base_url=app.url, locale="en-GB",
+        **size, device_scale_factor=1, base_url=app.url, locale="en-GB",
         extra_http_headers={"X-Forwarded-For": client_address()},
     )
     context.set_default_timeout(15_000)
+    context.watch = Watch(context)  # type: ignore[attr-defined]
+    return context
+
+
+def close_context(context: BrowserContext) -> None:
+    """Close a context from open_context, failing on any JavaScript error or CSP violation it saw."""
+    watch: Watch = context.watch  # type: ignore[attr-defined]
+    context.close()
+    watch.check()
+
+
+@pytest.fixture
+def phone(browser, app, request) -> Iterator[Page]:
+    context = open_context(browser, app)
     page = context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda error: errors.append(str(error)))
     page.shots = Shots(page, request.node.name)  # type: ignore[attr-defined]
     yield page
     try:  # the last screen, whatever happened: the first thing to look at when a test fails
         page.shots("last")  # type: ignore[attr-defined]
     except Exception:  # noqa: BLE001 - a closed page has nothing to show
         pass
-    context.close()
-    assert not errors, f"JavaScript errors on the page: {errors}"
+    close_context(context)
 
 
 @pytest.fixture

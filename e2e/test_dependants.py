@@ -7,7 +7,7 @@ from datetime import date
 from playwright.sync_api import Page, expect
 from sqlalchemy import text
 
-from e2e.conftest import client_address
+from e2e.conftest import close_context, open_context
 from e2e.journeys import Person, person_on_register, registered_patient, settled
 
 
@@ -58,17 +58,14 @@ def test_a_parent_adds_a_child_and_the_second_parent_adds_the_same_child(phone, 
     expect(phone.get_by_text(child.full_name)).to_be_visible()
 
     # The second parent, in another browser, adds the same child: linked, never duplicated.
-    other = browser.new_context(
-        viewport={"width": 390, "height": 844}, base_url=app.url, is_mobile=True,
-        extra_http_headers={"X-Forwarded-For": client_address()},
-    ).new_page()
+    other = open_context(browser, app).new_page()
     from e2e.conftest import Shots
 
     registered_patient(other, mailbox, Shots(other, "second-parent"), db, "parent2", given="Ben", family=family)
     add_dependant(other, child)
     expect(other.get_by_text("They have been added to your account.")).to_be_visible()
     expect(other.get_by_role("heading", name=child.full_name)).to_be_visible()
-    other.context.close()
+    close_context(other.context)
 
     with db.connect() as connection:
         patients = connection.execute(

@@ -10,25 +10,16 @@ import pytest
 from playwright.sync_api import Page, expect
 from sqlalchemy import text
 
-from e2e.conftest import Shots, client_address
+from e2e.conftest import Shots, close_context, open_context
 from e2e.journeys import settled
-
-DESKTOP = {"width": 1280, "height": 900}
-
 
 @pytest.fixture
 def desk(browser, app, request):
-    context = browser.new_context(
-        viewport=DESKTOP, base_url=app.url, locale="en-GB", extra_http_headers={"X-Forwarded-For": client_address()}
-    )
-    context.set_default_timeout(15_000)
+    context = open_context(browser, app, phone=False)
     page = context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda error: errors.append(str(error)))
     page.shots = Shots(page, request.node.name + "-desk")  # type: ignore[attr-defined]
     yield page
-    context.close()
-    assert not errors, f"JavaScript errors on the page: {errors}"
+    close_context(context)
 
 
 def new_staff(db, *, role: str = "receptionist", ods: str = "Y90001") -> tuple[str, str]:

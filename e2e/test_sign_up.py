@@ -7,7 +7,7 @@ from datetime import timedelta
 from playwright.sync_api import expect
 from sqlalchemy import text
 
-from e2e.conftest import client_address, code_in, link_in
+from e2e.conftest import close_context, code_in, link_in, open_context
 from e2e.journeys import (
     PASSWORD,
     agree_and_create,
@@ -183,9 +183,7 @@ def test_forgot_password_resets_with_a_code_and_signs_out_elsewhere(phone, brows
     email = signed_in_new_account(phone, mailbox, shot, "reset")
 
     # A second device signed in as the same person, signed out by the reset.
-    other = browser.new_context(
-        viewport={"width": 390, "height": 844}, base_url=app.url, extra_http_headers={"X-Forwarded-For": client_address()}
-    ).new_page()
+    other = open_context(browser, app).new_page()
     other.goto("/login")
     login(other, email, PASSWORD)
     expect(other.get_by_role("heading", name="Your details")).to_be_visible()
@@ -221,7 +219,7 @@ def test_forgot_password_resets_with_a_code_and_signs_out_elsewhere(phone, brows
 
     other.reload()
     expect(other.get_by_role("heading", name="Login", exact=True)).to_be_visible()
-    other.context.close()
+    close_context(other.context)
 
 
 def test_unknown_email_gets_the_same_reset_answer(phone, shot, mailbox):

@@ -11,6 +11,8 @@ from typing import Any
 
 import reflex as rx
 
+from anima_pwa.state.base import SessionState
+
 
 def _describedby(name: str, hint: str | None, errors: rx.Var) -> rx.Var | str:
     hint_id = f"{name}-hint" if hint else ""
@@ -109,13 +111,7 @@ def password_field(
             type="button",
             class_name="link-button show-password",
             aria_controls=name,
-            # Toggled in the browser only: the password never goes to the server to be shown.
-            on_click=rx.call_script(
-                f"(function(b){{var i=document.getElementById('{name}');"
-                "var s=i.type==='password';i.type=s?'text':'password';"
-                "b.textContent=s?'Hide password':'Show password';})"
-                f"(document.querySelector('[aria-controls=\"{name}\"]'))"
-            ),
+            # Toggled in the browser only (assets/anima.js): the password never goes to the server.
         ),
     )
 
@@ -214,6 +210,8 @@ def error_summary(summary: rx.Var) -> rx.Component:
             aria_labelledby="error-summary-title",
             tab_index=-1,
             id="error-summary",
+            # A new number after each failed submit: assets/anima.js moves focus here.
+            custom_attrs={"data-attempt": SessionState.attempt},
         ),
     )
 
@@ -229,6 +227,8 @@ def form_error(errors: rx.Var, key: str = "form") -> rx.Component:
             role="alert",
             tab_index=-1,
             id="error-summary",
+            # A new number after each failed submit: assets/anima.js moves focus here.
+            custom_attrs={"data-attempt": SessionState.attempt},
         ),
     )
 

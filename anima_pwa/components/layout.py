@@ -5,15 +5,51 @@ from __future__ import annotations
 import reflex as rx
 
 from anima_pwa import routes
-from anima_pwa.state.base import SessionState
+from anima_pwa.state.base import IDLE_SECONDS, SessionState
+
+# Browser behaviour (focus after moving between screens, the error summary, Show password, full
+# page loads, the idle sign-out) lives in assets/anima.js, driven by the data attributes below:
+# the Content-Security-Policy allows no inline script or eval.
 
 
-# After moving between screens inside the app, focus the new screen's content so screen readers
-# announce it and keyboard users start from the top (not on the first load: the skip link is first).
-FOCUS_MAIN_AFTER_NAVIGATION = rx.call_script(
-    "if(window.__animaShown){var m=document.getElementById('maincontent');if(m){m.focus({preventScroll:false});}}"
-    "else{window.__animaShown=true;}"
-)
+def sign_out_button(*, workspace: bool = False) -> rx.Component:
+    """"Sign out": a plain HTML form POST (Reflex's own forms stop the browser submitting), so the
+    server ends the session and clears its HttpOnly cookie."""
+    action = routes.AUTH_SIGN_OUT + ("?from=practice" if workspace else "")
+    return rx.html(
+        f'<form method="post" action="{action}" class="header__signout-form">'
+        '<button type="submit" class="header__signout">Sign out</button></form>',
+        class_name="header__signout-wrap",
+    )
+
+
+def session_markers() -> rx.Component:
+    """Hidden markers assets/anima.js acts on: a full page load asked for by the server, and the
+    idle limit while signed in (a page left that long clears itself and goes to sign in)."""
+    return rx.fragment(
+        rx.cond(
+            SessionState.navigate_to != "",
+            rx.el.div(hidden=True, custom_attrs={"data-navigate": SessionState.navigate_to}),
+        ),
+        rx.cond(
+            SessionState.signed_in,
+            rx.el.div(hidden=True, custom_attrs={"data-idle-seconds": str(IDLE_SECONDS)}),
+        ),
+    )
+
+
+def main(*children: rx.Component, **props) -> rx.Component:
+    """The screen's <main>: focused after moving between screens (anima.js), and `data-ready`
+    once its on_load handlers have finished (the e2e tests wait for it)."""
+    return rx.el.main(
+        *children,
+        session_markers(),
+        id="maincontent",
+        role="main",
+        tab_index=-1,
+        custom_attrs={"data-ready": rx.cond(rx.State.is_hydrated, "true", "false")},
+        **props,
+    )
 
 
 def header() -> rx.Component:
@@ -30,12 +66,7 @@ def header() -> rx.Component:
                 SessionState.signed_in,
                 rx.el.nav(
                     rx.el.a("Settings", href=routes.SETTINGS, class_name="header__nav-link"),
-                    rx.el.button(
-                        "Sign out",
-                        type="button",
-                        on_click=SessionState.sign_out,
-                        class_name="header__signout",
-                    ),
+                    sign_out_button(),
                     class_name="header__nav",
                     aria_label="Your account",
                 ),
@@ -74,16 +105,7 @@ def page(*children: rx.Component, back: tuple[str, str] | None = None) -> rx.Com
         header(),
         rx.el.div(
             rx.el.a(back[0], href=back[1], class_name="back-link") if back else rx.fragment(),
-            rx.el.main(
-                *children,
-                id="maincontent",
-                class_name="main",
-                role="main",
-                tab_index=-1,
-                on_mount=FOCUS_MAIN_AFTER_NAVIGATION,
-                # "true" once this screen's on_load handlers have finished: tests wait for it.
-                custom_attrs={"data-ready": rx.cond(rx.State.is_hydrated, "true", "false")},
-            ),
+            main(*children, class_name="main"),
             class_name="width-container",
         ),
         footer(),

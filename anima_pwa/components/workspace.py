@@ -5,8 +5,7 @@ from __future__ import annotations
 import reflex as rx
 
 from anima_pwa import routes
-from anima_pwa.components.layout import FOCUS_MAIN_AFTER_NAVIGATION
-from anima_pwa.state.base import SessionState
+from anima_pwa.components.layout import main, sign_out_button
 from anima_pwa.state.practice import PracticeState
 
 
@@ -31,9 +30,7 @@ def workspace_header(signed_in: bool = True) -> rx.Component:
                         PracticeState.staff_name, " · ", PracticeState.staff_role, " · ", PracticeState.practice_name,
                         class_name="workspace-user",
                     ),
-                    rx.el.button(
-                        "Sign out", type="button", on_click=SessionState.sign_out_of_workspace, class_name="header__signout"
-                    ),
+                    sign_out_button(workspace=True),
                     class_name="header__nav",
                 ),
             )
@@ -70,16 +67,7 @@ def workspace_page(*children: rx.Component, signed_in: bool = True, back: tuple[
         workspace_header(signed_in),
         rx.el.div(
             rx.el.a(back[0], href=back[1], class_name="back-link") if back else rx.fragment(),
-            rx.el.main(
-                *children,
-                id="maincontent",
-                class_name="main",
-                role="main",
-                tab_index=-1,
-                on_mount=FOCUS_MAIN_AFTER_NAVIGATION,
-                # "true" once this screen's on_load handlers have finished: tests wait for it.
-                custom_attrs={"data-ready": rx.cond(rx.State.is_hydrated, "true", "false")},
-            ),
+            main(*children, class_name="main"),
             class_name="workspace-container",
         ),
     )

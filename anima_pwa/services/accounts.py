@@ -16,12 +16,16 @@ from urllib.parse import quote
 from sqlmodel import Session, select
 
 from anima_pwa.models import Account, OneTimeToken, utcnow
-from anima_pwa.services import audit, mfa, notifications, passwords, ratelimit, sessions, tokens
+from anima_pwa.services import audit, devices, mfa, notifications, passwords, ratelimit, sessions, tokens
 from anima_pwa.services.ratelimit import Limit
 from anima_pwa.services.validation import FieldError, clean_email, normalize_email
 
+# Sign-in throttling (services.devices explains the scheme): unknown devices share a per-account
+# count and a per-address count; a known device (its device cookie) has a count of its own, so
+# guessing from elsewhere never locks the owner out of the browser they use.
 SIGN_IN_PER_ACCOUNT = Limit("sign_in_account", 5, timedelta(minutes=15))
 SIGN_IN_PER_CLIENT = Limit("sign_in_client", 20, timedelta(minutes=15))
+SIGN_IN_PER_DEVICE = Limit("sign_in_device", 5, timedelta(minutes=15))
 SIGN_UP_PER_EMAIL = Limit("sign_up_email", 5, timedelta(hours=1))
 SIGN_UP_PER_CLIENT = Limit("sign_up_client", 20, timedelta(hours=1))
 RESEND_PER_EMAIL = Limit("verification_resend_email", 3, timedelta(hours=1))
@@ -280,8 +284,17 @@ def resend_for_expired_link(session: Session, *, secret: str, client_ip: str, ba
 
 
 def sign_in(
-    session: Session, *, email: str, password: str, client_ip: str, user_agent: str = "", kind: str = "patient"
+    session: Session,
+    *,
+    email: str,
+    password: str,
+    client_ip: str,
+    user_agent: str = "",
+    kind: str = "patient",
+    device_cookie: str = "",
 ) -> Outcome:
+    """Check an email and password. `device_cookie` is the browser's device cookie (see
+    services.devices): a known device is throttled on its own, an unknown one with every other."""
     errors: dict[str, str] = {}
     if not email.strip():
         errors["email"] = "Enter your email address"
@@ -293,10 +306,17 @@ def sign_in(
         return Outcome(errors={FORM: WRONG_CREDENTIALS})
     normalized = normalize_email(email)
 
-    # The account's attempt is recorded before the password is checked, so parallel guesses
-    # can't all slip under the limit (a success clears it). Per client, only failures count, so a
-    # busy shared connection (a surgery's Wi-Fi) isn't locked out by people signing in correctly.
-    for decision in (ratelimit.hit(session, SIGN_IN_PER_ACCOUNT, normalized), ratelimit.check(session, SIGN_IN_PER_CLIENT, client_ip)):
+    # The attempt is recorded before the password is checked, so parallel guesses can't all slip
+    # under the limit (a success clears it). Per client, only failures count, so a busy shared
+    # connection (a surgery's Wi-Fi) isn't locked out by people signing in correctly.
+    device = devices.trusted_entry(device_cookie, normalized)
+    if device is not None:
+        throttle: tuple[Limit, str] = (SIGN_IN_PER_DEVICE, device)
+        decisions = [ratelimit.hit(session, SIGN_IN_PER_DEVICE, device)]
+    else:
+        throttle = (SIGN_IN_PER_ACCOUNT, normalized)
+        decisions = [ratelimit.hit(session, SIGN_IN_PER_ACCOUNT, normalized), ratelimit.check(session, SIGN_IN_PER_CLIENT, client_ip)]
+    for decision in decisions:
         if not decision.allowed:
             return Outcome(errors={FORM: _too_many("Too many attempts to sign in.", decision)})
 
@@ -310,16 +330,16 @@ def sign_in(
                 needs_email_confirmation=True,
                 errors={FORM: "You need to confirm your email address before you can sign in. Follow the link in the email we sent you."},
             )
-        return _failed(session, normalized, client_ip, account)
+        return _failed(session, client_ip, account, known_device=device is not None)
     if not passwords.verify_password(account.password_hash, password):
-        return _failed(session, normalized, client_ip, account)
+        return _failed(session, client_ip, account, known_device=device is not None)
     if account.status != "active":
         return Outcome(errors={FORM: "This account has been closed. Contact your practice."})
     if account.kind != kind:
         where = "the practice workspace" if account.kind == "staff" else "the patient sign-in page"
         return Outcome(errors={FORM: f"This account can't sign in here. Use {where}."})
 
-    ratelimit.clear(session, SIGN_IN_PER_ACCOUNT, normalized)
+    ratelimit.clear(session, *throttle)
     if passwords.needs_rehash(account.password_hash):
         account.password_hash = passwords.hash_password(password)
     if mfa.is_enabled(account):
@@ -390,8 +410,9 @@ def complete_mfa_sign_in(
     return _signed_in(session, account, client_ip=client_ip, user_agent=user_agent, method="password+mfa")
 
 
-def _failed(session: Session, normalized: str, client_ip: str, account: Account | None) -> Outcome:
-    ratelimit.hit(session, SIGN_IN_PER_CLIENT, client_ip)
+def _failed(session: Session, client_ip: str, account: Account | None, *, known_device: bool = False) -> Outcome:
+    if not known_device:  # a known device's failures are counted against that device alone
+        ratelimit.hit(session, SIGN_IN_PER_CLIENT, client_ip)
     audit.record(
         session,
         action="sign_in_failed",
@@ -399,6 +420,7 @@ def _failed(session: Session, normalized: str, client_ip: str, account: Account 
         actor_kind="anonymous",
         account_id=account.id if account else None,
         ip=client_ip,
+        detail={"known_device": known_device},
     )
     return Outcome(errors={FORM: WRONG_CREDENTIALS})
 

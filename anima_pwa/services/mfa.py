@@ -26,22 +26,18 @@ import re
 import secrets
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from functools import lru_cache
 from urllib.parse import quote, urlencode
 
 import pyotp
 import qrcode
 import qrcode.image.svg
-from cryptography.fernet import Fernet, InvalidToken
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from qrcode.compat.etree import ET
 from sqlalchemy import delete, or_, update
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col, func, select
 
 from anima_pwa.models import Account, OneTimeToken, RecoveryCode, utcnow
-from anima_pwa.services import audit, passwords, ratelimit, tokens
+from anima_pwa.services import audit, crypto, passwords, ratelimit, tokens
 from anima_pwa.settings import settings
 
 __all__ = [
@@ -131,22 +127,19 @@ class ConfirmResult:
 # Encryption at rest --------------------------------------------------------------------------
 
 
-@lru_cache(maxsize=4)
-def _fernet(secret_key: str) -> Fernet:
-    key = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=b"anima-mfa-secret").derive(secret_key.encode())
-    return Fernet(base64.urlsafe_b64encode(key))
+_MFA_PURPOSE = "anima-mfa-secret"  # the HKDF info every stored key was encrypted with
 
 
 def encrypt_secret(b32: str) -> str:
     """The TOTP key, encrypted (and authenticated) with a key derived from the app's secret key."""
-    return _fernet(settings.secret_key).encrypt(b32.encode()).decode("ascii")
+    return crypto.encrypt(_MFA_PURPOSE, b32)
 
 
 def decrypt_secret(token: str) -> str:
     """The TOTP key back; ValueError if it was not made with this app's secret key."""
     try:
-        return _fernet(settings.secret_key).decrypt(token.encode()).decode()
-    except (InvalidToken, ValueError, TypeError):
+        return crypto.decrypt(_MFA_PURPOSE, token)
+    except ValueError:
         raise ValueError("MFA key can't be decrypted: was ANIMA_SECRET_KEY changed?") from None
 
 

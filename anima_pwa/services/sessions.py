@@ -1,8 +1,15 @@
 """Server-side sign-in sessions.
 
-The browser keeps only a random token; the table keeps its SHA-256, so a database copy holds no
-usable session. A session ends after 30 minutes without use, 12 hours after sign-in whatever
-happens (NHS login's relying-party rule), at sign-out, or when the password is reset.
+The browser keeps only a random token, in an HttpOnly cookie that scripts can't read; the table
+keeps its SHA-256, so a database copy holds no usable session. A session ends after 30 minutes
+without use, 12 hours after sign-in whatever happens (NHS login's relying-party rule), at
+sign-out, or when the password is reset.
+
+Handing the token to the browser: sign-in happens over the websocket, which can't set an HttpOnly
+cookie, so the screen sends the browser to ``/auth/session?h=<handoff>`` instead. The handoff is a
+single-use link (60 seconds) whose stored row holds the session token encrypted with the app's
+secret key; the HTTP endpoint redeems it and sets the cookie. The token itself never reaches any
+script or URL.
 """
 
 from __future__ import annotations
@@ -15,11 +22,14 @@ from datetime import datetime, timedelta
 from sqlmodel import Session, select
 
 from anima_pwa.models import Account, AuthSession, utcnow
+from anima_pwa.services import crypto, tokens
 
 IDLE_TIMEOUT = timedelta(minutes=30)
 ABSOLUTE_TIMEOUT = timedelta(hours=12)
 # Writing last_seen on every event would make each click a write; a minute's slack is harmless.
 TOUCH_AFTER = timedelta(seconds=60)
+HANDOFF = "session_handoff"
+HANDOFF_LIFETIME = timedelta(seconds=60)
 
 
 @dataclass(frozen=True)
@@ -70,8 +80,11 @@ def start(
     return token
 
 
-def resolve(session: Session, token: str | None, *, now: datetime | None = None) -> Identity | None:
-    """The identity behind a browser token, or None if it is unknown, ended or timed out."""
+def resolve(session: Session, token: str | None, *, now: datetime | None = None, touch: bool = True) -> Identity | None:
+    """The identity behind a browser token, or None if it is unknown, ended or timed out.
+
+    `touch=False` looks without counting as use (a check that a page left idle is still signed in
+    must not keep the session alive)."""
     if not token or len(token) > 100:
         return None
     now = now or utcnow()
@@ -85,7 +98,7 @@ def resolve(session: Session, token: str | None, *, now: datetime | None = None)
     account = session.get(Account, row.account_id)
     if account is None or account.status != "active":
         return None
-    if now - row.last_seen_at >= TOUCH_AFTER:
+    if touch and now - row.last_seen_at >= TOUCH_AFTER:
         row.last_seen_at = now
         session.add(row)
     return Identity(
@@ -135,3 +148,40 @@ def upgrade_method(session: Session, identity: Identity, method: str, *, now: da
     return Identity(
         account_id=identity.account_id, email=identity.email, kind=identity.kind, session_id=row.id, method=method
     )
+
+
+def issue_handoff(session: Session, token: str, *, now: datetime | None = None) -> str | None:
+    """A single-use, 60-second secret that the `/auth/session` endpoint exchanges for `token`
+    (set as an HttpOnly cookie). None if the session is not valid."""
+    row = session.get(AuthSession, _hash(token)) if token else None
+    if row is None or row.revoked_at is not None:
+        return None
+    return tokens.issue_link(
+        session,
+        purpose=HANDOFF,
+        email_normalized="",
+        account_id=row.account_id,
+        payload={"t": crypto.encrypt(HANDOFF, token)},
+        lifetime=HANDOFF_LIFETIME,
+        now=now,
+    )
+
+
+def redeem_handoff(session: Session, secret: str, *, now: datetime | None = None) -> tuple[str, Identity] | None:
+    """The session token and identity a handoff stands for, once; None if it is unknown, used,
+    expired, or its session has ended meanwhile."""
+    now = now or utcnow()
+    result = tokens.consume_link(session, purpose=HANDOFF, secret=secret or "", now=now)
+    if not result.ok or result.token is None:
+        return None
+    data = tokens.payload(result.token)
+    result.token.payload = "{}"  # nothing of the token stays behind once it is used
+    session.add(result.token)
+    try:
+        token = crypto.decrypt(HANDOFF, str(data.get("t", "")))
+    except ValueError:
+        return None
+    identity = resolve(session, token, now=now)
+    if identity is None or identity.account_id != result.token.account_id:
+        return None
+    return token, identity

@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import reflex as rx
 
-from anima_pwa import routes
+from anima_pwa import cookies, routes
 from anima_pwa.db import session_scope
 from anima_pwa.services import accounts, practice_accounts
 from anima_pwa.services.validation import FieldError, clean_email
 from anima_pwa.settings import settings
-from anima_pwa.state.base import SessionState, clip, focus_error_summary, in_thread
+from anima_pwa.state.base import SessionState, clip, in_thread
 
 
 class SignUpState(SessionState):
@@ -95,7 +95,7 @@ class VerifyEmailState(SessionState):
             )
         if not outcome.ok:
             self.errors = outcome.errors
-            return focus_error_summary()
+            return self._focus_error_summary()
         self.sent_again = True
 
 
@@ -138,6 +138,7 @@ class LoginState(SessionState):
             password=str(form_data.get("password", ""))[:1000],
             client_ip=self._client_ip(),
             user_agent=self._user_agent(),
+            device_cookie=self._cookie(cookies.DEVICE),
         )
         self.needs_confirmation = outcome.needs_email_confirmation
         if outcome.ok and outcome.mfa_challenge:
@@ -147,8 +148,7 @@ class LoginState(SessionState):
         if not outcome.ok or outcome.session_token is None:
             return self._fail(outcome.errors)
         self.errors, self.summary, self.notice = {}, [], ""
-        self._signed_in_as(outcome.session_token)
-        return rx.redirect(self._next)
+        self._signed_in_as(outcome.session_token, self._next)
 
     # The second step: a code from the authenticator app, or a recovery code ------------------
 
@@ -179,8 +179,7 @@ class LoginState(SessionState):
             return self._fail(outcome.errors)
         self._mfa_challenge = ""
         self.errors, self.summary, self.notice, self.backup_code_form = {}, [], "", False
-        self._signed_in_as(outcome.session_token)
-        return rx.redirect(self._next)
+        self._signed_in_as(outcome.session_token, self._next)
 
     @rx.event
     def resend_confirmation(self):
@@ -190,7 +189,7 @@ class LoginState(SessionState):
             )
         if not outcome.ok:
             self.errors = outcome.errors
-            return focus_error_summary()
+            return self._focus_error_summary()
         self.confirmation_sent = True
 
 

@@ -1,8 +1,9 @@
 """The base state: which browser is signed in, and helpers every screen's state uses.
 
-The browser keeps only the session token (a SameSite=Strict cookie). Every handler that needs an
-identity resolves it again from the database through `_identity()`, so an expired or revoked
-session stops working at once, on any worker.
+The browser keeps only the session token, in an HttpOnly cookie that the server sets
+(anima_pwa.http) and that no script can read; the websocket's handshake carries it, and handlers
+read it from there. Every handler that needs an identity resolves it again from the database
+through `_identity()`, so an expired or revoked session stops working at once, on any worker.
 """
 
 from __future__ import annotations
@@ -11,25 +12,25 @@ import asyncio
 
 import reflex as rx
 
-from anima_pwa import routes
+from anima_pwa import cookies, routes
 from anima_pwa.db import session_scope
 from anima_pwa.services import accounts, sessions
 from anima_pwa.services.sessions import Identity
-from anima_pwa.settings import settings
 
 MAX_FIELD_LENGTH = 500  # nothing a client sends into a form var is kept beyond this
+IDLE_SECONDS = int(sessions.IDLE_TIMEOUT.total_seconds())
 
 
 class SessionState(rx.State):
-    auth_token: str = rx.Cookie(
-        "",
-        name="anima_session",
-        path="/",
-        same_site="strict",
-        secure=settings.secure_cookies,
-        max_age=int(sessions.ABSOLUTE_TIMEOUT.total_seconds()),
-    )
     signed_in: bool = False
+    # A same-origin path the browser loads in full (assets/anima.js follows it): how a sign-in
+    # reaches the endpoint that sets the HttpOnly cookie. Cleared on every page load.
+    navigate_to: str = ""
+    # Counts failed submits, so the browser moves focus to the error summary each time.
+    attempt: int = 0
+    # Which session (a hash of the cookie's token, "" for none) this tab's state was built for;
+    # state.binding starts the tab clean when another session, or none, picks it up.
+    _bound_session: str | None = None
 
     # Backend helpers (underscore: not event handlers, never sent to the browser) -------------
 
@@ -39,34 +40,59 @@ class SessionState(rx.State):
     def _user_agent(self) -> str:
         return (self.router.headers.user_agent or "")[:255]
 
+    def _cookie(self, name: str) -> str:
+        return cookies.read(self.router.headers.cookie, name)
+
+    def _session_token(self) -> str:
+        return self._cookie(cookies.SESSION)
+
     def _identity(self) -> Identity | None:
-        with session_scope() as db:
-            identity = sessions.resolve(db, self.auth_token)
+        token = self._session_token()
+        identity = None
+        if token:
+            with session_scope() as db:
+                identity = sessions.resolve(db, token)
         self.signed_in = identity is not None
         return identity
 
-    def _to_login(self) -> rx.event.EventSpec:
-        """Send a signed-out visitor to sign in, and back here afterwards."""
-        self.signed_in = False
+    def _here(self) -> str:
         url = self.router.url
-        here = url.path + (f"?{url.query}" if url.query else "")
-        target = routes.login(here)
-        if self.auth_token:
-            # The browser had a session that has ended (idle, 12 hours, or a password reset).
-            self.auth_token = ""
-            target += ("&" if "?" in target else "?") + "expired=1"
-        return rx.redirect(target, replace=True)
+        return url.path + (f"?{url.query}" if url.query else "")
+
+    def _to_login(self) -> rx.event.EventSpec | None:
+        """Send a signed-out visitor to sign in, and back here afterwards. A browser whose session
+        has ended (idle, 12 hours, a password reset) goes through /auth/check, which clears the
+        cookie and says why."""
+        self.signed_in = False
+        here = self._here()
+        if self._session_token():
+            return self._load_page(routes.auth_check(here))
+        page = routes.practice_login(here) if routes.is_workspace(here) else routes.login(here)
+        return rx.redirect(page, replace=True)
+
+    def _load_page(self, path: str) -> None:
+        """A full page load of a same-origin path (not a move inside the app)."""
+        self.navigate_to = path
 
     def _fail(self, errors: dict[str, str], anchors: dict[str, str] | None = None):
         """Show errors next to their fields and in the summary, and move focus there. Screens that
         call this declare `errors` and `summary` vars."""
         self.errors = errors
         self.summary = summary_of(errors, anchors)
-        return focus_error_summary()
+        self._focus_error_summary()
 
-    def _signed_in_as(self, token: str) -> None:
-        self.auth_token = token
+    def _focus_error_summary(self) -> None:
+        self.attempt += 1
+
+    def _signed_in_as(self, token: str, next_path: str) -> None:
+        """Hand a new session to the browser: a full page load through /auth/session, which sets
+        the HttpOnly cookie and goes on to `next_path`."""
+        with session_scope() as db:
+            handoff = sessions.issue_handoff(db, token)
+        if handoff is None:  # pragma: no cover - the session was made a moment ago
+            return
         self.signed_in = True
+        self._load_page(routes.auth_session(handoff, next_path))
 
     # Events ---------------------------------------------------------------------------------
 
@@ -81,27 +107,6 @@ class SessionState(rx.State):
         """on_load for sign-in and sign-up pages: a signed-in person goes to their home page."""
         if self._identity() is not None:
             return rx.redirect(routes.HOME, replace=True)
-
-    @rx.event
-    def sign_out(self):
-        return self._sign_out_to(routes.LOGIN)
-
-    @rx.event
-    def sign_out_of_workspace(self):
-        return self._sign_out_to(routes.PRACTICE_LOGIN)
-
-    def _sign_out_to(self, login_page: str):
-        with session_scope() as db:
-            accounts.sign_out(db, self.auth_token, client_ip=self._client_ip())
-        self.auth_token = ""
-        self.signed_in = False
-        # A fresh page load with a new Reflex token drops every screen's state for this tab,
-        # so nothing personal stays in memory on a shared device.
-        return [
-            rx.remove_cookie("anima_session", {"path": "/"}),
-            rx.clear_session_storage(),
-            rx.call_script(f"window.location.replace('{login_page}?signed_out=1')"),
-        ]
 
 
 async def in_thread(service, /, **kwargs):
@@ -127,12 +132,3 @@ def summary_of(errors: dict[str, str], anchors: dict[str, str] | None = None) ->
     """Error-summary rows ([field id, message]) in the order the errors were found."""
     anchors = anchors or {}
     return [[anchors.get(name, name), message] for name, message in errors.items() if name != accounts.FORM]
-
-
-def focus_error_summary() -> rx.event.EventSpec:
-    """Move focus to the error summary once it has rendered (NHS pattern; helps screen readers)."""
-    # The summary may render a moment after this script arrives: try for up to a second.
-    return rx.call_script(
-        "(function(n){var t=function(){var e=document.getElementById('error-summary');"
-        "if(e){e.focus();}else if(n-->0){setTimeout(t,50);}};setTimeout(t,30);})(20)"
-    )

@@ -8,7 +8,7 @@ from anima_pwa import routes
 from anima_pwa.db import session_scope
 from anima_pwa.services import dependants
 from anima_pwa.services.permissions import record_id
-from anima_pwa.state.base import SessionState, clip, focus_error_summary
+from anima_pwa.state.base import SessionState, clip
 
 FIELDS = ("full_name", "dob_day", "dob_month", "dob_year", "nhs_number", "postcode")
 ANCHORS = {"dob": "dob_day"}
@@ -68,7 +68,7 @@ class DependantsState(SessionState):
         self.confirm_remove = ""
         if problem:
             self.errors = {"form": problem}
-            return focus_error_summary()
+            return self._focus_error_summary()
         self.notice = "They have been removed from your account."
         self._refresh(identity)
 

@@ -108,8 +108,7 @@ class NhsLoginState(SessionState):
             )
         if not outcome.ok or outcome.session_token is None:
             return self._show_problem(outcome.error)
-        self._signed_in_as(outcome.session_token)
-        return rx.redirect(routes.REGISTER_DETAILS if outcome.needs_details else routes.HOME, replace=True)
+        self._signed_in_as(outcome.session_token, routes.REGISTER_DETAILS if outcome.needs_details else routes.HOME)
 
     def _show_problem(self, message: str):
         self.status, self.error = "error", message

@@ -10,7 +10,7 @@ from anima_pwa.db import session_scope
 from anima_pwa.services import patient_management as pm
 from anima_pwa.services.permissions import Action, PermissionDenied
 from anima_pwa.services.permissions import record_id
-from anima_pwa.state.base import clip, focus_error_summary, summary_of
+from anima_pwa.state.base import clip, summary_of
 from anima_pwa.state.practice import PracticeState
 
 EDIT_FIELDS = ("full_name", "dob_day", "dob_month", "dob_year", "postcode", "address_line1", "phone")
@@ -189,7 +189,7 @@ class PatientRecordState(PracticeState):
             errors = {"form": denied.message}
         if errors:
             self.errors, self.summary = errors, summary_of(errors, {"dob": "dob_day"})
-            return focus_error_summary()
+            return self._focus_error_summary()
         self.editing, self.notice = False, "The patient's details have been saved."
         self._refresh(staff)
 
@@ -205,7 +205,7 @@ class PatientRecordState(PracticeState):
             problem = denied.message
         if problem:
             self.errors, self.summary = {"confirm_no_email": problem}, [["confirm_no_email", problem]]
-            return focus_error_summary()
+            return self._focus_error_summary()
         self.confirm_no_email, self.notice = False, "The email address has been removed. This patient has no email address."
         self._refresh(staff)
 

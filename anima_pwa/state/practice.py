@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import reflex as rx
 
-from anima_pwa import routes
+from anima_pwa import cookies, routes
 from anima_pwa.db import session_scope
 from anima_pwa.services import accounts, permissions, sessions
 from anima_pwa.services.permissions import StaffContext
@@ -22,12 +22,6 @@ class PracticeState(SessionState):
     staff_name: str = ""
     staff_role: str = ""
     practice_name: str = ""
-
-    def _to_login(self) -> rx.event.EventSpec:
-        self.signed_in = False
-        url = self.router.url
-        here = url.path + (f"?{url.query}" if url.query else "")
-        return rx.redirect(f"{routes.PRACTICE_LOGIN}?next={here}", replace=True)
 
     def _staff(self) -> StaffContext | None:
         identity = self._identity()
@@ -80,6 +74,7 @@ class StaffLoginState(SessionState):
             client_ip=self._client_ip(),
             user_agent=self._user_agent(),
             kind="staff",
+            device_cookie=self._cookie(cookies.DEVICE),
         )
         if outcome.ok and outcome.mfa_challenge:
             self._challenge = outcome.mfa_challenge
@@ -88,8 +83,7 @@ class StaffLoginState(SessionState):
         if not outcome.ok or outcome.session_token is None:
             return self._fail(outcome.errors)
         # Right password, no MFA yet: the session can do nothing until MFA is set up.
-        self._signed_in_as(outcome.session_token)
-        return rx.redirect(routes.PRACTICE_SETUP_MFA)
+        self._signed_in_as(outcome.session_token, routes.PRACTICE_SETUP_MFA)
 
     @rx.event
     def load_code(self):
@@ -112,8 +106,7 @@ class StaffLoginState(SessionState):
                 self._challenge = ""
             return self._fail(outcome.errors)
         self._challenge = ""
-        self._signed_in_as(outcome.session_token)
-        return rx.redirect(self._next)
+        self._signed_in_as(outcome.session_token, self._next)
 
 
 class StaffMfaSetupState(MfaSettingsState):

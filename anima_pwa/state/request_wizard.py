@@ -119,7 +119,7 @@ class RequestWizardState(SessionState):
             draft = request_service.draft_for(db, identity)
             if draft is not None:
                 self._show_draft(db, draft)
-                return rx.call_script(f"window.history.replaceState(null, '', '{routes.REQUEST_NEW}')")
+                return self._plain_url()
             subjects = dependants.request_subjects(db, identity)
         self.subjects = [
             {"id": str(s.patient_id), "label": s.label, "ready": "yes" if s.can_request else "", "why_not": s.why_not}
@@ -128,10 +128,12 @@ class RequestWizardState(SessionState):
         self.step, self.errors, self.summary = "who", {}, []
         self.patient_id = self.kind = self.topic_query = self.topic_title = ""
         self.topic_results = []
-        if "new" in self.router.url.query_parameters:
-            # "?new=1" starts afresh once; a later reload must not wipe a 999 screen or a reference.
-            return rx.call_script(f"window.history.replaceState(null, '', '{routes.REQUEST_NEW}')")
-        return None
+        # "?new=1" starts afresh once; a later reload must not wipe a 999 screen or a reference.
+        return self._plain_url()
+
+    def _plain_url(self):
+        """Drop "?new=1" (or any query) from the address, so a reload doesn't act on it again."""
+        return rx.redirect(routes.REQUEST_NEW, replace=True) if self.router.url.query else None
 
     @rx.event
     def start_again(self):

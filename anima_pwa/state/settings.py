@@ -11,10 +11,11 @@ import reflex as rx
 from anima_pwa.db import session_scope
 from anima_pwa.services import account_settings, accounts, mfa
 from anima_pwa.settings import settings
-from anima_pwa.state.base import SessionState, clip, focus_error_summary, in_thread, summary_of
+from anima_pwa.state.base import SessionState, clip, in_thread, summary_of
 
 
 class LoginSettingsState(SessionState):
+    form_key: int = 0  # changed to empty a form's boxes after a success
     email: str = ""
     email_sign_in: bool = False  # the account has a password (not NHS login only)
     nhs_login_connected: bool = False
@@ -84,7 +85,7 @@ class LoginSettingsState(SessionState):
         if not outcome.ok:
             return self._fail(outcome.errors)
         self.errors, self.summary, self.change_saved = {}, [], True
-        return rx.call_script("document.getElementById('password-form').reset()")
+        self.form_key += 1  # a new key empties the form's password boxes
 
 
 class ConfirmEmailChangeState(SessionState):
@@ -147,7 +148,7 @@ class PreferencesState(SessionState):
             self.errors = outcome.errors
             self.summary = summary_of(outcome.errors, {"residence_status": "residence_status-permanent"})
             self.saved = False
-            return focus_error_summary()
+            return self._focus_error_summary()
         self.phone, self.preferred_name, self.residence_status = (
             preferences.phone, preferences.preferred_name, preferences.residence_status
         )
@@ -156,6 +157,7 @@ class PreferencesState(SessionState):
 
 class MfaSettingsState(SessionState):
     """The authenticator app. The key and the recovery codes are shown once, then forgotten here."""
+    form_key: int = 0  # changed to empty a form's boxes after a success
 
     enabled: bool = False
     codes_left: int = 0
@@ -266,4 +268,4 @@ class MfaSettingsState(SessionState):
         self.enabled, self.codes_left, self.step = False, 0, "status"
         self.notice = "Multi-factor authentication is off. You sign in with your password only."
         self.errors, self.summary = {}, []
-        return rx.call_script("document.getElementById('mfa-off-form').reset()")
+        self.form_key += 1  # a new key empties the form's password and code boxes
