@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 from anima_pwa.services import questionnaires as q
 
 DIRECTORY = q.QUESTIONNAIRE_DIR
-TOPIC_FILES = sorted(p for p in DIRECTORY.glob("*.json") if not p.name.startswith("_"))
+TOPIC_FILES = sorted(p for p in DIRECTORY.glob("*.json") if not p.name.startswith("_") and not p.name.endswith(q.RULES_SUFFIX))
 SHARED = json.loads((DIRECTORY / "_red_flags.json").read_text(encoding="utf-8"))
 
 
@@ -29,7 +29,13 @@ def topic(topic_id: str) -> q.Topic:
 
 
 def raw(topic_id: str) -> dict:
+    """The topic's FHIR Questionnaire file."""
     return json.loads((DIRECTORY / f"{topic_id}.json").read_text(encoding="utf-8"))
+
+
+def rules(topic_id: str) -> dict:
+    """The topic's rules file beside it (kind, keywords, red flags, triage, scoring)."""
+    return json.loads((DIRECTORY / f"{topic_id}{q.RULES_SUFFIX}").read_text(encoding="utf-8"))
 
 
 def item(topic_id: str, link_id: str) -> q.Item:
@@ -108,8 +114,8 @@ def test_each_topic_is_a_fhir_r4_questionnaire(path):
     assert plain["resourceType"] == "Questionnaire"
     assert plain["status"] == "active" and plain["subjectType"] == ["Patient"]
     assert plain["url"].endswith(f"/Questionnaire/{t.id}")
-    assert '"anima":' not in json.dumps(plain)  # no Anima-only block survives
-    assert '"anima":' in json.dumps(t.resource)
+    assert '"anima"' not in json.dumps(plain)  # no Anima-only block: the rules live beside it
+    assert plain == t.resource and plain is not t.resource
     for node in t.nodes:
         for condition in node.enable_when:
             assert condition.answer_key in ("answerBoolean", "answerCoding", "answerInteger", "answerDate", "answerString")
@@ -448,7 +454,7 @@ def test_red_flags_come_first_shared_then_topic_and_child_extras_only_for_childr
     t = topic("headache")
     adult = [f.link_id for f in q.red_flags_for(t, is_child=False)]
     child = [f.link_id for f in q.red_flags_for(t, is_child=True)]
-    own = [f["linkId"] for f in raw("headache")["anima"]["redFlags"]]
+    own = [f["linkId"] for f in rules("headache")["redFlags"]]
     assert adult == GENERAL + own
     assert child == GENERAL + CHILD + own
     worded = {f.link_id: f.text for f in q.red_flags_for(t, is_child=True)}
@@ -759,9 +765,10 @@ def test_questionnaire_response_dates_strings_and_groups():
 
 
 def broken(topic_id: str, change) -> list[str]:
-    data = copy.deepcopy(raw(topic_id))
-    change(data)
-    return q.validate(q.topic_from_dict(data, shared=SHARED))
+    """What validate says after ``change(questionnaire, rules)`` on copies of a topic's files."""
+    data, its_rules = copy.deepcopy(raw(topic_id)), copy.deepcopy(rules(topic_id))
+    change(data, its_rules)
+    return q.validate(q.topic_from_dict(data, rules=its_rules, shared=SHARED))
 
 
 def find(data: dict, link_id: str) -> dict:
@@ -779,11 +786,11 @@ def has(problems: list[str], *words: str) -> bool:
 
 
 def test_a_sound_copy_has_no_problems():
-    assert broken("back-pain", lambda data: None) == []
+    assert broken("back-pain", lambda data, rules: None) == []
 
 
 def test_validate_catches_an_enable_when_naming_an_unknown_item():
-    def change(data):
+    def change(data, rules):
         find(data, "leg-weakness")["enableWhen"][0]["question"] = "leg-ache"
 
     problems = broken("back-pain", change)
@@ -792,7 +799,7 @@ def test_validate_catches_an_enable_when_naming_an_unknown_item():
 
 
 def test_validate_catches_an_unreachable_item():
-    def change(data):
+    def change(data, rules):
         node = find(data, "leg-weakness")
         node["enableWhen"].append({"question": "leg-pain", "operator": "=", "answerBoolean": False})
         node["enableBehavior"] = "all"  # leg pain both yes and no: never
@@ -802,15 +809,15 @@ def test_validate_catches_an_unreachable_item():
 
 
 def test_validate_catches_a_rule_naming_a_missing_item():
-    def change(data):
-        data["anima"]["triage"]["rules"][0]["when"][0]["linkId"] = "leg-numbness"
+    def change(data, rules):
+        rules["triage"]["rules"][0]["when"][0]["linkId"] = "leg-numbness"
 
     assert has(broken("back-pain", change), "triage rule 1", "'leg-numbness'", "not a question")
 
 
 def test_validate_catches_a_rule_answer_that_is_impossible():
-    def change(data):
-        data["anima"]["triage"]["rules"].append(
+    def change(data, rules):
+        rules["triage"]["rules"].append(
             {"when": [{"linkId": "duration", "answer": "six-months"}, {"linkId": "pain-score", "atLeast": 11}],
              "urgency": "soon", "team": "surgeon"}
         )
@@ -823,44 +830,44 @@ def test_validate_catches_a_rule_answer_that_is_impossible():
 @pytest.mark.parametrize(
     ("change", "words"),
     [
-        (lambda d: find(d, "leg-pain").update(enableWhen=[{"question": "leg-weakness", "operator": "=", "answerBoolean": True}]),
+        (lambda d, r: find(d, "leg-pain").update(enableWhen=[{"question": "leg-weakness", "operator": "=", "answerBoolean": True}]),
          ("leg-pain", "not an earlier item")),
-        (lambda d: find(d, "leg-weakness")["enableWhen"][0].update(answerBoolean="yes"),
+        (lambda d, r: find(d, "leg-weakness")["enableWhen"][0].update(answerBoolean="yes"),
          ("leg-weakness", "not a possible answer")),
-        (lambda d: find(d, "leg-weakness")["enableWhen"][0].update(operator="~"),
+        (lambda d, r: find(d, "leg-weakness")["enableWhen"][0].update(operator="~"),
          ("operator '~'",)),
-        (lambda d: find(d, "leg-weakness")["enableWhen"][0].pop("answerBoolean") and
+        (lambda d, r: find(d, "leg-weakness")["enableWhen"][0].pop("answerBoolean") and
          find(d, "leg-weakness")["enableWhen"][0].update(answerCoding={"code": "yes"}),
          ("needs answerBoolean",)),
-        (lambda d: find(d, "duration").update(answerOption=[]),
+        (lambda d, r: find(d, "duration").update(answerOption=[]),
          ("duration", "needs answerOption")),
-        (lambda d: find(d, "duration")["answerOption"].append(copy.deepcopy(find(d, "duration")["answerOption"][0])),
+        (lambda d, r: find(d, "duration")["answerOption"].append(copy.deepcopy(find(d, "duration")["answerOption"][0])),
          ("duration", "unique code")),
-        (lambda d: find(d, "leg-pain").update(linkId="duration"),
+        (lambda d, r: find(d, "leg-pain").update(linkId="duration"),
          ("duration", "used twice")),
-        (lambda d: find(d, "leg-pain").update(type="slider"),
+        (lambda d, r: find(d, "leg-pain").update(type="slider"),
          ("type 'slider'",)),
-        (lambda d: find(d, "pain-score")["anima"].update(min=11),
+        (lambda d, r: find(d, "pain-score")["extension"].append({"url": q.MIN_VALUE_URL, "valueInteger": 11}),
          ("pain-score", "min is above max")),
-        (lambda d: d["anima"]["triage"].update(subject="Back pain: {how-long}"),
+        (lambda d, r: r["triage"].update(subject="Back pain: {how-long}"),
          ("placeholder {how-long}",)),
-        (lambda d: d["anima"]["triage"].update(subject="Back pain: {leg-weakness}"),
+        (lambda d, r: r["triage"].update(subject="Back pain: {leg-weakness}"),
          ("{leg-weakness} may be unanswered",)),
-        (lambda d: d["anima"]["redFlags"][0].update(advice="112"),
+        (lambda d, r: r["redFlags"][0].update(advice="112"),
          ("rf-back-nerves", "999 or 111")),
-        (lambda d: d["anima"]["redFlags"][0].update(linkId="leg-pain"),
+        (lambda d, r: r["redFlags"][0].update(linkId="leg-pain"),
          ("red flag leg-pain", "used twice")),
-        (lambda d: d["anima"]["triage"]["rules"].append(copy.deepcopy(d["anima"]["triage"]["rules"][0])),
+        (lambda d, r: r["triage"]["rules"].append(copy.deepcopy(r["triage"]["rules"][0])),
          ("can never win",)),
-        (lambda d: d["anima"]["triage"].update(default={"urgency": "whenever", "team": "gp"}),
+        (lambda d, r: r["triage"].update(default={"urgency": "whenever", "team": "gp"}),
          ("triage default",)),
-        (lambda d: d.update(status="draft"),
+        (lambda d, r: d.update(status="draft"),
          ("status",)),
-        (lambda d: d["anima"].update(kind="clinical"),
-         ("anima.kind",)),
-        (lambda d: d["item"].extend([{"linkId": f"extra-{n}", "text": "More?", "type": "boolean", "required": True} for n in range(3)]),
+        (lambda d, r: r.update(kind="clinical"),
+         ("kind 'clinical'",)),
+        (lambda d, r: d["item"].extend([{"linkId": f"extra-{n}", "text": "More?", "type": "boolean", "required": True} for n in range(3)]),
          ("11 questions",)),
-        (lambda d: d.update(item=d["item"][:3]),
+        (lambda d, r: d.update(item=d["item"][:3]),
          ("3 questions",)),
     ],
 )
@@ -870,11 +877,11 @@ def test_validate_catches(change, words):
 
 
 def test_validate_catches_broken_scoring():
-    def change(data):
-        spec = data["anima"]["scoring"][0]
+    def change(data, rules):
+        spec = rules["scoring"][0]
         spec["items"][0] = "phq9-0"
         spec["bands"][1]["min"] = 6
-        data["anima"]["scoring"][1]["bands"].pop()
+        rules["scoring"][1]["bands"].pop()
         spec["redFlags"][0]["unlessAnswer"] = ["never"]
 
     problems = broken("feeling-low-or-anxious", change)
@@ -884,7 +891,7 @@ def test_validate_catches_broken_scoring():
 
 
 def test_validate_catches_a_scored_item_without_values():
-    def change(data):
+    def change(data, rules):
         for option in find(data, "gad7-3")["answerOption"]:
             option["valueCoding"].pop("extension")
 
@@ -905,10 +912,10 @@ def test_a_broken_file_is_never_served(tmp_path: Path):
 
 def test_validate_all_catches_clashing_red_flags(tmp_path: Path):
     topics = q.load_all()
-    headache = raw("headache")
-    headache["anima"]["redFlags"][0]["linkId"] = "rf-back-nerves"  # another topic's flag
+    headache, headache_rules = raw("headache"), rules("headache")
+    headache_rules["redFlags"][0]["linkId"] = "rf-back-nerves"  # another topic's flag
     headache["item"][0]["linkId"] = "rf-chest-pain"  # a question named like a shared flag
-    topics["headache"] = q.topic_from_dict(headache, shared=SHARED)
+    topics["headache"] = q.topic_from_dict(headache, rules=headache_rules, shared=SHARED)
     problems = q.validate_all(topics)
     assert has(problems, "rf-back-nerves", "also defined by")
     assert has(problems, "headache", "'rf-chest-pain'", "red flag")
