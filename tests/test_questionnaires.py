@@ -6,6 +6,7 @@ No database, no browser."""
 from __future__ import annotations
 
 import copy
+import re
 import json
 import shutil
 from datetime import date
@@ -924,3 +925,227 @@ def test_validate_all_catches_clashing_red_flags(tmp_path: Path):
 def test_services_module_does_not_import_reflex():
     source = Path(q.__file__).read_text(encoding="utf-8")
     assert "import reflex" not in source and "from reflex" not in source
+
+
+# ---------------------------------------------------------------------------------------------
+# Real FHIR: every topic file and every QuestionnaireResponse, checked by fhir.resources (R4B)
+# ---------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("path", TOPIC_FILES, ids=lambda p: p.stem)
+def test_every_topic_file_is_a_questionnaire_fhir_resources_accepts(path):
+    from fhir.resources.R4B.questionnaire import Questionnaire
+
+    data = json.loads(path.read_text(encoding="utf-8"))
+    parsed = Questionnaire.model_validate(data)
+    assert parsed.id == path.stem and parsed.status == "active"
+    assert "anima" not in data and all("anima" not in node for node in _raw_nodes(data["item"]))
+
+
+def _raw_nodes(items: list) -> list:
+    out = []
+    for node in items:
+        out.append(node)
+        out += _raw_nodes(node.get("item", []))
+    return out
+
+
+WORDING_CASES = [("self", ""), ("child", "Lily"), ("other-adult", "Edna")]
+
+
+@pytest.mark.parametrize("path", TOPIC_FILES, ids=lambda p: p.stem)
+@pytest.mark.parametrize(("yes", "option"), [(True, 0), (False, 9)])
+def test_every_questionnaire_response_the_app_writes_is_valid_r4(path, yes, option):
+    from fhir.resources.R4B.questionnaireresponse import QuestionnaireResponse
+
+    t = topic(path.stem)
+    answers = all_answered(t, yes=yes, option=option)
+    for code, name in WORDING_CASES:
+        if code != "self" and code not in q.WORDINGS_NEEDED[t.audience]:
+            continue
+        wording = q.Wording(code, name)
+        response = q.questionnaire_response(
+            t, answers, authored="2025-06-18T12:00:00+01:00", subject_reference="Patient/7",
+            subject_display="Lily Rahman", wording=wording, author="Priya Rahman", source="Priya Rahman",
+        )
+        parsed = QuestionnaireResponse.model_validate(response)
+        assert parsed.status == "completed" and parsed.questionnaire == f"{t.url}|{t.version}"
+        assert response["extension"] == [{"url": q.WORDING_SHOWN_URL, "valueCode": code}]
+        texts = [i["text"] for i in _raw_nodes(response["item"]) if "answer" in i]
+        assert texts and all("{name}" not in text for text in texts)
+        if code != "self":
+            assert all(name in text for text in texts), texts
+
+
+def test_a_response_with_nothing_answered_is_still_valid_r4():
+    from fhir.resources.R4B.questionnaireresponse import QuestionnaireResponse
+
+    response = q.questionnaire_response(topic("back-pain"), {})
+    assert "item" not in response  # FHIR allows no empty arrays
+    QuestionnaireResponse.model_validate(response)
+
+
+# ---------------------------------------------------------------------------------------------
+# Who the questions are about: the wording rule, per topic and per subject
+# ---------------------------------------------------------------------------------------------
+
+PERSON = re.compile(r"\b(you|your|yours|yourself)\b", re.IGNORECASE)
+
+
+@pytest.mark.parametrize("path", TOPIC_FILES, ids=lambda p: p.stem)
+def test_every_question_and_red_flag_can_be_asked_about_each_person_the_topic_is_for(path):
+    t = topic(path.stem)
+    needed = q.WORDINGS_NEEDED[t.audience]
+    assert q._check_wording(t) == []
+    for code in needed:
+        wording = q.Wording(code, "Lily")
+        questions = [n for n in t.nodes if n.answerable]
+        flags = q.red_flags_for(t, is_child=code == "child", wording=wording)
+        texts = [n.text_for(wording) for n in questions] + [f.text for f in flags]
+        assert texts
+        for text in texts:
+            assert "Lily" in text and not PERSON.search(text) and "{" not in text, (code, text)
+        for node in questions:
+            for option in node.options:
+                assert not PERSON.search(option.display_for(wording)) and not re.search(r"\b(I|I'm|my|me)\b", option.display_for(wording)), option
+
+
+@pytest.mark.parametrize(
+    ("code", "name", "expected"),
+    [
+        ("self", "Lily", "Do you have a high temperature?"),
+        ("child", "Lily", "Does Lily have a high temperature?"),
+        ("other-adult", "Edna", "Does Edna have a high temperature?"),
+        ("child", "", "Does your child have a high temperature?"),
+        ("other-adult", " ", "Does this person have a high temperature?"),
+        ("unknown", "Lily", "Do you have a high temperature?"),
+    ],
+)
+def test_a_wording_puts_in_the_name(code, name, expected):
+    wordings = {"child": "Does {name} have a high temperature?", "other-adult": "Does {name} have a high temperature?"}
+    assert q.Wording(code, name).say("Do you have a high temperature?", wordings) == expected
+
+
+def test_a_wording_that_starts_with_the_name_starts_with_a_capital():
+    assert q.Wording("child").say("Are your lips blue?", {"child": "{name}'s lips are blue?"}) == "Your child's lips are blue?"
+
+
+@pytest.mark.parametrize(
+    ("is_self", "is_child", "code"),
+    [(True, False, "self"), (True, True, "self"), (False, True, "child"), (False, False, "other-adult")],
+)
+def test_wording_code(is_self, is_child, code):
+    assert q.wording_code(is_self=is_self, is_child=is_child) == code
+
+
+@pytest.mark.parametrize(
+    ("full", "preferred", "first"),
+    [("Lily Rahman", "", "Lily"), ("Mary-Jane  Smith", "", "Mary-Jane"), ("Margaret Smith", "Peggy", "Peggy"), ("", "", "")],
+)
+def test_first_name(full, preferred, first):
+    assert q.first_name(full, preferred) == first
+
+
+def _wording_ext(item: dict) -> dict:
+    return next(e for e in item["extension"] if e["url"] == q.SUBJECT_WORDING_URL)
+
+
+def _drop_wording(item: dict, code: str) -> None:
+    ext = _wording_ext(item)
+    ext["extension"] = [part for part in ext["extension"] if part["url"] != code]
+
+
+def _set_wording(item: dict, code: str, text: str) -> None:
+    ext = _wording_ext(item)
+    ext["extension"] = [part for part in ext["extension"] if part["url"] != code] + [{"url": code, "valueString": text}]
+
+
+@pytest.mark.parametrize(
+    ("topic_id", "change", "words"),
+    [
+        ("cough-and-cold", lambda d, r: _drop_wording(find(d, "fever"), "child"), ("item fever", "no child wording")),
+        ("cough-and-cold", lambda d, r: _drop_wording(find(d, "fever"), "other-adult"), ("item fever", "no other-adult wording")),
+        ("cough-and-cold", lambda d, r: find(d, "fever")["extension"].clear(), ("item fever", "no child wording")),
+        ("contraception", lambda d, r: _drop_wording(find(d, "smoke"), "other-adult"), ("item smoke", "no other-adult wording")),
+        ("child-fever", lambda d, r: _drop_wording(find(d, "ear-pain"), "child"), ("item ear-pain", "no child wording")),
+        ("cough-and-cold", lambda d, r: _set_wording(find(d, "fever"), "child", "Have you had a high temperature?"),
+         ("item fever", "child wording says 'you'")),
+        ("cough-and-cold", lambda d, r: _set_wording(find(d, "fever"), "other-adult", "Has your relative had a high temperature?"),
+         ("item fever", "other-adult wording says 'you'")),
+        ("cough-and-cold", lambda d, r: _set_wording(find(d, "fever"), "child", "Has the child had a high temperature?"),
+         ("item fever", "must name the person")),
+        ("cough-and-cold", lambda d, r: _set_wording(find(d, "fever"), "child", "Has {first} had a high temperature?"),
+         ("item fever", "only use the placeholder {name}")),
+        ("cough-and-cold", lambda d, r: _set_wording(find(d, "fever"), "grandparent", "Has {name} had a fever?"),
+         ("item fever", "unknown wording 'grandparent'")),
+        ("cough-and-cold", lambda d, r: find(d, "fever").update(text="Has {name} had a fever?"), ("item fever", "has no {name}")),
+        ("cough-and-cold", lambda d, r: _drop_wording(r["redFlags"][0], "child"), ("red flag rf-cough-blood", "no child wording")),
+        ("cough-and-cold", lambda d, r: _set_wording(r["redFlags"][0], "other-adult", "Are you coughing up blood?"),
+         ("red flag rf-cough-blood", "other-adult wording says 'you'")),
+        ("back-pain", lambda d, r: _drop_wording(find(d, "pain-score")["item"][0], "child"), ("item pain-score hint", "no child wording")),
+        ("back-pain", lambda d, r: find(d, "daily-life")["answerOption"][1].pop("extension"),
+         ("item daily-life option a-lot", "no child wording")),
+        ("back-pain", lambda d, r: _set_wording(find(d, "daily-life")["answerOption"][1], "child", "A lot, but I can manage"),
+         ("item daily-life option a-lot", "child wording says")),
+        ("letter-or-form", lambda d, r: _drop_wording(find(d, "fees"), "other-adult"), ("item fees", "no other-adult wording")),
+    ],
+)
+def test_validate_refuses_a_topic_without_the_wording_for_someone_else(topic_id, change, words):
+    problems = broken(topic_id, change)
+    assert has(problems, *words), problems
+
+
+def test_an_information_page_may_speak_to_the_reader():
+    """A display page is read by whoever fills the form in: "The practice will tell you..." is
+    right for every subject, so only its presence is required, not a name."""
+    assert broken("letter-or-form", lambda d, r: _set_wording(find(d, "fees"), "child", find(d, "fees")["text"])) == []
+
+
+@pytest.mark.parametrize(
+    ("change", "words"),
+    [
+        (lambda d, r: d.update(anima={"kind": "medical"}), ("not a FHIR R4 Questionnaire", "anima")),
+        (lambda d, r: find(d, "leg-pain").update(anima={"hint": "Old style"}), ("not a FHIR R4 Questionnaire", "anima")),
+        (lambda d, r: find(d, "pain-score")["extension"].append({"url": "http://hl7.org/fhir/StructureDefinition/minValu", "valueInteger": 1}),
+         ("item pain-score", "unknown extension")),
+        (lambda d, r: find(d, "leg-pain")["extension"].append({"url": q.DATE_LIMIT_URL, "valueCode": "not-future"}),
+         ("item leg-pain", "date-limit")),
+        (lambda d, r: find(d, "pain-score")["item"].append(copy.deepcopy(find(d, "pain-score")["item"][0])),
+         ("pain-score", "one hint")),
+        (lambda d, r: r.clear(), ("rules file back-pain.rules.json is missing",)),
+    ],
+)
+def test_validate_refuses_what_is_not_fhir_or_not_known(change, words):
+    assert has(broken("back-pain", change), *words), broken("back-pain", change)
+
+
+def test_item_settings_are_read_from_the_standard_extensions():
+    score = item("back-pain", "pain-score")
+    assert (score.min, score.max, score.unit) == (0, 10, "out of 10")
+    assert score.hint.startswith("0 is no pain") and score.hint_id == "pain-score-hint"
+    assert "Lily" in score.hint_for(q.Wording("child", "Lily"))
+    assert item("fit-note", "off-since").not_future and item("letter-or-form", "needed-by").not_past
+    assert "pain-score-hint" not in {n.link_id for n in topic("back-pain").nodes}  # a hint is not a page
+
+
+def test_the_shared_red_flags_have_every_wording_and_an_intro():
+    assert q.validate_shared(SHARED) == []
+    broken_shared = copy.deepcopy(SHARED)
+    _drop_wording(broken_shared["general"][0], "other-adult")
+    broken_shared["child"][0]["extension"] = []
+    broken_shared["intro"]["extension"] = []
+    problems = q.validate_shared(broken_shared)
+    assert has(problems, "rf-chest-pain", "no other-adult wording")
+    assert has(problems, "rf-child-rash", "no child wording")
+    assert has(problems, "intro", "no child wording")
+    assert q.shared_intro(None) == "" and q.shared_intro(q.Wording()) == ""
+    assert q.shared_intro(q.Wording("other-adult", "Edna")) == "These questions are about Edna. Answer for Edna, not for yourself."
+
+
+def test_a_rules_file_without_its_topic_is_refused(tmp_path: Path):
+    for path in DIRECTORY.glob("*.json"):
+        shutil.copy(path, tmp_path / path.name)
+    (tmp_path / "gone.rules.json").write_text("{}", encoding="utf-8")
+    with pytest.raises(q.QuestionnaireError) as caught:
+        q.load_directory(tmp_path)
+    assert caught.value.problems == ["gone.rules.json: rules for a topic that does not exist"]
