@@ -6,6 +6,7 @@ No database, no browser."""
 from __future__ import annotations
 
 import copy
+import re
 import json
 import shutil
 from datetime import date
@@ -18,7 +19,7 @@ from hypothesis import strategies as st
 from anima_pwa.services import questionnaires as q
 
 DIRECTORY = q.QUESTIONNAIRE_DIR
-TOPIC_FILES = sorted(p for p in DIRECTORY.glob("*.json") if not p.name.startswith("_"))
+TOPIC_FILES = sorted(p for p in DIRECTORY.glob("*.json") if not p.name.startswith("_") and not p.name.endswith(q.RULES_SUFFIX))
 SHARED = json.loads((DIRECTORY / "_red_flags.json").read_text(encoding="utf-8"))
 
 
@@ -29,7 +30,13 @@ def topic(topic_id: str) -> q.Topic:
 
 
 def raw(topic_id: str) -> dict:
+    """The topic's FHIR Questionnaire file."""
     return json.loads((DIRECTORY / f"{topic_id}.json").read_text(encoding="utf-8"))
+
+
+def rules(topic_id: str) -> dict:
+    """The topic's rules file beside it (kind, keywords, red flags, triage, scoring)."""
+    return json.loads((DIRECTORY / f"{topic_id}{q.RULES_SUFFIX}").read_text(encoding="utf-8"))
 
 
 def item(topic_id: str, link_id: str) -> q.Item:
@@ -108,8 +115,8 @@ def test_each_topic_is_a_fhir_r4_questionnaire(path):
     assert plain["resourceType"] == "Questionnaire"
     assert plain["status"] == "active" and plain["subjectType"] == ["Patient"]
     assert plain["url"].endswith(f"/Questionnaire/{t.id}")
-    assert '"anima":' not in json.dumps(plain)  # no Anima-only block survives
-    assert '"anima":' in json.dumps(t.resource)
+    assert '"anima"' not in json.dumps(plain)  # no Anima-only block: the rules live beside it
+    assert plain == t.resource and plain is not t.resource
     for node in t.nodes:
         for condition in node.enable_when:
             assert condition.answer_key in ("answerBoolean", "answerCoding", "answerInteger", "answerDate", "answerString")
@@ -448,7 +455,7 @@ def test_red_flags_come_first_shared_then_topic_and_child_extras_only_for_childr
     t = topic("headache")
     adult = [f.link_id for f in q.red_flags_for(t, is_child=False)]
     child = [f.link_id for f in q.red_flags_for(t, is_child=True)]
-    own = [f["linkId"] for f in raw("headache")["anima"]["redFlags"]]
+    own = [f["linkId"] for f in rules("headache")["redFlags"]]
     assert adult == GENERAL + own
     assert child == GENERAL + CHILD + own
     worded = {f.link_id: f.text for f in q.red_flags_for(t, is_child=True)}
@@ -759,9 +766,10 @@ def test_questionnaire_response_dates_strings_and_groups():
 
 
 def broken(topic_id: str, change) -> list[str]:
-    data = copy.deepcopy(raw(topic_id))
-    change(data)
-    return q.validate(q.topic_from_dict(data, shared=SHARED))
+    """What validate says after ``change(questionnaire, rules)`` on copies of a topic's files."""
+    data, its_rules = copy.deepcopy(raw(topic_id)), copy.deepcopy(rules(topic_id))
+    change(data, its_rules)
+    return q.validate(q.topic_from_dict(data, rules=its_rules, shared=SHARED))
 
 
 def find(data: dict, link_id: str) -> dict:
@@ -779,11 +787,11 @@ def has(problems: list[str], *words: str) -> bool:
 
 
 def test_a_sound_copy_has_no_problems():
-    assert broken("back-pain", lambda data: None) == []
+    assert broken("back-pain", lambda data, rules: None) == []
 
 
 def test_validate_catches_an_enable_when_naming_an_unknown_item():
-    def change(data):
+    def change(data, rules):
         find(data, "leg-weakness")["enableWhen"][0]["question"] = "leg-ache"
 
     problems = broken("back-pain", change)
@@ -792,7 +800,7 @@ def test_validate_catches_an_enable_when_naming_an_unknown_item():
 
 
 def test_validate_catches_an_unreachable_item():
-    def change(data):
+    def change(data, rules):
         node = find(data, "leg-weakness")
         node["enableWhen"].append({"question": "leg-pain", "operator": "=", "answerBoolean": False})
         node["enableBehavior"] = "all"  # leg pain both yes and no: never
@@ -802,15 +810,15 @@ def test_validate_catches_an_unreachable_item():
 
 
 def test_validate_catches_a_rule_naming_a_missing_item():
-    def change(data):
-        data["anima"]["triage"]["rules"][0]["when"][0]["linkId"] = "leg-numbness"
+    def change(data, rules):
+        rules["triage"]["rules"][0]["when"][0]["linkId"] = "leg-numbness"
 
     assert has(broken("back-pain", change), "triage rule 1", "'leg-numbness'", "not a question")
 
 
 def test_validate_catches_a_rule_answer_that_is_impossible():
-    def change(data):
-        data["anima"]["triage"]["rules"].append(
+    def change(data, rules):
+        rules["triage"]["rules"].append(
             {"when": [{"linkId": "duration", "answer": "six-months"}, {"linkId": "pain-score", "atLeast": 11}],
              "urgency": "soon", "team": "surgeon"}
         )
@@ -823,44 +831,44 @@ def test_validate_catches_a_rule_answer_that_is_impossible():
 @pytest.mark.parametrize(
     ("change", "words"),
     [
-        (lambda d: find(d, "leg-pain").update(enableWhen=[{"question": "leg-weakness", "operator": "=", "answerBoolean": True}]),
+        (lambda d, r: find(d, "leg-pain").update(enableWhen=[{"question": "leg-weakness", "operator": "=", "answerBoolean": True}]),
          ("leg-pain", "not an earlier item")),
-        (lambda d: find(d, "leg-weakness")["enableWhen"][0].update(answerBoolean="yes"),
+        (lambda d, r: find(d, "leg-weakness")["enableWhen"][0].update(answerBoolean="yes"),
          ("leg-weakness", "not a possible answer")),
-        (lambda d: find(d, "leg-weakness")["enableWhen"][0].update(operator="~"),
+        (lambda d, r: find(d, "leg-weakness")["enableWhen"][0].update(operator="~"),
          ("operator '~'",)),
-        (lambda d: find(d, "leg-weakness")["enableWhen"][0].pop("answerBoolean") and
+        (lambda d, r: find(d, "leg-weakness")["enableWhen"][0].pop("answerBoolean") and
          find(d, "leg-weakness")["enableWhen"][0].update(answerCoding={"code": "yes"}),
          ("needs answerBoolean",)),
-        (lambda d: find(d, "duration").update(answerOption=[]),
+        (lambda d, r: find(d, "duration").update(answerOption=[]),
          ("duration", "needs answerOption")),
-        (lambda d: find(d, "duration")["answerOption"].append(copy.deepcopy(find(d, "duration")["answerOption"][0])),
+        (lambda d, r: find(d, "duration")["answerOption"].append(copy.deepcopy(find(d, "duration")["answerOption"][0])),
          ("duration", "unique code")),
-        (lambda d: find(d, "leg-pain").update(linkId="duration"),
+        (lambda d, r: find(d, "leg-pain").update(linkId="duration"),
          ("duration", "used twice")),
-        (lambda d: find(d, "leg-pain").update(type="slider"),
+        (lambda d, r: find(d, "leg-pain").update(type="slider"),
          ("type 'slider'",)),
-        (lambda d: find(d, "pain-score")["anima"].update(min=11),
+        (lambda d, r: find(d, "pain-score")["extension"].append({"url": q.MIN_VALUE_URL, "valueInteger": 11}),
          ("pain-score", "min is above max")),
-        (lambda d: d["anima"]["triage"].update(subject="Back pain: {how-long}"),
+        (lambda d, r: r["triage"].update(subject="Back pain: {how-long}"),
          ("placeholder {how-long}",)),
-        (lambda d: d["anima"]["triage"].update(subject="Back pain: {leg-weakness}"),
+        (lambda d, r: r["triage"].update(subject="Back pain: {leg-weakness}"),
          ("{leg-weakness} may be unanswered",)),
-        (lambda d: d["anima"]["redFlags"][0].update(advice="112"),
+        (lambda d, r: r["redFlags"][0].update(advice="112"),
          ("rf-back-nerves", "999 or 111")),
-        (lambda d: d["anima"]["redFlags"][0].update(linkId="leg-pain"),
+        (lambda d, r: r["redFlags"][0].update(linkId="leg-pain"),
          ("red flag leg-pain", "used twice")),
-        (lambda d: d["anima"]["triage"]["rules"].append(copy.deepcopy(d["anima"]["triage"]["rules"][0])),
+        (lambda d, r: r["triage"]["rules"].append(copy.deepcopy(r["triage"]["rules"][0])),
          ("can never win",)),
-        (lambda d: d["anima"]["triage"].update(default={"urgency": "whenever", "team": "gp"}),
+        (lambda d, r: r["triage"].update(default={"urgency": "whenever", "team": "gp"}),
          ("triage default",)),
-        (lambda d: d.update(status="draft"),
+        (lambda d, r: d.update(status="draft"),
          ("status",)),
-        (lambda d: d["anima"].update(kind="clinical"),
-         ("anima.kind",)),
-        (lambda d: d["item"].extend([{"linkId": f"extra-{n}", "text": "More?", "type": "boolean", "required": True} for n in range(3)]),
+        (lambda d, r: r.update(kind="clinical"),
+         ("kind 'clinical'",)),
+        (lambda d, r: d["item"].extend([{"linkId": f"extra-{n}", "text": "More?", "type": "boolean", "required": True} for n in range(3)]),
          ("11 questions",)),
-        (lambda d: d.update(item=d["item"][:3]),
+        (lambda d, r: d.update(item=d["item"][:3]),
          ("3 questions",)),
     ],
 )
@@ -870,11 +878,11 @@ def test_validate_catches(change, words):
 
 
 def test_validate_catches_broken_scoring():
-    def change(data):
-        spec = data["anima"]["scoring"][0]
+    def change(data, rules):
+        spec = rules["scoring"][0]
         spec["items"][0] = "phq9-0"
         spec["bands"][1]["min"] = 6
-        data["anima"]["scoring"][1]["bands"].pop()
+        rules["scoring"][1]["bands"].pop()
         spec["redFlags"][0]["unlessAnswer"] = ["never"]
 
     problems = broken("feeling-low-or-anxious", change)
@@ -884,7 +892,7 @@ def test_validate_catches_broken_scoring():
 
 
 def test_validate_catches_a_scored_item_without_values():
-    def change(data):
+    def change(data, rules):
         for option in find(data, "gad7-3")["answerOption"]:
             option["valueCoding"].pop("extension")
 
@@ -905,10 +913,10 @@ def test_a_broken_file_is_never_served(tmp_path: Path):
 
 def test_validate_all_catches_clashing_red_flags(tmp_path: Path):
     topics = q.load_all()
-    headache = raw("headache")
-    headache["anima"]["redFlags"][0]["linkId"] = "rf-back-nerves"  # another topic's flag
+    headache, headache_rules = raw("headache"), rules("headache")
+    headache_rules["redFlags"][0]["linkId"] = "rf-back-nerves"  # another topic's flag
     headache["item"][0]["linkId"] = "rf-chest-pain"  # a question named like a shared flag
-    topics["headache"] = q.topic_from_dict(headache, shared=SHARED)
+    topics["headache"] = q.topic_from_dict(headache, rules=headache_rules, shared=SHARED)
     problems = q.validate_all(topics)
     assert has(problems, "rf-back-nerves", "also defined by")
     assert has(problems, "headache", "'rf-chest-pain'", "red flag")
@@ -917,3 +925,227 @@ def test_validate_all_catches_clashing_red_flags(tmp_path: Path):
 def test_services_module_does_not_import_reflex():
     source = Path(q.__file__).read_text(encoding="utf-8")
     assert "import reflex" not in source and "from reflex" not in source
+
+
+# ---------------------------------------------------------------------------------------------
+# Real FHIR: every topic file and every QuestionnaireResponse, checked by fhir.resources (R4B)
+# ---------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("path", TOPIC_FILES, ids=lambda p: p.stem)
+def test_every_topic_file_is_a_questionnaire_fhir_resources_accepts(path):
+    from fhir.resources.R4B.questionnaire import Questionnaire
+
+    data = json.loads(path.read_text(encoding="utf-8"))
+    parsed = Questionnaire.model_validate(data)
+    assert parsed.id == path.stem and parsed.status == "active"
+    assert "anima" not in data and all("anima" not in node for node in _raw_nodes(data["item"]))
+
+
+def _raw_nodes(items: list) -> list:
+    out = []
+    for node in items:
+        out.append(node)
+        out += _raw_nodes(node.get("item", []))
+    return out
+
+
+WORDING_CASES = [("self", ""), ("child", "Lily"), ("other-adult", "Edna")]
+
+
+@pytest.mark.parametrize("path", TOPIC_FILES, ids=lambda p: p.stem)
+@pytest.mark.parametrize(("yes", "option"), [(True, 0), (False, 9)])
+def test_every_questionnaire_response_the_app_writes_is_valid_r4(path, yes, option):
+    from fhir.resources.R4B.questionnaireresponse import QuestionnaireResponse
+
+    t = topic(path.stem)
+    answers = all_answered(t, yes=yes, option=option)
+    for code, name in WORDING_CASES:
+        if code != "self" and code not in q.WORDINGS_NEEDED[t.audience]:
+            continue
+        wording = q.Wording(code, name)
+        response = q.questionnaire_response(
+            t, answers, authored="2025-06-18T12:00:00+01:00", subject_reference="Patient/7",
+            subject_display="Lily Rahman", wording=wording, author="Priya Rahman", source="Priya Rahman",
+        )
+        parsed = QuestionnaireResponse.model_validate(response)
+        assert parsed.status == "completed" and parsed.questionnaire == f"{t.url}|{t.version}"
+        assert response["extension"] == [{"url": q.WORDING_SHOWN_URL, "valueCode": code}]
+        texts = [i["text"] for i in _raw_nodes(response["item"]) if "answer" in i]
+        assert texts and all("{name}" not in text for text in texts)
+        if code != "self":
+            assert all(name in text for text in texts), texts
+
+
+def test_a_response_with_nothing_answered_is_still_valid_r4():
+    from fhir.resources.R4B.questionnaireresponse import QuestionnaireResponse
+
+    response = q.questionnaire_response(topic("back-pain"), {})
+    assert "item" not in response  # FHIR allows no empty arrays
+    QuestionnaireResponse.model_validate(response)
+
+
+# ---------------------------------------------------------------------------------------------
+# Who the questions are about: the wording rule, per topic and per subject
+# ---------------------------------------------------------------------------------------------
+
+PERSON = re.compile(r"\b(you|your|yours|yourself)\b", re.IGNORECASE)
+
+
+@pytest.mark.parametrize("path", TOPIC_FILES, ids=lambda p: p.stem)
+def test_every_question_and_red_flag_can_be_asked_about_each_person_the_topic_is_for(path):
+    t = topic(path.stem)
+    needed = q.WORDINGS_NEEDED[t.audience]
+    assert q._check_wording(t) == []
+    for code in needed:
+        wording = q.Wording(code, "Lily")
+        questions = [n for n in t.nodes if n.answerable]
+        flags = q.red_flags_for(t, is_child=code == "child", wording=wording)
+        texts = [n.text_for(wording) for n in questions] + [f.text for f in flags]
+        assert texts
+        for text in texts:
+            assert "Lily" in text and not PERSON.search(text) and "{" not in text, (code, text)
+        for node in questions:
+            for option in node.options:
+                assert not PERSON.search(option.display_for(wording)) and not re.search(r"\b(I|I'm|my|me)\b", option.display_for(wording)), option
+
+
+@pytest.mark.parametrize(
+    ("code", "name", "expected"),
+    [
+        ("self", "Lily", "Do you have a high temperature?"),
+        ("child", "Lily", "Does Lily have a high temperature?"),
+        ("other-adult", "Edna", "Does Edna have a high temperature?"),
+        ("child", "", "Does your child have a high temperature?"),
+        ("other-adult", " ", "Does this person have a high temperature?"),
+        ("unknown", "Lily", "Do you have a high temperature?"),
+    ],
+)
+def test_a_wording_puts_in_the_name(code, name, expected):
+    wordings = {"child": "Does {name} have a high temperature?", "other-adult": "Does {name} have a high temperature?"}
+    assert q.Wording(code, name).say("Do you have a high temperature?", wordings) == expected
+
+
+def test_a_wording_that_starts_with_the_name_starts_with_a_capital():
+    assert q.Wording("child").say("Are your lips blue?", {"child": "{name}'s lips are blue?"}) == "Your child's lips are blue?"
+
+
+@pytest.mark.parametrize(
+    ("is_self", "is_child", "code"),
+    [(True, False, "self"), (True, True, "self"), (False, True, "child"), (False, False, "other-adult")],
+)
+def test_wording_code(is_self, is_child, code):
+    assert q.wording_code(is_self=is_self, is_child=is_child) == code
+
+
+@pytest.mark.parametrize(
+    ("full", "preferred", "first"),
+    [("Lily Rahman", "", "Lily"), ("Mary-Jane  Smith", "", "Mary-Jane"), ("Margaret Smith", "Peggy", "Peggy"), ("", "", "")],
+)
+def test_first_name(full, preferred, first):
+    assert q.first_name(full, preferred) == first
+
+
+def _wording_ext(item: dict) -> dict:
+    return next(e for e in item["extension"] if e["url"] == q.SUBJECT_WORDING_URL)
+
+
+def _drop_wording(item: dict, code: str) -> None:
+    ext = _wording_ext(item)
+    ext["extension"] = [part for part in ext["extension"] if part["url"] != code]
+
+
+def _set_wording(item: dict, code: str, text: str) -> None:
+    ext = _wording_ext(item)
+    ext["extension"] = [part for part in ext["extension"] if part["url"] != code] + [{"url": code, "valueString": text}]
+
+
+@pytest.mark.parametrize(
+    ("topic_id", "change", "words"),
+    [
+        ("cough-and-cold", lambda d, r: _drop_wording(find(d, "fever"), "child"), ("item fever", "no child wording")),
+        ("cough-and-cold", lambda d, r: _drop_wording(find(d, "fever"), "other-adult"), ("item fever", "no other-adult wording")),
+        ("cough-and-cold", lambda d, r: find(d, "fever")["extension"].clear(), ("item fever", "no child wording")),
+        ("contraception", lambda d, r: _drop_wording(find(d, "smoke"), "other-adult"), ("item smoke", "no other-adult wording")),
+        ("child-fever", lambda d, r: _drop_wording(find(d, "ear-pain"), "child"), ("item ear-pain", "no child wording")),
+        ("cough-and-cold", lambda d, r: _set_wording(find(d, "fever"), "child", "Have you had a high temperature?"),
+         ("item fever", "child wording says 'you'")),
+        ("cough-and-cold", lambda d, r: _set_wording(find(d, "fever"), "other-adult", "Has your relative had a high temperature?"),
+         ("item fever", "other-adult wording says 'you'")),
+        ("cough-and-cold", lambda d, r: _set_wording(find(d, "fever"), "child", "Has the child had a high temperature?"),
+         ("item fever", "must name the person")),
+        ("cough-and-cold", lambda d, r: _set_wording(find(d, "fever"), "child", "Has {first} had a high temperature?"),
+         ("item fever", "only use the placeholder {name}")),
+        ("cough-and-cold", lambda d, r: _set_wording(find(d, "fever"), "grandparent", "Has {name} had a fever?"),
+         ("item fever", "unknown wording 'grandparent'")),
+        ("cough-and-cold", lambda d, r: find(d, "fever").update(text="Has {name} had a fever?"), ("item fever", "has no {name}")),
+        ("cough-and-cold", lambda d, r: _drop_wording(r["redFlags"][0], "child"), ("red flag rf-cough-blood", "no child wording")),
+        ("cough-and-cold", lambda d, r: _set_wording(r["redFlags"][0], "other-adult", "Are you coughing up blood?"),
+         ("red flag rf-cough-blood", "other-adult wording says 'you'")),
+        ("back-pain", lambda d, r: _drop_wording(find(d, "pain-score")["item"][0], "child"), ("item pain-score hint", "no child wording")),
+        ("back-pain", lambda d, r: find(d, "daily-life")["answerOption"][1].pop("extension"),
+         ("item daily-life option a-lot", "no child wording")),
+        ("back-pain", lambda d, r: _set_wording(find(d, "daily-life")["answerOption"][1], "child", "A lot, but I can manage"),
+         ("item daily-life option a-lot", "child wording says")),
+        ("letter-or-form", lambda d, r: _drop_wording(find(d, "fees"), "other-adult"), ("item fees", "no other-adult wording")),
+    ],
+)
+def test_validate_refuses_a_topic_without_the_wording_for_someone_else(topic_id, change, words):
+    problems = broken(topic_id, change)
+    assert has(problems, *words), problems
+
+
+def test_an_information_page_may_speak_to_the_reader():
+    """A display page is read by whoever fills the form in: "The practice will tell you..." is
+    right for every subject, so only its presence is required, not a name."""
+    assert broken("letter-or-form", lambda d, r: _set_wording(find(d, "fees"), "child", find(d, "fees")["text"])) == []
+
+
+@pytest.mark.parametrize(
+    ("change", "words"),
+    [
+        (lambda d, r: d.update(anima={"kind": "medical"}), ("not a FHIR R4 Questionnaire", "anima")),
+        (lambda d, r: find(d, "leg-pain").update(anima={"hint": "Old style"}), ("not a FHIR R4 Questionnaire", "anima")),
+        (lambda d, r: find(d, "pain-score")["extension"].append({"url": "http://hl7.org/fhir/StructureDefinition/minValu", "valueInteger": 1}),
+         ("item pain-score", "unknown extension")),
+        (lambda d, r: find(d, "leg-pain")["extension"].append({"url": q.DATE_LIMIT_URL, "valueCode": "not-future"}),
+         ("item leg-pain", "date-limit")),
+        (lambda d, r: find(d, "pain-score")["item"].append(copy.deepcopy(find(d, "pain-score")["item"][0])),
+         ("pain-score", "one hint")),
+        (lambda d, r: r.clear(), ("rules file back-pain.rules.json is missing",)),
+    ],
+)
+def test_validate_refuses_what_is_not_fhir_or_not_known(change, words):
+    assert has(broken("back-pain", change), *words), broken("back-pain", change)
+
+
+def test_item_settings_are_read_from_the_standard_extensions():
+    score = item("back-pain", "pain-score")
+    assert (score.min, score.max, score.unit) == (0, 10, "out of 10")
+    assert score.hint.startswith("0 is no pain") and score.hint_id == "pain-score-hint"
+    assert "Lily" in score.hint_for(q.Wording("child", "Lily"))
+    assert item("fit-note", "off-since").not_future and item("letter-or-form", "needed-by").not_past
+    assert "pain-score-hint" not in {n.link_id for n in topic("back-pain").nodes}  # a hint is not a page
+
+
+def test_the_shared_red_flags_have_every_wording_and_an_intro():
+    assert q.validate_shared(SHARED) == []
+    broken_shared = copy.deepcopy(SHARED)
+    _drop_wording(broken_shared["general"][0], "other-adult")
+    broken_shared["child"][0]["extension"] = []
+    broken_shared["intro"]["extension"] = []
+    problems = q.validate_shared(broken_shared)
+    assert has(problems, "rf-chest-pain", "no other-adult wording")
+    assert has(problems, "rf-child-rash", "no child wording")
+    assert has(problems, "intro", "no child wording")
+    assert q.shared_intro(None) == "" and q.shared_intro(q.Wording()) == ""
+    assert q.shared_intro(q.Wording("other-adult", "Edna")) == "These questions are about Edna. Answer for Edna, not for yourself."
+
+
+def test_a_rules_file_without_its_topic_is_refused(tmp_path: Path):
+    for path in DIRECTORY.glob("*.json"):
+        shutil.copy(path, tmp_path / path.name)
+    (tmp_path / "gone.rules.json").write_text("{}", encoding="utf-8")
+    with pytest.raises(q.QuestionnaireError) as caught:
+        q.load_directory(tmp_path)
+    assert caught.value.problems == ["gone.rules.json: rules for a topic that does not exist"]

@@ -534,13 +534,15 @@ def test_the_child_questions_are_asked_only_for_a_child(world: World) -> None:
     child = start(world, "cough-and-cold", patient=world.leo)
     child_flags = {f.link_id: f for f in flow.red_flags(world.db, child)}
     assert {"rf-child-rash", "rf-child-floppy", "rf-chest-pain"} <= set(child_flags)
-    assert child_flags["rf-chest-pain"].text.startswith("Does your child")
-    # Sixteen is not a child.
+    assert child_flags["rf-chest-pain"].text == "Does Leo have chest pain that feels heavy, tight or like squeezing?"
+    # Sixteen is not a child: the adult questions, worded for another adult.
     world.leo.date_of_birth = date(datetime.now(UTC).year - 16, 1, 1)
     world.db.add(world.leo)
     world.db.flush()
     assert not flow.is_child(world.db, child)
-    assert not any(f.link_id.startswith("rf-child-") for f in flow.red_flags(world.db, child))
+    adult_flags = {f.link_id: f for f in flow.red_flags(world.db, child)}
+    assert not any(link_id.startswith("rf-child-") for link_id in adult_flags)
+    assert adult_flags["rf-chest-pain"].text.startswith("Does Leo have chest pain") and "their arms" in adult_flags["rf-chest-pain"].text
 
 
 # --- answers ---------------------------------------------------------------------------------------

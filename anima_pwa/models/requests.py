@@ -42,6 +42,13 @@ class Request(SQLModel, table=True):
     urgency: str = Field(default="", max_length=30)
     team: str = Field(default="", max_length=40)
     triage_summary: str = Field(default="")
+    # Who the questions were about and who answered them (set at submission, shown to staff):
+    # the wording shown (self | child | other-adult), who filled it in ("Priya Rahman, account
+    # holder (holds this patient as a dependant)" or the member of staff on a phone request), and
+    # the answers as a FHIR R4 QuestionnaireResponse (JSON) with the linkIds of the topic.
+    subject_wording: str = Field(default="", max_length=12, sa_column_kwargs={"server_default": ""})
+    filled_in_by: str = Field(default="", max_length=300, sa_column_kwargs={"server_default": ""})
+    questionnaire_response: str = Field(default="", sa_column_kwargs={"server_default": ""})
     created_by_staff_id: int | None = Field(default=None, foreign_key="staff_member.id")
     limits_overridden: bool = False
     created_at: datetime = Field(default_factory=utcnow)

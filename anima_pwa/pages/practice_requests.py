@@ -62,6 +62,8 @@ def practice_request() -> rx.Component:
                 rx.cond(r["overridden"] != "", rx.el.p(rx.el.span(r["overridden"], class_name="tag tag--yellow"))),
                 rx.el.dl(
                     rx.el.div(rx.el.dt("Patient"), rx.el.dd(r["patient"]), class_name="summary-list__row"),
+                    rx.el.div(rx.el.dt("Filled in by"), rx.el.dd(r["filled_in_by"]), class_name="summary-list__row"),
+                    rx.el.div(rx.el.dt("Questions worded for"), rx.el.dd(r["worded_for"]), class_name="summary-list__row"),
                     rx.el.div(rx.el.dt("Sent"), rx.el.dd(r["submitted"]), class_name="summary-list__row"),
                     rx.el.div(rx.el.dt("Status"), rx.el.dd(r["status"]), class_name="summary-list__row"),
                     rx.el.div(rx.el.dt("Appointment preference"), rx.el.dd(r["appointment"]), class_name="summary-list__row"),

@@ -135,9 +135,18 @@ def _wizard(W, *, staff: bool = False) -> rx.Component:  # noqa: N803 - W is a S
 
     def _red_flags() -> rx.Component:
         return rx.el.form(
+            # Answering for someone else: say so before any box (Lily's answers, not the parent's).
+            rx.cond(
+                W.for_someone_else,
+                rx.el.div(rx.el.p(rx.el.strong(W.red_flag_intro)), class_name="inset", id="answer-for-them"),
+            ),
             _fieldset(
                 "flags",
-                "Do any of these apply right now?",
+                rx.cond(
+                    W.for_someone_else,
+                    rx.fragment("Do any of these apply to ", W.subject_first_name, " right now?"),
+                    "Do any of these apply right now?",
+                ),
                 rx.foreach(
                     W.red_flag_items,
                     lambda f: rx.el.div(
@@ -232,7 +241,12 @@ def _wizard(W, *, staff: bool = False) -> rx.Component:  # noqa: N803 - W is a S
             rx.cond(
                 W.kind == "medical",
                 _fieldset(
-                    "appointment", "If you need an appointment, how would you prefer it?",
+                    "appointment",
+                    rx.cond(
+                        W.for_someone_else,
+                        rx.fragment("If ", W.subject_first_name, " needs an appointment, how would you prefer it?"),
+                        "If you need an appointment, how would you prefer it?",
+                    ),
                     rx.foreach(W.appointment_options, lambda o: _radio("appointment", o[0], o[1], checked=W.appointment == o[0])),
                     hint="Your practice decides what is best for you, but will take this into account.",
                 ),
@@ -255,7 +269,7 @@ def _wizard(W, *, staff: bool = False) -> rx.Component:  # noqa: N803 - W is a S
                 rx.foreach(
                     W.check_rows,
                     lambda r: rx.el.div(
-                        rx.el.dt(r["question"]),
+                        rx.el.dt(r["question"], custom_attrs={"data-topic-question": r["topic"]}),
                         rx.el.dd(r["answer"]),
                         rx.el.dd(
                             rx.el.button("Change", type="button", class_name="link-button", on_click=W.change(r["id"]),
@@ -338,6 +352,10 @@ def _wizard(W, *, staff: bool = False) -> rx.Component:  # noqa: N803 - W is a S
             rx.cond(staff, rx.el.p("Taking a request by phone for ", rx.el.strong(W.patient_label), class_name="lede")) if staff else rx.fragment(),
             _override_box() if staff else rx.fragment(),
             rx.cond(show_back, rx.el.button("Back", type="button", class_name="link-button back-link", on_click=W.back)),
+            rx.cond(
+                _step_in("red_flags", "question", "anything_else", "preferences", "check") & (W.about != ""),
+                rx.el.span(W.about, class_name="caption", id="questions-about"),
+            ),
             rx.cond(
                 ~_step_in("advice", "done"),
                 rx.el.h1(rx.cond(W.topic_title != "", W.topic_title, "Create Request"), class_name="page-title"),

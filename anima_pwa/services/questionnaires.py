@@ -1,28 +1,35 @@
-"""Request topics: one FHIR R4 ``Questionnaire`` per topic in ``anima_pwa/questionnaires/*.json``.
+"""Request topics: one FHIR R4 ``Questionnaire`` per topic, with its Anima rules beside it.
 
-The question flow is data, not code. Each file is a FHIR R4 Questionnaire (``resourceType``, ``id``,
-``url``, ``version``, ``name``, ``title``, ``status``, ``subjectType``, ``item``), so answers can be
-written to the health record as a ``QuestionnaireResponse`` (``questionnaire_response``). The
-Anima-only rules sit beside it in one top-level ``"anima"`` block, which a strict FHIR server does
-not know: ``fhir_questionnaire(topic)`` gives the resource without it.
+Each topic is two files in ``anima_pwa/questionnaires/`` (the format, with an example, is in that
+folder's README.md):
+
+- ``<id>.json``: a plain FHIR R4 Questionnaire that the ``fhir.resources`` R4B model accepts
+  (``validate`` checks it with that library). Everything Anima needs on an item is a FHIR
+  ``extension``: the SDC/core ``minValue``, ``maxValue`` and ``questionnaire-unit``; a hint is a
+  nested ``display`` item with the ``questionnaire-displayCategory`` ``instructions``; a date that
+  must not be in the future (or past) has Anima's ``date-limit`` extension; and every item has
+  Anima's ``subject-wording`` extension: the same question worded for a child under 16
+  (``child``) and for another adult the account holds (``other-adult``: an elderly relative, a
+  care-home resident), with ``{name}`` where the person's first name goes. ``text`` is the wording
+  for the account holder themself.
+- ``<id>.rules.json``: what is not FHIR: kind, audience, search keywords, the red flags asked
+  before the questions (written like FHIR boolean items: ``linkId``, ``text``, the same
+  ``subject-wording`` extension, plus ``advice`` 999/111), triage rules and scoring.
 
 Supported FHIR item elements: ``linkId``, ``text``, ``type`` (boolean | choice | integer | string |
 text | date | display | group), ``required``, ``maxLength`` (string/text; never above 2000),
-``answerOption`` (``[{"valueCoding": {"code", "display", "system"?, "extension"?}}]``; the R4
-``ordinalValue`` extension gives a scored option its value), ``enableWhen`` (``question``,
-``operator`` = != > >= < <= exists, and ``answerBoolean`` | ``answerCoding`` | ``answerInteger`` |
-``answerDate`` | ``answerString``) with ``enableBehavior`` (all | any; required when there is
-more than one condition), and ``item`` inside a ``group``. A group's ``enableWhen`` applies to
-everything in it. A condition may only name an *earlier* question (document order), so one
-forward pass decides which items are enabled; answers to disabled items are ignored everywhere
+``answerOption`` (``[{"valueCoding": {"code", "display", "system"?, "extension"?}, "extension"?}]``;
+the R4 ``ordinalValue`` extension on the coding gives a scored option its value; an option whose
+display speaks of "you", "I" or "my" carries its own ``subject-wording``), ``enableWhen``
+(``question``, ``operator`` = != > >= < <= exists, and ``answerBoolean`` | ``answerCoding`` |
+``answerInteger`` | ``answerDate`` | ``answerString``) with ``enableBehavior`` (all | any; required
+when there is more than one condition), and ``item`` inside a ``group``. A group's ``enableWhen``
+applies to everything in it. A condition may only name an *earlier* question (document order), so
+one forward pass decides which items are enabled; answers to disabled items are ignored everywhere
 (they stay in the draft, so going back and forth loses nothing). ``!=`` follows FHIR: true when
 no answer equals the value, including when the question is unanswered.
 
-An item may carry its own small ``"anima"`` block: ``{"hint": str, "min": int, "max": int,
-"unit": str, "notFuture": bool, "notPast": bool}`` (min/max for integers, not-future/not-past for
-dates).
-
-The topic's ``"anima"`` block::
+The rules file::
 
     {
       "kind": "medical" | "admin",
@@ -31,8 +38,9 @@ The topic's ``"anima"`` block::
       "freeText": false,                          # true: the "something else" topic, not listed
       "sharedRedFlags": true,                     # default: true for medical, false for admin
       "redFlags": [                               # asked FIRST (after the shared ones), yes/no
-        {"linkId": "rf-...", "text": "...", "advice": "999" | "111",
-         "audience"?: "any" | "adult" | "child", "message"?: "what to do, in plain English"}
+        {"linkId": "rf-...", "text": "...", "extension": [<subject-wording>],
+         "advice": "999" | "111", "audience"?: "any" | "adult" | "child",
+         "message"?: "what to do, in plain English"}
       ],
       "triage": {
         "subject": "Urinary symptoms: {duration}", # {linkId} | {scoreId} | {free_text}
@@ -54,8 +62,13 @@ The topic's ``"anima"`` block::
     }
 
 ``_red_flags.json`` holds the emergency questions asked before every medical topic
-(``"general"``, each with an optional ``"textChild"`` wording) and the extra ones for a child under
-16 (``"child"``), in the same ``{"linkId", "text", "advice", "message"?}`` shape.
+(``"general"``) and the extra ones for a child under 16 (``"child"``), in the same shape as a
+topic's red flags, and the ``"intro"`` shown above them when the request is for someone else.
+
+Who the questions are about (``Wording``): ``self`` (the account holder), ``child`` (under 16 by
+the UK date) or ``other-adult`` (anyone else the account holds, care-home residents included; and
+every adult on a phone request, which a receptionist reads out). The answers keep their linkIds
+whatever the wording; ``questionnaire_response`` records which wording was shown.
 
 Urgency values: ``emergency_signposted`` (a red flag was answered yes; only red flags set it),
 ``urgent_today``, ``within_two_days``, ``routine``. Triage decides nothing clinical: it suggests a
@@ -105,6 +118,8 @@ __all__ = [
     "Topic",
     "TopicMatch",
     "Triage",
+    "WORDINGS",
+    "Wording",
     "advice_for",
     "all_topics",
     "check_answer",
@@ -113,6 +128,7 @@ __all__ = [
     "emergency_advice",
     "enabled_questions",
     "fhir_questionnaire",
+    "first_name",
     "free_text_topic",
     "get",
     "load_all",
@@ -125,15 +141,41 @@ __all__ = [
     "red_flags_for",
     "score",
     "search",
+    "shared_intro",
     "topic_from_dict",
     "triage",
     "triggered_red_flags",
     "validate",
     "validate_all",
+    "validate_shared",
+    "wording_code",
 ]
 
 QUESTIONNAIRE_DIR = Path(__file__).resolve().parent.parent / "questionnaires"
 SHARED_RED_FLAGS_FILE = "_red_flags.json"
+RULES_SUFFIX = ".rules.json"  # cough-and-cold.json has its rules in cough-and-cold.rules.json
+
+# Extensions. Standard FHIR R4 core / SDC ones where they exist, Anima's own otherwise.
+ANIMA_FHIR_BASE = "https://fhir.anima-pwa.example"
+SUBJECT_WORDING_URL = f"{ANIMA_FHIR_BASE}/StructureDefinition/subject-wording"
+WORDING_SHOWN_URL = f"{ANIMA_FHIR_BASE}/StructureDefinition/subject-wording-shown"
+DATE_LIMIT_URL = f"{ANIMA_FHIR_BASE}/StructureDefinition/date-limit"  # valueCode not-future | not-past
+ORDINAL_VALUE_URL = "http://hl7.org/fhir/StructureDefinition/ordinalValue"
+MIN_VALUE_URL = "http://hl7.org/fhir/StructureDefinition/minValue"
+MAX_VALUE_URL = "http://hl7.org/fhir/StructureDefinition/maxValue"
+UNIT_URL = "http://hl7.org/fhir/StructureDefinition/questionnaire-unit"
+DISPLAY_CATEGORY_URL = "http://hl7.org/fhir/StructureDefinition/questionnaire-displayCategory"
+DISPLAY_CATEGORY_SYSTEM = "http://hl7.org/fhir/questionnaire-display-category"
+ITEM_EXTENSIONS = (SUBJECT_WORDING_URL, DATE_LIMIT_URL, MIN_VALUE_URL, MAX_VALUE_URL, UNIT_URL)
+DATE_LIMITS = ("not-future", "not-past")
+
+# Who the questions are about, and so how they are worded.
+WORDINGS = ("self", "child", "other-adult")
+NAME_PLACEHOLDER = "{name}"
+GENERIC_NAMES = {"child": "your child", "other-adult": "this person"}  # when no first name is known
+WORDINGS_NEEDED = {"any": ("child", "other-adult"), "adult": ("other-adult",), "child": ("child",)}
+# "you", "I", "my": words a question about someone else must not use (it would be about the reader).
+_PERSON_WORDS = re.compile(r"\b(you|your|yours|yourself|you're|you've|i|i'm|i've|my|me|mine|myself)\b", re.IGNORECASE)
 
 KINDS = ("medical", "admin")
 AUDIENCES = ("adult", "child", "any")
@@ -160,7 +202,6 @@ TEAMS = {
 }
 TEXT_MAX_LENGTH = 2000
 MIN_QUESTIONS, MAX_QUESTIONS = 4, 10  # per topic, not counting the items of a scored instrument
-ORDINAL_VALUE_URL = "http://hl7.org/fhir/StructureDefinition/ordinalValue"
 MAX_BRANCHES = 20_000  # validate(): more answer paths than this is a form too tangled to check
 
 _LONDON = ZoneInfo("Europe/London")
@@ -183,11 +224,51 @@ class QuestionnaireError(ValueError):
 
 
 @dataclass(frozen=True)
+class Wording:
+    """Who the questions are about: ``code`` is ``self``, ``child`` or ``other-adult``, and
+    ``name`` the first name put where a wording says ``{name}``."""
+
+    code: str = "self"
+    name: str = ""
+
+    def say(self, text: str, wordings: Mapping[str, str]) -> str:
+        """``text`` (the account holder's own wording) as it is asked about this person."""
+        if self.code == "self" or self.code not in WORDINGS:
+            return text
+        template = wordings.get(self.code) or text
+        name = self.name.strip() or GENERIC_NAMES[self.code]
+        said = template.replace(NAME_PLACEHOLDER, name)
+        return said[:1].upper() + said[1:] if template.startswith(NAME_PLACEHOLDER) else said
+
+
+SELF = Wording()
+
+
+def wording_code(*, is_self: bool, is_child: bool) -> str:
+    """The wording for a request: the account holder's own (``self``), a child under 16
+    (``child``), or another adult (``other-adult``): a relative, a care-home resident, or anyone
+    a receptionist asks about on the phone. A holder answers for themself even if young."""
+    if is_self:
+        return "self"
+    return "child" if is_child else "other-adult"
+
+
+def first_name(full_name: str, preferred_name: str = "") -> str:
+    """The name the questions use: the preferred name if there is one, else the first given name."""
+    chosen = (preferred_name or "").strip() or (full_name or "").strip()
+    return chosen.split()[0] if chosen.split() else ""
+
+
+@dataclass(frozen=True)
 class Option:
     code: str
     display: str
     system: str = ""
     ordinal: int | None = None  # the R4 ordinalValue extension: a scored option's value
+    wordings: Mapping[str, str] = field(default_factory=dict)  # the subject-wording extension
+
+    def display_for(self, wording: Wording | None) -> str:
+        return (wording or SELF).say(self.display, self.wordings)
 
 
 @dataclass(frozen=True)
@@ -218,10 +299,21 @@ class Item:
     not_past: bool = False
     parent: str | None = None  # the linkId of the group it is in
     children: tuple[Item, ...] = ()
+    wordings: Mapping[str, str] = field(default_factory=dict)  # the subject-wording extension
+    hint_id: str = ""  # the linkId of the nested display item that holds the hint
+    hint_wordings: Mapping[str, str] = field(default_factory=dict)
+    date_limit: str = ""  # not-future | not-past ("" none; anything else: validate says so)
+    unknown_extensions: tuple[str, ...] = ()  # extension urls this loader does not know
 
     @property
     def answerable(self) -> bool:
         return self.type in ANSWERABLE_TYPES
+
+    def text_for(self, wording: Wording | None) -> str:
+        return (wording or SELF).say(self.text, self.wordings)
+
+    def hint_for(self, wording: Wording | None) -> str:
+        return (wording or SELF).say(self.hint, self.hint_wordings) if self.hint else ""
 
     def option(self, code: object) -> Option | None:
         return next((o for o in self.options if o.code == code), None)
@@ -237,7 +329,10 @@ class RedFlag:
     message: str = ""
     audience: str = "any"  # any | adult | child
     source: str = "shared"  # "shared" or the topic id
-    text_child: str = ""
+    wordings: Mapping[str, str] = field(default_factory=dict)  # the subject-wording extension
+
+    def text_for(self, wording: Wording | None) -> str:
+        return (wording or SELF).say(self.text, self.wordings)
 
 
 @dataclass(frozen=True)
@@ -251,8 +346,13 @@ class AnswerRedFlag:
     unless_answer: tuple[Any, ...] = ()
     source: str = ""
 
+    wordings: Mapping[str, str] = field(default_factory=dict)
+
     def triggered_by(self, value: object) -> bool:
         return value is not None and value not in self.unless_answer
+
+    def text_for(self, wording: Wording | None) -> str:
+        return (wording or SELF).say(self.text, self.wordings)
 
 
 @dataclass(frozen=True)
@@ -304,7 +404,8 @@ class Topic:
     default_reason: str = ""
     rules: tuple[Rule, ...] = ()
     scoring: tuple[ScoreSpec, ...] = ()
-    resource: Mapping[str, Any] = field(default_factory=dict, repr=False)
+    resource: Mapping[str, Any] = field(default_factory=dict, repr=False)  # the FHIR Questionnaire
+    rules_data: Mapping[str, Any] = field(default_factory=dict, repr=False)  # <id>.rules.json
     path: str = ""
     _by_id: Mapping[str, Item] = field(default_factory=dict, repr=False)
 
@@ -392,22 +493,74 @@ def _condition_from(raw: object) -> Condition:
     return Condition(str(raw.get("question", "")), str(raw.get("operator", "")), answer, key)
 
 
+def _extensions(raw: object) -> list[Mapping[str, Any]]:
+    return [e for e in _list(_mapping(raw).get("extension")) if isinstance(e, Mapping)]
+
+
+def _wordings_from(raw: object) -> dict[str, str]:
+    """The subject-wording extension of an item (or option, or red flag): {"child": ..., ...}.
+    A wording code this loader does not know is kept, so ``validate`` can name it."""
+    out: dict[str, str] = {}
+    for extension in _extensions(raw):
+        if extension.get("url") != SUBJECT_WORDING_URL:
+            continue
+        for part in _extensions(extension):
+            if isinstance(part.get("valueString"), str):
+                out[str(part.get("url", ""))] = part["valueString"]
+    return out
+
+
 def _option_from(raw: object) -> Option | None:
     coding = raw.get("valueCoding") if isinstance(raw, Mapping) else None
     if not isinstance(coding, Mapping):
         return None
     ordinal = None
-    for extension in coding.get("extension") or []:
-        if isinstance(extension, Mapping) and extension.get("url") == ORDINAL_VALUE_URL:
+    for extension in _extensions(coding):
+        if extension.get("url") == ORDINAL_VALUE_URL:
             ordinal = _as_int(extension.get("valueDecimal", extension.get("valueInteger")))
-    return Option(str(coding.get("code", "")), str(coding.get("display", "")), str(coding.get("system", "")), ordinal)
+    return Option(
+        str(coding.get("code", "")), str(coding.get("display", "")), str(coding.get("system", "")), ordinal,
+        _wordings_from(raw),
+    )
+
+
+def _is_hint(raw: object) -> bool:
+    """A nested display item marked as instructions (questionnaire-displayCategory): the hint
+    shown under its question."""
+    raw = _mapping(raw)
+    if raw.get("type") != "display":
+        return False
+    for extension in _extensions(raw):
+        if extension.get("url") == DISPLAY_CATEGORY_URL:
+            codings = _list(_mapping(extension.get("valueCodeableConcept")).get("coding"))
+            if any(_mapping(c).get("code") == "instructions" for c in codings):
+                return True
+    return False
 
 
 def _item_from(raw: object, parent: str | None) -> Item:
     raw = raw if isinstance(raw, Mapping) else {}
-    extra = raw.get("anima") if isinstance(raw.get("anima"), Mapping) else {}
     link_id = str(raw.get("linkId", ""))
-    children = tuple(_item_from(child, link_id) for child in raw.get("item") or [])
+    nested = _list(raw.get("item"))
+    hints = [child for child in nested if _is_hint(child)] if raw.get("type") != "group" else []
+    hint = _mapping(hints[0]) if hints else {}
+    children = tuple(_item_from(child, link_id) for child in nested if not (hints and child is hints[0]))
+    low = high = None
+    unit = date_limit = ""
+    unknown = []
+    for extension in _extensions(raw):
+        url = extension.get("url")
+        if url == MIN_VALUE_URL:
+            low = _as_int(extension.get("valueInteger"))
+        elif url == MAX_VALUE_URL:
+            high = _as_int(extension.get("valueInteger"))
+        elif url == UNIT_URL:
+            coding = _mapping(extension.get("valueCoding"))
+            unit = str(coding.get("display") or coding.get("code") or "")
+        elif url == DATE_LIMIT_URL:
+            date_limit = str(extension.get("valueCode", ""))
+        elif url != SUBJECT_WORDING_URL:
+            unknown.append(str(url))
     return Item(
         link_id=link_id,
         text=str(raw.get("text", "")),
@@ -416,15 +569,20 @@ def _item_from(raw: object, parent: str | None) -> Item:
         options=tuple(o for o in map(_option_from, raw.get("answerOption") or []) if o is not None),
         enable_when=tuple(_condition_from(c) for c in raw.get("enableWhen") or []),
         enable_behavior=str(raw.get("enableBehavior", "all")),
-        hint=str(extra.get("hint", "")),
-        min=_as_int(extra.get("min")),
-        max=_as_int(extra.get("max")),
+        hint=str(hint.get("text", "")),
+        min=low,
+        max=high,
         max_length=_as_int(raw.get("maxLength")),
-        unit=str(extra.get("unit", "")),
-        not_future=extra.get("notFuture") is True,
-        not_past=extra.get("notPast") is True,
+        unit=unit,
+        not_future=date_limit == "not-future",
+        not_past=date_limit == "not-past",
         parent=parent,
         children=children,
+        wordings=_wordings_from(raw),
+        hint_id=str(hint.get("linkId", "")),
+        hint_wordings=_wordings_from(hint),
+        date_limit=date_limit,
+        unknown_extensions=tuple(unknown),
     )
 
 
@@ -443,7 +601,7 @@ def _red_flag_from(raw: object, source: str) -> RedFlag:
         message=str(raw.get("message", "")),
         audience=str(raw.get("audience", "any")),
         source=source,
-        text_child=str(raw.get("textChild", "")),
+        wordings=_wordings_from(raw),
     )
 
 
@@ -470,13 +628,35 @@ def _list(value: object) -> list:
     return value if isinstance(value, list) else []
 
 
-def topic_from_dict(data: Mapping[str, Any], *, shared: Mapping[str, Any] | None = None, path: str = "") -> Topic:
-    """The read-only view of one Questionnaire. Tolerant: a broken file still gives a Topic, and
-    ``validate`` says what is wrong with it. ``shared`` is ``_red_flags.json`` (read if None)."""
+def rules_path(questionnaire_path: Path | str) -> Path:
+    """Where a topic's rules live: cough-and-cold.json -> cough-and-cold.rules.json."""
+    path = Path(questionnaire_path)
+    return path.with_name(path.name.removesuffix(".json") + RULES_SUFFIX)
+
+
+def topic_from_dict(
+    data: Mapping[str, Any],
+    *,
+    rules: Mapping[str, Any] | None = None,
+    shared: Mapping[str, Any] | None = None,
+    path: str = "",
+) -> Topic:
+    """The read-only view of one Questionnaire and its rules. Tolerant: a broken file still gives
+    a Topic, and ``validate`` says what is wrong with it. ``rules`` is the topic's
+    ``<id>.rules.json`` (read beside ``path``, or from the topics folder, if None); ``shared`` is
+    ``_red_flags.json`` (read if None)."""
     if shared is None:
         shared = _shared_red_flags()
-    anima = _mapping(data.get("anima"))
     topic_id = str(data.get("id", ""))
+    if rules is None:
+        rules = {}
+        beside = rules_path(path) if path else QUESTIONNAIRE_DIR / f"{topic_id}{RULES_SUFFIX}"
+        if path or _ID_RE.fullmatch(topic_id):
+            try:
+                rules = _read_json(beside)
+            except (OSError, json.JSONDecodeError):
+                rules = {}
+    anima = _mapping(rules)
     kind = str(anima.get("kind", ""))
     items = tuple(_item_from(raw, None) for raw in _list(data.get("item")))
     nodes = tuple(_walk(items))
@@ -509,6 +689,7 @@ def topic_from_dict(data: Mapping[str, Any], *, shared: Mapping[str, Any] | None
                 AnswerRedFlag(
                     link_id=link_id,
                     text=item.text if item else "",
+                    wordings=item.wordings if item else {},
                     advice=str(flag.get("advice", "")),
                     message=str(flag.get("message", "")),
                     unless_answer=tuple(_list(flag.get("unlessAnswer"))),
@@ -560,6 +741,7 @@ def topic_from_dict(data: Mapping[str, Any], *, shared: Mapping[str, Any] | None
         rules=rules,
         scoring=tuple(scoring),
         resource=data,
+        rules_data=anima,
         path=path,
         _by_id=by_id,
     )
@@ -581,15 +763,21 @@ def load_directory(directory: Path, *, check: bool = True) -> dict[str, Topic]:
     shared = _read_json(directory / SHARED_RED_FLAGS_FILE)
     topics: dict[str, Topic] = {}
     problems: list[str] = []
+    problems += [f"{SHARED_RED_FLAGS_FILE}: {p}" for p in validate_shared(shared)] if check else []
     for path in sorted(directory.glob("*.json")):
         if path.name.startswith("_"):
             continue
+        if path.name.endswith(RULES_SUFFIX):
+            if not path.with_name(path.name.removesuffix(RULES_SUFFIX) + ".json").exists():
+                problems.append(f"{path.name}: rules for a topic that does not exist")
+            continue
         try:
             data = _read_json(path)
+            rules = _read_json(rules_path(path))
         except (OSError, json.JSONDecodeError) as error:
-            problems.append(f"{path.name}: cannot be read ({error})")
+            problems.append(f"{path.name}: cannot be read with its rules ({error})")
             continue
-        topic = topic_from_dict(data, shared=shared, path=str(path))
+        topic = topic_from_dict(data, rules=rules, shared=shared, path=str(path))
         if topic.id != path.stem:
             problems.append(f"{path.name}: id {topic.id!r} must match the file name")
         if topic.id in topics:
@@ -640,16 +828,8 @@ def free_text_topic(kind: str) -> Topic | None:
 
 
 def fhir_questionnaire(topic: Topic) -> dict[str, Any]:
-    """The plain FHIR R4 Questionnaire: the file without Anima's own blocks."""
-
-    def strip(value: Any) -> Any:
-        if isinstance(value, Mapping):
-            return {k: strip(v) for k, v in value.items() if k != "anima"}
-        if isinstance(value, list):
-            return [strip(v) for v in value]
-        return value
-
-    return strip(topic.resource)
+    """The FHIR R4 Questionnaire (a copy of the topic file: the rules live beside it)."""
+    return json.loads(json.dumps(topic.resource))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -888,15 +1068,16 @@ def check_answer(item: Item, raw: object, *, today: date | None = None) -> tuple
     return text, None
 
 
-def display_answer(item: Item, value: object) -> str:
-    """An answer as a person reads it ("Yes", "1 to 3 weeks", "3 March 2024", "7 out of 10")."""
+def display_answer(item: Item, value: object, wording: Wording | None = None) -> str:
+    """An answer as a person reads it ("Yes", "1 to 3 weeks", "3 March 2024", "7 out of 10"),
+    an option worded for the person it is about."""
     if value is None:
         return "Not answered"
     if item.type == "boolean":
         return "Yes" if value is True else "No" if value is False else str(value)
     if item.type == "choice":
         option = item.option(value)
-        return option.display if option else str(value)
+        return option.display_for(wording) if option else str(value)
     if item.type == "date":
         when = _parse_date(value)
         return f"{when.day} {when:%B %Y}" if when else str(value)
@@ -910,16 +1091,20 @@ def display_answer(item: Item, value: object) -> str:
 # ---------------------------------------------------------------------------------------------
 
 
-def red_flags_for(topic: Topic, *, is_child: bool) -> list[RedFlag]:
+def red_flags_for(topic: Topic, *, is_child: bool, wording: Wording | None = None) -> list[RedFlag]:
     """The emergency questions to ask before this topic's questions, in order: the shared ones
-    (with the child extras and child wording for someone under 16, or for a child-only topic),
-    then the topic's own. Each is yes/no; any yes stops the request (``emergency_advice``)."""
+    (with the child extras for someone under 16, or for a child-only topic), then the topic's
+    own, each ``text`` worded for the person (``wording``; by default the child wording for a
+    child, "your child", and the holder's own otherwise). Each is yes/no; any yes stops the
+    request (``emergency_advice``)."""
     child = is_child or topic.audience == "child"
+    if wording is None:
+        wording = Wording("child") if child else SELF
     flags = []
     for flag in topic.red_flags:
         if flag.audience == "child" and not child or flag.audience == "adult" and child:
             continue
-        flags.append(replace(flag, text=flag.text_child) if child and flag.text_child else flag)
+        flags.append(replace(flag, text=flag.text_for(wording)))
     return flags
 
 
@@ -1059,10 +1244,11 @@ def _render_subject(topic: Topic, effective: Mapping[str, Any], scores: Mapping[
     return subject[:200] or topic.title
 
 
-def triage(topic: Topic, answers: Mapping[str, Any], *, free_text: str = "") -> Triage:
+def triage(topic: Topic, answers: Mapping[str, Any], *, free_text: str = "", wording: Wording | None = None) -> Triage:
     """A suggestion for staff (never shown to the patient as a diagnosis): subject, urgency,
-    team and the summary lines. The first rule whose conditions all hold wins, else the default;
-    any red flag answered yes makes the urgency ``emergency_signposted``."""
+    team and the summary lines (each question as it was asked: ``wording``). The first rule whose
+    conditions all hold wins, else the default; any red flag answered yes makes the urgency
+    ``emergency_signposted``."""
     enabled, effective = _state(topic, answers)
     scores = score(topic, answers)
     urgency, team, reason = topic.default_urgency, topic.default_team, topic.default_reason
@@ -1076,12 +1262,12 @@ def triage(topic: Topic, answers: Mapping[str, Any], *, free_text: str = "") -> 
 
     lines: list[str] = []
     for flag in flags:
-        lines.append(f"Red flag: {flag.text} (the patient was told to call {flag.advice})")
+        lines.append(f"Red flag: {flag.text_for(wording)} (the patient was told to call {flag.advice})")
     if reason:
         lines.append(f"Why this urgency: {reason}")
     for item in topic.questions:
         if item.answerable and item.link_id in effective:
-            lines.append(f"{item.text}: {display_answer(item, effective[item.link_id])}")
+            lines.append(f"{item.text_for(wording)}: {display_answer(item, effective[item.link_id], wording)}")
     for spec in topic.scoring:
         s = scores.get(spec.id)
         if s and s["complete"]:
@@ -1098,12 +1284,12 @@ def triage(topic: Topic, answers: Mapping[str, Any], *, free_text: str = "") -> 
     )
 
 
-def _fhir_answer(item: Item, value: Any) -> dict[str, Any]:
+def _fhir_answer(item: Item, value: Any, wording: Wording | None = None) -> dict[str, Any]:
     if item.type == "boolean":
         return {"valueBoolean": bool(value)}
     if item.type == "choice":
         option = item.option(value)
-        coding = {"code": str(value), "display": option.display if option else str(value)}
+        coding = {"code": str(value), "display": option.display_for(wording) if option else str(value)}
         if option and option.system:
             coding = {"system": option.system, **coding}
         return {"valueCoding": coding}
@@ -1120,10 +1306,19 @@ def questionnaire_response(
     *,
     authored: str | None = None,
     subject_reference: str | None = None,
+    subject_display: str | None = None,
+    wording: Wording | None = None,
+    author: str | None = None,
+    source: str | None = None,
 ) -> dict[str, Any]:
     """The answers as a FHIR R4 QuestionnaireResponse (status "completed"), for the health record:
-    enabled, answered questions only, nested as the Questionnaire nests them."""
+    enabled, answered questions only, nested as the Questionnaire nests them, each with the text
+    that was shown (``wording``). The linkIds, codes and values are the same whoever the request
+    is about; the ``subject-wording-shown`` extension records which wording was used (``self``,
+    ``child`` or ``other-adult``), ``author`` who filled it in (a name: the account holder, or
+    the member of staff on a phone request) and ``source`` who gave the answers, when known."""
     enabled, effective = _state(topic, answers)
+    wording = wording or SELF
 
     def build(items: tuple[Item, ...]) -> list[dict[str, Any]]:
         out = []
@@ -1133,23 +1328,35 @@ def questionnaire_response(
             if item.type == "group":
                 children = build(item.children)
                 if children:
-                    out.append({"linkId": item.link_id, "text": item.text, "item": children})
+                    out.append({"linkId": item.link_id, "text": item.text_for(wording), "item": children})
             elif item.answerable and item.link_id in effective:
                 out.append(
-                    {"linkId": item.link_id, "text": item.text, "answer": [_fhir_answer(item, effective[item.link_id])]}
+                    {
+                        "linkId": item.link_id,
+                        "text": item.text_for(wording),
+                        "answer": [_fhir_answer(item, effective[item.link_id], wording)],
+                    }
                 )
         return out
 
     response: dict[str, Any] = {
         "resourceType": "QuestionnaireResponse",
+        "extension": [{"url": WORDING_SHOWN_URL, "valueCode": wording.code}],
         "questionnaire": f"{topic.url}|{topic.version}" if topic.version else topic.url,
         "status": "completed",
     }
-    if subject_reference:
-        response["subject"] = {"reference": subject_reference}
+    if subject_reference or subject_display:
+        subject = {"reference": subject_reference} if subject_reference else {}
+        response["subject"] = {**subject, **({"display": subject_display} if subject_display else {})}
     if authored:
         response["authored"] = authored
-    response["item"] = build(topic.items)
+    if author:
+        response["author"] = {"display": author}
+    if source:
+        response["source"] = {"display": source}
+    items = build(topic.items)
+    if items:
+        response["item"] = items
     return response
 
 
@@ -1314,15 +1521,14 @@ def _check_structure(topic: Topic) -> list[str]:
         problems.append('status must be "active"')
     if data.get("subjectType") != ["Patient"]:
         problems.append('subjectType must be ["Patient"]')
-    anima = data.get("anima")
-    if not isinstance(anima, Mapping):
-        problems.append('the "anima" block is missing')
+    if not topic.rules_data:
+        problems.append(f"the rules file {topic.id}{RULES_SUFFIX} is missing or empty")
     if topic.kind not in KINDS:
-        problems.append(f"anima.kind {topic.kind!r} must be one of {KINDS}")
+        problems.append(f"rules: kind {topic.kind!r} must be one of {KINDS}")
     if topic.audience not in AUDIENCES:
-        problems.append(f"anima.audience {topic.audience!r} must be one of {AUDIENCES}")
+        problems.append(f"rules: audience {topic.audience!r} must be one of {AUDIENCES}")
     if not topic.free_text and not [k for k in topic.keywords if _tokens(k)]:
-        problems.append("anima.keywords: give the synonyms people search with")
+        problems.append("rules: keywords: give the synonyms people search with")
     if not isinstance(data.get("item"), list) or not data.get("item"):
         problems.append("item: the questionnaire has no items")
     return problems
@@ -1364,8 +1570,15 @@ def _check_items(topic: Topic) -> list[str]:
             problems.append(f"{where}: min/max are for integer items")
         if node.min is not None and node.max is not None and node.min > node.max:
             problems.append(f"{where}: min is above max (no answer is possible)")
-        if (node.not_future or node.not_past) and node.type != "date":
-            problems.append(f"{where}: notFuture/notPast are for date items")
+        if node.date_limit and (node.type != "date" or node.date_limit not in DATE_LIMITS):
+            problems.append(f"{where}: the date-limit extension is for date items, one of {DATE_LIMITS}")
+        for url in node.unknown_extensions:
+            problems.append(f"{where}: unknown extension {url!r} (see the README for the ones this app reads)")
+        nested = [_mapping(n) for n in _list(_raw_item(topic, node.link_id).get("item"))]
+        if node.type != "group" and len([n for n in nested if _is_hint(n)]) > 1:
+            problems.append(f"{where}: one hint (instructions display item) at most")
+        if node.hint_id and not node.hint.strip():
+            problems.append(f"{where}: its hint has no text")
         if node.enable_behavior not in ("all", "any"):
             problems.append(f"{where}: enableBehavior must be all or any")
         raw_when = _raw_item(topic, node.link_id).get("enableWhen") or []
@@ -1565,9 +1778,9 @@ def _check_scoring(topic: Topic) -> list[str]:
 
 def _check_triage(topic: Topic) -> list[str]:
     problems = []
-    spec = _mapping(_mapping(topic.resource.get("anima")).get("triage"))
+    spec = _mapping(topic.rules_data.get("triage"))
     if not spec:
-        return ["anima.triage is missing"]
+        return ["rules: triage is missing"]
     if topic.default_urgency not in RULE_URGENCIES or topic.default_team not in TEAMS:
         problems.append(f"triage default needs an urgency in {RULE_URGENCIES} and a team in {tuple(TEAMS)}")
     score_ids = {s.id for s in topic.scoring}
@@ -1648,16 +1861,136 @@ def _check_subject(topic: Topic, score_ids: set[str]) -> list[str]:
     return problems
 
 
+def _speaks_to_reader(text: str) -> bool:
+    """True if the text says "you", "your", "I", "my"...: it is about whoever reads it."""
+    return bool(_PERSON_WORDS.search(text.replace("’", "'")))
+
+
+def _check_one_wording(where: str, self_text: str, wordings: Mapping[str, str], needed: Iterable[str], *, question: bool) -> list[str]:
+    """The wording rule for one text. ``question``: it asks about the person (a question or a red
+    flag, its hint or an option), so the other wordings name them and never say "you"."""
+    problems = []
+    for code in wordings:
+        if code not in WORDINGS[1:]:
+            problems.append(f"{where}: unknown wording {code!r} (use {WORDINGS[1:]})")
+    if NAME_PLACEHOLDER in self_text:
+        problems.append(f"{where}: text is the holder's own wording and has no {NAME_PLACEHOLDER}")
+    for code in needed:
+        said = wordings.get(code, "")
+        if not said.strip():
+            problems.append(f"{where}: no {code} wording (subject-wording extension)")
+            continue
+        try:
+            names = {name for _, name, _, _ in string.Formatter().parse(said) if name is not None}
+        except ValueError:
+            names = {"?"}
+        if names - {"name"}:
+            problems.append(f"{where}: {code} wording may only use the placeholder {NAME_PLACEHOLDER}")
+        if not question:
+            continue
+        if _speaks_to_reader(said):
+            problems.append(f"{where}: {code} wording says 'you', 'your', 'I' or 'my': word it about the person")
+    return problems
+
+
+def _check_wording(topic: Topic) -> list[str]:
+    """Every item (and hint, and red flag, and any option that says "you"/"my") has the wording
+    for everyone the topic can be asked about: the child wording for a topic open to children,
+    the other-adult wording for one open to adults. Questions and red flags name the person."""
+    needed = WORDINGS_NEEDED.get(topic.audience, WORDINGS[1:])
+    problems = []
+    for node in topic.nodes:
+        where = f"item {node.link_id}"
+        asks = node.answerable
+        problems += _check_one_wording(where, node.text, node.wordings, needed, question=asks)
+        if asks:
+            for code in needed:
+                if NAME_PLACEHOLDER not in node.wordings.get(code, NAME_PLACEHOLDER):
+                    problems.append(f"{where}: {code} wording must name the person ({NAME_PLACEHOLDER})")
+        if node.hint_id:
+            problems += _check_one_wording(f"{where} hint", node.hint, node.hint_wordings, needed, question=asks)
+        for option in node.options:
+            if _speaks_to_reader(option.display) or option.wordings:
+                problems += _check_one_wording(f"{where} option {option.code}", option.display, option.wordings, needed, question=True)
+    for flag in topic.red_flags:
+        flag_needs = [c for c in needed if c in WORDINGS_NEEDED.get(flag.audience, ())]
+        where = f"red flag {flag.link_id}"
+        problems += _check_one_wording(where, flag.text, flag.wordings, flag_needs, question=True)
+        for code in flag_needs:
+            if NAME_PLACEHOLDER not in flag.wordings.get(code, NAME_PLACEHOLDER):
+                problems.append(f"{where}: {code} wording must name the person ({NAME_PLACEHOLDER})")
+    return list(dict.fromkeys(problems))
+
+
+def _check_fhir(topic: Topic) -> list[str]:
+    """The topic file against the fhir.resources R4B Questionnaire model: no key FHIR does not
+    know, every element of the right type."""
+    from fhir.resources.R4B.questionnaire import Questionnaire
+    from pydantic import ValidationError
+
+    try:
+        Questionnaire.model_validate(dict(topic.resource))
+    except ValidationError as error:
+        return [
+            f"not a FHIR R4 Questionnaire: {'.'.join(str(part) for part in problem['loc'])}: {problem['msg']}"
+            for problem in error.errors()[:10]
+        ]
+    except (TypeError, ValueError) as error:  # fhir.resources raises these for some shapes
+        return [f"not a FHIR R4 Questionnaire: {error}"]
+    return []
+
+
+def validate_shared(shared: Mapping[str, Any]) -> list[str]:
+    """``_red_flags.json``: the general list worded for a child and another adult, the child list
+    for a child, and the intro shown when the request is for someone else."""
+    problems = []
+    general = [_red_flag_from(raw, "shared") for raw in _list(shared.get("general"))]
+    child = [_red_flag_from(raw, "shared") for raw in _list(shared.get("child"))]
+    if not general:
+        problems.append("general: no emergency questions")
+    for flags, needed in ((general, WORDINGS[1:]), (child, ("child",))):
+        for flag in flags:
+            where = f"red flag {flag.link_id or '(no linkId)'}"
+            if not flag.link_id or not flag.text.strip() or flag.advice not in ADVICE_CODES:
+                problems.append(f"{where}: needs a linkId, a text and advice 999 or 111")
+            problems += _check_one_wording(where, flag.text, flag.wordings, needed, question=True)
+            for code in needed:
+                if NAME_PLACEHOLDER not in flag.wordings.get(code, NAME_PLACEHOLDER):
+                    problems.append(f"{where}: {code} wording must name the person ({NAME_PLACEHOLDER})")
+    intro = _mapping(shared.get("intro"))
+    if not str(intro.get("text", "")).strip():
+        problems.append("intro: text is missing")
+    problems += _check_one_wording("intro", str(intro.get("text", "")), _wordings_from(intro), WORDINGS[1:], question=False)
+    return problems
+
+
+def shared_intro(wording: Wording | None) -> str:
+    """What the emergency screen says first when the questions are about someone else ("" for
+    the holder themself)."""
+    if wording is None or wording.code == "self":
+        return ""
+    intro = _mapping(_shared_red_flags().get("intro"))
+    return wording.say(str(intro.get("text", "")), _wordings_from(intro))
+
+
 def validate(topic: Topic) -> list[str]:
     """Everything wrong with one topic, in plain words ([] when it is sound): FHIR shape, unique
     linkIds, enableWhen naming an earlier item and a possible answer, every item reachable under
     some answers, no path without questions, 4-10 questions, choices with options, red flags
     with 999/111 advice, scoring items and bands, triage rules naming real items and answers,
-    and subject placeholders that always have a value."""
+    subject placeholders that always have a value, the file accepted by fhir.resources as an
+    R4 Questionnaire, and the wording for everyone the topic can be asked about."""
     problems = _check_structure(topic)
+    problems += _check_fhir(topic)
     problems += _check_items(topic)
     question_ids = {n.link_id for n in topic.nodes}
+    hint_ids = [n.hint_id for n in topic.nodes if n.hint_id]
+    for hint_id in hint_ids:
+        if hint_id in question_ids or hint_ids.count(hint_id) > 1:
+            problems.append(f"hint {hint_id}: linkId is used twice")
+    question_ids |= set(hint_ids)
     problems += _check_red_flags(topic, question_ids)
+    problems += _check_wording(topic)
     problems += _check_scoring(topic)
     problems += _check_triage(topic)
     problems += _check_flow(topic)

@@ -1,7 +1,10 @@
 """Requests from a patient's first tap to submission, and the patient's list of them.
 
 A request is a draft from the moment a topic is chosen; every answer is saved at once, so a
-reload, a dropped connection or signing in again resumes it. Capacity (hours, closed days, limits)
+reload, a dropped connection or signing in again resumes it. Every question is worded for the
+person the request is for (``wording_for``): the account holder themself, a child under 16, or
+another adult they hold (a relative, a care-home resident); on a phone request, the child or
+other-adult wording a receptionist reads out about the patient by name. Capacity (hours, closed days, limits)
 is checked when the wizard starts and enforced atomically at submission (`capacity`). Red flags
 end the request: nothing is made, the person is told to call 999 (or 111), and the attempt is
 recorded.
@@ -172,9 +175,44 @@ def patient_is_child(session: Session, identity: Identity, patient_id: object) -
     return patient is not None and _is_child(patient)
 
 
+def _relationship(session: Session, account_id: int | None, patient_id: int) -> str | None:
+    """How this account holds the patient: self | dependant | care_home (None: it does not, or
+    no account: the practice's phone request)."""
+    if account_id is None:
+        return None
+    return session.exec(
+        select(AccountPatient.relationship).where(
+            AccountPatient.account_id == account_id, AccountPatient.patient_id == patient_id
+        )
+    ).first()
+
+
+def wording_for(session: Session, draft: Request) -> questionnaires.Wording:
+    """Who the questions of this draft are about, and so how each is worded: the account
+    holder's own ("Do you..."), a child under 16 by the UK date ("Does Lily..."), or another adult
+    the account holds, care-home residents included ("Does Edna..."). A phone request is asked
+    by a receptionist, who is not the patient and may be speaking to the patient or a carer: it
+    uses the child or other-adult wording with the patient's name, which is right for either."""
+    patient = session.get(Patient, draft.patient_id)
+    if patient is None:
+        return questionnaires.Wording()
+    is_self = _relationship(session, draft.account_id, patient.id) == "self"  # type: ignore[arg-type]
+    code = questionnaires.wording_code(is_self=is_self, is_child=_is_child(patient))
+    return questionnaires.Wording(code, questionnaires.first_name(patient.full_name, patient.preferred_name))
+
+
+def subject_name(session: Session, draft: Request) -> str:
+    """The full name of the person the request is for ("Questions about Lily Rahman")."""
+    patient = session.get(Patient, draft.patient_id)
+    return patient.full_name if patient else ""
+
+
 def red_flags(session: Session, draft: Request) -> list:
+    """The emergency questions for this draft, worded for the person it is about."""
     topic = questionnaires.get(draft.topic)
-    return questionnaires.red_flags_for(topic, is_child=is_child(session, draft)) if topic else []
+    if topic is None:
+        return []
+    return questionnaires.red_flags_for(topic, is_child=is_child(session, draft), wording=wording_for(session, draft))
 
 
 def screen_red_flags(session: Session, identity: Identity, draft: Request, ticked: list[str]) -> questionnaires.Advice | None:
@@ -353,24 +391,63 @@ class CheckRow:
     link_id: str
     question: str
     answer: str
+    topic_question: bool = True  # a question of the topic (False: anything else, preferences)
 
 
 def check_rows(session: Session, draft: Request) -> list[CheckRow]:
+    """The check-your-answers page: each question as it was asked (worded for the person)."""
     topic = questionnaires.get(draft.topic)
     if topic is None:
         return []
+    wording = wording_for(session, draft)
     answers = answers_of(draft)
     rows = []
     item = questionnaires.next_item(topic, answers, None)
     while item is not None:
         if item.type != "display" and item.link_id in answers:
-            rows.append(CheckRow(item.link_id, item.text, questionnaires.display_answer(item, answers[item.link_id])))
+            shown = questionnaires.display_answer(item, answers[item.link_id], wording)
+            rows.append(CheckRow(item.link_id, item.text_for(wording), shown))
         item = questionnaires.next_item(topic, answers, item.link_id)
-    rows.append(CheckRow("anything_else", "Anything else you want to tell us", draft.free_text or "Nothing"))
+    rows.append(CheckRow("anything_else", "Anything else you want to tell us", draft.free_text or "Nothing", False))
     if draft.kind == "medical":
-        rows.append(CheckRow("preferences", "How you'd prefer to be seen", APPOINTMENT_PREFERENCES.get(draft.appointment_preference, "")))
-    rows.append(CheckRow("preferences", "How we contact you", CONTACT_PREFERENCES.get(draft.contact_preference, "")))
+        seen = "How you'd prefer to be seen" if wording.code == "self" else f"How you'd prefer {wording.name} to be seen"
+        rows.append(CheckRow("preferences", seen, APPOINTMENT_PREFERENCES.get(draft.appointment_preference, ""), False))
+    rows.append(CheckRow("preferences", "How we contact you", CONTACT_PREFERENCES.get(draft.contact_preference, ""), False))
     return rows
+
+
+WORDING_LABELS = {
+    "self": "The patient, about themself (\"Do you...\")",
+    "child": "A child under 16, by first name (\"Does {name}...\")",
+    "other-adult": "Another adult, by first name (\"Does {name}...\")",
+}
+RELATIONSHIP_LABELS = {
+    "self": "the patient",
+    "dependant": "account holder, who holds {patient} as a dependant",
+    "care_home": "care home, for its resident {patient}",
+}
+
+
+def _filler(session: Session, draft: Request) -> tuple[str, str]:
+    """Who filled the request in and in what role: the account holder and how they hold the
+    patient, or the member of staff who took it by phone."""
+    from anima_pwa.models import StaffMember
+
+    patient = session.get(Patient, draft.patient_id)
+    patient_name = patient.full_name if patient else "the patient"
+    if draft.created_by_staff_id is not None:
+        staff = session.get(StaffMember, draft.created_by_staff_id)
+        return (staff.display_name if staff else "A member of staff"), "practice staff, by phone"
+    relationship = _relationship(session, draft.account_id, draft.patient_id)
+    holder = registration.self_patient(session, draft.account_id) if draft.account_id else None
+    name = holder.full_name if holder else "The account holder"
+    return name, RELATIONSHIP_LABELS.get(relationship or "", "account holder").format(patient=patient_name)
+
+
+def filled_in_by(session: Session, draft: Request) -> str:
+    """For staff: "Zoe Smith (account holder, who holds Leo Smith as a dependant)"."""
+    name, how = _filler(session, draft)
+    return f"{name} ({how})"[:300]
 
 
 @dataclass(frozen=True)
@@ -399,12 +476,15 @@ def submit(session: Session, identity: Identity | None, draft: Request, *, overr
         subject = _subject(session, identity, draft.patient_id)
         if subject is None or not subject.can_request:
             return SubmitOutcome(error=subject.why_not if subject else "Choose who the request is for.")
-    result = questionnaires.triage(topic, answers, free_text=draft.free_text)
+    wording = wording_for(session, draft)
+    result = questionnaires.triage(topic, answers, free_text=draft.free_text, wording=wording)
     refusal = capacity.reserve_and_submit(session, request=draft, override=override)
     if refusal:
         return SubmitOutcome(error=refusal)  # and the draft is left exactly as it was
     draft.subject, draft.urgency, draft.team = result.subject[:200], result.urgency, result.team
     draft.triage_summary = "\n".join(result.summary_lines)
+    draft.subject_wording, draft.filled_in_by = wording.code, filled_in_by(session, draft)
+    draft.questionnaire_response = json.dumps(_response(session, draft, topic, answers, wording))
     session.add(draft)
     session.flush()
     audit.record(
@@ -417,6 +497,23 @@ def submit(session: Session, identity: Identity | None, draft: Request, *, overr
         detail={"kind": draft.kind, "topic": draft.topic, "overridden": draft.limits_overridden},
     )
     return SubmitOutcome(reference=draft.reference or "")
+
+
+def _response(session: Session, draft: Request, topic, answers: dict, wording) -> dict:
+    """The answers as the FHIR R4 QuestionnaireResponse kept with the request."""
+    patient = session.get(Patient, draft.patient_id)
+    by = _filler(session, draft)[0]
+    moment = (draft.submitted_at or utcnow()).isoformat(timespec="seconds")
+    return questionnaires.questionnaire_response(
+        topic,
+        answers,
+        authored=moment,
+        subject_reference=f"Patient/{draft.patient_id}",
+        subject_display=patient.full_name if patient else None,
+        wording=wording,
+        author=by,
+        source=by if draft.created_by_staff_id is None else None,  # on the phone: the caller, unrecorded
+    )
 
 
 @dataclass(frozen=True)
@@ -590,6 +687,8 @@ class PracticeRequestDetail:
     appointment: str = ""
     contact: str = ""
     overridden: bool = False
+    filled_in_by: str = ""  # "Zoe Smith (account holder, who holds Leo Smith as a dependant)"
+    worded_for: str = ""  # which wording the questions were shown in
 
 
 def _practice_row(request: Request, patient: Patient) -> PracticeRequestRow:
@@ -648,4 +747,12 @@ def practice_request_detail(session: Session, staff, request_id: object) -> Prac
         appointment=APPOINTMENT_PREFERENCES.get(request.appointment_preference, ""),
         contact=CONTACT_PREFERENCES.get(request.contact_preference, ""),
         overridden=request.limits_overridden,
+        filled_in_by=request.filled_in_by,
+        worded_for=_worded_for(request, patient),
     )
+
+
+def _worded_for(request: Request, patient: Patient | None) -> str:
+    label = WORDING_LABELS.get(request.subject_wording, "")
+    name = questionnaires.first_name(patient.full_name, patient.preferred_name) if patient else ""
+    return label.replace("{name}", name or "them")

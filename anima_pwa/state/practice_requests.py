@@ -65,5 +65,7 @@ class PracticeRequestState(PracticeState):
             "appointment": detail.appointment,
             "contact": detail.contact,
             "overridden": "Limits were overridden by the practice" if detail.overridden else "",
+            "filled_in_by": detail.filled_in_by or "Not recorded",
+            "worded_for": detail.worded_for or "Not recorded",
         }
         self.summary_lines = detail.summary_lines

@@ -31,6 +31,11 @@ class RequestWizardState(SessionState):
     topic_list: list[dict[str, str]] = []
     free_text_allowed: bool = False
     topic_title: str = ""
+    # Who the questions are about: "Questions about Lily Rahman", and the name the pages use.
+    about: str = ""
+    subject_first_name: str = ""
+    for_someone_else: bool = False
+    red_flag_intro: str = ""  # "These questions are about Lily. Answer for Lily, not for yourself."
     red_flag_items: list[dict[str, str]] = []
     question: dict[str, str] = {}
     options: list[dict[str, str]] = []
@@ -59,27 +64,28 @@ class RequestWizardState(SessionState):
         self.topic_title = topic.title if topic else ""
         self.kind = draft.kind
         self.errors, self.summary = {}, []
+        wording = request_service.wording_for(db, draft)
+        self.for_someone_else = wording.code != "self"
+        self.subject_first_name = wording.name if self.for_someone_else else ""
+        self.about = "Questions about " + (request_service.subject_name(db, draft) if self.for_someone_else else "you")
         step = request_service.current_step(db, draft)
         self.step = step.kind
         if step.kind == "red_flags":
-            child = request_service.is_child(db, draft)
-            self.red_flag_items = [
-                {"id": f.link_id, "text": (f.text_child or f.text) if child else f.text}
-                for f in request_service.red_flags(db, draft)
-            ]
+            self.red_flag_intro = questionnaires.shared_intro(wording)
+            self.red_flag_items = [{"id": f.link_id, "text": f.text} for f in request_service.red_flags(db, draft)]
         elif step.kind == "question" and topic is not None:
             item = next(i for i in topic.questions if i.link_id == step.link_id)
             answers = request_service.answers_of(draft)
             self.question = {
                 "id": item.link_id,
-                "text": item.text,
+                "text": item.text_for(wording),
                 "type": item.type,
-                "hint": item.hint,
+                "hint": item.hint_for(wording),
                 "number": str(step.number),
                 "total": str(step.total),
                 "unit": item.unit,
             }
-            self.options = [{"code": o.code, "display": o.display} for o in item.options]
+            self.options = [{"code": o.code, "display": o.display_for(wording)} for o in item.options]
             value = answers.get(item.link_id)
             self.saved_answer = (
                 ("yes" if value else "no") if isinstance(value, bool) else ("" if value is None else str(value))
@@ -90,7 +96,7 @@ class RequestWizardState(SessionState):
             self.appointment, self.contact = draft.appointment_preference, draft.contact_preference
         elif step.kind == "check":
             self.check_rows = [
-                {"id": r.link_id, "question": r.question, "answer": r.answer}
+                {"id": r.link_id, "question": r.question, "answer": r.answer, "topic": "yes" if r.topic_question else ""}
                 for r in request_service.check_rows(db, draft)
             ]
 
@@ -127,6 +133,7 @@ class RequestWizardState(SessionState):
         ]
         self.step, self.errors, self.summary = "who", {}, []
         self.patient_id = self.kind = self.topic_query = self.topic_title = ""
+        self.about, self.subject_first_name, self.for_someone_else, self.red_flag_intro = "", "", False, ""
         self.topic_results = []
         # "?new=1" starts afresh once; a later reload must not wipe a 999 screen or a reference.
         return self._plain_url()
@@ -448,6 +455,7 @@ class StaffRequestWizardState(RequestWizardState):
         self.patient_id = clip(params.get("patient", ""), 12)
         self.step, self.errors, self.summary, self.kind = "type", {}, [], ""
         self.can_override, self._override, self.topic_title, self.reference = False, False, "", ""
+        self.about, self.subject_first_name, self.for_someone_else, self.red_flag_intro = "", "", False, ""
 
     @rx.event
     def start_again(self):
