@@ -46,12 +46,14 @@ TERMS_FILE = questionnaires.QUESTIONNAIRE_DIR / "_search_terms.json"
 MAX_QUERY_LENGTH = 200  # characters read; the box allows 100
 MAX_GAP = 3  # filler words allowed between two words of an emergency pattern
 BREAK = "|"  # a clause break (punctuation, "but"): negation and patterns never cross it
-OTHER_KIND_FACTOR = 0.75  # a topic of the other kind must fit clearly better to come first
+OTHER_KIND_FACTOR = 0.65  # a topic of the other kind must fit clearly better to come first
 CHILD_FACTOR = 1.1  # a child-only topic when the request is about a child
 MIN_SCORE = 1.0
 RELATIVE_CUTOFF = 0.3  # topics scoring under this share of the best are noise
 GENERIC_WEIGHT = 0.3  # a common word inside a topic phrase ("time" in "time off work")
 DESCRIPTION_FACTOR = 0.5  # a word only in a topic's description
+PHRASE_WEIGHT = math.log(1 + 20)  # a whole phrase of a topic is as telling as its rarest word
+INSIDE_FACTOR = 0.6  # a word a topic only uses inside a longer phrase ("head" in "head lice")
 
 ADVICE_ORDER = ("999", "crisis", "111")  # most urgent first
 CRISIS_LINES = (
@@ -179,8 +181,8 @@ def _similarity(edits: int) -> float:
 @dataclass(frozen=True)
 class _TopicEntry:
     topic: questionnaires.Topic
-    phrases: tuple[tuple[tuple[str, ...], str], ...]  # (content words, the phrase as written)
-    words: Mapping[str, float]  # content word -> factor (1, or DESCRIPTION_FACTOR)
+    phrases: tuple[tuple[tuple[str, ...], tuple[str, ...], str], ...]  # (content words, all words, as written)
+    words: Mapping[str, float]  # content word -> factor (1, INSIDE_FACTOR or DESCRIPTION_FACTOR)
 
 
 @dataclass(frozen=True)
@@ -214,14 +216,20 @@ def _index() -> _Index:
             continue
         phrases = []
         for written in (topic.title, *topic.keywords, *lay.get(topic.id, ())):
-            content = _content(tokens(written))
+            every = tuple(w for w in tokens(written) if w != BREAK)
+            content = _content(every)
             if content:
-                phrases.append((content, written))
-        words: dict[str, float] = {w: 1.0 for content, _ in phrases for w in content}
+                phrases.append((content, every, written))
+        title = set(_content(tokens(topic.title)))
+        words: dict[str, float] = {}
+        for content, _every, _written in phrases:
+            for word in content:
+                factor = 1.0 if len(content) == 1 or word in title else INSIDE_FACTOR
+                words[word] = max(words.get(word, 0.0), factor)
         for word in _content(tokens(topic.description)):
             if word not in lex.common and not word.isdigit():
                 words.setdefault(word, DESCRIPTION_FACTOR)
-        for word in {w for content, _ in phrases for w in content}:
+        for word in {w for content, _every, _written in phrases for w in content}:
             document_frequency[word] = document_frequency.get(word, 0) + 1
         entries.append(_TopicEntry(topic, tuple(dict.fromkeys(phrases)), words))
     total = max(len(entries), 1)
@@ -288,9 +296,10 @@ def readings(word: str, *, last: bool = False) -> tuple[tuple[str, float], ...]:
             candidates = [c for c in candidates if len(c[0]) == 4 and _is_subsequence(word, c[0])]
         if candidates:
             nearest = min(c[1] for c in candidates)
-            for choice, distance, _ in candidates:
-                if distance == nearest:
-                    found[choice] = _similarity(int(distance))
+            closest = [c for c in candidates if c[1] == nearest]
+            swapped = [c for c in closest if sorted(c[0]) == sorted(word)]  # "pian": pain, not plan
+            for choice, distance, _ in swapped or closest:
+                found[choice] = _similarity(int(distance))
     if not found and last and len(word) >= 4:
         for choice in index.vocabulary_list:
             if choice.startswith(word) and len(choice) > len(word):
@@ -349,7 +358,7 @@ def _compile(pattern: str, concepts: Mapping[str, frozenset[str]], literals: set
                 words |= concepts[option[1:]]
             elif option:
                 words.add(option)
-                if not option.startswith("#"):
+                if not option.startswith("#") and option != "$":
                     literals.add(option)
         slots.append(_Slot(words))
     return tuple(slots)
@@ -359,7 +368,9 @@ def tokens_for_pattern(pattern: str) -> list[str]:
     """A pattern's positions: words, "a|b" alternatives and "@concept"s, cleaned like a query."""
     parts = []
     for part in pattern.split():
-        if part.startswith(("@", "#")) or "|" in part:
+        if part == "$":
+            parts.append(part)
+        elif part.startswith(("@", "#")) or "|" in part:
             parts.append("|".join(o if o.startswith(("@", "#")) else " ".join(tokens(o)) for o in part.split("|")))
         else:
             parts.extend(tokens(part))
@@ -400,6 +411,16 @@ def _emergency() -> _Emergency:
     )
 
 
+MANY = 10  # "took 30 paracetamol": a count of tablets that is an overdose phrase
+_TENS = {"ten": 10, "twelve": 12, "fifteen": 15, "twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "hundred": 100, "dozen": 12, "dozens": 24}
+
+
+def _count(word: str) -> int:
+    if word.isdigit():
+        return int(word[:6])
+    return _TENS.get(word, 0)
+
+
 def _infant_age(words: Sequence[str]) -> set[int]:
     """Positions that say a baby is under 3 months old: "6 weeks old", "baby is 10 days",
     "newborn"."""
@@ -437,18 +458,23 @@ class _Reader:
             else:
                 self.options.append(frozenset({word, *(w for w, _ in readings(word))}) if word not in _index().known else frozenset({word}))
         self.infant = _infant_age(self.words)
+        self.many = {i for i, w in enumerate(self.words) if _count(w) >= MANY}
 
     def _fits(self, slot: _Slot, i: int) -> bool:
-        if "#infant" in slot and i in self.infant:
+        if ("#infant" in slot and i in self.infant) or ("#many" in slot and i in self.many):
             return True
         return bool(slot & self.options[i])
 
     def _rest(self, slots: Sequence[_Slot], i: int) -> int | None:
-        """Match slots[0] at i or after up to MAX_GAP fillers; return the end position."""
+        """Match slots[0] at i or after up to MAX_GAP fillers; return the end position. The slot
+        {"$"} is the end of the clause (the end of the text, or a break)."""
         if not slots:
             return i
-        for j in range(i, min(i + MAX_GAP + 1, len(self.words))):
-            if self.words[j] == BREAK:
+        for j in range(i, min(i + MAX_GAP + 1, len(self.words) + 1)):
+            at_end = j == len(self.words) or self.words[j] == BREAK
+            if "$" in slots[0] and at_end:
+                return j
+            if at_end:
                 return None
             if self._fits(slots[0], j):
                 end = self._rest(slots[1:], j + 1)
@@ -559,6 +585,17 @@ def _about_a_child(words: Sequence[str]) -> bool:
     ) or any(a == "little" and b in ("one", "ones", "boy", "girl", "man", "lad") for a, b in zip(words, words[1:]))
 
 
+def _contains(words: Sequence[str], phrase: Sequence[str]) -> bool:
+    size = len(phrase)
+    return any(tuple(words[i : i + size]) == tuple(phrase) for i in range(len(words) - size + 1))
+
+
+def _in_order(phrase: Sequence[str], hits: Mapping[str, list[tuple[int, float]]]) -> bool:
+    """Every word of the phrase matched, one after the other in the query's meaningful words."""
+    positions = [{pos for pos, sim in hits[p] if sim >= 0.7} for p in phrase]
+    return any(all(start + k in positions[k] for k in range(len(phrase))) for start in positions[0])
+
+
 def rank(query: object, *, kind: str | None = None, is_child: bool | None = None, limit: int = 8) -> list[questionnaires.TopicMatch]:
     """Topics for what someone typed, best first (see the module's docstring). ``kind`` puts that
     kind first; the other kind is offered only where the words point there. ``is_child`` True
@@ -570,6 +607,7 @@ def rank(query: object, *, kind: str | None = None, is_child: bool | None = None
     if not content:
         return []
     index = _index()
+    lex = _lexicon()
     # Each meaningful word once, with what it may be (typo, ending, or the word being typed).
     seen: dict[str, tuple[tuple[str, float], ...]] = {}
     for position, word in enumerate(content):
@@ -581,6 +619,7 @@ def rank(query: object, *, kind: str | None = None, is_child: bool | None = None
             hits.setdefault(reading, []).append((position, similarity))
     if not hits:
         return []
+    spoken = [w for w in words if w != BREAK]
     child_context = is_child is True or (is_child is None and _about_a_child(words))
     matches = []
     for entry in index.topics:
@@ -591,10 +630,11 @@ def rank(query: object, *, kind: str | None = None, is_child: bool | None = None
         best_word, best_word_score = "", 0.0
         for word, options in seen.items():
             value = 0.0
+            cap = GENERIC_WEIGHT if word in lex.common else math.inf  # "house" is not "housing"
             for reading, similarity in options:
                 factor = entry.words.get(reading)
                 if factor is not None:
-                    candidate = similarity * factor * index.weights.get(reading, GENERIC_WEIGHT)
+                    candidate = similarity * factor * min(index.weights.get(reading, GENERIC_WEIGHT), cap)
                     if candidate > value:
                         value = candidate
                         if candidate > best_word_score:
@@ -603,13 +643,18 @@ def rank(query: object, *, kind: str | None = None, is_child: bool | None = None
         if total <= 0:
             continue
         bonus, matched = 0.0, best_word
-        for phrase, written in entry.phrases:
-            if len(phrase) < 2 or not all(p in hits for p in phrase):
+        for phrase, every, written in entry.phrases:
+            if len(every) < 2 or not all(p in hits for p in phrase):
                 continue
             weight = sum(index.weights.get(p, GENERIC_WEIGHT) for p in phrase)
-            positions = [{pos for pos, sim in hits[p] if sim >= 0.7} for p in phrase]
-            in_order = any(all(start + k in positions[k] for k in range(len(phrase))) for start in positions[0])
-            value = (1.0 + 0.5 * weight) if in_order else (0.5 + 0.25 * weight)
+            if len(every) > len(phrase) and _contains(spoken, every):
+                value = 1.5 + 0.5 * max(weight, PHRASE_WEIGHT)  # word for word, small words too ("on top of me")
+            elif len(phrase) < 2:
+                continue
+            elif _in_order(phrase, hits):
+                value = 1.0 + 0.5 * max(weight, PHRASE_WEIGHT)  # "signed off", "moved house"
+            else:
+                value = 0.5 + 0.25 * weight
             if value > bonus:
                 bonus, matched = value, written
         score = total + bonus
