@@ -43,7 +43,7 @@ def report(path: Path, show_misses: bool) -> None:
             wrong.append((case["q"], case["advice"], advice and advice.code))
     emergencies = len(data.get("emergency", []))
     print(f"emergency phrases with the right advice: {emergencies - len(wrong)}/{emergencies}")
-    false = [q for q in data.get("not_emergency", []) if topic_search.emergency_advice(q)]
+    false = [q for q in data.get("not_emergency", []) + data.get("not_emergency_tuning", []) if topic_search.emergency_advice(q)]
     false += [c["q"] for c in data.get("topics", []) if topic_search.emergency_advice(c["q"])]
     print(f"ordinary phrases given emergency advice: {len(false)}")
     if show_misses:

@@ -463,6 +463,8 @@ class _Reader:
     def _fits(self, slot: _Slot, i: int) -> bool:
         if ("#infant" in slot and i in self.infant) or ("#many" in slot and i in self.many):
             return True
+        if "#year" in slot and self.words[i].isdigit() and 1950 <= int(self.words[i][:4]) <= 2099 and len(self.words[i]) == 4:
+            return True
         return bool(slot & self.options[i])
 
     def _rest(self, slots: Sequence[_Slot], i: int) -> int | None:
