@@ -345,6 +345,7 @@ class _Emergency:
     negators: frozenset[str]
     uncertain: frozenset[str]
     rules: tuple[_Rule, ...]
+    by_first_word: Mapping[str, frozenset[tuple[_Slot, ...]]]  # word -> the patterns it can start
 
 
 def _compile(pattern: str, concepts: Mapping[str, frozenset[str]], literals: set[str]) -> tuple[_Slot, ...]:
@@ -401,7 +402,13 @@ def _emergency() -> _Emergency:
                 message=raw.get("message", ""),
             )
         )
+    by_first_word: dict[str, set[tuple[_Slot, ...]]] = {}
+    for rule in rules:
+        for pattern in (*rule.patterns, *rule.unless, *(p for g in rule.all for p in g)):
+            for word in pattern[0]:
+                by_first_word.setdefault(word, set()).add(pattern)
     return _Emergency(
+        by_first_word={k: frozenset(v) for k, v in by_first_word.items()},
         concepts=concepts,
         literals=frozenset(w for w in literals if " " not in w),
         fillers=frozenset(data["fillers"]) | {"any"},
@@ -459,6 +466,12 @@ class _Reader:
                 self.options.append(frozenset({word, *(w for w, _ in readings(word))}) if word not in _index().known else frozenset({word}))
         self.infant = _infant_age(self.words)
         self.many = {i for i, w in enumerate(self.words) if _count(w) >= MANY}
+        years = any(w.isdigit() and len(w) == 4 and 1950 <= int(w) <= 2099 for w in self.words)
+        # Every word (and marker) present: a pattern with a position nothing here fits is skipped.
+        self.present = frozenset().union(*self.options) | {"$"} | ({"#infant"} if self.infant else set()) | (
+            {"#many"} if self.many else set()
+        ) | ({"#year"} if years else set())
+        self.candidates = frozenset().union(*(e.by_first_word.get(w, ()) for w in self.present))
 
     def _fits(self, slot: _Slot, i: int) -> bool:
         if ("#infant" in slot and i in self.infant) or ("#many" in slot and i in self.many):
@@ -496,6 +509,8 @@ class _Reader:
         return following not in self.e.uncertain
 
     def finds(self, pattern: tuple[_Slot, ...], *, negation: bool = True) -> bool:
+        if pattern not in self.candidates or not all(slot & self.present for slot in pattern):
+            return False
         for start in range(len(self.words)):
             if self.words[start] == BREAK or not self._fits(pattern[0], start):
                 continue
