@@ -106,7 +106,13 @@ def _wizard(W, *, staff: bool = False) -> rx.Component:  # noqa: N803 - W is a S
                     rx.el.h2(W.search_advice["title"], class_name="panel__title"),
                     rx.el.p(W.search_advice["body"]),
                     rx.el.div(rx.foreach(W.search_calls, _call_button), class_name="button-group"),
-                    rx.el.p("If this is not an emergency, you can carry on and choose a topic below."),
+                    rx.el.p(
+                        rx.cond(
+                            W.search_advice["code"] == "crisis",
+                            "You can also ask your practice for support: choose a topic below.",
+                            "If this is not an emergency, you can carry on and choose a topic below.",
+                        )
+                    ),
                     class_name="panel panel--emergency",
                     id="search-advice",
                 ),

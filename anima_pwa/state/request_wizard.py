@@ -194,7 +194,7 @@ class RequestWizardState(SessionState):
     def search_topics(self, query: str):
         return self._search_topics(query)
 
-    def _search_topics(self, query: str) -> topic_search.SearchAdvice | None:
+    def _search_topics(self, query: str) -> None:
         """Each debounced keystroke: emergency advice first (if the words describe one), then the
         topics. Nothing is recorded here (see ``search_signposts``)."""
         self.topic_query = clip(query, 100)
@@ -210,7 +210,6 @@ class RequestWizardState(SessionState):
         advice = found.advice
         self.search_advice = {"code": advice.code, "title": advice.title, "body": advice.body} if advice else {}
         self.search_calls = [{"label": label, "href": href} for label, href in advice.calls] if advice else []
-        return advice
 
     def _advice_to_record(self) -> topic_search.SearchAdvice | None:
         """The advice on screen now, worked out again from the query (never taken from the
