@@ -32,6 +32,7 @@ PRACTICE_SEARCH_P95_MS = 20.0
 MATCH_REGISTER_P95_MS = 5.0
 SIGN_IN_P95_MS = 250.0
 OUTBOX_MIN_PER_SECOND = 50.0
+TOPIC_SEARCH_P95_MS = 10.0  # runs on the event loop for each debounced keystroke
 
 PASSWORD = "Bench-Marks-2024"
 
@@ -476,6 +477,51 @@ def http_ttfb(_backend: str = "http", *, runs: int = 100) -> list[Result]:
     return [timing_result("HTTP time to first byte of /", "http", samples, note=f"{url}, new connection each time")]
 
 
+# Topic search ---------------------------------------------------------------------------------------
+
+
+def topic_search(*, rounds: int = 2) -> list[Result]:
+    """``topic_search.search`` (emergency advice and topics) as the topic page calls it on each
+    debounced keystroke: every phrase of the test sets typed letter by letter, as the request's kind
+    and age say. The baseline row, measured in the same run on the same queries, is the topic list
+    the page already builds (``questionnaires.all_topics``): what the search costs on top of that."""
+    import json
+    from pathlib import Path
+
+    from anima_pwa.services import questionnaires
+    from anima_pwa.services import topic_search as search
+
+    data = Path(__file__).resolve().parent.parent / "tests" / "data"
+    cases = []
+    for name in ("search_phrases.json", "search_phrases_holdout.json"):
+        phrases = json.loads((data / name).read_text(encoding="utf-8"))
+        cases += [(c["q"], c["kind"], c["child"]) for c in phrases["topics"]]
+        cases += [(c["q"], "medical", False) for c in phrases["emergency"]]
+    queries = [(text[:end], kind, child) for text, kind, child in cases for end in range(3, len(text) + 1)]
+    for text, kind, child in cases:  # warm up: the index is built once per process
+        search.search(text, kind=kind, is_child=child)
+    samples: list[float] = []
+    baseline: list[float] = []
+    for _ in range(rounds):
+        for text, kind, child in queries:
+            start = time.perf_counter()
+            search.search(text, kind=kind, is_child=child)
+            samples.append(time.perf_counter() - start)
+            start = time.perf_counter()
+            questionnaires.all_topics(kind, is_child=child)
+            baseline.append(time.perf_counter() - start)
+    return [
+        timing_result(
+            "topic search (letter by letter)",
+            "-",
+            samples,
+            p95_target_ms=TOPIC_SEARCH_P95_MS,
+            note=f"{len(queries):,} prefixes of {len(cases)} phrases, {rounds} rounds; emergency advice and topics",
+        ),
+        timing_result("topic list (baseline, same run)", "-", baseline, note="questionnaires.all_topics for the same requests"),
+    ]
+
+
 # Registry ----------------------------------------------------------------------------------------
 
 DATABASE_BENCHMARKS: dict[str, Callable[..., list[Result]]] = {
@@ -485,6 +531,6 @@ DATABASE_BENCHMARKS: dict[str, Callable[..., list[Result]]] = {
     "sign-in": sign_in,
     "outbox": outbox,
 }
-OTHER_BENCHMARKS: dict[str, Callable[..., list[Result]]] = {"http": http_ttfb}
+OTHER_BENCHMARKS: dict[str, Callable[..., list[Result]]] = {"topics": topic_search, "http": http_ttfb}
 
 __all__ = ["DATABASE_BENCHMARKS", "OTHER_BENCHMARKS", "backends"]

@@ -164,6 +164,69 @@ def test_a_red_flag_ends_at_call_999_and_makes_no_request(phone, shot, mailbox, 
         assert connection.execute(text("SELECT count(*) FROM emergency_signpost WHERE advice = '999'")).scalar_one() >= 1
 
 
+def test_the_search_answers_an_emergency_with_999_before_any_topic_and_forgives_typos(phone, shot, mailbox, db, app):
+    log_start = app.log_path.stat().st_size
+    registered_patient(phone, mailbox, shot, db, "searchsos")
+    start_request(phone)
+    search = phone.get_by_label("Search for what your request is about")
+
+    # An emergency typed into the search box: the 999 advice at once, above any topic.
+    search.fill("took too many tablets")
+    alert = phone.get_by_role("alert").filter(has=phone.get_by_role("heading", name="Call 999 now"))
+    expect(alert).to_be_visible()
+    expect(alert).to_contain_text("even if they seem well")
+    expect(alert.get_by_role("button", name="Call 999")).to_have_attribute("href", "tel:999")
+    topic = phone.get_by_role("button", name="Medication question")
+    expect(topic).to_be_visible()  # it is still possible to carry on
+    assert alert.bounding_box()["y"] + alert.bounding_box()["height"] <= topic.bounding_box()["y"]
+    shot("overdose-999-before-topics")
+
+    # Pressing Enter (a submitted search) records that the advice was shown, once: the rule that
+    # fired and the advice, not the words typed.
+    search.press("Enter")
+    expect(alert).to_be_visible()
+    search.press("Enter")
+
+    # Thoughts of suicide get the crisis lines.
+    search.fill("want to end it all")
+    crisis = phone.get_by_role("alert").filter(has=phone.get_by_role("heading", name="Get help now"))
+    expect(crisis).to_be_visible()  # events run in order, so both Enters were handled before this
+    expect(crisis.get_by_role("button", name="Call Samaritans on 116 123")).to_have_attribute("href", "tel:116123")
+    shot("crisis-lines")
+    with db.connect() as connection:
+        rows = connection.execute(
+            text(
+                "SELECT s.advice, s.flags FROM emergency_signpost s JOIN account a ON a.id = s.account_id "
+                "WHERE s.topic = 'search' AND a.email LIKE 'searchsos.%'"
+            )
+        ).all()
+    assert [(row.advice, row.flags) for row in rows] == [("999", '["overdose"]')]
+
+    # An ordinary phrase with typos finds its topic, with no advice.
+    search.fill("my sholder is realy sore")
+    joint = phone.get_by_role("button", name="Joint or muscle pain")
+    expect(joint).to_be_visible()
+    expect(phone.get_by_role("heading", name="Call 999 now")).to_have_count(0)
+    shot("typo-finds-topic")
+    joint.click()
+    expect(phone.get_by_role("group", name="Do any of these apply right now?")).to_be_visible()
+
+    # A topic of the other kind is offered, says which kind it is, and makes the request that kind.
+    phone.get_by_role("button", name="Start again").click()
+    start_request(phone)
+    search.fill("sicknote")
+    expect(phone.get_by_role("heading", name="Get help now")).to_have_count(0)
+    other = phone.get_by_role("button", name="Fit note An admin request")
+    expect(other).to_be_visible()
+    shot("other-kind")
+    other.click()
+    expect(phone.get_by_role("heading", name="Fit note")).to_be_visible()
+    expect(phone.get_by_text("Question 1 of")).to_be_visible()
+    with app.log_path.open(errors="replace") as log:  # no handler failed on the way
+        log.seek(log_start)
+        assert "Traceback" not in log.read()
+
+
 def test_an_admin_request_for_a_dependant(phone, shot, mailbox, db):
     from datetime import date
 

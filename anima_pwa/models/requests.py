@@ -58,7 +58,8 @@ class Request(SQLModel, table=True):
 
 
 class EmergencySignpost(SQLModel, table=True):
-    """A red-flag answer stopped a request and sent the person to 999 (or 111)."""
+    """A red-flag answer stopped a request and sent the person to 999 (or 111), or the topic search
+    showed emergency advice for what they typed (``services.search_signposts``)."""
 
     __tablename__ = "emergency_signpost"
 
@@ -66,9 +67,9 @@ class EmergencySignpost(SQLModel, table=True):
     account_id: int | None = Field(default=None, foreign_key="account.id")
     patient_id: int | None = Field(default=None, foreign_key="patient.id")
     practice_id: int | None = Field(default=None, foreign_key="practice.id", index=True)
-    topic: str = Field(max_length=60)
-    flags: str = Field(default="[]")  # JSON list of red-flag item ids answered yes
-    advice: str = Field(max_length=10)  # 999 | 111
+    topic: str = Field(max_length=60)  # the topic id, or "search" (advice from the topic search)
+    flags: str = Field(default="[]")  # JSON list of red-flag item ids answered yes (or search rules that fired)
+    advice: str = Field(max_length=10)  # 999 | 111 | crisis (the topic search's crisis lines)
     at: datetime = Field(default_factory=utcnow, index=True)
 
 

@@ -85,7 +85,39 @@ def _wizard(W, *, staff: bool = False) -> rx.Component:  # noqa: N803 - W is a S
 
     def _topic_button(t: rx.Var) -> rx.Component:
         return rx.el.li(
-            rx.el.button(t["title"], type="button", class_name="option", on_click=W.choose_topic(t["id"])),
+            rx.el.button(
+                t["title"],
+                rx.cond(t["other_kind"] != "", rx.el.span(t["other_kind"], class_name="option__kind")),
+                type="button", class_name="option", on_click=W.choose_topic(t["id"]),
+            ),
+        )
+
+    def _call_button(c: rx.Var) -> rx.Component:
+        return rx.el.a(c["label"], href=c["href"], class_name="button button--emergency", role="button",
+                       on_click=W.record_search_advice)
+
+    def _search_advice() -> rx.Component:
+        """Emergency advice for what was typed, above any topic. The region is always there and is
+        an alert, so a screen reader announces the advice as soon as it appears."""
+        return rx.el.div(
+            rx.cond(
+                W.search_advice.contains("code"),
+                rx.el.div(
+                    rx.el.h2(W.search_advice["title"], class_name="panel__title"),
+                    rx.el.p(W.search_advice["body"]),
+                    rx.el.div(rx.foreach(W.search_calls, _call_button), class_name="button-group"),
+                    rx.el.p(
+                        rx.cond(
+                            W.search_advice["code"] == "crisis",
+                            "You can also ask your practice for support: choose a topic below.",
+                            "If this is not an emergency, you can carry on and choose a topic below.",
+                        )
+                    ),
+                    class_name="panel panel--emergency",
+                    id="search-advice",
+                ),
+            ),
+            role="alert",
         )
 
 
@@ -98,13 +130,20 @@ def _wizard(W, *, staff: bool = False) -> rx.Component:  # noqa: N803 - W is a S
             rx.el.div(
                 rx.el.label("Search for what your request is about", html_for="topic_search", class_name="label legend--page"),
                 rx.el.div("For example: cough, water infection, sick note", class_name="hint"),
-                rx.debounce_input(
-                    rx.el.input(
-                        id="topic_search", type="search", value=W.topic_query, on_change=W.search_topics,
-                        class_name="input", auto_complete="off", max_length=100,
+                rx.el.form(
+                    rx.debounce_input(
+                        rx.el.input(
+                            id="topic_search", name="topic_search", type="search", value=W.topic_query,
+                            on_change=W.search_topics, class_name="input", auto_complete="off", max_length=100,
+                            enter_key_hint="search",
+                        ),
+                        debounce_timeout=250,
                     ),
-                    debounce_timeout=250,
+                    on_submit=W.submit_search,
+                    role="search",
+                    no_validate=True,
                 ),
+                _search_advice(),
                 rx.el.div(
                     rx.cond(W.topic_results.length() > 0, rx.el.span(W.topic_results.length().to_string() + " topics found", class_name="visually-hidden")),
                     aria_live="polite",

@@ -90,7 +90,6 @@ import string
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
-from difflib import SequenceMatcher
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -1381,99 +1380,15 @@ def _tokens(text: str) -> list[str]:
     return [t for t in _normalise(text).split() if t not in _STOPWORDS]
 
 
-def _distance(a: str, b: str, limit: int) -> int:
-    """Optimal string alignment distance (an adjacent swap counts one), stopping above limit."""
-    if abs(len(a) - len(b)) > limit:
-        return limit + 1
-    previous2: list[int] = []
-    previous = list(range(len(b) + 1))
-    for i, ca in enumerate(a, 1):
-        current = [i] + [0] * len(b)
-        for j, cb in enumerate(b, 1):
-            cost = 0 if ca == cb else 1
-            current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + cost)
-            if i > 1 and j > 1 and ca == b[j - 2] and a[i - 2] == cb:
-                current[j] = min(current[j], previous2[j - 2] + 1)
-        if min(current) > limit:
-            return limit + 1
-        previous2, previous = previous, current
-    return previous[-1]
-
-
-def _stem(word: str) -> str:
-    for suffix in ("ing", "ed", "es", "s"):
-        if len(word) - len(suffix) >= 3 and word.endswith(suffix):
-            return word[: -len(suffix)]
-    return word
-
-
-def _similarity(query: str, word: str) -> float:
-    if query == word:
-        return 1.0
-    if _stem(query) == _stem(word):
-        return 0.9  # burns / burning, pee / peeing
-    short, long_ = sorted((query, word), key=len)
-    if len(short) >= 4 and long_.startswith(short) and len(long_) - len(short) <= 3:
-        return 0.9  # plurals and endings: headaches, coughing, lumps
-    shortest = min(len(query), len(word))
-    if shortest >= 5:
-        limit = 2 if shortest >= 8 else 1
-        if _distance(query, word, limit) <= limit:
-            return 0.75  # a typo: cought, migrane, diarhoea
-    if shortest >= 6 and SequenceMatcher(None, query, word).ratio() >= 0.7:
-        return 0.6  # close, but not enough to match on its own: "sore throught"
-    return 0.0
-
-
-@lru_cache(maxsize=1)
-def _search_index() -> tuple[tuple[Topic, tuple[tuple[str, tuple[str, ...]], ...]], ...]:
-    index = []
-    for topic in _loaded().values():
-        phrases = []
-        for phrase in (topic.title, *topic.keywords):
-            tokens = tuple(_tokens(phrase))
-            if tokens:
-                phrases.append((_normalise(phrase), tokens))
-        index.append((topic, tuple(phrases)))
-    return tuple(index)
-
-
-def _phrase_score(query_norm: str, query_tokens: list[str], phrase_norm: str, phrase_tokens: tuple[str, ...]) -> float:
-    if query_norm == phrase_norm or " ".join(query_tokens) == " ".join(phrase_tokens):
-        return 1.2
-    best = [max(_similarity(q, p) for p in phrase_tokens) for q in query_tokens]
-    if max(best) < 0.75:
-        return 0.0
-    covered = sum(1 for p in phrase_tokens if max(_similarity(q, p) for q in query_tokens) >= 0.75)
-    result = 0.65 * sum(best) / len(best) + 0.35 * covered / len(phrase_tokens)
-    if f" {' '.join(phrase_tokens)} " in f" {' '.join(query_tokens)} ":
-        result += 0.1  # the whole phrase, in order, inside the query
-    return result
-
-
 def search(query: str, *, kind: str | None = None, limit: int = 8, is_child: bool | None = None) -> list[TopicMatch]:
-    """Topics for what someone typed, best first: titles and keyword synonyms, case-insensitive,
-    forgiving typos ("cought", "migrane") and word endings. An empty query finds nothing; so does
-    one that fits no topic (offer the full list and, if the practice allows it, free text)."""
-    if not isinstance(query, str):
-        return []
-    query_norm = _normalise(query)[:200]
-    query_tokens = _tokens(query_norm)
-    if not query_tokens:
-        return []
-    matches = []
-    for topic, phrases in _search_index():
-        if not _visible(topic, kind, is_child):
-            continue
-        best, matched = 0.0, ""
-        for phrase_norm, phrase_tokens in phrases:
-            value = _phrase_score(query_norm, query_tokens, phrase_norm, phrase_tokens)
-            if value > best:
-                best, matched = value, phrase_norm
-        if best >= 0.55:
-            matches.append(TopicMatch(topic, round(best, 3), matched))
-    matches.sort(key=lambda m: (-m.score, m.topic.title.casefold()))
-    return matches[: max(limit, 0)]
+    """Topics for what someone typed, best first: ``topic_search.rank`` (which ranks by the words
+    that matched, forgives typos and knows lay, child and slang wording). ``kind`` comes first; a
+    topic of the other kind only where the words point there. An empty query finds nothing; so
+    does one that fits no topic (offer the full list and, if the practice allows it, free text).
+    Emergency advice for what was typed is ``topic_search.emergency_advice``: show it first."""
+    from anima_pwa.services import topic_search  # it reads the loaded topics, so imports this module
+
+    return topic_search.rank(query, kind=kind, is_child=is_child, limit=limit)
 
 
 # ---------------------------------------------------------------------------------------------

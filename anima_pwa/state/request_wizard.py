@@ -11,7 +11,7 @@ import reflex as rx
 
 from anima_pwa import routes
 from anima_pwa.db import session_scope
-from anima_pwa.services import capacity, dependants, permissions, questionnaires
+from anima_pwa.services import capacity, dependants, permissions, questionnaires, search_signposts, topic_search
 from anima_pwa.services.permissions import PermissionDenied
 from anima_pwa.services import requests as request_service
 from anima_pwa.state.base import SessionState, clip
@@ -27,7 +27,10 @@ class RequestWizardState(SessionState):
     kind: str = ""
     routine_message: str = ""
     topic_query: str = ""
-    topic_results: list[dict[str, str]] = []
+    topic_results: list[dict[str, str]] = []  # id, title, other_kind ("An admin request" or "")
+    search_advice: dict[str, str] = {}  # code, title, body: emergency advice for what was typed
+    search_calls: list[dict[str, str]] = []  # label, href
+    _search_recorded: list[str] = []  # advice already recorded on this visit to the topic page
     topic_list: list[dict[str, str]] = []
     free_text_allowed: bool = False
     topic_title: str = ""
@@ -134,7 +137,7 @@ class RequestWizardState(SessionState):
         self.step, self.errors, self.summary = "who", {}, []
         self.patient_id = self.kind = self.topic_query = self.topic_title = ""
         self.about, self.subject_first_name, self.for_someone_else, self.red_flag_intro = "", "", False, ""
-        self.topic_results = []
+        self._clear_search()
         # "?new=1" starts afresh once; a later reload must not wipe a 999 screen or a reference.
         return self._plain_url()
 
@@ -187,16 +190,68 @@ class RequestWizardState(SessionState):
         with session_scope() as db:
             self._child = request_service.patient_is_child(db, identity, self.patient_id)
         self.topic_list = [{"id": t.id, "title": t.title} for t in questionnaires.all_topics(kind, is_child=self._child)]
-        self.step, self.errors, self.summary, self.topic_query, self.topic_results = "topic", {}, [], "", []
+        self.step, self.errors, self.summary = "topic", {}, []
+        self._clear_search()
+
+    # The topic search ---------------------------------------------------------------------------------
+
+    def _clear_search(self) -> None:
+        self.topic_query, self.topic_results, self.search_advice, self.search_calls = "", [], {}, []
+        self._search_recorded = []
 
     @rx.event
     def search_topics(self, query: str):
         return self._search_topics(query)
 
-    def _search_topics(self, query: str):
+    def _search_topics(self, query: str) -> None:
+        """Each debounced keystroke: emergency advice first (if the words describe one), then the
+        topics. Nothing is recorded here (see ``search_signposts``)."""
         self.topic_query = clip(query, 100)
-        found = questionnaires.search(self.topic_query, kind=self.kind or None, is_child=self._child)
-        self.topic_results = [{"id": m.topic.id, "title": m.topic.title} for m in found]
+        found = topic_search.search(self.topic_query, kind=self.kind or None, is_child=self._child)
+        self.topic_results = [
+            {
+                "id": m.topic.id,
+                "title": m.topic.title,
+                "other_kind": "" if m.topic.kind == self.kind else ("An admin request" if m.topic.kind == "admin" else "A medical request"),
+            }
+            for m in found.matches
+        ]
+        advice = found.advice
+        self.search_advice = {"code": advice.code, "title": advice.title, "body": advice.body} if advice else {}
+        self.search_calls = [{"label": label, "href": href} for label, href in advice.calls] if advice else []
+
+    def _advice_to_record(self) -> topic_search.SearchAdvice | None:
+        """The advice on screen now, worked out again from the query (never taken from the
+        browser), if not yet recorded on this visit."""
+        if self.step != "topic" or len(self._search_recorded) >= search_signposts.MAX_PER_VISIT:
+            return None
+        advice = topic_search.emergency_advice(self.topic_query)
+        if advice is None:
+            return None
+        key = advice.code + ":" + ",".join(advice.reasons)
+        if key in self._search_recorded:
+            return None
+        self._search_recorded = [*self._search_recorded, key]
+        return advice
+
+    def _record_search_advice(self) -> None:
+        advice = self._advice_to_record()
+        identity = self._identity()
+        if advice is None or identity is None:
+            return
+        with session_scope() as db:
+            search_signposts.record(db, identity, patient_id=self.patient_id, advice=advice)
+
+    @rx.event
+    def submit_search(self, form_data: dict):
+        """Enter in the search box: the same search, and advice on screen is recorded."""
+        self._search_topics(str(form_data.get("topic_search", self.topic_query)))
+        self._record_search_advice()
+
+    @rx.event
+    def record_search_advice(self):
+        """A call button in the search's advice was tapped."""
+        self._record_search_advice()
 
     @rx.event
     def choose_topic(self, topic_id: str):
@@ -206,9 +261,15 @@ class RequestWizardState(SessionState):
         if topic_id == "free_text":
             topic = questionnaires.free_text_topic(self.kind)
             topic_id = topic.id if topic else ""
+        if self.search_advice:
+            self._record_search_advice()  # chose a topic with the emergency advice on screen
+        chosen = questionnaires.get(clip(topic_id, 60))
+        kind = chosen.kind if chosen is not None and chosen.kind in request_service.KINDS else self.kind
         with session_scope() as db:
+            # A topic of the other kind (offered by the search) makes the request that kind, with
+            # that kind's hours and limits checked again by start_draft.
             started = request_service.start_draft(
-                db, identity, patient_id=self.patient_id, kind=self.kind, topic_id=clip(topic_id, 60)
+                db, identity, patient_id=self.patient_id, kind=kind, topic_id=clip(topic_id, 60)
             )
             if started.ok:
                 draft = request_service.draft_for(db, identity, started.draft_id)
@@ -392,6 +453,26 @@ class StaffRequestWizardState(RequestWizardState):
         return self._search_topics(query)
 
     @rx.event
+    def submit_search(self, form_data: dict):
+        self._search_topics(str(form_data.get("topic_search", self.topic_query)))
+        self._record_search_advice()
+
+    @rx.event
+    def record_search_advice(self):
+        self._record_search_advice()
+
+    def _record_search_advice(self) -> None:
+        advice = self._advice_to_record()
+        staff = self._staff() if advice is not None else None
+        if advice is None or staff is None:
+            return
+        try:
+            with session_scope() as db:
+                search_signposts.record_for_staff(db, staff, patient_id=self.patient_id, advice=advice)
+        except PermissionDenied:
+            return
+
+    @rx.event
     def screen(self, form_data: dict):
         return self._screen(form_data)
 
@@ -490,7 +571,8 @@ class StaffRequestWizardState(RequestWizardState):
         with session_scope() as db:
             self._child = request_service.staff_patient_is_child(db, staff, self.patient_id)
         self.topic_list = [{"id": t.id, "title": t.title} for t in questionnaires.all_topics(kind, is_child=self._child)]
-        self.step, self.errors, self.summary, self.topic_query, self.topic_results = "topic", {}, [], "", []
+        self.step, self.errors, self.summary = "topic", {}, []
+        self._clear_search()
 
     @rx.event
     def choose_topic(self, topic_id: str):
@@ -500,10 +582,22 @@ class StaffRequestWizardState(RequestWizardState):
         if topic_id == "free_text":
             topic = questionnaires.free_text_topic(self.kind)
             topic_id = topic.id if topic else ""
+        if self.search_advice:
+            self._record_search_advice()
+        chosen = questionnaires.get(clip(topic_id, 60))
+        kind = self.kind
         try:
+            if chosen is not None and chosen.kind != self.kind and chosen.kind in request_service.KINDS:
+                # The search offered the other kind: its hours and limits must allow it (an
+                # override given for the first kind does not carry over).
+                with session_scope() as db:
+                    checked, _can_override = request_service.staff_check_start(db, staff, patient_id=self.patient_id, kind=chosen.kind)
+                if not checked.ok:
+                    return self._fail({"form": checked.error})
+                kind, self._override = chosen.kind, False
             with session_scope() as db:
                 started = request_service.staff_start_draft(
-                    db, staff, patient_id=self.patient_id, kind=self.kind, topic_id=clip(topic_id, 60)
+                    db, staff, patient_id=self.patient_id, kind=kind, topic_id=clip(topic_id, 60)
                 )
                 if started.ok:
                     draft = request_service.staff_draft_for(db, staff)
