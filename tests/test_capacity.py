@@ -51,7 +51,8 @@ def setup_practice(db: Session, ods: str = "C81001") -> tuple[int, StaffContext]
 
 
 def configure(db: Session, admin: StaffContext, **form: object) -> None:
-    assert capacity.update_settings(db, admin, form) == {}
+    """Save settings as an admin would, giving a reason when they close core hours."""
+    assert capacity.update_settings(db, admin, form, why="Set up for this test", now=NOW) == {}
 
 
 def person(db: Session, practice_id: int, name: str, email: str | None = None) -> Patient:
@@ -120,7 +121,7 @@ def test_saving_settings_round_trips_and_is_audited_once(db_session: Session) ->
     form = capacity.settings_for(db_session, practice_id).form()
     form.update(admin_mon_open="8:00", admin_mon_close="11:30", admin_tue_open="", admin_tue_close="",
                 daily_limit=" 60 ", active_limit="", per_patient_medical="2", routine_only_after="16:00")
-    assert capacity.update_settings(db_session, admin, form) == {}
+    assert capacity.update_settings(db_session, admin, form, why="Admin team in training", now=NOW) == {}
     saved = capacity.settings_for(db_session, practice_id).form()
     assert (saved["admin_mon_open"], saved["admin_mon_close"]) == ("08:00", "11:30")
     assert (saved["admin_tue_open"], saved["admin_tue_close"]) == ("", "")
