@@ -396,9 +396,12 @@ def _wizard(W, *, staff: bool = False) -> rx.Component:  # noqa: N803 - W is a S
             )
         return rx.fragment(
             rx.el.section(body, class_name="panel panel--info", aria_labelledby="closed-title"),
-            rx.el.p(
-                rx.el.button("Choose another kind of request", type="button", class_name="link-button",
-                             on_click=W.choose_another_kind),
+            rx.cond(
+                ~W.closed_all_kinds,
+                rx.el.p(
+                    rx.el.button("Choose another kind of request", type="button", class_name="link-button",
+                                 on_click=W.choose_another_kind),
+                ),
             ),
             rx.el.p(rx.el.a("Back to the dashboard" if staff else "Back to home", href=routes.PRACTICE if staff else routes.HOME)),
         )

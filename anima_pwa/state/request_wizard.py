@@ -51,6 +51,7 @@ class RequestWizardState(SessionState):
     closed_explanation: str = ""
     practice_phone: str = ""
     closed_reasons: list[str] = []  # staff: every reason that applies
+    closed_all_kinds: bool = False  # turned off or a closed day: the other kind is closed too
     _child: bool = False  # the request is for someone under 16: child topics only
     errors: dict[str, str] = {}
     summary: list[list[str]] = []
@@ -196,6 +197,7 @@ class RequestWizardState(SessionState):
         self.step, self.errors, self.summary = "closed", {}, []
         self.closed_title, self.closed_explanation = checked.title, checked.explanation
         self.practice_phone, self.closed_reasons = checked.practice_phone, list(checked.staff_reasons)
+        self.closed_all_kinds = checked.reason in ("turned_off", "closed_day")
 
     @rx.event
     def choose_another_kind(self):
