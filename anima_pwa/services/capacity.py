@@ -802,7 +802,7 @@ def _assess(
             f"{later}, or call the surgery. {EMERGENCY}",
             "Online requests are full for today",
             f"The practice has reached its limit of online requests for today. You can send one {later}.",
-            f"The practice's daily limit of {settings.daily_limit:,} online requests has been reached "
+            f"The practice's daily limit of online requests ({settings.daily_limit:,}) has been reached "
             f"({submitted_today:,} sent today).",
         ))
     if settings.active_limit is not None:
@@ -818,8 +818,8 @@ def _assess(
                 f"try again later, or call the surgery. {EMERGENCY}",
                 "The practice is very busy at the moment",
                 "The practice has as many open requests as it can safely handle at the moment. Please try again later.",
-                f"The practice has {active:,} open requests; its limit of open requests at once is "
-                f"{settings.active_limit:,}.",
+                f"The practice has {active:,} open request{'' if active == 1 else 's'}; its limit of open "
+                f"requests at once is {settings.active_limit:,}.",
             ))
     if patient is not None:
         query = (
