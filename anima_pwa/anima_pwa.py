@@ -32,7 +32,7 @@ from anima_pwa.state.patient_management import (
     VerificationsState,
 )
 from anima_pwa.state.practice import PracticeState, StaffLoginState, StaffMfaSetupState
-from anima_pwa.state.practice_settings import PracticeSettingsState
+from anima_pwa.state.practice_settings import CoreHoursLogState, PracticeSettingsState
 from anima_pwa.state.practice_requests import PracticeRequestsState, PracticeRequestState
 from anima_pwa.state.request_wizard import RequestWizardState, StaffRequestWizardState, YourRequestsState
 from anima_pwa.state.registration import HomeState, RegisterState
@@ -50,6 +50,9 @@ HEAD = [
     rx.el.meta(name="format-detection", content="telephone=no"),
     # The app's own browser code: a static file, so the CSP needs no inline script or eval.
     rx.el.script(src="/anima.js", defer=True),
+    # The live character count under free-text fields (progressive enhancement; a static file,
+    # so a Content-Security-Policy without inline script allows it).
+    rx.el.script(src="/character-count.js", defer=True),
 ]
 if environment.REFLEX_ENV_MODE.get() == constants.Env.PROD:
     # Production builds only (anima.js reads this): a worker caching a dev server's modules
@@ -100,6 +103,7 @@ _add(pm_pages.patient_record, routes.PRACTICE_PATIENT, "Patient record", Patient
 _add(pm_pages.audit_trail, routes.PRACTICE_AUDIT, "Audit trail", AuditTrailState.load)
 _add(pm_pages.verifications, routes.PRACTICE_VERIFICATIONS, "Verifications", VerificationsState.load)
 _add(practice_settings_pages.practice_settings, routes.PRACTICE_SETTINGS, "Practice settings", PracticeSettingsState.load)
+_add(practice_settings_pages.core_hours_log, routes.PRACTICE_CORE_HOURS_LOG, "Core hours log", CoreHoursLogState.load)
 _add(request_pages.request_wizard, routes.REQUEST_NEW, "Create Request", RequestWizardState.load)
 _add(request_pages.your_requests, routes.YOUR_REQUESTS, "Your requests", YourRequestsState.load)
 _add(request_pages.staff_request_wizard, routes.PRACTICE_PHONE_REQUEST, "Request by phone", StaffRequestWizardState.load)

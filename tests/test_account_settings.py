@@ -411,7 +411,7 @@ def test_load_preferences_shows_display_values(db_session, me):
         ({"phone": "01632 960001"}, {"phone": "Enter a UK mobile number, like 07700 900 982"}),
         ({"phone": "07700 9001"}, {"phone": "Mobile number must be 11 digits, like 07700 900 982"}),
         ({"phone": None}, {"phone": "Enter a UK mobile number, like 07700 900 982"}),
-        ({"preferred_name": "Z" * 51}, {"preferred_name": "Preferred name must be 50 characters or fewer"}),
+        ({"preferred_name": "Z" * 51}, {"preferred_name": "Preferred name must be 50 characters or fewer. You have 1 character too many."}),
         ({"preferred_name": "Zo 2"}, {"preferred_name": "Preferred name must only include letters, spaces, hyphens, apostrophes and full stops"}),
         ({"preferred_name": "Zo\u202e"}, {"preferred_name": "Preferred name must not include line breaks or hidden characters"}),
         ({"preferred_name": "--"}, {"preferred_name": "Preferred name must include at least one letter"}),

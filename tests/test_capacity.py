@@ -51,7 +51,8 @@ def setup_practice(db: Session, ods: str = "C81001") -> tuple[int, StaffContext]
 
 
 def configure(db: Session, admin: StaffContext, **form: object) -> None:
-    assert capacity.update_settings(db, admin, form) == {}
+    """Save settings as an admin would, giving a reason when they close core hours."""
+    assert capacity.update_settings(db, admin, form, why="Set up for this test", now=NOW) == {}
 
 
 def person(db: Session, practice_id: int, name: str, email: str | None = None) -> Patient:
@@ -120,7 +121,7 @@ def test_saving_settings_round_trips_and_is_audited_once(db_session: Session) ->
     form = capacity.settings_for(db_session, practice_id).form()
     form.update(admin_mon_open="8:00", admin_mon_close="11:30", admin_tue_open="", admin_tue_close="",
                 daily_limit=" 60 ", active_limit="", per_patient_medical="2", routine_only_after="16:00")
-    assert capacity.update_settings(db_session, admin, form) == {}
+    assert capacity.update_settings(db_session, admin, form, why="Admin team in training", now=NOW) == {}
     saved = capacity.settings_for(db_session, practice_id).form()
     assert (saved["admin_mon_open"], saved["admin_mon_close"]) == ("08:00", "11:30")
     assert (saved["admin_tue_open"], saved["admin_tue_close"]) == ("", "")
@@ -446,6 +447,28 @@ def test_reasons_come_in_the_guides_order(db_session: Session) -> None:
         assert result.reason == reason and result.reasons == REASONS[index:], result
         lift()
     assert check(db_session, practice_id, patient_id=zoe.id, now=friday_evening).open
+
+
+def test_staff_read_every_reason_in_staff_words_and_patients_get_a_panel(db_session: Session) -> None:
+    practice_id, admin = setup_practice(db_session)
+    zoe = person(db_session, practice_id, "Zoe Smith")
+    submit(db_session, zoe, now=london(2025, 6, 13, 9))  # Friday morning
+    configure(db_session, admin, daily_limit="1", active_limit="1")
+    result = check(db_session, practice_id, patient_id=zoe.id, now=london(2025, 6, 13, 19))
+    assert result.reasons == ("outside_hours", "daily_limit", "active_limit", "patient_limit")
+    assert result.staff_reasons == (
+        "Outside the practice's hours for online medical requests (today: 08:00 to 18:30). "
+        "They open again on Monday at 08:00.",
+        "The practice's daily limit of online requests (1) has been reached (1 sent today).",
+        "The practice has 1 open request; its limit of open requests at once is 1.",
+        "Zoe Smith already has 1 open medical request (the practice allows 1 per patient).",
+    )
+    # The patient's panel: the first reason, a heading, why and when (the panel adds what to do).
+    assert result.title == "Online medical requests are closed at the moment"
+    assert result.explanation == (
+        "The surgery's window for online medical requests is closed. It opens again on Monday at 08:00."
+    )
+    assert "999" not in result.explanation and "999" in result.message
 
 
 # --- submission --------------------------------------------------------------------------------------

@@ -305,7 +305,7 @@ EDIT_ERRORS = [
     ({"postcode": ""}, {"postcode": "Enter the patient's postcode"}),
     ({"postcode": "XYZ"}, {"postcode": "Enter a real postcode, like SW1A 1AA"}),
     ({"address_line1": "a\nb"}, {"address_line1": "Address line 1 must not include line breaks or hidden characters"}),
-    ({"address_line1": "x" * 201}, {"address_line1": "Address line 1 must be 200 characters or fewer"}),
+    ({"address_line1": "x" * 201}, {"address_line1": "Address line 1 must be 200 characters or fewer. You have 1 character too many."}),
     ({"phone": "0800 123 456"}, {"phone": validation.PHONE_INVALID}),
     ({"phone": "020 7946 001"}, {"phone": validation.PHONE_LENGTH}),
     (
@@ -592,7 +592,7 @@ def test_reject_needs_a_reason(db_session, world, pending):
         ("", "Enter a reason the patient will see"),
         ("   ", "Enter a reason the patient will see"),
         (None, "Enter a reason the patient will see"),
-        ("x" * 301, "A reason the patient will see must be 300 characters or fewer"),
+        ("x" * 301, "A reason the patient will see must be 300 characters or fewer. You have 1 character too many."),
         ("line\nbreak", "A reason the patient will see must not include line breaks or hidden characters"),
     ]:
         assert pm.reject_patient(db_session, world["receptionist"], patient.id, reason=reason) == error  # type: ignore[arg-type]

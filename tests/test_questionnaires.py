@@ -378,7 +378,7 @@ TODAY = date(2024, 6, 15)
         ("medication-question", "medicine-name", "x" * 201, None, "200 characters or fewer"),
         ("fit-note", "reason", "Broken ankle\r\nin plaster", "Broken ankle\nin plaster", None),
         ("fit-note", "reason", "x" * 2000, "x" * 2000, None),
-        ("fit-note", "reason", "x" * 2001, None, "2000 characters or fewer"),
+        ("fit-note", "reason", "x" * 2001, None, "2,000 characters or fewer. You have 1 character too many."),
         ("fit-note", "reason", "   ", None, "Enter your answer"),
         ("fit-note", "off-since", "2024-06-01", "2024-06-01", None),
         ("fit-note", "off-since", {"day": "1", "month": "6", "year": "2024"}, "2024-06-01", None),

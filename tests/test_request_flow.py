@@ -578,12 +578,12 @@ INVALID = [
     ("cough-and-cold", "not-a-question", "yes", "This question is no longer part of your request."),
     ("cough-and-cold", "rf-chest-pain", True, "This question is no longer part of your request."),
     ("cough-and-cold", "_red_flags_checked", False, "This question is no longer part of your request."),
-    ("fit-note", "reason", "x" * 2001, "Your answer must be 2000 characters or fewer"),
+    ("fit-note", "reason", "x" * 2001, "Your answer must be 2,000 characters or fewer. You have 1 character too many."),
     ("fit-note", "reason", 42, "Enter your answer as text"),
     ("fit-note", "reason", "   ", "Enter your answer"),
     ("fit-note", "off-since", "2999-01-01", "Enter a real date, with a 4-digit year, for example 27 3 2024"),
     ("fit-note", "off-since", "31/02/2024", "Enter a real date, for example 27 3 2024"),
-    ("update-details", "new-phone", "0" * 21, "Your answer must be 20 characters or fewer"),
+    ("update-details", "new-phone", "0" * 21, "Your answer must be 20 characters or fewer. You have 1 character too many."),
 ]
 
 
@@ -755,8 +755,8 @@ def test_anything_else_has_a_length_limit(world: World) -> None:
         ("  Also my ear hurts.  ", None, "Also my ear hurts."),
         ("x" * limit, None, "x" * limit),
         ("  " + "x" * limit + "\n", None, "x" * limit),
-        ("x" * (limit + 1), "Anything else must be 2000 characters or fewer", None),
-        ("x" * 50_000, "Anything else must be 2000 characters or fewer", None),
+        ("x" * (limit + 1), "Anything else must be 2,000 characters or fewer. You have 1 character too many.", None),
+        ("x" * 50_000, "Anything else must be 2,000 characters or fewer. You have 48,000 characters too many.", None),
         (None, None, ""),
     ]:
         draft = start(world, "fit-note")

@@ -459,7 +459,7 @@ def test_clean_text(raw, kwargs, expected):
         (
             "x" * 51,
             {"label": "address line 1", "max_length": 50},
-            "Address line 1 must be 50 characters or fewer",
+            "Address line 1 must be 50 characters or fewer. You have 1 character too many.",
         ),
         (
             "12\nHigh St",

@@ -11,12 +11,43 @@ from typing import Any
 
 import reflex as rx
 
+from anima_pwa.services.text_limits import TRANSPORT_CAP
 from anima_pwa.state.base import SessionState
 
 
-def _describedby(name: str, hint: str | None, errors: rx.Var) -> rx.Var | str:
+
+def _describedby(name: str, hint: str | None, errors: rx.Var, *, counted: bool = False) -> rx.Var | str:
     hint_id = f"{name}-hint" if hint else ""
+    if counted:
+        hint_id = f"{hint_id} {name}-count-limit {name}-count".strip()
     return rx.cond(errors.contains(name), f"{hint_id} {name}-error".strip(), hint_id)
+
+
+def character_count(field_id: str, limit: int | rx.Var, limit_text: str | rx.Var | None = None) -> rx.Component:
+    """The NHS design system's character count, under a free-text field whose control carries
+    ``counted(field_id, limit)``: "You can enter up to 2,000 characters" as served; with
+    /character-count.js, "You have 12 characters remaining" / "You have 20 characters too many"
+    as the person types (the same count as ``services.text_limits``), announced politely once they
+    pause. Over-long text is never cut: the service refuses it with a message beside the field."""
+    if limit_text is None:
+        limit_text = f"{limit:,}" if isinstance(limit, int) else limit
+    return rx.el.div(
+        # Filled in by /character-count.js (empty without it, and then hidden by the stylesheet).
+        rx.el.div(id=f"{field_id}-count", class_name="hint character-count__message character-count__status"),
+        rx.el.div(
+            "You can enter up to ", limit_text, " characters",
+            id=f"{field_id}-count-limit", class_name="hint character-count__message character-count__limit",
+        ),
+        rx.el.div(id=f"{field_id}-count-live", class_name="visually-hidden", aria_live="polite"),
+        class_name="character-count__info",
+    )
+
+
+def counted(field_id: str, limit: int | rx.Var) -> dict[str, Any]:
+    """Props for a free-text control with a character count. ``maxlength`` is the transport cap
+    (50 times any field's limit), never the field's limit: browsers cut pastes at maxlength
+    without a word."""
+    return {"max_length": TRANSPORT_CAP, "custom_attrs": {"data-character-limit": limit}}
 
 
 def error_message(name: str, errors: rx.Var) -> rx.Component:
@@ -50,20 +81,25 @@ def text_field(
     autocomplete: str = "off",
     width: str = "",
     input_mode: str | None = None,
-    max_length: int = 200,
+    max_length: int | None = None,
+    limit: int | None = None,
     default_value: Any = None,
     spellcheck: bool = False,
     extra: rx.Component | None = None,
 ) -> rx.Component:
-    """A labelled input. Controlled (value + on_change, debounced) or, for secrets, uncontrolled."""
+    """A labelled input. Controlled (value + on_change, debounced) or, for secrets, uncontrolled.
+
+    ``limit``: a free-text field (a message, a reason) with a character count under it. Its length
+    is checked by the service, never cut. ``max_length`` only for fixed-format fields (a code, a
+    postcode), where the browser may stop extra characters."""
     props: dict[str, Any] = {
         "id": name,
         "name": name,
         "type": input_type,
         "auto_complete": autocomplete,
-        "max_length": max_length,
+        "max_length": max_length or TRANSPORT_CAP,
         "spell_check": spellcheck,
-        "aria_describedby": _describedby(name, hint, errors),
+        "aria_describedby": _describedby(name, hint, errors, counted=limit is not None),
         "aria_invalid": rx.cond(errors.contains(name), "true", "false"),
         "class_name": rx.cond(
             errors.contains(name), f"input input--error {width}".strip(), f"input {width}".strip()
@@ -71,6 +107,8 @@ def text_field(
     }
     if input_mode:
         props["input_mode"] = input_mode
+    if limit is not None:
+        props.update(counted(name, limit))
     if value is not None:
         control = rx.debounce_input(rx.el.input(value=value, on_change=on_change, **props), debounce_timeout=250)
     else:
@@ -84,14 +122,56 @@ def text_field(
         rx.el.div(hint, id=f"{name}-hint", class_name="hint") if hint else rx.fragment(),
         error_message(name, errors),
         control,
+        character_count(name, limit) if limit is not None else rx.fragment(),
         extra or rx.fragment(),
+    )
+
+
+def text_area_field(
+    name: str,
+    label: str,
+    errors: rx.Var,
+    *,
+    limit: int,
+    hint: str | None = None,
+    value: rx.Var | None = None,
+    on_change: Any = None,
+    default_value: Any = None,
+    rows: int = 5,
+    read_only: Any = False,
+    label_class: str = "label",
+) -> rx.Component:
+    """A labelled textarea with a character count: controlled (value + on_change, debounced) or
+    uncontrolled in a form (``default_value``; the form's submit handler reads it)."""
+    props: dict[str, Any] = {
+        "id": name,
+        "name": name,
+        "rows": rows,
+        "read_only": read_only,
+        "aria_describedby": _describedby(name, hint, errors, counted=True),
+        "aria_invalid": rx.cond(errors.contains(name), "true", "false"),
+        "class_name": rx.cond(errors.contains(name), "input input--error textarea", "input textarea"),
+        **counted(name, limit),
+    }
+    if value is not None:
+        control = rx.debounce_input(rx.el.textarea(value=value, on_change=on_change, **props), debounce_timeout=250)
+    else:
+        control = rx.el.textarea(default_value=default_value if default_value is not None else "", **props)
+    return field_wrapper(
+        name,
+        errors,
+        rx.el.label(label, html_for=name, class_name=label_class),
+        rx.el.div(hint, id=f"{name}-hint", class_name="hint") if hint else rx.fragment(),
+        error_message(name, errors),
+        control,
+        character_count(name, limit),
     )
 
 
 def email_field(errors: rx.Var, **kwargs: Any) -> rx.Component:
     """"Email address", as every sign-in and sign-up form asks for it."""
     kwargs.setdefault("autocomplete", "email")
-    return text_field("email", "Email address", errors, input_type="email", max_length=254, **kwargs)
+    return text_field("email", "Email address", errors, input_type="email", **kwargs)
 
 
 def password_field(

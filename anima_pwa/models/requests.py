@@ -89,6 +89,9 @@ class PracticeSettings(SQLModel, table=True):
     per_patient_medical: int = 1
     per_patient_admin: int = 1
     free_text_enabled: bool = True
+    # "Important updates" patients read under Practice Details (at most 1,000 characters, checked
+    # by the service: services.text_limits.IMPORTANT_UPDATES).
+    important_updates: str = Field(default="", max_length=1000, sa_column_kwargs={"server_default": ""})
     updated_at: datetime = Field(default_factory=utcnow)
 
 
@@ -113,3 +116,21 @@ class CapacityCounter(SQLModel, table=True):
     practice_id: int = Field(foreign_key="practice.id")
     day: date
     submitted: int = 0
+
+
+class CoreHoursChange(SQLModel, table=True):
+    """A change a practice admin saved although it closes online requests inside core hours
+    (services.core_hours): who, when, what (in plain words) and why. Read by practice admins."""
+
+    __tablename__ = "core_hours_change"
+    __table_args__ = (Index("ix_core_hours_change_practice_at", "practice_id", "at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    practice_id: int = Field(foreign_key="practice.id")
+    at: datetime = Field(default_factory=utcnow)
+    actor_account_id: int = Field(foreign_key="account.id")
+    actor_name: str = Field(max_length=200)  # as they were called then
+    actor_role: str = Field(max_length=20)
+    change: str = Field(max_length=20)  # settings | closed_day
+    what: str = Field(default="[]")  # JSON list of plain-words closures
+    why: str = Field(max_length=500)

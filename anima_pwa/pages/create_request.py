@@ -89,18 +89,18 @@ def _new_patient_form() -> rx.Component:
             _dependent_picker(),
             rx.el.div(
                 rx.el.div(
-                    _text("full_name", "Name", max_length=200, hint="For a care home account, the care home's name"),
+                    _text("full_name", "Name", hint="For a care home account, the care home's name"),
                     date_field(
                         "dob", "Date of birth", S.errors, values=S.values, on_change_part=S.set_value,
                         hint="For a care home account, any date over 18 years ago, like 1 1 2000",
                     ),
-                    _text("address_line1", "Address", max_length=200),
+                    _text("address_line1", "Address"),
                     _text("postcode", "Postcode", max_length=10, width="width-10"),
                 ),
                 rx.el.div(
                     _text("phone", "Phone", input_type="tel", max_length=20, width="width-20"),
                     _text(
-                        "email", "Email", input_type="email", max_length=254,
+                        "email", "Email", input_type="email",
                         hint="They will use this to sign in. It can't already be used by an Anima account. Leave empty for a resident without email",
                     ),
                     _box("housebound", "Housebound"),

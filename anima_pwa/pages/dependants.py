@@ -84,7 +84,7 @@ def add_dependant() -> rx.Component:
         form_error(state.errors),
         rx.el.p("They must be registered at the same GP practice as you, and must not have their own Anima account."),
         rx.el.form(
-            _text("full_name", "Their full name", autocomplete="off", max_length=100),
+            _text("full_name", "Their full name", autocomplete="off"),
             date_field(
                 "dob", "Their date of birth", state.errors, values=state.values,
                 on_change_part=state.set_value, hint="For example, 9 5 2019",

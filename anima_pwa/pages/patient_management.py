@@ -12,9 +12,11 @@ from anima_pwa.components.fields import (
     form_error,
     primary_button,
     secondary_button,
+    text_area_field,
     text_field,
 )
 from anima_pwa.components.workspace import workspace_page
+from anima_pwa.services import text_limits
 from anima_pwa.state.patient_management import (
     AuditTrailState,
     PatientRecordState,
@@ -95,9 +97,9 @@ def _edit_form() -> rx.Component:
         error_summary(s.summary),
         rx.el.div(
             rx.el.div(
-                text("full_name", "Name", max_length=200),
+                text("full_name", "Name"),
                 date_field("dob", "Date of birth", s.errors, values=s.values, on_change_part=s.set_value),
-                text("address_line1", "Address", max_length=200),
+                text("address_line1", "Address"),
             ),
             rx.el.div(
                 text("postcode", "Postcode", max_length=10, width="width-10"),
@@ -238,11 +240,10 @@ def verifications() -> rx.Component:
                 rx.cond(
                     s.rejecting == r["key"],
                     rx.el.div(
-                        rx.el.label("Reason the patient will see", html_for="reason", class_name="label"),
-                        rx.cond(s.errors.contains("reason"), rx.el.p(s.errors["reason"], class_name="error-message", id="reason-error")),
-                        rx.debounce_input(rx.el.textarea(
-                            id="reason", value=s.reason, on_change=s.set_reason, class_name="input", max_length=300, rows=3,
-                        ), debounce_timeout=250),
+                        text_area_field(
+                            "reason", "Reason the patient will see", s.errors, limit=text_limits.REJECTION_REASON.limit,
+                            value=s.reason, on_change=s.set_reason, rows=3,
+                        ),
                         rx.el.button("Confirm", type="button", class_name="button button--warning", on_click=s.reject),
                     ),
                     rx.fragment(

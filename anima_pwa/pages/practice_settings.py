@@ -4,8 +4,19 @@ from __future__ import annotations
 
 import reflex as rx
 
-from anima_pwa.components.fields import checkbox_field, error_summary, form_error, primary_button, text_field
+from anima_pwa import routes
+from anima_pwa.components.fields import (
+    checkbox_field,
+    error_summary,
+    form_error,
+    primary_button,
+    secondary_button,
+    text_area_field,
+    text_field,
+)
 from anima_pwa.components.workspace import workspace_page
+from anima_pwa.services import core_hours, text_limits
+from anima_pwa.state.practice_settings import CoreHoursLogState
 from anima_pwa.state.practice_settings import PracticeSettingsState as S
 
 DAY_NAMES = (
@@ -82,11 +93,23 @@ def practice_settings() -> rx.Component:
                                checked=S.flags["free_text_enabled"], on_change=lambda c: S.set_flag("free_text_enabled", c)),
                 checkbox_field("turned_off", "Turn off online requests", S.errors,
                                checked=S.flags["turned_off"], on_change=lambda c: S.set_flag("turned_off", c)),
-                _field("turned_off_message", "Message to patients while turned off", max_length=500,
+                _field("turned_off_message", "Message to patients while turned off", limit=text_limits.TURNED_OFF_MESSAGE.limit,
                        hint="For example: We are closed for staff training until 2pm. For urgent help call NHS 111."),
                 class_name="section",
             ),
-            rx.cond(S.can_edit, primary_button("Save settings")),
+            rx.el.section(
+                rx.el.h2("Important updates"),
+                text_area_field(
+                    "important_updates", "Important updates for patients (optional)", S.errors,
+                    limit=text_limits.IMPORTANT_UPDATES.limit, value=S.values["important_updates"],
+                    on_change=lambda v: S.set_value("important_updates", v), read_only=~S.can_edit, rows=5,
+                    hint="Patients see this under Practice Details on their dashboard. For example: flu clinics, "
+                         "a new phone number, the car park closed. Not for anything urgent.",
+                ),
+                class_name="section",
+            ),
+            _core_hours_warning(),
+            rx.cond(S.can_edit & (S.core_hours_warnings.length() == 0), primary_button("Save settings")),
             on_submit=lambda _: S.save(),
             no_validate=True,
             key=S.loaded.to_string(),
@@ -105,11 +128,83 @@ def practice_settings() -> rx.Component:
                 rx.el.div(
                     text_field("closed_day", "Date", S.errors, value=S.new_closed_day, on_change=S.set_new_closed_day,
                                input_type="date", width="width-10"),
-                    text_field("closed_reason", "Reason (optional)", rx.Var.create({}), value=S.new_closed_reason,
-                               on_change=S.set_new_closed_reason, max_length=200, hint="For example: Bank holiday"),
-                    rx.el.button("Add closed day", type="button", class_name="button button--secondary", on_click=S.add_closed_day),
+                    text_field("closed_reason", "Reason (optional)", S.errors, value=S.new_closed_reason,
+                               on_change=S.set_new_closed_reason, limit=text_limits.CLOSED_DAY_REASON.limit,
+                               hint="For example: Bank holiday. Patients see it."),
+                    rx.cond(
+                        S.closed_day_warning != "",
+                        rx.el.div(
+                            rx.el.h3("This closes online requests inside core hours", id="closed-day-core-hours"),
+                            rx.el.p(S.closed_day_warning),
+                            rx.el.p(core_hours.RULE_WORDS),
+                            text_area_field(
+                                "closed_day_why", "Why are you closing online requests that day?", S.errors,
+                                limit=text_limits.CORE_HOURS_WHY.limit, value=S.closed_day_why,
+                                on_change=S.set_closed_day_why, rows=3,
+                                hint="Your name, the date and your reason are recorded in the core hours log.",
+                            ),
+                            class_name="core-hours",
+                            role="region",
+                            aria_labelledby="closed-day-core-hours",
+                        ),
+                    ),
+                    rx.el.button(
+                        rx.cond(S.closed_day_warning != "", "Add closed day with this reason", "Add closed day"),
+                        type="button", class_name="button button--secondary", on_click=S.add_closed_day,
+                    ),
                 ),
             ),
             class_name="section",
         ),
+        rx.cond(
+            S.can_read_log,
+            rx.el.p(rx.el.a("Core hours log: who closed online requests inside core hours, and why", href=routes.PRACTICE_CORE_HOURS_LOG)),
+        ),
+    )
+
+
+def _core_hours_warning() -> rx.Component:
+    """Information for the admin, not an error: what the change would close, the rule, and a
+    reason to record. The practice stays in control: it can still save."""
+    return rx.cond(
+        S.core_hours_warnings.length() > 0,
+        rx.el.div(
+            rx.el.h2("These changes close online requests inside core hours", id="core-hours-title"),
+            rx.el.ul(rx.foreach(S.core_hours_warnings, lambda w: rx.el.li(w))),
+            rx.el.p(core_hours.RULE_WORDS),
+            rx.el.p("You can still save them. Tell us why: your name, the time and your reason are recorded in the core hours log."),
+            text_area_field(
+                "core_hours_why", "Why are you making this change?", S.errors, limit=text_limits.CORE_HOURS_WHY.limit,
+                value=S.core_hours_why, on_change=S.set_core_hours_why, rows=3,
+            ),
+            primary_button("Save with this reason"),
+            secondary_button("Cancel", on_click=S.cancel_core_hours),
+            class_name="core-hours",
+            role="region",
+            aria_labelledby="core-hours-title",
+        ),
+    )
+
+
+def core_hours_log() -> rx.Component:
+    s = CoreHoursLogState
+    return workspace_page(
+        rx.el.h1("Core hours log"),
+        rx.el.p(
+            "Changes that close online requests inside core hours (Monday to Friday, 08:00 to 18:30, not bank "
+            "holidays), who made them and why. Newest first."
+        ),
+        rx.cond(s.error != "", rx.el.div(rx.el.p(s.error), class_name="panel panel--info")),
+        rx.cond(
+            s.rows.length() > 0,
+            rx.el.table(
+                rx.el.thead(rx.el.tr(*[rx.el.th(h, scope="col") for h in ("When", "Who", "Where", "What", "Why")])),
+                rx.el.tbody(rx.foreach(s.rows, lambda r: rx.el.tr(
+                    rx.el.td(r["at"]), rx.el.td(r["who"]), rx.el.td(r["change"]), rx.el.td(r["what"]), rx.el.td(r["why"]),
+                ))),
+                class_name="table",
+            ),
+            rx.cond(s.error == "", rx.el.p("Nothing has closed online requests inside core hours.")),
+        ),
+        back=("Back to Practice settings", routes.PRACTICE_SETTINGS),
     )

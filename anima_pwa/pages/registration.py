@@ -123,7 +123,7 @@ def register_details() -> rx.Component:
                     class_name="section",
                 ),
                 rx.fragment(
-                    _text("full_name", "Full name", autocomplete="name", max_length=100, hint="As your GP practice knows it"),
+                    _text("full_name", "Full name", autocomplete="name", hint="As your GP practice knows it"),
                     date_field(
                         "dob",
                         "Date of birth",
@@ -180,6 +180,56 @@ def register_details() -> rx.Component:
             on_submit=RegisterState.submit,
             no_validate=True,
         ),
+    )
+
+
+def _practice_details() -> rx.Component:
+    """The patient guide's "Practice Details": when online requests are open, the closed days
+    ahead and the practice's important updates."""
+    h = HomeState
+    return rx.el.section(
+        rx.el.h2("Practice Details", id="practice-details"),
+        rx.el.p(rx.el.strong(h.practice_name)),
+        rx.cond(h.practice_phone != "", rx.el.p("Phone: ", rx.el.a(h.practice_phone, href="tel:" + h.practice_phone.to(str)))),
+        rx.cond(
+            h.practice_updates != "",
+            rx.el.div(
+                rx.el.h3("Important updates"),
+                rx.el.p(h.practice_updates, class_name="practice-details__updates"),
+                class_name="panel panel--info",
+            ),
+        ),
+        rx.cond(
+            h.practice_turned_off != "",
+            rx.el.div(
+                rx.el.h3("Online requests are turned off"),
+                rx.el.p(h.practice_turned_off),
+                rx.el.p("For urgent help use NHS 111. In an emergency call 999."),
+                class_name="panel panel--warning",
+            ),
+        ),
+        rx.el.h3("Online request hours"),
+        rx.el.table(
+            rx.el.thead(rx.el.tr(rx.el.th("Day", scope="col"), rx.el.th("Medical", scope="col"), rx.el.th("Admin", scope="col"))),
+            rx.el.tbody(rx.foreach(h.practice_hours, lambda r: rx.el.tr(
+                rx.el.th(r["day"], scope="row"), rx.el.td(r["medical"]), rx.el.td(r["admin"]),
+            ))),
+            class_name="table practice-details__hours",
+        ),
+        rx.el.h3("Closed days ahead"),
+        rx.cond(
+            h.practice_closed_days.length() > 0,
+            rx.el.ul(rx.foreach(h.practice_closed_days, lambda d: rx.el.li(
+                rx.el.strong(d["day"]), rx.cond(d["reason"] != "", rx.fragment(": ", d["reason"])),
+            ))),
+            rx.el.p("None planned."),
+        ),
+        rx.el.p(
+            "Outside these hours you can call the surgery, or use NHS 111 for urgent help. In an emergency call 999.",
+            class_name="hint",
+        ),
+        class_name="section",
+        aria_labelledby="practice-details",
     )
 
 
@@ -251,12 +301,7 @@ def home() -> rx.Component:
             rx.el.a("Dependants & children", href=routes.DEPENDANTS),
             class_name="section",
         ),
-        rx.el.section(
-            rx.el.h2("Your practice"),
-            rx.el.p(HomeState.practice_name),
-            rx.cond(HomeState.practice_phone != "", rx.el.p("Phone: ", HomeState.practice_phone)),
-            class_name="section",
-        ),
+        _practice_details(),
         rx.el.div(
             rx.el.p(
                 rx.el.strong("In an emergency call 999. "),

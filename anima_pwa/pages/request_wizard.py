@@ -5,8 +5,17 @@ from __future__ import annotations
 import reflex as rx
 
 from anima_pwa import routes
-from anima_pwa.components.fields import error_message, error_summary, form_error, primary_button
+from anima_pwa.components.fields import (
+    character_count,
+    counted,
+    error_message,
+    error_summary,
+    form_error,
+    primary_button,
+    text_area_field,
+)
 from anima_pwa.components.layout import page
+from anima_pwa.services import text_limits
 from anima_pwa.state.request_wizard import RequestWizardState as W
 from anima_pwa.state.request_wizard import StaffRequestWizardState
 from anima_pwa.components.workspace import workspace_page
@@ -202,6 +211,13 @@ def _wizard(W, *, staff: bool = False) -> rx.Component:  # noqa: N803 - W is a S
         )
 
 
+    def _counted_by(field_id: str) -> rx.Var:
+        return rx.cond(
+            W.errors.contains("answer"),
+            f"{field_id}-count-limit {field_id}-count answer-error",
+            f"{field_id}-count-limit {field_id}-count",
+        )
+
     def _question_input() -> rx.Component:
         q = W.question
         return rx.match(
@@ -219,10 +235,26 @@ def _wizard(W, *, staff: bool = False) -> rx.Component:  # noqa: N803 - W is a S
                 "text",
                 # Not id="answer": Reflex replaces a form field's value with the ref of the control whose id
                 # has that name, even when that control is in a branch that isn't shown (it is then null).
-                rx.el.textarea(
-                    id="answer-text", name="answer", default_value=W.saved_answer, rows=5, max_length=2000,
-                    class_name=rx.cond(W.errors.contains("answer"), "input input--error", "input"),
-                    aria_labelledby="question-legend",
+                rx.fragment(
+                    rx.el.textarea(
+                        id="answer-text", name="answer", default_value=W.saved_answer, rows=5,
+                        class_name=rx.cond(W.errors.contains("answer"), "input input--error textarea", "input textarea"),
+                        aria_labelledby="question-legend", aria_describedby=_counted_by("answer-text"),
+                        **counted("answer-text", q["limit"]),
+                    ),
+                    character_count("answer-text", q["limit"], q["limit_text"]),
+                ),
+            ),
+            (
+                "string",
+                rx.fragment(
+                    rx.el.input(
+                        id="answer-string", name="answer", default_value=W.saved_answer, type="text",
+                        aria_labelledby="question-legend", aria_describedby=_counted_by("answer-string"),
+                        class_name=rx.cond(W.errors.contains("answer"), "input input--error", "input"),
+                        **counted("answer-string", q["limit"]),
+                    ),
+                    character_count("answer-string", q["limit"], q["limit_text"]),
                 ),
             ),
             rx.el.input(
@@ -258,15 +290,10 @@ def _wizard(W, *, staff: bool = False) -> rx.Component:  # noqa: N803 - W is a S
 
     def _anything_else() -> rx.Component:
         return rx.el.form(
-            rx.el.div(
-                rx.el.label("Is there anything else you want to tell us? (optional)", html_for="free_text", class_name="label legend--page"),
-                rx.el.div(
-                    "Please only add details about this request. If you have another problem, send it as a separate request or call the surgery.",
-                    class_name="hint",
-                ),
-                error_message("free_text", W.errors),
-                rx.el.textarea(id="free_text", name="free_text", default_value=W.free_text, rows=6, max_length=2000, class_name="input"),
-                class_name=rx.cond(W.errors.contains("free_text"), "form-group form-group--error", "form-group"),
+            text_area_field(
+                "free_text", "Is there anything else you want to tell us? (optional)", W.errors,
+                limit=text_limits.ANYTHING_ELSE.limit, default_value=W.free_text, rows=6, label_class="label legend--page",
+                hint="Please only add details about this request. If you have another problem, send it as a separate request or call the surgery.",
             ),
             primary_button("Continue"),
             on_submit=W.save_anything_else,
@@ -369,27 +396,73 @@ def _wizard(W, *, staff: bool = False) -> rx.Component:  # noqa: N803 - W is a S
             W.can_override,
             rx.el.form(
                 rx.el.div(
-                    rx.el.p(rx.el.strong("This request is outside the practice's online limits or hours.")),
+                    error_message("override", W.errors),
                     rx.el.div(
                         rx.el.input(type="checkbox", id="override", name="override", class_name="checkbox-input"),
                         rx.el.label("Override the limits for this request (the patient called the practice)",
                                     html_for="override", class_name="checkbox-label"),
                         class_name="checkbox",
                     ),
-                    rx.el.input(type="hidden", name="kind", value=W.kind),
-                    primary_button("Continue with the override"),
-                    class_name="panel panel--warning",
+                    class_name=rx.cond(W.errors.contains("override"), "form-group form-group--error", "form-group"),
                 ),
+                rx.el.input(type="hidden", name="kind", value=W.kind),
+                rx.el.input(type="hidden", name="overriding", value="yes"),
+                primary_button("Continue with the override"),
                 on_submit=W.choose_kind,
                 no_validate=True,
             ),
+            rx.el.p("A request can't be created now for the reasons above."),
+        )
+
+    def _closed() -> rx.Component:
+        """Closed, out of hours or a limit reached: information and what to do now, not an error
+        (there is nothing to correct, so no form invites a retry)."""
+        if staff:
+            body = rx.fragment(
+                rx.el.h2("The practice's online hours or limits apply", class_name="panel__title", id="closed-title"),
+                rx.el.p("This request for ", W.patient_label, " is outside them:"),
+                rx.el.ul(rx.foreach(W.closed_reasons, lambda r: rx.el.li(r)), class_name="panel__actions"),
+                _override_box(),
+            )
+        else:
+            body = rx.fragment(
+                rx.el.h2(W.closed_title, class_name="panel__title", id="closed-title"),
+                rx.el.p(W.closed_explanation),
+                rx.el.h3("What you can do now"),
+                rx.el.ul(
+                    rx.el.li(
+                        rx.cond(
+                            W.practice_phone != "",
+                            rx.fragment("If you need help today, call the surgery on ",
+                                        rx.el.a(W.practice_phone, href="tel:" + W.practice_phone.to(str)), "."),
+                            rx.fragment("If you need help today, call the surgery."),
+                        )
+                    ),
+                    rx.el.li(
+                        "For urgent help, use NHS 111 online at ",
+                        rx.el.a("111.nhs.uk", href="https://111.nhs.uk"),
+                        " or call ", rx.el.a("111", href="tel:111"), ".",
+                    ),
+                    rx.el.li(rx.el.strong("In an emergency, call "), rx.el.a(rx.el.strong("999"), href="tel:999"), "."),
+                    class_name="panel__actions",
+                ),
+            )
+        return rx.fragment(
+            rx.el.section(body, class_name="panel panel--info", aria_labelledby="closed-title"),
+            rx.cond(
+                ~W.closed_all_kinds,
+                rx.el.p(
+                    rx.el.button("Choose another kind of request", type="button", class_name="link-button",
+                                 on_click=W.choose_another_kind),
+                ),
+            ),
+            rx.el.p(rx.el.a("Back to the dashboard" if staff else "Back to home", href=routes.PRACTICE if staff else routes.HOME)),
         )
 
     def request_wizard_content() -> rx.Component:
         show_back = _step_in("question", "anything_else", "preferences", "check")
         return rx.fragment(
             rx.cond(staff, rx.el.p("Taking a request by phone for ", rx.el.strong(W.patient_label), class_name="lede")) if staff else rx.fragment(),
-            _override_box() if staff else rx.fragment(),
             rx.cond(show_back, rx.el.button("Back", type="button", class_name="link-button back-link", on_click=W.back)),
             rx.cond(
                 _step_in("red_flags", "question", "anything_else", "preferences", "check") & (W.about != ""),
@@ -405,6 +478,7 @@ def _wizard(W, *, staff: bool = False) -> rx.Component:  # noqa: N803 - W is a S
                 W.step,
                 ("who", _who()),
                 ("type", _kind()),
+                ("closed", _closed()),
                 ("topic", _topic()),
                 ("red_flags", _red_flags()),
                 ("question", _question()),

@@ -83,7 +83,6 @@ def login_settings() -> rx.Component:
                     on_change=state.set_new_email,
                     input_type="email",
                     autocomplete="email",
-                    max_length=254,
                 ),
                 primary_button("Confirm new email", extra_class="button--caps"),
                 on_submit=lambda _: state.confirm_new_email(),
@@ -221,7 +220,6 @@ def preferences() -> rx.Component:
                 value=state.preferred_name,
                 on_change=lambda v: state.set_field("preferred_name", v),
                 autocomplete="nickname",
-                max_length=50,
                 hint="What you would like your practice to call you",
             ),
             field_wrapper(

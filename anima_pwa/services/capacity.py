@@ -48,7 +48,7 @@ from anima_pwa.models import (
     Request,
     utcnow,
 )
-from anima_pwa.services import audit
+from anima_pwa.services import audit, core_hours, text_limits
 from anima_pwa.services.permissions import (
     ADMIN,
     RECEPTIONIST,
@@ -65,11 +65,13 @@ __all__ = [
     "DAYS",
     "REASONS",
     "Availability",
+    "Refusal",
     "ClosedDayView",
     "SettingsView",
     "add_closed_day",
     "availability",
     "closed_days",
+    "core_hours_preview",
     "next_opening",
     "remove_closed_day",
     "reserve_and_submit",
@@ -97,8 +99,8 @@ DEFAULT_OPEN = "08:00"
 DEFAULT_CLOSE = "18:30"
 PER_PATIENT_MAX = 5
 LIMIT_MAX = 99_999
-TURNED_OFF_MESSAGE_MAX = 500
-CLOSED_DAY_REASON_MAX = 200
+TURNED_OFF_MESSAGE_MAX = text_limits.TURNED_OFF_MESSAGE.limit
+CLOSED_DAY_REASON_MAX = text_limits.CLOSED_DAY_REASON.limit
 _CLOSED_DAY_HORIZON = timedelta(days=2 * 366)  # how far ahead a closed day may be set
 _OPENING_SEARCH_DAYS = 400
 
@@ -155,6 +157,11 @@ def _local(now: datetime | None) -> datetime:
     return _as_utc(now).astimezone(LONDON)
 
 
+def today_in_london(now: datetime | None = None) -> date:
+    """The practice's date now (Europe/London)."""
+    return _local(now).date()
+
+
 def _long_date(day: date) -> str:
     return f"{DAY_NAMES[day.weekday()]} {day.day} {_MONTH_NAMES[day.month - 1]}"
 
@@ -200,6 +207,7 @@ class SettingsView:
     per_patient_medical: int = 1
     per_patient_admin: int = 1
     free_text_enabled: bool = True
+    important_updates: str = ""
 
     def window(self, kind: str, weekday: int) -> Window | None:
         return self.hours.get(kind, {}).get(DAYS[weekday])
@@ -224,6 +232,7 @@ class SettingsView:
             per_patient_medical=str(self.per_patient_medical),
             per_patient_admin=str(self.per_patient_admin),
             free_text_enabled=self.free_text_enabled,
+            important_updates=self.important_updates,
         )
         return values
 
@@ -270,6 +279,7 @@ def _view(practice_id: int, row: PracticeSettings | None) -> SettingsView:
         per_patient_medical=max(1, row.per_patient_medical or 1),
         per_patient_admin=max(1, row.per_patient_admin or 1),
         free_text_enabled=bool(row.free_text_enabled),
+        important_updates=row.important_updates or "",
     )
 
 
@@ -328,7 +338,14 @@ def _clean_per_patient(value: object, kind: str) -> tuple[int | None, str | None
     return number, None
 
 
-def update_settings(session: Session, staff: StaffContext | None, form: Mapping[str, object]) -> dict[str, str]:
+def update_settings(
+    session: Session,
+    staff: StaffContext | None,
+    form: Mapping[str, object],
+    *,
+    why: object = None,
+    now: datetime | None = None,
+) -> dict[str, str]:
     """Save the practice settings form for the staff member's own practice: {} when saved (or
     nothing changed), else an error message per form field and nothing saved.
 
@@ -336,8 +353,43 @@ def update_settings(session: Session, staff: StaffContext | None, form: Mapping[
     a "Turn off online requests" button can send just ``turned_off`` and ``turned_off_message``.
     Both times blank means closed that weekday. Raises PermissionDenied unless the staff member
     may manage practice settings (admins).
+
+    The core-hours rule (``core_hours``): a change that adds a way online requests close inside
+    core hours is saved only with ``why`` (the admin's reason; else ``{"core_hours_why": ...}``
+    and nothing saved), and is then recorded in the core-hours log with who and what.
     """
     staff = require(staff, Action.MANAGE_PRACTICE_SETTINGS)
+    current, new, errors = _parse_form(session, staff, form)
+    if errors:
+        return errors
+    proposed = _view(staff.practice_id, PracticeSettings(practice_id=staff.practice_id, **new))
+    closures = core_hours.new_closures(current, proposed, now=now)
+    reason = ""
+    if closures:
+        reason, problem = core_hours.check_why(why)
+        if problem:
+            return {"core_hours_why": problem}
+    return _save_settings(session, staff, current, new, closures, reason)
+
+
+def core_hours_preview(
+    session: Session, staff: StaffContext | None, form: Mapping[str, object], *, now: datetime | None = None
+) -> list[core_hours.Closure]:
+    """The ways saving ``form`` would newly close online requests inside core hours (what the
+    settings page warns about before asking why); [] when there are none or the form has errors
+    (``update_settings`` reports those)."""
+    staff = require(staff, Action.MANAGE_PRACTICE_SETTINGS)
+    current, new, errors = _parse_form(session, staff, form)
+    if errors:
+        return []
+    proposed = _view(staff.practice_id, PracticeSettings(practice_id=staff.practice_id, **new))
+    return core_hours.new_closures(current, proposed, now=now)
+
+
+def _parse_form(
+    session: Session, staff: StaffContext, form: Mapping[str, object]
+) -> tuple[SettingsView, dict[str, object], dict[str, str]]:
+    """(current settings, the new column values, errors by form field)."""
     if not isinstance(form, Mapping):
         raise ValueError("form must be a mapping")
     current = settings_for(session, staff.practice_id)
@@ -401,9 +453,14 @@ def update_settings(session: Session, staff: StaffContext | None, form: Mapping[
         per_patient[kind], problem = _clean_per_patient(values[f"per_patient_{kind}"], kind)
         if problem:
             errors[f"per_patient_{kind}"] = problem
+    updates = values["important_updates"] if isinstance(values["important_updates"], str) else ""
+    updates = text_limits.normalise(updates)
+    too_long = text_limits.check(updates, text_limits.IMPORTANT_UPDATES.limit, text_limits.IMPORTANT_UPDATES.label)
+    if too_long:
+        errors["important_updates"] = too_long
     if errors:
         order = list(current.form())
-        return {key: errors[key] for key in order if key in errors}
+        return current, {}, {key: errors[key] for key in order if key in errors}
 
     new = {
         "hours": json.dumps(hours, sort_keys=True, separators=(",", ":")),
@@ -415,7 +472,19 @@ def update_settings(session: Session, staff: StaffContext | None, form: Mapping[
         "per_patient_medical": per_patient["medical"],
         "per_patient_admin": per_patient["admin"],
         "free_text_enabled": _flag(values["free_text_enabled"]),
+        "important_updates": updates,
     }
+    return current, new, {}
+
+
+def _save_settings(
+    session: Session,
+    staff: StaffContext,
+    current: SettingsView,
+    new: dict[str, object],
+    closures: list[core_hours.Closure],
+    why: str,
+) -> dict[str, str]:
     row = session.exec(
         select(PracticeSettings).where(PracticeSettings.practice_id == staff.practice_id)
     ).first()
@@ -432,7 +501,11 @@ def update_settings(session: Session, staff: StaffContext | None, form: Mapping[
     session.add(row)
     session.flush()
     fields = sorted({_setting_name(key) for key in changed})
-    _audit(session, staff, "practice_settings_changed", detail={"fields": fields, "turned_off": turned_off})
+    detail: dict[str, object] = {"fields": fields, "turned_off": bool(new["turned_off"])}
+    if closures:
+        logged = core_hours.record(session, staff, closures, why, change="settings")
+        detail["core_hours_change_id"] = logged.id
+    _audit(session, staff, "practice_settings_changed", detail=detail)
     return {}
 
 
@@ -467,11 +540,24 @@ class ClosedDayView:
     reason: str  # "Bank holiday", or ""
 
 
+CORE_HOURS_WHY_FIELD = "core_hours_why"
+
+
 def add_closed_day(
-    session: Session, staff: StaffContext | None, day: date, reason: str, *, now: datetime | None = None
+    session: Session,
+    staff: StaffContext | None,
+    day: date,
+    reason: str,
+    *,
+    why: object = None,
+    now: datetime | None = None,
 ) -> str | None:
     """Close online requests at the staff member's practice on ``day`` (a bank holiday, a training
-    afternoon): None when added, else a message to show. PermissionDenied unless an admin."""
+    afternoon): None when added, else a message to show. PermissionDenied unless an admin.
+
+    A weekday that is not a bank holiday closes core hours (``core_hours.closed_day_closure``):
+    it is added only with ``why``, the admin's reason (else the message for that field), and the
+    log records who, what and why."""
     staff = require(staff, Action.MANAGE_PRACTICE_SETTINGS)
     if not isinstance(day, date) or isinstance(day, datetime):
         return "Enter a real date"
@@ -489,6 +575,12 @@ def add_closed_day(
         )
     except FieldError as error:
         return error.message
+    closure = core_hours.closed_day_closure(day)
+    why_text = ""
+    if closure is not None:
+        why_text, problem = core_hours.check_why(why)
+        if problem:
+            return problem
     taken = f"Online requests are already closed on {_long_date(day)}"
     exists = select(ClosedDay.id).where(ClosedDay.practice_id == staff.practice_id, ClosedDay.day == day)
     if session.exec(exists).first() is not None:
@@ -500,7 +592,10 @@ def add_closed_day(
             session.flush()
     except IntegrityError:
         return taken
-    _audit(session, staff, "closed_day_added", detail={"closed_day_id": row.id, "day": day.isoformat()})
+    detail: dict[str, object] = {"closed_day_id": row.id, "day": day.isoformat()}
+    if closure is not None:
+        detail["core_hours_change_id"] = core_hours.record(session, staff, [closure], why_text, change="closed_day").id
+    _audit(session, staff, "closed_day_added", detail=detail)
     return None
 
 
@@ -589,6 +684,25 @@ class Availability:
     routine_only: bool = False
     closes_at: str | None = None
     reasons: tuple[str, ...] = ()
+    # For the information panel (not an error) the wizard shows instead of its first question:
+    # a heading, and why plus when online requests open again. The panel adds what to do now.
+    title: str = ""
+    explanation: str = ""
+    # For staff taking a request by phone: every reason that applies, in staff words.
+    staff_reasons: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """One reason a request can't be sent now: ``message`` (the patient's words, with what to do),
+    ``title`` and ``explanation`` (the information panel's heading, and why and when without the
+    advice, which the panel lists), ``staff`` (the words a receptionist reads)."""
+
+    reason: str
+    message: str
+    title: str
+    explanation: str
+    staff: str
 
 
 def _who(session: Session, patient: Patient | None, account_id: int | None) -> tuple[str, str]:
@@ -607,6 +721,10 @@ def _who(session: Session, patient: Patient | None, account_id: int | None) -> t
     return name, "has"
 
 
+def _window_words(window: Window | None) -> str:
+    return f"{_hhmm(window[0])} to {_hhmm(window[1])}" if window else "closed all day"
+
+
 def _assess(
     session: Session,
     settings: SettingsView,
@@ -618,23 +736,35 @@ def _assess(
     local: datetime,
     submitted_today: int,
     exclude_request_id: int | None = None,
-) -> list[tuple[str, str]]:
-    """Every refusal reason that applies now, in the order of ``REASONS``, with its message."""
-    found: list[tuple[str, str]] = []
+) -> list[Refusal]:
+    """Every refusal reason that applies now, in the order of ``REASONS``."""
+    found: list[Refusal] = []
     today = local.date()
     if settings.turned_off:
         own = settings.turned_off_message.strip()
         if own and own[-1] not in ".!?":
             own += "."
-        found.append(("turned_off", f"{own} {URGENT}".strip()))
+        found.append(Refusal(
+            "turned_off",
+            f"{own} {URGENT}".strip(),
+            "Online requests are turned off",
+            own or "The practice has turned off online requests for now.",
+            "Online requests are turned off at the practice"
+            + (f" (the message patients see: \"{settings.turned_off_message.strip()}\")." if own else ".")
+            + " This can't be overridden: an admin can turn them back on in Practice settings.",
+        ))
     closed = _closed_from(session, practice_id, today)
     if today in closed:
         reopens = next_opening(settings, kind, local, closed=closed)
         why = f" ({closed[today]})" if closed[today] else ""
         again = f" They open again {_when(reopens, today)}." if reopens else ""
-        found.append((
+        found.append(Refusal(
             "closed_day",
             f"Online requests are closed today{why}.{again} If you need help today, call NHS 111. {EMERGENCY}",
+            "Online requests are closed today",
+            f"The practice has closed online requests today{why}.{again}",
+            f"Today is a closed day for online requests{why}. This can't be overridden: an admin can "
+            "remove the closed day in Practice settings.",
         ))
     window = settings.window(kind, today.weekday())
     in_window = window is not None and window[0] <= local.time().replace(tzinfo=None) < window[1]
@@ -645,21 +775,35 @@ def _assess(
                 f"The surgery is not taking online {kind} requests at the moment. If you need help, "
                 f"call the surgery or NHS 111. {EMERGENCY}"
             )
+            explanation = f"The surgery is not taking online {kind} requests at the moment."
+            later = "No hours are set for them."
         else:
             text = (
                 f"The surgery's window for online {kind} requests is closed. It opens again "
                 f"{_when(opening, today)}. If you need help before then, call the surgery or NHS 111. "
                 f"{EMERGENCY}"
             )
-        found.append(("outside_hours", text))
+            explanation = f"The surgery's window for online {kind} requests is closed. It opens again {_when(opening, today)}."
+            later = f"They open again {_when(opening, today)}."
+        found.append(Refusal(
+            "outside_hours",
+            text,
+            f"Online {kind} requests are closed at the moment",
+            explanation,
+            f"Outside the practice's hours for online {kind} requests (today: {_window_words(window)}). {later}",
+        ))
     if settings.daily_limit is not None and submitted_today >= settings.daily_limit:
         tomorrow = datetime.combine(today + timedelta(days=1), time(0), tzinfo=LONDON)
         opening = next_opening(settings, kind, tomorrow, closed=closed)
         later = f"when online requests open again {_when(opening, today)}" if opening else "another day"
-        found.append((
+        found.append(Refusal(
             "daily_limit",
             f"The practice has reached its limit of online requests for today. You can send one "
             f"{later}, or call the surgery. {EMERGENCY}",
+            "Online requests are full for today",
+            f"The practice has reached its limit of online requests for today. You can send one {later}.",
+            f"The practice's daily limit of online requests ({settings.daily_limit:,}) has been reached "
+            f"({submitted_today:,} sent today).",
         ))
     if settings.active_limit is not None:
         active = session.exec(
@@ -668,10 +812,14 @@ def _assess(
             .where(Request.practice_id == practice_id, col(Request.status).in_(OPEN_STATUSES))
         ).one()
         if active >= settings.active_limit:
-            found.append((
+            found.append(Refusal(
                 "active_limit",
                 "The practice has as many open requests as it can safely handle at the moment. Please "
                 f"try again later, or call the surgery. {EMERGENCY}",
+                "The practice is very busy at the moment",
+                "The practice has as many open requests as it can safely handle at the moment. Please try again later.",
+                f"The practice has {active:,} open request{'' if active == 1 else 's'}; its limit of open "
+                f"requests at once is {settings.active_limit:,}.",
             ))
     if patient is not None:
         query = (
@@ -690,11 +838,15 @@ def _assess(
         if mine >= allowed:
             who, verb = _who(session, patient, account_id)
             what = f"an open {kind} request" if allowed == 1 else f"{mine} open {kind} requests"
-            found.append((
+            when = f"{'it has' if allowed == 1 else 'one has'} been resolved"
+            found.append(Refusal(
                 "patient_limit",
-                f"{who} already {verb} {what}. You can send another when "
-                f"{'it has' if allowed == 1 else 'one has'} been resolved, or call the surgery if "
+                f"{who} already {verb} {what}. You can send another when {when}, or call the surgery if "
                 f"it can't wait. {EMERGENCY}",
+                f"{who} already {verb} {what}",
+                f"You can send another when {when}.",
+                f"{patient.full_name} already has {mine:,} open {kind} "
+                f"request{'' if mine == 1 else 's'} (the practice allows {allowed} per patient).",
             ))
     return found
 
@@ -743,10 +895,13 @@ def availability(
     if found:
         return Availability(
             open=False,
-            reason=found[0][0],
-            message=found[0][1],
+            reason=found[0].reason,
+            message=found[0].message,
             routine_only=routine_only,
-            reasons=tuple(reason for reason, _ in found),
+            reasons=tuple(refusal.reason for refusal in found),
+            title=found[0].title,
+            explanation=found[0].explanation,
+            staff_reasons=tuple(refusal.staff for refusal in found),
         )
     window = settings.window(kind, local.weekday())
     return Availability(
@@ -865,9 +1020,9 @@ def reserve_and_submit(
     exceeded: list[str] = []
     if staff is None:
         if found:
-            return found[0][1]
+            return found[0].message
     else:
-        reasons = dict(found)
+        reasons = {refusal.reason for refusal in found}
         if "turned_off" in reasons:
             return STAFF_TURNED_OFF
         if "closed_day" in reasons:
@@ -875,7 +1030,7 @@ def reserve_and_submit(
                 "Online requests are closed at the practice today, so a request can't be created now. "
                 "An admin can remove the closed day in the practice settings."
             )
-        exceeded = [reason for reason, _ in found if reason in OVERRIDABLE]
+        exceeded = [refusal.reason for refusal in found if refusal.reason in OVERRIDABLE]
 
     counter.submitted += 1
     session.add(counter)

@@ -25,7 +25,7 @@ from sqlalchemy import and_, func, or_, update
 from sqlmodel import Session, col, select
 
 from anima_pwa.models import Account, AccountPatient, AuditEvent, Patient, Practice, StaffMember, utcnow
-from anima_pwa.services import audit, notifications, sessions, tokens, verification
+from anima_pwa.services import audit, notifications, sessions, text_limits, tokens, verification
 from anima_pwa.services.permissions import (
     NOT_FOUND,
     Action,
@@ -81,7 +81,7 @@ NOT_KNOWN = "Not known"
 
 CONFIRM_NO_EMAIL = "Confirm this patient has no email address"
 ENTER_REASON = "Enter a reason the patient will see"
-REASON_MAX = 300
+REASON_MAX = text_limits.REJECTION_REASON.limit
 NOT_PENDING = "This patient is not waiting for verification."
 LINK_NOT_FOUND = "We could not find that request at your practice."
 LINK_NOT_PENDING = "This request has already been reviewed."

@@ -32,6 +32,7 @@ class Action(str, Enum):
     VIEW_REQUESTS = "view_requests"  # the practice's request list, with triage
     VIEW_AUDIT_TRAIL = "view_audit_trail"
     MANAGE_PRACTICE_SETTINGS = "manage_practice_settings"
+    VIEW_CORE_HOURS_LOG = "view_core_hours_log"  # who closed online requests inside core hours, and why
     MANAGE_STAFF = "manage_staff"
 
 

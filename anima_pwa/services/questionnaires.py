@@ -95,6 +95,8 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from anima_pwa.services import text_limits
+
 __all__ = [
     "ADVICE",
     "AUDIENCES",
@@ -102,6 +104,7 @@ __all__ = [
     "QUESTIONNAIRE_DIR",
     "TEAMS",
     "TEXT_MAX_LENGTH",
+    "answer_limit",
     "URGENCIES",
     "URGENCY_LABELS",
     "Advice",
@@ -199,7 +202,7 @@ TEAMS = {
     "mental_health": "Mental health",
     "nurse": "Practice nurse",
 }
-TEXT_MAX_LENGTH = 2000
+TEXT_MAX_LENGTH = text_limits.QUESTION_ANSWER.limit
 MIN_QUESTIONS, MAX_QUESTIONS = 4, 10  # per topic, not counting the items of a scored instrument
 MAX_BRANCHES = 20_000  # validate(): more answer paths than this is a form too tangled to check
 
@@ -1061,10 +1064,15 @@ def check_answer(item: Item, raw: object, *, today: date | None = None) -> tuple
     text = raw.replace("\r\n", "\n").replace("\r", "\n").strip()
     if item.type == "string":
         text = " ".join(text.split())
-    limit = min(item.max_length or TEXT_MAX_LENGTH, TEXT_MAX_LENGTH)
-    if len(text) > limit:
-        return None, f"Your answer must be {limit} characters or fewer"
+    too_long = text_limits.check(text, answer_limit(item), text_limits.QUESTION_ANSWER.label)
+    if too_long:
+        return None, too_long
     return text, None
+
+
+def answer_limit(item: Item) -> int:
+    """How many characters a string or text answer may have: the item's maxLength, at most 2,000."""
+    return min(item.max_length or TEXT_MAX_LENGTH, TEXT_MAX_LENGTH)
 
 
 def display_answer(item: Item, value: object, wording: Wording | None = None) -> str:
@@ -1240,7 +1248,7 @@ def _render_subject(topic: Topic, effective: Mapping[str, Any], scores: Mapping[
     except (KeyError, IndexError, ValueError):
         subject = topic.title
     subject = " ".join(subject.split()).strip(" :,-–")
-    return subject[:200] or topic.title
+    return _short(subject, 200) or topic.title  # a subject line; the answers themselves are kept whole
 
 
 def triage(topic: Topic, answers: Mapping[str, Any], *, free_text: str = "", wording: Wording | None = None) -> Triage:

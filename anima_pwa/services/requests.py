@@ -18,8 +18,8 @@ from datetime import datetime, timedelta
 
 from sqlmodel import Session, col, select
 
-from anima_pwa.models import AccountPatient, EmergencySignpost, Patient, Request, utcnow
-from anima_pwa.services import audit, capacity, dependants, questionnaires, registration
+from anima_pwa.models import AccountPatient, EmergencySignpost, Patient, Practice, Request, utcnow
+from anima_pwa.services import audit, capacity, dependants, questionnaires, registration, text_limits
 from anima_pwa.services.permissions import record_id
 from anima_pwa.services.sessions import Identity
 
@@ -36,7 +36,7 @@ CONTACT_PREFERENCES = {
     "phone": "Phone call",
 }
 DRAFT_LIFETIME = timedelta(days=7)
-FREE_TEXT_LIMIT = 2000
+FREE_TEXT_LIMIT = text_limits.ANYTHING_ELSE.limit
 NOT_YOURS = "We could not find that request."
 
 STATUS_LABELS = {
@@ -54,6 +54,14 @@ class StartOutcome:
     draft_id: int | None = None
     routine_only: bool = False
     routine_message: str = ""
+    # The practice is closed or a limit is reached (``capacity.REASONS``): information for a panel,
+    # not an error. ``title`` and ``explanation`` for the patient (with the practice's phone number
+    # for "what you can do now"); ``staff_reasons``: every reason that applies, in staff words.
+    reason: str = ""
+    title: str = ""
+    explanation: str = ""
+    practice_phone: str = ""
+    staff_reasons: tuple[str, ...] = ()
 
     @property
     def ok(self) -> bool:
@@ -85,8 +93,20 @@ def check_start(session: Session, identity: Identity, *, patient_id: object, kin
         session, practice_id=patient.practice_id, kind=kind, patient_id=patient.id, account_id=identity.account_id
     )
     if not available.open:
-        return StartOutcome(error=available.message)
+        return _closed(session, patient, available)
     return StartOutcome(routine_only=available.routine_only, routine_message=available.message if available.routine_only else "")
+
+
+def _closed(session: Session, patient: Patient, available: capacity.Availability) -> StartOutcome:
+    practice = session.get(Practice, patient.practice_id)
+    return StartOutcome(
+        error=available.message,
+        reason=available.reason or "",
+        title=available.title,
+        explanation=available.explanation,
+        practice_phone=practice.phone if practice else "",
+        staff_reasons=available.staff_reasons,
+    )
 
 
 def start_draft(session: Session, identity: Identity, *, patient_id: object, kind: str, topic_id: str) -> StartOutcome:
@@ -363,9 +383,12 @@ def _after(topic, answers: dict, following: str) -> str:
 
 
 def save_anything_else(session: Session, draft: Request, text: str) -> str | None:
-    text = (text or "").strip()
-    if len(text) > FREE_TEXT_LIMIT:
-        return f"Anything else must be {FREE_TEXT_LIMIT} characters or fewer"
+    """Save "anything else" and move on; over-long text is refused with the message (the draft is
+    left as it was) and never shortened."""
+    text = text_limits.normalise(text if isinstance(text, str) else "")
+    too_long = text_limits.check(text, FREE_TEXT_LIMIT, text_limits.ANYTHING_ELSE.label)
+    if too_long:
+        return too_long
     draft.free_text = text
     answers = answers_of(draft)
     _save(session, draft, answers, current_item=_after(questionnaires.get(draft.topic), answers, "preferences"))
@@ -596,8 +619,8 @@ def staff_check_start(session: Session, staff, *, patient_id: object, kind: str)
     available = capacity.availability(session, practice_id=patient.practice_id, kind=kind, patient_id=patient.id)
     if available.open:
         return StartOutcome(routine_only=available.routine_only, routine_message=available.message if available.routine_only else ""), False
-    overridable = available.reason not in ("turned_off", "closed_day")
-    return StartOutcome(error=available.message), overridable
+    overridable = all(reason in capacity.OVERRIDABLE for reason in available.reasons)
+    return _closed(session, patient, available), overridable
 
 
 def staff_patient_name(session: Session, staff, patient_id: object) -> str:

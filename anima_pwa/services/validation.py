@@ -11,6 +11,8 @@ import re
 import unicodedata
 from datetime import date
 
+from anima_pwa.services import text_limits
+
 __all__ = [
     "FieldError",
     "age_on",
@@ -294,8 +296,9 @@ def clean_text(raw: str | None, *, label: str, max_length: int, required: bool =
         return ""
     if _has_control_chars(text):
         raise FieldError(f"{_sentence_start(label)} must not include line breaks or hidden characters")
-    if len(text) > max_length:
-        raise FieldError(f"{_sentence_start(label)} must be {max_length} characters or fewer")
+    too_long = text_limits.check(text, max_length, _sentence_start(label))
+    if too_long:
+        raise FieldError(too_long)
     return text
 
 

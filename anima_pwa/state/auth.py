@@ -13,7 +13,7 @@ from anima_pwa.db import session_scope
 from anima_pwa.services import accounts, practice_accounts
 from anima_pwa.services.validation import FieldError, clean_email
 from anima_pwa.settings import settings
-from anima_pwa.state.base import SessionState, clip, in_thread
+from anima_pwa.state.base import SessionState, clip, in_thread, received
 
 
 class SignUpState(SessionState):
@@ -27,11 +27,11 @@ class SignUpState(SessionState):
 
     @rx.event
     def set_email(self, value: str):
-        self.email = clip(value, 254)
+        self.email = received(value)
 
     @rx.event
     def continue_with_email(self, form_data: dict):
-        email = clip(form_data.get("email", self.email), 300)
+        email = received(form_data.get("email", self.email))
         self.email = email
         try:
             clean_email(email)
@@ -131,7 +131,7 @@ class LoginState(SessionState):
 
     @rx.event
     async def login(self, form_data: dict):
-        self.email = clip(form_data.get("email", ""), 300)
+        self.email = received(form_data.get("email", ""))
         outcome = await in_thread(
             accounts.sign_in,
             email=self.email,
@@ -214,7 +214,7 @@ class PasswordResetState(SessionState):
 
     @rx.event
     def send_code(self, form_data: dict):
-        self.email = clip(form_data.get("email", ""), 300)
+        self.email = received(form_data.get("email", ""))
         with session_scope() as db:
             outcome = accounts.request_password_reset(db, email=self.email, client_ip=self._client_ip())
         if not outcome.ok:

@@ -16,8 +16,8 @@ from anima_pwa import cookies, routes
 from anima_pwa.db import session_scope
 from anima_pwa.services import accounts, sessions
 from anima_pwa.services.sessions import Identity
+from anima_pwa.services.text_limits import received  # noqa: F401  (what a person typed: kept whole)
 
-MAX_FIELD_LENGTH = 500  # nothing a client sends into a form var is kept beyond this
 IDLE_SECONDS = int(sessions.IDLE_TIMEOUT.total_seconds())
 
 
@@ -123,8 +123,11 @@ async def in_thread(service, /, **kwargs):
     return await asyncio.to_thread(call)
 
 
-def clip(value: object, limit: int = MAX_FIELD_LENGTH) -> str:
-    """Client data into a form var: a string, and never longer than a field could need."""
+def clip(value: object, limit: int) -> str:
+    """An identifier or code from the client (a record id, a topic id, a kind, a one-time code, a
+    token): a string of at most ``limit`` characters, more than any real one has, so a longer one
+    simply matches nothing. Never for what a person types: that goes through ``received()``, which
+    keeps it whole so an over-long answer is refused with a message, not cut."""
     return str(value if value is not None else "")[:limit]
 
 

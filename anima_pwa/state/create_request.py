@@ -11,7 +11,7 @@ from anima_pwa.services import practice_accounts
 from anima_pwa.services.permissions import PermissionDenied
 from anima_pwa.settings import settings
 from anima_pwa.services.permissions import record_id
-from anima_pwa.state.base import clip
+from anima_pwa.state.base import clip, received
 from anima_pwa.state.practice import PracticeState
 
 TEXT_FIELDS = ("full_name", "dob_day", "dob_month", "dob_year", "address_line1", "postcode", "phone", "email")
@@ -95,7 +95,7 @@ class CreateRequestState(PracticeState):
     @rx.event
     def set_value(self, name: str, value: str):
         if name in TEXT_FIELDS:
-            self.values[name] = clip(value, 254)
+            self.values[name] = received(value)
 
     @rx.event
     def set_box(self, name: str, checked: bool):

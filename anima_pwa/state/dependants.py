@@ -8,7 +8,7 @@ from anima_pwa import routes
 from anima_pwa.db import session_scope
 from anima_pwa.services import dependants
 from anima_pwa.services.permissions import record_id
-from anima_pwa.state.base import SessionState, clip
+from anima_pwa.state.base import SessionState, clip, received
 
 FIELDS = ("full_name", "dob_day", "dob_month", "dob_year", "nhs_number", "postcode")
 ANCHORS = {"dob": "dob_day"}
@@ -88,7 +88,7 @@ class AddDependantState(SessionState):
     @rx.event
     def set_value(self, name: str, value: str):
         if name in FIELDS:
-            self.values[name] = clip(value, 200)
+            self.values[name] = received(value)
 
     @rx.event
     def set_registered_here(self, checked: bool):

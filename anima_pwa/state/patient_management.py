@@ -10,7 +10,7 @@ from anima_pwa.db import session_scope
 from anima_pwa.services import patient_management as pm
 from anima_pwa.services.permissions import Action, PermissionDenied
 from anima_pwa.services.permissions import record_id
-from anima_pwa.state.base import clip, summary_of
+from anima_pwa.state.base import clip, received, summary_of
 from anima_pwa.state.practice import PracticeState
 
 EDIT_FIELDS = ("full_name", "dob_day", "dob_month", "dob_year", "postcode", "address_line1", "phone")
@@ -163,7 +163,7 @@ class PatientRecordState(PracticeState):
     @rx.event
     def set_value(self, name: str, value: str):
         if name in EDIT_FIELDS:
-            self.values[name] = clip(value, 200)
+            self.values[name] = received(value)
 
     @rx.event
     def set_flag(self, name: str, checked: bool):
@@ -293,7 +293,7 @@ class VerificationsState(PracticeState):
 
     @rx.event
     def set_reason(self, value: str):
-        self.reason = clip(value, 400)
+        self.reason = received(value)
 
     @rx.event
     def reject(self):

@@ -12,7 +12,7 @@ from anima_pwa import cookies, routes
 from anima_pwa.db import session_scope
 from anima_pwa.services import accounts, permissions, sessions
 from anima_pwa.services.permissions import StaffContext
-from anima_pwa.state.base import SessionState, clip, in_thread
+from anima_pwa.state.base import SessionState, clip, in_thread, received
 from anima_pwa.state.settings import MfaSettingsState
 
 
@@ -69,7 +69,7 @@ class StaffLoginState(SessionState):
     async def login(self, form_data: dict):
         outcome = await in_thread(
             accounts.sign_in,
-            email=clip(form_data.get("email", ""), 300),
+            email=received(form_data.get("email", "")),
             password=str(form_data.get("password", ""))[:1000],
             client_ip=self._client_ip(),
             user_agent=self._user_agent(),

@@ -7,9 +7,9 @@ from datetime import date
 import reflex as rx
 
 from anima_pwa.db import session_scope
-from anima_pwa.services import capacity
+from anima_pwa.services import capacity, core_hours, text_limits
 from anima_pwa.services.permissions import Action, PermissionDenied, record_id
-from anima_pwa.state.base import clip
+from anima_pwa.state.base import clip, received
 from anima_pwa.state.practice import PracticeState
 
 BOOLEAN_FIELDS = ("turned_off", "free_text_enabled")
@@ -26,6 +26,12 @@ class PracticeSettingsState(PracticeState):
     errors: dict[str, str] = {}
     summary: list[list[str]] = []
     loaded: int = 0
+    # The core-hours rule: what a change would close, in plain words, and the admin's reason.
+    core_hours_warnings: list[str] = []
+    core_hours_why: str = ""
+    closed_day_warning: str = ""
+    closed_day_why: str = ""
+    can_read_log: bool = False
 
     def _refresh(self, staff) -> None:
         with session_scope() as db:
@@ -36,6 +42,7 @@ class PracticeSettingsState(PracticeState):
         self.flags = {k: bool(form[k]) for k in BOOLEAN_FIELDS}
         self.closed = [{"id": str(d.id), "label": d.label, "reason": d.reason} for d in days]
         self.can_edit = staff.can(Action.MANAGE_PRACTICE_SETTINGS)
+        self.can_read_log = staff.can(Action.VIEW_CORE_HOURS_LOG)
         self.loaded += 1
 
     @rx.event
@@ -44,43 +51,69 @@ class PracticeSettingsState(PracticeState):
         if redirect is not None:
             return redirect
         self.errors, self.summary, self.saved = {}, [], False
+        self.core_hours_warnings, self.core_hours_why, self.closed_day_warning, self.closed_day_why = [], "", "", ""
         self._refresh(staff)
 
     @rx.event
     def set_value(self, name: str, value: str):
         if name in self.values:
-            self.values[name] = clip(value, 500)
+            self.values[name] = received(value)
             self.saved = False
+            self.core_hours_warnings = []  # warned about other values: check again on save
 
     @rx.event
     def set_flag(self, name: str, checked: bool):
         if name in BOOLEAN_FIELDS:
             self.flags[name] = bool(checked)
             self.saved = False
+            self.core_hours_warnings = []
+
+    @rx.event
+    def set_core_hours_why(self, value: str):
+        self.core_hours_why = received(value)
+
+    @rx.event
+    def cancel_core_hours(self):
+        self.core_hours_warnings, self.errors, self.summary = [], {}, []
 
     @rx.event
     def save(self):
+        """Save; a change that would close online requests inside core hours is first explained,
+        and saved (and logged) only with the admin's reason."""
         staff, redirect = self._staff_or_redirect()
         if redirect is not None:
             return redirect
         form: dict[str, object] = {**self.values, **self.flags}
         try:
             with session_scope() as db:
-                errors = capacity.update_settings(db, staff, form)
+                closures = capacity.core_hours_preview(db, staff, form)
+                if closures and not self.core_hours_warnings:
+                    self.core_hours_warnings = [closure.text for closure in closures]
+                    self.errors, self.summary, self.saved = {}, [], False
+                    return None
+                errors = capacity.update_settings(db, staff, form, why=self.core_hours_why)
         except PermissionDenied as denied:
             errors = {"form": denied.message}
         if errors:
+            if "core_hours_why" not in errors:
+                self.core_hours_warnings = []
             return self._fail(errors)
         self.errors, self.summary, self.saved = {}, [], True
+        self.core_hours_warnings, self.core_hours_why = [], ""
         self._refresh(staff)
 
     @rx.event
     def set_new_closed_day(self, value: str):
         self.new_closed_day = clip(value, 10)
+        self.closed_day_warning = ""
+
+    @rx.event
+    def set_closed_day_why(self, value: str):
+        self.closed_day_why = received(value)
 
     @rx.event
     def set_new_closed_reason(self, value: str):
-        self.new_closed_reason = clip(value, 200)
+        self.new_closed_reason = received(value)
 
     @rx.event
     def add_closed_day(self):
@@ -92,15 +125,27 @@ class PracticeSettingsState(PracticeState):
         except ValueError:
             self.errors = {"closed_day": "Enter a date, like 2026-12-25"}
             return
+        closure = core_hours.closed_day_closure(day)
+        if closure is not None and not self.closed_day_warning:
+            # Inside core hours: say so, and ask why before adding it.
+            self.closed_day_warning, self.errors = closure.text, {}
+            return
         try:
             with session_scope() as db:
-                problem = capacity.add_closed_day(db, staff, day, self.new_closed_reason)
+                problem = capacity.add_closed_day(db, staff, day, self.new_closed_reason, why=self.closed_day_why)
         except PermissionDenied as denied:
             problem = denied.message
         if problem:
-            self.errors = {"closed_day": problem}
+            if problem.startswith((core_hours.WHY_NEEDED, text_limits.CORE_HOURS_WHY.label)):
+                field = "closed_day_why"
+            elif problem.startswith(text_limits.CLOSED_DAY_REASON.label):
+                field = "closed_reason"
+            else:
+                field = "closed_day"
+            self.errors = {field: problem}
             return
         self.errors, self.new_closed_day, self.new_closed_reason = {}, "", ""
+        self.closed_day_warning, self.closed_day_why = "", ""
         self._refresh(staff)
 
     @rx.event
@@ -117,3 +162,26 @@ class PracticeSettingsState(PracticeState):
             self.errors = {"closed_day": problem}
             return
         self._refresh(staff)
+
+
+class CoreHoursLogState(PracticeState):
+    """Practice admins: who closed online requests inside core hours, what and why."""
+
+    rows: list[dict[str, str]] = []
+    error: str = ""
+
+    @rx.event
+    def load(self):
+        staff, redirect = self._staff_or_redirect()
+        if redirect is not None:
+            return redirect
+        try:
+            with session_scope() as db:
+                found = core_hours.log(db, staff)
+        except PermissionDenied as denied:
+            self.rows, self.error = [], denied.message
+            return
+        self.error = ""
+        self.rows = [
+            {"at": r.at, "who": r.who, "change": r.change, "what": " ".join(r.what), "why": r.why} for r in found
+        ]

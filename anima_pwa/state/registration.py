@@ -11,9 +11,9 @@ from sqlalchemy.exc import IntegrityError
 
 from anima_pwa import routes
 from anima_pwa.db import session_scope
-from anima_pwa.services import dependants, nhs_login_accounts, practices, registration
+from anima_pwa.services import dependants, nhs_login_accounts, practice_details, practices, registration
 from anima_pwa.services.permissions import record_id
-from anima_pwa.state.base import SessionState, clip
+from anima_pwa.state.base import SessionState, clip, received
 
 TEXT_FIELDS = ("full_name", "dob_day", "dob_month", "dob_year", "postcode", "mobile", "nhs_number")
 # Where the error summary sends focus for each error.
@@ -61,7 +61,7 @@ class RegisterState(SessionState):
     @rx.event
     def set_value(self, name: str, value: str):
         if name in TEXT_FIELDS:
-            self.values[name] = clip(value, 200)
+            self.values[name] = received(value)
 
     @rx.event
     def set_box(self, name: str, checked: bool):
@@ -153,6 +153,11 @@ class HomeState(SessionState):
     rejection_reason: str = ""
     # "Who is this request for?": the account holder and everyone the account holds.
     people: list[dict[str, str]] = []
+    # Practice Details: online-request hours, closed days ahead, important updates.
+    practice_hours: list[dict[str, str]] = []
+    practice_closed_days: list[dict[str, str]] = []
+    practice_updates: str = ""
+    practice_turned_off: str = ""  # the practice's message while online requests are turned off
 
     @rx.event
     def load(self):
@@ -164,6 +169,8 @@ class HomeState(SessionState):
         with session_scope() as db:
             holder = registration.summary(db, identity)
             subjects = dependants.request_subjects(db, identity)
+            details = practice_details.for_account(db, identity)
+        self._show_practice_details(details)
         self.people = [
             {"name": s.label, "ready": "yes" if s.can_request else "", "why_not": s.why_not} for s in subjects
         ]
@@ -174,3 +181,12 @@ class HomeState(SessionState):
         self.practice_name = holder.practice_name
         self.practice_phone = holder.practice_phone
         self.rejection_reason = holder.rejection_reason
+
+    def _show_practice_details(self, details) -> None:
+        if details is None:
+            self.practice_hours, self.practice_closed_days, self.practice_updates, self.practice_turned_off = [], [], "", ""
+            return
+        self.practice_hours = [{"day": r.day, "medical": r.medical, "admin": r.admin} for r in details.hours]
+        self.practice_closed_days = [{"day": day, "reason": reason} for day, reason in details.closed_days]
+        self.practice_updates = details.important_updates
+        self.practice_turned_off = (details.turned_off_message or "Online requests are turned off at the moment.") if details.turned_off else ""

@@ -14,7 +14,7 @@ from anima_pwa.db import session_scope
 from anima_pwa.services import capacity, dependants, permissions, questionnaires, search_signposts, topic_search
 from anima_pwa.services.permissions import PermissionDenied
 from anima_pwa.services import requests as request_service
-from anima_pwa.state.base import SessionState, clip
+from anima_pwa.state.base import SessionState, clip, received
 
 KIND_LABELS = {"medical": "Medical request", "admin": "Admin request"}
 
@@ -54,6 +54,12 @@ class RequestWizardState(SessionState):
     advice_body: str = ""
     reference: str = ""
     can_override: bool = False  # the practice's phone version only
+    # The practice is closed or a limit is reached: an information panel, not an error.
+    closed_title: str = ""
+    closed_explanation: str = ""
+    practice_phone: str = ""
+    closed_reasons: list[str] = []  # staff: every reason that applies
+    closed_all_kinds: bool = False  # turned off or a closed day: the other kind is closed too
     _child: bool = False  # the request is for someone under 16: child topics only
     errors: dict[str, str] = {}
     summary: list[list[str]] = []
@@ -87,6 +93,9 @@ class RequestWizardState(SessionState):
                 "number": str(step.number),
                 "total": str(step.total),
                 "unit": item.unit,
+                # Free-text answers: the limit the character count shows (and the service checks).
+                "limit": str(questionnaires.answer_limit(item)) if item.type in ("string", "text") else "",
+                "limit_text": f"{questionnaires.answer_limit(item):,}",
             }
             self.options = [{"code": o.code, "display": o.display_for(wording)} for o in item.options]
             value = answers.get(item.link_id)
@@ -183,7 +192,11 @@ class RequestWizardState(SessionState):
                 patient = db.get(Patient, int(self.patient_id))
                 practice_settings = capacity.settings_for(db, patient.practice_id) if patient else None
         if not checked.ok:
-            # One of the four reasons the guide lists, before any questions are asked.
+            if checked.title:
+                # One of the four reasons the guide lists, before any questions are asked: what to
+                # do now, in an information panel (not an error: there is nothing to correct).
+                self.kind = kind
+                return self._show_closed(checked)
             return self._fail({"form": checked.error})
         self.kind, self.routine_message = kind, checked.routine_message
         self.free_text_allowed = bool(practice_settings and practice_settings.free_text_enabled)
@@ -198,6 +211,17 @@ class RequestWizardState(SessionState):
     def _clear_search(self) -> None:
         self.topic_query, self.topic_results, self.search_advice, self.search_calls = "", [], {}, []
         self._search_recorded = []
+
+    def _show_closed(self, checked) -> None:
+        self.step, self.errors, self.summary = "closed", {}, []
+        self.closed_title, self.closed_explanation = checked.title, checked.explanation
+        self.practice_phone, self.closed_reasons = checked.practice_phone, list(checked.staff_reasons)
+        self.closed_all_kinds = checked.reason in ("turned_off", "closed_day")
+
+    @rx.event
+    def choose_another_kind(self):
+        """From the information panel: back to "medical or admin" (the other kind may be open)."""
+        self.step, self.errors, self.summary, self.can_override = "type", {}, [], False
 
     @rx.event
     def search_topics(self, query: str):
@@ -312,7 +336,7 @@ class RequestWizardState(SessionState):
         raw = form_data.get("answer")
         if raw is None and self.question.get("type") == "date":
             raw = "-".join(clip(form_data.get(p, ""), 4) for p in ("answer_year", "answer_month", "answer_day")).strip("-")
-        raw = clip(raw, 2000) if raw is not None else ""
+        raw = received(raw)  # whole: an over-long answer is refused with its message, never cut
         if self.question.get("type") == "boolean":
             raw = {"yes": True, "no": False}.get(raw, raw)
 
@@ -360,7 +384,7 @@ class RequestWizardState(SessionState):
         return self._save_anything_else(form_data)
 
     def _save_anything_else(self, form_data: dict):
-        text = clip(form_data.get("free_text", ""), 5000)
+        text = received(form_data.get("free_text", ""))
 
         def act(db, identity, draft):
             error = request_service.save_anything_else(db, draft, text)
@@ -473,6 +497,10 @@ class StaffRequestWizardState(RequestWizardState):
             return
 
     @rx.event
+    def choose_another_kind(self):
+        self.step, self.errors, self.summary, self.can_override = "type", {}, [], False
+
+    @rx.event
     def screen(self, form_data: dict):
         return self._screen(form_data)
 
@@ -563,8 +591,14 @@ class StaffRequestWizardState(RequestWizardState):
             return self._fail({"form": denied.message})
         self.kind = kind
         if not checked.ok and not (can_override and wants_override):
+            if not checked.title:
+                return self._fail({"form": checked.error})
+            # Every reason that applies, in staff words; the override where all of them allow it.
+            self._show_closed(checked)
             self.can_override = can_override
-            return self._fail({"form": checked.error})
+            if can_override and form_data.get("overriding"):
+                return self._fail({"override": "Tick the box to override the limits, or choose another kind of request"})
+            return None
         self._override, self.can_override = not checked.ok, False
         self.routine_message = checked.routine_message
         self.free_text_allowed = True

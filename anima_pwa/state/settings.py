@@ -11,7 +11,7 @@ import reflex as rx
 from anima_pwa.db import session_scope
 from anima_pwa.services import account_settings, accounts, mfa
 from anima_pwa.settings import settings
-from anima_pwa.state.base import SessionState, clip, in_thread, summary_of
+from anima_pwa.state.base import SessionState, clip, in_thread, received, summary_of
 
 
 class LoginSettingsState(SessionState):
@@ -52,7 +52,7 @@ class LoginSettingsState(SessionState):
 
     @rx.event
     def set_new_email(self, value: str):
-        self.new_email = clip(value, 254)
+        self.new_email = received(value)
 
 
     @rx.event
@@ -127,9 +127,9 @@ class PreferencesState(SessionState):
     @rx.event
     def set_field(self, name: str, value: str):
         if name == "phone":
-            self.phone = clip(value, 40)
+            self.phone = received(value)
         elif name == "preferred_name":
-            self.preferred_name = clip(value, 100)
+            self.preferred_name = received(value)
         elif name == "residence_status":
             self.residence_status = clip(value, 20)
         self.saved = False
