@@ -71,9 +71,8 @@ def _add(component, route: str, title: str, on_load=None) -> None:
 
 
 _add(auth.index, routes.INDEX, "Contact your GP practice online", SessionState.redirect_if_signed_in)
-_add(auth.create_account, routes.CREATE_ACCOUNT, "Create a password", SignUpState.load_create_account)
-_add(auth.check_email, routes.CHECK_EMAIL, "Check your email")
-_add(auth.verify_email, routes.VERIFY_EMAIL, "Confirm your email address", VerifyEmailState.load)
+_add(auth.check_email, routes.CHECK_EMAIL, "Check your email", SignUpState.load_check_email)
+_add(auth.verify_email, routes.VERIFY_EMAIL, "Create a password", VerifyEmailState.load)
 _add(auth.login, routes.LOGIN, "Login", LoginState.load)
 _add(auth.login_code, routes.LOGIN_MFA, "Enter your code", LoginState.load_code)
 _add(auth.nhs_login_callback, routes.NHS_LOGIN_CALLBACK, "NHS login", NhsLoginState.finish)

@@ -6,7 +6,6 @@ from urllib.parse import quote, urlsplit
 
 INDEX = "/"
 LOGIN = "/login"
-CREATE_ACCOUNT = "/create-account"
 CHECK_EMAIL = "/check-email"
 VERIFY_EMAIL = "/verify-email"
 FORGOT_PASSWORD = "/forgot-password"
@@ -69,7 +68,7 @@ def safe_next(value: str | None) -> str:
     if parts.scheme or parts.netloc:
         return HOME
     if (parts.path.rstrip("/") or "/") in {
-        LOGIN, LOGIN_MFA, INDEX, CREATE_ACCOUNT, CHECK_EMAIL, FORGOT_PASSWORD, RESET_PASSWORD, NHS_LOGIN_CALLBACK,
+        LOGIN, LOGIN_MFA, INDEX, CHECK_EMAIL, VERIFY_EMAIL, FORGOT_PASSWORD, RESET_PASSWORD, NHS_LOGIN_CALLBACK,
     }:
         return HOME
     return value
