@@ -30,7 +30,7 @@ from anima_pwa.state.patient_management import (
     PatientSearchState,
     VerificationsState,
 )
-from anima_pwa.state.practice import PracticeState, StaffLoginState, StaffMfaSetupState
+from anima_pwa.state.practice import PracticeState, StaffEnrolState, StaffLoginState
 from anima_pwa.state.practice_settings import PracticeSettingsState
 from anima_pwa.state.practice_requests import PracticeRequestsState, PracticeRequestState
 from anima_pwa.state.request_wizard import RequestWizardState, StaffRequestWizardState, YourRequestsState
@@ -87,7 +87,7 @@ _add(settings_pages.mfa_settings, routes.SETTINGS_MFA, "Multi-factor authenticat
 _add(settings_pages.confirm_email_change, routes.CONFIRM_EMAIL_CHANGE, "Confirm your new email address", ConfirmEmailChangeState.load)
 _add(practice.staff_login, routes.PRACTICE_LOGIN, "Practice workspace sign in", StaffLoginState.load)
 _add(practice.staff_login_code, routes.PRACTICE_LOGIN_CODE, "Enter your code", StaffLoginState.load_code)
-_add(practice.staff_setup_mfa, routes.PRACTICE_SETUP_MFA, "Set up MFA", StaffMfaSetupState.load_staff_setup)
+_add(practice.staff_enrol, routes.PRACTICE_ENROL, "Set up multi-factor authentication", StaffEnrolState.load)
 _add(practice.dashboard, routes.PRACTICE, "Practice workspace", PracticeState.check_staff)
 _add(dependants_pages.dependants_list, routes.DEPENDANTS, "Dependants & children", DependantsState.load)
 _add(dependants_pages.add_dependant, routes.ADD_DEPENDANT, "Add new dependant", AddDependantState.load)

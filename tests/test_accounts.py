@@ -408,7 +408,7 @@ def staff_account(db: Session, email: str = "gp@practice.example") -> Account:
     [
         ("staff", "patient", "This account can't sign in here. Use the practice workspace."),
         ("patient", "staff", "This account can't sign in here. Use the patient sign-in page."),
-        ("staff", "staff", None),
+        ("staff", "staff", accounts.STAFF_NEEDS_MFA),  # staff without MFA: tests/test_staff_enrolment.py
         ("patient", "patient", None),
     ],
 )

@@ -35,6 +35,10 @@ FORM = "form"  # the key for an error about the whole form rather than one field
 EMAIL_CHANGE_PURPOSE = "email_change"  # services.account_settings issues these links
 
 WRONG_CREDENTIALS = "The email address or password is not correct"
+STAFF_NEEDS_MFA = (
+    "Your account needs multi-factor authentication before you can sign in. Use the link in the "
+    "email we sent you to set it up, or ask your practice admin for a new link."
+)
 
 
 @dataclass
@@ -334,6 +338,10 @@ def sign_in(
             lifetime=MFA_CHALLENGE_LIFETIME,
         )
         return Outcome(email=account.email, mfa_challenge=challenge)
+    if account.kind == "staff":
+        # Staff enrol MFA only through the link emailed to them (services.staff), never by being
+        # the first to sign in with the password; until then there is nothing to sign in to.
+        return Outcome(errors={FORM: STAFF_NEEDS_MFA})
     return _signed_in(session, account, client_ip=client_ip, user_agent=user_agent, method="password")
 
 

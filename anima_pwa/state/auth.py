@@ -11,7 +11,6 @@ import reflex as rx
 from anima_pwa import routes
 from anima_pwa.db import session_scope
 from anima_pwa.services import accounts, practice_accounts
-from anima_pwa.services.validation import FieldError, clean_email
 from anima_pwa.settings import settings
 from anima_pwa.state.base import SessionState, clip, focus_error_summary, in_thread
 
