@@ -63,6 +63,7 @@ def index() -> rx.Component:
         nhs_login_button(),
         rx.el.section(
             rx.el.h2("Create an account with your email"),
+            form_error(SignUpState.errors),
             error_summary(SignUpState.summary),
             rx.el.form(
                 email_field(
