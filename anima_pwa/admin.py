@@ -10,6 +10,7 @@ Errors go to stderr and give a non-zero exit status.
     import-practices FILE                    import or refresh practices from an epraccur CSV
     import-register ODS_CODE FILE            import or refresh a practice's register CSV
     create-staff --practice ODS --email E --name N --role R [--password-stdin]
+    staff-mfa-link --email E [--reset]       email a member of staff a new MFA set-up link
     pending-verifications [--practice ODS]   registrations waiting for manual verification
     send-outbox                              one delivery pass of queued emails (ANIMA_SMTP_URL)
 """
@@ -190,6 +191,7 @@ def cmd_create_staff(args: argparse.Namespace) -> int:
             display_name=args.name,
             role=args.role,
             password=password,
+            base_url=settings_module.settings.base_url,
         )
         audit.record(
             session,
@@ -202,8 +204,24 @@ def cmd_create_staff(args: argparse.Namespace) -> int:
         )
         text = (
             f"Created {member.role} {member.display_name} <{args.email.strip()}> "
-            f"at {practice.ods_code} {practice.name}."
+            f"at {practice.ods_code} {practice.name}.\n"
+            "They have been emailed a link to set up multi-factor authentication; they can't sign in "
+            "until they have used it. Give them their password separately."
         )
+    _out(text)
+    return 0
+
+
+def cmd_staff_mfa_link(args: argparse.Namespace) -> int:
+    from anima_pwa.services import staff
+
+    current = settings_module.settings
+    with db.session_scope() as session:
+        member = staff.reissue_enrolment_link(session, email=args.email, base_url=current.base_url, reset=args.reset)
+        text = f"Emailed a new multi-factor authentication set-up link to {args.email.strip()} ({member.display_name})."
+        if args.reset:
+            text += " Their old authenticator and recovery codes no longer work, and they have been signed out."
+        text += " Links sent before this one no longer work."
     _out(text)
     return 0
 
@@ -322,6 +340,15 @@ def build_parser() -> argparse.ArgumentParser:
         help="read the password from the first line of standard input instead of prompting",
     )
     p.set_defaults(func=cmd_create_staff)
+
+    p = commands.add_parser("staff-mfa-link", help="email a member of staff a new MFA set-up link (older links stop working)")
+    p.add_argument("--email", required=True, help="the staff member's email address")
+    p.add_argument(
+        "--reset",
+        action="store_true",
+        help="they have lost their authenticator: switch their MFA off and sign them out until they use the link",
+    )
+    p.set_defaults(func=cmd_staff_mfa_link)
 
     p = commands.add_parser("pending-verifications", help="list registrations awaiting verification")
     p.add_argument("--practice", metavar="ODS", help="only this practice")

@@ -31,7 +31,7 @@ from anima_pwa.state.patient_management import (
     PatientSearchState,
     VerificationsState,
 )
-from anima_pwa.state.practice import PracticeState, StaffLoginState, StaffMfaSetupState
+from anima_pwa.state.practice import PracticeState, StaffEnrolState, StaffLoginState
 from anima_pwa.state.practice_settings import CoreHoursLogState, PracticeSettingsState
 from anima_pwa.state.practice_requests import PracticeRequestsState, PracticeRequestState
 from anima_pwa.state.request_wizard import RequestWizardState, StaffRequestWizardState, YourRequestsState
@@ -75,9 +75,8 @@ def _add(component, route: str, title: str, on_load=None) -> None:
 
 
 _add(auth.index, routes.INDEX, "Contact your GP practice online", SessionState.redirect_if_signed_in)
-_add(auth.create_account, routes.CREATE_ACCOUNT, "Create a password", SignUpState.load_create_account)
-_add(auth.check_email, routes.CHECK_EMAIL, "Check your email")
-_add(auth.verify_email, routes.VERIFY_EMAIL, "Confirm your email address", VerifyEmailState.load)
+_add(auth.check_email, routes.CHECK_EMAIL, "Check your email", SignUpState.load_check_email)
+_add(auth.verify_email, routes.VERIFY_EMAIL, "Create a password", VerifyEmailState.load)
 _add(auth.login, routes.LOGIN, "Login", LoginState.load)
 _add(auth.login_code, routes.LOGIN_MFA, "Enter your code", LoginState.load_code)
 _add(auth.nhs_login_callback, routes.NHS_LOGIN_CALLBACK, "NHS login", NhsLoginState.finish)
@@ -92,7 +91,7 @@ _add(settings_pages.mfa_settings, routes.SETTINGS_MFA, "Multi-factor authenticat
 _add(settings_pages.confirm_email_change, routes.CONFIRM_EMAIL_CHANGE, "Confirm your new email address", ConfirmEmailChangeState.load)
 _add(practice.staff_login, routes.PRACTICE_LOGIN, "Practice workspace sign in", StaffLoginState.load)
 _add(practice.staff_login_code, routes.PRACTICE_LOGIN_CODE, "Enter your code", StaffLoginState.load_code)
-_add(practice.staff_setup_mfa, routes.PRACTICE_SETUP_MFA, "Set up MFA", StaffMfaSetupState.load_staff_setup)
+_add(practice.staff_enrol, routes.PRACTICE_ENROL, "Set up multi-factor authentication", StaffEnrolState.load)
 _add(practice.dashboard, routes.PRACTICE, "Practice workspace", PracticeState.check_staff)
 _add(dependants_pages.dependants_list, routes.DEPENDANTS, "Dependants & children", DependantsState.load)
 _add(dependants_pages.add_dependant, routes.ADD_DEPENDANT, "Add new dependant", AddDependantState.load)

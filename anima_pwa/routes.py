@@ -6,7 +6,6 @@ from urllib.parse import quote, urlsplit
 
 INDEX = "/"
 LOGIN = "/login"
-CREATE_ACCOUNT = "/create-account"
 CHECK_EMAIL = "/check-email"
 VERIFY_EMAIL = "/verify-email"
 FORGOT_PASSWORD = "/forgot-password"
@@ -32,7 +31,7 @@ ADD_DEPENDANT = "/settings/dependants/add"
 PRACTICE = "/practice"
 PRACTICE_LOGIN = "/practice/login"
 PRACTICE_LOGIN_CODE = "/practice/login/code"
-PRACTICE_SETUP_MFA = "/practice/setup-mfa"
+PRACTICE_ENROL = "/practice/enrol"  # services.staff.ENROL_PATH: the emailed MFA enrolment link
 PRACTICE_PATIENTS = "/practice/patients"
 PRACTICE_PATIENT = "/practice/patient"
 PRACTICE_AUDIT = "/practice/patient/audit"
@@ -95,7 +94,7 @@ def safe_next(value: str | None) -> str:
     if parts.scheme or parts.netloc:
         return HOME
     if (parts.path.rstrip("/") or "/") in {
-        LOGIN, LOGIN_MFA, INDEX, CREATE_ACCOUNT, CHECK_EMAIL, FORGOT_PASSWORD, RESET_PASSWORD, NHS_LOGIN_CALLBACK,
+        LOGIN, LOGIN_MFA, INDEX, CHECK_EMAIL, VERIFY_EMAIL, FORGOT_PASSWORD, RESET_PASSWORD, NHS_LOGIN_CALLBACK,
     }:
         return HOME
     return value

@@ -227,6 +227,12 @@ def nhs_login_emulator(tmp_path_factory, app_port) -> Iterator[Emulator]:
         _stop(process)
 
 
+def _secret_key() -> str:
+    from anima_pwa.settings import settings
+
+    return settings.secret_key
+
+
 @pytest.fixture(scope="session")
 def app(tmp_path_factory, database_url, mailbox, nhs_login_emulator, app_port) -> Iterator[App]:
     port = app_port
@@ -239,6 +245,9 @@ def app(tmp_path_factory, database_url, mailbox, nhs_login_emulator, app_port) -
         "ANIMA_BASE_URL": f"http://localhost:{port}",
         "ANIMA_SMTP_URL": f"smtp://127.0.0.1:{mailbox.port}",
         "ANIMA_EMAIL_FROM": "Anima <no-reply@anima.test>",
+        # The same key as this test process, so a link made here by a service (e.g. a new member of
+        # staff's MFA enrolment link, made as the admin CLI makes it) works in the app.
+        "ANIMA_SECRET_KEY": _secret_key(),
         "ANIMA_OUTBOX_POLL_SECONDS": "0.3",
         # Each test's browser is a different client (its own X-Forwarded-For), as real patients
         # are: otherwise the per-client limits on sign-up would stop a long suite part-way.

@@ -14,16 +14,22 @@ from e2e.conftest import Shots, close_context, open_context
 from e2e.journeys import settled
 
 @pytest.fixture
-def desk(browser, app, request):
+def desk(browser, app, request, mailbox):
     context = open_context(browser, app, phone=False)
     page = context.new_page()
     page.shots = Shots(page, request.node.name + "-desk")  # type: ignore[attr-defined]
+    page.mailbox = mailbox  # type: ignore[attr-defined]  (staff read their MFA set-up link from it)
     yield page
+    try:
+        page.shots("last")  # type: ignore[attr-defined]
+    except Exception:  # noqa: BLE001 - a closed page has nothing to show
+        pass
     close_context(context)
 
 
 def new_staff(db, *, role: str = "receptionist", ods: str = "Y90001") -> tuple[str, str]:
-    """A member of staff made the way the admin CLI makes them (each test makes its own)."""
+    """A member of staff made the way the admin CLI makes them (each test makes its own): the app
+    then emails them the link that enrols their MFA."""
     from sqlmodel import Session
 
     from anima_pwa.services import practices, staff
@@ -37,21 +43,41 @@ def new_staff(db, *, role: str = "receptionist", ods: str = "Y90001") -> tuple[s
     return email, password
 
 
-def staff_sign_in_first_time(page: Page, email: str, password: str, shot) -> str:
-    """Sign in, set up MFA (mandatory for staff), return the authenticator key."""
-    page.goto("/practice/login")
-    settled(page)
-    page.get_by_label("Email address").fill(email)
-    page.get_by_label("Password", exact=True).fill(password)
-    page.get_by_role("button", name="Sign in").click()
+def follow_enrolment_link(page: Page, mailbox, email: str, *, after: int = 0) -> None:
+    """Open the MFA set-up link from the staff member's email (on this app's address)."""
+    from urllib.parse import urlsplit
+
+    from e2e.conftest import link_in
+
+    link = urlsplit(link_in(mailbox.wait_for(email, "Set up your sign-in", after=after)))
+    page.goto(f"{link.path}?{link.query}")
     expect(page.get_by_role("heading", name="Set up multi-factor authentication")).to_be_visible()
+    settled(page)
+
+
+def enrol_mfa(page: Page, password: str, shot) -> str:
+    """On the link's page: scan (read the key), enter the password and a first code; returns the
+    key. The recovery codes shown once are kept on the page object (page.recovery_codes)."""
+    expect(page.locator("#setup-key")).not_to_be_empty()
     shot("staff-mfa-setup")
     key = page.locator("#setup-key").inner_text().replace(" ", "")
+    page.get_by_label("Password", exact=True).fill(password)
     page.get_by_label("6-digit code").fill(pyotp.TOTP(key).now())
     page.get_by_role("button", name="Turn on MFA").click()
     expect(page.get_by_role("heading", name="Save your recovery codes")).to_be_visible()
+    shot("staff-recovery-codes")
+    page.recovery_codes = page.locator(".recovery-codes li").all_inner_texts()  # type: ignore[attr-defined]
     page.get_by_role("button", name="I have saved my recovery codes").click()
-    expect(page.get_by_role("heading", name="Dashboard")).to_be_visible()
+    expect(page.get_by_text("Multi-factor authentication is set up.")).to_be_visible()
+    return key
+
+
+def staff_sign_in_first_time(page: Page, email: str, password: str, shot, mailbox=None) -> str:
+    """Set up MFA through the emailed link (mandatory for staff), then sign in with a code;
+    returns the authenticator key. The mailbox is the desk fixture's unless given."""
+    follow_enrolment_link(page, mailbox or page.mailbox, email)  # type: ignore[attr-defined]
+    key = enrol_mfa(page, password, shot)
+    staff_sign_in(page, email, password, key)
     return key
 
 
@@ -67,16 +93,56 @@ def staff_sign_in(page: Page, email: str, password: str, key: str) -> None:
     expect(page.get_by_role("heading", name="Dashboard")).to_be_visible()
 
 
-def test_staff_must_set_up_mfa_before_the_workspace(desk, db):
+def test_staff_enrol_mfa_through_the_emailed_link_before_they_can_sign_in(desk, db, mailbox):
     shot = desk.shots
     email, password = new_staff(db)
+
+    # The password alone gets nobody in: no trust on first use.
     desk.goto("/practice")
     expect(desk.get_by_role("heading", name="Sign in to the practice workspace")).to_be_visible()
-    key = staff_sign_in_first_time(desk, email, password, shot)
+    settled(desk)
+    desk.get_by_label("Email address").fill(email)
+    desk.get_by_label("Password", exact=True).fill(password)
+    desk.get_by_role("button", name="Sign in").click()
+    expect(desk.get_by_text("Use the link in the email we sent you to set it up")).to_be_visible()
+    shot("password-alone-refused")
+
+    # The emailed link: a wrong password is explained at the field; a reload shows the same key.
+    follow_enrolment_link(desk, mailbox, email)
+    key_shown = desk.locator("#setup-key").inner_text()
+    desk.get_by_label("Password", exact=True).fill("Not-The-Password-1")
+    desk.get_by_label("6-digit code").fill(pyotp.TOTP(key_shown.replace(" ", "")).now())
+    desk.get_by_role("button", name="Turn on MFA").click()
+    expect(desk.locator("#password-error")).to_contain_text("The password is not correct")
+    shot("wrong-password")
+    desk.reload()
+    expect(desk.get_by_role("heading", name="Set up multi-factor authentication")).to_be_visible()
+    settled(desk)
+    expect(desk.locator("#setup-key")).to_have_text(key_shown)
+
+    key = enrol_mfa(desk, password, shot)
+    shot("enrolled")
+    staff_sign_in(desk, email, password, key)
     shot("dashboard")
+
+    # The link works once.
+    follow_enrolment_link(desk, mailbox, email)
+    expect(desk.get_by_text("Multi-factor authentication is already set up for this account")).to_be_visible()
+    shot("link-used")
+
+    # Signed out, back in with a recovery code (another code from the app may not exist yet: the
+    # one just used can't be used twice).
+    desk.goto("/practice")
     desk.get_by_role("button", name="Sign out").click()
     expect(desk.get_by_text("You have signed out.")).to_be_visible()
-    staff_sign_in(desk, email, password, key)
+    settled(desk)
+    desk.get_by_label("Email address").fill(email)
+    desk.get_by_label("Password", exact=True).fill(password)
+    desk.get_by_role("button", name="Sign in").click()
+    expect(desk.get_by_role("heading", name="Enter the code from your authenticator app")).to_be_visible()
+    desk.get_by_label("Or a recovery code").fill(desk.recovery_codes[0])  # type: ignore[attr-defined]
+    desk.get_by_role("button", name="Continue").click()
+    expect(desk.get_by_role("heading", name="Dashboard")).to_be_visible()
 
 
 def _create_request_search(page: Page, nhs_number: str) -> None:

@@ -286,3 +286,70 @@ def _london_today():
     from zoneinfo import ZoneInfo
 
     return datetime.now(ZoneInfo("Europe/London")).date()
+
+
+def _to_check_your_answers(page: Page, shot) -> None:
+    """From the topic search to "Check your answers", for a cough (no red flags ticked)."""
+    page.get_by_label("Search for what your request is about").fill("cough")
+    page.get_by_role("button", name="Cough and cold").click()
+    expect(page.get_by_role("group", name="Do any of these apply right now?")).to_be_visible()
+    page.get_by_role("button", name="Continue").click()
+    answer_until_anything_else(page, shot)
+    page.get_by_role("button", name="Continue").click()
+    page.get_by_label("A phone call").check()
+    page.get_by_label("Text message to my mobile").check()
+    page.get_by_role("button", name="Continue").click()
+    expect(page.get_by_role("heading", name="Check your answers")).to_be_visible()
+
+
+def test_two_tabs_start_again_in_one_and_continue_or_send_in_the_other(phone, shot, mailbox, db):
+    """One signed-in patient, two tabs on the same request: what one tab does to the draft, the
+    other is told about, and it lands somewhere sensible, never on an error."""
+    from e2e.conftest import Shots
+
+    registered_patient(phone, mailbox, shot, db, "twotabs")
+    start_request(phone)
+    phone.get_by_label("Search for what your request is about").fill("cough")
+    phone.get_by_role("button", name="Cough and cold").click()
+    phone.get_by_role("button", name="Continue").click()  # no red flags
+    expect(phone.get_by_text("Question 1 of")).to_be_visible()
+
+    other = phone.context.new_page()  # a second tab of the same browser: the same signed-in patient
+    errors: list[str] = []
+    other.on("pageerror", lambda error: errors.append(str(error)))
+    other_shot = Shots(other, "test_two_tabs-second-tab")
+    other.goto("/request")
+    expect(other.get_by_text("Question 1 of")).to_be_visible()  # the same draft, resumed
+    settled(other)
+    other_shot("same-question")
+
+    # "Start again" in the first tab; "Continue" in the second.
+    phone.get_by_role("button", name="Start again").click()
+    expect(phone.get_by_role("group", name="Who is this request for?")).to_be_visible()
+    shot("started-again")
+    other.locator("input[type=radio][name=answer]").first.check()
+    other.get_by_role("button", name="Continue").click()
+    expect(other.get_by_role("alert").filter(has_text="no longer open")).to_be_visible()
+    expect(other.get_by_text("Nothing was sent to your practice. You can start a new request below.")).to_be_visible()
+    expect(other.get_by_role("group", name="Who is this request for?")).to_be_visible()
+    other_shot("told-it-was-started-again")
+
+    # Both tabs at "Check your answers" for a new request; the first sends it, then the second.
+    start_request(phone)
+    _to_check_your_answers(phone, shot)
+    other.goto("/request")
+    expect(other.get_by_role("heading", name="Check your answers")).to_be_visible()
+    settled(other)
+    phone.get_by_role("button", name="Send request").click()
+    expect(phone.get_by_role("heading", name="Request sent")).to_be_visible()
+    reference = phone.locator(".reference").inner_text()
+    other.get_by_role("button", name="Send request").click()
+    expect(other.get_by_role("heading", name="Request sent")).to_be_visible()
+    expect(other.get_by_role("alert").filter(has_text="already been sent to your practice")).to_be_visible()
+    expect(other.locator(".reference")).to_have_text(reference)
+    other_shot("told-it-was-already-sent")
+
+    with db.connect() as connection:  # one request, sent once
+        assert connection.execute(text("SELECT count(*) FROM request WHERE reference = :r"), {"r": reference}).scalar_one() == 1
+    other.close()
+    assert not errors, f"JavaScript errors in the second tab: {errors}"

@@ -15,9 +15,11 @@ from e2e.journeys import (
     continue_with_email,
     create_account,
     fill_details,
+    follow_sign_up_link,
     login,
     new_email,
     person_on_register,
+    settled,
     signed_in_new_account,
 )
 
@@ -27,15 +29,16 @@ def test_register_with_email_to_a_verified_signed_in_patient(phone, shot, mailbo
     email = new_email("harriet")
 
     continue_with_email(phone, email, shot)  # step 1
-    create_account(phone, PASSWORD, shot)  # steps 2-3
-    expect(phone.get_by_role("heading", name="Check your email")).to_be_visible()
     expect(phone.get_by_text(email)).to_be_visible()
     shot("check-your-email")
 
-    message = mailbox.wait_for(email, "Confirm your email address")  # step 4
+    message = mailbox.wait_for(email, "Confirm your email address")
     assert message["From"] == "Anima <no-reply@anima.test>"
-    phone.goto(link_in(message))
-    expect(phone.get_by_role("heading", name="Your registration is confirmed")).to_be_visible()
+    phone.goto(link_in(message))  # the link opens "Create a password": whoever reads the inbox chooses it
+    expect(phone.get_by_role("heading", name="Create a password")).to_be_visible()
+    expect(phone.get_by_text(email)).to_be_visible()
+    create_account(phone, PASSWORD, shot)  # steps 2-3
+    expect(phone.get_by_role("heading", name="Your registration is confirmed")).to_be_visible()  # step 4
     shot("registration-confirmed")
 
     phone.get_by_role("button", name="Return to login page").click()  # step 5
@@ -62,9 +65,18 @@ def test_register_with_email_to_a_verified_signed_in_patient(phone, shot, mailbo
     shot("signed-out")
 
 
-def test_weak_password_is_refused_at_the_field_and_nothing_is_sent(phone, shot, mailbox):
+def test_weak_password_is_refused_at_the_field_and_the_link_keeps_working(phone, shot, mailbox, db):
     email = new_email("weak")
     continue_with_email(phone, email, shot)
+
+    # Before a password is chosen, sign-in answers as for any address, with a pointer to the email.
+    phone.goto("/login")
+    login(phone, email, PASSWORD)
+    expect(phone.get_by_text("The email address or password is not correct")).to_be_visible()
+    expect(phone.get_by_text("You create your password from the link in the email we sent you")).to_be_visible()
+    shot("sign-in-before-password")
+
+    follow_sign_up_link(phone, mailbox, email)
     create_account(phone, "password", shot)
     expect(phone.locator("#password-error")).to_contain_text("upper case")
     expect(phone.get_by_role("heading", name="There is a problem")).to_be_visible()
@@ -73,7 +85,16 @@ def test_weak_password_is_refused_at_the_field_and_nothing_is_sent(phone, shot, 
     create_account(phone, "Password1", shot)
     expect(phone.locator("#password-error")).to_contain_text("too common")
     shot("too-common")
-    assert mailbox.count(email, "Confirm your email address") == 0
+    with db.connect() as connection:  # nothing half-made
+        assert connection.execute(text("SELECT count(*) FROM account WHERE email_normalized = :e"), {"e": email.lower()}).scalar_one() == 0
+
+    # A reload keeps the person's place: the link still opens "Create a password".
+    phone.reload()
+    expect(phone.get_by_role("heading", name="Create a password")).to_be_visible()
+    settled(phone)
+    create_account(phone, PASSWORD, shot)
+    expect(phone.get_by_role("heading", name="Your registration is confirmed")).to_be_visible()
+    shot("confirmed-after-errors")
 
 
 def test_malformed_email_gets_a_message_next_to_the_field(phone, shot):
@@ -103,7 +124,6 @@ def test_wrong_password_is_refused_then_rate_limited(phone, shot, mailbox):
 def test_expired_and_reused_links_say_so(phone, shot, mailbox, db):
     email = new_email("expired")
     continue_with_email(phone, email, shot)
-    create_account(phone, PASSWORD, shot)
     first = link_in(mailbox.wait_for(email, "Confirm your email address"))
     with db.begin() as connection:  # make the link 25 hours old
         connection.execute(
@@ -117,7 +137,8 @@ def test_expired_and_reused_links_say_so(phone, shot, mailbox, db):
     expect(phone.get_by_text("We have sent you a new link")).to_be_visible()
 
     second = link_in(mailbox.wait_for(email, "Confirm your email address", after=1))
-    phone.goto(second)
+    follow_sign_up_link(phone, mailbox, email, after=1)
+    create_account(phone, PASSWORD, shot)
     expect(phone.get_by_role("heading", name="Your registration is confirmed")).to_be_visible()
     phone.goto(second)
     expect(phone.get_by_role("heading", name="Your email address is already confirmed")).to_be_visible()
@@ -266,7 +287,7 @@ def test_keyboard_only_sign_up_start(phone, shot):
     expect(email_box).to_be_focused()
     phone.keyboard.type("keyboard.user@example.com")
     phone.keyboard.press("Enter")
-    expect(phone.get_by_role("heading", name="Create a password")).to_be_visible()
+    expect(phone.get_by_role("heading", name="Check your email")).to_be_visible()
     shot("keyboard")
 
 

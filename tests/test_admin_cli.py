@@ -150,12 +150,16 @@ def test_create_staff(migrated, monkeypatch, capsys) -> None:
     monkeypatch.setattr(sys, "stdin", io.StringIO("Quince-Ladder-81\n"))
     status, out, err = run(capsys, *argv)
     assert (status, err) == (0, "")
-    assert out == "Created clinician Kim Lee <Nurse.Lee@Example.org> at Y90003 Orchard Lane Medical Centre.\n"
+    assert out.startswith("Created clinician Kim Lee <Nurse.Lee@Example.org> at Y90003 Orchard Lane Medical Centre.\n")
+    assert "emailed a link to set up multi-factor authentication" in out
     with db.session_scope() as session:
         account = session.exec(select(Account).where(Account.email_normalized == "nurse.lee@example.org")).one()
-        assert account.kind == "staff"
+        assert account.kind == "staff" and account.mfa_enabled_at is None
         event = session.exec(select(AuditEvent).where(AuditEvent.action == "staff.created")).one()
         assert event.account_id == account.id and event.actor_kind == "system"
+        (email,) = session.exec(select(OutboxMessage).where(OutboxMessage.template == "staff_mfa_enrolment", OutboxMessage.to_address == "Nurse.Lee@Example.org")).all()
+        assert f"{settings_module.settings.base_url}/practice/enrol?token=" in email.body_text
+        assert "Quince-Ladder-81" not in email.body_text and "Quince-Ladder-81" not in out
 
     monkeypatch.setattr(sys, "stdin", io.StringIO("Quince-Ladder-81\n"))
     status, _, err = run(capsys, *argv[:4], "nurse.lee@example.org", *argv[5:])
@@ -180,6 +184,43 @@ def test_create_staff_prompts_twice(migrated, monkeypatch, capsys) -> None:
     answers = iter(["Quince-Ladder-81", "Quince-Ladder-81"])
     status, out, _ = run(capsys, *argv)
     assert status == 0 and out.startswith("Created admin A B")
+
+
+def test_staff_mfa_link_sends_a_new_link_revokes_older_ones_and_is_audited(migrated, monkeypatch, capsys) -> None:
+    from anima_pwa.models import OneTimeToken
+    from anima_pwa.services import mfa, staff
+
+    run(capsys, "seed-demo")
+    email = DEMO_STAFF[0].email
+    status, out, err = run(capsys, "staff-mfa-link", "--email", email.upper())
+    assert (status, err) == (0, "")
+    assert out.startswith(f"Emailed a new multi-factor authentication set-up link to {email.upper()} (Helen Marsh).")
+    with db.session_scope() as session:
+        links = session.exec(select(OneTimeToken).where(OneTimeToken.purpose == staff.ENROLMENT)).all()
+        mine = [t for t in links if t.email_normalized == email]
+        assert len(mine) == 2 and [t.revoked_at is None for t in mine] == [False, True]  # older revoked
+        assert len(session.exec(select(OutboxMessage).where(OutboxMessage.template == "staff_mfa_enrolment", OutboxMessage.to_address == email)).all()) == 2
+        event = session.exec(select(AuditEvent).where(AuditEvent.action == "staff.mfa_link_sent").order_by(AuditEvent.id.desc())).first()
+        assert audit.event_detail(event) == {"reason": "reissued", "older_links_revoked": 1}
+
+        account = session.exec(select(Account).where(Account.email_normalized == email)).one()
+        mfa.start_setup(session, account)
+        account.mfa_secret_encrypted, account.mfa_enabled_at = mfa.encrypt_secret("JBSWY3DPEHPK3PXP"), account.created_at
+        session.add(account)
+
+    # Someone with MFA keeps it unless --reset (a lost phone).
+    status, _, err = run(capsys, "staff-mfa-link", "--email", email)
+    assert status == 1 and "already uses multi-factor authentication" in err and "--reset" in err
+    status, out, err = run(capsys, "staff-mfa-link", "--email", email, "--reset")
+    assert status == 0 and "signed out" in out
+    with db.session_scope() as session:
+        account = session.exec(select(Account).where(Account.email_normalized == email)).one()
+        assert not mfa.is_enabled(account)
+        assert [e.action for e in session.exec(select(AuditEvent).order_by(AuditEvent.id)).all()][-2:] == ["mfa_reset", "staff.mfa_link_sent"]
+
+    for argv in (["--email", "nobody@example.org"], ["--email", "not an email"]):
+        status, _, err = run(capsys, "staff-mfa-link", *argv)
+        assert status == 1 and "No active staff account" in err
 
 
 def test_send_outbox(migrated, use_settings, monkeypatch, capsys) -> None:

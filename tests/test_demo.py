@@ -25,7 +25,7 @@ from anima_pwa.services.demo import (
 from anima_pwa.services.practices import practice_by_ods_code
 from anima_pwa.services.validation import clean_postcode, nhs_number_is_valid
 from anima_pwa.services.verification import match_register
-from tests.factories import count
+from tests.factories import count, outbox
 
 
 pytestmark = pytest.mark.usefixtures("cheap_argon2")  # tests/conftest.py: tiny argon2 parameters
@@ -72,6 +72,10 @@ def test_seeded_practices_and_staff(db_session: Session) -> None:
         )  # fmt: skip
         assert account.kind == "staff" and account.email_verified_at is not None
         assert passwords.verify_password(account.password_hash, staff.password)
+        # No MFA yet: each admin is emailed (the demo mailbox shows it) a link to set it up.
+        assert account.mfa_enabled_at is None
+        (link,) = outbox(db_session, "staff_mfa_enrolment", staff.email)
+        assert "/practice/enrol?token=" in link.body_text and practice.name in link.body_text
 
 
 def test_seed_keeps_a_practice_email_set_by_the_practice(db_session: Session) -> None:

@@ -38,6 +38,7 @@ CONTEXTS: dict[str, dict[str, str]] = {
     "password_changed": {"reset_link": "https://anima.test/reset"},
     "verification_pending_practice": {"practice_name": "Riverside Surgery"},
     "staff_set_password": {"practice_name": "Riverside Surgery", "link": "https://anima.test/set?t=x"},
+    "staff_mfa_enrolment": {"practice_name": "Riverside Surgery", "link": "https://anima.test/practice/enrol?token=x", "lifetime": "3 days"},
     "patient_set_password": {"practice_name": "Riverside Surgery", "link": "https://anima.test/set-password?token=x"},
     "confirm_new_email": {"link": "https://anima.test/confirm-email-change?token=abc"},
     "email_changed": {"new_email_masked": "j***@example.com", "reset_link": "https://anima.test/forgot-password"},

@@ -63,13 +63,14 @@ def index() -> rx.Component:
         nhs_login_button(),
         rx.el.section(
             rx.el.h2("Create an account with your email"),
+            form_error(SignUpState.errors),
             error_summary(SignUpState.summary),
             rx.el.form(
                 email_field(
                     SignUpState.errors,
                     value=SignUpState.email,
                     on_change=SignUpState.set_email,
-                    hint="Each account needs its own email address.",
+                    hint="Each account needs its own email address. We will email you a link to create your password.",
                 ),
                 primary_button("Continue with Email"),
                 on_submit=SignUpState.continue_with_email,
@@ -87,27 +88,6 @@ def index() -> rx.Component:
     )
 
 
-def create_account() -> rx.Component:
-    return page(
-        rx.el.h1("Create a password"),
-        error_summary(SignUpState.summary),
-        form_error(SignUpState.errors),
-        rx.el.p(
-            "You are creating an account for ",
-            rx.el.strong(SignUpState.email),
-            ". ",
-            rx.el.a("Change email address", href=routes.INDEX),
-        ),
-        rx.el.form(
-            password_field("password", "Create a password", SignUpState.errors, hint=PASSWORD_HINT, autocomplete="new-password"),
-            primary_button("Create account"),
-            on_submit=SignUpState.create_account,
-            no_validate=True,
-        ),
-        back=("Back", routes.INDEX),
-    )
-
-
 def check_email() -> rx.Component:
     return page(
         rx.el.h1("Check your email"),
@@ -115,7 +95,8 @@ def check_email() -> rx.Component:
         rx.el.p(
             "We have sent a link to ",
             rx.el.strong(SignUpState.email),
-            ". Follow the link to confirm your registration. It works once and expires in 24 hours.",
+            ". Follow the link to confirm your email address and create your password. "
+            "It expires in 24 hours.",
         ),
         rx.el.p("If you don't receive an email within 5 minutes, check your spam or junk folders."),
         rx.cond(
@@ -128,16 +109,35 @@ def check_email() -> rx.Component:
 
 
 def verify_email() -> rx.Component:
+    """The page a sign-up link opens: the password is chosen here, by whoever reads the inbox."""
+    state = VerifyEmailState
     return_button = rx.el.a("Return to login page", href=routes.LOGIN, class_name="button", role="button")
     return page(
         rx.match(
-            VerifyEmailState.status,
+            state.status,
+            (
+                "choose_password",
+                rx.fragment(
+                    rx.el.h1("Create a password"),
+                    error_summary(state.summary),
+                    form_error(state.errors),
+                    rx.el.p("You are creating an Anima account for ", rx.el.strong(state.email), "."),
+                    rx.el.form(
+                        password_field(
+                            "password", "Create a password", state.errors, hint=PASSWORD_HINT, autocomplete="new-password"
+                        ),
+                        primary_button("Create account"),
+                        on_submit=state.create_account,
+                        no_validate=True,
+                    ),
+                ),
+            ),
             (
                 "confirmed",
                 rx.fragment(
                     rx.el.div(
                         rx.el.h1("Your registration is confirmed", class_name="panel__title"),
-                        rx.el.p("Your email address ", rx.el.strong(VerifyEmailState.email), " is confirmed."),
+                        rx.el.p("Your account for ", rx.el.strong(state.email), " has been created."),
                         class_name="panel panel--confirmation",
                     ),
                     rx.el.p("Sign in with your email address and password to finish setting up your account."),
@@ -148,7 +148,10 @@ def verify_email() -> rx.Component:
                 "already",
                 rx.fragment(
                     rx.el.h1("Your email address is already confirmed"),
-                    rx.el.p("You can sign in with your email address and password."),
+                    rx.el.p(
+                        "This email address already has an account. Sign in with your email address and "
+                        "password, or use 'Forgot your password' if you don't know it."
+                    ),
                     return_button,
                 ),
             ),
@@ -156,27 +159,28 @@ def verify_email() -> rx.Component:
                 "expired",
                 rx.fragment(
                     rx.el.h1("This link has expired"),
-                    form_error(VerifyEmailState.errors),
+                    form_error(state.errors),
                     rx.el.p("Links in confirmation emails work for 24 hours."),
                     rx.cond(
-                        VerifyEmailState.sent_again,
+                        state.sent_again,
                         rx.el.div(
                             rx.el.p("We have sent you a new link. Check your email."),
                             class_name="panel panel--success",
                             role="status",
                         ),
-                        secondary_button("Send a new link", on_click=VerifyEmailState.send_new_link),
+                        secondary_button("Send a new link", on_click=state.send_new_link),
                     ),
                 ),
             ),
             (
                 "used",
                 rx.fragment(
-                    rx.el.h1("This link has already been used"),
+                    rx.el.h1("This link can no longer be used"),
                     rx.el.p(
-                        "Each link works once. If you asked for more than one email, use the link in the newest one."
+                        "Each email replaces the ones before it. If you asked for more than one email, "
+                        "use the link in the newest one, or create your account again."
                     ),
-                    return_button,
+                    rx.el.a("Create an account", href=routes.INDEX, class_name="button", role="button"),
                 ),
             ),
             (
@@ -200,14 +204,6 @@ def login() -> rx.Component:
             rx.el.div(rx.el.p(LoginState.notice), class_name="panel panel--info", role="status"),
         ),
         form_error(LoginState.errors),
-        rx.cond(
-            LoginState.needs_confirmation,
-            rx.cond(
-                LoginState.confirmation_sent,
-                rx.el.p("We have sent you another email.", role="status"),
-                secondary_button("Send the email again", on_click=LoginState.resend_confirmation),
-            ),
-        ),
         error_summary(LoginState.summary),
         nhs_login_button(),
         rx.el.h2("Login with your email") if settings.nhs_login else rx.fragment(),
@@ -219,7 +215,12 @@ def login() -> rx.Component:
             no_validate=True,
         ),
         rx.el.p(rx.el.a("Forgot your password", href=routes.FORGOT_PASSWORD, class_name="link--red")),
-        rx.el.p("New to Anima? ", rx.el.a("Create an account", href=routes.INDEX)),
+        rx.el.p(
+            "Just signed up? You create your password from the link in the email we sent you. "
+            "Can't find it? ",
+            rx.el.a("Create an account", href=routes.INDEX),
+            " again and we will send a new link.",
+        ),
     )
 
 

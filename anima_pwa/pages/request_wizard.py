@@ -472,6 +472,10 @@ def _wizard(W, *, staff: bool = False) -> rx.Component:  # noqa: N803 - W is a S
                 ~_step_in("advice", "done"),
                 rx.el.h1(rx.cond(W.topic_title != "", W.topic_title, "Create Request"), class_name="page-title"),
             ),
+            rx.cond(
+                W.notice != "",
+                rx.el.div(rx.el.p(W.notice), class_name="panel panel--warning", role="alert", id="wizard-notice"),
+            ),
             error_summary(W.summary),
             form_error(W.errors),
             rx.match(

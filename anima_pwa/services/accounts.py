@@ -1,9 +1,10 @@
 """Email accounts: sign-up with a verification link, sign-in, and resetting a password by code.
 
 Sign-up and password reset answer the same way whether or not an email address has an account,
-so neither can be used to find out who uses the service. The account is created only when the
-verification link is followed (the chosen password's hash waits in the link's token), so an
-unconfirmed sign-up leaves nothing half-made.
+so neither can be used to find out who uses the service. The password is chosen only on the page
+the emailed link opens, so whoever controls the inbox sets it (someone who signs up first with
+another person's address chooses nothing). The account is created only when a valid password is
+set through a valid link, so an unfinished sign-up leaves nothing half-made.
 """
 
 from __future__ import annotations
@@ -38,6 +39,10 @@ FORM = "form"  # the key for an error about the whole form rather than one field
 EMAIL_CHANGE_PURPOSE = "email_change"  # services.account_settings issues these links
 
 WRONG_CREDENTIALS = "The email address or password is not correct"
+STAFF_NEEDS_MFA = (
+    "Your account needs multi-factor authentication before you can sign in. Use the link in the "
+    "email we sent you to set it up, or ask your practice admin for a new link."
+)
 
 
 @dataclass
@@ -48,7 +53,6 @@ class Outcome:
     session_token: str | None = None  # set by a successful sign-in; for the browser only
     identity: sessions.Identity | None = None
     email: str = ""
-    needs_email_confirmation: bool = False
     # Password right, MFA on: the browser must answer this challenge (kept server-side) next.
     mfa_challenge: str | None = None
 
@@ -97,40 +101,29 @@ def _email_within_limits(
 # Sign-up ----------------------------------------------------------------------------------------
 
 
-def start_sign_up(session: Session, *, email: str, password: str, client_ip: str, base_url: str) -> Outcome:
-    """"Create account": check the password, then email a link that creates the account."""
-    errors: dict[str, str] = {}
-    email = _email_or_error(email, errors)
-    problem = passwords.check_password(password, email=email or None)
-    if problem:
-        errors["password"] = problem
-    if errors:
-        return Outcome(errors=errors)
-    normalized = normalize_email(email)
-    refused = _limited(
+def start_sign_up(session: Session, *, email: str, client_ip: str, base_url: str) -> Outcome:
+    """"Continue with Email": email a link whose page asks for the password.
+
+    The answer (and the work done) is the same whether or not the address has an account: a new
+    address gets the link, an address with an account gets the "already registered" email.
+    """
+    email, normalized, refusal = _email_within_limits(
         session,
-        [(SIGN_UP_PER_EMAIL, normalized), (SIGN_UP_PER_CLIENT, client_ip)],
+        email,
+        (SIGN_UP_PER_EMAIL, SIGN_UP_PER_CLIENT),
+        client_ip,
         "You have tried to create an account too many times.",
     )
-    if refused:
-        return Outcome(errors={FORM: refused})
-
-    # Hash before looking the address up, so both answers cost the same time: otherwise a sign-up
-    # for an address that has an account would come back one argon2 hash sooner and give it away.
-    password_hash = passwords.hash_password(password)
+    if refusal is not None:
+        return refusal
+    # Links from earlier sign-ups stop working either way: the newest email is the one that counts.
+    _revoke_sign_up_links(session, normalized)
     existing = find_account(session, normalized)
     if existing is not None:
         notify_already_registered(session, existing, base_url)
         audit.record(session, action="sign_up_existing_email", actor_account_id=None, actor_kind="anonymous", account_id=existing.id, ip=client_ip)
         return Outcome(email=email)
-
-    _send_verification_link(
-        session,
-        email=email,
-        normalized=normalized,
-        password_hash=password_hash,
-        base_url=base_url,
-    )
+    _send_verification_link(session, email=email, normalized=normalized, base_url=base_url)
     audit.record(session, action="sign_up_started", actor_account_id=None, actor_kind="anonymous", ip=client_ip)
     return Outcome(email=email)
 
@@ -147,18 +140,22 @@ def notify_already_registered(session: Session, account: Account, base_url: str)
     )
 
 
-def _send_verification_link(session: Session, *, email: str, normalized: str, password_hash: str, base_url: str) -> None:
-    """Email a new link; any older link for the address stops working, so only the newest
-    sign-up (and its password) can create the account."""
+def _revoke_sign_up_links(session: Session, normalized: str) -> None:
     now = utcnow()
     for older in _open_sign_ups(session, normalized):
         older.revoked_at = now
         session.add(older)
+
+
+def _send_verification_link(session: Session, *, email: str, normalized: str, base_url: str) -> None:
+    """Email a new link; any older link for the address stops working, so only the newest email's
+    link can be used to choose the password."""
+    _revoke_sign_up_links(session, normalized)
     secret = tokens.issue_link(
         session,
         purpose=tokens.EMAIL_VERIFICATION,
         email_normalized=normalized,
-        payload={"email": email, "password_hash": password_hash},
+        payload={"email": email},
     )
     notifications.enqueue_email(
         session, to=email, template="verify_email", link=f"{base_url}/verify-email?token={quote(secret)}"
@@ -187,7 +184,8 @@ def _pending_sign_up(session: Session, normalized: str) -> OneTimeToken | None:
 
 
 def resend_verification(session: Session, *, email: str, client_ip: str, base_url: str) -> Outcome:
-    """Send a fresh link for a sign-up that hasn't been confirmed; the old link stops working."""
+    """Send a fresh link for a sign-up that hasn't been finished; the old link stops working.
+    The answer is the same for any address."""
     email, normalized, refusal = _email_within_limits(
         session, email, (RESEND_PER_EMAIL, RESEND_PER_CLIENT), client_ip, "We have already sent you several emails."
     )
@@ -195,45 +193,71 @@ def resend_verification(session: Session, *, email: str, client_ip: str, base_ur
         return refusal
     pending = _pending_sign_up(session, normalized)
     if pending is not None and find_account(session, normalized) is None:
-        data = tokens.payload(pending)
-        pending.revoked_at = utcnow()
-        session.add(pending)
         _send_verification_link(
-            session,
-            email=data.get("email", email),
-            normalized=normalized,
-            password_hash=data["password_hash"],
-            base_url=base_url,
+            session, email=tokens.payload(pending).get("email", email), normalized=normalized, base_url=base_url
         )
     return Outcome(email=email)
 
 
+CHOOSE_PASSWORD = "choose_password"
+
+
 @dataclass(frozen=True)
 class Confirmation:
-    status: str  # confirmed | already | expired | used | unknown
+    """What the page a sign-up link opens shows. ``status``: choose_password (the link is good:
+    ask for the password), confirmed (the account has just been made), already (the address has
+    an account), expired, used (replaced by a newer link, or used), unknown."""
+
+    status: str
     email: str = ""
+    errors: dict[str, str] = field(default_factory=dict)
 
 
-def confirm_email(session: Session, *, secret: str, client_ip: str = "", now: datetime | None = None) -> Confirmation:
-    """Follow a verification link: create the account, once."""
+_LINK_STATUS = {tokens.TokenProblem.EXPIRED: "expired", tokens.TokenProblem.USED: "used"}
+
+
+def _sign_up_link(session: Session, secret: str, now: datetime) -> tuple[Confirmation, OneTimeToken | None]:
+    found = tokens.peek_link(session, purpose=tokens.EMAIL_VERIFICATION, secret=secret, now=now)
+    token = found.token
+    email = tokens.payload(token).get("email", "") if token is not None else ""
+    if token is not None and find_account(session, token.email_normalized) is not None:
+        return Confirmation("already", email), None
+    if found.problem is not None or token is None:
+        return Confirmation(_LINK_STATUS.get(found.problem, "unknown"), email), None  # type: ignore[arg-type]
+    return Confirmation(CHOOSE_PASSWORD, email), token
+
+
+def check_sign_up_link(session: Session, *, secret: str, now: datetime | None = None) -> Confirmation:
+    """Open a sign-up link without using it: a reload of the page keeps the person's place."""
+    confirmation, _token = _sign_up_link(session, secret or "", now or utcnow())
+    return confirmation
+
+
+def complete_sign_up(
+    session: Session, *, secret: str, password: str, client_ip: str = "", now: datetime | None = None
+) -> Confirmation:
+    """"Create account" on the link's page: the account is made, with this password, only now.
+
+    A password the rules refuse is reported at the field and leaves the link usable.
+    """
     now = now or utcnow()
-    result = tokens.consume_link(session, purpose=tokens.EMAIL_VERIFICATION, secret=secret, now=now)
-    if result.problem is not None or result.token is None:
-        email = tokens.payload(result.token).get("email", "") if result.token else ""
-        status = {
-            tokens.TokenProblem.EXPIRED: "expired",
-            tokens.TokenProblem.USED: "used",
-        }.get(result.problem, "unknown")  # type: ignore[arg-type]
-        if status == "used" and result.token and find_account(session, result.token.email_normalized):
-            status = "already"
-        return Confirmation(status, email)
-    data = tokens.payload(result.token)
-    if find_account(session, result.token.email_normalized) is not None:
-        return Confirmation("already", data.get("email", ""))
+    confirmation, token = _sign_up_link(session, secret or "", now)
+    if token is None:
+        return confirmation
+    problem = passwords.check_password(password, email=confirmation.email or None)
+    if problem:
+        return Confirmation(CHOOSE_PASSWORD, confirmation.email, {"password": problem})
+    password_hash = passwords.hash_password(password)
+    # Only one of two tabs submitting the same link gets past this (a conditional update).
+    used = tokens.consume_link(session, purpose=tokens.EMAIL_VERIFICATION, secret=secret, now=now)
+    if find_account(session, token.email_normalized) is not None:
+        return Confirmation("already", confirmation.email)
+    if not used.ok or used.token is None:
+        return Confirmation(_LINK_STATUS.get(used.problem, "unknown"), confirmation.email)  # type: ignore[arg-type]
     account = Account(
-        email=data["email"],
-        email_normalized=result.token.email_normalized,
-        password_hash=data["password_hash"],
+        email=confirmation.email,
+        email_normalized=token.email_normalized,
+        password_hash=password_hash,
         kind="patient",
         email_verified_at=now,
         password_changed_at=now,
@@ -242,17 +266,7 @@ def confirm_email(session: Session, *, secret: str, client_ip: str = "", now: da
     )
     session.add(account)
     session.flush()
-    # Any other links for the same address are now pointless.
-    for other in session.exec(
-        select(OneTimeToken).where(
-            OneTimeToken.purpose == tokens.EMAIL_VERIFICATION,
-            OneTimeToken.email_normalized == account.email_normalized,
-            OneTimeToken.consumed_at.is_(None),  # type: ignore[union-attr]
-            OneTimeToken.revoked_at.is_(None),  # type: ignore[union-attr]
-        )
-    ).all():
-        other.revoked_at = now
-        session.add(other)
+    _revoke_sign_up_links(session, account.email_normalized)  # any other links are now pointless
     audit.record(session, action="account_created", actor_account_id=account.id, actor_kind="patient", account_id=account.id, ip=client_ip)
     return Confirmation("confirmed", account.email)
 
@@ -274,9 +288,7 @@ def resend_for_expired_link(session: Session, *, secret: str, client_ip: str, ba
     if find_account(session, normalized) is None:
         result.token.revoked_at = utcnow()
         session.add(result.token)
-        _send_verification_link(
-            session, email=data["email"], normalized=normalized, password_hash=data["password_hash"], base_url=base_url
-        )
+        _send_verification_link(session, email=data["email"], normalized=normalized, base_url=base_url)
     return Outcome(email=data.get("email", ""))
 
 
@@ -322,14 +334,9 @@ def sign_in(
 
     account = find_account(session, normalized)
     if account is None or account.password_hash is None:
+        # An unfinished sign-up has no password yet: answered like any unknown address, so sign-in
+        # never tells anyone which addresses have an account or a sign-up under way.
         passwords.verify_against_dummy(password)
-        pending = _pending_sign_up(session, normalized) if account is None else None
-        if pending is not None and passwords.verify_password(tokens.payload(pending)["password_hash"], password):
-            return Outcome(
-                email=email.strip(),
-                needs_email_confirmation=True,
-                errors={FORM: "You need to confirm your email address before you can sign in. Follow the link in the email we sent you."},
-            )
         return _failed(session, client_ip, account, known_device=device is not None)
     if not passwords.verify_password(account.password_hash, password):
         return _failed(session, client_ip, account, known_device=device is not None)
@@ -351,6 +358,10 @@ def sign_in(
             lifetime=MFA_CHALLENGE_LIFETIME,
         )
         return Outcome(email=account.email, mfa_challenge=challenge)
+    if account.kind == "staff":
+        # Staff enrol MFA only through the link emailed to them (services.staff), never by being
+        # the first to sign in with the password; until then there is nothing to sign in to.
+        return Outcome(errors={FORM: STAFF_NEEDS_MFA})
     return _signed_in(session, account, client_ip=client_ip, user_agent=user_agent, method="password")
 
 

@@ -294,7 +294,7 @@ class SeedReport:
             out.append(f"Register of {code}: {report.summary()}")
             out.extend(f"  {problem}" for problem in report.problems)
         for email in self.staff_created:
-            out.append(f"Created staff admin {email}")
+            out.append(f"Created staff admin {email} (emailed a link to set up MFA: see the demo mailbox)")
         for email in self.staff_existing:
             out.append(f"Staff account {email} already exists (left as it is)")
         return out

@@ -47,14 +47,17 @@ __all__ = [
     "RECOVERY_CODE_COUNT",
     "SETUP_LIFETIME",
     "SETUP_PURPOSE",
+    "check_code_format",
     "confirm_setup",
     "decrypt_secret",
     "disable",
     "encrypt_secret",
     "is_enabled",
+    "pending_setup",
     "recovery_codes_left",
     "regenerate_recovery_codes",
     "start_setup",
+    "switch_off_for_new_device",
     "use_recovery_code",
     "verify_code",
 ]
@@ -95,6 +98,10 @@ RECOVERY_WRONG = "The recovery code is not correct. Check it and try again"
 RECOVERY_USED = "This recovery code has already been used. Use one you have not used before"
 ENTER_PASSWORD = "Enter your password"
 PASSWORD_WRONG = "The password is not correct"
+STAFF_KEEP_ON = (
+    "Practice staff must keep multi-factor authentication on. If you have a new phone, ask your "
+    "practice admin for a new set-up link."
+)
 
 # ASCII digits only: "\d" would also accept other scripts' digits, which can never match.
 _CODE_PATTERN = re.compile(r"^[0-9]{6}$")
@@ -169,6 +176,11 @@ def _matching_steps(secret: str, code: str, now: datetime) -> list[int]:
         if hmac.compare_digest(totp.at(step * INTERVAL).encode(), code.encode()):
             matched.append(step)
     return matched
+
+
+def check_code_format(code: str | None) -> str | None:
+    """What is wrong with how a code is typed (None if it looks like 6 digits): costs no attempt."""
+    return _clean_code(code)[1]
 
 
 def _clean_code(code: str | None) -> tuple[str, str | None]:
@@ -284,6 +296,18 @@ def _revoke_setups(session: Session, account: Account, now: datetime) -> None:
     session.flush()
 
 
+def _setup_view(secret: str, email: str) -> MfaSetup:
+    uri = _otpauth_uri(secret, email)
+    svg = _qr_svg(uri)
+    return MfaSetup(
+        secret=secret,
+        secret_grouped=_grouped(secret),
+        otpauth_uri=uri,
+        qr_svg=svg,
+        qr_data_uri="data:image/svg+xml;base64," + base64.b64encode(svg.encode()).decode("ascii"),
+    )
+
+
 def start_setup(session: Session, account: Account, *, now: datetime | None = None) -> MfaSetup:
     """A new key for the authenticator app, pending until ``confirm_setup``; replaces any earlier one."""
     if is_enabled(account):
@@ -302,15 +326,19 @@ def start_setup(session: Session, account: Account, *, now: datetime | None = No
         lifetime=SETUP_LIFETIME,
         now=now,
     )
-    uri = _otpauth_uri(secret, account.email)
-    svg = _qr_svg(uri)
-    return MfaSetup(
-        secret=secret,
-        secret_grouped=_grouped(secret),
-        otpauth_uri=uri,
-        qr_svg=svg,
-        qr_data_uri="data:image/svg+xml;base64," + base64.b64encode(svg.encode()).decode("ascii"),
-    )
+    return _setup_view(secret, account.email)
+
+
+def pending_setup(session: Session, account: Account, *, now: datetime | None = None) -> MfaSetup | None:
+    """The key ``start_setup`` made, while it can still be confirmed (so a reload of the set-up
+    page shows the key the person may already have scanned); None if there is none."""
+    if is_enabled(account):
+        return None
+    now = now or utcnow()
+    pending = next(iter(_open_setups(session, account)), None)
+    if pending is None or pending.expires_at <= now:
+        return None
+    return _setup_view(decrypt_secret(tokens.payload(pending).get("secret", "")), account.email)
 
 
 def confirm_setup(
@@ -508,6 +536,8 @@ def disable(
     switched off in another tab: then nothing is checked or changed)."""
     if not is_enabled(account):
         return {}
+    if account.kind == "staff":  # every staff action needs MFA (permissions.staff_context)
+        return {"form": STAFF_KEEP_ON}
     errors: dict[str, str] = {}
     if not password:
         errors["password"] = ENTER_PASSWORD
@@ -548,3 +578,31 @@ def disable(
         session, action="mfa_disabled", actor_account_id=account.id, actor_kind=account.kind, account_id=account.id, ip=client_ip
     )
     return {}
+
+
+def switch_off_for_new_device(
+    session: Session, account: Account, *, now: datetime | None = None, actor: str = "admin_cli"
+) -> bool:
+    """An administrator's reset for someone who has lost their authenticator: the key and the
+    recovery codes go, so a new device can be set up. Returns whether MFA was on. The caller
+    ends the account's sessions and sends the new set-up link."""
+    if not is_enabled(account):
+        return False
+    now = now or utcnow()
+    account.mfa_secret_encrypted = None
+    account.mfa_enabled_at = None
+    account.mfa_last_step = None
+    account.updated_at = now
+    session.add(account)
+    session.flush()
+    session.execute(delete(RecoveryCode).where(col(RecoveryCode.account_id) == account.id))
+    _revoke_setups(session, account, now)
+    audit.record(
+        session,
+        action="mfa_reset",
+        actor_account_id=None,
+        actor_kind="system",
+        account_id=account.id,
+        detail={"source": actor},
+    )
+    return True

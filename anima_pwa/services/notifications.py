@@ -54,9 +54,10 @@ _SIGN_OFF = "\n\nAnima\nThis is an automated message. Please do not reply to thi
 TEMPLATES: dict[str, tuple[str, str]] = {
     "verify_email": (
         "Confirm your email address for Anima",
-        "To finish creating your Anima account, confirm your email address by following this "
-        "link:\n\n{link}\n\n"
-        "The link works once and expires in 24 hours.\n\n"
+        "To finish creating your Anima account, follow this link. It confirms your email address "
+        "and opens the page where you create your password:\n\n{link}\n\n"
+        "The link works once (when you create your password) and expires in 24 hours. If you "
+        "asked for more than one email, use the newest.\n\n"
         "If you did not ask to create an Anima account, you can ignore this email." + _SIGN_OFF,
     ),
     "already_registered": (
@@ -90,6 +91,17 @@ TEMPLATES: dict[str, tuple[str, str]] = {
         "Set your password by following this link:\n\n{link}\n\n"
         "The link expires in 24 hours. If you were not expecting this email, "
         "contact your practice manager." + _SIGN_OFF,
+    ),
+    "staff_mfa_enrolment": (
+        "Set up your sign-in to the Anima practice workspace",
+        "An Anima practice workspace account at {practice_name} is ready for you. Before you can "
+        "sign in, set up multi-factor authentication with an authenticator app on your phone "
+        "(for example Google Authenticator). Follow this link, scan the QR code it shows, and "
+        "enter your password and a code from the app:\n\n{link}\n\n"
+        "The link works once and expires in {lifetime}. Your practice admin gives you your "
+        "password; it is not in this email. If the link has expired, ask your practice admin for "
+        "a new one.\n\n"
+        "If you were not expecting this email, tell your practice manager." + _SIGN_OFF,
     ),
     "patient_set_password": (
         "Set your password for Anima",

@@ -16,6 +16,7 @@ import json
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from sqlalchemy import update
 from sqlmodel import Session, col, select
 
 from anima_pwa.models import AccountPatient, EmergencySignpost, Patient, Practice, Request, utcnow
@@ -157,6 +158,94 @@ def draft_for(session: Session, identity: Identity, draft_id: object = None) -> 
     if draft is None or utcnow() - draft.updated_at > DRAFT_LIFETIME:
         return None
     return draft
+
+
+# The one check every step of the wizard goes through -----------------------------------------
+#
+# A tab shows one draft, but the draft can go while the tab is open: "Start again" or a new request
+# in another tab or on another device (an account has one draft at a time), a red flag there,
+# sending it there, or seven days passing. Every handler that acts on a draft first asks
+# `open_draft` (or `open_staff_draft`) for the draft the tab is showing, by id, and gets either
+# the draft, held until the transaction ends, or what became of it, with a message to show.
+
+DRAFT_SENT = "sent"
+DRAFT_GONE = "gone"
+DRAFT_EXPIRED = "expired"
+
+SENT_MESSAGE = "This request has already been sent to your practice, from another tab or device."
+GONE_MESSAGE = (
+    "The request you were filling in is no longer open: it was started again or ended in another "
+    "tab or on another device. Nothing was sent to your practice."
+)
+EXPIRED_MESSAGE = (
+    "The request you were filling in was not finished within 7 days, so it has been closed. "
+    "Nothing was sent to your practice."
+)
+NEWER_OPENED = "We have opened the request you started there instead."
+START_AGAIN = "You can start a new request below."
+
+
+@dataclass(frozen=True)
+class DraftCheck:
+    """The draft a tab acts on (``draft``, held until the transaction ends), or what became of
+    it: ``problem`` (sent, gone or expired) with the ``message`` to show, the ``reference`` of a
+    request sent meanwhile, and the account's (or staff member's) ``newer`` draft, if any."""
+
+    draft: Request | None = None
+    problem: str = ""
+    message: str = ""
+    reference: str = ""
+    newer: Request | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.draft is not None
+
+
+def _held(session: Session, draft_id: object, *owner) -> Request | None:
+    """The request with this id and owner, locked until the transaction ends: a row lock on
+    PostgreSQL, the database's write lock on SQLite (the no-op UPDATE is the transaction's first
+    write). Two tabs, devices or workers acting on one draft then go one after the other, and a
+    draft deleted or sent by the other is seen as such, never half-updated."""
+    key = record_id(draft_id)
+    if key is None:
+        return None
+    where = (col(Request.id) == key, *owner)
+    session.execute(
+        update(Request).where(*where).values(updated_at=Request.updated_at).execution_options(synchronize_session=False)
+    )
+    return session.exec(select(Request).where(*where).execution_options(populate_existing=True)).first()
+
+
+def _checked(session: Session, request: Request | None, newer) -> DraftCheck:
+    if request is not None and request.status != "draft":
+        reference = request.reference or ""
+        message = SENT_MESSAGE + (f" Its reference number is {reference}." if reference else "")
+        return DraftCheck(problem=DRAFT_SENT, message=message, reference=reference)
+    if request is not None and utcnow() - request.updated_at > DRAFT_LIFETIME:
+        session.delete(request)  # nobody can carry on with it: don't keep its answers
+        session.flush()
+        return DraftCheck(problem=DRAFT_EXPIRED, message=EXPIRED_MESSAGE, newer=newer())
+    if request is None:
+        return DraftCheck(problem=DRAFT_GONE, message=GONE_MESSAGE, newer=newer())
+    return DraftCheck(draft=request)
+
+
+def open_draft(session: Session, identity: Identity, draft_id: object) -> DraftCheck:
+    """The patient's wizard: the draft with this id, if it is still this account's open draft."""
+    request = _held(session, draft_id, col(Request.account_id) == identity.account_id, col(Request.created_by_staff_id).is_(None))
+    return _checked(session, request, lambda: draft_for(session, identity))
+
+
+def open_staff_draft(session: Session, staff, draft_id: object) -> DraftCheck:
+    """The practice's phone wizard: the draft with this id, if this member of staff is still
+    filling it in at their practice."""
+    if staff is None:
+        return DraftCheck(problem=DRAFT_GONE, message=GONE_MESSAGE)
+    request = _held(
+        session, draft_id, col(Request.created_by_staff_id) == staff.staff_id, col(Request.practice_id) == staff.practice_id
+    )
+    return _checked(session, request, lambda: staff_draft_for(session, staff))
 
 
 def answers_of(draft: Request) -> dict:

@@ -136,20 +136,6 @@ def end_all(session: Session, account_id: int, *, except_session_id: str | None 
     return count
 
 
-def upgrade_method(session: Session, identity: Identity, method: str, *, now: datetime | None = None) -> Identity:
-    """Record a stronger proof for this session (e.g. MFA just set up and a code entered)."""
-    row = session.get(AuthSession, identity.session_id)
-    if row is None or row.revoked_at is not None or row.account_id != identity.account_id:
-        return identity
-    row.method = method
-    row.last_seen_at = now or utcnow()
-    session.add(row)
-    session.flush()
-    return Identity(
-        account_id=identity.account_id, email=identity.email, kind=identity.kind, session_id=row.id, method=method
-    )
-
-
 def issue_handoff(session: Session, token: str, *, now: datetime | None = None) -> str | None:
     """A single-use, 60-second secret that the `/auth/session` endpoint exchanges for `token`
     (set as an HttpOnly cookie). None if the session is not valid."""

@@ -11,19 +11,18 @@ import reflex as rx
 from anima_pwa import cookies, routes
 from anima_pwa.db import session_scope
 from anima_pwa.services import accounts, practice_accounts
-from anima_pwa.services.validation import FieldError, clean_email
 from anima_pwa.settings import settings
 from anima_pwa.state.base import SessionState, clip, in_thread, received
 
 
 class SignUpState(SessionState):
-    """"Continue with Email" -> "Create account" -> "Check your email"."""
+    """"Continue with Email" -> "Check your email". The password is chosen later, on the page the
+    emailed link opens (VerifyEmailState), so only whoever reads that inbox can set it."""
 
     email: str = ""
     errors: dict[str, str] = {}
     summary: list[list[str]] = []
     resent: bool = False
-
 
     @rx.event
     def set_email(self, value: str):
@@ -31,32 +30,21 @@ class SignUpState(SessionState):
 
     @rx.event
     def continue_with_email(self, form_data: dict):
-        email = received(form_data.get("email", self.email))
-        self.email = email
-        try:
-            clean_email(email)
-        except FieldError as error:
-            return self._fail({"email": error.message})
-        self.errors, self.summary = {}, []
-        return rx.redirect(routes.CREATE_ACCOUNT)
-
-    @rx.event
-    def load_create_account(self):
-        if self._identity() is not None:
-            return rx.redirect(routes.HOME, replace=True)
-        if not self.email:
-            return rx.redirect(routes.INDEX, replace=True)
-
-    @rx.event
-    async def create_account(self, form_data: dict):
-        password = str(form_data.get("password", ""))[:1000]
-        outcome = await in_thread(
-            accounts.start_sign_up, email=self.email, password=password, client_ip=self._client_ip(), base_url=settings.base_url
-        )
+        self.email = received(form_data.get("email", self.email))
+        with session_scope() as db:
+            outcome = accounts.start_sign_up(
+                db, email=self.email, client_ip=self._client_ip(), base_url=settings.base_url
+            )
         if not outcome.ok:
             return self._fail(outcome.errors)
+        self.email = outcome.email
         self.errors, self.summary, self.resent = {}, [], False
         return rx.redirect(routes.CHECK_EMAIL)
+
+    @rx.event
+    def load_check_email(self):
+        if not self.email:  # nothing was sent from this tab: start at the beginning
+            return rx.redirect(routes.INDEX, replace=True)
 
     @rx.event
     def resend(self):
@@ -70,22 +58,37 @@ class SignUpState(SessionState):
 
 
 class VerifyEmailState(SessionState):
-    """The page a verification link opens."""
+    """The page a sign-up link opens: "Create a password" -> "Create account" -> "Your
+    registration is confirmed". Opening (or reloading) the page doesn't use the link; only a
+    password the rules accept does."""
 
-    status: str = "checking"  # checking | confirmed | already | expired | used | unknown
+    status: str = "checking"  # checking | choose_password | confirmed | already | expired | used | unknown
     email: str = ""
     errors: dict[str, str] = {}
+    summary: list[list[str]] = []
     sent_again: bool = False
     _secret: str = ""
 
     @rx.event
     def load(self):
-        self.status, self.errors, self.sent_again = "checking", {}, False
+        self.status, self.errors, self.summary, self.sent_again = "checking", {}, [], False
         self._secret = clip(self.router.url.query_parameters.get("token", ""), 200)
         with session_scope() as db:
-            result = accounts.confirm_email(db, secret=self._secret, client_ip=self._client_ip())
-        self.status = result.status
-        self.email = result.email if result.status in ("confirmed", "already") else ""
+            result = accounts.check_sign_up_link(db, secret=self._secret)
+        self.status, self.email = result.status, result.email
+
+    @rx.event
+    async def create_account(self, form_data: dict):
+        result = await in_thread(
+            accounts.complete_sign_up,
+            secret=self._secret,
+            password=str(form_data.get("password", ""))[:1000],
+            client_ip=self._client_ip(),
+        )
+        self.status, self.email = result.status, result.email
+        if result.errors:
+            return self._fail(result.errors)
+        self.errors, self.summary = {}, []
 
     @rx.event
     def send_new_link(self):
@@ -111,8 +114,6 @@ class LoginState(SessionState):
     errors: dict[str, str] = {}
     summary: list[list[str]] = []
     notice: str = ""
-    needs_confirmation: bool = False
-    confirmation_sent: bool = False
     email: str = ""
     backup_code_form: bool = False
     _next: str = routes.HOME
@@ -125,7 +126,7 @@ class LoginState(SessionState):
         self.notice = next((text for key, text in NOTICES.items() if key in params), "")
         if "next" in params and not self.notice:
             self.notice = "Sign in to continue."
-        self.errors, self.summary, self.needs_confirmation, self.confirmation_sent = {}, [], False, False
+        self.errors, self.summary = {}, []
         if self._identity() is not None:
             return rx.redirect(self._next, replace=True)
 
@@ -140,7 +141,6 @@ class LoginState(SessionState):
             user_agent=self._user_agent(),
             device_cookie=self._cookie(cookies.DEVICE),
         )
-        self.needs_confirmation = outcome.needs_email_confirmation
         if outcome.ok and outcome.mfa_challenge:
             self._mfa_challenge = outcome.mfa_challenge
             self.errors, self.summary, self.backup_code_form = {}, [], False
@@ -180,17 +180,6 @@ class LoginState(SessionState):
         self._mfa_challenge = ""
         self.errors, self.summary, self.notice, self.backup_code_form = {}, [], "", False
         self._signed_in_as(outcome.session_token, self._next)
-
-    @rx.event
-    def resend_confirmation(self):
-        with session_scope() as db:
-            outcome = accounts.resend_verification(
-                db, email=self.email, client_ip=self._client_ip(), base_url=settings.base_url
-            )
-        if not outcome.ok:
-            self.errors = outcome.errors
-            return self._focus_error_summary()
-        self.confirmation_sent = True
 
 
 class PasswordResetState(SessionState):

@@ -1,7 +1,9 @@
-"""The practice workspace: staff sign-in (MFA mandatory), and the base every staff screen uses.
+"""The practice workspace: staff sign-in (MFA mandatory), MFA enrolment through the emailed link,
+and the base every staff screen uses.
 
 Staff reach patient data only through `permissions.staff_context`, which requires a staff account
-whose session was signed in with MFA. A member of staff without MFA is sent to set it up first.
+whose session was signed in with MFA. A member of staff without MFA can't sign in at all: they set
+MFA up through the single-use link emailed to them (`services.staff`).
 """
 
 from __future__ import annotations
@@ -10,10 +12,9 @@ import reflex as rx
 
 from anima_pwa import cookies, routes
 from anima_pwa.db import session_scope
-from anima_pwa.services import accounts, permissions, sessions
+from anima_pwa.services import accounts, permissions, staff
 from anima_pwa.services.permissions import StaffContext
 from anima_pwa.state.base import SessionState, clip, in_thread, received
-from anima_pwa.state.settings import MfaSettingsState
 
 
 class PracticeState(SessionState):
@@ -38,9 +39,8 @@ class PracticeState(SessionState):
         if identity is None or identity.kind != "staff":
             return None, self._to_login()
         staff = self._staff()
-        if staff is None:
-            # Staff without MFA (or with a password-only session) go to set it up first.
-            return None, rx.redirect(routes.PRACTICE_SETUP_MFA, replace=True)
+        if staff is None:  # not signed in with MFA, or no longer active staff: sign in again
+            return None, self._to_login()
         return staff, None
 
     @rx.event
@@ -62,7 +62,12 @@ class StaffLoginState(SessionState):
         params = self.router.url.query_parameters
         target = params.get("next", "")
         self._next = target if target.startswith(routes.PRACTICE + "/") or target == routes.PRACTICE else routes.PRACTICE
-        self.notice = "You have signed out." if "signed_out" in params else ""
+        self.notice = (
+            "You have signed out." if "signed_out" in params
+            else "Multi-factor authentication is set up. Sign in with your password and a code from your app."
+            if "enrolled" in params
+            else ""
+        )
         self.errors, self.summary = {}, []
 
     @rx.event
@@ -80,10 +85,8 @@ class StaffLoginState(SessionState):
             self._challenge = outcome.mfa_challenge
             self.errors, self.summary = {}, []
             return rx.redirect(routes.PRACTICE_LOGIN_CODE)
-        if not outcome.ok or outcome.session_token is None:
-            return self._fail(outcome.errors)
-        # Right password, no MFA yet: the session can do nothing until MFA is set up.
-        self._signed_in_as(outcome.session_token, routes.PRACTICE_SETUP_MFA)
+        # Staff always sign in with a code: without MFA the service refuses (use the emailed link).
+        return self._fail(outcome.errors or {accounts.FORM: accounts.STAFF_NEEDS_MFA})
 
     @rx.event
     def load_code(self):
@@ -109,42 +112,59 @@ class StaffLoginState(SessionState):
         self._signed_in_as(outcome.session_token, self._next)
 
 
-class StaffMfaSetupState(MfaSettingsState):
-    """First sign-in of a member of staff: MFA must be set up before anything else."""
+class StaffEnrolState(SessionState):
+    """The page the emailed enrolment link opens: scan the QR code, then the staff password and a
+    first code switch MFA on; the recovery codes are shown once. Nobody is signed in by it."""
 
-    def _to_login(self) -> rx.event.EventSpec:
-        self.signed_in = False
-        return rx.redirect(routes.PRACTICE_LOGIN, replace=True)
+    status: str = "checking"  # checking | ok | save_codes | expired | used | unknown | done
+    email: str = ""
+    practice_name: str = ""
+    problem: str = ""
+    qr_data_uri: str = ""
+    setup_key_text: str = ""
+    codes_to_save: list[str] = []
+    errors: dict[str, str] = {}
+    summary: list[list[str]] = []
+    _secret: str = ""
+
+    def _show_setup(self, setup) -> None:
+        self.qr_data_uri, self.setup_key_text = (setup.qr_data_uri, setup.secret_grouped) if setup else ("", "")
 
     @rx.event
-    def load_staff_setup(self):
-        identity = self._identity()
-        if identity is None or identity.kind != "staff":
-            return self._to_login()
-        if identity.method == "password+mfa":
-            return rx.redirect(routes.PRACTICE, replace=True)
+    def load(self):
+        if self.status == "save_codes":
+            return None  # a reload while the recovery codes are shown keeps them on screen
+        self._secret = clip(self.router.url.query_parameters.get("token", ""), 200)
+        self.errors, self.summary, self.codes_to_save = {}, [], []
         with session_scope() as db:
-            login = accounts.login_summary(db, identity)
-        if login is None or login.mfa_enabled:
-            # MFA is on already (set up elsewhere): sign in properly, with a code.
-            return self._to_login()
-        self.errors, self.summary, self.notice = {}, [], ""
-        self._forget_secrets()
-        return self._begin_setup()
+            found = staff.open_enrolment(db, secret=self._secret)
+        self.status, self.email, self.practice_name, self.problem = found.status, found.email, found.practice_name, found.message
+        self._show_setup(found.setup)
 
     @rx.event
-    def confirm_staff_setup(self, form_data: dict):
-        identity = self._identity()
-        if identity is None or identity.kind != "staff":
-            return self._to_login()
-        event = self._confirm_setup(form_data)
-        if event is not None:
-            return event
-        # The code just entered proves the authenticator: this session now counts as MFA.
-        with session_scope() as db:
-            sessions.upgrade_method(db, identity, "password+mfa")
+    async def finish(self, form_data: dict):
+        outcome = await in_thread(
+            staff.complete_enrolment,
+            secret=self._secret,
+            password=str(form_data.get("password", ""))[:1000],
+            code=clip(form_data.get("code", ""), 20),
+            client_ip=self._client_ip(),
+        )
+        if outcome.status in staff.LINK_PROBLEMS:
+            self.status, self.problem = outcome.status, staff.LINK_PROBLEMS[outcome.status]
+            self._show_setup(None)
+            self.errors, self.summary = {}, []
+            return None
+        if not outcome.enrolled:
+            if outcome.setup is not None:
+                self._show_setup(outcome.setup)
+            return self._fail(outcome.errors)
+        self._secret = ""
+        self._show_setup(None)
+        self.status, self.codes_to_save, self.errors, self.summary = "save_codes", outcome.recovery_codes, {}, []
+        return None
 
     @rx.event
-    def finish_staff_setup(self):
-        self._forget_secrets()
-        return rx.redirect(routes.PRACTICE)
+    def codes_saved(self):
+        self.codes_to_save, self.status = [], "checking"
+        return rx.redirect(f"{routes.PRACTICE_LOGIN}?enrolled=1", replace=True)

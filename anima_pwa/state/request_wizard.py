@@ -2,7 +2,10 @@
 page -> anything else -> preferences -> check your answers -> sent.
 
 The draft lives in the database (`services.requests`); this state only mirrors the current page,
-so a reload, a dropped connection or signing in again carries on where the person was.
+so a reload, a dropped connection or signing in again carries on where the person was. A tab acts
+only on the draft it shows (`_draft_id`), through `request_service.open_draft`: when that draft
+has gone (started again, sent or ended in another tab or device, or expired) the tab says so and
+shows the sent request, the newer draft or the start, and never raises.
 """
 
 from __future__ import annotations
@@ -61,6 +64,8 @@ class RequestWizardState(SessionState):
     closed_reasons: list[str] = []  # staff: every reason that applies
     closed_all_kinds: bool = False  # turned off or a closed day: the other kind is closed too
     _child: bool = False  # the request is for someone under 16: child topics only
+    _draft_id: int = 0  # the draft this tab shows and acts on
+    notice: str = ""  # what happened to a draft that went while this tab showed it
     errors: dict[str, str] = {}
     summary: list[list[str]] = []
 
@@ -70,9 +75,10 @@ class RequestWizardState(SessionState):
     def _show_draft(self, db, draft) -> None:
         """Mirror the draft's current page into the display vars."""
         topic = questionnaires.get(draft.topic)
+        self._draft_id = draft.id or 0
         self.topic_title = topic.title if topic else ""
         self.kind = draft.kind
-        self.errors, self.summary = {}, []
+        self.errors, self.summary, self.notice = {}, [], ""
         wording = request_service.wording_for(db, draft)
         self.for_someone_else = wording.code != "self"
         self.subject_first_name = wording.name if self.for_someone_else else ""
@@ -113,16 +119,49 @@ class RequestWizardState(SessionState):
             ]
 
     def _with_draft(self, action):
-        """Run `action(db, identity, draft)` on this account's draft; redirect if there is none."""
+        """Run `action(db, identity, draft)` on the draft this tab shows: (True, its result). If
+        that draft has gone, (False, event or None) with the page changed to say what happened."""
         identity = self._identity()
         if identity is None:
-            return None, self._to_login()
+            return False, self._to_login()
         with session_scope() as db:
-            draft = request_service.draft_for(db, identity)
-            if draft is None:
-                self.step = "who"
-                return None, self.load()
-            return action(db, identity, draft), None
+            check = request_service.open_draft(db, identity, self._draft_id)
+            if not check.ok:
+                return False, self._draft_gone(db, identity, check)
+            return True, action(db, identity, check.draft)
+
+    def _draft_gone(self, db, who, check: request_service.DraftCheck):
+        """Show what became of the tab's draft: the reference of a request sent meanwhile, the
+        newer draft started elsewhere, or the start of a new request; with the message."""
+        self._draft_id = 0
+        self.errors, self.summary = {}, []
+        if check.problem == request_service.DRAFT_SENT:
+            self.reference, self.step = check.reference, "done"
+            self.notice = check.message
+            return None
+        if check.newer is not None and self._may_resume(check.newer):
+            self._show_draft(db, check.newer)
+            self.notice = f"{check.message} {request_service.NEWER_OPENED}"
+            return None
+        self._show_start(db, who)
+        self.notice = f"{check.message} {request_service.START_AGAIN}"
+        return None
+
+    def _may_resume(self, draft) -> bool:
+        return True
+
+    def _show_start(self, db, identity) -> None:
+        """The first page: who the request is for."""
+        subjects = dependants.request_subjects(db, identity)
+        self.subjects = [
+            {"id": str(s.patient_id), "label": s.label, "ready": "yes" if s.can_request else "", "why_not": s.why_not}
+            for s in subjects
+        ]
+        self._draft_id = 0
+        self.step, self.errors, self.summary, self.notice = "who", {}, [], ""
+        self.patient_id = self.kind = self.topic_title = ""
+        self.about, self.subject_first_name, self.for_someone_else, self.red_flag_intro = "", "", False, ""
+        self._clear_search()
 
     # Starting -----------------------------------------------------------------------------------
 
@@ -138,15 +177,7 @@ class RequestWizardState(SessionState):
             if draft is not None:
                 self._show_draft(db, draft)
                 return self._plain_url()
-            subjects = dependants.request_subjects(db, identity)
-        self.subjects = [
-            {"id": str(s.patient_id), "label": s.label, "ready": "yes" if s.can_request else "", "why_not": s.why_not}
-            for s in subjects
-        ]
-        self.step, self.errors, self.summary = "who", {}, []
-        self.patient_id = self.kind = self.topic_query = self.topic_title = ""
-        self.about, self.subject_first_name, self.for_someone_else, self.red_flag_intro = "", "", False, ""
-        self._clear_search()
+            self._show_start(db, identity)
         # "?new=1" starts afresh once; a later reload must not wipe a 999 screen or a reference.
         return self._plain_url()
 
@@ -160,11 +191,12 @@ class RequestWizardState(SessionState):
         if identity is None:
             return self._to_login()
         with session_scope() as db:
-            draft = request_service.draft_for(db, identity)
-            if draft is not None:
-                db.delete(draft)
-        self.step = "loading"
-        return self.load()
+            check = request_service.open_draft(db, identity, self._draft_id)
+            if check.ok:
+                db.delete(check.draft)
+            self._show_start(db, identity)
+        if check.problem == request_service.DRAFT_SENT:
+            self.notice = check.message  # the one being started again had been sent meanwhile
 
     @rx.event
     def choose_who(self, form_data: dict):
@@ -321,9 +353,9 @@ class RequestWizardState(SessionState):
                 self._show_draft(db, draft)
             return advice
 
-        advice, redirect = self._with_draft(act)
-        if redirect is not None:
-            return redirect
+        ok, advice = self._with_draft(act)
+        if not ok:
+            return advice
         if advice is not None:
             self._ended_with(advice)
 
@@ -346,9 +378,9 @@ class RequestWizardState(SessionState):
                 self._show_draft(db, draft)
             return outcome
 
-        outcome, redirect = self._with_draft(act)
-        if redirect is not None:
-            return redirect
+        ok, outcome = self._with_draft(act)
+        if not ok:
+            return outcome
         if outcome.advice is not None:
             self._ended_with(outcome.advice)
         elif outcome.error:
@@ -364,8 +396,8 @@ class RequestWizardState(SessionState):
             request_service.back(db, draft)
             self._show_draft(db, draft)
 
-        _result, redirect = self._with_draft(act)
-        return redirect
+        ok, result = self._with_draft(act)
+        return None if ok else result
 
     @rx.event
     def change(self, link_id: str):
@@ -376,8 +408,8 @@ class RequestWizardState(SessionState):
             request_service.go_to(db, draft, clip(link_id, 60))
             self._show_draft(db, draft)
 
-        _result, redirect = self._with_draft(act)
-        return redirect
+        ok, result = self._with_draft(act)
+        return None if ok else result
 
     @rx.event
     def save_anything_else(self, form_data: dict):
@@ -392,9 +424,9 @@ class RequestWizardState(SessionState):
                 self._show_draft(db, draft)
             return error
 
-        error, redirect = self._with_draft(act)
-        if redirect is not None:
-            return redirect
+        ok, error = self._with_draft(act)
+        if not ok:
+            return error
         if error:
             self.free_text = text
             return self._fail({"free_text": error})
@@ -413,24 +445,32 @@ class RequestWizardState(SessionState):
                 self._show_draft(db, draft)
             return errors
 
-        errors, redirect = self._with_draft(act)
-        if redirect is not None:
-            return redirect
+        ok, errors = self._with_draft(act)
+        if not ok:
+            return errors
         if errors:
             self.appointment, self.contact = appointment, contact
             return self._fail(errors)
 
     @rx.event
     def send(self):
-        def act(db, identity, draft):
-            return request_service.submit(db, identity, draft)
+        return self._send(None)
 
-        outcome, redirect = self._with_draft(act)
-        if redirect is not None:
-            return redirect
+    def _send(self, override):
+        def act(db, identity, draft):
+            outcome = request_service.submit(db, identity, draft, override=override)
+            if not outcome.ok:
+                self._show_draft(db, draft)  # e.g. moved back to a question that still needs an answer
+            return outcome
+
+        ok, outcome = self._with_draft(act)
+        if not ok:
+            return outcome
         if not outcome.ok:
             return self._fail({"form": outcome.error})
+        self._draft_id = 0
         self.reference, self.step = outcome.reference, "done"
+        return None
 
     @rx.event
     def finish(self):
@@ -536,13 +576,24 @@ class StaffRequestWizardState(RequestWizardState):
     def _with_draft(self, action):
         staff = self._staff()
         if staff is None:
-            return None, self._to_login()
+            return False, self._to_login()
         with session_scope() as db:
-            draft = request_service.staff_draft_for(db, staff)
-            if draft is None:
-                self.step = "type"
-                return None, None
-            return action(db, None, draft), None
+            check = request_service.open_staff_draft(db, staff, self._draft_id)
+            if not check.ok:
+                return False, self._draft_gone(db, staff, check)
+            return True, action(db, None, check.draft)
+
+    def _may_resume(self, draft) -> bool:
+        return str(draft.patient_id) == self.patient_id  # never another patient's draft in this tab
+
+    def _show_start(self, db, staff) -> None:
+        """The first page for this tab's patient: medical or admin."""
+        self._draft_id = 0
+        self.step, self.errors, self.summary, self.notice, self.kind = "type", {}, [], "", ""
+        self.topic_title = ""
+        self.can_override, self._override = False, False
+        self.about, self.subject_first_name, self.for_someone_else, self.red_flag_intro = "", "", False, ""
+        self._clear_search()
 
     @rx.event
     def load(self):
@@ -552,19 +603,22 @@ class StaffRequestWizardState(RequestWizardState):
         params = self.router.url.query_parameters
         with session_scope() as db:
             draft = request_service.staff_draft_for(db, staff)
-            if draft is not None and "patient" not in params:
-                self.patient_id = str(draft.patient_id)
+            resume = draft is not None and "patient" not in params
+            try:
+                self.patient_label = request_service.staff_patient_name(
+                    db, staff, draft.patient_id if resume else params.get("patient", "")  # type: ignore[union-attr]
+                )
+            except PermissionDenied as denied:
+                self._draft_id = 0
+                self.step, self.errors, self.notice = "loading", {"form": denied.message}, ""
+                return None
+            if resume:
+                self.patient_id = str(draft.patient_id)  # type: ignore[union-attr]
                 self._show_draft(db, draft)
                 return None
-            try:
-                self.patient_label = request_service.staff_patient_name(db, staff, params.get("patient", ""))
-            except PermissionDenied as denied:
-                self.step, self.errors = "loading", {"form": denied.message}
-                return None
-        self.patient_id = clip(params.get("patient", ""), 12)
-        self.step, self.errors, self.summary, self.kind = "type", {}, [], ""
-        self.can_override, self._override, self.topic_title, self.reference = False, False, "", ""
-        self.about, self.subject_first_name, self.for_someone_else, self.red_flag_intro = "", "", False, ""
+            self.patient_id = clip(params.get("patient", ""), 12)
+            self._show_start(db, staff)
+        self.reference = ""
 
     @rx.event
     def start_again(self):
@@ -572,10 +626,12 @@ class StaffRequestWizardState(RequestWizardState):
         if staff is None:
             return self._to_login()
         with session_scope() as db:
-            draft = request_service.staff_draft_for(db, staff)
-            if draft is not None:
-                db.delete(draft)
-        self.step, self.topic_title, self.can_override, self._override = "type", "", False, False
+            check = request_service.open_staff_draft(db, staff, self._draft_id)
+            if check.ok:
+                db.delete(check.draft)
+            self._show_start(db, staff)
+        if check.problem == request_service.DRAFT_SENT:
+            self.notice = check.message
 
     @rx.event
     def choose_kind(self, form_data: dict):
@@ -647,19 +703,10 @@ class StaffRequestWizardState(RequestWizardState):
         staff = self._staff()
         if staff is None:
             return self._to_login()
-        override = staff if self._override else None
-
-        def act(db, _identity, draft):
-            return request_service.submit(db, None, draft, override=override)
-
-        outcome, redirect = self._with_draft(act)
-        if redirect is not None:
-            return redirect
-        if outcome is None:
-            return None
-        if not outcome.ok:
-            return self._fail({"form": outcome.error})
-        self.reference, self.step, self._override = outcome.reference, "done", False
+        event = self._send(staff if self._override else None)
+        if self.step == "done":
+            self._override = False
+        return event
 
     @rx.event
     def finish(self):
