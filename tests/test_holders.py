@@ -231,7 +231,7 @@ def test_the_queue_shows_why_and_who_holds_them(world: World):
     (item,) = pm.verification_queue(w.db, w.receptionist)
     assert (item.kind, item.link_id, item.approval_reason) == ("dependant", dad_link(w).id, dependants.SECOND_HOLDER)
     assert item.requested_by == "Sam Smith (dad@example.com)"
-    assert item.reason.startswith("Asks to hold someone other accounts already hold")
+    assert item.reason.startswith("Asks to be linked to this patient as a parent or carer. Other accounts already hold them")
     assert item.others == (pm.SameNumber("Already held by: Zoe Smith (mum@example.com)"),)
     assert pm.verification_queue(w.db, w.elsewhere) == []
 

@@ -123,7 +123,16 @@ def _holder(h: rx.Var) -> rx.Component:
     s = PatientRecordState
     return rx.el.li(
         h["name"], " (", h["email"], ") · ", h["relationship"],
-        rx.cond(h["approval"] != "", rx.fragment(" · ", rx.el.span(h["approval"], class_name="tag tag--yellow"))),
+        rx.cond(
+            h["approval"] != "",
+            rx.fragment(
+                " · ",
+                rx.el.span(
+                    h["approval"],
+                    class_name=rx.match(h["approval_key"], ("approved", "tag tag--green"), ("pending", "tag tag--yellow"), "tag tag--red"),
+                ),
+            ),
+        ),
         rx.cond(
             s.can_remove_holder,
             rx.cond(
@@ -276,8 +285,7 @@ def verifications() -> rx.Component:
             rx.el.td(r["postcode"]),
             rx.el.td(
                 r["reason"],
-                rx.el.br(),
-                rx.el.span(r["by"], class_name="hint"),
+                rx.cond(r["by"] != "", rx.el.p(rx.el.strong(r["by_label"]), r["by"], class_name="queue-by")),
                 rx.el.ul(rx.foreach(s.others, lambda o: other(o, r["key"])), class_name="queue-others"),
             ),
             rx.el.td(r["submitted"]),

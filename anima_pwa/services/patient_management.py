@@ -735,13 +735,16 @@ def _who(name: str, email: str) -> str:
 _LINK_REASONS = {
     "age_16_plus": "Aged 16 or over: added as a dependant by {what}, needs the practice's approval",
     "second_holder": (
-        "Asks to hold someone other accounts already hold (listed below; they have been emailed). "
+        "Asks to be linked to this patient as a parent or carer. Other accounts already hold them "
+        "(listed below) and have been emailed. Check the relationship before approving"
+    ),
+    "existing_record": (
+        "Asks to be linked to this patient as a parent or carer. No account holds them now. "
         "Check the relationship before approving"
     ),
-    "existing_record": "Asks to hold someone on your records whom no account holds now. Check the relationship before approving",
     "own_account": (
-        "Asks to hold someone who has their own Anima account (they have been emailed). "
-        "They can usually send requests themselves: decline unless they agree"
+        "Asks to hold this patient as a dependant, but the patient has their own Anima account (they "
+        "have been emailed). They can usually send requests themselves: decline unless they agree"
     ),
 }
 _STATUS_WORDS = {verification.VERIFIED: "verified", verification.PENDING: "waiting for verification", verification.REJECTED: "rejected"}

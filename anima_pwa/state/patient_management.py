@@ -133,6 +133,7 @@ class PatientRecordState(PracticeState):
                 "email": h.email,
                 "relationship": LINKS.get(h.relationship, h.relationship),
                 "approval": "" if h.approval_status == "not_needed" else APPROVALS.get(h.approval_status, h.approval_status),
+                "approval_key": h.approval_status,
             }
             for h in record.held_by
         ]
@@ -269,7 +270,7 @@ class AuditTrailState(PracticeState):
 
 KINDS = {
     "age_16_plus": "Dependant aged 16 or over",
-    "second_holder": "Another holder",
+    "second_holder": "Second holder",
     "existing_record": "New holder",
     "own_account": "Holder for someone with their own account",
 }
@@ -303,6 +304,7 @@ class VerificationsState(PracticeState):
                 "reason": i.reason,
                 "submitted": i.submitted,
                 "by": i.requested_by,
+                "by_label": "From: " if i.kind == "registration" else "Asked by: ",
             }
             for i in items
         ]
