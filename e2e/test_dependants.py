@@ -53,6 +53,22 @@ def request_for(db, child: Person, parent_email: str, reference: str) -> None:
         session.commit()
 
 
+def claim_on(db, child: Person, name: str) -> None:
+    """A made-up record with the child's NHS number, as a stranger's "Add new dependant" makes one."""
+    from sqlmodel import Session, select
+
+    from anima_pwa.models import Patient
+    from anima_pwa.services import verification
+
+    with Session(db) as session:
+        real = session.exec(select(Patient).where(Patient.nhs_number == child.nhs_number)).one()
+        claim = Patient(full_name=name, date_of_birth=date(2018, 1, 1), nhs_number=child.nhs_number, postcode="MB9 9ZZ", practice_id=real.practice_id)
+        session.add(claim)
+        session.flush()
+        verification.verify_patient(session, claim)
+        session.commit()
+
+
 def holders_of(db, child: Person) -> tuple[int, int]:
     """(patient records with the child's NHS number, accounts holding the verified one)."""
     with db.connect() as connection:
@@ -126,11 +142,22 @@ def test_a_second_parent_waits_for_the_practice_then_sees_the_childs_requests(ph
     expect(phone.get_by_text("Someone else has asked to be linked to them.")).to_be_visible()
     shot("someone-else-asked")
 
-    # A receptionist approves it in Verifications.
+    # A receptionist approves it in Verifications, where a stranger's claim on the same NHS number
+    # is shown beside the record that owns it, and can't be verified.
+    claim_on(db, child, f"Mallory {family}")
     staff_email, staff_password = new_staff(db, role="receptionist")
     staff_sign_in_first_time(desk, staff_email, staff_password, desk.shots)
     desk.get_by_role("link", name="Verifications").first.click()
     expect(desk.get_by_role("heading", name="Verifications")).to_be_visible()
+    expect(desk.get_by_role("link", name=f"Same NHS number: {child.full_name}, born 9 May 2019, verified", exact=False)).to_be_visible()
+    desk.get_by_role("button", name=f"Verify Mallory {family}").click()
+    expect(desk.get_by_text("Another patient record with this NHS number is already verified", exact=False)).to_be_visible()
+    desk.shots("claim-cannot-be-verified")
+    desk.get_by_role("button", name=f"Reject Mallory {family}").click()
+    desk.get_by_label("Reason the patient will see").fill("We could not match these details to our records. Please call us.")
+    desk.get_by_role("button", name="Confirm").click()
+    expect(desk.get_by_text("Done. The account holder has been emailed and can see your reason.")).to_be_visible()
+    assert holders_of(db, child) == (2, 2)  # the claim stays, rejected, beside the real record
     expect(desk.get_by_text(f"Already held by: {first.full_name} ({first_email})")).to_be_visible()
     expect(desk.get_by_text(f"Ben {family} ({second_email})")).to_be_visible()
     desk.shots("verifications-second-holder")
@@ -152,7 +179,7 @@ def test_a_second_parent_waits_for_the_practice_then_sees_the_childs_requests(ph
     phone.get_by_role("button", name=f"Remove {child.full_name}").click()
     phone.get_by_role("button", name="Yes, remove them").click()
     expect(phone.get_by_text("They have been removed from your account.")).to_be_visible()
-    assert holders_of(db, child) == (1, 1)
+    assert holders_of(db, child) == (2, 1)
 
     # The practice removes the second parent from the child's record (with a confirmation).
     desk.goto("/practice/patients")
@@ -167,7 +194,7 @@ def test_a_second_parent_waits_for_the_practice_then_sees_the_childs_requests(ph
     desk.get_by_role("button", name="Yes, remove them").click()
     expect(desk.get_by_text("They have been removed from this patient and emailed.", exact=False)).to_be_visible()
     desk.shots("holder-removed")
-    assert holders_of(db, child) == (1, 0)
+    assert holders_of(db, child) == (2, 0)
     removed = mailbox.wait_for(second_email, "A change to your Anima account", after=mailbox.count(second_email, "has been reviewed"))
     assert "removed a person" in body_of(removed) and child.given not in body_of(removed)
     other.goto("/requests")

@@ -266,6 +266,9 @@ def test_a_claim_is_shown_beside_the_record_that_owns_its_number_and_cant_be_ver
     assert item.others == (
         pm.SameNumber("Same NHS number: Lily Smith, born 9 May 2019, verified, no account of their own, held by 1 account", w.lily.id),
     )
+    add_dependant(w.db, w.dad, lily_form(), today=TODAY)  # a second holder asking too
+    (item,) = [i for i in pm.verification_queue(w.db, w.receptionist) if i.patient_id == claim.id]
+    assert item.others[0].text.endswith("held by 1 account (1 more waiting for approval)")
     with pytest.raises(PermissionDenied) as denied:
         pm.verify_patient(w.db, w.receptionist, claim.id)
     assert denied.value.message == pm.NUMBER_OWNED

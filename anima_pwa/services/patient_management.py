@@ -765,18 +765,26 @@ def _same_number(session: Session, staff: StaffContext, patient: Patient) -> tup
         .order_by(col(Patient.created_at), col(Patient.id))
     ).all()
     here = [r for r in rows if r.practice_id == staff.practice_id]
-    counts = dict(
-        session.exec(
-            select(AccountPatient.patient_id, func.count(col(AccountPatient.id)))
-            .where(col(AccountPatient.patient_id).in_([r.id for r in here]), AccountPatient.relationship != "self")
-            .group_by(col(AccountPatient.patient_id))
-        ).all()
-    ) if here else {}
+    counts: dict[tuple[int, bool], int] = {}
+    if here:
+        for holder_of, approval, n in session.exec(
+            select(AccountPatient.patient_id, AccountPatient.approval_status, func.count(col(AccountPatient.id)))
+            .where(
+                col(AccountPatient.patient_id).in_([r.id for r in here]),
+                AccountPatient.relationship != "self",
+                AccountPatient.approval_status != "rejected",
+            )
+            .group_by(col(AccountPatient.patient_id), col(AccountPatient.approval_status))
+        ).all():
+            key = (holder_of, approval == "pending")
+            counts[key] = counts.get(key, 0) + n
     owners = _self_accounts(session, [r.id for r in here])  # type: ignore[misc]
     out = []
     for other in here:
         own = "has their own account" if other.id in owners else "no account of their own"
-        held = _plural(counts.get(other.id, 0), "account")
+        held = _plural(counts.get((other.id, False), 0), "account")  # type: ignore[arg-type]
+        if counts.get((other.id, True)):  # type: ignore[arg-type]
+            held += f" ({counts[(other.id, True)]} more waiting for approval)"  # type: ignore[index]
         out.append(
             SameNumber(
                 f"Same NHS number: {other.full_name}, born {_date_display(other.date_of_birth)}, "
