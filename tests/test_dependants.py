@@ -1,5 +1,6 @@
-"""Dependants: adding (new person or a second parent linking the same one), field errors with
-nothing saved, approval from 16, removing, who a request can be for, and the holders' contacts."""
+"""Dependants: adding (new person, a second parent linking the same one, or a claim when the details
+don't match the record that owns the number), field errors with nothing saved, approval from 16 and
+for second holders, removing, who a request can be for, and the holders' contacts."""
 
 from __future__ import annotations
 
@@ -21,11 +22,8 @@ from anima_pwa.services import audit, dependants
 from anima_pwa.services.dependants import (
     ALREADY_HELD,
     CONFIRM_REGISTERED,
-    DETAILS_DIFFER,
     FIELD_ORDER,
     NOT_FOUND,
-    OTHER_PRACTICE,
-    OWN_ACCOUNT,
     YOURSELF,
     DependantForm,
     add_dependant,
@@ -105,6 +103,14 @@ def snapshot(db: Session) -> tuple[int, ...]:
     return tuple(count(db, m) for m in (Patient, AccountPatient, AuditEvent, OutboxMessage))
 
 
+def approve_all_pending(db: Session) -> None:
+    """As the practice would in Verifications."""
+    for row in db.exec(select(AccountPatient).where(AccountPatient.approval_status == "pending")).all():
+        row.approval_status = "approved"
+        db.add(row)
+    db.flush()
+
+
 def links_of(db: Session, patient_id: int) -> list[AccountPatient]:
     return list(db.exec(select(AccountPatient).where(AccountPatient.patient_id == patient_id)).all())
 
@@ -140,7 +146,9 @@ def test_child_on_the_register_is_verified_and_listed(db_session, world):
     )
     (event,) = audit.trail(db_session, patient_id=child.id)
     assert event.action == "dependant_added" and event.ip == IP and event.practice_id == world["practice"].id
-    assert audit.event_detail(event) == {"linked_existing": False, "approval_status": "not_needed", "verification": "verified"}
+    assert audit.event_detail(event) == {
+        "linked_existing": False, "approval_status": "not_needed", "approval_reason": "", "verification": "verified"
+    }
 
 
 def test_child_not_on_the_register_is_pending_and_the_practice_is_told(db_session, world):
@@ -254,21 +262,43 @@ def test_you_cant_add_yourself(db_session, world):
     assert snapshot(db_session) == before
 
 
-def test_someone_with_their_own_account_cant_be_added(db_session, world):
-    before = snapshot(db_session)
+def test_someone_with_their_own_account_waits_for_the_practice(db_session, world):
+    """The guide says they shouldn't be a dependant, but saying "they have their own account" would
+    tell whoever typed their details that they use Anima: the practice decides, and they are told."""
+    sam = db_session.exec(select(Patient).where(Patient.nhs_number == DAD_NHS)).one()
+    sam.verification_status = "verified"
+    db_session.add(sam)
     outcome = add(db_session, world["mum"], form(full_name="Sam Smith", nhs_number=DAD_NHS, dob_year="1985", dob_month="3", dob_day="4"))
-    assert outcome.errors == {"nhs_number": OWN_ACCOUNT}
-    # Even with the wrong details, the answer is the same (they should sign in themselves).
-    assert add(db_session, world["mum"], form(nhs_number=DAD_NHS)).errors == {"nhs_number": OWN_ACCOUNT}
-    assert snapshot(db_session) == before
+    assert outcome == dependants.AddOutcome(
+        status="verified", linked_existing=True, approval_status="pending", approval_reason=dependants.OWN_ACCOUNT_REASON
+    )
+    (row,) = list_dependants(db_session, world["mum"], today=TODAY)
+    assert not row.can_make_requests and row.why_not.startswith("Waiting for your practice to approve adding them.")
+    mails = db_session.exec(select(OutboxMessage).order_by(OutboxMessage.id)).all()
+    assert [(m.to_address, m.template) for m in mails] == [
+        ("dad@example.com", "holder_link_requested_self"),
+        ("a81001.admin@nhs.example", "holder_approval_practice"),
+    ]
+
+
+def test_someone_with_their_own_account_and_wrong_details_is_a_claim(db_session, world):
+    """Sam (pending, with his own account) owns nothing; wrong details are a claim like any other."""
+    outcome = add(db_session, world["mum"], form(nhs_number=DAD_NHS))
+    assert outcome == dependants.AddOutcome(status="pending", approval_status="not_needed")
+    assert count(db_session, Patient) == 3  # mum, dad, and the claim beside dad's record
 
 
 def test_own_account_disabled_means_they_can_be_held(db_session, world):
     dad = db_session.get(Account, world["dad"].account_id)
     dad.status = "disabled"
     db_session.add(dad)
+    sam = db_session.exec(select(Patient).where(Patient.nhs_number == DAD_NHS)).one()
+    sam.verification_status = "verified"
+    db_session.add(sam)
     outcome = add(db_session, world["mum"], form(full_name="Sam Smith", nhs_number=DAD_NHS, dob_year="1985", dob_month="3", dob_day="4"))
     assert outcome.ok and outcome.linked_existing and outcome.approval_status == "pending"  # 40: the practice approves
+    assert outcome.approval_reason == dependants.EXISTING_RECORD
+    assert count(db_session, OutboxMessage) == 1  # the practice: a closed account is not emailed
 
 
 def test_already_on_your_account(db_session, world):
@@ -281,23 +311,37 @@ def test_already_on_your_account(db_session, world):
 # A second parent --------------------------------------------------------------------------------
 
 
-def test_second_parent_links_the_same_child(db_session, world):
+def test_second_parent_links_the_same_child_pending_the_practice(db_session, world):
     assert add(db_session, world["mum"], form()).ok
     # Dad types the name differently (case, a middle name): still the same child.
     outcome = add(db_session, world["dad"], form(full_name="lily rose SMITH", postcode="LS1 4AP"))
-    assert outcome.ok and outcome.linked_existing and outcome.status == "verified"
+    assert outcome == dependants.AddOutcome(
+        status="verified", linked_existing=True, approval_status="pending", approval_reason=dependants.SECOND_HOLDER
+    )
     (child,) = db_session.exec(select(Patient).where(Patient.nhs_number == LILY_NHS)).all()
     assert child.full_name == "Lily Smith" and child.postcode == "MB1 2AB"  # the record is not changed
     assert sorted(link.account_id for link in links_of(db_session, child.id)) == sorted(
         [world["mum"].account_id, world["dad"].account_id]
     )
-    for parent in ("mum", "dad"):
-        (row,) = list_dependants(db_session, world[parent], today=TODAY)
-        assert row.patient_id == child.id and row.can_make_requests
-        assert can_act_for(db_session, world[parent], child.id)
+    (mum_row,) = list_dependants(db_session, world["mum"], today=TODAY)
+    assert mum_row.can_make_requests and mum_row.others_asking  # Mum sees someone has asked
+    (dad_row,) = list_dependants(db_session, world["dad"], today=TODAY)
+    assert (dad_row.patient_id, dad_row.can_make_requests, dad_row.others_asking) == (child.id, False, False)
+    assert dad_row.why_not == (
+        "Waiting for your practice to approve adding them. Until then you can't send requests for them or see their requests"
+    )
     event = audit.trail(db_session, patient_id=child.id, account_id=world["dad"].account_id)[0]
     assert audit.event_detail(event)["linked_existing"] is True
-    assert count(db_session, OutboxMessage) == 0
+    assert audit.event_detail(event)["approval_reason"] == "second_holder"
+    # Mum is told (no names), and so is the practice.
+    mails = db_session.exec(select(OutboxMessage).order_by(OutboxMessage.id)).all()
+    assert [(m.to_address, m.template) for m in mails] == [
+        ("Mum@example.com", "holder_link_requested"),
+        ("a81001.admin@nhs.example", "holder_approval_practice"),
+    ]
+    for mail in mails:
+        assert "Lily" not in mail.body_text + mail.subject and "Smith" not in mail.body_text + mail.subject
+        assert LILY_NHS not in mail.body_text and "2019" not in mail.body_text
 
 
 @pytest.mark.parametrize(
@@ -308,46 +352,75 @@ def test_second_parent_links_the_same_child(db_session, world):
         {"full_name": "Lily Jones"},
     ],
 )
-def test_second_parent_with_other_details_is_refused_without_revealing_them(db_session, world, changes):
+def test_other_details_with_a_known_number_are_a_claim_like_an_unknown_number(db_session, world, changes):
+    """Details that don't match the verified record are a new, pending record (a claim), answered
+    exactly as a number Anima has never seen: nothing says the number is known."""
     assert add(db_session, world["mum"], form()).ok
-    before = snapshot(db_session)
-    outcome = add(db_session, world["dad"], form(**changes))
-    assert outcome.errors == {"nhs_number": DETAILS_DIFFER}
-    assert "Lily" not in DETAILS_DIFFER and "2019" not in DETAILS_DIFFER
-    assert snapshot(db_session) == before
+    squatter = make_holder(db_session, world["practice"], "sq@example.com", name="Mal Lory", nhs_number=GRAN_NHS)
+    stranger = make_holder(db_session, world["practice"], "st@example.com", name="Stan Ger", nhs_number=valid_nhs_number("401023465"))
+    known = add(db_session, squatter, form(**changes))
+    unknown = add(db_session, stranger, form(**changes, nhs_number=TOM_NHS))
+    assert known == unknown == dependants.AddOutcome(status="pending", approval_status="not_needed")
+    strip = lambda rows: [dataclasses.replace(r, link_id=0, patient_id=0) for r in rows]  # noqa: E731
+    assert strip(list_dependants(db_session, squatter, today=TODAY)) == strip(list_dependants(db_session, stranger, today=TODAY))
+    # Lily's record and links are untouched; the claim waits for the practice beside it.
+    lily = db_session.exec(select(Patient).where(Patient.nhs_number == LILY_NHS, Patient.verification_status == "verified")).one()
+    assert [link.account_id for link in links_of(db_session, lily.id)] == [world["mum"].account_id]
+    claim = db_session.exec(select(Patient).where(Patient.nhs_number == LILY_NHS, Patient.verification_status == "pending")).one()
+    assert claim.verification_note.startswith("NHS number already belongs to a verified patient record whose details differ")
 
 
-def test_person_at_another_practice_is_refused(db_session, world):
+def test_a_squatters_claim_does_not_block_the_real_parent(db_session, world):
+    squatter = make_holder(db_session, world["practice"], "sq@example.com", name="Mal Lory", nhs_number=GRAN_NHS)
+    assert add(db_session, squatter, form(full_name="Made Up", dob_day="1")).status == "pending"  # first, with Lily's number
+    outcome = add(db_session, world["mum"], form())
+    assert outcome == dependants.AddOutcome(status="verified", approval_status="not_needed")
+    (row,) = list_dependants(db_session, world["mum"], today=TODAY)
+    assert row.can_make_requests
+
+
+def test_person_at_another_practice_is_a_claim(db_session, world):
     elsewhere = make_holder(db_session, world["other"], "far@example.com", name="Kim Smith", nhs_number=valid_nhs_number("401023462"))
-    assert add(db_session, elsewhere, form()).ok  # Lily, held by someone at another practice
-    before = snapshot(db_session)
-    assert add(db_session, world["mum"], form()).errors == {"nhs_number": OTHER_PRACTICE}
-    # With the wrong details the answer does not say where they are registered.
-    assert add(db_session, world["mum"], form(dob_day="1")).errors == {"nhs_number": DETAILS_DIFFER}
-    assert snapshot(db_session) == before
+    assert add(db_session, elsewhere, form()).ok  # Lily, held by someone at another practice (a claim there)
+    lily_b = db_session.exec(select(Patient).where(Patient.nhs_number == LILY_NHS)).one()
+    lily_b.verification_status = "verified"  # say practice B verified her
+    db_session.add(lily_b)
+    # Mum's practice gets a claim of its own; the answer says nothing of where Lily is registered.
+    assert add(db_session, world["mum"], form()) == dependants.AddOutcome(status="pending", approval_status="not_needed")
+    assert add(db_session, world["dad"], form(dob_day="1")) == dependants.AddOutcome(status="pending", approval_status="not_needed")
+    assert [link.account_id for link in links_of(db_session, lily_b.id)] == [elsewhere.account_id]
 
 
-def test_two_parents_saving_at_once_gives_a_form_error(db_session, world, monkeypatch):
+def test_two_parents_saving_at_once_leaves_a_claim_not_an_error(db_session, world, monkeypatch):
     assert add(db_session, world["mum"], form()).ok
-    # The other parent's check ran before the first save: the unique NHS number refuses the copy.
+    # Dad's check ran before Mum's save: his new record can't also be verified, so it is a claim.
+    monkeypatch.setattr(dependants.verification, "verified_owner", lambda *args, **kwargs: None)
+    outcome = add(db_session, world["dad"], form())
+    assert outcome == dependants.AddOutcome(status="pending", approval_status="not_needed")
+    assert count(db_session, Patient) == 4  # the session is still usable
+    db_session.commit()
+
+
+def test_the_same_form_twice_at_once_gives_a_form_error(db_session, world, monkeypatch):
+    assert add(db_session, world["mum"], form()).ok
+    # The check for "already on your account" ran before the first save: the unique link refuses it.
     real_exec = db_session.exec
     calls = {"n": 0}
 
-    def exec_hiding_patients(statement, *args, **kwargs):
+    def exec_hiding_links(statement, *args, **kwargs):
         result = real_exec(statement, *args, **kwargs)
-        if "FROM patient" in str(statement) and "WHERE patient.nhs_number" in str(statement) and calls["n"] == 0:
+        if "FROM account_patient JOIN patient" in str(statement) and calls["n"] == 0:
             calls["n"] += 1
             result.all()
-            return real_exec(select(Patient).where(Patient.id == -1))
+            return real_exec(select(AccountPatient.id).where(AccountPatient.id == -1))
         return result
 
-    monkeypatch.setattr(db_session, "exec", exec_hiding_patients)
+    monkeypatch.setattr(db_session, "exec", exec_hiding_links)
     before = snapshot(db_session)
-    outcome = add(db_session, world["dad"], form())
+    outcome = add(db_session, world["mum"], form())
     assert calls["n"] == 1
     assert set(outcome.errors) == {"form"}
     assert snapshot(db_session) == before
-    assert count(db_session, Patient) == 3  # the session is still usable
 
 
 # Sixteen and over -------------------------------------------------------------------------------
@@ -365,7 +438,7 @@ def test_sixteen_and_over_needs_the_practice_to_approve(db_session, world):
 
     # The second parent's link needs approval of its own.
     outcome = add(db_session, world["dad"], teen)
-    assert outcome.linked_existing and outcome.approval_status == "pending"
+    assert outcome.linked_existing and outcome.approval_status == "pending" and outcome.approval_reason == "second_holder"
 
     link = db_session.get(AccountPatient, row.link_id)
     link.approval_status = "approved"
@@ -417,9 +490,9 @@ def test_remove_takes_only_this_accounts_link(db_session, world):
     event = audit.trail(db_session, account_id=world["dad"].account_id)[0]
     assert (event.action, event.patient_id) == ("dependant_removed", dad_row.patient_id)
 
-    # Added again later: linked to the same person.
+    # Added again later: linked to the same person, and waiting for the practice again.
     again = add(db_session, world["dad"], form())
-    assert again.ok and again.linked_existing
+    assert again.ok and again.linked_existing and again.approval_status == "pending"
 
 
 # Who a request is for ---------------------------------------------------------------------------
@@ -434,12 +507,15 @@ def test_request_subjects_order_and_rules(db_session, world):
         ("Lily Smith", True, ""),
         ("Tom Smith", False, "Waiting for your practice to verify them"),
     ]
-    # Dad is waiting for verification himself; his child can still be chosen once verified.
+    # Dad is waiting for verification himself; his child can be chosen once the practice approves
+    # his link (Mum holds her already).
     assert add(db_session, world["dad"], form()).ok
     assert [(s.label, s.can_request, s.why_not) for s in request_subjects(db_session, world["dad"])] == [
         ("You", False, "Waiting for your practice to verify you"),
-        ("Lily Smith", True, ""),
+        ("Lily Smith", False, "Waiting for your practice to approve adding them. Until then you can't send requests for them or see their requests"),
     ]
+    approve_all_pending(db_session)
+    assert [(s.label, s.can_request) for s in request_subjects(db_session, world["dad"])] == [("You", False), ("Lily Smith", True)]
     tom = db_session.get(Patient, subjects[2].patient_id)
     tom.verification_status, tom.verification_note = "rejected", "Not registered here"
     db_session.add(tom)
@@ -463,6 +539,9 @@ def test_holders_contacts_are_every_active_holder(db_session, world):
     grandad = make_holder(db_session, world["practice"], "grandad@example.com", name="Bob Smith", nhs_number=GRAN_NHS)
     assert add(db_session, grandad, form()).ok
     child_id = list_dependants(db_session, world["mum"], today=TODAY)[0].patient_id
+    # Until the practice approves them, Dad and Grandad get nothing about her.
+    assert holders_contacts(db_session, child_id) == ["Mum@example.com"]
+    approve_all_pending(db_session)
     assert holders_contacts(db_session, child_id) == ["Mum@example.com", "dad@example.com", "grandad@example.com"]
 
     account = db_session.get(Account, grandad.account_id)
@@ -496,10 +575,11 @@ def test_can_act_for_holders_only(db_session, world):
 
 
 def test_lookups_are_rate_limited(db_session, world):
-    for _ in range(dependants.ADD_LIMIT.max_hits):
-        assert add(db_session, world["dad"], form(nhs_number=MUM_NHS)).errors == {"nhs_number": OWN_ACCOUNT}
+    assert add(db_session, world["dad"], form(nhs_number=MUM_NHS)).ok  # a claim on Mum's number (she's verified)
+    for _ in range(dependants.ADD_LIMIT.max_hits - 1):
+        assert add(db_session, world["dad"], form(nhs_number=MUM_NHS)).errors == {"nhs_number": ALREADY_HELD}
     outcome = add(db_session, world["dad"], form())
     assert list(outcome.errors) == ["form"] and outcome.errors["form"].startswith("Too many attempts")
-    assert list_dependants(db_session, world["dad"], today=TODAY) == []
+    assert [r.full_name for r in list_dependants(db_session, world["dad"], today=TODAY)] == ["Lily Smith"]  # the claim only
     # Field errors alone are not counted; another account is not affected.
     assert add(db_session, world["mum"], form()).ok

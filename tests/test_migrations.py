@@ -112,3 +112,56 @@ def test_the_alembic_command_line_path_commits(tmp_path):
     from alembic.script import ScriptDirectory
 
     assert version == ScriptDirectory.from_config(config).get_current_head()
+
+
+def test_0008_claims_lets_claims_share_a_number_and_keeps_why_links_wait(empty_database):
+    """After 0008_claims only verified records own an NHS number, and links that were waiting for
+    approval before it (dependants of 16 or over) say so. Downgrading restores the old constraint."""
+    from sqlalchemy.exc import IntegrityError
+
+    _run(empty_database, command.upgrade, "0005")
+    with empty_database.begin() as connection:
+        connection.execute(text(
+            "INSERT INTO practice (ods_code, name, address_line1, address_line2, address_line3, town, county, "
+            "postcode, phone, status, commissioner, network, created_at, updated_at) VALUES "
+            "('Y1', 'P', '', '', '', '', '', 'MB1 2RH', '', 'active', '', '', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"
+        ))
+        connection.execute(text(
+            "INSERT INTO account (email, email_normalized, kind, status, created_at, updated_at) VALUES "
+            "('a@example.com', 'a@example.com', 'patient', 'active', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"
+        ))
+        for name, status in (("Teen", "pending"), ("Child", "not_needed")):
+            connection.execute(text(
+                "INSERT INTO patient (full_name, date_of_birth, postcode, address_line1, phone_mobile, practice_id, "
+                "verification_status, verification_note, created_at, updated_at) VALUES "
+                f"('{name}', '2008-01-01', 'MB1 2RH', '', '', 1, 'verified', '', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"
+            ))
+        connection.execute(text(
+            "INSERT INTO account_patient (account_id, patient_id, relationship, approval_status, approval_note, created_at) "
+            "VALUES (1, 1, 'dependant', 'pending', '', CURRENT_TIMESTAMP), (1, 2, 'dependant', 'not_needed', '', CURRENT_TIMESTAMP)"
+        ))
+    _run(empty_database, command.upgrade, "0008_claims")
+    empty_database.dispose()
+
+    def add_patient(connection, status: str) -> None:
+        connection.execute(text(
+            "INSERT INTO patient (full_name, date_of_birth, nhs_number, postcode, address_line1, phone_mobile, practice_id, "
+            "verification_status, verification_note, created_at, updated_at) VALUES "
+            "('A B', '1980-01-01', '9434765919', 'MB1 2RH', '', '', 1, :s, '', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"
+        ), {"s": status})
+
+    with empty_database.begin() as connection:
+        reasons = connection.execute(text("SELECT approval_reason FROM account_patient ORDER BY id")).scalars().all()
+        assert reasons == ["age_16_plus", ""]
+        for status in ("pending", "rejected", "pending", "verified"):  # claims share the number; one owner
+            add_patient(connection, status)
+    with pytest.raises(IntegrityError):
+        with empty_database.begin() as connection:
+            add_patient(connection, "verified")  # a second owner is refused by the database
+    with empty_database.begin() as connection:
+        connection.execute(text("DELETE FROM patient WHERE nhs_number IS NOT NULL AND verification_status <> 'verified'"))
+    _run(empty_database, command.downgrade, "0005")
+    empty_database.dispose()
+    with pytest.raises(IntegrityError):
+        with empty_database.begin() as connection:
+            add_patient(connection, "pending")  # before 0008 any record owned its number

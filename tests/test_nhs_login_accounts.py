@@ -265,7 +265,9 @@ def test_pending_details_are_what_nhs_login_said(db_session, clock, world):
         practice_name="Practice A81001",
         practice_postcode="MB1 1AA",
         mobile="07700 900982",
+        proven=True,  # P9
     )
+    assert not details_for(db_session, person(vot="P5.Cp.Cd", identity_proofing_level="P5")).proven
 
 
 @pytest.mark.parametrize(
@@ -343,7 +345,7 @@ def nhs_register(db: Session, who: Identity, practice_id: int | None, **form) ->
         DetailsForm(practice_id=practice_id, **fields),
         client_ip=IP,
         today=TODAY,
-        trusted=TrustedIdentity(details.full_name, details.date_of_birth, details.nhs_number),
+        trusted=details.trusted(),
     )
 
 
@@ -396,15 +398,60 @@ def test_trusted_date_of_birth_must_be_an_adult(db_session, clock, world, dob, o
         assert count(db_session, Patient) == 0 and count(db_session, AccountPatient) == 0
 
 
-def test_an_nhs_number_in_use_is_a_form_error(db_session, clock, world):
-    someone = make_account(db_session, "first@example.com")
-    make_patient(db_session, world["practice"], dob=ZOE_DOB, nhs_number=ZOE, status=PENDING, account=someone)
+def test_a_pending_claim_on_the_number_does_not_block_the_person(db_session, clock, world):
+    """A made-up sign-up or dependant with Zoe's number is a claim: Zoe is still verified."""
+    squatter = make_account(db_session, "first@example.com")
+    claim = make_patient(db_session, world["practice"], "Mallory Attacker", dob=date(1990, 1, 1), nhs_number=ZOE, status=PENDING, account=squatter)
     who = signed_in_account(db_session, nla.sign_in_or_register(db_session, person()))
 
     outcome = nhs_register(db_session, who, world["practice"].id, nhs_number="")  # the form has no such field
-    assert list(outcome.errors) == ["form"]
-    assert "NHS number" in outcome.errors["form"]
+    assert outcome.ok and outcome.status == VERIFIED
+    assert self_patient(db_session, who).nhs_number == ZOE and self_patient(db_session, who).id != claim.id
+    assert db_session.get(Patient, claim.id).verification_status == PENDING  # the practice decides on it
+
+
+def test_proven_by_nhs_login_is_told_their_number_already_has_an_account(db_session, clock, world):
+    """Telling the person NHS login proved (P9) that their NHS number has an account leaks nothing."""
+    make_patient(db_session, world["practice"], dob=ZOE_DOB, nhs_number=ZOE, account=make_account(db_session, "first@example.com"))
+    who = signed_in_account(db_session, nla.sign_in_or_register(db_session, person()))
+    outcome = nhs_register(db_session, who, world["practice"].id)
+    assert outcome.errors == {"form": registration.ACCOUNT_EXISTS}
     assert count(db_session, Patient) == 1 and count(db_session, AccountPatient) == 1
+
+
+def test_at_p5_an_owned_number_is_a_claim_for_the_practice(db_session, clock, world):
+    """P5 isn't proof of identity: the answer is the one anyone whose details didn't match gets."""
+    make_patient(db_session, world["practice"], dob=ZOE_DOB, nhs_number=ZOE, account=make_account(db_session, "first@example.com"))
+    who = signed_in_account(db_session, nla.sign_in_or_register(db_session, person(vot="P5.Cp.Cd", identity_proofing_level="P5")))
+    outcome = nhs_register(db_session, who, world["practice"].id)
+    assert outcome.ok and outcome.status == PENDING
+    claim = self_patient(db_session, who)
+    assert claim.nhs_number == ZOE and "own Anima account" in claim.verification_note
+
+
+@pytest.mark.parametrize(
+    ("dob", "practice_key", "takes_it"),
+    [(ZOE_DOB, "practice", True), (date(1980, 2, 2), "practice", False), (ZOE_DOB, "second", False)],
+    ids=["same person", "another date of birth", "another practice"],
+)
+def test_proven_person_takes_their_own_record_that_a_relative_holds(db_session, clock, world, dob, practice_key, takes_it):
+    """Zoe's verified record, made when her daughter added her: NHS login (P9) proves Zoe is Zoe."""
+    world["second"] = make_practice(db_session, "B82002", postcode="MB1 1AA", phone="01632 960001")
+    record = make_patient(db_session, world[practice_key], "Zoe Smith", dob=dob, nhs_number=ZOE)
+    daughter = make_account(db_session, "daughter@example.com")
+    factories.link(db_session, daughter, record, "dependant", approval="approved")
+    who = signed_in_account(db_session, nla.sign_in_or_register(db_session, person()))
+
+    outcome = nhs_register(db_session, who, world["practice"].id)
+    assert outcome.ok
+    mine = self_patient(db_session, who)
+    if takes_it:
+        assert outcome.status == VERIFIED and mine.id == record.id
+        assert mine.phone_mobile == "+447700900982"  # the record had none
+        holders = db_session.exec(select(AccountPatient.account_id).where(AccountPatient.patient_id == record.id)).all()
+        assert sorted(holders) == sorted([daughter.id, who.account_id])  # the daughter keeps holding her
+    else:
+        assert outcome.status == PENDING and mine.id != record.id  # a claim: the practice decides
 
 
 def test_other_fields_are_still_checked_with_trusted_details(db_session, clock, world):

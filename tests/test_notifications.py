@@ -46,6 +46,10 @@ CONTEXTS: dict[str, dict[str, str]] = {
     "verification_rejected": {"practice_name": "Riverside Surgery"},
     "dependant_approved": {"practice_name": "Riverside Surgery"},
     "dependant_declined": {"practice_name": "Riverside Surgery"},
+    "holder_link_requested": {"practice_name": "Riverside Surgery"},
+    "holder_link_requested_self": {"practice_name": "Riverside Surgery"},
+    "holder_approval_practice": {"practice_name": "Riverside Surgery"},
+    "holder_removed": {"practice_name": "Riverside Surgery"},
 }
 
 

@@ -63,6 +63,7 @@ CALLS: list[tuple[str, Action, Call]] = [
         Action.VERIFY_PATIENT,
         lambda db, staff, s: pm.decline_dependant(db, staff, s.link_id, reason="Please call the practice"),
     ),
+    ("remove_holder", Action.REMOVE_HOLDER, lambda db, staff, s: pm.remove_holder(db, staff, s.link_id)),
     ("audit_trail", Action.VIEW_AUDIT_TRAIL, lambda db, staff, s: pm.audit_trail(db, staff, s.patient_id)),
 ]
 CALL_BY_NAME = {name: (action, call) for name, action, call in CALLS}
@@ -87,7 +88,9 @@ BY_PATIENT_ID: dict[str, Callable[[Session, permissions.StaffContext, object], o
 BY_LINK_ID: dict[str, Callable[[Session, permissions.StaffContext, object], object]] = {
     "approve_dependant": lambda db, staff, lid: pm.approve_dependant(db, staff, lid),
     "decline_dependant": lambda db, staff, lid: pm.decline_dependant(db, staff, lid, reason="Please call the practice"),
+    "remove_holder": lambda db, staff, lid: pm.remove_holder(db, staff, lid),
 }
+LINK_NOT_FOUND = {"remove_holder": pm.HOLDER_NOT_FOUND}  # the others: pm.LINK_NOT_FOUND
 
 BAD_IDS = ["1 OR 1=1", None, "abc", "", " ", "1.0", 1.5, True, False, -1, 0, "9" * 30, 2**40, "1; DROP TABLE patient", [1], {"id": 1}, b"1"]
 
@@ -258,7 +261,7 @@ def test_another_practices_dependant_is_not_found(db_session, scene):
             with pytest.raises(PermissionDenied) as denied:
                 call(db_session, admin, link_id)
             messages.append(denied.value.message)
-        assert messages == [pm.LINK_NOT_FOUND] * 2, name
+        assert messages == [LINK_NOT_FOUND.get(name, pm.LINK_NOT_FOUND)] * 2, name
     assert written(db_session) == counts
     assert snapshot(db_session) == before
 
@@ -267,7 +270,7 @@ def test_ids_that_are_not_ids_are_refused(db_session, scene):
     admin = make_staff(db_session, _practice_a(db_session), ADMIN)
     before, counts = snapshot(db_session), written(db_session)
     for name, call in [*BY_PATIENT_ID.items(), *BY_LINK_ID.items()]:
-        expected = NOT_FOUND if name in BY_PATIENT_ID else pm.LINK_NOT_FOUND
+        expected = NOT_FOUND if name in BY_PATIENT_ID else LINK_NOT_FOUND.get(name, pm.LINK_NOT_FOUND)
         for bad in BAD_IDS:
             with pytest.raises(PermissionDenied) as denied:
                 call(db_session, admin, bad)

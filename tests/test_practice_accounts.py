@@ -274,6 +274,21 @@ def test_the_same_dummy_number_again_already_exists(db_session, world):
     assert create(db_session, world["admin"], care_home_form(nhs_number="999 999 4321", email="elms@example.com")).ok
 
 
+def test_a_pending_claim_on_the_number_does_not_stop_the_practice(db_session, world):
+    """Only a verified record owns an NHS number: a claim waiting for verification is found by the
+    search (so staff see it) until the real record exists, and doesn't block creating that record."""
+    from tests.factories import make_patient
+
+    claim = make_patient(db_session, world["a"], "Made Up", nhs_number=ALICE, status="pending")
+    assert find_by_nhs_number(db_session, world["reception"], ALICE).patient.id == claim.id  # type: ignore[union-attr]
+    outcome = create(db_session, world["reception"], resident_form(ALICE, None))
+    assert outcome.ok
+    found = find_by_nhs_number(db_session, world["reception"], ALICE)
+    assert found.patient is not None and found.patient.id == outcome.patient_id  # the verified record first
+    assert create(db_session, world["reception"], resident_form(ALICE, None)).errors == {"nhs_number": NHS_NUMBER_IN_USE}
+    db_session.commit()
+
+
 def test_the_same_email_again_already_exists(db_session, world):
     make_care_home(db_session, world["reception"])
     before = counts(db_session)

@@ -128,15 +128,94 @@ def test_eighteenth_birthday_is_old_enough(db_session, world):
     assert outcome.ok and outcome.status == PENDING  # not on the register, but accepted
 
 
-def test_an_nhs_number_already_used_is_refused_at_its_field(db_session, world):
-    other_practice = world["silent"]
-    db_session.add(Patient(full_name="Someone Else", date_of_birth=date(1990, 1, 1), nhs_number=ZOE, postcode="MB9 9ZZ", practice_id=other_practice.id))
-    db_session.flush()
-    outcome = register(db_session, world["me"], good_form(world, nhs_number=ZOE))
-    assert list(outcome.errors) == ["nhs_number"]
-    assert outcome.errors["nhs_number"].startswith("An Anima account already exists for this NHS number")
-    assert count(db_session, Patient) == 1
-    assert count(db_session, AccountPatient) + count(db_session, AuditEvent) + count(db_session, OutboxMessage) == 0
+# --- NHS numbers and claims ----------------------------------------------------------------------
+
+MALLORY = {"full_name": "Mallory Attacker", "dob_day": "9", "dob_month": "9", "dob_year": "1990", "postcode": "MB9 9ZZ"}
+
+
+def test_a_squatters_claim_does_not_block_the_real_person(db_session, world):
+    """Someone signs up first with Zoe's NHS number and made-up details: a pending claim. Zoe then
+    registers with her own number and is verified; the claim waits for the practice."""
+    squatter = make_identity(db_session, "mallory@example.com")
+    assert register(db_session, squatter, good_form(world, **MALLORY)).status == PENDING
+    outcome = register(db_session, world["me"], good_form(world))
+    assert outcome == registration.RegistrationOutcome(status=VERIFIED)
+    zoe = registration.self_patient(db_session, world["me"].account_id)
+    claim = registration.self_patient(db_session, squatter.account_id)
+    assert (zoe.nhs_number, zoe.verification_status) == (ZOE, VERIFIED)
+    assert (claim.nhs_number, claim.verification_status) == (ZOE, PENDING)
+    db_session.commit()  # two records share the number: only one of them verified
+
+
+def test_a_squatters_dependant_does_not_block_the_real_person(db_session, world):
+    from anima_pwa.services import dependants
+
+    parent = make_identity(db_session, "mallory@example.com")
+    assert register(db_session, parent, good_form(world, **MALLORY, nhs_number="")).ok
+    added = dependants.add_dependant(
+        db_session, parent,
+        dependants.DependantForm(full_name="Made Up", dob_day="1", dob_month="1", dob_year="2015", nhs_number=ZOE, registered_here=True),
+        today=TODAY,
+    )
+    assert added.ok and added.status == PENDING
+    assert register(db_session, world["me"], good_form(world)).status == VERIFIED
+
+
+def _what_a_stranger_sees(db: Session, world: dict, email: str, number: str) -> tuple:
+    """Everything the person registering can see or be sent after the details form."""
+    from anima_pwa.services import dependants
+
+    who = make_identity(db, email)
+    before = len(db.exec(select(OutboxMessage)).all())
+    outcome = register(db, who, good_form(world, **MALLORY, nhs_number=number))
+    mails = db.exec(select(OutboxMessage).order_by(OutboxMessage.id)).all()[before:]
+    return (
+        outcome,
+        registration.summary(db, who),
+        [(s.label, s.can_request, s.why_not) for s in dependants.request_subjects(db, who)],  # not the ids
+        [(m.to_address, m.template, m.subject, m.body_text) for m in mails],
+    )
+
+
+def test_known_and_unknown_nhs_numbers_get_the_same_answer(db_session, world):
+    """A stranger typing Zoe's number (Zoe has an account) and one typing a number Anima has never
+    seen get identical answers, field for field: the form never says which numbers exist."""
+    assert register(db_session, world["me"], good_form(world)).status == VERIFIED  # Zoe, with her own account
+    unknown = valid_nhs_number("401023470")
+    known_answer = _what_a_stranger_sees(db_session, world, "one@example.com", ZOE)
+    unknown_answer = _what_a_stranger_sees(db_session, world, "two@example.com", unknown)
+    assert known_answer == unknown_answer
+    assert known_answer[0] == registration.RegistrationOutcome(status=PENDING)
+    # The practice, not the stranger, is told why: the first names the conflict.
+    notes = [p.verification_note for p in db_session.exec(select(Patient).where(Patient.verification_status == PENDING).order_by(Patient.id))]
+    assert notes[0].startswith("NHS number already belongs to a verified patient who has their own Anima account")
+    assert notes[1] == "NHS number not found on the practice register"
+
+
+def test_the_real_person_again_waits_for_the_practice(db_session, world):
+    """Zoe forgot she has an account and registers again with her own details: her new record is a
+    claim (the practice will tell her to sign in), never a second owner of the number."""
+    assert register(db_session, world["me"], good_form(world)).status == VERIFIED
+    again = make_identity(db_session, "zoe.new@example.com")
+    assert register(db_session, again, good_form(world)).status == PENDING
+    claim = registration.self_patient(db_session, again.account_id)
+    assert claim.verification_note == "NHS number already belongs to a verified patient who has their own Anima account"
+    assert claim.register_entry_id is None
+
+
+def test_two_people_verified_at_once_leaves_one_claim(db_session, world, monkeypatch):
+    """If another record with the number is verified between the check and the save, the unique
+    index refuses the second: it becomes a claim for the practice, never an error."""
+    from anima_pwa.services import verification
+
+    assert register(db_session, world["me"], good_form(world)).status == VERIFIED
+    monkeypatch.setattr(verification, "verified_owner", lambda *args, **kwargs: None)  # the check ran too early
+    again = make_identity(db_session, "zoe.new@example.com")
+    outcome = register(db_session, again, good_form(world))
+    assert outcome == registration.RegistrationOutcome(status=PENDING)
+    claim = registration.self_patient(db_session, again.account_id)
+    assert (claim.verification_status, claim.nhs_number, claim.verification_note) == (PENDING, ZOE, verification.RACED)
+    db_session.commit()
 
 
 def test_matching_details_are_verified(db_session, world):

@@ -182,14 +182,53 @@ def test_verify_patient_marks_pending_with_the_reason(db_session, register):
     assert (stored.verified_at, stored.register_entry_id) == (None, None)
 
 
-def test_a_register_number_another_patient_has_is_not_taken_twice(db_session, register):
-    make_patient(db_session, register["b"], "Priya Patel", PRIYA_DOB, "MB3 4EF", PRIYA)
+def test_a_claim_on_the_register_number_does_not_stop_verification(db_session, register):
+    """A pending record with Priya's number (someone's claim) owns nothing: Priya is verified."""
+    make_patient(db_session, register["b"], "Mallory Attacker", date(1990, 1, 1), "MB9 9ZZ", PRIYA)
     patient = make_patient(db_session, register["a"], "Priya Patel", PRIYA_DOB, "MB3 4EF")
+    assert verify_patient(db_session, patient, now=T0).matched
+    assert (patient.verification_status, patient.nhs_number) == (VERIFIED, PRIYA)
+    db_session.commit()  # the claim and the verified record share the number
+
+
+@pytest.mark.parametrize(
+    ("typed", "practice", "note"),
+    [
+        (None, "b", "NHS number already belongs to a verified patient record at another practice with the same name and date of birth"),
+        (PRIYA, "a", "NHS number already belongs to a verified patient record with the same name and date of birth"),
+    ],
+    ids=["number from the register", "number typed"],
+)
+def test_a_number_a_verified_record_owns_is_not_taken_twice(db_session, register, typed, practice, note):
+    make_patient(db_session, register[practice], "Priya Patel", PRIYA_DOB, "MB3 4EF", PRIYA).verification_status = VERIFIED
+    db_session.flush()
+    patient = make_patient(db_session, register["a"], "Priya Patel", PRIYA_DOB, "MB3 4EF", typed)
     result = verify_patient(db_session, patient, now=T0)
     assert not result.matched
-    assert (patient.verification_status, patient.nhs_number) == (PENDING, None)
-    assert "another patient record" in patient.verification_note
+    # The claim carries the number, so the practice sees it beside the record that owns it.
+    assert (patient.verification_status, patient.nhs_number, patient.register_entry_id) == (PENDING, PRIYA, None)
+    assert patient.verification_note == note
     db_session.commit()  # and nothing violates the unique NHS number
+
+
+@pytest.mark.parametrize(
+    ("owner", "note"),
+    [
+        ({"name": "Priya Patel", "dob": PRIYA_DOB, "account": True}, "who has their own Anima account"),
+        ({"name": "Priya Patel", "dob": date(1990, 1, 1), "account": False}, "whose details differ"),
+        ({"name": "Anne Other", "dob": PRIYA_DOB, "account": False}, "whose details differ"),
+    ],
+)
+def test_the_conflict_reason_says_what_the_owner_is(db_session, register, owner, note):
+    owned = factories.make_patient(
+        db_session, register["a"], owner["name"], dob=owner["dob"], nhs_number=PRIYA,
+        email="owner@example.com" if owner["account"] else None,
+    )
+    claim = make_patient(db_session, register["a"], "Priya Patel", PRIYA_DOB, "MB3 4EF", PRIYA)
+    assert not verify_patient(db_session, claim, now=T0).matched
+    assert claim.verification_note.startswith("NHS number already belongs to a verified patient")
+    assert note in claim.verification_note
+    assert owned.verification_status == VERIFIED
 
 
 def test_verify_again_after_the_register_changes(db_session, register):

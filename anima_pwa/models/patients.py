@@ -15,12 +15,23 @@ class Patient(SQLModel, table=True):
     __table_args__ = (
         Index("ix_patient_practice_status", "practice_id", "verification_status"),
         Index("ix_patient_status_created", "verification_status", "created_at"),  # the pending list
+        # Only a verified record owns its NHS number. Pending and rejected records are claims: any
+        # number of them may carry the same number, and none of them blocks anyone (see
+        # services/verification.py and the README's "NHS numbers and claims").
+        Index(
+            "uq_patient_verified_nhs_number",
+            "nhs_number",
+            unique=True,
+            sqlite_where=text("verification_status = 'verified'"),
+            postgresql_where=text("verification_status = 'verified'"),
+        ),
+        Index("ix_patient_nhs_number", "nhs_number"),  # every record with a number: claims too
     )
 
     id: int | None = Field(default=None, primary_key=True)
     full_name: str = Field(max_length=200)
     date_of_birth: date
-    nhs_number: str | None = Field(default=None, max_length=10, unique=True)
+    nhs_number: str | None = Field(default=None, max_length=10)
     postcode: str = Field(max_length=10)
     address_line1: str = Field(default="", max_length=200)
     phone_mobile: str = Field(default="", max_length=20)  # E.164
@@ -67,7 +78,10 @@ class AccountPatient(SQLModel, table=True):
     account_id: int = Field(foreign_key="account.id", index=True)
     patient_id: int = Field(foreign_key="patient.id", index=True)
     relationship: str = Field(max_length=10)  # self | dependant | care_home
-    # A dependant aged 16 or over needs the practice's approval before requests are made for them.
+    # A link the practice must approve before the account can act for the person or see their
+    # requests: a dependant aged 16 or over, or anyone linking to a person Anima already knows.
     approval_status: str = Field(default="not_needed", max_length=12)  # not_needed | pending | approved | rejected
     approval_note: str = Field(default="", max_length=500)
+    # Why approval is needed ("" when it isn't): age_16_plus | second_holder | existing_record | own_account
+    approval_reason: str = Field(default="", max_length=20)
     created_at: datetime = Field(default_factory=utcnow)

@@ -29,6 +29,17 @@ def _row(row: rx.Var) -> rx.Component:
             rx.el.p(rx.el.span("Waiting", class_name="tag tag--yellow"), " ", row["why_not"]),
         ),
         rx.cond(
+            row["others_asking"] == "yes",
+            rx.el.div(
+                rx.el.p(
+                    rx.el.strong("Someone else has asked to be linked to them. "),
+                    "Your practice will check before agreeing. If you don't know about this or are worried by it, "
+                    "contact your practice.",
+                ),
+                class_name="panel panel--info",
+            ),
+        ),
+        rx.cond(
             state.confirm_remove == row["link_id"],
             rx.el.div(
                 rx.el.p("Remove ", rx.el.strong(row["name"]), " from your account? Their practice record is not changed."),

@@ -120,6 +120,51 @@ def _edit_form() -> rx.Component:
     )
 
 
+def _holder(h: rx.Var) -> rx.Component:
+    """Someone who holds this patient, with "Remove" (and a confirmation) for staff who may."""
+    s = PatientRecordState
+    return rx.el.li(
+        h["name"], " (", h["email"], ") · ", h["relationship"],
+        rx.cond(
+            h["approval"] != "",
+            rx.fragment(
+                " · ",
+                rx.el.span(
+                    h["approval"],
+                    class_name=rx.match(h["approval_key"], ("approved", "tag tag--green"), ("pending", "tag tag--yellow"), "tag tag--red"),
+                ),
+            ),
+        ),
+        rx.cond(
+            s.can_remove_holder,
+            rx.cond(
+                s.confirm_remove_holder == h["link_id"],
+                rx.el.div(
+                    rx.el.p(
+                        "Remove ", rx.el.strong(h["name"]), " from this patient? They will no longer be able to send "
+                        "requests for this patient or see their requests, and will be emailed. Anyone else who holds "
+                        "the patient keeps them.",
+                    ),
+                    rx.el.button(
+                        "Yes, remove them", type="button", class_name="button button--warning",
+                        on_click=s.remove_holder(h["link_id"]),
+                    ),
+                    secondary_button("Cancel", on_click=s.cancel_remove_holder),
+                    class_name="panel panel--warning",
+                ),
+                rx.fragment(
+                    " ",
+                    rx.el.button(
+                        "Remove", type="button", class_name="link-button",
+                        on_click=s.ask_remove_holder(h["link_id"]),
+                        aria_label="Remove " + h["name"].to(str) + " from this patient",
+                    ),
+                ),
+            ),
+        ),
+    )
+
+
 def patient_record() -> rx.Component:
     s = PatientRecordState
     d = s.detail
@@ -165,7 +210,7 @@ def patient_record() -> rx.Component:
                         ),
                         rx.cond(s.held_by.length() > 0, rx.fragment(
                             rx.el.h3("Held by"),
-                            rx.el.ul(rx.foreach(s.held_by, lambda h: rx.el.li(h["name"], " (", h["email"], ") · ", h["relationship"]))),
+                            rx.el.ul(rx.foreach(s.held_by, _holder), class_name="holders"),
                         )),
                         class_name="section",
                     ),
@@ -228,13 +273,23 @@ def audit_trail() -> rx.Component:
 def verifications() -> rx.Component:
     s = VerificationsState
 
+    def other(o: rx.Var, key: rx.Var) -> rx.Component:
+        return rx.cond(
+            o["key"] == key,
+            rx.el.li(rx.cond(o["id"] != "", rx.el.a(o["text"], href=routes.PRACTICE_PATIENT + "?id=" + o["id"].to(str)), o["text"])),
+        )
+
     def row(r: rx.Var) -> rx.Component:
         return rx.el.tr(
             rx.el.td(rx.el.strong(r["name"]), rx.el.br(), r["kind"]),
             rx.el.td(r["dob"]),
             rx.el.td(r["nhs_number"]),
             rx.el.td(r["postcode"]),
-            rx.el.td(r["reason"], rx.el.br(), rx.el.span(r["by"], class_name="hint")),
+            rx.el.td(
+                r["reason"],
+                rx.cond(r["by"] != "", rx.el.p(rx.el.strong(r["by_label"]), r["by"], class_name="queue-by")),
+                rx.el.ul(rx.foreach(s.others, lambda o: other(o, r["key"])), class_name="queue-others"),
+            ),
             rx.el.td(r["submitted"]),
             rx.el.td(
                 rx.cond(
@@ -264,7 +319,11 @@ def verifications() -> rx.Component:
 
     return workspace_page(
         rx.el.h1("Verifications"),
-        rx.el.p("Registrations that didn't match your register automatically, and dependants aged 16 or over."),
+        rx.el.p(
+            "Registrations and dependants that didn't match your register automatically, and people asking to hold "
+            "a patient: dependants aged 16 or over, and anyone asking to hold someone Anima already knows. Each is "
+            "shown with the other records that have its NHS number, or with who holds the patient now."
+        ),
         rx.cond(s.notice != "", rx.el.div(rx.el.p(s.notice), class_name="panel panel--success", role="status")),
         form_error(s.errors),
         rx.cond(

@@ -5,17 +5,26 @@ Every function takes the signed-in ``Identity`` and acts only for ``identity.acc
 for a patient account. Ids the browser sends (link ids, patient ids) are checked against that
 account's own links: another account's id gets the same answer as one that does not exist.
 
-Rules (from the patient guide):
+Rules (from the patient guide, and the practice's duty to check who may act for a person):
 
 - a dependant is registered at the holder's practice (the form has no practice field), and the
   NHS number is required; dummy care-home numbers (999 999 ...) are refused;
-- someone with their own Anima account can't be a dependant: they sign in themselves;
-- several accounts may hold the same person (both parents): the second parent is linked to the
-  same ``Patient``, never a copy, when the date of birth and name match that record;
-- a new dependant is verified against the practice register on their own (the holder may still be
-  waiting for verification); if that fails the practice is told, as for a holder;
-- a dependant aged 16 or over needs the practice's approval before requests are made for them;
-- messages about a dependant go to the holding accounts' email addresses (``holders_contacts``).
+- someone with their own Anima account shouldn't be a dependant: they sign in themselves. Saying
+  so would tell whoever typed their details that they have an account, so such a request goes to
+  the practice to decide, like any link to a person Anima already knows (below);
+- the first holder of a new person is checked against the practice register, on their own (the
+  holder may still be waiting for verification); if that fails the practice is told, as for a
+  holder. A dependant aged 16 or over needs the practice's approval before requests are made;
+- several accounts may hold the same person (both parents). When the details match the verified
+  record that owns the NHS number, the account is linked to that record, never a copy, but the
+  link waits for the practice's approval (a second holder, or a record no one holds now), the
+  people who hold them (and the person, if they have their own account) are emailed, and nothing
+  of theirs is shown until the practice approves;
+- when the details don't match the record that owns the number, or it is at another practice, the
+  form makes a new record, a claim, which waits for the practice like any person not on the
+  register: the answer is the same as for an NHS number Anima has never seen, so it tells a
+  stranger nothing. A claim never owns the number (services/verification.py);
+- messages about a dependant go to the accounts that may act for them (``holders_contacts``).
 
 ``add_dependant`` counts each attempt that reaches the NHS-number look-up (at most
 ``ADD_LIMIT.max_hits`` an hour per account), because its answers say whether a number is known.
@@ -47,7 +56,11 @@ from anima_pwa.services.validation import (
 
 __all__ = [
     "ADD_LIMIT",
+    "AGE_16_PLUS",
     "APPROVAL_AGE",
+    "EXISTING_RECORD",
+    "OWN_ACCOUNT_REASON",
+    "SECOND_HOLDER",
     "FIELD_ORDER",
     "HELD_RELATIONSHIPS",
     "AddOutcome",
@@ -65,6 +78,11 @@ __all__ = [
 
 # From this age the practice approves a dependant before requests can be made for them.
 APPROVAL_AGE = 16
+# Why a link waits for the practice (AccountPatient.approval_reason).
+AGE_16_PLUS = "age_16_plus"  # a new record of someone 16 or over
+SECOND_HOLDER = "second_holder"  # other accounts already hold them
+EXISTING_RECORD = "existing_record"  # a verified record no account holds now (made by the practice, or let go)
+OWN_ACCOUNT_REASON = "own_account"  # they have their own account
 HELD_RELATIONSHIPS = ("dependant", "care_home")
 ALL_RELATIONSHIPS = ("self", *HELD_RELATIONSHIPS)
 REQUESTABLE_APPROVALS = frozenset({"not_needed", "approved"})
@@ -76,14 +94,8 @@ FIELD_ORDER = ["full_name", "dob", "nhs_number", "postcode", "registered_here", 
 
 NOT_PATIENT = "Only patient accounts can have dependants."
 NOT_FOUND = "We could not find that dependant on your account."
-OWN_ACCOUNT = (
-    "This person has their own Anima account, so they can't be added as a dependant. "
-    "They can sign in and send requests themselves"
-)
 ALREADY_HELD = "They are already on your account"
 YOURSELF = "You can't add yourself as a dependant"
-DETAILS_DIFFER = "The details don't match the person with this NHS number. Check them, or contact your practice"
-OTHER_PRACTICE = "They must be registered at the same practice as you"
 CONFIRM_REGISTERED = "Confirm they are registered at your GP practice"
 
 _MONTHS = (
@@ -109,8 +121,9 @@ class DependantForm:
 class AddOutcome:
     errors: dict[str, str] = field(default_factory=dict)
     status: str = ""  # the dependant's verification status: verified | pending | rejected
-    linked_existing: bool = False  # True when linked to a person another account already holds
+    linked_existing: bool = False  # True when linked to the verified record that owns the number
     approval_status: str = ""  # not_needed | pending
+    approval_reason: str = ""  # why approval is needed: AGE_16_PLUS, SECOND_HOLDER, ...
 
     @property
     def ok(self) -> bool:
@@ -131,6 +144,7 @@ class DependantRow:
     approval_status: str
     can_make_requests: bool
     why_not: str  # plain English, "" when requests can be made
+    others_asking: bool = False  # another account has asked to be linked to them: the practice will decide
 
 
 @dataclass(frozen=True)
@@ -182,16 +196,7 @@ def _ordered(errors: dict[str, str]) -> dict[str, str]:
     return {k: errors[k] for k in FIELD_ORDER if k in errors}
 
 
-def _same_name(typed: str, recorded: str) -> bool:
-    """The typed name matches a stored full name, however that one splits into given and family
-    names ("Amy Jane Smith", "Amy Smith Jones"): first given name and family name must agree."""
-    words = recorded.split()
-    return any(
-        verification.names_match(typed, " ".join(words[:i]), " ".join(words[i:])) for i in range(1, len(words))
-    )
-
-
-def _blocker(patient: Patient, approval_status: str | None) -> str:
+def _blocker(patient: Patient, approval_status: str | None, approval_reason: str = AGE_16_PLUS) -> str:
     """Why requests can't be made for this person ("" if they can); ``approval_status`` is None
     for the holder themself."""
     holder = approval_status is None
@@ -202,15 +207,17 @@ def _blocker(patient: Patient, approval_status: str | None) -> str:
         return f"{base}: {patient.verification_note}" if patient.verification_note else base
     if holder or approval_status in REQUESTABLE_APPROVALS:
         return ""
-    if approval_status == "pending":
+    if approval_status == "pending" and approval_reason in (AGE_16_PLUS, ""):  # "": from before reasons
         return f"Waiting for your practice to approve adding them (they are {APPROVAL_AGE} or over)"
+    if approval_status == "pending":
+        return "Waiting for your practice to approve adding them. Until then you can't send requests for them or see their requests"
     if approval_status == "rejected":
         return "Your practice did not approve adding them"
     return "Your practice has not approved adding them"  # an unknown status: fail closed
 
 
 def _why_not(patient: Patient, link: AccountPatient | None) -> str:
-    reason = _blocker(patient, None if link is None else link.approval_status)
+    reason = _blocker(patient, None if link is None else link.approval_status, "" if link is None else link.approval_reason)
     if link is not None and reason == "Your practice did not approve adding them" and link.approval_note:
         reason = f"{reason}: {link.approval_note}"
     return reason
@@ -234,8 +241,24 @@ def list_dependants(session: Session, identity: Identity, *, today: date | None 
     if _patient_account(session, identity) is None:
         return []
     today = today or utcnow().date()
+    held = _held(session, identity.account_id)
+    # People this account may act for who have someone else's link waiting for the practice.
+    acting = [patient.id for link, patient in held if link.approval_status in REQUESTABLE_APPROVALS]
+    asked = (
+        set(
+            session.exec(
+                select(AccountPatient.patient_id).where(
+                    col(AccountPatient.patient_id).in_(acting),
+                    AccountPatient.account_id != identity.account_id,
+                    AccountPatient.approval_status == "pending",
+                )
+            ).all()
+        )
+        if acting
+        else set()
+    )
     out = []
-    for link, patient in _held(session, identity.account_id):
+    for link, patient in held:
         reason = _why_not(patient, link)
         out.append(
             DependantRow(
@@ -249,6 +272,7 @@ def list_dependants(session: Session, identity: Identity, *, today: date | None 
                 approval_status=link.approval_status,
                 can_make_requests=not reason,
                 why_not=reason,
+                others_asking=patient.id in asked,
             )
         )
     return out
@@ -274,10 +298,17 @@ def request_subjects(session: Session, identity: Identity) -> list[Subject]:
     return out
 
 
-def can_act_for(session: Session, identity: Identity, patient_id: object) -> bool:
-    """True if this (patient) account holds the patient by any link: self, dependant or care home.
+def _acting_link():
+    """Links through which an account may act for someone: their own, or needing no approval or approved."""
+    return (AccountPatient.relationship == "self") | col(AccountPatient.approval_status).in_(REQUESTABLE_APPROVALS)
 
-    An ownership check only: whether a request may be made for them is ``request_subjects``.
+
+def can_act_for(session: Session, identity: Identity, patient_id: object) -> bool:
+    """True if this (patient) account holds the patient by any link: self, dependant or care home,
+    approved or not.
+
+    An ownership check only: whether a request may be made for them, or their requests shown, is
+    ``request_subjects`` (a link waiting for the practice's approval gives neither).
     """
     if identity.kind != "patient" or not _is_id(patient_id):
         return False
@@ -292,14 +323,16 @@ def can_act_for(session: Session, identity: Identity, patient_id: object) -> boo
 
 
 def holders_contacts(session: Session, patient_id: int) -> list[str]:
-    """Email addresses of every active account holding the patient (self, dependant, care home),
-    in the order they were linked, without duplicates."""
+    """Email addresses of every active account that may act for the patient (self, and dependant
+    or care-home links needing no approval or approved), in the order they were linked, without
+    duplicates. A link waiting for the practice gets nothing about the person."""
     rows = session.exec(
         select(Account.email)
         .join(AccountPatient, AccountPatient.account_id == Account.id)  # type: ignore[arg-type]
         .where(
             AccountPatient.patient_id == patient_id,
             col(AccountPatient.relationship).in_(ALL_RELATIONSHIPS),
+            _acting_link(),
             Account.status == "active",
             Account.kind == "patient",
         )
@@ -318,19 +351,35 @@ def holders_contacts(session: Session, patient_id: int) -> list[str]:
 # Adding ------------------------------------------------------------------------------------------
 
 
-def _has_own_account(session: Session, patient_id: int) -> bool:
-    return (
-        session.exec(
-            select(AccountPatient.id)
-            .join(Account, Account.id == AccountPatient.account_id)  # type: ignore[arg-type]
-            .where(
-                AccountPatient.patient_id == patient_id,
-                AccountPatient.relationship == "self",
-                Account.status == "active",
-            )
-        ).first()
-        is not None
-    )
+def _link_reason(session: Session, owner: Patient, account_id: int) -> str:
+    """Why linking ``account_id`` to the verified record ``owner`` needs the practice's approval."""
+    if verification.has_own_account(session, owner.id):  # type: ignore[arg-type]
+        return OWN_ACCOUNT_REASON
+    others = session.exec(  # holding them, or asking to (not refused)
+        select(AccountPatient.id).where(
+            AccountPatient.patient_id == owner.id,
+            AccountPatient.account_id != account_id,
+            AccountPatient.relationship != "self",
+            AccountPatient.approval_status != "rejected",
+        )
+    ).first()
+    return SECOND_HOLDER if others is not None else EXISTING_RECORD
+
+
+def _tell_those_who_act_for(session: Session, patient: Patient, practice: Practice) -> int:
+    """Email everyone who may act for ``patient`` that someone asked to be linked to them: no
+    names, nothing clinical (they see who in the app). Returns how many were emailed."""
+    own = session.exec(
+        select(Account.email_normalized)
+        .join(AccountPatient, AccountPatient.account_id == Account.id)  # type: ignore[arg-type]
+        .where(AccountPatient.patient_id == patient.id, AccountPatient.relationship == "self")
+    ).first()
+    sent = 0
+    for address in holders_contacts(session, patient.id):  # type: ignore[arg-type]
+        template = "holder_link_requested_self" if own and address.strip().lower() == own else "holder_link_requested"
+        notifications.enqueue_email(session, to=address, template=template, practice_name=practice.name)
+        sent += 1
+    return sent
 
 
 def add_dependant(
@@ -383,28 +432,34 @@ def add_dependant(
         )
 
     if nhs_number == holder.nhs_number or (
-        dob == holder.date_of_birth and _same_name(full_name, holder.full_name)
+        dob == holder.date_of_birth and verification.same_person_name(full_name, holder.full_name)
     ):
         return AddOutcome(errors={"nhs_number": YOURSELF})
 
-    existing = session.exec(select(Patient).where(Patient.nhs_number == nhs_number)).first()
-    if existing is not None:
-        held_here = session.exec(
-            select(AccountPatient.id).where(
-                AccountPatient.account_id == identity.account_id, AccountPatient.patient_id == existing.id
-            )
-        ).first()
-        if held_here is not None:
-            return AddOutcome(errors={"nhs_number": ALREADY_HELD})
-        if _has_own_account(session, existing.id):  # type: ignore[arg-type]
-            return AddOutcome(errors={"nhs_number": OWN_ACCOUNT})
-        # The details are checked before the practice, so a number alone reveals nothing more.
-        if existing.date_of_birth != dob or not _same_name(full_name, existing.full_name):
-            return AddOutcome(errors={"nhs_number": DETAILS_DIFFER})
-        if existing.practice_id != holder.practice_id:
-            return AddOutcome(errors={"nhs_number": OTHER_PRACTICE})
+    held_here = session.exec(
+        select(AccountPatient.id)
+        .join(Patient, Patient.id == AccountPatient.patient_id)  # type: ignore[arg-type]
+        .where(AccountPatient.account_id == identity.account_id, Patient.nhs_number == nhs_number)
+    ).first()
+    if held_here is not None:  # the verified record or a claim of this account's own: they know
+        return AddOutcome(errors={"nhs_number": ALREADY_HELD})
 
-    approval_status = "pending" if age_on(dob, today) >= APPROVAL_AGE else "not_needed"
+    # Only the verified record owns the number. Details that match it (at this practice) link to
+    # it, pending the practice's approval; anything else is a new claim, verified or not against
+    # the register like a person Anima has never seen, so the answer doesn't say the number is known.
+    owner = verification.verified_owner(session, nhs_number)
+    existing = None
+    approval_reason = AGE_16_PLUS if age_on(dob, today) >= APPROVAL_AGE else ""
+    if (
+        owner is not None
+        and owner.practice_id == holder.practice_id
+        and owner.date_of_birth == dob
+        and verification.same_person_name(full_name, owner.full_name)
+    ):
+        existing = owner
+        approval_reason = _link_reason(session, owner, identity.account_id)
+    approval_status = "pending" if approval_reason else "not_needed"
+
     result: verification.MatchResult | None = None
     try:
         # A savepoint: if another parent saves the same person (or this form is sent twice) between
@@ -431,6 +486,7 @@ def add_dependant(
                     patient_id=patient.id,  # type: ignore[arg-type]
                     relationship="dependant",
                     approval_status=approval_status,
+                    approval_reason=approval_reason,
                     created_at=now,
                 )
             )
@@ -452,6 +508,7 @@ def add_dependant(
         detail={
             "linked_existing": existing is not None,
             "approval_status": approval_status,
+            "approval_reason": approval_reason,
             "verification": patient.verification_status,
         },
     )
@@ -459,9 +516,18 @@ def add_dependant(
         notifications.enqueue_email(
             session, to=practice.email, template="verification_pending_practice", practice_name=practice.name
         )
+    if existing is not None:
+        _tell_those_who_act_for(session, existing, practice)
+        if practice.email:
+            notifications.enqueue_email(
+                session, to=practice.email, template="holder_approval_practice", practice_name=practice.name
+            )
     session.flush()
     return AddOutcome(
-        status=patient.verification_status, linked_existing=existing is not None, approval_status=approval_status
+        status=patient.verification_status,
+        linked_existing=existing is not None,
+        approval_status=approval_status,
+        approval_reason=approval_reason,
     )
 
 

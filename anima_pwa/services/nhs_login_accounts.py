@@ -22,6 +22,7 @@ from anima_pwa.models import Account, OneTimeToken, utcnow
 from anima_pwa.services import audit, registration, sessions, tokens
 from anima_pwa.services.nhs_login import NhsLoginIdentity
 from anima_pwa.services.practices import practice_by_ods_code
+from anima_pwa.services.registration import TrustedIdentity
 from anima_pwa.services.validation import FieldError, clean_mobile, format_mobile, normalize_email
 
 FLOW = "nhs_login_flow"
@@ -187,6 +188,11 @@ class NhsDetails:
     practice_name: str
     practice_postcode: str
     mobile: str  # display format, or "" if NHS login's number isn't a UK mobile
+    proven: bool = False  # identity proofed to P9: NHS login has proven who they are
+
+    def trusted(self) -> TrustedIdentity:
+        """What the details form may rely on without asking."""
+        return TrustedIdentity(self.full_name, self.date_of_birth, self.nhs_number, proven=self.proven)
 
 
 def pending_details(session: Session, account_id: int) -> NhsDetails | None:
@@ -214,6 +220,7 @@ def pending_details(session: Session, account_id: int) -> NhsDetails | None:
         practice_name=practice.name if practice else "",
         practice_postcode=practice.postcode if practice else "",
         mobile=mobile,
+        proven=str(data.get("vot", "")).startswith("P9."),
     )
 
 

@@ -147,6 +147,34 @@ TEMPLATES: dict[str, tuple[str, str]] = {
         "A change to the people on your Anima account has been reviewed by {practice_name}. "
         "Sign in to see it." + _SIGN_OFF,
     ),
+    # Someone asked to be linked to a person others already look after. Nobody is named: the email
+    # may be read by someone else; the people who hold them see who under "Dependants & children".
+    "holder_link_requested": (
+        "Someone has asked to be linked to a person you look after on Anima",
+        "Someone has asked {practice_name} to link a person you look after on Anima to their own "
+        "account, so that they can send requests for them and see their requests.\n\n"
+        "{practice_name} will check before agreeing. Nothing has changed yet. Sign in and go to "
+        "Settings, then Dependants & children, to see who it is about.\n\n"
+        "If you don't know about this or are worried by it, contact {practice_name}." + _SIGN_OFF,
+    ),
+    "holder_link_requested_self": (
+        "Someone has asked to add you to their Anima account",
+        "Someone has asked {practice_name} to add you as a dependant on their Anima account, so that "
+        "they can send requests for you and see your requests.\n\n"
+        "{practice_name} will check before agreeing. Nothing has changed yet.\n\n"
+        "If you don't know about this or are worried by it, contact {practice_name}." + _SIGN_OFF,
+    ),
+    "holder_approval_practice": (
+        "A request to link a patient to an account needs approval",
+        "Someone has asked to be linked to a patient at {practice_name} whom Anima already knows. "
+        "Sign in to the practice workspace and open Verifications to review it." + _SIGN_OFF,
+    ),
+    "holder_removed": (
+        "A change to your Anima account",
+        "{practice_name} has removed a person from your Anima account. You can no longer send "
+        "requests for them or see their requests.\n\n"
+        "If you think this is a mistake, contact {practice_name}." + _SIGN_OFF,
+    ),
 }
 
 

@@ -21,10 +21,11 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, func, or_, update
+from sqlalchemy import and_, delete, func, or_, update
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from anima_pwa.models import Account, AccountPatient, AuditEvent, Patient, Practice, StaffMember, utcnow
+from anima_pwa.models import Account, AccountPatient, AuditEvent, Patient, Practice, Request, StaffMember, utcnow
 from anima_pwa.services import audit, notifications, sessions, text_limits, tokens, verification
 from anima_pwa.services.permissions import (
     NOT_FOUND,
@@ -57,6 +58,7 @@ __all__ = [
     "PatientDetail",
     "PatientRow",
     "QueueItem",
+    "SameNumber",
     "approve_dependant",
     "audit_trail",
     "classify_query",
@@ -65,6 +67,7 @@ __all__ = [
     "format_uk_phone",
     "patient_detail",
     "reject_patient",
+    "remove_holder",
     "remove_patient_email",
     "search_patients",
     "update_patient",
@@ -85,6 +88,12 @@ REASON_MAX = text_limits.REJECTION_REASON.limit
 NOT_PENDING = "This patient is not waiting for verification."
 LINK_NOT_FOUND = "We could not find that request at your practice."
 LINK_NOT_PENDING = "This request has already been reviewed."
+HOLDER_NOT_FOUND = "We could not find that account on this patient's record."
+NUMBER_OWNED = (
+    "Another patient record with this NHS number is already verified, so this one can't be. "
+    "Check the records listed with it: if this is the same person, reject this one with a reason "
+    "that tells them what to do"
+)
 
 # Every open link or code that belongs to an account and could let someone back in or change it.
 # (email_verification links are not bound to an account: they create one.)
@@ -146,6 +155,7 @@ class Dependant:
 class Holder:
     """A parent, carer or care home whose account holds this patient."""
 
+    link_id: int
     account_id: int
     name: str  # the holder's own name (their self patient record), or ""
     email: str  # or "No email"
@@ -194,7 +204,17 @@ class QueueItem:
     submitted_at: datetime
     submitted: str  # display, UK time
     requested_by: str  # "Jo Bloggs (jo@example.com)", an email, or ""
+    approval_reason: str = ""  # kind "dependant": why the link needs approval (services.dependants)
+    others: tuple[SameNumber, ...] = ()  # what staff weigh it against (other records, other holders)
 
+
+@dataclass(frozen=True)
+class SameNumber:
+    """Something staff should see beside a claim or a link: another record with the same NHS
+    number, or someone who already holds the patient."""
+
+    text: str
+    patient_id: int | None = None  # a record at this practice they can open
 
 @dataclass(frozen=True)
 class AuditRow:
@@ -505,6 +525,7 @@ def patient_detail(session: Session, staff: StaffContext | None, patient_id: obj
     holder_selves = _self_patients(session, [account.id for _, account in holder_links])  # type: ignore[misc]
     held_by = tuple(
         Holder(
+            link_id=link.id,  # type: ignore[arg-type]
             account_id=account.id,  # type: ignore[arg-type]
             name=holder_selves[account.id].full_name if account.id in holder_selves else "",
             email=_email_of(account) or NO_EMAIL,
@@ -711,13 +732,119 @@ def _who(name: str, email: str) -> str:
     return name or email
 
 
+_LINK_REASONS = {
+    "age_16_plus": "Aged 16 or over: added as a dependant by {what}, needs the practice's approval",
+    "second_holder": (
+        "Asks to be linked to this patient as a parent or carer. Other accounts already hold them "
+        "(listed below) and have been emailed. Check the relationship before approving"
+    ),
+    "existing_record": (
+        "Asks to be linked to this patient as a parent or carer. No account holds them now. "
+        "Check the relationship before approving"
+    ),
+    "own_account": (
+        "Asks to hold this patient as a dependant, but the patient has their own Anima account (they "
+        "have been emailed). They can usually send requests themselves: decline unless they agree"
+    ),
+}
+_STATUS_WORDS = {verification.VERIFIED: "verified", verification.PENDING: "waiting for verification", verification.REJECTED: "rejected"}
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}" if count == 1 else f"{count} {word}s"
+
+
+def _same_number(session: Session, staff: StaffContext, patient: Patient) -> tuple[SameNumber, ...]:
+    """Every other record with this patient's NHS number: this practice's in full, and only
+    whether another practice has a verified one (which stops this one being verified)."""
+    if not patient.nhs_number:
+        return ()
+    rows = session.exec(
+        select(Patient)
+        .where(Patient.nhs_number == patient.nhs_number, col(Patient.id) != patient.id)
+        .order_by(col(Patient.created_at), col(Patient.id))
+    ).all()
+    here = [r for r in rows if r.practice_id == staff.practice_id]
+    counts: dict[tuple[int, bool], int] = {}
+    if here:
+        for holder_of, approval, n in session.exec(
+            select(AccountPatient.patient_id, AccountPatient.approval_status, func.count(col(AccountPatient.id)))
+            .where(
+                col(AccountPatient.patient_id).in_([r.id for r in here]),
+                AccountPatient.relationship != "self",
+                AccountPatient.approval_status != "rejected",
+            )
+            .group_by(col(AccountPatient.patient_id), col(AccountPatient.approval_status))
+        ).all():
+            key = (holder_of, approval == "pending")
+            counts[key] = counts.get(key, 0) + n
+    owners = _self_accounts(session, [r.id for r in here])  # type: ignore[misc]
+    out = []
+    for other in here:
+        own = "has their own account" if other.id in owners else "no account of their own"
+        held = _plural(counts.get((other.id, False), 0), "account")  # type: ignore[arg-type]
+        if counts.get((other.id, True)):  # type: ignore[arg-type]
+            held += f" ({counts[(other.id, True)]} more waiting for approval)"  # type: ignore[index]
+        out.append(
+            SameNumber(
+                f"Same NHS number: {other.full_name}, born {_date_display(other.date_of_birth)}, "
+                f"{_STATUS_WORDS.get(other.verification_status, other.verification_status)}, {own}, held by {held}",
+                other.id,
+            )
+        )
+    if any(r.practice_id != staff.practice_id and r.verification_status == verification.VERIFIED for r in rows):
+        out.append(SameNumber("Same NHS number: a verified record at another practice"))
+    return tuple(out)
+
+
+def _holders_of(session: Session, patient_id: int, *, except_link: int) -> tuple[SameNumber, ...]:
+    """Who may act for the patient now (their own account, approved holders), for a link decision."""
+    rows = session.exec(
+        select(AccountPatient, Account)
+        .join(Account, col(Account.id) == AccountPatient.account_id)
+        .where(
+            AccountPatient.patient_id == patient_id,
+            col(AccountPatient.id) != except_link,
+            or_(AccountPatient.relationship == "self", col(AccountPatient.approval_status).in_(("not_needed", "approved"))),
+        )
+        .order_by(col(AccountPatient.created_at), col(AccountPatient.id))
+    ).all()
+    selves = _self_patients(session, [account.id for _, account in rows])  # type: ignore[misc]
+    out = []
+    for link, account in rows:
+        who = _who(selves[account.id].full_name if account.id in selves else "", _email_of(account)) or NO_EMAIL
+        out.append(SameNumber(f"Their own account: {who}" if link.relationship == "self" else f"Already held by: {who}"))
+    return tuple(out)
+
+
+def _requester(session: Session, patient_id: int, owners: dict[int, Account]) -> str:
+    """Who a pending record came from: their own account, else the first account that added them."""
+    if patient_id in owners:
+        return _email_of(owners[patient_id])
+    row = session.exec(
+        select(Account)
+        .join(AccountPatient, col(AccountPatient.account_id) == Account.id)
+        .where(AccountPatient.patient_id == patient_id)
+        .order_by(col(AccountPatient.created_at), col(AccountPatient.id))
+    ).first()
+    if row is None:
+        return ""
+    selves = _self_patients(session, [row.id])  # type: ignore[list-item]
+    return _who(selves[row.id].full_name if row.id in selves else "", _email_of(row))  # type: ignore[index]
+
+
 def verification_queue(session: Session, staff: StaffContext | None, *, limit: int = 200) -> list[QueueItem]:
-    """Registrations waiting for manual verification, then dependants of 16 or over waiting for
-    approval: this practice only, oldest first within each kind."""
+    """Registrations and dependants waiting for manual verification (with every other record that
+    has the same NHS number, so staff can decide between claims), then links waiting for approval
+    (dependants of 16 or over, second holders, with who holds them now): this practice only,
+    oldest first within each kind."""
     staff = require(staff, Action.VERIFY_PATIENT)
     limit = max(1, min(int(limit), 500))
     pending = verification.pending_verifications(session, practice_id=staff.practice_id, limit=limit)
     owners = _self_accounts(session, [p.patient_id for p in pending])
+    records = {
+        p.id: p for p in session.exec(select(Patient).where(col(Patient.id).in_([p.patient_id for p in pending]))).all()
+    } if pending else {}
     items = [
         QueueItem(
             kind="registration",
@@ -730,7 +857,8 @@ def verification_queue(session: Session, staff: StaffContext | None, *, limit: i
             reason=p.reason or "Could not be matched to the practice register",
             submitted_at=p.submitted_at,
             submitted=_datetime_display(p.submitted_at),
-            requested_by=_email_of(owners.get(p.patient_id)),
+            requested_by=_requester(session, p.patient_id, owners),
+            others=_same_number(session, staff, records[p.patient_id]),
         )
         for p in pending
     ]
@@ -746,6 +874,7 @@ def verification_queue(session: Session, staff: StaffContext | None, *, limit: i
     for link, patient, account in links:
         holder = holder_selves.get(account.id)  # type: ignore[arg-type]
         what = "a care home" if link.relationship == "care_home" else "someone"
+        reason = _LINK_REASONS.get(link.approval_reason or "age_16_plus", "Needs the practice's approval").format(what=what)
         items.append(
             QueueItem(
                 kind="dependant",
@@ -755,10 +884,12 @@ def verification_queue(session: Session, staff: StaffContext | None, *, limit: i
                 date_of_birth=_date_display(patient.date_of_birth),
                 nhs_number=_nhs_display(patient.nhs_number),
                 postcode=patient.postcode,
-                reason=f"Aged 16 or over: added as a dependant by {what}, needs the practice's approval",
+                reason=reason,
                 submitted_at=link.created_at,
                 submitted=_datetime_display(link.created_at),
                 requested_by=_who(holder.full_name if holder else "", _email_of(account)),
+                approval_reason=link.approval_reason or "age_16_plus",
+                others=_holders_of(session, patient.id, except_link=link.id),  # type: ignore[arg-type]
             )
         )
     _audit(session, staff, "verification_queue_viewed", detail={"results": len(items)})
@@ -813,10 +944,20 @@ def verify_patient(session: Session, staff: StaffContext | None, patient_id: obj
     staff, patient = _patient(session, staff, Action.VERIFY_PATIENT, patient_id)
     if patient.verification_status != verification.PENDING:
         raise PermissionDenied(NOT_PENDING)
+    if verification.verified_owner(session, patient.nhs_number, exclude_id=patient.id) is not None:
+        raise PermissionDenied(NUMBER_OWNED)
     now = utcnow()
-    _claim_pending(
-        session, patient, {"verification_status": verification.VERIFIED, "verified_at": now, "verification_note": "", "updated_at": now}
-    )
+    try:
+        # A savepoint: another record with this number verified since the check (by a colleague, or
+        # automatically) makes the unique index refuse this one, and nothing here is kept.
+        with session.begin_nested():
+            _claim_pending(
+                session,
+                patient,
+                {"verification_status": verification.VERIFIED, "verified_at": now, "verification_note": "", "updated_at": now},
+            )
+    except IntegrityError:
+        raise PermissionDenied(NUMBER_OWNED) from None
     practice_name = _practice_name(session, staff.practice_id)
     addresses = _holder_addresses(session, patient.id)  # type: ignore[arg-type]
     for address in addresses:
@@ -907,6 +1048,43 @@ def decline_dependant(session: Session, staff: StaffContext | None, link_id: obj
         return error.message
     _decide_link(session, staff, link, "rejected", text, "dependant_declined", "dependant_declined")
     return None
+
+
+def remove_holder(session: Session, staff: StaffContext | None, link_id: object) -> None:
+    """"Remove" on the patient's record: take a parent, carer or care home (any link but the
+    patient's own account) off this practice's patient. The patient stays with everyone else who
+    holds them; the removed account can no longer act for them or see their requests, loses any
+    request for them it was still writing, and is emailed (without the patient's name). Adding
+    them again later waits for the practice's approval. Raises PermissionDenied when not allowed
+    or not a holder of this practice's patient."""
+    staff = require(staff, Action.REMOVE_HOLDER)
+    key = _strict_id(link_id)
+    found = (
+        session.exec(
+            select(AccountPatient, Patient)
+            .join(Patient, col(Patient.id) == AccountPatient.patient_id)
+            .where(AccountPatient.id == key)
+        ).first()
+        if key is not None
+        else None
+    )
+    if found is None or found[1].practice_id != staff.practice_id or found[0].relationship == "self":
+        raise PermissionDenied(HOLDER_NOT_FOUND)
+    link, patient = found
+    drafts = session.exec(  # type: ignore[call-overload]
+        delete(Request)
+        .where(col(Request.account_id) == link.account_id, col(Request.patient_id) == patient.id, col(Request.status) == "draft")
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    detail = {"link_id": link.id, "relationship": link.relationship, "approval_status": link.approval_status, "drafts_deleted": drafts}
+    account = session.get(Account, link.account_id)
+    session.delete(link)
+    session.flush()
+    emailed = 0
+    if account is not None and account.status == "active" and account.kind == "patient" and account.email:
+        notifications.enqueue_email(session, to=account.email, template="holder_removed", practice_name=_practice_name(session, staff.practice_id))
+        emailed = 1
+    _audit(session, staff, "holder_removed", patient_id=patient.id, account_id=link.account_id, detail={**detail, "emails": emailed})
 
 
 # --------------------------------------------------------------------------------------------------

@@ -26,7 +26,8 @@ class Action(str, Enum):
     VIEW_PATIENT = "view_patient"
     EDIT_PATIENT = "edit_patient"
     REMOVE_PATIENT_EMAIL = "remove_patient_email"
-    VERIFY_PATIENT = "verify_patient"  # manual verification, and approving dependants of 16+
+    VERIFY_PATIENT = "verify_patient"  # manual verification, and approving links (16+, second holders)
+    REMOVE_HOLDER = "remove_holder"  # take a parent, carer or care home off a patient
     CREATE_PATIENT_ACCOUNT = "create_patient_account"  # incl. care homes and their residents
     TAKE_PHONE_REQUEST = "take_phone_request"  # a request by phone, with the power to override limits
     VIEW_REQUESTS = "view_requests"  # the practice's request list, with triage
@@ -45,13 +46,21 @@ PERMISSIONS: dict[str, frozenset[Action]] = {
             Action.EDIT_PATIENT,
             Action.REMOVE_PATIENT_EMAIL,
             Action.VERIFY_PATIENT,
+            Action.REMOVE_HOLDER,
             Action.CREATE_PATIENT_ACCOUNT,
             Action.TAKE_PHONE_REQUEST,
             Action.VIEW_REQUESTS,
         }
     ),
     CLINICIAN: frozenset(
-        {Action.SEARCH_PATIENTS, Action.VIEW_PATIENT, Action.EDIT_PATIENT, Action.VERIFY_PATIENT, Action.VIEW_REQUESTS}
+        {
+            Action.SEARCH_PATIENTS,
+            Action.VIEW_PATIENT,
+            Action.EDIT_PATIENT,
+            Action.VERIFY_PATIENT,
+            Action.REMOVE_HOLDER,
+            Action.VIEW_REQUESTS,
+        }
     ),
     ADMIN: _ALL,
 }

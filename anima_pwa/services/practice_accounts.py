@@ -27,6 +27,7 @@ from anima_pwa.models import Account, AccountPatient, Patient, Practice, utcnow
 from anima_pwa.services import audit, notifications, passwords, tokens
 from anima_pwa.services.accounts import FORM, find_account
 from anima_pwa.services.permissions import Action, PermissionDenied, StaffContext, require, require_patient
+from anima_pwa.services.verification import verified_owner
 from anima_pwa.services.validation import (
     FieldError,
     age_on,
@@ -193,8 +194,11 @@ def find_by_nhs_number(
         digits = _clean_nhs_for_staff(raw_nhs_number)
     except FieldError as error:
         return FindResult(error=error.message, patient=None)
+    # The verified record first; otherwise the oldest claim here, so staff see someone is waiting.
     patient = session.exec(
-        select(Patient).where(Patient.nhs_number == digits, Patient.practice_id == staff.practice_id)
+        select(Patient)
+        .where(Patient.nhs_number == digits, Patient.practice_id == staff.practice_id)
+        .order_by((col(Patient.verification_status) == "verified").desc(), col(Patient.created_at), col(Patient.id))
     ).first()
     found = None
     if patient is not None:
@@ -453,8 +457,9 @@ def create_patient_account(
         errors["confirm_consent"] = "Confirm the patient (or their representative) has agreed to an Anima account being created"
 
     # "Already exists": only for values that are otherwise right.
+    # Only a verified record owns an NHS number; claims waiting for verification don't block it.
     if nhs_number and "nhs_number" not in errors:
-        if session.exec(select(Patient.id).where(Patient.nhs_number == nhs_number)).first() is not None:
+        if verified_owner(session, nhs_number) is not None:
             errors["nhs_number"] = NHS_NUMBER_IN_USE
     if email and "email" not in errors and find_account(session, email) is not None:
         errors["email"] = EMAIL_IN_USE
@@ -552,7 +557,7 @@ def create_patient_account(
                     detail={"resident_patient_id": patient.id},
                 )
     except IntegrityError:
-        if session.exec(select(Patient.id).where(Patient.nhs_number == nhs_number)).first() is not None:
+        if verified_owner(session, nhs_number) is not None:
             return CreateOutcome(errors={"nhs_number": NHS_NUMBER_IN_USE})
         if email and find_account(session, email) is not None:
             return CreateOutcome(errors={"email": EMAIL_IN_USE})

@@ -2,6 +2,14 @@
 
 Either every field is valid and the person, their link to the account and the verification
 outcome are saved together, or nothing is saved and each field says what is wrong.
+
+An NHS number typed here never meets "already in use": the details become a new record that is
+verified only if it matches the register and no verified record owns the number (see
+services/verification.py). Otherwise it waits for the practice, which sees both records, and the
+person is told exactly what anyone whose details didn't match is told, so the answer says nothing
+about which NHS numbers Anima knows. Only NHS login at P9, which has proven who the person is, is
+told that their NHS number already has an account, or is given their own record when the practice
+or a relative made it.
 """
 
 from __future__ import annotations
@@ -105,6 +113,13 @@ class TrustedIdentity:
     full_name: str
     date_of_birth: date
     nhs_number: str
+    proven: bool = False  # NHS login proved who they are (P9), not just matched them (P5)
+
+
+ACCOUNT_EXISTS = (
+    "An Anima account already exists for your NHS number. Sign in with its email address and password, "
+    "then choose Connect NHS login in Login settings. If you don't have an Anima account, contact your practice"
+)
 
 
 def register_self(
@@ -150,16 +165,20 @@ def register_self(
         errors["over_18"] = "Confirm that you are 18 or over"
     if not form.terms:
         errors["terms"] = "Agree to the privacy policy and terms of use to create your account"
-    if nhs_number and "nhs_number" not in errors:
-        taken = session.exec(select(Patient.id).where(Patient.nhs_number == nhs_number)).first()
-        if taken is not None:
-            message = (
-                "An Anima account already exists for this NHS number. Sign in with that account, or contact your practice"
-            )
-            # With NHS login there is no NHS number field (it is never shown back): say it for the form.
-            errors["form" if trusted else "nhs_number"] = message
+    owner = verification.verified_owner(session, nhs_number) if nhs_number and not errors else None
+    if owner is not None and trusted is not None and trusted.proven and verification.has_own_account(session, owner.id):  # type: ignore[arg-type]
+        errors["form"] = ACCOUNT_EXISTS  # said only to the person NHS login has proven owns the number
     if errors:
         return RegistrationOutcome(errors={k: errors[k] for k in FIELD_ORDER + ["form"] if k in errors})
+
+    if (
+        owner is not None
+        and trusted is not None
+        and trusted.proven
+        and owner.date_of_birth == dob
+        and owner.practice_id == practice.id  # type: ignore[union-attr]
+    ):
+        return _take_own_record(session, identity, owner, mobile=mobile, client_ip=client_ip, now=now)  # type: ignore[arg-type]
 
     assert practice is not None and full_name and dob and postcode and mobile
     patient = Patient(
@@ -194,3 +213,28 @@ def register_self(
     session.flush()
     return RegistrationOutcome(status=patient.verification_status)
 
+
+
+def _take_own_record(
+    session: Session, identity: Identity, owner: Patient, *, mobile: str, client_ip: str, now
+) -> RegistrationOutcome:
+    """NHS login (P9) proved this is the person whose verified record a relative holds or the
+    practice made: the account becomes theirs. Those who hold them keep holding them."""
+    session.add(AccountPatient(account_id=identity.account_id, patient_id=owner.id, relationship="self", created_at=now))  # type: ignore[arg-type]
+    if not owner.phone_mobile:
+        owner.phone_mobile = mobile
+        owner.updated_at = now
+        session.add(owner)
+    audit.record(
+        session,
+        action="patient_registered_nhs_login",
+        actor_account_id=identity.account_id,
+        actor_kind="patient",
+        account_id=identity.account_id,
+        patient_id=owner.id,
+        practice_id=owner.practice_id,
+        ip=client_ip,
+        detail={"verification": owner.verification_status, "existing_record": True},
+    )
+    session.flush()
+    return RegistrationOutcome(status=owner.verification_status)

@@ -10,6 +10,12 @@ Names are compared the way people write them: case, accents, spacing, hyphens an
 don't matter, and middle names on either side are ignored (first given name and family name
 must agree). Anything less certain goes to the practice for manual verification: the person sees
 that their account couldn't be verified yet, and the practice is told.
+
+NHS numbers and claims: only a verified record owns its NHS number (a partial unique index in the
+database). A pending or rejected record is a claim: it may share its number with other claims and
+never blocks anyone. A record whose number a verified record already has is never verified
+automatically, whatever it matches: it waits for the practice with a reason (for staff only) that
+names the conflict, and the person sees exactly what anyone else whose details didn't match sees.
 """
 
 from __future__ import annotations
@@ -20,9 +26,10 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from sqlalchemy import func
-from sqlmodel import Session, select
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select
 
-from anima_pwa.models import AccountPatient, Patient, Practice, PracticeRegisterEntry, utcnow
+from anima_pwa.models import Account, AccountPatient, Patient, Practice, PracticeRegisterEntry, utcnow
 
 VERIFIED = "verified"
 PENDING = "pending"
@@ -120,8 +127,55 @@ def match_register(
     return MatchResult(None, "No one on the practice register matches the name, date of birth and postcode")
 
 
+def verified_owner(session: Session, nhs_number: str | None, *, exclude_id: int | None = None) -> Patient | None:
+    """The verified record that owns this NHS number (there is at most one), other than ``exclude_id``."""
+    if not nhs_number:
+        return None
+    query = select(Patient).where(Patient.nhs_number == nhs_number, Patient.verification_status == VERIFIED)
+    if exclude_id is not None:
+        query = query.where(Patient.id != exclude_id)
+    return session.exec(query).first()
+
+
+def has_own_account(session: Session, patient_id: int) -> bool:
+    """True if an active account signs in as this person (their "self" link)."""
+    return (
+        session.exec(
+            select(AccountPatient.id)
+            .join(Account, col(Account.id) == AccountPatient.account_id)
+            .where(AccountPatient.patient_id == patient_id, AccountPatient.relationship == "self", Account.status == "active")
+        ).first()
+        is not None
+    )
+
+
+def same_person_name(typed: str, recorded: str) -> bool:
+    """The typed name matches a stored full name, however that one splits into given and family
+    names ("Amy Jane Smith", "Amy Smith Jones"): first given name and family name must agree."""
+    words = recorded.split()
+    return any(names_match(typed, " ".join(words[:i]), " ".join(words[i:])) for i in range(1, len(words)))
+
+
+def conflict_reason(session: Session, claim: Patient, owner: Patient) -> str:
+    """Why a claim waits for the practice, for staff only: who already owns its NHS number."""
+    where = "" if owner.practice_id == claim.practice_id else " at another practice"
+    if has_own_account(session, owner.id):  # type: ignore[arg-type]
+        return f"NHS number already belongs to a verified patient{where} who has their own Anima account"
+    if owner.date_of_birth == claim.date_of_birth and same_person_name(claim.full_name, owner.full_name):
+        return f"NHS number already belongs to a verified patient record{where} with the same name and date of birth"
+    return f"NHS number already belongs to a verified patient record{where} whose details differ"
+
+
+RACED = "Another patient record with this NHS number was verified at the same moment"
+
+
 def verify_patient(session: Session, patient: Patient, *, now: datetime | None = None) -> MatchResult:
-    """Try automatic verification and record the outcome on the patient."""
+    """Try automatic verification and record the outcome on the patient.
+
+    A record is verified only if it matches the register and no other verified record owns its NHS
+    number; otherwise it is pending, with the reason for the practice. ``patient`` must already be
+    flushed (it has an id).
+    """
     now = now or utcnow()
     result = match_register(
         session,
@@ -131,23 +185,34 @@ def verify_patient(session: Session, patient: Patient, *, now: datetime | None =
         postcode=patient.postcode,
         nhs_number=patient.nhs_number,
     )
+    # Without a number typed, a match gives the register's number: the claim carries it either
+    # way, so the practice sees it beside the record that owns it.
+    number = patient.nhs_number or (result.entry.nhs_number if result.entry is not None else None)
+    owner = verified_owner(session, number, exclude_id=patient.id)
+    if owner is not None:
+        patient.nhs_number = number
+        reason = conflict_reason(session, patient, owner)
+        result = MatchResult(None, reason if result.matched else f"{reason}. {result.reason}")
     if result.entry is not None:
-        if patient.nhs_number is None:
-            taken = session.exec(
-                select(Patient.id).where(Patient.nhs_number == result.entry.nhs_number, Patient.id != patient.id)
-            ).first()
-            if taken is not None:
-                result = MatchResult(None, "Matches a register entry whose NHS number another patient record has")
-            else:
-                patient.nhs_number = result.entry.nhs_number
-    if result.entry is not None:
-        patient.verification_status = VERIFIED
-        patient.verified_at = now
-        patient.register_entry_id = result.entry.id
-        patient.verification_note = ""
-    else:
-        patient.verification_status = PENDING
-        patient.verification_note = result.reason[:500]
+        try:
+            # A savepoint: if another record with this number is verified between the check above
+            # and here, the unique index refuses this one and it waits for the practice instead.
+            with session.begin_nested():
+                patient.nhs_number = number
+                patient.verification_status = VERIFIED
+                patient.verified_at = now
+                patient.register_entry_id = result.entry.id
+                patient.verification_note = ""
+                patient.updated_at = now
+                session.add(patient)
+                session.flush()
+            return result
+        except IntegrityError:
+            session.refresh(patient)
+            patient.nhs_number = number
+            result = MatchResult(None, RACED)
+    patient.verification_status = PENDING
+    patient.verification_note = result.reason[:500]
     patient.updated_at = now
     session.add(patient)
     session.flush()

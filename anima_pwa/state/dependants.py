@@ -32,6 +32,10 @@ class DependantsState(SessionState):
             "added": "They have been added to your account.",
             "pending": "They have been added. Your practice will check their details before you can send requests for them.",
             "approval": "They have been added. Because they are 16 or over, your practice must approve this before you can send requests for them.",
+            "link": (
+                "Your practice must approve this before you can send requests for them or see their requests. "
+                "We'll email you when they have decided."
+            ),
         }.get(params.get("done", ""), "")
         self._refresh(identity)
 
@@ -45,6 +49,7 @@ class DependantsState(SessionState):
                 "dob": row.date_of_birth,
                 "can_request": "yes" if row.can_make_requests else "",
                 "why_not": row.why_not,
+                "others_asking": "yes" if row.others_asking else "",
             }
             for row in found
         ]
@@ -112,7 +117,8 @@ class AddDependantState(SessionState):
         self.registered_here = False
         self.errors, self.summary = {}, []
         done = (
-            "approval" if outcome.approval_status == "pending"
+            "approval" if outcome.approval_status == "pending" and outcome.approval_reason == dependants.AGE_16_PLUS
+            else "link" if outcome.approval_status == "pending"
             else "pending" if outcome.status != "verified"
             else "added"
         )

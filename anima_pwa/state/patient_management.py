@@ -73,6 +73,8 @@ class PatientRecordState(PracticeState):
     held_by: list[dict[str, str]] = []
     can_view_audit: bool = False
     can_remove_email: bool = False
+    can_remove_holder: bool = False
+    confirm_remove_holder: str = ""  # the link id whose removal is being confirmed
     editing: bool = False
     values: dict[str, str] = {name: "" for name in EDIT_FIELDS}
     housebound: bool = False
@@ -125,7 +127,14 @@ class PatientRecordState(PracticeState):
             for d in record.dependants
         ]
         self.held_by = [
-            {"name": h.name or ("Care home" if h.is_care_home else "Account holder"), "email": h.email, "relationship": LINKS.get(h.relationship, h.relationship)}
+            {
+                "link_id": str(h.link_id),
+                "name": h.name or ("Care home" if h.is_care_home else "Account holder"),
+                "email": h.email,
+                "relationship": LINKS.get(h.relationship, h.relationship),
+                "approval": "" if h.approval_status == "not_needed" else APPROVALS.get(h.approval_status, h.approval_status),
+                "approval_key": h.approval_status,
+            }
             for h in record.held_by
         ]
         self.values = {
@@ -140,6 +149,7 @@ class PatientRecordState(PracticeState):
         self.housebound, self.care_home_resident = record.housebound, record.care_home_resident
         self.can_view_audit = staff.can(Action.VIEW_AUDIT_TRAIL)
         self.can_remove_email = staff.can(Action.REMOVE_PATIENT_EMAIL) and bool(record.email)
+        self.can_remove_holder = staff.can(Action.REMOVE_HOLDER)
         return True
 
     @rx.event
@@ -150,6 +160,7 @@ class PatientRecordState(PracticeState):
         raw = self.router.url.query_parameters.get("id", "")
         self.patient_id = record_id(raw) or 0
         self.editing, self.notice, self.errors, self.summary, self.confirm_no_email = False, "", {}, [], False
+        self.confirm_remove_holder = ""
         self._refresh(staff)
 
     @rx.event
@@ -210,6 +221,31 @@ class PatientRecordState(PracticeState):
         self._refresh(staff)
 
 
+    @rx.event
+    def ask_remove_holder(self, link_id: str):
+        self.confirm_remove_holder = clip(link_id, 12)
+
+    @rx.event
+    def cancel_remove_holder(self):
+        self.confirm_remove_holder = ""
+
+    @rx.event
+    def remove_holder(self, link_id: str):
+        staff, redirect = self._staff_or_redirect()
+        if redirect is not None:
+            return redirect
+        self.confirm_remove_holder = ""
+        try:
+            with session_scope() as db:
+                # The service checks the link is a holder of a patient at this member's practice.
+                pm.remove_holder(db, staff, record_id(link_id) or -1)
+        except PermissionDenied as denied:
+            self.errors, self.summary = {"form": denied.message}, []
+            return focus_error_summary()
+        self.errors, self.notice = {}, "They have been removed from this patient and emailed. The patient stays with anyone else who holds them."
+        self._refresh(staff)
+
+
 class AuditTrailState(PracticeState):
     patient_id: int = 0
     rows: list[dict[str, str]] = []
@@ -232,8 +268,19 @@ class AuditTrailState(PracticeState):
         self.rows = [{"at": r.at, "action": r.action, "actor": r.actor, "detail": r.detail} for r in found]
 
 
+KINDS = {
+    "age_16_plus": "Dependant aged 16 or over",
+    "second_holder": "Second holder",
+    "existing_record": "New holder",
+    "own_account": "Holder for someone with their own account",
+}
+
+
 class VerificationsState(PracticeState):
     rows: list[dict[str, str]] = []
+    # What each row is weighed against (other records with its NHS number, who holds them now),
+    # matched to rows by "key"; "id" is a record at this practice staff can open, or "".
+    others: list[dict[str, str]] = []
     rejecting: str = ""  # "<kind>:<id>" whose reason box is open
     reason: str = ""
     notice: str = ""
@@ -242,10 +289,14 @@ class VerificationsState(PracticeState):
     def _refresh(self, staff) -> None:
         with session_scope() as db:
             items = pm.verification_queue(db, staff)
+        key = lambda i: f"{i.kind}:{i.link_id if i.kind == 'dependant' else i.patient_id}"  # noqa: E731
+        self.others = [
+            {"key": key(i), "text": o.text, "id": str(o.patient_id) if o.patient_id else ""} for i in items for o in i.others
+        ]
         self.rows = [
             {
-                "key": f"{i.kind}:{i.link_id if i.kind == 'dependant' else i.patient_id}",
-                "kind": "Registration" if i.kind == "registration" else "Dependant aged 16 or over",
+                "key": key(i),
+                "kind": "Registration" if i.kind == "registration" else KINDS.get(i.approval_reason, "Dependant"),
                 "name": i.full_name,
                 "dob": i.date_of_birth,
                 "nhs_number": i.nhs_number,
@@ -253,6 +304,7 @@ class VerificationsState(PracticeState):
                 "reason": i.reason,
                 "submitted": i.submitted,
                 "by": i.requested_by,
+                "by_label": "From: " if i.kind == "registration" else "Asked by: ",
             }
             for i in items
         ]

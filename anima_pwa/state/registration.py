@@ -110,9 +110,7 @@ class RegisterState(SessionState):
             with session_scope() as db:
                 # What NHS login said is read again here, server-side: never from the browser.
                 nhs = nhs_login_accounts.pending_details(db, identity.account_id)
-                trusted = (
-                    registration.TrustedIdentity(nhs.full_name, nhs.date_of_birth, nhs.nhs_number) if nhs else None
-                )
+                trusted = nhs.trusted() if nhs else None
                 outcome = registration.register_self(
                     db, identity, form, client_ip=self._client_ip(), trusted=trusted
                 )
