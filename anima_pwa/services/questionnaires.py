@@ -1283,7 +1283,11 @@ def red_flag_pages(topic: Topic, flags: Iterable[RedFlag], *, is_child: bool) ->
     order += list(dict.fromkeys(f.group for f in flags if f.group not in known))  # validate says so
     pages: list[tuple[RedFlag, ...]] = []
     for group in order:
-        pages += _chunks([f for f in flags if f.group == group], MAX_FLAGS_PER_PAGE)
+        for page in _chunks([f for f in flags if f.group == group], MAX_FLAGS_PER_PAGE):
+            if len(page) == 1 and pages and len(pages[-1]) < MAX_FLAGS_PER_PAGE:
+                pages[-1] += page  # a group of one (a baby's mind page is "too unwell to wait") joins the page before
+            else:
+                pages.append(page)
     return pages
 
 
