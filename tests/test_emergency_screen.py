@@ -173,3 +173,11 @@ def test_a_phone_request_records_the_member_of_staff_who_took_it(world: World) -
     row = world.db.exec(select(EmergencySignpost)).one()
     assert (row.account_id, row.filled_in_by) == (None, "Sam Reception (practice staff, by phone)")
     assert audit_events(world.db, "emergency_signposted")[0].actor_kind == "staff"
+
+
+def test_a_childs_fever_request_says_to_check_again_within_four_hours(world: World) -> None:
+    draft = to_check(world, start(world, "child-fever", patient=world.leo))
+    sent = flow.submit(world.db, world.me, draft)
+    assert sent.ok and "check Leo again" in sent.safety_net and "within 4 hours" in sent.safety_net
+    other = flow.submit(world.db, world.other, to_check(world, start(world, "headache", patient=world.sam, identity=world.other), identity=world.other))
+    assert other.ok and other.safety_net == ""

@@ -488,3 +488,16 @@ def test_age_in_whole_months(born, today, months):
     from anima_pwa.services.requests import age_in_months
 
     assert age_in_months(date.fromisoformat(born), date.fromisoformat(today)) == months
+
+
+def test_a_childs_fever_request_ends_with_a_four_hour_safety_net():
+    """NICE NG143 amber features need a same-day assessment; Healthier Together: if 4 hours pass
+    without speaking to the practice or 111, check again for the red features."""
+    said = q.safety_net(topic("child-fever"), q.Wording("child", "Lily"))
+    assert "within 4 hours" in said and "check Lily again" in said and "Call 999" in said
+    assert q.safety_net(topic("headache"), q.Wording("child", "Lily")) == ""
+    data = json.loads((q.QUESTIONNAIRE_DIR / "child-fever.json").read_text(encoding="utf-8"))
+    rules = json.loads((q.QUESTIONNAIRE_DIR / "child-fever.rules.json").read_text(encoding="utf-8"))
+    rules["safetyNet"]["extension"] = []
+    problems = q.validate(q.topic_from_dict(data, rules=rules, shared=SHARED))
+    assert any(p.startswith("safetyNet: no child wording") for p in problems), problems

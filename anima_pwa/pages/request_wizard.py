@@ -388,6 +388,7 @@ def _wizard(W, *, staff: bool = False) -> rx.Component:  # noqa: N803 - W is a S
                 "A member of your practice team will review your request. You don't need to do anything until you hear from them. "
                 "We will email or text you when they reply: sign in and look for the red Respond button under In progress."
             ),
+            rx.cond(W.safety_net != "", rx.el.div(rx.el.p(W.safety_net), class_name="inset", id="safety-net")),
             rx.el.p(rx.el.strong("If you get worse, or need help sooner, "), "call the surgery or NHS 111. In an emergency call 999."),
             rx.el.button("See the practice's requests" if staff else "See your requests", type="button", class_name="button", on_click=W.finish),
         )

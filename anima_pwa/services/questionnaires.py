@@ -145,6 +145,7 @@ __all__ = [
     "progress",
     "questionnaire_response",
     "red_flags_for",
+    "safety_net",
     "score",
     "search",
     "shared_intro",
@@ -462,6 +463,8 @@ class Topic:
     rules_data: Mapping[str, Any] = field(default_factory=dict, repr=False)  # <id>.rules.json
     path: str = ""
     flag_groups: tuple[str, ...] = ()  # the emergency screen's group order (_red_flags.json groupOrder)
+    safety_net: str = ""  # shown once the request is sent (what to watch for, and when to call)
+    safety_net_wordings: Mapping[str, str] = field(default_factory=dict)
     _by_id: Mapping[str, Item] = field(default_factory=dict, repr=False)
 
     def item(self, link_id: str) -> Item | None:
@@ -884,6 +887,8 @@ def topic_from_dict(
         rules_data=anima,
         path=path,
         flag_groups=tuple(str(g) for g in _list(shared.get("groupOrder"))),
+        safety_net=str(_mapping(anima.get("safetyNet")).get("text", "")),
+        safety_net_wordings=_wordings_from(anima.get("safetyNet")),
         _by_id=by_id,
     )
 
@@ -2177,6 +2182,12 @@ def validate_shared(shared: Mapping[str, Any]) -> list[str]:
     return problems
 
 
+def safety_net(topic: Topic, wording: Wording | None = None) -> str:
+    """What to watch for once the request is sent ("" if the topic says nothing), worded for the
+    person: a child with a fever is checked again within 4 hours (NHS Healthier Together)."""
+    return (wording or SELF).say(topic.safety_net, topic.safety_net_wordings) if topic.safety_net else ""
+
+
 def shared_intro(wording: Wording | None) -> str:
     """What the emergency screen says first when the questions are about someone else ("" for
     the holder themself)."""
@@ -2205,6 +2216,11 @@ def validate(topic: Topic) -> list[str]:
     problems += _check_red_flags(topic, question_ids)
     problems += _check_wording(topic)
     problems += _check_scoring(topic)
+    if topic.safety_net or topic.safety_net_wordings:
+        needed = WORDINGS_NEEDED.get(topic.audience, WORDINGS[1:])
+        problems += _check_one_wording("safetyNet", topic.safety_net, topic.safety_net_wordings, needed, question=False)
+        if not topic.safety_net.strip():
+            problems.append("safetyNet: text is missing")
     problems += _check_triage(topic)
     problems += _check_flow(topic)
     return problems

@@ -615,6 +615,7 @@ def filled_in_by(session: Session, draft: Request) -> str:
 class SubmitOutcome:
     error: str = ""
     reference: str = ""
+    safety_net: str = ""  # what to watch for now, worded for the person (a child's fever: check again in 4 hours)
 
     @property
     def ok(self) -> bool:
@@ -666,7 +667,7 @@ def submit(session: Session, identity: Identity | None, draft: Request, *, overr
         practice_id=draft.practice_id,
         detail={"kind": draft.kind, "topic": draft.topic, "overridden": draft.limits_overridden},
     )
-    return SubmitOutcome(reference=draft.reference or "")
+    return SubmitOutcome(reference=draft.reference or "", safety_net=questionnaires.safety_net(topic, wording))
 
 
 def _response(session: Session, draft: Request, topic, answers: dict, wording) -> dict:

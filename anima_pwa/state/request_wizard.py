@@ -55,6 +55,7 @@ class RequestWizardState(SessionState):
     advice_calls: list[dict[str, str]] = []  # code (of its advice), label, href
     advice_ends: bool = True  # 999/111: the request has ended; the crisis lines alone: it goes on
     reference: str = ""
+    safety_net: str = ""  # after sending: what to watch for (a child's fever: check again in 4 hours)
     can_override: bool = False  # the practice's phone version only
     _child: bool = False  # the request is for someone under 16: child topics only
     errors: dict[str, str] = {}
@@ -429,7 +430,7 @@ class RequestWizardState(SessionState):
             return redirect
         if not outcome.ok:
             return self._fail({"form": outcome.error})
-        self.reference, self.step = outcome.reference, "done"
+        self.reference, self.step, self.safety_net = outcome.reference, "done", outcome.safety_net
 
     @rx.event
     def finish(self):
@@ -653,6 +654,7 @@ class StaffRequestWizardState(RequestWizardState):
         if not outcome.ok:
             return self._fail({"form": outcome.error})
         self.reference, self.step, self._override = outcome.reference, "done", False
+        self.safety_net = outcome.safety_net
 
     @rx.event
     def finish(self):
