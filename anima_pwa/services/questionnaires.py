@@ -39,9 +39,14 @@ The rules file::
       "sharedRedFlags": true,                     # default: true for medical, false for admin
       "redFlags": [                               # asked FIRST (after the shared ones), yes/no
         {"linkId": "rf-...", "text": "...", "extension": [<subject-wording>],
-         "advice": "999" | "111", "audience"?: "any" | "adult" | "child",
-         "message"?: "what to do, in plain English"}
+         "advice": "999" | "111" | "crisis",      # 999/111 end the request; crisis goes on, urgent
+         "also"?: ["crisis"],                     # further advice shown with it
+         "audience"?: "any" | "adult" | "child",
+         "minAgeMonths"?: 120, "maxAgeMonths"?: 24,  # asked only at these ages
+         "message"?: "what to do, in plain English",
+         "_message"?: {"extension": [<subject-wording>]}}  # the message about someone else
       ],
+      "safetyNet"?: {"text": "...", "extension": [<subject-wording>]},  # shown after sending
       "triage": {
         "subject": "Urinary symptoms: {duration}", # {linkId} | {scoreId} | {free_text}
         "default": {"urgency": "...", "team": "...", "reason"?: "..."},
@@ -49,28 +54,34 @@ The rules file::
           {"when": [{"linkId": "fever", "answer": true},
                     {"linkId": "pain-score", "atLeast": 8},
                     {"linkId": "where", "answer": ["breast", "testicle"]},  # any of
-                    {"score": "phq9", "atLeast": 20}],
+                    {"score": "phq9", "atLeast": 20},
+                    {"ageUnderMonths": 12}, {"ageAtLeastYears": 65}],  # the person's age
            "urgency": "urgent_today", "team": "gp", "reason": "shown to staff"}
         ]
       },
       "scoring": [
         {"id": "phq9", "name": "PHQ-9", "items": ["phq9-1", ...],
          "bands": [{"min": 0, "max": 4, "label": "minimal"}, ...],
-         "redFlags": [{"linkId": "phq9-9", "unlessAnswer": ["0"], "advice": "111",
-                       "message": "..."}]}   # an answer, not a screening question, raises it
+         "redFlags": [{"linkId": "phq9-9", "unlessAnswer": ["0"], "advice": "crisis"}]}
+                                               # an answer, not a screening question, raises it
       ]
     }
 
 ``_red_flags.json`` holds the emergency questions asked before every medical topic
-(``"general"``) and the extra ones for a child under 16 (``"child"``), in the same shape as a
-topic's red flags, and the ``"intro"`` shown above them when the request is for someone else.
+(``"general"``, each with the ``"group"`` of its page) and the extra ones for a child under 16
+(``"child"``), in the same shape as a topic's red flags, the order of the emergency screen's
+pages (``"groupOrder"``; a child's own questions first for a child, a topic's own after the
+shared ones) and the ``"intro"`` shown above them when the request is for someone else. The
+screen shows at most ``MAX_FLAGS_PER_PAGE`` to a page (``red_flag_pages``); ``advice_list``
+gives every advice the flags answered yes call for, most urgent first.
 
 Who the questions are about (``Wording``): ``self`` (the account holder), ``child`` (under 16 by
 the UK date) or ``other-adult`` (anyone else the account holds, care-home residents included; and
 every adult on a phone request, which a receptionist reads out). The answers keep their linkIds
 whatever the wording; ``questionnaire_response`` records which wording was shown.
 
-Urgency values: ``emergency_signposted`` (a red flag was answered yes; only red flags set it),
+Urgency values: ``emergency_signposted`` (a 999 or 111 red flag was answered yes; only red
+flags set it; a crisis flag makes the urgency at least ``urgent_today``),
 ``urgent_today``, ``within_two_days``, ``routine``. Triage decides nothing clinical: it suggests a
 subject, an urgency and a team for staff, with a summary of the answers. It is never shown to the
 patient.
