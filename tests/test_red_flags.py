@@ -92,6 +92,7 @@ FLAGS = [
     ("back-pain", "rf-back-injury", ADULT, ["999"]),
     ("back-pain", "rf-back-cancer-legs", ADULT, ["999"]),
     # Contraception (blood clots)
+    ("contraception", "rf-emergency-contraception", ADULT, ["111"]),
     ("contraception", "rf-contraception-clot", ADULT, ["111"]),
     ("contraception", "rf-contraception-clot-lungs", ADULT, ["999"]),
     # Cough and cold
@@ -107,6 +108,7 @@ FLAGS = [
     ("feeling-low-or-anxious", "rf-psychosis", ADULT, ["crisis"]),
     ("feeling-low-or-anxious", "rf-harm-others", ADULT, ["crisis"]),
     # Headache
+    ("headache", "rf-headache-injury", ADULT, ["999"]),
     ("headache", "rf-headache-neck", ADULT, ["999"]),
     ("headache", "rf-headache-fever", ADULT, ["999"]),
     ("headache", "rf-headache-speech-memory", ADULT, ["999"]),
