@@ -181,3 +181,16 @@ def test_a_childs_fever_request_says_to_check_again_within_four_hours(world: Wor
     assert sent.ok and "check Leo again" in sent.safety_net and "within 4 hours" in sent.safety_net
     other = flow.submit(world.db, world.other, to_check(world, start(world, "headache", patient=world.sam, identity=world.other), identity=world.other))
     assert other.ok and other.safety_net == ""
+
+
+def test_a_sign_ticked_on_the_last_page_shown_again_still_counts(world: World) -> None:
+    """However the draft came to have every page answered without the screen being done (an
+    interrupted save), the page shown is the last one and its ticks are read, never ignored."""
+    draft = start(world, "cough-and-cold")
+    pages = flow.red_flag_pages(world.db, draft)
+    answers = flow.answers_of(draft)
+    answers[flow.SEEN] = [f.link_id for page in pages for f in page]
+    flow._save(world.db, draft, answers)
+    assert flow.current_step(world.db, draft) == flow.Step("red_flags", number=len(pages), total=len(pages))
+    outcome = flow.screen_red_flags(world.db, world.me, draft, ["rf-cough-blood-lots"])
+    assert outcome.ends and outcome.advice[0].code == "999"

@@ -293,10 +293,11 @@ def screen_red_flags(
     show the crisis lines after the last page and the questions go on."""
     answers = answers_of(draft)
     index, pages = _current_page(session, draft, answers)
-    if index >= len(pages):
+    if not pages:
         answers[CHECKED] = True
         _save(session, draft, answers)
         return ScreenOutcome()
+    index = min(index, len(pages) - 1)  # every page answered but the screen not done: the last one, as shown
     page = pages[index]
     chosen = [f for f in page if f.link_id in set(ticked)]
     if chosen and none_of_these:
