@@ -172,7 +172,8 @@ def test_a_phone_request_records_the_member_of_staff_who_took_it(world: World) -
     assert outcome.ends and outcome.advice[0].code == "999"
     row = world.db.exec(select(EmergencySignpost)).one()
     assert (row.account_id, row.filled_in_by) == (None, "Sam Reception (practice staff, by phone)")
-    assert audit_events(world.db, "emergency_signposted")[0].actor_kind == "staff"
+    [event] = audit_events(world.db, "emergency_signposted")
+    assert (event.actor_kind, event.actor_account_id) == ("staff", receptionist.account_id)
 
 
 def test_a_childs_fever_request_says_to_check_again_within_four_hours(world: World) -> None:

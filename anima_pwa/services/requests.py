@@ -336,6 +336,12 @@ def _staff_id(draft: Request) -> int | None:
 
 
 def _record(session: Session, identity: Identity | None, draft: Request, flags: list[str], advices: list[str], source: str) -> None:
+    actor = identity.account_id if identity else None
+    if identity is None and draft.created_by_staff_id is not None:  # a phone request: the member of staff acted
+        from anima_pwa.models import StaffMember
+
+        staff = session.get(StaffMember, draft.created_by_staff_id)
+        actor = staff.account_id if staff else None
     signposts.record(
         session,
         patient_id=draft.patient_id,
@@ -346,7 +352,7 @@ def _record(session: Session, identity: Identity | None, draft: Request, flags: 
         advices=advices,
         account_id=identity.account_id if identity else draft.account_id,
         staff_id=_staff_id(draft),
-        actor_account_id=identity.account_id if identity else None,
+        actor_account_id=actor,
         actor_kind="patient" if identity else "staff" if draft.created_by_staff_id else "system",
     )
 
