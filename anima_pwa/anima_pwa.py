@@ -13,6 +13,7 @@ from anima_pwa.pages import create_request as create_request_pages
 from anima_pwa.pages import dependants as dependants_pages
 from anima_pwa.pages import practice_settings as practice_settings_pages
 from anima_pwa.pages import practice_requests as practice_requests_pages
+from anima_pwa.pages import practice_signposts as practice_signposts_pages
 from anima_pwa.pages import request_wizard as request_pages
 from anima_pwa.pages import patient_management as pm_pages
 from anima_pwa.pages import settings as settings_pages
@@ -34,6 +35,7 @@ from anima_pwa.state.patient_management import (
 from anima_pwa.state.practice import PracticeState, StaffEnrolState, StaffLoginState
 from anima_pwa.state.practice_settings import CoreHoursLogState, PracticeSettingsState
 from anima_pwa.state.practice_requests import PracticeRequestsState, PracticeRequestState
+from anima_pwa.state.practice_signposts import PracticeSignpostsState
 from anima_pwa.state.request_wizard import RequestWizardState, StaffRequestWizardState, YourRequestsState
 from anima_pwa.state.registration import HomeState, RegisterState
 from anima_pwa.state.settings import ConfirmEmailChangeState, LoginSettingsState, MfaSettingsState, PreferencesState
@@ -108,6 +110,7 @@ _add(request_pages.your_requests, routes.YOUR_REQUESTS, "Your requests", YourReq
 _add(request_pages.staff_request_wizard, routes.PRACTICE_PHONE_REQUEST, "Request by phone", StaffRequestWizardState.load)
 _add(practice_requests_pages.practice_requests, routes.PRACTICE_REQUESTS, "Requests", PracticeRequestsState.load)
 _add(practice_requests_pages.practice_request, routes.PRACTICE_REQUEST, "Request", PracticeRequestState.load)
+_add(practice_signposts_pages.practice_signposts, routes.PRACTICE_SIGNPOSTED, "Signposted today", PracticeSignpostsState.load)
 _add(info.privacy, routes.PRIVACY, "Privacy policy")
 _add(info.terms, routes.TERMS, "Terms of use")
 _add(info.accessibility, routes.ACCESSIBILITY, "Accessibility statement")

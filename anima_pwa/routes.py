@@ -42,6 +42,7 @@ PRACTICE_CORE_HOURS_LOG = "/practice/settings/core-hours-log"
 PRACTICE_REQUESTS = "/practice/requests"
 PRACTICE_REQUEST = "/practice/request"
 PRACTICE_PHONE_REQUEST = "/practice/phone-request"
+PRACTICE_SIGNPOSTED = "/practice/signposted"  # today's patients told to call 999/111 or shown the crisis lines
 REQUEST_NEW = "/request"
 YOUR_REQUESTS = "/requests"
 

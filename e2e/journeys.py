@@ -151,3 +151,38 @@ def agree_and_create(page: Page) -> None:
     page.get_by_label("I confirm I am over 18").check()
     page.get_by_label("I agree to Anima's privacy policy and terms of use").check()
     page.get_by_role("button", name="Create Account").click()
+
+
+def answer_emergency_screen(page: Page, *, tick: tuple[str, ...] = (), shot=None) -> list[str]:
+    """The emergency screen, a page at a time: tick each sign whose label contains one of `tick`,
+    and "None of these" on a page with none of them; Continue. Returns every question read, and
+    stops at the advice (if a tick ended the screen) or the topic's first question."""
+    import re
+
+    progress = page.locator("#red-flag-progress")
+    question = page.get_by_text(re.compile(r"^Question 1 of"))
+    advice = page.locator("#advice")
+    read: list[str] = []
+    shown = ""
+    for _ in range(15):
+        expect(progress.filter(has_not_text=shown) if shown else progress).to_be_visible()
+        shown = progress.inner_text()
+        group = page.get_by_role("group", name=re.compile(r"^Do any of these apply"))
+        labels = [label.inner_text() for label in group.locator("label.checkbox-label").all()]
+        questions = [label for label in labels if label != "None of these"]
+        assert labels[-1] == "None of these" and 1 <= len(questions) <= 5, labels
+        read += questions
+        chosen = [label for label in questions if any(words in label for words in tick)]
+        for label in chosen:
+            group.get_by_label(label, exact=True).check()
+        if not chosen:
+            group.get_by_label("None of these", exact=True).check()
+        if shot:
+            shot("emergency-" + shown.split()[-3])
+        page.get_by_role("button", name="Continue").click()
+        number, total = re.findall(r"\d+", shown)[-2:]
+        nxt = progress.filter(has_not_text=shown)
+        expect(nxt.or_(question).or_(advice)).to_be_visible()
+        if advice.is_visible() or question.is_visible() or number == total:
+            return read
+    raise AssertionError("the emergency screen never ended")

@@ -306,7 +306,7 @@ def test_a_practice_admin_reads_the_audit_trail_and_frees_an_email(desk, phone, 
 
 
 def test_a_receptionist_takes_a_request_by_phone_and_overrides_the_limit(desk, phone, db, mailbox):
-    from e2e.journeys import registered_patient
+    from e2e.journeys import answer_emergency_screen, registered_patient
     from e2e.test_requests import answer_until_anything_else, practice_settings
 
     _email, person = registered_patient(phone, mailbox, phone.shots, db, "phoned")  # type: ignore[attr-defined]
@@ -338,7 +338,7 @@ def test_a_receptionist_takes_a_request_by_phone_and_overrides_the_limit(desk, p
     desk.get_by_role("button", name="Continue with the override").click()
     desk.get_by_label("Search for what your request is about").fill("sore throat")
     desk.get_by_role("button", name="Sore throat").click()
-    desk.get_by_role("button", name="Continue").click()  # no red flags
+    answer_emergency_screen(desk)  # "None of these" on every page
     answer_until_anything_else(desk, shot)
     desk.get_by_role("button", name="Continue").click()
     desk.get_by_label("No preference").check()

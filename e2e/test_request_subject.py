@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 from playwright.sync_api import Page, expect
 from sqlalchemy import text
 
-from e2e.journeys import person_on_register, registered_patient, settled
+from e2e.journeys import answer_emergency_screen, person_on_register, registered_patient, settled
 from e2e.test_requests import open_every_day, start_request  # noqa: F401 (fixture)
 
 YOU = re.compile(r"\b(you|your|yours|yourself)\b", re.IGNORECASE)
@@ -20,10 +20,10 @@ FIRST_PERSON = re.compile(r"\b(I|I'm|my|me)\b")
 ANYTHING_ELSE = "Is there anything else you want to tell us?"
 
 
-def _emergency_questions(page: Page) -> list[str]:
-    group = page.get_by_role("group", name=re.compile(r"^Do any of these apply"))
-    expect(group).to_be_visible()
-    return [label.inner_text() for label in group.locator("label.checkbox-label").all()]
+def _emergency_questions(page: Page, shot=None) -> list[str]:
+    """Every question of the emergency screen, page by page ("None of these" on each)."""
+    expect(page.get_by_role("group", name=re.compile(r"^Do any of these apply"))).to_be_visible()
+    return answer_emergency_screen(page, shot=shot)
 
 
 def answer_reading_each_question(page: Page, shot, *, about: str) -> list[tuple[str, str, list[str]]]:
@@ -77,18 +77,17 @@ def test_a_parents_request_for_their_child_asks_every_question_about_the_child(p
     phone.get_by_role("button", name="Cough and cold").click()
 
     # The emergency screen: who it is about, "answer for them", and every box about Lily.
-    flags = _emergency_questions(phone)
     expect(phone.locator("#questions-about")).to_have_text(f"Questions about {child.full_name}")
     expect(phone.locator("#answer-for-them")).to_contain_text("These questions are about Lily. Answer for Lily, not for yourself.")
-    expect(phone.get_by_role("group", name="Do any of these apply to Lily right now?")).to_be_visible()
+    expect(phone.get_by_role("group", name="Do any of these apply to Lily now, or in the last 24 hours?")).to_be_visible()
     shot("emergency-screen-for-lily")
-    assert len(flags) == 16  # 8 shared + 7 for children + coughing up blood
+    flags = _emergency_questions(phone)
+    assert len(flags) == 27  # 16 shared for a 6-year-old + 8 for children + 3 for coughs
     _assert_about(flags, "Lily")
     assert "Is Lily coughing up blood?" in flags
-    phone.get_by_role("button", name="Continue").click()
 
     pages = answer_reading_each_question(phone, shot, about=child.full_name)
-    assert len(pages) == 7
+    assert len(pages) == 10
     _assert_about([question for question, _hint, _options in pages], "Lily")
     for _question, hint, options in pages:
         for words in [hint, *options]:
@@ -161,13 +160,12 @@ def test_a_care_homes_request_for_a_resident_names_the_resident_on_every_page(de
     phone.get_by_label("Search for what your request is about").fill("headache")
     phone.get_by_role("button", name="Headache").click()
 
-    flags = _emergency_questions(phone)
     expect(phone.locator("#questions-about")).to_have_text(f"Questions about {resident}")
     expect(phone.locator("#answer-for-them")).to_contain_text("Answer for Edna, not for yourself.")
     shot("emergency-screen-for-edna")
-    assert len(flags) == 12  # 8 shared + 4 for headaches, none of the children's
+    flags = _emergency_questions(phone)
+    assert len(flags) == 27  # 18 shared + 9 for headaches, none of the children's
     _assert_about(flags, "Edna")
-    phone.get_by_role("button", name="Continue").click()
 
     pages = answer_reading_each_question(phone, shot, about=resident)
     _assert_about([question for question, _hint, _options in pages], "Edna")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from playwright.sync_api import Page, expect
 from sqlalchemy import text
 
-from e2e.journeys import registered_patient, settled
+from e2e.journeys import answer_emergency_screen, registered_patient, settled
 
 ALL_DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
@@ -98,9 +98,9 @@ def test_a_medical_request_for_self_from_search_to_confirmation(phone, shot, mai
     expect(phone.get_by_role("button", name="Cough and cold")).to_be_visible()
     shot("search-typo")
     phone.get_by_role("button", name="Cough and cold").click()
-    expect(phone.get_by_role("group", name="Do any of these apply right now?")).to_be_visible()
+    expect(phone.get_by_role("group", name="Do any of these apply to you now, or in the last 24 hours?")).to_be_visible()
     shot("emergency-screen")
-    phone.get_by_role("button", name="Continue").click()
+    answer_emergency_screen(phone)
     expect(phone.get_by_text("Question 1 of")).to_be_visible()
 
     # A reload in the middle keeps the answers.
@@ -209,7 +209,7 @@ def test_the_search_answers_an_emergency_with_999_before_any_topic_and_forgives_
     expect(phone.get_by_role("heading", name="Call 999 now")).to_have_count(0)
     shot("typo-finds-topic")
     joint.click()
-    expect(phone.get_by_role("group", name="Do any of these apply right now?")).to_be_visible()
+    expect(phone.get_by_role("group", name="Do any of these apply to you now, or in the last 24 hours?")).to_be_visible()
 
     # A topic of the other kind is offered, says which kind it is, and makes the request that kind.
     phone.get_by_role("button", name="Start again").click()

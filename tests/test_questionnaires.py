@@ -251,14 +251,14 @@ def test_back_pain_branch_appears_and_disappears():
     assert q.next_item(t, answers, "pain-score").link_id == "leg-pain"
     answers["leg-pain"] = True
     assert q.next_item(t, answers, "leg-pain").link_id == "leg-weakness"
-    assert q.progress(t, answers, "leg-weakness") == (4, 8)
+    assert q.progress(t, answers, "leg-weakness") == (4, 10)
     answers["leg-weakness"] = True
     assert q.previous_item(t, answers, "fever-or-weight-loss").link_id == "leg-weakness"
 
     answers["leg-pain"] = False  # changed their mind: the follow-up goes, its answer is ignored
     assert q.next_item(t, answers, "leg-pain").link_id == "fever-or-weight-loss"
     assert q.previous_item(t, answers, "fever-or-weight-loss").link_id == "leg-pain"
-    assert q.progress(t, answers, "fever-or-weight-loss") == (4, 7)
+    assert q.progress(t, answers, "fever-or-weight-loss") == (4, 9)
     assert "leg-weakness" not in q.clean_answers(t, answers)
     assert q.triage(t, answers).urgency == "routine"  # the stale "weakness: yes" does not count
 
@@ -450,7 +450,9 @@ CHILD = [f["linkId"] for f in SHARED["child"]]
 
 def test_the_shared_emergency_questions_cover_the_emergencies():
     assert {"rf-chest-pain", "rf-breathing", "rf-stroke", "rf-bleeding", "rf-suicide", "rf-allergy", "rf-unconscious"} <= set(GENERAL)
-    assert {"rf-child-rash", "rf-child-floppy", "rf-child-breathing", "rf-child-fever-under-3-months", "rf-child-no-urine"} <= set(CHILD)
+    assert {"rf-rash", "rf-colour", "rf-confused", "rf-injury", "rf-self-harm", "rf-suicidal-thoughts"} <= set(GENERAL)
+    assert {"rf-child-floppy", "rf-child-breathing", "rf-child-fever-under-3-months", "rf-child-no-urine",
+            "rf-child-fontanelle", "rf-child-cold", "rf-child-light", "rf-child-green-vomit"} <= set(CHILD)
 
 
 def test_red_flags_come_first_shared_then_topic_and_child_extras_only_for_children():
@@ -458,8 +460,10 @@ def test_red_flags_come_first_shared_then_topic_and_child_extras_only_for_childr
     adult = [f.link_id for f in q.red_flags_for(t, is_child=False)]
     child = [f.link_id for f in q.red_flags_for(t, is_child=True)]
     own = [f["linkId"] for f in rules("headache")["redFlags"]]
-    assert adult == GENERAL + own
-    assert child == GENERAL + CHILD + own
+    adult_only = [f["linkId"] for f in SHARED["general"] if f.get("audience") == "adult"]
+    child_only = [f["linkId"] for f in rules("headache")["redFlags"] if f.get("audience") == "child"]
+    assert adult == GENERAL + [f for f in own if f not in child_only]
+    assert child == [f for f in GENERAL if f not in adult_only] + CHILD + own
     worded = {f.link_id: f.text for f in q.red_flags_for(t, is_child=True)}
     assert worded["rf-bleeding"].startswith("Is your child")
 
@@ -495,13 +499,15 @@ def test_any_red_flag_answered_yes_stops_the_request_with_its_advice(topic_id):
         ({"rf-chest-pain": True}, "999"),
         ({"rf-cannot-wait": True}, "111"),
         ({"rf-child-no-urine": True}, "111"),
-        ({"rf-child-rash": True}, "999"),
+        ({"rf-rash": True}, "999"),
+        ({"rf-suicidal-thoughts": True}, "crisis"),  # the crisis lines; the request goes on
+        ({"rf-suicidal-thoughts": True, "rf-cannot-wait": True}, "111"),
         ({"rf-cannot-wait": True, "rf-stroke": True}, "999"),  # 999 wins
         ({"rf-cannot-wait": True, "rf-chest-pain": False}, "111"),
         ({"rf-chest-pain": "yes"}, "999"),
         ({"rf-chest-pain": "no"}, None),
         ({"phq9-9": "0"}, None),
-        ({"phq9-9": "1"}, "111"),
+        ({"phq9-9": "1"}, "crisis"),
         ({"phq9-9": "3", "rf-suicide": True}, "999"),
         ({"fever": True, "leg-weakness": True}, None),  # ordinary answers are not red flags
     ],
@@ -511,14 +517,14 @@ def test_emergency_advice(answers, advice):
 
 
 def test_advice_to_show():
-    flags = q.red_flags_for(topic("feeling-low-or-anxious"), is_child=False)
-    suicide = next(f for f in flags if f.link_id == "rf-suicide")
-    shown = q.advice_for([suicide])
-    assert shown.title == "Call 999 now" and "116 123" in shown.body
-    assert q.advice_for([]) is None
-    cannot_wait = next(f for f in flags if f.link_id == "rf-cannot-wait")
-    assert q.advice_for([cannot_wait]).title == "Call 111 now"
-    assert q.advice_for([cannot_wait, suicide]).code == "999"
+    flags = {f.link_id: f for f in q.red_flags_for(topic("feeling-low-or-anxious"), is_child=False)}
+    shown = q.advice_for([flags["rf-suicide"]])
+    assert shown.title == "Call 999 now" and shown.calls == (("Call 999", "tel:999"),)
+    assert [a.code for a in q.advice_list([flags["rf-suicide"]])] == ["999", "crisis"]  # and the crisis lines
+    assert "116 123" in q.advice_list([flags["rf-suicide"]])[1].body
+    assert q.advice_for([]) is None and q.advice_list([]) == []
+    assert q.advice_for([flags["rf-cannot-wait"]]).title == "Call 111 now"
+    assert q.advice_for([flags["rf-cannot-wait"], flags["rf-suicide"]]).code == "999"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -569,20 +575,27 @@ def test_phq9_highest_score_is_severe_and_item_9_is_a_red_flag():
 
 @pytest.mark.parametrize(
     ("item9", "advice"),
-    [("0", None), ("1", "111"), ("2", "111"), ("3", "111")],
+    [("0", None), ("1", "crisis"), ("2", "crisis"), ("3", "crisis")],
 )
-def test_phq9_item_9_anything_but_not_at_all_is_a_red_flag(item9, advice):
+def test_phq9_item_9_anything_but_not_at_all_shows_the_crisis_lines_and_is_urgent_for_staff(item9, advice):
+    """NICE NG225: the crisis numbers, and the request still goes to the practice, urgent (the
+    triage rule for item 9, dead while the answer ended the request, now decides)."""
     t = topic("feeling-low-or-anxious")
     answers = phq9(3 + int(item9), item9=item9)
     assert q.emergency_advice(answers, t) == advice
     assert q.emergency_advice(answers) == advice
     raised = q.triggered_red_flags(answers, t)
+    result = q.triage(t, answers)
     if advice:
-        assert "option 2" in q.advice_for(raised).body and "999" in q.advice_for(raised).body
-        assert q.triage(t, answers).urgency == "emergency_signposted"
-        assert q.triage(t, answers).team == "mental_health"
+        [shown] = q.advice_list(raised)
+        assert shown.title == "Get help now" and not q.ends_request(raised)
+        assert "option 2" in shown.body and "116 123" in shown.body and "999" in shown.body
+        assert ("Call 111, option 2", "tel:111") in shown.calls and ("Call Samaritans on 116 123", "tel:116123") in shown.calls
+        assert (result.urgency, result.team) == ("urgent_today", "mental_health")
+        assert result.reason == "Thoughts of being better off dead or of self-harm (PHQ-9 item 9)"  # the rule fires
+        assert result.summary_lines[0].startswith("Crisis lines shown")
     else:
-        assert raised == []
+        assert raised == [] and result.urgency == "routine"
 
 
 @pytest.mark.parametrize(
@@ -615,7 +628,8 @@ def test_instrument_answers_left_from_another_path_are_not_scored():
 URINARY = {"burning": True, "frequency": True, "blood": False, "fever": False, "back-pain": False,
            "pregnant": "no", "duration": "under-2-days", "recent-infections": False}
 BACK = {"duration": "under-6-weeks", "pain-score": 5, "leg-pain": False, "fever-or-weight-loss": False,
-        "cancer-history": False, "daily-life": "a-lot", "tried-painkillers": True}
+        "serious-signs": False, "cancer-history": False, "risk-factors": False, "daily-life": "a-lot",
+        "tried-painkillers": True}
 
 
 @pytest.mark.parametrize(
@@ -718,8 +732,8 @@ def test_every_topic_triages_any_complete_set_of_answers(path, yes, option):
     answers = all_answered(t, yes=yes, option=option)
     result = q.triage(t, answers, free_text="More")
     assert result.team in q.TEAMS
-    if result.red_flags:  # PHQ-9 item 9 answered "Nearly every day"
-        assert result.urgency == "emergency_signposted" and result.red_flags == ("phq9-9",)
+    if result.red_flags:  # PHQ-9 item 9 answered "Nearly every day": the crisis lines, urgent for staff
+        assert result.urgency == "urgent_today" and result.red_flags == ("phq9-9",)
     else:
         assert result.urgency in q.URGENCIES[1:]
     assert result.subject and len(result.subject) <= 200 and "{" not in result.subject
@@ -857,7 +871,7 @@ def test_validate_catches_a_rule_answer_that_is_impossible():
         (lambda d, r: r["triage"].update(subject="Back pain: {leg-weakness}"),
          ("{leg-weakness} may be unanswered",)),
         (lambda d, r: r["redFlags"][0].update(advice="112"),
-         ("rf-back-nerves", "999 or 111")),
+         ("rf-back-nerves", "advice must be one of")),
         (lambda d, r: r["redFlags"][0].update(linkId="leg-pain"),
          ("red flag leg-pain", "used twice")),
         (lambda d, r: r["triage"]["rules"].append(copy.deepcopy(r["triage"]["rules"][0])),
@@ -869,7 +883,7 @@ def test_validate_catches_a_rule_answer_that_is_impossible():
         (lambda d, r: r.update(kind="clinical"),
          ("kind 'clinical'",)),
         (lambda d, r: d["item"].extend([{"linkId": f"extra-{n}", "text": "More?", "type": "boolean", "required": True} for n in range(3)]),
-         ("11 questions",)),
+         ("13 questions",)),
         (lambda d, r: d.update(item=d["item"][:3]),
          ("3 questions",)),
     ],
@@ -1002,7 +1016,8 @@ def test_every_question_and_red_flag_can_be_asked_about_each_person_the_topic_is
     for code in needed:
         wording = q.Wording(code, "Lily")
         questions = [n for n in t.nodes if n.answerable]
-        flags = q.red_flags_for(t, is_child=code == "child", wording=wording)
+        ages = (1, 30, 100, 180) if code == "child" else (200, 720)  # months: every age limit a flag has
+        flags = [f for age in ages for f in q.red_flags_for(t, is_child=code == "child", wording=wording, age_months=age)]
         texts = [n.text_for(wording) for n in questions] + [f.text for f in flags]
         assert texts
         for text in texts:
@@ -1138,7 +1153,7 @@ def test_the_shared_red_flags_have_every_wording_and_an_intro():
     broken_shared["intro"]["extension"] = []
     problems = q.validate_shared(broken_shared)
     assert has(problems, "rf-chest-pain", "no other-adult wording")
-    assert has(problems, "rf-child-rash", "no child wording")
+    assert has(problems, "rf-child-floppy", "no child wording")
     assert has(problems, "intro", "no child wording")
     assert q.shared_intro(None) == "" and q.shared_intro(q.Wording()) == ""
     assert q.shared_intro(q.Wording("other-adult", "Edna")) == "These questions are about Edna. Answer for Edna, not for yourself."

@@ -137,6 +137,31 @@ def default_answer(item: questionnaires.Item) -> object:
     return "Some words"
 
 
+def pass_screen(w: World, draft: Request, *, identity: Identity | None = None) -> None:
+    """Answer "None of these" on every page of the emergency screen."""
+    while flow.current_step(w.db, draft).kind == "red_flags":
+        assert flow.screen_red_flags(w.db, identity or w.me, draft, [], none_of_these=True) == flow.ScreenOutcome()
+
+
+def screen(w: World, draft: Request, ticked: list[str], *, identity: Identity | None = None) -> flow.ScreenOutcome:
+    """Go through the emergency screen ticking these flags on whichever page each is on ("None of
+    these" on a page without one), until advice is shown or the questions begin."""
+    outcome = flow.ScreenOutcome()
+    while (step := flow.current_step(w.db, draft)).kind == "red_flags":
+        page = {f.link_id for f in flow.red_flag_pages(w.db, draft)[step.number - 1]}
+        mine = [t for t in ticked if t in page]
+        outcome = flow.screen_red_flags(w.db, identity or w.me, draft, mine, none_of_these=not mine)
+        assert not outcome.error, outcome
+        if outcome.advice:
+            return outcome
+    return outcome
+
+
+def clean(answers: dict) -> dict:
+    """The answers without the emergency screen's bookkeeping."""
+    return {k: v for k, v in answers.items() if k != flow.SEEN}
+
+
 def answer_questions(w: World, draft: Request, overrides: dict | None = None, *, identity: Identity | None = None) -> list[str]:
     """Pass the emergency screen (no ticks) and answer every question as it comes; the linkIds asked."""
     overrides = overrides or {}
@@ -145,7 +170,7 @@ def answer_questions(w: World, draft: Request, overrides: dict | None = None, *,
     for _ in range(60):
         step = flow.current_step(w.db, draft)
         if step.kind == "red_flags":
-            assert flow.screen_red_flags(w.db, identity or w.me, draft, []) is None
+            pass_screen(w, draft, identity=identity)
             continue
         if step.kind != "question":
             return asked
@@ -415,7 +440,7 @@ def test_the_free_text_topics_follow_the_practice_switch(world: World) -> None:
 
 def test_signing_in_again_resumes_the_newest_draft_where_it_was(world: World, engine: Engine) -> None:
     draft = start(world, "cough-and-cold")
-    assert flow.screen_red_flags(world.db, world.me, draft, []) is None
+    pass_screen(world, draft)
     assert flow.answer(world.db, world.me, draft, "duration", "1-to-3-weeks") == flow.AnswerOutcome()
     # An older draft of the same account (left by another worker): the newest one wins.
     world.db.add(
@@ -428,8 +453,8 @@ def test_signing_in_again_resumes_the_newest_draft_where_it_was(world: World, en
     with Session(engine) as later:  # a new sign-in: a new session, nothing carried over
         resumed = flow.draft_for(later, world.me)
         assert resumed is not None and resumed.id == draft.id
-        assert flow.answers_of(resumed) == {"_red_flags_checked": True, "duration": "1-to-3-weeks"}
-        assert flow.current_step(later, resumed) == flow.Step("question", "fever", 2, 7)
+        assert clean(flow.answers_of(resumed)) == {"_red_flags_checked": True, "duration": "1-to-3-weeks"}
+        assert flow.current_step(later, resumed) == flow.Step("question", "fever", 2, 10)
         assert flow.draft_for(later, world.me, str(draft.id)).id == draft.id
 
 
@@ -467,14 +492,18 @@ def test_draft_for_never_returns_another_accounts_draft(world: World) -> None:
 # --- the emergency screen -----------------------------------------------------------------------------
 
 
-def test_no_ticks_lets_the_questions_begin(world: World, engine: Engine) -> None:
+def test_none_of_these_on_every_page_lets_the_questions_begin(world: World, engine: Engine) -> None:
     draft = start(world, "cough-and-cold")
-    assert flow.current_step(world.db, draft) == flow.Step("red_flags")
-    assert flow.screen_red_flags(world.db, world.me, draft, ["not-a-flag", "rf-child-rash", "duration"]) is None
+    pages = flow.red_flag_pages(world.db, draft)
+    assert flow.current_step(world.db, draft) == flow.Step("red_flags", number=1, total=len(pages))
+    for number in range(1, len(pages) + 1):
+        assert flow.current_step(world.db, draft) == flow.Step("red_flags", number=number, total=len(pages))
+        outcome = flow.screen_red_flags(world.db, world.me, draft, ["not-a-flag", "rf-child-floppy", "duration"], none_of_these=True)
+        assert outcome == flow.ScreenOutcome()
     world.db.commit()
     saved = fresh(engine, draft.id)
-    assert saved.status == "draft" and flow.answers_of(saved) == {"_red_flags_checked": True}
-    assert flow.current_step(world.db, saved) == flow.Step("question", "duration", 1, 7)
+    assert saved.status == "draft" and clean(flow.answers_of(saved)) == {"_red_flags_checked": True}
+    assert flow.current_step(world.db, saved) == flow.Step("question", "duration", 1, 10)
     assert count(world.db, EmergencySignpost) == 0 and audit_events(world.db, "emergency_signposted") == []
 
 
@@ -485,41 +514,46 @@ def test_an_admin_topic_without_red_flags_starts_with_its_questions(world: World
 
 
 TICKS = [
-    ("cough-and-cold", "zoe", ["rf-chest-pain"], "999"),
-    ("cough-and-cold", "zoe", ["rf-cannot-wait"], "111"),
-    ("cough-and-cold", "zoe", ["rf-cough-blood"], "111"),
-    ("cough-and-cold", "zoe", ["rf-cannot-wait", "rf-chest-pain"], "999"),
-    ("cough-and-cold", "zoe", ["rf-cough-blood", "rf-cannot-wait", "nonsense"], "111"),
-    ("cough-and-cold", "leo", ["rf-child-rash"], "999"),
-    ("cough-and-cold", "leo", ["rf-child-no-urine"], "111"),
-    ("child-fever", "leo", ["rf-child-fever-under-3-months", "rf-child-floppy"], "999"),
-    ("headache", "zoe", ["rf-headache-jaw-scalp"], "111"),
-    ("prescription-question", "zoe", ["rf-critical-medicine"], "111"),
+    ("cough-and-cold", "zoe", ["rf-chest-pain"], ["999"]),
+    ("cough-and-cold", "zoe", ["rf-cannot-wait"], ["111"]),
+    ("cough-and-cold", "zoe", ["rf-cough-blood"], ["111"]),
+    ("cough-and-cold", "zoe", ["rf-cannot-wait", "rf-chest-pain"], ["999"]),  # 999 on page 1 ends it at once
+    ("cough-and-cold", "zoe", ["rf-cannot-wait", "rf-cough-blood-lots"], ["999", "111"]),  # the 111 page comes first: both
+    ("cough-and-cold", "zoe", ["rf-cough-blood", "rf-cannot-wait", "nonsense"], ["111"]),
+    ("cough-and-cold", "leo", ["rf-rash"], ["999"]),
+    ("cough-and-cold", "leo", ["rf-child-no-urine"], ["111"]),
+    ("child-fever", "leo", ["rf-child-dehydrated", "rf-child-floppy"], ["999"]),
+    ("child-fever", "leo", ["rf-child-floppy", "rf-child-no-urine"], ["999"]),
+    ("headache", "zoe", ["rf-headache-jaw-scalp"], ["111"]),
+    ("headache", "zoe", ["rf-suicide"], ["999", "crisis"]),  # 999, and the crisis lines too
+    ("prescription-question", "zoe", ["rf-critical-medicine"], ["111"]),
 ]
 
 
-def test_any_tick_ends_the_request_with_advice_and_records_it(world: World) -> None:
-    for number, (topic, who, ticked, advice) in enumerate(TICKS, 1):
+def test_any_999_or_111_tick_ends_the_request_with_every_advice_and_records_it(world: World) -> None:
+    for number, (topic, who, ticked, advices) in enumerate(TICKS, 1):
         patient = getattr(world, who)
         draft = start(world, topic, patient=patient)
         draft_id = draft.id
-        outcome = flow.screen_red_flags(world.db, world.me, draft, ticked)
-        assert outcome is not None and outcome.code == advice, ticked
-        assert outcome.title == f"Call {advice} now" and outcome.body
+        outcome = screen(world, draft, ticked)
+        assert outcome.ends and [a.code for a in outcome.advice] == advices, ticked
+        assert outcome.advice[0].title == f"Call {advices[0]} now" and outcome.advice[0].body
         assert world.db.get(Request, draft_id) is None and count(world.db, Request) == 0
         signposts = world.db.exec(select(EmergencySignpost).order_by(EmergencySignpost.id)).all()
         assert len(signposts) == number
         signpost = signposts[-1]
         assert (signpost.account_id, signpost.patient_id, signpost.practice_id, signpost.topic, signpost.advice) == (
-            world.me.account_id, patient.id, world.practice.id, topic, advice,
+            world.me.account_id, patient.id, world.practice.id, topic, advices[0],
         )  # fmt: skip
-        assert json.loads(signpost.flags) == [t for t in ticked if t != "nonsense"]
+        assert (json.loads(signpost.advices), signpost.source) == (advices, "emergency_screen")
+        recorded = set(json.loads(signpost.flags))  # the ticks asked before the screen ended
+        assert recorded and recorded <= set(ticked) - {"nonsense"}
         events = audit_events(world.db, "emergency_signposted")
         assert len(events) == number
         assert (events[-1].actor_account_id, events[-1].actor_kind, events[-1].patient_id, events[-1].practice_id) == (
             world.me.account_id, "patient", patient.id, world.practice.id,
         )  # fmt: skip
-        assert json.loads(events[-1].detail) == {"topic": topic, "advice": advice}
+        assert json.loads(events[-1].detail) == {"topic": topic, "advice": advices[0], "advices": advices, "source": "emergency_screen"}
         assert flow.draft_for(world.db, world.me) is None
 
 
@@ -528,12 +562,12 @@ def test_the_child_questions_are_asked_only_for_a_child(world: World) -> None:
     adult_flags = flow.red_flags(world.db, adult)
     assert not any(f.link_id.startswith("rf-child-") for f in adult_flags)
     assert "rf-chest-pain" in [f.link_id for f in adult_flags]
-    assert flow.screen_red_flags(world.db, world.me, adult, ["rf-child-rash", "rf-child-floppy"]) is None
+    assert screen(world, adult, ["rf-child-floppy", "rf-child-cold"]) == flow.ScreenOutcome()
     assert count(world.db, EmergencySignpost) == 0
 
     child = start(world, "cough-and-cold", patient=world.leo)
     child_flags = {f.link_id: f for f in flow.red_flags(world.db, child)}
-    assert {"rf-child-rash", "rf-child-floppy", "rf-chest-pain"} <= set(child_flags)
+    assert {"rf-rash", "rf-child-floppy", "rf-chest-pain"} <= set(child_flags)
     assert child_flags["rf-chest-pain"].text == "Does Leo have chest pain that feels heavy, tight or like squeezing?"
     # Sixteen is not a child: the adult questions, worded for another adult.
     world.leo.date_of_birth = date(datetime.now(UTC).year - 16, 1, 1)
@@ -550,7 +584,7 @@ def test_the_child_questions_are_asked_only_for_a_child(world: World) -> None:
 
 def test_each_answer_is_saved_at_once(world: World, engine: Engine) -> None:
     draft = start(world, "cough-and-cold")
-    flow.screen_red_flags(world.db, world.me, draft, [])
+    pass_screen(world, draft)
     for link_id, raw, stored, following in [
         ("duration", " over-3-weeks ", "over-3-weeks", "fever"),
         ("fever", "yes", True, "breathless"),
@@ -644,7 +678,7 @@ def test_changing_a_branch_answer_changes_the_path_and_the_check_page(world: Wor
 
 
 def _phq9_walk(world: World, draft: Request, item9: str) -> flow.AnswerOutcome:
-    flow.screen_red_flags(world.db, world.me, draft, [])
+    pass_screen(world, draft)
     while True:
         step = flow.current_step(world.db, draft)
         assert step.kind == "question"
@@ -653,19 +687,6 @@ def _phq9_walk(world: World, draft: Request, item9: str) -> flow.AnswerOutcome:
         if step.link_id == "phq9-9":
             return outcome
         assert outcome == flow.AnswerOutcome()
-
-
-def test_a_red_flag_answer_ends_the_request_with_advice(world: World) -> None:
-    for number, item9 in enumerate(["1", "2", "3"], 1):
-        draft = start(world, "feeling-low-or-anxious")
-        draft_id = draft.id
-        outcome = _phq9_walk(world, draft, item9)
-        assert outcome.error == "" and outcome.advice is not None
-        assert outcome.advice.code == "111" and "Samaritans" in outcome.advice.body
-        assert world.db.get(Request, draft_id) is None and count(world.db, Request) == 0
-        signpost = world.db.exec(select(EmergencySignpost).order_by(EmergencySignpost.id)).all()[-1]
-        assert (json.loads(signpost.flags), signpost.advice, signpost.topic) == (["phq9-9"], "111", "feeling-low-or-anxious")
-        assert [e.action for e in audit_events(world.db)] == ["emergency_signposted"] * number
 
 
 def test_not_at_all_to_phq9_item_9_carries_on(world: World) -> None:
@@ -677,19 +698,23 @@ def test_not_at_all_to_phq9_item_9_carries_on(world: World) -> None:
 
 def test_back_and_change_move_through_the_wizard(world: World) -> None:
     draft = start(world, "cough-and-cold")
-    flow.screen_red_flags(world.db, world.me, draft, [])
+    pages = len(flow.red_flag_pages(world.db, draft))
+    pass_screen(world, draft)
     flow.answer(world.db, world.me, draft, "duration", "under-1-week")
     flow.answer(world.db, world.me, draft, "fever", True)
-    assert flow.current_step(world.db, draft) == flow.Step("question", "breathless", 3, 7)
+    assert flow.current_step(world.db, draft) == flow.Step("question", "breathless", 3, 10)
     flow.back(world.db, draft)
-    assert flow.current_step(world.db, draft) == flow.Step("question", "fever", 2, 7)
+    assert flow.current_step(world.db, draft) == flow.Step("question", "fever", 2, 10)
     assert flow.answers_of(draft)["fever"] is True  # going back loses nothing
     flow.back(world.db, draft)
-    assert flow.current_step(world.db, draft) == flow.Step("question", "duration", 1, 7)
-    flow.back(world.db, draft)  # before the first question: the emergency questions again
-    assert flow.current_step(world.db, draft) == flow.Step("red_flags")
-    flow.back(world.db, draft)  # nothing before that here (the page goes back to the topics)
-    assert flow.current_step(world.db, draft) == flow.Step("red_flags")
+    assert flow.current_step(world.db, draft) == flow.Step("question", "duration", 1, 10)
+    flow.back(world.db, draft)  # before the first question: the emergency questions' last page again
+    assert flow.current_step(world.db, draft) == flow.Step("red_flags", number=pages, total=pages)
+    for number in range(pages - 1, 0, -1):  # and back through them, a page at a time
+        flow.back(world.db, draft)
+        assert flow.current_step(world.db, draft) == flow.Step("red_flags", number=number, total=pages)
+    flow.back(world.db, draft)  # nothing before the first page here (the page goes back to the topics)
+    assert flow.current_step(world.db, draft) == flow.Step("red_flags", number=1, total=pages)
     assert flow.answers_of(draft)["duration"] == "under-1-week"
 
     to_check(world, draft)
@@ -697,10 +722,10 @@ def test_back_and_change_move_through_the_wizard(world: World) -> None:
     for step_kind in expected:
         flow.back(world.db, draft)
         assert flow.current_step(world.db, draft).kind == ("question" if step_kind == "asked-pharmacist" else step_kind)
-    assert flow.current_step(world.db, draft) == flow.Step("question", "asked-pharmacist", 7, 7)
+    assert flow.current_step(world.db, draft) == flow.Step("question", "asked-pharmacist", 10, 10)
 
     for target, expected_step in [
-        ("duration", flow.Step("question", "duration", 1, 7)),
+        ("duration", flow.Step("question", "duration", 1, 10)),
         ("anything_else", flow.Step("anything_else")),
         ("preferences", flow.Step("preferences")),
     ]:
@@ -732,7 +757,7 @@ def test_progress_counts_the_questions_enabled_by_the_answers_so_far(world: Worl
         ("not-sure", ["main-concern", "duration", *PHQ9, *GAD7, *END]),
     ]:
         draft = start(world, "feeling-low-or-anxious")
-        flow.screen_red_flags(world.db, world.me, draft, [])
+        pass_screen(world, draft)
         seen = []
         while (step := flow.current_step(world.db, draft)).kind == "question":
             seen.append((step.link_id, step.number, step.total))
@@ -815,7 +840,7 @@ def test_submit_is_refused_before_the_check_page(world: World) -> None:
     draft = start(world, "cough-and-cold")
     for advance in (
         lambda: None,
-        lambda: flow.screen_red_flags(world.db, world.me, draft, []),
+        lambda: pass_screen(world, draft),
         lambda: answer_questions(world, draft),
         lambda: flow.save_anything_else(world.db, draft, ""),
     ):
@@ -837,7 +862,7 @@ def test_a_request_cannot_skip_its_required_questions(world: World) -> None:
     ]
     for skip in skipping:
         draft = start(world, "cough-and-cold")
-        flow.screen_red_flags(world.db, world.me, draft, [])
+        pass_screen(world, draft)
         flow.answer(world.db, world.me, draft, "duration", "under-1-week")
         skip(draft)
         if flow.current_step(world.db, draft).kind == "anything_else":
@@ -847,7 +872,7 @@ def test_a_request_cannot_skip_its_required_questions(world: World) -> None:
         outcome = flow.submit(world.db, world.me, draft)
         assert not outcome.ok and draft.status == "draft" and draft.reference is None
         # The person is taken to the first question still to answer.
-        assert flow.current_step(world.db, draft) == flow.Step("question", "fever", 2, 7)
+        assert flow.current_step(world.db, draft) == flow.Step("question", "fever", 2, 10)
     assert counter(world.db) == 0 and audit_events(world.db, "request_submitted") == []
 
 

@@ -37,7 +37,10 @@ def test_advice_for_a_dependant_is_recorded_without_the_words_typed(people):
     assert (row.topic, row.advice, json.loads(row.flags)) == ("search", "999", ["overdose"])
     assert (row.patient_id, row.practice_id, row.account_id) == (leo.id, people["practice"].id, me.account_id)
     [event] = audit_events(db, "emergency_signposted")
-    assert audit.event_detail(event) == {"topic": "search", "advice": "999", "reasons": ["overdose"]}
+    assert audit.event_detail(event) == {
+        "topic": "search", "advice": "999", "advices": ["999"], "source": "search", "reasons": ["overdose"],
+    }
+    assert (row.source, json.loads(row.advices), row.filled_in_by) == ("search", ["999"], "Zoe Smith (account holder, who holds Leo Smith as a dependant)")
     assert "tablets" not in row.flags + event.detail
 
 

@@ -58,10 +58,14 @@ class Request(SQLModel, table=True):
 
 
 class EmergencySignpost(SQLModel, table=True):
-    """A red-flag answer stopped a request and sent the person to 999 (or 111), or the topic search
-    showed emergency advice for what they typed (``services.search_signposts``)."""
+    """Someone was shown emergency advice: red flags on the emergency screen (999 or 111, which
+    end the request, or the crisis lines, which do not), an answer that is a red flag (PHQ-9
+    question 9), emergency words typed into a request, or the topic search
+    (``services.search_signposts``). The practice's "Signposted today" list reads these so someone
+    can follow the person up (``services.signposts``): it shows the advice given, never the flags."""
 
     __tablename__ = "emergency_signpost"
+    __table_args__ = (Index("ix_emergency_signpost_practice_at", "practice_id", "at"),)
 
     id: int | None = Field(default=None, primary_key=True)
     account_id: int | None = Field(default=None, foreign_key="account.id")
@@ -69,8 +73,17 @@ class EmergencySignpost(SQLModel, table=True):
     practice_id: int | None = Field(default=None, foreign_key="practice.id", index=True)
     topic: str = Field(max_length=60)  # the topic id, or "search" (advice from the topic search)
     flags: str = Field(default="[]")  # JSON list of red-flag item ids answered yes (or search rules that fired)
-    advice: str = Field(max_length=10)  # 999 | 111 | crisis (the topic search's crisis lines)
+    advice: str = Field(max_length=10)  # the most urgent advice given: 999 | 111 | crisis
+    # Every advice given, most urgent first (JSON list: ["999", "crisis"]).
+    advices: str = Field(default="[]", max_length=60, sa_column_kwargs={"server_default": "[]"})
+    # Where: emergency_screen | answer | free_text | search ("" for rows from before 0007).
+    source: str = Field(default="", max_length=20, sa_column_kwargs={"server_default": ""})
+    # Who filled it in ("Zoe Smith (account holder, who holds Leo Smith as a dependant)").
+    filled_in_by: str = Field(default="", max_length=300, sa_column_kwargs={"server_default": ""})
     at: datetime = Field(default_factory=utcnow, index=True)
+    # A member of staff followed the person up (their name is read from the staff row).
+    followed_up_at: datetime | None = None
+    followed_up_by_staff_id: int | None = Field(default=None, foreign_key="staff_member.id")
 
 
 class PracticeSettings(SQLModel, table=True):

@@ -182,18 +182,21 @@ def _wizard(W, *, staff: bool = False) -> rx.Component:  # noqa: N803 - W is a S
 
 
     def _red_flags() -> rx.Component:
+        """The emergency screen, a short page at a time (the NHS checkbox pattern with an
+        exclusive "None of these" that must be chosen when nothing applies)."""
         return rx.el.form(
             # Answering for someone else: say so before any box (Lily's answers, not the parent's).
             rx.cond(
                 W.for_someone_else,
                 rx.el.div(rx.el.p(rx.el.strong(W.red_flag_intro)), class_name="inset", id="answer-for-them"),
             ),
+            rx.el.p("Emergency questions ", W.red_flag_page, " of ", W.red_flag_total, class_name="progress", id="red-flag-progress"),
             _fieldset(
                 "flags",
                 rx.cond(
                     W.for_someone_else,
-                    rx.fragment("Do any of these apply to ", W.subject_first_name, " right now?"),
-                    "Do any of these apply right now?",
+                    rx.fragment("Do any of these apply to ", W.subject_first_name, " now, or in the last 24 hours?"),
+                    "Do any of these apply to you now, or in the last 24 hours?",
                 ),
                 rx.foreach(
                     W.red_flag_items,
@@ -203,11 +206,18 @@ def _wizard(W, *, staff: bool = False) -> rx.Component:  # noqa: N803 - W is a S
                         class_name="checkbox checkbox--list",
                     ),
                 ),
-                hint="Tick any that apply. If none do, continue.",
+                rx.el.div("or", class_name="checkboxes__divider"),
+                rx.el.div(
+                    rx.el.input(type="checkbox", id="none_of_these", name="none_of_these", class_name="checkbox-input"),
+                    rx.el.label("None of these", html_for="none_of_these", class_name="checkbox-label"),
+                    class_name="checkbox checkbox--list",
+                ),
+                hint="Select all that apply.",
             ),
             primary_button("Continue"),
             on_submit=W.screen,
             no_validate=True,
+            key="red-flags-" + W.red_flag_page,  # a fresh set of boxes on every page
         )
 
 
@@ -352,19 +362,43 @@ def _wizard(W, *, staff: bool = False) -> rx.Component:  # noqa: N803 - W is a S
         )
 
 
-    def _advice() -> rx.Component:
+    def _advice_block(a: rx.Var, index: rx.Var) -> rx.Component:
         return rx.el.div(
-            rx.el.h1(W.advice_title, class_name="panel__title"),
-            rx.el.p(W.advice_body),
-            rx.cond(
-                W.advice_code == "999",
-                rx.el.a("Call 999", href="tel:999", class_name="button button--emergency", role="button"),
-                rx.el.a("Call 111", href="tel:111", class_name="button button--emergency", role="button"),
+            rx.cond(index == 0, rx.el.h1(a["title"], class_name="panel__title"), rx.el.h2(a["title"], class_name="panel__title")),
+            rx.el.p(a["body"]),
+            rx.el.div(
+                rx.foreach(
+                    W.advice_calls,
+                    lambda c: rx.cond(
+                        c["code"] == a["code"],
+                        rx.el.a(c["label"], href=c["href"], class_name="button button--emergency", role="button"),
+                    ),
+                ),
+                class_name="button-group",
             ),
-            rx.el.p("Your request has not been sent to your practice."),
-            rx.el.button("Start a new request", type="button", class_name="link-button", on_click=W.finish),
             class_name="panel panel--emergency",
+            custom_attrs={"data-advice": a["code"]},
+        )
+
+    def _advice() -> rx.Component:
+        """Every advice that applies, most urgent first (999, then 111, then the crisis lines)."""
+        return rx.el.div(
+            rx.foreach(W.advices, _advice_block),
+            rx.cond(
+                W.advice_ends,
+                rx.fragment(
+                    rx.el.p(rx.el.strong("Your request has not been sent to your practice.")),
+                    rx.el.button("Start a new request", type="button", class_name="link-button", on_click=W.finish),
+                ),
+                rx.fragment(
+                    rx.el.p(
+                        "You can carry on with your request. When you send it, your practice will see that it is urgent."
+                    ),
+                    primary_button("Continue with the request", type="button", on_click=W.carry_on),
+                ),
+            ),
             role="alert",
+            id="advice",
         )
 
 
@@ -381,6 +415,7 @@ def _wizard(W, *, staff: bool = False) -> rx.Component:  # noqa: N803 - W is a S
                 "A member of your practice team will review your request. You don't need to do anything until you hear from them. "
                 "We will email or text you when they reply: sign in and look for the red Respond button under In progress."
             ),
+            rx.cond(W.safety_net != "", rx.el.div(rx.el.p(W.safety_net), class_name="inset", id="safety-net")),
             rx.el.p(rx.el.strong("If you get worse, or need help sooner, "), "call the surgery or NHS 111. In an emergency call 999."),
             rx.el.button("See the practice's requests" if staff else "See your requests", type="button", class_name="button", on_click=W.finish),
         )
@@ -460,7 +495,9 @@ def _wizard(W, *, staff: bool = False) -> rx.Component:  # noqa: N803 - W is a S
         )
 
     def request_wizard_content() -> rx.Component:
-        show_back = _step_in("question", "anything_else", "preferences", "check")
+        show_back = _step_in("question", "anything_else", "preferences", "check") | (
+            (W.step == "red_flags") & (W.red_flag_page != "1") & (W.red_flag_page != "")
+        )
         return rx.fragment(
             rx.cond(staff, rx.el.p("Taking a request by phone for ", rx.el.strong(W.patient_label), class_name="lede")) if staff else rx.fragment(),
             rx.cond(show_back, rx.el.button("Back", type="button", class_name="link-button back-link", on_click=W.back)),

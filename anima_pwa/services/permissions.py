@@ -31,6 +31,10 @@ class Action(str, Enum):
     CREATE_PATIENT_ACCOUNT = "create_patient_account"  # incl. care homes and their residents
     TAKE_PHONE_REQUEST = "take_phone_request"  # a request by phone, with the power to override limits
     VIEW_REQUESTS = "view_requests"  # the practice's request list, with triage
+    # "Signposted today": who was told to call 999 or 111 or shown the crisis lines (the advice
+    # only, no clinical detail), and marking that someone has followed them up.
+    VIEW_SIGNPOSTS = "view_signposts"
+    FOLLOW_UP_SIGNPOSTS = "follow_up_signposts"
     VIEW_AUDIT_TRAIL = "view_audit_trail"
     MANAGE_PRACTICE_SETTINGS = "manage_practice_settings"
     VIEW_CORE_HOURS_LOG = "view_core_hours_log"  # who closed online requests inside core hours, and why
@@ -50,6 +54,10 @@ PERMISSIONS: dict[str, frozenset[Action]] = {
             Action.CREATE_PATIENT_ACCOUNT,
             Action.TAKE_PHONE_REQUEST,
             Action.VIEW_REQUESTS,
+            # Reception usually makes the follow-up call ("did you get through to 111?"); the list
+            # holds the advice only, less than the request list reception already reads.
+            Action.VIEW_SIGNPOSTS,
+            Action.FOLLOW_UP_SIGNPOSTS,
         }
     ),
     CLINICIAN: frozenset(
@@ -60,6 +68,8 @@ PERMISSIONS: dict[str, frozenset[Action]] = {
             Action.VERIFY_PATIENT,
             Action.REMOVE_HOLDER,
             Action.VIEW_REQUESTS,
+            Action.VIEW_SIGNPOSTS,
+            Action.FOLLOW_UP_SIGNPOSTS,
         }
     ),
     ADMIN: _ALL,

@@ -39,9 +39,14 @@ The rules file::
       "sharedRedFlags": true,                     # default: true for medical, false for admin
       "redFlags": [                               # asked FIRST (after the shared ones), yes/no
         {"linkId": "rf-...", "text": "...", "extension": [<subject-wording>],
-         "advice": "999" | "111", "audience"?: "any" | "adult" | "child",
-         "message"?: "what to do, in plain English"}
+         "advice": "999" | "111" | "crisis",      # 999/111 end the request; crisis goes on, urgent
+         "also"?: ["crisis"],                     # further advice shown with it
+         "audience"?: "any" | "adult" | "child",
+         "minAgeMonths"?: 120, "maxAgeMonths"?: 24,  # asked only at these ages
+         "message"?: "what to do, in plain English",
+         "_message"?: {"extension": [<subject-wording>]}}  # the message about someone else
       ],
+      "safetyNet"?: {"text": "...", "extension": [<subject-wording>]},  # shown after sending
       "triage": {
         "subject": "Urinary symptoms: {duration}", # {linkId} | {scoreId} | {free_text}
         "default": {"urgency": "...", "team": "...", "reason"?: "..."},
@@ -49,28 +54,34 @@ The rules file::
           {"when": [{"linkId": "fever", "answer": true},
                     {"linkId": "pain-score", "atLeast": 8},
                     {"linkId": "where", "answer": ["breast", "testicle"]},  # any of
-                    {"score": "phq9", "atLeast": 20}],
+                    {"score": "phq9", "atLeast": 20},
+                    {"ageUnderMonths": 12}, {"ageAtLeastYears": 65}],  # the person's age
            "urgency": "urgent_today", "team": "gp", "reason": "shown to staff"}
         ]
       },
       "scoring": [
         {"id": "phq9", "name": "PHQ-9", "items": ["phq9-1", ...],
          "bands": [{"min": 0, "max": 4, "label": "minimal"}, ...],
-         "redFlags": [{"linkId": "phq9-9", "unlessAnswer": ["0"], "advice": "111",
-                       "message": "..."}]}   # an answer, not a screening question, raises it
+         "redFlags": [{"linkId": "phq9-9", "unlessAnswer": ["0"], "advice": "crisis"}]}
+                                               # an answer, not a screening question, raises it
       ]
     }
 
 ``_red_flags.json`` holds the emergency questions asked before every medical topic
-(``"general"``) and the extra ones for a child under 16 (``"child"``), in the same shape as a
-topic's red flags, and the ``"intro"`` shown above them when the request is for someone else.
+(``"general"``, each with the ``"group"`` of its page) and the extra ones for a child under 16
+(``"child"``), in the same shape as a topic's red flags, the order of the emergency screen's
+pages (``"groupOrder"``; a child's own questions first for a child, a topic's own after the
+shared ones) and the ``"intro"`` shown above them when the request is for someone else. The
+screen shows at most ``MAX_FLAGS_PER_PAGE`` to a page (``red_flag_pages``); ``advice_list``
+gives every advice the flags answered yes call for, most urgent first.
 
 Who the questions are about (``Wording``): ``self`` (the account holder), ``child`` (under 16 by
 the UK date) or ``other-adult`` (anyone else the account holds, care-home residents included; and
 every adult on a phone request, which a receptionist reads out). The answers keep their linkIds
 whatever the wording; ``questionnaire_response`` records which wording was shown.
 
-Urgency values: ``emergency_signposted`` (a red flag was answered yes; only red flags set it),
+Urgency values: ``emergency_signposted`` (a 999 or 111 red flag was answered yes; only red
+flags set it; a crisis flag makes the urgency at least ``urgent_today``),
 ``urgent_today``, ``within_two_days``, ``routine``. Triage decides nothing clinical: it suggests a
 subject, an urgency and a team for staff, with a summary of the answers. It is never shown to the
 patient.
@@ -122,7 +133,14 @@ __all__ = [
     "Triage",
     "WORDINGS",
     "Wording",
+    "ADVICE_WORDINGS",
+    "ENDING_ADVICE",
+    "MAX_FLAGS_PER_PAGE",
     "advice_for",
+    "advice_list",
+    "ends_request",
+    "more_urgent",
+    "red_flag_pages",
     "all_topics",
     "check_answer",
     "clean_answers",
@@ -141,6 +159,7 @@ __all__ = [
     "progress",
     "questionnaire_response",
     "red_flags_for",
+    "safety_net",
     "score",
     "search",
     "shared_intro",
@@ -155,6 +174,8 @@ __all__ = [
 
 QUESTIONNAIRE_DIR = Path(__file__).resolve().parent.parent / "questionnaires"
 SHARED_RED_FLAGS_FILE = "_red_flags.json"
+CHILD_GROUP = "child"  # the page group of the shared child questions
+TOPIC_GROUP = "topic"  # the page group of a topic's own red flags
 RULES_SUFFIX = ".rules.json"  # cough-and-cold.json has its rules in cough-and-cold.rules.json
 
 # Extensions. Standard FHIR R4 core / SDC ones where they exist, Anima's own otherwise.
@@ -183,7 +204,15 @@ KINDS = ("medical", "admin")
 AUDIENCES = ("adult", "child", "any")
 ITEM_TYPES = ("boolean", "choice", "integer", "string", "text", "date", "display", "group")
 ANSWERABLE_TYPES = ("boolean", "choice", "integer", "string", "text", "date")
-ADVICE_CODES = ("999", "111")
+# What a red flag tells the person, most urgent first. 999 and 111 end the request (nothing is sent
+# to the practice); "crisis" shows the mental health crisis lines and lets the request go on, marked
+# urgent for staff (NICE NG225: show where to get help now, and still get the person seen).
+ADVICE_CODES = ("999", "111", "crisis")
+ENDING_ADVICE = ("999", "111")
+# The emergency screen: a page of at most this many questions, each page with "None of these".
+MAX_FLAGS_PER_PAGE = 5
+CHILD_UNDER_MONTHS = 16 * 12  # a child is under 16 (by the UK date)
+NO_AGE_LIMIT = 150 * 12
 OPERATORS = ("=", "!=", ">", ">=", "<", "<=", "exists")
 # Most urgent first: a queue can sort on URGENCIES.index(urgency).
 URGENCIES = ("emergency_signposted", "urgent_today", "within_two_days", "routine")
@@ -327,14 +356,40 @@ class RedFlag:
 
     link_id: str
     text: str
-    advice: str  # "999" | "111"
+    advice: str  # "999" | "111" | "crisis"
     message: str = ""
     audience: str = "any"  # any | adult | child
     source: str = "shared"  # "shared" or the topic id
     wordings: Mapping[str, str] = field(default_factory=dict)  # the subject-wording extension
+    group: str = ""  # the emergency screen's page group (shared flags); "topic" for a topic's own
+    min_age_months: int | None = None  # asked only from this age (in whole months) ...
+    max_age_months: int | None = None  # ... and only under this one
+    also: tuple[str, ...] = ()  # further advice shown with it ("crisis" for thoughts of suicide)
+    message_wordings: Mapping[str, str] = field(default_factory=dict)  # the message's subject-wording
 
     def text_for(self, wording: Wording | None) -> str:
         return (wording or SELF).say(self.text, self.wordings)
+
+    def message_for(self, wording: Wording | None) -> str:
+        return (wording or SELF).say(self.message, self.message_wordings) if self.message else ""
+
+    def asked_at(self, age_months: int | None) -> bool:
+        """Whether this flag is asked of someone this old (None: age unknown, asked)."""
+        if age_months is None:
+            return True
+        low = self.min_age_months if self.min_age_months is not None else 0
+        high = self.max_age_months if self.max_age_months is not None else NO_AGE_LIMIT
+        return low <= age_months < high
+
+    def age_window(self) -> tuple[int, int]:
+        """[from, under) in months, after its audience: a child flag is for under-16s only."""
+        low = self.min_age_months if self.min_age_months is not None else 0
+        high = self.max_age_months if self.max_age_months is not None else NO_AGE_LIMIT
+        if self.audience == "child":
+            high = min(high, CHILD_UNDER_MONTHS)
+        elif self.audience == "adult":
+            low = max(low, CHILD_UNDER_MONTHS)
+        return low, high
 
 
 @dataclass(frozen=True)
@@ -350,11 +405,17 @@ class AnswerRedFlag:
 
     wordings: Mapping[str, str] = field(default_factory=dict)
 
+    also: tuple[str, ...] = ()
+    message_wordings: Mapping[str, str] = field(default_factory=dict)
+
     def triggered_by(self, value: object) -> bool:
         return value is not None and value not in self.unless_answer
 
     def text_for(self, wording: Wording | None) -> str:
         return (wording or SELF).say(self.text, self.wordings)
+
+    def message_for(self, wording: Wording | None) -> str:
+        return (wording or SELF).say(self.message, self.message_wordings) if self.message else ""
 
 
 @dataclass(frozen=True)
@@ -364,6 +425,12 @@ class RuleCondition:
     answer: tuple[Any, ...] | None = None  # any of these
     at_least: int | None = None
     at_most: int | None = None
+    age_under_months: int | None = None  # the person is younger than this (whole months)
+    age_at_least_months: int | None = None  # ... or at least this old
+
+    @property
+    def about_age(self) -> bool:
+        return self.age_under_months is not None or self.age_at_least_months is not None
 
 
 @dataclass(frozen=True)
@@ -409,6 +476,9 @@ class Topic:
     resource: Mapping[str, Any] = field(default_factory=dict, repr=False)  # the FHIR Questionnaire
     rules_data: Mapping[str, Any] = field(default_factory=dict, repr=False)  # <id>.rules.json
     path: str = ""
+    flag_groups: tuple[str, ...] = ()  # the emergency screen's group order (_red_flags.json groupOrder)
+    safety_net: str = ""  # shown once the request is sent (what to watch for, and when to call)
+    safety_net_wordings: Mapping[str, str] = field(default_factory=dict)
     _by_id: Mapping[str, Item] = field(default_factory=dict, repr=False)
 
     def item(self, link_id: str) -> Item | None:
@@ -434,17 +504,27 @@ class Triage:
 
 @dataclass(frozen=True)
 class Advice:
+    """One piece of advice shown when red flags are raised: its code (999, 111 or crisis), a title,
+    the body (the code's own advice first, worded for the person, then what the flags add) and the
+    call buttons (label, tel: link)."""
+
     code: str
     title: str
     body: str
+    calls: tuple[tuple[str, str], ...] = ()
 
 
+CRISIS_LINES = (
+    "Otherwise, call 111 and choose option 2 for the NHS mental health crisis line, or call "
+    "Samaritans free on 116 123, day or night."
+)
 ADVICE = {
     "999": Advice(
         "999",
         "Call 999 now",
         "Your answers suggest you may need emergency help. Call 999 now, or go to A&E. "
         "Do not wait for a reply from your practice: your request has not been sent.",
+        (("Call 999", "tel:999"),),
     ),
     "111": Advice(
         "111",
@@ -452,19 +532,76 @@ ADVICE = {
         "You need medical help today, but it may not be an emergency. Call 111 or go to "
         "111.nhs.uk. If you feel worse, call 999. Do not wait for a reply from your practice: "
         "your request has not been sent.",
+        (("Call 111", "tel:111"),),
     ),
+    "crisis": Advice(
+        "crisis",
+        "Get help now",
+        "If you feel you might act on thoughts of ending your life or hurting yourself, or you have "
+        "already hurt yourself, call 999 now or go to A&E. " + CRISIS_LINES,
+        (("Call 999", "tel:999"), ("Call 111, option 2", "tel:111"), ("Call Samaritans on 116 123", "tel:116123")),
+    ),
+}
+# The same advice about someone else (a child, a relative, a care-home resident): {name} is their
+# first name. The reader is the one who acts, so "you" here is the reader.
+ADVICE_WORDINGS = {
+    "999": {
+        "child": "Your answers suggest {name} may need emergency help. Call 999 now, or take {name} to A&E. "
+        "Do not wait for a reply from the practice: the request has not been sent.",
+        "other-adult": "Your answers suggest {name} may need emergency help. Call 999 now, or get {name} to A&E. "
+        "Do not wait for a reply from the practice: the request has not been sent.",
+    },
+    "111": {
+        "child": "{name} needs medical help today, but it may not be an emergency. Call 111 or go to "
+        "111.nhs.uk. If {name} gets worse, call 999. Do not wait for a reply from the practice: "
+        "the request has not been sent.",
+        "other-adult": "{name} needs medical help today, but it may not be an emergency. Call 111 or go to "
+        "111.nhs.uk. If {name} gets worse, call 999. Do not wait for a reply from the practice: "
+        "the request has not been sent.",
+    },
+    "crisis": {
+        "child": "If {name} might act on thoughts of ending their life or hurting themselves, or has already "
+        "hurt themselves, call 999 now or go to A&E. " + CRISIS_LINES,
+        "other-adult": "If {name} might act on thoughts of ending their life or hurting themselves, or has already "
+        "hurt themselves, call 999 now or go to A&E. " + CRISIS_LINES,
+    },
 }
 
 
-def advice_for(flags: Iterable[RedFlag | AnswerRedFlag]) -> Advice | None:
-    """What to show when these red flags were raised: 999 wins; the flags' own messages added."""
+def _codes_of(flag: RedFlag | AnswerRedFlag) -> tuple[str, ...]:
+    return (flag.advice, *flag.also)
+
+
+def advice_list(flags: Iterable[RedFlag | AnswerRedFlag], wording: Wording | None = None) -> list[Advice]:
+    """Every advice these red flags call for, most urgent first (999, then 111, then the crisis
+    lines). Each body starts with its code's own advice, worded for the person the request is
+    about, followed by the messages of the flags whose advice it is. A call button shown in an
+    earlier advice is not repeated."""
     flags = list(flags)
-    if not flags:
-        return None
-    code = "999" if any(f.advice == "999" for f in flags) else "111"
-    messages = [f.message for f in flags if f.message and f.advice == code]
-    body = " ".join(dict.fromkeys(messages)) or ADVICE[code].body
-    return Advice(code, ADVICE[code].title, body)
+    wording = wording or SELF
+    out: list[Advice] = []
+    given: set[tuple[str, str]] = set()
+    for code in ADVICE_CODES:
+        if not any(code in _codes_of(f) for f in flags):
+            continue
+        generic = ADVICE[code]
+        messages = [f.message_for(wording) for f in flags if f.advice == code and f.message]
+        body = " ".join([wording.say(generic.body, ADVICE_WORDINGS[code]), *dict.fromkeys(messages)])
+        calls = tuple(c for c in generic.calls if c not in given)
+        given.update(calls)
+        out.append(Advice(code, generic.title, body, calls))
+    return out
+
+
+def advice_for(flags: Iterable[RedFlag | AnswerRedFlag], wording: Wording | None = None) -> Advice | None:
+    """The most urgent advice for these red flags (``advice_list`` gives every one)."""
+    shown = advice_list(flags, wording)
+    return shown[0] if shown else None
+
+
+def ends_request(flags: Iterable[RedFlag | AnswerRedFlag]) -> bool:
+    """A 999 or 111 flag ends the request; the crisis lines alone do not."""
+    return any(f.advice in ENDING_ADVICE for f in flags)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -594,7 +731,15 @@ def _walk(items: Iterable[Item]) -> Iterable[Item]:
         yield from _walk(item.children)
 
 
-def _red_flag_from(raw: object, source: str) -> RedFlag:
+def _age(value: object) -> int | None:
+    """An age limit in months: a whole number, else -1 (so ``validate`` can say it is wrong)."""
+    if value is None:
+        return None
+    number = _as_int(value)
+    return number if number is not None else -1
+
+
+def _red_flag_from(raw: object, source: str, *, group: str = "") -> RedFlag:
     raw = raw if isinstance(raw, Mapping) else {}
     return RedFlag(
         link_id=str(raw.get("linkId", "")),
@@ -604,6 +749,11 @@ def _red_flag_from(raw: object, source: str) -> RedFlag:
         audience=str(raw.get("audience", "any")),
         source=source,
         wordings=_wordings_from(raw),
+        group=str(raw.get("group", group)),
+        min_age_months=_age(raw.get("minAgeMonths")),
+        max_age_months=_age(raw.get("maxAgeMonths")),
+        also=tuple(str(code) for code in _list(raw.get("also"))),
+        message_wordings=_wordings_from(raw.get("_message")),  # FHIR's way: an extension on a primitive
     )
 
 
@@ -613,12 +763,15 @@ def _rule_condition_from(raw: object) -> RuleCondition:
     if "answer" in raw:
         value = raw["answer"]
         answer = tuple(value) if isinstance(value, list) else (value,)
+    years = _age(raw.get("ageAtLeastYears"))
     return RuleCondition(
         link_id=str(raw.get("linkId", "")),
         score=str(raw.get("score", "")),
         answer=answer,
         at_least=_as_int(raw.get("atLeast")),
         at_most=_as_int(raw.get("atMost")),
+        age_under_months=_age(raw.get("ageUnderMonths")),
+        age_at_least_months=years * 12 if years is not None and years >= 0 else years,
     )
 
 
@@ -669,9 +822,9 @@ def topic_from_dict(
 
     flags: list[RedFlag] = []
     if anima.get("sharedRedFlags", kind == "medical") is True:
-        flags += [replace(_red_flag_from(raw, "shared"), audience="any") for raw in _list(shared.get("general"))]
-        flags += [replace(_red_flag_from(raw, "shared"), audience="child") for raw in _list(shared.get("child"))]
-    flags += [_red_flag_from(raw, topic_id) for raw in _list(anima.get("redFlags"))]
+        flags += [_red_flag_from(raw, "shared") for raw in _list(shared.get("general"))]
+        flags += [replace(_red_flag_from(raw, "shared", group=CHILD_GROUP), audience="child") for raw in _list(shared.get("child"))]
+    flags += [_red_flag_from(raw, topic_id, group=TOPIC_GROUP) for raw in _list(anima.get("redFlags"))]
 
     scoring = []
     answer_flags: list[AnswerRedFlag] = []
@@ -696,6 +849,8 @@ def topic_from_dict(
                     message=str(flag.get("message", "")),
                     unless_answer=tuple(_list(flag.get("unlessAnswer"))),
                     source=topic_id,
+                    also=tuple(str(code) for code in _list(flag.get("also"))),
+                    message_wordings=_wordings_from(flag.get("_message")),
                 )
             )
         answer_flags += spec_flags
@@ -745,6 +900,9 @@ def topic_from_dict(
         resource=data,
         rules_data=anima,
         path=path,
+        flag_groups=tuple(str(g) for g in _list(shared.get("groupOrder"))),
+        safety_net=str(_mapping(anima.get("safetyNet")).get("text", "")),
+        safety_net_wordings=_wordings_from(anima.get("safetyNet")),
         _by_id=by_id,
     )
 
@@ -1098,12 +1256,15 @@ def display_answer(item: Item, value: object, wording: Wording | None = None) ->
 # ---------------------------------------------------------------------------------------------
 
 
-def red_flags_for(topic: Topic, *, is_child: bool, wording: Wording | None = None) -> list[RedFlag]:
+def red_flags_for(
+    topic: Topic, *, is_child: bool, wording: Wording | None = None, age_months: int | None = None
+) -> list[RedFlag]:
     """The emergency questions to ask before this topic's questions, in order: the shared ones
     (with the child extras for someone under 16, or for a child-only topic), then the topic's
     own, each ``text`` worded for the person (``wording``; by default the child wording for a
-    child, "your child", and the holder's own otherwise). Each is yes/no; any yes stops the
-    request (``emergency_advice``)."""
+    child, "your child", and the holder's own otherwise). ``age_months`` (the person's age in
+    whole months) leaves out flags for other ages (a bulging soft spot only under 2, pregnancy
+    only from 10); None asks them all. Each is yes/no (``emergency_advice``)."""
     child = is_child or topic.audience == "child"
     if wording is None:
         wording = Wording("child") if child else SELF
@@ -1111,8 +1272,47 @@ def red_flags_for(topic: Topic, *, is_child: bool, wording: Wording | None = Non
     for flag in topic.red_flags:
         if flag.audience == "child" and not child or flag.audience == "adult" and child:
             continue
+        if not flag.asked_at(age_months):
+            continue
         flags.append(replace(flag, text=flag.text_for(wording)))
     return flags
+
+
+def _chunks(flags: list[RedFlag], size: int) -> list[tuple[RedFlag, ...]]:
+    """Split into the fewest pages of at most ``size``, as even as possible (7 -> 4 + 3)."""
+    if not flags:
+        return []
+    pages = -(-len(flags) // size)
+    base, extra = divmod(len(flags), pages)
+    out, start = [], 0
+    for number in range(pages):
+        length = base + (1 if number < extra else 0)
+        out.append(tuple(flags[start : start + length]))
+        start += length
+    return out
+
+
+def red_flag_pages(topic: Topic, flags: Iterable[RedFlag], *, is_child: bool) -> list[tuple[RedFlag, ...]]:
+    """The emergency screen as pages: the flags (``red_flags_for``) by group in the order
+    ``_red_flags.json`` gives (``groupOrder``), a child's own questions first for a child, at most
+    ``MAX_FLAGS_PER_PAGE`` to a page. Every page has a "None of these" answer that must be chosen
+    when nothing applies, so pressing Continue is never read as "no"."""
+    flags = list(flags)
+    order = list(topic.flag_groups)
+    child = is_child or topic.audience == "child"
+    if child and CHILD_GROUP in order:
+        order.remove(CHILD_GROUP)
+        order.insert(0, CHILD_GROUP)
+    known = set(order)
+    order += list(dict.fromkeys(f.group for f in flags if f.group not in known))  # validate says so
+    pages: list[tuple[RedFlag, ...]] = []
+    for group in order:
+        for page in _chunks([f for f in flags if f.group == group], MAX_FLAGS_PER_PAGE):
+            if len(page) == 1 and pages and len(pages[-1]) < MAX_FLAGS_PER_PAGE:
+                pages[-1] += page  # a group of one (a baby's mind page is "too unwell to wait") joins the page before
+            else:
+                pages.append(page)
+    return pages
 
 
 @lru_cache(maxsize=1)
@@ -1151,11 +1351,10 @@ def triggered_red_flags(answers: Mapping[str, Any], topic: Topic | None = None) 
 
 
 def emergency_advice(answers: Mapping[str, Any], topic: Topic | None = None) -> str | None:
-    """"999", "111" or None: any red flag stops the request; 999 wins over 111."""
-    flags = triggered_red_flags(answers, topic)
-    if not flags:
-        return None
-    return "999" if any(f.advice == "999" for f in flags) else "111"
+    """The most urgent advice these answers call for: "999", "111", "crisis" or None. 999 and
+    111 end the request; the crisis lines alone let it go on, marked urgent."""
+    shown = advice_list(triggered_red_flags(answers, topic))
+    return shown[0].code if shown else None
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1203,7 +1402,15 @@ def _max_total(topic: Topic, spec: ScoreSpec) -> int:
     return total
 
 
-def _rule_holds(condition: RuleCondition, effective: Mapping[str, Any], scores: Mapping[str, dict]) -> bool:
+def _rule_holds(
+    condition: RuleCondition, effective: Mapping[str, Any], scores: Mapping[str, dict], age_months: int | None = None
+) -> bool:
+    if condition.about_age:
+        if age_months is None:
+            return False
+        if condition.age_under_months is not None and age_months >= condition.age_under_months:
+            return False
+        return condition.age_at_least_months is None or age_months >= condition.age_at_least_months
     if condition.score:
         value = (scores.get(condition.score) or {}).get("total")
     else:
@@ -1251,25 +1458,52 @@ def _render_subject(topic: Topic, effective: Mapping[str, Any], scores: Mapping[
     return _short(subject, 200) or topic.title  # a subject line; the answers themselves are kept whole
 
 
-def triage(topic: Topic, answers: Mapping[str, Any], *, free_text: str = "", wording: Wording | None = None) -> Triage:
+def more_urgent(first: str, second: str) -> str:
+    """The more urgent of two urgencies (URGENCIES, most urgent first)."""
+    rank = {u: i for i, u in enumerate(URGENCIES)}
+    return first if rank.get(first, 9) <= rank.get(second, 9) else second
+
+
+def triage(
+    topic: Topic,
+    answers: Mapping[str, Any],
+    *,
+    free_text: str = "",
+    wording: Wording | None = None,
+    age_months: int | None = None,
+) -> Triage:
     """A suggestion for staff (never shown to the patient as a diagnosis): subject, urgency,
     team and the summary lines (each question as it was asked: ``wording``). The first rule whose
-    conditions all hold wins, else the default; any red flag answered yes makes the urgency
-    ``emergency_signposted``."""
+    conditions all hold wins (a rule may name the person's age, ``age_months``), else the
+    default. A 999 or 111 red flag answered yes makes the urgency ``emergency_signposted``; a
+    flag that showed the crisis lines (thoughts of suicide, PHQ-9 question 9) makes it at least
+    ``urgent_today``, and says so first."""
     enabled, effective = _state(topic, answers)
     scores = score(topic, answers)
     urgency, team, reason = topic.default_urgency, topic.default_team, topic.default_reason
     for rule in topic.rules:
-        if rule.when and all(_rule_holds(c, effective, scores) for c in rule.when):
+        if rule.when and all(_rule_holds(c, effective, scores, age_months) for c in rule.when):
             urgency, team, reason = rule.urgency, rule.team, rule.reason
             break
     flags = triggered_red_flags(answers, topic)
-    if flags:
+    crisis = [f for f in flags if "crisis" in _codes_of(f)]
+    if ends_request(flags):
         urgency = "emergency_signposted"
+    elif crisis:
+        if more_urgent("urgent_today", urgency) != urgency:
+            reason = "The patient was shown the mental health crisis lines"
+        urgency = more_urgent(urgency, "urgent_today")
 
     lines: list[str] = []
     for flag in flags:
-        lines.append(f"Red flag: {flag.text_for(wording)} (the patient was told to call {flag.advice})")
+        if flag.advice in ENDING_ADVICE:
+            lines.append(f"Red flag: {flag.text_for(wording)} (the patient was told to call {flag.advice})")
+    for flag in crisis:
+        lines.append(
+            f"Crisis lines shown (NHS 111 option 2, Samaritans 116 123, 999 if in danger): {flag.text_for(wording)}"
+            + (f" Answer: {display_answer(topic.item(flag.link_id), effective.get(flag.link_id), wording)}"
+               if isinstance(flag, AnswerRedFlag) and topic.item(flag.link_id) else "")
+        )
     if reason:
         lines.append(f"Why this urgency: {reason}")
     for item in topic.questions:
@@ -1640,22 +1874,68 @@ def _check_flow(topic: Topic) -> list[str]:
     return problems
 
 
+_TOPIC_AGES = {"any": (0, NO_AGE_LIMIT), "adult": (CHILD_UNDER_MONTHS, NO_AGE_LIMIT), "child": (0, CHILD_UNDER_MONTHS)}
+
+
+def _flag_window(flag: RedFlag, topic_audience: str = "any") -> tuple[int, int]:
+    """The ages (months, [from, under)) at which the flag can be asked in a topic for this audience."""
+    low, high = flag.age_window()
+    topic_low, topic_high = _TOPIC_AGES.get(topic_audience, (0, NO_AGE_LIMIT))
+    return max(low, topic_low), min(high, topic_high)
+
+
+def _wordings_needed_for(flag: RedFlag, topic_audience: str = "any") -> list[str]:
+    """The wordings a flag needs: child if it can be asked of a child, other-adult if of an adult."""
+    low, high = _flag_window(flag, topic_audience)
+    needed = []
+    if low < CHILD_UNDER_MONTHS and high > low:
+        needed.append("child")
+    if high > CHILD_UNDER_MONTHS and high > low:
+        needed.append("other-adult")
+    return needed
+
+
+def _check_one_flag(flag: RedFlag, where: str, groups: Iterable[str], topic_audience: str = "any") -> list[str]:
+    """One red flag is well-formed and can be asked of someone: a linkId, a text, its advice and
+    any further advice known, a page group, age limits that leave some age it is asked at."""
+    problems = []
+    if not flag.link_id:
+        problems.append(f"{where}: linkId is missing")
+    if not flag.text.strip():
+        problems.append(f"{where}: text is missing")
+    if flag.advice not in ADVICE_CODES:
+        problems.append(f"{where}: advice must be one of {ADVICE_CODES}, not {flag.advice!r}")
+    for code in flag.also:
+        if code not in ADVICE_CODES or code == flag.advice:
+            problems.append(f"{where}: also must name other advice from {ADVICE_CODES}, not {code!r}")
+    if flag.audience not in AUDIENCES:
+        problems.append(f"{where}: audience must be one of {AUDIENCES}")
+    if flag.group not in groups:
+        problems.append(f"{where}: group {flag.group!r} is not one of {tuple(groups)}")
+    for name, value in (("minAgeMonths", flag.min_age_months), ("maxAgeMonths", flag.max_age_months)):
+        if value is not None and not 0 <= value <= NO_AGE_LIMIT:
+            problems.append(f"{where}: {name} must be a whole number of months from 0")
+    low, high = _flag_window(flag, topic_audience)
+    if low >= high:
+        problems.append(f"{where}: unreachable: no age it is asked at (its ages, audience and the topic's exclude each other)")
+    if flag.message and not flag.message.strip():
+        problems.append(f"{where}: message is blank")
+    return problems
+
+
 def _check_red_flags(topic: Topic, question_ids: set[str]) -> list[str]:
     problems = []
     seen: set[str] = set()
     for flag in topic.red_flags:
         where = f"red flag {flag.link_id or '(no linkId)'}"
-        if not flag.link_id:
-            problems.append(f"{where}: linkId is missing")
-        elif flag.link_id in seen or flag.link_id in question_ids:
+        if flag.link_id and (flag.link_id in seen or flag.link_id in question_ids):
             problems.append(f"{where}: linkId is used twice (red flags and questions share one set)")
         seen.add(flag.link_id)
-        if not flag.text.strip():
-            problems.append(f"{where}: text is missing")
-        if flag.advice not in ADVICE_CODES:
-            problems.append(f"{where}: advice must be 999 or 111, not {flag.advice!r}")
-        if flag.audience not in AUDIENCES:
-            problems.append(f"{where}: audience must be one of {AUDIENCES}")
+        if flag.source == "shared":
+            continue  # checked once, in validate_shared
+        problems += _check_one_flag(flag, where, (TOPIC_GROUP,), topic.audience)
+        if flag.group != TOPIC_GROUP:
+            problems.append(f"{where}: a topic's own red flags are on the topic's page (group {TOPIC_GROUP!r})")
     return problems
 
 
@@ -1692,8 +1972,8 @@ def _check_scoring(topic: Topic) -> list[str]:
             if flag.link_id not in spec.items or item is None:
                 problems.append(f"{where}: red flag names {flag.link_id!r}, not one of its items")
                 continue
-            if flag.advice not in ADVICE_CODES:
-                problems.append(f"{where}: red flag advice must be 999 or 111")
+            if flag.advice not in ADVICE_CODES or any(c not in ADVICE_CODES or c == flag.advice for c in flag.also):
+                problems.append(f"{where}: red flag advice must be one of {ADVICE_CODES}")
             if not flag.unless_answer or any(item.option(code) is None for code in flag.unless_answer):
                 problems.append(f"{where}: red flag unlessAnswer must list option codes of {flag.link_id!r}")
     return problems
@@ -1716,8 +1996,17 @@ def _check_triage(topic: Topic) -> list[str]:
         if not rule.when:
             problems.append(f"{where}: has no conditions")
         for condition in rule.when:
+            if condition.about_age:
+                if condition.link_id or condition.score or condition.answer is not None:
+                    problems.append(f"{where}: an age condition names nothing else")
+                low = condition.age_at_least_months if condition.age_at_least_months is not None else 0
+                high = condition.age_under_months if condition.age_under_months is not None else NO_AGE_LIMIT
+                topic_low, topic_high = _TOPIC_AGES.get(topic.audience, (0, NO_AGE_LIMIT))
+                if min(low, high) < 0 or max(low, topic_low) >= min(high, topic_high):
+                    problems.append(f"{where}: the age condition matches no one this topic is for")
+                continue
             if bool(condition.link_id) == bool(condition.score):
-                problems.append(f"{where}: each condition names a linkId or a score")
+                problems.append(f"{where}: each condition names a linkId, a score or an age")
                 continue
             if condition.answer is None and condition.at_least is None and condition.at_most is None:
                 named = condition.link_id or condition.score
@@ -1836,13 +2125,29 @@ def _check_wording(topic: Topic) -> list[str]:
             if _speaks_to_reader(option.display) or option.wordings:
                 problems += _check_one_wording(f"{where} option {option.code}", option.display, option.wordings, needed, question=True)
     for flag in topic.red_flags:
-        flag_needs = [c for c in needed if c in WORDINGS_NEEDED.get(flag.audience, ())]
-        where = f"red flag {flag.link_id}"
-        problems += _check_one_wording(where, flag.text, flag.wordings, flag_needs, question=True)
-        for code in flag_needs:
-            if NAME_PLACEHOLDER not in flag.wordings.get(code, NAME_PLACEHOLDER):
-                problems.append(f"{where}: {code} wording must name the person ({NAME_PLACEHOLDER})")
+        if flag.source == "shared":
+            continue  # validate_shared
+        problems += _check_flag_wording(flag, f"red flag {flag.link_id}", _wordings_needed_for(flag, topic.audience))
+    for flag in topic.answer_red_flags:
+        if flag.message:
+            problems += _check_one_wording(f"red flag {flag.link_id} message", flag.message, flag.message_wordings, needed, question=False)
     return list(dict.fromkeys(problems))
+
+
+def _check_flag_wording(flag: RedFlag, where: str, needs: Iterable[str]) -> list[str]:
+    """A red flag's question in every wording it needs (naming the person, never "you"), and
+    its message, if any, too: a message is advice to the reader, so it may say "you", but about
+    a child it must say the child's name ("take {name} to A&E")."""
+    needs = list(needs)
+    problems = _check_one_wording(where, flag.text, flag.wordings, needs, question=True)
+    for code in needs:
+        if NAME_PLACEHOLDER not in flag.wordings.get(code, NAME_PLACEHOLDER):
+            problems.append(f"{where}: {code} wording must name the person ({NAME_PLACEHOLDER})")
+    if flag.message:
+        problems += _check_one_wording(f"{where} message", flag.message, flag.message_wordings, needs, question=False)
+    elif flag.message_wordings:
+        problems.append(f"{where}: message wordings without a message")
+    return problems
 
 
 def _check_fhir(topic: Topic) -> list[str]:
@@ -1864,27 +2169,42 @@ def _check_fhir(topic: Topic) -> list[str]:
 
 
 def validate_shared(shared: Mapping[str, Any]) -> list[str]:
-    """``_red_flags.json``: the general list worded for a child and another adult, the child list
-    for a child, and the intro shown when the request is for someone else."""
+    """``_red_flags.json``: the general list (each question in a page group of ``groupOrder``,
+    worded for a child and another adult as its ages need), the child list for a child, every
+    flag well-formed and asked at some age, and the intro shown when the request is for someone
+    else."""
     problems = []
+    order = [str(g) for g in _list(shared.get("groupOrder"))]
+    if len(set(order)) != len(order) or CHILD_GROUP not in order or TOPIC_GROUP not in order:
+        problems.append(f"groupOrder: each group once, including {CHILD_GROUP!r} and {TOPIC_GROUP!r}")
     general = [_red_flag_from(raw, "shared") for raw in _list(shared.get("general"))]
-    child = [_red_flag_from(raw, "shared") for raw in _list(shared.get("child"))]
+    child = [replace(_red_flag_from(raw, "shared", group=CHILD_GROUP), audience="child") for raw in _list(shared.get("child"))]
     if not general:
         problems.append("general: no emergency questions")
-    for flags, needed in ((general, WORDINGS[1:]), (child, ("child",))):
+    general_groups = [g for g in order if g not in (CHILD_GROUP, TOPIC_GROUP)]
+    seen: set[str] = set()
+    for flags, groups in ((general, general_groups), (child, [CHILD_GROUP])):
         for flag in flags:
             where = f"red flag {flag.link_id or '(no linkId)'}"
-            if not flag.link_id or not flag.text.strip() or flag.advice not in ADVICE_CODES:
-                problems.append(f"{where}: needs a linkId, a text and advice 999 or 111")
-            problems += _check_one_wording(where, flag.text, flag.wordings, needed, question=True)
-            for code in needed:
-                if NAME_PLACEHOLDER not in flag.wordings.get(code, NAME_PLACEHOLDER):
-                    problems.append(f"{where}: {code} wording must name the person ({NAME_PLACEHOLDER})")
+            if flag.link_id in seen:
+                problems.append(f"{where}: linkId is used twice")
+            seen.add(flag.link_id)
+            problems += _check_one_flag(flag, where, groups)
+            problems += _check_flag_wording(flag, where, _wordings_needed_for(flag))
+    for raw in _list(shared.get("child")):
+        if _mapping(raw).get("group", CHILD_GROUP) != CHILD_GROUP or "audience" in _mapping(raw):
+            problems.append(f"red flag {_mapping(raw).get('linkId')}: the child list sets no group or audience")
     intro = _mapping(shared.get("intro"))
     if not str(intro.get("text", "")).strip():
         problems.append("intro: text is missing")
     problems += _check_one_wording("intro", str(intro.get("text", "")), _wordings_from(intro), WORDINGS[1:], question=False)
     return problems
+
+
+def safety_net(topic: Topic, wording: Wording | None = None) -> str:
+    """What to watch for once the request is sent ("" if the topic says nothing), worded for the
+    person: a child with a fever is checked again within 4 hours (NHS Healthier Together)."""
+    return (wording or SELF).say(topic.safety_net, topic.safety_net_wordings) if topic.safety_net else ""
 
 
 def shared_intro(wording: Wording | None) -> str:
@@ -1915,6 +2235,11 @@ def validate(topic: Topic) -> list[str]:
     problems += _check_red_flags(topic, question_ids)
     problems += _check_wording(topic)
     problems += _check_scoring(topic)
+    if topic.safety_net or topic.safety_net_wordings:
+        needed = WORDINGS_NEEDED.get(topic.audience, WORDINGS[1:])
+        problems += _check_one_wording("safetyNet", topic.safety_net, topic.safety_net_wordings, needed, question=False)
+        if not topic.safety_net.strip():
+            problems.append("safetyNet: text is missing")
     problems += _check_triage(topic)
     problems += _check_flow(topic)
     return problems

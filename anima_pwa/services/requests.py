@@ -5,9 +5,15 @@ reload, a dropped connection or signing in again resumes it. Every question is w
 person the request is for (``wording_for``): the account holder themself, a child under 16, or
 another adult they hold (a relative, a care-home resident); on a phone request, the child or
 other-adult wording a receptionist reads out about the patient by name. Capacity (hours, closed days, limits)
-is checked when the wizard starts and enforced atomically at submission (`capacity`). Red flags
-end the request: nothing is made, the person is told to call 999 (or 111), and the attempt is
-recorded.
+is checked when the wizard starts and enforced atomically at submission (`capacity`).
+
+The emergency screen comes before a medical topic's questions: its red flags in short pages, each
+with a "None of these" answer that must be chosen when nothing applies (`screen_red_flags`). A 999
+flag ends the request at once; a 111 flag ends it after the last page (a 999 sign may still come);
+either way nothing is sent, every advice that applies is shown most urgent first, and the signpost
+is recorded for the practice's "Signposted today" list (`signposts`). The crisis lines (thoughts of
+suicide on the screen, PHQ-9 question 9 answered above "Not at all", crisis words typed into a
+request) are shown and the request goes on: it reaches the practice marked urgent.
 """
 
 from __future__ import annotations
@@ -20,7 +26,7 @@ from sqlalchemy import update
 from sqlmodel import Session, col, select
 
 from anima_pwa.models import AccountPatient, EmergencySignpost, Patient, Practice, Request, utcnow
-from anima_pwa.services import audit, capacity, dependants, questionnaires, registration, text_limits
+from anima_pwa.services import audit, capacity, dependants, questionnaires, registration, signposts, text_limits
 from anima_pwa.services.permissions import record_id
 from anima_pwa.services.sessions import Identity
 
@@ -316,49 +322,165 @@ def subject_name(session: Session, draft: Request) -> str:
     return patient.full_name if patient else ""
 
 
+def age_in_months(born, today) -> int:
+    """Whole months of age on ``today``: a month is counted on the day of the month the person
+    was born, or the 1st of the next month when this month has no such day (as UK law counts a
+    29 February birthday). A baby is never older here than on the calendar, so an under-3-months
+    question keeps being asked until they really are 3 months."""
+    months = (today.year - born.year) * 12 + today.month - born.month
+    if today.day < born.day:
+        months -= 1
+    return max(months, 0)
+
+
+def _age_months(patient: Patient) -> int:
+    from zoneinfo import ZoneInfo
+
+    return age_in_months(patient.date_of_birth, utcnow().astimezone(ZoneInfo("Europe/London")).date())
+
+
+def draft_age_months(session: Session, draft: Request) -> int | None:
+    patient = session.get(Patient, draft.patient_id)
+    return _age_months(patient) if patient else None
+
+
 def red_flags(session: Session, draft: Request) -> list:
-    """The emergency questions for this draft, worded for the person it is about."""
+    """The emergency questions for this draft, worded for the person it is about and for their
+    age (a bulging soft spot for a baby, pregnancy from 10)."""
     topic = questionnaires.get(draft.topic)
     if topic is None:
         return []
-    return questionnaires.red_flags_for(topic, is_child=is_child(session, draft), wording=wording_for(session, draft))
-
-
-def screen_red_flags(session: Session, identity: Identity, draft: Request, ticked: list[str]) -> questionnaires.Advice | None:
-    """The emergency screen. Any red flag ends the request with advice ("Call 999 now", or 111):
-    nothing is sent to the practice and the attempt is recorded. None lets the questions begin."""
-    flags = {flag.link_id: flag for flag in red_flags(session, draft)}
-    chosen = [link_id for link_id in ticked if link_id in flags]
-    if not chosen:
-        answers = answers_of(draft)
-        answers["_red_flags_checked"] = True
-        _save(session, draft, answers)
-        return None
-    advice = questionnaires.advice_for([flags[c] for c in chosen])
-    _signpost(session, identity, draft, chosen, advice.code)
-    return advice
-
-
-def _signpost(session: Session, identity: Identity | None, draft: Request, flags: list[str], advice: str) -> None:
-    session.add(
-        EmergencySignpost(
-            account_id=identity.account_id if identity else None,
-            patient_id=draft.patient_id,
-            practice_id=draft.practice_id,
-            topic=draft.topic,
-            flags=json.dumps(flags),
-            advice=advice,
-        )
+    return questionnaires.red_flags_for(
+        topic, is_child=is_child(session, draft), wording=wording_for(session, draft), age_months=draft_age_months(session, draft)
     )
-    audit.record(
+
+
+def red_flag_pages(session: Session, draft: Request) -> list[tuple]:
+    topic = questionnaires.get(draft.topic)
+    if topic is None:
+        return []
+    return questionnaires.red_flag_pages(topic, red_flags(session, draft), is_child=is_child(session, draft))
+
+
+SEEN = "_rf_seen"  # the red flags already answered (ticked or not), page by page
+CHECKED = "_red_flags_checked"  # the emergency screen is done
+SHOWN = "_advice_shown"  # crisis advice already recorded for this draft (flag linkIds, free-text items)
+FREE_TEXT_ADVICE = "_free_text_advice"  # linkId -> advice code, for emergency words typed in an answer
+NONE_AND_FLAGS = "Select the ones that apply, or select 'None of these', not both"
+NOTHING_CHOSEN = "Select the ones that apply, or select 'None of these'"
+
+
+def _current_page(session: Session, draft: Request, answers: dict) -> tuple[int, list[tuple]]:
+    """(index of the page to answer, the pages); index == len(pages) when all are answered."""
+    pages = red_flag_pages(session, draft)
+    seen = set(answers.get(SEEN) or [])
+    index = next((n for n, page in enumerate(pages) if any(f.link_id not in seen for f in page)), len(pages))
+    return index, pages
+
+
+@dataclass(frozen=True)
+class ScreenOutcome:
+    """After a page of the emergency screen: an error to show, or the advice to show (``ends``:
+    the request has ended), or neither (the next page, or the questions)."""
+
+    error: str = ""
+    advice: tuple[questionnaires.Advice, ...] = ()
+    ends: bool = False
+
+
+def _ticked_flags(flags: list, answers: dict) -> list:
+    return [f for f in flags if answers.get(f.link_id) is True]
+
+
+def screen_red_flags(
+    session: Session, identity: Identity | None, draft: Request, ticked: list[str], *, none_of_these: bool = False
+) -> ScreenOutcome:
+    """One page of the emergency screen. The person ticks the signs that apply or "None of these"
+    (one or the other: nothing, or both, is an error and nothing is saved). A 999 sign ends the
+    request at once; after the last page a 111 sign ends it; either way every advice that applies
+    is shown, most urgent first, nothing is sent and the signpost is recorded. Crisis signs alone
+    show the crisis lines after the last page and the questions go on."""
+    answers = answers_of(draft)
+    index, pages = _current_page(session, draft, answers)
+    if not pages:
+        answers[CHECKED] = True
+        _save(session, draft, answers)
+        return ScreenOutcome()
+    index = min(index, len(pages) - 1)  # every page answered but the screen not done: the last one, as shown
+    page = pages[index]
+    chosen = [f for f in page if f.link_id in set(ticked)]
+    if chosen and none_of_these:
+        return ScreenOutcome(error=NONE_AND_FLAGS)
+    if not chosen and not none_of_these:
+        return ScreenOutcome(error=NOTHING_CHOSEN)
+    for flag in page:
+        if flag in chosen:
+            answers[flag.link_id] = True
+        else:
+            answers.pop(flag.link_id, None)
+    answers[SEEN] = list(dict.fromkeys([*(answers.get(SEEN) or []), *(f.link_id for f in page)]))
+    every = [f for p in pages for f in p]
+    raised = _ticked_flags(every, answers)
+    last = index == len(pages) - 1
+    wording = wording_for(session, draft)
+    if any(f.advice == "999" for f in chosen) or (last and questionnaires.ends_request(raised)):
+        advice = questionnaires.advice_list(raised, wording)
+        _end_with_signpost(session, identity, draft, [f.link_id for f in raised], [a.code for a in advice], "emergency_screen")
+        return ScreenOutcome(advice=tuple(advice), ends=True)
+    if not last:
+        _save(session, draft, answers)
+        return ScreenOutcome()
+    answers[CHECKED] = True
+    crisis = [f for f in raised if "crisis" in (f.advice, *f.also)]
+    if crisis:
+        _record_once(session, identity, draft, answers, crisis, "emergency_screen")
+        _save(session, draft, answers)
+        return ScreenOutcome(advice=tuple(questionnaires.advice_list(crisis, wording)))
+    _save(session, draft, answers)
+    return ScreenOutcome()
+
+
+def _staff_id(draft: Request) -> int | None:
+    return draft.created_by_staff_id
+
+
+def _record(session: Session, identity: Identity | None, draft: Request, flags: list[str], advices: list[str], source: str) -> None:
+    actor = identity.account_id if identity else None
+    if identity is None and draft.created_by_staff_id is not None:  # a phone request: the member of staff acted
+        from anima_pwa.models import StaffMember
+
+        staff = session.get(StaffMember, draft.created_by_staff_id)
+        actor = staff.account_id if staff else None
+    signposts.record(
         session,
-        action="emergency_signposted",
-        actor_account_id=identity.account_id if identity else None,
-        actor_kind="patient" if identity else "system",
         patient_id=draft.patient_id,
         practice_id=draft.practice_id,
-        detail={"topic": draft.topic, "advice": advice},
+        topic=draft.topic,
+        source=source,
+        flags=flags,
+        advices=advices,
+        account_id=identity.account_id if identity else draft.account_id,
+        staff_id=_staff_id(draft),
+        actor_account_id=actor,
+        actor_kind="patient" if identity else "staff" if draft.created_by_staff_id else "system",
     )
+
+
+def _record_once(session: Session, identity: Identity | None, draft: Request, answers: dict, flags: list, source: str) -> None:
+    """Record crisis advice the first time this draft shows it for these flags (going back and
+    forth does not make a second row)."""
+    shown = list(answers.get(SHOWN) or [])
+    new = [f.link_id for f in flags if f.link_id not in shown]
+    if new:
+        _record(session, identity, draft, new, ["crisis"], source)
+        answers[SHOWN] = shown + new
+
+
+def _end_with_signpost(
+    session: Session, identity: Identity | None, draft: Request, flags: list[str], advices: list[str], source: str
+) -> None:
+    """999 or 111: record the signpost and delete the draft; nothing reaches the practice's queue."""
+    _record(session, identity, draft, flags, advices, source)
     session.delete(draft)
     session.flush()
 
@@ -378,8 +500,10 @@ def current_step(session: Session, draft: Request) -> Step:
     answers = answers_of(draft)
     if topic is None:
         return Step("check")
-    if not answers.get("_red_flags_checked") and red_flags(session, draft):
-        return Step("red_flags")
+    if not answers.get(CHECKED):
+        index, pages = _current_page(session, draft, answers)
+        if pages:
+            return Step("red_flags", number=min(index, len(pages) - 1) + 1, total=len(pages))
     if draft.current_item in ("anything_else", "preferences", "check"):
         return Step(draft.current_item)
     item = None
@@ -396,13 +520,24 @@ def current_step(session: Session, draft: Request) -> Step:
 @dataclass(frozen=True)
 class AnswerOutcome:
     error: str = ""
-    advice: questionnaires.Advice | None = None  # an answer was a red flag: the request has ended
+    advice: tuple[questionnaires.Advice, ...] = ()  # advice to show now, most urgent first
+    ends: bool = False  # the advice ended the request (999 or 111): nothing was sent
+
+
+def _typed_emergency(value: object) -> questionnaires.Advice | None:
+    """Emergency words in something typed ("chest pain since this morning"): the topic search's
+    advice for them, as a piece of advice to show."""
+    from anima_pwa.services import topic_search
+
+    found = topic_search.emergency_advice(value) if isinstance(value, str) else None
+    return questionnaires.Advice(found.code, found.title, found.body, found.calls) if found else None
 
 
 def answer(session: Session, identity: Identity | None, draft: Request, link_id: str, raw: object) -> AnswerOutcome:
-    """Save one answer (at once) and move on. An answer that is itself a red flag (for example
-    PHQ-9's question about thoughts of self-harm) ends the request with advice, like the
-    emergency screen does."""
+    """Save one answer (at once) and move on. An answer that is itself a red flag is handled like
+    the emergency screen's: 999 or 111 ends the request; the crisis lines (PHQ-9's question about
+    thoughts of self-harm) are shown and the request goes on, urgent for staff. Emergency words
+    typed into a text answer show the search's emergency advice, once, and the request goes on."""
     topic = questionnaires.get(draft.topic)
     item = next((i for i in topic.questions if i.link_id == link_id), None) if topic else None
     if item is None or topic is None:
@@ -413,15 +548,30 @@ def answer(session: Session, identity: Identity | None, draft: Request, link_id:
     answers = answers_of(draft)
     if item.type != "display":
         answers[link_id] = value
-    raised = questionnaires.triggered_red_flags(answers, topic)
+    wording = wording_for(session, draft)
+    raised = [f for f in topic.answer_red_flags if f.link_id == link_id and f.triggered_by(value)]
+    if questionnaires.ends_request(raised):
+        advice = questionnaires.advice_list(raised, wording)
+        _end_with_signpost(session, identity, draft, [f.link_id for f in raised], [a.code for a in advice], "answer")
+        return AnswerOutcome(advice=tuple(advice), ends=True)
+    shown: tuple[questionnaires.Advice, ...] = ()
     if raised:
-        advice = questionnaires.advice_for(raised)
-        _signpost(session, identity, draft, [flag.link_id for flag in raised], advice.code)
-        return AnswerOutcome(advice=advice)
+        _record_once(session, identity, draft, answers, raised, "answer")
+        shown = tuple(questionnaires.advice_list(raised, wording))
+    elif item.type in ("string", "text"):
+        typed = _typed_emergency(value)
+        free = dict(answers.get(FREE_TEXT_ADVICE) or {})
+        if typed is None:
+            free.pop(link_id, None)
+        elif free.get(link_id) != typed.code:
+            free[link_id] = typed.code
+            _record(session, identity, draft, [link_id], [typed.code], "free_text")
+            shown = (typed,)
+        answers[FREE_TEXT_ADVICE] = free
     following = questionnaires.next_item(topic, answers, link_id)
     target = _after(topic, answers, following.link_id if following else "anything_else")
     _save(session, draft, answers, current_item=target)
-    return AnswerOutcome()
+    return AnswerOutcome(advice=shown)
 
 
 def back(session: Session, draft: Request) -> None:
@@ -430,11 +580,18 @@ def back(session: Session, draft: Request) -> None:
         return
     answers = answers_of(draft)
     step = current_step(session, draft)
-    if step.kind == "question":
+    if step.kind == "red_flags":
+        if step.number <= 1:
+            return
+        _unanswer_page(session, draft, answers, step.number - 2)  # the page before this one
+        target = draft.current_item
+    elif step.kind == "question":
         earlier = questionnaires.previous_item(topic, answers, step.link_id)
         target = earlier.link_id if earlier else ""
-        if earlier is None:
-            answers.pop("_red_flags_checked", None)  # back to the emergency questions
+        if earlier is None and answers.pop(CHECKED, None):  # back to the emergency questions' last page
+            pages = red_flag_pages(session, draft)
+            if pages:
+                _unanswer_page(session, draft, answers, len(pages) - 1)
     elif step.kind == "anything_else":
         last = None
         item = questionnaires.next_item(topic, answers, None)
@@ -449,6 +606,17 @@ def back(session: Session, draft: Request) -> None:
     else:
         return
     _save(session, draft, answers, current_item=target)
+
+
+def _unanswer_page(session: Session, draft: Request, answers: dict, index: int) -> None:
+    """Show page ``index`` of the emergency screen again, to be answered afresh."""
+    pages = red_flag_pages(session, draft)
+    if not 0 <= index < len(pages):
+        return
+    page = {f.link_id for f in pages[index]}
+    answers[SEEN] = [link_id for link_id in answers.get(SEEN) or [] if link_id not in page]
+    for link_id in page:
+        answers.pop(link_id, None)
 
 
 def go_to(session: Session, draft: Request, link_id: str) -> None:
@@ -566,6 +734,7 @@ def filled_in_by(session: Session, draft: Request) -> str:
 class SubmitOutcome:
     error: str = ""
     reference: str = ""
+    safety_net: str = ""  # what to watch for now, worded for the person (a child's fever: check again in 4 hours)
 
     @property
     def ok(self) -> bool:
@@ -589,12 +758,21 @@ def submit(session: Session, identity: Identity | None, draft: Request, *, overr
         if subject is None or not subject.can_request:
             return SubmitOutcome(error=subject.why_not if subject else "Choose who the request is for.")
     wording = wording_for(session, draft)
-    result = questionnaires.triage(topic, answers, free_text=draft.free_text, wording=wording)
+    result = questionnaires.triage(
+        topic, answers, free_text=draft.free_text, wording=wording, age_months=draft_age_months(session, draft)
+    )
     refusal = capacity.reserve_and_submit(session, request=draft, override=override)
     if refusal:
         return SubmitOutcome(error=refusal)  # and the draft is left exactly as it was
-    draft.subject, draft.urgency, draft.team = result.subject[:200], result.urgency, result.team
-    draft.triage_summary = "\n".join(result.summary_lines)
+    urgency, lines = result.urgency, list(result.summary_lines)
+    typed = {k: v for k, v in (answers.get(FREE_TEXT_ADVICE) or {}).items() if k in questionnaires.clean_answers(topic, answers)}
+    if typed:
+        # Emergency words in the patient's own words: they were shown the advice and carried on.
+        urgency = questionnaires.more_urgent(urgency, "urgent_today")
+        advised = ", ".join(sorted({"the crisis lines" if code == "crisis" else f"{code} advice" for code in typed.values()}))
+        lines.insert(0, f"Emergency words in the patient's own words: they were shown {advised} and sent the request anyway")
+    draft.subject, draft.urgency, draft.team = result.subject[:200], urgency, result.team
+    draft.triage_summary = "\n".join(lines)
     draft.subject_wording, draft.filled_in_by = wording.code, filled_in_by(session, draft)
     draft.questionnaire_response = json.dumps(_response(session, draft, topic, answers, wording))
     session.add(draft)
@@ -608,7 +786,7 @@ def submit(session: Session, identity: Identity | None, draft: Request, *, overr
         practice_id=draft.practice_id,
         detail={"kind": draft.kind, "topic": draft.topic, "overridden": draft.limits_overridden},
     )
-    return SubmitOutcome(reference=draft.reference or "")
+    return SubmitOutcome(reference=draft.reference or "", safety_net=questionnaires.safety_net(topic, wording))
 
 
 def _response(session: Session, draft: Request, topic, answers: dict, wording) -> dict:

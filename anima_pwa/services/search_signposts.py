@@ -15,12 +15,10 @@ was really given.
 
 from __future__ import annotations
 
-import json
-
 from sqlmodel import Session
 
-from anima_pwa.models import EmergencySignpost, Patient
-from anima_pwa.services import audit, dependants, permissions
+from anima_pwa.models import Patient
+from anima_pwa.services import dependants, permissions, signposts
 from anima_pwa.services.permissions import record_id
 from anima_pwa.services.sessions import Identity
 from anima_pwa.services.topic_search import SearchAdvice
@@ -29,28 +27,26 @@ SEARCH_TOPIC = "search"  # EmergencySignpost.topic for advice from the topic sea
 MAX_PER_VISIT = 5  # a page that asks for more is not a person reading advice
 
 
-def _record(session: Session, patient: Patient, advice: SearchAdvice, *, actor_account_id: int | None, actor_kind: str, account_id: int | None) -> None:
+def _record(
+    session: Session, patient: Patient, advice: SearchAdvice, *, actor_account_id: int | None, actor_kind: str,
+    account_id: int | None, staff_id: int | None = None,
+) -> None:
     reasons = [r[:40] for r in advice.reasons[:10]]
-    session.add(
-        EmergencySignpost(
-            account_id=account_id,
-            patient_id=patient.id,
-            practice_id=patient.practice_id,
-            topic=SEARCH_TOPIC,
-            flags=json.dumps(reasons),
-            advice=advice.code,
-        )
-    )
-    audit.record(
+    codes = [advice.code] + (["crisis"] if advice.code != "crisis" and any(c[1] == "tel:116123" for c in advice.calls) else [])
+    signposts.record(
         session,
-        action="emergency_signposted",
+        patient_id=patient.id,  # type: ignore[arg-type]
+        practice_id=patient.practice_id,
+        topic=SEARCH_TOPIC,
+        source="search",
+        flags=reasons,
+        reasons=reasons,
+        advices=codes,
+        account_id=account_id,
+        staff_id=staff_id,
         actor_account_id=actor_account_id,
         actor_kind=actor_kind,
-        patient_id=patient.id,
-        practice_id=patient.practice_id,
-        detail={"topic": SEARCH_TOPIC, "advice": advice.code, "reasons": reasons},
     )
-    session.flush()
 
 
 def record(session: Session, identity: Identity, *, patient_id: object, advice: SearchAdvice) -> bool:
@@ -71,4 +67,4 @@ def record_for_staff(session: Session, staff, *, patient_id: object, advice: Sea
     Raises PermissionDenied for a patient of another practice."""
     staff = permissions.require(staff, permissions.Action.TAKE_PHONE_REQUEST)
     patient = permissions.require_patient(session, staff, permissions.Action.TAKE_PHONE_REQUEST, patient_id)
-    _record(session, patient, advice, actor_account_id=staff.account_id, actor_kind="staff", account_id=None)
+    _record(session, patient, advice, actor_account_id=staff.account_id, actor_kind="staff", account_id=None, staff_id=staff.staff_id)

@@ -42,7 +42,9 @@ class RequestWizardState(SessionState):
     subject_first_name: str = ""
     for_someone_else: bool = False
     red_flag_intro: str = ""  # "These questions are about Lily. Answer for Lily, not for yourself."
-    red_flag_items: list[dict[str, str]] = []
+    red_flag_items: list[dict[str, str]] = []  # this page of the emergency screen
+    red_flag_page: str = ""  # "2" (of red_flag_total): the emergency screen in short pages
+    red_flag_total: str = ""
     question: dict[str, str] = {}
     options: list[dict[str, str]] = []
     saved_answer: str = ""
@@ -52,10 +54,11 @@ class RequestWizardState(SessionState):
     appointment_options: list[list[str]] = [[k, v] for k, v in request_service.APPOINTMENT_PREFERENCES.items()]
     contact_options: list[list[str]] = [[k, v] for k, v in request_service.CONTACT_PREFERENCES.items()]
     check_rows: list[dict[str, str]] = []
-    advice_code: str = ""
-    advice_title: str = ""
-    advice_body: str = ""
+    advices: list[dict[str, str]] = []  # code, title, body: every advice that applies, most urgent first
+    advice_calls: list[dict[str, str]] = []  # code (of its advice), label, href
+    advice_ends: bool = True  # 999/111: the request has ended; the crisis lines alone: it goes on
     reference: str = ""
+    safety_net: str = ""  # after sending: what to watch for (a child's fever: check again in 4 hours)
     can_override: bool = False  # the practice's phone version only
     # The practice is closed or a limit is reached: an information panel, not an error.
     closed_title: str = ""
@@ -87,7 +90,10 @@ class RequestWizardState(SessionState):
         self.step = step.kind
         if step.kind == "red_flags":
             self.red_flag_intro = questionnaires.shared_intro(wording)
-            self.red_flag_items = [{"id": f.link_id, "text": f.text} for f in request_service.red_flags(db, draft)]
+            pages = request_service.red_flag_pages(db, draft)
+            page = pages[step.number - 1] if 0 < step.number <= len(pages) else ()
+            self.red_flag_items = [{"id": f.link_id, "text": f.text} for f in page]
+            self.red_flag_page, self.red_flag_total = str(step.number), str(step.total)
         elif step.kind == "question" and topic is not None:
             item = next(i for i in topic.questions if i.link_id == step.link_id)
             answers = request_service.answers_of(draft)
@@ -336,28 +342,46 @@ class RequestWizardState(SessionState):
 
     # The emergency screen and the questions --------------------------------------------------------
 
-    def _ended_with(self, advice) -> None:
-        self.step = "advice"
-        self.advice_code, self.advice_title, self.advice_body = advice.code, advice.title, advice.body
+    def _show_advice(self, advice, *, ends: bool) -> None:
+        """Every advice that applies, most urgent first, each with its call buttons."""
+        self.step, self.advice_ends, self.errors, self.summary = "advice", ends, {}, []
+        self.advices = [{"code": a.code, "title": a.title, "body": a.body} for a in advice]
+        self.advice_calls = [{"code": a.code, "label": label, "href": href} for a in advice for label, href in a.calls]
 
     @rx.event
     def screen(self, form_data: dict):
         return self._screen(form_data)
 
     def _screen(self, form_data: dict):
-        ticked = [key.removeprefix("flag_") for key, value in form_data.items() if key.startswith("flag_") and value]
+        ticked = [key.removeprefix("flag_") for key, value in list(form_data.items())[:60] if str(key).startswith("flag_") and value]
+        none_of_these = bool(form_data.get("none_of_these"))
 
         def act(db, identity, draft):
-            advice = request_service.screen_red_flags(db, identity, draft, ticked[:50])
-            if advice is None:
+            outcome = request_service.screen_red_flags(db, identity, draft, ticked[:50], none_of_these=none_of_these)
+            if not outcome.error and not outcome.ends:
                 self._show_draft(db, draft)
-            return advice
+            return outcome
 
-        ok, advice = self._with_draft(act)
+        ok, outcome = self._with_draft(act)
         if not ok:
-            return advice
-        if advice is not None:
-            self._ended_with(advice)
+            return outcome
+        if outcome.error:
+            first = self.red_flag_items[0]["id"] if self.red_flag_items else ""
+            return self._fail({"flags": outcome.error}, {"flags": "flag_" + first} if first else None)
+        if outcome.advice:
+            self._show_advice(outcome.advice, ends=outcome.ends)
+
+    @rx.event
+    def carry_on(self):
+        return self._carry_on()
+
+    def _carry_on(self):
+        """After the crisis lines (the request goes on): back to where the draft is."""
+        def act(db, identity, draft):
+            self._show_draft(db, draft)
+
+        ok, result = self._with_draft(act)
+        return None if ok else result
 
     @rx.event
     def answer(self, form_data: dict):
@@ -374,15 +398,15 @@ class RequestWizardState(SessionState):
 
         def act(db, identity, draft):
             outcome = request_service.answer(db, identity, draft, link_id, raw)
-            if not outcome.error and outcome.advice is None:
+            if not outcome.error and not outcome.ends:
                 self._show_draft(db, draft)
             return outcome
 
         ok, outcome = self._with_draft(act)
         if not ok:
             return outcome
-        if outcome.advice is not None:
-            self._ended_with(outcome.advice)
+        if outcome.advice:
+            self._show_advice(outcome.advice, ends=outcome.ends)
         elif outcome.error:
             self.saved_answer = str(raw) if not isinstance(raw, bool) else ("yes" if raw else "no")
             return self._fail({"answer": outcome.error})
@@ -469,7 +493,7 @@ class RequestWizardState(SessionState):
         if not outcome.ok:
             return self._fail({"form": outcome.error})
         self._draft_id = 0
-        self.reference, self.step = outcome.reference, "done"
+        self.reference, self.step, self.safety_net = outcome.reference, "done", outcome.safety_net
         return None
 
     @rx.event
@@ -543,6 +567,10 @@ class StaffRequestWizardState(RequestWizardState):
     @rx.event
     def screen(self, form_data: dict):
         return self._screen(form_data)
+
+    @rx.event
+    def carry_on(self):
+        return self._carry_on()
 
     @rx.event
     def answer(self, form_data: dict):
