@@ -155,6 +155,36 @@ def test_emergency_words_typed_in_a_request_show_the_advice_and_make_it_urgent(w
     assert draft.triage_summary.startswith("Emergency words in the patient's own words: they were shown 999 advice")
 
 
+def test_emergency_words_in_anything_else_show_the_advice_and_make_it_urgent(world: World) -> None:
+    draft = start(world, "cough-and-cold")
+    to_check(world, draft)
+    flow.go_to(world.db, draft, "anything_else")
+    words = "Also I took too many of my tablets last night"
+    outcome = flow.save_anything_else(world.db, draft, words, identity=world.me)
+    assert outcome.error == "" and not outcome.ends and [a.code for a in outcome.advice] == ["999"]
+    assert draft.free_text == words  # kept, and the request goes on
+    row = world.db.exec(select(EmergencySignpost)).one()
+    assert (row.source, row.advice, json.loads(row.flags)) == ("free_text", "999", ["anything_else"])
+    assert "tablets" not in row.flags + row.filled_in_by  # never the words typed
+    flow.go_to(world.db, draft, "anything_else")  # the same words again: shown and recorded once
+    assert flow.save_anything_else(world.db, draft, words, identity=world.me).advice == ()
+    assert count(world.db, EmergencySignpost) == 1
+    assert flow.submit(world.db, world.me, draft).ok
+    assert draft.urgency == "urgent_today"
+    assert draft.triage_summary.startswith("Emergency words in the patient's own words: they were shown 999 advice")
+
+
+def test_emergency_words_taken_out_of_anything_else_no_longer_make_it_urgent(world: World) -> None:
+    draft = start(world, "cough-and-cold")
+    to_check(world, draft)
+    flow.go_to(world.db, draft, "anything_else")
+    flow.save_anything_else(world.db, draft, "I want to end it all", identity=world.me)
+    flow.go_to(world.db, draft, "anything_else")
+    assert flow.save_anything_else(world.db, draft, "A cough for a week", identity=world.me) == flow.AnswerOutcome()
+    assert flow.submit(world.db, world.me, draft).ok
+    assert not draft.triage_summary.startswith("Emergency words")
+
+
 def test_ordinary_words_typed_show_nothing(world: World) -> None:
     draft = start(world, "something-else-medical")
     pass_screen(world, draft)

@@ -533,6 +533,25 @@ def _typed_emergency(value: object) -> questionnaires.Advice | None:
     return questionnaires.Advice(found.code, found.title, found.body, found.calls) if found else None
 
 
+def _screen_typed(
+    session: Session, identity: Identity | None, draft: Request, answers: dict, key: str, value: object
+) -> tuple[questionnaires.Advice, ...]:
+    """Emergency words in what the person typed (a text answer, "anything else"): the advice to
+    show, once per advice for that box (recorded then), kept in `answers` so the request is sent
+    urgent for staff."""
+    typed = _typed_emergency(value)
+    free = dict(answers.get(FREE_TEXT_ADVICE) or {})
+    shown: tuple[questionnaires.Advice, ...] = ()
+    if typed is None:
+        free.pop(key, None)
+    elif free.get(key) != typed.code:
+        free[key] = typed.code
+        _record(session, identity, draft, [key], [typed.code], "free_text")
+        shown = (typed,)
+    answers[FREE_TEXT_ADVICE] = free
+    return shown
+
+
 def answer(session: Session, identity: Identity | None, draft: Request, link_id: str, raw: object) -> AnswerOutcome:
     """Save one answer (at once) and move on. An answer that is itself a red flag is handled like
     the emergency screen's: 999 or 111 ends the request; the crisis lines (PHQ-9's question about
@@ -559,15 +578,7 @@ def answer(session: Session, identity: Identity | None, draft: Request, link_id:
         _record_once(session, identity, draft, answers, raised, "answer")
         shown = tuple(questionnaires.advice_list(raised, wording))
     elif item.type in ("string", "text"):
-        typed = _typed_emergency(value)
-        free = dict(answers.get(FREE_TEXT_ADVICE) or {})
-        if typed is None:
-            free.pop(link_id, None)
-        elif free.get(link_id) != typed.code:
-            free[link_id] = typed.code
-            _record(session, identity, draft, [link_id], [typed.code], "free_text")
-            shown = (typed,)
-        answers[FREE_TEXT_ADVICE] = free
+        shown = _screen_typed(session, identity, draft, answers, link_id, value)
     following = questionnaires.next_item(topic, answers, link_id)
     target = _after(topic, answers, following.link_id if following else "anything_else")
     _save(session, draft, answers, current_item=target)
@@ -639,17 +650,22 @@ def _after(topic, answers: dict, following: str) -> str:
     return following
 
 
-def save_anything_else(session: Session, draft: Request, text: str) -> str | None:
+ANYTHING_ELSE = "anything_else"  # FREE_TEXT_ADVICE's key for "anything else"
+
+
+def save_anything_else(session: Session, draft: Request, text: str, *, identity: Identity | None = None) -> AnswerOutcome:
     """Save "anything else" and move on; over-long text is refused with the message (the draft is
-    left as it was) and never shortened."""
+    left as it was) and never shortened. Emergency words in it are treated as in a typed answer:
+    the search's advice is shown once and recorded, and the request goes on, urgent for staff."""
     text = text_limits.normalise(text if isinstance(text, str) else "")
     too_long = text_limits.check(text, FREE_TEXT_LIMIT, text_limits.ANYTHING_ELSE.label)
     if too_long:
-        return too_long
+        return AnswerOutcome(error=too_long)
     draft.free_text = text
     answers = answers_of(draft)
+    shown = _screen_typed(session, identity, draft, answers, ANYTHING_ELSE, text)
     _save(session, draft, answers, current_item=_after(questionnaires.get(draft.topic), answers, "preferences"))
-    return None
+    return AnswerOutcome(advice=shown)
 
 
 def save_preferences(session: Session, draft: Request, *, appointment: str, contact: str) -> dict[str, str]:
@@ -765,7 +781,8 @@ def submit(session: Session, identity: Identity | None, draft: Request, *, overr
     if refusal:
         return SubmitOutcome(error=refusal)  # and the draft is left exactly as it was
     urgency, lines = result.urgency, list(result.summary_lines)
-    typed = {k: v for k, v in (answers.get(FREE_TEXT_ADVICE) or {}).items() if k in questionnaires.clean_answers(topic, answers)}
+    still_asked = set(questionnaires.clean_answers(topic, answers)) | ({ANYTHING_ELSE} if draft.free_text else set())
+    typed = {k: v for k, v in (answers.get(FREE_TEXT_ADVICE) or {}).items() if k in still_asked}
     if typed:
         # Emergency words in the patient's own words: they were shown the advice and carried on.
         urgency = questionnaires.more_urgent(urgency, "urgent_today")

@@ -56,7 +56,7 @@ DESCRIPTION_FACTOR = 0.5  # a word only in a topic's description
 PHRASE_WEIGHT = math.log(1 + 20)  # a whole phrase of a topic is as telling as its rarest word
 INSIDE_FACTOR = 0.6  # a word a topic only uses inside a longer phrase ("head" in "head lice")
 
-ADVICE_ORDER = ("999", "crisis", "111")  # most urgent first
+ADVICE_ORDER = questionnaires.ADVICE_CODES  # most urgent first: 999, 111, the crisis lines (one order everywhere)
 CRISIS_LINES = (
     "If you can keep yourself safe for now, call 111 and choose option 2 for the NHS mental health "
     "crisis line, or call Samaritans free on 116 123, day or night."
@@ -573,7 +573,7 @@ def _advice(code: str, fired: Sequence[_Rule]) -> SearchAdvice:
 
 def emergency_advice(query: object) -> SearchAdvice | None:
     """The advice for an emergency described in words, or None. The most urgent code wins (999,
-    then the crisis lines, then 111); the body starts with that code's own advice and adds what
+    then 111, then the crisis lines: the order of every advice in the app); the body starts with that code's own advice and adds what
     each rule that fired says."""
     if not isinstance(query, str) or not query.strip():
         return None

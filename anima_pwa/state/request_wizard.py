@@ -443,17 +443,19 @@ class RequestWizardState(SessionState):
         text = received(form_data.get("free_text", ""))
 
         def act(db, identity, draft):
-            error = request_service.save_anything_else(db, draft, text)
-            if not error:
+            outcome = request_service.save_anything_else(db, draft, text, identity=identity)
+            if not outcome.error:
                 self._show_draft(db, draft)
-            return error
+            return outcome
 
-        ok, error = self._with_draft(act)
+        ok, outcome = self._with_draft(act)
         if not ok:
-            return error
-        if error:
+            return outcome
+        if outcome.error:
             self.free_text = text
-            return self._fail({"free_text": error})
+            return self._fail({"free_text": outcome.error})
+        if outcome.advice:
+            self._show_advice(outcome.advice, ends=False)
 
     @rx.event
     def save_preferences(self, form_data: dict):
