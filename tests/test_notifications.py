@@ -193,6 +193,35 @@ def test_templates_render_without_placeholders(db_session, template):
     assert len(message.subject) <= 200
 
 
+def _clinical_words() -> set[str]:
+    """Words that would say something about a person's health: every topic's title and search
+    words, and the words of every red flag's question (the long ones, which carry the meaning)."""
+    import re
+
+    from anima_pwa.services import questionnaires
+
+    words: set[str] = {"symptom", "symptoms", "pain", "bleeding", "suicide", "self-harm", "pregnant", "diagnosis"}
+    for topic in questionnaires.all_topics():
+        phrases = [topic.title, *topic.keywords]
+        phrases += [flag.text for flag in questionnaires.red_flags_for(topic, is_child=False)]
+        for phrase in phrases:
+            words.update(w for w in re.findall(r"[a-z][a-z-]+", phrase.lower()) if len(w) >= 7)
+    # Words emails need that also appear in a topic's words, and say nothing about a person's health.
+    return words - {"account", "address", "details", "practice", "request", "requests", "message", "someone", "anything", "something", "contact", "changed", "another", "registered", "without", "yourself", "results", "through", "everything", "tomorrow", "between", "nothing", "outside", "feeling", "getting", "example", "worried", "mistake", "minutes"}
+
+
+@pytest.mark.parametrize("template", sorted(CONTEXTS))
+def test_no_email_says_anything_clinical(template):
+    """Emails are read on shared phones and screens: none may name a condition, a symptom or a
+    topic (hazard HAZ-006)."""
+    import re
+
+    subject, body = n.render(template, **CONTEXTS[template])
+    text = f"{subject} {body}".lower()
+    found = sorted(w for w in _clinical_words() if re.search(rf"\b{re.escape(w)}\b", text))
+    assert not found, f"{template} says {found}"
+
+
 def test_template_wording():
     subject, body = n.render("verify_email", **CONTEXTS["verify_email"])
     assert subject == "Confirm your email address for Anima"
