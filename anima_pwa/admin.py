@@ -90,7 +90,7 @@ def cmd_migrate(_args: argparse.Namespace) -> int:
 
 
 def _practice(session, ods_code: str):
-    from anima_pwa.services.practices import practice_by_ods_code
+    from anima_pwa.services.practice.practices import practice_by_ods_code
 
     practice = practice_by_ods_code(session, ods_code)
     if practice is None:
@@ -112,7 +112,7 @@ def _print_import(report, what: str) -> None:
 
 
 def cmd_seed_demo(args: argparse.Namespace) -> int:
-    from anima_pwa.services.demo import seed_demo
+    from anima_pwa.services.platform.demo import seed_demo
 
     with db.session_scope() as session:
         report = seed_demo(session, if_empty=not args.force)
@@ -122,7 +122,7 @@ def cmd_seed_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_import_practices(args: argparse.Namespace) -> int:
-    from anima_pwa.services.practices import import_epraccur
+    from anima_pwa.services.practice.practices import import_epraccur
 
     file = _readable_file(args.file)
     with db.session_scope() as session:
@@ -132,8 +132,8 @@ def cmd_import_practices(args: argparse.Namespace) -> int:
 
 
 def cmd_import_register(args: argparse.Namespace) -> int:
-    from anima_pwa.services import audit
-    from anima_pwa.services.practices import import_register
+    from anima_pwa.services.platform import audit
+    from anima_pwa.services.practice.practices import import_register
 
     file = _readable_file(args.file)
     with db.session_scope() as session:
@@ -173,8 +173,9 @@ def _read_password(args: argparse.Namespace) -> str:
 
 
 def cmd_create_staff(args: argparse.Namespace) -> int:
-    from anima_pwa.services import audit, passwords
-    from anima_pwa.services.staff import ROLES, create_staff
+    from anima_pwa.services.platform import audit
+    from anima_pwa.services.identity import passwords
+    from anima_pwa.services.practice.staff import ROLES, create_staff
 
     if args.role not in ROLES:
         raise CommandError(f"Role must be one of {', '.join(ROLES)}.")
@@ -213,7 +214,7 @@ def cmd_create_staff(args: argparse.Namespace) -> int:
 
 
 def cmd_staff_mfa_link(args: argparse.Namespace) -> int:
-    from anima_pwa.services import staff
+    from anima_pwa.services.practice import staff
 
     current = settings_module.settings
     with db.session_scope() as session:
@@ -233,9 +234,9 @@ def _table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
 
 
 def cmd_pending_verifications(args: argparse.Namespace) -> int:
-    from anima_pwa.services import audit
-    from anima_pwa.services.validation import format_nhs_number
-    from anima_pwa.services.verification import pending_verifications
+    from anima_pwa.services.platform import audit
+    from anima_pwa.services.platform.validation import format_nhs_number
+    from anima_pwa.services.patients.verification import pending_verifications
 
     with db.session_scope() as session:
         practice_id = _practice(session, args.practice).id if args.practice else None
@@ -279,7 +280,7 @@ def cmd_send_outbox(_args: argparse.Namespace) -> int:
             "ANIMA_SMTP_URL is not set, so there is no mail server to send through "
             "(e.g. ANIMA_SMTP_URL=smtp://user:password@mail.example.org:587?starttls=1)."
         )
-    from anima_pwa.services.notifications import SmtpTransport, deliver_due, parse_smtp_url
+    from anima_pwa.services.platform.notifications import SmtpTransport, deliver_due, parse_smtp_url
 
     try:
         transport = SmtpTransport(parse_smtp_url(current.smtp_url))
@@ -291,7 +292,7 @@ def cmd_send_outbox(_args: argparse.Namespace) -> int:
 
 
 def cmd_purge(_args: argparse.Namespace) -> int:
-    from anima_pwa.services.maintenance import purge
+    from anima_pwa.services.platform.maintenance import purge
 
     with db.session_scope() as session:
         report = purge(session)

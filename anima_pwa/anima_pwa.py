@@ -8,37 +8,41 @@ from reflex.environment import environment
 
 from anima_pwa import routes
 from anima_pwa.http import security_headers, static_routes
-from anima_pwa.pages import auth, demo, info, practice, registration
-from anima_pwa.pages import create_request as create_request_pages
-from anima_pwa.pages import dependants as dependants_pages
-from anima_pwa.pages import practice_settings as practice_settings_pages
-from anima_pwa.pages import practice_requests as practice_requests_pages
-from anima_pwa.pages import practice_signposts as practice_signposts_pages
-from anima_pwa.pages import request_wizard as request_pages
-from anima_pwa.pages import patient_management as pm_pages
-from anima_pwa.pages import settings as settings_pages
-from anima_pwa.services import maintenance, nhs_login, notifications
+from anima_pwa.pages.identity import auth
+from anima_pwa.pages.platform import demo, info
+from anima_pwa.pages.practice import workspace as practice
+from anima_pwa.pages.patients import registration
+from anima_pwa.pages.practice import create_request as create_request_pages
+from anima_pwa.pages.patients import dependants as dependants_pages
+from anima_pwa.pages.practice import practice_settings as practice_settings_pages
+from anima_pwa.pages.requests import practice_requests as practice_requests_pages
+from anima_pwa.pages.requests import practice_signposts as practice_signposts_pages
+from anima_pwa.pages.requests import wizard as request_pages
+from anima_pwa.pages.practice import patient_management as pm_pages
+from anima_pwa.pages.identity import settings as settings_pages
+from anima_pwa.services.platform import maintenance, notifications
+from anima_pwa.services.nhs_login import client as nhs_login
 from anima_pwa.settings import settings
-from anima_pwa.state.auth import LoginState, PasswordResetState, SetPasswordState, SignUpState, VerifyEmailState
+from anima_pwa.state.identity.auth import LoginState, PasswordResetState, SetPasswordState, SignUpState, VerifyEmailState
 from anima_pwa.state.base import SessionState
 from anima_pwa.state.binding import SessionBinding
-from anima_pwa.state.create_request import CreateRequestState
-from anima_pwa.state.demo import MailboxState
-from anima_pwa.state.dependants import AddDependantState, DependantsState
-from anima_pwa.state.nhs_login import NhsLoginState
-from anima_pwa.state.patient_management import (
+from anima_pwa.state.practice.create_request import CreateRequestState
+from anima_pwa.state.platform.demo import MailboxState
+from anima_pwa.state.patients.dependants import AddDependantState, DependantsState
+from anima_pwa.state.identity.nhs_login import NhsLoginState
+from anima_pwa.state.practice.patient_management import (
     AuditTrailState,
     PatientRecordState,
     PatientSearchState,
     VerificationsState,
 )
-from anima_pwa.state.practice import PracticeState, StaffEnrolState, StaffLoginState
-from anima_pwa.state.practice_settings import CoreHoursLogState, PracticeSettingsState
-from anima_pwa.state.practice_requests import PracticeRequestsState, PracticeRequestState
-from anima_pwa.state.practice_signposts import PracticeSignpostsState
-from anima_pwa.state.request_wizard import RequestWizardState, StaffRequestWizardState, YourRequestsState
-from anima_pwa.state.registration import HomeState, RegisterState
-from anima_pwa.state.settings import ConfirmEmailChangeState, LoginSettingsState, MfaSettingsState, PreferencesState
+from anima_pwa.state.practice.workspace import PracticeState, StaffEnrolState, StaffLoginState
+from anima_pwa.state.practice.practice_settings import CoreHoursLogState, PracticeSettingsState
+from anima_pwa.state.requests.practice_requests import PracticeRequestsState, PracticeRequestState
+from anima_pwa.state.requests.practice_signposts import PracticeSignpostsState
+from anima_pwa.state.requests.wizard import RequestWizardState, StaffRequestWizardState, YourRequestsState
+from anima_pwa.state.patients.registration import HomeState, RegisterState
+from anima_pwa.state.identity.settings import ConfirmEmailChangeState, LoginSettingsState, MfaSettingsState, PreferencesState
 
 HEAD = [
     rx.el.link(rel="manifest", href="/manifest.webmanifest"),

@@ -5,15 +5,15 @@ read them), SameSite=Strict, Path=/, and Secure with the `__Host-` name prefix w
 served over https. The websocket's handshake carries them, so Reflex handlers read them from
 `router.headers.cookie`; they are never in a state var.
 
-- the session cookie: the sign-in session's random token (services.sessions);
-- the device cookie: proof this browser signed in to an account before (services.devices).
+- the session cookie: the sign-in session's random token (services.identity.sessions);
+- the device cookie: proof this browser signed in to an account before (services.identity.devices).
 """
 
 from __future__ import annotations
 
 from datetime import timedelta
 
-from anima_pwa.services import devices, sessions
+from anima_pwa.services.identity import devices, sessions
 from anima_pwa.settings import settings
 
 __all__ = ["DEVICE", "SESSION", "clear", "names", "read", "set_cookie"]

@@ -4,8 +4,8 @@ among them) on every response.
 The session cookie is set and cleared only here, by HTTP responses, so it can be HttpOnly:
 
 - `GET /auth/session?h=<handoff>&next=<path>`: a screen that has just signed someone in sends the
-  browser here; the single-use handoff (services.sessions) becomes the session cookie, the
-  device cookie (services.devices) is renewed, and the browser goes on to `next`.
+  browser here; the single-use handoff (services.identity.sessions) becomes the session cookie, the
+  device cookie (services.identity.devices) is renewed, and the browser goes on to `next`.
 - `GET /auth/check?to=<path>`: back to `to` if this browser's session is still alive, otherwise
   the cookie is cleared and the browser goes to sign in. Screens whose session has ended, and
   pages left idle past the idle limit, come here.
@@ -35,7 +35,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from anima_pwa import cookies, routes
 from anima_pwa.db import session_scope
 from anima_pwa.models import Account
-from anima_pwa.services import accounts, devices, sessions
+from anima_pwa.services.identity import accounts, devices, sessions
 from anima_pwa.settings import ROOT, Settings, settings
 
 ASSETS = ROOT / "assets"

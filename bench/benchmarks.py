@@ -63,7 +63,7 @@ def session_resolve(backend: str, *, runs: int = 2000, other_sessions: int = 20_
 
     Two rows: the usual event (read only), and the event that also writes ``last_seen_at`` (at
     most once a minute per signed-in browser, ``sessions.TOUCH_AFTER``)."""
-    from anima_pwa.services import sessions
+    from anima_pwa.services.identity import sessions
 
     target = SESSION_RESOLVE_P95_MS if backend == "sqlite" else None
     target_note = "" if target else f" (the {SESSION_RESOLVE_P95_MS:g} ms target is for SQLite)"
@@ -144,7 +144,7 @@ SEARCH_QUERIES = [
 def practice_search(backend: str, *, rounds: int = 40, practices: int = 7000) -> list[Result]:
     """``practices.search_practices`` (the sign-up typeahead) over a generated epraccur file of
     ``practices`` GP practices (England has about 6,500) plus 300 other organisations."""
-    from anima_pwa.services.practices import import_epraccur, search_practices
+    from anima_pwa.services.practice.practices import import_epraccur, search_practices
 
     with database(backend) as engine:
         scope = session_factory(engine)
@@ -206,8 +206,8 @@ def practice_search(backend: str, *, rounds: int = 40, practices: int = 7000) ->
 def match_register(backend: str, *, runs: int = 1000, register_size: int = 20_000) -> list[Result]:
     """``verification.match_register`` against one practice's register of ``register_size``
     entries (two neighbouring practices hold 2,000 more each), with and without an NHS number."""
-    from anima_pwa.services import verification
-    from anima_pwa.services.practices import import_epraccur, import_register, register_csv
+    from anima_pwa.services.patients import verification
+    from anima_pwa.services.practice.practices import import_epraccur, import_register, register_csv
 
     with database(backend) as engine:
         scope = session_factory(engine)
@@ -287,7 +287,7 @@ def match_register(backend: str, *, runs: int = 1000, register_size: int = 20_00
 def sign_in(backend: str, *, runs: int = 30) -> list[Result]:
     """``accounts.sign_in`` success path in one transaction, as LoginState runs it: rate-limit
     checks, account lookup, argon2id verify, session row, audit row, commit."""
-    from anima_pwa.services import accounts, passwords
+    from anima_pwa.services.identity import accounts, passwords
 
     with database(backend) as engine:
         scope = session_factory(engine)
@@ -328,7 +328,7 @@ class _CountingHandler:
 
 
 def _enqueue(scope: Callable, count: int, offset: int = 0) -> None:
-    from anima_pwa.services import notifications
+    from anima_pwa.services.platform import notifications
 
     with scope() as s:
         for i in range(count):
@@ -345,7 +345,7 @@ def outbox(backend: str, *, messages: int = 600, app_loop_messages: int = 100) -
     from aiosmtpd.controller import Controller
 
     from anima_pwa import settings as settings_module
-    from anima_pwa.services import notifications
+    from anima_pwa.services.platform import notifications
 
     handler = _CountingHandler()
     with socket.socket() as probe:  # a free port (aiosmtpd cannot be given port 0)
@@ -488,8 +488,8 @@ def topic_search(*, rounds: int = 2) -> list[Result]:
     import json
     from pathlib import Path
 
-    from anima_pwa.services import questionnaires
-    from anima_pwa.services import topic_search as search
+    from anima_pwa.services.questionnaires import core as questionnaires
+    from anima_pwa.services.questionnaires import search
 
     data = Path(__file__).resolve().parent.parent / "tests" / "data"
     cases = []

@@ -11,7 +11,7 @@ import io
 import random
 from datetime import date, timedelta
 
-from anima_pwa.services.demo import nhs_check_digit
+from anima_pwa.services.platform.demo import nhs_check_digit
 
 # Practices ---------------------------------------------------------------------------------------
 

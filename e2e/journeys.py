@@ -10,7 +10,7 @@ from datetime import date
 from playwright.sync_api import Page, expect
 from sqlalchemy import text
 
-from anima_pwa.services.validation import nhs_number_is_valid
+from anima_pwa.services.platform.validation import nhs_number_is_valid
 
 PASSWORD = "Kettle-Harbour-42"
 

@@ -58,7 +58,7 @@ def claim_on(db, child: Person, name: str) -> None:
     from sqlmodel import Session, select
 
     from anima_pwa.models import Patient
-    from anima_pwa.services import verification
+    from anima_pwa.services.patients import verification
 
     with Session(db) as session:
         real = session.exec(select(Patient).where(Patient.nhs_number == child.nhs_number)).one()

@@ -32,7 +32,7 @@ def new_staff(db, *, role: str = "receptionist", ods: str = "Y90001") -> tuple[s
     then emails them the link that enrols their MFA."""
     from sqlmodel import Session
 
-    from anima_pwa.services import practices, staff
+    from anima_pwa.services.practice import practices, staff
 
     email = f"{role}.{uuid.uuid4().hex[:8]}@example.org"
     password = "Staff-Desk-" + uuid.uuid4().hex[:6] + "A1"

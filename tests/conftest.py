@@ -26,7 +26,7 @@ from sqlmodel import Session, SQLModel
 
 import anima_pwa.models  # noqa: F401  (registers every table)
 from anima_pwa.db import make_engine
-from anima_pwa.services import passwords
+from anima_pwa.services.identity import passwords
 from anima_pwa.settings import sqlalchemy_url
 
 POSTGRES_URL = os.environ.get("ANIMA_TEST_POSTGRES_URL", "").strip()

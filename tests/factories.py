@@ -23,10 +23,12 @@ from anima_pwa.models import (
     StaffMember,
     utcnow,
 )
-from anima_pwa.services import notifications, passwords, permissions
-from anima_pwa.services.permissions import StaffContext
-from anima_pwa.services.sessions import Identity
-from anima_pwa.services.validation import nhs_number_is_valid
+from anima_pwa.services.platform import notifications
+from anima_pwa.services.identity import passwords
+from anima_pwa.services.practice import permissions
+from anima_pwa.services.practice.permissions import StaffContext
+from anima_pwa.services.identity.sessions import Identity
+from anima_pwa.services.platform.validation import nhs_number_is_valid
 
 # --- NHS numbers ------------------------------------------------------------------------------
 

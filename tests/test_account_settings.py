@@ -19,9 +19,10 @@ from anima_pwa.models import (
     RateLimitHit,
     utcnow,
 )
-from anima_pwa.services import account_settings as settings_service
-from anima_pwa.services import audit, passwords, sessions, tokens
-from anima_pwa.services.account_settings import (
+from anima_pwa.services.identity import account_settings as settings_service
+from anima_pwa.services.platform import audit
+from anima_pwa.services.identity import passwords, sessions, tokens
+from anima_pwa.services.identity.account_settings import (
     EMAIL_CHANGE,
     FORM,
     NHS_LOGIN_ONLY,
@@ -374,7 +375,7 @@ def test_changing_the_password_ends_other_sessions_only(db_session, me):
 
 
 def test_the_new_password_signs_in_and_the_old_one_does_not(db_session, me):
-    from anima_pwa.services import accounts  # imported here: only this test needs the sign-in flow
+    from anima_pwa.services.identity import accounts  # imported here: only this test needs the sign-in flow
 
     assert change(db_session, me).ok
     old = accounts.sign_in(db_session, email=ME, password=PASSWORD, client_ip=IP)
@@ -525,7 +526,7 @@ def test_an_identity_for_a_missing_account_does_nothing(db_session):
 
 def test_a_password_reset_cancels_a_pending_email_change(db_session, me):
     """Whoever a reset locks out must not be able to finish an email change they asked for."""
-    from anima_pwa.services import accounts, tokens
+    from anima_pwa.services.identity import accounts, tokens
 
     secret = requested_link(db_session, me)
     reset_code = tokens.issue_code(

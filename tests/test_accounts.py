@@ -12,8 +12,9 @@ from sqlalchemy import text
 from sqlmodel import Session, select
 
 from anima_pwa.models import Account, AuditEvent, AuthSession, OneTimeToken, OutboxMessage, RateLimitHit, utcnow
-from anima_pwa.services import accounts, audit, passwords, sessions, tokens
-from anima_pwa.services.accounts import FORM, WRONG_CREDENTIALS, Confirmation
+from anima_pwa.services.identity import accounts, passwords, sessions, tokens
+from anima_pwa.services.platform import audit
+from anima_pwa.services.identity.accounts import FORM, WRONG_CREDENTIALS, Confirmation
 from tests import factories
 from tests.factories import audit_actions, count, link_token, outbox
 

@@ -24,9 +24,9 @@ from sqlmodel import select
 from anima_pwa import admin, db
 from anima_pwa import settings as settings_module
 from anima_pwa.models import Account, AuditEvent, OutboxMessage, Patient, Practice, PracticeRegisterEntry, StaffMember
-from anima_pwa.services import audit, notifications
-from anima_pwa.services.demo import DEMO_STAFF
-from anima_pwa.services.practices import practice_by_ods_code
+from anima_pwa.services.platform import audit, notifications
+from anima_pwa.services.platform.demo import DEMO_STAFF
+from anima_pwa.services.practice.practices import practice_by_ods_code
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -188,7 +188,8 @@ def test_create_staff_prompts_twice(migrated, monkeypatch, capsys) -> None:
 
 def test_staff_mfa_link_sends_a_new_link_revokes_older_ones_and_is_audited(migrated, monkeypatch, capsys) -> None:
     from anima_pwa.models import OneTimeToken
-    from anima_pwa.services import mfa, staff
+    from anima_pwa.services.identity import mfa
+    from anima_pwa.services.practice import staff
 
     run(capsys, "seed-demo")
     email = DEMO_STAFF[0].email

@@ -9,7 +9,7 @@ import pytest
 from sqlmodel import select
 
 from anima_pwa.models import Account, AuditEvent, Patient, Practice
-from anima_pwa.services import audit
+from anima_pwa.services.platform import audit
 
 
 def test_record_writes_event(db_session):

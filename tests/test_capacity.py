@@ -24,9 +24,10 @@ from anima_pwa.models import (
     PracticeSettings,
     Request,
 )
-from anima_pwa.services import audit, capacity
-from anima_pwa.services.capacity import REASONS, availability, reserve_and_submit
-from anima_pwa.services.permissions import ADMIN, CLINICIAN, RECEPTIONIST, PermissionDenied, StaffContext
+from anima_pwa.services.platform import audit
+from anima_pwa.services.requests import capacity
+from anima_pwa.services.requests.capacity import REASONS, availability, reserve_and_submit
+from anima_pwa.services.practice.permissions import ADMIN, CLINICIAN, RECEPTIONIST, PermissionDenied, StaffContext
 from tests.test_patient_management import link, make_account, make_patient, make_practice, make_staff
 
 LONDON = ZoneInfo("Europe/London")

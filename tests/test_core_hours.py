@@ -13,9 +13,11 @@ import pytest
 from sqlmodel import Session, select
 
 from anima_pwa.models import AuditEvent, CoreHoursChange, Practice, PracticeSettings
-from anima_pwa.services import audit, bank_holidays, capacity, core_hours
-from anima_pwa.services.core_hours import WHY_NEEDED
-from anima_pwa.services.permissions import ADMIN, CLINICIAN, RECEPTIONIST, PermissionDenied
+from anima_pwa.services.platform import audit, bank_holidays
+from anima_pwa.services.requests import capacity
+from anima_pwa.services.practice import core_hours
+from anima_pwa.services.practice.core_hours import WHY_NEEDED
+from anima_pwa.services.practice.permissions import ADMIN, CLINICIAN, RECEPTIONIST, PermissionDenied
 from tests.factories import count, make_practice, make_staff
 
 LONDON = ZoneInfo("Europe/London")

@@ -10,8 +10,8 @@ import pytest
 from sqlmodel import Session, select
 
 from anima_pwa.models import Account, Practice, PracticeRegisterEntry, StaffMember
-from anima_pwa.services import passwords
-from anima_pwa.services.demo import (
+from anima_pwa.services.identity import passwords
+from anima_pwa.services.platform.demo import (
     DEMO_NETWORK_CODE,
     DEMO_PEOPLE,
     DEMO_PRACTICE_CODES,
@@ -22,9 +22,9 @@ from anima_pwa.services.demo import (
     demo_register_rows,
     seed_demo,
 )
-from anima_pwa.services.practices import practice_by_ods_code
-from anima_pwa.services.validation import clean_postcode, nhs_number_is_valid
-from anima_pwa.services.verification import match_register
+from anima_pwa.services.practice.practices import practice_by_ods_code
+from anima_pwa.services.platform.validation import clean_postcode, nhs_number_is_valid
+from anima_pwa.services.patients.verification import match_register
 from tests.factories import count, outbox
 
 

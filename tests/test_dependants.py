@@ -18,8 +18,9 @@ from anima_pwa.models import (
     Patient,
     Practice,
 )
-from anima_pwa.services import audit, dependants
-from anima_pwa.services.dependants import (
+from anima_pwa.services.platform import audit
+from anima_pwa.services.patients import dependants
+from anima_pwa.services.patients.dependants import (
     ALREADY_HELD,
     CONFIRM_REGISTERED,
     FIELD_ORDER,
@@ -33,8 +34,8 @@ from anima_pwa.services.dependants import (
     remove_dependant,
     request_subjects,
 )
-from anima_pwa.services.sessions import Identity
-from anima_pwa.services.validation import format_nhs_number
+from anima_pwa.services.identity.sessions import Identity
+from anima_pwa.services.platform.validation import format_nhs_number
 from tests.factories import count, identity_of, make_account, make_patient, make_practice, on_register, valid_nhs_number
 
 TODAY = date(2025, 6, 15)

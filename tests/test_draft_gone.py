@@ -19,9 +19,9 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from anima_pwa.models import Request, utcnow
-from anima_pwa.services import requests as flow
-from anima_pwa.state import request_wizard
-from anima_pwa.state.request_wizard import RequestWizardState, StaffRequestWizardState
+from anima_pwa.services.requests import flow
+from anima_pwa.state.requests import wizard as request_wizard
+from anima_pwa.state.requests.wizard import RequestWizardState, StaffRequestWizardState
 from tests.factories import make_patient, make_staff, valid_nhs_number
 from tests.test_request_flow import World, clock, start, to_check, world  # noqa: F401  (fixtures)
 

@@ -1,4 +1,4 @@
-"""The emergency screen and red-flag answers in a real request (services.requests, on SQLite and
+"""The emergency screen and red-flag answers in a real request (services.requests.flow, on SQLite and
 PostgreSQL): short pages that each need "None of these" when nothing applies; a 999 sign ends the
 request at once and a 111 sign after the last page, with every advice shown most urgent first;
 the crisis lines (thoughts of suicide, PHQ-9 question 9, crisis words typed) are shown and the
@@ -13,8 +13,9 @@ import json
 from sqlmodel import select
 
 from anima_pwa.models import EmergencySignpost, Request
-from anima_pwa.services import questionnaires, signposts
-from anima_pwa.services import requests as flow
+from anima_pwa.services.questionnaires import core as questionnaires
+from anima_pwa.services.requests import signposts
+from anima_pwa.services.requests import flow
 from tests.factories import audit_events, count, make_staff
 from tests.test_request_flow import (  # noqa: F401 (fixtures)
     World,

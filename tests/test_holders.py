@@ -13,13 +13,14 @@ import pytest
 from sqlmodel import Session, col, select
 
 from anima_pwa.models import AccountPatient, AuditEvent, OutboxMessage, Patient, Request
-from anima_pwa.services import audit, dependants, registration, verification
-from anima_pwa.services import patient_management as pm
-from anima_pwa.services import requests as flow
-from anima_pwa.services.dependants import DependantForm, add_dependant
-from anima_pwa.services.permissions import PermissionDenied
-from anima_pwa.services.sessions import Identity
-from anima_pwa.services.validation import format_nhs_number
+from anima_pwa.services.platform import audit
+from anima_pwa.services.patients import dependants, registration, verification
+from anima_pwa.services.practice import patient_management as pm
+from anima_pwa.services.requests import flow
+from anima_pwa.services.patients.dependants import DependantForm, add_dependant
+from anima_pwa.services.practice.permissions import PermissionDenied
+from anima_pwa.services.identity.sessions import Identity
+from anima_pwa.services.platform.validation import format_nhs_number
 from tests.factories import (
     count,
     identity_of,

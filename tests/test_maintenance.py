@@ -3,7 +3,8 @@ from datetime import timedelta
 from sqlmodel import select
 
 from anima_pwa.models import Account, AuthSession, OneTimeToken, OutboxMessage, RateLimitHit, utcnow
-from anima_pwa.services import maintenance, ratelimit
+from anima_pwa.services.platform import maintenance
+from anima_pwa.services.identity import ratelimit
 
 
 def test_purge_keeps_what_is_still_useful_and_deletes_the_rest(db_session):

@@ -16,7 +16,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, SQLModel, select
 
 from anima_pwa.models import Account, OneTimeToken, RecoveryCode
-from anima_pwa.services import mfa
+from anima_pwa.services.identity import mfa
 from tests import factories
 from tests.factories import audit_actions
 

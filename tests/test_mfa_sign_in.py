@@ -16,8 +16,8 @@ import pytest
 from sqlmodel import Session, select
 
 from anima_pwa.models import Account, AuditEvent, AuthSession, OneTimeToken, OutboxMessage, utcnow
-from anima_pwa.services import account_settings, accounts, mfa, sessions, tokens
-from anima_pwa.services.accounts import FORM, MFA_EXPIRED, WRONG_CREDENTIALS
+from anima_pwa.services.identity import account_settings, accounts, mfa, sessions, tokens
+from anima_pwa.services.identity.accounts import FORM, MFA_EXPIRED, WRONG_CREDENTIALS
 from tests import factories
 from tests.factories import audit_actions, count, identity_of
 

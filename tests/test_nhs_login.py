@@ -1,4 +1,4 @@
-"""NHS login: the client (anima_pwa.services.nhs_login) against the emulator, in process.
+"""NHS login: the client (anima_pwa.services.nhs_login.client) against the emulator, in process.
 
 The emulator's Starlette app runs inside Starlette's TestClient, a synchronous httpx.Client, which
 is handed to NhsLoginClient as its ``http``: no sockets, no threads of our own. The "browser" step
@@ -21,7 +21,7 @@ from joserfc.jwk import RSAKey
 
 from anima_pwa.nhs_login_emulator import EmulatorConfig, client_public_key_from_file, create_app
 from anima_pwa.nhs_login_emulator.__main__ import parse_args
-from anima_pwa.services.nhs_login import (
+from anima_pwa.services.nhs_login.client import (
     NhsLoginClient,
     NhsLoginError,
     NhsLoginIdentity,

@@ -19,12 +19,13 @@ from anima_pwa.models import (
     PracticeRegisterEntry,
     utcnow,
 )
-from anima_pwa.services import nhs_login_accounts as nla
-from anima_pwa.services import registration, sessions, tokens
-from anima_pwa.services.nhs_login import NhsLoginIdentity
-from anima_pwa.services.registration import DetailsForm, TrustedIdentity
-from anima_pwa.services.sessions import Identity
-from anima_pwa.services.verification import PENDING, VERIFIED
+from anima_pwa.services.nhs_login import accounts as nla
+from anima_pwa.services.patients import registration
+from anima_pwa.services.identity import sessions, tokens
+from anima_pwa.services.nhs_login.client import NhsLoginIdentity
+from anima_pwa.services.patients.registration import DetailsForm, TrustedIdentity
+from anima_pwa.services.identity.sessions import Identity
+from anima_pwa.services.patients.verification import PENDING, VERIFIED
 from tests import factories
 from tests.factories import audit_actions, count, identity_of, make_patient, make_practice, on_register, valid_nhs_number
 

@@ -24,7 +24,7 @@ from sqlmodel import Session, select
 
 from anima_pwa import settings as settings_module
 from anima_pwa.models import OutboxMessage, utcnow
-from anima_pwa.services import notifications as n
+from anima_pwa.services.platform import notifications as n
 
 SENDER = "Anima <no-reply@anima.test>"
 
@@ -198,7 +198,7 @@ def _clinical_words() -> set[str]:
     words, and the words of every red flag's question (the long ones, which carry the meaning)."""
     import re
 
-    from anima_pwa.services import questionnaires
+    from anima_pwa.services.questionnaires import core as questionnaires
 
     words: set[str] = {"symptom", "symptoms", "pain", "bleeding", "suicide", "self-harm", "pregnant", "diagnosis"}
     for topic in questionnaires.all_topics():

@@ -7,8 +7,8 @@ from argon2 import PasswordHasher, Type
 from hypothesis import given
 from hypothesis import strategies as st
 
-from anima_pwa.services import passwords
-from anima_pwa.services.passwords import (
+from anima_pwa.services.identity import passwords
+from anima_pwa.services.identity.passwords import (
     check_password,
     hash_password,
     is_common_password,

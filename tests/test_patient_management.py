@@ -19,10 +19,12 @@ from anima_pwa.models import (
     Patient,
     Practice,
 )
-from anima_pwa.services import accounts, audit, registration, sessions, tokens, validation
-from anima_pwa.services import patient_management as pm
-from anima_pwa.services.permissions import PermissionDenied
-from anima_pwa.services.validation import FieldError
+from anima_pwa.services.identity import accounts, sessions, tokens
+from anima_pwa.services.platform import audit, validation
+from anima_pwa.services.patients import registration
+from anima_pwa.services.practice import patient_management as pm
+from anima_pwa.services.practice.permissions import PermissionDenied
+from anima_pwa.services.platform.validation import FieldError
 from tests import factories
 from tests.factories import audit_events, link, make_account, make_patient, make_staff, outbox, self_account, valid_nhs_number
 

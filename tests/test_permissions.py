@@ -12,9 +12,10 @@ import pytest
 from sqlmodel import Session, col, select
 
 from anima_pwa.models import AccountPatient, AuditEvent, OutboxMessage, Patient, StaffMember
-from anima_pwa.services import patient_management as pm
-from anima_pwa.services import permissions, sessions
-from anima_pwa.services.permissions import ADMIN, CLINICIAN, NOT_FOUND, RECEPTIONIST, ROLES, Action, PermissionDenied
+from anima_pwa.services.practice import patient_management as pm
+from anima_pwa.services.practice import permissions
+from anima_pwa.services.identity import sessions
+from anima_pwa.services.practice.permissions import ADMIN, CLINICIAN, NOT_FOUND, RECEPTIONIST, ROLES, Action, PermissionDenied
 from tests.factories import count, identity_of, link, make_account, make_patient, make_practice, make_staff, self_account
 
 EDIT = {

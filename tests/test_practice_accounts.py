@@ -19,9 +19,11 @@ from anima_pwa.models import (
     Practice,
     utcnow,
 )
-from anima_pwa.services import accounts, audit, practice_accounts, tokens
-from anima_pwa.services.permissions import PermissionDenied, StaffContext, staff_context
-from anima_pwa.services.practice_accounts import (
+from anima_pwa.services.identity import accounts, tokens
+from anima_pwa.services.platform import audit
+from anima_pwa.services.practice import practice_accounts
+from anima_pwa.services.practice.permissions import PermissionDenied, StaffContext, staff_context
+from anima_pwa.services.practice.practice_accounts import (
     CARE_HOME_FLAGS,
     CHOOSE_CARE_HOME,
     DUMMY_FOR_RESIDENT,
@@ -37,8 +39,8 @@ from anima_pwa.services.practice_accounts import (
     peek_set_password,
     set_password,
 )
-from anima_pwa.services.sessions import Identity
-from anima_pwa.services.staff import create_staff
+from anima_pwa.services.identity.sessions import Identity
+from anima_pwa.services.practice.staff import create_staff
 from tests.factories import audit_events, count, link_token, make_practice, outbox, valid_nhs_number
 
 BASE = "https://anima.example"

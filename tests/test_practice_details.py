@@ -10,8 +10,9 @@ from zoneinfo import ZoneInfo
 from sqlmodel import Session
 
 from anima_pwa.models import ClosedDay, PracticeSettings
-from anima_pwa.services import capacity, practice_details
-from anima_pwa.services.permissions import ADMIN
+from anima_pwa.services.requests import capacity
+from anima_pwa.services.practice import practice_details
+from anima_pwa.services.practice.permissions import ADMIN
 from tests.factories import identity_of, link, make_account, make_patient, make_practice, make_staff, self_account
 
 NOW = datetime(2026, 12, 1, 10, 0, tzinfo=ZoneInfo("Europe/London"))

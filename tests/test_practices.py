@@ -10,8 +10,8 @@ import pytest
 from sqlmodel import Session, select
 
 from anima_pwa.models import Account, Practice, PracticeRegisterEntry, StaffMember
-from anima_pwa.services import passwords
-from anima_pwa.services.practices import (
+from anima_pwa.services.identity import passwords
+from anima_pwa.services.practice.practices import (
     PracticeOption,
     RegisterFileError,
     display_name,
@@ -21,7 +21,7 @@ from anima_pwa.services.practices import (
     practice_by_ods_code,
     search_practices,
 )
-from anima_pwa.services.staff import EMAIL_TAKEN, create_staff
+from anima_pwa.services.practice.staff import EMAIL_TAKEN, create_staff
 
 SAMPLE = Path(__file__).resolve().parent.parent / "anima_pwa" / "data" / "epraccur_sample.csv"
 

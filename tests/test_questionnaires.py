@@ -16,7 +16,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from anima_pwa.services import questionnaires as q
+from anima_pwa.services.questionnaires import core as q
 
 DIRECTORY = q.QUESTIONNAIRE_DIR
 TOPIC_FILES = sorted(p for p in DIRECTORY.glob("*.json") if not p.name.startswith("_") and not p.name.endswith(q.RULES_SUFFIX))

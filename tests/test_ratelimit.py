@@ -14,8 +14,8 @@ from sqlalchemy import text
 from sqlmodel import Session, select
 
 from anima_pwa.models.accounts import RateLimitHit
-from anima_pwa.services import ratelimit
-from anima_pwa.services.ratelimit import Decision, Limit, check, clear, hit, purge, retry_message
+from anima_pwa.services.identity import ratelimit
+from anima_pwa.services.identity.ratelimit import Decision, Limit, check, clear, hit, purge, retry_message
 from anima_pwa.settings import settings
 
 T0 = datetime(2025, 6, 15, 9, 0, tzinfo=UTC)
@@ -221,9 +221,3 @@ def test_simultaneous_attempts_are_counted_one_after_another(engine):
 )
 def test_retry_message(wait, message):
     assert retry_message(wait) == message
-
-
-@pytest.mark.parametrize("module", ["validation", "passwords", "ratelimit"])
-def test_services_do_not_import_reflex(module):
-    source = (Path(ratelimit.__file__).parent / f"{module}.py").read_text(encoding="utf-8")
-    assert "import reflex" not in source and "from reflex" not in source

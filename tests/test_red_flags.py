@@ -17,7 +17,7 @@ import re
 
 import pytest
 
-from anima_pwa.services import questionnaires as q
+from anima_pwa.services.questionnaires import core as q
 
 SHARED = json.loads((q.QUESTIONNAIRE_DIR / "_red_flags.json").read_text(encoding="utf-8"))
 ADULT, CHILD_6, BABY_2M = 480, 72, 2  # ages in months: 40 years, 6 years, 2 months
@@ -487,7 +487,7 @@ def test_a_crisis_flag_makes_a_request_urgent_and_says_why_first():
 def test_age_in_whole_months(born, today, months):
     from datetime import date
 
-    from anima_pwa.services.requests import age_in_months
+    from anima_pwa.services.requests.flow import age_in_months
 
     assert age_in_months(date.fromisoformat(born), date.fromisoformat(today)) == months
 

@@ -9,11 +9,12 @@ import pytest
 from sqlmodel import Session, select
 
 from anima_pwa.models import AccountPatient, AuditEvent, OutboxMessage, Patient, Practice
-from anima_pwa.services import audit, registration
-from anima_pwa.services.registration import FIELD_ORDER, DetailsForm, register_self
-from anima_pwa.services.sessions import Identity
-from anima_pwa.services.validation import format_nhs_number
-from anima_pwa.services.verification import PENDING, VERIFIED
+from anima_pwa.services.platform import audit
+from anima_pwa.services.patients import registration
+from anima_pwa.services.patients.registration import FIELD_ORDER, DetailsForm, register_self
+from anima_pwa.services.identity.sessions import Identity
+from anima_pwa.services.platform.validation import format_nhs_number
+from anima_pwa.services.patients.verification import PENDING, VERIFIED
 from tests.factories import count, identity_of, make_account, make_practice, on_register, valid_nhs_number
 
 TODAY = date(2025, 6, 15)
@@ -148,7 +149,7 @@ def test_a_squatters_claim_does_not_block_the_real_person(db_session, world):
 
 
 def test_a_squatters_dependant_does_not_block_the_real_person(db_session, world):
-    from anima_pwa.services import dependants
+    from anima_pwa.services.patients import dependants
 
     parent = make_identity(db_session, "mallory@example.com")
     assert register(db_session, parent, good_form(world, **MALLORY, nhs_number="")).ok
@@ -163,7 +164,7 @@ def test_a_squatters_dependant_does_not_block_the_real_person(db_session, world)
 
 def _what_a_stranger_sees(db: Session, world: dict, email: str, number: str) -> tuple:
     """Everything the person registering can see or be sent after the details form."""
-    from anima_pwa.services import dependants
+    from anima_pwa.services.patients import dependants
 
     who = make_identity(db, email)
     before = len(db.exec(select(OutboxMessage)).all())
@@ -206,7 +207,7 @@ def test_the_real_person_again_waits_for_the_practice(db_session, world):
 def test_two_people_verified_at_once_leaves_one_claim(db_session, world, monkeypatch):
     """If another record with the number is verified between the check and the save, the unique
     index refuses the second: it becomes a claim for the practice, never an error."""
-    from anima_pwa.services import verification
+    from anima_pwa.services.patients import verification
 
     assert register(db_session, world["me"], good_form(world)).status == VERIFIED
     monkeypatch.setattr(verification, "verified_owner", lambda *args, **kwargs: None)  # the check ran too early

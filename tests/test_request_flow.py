@@ -1,4 +1,4 @@
-"""The patient's request wizard (services.requests) from "who is it for" to the reference number:
+"""The patient's request wizard (services.requests.flow) from "who is it for" to the reference number:
 capacity checked before any question, one draft per account that survives signing in again, the
 emergency screen, answers saved as they are given (with branching and red-flag answers), the pages
 after the questions, submission (triage, reference, limits checked again) and "Your requests".
@@ -30,9 +30,11 @@ from anima_pwa.models import (
     Request,
     utcnow,
 )
-from anima_pwa.services import capacity, dependants, questionnaires
-from anima_pwa.services import requests as flow
-from anima_pwa.services.sessions import Identity
+from anima_pwa.services.requests import capacity
+from anima_pwa.services.patients import dependants
+from anima_pwa.services.questionnaires import core as questionnaires
+from anima_pwa.services.requests import flow
+from anima_pwa.services.identity.sessions import Identity
 from tests.factories import (
     audit_events,
     count,

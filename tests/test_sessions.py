@@ -10,8 +10,8 @@ from sqlalchemy import text
 from sqlmodel import Session, select
 
 from anima_pwa.models import Account, AuthSession
-from anima_pwa.services import sessions
-from anima_pwa.services.sessions import ABSOLUTE_TIMEOUT, IDLE_TIMEOUT, TOUCH_AFTER, Identity
+from anima_pwa.services.identity import sessions
+from anima_pwa.services.identity.sessions import ABSOLUTE_TIMEOUT, IDLE_TIMEOUT, TOUCH_AFTER, Identity
 from tests.factories import make_account
 
 T0 = datetime(2025, 6, 15, 9, 0, tzinfo=UTC)

@@ -1,4 +1,4 @@
-""""Signposted today" (services.signposts): the practice's own patients told to call 999 or 111,
+""""Signposted today" (services.requests.signposts): the practice's own patients told to call 999 or 111,
 or shown the crisis lines, today (the UK day), with the advice given and nothing clinical; each
 viewing audited; a "followed up" mark with who and when, audited; only the practice's own staff,
 as the permission table says; any id from a browser that is not one of theirs refused alike."""
@@ -12,8 +12,10 @@ import pytest
 from sqlmodel import select
 
 from anima_pwa.models import AuditEvent, EmergencySignpost
-from anima_pwa.services import audit, permissions, signposts
-from anima_pwa.services.permissions import PermissionDenied
+from anima_pwa.services.platform import audit
+from anima_pwa.services.practice import permissions
+from anima_pwa.services.requests import signposts
+from anima_pwa.services.practice.permissions import PermissionDenied
 from tests.factories import audit_events, count, link, make_patient, make_practice, make_staff, self_account
 
 # 29 March 2026 is the day the clocks go forward: the UK day is 23 hours long.

@@ -11,8 +11,10 @@ from sqlmodel import Session, select
 
 from anima_pwa import routes
 from anima_pwa.models import Account, AuthSession, OneTimeToken, RecoveryCode, utcnow
-from anima_pwa.services import accounts, audit, mfa, permissions, sessions, staff, tokens
-from anima_pwa.services.accounts import FORM, STAFF_NEEDS_MFA, WRONG_CREDENTIALS
+from anima_pwa.services.identity import accounts, mfa, sessions, tokens
+from anima_pwa.services.platform import audit
+from anima_pwa.services.practice import permissions, staff
+from anima_pwa.services.identity.accounts import FORM, STAFF_NEEDS_MFA, WRONG_CREDENTIALS
 from tests.factories import audit_actions, audit_events, count, link_token, make_practice, outbox
 
 BASE = "https://anima.example"

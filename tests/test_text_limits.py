@@ -13,10 +13,13 @@ import pytest
 from sqlmodel import Session
 
 from anima_pwa.models import PracticeSettings, Request
-from anima_pwa.services import capacity, core_hours, patient_management, questionnaires, text_limits
-from anima_pwa.services import requests as flow
-from anima_pwa.services.permissions import ADMIN, RECEPTIONIST
-from anima_pwa.services.text_limits import LIMITS, TRANSPORT_CAP, count, count_message, received
+from anima_pwa.services.requests import capacity
+from anima_pwa.services.practice import core_hours, patient_management
+from anima_pwa.services.questionnaires import core as questionnaires
+from anima_pwa.services.platform import text_limits
+from anima_pwa.services.requests import flow
+from anima_pwa.services.practice.permissions import ADMIN, RECEPTIONIST
+from anima_pwa.services.platform.text_limits import LIMITS, TRANSPORT_CAP, count, count_message, received
 from tests.factories import identity_of, make_patient, make_practice, make_staff, self_account
 
 LONDON = ZoneInfo("Europe/London")
@@ -93,7 +96,7 @@ def test_the_state_takes_typed_text_through_received_and_never_through_clip() ->
     identifiers, and the wizard's answer and "anything else" go through ``received``."""
     from pathlib import Path
 
-    wizard = (Path(__file__).parent.parent / "anima_pwa" / "state" / "request_wizard.py").read_text()
+    wizard = (Path(__file__).parent.parent / "anima_pwa" / "state" / "requests" / "wizard.py").read_text()
     assert 'raw = received(raw)' in wizard
     assert 'text = received(form_data.get("free_text", ""))' in wizard
     assert "clip(raw" not in wizard and 'clip(form_data.get("free_text"' not in wizard

@@ -11,8 +11,8 @@ from sqlalchemy import text
 from sqlmodel import Session, select
 
 from anima_pwa.models import OneTimeToken
-from anima_pwa.services import tokens
-from anima_pwa.services.tokens import (
+from anima_pwa.services.identity import tokens
+from anima_pwa.services.identity.tokens import (
     CODE_LIFETIME,
     CODE_MAX_TRIES,
     EMAIL_VERIFICATION,

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
-from anima_pwa.services.validation import (
+from anima_pwa.services.platform.validation import (
     FieldError,
     age_on,
     clean_date_of_birth,

@@ -8,8 +8,8 @@ import pytest
 from sqlmodel import Session
 
 from anima_pwa.models import Patient, Practice
-from anima_pwa.services import verification
-from anima_pwa.services.verification import PENDING, VERIFIED, match_register, names_match, verify_patient
+from anima_pwa.services.patients import verification
+from anima_pwa.services.patients.verification import PENDING, VERIFIED, match_register, names_match, verify_patient
 from tests import factories
 from tests.factories import link, make_account, make_practice, on_register, valid_nhs_number
 

@@ -1,9 +1,9 @@
 """The session in an HttpOnly cookie set by the server, sign-in throttling with device cookies,
 the handoff between them, and the Content-Security-Policy.
 
-- services.devices: device cookies (OWASP's scheme), and accounts.sign_in throttling with them:
+- services.identity.devices: device cookies (OWASP's scheme), and accounts.sign_in throttling with them:
   the owner on a known device signs in while the account is under attack from elsewhere;
-- services.sessions handoffs: single use, short-lived, the token never stored in clear;
+- services.identity.sessions handoffs: single use, short-lived, the token never stored in clear;
 - anima_pwa.cookies: the cookie flags;
 - anima_pwa.http: /auth/session, /auth/check and /auth/sign-out over HTTP (Starlette's test
   client), refusing requests another site started; the CSP on pages, with their inline scripts'
@@ -30,8 +30,8 @@ from starlette.testclient import TestClient
 
 from anima_pwa import cookies, http, routes
 from anima_pwa.models import AuditEvent, AuthSession, OneTimeToken, utcnow
-from anima_pwa.services import accounts, devices, sessions
-from anima_pwa.services.accounts import FORM, WRONG_CREDENTIALS
+from anima_pwa.services.identity import accounts, devices, sessions
+from anima_pwa.services.identity.accounts import FORM, WRONG_CREDENTIALS
 from anima_pwa.settings import settings
 from tests.factories import make_account
 
@@ -208,7 +208,7 @@ def test_a_handoff_for_a_session_that_ended_meanwhile_gives_nothing(db_session):
 
 
 def test_a_handoff_made_under_another_secret_key_gives_nothing(db_session, monkeypatch):
-    from anima_pwa.services import crypto
+    from anima_pwa.services.platform import crypto
 
     token = signed_in_token(db_session)
     handoff = sessions.issue_handoff(db_session, token)

@@ -11,7 +11,7 @@ from typing import Any
 
 import reflex as rx
 
-from anima_pwa.services.text_limits import TRANSPORT_CAP
+from anima_pwa.services.platform.text_limits import TRANSPORT_CAP
 from anima_pwa.state.base import SessionState
 
 
@@ -27,7 +27,7 @@ def character_count(field_id: str, limit: int | rx.Var, limit_text: str | rx.Var
     """The NHS design system's character count, under a free-text field whose control carries
     ``counted(field_id, limit)``: "You can enter up to 2,000 characters" as served; with
     /character-count.js, "You have 12 characters remaining" / "You have 20 characters too many"
-    as the person types (the same count as ``services.text_limits``), announced politely once they
+    as the person types (the same count as ``services.platform.text_limits``), announced politely once they
     pause. Over-long text is never cut: the service refuses it with a message beside the field."""
     if limit_text is None:
         limit_text = f"{limit:,}" if isinstance(limit, int) else limit

@@ -6,7 +6,7 @@ import reflex as rx
 
 from anima_pwa import routes
 from anima_pwa.components.layout import main, sign_out_button
-from anima_pwa.state.practice import PracticeState
+from anima_pwa.state.practice.workspace import PracticeState
 
 
 def _nav_link(text: str, href: str) -> rx.Component:

@@ -17,7 +17,7 @@ class Patient(SQLModel, table=True):
         Index("ix_patient_status_created", "verification_status", "created_at"),  # the pending list
         # Only a verified record owns its NHS number. Pending and rejected records are claims: any
         # number of them may carry the same number, and none of them blocks anyone (see
-        # services/verification.py and the README's "NHS numbers and claims").
+        # services/patients/verification.py and the README's "NHS numbers and claims").
         Index(
             "uq_patient_verified_nhs_number",
             "nhs_number",
@@ -36,7 +36,7 @@ class Patient(SQLModel, table=True):
     address_line1: str = Field(default="", max_length=200)
     phone_mobile: str = Field(default="", max_length=20)  # E.164
     preferred_name: str = Field(default="", max_length=100)
-    residence_status: str = Field(default="", max_length=20)  # see services.account_settings
+    residence_status: str = Field(default="", max_length=20)  # see services.identity.account_settings
     # Care homes: the home itself is a "patient" record with a dummy 999 999 NHS number, whose
     # account holds its residents.
     is_care_home: bool = False

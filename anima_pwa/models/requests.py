@@ -61,8 +61,8 @@ class EmergencySignpost(SQLModel, table=True):
     """Someone was shown emergency advice: red flags on the emergency screen (999 or 111, which
     end the request, or the crisis lines, which do not), an answer that is a red flag (PHQ-9
     question 9), emergency words typed into a request, or the topic search
-    (``services.search_signposts``). The practice's "Signposted today" list reads these so someone
-    can follow the person up (``services.signposts``): it shows the advice given, never the flags."""
+    (``services.requests.search_signposts``). The practice's "Signposted today" list reads these so someone
+    can follow the person up (``services.requests.signposts``): it shows the advice given, never the flags."""
 
     __tablename__ = "emergency_signpost"
     __table_args__ = (Index("ix_emergency_signpost_practice_at", "practice_id", "at"),)
@@ -103,7 +103,7 @@ class PracticeSettings(SQLModel, table=True):
     per_patient_admin: int = 1
     free_text_enabled: bool = True
     # "Important updates" patients read under Practice Details (at most 1,000 characters, checked
-    # by the service: services.text_limits.IMPORTANT_UPDATES).
+    # by the service: services.platform.text_limits.IMPORTANT_UPDATES).
     important_updates: str = Field(default="", max_length=1000, sa_column_kwargs={"server_default": ""})
     updated_at: datetime = Field(default_factory=utcnow)
 
@@ -133,7 +133,7 @@ class CapacityCounter(SQLModel, table=True):
 
 class CoreHoursChange(SQLModel, table=True):
     """A change a practice admin saved although it closes online requests inside core hours
-    (services.core_hours): who, when, what (in plain words) and why. Read by practice admins."""
+    (services.practice.core_hours): who, when, what (in plain words) and why. Read by practice admins."""
 
     __tablename__ = "core_hours_change"
     __table_args__ = (Index("ix_core_hours_change_practice_at", "practice_id", "at"),)

@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 
 from anima_pwa import settings as settings_module
 from anima_pwa.nhs_login_emulator.app import EmulatorConfig, client_public_key_from_file, create_app
-from anima_pwa.services.nhs_login import ensure_demo_client_key
+from anima_pwa.services.nhs_login.client import ensure_demo_client_key
 
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 

@@ -38,8 +38,8 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from anima_pwa.services.demo import DEMO_PEOPLE, DEMO_PRACTICES
-from anima_pwa.services.validation import age_on
+from anima_pwa.services.platform.demo import DEMO_PEOPLE, DEMO_PRACTICES
+from anima_pwa.services.platform.validation import age_on
 
 ALG = "RS512"
 JWT_BEARER = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"

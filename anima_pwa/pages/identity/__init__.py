@@ -1,0 +1,1 @@
+"""Pages of signing up, signing in and account settings."""

@@ -1,0 +1,1 @@
+"""The details form, the home page and dependants."""

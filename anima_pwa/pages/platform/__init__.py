@@ -1,0 +1,1 @@
+"""Pages that are not about a capability: privacy, terms, accessibility, the demo mailbox."""

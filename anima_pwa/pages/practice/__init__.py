@@ -1,0 +1,1 @@
+"""The practice workspace: sign-in, Patient Management, Create Request, practice settings."""

@@ -1,0 +1,1 @@
+"""The request wizards, "Your requests", the practice's request list and signposted patients."""

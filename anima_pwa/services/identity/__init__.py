@@ -1,0 +1,12 @@
+"""Who someone is and how they prove it.
+
+- ``accounts``: email sign-up (the password is chosen from the emailed link), sign-in with
+  device-cookie throttling, the MFA step, password reset by code;
+- ``sessions``: server-side sessions and the single-use handoff to the HttpOnly cookie;
+- ``passwords``: argon2id hashing and the password rules;
+- ``mfa``: TOTP set-up and checks, recovery codes;
+- ``tokens``: single-use emailed links and codes (stored as keyed hashes);
+- ``account_settings``: email change, password change, preferences;
+- ``ratelimit``: sliding-window limits in the database;
+- ``devices``: device cookies (OWASP's scheme against password guessing).
+"""

@@ -1,0 +1,71 @@
+"""Housekeeping: delete rows whose only purpose has passed, so the tables stay small and nothing
+sensitive is kept longer than it is useful. Safe to run from several workers at once."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete, or_
+from sqlmodel import Session, col
+
+from anima_pwa.models import AuthSession, OneTimeToken, OutboxMessage, RateLimitHit, utcnow
+from anima_pwa.services.identity import ratelimit
+
+log = logging.getLogger(__name__)
+
+RATE_LIMIT_HITS_KEPT = timedelta(days=1)  # longer than any limit's window
+ENDED_SESSIONS_KEPT = timedelta(days=30)  # for "where am I signed in" and investigations
+USED_TOKENS_KEPT = timedelta(days=7)
+SENT_MAIL_KEPT = timedelta(days=30)
+
+
+@dataclass
+class PurgeReport:
+    rate_limit_hits: int = 0
+    sessions: int = 0
+    tokens: int = 0
+    outbox: int = 0
+
+
+def purge(session: Session, *, now: datetime | None = None) -> PurgeReport:
+    now = now or utcnow()
+    report = PurgeReport()
+    report.rate_limit_hits = ratelimit.purge(session, before=now - RATE_LIMIT_HITS_KEPT)
+    report.sessions = session.exec(  # type: ignore[call-overload]
+        delete(AuthSession).where(
+            or_(
+                col(AuthSession.expires_at) < now - ENDED_SESSIONS_KEPT,
+                col(AuthSession.revoked_at) < now - ENDED_SESSIONS_KEPT,
+            )
+        )
+    ).rowcount
+    report.tokens = session.exec(  # type: ignore[call-overload]
+        delete(OneTimeToken).where(col(OneTimeToken.expires_at) < now - USED_TOKENS_KEPT)
+    ).rowcount
+    report.outbox = session.exec(  # type: ignore[call-overload]
+        delete(OutboxMessage).where(
+            col(OutboxMessage.status).in_(["sent", "failed"]),
+            col(OutboxMessage.created_at) < now - SENT_MAIL_KEPT,
+        )
+    ).rowcount
+    return report
+
+
+async def run_housekeeping(*, every_seconds: float = 3600) -> None:
+    """The app's lifespan task: purge once an hour, logging (never raising) on errors."""
+    from anima_pwa.db import session_scope
+
+    def once() -> PurgeReport:
+        with session_scope() as session:
+            return purge(session)
+
+    while True:
+        try:
+            report = await asyncio.to_thread(once)
+            log.info("housekeeping: %s", report)
+        except Exception:  # noqa: BLE001 - housekeeping must never take the app down
+            log.exception("housekeeping failed")
+        await asyncio.sleep(every_seconds)

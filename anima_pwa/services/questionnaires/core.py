@@ -1,0 +1,2272 @@
+"""Request topics: one FHIR R4 ``Questionnaire`` per topic, with its Anima rules beside it.
+
+Each topic is two files in ``anima_pwa/questionnaires/`` (the format, with an example, is in that
+folder's README.md):
+
+- ``<id>.json``: a plain FHIR R4 Questionnaire that the ``fhir.resources`` R4B model accepts
+  (``validate`` checks it with that library). Everything Anima needs on an item is a FHIR
+  ``extension``: the SDC/core ``minValue``, ``maxValue`` and ``questionnaire-unit``; a hint is a
+  nested ``display`` item with the ``questionnaire-displayCategory`` ``instructions``; a date that
+  must not be in the future (or past) has Anima's ``date-limit`` extension; and every item has
+  Anima's ``subject-wording`` extension: the same question worded for a child under 16
+  (``child``) and for another adult the account holds (``other-adult``: an elderly relative, a
+  care-home resident), with ``{name}`` where the person's first name goes. ``text`` is the wording
+  for the account holder themself.
+- ``<id>.rules.json``: what is not FHIR: kind, audience, search keywords, the red flags asked
+  before the questions (written like FHIR boolean items: ``linkId``, ``text``, the same
+  ``subject-wording`` extension, plus ``advice`` 999/111), triage rules and scoring.
+
+Supported FHIR item elements: ``linkId``, ``text``, ``type`` (boolean | choice | integer | string |
+text | date | display | group), ``required``, ``maxLength`` (string/text; never above 2000),
+``answerOption`` (``[{"valueCoding": {"code", "display", "system"?, "extension"?}, "extension"?}]``;
+the R4 ``ordinalValue`` extension on the coding gives a scored option its value; an option whose
+display speaks of "you", "I" or "my" carries its own ``subject-wording``), ``enableWhen``
+(``question``, ``operator`` = != > >= < <= exists, and ``answerBoolean`` | ``answerCoding`` |
+``answerInteger`` | ``answerDate`` | ``answerString``) with ``enableBehavior`` (all | any; required
+when there is more than one condition), and ``item`` inside a ``group``. A group's ``enableWhen``
+applies to everything in it. A condition may only name an *earlier* question (document order), so
+one forward pass decides which items are enabled; answers to disabled items are ignored everywhere
+(they stay in the draft, so going back and forth loses nothing). ``!=`` follows FHIR: true when
+no answer equals the value, including when the question is unanswered.
+
+The rules file::
+
+    {
+      "kind": "medical" | "admin",
+      "audience": "adult" | "child" | "any",      # child: for someone under 16
+      "keywords": ["water infection", "uti", ...],  # synonyms for search (the title counts too)
+      "freeText": false,                          # true: the "something else" topic, not listed
+      "sharedRedFlags": true,                     # default: true for medical, false for admin
+      "redFlags": [                               # asked FIRST (after the shared ones), yes/no
+        {"linkId": "rf-...", "text": "...", "extension": [<subject-wording>],
+         "advice": "999" | "111" | "crisis",      # 999/111 end the request; crisis goes on, urgent
+         "also"?: ["crisis"],                     # further advice shown with it
+         "audience"?: "any" | "adult" | "child",
+         "minAgeMonths"?: 120, "maxAgeMonths"?: 24,  # asked only at these ages
+         "message"?: "what to do, in plain English",
+         "_message"?: {"extension": [<subject-wording>]}}  # the message about someone else
+      ],
+      "safetyNet"?: {"text": "...", "extension": [<subject-wording>]},  # shown after sending
+      "triage": {
+        "subject": "Urinary symptoms: {duration}", # {linkId} | {scoreId} | {free_text}
+        "default": {"urgency": "...", "team": "...", "reason"?: "..."},
+        "rules": [                                # the first rule whose conditions all hold wins
+          {"when": [{"linkId": "fever", "answer": true},
+                    {"linkId": "pain-score", "atLeast": 8},
+                    {"linkId": "where", "answer": ["breast", "testicle"]},  # any of
+                    {"score": "phq9", "atLeast": 20},
+                    {"ageUnderMonths": 12}, {"ageAtLeastYears": 65}],  # the person's age
+           "urgency": "urgent_today", "team": "gp", "reason": "shown to staff"}
+        ]
+      },
+      "scoring": [
+        {"id": "phq9", "name": "PHQ-9", "items": ["phq9-1", ...],
+         "bands": [{"min": 0, "max": 4, "label": "minimal"}, ...],
+         "redFlags": [{"linkId": "phq9-9", "unlessAnswer": ["0"], "advice": "crisis"}]}
+                                               # an answer, not a screening question, raises it
+      ]
+    }
+
+``_red_flags.json`` holds the emergency questions asked before every medical topic
+(``"general"``, each with the ``"group"`` of its page) and the extra ones for a child under 16
+(``"child"``), in the same shape as a topic's red flags, the order of the emergency screen's
+pages (``"groupOrder"``; a child's own questions first for a child, a topic's own after the
+shared ones) and the ``"intro"`` shown above them when the request is for someone else. The
+screen shows at most ``MAX_FLAGS_PER_PAGE`` to a page (``red_flag_pages``); ``advice_list``
+gives every advice the flags answered yes call for, most urgent first.
+
+Who the questions are about (``Wording``): ``self`` (the account holder), ``child`` (under 16 by
+the UK date) or ``other-adult`` (anyone else the account holds, care-home residents included; and
+every adult on a phone request, which a receptionist reads out). The answers keep their linkIds
+whatever the wording; ``questionnaire_response`` records which wording was shown.
+
+Urgency values: ``emergency_signposted`` (a 999 or 111 red flag was answered yes; only red
+flags set it; a crisis flag makes the urgency at least ``urgent_today``),
+``urgent_today``, ``within_two_days``, ``routine``. Triage decides nothing clinical: it suggests a
+subject, an urgency and a team for staff, with a summary of the answers. It is never shown to the
+patient.
+
+Answers are a ``dict`` of linkId -> JSON value, as ``check_answer`` returns them: ``bool``
+(boolean), option code ``str`` (choice), ``int`` (integer), ``str`` (string/text), ISO date
+``str`` (date). Keys no item knows (e.g. a wizard's ``_red_flags_checked``) are ignored.
+
+No Reflex here: the rules are plain Python, tested in milliseconds.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import string
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from anima_pwa.services.platform import text_limits
+
+__all__ = [
+    "ADVICE",
+    "AUDIENCES",
+    "KINDS",
+    "QUESTIONNAIRE_DIR",
+    "TEAMS",
+    "TEXT_MAX_LENGTH",
+    "answer_limit",
+    "URGENCIES",
+    "URGENCY_LABELS",
+    "Advice",
+    "AnswerRedFlag",
+    "Condition",
+    "Item",
+    "Option",
+    "QuestionnaireError",
+    "RedFlag",
+    "Rule",
+    "RuleCondition",
+    "ScoreSpec",
+    "Topic",
+    "TopicMatch",
+    "Triage",
+    "WORDINGS",
+    "Wording",
+    "ADVICE_WORDINGS",
+    "ENDING_ADVICE",
+    "MAX_FLAGS_PER_PAGE",
+    "advice_for",
+    "advice_list",
+    "ends_request",
+    "more_urgent",
+    "red_flag_pages",
+    "all_topics",
+    "check_answer",
+    "clean_answers",
+    "display_answer",
+    "emergency_advice",
+    "enabled_questions",
+    "fhir_questionnaire",
+    "first_name",
+    "free_text_topic",
+    "get",
+    "load_all",
+    "load_directory",
+    "missing_answers",
+    "next_item",
+    "previous_item",
+    "progress",
+    "questionnaire_response",
+    "red_flags_for",
+    "safety_net",
+    "score",
+    "search",
+    "shared_intro",
+    "topic_from_dict",
+    "triage",
+    "triggered_red_flags",
+    "validate",
+    "validate_all",
+    "validate_shared",
+    "wording_code",
+]
+
+QUESTIONNAIRE_DIR = Path(__file__).resolve().parents[2] / "questionnaires"
+SHARED_RED_FLAGS_FILE = "_red_flags.json"
+CHILD_GROUP = "child"  # the page group of the shared child questions
+TOPIC_GROUP = "topic"  # the page group of a topic's own red flags
+RULES_SUFFIX = ".rules.json"  # cough-and-cold.json has its rules in cough-and-cold.rules.json
+
+# Extensions. Standard FHIR R4 core / SDC ones where they exist, Anima's own otherwise.
+ANIMA_FHIR_BASE = "https://fhir.anima-pwa.example"
+SUBJECT_WORDING_URL = f"{ANIMA_FHIR_BASE}/StructureDefinition/subject-wording"
+WORDING_SHOWN_URL = f"{ANIMA_FHIR_BASE}/StructureDefinition/subject-wording-shown"
+DATE_LIMIT_URL = f"{ANIMA_FHIR_BASE}/StructureDefinition/date-limit"  # valueCode not-future | not-past
+ORDINAL_VALUE_URL = "http://hl7.org/fhir/StructureDefinition/ordinalValue"
+MIN_VALUE_URL = "http://hl7.org/fhir/StructureDefinition/minValue"
+MAX_VALUE_URL = "http://hl7.org/fhir/StructureDefinition/maxValue"
+UNIT_URL = "http://hl7.org/fhir/StructureDefinition/questionnaire-unit"
+DISPLAY_CATEGORY_URL = "http://hl7.org/fhir/StructureDefinition/questionnaire-displayCategory"
+DISPLAY_CATEGORY_SYSTEM = "http://hl7.org/fhir/questionnaire-display-category"
+ITEM_EXTENSIONS = (SUBJECT_WORDING_URL, DATE_LIMIT_URL, MIN_VALUE_URL, MAX_VALUE_URL, UNIT_URL)
+DATE_LIMITS = ("not-future", "not-past")
+
+# Who the questions are about, and so how they are worded.
+WORDINGS = ("self", "child", "other-adult")
+NAME_PLACEHOLDER = "{name}"
+GENERIC_NAMES = {"child": "your child", "other-adult": "this person"}  # when no first name is known
+WORDINGS_NEEDED = {"any": ("child", "other-adult"), "adult": ("other-adult",), "child": ("child",)}
+# "you", "I", "my": words a question about someone else must not use (it would be about the reader).
+_PERSON_WORDS = re.compile(r"\b(you|your|yours|yourself|you're|you've|i|i'm|i've|my|me|mine|myself)\b", re.IGNORECASE)
+
+KINDS = ("medical", "admin")
+AUDIENCES = ("adult", "child", "any")
+ITEM_TYPES = ("boolean", "choice", "integer", "string", "text", "date", "display", "group")
+ANSWERABLE_TYPES = ("boolean", "choice", "integer", "string", "text", "date")
+# What a red flag tells the person, most urgent first. 999 and 111 end the request (nothing is sent
+# to the practice); "crisis" shows the mental health crisis lines and lets the request go on, marked
+# urgent for staff (NICE NG225: show where to get help now, and still get the person seen).
+ADVICE_CODES = ("999", "111", "crisis")
+ENDING_ADVICE = ("999", "111")
+# The emergency screen: a page of at most this many questions, each page with "None of these".
+MAX_FLAGS_PER_PAGE = 5
+CHILD_UNDER_MONTHS = 16 * 12  # a child is under 16 (by the UK date)
+NO_AGE_LIMIT = 150 * 12
+OPERATORS = ("=", "!=", ">", ">=", "<", "<=", "exists")
+# Most urgent first: a queue can sort on URGENCIES.index(urgency).
+URGENCIES = ("emergency_signposted", "urgent_today", "within_two_days", "routine")
+RULE_URGENCIES = URGENCIES[1:]  # emergency_signposted comes only from a red flag
+URGENCY_LABELS = {
+    "emergency_signposted": "Emergency: signposted to 999 or 111",
+    "urgent_today": "Urgent: today",
+    "within_two_days": "Within 2 days",
+    "routine": "Routine",
+}
+TEAMS = {
+    "reception": "Reception and admin",
+    "gp": "GP",
+    "medicines_team": "Medicines team (pharmacists)",
+    "physiotherapy": "Physiotherapy",
+    "mental_health": "Mental health",
+    "nurse": "Practice nurse",
+}
+TEXT_MAX_LENGTH = text_limits.QUESTION_ANSWER.limit
+MIN_QUESTIONS, MAX_QUESTIONS = 4, 10  # per topic, not counting the items of a scored instrument
+MAX_BRANCHES = 20_000  # validate(): more answer paths than this is a form too tangled to check
+
+_LONDON = ZoneInfo("Europe/London")
+_ID_RE = re.compile(r"[A-Za-z0-9\-.]{1,64}")
+_NAME_RE = re.compile(r"[A-Z][A-Za-z0-9_]{0,254}")
+_ANSWER_KEYS = ("answerBoolean", "answerCoding", "answerInteger", "answerDate", "answerString")
+
+
+class QuestionnaireError(ValueError):
+    """A topic file is broken; ``problems`` lists what ``validate`` found."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("Broken questionnaire files:\n  " + "\n  ".join(problems))
+        self.problems = problems
+
+
+# ---------------------------------------------------------------------------------------------
+# The read-only view of a topic
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Wording:
+    """Who the questions are about: ``code`` is ``self``, ``child`` or ``other-adult``, and
+    ``name`` the first name put where a wording says ``{name}``."""
+
+    code: str = "self"
+    name: str = ""
+
+    def say(self, text: str, wordings: Mapping[str, str]) -> str:
+        """``text`` (the account holder's own wording) as it is asked about this person."""
+        if self.code == "self" or self.code not in WORDINGS:
+            return text
+        template = wordings.get(self.code) or text
+        name = self.name.strip() or GENERIC_NAMES[self.code]
+        said = template.replace(NAME_PLACEHOLDER, name)
+        return said[:1].upper() + said[1:] if template.startswith(NAME_PLACEHOLDER) else said
+
+
+SELF = Wording()
+
+
+def wording_code(*, is_self: bool, is_child: bool) -> str:
+    """The wording for a request: the account holder's own (``self``), a child under 16
+    (``child``), or another adult (``other-adult``): a relative, a care-home resident, or anyone
+    a receptionist asks about on the phone. A holder answers for themself even if young."""
+    if is_self:
+        return "self"
+    return "child" if is_child else "other-adult"
+
+
+def first_name(full_name: str, preferred_name: str = "") -> str:
+    """The name the questions use: the preferred name if there is one, else the first given name."""
+    chosen = (preferred_name or "").strip() or (full_name or "").strip()
+    return chosen.split()[0] if chosen.split() else ""
+
+
+@dataclass(frozen=True)
+class Option:
+    code: str
+    display: str
+    system: str = ""
+    ordinal: int | None = None  # the R4 ordinalValue extension: a scored option's value
+    wordings: Mapping[str, str] = field(default_factory=dict)  # the subject-wording extension
+
+    def display_for(self, wording: Wording | None) -> str:
+        return (wording or SELF).say(self.display, self.wordings)
+
+
+@dataclass(frozen=True)
+class Condition:
+    """One FHIR ``enableWhen``."""
+
+    question: str
+    operator: str
+    answer: Any  # bool | code str | int | ISO date str | str; for "exists": bool
+    answer_key: str = ""  # which answer[x] it was given as
+
+
+@dataclass(frozen=True, eq=False)
+class Item:
+    link_id: str
+    text: str
+    type: str
+    required: bool = False
+    options: tuple[Option, ...] = ()
+    enable_when: tuple[Condition, ...] = ()
+    enable_behavior: str = "all"
+    hint: str = ""
+    min: int | None = None
+    max: int | None = None
+    max_length: int | None = None
+    unit: str = ""
+    not_future: bool = False
+    not_past: bool = False
+    parent: str | None = None  # the linkId of the group it is in
+    children: tuple[Item, ...] = ()
+    wordings: Mapping[str, str] = field(default_factory=dict)  # the subject-wording extension
+    hint_id: str = ""  # the linkId of the nested display item that holds the hint
+    hint_wordings: Mapping[str, str] = field(default_factory=dict)
+    date_limit: str = ""  # not-future | not-past ("" none; anything else: validate says so)
+    unknown_extensions: tuple[str, ...] = ()  # extension urls this loader does not know
+
+    @property
+    def answerable(self) -> bool:
+        return self.type in ANSWERABLE_TYPES
+
+    def text_for(self, wording: Wording | None) -> str:
+        return (wording or SELF).say(self.text, self.wordings)
+
+    def hint_for(self, wording: Wording | None) -> str:
+        return (wording or SELF).say(self.hint, self.hint_wordings) if self.hint else ""
+
+    def option(self, code: object) -> Option | None:
+        return next((o for o in self.options if o.code == code), None)
+
+
+@dataclass(frozen=True)
+class RedFlag:
+    """A yes/no emergency question asked before the topic's questions."""
+
+    link_id: str
+    text: str
+    advice: str  # "999" | "111" | "crisis"
+    message: str = ""
+    audience: str = "any"  # any | adult | child
+    source: str = "shared"  # "shared" or the topic id
+    wordings: Mapping[str, str] = field(default_factory=dict)  # the subject-wording extension
+    group: str = ""  # the emergency screen's page group (shared flags); "topic" for a topic's own
+    min_age_months: int | None = None  # asked only from this age (in whole months) ...
+    max_age_months: int | None = None  # ... and only under this one
+    also: tuple[str, ...] = ()  # further advice shown with it ("crisis" for thoughts of suicide)
+    message_wordings: Mapping[str, str] = field(default_factory=dict)  # the message's subject-wording
+
+    def text_for(self, wording: Wording | None) -> str:
+        return (wording or SELF).say(self.text, self.wordings)
+
+    def message_for(self, wording: Wording | None) -> str:
+        return (wording or SELF).say(self.message, self.message_wordings) if self.message else ""
+
+    def asked_at(self, age_months: int | None) -> bool:
+        """Whether this flag is asked of someone this old (None: age unknown, asked)."""
+        if age_months is None:
+            return True
+        low = self.min_age_months if self.min_age_months is not None else 0
+        high = self.max_age_months if self.max_age_months is not None else NO_AGE_LIMIT
+        return low <= age_months < high
+
+    def age_window(self) -> tuple[int, int]:
+        """[from, under) in months, after its audience: a child flag is for under-16s only."""
+        low = self.min_age_months if self.min_age_months is not None else 0
+        high = self.max_age_months if self.max_age_months is not None else NO_AGE_LIMIT
+        if self.audience == "child":
+            high = min(high, CHILD_UNDER_MONTHS)
+        elif self.audience == "adult":
+            low = max(low, CHILD_UNDER_MONTHS)
+        return low, high
+
+
+@dataclass(frozen=True)
+class AnswerRedFlag:
+    """An answer to one of the topic's own questions that is a red flag (PHQ-9 item 9)."""
+
+    link_id: str
+    text: str
+    advice: str
+    message: str = ""
+    unless_answer: tuple[Any, ...] = ()
+    source: str = ""
+
+    wordings: Mapping[str, str] = field(default_factory=dict)
+
+    also: tuple[str, ...] = ()
+    message_wordings: Mapping[str, str] = field(default_factory=dict)
+
+    def triggered_by(self, value: object) -> bool:
+        return value is not None and value not in self.unless_answer
+
+    def text_for(self, wording: Wording | None) -> str:
+        return (wording or SELF).say(self.text, self.wordings)
+
+    def message_for(self, wording: Wording | None) -> str:
+        return (wording or SELF).say(self.message, self.message_wordings) if self.message else ""
+
+
+@dataclass(frozen=True)
+class RuleCondition:
+    link_id: str = ""
+    score: str = ""
+    answer: tuple[Any, ...] | None = None  # any of these
+    at_least: int | None = None
+    at_most: int | None = None
+    age_under_months: int | None = None  # the person is younger than this (whole months)
+    age_at_least_months: int | None = None  # ... or at least this old
+
+    @property
+    def about_age(self) -> bool:
+        return self.age_under_months is not None or self.age_at_least_months is not None
+
+
+@dataclass(frozen=True)
+class Rule:
+    when: tuple[RuleCondition, ...]
+    urgency: str
+    team: str
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class ScoreSpec:
+    id: str
+    name: str
+    items: tuple[str, ...]
+    bands: tuple[tuple[int, int, str], ...]
+    red_flags: tuple[AnswerRedFlag, ...] = ()
+
+
+@dataclass(frozen=True, eq=False)
+class Topic:
+    id: str
+    title: str
+    kind: str
+    keywords: tuple[str, ...]
+    audience: str
+    questions: tuple[Item, ...]  # the pages, in order (groups flattened away)
+    red_flags: tuple[RedFlag, ...]  # shared (general and child) then the topic's own
+    url: str = ""
+    version: str = ""
+    name: str = ""
+    description: str = ""
+    free_text: bool = False
+    items: tuple[Item, ...] = ()  # the top-level FHIR items (groups keep their children)
+    nodes: tuple[Item, ...] = ()  # every item and group, in document order
+    answer_red_flags: tuple[AnswerRedFlag, ...] = ()
+    subject_template: str = ""
+    default_urgency: str = ""
+    default_team: str = ""
+    default_reason: str = ""
+    rules: tuple[Rule, ...] = ()
+    scoring: tuple[ScoreSpec, ...] = ()
+    resource: Mapping[str, Any] = field(default_factory=dict, repr=False)  # the FHIR Questionnaire
+    rules_data: Mapping[str, Any] = field(default_factory=dict, repr=False)  # <id>.rules.json
+    path: str = ""
+    flag_groups: tuple[str, ...] = ()  # the emergency screen's group order (_red_flags.json groupOrder)
+    safety_net: str = ""  # shown once the request is sent (what to watch for, and when to call)
+    safety_net_wordings: Mapping[str, str] = field(default_factory=dict)
+    _by_id: Mapping[str, Item] = field(default_factory=dict, repr=False)
+
+    def item(self, link_id: str) -> Item | None:
+        return self._by_id.get(link_id)
+
+
+@dataclass(frozen=True)
+class TopicMatch:
+    topic: Topic
+    score: float
+    matched: str  # the title or keyword that matched best
+
+
+@dataclass(frozen=True)
+class Triage:
+    subject: str
+    urgency: str
+    team: str
+    summary_lines: list[str]
+    reason: str = ""
+    red_flags: tuple[str, ...] = ()  # linkIds of red flags answered yes
+
+
+@dataclass(frozen=True)
+class Advice:
+    """One piece of advice shown when red flags are raised: its code (999, 111 or crisis), a title,
+    the body (the code's own advice first, worded for the person, then what the flags add) and the
+    call buttons (label, tel: link)."""
+
+    code: str
+    title: str
+    body: str
+    calls: tuple[tuple[str, str], ...] = ()
+
+
+CRISIS_LINES = (
+    "Otherwise, call 111 and choose option 2 for the NHS mental health crisis line, or call "
+    "Samaritans free on 116 123, day or night."
+)
+ADVICE = {
+    "999": Advice(
+        "999",
+        "Call 999 now",
+        "Your answers suggest you may need emergency help. Call 999 now, or go to A&E. "
+        "Do not wait for a reply from your practice: your request has not been sent.",
+        (("Call 999", "tel:999"),),
+    ),
+    "111": Advice(
+        "111",
+        "Call 111 now",
+        "You need medical help today, but it may not be an emergency. Call 111 or go to "
+        "111.nhs.uk. If you feel worse, call 999. Do not wait for a reply from your practice: "
+        "your request has not been sent.",
+        (("Call 111", "tel:111"),),
+    ),
+    "crisis": Advice(
+        "crisis",
+        "Get help now",
+        "If you feel you might act on thoughts of ending your life or hurting yourself, or you have "
+        "already hurt yourself, call 999 now or go to A&E. " + CRISIS_LINES,
+        (("Call 999", "tel:999"), ("Call 111, option 2", "tel:111"), ("Call Samaritans on 116 123", "tel:116123")),
+    ),
+}
+# The same advice about someone else (a child, a relative, a care-home resident): {name} is their
+# first name. The reader is the one who acts, so "you" here is the reader.
+ADVICE_WORDINGS = {
+    "999": {
+        "child": "Your answers suggest {name} may need emergency help. Call 999 now, or take {name} to A&E. "
+        "Do not wait for a reply from the practice: the request has not been sent.",
+        "other-adult": "Your answers suggest {name} may need emergency help. Call 999 now, or get {name} to A&E. "
+        "Do not wait for a reply from the practice: the request has not been sent.",
+    },
+    "111": {
+        "child": "{name} needs medical help today, but it may not be an emergency. Call 111 or go to "
+        "111.nhs.uk. If {name} gets worse, call 999. Do not wait for a reply from the practice: "
+        "the request has not been sent.",
+        "other-adult": "{name} needs medical help today, but it may not be an emergency. Call 111 or go to "
+        "111.nhs.uk. If {name} gets worse, call 999. Do not wait for a reply from the practice: "
+        "the request has not been sent.",
+    },
+    "crisis": {
+        "child": "If {name} might act on thoughts of ending their life or hurting themselves, or has already "
+        "hurt themselves, call 999 now or go to A&E. " + CRISIS_LINES,
+        "other-adult": "If {name} might act on thoughts of ending their life or hurting themselves, or has already "
+        "hurt themselves, call 999 now or go to A&E. " + CRISIS_LINES,
+    },
+}
+
+
+def _codes_of(flag: RedFlag | AnswerRedFlag) -> tuple[str, ...]:
+    return (flag.advice, *flag.also)
+
+
+def advice_list(flags: Iterable[RedFlag | AnswerRedFlag], wording: Wording | None = None) -> list[Advice]:
+    """Every advice these red flags call for, most urgent first (999, then 111, then the crisis
+    lines). Each body starts with its code's own advice, worded for the person the request is
+    about, followed by the messages of the flags whose advice it is. A call button shown in an
+    earlier advice is not repeated."""
+    flags = list(flags)
+    wording = wording or SELF
+    out: list[Advice] = []
+    given: set[tuple[str, str]] = set()
+    for code in ADVICE_CODES:
+        if not any(code in _codes_of(f) for f in flags):
+            continue
+        generic = ADVICE[code]
+        messages = [f.message_for(wording) for f in flags if f.advice == code and f.message]
+        body = " ".join([wording.say(generic.body, ADVICE_WORDINGS[code]), *dict.fromkeys(messages)])
+        calls = tuple(c for c in generic.calls if c not in given)
+        given.update(calls)
+        out.append(Advice(code, generic.title, body, calls))
+    return out
+
+
+def advice_for(flags: Iterable[RedFlag | AnswerRedFlag], wording: Wording | None = None) -> Advice | None:
+    """The most urgent advice for these red flags (``advice_list`` gives every one)."""
+    shown = advice_list(flags, wording)
+    return shown[0] if shown else None
+
+
+def ends_request(flags: Iterable[RedFlag | AnswerRedFlag]) -> bool:
+    """A 999 or 111 flag ends the request; the crisis lines alone do not."""
+    return any(f.advice in ENDING_ADVICE for f in flags)
+
+
+# ---------------------------------------------------------------------------------------------
+# Loading
+# ---------------------------------------------------------------------------------------------
+
+
+def _as_int(value: object) -> int | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return None
+
+
+def _condition_from(raw: object) -> Condition:
+    raw = raw if isinstance(raw, Mapping) else {}
+    answer: Any = None
+    key = ""
+    for candidate in _ANSWER_KEYS:
+        if candidate in raw:
+            key, answer = candidate, raw[candidate]
+            break
+    if key == "answerCoding":
+        answer = answer.get("code") if isinstance(answer, Mapping) else None
+    return Condition(str(raw.get("question", "")), str(raw.get("operator", "")), answer, key)
+
+
+def _extensions(raw: object) -> list[Mapping[str, Any]]:
+    return [e for e in _list(_mapping(raw).get("extension")) if isinstance(e, Mapping)]
+
+
+def _wordings_from(raw: object) -> dict[str, str]:
+    """The subject-wording extension of an item (or option, or red flag): {"child": ..., ...}.
+    A wording code this loader does not know is kept, so ``validate`` can name it."""
+    out: dict[str, str] = {}
+    for extension in _extensions(raw):
+        if extension.get("url") != SUBJECT_WORDING_URL:
+            continue
+        for part in _extensions(extension):
+            if isinstance(part.get("valueString"), str):
+                out[str(part.get("url", ""))] = part["valueString"]
+    return out
+
+
+def _option_from(raw: object) -> Option | None:
+    coding = raw.get("valueCoding") if isinstance(raw, Mapping) else None
+    if not isinstance(coding, Mapping):
+        return None
+    ordinal = None
+    for extension in _extensions(coding):
+        if extension.get("url") == ORDINAL_VALUE_URL:
+            ordinal = _as_int(extension.get("valueDecimal", extension.get("valueInteger")))
+    return Option(
+        str(coding.get("code", "")), str(coding.get("display", "")), str(coding.get("system", "")), ordinal,
+        _wordings_from(raw),
+    )
+
+
+def _is_hint(raw: object) -> bool:
+    """A nested display item marked as instructions (questionnaire-displayCategory): the hint
+    shown under its question."""
+    raw = _mapping(raw)
+    if raw.get("type") != "display":
+        return False
+    for extension in _extensions(raw):
+        if extension.get("url") == DISPLAY_CATEGORY_URL:
+            codings = _list(_mapping(extension.get("valueCodeableConcept")).get("coding"))
+            if any(_mapping(c).get("code") == "instructions" for c in codings):
+                return True
+    return False
+
+
+def _item_from(raw: object, parent: str | None) -> Item:
+    raw = raw if isinstance(raw, Mapping) else {}
+    link_id = str(raw.get("linkId", ""))
+    nested = _list(raw.get("item"))
+    hints = [child for child in nested if _is_hint(child)] if raw.get("type") != "group" else []
+    hint = _mapping(hints[0]) if hints else {}
+    children = tuple(_item_from(child, link_id) for child in nested if not (hints and child is hints[0]))
+    low = high = None
+    unit = date_limit = ""
+    unknown = []
+    for extension in _extensions(raw):
+        url = extension.get("url")
+        if url == MIN_VALUE_URL:
+            low = _as_int(extension.get("valueInteger"))
+        elif url == MAX_VALUE_URL:
+            high = _as_int(extension.get("valueInteger"))
+        elif url == UNIT_URL:
+            coding = _mapping(extension.get("valueCoding"))
+            unit = str(coding.get("display") or coding.get("code") or "")
+        elif url == DATE_LIMIT_URL:
+            date_limit = str(extension.get("valueCode", ""))
+        elif url != SUBJECT_WORDING_URL:
+            unknown.append(str(url))
+    return Item(
+        link_id=link_id,
+        text=str(raw.get("text", "")),
+        type=str(raw.get("type", "")),
+        required=raw.get("required") is True,
+        options=tuple(o for o in map(_option_from, raw.get("answerOption") or []) if o is not None),
+        enable_when=tuple(_condition_from(c) for c in raw.get("enableWhen") or []),
+        enable_behavior=str(raw.get("enableBehavior", "all")),
+        hint=str(hint.get("text", "")),
+        min=low,
+        max=high,
+        max_length=_as_int(raw.get("maxLength")),
+        unit=unit,
+        not_future=date_limit == "not-future",
+        not_past=date_limit == "not-past",
+        parent=parent,
+        children=children,
+        wordings=_wordings_from(raw),
+        hint_id=str(hint.get("linkId", "")),
+        hint_wordings=_wordings_from(hint),
+        date_limit=date_limit,
+        unknown_extensions=tuple(unknown),
+    )
+
+
+def _walk(items: Iterable[Item]) -> Iterable[Item]:
+    for item in items:
+        yield item
+        yield from _walk(item.children)
+
+
+def _age(value: object) -> int | None:
+    """An age limit in months: a whole number, else -1 (so ``validate`` can say it is wrong)."""
+    if value is None:
+        return None
+    number = _as_int(value)
+    return number if number is not None else -1
+
+
+def _red_flag_from(raw: object, source: str, *, group: str = "") -> RedFlag:
+    raw = raw if isinstance(raw, Mapping) else {}
+    return RedFlag(
+        link_id=str(raw.get("linkId", "")),
+        text=str(raw.get("text", "")),
+        advice=str(raw.get("advice", "")),
+        message=str(raw.get("message", "")),
+        audience=str(raw.get("audience", "any")),
+        source=source,
+        wordings=_wordings_from(raw),
+        group=str(raw.get("group", group)),
+        min_age_months=_age(raw.get("minAgeMonths")),
+        max_age_months=_age(raw.get("maxAgeMonths")),
+        also=tuple(str(code) for code in _list(raw.get("also"))),
+        message_wordings=_wordings_from(raw.get("_message")),  # FHIR's way: an extension on a primitive
+    )
+
+
+def _rule_condition_from(raw: object) -> RuleCondition:
+    raw = raw if isinstance(raw, Mapping) else {}
+    answer = None
+    if "answer" in raw:
+        value = raw["answer"]
+        answer = tuple(value) if isinstance(value, list) else (value,)
+    years = _age(raw.get("ageAtLeastYears"))
+    return RuleCondition(
+        link_id=str(raw.get("linkId", "")),
+        score=str(raw.get("score", "")),
+        answer=answer,
+        at_least=_as_int(raw.get("atLeast")),
+        at_most=_as_int(raw.get("atMost")),
+        age_under_months=_age(raw.get("ageUnderMonths")),
+        age_at_least_months=years * 12 if years is not None and years >= 0 else years,
+    )
+
+
+def _mapping(value: object) -> Mapping[str, Any]:
+    return value if isinstance(value, Mapping) else {}
+
+
+def _list(value: object) -> list:
+    return value if isinstance(value, list) else []
+
+
+def rules_path(questionnaire_path: Path | str) -> Path:
+    """Where a topic's rules live: cough-and-cold.json -> cough-and-cold.rules.json."""
+    path = Path(questionnaire_path)
+    return path.with_name(path.name.removesuffix(".json") + RULES_SUFFIX)
+
+
+def topic_from_dict(
+    data: Mapping[str, Any],
+    *,
+    rules: Mapping[str, Any] | None = None,
+    shared: Mapping[str, Any] | None = None,
+    path: str = "",
+) -> Topic:
+    """The read-only view of one Questionnaire and its rules. Tolerant: a broken file still gives
+    a Topic, and ``validate`` says what is wrong with it. ``rules`` is the topic's
+    ``<id>.rules.json`` (read beside ``path``, or from the topics folder, if None); ``shared`` is
+    ``_red_flags.json`` (read if None)."""
+    if shared is None:
+        shared = _shared_red_flags()
+    topic_id = str(data.get("id", ""))
+    if rules is None:
+        rules = {}
+        beside = rules_path(path) if path else QUESTIONNAIRE_DIR / f"{topic_id}{RULES_SUFFIX}"
+        if path or _ID_RE.fullmatch(topic_id):
+            try:
+                rules = _read_json(beside)
+            except (OSError, json.JSONDecodeError):
+                rules = {}
+    anima = _mapping(rules)
+    kind = str(anima.get("kind", ""))
+    items = tuple(_item_from(raw, None) for raw in _list(data.get("item")))
+    nodes = tuple(_walk(items))
+    questions = tuple(node for node in nodes if node.type != "group")
+    by_id: dict[str, Item] = {}
+    for node in nodes:
+        by_id.setdefault(node.link_id, node)
+
+    flags: list[RedFlag] = []
+    if anima.get("sharedRedFlags", kind == "medical") is True:
+        flags += [_red_flag_from(raw, "shared") for raw in _list(shared.get("general"))]
+        flags += [replace(_red_flag_from(raw, "shared", group=CHILD_GROUP), audience="child") for raw in _list(shared.get("child"))]
+    flags += [_red_flag_from(raw, topic_id, group=TOPIC_GROUP) for raw in _list(anima.get("redFlags"))]
+
+    scoring = []
+    answer_flags: list[AnswerRedFlag] = []
+    for raw in _list(anima.get("scoring")):
+        raw = _mapping(raw)
+        bands = []
+        for band in _list(raw.get("bands")):
+            band = _mapping(band)
+            low, high = _as_int(band.get("min")), _as_int(band.get("max"))
+            bands.append((low if low is not None else -1, high if high is not None else -1, str(band.get("label", ""))))
+        spec_flags = []
+        for flag in _list(raw.get("redFlags")):
+            flag = _mapping(flag)
+            link_id = str(flag.get("linkId", ""))
+            item = by_id.get(link_id)
+            spec_flags.append(
+                AnswerRedFlag(
+                    link_id=link_id,
+                    text=item.text if item else "",
+                    wordings=item.wordings if item else {},
+                    advice=str(flag.get("advice", "")),
+                    message=str(flag.get("message", "")),
+                    unless_answer=tuple(_list(flag.get("unlessAnswer"))),
+                    source=topic_id,
+                    also=tuple(str(code) for code in _list(flag.get("also"))),
+                    message_wordings=_wordings_from(flag.get("_message")),
+                )
+            )
+        answer_flags += spec_flags
+        scoring.append(
+            ScoreSpec(
+                id=str(raw.get("id", "")),
+                name=str(raw.get("name", "")),
+                items=tuple(str(i) for i in _list(raw.get("items"))),
+                bands=tuple(bands),
+                red_flags=tuple(spec_flags),
+            )
+        )
+
+    spec = _mapping(anima.get("triage"))
+    default = _mapping(spec.get("default"))
+    rules = tuple(
+        Rule(
+            when=tuple(_rule_condition_from(c) for c in _list(_mapping(raw).get("when"))),
+            urgency=str(_mapping(raw).get("urgency", "")),
+            team=str(_mapping(raw).get("team", "")),
+            reason=str(_mapping(raw).get("reason", "")),
+        )
+        for raw in _list(spec.get("rules"))
+    )
+    return Topic(
+        id=topic_id,
+        title=str(data.get("title", "")),
+        kind=kind,
+        keywords=tuple(str(k) for k in _list(anima.get("keywords"))),
+        audience=str(anima.get("audience", "any")),
+        questions=questions,
+        red_flags=tuple(flags),
+        url=str(data.get("url", "")),
+        version=str(data.get("version", "")),
+        name=str(data.get("name", "")),
+        description=str(data.get("description", "")),
+        free_text=anima.get("freeText") is True,
+        items=items,
+        nodes=nodes,
+        answer_red_flags=tuple(answer_flags),
+        subject_template=str(spec.get("subject", "")),
+        default_urgency=str(default.get("urgency", "")),
+        default_team=str(default.get("team", "")),
+        default_reason=str(default.get("reason", "")),
+        rules=rules,
+        scoring=tuple(scoring),
+        resource=data,
+        rules_data=anima,
+        path=path,
+        flag_groups=tuple(str(g) for g in _list(shared.get("groupOrder"))),
+        safety_net=str(_mapping(anima.get("safetyNet")).get("text", "")),
+        safety_net_wordings=_wordings_from(anima.get("safetyNet")),
+        _by_id=by_id,
+    )
+
+
+def _read_json(path: Path) -> Any:
+    with path.open(encoding="utf-8") as handle:
+        return json.load(handle)
+
+
+@lru_cache(maxsize=1)
+def _shared_red_flags() -> Mapping[str, Any]:
+    return _read_json(QUESTIONNAIRE_DIR / SHARED_RED_FLAGS_FILE)
+
+
+def load_directory(directory: Path, *, check: bool = True) -> dict[str, Topic]:
+    """Every topic in ``directory`` (not cached). With ``check``, any problem ``validate`` or
+    ``validate_all`` finds raises ``QuestionnaireError``: a broken topic is never served."""
+    shared = _read_json(directory / SHARED_RED_FLAGS_FILE)
+    topics: dict[str, Topic] = {}
+    problems: list[str] = []
+    problems += [f"{SHARED_RED_FLAGS_FILE}: {p}" for p in validate_shared(shared)] if check else []
+    for path in sorted(directory.glob("*.json")):
+        if path.name.startswith("_"):
+            continue
+        if path.name.endswith(RULES_SUFFIX):
+            if not path.with_name(path.name.removesuffix(RULES_SUFFIX) + ".json").exists():
+                problems.append(f"{path.name}: rules for a topic that does not exist")
+            continue
+        try:
+            data = _read_json(path)
+            rules = _read_json(rules_path(path))
+        except (OSError, json.JSONDecodeError) as error:
+            problems.append(f"{path.name}: cannot be read with its rules ({error})")
+            continue
+        topic = topic_from_dict(data, rules=rules, shared=shared, path=str(path))
+        if topic.id != path.stem:
+            problems.append(f"{path.name}: id {topic.id!r} must match the file name")
+        if topic.id in topics:
+            problems.append(f"{path.name}: id {topic.id!r} is used twice")
+        topics[topic.id] = topic
+    if check:
+        for topic in topics.values():
+            problems += [f"{Path(topic.path).name}: {p}" for p in validate(topic)]
+        problems += validate_all(topics)
+        if problems:
+            raise QuestionnaireError(problems)
+    return topics
+
+
+@lru_cache(maxsize=1)
+def _loaded() -> dict[str, Topic]:
+    return load_directory(QUESTIONNAIRE_DIR)
+
+
+def load_all() -> dict[str, Topic]:
+    """Every topic by id (read and checked once per process)."""
+    return dict(_loaded())
+
+
+def get(topic_id: str) -> Topic | None:
+    return _loaded().get(topic_id) if isinstance(topic_id, str) else None
+
+
+def _visible(topic: Topic, kind: str | None, is_child: bool | None) -> bool:
+    if topic.free_text or (kind is not None and topic.kind != kind):
+        return False
+    if is_child is True and topic.audience == "adult":
+        return False
+    return not (is_child is False and topic.audience == "child")
+
+
+def all_topics(kind: str | None = None, *, is_child: bool | None = None) -> list[Topic]:
+    """The full list to choose from (sorted by title). ``is_child`` hides adult-only topics for a
+    child and child-only topics for an adult; None shows both. Free-text topics are not listed."""
+    topics = [t for t in _loaded().values() if _visible(t, kind, is_child)]
+    return sorted(topics, key=lambda t: t.title.casefold())
+
+
+def free_text_topic(kind: str) -> Topic | None:
+    """The "something else" topic for a request in the patient's own words. Offer it only when
+    the practice has free text switched on (``PracticeSettings.free_text_enabled``)."""
+    return next((t for t in _loaded().values() if t.free_text and t.kind == kind), None)
+
+
+def fhir_questionnaire(topic: Topic) -> dict[str, Any]:
+    """The FHIR R4 Questionnaire (a copy of the topic file: the rules live beside it)."""
+    return json.loads(json.dumps(topic.resource))
+
+
+# ---------------------------------------------------------------------------------------------
+# Which items are enabled, and walking them
+# ---------------------------------------------------------------------------------------------
+
+
+def _same(value: object, expected: object) -> bool:
+    if isinstance(value, bool) or isinstance(expected, bool):
+        return isinstance(value, bool) and isinstance(expected, bool) and value is expected
+    return value == expected
+
+
+def _condition_holds(condition: Condition, effective: Mapping[str, Any]) -> bool:
+    answered = condition.question in effective
+    value = effective.get(condition.question)
+    operator = condition.operator
+    if operator == "exists":
+        return answered is (condition.answer is True)
+    if operator == "=":
+        return answered and _same(value, condition.answer)
+    if operator == "!=":
+        return not (answered and _same(value, condition.answer))
+    if not answered or isinstance(value, bool) or isinstance(condition.answer, bool):
+        return False
+    try:
+        if operator == ">":
+            return value > condition.answer  # type: ignore[operator]
+        if operator == ">=":
+            return value >= condition.answer  # type: ignore[operator]
+        if operator == "<":
+            return value < condition.answer  # type: ignore[operator]
+        if operator == "<=":
+            return value <= condition.answer  # type: ignore[operator]
+    except TypeError:
+        return False
+    return False
+
+
+def _item_enabled(item: Item, effective: Mapping[str, Any]) -> bool:
+    if not item.enable_when:
+        return True
+    results = (_condition_holds(c, effective) for c in item.enable_when)
+    return any(results) if item.enable_behavior == "any" else all(results)
+
+
+def _state(topic: Topic, answers: Mapping[str, Any]) -> tuple[set[str], dict[str, Any]]:
+    """One forward pass: the enabled linkIds, and the answers that count (enabled items only,
+    and only answers the item allows)."""
+    enabled: set[str] = set()
+    effective: dict[str, Any] = {}
+    for node in topic.nodes:
+        if node.parent is not None and node.parent not in enabled:
+            continue
+        if not _item_enabled(node, effective):
+            continue
+        enabled.add(node.link_id)
+        value = answers.get(node.link_id)
+        if node.answerable and value is not None and _answer_valid(node, value):
+            effective[node.link_id] = value  # (an answer the topic no longer allows: unanswered)
+    return enabled, effective
+
+
+def enabled_questions(topic: Topic, answers: Mapping[str, Any]) -> list[Item]:
+    """The pages the patient sees with these answers (display pages included)."""
+    enabled, _ = _state(topic, answers)
+    return [item for item in topic.questions if item.link_id in enabled]
+
+
+def clean_answers(topic: Topic, answers: Mapping[str, Any]) -> dict[str, Any]:
+    """Only the answers that count: enabled questions, answered."""
+    return _state(topic, answers)[1]
+
+
+def missing_answers(topic: Topic, answers: Mapping[str, Any]) -> list[Item]:
+    """Enabled required questions without an answer: the request can't be sent yet."""
+    enabled, effective = _state(topic, answers)
+    return [
+        i for i in topic.questions
+        if i.link_id in enabled and i.required and i.answerable and i.link_id not in effective
+    ]
+
+
+def _position(topic: Topic, link_id: str) -> int:
+    for index, item in enumerate(topic.questions):
+        if item.link_id == link_id:
+            return index
+    raise KeyError(f"{topic.id} has no question {link_id!r}")
+
+
+def next_item(topic: Topic, answers: Mapping[str, Any], current: str | None) -> Item | None:
+    """The next enabled page after ``current`` (the first when None); None at the end."""
+    enabled, _ = _state(topic, answers)
+    start = 0 if current is None else _position(topic, current) + 1
+    return next((i for i in topic.questions[start:] if i.link_id in enabled), None)
+
+
+def previous_item(topic: Topic, answers: Mapping[str, Any], current: str | None) -> Item | None:
+    """The enabled page before ``current`` (the last when None); None before the first."""
+    enabled, _ = _state(topic, answers)
+    end = len(topic.questions) if current is None else _position(topic, current)
+    return next((i for i in reversed(topic.questions[:end]) if i.link_id in enabled), None)
+
+
+def progress(topic: Topic, answers: Mapping[str, Any], link_id: str) -> tuple[int, int]:
+    """("Question 3 of 8"): this page's number among the pages enabled now, and how many."""
+    enabled, _ = _state(topic, answers)
+    index = _position(topic, link_id)
+    before = sum(1 for i in topic.questions[:index] if i.link_id in enabled)
+    total = sum(1 for i in topic.questions if i.link_id in enabled)
+    if link_id not in enabled:
+        total += 1
+    return before + 1, total
+
+
+# ---------------------------------------------------------------------------------------------
+# Answers
+# ---------------------------------------------------------------------------------------------
+
+_YES = {"yes", "y", "true", "1", "on"}
+_NO = {"no", "n", "false", "0", "off"}
+_INTEGER_RE = re.compile(r"[+-]?[0-9]{1,9}")
+
+
+def _today() -> date:
+    return datetime.now(_LONDON).date()
+
+
+def _required_message(item: Item) -> str:
+    return {
+        "boolean": "Select yes or no",
+        "choice": "Select an answer",
+        "integer": "Enter a number",
+        "date": "Enter a date",
+    }.get(item.type, "Enter your answer")
+
+
+def _range_message(item: Item) -> str:
+    if item.min is not None and item.max is not None:
+        return f"Enter a number between {item.min} and {item.max}"
+    if item.min is not None:
+        return f"Enter a number that is {item.min} or more"
+    return f"Enter a number that is {item.max} or less"
+
+
+def _parse_date(raw: object) -> date | None:
+    if isinstance(raw, datetime):
+        return raw.date()
+    if isinstance(raw, date):
+        return raw
+    if isinstance(raw, Mapping):  # the NHS date input: day, month, year boxes
+        try:
+            year, month, day = (int(str(raw.get(part, "")).strip()) for part in ("year", "month", "day"))
+            return date(year, month, day)
+        except ValueError:
+            return None
+    if isinstance(raw, str):
+        try:
+            return date.fromisoformat(raw.strip()) if re.fullmatch(r"\d{4}-\d{2}-\d{2}", raw.strip()) else None
+        except ValueError:
+            return None
+    return None
+
+
+def _is_blank(raw: object) -> bool:
+    if raw is None:
+        return True
+    if isinstance(raw, str):
+        return not raw.strip()
+    if isinstance(raw, Mapping):
+        return all(not str(v).strip() for v in raw.values())
+    return False
+
+
+def check_answer(item: Item, raw: object, *, today: date | None = None) -> tuple[Any, str | None]:
+    """``(value, None)`` with the value to store, or ``(None, message)`` for the error summary and
+    the field. Blank and not required: ``(None, None)``. A display page has nothing to answer."""
+    if item.type == "display":
+        return None, None
+    if not item.answerable:
+        return None, "This is not a question"
+    if _is_blank(raw):
+        return (None, _required_message(item)) if item.required else (None, None)
+
+    if item.type == "boolean":
+        if isinstance(raw, bool):
+            return raw, None
+        word = str(raw).strip().casefold()
+        if word in _YES:
+            return True, None
+        if word in _NO:
+            return False, None
+        return None, "Select yes or no"
+
+    if item.type == "choice":
+        code = raw.get("code") if isinstance(raw, Mapping) else raw
+        if isinstance(code, str) and item.option(code.strip()) is not None:
+            return code.strip(), None
+        return None, "Select one of the options"
+
+    if item.type == "integer":
+        if isinstance(raw, bool):
+            return None, "Enter a whole number, like 3"
+        if isinstance(raw, int):
+            value = raw
+        elif isinstance(raw, str) and _INTEGER_RE.fullmatch(raw.strip()):
+            value = int(raw.strip())
+        else:
+            return None, "Enter a whole number, like 3"
+        if (item.min is not None and value < item.min) or (item.max is not None and value > item.max):
+            return None, _range_message(item)
+        return value, None
+
+    if item.type == "date":
+        when = _parse_date(raw)
+        if when is None:
+            return None, "Enter a real date, for example 27 3 2024"
+        today = today or _today()
+        if not 1900 <= when.year <= today.year + 5:
+            return None, "Enter a real date, with a 4-digit year, for example 27 3 2024"
+        if item.not_future and when > today:
+            return None, "The date must be today or in the past"
+        if item.not_past and when < today:
+            return None, "The date must be today or in the future"
+        return when.isoformat(), None
+
+    # string | text
+    if not isinstance(raw, str):
+        return None, "Enter your answer as text"
+    text = raw.replace("\r\n", "\n").replace("\r", "\n").strip()
+    if item.type == "string":
+        text = " ".join(text.split())
+    too_long = text_limits.check(text, answer_limit(item), text_limits.QUESTION_ANSWER.label)
+    if too_long:
+        return None, too_long
+    return text, None
+
+
+def answer_limit(item: Item) -> int:
+    """How many characters a string or text answer may have: the item's maxLength, at most 2,000."""
+    return min(item.max_length or TEXT_MAX_LENGTH, TEXT_MAX_LENGTH)
+
+
+def display_answer(item: Item, value: object, wording: Wording | None = None) -> str:
+    """An answer as a person reads it ("Yes", "1 to 3 weeks", "3 March 2024", "7 out of 10"),
+    an option worded for the person it is about."""
+    if value is None:
+        return "Not answered"
+    if item.type == "boolean":
+        return "Yes" if value is True else "No" if value is False else str(value)
+    if item.type == "choice":
+        option = item.option(value)
+        return option.display_for(wording) if option else str(value)
+    if item.type == "date":
+        when = _parse_date(value)
+        return f"{when.day} {when:%B %Y}" if when else str(value)
+    if item.type == "integer" and item.unit:
+        return f"{value} {item.unit}"
+    return str(value)
+
+
+# ---------------------------------------------------------------------------------------------
+# Red flags
+# ---------------------------------------------------------------------------------------------
+
+
+def red_flags_for(
+    topic: Topic, *, is_child: bool, wording: Wording | None = None, age_months: int | None = None
+) -> list[RedFlag]:
+    """The emergency questions to ask before this topic's questions, in order: the shared ones
+    (with the child extras for someone under 16, or for a child-only topic), then the topic's
+    own, each ``text`` worded for the person (``wording``; by default the child wording for a
+    child, "your child", and the holder's own otherwise). ``age_months`` (the person's age in
+    whole months) leaves out flags for other ages (a bulging soft spot only under 2, pregnancy
+    only from 10); None asks them all. Each is yes/no (``emergency_advice``)."""
+    child = is_child or topic.audience == "child"
+    if wording is None:
+        wording = Wording("child") if child else SELF
+    flags = []
+    for flag in topic.red_flags:
+        if flag.audience == "child" and not child or flag.audience == "adult" and child:
+            continue
+        if not flag.asked_at(age_months):
+            continue
+        flags.append(replace(flag, text=flag.text_for(wording)))
+    return flags
+
+
+def _chunks(flags: list[RedFlag], size: int) -> list[tuple[RedFlag, ...]]:
+    """Split into the fewest pages of at most ``size``, as even as possible (7 -> 4 + 3)."""
+    if not flags:
+        return []
+    pages = -(-len(flags) // size)
+    base, extra = divmod(len(flags), pages)
+    out, start = [], 0
+    for number in range(pages):
+        length = base + (1 if number < extra else 0)
+        out.append(tuple(flags[start : start + length]))
+        start += length
+    return out
+
+
+def red_flag_pages(topic: Topic, flags: Iterable[RedFlag], *, is_child: bool) -> list[tuple[RedFlag, ...]]:
+    """The emergency screen as pages: the flags (``red_flags_for``) by group in the order
+    ``_red_flags.json`` gives (``groupOrder``), a child's own questions first for a child, at most
+    ``MAX_FLAGS_PER_PAGE`` to a page. Every page has a "None of these" answer that must be chosen
+    when nothing applies, so pressing Continue is never read as "no"."""
+    flags = list(flags)
+    order = list(topic.flag_groups)
+    child = is_child or topic.audience == "child"
+    if child and CHILD_GROUP in order:
+        order.remove(CHILD_GROUP)
+        order.insert(0, CHILD_GROUP)
+    known = set(order)
+    order += list(dict.fromkeys(f.group for f in flags if f.group not in known))  # validate says so
+    pages: list[tuple[RedFlag, ...]] = []
+    for group in order:
+        for page in _chunks([f for f in flags if f.group == group], MAX_FLAGS_PER_PAGE):
+            if len(page) == 1 and pages and len(pages[-1]) < MAX_FLAGS_PER_PAGE:
+                pages[-1] += page  # a group of one (a baby's mind page is "too unwell to wait") joins the page before
+            else:
+                pages.append(page)
+    return pages
+
+
+@lru_cache(maxsize=1)
+def _registry() -> tuple[dict[str, RedFlag], dict[str, AnswerRedFlag]]:
+    screening: dict[str, RedFlag] = {}
+    answered: dict[str, AnswerRedFlag] = {}
+    for topic in _loaded().values():
+        for flag in topic.red_flags:
+            screening.setdefault(flag.link_id, flag)
+        for flag in topic.answer_red_flags:
+            answered.setdefault(flag.link_id, flag)
+    return screening, answered
+
+
+def _yes(value: object) -> bool:
+    return value is True or (isinstance(value, str) and value.strip().casefold() in _YES)
+
+
+def triggered_red_flags(answers: Mapping[str, Any], topic: Topic | None = None) -> list[RedFlag | AnswerRedFlag]:
+    """The red flags these answers raise: emergency questions answered yes, and answers that are
+    red flags themselves (PHQ-9 item 9 answered anything but "Not at all"). With a topic, only
+    its own flags and enabled answers count; without one, every topic's flags are looked up."""
+    raised: list[RedFlag | AnswerRedFlag] = []
+    if topic is not None:
+        cleaned = clean_answers(topic, answers)
+        raised += [f for f in topic.red_flags if _yes(answers.get(f.link_id))]
+        raised += [f for f in topic.answer_red_flags if f.link_id in cleaned and f.triggered_by(cleaned[f.link_id])]
+        return raised
+    screening, answer_flags = _registry()
+    for link_id, value in answers.items():
+        if link_id in screening and _yes(value):
+            raised.append(screening[link_id])
+        elif link_id in answer_flags and answer_flags[link_id].triggered_by(value):
+            raised.append(answer_flags[link_id])
+    return raised
+
+
+def emergency_advice(answers: Mapping[str, Any], topic: Topic | None = None) -> str | None:
+    """The most urgent advice these answers call for: "999", "111", "crisis" or None. 999 and
+    111 end the request; the crisis lines alone let it go on, marked urgent."""
+    shown = advice_list(triggered_red_flags(answers, topic))
+    return shown[0].code if shown else None
+
+
+# ---------------------------------------------------------------------------------------------
+# Scores, triage and the FHIR QuestionnaireResponse
+# ---------------------------------------------------------------------------------------------
+
+
+def score(topic: Topic, answers: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
+    """Each scored instrument: ``{"phq9": {"name": "PHQ-9", "total": 14, "max": 27,
+    "band": "moderate", "complete": True, "answered": 9, "items": 9}}``. Total and band are None
+    until every item is answered; an instrument none of whose items was asked is left out."""
+    effective = clean_answers(topic, answers)
+    enabled, _ = _state(topic, answers)
+    out: dict[str, dict[str, Any]] = {}
+    for spec in topic.scoring:
+        if not any(link_id in enabled for link_id in spec.items):
+            continue
+        values = []
+        for link_id in spec.items:
+            item = topic.item(link_id)
+            option = item.option(effective.get(link_id)) if item else None
+            if option is not None and option.ordinal is not None:
+                values.append(option.ordinal)
+        complete = len(values) == len(spec.items)
+        total = sum(values) if complete else None
+        band = next((label for low, high, label in spec.bands if total is not None and low <= total <= high), None)
+        out[spec.id] = {
+            "name": spec.name,
+            "total": total,
+            "max": _max_total(topic, spec),
+            "band": band,
+            "complete": complete,
+            "answered": len(values),
+            "items": len(spec.items),
+        }
+    return out
+
+
+def _max_total(topic: Topic, spec: ScoreSpec) -> int:
+    total = 0
+    for link_id in spec.items:
+        item = topic.item(link_id)
+        ordinals = [o.ordinal for o in item.options if o.ordinal is not None] if item else []
+        total += max(ordinals, default=0)
+    return total
+
+
+def _rule_holds(
+    condition: RuleCondition, effective: Mapping[str, Any], scores: Mapping[str, dict], age_months: int | None = None
+) -> bool:
+    if condition.about_age:
+        if age_months is None:
+            return False
+        if condition.age_under_months is not None and age_months >= condition.age_under_months:
+            return False
+        return condition.age_at_least_months is None or age_months >= condition.age_at_least_months
+    if condition.score:
+        value = (scores.get(condition.score) or {}).get("total")
+    else:
+        if condition.link_id not in effective:
+            return False
+        value = effective[condition.link_id]
+    if value is None:
+        return False
+    if condition.answer is not None and not any(_same(value, a) for a in condition.answer):
+        return False
+    if condition.at_least is not None or condition.at_most is not None:
+        if isinstance(value, bool) or not isinstance(value, int):
+            return False
+        if condition.at_least is not None and value < condition.at_least:
+            return False
+        if condition.at_most is not None and value > condition.at_most:
+            return False
+    return True
+
+
+def _short(text: str, limit: int = 80) -> str:
+    text = " ".join(str(text).split())
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def _render_subject(topic: Topic, effective: Mapping[str, Any], scores: Mapping[str, dict], free_text: str) -> str:
+    values: dict[str, str] = {}
+    for _, name, _, _ in string.Formatter().parse(topic.subject_template):
+        if not name or name in values:
+            continue
+        if name == "free_text":
+            values[name] = _short(free_text)
+        elif name in scores:
+            s = scores[name]
+            values[name] = f"{s['name']} {s['total']}" if s["total"] is not None else ""
+        else:
+            item = topic.item(name)
+            value = effective.get(name)
+            values[name] = _short(display_answer(item, value)) if item and value is not None else ""
+    try:
+        subject = topic.subject_template.format(**values) if topic.subject_template else topic.title
+    except (KeyError, IndexError, ValueError):
+        subject = topic.title
+    subject = " ".join(subject.split()).strip(" :,-–")
+    return _short(subject, 200) or topic.title  # a subject line; the answers themselves are kept whole
+
+
+def more_urgent(first: str, second: str) -> str:
+    """The more urgent of two urgencies (URGENCIES, most urgent first)."""
+    rank = {u: i for i, u in enumerate(URGENCIES)}
+    return first if rank.get(first, 9) <= rank.get(second, 9) else second
+
+
+def triage(
+    topic: Topic,
+    answers: Mapping[str, Any],
+    *,
+    free_text: str = "",
+    wording: Wording | None = None,
+    age_months: int | None = None,
+) -> Triage:
+    """A suggestion for staff (never shown to the patient as a diagnosis): subject, urgency,
+    team and the summary lines (each question as it was asked: ``wording``). The first rule whose
+    conditions all hold wins (a rule may name the person's age, ``age_months``), else the
+    default. A 999 or 111 red flag answered yes makes the urgency ``emergency_signposted``; a
+    flag that showed the crisis lines (thoughts of suicide, PHQ-9 question 9) makes it at least
+    ``urgent_today``, and says so first."""
+    enabled, effective = _state(topic, answers)
+    scores = score(topic, answers)
+    urgency, team, reason = topic.default_urgency, topic.default_team, topic.default_reason
+    for rule in topic.rules:
+        if rule.when and all(_rule_holds(c, effective, scores, age_months) for c in rule.when):
+            urgency, team, reason = rule.urgency, rule.team, rule.reason
+            break
+    flags = triggered_red_flags(answers, topic)
+    crisis = [f for f in flags if "crisis" in _codes_of(f)]
+    if ends_request(flags):
+        urgency = "emergency_signposted"
+    elif crisis:
+        if more_urgent("urgent_today", urgency) != urgency:
+            reason = "The patient was shown the mental health crisis lines"
+        urgency = more_urgent(urgency, "urgent_today")
+
+    lines: list[str] = []
+    for flag in flags:
+        if flag.advice in ENDING_ADVICE:
+            lines.append(f"Red flag: {flag.text_for(wording)} (the patient was told to call {flag.advice})")
+    for flag in crisis:
+        lines.append(
+            f"Crisis lines shown (NHS 111 option 2, Samaritans 116 123, 999 if in danger): {flag.text_for(wording)}"
+            + (f" Answer: {display_answer(topic.item(flag.link_id), effective.get(flag.link_id), wording)}"
+               if isinstance(flag, AnswerRedFlag) and topic.item(flag.link_id) else "")
+        )
+    if reason:
+        lines.append(f"Why this urgency: {reason}")
+    for item in topic.questions:
+        if item.answerable and item.link_id in effective:
+            lines.append(f"{item.text_for(wording)}: {display_answer(item, effective[item.link_id], wording)}")
+    for spec in topic.scoring:
+        s = scores.get(spec.id)
+        if s and s["complete"]:
+            lines.append(f"{s['name']} score: {s['total']} out of {s['max']} ({s['band']})")
+    if free_text.strip():
+        lines.append(f"Anything else: {free_text.strip()}")
+    return Triage(
+        subject=_render_subject(topic, effective, scores, free_text),
+        urgency=urgency,
+        team=team,
+        summary_lines=lines,
+        reason=reason,
+        red_flags=tuple(f.link_id for f in flags),
+    )
+
+
+def _fhir_answer(item: Item, value: Any, wording: Wording | None = None) -> dict[str, Any]:
+    if item.type == "boolean":
+        return {"valueBoolean": bool(value)}
+    if item.type == "choice":
+        option = item.option(value)
+        coding = {"code": str(value), "display": option.display_for(wording) if option else str(value)}
+        if option and option.system:
+            coding = {"system": option.system, **coding}
+        return {"valueCoding": coding}
+    if item.type == "integer":
+        return {"valueInteger": int(value)}
+    if item.type == "date":
+        return {"valueDate": str(value)}
+    return {"valueString": str(value)}
+
+
+def questionnaire_response(
+    topic: Topic,
+    answers: Mapping[str, Any],
+    *,
+    authored: str | None = None,
+    subject_reference: str | None = None,
+    subject_display: str | None = None,
+    wording: Wording | None = None,
+    author: str | None = None,
+    source: str | None = None,
+) -> dict[str, Any]:
+    """The answers as a FHIR R4 QuestionnaireResponse (status "completed"), for the health record:
+    enabled, answered questions only, nested as the Questionnaire nests them, each with the text
+    that was shown (``wording``). The linkIds, codes and values are the same whoever the request
+    is about; the ``subject-wording-shown`` extension records which wording was used (``self``,
+    ``child`` or ``other-adult``), ``author`` who filled it in (a name: the account holder, or
+    the member of staff on a phone request) and ``source`` who gave the answers, when known."""
+    enabled, effective = _state(topic, answers)
+    wording = wording or SELF
+
+    def build(items: tuple[Item, ...]) -> list[dict[str, Any]]:
+        out = []
+        for item in items:
+            if item.link_id not in enabled:
+                continue
+            if item.type == "group":
+                children = build(item.children)
+                if children:
+                    out.append({"linkId": item.link_id, "text": item.text_for(wording), "item": children})
+            elif item.answerable and item.link_id in effective:
+                out.append(
+                    {
+                        "linkId": item.link_id,
+                        "text": item.text_for(wording),
+                        "answer": [_fhir_answer(item, effective[item.link_id], wording)],
+                    }
+                )
+        return out
+
+    response: dict[str, Any] = {
+        "resourceType": "QuestionnaireResponse",
+        "extension": [{"url": WORDING_SHOWN_URL, "valueCode": wording.code}],
+        "questionnaire": f"{topic.url}|{topic.version}" if topic.version else topic.url,
+        "status": "completed",
+    }
+    if subject_reference or subject_display:
+        subject = {"reference": subject_reference} if subject_reference else {}
+        response["subject"] = {**subject, **({"display": subject_display} if subject_display else {})}
+    if authored:
+        response["authored"] = authored
+    if author:
+        response["author"] = {"display": author}
+    if source:
+        response["source"] = {"display": source}
+    items = build(topic.items)
+    if items:
+        response["item"] = items
+    return response
+
+
+# ---------------------------------------------------------------------------------------------
+# Search
+# ---------------------------------------------------------------------------------------------
+
+_STOPWORDS = frozenset(
+    "a an the i im i'm ive my me mine myself we our you your for to of and or with in on at is it "
+    "its am are be been was were have has had got get getting need needs needed want wanted would "
+    "like about can could please some from do does did this that these those there so very really "
+    "help just also any what how when why who which".split()
+)
+
+
+def _normalise(text: str) -> str:
+    text = text.casefold().replace("'", "").replace("’", "")
+    return " ".join(re.sub(r"[^0-9a-z]+", " ", text).split())
+
+
+def _tokens(text: str) -> list[str]:
+    return [t for t in _normalise(text).split() if t not in _STOPWORDS]
+
+
+def search(query: str, *, kind: str | None = None, limit: int = 8, is_child: bool | None = None) -> list[TopicMatch]:
+    """Topics for what someone typed, best first: ``topic_search.rank`` (which ranks by the words
+    that matched, forgives typos and knows lay, child and slang wording). ``kind`` comes first; a
+    topic of the other kind only where the words point there. An empty query finds nothing; so
+    does one that fits no topic (offer the full list and, if the practice allows it, free text).
+    Emergency advice for what was typed is ``topic_search.emergency_advice``: show it first."""
+    from anima_pwa.services.questionnaires import search as topic_search  # it reads the loaded topics, so imports this module
+
+    return topic_search.rank(query, kind=kind, is_child=is_child, limit=limit)
+
+
+# ---------------------------------------------------------------------------------------------
+# Validation
+# ---------------------------------------------------------------------------------------------
+
+
+def _answer_valid(item: Item, value: object) -> bool:
+    if item.type == "boolean":
+        return isinstance(value, bool)
+    if item.type == "choice":
+        return isinstance(value, str) and item.option(value) is not None
+    if item.type == "integer":
+        number = _as_int(value)
+        return number is not None and (item.min is None or number >= item.min) and (item.max is None or number <= item.max)
+    if item.type == "date":
+        return isinstance(value, str) and _parse_date(value) is not None
+    return isinstance(value, str)
+
+
+_KEY_FOR_TYPE = {
+    "boolean": "answerBoolean",
+    "choice": "answerCoding",
+    "integer": "answerInteger",
+    "date": "answerDate",
+    "string": "answerString",
+    "text": "answerString",
+}
+
+
+def _check_structure(topic: Topic) -> list[str]:
+    data = topic.resource
+    problems = []
+    if data.get("resourceType") != "Questionnaire":
+        problems.append('resourceType must be "Questionnaire"')
+    if not _ID_RE.fullmatch(topic.id):
+        problems.append(f"id {topic.id!r} is not a valid FHIR id")
+    if not topic.url.startswith(("http://", "https://")) or not topic.url.endswith(f"/Questionnaire/{topic.id}"):
+        problems.append("url must be an absolute URL ending /Questionnaire/<id>")
+    if not _NAME_RE.fullmatch(topic.name):
+        problems.append(f"name {topic.name!r} must be a computer-friendly name like CoughAndCold")
+    if not topic.title.strip():
+        problems.append("title is missing")
+    if data.get("status") != "active":
+        problems.append('status must be "active"')
+    if data.get("subjectType") != ["Patient"]:
+        problems.append('subjectType must be ["Patient"]')
+    if not topic.rules_data:
+        problems.append(f"the rules file {topic.id}{RULES_SUFFIX} is missing or empty")
+    if topic.kind not in KINDS:
+        problems.append(f"rules: kind {topic.kind!r} must be one of {KINDS}")
+    if topic.audience not in AUDIENCES:
+        problems.append(f"rules: audience {topic.audience!r} must be one of {AUDIENCES}")
+    if not topic.free_text and not [k for k in topic.keywords if _tokens(k)]:
+        problems.append("rules: keywords: give the synonyms people search with")
+    if not isinstance(data.get("item"), list) or not data.get("item"):
+        problems.append("item: the questionnaire has no items")
+    return problems
+
+
+def _check_items(topic: Topic) -> list[str]:
+    problems = []
+    seen: dict[str, Item] = {}
+    order: dict[str, int] = {}
+    for index, node in enumerate(topic.nodes):
+        where = f"item {node.link_id or '#' + str(index + 1)}"
+        if not node.link_id:
+            problems.append(f"{where}: linkId is missing")
+        elif node.link_id in seen:
+            problems.append(f"{where}: linkId is used twice")
+        seen.setdefault(node.link_id, node)
+        order.setdefault(node.link_id, index)
+        if node.type not in ITEM_TYPES:
+            problems.append(f"{where}: type {node.type!r} must be one of {ITEM_TYPES}")
+        if not node.text.strip():
+            problems.append(f"{where}: text is missing")
+        if node.type == "choice" and not node.options:
+            problems.append(f"{where}: a choice item needs answerOption (a dead end otherwise)")
+        if node.type != "choice" and node.options:
+            problems.append(f"{where}: only choice items have answerOption")
+        codes = [o.code for o in node.options]
+        if len(set(codes)) != len(codes) or any(not o.code or not o.display.strip() for o in node.options):
+            problems.append(f"{where}: each option needs a unique code and a display")
+        if node.type == "group" and not node.children:
+            problems.append(f"{where}: a group needs items")
+        if node.type != "group" and node.children:
+            problems.append(f"{where}: only a group may contain items")
+        if node.type in ("display", "group") and node.required:
+            problems.append(f"{where}: a {node.type} cannot be required")
+        length = node.max_length
+        if length is not None and (node.type not in ("string", "text") or not 1 <= length <= TEXT_MAX_LENGTH):
+            problems.append(f"{where}: maxLength is for string/text items, at most {TEXT_MAX_LENGTH}")
+        if (node.min is not None or node.max is not None) and node.type != "integer":
+            problems.append(f"{where}: min/max are for integer items")
+        if node.min is not None and node.max is not None and node.min > node.max:
+            problems.append(f"{where}: min is above max (no answer is possible)")
+        if node.date_limit and (node.type != "date" or node.date_limit not in DATE_LIMITS):
+            problems.append(f"{where}: the date-limit extension is for date items, one of {DATE_LIMITS}")
+        for url in node.unknown_extensions:
+            problems.append(f"{where}: unknown extension {url!r} (see the README for the ones this app reads)")
+        nested = [_mapping(n) for n in _list(_raw_item(topic, node.link_id).get("item"))]
+        if node.type != "group" and len([n for n in nested if _is_hint(n)]) > 1:
+            problems.append(f"{where}: one hint (instructions display item) at most")
+        if node.hint_id and not node.hint.strip():
+            problems.append(f"{where}: its hint has no text")
+        if node.enable_behavior not in ("all", "any"):
+            problems.append(f"{where}: enableBehavior must be all or any")
+        raw_when = _raw_item(topic, node.link_id).get("enableWhen") or []
+        if len(raw_when) > 1 and "enableBehavior" not in _raw_item(topic, node.link_id):
+            problems.append(f"{where}: more than one enableWhen needs enableBehavior (FHIR que-12)")
+        for condition in node.enable_when:
+            problems += _check_condition(topic, node, condition, seen, order, index)
+    return problems
+
+
+def _raw_item(topic: Topic, link_id: str) -> Mapping[str, Any]:
+    def find(items: object) -> Mapping[str, Any] | None:
+        for raw in _list(items):
+            raw = _mapping(raw)
+            if raw.get("linkId") == link_id:
+                return raw
+            found = find(raw.get("item"))
+            if found is not None:
+                return found
+        return None
+
+    return find(topic.resource.get("item")) or {}
+
+
+def _check_condition(
+    topic: Topic, node: Item, condition: Condition, seen: Mapping[str, Item], order: Mapping[str, int], index: int
+) -> list[str]:
+    where = f"item {node.link_id}: enableWhen"
+    target = seen.get(condition.question)
+    if target is None or order.get(condition.question, index) >= index:
+        exists_later = topic.item(condition.question) is not None
+        what = "not an earlier item" if exists_later else "not an item"
+        return [f"{where} names {condition.question!r}, which is {what}"]
+    if not target.answerable:
+        return [f"{where} names {condition.question!r}, a {target.type} with no answer"]
+    if condition.operator not in OPERATORS:
+        return [f"{where} operator {condition.operator!r} must be one of {OPERATORS}"]
+    if condition.operator == "exists":
+        if condition.answer_key == "answerBoolean" and isinstance(condition.answer, bool):
+            return []
+        return [f"{where} exists needs answerBoolean"]
+    expected = _KEY_FOR_TYPE[target.type]
+    if condition.answer_key != expected:
+        return [f"{where} on {target.type} item {target.link_id!r} needs {expected}"]
+    if condition.operator in (">", ">=", "<", "<=") and target.type not in ("integer", "date"):
+        return [f"{where} {condition.operator} only compares integers or dates"]
+    if not _answer_valid(target, condition.answer):
+        return [f"{where} answer {condition.answer!r} is not a possible answer to {target.link_id!r}"]
+    if target.link_id == node.parent:
+        return [f"{where} names its own group"]
+    return []
+
+
+def _domain(item: Item, topic: Topic) -> list[Any]:
+    """The answers worth trying for an item other items depend on (None: left blank)."""
+    values: list[Any]
+    if item.type == "boolean":
+        values = [True, False]
+    elif item.type == "choice":
+        values = [o.code for o in item.options]
+    elif item.type == "integer":
+        points = {item.min if item.min is not None else 0}
+        if item.max is not None:
+            points.add(item.max)
+        for node in topic.nodes:
+            for c in node.enable_when:
+                if c.question == item.link_id and isinstance(c.answer, int) and not isinstance(c.answer, bool):
+                    points |= {c.answer - 1, c.answer, c.answer + 1}
+        low = item.min if item.min is not None else -(10**9)
+        high = item.max if item.max is not None else 10**9
+        values = sorted(p for p in points if low <= p <= high)
+    else:
+        referenced = {
+            c.answer for n in topic.nodes for c in n.enable_when if c.question == item.link_id and c.operator != "exists"
+        }
+        values = sorted(str(v) for v in referenced) + ["2000-01-01" if item.type == "date" else "something"]
+    if not item.required:
+        values.append(None)
+    return values
+
+
+def _explore(topic: Topic) -> tuple[set[str], list[int], bool]:
+    """Walk every path of answers to the questions others depend on: which items are ever
+    enabled, how many questions each path asks, and whether the walk was cut short."""
+    controllers = {c.question for node in topic.nodes for c in node.enable_when}
+    nodes = topic.nodes
+    reachable: set[str] = set()
+    path_lengths: list[int] = []
+    budget = [MAX_BRANCHES]
+
+    def walk(index: int, effective: dict[str, Any], enabled: frozenset[str], asked: int) -> None:
+        while index < len(nodes):
+            node = nodes[index]
+            index += 1
+            if node.parent is not None and node.parent not in enabled:
+                continue
+            if not _item_enabled(node, effective):
+                continue
+            enabled = enabled | {node.link_id}
+            reachable.add(node.link_id)
+            if node.answerable:
+                asked += 1
+            if node.answerable and node.link_id in controllers:
+                for value in _domain(node, topic):
+                    budget[0] -= 1
+                    if budget[0] < 0:
+                        return
+                    branch = dict(effective)
+                    if value is not None:
+                        branch[node.link_id] = value
+                    walk(index, branch, enabled, asked)
+                return
+        path_lengths.append(asked)
+
+    walk(0, {}, frozenset(), 0)
+    return reachable, path_lengths, budget[0] < 0
+
+
+def _check_flow(topic: Topic) -> list[str]:
+    problems = []
+    reachable, lengths, cut_short = _explore(topic)
+    if cut_short:
+        return [f"too many answer paths to check (over {MAX_BRANCHES}): simplify the enableWhen rules"]
+    for node in topic.nodes:
+        if node.link_id and node.link_id not in reachable:
+            problems.append(f"item {node.link_id}: unreachable (no answers enable it)")
+    if any(length == 0 for length in lengths):
+        problems.append("dead end: some answers lead to a path with no questions at all")
+    scored = {link_id for spec in topic.scoring for link_id in spec.items}
+    counted = [q for q in topic.questions if q.answerable and q.link_id not in scored]
+    if not MIN_QUESTIONS <= len(counted) <= MAX_QUESTIONS:
+        problems.append(
+            f"{len(counted)} questions: a topic has {MIN_QUESTIONS} to {MAX_QUESTIONS} "
+            "(items of a scored instrument such as PHQ-9 not counted)"
+        )
+    return problems
+
+
+_TOPIC_AGES = {"any": (0, NO_AGE_LIMIT), "adult": (CHILD_UNDER_MONTHS, NO_AGE_LIMIT), "child": (0, CHILD_UNDER_MONTHS)}
+
+
+def _flag_window(flag: RedFlag, topic_audience: str = "any") -> tuple[int, int]:
+    """The ages (months, [from, under)) at which the flag can be asked in a topic for this audience."""
+    low, high = flag.age_window()
+    topic_low, topic_high = _TOPIC_AGES.get(topic_audience, (0, NO_AGE_LIMIT))
+    return max(low, topic_low), min(high, topic_high)
+
+
+def _wordings_needed_for(flag: RedFlag, topic_audience: str = "any") -> list[str]:
+    """The wordings a flag needs: child if it can be asked of a child, other-adult if of an adult."""
+    low, high = _flag_window(flag, topic_audience)
+    needed = []
+    if low < CHILD_UNDER_MONTHS and high > low:
+        needed.append("child")
+    if high > CHILD_UNDER_MONTHS and high > low:
+        needed.append("other-adult")
+    return needed
+
+
+def _check_one_flag(flag: RedFlag, where: str, groups: Iterable[str], topic_audience: str = "any") -> list[str]:
+    """One red flag is well-formed and can be asked of someone: a linkId, a text, its advice and
+    any further advice known, a page group, age limits that leave some age it is asked at."""
+    problems = []
+    if not flag.link_id:
+        problems.append(f"{where}: linkId is missing")
+    if not flag.text.strip():
+        problems.append(f"{where}: text is missing")
+    if flag.advice not in ADVICE_CODES:
+        problems.append(f"{where}: advice must be one of {ADVICE_CODES}, not {flag.advice!r}")
+    for code in flag.also:
+        if code not in ADVICE_CODES or code == flag.advice:
+            problems.append(f"{where}: also must name other advice from {ADVICE_CODES}, not {code!r}")
+    if flag.audience not in AUDIENCES:
+        problems.append(f"{where}: audience must be one of {AUDIENCES}")
+    if flag.group not in groups:
+        problems.append(f"{where}: group {flag.group!r} is not one of {tuple(groups)}")
+    for name, value in (("minAgeMonths", flag.min_age_months), ("maxAgeMonths", flag.max_age_months)):
+        if value is not None and not 0 <= value <= NO_AGE_LIMIT:
+            problems.append(f"{where}: {name} must be a whole number of months from 0")
+    low, high = _flag_window(flag, topic_audience)
+    if low >= high:
+        problems.append(f"{where}: unreachable: no age it is asked at (its ages, audience and the topic's exclude each other)")
+    if flag.message and not flag.message.strip():
+        problems.append(f"{where}: message is blank")
+    return problems
+
+
+def _check_red_flags(topic: Topic, question_ids: set[str]) -> list[str]:
+    problems = []
+    seen: set[str] = set()
+    for flag in topic.red_flags:
+        where = f"red flag {flag.link_id or '(no linkId)'}"
+        if flag.link_id and (flag.link_id in seen or flag.link_id in question_ids):
+            problems.append(f"{where}: linkId is used twice (red flags and questions share one set)")
+        seen.add(flag.link_id)
+        if flag.source == "shared":
+            continue  # checked once, in validate_shared
+        problems += _check_one_flag(flag, where, (TOPIC_GROUP,), topic.audience)
+        if flag.group != TOPIC_GROUP:
+            problems.append(f"{where}: a topic's own red flags are on the topic's page (group {TOPIC_GROUP!r})")
+    return problems
+
+
+def _check_scoring(topic: Topic) -> list[str]:
+    problems = []
+    ids = [s.id for s in topic.scoring]
+    if len(set(ids)) != len(ids):
+        problems.append("scoring: ids must be unique")
+    for spec in topic.scoring:
+        where = f"scoring {spec.id or '(no id)'}"
+        if not spec.id or topic.item(spec.id) is not None:
+            problems.append(f"{where}: needs an id that is not an item's linkId")
+        if not spec.items:
+            problems.append(f"{where}: names no items")
+        for link_id in spec.items:
+            item = topic.item(link_id)
+            if item is None:
+                problems.append(f"{where}: item {link_id!r} does not exist")
+            elif item.type != "choice" or any(o.ordinal is None for o in item.options):
+                problems.append(f"{where}: item {link_id!r} must be a choice with an ordinalValue on every option")
+        if all(topic.item(i) is not None for i in spec.items):
+            top = _max_total(topic, spec)
+            expected = 0
+            for low, high, label in sorted(spec.bands):
+                if low != expected or high < low or not label:
+                    problems.append(f"{where}: bands must run from 0 to {top} without gaps or overlaps, each labelled")
+                    break
+                expected = high + 1
+            else:
+                if expected != top + 1:
+                    problems.append(f"{where}: bands must end at the highest possible score, {top}")
+        for flag in spec.red_flags:
+            item = topic.item(flag.link_id)
+            if flag.link_id not in spec.items or item is None:
+                problems.append(f"{where}: red flag names {flag.link_id!r}, not one of its items")
+                continue
+            if flag.advice not in ADVICE_CODES or any(c not in ADVICE_CODES or c == flag.advice for c in flag.also):
+                problems.append(f"{where}: red flag advice must be one of {ADVICE_CODES}")
+            if not flag.unless_answer or any(item.option(code) is None for code in flag.unless_answer):
+                problems.append(f"{where}: red flag unlessAnswer must list option codes of {flag.link_id!r}")
+    return problems
+
+
+def _check_triage(topic: Topic) -> list[str]:
+    problems = []
+    spec = _mapping(topic.rules_data.get("triage"))
+    if not spec:
+        return ["rules: triage is missing"]
+    if topic.default_urgency not in RULE_URGENCIES or topic.default_team not in TEAMS:
+        problems.append(f"triage default needs an urgency in {RULE_URGENCIES} and a team in {tuple(TEAMS)}")
+    score_ids = {s.id for s in topic.scoring}
+    for number, rule in enumerate(topic.rules, 1):
+        where = f"triage rule {number}"
+        if rule.urgency not in RULE_URGENCIES:
+            problems.append(f"{where}: urgency {rule.urgency!r} must be one of {RULE_URGENCIES}")
+        if rule.team not in TEAMS:
+            problems.append(f"{where}: team {rule.team!r} must be one of {tuple(TEAMS)}")
+        if not rule.when:
+            problems.append(f"{where}: has no conditions")
+        for condition in rule.when:
+            if condition.about_age:
+                if condition.link_id or condition.score or condition.answer is not None:
+                    problems.append(f"{where}: an age condition names nothing else")
+                low = condition.age_at_least_months if condition.age_at_least_months is not None else 0
+                high = condition.age_under_months if condition.age_under_months is not None else NO_AGE_LIMIT
+                topic_low, topic_high = _TOPIC_AGES.get(topic.audience, (0, NO_AGE_LIMIT))
+                if min(low, high) < 0 or max(low, topic_low) >= min(high, topic_high):
+                    problems.append(f"{where}: the age condition matches no one this topic is for")
+                continue
+            if bool(condition.link_id) == bool(condition.score):
+                problems.append(f"{where}: each condition names a linkId, a score or an age")
+                continue
+            if condition.answer is None and condition.at_least is None and condition.at_most is None:
+                named = condition.link_id or condition.score
+                problems.append(f"{where}: condition on {named} needs answer, atLeast or atMost")
+            if condition.score:
+                if condition.score not in score_ids:
+                    problems.append(f"{where}: score {condition.score!r} does not exist")
+                if condition.answer is not None:
+                    problems.append(f"{where}: a score condition uses atLeast/atMost")
+                continue
+            item = topic.item(condition.link_id)
+            if item is None or not item.answerable:
+                problems.append(f"{where}: {condition.link_id!r} is not a question of this topic")
+                continue
+            for value in condition.answer or ():
+                if not _answer_valid(item, value):
+                    problems.append(f"{where}: {value!r} is not a possible answer to {condition.link_id!r}")
+            if (condition.at_least is not None or condition.at_most is not None) and item.type != "integer":
+                problems.append(f"{where}: atLeast/atMost need an integer item, not {condition.link_id!r}")
+    keys = [frozenset(repr(c) for c in rule.when) for rule in topic.rules]
+    for later in range(len(keys)):
+        for earlier in range(later):
+            if keys[earlier] and keys[earlier] <= keys[later]:
+                problems.append(f"triage rule {later + 1}: can never win, rule {earlier + 1} always matches first")
+                break
+    problems += _check_subject(topic, score_ids)
+    return problems
+
+
+def _unconditional(topic: Topic, item: Item) -> bool:
+    while True:
+        if item.enable_when:
+            return False
+        if item.parent is None:
+            return True
+        parent = topic.item(item.parent)
+        if parent is None:
+            return False
+        item = parent
+
+
+def _check_subject(topic: Topic, score_ids: set[str]) -> list[str]:
+    if not topic.subject_template.strip():
+        return ["triage subject template is missing"]
+    problems = []
+    try:
+        fields = list(string.Formatter().parse(topic.subject_template))
+    except ValueError as error:
+        return [f"triage subject template is malformed ({error})"]
+    for _, name, spec, conversion in fields:
+        if name is None:
+            continue
+        if spec or conversion:
+            problems.append(f"triage subject: {{{name}}} takes no format or conversion")
+        if name == "free_text" or name in score_ids:
+            continue
+        item = topic.item(name)
+        if item is None or not item.answerable:
+            problems.append(f"triage subject: placeholder {{{name}}} is not a question of this topic")
+        elif not (item.required and _unconditional(topic, item)):
+            problems.append(
+                f"triage subject: {{{name}}} may be unanswered (use a required question asked on every path)"
+            )
+    return problems
+
+
+def _speaks_to_reader(text: str) -> bool:
+    """True if the text says "you", "your", "I", "my"...: it is about whoever reads it."""
+    return bool(_PERSON_WORDS.search(text.replace("’", "'")))
+
+
+def _check_one_wording(where: str, self_text: str, wordings: Mapping[str, str], needed: Iterable[str], *, question: bool) -> list[str]:
+    """The wording rule for one text. ``question``: it asks about the person (a question or a red
+    flag, its hint or an option), so the other wordings name them and never say "you"."""
+    problems = []
+    for code in wordings:
+        if code not in WORDINGS[1:]:
+            problems.append(f"{where}: unknown wording {code!r} (use {WORDINGS[1:]})")
+    if NAME_PLACEHOLDER in self_text:
+        problems.append(f"{where}: text is the holder's own wording and has no {NAME_PLACEHOLDER}")
+    for code in needed:
+        said = wordings.get(code, "")
+        if not said.strip():
+            problems.append(f"{where}: no {code} wording (subject-wording extension)")
+            continue
+        try:
+            names = {name for _, name, _, _ in string.Formatter().parse(said) if name is not None}
+        except ValueError:
+            names = {"?"}
+        if names - {"name"}:
+            problems.append(f"{where}: {code} wording may only use the placeholder {NAME_PLACEHOLDER}")
+        if not question:
+            continue
+        if _speaks_to_reader(said):
+            problems.append(f"{where}: {code} wording says 'you', 'your', 'I' or 'my': word it about the person")
+    return problems
+
+
+def _check_wording(topic: Topic) -> list[str]:
+    """Every item (and hint, and red flag, and any option that says "you"/"my") has the wording
+    for everyone the topic can be asked about: the child wording for a topic open to children,
+    the other-adult wording for one open to adults. Questions and red flags name the person."""
+    needed = WORDINGS_NEEDED.get(topic.audience, WORDINGS[1:])
+    problems = []
+    for node in topic.nodes:
+        where = f"item {node.link_id}"
+        asks = node.answerable
+        problems += _check_one_wording(where, node.text, node.wordings, needed, question=asks)
+        if asks:
+            for code in needed:
+                if NAME_PLACEHOLDER not in node.wordings.get(code, NAME_PLACEHOLDER):
+                    problems.append(f"{where}: {code} wording must name the person ({NAME_PLACEHOLDER})")
+        if node.hint_id:
+            problems += _check_one_wording(f"{where} hint", node.hint, node.hint_wordings, needed, question=asks)
+        for option in node.options:
+            if _speaks_to_reader(option.display) or option.wordings:
+                problems += _check_one_wording(f"{where} option {option.code}", option.display, option.wordings, needed, question=True)
+    for flag in topic.red_flags:
+        if flag.source == "shared":
+            continue  # validate_shared
+        problems += _check_flag_wording(flag, f"red flag {flag.link_id}", _wordings_needed_for(flag, topic.audience))
+    for flag in topic.answer_red_flags:
+        if flag.message:
+            problems += _check_one_wording(f"red flag {flag.link_id} message", flag.message, flag.message_wordings, needed, question=False)
+    return list(dict.fromkeys(problems))
+
+
+def _check_flag_wording(flag: RedFlag, where: str, needs: Iterable[str]) -> list[str]:
+    """A red flag's question in every wording it needs (naming the person, never "you"), and
+    its message, if any, too: a message is advice to the reader, so it may say "you", but about
+    a child it must say the child's name ("take {name} to A&E")."""
+    needs = list(needs)
+    problems = _check_one_wording(where, flag.text, flag.wordings, needs, question=True)
+    for code in needs:
+        if NAME_PLACEHOLDER not in flag.wordings.get(code, NAME_PLACEHOLDER):
+            problems.append(f"{where}: {code} wording must name the person ({NAME_PLACEHOLDER})")
+    if flag.message:
+        problems += _check_one_wording(f"{where} message", flag.message, flag.message_wordings, needs, question=False)
+    elif flag.message_wordings:
+        problems.append(f"{where}: message wordings without a message")
+    return problems
+
+
+def _check_fhir(topic: Topic) -> list[str]:
+    """The topic file against the fhir.resources R4B Questionnaire model: no key FHIR does not
+    know, every element of the right type."""
+    from fhir.resources.R4B.questionnaire import Questionnaire
+    from pydantic import ValidationError
+
+    try:
+        Questionnaire.model_validate(dict(topic.resource))
+    except ValidationError as error:
+        return [
+            f"not a FHIR R4 Questionnaire: {'.'.join(str(part) for part in problem['loc'])}: {problem['msg']}"
+            for problem in error.errors()[:10]
+        ]
+    except (TypeError, ValueError) as error:  # fhir.resources raises these for some shapes
+        return [f"not a FHIR R4 Questionnaire: {error}"]
+    return []
+
+
+def validate_shared(shared: Mapping[str, Any]) -> list[str]:
+    """``_red_flags.json``: the general list (each question in a page group of ``groupOrder``,
+    worded for a child and another adult as its ages need), the child list for a child, every
+    flag well-formed and asked at some age, and the intro shown when the request is for someone
+    else."""
+    problems = []
+    order = [str(g) for g in _list(shared.get("groupOrder"))]
+    if len(set(order)) != len(order) or CHILD_GROUP not in order or TOPIC_GROUP not in order:
+        problems.append(f"groupOrder: each group once, including {CHILD_GROUP!r} and {TOPIC_GROUP!r}")
+    general = [_red_flag_from(raw, "shared") for raw in _list(shared.get("general"))]
+    child = [replace(_red_flag_from(raw, "shared", group=CHILD_GROUP), audience="child") for raw in _list(shared.get("child"))]
+    if not general:
+        problems.append("general: no emergency questions")
+    general_groups = [g for g in order if g not in (CHILD_GROUP, TOPIC_GROUP)]
+    seen: set[str] = set()
+    for flags, groups in ((general, general_groups), (child, [CHILD_GROUP])):
+        for flag in flags:
+            where = f"red flag {flag.link_id or '(no linkId)'}"
+            if flag.link_id in seen:
+                problems.append(f"{where}: linkId is used twice")
+            seen.add(flag.link_id)
+            problems += _check_one_flag(flag, where, groups)
+            problems += _check_flag_wording(flag, where, _wordings_needed_for(flag))
+    for raw in _list(shared.get("child")):
+        if _mapping(raw).get("group", CHILD_GROUP) != CHILD_GROUP or "audience" in _mapping(raw):
+            problems.append(f"red flag {_mapping(raw).get('linkId')}: the child list sets no group or audience")
+    intro = _mapping(shared.get("intro"))
+    if not str(intro.get("text", "")).strip():
+        problems.append("intro: text is missing")
+    problems += _check_one_wording("intro", str(intro.get("text", "")), _wordings_from(intro), WORDINGS[1:], question=False)
+    return problems
+
+
+def safety_net(topic: Topic, wording: Wording | None = None) -> str:
+    """What to watch for once the request is sent ("" if the topic says nothing), worded for the
+    person: a child with a fever is checked again within 4 hours (NHS Healthier Together)."""
+    return (wording or SELF).say(topic.safety_net, topic.safety_net_wordings) if topic.safety_net else ""
+
+
+def shared_intro(wording: Wording | None) -> str:
+    """What the emergency screen says first when the questions are about someone else ("" for
+    the holder themself)."""
+    if wording is None or wording.code == "self":
+        return ""
+    intro = _mapping(_shared_red_flags().get("intro"))
+    return wording.say(str(intro.get("text", "")), _wordings_from(intro))
+
+
+def validate(topic: Topic) -> list[str]:
+    """Everything wrong with one topic, in plain words ([] when it is sound): FHIR shape, unique
+    linkIds, enableWhen naming an earlier item and a possible answer, every item reachable under
+    some answers, no path without questions, 4-10 questions, choices with options, red flags
+    with 999/111 advice, scoring items and bands, triage rules naming real items and answers,
+    subject placeholders that always have a value, the file accepted by fhir.resources as an
+    R4 Questionnaire, and the wording for everyone the topic can be asked about."""
+    problems = _check_structure(topic)
+    problems += _check_fhir(topic)
+    problems += _check_items(topic)
+    question_ids = {n.link_id for n in topic.nodes}
+    hint_ids = [n.hint_id for n in topic.nodes if n.hint_id]
+    for hint_id in hint_ids:
+        if hint_id in question_ids or hint_ids.count(hint_id) > 1:
+            problems.append(f"hint {hint_id}: linkId is used twice")
+    question_ids |= set(hint_ids)
+    problems += _check_red_flags(topic, question_ids)
+    problems += _check_wording(topic)
+    problems += _check_scoring(topic)
+    if topic.safety_net or topic.safety_net_wordings:
+        needed = WORDINGS_NEEDED.get(topic.audience, WORDINGS[1:])
+        problems += _check_one_wording("safetyNet", topic.safety_net, topic.safety_net_wordings, needed, question=False)
+        if not topic.safety_net.strip():
+            problems.append("safetyNet: text is missing")
+    problems += _check_triage(topic)
+    problems += _check_flow(topic)
+    return problems
+
+
+def validate_all(topics: Mapping[str, Topic]) -> list[str]:
+    """What no single file shows: urls unique, one meaning per red-flag linkId across topics
+    (``emergency_advice`` looks flags up without a topic), and no topic question sharing a linkId
+    with another topic's red flag."""
+    problems = []
+    urls: dict[str, str] = {}
+    flags: dict[str, RedFlag | AnswerRedFlag] = {}
+    for topic in topics.values():
+        if topic.url in urls:
+            problems.append(f"{topic.id}: url is also used by {urls[topic.url]}")
+        urls.setdefault(topic.url, topic.id)
+        for flag in (*topic.red_flags, *topic.answer_red_flags):
+            known = flags.setdefault(flag.link_id, flag)
+            if known is not flag and (known.source, type(known)) != (flag.source, type(flag)):
+                problems.append(f"{topic.id}: red flag {flag.link_id!r} is also defined by {known.source}")
+    for topic in topics.values():
+        own = {f.link_id for f in topic.answer_red_flags}
+        for node in topic.nodes:
+            if node.link_id in flags and node.link_id not in own:
+                owner = flags[node.link_id].source
+                problems.append(f"{topic.id}: item {node.link_id!r} has the linkId of a red flag of {owner}")
+    kinds = {t.kind for t in topics.values() if t.free_text}
+    if len(kinds) != len([t for t in topics.values() if t.free_text]):
+        problems.append("one free-text topic per kind")
+    return problems

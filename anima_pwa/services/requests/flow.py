@@ -1,0 +1,1068 @@
+"""Requests from a patient's first tap to submission, and the patient's list of them.
+
+A request is a draft from the moment a topic is chosen; every answer is saved at once, so a
+reload, a dropped connection or signing in again resumes it. Every question is worded for the
+person the request is for (``wording_for``): the account holder themself, a child under 16, or
+another adult they hold (a relative, a care-home resident); on a phone request, the child or
+other-adult wording a receptionist reads out about the patient by name. Capacity (hours, closed days, limits)
+is checked when the wizard starts and enforced atomically at submission (`capacity`).
+
+The emergency screen comes before a medical topic's questions: its red flags in short pages, each
+with a "None of these" answer that must be chosen when nothing applies (`screen_red_flags`). A 999
+flag ends the request at once; a 111 flag ends it after the last page (a 999 sign may still come);
+either way nothing is sent, every advice that applies is shown most urgent first, and the signpost
+is recorded for the practice's "Signposted today" list (`signposts`). The crisis lines (thoughts of
+suicide on the screen, PHQ-9 question 9 answered above "Not at all", crisis words typed into a
+request) are shown and the request goes on: it reaches the practice marked urgent.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy import update
+from sqlmodel import Session, col, select
+
+from anima_pwa.models import AccountPatient, EmergencySignpost, Patient, Practice, Request, utcnow
+from anima_pwa.services.platform import audit, text_limits
+from anima_pwa.services.requests import capacity, signposts
+from anima_pwa.services.patients import dependants, registration
+from anima_pwa.services.questionnaires import core as questionnaires
+from anima_pwa.services.practice.permissions import record_id
+from anima_pwa.services.identity.sessions import Identity
+
+KINDS = ("medical", "admin")
+APPOINTMENT_PREFERENCES = {
+    "phone": "A phone call",
+    "video": "A video call",
+    "in_person": "Face to face at the surgery",
+    "none": "No preference",
+}
+CONTACT_PREFERENCES = {
+    "text": "Text message to my mobile",
+    "email": "Email",
+    "phone": "Phone call",
+}
+DRAFT_LIFETIME = timedelta(days=7)
+FREE_TEXT_LIMIT = text_limits.ANYTHING_ELSE.limit
+NOT_YOURS = "We could not find that request."
+
+STATUS_LABELS = {
+    "submitted": "Sent to your practice",
+    "assigned": "With your practice team",
+    "awaiting_patient": "Your practice has replied",
+    "resolved": "Completed",
+    "closed": "Closed",
+}
+
+
+@dataclass(frozen=True)
+class StartOutcome:
+    error: str = ""
+    draft_id: int | None = None
+    routine_only: bool = False
+    routine_message: str = ""
+    # The practice is closed or a limit is reached (``capacity.REASONS``): information for a panel,
+    # not an error. ``title`` and ``explanation`` for the patient (with the practice's phone number
+    # for "what you can do now"); ``staff_reasons``: every reason that applies, in staff words.
+    reason: str = ""
+    title: str = ""
+    explanation: str = ""
+    practice_phone: str = ""
+    staff_reasons: tuple[str, ...] = ()
+
+    @property
+    def ok(self) -> bool:
+        return not self.error
+
+
+def _patient_for(session: Session, identity: Identity, patient_id: object) -> Patient | None:
+    key = record_id(patient_id)
+    if key is None or not dependants.can_act_for(session, identity, key):
+        return None
+    return session.get(Patient, key)
+
+
+def _subject(session: Session, identity: Identity, patient_id: int) -> dependants.Subject | None:
+    return next((s for s in dependants.request_subjects(session, identity) if s.patient_id == patient_id), None)
+
+
+def check_start(session: Session, identity: Identity, *, patient_id: object, kind: str) -> StartOutcome:
+    """Before any questions: may this person send this kind of request now? (Nothing is saved.)"""
+    if kind not in KINDS:
+        return StartOutcome(error="Choose a medical or an admin request.")
+    patient = _patient_for(session, identity, patient_id)
+    if patient is None:
+        return StartOutcome(error="Choose who the request is for.")
+    subject = _subject(session, identity, patient.id)  # type: ignore[arg-type]
+    if subject is None or not subject.can_request:
+        return StartOutcome(error=subject.why_not if subject else "Choose who the request is for.")
+    available = capacity.availability(
+        session, practice_id=patient.practice_id, kind=kind, patient_id=patient.id, account_id=identity.account_id
+    )
+    if not available.open:
+        return _closed(session, patient, available)
+    return StartOutcome(routine_only=available.routine_only, routine_message=available.message if available.routine_only else "")
+
+
+def _closed(session: Session, patient: Patient, available: capacity.Availability) -> StartOutcome:
+    practice = session.get(Practice, patient.practice_id)
+    return StartOutcome(
+        error=available.message,
+        reason=available.reason or "",
+        title=available.title,
+        explanation=available.explanation,
+        practice_phone=practice.phone if practice else "",
+        staff_reasons=available.staff_reasons,
+    )
+
+
+def start_draft(session: Session, identity: Identity, *, patient_id: object, kind: str, topic_id: str) -> StartOutcome:
+    """The topic is chosen: make the draft (replacing this account's other drafts)."""
+    checked = check_start(session, identity, patient_id=patient_id, kind=kind)
+    if not checked.ok:
+        return checked
+    topic = questionnaires.get(topic_id)
+    if topic is None or topic.kind != kind:
+        return StartOutcome(error="Choose a topic from the list.")
+    patient = _patient_for(session, identity, patient_id)
+    assert patient is not None
+    child = _is_child(patient)
+    if (topic.audience == "child" and not child) or (topic.audience == "adult" and child):
+        return StartOutcome(error="This topic isn't for " + ("children" if child else "adults") + ". Choose another topic.")
+    if topic.free_text and not capacity.settings_for(session, patient.practice_id).free_text_enabled:
+        return StartOutcome(error="Your practice has asked that requests use one of the topics in the list.")
+    for old in session.exec(
+        select(Request).where(Request.account_id == identity.account_id, Request.status == "draft")
+    ).all():
+        session.delete(old)
+    now = utcnow()
+    draft = Request(
+        patient_id=patient.id,  # type: ignore[arg-type]
+        account_id=identity.account_id,
+        practice_id=patient.practice_id,
+        kind=kind,
+        topic=topic.id,
+        status="draft",
+        current_item="",
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(draft)
+    session.flush()
+    return StartOutcome(draft_id=draft.id, routine_only=checked.routine_only, routine_message=checked.routine_message)
+
+
+def draft_for(session: Session, identity: Identity, draft_id: object = None) -> Request | None:
+    """This account's draft (a given one, or its newest), if still fresh."""
+    query = select(Request).where(Request.account_id == identity.account_id, Request.status == "draft")
+    if draft_id is not None:
+        key = record_id(draft_id)
+        if key is None:
+            return None
+        query = query.where(Request.id == key)
+    draft = session.exec(query.order_by(col(Request.updated_at).desc())).first()
+    if draft is None or utcnow() - draft.updated_at > DRAFT_LIFETIME:
+        return None
+    return draft
+
+
+# The one check every step of the wizard goes through -----------------------------------------
+#
+# A tab shows one draft, but the draft can go while the tab is open: "Start again" or a new request
+# in another tab or on another device (an account has one draft at a time), a red flag there,
+# sending it there, or seven days passing. Every handler that acts on a draft first asks
+# `open_draft` (or `open_staff_draft`) for the draft the tab is showing, by id, and gets either
+# the draft, held until the transaction ends, or what became of it, with a message to show.
+
+DRAFT_SENT = "sent"
+DRAFT_GONE = "gone"
+DRAFT_EXPIRED = "expired"
+
+SENT_MESSAGE = "This request has already been sent to your practice, from another tab or device."
+GONE_MESSAGE = (
+    "The request you were filling in is no longer open: it was started again or ended in another "
+    "tab or on another device. Nothing was sent to your practice."
+)
+EXPIRED_MESSAGE = (
+    "The request you were filling in was not finished within 7 days, so it has been closed. "
+    "Nothing was sent to your practice."
+)
+NEWER_OPENED = "We have opened the request you started there instead."
+START_AGAIN = "You can start a new request below."
+
+
+@dataclass(frozen=True)
+class DraftCheck:
+    """The draft a tab acts on (``draft``, held until the transaction ends), or what became of
+    it: ``problem`` (sent, gone or expired) with the ``message`` to show, the ``reference`` of a
+    request sent meanwhile, and the account's (or staff member's) ``newer`` draft, if any."""
+
+    draft: Request | None = None
+    problem: str = ""
+    message: str = ""
+    reference: str = ""
+    newer: Request | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.draft is not None
+
+
+def _held(session: Session, draft_id: object, *owner) -> Request | None:
+    """The request with this id and owner, locked until the transaction ends: a row lock on
+    PostgreSQL, the database's write lock on SQLite (the no-op UPDATE is the transaction's first
+    write). Two tabs, devices or workers acting on one draft then go one after the other, and a
+    draft deleted or sent by the other is seen as such, never half-updated."""
+    key = record_id(draft_id)
+    if key is None:
+        return None
+    where = (col(Request.id) == key, *owner)
+    session.execute(
+        update(Request).where(*where).values(updated_at=Request.updated_at).execution_options(synchronize_session=False)
+    )
+    return session.exec(select(Request).where(*where).execution_options(populate_existing=True)).first()
+
+
+def _checked(session: Session, request: Request | None, newer) -> DraftCheck:
+    if request is not None and request.status != "draft":
+        reference = request.reference or ""
+        message = SENT_MESSAGE + (f" Its reference number is {reference}." if reference else "")
+        return DraftCheck(problem=DRAFT_SENT, message=message, reference=reference)
+    if request is not None and utcnow() - request.updated_at > DRAFT_LIFETIME:
+        session.delete(request)  # nobody can carry on with it: don't keep its answers
+        session.flush()
+        return DraftCheck(problem=DRAFT_EXPIRED, message=EXPIRED_MESSAGE, newer=newer())
+    if request is None:
+        return DraftCheck(problem=DRAFT_GONE, message=GONE_MESSAGE, newer=newer())
+    return DraftCheck(draft=request)
+
+
+def open_draft(session: Session, identity: Identity, draft_id: object) -> DraftCheck:
+    """The patient's wizard: the draft with this id, if it is still this account's open draft."""
+    request = _held(session, draft_id, col(Request.account_id) == identity.account_id, col(Request.created_by_staff_id).is_(None))
+    return _checked(session, request, lambda: draft_for(session, identity))
+
+
+def open_staff_draft(session: Session, staff, draft_id: object) -> DraftCheck:
+    """The practice's phone wizard: the draft with this id, if this member of staff is still
+    filling it in at their practice."""
+    if staff is None:
+        return DraftCheck(problem=DRAFT_GONE, message=GONE_MESSAGE)
+    request = _held(
+        session, draft_id, col(Request.created_by_staff_id) == staff.staff_id, col(Request.practice_id) == staff.practice_id
+    )
+    return _checked(session, request, lambda: staff_draft_for(session, staff))
+
+
+def answers_of(draft: Request) -> dict:
+    return json.loads(draft.answers or "{}")
+
+
+def _save(session: Session, draft: Request, answers: dict, *, current_item: str | None = None) -> None:
+    draft.answers = json.dumps(answers)
+    if current_item is not None:
+        draft.current_item = current_item
+    draft.updated_at = utcnow()
+    session.add(draft)
+    session.flush()
+
+
+CHILD_UNDER = 16
+
+
+def _is_child(patient: Patient) -> bool:
+    from zoneinfo import ZoneInfo
+
+    from anima_pwa.services.platform.validation import age_on
+
+    today = utcnow().astimezone(ZoneInfo("Europe/London")).date()  # birthdays turn over at UK midnight
+    return age_on(patient.date_of_birth, today) < CHILD_UNDER
+
+
+def is_child(session: Session, draft: Request) -> bool:
+    patient = session.get(Patient, draft.patient_id)
+    return patient is not None and _is_child(patient)
+
+
+def patient_is_child(session: Session, identity: Identity, patient_id: object) -> bool:
+    """For the topic list: which topics suit the person the request is for."""
+    patient = _patient_for(session, identity, patient_id)
+    return patient is not None and _is_child(patient)
+
+
+def _relationship(session: Session, account_id: int | None, patient_id: int) -> str | None:
+    """How this account holds the patient: self | dependant | care_home (None: it does not, or
+    no account: the practice's phone request)."""
+    if account_id is None:
+        return None
+    return session.exec(
+        select(AccountPatient.relationship).where(
+            AccountPatient.account_id == account_id, AccountPatient.patient_id == patient_id
+        )
+    ).first()
+
+
+def wording_for(session: Session, draft: Request) -> questionnaires.Wording:
+    """Who the questions of this draft are about, and so how each is worded: the account
+    holder's own ("Do you..."), a child under 16 by the UK date ("Does Lily..."), or another adult
+    the account holds, care-home residents included ("Does Edna..."). A phone request is asked
+    by a receptionist, who is not the patient and may be speaking to the patient or a carer: it
+    uses the child or other-adult wording with the patient's name, which is right for either."""
+    patient = session.get(Patient, draft.patient_id)
+    if patient is None:
+        return questionnaires.Wording()
+    is_self = _relationship(session, draft.account_id, patient.id) == "self"  # type: ignore[arg-type]
+    code = questionnaires.wording_code(is_self=is_self, is_child=_is_child(patient))
+    return questionnaires.Wording(code, questionnaires.first_name(patient.full_name, patient.preferred_name))
+
+
+def subject_name(session: Session, draft: Request) -> str:
+    """The full name of the person the request is for ("Questions about Lily Rahman")."""
+    patient = session.get(Patient, draft.patient_id)
+    return patient.full_name if patient else ""
+
+
+def age_in_months(born, today) -> int:
+    """Whole months of age on ``today``: a month is counted on the day of the month the person
+    was born, or the 1st of the next month when this month has no such day (as UK law counts a
+    29 February birthday). A baby is never older here than on the calendar, so an under-3-months
+    question keeps being asked until they really are 3 months."""
+    months = (today.year - born.year) * 12 + today.month - born.month
+    if today.day < born.day:
+        months -= 1
+    return max(months, 0)
+
+
+def _age_months(patient: Patient) -> int:
+    from zoneinfo import ZoneInfo
+
+    return age_in_months(patient.date_of_birth, utcnow().astimezone(ZoneInfo("Europe/London")).date())
+
+
+def draft_age_months(session: Session, draft: Request) -> int | None:
+    patient = session.get(Patient, draft.patient_id)
+    return _age_months(patient) if patient else None
+
+
+def red_flags(session: Session, draft: Request) -> list:
+    """The emergency questions for this draft, worded for the person it is about and for their
+    age (a bulging soft spot for a baby, pregnancy from 10)."""
+    topic = questionnaires.get(draft.topic)
+    if topic is None:
+        return []
+    return questionnaires.red_flags_for(
+        topic, is_child=is_child(session, draft), wording=wording_for(session, draft), age_months=draft_age_months(session, draft)
+    )
+
+
+def red_flag_pages(session: Session, draft: Request) -> list[tuple]:
+    topic = questionnaires.get(draft.topic)
+    if topic is None:
+        return []
+    return questionnaires.red_flag_pages(topic, red_flags(session, draft), is_child=is_child(session, draft))
+
+
+SEEN = "_rf_seen"  # the red flags already answered (ticked or not), page by page
+CHECKED = "_red_flags_checked"  # the emergency screen is done
+SHOWN = "_advice_shown"  # crisis advice already recorded for this draft (flag linkIds, free-text items)
+FREE_TEXT_ADVICE = "_free_text_advice"  # linkId -> advice code, for emergency words typed in an answer
+NONE_AND_FLAGS = "Select the ones that apply, or select 'None of these', not both"
+NOTHING_CHOSEN = "Select the ones that apply, or select 'None of these'"
+
+
+def _current_page(session: Session, draft: Request, answers: dict) -> tuple[int, list[tuple]]:
+    """(index of the page to answer, the pages); index == len(pages) when all are answered."""
+    pages = red_flag_pages(session, draft)
+    seen = set(answers.get(SEEN) or [])
+    index = next((n for n, page in enumerate(pages) if any(f.link_id not in seen for f in page)), len(pages))
+    return index, pages
+
+
+@dataclass(frozen=True)
+class ScreenOutcome:
+    """After a page of the emergency screen: an error to show, or the advice to show (``ends``:
+    the request has ended), or neither (the next page, or the questions)."""
+
+    error: str = ""
+    advice: tuple[questionnaires.Advice, ...] = ()
+    ends: bool = False
+
+
+def _ticked_flags(flags: list, answers: dict) -> list:
+    return [f for f in flags if answers.get(f.link_id) is True]
+
+
+def screen_red_flags(
+    session: Session, identity: Identity | None, draft: Request, ticked: list[str], *, none_of_these: bool = False
+) -> ScreenOutcome:
+    """One page of the emergency screen. The person ticks the signs that apply or "None of these"
+    (one or the other: nothing, or both, is an error and nothing is saved). A 999 sign ends the
+    request at once; after the last page a 111 sign ends it; either way every advice that applies
+    is shown, most urgent first, nothing is sent and the signpost is recorded. Crisis signs alone
+    show the crisis lines after the last page and the questions go on."""
+    answers = answers_of(draft)
+    index, pages = _current_page(session, draft, answers)
+    if not pages:
+        answers[CHECKED] = True
+        _save(session, draft, answers)
+        return ScreenOutcome()
+    index = min(index, len(pages) - 1)  # every page answered but the screen not done: the last one, as shown
+    page = pages[index]
+    chosen = [f for f in page if f.link_id in set(ticked)]
+    if chosen and none_of_these:
+        return ScreenOutcome(error=NONE_AND_FLAGS)
+    if not chosen and not none_of_these:
+        return ScreenOutcome(error=NOTHING_CHOSEN)
+    for flag in page:
+        if flag in chosen:
+            answers[flag.link_id] = True
+        else:
+            answers.pop(flag.link_id, None)
+    answers[SEEN] = list(dict.fromkeys([*(answers.get(SEEN) or []), *(f.link_id for f in page)]))
+    every = [f for p in pages for f in p]
+    raised = _ticked_flags(every, answers)
+    last = index == len(pages) - 1
+    wording = wording_for(session, draft)
+    if any(f.advice == "999" for f in chosen) or (last and questionnaires.ends_request(raised)):
+        advice = questionnaires.advice_list(raised, wording)
+        _end_with_signpost(session, identity, draft, [f.link_id for f in raised], [a.code for a in advice], "emergency_screen")
+        return ScreenOutcome(advice=tuple(advice), ends=True)
+    if not last:
+        _save(session, draft, answers)
+        return ScreenOutcome()
+    answers[CHECKED] = True
+    crisis = [f for f in raised if "crisis" in (f.advice, *f.also)]
+    if crisis:
+        _record_once(session, identity, draft, answers, crisis, "emergency_screen")
+        _save(session, draft, answers)
+        return ScreenOutcome(advice=tuple(questionnaires.advice_list(crisis, wording)))
+    _save(session, draft, answers)
+    return ScreenOutcome()
+
+
+def _staff_id(draft: Request) -> int | None:
+    return draft.created_by_staff_id
+
+
+def _record(session: Session, identity: Identity | None, draft: Request, flags: list[str], advices: list[str], source: str) -> None:
+    actor = identity.account_id if identity else None
+    if identity is None and draft.created_by_staff_id is not None:  # a phone request: the member of staff acted
+        from anima_pwa.models import StaffMember
+
+        staff = session.get(StaffMember, draft.created_by_staff_id)
+        actor = staff.account_id if staff else None
+    signposts.record(
+        session,
+        patient_id=draft.patient_id,
+        practice_id=draft.practice_id,
+        topic=draft.topic,
+        source=source,
+        flags=flags,
+        advices=advices,
+        account_id=identity.account_id if identity else draft.account_id,
+        staff_id=_staff_id(draft),
+        actor_account_id=actor,
+        actor_kind="patient" if identity else "staff" if draft.created_by_staff_id else "system",
+    )
+
+
+def _record_once(session: Session, identity: Identity | None, draft: Request, answers: dict, flags: list, source: str) -> None:
+    """Record crisis advice the first time this draft shows it for these flags (going back and
+    forth does not make a second row)."""
+    shown = list(answers.get(SHOWN) or [])
+    new = [f.link_id for f in flags if f.link_id not in shown]
+    if new:
+        _record(session, identity, draft, new, ["crisis"], source)
+        answers[SHOWN] = shown + new
+
+
+def _end_with_signpost(
+    session: Session, identity: Identity | None, draft: Request, flags: list[str], advices: list[str], source: str
+) -> None:
+    """999 or 111: record the signpost and delete the draft; nothing reaches the practice's queue."""
+    _record(session, identity, draft, flags, advices, source)
+    session.delete(draft)
+    session.flush()
+
+
+@dataclass(frozen=True)
+class Step:
+    """Where the wizard is: a question, or one of the steps after the questions."""
+
+    kind: str  # red_flags | question | anything_else | preferences | check | (done)
+    link_id: str = ""
+    number: int = 0
+    total: int = 0
+
+
+def current_step(session: Session, draft: Request) -> Step:
+    topic = questionnaires.get(draft.topic)
+    answers = answers_of(draft)
+    if topic is None:
+        return Step("check")
+    if not answers.get(CHECKED):
+        index, pages = _current_page(session, draft, answers)
+        if pages:
+            return Step("red_flags", number=min(index, len(pages) - 1) + 1, total=len(pages))
+    if draft.current_item in ("anything_else", "preferences", "check"):
+        return Step(draft.current_item)
+    item = None
+    if draft.current_item:
+        item = next((i for i in topic.questions if i.link_id == draft.current_item), None)
+    if item is None:
+        item = questionnaires.next_item(topic, answers, None)
+    if item is None:
+        return Step("anything_else")
+    number, total = questionnaires.progress(topic, answers, item.link_id)
+    return Step("question", item.link_id, number, total)
+
+
+@dataclass(frozen=True)
+class AnswerOutcome:
+    error: str = ""
+    advice: tuple[questionnaires.Advice, ...] = ()  # advice to show now, most urgent first
+    ends: bool = False  # the advice ended the request (999 or 111): nothing was sent
+
+
+def _typed_emergency(value: object) -> questionnaires.Advice | None:
+    """Emergency words in something typed ("chest pain since this morning"): the topic search's
+    advice for them, as a piece of advice to show."""
+    from anima_pwa.services.questionnaires import search as topic_search
+
+    found = topic_search.emergency_advice(value) if isinstance(value, str) else None
+    return questionnaires.Advice(found.code, found.title, found.body, found.calls) if found else None
+
+
+def _screen_typed(
+    session: Session, identity: Identity | None, draft: Request, answers: dict, key: str, value: object
+) -> tuple[questionnaires.Advice, ...]:
+    """Emergency words in what the person typed (a text answer, "anything else"): the advice to
+    show, once per advice for that box (recorded then), kept in `answers` so the request is sent
+    urgent for staff."""
+    typed = _typed_emergency(value)
+    free = dict(answers.get(FREE_TEXT_ADVICE) or {})
+    shown: tuple[questionnaires.Advice, ...] = ()
+    if typed is None:
+        free.pop(key, None)
+    elif free.get(key) != typed.code:
+        free[key] = typed.code
+        _record(session, identity, draft, [key], [typed.code], "free_text")
+        shown = (typed,)
+    answers[FREE_TEXT_ADVICE] = free
+    return shown
+
+
+def answer(session: Session, identity: Identity | None, draft: Request, link_id: str, raw: object) -> AnswerOutcome:
+    """Save one answer (at once) and move on. An answer that is itself a red flag is handled like
+    the emergency screen's: 999 or 111 ends the request; the crisis lines (PHQ-9's question about
+    thoughts of self-harm) are shown and the request goes on, urgent for staff. Emergency words
+    typed into a text answer show the search's emergency advice, once, and the request goes on."""
+    topic = questionnaires.get(draft.topic)
+    item = next((i for i in topic.questions if i.link_id == link_id), None) if topic else None
+    if item is None or topic is None:
+        return AnswerOutcome(error="This question is no longer part of your request.")
+    value, error = questionnaires.check_answer(item, raw)
+    if error:
+        return AnswerOutcome(error=error)
+    answers = answers_of(draft)
+    if item.type != "display":
+        answers[link_id] = value
+    wording = wording_for(session, draft)
+    raised = [f for f in topic.answer_red_flags if f.link_id == link_id and f.triggered_by(value)]
+    if questionnaires.ends_request(raised):
+        advice = questionnaires.advice_list(raised, wording)
+        _end_with_signpost(session, identity, draft, [f.link_id for f in raised], [a.code for a in advice], "answer")
+        return AnswerOutcome(advice=tuple(advice), ends=True)
+    shown: tuple[questionnaires.Advice, ...] = ()
+    if raised:
+        _record_once(session, identity, draft, answers, raised, "answer")
+        shown = tuple(questionnaires.advice_list(raised, wording))
+    elif item.type in ("string", "text"):
+        shown = _screen_typed(session, identity, draft, answers, link_id, value)
+    following = questionnaires.next_item(topic, answers, link_id)
+    target = _after(topic, answers, following.link_id if following else "anything_else")
+    _save(session, draft, answers, current_item=target)
+    return AnswerOutcome(advice=shown)
+
+
+def back(session: Session, draft: Request) -> None:
+    topic = questionnaires.get(draft.topic)
+    if topic is None:
+        return
+    answers = answers_of(draft)
+    step = current_step(session, draft)
+    if step.kind == "red_flags":
+        if step.number <= 1:
+            return
+        _unanswer_page(session, draft, answers, step.number - 2)  # the page before this one
+        target = draft.current_item
+    elif step.kind == "question":
+        earlier = questionnaires.previous_item(topic, answers, step.link_id)
+        target = earlier.link_id if earlier else ""
+        if earlier is None and answers.pop(CHECKED, None):  # back to the emergency questions' last page
+            pages = red_flag_pages(session, draft)
+            if pages:
+                _unanswer_page(session, draft, answers, len(pages) - 1)
+    elif step.kind == "anything_else":
+        last = None
+        item = questionnaires.next_item(topic, answers, None)
+        while item is not None:
+            last = item
+            item = questionnaires.next_item(topic, answers, item.link_id)
+        target = last.link_id if last else ""
+    elif step.kind == "preferences":
+        target = "anything_else"
+    elif step.kind == "check":
+        target = "preferences"
+    else:
+        return
+    _save(session, draft, answers, current_item=target)
+
+
+def _unanswer_page(session: Session, draft: Request, answers: dict, index: int) -> None:
+    """Show page ``index`` of the emergency screen again, to be answered afresh."""
+    pages = red_flag_pages(session, draft)
+    if not 0 <= index < len(pages):
+        return
+    page = {f.link_id for f in pages[index]}
+    answers[SEEN] = [link_id for link_id in answers.get(SEEN) or [] if link_id not in page]
+    for link_id in page:
+        answers.pop(link_id, None)
+
+
+def go_to(session: Session, draft: Request, link_id: str) -> None:
+    """A "Change" link on the check-your-answers page."""
+    topic = questionnaires.get(draft.topic)
+    allowed = {i.link_id for i in topic.questions} if topic else set()
+    if link_id in allowed or link_id in ("anything_else", "preferences"):
+        answers = answers_of(draft)
+        answers[CHANGING] = True  # after this answer, straight back to the check page if nothing is missing
+        _save(session, draft, answers, current_item=link_id)
+
+
+CHANGING = "_changing"
+
+
+def _after(topic, answers: dict, following: str) -> str:
+    """Where to go next: back to "check" after a change, unless the change opened new questions."""
+    if answers.pop(CHANGING, False) and topic is not None and not questionnaires.missing_answers(topic, answers):
+        return "check"
+    return following
+
+
+ANYTHING_ELSE = "anything_else"  # FREE_TEXT_ADVICE's key for "anything else"
+
+
+def save_anything_else(session: Session, draft: Request, text: str, *, identity: Identity | None = None) -> AnswerOutcome:
+    """Save "anything else" and move on; over-long text is refused with the message (the draft is
+    left as it was) and never shortened. Emergency words in it are treated as in a typed answer:
+    the search's advice is shown once and recorded, and the request goes on, urgent for staff."""
+    text = text_limits.normalise(text if isinstance(text, str) else "")
+    too_long = text_limits.check(text, FREE_TEXT_LIMIT, text_limits.ANYTHING_ELSE.label)
+    if too_long:
+        return AnswerOutcome(error=too_long)
+    draft.free_text = text
+    answers = answers_of(draft)
+    shown = _screen_typed(session, identity, draft, answers, ANYTHING_ELSE, text)
+    _save(session, draft, answers, current_item=_after(questionnaires.get(draft.topic), answers, "preferences"))
+    return AnswerOutcome(advice=shown)
+
+
+def save_preferences(session: Session, draft: Request, *, appointment: str, contact: str) -> dict[str, str]:
+    errors = {}
+    if draft.kind == "medical" and appointment not in APPOINTMENT_PREFERENCES:
+        errors["appointment"] = "Choose how you would prefer to be seen or spoken to"
+    if contact not in CONTACT_PREFERENCES:
+        errors["contact"] = "Choose how your practice should contact you"
+    if errors:
+        return errors
+    draft.appointment_preference = appointment if draft.kind == "medical" else ""
+    draft.contact_preference = contact
+    _save(session, draft, answers_of(draft), current_item="check")
+    return {}
+
+
+@dataclass(frozen=True)
+class CheckRow:
+    link_id: str
+    question: str
+    answer: str
+    topic_question: bool = True  # a question of the topic (False: anything else, preferences)
+
+
+def check_rows(session: Session, draft: Request) -> list[CheckRow]:
+    """The check-your-answers page: each question as it was asked (worded for the person)."""
+    topic = questionnaires.get(draft.topic)
+    if topic is None:
+        return []
+    wording = wording_for(session, draft)
+    answers = answers_of(draft)
+    rows = []
+    item = questionnaires.next_item(topic, answers, None)
+    while item is not None:
+        if item.type != "display" and item.link_id in answers:
+            shown = questionnaires.display_answer(item, answers[item.link_id], wording)
+            rows.append(CheckRow(item.link_id, item.text_for(wording), shown))
+        item = questionnaires.next_item(topic, answers, item.link_id)
+    rows.append(CheckRow("anything_else", "Anything else you want to tell us", draft.free_text or "Nothing", False))
+    if draft.kind == "medical":
+        seen = "How you'd prefer to be seen" if wording.code == "self" else f"How you'd prefer {wording.name} to be seen"
+        rows.append(CheckRow("preferences", seen, APPOINTMENT_PREFERENCES.get(draft.appointment_preference, ""), False))
+    rows.append(CheckRow("preferences", "How we contact you", CONTACT_PREFERENCES.get(draft.contact_preference, ""), False))
+    return rows
+
+
+WORDING_LABELS = {
+    "self": "The patient, about themself (\"Do you...\")",
+    "child": "A child under 16, by first name (\"Does {name}...\")",
+    "other-adult": "Another adult, by first name (\"Does {name}...\")",
+}
+RELATIONSHIP_LABELS = {
+    "self": "the patient",
+    "dependant": "account holder, who holds {patient} as a dependant",
+    "care_home": "care home, for its resident {patient}",
+}
+
+
+def _filler(session: Session, draft: Request) -> tuple[str, str]:
+    """Who filled the request in and in what role: the account holder and how they hold the
+    patient, or the member of staff who took it by phone."""
+    from anima_pwa.models import StaffMember
+
+    patient = session.get(Patient, draft.patient_id)
+    patient_name = patient.full_name if patient else "the patient"
+    if draft.created_by_staff_id is not None:
+        staff = session.get(StaffMember, draft.created_by_staff_id)
+        return (staff.display_name if staff else "A member of staff"), "practice staff, by phone"
+    relationship = _relationship(session, draft.account_id, draft.patient_id)
+    holder = registration.self_patient(session, draft.account_id) if draft.account_id else None
+    name = holder.full_name if holder else "The account holder"
+    return name, RELATIONSHIP_LABELS.get(relationship or "", "account holder").format(patient=patient_name)
+
+
+def filled_in_by(session: Session, draft: Request) -> str:
+    """For staff: "Zoe Smith (account holder, who holds Leo Smith as a dependant)"."""
+    name, how = _filler(session, draft)
+    return f"{name} ({how})"[:300]
+
+
+@dataclass(frozen=True)
+class SubmitOutcome:
+    error: str = ""
+    reference: str = ""
+    safety_net: str = ""  # what to watch for now, worded for the person (a child's fever: check again in 4 hours)
+
+    @property
+    def ok(self) -> bool:
+        return not self.error
+
+
+def submit(session: Session, identity: Identity | None, draft: Request, *, override=None) -> SubmitOutcome:
+    """Triage (for staff, never shown to the patient as a diagnosis) and the atomic capacity check."""
+    topic = questionnaires.get(draft.topic)
+    if topic is None:
+        return SubmitOutcome(error="This topic is no longer available. Start a new request.")
+    if current_step(session, draft).kind != "check":
+        return SubmitOutcome(error="Answer every question before you send your request.")
+    answers = answers_of(draft)
+    missing = questionnaires.missing_answers(topic, answers)
+    if missing:  # reached "check" past a required question (a Change link, a later answer): go back to it
+        _save(session, draft, answers, current_item=missing[0].link_id)
+        return SubmitOutcome(error="Answer every question before you send your request.")
+    if identity is not None:  # the draft may be days old: the account must still be able to ask for them
+        subject = _subject(session, identity, draft.patient_id)
+        if subject is None or not subject.can_request:
+            return SubmitOutcome(error=subject.why_not if subject else "Choose who the request is for.")
+    wording = wording_for(session, draft)
+    result = questionnaires.triage(
+        topic, answers, free_text=draft.free_text, wording=wording, age_months=draft_age_months(session, draft)
+    )
+    refusal = capacity.reserve_and_submit(session, request=draft, override=override)
+    if refusal:
+        return SubmitOutcome(error=refusal)  # and the draft is left exactly as it was
+    urgency, lines = result.urgency, list(result.summary_lines)
+    still_asked = set(questionnaires.clean_answers(topic, answers)) | ({ANYTHING_ELSE} if draft.free_text else set())
+    typed = {k: v for k, v in (answers.get(FREE_TEXT_ADVICE) or {}).items() if k in still_asked}
+    if typed:
+        # Emergency words in the patient's own words: they were shown the advice and carried on.
+        urgency = questionnaires.more_urgent(urgency, "urgent_today")
+        advised = ", ".join(sorted({"the crisis lines" if code == "crisis" else f"{code} advice" for code in typed.values()}))
+        lines.insert(0, f"Emergency words in the patient's own words: they were shown {advised} and sent the request anyway")
+    draft.subject, draft.urgency, draft.team = result.subject[:200], urgency, result.team
+    draft.triage_summary = "\n".join(lines)
+    draft.subject_wording, draft.filled_in_by = wording.code, filled_in_by(session, draft)
+    draft.questionnaire_response = json.dumps(_response(session, draft, topic, answers, wording))
+    session.add(draft)
+    session.flush()
+    audit.record(
+        session,
+        action="request_submitted",
+        actor_account_id=identity.account_id if identity else (override.account_id if override else None),
+        actor_kind="patient" if identity else "staff",
+        patient_id=draft.patient_id,
+        practice_id=draft.practice_id,
+        detail={"kind": draft.kind, "topic": draft.topic, "overridden": draft.limits_overridden},
+    )
+    return SubmitOutcome(reference=draft.reference or "", safety_net=questionnaires.safety_net(topic, wording))
+
+
+def _response(session: Session, draft: Request, topic, answers: dict, wording) -> dict:
+    """The answers as the FHIR R4 QuestionnaireResponse kept with the request."""
+    patient = session.get(Patient, draft.patient_id)
+    by = _filler(session, draft)[0]
+    moment = (draft.submitted_at or utcnow()).isoformat(timespec="seconds")
+    return questionnaires.questionnaire_response(
+        topic,
+        answers,
+        authored=moment,
+        subject_reference=f"Patient/{draft.patient_id}",
+        subject_display=patient.full_name if patient else None,
+        wording=wording,
+        author=by,
+        source=by if draft.created_by_staff_id is None else None,  # on the phone: the caller, unrecorded
+    )
+
+
+@dataclass(frozen=True)
+class RequestRow:
+    id: int
+    reference: str
+    title: str
+    kind: str
+    patient_name: str
+    status: str
+    status_label: str
+    submitted: str
+
+
+def your_requests(session: Session, identity: Identity, *, limit: int = 50) -> list[RequestRow]:
+    """"Your requests": every request of the account holder and the people they hold."""
+    # A dependant whose link the practice has not approved (16 or over) or refused: not their requests.
+    unapproved = set(
+        session.exec(
+            select(AccountPatient.patient_id).where(
+                AccountPatient.account_id == identity.account_id,
+                col(AccountPatient.approval_status).not_in(dependants.REQUESTABLE_APPROVALS),
+            )
+        ).all()
+    )
+    patient_ids = [s.patient_id for s in dependants.request_subjects(session, identity) if s.patient_id not in unapproved]
+    holder = registration.self_patient(session, identity.account_id)
+    if holder is not None and holder.id not in patient_ids:
+        patient_ids.append(holder.id)
+    if not patient_ids:
+        return []
+    rows = session.exec(
+        select(Request, Patient)
+        .join(Patient, Patient.id == Request.patient_id)  # type: ignore[arg-type]
+        .where(col(Request.patient_id).in_(patient_ids), Request.status != "draft")
+        .order_by(col(Request.submitted_at).desc())
+        .limit(limit)
+    ).all()
+    out = []
+    for request, patient in rows:
+        topic = questionnaires.get(request.topic)
+        out.append(
+            RequestRow(
+                id=request.id,  # type: ignore[arg-type]
+                reference=request.reference or "",
+                title=topic.title if topic else request.topic,
+                kind=request.kind,
+                patient_name=patient.full_name,
+                status=request.status,
+                status_label=STATUS_LABELS.get(request.status, request.status),
+                submitted=_display(request.submitted_at),
+            )
+        )
+    return out
+
+
+def _display(moment: datetime | None) -> str:
+    if moment is None:
+        return ""
+    from zoneinfo import ZoneInfo
+
+    local = moment.astimezone(ZoneInfo("Europe/London"))
+    return f"{local.day} {local:%b %Y, %H:%M}"
+
+
+# The practice taking a request by phone ---------------------------------------------------------
+
+
+def staff_check_start(session: Session, staff, *, patient_id: object, kind: str) -> tuple[StartOutcome, bool]:
+    """Like check_start, for a receptionist on the phone. Returns (outcome, can_override): when the
+    only problem is hours or limits, staff may override them (audited at submission)."""
+    from anima_pwa.services.practice import permissions
+
+    staff = permissions.require(staff, permissions.Action.TAKE_PHONE_REQUEST)
+    patient = permissions.require_patient(session, staff, permissions.Action.TAKE_PHONE_REQUEST, patient_id)
+    if kind not in KINDS:
+        return StartOutcome(error="Choose a medical or an admin request."), False
+    if patient.verification_status != "verified":
+        return StartOutcome(error="Verify this patient before taking a request for them."), False
+    available = capacity.availability(session, practice_id=patient.practice_id, kind=kind, patient_id=patient.id)
+    if available.open:
+        return StartOutcome(routine_only=available.routine_only, routine_message=available.message if available.routine_only else ""), False
+    overridable = all(reason in capacity.OVERRIDABLE for reason in available.reasons)
+    return _closed(session, patient, available), overridable
+
+
+def staff_patient_name(session: Session, staff, patient_id: object) -> str:
+    from anima_pwa.services.practice import permissions
+
+    patient = permissions.require_patient(session, staff, permissions.Action.TAKE_PHONE_REQUEST, patient_id)
+    return patient.full_name
+
+
+def staff_patient_is_child(session: Session, staff, patient_id: object) -> bool:
+    from anima_pwa.services.practice import permissions
+
+    patient = permissions.require_patient(session, staff, permissions.Action.TAKE_PHONE_REQUEST, patient_id)
+    return _is_child(patient)
+
+
+def staff_start_draft(session: Session, staff, *, patient_id: object, kind: str, topic_id: str) -> StartOutcome:
+    from anima_pwa.services.practice import permissions
+
+    staff = permissions.require(staff, permissions.Action.TAKE_PHONE_REQUEST)
+    patient = permissions.require_patient(session, staff, permissions.Action.TAKE_PHONE_REQUEST, patient_id)
+    topic = questionnaires.get(topic_id)
+    if kind not in KINDS or topic is None or topic.kind != kind:
+        return StartOutcome(error="Choose a topic from the list.")
+    child = _is_child(patient)
+    if (topic.audience == "child" and not child) or (topic.audience == "adult" and child):
+        return StartOutcome(error="This topic isn't for " + ("children" if child else "adults") + ". Choose another topic.")
+    for old in session.exec(
+        select(Request).where(Request.created_by_staff_id == staff.staff_id, Request.status == "draft")
+    ).all():
+        session.delete(old)
+    now = utcnow()
+    draft = Request(
+        patient_id=patient.id,  # type: ignore[arg-type]
+        account_id=None,
+        practice_id=patient.practice_id,
+        kind=kind,
+        topic=topic.id,
+        status="draft",
+        created_by_staff_id=staff.staff_id,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(draft)
+    session.flush()
+    return StartOutcome(draft_id=draft.id)
+
+
+def staff_draft_for(session: Session, staff) -> Request | None:
+    """The draft this member of staff is filling in on the phone, if any."""
+    if staff is None:
+        return None
+    draft = session.exec(
+        select(Request)
+        .where(Request.created_by_staff_id == staff.staff_id, Request.status == "draft")
+        .order_by(col(Request.updated_at).desc())
+    ).first()
+    if draft is None or draft.practice_id != staff.practice_id or utcnow() - draft.updated_at > DRAFT_LIFETIME:
+        return None
+    return draft
+
+
+# The practice's list of requests, with triage (never shown to patients) ------------------------
+
+URGENCY_ORDER = {"emergency_signposted": 0, "urgent_today": 1, "within_two_days": 2, "routine": 3}
+
+
+@dataclass(frozen=True)
+class PracticeRequestRow:
+    id: int
+    reference: str
+    patient_name: str
+    subject: str
+    urgency: str
+    urgency_label: str
+    team: str
+    status_label: str
+    submitted: str
+    by_phone: bool
+
+
+@dataclass(frozen=True)
+class PracticeRequestDetail:
+    row: PracticeRequestRow
+    summary_lines: list[str] = field(default_factory=list)
+    free_text: str = ""
+    appointment: str = ""
+    contact: str = ""
+    overridden: bool = False
+    filled_in_by: str = ""  # "Zoe Smith (account holder, who holds Leo Smith as a dependant)"
+    worded_for: str = ""  # which wording the questions were shown in
+
+
+def _practice_row(request: Request, patient: Patient) -> PracticeRequestRow:
+    return PracticeRequestRow(
+        id=request.id,  # type: ignore[arg-type]
+        reference=request.reference or "",
+        patient_name=patient.full_name,
+        subject=request.subject,
+        urgency=request.urgency,
+        urgency_label=questionnaires.URGENCY_LABELS.get(request.urgency, request.urgency),
+        team=questionnaires.TEAMS.get(request.team, request.team),
+        status_label=STATUS_LABELS.get(request.status, request.status),
+        submitted=_display(request.submitted_at),
+        by_phone=request.created_by_staff_id is not None,
+    )
+
+
+def practice_requests(session: Session, staff, *, limit: int = 100) -> list[PracticeRequestRow]:
+    """Open requests at the staff member's practice, most urgent first, then oldest first."""
+    from anima_pwa.models import OPEN_STATUSES
+    from anima_pwa.services.practice import permissions
+
+    staff = permissions.require(staff, permissions.Action.VIEW_REQUESTS)
+    rows = session.exec(
+        select(Request, Patient)
+        .join(Patient, Patient.id == Request.patient_id)  # type: ignore[arg-type]
+        .where(Request.practice_id == staff.practice_id, col(Request.status).in_(OPEN_STATUSES))
+        .order_by(col(Request.submitted_at))
+        .limit(limit)
+    ).all()
+    audit.record(
+        session, action="request_list_viewed", actor_account_id=staff.account_id, actor_kind="staff",
+        practice_id=staff.practice_id, detail={"results": len(rows)},
+    )
+    found = [_practice_row(r, p) for r, p in rows]
+    return sorted(found, key=lambda row: URGENCY_ORDER.get(row.urgency, 9))
+
+
+def practice_request_detail(session: Session, staff, request_id: object) -> PracticeRequestDetail:
+    from anima_pwa.services.practice import permissions
+
+    staff = permissions.require(staff, permissions.Action.VIEW_REQUESTS)
+    key = record_id(request_id)
+    request = session.get(Request, key) if key else None
+    if request is None or request.practice_id != staff.practice_id or request.status == "draft":
+        raise permissions.PermissionDenied("We could not find that request at your practice.")
+    patient = session.get(Patient, request.patient_id)
+    audit.record(
+        session, action="request_viewed", actor_account_id=staff.account_id, actor_kind="staff",
+        patient_id=request.patient_id, practice_id=staff.practice_id,
+    )
+    return PracticeRequestDetail(
+        row=_practice_row(request, patient),  # type: ignore[arg-type]
+        summary_lines=[line for line in request.triage_summary.splitlines() if line.strip()],
+        free_text=request.free_text,
+        appointment=APPOINTMENT_PREFERENCES.get(request.appointment_preference, ""),
+        contact=CONTACT_PREFERENCES.get(request.contact_preference, ""),
+        overridden=request.limits_overridden,
+        filled_in_by=request.filled_in_by,
+        worded_for=_worded_for(request, patient),
+    )
+
+
+def _worded_for(request: Request, patient: Patient | None) -> str:
+    label = WORDING_LABELS.get(request.subject_wording, "")
+    name = questionnaires.first_name(patient.full_name, patient.preferred_name) if patient else ""
+    return label.replace("{name}", name or "them")

@@ -1,0 +1,271 @@
+"""Settings: Login settings, Your preferences, Multi-factor authentication, and the link that
+confirms a new email address. Every handler re-reads the signed-in account; the rules live in
+`services.identity.account_settings` and `services.identity.mfa`."""
+
+from __future__ import annotations
+
+import asyncio
+
+import reflex as rx
+
+from anima_pwa.db import session_scope
+from anima_pwa.services.identity import account_settings, accounts, mfa
+from anima_pwa.settings import settings
+from anima_pwa.state.base import SessionState, clip, in_thread, received, summary_of
+
+
+class LoginSettingsState(SessionState):
+    form_key: int = 0  # changed to empty a form's boxes after a success
+    email: str = ""
+    email_sign_in: bool = False  # the account has a password (not NHS login only)
+    nhs_login_connected: bool = False
+    nhs_login_available: bool = settings.nhs_login is not None
+    new_email: str = ""
+    email_link_sent_to: str = ""
+    change_saved: bool = False
+    notice: str = ""
+    errors: dict[str, str] = {}
+    summary: list[list[str]] = []
+
+    def _refresh(self) -> bool:
+        identity = self._identity()
+        if identity is None:
+            return False
+        with session_scope() as db:
+            login = accounts.login_summary(db, identity)
+        if login is None:
+            return False
+        self.email, self.email_sign_in, self.nhs_login_connected = login.email, login.has_password, login.nhs_login_connected
+        return True
+
+    @rx.event
+    def load(self):
+        self.errors, self.summary, self.email_link_sent_to, self.change_saved = {}, [], "", False
+        params = self.router.url.query_parameters
+        self.notice = (
+            "Your account is now connected to NHS login." if "connected" in params
+            else "Your email address has been changed." if "email_changed" in params
+            else ""
+        )
+        if not self._refresh():
+            return self._to_login()
+
+    @rx.event
+    def set_new_email(self, value: str):
+        self.new_email = received(value)
+
+
+    @rx.event
+    def confirm_new_email(self):
+        identity = self._identity()
+        if identity is None:
+            return self._to_login()
+        with session_scope() as db:
+            outcome = account_settings.request_email_change(
+                db, identity, new_email=self.new_email, client_ip=self._client_ip(), base_url=settings.base_url
+            )
+        if not outcome.ok:
+            return self._fail(outcome.errors)
+        self.errors, self.summary = {}, []
+        self.email_link_sent_to, self.new_email = self.new_email.strip(), ""
+
+    @rx.event
+    async def change_password(self, form_data: dict):
+        identity = self._identity()
+        if identity is None:
+            return self._to_login()
+        outcome = await in_thread(
+            account_settings.change_password,
+            identity=identity,
+            current_password=str(form_data.get("current_password", ""))[:1000],
+            new_password=str(form_data.get("new_password", ""))[:1000],
+            client_ip=self._client_ip(),
+            base_url=settings.base_url,
+        )
+        if not outcome.ok:
+            return self._fail(outcome.errors)
+        self.errors, self.summary, self.change_saved = {}, [], True
+        self.form_key += 1  # a new key empties the form's password boxes
+
+
+class ConfirmEmailChangeState(SessionState):
+    status: str = "checking"  # checking | changed | expired | used | unknown | taken
+    email: str = ""
+
+    @rx.event
+    def load(self):
+        self.status = "checking"
+        secret = clip(self.router.url.query_parameters.get("token", ""), 200)
+        with session_scope() as db:
+            result = account_settings.confirm_email_change(db, secret=secret, client_ip=self._client_ip())
+        self.status, self.email = result.status, result.email if result.status == "changed" else ""
+
+
+class PreferencesState(SessionState):
+    phone: str = ""
+    preferred_name: str = ""
+    residence_status: str = ""
+    has_details: bool = True
+    saved: bool = False
+    errors: dict[str, str] = {}
+    summary: list[list[str]] = []
+    residence_options: list[list[str]] = [[key, text] for key, text in account_settings.RESIDENCE_STATUSES.items()]
+    loaded: int = 0  # changes on each load, so uncontrolled radios show what was loaded
+
+    @rx.event
+    def load(self):
+        identity = self._identity()
+        if identity is None:
+            return self._to_login()
+        with session_scope() as db:
+            preferences = account_settings.load_preferences(db, identity)
+        self.phone, self.preferred_name = preferences.phone, preferences.preferred_name
+        self.residence_status, self.has_details = preferences.residence_status, preferences.has_details
+        self.errors, self.summary, self.saved = {}, [], False
+        self.loaded += 1
+
+    @rx.event
+    def set_field(self, name: str, value: str):
+        if name == "phone":
+            self.phone = received(value)
+        elif name == "preferred_name":
+            self.preferred_name = received(value)
+        elif name == "residence_status":
+            self.residence_status = clip(value, 20)
+        self.saved = False
+
+    @rx.event
+    def save(self):
+        identity = self._identity()
+        if identity is None:
+            return self._to_login()
+        with session_scope() as db:
+            outcome = account_settings.save_preferences(
+                db, identity, phone=self.phone, preferred_name=self.preferred_name, residence_status=self.residence_status
+            )
+            preferences = account_settings.load_preferences(db, identity) if outcome.ok else None
+        if not outcome.ok or preferences is None:
+            self.errors = outcome.errors
+            self.summary = summary_of(outcome.errors, {"residence_status": "residence_status-permanent"})
+            self.saved = False
+            return self._focus_error_summary()
+        self.phone, self.preferred_name, self.residence_status = (
+            preferences.phone, preferences.preferred_name, preferences.residence_status
+        )
+        self.errors, self.summary, self.saved = {}, [], True
+
+
+class MfaSettingsState(SessionState):
+    """The authenticator app. The key and the recovery codes are shown once, then forgotten here."""
+    form_key: int = 0  # changed to empty a form's boxes after a success
+
+    enabled: bool = False
+    codes_left: int = 0
+    step: str = "status"  # status | scan | save_codes
+    qr_data_uri: str = ""
+    setup_key_text: str = ""
+    codes_to_save: list[str] = []
+    errors: dict[str, str] = {}
+    summary: list[list[str]] = []
+    notice: str = ""
+
+    def _account_then(self, action):
+        identity = self._identity()
+        if identity is None:
+            return None, self._to_login()
+        with session_scope() as db:
+            account = accounts.account_for(db, identity)
+            if account is None:
+                return None, self._to_login()
+            return action(db, account), None
+
+
+    def _forget_secrets(self) -> None:
+        self.qr_data_uri, self.setup_key_text, self.codes_to_save = "", "", []
+
+    @rx.event
+    def load(self):
+        self.errors, self.summary, self.notice, self.step = {}, [], "", "status"
+        self._forget_secrets()
+        status, redirect = self._account_then(
+            lambda db, account: (mfa.is_enabled(account), mfa.recovery_codes_left(db, account))
+        )
+        if redirect is not None:
+            return redirect
+        self.enabled, self.codes_left = status
+
+    @rx.event
+    def begin_setup(self):
+        return self._begin_setup()
+
+    def _begin_setup(self):
+        """Show a new key as a QR code and as text (shared with the staff workspace's set-up)."""
+
+        def start(db, account):
+            if mfa.is_enabled(account):
+                return None
+            return mfa.start_setup(db, account)
+
+        setup, redirect = self._account_then(start)
+        if redirect is not None:
+            return redirect
+        if setup is None:
+            return self.load()
+        self.qr_data_uri, self.setup_key_text = setup.qr_data_uri, setup.secret_grouped
+        self.step, self.errors, self.summary = "scan", {}, []
+        return None
+
+    @rx.event
+    def confirm_setup(self, form_data: dict):
+        return self._confirm_setup(form_data)
+
+    def _confirm_setup(self, form_data: dict):
+        """Check the first code; on success switch MFA on and show the recovery codes once.
+        Returns an event (redirect or focus) or None on success."""
+        code = clip(form_data.get("code", ""), 20)
+        result, redirect = self._account_then(
+            lambda db, account: mfa.confirm_setup(db, account, code, client_ip=self._client_ip())
+        )
+        if redirect is not None:
+            return redirect
+        if result.error:
+            return self._fail({"code": result.error})
+        self._forget_secrets()
+        self.codes_to_save, self.step, self.enabled = result.recovery_codes, "save_codes", True
+        self.errors, self.summary = {}, []
+        return None
+
+    @rx.event
+    def new_recovery_codes(self):
+        def regenerate(db, account):
+            return mfa.regenerate_recovery_codes(db, account, client_ip=self._client_ip()) if mfa.is_enabled(account) else []
+
+        codes, redirect = self._account_then(regenerate)
+        if redirect is not None:
+            return redirect
+        if codes:
+            self.codes_to_save, self.step = codes, "save_codes"
+
+    @rx.event
+    def codes_saved(self):
+        self._forget_secrets()
+        return self.load()
+
+    @rx.event
+    async def turn_off(self, form_data: dict):
+        password = str(form_data.get("password", ""))[:1000]
+        code = clip(form_data.get("code", ""), 20)
+
+        def disable(db, account):
+            return mfa.disable(db, account, password=password, code=code, client_ip=self._client_ip())
+
+        # Checking the password (argon2) takes ~100 ms: not on the event loop.
+        errors, redirect = await asyncio.to_thread(self._account_then, disable)
+        if redirect is not None:
+            return redirect
+        if errors:
+            return self._fail(errors)
+        self.enabled, self.codes_left, self.step = False, 0, "status"
+        self.notice = "Multi-factor authentication is off. You sign in with your password only."
+        self.errors, self.summary = {}, []
+        self.form_key += 1  # a new key empties the form's password and code boxes

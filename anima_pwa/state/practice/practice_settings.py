@@ -1,0 +1,189 @@
+"""Workspace practice settings: online-request hours, limits, closed days and the off switch."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import reflex as rx
+
+from anima_pwa.db import session_scope
+from anima_pwa.services.requests import capacity
+from anima_pwa.services.practice import core_hours
+from anima_pwa.services.platform import text_limits
+from anima_pwa.services.practice.permissions import Action, PermissionDenied, record_id
+from anima_pwa.state.base import clip, received
+from anima_pwa.state.practice.workspace import PracticeState
+
+BOOLEAN_FIELDS = ("turned_off", "free_text_enabled")
+
+
+class PracticeSettingsState(PracticeState):
+    values: dict[str, str] = {}
+    flags: dict[str, bool] = {name: False for name in BOOLEAN_FIELDS}
+    closed: list[dict[str, str]] = []
+    new_closed_day: str = ""
+    new_closed_reason: str = ""
+    can_edit: bool = False
+    saved: bool = False
+    errors: dict[str, str] = {}
+    summary: list[list[str]] = []
+    loaded: int = 0
+    # The core-hours rule: what a change would close, in plain words, and the admin's reason.
+    core_hours_warnings: list[str] = []
+    core_hours_why: str = ""
+    closed_day_warning: str = ""
+    closed_day_why: str = ""
+    can_read_log: bool = False
+
+    def _refresh(self, staff) -> None:
+        with session_scope() as db:
+            view = capacity.settings_for(db, staff.practice_id)
+            days = capacity.closed_days(db, staff.practice_id, from_day=date.today())
+        form = view.form()
+        self.values = {k: str(v) for k, v in form.items() if k not in BOOLEAN_FIELDS}
+        self.flags = {k: bool(form[k]) for k in BOOLEAN_FIELDS}
+        self.closed = [{"id": str(d.id), "label": d.label, "reason": d.reason} for d in days]
+        self.can_edit = staff.can(Action.MANAGE_PRACTICE_SETTINGS)
+        self.can_read_log = staff.can(Action.VIEW_CORE_HOURS_LOG)
+        self.loaded += 1
+
+    @rx.event
+    def load(self):
+        staff, redirect = self._staff_or_redirect()
+        if redirect is not None:
+            return redirect
+        self.errors, self.summary, self.saved = {}, [], False
+        self.core_hours_warnings, self.core_hours_why, self.closed_day_warning, self.closed_day_why = [], "", "", ""
+        self._refresh(staff)
+
+    @rx.event
+    def set_value(self, name: str, value: str):
+        if name in self.values:
+            self.values[name] = received(value)
+            self.saved = False
+            self.core_hours_warnings = []  # warned about other values: check again on save
+
+    @rx.event
+    def set_flag(self, name: str, checked: bool):
+        if name in BOOLEAN_FIELDS:
+            self.flags[name] = bool(checked)
+            self.saved = False
+            self.core_hours_warnings = []
+
+    @rx.event
+    def set_core_hours_why(self, value: str):
+        self.core_hours_why = received(value)
+
+    @rx.event
+    def cancel_core_hours(self):
+        self.core_hours_warnings, self.errors, self.summary = [], {}, []
+
+    @rx.event
+    def save(self):
+        """Save; a change that would close online requests inside core hours is first explained,
+        and saved (and logged) only with the admin's reason."""
+        staff, redirect = self._staff_or_redirect()
+        if redirect is not None:
+            return redirect
+        form: dict[str, object] = {**self.values, **self.flags}
+        try:
+            with session_scope() as db:
+                closures = capacity.core_hours_preview(db, staff, form)
+                if closures and not self.core_hours_warnings:
+                    self.core_hours_warnings = [closure.text for closure in closures]
+                    self.errors, self.summary, self.saved = {}, [], False
+                    return None
+                errors = capacity.update_settings(db, staff, form, why=self.core_hours_why)
+        except PermissionDenied as denied:
+            errors = {"form": denied.message}
+        if errors:
+            if "core_hours_why" not in errors:
+                self.core_hours_warnings = []
+            return self._fail(errors)
+        self.errors, self.summary, self.saved = {}, [], True
+        self.core_hours_warnings, self.core_hours_why = [], ""
+        self._refresh(staff)
+
+    @rx.event
+    def set_new_closed_day(self, value: str):
+        self.new_closed_day = clip(value, 10)
+        self.closed_day_warning = ""
+
+    @rx.event
+    def set_closed_day_why(self, value: str):
+        self.closed_day_why = received(value)
+
+    @rx.event
+    def set_new_closed_reason(self, value: str):
+        self.new_closed_reason = received(value)
+
+    @rx.event
+    def add_closed_day(self):
+        staff, redirect = self._staff_or_redirect()
+        if redirect is not None:
+            return redirect
+        try:
+            day = date.fromisoformat(self.new_closed_day)
+        except ValueError:
+            self.errors = {"closed_day": "Enter a date, like 2026-12-25"}
+            return
+        closure = core_hours.closed_day_closure(day)
+        if closure is not None and not self.closed_day_warning:
+            # Inside core hours: say so, and ask why before adding it.
+            self.closed_day_warning, self.errors = closure.text, {}
+            return
+        try:
+            with session_scope() as db:
+                problem = capacity.add_closed_day(db, staff, day, self.new_closed_reason, why=self.closed_day_why)
+        except PermissionDenied as denied:
+            problem = denied.message
+        if problem:
+            if problem.startswith((core_hours.WHY_NEEDED, text_limits.CORE_HOURS_WHY.label)):
+                field = "closed_day_why"
+            elif problem.startswith(text_limits.CLOSED_DAY_REASON.label):
+                field = "closed_reason"
+            else:
+                field = "closed_day"
+            self.errors = {field: problem}
+            return
+        self.errors, self.new_closed_day, self.new_closed_reason = {}, "", ""
+        self.closed_day_warning, self.closed_day_why = "", ""
+        self._refresh(staff)
+
+    @rx.event
+    def remove_closed_day(self, closed_id: str):
+        staff, redirect = self._staff_or_redirect()
+        if redirect is not None:
+            return redirect
+        try:
+            with session_scope() as db:
+                problem = capacity.remove_closed_day(db, staff, record_id(closed_id) or -1)
+        except PermissionDenied as denied:
+            problem = denied.message
+        if problem:
+            self.errors = {"closed_day": problem}
+            return
+        self._refresh(staff)
+
+
+class CoreHoursLogState(PracticeState):
+    """Practice admins: who closed online requests inside core hours, what and why."""
+
+    rows: list[dict[str, str]] = []
+    error: str = ""
+
+    @rx.event
+    def load(self):
+        staff, redirect = self._staff_or_redirect()
+        if redirect is not None:
+            return redirect
+        try:
+            with session_scope() as db:
+                found = core_hours.log(db, staff)
+        except PermissionDenied as denied:
+            self.rows, self.error = [], denied.message
+            return
+        self.error = ""
+        self.rows = [
+            {"at": r.at, "who": r.who, "change": r.change, "what": " ".join(r.what), "why": r.why} for r in found
+        ]

@@ -1,0 +1,71 @@
+"""Workspace: the practice's open requests, most urgent first, and one request's triage summary."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from anima_pwa.db import session_scope
+from anima_pwa.services.requests import flow as request_service
+from anima_pwa.services.practice.permissions import PermissionDenied
+from anima_pwa.state.practice.workspace import PracticeState
+
+
+def _row(r) -> dict[str, str]:
+    return {
+        "id": str(r.id),
+        "reference": r.reference,
+        "patient": r.patient_name,
+        "subject": r.subject,
+        "urgency": r.urgency,
+        "urgency_label": r.urgency_label,
+        "team": r.team,
+        "status": r.status_label,
+        "submitted": r.submitted,
+        "by_phone": "By phone" if r.by_phone else "",
+    }
+
+
+class PracticeRequestsState(PracticeState):
+    rows: list[dict[str, str]] = []
+    error: str = ""
+
+    @rx.event
+    def load(self):
+        staff, redirect = self._staff_or_redirect()
+        if redirect is not None:
+            return redirect
+        try:
+            with session_scope() as db:
+                self.rows = [_row(r) for r in request_service.practice_requests(db, staff)]
+            self.error = ""
+        except PermissionDenied as denied:
+            self.rows, self.error = [], denied.message
+
+
+class PracticeRequestState(PracticeState):
+    request: dict[str, str] = {}
+    summary_lines: list[str] = []
+    error: str = ""
+
+    @rx.event
+    def load(self):
+        staff, redirect = self._staff_or_redirect()
+        if redirect is not None:
+            return redirect
+        try:
+            with session_scope() as db:
+                detail = request_service.practice_request_detail(db, staff, self.router.url.query_parameters.get("id", ""))
+        except PermissionDenied as denied:
+            self.request, self.summary_lines, self.error = {}, [], denied.message
+            return
+        self.error = ""
+        self.request = {
+            **_row(detail.row),
+            "free_text": detail.free_text or "Nothing",
+            "appointment": detail.appointment,
+            "contact": detail.contact,
+            "overridden": "Limits were overridden by the practice" if detail.overridden else "",
+            "filled_in_by": detail.filled_in_by or "Not recorded",
+            "worded_for": detail.worded_for or "Not recorded",
+        }
+        self.summary_lines = detail.summary_lines

@@ -1,0 +1,747 @@
+""""Create Request": who for -> medical or admin -> topic -> emergency screen -> one question per
+page -> anything else -> preferences -> check your answers -> sent.
+
+The draft lives in the database (`services.requests.flow`); this state only mirrors the current page,
+so a reload, a dropped connection or signing in again carries on where the person was. A tab acts
+only on the draft it shows (`_draft_id`), through `request_service.open_draft`: when that draft
+has gone (started again, sent or ended in another tab or device, or expired) the tab says so and
+shows the sent request, the newer draft or the start, and never raises.
+"""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from anima_pwa import routes
+from anima_pwa.db import session_scope
+from anima_pwa.services.requests import capacity, search_signposts
+from anima_pwa.services.patients import dependants
+from anima_pwa.services.practice import permissions
+from anima_pwa.services.questionnaires import core as questionnaires, search as topic_search
+from anima_pwa.services.practice.permissions import PermissionDenied
+from anima_pwa.services.requests import flow as request_service
+from anima_pwa.state.base import SessionState, clip, received
+
+KIND_LABELS = {"medical": "Medical request", "admin": "Admin request"}
+
+
+class RequestWizardState(SessionState):
+    step: str = "loading"  # who | type | topic | red_flags | question | anything_else | preferences | check | advice | done
+    subjects: list[dict[str, str]] = []
+    patient_id: str = ""
+    patient_label: str = ""
+    kind: str = ""
+    routine_message: str = ""
+    topic_query: str = ""
+    topic_results: list[dict[str, str]] = []  # id, title, other_kind ("An admin request" or "")
+    search_advice: dict[str, str] = {}  # code, title, body: emergency advice for what was typed
+    search_calls: list[dict[str, str]] = []  # label, href
+    _search_recorded: list[str] = []  # advice already recorded on this visit to the topic page
+    topic_list: list[dict[str, str]] = []
+    free_text_allowed: bool = False
+    topic_title: str = ""
+    # Who the questions are about: "Questions about Lily Rahman", and the name the pages use.
+    about: str = ""
+    subject_first_name: str = ""
+    for_someone_else: bool = False
+    red_flag_intro: str = ""  # "These questions are about Lily. Answer for Lily, not for yourself."
+    red_flag_items: list[dict[str, str]] = []  # this page of the emergency screen
+    red_flag_page: str = ""  # "2" (of red_flag_total): the emergency screen in short pages
+    red_flag_total: str = ""
+    question: dict[str, str] = {}
+    options: list[dict[str, str]] = []
+    saved_answer: str = ""
+    free_text: str = ""
+    appointment: str = ""
+    contact: str = ""
+    appointment_options: list[list[str]] = [[k, v] for k, v in request_service.APPOINTMENT_PREFERENCES.items()]
+    contact_options: list[list[str]] = [[k, v] for k, v in request_service.CONTACT_PREFERENCES.items()]
+    check_rows: list[dict[str, str]] = []
+    advices: list[dict[str, str]] = []  # code, title, body: every advice that applies, most urgent first
+    advice_calls: list[dict[str, str]] = []  # code (of its advice), label, href
+    advice_ends: bool = True  # 999/111: the request has ended; the crisis lines alone: it goes on
+    reference: str = ""
+    safety_net: str = ""  # after sending: what to watch for (a child's fever: check again in 4 hours)
+    can_override: bool = False  # the practice's phone version only
+    # The practice is closed or a limit is reached: an information panel, not an error.
+    closed_title: str = ""
+    closed_explanation: str = ""
+    practice_phone: str = ""
+    closed_reasons: list[str] = []  # staff: every reason that applies
+    closed_all_kinds: bool = False  # turned off or a closed day: the other kind is closed too
+    _child: bool = False  # the request is for someone under 16: child topics only
+    _draft_id: int = 0  # the draft this tab shows and acts on
+    notice: str = ""  # what happened to a draft that went while this tab showed it
+    errors: dict[str, str] = {}
+    summary: list[list[str]] = []
+
+    # Helpers ------------------------------------------------------------------------------------
+
+
+    def _show_draft(self, db, draft) -> None:
+        """Mirror the draft's current page into the display vars."""
+        topic = questionnaires.get(draft.topic)
+        self._draft_id = draft.id or 0
+        self.topic_title = topic.title if topic else ""
+        self.kind = draft.kind
+        self.errors, self.summary, self.notice = {}, [], ""
+        wording = request_service.wording_for(db, draft)
+        self.for_someone_else = wording.code != "self"
+        self.subject_first_name = wording.name if self.for_someone_else else ""
+        self.about = "Questions about " + (request_service.subject_name(db, draft) if self.for_someone_else else "you")
+        step = request_service.current_step(db, draft)
+        self.step = step.kind
+        if step.kind == "red_flags":
+            self.red_flag_intro = questionnaires.shared_intro(wording)
+            pages = request_service.red_flag_pages(db, draft)
+            page = pages[step.number - 1] if 0 < step.number <= len(pages) else ()
+            self.red_flag_items = [{"id": f.link_id, "text": f.text} for f in page]
+            self.red_flag_page, self.red_flag_total = str(step.number), str(step.total)
+        elif step.kind == "question" and topic is not None:
+            item = next(i for i in topic.questions if i.link_id == step.link_id)
+            answers = request_service.answers_of(draft)
+            self.question = {
+                "id": item.link_id,
+                "text": item.text_for(wording),
+                "type": item.type,
+                "hint": item.hint_for(wording),
+                "number": str(step.number),
+                "total": str(step.total),
+                "unit": item.unit,
+                # Free-text answers: the limit the character count shows (and the service checks).
+                "limit": str(questionnaires.answer_limit(item)) if item.type in ("string", "text") else "",
+                "limit_text": f"{questionnaires.answer_limit(item):,}",
+            }
+            self.options = [{"code": o.code, "display": o.display_for(wording)} for o in item.options]
+            value = answers.get(item.link_id)
+            self.saved_answer = (
+                ("yes" if value else "no") if isinstance(value, bool) else ("" if value is None else str(value))
+            )
+        elif step.kind == "anything_else":
+            self.free_text = draft.free_text
+        elif step.kind == "preferences":
+            self.appointment, self.contact = draft.appointment_preference, draft.contact_preference
+        elif step.kind == "check":
+            self.check_rows = [
+                {"id": r.link_id, "question": r.question, "answer": r.answer, "topic": "yes" if r.topic_question else ""}
+                for r in request_service.check_rows(db, draft)
+            ]
+
+    def _with_draft(self, action):
+        """Run `action(db, identity, draft)` on the draft this tab shows: (True, its result). If
+        that draft has gone, (False, event or None) with the page changed to say what happened."""
+        identity = self._identity()
+        if identity is None:
+            return False, self._to_login()
+        with session_scope() as db:
+            check = request_service.open_draft(db, identity, self._draft_id)
+            if not check.ok:
+                return False, self._draft_gone(db, identity, check)
+            return True, action(db, identity, check.draft)
+
+    def _draft_gone(self, db, who, check: request_service.DraftCheck):
+        """Show what became of the tab's draft: the reference of a request sent meanwhile, the
+        newer draft started elsewhere, or the start of a new request; with the message."""
+        self._draft_id = 0
+        self.errors, self.summary = {}, []
+        if check.problem == request_service.DRAFT_SENT:
+            self.reference, self.step = check.reference, "done"
+            self.notice = check.message
+            return None
+        if check.newer is not None and self._may_resume(check.newer):
+            self._show_draft(db, check.newer)
+            self.notice = f"{check.message} {request_service.NEWER_OPENED}"
+            return None
+        self._show_start(db, who)
+        self.notice = f"{check.message} {request_service.START_AGAIN}"
+        return None
+
+    def _may_resume(self, draft) -> bool:
+        return True
+
+    def _show_start(self, db, identity) -> None:
+        """The first page: who the request is for."""
+        subjects = dependants.request_subjects(db, identity)
+        self.subjects = [
+            {"id": str(s.patient_id), "label": s.label, "ready": "yes" if s.can_request else "", "why_not": s.why_not}
+            for s in subjects
+        ]
+        self._draft_id = 0
+        self.step, self.errors, self.summary, self.notice = "who", {}, [], ""
+        self.patient_id = self.kind = self.topic_title = ""
+        self.about, self.subject_first_name, self.for_someone_else, self.red_flag_intro = "", "", False, ""
+        self._clear_search()
+
+    # Starting -----------------------------------------------------------------------------------
+
+    @rx.event
+    def load(self):
+        identity = self._identity()
+        if identity is None:
+            return self._to_login()
+        if self.step in ("advice", "done") and "new" not in self.router.url.query_parameters:
+            return None  # the end of a request (999 advice, or the reference): still shown after a reload
+        with session_scope() as db:
+            draft = request_service.draft_for(db, identity)
+            if draft is not None:
+                self._show_draft(db, draft)
+                return self._plain_url()
+            self._show_start(db, identity)
+        # "?new=1" starts afresh once; a later reload must not wipe a 999 screen or a reference.
+        return self._plain_url()
+
+    def _plain_url(self):
+        """Drop "?new=1" (or any query) from the address, so a reload doesn't act on it again."""
+        return rx.redirect(routes.REQUEST_NEW, replace=True) if self.router.url.query else None
+
+    @rx.event
+    def start_again(self):
+        identity = self._identity()
+        if identity is None:
+            return self._to_login()
+        with session_scope() as db:
+            check = request_service.open_draft(db, identity, self._draft_id)
+            if check.ok:
+                db.delete(check.draft)
+            self._show_start(db, identity)
+        if check.problem == request_service.DRAFT_SENT:
+            self.notice = check.message  # the one being started again had been sent meanwhile
+
+    @rx.event
+    def choose_who(self, form_data: dict):
+        chosen = clip(form_data.get("who", ""), 20)
+        match = next((s for s in self.subjects if s["id"] == chosen and s["ready"] == "yes"), None)
+        if match is None:
+            return self._fail({"who": "Choose who the request is for"})
+        self.patient_id, self.patient_label = match["id"], match["label"]
+        self.step, self.errors, self.summary = "type", {}, []
+
+    @rx.event
+    def choose_kind(self, form_data: dict):
+        identity = self._identity()
+        if identity is None:
+            return self._to_login()
+        kind = clip(form_data.get("kind", ""), 10)
+        if kind not in request_service.KINDS:
+            return self._fail({"kind": "Choose a medical or an admin request"})
+        with session_scope() as db:
+            checked = request_service.check_start(db, identity, patient_id=self.patient_id, kind=kind)
+            practice_settings = None
+            if checked.ok:
+                from anima_pwa.models import Patient
+
+                patient = db.get(Patient, int(self.patient_id))
+                practice_settings = capacity.settings_for(db, patient.practice_id) if patient else None
+        if not checked.ok:
+            if checked.title:
+                # One of the four reasons the guide lists, before any questions are asked: what to
+                # do now, in an information panel (not an error: there is nothing to correct).
+                self.kind = kind
+                return self._show_closed(checked)
+            return self._fail({"form": checked.error})
+        self.kind, self.routine_message = kind, checked.routine_message
+        self.free_text_allowed = bool(practice_settings and practice_settings.free_text_enabled)
+        with session_scope() as db:
+            self._child = request_service.patient_is_child(db, identity, self.patient_id)
+        self.topic_list = [{"id": t.id, "title": t.title} for t in questionnaires.all_topics(kind, is_child=self._child)]
+        self.step, self.errors, self.summary = "topic", {}, []
+        self._clear_search()
+
+    # The topic search ---------------------------------------------------------------------------------
+
+    def _clear_search(self) -> None:
+        self.topic_query, self.topic_results, self.search_advice, self.search_calls = "", [], {}, []
+        self._search_recorded = []
+
+    def _show_closed(self, checked) -> None:
+        self.step, self.errors, self.summary = "closed", {}, []
+        self.closed_title, self.closed_explanation = checked.title, checked.explanation
+        self.practice_phone, self.closed_reasons = checked.practice_phone, list(checked.staff_reasons)
+        self.closed_all_kinds = checked.reason in ("turned_off", "closed_day")
+
+    @rx.event
+    def choose_another_kind(self):
+        """From the information panel: back to "medical or admin" (the other kind may be open)."""
+        self.step, self.errors, self.summary, self.can_override = "type", {}, [], False
+
+    @rx.event
+    def search_topics(self, query: str):
+        return self._search_topics(query)
+
+    def _search_topics(self, query: str) -> None:
+        """Each debounced keystroke: emergency advice first (if the words describe one), then the
+        topics. Nothing is recorded here (see ``search_signposts``)."""
+        self.topic_query = clip(query, 100)
+        found = topic_search.search(self.topic_query, kind=self.kind or None, is_child=self._child)
+        self.topic_results = [
+            {
+                "id": m.topic.id,
+                "title": m.topic.title,
+                "other_kind": "" if m.topic.kind == self.kind else ("An admin request" if m.topic.kind == "admin" else "A medical request"),
+            }
+            for m in found.matches
+        ]
+        advice = found.advice
+        self.search_advice = {"code": advice.code, "title": advice.title, "body": advice.body} if advice else {}
+        self.search_calls = [{"label": label, "href": href} for label, href in advice.calls] if advice else []
+
+    def _advice_to_record(self) -> topic_search.SearchAdvice | None:
+        """The advice on screen now, worked out again from the query (never taken from the
+        browser), if not yet recorded on this visit."""
+        if self.step != "topic" or len(self._search_recorded) >= search_signposts.MAX_PER_VISIT:
+            return None
+        advice = topic_search.emergency_advice(self.topic_query)
+        if advice is None:
+            return None
+        key = advice.code + ":" + ",".join(advice.reasons)
+        if key in self._search_recorded:
+            return None
+        self._search_recorded = [*self._search_recorded, key]
+        return advice
+
+    def _record_search_advice(self) -> None:
+        advice = self._advice_to_record()
+        identity = self._identity()
+        if advice is None or identity is None:
+            return
+        with session_scope() as db:
+            search_signposts.record(db, identity, patient_id=self.patient_id, advice=advice)
+
+    @rx.event
+    def submit_search(self, form_data: dict):
+        """Enter in the search box: the same search, and advice on screen is recorded."""
+        self._search_topics(str(form_data.get("topic_search", self.topic_query)))
+        self._record_search_advice()
+
+    @rx.event
+    def record_search_advice(self):
+        """A call button in the search's advice was tapped."""
+        self._record_search_advice()
+
+    @rx.event
+    def choose_topic(self, topic_id: str):
+        identity = self._identity()
+        if identity is None:
+            return self._to_login()
+        if topic_id == "free_text":
+            topic = questionnaires.free_text_topic(self.kind)
+            topic_id = topic.id if topic else ""
+        if self.search_advice:
+            self._record_search_advice()  # chose a topic with the emergency advice on screen
+        chosen = questionnaires.get(clip(topic_id, 60))
+        kind = chosen.kind if chosen is not None and chosen.kind in request_service.KINDS else self.kind
+        with session_scope() as db:
+            # A topic of the other kind (offered by the search) makes the request that kind, with
+            # that kind's hours and limits checked again by start_draft.
+            started = request_service.start_draft(
+                db, identity, patient_id=self.patient_id, kind=kind, topic_id=clip(topic_id, 60)
+            )
+            if started.ok:
+                draft = request_service.draft_for(db, identity, started.draft_id)
+                if draft is not None:
+                    self._show_draft(db, draft)
+        if not started.ok:
+            return self._fail({"form": started.error})
+
+    # The emergency screen and the questions --------------------------------------------------------
+
+    def _show_advice(self, advice, *, ends: bool) -> None:
+        """Every advice that applies, most urgent first, each with its call buttons."""
+        self.step, self.advice_ends, self.errors, self.summary = "advice", ends, {}, []
+        self.advices = [{"code": a.code, "title": a.title, "body": a.body} for a in advice]
+        self.advice_calls = [{"code": a.code, "label": label, "href": href} for a in advice for label, href in a.calls]
+
+    @rx.event
+    def screen(self, form_data: dict):
+        return self._screen(form_data)
+
+    def _screen(self, form_data: dict):
+        ticked = [key.removeprefix("flag_") for key, value in list(form_data.items())[:60] if str(key).startswith("flag_") and value]
+        none_of_these = bool(form_data.get("none_of_these"))
+
+        def act(db, identity, draft):
+            outcome = request_service.screen_red_flags(db, identity, draft, ticked[:50], none_of_these=none_of_these)
+            if not outcome.error and not outcome.ends:
+                self._show_draft(db, draft)
+            return outcome
+
+        ok, outcome = self._with_draft(act)
+        if not ok:
+            return outcome
+        if outcome.error:
+            first = self.red_flag_items[0]["id"] if self.red_flag_items else ""
+            return self._fail({"flags": outcome.error}, {"flags": "flag_" + first} if first else None)
+        if outcome.advice:
+            self._show_advice(outcome.advice, ends=outcome.ends)
+
+    @rx.event
+    def carry_on(self):
+        return self._carry_on()
+
+    def _carry_on(self):
+        """After the crisis lines (the request goes on): back to where the draft is."""
+        def act(db, identity, draft):
+            self._show_draft(db, draft)
+
+        ok, result = self._with_draft(act)
+        return None if ok else result
+
+    @rx.event
+    def answer(self, form_data: dict):
+        return self._answer(form_data)
+
+    def _answer(self, form_data: dict):
+        link_id = clip(self.question.get("id", ""), 60)
+        raw = form_data.get("answer")
+        if raw is None and self.question.get("type") == "date":
+            raw = "-".join(clip(form_data.get(p, ""), 4) for p in ("answer_year", "answer_month", "answer_day")).strip("-")
+        raw = received(raw)  # whole: an over-long answer is refused with its message, never cut
+        if self.question.get("type") == "boolean":
+            raw = {"yes": True, "no": False}.get(raw, raw)
+
+        def act(db, identity, draft):
+            outcome = request_service.answer(db, identity, draft, link_id, raw)
+            if not outcome.error and not outcome.ends:
+                self._show_draft(db, draft)
+            return outcome
+
+        ok, outcome = self._with_draft(act)
+        if not ok:
+            return outcome
+        if outcome.advice:
+            self._show_advice(outcome.advice, ends=outcome.ends)
+        elif outcome.error:
+            self.saved_answer = str(raw) if not isinstance(raw, bool) else ("yes" if raw else "no")
+            return self._fail({"answer": outcome.error})
+
+    @rx.event
+    def back(self):
+        return self._back()
+
+    def _back(self):
+        def act(db, identity, draft):
+            request_service.back(db, draft)
+            self._show_draft(db, draft)
+
+        ok, result = self._with_draft(act)
+        return None if ok else result
+
+    @rx.event
+    def change(self, link_id: str):
+        return self._change(link_id)
+
+    def _change(self, link_id: str):
+        def act(db, identity, draft):
+            request_service.go_to(db, draft, clip(link_id, 60))
+            self._show_draft(db, draft)
+
+        ok, result = self._with_draft(act)
+        return None if ok else result
+
+    @rx.event
+    def save_anything_else(self, form_data: dict):
+        return self._save_anything_else(form_data)
+
+    def _save_anything_else(self, form_data: dict):
+        text = received(form_data.get("free_text", ""))
+
+        def act(db, identity, draft):
+            outcome = request_service.save_anything_else(db, draft, text, identity=identity)
+            if not outcome.error:
+                self._show_draft(db, draft)
+            return outcome
+
+        ok, outcome = self._with_draft(act)
+        if not ok:
+            return outcome
+        if outcome.error:
+            self.free_text = text
+            return self._fail({"free_text": outcome.error})
+        if outcome.advice:
+            self._show_advice(outcome.advice, ends=False)
+
+    @rx.event
+    def save_preferences(self, form_data: dict):
+        return self._save_preferences(form_data)
+
+    def _save_preferences(self, form_data: dict):
+        appointment = clip(form_data.get("appointment", ""), 20)
+        contact = clip(form_data.get("contact", ""), 20)
+
+        def act(db, identity, draft):
+            errors = request_service.save_preferences(db, draft, appointment=appointment, contact=contact)
+            if not errors:
+                self._show_draft(db, draft)
+            return errors
+
+        ok, errors = self._with_draft(act)
+        if not ok:
+            return errors
+        if errors:
+            self.appointment, self.contact = appointment, contact
+            return self._fail(errors)
+
+    @rx.event
+    def send(self):
+        return self._send(None)
+
+    def _send(self, override):
+        def act(db, identity, draft):
+            outcome = request_service.submit(db, identity, draft, override=override)
+            if not outcome.ok:
+                self._show_draft(db, draft)  # e.g. moved back to a question that still needs an answer
+            return outcome
+
+        ok, outcome = self._with_draft(act)
+        if not ok:
+            return outcome
+        if not outcome.ok:
+            return self._fail({"form": outcome.error})
+        self._draft_id = 0
+        self.reference, self.step, self.safety_net = outcome.reference, "done", outcome.safety_net
+        return None
+
+    @rx.event
+    def finish(self):
+        """After "done" or "advice": back to the start for the next request."""
+        self.step = "loading"
+        return rx.redirect(routes.YOUR_REQUESTS if self.reference else routes.HOME)
+
+
+class YourRequestsState(SessionState):
+    rows: list[dict[str, str]] = []
+
+    @rx.event
+    def load(self):
+        identity = self._identity()
+        if identity is None:
+            return self._to_login()
+        with session_scope() as db:
+            found = request_service.your_requests(db, identity)
+        self.rows = [
+            {
+                "reference": r.reference,
+                "title": r.title,
+                "kind": KIND_LABELS.get(r.kind, r.kind),
+                "for": r.patient_name,
+                "status": r.status_label,
+                "status_key": r.status,
+                "submitted": r.submitted,
+            }
+            for r in found
+        ]
+
+
+
+class StaffRequestWizardState(RequestWizardState):
+    """The practice's version: a receptionist takes a request by phone for a patient of the practice,
+    with the same questions, and may override hours and limits (audited at submission)."""
+
+    _override: bool = False
+
+    # Event handlers inherited from a parent State dispatch to the parent (Reflex routes an event
+    # by the state that declares it), so every handler this page uses is declared here again.
+    @rx.event
+    def search_topics(self, query: str):
+        return self._search_topics(query)
+
+    @rx.event
+    def submit_search(self, form_data: dict):
+        self._search_topics(str(form_data.get("topic_search", self.topic_query)))
+        self._record_search_advice()
+
+    @rx.event
+    def record_search_advice(self):
+        self._record_search_advice()
+
+    def _record_search_advice(self) -> None:
+        advice = self._advice_to_record()
+        staff = self._staff() if advice is not None else None
+        if advice is None or staff is None:
+            return
+        try:
+            with session_scope() as db:
+                search_signposts.record_for_staff(db, staff, patient_id=self.patient_id, advice=advice)
+        except PermissionDenied:
+            return
+
+    @rx.event
+    def choose_another_kind(self):
+        self.step, self.errors, self.summary, self.can_override = "type", {}, [], False
+
+    @rx.event
+    def screen(self, form_data: dict):
+        return self._screen(form_data)
+
+    @rx.event
+    def carry_on(self):
+        return self._carry_on()
+
+    @rx.event
+    def answer(self, form_data: dict):
+        return self._answer(form_data)
+
+    @rx.event
+    def back(self):
+        return self._back()
+
+    @rx.event
+    def change(self, link_id: str):
+        return self._change(link_id)
+
+    @rx.event
+    def save_anything_else(self, form_data: dict):
+        return self._save_anything_else(form_data)
+
+    @rx.event
+    def save_preferences(self, form_data: dict):
+        return self._save_preferences(form_data)
+
+
+    def _staff(self):
+        with session_scope() as db:
+            return permissions.staff_context(db, self._identity())
+
+    def _to_login(self):
+        self.signed_in = False
+        return rx.redirect(routes.PRACTICE_LOGIN, replace=True)
+
+    def _with_draft(self, action):
+        staff = self._staff()
+        if staff is None:
+            return False, self._to_login()
+        with session_scope() as db:
+            check = request_service.open_staff_draft(db, staff, self._draft_id)
+            if not check.ok:
+                return False, self._draft_gone(db, staff, check)
+            return True, action(db, None, check.draft)
+
+    def _may_resume(self, draft) -> bool:
+        return str(draft.patient_id) == self.patient_id  # never another patient's draft in this tab
+
+    def _show_start(self, db, staff) -> None:
+        """The first page for this tab's patient: medical or admin."""
+        self._draft_id = 0
+        self.step, self.errors, self.summary, self.notice, self.kind = "type", {}, [], "", ""
+        self.topic_title = ""
+        self.can_override, self._override = False, False
+        self.about, self.subject_first_name, self.for_someone_else, self.red_flag_intro = "", "", False, ""
+        self._clear_search()
+
+    @rx.event
+    def load(self):
+        staff = self._staff()
+        if staff is None:
+            return self._to_login()
+        params = self.router.url.query_parameters
+        with session_scope() as db:
+            draft = request_service.staff_draft_for(db, staff)
+            resume = draft is not None and "patient" not in params
+            try:
+                self.patient_label = request_service.staff_patient_name(
+                    db, staff, draft.patient_id if resume else params.get("patient", "")  # type: ignore[union-attr]
+                )
+            except PermissionDenied as denied:
+                self._draft_id = 0
+                self.step, self.errors, self.notice = "loading", {"form": denied.message}, ""
+                return None
+            if resume:
+                self.patient_id = str(draft.patient_id)  # type: ignore[union-attr]
+                self._show_draft(db, draft)
+                return None
+            self.patient_id = clip(params.get("patient", ""), 12)
+            self._show_start(db, staff)
+        self.reference = ""
+
+    @rx.event
+    def start_again(self):
+        staff = self._staff()
+        if staff is None:
+            return self._to_login()
+        with session_scope() as db:
+            check = request_service.open_staff_draft(db, staff, self._draft_id)
+            if check.ok:
+                db.delete(check.draft)
+            self._show_start(db, staff)
+        if check.problem == request_service.DRAFT_SENT:
+            self.notice = check.message
+
+    @rx.event
+    def choose_kind(self, form_data: dict):
+        staff = self._staff()
+        if staff is None:
+            return self._to_login()
+        kind = clip(form_data.get("kind", ""), 10)
+        wants_override = bool(form_data.get("override"))
+        try:
+            with session_scope() as db:
+                checked, can_override = request_service.staff_check_start(db, staff, patient_id=self.patient_id, kind=kind)
+        except PermissionDenied as denied:
+            return self._fail({"form": denied.message})
+        self.kind = kind
+        if not checked.ok and not (can_override and wants_override):
+            if not checked.title:
+                return self._fail({"form": checked.error})
+            # Every reason that applies, in staff words; the override where all of them allow it.
+            self._show_closed(checked)
+            self.can_override = can_override
+            if can_override and form_data.get("overriding"):
+                return self._fail({"override": "Tick the box to override the limits, or choose another kind of request"})
+            return None
+        self._override, self.can_override = not checked.ok, False
+        self.routine_message = checked.routine_message
+        self.free_text_allowed = True
+        with session_scope() as db:
+            self._child = request_service.staff_patient_is_child(db, staff, self.patient_id)
+        self.topic_list = [{"id": t.id, "title": t.title} for t in questionnaires.all_topics(kind, is_child=self._child)]
+        self.step, self.errors, self.summary = "topic", {}, []
+        self._clear_search()
+
+    @rx.event
+    def choose_topic(self, topic_id: str):
+        staff = self._staff()
+        if staff is None:
+            return self._to_login()
+        if topic_id == "free_text":
+            topic = questionnaires.free_text_topic(self.kind)
+            topic_id = topic.id if topic else ""
+        if self.search_advice:
+            self._record_search_advice()
+        chosen = questionnaires.get(clip(topic_id, 60))
+        kind = self.kind
+        try:
+            if chosen is not None and chosen.kind != self.kind and chosen.kind in request_service.KINDS:
+                # The search offered the other kind: its hours and limits must allow it (an
+                # override given for the first kind does not carry over).
+                with session_scope() as db:
+                    checked, _can_override = request_service.staff_check_start(db, staff, patient_id=self.patient_id, kind=chosen.kind)
+                if not checked.ok:
+                    return self._fail({"form": checked.error})
+                kind, self._override = chosen.kind, False
+            with session_scope() as db:
+                started = request_service.staff_start_draft(
+                    db, staff, patient_id=self.patient_id, kind=kind, topic_id=clip(topic_id, 60)
+                )
+                if started.ok:
+                    draft = request_service.staff_draft_for(db, staff)
+                    if draft is not None:
+                        self._show_draft(db, draft)
+        except PermissionDenied as denied:
+            return self._fail({"form": denied.message})
+        if not started.ok:
+            return self._fail({"form": started.error})
+
+    @rx.event
+    def send(self):
+        staff = self._staff()
+        if staff is None:
+            return self._to_login()
+        event = self._send(staff if self._override else None)
+        if self.step == "done":
+            self._override = False
+        return event
+
+    @rx.event
+    def finish(self):
+        self.step = "loading"
+        return rx.redirect(routes.PRACTICE_REQUESTS)
