@@ -20,7 +20,7 @@ export REFLEX_HTTP_CLIENT_BIND_ADDRESS := 0.0.0.0
 export NPM_CONFIG_REGISTRY ?= $(shell npm config get registry 2>/dev/null || echo https://registry.npmjs.org/)
 export ANIMA_PORT
 
-.PHONY: help setup run test test-unit test-e2e migrate seed-demo chromium bench clean
+.PHONY: help setup setup-dev run test test-unit test-e2e migrate seed-demo chromium bench clean
 
 help:
 	@echo "make run    - set up, migrate, load demo data and serve on http://localhost:$(ANIMA_PORT)"
@@ -31,10 +31,17 @@ $(VENV)/.installed: requirements.txt
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
 	touch $@
 
+# Test, benchmark and code-check packages (requirements-dev.txt): not needed to run the app.
+$(VENV)/.installed-dev: $(VENV)/.installed requirements-dev.txt
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	touch $@
+
 $(BUN):
 	npm install --silent --no-save --no-audit --no-fund --prefix $(TOOLS) bun@$(BUN_VERSION)
 
 setup: $(VENV)/.installed $(BUN)
+
+setup-dev: setup $(VENV)/.installed-dev
 
 migrate: setup
 	$(PY) -m anima_pwa.admin migrate
@@ -56,16 +63,16 @@ run: seed-demo
 chromium:
 	@bash .ci/ensure-chromium
 
-test: setup chromium
+test: setup-dev chromium
 	$(PY) -m pytest -p no:cacheprovider tests e2e
 
-test-unit: setup
+test-unit: setup-dev
 	$(PY) -m pytest -p no:cacheprovider tests
 
-test-e2e: setup chromium
+test-e2e: setup-dev chromium
 	$(PY) -m pytest -p no:cacheprovider e2e
 
-bench: setup
+bench: setup-dev
 	$(PY) -m bench
 
 clean:
