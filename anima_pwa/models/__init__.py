@@ -8,18 +8,28 @@ from anima_pwa.models.patients import AccountPatient, Patient
 from anima_pwa.models.practices import Practice, PracticeRegisterEntry, StaffMember
 from anima_pwa.models.requests import (
     OPEN_STATUSES,
+    OUTCOMES,
     REQUEST_STATUSES,
+    URGENCY_RANKS,
     CapacityCounter,
     ClosedDay,
     CoreHoursChange,
     EmergencySignpost,
+    MessageAttachment,
     PracticeSettings,
+    RecordExport,
     Request,
+    RequestMessage,
 )
 
 __all__ = [
     "OPEN_STATUSES",
+    "OUTCOMES",
     "REQUEST_STATUSES",
+    "URGENCY_RANKS",
+    "MessageAttachment",
+    "RecordExport",
+    "RequestMessage",
     "CapacityCounter",
     "ClosedDay",
     "CoreHoursChange",

@@ -15,7 +15,9 @@ class OutboxMessage(SQLModel, table=True):
     __table_args__ = (Index("ix_outbox_due", "status", "next_attempt_at"),)
 
     id: int | None = Field(default=None, primary_key=True)
-    channel: str = Field(default="email", max_length=10)
+    channel: str = Field(default="email", max_length=10)  # email | sms
+    # The request a notice is about (shown to staff there when it can't be delivered).
+    request_id: int | None = Field(default=None, foreign_key="request.id", index=True)
     to_address: str = Field(max_length=254, index=True)
     subject: str = Field(max_length=200)
     body_text: str

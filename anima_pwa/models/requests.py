@@ -13,6 +13,11 @@ from anima_pwa.models.base import utcnow
 # draft -> submitted -> triaged/assigned -> awaiting_patient -> resolved/closed
 REQUEST_STATUSES = ("draft", "submitted", "assigned", "awaiting_patient", "resolved", "closed")
 OPEN_STATUSES = ("submitted", "assigned", "awaiting_patient")
+# The queue's order: most urgent first (then oldest first). Stored on the request at submission so
+# the queue is ordered and paged in SQL.
+URGENCY_RANKS = {"emergency_signposted": 0, "urgent_today": 1, "within_two_days": 2, "routine": 3}
+# How a request was signed off (the outcome the patient is told in plain words).
+OUTCOMES = ("invite_to_book", "prescription", "signpost", "self_care", "no_action", "closed")
 
 
 class Request(SQLModel, table=True):
@@ -21,6 +26,9 @@ class Request(SQLModel, table=True):
         Index("ix_request_practice_status", "practice_id", "status", "submitted_at"),
         Index("ix_request_patient_kind_status", "patient_id", "kind", "status"),
         Index("ix_request_account_status", "account_id", "status"),
+        # The practice's queue: open requests, most urgent first, then oldest first.
+        Index("ix_request_queue", "practice_id", "status", "urgency_rank", "submitted_at"),
+        Index("ix_request_assignee", "practice_id", "assigned_staff_id", "status"),
         UniqueConstraint("reference", name="uq_request_reference"),
     )
 
@@ -55,6 +63,71 @@ class Request(SQLModel, table=True):
     updated_at: datetime = Field(default_factory=utcnow)
     submitted_at: datetime | None = None
     resolved_at: datetime | None = None
+    # The practice's handling (issue 11): the queue's order, who has it, the first response (the
+    # core-hours same-day rule), waiting on the patient, and the outcome at sign-off.
+    urgency_rank: int = Field(default=3, sa_column_kwargs={"server_default": "3"})  # URGENCY_RANKS
+    assigned_team: str = Field(default="", max_length=40, sa_column_kwargs={"server_default": ""})
+    assigned_staff_id: int | None = Field(default=None, foreign_key="staff_member.id")
+    first_response_at: datetime | None = None
+    awaiting_reply_since: datetime | None = None  # a message that needs the patient's reply was sent
+    outcome: str = Field(default="", max_length=20, sa_column_kwargs={"server_default": ""})  # OUTCOMES
+    outcome_detail: str = Field(default="{}", sa_column_kwargs={"server_default": "{}"})  # JSON, per outcome
+    signed_off_by_staff_id: int | None = Field(default=None, foreign_key="staff_member.id")
+    # A suggested prescription the patient approves or declines in the app: "" | approved | declined.
+    patient_decision: str = Field(default="", max_length=10, sa_column_kwargs={"server_default": ""})
+    patient_decided_at: datetime | None = None
+
+
+class RequestMessage(SQLModel, table=True):
+    """One message in a request's thread: from the practice (optionally needing a reply), from the
+    patient (a reply, maybe with photos), or from the app itself (an automatic closure)."""
+
+    __tablename__ = "request_message"
+    __table_args__ = (Index("ix_request_message_thread", "request_id", "created_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    request_id: int = Field(foreign_key="request.id")
+    author_kind: str = Field(max_length=10)  # staff | patient | system
+    author_staff_id: int | None = Field(default=None, foreign_key="staff_member.id")
+    author_account_id: int | None = Field(default=None, foreign_key="account.id")
+    body: str = Field(default="")
+    needs_reply: bool = False
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class MessageAttachment(SQLModel, table=True):
+    """A photo a patient sent with a reply. The file lives outside the web root, under a random
+    name; only the practice's staff and the request's account holders may see it."""
+
+    __tablename__ = "message_attachment"
+
+    id: int | None = Field(default=None, primary_key=True)
+    message_id: int = Field(foreign_key="request_message.id", index=True)
+    request_id: int = Field(foreign_key="request.id", index=True)
+    stored_name: str = Field(max_length=64, unique=True)  # random; never the name it was sent with
+    content_type: str = Field(max_length=40)  # image/jpeg | image/png | image/heic (checked by content)
+    size_bytes: int
+    sha256: str = Field(max_length=64)
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class RecordExport(SQLModel, table=True):
+    """Writing a signed-off request to the patient's health record (a FHIR R4 Bundle) through the
+    clinical-record adapter: retried until it is written, a failure shown to staff, never lost."""
+
+    __tablename__ = "record_export"
+    __table_args__ = (Index("ix_record_export_due", "status", "next_attempt_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    request_id: int = Field(foreign_key="request.id", unique=True)
+    status: str = Field(default="pending", max_length=10)  # pending | written | failed
+    attempts: int = 0
+    next_attempt_at: datetime = Field(default_factory=utcnow)
+    locked_until: datetime | None = None
+    last_error: str = Field(default="", max_length=500)
+    location: str = Field(default="", max_length=300)  # where the adapter wrote it
+    created_at: datetime = Field(default_factory=utcnow)
+    written_at: datetime | None = None
 
 
 class EmergencySignpost(SQLModel, table=True):
@@ -105,6 +178,8 @@ class PracticeSettings(SQLModel, table=True):
     # "Important updates" patients read under Practice Details (at most 1,000 characters, checked
     # by the service: services.platform.text_limits.IMPORTANT_UPDATES).
     important_updates: str = Field(default="", max_length=1000, sa_column_kwargs={"server_default": ""})
+    # A request waiting on the patient's reply this many days is closed, with a notice to them.
+    auto_close_days: int = Field(default=14, sa_column_kwargs={"server_default": "14"})
     updated_at: datetime = Field(default_factory=utcnow)
 
 
