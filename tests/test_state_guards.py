@@ -1,5 +1,5 @@
 """The guards every event handler in anima_pwa/state uses (`state.base.requires`, with
-`sign_in_required` and `state.practice.workspace.staff_required`).
+`sign_in_required` and `state.practice.workspace.staff_required`), and the one request wizard.
 
 First the guard on its own (a plain object stands for a State), then on real State objects driven
 directly against the test database, as tests/test_draft_gone.py drives the wizards: who acts comes
@@ -22,12 +22,12 @@ from sqlmodel import Session
 import anima_pwa.anima_pwa  # noqa: F401  (every page and State, as the app registers them)
 from anima_pwa import db, routes
 from anima_pwa.models import Account
-from anima_pwa.services.practice.permissions import NOT_FOUND, PermissionDenied
+from anima_pwa.services.practice.permissions import NOT_FOUND, Action, PermissionDenied
 from anima_pwa.state.base import SessionState, requires
 from anima_pwa.state.practice.practice_settings import CoreHoursLogState
 from anima_pwa.state.practice.patient_management import PatientRecordState
 from anima_pwa.state.practice.workspace import PracticeState
-from anima_pwa.state.requests.wizard import RequestWizardState, StaffRequestWizardState, YourRequestsState
+from anima_pwa.state.requests.wizard import RequestWizardMixin, RequestWizardState, StaffRequestWizardState, YourRequestsState
 from tests.factories import identity_of, make_account, make_patient, make_practice, make_staff
 
 DEFAULT_REFUSAL = PermissionDenied().message
@@ -126,6 +126,24 @@ def test_no_handler_of_any_screen_asks_the_browser_who_acts() -> None:
             parameters = set(handler._parameters) - {"self"}
             assert not parameters & {"identity", "staff", "actor", "who"}, f"{state.__name__}.{name}: {parameters}"
             assert not set(handler._get_type_hints()) & {"identity", "staff", "actor"}, f"{state.__name__}.{name}"
+
+
+# --- the one wizard -----------------------------------------------------------------------------
+
+
+def test_each_wizard_page_calls_its_own_states_handlers() -> None:
+    """The handlers are written once, in the mixin, and each wizard has its own copy: a handler
+    of the staff page never runs on the patient's wizard (and the other way round)."""
+    shared = {name for name, value in vars(RequestWizardMixin).items() if not name.startswith("_") and callable(value)}
+    assert {"screen", "answer", "back", "change", "send", "start_again", "finish", "submit_search"} <= shared
+    for state in (RequestWizardState, StaffRequestWizardState):
+        for name in shared | {"load", "choose_kind", "choose_topic"}:
+            handler = getattr(state, name)
+            assert handler.state is state, f"{state.__name__}.{name} dispatches to {handler.state_full_name}"
+    assert StaffRequestWizardState.get_parent_state() is PracticeState  # the workspace header's state
+    assert RequestWizardState.get_parent_state() is SessionState
+    assert not issubclass(StaffRequestWizardState, RequestWizardState)
+    assert not hasattr(StaffRequestWizardState, "choose_who")  # the practice starts with the patient known
 
 
 # --- on real screens ----------------------------------------------------------------------------
@@ -230,3 +248,39 @@ def test_a_refusal_from_a_service_is_the_screens_one_message(screens, db_session
     tab.detail = {"name": "Someone shown before"}
     assert tab.event_handlers["load"].fn(tab) is None
     assert tab.detail == {} and tab.errors == {"form": NOT_FOUND} and tab.summary == []
+
+
+def test_the_phone_request_page_loaded_directly_shows_who_is_signed_in(screens, db_session: Session) -> None:
+    """The header's name, role and practice come from the wizard's own load, not from another
+    workspace page opened first."""
+    practice = make_practice(db_session, "G11115")
+    _reception, identity = _staff_identity(db_session, "receptionist", practice)
+    zoe = make_patient(db_session, practice, "Zoe Smith")
+    db_session.commit()
+    screens(identity)
+    tab = opened(StaffRequestWizardState, f"{routes.PRACTICE_PHONE_REQUEST}?patient={zoe.id}")
+    assert tab.event_handlers["load"].fn(tab) is None
+    assert (tab.staff_name, tab.staff_role, tab.practice_name) == ("Receptionist G11115", "Receptionist", "Practice G11115")
+    assert (tab.step, tab.patient_label, tab.errors) == ("type", "Zoe Smith", {})
+
+
+def test_the_phone_request_page_for_a_patient_elsewhere_says_only_not_found(screens, db_session: Session) -> None:
+    practice, elsewhere = make_practice(db_session, "G11117"), make_practice(db_session, "G11118")
+    ray = make_patient(db_session, elsewhere, "Ray Elsewhere")
+    _reception, identity = _staff_identity(db_session, "receptionist", practice)
+    screens(identity)
+    tab = opened(StaffRequestWizardState, f"{routes.PRACTICE_PHONE_REQUEST}?patient={ray.id}")
+    tab.event_handlers["load"].fn(tab)
+    assert (tab.step, tab.patient_label, tab.errors) == ("loading", "", {"form": NOT_FOUND})
+
+
+def test_a_clinician_may_not_take_a_request_by_phone(screens, db_session: Session) -> None:
+    practice = make_practice(db_session, "G11116")
+    _clinician, identity = _staff_identity(db_session, "clinician", practice)
+    zoe = make_patient(db_session, practice, "Zoe Smith")
+    db_session.commit()
+    screens(identity)
+    tab = opened(StaffRequestWizardState, f"{routes.PRACTICE_PHONE_REQUEST}?patient={zoe.id}")
+    tab.event_handlers["load"].fn(tab)
+    assert tab.errors == {"form": DEFAULT_REFUSAL} and tab.step == "loading" and tab.patient_label == ""
+    assert not _clinician.can(Action.TAKE_PHONE_REQUEST)
