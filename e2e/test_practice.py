@@ -362,3 +362,50 @@ def test_a_receptionist_takes_a_request_by_phone_and_overrides_the_limit(desk, p
     expect(desk.get_by_role("heading", name="Requests", exact=True)).to_be_visible()
     expect(desk.get_by_text("By phone").first).to_be_visible()
     shot("practice-requests")
+
+
+def test_the_phone_request_page_opened_directly_shows_the_header_and_works(desk, phone, db, mailbox):
+    """A receptionist opens the phone-request link for a patient in a new tab (its own state:
+    nothing carried over from the dashboard): the header says who is signed in, with Sign out,
+    and the wizard goes on to the emergency screen. A patient who opens the same link is sent to
+    the staff sign-in page."""
+    from e2e.journeys import answer_emergency_screen, registered_patient
+
+    _email, person = registered_patient(phone, mailbox, phone.shots, db, "direct")  # type: ignore[attr-defined]
+    with db.connect() as connection:
+        patient_id = connection.execute(
+            text("SELECT id FROM patient WHERE nhs_number = :n"), {"n": person.nhs_number}
+        ).scalar_one()
+        practice_name = connection.execute(text("SELECT name FROM practice WHERE ods_code = 'Y90001'")).scalar_one()
+    link = f"/practice/phone-request?patient={patient_id}"
+
+    phone.goto(link)  # signed in, but as a patient
+    expect(phone.get_by_role("heading", name="Sign in to the practice workspace")).to_be_visible()
+    phone.shots("patient-sent-to-staff-sign-in")  # type: ignore[attr-defined]
+
+    email, password = new_staff(db, role="receptionist")
+    staff_sign_in_first_time(desk, email, password, desk.shots)  # type: ignore[attr-defined]
+    tab = desk.context.new_page()
+    shot = Shots(tab, "phone-request-opened-directly")
+    tab.goto(link)
+    settled(tab)
+    header = tab.get_by_role("banner")
+    expect(header.get_by_text(f"Sam Receptionist · Receptionist · {practice_name}")).to_be_visible()
+    expect(header.get_by_role("button", name="Sign out")).to_be_visible()
+    expect(tab.get_by_role("navigation", name="Workspace")).to_be_visible()
+    expect(tab.get_by_text(f"Taking a request by phone for {person.full_name}")).to_be_visible()
+    shot("opened-directly")
+
+    tab.get_by_label("Medical request").check()
+    tab.get_by_role("button", name="Continue").click()
+    tab.get_by_label("Search for what your request is about").fill("sore throat")
+    tab.get_by_role("button", name="Sore throat").click()
+    expect(tab.locator("#red-flag-progress")).to_be_visible()
+    expect(tab.get_by_role("heading", name="Sore throat")).to_be_visible()
+    shot("emergency-screen")
+    answer_emergency_screen(tab)  # "None of these" on every page, to the topic's first question
+    shot("first-question")
+
+    header.get_by_role("button", name="Sign out").click()
+    expect(tab.get_by_text("You have signed out.")).to_be_visible()
+    shot("signed-out")

@@ -37,3 +37,14 @@ def test_services_import_no_reflex_state_or_pages(path: Path) -> None:
 
 def test_the_services_are_found() -> None:
     assert len(SERVICES) > 30
+
+
+STATES = sorted((PACKAGE / "state").rglob("*.py"))
+
+
+@pytest.mark.parametrize("path", STATES, ids=lambda p: str(p.relative_to(PACKAGE)))
+def test_state_reads_and_writes_no_tables_itself(path: Path) -> None:
+    """A State is thin: it asks the services, which read and change the database (a State that
+    loads a row or deletes a draft itself is doing a service's job, unchecked)."""
+    models = sorted(name for name in imported(path) if name == "anima_pwa.models" or name.startswith("anima_pwa.models."))
+    assert not models, f"{path.relative_to(PACKAGE)} imports {models}"

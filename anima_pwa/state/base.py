@@ -4,11 +4,20 @@ The browser keeps only the session token, in an HttpOnly cookie that the server 
 (anima_pwa.http) and that no script can read; the websocket's handshake carries it, and handlers
 read it from there. Every handler that needs an identity resolves it again from the database
 through `_identity()`, so an expired or revoked session stops working at once, on any worker.
+
+Handlers say who they need with a guard (`requires`): `@sign_in_required` here, `@staff_required(...)`
+in state.practice.workspace. The guard resolves who acts from the server-side session, hands
+them to the handler, sends anyone else to sign in, and shows a `PermissionDenied` from a service
+as the screen's one refusal (`_denied`).
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
+import inspect
+from collections.abc import Callable
+from typing import Any
 
 import reflex as rx
 
@@ -16,9 +25,71 @@ from anima_pwa import cookies, routes
 from anima_pwa.db import session_scope
 from anima_pwa.services.identity import accounts, sessions
 from anima_pwa.services.identity.sessions import Identity
+from anima_pwa.services.practice.permissions import PermissionDenied
 from anima_pwa.services.platform.text_limits import received  # noqa: F401  (what a person typed: kept whole)
 
 IDLE_SECONDS = int(sessions.IDLE_TIMEOUT.total_seconds())
+
+
+# Guards --------------------------------------------------------------------------------------------
+
+
+def requires(find: Callable[[Any], Any]) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """A guard for an event handler: it runs only for whoever `find(state)` finds from the
+    server-side session (never from anything the browser sends), and gets them as its first
+    argument after `self`.
+
+    - Nobody found: the handler does not run; the browser goes to sign in (`state._to_login()`).
+    - A `PermissionDenied` raised by `find` or anywhere in the handler (the services check every
+      permission and the ownership of every id): the screen shows it (`state._denied(message)`).
+
+    The browser sees the handler without that argument: Reflex reads an event handler's
+    parameters (the names the browser sends, and their types) from its signature, and the
+    signature given here leaves it out.
+    """
+
+    def decorate(handler: Callable[..., Any]) -> Callable[..., Any]:
+        signature = inspect.signature(handler)
+        parameters = list(signature.parameters.values())
+        if len(parameters) < 2:
+            raise TypeError(f"{handler.__qualname__} must take who acts after self")
+        injected = parameters[1].name
+
+        if inspect.iscoroutinefunction(handler):
+
+            async def guarded_async(self, *args, **kwargs):
+                try:
+                    who = find(self)
+                    if who is None:
+                        return self._to_login()
+                    return await handler(self, who, *args, **kwargs)
+                except PermissionDenied as denied:
+                    return self._denied(denied.message)
+
+            guarded: Callable[..., Any] = guarded_async
+        else:
+
+            def guarded_sync(self, *args, **kwargs):
+                try:
+                    who = find(self)
+                    if who is None:
+                        return self._to_login()
+                    return handler(self, who, *args, **kwargs)
+                except PermissionDenied as denied:
+                    return self._denied(denied.message)
+
+            guarded = guarded_sync
+        functools.update_wrapper(guarded, handler)
+        guarded.__signature__ = signature.replace(parameters=[parameters[0], *parameters[2:]])  # type: ignore[attr-defined]
+        guarded.__annotations__ = {k: v for k, v in handler.__annotations__.items() if k != injected}
+        return guarded
+
+    return decorate
+
+
+# "A signed-in account required": the handler gets the `Identity` (patients; staff too, where a
+# screen is for any account, like Login settings).
+sign_in_required = requires(lambda state: state._identity())
 
 
 class SessionState(rx.State):
@@ -84,6 +155,11 @@ class SessionState(rx.State):
     def _focus_error_summary(self) -> None:
         self.attempt += 1
 
+    def _denied(self, message: str):
+        """How this screen shows a refusal (a `PermissionDenied` from a service, caught by the
+        guard): the form's error. Screens without `errors` and `summary` vars say otherwise."""
+        return self._fail({accounts.FORM: message})
+
     def _signed_in_as(self, token: str, next_path: str) -> None:
         """Hand a new session to the browser: a full page load through /auth/session, which sets
         the HttpOnly cookie and goes on to `next_path`."""
@@ -97,10 +173,10 @@ class SessionState(rx.State):
     # Events ---------------------------------------------------------------------------------
 
     @rx.event
-    def check_signed_in(self):
+    @sign_in_required
+    def check_signed_in(self, identity: Identity):
         """on_load for pages that need a signed-in account."""
-        if self._identity() is None:
-            return self._to_login()
+        return None
 
     @rx.event
     def redirect_if_signed_in(self):

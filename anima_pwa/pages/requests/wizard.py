@@ -517,7 +517,7 @@ def _wizard(W, *, staff: bool = False) -> rx.Component:  # noqa: N803 - W is a S
             form_error(W.errors),
             rx.match(
                 W.step,
-                ("who", _who()),
+                *([] if staff else [("who", _who())]),  # the practice's version starts with the patient known
                 ("type", _kind()),
                 ("closed", _closed()),
                 ("topic", _topic()),

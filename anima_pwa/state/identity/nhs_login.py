@@ -16,7 +16,8 @@ from anima_pwa import routes
 from anima_pwa.db import session_scope
 from anima_pwa.services.nhs_login import client as nhs_login, accounts as nhs_login_accounts
 from anima_pwa.settings import settings
-from anima_pwa.state.base import SessionState, clip
+from anima_pwa.services.identity.sessions import Identity
+from anima_pwa.state.base import SessionState, clip, sign_in_required
 
 log = logging.getLogger(__name__)
 
@@ -39,15 +40,19 @@ class NhsLoginState(SessionState):
     async def start(self, mode: str):
         """The button: off to NHS login. `mode` is "sign_in" or "connect" (signed-in owner only)."""
         if settings.nhs_login is None:
-            return
-        account_id = None
+            return None
         if mode == nhs_login_accounts.CONNECT:
-            identity = self._identity()
-            if identity is None:
-                return self._to_login()
-            account_id = identity.account_id
-        elif mode != nhs_login_accounts.SIGN_IN:
-            return
+            return await self._connect()
+        if mode != nhs_login_accounts.SIGN_IN:
+            return None
+        return await self._begin(mode, None)
+
+    @sign_in_required
+    async def _connect(self, identity: Identity):
+        """"Connect NHS login": only the signed-in owner connects their own account."""
+        return await self._begin(nhs_login_accounts.CONNECT, identity.account_id)
+
+    async def _begin(self, mode: str, account_id: int | None):
         try:
             client = _client()
             state, nonce = client.new_state_and_nonce()

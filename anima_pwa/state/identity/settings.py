@@ -11,7 +11,8 @@ import reflex as rx
 from anima_pwa.db import session_scope
 from anima_pwa.services.identity import account_settings, accounts, mfa
 from anima_pwa.settings import settings
-from anima_pwa.state.base import SessionState, clip, in_thread, received, summary_of
+from anima_pwa.services.identity.sessions import Identity
+from anima_pwa.state.base import SessionState, clip, in_thread, received, sign_in_required, summary_of
 
 
 class LoginSettingsState(SessionState):
@@ -27,10 +28,7 @@ class LoginSettingsState(SessionState):
     errors: dict[str, str] = {}
     summary: list[list[str]] = []
 
-    def _refresh(self) -> bool:
-        identity = self._identity()
-        if identity is None:
-            return False
+    def _refresh(self, identity: Identity) -> bool:
         with session_scope() as db:
             login = accounts.login_summary(db, identity)
         if login is None:
@@ -39,7 +37,8 @@ class LoginSettingsState(SessionState):
         return True
 
     @rx.event
-    def load(self):
+    @sign_in_required
+    def load(self, identity: Identity):
         self.errors, self.summary, self.email_link_sent_to, self.change_saved = {}, [], "", False
         params = self.router.url.query_parameters
         self.notice = (
@@ -47,8 +46,9 @@ class LoginSettingsState(SessionState):
             else "Your email address has been changed." if "email_changed" in params
             else ""
         )
-        if not self._refresh():
+        if not self._refresh(identity):
             return self._to_login()
+        return None
 
     @rx.event
     def set_new_email(self, value: str):
@@ -56,10 +56,8 @@ class LoginSettingsState(SessionState):
 
 
     @rx.event
-    def confirm_new_email(self):
-        identity = self._identity()
-        if identity is None:
-            return self._to_login()
+    @sign_in_required
+    def confirm_new_email(self, identity: Identity):
         with session_scope() as db:
             outcome = account_settings.request_email_change(
                 db, identity, new_email=self.new_email, client_ip=self._client_ip(), base_url=settings.base_url
@@ -70,10 +68,8 @@ class LoginSettingsState(SessionState):
         self.email_link_sent_to, self.new_email = self.new_email.strip(), ""
 
     @rx.event
-    async def change_password(self, form_data: dict):
-        identity = self._identity()
-        if identity is None:
-            return self._to_login()
+    @sign_in_required
+    async def change_password(self, identity: Identity, form_data: dict):
         outcome = await in_thread(
             account_settings.change_password,
             identity=identity,
@@ -113,10 +109,8 @@ class PreferencesState(SessionState):
     loaded: int = 0  # changes on each load, so uncontrolled radios show what was loaded
 
     @rx.event
-    def load(self):
-        identity = self._identity()
-        if identity is None:
-            return self._to_login()
+    @sign_in_required
+    def load(self, identity: Identity):
         with session_scope() as db:
             preferences = account_settings.load_preferences(db, identity)
         self.phone, self.preferred_name = preferences.phone, preferences.preferred_name
@@ -135,10 +129,8 @@ class PreferencesState(SessionState):
         self.saved = False
 
     @rx.event
-    def save(self):
-        identity = self._identity()
-        if identity is None:
-            return self._to_login()
+    @sign_in_required
+    def save(self, identity: Identity):
         with session_scope() as db:
             outcome = account_settings.save_preferences(
                 db, identity, phone=self.phone, preferred_name=self.preferred_name, residence_status=self.residence_status
@@ -169,10 +161,9 @@ class MfaSettingsState(SessionState):
     summary: list[list[str]] = []
     notice: str = ""
 
-    def _account_then(self, action):
-        identity = self._identity()
-        if identity is None:
-            return None, self._to_login()
+    def _account_then(self, identity: Identity, action):
+        """`action(db, account)` on the signed-in account: (its result, None); (None, where to go)
+        when the account has gone."""
         with session_scope() as db:
             account = accounts.account_for(db, identity)
             if account is None:
@@ -184,10 +175,12 @@ class MfaSettingsState(SessionState):
         self.qr_data_uri, self.setup_key_text, self.codes_to_save = "", "", []
 
     @rx.event
-    def load(self):
+    @sign_in_required
+    def load(self, identity: Identity):
         self.errors, self.summary, self.notice, self.step = {}, [], "", "status"
         self._forget_secrets()
         status, redirect = self._account_then(
+            identity,
             lambda db, account: (mfa.is_enabled(account), mfa.recovery_codes_left(db, account))
         )
         if redirect is not None:
@@ -195,18 +188,16 @@ class MfaSettingsState(SessionState):
         self.enabled, self.codes_left = status
 
     @rx.event
-    def begin_setup(self):
-        return self._begin_setup()
-
-    def _begin_setup(self):
-        """Show a new key as a QR code and as text (shared with the staff workspace's set-up)."""
+    @sign_in_required
+    def begin_setup(self, identity: Identity):
+        """Show a new key as a QR code and as text."""
 
         def start(db, account):
             if mfa.is_enabled(account):
                 return None
             return mfa.start_setup(db, account)
 
-        setup, redirect = self._account_then(start)
+        setup, redirect = self._account_then(identity, start)
         if redirect is not None:
             return redirect
         if setup is None:
@@ -216,14 +207,13 @@ class MfaSettingsState(SessionState):
         return None
 
     @rx.event
-    def confirm_setup(self, form_data: dict):
-        return self._confirm_setup(form_data)
-
-    def _confirm_setup(self, form_data: dict):
+    @sign_in_required
+    def confirm_setup(self, identity: Identity, form_data: dict):
         """Check the first code; on success switch MFA on and show the recovery codes once.
         Returns an event (redirect or focus) or None on success."""
         code = clip(form_data.get("code", ""), 20)
         result, redirect = self._account_then(
+            identity,
             lambda db, account: mfa.confirm_setup(db, account, code, client_ip=self._client_ip())
         )
         if redirect is not None:
@@ -236,11 +226,12 @@ class MfaSettingsState(SessionState):
         return None
 
     @rx.event
-    def new_recovery_codes(self):
+    @sign_in_required
+    def new_recovery_codes(self, identity: Identity):
         def regenerate(db, account):
             return mfa.regenerate_recovery_codes(db, account, client_ip=self._client_ip()) if mfa.is_enabled(account) else []
 
-        codes, redirect = self._account_then(regenerate)
+        codes, redirect = self._account_then(identity, regenerate)
         if redirect is not None:
             return redirect
         if codes:
@@ -252,7 +243,8 @@ class MfaSettingsState(SessionState):
         return self.load()
 
     @rx.event
-    async def turn_off(self, form_data: dict):
+    @sign_in_required
+    async def turn_off(self, identity: Identity, form_data: dict):
         password = str(form_data.get("password", ""))[:1000]
         code = clip(form_data.get("code", ""), 20)
 
@@ -260,7 +252,7 @@ class MfaSettingsState(SessionState):
             return mfa.disable(db, account, password=password, code=code, client_ip=self._client_ip())
 
         # Checking the password (argon2) takes ~100 ms: not on the event loop.
-        errors, redirect = await asyncio.to_thread(self._account_then, disable)
+        errors, redirect = await asyncio.to_thread(self._account_then, identity, disable)
         if redirect is not None:
             return redirect
         if errors:

@@ -8,7 +8,8 @@ from anima_pwa import routes
 from anima_pwa.db import session_scope
 from anima_pwa.services.patients import dependants
 from anima_pwa.services.practice.permissions import record_id
-from anima_pwa.state.base import SessionState, clip, received
+from anima_pwa.services.identity.sessions import Identity
+from anima_pwa.state.base import SessionState, clip, received, sign_in_required
 
 FIELDS = ("full_name", "dob_day", "dob_month", "dob_year", "nhs_number", "postcode")
 ANCHORS = {"dob": "dob_day"}
@@ -22,10 +23,8 @@ class DependantsState(SessionState):
     summary: list[list[str]] = []
 
     @rx.event
-    def load(self):
-        identity = self._identity()
-        if identity is None:
-            return self._to_login()
+    @sign_in_required
+    def load(self, identity: Identity):
         self.errors, self.summary, self.confirm_remove = {}, [], ""
         params = self.router.url.query_parameters
         self.notice = {
@@ -63,10 +62,8 @@ class DependantsState(SessionState):
         self.confirm_remove = ""
 
     @rx.event
-    def remove(self, link_id: str):
-        identity = self._identity()
-        if identity is None:
-            return self._to_login()
+    @sign_in_required
+    def remove(self, identity: Identity, link_id: str):
         with session_scope() as db:
             link = record_id(link_id) or -1  # ids arrive from the browser as text
             problem = dependants.remove_dependant(db, identity, link, client_ip=self._client_ip())
@@ -85,9 +82,8 @@ class AddDependantState(SessionState):
     summary: list[list[str]] = []
 
     @rx.event
-    def load(self):
-        if self._identity() is None:
-            return self._to_login()
+    @sign_in_required
+    def load(self, identity: Identity):
         self.errors, self.summary = {}, []
 
     @rx.event
@@ -100,10 +96,8 @@ class AddDependantState(SessionState):
         self.registered_here = bool(checked)
 
     @rx.event
-    def submit(self):
-        identity = self._identity()
-        if identity is None:
-            return self._to_login()
+    @sign_in_required
+    def submit(self, identity: Identity):
         form = dependants.DependantForm(
             **{name: self.values.get(name, "") for name in FIELDS}, registered_here=self.registered_here
         )

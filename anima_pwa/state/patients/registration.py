@@ -15,7 +15,8 @@ from anima_pwa.services.patients import dependants, registration
 from anima_pwa.services.nhs_login import accounts as nhs_login_accounts
 from anima_pwa.services.practice import practice_details, practices
 from anima_pwa.services.practice.permissions import record_id
-from anima_pwa.state.base import SessionState, clip, received
+from anima_pwa.services.identity.sessions import Identity
+from anima_pwa.state.base import SessionState, clip, received, sign_in_required
 
 TEXT_FIELDS = ("full_name", "dob_day", "dob_month", "dob_year", "postcode", "mobile", "nhs_number")
 # Where the error summary sends focus for each error.
@@ -40,10 +41,8 @@ class RegisterState(SessionState):
     nhs_date_of_birth: str = ""
 
     @rx.event
-    def load(self):
-        identity = self._identity()
-        if identity is None:
-            return self._to_login()
+    @sign_in_required
+    def load(self, identity: Identity):
         with session_scope() as db:
             if registration.self_patient(db, identity.account_id) is not None:
                 return rx.redirect(routes.HOME, replace=True)
@@ -98,10 +97,8 @@ class RegisterState(SessionState):
         self.errors = {k: v for k, v in self.errors.items() if k != "practice"}
 
     @rx.event
-    def submit(self):
-        identity = self._identity()
-        if identity is None:
-            return self._to_login()
+    @sign_in_required
+    def submit(self, identity: Identity):
         form = registration.DetailsForm(
             **{name: self.values.get(name, "") for name in TEXT_FIELDS},
             practice_id=self.practice_id or None,
@@ -160,10 +157,8 @@ class HomeState(SessionState):
     practice_turned_off: str = ""  # the practice's message while online requests are turned off
 
     @rx.event
-    def load(self):
-        identity = self._identity()
-        if identity is None:
-            return self._to_login()
+    @sign_in_required
+    def load(self, identity: Identity):
         if identity.kind == "staff":
             return rx.redirect(routes.PRACTICE, replace=True)
         with session_scope() as db:

@@ -8,11 +8,11 @@ import reflex as rx
 
 from anima_pwa.db import session_scope
 from anima_pwa.services.practice import practice_accounts
-from anima_pwa.services.practice.permissions import PermissionDenied
+from anima_pwa.services.practice.permissions import Action, StaffContext
 from anima_pwa.settings import settings
 from anima_pwa.services.practice.permissions import record_id
 from anima_pwa.state.base import clip, received
-from anima_pwa.state.practice.workspace import PracticeState
+from anima_pwa.state.practice.workspace import PracticeState, staff_required
 
 TEXT_FIELDS = ("full_name", "dob_day", "dob_month", "dob_year", "address_line1", "postcode", "phone", "email")
 BOXES = ("housebound", "care_home_resident", "confirm_registered", "confirm_consent")
@@ -46,10 +46,8 @@ class CreateRequestState(PracticeState):
         self.errors, self.summary = {}, []
 
     @rx.event
-    def load(self):
-        _staff, redirect = self._staff_or_redirect()
-        if redirect is not None:
-            return redirect
+    @staff_required()
+    def load(self, staff: StaffContext):
         self._clear()
         self.nhs_query = ""
 
@@ -58,16 +56,11 @@ class CreateRequestState(PracticeState):
         self.nhs_query = clip(value, 20)
 
     @rx.event
-    def search(self, _form: dict):
-        staff, redirect = self._staff_or_redirect()
-        if redirect is not None:
-            return redirect
+    @staff_required(Action.CREATE_PATIENT_ACCOUNT)
+    def search(self, staff: StaffContext, _form: dict):
         self._clear()
-        try:
-            with session_scope() as db:
-                result = practice_accounts.find_by_nhs_number(db, staff, self.nhs_query, client_ip=self._client_ip())
-        except PermissionDenied as denied:
-            return self._fail({"form": denied.message})
+        with session_scope() as db:
+            result = practice_accounts.find_by_nhs_number(db, staff, self.nhs_query, client_ip=self._client_ip())
         if result.error:
             return self._fail({"nhs_query": result.error})
         if result.patient is None:
@@ -109,16 +102,11 @@ class CreateRequestState(PracticeState):
             self.care_home_id, self.care_home_label, self.care_home_options = 0, "", []
 
     @rx.event
-    def search_care_homes(self, query: str):
-        staff, redirect = self._staff_or_redirect()
-        if redirect is not None:
-            return redirect
+    @staff_required(Action.CREATE_PATIENT_ACCOUNT)
+    def search_care_homes(self, staff: StaffContext, query: str):
         self.care_home_query = clip(query, 40)
-        try:
-            with session_scope() as db:
-                options = practice_accounts.care_home_options(db, staff, self.care_home_query, client_ip=self._client_ip())
-        except PermissionDenied as denied:
-            return self._fail({"form": denied.message})
+        with session_scope() as db:
+            options = practice_accounts.care_home_options(db, staff, self.care_home_query, client_ip=self._client_ip())
         self.care_home_options = [
             {"id": str(o.patient_id), "name": o.name, "nhs_number": o.nhs_number, "practice": o.practice_name}
             for o in options
@@ -131,23 +119,18 @@ class CreateRequestState(PracticeState):
         self.care_home_options = []
 
     @rx.event
-    def create(self):
-        staff, redirect = self._staff_or_redirect()
-        if redirect is not None:
-            return redirect
+    @staff_required(Action.CREATE_PATIENT_ACCOUNT)
+    def create(self, staff: StaffContext):
         form = practice_accounts.NewPatientForm(
             nhs_number=self.nhs_query,
             **{name: self.values.get(name, "") for name in TEXT_FIELDS},
             **{name: bool(self.boxes.get(name)) for name in BOXES},
             register_as_dependent_of=(self.care_home_id or -1) if self.as_dependent else None,
         )
-        try:
-            with session_scope() as db:
-                outcome = practice_accounts.create_patient_account(
-                    db, staff, form, base_url=settings.base_url, client_ip=self._client_ip()
-                )
-        except PermissionDenied as denied:
-            return self._fail({"form": denied.message})
+        with session_scope() as db:
+            outcome = practice_accounts.create_patient_account(
+                db, staff, form, base_url=settings.base_url, client_ip=self._client_ip()
+            )
         if not outcome.ok:
             return self._fail(outcome.errors)
         email = self.values.get("email", "").strip()

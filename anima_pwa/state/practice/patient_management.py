@@ -8,10 +8,10 @@ import reflex as rx
 
 from anima_pwa.db import session_scope
 from anima_pwa.services.practice import patient_management as pm
-from anima_pwa.services.practice.permissions import Action, PermissionDenied
+from anima_pwa.services.practice.permissions import Action, StaffContext
 from anima_pwa.services.practice.permissions import record_id
 from anima_pwa.state.base import clip, received, summary_of
-from anima_pwa.state.practice.workspace import PracticeState
+from anima_pwa.state.practice.workspace import PracticeState, staff_required
 
 EDIT_FIELDS = ("full_name", "dob_day", "dob_month", "dob_year", "postcode", "address_line1", "phone")
 STATUS_TAGS = {"verified": "Verified", "pending": "Waiting for verification", "rejected": "Not verified"}
@@ -26,11 +26,12 @@ class PatientSearchState(PracticeState):
     searched: bool = False
     error: str = ""
 
+    def _denied(self, message: str) -> None:
+        self.error, self.rows = message, []
+
     @rx.event
-    def load(self):
-        _staff, redirect = self._staff_or_redirect()
-        if redirect is not None:
-            return redirect
+    @staff_required()
+    def load(self, staff: StaffContext):
         self.error = ""
 
     @rx.event
@@ -38,16 +39,10 @@ class PatientSearchState(PracticeState):
         self.query = clip(value, 100)
 
     @rx.event
-    def search(self, _form: dict):
-        staff, redirect = self._staff_or_redirect()
-        if redirect is not None:
-            return redirect
-        try:
-            with session_scope() as db:
-                found = pm.search_patients(db, staff, self.query)
-        except PermissionDenied as denied:
-            self.error, self.rows = denied.message, []
-            return
+    @staff_required(Action.SEARCH_PATIENTS)
+    def search(self, staff: StaffContext, _form: dict):
+        with session_scope() as db:
+            found = pm.search_patients(db, staff, self.query)
         self.error, self.searched = "", True
         self.rows = [
             {
@@ -84,13 +79,9 @@ class PatientRecordState(PracticeState):
     errors: dict[str, str] = {}
     summary: list[list[str]] = []
 
-    def _refresh(self, staff) -> bool:
-        try:
-            with session_scope() as db:
-                record = pm.patient_detail(db, staff, self.patient_id)
-        except PermissionDenied as denied:
-            self.detail, self.errors = {}, {"form": denied.message}
-            return False
+    def _refresh(self, staff) -> None:
+        with session_scope() as db:
+            record = pm.patient_detail(db, staff, self.patient_id)
         self.detail = {
             "name": record.full_name,
             "preferred_name": record.preferred_name,
@@ -150,17 +141,15 @@ class PatientRecordState(PracticeState):
         self.can_view_audit = staff.can(Action.VIEW_AUDIT_TRAIL)
         self.can_remove_email = staff.can(Action.REMOVE_PATIENT_EMAIL) and bool(record.email)
         self.can_remove_holder = staff.can(Action.REMOVE_HOLDER)
-        return True
 
     @rx.event
-    def load(self):
-        staff, redirect = self._staff_or_redirect()
-        if redirect is not None:
-            return redirect
+    @staff_required(Action.VIEW_PATIENT)
+    def load(self, staff: StaffContext):
         raw = self.router.url.query_parameters.get("id", "")
         self.patient_id = record_id(raw) or 0
         self.editing, self.notice, self.errors, self.summary, self.confirm_no_email = False, "", {}, [], False
         self.confirm_remove_holder = ""
+        self.detail = {}  # nothing of another patient while this one is refused
         self._refresh(staff)
 
     @rx.event
@@ -186,18 +175,13 @@ class PatientRecordState(PracticeState):
             self.confirm_no_email = bool(checked)
 
     @rx.event
-    def save(self):
-        staff, redirect = self._staff_or_redirect()
-        if redirect is not None:
-            return redirect
-        try:
-            with session_scope() as db:
-                errors = pm.update_patient(
-                    db, staff, self.patient_id, **{name: self.values.get(name, "") for name in EDIT_FIELDS},
-                    housebound=self.housebound, care_home_resident=self.care_home_resident,
-                )
-        except PermissionDenied as denied:
-            errors = {"form": denied.message}
+    @staff_required(Action.EDIT_PATIENT)
+    def save(self, staff: StaffContext):
+        with session_scope() as db:
+            errors = pm.update_patient(
+                db, staff, self.patient_id, **{name: self.values.get(name, "") for name in EDIT_FIELDS},
+                housebound=self.housebound, care_home_resident=self.care_home_resident,
+            )
         if errors:
             self.errors, self.summary = errors, summary_of(errors, {"dob": "dob_day"})
             return self._focus_error_summary()
@@ -205,15 +189,10 @@ class PatientRecordState(PracticeState):
         self._refresh(staff)
 
     @rx.event
-    def remove_email(self):
-        staff, redirect = self._staff_or_redirect()
-        if redirect is not None:
-            return redirect
-        try:
-            with session_scope() as db:
-                problem = pm.remove_patient_email(db, staff, self.patient_id, confirmed_no_email=self.confirm_no_email)
-        except PermissionDenied as denied:
-            problem = denied.message
+    @staff_required(Action.REMOVE_PATIENT_EMAIL)
+    def remove_email(self, staff: StaffContext):
+        with session_scope() as db:
+            problem = pm.remove_patient_email(db, staff, self.patient_id, confirmed_no_email=self.confirm_no_email)
         if problem:
             self.errors, self.summary = {"confirm_no_email": problem}, [["confirm_no_email", problem]]
             return self._focus_error_summary()
@@ -230,18 +209,12 @@ class PatientRecordState(PracticeState):
         self.confirm_remove_holder = ""
 
     @rx.event
-    def remove_holder(self, link_id: str):
-        staff, redirect = self._staff_or_redirect()
-        if redirect is not None:
-            return redirect
+    @staff_required(Action.REMOVE_HOLDER)
+    def remove_holder(self, staff: StaffContext, link_id: str):
         self.confirm_remove_holder = ""
-        try:
-            with session_scope() as db:
-                # The service checks the link is a holder of a patient at this member's practice.
-                pm.remove_holder(db, staff, record_id(link_id) or -1)
-        except PermissionDenied as denied:
-            self.errors, self.summary = {"form": denied.message}, []
-            return focus_error_summary()
+        with session_scope() as db:
+            # The service checks the link is a holder of a patient at this member's practice.
+            pm.remove_holder(db, staff, record_id(link_id) or -1)
         self.errors, self.notice = {}, "They have been removed from this patient and emailed. The patient stays with anyone else who holds them."
         self._refresh(staff)
 
@@ -251,19 +224,16 @@ class AuditTrailState(PracticeState):
     rows: list[dict[str, str]] = []
     error: str = ""
 
+    def _denied(self, message: str) -> None:
+        self.rows, self.error = [], message
+
     @rx.event
-    def load(self):
-        staff, redirect = self._staff_or_redirect()
-        if redirect is not None:
-            return redirect
+    @staff_required(Action.VIEW_AUDIT_TRAIL)
+    def load(self, staff: StaffContext):
         raw = self.router.url.query_parameters.get("id", "")
         self.patient_id = record_id(raw) or 0
-        try:
-            with session_scope() as db:
-                found = pm.audit_trail(db, staff, self.patient_id)
-        except PermissionDenied as denied:
-            self.rows, self.error = [], denied.message
-            return
+        with session_scope() as db:
+            found = pm.audit_trail(db, staff, self.patient_id)
         self.error = ""
         self.rows = [{"at": r.at, "action": r.action, "actor": r.actor, "detail": r.detail} for r in found]
 
@@ -309,33 +279,26 @@ class VerificationsState(PracticeState):
             for i in items
         ]
 
-    @rx.event
-    def load(self):
-        staff, redirect = self._staff_or_redirect()
-        if redirect is not None:
-            return redirect
-        self.rejecting, self.reason, self.notice, self.errors = "", "", "", {}
-        try:
-            self._refresh(staff)
-        except PermissionDenied as denied:
-            self.rows, self.errors = [], {"form": denied.message}
+    def _denied(self, message: str) -> None:
+        self.errors = {"form": message}
 
     @rx.event
-    def approve(self, key: str):
-        staff, redirect = self._staff_or_redirect()
-        if redirect is not None:
-            return redirect
+    @staff_required(Action.VERIFY_PATIENT)
+    def load(self, staff: StaffContext):
+        self.rejecting, self.reason, self.notice, self.errors = "", "", "", {}
+        self.rows = []  # nothing from before while the queue is refused
+        self._refresh(staff)
+
+    @rx.event
+    @staff_required(Action.VERIFY_PATIENT)
+    def approve(self, staff: StaffContext, key: str):
         kind, _, raw = clip(key, 40).partition(":")
         target = record_id(raw) or -1
-        try:
-            with session_scope() as db:
-                if kind == "registration":
-                    pm.verify_patient(db, staff, target)
-                else:
-                    pm.approve_dependant(db, staff, target)
-        except PermissionDenied as denied:
-            self.errors = {"form": denied.message}
-            return
+        with session_scope() as db:
+            if kind == "registration":
+                pm.verify_patient(db, staff, target)
+            else:
+                pm.approve_dependant(db, staff, target)
         self.notice, self.errors = "Done. The account holder has been emailed.", {}
         self._refresh(staff)
 
@@ -348,21 +311,16 @@ class VerificationsState(PracticeState):
         self.reason = received(value)
 
     @rx.event
-    def reject(self):
-        staff, redirect = self._staff_or_redirect()
-        if redirect is not None:
-            return redirect
+    @staff_required(Action.VERIFY_PATIENT)
+    def reject(self, staff: StaffContext):
         kind, _, raw = self.rejecting.partition(":")
         target = record_id(raw) or -1
-        try:
-            with session_scope() as db:
-                problem = (
-                    pm.reject_patient(db, staff, target, reason=self.reason)
-                    if kind == "registration"
-                    else pm.decline_dependant(db, staff, target, reason=self.reason)
-                )
-        except PermissionDenied as denied:
-            problem = denied.message
+        with session_scope() as db:
+            problem = (
+                pm.reject_patient(db, staff, target, reason=self.reason)
+                if kind == "registration"
+                else pm.decline_dependant(db, staff, target, reason=self.reason)
+            )
         if problem:
             self.errors = {"reason": problem}
             return

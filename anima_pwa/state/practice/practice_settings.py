@@ -10,9 +10,9 @@ from anima_pwa.db import session_scope
 from anima_pwa.services.requests import capacity
 from anima_pwa.services.practice import core_hours
 from anima_pwa.services.platform import text_limits
-from anima_pwa.services.practice.permissions import Action, PermissionDenied, record_id
+from anima_pwa.services.practice.permissions import Action, StaffContext, record_id
 from anima_pwa.state.base import clip, received
-from anima_pwa.state.practice.workspace import PracticeState
+from anima_pwa.state.practice.workspace import PracticeState, staff_required
 
 BOOLEAN_FIELDS = ("turned_off", "free_text_enabled")
 
@@ -47,11 +47,13 @@ class PracticeSettingsState(PracticeState):
         self.can_read_log = staff.can(Action.VIEW_CORE_HOURS_LOG)
         self.loaded += 1
 
+    def _denied(self, message: str):
+        self.core_hours_warnings = []
+        return self._fail({"form": message})
+
     @rx.event
-    def load(self):
-        staff, redirect = self._staff_or_redirect()
-        if redirect is not None:
-            return redirect
+    @staff_required()
+    def load(self, staff: StaffContext):
         self.errors, self.summary, self.saved = {}, [], False
         self.core_hours_warnings, self.core_hours_why, self.closed_day_warning, self.closed_day_why = [], "", "", ""
         self._refresh(staff)
@@ -79,23 +81,18 @@ class PracticeSettingsState(PracticeState):
         self.core_hours_warnings, self.errors, self.summary = [], {}, []
 
     @rx.event
-    def save(self):
+    @staff_required(Action.MANAGE_PRACTICE_SETTINGS)
+    def save(self, staff: StaffContext):
         """Save; a change that would close online requests inside core hours is first explained,
         and saved (and logged) only with the admin's reason."""
-        staff, redirect = self._staff_or_redirect()
-        if redirect is not None:
-            return redirect
         form: dict[str, object] = {**self.values, **self.flags}
-        try:
-            with session_scope() as db:
-                closures = capacity.core_hours_preview(db, staff, form)
-                if closures and not self.core_hours_warnings:
-                    self.core_hours_warnings = [closure.text for closure in closures]
-                    self.errors, self.summary, self.saved = {}, [], False
-                    return None
-                errors = capacity.update_settings(db, staff, form, why=self.core_hours_why)
-        except PermissionDenied as denied:
-            errors = {"form": denied.message}
+        with session_scope() as db:
+            closures = capacity.core_hours_preview(db, staff, form)
+            if closures and not self.core_hours_warnings:
+                self.core_hours_warnings = [closure.text for closure in closures]
+                self.errors, self.summary, self.saved = {}, [], False
+                return None
+            errors = capacity.update_settings(db, staff, form, why=self.core_hours_why)
         if errors:
             if "core_hours_why" not in errors:
                 self.core_hours_warnings = []
@@ -118,10 +115,8 @@ class PracticeSettingsState(PracticeState):
         self.new_closed_reason = received(value)
 
     @rx.event
-    def add_closed_day(self):
-        staff, redirect = self._staff_or_redirect()
-        if redirect is not None:
-            return redirect
+    @staff_required(Action.MANAGE_PRACTICE_SETTINGS)
+    def add_closed_day(self, staff: StaffContext):
         try:
             day = date.fromisoformat(self.new_closed_day)
         except ValueError:
@@ -132,11 +127,8 @@ class PracticeSettingsState(PracticeState):
             # Inside core hours: say so, and ask why before adding it.
             self.closed_day_warning, self.errors = closure.text, {}
             return
-        try:
-            with session_scope() as db:
-                problem = capacity.add_closed_day(db, staff, day, self.new_closed_reason, why=self.closed_day_why)
-        except PermissionDenied as denied:
-            problem = denied.message
+        with session_scope() as db:
+            problem = capacity.add_closed_day(db, staff, day, self.new_closed_reason, why=self.closed_day_why)
         if problem:
             if problem.startswith((core_hours.WHY_NEEDED, text_limits.CORE_HOURS_WHY.label)):
                 field = "closed_day_why"
@@ -151,15 +143,10 @@ class PracticeSettingsState(PracticeState):
         self._refresh(staff)
 
     @rx.event
-    def remove_closed_day(self, closed_id: str):
-        staff, redirect = self._staff_or_redirect()
-        if redirect is not None:
-            return redirect
-        try:
-            with session_scope() as db:
-                problem = capacity.remove_closed_day(db, staff, record_id(closed_id) or -1)
-        except PermissionDenied as denied:
-            problem = denied.message
+    @staff_required(Action.MANAGE_PRACTICE_SETTINGS)
+    def remove_closed_day(self, staff: StaffContext, closed_id: str):
+        with session_scope() as db:
+            problem = capacity.remove_closed_day(db, staff, record_id(closed_id) or -1)
         if problem:
             self.errors = {"closed_day": problem}
             return
@@ -172,17 +159,14 @@ class CoreHoursLogState(PracticeState):
     rows: list[dict[str, str]] = []
     error: str = ""
 
+    def _denied(self, message: str) -> None:
+        self.rows, self.error = [], message
+
     @rx.event
-    def load(self):
-        staff, redirect = self._staff_or_redirect()
-        if redirect is not None:
-            return redirect
-        try:
-            with session_scope() as db:
-                found = core_hours.log(db, staff)
-        except PermissionDenied as denied:
-            self.rows, self.error = [], denied.message
-            return
+    @staff_required(Action.VIEW_CORE_HOURS_LOG)
+    def load(self, staff: StaffContext):
+        with session_scope() as db:
+            found = core_hours.log(db, staff)
         self.error = ""
         self.rows = [
             {"at": r.at, "who": r.who, "change": r.change, "what": " ".join(r.what), "why": r.why} for r in found

@@ -14,18 +14,31 @@ from anima_pwa import cookies, routes
 from anima_pwa.db import session_scope
 from anima_pwa.services.identity import accounts
 from anima_pwa.services.practice import permissions, staff
-from anima_pwa.services.practice.permissions import StaffContext
-from anima_pwa.state.base import SessionState, clip, in_thread, received
+from anima_pwa.services.practice.permissions import Action, StaffContext
+from anima_pwa.state.base import SessionState, clip, in_thread, received, requires
+
+
+def staff_required(action: Action | None = None):
+    """The guard for workspace handlers: "a member of staff signed in with MFA, who may do
+    `action`, required" (any member of staff, when no action is given). The handler gets their
+    `StaffContext`; anyone else goes to the staff sign-in page, and a member of staff without the
+    permission sees the refusal (`requires` in state.base). The services check the permission
+    again, and the practice of every id."""
+    return requires(lambda state: state._staff_for(action))
 
 
 class PracticeState(SessionState):
-    """Base of every workspace screen: who is signed in, and the staff-only guard."""
+    """Base of every workspace screen: who is signed in (the header shows them), and the
+    staff-only guard."""
 
     staff_name: str = ""
     staff_role: str = ""
     practice_name: str = ""
 
     def _staff(self) -> StaffContext | None:
+        """The member of staff this session belongs to, signed in with MFA and still active; or
+        None. Fills the header's name, role and practice, so it shows on any screen loaded
+        directly."""
         identity = self._identity()
         with session_scope() as db:
             staff = permissions.staff_context(db, identity)
@@ -34,21 +47,27 @@ class PracticeState(SessionState):
             self.practice_name = staff.practice_name
         return staff
 
-    def _staff_or_redirect(self):
-        """(staff, None) for a staff member signed in with MFA; else (None, where to go)."""
-        identity = self._identity()
-        if identity is None or identity.kind != "staff":
-            return None, self._to_login()
+    def _staff_for(self, action: Action | None) -> StaffContext | None:
+        """`_staff()`, refused (PermissionDenied) when they may not do `action`."""
         staff = self._staff()
-        if staff is None:  # not signed in with MFA, or no longer active staff: sign in again
-            return None, self._to_login()
-        return staff, None
+        if staff is not None and action is not None:
+            permissions.require(staff, action)
+        return staff
+
+    def _to_login(self):
+        """A browser signed in, but not as a member of staff with MFA (a patient, or staff no
+        longer active), goes straight to the staff sign-in page: /auth/check would find its
+        session alive and send it back here. A session that has ended goes the usual way."""
+        if self._identity() is not None:
+            self.signed_in = False
+            return rx.redirect(routes.practice_login(self._here()), replace=True)
+        return super()._to_login()
 
     @rx.event
-    def check_staff(self):
+    @staff_required()
+    def check_staff(self, staff: StaffContext):
         """on_load for workspace screens that show nothing until a staff member is known."""
-        _staff, redirect = self._staff_or_redirect()
-        return redirect
+        return None
 
 
 class StaffLoginState(SessionState):

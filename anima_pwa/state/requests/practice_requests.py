@@ -6,8 +6,8 @@ import reflex as rx
 
 from anima_pwa.db import session_scope
 from anima_pwa.services.requests import flow as request_service
-from anima_pwa.services.practice.permissions import PermissionDenied
-from anima_pwa.state.practice.workspace import PracticeState
+from anima_pwa.services.practice.permissions import Action, StaffContext
+from anima_pwa.state.practice.workspace import PracticeState, staff_required
 
 
 def _row(r) -> dict[str, str]:
@@ -29,17 +29,15 @@ class PracticeRequestsState(PracticeState):
     rows: list[dict[str, str]] = []
     error: str = ""
 
+    def _denied(self, message: str) -> None:
+        self.rows, self.error = [], message
+
     @rx.event
-    def load(self):
-        staff, redirect = self._staff_or_redirect()
-        if redirect is not None:
-            return redirect
-        try:
-            with session_scope() as db:
-                self.rows = [_row(r) for r in request_service.practice_requests(db, staff)]
-            self.error = ""
-        except PermissionDenied as denied:
-            self.rows, self.error = [], denied.message
+    @staff_required(Action.VIEW_REQUESTS)
+    def load(self, staff: StaffContext):
+        with session_scope() as db:
+            self.rows = [_row(r) for r in request_service.practice_requests(db, staff)]
+        self.error = ""
 
 
 class PracticeRequestState(PracticeState):
@@ -47,17 +45,14 @@ class PracticeRequestState(PracticeState):
     summary_lines: list[str] = []
     error: str = ""
 
+    def _denied(self, message: str) -> None:
+        self.request, self.summary_lines, self.error = {}, [], message
+
     @rx.event
-    def load(self):
-        staff, redirect = self._staff_or_redirect()
-        if redirect is not None:
-            return redirect
-        try:
-            with session_scope() as db:
-                detail = request_service.practice_request_detail(db, staff, self.router.url.query_parameters.get("id", ""))
-        except PermissionDenied as denied:
-            self.request, self.summary_lines, self.error = {}, [], denied.message
-            return
+    @staff_required(Action.VIEW_REQUESTS)
+    def load(self, staff: StaffContext):
+        with session_scope() as db:
+            detail = request_service.practice_request_detail(db, staff, self.router.url.query_parameters.get("id", ""))
         self.error = ""
         self.request = {
             **_row(detail.row),

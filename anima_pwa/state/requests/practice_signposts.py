@@ -8,9 +8,9 @@ import reflex as rx
 from anima_pwa import routes
 from anima_pwa.db import session_scope
 from anima_pwa.services.requests import signposts
-from anima_pwa.services.practice.permissions import PermissionDenied
+from anima_pwa.services.practice.permissions import Action, StaffContext
 from anima_pwa.state.base import clip
-from anima_pwa.state.practice.workspace import PracticeState
+from anima_pwa.state.practice.workspace import PracticeState, staff_required
 
 
 def _row(r: signposts.SignpostRow) -> dict[str, str]:
@@ -30,28 +30,21 @@ class PracticeSignpostsState(PracticeState):
     rows: list[dict[str, str]] = []
     error: str = ""
 
-    @rx.event
-    def load(self):
-        staff, redirect = self._staff_or_redirect()
-        if redirect is not None:
-            return redirect
-        try:
-            with session_scope() as db:
-                self.rows = [_row(r) for r in signposts.todays_signposts(db, staff)]
-            self.error = ""
-        except PermissionDenied as denied:
-            self.rows, self.error = [], denied.message
+    def _denied(self, message: str) -> None:
+        self.error = message
 
     @rx.event
-    def mark_followed_up(self, signpost_id: str):
-        staff, redirect = self._staff_or_redirect()
-        if redirect is not None:
-            return redirect
-        try:
-            with session_scope() as db:
-                marked = _row(signposts.mark_followed_up(db, staff, clip(signpost_id, 12)))
-        except PermissionDenied as denied:
-            self.error = denied.message
-            return
+    @staff_required(Action.VIEW_SIGNPOSTS)
+    def load(self, staff: StaffContext):
+        self.rows = []  # nothing from before while the list is refused
+        with session_scope() as db:
+            self.rows = [_row(r) for r in signposts.todays_signposts(db, staff)]
+        self.error = ""
+
+    @rx.event
+    @staff_required(Action.FOLLOW_UP_SIGNPOSTS)
+    def mark_followed_up(self, staff: StaffContext, signpost_id: str):
+        with session_scope() as db:
+            marked = _row(signposts.mark_followed_up(db, staff, clip(signpost_id, 12)))
         self.error = ""
         self.rows = [marked if row["id"] == marked["id"] else row for row in self.rows]

@@ -14,18 +14,33 @@ import reflex as rx
 
 from anima_pwa import routes
 from anima_pwa.db import session_scope
-from anima_pwa.services.requests import capacity, search_signposts
+from anima_pwa.services.identity.sessions import Identity
 from anima_pwa.services.patients import dependants
-from anima_pwa.services.practice import permissions
+from anima_pwa.services.practice.permissions import Action, StaffContext
 from anima_pwa.services.questionnaires import core as questionnaires, search as topic_search
-from anima_pwa.services.practice.permissions import PermissionDenied
 from anima_pwa.services.requests import flow as request_service
-from anima_pwa.state.base import SessionState, clip, received
+from anima_pwa.services.requests import search_signposts, starting
+from anima_pwa.state.base import SessionState, clip, received, requires, sign_in_required
+from anima_pwa.state.practice.workspace import PracticeState
 
 KIND_LABELS = {"medical": "Medical request", "admin": "Admin request"}
 
+# The wizard's guard: the handler gets who acts (`_actor()`: the patient's identity, or the member
+# of staff taking a phone request); anyone else goes to sign in (`_to_login()` of the wizard's base
+# state); a refusal from a service is shown as the form's error.
+acting = requires(lambda state: state._actor())
 
-class RequestWizardState(SessionState):
+
+class RequestWizardMixin(rx.State, mixin=True):
+    """The wizard, once: its display vars and every handler the two pages share. Reflex copies
+    a mixin's handlers onto each state that uses it, so each page's buttons call its own state.
+
+    Each wizard supplies only what differs: the methods under "What each wizard supplies"
+    below (who acts, how it finds its draft, its first page); `load`, `choose_kind` and
+    `choose_topic`, which ask different services; and, from its base state (SessionState or
+    PracticeState), where to go when signed out (`_to_login`).
+    """
+
     step: str = "loading"  # who | type | topic | red_flags | question | anything_else | preferences | check | advice | done
     subjects: list[dict[str, str]] = []
     patient_id: str = ""
@@ -63,6 +78,7 @@ class RequestWizardState(SessionState):
     reference: str = ""
     safety_net: str = ""  # after sending: what to watch for (a child's fever: check again in 4 hours)
     can_override: bool = False  # the practice's phone version only
+    _override: bool = False  # the phone version: the limits are overridden for this request (audited)
     # The practice is closed or a limit is reached: an information panel, not an error.
     closed_title: str = ""
     closed_explanation: str = ""
@@ -75,8 +91,45 @@ class RequestWizardState(SessionState):
     errors: dict[str, str] = {}
     summary: list[list[str]] = []
 
-    # Helpers ------------------------------------------------------------------------------------
+    # What each wizard supplies ----------------------------------------------------------------
 
+    def _actor(self):
+        """Who acts, from the server-side session (None: signed out)."""
+        raise NotImplementedError
+
+    def _identity_for_services(self, actor):
+        """The identity the request services record as acting on a draft."""
+        raise NotImplementedError
+
+    def _open_draft(self, db, actor, draft_id: int) -> request_service.DraftCheck:
+        """The draft this tab shows, if it is still this actor's open draft."""
+        raise NotImplementedError
+
+    def _restart(self, db, actor, draft_id: int) -> request_service.DraftCheck:
+        """"Start again": delete the draft this tab shows, if it is still theirs."""
+        raise NotImplementedError
+
+    def _may_resume(self, draft) -> bool:
+        """Whether a newer draft started elsewhere may open in this tab."""
+        raise NotImplementedError
+
+    def _record_advice(self, db, actor, advice: topic_search.SearchAdvice) -> None:
+        """Record emergency advice the topic search showed."""
+        raise NotImplementedError
+
+    def _override_by(self, actor):
+        """Who overrides the practice's limits on sending (None: nobody)."""
+        raise NotImplementedError
+
+    def _show_start(self, db, actor) -> None:
+        """The wizard's first page."""
+        raise NotImplementedError
+
+    def _finished(self) -> str:
+        """Where "finish" goes after a request is sent or ended."""
+        raise NotImplementedError
+
+    # Helpers ------------------------------------------------------------------------------------
 
     def _show_draft(self, db, draft) -> None:
         """Mirror the draft's current page into the display vars."""
@@ -127,19 +180,17 @@ class RequestWizardState(SessionState):
                 for r in request_service.check_rows(db, draft)
             ]
 
-    def _with_draft(self, action):
+    def _with_draft(self, actor, action):
         """Run `action(db, identity, draft)` on the draft this tab shows: (True, its result). If
-        that draft has gone, (False, event or None) with the page changed to say what happened."""
-        identity = self._identity()
-        if identity is None:
-            return False, self._to_login()
+        that draft has gone, (False, None) with the page changed to say what happened."""
         with session_scope() as db:
-            check = request_service.open_draft(db, identity, self._draft_id)
+            check = self._open_draft(db, actor, self._draft_id)
             if not check.ok:
-                return False, self._draft_gone(db, identity, check)
-            return True, action(db, identity, check.draft)
+                self._draft_gone(db, actor, check)
+                return False, None
+            return True, action(db, self._identity_for_services(actor), check.draft)
 
-    def _draft_gone(self, db, who, check: request_service.DraftCheck):
+    def _draft_gone(self, db, actor, check: request_service.DraftCheck) -> None:
         """Show what became of the tab's draft: the reference of a request sent meanwhile, the
         newer draft started elsewhere, or the start of a new request; with the message."""
         self._draft_id = 0
@@ -147,105 +198,49 @@ class RequestWizardState(SessionState):
         if check.problem == request_service.DRAFT_SENT:
             self.reference, self.step = check.reference, "done"
             self.notice = check.message
-            return None
-        if check.newer is not None and self._may_resume(check.newer):
-            self._show_draft(db, check.newer)
+            return
+        newer = check.newer
+        if newer is not None and self._may_resume(newer):
+            self._show_draft(db, newer)
             self.notice = f"{check.message} {request_service.NEWER_OPENED}"
-            return None
-        self._show_start(db, who)
+            return
+        self._show_start(db, actor)
         self.notice = f"{check.message} {request_service.START_AGAIN}"
-        return None
 
-    def _may_resume(self, draft) -> bool:
-        return True
-
-    def _show_start(self, db, identity) -> None:
-        """The first page: who the request is for."""
-        subjects = dependants.request_subjects(db, identity)
-        self.subjects = [
-            {"id": str(s.patient_id), "label": s.label, "ready": "yes" if s.can_request else "", "why_not": s.why_not}
-            for s in subjects
-        ]
+    def _clear_for_start(self) -> None:
+        """What both first pages forget: the draft, the kind and topic, who it is about."""
         self._draft_id = 0
-        self.step, self.errors, self.summary, self.notice = "who", {}, [], ""
-        self.patient_id = self.kind = self.topic_title = ""
+        self.errors, self.summary, self.notice, self.kind, self.topic_title = {}, [], "", "", ""
+        self.can_override, self._override = False, False
         self.about, self.subject_first_name, self.for_someone_else, self.red_flag_intro = "", "", False, ""
         self._clear_search()
 
-    # Starting -----------------------------------------------------------------------------------
-
-    @rx.event
-    def load(self):
-        identity = self._identity()
-        if identity is None:
-            return self._to_login()
-        if self.step in ("advice", "done") and "new" not in self.router.url.query_parameters:
-            return None  # the end of a request (999 advice, or the reference): still shown after a reload
-        with session_scope() as db:
-            draft = request_service.draft_for(db, identity)
-            if draft is not None:
-                self._show_draft(db, draft)
-                return self._plain_url()
-            self._show_start(db, identity)
-        # "?new=1" starts afresh once; a later reload must not wipe a 999 screen or a reference.
-        return self._plain_url()
-
-    def _plain_url(self):
-        """Drop "?new=1" (or any query) from the address, so a reload doesn't act on it again."""
-        return rx.redirect(routes.REQUEST_NEW, replace=True) if self.router.url.query else None
-
-    @rx.event
-    def start_again(self):
-        identity = self._identity()
-        if identity is None:
-            return self._to_login()
-        with session_scope() as db:
-            check = request_service.open_draft(db, identity, self._draft_id)
-            if check.ok:
-                db.delete(check.draft)
-            self._show_start(db, identity)
-        if check.problem == request_service.DRAFT_SENT:
-            self.notice = check.message  # the one being started again had been sent meanwhile
-
-    @rx.event
-    def choose_who(self, form_data: dict):
-        chosen = clip(form_data.get("who", ""), 20)
-        match = next((s for s in self.subjects if s["id"] == chosen and s["ready"] == "yes"), None)
-        if match is None:
-            return self._fail({"who": "Choose who the request is for"})
-        self.patient_id, self.patient_label = match["id"], match["label"]
-        self.step, self.errors, self.summary = "type", {}, []
-
-    @rx.event
-    def choose_kind(self, form_data: dict):
-        identity = self._identity()
-        if identity is None:
-            return self._to_login()
-        kind = clip(form_data.get("kind", ""), 10)
-        if kind not in request_service.KINDS:
-            return self._fail({"kind": "Choose a medical or an admin request"})
-        with session_scope() as db:
-            checked = request_service.check_start(db, identity, patient_id=self.patient_id, kind=kind)
-            practice_settings = None
-            if checked.ok:
-                from anima_pwa.models import Patient
-
-                patient = db.get(Patient, int(self.patient_id))
-                practice_settings = capacity.settings_for(db, patient.practice_id) if patient else None
-        if not checked.ok:
-            if checked.title:
-                # One of the four reasons the guide lists, before any questions are asked: what to
-                # do now, in an information panel (not an error: there is nothing to correct).
-                self.kind = kind
-                return self._show_closed(checked)
-            return self._fail({"form": checked.error})
-        self.kind, self.routine_message = kind, checked.routine_message
-        self.free_text_allowed = bool(practice_settings and practice_settings.free_text_enabled)
-        with session_scope() as db:
-            self._child = request_service.patient_is_child(db, identity, self.patient_id)
+    def _show_topics(self, kind: str) -> None:
+        """Medical or admin is chosen: the topic page, with this kind's topics for the person's age."""
         self.topic_list = [{"id": t.id, "title": t.title} for t in questionnaires.all_topics(kind, is_child=self._child)]
         self.step, self.errors, self.summary = "topic", {}, []
         self._clear_search()
+
+    def _chosen_topic_id(self, actor, topic_id: str) -> str:
+        """The topic a button sent ("free_text": this kind's own-words topic); emergency advice on
+        screen when a topic is chosen anyway is recorded first."""
+        if topic_id == "free_text":
+            topic = questionnaires.free_text_topic(self.kind)
+            topic_id = topic.id if topic else ""
+        if self.search_advice:
+            self._record_search_advice(actor)
+        return clip(topic_id, 60)
+
+    # Starting again ---------------------------------------------------------------------------------
+
+    @rx.event
+    @acting
+    def start_again(self, actor):
+        with session_scope() as db:
+            check = self._restart(db, actor, self._draft_id)
+            self._show_start(db, actor)
+        if check.problem == request_service.DRAFT_SENT:
+            self.notice = check.message  # the one being started again had been sent meanwhile
 
     # The topic search ---------------------------------------------------------------------------------
 
@@ -266,11 +261,11 @@ class RequestWizardState(SessionState):
 
     @rx.event
     def search_topics(self, query: str):
-        return self._search_topics(query)
-
-    def _search_topics(self, query: str) -> None:
         """Each debounced keystroke: emergency advice first (if the words describe one), then the
         topics. Nothing is recorded here (see ``search_signposts``)."""
+        self._search_topics(query)
+
+    def _search_topics(self, query: str) -> None:
         self.topic_query = clip(query, 100)
         found = topic_search.search(self.topic_query, kind=self.kind or None, is_child=self._child)
         self.topic_results = [
@@ -299,49 +294,25 @@ class RequestWizardState(SessionState):
         self._search_recorded = [*self._search_recorded, key]
         return advice
 
-    def _record_search_advice(self) -> None:
+    def _record_search_advice(self, actor) -> None:
         advice = self._advice_to_record()
-        identity = self._identity()
-        if advice is None or identity is None:
+        if advice is None:
             return
         with session_scope() as db:
-            search_signposts.record(db, identity, patient_id=self.patient_id, advice=advice)
+            self._record_advice(db, actor, advice)
 
     @rx.event
-    def submit_search(self, form_data: dict):
+    @acting
+    def submit_search(self, actor, form_data: dict):
         """Enter in the search box: the same search, and advice on screen is recorded."""
         self._search_topics(str(form_data.get("topic_search", self.topic_query)))
-        self._record_search_advice()
+        self._record_search_advice(actor)
 
     @rx.event
-    def record_search_advice(self):
+    @acting
+    def record_search_advice(self, actor):
         """A call button in the search's advice was tapped."""
-        self._record_search_advice()
-
-    @rx.event
-    def choose_topic(self, topic_id: str):
-        identity = self._identity()
-        if identity is None:
-            return self._to_login()
-        if topic_id == "free_text":
-            topic = questionnaires.free_text_topic(self.kind)
-            topic_id = topic.id if topic else ""
-        if self.search_advice:
-            self._record_search_advice()  # chose a topic with the emergency advice on screen
-        chosen = questionnaires.get(clip(topic_id, 60))
-        kind = chosen.kind if chosen is not None and chosen.kind in request_service.KINDS else self.kind
-        with session_scope() as db:
-            # A topic of the other kind (offered by the search) makes the request that kind, with
-            # that kind's hours and limits checked again by start_draft.
-            started = request_service.start_draft(
-                db, identity, patient_id=self.patient_id, kind=kind, topic_id=clip(topic_id, 60)
-            )
-            if started.ok:
-                draft = request_service.draft_for(db, identity, started.draft_id)
-                if draft is not None:
-                    self._show_draft(db, draft)
-        if not started.ok:
-            return self._fail({"form": started.error})
+        self._record_search_advice(actor)
 
     # The emergency screen and the questions --------------------------------------------------------
 
@@ -352,10 +323,8 @@ class RequestWizardState(SessionState):
         self.advice_calls = [{"code": a.code, "label": label, "href": href} for a in advice for label, href in a.calls]
 
     @rx.event
-    def screen(self, form_data: dict):
-        return self._screen(form_data)
-
-    def _screen(self, form_data: dict):
+    @acting
+    def screen(self, actor, form_data: dict):
         ticked = [key.removeprefix("flag_") for key, value in list(form_data.items())[:60] if str(key).startswith("flag_") and value]
         none_of_these = bool(form_data.get("none_of_these"))
 
@@ -365,32 +334,25 @@ class RequestWizardState(SessionState):
                 self._show_draft(db, draft)
             return outcome
 
-        ok, outcome = self._with_draft(act)
+        ok, outcome = self._with_draft(actor, act)
         if not ok:
-            return outcome
+            return None
         if outcome.error:
             first = self.red_flag_items[0]["id"] if self.red_flag_items else ""
             return self._fail({"flags": outcome.error}, {"flags": "flag_" + first} if first else None)
         if outcome.advice:
             self._show_advice(outcome.advice, ends=outcome.ends)
+        return None
 
     @rx.event
-    def carry_on(self):
-        return self._carry_on()
-
-    def _carry_on(self):
+    @acting
+    def carry_on(self, actor):
         """After the crisis lines (the request goes on): back to where the draft is."""
-        def act(db, identity, draft):
-            self._show_draft(db, draft)
-
-        ok, result = self._with_draft(act)
-        return None if ok else result
+        self._with_draft(actor, lambda db, identity, draft: self._show_draft(db, draft))
 
     @rx.event
-    def answer(self, form_data: dict):
-        return self._answer(form_data)
-
-    def _answer(self, form_data: dict):
+    @acting
+    def answer(self, actor, form_data: dict):
         link_id = clip(self.question.get("id", ""), 60)
         raw = form_data.get("answer")
         if raw is None and self.question.get("type") == "date":
@@ -405,44 +367,37 @@ class RequestWizardState(SessionState):
                 self._show_draft(db, draft)
             return outcome
 
-        ok, outcome = self._with_draft(act)
+        ok, outcome = self._with_draft(actor, act)
         if not ok:
-            return outcome
+            return None
         if outcome.advice:
             self._show_advice(outcome.advice, ends=outcome.ends)
         elif outcome.error:
             self.saved_answer = str(raw) if not isinstance(raw, bool) else ("yes" if raw else "no")
             return self._fail({"answer": outcome.error})
+        return None
 
     @rx.event
-    def back(self):
-        return self._back()
-
-    def _back(self):
+    @acting
+    def back(self, actor):
         def act(db, identity, draft):
             request_service.back(db, draft)
             self._show_draft(db, draft)
 
-        ok, result = self._with_draft(act)
-        return None if ok else result
+        self._with_draft(actor, act)
 
     @rx.event
-    def change(self, link_id: str):
-        return self._change(link_id)
-
-    def _change(self, link_id: str):
+    @acting
+    def change(self, actor, link_id: str):
         def act(db, identity, draft):
             request_service.go_to(db, draft, clip(link_id, 60))
             self._show_draft(db, draft)
 
-        ok, result = self._with_draft(act)
-        return None if ok else result
+        self._with_draft(actor, act)
 
     @rx.event
-    def save_anything_else(self, form_data: dict):
-        return self._save_anything_else(form_data)
-
-    def _save_anything_else(self, form_data: dict):
+    @acting
+    def save_anything_else(self, actor, form_data: dict):
         text = received(form_data.get("free_text", ""))
 
         def act(db, identity, draft):
@@ -451,20 +406,19 @@ class RequestWizardState(SessionState):
                 self._show_draft(db, draft)
             return outcome
 
-        ok, outcome = self._with_draft(act)
+        ok, outcome = self._with_draft(actor, act)
         if not ok:
-            return outcome
+            return None
         if outcome.error:
             self.free_text = text
             return self._fail({"free_text": outcome.error})
         if outcome.advice:
             self._show_advice(outcome.advice, ends=False)
+        return None
 
     @rx.event
-    def save_preferences(self, form_data: dict):
-        return self._save_preferences(form_data)
-
-    def _save_preferences(self, form_data: dict):
+    @acting
+    def save_preferences(self, actor, form_data: dict):
         appointment = clip(form_data.get("appointment", ""), 20)
         contact = clip(form_data.get("contact", ""), 20)
 
@@ -474,48 +428,152 @@ class RequestWizardState(SessionState):
                 self._show_draft(db, draft)
             return errors
 
-        ok, errors = self._with_draft(act)
-        if not ok:
-            return errors
-        if errors:
+        ok, errors = self._with_draft(actor, act)
+        if ok and errors:
             self.appointment, self.contact = appointment, contact
             return self._fail(errors)
+        return None
 
     @rx.event
-    def send(self):
-        return self._send(None)
+    @acting
+    def send(self, actor):
+        override = self._override_by(actor)
 
-    def _send(self, override):
         def act(db, identity, draft):
             outcome = request_service.submit(db, identity, draft, override=override)
             if not outcome.ok:
                 self._show_draft(db, draft)  # e.g. moved back to a question that still needs an answer
             return outcome
 
-        ok, outcome = self._with_draft(act)
-        if not ok:
-            return outcome
-        if not outcome.ok:
+        ok, outcome = self._with_draft(actor, act)
+        if ok and not outcome.ok:
             return self._fail({"form": outcome.error})
-        self._draft_id = 0
-        self.reference, self.step, self.safety_net = outcome.reference, "done", outcome.safety_net
+        if ok:
+            self._draft_id = 0
+            self.reference, self.step, self.safety_net = outcome.reference, "done", outcome.safety_net
+        if self.step == "done":
+            self._override = False  # sent, from this tab or another: the override is used up
         return None
 
     @rx.event
     def finish(self):
-        """After "done" or "advice": back to the start for the next request."""
+        """After "done" or "advice": on to what comes next (the next request, or the list)."""
         self.step = "loading"
-        return rx.redirect(routes.YOUR_REQUESTS if self.reference else routes.HOME)
+        return rx.redirect(self._finished())
+
+
+class RequestWizardState(RequestWizardMixin, SessionState):
+    """The patient's wizard: for themselves or someone they may request for."""
+
+    def _actor(self) -> Identity | None:
+        return self._identity()
+
+    def _identity_for_services(self, identity: Identity) -> Identity:
+        return identity
+
+    def _open_draft(self, db, identity: Identity, draft_id: int) -> request_service.DraftCheck:
+        return request_service.open_draft(db, identity, draft_id)
+
+    def _restart(self, db, identity: Identity, draft_id: int) -> request_service.DraftCheck:
+        return starting.start_again(db, identity, draft_id)
+
+    def _may_resume(self, draft) -> bool:
+        return True
+
+    def _record_advice(self, db, identity: Identity, advice: topic_search.SearchAdvice) -> None:
+        search_signposts.record(db, identity, patient_id=self.patient_id, advice=advice)
+
+    def _override_by(self, identity: Identity) -> None:
+        return None  # only the practice overrides its limits
+
+    def _finished(self) -> str:
+        return routes.YOUR_REQUESTS if self.reference else routes.HOME
+
+    def _show_start(self, db, identity: Identity) -> None:
+        """The first page: who the request is for."""
+        subjects = dependants.request_subjects(db, identity)
+        self.subjects = [
+            {"id": str(s.patient_id), "label": s.label, "ready": "yes" if s.can_request else "", "why_not": s.why_not}
+            for s in subjects
+        ]
+        self._clear_for_start()
+        self.step, self.patient_id = "who", ""
+
+    @rx.event
+    @acting
+    def load(self, identity: Identity):
+        if self.step in ("advice", "done") and "new" not in self.router.url.query_parameters:
+            return None  # the end of a request (999 advice, or the reference): still shown after a reload
+        with session_scope() as db:
+            draft = request_service.draft_for(db, identity)
+            if draft is not None:
+                self._show_draft(db, draft)
+            else:
+                self._show_start(db, identity)
+        # "?new=1" starts afresh once; a later reload must not wipe a 999 screen or a reference.
+        return self._plain_url()
+
+    def _plain_url(self):
+        """Drop "?new=1" (or any query) from the address, so a reload doesn't act on it again."""
+        return rx.redirect(routes.REQUEST_NEW, replace=True) if self.router.url.query else None
+
+    @rx.event
+    def choose_who(self, form_data: dict):
+        chosen = clip(form_data.get("who", ""), 20)
+        match = next((s for s in self.subjects if s["id"] == chosen and s["ready"] == "yes"), None)
+        if match is None:
+            return self._fail({"who": "Choose who the request is for"})
+        self.patient_id, self.patient_label = match["id"], match["label"]
+        self.step, self.errors, self.summary = "type", {}, []
+        return None
+
+    @rx.event
+    @acting
+    def choose_kind(self, identity: Identity, form_data: dict):
+        kind = clip(form_data.get("kind", ""), 10)
+        if kind not in request_service.KINDS:
+            return self._fail({"kind": "Choose a medical or an admin request"})
+        with session_scope() as db:
+            checked = request_service.check_start(db, identity, patient_id=self.patient_id, kind=kind)
+            if checked.ok:
+                self.free_text_allowed = starting.free_text_allowed(db, identity, self.patient_id)
+                self._child = request_service.patient_is_child(db, identity, self.patient_id)
+        if not checked.ok:
+            if checked.title:
+                # One of the four reasons the guide lists, before any questions are asked: what to
+                # do now, in an information panel (not an error: there is nothing to correct).
+                self.kind = kind
+                return self._show_closed(checked)
+            return self._fail({"form": checked.error})
+        self.kind, self.routine_message = kind, checked.routine_message
+        self._show_topics(kind)
+        return None
+
+    @rx.event
+    @acting
+    def choose_topic(self, identity: Identity, topic_id: str):
+        topic_id = self._chosen_topic_id(identity, topic_id)
+        chosen = questionnaires.get(topic_id)
+        kind = chosen.kind if chosen is not None and chosen.kind in request_service.KINDS else self.kind
+        with session_scope() as db:
+            # A topic of the other kind (offered by the search) makes the request that kind, with
+            # that kind's hours and limits checked again by start_draft.
+            started = request_service.start_draft(db, identity, patient_id=self.patient_id, kind=kind, topic_id=topic_id)
+            if started.ok:
+                draft = request_service.draft_for(db, identity, started.draft_id)
+                if draft is not None:
+                    self._show_draft(db, draft)
+        if not started.ok:
+            return self._fail({"form": started.error})
+        return None
 
 
 class YourRequestsState(SessionState):
     rows: list[dict[str, str]] = []
 
     @rx.event
-    def load(self):
-        identity = self._identity()
-        if identity is None:
-            return self._to_login()
+    @sign_in_required
+    def load(self, identity: Identity):
         with session_scope() as db:
             found = request_service.your_requests(db, identity)
         self.rows = [
@@ -532,119 +590,52 @@ class YourRequestsState(SessionState):
         ]
 
 
+class StaffRequestWizardState(RequestWizardMixin, PracticeState):
+    """The practice's version: a receptionist takes a request by phone for a patient of the
+    practice, with the same questions, and may override hours and limits (audited at submission).
+    A workspace screen: the header shows who is signed in, whichever page the tab opened first."""
 
-class StaffRequestWizardState(RequestWizardState):
-    """The practice's version: a receptionist takes a request by phone for a patient of the practice,
-    with the same questions, and may override hours and limits (audited at submission)."""
+    def _actor(self) -> StaffContext | None:
+        return self._staff_for(Action.TAKE_PHONE_REQUEST)
 
-    _override: bool = False
+    def _identity_for_services(self, staff: StaffContext) -> None:
+        return None  # the draft records the member of staff filling it in
 
-    # Event handlers inherited from a parent State dispatch to the parent (Reflex routes an event
-    # by the state that declares it), so every handler this page uses is declared here again.
-    @rx.event
-    def search_topics(self, query: str):
-        return self._search_topics(query)
+    def _open_draft(self, db, staff: StaffContext, draft_id: int) -> request_service.DraftCheck:
+        return request_service.open_staff_draft(db, staff, draft_id)
 
-    @rx.event
-    def submit_search(self, form_data: dict):
-        self._search_topics(str(form_data.get("topic_search", self.topic_query)))
-        self._record_search_advice()
-
-    @rx.event
-    def record_search_advice(self):
-        self._record_search_advice()
-
-    def _record_search_advice(self) -> None:
-        advice = self._advice_to_record()
-        staff = self._staff() if advice is not None else None
-        if advice is None or staff is None:
-            return
-        try:
-            with session_scope() as db:
-                search_signposts.record_for_staff(db, staff, patient_id=self.patient_id, advice=advice)
-        except PermissionDenied:
-            return
-
-    @rx.event
-    def choose_another_kind(self):
-        self.step, self.errors, self.summary, self.can_override = "type", {}, [], False
-
-    @rx.event
-    def screen(self, form_data: dict):
-        return self._screen(form_data)
-
-    @rx.event
-    def carry_on(self):
-        return self._carry_on()
-
-    @rx.event
-    def answer(self, form_data: dict):
-        return self._answer(form_data)
-
-    @rx.event
-    def back(self):
-        return self._back()
-
-    @rx.event
-    def change(self, link_id: str):
-        return self._change(link_id)
-
-    @rx.event
-    def save_anything_else(self, form_data: dict):
-        return self._save_anything_else(form_data)
-
-    @rx.event
-    def save_preferences(self, form_data: dict):
-        return self._save_preferences(form_data)
-
-
-    def _staff(self):
-        with session_scope() as db:
-            return permissions.staff_context(db, self._identity())
-
-    def _to_login(self):
-        self.signed_in = False
-        return rx.redirect(routes.PRACTICE_LOGIN, replace=True)
-
-    def _with_draft(self, action):
-        staff = self._staff()
-        if staff is None:
-            return False, self._to_login()
-        with session_scope() as db:
-            check = request_service.open_staff_draft(db, staff, self._draft_id)
-            if not check.ok:
-                return False, self._draft_gone(db, staff, check)
-            return True, action(db, None, check.draft)
+    def _restart(self, db, staff: StaffContext, draft_id: int) -> request_service.DraftCheck:
+        return starting.staff_start_again(db, staff, draft_id)
 
     def _may_resume(self, draft) -> bool:
         return str(draft.patient_id) == self.patient_id  # never another patient's draft in this tab
 
-    def _show_start(self, db, staff) -> None:
+    def _record_advice(self, db, staff: StaffContext, advice: topic_search.SearchAdvice) -> None:
+        search_signposts.record_for_staff(db, staff, patient_id=self.patient_id, advice=advice)
+
+    def _override_by(self, staff: StaffContext) -> StaffContext | None:
+        return staff if self._override else None
+
+    def _finished(self) -> str:
+        return routes.PRACTICE_REQUESTS
+
+    def _show_start(self, db, staff: StaffContext) -> None:
         """The first page for this tab's patient: medical or admin."""
-        self._draft_id = 0
-        self.step, self.errors, self.summary, self.notice, self.kind = "type", {}, [], "", ""
-        self.topic_title = ""
-        self.can_override, self._override = False, False
-        self.about, self.subject_first_name, self.for_someone_else, self.red_flag_intro = "", "", False, ""
-        self._clear_search()
+        self._clear_for_start()
+        self.step = "type"
 
     @rx.event
-    def load(self):
-        staff = self._staff()
-        if staff is None:
-            return self._to_login()
+    @acting
+    def load(self, staff: StaffContext):
         params = self.router.url.query_parameters
+        # Nothing of a draft until the patient is known to be one of this practice's.
+        self._draft_id, self.step, self.notice = 0, "loading", ""
         with session_scope() as db:
             draft = request_service.staff_draft_for(db, staff)
             resume = draft is not None and "patient" not in params
-            try:
-                self.patient_label = request_service.staff_patient_name(
-                    db, staff, draft.patient_id if resume else params.get("patient", "")  # type: ignore[union-attr]
-                )
-            except PermissionDenied as denied:
-                self._draft_id = 0
-                self.step, self.errors, self.notice = "loading", {"form": denied.message}, ""
-                return None
+            self.patient_label = request_service.staff_patient_name(
+                db, staff, draft.patient_id if resume else params.get("patient", "")  # type: ignore[union-attr]
+            )
             if resume:
                 self.patient_id = str(draft.patient_id)  # type: ignore[union-attr]
                 self._show_draft(db, draft)
@@ -652,32 +643,17 @@ class StaffRequestWizardState(RequestWizardState):
             self.patient_id = clip(params.get("patient", ""), 12)
             self._show_start(db, staff)
         self.reference = ""
+        return None
 
     @rx.event
-    def start_again(self):
-        staff = self._staff()
-        if staff is None:
-            return self._to_login()
-        with session_scope() as db:
-            check = request_service.open_staff_draft(db, staff, self._draft_id)
-            if check.ok:
-                db.delete(check.draft)
-            self._show_start(db, staff)
-        if check.problem == request_service.DRAFT_SENT:
-            self.notice = check.message
-
-    @rx.event
-    def choose_kind(self, form_data: dict):
-        staff = self._staff()
-        if staff is None:
-            return self._to_login()
+    @acting
+    def choose_kind(self, staff: StaffContext, form_data: dict):
         kind = clip(form_data.get("kind", ""), 10)
         wants_override = bool(form_data.get("override"))
-        try:
-            with session_scope() as db:
-                checked, can_override = request_service.staff_check_start(db, staff, patient_id=self.patient_id, kind=kind)
-        except PermissionDenied as denied:
-            return self._fail({"form": denied.message})
+        with session_scope() as db:
+            checked, can_override = request_service.staff_check_start(db, staff, patient_id=self.patient_id, kind=kind)
+            if checked.ok or (can_override and wants_override):
+                self._child = request_service.staff_patient_is_child(db, staff, self.patient_id)
         self.kind = kind
         if not checked.ok and not (can_override and wants_override):
             if not checked.title:
@@ -691,57 +667,29 @@ class StaffRequestWizardState(RequestWizardState):
         self._override, self.can_override = not checked.ok, False
         self.routine_message = checked.routine_message
         self.free_text_allowed = True
-        with session_scope() as db:
-            self._child = request_service.staff_patient_is_child(db, staff, self.patient_id)
-        self.topic_list = [{"id": t.id, "title": t.title} for t in questionnaires.all_topics(kind, is_child=self._child)]
-        self.step, self.errors, self.summary = "topic", {}, []
-        self._clear_search()
+        self._show_topics(kind)
+        return None
 
     @rx.event
-    def choose_topic(self, topic_id: str):
-        staff = self._staff()
-        if staff is None:
-            return self._to_login()
-        if topic_id == "free_text":
-            topic = questionnaires.free_text_topic(self.kind)
-            topic_id = topic.id if topic else ""
-        if self.search_advice:
-            self._record_search_advice()
-        chosen = questionnaires.get(clip(topic_id, 60))
+    @acting
+    def choose_topic(self, staff: StaffContext, topic_id: str):
+        topic_id = self._chosen_topic_id(staff, topic_id)
+        chosen = questionnaires.get(topic_id)
         kind = self.kind
-        try:
-            if chosen is not None and chosen.kind != self.kind and chosen.kind in request_service.KINDS:
-                # The search offered the other kind: its hours and limits must allow it (an
-                # override given for the first kind does not carry over).
-                with session_scope() as db:
-                    checked, _can_override = request_service.staff_check_start(db, staff, patient_id=self.patient_id, kind=chosen.kind)
-                if not checked.ok:
-                    return self._fail({"form": checked.error})
-                kind, self._override = chosen.kind, False
+        if chosen is not None and chosen.kind != self.kind and chosen.kind in request_service.KINDS:
+            # The search offered the other kind: its hours and limits must allow it (an
+            # override given for the first kind does not carry over).
             with session_scope() as db:
-                started = request_service.staff_start_draft(
-                    db, staff, patient_id=self.patient_id, kind=kind, topic_id=clip(topic_id, 60)
-                )
-                if started.ok:
-                    draft = request_service.staff_draft_for(db, staff)
-                    if draft is not None:
-                        self._show_draft(db, draft)
-        except PermissionDenied as denied:
-            return self._fail({"form": denied.message})
+                checked, _can_override = request_service.staff_check_start(db, staff, patient_id=self.patient_id, kind=chosen.kind)
+            if not checked.ok:
+                return self._fail({"form": checked.error})
+            kind, self._override = chosen.kind, False
+        with session_scope() as db:
+            started = request_service.staff_start_draft(db, staff, patient_id=self.patient_id, kind=kind, topic_id=topic_id)
+            if started.ok:
+                draft = request_service.staff_draft_for(db, staff)
+                if draft is not None:
+                    self._show_draft(db, draft)
         if not started.ok:
             return self._fail({"form": started.error})
-
-    @rx.event
-    def send(self):
-        staff = self._staff()
-        if staff is None:
-            return self._to_login()
-        event = self._send(staff if self._override else None)
-        if self.step == "done":
-            self._override = False
-        return event
-
-    @rx.event
-    def finish(self):
-        self.step = "loading"
-        return rx.redirect(routes.PRACTICE_REQUESTS)
+        return None
