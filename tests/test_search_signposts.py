@@ -13,7 +13,7 @@ from sqlmodel import select
 from anima_pwa.models import EmergencySignpost
 from anima_pwa.services.platform import audit
 from anima_pwa.services.requests import search_signposts
-from anima_pwa.services.questionnaires import search as topic_search
+from anima_pwa.services.questionnaires import topic_search
 from anima_pwa.services.practice.permissions import PermissionDenied
 from tests.factories import audit_events, count, identity_of, link, make_patient, make_practice, make_staff, self_account
 

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from anima_pwa.services.questionnaires import core as q
-from anima_pwa.services.questionnaires import search as ts
+from anima_pwa.services import questionnaires as q
+from anima_pwa.services.questionnaires import topic_search as ts
 
 DATA = Path(__file__).parent / "data"
 SETS = [json.loads((DATA / name).read_text(encoding="utf-8")) for name in ("search_phrases.json", "search_phrases_holdout.json")]

@@ -13,7 +13,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from anima_pwa.services.questionnaires import search as topic_search  # noqa: E402
+from anima_pwa.services.questionnaires import topic_search  # noqa: E402
 
 URGENCY = {"111": 1, "crisis": 2, "999": 3}
 

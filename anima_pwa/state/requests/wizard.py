@@ -17,7 +17,8 @@ from anima_pwa.db import session_scope
 from anima_pwa.services.requests import capacity, search_signposts
 from anima_pwa.services.patients import dependants
 from anima_pwa.services.practice import permissions
-from anima_pwa.services.questionnaires import core as questionnaires, search as topic_search
+from anima_pwa.services import questionnaires
+from anima_pwa.services.questionnaires import topic_search
 from anima_pwa.services.practice.permissions import PermissionDenied
 from anima_pwa.services.requests import flow as request_service
 from anima_pwa.state.base import SessionState, clip, received

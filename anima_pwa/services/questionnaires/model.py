@@ -1628,7 +1628,7 @@ def search(query: str, *, kind: str | None = None, limit: int = 8, is_child: boo
     topic of the other kind only where the words point there. An empty query finds nothing; so
     does one that fits no topic (offer the full list and, if the practice allows it, free text).
     Emergency advice for what was typed is ``topic_search.emergency_advice``: show it first."""
-    from anima_pwa.services.questionnaires import search as topic_search  # it reads the loaded topics, so imports this module
+    from anima_pwa.services.questionnaires import topic_search  # it reads the loaded topics, so imports this module
 
     return topic_search.rank(query, kind=kind, is_child=is_child, limit=limit)
 

@@ -41,7 +41,7 @@ from typing import Any
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
-from anima_pwa.services.questionnaires import core as questionnaires
+from anima_pwa.services.questionnaires import model as questionnaires
 
 TERMS_FILE = questionnaires.QUESTIONNAIRE_DIR / "_search_terms.json"
 MAX_QUERY_LENGTH = 200  # characters read; the box allows 100
