@@ -11,6 +11,7 @@ Callers use this package's names (``from anima_pwa.services import questionnaire
 
 from __future__ import annotations
 
+from anima_pwa.services.questionnaires.fhir import fhir_questionnaire, questionnaire_response
 from anima_pwa.services.questionnaires.model import (
     ADVICE,
     ADVICE_WORDINGS,
@@ -56,7 +57,6 @@ from anima_pwa.services.questionnaires.model import (
     emergency_advice,
     enabled_questions,
     ends_request,
-    fhir_questionnaire,
     first_name,
     free_text_topic,
     get,
@@ -67,7 +67,6 @@ from anima_pwa.services.questionnaires.model import (
     next_item,
     previous_item,
     progress,
-    questionnaire_response,
     red_flag_pages,
     red_flags_for,
     safety_net,

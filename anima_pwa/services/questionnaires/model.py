@@ -108,70 +108,6 @@ from zoneinfo import ZoneInfo
 
 from anima_pwa.services.platform import text_limits
 
-__all__ = [
-    "ADVICE",
-    "AUDIENCES",
-    "KINDS",
-    "QUESTIONNAIRE_DIR",
-    "TEAMS",
-    "TEXT_MAX_LENGTH",
-    "answer_limit",
-    "URGENCIES",
-    "URGENCY_LABELS",
-    "Advice",
-    "AnswerRedFlag",
-    "Condition",
-    "Item",
-    "Option",
-    "QuestionnaireError",
-    "RedFlag",
-    "Rule",
-    "RuleCondition",
-    "ScoreSpec",
-    "Topic",
-    "TopicMatch",
-    "Triage",
-    "WORDINGS",
-    "Wording",
-    "ADVICE_WORDINGS",
-    "ENDING_ADVICE",
-    "MAX_FLAGS_PER_PAGE",
-    "advice_for",
-    "advice_list",
-    "ends_request",
-    "more_urgent",
-    "red_flag_pages",
-    "all_topics",
-    "check_answer",
-    "clean_answers",
-    "display_answer",
-    "emergency_advice",
-    "enabled_questions",
-    "fhir_questionnaire",
-    "first_name",
-    "free_text_topic",
-    "get",
-    "load_all",
-    "load_directory",
-    "missing_answers",
-    "next_item",
-    "previous_item",
-    "progress",
-    "questionnaire_response",
-    "red_flags_for",
-    "safety_net",
-    "score",
-    "search",
-    "shared_intro",
-    "topic_from_dict",
-    "triage",
-    "triggered_red_flags",
-    "validate",
-    "validate_all",
-    "validate_shared",
-    "wording_code",
-]
-
 QUESTIONNAIRE_DIR = Path(__file__).resolve().parents[2] / "questionnaires"
 SHARED_RED_FLAGS_FILE = "_red_flags.json"
 CHILD_GROUP = "child"  # the page group of the shared child questions
@@ -247,11 +183,6 @@ class QuestionnaireError(ValueError):
     def __init__(self, problems: list[str]) -> None:
         super().__init__("Broken questionnaire files:\n  " + "\n  ".join(problems))
         self.problems = problems
-
-
-# ---------------------------------------------------------------------------------------------
-# The read-only view of a topic
-# ---------------------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -602,11 +533,6 @@ def advice_for(flags: Iterable[RedFlag | AnswerRedFlag], wording: Wording | None
 def ends_request(flags: Iterable[RedFlag | AnswerRedFlag]) -> bool:
     """A 999 or 111 flag ends the request; the crisis lines alone do not."""
     return any(f.advice in ENDING_ADVICE for f in flags)
-
-
-# ---------------------------------------------------------------------------------------------
-# Loading
-# ---------------------------------------------------------------------------------------------
 
 
 def _as_int(value: object) -> int | None:
@@ -987,16 +913,6 @@ def free_text_topic(kind: str) -> Topic | None:
     return next((t for t in _loaded().values() if t.free_text and t.kind == kind), None)
 
 
-def fhir_questionnaire(topic: Topic) -> dict[str, Any]:
-    """The FHIR R4 Questionnaire (a copy of the topic file: the rules live beside it)."""
-    return json.loads(json.dumps(topic.resource))
-
-
-# ---------------------------------------------------------------------------------------------
-# Which items are enabled, and walking them
-# ---------------------------------------------------------------------------------------------
-
-
 def _same(value: object, expected: object) -> bool:
     if isinstance(value, bool) or isinstance(expected, bool):
         return isinstance(value, bool) and isinstance(expected, bool) and value is expected
@@ -1036,7 +952,7 @@ def _item_enabled(item: Item, effective: Mapping[str, Any]) -> bool:
     return any(results) if item.enable_behavior == "any" else all(results)
 
 
-def _state(topic: Topic, answers: Mapping[str, Any]) -> tuple[set[str], dict[str, Any]]:
+def enabled_and_effective(topic: Topic, answers: Mapping[str, Any]) -> tuple[set[str], dict[str, Any]]:
     """One forward pass: the enabled linkIds, and the answers that count (enabled items only,
     and only answers the item allows)."""
     enabled: set[str] = set()
@@ -1055,18 +971,18 @@ def _state(topic: Topic, answers: Mapping[str, Any]) -> tuple[set[str], dict[str
 
 def enabled_questions(topic: Topic, answers: Mapping[str, Any]) -> list[Item]:
     """The pages the patient sees with these answers (display pages included)."""
-    enabled, _ = _state(topic, answers)
+    enabled, _ = enabled_and_effective(topic, answers)
     return [item for item in topic.questions if item.link_id in enabled]
 
 
 def clean_answers(topic: Topic, answers: Mapping[str, Any]) -> dict[str, Any]:
     """Only the answers that count: enabled questions, answered."""
-    return _state(topic, answers)[1]
+    return enabled_and_effective(topic, answers)[1]
 
 
 def missing_answers(topic: Topic, answers: Mapping[str, Any]) -> list[Item]:
     """Enabled required questions without an answer: the request can't be sent yet."""
-    enabled, effective = _state(topic, answers)
+    enabled, effective = enabled_and_effective(topic, answers)
     return [
         i for i in topic.questions
         if i.link_id in enabled and i.required and i.answerable and i.link_id not in effective
@@ -1082,21 +998,21 @@ def _position(topic: Topic, link_id: str) -> int:
 
 def next_item(topic: Topic, answers: Mapping[str, Any], current: str | None) -> Item | None:
     """The next enabled page after ``current`` (the first when None); None at the end."""
-    enabled, _ = _state(topic, answers)
+    enabled, _ = enabled_and_effective(topic, answers)
     start = 0 if current is None else _position(topic, current) + 1
     return next((i for i in topic.questions[start:] if i.link_id in enabled), None)
 
 
 def previous_item(topic: Topic, answers: Mapping[str, Any], current: str | None) -> Item | None:
     """The enabled page before ``current`` (the last when None); None before the first."""
-    enabled, _ = _state(topic, answers)
+    enabled, _ = enabled_and_effective(topic, answers)
     end = len(topic.questions) if current is None else _position(topic, current)
     return next((i for i in reversed(topic.questions[:end]) if i.link_id in enabled), None)
 
 
 def progress(topic: Topic, answers: Mapping[str, Any], link_id: str) -> tuple[int, int]:
     """("Question 3 of 8"): this page's number among the pages enabled now, and how many."""
-    enabled, _ = _state(topic, answers)
+    enabled, _ = enabled_and_effective(topic, answers)
     index = _position(topic, link_id)
     before = sum(1 for i in topic.questions[:index] if i.link_id in enabled)
     total = sum(1 for i in topic.questions if i.link_id in enabled)
@@ -1104,10 +1020,6 @@ def progress(topic: Topic, answers: Mapping[str, Any], link_id: str) -> tuple[in
         total += 1
     return before + 1, total
 
-
-# ---------------------------------------------------------------------------------------------
-# Answers
-# ---------------------------------------------------------------------------------------------
 
 _YES = {"yes", "y", "true", "1", "on"}
 _NO = {"no", "n", "false", "0", "off"}
@@ -1251,11 +1163,6 @@ def display_answer(item: Item, value: object, wording: Wording | None = None) ->
     return str(value)
 
 
-# ---------------------------------------------------------------------------------------------
-# Red flags
-# ---------------------------------------------------------------------------------------------
-
-
 def red_flags_for(
     topic: Topic, *, is_child: bool, wording: Wording | None = None, age_months: int | None = None
 ) -> list[RedFlag]:
@@ -1357,17 +1264,12 @@ def emergency_advice(answers: Mapping[str, Any], topic: Topic | None = None) -> 
     return shown[0].code if shown else None
 
 
-# ---------------------------------------------------------------------------------------------
-# Scores, triage and the FHIR QuestionnaireResponse
-# ---------------------------------------------------------------------------------------------
-
-
 def score(topic: Topic, answers: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
     """Each scored instrument: ``{"phq9": {"name": "PHQ-9", "total": 14, "max": 27,
     "band": "moderate", "complete": True, "answered": 9, "items": 9}}``. Total and band are None
     until every item is answered; an instrument none of whose items was asked is left out."""
     effective = clean_answers(topic, answers)
-    enabled, _ = _state(topic, answers)
+    enabled, _ = enabled_and_effective(topic, answers)
     out: dict[str, dict[str, Any]] = {}
     for spec in topic.scoring:
         if not any(link_id in enabled for link_id in spec.items):
@@ -1478,7 +1380,7 @@ def triage(
     default. A 999 or 111 red flag answered yes makes the urgency ``emergency_signposted``; a
     flag that showed the crisis lines (thoughts of suicide, PHQ-9 question 9) makes it at least
     ``urgent_today``, and says so first."""
-    enabled, effective = _state(topic, answers)
+    enabled, effective = enabled_and_effective(topic, answers)
     scores = score(topic, answers)
     urgency, team, reason = topic.default_urgency, topic.default_team, topic.default_reason
     for rule in topic.rules:
@@ -1525,86 +1427,6 @@ def triage(
     )
 
 
-def _fhir_answer(item: Item, value: Any, wording: Wording | None = None) -> dict[str, Any]:
-    if item.type == "boolean":
-        return {"valueBoolean": bool(value)}
-    if item.type == "choice":
-        option = item.option(value)
-        coding = {"code": str(value), "display": option.display_for(wording) if option else str(value)}
-        if option and option.system:
-            coding = {"system": option.system, **coding}
-        return {"valueCoding": coding}
-    if item.type == "integer":
-        return {"valueInteger": int(value)}
-    if item.type == "date":
-        return {"valueDate": str(value)}
-    return {"valueString": str(value)}
-
-
-def questionnaire_response(
-    topic: Topic,
-    answers: Mapping[str, Any],
-    *,
-    authored: str | None = None,
-    subject_reference: str | None = None,
-    subject_display: str | None = None,
-    wording: Wording | None = None,
-    author: str | None = None,
-    source: str | None = None,
-) -> dict[str, Any]:
-    """The answers as a FHIR R4 QuestionnaireResponse (status "completed"), for the health record:
-    enabled, answered questions only, nested as the Questionnaire nests them, each with the text
-    that was shown (``wording``). The linkIds, codes and values are the same whoever the request
-    is about; the ``subject-wording-shown`` extension records which wording was used (``self``,
-    ``child`` or ``other-adult``), ``author`` who filled it in (a name: the account holder, or
-    the member of staff on a phone request) and ``source`` who gave the answers, when known."""
-    enabled, effective = _state(topic, answers)
-    wording = wording or SELF
-
-    def build(items: tuple[Item, ...]) -> list[dict[str, Any]]:
-        out = []
-        for item in items:
-            if item.link_id not in enabled:
-                continue
-            if item.type == "group":
-                children = build(item.children)
-                if children:
-                    out.append({"linkId": item.link_id, "text": item.text_for(wording), "item": children})
-            elif item.answerable and item.link_id in effective:
-                out.append(
-                    {
-                        "linkId": item.link_id,
-                        "text": item.text_for(wording),
-                        "answer": [_fhir_answer(item, effective[item.link_id], wording)],
-                    }
-                )
-        return out
-
-    response: dict[str, Any] = {
-        "resourceType": "QuestionnaireResponse",
-        "extension": [{"url": WORDING_SHOWN_URL, "valueCode": wording.code}],
-        "questionnaire": f"{topic.url}|{topic.version}" if topic.version else topic.url,
-        "status": "completed",
-    }
-    if subject_reference or subject_display:
-        subject = {"reference": subject_reference} if subject_reference else {}
-        response["subject"] = {**subject, **({"display": subject_display} if subject_display else {})}
-    if authored:
-        response["authored"] = authored
-    if author:
-        response["author"] = {"display": author}
-    if source:
-        response["source"] = {"display": source}
-    items = build(topic.items)
-    if items:
-        response["item"] = items
-    return response
-
-
-# ---------------------------------------------------------------------------------------------
-# Search
-# ---------------------------------------------------------------------------------------------
-
 _STOPWORDS = frozenset(
     "a an the i im i'm ive my me mine myself we our you your for to of and or with in on at is it "
     "its am are be been was were have has had got get getting need needs needed want wanted would "
@@ -1631,11 +1453,6 @@ def search(query: str, *, kind: str | None = None, limit: int = 8, is_child: boo
     from anima_pwa.services.questionnaires import topic_search  # it reads the loaded topics, so imports this module
 
     return topic_search.rank(query, kind=kind, is_child=is_child, limit=limit)
-
-
-# ---------------------------------------------------------------------------------------------
-# Validation
-# ---------------------------------------------------------------------------------------------
 
 
 def _answer_valid(item: Item, value: object) -> bool:
