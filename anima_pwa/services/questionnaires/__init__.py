@@ -45,7 +45,6 @@ from anima_pwa.services.questionnaires.model import (
     ScoreSpec,
     Topic,
     TopicMatch,
-    Triage,
     Wording,
     advice_for,
     advice_list,
@@ -63,7 +62,6 @@ from anima_pwa.services.questionnaires.model import (
     load_all,
     load_directory,
     missing_answers,
-    more_urgent,
     next_item,
     previous_item,
     progress,
@@ -74,13 +72,13 @@ from anima_pwa.services.questionnaires.model import (
     search,
     shared_intro,
     topic_from_dict,
-    triage,
     triggered_red_flags,
     validate,
     validate_all,
     validate_shared,
     wording_code,
 )
+from anima_pwa.services.questionnaires.triage_rules import Triage, more_urgent, triage
 
 __all__ = [
     "ADVICE",

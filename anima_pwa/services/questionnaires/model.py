@@ -80,12 +80,6 @@ the UK date) or ``other-adult`` (anyone else the account holds, care-home reside
 every adult on a phone request, which a receptionist reads out). The answers keep their linkIds
 whatever the wording; ``questionnaire_response`` records which wording was shown.
 
-Urgency values: ``emergency_signposted`` (a 999 or 111 red flag was answered yes; only red
-flags set it; a crisis flag makes the urgency at least ``urgent_today``),
-``urgent_today``, ``within_two_days``, ``routine``. Triage decides nothing clinical: it suggests a
-subject, an urgency and a team for staff, with a summary of the answers. It is never shown to the
-patient.
-
 Answers are a ``dict`` of linkId -> JSON value, as ``check_answer`` returns them: ``bool``
 (boolean), option code ``str`` (choice), ``int`` (integer), ``str`` (string/text), ISO date
 ``str`` (date). Keys no item knows (e.g. a wizard's ``_red_flags_checked``) are ignored.
@@ -424,16 +418,6 @@ class TopicMatch:
 
 
 @dataclass(frozen=True)
-class Triage:
-    subject: str
-    urgency: str
-    team: str
-    summary_lines: list[str]
-    reason: str = ""
-    red_flags: tuple[str, ...] = ()  # linkIds of red flags answered yes
-
-
-@dataclass(frozen=True)
 class Advice:
     """One piece of advice shown when red flags are raised: its code (999, 111 or crisis), a title,
     the body (the code's own advice first, worded for the person, then what the flags add) and the
@@ -499,7 +483,7 @@ ADVICE_WORDINGS = {
 }
 
 
-def _codes_of(flag: RedFlag | AnswerRedFlag) -> tuple[str, ...]:
+def flag_advice(flag: RedFlag | AnswerRedFlag) -> tuple[str, ...]:
     return (flag.advice, *flag.also)
 
 
@@ -513,7 +497,7 @@ def advice_list(flags: Iterable[RedFlag | AnswerRedFlag], wording: Wording | Non
     out: list[Advice] = []
     given: set[tuple[str, str]] = set()
     for code in ADVICE_CODES:
-        if not any(code in _codes_of(f) for f in flags):
+        if not any(code in flag_advice(f) for f in flags):
             continue
         generic = ADVICE[code]
         messages = [f.message_for(wording) for f in flags if f.advice == code and f.message]
@@ -913,7 +897,7 @@ def free_text_topic(kind: str) -> Topic | None:
     return next((t for t in _loaded().values() if t.free_text and t.kind == kind), None)
 
 
-def _same(value: object, expected: object) -> bool:
+def same_answer(value: object, expected: object) -> bool:
     if isinstance(value, bool) or isinstance(expected, bool):
         return isinstance(value, bool) and isinstance(expected, bool) and value is expected
     return value == expected
@@ -926,9 +910,9 @@ def _condition_holds(condition: Condition, effective: Mapping[str, Any]) -> bool
     if operator == "exists":
         return answered is (condition.answer is True)
     if operator == "=":
-        return answered and _same(value, condition.answer)
+        return answered and same_answer(value, condition.answer)
     if operator == "!=":
-        return not (answered and _same(value, condition.answer))
+        return not (answered and same_answer(value, condition.answer))
     if not answered or isinstance(value, bool) or isinstance(condition.answer, bool):
         return False
     try:
@@ -1302,129 +1286,6 @@ def _max_total(topic: Topic, spec: ScoreSpec) -> int:
         ordinals = [o.ordinal for o in item.options if o.ordinal is not None] if item else []
         total += max(ordinals, default=0)
     return total
-
-
-def _rule_holds(
-    condition: RuleCondition, effective: Mapping[str, Any], scores: Mapping[str, dict], age_months: int | None = None
-) -> bool:
-    if condition.about_age:
-        if age_months is None:
-            return False
-        if condition.age_under_months is not None and age_months >= condition.age_under_months:
-            return False
-        return condition.age_at_least_months is None or age_months >= condition.age_at_least_months
-    if condition.score:
-        value = (scores.get(condition.score) or {}).get("total")
-    else:
-        if condition.link_id not in effective:
-            return False
-        value = effective[condition.link_id]
-    if value is None:
-        return False
-    if condition.answer is not None and not any(_same(value, a) for a in condition.answer):
-        return False
-    if condition.at_least is not None or condition.at_most is not None:
-        if isinstance(value, bool) or not isinstance(value, int):
-            return False
-        if condition.at_least is not None and value < condition.at_least:
-            return False
-        if condition.at_most is not None and value > condition.at_most:
-            return False
-    return True
-
-
-def _short(text: str, limit: int = 80) -> str:
-    text = " ".join(str(text).split())
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
-
-
-def _render_subject(topic: Topic, effective: Mapping[str, Any], scores: Mapping[str, dict], free_text: str) -> str:
-    values: dict[str, str] = {}
-    for _, name, _, _ in string.Formatter().parse(topic.subject_template):
-        if not name or name in values:
-            continue
-        if name == "free_text":
-            values[name] = _short(free_text)
-        elif name in scores:
-            s = scores[name]
-            values[name] = f"{s['name']} {s['total']}" if s["total"] is not None else ""
-        else:
-            item = topic.item(name)
-            value = effective.get(name)
-            values[name] = _short(display_answer(item, value)) if item and value is not None else ""
-    try:
-        subject = topic.subject_template.format(**values) if topic.subject_template else topic.title
-    except (KeyError, IndexError, ValueError):
-        subject = topic.title
-    subject = " ".join(subject.split()).strip(" :,-–")
-    return _short(subject, 200) or topic.title  # a subject line; the answers themselves are kept whole
-
-
-def more_urgent(first: str, second: str) -> str:
-    """The more urgent of two urgencies (URGENCIES, most urgent first)."""
-    rank = {u: i for i, u in enumerate(URGENCIES)}
-    return first if rank.get(first, 9) <= rank.get(second, 9) else second
-
-
-def triage(
-    topic: Topic,
-    answers: Mapping[str, Any],
-    *,
-    free_text: str = "",
-    wording: Wording | None = None,
-    age_months: int | None = None,
-) -> Triage:
-    """A suggestion for staff (never shown to the patient as a diagnosis): subject, urgency,
-    team and the summary lines (each question as it was asked: ``wording``). The first rule whose
-    conditions all hold wins (a rule may name the person's age, ``age_months``), else the
-    default. A 999 or 111 red flag answered yes makes the urgency ``emergency_signposted``; a
-    flag that showed the crisis lines (thoughts of suicide, PHQ-9 question 9) makes it at least
-    ``urgent_today``, and says so first."""
-    enabled, effective = enabled_and_effective(topic, answers)
-    scores = score(topic, answers)
-    urgency, team, reason = topic.default_urgency, topic.default_team, topic.default_reason
-    for rule in topic.rules:
-        if rule.when and all(_rule_holds(c, effective, scores, age_months) for c in rule.when):
-            urgency, team, reason = rule.urgency, rule.team, rule.reason
-            break
-    flags = triggered_red_flags(answers, topic)
-    crisis = [f for f in flags if "crisis" in _codes_of(f)]
-    if ends_request(flags):
-        urgency = "emergency_signposted"
-    elif crisis:
-        if more_urgent("urgent_today", urgency) != urgency:
-            reason = "The patient was shown the mental health crisis lines"
-        urgency = more_urgent(urgency, "urgent_today")
-
-    lines: list[str] = []
-    for flag in flags:
-        if flag.advice in ENDING_ADVICE:
-            lines.append(f"Red flag: {flag.text_for(wording)} (the patient was told to call {flag.advice})")
-    for flag in crisis:
-        lines.append(
-            f"Crisis lines shown (NHS 111 option 2, Samaritans 116 123, 999 if in danger): {flag.text_for(wording)}"
-            + (f" Answer: {display_answer(topic.item(flag.link_id), effective.get(flag.link_id), wording)}"
-               if isinstance(flag, AnswerRedFlag) and topic.item(flag.link_id) else "")
-        )
-    if reason:
-        lines.append(f"Why this urgency: {reason}")
-    for item in topic.questions:
-        if item.answerable and item.link_id in effective:
-            lines.append(f"{item.text_for(wording)}: {display_answer(item, effective[item.link_id], wording)}")
-    for spec in topic.scoring:
-        s = scores.get(spec.id)
-        if s and s["complete"]:
-            lines.append(f"{s['name']} score: {s['total']} out of {s['max']} ({s['band']})")
-    if free_text.strip():
-        lines.append(f"Anything else: {free_text.strip()}")
-    return Triage(
-        subject=_render_subject(topic, effective, scores, free_text),
-        urgency=urgency,
-        team=team,
-        summary_lines=lines,
-        reason=reason,
-        red_flags=tuple(f.link_id for f in flags),
-    )
 
 
 _STOPWORDS = frozenset(
