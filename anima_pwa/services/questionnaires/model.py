@@ -139,8 +139,6 @@ ANSWERABLE_TYPES = ("boolean", "choice", "integer", "string", "text", "date")
 # urgent for staff (NICE NG225: show where to get help now, and still get the person seen).
 ADVICE_CODES = ("999", "111", "crisis")
 ENDING_ADVICE = ("999", "111")
-# The emergency screen: a page of at most this many questions, each page with "None of these".
-MAX_FLAGS_PER_PAGE = 5
 CHILD_UNDER_MONTHS = 16 * 12  # a child is under 16 (by the UK date)
 NO_AGE_LIMIT = 150 * 12
 OPERATORS = ("=", "!=", ">", ">=", "<", "<=", "exists")
@@ -417,108 +415,6 @@ class TopicMatch:
     matched: str  # the title or keyword that matched best
 
 
-@dataclass(frozen=True)
-class Advice:
-    """One piece of advice shown when red flags are raised: its code (999, 111 or crisis), a title,
-    the body (the code's own advice first, worded for the person, then what the flags add) and the
-    call buttons (label, tel: link)."""
-
-    code: str
-    title: str
-    body: str
-    calls: tuple[tuple[str, str], ...] = ()
-
-
-CRISIS_LINES = (
-    "Otherwise, call 111 and choose option 2 for the NHS mental health crisis line, or call "
-    "Samaritans free on 116 123, day or night."
-)
-ADVICE = {
-    "999": Advice(
-        "999",
-        "Call 999 now",
-        "Your answers suggest you may need emergency help. Call 999 now, or go to A&E. "
-        "Do not wait for a reply from your practice: your request has not been sent.",
-        (("Call 999", "tel:999"),),
-    ),
-    "111": Advice(
-        "111",
-        "Call 111 now",
-        "You need medical help today, but it may not be an emergency. Call 111 or go to "
-        "111.nhs.uk. If you feel worse, call 999. Do not wait for a reply from your practice: "
-        "your request has not been sent.",
-        (("Call 111", "tel:111"),),
-    ),
-    "crisis": Advice(
-        "crisis",
-        "Get help now",
-        "If you feel you might act on thoughts of ending your life or hurting yourself, or you have "
-        "already hurt yourself, call 999 now or go to A&E. " + CRISIS_LINES,
-        (("Call 999", "tel:999"), ("Call 111, option 2", "tel:111"), ("Call Samaritans on 116 123", "tel:116123")),
-    ),
-}
-# The same advice about someone else (a child, a relative, a care-home resident): {name} is their
-# first name. The reader is the one who acts, so "you" here is the reader.
-ADVICE_WORDINGS = {
-    "999": {
-        "child": "Your answers suggest {name} may need emergency help. Call 999 now, or take {name} to A&E. "
-        "Do not wait for a reply from the practice: the request has not been sent.",
-        "other-adult": "Your answers suggest {name} may need emergency help. Call 999 now, or get {name} to A&E. "
-        "Do not wait for a reply from the practice: the request has not been sent.",
-    },
-    "111": {
-        "child": "{name} needs medical help today, but it may not be an emergency. Call 111 or go to "
-        "111.nhs.uk. If {name} gets worse, call 999. Do not wait for a reply from the practice: "
-        "the request has not been sent.",
-        "other-adult": "{name} needs medical help today, but it may not be an emergency. Call 111 or go to "
-        "111.nhs.uk. If {name} gets worse, call 999. Do not wait for a reply from the practice: "
-        "the request has not been sent.",
-    },
-    "crisis": {
-        "child": "If {name} might act on thoughts of ending their life or hurting themselves, or has already "
-        "hurt themselves, call 999 now or go to A&E. " + CRISIS_LINES,
-        "other-adult": "If {name} might act on thoughts of ending their life or hurting themselves, or has already "
-        "hurt themselves, call 999 now or go to A&E. " + CRISIS_LINES,
-    },
-}
-
-
-def flag_advice(flag: RedFlag | AnswerRedFlag) -> tuple[str, ...]:
-    return (flag.advice, *flag.also)
-
-
-def advice_list(flags: Iterable[RedFlag | AnswerRedFlag], wording: Wording | None = None) -> list[Advice]:
-    """Every advice these red flags call for, most urgent first (999, then 111, then the crisis
-    lines). Each body starts with its code's own advice, worded for the person the request is
-    about, followed by the messages of the flags whose advice it is. A call button shown in an
-    earlier advice is not repeated."""
-    flags = list(flags)
-    wording = wording or SELF
-    out: list[Advice] = []
-    given: set[tuple[str, str]] = set()
-    for code in ADVICE_CODES:
-        if not any(code in flag_advice(f) for f in flags):
-            continue
-        generic = ADVICE[code]
-        messages = [f.message_for(wording) for f in flags if f.advice == code and f.message]
-        body = " ".join([wording.say(generic.body, ADVICE_WORDINGS[code]), *dict.fromkeys(messages)])
-        calls = tuple(c for c in generic.calls if c not in given)
-        given.update(calls)
-        out.append(Advice(code, generic.title, body, calls))
-    return out
-
-
-def advice_for(flags: Iterable[RedFlag | AnswerRedFlag], wording: Wording | None = None) -> Advice | None:
-    """The most urgent advice for these red flags (``advice_list`` gives every one)."""
-    shown = advice_list(flags, wording)
-    return shown[0] if shown else None
-
-
-def ends_request(flags: Iterable[RedFlag | AnswerRedFlag]) -> bool:
-    """A 999 or 111 flag ends the request; the crisis lines alone do not."""
-    return any(f.advice in ENDING_ADVICE for f in flags)
-
-
 def _as_int(value: object) -> int | None:
     if isinstance(value, bool):
         return None
@@ -543,10 +439,10 @@ def _condition_from(raw: object) -> Condition:
 
 
 def _extensions(raw: object) -> list[Mapping[str, Any]]:
-    return [e for e in _list(_mapping(raw).get("extension")) if isinstance(e, Mapping)]
+    return [e for e in as_list(as_mapping(raw).get("extension")) if isinstance(e, Mapping)]
 
 
-def _wordings_from(raw: object) -> dict[str, str]:
+def wordings_from(raw: object) -> dict[str, str]:
     """The subject-wording extension of an item (or option, or red flag): {"child": ..., ...}.
     A wording code this loader does not know is kept, so ``validate`` can name it."""
     out: dict[str, str] = {}
@@ -569,20 +465,20 @@ def _option_from(raw: object) -> Option | None:
             ordinal = _as_int(extension.get("valueDecimal", extension.get("valueInteger")))
     return Option(
         str(coding.get("code", "")), str(coding.get("display", "")), str(coding.get("system", "")), ordinal,
-        _wordings_from(raw),
+        wordings_from(raw),
     )
 
 
 def _is_hint(raw: object) -> bool:
     """A nested display item marked as instructions (questionnaire-displayCategory): the hint
     shown under its question."""
-    raw = _mapping(raw)
+    raw = as_mapping(raw)
     if raw.get("type") != "display":
         return False
     for extension in _extensions(raw):
         if extension.get("url") == DISPLAY_CATEGORY_URL:
-            codings = _list(_mapping(extension.get("valueCodeableConcept")).get("coding"))
-            if any(_mapping(c).get("code") == "instructions" for c in codings):
+            codings = as_list(as_mapping(extension.get("valueCodeableConcept")).get("coding"))
+            if any(as_mapping(c).get("code") == "instructions" for c in codings):
                 return True
     return False
 
@@ -590,9 +486,9 @@ def _is_hint(raw: object) -> bool:
 def _item_from(raw: object, parent: str | None) -> Item:
     raw = raw if isinstance(raw, Mapping) else {}
     link_id = str(raw.get("linkId", ""))
-    nested = _list(raw.get("item"))
+    nested = as_list(raw.get("item"))
     hints = [child for child in nested if _is_hint(child)] if raw.get("type") != "group" else []
-    hint = _mapping(hints[0]) if hints else {}
+    hint = as_mapping(hints[0]) if hints else {}
     children = tuple(_item_from(child, link_id) for child in nested if not (hints and child is hints[0]))
     low = high = None
     unit = date_limit = ""
@@ -604,7 +500,7 @@ def _item_from(raw: object, parent: str | None) -> Item:
         elif url == MAX_VALUE_URL:
             high = _as_int(extension.get("valueInteger"))
         elif url == UNIT_URL:
-            coding = _mapping(extension.get("valueCoding"))
+            coding = as_mapping(extension.get("valueCoding"))
             unit = str(coding.get("display") or coding.get("code") or "")
         elif url == DATE_LIMIT_URL:
             date_limit = str(extension.get("valueCode", ""))
@@ -627,9 +523,9 @@ def _item_from(raw: object, parent: str | None) -> Item:
         not_past=date_limit == "not-past",
         parent=parent,
         children=children,
-        wordings=_wordings_from(raw),
+        wordings=wordings_from(raw),
         hint_id=str(hint.get("linkId", "")),
-        hint_wordings=_wordings_from(hint),
+        hint_wordings=wordings_from(hint),
         date_limit=date_limit,
         unknown_extensions=tuple(unknown),
     )
@@ -658,12 +554,12 @@ def _red_flag_from(raw: object, source: str, *, group: str = "") -> RedFlag:
         message=str(raw.get("message", "")),
         audience=str(raw.get("audience", "any")),
         source=source,
-        wordings=_wordings_from(raw),
+        wordings=wordings_from(raw),
         group=str(raw.get("group", group)),
         min_age_months=_age(raw.get("minAgeMonths")),
         max_age_months=_age(raw.get("maxAgeMonths")),
-        also=tuple(str(code) for code in _list(raw.get("also"))),
-        message_wordings=_wordings_from(raw.get("_message")),  # FHIR's way: an extension on a primitive
+        also=tuple(str(code) for code in as_list(raw.get("also"))),
+        message_wordings=wordings_from(raw.get("_message")),  # FHIR's way: an extension on a primitive
     )
 
 
@@ -685,11 +581,11 @@ def _rule_condition_from(raw: object) -> RuleCondition:
     )
 
 
-def _mapping(value: object) -> Mapping[str, Any]:
+def as_mapping(value: object) -> Mapping[str, Any]:
     return value if isinstance(value, Mapping) else {}
 
 
-def _list(value: object) -> list:
+def as_list(value: object) -> list:
     return value if isinstance(value, list) else []
 
 
@@ -711,7 +607,7 @@ def topic_from_dict(
     ``<id>.rules.json`` (read beside ``path``, or from the topics folder, if None); ``shared`` is
     ``_red_flags.json`` (read if None)."""
     if shared is None:
-        shared = _shared_red_flags()
+        shared = shared_red_flags()
     topic_id = str(data.get("id", ""))
     if rules is None:
         rules = {}
@@ -721,9 +617,9 @@ def topic_from_dict(
                 rules = _read_json(beside)
             except (OSError, json.JSONDecodeError):
                 rules = {}
-    anima = _mapping(rules)
+    anima = as_mapping(rules)
     kind = str(anima.get("kind", ""))
-    items = tuple(_item_from(raw, None) for raw in _list(data.get("item")))
+    items = tuple(_item_from(raw, None) for raw in as_list(data.get("item")))
     nodes = tuple(_walk(items))
     questions = tuple(node for node in nodes if node.type != "group")
     by_id: dict[str, Item] = {}
@@ -732,22 +628,22 @@ def topic_from_dict(
 
     flags: list[RedFlag] = []
     if anima.get("sharedRedFlags", kind == "medical") is True:
-        flags += [_red_flag_from(raw, "shared") for raw in _list(shared.get("general"))]
-        flags += [replace(_red_flag_from(raw, "shared", group=CHILD_GROUP), audience="child") for raw in _list(shared.get("child"))]
-    flags += [_red_flag_from(raw, topic_id, group=TOPIC_GROUP) for raw in _list(anima.get("redFlags"))]
+        flags += [_red_flag_from(raw, "shared") for raw in as_list(shared.get("general"))]
+        flags += [replace(_red_flag_from(raw, "shared", group=CHILD_GROUP), audience="child") for raw in as_list(shared.get("child"))]
+    flags += [_red_flag_from(raw, topic_id, group=TOPIC_GROUP) for raw in as_list(anima.get("redFlags"))]
 
     scoring = []
     answer_flags: list[AnswerRedFlag] = []
-    for raw in _list(anima.get("scoring")):
-        raw = _mapping(raw)
+    for raw in as_list(anima.get("scoring")):
+        raw = as_mapping(raw)
         bands = []
-        for band in _list(raw.get("bands")):
-            band = _mapping(band)
+        for band in as_list(raw.get("bands")):
+            band = as_mapping(band)
             low, high = _as_int(band.get("min")), _as_int(band.get("max"))
             bands.append((low if low is not None else -1, high if high is not None else -1, str(band.get("label", ""))))
         spec_flags = []
-        for flag in _list(raw.get("redFlags")):
-            flag = _mapping(flag)
+        for flag in as_list(raw.get("redFlags")):
+            flag = as_mapping(flag)
             link_id = str(flag.get("linkId", ""))
             item = by_id.get(link_id)
             spec_flags.append(
@@ -757,10 +653,10 @@ def topic_from_dict(
                     wordings=item.wordings if item else {},
                     advice=str(flag.get("advice", "")),
                     message=str(flag.get("message", "")),
-                    unless_answer=tuple(_list(flag.get("unlessAnswer"))),
+                    unless_answer=tuple(as_list(flag.get("unlessAnswer"))),
                     source=topic_id,
-                    also=tuple(str(code) for code in _list(flag.get("also"))),
-                    message_wordings=_wordings_from(flag.get("_message")),
+                    also=tuple(str(code) for code in as_list(flag.get("also"))),
+                    message_wordings=wordings_from(flag.get("_message")),
                 )
             )
         answer_flags += spec_flags
@@ -768,28 +664,28 @@ def topic_from_dict(
             ScoreSpec(
                 id=str(raw.get("id", "")),
                 name=str(raw.get("name", "")),
-                items=tuple(str(i) for i in _list(raw.get("items"))),
+                items=tuple(str(i) for i in as_list(raw.get("items"))),
                 bands=tuple(bands),
                 red_flags=tuple(spec_flags),
             )
         )
 
-    spec = _mapping(anima.get("triage"))
-    default = _mapping(spec.get("default"))
+    spec = as_mapping(anima.get("triage"))
+    default = as_mapping(spec.get("default"))
     rules = tuple(
         Rule(
-            when=tuple(_rule_condition_from(c) for c in _list(_mapping(raw).get("when"))),
-            urgency=str(_mapping(raw).get("urgency", "")),
-            team=str(_mapping(raw).get("team", "")),
-            reason=str(_mapping(raw).get("reason", "")),
+            when=tuple(_rule_condition_from(c) for c in as_list(as_mapping(raw).get("when"))),
+            urgency=str(as_mapping(raw).get("urgency", "")),
+            team=str(as_mapping(raw).get("team", "")),
+            reason=str(as_mapping(raw).get("reason", "")),
         )
-        for raw in _list(spec.get("rules"))
+        for raw in as_list(spec.get("rules"))
     )
     return Topic(
         id=topic_id,
         title=str(data.get("title", "")),
         kind=kind,
-        keywords=tuple(str(k) for k in _list(anima.get("keywords"))),
+        keywords=tuple(str(k) for k in as_list(anima.get("keywords"))),
         audience=str(anima.get("audience", "any")),
         questions=questions,
         red_flags=tuple(flags),
@@ -810,9 +706,9 @@ def topic_from_dict(
         resource=data,
         rules_data=anima,
         path=path,
-        flag_groups=tuple(str(g) for g in _list(shared.get("groupOrder"))),
-        safety_net=str(_mapping(anima.get("safetyNet")).get("text", "")),
-        safety_net_wordings=_wordings_from(anima.get("safetyNet")),
+        flag_groups=tuple(str(g) for g in as_list(shared.get("groupOrder"))),
+        safety_net=str(as_mapping(anima.get("safetyNet")).get("text", "")),
+        safety_net_wordings=wordings_from(anima.get("safetyNet")),
         _by_id=by_id,
     )
 
@@ -823,7 +719,7 @@ def _read_json(path: Path) -> Any:
 
 
 @lru_cache(maxsize=1)
-def _shared_red_flags() -> Mapping[str, Any]:
+def shared_red_flags() -> Mapping[str, Any]:
     return _read_json(QUESTIONNAIRE_DIR / SHARED_RED_FLAGS_FILE)
 
 
@@ -1005,8 +901,8 @@ def progress(topic: Topic, answers: Mapping[str, Any], link_id: str) -> tuple[in
     return before + 1, total
 
 
-_YES = {"yes", "y", "true", "1", "on"}
-_NO = {"no", "n", "false", "0", "off"}
+YES_WORDS = {"yes", "y", "true", "1", "on"}
+NO_WORDS = {"no", "n", "false", "0", "off"}
 _INTEGER_RE = re.compile(r"[+-]?[0-9]{1,9}")
 
 
@@ -1074,9 +970,9 @@ def check_answer(item: Item, raw: object, *, today: date | None = None) -> tuple
         if isinstance(raw, bool):
             return raw, None
         word = str(raw).strip().casefold()
-        if word in _YES:
+        if word in YES_WORDS:
             return True, None
-        if word in _NO:
+        if word in NO_WORDS:
             return False, None
         return None, "Select yes or no"
 
@@ -1145,107 +1041,6 @@ def display_answer(item: Item, value: object, wording: Wording | None = None) ->
     if item.type == "integer" and item.unit:
         return f"{value} {item.unit}"
     return str(value)
-
-
-def red_flags_for(
-    topic: Topic, *, is_child: bool, wording: Wording | None = None, age_months: int | None = None
-) -> list[RedFlag]:
-    """The emergency questions to ask before this topic's questions, in order: the shared ones
-    (with the child extras for someone under 16, or for a child-only topic), then the topic's
-    own, each ``text`` worded for the person (``wording``; by default the child wording for a
-    child, "your child", and the holder's own otherwise). ``age_months`` (the person's age in
-    whole months) leaves out flags for other ages (a bulging soft spot only under 2, pregnancy
-    only from 10); None asks them all. Each is yes/no (``emergency_advice``)."""
-    child = is_child or topic.audience == "child"
-    if wording is None:
-        wording = Wording("child") if child else SELF
-    flags = []
-    for flag in topic.red_flags:
-        if flag.audience == "child" and not child or flag.audience == "adult" and child:
-            continue
-        if not flag.asked_at(age_months):
-            continue
-        flags.append(replace(flag, text=flag.text_for(wording)))
-    return flags
-
-
-def _chunks(flags: list[RedFlag], size: int) -> list[tuple[RedFlag, ...]]:
-    """Split into the fewest pages of at most ``size``, as even as possible (7 -> 4 + 3)."""
-    if not flags:
-        return []
-    pages = -(-len(flags) // size)
-    base, extra = divmod(len(flags), pages)
-    out, start = [], 0
-    for number in range(pages):
-        length = base + (1 if number < extra else 0)
-        out.append(tuple(flags[start : start + length]))
-        start += length
-    return out
-
-
-def red_flag_pages(topic: Topic, flags: Iterable[RedFlag], *, is_child: bool) -> list[tuple[RedFlag, ...]]:
-    """The emergency screen as pages: the flags (``red_flags_for``) by group in the order
-    ``_red_flags.json`` gives (``groupOrder``), a child's own questions first for a child, at most
-    ``MAX_FLAGS_PER_PAGE`` to a page. Every page has a "None of these" answer that must be chosen
-    when nothing applies, so pressing Continue is never read as "no"."""
-    flags = list(flags)
-    order = list(topic.flag_groups)
-    child = is_child or topic.audience == "child"
-    if child and CHILD_GROUP in order:
-        order.remove(CHILD_GROUP)
-        order.insert(0, CHILD_GROUP)
-    known = set(order)
-    order += list(dict.fromkeys(f.group for f in flags if f.group not in known))  # validate says so
-    pages: list[tuple[RedFlag, ...]] = []
-    for group in order:
-        for page in _chunks([f for f in flags if f.group == group], MAX_FLAGS_PER_PAGE):
-            if len(page) == 1 and pages and len(pages[-1]) < MAX_FLAGS_PER_PAGE:
-                pages[-1] += page  # a group of one (a baby's mind page is "too unwell to wait") joins the page before
-            else:
-                pages.append(page)
-    return pages
-
-
-@lru_cache(maxsize=1)
-def _registry() -> tuple[dict[str, RedFlag], dict[str, AnswerRedFlag]]:
-    screening: dict[str, RedFlag] = {}
-    answered: dict[str, AnswerRedFlag] = {}
-    for topic in _loaded().values():
-        for flag in topic.red_flags:
-            screening.setdefault(flag.link_id, flag)
-        for flag in topic.answer_red_flags:
-            answered.setdefault(flag.link_id, flag)
-    return screening, answered
-
-
-def _yes(value: object) -> bool:
-    return value is True or (isinstance(value, str) and value.strip().casefold() in _YES)
-
-
-def triggered_red_flags(answers: Mapping[str, Any], topic: Topic | None = None) -> list[RedFlag | AnswerRedFlag]:
-    """The red flags these answers raise: emergency questions answered yes, and answers that are
-    red flags themselves (PHQ-9 item 9 answered anything but "Not at all"). With a topic, only
-    its own flags and enabled answers count; without one, every topic's flags are looked up."""
-    raised: list[RedFlag | AnswerRedFlag] = []
-    if topic is not None:
-        cleaned = clean_answers(topic, answers)
-        raised += [f for f in topic.red_flags if _yes(answers.get(f.link_id))]
-        raised += [f for f in topic.answer_red_flags if f.link_id in cleaned and f.triggered_by(cleaned[f.link_id])]
-        return raised
-    screening, answer_flags = _registry()
-    for link_id, value in answers.items():
-        if link_id in screening and _yes(value):
-            raised.append(screening[link_id])
-        elif link_id in answer_flags and answer_flags[link_id].triggered_by(value):
-            raised.append(answer_flags[link_id])
-    return raised
-
-
-def emergency_advice(answers: Mapping[str, Any], topic: Topic | None = None) -> str | None:
-    """The most urgent advice these answers call for: "999", "111", "crisis" or None. 999 and
-    111 end the request; the crisis lines alone let it go on, marked urgent."""
-    shown = advice_list(triggered_red_flags(answers, topic))
-    return shown[0].code if shown else None
 
 
 def score(topic: Topic, answers: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
@@ -1409,7 +1204,7 @@ def _check_items(topic: Topic) -> list[str]:
             problems.append(f"{where}: the date-limit extension is for date items, one of {DATE_LIMITS}")
         for url in node.unknown_extensions:
             problems.append(f"{where}: unknown extension {url!r} (see the README for the ones this app reads)")
-        nested = [_mapping(n) for n in _list(_raw_item(topic, node.link_id).get("item"))]
+        nested = [as_mapping(n) for n in as_list(_raw_item(topic, node.link_id).get("item"))]
         if node.type != "group" and len([n for n in nested if _is_hint(n)]) > 1:
             problems.append(f"{where}: one hint (instructions display item) at most")
         if node.hint_id and not node.hint.strip():
@@ -1426,8 +1221,8 @@ def _check_items(topic: Topic) -> list[str]:
 
 def _raw_item(topic: Topic, link_id: str) -> Mapping[str, Any]:
     def find(items: object) -> Mapping[str, Any] | None:
-        for raw in _list(items):
-            raw = _mapping(raw)
+        for raw in as_list(items):
+            raw = as_mapping(raw)
             if raw.get("linkId") == link_id:
                 return raw
             found = find(raw.get("item"))
@@ -1659,7 +1454,7 @@ def _check_scoring(topic: Topic) -> list[str]:
 
 def _check_triage(topic: Topic) -> list[str]:
     problems = []
-    spec = _mapping(topic.rules_data.get("triage"))
+    spec = as_mapping(topic.rules_data.get("triage"))
     if not spec:
         return ["rules: triage is missing"]
     if topic.default_urgency not in RULE_URGENCIES or topic.default_team not in TEAMS:
@@ -1852,11 +1647,11 @@ def validate_shared(shared: Mapping[str, Any]) -> list[str]:
     flag well-formed and asked at some age, and the intro shown when the request is for someone
     else."""
     problems = []
-    order = [str(g) for g in _list(shared.get("groupOrder"))]
+    order = [str(g) for g in as_list(shared.get("groupOrder"))]
     if len(set(order)) != len(order) or CHILD_GROUP not in order or TOPIC_GROUP not in order:
         problems.append(f"groupOrder: each group once, including {CHILD_GROUP!r} and {TOPIC_GROUP!r}")
-    general = [_red_flag_from(raw, "shared") for raw in _list(shared.get("general"))]
-    child = [replace(_red_flag_from(raw, "shared", group=CHILD_GROUP), audience="child") for raw in _list(shared.get("child"))]
+    general = [_red_flag_from(raw, "shared") for raw in as_list(shared.get("general"))]
+    child = [replace(_red_flag_from(raw, "shared", group=CHILD_GROUP), audience="child") for raw in as_list(shared.get("child"))]
     if not general:
         problems.append("general: no emergency questions")
     general_groups = [g for g in order if g not in (CHILD_GROUP, TOPIC_GROUP)]
@@ -1869,29 +1664,14 @@ def validate_shared(shared: Mapping[str, Any]) -> list[str]:
             seen.add(flag.link_id)
             problems += _check_one_flag(flag, where, groups)
             problems += _check_flag_wording(flag, where, _wordings_needed_for(flag))
-    for raw in _list(shared.get("child")):
-        if _mapping(raw).get("group", CHILD_GROUP) != CHILD_GROUP or "audience" in _mapping(raw):
-            problems.append(f"red flag {_mapping(raw).get('linkId')}: the child list sets no group or audience")
-    intro = _mapping(shared.get("intro"))
+    for raw in as_list(shared.get("child")):
+        if as_mapping(raw).get("group", CHILD_GROUP) != CHILD_GROUP or "audience" in as_mapping(raw):
+            problems.append(f"red flag {as_mapping(raw).get('linkId')}: the child list sets no group or audience")
+    intro = as_mapping(shared.get("intro"))
     if not str(intro.get("text", "")).strip():
         problems.append("intro: text is missing")
-    problems += _check_one_wording("intro", str(intro.get("text", "")), _wordings_from(intro), WORDINGS[1:], question=False)
+    problems += _check_one_wording("intro", str(intro.get("text", "")), wordings_from(intro), WORDINGS[1:], question=False)
     return problems
-
-
-def safety_net(topic: Topic, wording: Wording | None = None) -> str:
-    """What to watch for once the request is sent ("" if the topic says nothing), worded for the
-    person: a child with a fever is checked again within 4 hours (NHS Healthier Together)."""
-    return (wording or SELF).say(topic.safety_net, topic.safety_net_wordings) if topic.safety_net else ""
-
-
-def shared_intro(wording: Wording | None) -> str:
-    """What the emergency screen says first when the questions are about someone else ("" for
-    the holder themself)."""
-    if wording is None or wording.code == "self":
-        return ""
-    intro = _mapping(_shared_red_flags().get("intro"))
-    return wording.say(str(intro.get("text", "")), _wordings_from(intro))
 
 
 def validate(topic: Topic) -> list[str]:

@@ -42,6 +42,7 @@ from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
 from anima_pwa.services.questionnaires import model as questionnaires
+from anima_pwa.services.questionnaires.red_flags import ADVICE
 
 TERMS_FILE = questionnaires.QUESTIONNAIRE_DIR / "_search_terms.json"
 MAX_QUERY_LENGTH = 200  # characters read; the box allows 100
@@ -567,7 +568,7 @@ def _advice(code: str, fired: Sequence[_Rule]) -> SearchAdvice:
         calls += [c for c in _CALLS["crisis"] if c not in calls]
     if extra:
         body = body + " " + " ".join(dict.fromkeys(extra))
-    title = _TITLES.get(code) or questionnaires.ADVICE[code].title
+    title = _TITLES.get(code) or ADVICE[code].title
     return SearchAdvice(code, title, body, tuple(r.id for r in fired), tuple(calls))
 
 

@@ -27,12 +27,10 @@ from anima_pwa.services.questionnaires.model import (
     Wording,
     display_answer,
     enabled_and_effective,
-    ends_request,
-    flag_advice,
     same_answer,
     score,
-    triggered_red_flags,
 )
+from anima_pwa.services.questionnaires.red_flags import ends_request, flag_advice, triggered_red_flags
 
 
 @dataclass(frozen=True)
