@@ -17,6 +17,7 @@ from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import Any
 
+from anima_pwa.services.questionnaires.loading import load_all
 from anima_pwa.services.questionnaires.model import (
     ADVICE_CODES,
     CHILD_GROUP,
@@ -29,7 +30,6 @@ from anima_pwa.services.questionnaires.model import (
     Wording,
     as_mapping,
     clean_answers,
-    load_all,
     shared_red_flags,
     wordings_from,
 )

@@ -42,6 +42,7 @@ from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
 from anima_pwa.services.questionnaires import model as questionnaires
+from anima_pwa.services.questionnaires.loading import load_all
 from anima_pwa.services.questionnaires.red_flags import ADVICE
 
 TERMS_FILE = questionnaires.QUESTIONNAIRE_DIR / "_search_terms.json"
@@ -207,7 +208,7 @@ def _content(words: Iterable[str]) -> tuple[str, ...]:
 def _index() -> _Index:
     terms = _terms()
     lex = _lexicon()
-    loaded = questionnaires.load_all()
+    loaded = load_all()
     lay = terms["topics"]
     unknown = set(lay) - set(loaded)
     if unknown:
