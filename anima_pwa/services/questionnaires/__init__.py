@@ -54,11 +54,7 @@ from anima_pwa.services.questionnaires.model import (
     previous_item,
     progress,
     score,
-    search,
     topic_from_dict,
-    validate,
-    validate_all,
-    validate_shared,
     wording_code,
 )
 from anima_pwa.services.questionnaires.red_flags import (
@@ -76,7 +72,9 @@ from anima_pwa.services.questionnaires.red_flags import (
     shared_intro,
     triggered_red_flags,
 )
+from anima_pwa.services.questionnaires.topic_search import rank as search
 from anima_pwa.services.questionnaires.triage_rules import Triage, more_urgent, triage
+from anima_pwa.services.questionnaires.validation import validate, validate_all, validate_shared
 
 __all__ = [
     "ADVICE",

@@ -18,10 +18,8 @@ from anima_pwa.services.questionnaires.model import (
     read_json,
     rules_path,
     topic_from_dict,
-    validate,
-    validate_all,
-    validate_shared,
 )
+from anima_pwa.services.questionnaires.validation import validate, validate_all, validate_shared
 
 
 def load_directory(directory: Path, *, check: bool = True) -> dict[str, Topic]:

@@ -91,7 +91,6 @@ from __future__ import annotations
 
 import json
 import re
-import string
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
@@ -127,9 +126,6 @@ WORDINGS = ("self", "child", "other-adult")
 NAME_PLACEHOLDER = "{name}"
 GENERIC_NAMES = {"child": "your child", "other-adult": "this person"}  # when no first name is known
 WORDINGS_NEEDED = {"any": ("child", "other-adult"), "adult": ("other-adult",), "child": ("child",)}
-# "you", "I", "my": words a question about someone else must not use (it would be about the reader).
-_PERSON_WORDS = re.compile(r"\b(you|your|yours|yourself|you're|you've|i|i'm|i've|my|me|mine|myself)\b", re.IGNORECASE)
-
 KINDS = ("medical", "admin")
 AUDIENCES = ("adult", "child", "any")
 ITEM_TYPES = ("boolean", "choice", "integer", "string", "text", "date", "display", "group")
@@ -160,12 +156,8 @@ TEAMS = {
     "nurse": "Practice nurse",
 }
 TEXT_MAX_LENGTH = text_limits.QUESTION_ANSWER.limit
-MIN_QUESTIONS, MAX_QUESTIONS = 4, 10  # per topic, not counting the items of a scored instrument
-MAX_BRANCHES = 20_000  # validate(): more answer paths than this is a form too tangled to check
-
 _LONDON = ZoneInfo("Europe/London")
-_ID_RE = re.compile(r"[A-Za-z0-9\-.]{1,64}")
-_NAME_RE = re.compile(r"[A-Z][A-Za-z0-9_]{0,254}")
+ID_RE = re.compile(r"[A-Za-z0-9\-.]{1,64}")
 _ANSWER_KEYS = ("answerBoolean", "answerCoding", "answerInteger", "answerDate", "answerString")
 
 
@@ -469,7 +461,7 @@ def _option_from(raw: object) -> Option | None:
     )
 
 
-def _is_hint(raw: object) -> bool:
+def is_hint(raw: object) -> bool:
     """A nested display item marked as instructions (questionnaire-displayCategory): the hint
     shown under its question."""
     raw = as_mapping(raw)
@@ -487,7 +479,7 @@ def _item_from(raw: object, parent: str | None) -> Item:
     raw = raw if isinstance(raw, Mapping) else {}
     link_id = str(raw.get("linkId", ""))
     nested = as_list(raw.get("item"))
-    hints = [child for child in nested if _is_hint(child)] if raw.get("type") != "group" else []
+    hints = [child for child in nested if is_hint(child)] if raw.get("type") != "group" else []
     hint = as_mapping(hints[0]) if hints else {}
     children = tuple(_item_from(child, link_id) for child in nested if not (hints and child is hints[0]))
     low = high = None
@@ -545,7 +537,7 @@ def _age(value: object) -> int | None:
     return number if number is not None else -1
 
 
-def _red_flag_from(raw: object, source: str, *, group: str = "") -> RedFlag:
+def red_flag_from(raw: object, source: str, *, group: str = "") -> RedFlag:
     raw = raw if isinstance(raw, Mapping) else {}
     return RedFlag(
         link_id=str(raw.get("linkId", "")),
@@ -612,7 +604,7 @@ def topic_from_dict(
     if rules is None:
         rules = {}
         beside = rules_path(path) if path else QUESTIONNAIRE_DIR / f"{topic_id}{RULES_SUFFIX}"
-        if path or _ID_RE.fullmatch(topic_id):
+        if path or ID_RE.fullmatch(topic_id):
             try:
                 rules = read_json(beside)
             except (OSError, json.JSONDecodeError):
@@ -628,9 +620,9 @@ def topic_from_dict(
 
     flags: list[RedFlag] = []
     if anima.get("sharedRedFlags", kind == "medical") is True:
-        flags += [_red_flag_from(raw, "shared") for raw in as_list(shared.get("general"))]
-        flags += [replace(_red_flag_from(raw, "shared", group=CHILD_GROUP), audience="child") for raw in as_list(shared.get("child"))]
-    flags += [_red_flag_from(raw, topic_id, group=TOPIC_GROUP) for raw in as_list(anima.get("redFlags"))]
+        flags += [red_flag_from(raw, "shared") for raw in as_list(shared.get("general"))]
+        flags += [replace(red_flag_from(raw, "shared", group=CHILD_GROUP), audience="child") for raw in as_list(shared.get("child"))]
+    flags += [red_flag_from(raw, topic_id, group=TOPIC_GROUP) for raw in as_list(anima.get("redFlags"))]
 
     scoring = []
     answer_flags: list[AnswerRedFlag] = []
@@ -755,7 +747,7 @@ def _condition_holds(condition: Condition, effective: Mapping[str, Any]) -> bool
     return False
 
 
-def _item_enabled(item: Item, effective: Mapping[str, Any]) -> bool:
+def item_enabled(item: Item, effective: Mapping[str, Any]) -> bool:
     if not item.enable_when:
         return True
     results = (_condition_holds(c, effective) for c in item.enable_when)
@@ -770,11 +762,11 @@ def enabled_and_effective(topic: Topic, answers: Mapping[str, Any]) -> tuple[set
     for node in topic.nodes:
         if node.parent is not None and node.parent not in enabled:
             continue
-        if not _item_enabled(node, effective):
+        if not item_enabled(node, effective):
             continue
         enabled.add(node.link_id)
         value = answers.get(node.link_id)
-        if node.answerable and value is not None and _answer_valid(node, value):
+        if node.answerable and value is not None and answer_valid(node, value):
             effective[node.link_id] = value  # (an answer the topic no longer allows: unanswered)
     return enabled, effective
 
@@ -995,7 +987,7 @@ def score(topic: Topic, answers: Mapping[str, Any]) -> dict[str, dict[str, Any]]
         out[spec.id] = {
             "name": spec.name,
             "total": total,
-            "max": _max_total(topic, spec),
+            "max": max_total(topic, spec),
             "band": band,
             "complete": complete,
             "answered": len(values),
@@ -1004,7 +996,7 @@ def score(topic: Topic, answers: Mapping[str, Any]) -> dict[str, dict[str, Any]]
     return out
 
 
-def _max_total(topic: Topic, spec: ScoreSpec) -> int:
+def max_total(topic: Topic, spec: ScoreSpec) -> int:
     total = 0
     for link_id in spec.items:
         item = topic.item(link_id)
@@ -1013,35 +1005,7 @@ def _max_total(topic: Topic, spec: ScoreSpec) -> int:
     return total
 
 
-_STOPWORDS = frozenset(
-    "a an the i im i'm ive my me mine myself we our you your for to of and or with in on at is it "
-    "its am are be been was were have has had got get getting need needs needed want wanted would "
-    "like about can could please some from do does did this that these those there so very really "
-    "help just also any what how when why who which".split()
-)
-
-
-def _normalise(text: str) -> str:
-    text = text.casefold().replace("'", "").replace("’", "")
-    return " ".join(re.sub(r"[^0-9a-z]+", " ", text).split())
-
-
-def _tokens(text: str) -> list[str]:
-    return [t for t in _normalise(text).split() if t not in _STOPWORDS]
-
-
-def search(query: str, *, kind: str | None = None, limit: int = 8, is_child: bool | None = None) -> list[TopicMatch]:
-    """Topics for what someone typed, best first: ``topic_search.rank`` (which ranks by the words
-    that matched, forgives typos and knows lay, child and slang wording). ``kind`` comes first; a
-    topic of the other kind only where the words point there. An empty query finds nothing; so
-    does one that fits no topic (offer the full list and, if the practice allows it, free text).
-    Emergency advice for what was typed is ``topic_search.emergency_advice``: show it first."""
-    from anima_pwa.services.questionnaires import topic_search  # it reads the loaded topics, so imports this module
-
-    return topic_search.rank(query, kind=kind, is_child=is_child, limit=limit)
-
-
-def _answer_valid(item: Item, value: object) -> bool:
+def answer_valid(item: Item, value: object) -> bool:
     if item.type == "boolean":
         return isinstance(value, bool)
     if item.type == "choice":
@@ -1054,607 +1018,13 @@ def _answer_valid(item: Item, value: object) -> bool:
     return isinstance(value, str)
 
 
-_KEY_FOR_TYPE = {
-    "boolean": "answerBoolean",
-    "choice": "answerCoding",
-    "integer": "answerInteger",
-    "date": "answerDate",
-    "string": "answerString",
-    "text": "answerString",
-}
+TOPIC_AGES = {"any": (0, NO_AGE_LIMIT), "adult": (CHILD_UNDER_MONTHS, NO_AGE_LIMIT), "child": (0, CHILD_UNDER_MONTHS)}
 
 
-def _check_structure(topic: Topic) -> list[str]:
-    data = topic.resource
-    problems = []
-    if data.get("resourceType") != "Questionnaire":
-        problems.append('resourceType must be "Questionnaire"')
-    if not _ID_RE.fullmatch(topic.id):
-        problems.append(f"id {topic.id!r} is not a valid FHIR id")
-    if not topic.url.startswith(("http://", "https://")) or not topic.url.endswith(f"/Questionnaire/{topic.id}"):
-        problems.append("url must be an absolute URL ending /Questionnaire/<id>")
-    if not _NAME_RE.fullmatch(topic.name):
-        problems.append(f"name {topic.name!r} must be a computer-friendly name like CoughAndCold")
-    if not topic.title.strip():
-        problems.append("title is missing")
-    if data.get("status") != "active":
-        problems.append('status must be "active"')
-    if data.get("subjectType") != ["Patient"]:
-        problems.append('subjectType must be ["Patient"]')
-    if not topic.rules_data:
-        problems.append(f"the rules file {topic.id}{RULES_SUFFIX} is missing or empty")
-    if topic.kind not in KINDS:
-        problems.append(f"rules: kind {topic.kind!r} must be one of {KINDS}")
-    if topic.audience not in AUDIENCES:
-        problems.append(f"rules: audience {topic.audience!r} must be one of {AUDIENCES}")
-    if not topic.free_text and not [k for k in topic.keywords if _tokens(k)]:
-        problems.append("rules: keywords: give the synonyms people search with")
-    if not isinstance(data.get("item"), list) or not data.get("item"):
-        problems.append("item: the questionnaire has no items")
-    return problems
-
-
-def _check_items(topic: Topic) -> list[str]:
-    problems = []
-    seen: dict[str, Item] = {}
-    order: dict[str, int] = {}
-    for index, node in enumerate(topic.nodes):
-        where = f"item {node.link_id or '#' + str(index + 1)}"
-        if not node.link_id:
-            problems.append(f"{where}: linkId is missing")
-        elif node.link_id in seen:
-            problems.append(f"{where}: linkId is used twice")
-        seen.setdefault(node.link_id, node)
-        order.setdefault(node.link_id, index)
-        if node.type not in ITEM_TYPES:
-            problems.append(f"{where}: type {node.type!r} must be one of {ITEM_TYPES}")
-        if not node.text.strip():
-            problems.append(f"{where}: text is missing")
-        if node.type == "choice" and not node.options:
-            problems.append(f"{where}: a choice item needs answerOption (a dead end otherwise)")
-        if node.type != "choice" and node.options:
-            problems.append(f"{where}: only choice items have answerOption")
-        codes = [o.code for o in node.options]
-        if len(set(codes)) != len(codes) or any(not o.code or not o.display.strip() for o in node.options):
-            problems.append(f"{where}: each option needs a unique code and a display")
-        if node.type == "group" and not node.children:
-            problems.append(f"{where}: a group needs items")
-        if node.type != "group" and node.children:
-            problems.append(f"{where}: only a group may contain items")
-        if node.type in ("display", "group") and node.required:
-            problems.append(f"{where}: a {node.type} cannot be required")
-        length = node.max_length
-        if length is not None and (node.type not in ("string", "text") or not 1 <= length <= TEXT_MAX_LENGTH):
-            problems.append(f"{where}: maxLength is for string/text items, at most {TEXT_MAX_LENGTH}")
-        if (node.min is not None or node.max is not None) and node.type != "integer":
-            problems.append(f"{where}: min/max are for integer items")
-        if node.min is not None and node.max is not None and node.min > node.max:
-            problems.append(f"{where}: min is above max (no answer is possible)")
-        if node.date_limit and (node.type != "date" or node.date_limit not in DATE_LIMITS):
-            problems.append(f"{where}: the date-limit extension is for date items, one of {DATE_LIMITS}")
-        for url in node.unknown_extensions:
-            problems.append(f"{where}: unknown extension {url!r} (see the README for the ones this app reads)")
-        nested = [as_mapping(n) for n in as_list(_raw_item(topic, node.link_id).get("item"))]
-        if node.type != "group" and len([n for n in nested if _is_hint(n)]) > 1:
-            problems.append(f"{where}: one hint (instructions display item) at most")
-        if node.hint_id and not node.hint.strip():
-            problems.append(f"{where}: its hint has no text")
-        if node.enable_behavior not in ("all", "any"):
-            problems.append(f"{where}: enableBehavior must be all or any")
-        raw_when = _raw_item(topic, node.link_id).get("enableWhen") or []
-        if len(raw_when) > 1 and "enableBehavior" not in _raw_item(topic, node.link_id):
-            problems.append(f"{where}: more than one enableWhen needs enableBehavior (FHIR que-12)")
-        for condition in node.enable_when:
-            problems += _check_condition(topic, node, condition, seen, order, index)
-    return problems
-
-
-def _raw_item(topic: Topic, link_id: str) -> Mapping[str, Any]:
-    def find(items: object) -> Mapping[str, Any] | None:
-        for raw in as_list(items):
-            raw = as_mapping(raw)
-            if raw.get("linkId") == link_id:
-                return raw
-            found = find(raw.get("item"))
-            if found is not None:
-                return found
-        return None
-
-    return find(topic.resource.get("item")) or {}
-
-
-def _check_condition(
-    topic: Topic, node: Item, condition: Condition, seen: Mapping[str, Item], order: Mapping[str, int], index: int
-) -> list[str]:
-    where = f"item {node.link_id}: enableWhen"
-    target = seen.get(condition.question)
-    if target is None or order.get(condition.question, index) >= index:
-        exists_later = topic.item(condition.question) is not None
-        what = "not an earlier item" if exists_later else "not an item"
-        return [f"{where} names {condition.question!r}, which is {what}"]
-    if not target.answerable:
-        return [f"{where} names {condition.question!r}, a {target.type} with no answer"]
-    if condition.operator not in OPERATORS:
-        return [f"{where} operator {condition.operator!r} must be one of {OPERATORS}"]
-    if condition.operator == "exists":
-        if condition.answer_key == "answerBoolean" and isinstance(condition.answer, bool):
-            return []
-        return [f"{where} exists needs answerBoolean"]
-    expected = _KEY_FOR_TYPE[target.type]
-    if condition.answer_key != expected:
-        return [f"{where} on {target.type} item {target.link_id!r} needs {expected}"]
-    if condition.operator in (">", ">=", "<", "<=") and target.type not in ("integer", "date"):
-        return [f"{where} {condition.operator} only compares integers or dates"]
-    if not _answer_valid(target, condition.answer):
-        return [f"{where} answer {condition.answer!r} is not a possible answer to {target.link_id!r}"]
-    if target.link_id == node.parent:
-        return [f"{where} names its own group"]
-    return []
-
-
-def _domain(item: Item, topic: Topic) -> list[Any]:
-    """The answers worth trying for an item other items depend on (None: left blank)."""
-    values: list[Any]
-    if item.type == "boolean":
-        values = [True, False]
-    elif item.type == "choice":
-        values = [o.code for o in item.options]
-    elif item.type == "integer":
-        points = {item.min if item.min is not None else 0}
-        if item.max is not None:
-            points.add(item.max)
-        for node in topic.nodes:
-            for c in node.enable_when:
-                if c.question == item.link_id and isinstance(c.answer, int) and not isinstance(c.answer, bool):
-                    points |= {c.answer - 1, c.answer, c.answer + 1}
-        low = item.min if item.min is not None else -(10**9)
-        high = item.max if item.max is not None else 10**9
-        values = sorted(p for p in points if low <= p <= high)
-    else:
-        referenced = {
-            c.answer for n in topic.nodes for c in n.enable_when if c.question == item.link_id and c.operator != "exists"
-        }
-        values = sorted(str(v) for v in referenced) + ["2000-01-01" if item.type == "date" else "something"]
-    if not item.required:
-        values.append(None)
-    return values
-
-
-def _explore(topic: Topic) -> tuple[set[str], list[int], bool]:
-    """Walk every path of answers to the questions others depend on: which items are ever
-    enabled, how many questions each path asks, and whether the walk was cut short."""
-    controllers = {c.question for node in topic.nodes for c in node.enable_when}
-    nodes = topic.nodes
-    reachable: set[str] = set()
-    path_lengths: list[int] = []
-    budget = [MAX_BRANCHES]
-
-    def walk(index: int, effective: dict[str, Any], enabled: frozenset[str], asked: int) -> None:
-        while index < len(nodes):
-            node = nodes[index]
-            index += 1
-            if node.parent is not None and node.parent not in enabled:
-                continue
-            if not _item_enabled(node, effective):
-                continue
-            enabled = enabled | {node.link_id}
-            reachable.add(node.link_id)
-            if node.answerable:
-                asked += 1
-            if node.answerable and node.link_id in controllers:
-                for value in _domain(node, topic):
-                    budget[0] -= 1
-                    if budget[0] < 0:
-                        return
-                    branch = dict(effective)
-                    if value is not None:
-                        branch[node.link_id] = value
-                    walk(index, branch, enabled, asked)
-                return
-        path_lengths.append(asked)
-
-    walk(0, {}, frozenset(), 0)
-    return reachable, path_lengths, budget[0] < 0
-
-
-def _check_flow(topic: Topic) -> list[str]:
-    problems = []
-    reachable, lengths, cut_short = _explore(topic)
-    if cut_short:
-        return [f"too many answer paths to check (over {MAX_BRANCHES}): simplify the enableWhen rules"]
-    for node in topic.nodes:
-        if node.link_id and node.link_id not in reachable:
-            problems.append(f"item {node.link_id}: unreachable (no answers enable it)")
-    if any(length == 0 for length in lengths):
-        problems.append("dead end: some answers lead to a path with no questions at all")
-    scored = {link_id for spec in topic.scoring for link_id in spec.items}
-    counted = [q for q in topic.questions if q.answerable and q.link_id not in scored]
-    if not MIN_QUESTIONS <= len(counted) <= MAX_QUESTIONS:
-        problems.append(
-            f"{len(counted)} questions: a topic has {MIN_QUESTIONS} to {MAX_QUESTIONS} "
-            "(items of a scored instrument such as PHQ-9 not counted)"
-        )
-    return problems
-
-
-_TOPIC_AGES = {"any": (0, NO_AGE_LIMIT), "adult": (CHILD_UNDER_MONTHS, NO_AGE_LIMIT), "child": (0, CHILD_UNDER_MONTHS)}
-
-
-def _flag_window(flag: RedFlag, topic_audience: str = "any") -> tuple[int, int]:
+def flag_window(flag: RedFlag, topic_audience: str = "any") -> tuple[int, int]:
     """The ages (months, [from, under)) at which the flag can be asked in a topic for this audience."""
     low, high = flag.age_window()
-    topic_low, topic_high = _TOPIC_AGES.get(topic_audience, (0, NO_AGE_LIMIT))
+    topic_low, topic_high = TOPIC_AGES.get(topic_audience, (0, NO_AGE_LIMIT))
     return max(low, topic_low), min(high, topic_high)
 
 
-def _wordings_needed_for(flag: RedFlag, topic_audience: str = "any") -> list[str]:
-    """The wordings a flag needs: child if it can be asked of a child, other-adult if of an adult."""
-    low, high = _flag_window(flag, topic_audience)
-    needed = []
-    if low < CHILD_UNDER_MONTHS and high > low:
-        needed.append("child")
-    if high > CHILD_UNDER_MONTHS and high > low:
-        needed.append("other-adult")
-    return needed
-
-
-def _check_one_flag(flag: RedFlag, where: str, groups: Iterable[str], topic_audience: str = "any") -> list[str]:
-    """One red flag is well-formed and can be asked of someone: a linkId, a text, its advice and
-    any further advice known, a page group, age limits that leave some age it is asked at."""
-    problems = []
-    if not flag.link_id:
-        problems.append(f"{where}: linkId is missing")
-    if not flag.text.strip():
-        problems.append(f"{where}: text is missing")
-    if flag.advice not in ADVICE_CODES:
-        problems.append(f"{where}: advice must be one of {ADVICE_CODES}, not {flag.advice!r}")
-    for code in flag.also:
-        if code not in ADVICE_CODES or code == flag.advice:
-            problems.append(f"{where}: also must name other advice from {ADVICE_CODES}, not {code!r}")
-    if flag.audience not in AUDIENCES:
-        problems.append(f"{where}: audience must be one of {AUDIENCES}")
-    if flag.group not in groups:
-        problems.append(f"{where}: group {flag.group!r} is not one of {tuple(groups)}")
-    for name, value in (("minAgeMonths", flag.min_age_months), ("maxAgeMonths", flag.max_age_months)):
-        if value is not None and not 0 <= value <= NO_AGE_LIMIT:
-            problems.append(f"{where}: {name} must be a whole number of months from 0")
-    low, high = _flag_window(flag, topic_audience)
-    if low >= high:
-        problems.append(f"{where}: unreachable: no age it is asked at (its ages, audience and the topic's exclude each other)")
-    if flag.message and not flag.message.strip():
-        problems.append(f"{where}: message is blank")
-    return problems
-
-
-def _check_red_flags(topic: Topic, question_ids: set[str]) -> list[str]:
-    problems = []
-    seen: set[str] = set()
-    for flag in topic.red_flags:
-        where = f"red flag {flag.link_id or '(no linkId)'}"
-        if flag.link_id and (flag.link_id in seen or flag.link_id in question_ids):
-            problems.append(f"{where}: linkId is used twice (red flags and questions share one set)")
-        seen.add(flag.link_id)
-        if flag.source == "shared":
-            continue  # checked once, in validate_shared
-        problems += _check_one_flag(flag, where, (TOPIC_GROUP,), topic.audience)
-        if flag.group != TOPIC_GROUP:
-            problems.append(f"{where}: a topic's own red flags are on the topic's page (group {TOPIC_GROUP!r})")
-    return problems
-
-
-def _check_scoring(topic: Topic) -> list[str]:
-    problems = []
-    ids = [s.id for s in topic.scoring]
-    if len(set(ids)) != len(ids):
-        problems.append("scoring: ids must be unique")
-    for spec in topic.scoring:
-        where = f"scoring {spec.id or '(no id)'}"
-        if not spec.id or topic.item(spec.id) is not None:
-            problems.append(f"{where}: needs an id that is not an item's linkId")
-        if not spec.items:
-            problems.append(f"{where}: names no items")
-        for link_id in spec.items:
-            item = topic.item(link_id)
-            if item is None:
-                problems.append(f"{where}: item {link_id!r} does not exist")
-            elif item.type != "choice" or any(o.ordinal is None for o in item.options):
-                problems.append(f"{where}: item {link_id!r} must be a choice with an ordinalValue on every option")
-        if all(topic.item(i) is not None for i in spec.items):
-            top = _max_total(topic, spec)
-            expected = 0
-            for low, high, label in sorted(spec.bands):
-                if low != expected or high < low or not label:
-                    problems.append(f"{where}: bands must run from 0 to {top} without gaps or overlaps, each labelled")
-                    break
-                expected = high + 1
-            else:
-                if expected != top + 1:
-                    problems.append(f"{where}: bands must end at the highest possible score, {top}")
-        for flag in spec.red_flags:
-            item = topic.item(flag.link_id)
-            if flag.link_id not in spec.items or item is None:
-                problems.append(f"{where}: red flag names {flag.link_id!r}, not one of its items")
-                continue
-            if flag.advice not in ADVICE_CODES or any(c not in ADVICE_CODES or c == flag.advice for c in flag.also):
-                problems.append(f"{where}: red flag advice must be one of {ADVICE_CODES}")
-            if not flag.unless_answer or any(item.option(code) is None for code in flag.unless_answer):
-                problems.append(f"{where}: red flag unlessAnswer must list option codes of {flag.link_id!r}")
-    return problems
-
-
-def _check_triage(topic: Topic) -> list[str]:
-    problems = []
-    spec = as_mapping(topic.rules_data.get("triage"))
-    if not spec:
-        return ["rules: triage is missing"]
-    if topic.default_urgency not in RULE_URGENCIES or topic.default_team not in TEAMS:
-        problems.append(f"triage default needs an urgency in {RULE_URGENCIES} and a team in {tuple(TEAMS)}")
-    score_ids = {s.id for s in topic.scoring}
-    for number, rule in enumerate(topic.rules, 1):
-        where = f"triage rule {number}"
-        if rule.urgency not in RULE_URGENCIES:
-            problems.append(f"{where}: urgency {rule.urgency!r} must be one of {RULE_URGENCIES}")
-        if rule.team not in TEAMS:
-            problems.append(f"{where}: team {rule.team!r} must be one of {tuple(TEAMS)}")
-        if not rule.when:
-            problems.append(f"{where}: has no conditions")
-        for condition in rule.when:
-            if condition.about_age:
-                if condition.link_id or condition.score or condition.answer is not None:
-                    problems.append(f"{where}: an age condition names nothing else")
-                low = condition.age_at_least_months if condition.age_at_least_months is not None else 0
-                high = condition.age_under_months if condition.age_under_months is not None else NO_AGE_LIMIT
-                topic_low, topic_high = _TOPIC_AGES.get(topic.audience, (0, NO_AGE_LIMIT))
-                if min(low, high) < 0 or max(low, topic_low) >= min(high, topic_high):
-                    problems.append(f"{where}: the age condition matches no one this topic is for")
-                continue
-            if bool(condition.link_id) == bool(condition.score):
-                problems.append(f"{where}: each condition names a linkId, a score or an age")
-                continue
-            if condition.answer is None and condition.at_least is None and condition.at_most is None:
-                named = condition.link_id or condition.score
-                problems.append(f"{where}: condition on {named} needs answer, atLeast or atMost")
-            if condition.score:
-                if condition.score not in score_ids:
-                    problems.append(f"{where}: score {condition.score!r} does not exist")
-                if condition.answer is not None:
-                    problems.append(f"{where}: a score condition uses atLeast/atMost")
-                continue
-            item = topic.item(condition.link_id)
-            if item is None or not item.answerable:
-                problems.append(f"{where}: {condition.link_id!r} is not a question of this topic")
-                continue
-            for value in condition.answer or ():
-                if not _answer_valid(item, value):
-                    problems.append(f"{where}: {value!r} is not a possible answer to {condition.link_id!r}")
-            if (condition.at_least is not None or condition.at_most is not None) and item.type != "integer":
-                problems.append(f"{where}: atLeast/atMost need an integer item, not {condition.link_id!r}")
-    keys = [frozenset(repr(c) for c in rule.when) for rule in topic.rules]
-    for later in range(len(keys)):
-        for earlier in range(later):
-            if keys[earlier] and keys[earlier] <= keys[later]:
-                problems.append(f"triage rule {later + 1}: can never win, rule {earlier + 1} always matches first")
-                break
-    problems += _check_subject(topic, score_ids)
-    return problems
-
-
-def _unconditional(topic: Topic, item: Item) -> bool:
-    while True:
-        if item.enable_when:
-            return False
-        if item.parent is None:
-            return True
-        parent = topic.item(item.parent)
-        if parent is None:
-            return False
-        item = parent
-
-
-def _check_subject(topic: Topic, score_ids: set[str]) -> list[str]:
-    if not topic.subject_template.strip():
-        return ["triage subject template is missing"]
-    problems = []
-    try:
-        fields = list(string.Formatter().parse(topic.subject_template))
-    except ValueError as error:
-        return [f"triage subject template is malformed ({error})"]
-    for _, name, spec, conversion in fields:
-        if name is None:
-            continue
-        if spec or conversion:
-            problems.append(f"triage subject: {{{name}}} takes no format or conversion")
-        if name == "free_text" or name in score_ids:
-            continue
-        item = topic.item(name)
-        if item is None or not item.answerable:
-            problems.append(f"triage subject: placeholder {{{name}}} is not a question of this topic")
-        elif not (item.required and _unconditional(topic, item)):
-            problems.append(
-                f"triage subject: {{{name}}} may be unanswered (use a required question asked on every path)"
-            )
-    return problems
-
-
-def _speaks_to_reader(text: str) -> bool:
-    """True if the text says "you", "your", "I", "my"...: it is about whoever reads it."""
-    return bool(_PERSON_WORDS.search(text.replace("’", "'")))
-
-
-def _check_one_wording(where: str, self_text: str, wordings: Mapping[str, str], needed: Iterable[str], *, question: bool) -> list[str]:
-    """The wording rule for one text. ``question``: it asks about the person (a question or a red
-    flag, its hint or an option), so the other wordings name them and never say "you"."""
-    problems = []
-    for code in wordings:
-        if code not in WORDINGS[1:]:
-            problems.append(f"{where}: unknown wording {code!r} (use {WORDINGS[1:]})")
-    if NAME_PLACEHOLDER in self_text:
-        problems.append(f"{where}: text is the holder's own wording and has no {NAME_PLACEHOLDER}")
-    for code in needed:
-        said = wordings.get(code, "")
-        if not said.strip():
-            problems.append(f"{where}: no {code} wording (subject-wording extension)")
-            continue
-        try:
-            names = {name for _, name, _, _ in string.Formatter().parse(said) if name is not None}
-        except ValueError:
-            names = {"?"}
-        if names - {"name"}:
-            problems.append(f"{where}: {code} wording may only use the placeholder {NAME_PLACEHOLDER}")
-        if not question:
-            continue
-        if _speaks_to_reader(said):
-            problems.append(f"{where}: {code} wording says 'you', 'your', 'I' or 'my': word it about the person")
-    return problems
-
-
-def _check_wording(topic: Topic) -> list[str]:
-    """Every item (and hint, and red flag, and any option that says "you"/"my") has the wording
-    for everyone the topic can be asked about: the child wording for a topic open to children,
-    the other-adult wording for one open to adults. Questions and red flags name the person."""
-    needed = WORDINGS_NEEDED.get(topic.audience, WORDINGS[1:])
-    problems = []
-    for node in topic.nodes:
-        where = f"item {node.link_id}"
-        asks = node.answerable
-        problems += _check_one_wording(where, node.text, node.wordings, needed, question=asks)
-        if asks:
-            for code in needed:
-                if NAME_PLACEHOLDER not in node.wordings.get(code, NAME_PLACEHOLDER):
-                    problems.append(f"{where}: {code} wording must name the person ({NAME_PLACEHOLDER})")
-        if node.hint_id:
-            problems += _check_one_wording(f"{where} hint", node.hint, node.hint_wordings, needed, question=asks)
-        for option in node.options:
-            if _speaks_to_reader(option.display) or option.wordings:
-                problems += _check_one_wording(f"{where} option {option.code}", option.display, option.wordings, needed, question=True)
-    for flag in topic.red_flags:
-        if flag.source == "shared":
-            continue  # validate_shared
-        problems += _check_flag_wording(flag, f"red flag {flag.link_id}", _wordings_needed_for(flag, topic.audience))
-    for flag in topic.answer_red_flags:
-        if flag.message:
-            problems += _check_one_wording(f"red flag {flag.link_id} message", flag.message, flag.message_wordings, needed, question=False)
-    return list(dict.fromkeys(problems))
-
-
-def _check_flag_wording(flag: RedFlag, where: str, needs: Iterable[str]) -> list[str]:
-    """A red flag's question in every wording it needs (naming the person, never "you"), and
-    its message, if any, too: a message is advice to the reader, so it may say "you", but about
-    a child it must say the child's name ("take {name} to A&E")."""
-    needs = list(needs)
-    problems = _check_one_wording(where, flag.text, flag.wordings, needs, question=True)
-    for code in needs:
-        if NAME_PLACEHOLDER not in flag.wordings.get(code, NAME_PLACEHOLDER):
-            problems.append(f"{where}: {code} wording must name the person ({NAME_PLACEHOLDER})")
-    if flag.message:
-        problems += _check_one_wording(f"{where} message", flag.message, flag.message_wordings, needs, question=False)
-    elif flag.message_wordings:
-        problems.append(f"{where}: message wordings without a message")
-    return problems
-
-
-def _check_fhir(topic: Topic) -> list[str]:
-    """The topic file against the fhir.resources R4B Questionnaire model: no key FHIR does not
-    know, every element of the right type."""
-    from fhir.resources.R4B.questionnaire import Questionnaire
-    from pydantic import ValidationError
-
-    try:
-        Questionnaire.model_validate(dict(topic.resource))
-    except ValidationError as error:
-        return [
-            f"not a FHIR R4 Questionnaire: {'.'.join(str(part) for part in problem['loc'])}: {problem['msg']}"
-            for problem in error.errors()[:10]
-        ]
-    except (TypeError, ValueError) as error:  # fhir.resources raises these for some shapes
-        return [f"not a FHIR R4 Questionnaire: {error}"]
-    return []
-
-
-def validate_shared(shared: Mapping[str, Any]) -> list[str]:
-    """``_red_flags.json``: the general list (each question in a page group of ``groupOrder``,
-    worded for a child and another adult as its ages need), the child list for a child, every
-    flag well-formed and asked at some age, and the intro shown when the request is for someone
-    else."""
-    problems = []
-    order = [str(g) for g in as_list(shared.get("groupOrder"))]
-    if len(set(order)) != len(order) or CHILD_GROUP not in order or TOPIC_GROUP not in order:
-        problems.append(f"groupOrder: each group once, including {CHILD_GROUP!r} and {TOPIC_GROUP!r}")
-    general = [_red_flag_from(raw, "shared") for raw in as_list(shared.get("general"))]
-    child = [replace(_red_flag_from(raw, "shared", group=CHILD_GROUP), audience="child") for raw in as_list(shared.get("child"))]
-    if not general:
-        problems.append("general: no emergency questions")
-    general_groups = [g for g in order if g not in (CHILD_GROUP, TOPIC_GROUP)]
-    seen: set[str] = set()
-    for flags, groups in ((general, general_groups), (child, [CHILD_GROUP])):
-        for flag in flags:
-            where = f"red flag {flag.link_id or '(no linkId)'}"
-            if flag.link_id in seen:
-                problems.append(f"{where}: linkId is used twice")
-            seen.add(flag.link_id)
-            problems += _check_one_flag(flag, where, groups)
-            problems += _check_flag_wording(flag, where, _wordings_needed_for(flag))
-    for raw in as_list(shared.get("child")):
-        if as_mapping(raw).get("group", CHILD_GROUP) != CHILD_GROUP or "audience" in as_mapping(raw):
-            problems.append(f"red flag {as_mapping(raw).get('linkId')}: the child list sets no group or audience")
-    intro = as_mapping(shared.get("intro"))
-    if not str(intro.get("text", "")).strip():
-        problems.append("intro: text is missing")
-    problems += _check_one_wording("intro", str(intro.get("text", "")), wordings_from(intro), WORDINGS[1:], question=False)
-    return problems
-
-
-def validate(topic: Topic) -> list[str]:
-    """Everything wrong with one topic, in plain words ([] when it is sound): FHIR shape, unique
-    linkIds, enableWhen naming an earlier item and a possible answer, every item reachable under
-    some answers, no path without questions, 4-10 questions, choices with options, red flags
-    with 999/111 advice, scoring items and bands, triage rules naming real items and answers,
-    subject placeholders that always have a value, the file accepted by fhir.resources as an
-    R4 Questionnaire, and the wording for everyone the topic can be asked about."""
-    problems = _check_structure(topic)
-    problems += _check_fhir(topic)
-    problems += _check_items(topic)
-    question_ids = {n.link_id for n in topic.nodes}
-    hint_ids = [n.hint_id for n in topic.nodes if n.hint_id]
-    for hint_id in hint_ids:
-        if hint_id in question_ids or hint_ids.count(hint_id) > 1:
-            problems.append(f"hint {hint_id}: linkId is used twice")
-    question_ids |= set(hint_ids)
-    problems += _check_red_flags(topic, question_ids)
-    problems += _check_wording(topic)
-    problems += _check_scoring(topic)
-    if topic.safety_net or topic.safety_net_wordings:
-        needed = WORDINGS_NEEDED.get(topic.audience, WORDINGS[1:])
-        problems += _check_one_wording("safetyNet", topic.safety_net, topic.safety_net_wordings, needed, question=False)
-        if not topic.safety_net.strip():
-            problems.append("safetyNet: text is missing")
-    problems += _check_triage(topic)
-    problems += _check_flow(topic)
-    return problems
-
-
-def validate_all(topics: Mapping[str, Topic]) -> list[str]:
-    """What no single file shows: urls unique, one meaning per red-flag linkId across topics
-    (``emergency_advice`` looks flags up without a topic), and no topic question sharing a linkId
-    with another topic's red flag."""
-    problems = []
-    urls: dict[str, str] = {}
-    flags: dict[str, RedFlag | AnswerRedFlag] = {}
-    for topic in topics.values():
-        if topic.url in urls:
-            problems.append(f"{topic.id}: url is also used by {urls[topic.url]}")
-        urls.setdefault(topic.url, topic.id)
-        for flag in (*topic.red_flags, *topic.answer_red_flags):
-            known = flags.setdefault(flag.link_id, flag)
-            if known is not flag and (known.source, type(known)) != (flag.source, type(flag)):
-                problems.append(f"{topic.id}: red flag {flag.link_id!r} is also defined by {known.source}")
-    for topic in topics.values():
-        own = {f.link_id for f in topic.answer_red_flags}
-        for node in topic.nodes:
-            if node.link_id in flags and node.link_id not in own:
-                owner = flags[node.link_id].source
-                problems.append(f"{topic.id}: item {node.link_id!r} has the linkId of a red flag of {owner}")
-    kinds = {t.kind for t in topics.values() if t.free_text}
-    if len(kinds) != len([t for t in topics.values() if t.free_text]):
-        problems.append("one free-text topic per kind")
-    return problems
