@@ -53,7 +53,6 @@ from anima_pwa.services.questionnaires.model import (
     next_item,
     previous_item,
     progress,
-    score,
     topic_from_dict,
     wording_code,
 )
@@ -72,6 +71,7 @@ from anima_pwa.services.questionnaires.red_flags import (
     shared_intro,
     triggered_red_flags,
 )
+from anima_pwa.services.questionnaires.scoring import score
 from anima_pwa.services.questionnaires.topic_search import rank as search
 from anima_pwa.services.questionnaires.triage_rules import Triage, more_urgent, triage
 from anima_pwa.services.questionnaires.validation import validate, validate_all, validate_shared

@@ -22,8 +22,8 @@ from anima_pwa.services.questionnaires.model import (
     answer_valid,
     as_mapping,
     flag_window,
-    max_total,
 )
+from anima_pwa.services.questionnaires.scoring import max_total
 
 
 def check_one_flag(flag: RedFlag, where: str, groups: Iterable[str], topic_audience: str = "any") -> list[str]:

@@ -28,9 +28,9 @@ from anima_pwa.services.questionnaires.model import (
     display_answer,
     enabled_and_effective,
     same_answer,
-    score,
 )
 from anima_pwa.services.questionnaires.red_flags import ends_request, flag_advice, triggered_red_flags
+from anima_pwa.services.questionnaires.scoring import score
 
 
 @dataclass(frozen=True)
