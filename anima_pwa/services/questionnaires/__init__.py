@@ -12,6 +12,7 @@ Callers use this package's names (``from anima_pwa.services import questionnaire
 from __future__ import annotations
 
 from anima_pwa.services.questionnaires.fhir import fhir_questionnaire, questionnaire_response
+from anima_pwa.services.questionnaires.flow import clean_answers, enabled_questions, missing_answers, next_item, previous_item, progress
 from anima_pwa.services.questionnaires.loading import all_topics, free_text_topic, get, load_all, load_directory
 from anima_pwa.services.questionnaires.model import (
     AUDIENCES,
@@ -45,14 +46,8 @@ from anima_pwa.services.questionnaires.model import (
     Wording,
     answer_limit,
     check_answer,
-    clean_answers,
     display_answer,
-    enabled_questions,
     first_name,
-    missing_answers,
-    next_item,
-    previous_item,
-    progress,
     topic_from_dict,
     wording_code,
 )

@@ -7,14 +7,8 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from anima_pwa.services.questionnaires.model import (
-    SELF,
-    WORDING_SHOWN_URL,
-    Item,
-    Topic,
-    Wording,
-    enabled_and_effective,
-)
+from anima_pwa.services.questionnaires.flow import enabled_and_effective
+from anima_pwa.services.questionnaires.model import SELF, WORDING_SHOWN_URL, Item, Topic, Wording
 
 
 def fhir_questionnaire(topic: Topic) -> dict[str, Any]:

@@ -23,11 +23,8 @@ the R4 ``ordinalValue`` extension on the coding gives a scored option its value;
 display speaks of "you", "I" or "my" carries its own ``subject-wording``), ``enableWhen``
 (``question``, ``operator`` = != > >= < <= exists, and ``answerBoolean`` | ``answerCoding`` |
 ``answerInteger`` | ``answerDate`` | ``answerString``) with ``enableBehavior`` (all | any; required
-when there is more than one condition), and ``item`` inside a ``group``. A group's ``enableWhen``
-applies to everything in it. A condition may only name an *earlier* question (document order), so
-one forward pass decides which items are enabled; answers to disabled items are ignored everywhere
-(they stay in the draft, so going back and forth loses nothing). ``!=`` follows FHIR: true when
-no answer equals the value, including when the question is unanswered.
+when there is more than one condition), and ``item`` inside a ``group`` (how ``enableWhen`` is
+followed: ``flow``).
 
 The rules file::
 
@@ -713,114 +710,6 @@ def read_json(path: Path) -> Any:
 @lru_cache(maxsize=1)
 def shared_red_flags() -> Mapping[str, Any]:
     return read_json(QUESTIONNAIRE_DIR / SHARED_RED_FLAGS_FILE)
-
-
-def same_answer(value: object, expected: object) -> bool:
-    if isinstance(value, bool) or isinstance(expected, bool):
-        return isinstance(value, bool) and isinstance(expected, bool) and value is expected
-    return value == expected
-
-
-def _condition_holds(condition: Condition, effective: Mapping[str, Any]) -> bool:
-    answered = condition.question in effective
-    value = effective.get(condition.question)
-    operator = condition.operator
-    if operator == "exists":
-        return answered is (condition.answer is True)
-    if operator == "=":
-        return answered and same_answer(value, condition.answer)
-    if operator == "!=":
-        return not (answered and same_answer(value, condition.answer))
-    if not answered or isinstance(value, bool) or isinstance(condition.answer, bool):
-        return False
-    try:
-        if operator == ">":
-            return value > condition.answer  # type: ignore[operator]
-        if operator == ">=":
-            return value >= condition.answer  # type: ignore[operator]
-        if operator == "<":
-            return value < condition.answer  # type: ignore[operator]
-        if operator == "<=":
-            return value <= condition.answer  # type: ignore[operator]
-    except TypeError:
-        return False
-    return False
-
-
-def item_enabled(item: Item, effective: Mapping[str, Any]) -> bool:
-    if not item.enable_when:
-        return True
-    results = (_condition_holds(c, effective) for c in item.enable_when)
-    return any(results) if item.enable_behavior == "any" else all(results)
-
-
-def enabled_and_effective(topic: Topic, answers: Mapping[str, Any]) -> tuple[set[str], dict[str, Any]]:
-    """One forward pass: the enabled linkIds, and the answers that count (enabled items only,
-    and only answers the item allows)."""
-    enabled: set[str] = set()
-    effective: dict[str, Any] = {}
-    for node in topic.nodes:
-        if node.parent is not None and node.parent not in enabled:
-            continue
-        if not item_enabled(node, effective):
-            continue
-        enabled.add(node.link_id)
-        value = answers.get(node.link_id)
-        if node.answerable and value is not None and answer_valid(node, value):
-            effective[node.link_id] = value  # (an answer the topic no longer allows: unanswered)
-    return enabled, effective
-
-
-def enabled_questions(topic: Topic, answers: Mapping[str, Any]) -> list[Item]:
-    """The pages the patient sees with these answers (display pages included)."""
-    enabled, _ = enabled_and_effective(topic, answers)
-    return [item for item in topic.questions if item.link_id in enabled]
-
-
-def clean_answers(topic: Topic, answers: Mapping[str, Any]) -> dict[str, Any]:
-    """Only the answers that count: enabled questions, answered."""
-    return enabled_and_effective(topic, answers)[1]
-
-
-def missing_answers(topic: Topic, answers: Mapping[str, Any]) -> list[Item]:
-    """Enabled required questions without an answer: the request can't be sent yet."""
-    enabled, effective = enabled_and_effective(topic, answers)
-    return [
-        i for i in topic.questions
-        if i.link_id in enabled and i.required and i.answerable and i.link_id not in effective
-    ]
-
-
-def _position(topic: Topic, link_id: str) -> int:
-    for index, item in enumerate(topic.questions):
-        if item.link_id == link_id:
-            return index
-    raise KeyError(f"{topic.id} has no question {link_id!r}")
-
-
-def next_item(topic: Topic, answers: Mapping[str, Any], current: str | None) -> Item | None:
-    """The next enabled page after ``current`` (the first when None); None at the end."""
-    enabled, _ = enabled_and_effective(topic, answers)
-    start = 0 if current is None else _position(topic, current) + 1
-    return next((i for i in topic.questions[start:] if i.link_id in enabled), None)
-
-
-def previous_item(topic: Topic, answers: Mapping[str, Any], current: str | None) -> Item | None:
-    """The enabled page before ``current`` (the last when None); None before the first."""
-    enabled, _ = enabled_and_effective(topic, answers)
-    end = len(topic.questions) if current is None else _position(topic, current)
-    return next((i for i in reversed(topic.questions[:end]) if i.link_id in enabled), None)
-
-
-def progress(topic: Topic, answers: Mapping[str, Any], link_id: str) -> tuple[int, int]:
-    """("Question 3 of 8"): this page's number among the pages enabled now, and how many."""
-    enabled, _ = enabled_and_effective(topic, answers)
-    index = _position(topic, link_id)
-    before = sum(1 for i in topic.questions[:index] if i.link_id in enabled)
-    total = sum(1 for i in topic.questions if i.link_id in enabled)
-    if link_id not in enabled:
-        total += 1
-    return before + 1, total
 
 
 YES_WORDS = {"yes", "y", "true", "1", "on"}

@@ -6,7 +6,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from anima_pwa.services.questionnaires.model import ScoreSpec, Topic, clean_answers, enabled_and_effective
+from anima_pwa.services.questionnaires.flow import clean_answers, enabled_and_effective
+from anima_pwa.services.questionnaires.model import ScoreSpec, Topic
 
 
 def score(topic: Topic, answers: Mapping[str, Any]) -> dict[str, dict[str, Any]]:

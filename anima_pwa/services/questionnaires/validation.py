@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 
+from anima_pwa.services.questionnaires.flow import item_enabled
 from anima_pwa.services.questionnaires.model import (
     AUDIENCES,
     CHILD_GROUP,
@@ -37,7 +38,6 @@ from anima_pwa.services.questionnaires.model import (
     as_list,
     as_mapping,
     is_hint,
-    item_enabled,
     red_flag_from,
     wordings_from,
 )
