@@ -94,9 +94,8 @@ from datetime import date, datetime
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
-from anima_pwa.services.platform import text_limits
+from anima_pwa.services.platform import clock, text_limits
 
 QUESTIONNAIRE_DIR = Path(__file__).resolve().parents[2] / "questionnaires"
 SHARED_RED_FLAGS_FILE = "_red_flags.json"
@@ -153,7 +152,6 @@ TEAMS = {
     "nurse": "Practice nurse",
 }
 TEXT_MAX_LENGTH = text_limits.QUESTION_ANSWER.limit
-_LONDON = ZoneInfo("Europe/London")
 ID_RE = re.compile(r"[A-Za-z0-9\-.]{1,64}")
 _ANSWER_KEYS = ("answerBoolean", "answerCoding", "answerInteger", "answerDate", "answerString")
 
@@ -717,10 +715,6 @@ NO_WORDS = {"no", "n", "false", "0", "off"}
 _INTEGER_RE = re.compile(r"[+-]?[0-9]{1,9}")
 
 
-def _today() -> date:
-    return datetime.now(_LONDON).date()
-
-
 def _required_message(item: Item) -> str:
     return {
         "boolean": "Select yes or no",
@@ -810,7 +804,7 @@ def check_answer(item: Item, raw: object, *, today: date | None = None) -> tuple
         when = _parse_date(raw)
         if when is None:
             return None, "Enter a real date, for example 27 3 2024"
-        today = today or _today()
+        today = today or clock.today()
         if not 1900 <= when.year <= today.year + 5:
             return None, "Enter a real date, with a 4-digit year, for example 27 3 2024"
         if item.not_future and when > today:
