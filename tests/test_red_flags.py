@@ -19,7 +19,8 @@ from dataclasses import replace
 import pytest
 
 from anima_pwa.services import questionnaires as q
-from anima_pwa.services.questionnaires import model, wording_checks
+from anima_pwa.services.questionnaires.model import flag_window, red_flag_from
+from anima_pwa.services.questionnaires.wording_checks import wordings_needed_for
 
 SHARED = json.loads((q.QUESTIONNAIRE_DIR / "_red_flags.json").read_text(encoding="utf-8"))
 ADULT, CHILD_6, BABY_2M = 480, 72, 2  # ages in months: 40 years, 6 years, 2 months
@@ -258,7 +259,7 @@ def test_every_flag_message_has_the_wording_for_everyone_the_flag_is_asked_about
         for flag in t.red_flags:
             if not flag.message:
                 continue
-            for code in wording_checks.wordings_needed_for(flag, t.audience):
+            for code in wordings_needed_for(flag, t.audience):
                 said = flag.message_for(q.Wording(code, "Lily"))
                 assert "Lily" in said and not YOU.search(said.replace("Do not wait", "")), (t.id, flag.link_id, code, said)
 
@@ -293,7 +294,7 @@ def test_every_red_flag_is_asked_of_someone():
             if (t.audience == "child" and not child) or (t.audience == "adult" and child):
                 continue
             asked |= {f.link_id for p in q.red_flag_pages(t, q.red_flags_for(t, is_child=child, age_months=age), is_child=child) for f in p}
-        askable = {f.link_id for f in t.red_flags if model.flag_window(f, t.audience)[0] < model.flag_window(f, t.audience)[1]}
+        askable = {f.link_id for f in t.red_flags if flag_window(f, t.audience)[0] < flag_window(f, t.audience)[1]}
         assert asked == askable, (t.id, askable - asked)
         assert askable >= {f.link_id for f in t.red_flags if f.source == t.id}  # a topic's own: every one
 
@@ -338,10 +339,10 @@ def test_validate_shared_catches(change, words):
 
 def test_a_child_only_flag_needs_only_the_child_wording_and_an_adult_only_one_the_other():
     assert q.validate_shared(SHARED) == []
-    assert wording_checks.wordings_needed_for(model.red_flag_from(_flag(SHARED, "rf-breathing-fast"), "shared")) == ["other-adult"]
-    baby = replace(model.red_flag_from(_flag(SHARED, "rf-child-fontanelle"), "shared"), audience="child")
-    assert wording_checks.wordings_needed_for(baby) == ["child"]
-    assert wording_checks.wordings_needed_for(model.red_flag_from(_flag(SHARED, "rf-rash"), "shared")) == ["child", "other-adult"]
+    assert wordings_needed_for(red_flag_from(_flag(SHARED, "rf-breathing-fast"), "shared")) == ["other-adult"]
+    baby = replace(red_flag_from(_flag(SHARED, "rf-child-fontanelle"), "shared"), audience="child")
+    assert wordings_needed_for(baby) == ["child"]
+    assert wordings_needed_for(red_flag_from(_flag(SHARED, "rf-rash"), "shared")) == ["child", "other-adult"]
 
 
 def test_validate_catches_a_topic_red_flag_that_can_never_be_asked():

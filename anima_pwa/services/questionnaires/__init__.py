@@ -11,6 +11,7 @@ Callers use this package's names (``from anima_pwa.services import questionnaire
 
 from __future__ import annotations
 
+from anima_pwa.services.questionnaires.answers import TEXT_MAX_LENGTH, answer_limit, check_answer, display_answer
 from anima_pwa.services.questionnaires.fhir import fhir_questionnaire, questionnaire_response
 from anima_pwa.services.questionnaires.flow import clean_answers, enabled_questions, missing_answers, next_item, previous_item, progress
 from anima_pwa.services.questionnaires.loading import all_topics, free_text_topic, get, load_all, load_directory
@@ -26,7 +27,6 @@ from anima_pwa.services.questionnaires.model import (
     RULES_SUFFIX,
     SUBJECT_WORDING_URL,
     TEAMS,
-    TEXT_MAX_LENGTH,
     URGENCIES,
     URGENCY_LABELS,
     WORDING_SHOWN_URL,
@@ -44,9 +44,6 @@ from anima_pwa.services.questionnaires.model import (
     Topic,
     TopicMatch,
     Wording,
-    answer_limit,
-    check_answer,
-    display_answer,
     first_name,
     topic_from_dict,
     wording_code,

@@ -14,7 +14,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from anima_pwa.services.questionnaires.model import Condition, Item, Topic, answer_valid
+from anima_pwa.services.questionnaires.answers import answer_valid
+from anima_pwa.services.questionnaires.model import Condition, Item, Topic
 
 
 def same_answer(value: object, expected: object) -> bool:

@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 
+from anima_pwa.services.questionnaires.answers import TEXT_MAX_LENGTH, answer_valid
 from anima_pwa.services.questionnaires.flow import item_enabled
 from anima_pwa.services.questionnaires.model import (
     AUDIENCES,
@@ -25,7 +26,6 @@ from anima_pwa.services.questionnaires.model import (
     KINDS,
     OPERATORS,
     RULES_SUFFIX,
-    TEXT_MAX_LENGTH,
     TOPIC_GROUP,
     WORDINGS,
     WORDINGS_NEEDED,
@@ -34,7 +34,6 @@ from anima_pwa.services.questionnaires.model import (
     Item,
     RedFlag,
     Topic,
-    answer_valid,
     as_list,
     as_mapping,
     is_hint,
