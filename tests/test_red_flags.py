@@ -19,7 +19,8 @@ from dataclasses import replace
 import pytest
 
 from anima_pwa.services import questionnaires as q
-from anima_pwa.services.questionnaires.model import flag_window, red_flag_from
+from anima_pwa.services.questionnaires.model import flag_window
+from anima_pwa.services.questionnaires.parsing import red_flag_from
 from anima_pwa.services.questionnaires.wording_checks import wordings_needed_for
 
 SHARED = json.loads((q.QUESTIONNAIRE_DIR / "_red_flags.json").read_text(encoding="utf-8"))

@@ -23,8 +23,6 @@ from anima_pwa.services.questionnaires.model import (
     ENDING_ADVICE,
     KINDS,
     MIN_VALUE_URL,
-    QUESTIONNAIRE_DIR,
-    RULES_SUFFIX,
     SUBJECT_WORDING_URL,
     TEAMS,
     URGENCIES,
@@ -45,9 +43,9 @@ from anima_pwa.services.questionnaires.model import (
     TopicMatch,
     Wording,
     first_name,
-    topic_from_dict,
     wording_code,
 )
+from anima_pwa.services.questionnaires.parsing import QUESTIONNAIRE_DIR, RULES_SUFFIX, topic_from_dict
 from anima_pwa.services.questionnaires.red_flags import (
     ADVICE,
     ADVICE_WORDINGS,

@@ -9,7 +9,8 @@ import string
 from collections.abc import Iterable
 
 from anima_pwa.services.questionnaires.answers import answer_valid
-from anima_pwa.services.questionnaires.model import ADVICE_CODES, AUDIENCES, NO_AGE_LIMIT, RULE_URGENCIES, TEAMS, TOPIC_AGES, TOPIC_GROUP, Item, RedFlag, Topic, as_mapping, flag_window
+from anima_pwa.services.questionnaires.model import ADVICE_CODES, AUDIENCES, NO_AGE_LIMIT, RULE_URGENCIES, TEAMS, TOPIC_AGES, TOPIC_GROUP, Item, RedFlag, Topic, flag_window
+from anima_pwa.services.questionnaires.parsing import as_mapping
 from anima_pwa.services.questionnaires.scoring import max_total
 
 

@@ -43,9 +43,10 @@ from rapidfuzz.distance import OSA
 
 from anima_pwa.services.questionnaires import model as questionnaires
 from anima_pwa.services.questionnaires.loading import load_all
+from anima_pwa.services.questionnaires.parsing import QUESTIONNAIRE_DIR
 from anima_pwa.services.questionnaires.red_flags import ADVICE
 
-TERMS_FILE = questionnaires.QUESTIONNAIRE_DIR / "_search_terms.json"
+TERMS_FILE = QUESTIONNAIRE_DIR / "_search_terms.json"
 MAX_QUERY_LENGTH = 200  # characters read; the box allows 100
 MAX_GAP = 3  # filler words allowed between two words of an emergency pattern
 BREAK = "|"  # a clause break (punctuation, "but"): negation and patterns never cross it

@@ -21,11 +21,9 @@ from anima_pwa.services.questionnaires.model import (
     AUDIENCES,
     CHILD_GROUP,
     DATE_LIMITS,
-    ID_RE,
     ITEM_TYPES,
     KINDS,
     OPERATORS,
-    RULES_SUFFIX,
     TOPIC_GROUP,
     WORDINGS,
     WORDINGS_NEEDED,
@@ -34,12 +32,8 @@ from anima_pwa.services.questionnaires.model import (
     Item,
     RedFlag,
     Topic,
-    as_list,
-    as_mapping,
-    is_hint,
-    red_flag_from,
-    wordings_from,
 )
+from anima_pwa.services.questionnaires.parsing import ID_RE, RULES_SUFFIX, as_list, as_mapping, is_hint, red_flag_from, wordings_from
 from anima_pwa.services.questionnaires.rule_checks import check_one_flag, check_red_flags, check_scoring, check_triage
 from anima_pwa.services.questionnaires.wording_checks import (
     check_flag_wording,
