@@ -28,8 +28,6 @@ from anima_pwa.services.questionnaires.model import (
     URGENCIES,
     URGENCY_LABELS,
     WORDING_SHOWN_URL,
-    WORDINGS,
-    WORDINGS_NEEDED,
     AnswerRedFlag,
     Condition,
     Item,
@@ -41,9 +39,6 @@ from anima_pwa.services.questionnaires.model import (
     ScoreSpec,
     Topic,
     TopicMatch,
-    Wording,
-    first_name,
-    wording_code,
 )
 from anima_pwa.services.questionnaires.parsing import QUESTIONNAIRE_DIR, RULES_SUFFIX, topic_from_dict
 from anima_pwa.services.questionnaires.red_flags import (
@@ -65,6 +60,7 @@ from anima_pwa.services.questionnaires.scoring import score
 from anima_pwa.services.questionnaires.topic_search import rank as search
 from anima_pwa.services.questionnaires.triage_rules import Triage, more_urgent, triage
 from anima_pwa.services.questionnaires.validation import validate, validate_all, validate_shared
+from anima_pwa.services.questionnaires.wording import WORDINGS, WORDINGS_NEEDED, Wording, first_name, wording_code
 
 __all__ = [
     "ADVICE",

@@ -15,8 +15,9 @@ from datetime import date, datetime
 from typing import Any
 
 from anima_pwa.services.platform import clock, text_limits
-from anima_pwa.services.questionnaires.model import Item, Wording
+from anima_pwa.services.questionnaires.model import Item
 from anima_pwa.services.questionnaires.parsing import as_int
+from anima_pwa.services.questionnaires.wording import Wording
 
 TEXT_MAX_LENGTH = text_limits.QUESTION_ANSWER.limit
 YES_WORDS = {"yes", "y", "true", "1", "on"}

@@ -8,7 +8,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from anima_pwa.services.questionnaires.flow import enabled_and_effective
-from anima_pwa.services.questionnaires.model import SELF, WORDING_SHOWN_URL, Item, Topic, Wording
+from anima_pwa.services.questionnaires.model import WORDING_SHOWN_URL, Item, Topic
+from anima_pwa.services.questionnaires.wording import SELF, Wording
 
 
 def fhir_questionnaire(topic: Topic) -> dict[str, Any]:

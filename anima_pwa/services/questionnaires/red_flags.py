@@ -20,8 +20,9 @@ from typing import Any
 from anima_pwa.services.questionnaires.answers import YES_WORDS
 from anima_pwa.services.questionnaires.flow import clean_answers
 from anima_pwa.services.questionnaires.loading import load_all
-from anima_pwa.services.questionnaires.model import ADVICE_CODES, CHILD_GROUP, ENDING_ADVICE, SELF, AnswerRedFlag, RedFlag, Topic, Wording
+from anima_pwa.services.questionnaires.model import ADVICE_CODES, CHILD_GROUP, ENDING_ADVICE, AnswerRedFlag, RedFlag, Topic
 from anima_pwa.services.questionnaires.parsing import as_mapping, shared_red_flags, wordings_from
+from anima_pwa.services.questionnaires.wording import SELF, Wording
 
 # The emergency screen: a page of at most this many questions, each page with "None of these".
 MAX_FLAGS_PER_PAGE = 5

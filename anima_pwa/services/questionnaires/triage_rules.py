@@ -20,9 +20,10 @@ from typing import Any
 
 from anima_pwa.services.questionnaires.answers import display_answer
 from anima_pwa.services.questionnaires.flow import enabled_and_effective, same_answer
-from anima_pwa.services.questionnaires.model import ENDING_ADVICE, URGENCIES, AnswerRedFlag, RuleCondition, Topic, Wording
+from anima_pwa.services.questionnaires.model import ENDING_ADVICE, URGENCIES, AnswerRedFlag, RuleCondition, Topic
 from anima_pwa.services.questionnaires.red_flags import ends_request, flag_advice, triggered_red_flags
 from anima_pwa.services.questionnaires.scoring import score
+from anima_pwa.services.questionnaires.wording import Wording
 
 
 @dataclass(frozen=True)

@@ -17,24 +17,10 @@ from typing import Any
 
 from anima_pwa.services.questionnaires.answers import TEXT_MAX_LENGTH, answer_valid
 from anima_pwa.services.questionnaires.flow import item_enabled
-from anima_pwa.services.questionnaires.model import (
-    AUDIENCES,
-    CHILD_GROUP,
-    DATE_LIMITS,
-    ITEM_TYPES,
-    KINDS,
-    OPERATORS,
-    TOPIC_GROUP,
-    WORDINGS,
-    WORDINGS_NEEDED,
-    AnswerRedFlag,
-    Condition,
-    Item,
-    RedFlag,
-    Topic,
-)
+from anima_pwa.services.questionnaires.model import AUDIENCES, CHILD_GROUP, DATE_LIMITS, ITEM_TYPES, KINDS, OPERATORS, TOPIC_GROUP, AnswerRedFlag, Condition, Item, RedFlag, Topic
 from anima_pwa.services.questionnaires.parsing import ID_RE, RULES_SUFFIX, as_list, as_mapping, is_hint, red_flag_from, wordings_from
 from anima_pwa.services.questionnaires.rule_checks import check_one_flag, check_red_flags, check_scoring, check_triage
+from anima_pwa.services.questionnaires.wording import WORDINGS, WORDINGS_NEEDED
 from anima_pwa.services.questionnaires.wording_checks import (
     check_flag_wording,
     check_one_wording,

@@ -8,15 +8,8 @@ import re
 import string
 from collections.abc import Iterable, Mapping
 
-from anima_pwa.services.questionnaires.model import (
-    CHILD_UNDER_MONTHS,
-    NAME_PLACEHOLDER,
-    WORDINGS,
-    WORDINGS_NEEDED,
-    RedFlag,
-    Topic,
-    flag_window,
-)
+from anima_pwa.services.questionnaires.model import CHILD_UNDER_MONTHS, RedFlag, Topic, flag_window
+from anima_pwa.services.questionnaires.wording import NAME_PLACEHOLDER, WORDINGS, WORDINGS_NEEDED
 
 # "you", "I", "my": words a question about someone else must not use (it would be about the reader).
 _PERSON_WORDS = re.compile(r"\b(you|your|yours|yourself|you're|you've|i|i'm|i've|my|me|mine|myself)\b", re.IGNORECASE)
