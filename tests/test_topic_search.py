@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from anima_pwa.services import questionnaires as q
+from anima_pwa.services.questionnaires import search_terms
 from anima_pwa.services.questionnaires import topic_search as ts
 
 DATA = Path(__file__).parent / "data"
@@ -200,12 +201,12 @@ def test_questionnaires_search_is_the_new_ranking():
 
 
 def test_the_search_terms_file_names_real_topics_and_sound_rules():
-    terms = ts._terms()
+    terms = search_terms.read_terms()
     assert set(terms["topics"]) <= {t.id for t in q.all_topics()}
-    rules = ts._emergency().rules
+    rules = search_terms.emergency_rules().rules
     assert len({r.id for r in rules}) == len(rules)
     assert all(r.patterns or r.all for r in rules)
-    assert all(r.advice in ts.ADVICE_ORDER for r in rules)
+    assert all(r.advice in search_terms.ADVICE_ORDER for r in rules)
 
 
 def test_search_is_fast():

@@ -28,28 +28,30 @@ NHS public guidance and needs a clinical safety officer's sign-off.
 from __future__ import annotations
 
 import bisect
-import json
 import math
-import re
-import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from pathlib import Path
-from typing import Any
 
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
 from anima_pwa.services.questionnaires import model as questionnaires
 from anima_pwa.services.questionnaires.loading import load_all
-from anima_pwa.services.questionnaires.parsing import QUESTIONNAIRE_DIR
 from anima_pwa.services.questionnaires.red_flags import ADVICE
+from anima_pwa.services.questionnaires.search_terms import (
+    ADVICE_ORDER,
+    BREAK,
+    TERMS_FILE,
+    EmergencyRule,
+    Slot,
+    emergency_rules,
+    lexicon,
+    read_terms,
+    tokens,
+)
 
-TERMS_FILE = QUESTIONNAIRE_DIR / "_search_terms.json"
-MAX_QUERY_LENGTH = 200  # characters read; the box allows 100
 MAX_GAP = 3  # filler words allowed between two words of an emergency pattern
-BREAK = "|"  # a clause break (punctuation, "but"): negation and patterns never cross it
 OTHER_KIND_FACTOR = 0.65  # a topic of the other kind must fit clearly better to come first
 CHILD_FACTOR = 1.1  # a child-only topic when the request is about a child
 MIN_SCORE = 1.0
@@ -59,7 +61,6 @@ DESCRIPTION_FACTOR = 0.5  # a word only in a topic's description
 PHRASE_WEIGHT = math.log(1 + 20)  # a whole phrase of a topic is as telling as its rarest word
 INSIDE_FACTOR = 0.6  # a word a topic only uses inside a longer phrase ("head" in "head lice")
 
-ADVICE_ORDER = questionnaires.ADVICE_CODES  # most urgent first: 999, 111, the crisis lines (one order everywhere)
 CRISIS_LINES = (
     "If you can keep yourself safe for now, call 111 and choose option 2 for the NHS mental health "
     "crisis line, or call Samaritans free on 116 123, day or night."
@@ -87,74 +88,7 @@ class SearchResult:
 # Words
 # ---------------------------------------------------------------------------------------------
 
-_TOKEN_RE = re.compile(r"[a-z]+|\d+(?:\.\d+)?|[.,;:!?()]")
 _NUMBER_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12}
-
-
-@lru_cache(maxsize=1)
-def _terms() -> Mapping[str, Any]:
-    with Path(TERMS_FILE).open(encoding="utf-8") as handle:
-        return json.load(handle)
-
-
-def _clean(text: str) -> str:
-    text = unicodedata.normalize("NFKD", text)
-    text = "".join(c for c in text if not unicodedata.combining(c)).casefold()
-    text = re.sub(r"[’‘`´]", "'", text)
-    text = re.sub(r"\bo\.?d'?d\b|\bod'ed\b", " overdosed ", text)  # "od'd" would otherwise read "odd"
-    text = text.replace("'", "").replace("&", " and ").replace("+", " ")
-    return text
-
-
-def _raw_tokens(text: str) -> list[str]:
-    return [BREAK if t in ".,;:!?()" else t for t in _TOKEN_RE.findall(_clean(text))]
-
-
-@dataclass(frozen=True)
-class _Lexicon:
-    stop: frozenset[str]
-    child: frozenset[str]
-    common: frozenset[str]
-    aliases: Mapping[tuple[str, ...], tuple[str, ...]]
-    longest_alias: int
-
-
-@lru_cache(maxsize=1)
-def _lexicon() -> _Lexicon:
-    terms = _terms()
-    aliases: dict[tuple[str, ...], tuple[str, ...]] = {}
-    for source, target in terms["aliases"].items():
-        key = tuple(_raw_tokens(source))
-        if key:
-            aliases[key] = tuple(_raw_tokens(target))
-    return _Lexicon(
-        stop=frozenset(terms["stop_words"]),
-        child=frozenset(terms["child_words"]),
-        common=frozenset(terms["common_words"]),
-        aliases=aliases,
-        longest_alias=max((len(k) for k in aliases), default=1),
-    )
-
-
-def tokens(text: str) -> list[str]:
-    """Lower-case words with text-speak and spelling aliases applied ("bk" -> "back", "kms" ->
-    "kill myself", "d and v" -> "diarrhoea and vomiting"); punctuation and "but" become BREAK."""
-    lex = _lexicon()
-    raw = _raw_tokens(text[:MAX_QUERY_LENGTH] if isinstance(text, str) else "")
-    breaks = frozenset(_terms()["emergency"]["breaks"])
-    out: list[str] = []
-    i = 0
-    while i < len(raw):
-        for size in range(min(lex.longest_alias, len(raw) - i), 0, -1):
-            replacement = lex.aliases.get(tuple(raw[i : i + size]))
-            if replacement is not None:
-                out.extend(replacement)
-                i += size
-                break
-        else:
-            out.append(BREAK if raw[i] in breaks else raw[i])
-            i += 1
-    return out
 
 
 def _variants(word: str) -> set[str]:
@@ -200,15 +134,15 @@ class _Index:
     known: frozenset[str]  # words never corrected (real words, even if no topic uses them)
 
 
-def _content(words: Iterable[str]) -> tuple[str, ...]:
-    lex = _lexicon()
+def content_words(words: Iterable[str]) -> tuple[str, ...]:
+    lex = lexicon()
     return tuple(w for w in words if w != BREAK and w not in lex.stop and w not in lex.child)
 
 
 @lru_cache(maxsize=1)
-def _index() -> _Index:
-    terms = _terms()
-    lex = _lexicon()
+def search_index() -> _Index:
+    terms = read_terms()
+    lex = lexicon()
     loaded = load_all()
     lay = terms["topics"]
     unknown = set(lay) - set(loaded)
@@ -222,16 +156,16 @@ def _index() -> _Index:
         phrases = []
         for written in (topic.title, *topic.keywords, *lay.get(topic.id, ())):
             every = tuple(w for w in tokens(written) if w != BREAK)
-            content = _content(every)
+            content = content_words(every)
             if content:
                 phrases.append((content, every, written))
-        title = set(_content(tokens(topic.title)))
+        title = set(content_words(tokens(topic.title)))
         words: dict[str, float] = {}
         for content, _every, _written in phrases:
             for word in content:
                 factor = 1.0 if len(content) == 1 or word in title else INSIDE_FACTOR
                 words[word] = max(words.get(word, 0.0), factor)
-        for word in _content(tokens(topic.description)):
+        for word in content_words(tokens(topic.description)):
             if word not in lex.common and not word.isdigit():
                 words.setdefault(word, DESCRIPTION_FACTOR)
         for word in {w for content, _every, _written in phrases for w in content}:
@@ -244,7 +178,7 @@ def _index() -> _Index:
     for entry in entries:
         for word in entry.words:
             weights.setdefault(word, GENERIC_WEIGHT if word in lex.common else math.log(1 + total))
-    emergency_words = {w for words in _emergency().concepts.values() for w in words} | _emergency().literals
+    emergency_words = {w for words in emergency_rules().concepts.values() for w in words} | emergency_rules().literals
     vocabulary = frozenset(weights) | frozenset(emergency_words)
     by_variant: dict[str, set[str]] = {}
     for word in vocabulary:
@@ -266,7 +200,7 @@ def _index() -> _Index:
 def _split_compound(word: str) -> tuple[str, ...]:
     """"sicknote" -> ("sick", "note"), "bellyache" -> ("belly", "ache"): an unknown word made of
     two topic words."""
-    index = _index()
+    index = search_index()
     if word in index.known or len(word) < 6 or not word.isalpha():
         return (word,)
     best: tuple[str, ...] = (word,)
@@ -283,7 +217,7 @@ def readings(word: str, *, last: bool = False) -> tuple[tuple[str, float], ...]:
     """What a typed word may be, with a similarity: itself, the same word with another ending, or
     (only for a word no list knows) the nearest vocabulary words by optimal string alignment
     distance; the last word of the query may also be the start of a word still being typed."""
-    index = _index()
+    index = search_index()
     found: dict[str, float] = {}
     if word in index.vocabulary:
         found[word] = 1.0
@@ -318,7 +252,7 @@ def _is_subsequence(short: str, long_: str) -> bool:
     return all(c in it for c in short)
 
 
-def _expand(words: Sequence[str]) -> list[str]:
+def expand(words: Sequence[str]) -> list[str]:
     out: list[str] = []
     for word in words:
         out.extend(_split_compound(word) if word != BREAK else (word,))
@@ -328,102 +262,6 @@ def _expand(words: Sequence[str]) -> list[str]:
 # ---------------------------------------------------------------------------------------------
 # Emergencies
 # ---------------------------------------------------------------------------------------------
-
-_Slot = frozenset  # the words a position accepts; {"#infant"} is computed
-
-
-@dataclass(frozen=True)
-class _Rule:
-    id: str
-    advice: str
-    name: str
-    patterns: tuple[tuple[_Slot, ...], ...]
-    all: tuple[tuple[tuple[_Slot, ...], ...], ...]  # every group needs one pattern matched
-    unless: tuple[tuple[_Slot, ...], ...]
-    message: str
-
-
-
-@dataclass(frozen=True)
-class _Emergency:
-    concepts: Mapping[str, frozenset[str]]
-    literals: frozenset[str]
-    fillers: frozenset[str]
-    negators: frozenset[str]
-    uncertain: frozenset[str]
-    rules: tuple[_Rule, ...]
-    by_first_word: Mapping[str, frozenset[tuple[_Slot, ...]]]  # word -> the patterns it can start
-
-
-def _compile(pattern: str, concepts: Mapping[str, frozenset[str]], literals: set[str]) -> tuple[_Slot, ...]:
-    slots = []
-    for part in tokens_for_pattern(pattern):
-        words: set[str] = set()
-        for option in part.split("|"):
-            if option.startswith("@"):
-                if option[1:] not in concepts:
-                    raise ValueError(f"{TERMS_FILE.name}: unknown concept {option!r} in {pattern!r}")
-                words |= concepts[option[1:]]
-            elif option:
-                words.add(option)
-                if not option.startswith("#") and option != "$":
-                    literals.add(option)
-        slots.append(_Slot(words))
-    return tuple(slots)
-
-
-def tokens_for_pattern(pattern: str) -> list[str]:
-    """A pattern's positions: words, "a|b" alternatives and "@concept"s, cleaned like a query."""
-    parts = []
-    for part in pattern.split():
-        if part == "$":
-            parts.append(part)
-        elif part.startswith(("@", "#")) or "|" in part:
-            parts.append("|".join(o if o.startswith(("@", "#")) else " ".join(tokens(o)) for o in part.split("|")))
-        else:
-            parts.extend(tokens(part))
-    return parts
-
-
-@lru_cache(maxsize=1)
-def _emergency() -> _Emergency:
-    data = _terms()["emergency"]
-    concepts = {name: frozenset(w for word in words for w in tokens(word)) for name, words in data["concepts"].items()}
-    literals: set[str] = set()
-
-    def group(value: str | list[str]) -> tuple[tuple[_Slot, ...], ...]:
-        return tuple(_compile(p, concepts, literals) for p in ([value] if isinstance(value, str) else value))
-
-    rules = []
-    for raw in data["rules"]:
-        if raw["advice"] not in ADVICE_ORDER:
-            raise ValueError(f"{TERMS_FILE.name}: rule {raw['id']!r} has advice {raw['advice']!r}")
-        rules.append(
-            _Rule(
-                id=raw["id"],
-                advice=raw["advice"],
-                name=raw.get("name", raw["id"]),
-                patterns=group(raw.get("patterns", [])),
-                all=tuple(group(g) for g in raw.get("all", [])),
-                unless=group(raw.get("unless", [])),
-                message=raw.get("message", ""),
-            )
-        )
-    by_first_word: dict[str, set[tuple[_Slot, ...]]] = {}
-    for rule in rules:
-        for pattern in (*rule.patterns, *rule.unless, *(p for g in rule.all for p in g)):
-            for word in pattern[0]:
-                by_first_word.setdefault(word, set()).add(pattern)
-    return _Emergency(
-        by_first_word={k: frozenset(v) for k, v in by_first_word.items()},
-        concepts=concepts,
-        literals=frozenset(w for w in literals if " " not in w),
-        fillers=frozenset(data["fillers"]) | {"any"},
-        negators=frozenset(data["negators"]),
-        uncertain=frozenset(data["uncertain"]),
-        rules=tuple(rules),
-    )
-
 
 MANY = 10  # "took 30 paracetamol": a count of tablets that is an overdose phrase
 _TENS = {"ten": 10, "twelve": 12, "fifteen": 15, "twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "hundred": 100, "dozen": 12, "dozens": 24}
@@ -463,14 +301,14 @@ class _Reader:
 
     def __init__(self, words: Sequence[str]) -> None:
         self.words = list(words)
-        e = _emergency()
+        e = emergency_rules()
         self.e = e
         self.options: list[frozenset[str]] = []
         for word in self.words:
             if word == BREAK:
                 self.options.append(frozenset())
             else:
-                self.options.append(frozenset({word, *(w for w, _ in readings(word))}) if word not in _index().known else frozenset({word}))
+                self.options.append(frozenset({word, *(w for w, _ in readings(word))}) if word not in search_index().known else frozenset({word}))
         self.infant = _infant_age(self.words)
         self.many = {i for i, w in enumerate(self.words) if _count(w) >= MANY}
         years = any(w.isdigit() and len(w) == 4 and 1950 <= int(w) <= 2099 for w in self.words)
@@ -480,14 +318,14 @@ class _Reader:
         ) | ({"#year"} if years else set())
         self.candidates = frozenset().union(*(e.by_first_word.get(w, ()) for w in self.present))
 
-    def _fits(self, slot: _Slot, i: int) -> bool:
+    def _fits(self, slot: Slot, i: int) -> bool:
         if ("#infant" in slot and i in self.infant) or ("#many" in slot and i in self.many):
             return True
         if "#year" in slot and self.words[i].isdigit() and 1950 <= int(self.words[i][:4]) <= 2099 and len(self.words[i]) == 4:
             return True
         return bool(slot & self.options[i])
 
-    def _rest(self, slots: Sequence[_Slot], i: int) -> int | None:
+    def _rest(self, slots: Sequence[Slot], i: int) -> int | None:
         """Match slots[0] at i or after up to MAX_GAP fillers; return the end position. The slot
         {"$"} is the end of the clause (the end of the text, or a break)."""
         if not slots:
@@ -515,7 +353,7 @@ class _Reader:
         following = self.words[j + 1] if j + 1 < len(self.words) else ""
         return following not in self.e.uncertain
 
-    def finds(self, pattern: tuple[_Slot, ...], *, negation: bool = True) -> bool:
+    def finds(self, pattern: tuple[Slot, ...], *, negation: bool = True) -> bool:
         if not all(slot & self.present for slot in pattern):
             return False
         for start in range(len(self.words)):
@@ -525,7 +363,7 @@ class _Reader:
                 return True
         return False
 
-    def fires(self, rule: _Rule) -> bool:
+    def fires(self, rule: EmergencyRule) -> bool:
         """Only the patterns whose first position a word here fits are tried (the others cannot
         match), which keeps a search to a fraction of a millisecond."""
         live = self.candidates
@@ -544,7 +382,7 @@ _CALLS = {
 }
 
 
-def _advice(code: str, fired: Sequence[_Rule]) -> SearchAdvice:
+def _advice(code: str, fired: Sequence[EmergencyRule]) -> SearchAdvice:
     names = list(dict.fromkeys(r.name for r in fired if r.advice == code))
     about = " and ".join(names[:2])
     if code == "999":
@@ -580,11 +418,11 @@ def emergency_advice(query: object) -> SearchAdvice | None:
     each rule that fired says."""
     if not isinstance(query, str) or not query.strip():
         return None
-    words = _expand(tokens(query))
+    words = expand(tokens(query))
     if not words:
         return None
     reader = _Reader(words)
-    fired = [rule for rule in _emergency().rules if reader.fires(rule)]
+    fired = [rule for rule in emergency_rules().rules if reader.fires(rule)]
     if not fired:
         return None
     code = next(c for c in ADVICE_ORDER if any(r.advice == c for r in fired))
@@ -603,7 +441,7 @@ def _visible(topic: questionnaires.Topic, is_child: bool | None) -> bool:
 
 
 def _about_a_child(words: Sequence[str]) -> bool:
-    lex = _lexicon()
+    lex = lexicon()
     if any(w in lex.child for w in words):
         return True
     return any(
@@ -629,12 +467,12 @@ def rank(query: object, *, kind: str | None = None, is_child: bool | None = None
     hides adult-only topics, False hides child-only ones, None shows both."""
     if not isinstance(query, str) or limit <= 0:
         return []
-    words = _expand(tokens(query))
-    content = [w for w in _content(words)]
+    words = expand(tokens(query))
+    content = [w for w in content_words(words)]
     if not content:
         return []
-    index = _index()
-    lex = _lexicon()
+    index = search_index()
+    lex = lexicon()
     # Each meaningful word once, with what it may be (typo, ending, or the word being typed).
     seen: dict[str, tuple[tuple[str, float], ...]] = {}
     for position, word in enumerate(content):
