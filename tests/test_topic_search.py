@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from anima_pwa.services import questionnaires as q
-from anima_pwa.services.questionnaires import search_terms
+from anima_pwa.services.questionnaires import emergencies, search_terms
 from anima_pwa.services.questionnaires import topic_search as ts
 from anima_pwa.services.questionnaires import vocabulary
 
@@ -58,7 +58,7 @@ def test_the_right_topic_is_first_and_in_the_top_three(index):
 
 
 def _right_advice(case: dict) -> bool:
-    advice = ts.emergency_advice(case["q"])
+    advice = emergencies.emergency_advice(case["q"])
     if advice is None:
         return False
     if case["advice"] == "crisis":  # the crisis lines, alone or with 999
@@ -67,12 +67,12 @@ def _right_advice(case: dict) -> bool:
 
 
 def test_every_emergency_phrase_gets_the_emergency_advice():
-    wrong = [(c["q"], c["advice"], getattr(ts.emergency_advice(c["q"]), "code", None)) for c in EMERGENCIES if not _right_advice(c)]
+    wrong = [(c["q"], c["advice"], getattr(emergencies.emergency_advice(c["q"]), "code", None)) for c in EMERGENCIES if not _right_advice(c)]
     assert wrong == []
 
 
 def test_no_ordinary_phrase_gets_emergency_advice():
-    alarmed = [(p, ts.emergency_advice(p).reasons) for p in ORDINARY + [c["q"] for c in TOPIC_CASES] if ts.emergency_advice(p)]
+    alarmed = [(p, emergencies.emergency_advice(p).reasons) for p in ORDINARY + [c["q"] for c in TOPIC_CASES] if emergencies.emergency_advice(p)]
     assert alarmed == []
 
 
@@ -138,7 +138,7 @@ def test_free_text_topics_are_never_found_and_junk_finds_nothing():
     assert all(not m.topic.free_text for m in ts.rank("something else"))
     for junk in ("", "   ", "xyzzy", "?!", None, 42, "a" * 5000):
         assert ts.rank(junk) == []
-        assert ts.emergency_advice(junk) is None
+        assert emergencies.emergency_advice(junk) is None
     assert len(ts.rank("pain", limit=2)) == 2 and ts.rank("pain", limit=0) == []
 
 
@@ -171,22 +171,22 @@ def test_free_text_topics_are_never_found_and_junk_finds_nothing():
     ],
 )
 def test_emergency_detection(typed, code):
-    advice = ts.emergency_advice(typed)
+    advice = emergencies.emergency_advice(typed)
     assert (advice.code if advice else None) == code, advice and advice.reasons
 
 
 def test_the_most_urgent_advice_comes_first_and_keeps_the_others():
-    both = ts.emergency_advice("took too many tablets because i want to die")
+    both = emergencies.emergency_advice("took too many tablets because i want to die")
     assert both.code == "999" and set(both.reasons) >= {"overdose", "crisis"}
     assert both.body.startswith("What you typed sounds like an overdose")
     assert "116 123" in both.body and ("Call 999", "tel:999") == both.calls[0]
     assert ("Call Samaritans on 116 123", "tel:116123") in both.calls
-    crisis = ts.emergency_advice("i want to kill myself")
+    crisis = emergencies.emergency_advice("i want to kill myself")
     assert crisis.code == "crisis" and crisis.title == "Get help now"
     assert [c[1] for c in crisis.calls] == ["tel:999", "tel:111", "tel:116123"]
-    urgent = ts.emergency_advice("too ill to wait for the doctor")
+    urgent = emergencies.emergency_advice("too ill to wait for the doctor")
     assert urgent.code == "111" and urgent.title == q.ADVICE["111"].title and urgent.calls == (("Call 111", "tel:111"),)
-    assert ts.emergency_advice("crushing chest pain").title == q.ADVICE["999"].title
+    assert emergencies.emergency_advice("crushing chest pain").title == q.ADVICE["999"].title
 
 
 def test_search_gives_the_advice_before_the_topics():

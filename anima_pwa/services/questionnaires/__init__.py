@@ -38,7 +38,6 @@ from anima_pwa.services.questionnaires.model import (
     RuleCondition,
     ScoreSpec,
     Topic,
-    TopicMatch,
 )
 from anima_pwa.services.questionnaires.parsing import QUESTIONNAIRE_DIR, RULES_SUFFIX, topic_from_dict
 from anima_pwa.services.questionnaires.red_flags import (
@@ -57,6 +56,7 @@ from anima_pwa.services.questionnaires.red_flags import (
     triggered_red_flags,
 )
 from anima_pwa.services.questionnaires.scoring import score
+from anima_pwa.services.questionnaires.topic_search import TopicMatch
 from anima_pwa.services.questionnaires.topic_search import rank as search
 from anima_pwa.services.questionnaires.triage_rules import Triage, more_urgent, triage
 from anima_pwa.services.questionnaires.validation import validate, validate_all, validate_shared

@@ -332,13 +332,6 @@ class Topic:
         return self._by_id.get(link_id)
 
 
-@dataclass(frozen=True)
-class TopicMatch:
-    topic: Topic
-    score: float
-    matched: str  # the title or keyword that matched best
-
-
 TOPIC_AGES = {"any": (0, NO_AGE_LIMIT), "adult": (CHILD_UNDER_MONTHS, NO_AGE_LIMIT), "child": (0, CHILD_UNDER_MONTHS)}
 
 

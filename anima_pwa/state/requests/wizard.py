@@ -18,7 +18,7 @@ from anima_pwa.services.requests import capacity, search_signposts
 from anima_pwa.services.patients import dependants
 from anima_pwa.services.practice import permissions
 from anima_pwa.services import questionnaires
-from anima_pwa.services.questionnaires import topic_search
+from anima_pwa.services.questionnaires import emergencies, topic_search
 from anima_pwa.services.practice.permissions import PermissionDenied
 from anima_pwa.services.requests import flow as request_service
 from anima_pwa.state.base import SessionState, clip, received
@@ -286,12 +286,12 @@ class RequestWizardState(SessionState):
         self.search_advice = {"code": advice.code, "title": advice.title, "body": advice.body} if advice else {}
         self.search_calls = [{"label": label, "href": href} for label, href in advice.calls] if advice else []
 
-    def _advice_to_record(self) -> topic_search.SearchAdvice | None:
+    def _advice_to_record(self) -> emergencies.SearchAdvice | None:
         """The advice on screen now, worked out again from the query (never taken from the
         browser), if not yet recorded on this visit."""
         if self.step != "topic" or len(self._search_recorded) >= search_signposts.MAX_PER_VISIT:
             return None
-        advice = topic_search.emergency_advice(self.topic_query)
+        advice = emergencies.emergency_advice(self.topic_query)
         if advice is None:
             return None
         key = advice.code + ":" + ",".join(advice.reasons)
