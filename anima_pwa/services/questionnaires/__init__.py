@@ -1,12 +1,43 @@
-"""Request topics as data (anima_pwa/questionnaires/*.json, FHIR R4 Questionnaires).
+"""Request topics as data (``anima_pwa/questionnaires/*.json``, FHIR R4 Questionnaires): their
+question flow, answers, red flags, scoring, triage, FHIR output, validation and search.
 
-Callers use this package's names (``from anima_pwa.services import questionnaires``, then
-``questionnaires.get(...)``, ``questionnaires.Advice``); the modules behind them are:
+Callers use the names this package exports (``from anima_pwa.services import questionnaires``,
+then ``questionnaires.get(...)``, ``questionnaires.Advice``), so the modules behind them can
+change without touching a caller. The topic search is the exception: it is imported as its
+modules (``from anima_pwa.services.questionnaires import emergencies, topic_search``), because
+its ``search`` and ``emergency_advice`` are not the ones exported here
+(``questionnaires.search`` is ``topic_search.rank``; ``questionnaires.emergency_advice`` reads a
+request's answers, not typed words). A helper one module shares with another in the package is
+public in its module but not exported.
 
-- ``model``: loading and validating topics, wording for the person asked about, the question
-  flow, answer checks, red flags and advice, scoring, triage and FHIR QuestionnaireResponses;
-- ``topic_search``: the topic search, and emergency advice for what someone typed (imported as
-  a module: ``from anima_pwa.services.questionnaires import topic_search``).
+The modules, lowest first; each imports only modules above it in this list:
+
+- ``wording``: who the questions are about (``Wording``, ``wording_code``, ``first_name``);
+- ``model``: the topic format (its docstring describes every key), its constants (kinds,
+  audiences, urgencies, teams, extension URLs) and the read-only ``Topic``, ``Item``,
+  ``RedFlag`` and the rest;
+- ``parsing``: a topic's two files read into a ``Topic`` (``topic_from_dict``), even a broken one;
+- ``answers``: ``check_answer``, ``answer_limit``, ``display_answer``;
+- ``flow``: which items the answers enable (``enableWhen``), and walking them: ``next_item``,
+  ``previous_item``, ``progress``, ``enabled_questions``, ``clean_answers``, ``missing_answers``;
+- ``scoring``: PHQ-9 and GAD-7 (``score``);
+- ``wording_checks``, ``rule_checks`` and ``validation``: ``validate`` (one topic),
+  ``validate_all`` (across topics), ``validate_shared`` (``_red_flags.json``), and the checks of
+  the wording rule and of the rules file they run;
+- ``loading``: the topics the app serves, read and checked once: ``load_all``, ``get``,
+  ``all_topics``, ``free_text_topic``, ``load_directory``;
+- ``red_flags``: the emergency screen (``red_flags_for``, ``red_flag_pages``), what answers raise
+  (``triggered_red_flags``, ``emergency_advice``, ``ends_request``), the advice (``ADVICE``,
+  ``advice_list``, ``advice_for``), ``shared_intro`` and ``safety_net``;
+- ``triage_rules``: ``triage`` (a subject, urgency, team and summary for staff), ``more_urgent``;
+- ``fhir``: the topic as a Questionnaire (``fhir_questionnaire``) and the answers as a
+  ``questionnaire_response`` for the record;
+- ``search_terms`` and ``vocabulary``: the topic search's data file, its words and emergency
+  patterns, and its vocabulary (what a typed word may be: endings, typos, compounds);
+- ``emergencies``: emergency advice for what someone typed (``emergency_advice``,
+  ``SearchAdvice``);
+- ``topic_search``: topics for what someone typed (``rank``, ``TopicMatch``) and ``search`` (the
+  advice, then the topics).
 """
 
 from __future__ import annotations

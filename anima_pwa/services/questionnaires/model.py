@@ -1,4 +1,4 @@
-"""Request topics: one FHIR R4 ``Questionnaire`` per topic, with its Anima rules beside it.
+"""What a request topic is: one FHIR R4 ``Questionnaire`` per topic, with its Anima rules beside it.
 
 Each topic is two files in ``anima_pwa/questionnaires/`` (the format, with an example, is in that
 folder's README.md):
@@ -71,6 +71,9 @@ pages (``"groupOrder"``; a child's own questions first for a child, a topic's ow
 shared ones) and the ``"intro"`` shown above them when the request is for someone else. The
 screen shows at most ``MAX_FLAGS_PER_PAGE`` to a page (``red_flag_pages``); ``advice_list``
 gives every advice the flags answered yes call for, most urgent first.
+
+This module holds the format's constants and the read-only view of a topic (``Topic``, its
+``Item``s, ``RedFlag``s, triage ``Rule``s and ``ScoreSpec``s); ``parsing`` builds it from the files.
 
 No Reflex here: the rules are plain Python, tested in milliseconds.
 """
