@@ -205,8 +205,3 @@ def emergency_advice(query: object) -> SearchAdvice | None:
         return None
     code = next(c for c in ADVICE_ORDER if any(r.advice == c for r in fired))
     return _advice(code, fired)
-
-
-# ---------------------------------------------------------------------------------------------
-# Topics
-# ---------------------------------------------------------------------------------------------

@@ -132,6 +132,8 @@ TEAMS = {
     "mental_health": "Mental health",
     "nurse": "Practice nurse",
 }
+
+
 class QuestionnaireError(ValueError):
     """A topic file is broken; ``problems`` lists what ``validate`` found."""
 
@@ -343,5 +345,3 @@ def flag_window(flag: RedFlag, topic_audience: str = "any") -> tuple[int, int]:
     low, high = flag.age_window()
     topic_low, topic_high = TOPIC_AGES.get(topic_audience, (0, NO_AGE_LIMIT))
     return max(low, topic_low), min(high, topic_high)
-
-

@@ -189,8 +189,3 @@ def expand(words: Sequence[str]) -> list[str]:
     for word in words:
         out.extend(_split_compound(word) if word != BREAK else (word,))
     return out
-
-
-# ---------------------------------------------------------------------------------------------
-# Emergencies
-# ---------------------------------------------------------------------------------------------
