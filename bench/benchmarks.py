@@ -488,8 +488,8 @@ def topic_search(*, rounds: int = 2) -> list[Result]:
     import json
     from pathlib import Path
 
-    from anima_pwa.services.questionnaires import core as questionnaires
-    from anima_pwa.services.questionnaires import search
+    from anima_pwa.services import questionnaires
+    from anima_pwa.services.questionnaires import topic_search as search
 
     data = Path(__file__).resolve().parent.parent / "tests" / "data"
     cases = []

@@ -13,7 +13,7 @@ import json
 from sqlmodel import select
 
 from anima_pwa.models import EmergencySignpost, Request
-from anima_pwa.services.questionnaires import core as questionnaires
+from anima_pwa.services import questionnaires
 from anima_pwa.services.requests import signposts
 from anima_pwa.services.requests import flow
 from tests.factories import audit_events, count, make_staff

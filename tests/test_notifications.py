@@ -198,7 +198,7 @@ def _clinical_words() -> set[str]:
     words, and the words of every red flag's question (the long ones, which carry the meaning)."""
     import re
 
-    from anima_pwa.services.questionnaires import core as questionnaires
+    from anima_pwa.services import questionnaires
 
     words: set[str] = {"symptom", "symptoms", "pain", "bleeding", "suicide", "self-harm", "pregnant", "diagnosis"}
     for topic in questionnaires.all_topics():

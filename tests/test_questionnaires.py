@@ -16,7 +16,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from anima_pwa.services.questionnaires import core as q
+from anima_pwa.services import questionnaires as q
+from anima_pwa.services.questionnaires.answers import answer_valid
+from anima_pwa.services.questionnaires.wording_checks import check_wording
 
 DIRECTORY = q.QUESTIONNAIRE_DIR
 TOPIC_FILES = sorted(p for p in DIRECTORY.glob("*.json") if not p.name.startswith("_") and not p.name.endswith(q.RULES_SUFFIX))
@@ -421,7 +423,7 @@ def test_check_answer_never_fails_and_keeps_only_possible_answers(where, given_v
     elif value is None:
         assert not question.required
     else:
-        assert q._answer_valid(question, value)  # what is stored is always a possible answer
+        assert answer_valid(question, value)  # what is stored is always a possible answer
         json.dumps(value)
 
 
@@ -939,8 +941,9 @@ def test_validate_all_catches_clashing_red_flags(tmp_path: Path):
 
 
 def test_services_module_does_not_import_reflex():
-    source = Path(q.__file__).read_text(encoding="utf-8")
-    assert "import reflex" not in source and "from reflex" not in source
+    for path in Path(q.__file__).parent.glob("*.py"):
+        source = path.read_text(encoding="utf-8")
+        assert "import reflex" not in source and "from reflex" not in source
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1012,7 +1015,7 @@ PERSON = re.compile(r"\b(you|your|yours|yourself)\b", re.IGNORECASE)
 def test_every_question_and_red_flag_can_be_asked_about_each_person_the_topic_is_for(path):
     t = topic(path.stem)
     needed = q.WORDINGS_NEEDED[t.audience]
-    assert q._check_wording(t) == []
+    assert check_wording(t) == []
     for code in needed:
         wording = q.Wording(code, "Lily")
         questions = [n for n in t.nodes if n.answerable]

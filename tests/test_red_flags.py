@@ -14,10 +14,14 @@ from __future__ import annotations
 import copy
 import json
 import re
+from dataclasses import replace
 
 import pytest
 
-from anima_pwa.services.questionnaires import core as q
+from anima_pwa.services import questionnaires as q
+from anima_pwa.services.questionnaires.model import flag_window
+from anima_pwa.services.questionnaires.parsing import red_flag_from
+from anima_pwa.services.questionnaires.wording_checks import wordings_needed_for
 
 SHARED = json.loads((q.QUESTIONNAIRE_DIR / "_red_flags.json").read_text(encoding="utf-8"))
 ADULT, CHILD_6, BABY_2M = 480, 72, 2  # ages in months: 40 years, 6 years, 2 months
@@ -256,7 +260,7 @@ def test_every_flag_message_has_the_wording_for_everyone_the_flag_is_asked_about
         for flag in t.red_flags:
             if not flag.message:
                 continue
-            for code in q._wordings_needed_for(flag, t.audience):
+            for code in wordings_needed_for(flag, t.audience):
                 said = flag.message_for(q.Wording(code, "Lily"))
                 assert "Lily" in said and not YOU.search(said.replace("Do not wait", "")), (t.id, flag.link_id, code, said)
 
@@ -291,7 +295,7 @@ def test_every_red_flag_is_asked_of_someone():
             if (t.audience == "child" and not child) or (t.audience == "adult" and child):
                 continue
             asked |= {f.link_id for p in q.red_flag_pages(t, q.red_flags_for(t, is_child=child, age_months=age), is_child=child) for f in p}
-        askable = {f.link_id for f in t.red_flags if q._flag_window(f, t.audience)[0] < q._flag_window(f, t.audience)[1]}
+        askable = {f.link_id for f in t.red_flags if flag_window(f, t.audience)[0] < flag_window(f, t.audience)[1]}
         assert asked == askable, (t.id, askable - asked)
         assert askable >= {f.link_id for f in t.red_flags if f.source == t.id}  # a topic's own: every one
 
@@ -336,10 +340,10 @@ def test_validate_shared_catches(change, words):
 
 def test_a_child_only_flag_needs_only_the_child_wording_and_an_adult_only_one_the_other():
     assert q.validate_shared(SHARED) == []
-    assert q._wordings_needed_for(q._red_flag_from(_flag(SHARED, "rf-breathing-fast"), "shared")) == ["other-adult"]
-    baby = q.replace(q._red_flag_from(_flag(SHARED, "rf-child-fontanelle"), "shared"), audience="child")
-    assert q._wordings_needed_for(baby) == ["child"]
-    assert q._wordings_needed_for(q._red_flag_from(_flag(SHARED, "rf-rash"), "shared")) == ["child", "other-adult"]
+    assert wordings_needed_for(red_flag_from(_flag(SHARED, "rf-breathing-fast"), "shared")) == ["other-adult"]
+    baby = replace(red_flag_from(_flag(SHARED, "rf-child-fontanelle"), "shared"), audience="child")
+    assert wordings_needed_for(baby) == ["child"]
+    assert wordings_needed_for(red_flag_from(_flag(SHARED, "rf-rash"), "shared")) == ["child", "other-adult"]
 
 
 def test_validate_catches_a_topic_red_flag_that_can_never_be_asked():

@@ -32,7 +32,7 @@ from anima_pwa.models import (
 )
 from anima_pwa.services.requests import capacity
 from anima_pwa.services.patients import dependants
-from anima_pwa.services.questionnaires import core as questionnaires
+from anima_pwa.services import questionnaires
 from anima_pwa.services.requests import flow
 from anima_pwa.services.identity.sessions import Identity
 from tests.factories import (

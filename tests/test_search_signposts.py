@@ -13,7 +13,7 @@ from sqlmodel import select
 from anima_pwa.models import EmergencySignpost
 from anima_pwa.services.platform import audit
 from anima_pwa.services.requests import search_signposts
-from anima_pwa.services.questionnaires import search as topic_search
+from anima_pwa.services.questionnaires import emergencies
 from anima_pwa.services.practice.permissions import PermissionDenied
 from tests.factories import audit_events, count, identity_of, link, make_patient, make_practice, make_staff, self_account
 
@@ -33,7 +33,7 @@ def people(db_session):
 
 def test_advice_for_a_dependant_is_recorded_without_the_words_typed(people):
     db, me, leo = people["db"], people["me"], people["leo"]
-    advice = topic_search.emergency_advice("my son swallowed some of my tablets")
+    advice = emergencies.emergency_advice("my son swallowed some of my tablets")
     assert search_signposts.record(db, me, patient_id=leo.id, advice=advice) is True
     row = db.exec(select(EmergencySignpost)).one()
     assert (row.topic, row.advice, json.loads(row.flags)) == ("search", "999", ["overdose"])
@@ -47,7 +47,7 @@ def test_advice_for_a_dependant_is_recorded_without_the_words_typed(people):
 
 
 def test_the_crisis_advice_is_recorded_as_crisis(people):
-    advice = topic_search.emergency_advice("i want to end it all")
+    advice = emergencies.emergency_advice("i want to end it all")
     assert search_signposts.record(people["db"], people["me"], patient_id=str(people["zoe"].id), advice=advice)
     assert people["db"].exec(select(EmergencySignpost.advice)).one() == "crisis"
 
@@ -55,7 +55,7 @@ def test_the_crisis_advice_is_recorded_as_crisis(people):
 @pytest.mark.parametrize("who", ["sam", "far", "nobody", "junk"])
 def test_nothing_is_recorded_for_someone_not_yours(people, who):
     patient_id = {"nobody": 99_999, "junk": "1 OR 1=1"}.get(who) or people[who].id
-    advice = topic_search.emergency_advice("chest pain")
+    advice = emergencies.emergency_advice("chest pain")
     assert search_signposts.record(people["db"], people["me"], patient_id=patient_id, advice=advice) is False
     assert count(people["db"], EmergencySignpost) == 0
 
@@ -63,7 +63,7 @@ def test_nothing_is_recorded_for_someone_not_yours(people, who):
 def test_staff_taking_a_phone_request_record_it_for_their_own_practice_only(people):
     db = people["db"]
     receptionist = make_staff(db, people["practice"], "receptionist")
-    advice = topic_search.emergency_advice("baby wont wake up")
+    advice = emergencies.emergency_advice("baby wont wake up")
     search_signposts.record_for_staff(db, receptionist, patient_id=people["leo"].id, advice=advice)
     row = db.exec(select(EmergencySignpost)).one()
     assert (row.account_id, row.advice, row.topic) == (None, "999", "search")

@@ -15,7 +15,7 @@ import pytest
 from fhir.resources.R4B.questionnaireresponse import QuestionnaireResponse
 
 from anima_pwa.models import Patient, Request
-from anima_pwa.services.questionnaires import core as questionnaires
+from anima_pwa.services import questionnaires
 from anima_pwa.services.requests import flow
 from tests.factories import identity_of, link, make_account, make_patient, make_staff, self_account
 from tests.test_request_flow import World, clock, pass_screen, send, start, to_check, world  # noqa: F401 (fixtures)

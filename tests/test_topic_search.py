@@ -14,8 +14,10 @@ from pathlib import Path
 
 import pytest
 
-from anima_pwa.services.questionnaires import core as q
-from anima_pwa.services.questionnaires import search as ts
+from anima_pwa.services import questionnaires as q
+from anima_pwa.services.questionnaires import emergencies, search_terms
+from anima_pwa.services.questionnaires import topic_search as ts
+from anima_pwa.services.questionnaires import vocabulary
 
 DATA = Path(__file__).parent / "data"
 SETS = [json.loads((DATA / name).read_text(encoding="utf-8")) for name in ("search_phrases.json", "search_phrases_holdout.json")]
@@ -56,7 +58,7 @@ def test_the_right_topic_is_first_and_in_the_top_three(index):
 
 
 def _right_advice(case: dict) -> bool:
-    advice = ts.emergency_advice(case["q"])
+    advice = emergencies.emergency_advice(case["q"])
     if advice is None:
         return False
     if case["advice"] == "crisis":  # the crisis lines, alone or with 999
@@ -65,12 +67,12 @@ def _right_advice(case: dict) -> bool:
 
 
 def test_every_emergency_phrase_gets_the_emergency_advice():
-    wrong = [(c["q"], c["advice"], getattr(ts.emergency_advice(c["q"]), "code", None)) for c in EMERGENCIES if not _right_advice(c)]
+    wrong = [(c["q"], c["advice"], getattr(emergencies.emergency_advice(c["q"]), "code", None)) for c in EMERGENCIES if not _right_advice(c)]
     assert wrong == []
 
 
 def test_no_ordinary_phrase_gets_emergency_advice():
-    alarmed = [(p, ts.emergency_advice(p).reasons) for p in ORDINARY + [c["q"] for c in TOPIC_CASES] if ts.emergency_advice(p)]
+    alarmed = [(p, emergencies.emergency_advice(p).reasons) for p in ORDINARY + [c["q"] for c in TOPIC_CASES] if emergencies.emergency_advice(p)]
     assert alarmed == []
 
 
@@ -108,9 +110,9 @@ def test_stop_words_count_for_nothing():
 def test_a_typo_only_corrects_words_no_list_knows():
     # "week" is a real word: it must not be read as "wee" (urinary symptoms).
     assert "urinary-symptoms" not in [m.topic.id for m in ts.rank("cough for a week")[:1]]
-    assert dict(ts.readings("pian"))["pain"] == pytest.approx(0.8)  # swapped letters: pain, not plan
-    assert "plan" not in dict(ts.readings("pian"))
-    assert ts.readings("week") == () or all(w.startswith("week") for w, _ in ts.readings("week"))
+    assert dict(vocabulary.readings("pian"))["pain"] == pytest.approx(0.8)  # swapped letters: pain, not plan
+    assert "plan" not in dict(vocabulary.readings("pian"))
+    assert vocabulary.readings("week") == () or all(w.startswith("week") for w, _ in vocabulary.readings("week"))
 
 
 def test_the_other_kind_is_offered_where_the_words_point_and_said_so():
@@ -136,7 +138,7 @@ def test_free_text_topics_are_never_found_and_junk_finds_nothing():
     assert all(not m.topic.free_text for m in ts.rank("something else"))
     for junk in ("", "   ", "xyzzy", "?!", None, 42, "a" * 5000):
         assert ts.rank(junk) == []
-        assert ts.emergency_advice(junk) is None
+        assert emergencies.emergency_advice(junk) is None
     assert len(ts.rank("pain", limit=2)) == 2 and ts.rank("pain", limit=0) == []
 
 
@@ -169,22 +171,22 @@ def test_free_text_topics_are_never_found_and_junk_finds_nothing():
     ],
 )
 def test_emergency_detection(typed, code):
-    advice = ts.emergency_advice(typed)
+    advice = emergencies.emergency_advice(typed)
     assert (advice.code if advice else None) == code, advice and advice.reasons
 
 
 def test_the_most_urgent_advice_comes_first_and_keeps_the_others():
-    both = ts.emergency_advice("took too many tablets because i want to die")
+    both = emergencies.emergency_advice("took too many tablets because i want to die")
     assert both.code == "999" and set(both.reasons) >= {"overdose", "crisis"}
     assert both.body.startswith("What you typed sounds like an overdose")
     assert "116 123" in both.body and ("Call 999", "tel:999") == both.calls[0]
     assert ("Call Samaritans on 116 123", "tel:116123") in both.calls
-    crisis = ts.emergency_advice("i want to kill myself")
+    crisis = emergencies.emergency_advice("i want to kill myself")
     assert crisis.code == "crisis" and crisis.title == "Get help now"
     assert [c[1] for c in crisis.calls] == ["tel:999", "tel:111", "tel:116123"]
-    urgent = ts.emergency_advice("too ill to wait for the doctor")
+    urgent = emergencies.emergency_advice("too ill to wait for the doctor")
     assert urgent.code == "111" and urgent.title == q.ADVICE["111"].title and urgent.calls == (("Call 111", "tel:111"),)
-    assert ts.emergency_advice("crushing chest pain").title == q.ADVICE["999"].title
+    assert emergencies.emergency_advice("crushing chest pain").title == q.ADVICE["999"].title
 
 
 def test_search_gives_the_advice_before_the_topics():
@@ -200,12 +202,12 @@ def test_questionnaires_search_is_the_new_ranking():
 
 
 def test_the_search_terms_file_names_real_topics_and_sound_rules():
-    terms = ts._terms()
+    terms = search_terms.read_terms()
     assert set(terms["topics"]) <= {t.id for t in q.all_topics()}
-    rules = ts._emergency().rules
+    rules = search_terms.emergency_rules().rules
     assert len({r.id for r in rules}) == len(rules)
     assert all(r.patterns or r.all for r in rules)
-    assert all(r.advice in ts.ADVICE_ORDER for r in rules)
+    assert all(r.advice in search_terms.ADVICE_ORDER for r in rules)
 
 
 def test_search_is_fast():

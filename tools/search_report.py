@@ -13,7 +13,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from anima_pwa.services.questionnaires import search as topic_search  # noqa: E402
+from anima_pwa.services.questionnaires import topic_search  # noqa: E402
+from anima_pwa.services.questionnaires.emergencies import emergency_advice  # noqa: E402
 
 URGENCY = {"111": 1, "crisis": 2, "999": 3}
 
@@ -34,7 +35,7 @@ def report(path: Path, show_misses: bool) -> None:
         print(f"{tag:7} n={total[tag]:3}  top-1 {100 * first[tag] / total[tag]:5.1f}%  top-3 {100 * three[tag] / total[tag]:5.1f}%")
     wrong = []
     for case in data.get("emergency", []):
-        advice = topic_search.emergency_advice(case["q"])
+        advice = emergency_advice(case["q"])
         ok = advice is not None and (
             advice.code == case["advice"] or (case["advice"] == "111" and advice.code in ("999", "crisis"))
             or (case["advice"] == "crisis" and advice.code == "999" and "crisis" in advice.reasons)
@@ -43,8 +44,8 @@ def report(path: Path, show_misses: bool) -> None:
             wrong.append((case["q"], case["advice"], advice and advice.code))
     emergencies = len(data.get("emergency", []))
     print(f"emergency phrases with the right advice: {emergencies - len(wrong)}/{emergencies}")
-    false = [q for q in data.get("not_emergency", []) + data.get("not_emergency_tuning", []) if topic_search.emergency_advice(q)]
-    false += [c["q"] for c in data.get("topics", []) if topic_search.emergency_advice(c["q"])]
+    false = [q for q in data.get("not_emergency", []) + data.get("not_emergency_tuning", []) if emergency_advice(q)]
+    false += [c["q"] for c in data.get("topics", []) if emergency_advice(c["q"])]
     print(f"ordinary phrases given emergency advice: {len(false)}")
     if show_misses:
         for miss in misses:
@@ -52,7 +53,7 @@ def report(path: Path, show_misses: bool) -> None:
         for item in wrong:
             print("EMERGENCY MISSED", item)
         for item in false:
-            print("FALSE ALARM", item, topic_search.emergency_advice(item).reasons)
+            print("FALSE ALARM", item, emergency_advice(item).reasons)
 
 
 if __name__ == "__main__":

@@ -29,7 +29,7 @@ from anima_pwa.models import AccountPatient, EmergencySignpost, Patient, Practic
 from anima_pwa.services.platform import audit, text_limits
 from anima_pwa.services.requests import capacity, signposts
 from anima_pwa.services.patients import dependants, registration
-from anima_pwa.services.questionnaires import core as questionnaires
+from anima_pwa.services import questionnaires
 from anima_pwa.services.practice.permissions import record_id
 from anima_pwa.services.identity.sessions import Identity
 
@@ -530,9 +530,9 @@ class AnswerOutcome:
 def _typed_emergency(value: object) -> questionnaires.Advice | None:
     """Emergency words in something typed ("chest pain since this morning"): the topic search's
     advice for them, as a piece of advice to show."""
-    from anima_pwa.services.questionnaires import search as topic_search
+    from anima_pwa.services.questionnaires import emergencies
 
-    found = topic_search.emergency_advice(value) if isinstance(value, str) else None
+    found = emergencies.emergency_advice(value) if isinstance(value, str) else None
     return questionnaires.Advice(found.code, found.title, found.body, found.calls) if found else None
 
 

@@ -23,7 +23,7 @@ from anima_pwa.services.practice import permissions
 from anima_pwa.services.requests import signposts
 from anima_pwa.services.practice.permissions import record_id
 from anima_pwa.services.identity.sessions import Identity
-from anima_pwa.services.questionnaires.search import SearchAdvice
+from anima_pwa.services.questionnaires.emergencies import SearchAdvice
 
 SEARCH_TOPIC = "search"  # EmergencySignpost.topic for advice from the topic search
 MAX_PER_VISIT = 5  # a page that asks for more is not a person reading advice

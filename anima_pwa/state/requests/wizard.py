@@ -16,8 +16,9 @@ from anima_pwa import routes
 from anima_pwa.db import session_scope
 from anima_pwa.services.identity.sessions import Identity
 from anima_pwa.services.patients import dependants
+from anima_pwa.services import questionnaires
 from anima_pwa.services.practice.permissions import Action, StaffContext
-from anima_pwa.services.questionnaires import core as questionnaires, search as topic_search
+from anima_pwa.services.questionnaires import emergencies, topic_search
 from anima_pwa.services.requests import flow as request_service
 from anima_pwa.services.requests import search_signposts, starting
 from anima_pwa.state.base import SessionState, clip, received, requires, sign_in_required
@@ -113,7 +114,7 @@ class RequestWizardMixin(rx.State, mixin=True):
         """Whether a newer draft started elsewhere may open in this tab."""
         raise NotImplementedError
 
-    def _record_advice(self, db, actor, advice: topic_search.SearchAdvice) -> None:
+    def _record_advice(self, db, actor, advice: emergencies.SearchAdvice) -> None:
         """Record emergency advice the topic search showed."""
         raise NotImplementedError
 
@@ -280,12 +281,12 @@ class RequestWizardMixin(rx.State, mixin=True):
         self.search_advice = {"code": advice.code, "title": advice.title, "body": advice.body} if advice else {}
         self.search_calls = [{"label": label, "href": href} for label, href in advice.calls] if advice else []
 
-    def _advice_to_record(self) -> topic_search.SearchAdvice | None:
+    def _advice_to_record(self) -> emergencies.SearchAdvice | None:
         """The advice on screen now, worked out again from the query (never taken from the
         browser), if not yet recorded on this visit."""
         if self.step != "topic" or len(self._search_recorded) >= search_signposts.MAX_PER_VISIT:
             return None
-        advice = topic_search.emergency_advice(self.topic_query)
+        advice = emergencies.emergency_advice(self.topic_query)
         if advice is None:
             return None
         key = advice.code + ":" + ",".join(advice.reasons)
@@ -480,7 +481,7 @@ class RequestWizardState(RequestWizardMixin, SessionState):
     def _may_resume(self, draft) -> bool:
         return True
 
-    def _record_advice(self, db, identity: Identity, advice: topic_search.SearchAdvice) -> None:
+    def _record_advice(self, db, identity: Identity, advice: emergencies.SearchAdvice) -> None:
         search_signposts.record(db, identity, patient_id=self.patient_id, advice=advice)
 
     def _override_by(self, identity: Identity) -> None:
@@ -610,7 +611,7 @@ class StaffRequestWizardState(RequestWizardMixin, PracticeState):
     def _may_resume(self, draft) -> bool:
         return str(draft.patient_id) == self.patient_id  # never another patient's draft in this tab
 
-    def _record_advice(self, db, staff: StaffContext, advice: topic_search.SearchAdvice) -> None:
+    def _record_advice(self, db, staff: StaffContext, advice: emergencies.SearchAdvice) -> None:
         search_signposts.record_for_staff(db, staff, patient_id=self.patient_id, advice=advice)
 
     def _override_by(self, staff: StaffContext) -> StaffContext | None:
