@@ -15,7 +15,7 @@ from sqlmodel import Session, col, select
 from anima_pwa.models import AccountPatient, AuditEvent, OutboxMessage, Patient, Request
 from anima_pwa.services.platform import audit
 from anima_pwa.services.patients import dependants, registration, verification
-from anima_pwa.services.practice import patient_management as pm
+from anima_pwa.services.practice import verifications as pm
 from anima_pwa.services.requests import flow
 from anima_pwa.services.patients.dependants import DependantForm, add_dependant
 from anima_pwa.services.practice.permissions import PermissionDenied

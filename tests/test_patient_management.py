@@ -22,7 +22,7 @@ from anima_pwa.models import (
 from anima_pwa.services.identity import accounts, sessions, tokens
 from anima_pwa.services.platform import audit, validation
 from anima_pwa.services.patients import registration
-from anima_pwa.services.practice import patient_management as pm
+from anima_pwa.services.practice import verifications as pm
 from anima_pwa.services.practice.permissions import PermissionDenied
 from anima_pwa.services.platform.validation import FieldError
 from tests import factories

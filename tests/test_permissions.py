@@ -12,7 +12,7 @@ import pytest
 from sqlmodel import Session, col, select
 
 from anima_pwa.models import AccountPatient, AuditEvent, OutboxMessage, Patient, StaffMember
-from anima_pwa.services.practice import patient_management as pm
+from anima_pwa.services.practice import verifications as pm
 from anima_pwa.services.practice import permissions
 from anima_pwa.services.identity import sessions
 from anima_pwa.services.practice.permissions import ADMIN, CLINICIAN, NOT_FOUND, RECEPTIONIST, ROLES, Action, PermissionDenied

@@ -21,9 +21,9 @@ from anima_pwa.models import (
 )
 from anima_pwa.services.identity import accounts, tokens
 from anima_pwa.services.platform import audit
-from anima_pwa.services.practice import practice_accounts
+from anima_pwa.services.practice import account_creation as practice_accounts
 from anima_pwa.services.practice.permissions import PermissionDenied, StaffContext, staff_context
-from anima_pwa.services.practice.practice_accounts import (
+from anima_pwa.services.practice.account_creation import (
     CARE_HOME_FLAGS,
     CHOOSE_CARE_HOME,
     DUMMY_FOR_RESIDENT,

@@ -14,7 +14,8 @@ from sqlmodel import Session
 
 from anima_pwa.models import PracticeSettings, Request
 from anima_pwa.services.requests import capacity
-from anima_pwa.services.practice import core_hours, patient_management
+from anima_pwa.services.practice import core_hours
+from anima_pwa.services.practice import verifications as patient_management
 from anima_pwa.services.questionnaires import core as questionnaires
 from anima_pwa.services.platform import text_limits
 from anima_pwa.services.requests import flow

@@ -15,7 +15,7 @@ from anima_pwa.components.fields import (
     text_field,
 )
 from anima_pwa.components.workspace import workspace_page
-from anima_pwa.services.practice.practice_accounts import (
+from anima_pwa.services.practice.account_creation import (
     CONFIRM_CONSENT_LABEL,
     CONFIRM_REGISTERED_LABEL,
     NOT_FOUND_MESSAGE,

@@ -11,7 +11,7 @@ import reflex as rx
 from anima_pwa import cookies, routes
 from anima_pwa.db import session_scope
 from anima_pwa.services.identity import accounts
-from anima_pwa.services.practice import practice_accounts
+from anima_pwa.services.practice import account_creation as practice_accounts
 from anima_pwa.settings import settings
 from anima_pwa.state.base import SessionState, clip, in_thread, received
 

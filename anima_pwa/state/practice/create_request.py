@@ -7,7 +7,7 @@ from __future__ import annotations
 import reflex as rx
 
 from anima_pwa.db import session_scope
-from anima_pwa.services.practice import practice_accounts
+from anima_pwa.services.practice import account_creation as practice_accounts
 from anima_pwa.services.practice.permissions import PermissionDenied
 from anima_pwa.settings import settings
 from anima_pwa.services.practice.permissions import record_id

@@ -7,7 +7,7 @@ from __future__ import annotations
 import reflex as rx
 
 from anima_pwa.db import session_scope
-from anima_pwa.services.practice import patient_management as pm
+from anima_pwa.services.practice import verifications as pm
 from anima_pwa.services.practice.permissions import Action, PermissionDenied
 from anima_pwa.services.practice.permissions import record_id
 from anima_pwa.state.base import clip, received, summary_of
