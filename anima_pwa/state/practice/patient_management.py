@@ -7,7 +7,7 @@ from __future__ import annotations
 import reflex as rx
 
 from anima_pwa.db import session_scope
-from anima_pwa.services.practice import verifications as pm
+from anima_pwa.services.practice import audit_trail, holders, patient_records, patient_search, verifications
 from anima_pwa.services.practice.permissions import Action, PermissionDenied
 from anima_pwa.services.practice.permissions import record_id
 from anima_pwa.state.base import clip, received, summary_of
@@ -44,7 +44,7 @@ class PatientSearchState(PracticeState):
             return redirect
         try:
             with session_scope() as db:
-                found = pm.search_patients(db, staff, self.query)
+                found = patient_search.search_patients(db, staff, self.query)
         except PermissionDenied as denied:
             self.error, self.rows = denied.message, []
             return
@@ -87,7 +87,7 @@ class PatientRecordState(PracticeState):
     def _refresh(self, staff) -> bool:
         try:
             with session_scope() as db:
-                record = pm.patient_detail(db, staff, self.patient_id)
+                record = patient_records.patient_detail(db, staff, self.patient_id)
         except PermissionDenied as denied:
             self.detail, self.errors = {}, {"form": denied.message}
             return False
@@ -192,7 +192,7 @@ class PatientRecordState(PracticeState):
             return redirect
         try:
             with session_scope() as db:
-                errors = pm.update_patient(
+                errors = patient_records.update_patient(
                     db, staff, self.patient_id, **{name: self.values.get(name, "") for name in EDIT_FIELDS},
                     housebound=self.housebound, care_home_resident=self.care_home_resident,
                 )
@@ -211,7 +211,7 @@ class PatientRecordState(PracticeState):
             return redirect
         try:
             with session_scope() as db:
-                problem = pm.remove_patient_email(db, staff, self.patient_id, confirmed_no_email=self.confirm_no_email)
+                problem = patient_records.remove_patient_email(db, staff, self.patient_id, confirmed_no_email=self.confirm_no_email)
         except PermissionDenied as denied:
             problem = denied.message
         if problem:
@@ -238,7 +238,7 @@ class PatientRecordState(PracticeState):
         try:
             with session_scope() as db:
                 # The service checks the link is a holder of a patient at this member's practice.
-                pm.remove_holder(db, staff, record_id(link_id) or -1)
+                holders.remove_holder(db, staff, record_id(link_id) or -1)
         except PermissionDenied as denied:
             self.errors, self.summary = {"form": denied.message}, []
             return focus_error_summary()
@@ -260,7 +260,7 @@ class AuditTrailState(PracticeState):
         self.patient_id = record_id(raw) or 0
         try:
             with session_scope() as db:
-                found = pm.audit_trail(db, staff, self.patient_id)
+                found = audit_trail.audit_trail(db, staff, self.patient_id)
         except PermissionDenied as denied:
             self.rows, self.error = [], denied.message
             return
@@ -288,7 +288,7 @@ class VerificationsState(PracticeState):
 
     def _refresh(self, staff) -> None:
         with session_scope() as db:
-            items = pm.verification_queue(db, staff)
+            items = verifications.verification_queue(db, staff)
         key = lambda i: f"{i.kind}:{i.link_id if i.kind == 'dependant' else i.patient_id}"  # noqa: E731
         self.others = [
             {"key": key(i), "text": o.text, "id": str(o.patient_id) if o.patient_id else ""} for i in items for o in i.others
@@ -330,9 +330,9 @@ class VerificationsState(PracticeState):
         try:
             with session_scope() as db:
                 if kind == "registration":
-                    pm.verify_patient(db, staff, target)
+                    verifications.verify_patient(db, staff, target)
                 else:
-                    pm.approve_dependant(db, staff, target)
+                    verifications.approve_dependant(db, staff, target)
         except PermissionDenied as denied:
             self.errors = {"form": denied.message}
             return
@@ -357,9 +357,9 @@ class VerificationsState(PracticeState):
         try:
             with session_scope() as db:
                 problem = (
-                    pm.reject_patient(db, staff, target, reason=self.reason)
+                    verifications.reject_patient(db, staff, target, reason=self.reason)
                     if kind == "registration"
-                    else pm.decline_dependant(db, staff, target, reason=self.reason)
+                    else verifications.decline_dependant(db, staff, target, reason=self.reason)
                 )
         except PermissionDenied as denied:
             problem = denied.message
