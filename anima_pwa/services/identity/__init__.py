@@ -6,6 +6,7 @@
 - ``passwords``: argon2id hashing and the password rules;
 - ``mfa``: TOTP set-up and checks, recovery codes;
 - ``tokens``: single-use emailed links and codes (stored as keyed hashes);
+- ``password_setup``: the emailed "Set your password" link of an account the practice made;
 - ``account_settings``: email change, password change, preferences;
 - ``ratelimit``: sliding-window limits in the database;
 - ``devices``: device cookies (OWASP's scheme against password guessing).

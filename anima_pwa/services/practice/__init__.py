@@ -11,7 +11,10 @@
   - ``audit_trail``: who did what to a patient's record;
   - ``patient_access``: what they share: reaching a patient of the staff member's own practice
     from an id the browser sent, the staff audit row, and how dates and NHS numbers are shown;
-- ``practice_accounts``: "Create Request": finding or creating patient and care-home accounts;
+- "Create Request", finding or making the patient's account:
+  - ``account_lookup``: "Search" by NHS number, choosing the care home for a resident;
+  - ``account_creation``: "Create New Patient Account" for a patient, a care home or a resident
+    (the emailed link to set the password is ``services.identity.password_setup``);
 - ``practice_details``: Practice Details for the patient's dashboard;
 - ``core_hours``: the contractual core-hours rule, its warnings and its log.
 """

@@ -1,13 +1,14 @@
-""""Create Request" in the practice workspace: find a patient's Anima account, or create one.
+""""Create New Patient Account" in the practice workspace (after "Search" found no account,
+``account_lookup``).
 
-Practice staff search by NHS number. When there is no account they use "Create New Patient
-Account": for a real NHS number that is the patient (verified, since the practice knows them);
-for a dummy number 999 999 XXXX it is a care home's own account, which holds its residents.
-Residents are then created with "Register the patient as a dependent" and the care home chosen
-by its dummy NHS number, and are linked to the care home's account ("care_home").
+For a real NHS number the account is the patient's (verified, since the practice knows them); for
+a dummy number 999 999 XXXX it is a care home's own account, which holds its residents. Residents
+are then created with "Register the patient as a dependent" and the care home chosen by its dummy
+NHS number, and are linked to the care home's account ("care_home").
 
 Whoever gets an account (an email address was given) is emailed a single-use link, valid for
-24 hours, to set their password (`set_password`); following it also confirms the address.
+24 hours, to set their password (``services.identity.password_setup``); following it also
+confirms the address.
 
 Everything a create does is saved together or not at all. Every function takes the caller's
 Session and never commits.
@@ -15,35 +16,35 @@ Session and never commits.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from datetime import date
 from urllib.parse import quote
 
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
-from anima_pwa.models import Account, AccountPatient, Patient, Practice, utcnow
-from anima_pwa.services.platform import audit, notifications
-from anima_pwa.services.identity import passwords, tokens
+from anima_pwa.models import Account, AccountPatient, Patient, Practice
+from anima_pwa.services.identity import tokens
 from anima_pwa.services.identity.accounts import FORM, find_account
-from anima_pwa.services.practice.permissions import Action, PermissionDenied, StaffContext, require, require_patient
+from anima_pwa.services.identity.password_setup import SET_PASSWORD
 from anima_pwa.services.patients.verification import verified_owner
+from anima_pwa.services.platform import clock, notifications
 from anima_pwa.services.platform.validation import (
     FieldError,
     age_on,
     clean_date_of_birth,
     clean_email,
     clean_full_name,
-    clean_mobile,
-    clean_nhs_number,
     clean_postcode,
     clean_text,
     clean_uk_phone,
-    format_nhs_number,
     is_dummy_care_home_number,
     normalize_email,
 )
+from anima_pwa.services.practice.account_lookup import clean_staff_nhs_number
+from anima_pwa.services.practice.holders import self_account
+from anima_pwa.services.practice.patient_access import audit_staff
+from anima_pwa.services.practice.permissions import Action, PermissionDenied, StaffContext, require, require_patient
 
 __all__ = [
     "ADULT_AGE",
@@ -52,26 +53,13 @@ __all__ = [
     "EMAIL_IN_USE",
     "FIELD_ORDER",
     "NHS_NUMBER_IN_USE",
-    "NOT_FOUND_MESSAGE",
-    "SET_PASSWORD",
-    "CareHomeOption",
     "CreateOutcome",
-    "FindResult",
-    "FoundPatient",
     "NewPatientForm",
-    "SetPasswordOutcome",
-    "SetPasswordStatus",
-    "care_home_options",
     "create_patient_account",
-    "find_by_nhs_number",
-    "peek_set_password",
-    "set_password",
 ]
 
-SET_PASSWORD = "set_password"  # the token purpose of the emailed "set your password" link
 ADULT_AGE = 18  # an account holder (and a care home's account) must be 18 or over
 
-NOT_FOUND_MESSAGE = "Couldn't find an anima account for this patient"
 CONFIRM_REGISTERED_LABEL = "I confirm this patient is registered at this practice"
 CONFIRM_CONSENT_LABEL = "I confirm the patient (or their representative) has agreed to an Anima account being created"
 
@@ -109,190 +97,6 @@ FIELD_ORDER = [
 ]
 
 
-# --------------------------------------------------------------------------------------------------
-# Small helpers
-# --------------------------------------------------------------------------------------------------
-
-
-def _display_date(value: date) -> str:
-    return f"{value.day} {value:%B %Y}"
-
-
-def _self_account(session: Session, patient_id: int) -> Account | None:
-    """The account a patient signs in with themselves, if any."""
-    return session.exec(
-        select(Account)
-        .join(AccountPatient, col(AccountPatient.account_id) == col(Account.id))
-        .where(AccountPatient.patient_id == patient_id, AccountPatient.relationship == "self")
-    ).first()
-
-
-def _staff_audit(session: Session, staff: StaffContext, action: str, client_ip: str, **fields: object) -> None:
-    audit.record(
-        session,
-        action=action,
-        actor_account_id=staff.account_id,
-        actor_kind="staff",
-        practice_id=staff.practice_id,
-        ip=client_ip,
-        **fields,  # type: ignore[arg-type]
-    )
-
-
-def _clean_nhs_for_staff(raw: str | None) -> str:
-    """The NHS number staff typed: a real one (check digit) or a dummy 999 999 XXXX one."""
-    if not (raw or "").strip():
-        raise FieldError("Enter the patient's NHS number")
-    try:
-        digits = clean_nhs_number(raw, required=True, allow_dummy=True)
-    except FieldError as error:
-        if error.message.startswith("Enter a valid NHS number"):  # the patient-facing wording
-            raise FieldError(
-                "Enter a valid NHS number. Check it with the patient or their record, "
-                "or use a dummy number like 999-999-1234 for a care home"
-            ) from None
-        raise
-    assert digits is not None
-    return digits
-
-
-# --------------------------------------------------------------------------------------------------
-# Step 2: search by NHS number
-# --------------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class FoundPatient:
-    id: int
-    full_name: str
-    date_of_birth: str  # for display: "1 January 2000"
-    is_care_home: bool
-    has_account: bool  # they sign in themselves (their own "self" account)
-
-
-@dataclass(frozen=True)
-class FindResult:
-    error: str | None  # about the NHS number field; nothing was searched
-    patient: FoundPatient | None  # None (and no error): NOT_FOUND_MESSAGE
-    nhs_number: str = ""  # as searched, for display: "999 999 1234"
-    is_dummy: bool = False  # a care-home number: "Create New Patient Account" makes a care home
-
-    @property
-    def message(self) -> str:
-        return NOT_FOUND_MESSAGE if self.error is None and self.patient is None else ""
-
-
-def find_by_nhs_number(
-    session: Session, staff: StaffContext | None, raw_nhs_number: str, *, client_ip: str = ""
-) -> FindResult:
-    """"Search": the patient with this NHS number at the staff member's practice.
-
-    A patient registered at another practice is reported exactly as one with no account.
-    Raises PermissionDenied for staff who may not create patient accounts.
-    """
-    staff = require(staff, Action.CREATE_PATIENT_ACCOUNT)
-    try:
-        digits = _clean_nhs_for_staff(raw_nhs_number)
-    except FieldError as error:
-        return FindResult(error=error.message, patient=None)
-    # The verified record first; otherwise the oldest claim here, so staff see someone is waiting.
-    patient = session.exec(
-        select(Patient)
-        .where(Patient.nhs_number == digits, Patient.practice_id == staff.practice_id)
-        .order_by((col(Patient.verification_status) == "verified").desc(), col(Patient.created_at), col(Patient.id))
-    ).first()
-    found = None
-    if patient is not None:
-        found = FoundPatient(
-            id=patient.id,  # type: ignore[arg-type]
-            full_name=patient.full_name,
-            date_of_birth=_display_date(patient.date_of_birth),
-            is_care_home=patient.is_care_home,
-            has_account=_self_account(session, patient.id) is not None,  # type: ignore[arg-type]
-        )
-    dummy = is_dummy_care_home_number(digits)
-    _staff_audit(
-        session,
-        staff,
-        "patient_account_search",
-        client_ip,
-        patient_id=found.id if found else None,
-        detail={"found": found is not None, "dummy_number": dummy},
-    )
-    return FindResult(error=None, patient=found, nhs_number=format_nhs_number(digits), is_dummy=dummy)
-
-
-# --------------------------------------------------------------------------------------------------
-# "Register the patient as a dependent": choosing the care home
-# --------------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class CareHomeOption:
-    patient_id: int
-    name: str
-    nhs_number: str  # for display: "999 999 1234"
-    practice_name: str
-    registered_here: bool = True  # only care homes registered at the staff member's practice are offered
-
-
-_SEARCH_SEPARATORS = re.compile(r"[\s\-]+")
-MAX_OPTIONS = 20
-
-
-def _like_escape(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
-def care_home_options(
-    session: Session, staff: StaffContext | None, raw_query: str, *, client_ip: str = ""
-) -> list[CareHomeOption]:
-    """Care homes at the staff member's practice whose dummy NHS number (any part of it, typed
-    with or without spaces or hyphens) or name matches; only those whose account can hold
-    residents (it exists and is active)."""
-    staff = require(staff, Action.CREATE_PATIENT_ACCOUNT)
-    query = " ".join((raw_query or "").split())[:100]
-    if not query:
-        return []
-    digits = _SEARCH_SEPARATORS.sub("", query)
-    statement = (
-        select(Patient)
-        .join(AccountPatient, col(AccountPatient.patient_id) == col(Patient.id))
-        .join(Account, col(Account.id) == col(AccountPatient.account_id))
-        .where(
-            Patient.practice_id == staff.practice_id,
-            Patient.is_care_home == True,  # noqa: E712
-            AccountPatient.relationship == "self",
-            Account.status == "active",
-        )
-    )
-    if digits.isdecimal() and digits.isascii():
-        statement = statement.where(col(Patient.nhs_number).contains(digits))
-    elif len(query) >= 2:
-        statement = statement.where(col(Patient.full_name).ilike(f"%{_like_escape(query)}%", escape="\\"))
-    else:
-        return []
-    rows = session.exec(statement.order_by(col(Patient.full_name), col(Patient.id)).limit(MAX_OPTIONS)).all()
-    practice = session.get(Practice, staff.practice_id)
-    options = [
-        CareHomeOption(
-            patient_id=row.id,  # type: ignore[arg-type]
-            name=row.full_name,
-            nhs_number=format_nhs_number(row.nhs_number or ""),
-            practice_name=practice.name if practice else "",
-            registered_here=row.practice_id == staff.practice_id,
-        )
-        for row in rows
-    ]
-    _staff_audit(session, staff, "care_home_search", client_ip, detail={"results": len(options)})
-    return options
-
-
-# --------------------------------------------------------------------------------------------------
-# Steps 3 and 6-7: "Create New Patient Account"
-# --------------------------------------------------------------------------------------------------
-
-
 @dataclass
 class NewPatientForm:
     """Exactly what staff typed; nothing here is trusted."""
@@ -321,11 +125,6 @@ class CreateOutcome:
     @property
     def ok(self) -> bool:
         return not self.errors
-
-
-def _clean_phone(raw: str) -> str:
-    """A UK mobile or landline; a care home's number is often a landline."""
-    return clean_uk_phone(raw)
 
 
 class _Checker:
@@ -364,7 +163,7 @@ def _care_home_account(
     if not home.is_care_home:
         errors["register_as_dependent_of"] = CHOOSE_CARE_HOME
         return None
-    account = _self_account(session, home.id)  # type: ignore[arg-type]
+    account = self_account(session, home.id)  # type: ignore[arg-type]
     if account is None or account.status != "active":
         errors["register_as_dependent_of"] = (
             "This care home's account has no active login, so it can't hold residents. Contact support"
@@ -389,12 +188,12 @@ def create_patient_account(
     Raises PermissionDenied for staff who may not create patient accounts.
     """
     staff = require(staff, Action.CREATE_PATIENT_ACCOUNT)
-    now = utcnow()
-    today = today or now.date()
+    now = clock.utcnow()
+    today = today or clock.today(now)
     check = _Checker()
     errors = check.errors
 
-    nhs_number = check.field("nhs_number", form.nhs_number, "Enter the patient's NHS number", _clean_nhs_for_staff)
+    nhs_number = check.field("nhs_number", form.nhs_number, "Enter the patient's NHS number", clean_staff_nhs_number)
     dependent = form.register_as_dependent_of is not None
     care_home = bool(nhs_number) and is_dummy_care_home_number(nhs_number)
     if care_home and dependent:
@@ -432,7 +231,8 @@ def create_patient_account(
         "address_line1", form.address_line1, f"Enter {whose} address", clean_text, label="the address", max_length=200
     )
     postcode = check.field("postcode", form.postcode, f"Enter {whose} postcode", clean_postcode)
-    phone = check.field("phone", form.phone, "Enter the care home's phone number" if care_home else None, _clean_phone)
+    # A UK mobile or landline: a care home's number is often a landline.
+    phone = check.field("phone", form.phone, "Enter the care home's phone number" if care_home else None, clean_uk_phone)
     email = check.field(
         "email",
         form.email,
@@ -538,21 +338,21 @@ def create_patient_account(
                     practice_name=practice.name if practice else "Your GP practice",
                     link=f"{base_url}/set-password?token={quote(secret)}",
                 )
-            _staff_audit(
+            audit_staff(
                 session,
                 staff,
                 "patient_account_created",
-                client_ip,
+                ip=client_ip,
                 account_id=account.id if account else None,
                 patient_id=patient.id,
                 detail={"care_home": care_home, "dependent_of": holder is not None, "has_email": account is not None},
             )
             if holder is not None:
-                _staff_audit(
+                audit_staff(
                     session,
                     staff,
                     "care_home_resident_added",
-                    client_ip,
+                    ip=client_ip,
                     account_id=holder[1].id,
                     patient_id=holder[0].id,
                     detail={"resident_patient_id": patient.id},
@@ -564,103 +364,3 @@ def create_patient_account(
             return CreateOutcome(errors={"email": EMAIL_IN_USE})
         return CreateOutcome(errors={FORM: "The account could not be created. Search for the patient again"})
     return CreateOutcome(patient_id=patient.id)
-
-
-# --------------------------------------------------------------------------------------------------
-# The emailed link: "Set your password"
-# --------------------------------------------------------------------------------------------------
-
-LINK_PROBLEMS = {
-    "expired": (
-        "This link has expired. Use 'Forgot your password?' on the sign-in page to get a code and set "
-        "your password, or ask your practice for help"
-    ),
-    "used": (
-        "This link has already been used. Sign in with your email address and password, or use "
-        "'Forgot your password?' on the sign-in page"
-    ),
-    "unknown": (
-        "This link is not valid. Check you used the whole link from the email, or use 'Forgot your "
-        "password?' on the sign-in page"
-    ),
-}
-
-
-@dataclass(frozen=True)
-class SetPasswordStatus:
-    status: str  # ok | expired | used | unknown
-    email: str = ""  # the account's address (not for "unknown")
-
-    @property
-    def message(self) -> str:
-        return LINK_PROBLEMS.get(self.status, "")
-
-
-@dataclass(frozen=True)
-class SetPasswordOutcome:
-    errors: dict[str, str] = field(default_factory=dict)  # "password" or "form"
-    email: str = ""
-
-    @property
-    def ok(self) -> bool:
-        return not self.errors
-
-
-_STATUS = {tokens.TokenProblem.EXPIRED: "expired", tokens.TokenProblem.USED: "used"}
-
-
-def _link(session: Session, secret: object, *, consume: bool) -> tuple[str, Account | None]:
-    """(status, the link's account) for a set-password link; "unknown" when the account is gone,
-    closed, or no longer uses the address the link was sent to."""
-    secret = secret if isinstance(secret, str) else ""
-    lookup = tokens.consume_link if consume else tokens.peek_link
-    result = lookup(session, purpose=SET_PASSWORD, secret=secret)
-    token = result.token
-    account = session.get(Account, token.account_id) if token is not None and token.account_id is not None else None
-    if account is None or account.status != "active" or account.email_normalized != token.email_normalized:  # type: ignore[union-attr]
-        return "unknown", None
-    if result.problem is not None:
-        return _STATUS.get(result.problem, "unknown"), account
-    return "ok", account
-
-
-def peek_set_password(session: Session, secret: str) -> SetPasswordStatus:
-    """What the link's page shows before anything is typed: "Set a password for jo@example.com"."""
-    status, account = _link(session, secret, consume=False)
-    return SetPasswordStatus(status, account.email if account else "")
-
-
-def set_password(session: Session, *, secret: str, new_password: str, client_ip: str) -> SetPasswordOutcome:
-    """The emailed link's form: check the password, use the link once, set the password.
-
-    Following the link proves the address, so the email counts as verified from now on.
-    A refused password leaves the link usable.
-    """
-    status, account = _link(session, secret, consume=False)
-    if status != "ok" or account is None:
-        return SetPasswordOutcome(errors={FORM: LINK_PROBLEMS[status]}, email=account.email if account else "")
-    problem = passwords.check_password(new_password, email=account.email)
-    if problem:
-        return SetPasswordOutcome(errors={"password": problem}, email=account.email)
-    password_hash = passwords.hash_password(new_password)
-    status, account = _link(session, secret, consume=True)  # only one of two tabs gets here
-    if status != "ok" or account is None:
-        return SetPasswordOutcome(errors={FORM: LINK_PROBLEMS[status]}, email=account.email if account else "")
-    now = utcnow()
-    account.password_hash = password_hash
-    account.password_changed_at = now
-    account.updated_at = now
-    if account.email_verified_at is None:
-        account.email_verified_at = now
-    session.add(account)
-    tokens.revoke_for_account(session, account.id, (SET_PASSWORD,), now=now)  # type: ignore[arg-type]
-    audit.record(
-        session,
-        action="password_set",
-        actor_account_id=account.id,
-        actor_kind=account.kind,
-        account_id=account.id,
-        ip=client_ip,
-        detail={"email_verified": True},
-    )
-    return SetPasswordOutcome(email=account.email)

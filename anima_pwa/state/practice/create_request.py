@@ -7,7 +7,7 @@ from __future__ import annotations
 import reflex as rx
 
 from anima_pwa.db import session_scope
-from anima_pwa.services.practice import account_creation as practice_accounts
+from anima_pwa.services.practice import account_creation, account_lookup
 from anima_pwa.services.practice.permissions import PermissionDenied
 from anima_pwa.settings import settings
 from anima_pwa.services.practice.permissions import record_id
@@ -65,7 +65,7 @@ class CreateRequestState(PracticeState):
         self._clear()
         try:
             with session_scope() as db:
-                result = practice_accounts.find_by_nhs_number(db, staff, self.nhs_query, client_ip=self._client_ip())
+                result = account_lookup.find_by_nhs_number(db, staff, self.nhs_query, client_ip=self._client_ip())
         except PermissionDenied as denied:
             return self._fail({"form": denied.message})
         if result.error:
@@ -116,7 +116,7 @@ class CreateRequestState(PracticeState):
         self.care_home_query = clip(query, 40)
         try:
             with session_scope() as db:
-                options = practice_accounts.care_home_options(db, staff, self.care_home_query, client_ip=self._client_ip())
+                options = account_lookup.care_home_options(db, staff, self.care_home_query, client_ip=self._client_ip())
         except PermissionDenied as denied:
             return self._fail({"form": denied.message})
         self.care_home_options = [
@@ -135,7 +135,7 @@ class CreateRequestState(PracticeState):
         staff, redirect = self._staff_or_redirect()
         if redirect is not None:
             return redirect
-        form = practice_accounts.NewPatientForm(
+        form = account_creation.NewPatientForm(
             nhs_number=self.nhs_query,
             **{name: self.values.get(name, "") for name in TEXT_FIELDS},
             **{name: bool(self.boxes.get(name)) for name in BOXES},
@@ -143,7 +143,7 @@ class CreateRequestState(PracticeState):
         )
         try:
             with session_scope() as db:
-                outcome = practice_accounts.create_patient_account(
+                outcome = account_creation.create_patient_account(
                     db, staff, form, base_url=settings.base_url, client_ip=self._client_ip()
                 )
         except PermissionDenied as denied:
