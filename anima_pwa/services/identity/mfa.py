@@ -257,6 +257,18 @@ def revoke_setups(session: Session, account: Account, now: datetime) -> None:
 # Switching off
 
 
+def _switch_off(session: Session, account: Account, now: datetime) -> None:
+    """The key, the recovery codes and any set-up in progress go; MFA is off."""
+    account.mfa_secret_encrypted = None
+    account.mfa_enabled_at = None
+    account.mfa_last_step = None
+    account.updated_at = now
+    session.add(account)
+    session.flush()
+    session.execute(delete(RecoveryCode).where(col(RecoveryCode.account_id) == account.id))
+    revoke_setups(session, account, now)
+
+
 def disable(
     session: Session,
     account: Account,
@@ -301,14 +313,7 @@ def disable(
     if problem:
         return {"code": problem}
 
-    account.mfa_secret_encrypted = None
-    account.mfa_enabled_at = None
-    account.mfa_last_step = None
-    account.updated_at = now
-    session.add(account)
-    session.flush()
-    session.execute(delete(RecoveryCode).where(col(RecoveryCode.account_id) == account.id))
-    revoke_setups(session, account, now)
+    _switch_off(session, account, now)
     audit.record(
         session, action="mfa_disabled", actor_account_id=account.id, actor_kind=account.kind, account_id=account.id, ip=client_ip
     )
@@ -324,14 +329,7 @@ def switch_off_for_new_device(
     if not is_enabled(account):
         return False
     now = now or clock.utcnow()
-    account.mfa_secret_encrypted = None
-    account.mfa_enabled_at = None
-    account.mfa_last_step = None
-    account.updated_at = now
-    session.add(account)
-    session.flush()
-    session.execute(delete(RecoveryCode).where(col(RecoveryCode.account_id) == account.id))
-    revoke_setups(session, account, now)
+    _switch_off(session, account, now)
     audit.record(
         session,
         action="mfa_reset",

@@ -9,8 +9,9 @@
   - ``verifications``: the verification queue, verify or reject, approve or decline a link;
   - ``holders``: who holds whom (own accounts, parents, carers, care homes), removing a holder;
   - ``audit_trail``: who did what to a patient's record;
-  - ``patient_access``: what they share: reaching a patient of the staff member's own practice
-    from an id the browser sent, the staff audit row, and how dates and NHS numbers are shown;
+  - ``patient_access``: what they share: reaching a patient (or a holder's link) of the staff
+    member's own practice from an id the browser sent, the staff audit row, and how dates and
+    NHS numbers are shown;
 - "Create Request", finding or making the patient's account:
   - ``account_lookup``: "Search" by NHS number, choosing the care home for a resident;
   - ``account_creation``: "Create New Patient Account" for a patient, a care home or a resident

@@ -15,8 +15,8 @@ from sqlmodel import Session, col, select
 
 from anima_pwa.models import Account, AccountPatient, Patient, Request
 from anima_pwa.services.platform import notifications
-from anima_pwa.services.practice.patient_access import audit_staff, name_of_practice, strict_id
-from anima_pwa.services.practice.permissions import Action, PermissionDenied, StaffContext, require
+from anima_pwa.services.practice.patient_access import audit_staff, holder_link, name_of_practice
+from anima_pwa.services.practice.permissions import Action, StaffContext, require
 
 __all__ = [
     "HOLDER_NOT_FOUND",
@@ -86,19 +86,7 @@ def remove_holder(session: Session, staff: StaffContext | None, link_id: object)
     them again later waits for the practice's approval. Raises PermissionDenied when not allowed
     or not a holder of this practice's patient."""
     staff = require(staff, Action.REMOVE_HOLDER)
-    key = strict_id(link_id)
-    found = (
-        session.exec(
-            select(AccountPatient, Patient)
-            .join(Patient, col(Patient.id) == AccountPatient.patient_id)
-            .where(AccountPatient.id == key)
-        ).first()
-        if key is not None
-        else None
-    )
-    if found is None or found[1].practice_id != staff.practice_id or found[0].relationship == "self":
-        raise PermissionDenied(HOLDER_NOT_FOUND)
-    link, patient = found
+    link, patient = holder_link(session, staff, link_id, not_found=HOLDER_NOT_FOUND)
     drafts = session.exec(  # type: ignore[call-overload]
         delete(Request)
         .where(col(Request.account_id) == link.account_id, col(Request.patient_id) == patient.id, col(Request.status) == "draft")

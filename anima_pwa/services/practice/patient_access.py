@@ -3,6 +3,7 @@
 
 - ``staff_patient``: the permission check first, then the id the browser sent (``strict_id``):
   this practice's patients only; a patient elsewhere is refused exactly like a missing one;
+- ``holder_link``: the same for the link by which an account holds one of this practice's patients;
 - ``audit_staff``: the audit row every staff read or change of patient data writes;
 - ``name_of_practice``: the practice's name for an email;
 - ``date_display``, ``datetime_display`` (UK time), ``nhs_display``: how screens show them.
@@ -13,9 +14,9 @@ from __future__ import annotations
 import re
 from datetime import date, datetime
 
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
-from anima_pwa.models import Patient, Practice
+from anima_pwa.models import AccountPatient, Patient, Practice
 from anima_pwa.services.platform import audit, clock
 from anima_pwa.services.platform.validation import format_nhs_number
 from anima_pwa.services.practice.permissions import (
@@ -34,6 +35,7 @@ __all__ = [
     "audit_staff",
     "date_display",
     "datetime_display",
+    "holder_link",
     "name_of_practice",
     "nhs_display",
     "staff_patient",
@@ -107,6 +109,25 @@ def staff_patient(session: Session, staff: StaffContext | None, action: Action, 
     if key is None:  # "1 OR 1=1", 1.5, True, a number too big for the column: like a missing patient
         raise PermissionDenied(NOT_FOUND)
     return staff, require_patient(session, staff, action, key)
+
+
+def holder_link(session: Session, staff: StaffContext, link_id: object, *, not_found: str) -> tuple[AccountPatient, Patient]:
+    """The link (from an id the browser sent) by which an account holds a patient of this
+    practice, and that patient; any other link, a patient's own account or another practice's
+    patient raise PermissionDenied(not_found)."""
+    key = strict_id(link_id)
+    found = (
+        session.exec(
+            select(AccountPatient, Patient)
+            .join(Patient, col(Patient.id) == AccountPatient.patient_id)
+            .where(AccountPatient.id == key)
+        ).first()
+        if key is not None
+        else None
+    )
+    if found is None or found[1].practice_id != staff.practice_id or found[0].relationship == "self":
+        raise PermissionDenied(not_found)
+    return found[0], found[1]
 
 
 def name_of_practice(session: Session, practice_id: int) -> str:

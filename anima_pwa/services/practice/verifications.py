@@ -30,10 +30,10 @@ from anima_pwa.services.practice.patient_access import (
     audit_staff,
     date_display,
     datetime_display,
+    holder_link,
     name_of_practice,
     nhs_display,
     staff_patient,
-    strict_id,
 )
 from anima_pwa.services.practice.permissions import Action, PermissionDenied, StaffContext, require
 
@@ -362,19 +362,7 @@ def reject_patient(session: Session, staff: StaffContext | None, patient_id: obj
 
 def _pending_link(session: Session, staff: StaffContext | None, link_id: object) -> tuple[StaffContext, AccountPatient]:
     staff = require(staff, Action.VERIFY_PATIENT)
-    key = strict_id(link_id)
-    found = (
-        session.exec(
-            select(AccountPatient, Patient)
-            .join(Patient, col(Patient.id) == AccountPatient.patient_id)
-            .where(AccountPatient.id == key)
-        ).first()
-        if key is not None
-        else None
-    )
-    if found is None or found[1].practice_id != staff.practice_id or found[0].relationship == "self":
-        raise PermissionDenied(LINK_NOT_FOUND)
-    link = found[0]
+    link, _ = holder_link(session, staff, link_id, not_found=LINK_NOT_FOUND)
     if link.approval_status != "pending":
         raise PermissionDenied(LINK_NOT_PENDING)
     return staff, link
