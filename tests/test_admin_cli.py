@@ -188,7 +188,7 @@ def test_create_staff_prompts_twice(migrated, monkeypatch, capsys) -> None:
 
 def test_staff_mfa_link_sends_a_new_link_revokes_older_ones_and_is_audited(migrated, monkeypatch, capsys) -> None:
     from anima_pwa.models import OneTimeToken
-    from anima_pwa.services.identity import mfa
+    from anima_pwa.services.identity import mfa, mfa_setup
     from anima_pwa.services.practice import staff
 
     run(capsys, "seed-demo")
@@ -205,7 +205,7 @@ def test_staff_mfa_link_sends_a_new_link_revokes_older_ones_and_is_audited(migra
         assert audit.event_detail(event) == {"reason": "reissued", "older_links_revoked": 1}
 
         account = session.exec(select(Account).where(Account.email_normalized == email)).one()
-        mfa.start_setup(session, account)
+        mfa_setup.start_setup(session, account)
         account.mfa_secret_encrypted, account.mfa_enabled_at = mfa.encrypt_secret("JBSWY3DPEHPK3PXP"), account.created_at
         session.add(account)
 

@@ -15,7 +15,7 @@ from sqlmodel import Session, col, select
 from anima_pwa.models import AccountPatient, AuditEvent, OutboxMessage, Patient, Request
 from anima_pwa.services.platform import audit
 from anima_pwa.services.patients import dependants, registration, verification
-from anima_pwa.services.practice import patient_management as pm
+from anima_pwa.services.practice import holders, patient_records, verifications
 from anima_pwa.services.requests import flow
 from anima_pwa.services.patients.dependants import DependantForm, add_dependant
 from anima_pwa.services.practice.permissions import PermissionDenied
@@ -137,7 +137,7 @@ def test_a_second_holder_waits_and_sees_nothing_of_the_child(world: World):
 def test_after_the_practice_approves_the_second_holder_sees_the_childs_requests(world: World):
     w = world
     add_dependant(w.db, w.dad, lily_form(), today=TODAY)
-    pm.approve_dependant(w.db, w.receptionist, dad_link(w).id)
+    verifications.approve_dependant(w.db, w.receptionist, dad_link(w).id)
     seen = everything_dad_sees_of_lily(w)
     assert seen["requests"] == ["AN-LILY01"] and seen["can_request"] and seen["contacts"]
     assert outbox(w.db)[-1].to_address == "dad@example.com" and outbox(w.db)[-1].template == "dependant_approved"
@@ -149,7 +149,7 @@ def test_declined_the_second_holder_still_sees_nothing(world: World):
     w = world
     add_dependant(w.db, w.dad, lily_form(), today=TODAY)
     reason = "Please bring proof of parental responsibility to reception."
-    assert pm.decline_dependant(w.db, w.receptionist, dad_link(w).id, reason=reason) is None
+    assert verifications.decline_dependant(w.db, w.receptionist, dad_link(w).id, reason=reason) is None
     seen = everything_dad_sees_of_lily(w)
     declined = f"Your practice did not approve adding them: {reason}"
     assert seen == NOTHING | {"check_start": declined, "start_draft": declined}
@@ -161,13 +161,13 @@ def test_the_practice_removes_a_holder(world: World):
     w = world
     add_dependant(w.db, w.dad, lily_form(), today=TODAY)
     link = dad_link(w)
-    pm.approve_dependant(w.db, w.receptionist, link.id)
+    verifications.approve_dependant(w.db, w.receptionist, link.id)
     w.db.add(Request(patient_id=w.lily.id, account_id=w.dad.account_id, practice_id=w.lily.practice_id, kind="admin", topic="letter-or-form"))
     w.db.flush()  # a draft Dad is still writing for Lily
 
-    detail = pm.patient_detail(w.db, w.receptionist, w.lily.id)
+    detail = patient_records.patient_detail(w.db, w.receptionist, w.lily.id)
     removing = next(h for h in detail.held_by if h.account_id == w.dad.account_id)
-    assert pm.remove_holder(w.db, w.receptionist, str(removing.link_id)) is None
+    assert holders.remove_holder(w.db, w.receptionist, str(removing.link_id)) is None
 
     assert w.db.get(AccountPatient, link.id) is None
     assert [r.reference for r in flow.your_requests(w.db, w.dad)] == []
@@ -206,10 +206,10 @@ def test_remove_holder_refuses_what_isnt_a_holder_here(world: World):
         (w.receptionist, None),
     ]:
         with pytest.raises(PermissionDenied) as denied:
-            pm.remove_holder(w.db, staff, link_id)
-        assert denied.value.message == pm.HOLDER_NOT_FOUND, link_id
+            holders.remove_holder(w.db, staff, link_id)
+        assert denied.value.message == holders.HOLDER_NOT_FOUND, link_id
     with pytest.raises(PermissionDenied):
-        pm.remove_holder(w.db, None, mum_link.id)  # a patient, or signed out
+        holders.remove_holder(w.db, None, mum_link.id)  # a patient, or signed out
     assert (count(w.db, AccountPatient), count(w.db, OutboxMessage), count(w.db, AuditEvent)) == before
 
 
@@ -217,24 +217,24 @@ def test_another_practices_staff_cant_approve_a_second_holder(world: World):
     w = world
     add_dependant(w.db, w.dad, lily_form(), today=TODAY)
     for decide in (
-        lambda: pm.approve_dependant(w.db, w.elsewhere, dad_link(w).id),
-        lambda: pm.decline_dependant(w.db, w.elsewhere, dad_link(w).id, reason="No"),
+        lambda: verifications.approve_dependant(w.db, w.elsewhere, dad_link(w).id),
+        lambda: verifications.decline_dependant(w.db, w.elsewhere, dad_link(w).id, reason="No"),
     ):
         with pytest.raises(PermissionDenied) as denied:
             decide()
-        assert denied.value.message == pm.LINK_NOT_FOUND
+        assert denied.value.message == verifications.LINK_NOT_FOUND
     assert dad_link(w).approval_status == "pending" and everything_dad_sees_of_lily(w) == NOTHING
 
 
 def test_the_queue_shows_why_and_who_holds_them(world: World):
     w = world
     add_dependant(w.db, w.dad, lily_form(), today=TODAY)
-    (item,) = pm.verification_queue(w.db, w.receptionist)
+    (item,) = verifications.verification_queue(w.db, w.receptionist)
     assert (item.kind, item.link_id, item.approval_reason) == ("dependant", dad_link(w).id, dependants.SECOND_HOLDER)
     assert item.requested_by == "Sam Smith (dad@example.com)"
     assert item.reason.startswith("Asks to be linked to this patient as a parent or carer. Other accounts already hold them")
-    assert item.others == (pm.SameNumber("Already held by: Zoe Smith (mum@example.com)"),)
-    assert pm.verification_queue(w.db, w.elsewhere) == []
+    assert item.others == (verifications.SameNumber("Already held by: Zoe Smith (mum@example.com)"),)
+    assert verifications.verification_queue(w.db, w.elsewhere) == []
 
 
 def test_the_person_with_their_own_account_is_told_and_the_practice_decides(world: World):
@@ -248,8 +248,8 @@ def test_the_person_with_their_own_account_is_told_and_the_practice_decides(worl
         ("dad@example.com", "holder_link_requested_self"),
         ("a81001@nhs.example", "holder_approval_practice"),
     ]
-    item = next(i for i in pm.verification_queue(w.db, w.receptionist) if i.kind == "dependant")
-    assert "their own Anima account" in item.reason and item.others == (pm.SameNumber("Their own account: Sam Smith (dad@example.com)"),)
+    item = next(i for i in verifications.verification_queue(w.db, w.receptionist) if i.kind == "dependant")
+    assert "their own Anima account" in item.reason and item.others == (verifications.SameNumber("Their own account: Sam Smith (dad@example.com)"),)
 
 
 # --- claims in Verifications ------------------------------------------------------------------------
@@ -261,21 +261,21 @@ def test_a_claim_is_shown_beside_the_record_that_owns_its_number_and_cant_be_ver
     assert add_dependant(w.db, squatter, lily_form(full_name="Made Up", dob_day="1"), today=TODAY).status == "pending"
     claim = w.db.exec(select(Patient).where(Patient.nhs_number == LILY, Patient.verification_status == "pending")).one()
 
-    (item,) = [i for i in pm.verification_queue(w.db, w.receptionist) if i.patient_id == claim.id]
+    (item,) = [i for i in verifications.verification_queue(w.db, w.receptionist) if i.patient_id == claim.id]
     assert item.requested_by == "Mal Lory (sq@example.com)"
     assert item.reason.startswith("NHS number already belongs to a verified patient record whose details differ")
     assert item.others == (
-        pm.SameNumber("Same NHS number: Lily Smith, born 9 May 2019, verified, no account of their own, held by 1 account", w.lily.id),
+        verifications.SameNumber("Same NHS number: Lily Smith, born 9 May 2019, verified, no account of their own, held by 1 account", w.lily.id),
     )
     add_dependant(w.db, w.dad, lily_form(), today=TODAY)  # a second holder asking too
-    (item,) = [i for i in pm.verification_queue(w.db, w.receptionist) if i.patient_id == claim.id]
+    (item,) = [i for i in verifications.verification_queue(w.db, w.receptionist) if i.patient_id == claim.id]
     assert item.others[0].text.endswith("held by 1 account (1 more waiting for approval)")
     with pytest.raises(PermissionDenied) as denied:
-        pm.verify_patient(w.db, w.receptionist, claim.id)
-    assert denied.value.message == pm.NUMBER_OWNED
+        verifications.verify_patient(w.db, w.receptionist, claim.id)
+    assert denied.value.message == verifications.NUMBER_OWNED
     assert w.db.get(Patient, claim.id).verification_status == "pending"
     # Rejecting it is how the practice decides; Lily and Mum are untouched.
-    assert pm.reject_patient(w.db, w.receptionist, claim.id, reason="Please check the details and add them again") is None
+    assert verifications.reject_patient(w.db, w.receptionist, claim.id, reason="Please check the details and add them again") is None
     assert [r.reference for r in flow.your_requests(w.db, w.mum)] == ["AN-LILY01"]
     assert [r.reference for r in flow.your_requests(w.db, squatter)] == []
 
@@ -287,13 +287,13 @@ def test_two_claims_the_practice_decides_between(world: World):
     number = valid_nhs_number("401023470")
     one = make_patient(w.db, w.practice, "Tom Smith", dob=date(2020, 1, 1), nhs_number=number, status="pending")
     two = make_patient(w.db, w.practice, "Tom Smyth", dob=date(2020, 1, 2), nhs_number=number, status="pending")
-    items = {i.patient_id: i for i in pm.verification_queue(w.db, w.receptionist) if i.kind == "registration"}
+    items = {i.patient_id: i for i in verifications.verification_queue(w.db, w.receptionist) if i.kind == "registration"}
     assert [o.patient_id for o in items[one.id].others] == [two.id]
     assert items[one.id].others[0].text.startswith("Same NHS number: Tom Smyth, born 2 Jan 2020, waiting for verification")
-    pm.verify_patient(w.db, w.receptionist, one.id)
+    verifications.verify_patient(w.db, w.receptionist, one.id)
     with pytest.raises(PermissionDenied) as denied:
-        pm.verify_patient(w.db, w.receptionist, two.id)
-    assert denied.value.message == pm.NUMBER_OWNED
+        verifications.verify_patient(w.db, w.receptionist, two.id)
+    assert denied.value.message == verifications.NUMBER_OWNED
     w.db.commit()
 
 
@@ -302,8 +302,8 @@ def test_verifying_a_claim_as_another_is_verified_is_refused_not_a_crash(world: 
     claim = make_patient(w.db, w.practice, "Made Up", dob=date(2019, 1, 1), nhs_number=LILY, status="pending")
     monkeypatch.setattr(verification, "verified_owner", lambda *args, **kwargs: None)  # the check ran too early
     with pytest.raises(PermissionDenied) as denied:
-        pm.verify_patient(w.db, w.receptionist, claim.id)
-    assert denied.value.message == pm.NUMBER_OWNED
+        verifications.verify_patient(w.db, w.receptionist, claim.id)
+    assert denied.value.message == verifications.NUMBER_OWNED
     w.db.expire_all()
     assert w.db.get(Patient, claim.id).verification_status == "pending"
     assert outbox(w.db, template="verification_approved") == []
@@ -316,8 +316,8 @@ def test_another_practice_sees_only_that_a_verified_record_exists_elsewhere(worl
     far_staff = make_staff(w.db, other_practice, "receptionist")
     far_parent = holder(w.db, other_practice, "far@example.com", "Kim Smith", valid_nhs_number("401023462"))
     assert add_dependant(w.db, far_parent, lily_form(), today=TODAY).status == "pending"
-    (item,) = [i for i in pm.verification_queue(w.db, far_staff) if i.kind == "registration"]
-    assert item.others == (pm.SameNumber("Same NHS number: a verified record at another practice"),)
+    (item,) = [i for i in verifications.verification_queue(w.db, far_staff) if i.kind == "registration"]
+    assert item.others == (verifications.SameNumber("Same NHS number: a verified record at another practice"),)
     assert "at another practice" in item.reason and "Riverside" not in item.reason
 
 

@@ -16,7 +16,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, SQLModel, select
 
 from anima_pwa.models import Account, OneTimeToken, RecoveryCode
-from anima_pwa.services.identity import mfa
+from anima_pwa.services.identity import mfa, mfa_setup, recovery_codes
 from tests import factories
 from tests.factories import audit_actions
 
@@ -50,8 +50,8 @@ def step_of(when: datetime) -> int:
 def enable(db: Session, email: str = EMAIL) -> tuple[Account, str, list[str]]:
     """An account with MFA on (confirmed at SET_UP_AT); its key and recovery codes."""
     account = make_account(db, email)
-    setup = mfa.start_setup(db, account, now=SET_UP_AT)
-    result = mfa.confirm_setup(db, account, code_at(setup.secret, SET_UP_AT), now=SET_UP_AT)
+    setup = mfa_setup.start_setup(db, account, now=SET_UP_AT)
+    result = mfa_setup.confirm_setup(db, account, code_at(setup.secret, SET_UP_AT), now=SET_UP_AT)
     assert result.ok, result.error
     return account, setup.secret, result.recovery_codes
 
@@ -76,7 +76,7 @@ def all_stored_text(db: Session) -> str:
 
 def test_setup_gives_a_uri_google_authenticator_reads_and_the_key_in_groups(db_session: Session) -> None:
     account = make_account(db_session)
-    setup = mfa.start_setup(db_session, account, now=NOW)
+    setup = mfa_setup.start_setup(db_session, account, now=NOW)
 
     assert re.fullmatch(r"[A-Z2-7]{32}", setup.secret)
     assert setup.secret_grouped == " ".join(setup.secret[i : i + 4] for i in range(0, 32, 4))
@@ -96,7 +96,7 @@ def test_setup_gives_a_uri_google_authenticator_reads_and_the_key_in_groups(db_s
 
 
 def test_setup_qr_code_is_an_svg_with_a_title_and_a_data_uri(db_session: Session) -> None:
-    setup = mfa.start_setup(db_session, make_account(db_session), now=NOW)
+    setup = mfa_setup.start_setup(db_session, make_account(db_session), now=NOW)
     assert setup.qr_svg.startswith("<svg")
     assert setup.qr_svg.rstrip().endswith("</svg>")
     assert "<title>QR code for your authenticator app</title>" in setup.qr_svg
@@ -109,31 +109,31 @@ def test_setup_qr_code_is_an_svg_with_a_title_and_a_data_uri(db_session: Session
 
 def test_pending_key_is_kept_encrypted_for_15_minutes_and_starting_again_replaces_it(db_session: Session) -> None:
     account = make_account(db_session)
-    first = mfa.start_setup(db_session, account, now=NOW)
+    first = mfa_setup.start_setup(db_session, account, now=NOW)
     (token,) = pending_setups(db_session, account)
     assert token.expires_at == NOW + timedelta(minutes=15)
     assert first.secret not in token.payload
 
-    second = mfa.start_setup(db_session, account, now=NOW)
+    second = mfa_setup.start_setup(db_session, account, now=NOW)
     assert second.secret != first.secret
-    assert mfa.confirm_setup(db_session, account, code_at(first.secret, NOW), now=NOW).error == mfa.CODE_WRONG
-    assert mfa.confirm_setup(db_session, account, code_at(second.secret, NOW), now=NOW).ok
+    assert mfa_setup.confirm_setup(db_session, account, code_at(first.secret, NOW), now=NOW).error == mfa.CODE_WRONG
+    assert mfa_setup.confirm_setup(db_session, account, code_at(second.secret, NOW), now=NOW).ok
     assert mfa.decrypt_secret(account.mfa_secret_encrypted or "") == second.secret
 
 
 def test_confirming_switches_mfa_on_and_gives_ten_recovery_codes_once(db_session: Session) -> None:
     account = make_account(db_session)
-    setup = mfa.start_setup(db_session, account, now=NOW)
+    setup = mfa_setup.start_setup(db_session, account, now=NOW)
     assert not mfa.is_enabled(account)
 
-    result = mfa.confirm_setup(db_session, account, " " + code_at(setup.secret, NOW)[:3] + " " + code_at(setup.secret, NOW)[3:], now=NOW)
+    result = mfa_setup.confirm_setup(db_session, account, " " + code_at(setup.secret, NOW)[:3] + " " + code_at(setup.secret, NOW)[3:], now=NOW)
     assert result.ok and result.error is None
     assert mfa.is_enabled(account)
     assert account.mfa_enabled_at == NOW
     assert account.mfa_last_step == step_of(NOW)
     assert len(result.recovery_codes) == 10 == len(set(result.recovery_codes))
     assert all(RECOVERY_FORMAT.match(code) for code in result.recovery_codes)
-    assert mfa.recovery_codes_left(db_session, account) == 10
+    assert recovery_codes.recovery_codes_left(db_session, account) == 10
     (token,) = pending_setups(db_session, account)
     assert token.consumed_at == NOW
     assert audit_actions(db_session) == ["mfa_enabled"]
@@ -147,8 +147,8 @@ def test_confirming_switches_mfa_on_and_gives_ten_recovery_codes_once(db_session
     # The code that confirmed set-up can't then be used to sign in.
     assert mfa.verify_code(db_session, stored, code_at(setup.secret, NOW), now=NOW) == mfa.CODE_USED
     with pytest.raises(ValueError):
-        mfa.start_setup(db_session, stored)
-    assert mfa.confirm_setup(db_session, stored, "123456", now=NOW).error == mfa.ALREADY_ON
+        mfa_setup.start_setup(db_session, stored)
+    assert mfa_setup.confirm_setup(db_session, stored, "123456", now=NOW).error == mfa_setup.ALREADY_ON
 
 
 @pytest.mark.parametrize(
@@ -164,15 +164,15 @@ def test_confirming_switches_mfa_on_and_gives_ten_recovery_codes_once(db_session
 )
 def test_confirm_checks_the_code_looks_right(db_session: Session, code: str, message: str) -> None:
     account = make_account(db_session)
-    mfa.start_setup(db_session, account, now=NOW)
-    assert mfa.confirm_setup(db_session, account, code, now=NOW) == mfa.ConfirmResult(message, [])
+    mfa_setup.start_setup(db_session, account, now=NOW)
+    assert mfa_setup.confirm_setup(db_session, account, code, now=NOW) == mfa_setup.ConfirmResult(message, [])
 
 
 def test_wrong_code_at_confirmation(db_session: Session) -> None:
     account = make_account(db_session)
-    setup = mfa.start_setup(db_session, account, now=NOW)
+    setup = mfa_setup.start_setup(db_session, account, now=NOW)
     wrong = code_at(setup.secret, NOW, steps=5)
-    result = mfa.confirm_setup(db_session, account, wrong, now=NOW)
+    result = mfa_setup.confirm_setup(db_session, account, wrong, now=NOW)
     assert result.error == "The code is not correct. Check the time on your phone is right and try the newest code"
     assert not mfa.is_enabled(account)
     assert result.recovery_codes == []
@@ -180,22 +180,22 @@ def test_wrong_code_at_confirmation(db_session: Session) -> None:
 
 def test_expired_or_missing_setup(db_session: Session) -> None:
     account = make_account(db_session)
-    assert mfa.confirm_setup(db_session, account, "123456", now=NOW).error == "Your set-up has expired. Start again"
+    assert mfa_setup.confirm_setup(db_session, account, "123456", now=NOW).error == "Your set-up has expired. Start again"
 
-    setup = mfa.start_setup(db_session, account, now=NOW)
+    setup = mfa_setup.start_setup(db_session, account, now=NOW)
     later = NOW + timedelta(minutes=15, seconds=1)
-    result = mfa.confirm_setup(db_session, account, code_at(setup.secret, later), now=later)
+    result = mfa_setup.confirm_setup(db_session, account, code_at(setup.secret, later), now=later)
     assert result.error == "Your set-up has expired. Start again"
     assert not mfa.is_enabled(account)
 
 
 def test_the_key_is_never_stored_in_plain_text(db_session: Session) -> None:
     account = make_account(db_session)
-    abandoned = mfa.start_setup(db_session, account, now=SET_UP_AT)
-    setup = mfa.start_setup(db_session, account, now=SET_UP_AT)
-    result = mfa.confirm_setup(db_session, account, code_at(setup.secret, SET_UP_AT), now=SET_UP_AT)
+    abandoned = mfa_setup.start_setup(db_session, account, now=SET_UP_AT)
+    setup = mfa_setup.start_setup(db_session, account, now=SET_UP_AT)
+    result = mfa_setup.confirm_setup(db_session, account, code_at(setup.secret, SET_UP_AT), now=SET_UP_AT)
     assert mfa.verify_code(db_session, account, code_at(setup.secret, NOW), now=NOW) is None
-    mfa.use_recovery_code(db_session, account, result.recovery_codes[0], now=NOW)
+    recovery_codes.use_recovery_code(db_session, account, result.recovery_codes[0], now=NOW)
     assert mfa.verify_code(db_session, account, "000000", now=NOW) is not None  # audit of a refusal
     db_session.commit()
 
@@ -348,59 +348,59 @@ def test_recovery_codes_are_stored_hashed_and_each_works_once(db_session: Sessio
     assert all(re.fullmatch(r"[0-9a-f]{64}", row.code_hash) for row in rows)
 
     for left, code in zip(range(9, -1, -1), codes, strict=True):
-        assert mfa.use_recovery_code(db_session, account, code, now=NOW) is None
-        assert mfa.recovery_codes_left(db_session, account) == left
-    assert mfa.use_recovery_code(db_session, account, codes[0], now=NOW) == mfa.RECOVERY_USED
+        assert recovery_codes.use_recovery_code(db_session, account, code, now=NOW) is None
+        assert recovery_codes.recovery_codes_left(db_session, account) == left
+    assert recovery_codes.use_recovery_code(db_session, account, codes[0], now=NOW) == recovery_codes.RECOVERY_USED
 
 
 @pytest.mark.parametrize("typed", [str.lower, lambda c: c.replace("-", " ").lower(), lambda c: c.replace("-", ""), lambda c: f"  {c} "])
 def test_recovery_codes_ignore_case_spaces_and_hyphens(db_session: Session, typed) -> None:
     account, _, codes = enable(db_session)
-    assert mfa.use_recovery_code(db_session, account, typed(codes[3]), now=NOW) is None
-    assert mfa.use_recovery_code(db_session, account, codes[3], now=NOW) == mfa.RECOVERY_USED
+    assert recovery_codes.use_recovery_code(db_session, account, typed(codes[3]), now=NOW) is None
+    assert recovery_codes.use_recovery_code(db_session, account, codes[3], now=NOW) == recovery_codes.RECOVERY_USED
 
 
 def test_recovery_code_normalisation_of_a_known_code(db_session: Session, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(mfa, "_new_recovery_code", iter(["7KQ2-MX9P-4TDV", *(f"AAAA-AAAA-AA{i:02d}" for i in range(9))]).__next__)
+    monkeypatch.setattr(recovery_codes, "_new_recovery_code", iter(["7KQ2-MX9P-4TDV", *(f"AAAA-AAAA-AA{i:02d}" for i in range(9))]).__next__)
     account, _, codes = enable(db_session)
     assert codes[0] == "7KQ2-MX9P-4TDV"
-    assert mfa.use_recovery_code(db_session, account, "7kq2 mx9p 4tdv", now=NOW) is None
+    assert recovery_codes.use_recovery_code(db_session, account, "7kq2 mx9p 4tdv", now=NOW) is None
 
 
 def test_recovery_code_messages(db_session: Session) -> None:
     account, _, codes = enable(db_session)
     other, _, other_codes = enable(db_session, "someone.else@example.com")
-    assert mfa.use_recovery_code(db_session, account, "  ", now=NOW) == "Enter a recovery code"
-    assert mfa.use_recovery_code(db_session, account, "7KQ2-MX9P", now=NOW) == mfa.RECOVERY_FORMAT
-    assert mfa.use_recovery_code(db_session, account, "7KQ2-MX9P-4TD!", now=NOW) == mfa.RECOVERY_FORMAT
-    assert mfa.use_recovery_code(db_session, account, other_codes[0], now=NOW) == mfa.RECOVERY_WRONG
-    assert mfa.recovery_codes_left(db_session, other) == 10
-    assert mfa.recovery_codes_left(db_session, account) == 10
+    assert recovery_codes.use_recovery_code(db_session, account, "  ", now=NOW) == "Enter a recovery code"
+    assert recovery_codes.use_recovery_code(db_session, account, "7KQ2-MX9P", now=NOW) == recovery_codes.RECOVERY_FORMAT
+    assert recovery_codes.use_recovery_code(db_session, account, "7KQ2-MX9P-4TD!", now=NOW) == recovery_codes.RECOVERY_FORMAT
+    assert recovery_codes.use_recovery_code(db_session, account, other_codes[0], now=NOW) == recovery_codes.RECOVERY_WRONG
+    assert recovery_codes.recovery_codes_left(db_session, other) == 10
+    assert recovery_codes.recovery_codes_left(db_session, account) == 10
 
 
 def test_wrong_recovery_codes_share_the_code_limit(db_session: Session) -> None:
     account, secret, codes = enable(db_session)
     for _ in range(3):
-        assert mfa.use_recovery_code(db_session, account, "AAAA-BBBB-CCCC", now=NOW) == mfa.RECOVERY_WRONG
+        assert recovery_codes.use_recovery_code(db_session, account, "AAAA-BBBB-CCCC", now=NOW) == recovery_codes.RECOVERY_WRONG
     for _ in range(2):
         assert mfa.verify_code(db_session, account, code_at(secret, NOW, 5), now=NOW) == mfa.CODE_WRONG
-    problem = mfa.use_recovery_code(db_session, account, codes[0], now=NOW)
+    problem = recovery_codes.use_recovery_code(db_session, account, codes[0], now=NOW)
     assert problem is not None and TOO_MANY.match(problem)
-    assert mfa.recovery_codes_left(db_session, account) == 10
+    assert recovery_codes.recovery_codes_left(db_session, account) == 10
 
 
 def test_regenerating_recovery_codes_invalidates_the_old_ones(db_session: Session) -> None:
     account, _, old = enable(db_session)
-    assert mfa.use_recovery_code(db_session, account, old[0], now=NOW) is None
-    new = mfa.regenerate_recovery_codes(db_session, account, now=NOW)
+    assert recovery_codes.use_recovery_code(db_session, account, old[0], now=NOW) is None
+    new = recovery_codes.regenerate_recovery_codes(db_session, account, now=NOW)
     assert audit_actions(db_session)[-1] == "mfa_recovery_codes_regenerated"
     assert len(new) == 10 == len(set(new))
     assert not set(new) & set(old)
-    assert mfa.recovery_codes_left(db_session, account) == 10
-    assert mfa.use_recovery_code(db_session, account, old[1], now=NOW) == mfa.RECOVERY_WRONG
-    assert mfa.use_recovery_code(db_session, account, new[1], now=NOW) is None
+    assert recovery_codes.recovery_codes_left(db_session, account) == 10
+    assert recovery_codes.use_recovery_code(db_session, account, old[1], now=NOW) == recovery_codes.RECOVERY_WRONG
+    assert recovery_codes.use_recovery_code(db_session, account, new[1], now=NOW) is None
     with pytest.raises(ValueError):
-        mfa.regenerate_recovery_codes(db_session, make_account(db_session, "off@example.com"))
+        recovery_codes.regenerate_recovery_codes(db_session, make_account(db_session, "off@example.com"))
 
 
 def test_recovery_code_used_at_the_same_moment_twice_passes_once(engine: Engine) -> None:
@@ -412,9 +412,9 @@ def test_recovery_code_used_at_the_same_moment_twice_passes_once(engine: Engine)
         assert mine is not None and theirs is not None
         # The second has already seen the code unused.
         assert second.exec(select(RecoveryCode).where(RecoveryCode.account_id == account.id, RecoveryCode.used_at.is_(None))).all()  # type: ignore[union-attr]
-        assert mfa.use_recovery_code(first, mine, codes[0], now=NOW) is None
+        assert recovery_codes.use_recovery_code(first, mine, codes[0], now=NOW) is None
         first.commit()
-        assert mfa.use_recovery_code(second, theirs, codes[0], now=NOW) == mfa.RECOVERY_USED
+        assert recovery_codes.use_recovery_code(second, theirs, codes[0], now=NOW) == recovery_codes.RECOVERY_USED
         second.commit()
 
 
@@ -433,12 +433,12 @@ def test_switching_off_needs_the_password_and_a_current_code(db_session: Session
     assert mfa.disable(db_session, account, password=PASSWORD, code=code_at(secret, NOW, 3), now=NOW) == {"code": mfa.CODE_WRONG}
     assert mfa.disable(db_session, account, password=PASSWORD, code=codes[0], now=NOW) == {"code": "The code must be 6 numbers"}
     assert mfa.is_enabled(account)
-    assert mfa.recovery_codes_left(db_session, account) == 10
+    assert recovery_codes.recovery_codes_left(db_session, account) == 10
 
     assert mfa.disable(db_session, account, password=PASSWORD, code=code, now=NOW) == {}
     assert not mfa.is_enabled(account)
     assert (account.mfa_secret_encrypted, account.mfa_enabled_at, account.mfa_last_step) == (None, None, None)
-    assert mfa.recovery_codes_left(db_session, account) == 0
+    assert recovery_codes.recovery_codes_left(db_session, account) == 0
     assert audit_actions(db_session)[-1] == "mfa_disabled"
     db_session.commit()
     db_session.expire_all()
@@ -450,7 +450,7 @@ def test_switching_off_needs_the_password_and_a_current_code(db_session: Session
     assert mfa.disable(db_session, stored, password="", code="", now=NOW) == {}
     assert audit_actions(db_session)[-1] == "mfa_disabled"
     # And it can be set up again, with a new key.
-    again = mfa.start_setup(db_session, stored, now=NOW)
+    again = mfa_setup.start_setup(db_session, stored, now=NOW)
     assert again.secret != secret
 
 
@@ -474,8 +474,8 @@ def test_switching_off_is_rate_limited(db_session: Session) -> None:
 def test_audit_rows_hold_no_secrets(db_session: Session) -> None:
     account, secret, codes = enable(db_session)
     mfa.verify_code(db_session, account, "000000", now=NOW)
-    mfa.use_recovery_code(db_session, account, codes[0], now=NOW)
-    mfa.regenerate_recovery_codes(db_session, account, now=NOW)
+    recovery_codes.use_recovery_code(db_session, account, codes[0], now=NOW)
+    recovery_codes.regenerate_recovery_codes(db_session, account, now=NOW)
     mfa.disable(db_session, account, password=PASSWORD, code=code_at(secret, NOW), now=NOW)
     db_session.flush()
     details = " ".join(db_session.connection().execute(text("SELECT detail FROM audit_event")).scalars())

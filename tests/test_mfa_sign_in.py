@@ -16,7 +16,7 @@ import pytest
 from sqlmodel import Session, select
 
 from anima_pwa.models import Account, AuditEvent, AuthSession, OneTimeToken, OutboxMessage, utcnow
-from anima_pwa.services.identity import account_settings, accounts, mfa, sessions, tokens
+from anima_pwa.services.identity import account_settings, accounts, mfa, mfa_setup, recovery_codes, sessions, tokens
 from anima_pwa.services.identity.accounts import FORM, MFA_EXPIRED, WRONG_CREDENTIALS
 from tests import factories
 from tests.factories import audit_actions, count, identity_of
@@ -54,8 +54,8 @@ def make_account(db: Session, email: str, *, mfa_on: bool = True) -> Person:
     if not mfa_on:
         return Person(account, "", [])
     set_up_at = utcnow() - timedelta(minutes=5)
-    setup = mfa.start_setup(db, account, now=set_up_at)
-    result = mfa.confirm_setup(db, account, pyotp.TOTP(setup.secret).at(set_up_at), now=set_up_at)
+    setup = mfa_setup.start_setup(db, account, now=set_up_at)
+    result = mfa_setup.confirm_setup(db, account, pyotp.TOTP(setup.secret).at(set_up_at), now=set_up_at)
     assert result.ok, result.error
     return Person(account, setup.secret, result.recovery_codes)
 
@@ -83,7 +83,7 @@ def complete(db: Session, challenge: str, *, code: str = "", recovery_code: str 
 
 def codes_left(db: Session, person: Person) -> int:
     db.flush()
-    return mfa.recovery_codes_left(db, person.account)
+    return recovery_codes.recovery_codes_left(db, person.account)
 
 
 def assert_signed_in(db: Session, outcome: accounts.Outcome, person: Person) -> None:
@@ -179,14 +179,14 @@ def test_a_recovery_code_works_once(db_session, jo):
     assert codes_left(db_session, jo) == 9
 
     again = complete(db_session, challenge_for(db_session, jo), recovery_code=recovery)
-    assert again.errors == {"recovery_code": mfa.RECOVERY_USED} and again.session_token is None
+    assert again.errors == {"recovery_code": recovery_codes.RECOVERY_USED} and again.session_token is None
     assert audit_actions(db_session).count("mfa_recovery_code_used") == 1
     assert count(db_session, AuthSession) == 1
 
 
 @pytest.mark.parametrize(
     ("recovery_code", "message"),
-    [("ZZZZ-ZZZZ-ZZZZ", mfa.RECOVERY_WRONG), ("not a code", mfa.RECOVERY_FORMAT)],
+    [("ZZZZ-ZZZZ-ZZZZ", recovery_codes.RECOVERY_WRONG), ("not a code", recovery_codes.RECOVERY_FORMAT)],
 )
 def test_a_wrong_recovery_code_is_a_recovery_code_error(db_session, jo, recovery_code, message):
     challenge = challenge_for(db_session, jo)
@@ -274,7 +274,7 @@ def test_one_accounts_challenge_does_not_take_anothers_codes(db_session, jo):
     outcome = complete(db_session, jo_challenge, code=sam_code)
     assert_refused(db_session, outcome, {"code": mfa.CODE_WRONG})
     outcome = complete(db_session, jo_challenge, recovery_code=sam.recovery_codes[0])
-    assert_refused(db_session, outcome, {"recovery_code": mfa.RECOVERY_WRONG})
+    assert_refused(db_session, outcome, {"recovery_code": recovery_codes.RECOVERY_WRONG})
     assert codes_left(db_session, sam) == 10
 
     # Each still signs in with their own: Sam's code and recovery code were not used up.

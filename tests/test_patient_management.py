@@ -22,7 +22,7 @@ from anima_pwa.models import (
 from anima_pwa.services.identity import accounts, sessions, tokens
 from anima_pwa.services.platform import audit, validation
 from anima_pwa.services.patients import registration
-from anima_pwa.services.practice import patient_management as pm
+from anima_pwa.services.practice import audit_trail, patient_records, patient_search, verifications
 from anima_pwa.services.practice.permissions import PermissionDenied
 from anima_pwa.services.platform.validation import FieldError
 from tests import factories
@@ -124,7 +124,7 @@ def test_search_by_each_kind(db_session, world, people):
     """One world, every kind of query (the fixtures cost more than the searches)."""
     for query, expected, by in SEARCHES:
         before = {e.id for e in audit_events(db_session, "patient_search")}
-        rows = pm.search_patients(db_session, world["receptionist"], query)
+        rows = patient_search.search_patients(db_session, world["receptionist"], query)
         assert [row.id for row in rows] == [people[key].id for key in expected], query
         [event] = [e for e in audit_events(db_session, "patient_search") if e.id not in before]
         assert audit.event_detail(event) == {"results": len(expected), "by": by}, query
@@ -134,8 +134,8 @@ def test_search_by_each_kind(db_session, world, people):
 
 
 def test_search_rows_show_what_the_list_needs(db_session, world, people):
-    [zoe] = pm.search_patients(db_session, world["clinician"], "zoe")
-    assert zoe == pm.PatientRow(
+    [zoe] = patient_search.search_patients(db_session, world["clinician"], "zoe")
+    assert zoe == patient_search.PatientRow(
         id=people["zoe"].id,
         full_name="Zoë Smith-Jones",
         date_of_birth="14 Mar 1985",
@@ -145,39 +145,39 @@ def test_search_rows_show_what_the_list_needs(db_session, world, people):
         is_care_home=False,
         email="Zoe.Smith@Example.com",
     )
-    [edith] = pm.search_patients(db_session, world["clinician"], "edith")
+    [edith] = patient_search.search_patients(db_session, world["clinician"], "edith")
     assert (edith.nhs_number, edith.email, edith.date_of_birth) == ("Not known", "", "6 May 1931")
-    [home] = pm.search_patients(db_session, world["clinician"], "rosewood")
+    [home] = patient_search.search_patients(db_session, world["clinician"], "rosewood")
     assert home.is_care_home and home.nhs_number == "999 999 0012"
 
 
 def test_search_is_scoped_to_the_practice(db_session, world, people):
-    assert pm.search_patients(db_session, world["b_staff"], "smith") == [
-        pm.PatientRow(people["elsewhere"].id, "Zoe Smith", "14 Mar 1985", "401 023 2137", "MB1 2AB", "verified", False, "zoe.b@example.com")
+    assert patient_search.search_patients(db_session, world["b_staff"], "smith") == [
+        patient_search.PatientRow(people["elsewhere"].id, "Zoe Smith", "14 Mar 1985", "401 023 2137", "MB1 2AB", "verified", False, "zoe.b@example.com")
     ]
-    assert pm.search_patients(db_session, world["b_staff"], ZOE_NHS) == []
-    assert pm.search_patients(db_session, world["b_staff"], "zoe.smith@example.com") == []
+    assert patient_search.search_patients(db_session, world["b_staff"], ZOE_NHS) == []
+    assert patient_search.search_patients(db_session, world["b_staff"], "zoe.smith@example.com") == []
 
 
 def test_short_queries_find_nothing_and_read_nothing(db_session, world, people):
     for query in ["", " ", "z", "  z  ", None]:
-        assert pm.search_patients(db_session, world["receptionist"], query) == []  # type: ignore[arg-type]
+        assert patient_search.search_patients(db_session, world["receptionist"], query) == []  # type: ignore[arg-type]
     assert audit_events(db_session, "patient_search") == []
 
 
 def test_search_limit(db_session, world):
     for i in range(5):
         make_patient(db_session, world["a"], f"Alex Test{i}", dob=date(1970, 1, i + 1))
-    assert len(pm.search_patients(db_session, world["admin"], "alex", limit=3)) == 3
-    assert len(pm.search_patients(db_session, world["admin"], "alex")) == 5
+    assert len(patient_search.search_patients(db_session, world["admin"], "alex", limit=3)) == 3
+    assert len(patient_search.search_patients(db_session, world["admin"], "alex")) == 5
 
 
 def test_search_skips_a_removed_email(db_session, world, people):
-    assert pm.remove_patient_email(db_session, world["receptionist"], people["zoe"].id, confirmed_no_email=True) is None
+    assert patient_records.remove_patient_email(db_session, world["receptionist"], people["zoe"].id, confirmed_no_email=True) is None
     account = self_account(db_session, people["zoe"])
-    assert pm.search_patients(db_session, world["receptionist"], "zoe.smith@example.com") == []
-    assert pm.search_patients(db_session, world["receptionist"], account.email_normalized) == []
-    [row] = pm.search_patients(db_session, world["receptionist"], "zoe")
+    assert patient_search.search_patients(db_session, world["receptionist"], "zoe.smith@example.com") == []
+    assert patient_search.search_patients(db_session, world["receptionist"], account.email_normalized) == []
+    [row] = patient_search.search_patients(db_session, world["receptionist"], "zoe")
     assert row.email == ""
 
 
@@ -193,7 +193,7 @@ def test_search_skips_a_removed_email(db_session, world, people):
     ],
 )
 def test_classify_query(query, kind, value):
-    assert pm.classify_query(query) == (kind, value)
+    assert patient_search.classify_query(query) == (kind, value)
 
 
 # --- 2. Patient details ------------------------------------------------------------------------------
@@ -213,7 +213,7 @@ def test_detail_shows_holders_and_dependants(db_session, world, people):
     other_parent = make_account(db_session, "pat@example.com")
     link(db_session, other_parent, child, "dependant")
 
-    detail = pm.patient_detail(db_session, world["clinician"], zoe.id, today=TODAY)
+    detail = patient_records.patient_detail(db_session, world["clinician"], zoe.id, today=TODAY)
     assert (detail.full_name, detail.preferred_name, detail.date_of_birth, detail.date_of_birth_display, detail.age) == (
         "Zoë Smith-Jones", "Zo", date(1985, 3, 14), "14 Mar 1985", 40
     )
@@ -233,20 +233,20 @@ def test_detail_shows_holders_and_dependants(db_session, world, people):
     assert detail.dependants_elsewhere == 1  # Max is another practice's patient: not named
     assert detail.held_by == ()
 
-    kit = pm.patient_detail(db_session, world["clinician"], child.id, today=TODAY)
+    kit = patient_records.patient_detail(db_session, world["clinician"], child.id, today=TODAY)
     assert [(h.name, h.email, h.relationship) for h in kit.held_by] == [
         ("Zoë Smith-Jones", "Zoe.Smith@Example.com", "dependant"),
         ("", "pat@example.com", "dependant"),
     ]
     assert kit.email == "" and kit.dependants == () and kit.age == 9
 
-    edith = pm.patient_detail(db_session, world["clinician"], resident.id, today=TODAY)
+    edith = patient_records.patient_detail(db_session, world["clinician"], resident.id, today=TODAY)
     [holder] = edith.held_by
     assert (holder.name, holder.email, holder.relationship, holder.is_care_home) == (
         "Rosewood Care Home", "office@rosewood.example", "care_home", True
     )
     assert edith.care_home_resident and edith.nhs_number == "Not known"
-    rosewood = pm.patient_detail(db_session, world["clinician"], home.id, today=TODAY)
+    rosewood = patient_records.patient_detail(db_session, world["clinician"], home.id, today=TODAY)
     assert rosewood.is_care_home and [d.full_name for d in rosewood.dependants] == ["Edith Smith"]
 
     viewed = audit_events(db_session, "patient_viewed")
@@ -256,7 +256,7 @@ def test_detail_shows_holders_and_dependants(db_session, world, people):
 
 def test_detail_phone_display(db_session, world):
     patient = make_patient(db_session, world["a"], phone_mobile="+442079460018")
-    assert pm.patient_detail(db_session, world["admin"], patient.id).phone == "020 7946 0018"
+    assert patient_records.patient_detail(db_session, world["admin"], patient.id).phone == "020 7946 0018"
 
 
 # --- 3. Editing ------------------------------------------------------------------------------------
@@ -276,7 +276,7 @@ GOOD_EDIT = {
 
 def test_update_saves_and_audits_changed_fields(db_session, world):
     patient = make_patient(db_session, world["a"], phone_mobile="+447700900982")
-    assert pm.update_patient(db_session, world["receptionist"], patient.id, **GOOD_EDIT, today=TODAY) == {}
+    assert patient_records.update_patient(db_session, world["receptionist"], patient.id, **GOOD_EDIT, today=TODAY) == {}
     fresh(db_session, patient)
     assert (patient.full_name, patient.date_of_birth, patient.postcode, patient.address_line1) == (
         "Zoe Anne Smith", date(1985, 3, 14), "SW1A 1AA", "1 High Street"
@@ -287,13 +287,13 @@ def test_update_saves_and_audits_changed_fields(db_session, world):
     assert audit.event_detail(event) == {"fields": ["full_name", "postcode", "address_line1", "phone_mobile", "housebound"]}
     assert event.patient_id == patient.id and event.actor_account_id == world["receptionist"].account_id
     # Saving the same again changes nothing and writes nothing.
-    assert pm.update_patient(db_session, world["receptionist"], patient.id, **GOOD_EDIT, today=TODAY) == {}
+    assert patient_records.update_patient(db_session, world["receptionist"], patient.id, **GOOD_EDIT, today=TODAY) == {}
     assert len(audit_events(db_session, "patient_updated")) == 1
 
 
 def test_update_phone_may_be_blank(db_session, world):
     patient = make_patient(db_session, world["a"], phone_mobile="+447700900982")
-    assert pm.update_patient(db_session, world["clinician"], patient.id, **(GOOD_EDIT | {"phone": ""}), today=TODAY) == {}
+    assert patient_records.update_patient(db_session, world["clinician"], patient.id, **(GOOD_EDIT | {"phone": ""}), today=TODAY) == {}
     assert fresh(db_session, patient).phone_mobile == ""
 
 
@@ -322,7 +322,7 @@ def test_update_errors_save_nothing(db_session, world):
     db_session.commit()
     before = patient.model_dump()
     for changes, errors in EDIT_ERRORS:
-        assert pm.update_patient(db_session, world["receptionist"], patient.id, **(GOOD_EDIT | changes), today=TODAY) == errors
+        assert patient_records.update_patient(db_session, world["receptionist"], patient.id, **(GOOD_EDIT | changes), today=TODAY) == errors
         db_session.expire_all()
         assert db_session.get(Patient, patient.id).model_dump() == before, changes
     assert audit_events(db_session, "patient_updated") == []
@@ -331,7 +331,7 @@ def test_update_errors_save_nothing(db_session, world):
 def test_a_care_home_record_cannot_be_a_resident(db_session, world):
     home = make_patient(db_session, world["a"], "Rosewood Care Home", nhs_number=CARE_HOME_NHS, is_care_home=True)
     edit = GOOD_EDIT | {"full_name": "Rosewood Care Home", "care_home_resident": True}
-    assert pm.update_patient(db_session, world["admin"], home.id, **edit, today=TODAY) == {
+    assert patient_records.update_patient(db_session, world["admin"], home.id, **edit, today=TODAY) == {
         "care_home_resident": "A care home's own record can't be a care home resident"
     }
 
@@ -388,7 +388,7 @@ def test_format_uk_phone(e164, shown):
 def test_removing_an_email_needs_the_confirmation(db_session, world):
     patient = make_patient(db_session, world["a"], email="office@rosewood.example")
     for confirmed in (False, None, "true", 1):
-        assert pm.remove_patient_email(db_session, world["receptionist"], patient.id, confirmed_no_email=confirmed) == (  # type: ignore[arg-type]
+        assert patient_records.remove_patient_email(db_session, world["receptionist"], patient.id, confirmed_no_email=confirmed) == (  # type: ignore[arg-type]
             "Confirm this patient has no email address"
         )
     account = self_account(db_session, patient)
@@ -414,9 +414,9 @@ def test_removing_an_email_frees_it_for_the_care_home_account(db_session, world,
     db_session.commit()
     assert code and change
 
-    found = pm.search_patients(db_session, world["receptionist"], "office@rosewood.example")
+    found = patient_search.search_patients(db_session, world["receptionist"], "office@rosewood.example")
     assert [r.id for r in found] == [other.id, resident.id]  # whom the address belongs to, and whom it holds
-    assert pm.remove_patient_email(db_session, world["receptionist"], str(resident.id), confirmed_no_email=True) is None
+    assert patient_records.remove_patient_email(db_session, world["receptionist"], str(resident.id), confirmed_no_email=True) is None
     db_session.commit()
 
     old = fresh(db_session, old)
@@ -433,7 +433,7 @@ def test_removing_an_email_frees_it_for_the_care_home_account(db_session, world,
     # The links stay: history is kept, and the family's link is unaffected.
     assert registration.self_patient(db_session, old.id).id == resident.id
     assert fresh(db_session, family_link).approval_status == "not_needed" and fresh(db_session, held).account_id == old.id
-    detail = pm.patient_detail(db_session, world["receptionist"], resident.id)
+    detail = patient_records.patient_detail(db_session, world["receptionist"], resident.id)
     assert detail.email == ""
     assert [(x.email, x.relationship, x.status) for x in detail.linked_accounts] == [
         ("No email", "self", "removed"),
@@ -461,7 +461,7 @@ def test_removing_an_email_frees_it_for_the_care_home_account(db_session, world,
 
 def test_a_freed_address_can_be_used_directly(db_session, world):
     patient = make_patient(db_session, world["a"], email="jo@example.com")
-    assert pm.remove_patient_email(db_session, world["admin"], patient.id, confirmed_no_email=True) is None
+    assert patient_records.remove_patient_email(db_session, world["admin"], patient.id, confirmed_no_email=True) is None
     make_account(db_session, "JO@example.com")
     db_session.commit()  # the unique index on email_normalized is satisfied
     assert db_session.exec(select(func.count(col(Account.id))).where(Account.email_normalized == "jo@example.com")).one() == 1
@@ -469,13 +469,13 @@ def test_a_freed_address_can_be_used_directly(db_session, world):
 
 def test_removing_when_there_is_no_email_is_harmless(db_session, world):
     patient = make_patient(db_session, world["a"])  # no account of their own
-    assert pm.remove_patient_email(db_session, world["receptionist"], patient.id, confirmed_no_email=True) is None
+    assert patient_records.remove_patient_email(db_session, world["receptionist"], patient.id, confirmed_no_email=True) is None
     [event] = audit_events(db_session, "patient_email_removed")
     assert audit.event_detail(event) == {"had_account": False}
     # Twice is harmless too.
     owned = make_patient(db_session, world["a"], "Jo Bloggs", email="jo@example.com")
     for _ in range(2):
-        assert pm.remove_patient_email(db_session, world["receptionist"], owned.id, confirmed_no_email=True) is None
+        assert patient_records.remove_patient_email(db_session, world["receptionist"], owned.id, confirmed_no_email=True) is None
     assert self_account(db_session, owned).email_normalized == f"removed-{self_account(db_session, owned).id}@invalid"
 
 
@@ -500,13 +500,13 @@ def test_queue_has_pending_registrations_and_dependants_of_this_practice(db_sess
     far = make_patient(db_session, b, "Far Away", dob=date(2008, 1, 1))
     link(db_session, self_account(db_session, parent), far, "dependant", approval="pending")  # B's to decide
 
-    items = pm.verification_queue(db_session, world["receptionist"])
+    items = verifications.verification_queue(db_session, world["receptionist"])
     assert [(i.kind, i.patient_id, i.link_id) for i in items] == [
         ("registration", first.id, None),
         ("registration", second.id, None),
         ("dependant", teen.id, pending_link.id),
     ]
-    assert items[0] == pm.QueueItem(
+    assert items[0] == verifications.QueueItem(
         kind="registration",
         patient_id=first.id,
         link_id=None,
@@ -551,7 +551,7 @@ HOLDERS = ["jo@example.com", "mum@example.com", "office@rosewood.example"]
 
 def test_verify_emails_every_holder(db_session, world, pending):
     patient = pending["patient"]
-    assert pm.verify_patient(db_session, world["clinician"], patient.id) is None
+    assert verifications.verify_patient(db_session, world["clinician"], patient.id) is None
     fresh(db_session, patient)
     assert patient.verification_status == "verified" and patient.verified_at is not None and patient.verification_note == ""
     mails = outbox(db_session)
@@ -563,17 +563,17 @@ def test_verify_emails_every_holder(db_session, world, pending):
     assert registration.summary(db_session, pending["identity"]).status == "verified"
     # Only once: it is no longer pending.
     with pytest.raises(PermissionDenied) as denied:
-        pm.verify_patient(db_session, world["clinician"], patient.id)
-    assert denied.value.message == pm.NOT_PENDING
+        verifications.verify_patient(db_session, world["clinician"], patient.id)
+    assert denied.value.message == verifications.NOT_PENDING
     with pytest.raises(PermissionDenied):
-        pm.reject_patient(db_session, world["clinician"], patient.id, reason="Changed my mind")
+        verifications.reject_patient(db_session, world["clinician"], patient.id, reason="Changed my mind")
     assert len(outbox(db_session)) == 3
 
 
 def test_reject_with_a_reason_the_patient_sees_but_the_email_does_not(db_session, world, pending):
     patient = pending["patient"]
     reason = "We could not find you on our register. Please bring photo ID to reception."
-    assert pm.reject_patient(db_session, world["receptionist"], patient.id, reason=f"  {reason} ") is None
+    assert verifications.reject_patient(db_session, world["receptionist"], patient.id, reason=f"  {reason} ") is None
     fresh(db_session, patient)
     assert (patient.verification_status, patient.verification_note, patient.verified_at) == ("rejected", reason, None)
     mails = outbox(db_session)
@@ -597,22 +597,22 @@ def test_reject_needs_a_reason(db_session, world, pending):
         ("x" * 301, "A reason the patient will see must be 300 characters or fewer. You have 1 character too many."),
         ("line\nbreak", "A reason the patient will see must not include line breaks or hidden characters"),
     ]:
-        assert pm.reject_patient(db_session, world["receptionist"], patient.id, reason=reason) == error  # type: ignore[arg-type]
+        assert verifications.reject_patient(db_session, world["receptionist"], patient.id, reason=reason) == error  # type: ignore[arg-type]
     assert fresh(db_session, patient).verification_status == "pending"
     assert outbox(db_session) == [] and audit_events(db_session, "patient_rejected") == []
-    assert pm.reject_patient(db_session, world["receptionist"], patient.id, reason="x" * 300) is None  # 300 is fine
+    assert verifications.reject_patient(db_session, world["receptionist"], patient.id, reason="x" * 300) is None  # 300 is fine
 
 
 @pytest.mark.parametrize("status", ["verified", "rejected"])
 def test_only_pending_patients_are_decided(db_session, world, status):
     patient = make_patient(db_session, world["a"], status=status, email="jo@example.com")
     for decide in (
-        lambda: pm.verify_patient(db_session, world["admin"], patient.id),
-        lambda: pm.reject_patient(db_session, world["admin"], patient.id, reason="No"),
+        lambda: verifications.verify_patient(db_session, world["admin"], patient.id),
+        lambda: verifications.reject_patient(db_session, world["admin"], patient.id, reason="No"),
     ):
         with pytest.raises(PermissionDenied) as denied:
             decide()
-        assert denied.value.message == pm.NOT_PENDING
+        assert denied.value.message == verifications.NOT_PENDING
     assert fresh(db_session, patient).verification_status == status
     assert outbox(db_session) == []
 
@@ -625,7 +625,7 @@ def test_two_staff_deciding_at_once_only_one_wins(db_session, world, pending):
     )
     assert patient.verification_status == "pending"  # this session's copy is stale
     with pytest.raises(PermissionDenied):
-        pm._claim_pending(db_session, patient, {"verification_status": "rejected"})
+        verifications._claim_pending(db_session, patient, {"verification_status": "rejected"})
 
 
 # --- 7. Dependants of 16 or over -------------------------------------------------------------------
@@ -639,7 +639,7 @@ def teen_link(db_session: Session, world: dict) -> AccountPatient:
 
 
 def test_approve_dependant(db_session, world, teen_link):
-    assert pm.approve_dependant(db_session, world["clinician"], teen_link.id) is None
+    assert verifications.approve_dependant(db_session, world["clinician"], teen_link.id) is None
     assert (fresh(db_session, teen_link).approval_status, teen_link.approval_note) == ("approved", "")
     [mail] = outbox(db_session)
     assert (mail.to_address, mail.template) == ("pat@example.com", "dependant_approved")
@@ -648,21 +648,21 @@ def test_approve_dependant(db_session, world, teen_link):
     assert (event.patient_id, event.account_id) == (teen_link.patient_id, teen_link.account_id)
     assert audit.event_detail(event) == {"link_id": teen_link.id, "emails": 1}
     with pytest.raises(PermissionDenied) as denied:
-        pm.decline_dependant(db_session, world["clinician"], teen_link.id, reason="No")
-    assert denied.value.message == pm.LINK_NOT_PENDING
+        verifications.decline_dependant(db_session, world["clinician"], teen_link.id, reason="No")
+    assert denied.value.message == verifications.LINK_NOT_PENDING
 
 
 def test_decline_dependant(db_session, world, teen_link):
-    assert pm.decline_dependant(db_session, world["receptionist"], teen_link.id, reason="") == "Enter a reason the patient will see"
+    assert verifications.decline_dependant(db_session, world["receptionist"], teen_link.id, reason="") == "Enter a reason the patient will see"
     assert fresh(db_session, teen_link).approval_status == "pending" and outbox(db_session) == []
     reason = "Tia needs to agree to this herself: ask her to call us."
-    assert pm.decline_dependant(db_session, world["receptionist"], str(teen_link.id), reason=reason) is None
+    assert verifications.decline_dependant(db_session, world["receptionist"], str(teen_link.id), reason=reason) is None
     assert (fresh(db_session, teen_link).approval_status, teen_link.approval_note) == ("rejected", reason)
     [mail] = outbox(db_session)
     assert mail.template == "dependant_declined" and "agree" not in mail.body_text and "Tia" not in mail.body_text
     assert len(audit_events(db_session, "dependant_declined")) == 1
     with pytest.raises(PermissionDenied):
-        pm.approve_dependant(db_session, world["receptionist"], teen_link.id)
+        verifications.approve_dependant(db_session, world["receptionist"], teen_link.id)
 
 
 def test_dependant_links_of_other_practices_or_self_links_are_not_found(db_session, world, teen_link):
@@ -672,8 +672,8 @@ def test_dependant_links_of_other_practices_or_self_links_are_not_found(db_sessi
     for link_id in (teen_link.id, 10_000, "abc", None, parent_link.id):
         staff = world["b_staff"] if link_id == teen_link.id else world["admin"]
         with pytest.raises(PermissionDenied) as denied:
-            pm.approve_dependant(db_session, staff, link_id)
-        assert denied.value.message == pm.LINK_NOT_FOUND
+            verifications.approve_dependant(db_session, staff, link_id)
+        assert denied.value.message == verifications.LINK_NOT_FOUND
     assert fresh(db_session, teen_link).approval_status == "pending"
 
 
@@ -685,11 +685,11 @@ def test_audit_trail_is_for_admins_newest_first(db_session, world):
     own = self_account(db_session, patient)
     audit.record(db_session, action="patient_registered", actor_account_id=own.id, actor_kind="patient", patient_id=patient.id)
     audit.record(db_session, action="outbox_bounce", actor_account_id=None, actor_kind="system", patient_id=patient.id)
-    pm.patient_detail(db_session, world["clinician"], patient.id)
-    pm.update_patient(db_session, world["receptionist"], patient.id, **GOOD_EDIT)
-    pm.verify_patient(db_session, world["receptionist"], patient.id)
+    patient_records.patient_detail(db_session, world["clinician"], patient.id)
+    patient_records.update_patient(db_session, world["receptionist"], patient.id, **GOOD_EDIT)
+    verifications.verify_patient(db_session, world["receptionist"], patient.id)
     other = make_patient(db_session, world["a"], "Someone Else")
-    pm.patient_detail(db_session, world["clinician"], other.id)  # not this patient's trail
+    patient_records.patient_detail(db_session, world["clinician"], other.id)  # not this patient's trail
     # Spread the times so the order is by time (the clock may not tick between rows).
     base = datetime(2025, 1, 10, 12, 0, tzinfo=UTC)
     for i, event in enumerate(audit_events(db_session)):
@@ -699,8 +699,8 @@ def test_audit_trail_is_for_admins_newest_first(db_session, world):
 
     for role in ("receptionist", "clinician"):
         with pytest.raises(PermissionDenied):
-            pm.audit_trail(db_session, world[role], patient.id)
-    rows = pm.audit_trail(db_session, world["admin"], patient.id)
+            audit_trail.audit_trail(db_session, world[role], patient.id)
+    rows = audit_trail.audit_trail(db_session, world["admin"], patient.id)
     assert [(r.action, r.actor) for r in rows] == [
         ("patient_verified", "Rita Reception"),
         ("patient_updated", "Rita Reception"),
@@ -716,7 +716,7 @@ def test_audit_trail_is_for_admins_newest_first(db_session, world):
         (patient.id, world["admin"].account_id, {"results": 5})
     ]
     # Reading the trail is itself on the trail, and the limit applies.
-    again = pm.audit_trail(db_session, world["admin"], patient.id, limit=2)
+    again = audit_trail.audit_trail(db_session, world["admin"], patient.id, limit=2)
     assert len(again) == 2 and "audit_trail_viewed" in {r.action for r in again}
 
 
@@ -724,9 +724,9 @@ def test_results_are_frozen_dataclasses_not_rows(db_session, world, people):
     import dataclasses
 
     results = [
-        pm.search_patients(db_session, world["admin"], "zoe")[0],
-        pm.patient_detail(db_session, world["admin"], people["zoe"].id),
-        pm.audit_trail(db_session, world["admin"], people["zoe"].id)[0],
+        patient_search.search_patients(db_session, world["admin"], "zoe")[0],
+        patient_records.patient_detail(db_session, world["admin"], people["zoe"].id),
+        audit_trail.audit_trail(db_session, world["admin"], people["zoe"].id)[0],
     ]
     for result in results:
         assert dataclasses.is_dataclass(result) and type(result).__dataclass_params__.frozen  # type: ignore[attr-defined]

@@ -12,7 +12,7 @@ import pytest
 from sqlmodel import Session, col, select
 
 from anima_pwa.models import AccountPatient, AuditEvent, OutboxMessage, Patient, StaffMember
-from anima_pwa.services.practice import patient_management as pm
+from anima_pwa.services.practice import audit_trail, holders, patient_records, patient_search, verifications
 from anima_pwa.services.practice import permissions
 from anima_pwa.services.identity import sessions
 from anima_pwa.services.practice.permissions import ADMIN, CLINICIAN, NOT_FOUND, RECEPTIONIST, ROLES, Action, PermissionDenied
@@ -43,29 +43,29 @@ Call = Callable[[Session, "permissions.StaffContext | None", Scene], object]
 
 # (function, the permission it needs, how to call it). Ids come from the scene so they are real.
 CALLS: list[tuple[str, Action, Call]] = [
-    ("search_patients", Action.SEARCH_PATIENTS, lambda db, staff, s: pm.search_patients(db, staff, "Jo Bloggs")),
-    ("patient_detail", Action.VIEW_PATIENT, lambda db, staff, s: pm.patient_detail(db, staff, s.patient_id)),
-    ("update_patient", Action.EDIT_PATIENT, lambda db, staff, s: pm.update_patient(db, staff, s.patient_id, **EDIT)),
+    ("search_patients", Action.SEARCH_PATIENTS, lambda db, staff, s: patient_search.search_patients(db, staff, "Jo Bloggs")),
+    ("patient_detail", Action.VIEW_PATIENT, lambda db, staff, s: patient_records.patient_detail(db, staff, s.patient_id)),
+    ("update_patient", Action.EDIT_PATIENT, lambda db, staff, s: patient_records.update_patient(db, staff, s.patient_id, **EDIT)),
     (
         "remove_patient_email",
         Action.REMOVE_PATIENT_EMAIL,
-        lambda db, staff, s: pm.remove_patient_email(db, staff, s.patient_id, confirmed_no_email=True),
+        lambda db, staff, s: patient_records.remove_patient_email(db, staff, s.patient_id, confirmed_no_email=True),
     ),
-    ("verification_queue", Action.VERIFY_PATIENT, lambda db, staff, s: pm.verification_queue(db, staff)),
-    ("verify_patient", Action.VERIFY_PATIENT, lambda db, staff, s: pm.verify_patient(db, staff, s.patient_id)),
+    ("verification_queue", Action.VERIFY_PATIENT, lambda db, staff, s: verifications.verification_queue(db, staff)),
+    ("verify_patient", Action.VERIFY_PATIENT, lambda db, staff, s: verifications.verify_patient(db, staff, s.patient_id)),
     (
         "reject_patient",
         Action.VERIFY_PATIENT,
-        lambda db, staff, s: pm.reject_patient(db, staff, s.patient_id, reason="Please call the practice"),
+        lambda db, staff, s: verifications.reject_patient(db, staff, s.patient_id, reason="Please call the practice"),
     ),
-    ("approve_dependant", Action.VERIFY_PATIENT, lambda db, staff, s: pm.approve_dependant(db, staff, s.link_id)),
+    ("approve_dependant", Action.VERIFY_PATIENT, lambda db, staff, s: verifications.approve_dependant(db, staff, s.link_id)),
     (
         "decline_dependant",
         Action.VERIFY_PATIENT,
-        lambda db, staff, s: pm.decline_dependant(db, staff, s.link_id, reason="Please call the practice"),
+        lambda db, staff, s: verifications.decline_dependant(db, staff, s.link_id, reason="Please call the practice"),
     ),
-    ("remove_holder", Action.REMOVE_HOLDER, lambda db, staff, s: pm.remove_holder(db, staff, s.link_id)),
-    ("audit_trail", Action.VIEW_AUDIT_TRAIL, lambda db, staff, s: pm.audit_trail(db, staff, s.patient_id)),
+    ("remove_holder", Action.REMOVE_HOLDER, lambda db, staff, s: holders.remove_holder(db, staff, s.link_id)),
+    ("audit_trail", Action.VIEW_AUDIT_TRAIL, lambda db, staff, s: audit_trail.audit_trail(db, staff, s.patient_id)),
 ]
 CALL_BY_NAME = {name: (action, call) for name, action, call in CALLS}
 
@@ -79,19 +79,19 @@ EXPECTED: dict[str, set[str]] = {
 
 # Functions that take a patient id from the browser, and those that take a dependant link id.
 BY_PATIENT_ID: dict[str, Callable[[Session, permissions.StaffContext, object], object]] = {
-    "patient_detail": lambda db, staff, pid: pm.patient_detail(db, staff, pid),
-    "update_patient": lambda db, staff, pid: pm.update_patient(db, staff, pid, **EDIT),
-    "remove_patient_email": lambda db, staff, pid: pm.remove_patient_email(db, staff, pid, confirmed_no_email=True),
-    "verify_patient": lambda db, staff, pid: pm.verify_patient(db, staff, pid),
-    "reject_patient": lambda db, staff, pid: pm.reject_patient(db, staff, pid, reason="Please call the practice"),
-    "audit_trail": lambda db, staff, pid: pm.audit_trail(db, staff, pid),
+    "patient_detail": lambda db, staff, pid: patient_records.patient_detail(db, staff, pid),
+    "update_patient": lambda db, staff, pid: patient_records.update_patient(db, staff, pid, **EDIT),
+    "remove_patient_email": lambda db, staff, pid: patient_records.remove_patient_email(db, staff, pid, confirmed_no_email=True),
+    "verify_patient": lambda db, staff, pid: verifications.verify_patient(db, staff, pid),
+    "reject_patient": lambda db, staff, pid: verifications.reject_patient(db, staff, pid, reason="Please call the practice"),
+    "audit_trail": lambda db, staff, pid: audit_trail.audit_trail(db, staff, pid),
 }
 BY_LINK_ID: dict[str, Callable[[Session, permissions.StaffContext, object], object]] = {
-    "approve_dependant": lambda db, staff, lid: pm.approve_dependant(db, staff, lid),
-    "decline_dependant": lambda db, staff, lid: pm.decline_dependant(db, staff, lid, reason="Please call the practice"),
-    "remove_holder": lambda db, staff, lid: pm.remove_holder(db, staff, lid),
+    "approve_dependant": lambda db, staff, lid: verifications.approve_dependant(db, staff, lid),
+    "decline_dependant": lambda db, staff, lid: verifications.decline_dependant(db, staff, lid, reason="Please call the practice"),
+    "remove_holder": lambda db, staff, lid: holders.remove_holder(db, staff, lid),
 }
-LINK_NOT_FOUND = {"remove_holder": pm.HOLDER_NOT_FOUND}  # the others: pm.LINK_NOT_FOUND
+LINK_NOT_FOUND = {"remove_holder": holders.HOLDER_NOT_FOUND}  # the others: verifications.LINK_NOT_FOUND
 
 BAD_IDS = ["1 OR 1=1", None, "abc", "", " ", "1.0", 1.5, True, False, -1, 0, "9" * 30, 2**40, "1; DROP TABLE patient", [1], {"id": 1}, b"1"]
 
@@ -137,11 +137,16 @@ def test_the_table_matches_the_permission_module():
         assert {name for name, action, _ in CALLS if action in permissions.PERMISSIONS[role]} == EXPECTED[role], role
 
 
+# The modules Patient Management is made of (patient_access holds the building blocks they share).
+PATIENT_MANAGEMENT = (patient_search, patient_records, verifications, holders, audit_trail)
+
+
 def test_every_public_function_is_in_the_matrix():
     public = {
         name
-        for name, function in inspect.getmembers(pm, inspect.isfunction)
-        if function.__module__ == pm.__name__ and not name.startswith("_") and "staff" in inspect.signature(function).parameters
+        for module in PATIENT_MANAGEMENT
+        for name, function in inspect.getmembers(module, inspect.isfunction)
+        if function.__module__ == module.__name__ and not name.startswith("_") and "staff" in inspect.signature(function).parameters
     }
     assert public == ALL
 
@@ -262,7 +267,7 @@ def test_another_practices_dependant_is_not_found(db_session, scene):
             with pytest.raises(PermissionDenied) as denied:
                 call(db_session, admin, link_id)
             messages.append(denied.value.message)
-        assert messages == [LINK_NOT_FOUND.get(name, pm.LINK_NOT_FOUND)] * 2, name
+        assert messages == [LINK_NOT_FOUND.get(name, verifications.LINK_NOT_FOUND)] * 2, name
     assert written(db_session) == counts
     assert snapshot(db_session) == before
 
@@ -271,7 +276,7 @@ def test_ids_that_are_not_ids_are_refused(db_session, scene):
     admin = make_staff(db_session, _practice_a(db_session), ADMIN)
     before, counts = snapshot(db_session), written(db_session)
     for name, call in [*BY_PATIENT_ID.items(), *BY_LINK_ID.items()]:
-        expected = NOT_FOUND if name in BY_PATIENT_ID else LINK_NOT_FOUND.get(name, pm.LINK_NOT_FOUND)
+        expected = NOT_FOUND if name in BY_PATIENT_ID else LINK_NOT_FOUND.get(name, verifications.LINK_NOT_FOUND)
         for bad in BAD_IDS:
             with pytest.raises(PermissionDenied) as denied:
                 call(db_session, admin, bad)
@@ -285,9 +290,9 @@ def test_ids_as_strings_of_digits_work(db_session, scene, name):
     """The browser sends strings."""
     admin = make_staff(db_session, _practice_a(db_session), ADMIN)
     if name == "patient_detail":
-        assert pm.patient_detail(db_session, admin, f" {scene.patient_id} ").id == scene.patient_id
+        assert patient_records.patient_detail(db_session, admin, f" {scene.patient_id} ").id == scene.patient_id
     else:
-        pm.approve_dependant(db_session, admin, str(scene.link_id))
+        verifications.approve_dependant(db_session, admin, str(scene.link_id))
         assert db_session.get(AccountPatient, scene.link_id).approval_status == "approved"  # type: ignore[union-attr]
 
 
@@ -295,7 +300,7 @@ def test_a_staff_member_moved_to_another_practice_loses_access(db_session, scene
     """The context is built per session from the StaffMember row, so a move takes effect at once."""
     identity = _staff_identity(db_session, role=ADMIN)
     context = permissions.staff_context(db_session, identity)
-    pm.patient_detail(db_session, context, scene.patient_id)
+    patient_records.patient_detail(db_session, context, scene.patient_id)
     member = db_session.exec(select(StaffMember).where(StaffMember.account_id == identity.account_id)).one()
     other = db_session.get(Patient, scene.other_patient_id)
     member.practice_id = other.practice_id  # type: ignore[union-attr]
@@ -303,8 +308,8 @@ def test_a_staff_member_moved_to_another_practice_loses_access(db_session, scene
     db_session.flush()
     moved = permissions.staff_context(db_session, identity)
     with pytest.raises(PermissionDenied):
-        pm.patient_detail(db_session, moved, scene.patient_id)
-    assert pm.patient_detail(db_session, moved, scene.other_patient_id).full_name == "Jo Bloggs"
+        patient_records.patient_detail(db_session, moved, scene.patient_id)
+    assert patient_records.patient_detail(db_session, moved, scene.other_patient_id).full_name == "Jo Bloggs"
 
 
 @pytest.mark.parametrize(

@@ -19,26 +19,22 @@ from anima_pwa.models import (
     Practice,
     utcnow,
 )
-from anima_pwa.services.identity import accounts, tokens
+from anima_pwa.services.identity import accounts, password_setup, tokens
+from anima_pwa.services.identity.password_setup import LINK_PROBLEMS, peek_set_password, set_password
 from anima_pwa.services.platform import audit
-from anima_pwa.services.practice import practice_accounts
+from anima_pwa.services.practice import account_creation, account_lookup
 from anima_pwa.services.practice.permissions import PermissionDenied, StaffContext, staff_context
-from anima_pwa.services.practice.practice_accounts import (
+from anima_pwa.services.practice.account_creation import (
     CARE_HOME_FLAGS,
     CHOOSE_CARE_HOME,
     DUMMY_FOR_RESIDENT,
     EMAIL_IN_USE,
     FIELD_ORDER,
-    LINK_PROBLEMS,
     NHS_NUMBER_IN_USE,
-    NOT_FOUND_MESSAGE,
     NewPatientForm,
-    care_home_options,
     create_patient_account,
-    find_by_nhs_number,
-    peek_set_password,
-    set_password,
 )
+from anima_pwa.services.practice.account_lookup import NOT_FOUND_MESSAGE, care_home_options, find_by_nhs_number
 from anima_pwa.services.identity.sessions import Identity
 from anima_pwa.services.practice.staff import create_staff
 from tests.factories import audit_events, count, link_token, make_practice, outbox, valid_nhs_number
@@ -115,7 +111,7 @@ def resident_form(nhs_number: str, care_home_id: int | None, **changes) -> NewPa
     return dataclasses.replace(form, **changes)
 
 
-def create(db: Session, staff: StaffContext, form: NewPatientForm) -> practice_accounts.CreateOutcome:
+def create(db: Session, staff: StaffContext, form: NewPatientForm) -> account_creation.CreateOutcome:
     return create_patient_account(db, staff, form, base_url=BASE, client_ip=IP, today=TODAY)
 
 
@@ -316,7 +312,7 @@ def test_a_race_for_the_email_undoes_everything(db_session, world, monkeypatch):
         calls.append(email)
         return None if len(calls) == 1 else real(session, email)
 
-    monkeypatch.setattr(practice_accounts, "find_account", miss_once)
+    monkeypatch.setattr(account_creation, "find_account", miss_once)
     before = counts(db_session)
     outcome = create(db_session, world["reception"], care_home_form(nhs_number="999-999-4321"))
     assert outcome.errors == {"email": EMAIL_IN_USE}
@@ -419,7 +415,7 @@ def test_practice_b_cannot_find_or_use_practice_a_care_home(db_session, world):
     home_id = make_care_home(db_session, world["reception"])
     b = world["b_reception"]
     # Reported exactly as a number nobody uses.
-    assert find_by_nhs_number(db_session, b, "999-999-1234") == practice_accounts.FindResult(
+    assert find_by_nhs_number(db_session, b, "999-999-1234") == account_lookup.FindResult(
         error=None, patient=None, nhs_number="999 999 1234", is_dummy=True
     )
     assert find_by_nhs_number(db_session, b, "999-999-1234").message == NOT_FOUND_MESSAGE
@@ -540,7 +536,7 @@ def home_link(db: Session, staff: StaffContext) -> str:
 
 def test_set_password_then_sign_in(db_session, world):
     secret = home_link(db_session, world["reception"])
-    assert peek_set_password(db_session, secret) == practice_accounts.SetPasswordStatus("ok", HOME_EMAIL)
+    assert peek_set_password(db_session, secret) == password_setup.SetPasswordStatus("ok", HOME_EMAIL)
     assert not accounts.sign_in(db_session, email=HOME_EMAIL, password=PASSWORD, client_ip=IP).ok
 
     outcome = set_password(db_session, secret=secret, new_password=PASSWORD, client_ip=IP)
@@ -588,7 +584,7 @@ def test_an_expired_link_is_refused(db_session, world):
     token.expires_at = utcnow() - timedelta(seconds=1)
     db_session.add(token)
     db_session.flush()
-    assert peek_set_password(db_session, secret) == practice_accounts.SetPasswordStatus("expired", HOME_EMAIL)
+    assert peek_set_password(db_session, secret) == password_setup.SetPasswordStatus("expired", HOME_EMAIL)
     outcome = set_password(db_session, secret=secret, new_password=PASSWORD, client_ip=IP)
     assert outcome.errors == {"form": LINK_PROBLEMS["expired"]}
     account = accounts.find_account(db_session, HOME_EMAIL)
@@ -598,7 +594,7 @@ def test_an_expired_link_is_refused(db_session, world):
 def test_an_unknown_link_is_refused(db_session, world):
     home_link(db_session, world["reception"])
     for secret in ("", "nope", "x" * 500, None):
-        assert peek_set_password(db_session, secret) == practice_accounts.SetPasswordStatus("unknown", "")  # type: ignore[arg-type]
+        assert peek_set_password(db_session, secret) == password_setup.SetPasswordStatus("unknown", "")  # type: ignore[arg-type]
         outcome = set_password(db_session, secret=secret, new_password=PASSWORD, client_ip=IP)  # type: ignore[arg-type]
         assert outcome.errors == {"form": LINK_PROBLEMS["unknown"]} and outcome.email == ""
 

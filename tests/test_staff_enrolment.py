@@ -11,7 +11,7 @@ from sqlmodel import Session, select
 
 from anima_pwa import routes
 from anima_pwa.models import Account, AuthSession, OneTimeToken, RecoveryCode, utcnow
-from anima_pwa.services.identity import accounts, mfa, sessions, tokens
+from anima_pwa.services.identity import accounts, mfa, recovery_codes, sessions, tokens
 from anima_pwa.services.platform import audit
 from anima_pwa.services.practice import permissions, staff
 from anima_pwa.services.identity.accounts import FORM, STAFF_NEEDS_MFA, WRONG_CREDENTIALS
@@ -101,7 +101,7 @@ def test_password_and_first_code_switch_mfa_on_then_sign_in_needs_both(db_sessio
     secret = last_link(db_session)
     key = key_of(staff.open_enrolment(db_session, secret=secret))
     done = enrol(db_session, secret, code=code_for(key))
-    assert done.enrolled and done.errors == {} and len(done.recovery_codes) == mfa.RECOVERY_CODE_COUNT
+    assert done.enrolled and done.errors == {} and len(done.recovery_codes) == recovery_codes.RECOVERY_CODE_COUNT
     db_session.refresh(account)
     assert mfa.is_enabled(account)
     assert count(db_session, AuthSession) == 0  # enrolling signs nobody in

@@ -14,7 +14,7 @@ from sqlmodel import Session
 
 from anima_pwa.models import PracticeSettings, Request
 from anima_pwa.services.requests import capacity
-from anima_pwa.services.practice import core_hours, patient_management
+from anima_pwa.services.practice import core_hours, verifications
 from anima_pwa.services import questionnaires
 from anima_pwa.services.platform import text_limits
 from anima_pwa.services.requests import flow
@@ -237,10 +237,10 @@ def test_a_rejection_reason_at_the_limit_one_over_and_a_paste(db_session: Sessio
     label = text_limits.REJECTION_REASON.label
     for text, error in [(PASTE, over_by(300, label, 19_700)), ("r" * 301, over_by(300, label, 1))]:
         pending = make_patient(db_session, practice, "Pat Pending", status="pending", email=f"p{len(text)}@example.com")
-        assert patient_management.reject_patient(db_session, receptionist, pending.id, reason=text) == error
+        assert verifications.reject_patient(db_session, receptionist, pending.id, reason=text) == error
         assert pending.verification_status == "pending"
     pending = make_patient(db_session, practice, "Pat Pending", status="pending", email="ok@example.com")
-    assert patient_management.reject_patient(db_session, receptionist, pending.id, reason="r" * 300) is None
+    assert verifications.reject_patient(db_session, receptionist, pending.id, reason="r" * 300) is None
     assert pending.verification_status == "rejected"
 
 

@@ -15,11 +15,8 @@ from anima_pwa.components.fields import (
     text_field,
 )
 from anima_pwa.components.workspace import workspace_page
-from anima_pwa.services.practice.practice_accounts import (
-    CONFIRM_CONSENT_LABEL,
-    CONFIRM_REGISTERED_LABEL,
-    NOT_FOUND_MESSAGE,
-)
+from anima_pwa.services.practice.account_creation import CONFIRM_CONSENT_LABEL, CONFIRM_REGISTERED_LABEL
+from anima_pwa.services.practice.account_lookup import NOT_FOUND_MESSAGE
 from anima_pwa.state.practice.create_request import CreateRequestState as S
 
 

@@ -30,7 +30,7 @@ from anima_pwa.services.platform.validation import (
     clean_full_name,
     clean_mobile,
     clean_text,
-    format_mobile,
+    format_uk_phone,
     normalize_email,
 )
 
@@ -344,7 +344,7 @@ def _preferences(patient: Patient | None) -> Preferences:
     if patient is None:
         return Preferences()
     return Preferences(
-        phone=format_mobile(patient.phone_mobile),
+        phone=format_uk_phone(patient.phone_mobile),
         preferred_name=patient.preferred_name,
         residence_status=patient.residence_status if patient.residence_status in RESIDENCE_STATUSES else "",
         has_details=True,

@@ -18,7 +18,7 @@ from sqlmodel import Session, select
 
 from anima_pwa.models import Account, OneTimeToken, utcnow
 from anima_pwa.services.platform import audit, notifications
-from anima_pwa.services.identity import devices, mfa, passwords, ratelimit, sessions, tokens
+from anima_pwa.services.identity import devices, mfa, passwords, ratelimit, recovery_codes, sessions, tokens
 from anima_pwa.services.identity.ratelimit import Limit
 from anima_pwa.services.platform.validation import FieldError, clean_email, normalize_email
 
@@ -406,7 +406,7 @@ def complete_mfa_sign_in(
     if recovery_code or not code:
         field_name = "recovery_code" if recovery_code else "code"
         problem = (
-            mfa.use_recovery_code(session, account, recovery_code, client_ip=client_ip)
+            recovery_codes.use_recovery_code(session, account, recovery_code, client_ip=client_ip)
             if recovery_code
             else "Enter the 6-digit code from your authenticator app"
         )
@@ -557,5 +557,5 @@ def login_summary(session: Session, identity: sessions.Identity) -> LoginSummary
         has_password=account.password_hash is not None,
         nhs_login_connected=account.nhs_login_sub is not None,
         mfa_enabled=enabled,
-        recovery_codes_left=mfa.recovery_codes_left(session, account) if enabled else 0,
+        recovery_codes_left=recovery_codes.recovery_codes_left(session, account) if enabled else 0,
     )

@@ -25,7 +25,7 @@ from anima_pwa.services.identity import sessions, tokens
 from anima_pwa.services.nhs_login.client import NhsLoginIdentity
 from anima_pwa.services.practice.practices import practice_by_ods_code
 from anima_pwa.services.patients.registration import TrustedIdentity
-from anima_pwa.services.platform.validation import FieldError, clean_mobile, format_mobile, normalize_email
+from anima_pwa.services.platform.validation import FieldError, clean_mobile, format_uk_phone, normalize_email
 
 FLOW = "nhs_login_flow"
 CLAIMS = "nhs_login_claims"
@@ -210,7 +210,7 @@ def pending_details(session: Session, account_id: int) -> NhsDetails | None:
     if practice is not None and practice.status != "active":
         practice = None
     try:
-        mobile = format_mobile(clean_mobile(data.get("phone_number", ""))) if data.get("phone_number") else ""
+        mobile = format_uk_phone(clean_mobile(data.get("phone_number", ""))) if data.get("phone_number") else ""
     except FieldError:
         mobile = ""
     return NhsDetails(

@@ -1,4 +1,4 @@
-"""Checking and normalising what people type: NHS number, postcode, mobile, email, name, dates.
+"""Checking and normalising what people type: NHS number, postcode, phone, email, name, dates.
 
 Pure functions, no database. Each ``clean_*`` returns the normalised value or raises
 ``FieldError`` whose ``message`` is ready to show next to the field (NHS service manual style:
@@ -11,22 +11,25 @@ import re
 import unicodedata
 from datetime import date
 
+import phonenumbers
+
 from anima_pwa.services.platform import text_limits
 
 __all__ = [
+    "PHONE_INVALID",
+    "PHONE_LENGTH",
     "FieldError",
     "age_on",
     "clean_date_of_birth",
     "clean_email",
     "clean_full_name",
     "clean_mobile",
-    "clean_uk_phone",
-    "format_uk_phone",
     "clean_nhs_number",
     "clean_postcode",
     "clean_text",
-    "format_mobile",
+    "clean_uk_phone",
     "format_nhs_number",
+    "format_uk_phone",
     "is_dummy_care_home_number",
     "nhs_number_is_valid",
     "normalize_email",
@@ -152,62 +155,156 @@ def clean_postcode(raw: str | None) -> str:
 
 
 # ---------------------------------------------------------------------------------------------
-# Mobile phone number
+# UK phone numbers
 # ---------------------------------------------------------------------------------------------
 
+# One parser for every form that takes a phone number: a mobile (patients' details and preferences,
+# NHS login) or any UK mobile or landline (staff forms: a care home's number is often a landline).
+# phonenumbers (Google's libphonenumber, kept up to date with Ofcom's allocations) reads what was
+# typed and knows which numbers are real and of what kind. Numbers are stored as E.164
+# ("+447700900123") and shown in the national format ("07700 900123", "020 7946 0018"). The Isle
+# of Man, Guernsey and Jersey share +44 and count as UK numbers.
+
 _PHONE_SEPARATORS = re.compile(r"[\s\-().]+")
+# What is left once the separators are gone: ASCII digits, perhaps after a +. (phonenumbers would
+# also read letters as a keypad's, "ext 4" as an extension and other scripts' digits as digits.)
+_TYPED_PHONE = re.compile(r"\+?[0-9]+")
+# What may come before the national number: its 0, the country code (+44, 0044, 44), both, or nothing.
+_PREFIXES = frozenset({"", "0", "+44", "+440", "0044", "00440", "44", "440"})
 _MOBILE_INVALID = "Enter a UK mobile number, like 07700 900 982"
 _MOBILE_LENGTH = "Mobile number must be 11 digits, like 07700 900 982"
+PHONE_INVALID = "Enter a UK phone number, like 01632 960 001 or 07700 900 982"
+PHONE_LENGTH = "Phone number must be 11 digits, like 01632 960 001"
+
+_UK = 44
+_KIND = phonenumbers.PhoneNumberType
+_MOBILE = frozenset({_KIND.MOBILE})
+# Mobiles and landlines, and the 03 (and 055) numbers charged like them; not freephone,
+# premium-rate or shared-cost (08, 09), personal numbering (070), pagers (076) or VoIP (056).
+_PHONE = frozenset({_KIND.MOBILE, _KIND.FIXED_LINE, _KIND.FIXED_LINE_OR_MOBILE, _KIND.UAN})
+
+# Ofcom's numbers for TV and radio drama, never given to anyone (the examples on the forms, the
+# demo data and the tests use them): libphonenumber leaves some of them out on purpose. The first
+# 7 digits of the national number (1000 numbers each; Belfast's 6000-6999) and their kind.
+_DRAMA_NUMBERS = {
+    **dict.fromkeys(
+        ("1134960", "1144960", "1154960", "1164960", "1174960", "1184960", "1214960", "1314960", "1414960",
+         "1514960", "1614960", "1914980", "2079460", "2896496", "2920180", "1632960"),
+        _KIND.FIXED_LINE,
+    ),
+    "7700900": _KIND.MOBILE,
+    "3069990": _KIND.UAN,
+    "8081570": _KIND.TOLL_FREE,
+    "9098790": _KIND.PREMIUM_RATE,
+}
 
 
-def _is_uk_mobile_range(national: str) -> bool:
-    """Ofcom's mobile ranges: 071-075, 077-079 and 07624 (070 is personal numbering, 076 pagers)."""
-    return national[:3] in {"071", "072", "073", "074", "075", "077", "078", "079"} or national.startswith(
-        "07624"
-    )
+_METADATA_OF = {_KIND.MOBILE: "mobile", _KIND.FIXED_LINE: "fixed_line", _KIND.UAN: "uan"}
+
+
+def _possible_lengths(kinds: frozenset[int]) -> frozenset[int]:
+    """How many digits (after the 0) UK numbers of these kinds can have, from the metadata."""
+    lengths: set[int] = set()
+    for region in phonenumbers.region_codes_for_country_code(_UK):  # GB, and GG, IM, JE
+        metadata = phonenumbers.PhoneMetadata.metadata_for_region(region)
+        for kind in kinds & _METADATA_OF.keys():
+            desc = getattr(metadata, _METADATA_OF[kind], None)
+            lengths.update(n for n in (desc.possible_length if desc else ()) if n > 0)
+    return frozenset(lengths)
+
+
+_MOBILE_LENGTHS = _possible_lengths(_MOBILE)
+_PHONE_LENGTHS = _possible_lengths(_PHONE)
+
+
+def _uk_number(national: str) -> phonenumbers.PhoneNumber:
+    return phonenumbers.PhoneNumber(country_code=_UK, national_number=int(national))
+
+
+def _kind_of(national: str) -> int | None:
+    """The kind of a UK number (its national significant number: no 0 or +44), if it is real or
+    one of Ofcom's drama numbers; else None."""
+    number = _uk_number(national)
+    if phonenumbers.is_valid_number(number):
+        return phonenumbers.number_type(number)
+    if len(national) == 10:
+        return _DRAMA_NUMBERS.get(national[:7])
+    return None
+
+
+def _wrong_length(national: str, kinds: frozenset[int], lengths: frozenset[int]) -> bool:
+    """Whether these digits start a real number of one of these kinds, with too few or too many."""
+    for size in lengths:
+        if len(national) > size:
+            candidates = [national[:size]]
+        elif len(national) < size:
+            candidates = [national + digit * (size - len(national)) for digit in "0123456789"]
+        else:
+            continue
+        if any(_kind_of(candidate) in kinds for candidate in candidates):
+            return True
+    return False
+
+
+def clean_uk_phone(raw: str | None, *, mobile_only: bool = False) -> str:
+    """A UK phone number typed in any usual way ("07700 900123", "+44 (0)20 7946 0018",
+    "0044 ...", without the 0), as E.164: "+442079460018"; "" when blank.
+
+    Any UK mobile or landline (01, 02, 03), or with ``mobile_only`` a mobile only. The message of
+    the ``FieldError`` says what is wrong: not a UK number of that kind, or the right start with
+    too few or too many digits.
+    """
+    kinds, lengths = (_MOBILE, _MOBILE_LENGTHS) if mobile_only else (_PHONE, _PHONE_LENGTHS)
+    invalid, length = (_MOBILE_INVALID, _MOBILE_LENGTH) if mobile_only else (PHONE_INVALID, PHONE_LENGTH)
+    text = (raw or "").strip()
+    if not text:
+        return ""
+    if len(text) > 30:
+        raise FieldError(invalid)
+    compact = _PHONE_SEPARATORS.sub("", text)
+    if not _TYPED_PHONE.fullmatch(compact):
+        raise FieldError(invalid)
+    try:
+        number = phonenumbers.parse(compact, "GB", keep_raw_input=True)
+    except phonenumbers.NumberParseException:
+        raise FieldError(invalid) from None
+    if number.country_code != _UK:
+        raise FieldError(invalid)  # another country's number
+    national = phonenumbers.national_significant_number(number)
+    if number.italian_leading_zero:  # the 0 of a number too short to be real, kept by phonenumbers
+        national = national[1:]
+    # Only the usual ways of writing a number, not whatever phonenumbers can make sense of ("000 7862 ...").
+    prefix = compact[: len(compact) - len(national)]
+    if not national or national.startswith("0") or not compact.endswith(national) or prefix not in _PREFIXES:
+        raise FieldError(invalid)
+    if _kind_of(national) in kinds:
+        return phonenumbers.format_number(_uk_number(national), phonenumbers.PhoneNumberFormat.E164)
+    # "Must be 11 digits" only for a number written out in full (with its 0, +44 or 0044).
+    if prefix and _wrong_length(national, kinds, lengths):
+        raise FieldError(length)
+    raise FieldError(invalid)
 
 
 def clean_mobile(raw: str | None) -> str:
     """A UK mobile number typed in any usual way, returned as E.164: "+447700900123"."""
-    text = (raw or "").strip()
-    if not text:
+    if not (raw or "").strip():
         raise FieldError("Enter your mobile phone number")
-    if len(text) > 30:
-        raise FieldError(_MOBILE_INVALID)
-    compact = _PHONE_SEPARATORS.sub("", text)
-    international = False
-    if compact.startswith("+"):
-        compact, international = compact[1:], True
-    elif compact.startswith("00"):
-        compact, international = compact[2:], True
-    if not _DIGITS.fullmatch(compact):
-        raise FieldError(_MOBILE_INVALID)
-    if international or (compact.startswith("44") and len(compact) == 12):
-        if not compact.startswith("44"):
-            raise FieldError(_MOBILE_INVALID)  # another country's number
-        rest = compact[2:]
-        if rest.startswith("0"):  # "+44 (0)7700 ..."
-            rest = rest[1:]
-        national = "0" + rest
-    elif len(compact) == 10 and compact.startswith("7"):  # leading 0 left off
-        national = "0" + compact
-    else:
-        national = compact
-    if not national.startswith("07"):
-        raise FieldError(_MOBILE_INVALID)
-    if len(national) != 11:
-        raise FieldError(_MOBILE_LENGTH)
-    if not _is_uk_mobile_range(national):
-        raise FieldError(_MOBILE_INVALID)
-    return "+44" + national[1:]
+    return clean_uk_phone(raw, mobile_only=True)
 
 
-def format_mobile(e164: str) -> str:
-    """For display: +447700900123 becomes 07700 900123. Anything else is returned unchanged."""
-    if not isinstance(e164, str) or not re.fullmatch(r"\+447[0-9]{9}", e164):
+def format_uk_phone(e164: str) -> str:
+    """For display, in the UK's own format: "+442079460018" -> "020 7946 0018", "+447700900123"
+    -> "07700 900123". Anything but a UK number in E.164 is returned unchanged ("" stays "")."""
+    if not isinstance(e164, str) or not e164.startswith("+"):
         return e164
-    national = "0" + e164[3:]
-    return f"{national[:5]} {national[5:]}"
+    try:
+        number = phonenumbers.parse(e164, None)
+    except phonenumbers.NumberParseException:
+        return e164
+    e164_again = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    if number.country_code != _UK or e164_again != e164 or not phonenumbers.is_possible_number(number):
+        return e164
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -354,61 +451,3 @@ def clean_date_of_birth(
     if min_age is not None and age < min_age:
         raise FieldError(f"You must be {min_age} or over to create an account")
     return dob
-
-
-# UK phone numbers, mobile or landline (staff-entered; a care home's number is often a landline)
-
-_ANY_PHONE_SEPARATORS = re.compile(r"[\s\-().]+")
-PHONE_INVALID = "Enter a UK phone number, like 01632 960 001 or 07700 900 982"
-PHONE_LENGTH = "Phone number must be 11 digits, like 01632 960 001"
-
-
-def clean_uk_phone(raw: str | None) -> str:
-    """A UK mobile or landline (01, 02, 03) typed any usual way, as E.164; "" when blank."""
-    text = (raw or "").strip()
-    if not text:
-        return ""
-    if len(text) > 30:
-        raise FieldError(PHONE_INVALID)
-    compact = _ANY_PHONE_SEPARATORS.sub("", text)
-    international = False
-    if compact.startswith("+"):
-        compact, international = compact[1:], True
-    elif compact.startswith("00"):
-        compact, international = compact[2:], True
-    if not compact.isascii() or not compact.isdigit():
-        raise FieldError(PHONE_INVALID)
-    if international or (compact.startswith("44") and len(compact) in (11, 12)):
-        if not compact.startswith("44"):
-            raise FieldError(PHONE_INVALID)  # another country's number
-        rest = compact[2:]
-        if rest.startswith("0"):  # "+44 (0)20 ..."
-            rest = rest[1:]
-        national = "0" + rest
-    else:
-        national = compact
-    if national.startswith("07"):
-        return clean_mobile(national)
-    if national[:2] not in ("01", "02", "03"):
-        raise FieldError(PHONE_INVALID)
-    # 01 numbers are 10 or 11 digits (a few areas still have 10); 02 and 03 are 11.
-    allowed = (10, 11) if national.startswith("01") else (11,)
-    if len(national) not in allowed:
-        raise FieldError(PHONE_LENGTH)
-    return "+44" + national[1:]
-
-
-def format_uk_phone(e164: str) -> str:
-    """For display: "+442079460018" -> "020 7946 0018", mobiles as "07700 900123"."""
-    if not e164:
-        return ""
-    if re.fullmatch(r"\+447[0-9]{9}", e164):
-        return format_mobile(e164)
-    if not re.fullmatch(r"\+44[123][0-9]{8,9}", e164):
-        return e164
-    national = "0" + e164[3:]
-    if national.startswith("02") and len(national) == 11:
-        return f"{national[:3]} {national[3:7]} {national[7:]}"
-    if len(national) == 11 and (national.startswith("03") or national[2] == "1" or national[3] == "1"):
-        return f"{national[:4]} {national[4:7]} {national[7:]}"  # 0300 123 4567, 0113 496 0000
-    return f"{national[:5]} {national[5:]}"  # 01632 960001

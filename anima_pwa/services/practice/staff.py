@@ -19,7 +19,7 @@ from sqlmodel import Session, col, select
 
 from anima_pwa.models import Account, OneTimeToken, Practice, StaffMember, utcnow
 from anima_pwa.services.platform import audit, notifications
-from anima_pwa.services.identity import mfa, passwords, ratelimit, sessions, tokens
+from anima_pwa.services.identity import mfa, mfa_setup, passwords, ratelimit, sessions, tokens
 from anima_pwa.services.platform.validation import clean_email, normalize_email
 from anima_pwa import settings as settings_module
 
@@ -206,7 +206,7 @@ class Enrolment:
     email: str = ""
     practice_name: str = ""
     message: str = ""
-    setup: mfa.MfaSetup | None = field(default=None, repr=False)
+    setup: mfa_setup.MfaSetup | None = field(default=None, repr=False)
 
 
 @dataclass(frozen=True)
@@ -217,7 +217,7 @@ class EnrolOutcome:
     errors: dict[str, str] = field(default_factory=dict)
     status: str = "ok"
     recovery_codes: list[str] = field(default_factory=list, repr=False)
-    setup: mfa.MfaSetup | None = field(default=None, repr=False)
+    setup: mfa_setup.MfaSetup | None = field(default=None, repr=False)
 
     @property
     def enrolled(self) -> bool:
@@ -257,7 +257,7 @@ def open_enrolment(session: Session, *, secret: str, now: datetime | None = None
     name = practice.name if practice is not None and status != "unknown" else ""
     if status != "ok" or account is None:
         return Enrolment(status, email, name, LINK_PROBLEMS[status])
-    setup = mfa.pending_setup(session, account, now=now) or mfa.start_setup(session, account, now=now)
+    setup = mfa_setup.pending_setup(session, account, now=now) or mfa_setup.start_setup(session, account, now=now)
     return Enrolment("ok", email, name, setup=setup)
 
 
@@ -298,10 +298,10 @@ def complete_enrolment(
             account_id=account.id, ip=client_ip, detail={"reason": "password"},
         )  # fmt: skip
         return EnrolOutcome(errors={"password": mfa.PASSWORD_WRONG})
-    confirmed = mfa.confirm_setup(session, account, code, now=now, client_ip=client_ip)
+    confirmed = mfa_setup.confirm_setup(session, account, code, now=now, client_ip=client_ip)
     if not confirmed.ok:
-        if confirmed.error == mfa.SETUP_EXPIRED:
-            return EnrolOutcome(errors={"code": SETUP_RENEWED}, setup=mfa.start_setup(session, account, now=now))
+        if confirmed.error == mfa_setup.SETUP_EXPIRED:
+            return EnrolOutcome(errors={"code": SETUP_RENEWED}, setup=mfa_setup.start_setup(session, account, now=now))
         return EnrolOutcome(errors={"code": confirmed.error or mfa.CODE_WRONG})
     session.execute(
         update(OneTimeToken)

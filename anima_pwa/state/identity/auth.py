@@ -10,8 +10,7 @@ import reflex as rx
 
 from anima_pwa import cookies, routes
 from anima_pwa.db import session_scope
-from anima_pwa.services.identity import accounts
-from anima_pwa.services.practice import practice_accounts
+from anima_pwa.services.identity import accounts, password_setup
 from anima_pwa.settings import settings
 from anima_pwa.state.base import SessionState, clip, in_thread, received
 
@@ -251,13 +250,13 @@ class SetPasswordState(SessionState):
         self._secret = clip(self.router.url.query_parameters.get("token", ""), 200)
         self.errors, self.summary = {}, []
         with session_scope() as db:
-            found = practice_accounts.peek_set_password(db, self._secret)
+            found = password_setup.peek_set_password(db, self._secret)
         self.status, self.email, self.problem = found.status, found.email, found.message
 
     @rx.event
     async def set_password(self, form_data: dict):
         outcome = await in_thread(
-            practice_accounts.set_password,
+            password_setup.set_password,
             secret=self._secret,
             new_password=str(form_data.get("password", ""))[:1000],
             client_ip=self._client_ip(),

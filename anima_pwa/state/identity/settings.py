@@ -1,6 +1,6 @@
 """Settings: Login settings, Your preferences, Multi-factor authentication, and the link that
 confirms a new email address. Every handler re-reads the signed-in account; the rules live in
-`services.identity.account_settings` and `services.identity.mfa`."""
+`services.identity.account_settings`, `mfa`, `mfa_setup` and `recovery_codes`."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import asyncio
 import reflex as rx
 
 from anima_pwa.db import session_scope
-from anima_pwa.services.identity import account_settings, accounts, mfa
+from anima_pwa.services.identity import account_settings, accounts, mfa, mfa_setup, recovery_codes
 from anima_pwa.settings import settings
 from anima_pwa.services.identity.sessions import Identity
 from anima_pwa.state.base import SessionState, clip, in_thread, received, sign_in_required, summary_of
@@ -181,7 +181,7 @@ class MfaSettingsState(SessionState):
         self._forget_secrets()
         status, redirect = self._account_then(
             identity,
-            lambda db, account: (mfa.is_enabled(account), mfa.recovery_codes_left(db, account))
+            lambda db, account: (mfa.is_enabled(account), recovery_codes.recovery_codes_left(db, account))
         )
         if redirect is not None:
             return redirect
@@ -195,7 +195,7 @@ class MfaSettingsState(SessionState):
         def start(db, account):
             if mfa.is_enabled(account):
                 return None
-            return mfa.start_setup(db, account)
+            return mfa_setup.start_setup(db, account)
 
         setup, redirect = self._account_then(identity, start)
         if redirect is not None:
@@ -214,7 +214,7 @@ class MfaSettingsState(SessionState):
         code = clip(form_data.get("code", ""), 20)
         result, redirect = self._account_then(
             identity,
-            lambda db, account: mfa.confirm_setup(db, account, code, client_ip=self._client_ip())
+            lambda db, account: mfa_setup.confirm_setup(db, account, code, client_ip=self._client_ip())
         )
         if redirect is not None:
             return redirect
@@ -229,7 +229,7 @@ class MfaSettingsState(SessionState):
     @sign_in_required
     def new_recovery_codes(self, identity: Identity):
         def regenerate(db, account):
-            return mfa.regenerate_recovery_codes(db, account, client_ip=self._client_ip()) if mfa.is_enabled(account) else []
+            return recovery_codes.regenerate_recovery_codes(db, account, client_ip=self._client_ip()) if mfa.is_enabled(account) else []
 
         codes, redirect = self._account_then(identity, regenerate)
         if redirect is not None:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import reflex as rx
 
 from anima_pwa.db import session_scope
-from anima_pwa.services.practice import practice_accounts
+from anima_pwa.services.practice import account_creation, account_lookup
 from anima_pwa.services.practice.permissions import Action, StaffContext
 from anima_pwa.settings import settings
 from anima_pwa.services.practice.permissions import record_id
@@ -60,7 +60,7 @@ class CreateRequestState(PracticeState):
     def search(self, staff: StaffContext, _form: dict):
         self._clear()
         with session_scope() as db:
-            result = practice_accounts.find_by_nhs_number(db, staff, self.nhs_query, client_ip=self._client_ip())
+            result = account_lookup.find_by_nhs_number(db, staff, self.nhs_query, client_ip=self._client_ip())
         if result.error:
             return self._fail({"nhs_query": result.error})
         if result.patient is None:
@@ -106,7 +106,7 @@ class CreateRequestState(PracticeState):
     def search_care_homes(self, staff: StaffContext, query: str):
         self.care_home_query = clip(query, 40)
         with session_scope() as db:
-            options = practice_accounts.care_home_options(db, staff, self.care_home_query, client_ip=self._client_ip())
+            options = account_lookup.care_home_options(db, staff, self.care_home_query, client_ip=self._client_ip())
         self.care_home_options = [
             {"id": str(o.patient_id), "name": o.name, "nhs_number": o.nhs_number, "practice": o.practice_name}
             for o in options
@@ -121,14 +121,14 @@ class CreateRequestState(PracticeState):
     @rx.event
     @staff_required(Action.CREATE_PATIENT_ACCOUNT)
     def create(self, staff: StaffContext):
-        form = practice_accounts.NewPatientForm(
+        form = account_creation.NewPatientForm(
             nhs_number=self.nhs_query,
             **{name: self.values.get(name, "") for name in TEXT_FIELDS},
             **{name: bool(self.boxes.get(name)) for name in BOXES},
             register_as_dependent_of=(self.care_home_id or -1) if self.as_dependent else None,
         )
         with session_scope() as db:
-            outcome = practice_accounts.create_patient_account(
+            outcome = account_creation.create_patient_account(
                 db, staff, form, base_url=settings.base_url, client_ip=self._client_ip()
             )
         if not outcome.ok:

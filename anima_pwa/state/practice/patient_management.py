@@ -7,7 +7,7 @@ from __future__ import annotations
 import reflex as rx
 
 from anima_pwa.db import session_scope
-from anima_pwa.services.practice import patient_management as pm
+from anima_pwa.services.practice import audit_trail, holders, patient_records, patient_search, verifications
 from anima_pwa.services.practice.permissions import Action, StaffContext
 from anima_pwa.services.practice.permissions import record_id
 from anima_pwa.state.base import clip, received, summary_of
@@ -42,7 +42,7 @@ class PatientSearchState(PracticeState):
     @staff_required(Action.SEARCH_PATIENTS)
     def search(self, staff: StaffContext, _form: dict):
         with session_scope() as db:
-            found = pm.search_patients(db, staff, self.query)
+            found = patient_search.search_patients(db, staff, self.query)
         self.error, self.searched = "", True
         self.rows = [
             {
@@ -81,7 +81,7 @@ class PatientRecordState(PracticeState):
 
     def _refresh(self, staff) -> None:
         with session_scope() as db:
-            record = pm.patient_detail(db, staff, self.patient_id)
+            record = patient_records.patient_detail(db, staff, self.patient_id)
         self.detail = {
             "name": record.full_name,
             "preferred_name": record.preferred_name,
@@ -178,7 +178,7 @@ class PatientRecordState(PracticeState):
     @staff_required(Action.EDIT_PATIENT)
     def save(self, staff: StaffContext):
         with session_scope() as db:
-            errors = pm.update_patient(
+            errors = patient_records.update_patient(
                 db, staff, self.patient_id, **{name: self.values.get(name, "") for name in EDIT_FIELDS},
                 housebound=self.housebound, care_home_resident=self.care_home_resident,
             )
@@ -192,7 +192,7 @@ class PatientRecordState(PracticeState):
     @staff_required(Action.REMOVE_PATIENT_EMAIL)
     def remove_email(self, staff: StaffContext):
         with session_scope() as db:
-            problem = pm.remove_patient_email(db, staff, self.patient_id, confirmed_no_email=self.confirm_no_email)
+            problem = patient_records.remove_patient_email(db, staff, self.patient_id, confirmed_no_email=self.confirm_no_email)
         if problem:
             self.errors, self.summary = {"confirm_no_email": problem}, [["confirm_no_email", problem]]
             return self._focus_error_summary()
@@ -214,7 +214,7 @@ class PatientRecordState(PracticeState):
         self.confirm_remove_holder = ""
         with session_scope() as db:
             # The service checks the link is a holder of a patient at this member's practice.
-            pm.remove_holder(db, staff, record_id(link_id) or -1)
+            holders.remove_holder(db, staff, record_id(link_id) or -1)
         self.errors, self.notice = {}, "They have been removed from this patient and emailed. The patient stays with anyone else who holds them."
         self._refresh(staff)
 
@@ -233,7 +233,7 @@ class AuditTrailState(PracticeState):
         raw = self.router.url.query_parameters.get("id", "")
         self.patient_id = record_id(raw) or 0
         with session_scope() as db:
-            found = pm.audit_trail(db, staff, self.patient_id)
+            found = audit_trail.audit_trail(db, staff, self.patient_id)
         self.error = ""
         self.rows = [{"at": r.at, "action": r.action, "actor": r.actor, "detail": r.detail} for r in found]
 
@@ -258,7 +258,7 @@ class VerificationsState(PracticeState):
 
     def _refresh(self, staff) -> None:
         with session_scope() as db:
-            items = pm.verification_queue(db, staff)
+            items = verifications.verification_queue(db, staff)
         key = lambda i: f"{i.kind}:{i.link_id if i.kind == 'dependant' else i.patient_id}"  # noqa: E731
         self.others = [
             {"key": key(i), "text": o.text, "id": str(o.patient_id) if o.patient_id else ""} for i in items for o in i.others
@@ -296,9 +296,9 @@ class VerificationsState(PracticeState):
         target = record_id(raw) or -1
         with session_scope() as db:
             if kind == "registration":
-                pm.verify_patient(db, staff, target)
+                verifications.verify_patient(db, staff, target)
             else:
-                pm.approve_dependant(db, staff, target)
+                verifications.approve_dependant(db, staff, target)
         self.notice, self.errors = "Done. The account holder has been emailed.", {}
         self._refresh(staff)
 
@@ -317,9 +317,9 @@ class VerificationsState(PracticeState):
         target = record_id(raw) or -1
         with session_scope() as db:
             problem = (
-                pm.reject_patient(db, staff, target, reason=self.reason)
+                verifications.reject_patient(db, staff, target, reason=self.reason)
                 if kind == "registration"
-                else pm.decline_dependant(db, staff, target, reason=self.reason)
+                else verifications.decline_dependant(db, staff, target, reason=self.reason)
             )
         if problem:
             self.errors = {"reason": problem}
