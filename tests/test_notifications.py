@@ -29,6 +29,7 @@ from anima_pwa.services.platform import notifications as n
 SENDER = "Anima <no-reply@anima.test>"
 
 CONTEXTS: dict[str, dict[str, str]] = {
+    "practice_message": {"login_link": "https://anima.example/login"},
     "verify_email": {"link": "https://anima.test/verify?t=abc"},
     "already_registered": {
         "login_link": "https://anima.test/login",

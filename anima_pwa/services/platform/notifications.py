@@ -60,6 +60,12 @@ TEMPLATES: dict[str, tuple[str, str]] = {
         "asked for more than one email, use the newest.\n\n"
         "If you did not ask to create an Anima account, you can ignore this email." + _SIGN_OFF,
     ),
+    # A practice message, an outcome or a closure (services/inbox/notices.py): the same words for
+    # each, so the notice itself says nothing about the request.
+    "practice_message": (
+        "You have a new message from your practice",
+        "You have a new message from your practice. Log in to read it:\n\n{login_link}" + _SIGN_OFF,
+    ),
     "already_registered": (
         "You already have an Anima account",
         "Someone tried to create an Anima account with this email address, but it already has "
@@ -210,16 +216,20 @@ def _check_address(to: str) -> str:
     return address
 
 
-def enqueue_email(session: Session, *, to: str, template: str, **context: object) -> OutboxMessage:
+def enqueue_email(
+    session: Session, *, to: str, template: str, about_request_id: int | None = None, **context: object
+) -> OutboxMessage:
     """Render ``template`` and add it to the outbox in the caller's transaction (flushed, not committed).
 
-    Raises KeyError (unknown template, missing placeholder) or ValueError (bad address) before
-    anything is written.
+    ``about_request_id`` links a notice to the request it is about, so staff see there when it
+    can't be delivered. Raises KeyError (unknown template, missing placeholder) or ValueError (bad
+    address) before anything is written.
     """
     address = _check_address(to)
     subject, body = render(template, **context)
     message = OutboxMessage(
-        channel="email", to_address=address, subject=subject, body_text=body, template=template
+        channel="email", to_address=address, subject=subject, body_text=body, template=template,
+        request_id=about_request_id,
     )
     session.add(message)
     session.flush()
