@@ -13,11 +13,10 @@ import pytest
 from sqlmodel import Session
 
 from anima_pwa.models import PracticeSettings, Request
-from anima_pwa.services.requests import capacity
+from anima_pwa.services.requests import capacity, drafts
 from anima_pwa.services.practice import core_hours, patient_management
 from anima_pwa.services.questionnaires import core as questionnaires
 from anima_pwa.services.platform import text_limits
-from anima_pwa.services.requests import flow
 from anima_pwa.services.practice.permissions import ADMIN, RECEPTIONIST
 from anima_pwa.services.platform.text_limits import LIMITS, TRANSPORT_CAP, count, count_message, received
 from tests.factories import identity_of, make_patient, make_practice, make_staff, self_account
@@ -133,9 +132,9 @@ def patient_draft(db_session: Session, monkeypatch: pytest.MonkeyPatch):
     db_session.add(PracticeSettings(practice_id=practice.id, hours=json.dumps(ALL_DAY)))
     zoe = make_patient(db_session, practice, "Zoe Smith", email="zoe@example.com")
     me = identity_of(self_account(db_session, zoe))
-    started = flow.start_draft(db_session, me, patient_id=zoe.id, kind="admin", topic_id="fit-note")
+    started = drafts.start_draft(db_session, me, patient_id=zoe.id, kind="admin", topic_id="fit-note")
     assert started.ok, started.error
-    draft = flow.draft_for(db_session, me, started.draft_id)
+    draft = drafts.draft_for(db_session, me, started.draft_id)
     assert draft is not None
     return me, draft
 
@@ -146,18 +145,18 @@ def _snapshot(draft: Request) -> tuple:
 
 def test_a_pasted_answer_is_refused_whole_and_the_draft_left_as_it_was(db_session: Session, patient_draft) -> None:
     me, draft = patient_draft
-    screened = flow.screen_red_flags(db_session, me, draft, [])  # an admin topic: no signs to ask
+    screened = drafts.screen_red_flags(db_session, me, draft, [])  # an admin topic: no signs to ask
     assert (screened.error, screened.advice, screened.ends) == ("", (), False)
-    step = flow.current_step(db_session, draft)
-    flow.go_to(db_session, draft, "reason")
+    step = drafts.current_step(db_session, draft)
+    drafts.go_to(db_session, draft, "reason")
     before = _snapshot(draft)
-    outcome = flow.answer(db_session, me, draft, "reason", received(PASTE))
+    outcome = drafts.answer(db_session, me, draft, "reason", received(PASTE))
     assert outcome.error == over_by(2000, "Your answer", 18_000)
-    assert _snapshot(draft) == before and "reason" not in flow.answers_of(draft)
+    assert _snapshot(draft) == before and "reason" not in drafts.answers_of(draft)
     assert step.kind == "question"
     # Shortened by the person to exactly the limit, it is kept whole.
-    assert flow.answer(db_session, me, draft, "reason", PASTE[:2000]).error == ""
-    assert flow.answers_of(draft)["reason"] == PASTE[:2000].strip()
+    assert drafts.answer(db_session, me, draft, "reason", PASTE[:2000]).error == ""
+    assert drafts.answers_of(draft)["reason"] == PASTE[:2000].strip()
 
 
 @pytest.mark.parametrize(
@@ -172,7 +171,7 @@ def test_anything_else_at_the_limit_one_over_and_a_paste(db_session: Session, pa
     _me, draft = patient_draft
     draft.current_item = "anything_else"
     before = _snapshot(draft)
-    assert (flow.save_anything_else(db_session, draft, received(text)).error or None) == error
+    assert (drafts.save_anything_else(db_session, draft, received(text)).error or None) == error
     if error:
         assert _snapshot(draft) == before  # nothing half-saved, and nothing shortened
     else:

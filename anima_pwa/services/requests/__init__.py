@@ -1,6 +1,6 @@
 """Requests from a patient's (or receptionist's) first tap to the practice's list.
 
-- ``flow``: drafts, the emergency screen, answers, submission, "Your requests", the practice's
+- ``drafts``: drafts, the emergency screen, answers, submission, "Your requests", the practice's
   request list, and phone requests;
 - ``capacity``: online-request hours, closed days and limits, checked before any question and
   again, under a lock, at submission;

@@ -3,7 +3,7 @@ page -> anything else -> preferences -> check your answers -> sent.
 
 The draft lives in the database (`services.requests.flow`); this state only mirrors the current page,
 so a reload, a dropped connection or signing in again carries on where the person was. A tab acts
-only on the draft it shows (`_draft_id`), through `request_service.open_draft`: when that draft
+only on the draft it shows (`_draft_id`), through `drafts.open_draft`: when that draft
 has gone (started again, sent or ended in another tab or device, or expired) the tab says so and
 shows the sent request, the newer draft or the start, and never raises.
 """
@@ -14,12 +14,11 @@ import reflex as rx
 
 from anima_pwa import routes
 from anima_pwa.db import session_scope
-from anima_pwa.services.requests import capacity, search_signposts
+from anima_pwa.services.requests import capacity, drafts, search_signposts
 from anima_pwa.services.patients import dependants
 from anima_pwa.services.practice import permissions
 from anima_pwa.services.questionnaires import core as questionnaires, search as topic_search
 from anima_pwa.services.practice.permissions import PermissionDenied
-from anima_pwa.services.requests import flow as request_service
 from anima_pwa.state.base import SessionState, clip, received
 
 KIND_LABELS = {"medical": "Medical request", "admin": "Admin request"}
@@ -54,8 +53,8 @@ class RequestWizardState(SessionState):
     free_text: str = ""
     appointment: str = ""
     contact: str = ""
-    appointment_options: list[list[str]] = [[k, v] for k, v in request_service.APPOINTMENT_PREFERENCES.items()]
-    contact_options: list[list[str]] = [[k, v] for k, v in request_service.CONTACT_PREFERENCES.items()]
+    appointment_options: list[list[str]] = [[k, v] for k, v in drafts.APPOINTMENT_PREFERENCES.items()]
+    contact_options: list[list[str]] = [[k, v] for k, v in drafts.CONTACT_PREFERENCES.items()]
     check_rows: list[dict[str, str]] = []
     advices: list[dict[str, str]] = []  # code, title, body: every advice that applies, most urgent first
     advice_calls: list[dict[str, str]] = []  # code (of its advice), label, href
@@ -85,21 +84,21 @@ class RequestWizardState(SessionState):
         self.topic_title = topic.title if topic else ""
         self.kind = draft.kind
         self.errors, self.summary, self.notice = {}, [], ""
-        wording = request_service.wording_for(db, draft)
+        wording = drafts.wording_for(db, draft)
         self.for_someone_else = wording.code != "self"
         self.subject_first_name = wording.name if self.for_someone_else else ""
-        self.about = "Questions about " + (request_service.subject_name(db, draft) if self.for_someone_else else "you")
-        step = request_service.current_step(db, draft)
+        self.about = "Questions about " + (drafts.subject_name(db, draft) if self.for_someone_else else "you")
+        step = drafts.current_step(db, draft)
         self.step = step.kind
         if step.kind == "red_flags":
             self.red_flag_intro = questionnaires.shared_intro(wording)
-            pages = request_service.red_flag_pages(db, draft)
+            pages = drafts.red_flag_pages(db, draft)
             page = pages[step.number - 1] if 0 < step.number <= len(pages) else ()
             self.red_flag_items = [{"id": f.link_id, "text": f.text} for f in page]
             self.red_flag_page, self.red_flag_total = str(step.number), str(step.total)
         elif step.kind == "question" and topic is not None:
             item = next(i for i in topic.questions if i.link_id == step.link_id)
-            answers = request_service.answers_of(draft)
+            answers = drafts.answers_of(draft)
             self.question = {
                 "id": item.link_id,
                 "text": item.text_for(wording),
@@ -124,7 +123,7 @@ class RequestWizardState(SessionState):
         elif step.kind == "check":
             self.check_rows = [
                 {"id": r.link_id, "question": r.question, "answer": r.answer, "topic": "yes" if r.topic_question else ""}
-                for r in request_service.check_rows(db, draft)
+                for r in drafts.check_rows(db, draft)
             ]
 
     def _with_draft(self, action):
@@ -134,26 +133,26 @@ class RequestWizardState(SessionState):
         if identity is None:
             return False, self._to_login()
         with session_scope() as db:
-            check = request_service.open_draft(db, identity, self._draft_id)
+            check = drafts.open_draft(db, identity, self._draft_id)
             if not check.ok:
                 return False, self._draft_gone(db, identity, check)
             return True, action(db, identity, check.draft)
 
-    def _draft_gone(self, db, who, check: request_service.DraftCheck):
+    def _draft_gone(self, db, who, check: drafts.DraftCheck):
         """Show what became of the tab's draft: the reference of a request sent meanwhile, the
         newer draft started elsewhere, or the start of a new request; with the message."""
         self._draft_id = 0
         self.errors, self.summary = {}, []
-        if check.problem == request_service.DRAFT_SENT:
+        if check.problem == drafts.DRAFT_SENT:
             self.reference, self.step = check.reference, "done"
             self.notice = check.message
             return None
         if check.newer is not None and self._may_resume(check.newer):
             self._show_draft(db, check.newer)
-            self.notice = f"{check.message} {request_service.NEWER_OPENED}"
+            self.notice = f"{check.message} {drafts.NEWER_OPENED}"
             return None
         self._show_start(db, who)
-        self.notice = f"{check.message} {request_service.START_AGAIN}"
+        self.notice = f"{check.message} {drafts.START_AGAIN}"
         return None
 
     def _may_resume(self, draft) -> bool:
@@ -182,7 +181,7 @@ class RequestWizardState(SessionState):
         if self.step in ("advice", "done") and "new" not in self.router.url.query_parameters:
             return None  # the end of a request (999 advice, or the reference): still shown after a reload
         with session_scope() as db:
-            draft = request_service.draft_for(db, identity)
+            draft = drafts.draft_for(db, identity)
             if draft is not None:
                 self._show_draft(db, draft)
                 return self._plain_url()
@@ -200,11 +199,11 @@ class RequestWizardState(SessionState):
         if identity is None:
             return self._to_login()
         with session_scope() as db:
-            check = request_service.open_draft(db, identity, self._draft_id)
+            check = drafts.open_draft(db, identity, self._draft_id)
             if check.ok:
                 db.delete(check.draft)
             self._show_start(db, identity)
-        if check.problem == request_service.DRAFT_SENT:
+        if check.problem == drafts.DRAFT_SENT:
             self.notice = check.message  # the one being started again had been sent meanwhile
 
     @rx.event
@@ -222,10 +221,10 @@ class RequestWizardState(SessionState):
         if identity is None:
             return self._to_login()
         kind = clip(form_data.get("kind", ""), 10)
-        if kind not in request_service.KINDS:
+        if kind not in drafts.KINDS:
             return self._fail({"kind": "Choose a medical or an admin request"})
         with session_scope() as db:
-            checked = request_service.check_start(db, identity, patient_id=self.patient_id, kind=kind)
+            checked = drafts.check_start(db, identity, patient_id=self.patient_id, kind=kind)
             practice_settings = None
             if checked.ok:
                 from anima_pwa.models import Patient
@@ -242,7 +241,7 @@ class RequestWizardState(SessionState):
         self.kind, self.routine_message = kind, checked.routine_message
         self.free_text_allowed = bool(practice_settings and practice_settings.free_text_enabled)
         with session_scope() as db:
-            self._child = request_service.patient_is_child(db, identity, self.patient_id)
+            self._child = drafts.patient_is_child(db, identity, self.patient_id)
         self.topic_list = [{"id": t.id, "title": t.title} for t in questionnaires.all_topics(kind, is_child=self._child)]
         self.step, self.errors, self.summary = "topic", {}, []
         self._clear_search()
@@ -329,15 +328,15 @@ class RequestWizardState(SessionState):
         if self.search_advice:
             self._record_search_advice()  # chose a topic with the emergency advice on screen
         chosen = questionnaires.get(clip(topic_id, 60))
-        kind = chosen.kind if chosen is not None and chosen.kind in request_service.KINDS else self.kind
+        kind = chosen.kind if chosen is not None and chosen.kind in drafts.KINDS else self.kind
         with session_scope() as db:
             # A topic of the other kind (offered by the search) makes the request that kind, with
             # that kind's hours and limits checked again by start_draft.
-            started = request_service.start_draft(
+            started = drafts.start_draft(
                 db, identity, patient_id=self.patient_id, kind=kind, topic_id=clip(topic_id, 60)
             )
             if started.ok:
-                draft = request_service.draft_for(db, identity, started.draft_id)
+                draft = drafts.draft_for(db, identity, started.draft_id)
                 if draft is not None:
                     self._show_draft(db, draft)
         if not started.ok:
@@ -360,7 +359,7 @@ class RequestWizardState(SessionState):
         none_of_these = bool(form_data.get("none_of_these"))
 
         def act(db, identity, draft):
-            outcome = request_service.screen_red_flags(db, identity, draft, ticked[:50], none_of_these=none_of_these)
+            outcome = drafts.screen_red_flags(db, identity, draft, ticked[:50], none_of_these=none_of_these)
             if not outcome.error and not outcome.ends:
                 self._show_draft(db, draft)
             return outcome
@@ -400,7 +399,7 @@ class RequestWizardState(SessionState):
             raw = {"yes": True, "no": False}.get(raw, raw)
 
         def act(db, identity, draft):
-            outcome = request_service.answer(db, identity, draft, link_id, raw)
+            outcome = drafts.answer(db, identity, draft, link_id, raw)
             if not outcome.error and not outcome.ends:
                 self._show_draft(db, draft)
             return outcome
@@ -420,7 +419,7 @@ class RequestWizardState(SessionState):
 
     def _back(self):
         def act(db, identity, draft):
-            request_service.back(db, draft)
+            drafts.back(db, draft)
             self._show_draft(db, draft)
 
         ok, result = self._with_draft(act)
@@ -432,7 +431,7 @@ class RequestWizardState(SessionState):
 
     def _change(self, link_id: str):
         def act(db, identity, draft):
-            request_service.go_to(db, draft, clip(link_id, 60))
+            drafts.go_to(db, draft, clip(link_id, 60))
             self._show_draft(db, draft)
 
         ok, result = self._with_draft(act)
@@ -446,7 +445,7 @@ class RequestWizardState(SessionState):
         text = received(form_data.get("free_text", ""))
 
         def act(db, identity, draft):
-            outcome = request_service.save_anything_else(db, draft, text, identity=identity)
+            outcome = drafts.save_anything_else(db, draft, text, identity=identity)
             if not outcome.error:
                 self._show_draft(db, draft)
             return outcome
@@ -469,7 +468,7 @@ class RequestWizardState(SessionState):
         contact = clip(form_data.get("contact", ""), 20)
 
         def act(db, identity, draft):
-            errors = request_service.save_preferences(db, draft, appointment=appointment, contact=contact)
+            errors = drafts.save_preferences(db, draft, appointment=appointment, contact=contact)
             if not errors:
                 self._show_draft(db, draft)
             return errors
@@ -487,7 +486,7 @@ class RequestWizardState(SessionState):
 
     def _send(self, override):
         def act(db, identity, draft):
-            outcome = request_service.submit(db, identity, draft, override=override)
+            outcome = drafts.submit(db, identity, draft, override=override)
             if not outcome.ok:
                 self._show_draft(db, draft)  # e.g. moved back to a question that still needs an answer
             return outcome
@@ -517,7 +516,7 @@ class YourRequestsState(SessionState):
         if identity is None:
             return self._to_login()
         with session_scope() as db:
-            found = request_service.your_requests(db, identity)
+            found = drafts.your_requests(db, identity)
         self.rows = [
             {
                 "reference": r.reference,
@@ -611,7 +610,7 @@ class StaffRequestWizardState(RequestWizardState):
         if staff is None:
             return False, self._to_login()
         with session_scope() as db:
-            check = request_service.open_staff_draft(db, staff, self._draft_id)
+            check = drafts.open_staff_draft(db, staff, self._draft_id)
             if not check.ok:
                 return False, self._draft_gone(db, staff, check)
             return True, action(db, None, check.draft)
@@ -635,10 +634,10 @@ class StaffRequestWizardState(RequestWizardState):
             return self._to_login()
         params = self.router.url.query_parameters
         with session_scope() as db:
-            draft = request_service.staff_draft_for(db, staff)
+            draft = drafts.staff_draft_for(db, staff)
             resume = draft is not None and "patient" not in params
             try:
-                self.patient_label = request_service.staff_patient_name(
+                self.patient_label = drafts.staff_patient_name(
                     db, staff, draft.patient_id if resume else params.get("patient", "")  # type: ignore[union-attr]
                 )
             except PermissionDenied as denied:
@@ -659,11 +658,11 @@ class StaffRequestWizardState(RequestWizardState):
         if staff is None:
             return self._to_login()
         with session_scope() as db:
-            check = request_service.open_staff_draft(db, staff, self._draft_id)
+            check = drafts.open_staff_draft(db, staff, self._draft_id)
             if check.ok:
                 db.delete(check.draft)
             self._show_start(db, staff)
-        if check.problem == request_service.DRAFT_SENT:
+        if check.problem == drafts.DRAFT_SENT:
             self.notice = check.message
 
     @rx.event
@@ -675,7 +674,7 @@ class StaffRequestWizardState(RequestWizardState):
         wants_override = bool(form_data.get("override"))
         try:
             with session_scope() as db:
-                checked, can_override = request_service.staff_check_start(db, staff, patient_id=self.patient_id, kind=kind)
+                checked, can_override = drafts.staff_check_start(db, staff, patient_id=self.patient_id, kind=kind)
         except PermissionDenied as denied:
             return self._fail({"form": denied.message})
         self.kind = kind
@@ -692,7 +691,7 @@ class StaffRequestWizardState(RequestWizardState):
         self.routine_message = checked.routine_message
         self.free_text_allowed = True
         with session_scope() as db:
-            self._child = request_service.staff_patient_is_child(db, staff, self.patient_id)
+            self._child = drafts.staff_patient_is_child(db, staff, self.patient_id)
         self.topic_list = [{"id": t.id, "title": t.title} for t in questionnaires.all_topics(kind, is_child=self._child)]
         self.step, self.errors, self.summary = "topic", {}, []
         self._clear_search()
@@ -710,20 +709,20 @@ class StaffRequestWizardState(RequestWizardState):
         chosen = questionnaires.get(clip(topic_id, 60))
         kind = self.kind
         try:
-            if chosen is not None and chosen.kind != self.kind and chosen.kind in request_service.KINDS:
+            if chosen is not None and chosen.kind != self.kind and chosen.kind in drafts.KINDS:
                 # The search offered the other kind: its hours and limits must allow it (an
                 # override given for the first kind does not carry over).
                 with session_scope() as db:
-                    checked, _can_override = request_service.staff_check_start(db, staff, patient_id=self.patient_id, kind=chosen.kind)
+                    checked, _can_override = drafts.staff_check_start(db, staff, patient_id=self.patient_id, kind=chosen.kind)
                 if not checked.ok:
                     return self._fail({"form": checked.error})
                 kind, self._override = chosen.kind, False
             with session_scope() as db:
-                started = request_service.staff_start_draft(
+                started = drafts.staff_start_draft(
                     db, staff, patient_id=self.patient_id, kind=kind, topic_id=clip(topic_id, 60)
                 )
                 if started.ok:
-                    draft = request_service.staff_draft_for(db, staff)
+                    draft = drafts.staff_draft_for(db, staff)
                     if draft is not None:
                         self._show_draft(db, draft)
         except PermissionDenied as denied:
