@@ -30,7 +30,7 @@ from anima_pwa.models import (
     Request,
     utcnow,
 )
-from anima_pwa.services.requests import capacity, drafts as draft_service
+from anima_pwa.services.requests import capacity, drafts as draft_service, subject
 from anima_pwa.services.patients import dependants
 from anima_pwa.services.questionnaires import core as questionnaires
 from anima_pwa.services.identity.sessions import Identity
@@ -574,7 +574,7 @@ def test_the_child_questions_are_asked_only_for_a_child(world: World) -> None:
     world.leo.date_of_birth = date(datetime.now(UTC).year - 16, 1, 1)
     world.db.add(world.leo)
     world.db.flush()
-    assert not draft_service.is_child(world.db, child)
+    assert not subject.is_child(world.db, child)
     adult_flags = {f.link_id: f for f in draft_service.red_flags(world.db, child)}
     assert not any(link_id.startswith("rf-child-") for link_id in adult_flags)
     assert adult_flags["rf-chest-pain"].text.startswith("Does Leo have chest pain") and "their arms" in adult_flags["rf-chest-pain"].text

@@ -16,7 +16,7 @@ from fhir.resources.R4B.questionnaireresponse import QuestionnaireResponse
 
 from anima_pwa.models import Patient, Request
 from anima_pwa.services.questionnaires import core as questionnaires
-from anima_pwa.services.requests import drafts
+from anima_pwa.services.requests import drafts, subject
 from tests.factories import identity_of, link, make_account, make_patient, make_staff, self_account
 from tests.test_request_flow import World, clock, pass_screen, send, start, to_check, world  # noqa: F401 (fixtures)
 
@@ -82,7 +82,7 @@ def test_the_wording_follows_who_the_request_is_for(world: World, who, code, nam
     patient, identity = _subject(world, who)
     topic = "child-fever" if code == "child" else "cough-and-cold"
     draft = start(world, topic, patient=patient, identity=identity)
-    wording = drafts.wording_for(world.db, draft)
+    wording = subject.wording_for(world.db, draft)
     assert wording.code == code
     if code != "self":
         assert wording.name == name
@@ -98,7 +98,7 @@ def test_the_wording_follows_who_the_request_is_for(world: World, who, code, nam
 def test_a_preferred_name_is_the_name_the_questions_use(world: World) -> None:
     mum = _patient(world, "Margaret Ann Smith", date(1941, 7, 2), preferred_name="Peggy")
     link(world.db, self_account(world.db, world.zoe), mum, "dependant", approval="approved")
-    assert drafts.wording_for(world.db, start(world, "headache", patient=mum)) == questionnaires.Wording("other-adult", "Peggy")
+    assert subject.wording_for(world.db, start(world, "headache", patient=mum)) == questionnaires.Wording("other-adult", "Peggy")
 
 
 @pytest.mark.parametrize(("who", "code"), [("child", "child"), ("elderly-parent", "other-adult")])
@@ -107,7 +107,7 @@ def test_every_page_of_a_request_for_someone_else_names_them(world: World, who, 
     name = questionnaires.first_name(patient.full_name)
     draft = start(world, "cough-and-cold", patient=patient, identity=identity)
     topic = questionnaires.get("cough-and-cold")
-    wording = drafts.wording_for(world.db, draft)
+    wording = subject.wording_for(world.db, draft)
     asked = []
     pass_screen(world, draft, identity=identity)
     while (step := drafts.current_step(world.db, draft)).kind == "question":
@@ -129,7 +129,7 @@ def test_every_page_of_a_request_for_someone_else_names_them(world: World, who, 
 
 def test_the_holder_sees_their_own_wording_and_no_intro(world: World) -> None:
     draft = to_check(world, start(world, "cough-and-cold"))
-    wording = drafts.wording_for(world.db, draft)
+    wording = subject.wording_for(world.db, draft)
     assert wording.code == "self" and questionnaires.shared_intro(wording) == ""
     rows = [r.question for r in drafts.check_rows(world.db, draft) if r.topic_question]
     assert rows[0] == "How long have you had these symptoms?"
@@ -179,7 +179,7 @@ def test_a_phone_request_names_the_patient_for_the_receptionist_to_read_out(worl
     started = drafts.staff_start_draft(world.db, staff, patient_id=patient.id, kind="medical", topic_id=topic)
     assert started.ok, started.error
     draft = drafts.staff_draft_for(world.db, staff)
-    wording = drafts.wording_for(world.db, draft)
+    wording = subject.wording_for(world.db, draft)
     assert wording == questionnaires.Wording(code, name)
     flags = drafts.red_flags(world.db, draft)
     assert flags and all(name in f.text and not YOU.search(f.text) for f in flags)
@@ -188,4 +188,4 @@ def test_a_phone_request_names_the_patient_for_the_receptionist_to_read_out(worl
 
 def test_a_draft_for_a_patient_who_has_gone_is_worded_for_the_holder(world: World) -> None:
     draft = Request(patient_id=999_999, practice_id=world.practice.id, kind="medical", topic="headache")
-    assert drafts.wording_for(world.db, draft) == questionnaires.Wording()
+    assert subject.wording_for(world.db, draft) == questionnaires.Wording()

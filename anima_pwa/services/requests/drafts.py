@@ -28,6 +28,15 @@ from sqlmodel import Session, col, select
 from anima_pwa.models import AccountPatient, EmergencySignpost, Patient, Practice, Request, utcnow
 from anima_pwa.services.platform import audit, text_limits
 from anima_pwa.services.requests import capacity, signposts
+from anima_pwa.services.requests.subject import (
+    draft_age_months,
+    is_child,
+    is_under_16,
+    patient_for,
+    relationship_of,
+    subject_for,
+    wording_for,
+)
 from anima_pwa.services.patients import dependants, registration
 from anima_pwa.services.questionnaires import core as questionnaires
 from anima_pwa.services.practice.permissions import record_id
@@ -78,25 +87,14 @@ class StartOutcome:
         return not self.error
 
 
-def _patient_for(session: Session, identity: Identity, patient_id: object) -> Patient | None:
-    key = record_id(patient_id)
-    if key is None or not dependants.can_act_for(session, identity, key):
-        return None
-    return session.get(Patient, key)
-
-
-def _subject(session: Session, identity: Identity, patient_id: int) -> dependants.Subject | None:
-    return next((s for s in dependants.request_subjects(session, identity) if s.patient_id == patient_id), None)
-
-
 def check_start(session: Session, identity: Identity, *, patient_id: object, kind: str) -> StartOutcome:
     """Before any questions: may this person send this kind of request now? (Nothing is saved.)"""
     if kind not in KINDS:
         return StartOutcome(error="Choose a medical or an admin request.")
-    patient = _patient_for(session, identity, patient_id)
+    patient = patient_for(session, identity, patient_id)
     if patient is None:
         return StartOutcome(error="Choose who the request is for.")
-    subject = _subject(session, identity, patient.id)  # type: ignore[arg-type]
+    subject = subject_for(session, identity, patient.id)  # type: ignore[arg-type]
     if subject is None or not subject.can_request:
         return StartOutcome(error=subject.why_not if subject else "Choose who the request is for.")
     available = capacity.availability(
@@ -127,9 +125,9 @@ def start_draft(session: Session, identity: Identity, *, patient_id: object, kin
     topic = questionnaires.get(topic_id)
     if topic is None or topic.kind != kind:
         return StartOutcome(error="Choose a topic from the list.")
-    patient = _patient_for(session, identity, patient_id)
+    patient = patient_for(session, identity, patient_id)
     assert patient is not None
-    child = _is_child(patient)
+    child = is_under_16(patient)
     if (topic.audience == "child" and not child) or (topic.audience == "adult" and child):
         return StartOutcome(error="This topic isn't for " + ("children" if child else "adults") + ". Choose another topic.")
     if topic.free_text and not capacity.settings_for(session, patient.practice_id).free_text_enabled:
@@ -268,83 +266,6 @@ def _save(session: Session, draft: Request, answers: dict, *, current_item: str 
     draft.updated_at = utcnow()
     session.add(draft)
     session.flush()
-
-
-CHILD_UNDER = 16
-
-
-def _is_child(patient: Patient) -> bool:
-    from zoneinfo import ZoneInfo
-
-    from anima_pwa.services.platform.validation import age_on
-
-    today = utcnow().astimezone(ZoneInfo("Europe/London")).date()  # birthdays turn over at UK midnight
-    return age_on(patient.date_of_birth, today) < CHILD_UNDER
-
-
-def is_child(session: Session, draft: Request) -> bool:
-    patient = session.get(Patient, draft.patient_id)
-    return patient is not None and _is_child(patient)
-
-
-def patient_is_child(session: Session, identity: Identity, patient_id: object) -> bool:
-    """For the topic list: which topics suit the person the request is for."""
-    patient = _patient_for(session, identity, patient_id)
-    return patient is not None and _is_child(patient)
-
-
-def _relationship(session: Session, account_id: int | None, patient_id: int) -> str | None:
-    """How this account holds the patient: self | dependant | care_home (None: it does not, or
-    no account: the practice's phone request)."""
-    if account_id is None:
-        return None
-    return session.exec(
-        select(AccountPatient.relationship).where(
-            AccountPatient.account_id == account_id, AccountPatient.patient_id == patient_id
-        )
-    ).first()
-
-
-def wording_for(session: Session, draft: Request) -> questionnaires.Wording:
-    """Who the questions of this draft are about, and so how each is worded: the account
-    holder's own ("Do you..."), a child under 16 by the UK date ("Does Lily..."), or another adult
-    the account holds, care-home residents included ("Does Edna..."). A phone request is asked
-    by a receptionist, who is not the patient and may be speaking to the patient or a carer: it
-    uses the child or other-adult wording with the patient's name, which is right for either."""
-    patient = session.get(Patient, draft.patient_id)
-    if patient is None:
-        return questionnaires.Wording()
-    is_self = _relationship(session, draft.account_id, patient.id) == "self"  # type: ignore[arg-type]
-    code = questionnaires.wording_code(is_self=is_self, is_child=_is_child(patient))
-    return questionnaires.Wording(code, questionnaires.first_name(patient.full_name, patient.preferred_name))
-
-
-def subject_name(session: Session, draft: Request) -> str:
-    """The full name of the person the request is for ("Questions about Lily Rahman")."""
-    patient = session.get(Patient, draft.patient_id)
-    return patient.full_name if patient else ""
-
-
-def age_in_months(born, today) -> int:
-    """Whole months of age on ``today``: a month is counted on the day of the month the person
-    was born, or the 1st of the next month when this month has no such day (as UK law counts a
-    29 February birthday). A baby is never older here than on the calendar, so an under-3-months
-    question keeps being asked until they really are 3 months."""
-    months = (today.year - born.year) * 12 + today.month - born.month
-    if today.day < born.day:
-        months -= 1
-    return max(months, 0)
-
-
-def _age_months(patient: Patient) -> int:
-    from zoneinfo import ZoneInfo
-
-    return age_in_months(patient.date_of_birth, utcnow().astimezone(ZoneInfo("Europe/London")).date())
-
-
-def draft_age_months(session: Session, draft: Request) -> int | None:
-    patient = session.get(Patient, draft.patient_id)
-    return _age_months(patient) if patient else None
 
 
 def red_flags(session: Session, draft: Request) -> list:
@@ -737,7 +658,7 @@ def _filler(session: Session, draft: Request) -> tuple[str, str]:
     if draft.created_by_staff_id is not None:
         staff = session.get(StaffMember, draft.created_by_staff_id)
         return (staff.display_name if staff else "A member of staff"), "practice staff, by phone"
-    relationship = _relationship(session, draft.account_id, draft.patient_id)
+    relationship = relationship_of(session, draft.account_id, draft.patient_id)
     holder = registration.self_patient(session, draft.account_id) if draft.account_id else None
     name = holder.full_name if holder else "The account holder"
     return name, RELATIONSHIP_LABELS.get(relationship or "", "account holder").format(patient=patient_name)
@@ -773,7 +694,7 @@ def submit(session: Session, identity: Identity | None, draft: Request, *, overr
         _save(session, draft, answers, current_item=missing[0].link_id)
         return SubmitOutcome(error="Answer every question before you send your request.")
     if identity is not None:  # the draft may be days old: the account must still be able to ask for them
-        subject = _subject(session, identity, draft.patient_id)
+        subject = subject_for(session, identity, draft.patient_id)
         if subject is None or not subject.can_request:
             return SubmitOutcome(error=subject.why_not if subject else "Choose who the request is for.")
     wording = wording_for(session, draft)
@@ -921,7 +842,7 @@ def staff_patient_is_child(session: Session, staff, patient_id: object) -> bool:
     from anima_pwa.services.practice import permissions
 
     patient = permissions.require_patient(session, staff, permissions.Action.TAKE_PHONE_REQUEST, patient_id)
-    return _is_child(patient)
+    return is_under_16(patient)
 
 
 def staff_start_draft(session: Session, staff, *, patient_id: object, kind: str, topic_id: str) -> StartOutcome:
@@ -932,7 +853,7 @@ def staff_start_draft(session: Session, staff, *, patient_id: object, kind: str,
     topic = questionnaires.get(topic_id)
     if kind not in KINDS or topic is None or topic.kind != kind:
         return StartOutcome(error="Choose a topic from the list.")
-    child = _is_child(patient)
+    child = is_under_16(patient)
     if (topic.audience == "child" and not child) or (topic.audience == "adult" and child):
         return StartOutcome(error="This topic isn't for " + ("children" if child else "adults") + ". Choose another topic.")
     for old in session.exec(

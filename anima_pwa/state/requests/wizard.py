@@ -14,7 +14,7 @@ import reflex as rx
 
 from anima_pwa import routes
 from anima_pwa.db import session_scope
-from anima_pwa.services.requests import capacity, drafts, search_signposts
+from anima_pwa.services.requests import capacity, drafts, search_signposts, subject
 from anima_pwa.services.patients import dependants
 from anima_pwa.services.practice import permissions
 from anima_pwa.services.questionnaires import core as questionnaires, search as topic_search
@@ -84,10 +84,10 @@ class RequestWizardState(SessionState):
         self.topic_title = topic.title if topic else ""
         self.kind = draft.kind
         self.errors, self.summary, self.notice = {}, [], ""
-        wording = drafts.wording_for(db, draft)
+        wording = subject.wording_for(db, draft)
         self.for_someone_else = wording.code != "self"
         self.subject_first_name = wording.name if self.for_someone_else else ""
-        self.about = "Questions about " + (drafts.subject_name(db, draft) if self.for_someone_else else "you")
+        self.about = "Questions about " + (subject.subject_name(db, draft) if self.for_someone_else else "you")
         step = drafts.current_step(db, draft)
         self.step = step.kind
         if step.kind == "red_flags":
@@ -241,7 +241,7 @@ class RequestWizardState(SessionState):
         self.kind, self.routine_message = kind, checked.routine_message
         self.free_text_allowed = bool(practice_settings and practice_settings.free_text_enabled)
         with session_scope() as db:
-            self._child = drafts.patient_is_child(db, identity, self.patient_id)
+            self._child = subject.patient_is_child(db, identity, self.patient_id)
         self.topic_list = [{"id": t.id, "title": t.title} for t in questionnaires.all_topics(kind, is_child=self._child)]
         self.step, self.errors, self.summary = "topic", {}, []
         self._clear_search()
