@@ -14,7 +14,7 @@ from sqlmodel import select
 
 from anima_pwa.models import EmergencySignpost, Request
 from anima_pwa.services.questionnaires import core as questionnaires
-from anima_pwa.services.requests import drafts, signposts
+from anima_pwa.services.requests import drafts, lists, signposts
 from tests.factories import audit_events, count, make_staff
 from tests.test_request_flow import (  # noqa: F401 (fixtures)
     World,
@@ -125,7 +125,7 @@ def test_phq9_question_9_shows_the_crisis_numbers_and_still_sends_the_request_ur
         to_check(world, draft, {"phq9-9": item9})
         sent = drafts.submit(world.db, world.me, draft)
         assert sent.ok and draft.status == "submitted"
-        detail = drafts.practice_request_detail(world.db, receptionist, draft.id)
+        detail = lists.practice_request_detail(world.db, receptionist, draft.id)
         assert (detail.row.urgency, detail.row.team) == ("urgent_today", "Mental health")
         assert detail.summary_lines[0].startswith("Crisis lines shown") and "PHQ-9 item 9" in draft.triage_summary
         [today] = [r for r in signposts.todays_signposts(world.db, receptionist) if r.id == row.id]

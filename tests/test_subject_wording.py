@@ -16,7 +16,7 @@ from fhir.resources.R4B.questionnaireresponse import QuestionnaireResponse
 
 from anima_pwa.models import Patient, Request
 from anima_pwa.services.questionnaires import core as questionnaires
-from anima_pwa.services.requests import drafts, subject
+from anima_pwa.services.requests import drafts, lists, subject
 from tests.factories import identity_of, link, make_account, make_patient, make_staff, self_account
 from tests.test_request_flow import World, clock, pass_screen, send, start, to_check, world  # noqa: F401 (fixtures)
 
@@ -149,10 +149,10 @@ def test_staff_see_who_filled_it_in_for_whom_and_the_wording(world: World, who, 
     sent = send(world, "cough-and-cold", patient=patient, identity=identity)
     assert (sent.subject_wording, sent.filled_in_by) == (code, filled_in_by)
     staff = make_staff(world.db, world.practice, "receptionist")
-    detail = drafts.practice_request_detail(world.db, staff, sent.id)
+    detail = lists.practice_request_detail(world.db, staff, sent.id)
     assert detail.filled_in_by == filled_in_by and detail.row.patient_name == patient.full_name
     first = questionnaires.first_name(patient.full_name)
-    assert detail.worded_for == drafts.WORDING_LABELS[code].replace("{name}", first)
+    assert detail.worded_for == lists.WORDING_LABELS[code].replace("{name}", first)
     # The summary staff read asks the questions as the person saw them.
     duration = next(line for line in detail.summary_lines if line.startswith("How long"))
     assert duration.startswith("How long have you had" if code == "self" else f"How long has {first} had")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import reflex as rx
 
 from anima_pwa.db import session_scope
-from anima_pwa.services.requests import drafts
+from anima_pwa.services.requests import lists
 from anima_pwa.services.practice.permissions import PermissionDenied
 from anima_pwa.state.practice.workspace import PracticeState
 
@@ -36,7 +36,7 @@ class PracticeRequestsState(PracticeState):
             return redirect
         try:
             with session_scope() as db:
-                self.rows = [_row(r) for r in drafts.practice_requests(db, staff)]
+                self.rows = [_row(r) for r in lists.practice_requests(db, staff)]
             self.error = ""
         except PermissionDenied as denied:
             self.rows, self.error = [], denied.message
@@ -54,7 +54,7 @@ class PracticeRequestState(PracticeState):
             return redirect
         try:
             with session_scope() as db:
-                detail = drafts.practice_request_detail(db, staff, self.router.url.query_parameters.get("id", ""))
+                detail = lists.practice_request_detail(db, staff, self.router.url.query_parameters.get("id", ""))
         except PermissionDenied as denied:
             self.request, self.summary_lines, self.error = {}, [], denied.message
             return

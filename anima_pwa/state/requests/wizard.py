@@ -14,7 +14,7 @@ import reflex as rx
 
 from anima_pwa import routes
 from anima_pwa.db import session_scope
-from anima_pwa.services.requests import capacity, drafts, search_signposts, subject
+from anima_pwa.services.requests import capacity, drafts, lists, search_signposts, subject
 from anima_pwa.services.patients import dependants
 from anima_pwa.services.practice import permissions
 from anima_pwa.services.questionnaires import core as questionnaires, search as topic_search
@@ -516,7 +516,7 @@ class YourRequestsState(SessionState):
         if identity is None:
             return self._to_login()
         with session_scope() as db:
-            found = drafts.your_requests(db, identity)
+            found = lists.your_requests(db, identity)
         self.rows = [
             {
                 "reference": r.reference,
