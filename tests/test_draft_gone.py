@@ -19,7 +19,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from anima_pwa.models import Request, utcnow
-from anima_pwa.services.requests import drafts
+from anima_pwa.services.requests import drafts, phone
 from anima_pwa.state.requests import wizard as request_wizard
 from anima_pwa.state.requests.wizard import RequestWizardState, StaffRequestWizardState
 from tests.factories import make_patient, make_staff, valid_nhs_number
@@ -99,7 +99,7 @@ def test_the_staff_check_is_per_member_of_staff_and_practice(world: World) -> No
     reception = make_staff(world.db, world.practice, "receptionist")
     colleague = make_staff(world.db, world.practice, "admin")
     elsewhere = make_staff(world.db, make_practice(world.db, "C81002"), "receptionist")
-    started = drafts.staff_start_draft(world.db, reception, patient_id=world.zoe.id, kind="medical", topic_id="something-else-medical")
+    started = phone.staff_start_draft(world.db, reception, patient_id=world.zoe.id, kind="medical", topic_id="something-else-medical")
     assert drafts.open_staff_draft(world.db, reception, started.draft_id).ok
     for other in (colleague, elsewhere, None):
         assert drafts.open_staff_draft(world.db, other, started.draft_id).problem == drafts.DRAFT_GONE
@@ -177,7 +177,7 @@ def _patient_draft_at_check(w: World) -> Request:
 
 def _staff_draft_at_check(w: World, patient=None) -> Request:
     patient = patient or w.zoe
-    started = drafts.staff_start_draft(w.db, w.receptionist, patient_id=patient.id, kind="medical", topic_id="something-else-medical")
+    started = phone.staff_start_draft(w.db, w.receptionist, patient_id=patient.id, kind="medical", topic_id="something-else-medical")
     draft = w.db.get(Request, started.draft_id)
     to_check(w, draft, identity=None)
     w.db.commit()
@@ -239,7 +239,7 @@ def test_a_newer_draft_started_elsewhere_is_opened_and_left_as_it_was(tabs: Worl
     if who == "patient":
         newer = start(tabs, "back-pain")  # the other device: one draft per account, so the old one goes
     else:
-        started = drafts.staff_start_draft(tabs.db, tabs.receptionist, patient_id=tabs.zoe.id, kind="medical", topic_id="back-pain")
+        started = phone.staff_start_draft(tabs.db, tabs.receptionist, patient_id=tabs.zoe.id, kind="medical", topic_id="back-pain")
         newer = tabs.db.get(Request, started.draft_id)
     tabs.db.commit()
     before = (newer.answers, newer.current_item, newer.free_text, newer.contact_preference)
@@ -255,7 +255,7 @@ def test_the_phone_wizard_never_opens_another_patients_draft(tabs: World) -> Non
     _staff_draft_at_check(tabs)
     tab = staff_tab(tabs)
     other_patient = make_patient(tabs.db, tabs.practice, "Ray Other", nhs_number=valid_nhs_number("943476595"))
-    drafts.staff_start_draft(tabs.db, tabs.receptionist, patient_id=other_patient.id, kind="medical", topic_id="back-pain")
+    phone.staff_start_draft(tabs.db, tabs.receptionist, patient_id=other_patient.id, kind="medical", topic_id="back-pain")
     tabs.db.commit()
     handler(tab, "answer", {"answer": "no"})
     assert (tab.step, tab.notice, tab.patient_id) == ("type", GONE, str(tabs.zoe.id))

@@ -14,7 +14,7 @@ from sqlmodel import select
 
 from anima_pwa.models import EmergencySignpost, Request
 from anima_pwa.services.questionnaires import core as questionnaires
-from anima_pwa.services.requests import drafts, lists, signposts
+from anima_pwa.services.requests import drafts, lists, phone, signposts
 from tests.factories import audit_events, count, make_staff
 from tests.test_request_flow import (  # noqa: F401 (fixtures)
     World,
@@ -194,7 +194,7 @@ def test_ordinary_words_typed_show_nothing(world: World) -> None:
 
 def test_a_phone_request_records_the_member_of_staff_who_took_it(world: World) -> None:
     receptionist = make_staff(world.db, world.practice, "receptionist", name="Sam Reception")
-    started = drafts.staff_start_draft(world.db, receptionist, patient_id=world.leo.id, kind="medical", topic_id="cough-and-cold")
+    started = phone.staff_start_draft(world.db, receptionist, patient_id=world.leo.id, kind="medical", topic_id="cough-and-cold")
     draft = drafts.staff_draft_for(world.db, receptionist)
     assert started.ok and draft is not None
     assert "rf-child-floppy" in page_ids(world, draft)  # a child's own questions come first

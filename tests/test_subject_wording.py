@@ -16,7 +16,7 @@ from fhir.resources.R4B.questionnaireresponse import QuestionnaireResponse
 
 from anima_pwa.models import Patient, Request
 from anima_pwa.services.questionnaires import core as questionnaires
-from anima_pwa.services.requests import drafts, lists, subject
+from anima_pwa.services.requests import drafts, lists, phone, subject
 from tests.factories import identity_of, link, make_account, make_patient, make_staff, self_account
 from tests.test_request_flow import World, clock, pass_screen, send, start, to_check, world  # noqa: F401 (fixtures)
 
@@ -176,7 +176,7 @@ def test_a_phone_request_names_the_patient_for_the_receptionist_to_read_out(worl
     patient = _patient(world, "Mia Patel", dob)
     staff = make_staff(world.db, world.practice, "receptionist", name="Sam Desk")
     topic = "child-fever" if code == "child" else "sore-throat"
-    started = drafts.staff_start_draft(world.db, staff, patient_id=patient.id, kind="medical", topic_id=topic)
+    started = phone.staff_start_draft(world.db, staff, patient_id=patient.id, kind="medical", topic_id=topic)
     assert started.ok, started.error
     draft = drafts.staff_draft_for(world.db, staff)
     wording = subject.wording_for(world.db, draft)

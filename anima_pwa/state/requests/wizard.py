@@ -14,7 +14,7 @@ import reflex as rx
 
 from anima_pwa import routes
 from anima_pwa.db import session_scope
-from anima_pwa.services.requests import capacity, drafts, lists, search_signposts, subject
+from anima_pwa.services.requests import capacity, drafts, lists, phone, search_signposts, subject
 from anima_pwa.services.patients import dependants
 from anima_pwa.services.practice import permissions
 from anima_pwa.services.questionnaires import core as questionnaires, search as topic_search
@@ -637,7 +637,7 @@ class StaffRequestWizardState(RequestWizardState):
             draft = drafts.staff_draft_for(db, staff)
             resume = draft is not None and "patient" not in params
             try:
-                self.patient_label = drafts.staff_patient_name(
+                self.patient_label = phone.staff_patient_name(
                     db, staff, draft.patient_id if resume else params.get("patient", "")  # type: ignore[union-attr]
                 )
             except PermissionDenied as denied:
@@ -674,7 +674,7 @@ class StaffRequestWizardState(RequestWizardState):
         wants_override = bool(form_data.get("override"))
         try:
             with session_scope() as db:
-                checked, can_override = drafts.staff_check_start(db, staff, patient_id=self.patient_id, kind=kind)
+                checked, can_override = phone.staff_check_start(db, staff, patient_id=self.patient_id, kind=kind)
         except PermissionDenied as denied:
             return self._fail({"form": denied.message})
         self.kind = kind
@@ -691,7 +691,7 @@ class StaffRequestWizardState(RequestWizardState):
         self.routine_message = checked.routine_message
         self.free_text_allowed = True
         with session_scope() as db:
-            self._child = drafts.staff_patient_is_child(db, staff, self.patient_id)
+            self._child = phone.staff_patient_is_child(db, staff, self.patient_id)
         self.topic_list = [{"id": t.id, "title": t.title} for t in questionnaires.all_topics(kind, is_child=self._child)]
         self.step, self.errors, self.summary = "topic", {}, []
         self._clear_search()
@@ -713,12 +713,12 @@ class StaffRequestWizardState(RequestWizardState):
                 # The search offered the other kind: its hours and limits must allow it (an
                 # override given for the first kind does not carry over).
                 with session_scope() as db:
-                    checked, _can_override = drafts.staff_check_start(db, staff, patient_id=self.patient_id, kind=chosen.kind)
+                    checked, _can_override = phone.staff_check_start(db, staff, patient_id=self.patient_id, kind=chosen.kind)
                 if not checked.ok:
                     return self._fail({"form": checked.error})
                 kind, self._override = chosen.kind, False
             with session_scope() as db:
-                started = drafts.staff_start_draft(
+                started = phone.staff_start_draft(
                     db, staff, patient_id=self.patient_id, kind=kind, topic_id=clip(topic_id, 60)
                 )
                 if started.ok:
