@@ -19,7 +19,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from anima_pwa.models import Request, utcnow
-from anima_pwa.services.requests import drafts, phone
+from anima_pwa.services.requests import drafts, phone, submission
 from anima_pwa.state.requests import wizard as request_wizard
 from anima_pwa.state.requests.wizard import RequestWizardState, StaffRequestWizardState
 from tests.factories import make_patient, make_staff, valid_nhs_number
@@ -71,7 +71,7 @@ def test_a_draft_that_has_gone_says_what_happened(world: World, what: str) -> No
 
 def test_a_draft_sent_from_another_tab_gives_its_reference(world: World) -> None:
     draft = to_check(world, start(world, "something-else-medical"))
-    assert drafts.submit(world.db, world.me, draft).ok
+    assert submission.submit(world.db, world.me, draft).ok
     check = drafts.open_draft(world.db, world.me, draft.id)
     assert (check.ok, check.problem, check.reference) == (False, drafts.DRAFT_SENT, draft.reference)
     assert check.message == f"{drafts.SENT_MESSAGE} Its reference number is {draft.reference}."
@@ -87,7 +87,7 @@ def test_ids_that_are_not_a_draft_of_this_account_are_gone(world: World, draft_i
 def test_another_accounts_draft_or_request_is_gone_and_tells_nothing(world: World) -> None:
     sams = to_check(world, start(world, "something-else-medical", patient=world.sam, identity=world.other), identity=world.other)
     assert drafts.open_draft(world.db, world.me, sams.id).problem == drafts.DRAFT_GONE
-    assert drafts.submit(world.db, world.other, sams).ok
+    assert submission.submit(world.db, world.other, sams).ok
     refused = drafts.open_draft(world.db, world.me, sams.id)
     assert (refused.problem, refused.reference) == (drafts.DRAFT_GONE, "")  # not its reference
     assert drafts.open_draft(world.db, world.other, sams.id).reference == sams.reference

@@ -14,7 +14,7 @@ from sqlmodel import select
 
 from anima_pwa.models import EmergencySignpost, Request
 from anima_pwa.services.questionnaires import core as questionnaires
-from anima_pwa.services.requests import drafts, lists, phone, signposts
+from anima_pwa.services.requests import drafts, lists, phone, signposts, submission
 from tests.factories import audit_events, count, make_staff
 from tests.test_request_flow import (  # noqa: F401 (fixtures)
     World,
@@ -97,7 +97,7 @@ def test_thoughts_of_suicide_show_the_crisis_lines_and_the_request_goes_on_urgen
     assert [a.code for a in again.advice] == ["crisis"] and not again.ends
     assert count(world.db, EmergencySignpost) == 1
     to_check(world, draft)
-    assert drafts.submit(world.db, world.me, draft).ok
+    assert submission.submit(world.db, world.me, draft).ok
     assert (draft.status, draft.urgency) == ("submitted", "urgent_today")
     assert draft.triage_summary.startswith("Crisis lines shown")
 
@@ -123,7 +123,7 @@ def test_phq9_question_9_shows_the_crisis_numbers_and_still_sends_the_request_ur
         row = world.db.exec(select(EmergencySignpost).order_by(EmergencySignpost.id.desc())).first()  # type: ignore[union-attr]
         assert (row.advice, row.source, json.loads(row.flags)) == ("crisis", "answer", ["phq9-9"])
         to_check(world, draft, {"phq9-9": item9})
-        sent = drafts.submit(world.db, world.me, draft)
+        sent = submission.submit(world.db, world.me, draft)
         assert sent.ok and draft.status == "submitted"
         detail = lists.practice_request_detail(world.db, receptionist, draft.id)
         assert (detail.row.urgency, detail.row.team) == ("urgent_today", "Mental health")
@@ -150,7 +150,7 @@ def test_emergency_words_typed_in_a_request_show_the_advice_and_make_it_urgent(w
     assert drafts.answer(world.db, world.me, draft, "description", "I have had crushing chest pain since this morning").advice == ()
     assert count(world.db, EmergencySignpost) == 1
     to_check(world, draft, {"description": "I have had crushing chest pain since this morning"})
-    assert drafts.submit(world.db, world.me, draft).ok
+    assert submission.submit(world.db, world.me, draft).ok
     assert draft.urgency == "urgent_today"
     assert draft.triage_summary.startswith("Emergency words in the patient's own words: they were shown 999 advice")
 
@@ -169,7 +169,7 @@ def test_emergency_words_in_anything_else_show_the_advice_and_make_it_urgent(wor
     drafts.go_to(world.db, draft, "anything_else")  # the same words again: shown and recorded once
     assert drafts.save_anything_else(world.db, draft, words, identity=world.me).advice == ()
     assert count(world.db, EmergencySignpost) == 1
-    assert drafts.submit(world.db, world.me, draft).ok
+    assert submission.submit(world.db, world.me, draft).ok
     assert draft.urgency == "urgent_today"
     assert draft.triage_summary.startswith("Emergency words in the patient's own words: they were shown 999 advice")
 
@@ -181,7 +181,7 @@ def test_emergency_words_taken_out_of_anything_else_no_longer_make_it_urgent(wor
     drafts.save_anything_else(world.db, draft, "I want to end it all", identity=world.me)
     drafts.go_to(world.db, draft, "anything_else")
     assert drafts.save_anything_else(world.db, draft, "A cough for a week", identity=world.me) == drafts.AnswerOutcome()
-    assert drafts.submit(world.db, world.me, draft).ok
+    assert submission.submit(world.db, world.me, draft).ok
     assert not draft.triage_summary.startswith("Emergency words")
 
 
@@ -208,9 +208,9 @@ def test_a_phone_request_records_the_member_of_staff_who_took_it(world: World) -
 
 def test_a_childs_fever_request_says_to_check_again_within_four_hours(world: World) -> None:
     draft = to_check(world, start(world, "child-fever", patient=world.leo))
-    sent = drafts.submit(world.db, world.me, draft)
+    sent = submission.submit(world.db, world.me, draft)
     assert sent.ok and "check Leo again" in sent.safety_net and "within 4 hours" in sent.safety_net
-    other = drafts.submit(world.db, world.other, to_check(world, start(world, "headache", patient=world.sam, identity=world.other), identity=world.other))
+    other = submission.submit(world.db, world.other, to_check(world, start(world, "headache", patient=world.sam, identity=world.other), identity=world.other))
     assert other.ok and other.safety_net == ""
 
 
@@ -221,7 +221,7 @@ def test_a_sign_ticked_on_the_last_page_shown_again_still_counts(world: World) -
     pages = drafts.red_flag_pages(world.db, draft)
     answers = drafts.answers_of(draft)
     answers[drafts.SEEN] = [f.link_id for page in pages for f in page]
-    drafts._save(world.db, draft, answers)
+    drafts.save_answers(world.db, draft, answers)
     assert drafts.current_step(world.db, draft) == drafts.Step("red_flags", number=len(pages), total=len(pages))
     outcome = drafts.screen_red_flags(world.db, world.me, draft, ["rf-cough-blood-lots"])
     assert outcome.ends and outcome.advice[0].code == "999"

@@ -30,7 +30,7 @@ from anima_pwa.models import (
     Request,
     utcnow,
 )
-from anima_pwa.services.requests import capacity, drafts as draft_service, lists, subject
+from anima_pwa.services.requests import capacity, drafts as draft_service, lists, subject, submission
 from anima_pwa.services.patients import dependants
 from anima_pwa.services.questionnaires import core as questionnaires
 from anima_pwa.services.identity.sessions import Identity
@@ -193,7 +193,7 @@ def to_check(w: World, draft: Request, overrides: dict | None = None, *, identit
 
 def send(w: World, topic: str, *, patient: Patient | None = None, identity: Identity | None = None) -> Request:
     draft = to_check(w, start(w, topic, patient=patient, identity=identity), identity=identity)
-    outcome = draft_service.submit(w.db, identity or w.me, draft)
+    outcome = submission.submit(w.db, identity or w.me, draft)
     assert outcome.ok, outcome.error
     return draft
 
@@ -388,7 +388,7 @@ def test_start_draft_makes_one_draft_and_replaces_the_accounts_earlier_one(world
     assert world.db.get(Request, theirs.id).status == "draft"  # the other account's draft is untouched
     # A submitted request is never replaced.
     sent = to_check(world, second)
-    assert draft_service.submit(world.db, world.me, sent).ok
+    assert submission.submit(world.db, world.me, sent).ok
     third = start(world, "headache")
     assert world.db.get(Request, sent.id).status == "submitted" and draft_service.draft_for(world.db, world.me).id == third.id
 
@@ -486,7 +486,7 @@ def test_draft_for_never_returns_another_accounts_draft(world: World) -> None:
     assert draft_service.draft_for(world.db, world.other).id == theirs.id
     # A sent request is not a draft.
     to_check(world, mine)
-    assert draft_service.submit(world.db, world.me, mine).ok
+    assert submission.submit(world.db, world.me, mine).ok
     assert draft_service.draft_for(world.db, world.me) is None and draft_service.draft_for(world.db, world.me, mine.id) is None
 
 
@@ -847,8 +847,8 @@ def test_submit_is_refused_before_the_check_page(world: World) -> None:
     ):
         advance()
         assert draft_service.current_step(world.db, draft).kind != "check"
-        outcome = draft_service.submit(world.db, world.me, draft)
-        assert outcome == draft_service.SubmitOutcome(error="Answer every question before you send your request.")
+        outcome = submission.submit(world.db, world.me, draft)
+        assert outcome == submission.SubmitOutcome(error="Answer every question before you send your request.")
         assert (draft.status, draft.reference, draft.submitted_at) == ("draft", None, None)
     assert counter(world.db) == 0 and audit_events(world.db, "request_submitted") == []
 
@@ -870,7 +870,7 @@ def test_a_request_cannot_skip_its_required_questions(world: World) -> None:
             draft_service.save_anything_else(world.db, draft, "")
         if draft_service.current_step(world.db, draft).kind == "preferences":
             draft_service.save_preferences(world.db, draft, appointment="phone", contact="text")
-        outcome = draft_service.submit(world.db, world.me, draft)
+        outcome = submission.submit(world.db, world.me, draft)
         assert not outcome.ok and draft.status == "draft" and draft.reference is None
         # The person is taken to the first question still to answer.
         assert draft_service.current_step(world.db, draft) == draft_service.Step("question", "fever", 2, 10)
@@ -879,7 +879,7 @@ def test_a_request_cannot_skip_its_required_questions(world: World) -> None:
 
 def test_submit_gives_a_reference_and_fills_triage(world: World, engine: Engine) -> None:
     draft = to_check(world, start(world, "cough-and-cold"), {"breathless": True, "trend": "worse"})
-    outcome = draft_service.submit(world.db, world.me, draft)
+    outcome = submission.submit(world.db, world.me, draft)
     assert outcome.ok and REFERENCE.fullmatch(outcome.reference)
     world.db.commit()
     sent = fresh(engine, draft.id)
@@ -893,7 +893,7 @@ def test_submit_gives_a_reference_and_fills_triage(world: World, engine: Engine)
     )  # fmt: skip
     assert json.loads(event.detail) == {"kind": "medical", "topic": "cough-and-cold", "overridden": False}
     # Sent twice (a double click, a second tab): once only.
-    again = draft_service.submit(world.db, world.me, draft)
+    again = submission.submit(world.db, world.me, draft)
     assert again.error == capacity.ALREADY_SENT and draft.reference == outcome.reference
     assert counter(world.db) == 1 and len(audit_events(world.db, "request_submitted")) == 1
 
@@ -971,7 +971,7 @@ def test_submit_checks_again_what_changed_while_the_questions_were_answered(worl
     world.db.flush()
     sent_before, count_before = len(audit_events(world.db, "request_submitted")), counter(world.db)
     before = snapshot(draft) + (draft.subject, draft.urgency, draft.team, draft.triage_summary)
-    outcome = draft_service.submit(world.db, world.me, draft)
+    outcome = submission.submit(world.db, world.me, draft)
     assert not outcome.ok and words in outcome.error and outcome.reference == ""
     assert snapshot(draft) + (draft.subject, draft.urgency, draft.team, draft.triage_summary) == before
     assert draft.status == "draft" and draft.submitted_at is None

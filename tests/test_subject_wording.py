@@ -16,7 +16,7 @@ from fhir.resources.R4B.questionnaireresponse import QuestionnaireResponse
 
 from anima_pwa.models import Patient, Request
 from anima_pwa.services.questionnaires import core as questionnaires
-from anima_pwa.services.requests import drafts, lists, phone, subject
+from anima_pwa.services.requests import drafts, lists, phone, subject, submission
 from tests.factories import identity_of, link, make_account, make_patient, make_staff, self_account
 from tests.test_request_flow import World, clock, pass_screen, send, start, to_check, world  # noqa: F401 (fixtures)
 
@@ -183,7 +183,7 @@ def test_a_phone_request_names_the_patient_for_the_receptionist_to_read_out(worl
     assert wording == questionnaires.Wording(code, name)
     flags = drafts.red_flags(world.db, draft)
     assert flags and all(name in f.text and not YOU.search(f.text) for f in flags)
-    assert drafts.filled_in_by(world.db, draft) == "Sam Desk (practice staff, by phone)"
+    assert submission.filled_in_by(world.db, draft) == "Sam Desk (practice staff, by phone)"
 
 
 def test_a_draft_for_a_patient_who_has_gone_is_worded_for_the_holder(world: World) -> None:

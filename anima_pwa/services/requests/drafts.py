@@ -26,18 +26,16 @@ from sqlalchemy import update
 from sqlmodel import Session, col, select
 
 from anima_pwa.models import Patient, Practice, Request, utcnow
-from anima_pwa.services.platform import audit, text_limits
+from anima_pwa.services.platform import text_limits
 from anima_pwa.services.requests import capacity, signposts
 from anima_pwa.services.requests.subject import (
     draft_age_months,
     is_child,
     is_under_16,
     patient_for,
-    relationship_of,
     subject_for,
     wording_for,
 )
-from anima_pwa.services.patients import registration
 from anima_pwa.services.questionnaires import core as questionnaires
 from anima_pwa.services.practice.permissions import record_id
 from anima_pwa.services.identity.sessions import Identity
@@ -251,7 +249,7 @@ def answers_of(draft: Request) -> dict:
     return json.loads(draft.answers or "{}")
 
 
-def _save(session: Session, draft: Request, answers: dict, *, current_item: str | None = None) -> None:
+def save_answers(session: Session, draft: Request, answers: dict, *, current_item: str | None = None) -> None:
     draft.answers = json.dumps(answers)
     if current_item is not None:
         draft.current_item = current_item
@@ -320,7 +318,7 @@ def screen_red_flags(
     index, pages = _current_page(session, draft, answers)
     if not pages:
         answers[CHECKED] = True
-        _save(session, draft, answers)
+        save_answers(session, draft, answers)
         return ScreenOutcome()
     index = min(index, len(pages) - 1)  # every page answered but the screen not done: the last one, as shown
     page = pages[index]
@@ -344,15 +342,15 @@ def screen_red_flags(
         _end_with_signpost(session, identity, draft, [f.link_id for f in raised], [a.code for a in advice], "emergency_screen")
         return ScreenOutcome(advice=tuple(advice), ends=True)
     if not last:
-        _save(session, draft, answers)
+        save_answers(session, draft, answers)
         return ScreenOutcome()
     answers[CHECKED] = True
     crisis = [f for f in raised if "crisis" in (f.advice, *f.also)]
     if crisis:
         _record_once(session, identity, draft, answers, crisis, "emergency_screen")
-        _save(session, draft, answers)
+        save_answers(session, draft, answers)
         return ScreenOutcome(advice=tuple(questionnaires.advice_list(crisis, wording)))
-    _save(session, draft, answers)
+    save_answers(session, draft, answers)
     return ScreenOutcome()
 
 
@@ -497,7 +495,7 @@ def answer(session: Session, identity: Identity | None, draft: Request, link_id:
         shown = _screen_typed(session, identity, draft, answers, link_id, value)
     following = questionnaires.next_item(topic, answers, link_id)
     target = _after(topic, answers, following.link_id if following else "anything_else")
-    _save(session, draft, answers, current_item=target)
+    save_answers(session, draft, answers, current_item=target)
     return AnswerOutcome(advice=shown)
 
 
@@ -532,7 +530,7 @@ def back(session: Session, draft: Request) -> None:
         target = "preferences"
     else:
         return
-    _save(session, draft, answers, current_item=target)
+    save_answers(session, draft, answers, current_item=target)
 
 
 def _unanswer_page(session: Session, draft: Request, answers: dict, index: int) -> None:
@@ -553,7 +551,7 @@ def go_to(session: Session, draft: Request, link_id: str) -> None:
     if link_id in allowed or link_id in ("anything_else", "preferences"):
         answers = answers_of(draft)
         answers[CHANGING] = True  # after this answer, straight back to the check page if nothing is missing
-        _save(session, draft, answers, current_item=link_id)
+        save_answers(session, draft, answers, current_item=link_id)
 
 
 CHANGING = "_changing"
@@ -580,7 +578,7 @@ def save_anything_else(session: Session, draft: Request, text: str, *, identity:
     draft.free_text = text
     answers = answers_of(draft)
     shown = _screen_typed(session, identity, draft, answers, ANYTHING_ELSE, text)
-    _save(session, draft, answers, current_item=_after(questionnaires.get(draft.topic), answers, "preferences"))
+    save_answers(session, draft, answers, current_item=_after(questionnaires.get(draft.topic), answers, "preferences"))
     return AnswerOutcome(advice=shown)
 
 
@@ -594,7 +592,7 @@ def save_preferences(session: Session, draft: Request, *, appointment: str, cont
         return errors
     draft.appointment_preference = appointment if draft.kind == "medical" else ""
     draft.contact_preference = contact
-    _save(session, draft, answers_of(draft), current_item="check")
+    save_answers(session, draft, answers_of(draft), current_item="check")
     return {}
 
 
@@ -626,112 +624,6 @@ def check_rows(session: Session, draft: Request) -> list[CheckRow]:
         rows.append(CheckRow("preferences", seen, APPOINTMENT_PREFERENCES.get(draft.appointment_preference, ""), False))
     rows.append(CheckRow("preferences", "How we contact you", CONTACT_PREFERENCES.get(draft.contact_preference, ""), False))
     return rows
-
-
-RELATIONSHIP_LABELS = {
-    "self": "the patient",
-    "dependant": "account holder, who holds {patient} as a dependant",
-    "care_home": "care home, for its resident {patient}",
-}
-
-
-def _filler(session: Session, draft: Request) -> tuple[str, str]:
-    """Who filled the request in and in what role: the account holder and how they hold the
-    patient, or the member of staff who took it by phone."""
-    from anima_pwa.models import StaffMember
-
-    patient = session.get(Patient, draft.patient_id)
-    patient_name = patient.full_name if patient else "the patient"
-    if draft.created_by_staff_id is not None:
-        staff = session.get(StaffMember, draft.created_by_staff_id)
-        return (staff.display_name if staff else "A member of staff"), "practice staff, by phone"
-    relationship = relationship_of(session, draft.account_id, draft.patient_id)
-    holder = registration.self_patient(session, draft.account_id) if draft.account_id else None
-    name = holder.full_name if holder else "The account holder"
-    return name, RELATIONSHIP_LABELS.get(relationship or "", "account holder").format(patient=patient_name)
-
-
-def filled_in_by(session: Session, draft: Request) -> str:
-    """For staff: "Zoe Smith (account holder, who holds Leo Smith as a dependant)"."""
-    name, how = _filler(session, draft)
-    return f"{name} ({how})"[:300]
-
-
-@dataclass(frozen=True)
-class SubmitOutcome:
-    error: str = ""
-    reference: str = ""
-    safety_net: str = ""  # what to watch for now, worded for the person (a child's fever: check again in 4 hours)
-
-    @property
-    def ok(self) -> bool:
-        return not self.error
-
-
-def submit(session: Session, identity: Identity | None, draft: Request, *, override=None) -> SubmitOutcome:
-    """Triage (for staff, never shown to the patient as a diagnosis) and the atomic capacity check."""
-    topic = questionnaires.get(draft.topic)
-    if topic is None:
-        return SubmitOutcome(error="This topic is no longer available. Start a new request.")
-    if current_step(session, draft).kind != "check":
-        return SubmitOutcome(error="Answer every question before you send your request.")
-    answers = answers_of(draft)
-    missing = questionnaires.missing_answers(topic, answers)
-    if missing:  # reached "check" past a required question (a Change link, a later answer): go back to it
-        _save(session, draft, answers, current_item=missing[0].link_id)
-        return SubmitOutcome(error="Answer every question before you send your request.")
-    if identity is not None:  # the draft may be days old: the account must still be able to ask for them
-        subject = subject_for(session, identity, draft.patient_id)
-        if subject is None or not subject.can_request:
-            return SubmitOutcome(error=subject.why_not if subject else "Choose who the request is for.")
-    wording = wording_for(session, draft)
-    result = questionnaires.triage(
-        topic, answers, free_text=draft.free_text, wording=wording, age_months=draft_age_months(session, draft)
-    )
-    refusal = capacity.reserve_and_submit(session, request=draft, override=override)
-    if refusal:
-        return SubmitOutcome(error=refusal)  # and the draft is left exactly as it was
-    urgency, lines = result.urgency, list(result.summary_lines)
-    still_asked = set(questionnaires.clean_answers(topic, answers)) | ({ANYTHING_ELSE} if draft.free_text else set())
-    typed = {k: v for k, v in (answers.get(FREE_TEXT_ADVICE) or {}).items() if k in still_asked}
-    if typed:
-        # Emergency words in the patient's own words: they were shown the advice and carried on.
-        urgency = questionnaires.more_urgent(urgency, "urgent_today")
-        advised = ", ".join(sorted({"the crisis lines" if code == "crisis" else f"{code} advice" for code in typed.values()}))
-        lines.insert(0, f"Emergency words in the patient's own words: they were shown {advised} and sent the request anyway")
-    draft.subject, draft.urgency, draft.team = result.subject[:200], urgency, result.team
-    draft.triage_summary = "\n".join(lines)
-    draft.subject_wording, draft.filled_in_by = wording.code, filled_in_by(session, draft)
-    draft.questionnaire_response = json.dumps(_response(session, draft, topic, answers, wording))
-    session.add(draft)
-    session.flush()
-    audit.record(
-        session,
-        action="request_submitted",
-        actor_account_id=identity.account_id if identity else (override.account_id if override else None),
-        actor_kind="patient" if identity else "staff",
-        patient_id=draft.patient_id,
-        practice_id=draft.practice_id,
-        detail={"kind": draft.kind, "topic": draft.topic, "overridden": draft.limits_overridden},
-    )
-    return SubmitOutcome(reference=draft.reference or "", safety_net=questionnaires.safety_net(topic, wording))
-
-
-def _response(session: Session, draft: Request, topic, answers: dict, wording) -> dict:
-    """The answers as the FHIR R4 QuestionnaireResponse kept with the request."""
-    patient = session.get(Patient, draft.patient_id)
-    by = _filler(session, draft)[0]
-    moment = (draft.submitted_at or utcnow()).isoformat(timespec="seconds")
-    return questionnaires.questionnaire_response(
-        topic,
-        answers,
-        authored=moment,
-        subject_reference=f"Patient/{draft.patient_id}",
-        subject_display=patient.full_name if patient else None,
-        wording=wording,
-        author=by,
-        source=by if draft.created_by_staff_id is None else None,  # on the phone: the caller, unrecorded
-    )
 
 
 def staff_draft_for(session: Session, staff) -> Request | None:

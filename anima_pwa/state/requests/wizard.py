@@ -14,7 +14,7 @@ import reflex as rx
 
 from anima_pwa import routes
 from anima_pwa.db import session_scope
-from anima_pwa.services.requests import capacity, drafts, lists, phone, search_signposts, subject
+from anima_pwa.services.requests import capacity, drafts, lists, phone, search_signposts, subject, submission
 from anima_pwa.services.patients import dependants
 from anima_pwa.services.practice import permissions
 from anima_pwa.services.questionnaires import core as questionnaires, search as topic_search
@@ -486,7 +486,7 @@ class RequestWizardState(SessionState):
 
     def _send(self, override):
         def act(db, identity, draft):
-            outcome = drafts.submit(db, identity, draft, override=override)
+            outcome = submission.submit(db, identity, draft, override=override)
             if not outcome.ok:
                 self._show_draft(db, draft)  # e.g. moved back to a question that still needs an answer
             return outcome
