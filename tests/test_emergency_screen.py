@@ -14,7 +14,7 @@ from sqlmodel import select
 
 from anima_pwa.models import EmergencySignpost, Request
 from anima_pwa.services.questionnaires import core as questionnaires
-from anima_pwa.services.requests import drafts, lists, phone, signposts, submission
+from anima_pwa.services.requests import drafts, lists, phone, questions, signposts, submission
 from tests.factories import audit_events, count, make_staff
 from tests.test_request_flow import (  # noqa: F401 (fixtures)
     World,
@@ -29,7 +29,7 @@ from tests.test_request_flow import (  # noqa: F401 (fixtures)
 
 
 def page_ids(w: World, draft: Request) -> list[str]:
-    step = drafts.current_step(w.db, draft)
+    step = questions.current_step(w.db, draft)
     assert step.kind == "red_flags"
     return [f.link_id for f in drafts.red_flag_pages(w.db, draft)[step.number - 1]]
 
@@ -45,10 +45,10 @@ def test_a_page_needs_its_signs_or_none_of_these_and_never_both(world: World) ->
         (first, True, drafts.NONE_AND_FLAGS),
     ]:
         assert drafts.screen_red_flags(world.db, world.me, draft, ticked, none_of_these=none) == drafts.ScreenOutcome(error=error)
-        assert draft.answers == before and drafts.current_step(world.db, draft).number == 1  # nothing saved
+        assert draft.answers == before and questions.current_step(world.db, draft).number == 1  # nothing saved
     assert count(world.db, EmergencySignpost) == 0
     assert drafts.screen_red_flags(world.db, world.me, draft, [], none_of_these=True) == drafts.ScreenOutcome()
-    assert drafts.current_step(world.db, draft).number == 2
+    assert questions.current_step(world.db, draft).number == 2
 
 
 def test_a_999_sign_ends_the_request_on_its_page(world: World) -> None:
@@ -85,14 +85,14 @@ def test_thoughts_of_suicide_show_the_crisis_lines_and_the_request_goes_on_urgen
     draft = start(world, "headache")
     outcome = screen(world, draft, ["rf-suicidal-thoughts"])
     assert not outcome.ends and [a.code for a in outcome.advice] == ["crisis"]
-    assert "116 123" in outcome.advice[0].body and drafts.current_step(world.db, draft).kind == "question"
+    assert "116 123" in outcome.advice[0].body and questions.current_step(world.db, draft).kind == "question"
     row = world.db.exec(select(EmergencySignpost)).one()
     assert (row.advice, row.source, json.loads(row.flags)) == ("crisis", "emergency_screen", ["rf-suicidal-thoughts"])
     # Back to the emergency screen, to the page with that question, and through it again: the
     # advice is shown again but not recorded twice.
-    drafts.back(world.db, draft)
+    questions.back(world.db, draft)
     while "rf-suicidal-thoughts" not in page_ids(world, draft):
-        drafts.back(world.db, draft)
+        questions.back(world.db, draft)
     again = screen(world, draft, ["rf-suicidal-thoughts"])
     assert [a.code for a in again.advice] == ["crisis"] and not again.ends
     assert count(world.db, EmergencySignpost) == 1
@@ -109,17 +109,17 @@ def test_phq9_question_9_shows_the_crisis_numbers_and_still_sends_the_request_ur
     for number, item9 in enumerate(["1", "2", "3"], 1):
         draft = start(world, "feeling-low-or-anxious")
         pass_screen(world, draft)
-        while (step := drafts.current_step(world.db, draft)).link_id != "phq9-9":
+        while (step := questions.current_step(world.db, draft)).link_id != "phq9-9":
             item = questionnaires.get(draft.topic).item(step.link_id)
-            assert drafts.answer(world.db, world.me, draft, step.link_id, default_answer(item)) == drafts.AnswerOutcome()
-        outcome = drafts.answer(world.db, world.me, draft, "phq9-9", item9)
+            assert questions.answer(world.db, world.me, draft, step.link_id, default_answer(item)) == questions.AnswerOutcome()
+        outcome = questions.answer(world.db, world.me, draft, "phq9-9", item9)
         assert outcome.error == "" and not outcome.ends
         [crisis] = outcome.advice
         assert crisis.code == "crisis" and crisis.title == "Get help now"
         for words in ("999", "option 2", "Samaritans", "116 123"):
             assert words in crisis.body
         assert [label for label, _ in crisis.calls] == ["Call 999", "Call 111, option 2", "Call Samaritans on 116 123"]
-        assert drafts.current_step(world.db, draft).link_id == "current-support"  # the request goes on
+        assert questions.current_step(world.db, draft).link_id == "current-support"  # the request goes on
         row = world.db.exec(select(EmergencySignpost).order_by(EmergencySignpost.id.desc())).first()  # type: ignore[union-attr]
         assert (row.advice, row.source, json.loads(row.flags)) == ("crisis", "answer", ["phq9-9"])
         to_check(world, draft, {"phq9-9": item9})
@@ -139,15 +139,15 @@ def test_phq9_question_9_shows_the_crisis_numbers_and_still_sends_the_request_ur
 def test_emergency_words_typed_in_a_request_show_the_advice_and_make_it_urgent(world: World) -> None:
     draft = start(world, "something-else-medical")
     pass_screen(world, draft)
-    outcome = drafts.answer(world.db, world.me, draft, "description", "I have had crushing chest pain since this morning")
+    outcome = questions.answer(world.db, world.me, draft, "description", "I have had crushing chest pain since this morning")
     assert not outcome.ends and [a.code for a in outcome.advice] == ["999"]
-    assert drafts.current_step(world.db, draft).link_id == "duration"  # they may carry on
+    assert questions.current_step(world.db, draft).link_id == "duration"  # they may carry on
     row = world.db.exec(select(EmergencySignpost)).one()
     assert (row.source, row.advice, json.loads(row.flags)) == ("free_text", "999", ["description"])
     assert "chest" not in row.flags + row.filled_in_by  # never the words typed
     # The same words again (Back, Continue): not shown or recorded twice.
-    drafts.go_to(world.db, draft, "description")
-    assert drafts.answer(world.db, world.me, draft, "description", "I have had crushing chest pain since this morning").advice == ()
+    questions.go_to(world.db, draft, "description")
+    assert questions.answer(world.db, world.me, draft, "description", "I have had crushing chest pain since this morning").advice == ()
     assert count(world.db, EmergencySignpost) == 1
     to_check(world, draft, {"description": "I have had crushing chest pain since this morning"})
     assert submission.submit(world.db, world.me, draft).ok
@@ -158,16 +158,16 @@ def test_emergency_words_typed_in_a_request_show_the_advice_and_make_it_urgent(w
 def test_emergency_words_in_anything_else_show_the_advice_and_make_it_urgent(world: World) -> None:
     draft = start(world, "cough-and-cold")
     to_check(world, draft)
-    drafts.go_to(world.db, draft, "anything_else")
+    questions.go_to(world.db, draft, "anything_else")
     words = "Also I took too many of my tablets last night"
-    outcome = drafts.save_anything_else(world.db, draft, words, identity=world.me)
+    outcome = questions.save_anything_else(world.db, draft, words, identity=world.me)
     assert outcome.error == "" and not outcome.ends and [a.code for a in outcome.advice] == ["999"]
     assert draft.free_text == words  # kept, and the request goes on
     row = world.db.exec(select(EmergencySignpost)).one()
     assert (row.source, row.advice, json.loads(row.flags)) == ("free_text", "999", ["anything_else"])
     assert "tablets" not in row.flags + row.filled_in_by  # never the words typed
-    drafts.go_to(world.db, draft, "anything_else")  # the same words again: shown and recorded once
-    assert drafts.save_anything_else(world.db, draft, words, identity=world.me).advice == ()
+    questions.go_to(world.db, draft, "anything_else")  # the same words again: shown and recorded once
+    assert questions.save_anything_else(world.db, draft, words, identity=world.me).advice == ()
     assert count(world.db, EmergencySignpost) == 1
     assert submission.submit(world.db, world.me, draft).ok
     assert draft.urgency == "urgent_today"
@@ -177,10 +177,10 @@ def test_emergency_words_in_anything_else_show_the_advice_and_make_it_urgent(wor
 def test_emergency_words_taken_out_of_anything_else_no_longer_make_it_urgent(world: World) -> None:
     draft = start(world, "cough-and-cold")
     to_check(world, draft)
-    drafts.go_to(world.db, draft, "anything_else")
-    drafts.save_anything_else(world.db, draft, "I want to end it all", identity=world.me)
-    drafts.go_to(world.db, draft, "anything_else")
-    assert drafts.save_anything_else(world.db, draft, "A cough for a week", identity=world.me) == drafts.AnswerOutcome()
+    questions.go_to(world.db, draft, "anything_else")
+    questions.save_anything_else(world.db, draft, "I want to end it all", identity=world.me)
+    questions.go_to(world.db, draft, "anything_else")
+    assert questions.save_anything_else(world.db, draft, "A cough for a week", identity=world.me) == questions.AnswerOutcome()
     assert submission.submit(world.db, world.me, draft).ok
     assert not draft.triage_summary.startswith("Emergency words")
 
@@ -188,7 +188,7 @@ def test_emergency_words_taken_out_of_anything_else_no_longer_make_it_urgent(wor
 def test_ordinary_words_typed_show_nothing(world: World) -> None:
     draft = start(world, "something-else-medical")
     pass_screen(world, draft)
-    assert drafts.answer(world.db, world.me, draft, "description", "A rash on my arm for a week") == drafts.AnswerOutcome()
+    assert questions.answer(world.db, world.me, draft, "description", "A rash on my arm for a week") == questions.AnswerOutcome()
     assert count(world.db, EmergencySignpost) == 0
 
 
@@ -222,6 +222,6 @@ def test_a_sign_ticked_on_the_last_page_shown_again_still_counts(world: World) -
     answers = drafts.answers_of(draft)
     answers[drafts.SEEN] = [f.link_id for page in pages for f in page]
     drafts.save_answers(world.db, draft, answers)
-    assert drafts.current_step(world.db, draft) == drafts.Step("red_flags", number=len(pages), total=len(pages))
+    assert questions.current_step(world.db, draft) == questions.Step("red_flags", number=len(pages), total=len(pages))
     outcome = drafts.screen_red_flags(world.db, world.me, draft, ["rf-cough-blood-lots"])
     assert outcome.ends and outcome.advice[0].code == "999"

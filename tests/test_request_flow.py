@@ -30,7 +30,7 @@ from anima_pwa.models import (
     Request,
     utcnow,
 )
-from anima_pwa.services.requests import capacity, drafts as draft_service, lists, subject, submission
+from anima_pwa.services.requests import capacity, drafts as draft_service, lists, questions, subject, submission
 from anima_pwa.services.patients import dependants
 from anima_pwa.services.questionnaires import core as questionnaires
 from anima_pwa.services.identity.sessions import Identity
@@ -140,7 +140,7 @@ def default_answer(item: questionnaires.Item) -> object:
 
 def pass_screen(w: World, draft: Request, *, identity: Identity | None = None) -> None:
     """Answer "None of these" on every page of the emergency screen."""
-    while draft_service.current_step(w.db, draft).kind == "red_flags":
+    while questions.current_step(w.db, draft).kind == "red_flags":
         assert draft_service.screen_red_flags(w.db, identity or w.me, draft, [], none_of_these=True) == draft_service.ScreenOutcome()
 
 
@@ -148,7 +148,7 @@ def screen(w: World, draft: Request, ticked: list[str], *, identity: Identity | 
     """Go through the emergency screen ticking these flags on whichever page each is on ("None of
     these" on a page without one), until advice is shown or the questions begin."""
     outcome = draft_service.ScreenOutcome()
-    while (step := draft_service.current_step(w.db, draft)).kind == "red_flags":
+    while (step := questions.current_step(w.db, draft)).kind == "red_flags":
         page = {f.link_id for f in draft_service.red_flag_pages(w.db, draft)[step.number - 1]}
         mine = [t for t in ticked if t in page]
         outcome = draft_service.screen_red_flags(w.db, identity or w.me, draft, mine, none_of_these=not mine)
@@ -169,7 +169,7 @@ def answer_questions(w: World, draft: Request, overrides: dict | None = None, *,
     topic = questionnaires.get(draft.topic)
     asked = []
     for _ in range(60):
-        step = draft_service.current_step(w.db, draft)
+        step = questions.current_step(w.db, draft)
         if step.kind == "red_flags":
             pass_screen(w, draft, identity=identity)
             continue
@@ -177,17 +177,17 @@ def answer_questions(w: World, draft: Request, overrides: dict | None = None, *,
             return asked
         item = topic.item(step.link_id)
         asked.append(step.link_id)
-        outcome = draft_service.answer(w.db, identity or w.me, draft, step.link_id, overrides.get(step.link_id, default_answer(item)))
-        assert outcome == draft_service.AnswerOutcome(), (step.link_id, outcome)
+        outcome = questions.answer(w.db, identity or w.me, draft, step.link_id, overrides.get(step.link_id, default_answer(item)))
+        assert outcome == questions.AnswerOutcome(), (step.link_id, outcome)
     raise AssertionError("the questions never ended")
 
 
 def to_check(w: World, draft: Request, overrides: dict | None = None, *, identity: Identity | None = None) -> Request:
     answer_questions(w, draft, overrides, identity=identity)
-    assert draft_service.save_anything_else(w.db, draft, "It started after my holiday.").error == ""
+    assert questions.save_anything_else(w.db, draft, "It started after my holiday.").error == ""
     appointment = "phone" if draft.kind == "medical" else ""
-    assert draft_service.save_preferences(w.db, draft, appointment=appointment, contact="text") == {}
-    assert draft_service.current_step(w.db, draft).kind == "check"
+    assert questions.save_preferences(w.db, draft, appointment=appointment, contact="text") == {}
+    assert questions.current_step(w.db, draft).kind == "check"
     return draft
 
 
@@ -442,7 +442,7 @@ def test_the_free_text_topics_follow_the_practice_switch(world: World) -> None:
 def test_signing_in_again_resumes_the_newest_draft_where_it_was(world: World, engine: Engine) -> None:
     draft = start(world, "cough-and-cold")
     pass_screen(world, draft)
-    assert draft_service.answer(world.db, world.me, draft, "duration", "1-to-3-weeks") == draft_service.AnswerOutcome()
+    assert questions.answer(world.db, world.me, draft, "duration", "1-to-3-weeks") == questions.AnswerOutcome()
     # An older draft of the same account (left by another worker): the newest one wins.
     world.db.add(
         Request(
@@ -455,7 +455,7 @@ def test_signing_in_again_resumes_the_newest_draft_where_it_was(world: World, en
         resumed = draft_service.draft_for(later, world.me)
         assert resumed is not None and resumed.id == draft.id
         assert clean(draft_service.answers_of(resumed)) == {"_red_flags_checked": True, "duration": "1-to-3-weeks"}
-        assert draft_service.current_step(later, resumed) == draft_service.Step("question", "fever", 2, 10)
+        assert questions.current_step(later, resumed) == questions.Step("question", "fever", 2, 10)
         assert draft_service.draft_for(later, world.me, str(draft.id)).id == draft.id
 
 
@@ -496,22 +496,22 @@ def test_draft_for_never_returns_another_accounts_draft(world: World) -> None:
 def test_none_of_these_on_every_page_lets_the_questions_begin(world: World, engine: Engine) -> None:
     draft = start(world, "cough-and-cold")
     pages = draft_service.red_flag_pages(world.db, draft)
-    assert draft_service.current_step(world.db, draft) == draft_service.Step("red_flags", number=1, total=len(pages))
+    assert questions.current_step(world.db, draft) == questions.Step("red_flags", number=1, total=len(pages))
     for number in range(1, len(pages) + 1):
-        assert draft_service.current_step(world.db, draft) == draft_service.Step("red_flags", number=number, total=len(pages))
+        assert questions.current_step(world.db, draft) == questions.Step("red_flags", number=number, total=len(pages))
         outcome = draft_service.screen_red_flags(world.db, world.me, draft, ["not-a-flag", "rf-child-floppy", "duration"], none_of_these=True)
         assert outcome == draft_service.ScreenOutcome()
     world.db.commit()
     saved = fresh(engine, draft.id)
     assert saved.status == "draft" and clean(draft_service.answers_of(saved)) == {"_red_flags_checked": True}
-    assert draft_service.current_step(world.db, saved) == draft_service.Step("question", "duration", 1, 10)
+    assert questions.current_step(world.db, saved) == questions.Step("question", "duration", 1, 10)
     assert count(world.db, EmergencySignpost) == 0 and audit_events(world.db, "emergency_signposted") == []
 
 
 def test_an_admin_topic_without_red_flags_starts_with_its_questions(world: World) -> None:
     draft = start(world, "fit-note")
     assert draft_service.red_flags(world.db, draft) == []
-    assert draft_service.current_step(world.db, draft) == draft_service.Step("question", "new-or-extension", 1, 4)
+    assert questions.current_step(world.db, draft) == questions.Step("question", "new-or-extension", 1, 4)
 
 
 TICKS = [
@@ -591,14 +591,14 @@ def test_each_answer_is_saved_at_once(world: World, engine: Engine) -> None:
         ("fever", "yes", True, "breathless"),
         ("breathless", False, False, "chest-hurts"),
     ]:
-        assert draft_service.answer(world.db, world.me, draft, link_id, raw) == draft_service.AnswerOutcome()
+        assert questions.answer(world.db, world.me, draft, link_id, raw) == questions.AnswerOutcome()
         world.db.commit()
         saved = fresh(engine, draft.id)
         assert draft_service.answers_of(saved)[link_id] == stored
         assert saved.current_item == following
     # Changing an answer overwrites it.
-    draft_service.go_to(world.db, draft, "fever")
-    assert draft_service.answer(world.db, world.me, draft, "fever", "no") == draft_service.AnswerOutcome()
+    questions.go_to(world.db, draft, "fever")
+    assert questions.answer(world.db, world.me, draft, "fever", "no") == questions.AnswerOutcome()
     world.db.commit()
     assert draft_service.answers_of(fresh(engine, draft.id))["fever"] is False
 
@@ -626,20 +626,20 @@ def test_an_invalid_answer_leaves_the_draft_as_it_was(world: World, engine: Engi
     for topic, link_id, raw, error in INVALID:
         draft = start(world, topic)
         answer_questions(world, draft)
-        draft_service.go_to(world.db, draft, link_id)  # (ignored for a linkId the topic does not have)
+        questions.go_to(world.db, draft, link_id)  # (ignored for a linkId the topic does not have)
         world.db.commit()
         before = snapshot(fresh(engine, draft.id))
         assert snapshot(draft) == before
-        assert draft_service.answer(world.db, world.me, draft, link_id, raw) == draft_service.AnswerOutcome(error=error), (link_id, raw)
+        assert questions.answer(world.db, world.me, draft, link_id, raw) == questions.AnswerOutcome(error=error), (link_id, raw)
         world.db.commit()
         assert snapshot(fresh(engine, draft.id)) == before == snapshot(draft), (link_id, raw)
 
 
 def test_a_future_date_is_refused_where_the_question_asks_for_the_past(world: World) -> None:
     draft = start(world, "fit-note")
-    draft_service.answer(world.db, world.me, draft, "new-or-extension", "new")
+    questions.answer(world.db, world.me, draft, "new-or-extension", "new")
     tomorrow = (datetime.now(LONDON).date() + timedelta(days=1)).isoformat()
-    outcome = draft_service.answer(world.db, world.me, draft, "off-since", tomorrow)
+    outcome = questions.answer(world.db, world.me, draft, "off-since", tomorrow)
     assert outcome.error == "The date must be today or in the past"
     assert "off-since" not in draft_service.answers_of(draft) and draft.current_item == "off-since"
 
@@ -657,43 +657,43 @@ BRANCHES = [
 def test_branching_decides_the_next_question_and_the_count(world: World) -> None:
     for topic, first, value, following, total in BRANCHES:
         draft = start(world, topic)
-        assert draft_service.current_step(world.db, draft).link_id == first
-        assert draft_service.answer(world.db, world.me, draft, first, value) == draft_service.AnswerOutcome()
-        assert draft_service.current_step(world.db, draft) == draft_service.Step("question", following, 2, total), value
+        assert questions.current_step(world.db, draft).link_id == first
+        assert questions.answer(world.db, world.me, draft, first, value) == questions.AnswerOutcome()
+        assert questions.current_step(world.db, draft) == questions.Step("question", following, 2, total), value
         asked = answer_questions(world, draft)
         assert len(asked) == total - 1 and asked[0] == following
-        assert draft_service.current_step(world.db, draft) == draft_service.Step("anything_else")
+        assert questions.current_step(world.db, draft) == questions.Step("anything_else")
 
 
 def test_changing_a_branch_answer_changes_the_path_and_the_check_page(world: World) -> None:
     draft = to_check(world, start(world, "update-details"), {"what": "phone", "new-phone": "07700 900123"})
-    assert [r.link_id for r in draft_service.check_rows(world.db, draft)] == ["what", "new-phone", "anything_else", "preferences"]
-    draft_service.go_to(world.db, draft, "what")
-    assert draft_service.current_step(world.db, draft) == draft_service.Step("question", "what", 1, 2)
-    draft_service.answer(world.db, world.me, draft, "what", "name")
-    assert draft_service.current_step(world.db, draft) == draft_service.Step("question", "new-name", 2, 2)
-    draft_service.answer(world.db, world.me, draft, "new-name", "Zoe Brown")
-    rows = draft_service.check_rows(world.db, draft)
+    assert [r.link_id for r in questions.check_rows(world.db, draft)] == ["what", "new-phone", "anything_else", "preferences"]
+    questions.go_to(world.db, draft, "what")
+    assert questions.current_step(world.db, draft) == questions.Step("question", "what", 1, 2)
+    questions.answer(world.db, world.me, draft, "what", "name")
+    assert questions.current_step(world.db, draft) == questions.Step("question", "new-name", 2, 2)
+    questions.answer(world.db, world.me, draft, "new-name", "Zoe Brown")
+    rows = questions.check_rows(world.db, draft)
     assert [(r.link_id, r.answer) for r in rows[:2]] == [("what", "My name"), ("new-name", "Zoe Brown")]
     assert "new-phone" not in [r.link_id for r in rows]  # the old branch's answer no longer counts
 
 
-def _phq9_walk(world: World, draft: Request, item9: str) -> draft_service.AnswerOutcome:
+def _phq9_walk(world: World, draft: Request, item9: str) -> questions.AnswerOutcome:
     pass_screen(world, draft)
     while True:
-        step = draft_service.current_step(world.db, draft)
+        step = questions.current_step(world.db, draft)
         assert step.kind == "question"
         raw = item9 if step.link_id == "phq9-9" else default_answer(questionnaires.get(draft.topic).item(step.link_id))
-        outcome = draft_service.answer(world.db, world.me, draft, step.link_id, raw)
+        outcome = questions.answer(world.db, world.me, draft, step.link_id, raw)
         if step.link_id == "phq9-9":
             return outcome
-        assert outcome == draft_service.AnswerOutcome()
+        assert outcome == questions.AnswerOutcome()
 
 
 def test_not_at_all_to_phq9_item_9_carries_on(world: World) -> None:
     draft = start(world, "feeling-low-or-anxious")
-    assert _phq9_walk(world, draft, "0") == draft_service.AnswerOutcome()
-    assert draft_service.current_step(world.db, draft).link_id == "current-support"
+    assert _phq9_walk(world, draft, "0") == questions.AnswerOutcome()
+    assert questions.current_step(world.db, draft).link_id == "current-support"
     assert count(world.db, EmergencySignpost) == 0
 
 
@@ -701,46 +701,46 @@ def test_back_and_change_move_through_the_wizard(world: World) -> None:
     draft = start(world, "cough-and-cold")
     pages = len(draft_service.red_flag_pages(world.db, draft))
     pass_screen(world, draft)
-    draft_service.answer(world.db, world.me, draft, "duration", "under-1-week")
-    draft_service.answer(world.db, world.me, draft, "fever", True)
-    assert draft_service.current_step(world.db, draft) == draft_service.Step("question", "breathless", 3, 10)
-    draft_service.back(world.db, draft)
-    assert draft_service.current_step(world.db, draft) == draft_service.Step("question", "fever", 2, 10)
+    questions.answer(world.db, world.me, draft, "duration", "under-1-week")
+    questions.answer(world.db, world.me, draft, "fever", True)
+    assert questions.current_step(world.db, draft) == questions.Step("question", "breathless", 3, 10)
+    questions.back(world.db, draft)
+    assert questions.current_step(world.db, draft) == questions.Step("question", "fever", 2, 10)
     assert draft_service.answers_of(draft)["fever"] is True  # going back loses nothing
-    draft_service.back(world.db, draft)
-    assert draft_service.current_step(world.db, draft) == draft_service.Step("question", "duration", 1, 10)
-    draft_service.back(world.db, draft)  # before the first question: the emergency questions' last page again
-    assert draft_service.current_step(world.db, draft) == draft_service.Step("red_flags", number=pages, total=pages)
+    questions.back(world.db, draft)
+    assert questions.current_step(world.db, draft) == questions.Step("question", "duration", 1, 10)
+    questions.back(world.db, draft)  # before the first question: the emergency questions' last page again
+    assert questions.current_step(world.db, draft) == questions.Step("red_flags", number=pages, total=pages)
     for number in range(pages - 1, 0, -1):  # and back through them, a page at a time
-        draft_service.back(world.db, draft)
-        assert draft_service.current_step(world.db, draft) == draft_service.Step("red_flags", number=number, total=pages)
-    draft_service.back(world.db, draft)  # nothing before the first page here (the page goes back to the topics)
-    assert draft_service.current_step(world.db, draft) == draft_service.Step("red_flags", number=1, total=pages)
+        questions.back(world.db, draft)
+        assert questions.current_step(world.db, draft) == questions.Step("red_flags", number=number, total=pages)
+    questions.back(world.db, draft)  # nothing before the first page here (the page goes back to the topics)
+    assert questions.current_step(world.db, draft) == questions.Step("red_flags", number=1, total=pages)
     assert draft_service.answers_of(draft)["duration"] == "under-1-week"
 
     to_check(world, draft)
     expected = ["preferences", "anything_else", "asked-pharmacist"]
     for step_kind in expected:
-        draft_service.back(world.db, draft)
-        assert draft_service.current_step(world.db, draft).kind == ("question" if step_kind == "asked-pharmacist" else step_kind)
-    assert draft_service.current_step(world.db, draft) == draft_service.Step("question", "asked-pharmacist", 10, 10)
+        questions.back(world.db, draft)
+        assert questions.current_step(world.db, draft).kind == ("question" if step_kind == "asked-pharmacist" else step_kind)
+    assert questions.current_step(world.db, draft) == questions.Step("question", "asked-pharmacist", 10, 10)
 
     for target, expected_step in [
-        ("duration", draft_service.Step("question", "duration", 1, 10)),
-        ("anything_else", draft_service.Step("anything_else")),
-        ("preferences", draft_service.Step("preferences")),
+        ("duration", questions.Step("question", "duration", 1, 10)),
+        ("anything_else", questions.Step("anything_else")),
+        ("preferences", questions.Step("preferences")),
     ]:
-        draft_service.go_to(world.db, draft, target)
-        assert draft_service.current_step(world.db, draft) == expected_step
+        questions.go_to(world.db, draft, target)
+        assert questions.current_step(world.db, draft) == expected_step
     for ignored in ("check", "rf-chest-pain", "nonsense", "", "_red_flags_checked"):
-        draft_service.go_to(world.db, draft, ignored)
-        assert draft_service.current_step(world.db, draft) == draft_service.Step("preferences"), ignored
+        questions.go_to(world.db, draft, ignored)
+        assert questions.current_step(world.db, draft) == questions.Step("preferences"), ignored
 
 
 def test_back_from_the_first_question_of_a_topic_without_red_flags_stays_there(world: World) -> None:
     draft = start(world, "fit-note")
-    draft_service.back(world.db, draft)
-    assert draft_service.current_step(world.db, draft) == draft_service.Step("question", "new-or-extension", 1, 4)
+    questions.back(world.db, draft)
+    assert questions.current_step(world.db, draft) == questions.Step("question", "new-or-extension", 1, 4)
 
 
 PHQ9 = [f"phq9-{n}" for n in range(1, 9)]
@@ -760,21 +760,21 @@ def test_progress_counts_the_questions_enabled_by_the_answers_so_far(world: Worl
         draft = start(world, "feeling-low-or-anxious")
         pass_screen(world, draft)
         seen = []
-        while (step := draft_service.current_step(world.db, draft)).kind == "question":
+        while (step := questions.current_step(world.db, draft)).kind == "question":
             seen.append((step.link_id, step.number, step.total))
             item = questionnaires.get(draft.topic).item(step.link_id)
             raw = concern if step.link_id == "main-concern" else default_answer(item)
-            assert draft_service.answer(world.db, world.me, draft, step.link_id, raw) == draft_service.AnswerOutcome()
+            assert questions.answer(world.db, world.me, draft, step.link_id, raw) == questions.AnswerOutcome()
         total = len(asked)
         assert seen == [("main-concern", 1, 5)] + [(link_id, n, total) for n, link_id in enumerate(asked[1:], 2)]
-        assert draft_service.current_step(world.db, draft) == draft_service.Step("anything_else")
+        assert questions.current_step(world.db, draft) == questions.Step("anything_else")
 
 
 # --- anything else and preferences ---------------------------------------------------------------------
 
 
 def test_anything_else_has_a_length_limit(world: World) -> None:
-    limit = draft_service.FREE_TEXT_LIMIT
+    limit = questions.FREE_TEXT_LIMIT
     for text, error, stored in [
         ("", None, ""),
         ("   ", None, ""),
@@ -789,11 +789,11 @@ def test_anything_else_has_a_length_limit(world: World) -> None:
         answer_questions(world, draft)
         draft.free_text = "before"
         before = snapshot(draft)
-        assert (draft_service.save_anything_else(world.db, draft, text).error or None) == error
+        assert (questions.save_anything_else(world.db, draft, text).error or None) == error
         if error:
-            assert snapshot(draft) == before and draft_service.current_step(world.db, draft).kind == "anything_else"
+            assert snapshot(draft) == before and questions.current_step(world.db, draft).kind == "anything_else"
         else:
-            assert draft.free_text == stored and draft_service.current_step(world.db, draft).kind == "preferences"
+            assert draft.free_text == stored and questions.current_step(world.db, draft).kind == "preferences"
 
 
 PREFERENCES = [
@@ -820,17 +820,17 @@ def test_preferences(world: World) -> None:
     for topic, appointment, contact, errors, stored in PREFERENCES:
         draft = start(world, topic)
         answer_questions(world, draft)
-        draft_service.save_anything_else(world.db, draft, "")
+        questions.save_anything_else(world.db, draft, "")
         before = snapshot(draft)
-        assert draft_service.save_preferences(world.db, draft, appointment=appointment, contact=contact) == errors
+        assert questions.save_preferences(world.db, draft, appointment=appointment, contact=contact) == errors
         if errors:
-            assert snapshot(draft) == before and draft_service.current_step(world.db, draft).kind == "preferences"
+            assert snapshot(draft) == before and questions.current_step(world.db, draft).kind == "preferences"
             assert (draft.appointment_preference, draft.contact_preference) == ("", "")
         else:
             assert (draft.appointment_preference, draft.contact_preference) == stored
-            assert draft_service.current_step(world.db, draft).kind == "check"
-            rows = {r.question: r.answer for r in draft_service.check_rows(world.db, draft)}
-            assert rows["How we contact you"] == draft_service.CONTACT_PREFERENCES[stored[1]]
+            assert questions.current_step(world.db, draft).kind == "check"
+            rows = {r.question: r.answer for r in questions.check_rows(world.db, draft)}
+            assert rows["How we contact you"] == questions.CONTACT_PREFERENCES[stored[1]]
             assert ("How you'd prefer to be seen" in rows) is (draft.kind == "medical")
 
 
@@ -843,10 +843,10 @@ def test_submit_is_refused_before_the_check_page(world: World) -> None:
         lambda: None,
         lambda: pass_screen(world, draft),
         lambda: answer_questions(world, draft),
-        lambda: draft_service.save_anything_else(world.db, draft, ""),
+        lambda: questions.save_anything_else(world.db, draft, ""),
     ):
         advance()
-        assert draft_service.current_step(world.db, draft).kind != "check"
+        assert questions.current_step(world.db, draft).kind != "check"
         outcome = submission.submit(world.db, world.me, draft)
         assert outcome == submission.SubmitOutcome(error="Answer every question before you send your request.")
         assert (draft.status, draft.reference, draft.submitted_at) == ("draft", None, None)
@@ -857,23 +857,23 @@ def test_a_request_cannot_skip_its_required_questions(world: World) -> None:
     """The Change links and answers to later questions must not let a request be sent with
     required questions unanswered."""
     skipping = [
-        lambda d: draft_service.go_to(world.db, d, "preferences"),
-        lambda d: draft_service.go_to(world.db, d, "anything_else"),
-        lambda d: draft_service.answer(world.db, world.me, d, "asked-pharmacist", "no"),
+        lambda d: questions.go_to(world.db, d, "preferences"),
+        lambda d: questions.go_to(world.db, d, "anything_else"),
+        lambda d: questions.answer(world.db, world.me, d, "asked-pharmacist", "no"),
     ]
     for skip in skipping:
         draft = start(world, "cough-and-cold")
         pass_screen(world, draft)
-        draft_service.answer(world.db, world.me, draft, "duration", "under-1-week")
+        questions.answer(world.db, world.me, draft, "duration", "under-1-week")
         skip(draft)
-        if draft_service.current_step(world.db, draft).kind == "anything_else":
-            draft_service.save_anything_else(world.db, draft, "")
-        if draft_service.current_step(world.db, draft).kind == "preferences":
-            draft_service.save_preferences(world.db, draft, appointment="phone", contact="text")
+        if questions.current_step(world.db, draft).kind == "anything_else":
+            questions.save_anything_else(world.db, draft, "")
+        if questions.current_step(world.db, draft).kind == "preferences":
+            questions.save_preferences(world.db, draft, appointment="phone", contact="text")
         outcome = submission.submit(world.db, world.me, draft)
         assert not outcome.ok and draft.status == "draft" and draft.reference is None
         # The person is taken to the first question still to answer.
-        assert draft_service.current_step(world.db, draft) == draft_service.Step("question", "fever", 2, 10)
+        assert questions.current_step(world.db, draft) == questions.Step("question", "fever", 2, 10)
     assert counter(world.db) == 0 and audit_events(world.db, "request_submitted") == []
 
 
@@ -1035,16 +1035,16 @@ def test_your_requests_for_an_account_with_nobody(world: World) -> None:
 
 def test_a_change_from_the_check_page_comes_straight_back_to_it(world: World) -> None:
     draft = to_check(world, start(world, "cough-and-cold"))
-    first = draft_service.check_rows(world.db, draft)[0]
-    draft_service.go_to(world.db, draft, first.link_id)
-    assert draft_service.current_step(world.db, draft).link_id == first.link_id
+    first = questions.check_rows(world.db, draft)[0]
+    questions.go_to(world.db, draft, first.link_id)
+    assert questions.current_step(world.db, draft).link_id == first.link_id
     item = questionnaires.get("cough-and-cold").item(first.link_id)
-    assert draft_service.answer(world.db, world.me, draft, first.link_id, default_answer(item)) == draft_service.AnswerOutcome()
-    assert draft_service.current_step(world.db, draft).kind == "check"
+    assert questions.answer(world.db, world.me, draft, first.link_id, default_answer(item)) == questions.AnswerOutcome()
+    assert questions.current_step(world.db, draft).kind == "check"
     # The same for "anything else".
-    draft_service.go_to(world.db, draft, "anything_else")
-    assert draft_service.save_anything_else(world.db, draft, "Changed my mind.") == draft_service.AnswerOutcome()
-    assert draft_service.current_step(world.db, draft).kind == "check"
+    questions.go_to(world.db, draft, "anything_else")
+    assert questions.save_anything_else(world.db, draft, "Changed my mind.") == questions.AnswerOutcome()
+    assert questions.current_step(world.db, draft).kind == "check"
 
 
 @pytest.mark.parametrize("who, topic, allowed", [("zoe", "child-fever", False), ("leo", "contraception", False), ("leo", "child-fever", True)])

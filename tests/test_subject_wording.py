@@ -16,7 +16,7 @@ from fhir.resources.R4B.questionnaireresponse import QuestionnaireResponse
 
 from anima_pwa.models import Patient, Request
 from anima_pwa.services.questionnaires import core as questionnaires
-from anima_pwa.services.requests import drafts, lists, phone, subject, submission
+from anima_pwa.services.requests import drafts, lists, phone, questions as question_steps, subject, submission
 from tests.factories import identity_of, link, make_account, make_patient, make_staff, self_account
 from tests.test_request_flow import World, clock, pass_screen, send, start, to_check, world  # noqa: F401 (fixtures)
 
@@ -110,17 +110,17 @@ def test_every_page_of_a_request_for_someone_else_names_them(world: World, who, 
     wording = subject.wording_for(world.db, draft)
     asked = []
     pass_screen(world, draft, identity=identity)
-    while (step := drafts.current_step(world.db, draft)).kind == "question":
+    while (step := question_steps.current_step(world.db, draft)).kind == "question":
         item = topic.item(step.link_id)
         asked.append(item.text_for(wording))
         value = item.options[0].code if item.type == "choice" else False
-        assert drafts.answer(world.db, identity, draft, step.link_id, value) == drafts.AnswerOutcome()
+        assert question_steps.answer(world.db, identity, draft, step.link_id, value) == question_steps.AnswerOutcome()
     assert len(asked) == 10
     for text in asked:
         assert name in text and not YOU.search(text), text
-    drafts.save_anything_else(world.db, draft, "")
-    drafts.save_preferences(world.db, draft, appointment="phone", contact="text")
-    rows = drafts.check_rows(world.db, draft)
+    question_steps.save_anything_else(world.db, draft, "")
+    question_steps.save_preferences(world.db, draft, appointment="phone", contact="text")
+    rows = question_steps.check_rows(world.db, draft)
     questions = [r.question for r in rows if r.topic_question]
     assert questions == asked
     assert f"How you'd prefer {name} to be seen" in [r.question for r in rows]
@@ -131,7 +131,7 @@ def test_the_holder_sees_their_own_wording_and_no_intro(world: World) -> None:
     draft = to_check(world, start(world, "cough-and-cold"))
     wording = subject.wording_for(world.db, draft)
     assert wording.code == "self" and questionnaires.shared_intro(wording) == ""
-    rows = [r.question for r in drafts.check_rows(world.db, draft) if r.topic_question]
+    rows = [r.question for r in question_steps.check_rows(world.db, draft) if r.topic_question]
     assert rows[0] == "How long have you had these symptoms?"
 
 

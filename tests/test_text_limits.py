@@ -13,7 +13,7 @@ import pytest
 from sqlmodel import Session
 
 from anima_pwa.models import PracticeSettings, Request
-from anima_pwa.services.requests import capacity, drafts
+from anima_pwa.services.requests import capacity, drafts, questions
 from anima_pwa.services.practice import core_hours, patient_management
 from anima_pwa.services.questionnaires import core as questionnaires
 from anima_pwa.services.platform import text_limits
@@ -147,15 +147,15 @@ def test_a_pasted_answer_is_refused_whole_and_the_draft_left_as_it_was(db_sessio
     me, draft = patient_draft
     screened = drafts.screen_red_flags(db_session, me, draft, [])  # an admin topic: no signs to ask
     assert (screened.error, screened.advice, screened.ends) == ("", (), False)
-    step = drafts.current_step(db_session, draft)
-    drafts.go_to(db_session, draft, "reason")
+    step = questions.current_step(db_session, draft)
+    questions.go_to(db_session, draft, "reason")
     before = _snapshot(draft)
-    outcome = drafts.answer(db_session, me, draft, "reason", received(PASTE))
+    outcome = questions.answer(db_session, me, draft, "reason", received(PASTE))
     assert outcome.error == over_by(2000, "Your answer", 18_000)
     assert _snapshot(draft) == before and "reason" not in drafts.answers_of(draft)
     assert step.kind == "question"
     # Shortened by the person to exactly the limit, it is kept whole.
-    assert drafts.answer(db_session, me, draft, "reason", PASTE[:2000]).error == ""
+    assert questions.answer(db_session, me, draft, "reason", PASTE[:2000]).error == ""
     assert drafts.answers_of(draft)["reason"] == PASTE[:2000].strip()
 
 
@@ -171,7 +171,7 @@ def test_anything_else_at_the_limit_one_over_and_a_paste(db_session: Session, pa
     _me, draft = patient_draft
     draft.current_item = "anything_else"
     before = _snapshot(draft)
-    assert (drafts.save_anything_else(db_session, draft, received(text)).error or None) == error
+    assert (questions.save_anything_else(db_session, draft, received(text)).error or None) == error
     if error:
         assert _snapshot(draft) == before  # nothing half-saved, and nothing shortened
     else:

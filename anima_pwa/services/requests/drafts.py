@@ -26,7 +26,6 @@ from sqlalchemy import update
 from sqlmodel import Session, col, select
 
 from anima_pwa.models import Patient, Practice, Request, utcnow
-from anima_pwa.services.platform import text_limits
 from anima_pwa.services.requests import capacity, signposts
 from anima_pwa.services.requests.subject import (
     draft_age_months,
@@ -41,19 +40,7 @@ from anima_pwa.services.practice.permissions import record_id
 from anima_pwa.services.identity.sessions import Identity
 
 KINDS = ("medical", "admin")
-APPOINTMENT_PREFERENCES = {
-    "phone": "A phone call",
-    "video": "A video call",
-    "in_person": "Face to face at the surgery",
-    "none": "No preference",
-}
-CONTACT_PREFERENCES = {
-    "text": "Text message to my mobile",
-    "email": "Email",
-    "phone": "Phone call",
-}
 DRAFT_LIFETIME = timedelta(days=7)
-FREE_TEXT_LIMIT = text_limits.ANYTHING_ELSE.limit
 
 
 @dataclass(frozen=True)
@@ -284,7 +271,7 @@ NONE_AND_FLAGS = "Select the ones that apply, or select 'None of these', not bot
 NOTHING_CHOSEN = "Select the ones that apply, or select 'None of these'"
 
 
-def _current_page(session: Session, draft: Request, answers: dict) -> tuple[int, list[tuple]]:
+def current_page(session: Session, draft: Request, answers: dict) -> tuple[int, list[tuple]]:
     """(index of the page to answer, the pages); index == len(pages) when all are answered."""
     pages = red_flag_pages(session, draft)
     seen = set(answers.get(SEEN) or [])
@@ -315,7 +302,7 @@ def screen_red_flags(
     is shown, most urgent first, nothing is sent and the signpost is recorded. Crisis signs alone
     show the crisis lines after the last page and the questions go on."""
     answers = answers_of(draft)
-    index, pages = _current_page(session, draft, answers)
+    index, pages = current_page(session, draft, answers)
     if not pages:
         answers[CHECKED] = True
         save_answers(session, draft, answers)
@@ -339,7 +326,7 @@ def screen_red_flags(
     wording = wording_for(session, draft)
     if any(f.advice == "999" for f in chosen) or (last and questionnaires.ends_request(raised)):
         advice = questionnaires.advice_list(raised, wording)
-        _end_with_signpost(session, identity, draft, [f.link_id for f in raised], [a.code for a in advice], "emergency_screen")
+        end_with_signpost(session, identity, draft, [f.link_id for f in raised], [a.code for a in advice], "emergency_screen")
         return ScreenOutcome(advice=tuple(advice), ends=True)
     if not last:
         save_answers(session, draft, answers)
@@ -347,7 +334,7 @@ def screen_red_flags(
     answers[CHECKED] = True
     crisis = [f for f in raised if "crisis" in (f.advice, *f.also)]
     if crisis:
-        _record_once(session, identity, draft, answers, crisis, "emergency_screen")
+        record_once(session, identity, draft, answers, crisis, "emergency_screen")
         save_answers(session, draft, answers)
         return ScreenOutcome(advice=tuple(questionnaires.advice_list(crisis, wording)))
     save_answers(session, draft, answers)
@@ -380,7 +367,7 @@ def _record(session: Session, identity: Identity | None, draft: Request, flags: 
     )
 
 
-def _record_once(session: Session, identity: Identity | None, draft: Request, answers: dict, flags: list, source: str) -> None:
+def record_once(session: Session, identity: Identity | None, draft: Request, answers: dict, flags: list, source: str) -> None:
     """Record crisis advice the first time this draft shows it for these flags (going back and
     forth does not make a second row)."""
     shown = list(answers.get(SHOWN) or [])
@@ -390,52 +377,13 @@ def _record_once(session: Session, identity: Identity | None, draft: Request, an
         answers[SHOWN] = shown + new
 
 
-def _end_with_signpost(
+def end_with_signpost(
     session: Session, identity: Identity | None, draft: Request, flags: list[str], advices: list[str], source: str
 ) -> None:
     """999 or 111: record the signpost and delete the draft; nothing reaches the practice's queue."""
     _record(session, identity, draft, flags, advices, source)
     session.delete(draft)
     session.flush()
-
-
-@dataclass(frozen=True)
-class Step:
-    """Where the wizard is: a question, or one of the steps after the questions."""
-
-    kind: str  # red_flags | question | anything_else | preferences | check | (done)
-    link_id: str = ""
-    number: int = 0
-    total: int = 0
-
-
-def current_step(session: Session, draft: Request) -> Step:
-    topic = questionnaires.get(draft.topic)
-    answers = answers_of(draft)
-    if topic is None:
-        return Step("check")
-    if not answers.get(CHECKED):
-        index, pages = _current_page(session, draft, answers)
-        if pages:
-            return Step("red_flags", number=min(index, len(pages) - 1) + 1, total=len(pages))
-    if draft.current_item in ("anything_else", "preferences", "check"):
-        return Step(draft.current_item)
-    item = None
-    if draft.current_item:
-        item = next((i for i in topic.questions if i.link_id == draft.current_item), None)
-    if item is None:
-        item = questionnaires.next_item(topic, answers, None)
-    if item is None:
-        return Step("anything_else")
-    number, total = questionnaires.progress(topic, answers, item.link_id)
-    return Step("question", item.link_id, number, total)
-
-
-@dataclass(frozen=True)
-class AnswerOutcome:
-    error: str = ""
-    advice: tuple[questionnaires.Advice, ...] = ()  # advice to show now, most urgent first
-    ends: bool = False  # the advice ended the request (999 or 111): nothing was sent
 
 
 def _typed_emergency(value: object) -> questionnaires.Advice | None:
@@ -447,7 +395,7 @@ def _typed_emergency(value: object) -> questionnaires.Advice | None:
     return questionnaires.Advice(found.code, found.title, found.body, found.calls) if found else None
 
 
-def _screen_typed(
+def screen_typed(
     session: Session, identity: Identity | None, draft: Request, answers: dict, key: str, value: object
 ) -> tuple[questionnaires.Advice, ...]:
     """Emergency words in what the person typed (a text answer, "anything else"): the advice to
@@ -466,74 +414,7 @@ def _screen_typed(
     return shown
 
 
-def answer(session: Session, identity: Identity | None, draft: Request, link_id: str, raw: object) -> AnswerOutcome:
-    """Save one answer (at once) and move on. An answer that is itself a red flag is handled like
-    the emergency screen's: 999 or 111 ends the request; the crisis lines (PHQ-9's question about
-    thoughts of self-harm) are shown and the request goes on, urgent for staff. Emergency words
-    typed into a text answer show the search's emergency advice, once, and the request goes on."""
-    topic = questionnaires.get(draft.topic)
-    item = next((i for i in topic.questions if i.link_id == link_id), None) if topic else None
-    if item is None or topic is None:
-        return AnswerOutcome(error="This question is no longer part of your request.")
-    value, error = questionnaires.check_answer(item, raw)
-    if error:
-        return AnswerOutcome(error=error)
-    answers = answers_of(draft)
-    if item.type != "display":
-        answers[link_id] = value
-    wording = wording_for(session, draft)
-    raised = [f for f in topic.answer_red_flags if f.link_id == link_id and f.triggered_by(value)]
-    if questionnaires.ends_request(raised):
-        advice = questionnaires.advice_list(raised, wording)
-        _end_with_signpost(session, identity, draft, [f.link_id for f in raised], [a.code for a in advice], "answer")
-        return AnswerOutcome(advice=tuple(advice), ends=True)
-    shown: tuple[questionnaires.Advice, ...] = ()
-    if raised:
-        _record_once(session, identity, draft, answers, raised, "answer")
-        shown = tuple(questionnaires.advice_list(raised, wording))
-    elif item.type in ("string", "text"):
-        shown = _screen_typed(session, identity, draft, answers, link_id, value)
-    following = questionnaires.next_item(topic, answers, link_id)
-    target = _after(topic, answers, following.link_id if following else "anything_else")
-    save_answers(session, draft, answers, current_item=target)
-    return AnswerOutcome(advice=shown)
-
-
-def back(session: Session, draft: Request) -> None:
-    topic = questionnaires.get(draft.topic)
-    if topic is None:
-        return
-    answers = answers_of(draft)
-    step = current_step(session, draft)
-    if step.kind == "red_flags":
-        if step.number <= 1:
-            return
-        _unanswer_page(session, draft, answers, step.number - 2)  # the page before this one
-        target = draft.current_item
-    elif step.kind == "question":
-        earlier = questionnaires.previous_item(topic, answers, step.link_id)
-        target = earlier.link_id if earlier else ""
-        if earlier is None and answers.pop(CHECKED, None):  # back to the emergency questions' last page
-            pages = red_flag_pages(session, draft)
-            if pages:
-                _unanswer_page(session, draft, answers, len(pages) - 1)
-    elif step.kind == "anything_else":
-        last = None
-        item = questionnaires.next_item(topic, answers, None)
-        while item is not None:
-            last = item
-            item = questionnaires.next_item(topic, answers, item.link_id)
-        target = last.link_id if last else ""
-    elif step.kind == "preferences":
-        target = "anything_else"
-    elif step.kind == "check":
-        target = "preferences"
-    else:
-        return
-    save_answers(session, draft, answers, current_item=target)
-
-
-def _unanswer_page(session: Session, draft: Request, answers: dict, index: int) -> None:
+def unanswer_page(session: Session, draft: Request, answers: dict, index: int) -> None:
     """Show page ``index`` of the emergency screen again, to be answered afresh."""
     pages = red_flag_pages(session, draft)
     if not 0 <= index < len(pages):
@@ -542,88 +423,6 @@ def _unanswer_page(session: Session, draft: Request, answers: dict, index: int) 
     answers[SEEN] = [link_id for link_id in answers.get(SEEN) or [] if link_id not in page]
     for link_id in page:
         answers.pop(link_id, None)
-
-
-def go_to(session: Session, draft: Request, link_id: str) -> None:
-    """A "Change" link on the check-your-answers page."""
-    topic = questionnaires.get(draft.topic)
-    allowed = {i.link_id for i in topic.questions} if topic else set()
-    if link_id in allowed or link_id in ("anything_else", "preferences"):
-        answers = answers_of(draft)
-        answers[CHANGING] = True  # after this answer, straight back to the check page if nothing is missing
-        save_answers(session, draft, answers, current_item=link_id)
-
-
-CHANGING = "_changing"
-
-
-def _after(topic, answers: dict, following: str) -> str:
-    """Where to go next: back to "check" after a change, unless the change opened new questions."""
-    if answers.pop(CHANGING, False) and topic is not None and not questionnaires.missing_answers(topic, answers):
-        return "check"
-    return following
-
-
-ANYTHING_ELSE = "anything_else"  # FREE_TEXT_ADVICE's key for "anything else"
-
-
-def save_anything_else(session: Session, draft: Request, text: str, *, identity: Identity | None = None) -> AnswerOutcome:
-    """Save "anything else" and move on; over-long text is refused with the message (the draft is
-    left as it was) and never shortened. Emergency words in it are treated as in a typed answer:
-    the search's advice is shown once and recorded, and the request goes on, urgent for staff."""
-    text = text_limits.normalise(text if isinstance(text, str) else "")
-    too_long = text_limits.check(text, FREE_TEXT_LIMIT, text_limits.ANYTHING_ELSE.label)
-    if too_long:
-        return AnswerOutcome(error=too_long)
-    draft.free_text = text
-    answers = answers_of(draft)
-    shown = _screen_typed(session, identity, draft, answers, ANYTHING_ELSE, text)
-    save_answers(session, draft, answers, current_item=_after(questionnaires.get(draft.topic), answers, "preferences"))
-    return AnswerOutcome(advice=shown)
-
-
-def save_preferences(session: Session, draft: Request, *, appointment: str, contact: str) -> dict[str, str]:
-    errors = {}
-    if draft.kind == "medical" and appointment not in APPOINTMENT_PREFERENCES:
-        errors["appointment"] = "Choose how you would prefer to be seen or spoken to"
-    if contact not in CONTACT_PREFERENCES:
-        errors["contact"] = "Choose how your practice should contact you"
-    if errors:
-        return errors
-    draft.appointment_preference = appointment if draft.kind == "medical" else ""
-    draft.contact_preference = contact
-    save_answers(session, draft, answers_of(draft), current_item="check")
-    return {}
-
-
-@dataclass(frozen=True)
-class CheckRow:
-    link_id: str
-    question: str
-    answer: str
-    topic_question: bool = True  # a question of the topic (False: anything else, preferences)
-
-
-def check_rows(session: Session, draft: Request) -> list[CheckRow]:
-    """The check-your-answers page: each question as it was asked (worded for the person)."""
-    topic = questionnaires.get(draft.topic)
-    if topic is None:
-        return []
-    wording = wording_for(session, draft)
-    answers = answers_of(draft)
-    rows = []
-    item = questionnaires.next_item(topic, answers, None)
-    while item is not None:
-        if item.type != "display" and item.link_id in answers:
-            shown = questionnaires.display_answer(item, answers[item.link_id], wording)
-            rows.append(CheckRow(item.link_id, item.text_for(wording), shown))
-        item = questionnaires.next_item(topic, answers, item.link_id)
-    rows.append(CheckRow("anything_else", "Anything else you want to tell us", draft.free_text or "Nothing", False))
-    if draft.kind == "medical":
-        seen = "How you'd prefer to be seen" if wording.code == "self" else f"How you'd prefer {wording.name} to be seen"
-        rows.append(CheckRow("preferences", seen, APPOINTMENT_PREFERENCES.get(draft.appointment_preference, ""), False))
-    rows.append(CheckRow("preferences", "How we contact you", CONTACT_PREFERENCES.get(draft.contact_preference, ""), False))
-    return rows
 
 
 def staff_draft_for(session: Session, staff) -> Request | None:

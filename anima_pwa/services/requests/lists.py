@@ -19,7 +19,7 @@ from anima_pwa.services.patients import dependants, registration
 from anima_pwa.services.platform import audit
 from anima_pwa.services.practice.permissions import record_id
 from anima_pwa.services.questionnaires import core as questionnaires
-from anima_pwa.services.requests.drafts import APPOINTMENT_PREFERENCES, CONTACT_PREFERENCES
+from anima_pwa.services.requests.questions import APPOINTMENT_PREFERENCES, CONTACT_PREFERENCES
 
 NOT_YOURS = "We could not find that request."
 STATUS_LABELS = {

@@ -14,7 +14,7 @@ import reflex as rx
 
 from anima_pwa import routes
 from anima_pwa.db import session_scope
-from anima_pwa.services.requests import capacity, drafts, lists, phone, search_signposts, subject, submission
+from anima_pwa.services.requests import capacity, drafts, lists, phone, questions, search_signposts, subject, submission
 from anima_pwa.services.patients import dependants
 from anima_pwa.services.practice import permissions
 from anima_pwa.services.questionnaires import core as questionnaires, search as topic_search
@@ -53,8 +53,8 @@ class RequestWizardState(SessionState):
     free_text: str = ""
     appointment: str = ""
     contact: str = ""
-    appointment_options: list[list[str]] = [[k, v] for k, v in drafts.APPOINTMENT_PREFERENCES.items()]
-    contact_options: list[list[str]] = [[k, v] for k, v in drafts.CONTACT_PREFERENCES.items()]
+    appointment_options: list[list[str]] = [[k, v] for k, v in questions.APPOINTMENT_PREFERENCES.items()]
+    contact_options: list[list[str]] = [[k, v] for k, v in questions.CONTACT_PREFERENCES.items()]
     check_rows: list[dict[str, str]] = []
     advices: list[dict[str, str]] = []  # code, title, body: every advice that applies, most urgent first
     advice_calls: list[dict[str, str]] = []  # code (of its advice), label, href
@@ -88,7 +88,7 @@ class RequestWizardState(SessionState):
         self.for_someone_else = wording.code != "self"
         self.subject_first_name = wording.name if self.for_someone_else else ""
         self.about = "Questions about " + (subject.subject_name(db, draft) if self.for_someone_else else "you")
-        step = drafts.current_step(db, draft)
+        step = questions.current_step(db, draft)
         self.step = step.kind
         if step.kind == "red_flags":
             self.red_flag_intro = questionnaires.shared_intro(wording)
@@ -123,7 +123,7 @@ class RequestWizardState(SessionState):
         elif step.kind == "check":
             self.check_rows = [
                 {"id": r.link_id, "question": r.question, "answer": r.answer, "topic": "yes" if r.topic_question else ""}
-                for r in drafts.check_rows(db, draft)
+                for r in questions.check_rows(db, draft)
             ]
 
     def _with_draft(self, action):
@@ -399,7 +399,7 @@ class RequestWizardState(SessionState):
             raw = {"yes": True, "no": False}.get(raw, raw)
 
         def act(db, identity, draft):
-            outcome = drafts.answer(db, identity, draft, link_id, raw)
+            outcome = questions.answer(db, identity, draft, link_id, raw)
             if not outcome.error and not outcome.ends:
                 self._show_draft(db, draft)
             return outcome
@@ -419,7 +419,7 @@ class RequestWizardState(SessionState):
 
     def _back(self):
         def act(db, identity, draft):
-            drafts.back(db, draft)
+            questions.back(db, draft)
             self._show_draft(db, draft)
 
         ok, result = self._with_draft(act)
@@ -431,7 +431,7 @@ class RequestWizardState(SessionState):
 
     def _change(self, link_id: str):
         def act(db, identity, draft):
-            drafts.go_to(db, draft, clip(link_id, 60))
+            questions.go_to(db, draft, clip(link_id, 60))
             self._show_draft(db, draft)
 
         ok, result = self._with_draft(act)
@@ -445,7 +445,7 @@ class RequestWizardState(SessionState):
         text = received(form_data.get("free_text", ""))
 
         def act(db, identity, draft):
-            outcome = drafts.save_anything_else(db, draft, text, identity=identity)
+            outcome = questions.save_anything_else(db, draft, text, identity=identity)
             if not outcome.error:
                 self._show_draft(db, draft)
             return outcome
@@ -468,7 +468,7 @@ class RequestWizardState(SessionState):
         contact = clip(form_data.get("contact", ""), 20)
 
         def act(db, identity, draft):
-            errors = drafts.save_preferences(db, draft, appointment=appointment, contact=contact)
+            errors = questions.save_preferences(db, draft, appointment=appointment, contact=contact)
             if not errors:
                 self._show_draft(db, draft)
             return errors
