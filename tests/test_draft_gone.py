@@ -19,7 +19,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from anima_pwa.models import Request, utcnow
-from anima_pwa.services.requests import drafts, phone, submission
+from anima_pwa.services.requests import drafts, phone, screening, submission
 from anima_pwa.state.requests import wizard as request_wizard
 from anima_pwa.state.requests.wizard import RequestWizardState, StaffRequestWizardState
 from tests.factories import make_patient, make_staff, valid_nhs_number
@@ -47,7 +47,7 @@ def test_the_draft_a_tab_shows_is_handed_over_while_it_is_open(world: World) -> 
 
 WHAT_HAPPENED: dict[str, Callable[[World, Request], None]] = {
     "started again in another tab": lambda w, d: w.db.delete(d),
-    "ended by a red flag in another tab": lambda w, d: drafts.screen_red_flags(w.db, w.me, d, [drafts.red_flags(w.db, d)[0].link_id]),
+    "ended by a red flag in another tab": lambda w, d: screening.screen_red_flags(w.db, w.me, d, [screening.red_flags(w.db, d)[0].link_id]),
     "replaced by a new request on another device": lambda w, d: start(w, "back-pain"),
     "left for more than 7 days": lambda w, d: age(w.db, d),
 }

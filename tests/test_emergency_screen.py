@@ -14,7 +14,7 @@ from sqlmodel import select
 
 from anima_pwa.models import EmergencySignpost, Request
 from anima_pwa.services.questionnaires import core as questionnaires
-from anima_pwa.services.requests import drafts, lists, phone, questions, signposts, submission
+from anima_pwa.services.requests import drafts, lists, phone, questions, screening, signposts, submission
 from tests.factories import audit_events, count, make_staff
 from tests.test_request_flow import (  # noqa: F401 (fixtures)
     World,
@@ -31,7 +31,7 @@ from tests.test_request_flow import (  # noqa: F401 (fixtures)
 def page_ids(w: World, draft: Request) -> list[str]:
     step = questions.current_step(w.db, draft)
     assert step.kind == "red_flags"
-    return [f.link_id for f in drafts.red_flag_pages(w.db, draft)[step.number - 1]]
+    return [f.link_id for f in screening.red_flag_pages(w.db, draft)[step.number - 1]]
 
 
 def test_a_page_needs_its_signs_or_none_of_these_and_never_both(world: World) -> None:
@@ -39,22 +39,22 @@ def test_a_page_needs_its_signs_or_none_of_these_and_never_both(world: World) ->
     first = page_ids(world, draft)
     before = draft.answers
     for ticked, none, error in [
-        ([], False, drafts.NOTHING_CHOSEN),  # pressing Continue is never read as "no"
-        (["not-a-flag"], False, drafts.NOTHING_CHOSEN),
-        ([first[0]], True, drafts.NONE_AND_FLAGS),
-        (first, True, drafts.NONE_AND_FLAGS),
+        ([], False, screening.NOTHING_CHOSEN),  # pressing Continue is never read as "no"
+        (["not-a-flag"], False, screening.NOTHING_CHOSEN),
+        ([first[0]], True, screening.NONE_AND_FLAGS),
+        (first, True, screening.NONE_AND_FLAGS),
     ]:
-        assert drafts.screen_red_flags(world.db, world.me, draft, ticked, none_of_these=none) == drafts.ScreenOutcome(error=error)
+        assert screening.screen_red_flags(world.db, world.me, draft, ticked, none_of_these=none) == screening.ScreenOutcome(error=error)
         assert draft.answers == before and questions.current_step(world.db, draft).number == 1  # nothing saved
     assert count(world.db, EmergencySignpost) == 0
-    assert drafts.screen_red_flags(world.db, world.me, draft, [], none_of_these=True) == drafts.ScreenOutcome()
+    assert screening.screen_red_flags(world.db, world.me, draft, [], none_of_these=True) == screening.ScreenOutcome()
     assert questions.current_step(world.db, draft).number == 2
 
 
 def test_a_999_sign_ends_the_request_on_its_page(world: World) -> None:
     draft = start(world, "headache")
-    pages = len(drafts.red_flag_pages(world.db, draft))
-    outcome = drafts.screen_red_flags(world.db, world.me, draft, ["rf-chest-pain"])
+    pages = len(screening.red_flag_pages(world.db, draft))
+    outcome = screening.screen_red_flags(world.db, world.me, draft, ["rf-chest-pain"])
     assert outcome.ends and [a.code for a in outcome.advice] == ["999"] and pages > 1
     assert count(world.db, Request) == 0
 
@@ -198,7 +198,7 @@ def test_a_phone_request_records_the_member_of_staff_who_took_it(world: World) -
     draft = drafts.staff_draft_for(world.db, receptionist)
     assert started.ok and draft is not None
     assert "rf-child-floppy" in page_ids(world, draft)  # a child's own questions come first
-    outcome = drafts.screen_red_flags(world.db, None, draft, ["rf-child-floppy"])
+    outcome = screening.screen_red_flags(world.db, None, draft, ["rf-child-floppy"])
     assert outcome.ends and outcome.advice[0].code == "999"
     row = world.db.exec(select(EmergencySignpost)).one()
     assert (row.account_id, row.filled_in_by) == (None, "Sam Reception (practice staff, by phone)")
@@ -218,10 +218,10 @@ def test_a_sign_ticked_on_the_last_page_shown_again_still_counts(world: World) -
     """However the draft came to have every page answered without the screen being done (an
     interrupted save), the page shown is the last one and its ticks are read, never ignored."""
     draft = start(world, "cough-and-cold")
-    pages = drafts.red_flag_pages(world.db, draft)
+    pages = screening.red_flag_pages(world.db, draft)
     answers = drafts.answers_of(draft)
-    answers[drafts.SEEN] = [f.link_id for page in pages for f in page]
+    answers[screening.SEEN] = [f.link_id for page in pages for f in page]
     drafts.save_answers(world.db, draft, answers)
     assert questions.current_step(world.db, draft) == questions.Step("red_flags", number=len(pages), total=len(pages))
-    outcome = drafts.screen_red_flags(world.db, world.me, draft, ["rf-cough-blood-lots"])
+    outcome = screening.screen_red_flags(world.db, world.me, draft, ["rf-cough-blood-lots"])
     assert outcome.ends and outcome.advice[0].code == "999"

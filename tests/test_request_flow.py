@@ -30,7 +30,7 @@ from anima_pwa.models import (
     Request,
     utcnow,
 )
-from anima_pwa.services.requests import capacity, drafts as draft_service, lists, questions, subject, submission
+from anima_pwa.services.requests import capacity, drafts as draft_service, lists, questions, screening, subject, submission
 from anima_pwa.services.patients import dependants
 from anima_pwa.services.questionnaires import core as questionnaires
 from anima_pwa.services.identity.sessions import Identity
@@ -141,17 +141,17 @@ def default_answer(item: questionnaires.Item) -> object:
 def pass_screen(w: World, draft: Request, *, identity: Identity | None = None) -> None:
     """Answer "None of these" on every page of the emergency screen."""
     while questions.current_step(w.db, draft).kind == "red_flags":
-        assert draft_service.screen_red_flags(w.db, identity or w.me, draft, [], none_of_these=True) == draft_service.ScreenOutcome()
+        assert screening.screen_red_flags(w.db, identity or w.me, draft, [], none_of_these=True) == screening.ScreenOutcome()
 
 
-def screen(w: World, draft: Request, ticked: list[str], *, identity: Identity | None = None) -> draft_service.ScreenOutcome:
+def screen(w: World, draft: Request, ticked: list[str], *, identity: Identity | None = None) -> screening.ScreenOutcome:
     """Go through the emergency screen ticking these flags on whichever page each is on ("None of
     these" on a page without one), until advice is shown or the questions begin."""
-    outcome = draft_service.ScreenOutcome()
+    outcome = screening.ScreenOutcome()
     while (step := questions.current_step(w.db, draft)).kind == "red_flags":
-        page = {f.link_id for f in draft_service.red_flag_pages(w.db, draft)[step.number - 1]}
+        page = {f.link_id for f in screening.red_flag_pages(w.db, draft)[step.number - 1]}
         mine = [t for t in ticked if t in page]
-        outcome = draft_service.screen_red_flags(w.db, identity or w.me, draft, mine, none_of_these=not mine)
+        outcome = screening.screen_red_flags(w.db, identity or w.me, draft, mine, none_of_these=not mine)
         assert not outcome.error, outcome
         if outcome.advice:
             return outcome
@@ -160,7 +160,7 @@ def screen(w: World, draft: Request, ticked: list[str], *, identity: Identity | 
 
 def clean(answers: dict) -> dict:
     """The answers without the emergency screen's bookkeeping."""
-    return {k: v for k, v in answers.items() if k != draft_service.SEEN}
+    return {k: v for k, v in answers.items() if k != screening.SEEN}
 
 
 def answer_questions(w: World, draft: Request, overrides: dict | None = None, *, identity: Identity | None = None) -> list[str]:
@@ -495,12 +495,12 @@ def test_draft_for_never_returns_another_accounts_draft(world: World) -> None:
 
 def test_none_of_these_on_every_page_lets_the_questions_begin(world: World, engine: Engine) -> None:
     draft = start(world, "cough-and-cold")
-    pages = draft_service.red_flag_pages(world.db, draft)
+    pages = screening.red_flag_pages(world.db, draft)
     assert questions.current_step(world.db, draft) == questions.Step("red_flags", number=1, total=len(pages))
     for number in range(1, len(pages) + 1):
         assert questions.current_step(world.db, draft) == questions.Step("red_flags", number=number, total=len(pages))
-        outcome = draft_service.screen_red_flags(world.db, world.me, draft, ["not-a-flag", "rf-child-floppy", "duration"], none_of_these=True)
-        assert outcome == draft_service.ScreenOutcome()
+        outcome = screening.screen_red_flags(world.db, world.me, draft, ["not-a-flag", "rf-child-floppy", "duration"], none_of_these=True)
+        assert outcome == screening.ScreenOutcome()
     world.db.commit()
     saved = fresh(engine, draft.id)
     assert saved.status == "draft" and clean(draft_service.answers_of(saved)) == {"_red_flags_checked": True}
@@ -510,7 +510,7 @@ def test_none_of_these_on_every_page_lets_the_questions_begin(world: World, engi
 
 def test_an_admin_topic_without_red_flags_starts_with_its_questions(world: World) -> None:
     draft = start(world, "fit-note")
-    assert draft_service.red_flags(world.db, draft) == []
+    assert screening.red_flags(world.db, draft) == []
     assert questions.current_step(world.db, draft) == questions.Step("question", "new-or-extension", 1, 4)
 
 
@@ -560,14 +560,14 @@ def test_any_999_or_111_tick_ends_the_request_with_every_advice_and_records_it(w
 
 def test_the_child_questions_are_asked_only_for_a_child(world: World) -> None:
     adult = start(world, "cough-and-cold")
-    adult_flags = draft_service.red_flags(world.db, adult)
+    adult_flags = screening.red_flags(world.db, adult)
     assert not any(f.link_id.startswith("rf-child-") for f in adult_flags)
     assert "rf-chest-pain" in [f.link_id for f in adult_flags]
-    assert screen(world, adult, ["rf-child-floppy", "rf-child-cold"]) == draft_service.ScreenOutcome()
+    assert screen(world, adult, ["rf-child-floppy", "rf-child-cold"]) == screening.ScreenOutcome()
     assert count(world.db, EmergencySignpost) == 0
 
     child = start(world, "cough-and-cold", patient=world.leo)
-    child_flags = {f.link_id: f for f in draft_service.red_flags(world.db, child)}
+    child_flags = {f.link_id: f for f in screening.red_flags(world.db, child)}
     assert {"rf-rash", "rf-child-floppy", "rf-chest-pain"} <= set(child_flags)
     assert child_flags["rf-chest-pain"].text == "Does Leo have chest pain that feels heavy, tight or like squeezing?"
     # Sixteen is not a child: the adult questions, worded for another adult.
@@ -575,7 +575,7 @@ def test_the_child_questions_are_asked_only_for_a_child(world: World) -> None:
     world.db.add(world.leo)
     world.db.flush()
     assert not subject.is_child(world.db, child)
-    adult_flags = {f.link_id: f for f in draft_service.red_flags(world.db, child)}
+    adult_flags = {f.link_id: f for f in screening.red_flags(world.db, child)}
     assert not any(link_id.startswith("rf-child-") for link_id in adult_flags)
     assert adult_flags["rf-chest-pain"].text.startswith("Does Leo have chest pain") and "their arms" in adult_flags["rf-chest-pain"].text
 
@@ -699,7 +699,7 @@ def test_not_at_all_to_phq9_item_9_carries_on(world: World) -> None:
 
 def test_back_and_change_move_through_the_wizard(world: World) -> None:
     draft = start(world, "cough-and-cold")
-    pages = len(draft_service.red_flag_pages(world.db, draft))
+    pages = len(screening.red_flag_pages(world.db, draft))
     pass_screen(world, draft)
     questions.answer(world.db, world.me, draft, "duration", "under-1-week")
     questions.answer(world.db, world.me, draft, "fever", True)

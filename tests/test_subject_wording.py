@@ -16,7 +16,7 @@ from fhir.resources.R4B.questionnaireresponse import QuestionnaireResponse
 
 from anima_pwa.models import Patient, Request
 from anima_pwa.services.questionnaires import core as questionnaires
-from anima_pwa.services.requests import drafts, lists, phone, questions as question_steps, subject, submission
+from anima_pwa.services.requests import drafts, lists, phone, questions as question_steps, screening, subject, submission
 from tests.factories import identity_of, link, make_account, make_patient, make_staff, self_account
 from tests.test_request_flow import World, clock, pass_screen, send, start, to_check, world  # noqa: F401 (fixtures)
 
@@ -86,7 +86,7 @@ def test_the_wording_follows_who_the_request_is_for(world: World, who, code, nam
     assert wording.code == code
     if code != "self":
         assert wording.name == name
-    flags = drafts.red_flags(world.db, draft)
+    flags = screening.red_flags(world.db, draft)
     assert any(f.link_id.startswith("rf-child-") for f in flags) is (code == "child")
     for flag in flags:
         if code == "self":
@@ -181,7 +181,7 @@ def test_a_phone_request_names_the_patient_for_the_receptionist_to_read_out(worl
     draft = drafts.staff_draft_for(world.db, staff)
     wording = subject.wording_for(world.db, draft)
     assert wording == questionnaires.Wording(code, name)
-    flags = drafts.red_flags(world.db, draft)
+    flags = screening.red_flags(world.db, draft)
     assert flags and all(name in f.text and not YOU.search(f.text) for f in flags)
     assert submission.filled_in_by(world.db, draft) == "Sam Desk (practice staff, by phone)"
 

@@ -13,7 +13,7 @@ import pytest
 from sqlmodel import Session
 
 from anima_pwa.models import PracticeSettings, Request
-from anima_pwa.services.requests import capacity, drafts, questions
+from anima_pwa.services.requests import capacity, drafts, questions, screening
 from anima_pwa.services.practice import core_hours, patient_management
 from anima_pwa.services.questionnaires import core as questionnaires
 from anima_pwa.services.platform import text_limits
@@ -145,7 +145,7 @@ def _snapshot(draft: Request) -> tuple:
 
 def test_a_pasted_answer_is_refused_whole_and_the_draft_left_as_it_was(db_session: Session, patient_draft) -> None:
     me, draft = patient_draft
-    screened = drafts.screen_red_flags(db_session, me, draft, [])  # an admin topic: no signs to ask
+    screened = screening.screen_red_flags(db_session, me, draft, [])  # an admin topic: no signs to ask
     assert (screened.error, screened.advice, screened.ends) == ("", (), False)
     step = questions.current_step(db_session, draft)
     questions.go_to(db_session, draft, "reason")

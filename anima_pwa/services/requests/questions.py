@@ -17,14 +17,13 @@ from anima_pwa.models import Request
 from anima_pwa.services.identity.sessions import Identity
 from anima_pwa.services.platform import text_limits
 from anima_pwa.services.questionnaires import core as questionnaires
-from anima_pwa.services.requests.drafts import (
+from anima_pwa.services.requests.drafts import answers_of, save_answers
+from anima_pwa.services.requests.screening import (
     CHECKED,
-    answers_of,
     current_page,
     end_with_signpost,
     record_once,
     red_flag_pages,
-    save_answers,
     screen_typed,
     unanswer_page,
 )

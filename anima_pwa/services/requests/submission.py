@@ -22,8 +22,9 @@ from anima_pwa.services.patients import registration
 from anima_pwa.services.platform import audit
 from anima_pwa.services.questionnaires import core as questionnaires
 from anima_pwa.services.requests import capacity
-from anima_pwa.services.requests.drafts import FREE_TEXT_ADVICE, answers_of, save_answers
+from anima_pwa.services.requests.drafts import answers_of, save_answers
 from anima_pwa.services.requests.questions import ANYTHING_ELSE, current_step
+from anima_pwa.services.requests.screening import FREE_TEXT_ADVICE
 from anima_pwa.services.requests.subject import draft_age_months, relationship_of, subject_for, wording_for
 
 RELATIONSHIP_LABELS = {

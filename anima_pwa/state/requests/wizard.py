@@ -14,7 +14,7 @@ import reflex as rx
 
 from anima_pwa import routes
 from anima_pwa.db import session_scope
-from anima_pwa.services.requests import capacity, drafts, lists, phone, questions, search_signposts, subject, submission
+from anima_pwa.services.requests import capacity, drafts, lists, phone, questions, screening, search_signposts, subject, submission
 from anima_pwa.services.patients import dependants
 from anima_pwa.services.practice import permissions
 from anima_pwa.services.questionnaires import core as questionnaires, search as topic_search
@@ -92,7 +92,7 @@ class RequestWizardState(SessionState):
         self.step = step.kind
         if step.kind == "red_flags":
             self.red_flag_intro = questionnaires.shared_intro(wording)
-            pages = drafts.red_flag_pages(db, draft)
+            pages = screening.red_flag_pages(db, draft)
             page = pages[step.number - 1] if 0 < step.number <= len(pages) else ()
             self.red_flag_items = [{"id": f.link_id, "text": f.text} for f in page]
             self.red_flag_page, self.red_flag_total = str(step.number), str(step.total)
@@ -359,7 +359,7 @@ class RequestWizardState(SessionState):
         none_of_these = bool(form_data.get("none_of_these"))
 
         def act(db, identity, draft):
-            outcome = drafts.screen_red_flags(db, identity, draft, ticked[:50], none_of_these=none_of_these)
+            outcome = screening.screen_red_flags(db, identity, draft, ticked[:50], none_of_these=none_of_these)
             if not outcome.error and not outcome.ends:
                 self._show_draft(db, draft)
             return outcome
