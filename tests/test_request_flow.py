@@ -3,7 +3,7 @@ capacity checked before any question, one draft per account that survives signin
 emergency screen, answers saved as they are given (with branching and red-flag answers), the pages
 after the questions, submission (triage, reference, limits checked again) and "Your requests".
 
-Capacity reads the clock, so ``capacity.utcnow`` is pinned to a ticking clock on a Wednesday at noon
+Capacity reads the clock, so ``platform.clock.utcnow`` is pinned to a ticking clock on a Wednesday at noon
 in London, and the practice takes requests 00:00-23:59 every day unless a test is about hours.
 """
 
@@ -30,6 +30,7 @@ from anima_pwa.models import (
     Request,
     utcnow,
 )
+from anima_pwa.services.platform import clock as platform_clock
 from anima_pwa.services.requests import capacity, drafts as draft_service, lists, questions, screening, subject, submission
 from anima_pwa.services.patients import dependants
 from anima_pwa.services.questionnaires import core as questionnaires
@@ -70,7 +71,7 @@ class Clock:
 @pytest.fixture(autouse=True)
 def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
     ticking = Clock()
-    monkeypatch.setattr(capacity, "utcnow", ticking)
+    monkeypatch.setattr(platform_clock, "utcnow", ticking)
     return ticking
 
 

@@ -16,7 +16,7 @@ from anima_pwa.models import PracticeSettings, Request
 from anima_pwa.services.requests import capacity, drafts, questions, screening
 from anima_pwa.services.practice import core_hours, patient_management
 from anima_pwa.services.questionnaires import core as questionnaires
-from anima_pwa.services.platform import text_limits
+from anima_pwa.services.platform import clock, text_limits
 from anima_pwa.services.practice.permissions import ADMIN, RECEPTIONIST
 from anima_pwa.services.platform.text_limits import LIMITS, TRANSPORT_CAP, count, count_message, received
 from tests.factories import identity_of, make_patient, make_practice, make_staff, self_account
@@ -127,7 +127,7 @@ def test_every_string_and_text_question_at_its_limit_and_one_over() -> None:
 
 @pytest.fixture
 def patient_draft(db_session: Session, monkeypatch: pytest.MonkeyPatch):
-    monkeypatch.setattr(capacity, "utcnow", lambda: NOW.astimezone(ZoneInfo("UTC")))
+    monkeypatch.setattr(clock, "utcnow", lambda: NOW.astimezone(ZoneInfo("UTC")))
     practice = make_practice(db_session, "C81001")
     db_session.add(PracticeSettings(practice_id=practice.id, hours=json.dumps(ALL_DAY)))
     zoe = make_patient(db_session, practice, "Zoe Smith", email="zoe@example.com")

@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from sqlmodel import Session
 
 from anima_pwa.models import Practice
+from anima_pwa.services.platform import clock
 from anima_pwa.services.requests import capacity
 from anima_pwa.services.patients import registration
 from anima_pwa.services.identity.sessions import Identity
@@ -51,7 +52,7 @@ def for_practice(session: Session, practice_id: int, *, now: datetime | None = N
     if practice is None:
         return None
     settings = capacity.settings_for(session, practice_id)
-    today = capacity.today_in_london(now)
+    today = clock.today(now)
     closed = [
         (day.label, day.reason)
         for day in capacity.closed_days(session, practice_id, from_day=today)

@@ -17,8 +17,8 @@ practice's limit for the day (``daily_limit``), the limit of requests active at 
 (``active_limit``), and the patient's own limit of open requests (``patient_limit``: one medical
 and one admin by default, each dependant counted on their own).
 
-Times are the practice's local time, Europe/London; ``now`` is an aware datetime (UTC or any other
-zone) and defaults to the current time. Nothing here commits: the caller owns the transaction, and
+Times are the practice's local time (UK time, from ``clock``); ``now`` is an aware datetime (UTC
+or any other zone) and defaults to the current time. Nothing here commits: the caller owns the transaction, and
 after ``reserve_and_submit`` it should commit (or roll back) promptly, because the counter row
 stays locked until then.
 """
@@ -31,7 +31,6 @@ import secrets
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -46,9 +45,8 @@ from anima_pwa.models import (
     Patient,
     PracticeSettings,
     Request,
-    utcnow,
 )
-from anima_pwa.services.platform import audit, text_limits
+from anima_pwa.services.platform import audit, clock, text_limits
 from anima_pwa.services.practice import core_hours
 from anima_pwa.services.practice.permissions import (
     ADMIN,
@@ -80,7 +78,6 @@ __all__ = [
     "update_settings",
 ]
 
-LONDON = ZoneInfo("Europe/London")
 KINDS = ("medical", "admin")
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")  # date.weekday() order
 DAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
@@ -146,30 +143,13 @@ def _hhmm(value: time) -> str:
     return f"{value.hour:02d}:{value.minute:02d}"
 
 
-def _as_utc(now: datetime | None) -> datetime:
-    if now is None:
-        return utcnow()
-    if now.utcoffset() is None:
-        raise ValueError("now must be timezone-aware")
-    return now.astimezone(UTC)
-
-
-def _local(now: datetime | None) -> datetime:
-    return _as_utc(now).astimezone(LONDON)
-
-
-def today_in_london(now: datetime | None = None) -> date:
-    """The practice's date now (Europe/London)."""
-    return _local(now).date()
-
-
 def _long_date(day: date) -> str:
     return f"{DAY_NAMES[day.weekday()]} {day.day} {_MONTH_NAMES[day.month - 1]}"
 
 
 def _when(opening: datetime, today: date) -> str:
     """"today at 13:00", "tomorrow at 08:00", "on Monday at 08:00", "on Monday 6 April at 08:00"."""
-    local = opening.astimezone(LONDON)
+    local = clock.to_london(opening)
     day, at = local.date(), f"at {local:%H:%M}"
     days_ahead = (day - today).days
     if days_ahead == 0:
@@ -498,7 +478,7 @@ def _save_settings(
         row = PracticeSettings(practice_id=staff.practice_id)
     for name, value in new.items():
         setattr(row, name, value)
-    row.updated_at = utcnow()
+    row.updated_at = clock.utcnow()
     session.add(row)
     session.flush()
     fields = sorted({_setting_name(key) for key in changed})
@@ -562,7 +542,7 @@ def add_closed_day(
     staff = require(staff, Action.MANAGE_PRACTICE_SETTINGS)
     if not isinstance(day, date) or isinstance(day, datetime):
         return "Enter a real date"
-    today = _local(now).date()
+    today = clock.today(now)
     if day < today:
         return "Enter today's date or a date in the future"
     if day > today + _CLOSED_DAY_HORIZON:
@@ -653,14 +633,14 @@ def next_opening(
         raise ValueError(f"kind must be one of {', '.join(KINDS)}")
     if all(settings.window(kind, weekday) is None for weekday in range(7)):
         return None
-    now_utc = _as_utc(now)
-    today = now_utc.astimezone(LONDON).date()
+    now_utc = clock.as_utc(now)
+    today = clock.today(now_utc)
     for offset in range(_OPENING_SEARCH_DAYS):
         day = today + timedelta(days=offset)
         window = settings.window(kind, day.weekday())
         if window is None or day in closed:
             continue
-        opening = datetime.combine(day, window[0], tzinfo=LONDON)
+        opening = datetime.combine(day, window[0], tzinfo=clock.LONDON)
         if opening.astimezone(UTC) >= now_utc:  # compare in UTC: same-zone comparisons ignore DST
             return opening
     return None
@@ -794,7 +774,7 @@ def _assess(
             f"Outside the practice's hours for online {kind} requests (today: {_window_words(window)}). {later}",
         ))
     if settings.daily_limit is not None and submitted_today >= settings.daily_limit:
-        tomorrow = datetime.combine(today + timedelta(days=1), time(0), tzinfo=LONDON)
+        tomorrow = datetime.combine(today + timedelta(days=1), time(0), tzinfo=clock.LONDON)
         opening = next_opening(settings, kind, tomorrow, closed=closed)
         later = f"when online requests open again {_when(opening, today)}" if opening else "another day"
         found.append(Refusal(
@@ -879,7 +859,7 @@ def availability(
     dependant's first name otherwise. The caller checks the account may act for the patient."""
     if kind not in KINDS:
         raise ValueError(f"kind must be one of {', '.join(KINDS)}")
-    local = _local(now)
+    local = clock.london_now(now)
     settings = settings_for(session, practice_id)
     patient = session.get(Patient, patient_id) if patient_id is not None else None
     found = _assess(
@@ -997,8 +977,8 @@ def reserve_and_submit(
     if patient is None or patient.practice_id != request.practice_id:
         raise ValueError("the request's patient is not registered at the request's practice")
     staff = _override_staff(override, request, patient) if override is not None else None
-    now_utc = _as_utc(now)
-    local = now_utc.astimezone(LONDON)
+    now_utc = clock.as_utc(now)
+    local = clock.to_london(now_utc)
 
     counter = _lock_counter(session, request.practice_id, local.date())
     if request.id is not None:  # the same draft sent twice (two tabs, a double click)
