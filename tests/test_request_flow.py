@@ -31,7 +31,7 @@ from anima_pwa.models import (
     utcnow,
 )
 from anima_pwa.services.platform import clock as platform_clock
-from anima_pwa.services.requests import capacity, drafts as draft_service, lists, questions, screening, subject, submission
+from anima_pwa.services.requests import capacity, drafts as draft_service, lists, questions, request_settings, screening, subject, submission
 from anima_pwa.services.patients import dependants
 from anima_pwa.services.questionnaires import core as questionnaires
 from anima_pwa.services.identity.sessions import Identity
@@ -51,7 +51,7 @@ LONDON = ZoneInfo("Europe/London")
 START = datetime(2025, 6, 18, 12, 0, tzinfo=LONDON).astimezone(UTC)  # Wednesday 18 June 2025, noon
 TODAY = date(2025, 6, 18)
 REFERENCE = re.compile(rf"AN-[{capacity.REFERENCE_ALPHABET}]{{6}}")
-ALL_DAY = {kind: {day: ["00:00", "23:59"] for day in capacity.DAYS} for kind in capacity.KINDS}
+ALL_DAY = {kind: {day: ["00:00", "23:59"] for day in request_settings.DAYS} for kind in request_settings.KINDS}
 CHOOSE_WHO = "Choose who the request is for."
 CHOOSE_TOPIC = "Choose a topic from the list."
 

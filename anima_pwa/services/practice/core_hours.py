@@ -72,7 +72,7 @@ RULE_WORDS = (
 )
 
 
-class _Settings(Protocol):  # capacity.SettingsView, without importing capacity (it imports us)
+class _Settings(Protocol):  # requests.request_settings.SettingsView, without importing requests (it imports us)
     turned_off: bool
     daily_limit: int | None
     active_limit: int | None

@@ -26,7 +26,6 @@ stays locked until then.
 from __future__ import annotations
 
 import json
-import re
 import secrets
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
@@ -58,33 +57,32 @@ from anima_pwa.services.practice.permissions import (
     require,
 )
 from anima_pwa.services.platform.validation import FieldError, clean_text
+from anima_pwa.services.requests.request_settings import (
+    DAY_NAMES,
+    DAYS,
+    KINDS,
+    SettingsView,
+    Window,
+    hhmm,
+    long_date,
+    parse_hhmm,
+    settings_for,
+    view_of,
+)
 
 __all__ = [
-    "KINDS",
-    "DAYS",
     "REASONS",
     "Availability",
     "Refusal",
-    "ClosedDayView",
-    "SettingsView",
     "add_closed_day",
     "availability",
-    "closed_days",
     "core_hours_preview",
     "next_opening",
     "remove_closed_day",
     "reserve_and_submit",
-    "settings_for",
     "update_settings",
 ]
 
-KINDS = ("medical", "admin")
-DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")  # date.weekday() order
-DAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
-_MONTH_NAMES = (
-    "January", "February", "March", "April", "May", "June",
-    "July", "August", "September", "October", "November", "December",
-)  # fmt: skip
 
 # The refusal reasons, in the order they are checked.
 REASONS = ("turned_off", "closed_day", "outside_hours", "daily_limit", "active_limit", "patient_limit")
@@ -93,8 +91,6 @@ REASONS = ("turned_off", "closed_day", "outside_hours", "daily_limit", "active_l
 # staff too (an admin can switch them back, which is audited).
 OVERRIDABLE = frozenset({"outside_hours", "daily_limit", "active_limit", "patient_limit"})
 
-DEFAULT_OPEN = "08:00"
-DEFAULT_CLOSE = "18:30"
 PER_PATIENT_MAX = 5
 LIMIT_MAX = 99_999
 TURNED_OFF_MESSAGE_MAX = text_limits.TURNED_OFF_MESSAGE.limit
@@ -126,26 +122,6 @@ _REFERENCE_LENGTH = 6
 # Times
 # --------------------------------------------------------------------------------------------------
 
-_HHMM = re.compile(r"([01]?[0-9]|2[0-3]):([0-5][0-9])")
-
-
-def _parse_hhmm(value: object) -> time | None:
-    """"08:00" (or "8:00") as a time; None for anything else."""
-    if not isinstance(value, str):
-        return None
-    match = _HHMM.fullmatch(value.strip())
-    if match is None:
-        return None
-    return time(int(match.group(1)), int(match.group(2)))
-
-
-def _hhmm(value: time) -> str:
-    return f"{value.hour:02d}:{value.minute:02d}"
-
-
-def _long_date(day: date) -> str:
-    return f"{DAY_NAMES[day.weekday()]} {day.day} {_MONTH_NAMES[day.month - 1]}"
-
 
 def _when(opening: datetime, today: date) -> str:
     """"today at 13:00", "tomorrow at 08:00", "on Monday at 08:00", "on Monday 6 April at 08:00"."""
@@ -158,119 +134,12 @@ def _when(opening: datetime, today: date) -> str:
         return f"tomorrow {at}"
     if days_ahead < 7:
         return f"on {DAY_NAMES[day.weekday()]} {at}"
-    return f"on {_long_date(day)} {at}"
+    return f"on {long_date(day)} {at}"
 
 
 # --------------------------------------------------------------------------------------------------
 # 1. Settings
 # --------------------------------------------------------------------------------------------------
-
-Window = tuple[time, time]
-
-
-def _default_hours() -> dict[str, Window | None]:
-    opening = (time(8, 0), time(18, 30))
-    return {day: (opening if index < 5 else None) for index, day in enumerate(DAYS)}
-
-
-@dataclass(frozen=True)
-class SettingsView:
-    """A practice's online-request settings, defaults filled in. ``hours[kind][day]`` is an
-    (opening, closing) pair of local times, or None when closed that weekday."""
-
-    practice_id: int
-    hours: Mapping[str, Mapping[str, Window | None]]
-    turned_off: bool = False
-    turned_off_message: str = ""
-    routine_only_after: str = ""  # "HH:MM", or "" for never
-    daily_limit: int | None = None
-    active_limit: int | None = None
-    per_patient_medical: int = 1
-    per_patient_admin: int = 1
-    free_text_enabled: bool = True
-    important_updates: str = ""
-
-    def window(self, kind: str, weekday: int) -> Window | None:
-        return self.hours.get(kind, {}).get(DAYS[weekday])
-
-    def per_patient(self, kind: str) -> int:
-        return self.per_patient_medical if kind == "medical" else self.per_patient_admin
-
-    def form(self) -> dict[str, object]:
-        """The settings form, filled in: what ``update_settings`` takes back."""
-        values: dict[str, object] = {}
-        for kind in KINDS:
-            for day in DAYS:
-                window = self.hours.get(kind, {}).get(day)
-                values[f"{kind}_{day}_open"] = _hhmm(window[0]) if window else ""
-                values[f"{kind}_{day}_close"] = _hhmm(window[1]) if window else ""
-        values.update(
-            turned_off=self.turned_off,
-            turned_off_message=self.turned_off_message,
-            routine_only_after=self.routine_only_after,
-            daily_limit="" if self.daily_limit is None else str(self.daily_limit),
-            active_limit="" if self.active_limit is None else str(self.active_limit),
-            per_patient_medical=str(self.per_patient_medical),
-            per_patient_admin=str(self.per_patient_admin),
-            free_text_enabled=self.free_text_enabled,
-            important_updates=self.important_updates,
-        )
-        return values
-
-
-def _parse_hours(raw: str) -> dict[str, dict[str, Window | None]]:
-    """The stored hours. A kind missing from the JSON (a new row stores "{}") gets the default
-    hours; within a kind that is present, a missing or unreadable day is closed."""
-    try:
-        stored = json.loads(raw or "{}")
-    except ValueError:
-        stored = {}
-    if not isinstance(stored, dict):
-        stored = {}
-    hours: dict[str, dict[str, Window | None]] = {}
-    for kind in KINDS:
-        days = stored.get(kind)
-        if not isinstance(days, dict):
-            hours[kind] = _default_hours()
-            continue
-        hours[kind] = {}
-        for day in DAYS:
-            pair = days.get(day)
-            window = None
-            if isinstance(pair, list | tuple) and len(pair) == 2:
-                opening, closing = _parse_hhmm(pair[0]), _parse_hhmm(pair[1])
-                if opening is not None and closing is not None and opening < closing:
-                    window = (opening, closing)
-            hours[kind][day] = window
-    return hours
-
-
-def _view(practice_id: int, row: PracticeSettings | None) -> SettingsView:
-    if row is None:
-        return SettingsView(practice_id=practice_id, hours={kind: _default_hours() for kind in KINDS})
-    cutoff = _parse_hhmm(row.routine_only_after)
-    return SettingsView(
-        practice_id=practice_id,
-        hours=_parse_hours(row.hours),
-        turned_off=bool(row.turned_off),
-        turned_off_message=row.turned_off_message or "",
-        routine_only_after=_hhmm(cutoff) if cutoff else "",
-        daily_limit=row.daily_limit if row.daily_limit and row.daily_limit > 0 else None,
-        active_limit=row.active_limit if row.active_limit and row.active_limit > 0 else None,
-        per_patient_medical=max(1, row.per_patient_medical or 1),
-        per_patient_admin=max(1, row.per_patient_admin or 1),
-        free_text_enabled=bool(row.free_text_enabled),
-        important_updates=row.important_updates or "",
-    )
-
-
-def settings_for(session: Session, practice_id: int) -> SettingsView:
-    """The practice's settings; the defaults (Mon-Fri 08:00-18:30 for both kinds, no daily or
-    active limit, one open medical and one open admin request per patient) when none are saved."""
-    row = session.exec(
-        select(PracticeSettings).where(PracticeSettings.practice_id == practice_id)
-    ).first()
-    return _view(practice_id, row)
 
 
 _TRUE_WORDS = frozenset({"on", "true", "yes", "1"})
@@ -343,7 +212,7 @@ def update_settings(
     current, new, errors = _parse_form(session, staff, form)
     if errors:
         return errors
-    proposed = _view(staff.practice_id, PracticeSettings(practice_id=staff.practice_id, **new))
+    proposed = view_of(staff.practice_id, PracticeSettings(practice_id=staff.practice_id, **new))
     closures = core_hours.new_closures(current, proposed, now=now)
     reason = ""
     if closures:
@@ -363,7 +232,7 @@ def core_hours_preview(
     current, new, errors = _parse_form(session, staff, form)
     if errors:
         return []
-    proposed = _view(staff.practice_id, PracticeSettings(practice_id=staff.practice_id, **new))
+    proposed = view_of(staff.practice_id, PracticeSettings(practice_id=staff.practice_id, **new))
     return core_hours.new_closures(current, proposed, now=now)
 
 
@@ -386,7 +255,7 @@ def _parse_form(
             where = f"{kind.capitalize()} requests on {DAY_NAMES[index]}"
             if _blank(raw_open) and _blank(raw_close):
                 continue  # closed that day
-            opening, closing = _parse_hhmm(raw_open), _parse_hhmm(raw_close)
+            opening, closing = parse_hhmm(raw_open), parse_hhmm(raw_close)
             if _blank(raw_open):
                 errors[open_key] = f"{where}: enter an opening time, or leave both times blank if closed"
             elif opening is None:
@@ -399,7 +268,7 @@ def _parse_form(
                 if opening >= closing:
                     errors[close_key] = f"{where}: the closing time must be after the opening time"
                 else:
-                    hours[kind][day] = [_hhmm(opening), _hhmm(closing)]
+                    hours[kind][day] = [hhmm(opening), hhmm(closing)]
 
     turned_off = _flag(values["turned_off"])
     message = ""
@@ -415,13 +284,13 @@ def _parse_form(
 
     routine_only_after = ""
     if not _blank(values["routine_only_after"]):
-        cutoff = _parse_hhmm(values["routine_only_after"])
+        cutoff = parse_hhmm(values["routine_only_after"])
         if cutoff is None:
             errors["routine_only_after"] = (
                 "Enter the routine-only time in hours and minutes, like 16:00, or leave it blank for never"
             )
         else:
-            routine_only_after = _hhmm(cutoff)
+            routine_only_after = hhmm(cutoff)
 
     daily_limit, problem = _clean_limit(values["daily_limit"], "daily limit", 60)
     if problem:
@@ -470,7 +339,7 @@ def _save_settings(
         select(PracticeSettings).where(PracticeSettings.practice_id == staff.practice_id)
     ).first()
     before = current.form()
-    after = _view(staff.practice_id, PracticeSettings(practice_id=staff.practice_id, **new)).form()
+    after = view_of(staff.practice_id, PracticeSettings(practice_id=staff.practice_id, **new)).form()
     changed = [key for key in before if before[key] != after[key]]
     if not changed:
         return {}
@@ -511,14 +380,6 @@ def _audit(session: Session, staff: StaffContext, action: str, *, patient_id: in
 
 
 # Closed days ---------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class ClosedDayView:
-    id: int
-    day: date
-    label: str  # "Monday 25 August"
-    reason: str  # "Bank holiday", or ""
 
 
 CORE_HOURS_WHY_FIELD = "core_hours_why"
@@ -562,7 +423,7 @@ def add_closed_day(
         why_text, problem = core_hours.check_why(why)
         if problem:
             return problem
-    taken = f"Online requests are already closed on {_long_date(day)}"
+    taken = f"Online requests are already closed on {long_date(day)}"
     exists = select(ClosedDay.id).where(ClosedDay.practice_id == staff.practice_id, ClosedDay.day == day)
     if session.exec(exists).first() is not None:
         return taken
@@ -593,19 +454,6 @@ def remove_closed_day(session: Session, staff: StaffContext | None, closed_day_i
     session.flush()
     _audit(session, staff, "closed_day_removed", detail={"closed_day_id": key, "day": day.isoformat()})
     return None
-
-
-def closed_days(session: Session, practice_id: int, *, from_day: date) -> list[ClosedDayView]:
-    """The practice's closed days from ``from_day`` on, soonest first."""
-    rows = session.exec(
-        select(ClosedDay)
-        .where(ClosedDay.practice_id == practice_id, col(ClosedDay.day) >= from_day)
-        .order_by(col(ClosedDay.day))
-    ).all()
-    return [
-        ClosedDayView(id=row.id, day=row.day, label=_long_date(row.day), reason=row.reason)  # type: ignore[arg-type]
-        for row in rows
-    ]
 
 
 def _closed_from(session: Session, practice_id: int, from_day: date) -> dict[date, str]:
@@ -703,7 +551,7 @@ def _who(session: Session, patient: Patient | None, account_id: int | None) -> t
 
 
 def _window_words(window: Window | None) -> str:
-    return f"{_hhmm(window[0])} to {_hhmm(window[1])}" if window else "closed all day"
+    return f"{hhmm(window[0])} to {hhmm(window[1])}" if window else "closed all day"
 
 
 def _assess(
@@ -833,7 +681,7 @@ def _assess(
 
 
 def _routine_only(settings: SettingsView, local: datetime) -> bool:
-    cutoff = _parse_hhmm(settings.routine_only_after)
+    cutoff = parse_hhmm(settings.routine_only_after)
     return cutoff is not None and local.time().replace(tzinfo=None) >= cutoff
 
 
@@ -890,7 +738,7 @@ def availability(
         reason=None,
         message=ROUTINE_ONLY if routine_only else "",
         routine_only=routine_only,
-        closes_at=_hhmm(window[1]) if window else None,
+        closes_at=hhmm(window[1]) if window else None,
     )
 
 

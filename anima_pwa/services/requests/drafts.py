@@ -22,7 +22,7 @@ from sqlalchemy import update
 from sqlmodel import Session, col, select
 
 from anima_pwa.models import Patient, Practice, Request, utcnow
-from anima_pwa.services.requests import capacity
+from anima_pwa.services.requests import capacity, request_settings
 from anima_pwa.services.requests.subject import is_under_16, patient_for, subject_for
 from anima_pwa.services.questionnaires import core as questionnaires
 from anima_pwa.services.practice.permissions import record_id
@@ -96,7 +96,7 @@ def start_draft(session: Session, identity: Identity, *, patient_id: object, kin
     child = is_under_16(patient)
     if (topic.audience == "child" and not child) or (topic.audience == "adult" and child):
         return StartOutcome(error="This topic isn't for " + ("children" if child else "adults") + ". Choose another topic.")
-    if topic.free_text and not capacity.settings_for(session, patient.practice_id).free_text_enabled:
+    if topic.free_text and not request_settings.settings_for(session, patient.practice_id).free_text_enabled:
         return StartOutcome(error="Your practice has asked that requests use one of the topics in the list.")
     for old in session.exec(
         select(Request).where(Request.account_id == identity.account_id, Request.status == "draft")

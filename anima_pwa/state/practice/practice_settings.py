@@ -7,7 +7,7 @@ from datetime import date
 import reflex as rx
 
 from anima_pwa.db import session_scope
-from anima_pwa.services.requests import capacity
+from anima_pwa.services.requests import capacity, request_settings
 from anima_pwa.services.practice import core_hours
 from anima_pwa.services.platform import text_limits
 from anima_pwa.services.practice.permissions import Action, PermissionDenied, record_id
@@ -37,8 +37,8 @@ class PracticeSettingsState(PracticeState):
 
     def _refresh(self, staff) -> None:
         with session_scope() as db:
-            view = capacity.settings_for(db, staff.practice_id)
-            days = capacity.closed_days(db, staff.practice_id, from_day=date.today())
+            view = request_settings.settings_for(db, staff.practice_id)
+            days = request_settings.closed_days(db, staff.practice_id, from_day=date.today())
         form = view.form()
         self.values = {k: str(v) for k, v in form.items() if k not in BOOLEAN_FIELDS}
         self.flags = {k: bool(form[k]) for k in BOOLEAN_FIELDS}

@@ -14,7 +14,7 @@ import reflex as rx
 
 from anima_pwa import routes
 from anima_pwa.db import session_scope
-from anima_pwa.services.requests import capacity, drafts, lists, phone, questions, screening, search_signposts, subject, submission
+from anima_pwa.services.requests import drafts, lists, phone, questions, request_settings, screening, search_signposts, subject, submission
 from anima_pwa.services.patients import dependants
 from anima_pwa.services.practice import permissions
 from anima_pwa.services.questionnaires import core as questionnaires, search as topic_search
@@ -230,7 +230,7 @@ class RequestWizardState(SessionState):
                 from anima_pwa.models import Patient
 
                 patient = db.get(Patient, int(self.patient_id))
-                practice_settings = capacity.settings_for(db, patient.practice_id) if patient else None
+                practice_settings = request_settings.settings_for(db, patient.practice_id) if patient else None
         if not checked.ok:
             if checked.title:
                 # One of the four reasons the guide lists, before any questions are asked: what to
