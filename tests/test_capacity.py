@@ -25,7 +25,7 @@ from anima_pwa.models import (
     Request,
 )
 from anima_pwa.services.platform import audit
-from anima_pwa.services.requests import capacity, request_settings
+from anima_pwa.services.requests import capacity, practice_settings, request_settings
 from anima_pwa.services.requests.capacity import REASONS, availability, reserve_and_submit
 from anima_pwa.services.practice.permissions import ADMIN, CLINICIAN, RECEPTIONIST, PermissionDenied, StaffContext
 from tests.test_patient_management import link, make_account, make_patient, make_practice, make_staff
@@ -53,7 +53,7 @@ def setup_practice(db: Session, ods: str = "C81001") -> tuple[int, StaffContext]
 
 def configure(db: Session, admin: StaffContext, **form: object) -> None:
     """Save settings as an admin would, giving a reason when they close core hours."""
-    assert capacity.update_settings(db, admin, form, why="Set up for this test", now=NOW) == {}
+    assert practice_settings.update_settings(db, admin, form, why="Set up for this test", now=NOW) == {}
 
 
 def person(db: Session, practice_id: int, name: str, email: str | None = None) -> Patient:
@@ -122,7 +122,7 @@ def test_saving_settings_round_trips_and_is_audited_once(db_session: Session) ->
     form = request_settings.settings_for(db_session, practice_id).form()
     form.update(admin_mon_open="8:00", admin_mon_close="11:30", admin_tue_open="", admin_tue_close="",
                 daily_limit=" 60 ", active_limit="", per_patient_medical="2", routine_only_after="16:00")
-    assert capacity.update_settings(db_session, admin, form, why="Admin team in training", now=NOW) == {}
+    assert practice_settings.update_settings(db_session, admin, form, why="Admin team in training", now=NOW) == {}
     saved = request_settings.settings_for(db_session, practice_id).form()
     assert (saved["admin_mon_open"], saved["admin_mon_close"]) == ("08:00", "11:30")
     assert (saved["admin_tue_open"], saved["admin_tue_close"]) == ("", "")
@@ -135,8 +135,8 @@ def test_saving_settings_round_trips_and_is_audited_once(db_session: Session) ->
         "admin_hours", "daily_limit", "per_patient_medical", "routine_only_after",
     ]  # fmt: skip
     # Saving the same again changes nothing and writes nothing; a partial form keeps the rest.
-    assert capacity.update_settings(db_session, admin, saved) == {}
-    assert capacity.update_settings(db_session, admin, {"daily_limit": "60"}) == {}
+    assert practice_settings.update_settings(db_session, admin, saved) == {}
+    assert practice_settings.update_settings(db_session, admin, {"daily_limit": "60"}) == {}
     assert len(audits(db_session, "practice_settings_changed")) == 1
     configure(db_session, admin, daily_limit="")
     assert request_settings.settings_for(db_session, practice_id).daily_limit is None
@@ -172,13 +172,13 @@ SETTINGS_ERRORS = [
 def test_settings_validation_table(db_session: Session) -> None:
     practice_id, admin = setup_practice(db_session)
     for form, key, message in SETTINGS_ERRORS:
-        errors = capacity.update_settings(db_session, admin, form)
+        errors = practice_settings.update_settings(db_session, admin, form)
         assert list(errors) == [key], form
         assert message in errors[key], (form, errors[key])
     assert db_session.exec(select(PracticeSettings)).first() is None  # nothing saved
     assert audits(db_session, "practice_settings_changed") == []
     # Errors come back in the form's order, all at once.
-    errors = capacity.update_settings(db_session, admin, {"daily_limit": "x", "medical_mon_open": "x", "per_patient_admin": "9"})
+    errors = practice_settings.update_settings(db_session, admin, {"daily_limit": "x", "medical_mon_open": "x", "per_patient_admin": "9"})
     assert list(errors) == ["medical_mon_open", "daily_limit", "per_patient_admin"]
     # Accepted: blank limits, 1 to 5 per patient, both times blank for a closed day, a kept message.
     configure(db_session, admin, daily_limit="", active_limit="99999", per_patient_admin="5",
@@ -190,12 +190,12 @@ def test_settings_validation_table(db_session: Session) -> None:
 def test_only_admins_change_settings_and_closed_days(db_session: Session, role: str) -> None:
     practice_id, admin = setup_practice(db_session)
     staff = make_staff(db_session, db_session.get(Practice, practice_id), role)  # type: ignore[arg-type]
-    assert capacity.add_closed_day(db_session, admin, date(2025, 8, 25), "Bank holiday", now=NOW) is None
+    assert practice_settings.add_closed_day(db_session, admin, date(2025, 8, 25), "Bank holiday", now=NOW) is None
     [closed] = request_settings.closed_days(db_session, practice_id, from_day=TODAY)
     for attempt in (
-        lambda who: capacity.update_settings(db_session, who, {"daily_limit": "5"}),
-        lambda who: capacity.add_closed_day(db_session, who, date(2025, 12, 25), "Christmas Day", now=NOW),
-        lambda who: capacity.remove_closed_day(db_session, who, closed.id),
+        lambda who: practice_settings.update_settings(db_session, who, {"daily_limit": "5"}),
+        lambda who: practice_settings.add_closed_day(db_session, who, date(2025, 12, 25), "Christmas Day", now=NOW),
+        lambda who: practice_settings.remove_closed_day(db_session, who, closed.id),
     ):
         for who in (staff, None):
             with pytest.raises(PermissionDenied):
@@ -207,24 +207,24 @@ def test_only_admins_change_settings_and_closed_days(db_session: Session, role: 
 def test_closed_days_belong_to_one_practice(db_session: Session) -> None:
     practice_id, admin = setup_practice(db_session)
     other_id, other_admin = setup_practice(db_session, "Y02002")
-    assert capacity.add_closed_day(db_session, admin, date(2025, 8, 25), " Bank holiday ", now=NOW) is None
+    assert practice_settings.add_closed_day(db_session, admin, date(2025, 8, 25), " Bank holiday ", now=NOW) is None
     [closed] = request_settings.closed_days(db_session, practice_id, from_day=TODAY)
     assert (closed.label, closed.reason) == ("Monday 25 August", "Bank holiday")
     # Another practice's admin can neither see it as theirs nor remove it, by id or by guessing.
     assert request_settings.closed_days(db_session, other_id, from_day=TODAY) == []
     for guess in (closed.id, str(closed.id), "1 OR 1=1", True, -1, None):
-        assert capacity.remove_closed_day(db_session, other_admin, guess) == capacity.CLOSED_DAY_NOT_FOUND
+        assert practice_settings.remove_closed_day(db_session, other_admin, guess) == practice_settings.CLOSED_DAY_NOT_FOUND
     assert db_session.get(ClosedDay, closed.id) is not None
     # Adding the same day closes it at their own practice only.
-    assert capacity.add_closed_day(db_session, other_admin, date(2025, 8, 25), "Training", now=NOW) is None
+    assert practice_settings.add_closed_day(db_session, other_admin, date(2025, 8, 25), "Training", now=NOW) is None
     assert [c.reason for c in request_settings.closed_days(db_session, practice_id, from_day=TODAY)] == ["Bank holiday"]
     # Their own: the same day twice, the past, too far ahead, an over-long reason.
-    assert "already closed on Monday 25 August" in capacity.add_closed_day(db_session, admin, date(2025, 8, 25), "", now=NOW)
-    assert capacity.add_closed_day(db_session, admin, date(2025, 6, 13), "", now=NOW) == "Enter today's date or a date in the future"
-    assert capacity.add_closed_day(db_session, admin, date(2028, 1, 1), "", now=NOW) == "Enter a date within the next 2 years"
-    assert "200 characters or fewer" in capacity.add_closed_day(db_session, admin, date(2025, 9, 1), "x" * 201, now=NOW)
-    assert capacity.add_closed_day(db_session, admin, TODAY, "", now=NOW) is None  # today is allowed
-    assert capacity.remove_closed_day(db_session, admin, closed.id) is None
+    assert "already closed on Monday 25 August" in practice_settings.add_closed_day(db_session, admin, date(2025, 8, 25), "", now=NOW)
+    assert practice_settings.add_closed_day(db_session, admin, date(2025, 6, 13), "", now=NOW) == "Enter today's date or a date in the future"
+    assert practice_settings.add_closed_day(db_session, admin, date(2028, 1, 1), "", now=NOW) == "Enter a date within the next 2 years"
+    assert "200 characters or fewer" in practice_settings.add_closed_day(db_session, admin, date(2025, 9, 1), "x" * 201, now=NOW)
+    assert practice_settings.add_closed_day(db_session, admin, TODAY, "", now=NOW) is None  # today is allowed
+    assert practice_settings.remove_closed_day(db_session, admin, closed.id) is None
     assert [c.day for c in request_settings.closed_days(db_session, practice_id, from_day=TODAY)] == [TODAY]
     assert [audit.event_detail(e)["day"] for e in audits(db_session, "closed_day_removed")] == ["2025-08-25"]
     assert len(audits(db_session, "closed_day_added")) == 3
@@ -295,8 +295,8 @@ def test_next_opening_is_london_time_across_the_clock_change() -> None:
 
 def test_a_closed_day_refuses_with_its_reason_and_the_next_opening(db_session: Session) -> None:
     practice_id, admin = setup_practice(db_session)
-    assert capacity.add_closed_day(db_session, admin, TODAY, "Bank holiday", now=NOW) is None
-    assert capacity.add_closed_day(db_session, admin, date(2025, 6, 17), "Training", now=NOW) is None
+    assert practice_settings.add_closed_day(db_session, admin, TODAY, "Bank holiday", now=NOW) is None
+    assert practice_settings.add_closed_day(db_session, admin, date(2025, 6, 17), "Training", now=NOW) is None
     for kind in request_settings.KINDS:
         result = check(db_session, practice_id, kind)
         assert (result.open, result.reason) == (False, "closed_day")
@@ -533,7 +533,7 @@ def test_a_receptionist_can_override_the_limits_and_it_is_audited(db_session: Se
     held = draft(db_session, zoe)
     assert reserve_and_submit(db_session, request=held, now=NOW, override=receptionist) == capacity.STAFF_TURNED_OFF
     configure(db_session, admin, turned_off=False)
-    assert capacity.add_closed_day(db_session, admin, date(2025, 6, 18), "Bank holiday", now=NOW) is None
+    assert practice_settings.add_closed_day(db_session, admin, date(2025, 6, 18), "Bank holiday", now=NOW) is None
     message = reserve_and_submit(db_session, request=held, now=london(2025, 6, 18, 9), override=receptionist)
     assert message is not None and "closed day" in message and held.status == "draft"
 

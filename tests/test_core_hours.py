@@ -14,7 +14,7 @@ from sqlmodel import Session, select
 
 from anima_pwa.models import AuditEvent, CoreHoursChange, Practice, PracticeSettings
 from anima_pwa.services.platform import audit, bank_holidays
-from anima_pwa.services.requests import capacity, request_settings
+from anima_pwa.services.requests import practice_settings, request_settings
 from anima_pwa.services.practice import core_hours
 from anima_pwa.services.practice.core_hours import WHY_NEEDED
 from anima_pwa.services.practice.permissions import ADMIN, CLINICIAN, RECEPTIONIST, PermissionDenied
@@ -218,14 +218,14 @@ def log_rows(db: Session) -> list[CoreHoursChange]:
 )
 def test_a_closing_change_needs_a_reason_then_is_saved_and_logged(db_session: Session, practice_admin, form: dict) -> None:
     before = request_settings.settings_for(db_session, practice_admin.practice_id)
-    warned = capacity.core_hours_preview(db_session, practice_admin, form, now=NOW)
+    warned = practice_settings.core_hours_preview(db_session, practice_admin, form, now=NOW)
     assert len(warned) == 1
     for why in (None, "", "   ", 42):
-        assert capacity.update_settings(db_session, practice_admin, form, why=why, now=NOW) == {"core_hours_why": WHY_NEEDED}
+        assert practice_settings.update_settings(db_session, practice_admin, form, why=why, now=NOW) == {"core_hours_why": WHY_NEEDED}
         assert request_settings.settings_for(db_session, practice_admin.practice_id) == before
     assert log_rows(db_session) == []
 
-    assert capacity.update_settings(db_session, practice_admin, form, why="  Flu clinic all afternoon  ", now=NOW) == {}
+    assert practice_settings.update_settings(db_session, practice_admin, form, why="  Flu clinic all afternoon  ", now=NOW) == {}
     assert request_settings.settings_for(db_session, practice_admin.practice_id) != before
     [row] = log_rows(db_session)
     assert (row.practice_id, row.actor_account_id, row.actor_name, row.actor_role, row.change) == (
@@ -237,8 +237,8 @@ def test_a_closing_change_needs_a_reason_then_is_saved_and_logged(db_session: Se
     assert "Flu" not in event.detail  # the reason is in the log, not the audit trail
 
     # Saving again adds nothing new: no reason asked, nothing logged.
-    assert capacity.core_hours_preview(db_session, practice_admin, form, now=NOW) == []
-    assert capacity.update_settings(db_session, practice_admin, {**form, "important_updates": "Hello"}, now=NOW) == {}
+    assert practice_settings.core_hours_preview(db_session, practice_admin, form, now=NOW) == []
+    assert practice_settings.update_settings(db_session, practice_admin, {**form, "important_updates": "Hello"}, now=NOW) == {}
     assert len(log_rows(db_session)) == 1
 
 
@@ -251,23 +251,23 @@ def test_changes_that_keep_core_hours_open_need_no_reason(db_session: Session, p
         {"important_updates": "New phone number from January"},
         {"free_text_enabled": False},
     ):
-        assert capacity.core_hours_preview(db_session, practice_admin, form, now=NOW) == [], form
-        assert capacity.update_settings(db_session, practice_admin, form, now=NOW) == {}, form
+        assert practice_settings.core_hours_preview(db_session, practice_admin, form, now=NOW) == [], form
+        assert practice_settings.update_settings(db_session, practice_admin, form, now=NOW) == {}, form
     assert log_rows(db_session) == []
 
 
 def test_a_preview_of_a_form_with_errors_warns_of_nothing(db_session: Session, practice_admin) -> None:
     form = {"daily_limit": "sixty", "medical_wed_close": "13:00"}
-    assert capacity.core_hours_preview(db_session, practice_admin, form, now=NOW) == []
-    assert "daily_limit" in capacity.update_settings(db_session, practice_admin, form, why="x", now=NOW)
+    assert practice_settings.core_hours_preview(db_session, practice_admin, form, now=NOW) == []
+    assert "daily_limit" in practice_settings.update_settings(db_session, practice_admin, form, why="x", now=NOW)
 
 
 def test_a_closed_day_inside_core_hours_needs_a_reason_and_is_logged(db_session: Session, practice_admin) -> None:
     wednesday = date(2026, 12, 9)
-    assert capacity.add_closed_day(db_session, practice_admin, wednesday, "Training", now=NOW) == WHY_NEEDED
+    assert practice_settings.add_closed_day(db_session, practice_admin, wednesday, "Training", now=NOW) == WHY_NEEDED
     assert request_settings.closed_days(db_session, practice_admin.practice_id, from_day=NOW.date()) == []
-    assert capacity.add_closed_day(db_session, practice_admin, wednesday, "Training", why="Whole-practice training", now=NOW) is None
-    assert capacity.add_closed_day(db_session, practice_admin, date(2026, 12, 25), "Christmas Day", now=NOW) is None
+    assert practice_settings.add_closed_day(db_session, practice_admin, wednesday, "Training", why="Whole-practice training", now=NOW) is None
+    assert practice_settings.add_closed_day(db_session, practice_admin, date(2026, 12, 25), "Christmas Day", now=NOW) is None
     [entry] = core_hours.log(db_session, practice_admin)
     assert entry.change == "Closed day" and entry.why == "Whole-practice training"
     assert entry.what == [
@@ -280,8 +280,8 @@ def test_a_closed_day_inside_core_hours_needs_a_reason_and_is_logged(db_session:
 def test_the_log_is_for_the_practices_own_admins_only(db_session: Session, practice_admin) -> None:
     other_practice = make_practice(db_session, "C81999")
     other_admin = make_staff(db_session, other_practice, ADMIN, name="Omar Admin")
-    assert capacity.update_settings(db_session, practice_admin, {"daily_limit": "40"}, why="Short of staff", now=NOW) == {}
-    assert capacity.update_settings(db_session, other_admin, {"active_limit": "90"}, why="Theirs", now=NOW) == {}
+    assert practice_settings.update_settings(db_session, practice_admin, {"daily_limit": "40"}, why="Short of staff", now=NOW) == {}
+    assert practice_settings.update_settings(db_session, other_admin, {"active_limit": "90"}, why="Theirs", now=NOW) == {}
 
     [ours] = core_hours.log(db_session, practice_admin)
     assert ours.why == "Short of staff" and ours.what[0].startswith("A daily limit of 40 requests")

@@ -7,7 +7,7 @@ from datetime import date
 import reflex as rx
 
 from anima_pwa.db import session_scope
-from anima_pwa.services.requests import capacity, request_settings
+from anima_pwa.services.requests import practice_settings, request_settings
 from anima_pwa.services.practice import core_hours
 from anima_pwa.services.platform import text_limits
 from anima_pwa.services.practice.permissions import Action, PermissionDenied, record_id
@@ -88,12 +88,12 @@ class PracticeSettingsState(PracticeState):
         form: dict[str, object] = {**self.values, **self.flags}
         try:
             with session_scope() as db:
-                closures = capacity.core_hours_preview(db, staff, form)
+                closures = practice_settings.core_hours_preview(db, staff, form)
                 if closures and not self.core_hours_warnings:
                     self.core_hours_warnings = [closure.text for closure in closures]
                     self.errors, self.summary, self.saved = {}, [], False
                     return None
-                errors = capacity.update_settings(db, staff, form, why=self.core_hours_why)
+                errors = practice_settings.update_settings(db, staff, form, why=self.core_hours_why)
         except PermissionDenied as denied:
             errors = {"form": denied.message}
         if errors:
@@ -134,7 +134,7 @@ class PracticeSettingsState(PracticeState):
             return
         try:
             with session_scope() as db:
-                problem = capacity.add_closed_day(db, staff, day, self.new_closed_reason, why=self.closed_day_why)
+                problem = practice_settings.add_closed_day(db, staff, day, self.new_closed_reason, why=self.closed_day_why)
         except PermissionDenied as denied:
             problem = denied.message
         if problem:
@@ -157,7 +157,7 @@ class PracticeSettingsState(PracticeState):
             return redirect
         try:
             with session_scope() as db:
-                problem = capacity.remove_closed_day(db, staff, record_id(closed_id) or -1)
+                problem = practice_settings.remove_closed_day(db, staff, record_id(closed_id) or -1)
         except PermissionDenied as denied:
             problem = denied.message
         if problem:
