@@ -3,7 +3,7 @@ check every step makes that the draft a tab shows is still open.
 
 Who a request can be for, and whether it can be sent now, is checked before any question
 (``check_start``: the account may act for the person, and capacity's hours, closed days and
-limits, ``capacity.availability``); nothing is saved until a topic is chosen (``start_draft``, one
+limits, ``rules.availability``); nothing is saved until a topic is chosen (``start_draft``, one
 draft per account). Every answer is saved at once (``save_answers``), so a reload, a dropped
 connection or signing in again resumes it (``draft_for``) for 7 days. A receptionist's phone
 request is a draft of theirs (``staff_draft_for``; starting it is in ``phone``).
@@ -22,7 +22,7 @@ from sqlalchemy import update
 from sqlmodel import Session, col, select
 
 from anima_pwa.models import Patient, Practice, Request, utcnow
-from anima_pwa.services.requests import capacity, request_settings
+from anima_pwa.services.requests import request_settings, rules
 from anima_pwa.services.requests.subject import is_under_16, patient_for, subject_for
 from anima_pwa.services.questionnaires import core as questionnaires
 from anima_pwa.services.practice.permissions import record_id
@@ -38,7 +38,7 @@ class StartOutcome:
     draft_id: int | None = None
     routine_only: bool = False
     routine_message: str = ""
-    # The practice is closed or a limit is reached (``capacity.REASONS``): information for a panel,
+    # The practice is closed or a limit is reached (``rules.REASONS``): information for a panel,
     # not an error. ``title`` and ``explanation`` for the patient (with the practice's phone number
     # for "what you can do now"); ``staff_reasons``: every reason that applies, in staff words.
     reason: str = ""
@@ -62,7 +62,7 @@ def check_start(session: Session, identity: Identity, *, patient_id: object, kin
     subject = subject_for(session, identity, patient.id)  # type: ignore[arg-type]
     if subject is None or not subject.can_request:
         return StartOutcome(error=subject.why_not if subject else "Choose who the request is for.")
-    available = capacity.availability(
+    available = rules.availability(
         session, practice_id=patient.practice_id, kind=kind, patient_id=patient.id, account_id=identity.account_id
     )
     if not available.open:
@@ -70,7 +70,7 @@ def check_start(session: Session, identity: Identity, *, patient_id: object, kin
     return StartOutcome(routine_only=available.routine_only, routine_message=available.message if available.routine_only else "")
 
 
-def closed_outcome(session: Session, patient: Patient, available: capacity.Availability) -> StartOutcome:
+def closed_outcome(session: Session, patient: Patient, available: rules.Availability) -> StartOutcome:
     """Online requests are closed or full for this patient: the panel's words (``StartOutcome``)."""
     practice = session.get(Practice, patient.practice_id)
     return StartOutcome(

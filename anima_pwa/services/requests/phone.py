@@ -14,7 +14,7 @@ from sqlmodel import Session, select
 
 from anima_pwa.models import Request, utcnow
 from anima_pwa.services.questionnaires import core as questionnaires
-from anima_pwa.services.requests import capacity
+from anima_pwa.services.requests import rules
 from anima_pwa.services.requests.drafts import KINDS, StartOutcome, closed_outcome
 from anima_pwa.services.requests.subject import is_under_16
 
@@ -30,10 +30,10 @@ def staff_check_start(session: Session, staff, *, patient_id: object, kind: str)
         return StartOutcome(error="Choose a medical or an admin request."), False
     if patient.verification_status != "verified":
         return StartOutcome(error="Verify this patient before taking a request for them."), False
-    available = capacity.availability(session, practice_id=patient.practice_id, kind=kind, patient_id=patient.id)
+    available = rules.availability(session, practice_id=patient.practice_id, kind=kind, patient_id=patient.id)
     if available.open:
         return StartOutcome(routine_only=available.routine_only, routine_message=available.message if available.routine_only else ""), False
-    overridable = all(reason in capacity.OVERRIDABLE for reason in available.reasons)
+    overridable = all(reason in rules.OVERRIDABLE for reason in available.reasons)
     return closed_outcome(session, patient, available), overridable
 
 
