@@ -25,8 +25,9 @@ from anima_pwa.models import (
     Request,
 )
 from anima_pwa.services.platform import audit
-from anima_pwa.services.requests import practice_settings, request_settings, rules
-from anima_pwa.services.requests.rules import REASONS, availability, reserve_and_submit
+from anima_pwa.services.requests import capacity, practice_settings, request_settings, rules
+from anima_pwa.services.requests.capacity import reserve_and_submit
+from anima_pwa.services.requests.rules import REASONS, availability
 from anima_pwa.services.practice.permissions import ADMIN, CLINICIAN, RECEPTIONIST, PermissionDenied, StaffContext
 from tests.test_patient_management import link, make_account, make_patient, make_practice, make_staff
 
@@ -40,7 +41,7 @@ def london(year: int, month: int, day: int, hour: int, minute: int = 0) -> datet
 
 NOW = london(2025, 6, 16, 10)  # Monday 16 June 2025, 10:00 BST (09:00 UTC)
 TODAY = date(2025, 6, 16)
-REFERENCE = re.compile(rf"AN-[{rules.REFERENCE_ALPHABET}]{{6}}")
+REFERENCE = re.compile(rf"AN-[{capacity.REFERENCE_ALPHABET}]{{6}}")
 
 
 # --- helpers ---------------------------------------------------------------------------------------
@@ -483,7 +484,7 @@ def test_submission_gives_a_reference_and_counts_once(db_session: Session) -> No
     assert REFERENCE.fullmatch(request.reference or ""), request.reference
     assert counted(db_session, practice_id) == 1
     # Sent twice (a double click): refused, counted once.
-    assert reserve_and_submit(db_session, request=request, now=NOW) == rules.ALREADY_SENT
+    assert reserve_and_submit(db_session, request=request, now=NOW) == capacity.ALREADY_SENT
     assert counted(db_session, practice_id) == 1
     references = {submit(db_session, person(db_session, practice_id, f"Pat {n}"), "admin").reference for n in "ABCDEFGH"}
     assert len(references | {request.reference}) == 9
@@ -500,7 +501,7 @@ def test_the_same_draft_from_two_sessions_is_sent_once(engine: Engine) -> None:
         mine, theirs = first.get(Request, request_id), second.get(Request, request_id)  # both still drafts
         assert reserve_and_submit(first, request=mine, now=NOW) is None  # type: ignore[arg-type]
         first.commit()
-        assert reserve_and_submit(second, request=theirs, now=NOW) == rules.ALREADY_SENT  # type: ignore[arg-type]
+        assert reserve_and_submit(second, request=theirs, now=NOW) == capacity.ALREADY_SENT  # type: ignore[arg-type]
         second.rollback()
         assert counted(second, practice_id) == 1 and submitted_requests(second, practice_id) == 1
 
@@ -531,7 +532,7 @@ def test_a_receptionist_can_override_the_limits_and_it_is_audited(db_session: Se
     # Turned off, or a closed day: staff are refused too, with words for staff.
     configure(db_session, admin, turned_off=True, turned_off_message="Closed for training")
     held = draft(db_session, zoe)
-    assert reserve_and_submit(db_session, request=held, now=NOW, override=receptionist) == rules.STAFF_TURNED_OFF
+    assert reserve_and_submit(db_session, request=held, now=NOW, override=receptionist) == capacity.STAFF_TURNED_OFF
     configure(db_session, admin, turned_off=False)
     assert practice_settings.add_closed_day(db_session, admin, date(2025, 6, 18), "Bank holiday", now=NOW) is None
     message = reserve_and_submit(db_session, request=held, now=london(2025, 6, 18, 9), override=receptionist)
@@ -562,7 +563,7 @@ def _race(engine: Engine, request_ids: list[int], monkeypatch: pytest.MonkeyPatc
     """
     start = threading.Barrier(len(request_ids))
     inside = threading.Barrier(len(request_ids))
-    assess = rules._assess
+    assess = capacity.assess
 
     def assess_when_both_are_in(*args, **kwargs):
         try:
@@ -571,7 +572,7 @@ def _race(engine: Engine, request_ids: list[int], monkeypatch: pytest.MonkeyPatc
             pass  # the other is held at the lock: as it should be
         return assess(*args, **kwargs)
 
-    monkeypatch.setattr(rules, "_assess", assess_when_both_are_in)
+    monkeypatch.setattr(capacity, "assess", assess_when_both_are_in)
     results: dict[int, str | None] = {}
     failures: list[BaseException] = []
 

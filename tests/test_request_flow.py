@@ -31,7 +31,7 @@ from anima_pwa.models import (
     utcnow,
 )
 from anima_pwa.services.platform import clock as platform_clock
-from anima_pwa.services.requests import drafts as draft_service, lists, questions, request_settings, rules, screening, subject, submission
+from anima_pwa.services.requests import capacity, drafts as draft_service, lists, questions, request_settings, rules, screening, subject, submission
 from anima_pwa.services.patients import dependants
 from anima_pwa.services.questionnaires import core as questionnaires
 from anima_pwa.services.identity.sessions import Identity
@@ -50,7 +50,7 @@ from tests.factories import (
 LONDON = ZoneInfo("Europe/London")
 START = datetime(2025, 6, 18, 12, 0, tzinfo=LONDON).astimezone(UTC)  # Wednesday 18 June 2025, noon
 TODAY = date(2025, 6, 18)
-REFERENCE = re.compile(rf"AN-[{rules.REFERENCE_ALPHABET}]{{6}}")
+REFERENCE = re.compile(rf"AN-[{capacity.REFERENCE_ALPHABET}]{{6}}")
 ALL_DAY = {kind: {day: ["00:00", "23:59"] for day in request_settings.DAYS} for kind in request_settings.KINDS}
 CHOOSE_WHO = "Choose who the request is for."
 CHOOSE_TOPIC = "Choose a topic from the list."
@@ -895,7 +895,7 @@ def test_submit_gives_a_reference_and_fills_triage(world: World, engine: Engine)
     assert json.loads(event.detail) == {"kind": "medical", "topic": "cough-and-cold", "overridden": False}
     # Sent twice (a double click, a second tab): once only.
     again = submission.submit(world.db, world.me, draft)
-    assert again.error == rules.ALREADY_SENT and draft.reference == outcome.reference
+    assert again.error == capacity.ALREADY_SENT and draft.reference == outcome.reference
     assert counter(world.db) == 1 and len(audit_events(world.db, "request_submitted")) == 1
 
 

@@ -3,7 +3,7 @@ kept with the request.
 
 ``submit`` checks every question is answered and the account may still ask for the person (a
 draft can be days old), triages the answers (for staff, never shown to the patient as a
-diagnosis), and reserves a place under the practice's lock (``rules.reserve_and_submit``): a
+diagnosis), and reserves a place under the practice's lock (``capacity.reserve_and_submit``): a
 refusal leaves the draft exactly as it was. Emergency words the person typed and sent anyway make
 the request urgent for staff. Kept with the request: who filled it in (``filled_in_by``), the
 wording the questions were shown in, and the answers as a FHIR R4 QuestionnaireResponse.
@@ -21,7 +21,7 @@ from anima_pwa.services.identity.sessions import Identity
 from anima_pwa.services.patients import registration
 from anima_pwa.services.platform import audit
 from anima_pwa.services.questionnaires import core as questionnaires
-from anima_pwa.services.requests import rules
+from anima_pwa.services.requests import capacity
 from anima_pwa.services.requests.drafts import answers_of, save_answers
 from anima_pwa.services.requests.questions import ANYTHING_ELSE, current_step
 from anima_pwa.services.requests.screening import FREE_TEXT_ADVICE
@@ -87,7 +87,7 @@ def submit(session: Session, identity: Identity | None, draft: Request, *, overr
     result = questionnaires.triage(
         topic, answers, free_text=draft.free_text, wording=wording, age_months=draft_age_months(session, draft)
     )
-    refusal = rules.reserve_and_submit(session, request=draft, override=override)
+    refusal = capacity.reserve_and_submit(session, request=draft, override=override)
     if refusal:
         return SubmitOutcome(error=refusal)  # and the draft is left exactly as it was
     urgency, lines = result.urgency, list(result.summary_lines)
