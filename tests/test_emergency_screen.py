@@ -1,4 +1,4 @@
-"""The emergency screen and red-flag answers in a real request (services.requests.flow, on SQLite and
+"""The emergency screen and red-flag answers in a real request (services.requests.screening, on SQLite and
 PostgreSQL): short pages that each need "None of these" when nothing applies; a 999 sign ends the
 request at once and a 111 sign after the last page, with every advice shown most urgent first;
 the crisis lines (thoughts of suicide, PHQ-9 question 9, crisis words typed) are shown and the

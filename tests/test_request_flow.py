@@ -1,4 +1,4 @@
-"""The patient's request wizard (services.requests.flow) from "who is it for" to the reference number:
+"""The patient's request wizard (services.requests) from "who is it for" to the reference number:
 capacity checked before any question, one draft per account that survives signing in again, the
 emergency screen, answers saved as they are given (with branching and red-flag answers), the pages
 after the questions, submission (triage, reference, limits checked again) and "Your requests".

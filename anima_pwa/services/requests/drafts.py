@@ -2,8 +2,8 @@
 check every step makes that the draft a tab shows is still open.
 
 Who a request can be for, and whether it can be sent now, is checked before any question
-(``check_start``: the account may act for the person, and capacity's hours, closed days and
-limits, ``rules.availability``); nothing is saved until a topic is chosen (``start_draft``, one
+(``check_start``: the account may act for the person, and the practice's hours, closed days
+and limits, ``rules.availability``); nothing is saved until a topic is chosen (``start_draft``, one
 draft per account). Every answer is saved at once (``save_answers``), so a reload, a dropped
 connection or signing in again resumes it (``draft_for``) for 7 days. A receptionist's phone
 request is a draft of theirs (``staff_draft_for``; starting it is in ``phone``).
@@ -23,12 +23,12 @@ from sqlmodel import Session, col, select
 
 from anima_pwa.models import Patient, Practice, Request, utcnow
 from anima_pwa.services.requests import request_settings, rules
+from anima_pwa.services.requests.request_settings import KINDS
 from anima_pwa.services.requests.subject import is_under_16, patient_for, subject_for
 from anima_pwa.services.questionnaires import core as questionnaires
 from anima_pwa.services.practice.permissions import record_id
 from anima_pwa.services.identity.sessions import Identity
 
-KINDS = ("medical", "admin")
 DRAFT_LIFETIME = timedelta(days=7)
 
 

@@ -1,7 +1,7 @@
 """"Create Request": who for -> medical or admin -> topic -> emergency screen -> one question per
 page -> anything else -> preferences -> check your answers -> sent.
 
-The draft lives in the database (`services.requests.flow`); this state only mirrors the current page,
+The draft lives in the database (`services.requests.drafts`); this state only mirrors the current page,
 so a reload, a dropped connection or signing in again carries on where the person was. A tab acts
 only on the draft it shows (`_draft_id`), through `drafts.open_draft`: when that draft
 has gone (started again, sent or ended in another tab or device, or expired) the tab says so and
