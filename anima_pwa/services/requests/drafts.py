@@ -21,7 +21,8 @@ from datetime import timedelta
 from sqlalchemy import update
 from sqlmodel import Session, col, select
 
-from anima_pwa.models import Patient, Practice, Request, utcnow
+from anima_pwa.models import Patient, Practice, Request
+from anima_pwa.services.platform.clock import utcnow
 from anima_pwa.services.requests import request_settings, rules
 from anima_pwa.services.requests.request_settings import KINDS
 from anima_pwa.services.requests.subject import is_under_16, patient_for, subject_for

@@ -16,7 +16,7 @@ from sqlmodel import Session, col, select
 from anima_pwa.models import AccountPatient, Patient, Request
 from anima_pwa.services.identity.sessions import Identity
 from anima_pwa.services.patients import dependants, registration
-from anima_pwa.services.platform import audit
+from anima_pwa.services.platform import audit, clock
 from anima_pwa.services.practice.permissions import record_id
 from anima_pwa.services.questionnaires import core as questionnaires
 from anima_pwa.services.requests.questions import APPOINTMENT_PREFERENCES, CONTACT_PREFERENCES
@@ -88,9 +88,7 @@ def your_requests(session: Session, identity: Identity, *, limit: int = 50) -> l
 def _display(moment: datetime | None) -> str:
     if moment is None:
         return ""
-    from zoneinfo import ZoneInfo
-
-    local = moment.astimezone(ZoneInfo("Europe/London"))
+    local = clock.to_london(moment)
     return f"{local.day} {local:%b %Y, %H:%M}"
 
 

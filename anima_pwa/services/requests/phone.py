@@ -12,7 +12,8 @@ from __future__ import annotations
 
 from sqlmodel import Session, select
 
-from anima_pwa.models import Request, utcnow
+from anima_pwa.models import Request
+from anima_pwa.services.platform.clock import utcnow
 from anima_pwa.services.questionnaires import core as questionnaires
 from anima_pwa.services.requests import rules
 from anima_pwa.services.requests.drafts import KINDS, StartOutcome, closed_outcome

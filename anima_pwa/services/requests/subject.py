@@ -14,9 +14,12 @@ from __future__ import annotations
 
 from sqlmodel import Session, select
 
-from anima_pwa.models import AccountPatient, Patient, Request, utcnow
+from anima_pwa.models import AccountPatient, Patient, Request
 from anima_pwa.services.identity.sessions import Identity
 from anima_pwa.services.patients import dependants
+from anima_pwa.services.platform import clock
+from anima_pwa.services.platform.clock import utcnow
+from anima_pwa.services.platform.validation import age_on
 from anima_pwa.services.practice.permissions import record_id
 from anima_pwa.services.questionnaires import core as questionnaires
 
@@ -35,11 +38,7 @@ def subject_for(session: Session, identity: Identity, patient_id: int) -> depend
 
 
 def is_under_16(patient: Patient) -> bool:
-    from zoneinfo import ZoneInfo
-
-    from anima_pwa.services.platform.validation import age_on
-
-    today = utcnow().astimezone(ZoneInfo("Europe/London")).date()  # birthdays turn over at UK midnight
+    today = clock.today(utcnow())  # birthdays turn over at UK midnight
     return age_on(patient.date_of_birth, today) < CHILD_UNDER
 
 
@@ -98,9 +97,7 @@ def age_in_months(born, today) -> int:
 
 
 def _age_months(patient: Patient) -> int:
-    from zoneinfo import ZoneInfo
-
-    return age_in_months(patient.date_of_birth, utcnow().astimezone(ZoneInfo("Europe/London")).date())
+    return age_in_months(patient.date_of_birth, clock.today(utcnow()))
 
 
 def draft_age_months(session: Session, draft: Request) -> int | None:

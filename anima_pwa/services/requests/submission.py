@@ -16,10 +16,11 @@ from dataclasses import dataclass
 
 from sqlmodel import Session
 
-from anima_pwa.models import Patient, Request, utcnow
+from anima_pwa.models import Patient, Request
 from anima_pwa.services.identity.sessions import Identity
 from anima_pwa.services.patients import registration
 from anima_pwa.services.platform import audit
+from anima_pwa.services.platform.clock import utcnow
 from anima_pwa.services.questionnaires import core as questionnaires
 from anima_pwa.services.requests import capacity
 from anima_pwa.services.requests.drafts import answers_of, save_answers
