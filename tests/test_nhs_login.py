@@ -12,7 +12,7 @@ import re
 import stat
 import time
 import warnings
-from datetime import date
+from datetime import UTC, date, datetime
 from urllib.parse import parse_qsl, urlsplit
 
 import pytest
@@ -21,6 +21,7 @@ from joserfc.jwk import RSAKey
 
 from anima_pwa.nhs_login_emulator import EmulatorConfig, client_public_key_from_file, create_app
 from anima_pwa.nhs_login_emulator.__main__ import parse_args
+from anima_pwa.services.platform import clock
 from anima_pwa.services.nhs_login.client import (
     NhsLoginClient,
     NhsLoginError,
@@ -345,6 +346,26 @@ def test_malformed_claims_are_refused(changes):
 def test_good_claims_parse():
     person = NhsLoginIdentity.from_claims(GOOD)
     assert person.birthdate == date(1985, 3, 14) and person.gp_ods_code == "Y90001"
+
+
+@pytest.mark.parametrize(
+    ("utc", "born_today"),
+    [
+        (datetime(2026, 6, 30, 22, 59, tzinfo=UTC), False),  # 23:59 BST on 30 June: 1 July is tomorrow
+        (datetime(2026, 6, 30, 23, 30, tzinfo=UTC), True),  # 00:30 BST on 1 July, though UTC says 30 June
+    ],
+)
+def test_a_birthdate_of_today_in_the_uk_is_not_in_the_future(monkeypatch, utc, born_today):
+    """The birthdate check uses the date in England, not the server's or UTC's: at 23:30 UTC on
+    30 June a baby born on 1 July was born today."""
+    monkeypatch.setattr(clock, "utcnow", lambda: utc)
+    claims = {**GOOD, "birthdate": "2026-07-01"}
+    if born_today:
+        assert NhsLoginIdentity.from_claims(claims).birthdate == date(2026, 7, 1)
+    else:
+        with pytest.raises(NhsLoginError) as caught:
+            NhsLoginIdentity.from_claims(claims)
+        assert caught.value.reason == "claims"
 
 
 def test_bad_settings_are_a_config_error(keys):
