@@ -24,7 +24,7 @@ from anima_pwa.models import (
     PracticeSettings,
     Request,
 )
-from anima_pwa.services.platform import audit
+from anima_pwa.services.platform import audit, clock
 from anima_pwa.services.requests import capacity, practice_settings, request_settings, rules
 from anima_pwa.services.requests.capacity import reserve_and_submit
 from anima_pwa.services.requests.rules import REASONS, availability
@@ -229,6 +229,25 @@ def test_closed_days_belong_to_one_practice(db_session: Session) -> None:
     assert [c.day for c in request_settings.closed_days(db_session, practice_id, from_day=TODAY)] == [TODAY]
     assert [audit.event_detail(e)["day"] for e in audits(db_session, "closed_day_removed")] == ["2025-08-25"]
     assert len(audits(db_session, "closed_day_added")) == 3
+
+
+@pytest.mark.parametrize(
+    ("utc", "listed"),
+    [
+        (datetime(2026, 6, 30, 22, 59, tzinfo=UTC), [date(2026, 6, 30), date(2026, 7, 1)]),  # 23:59 BST on 30 June
+        (datetime(2026, 6, 30, 23, 30, tzinfo=UTC), [date(2026, 7, 1)]),  # 00:30 BST on 1 July; UTC says 30 June
+    ],
+)
+def test_the_closed_days_ahead_start_today_in_england(
+    db_session: Session, monkeypatch: pytest.MonkeyPatch, utc: datetime, listed: list[date]
+) -> None:
+    """Practice settings list the closed days from today: the date in England, not the server's
+    date, so at 23:30 UTC on 30 June (already 1 July in the UK) 30 June is no longer ahead."""
+    practice_id, _ = setup_practice(db_session)
+    db_session.add_all([ClosedDay(practice_id=practice_id, day=day) for day in (date(2026, 6, 30), date(2026, 7, 1))])
+    db_session.flush()
+    monkeypatch.setattr(clock, "utcnow", lambda: utc)
+    assert [row.day for row in request_settings.closed_days(db_session, practice_id)] == listed
 
 
 # --- hours -------------------------------------------------------------------------------------------

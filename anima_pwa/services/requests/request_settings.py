@@ -20,6 +20,7 @@ from datetime import date, time
 from sqlmodel import Session, col, select
 
 from anima_pwa.models import ClosedDay, PracticeSettings
+from anima_pwa.services.platform import clock
 
 __all__ = [
     "DAYS",
@@ -186,8 +187,11 @@ class ClosedDayView:
     reason: str  # "Bank holiday", or ""
 
 
-def closed_days(session: Session, practice_id: int, *, from_day: date) -> list[ClosedDayView]:
-    """The practice's closed days from ``from_day`` on, soonest first."""
+def closed_days(session: Session, practice_id: int, *, from_day: date | None = None) -> list[ClosedDayView]:
+    """The practice's closed days from ``from_day`` (by default today, the date in England) on,
+    soonest first."""
+    if from_day is None:
+        from_day = clock.today()
     rows = session.exec(
         select(ClosedDay)
         .where(ClosedDay.practice_id == practice_id, col(ClosedDay.day) >= from_day)

@@ -38,7 +38,7 @@ class PracticeSettingsState(PracticeState):
     def _refresh(self, staff) -> None:
         with session_scope() as db:
             view = request_settings.settings_for(db, staff.practice_id)
-            days = request_settings.closed_days(db, staff.practice_id, from_day=date.today())
+            days = request_settings.closed_days(db, staff.practice_id)  # from today in England
         form = view.form()
         self.values = {k: str(v) for k, v in form.items() if k not in BOOLEAN_FIELDS}
         self.flags = {k: bool(form[k]) for k in BOOLEAN_FIELDS}
