@@ -152,6 +152,28 @@ def test_someone_not_on_a_register(http, client):
     assert (person.gp_ods_code, person.email) == (None, "jo@example.org")
 
 
+@pytest.mark.parametrize(
+    ("utc", "born_today"),
+    [
+        (datetime(2026, 6, 30, 22, 59, tzinfo=UTC), False),  # 23:59 BST on 30 June: 1 July is tomorrow
+        (datetime(2026, 6, 30, 23, 30, tzinfo=UTC), True),  # 00:30 BST on 1 July, though UTC says 30 June
+    ],
+)
+def test_the_emulator_takes_a_birth_today_in_the_uk(http, client, monkeypatch, utc, born_today):
+    """The emulator's own form agrees with the client: a birthdate is in the future by the date in
+    England, whatever the server's date."""
+    monkeypatch.setattr(clock, "utcnow", lambda: utc)
+    custom = {"given_name": "Jo", "family_name": "Bloggs", "birthdate": "2026-07-01", "nhs_number": "943 476 5919"}
+    if born_today:
+        assert sign_in(http, client, person="custom", extra=custom).birthdate == date(2026, 7, 1)
+    else:
+        state, nonce = client.new_state_and_nonce()
+        page = http.get(client.authorization_url(state=state, nonce=nonce)).text
+        request_id = re.search(r'name="request_id" value="([^"]+)"', page).group(1)
+        answer = http.post("/authorize", data={"request_id": request_id, "level": "P9", "problem": "none", "person": "custom", **custom})
+        assert answer.status_code == 400 and "Date of birth must be a real date in the past" in answer.text
+
+
 def test_custom_person_form_shows_errors(http, client):
     state, nonce = client.new_state_and_nonce()
     page = http.get(client.authorization_url(state=state, nonce=nonce)).text
