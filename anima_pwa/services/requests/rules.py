@@ -48,9 +48,12 @@ from anima_pwa.services.requests.request_settings import (
 )
 
 __all__ = [
+    "OVERRIDABLE",
     "REASONS",
+    "ROUTINE_ONLY",
     "Availability",
     "Refusal",
+    "assess",
     "availability",
     "next_opening",
 ]
