@@ -24,9 +24,10 @@ from anima_pwa.models import (
     PracticeSettings,
     Request,
 )
-from anima_pwa.services.platform import audit
-from anima_pwa.services.requests import capacity
-from anima_pwa.services.requests.capacity import REASONS, availability, reserve_and_submit
+from anima_pwa.services.platform import audit, clock
+from anima_pwa.services.requests import capacity, practice_settings, request_settings, rules
+from anima_pwa.services.requests.capacity import reserve_and_submit
+from anima_pwa.services.requests.rules import REASONS, availability
 from anima_pwa.services.practice.permissions import ADMIN, CLINICIAN, RECEPTIONIST, PermissionDenied, StaffContext
 from tests.test_patient_management import link, make_account, make_patient, make_practice, make_staff
 
@@ -53,7 +54,7 @@ def setup_practice(db: Session, ods: str = "C81001") -> tuple[int, StaffContext]
 
 def configure(db: Session, admin: StaffContext, **form: object) -> None:
     """Save settings as an admin would, giving a reason when they close core hours."""
-    assert capacity.update_settings(db, admin, form, why="Set up for this test", now=NOW) == {}
+    assert practice_settings.update_settings(db, admin, form, why="Set up for this test", now=NOW) == {}
 
 
 def person(db: Session, practice_id: int, name: str, email: str | None = None) -> Patient:
@@ -102,8 +103,8 @@ def check(db: Session, practice_id: int, kind: str = "medical", *, now: datetime
 
 def test_defaults_when_the_practice_has_saved_nothing(db_session: Session) -> None:
     practice_id, _ = setup_practice(db_session)
-    settings = capacity.settings_for(db_session, practice_id)
-    for kind in capacity.KINDS:
+    settings = request_settings.settings_for(db_session, practice_id)
+    for kind in request_settings.KINDS:
         assert [settings.window(kind, day) is not None for day in range(7)] == [True] * 5 + [False] * 2
         assert settings.form()[f"{kind}_fri_open"] == "08:00" and settings.form()[f"{kind}_fri_close"] == "18:30"
         assert settings.form()[f"{kind}_sat_open"] == ""
@@ -113,17 +114,17 @@ def test_defaults_when_the_practice_has_saved_nothing(db_session: Session) -> No
     # A row saved with no hours (the column's default "{}") keeps the default hours too.
     db_session.add(PracticeSettings(practice_id=practice_id, daily_limit=40))
     db_session.flush()
-    settings = capacity.settings_for(db_session, practice_id)
+    settings = request_settings.settings_for(db_session, practice_id)
     assert settings.daily_limit == 40 and settings.window("medical", 0) is not None
 
 
 def test_saving_settings_round_trips_and_is_audited_once(db_session: Session) -> None:
     practice_id, admin = setup_practice(db_session)
-    form = capacity.settings_for(db_session, practice_id).form()
+    form = request_settings.settings_for(db_session, practice_id).form()
     form.update(admin_mon_open="8:00", admin_mon_close="11:30", admin_tue_open="", admin_tue_close="",
                 daily_limit=" 60 ", active_limit="", per_patient_medical="2", routine_only_after="16:00")
-    assert capacity.update_settings(db_session, admin, form, why="Admin team in training", now=NOW) == {}
-    saved = capacity.settings_for(db_session, practice_id).form()
+    assert practice_settings.update_settings(db_session, admin, form, why="Admin team in training", now=NOW) == {}
+    saved = request_settings.settings_for(db_session, practice_id).form()
     assert (saved["admin_mon_open"], saved["admin_mon_close"]) == ("08:00", "11:30")
     assert (saved["admin_tue_open"], saved["admin_tue_close"]) == ("", "")
     assert (saved["medical_tue_open"], saved["medical_tue_close"]) == ("08:00", "18:30")
@@ -135,12 +136,12 @@ def test_saving_settings_round_trips_and_is_audited_once(db_session: Session) ->
         "admin_hours", "daily_limit", "per_patient_medical", "routine_only_after",
     ]  # fmt: skip
     # Saving the same again changes nothing and writes nothing; a partial form keeps the rest.
-    assert capacity.update_settings(db_session, admin, saved) == {}
-    assert capacity.update_settings(db_session, admin, {"daily_limit": "60"}) == {}
+    assert practice_settings.update_settings(db_session, admin, saved) == {}
+    assert practice_settings.update_settings(db_session, admin, {"daily_limit": "60"}) == {}
     assert len(audits(db_session, "practice_settings_changed")) == 1
     configure(db_session, admin, daily_limit="")
-    assert capacity.settings_for(db_session, practice_id).daily_limit is None
-    assert capacity.settings_for(db_session, practice_id).window("admin", 0) is not None
+    assert request_settings.settings_for(db_session, practice_id).daily_limit is None
+    assert request_settings.settings_for(db_session, practice_id).window("admin", 0) is not None
 
 
 SETTINGS_ERRORS = [
@@ -172,62 +173,81 @@ SETTINGS_ERRORS = [
 def test_settings_validation_table(db_session: Session) -> None:
     practice_id, admin = setup_practice(db_session)
     for form, key, message in SETTINGS_ERRORS:
-        errors = capacity.update_settings(db_session, admin, form)
+        errors = practice_settings.update_settings(db_session, admin, form)
         assert list(errors) == [key], form
         assert message in errors[key], (form, errors[key])
     assert db_session.exec(select(PracticeSettings)).first() is None  # nothing saved
     assert audits(db_session, "practice_settings_changed") == []
     # Errors come back in the form's order, all at once.
-    errors = capacity.update_settings(db_session, admin, {"daily_limit": "x", "medical_mon_open": "x", "per_patient_admin": "9"})
+    errors = practice_settings.update_settings(db_session, admin, {"daily_limit": "x", "medical_mon_open": "x", "per_patient_admin": "9"})
     assert list(errors) == ["medical_mon_open", "daily_limit", "per_patient_admin"]
     # Accepted: blank limits, 1 to 5 per patient, both times blank for a closed day, a kept message.
     configure(db_session, admin, daily_limit="", active_limit="99999", per_patient_admin="5",
               medical_wed_open="", medical_wed_close="", routine_only_after="")
-    assert capacity.settings_for(db_session, practice_id).window("medical", 2) is None
+    assert request_settings.settings_for(db_session, practice_id).window("medical", 2) is None
 
 
 @pytest.mark.parametrize("role", [CLINICIAN, RECEPTIONIST])
 def test_only_admins_change_settings_and_closed_days(db_session: Session, role: str) -> None:
     practice_id, admin = setup_practice(db_session)
     staff = make_staff(db_session, db_session.get(Practice, practice_id), role)  # type: ignore[arg-type]
-    assert capacity.add_closed_day(db_session, admin, date(2025, 8, 25), "Bank holiday", now=NOW) is None
-    [closed] = capacity.closed_days(db_session, practice_id, from_day=TODAY)
+    assert practice_settings.add_closed_day(db_session, admin, date(2025, 8, 25), "Bank holiday", now=NOW) is None
+    [closed] = request_settings.closed_days(db_session, practice_id, from_day=TODAY)
     for attempt in (
-        lambda who: capacity.update_settings(db_session, who, {"daily_limit": "5"}),
-        lambda who: capacity.add_closed_day(db_session, who, date(2025, 12, 25), "Christmas Day", now=NOW),
-        lambda who: capacity.remove_closed_day(db_session, who, closed.id),
+        lambda who: practice_settings.update_settings(db_session, who, {"daily_limit": "5"}),
+        lambda who: practice_settings.add_closed_day(db_session, who, date(2025, 12, 25), "Christmas Day", now=NOW),
+        lambda who: practice_settings.remove_closed_day(db_session, who, closed.id),
     ):
         for who in (staff, None):
             with pytest.raises(PermissionDenied):
                 attempt(who)
-    assert capacity.settings_for(db_session, practice_id).daily_limit is None
-    assert [row.day for row in capacity.closed_days(db_session, practice_id, from_day=TODAY)] == [date(2025, 8, 25)]
+    assert request_settings.settings_for(db_session, practice_id).daily_limit is None
+    assert [row.day for row in request_settings.closed_days(db_session, practice_id, from_day=TODAY)] == [date(2025, 8, 25)]
 
 
 def test_closed_days_belong_to_one_practice(db_session: Session) -> None:
     practice_id, admin = setup_practice(db_session)
     other_id, other_admin = setup_practice(db_session, "Y02002")
-    assert capacity.add_closed_day(db_session, admin, date(2025, 8, 25), " Bank holiday ", now=NOW) is None
-    [closed] = capacity.closed_days(db_session, practice_id, from_day=TODAY)
+    assert practice_settings.add_closed_day(db_session, admin, date(2025, 8, 25), " Bank holiday ", now=NOW) is None
+    [closed] = request_settings.closed_days(db_session, practice_id, from_day=TODAY)
     assert (closed.label, closed.reason) == ("Monday 25 August", "Bank holiday")
     # Another practice's admin can neither see it as theirs nor remove it, by id or by guessing.
-    assert capacity.closed_days(db_session, other_id, from_day=TODAY) == []
+    assert request_settings.closed_days(db_session, other_id, from_day=TODAY) == []
     for guess in (closed.id, str(closed.id), "1 OR 1=1", True, -1, None):
-        assert capacity.remove_closed_day(db_session, other_admin, guess) == capacity.CLOSED_DAY_NOT_FOUND
+        assert practice_settings.remove_closed_day(db_session, other_admin, guess) == practice_settings.CLOSED_DAY_NOT_FOUND
     assert db_session.get(ClosedDay, closed.id) is not None
     # Adding the same day closes it at their own practice only.
-    assert capacity.add_closed_day(db_session, other_admin, date(2025, 8, 25), "Training", now=NOW) is None
-    assert [c.reason for c in capacity.closed_days(db_session, practice_id, from_day=TODAY)] == ["Bank holiday"]
+    assert practice_settings.add_closed_day(db_session, other_admin, date(2025, 8, 25), "Training", now=NOW) is None
+    assert [c.reason for c in request_settings.closed_days(db_session, practice_id, from_day=TODAY)] == ["Bank holiday"]
     # Their own: the same day twice, the past, too far ahead, an over-long reason.
-    assert "already closed on Monday 25 August" in capacity.add_closed_day(db_session, admin, date(2025, 8, 25), "", now=NOW)
-    assert capacity.add_closed_day(db_session, admin, date(2025, 6, 13), "", now=NOW) == "Enter today's date or a date in the future"
-    assert capacity.add_closed_day(db_session, admin, date(2028, 1, 1), "", now=NOW) == "Enter a date within the next 2 years"
-    assert "200 characters or fewer" in capacity.add_closed_day(db_session, admin, date(2025, 9, 1), "x" * 201, now=NOW)
-    assert capacity.add_closed_day(db_session, admin, TODAY, "", now=NOW) is None  # today is allowed
-    assert capacity.remove_closed_day(db_session, admin, closed.id) is None
-    assert [c.day for c in capacity.closed_days(db_session, practice_id, from_day=TODAY)] == [TODAY]
+    assert "already closed on Monday 25 August" in practice_settings.add_closed_day(db_session, admin, date(2025, 8, 25), "", now=NOW)
+    assert practice_settings.add_closed_day(db_session, admin, date(2025, 6, 13), "", now=NOW) == "Enter today's date or a date in the future"
+    assert practice_settings.add_closed_day(db_session, admin, date(2028, 1, 1), "", now=NOW) == "Enter a date within the next 2 years"
+    assert "200 characters or fewer" in practice_settings.add_closed_day(db_session, admin, date(2025, 9, 1), "x" * 201, now=NOW)
+    assert practice_settings.add_closed_day(db_session, admin, TODAY, "", now=NOW) is None  # today is allowed
+    assert practice_settings.remove_closed_day(db_session, admin, closed.id) is None
+    assert [c.day for c in request_settings.closed_days(db_session, practice_id, from_day=TODAY)] == [TODAY]
     assert [audit.event_detail(e)["day"] for e in audits(db_session, "closed_day_removed")] == ["2025-08-25"]
     assert len(audits(db_session, "closed_day_added")) == 3
+
+
+@pytest.mark.parametrize(
+    ("utc", "listed"),
+    [
+        (datetime(2026, 6, 30, 22, 59, tzinfo=UTC), [date(2026, 6, 30), date(2026, 7, 1)]),  # 23:59 BST on 30 June
+        (datetime(2026, 6, 30, 23, 30, tzinfo=UTC), [date(2026, 7, 1)]),  # 00:30 BST on 1 July; UTC says 30 June
+    ],
+)
+def test_the_closed_days_ahead_start_today_in_england(
+    db_session: Session, monkeypatch: pytest.MonkeyPatch, utc: datetime, listed: list[date]
+) -> None:
+    """Practice settings list the closed days from today: the date in England, not the server's
+    date, so at 23:30 UTC on 30 June (already 1 July in the UK) 30 June is no longer ahead."""
+    practice_id, _ = setup_practice(db_session)
+    db_session.add_all([ClosedDay(practice_id=practice_id, day=day) for day in (date(2026, 6, 30), date(2026, 7, 1))])
+    db_session.flush()
+    monkeypatch.setattr(clock, "utcnow", lambda: utc)
+    assert [row.day for row in request_settings.closed_days(db_session, practice_id)] == listed
 
 
 # --- hours -------------------------------------------------------------------------------------------
@@ -261,7 +281,7 @@ HOURS = [
 
 def test_hours_table(db_session: Session) -> None:
     practice_id, admin = setup_practice(db_session)
-    form = {f"admin_{day}_{end}": when for day in capacity.DAYS[:5] for end, when in (("open", "10:00"), ("close", "12:00"))}
+    form = {f"admin_{day}_{end}": when for day in request_settings.DAYS[:5] for end, when in (("open", "10:00"), ("close", "12:00"))}
     configure(db_session, admin, **form, admin_sat_open="09:00", admin_sat_close="11:00")
     for when, kind, is_open, words in HOURS:
         result = check(db_session, practice_id, kind, now=when)
@@ -278,16 +298,16 @@ def test_hours_table(db_session: Session) -> None:
 
 
 def test_next_opening_is_london_time_across_the_clock_change() -> None:
-    settings = capacity.SettingsView(practice_id=1, hours={"medical": capacity._default_hours(), "admin": {}})
+    settings = request_settings.SettingsView(practice_id=1, hours={"medical": request_settings.default_hours(), "admin": {}})
     sunday = datetime(2025, 3, 30, 12, 0, tzinfo=UTC)
-    opening = capacity.next_opening(settings, "medical", sunday)
+    opening = rules.next_opening(settings, "medical", sunday)
     assert opening is not None and opening.astimezone(UTC) == datetime(2025, 3, 31, 7, 0, tzinfo=UTC)
     saturday_oct = datetime(2025, 10, 25, 12, 0, tzinfo=UTC)
-    assert capacity.next_opening(settings, "medical", saturday_oct).astimezone(UTC) == datetime(2025, 10, 27, 8, 0, tzinfo=UTC)  # type: ignore[union-attr]
+    assert rules.next_opening(settings, "medical", saturday_oct).astimezone(UTC) == datetime(2025, 10, 27, 8, 0, tzinfo=UTC)  # type: ignore[union-attr]
     # Closed days are skipped; no hours at all means it never opens.
     closed = {date(2025, 3, 31), date(2025, 4, 1)}
-    assert capacity.next_opening(settings, "medical", sunday, closed=closed).date() == date(2025, 4, 2)  # type: ignore[union-attr]
-    assert capacity.next_opening(settings, "admin", sunday) is None
+    assert rules.next_opening(settings, "medical", sunday, closed=closed).date() == date(2025, 4, 2)  # type: ignore[union-attr]
+    assert rules.next_opening(settings, "admin", sunday) is None
 
 
 # --- closed, turned off, routine only ------------------------------------------------------------------
@@ -295,9 +315,9 @@ def test_next_opening_is_london_time_across_the_clock_change() -> None:
 
 def test_a_closed_day_refuses_with_its_reason_and_the_next_opening(db_session: Session) -> None:
     practice_id, admin = setup_practice(db_session)
-    assert capacity.add_closed_day(db_session, admin, TODAY, "Bank holiday", now=NOW) is None
-    assert capacity.add_closed_day(db_session, admin, date(2025, 6, 17), "Training", now=NOW) is None
-    for kind in capacity.KINDS:
+    assert practice_settings.add_closed_day(db_session, admin, TODAY, "Bank holiday", now=NOW) is None
+    assert practice_settings.add_closed_day(db_session, admin, date(2025, 6, 17), "Training", now=NOW) is None
+    for kind in request_settings.KINDS:
         result = check(db_session, practice_id, kind)
         assert (result.open, result.reason) == (False, "closed_day")
         assert result.message == (
@@ -321,7 +341,7 @@ def test_turned_off_shows_the_practice_message_and_111(db_session: Session) -> N
     # The message stays when the practice turns requests back on (ready for next time).
     configure(db_session, admin, turned_off=False)
     assert check(db_session, practice_id, "admin").open
-    assert capacity.settings_for(db_session, practice_id).turned_off_message.startswith("We are closed")
+    assert request_settings.settings_for(db_session, practice_id).turned_off_message.startswith("We are closed")
 
 
 def test_routine_only_after_the_cut_off(db_session: Session) -> None:
@@ -533,7 +553,7 @@ def test_a_receptionist_can_override_the_limits_and_it_is_audited(db_session: Se
     held = draft(db_session, zoe)
     assert reserve_and_submit(db_session, request=held, now=NOW, override=receptionist) == capacity.STAFF_TURNED_OFF
     configure(db_session, admin, turned_off=False)
-    assert capacity.add_closed_day(db_session, admin, date(2025, 6, 18), "Bank holiday", now=NOW) is None
+    assert practice_settings.add_closed_day(db_session, admin, date(2025, 6, 18), "Bank holiday", now=NOW) is None
     message = reserve_and_submit(db_session, request=held, now=london(2025, 6, 18, 9), override=receptionist)
     assert message is not None and "closed day" in message and held.status == "draft"
 
@@ -562,7 +582,7 @@ def _race(engine: Engine, request_ids: list[int], monkeypatch: pytest.MonkeyPatc
     """
     start = threading.Barrier(len(request_ids))
     inside = threading.Barrier(len(request_ids))
-    assess = capacity._assess
+    assess = capacity.assess
 
     def assess_when_both_are_in(*args, **kwargs):
         try:
@@ -571,7 +591,7 @@ def _race(engine: Engine, request_ids: list[int], monkeypatch: pytest.MonkeyPatc
             pass  # the other is held at the lock: as it should be
         return assess(*args, **kwargs)
 
-    monkeypatch.setattr(capacity, "_assess", assess_when_both_are_in)
+    monkeypatch.setattr(capacity, "assess", assess_when_both_are_in)
     results: dict[int, str | None] = {}
     failures: list[BaseException] = []
 

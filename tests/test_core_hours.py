@@ -14,7 +14,7 @@ from sqlmodel import Session, select
 
 from anima_pwa.models import AuditEvent, CoreHoursChange, Practice, PracticeSettings
 from anima_pwa.services.platform import audit, bank_holidays
-from anima_pwa.services.requests import capacity
+from anima_pwa.services.requests import practice_settings, request_settings
 from anima_pwa.services.practice import core_hours
 from anima_pwa.services.practice.core_hours import WHY_NEEDED
 from anima_pwa.services.practice.permissions import ADMIN, CLINICIAN, RECEPTIONIST, PermissionDenied
@@ -115,12 +115,12 @@ def test_next_core_start_skips_weekends_and_bank_holidays() -> None:
 
 # --- what closes core hours --------------------------------------------------------------------------
 
-OPEN_CORE = {kind: {day: ["08:00", "18:30"] for day in ("mon", "tue", "wed", "thu", "fri")} for kind in capacity.KINDS}
+OPEN_CORE = {kind: {day: ["08:00", "18:30"] for day in ("mon", "tue", "wed", "thu", "fri")} for kind in request_settings.KINDS}
 
 
-def view(hours: dict | None = None, **fields) -> capacity.SettingsView:
+def view(hours: dict | None = None, **fields) -> request_settings.SettingsView:
     row = PracticeSettings(practice_id=1, hours=json.dumps(hours or OPEN_CORE), **fields)
-    return capacity._view(1, row)
+    return request_settings.view_of(1, row)
 
 
 def with_day(kind: str, day: str, window: list[str] | None) -> dict:
@@ -136,7 +136,7 @@ def with_day(kind: str, day: str, window: list[str] | None) -> dict:
     "settings, keys, words",
     [
         (view(), [], ""),
-        (view({k: {d: ["00:00", "23:59"] for d in capacity.DAYS} for k in capacity.KINDS}), [], ""),
+        (view({k: {d: ["00:00", "23:59"] for d in request_settings.DAYS} for k in request_settings.KINDS}), [], ""),
         (view(with_day("medical", "wed", ["08:00", "13:00"])), ["hours:medical:wed:08:00-13:00"],
          "Medical requests on Wednesdays close at 13:00, not 18:30."),
         (view(with_day("admin", "mon", ["09:00", "18:30"])), ["hours:admin:mon:09:00-18:30"],
@@ -153,7 +153,7 @@ def with_day(kind: str, day: str, window: list[str] | None) -> dict:
         (view(free_text_enabled=False), [], ""),
     ],
 )
-def test_what_closes_core_hours(settings: capacity.SettingsView, keys: list[str], words: str) -> None:
+def test_what_closes_core_hours(settings: request_settings.SettingsView, keys: list[str], words: str) -> None:
     found = core_hours.settings_closures(settings, now=NOW)
     assert [c.key for c in found] == keys
     assert words in " ".join(c.text for c in found)
@@ -217,16 +217,16 @@ def log_rows(db: Session) -> list[CoreHoursChange]:
     ],
 )
 def test_a_closing_change_needs_a_reason_then_is_saved_and_logged(db_session: Session, practice_admin, form: dict) -> None:
-    before = capacity.settings_for(db_session, practice_admin.practice_id)
-    warned = capacity.core_hours_preview(db_session, practice_admin, form, now=NOW)
+    before = request_settings.settings_for(db_session, practice_admin.practice_id)
+    warned = practice_settings.core_hours_preview(db_session, practice_admin, form, now=NOW)
     assert len(warned) == 1
     for why in (None, "", "   ", 42):
-        assert capacity.update_settings(db_session, practice_admin, form, why=why, now=NOW) == {"core_hours_why": WHY_NEEDED}
-        assert capacity.settings_for(db_session, practice_admin.practice_id) == before
+        assert practice_settings.update_settings(db_session, practice_admin, form, why=why, now=NOW) == {"core_hours_why": WHY_NEEDED}
+        assert request_settings.settings_for(db_session, practice_admin.practice_id) == before
     assert log_rows(db_session) == []
 
-    assert capacity.update_settings(db_session, practice_admin, form, why="  Flu clinic all afternoon  ", now=NOW) == {}
-    assert capacity.settings_for(db_session, practice_admin.practice_id) != before
+    assert practice_settings.update_settings(db_session, practice_admin, form, why="  Flu clinic all afternoon  ", now=NOW) == {}
+    assert request_settings.settings_for(db_session, practice_admin.practice_id) != before
     [row] = log_rows(db_session)
     assert (row.practice_id, row.actor_account_id, row.actor_name, row.actor_role, row.change) == (
         practice_admin.practice_id, practice_admin.account_id, "Priya Admin", "admin", "settings"
@@ -237,8 +237,8 @@ def test_a_closing_change_needs_a_reason_then_is_saved_and_logged(db_session: Se
     assert "Flu" not in event.detail  # the reason is in the log, not the audit trail
 
     # Saving again adds nothing new: no reason asked, nothing logged.
-    assert capacity.core_hours_preview(db_session, practice_admin, form, now=NOW) == []
-    assert capacity.update_settings(db_session, practice_admin, {**form, "important_updates": "Hello"}, now=NOW) == {}
+    assert practice_settings.core_hours_preview(db_session, practice_admin, form, now=NOW) == []
+    assert practice_settings.update_settings(db_session, practice_admin, {**form, "important_updates": "Hello"}, now=NOW) == {}
     assert len(log_rows(db_session)) == 1
 
 
@@ -251,23 +251,23 @@ def test_changes_that_keep_core_hours_open_need_no_reason(db_session: Session, p
         {"important_updates": "New phone number from January"},
         {"free_text_enabled": False},
     ):
-        assert capacity.core_hours_preview(db_session, practice_admin, form, now=NOW) == [], form
-        assert capacity.update_settings(db_session, practice_admin, form, now=NOW) == {}, form
+        assert practice_settings.core_hours_preview(db_session, practice_admin, form, now=NOW) == [], form
+        assert practice_settings.update_settings(db_session, practice_admin, form, now=NOW) == {}, form
     assert log_rows(db_session) == []
 
 
 def test_a_preview_of_a_form_with_errors_warns_of_nothing(db_session: Session, practice_admin) -> None:
     form = {"daily_limit": "sixty", "medical_wed_close": "13:00"}
-    assert capacity.core_hours_preview(db_session, practice_admin, form, now=NOW) == []
-    assert "daily_limit" in capacity.update_settings(db_session, practice_admin, form, why="x", now=NOW)
+    assert practice_settings.core_hours_preview(db_session, practice_admin, form, now=NOW) == []
+    assert "daily_limit" in practice_settings.update_settings(db_session, practice_admin, form, why="x", now=NOW)
 
 
 def test_a_closed_day_inside_core_hours_needs_a_reason_and_is_logged(db_session: Session, practice_admin) -> None:
     wednesday = date(2026, 12, 9)
-    assert capacity.add_closed_day(db_session, practice_admin, wednesday, "Training", now=NOW) == WHY_NEEDED
-    assert capacity.closed_days(db_session, practice_admin.practice_id, from_day=NOW.date()) == []
-    assert capacity.add_closed_day(db_session, practice_admin, wednesday, "Training", why="Whole-practice training", now=NOW) is None
-    assert capacity.add_closed_day(db_session, practice_admin, date(2026, 12, 25), "Christmas Day", now=NOW) is None
+    assert practice_settings.add_closed_day(db_session, practice_admin, wednesday, "Training", now=NOW) == WHY_NEEDED
+    assert request_settings.closed_days(db_session, practice_admin.practice_id, from_day=NOW.date()) == []
+    assert practice_settings.add_closed_day(db_session, practice_admin, wednesday, "Training", why="Whole-practice training", now=NOW) is None
+    assert practice_settings.add_closed_day(db_session, practice_admin, date(2026, 12, 25), "Christmas Day", now=NOW) is None
     [entry] = core_hours.log(db_session, practice_admin)
     assert entry.change == "Closed day" and entry.why == "Whole-practice training"
     assert entry.what == [
@@ -280,8 +280,8 @@ def test_a_closed_day_inside_core_hours_needs_a_reason_and_is_logged(db_session:
 def test_the_log_is_for_the_practices_own_admins_only(db_session: Session, practice_admin) -> None:
     other_practice = make_practice(db_session, "C81999")
     other_admin = make_staff(db_session, other_practice, ADMIN, name="Omar Admin")
-    assert capacity.update_settings(db_session, practice_admin, {"daily_limit": "40"}, why="Short of staff", now=NOW) == {}
-    assert capacity.update_settings(db_session, other_admin, {"active_limit": "90"}, why="Theirs", now=NOW) == {}
+    assert practice_settings.update_settings(db_session, practice_admin, {"daily_limit": "40"}, why="Short of staff", now=NOW) == {}
+    assert practice_settings.update_settings(db_session, other_admin, {"active_limit": "90"}, why="Theirs", now=NOW) == {}
 
     [ours] = core_hours.log(db_session, practice_admin)
     assert ours.why == "Short of staff" and ours.what[0].startswith("A daily limit of 40 requests")

@@ -5,7 +5,7 @@ for second holders, removing, who a request can be for, and the holders' contact
 from __future__ import annotations
 
 import dataclasses
-from datetime import date
+from datetime import UTC, date, datetime
 
 import pytest
 from sqlmodel import Session, select
@@ -18,7 +18,7 @@ from anima_pwa.models import (
     Patient,
     Practice,
 )
-from anima_pwa.services.platform import audit
+from anima_pwa.services.platform import audit, clock
 from anima_pwa.services.patients import dependants
 from anima_pwa.services.patients.dependants import (
     ALREADY_HELD,
@@ -222,6 +222,31 @@ def test_one_field_wrong(db_session, world, changes, field, message):
 def test_born_today_is_accepted(db_session, world):
     outcome = add(db_session, world["mum"], form(full_name="Baby Smith", nhs_number=TOM_NHS, dob_day="15", dob_month="6", dob_year="2025"))
     assert outcome.ok and outcome.approval_status == "not_needed"
+
+
+@pytest.mark.parametrize(
+    ("utc", "uk_day"),
+    [
+        (datetime(2026, 6, 30, 22, 59, tzinfo=UTC), 30),  # 23:59 BST: still 30 June in the UK
+        (datetime(2026, 6, 30, 23, 30, tzinfo=UTC), 1),  # 00:30 BST: 1 July in the UK, 30 June in UTC
+    ],
+)
+def test_today_is_the_uk_date_for_a_birth_and_an_age(db_session, world, monkeypatch, utc, uk_day):
+    """A baby born on 1 July, added at 23:30 UTC on 30 June, was born today (the UTC date would
+    call it a date in the future), and someone born on 1 July 2010 is 16 then (the UTC date would
+    still say 15). A minute before UK midnight, both are still as they were."""
+    monkeypatch.setattr(clock, "utcnow", lambda: utc)
+    baby = form(full_name="Baby Smith", nhs_number=TOM_NHS, dob_day="1", dob_month="7", dob_year="2026")
+    outcome = add_dependant(db_session, world["mum"], baby, client_ip=IP)
+    if uk_day == 1:
+        assert outcome.ok and outcome.approval_status == "not_needed", outcome.errors
+    else:
+        assert outcome.errors == {"dob": "Date of birth must be in the past"}
+    teen = make_patient(db_session, world["practice"], "Tia Smith", dob=date(2010, 7, 1), nhs_number=TEEN_NHS)
+    db_session.add(AccountPatient(account_id=world["mum"].account_id, patient_id=teen.id, relationship="dependant"))
+    db_session.flush()
+    ages = {row.full_name: row.age for row in list_dependants(db_session, world["mum"])}
+    assert ages["Tia Smith"] == (16 if uk_day == 1 else 15)
 
 
 def test_who_may_add(db_session, world):

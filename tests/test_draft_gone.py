@@ -19,15 +19,15 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from anima_pwa.models import Request, utcnow
-from anima_pwa.services.requests import flow
+from anima_pwa.services.requests import drafts, phone, screening, submission
 from anima_pwa.state.requests import wizard as request_wizard
 from anima_pwa.state.requests.wizard import RequestWizardState, StaffRequestWizardState
 from tests.factories import make_patient, make_staff, valid_nhs_number
 from tests.test_request_flow import World, clock, start, to_check, world  # noqa: F401  (fixtures)
 
-GONE = f"{flow.GONE_MESSAGE} {flow.START_AGAIN}"
-EXPIRED = f"{flow.EXPIRED_MESSAGE} {flow.START_AGAIN}"
-NEWER = f"{flow.GONE_MESSAGE} {flow.NEWER_OPENED}"
+GONE = f"{drafts.GONE_MESSAGE} {drafts.START_AGAIN}"
+EXPIRED = f"{drafts.EXPIRED_MESSAGE} {drafts.START_AGAIN}"
+NEWER = f"{drafts.GONE_MESSAGE} {drafts.NEWER_OPENED}"
 
 
 def age(db: Session, draft: Request, days: int = 8) -> None:
@@ -40,14 +40,14 @@ def age(db: Session, draft: Request, days: int = 8) -> None:
 
 def test_the_draft_a_tab_shows_is_handed_over_while_it_is_open(world: World) -> None:
     draft = start(world, "something-else-medical")
-    check = flow.open_draft(world.db, world.me, draft.id)
+    check = drafts.open_draft(world.db, world.me, draft.id)
     assert check.ok and check.draft.id == draft.id and check.problem == ""
-    assert flow.open_draft(world.db, world.me, str(draft.id)).ok  # an id from the browser
+    assert drafts.open_draft(world.db, world.me, str(draft.id)).ok  # an id from the browser
 
 
 WHAT_HAPPENED: dict[str, Callable[[World, Request], None]] = {
     "started again in another tab": lambda w, d: w.db.delete(d),
-    "ended by a red flag in another tab": lambda w, d: flow.screen_red_flags(w.db, w.me, d, [flow.red_flags(w.db, d)[0].link_id]),
+    "ended by a red flag in another tab": lambda w, d: screening.screen_red_flags(w.db, w.me, d, [screening.red_flags(w.db, d)[0].link_id]),
     "replaced by a new request on another device": lambda w, d: start(w, "back-pain"),
     "left for more than 7 days": lambda w, d: age(w.db, d),
 }
@@ -58,39 +58,39 @@ def test_a_draft_that_has_gone_says_what_happened(world: World, what: str) -> No
     draft = start(world, "something-else-medical")
     draft_id = draft.id
     WHAT_HAPPENED[what](world, draft)
-    check = flow.open_draft(world.db, world.me, draft_id)
+    check = drafts.open_draft(world.db, world.me, draft_id)
     assert not check.ok and check.draft is None and check.reference == ""
     if what == "left for more than 7 days":
-        assert (check.problem, check.message) == (flow.DRAFT_EXPIRED, flow.EXPIRED_MESSAGE)
+        assert (check.problem, check.message) == (drafts.DRAFT_EXPIRED, drafts.EXPIRED_MESSAGE)
         assert world.db.get(Request, draft_id) is None  # nobody can carry on with it: its answers go
     else:
-        assert (check.problem, check.message) == (flow.DRAFT_GONE, flow.GONE_MESSAGE)
+        assert (check.problem, check.message) == (drafts.DRAFT_GONE, drafts.GONE_MESSAGE)
     newer = world.db.exec(select(Request).where(Request.status == "draft")).first()
     assert (check.newer.id if check.newer else None) == (newer.id if newer else None)
 
 
 def test_a_draft_sent_from_another_tab_gives_its_reference(world: World) -> None:
     draft = to_check(world, start(world, "something-else-medical"))
-    assert flow.submit(world.db, world.me, draft).ok
-    check = flow.open_draft(world.db, world.me, draft.id)
-    assert (check.ok, check.problem, check.reference) == (False, flow.DRAFT_SENT, draft.reference)
-    assert check.message == f"{flow.SENT_MESSAGE} Its reference number is {draft.reference}."
+    assert submission.submit(world.db, world.me, draft).ok
+    check = drafts.open_draft(world.db, world.me, draft.id)
+    assert (check.ok, check.problem, check.reference) == (False, drafts.DRAFT_SENT, draft.reference)
+    assert check.message == f"{drafts.SENT_MESSAGE} Its reference number is {draft.reference}."
 
 
 @pytest.mark.parametrize("draft_id", [None, 0, -1, "", "abc", "1 OR 1=1", 10**12, True, [1], {"id": 1}])
 def test_ids_that_are_not_a_draft_of_this_account_are_gone(world: World, draft_id) -> None:
     start(world, "something-else-medical")
-    check = flow.open_draft(world.db, world.me, draft_id)
-    assert (check.ok, check.problem, check.reference) == (False, flow.DRAFT_GONE, "")
+    check = drafts.open_draft(world.db, world.me, draft_id)
+    assert (check.ok, check.problem, check.reference) == (False, drafts.DRAFT_GONE, "")
 
 
 def test_another_accounts_draft_or_request_is_gone_and_tells_nothing(world: World) -> None:
     sams = to_check(world, start(world, "something-else-medical", patient=world.sam, identity=world.other), identity=world.other)
-    assert flow.open_draft(world.db, world.me, sams.id).problem == flow.DRAFT_GONE
-    assert flow.submit(world.db, world.other, sams).ok
-    refused = flow.open_draft(world.db, world.me, sams.id)
-    assert (refused.problem, refused.reference) == (flow.DRAFT_GONE, "")  # not its reference
-    assert flow.open_draft(world.db, world.other, sams.id).reference == sams.reference
+    assert drafts.open_draft(world.db, world.me, sams.id).problem == drafts.DRAFT_GONE
+    assert submission.submit(world.db, world.other, sams).ok
+    refused = drafts.open_draft(world.db, world.me, sams.id)
+    assert (refused.problem, refused.reference) == (drafts.DRAFT_GONE, "")  # not its reference
+    assert drafts.open_draft(world.db, world.other, sams.id).reference == sams.reference
 
 
 def test_the_staff_check_is_per_member_of_staff_and_practice(world: World) -> None:
@@ -99,13 +99,13 @@ def test_the_staff_check_is_per_member_of_staff_and_practice(world: World) -> No
     reception = make_staff(world.db, world.practice, "receptionist")
     colleague = make_staff(world.db, world.practice, "admin")
     elsewhere = make_staff(world.db, make_practice(world.db, "C81002"), "receptionist")
-    started = flow.staff_start_draft(world.db, reception, patient_id=world.zoe.id, kind="medical", topic_id="something-else-medical")
-    assert flow.open_staff_draft(world.db, reception, started.draft_id).ok
+    started = phone.staff_start_draft(world.db, reception, patient_id=world.zoe.id, kind="medical", topic_id="something-else-medical")
+    assert drafts.open_staff_draft(world.db, reception, started.draft_id).ok
     for other in (colleague, elsewhere, None):
-        assert flow.open_staff_draft(world.db, other, started.draft_id).problem == flow.DRAFT_GONE
+        assert drafts.open_staff_draft(world.db, other, started.draft_id).problem == drafts.DRAFT_GONE
     patient_draft = start(world, "back-pain")
-    assert flow.open_staff_draft(world.db, reception, patient_draft.id).problem == flow.DRAFT_GONE
-    assert flow.open_draft(world.db, world.me, started.draft_id).problem == flow.DRAFT_GONE  # and the other way
+    assert drafts.open_staff_draft(world.db, reception, patient_draft.id).problem == drafts.DRAFT_GONE
+    assert drafts.open_draft(world.db, world.me, started.draft_id).problem == drafts.DRAFT_GONE  # and the other way
 
 
 # --- every handler, in two tabs ---------------------------------------------------------------
@@ -177,7 +177,7 @@ def _patient_draft_at_check(w: World) -> Request:
 
 def _staff_draft_at_check(w: World, patient=None) -> Request:
     patient = patient or w.zoe
-    started = flow.staff_start_draft(w.db, w.receptionist, patient_id=patient.id, kind="medical", topic_id="something-else-medical")
+    started = phone.staff_start_draft(w.db, w.receptionist, patient_id=patient.id, kind="medical", topic_id="something-else-medical")
     draft = w.db.get(Request, started.draft_id)
     to_check(w, draft, identity=None)
     w.db.commit()
@@ -213,7 +213,7 @@ def test_send_in_one_tab_then_any_step_in_the_other_shows_the_reference(tabs: Wo
 
     handler(other, name, *args)
     assert (other.step, other.reference) == ("done", one.reference)
-    assert other.notice == f"{flow.SENT_MESSAGE} Its reference number is {one.reference}."
+    assert other.notice == f"{drafts.SENT_MESSAGE} Its reference number is {one.reference}."
     tabs.db.expire_all()
     assert tabs.db.exec(select(Request)).all()[0].free_text != "Typed in the other tab"
     assert len(tabs.db.exec(select(Request)).all()) == 1 and _drafts(tabs) == []
@@ -227,7 +227,7 @@ def test_start_again_after_the_other_tab_sent_it_says_so(tabs: World, who: str) 
     handler(one, "send")
     handler(other, "start_again")
     assert other.step == ("who" if who == "patient" else "type")
-    assert other.notice.startswith(flow.SENT_MESSAGE) and one.reference in other.notice
+    assert other.notice.startswith(drafts.SENT_MESSAGE) and one.reference in other.notice
 
 
 @pytest.mark.parametrize(("name", "args"), HANDLERS)
@@ -239,7 +239,7 @@ def test_a_newer_draft_started_elsewhere_is_opened_and_left_as_it_was(tabs: Worl
     if who == "patient":
         newer = start(tabs, "back-pain")  # the other device: one draft per account, so the old one goes
     else:
-        started = flow.staff_start_draft(tabs.db, tabs.receptionist, patient_id=tabs.zoe.id, kind="medical", topic_id="back-pain")
+        started = phone.staff_start_draft(tabs.db, tabs.receptionist, patient_id=tabs.zoe.id, kind="medical", topic_id="back-pain")
         newer = tabs.db.get(Request, started.draft_id)
     tabs.db.commit()
     before = (newer.answers, newer.current_item, newer.free_text, newer.contact_preference)
@@ -255,7 +255,7 @@ def test_the_phone_wizard_never_opens_another_patients_draft(tabs: World) -> Non
     _staff_draft_at_check(tabs)
     tab = staff_tab(tabs)
     other_patient = make_patient(tabs.db, tabs.practice, "Ray Other", nhs_number=valid_nhs_number("943476595"))
-    flow.staff_start_draft(tabs.db, tabs.receptionist, patient_id=other_patient.id, kind="medical", topic_id="back-pain")
+    phone.staff_start_draft(tabs.db, tabs.receptionist, patient_id=other_patient.id, kind="medical", topic_id="back-pain")
     tabs.db.commit()
     handler(tab, "answer", {"answer": "no"})
     assert (tab.step, tab.notice, tab.patient_id) == ("type", GONE, str(tabs.zoe.id))

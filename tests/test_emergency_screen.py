@@ -1,4 +1,4 @@
-"""The emergency screen and red-flag answers in a real request (services.requests.flow, on SQLite and
+"""The emergency screen and red-flag answers in a real request (services.requests.screening, on SQLite and
 PostgreSQL): short pages that each need "None of these" when nothing applies; a 999 sign ends the
 request at once and a 111 sign after the last page, with every advice shown most urgent first;
 the crisis lines (thoughts of suicide, PHQ-9 question 9, crisis words typed) are shown and the
@@ -14,8 +14,7 @@ from sqlmodel import select
 
 from anima_pwa.models import EmergencySignpost, Request
 from anima_pwa.services import questionnaires
-from anima_pwa.services.requests import signposts
-from anima_pwa.services.requests import flow
+from anima_pwa.services.requests import drafts, lists, phone, questions, screening, signposts, submission
 from tests.factories import audit_events, count, make_staff
 from tests.test_request_flow import (  # noqa: F401 (fixtures)
     World,
@@ -30,9 +29,9 @@ from tests.test_request_flow import (  # noqa: F401 (fixtures)
 
 
 def page_ids(w: World, draft: Request) -> list[str]:
-    step = flow.current_step(w.db, draft)
+    step = questions.current_step(w.db, draft)
     assert step.kind == "red_flags"
-    return [f.link_id for f in flow.red_flag_pages(w.db, draft)[step.number - 1]]
+    return [f.link_id for f in screening.red_flag_pages(w.db, draft)[step.number - 1]]
 
 
 def test_a_page_needs_its_signs_or_none_of_these_and_never_both(world: World) -> None:
@@ -40,22 +39,22 @@ def test_a_page_needs_its_signs_or_none_of_these_and_never_both(world: World) ->
     first = page_ids(world, draft)
     before = draft.answers
     for ticked, none, error in [
-        ([], False, flow.NOTHING_CHOSEN),  # pressing Continue is never read as "no"
-        (["not-a-flag"], False, flow.NOTHING_CHOSEN),
-        ([first[0]], True, flow.NONE_AND_FLAGS),
-        (first, True, flow.NONE_AND_FLAGS),
+        ([], False, screening.NOTHING_CHOSEN),  # pressing Continue is never read as "no"
+        (["not-a-flag"], False, screening.NOTHING_CHOSEN),
+        ([first[0]], True, screening.NONE_AND_FLAGS),
+        (first, True, screening.NONE_AND_FLAGS),
     ]:
-        assert flow.screen_red_flags(world.db, world.me, draft, ticked, none_of_these=none) == flow.ScreenOutcome(error=error)
-        assert draft.answers == before and flow.current_step(world.db, draft).number == 1  # nothing saved
+        assert screening.screen_red_flags(world.db, world.me, draft, ticked, none_of_these=none) == screening.ScreenOutcome(error=error)
+        assert draft.answers == before and questions.current_step(world.db, draft).number == 1  # nothing saved
     assert count(world.db, EmergencySignpost) == 0
-    assert flow.screen_red_flags(world.db, world.me, draft, [], none_of_these=True) == flow.ScreenOutcome()
-    assert flow.current_step(world.db, draft).number == 2
+    assert screening.screen_red_flags(world.db, world.me, draft, [], none_of_these=True) == screening.ScreenOutcome()
+    assert questions.current_step(world.db, draft).number == 2
 
 
 def test_a_999_sign_ends_the_request_on_its_page(world: World) -> None:
     draft = start(world, "headache")
-    pages = len(flow.red_flag_pages(world.db, draft))
-    outcome = flow.screen_red_flags(world.db, world.me, draft, ["rf-chest-pain"])
+    pages = len(screening.red_flag_pages(world.db, draft))
+    outcome = screening.screen_red_flags(world.db, world.me, draft, ["rf-chest-pain"])
     assert outcome.ends and [a.code for a in outcome.advice] == ["999"] and pages > 1
     assert count(world.db, Request) == 0
 
@@ -86,19 +85,19 @@ def test_thoughts_of_suicide_show_the_crisis_lines_and_the_request_goes_on_urgen
     draft = start(world, "headache")
     outcome = screen(world, draft, ["rf-suicidal-thoughts"])
     assert not outcome.ends and [a.code for a in outcome.advice] == ["crisis"]
-    assert "116 123" in outcome.advice[0].body and flow.current_step(world.db, draft).kind == "question"
+    assert "116 123" in outcome.advice[0].body and questions.current_step(world.db, draft).kind == "question"
     row = world.db.exec(select(EmergencySignpost)).one()
     assert (row.advice, row.source, json.loads(row.flags)) == ("crisis", "emergency_screen", ["rf-suicidal-thoughts"])
     # Back to the emergency screen, to the page with that question, and through it again: the
     # advice is shown again but not recorded twice.
-    flow.back(world.db, draft)
+    questions.back(world.db, draft)
     while "rf-suicidal-thoughts" not in page_ids(world, draft):
-        flow.back(world.db, draft)
+        questions.back(world.db, draft)
     again = screen(world, draft, ["rf-suicidal-thoughts"])
     assert [a.code for a in again.advice] == ["crisis"] and not again.ends
     assert count(world.db, EmergencySignpost) == 1
     to_check(world, draft)
-    assert flow.submit(world.db, world.me, draft).ok
+    assert submission.submit(world.db, world.me, draft).ok
     assert (draft.status, draft.urgency) == ("submitted", "urgent_today")
     assert draft.triage_summary.startswith("Crisis lines shown")
 
@@ -110,23 +109,23 @@ def test_phq9_question_9_shows_the_crisis_numbers_and_still_sends_the_request_ur
     for number, item9 in enumerate(["1", "2", "3"], 1):
         draft = start(world, "feeling-low-or-anxious")
         pass_screen(world, draft)
-        while (step := flow.current_step(world.db, draft)).link_id != "phq9-9":
+        while (step := questions.current_step(world.db, draft)).link_id != "phq9-9":
             item = questionnaires.get(draft.topic).item(step.link_id)
-            assert flow.answer(world.db, world.me, draft, step.link_id, default_answer(item)) == flow.AnswerOutcome()
-        outcome = flow.answer(world.db, world.me, draft, "phq9-9", item9)
+            assert questions.answer(world.db, world.me, draft, step.link_id, default_answer(item)) == questions.AnswerOutcome()
+        outcome = questions.answer(world.db, world.me, draft, "phq9-9", item9)
         assert outcome.error == "" and not outcome.ends
         [crisis] = outcome.advice
         assert crisis.code == "crisis" and crisis.title == "Get help now"
         for words in ("999", "option 2", "Samaritans", "116 123"):
             assert words in crisis.body
         assert [label for label, _ in crisis.calls] == ["Call 999", "Call 111, option 2", "Call Samaritans on 116 123"]
-        assert flow.current_step(world.db, draft).link_id == "current-support"  # the request goes on
+        assert questions.current_step(world.db, draft).link_id == "current-support"  # the request goes on
         row = world.db.exec(select(EmergencySignpost).order_by(EmergencySignpost.id.desc())).first()  # type: ignore[union-attr]
         assert (row.advice, row.source, json.loads(row.flags)) == ("crisis", "answer", ["phq9-9"])
         to_check(world, draft, {"phq9-9": item9})
-        sent = flow.submit(world.db, world.me, draft)
+        sent = submission.submit(world.db, world.me, draft)
         assert sent.ok and draft.status == "submitted"
-        detail = flow.practice_request_detail(world.db, receptionist, draft.id)
+        detail = lists.practice_request_detail(world.db, receptionist, draft.id)
         assert (detail.row.urgency, detail.row.team) == ("urgent_today", "Mental health")
         assert detail.summary_lines[0].startswith("Crisis lines shown") and "PHQ-9 item 9" in draft.triage_summary
         [today] = [r for r in signposts.todays_signposts(world.db, receptionist) if r.id == row.id]
@@ -140,18 +139,18 @@ def test_phq9_question_9_shows_the_crisis_numbers_and_still_sends_the_request_ur
 def test_emergency_words_typed_in_a_request_show_the_advice_and_make_it_urgent(world: World) -> None:
     draft = start(world, "something-else-medical")
     pass_screen(world, draft)
-    outcome = flow.answer(world.db, world.me, draft, "description", "I have had crushing chest pain since this morning")
+    outcome = questions.answer(world.db, world.me, draft, "description", "I have had crushing chest pain since this morning")
     assert not outcome.ends and [a.code for a in outcome.advice] == ["999"]
-    assert flow.current_step(world.db, draft).link_id == "duration"  # they may carry on
+    assert questions.current_step(world.db, draft).link_id == "duration"  # they may carry on
     row = world.db.exec(select(EmergencySignpost)).one()
     assert (row.source, row.advice, json.loads(row.flags)) == ("free_text", "999", ["description"])
     assert "chest" not in row.flags + row.filled_in_by  # never the words typed
     # The same words again (Back, Continue): not shown or recorded twice.
-    flow.go_to(world.db, draft, "description")
-    assert flow.answer(world.db, world.me, draft, "description", "I have had crushing chest pain since this morning").advice == ()
+    questions.go_to(world.db, draft, "description")
+    assert questions.answer(world.db, world.me, draft, "description", "I have had crushing chest pain since this morning").advice == ()
     assert count(world.db, EmergencySignpost) == 1
     to_check(world, draft, {"description": "I have had crushing chest pain since this morning"})
-    assert flow.submit(world.db, world.me, draft).ok
+    assert submission.submit(world.db, world.me, draft).ok
     assert draft.urgency == "urgent_today"
     assert draft.triage_summary.startswith("Emergency words in the patient's own words: they were shown 999 advice")
 
@@ -159,18 +158,18 @@ def test_emergency_words_typed_in_a_request_show_the_advice_and_make_it_urgent(w
 def test_emergency_words_in_anything_else_show_the_advice_and_make_it_urgent(world: World) -> None:
     draft = start(world, "cough-and-cold")
     to_check(world, draft)
-    flow.go_to(world.db, draft, "anything_else")
+    questions.go_to(world.db, draft, "anything_else")
     words = "Also I took too many of my tablets last night"
-    outcome = flow.save_anything_else(world.db, draft, words, identity=world.me)
+    outcome = questions.save_anything_else(world.db, draft, words, identity=world.me)
     assert outcome.error == "" and not outcome.ends and [a.code for a in outcome.advice] == ["999"]
     assert draft.free_text == words  # kept, and the request goes on
     row = world.db.exec(select(EmergencySignpost)).one()
     assert (row.source, row.advice, json.loads(row.flags)) == ("free_text", "999", ["anything_else"])
     assert "tablets" not in row.flags + row.filled_in_by  # never the words typed
-    flow.go_to(world.db, draft, "anything_else")  # the same words again: shown and recorded once
-    assert flow.save_anything_else(world.db, draft, words, identity=world.me).advice == ()
+    questions.go_to(world.db, draft, "anything_else")  # the same words again: shown and recorded once
+    assert questions.save_anything_else(world.db, draft, words, identity=world.me).advice == ()
     assert count(world.db, EmergencySignpost) == 1
-    assert flow.submit(world.db, world.me, draft).ok
+    assert submission.submit(world.db, world.me, draft).ok
     assert draft.urgency == "urgent_today"
     assert draft.triage_summary.startswith("Emergency words in the patient's own words: they were shown 999 advice")
 
@@ -178,28 +177,28 @@ def test_emergency_words_in_anything_else_show_the_advice_and_make_it_urgent(wor
 def test_emergency_words_taken_out_of_anything_else_no_longer_make_it_urgent(world: World) -> None:
     draft = start(world, "cough-and-cold")
     to_check(world, draft)
-    flow.go_to(world.db, draft, "anything_else")
-    flow.save_anything_else(world.db, draft, "I want to end it all", identity=world.me)
-    flow.go_to(world.db, draft, "anything_else")
-    assert flow.save_anything_else(world.db, draft, "A cough for a week", identity=world.me) == flow.AnswerOutcome()
-    assert flow.submit(world.db, world.me, draft).ok
+    questions.go_to(world.db, draft, "anything_else")
+    questions.save_anything_else(world.db, draft, "I want to end it all", identity=world.me)
+    questions.go_to(world.db, draft, "anything_else")
+    assert questions.save_anything_else(world.db, draft, "A cough for a week", identity=world.me) == questions.AnswerOutcome()
+    assert submission.submit(world.db, world.me, draft).ok
     assert not draft.triage_summary.startswith("Emergency words")
 
 
 def test_ordinary_words_typed_show_nothing(world: World) -> None:
     draft = start(world, "something-else-medical")
     pass_screen(world, draft)
-    assert flow.answer(world.db, world.me, draft, "description", "A rash on my arm for a week") == flow.AnswerOutcome()
+    assert questions.answer(world.db, world.me, draft, "description", "A rash on my arm for a week") == questions.AnswerOutcome()
     assert count(world.db, EmergencySignpost) == 0
 
 
 def test_a_phone_request_records_the_member_of_staff_who_took_it(world: World) -> None:
     receptionist = make_staff(world.db, world.practice, "receptionist", name="Sam Reception")
-    started = flow.staff_start_draft(world.db, receptionist, patient_id=world.leo.id, kind="medical", topic_id="cough-and-cold")
-    draft = flow.staff_draft_for(world.db, receptionist)
+    started = phone.staff_start_draft(world.db, receptionist, patient_id=world.leo.id, kind="medical", topic_id="cough-and-cold")
+    draft = drafts.staff_draft_for(world.db, receptionist)
     assert started.ok and draft is not None
     assert "rf-child-floppy" in page_ids(world, draft)  # a child's own questions come first
-    outcome = flow.screen_red_flags(world.db, None, draft, ["rf-child-floppy"])
+    outcome = screening.screen_red_flags(world.db, None, draft, ["rf-child-floppy"])
     assert outcome.ends and outcome.advice[0].code == "999"
     row = world.db.exec(select(EmergencySignpost)).one()
     assert (row.account_id, row.filled_in_by) == (None, "Sam Reception (practice staff, by phone)")
@@ -209,9 +208,9 @@ def test_a_phone_request_records_the_member_of_staff_who_took_it(world: World) -
 
 def test_a_childs_fever_request_says_to_check_again_within_four_hours(world: World) -> None:
     draft = to_check(world, start(world, "child-fever", patient=world.leo))
-    sent = flow.submit(world.db, world.me, draft)
+    sent = submission.submit(world.db, world.me, draft)
     assert sent.ok and "check Leo again" in sent.safety_net and "within 4 hours" in sent.safety_net
-    other = flow.submit(world.db, world.other, to_check(world, start(world, "headache", patient=world.sam, identity=world.other), identity=world.other))
+    other = submission.submit(world.db, world.other, to_check(world, start(world, "headache", patient=world.sam, identity=world.other), identity=world.other))
     assert other.ok and other.safety_net == ""
 
 
@@ -219,10 +218,10 @@ def test_a_sign_ticked_on_the_last_page_shown_again_still_counts(world: World) -
     """However the draft came to have every page answered without the screen being done (an
     interrupted save), the page shown is the last one and its ticks are read, never ignored."""
     draft = start(world, "cough-and-cold")
-    pages = flow.red_flag_pages(world.db, draft)
-    answers = flow.answers_of(draft)
-    answers[flow.SEEN] = [f.link_id for page in pages for f in page]
-    flow._save(world.db, draft, answers)
-    assert flow.current_step(world.db, draft) == flow.Step("red_flags", number=len(pages), total=len(pages))
-    outcome = flow.screen_red_flags(world.db, world.me, draft, ["rf-cough-blood-lots"])
+    pages = screening.red_flag_pages(world.db, draft)
+    answers = drafts.answers_of(draft)
+    answers[screening.SEEN] = [f.link_id for page in pages for f in page]
+    drafts.save_answers(world.db, draft, answers)
+    assert questions.current_step(world.db, draft) == questions.Step("red_flags", number=len(pages), total=len(pages))
+    outcome = screening.screen_red_flags(world.db, world.me, draft, ["rf-cough-blood-lots"])
     assert outcome.ends and outcome.advice[0].code == "999"

@@ -12,7 +12,7 @@ import re
 import stat
 import time
 import warnings
-from datetime import date
+from datetime import UTC, date, datetime
 from urllib.parse import parse_qsl, urlsplit
 
 import pytest
@@ -21,6 +21,7 @@ from joserfc.jwk import RSAKey
 
 from anima_pwa.nhs_login_emulator import EmulatorConfig, client_public_key_from_file, create_app
 from anima_pwa.nhs_login_emulator.__main__ import parse_args
+from anima_pwa.services.platform import clock
 from anima_pwa.services.nhs_login.client import (
     NhsLoginClient,
     NhsLoginError,
@@ -149,6 +150,28 @@ def test_someone_not_on_a_register(http, client):
     assert (person.full_name, person.birthdate) == ("Jo Bloggs-Smith", date(1990, 4, 27))
     assert person.nhs_number == "9434765919"
     assert (person.gp_ods_code, person.email) == (None, "jo@example.org")
+
+
+@pytest.mark.parametrize(
+    ("utc", "born_today"),
+    [
+        (datetime(2026, 6, 30, 22, 59, tzinfo=UTC), False),  # 23:59 BST on 30 June: 1 July is tomorrow
+        (datetime(2026, 6, 30, 23, 30, tzinfo=UTC), True),  # 00:30 BST on 1 July, though UTC says 30 June
+    ],
+)
+def test_the_emulator_takes_a_birth_today_in_the_uk(http, client, monkeypatch, utc, born_today):
+    """The emulator's own form agrees with the client: a birthdate is in the future by the date in
+    England, whatever the server's date."""
+    monkeypatch.setattr(clock, "utcnow", lambda: utc)
+    custom = {"given_name": "Jo", "family_name": "Bloggs", "birthdate": "2026-07-01", "nhs_number": "943 476 5919"}
+    if born_today:
+        assert sign_in(http, client, person="custom", extra=custom).birthdate == date(2026, 7, 1)
+    else:
+        state, nonce = client.new_state_and_nonce()
+        page = http.get(client.authorization_url(state=state, nonce=nonce)).text
+        request_id = re.search(r'name="request_id" value="([^"]+)"', page).group(1)
+        answer = http.post("/authorize", data={"request_id": request_id, "level": "P9", "problem": "none", "person": "custom", **custom})
+        assert answer.status_code == 400 and "Date of birth must be a real date in the past" in answer.text
 
 
 def test_custom_person_form_shows_errors(http, client):
@@ -345,6 +368,26 @@ def test_malformed_claims_are_refused(changes):
 def test_good_claims_parse():
     person = NhsLoginIdentity.from_claims(GOOD)
     assert person.birthdate == date(1985, 3, 14) and person.gp_ods_code == "Y90001"
+
+
+@pytest.mark.parametrize(
+    ("utc", "born_today"),
+    [
+        (datetime(2026, 6, 30, 22, 59, tzinfo=UTC), False),  # 23:59 BST on 30 June: 1 July is tomorrow
+        (datetime(2026, 6, 30, 23, 30, tzinfo=UTC), True),  # 00:30 BST on 1 July, though UTC says 30 June
+    ],
+)
+def test_a_birthdate_of_today_in_the_uk_is_not_in_the_future(monkeypatch, utc, born_today):
+    """The birthdate check uses the date in England, not the server's or UTC's: at 23:30 UTC on
+    30 June a baby born on 1 July was born today."""
+    monkeypatch.setattr(clock, "utcnow", lambda: utc)
+    claims = {**GOOD, "birthdate": "2026-07-01"}
+    if born_today:
+        assert NhsLoginIdentity.from_claims(claims).birthdate == date(2026, 7, 1)
+    else:
+        with pytest.raises(NhsLoginError) as caught:
+            NhsLoginIdentity.from_claims(claims)
+        assert caught.value.reason == "claims"
 
 
 def test_bad_settings_are_a_config_error(keys):

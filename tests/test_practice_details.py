@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 from sqlmodel import Session
 
 from anima_pwa.models import ClosedDay, PracticeSettings
-from anima_pwa.services.requests import capacity
+from anima_pwa.services.requests import practice_settings
 from anima_pwa.services.practice import practice_details
 from anima_pwa.services.practice.permissions import ADMIN
 from tests.factories import identity_of, link, make_account, make_patient, make_practice, make_staff, self_account
@@ -45,7 +45,7 @@ def test_what_an_admin_saved_is_what_the_patient_reads(db_session: Session) -> N
         "admin_mon_open": "09:00", "admin_mon_close": "12:00", "medical_sat_open": "09:00", "medical_sat_close": "12:00",
         "important_updates": "Flu clinics every Saturday in October.\nThe car park is closed.",
     }  # fmt: skip
-    assert capacity.update_settings(db_session, admin, form, why="Admin team is part-time on Mondays", now=NOW) == {}
+    assert practice_settings.update_settings(db_session, admin, form, why="Admin team is part-time on Mondays", now=NOW) == {}
     for day, reason in [(date(2026, 11, 30), "Yesterday"), (date(2026, 12, 25), "Christmas Day"), (date(2026, 12, 12), "")]:
         db_session.add(ClosedDay(practice_id=practice.id, day=day, reason=reason))
     db_session.flush()

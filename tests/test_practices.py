@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import FrozenInstanceError
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
@@ -11,6 +11,7 @@ from sqlmodel import Session, select
 
 from anima_pwa.models import Account, Practice, PracticeRegisterEntry, StaffMember
 from anima_pwa.services.identity import passwords
+from anima_pwa.services.platform import clock
 from anima_pwa.services.practice.practices import (
     PracticeOption,
     RegisterFileError,
@@ -18,6 +19,7 @@ from anima_pwa.services.practice.practices import (
     get_active_practice,
     import_epraccur,
     import_register,
+    parse_date_of_birth,
     practice_by_ods_code,
     search_practices,
 )
@@ -286,6 +288,22 @@ def test_import_register_refuses_a_file_without_the_header(sample: Session) -> N
     with pytest.raises(RegisterFileError, match="empty"):
         import_register(sample, practice, "")
     assert sample.exec(select(PracticeRegisterEntry)).all() == []
+
+
+@pytest.mark.parametrize(
+    ("utc", "born_today"),
+    [
+        (datetime(2026, 6, 30, 22, 59, tzinfo=UTC), False),  # 23:59 BST on 30 June: 1 July is tomorrow
+        (datetime(2026, 6, 30, 23, 30, tzinfo=UTC), True),  # 00:30 BST on 1 July, though UTC says 30 June
+    ],
+)
+def test_a_register_birth_today_in_the_uk_is_not_in_the_future(monkeypatch, utc, born_today) -> None:
+    monkeypatch.setattr(clock, "utcnow", lambda: utc)
+    if born_today:
+        assert parse_date_of_birth("01/07/2026") == date(2026, 7, 1)
+    else:
+        with pytest.raises(ValueError, match="in the future"):
+            parse_date_of_birth("01/07/2026")
 
 
 # ---------------------------------------------------------------------------------------------

@@ -491,7 +491,7 @@ def test_a_crisis_flag_makes_a_request_urgent_and_says_why_first():
 def test_age_in_whole_months(born, today, months):
     from datetime import date
 
-    from anima_pwa.services.requests.flow import age_in_months
+    from anima_pwa.services.requests.subject import age_in_months
 
     assert age_in_months(date.fromisoformat(born), date.fromisoformat(today)) == months
 

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import dataclasses
-from datetime import date
+from datetime import UTC, date, datetime
 
 import pytest
 from sqlmodel import Session, select
 
 from anima_pwa.models import AccountPatient, AuditEvent, OutboxMessage, Patient, Practice
-from anima_pwa.services.platform import audit
+from anima_pwa.services.platform import audit, clock
 from anima_pwa.services.patients import registration
 from anima_pwa.services.patients.registration import FIELD_ORDER, DetailsForm, register_self
 from anima_pwa.services.identity.sessions import Identity
@@ -127,6 +127,25 @@ def test_closed_practice_is_refused(db_session, world):
 def test_eighteenth_birthday_is_old_enough(db_session, world):
     outcome = register(db_session, world["me"], good_form(world, dob_day="15", dob_month="6", dob_year="2007"))
     assert outcome.ok and outcome.status == PENDING  # not on the register, but accepted
+
+
+@pytest.mark.parametrize(
+    ("utc", "is_18"),
+    [
+        (datetime(2026, 6, 30, 22, 59, tzinfo=UTC), False),  # 23:59 BST on 30 June: 17
+        (datetime(2026, 6, 30, 23, 30, tzinfo=UTC), True),  # 00:30 BST on 1 July: 18, though UTC says 30 June
+    ],
+)
+def test_an_eighteenth_birthday_begins_at_uk_midnight(db_session, world, monkeypatch, utc, is_18):
+    """Someone born on 1 July 2008 is 18 from midnight in the UK, an hour before midnight UTC in
+    summer: at 23:30 UTC on 30 June the UTC date would still refuse them as 17."""
+    monkeypatch.setattr(clock, "utcnow", lambda: utc)
+    form = good_form(world, dob_day="1", dob_month="7", dob_year="2008")
+    outcome = register_self(db_session, world["me"], form, client_ip=IP)
+    if is_18:
+        assert outcome.ok and outcome.status == PENDING, outcome.errors
+    else:
+        assert outcome.errors["dob"].startswith("You must be 18 or over to create an account")
 
 
 # --- NHS numbers and claims ----------------------------------------------------------------------

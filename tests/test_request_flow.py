@@ -1,9 +1,9 @@
-"""The patient's request wizard (services.requests.flow) from "who is it for" to the reference number:
+"""The patient's request wizard (services.requests) from "who is it for" to the reference number:
 capacity checked before any question, one draft per account that survives signing in again, the
 emergency screen, answers saved as they are given (with branching and red-flag answers), the pages
 after the questions, submission (triage, reference, limits checked again) and "Your requests".
 
-Capacity reads the clock, so ``capacity.utcnow`` is pinned to a ticking clock on a Wednesday at noon
+Capacity reads the clock, so ``platform.clock.utcnow`` is pinned to a ticking clock on a Wednesday at noon
 in London, and the practice takes requests 00:00-23:59 every day unless a test is about hours.
 """
 
@@ -30,10 +30,10 @@ from anima_pwa.models import (
     Request,
     utcnow,
 )
-from anima_pwa.services.requests import capacity
+from anima_pwa.services.platform import clock as platform_clock
+from anima_pwa.services.requests import capacity, drafts as draft_service, lists, questions, request_settings, rules, screening, subject, submission
 from anima_pwa.services.patients import dependants
 from anima_pwa.services import questionnaires
-from anima_pwa.services.requests import flow
 from anima_pwa.services.identity.sessions import Identity
 from tests.factories import (
     audit_events,
@@ -51,7 +51,7 @@ LONDON = ZoneInfo("Europe/London")
 START = datetime(2025, 6, 18, 12, 0, tzinfo=LONDON).astimezone(UTC)  # Wednesday 18 June 2025, noon
 TODAY = date(2025, 6, 18)
 REFERENCE = re.compile(rf"AN-[{capacity.REFERENCE_ALPHABET}]{{6}}")
-ALL_DAY = {kind: {day: ["00:00", "23:59"] for day in capacity.DAYS} for kind in capacity.KINDS}
+ALL_DAY = {kind: {day: ["00:00", "23:59"] for day in request_settings.DAYS} for kind in request_settings.KINDS}
 CHOOSE_WHO = "Choose who the request is for."
 CHOOSE_TOPIC = "Choose a topic from the list."
 
@@ -71,7 +71,7 @@ class Clock:
 @pytest.fixture(autouse=True)
 def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
     ticking = Clock()
-    monkeypatch.setattr(capacity, "utcnow", ticking)
+    monkeypatch.setattr(platform_clock, "utcnow", ticking)
     return ticking
 
 
@@ -120,9 +120,9 @@ def start(w: World, topic: str, *, patient: Patient | None = None, identity: Ide
     topic_obj = questionnaires.get(topic)
     assert topic_obj is not None
     patient = patient or w.zoe
-    outcome = flow.start_draft(w.db, identity or w.me, patient_id=patient.id, kind=topic_obj.kind, topic_id=topic)
+    outcome = draft_service.start_draft(w.db, identity or w.me, patient_id=patient.id, kind=topic_obj.kind, topic_id=topic)
     assert outcome.ok, outcome.error
-    draft = flow.draft_for(w.db, identity or w.me, outcome.draft_id)
+    draft = draft_service.draft_for(w.db, identity or w.me, outcome.draft_id)
     assert draft is not None
     return draft
 
@@ -135,24 +135,24 @@ def default_answer(item: questionnaires.Item) -> object:
     if item.type == "integer":
         return item.min if item.min is not None else 1
     if item.type == "date":
-        return datetime.now(LONDON).date().isoformat()
+        return platform_clock.today().isoformat()  # "today" by the app's (pinned) clock
     return "Some words"
 
 
 def pass_screen(w: World, draft: Request, *, identity: Identity | None = None) -> None:
     """Answer "None of these" on every page of the emergency screen."""
-    while flow.current_step(w.db, draft).kind == "red_flags":
-        assert flow.screen_red_flags(w.db, identity or w.me, draft, [], none_of_these=True) == flow.ScreenOutcome()
+    while questions.current_step(w.db, draft).kind == "red_flags":
+        assert screening.screen_red_flags(w.db, identity or w.me, draft, [], none_of_these=True) == screening.ScreenOutcome()
 
 
-def screen(w: World, draft: Request, ticked: list[str], *, identity: Identity | None = None) -> flow.ScreenOutcome:
+def screen(w: World, draft: Request, ticked: list[str], *, identity: Identity | None = None) -> screening.ScreenOutcome:
     """Go through the emergency screen ticking these flags on whichever page each is on ("None of
     these" on a page without one), until advice is shown or the questions begin."""
-    outcome = flow.ScreenOutcome()
-    while (step := flow.current_step(w.db, draft)).kind == "red_flags":
-        page = {f.link_id for f in flow.red_flag_pages(w.db, draft)[step.number - 1]}
+    outcome = screening.ScreenOutcome()
+    while (step := questions.current_step(w.db, draft)).kind == "red_flags":
+        page = {f.link_id for f in screening.red_flag_pages(w.db, draft)[step.number - 1]}
         mine = [t for t in ticked if t in page]
-        outcome = flow.screen_red_flags(w.db, identity or w.me, draft, mine, none_of_these=not mine)
+        outcome = screening.screen_red_flags(w.db, identity or w.me, draft, mine, none_of_these=not mine)
         assert not outcome.error, outcome
         if outcome.advice:
             return outcome
@@ -161,7 +161,7 @@ def screen(w: World, draft: Request, ticked: list[str], *, identity: Identity | 
 
 def clean(answers: dict) -> dict:
     """The answers without the emergency screen's bookkeeping."""
-    return {k: v for k, v in answers.items() if k != flow.SEEN}
+    return {k: v for k, v in answers.items() if k != screening.SEEN}
 
 
 def answer_questions(w: World, draft: Request, overrides: dict | None = None, *, identity: Identity | None = None) -> list[str]:
@@ -170,7 +170,7 @@ def answer_questions(w: World, draft: Request, overrides: dict | None = None, *,
     topic = questionnaires.get(draft.topic)
     asked = []
     for _ in range(60):
-        step = flow.current_step(w.db, draft)
+        step = questions.current_step(w.db, draft)
         if step.kind == "red_flags":
             pass_screen(w, draft, identity=identity)
             continue
@@ -178,23 +178,23 @@ def answer_questions(w: World, draft: Request, overrides: dict | None = None, *,
             return asked
         item = topic.item(step.link_id)
         asked.append(step.link_id)
-        outcome = flow.answer(w.db, identity or w.me, draft, step.link_id, overrides.get(step.link_id, default_answer(item)))
-        assert outcome == flow.AnswerOutcome(), (step.link_id, outcome)
+        outcome = questions.answer(w.db, identity or w.me, draft, step.link_id, overrides.get(step.link_id, default_answer(item)))
+        assert outcome == questions.AnswerOutcome(), (step.link_id, outcome)
     raise AssertionError("the questions never ended")
 
 
 def to_check(w: World, draft: Request, overrides: dict | None = None, *, identity: Identity | None = None) -> Request:
     answer_questions(w, draft, overrides, identity=identity)
-    assert flow.save_anything_else(w.db, draft, "It started after my holiday.").error == ""
+    assert questions.save_anything_else(w.db, draft, "It started after my holiday.").error == ""
     appointment = "phone" if draft.kind == "medical" else ""
-    assert flow.save_preferences(w.db, draft, appointment=appointment, contact="text") == {}
-    assert flow.current_step(w.db, draft).kind == "check"
+    assert questions.save_preferences(w.db, draft, appointment=appointment, contact="text") == {}
+    assert questions.current_step(w.db, draft).kind == "check"
     return draft
 
 
 def send(w: World, topic: str, *, patient: Patient | None = None, identity: Identity | None = None) -> Request:
     draft = to_check(w, start(w, topic, patient=patient, identity=identity), identity=identity)
-    outcome = flow.submit(w.db, identity or w.me, draft)
+    outcome = submission.submit(w.db, identity or w.me, draft)
     assert outcome.ok, outcome.error
     return draft
 
@@ -222,9 +222,9 @@ def fresh(engine: Engine, draft_id: int) -> Request:
 
 def test_check_start_refuses_an_unknown_kind(world: World) -> None:
     for kind in ["", "urgent", "MEDICAL", " medical", "medical ", None, 1, ["medical"]]:
-        refused = flow.StartOutcome(error="Choose a medical or an admin request.")
-        assert flow.check_start(world.db, world.me, patient_id=world.zoe.id, kind=kind) == refused, kind
-        assert flow.start_draft(world.db, world.me, patient_id=world.zoe.id, kind=kind, topic_id="headache") == refused
+        refused = draft_service.StartOutcome(error="Choose a medical or an admin request.")
+        assert draft_service.check_start(world.db, world.me, patient_id=world.zoe.id, kind=kind) == refused, kind
+        assert draft_service.start_draft(world.db, world.me, patient_id=world.zoe.id, kind=kind, topic_id="headache") == refused
     assert count(world.db, Request) == 0
 
 
@@ -235,17 +235,17 @@ def test_check_start_refuses_any_patient_the_account_does_not_hold_the_same_way(
         -world.zoe.id, None, "", 10**12, 2**31 + world.zoe.id, float(world.zoe.id), [world.zoe.id], {"id": world.zoe.id},
     ]  # fmt: skip
     for patient_id in refused:
-        for kind in flow.KINDS:
-            outcome = flow.check_start(world.db, world.me, patient_id=patient_id, kind=kind)
-            assert outcome == flow.StartOutcome(error=CHOOSE_WHO), patient_id
-            started = flow.start_draft(world.db, world.me, patient_id=patient_id, kind=kind, topic_id="fit-note")
-            assert started == flow.StartOutcome(error=CHOOSE_WHO), patient_id
+        for kind in draft_service.KINDS:
+            outcome = draft_service.check_start(world.db, world.me, patient_id=patient_id, kind=kind)
+            assert outcome == draft_service.StartOutcome(error=CHOOSE_WHO), patient_id
+            started = draft_service.start_draft(world.db, world.me, patient_id=patient_id, kind=kind, topic_id="fit-note")
+            assert started == draft_service.StartOutcome(error=CHOOSE_WHO), patient_id
     # Sam's own id works for Sam, and a string id from the browser works for its holder.
-    assert flow.check_start(world.db, world.other, patient_id=world.sam.id, kind="medical").ok
-    assert flow.check_start(world.db, world.me, patient_id=str(world.leo.id), kind="medical").ok
+    assert draft_service.check_start(world.db, world.other, patient_id=world.sam.id, kind="medical").ok
+    assert draft_service.check_start(world.db, world.me, patient_id=str(world.leo.id), kind="medical").ok
     # The same account id acting as staff holds nobody.
     staff = replace(world.me, kind="staff")
-    assert flow.check_start(world.db, staff, patient_id=world.zoe.id, kind="medical").error == CHOOSE_WHO
+    assert draft_service.check_start(world.db, staff, patient_id=world.zoe.id, kind="medical").error == CHOOSE_WHO
     assert count(world.db, Request) == 0
 
 
@@ -265,10 +265,10 @@ def test_check_start_gives_a_dependants_why_not(world: World) -> None:
         link(world.db, self_account(world.db, world.zoe), person, "dependant", approval=approval)
         subject = next(s for s in dependants.request_subjects(world.db, world.me) if s.patient_id == person.id)
         assert subject.why_not == expected
-        for kind in flow.KINDS:
-            outcome = flow.check_start(world.db, world.me, patient_id=person.id, kind=kind)
+        for kind in draft_service.KINDS:
+            outcome = draft_service.check_start(world.db, world.me, patient_id=person.id, kind=kind)
             assert outcome.error == expected, (verification, approval)
-            started = flow.start_draft(world.db, world.me, patient_id=person.id, kind=kind, topic_id=f"something-else-{kind}")
+            started = draft_service.start_draft(world.db, world.me, patient_id=person.id, kind=kind, topic_id=f"something-else-{kind}")
             assert started.error == expected
         mine = [d.patient_id for d in drafts(world.db)]
         assert mine == ([] if expected else [person.id])  # (the admin draft replaced the medical one)
@@ -280,7 +280,7 @@ def test_check_start_gives_the_holders_own_why_not(world: World) -> None:
     world.zoe.verification_status = "pending"
     world.db.add(world.zoe)
     world.db.flush()
-    outcome = flow.check_start(world.db, world.me, patient_id=world.zoe.id, kind="medical")
+    outcome = draft_service.check_start(world.db, world.me, patient_id=world.zoe.id, kind="medical")
     assert outcome.error == "Waiting for your practice to verify you"
 
 
@@ -339,37 +339,37 @@ CAPACITY_CASES = [
 def test_each_capacity_reason_is_given_before_any_draft_exists(world: World, reason, arrange, words) -> None:
     arrange(world)
     before = count(world.db, Request)
-    for kind in flow.KINDS:
-        available = capacity.availability(
+    for kind in draft_service.KINDS:
+        available = rules.availability(
             world.db, practice_id=world.practice.id, kind=kind, patient_id=world.zoe.id, account_id=world.me.account_id
         )
         assert (available.open, available.reason) == (False, reason)
-        outcome = flow.check_start(world.db, world.me, patient_id=world.zoe.id, kind=kind)
+        outcome = draft_service.check_start(world.db, world.me, patient_id=world.zoe.id, kind=kind)
         assert outcome.error == available.message and words in outcome.error
-        started = flow.start_draft(world.db, world.me, patient_id=world.zoe.id, kind=kind, topic_id=f"something-else-{kind}")
+        started = draft_service.start_draft(world.db, world.me, patient_id=world.zoe.id, kind=kind, topic_id=f"something-else-{kind}")
         assert started.error == available.message and started.draft_id is None
     assert count(world.db, Request) == before and drafts(world.db) == []
 
 
 def test_the_patient_limit_is_per_person_and_per_kind(world: World) -> None:
     _open_request(world, world.zoe, "medical")
-    assert "You already have an open medical request" in flow.check_start(
+    assert "You already have an open medical request" in draft_service.check_start(
         world.db, world.me, patient_id=world.zoe.id, kind="medical"
     ).error
-    assert flow.check_start(world.db, world.me, patient_id=world.zoe.id, kind="admin").ok
-    assert flow.check_start(world.db, world.me, patient_id=world.leo.id, kind="medical").ok
+    assert draft_service.check_start(world.db, world.me, patient_id=world.zoe.id, kind="admin").ok
+    assert draft_service.check_start(world.db, world.me, patient_id=world.leo.id, kind="medical").ok
     _open_request(world, world.leo, "medical")
-    assert "Leo already has an open medical request" in flow.check_start(
+    assert "Leo already has an open medical request" in draft_service.check_start(
         world.db, world.me, patient_id=world.leo.id, kind="medical"
     ).error
 
 
 def test_routine_only_after_the_cut_off_still_starts_with_a_warning(world: World) -> None:
     world.settings(routine_only_after="11:00")
-    outcome = flow.check_start(world.db, world.me, patient_id=world.zoe.id, kind="medical")
-    assert outcome.ok and outcome.routine_only and outcome.routine_message == capacity.ROUTINE_ONLY
-    started = flow.start_draft(world.db, world.me, patient_id=world.zoe.id, kind="medical", topic_id="cough-and-cold")
-    assert started.ok and started.routine_only and started.routine_message == capacity.ROUTINE_ONLY
+    outcome = draft_service.check_start(world.db, world.me, patient_id=world.zoe.id, kind="medical")
+    assert outcome.ok and outcome.routine_only and outcome.routine_message == rules.ROUTINE_ONLY
+    started = draft_service.start_draft(world.db, world.me, patient_id=world.zoe.id, kind="medical", topic_id="cough-and-cold")
+    assert started.ok and started.routine_only and started.routine_message == rules.ROUTINE_ONLY
 
 
 # --- start_draft ------------------------------------------------------------------------------------
@@ -389,9 +389,9 @@ def test_start_draft_makes_one_draft_and_replaces_the_accounts_earlier_one(world
     assert world.db.get(Request, theirs.id).status == "draft"  # the other account's draft is untouched
     # A submitted request is never replaced.
     sent = to_check(world, second)
-    assert flow.submit(world.db, world.me, sent).ok
+    assert submission.submit(world.db, world.me, sent).ok
     third = start(world, "headache")
-    assert world.db.get(Request, sent.id).status == "submitted" and flow.draft_for(world.db, world.me).id == third.id
+    assert world.db.get(Request, sent.id).status == "submitted" and draft_service.draft_for(world.db, world.me).id == third.id
 
 
 BAD_TOPICS = [
@@ -411,30 +411,30 @@ BAD_TOPICS = [
 
 def test_start_draft_refuses_a_topic_not_in_the_list_for_that_kind(world: World) -> None:
     for kind, topic_id in BAD_TOPICS:
-        outcome = flow.start_draft(world.db, world.me, patient_id=world.zoe.id, kind=kind, topic_id=topic_id)
-        assert outcome == flow.StartOutcome(error=CHOOSE_TOPIC), (kind, topic_id)
+        outcome = draft_service.start_draft(world.db, world.me, patient_id=world.zoe.id, kind=kind, topic_id=topic_id)
+        assert outcome == draft_service.StartOutcome(error=CHOOSE_TOPIC), (kind, topic_id)
     assert count(world.db, Request) == 0
 
 
 def test_start_draft_refuses_a_bad_topic_without_losing_the_earlier_draft(world: World) -> None:
     earlier = start(world, "headache")
-    assert flow.start_draft(world.db, world.me, patient_id=world.zoe.id, kind="medical", topic_id="fit-note").error
+    assert draft_service.start_draft(world.db, world.me, patient_id=world.zoe.id, kind="medical", topic_id="fit-note").error
     assert [d.id for d in drafts(world.db)] == [earlier.id]
 
 
 def test_the_free_text_topics_follow_the_practice_switch(world: World) -> None:
-    for kind in flow.KINDS:
-        assert flow.start_draft(
+    for kind in draft_service.KINDS:
+        assert draft_service.start_draft(
             world.db, world.me, patient_id=world.zoe.id, kind=kind, topic_id=questionnaires.free_text_topic(kind).id
         ).ok
     world.settings(free_text_enabled=False)
-    for kind in flow.KINDS:
-        outcome = flow.start_draft(
+    for kind in draft_service.KINDS:
+        outcome = draft_service.start_draft(
             world.db, world.me, patient_id=world.zoe.id, kind=kind, topic_id=questionnaires.free_text_topic(kind).id
         )
         assert outcome.error == "Your practice has asked that requests use one of the topics in the list."
     assert [d.topic for d in drafts(world.db)] == ["something-else-admin"]  # the last allowed one, not replaced
-    assert flow.start_draft(world.db, world.me, patient_id=world.zoe.id, kind="medical", topic_id="headache").ok
+    assert draft_service.start_draft(world.db, world.me, patient_id=world.zoe.id, kind="medical", topic_id="headache").ok
 
 
 # --- resuming ---------------------------------------------------------------------------------------
@@ -443,7 +443,7 @@ def test_the_free_text_topics_follow_the_practice_switch(world: World) -> None:
 def test_signing_in_again_resumes_the_newest_draft_where_it_was(world: World, engine: Engine) -> None:
     draft = start(world, "cough-and-cold")
     pass_screen(world, draft)
-    assert flow.answer(world.db, world.me, draft, "duration", "1-to-3-weeks") == flow.AnswerOutcome()
+    assert questions.answer(world.db, world.me, draft, "duration", "1-to-3-weeks") == questions.AnswerOutcome()
     # An older draft of the same account (left by another worker): the newest one wins.
     world.db.add(
         Request(
@@ -453,11 +453,11 @@ def test_signing_in_again_resumes_the_newest_draft_where_it_was(world: World, en
     )  # fmt: skip
     world.db.commit()
     with Session(engine) as later:  # a new sign-in: a new session, nothing carried over
-        resumed = flow.draft_for(later, world.me)
+        resumed = draft_service.draft_for(later, world.me)
         assert resumed is not None and resumed.id == draft.id
-        assert clean(flow.answers_of(resumed)) == {"_red_flags_checked": True, "duration": "1-to-3-weeks"}
-        assert flow.current_step(later, resumed) == flow.Step("question", "fever", 2, 10)
-        assert flow.draft_for(later, world.me, str(draft.id)).id == draft.id
+        assert clean(draft_service.answers_of(resumed)) == {"_red_flags_checked": True, "duration": "1-to-3-weeks"}
+        assert questions.current_step(later, resumed) == questions.Step("question", "fever", 2, 10)
+        assert draft_service.draft_for(later, world.me, str(draft.id)).id == draft.id
 
 
 def test_a_draft_older_than_seven_days_is_not_resumed(world: World, engine: Engine) -> None:
@@ -472,23 +472,23 @@ def test_a_draft_older_than_seven_days_is_not_resumed(world: World, engine: Engi
         world.db.add(draft)
         world.db.commit()
         with Session(engine) as later:
-            assert (flow.draft_for(later, world.me) is not None) is found, age
-            assert (flow.draft_for(later, world.me, draft.id) is not None) is found, age
+            assert (draft_service.draft_for(later, world.me) is not None) is found, age
+            assert (draft_service.draft_for(later, world.me, draft.id) is not None) is found, age
 
 
 def test_draft_for_never_returns_another_accounts_draft(world: World) -> None:
     theirs = start(world, "headache", patient=world.sam, identity=world.other)
-    assert flow.draft_for(world.db, world.me) is None
+    assert draft_service.draft_for(world.db, world.me) is None
     for key in (theirs.id, str(theirs.id), f"{theirs.id} OR 1=1", True, -1, 0, "", 1.0, [theirs.id]):
-        assert flow.draft_for(world.db, world.me, key) is None, key
+        assert draft_service.draft_for(world.db, world.me, key) is None, key
     mine = start(world, "fit-note")
-    assert flow.draft_for(world.db, world.me).id == mine.id
-    assert flow.draft_for(world.db, world.me, theirs.id) is None
-    assert flow.draft_for(world.db, world.other).id == theirs.id
+    assert draft_service.draft_for(world.db, world.me).id == mine.id
+    assert draft_service.draft_for(world.db, world.me, theirs.id) is None
+    assert draft_service.draft_for(world.db, world.other).id == theirs.id
     # A sent request is not a draft.
     to_check(world, mine)
-    assert flow.submit(world.db, world.me, mine).ok
-    assert flow.draft_for(world.db, world.me) is None and flow.draft_for(world.db, world.me, mine.id) is None
+    assert submission.submit(world.db, world.me, mine).ok
+    assert draft_service.draft_for(world.db, world.me) is None and draft_service.draft_for(world.db, world.me, mine.id) is None
 
 
 # --- the emergency screen -----------------------------------------------------------------------------
@@ -496,23 +496,23 @@ def test_draft_for_never_returns_another_accounts_draft(world: World) -> None:
 
 def test_none_of_these_on_every_page_lets_the_questions_begin(world: World, engine: Engine) -> None:
     draft = start(world, "cough-and-cold")
-    pages = flow.red_flag_pages(world.db, draft)
-    assert flow.current_step(world.db, draft) == flow.Step("red_flags", number=1, total=len(pages))
+    pages = screening.red_flag_pages(world.db, draft)
+    assert questions.current_step(world.db, draft) == questions.Step("red_flags", number=1, total=len(pages))
     for number in range(1, len(pages) + 1):
-        assert flow.current_step(world.db, draft) == flow.Step("red_flags", number=number, total=len(pages))
-        outcome = flow.screen_red_flags(world.db, world.me, draft, ["not-a-flag", "rf-child-floppy", "duration"], none_of_these=True)
-        assert outcome == flow.ScreenOutcome()
+        assert questions.current_step(world.db, draft) == questions.Step("red_flags", number=number, total=len(pages))
+        outcome = screening.screen_red_flags(world.db, world.me, draft, ["not-a-flag", "rf-child-floppy", "duration"], none_of_these=True)
+        assert outcome == screening.ScreenOutcome()
     world.db.commit()
     saved = fresh(engine, draft.id)
-    assert saved.status == "draft" and clean(flow.answers_of(saved)) == {"_red_flags_checked": True}
-    assert flow.current_step(world.db, saved) == flow.Step("question", "duration", 1, 10)
+    assert saved.status == "draft" and clean(draft_service.answers_of(saved)) == {"_red_flags_checked": True}
+    assert questions.current_step(world.db, saved) == questions.Step("question", "duration", 1, 10)
     assert count(world.db, EmergencySignpost) == 0 and audit_events(world.db, "emergency_signposted") == []
 
 
 def test_an_admin_topic_without_red_flags_starts_with_its_questions(world: World) -> None:
     draft = start(world, "fit-note")
-    assert flow.red_flags(world.db, draft) == []
-    assert flow.current_step(world.db, draft) == flow.Step("question", "new-or-extension", 1, 4)
+    assert screening.red_flags(world.db, draft) == []
+    assert questions.current_step(world.db, draft) == questions.Step("question", "new-or-extension", 1, 4)
 
 
 TICKS = [
@@ -556,27 +556,27 @@ def test_any_999_or_111_tick_ends_the_request_with_every_advice_and_records_it(w
             world.me.account_id, "patient", patient.id, world.practice.id,
         )  # fmt: skip
         assert json.loads(events[-1].detail) == {"topic": topic, "advice": advices[0], "advices": advices, "source": "emergency_screen"}
-        assert flow.draft_for(world.db, world.me) is None
+        assert draft_service.draft_for(world.db, world.me) is None
 
 
 def test_the_child_questions_are_asked_only_for_a_child(world: World) -> None:
     adult = start(world, "cough-and-cold")
-    adult_flags = flow.red_flags(world.db, adult)
+    adult_flags = screening.red_flags(world.db, adult)
     assert not any(f.link_id.startswith("rf-child-") for f in adult_flags)
     assert "rf-chest-pain" in [f.link_id for f in adult_flags]
-    assert screen(world, adult, ["rf-child-floppy", "rf-child-cold"]) == flow.ScreenOutcome()
+    assert screen(world, adult, ["rf-child-floppy", "rf-child-cold"]) == screening.ScreenOutcome()
     assert count(world.db, EmergencySignpost) == 0
 
     child = start(world, "cough-and-cold", patient=world.leo)
-    child_flags = {f.link_id: f for f in flow.red_flags(world.db, child)}
+    child_flags = {f.link_id: f for f in screening.red_flags(world.db, child)}
     assert {"rf-rash", "rf-child-floppy", "rf-chest-pain"} <= set(child_flags)
     assert child_flags["rf-chest-pain"].text == "Does Leo have chest pain that feels heavy, tight or like squeezing?"
     # Sixteen is not a child: the adult questions, worded for another adult.
     world.leo.date_of_birth = date(datetime.now(UTC).year - 16, 1, 1)
     world.db.add(world.leo)
     world.db.flush()
-    assert not flow.is_child(world.db, child)
-    adult_flags = {f.link_id: f for f in flow.red_flags(world.db, child)}
+    assert not subject.is_child(world.db, child)
+    adult_flags = {f.link_id: f for f in screening.red_flags(world.db, child)}
     assert not any(link_id.startswith("rf-child-") for link_id in adult_flags)
     assert adult_flags["rf-chest-pain"].text.startswith("Does Leo have chest pain") and "their arms" in adult_flags["rf-chest-pain"].text
 
@@ -592,16 +592,16 @@ def test_each_answer_is_saved_at_once(world: World, engine: Engine) -> None:
         ("fever", "yes", True, "breathless"),
         ("breathless", False, False, "chest-hurts"),
     ]:
-        assert flow.answer(world.db, world.me, draft, link_id, raw) == flow.AnswerOutcome()
+        assert questions.answer(world.db, world.me, draft, link_id, raw) == questions.AnswerOutcome()
         world.db.commit()
         saved = fresh(engine, draft.id)
-        assert flow.answers_of(saved)[link_id] == stored
+        assert draft_service.answers_of(saved)[link_id] == stored
         assert saved.current_item == following
     # Changing an answer overwrites it.
-    flow.go_to(world.db, draft, "fever")
-    assert flow.answer(world.db, world.me, draft, "fever", "no") == flow.AnswerOutcome()
+    questions.go_to(world.db, draft, "fever")
+    assert questions.answer(world.db, world.me, draft, "fever", "no") == questions.AnswerOutcome()
     world.db.commit()
-    assert flow.answers_of(fresh(engine, draft.id))["fever"] is False
+    assert draft_service.answers_of(fresh(engine, draft.id))["fever"] is False
 
 
 INVALID = [
@@ -627,22 +627,22 @@ def test_an_invalid_answer_leaves_the_draft_as_it_was(world: World, engine: Engi
     for topic, link_id, raw, error in INVALID:
         draft = start(world, topic)
         answer_questions(world, draft)
-        flow.go_to(world.db, draft, link_id)  # (ignored for a linkId the topic does not have)
+        questions.go_to(world.db, draft, link_id)  # (ignored for a linkId the topic does not have)
         world.db.commit()
         before = snapshot(fresh(engine, draft.id))
         assert snapshot(draft) == before
-        assert flow.answer(world.db, world.me, draft, link_id, raw) == flow.AnswerOutcome(error=error), (link_id, raw)
+        assert questions.answer(world.db, world.me, draft, link_id, raw) == questions.AnswerOutcome(error=error), (link_id, raw)
         world.db.commit()
         assert snapshot(fresh(engine, draft.id)) == before == snapshot(draft), (link_id, raw)
 
 
 def test_a_future_date_is_refused_where_the_question_asks_for_the_past(world: World) -> None:
     draft = start(world, "fit-note")
-    flow.answer(world.db, world.me, draft, "new-or-extension", "new")
-    tomorrow = (datetime.now(LONDON).date() + timedelta(days=1)).isoformat()
-    outcome = flow.answer(world.db, world.me, draft, "off-since", tomorrow)
+    questions.answer(world.db, world.me, draft, "new-or-extension", "new")
+    tomorrow = (platform_clock.today() + timedelta(days=1)).isoformat()
+    outcome = questions.answer(world.db, world.me, draft, "off-since", tomorrow)
     assert outcome.error == "The date must be today or in the past"
-    assert "off-since" not in flow.answers_of(draft) and draft.current_item == "off-since"
+    assert "off-since" not in draft_service.answers_of(draft) and draft.current_item == "off-since"
 
 
 BRANCHES = [
@@ -658,90 +658,90 @@ BRANCHES = [
 def test_branching_decides_the_next_question_and_the_count(world: World) -> None:
     for topic, first, value, following, total in BRANCHES:
         draft = start(world, topic)
-        assert flow.current_step(world.db, draft).link_id == first
-        assert flow.answer(world.db, world.me, draft, first, value) == flow.AnswerOutcome()
-        assert flow.current_step(world.db, draft) == flow.Step("question", following, 2, total), value
+        assert questions.current_step(world.db, draft).link_id == first
+        assert questions.answer(world.db, world.me, draft, first, value) == questions.AnswerOutcome()
+        assert questions.current_step(world.db, draft) == questions.Step("question", following, 2, total), value
         asked = answer_questions(world, draft)
         assert len(asked) == total - 1 and asked[0] == following
-        assert flow.current_step(world.db, draft) == flow.Step("anything_else")
+        assert questions.current_step(world.db, draft) == questions.Step("anything_else")
 
 
 def test_changing_a_branch_answer_changes_the_path_and_the_check_page(world: World) -> None:
     draft = to_check(world, start(world, "update-details"), {"what": "phone", "new-phone": "07700 900123"})
-    assert [r.link_id for r in flow.check_rows(world.db, draft)] == ["what", "new-phone", "anything_else", "preferences"]
-    flow.go_to(world.db, draft, "what")
-    assert flow.current_step(world.db, draft) == flow.Step("question", "what", 1, 2)
-    flow.answer(world.db, world.me, draft, "what", "name")
-    assert flow.current_step(world.db, draft) == flow.Step("question", "new-name", 2, 2)
-    flow.answer(world.db, world.me, draft, "new-name", "Zoe Brown")
-    rows = flow.check_rows(world.db, draft)
+    assert [r.link_id for r in questions.check_rows(world.db, draft)] == ["what", "new-phone", "anything_else", "preferences"]
+    questions.go_to(world.db, draft, "what")
+    assert questions.current_step(world.db, draft) == questions.Step("question", "what", 1, 2)
+    questions.answer(world.db, world.me, draft, "what", "name")
+    assert questions.current_step(world.db, draft) == questions.Step("question", "new-name", 2, 2)
+    questions.answer(world.db, world.me, draft, "new-name", "Zoe Brown")
+    rows = questions.check_rows(world.db, draft)
     assert [(r.link_id, r.answer) for r in rows[:2]] == [("what", "My name"), ("new-name", "Zoe Brown")]
     assert "new-phone" not in [r.link_id for r in rows]  # the old branch's answer no longer counts
 
 
-def _phq9_walk(world: World, draft: Request, item9: str) -> flow.AnswerOutcome:
+def _phq9_walk(world: World, draft: Request, item9: str) -> questions.AnswerOutcome:
     pass_screen(world, draft)
     while True:
-        step = flow.current_step(world.db, draft)
+        step = questions.current_step(world.db, draft)
         assert step.kind == "question"
         raw = item9 if step.link_id == "phq9-9" else default_answer(questionnaires.get(draft.topic).item(step.link_id))
-        outcome = flow.answer(world.db, world.me, draft, step.link_id, raw)
+        outcome = questions.answer(world.db, world.me, draft, step.link_id, raw)
         if step.link_id == "phq9-9":
             return outcome
-        assert outcome == flow.AnswerOutcome()
+        assert outcome == questions.AnswerOutcome()
 
 
 def test_not_at_all_to_phq9_item_9_carries_on(world: World) -> None:
     draft = start(world, "feeling-low-or-anxious")
-    assert _phq9_walk(world, draft, "0") == flow.AnswerOutcome()
-    assert flow.current_step(world.db, draft).link_id == "current-support"
+    assert _phq9_walk(world, draft, "0") == questions.AnswerOutcome()
+    assert questions.current_step(world.db, draft).link_id == "current-support"
     assert count(world.db, EmergencySignpost) == 0
 
 
 def test_back_and_change_move_through_the_wizard(world: World) -> None:
     draft = start(world, "cough-and-cold")
-    pages = len(flow.red_flag_pages(world.db, draft))
+    pages = len(screening.red_flag_pages(world.db, draft))
     pass_screen(world, draft)
-    flow.answer(world.db, world.me, draft, "duration", "under-1-week")
-    flow.answer(world.db, world.me, draft, "fever", True)
-    assert flow.current_step(world.db, draft) == flow.Step("question", "breathless", 3, 10)
-    flow.back(world.db, draft)
-    assert flow.current_step(world.db, draft) == flow.Step("question", "fever", 2, 10)
-    assert flow.answers_of(draft)["fever"] is True  # going back loses nothing
-    flow.back(world.db, draft)
-    assert flow.current_step(world.db, draft) == flow.Step("question", "duration", 1, 10)
-    flow.back(world.db, draft)  # before the first question: the emergency questions' last page again
-    assert flow.current_step(world.db, draft) == flow.Step("red_flags", number=pages, total=pages)
+    questions.answer(world.db, world.me, draft, "duration", "under-1-week")
+    questions.answer(world.db, world.me, draft, "fever", True)
+    assert questions.current_step(world.db, draft) == questions.Step("question", "breathless", 3, 10)
+    questions.back(world.db, draft)
+    assert questions.current_step(world.db, draft) == questions.Step("question", "fever", 2, 10)
+    assert draft_service.answers_of(draft)["fever"] is True  # going back loses nothing
+    questions.back(world.db, draft)
+    assert questions.current_step(world.db, draft) == questions.Step("question", "duration", 1, 10)
+    questions.back(world.db, draft)  # before the first question: the emergency questions' last page again
+    assert questions.current_step(world.db, draft) == questions.Step("red_flags", number=pages, total=pages)
     for number in range(pages - 1, 0, -1):  # and back through them, a page at a time
-        flow.back(world.db, draft)
-        assert flow.current_step(world.db, draft) == flow.Step("red_flags", number=number, total=pages)
-    flow.back(world.db, draft)  # nothing before the first page here (the page goes back to the topics)
-    assert flow.current_step(world.db, draft) == flow.Step("red_flags", number=1, total=pages)
-    assert flow.answers_of(draft)["duration"] == "under-1-week"
+        questions.back(world.db, draft)
+        assert questions.current_step(world.db, draft) == questions.Step("red_flags", number=number, total=pages)
+    questions.back(world.db, draft)  # nothing before the first page here (the page goes back to the topics)
+    assert questions.current_step(world.db, draft) == questions.Step("red_flags", number=1, total=pages)
+    assert draft_service.answers_of(draft)["duration"] == "under-1-week"
 
     to_check(world, draft)
     expected = ["preferences", "anything_else", "asked-pharmacist"]
     for step_kind in expected:
-        flow.back(world.db, draft)
-        assert flow.current_step(world.db, draft).kind == ("question" if step_kind == "asked-pharmacist" else step_kind)
-    assert flow.current_step(world.db, draft) == flow.Step("question", "asked-pharmacist", 10, 10)
+        questions.back(world.db, draft)
+        assert questions.current_step(world.db, draft).kind == ("question" if step_kind == "asked-pharmacist" else step_kind)
+    assert questions.current_step(world.db, draft) == questions.Step("question", "asked-pharmacist", 10, 10)
 
     for target, expected_step in [
-        ("duration", flow.Step("question", "duration", 1, 10)),
-        ("anything_else", flow.Step("anything_else")),
-        ("preferences", flow.Step("preferences")),
+        ("duration", questions.Step("question", "duration", 1, 10)),
+        ("anything_else", questions.Step("anything_else")),
+        ("preferences", questions.Step("preferences")),
     ]:
-        flow.go_to(world.db, draft, target)
-        assert flow.current_step(world.db, draft) == expected_step
+        questions.go_to(world.db, draft, target)
+        assert questions.current_step(world.db, draft) == expected_step
     for ignored in ("check", "rf-chest-pain", "nonsense", "", "_red_flags_checked"):
-        flow.go_to(world.db, draft, ignored)
-        assert flow.current_step(world.db, draft) == flow.Step("preferences"), ignored
+        questions.go_to(world.db, draft, ignored)
+        assert questions.current_step(world.db, draft) == questions.Step("preferences"), ignored
 
 
 def test_back_from_the_first_question_of_a_topic_without_red_flags_stays_there(world: World) -> None:
     draft = start(world, "fit-note")
-    flow.back(world.db, draft)
-    assert flow.current_step(world.db, draft) == flow.Step("question", "new-or-extension", 1, 4)
+    questions.back(world.db, draft)
+    assert questions.current_step(world.db, draft) == questions.Step("question", "new-or-extension", 1, 4)
 
 
 PHQ9 = [f"phq9-{n}" for n in range(1, 9)]
@@ -761,21 +761,21 @@ def test_progress_counts_the_questions_enabled_by_the_answers_so_far(world: Worl
         draft = start(world, "feeling-low-or-anxious")
         pass_screen(world, draft)
         seen = []
-        while (step := flow.current_step(world.db, draft)).kind == "question":
+        while (step := questions.current_step(world.db, draft)).kind == "question":
             seen.append((step.link_id, step.number, step.total))
             item = questionnaires.get(draft.topic).item(step.link_id)
             raw = concern if step.link_id == "main-concern" else default_answer(item)
-            assert flow.answer(world.db, world.me, draft, step.link_id, raw) == flow.AnswerOutcome()
+            assert questions.answer(world.db, world.me, draft, step.link_id, raw) == questions.AnswerOutcome()
         total = len(asked)
         assert seen == [("main-concern", 1, 5)] + [(link_id, n, total) for n, link_id in enumerate(asked[1:], 2)]
-        assert flow.current_step(world.db, draft) == flow.Step("anything_else")
+        assert questions.current_step(world.db, draft) == questions.Step("anything_else")
 
 
 # --- anything else and preferences ---------------------------------------------------------------------
 
 
 def test_anything_else_has_a_length_limit(world: World) -> None:
-    limit = flow.FREE_TEXT_LIMIT
+    limit = questions.FREE_TEXT_LIMIT
     for text, error, stored in [
         ("", None, ""),
         ("   ", None, ""),
@@ -790,11 +790,11 @@ def test_anything_else_has_a_length_limit(world: World) -> None:
         answer_questions(world, draft)
         draft.free_text = "before"
         before = snapshot(draft)
-        assert (flow.save_anything_else(world.db, draft, text).error or None) == error
+        assert (questions.save_anything_else(world.db, draft, text).error or None) == error
         if error:
-            assert snapshot(draft) == before and flow.current_step(world.db, draft).kind == "anything_else"
+            assert snapshot(draft) == before and questions.current_step(world.db, draft).kind == "anything_else"
         else:
-            assert draft.free_text == stored and flow.current_step(world.db, draft).kind == "preferences"
+            assert draft.free_text == stored and questions.current_step(world.db, draft).kind == "preferences"
 
 
 PREFERENCES = [
@@ -821,17 +821,17 @@ def test_preferences(world: World) -> None:
     for topic, appointment, contact, errors, stored in PREFERENCES:
         draft = start(world, topic)
         answer_questions(world, draft)
-        flow.save_anything_else(world.db, draft, "")
+        questions.save_anything_else(world.db, draft, "")
         before = snapshot(draft)
-        assert flow.save_preferences(world.db, draft, appointment=appointment, contact=contact) == errors
+        assert questions.save_preferences(world.db, draft, appointment=appointment, contact=contact) == errors
         if errors:
-            assert snapshot(draft) == before and flow.current_step(world.db, draft).kind == "preferences"
+            assert snapshot(draft) == before and questions.current_step(world.db, draft).kind == "preferences"
             assert (draft.appointment_preference, draft.contact_preference) == ("", "")
         else:
             assert (draft.appointment_preference, draft.contact_preference) == stored
-            assert flow.current_step(world.db, draft).kind == "check"
-            rows = {r.question: r.answer for r in flow.check_rows(world.db, draft)}
-            assert rows["How we contact you"] == flow.CONTACT_PREFERENCES[stored[1]]
+            assert questions.current_step(world.db, draft).kind == "check"
+            rows = {r.question: r.answer for r in questions.check_rows(world.db, draft)}
+            assert rows["How we contact you"] == questions.CONTACT_PREFERENCES[stored[1]]
             assert ("How you'd prefer to be seen" in rows) is (draft.kind == "medical")
 
 
@@ -844,12 +844,12 @@ def test_submit_is_refused_before_the_check_page(world: World) -> None:
         lambda: None,
         lambda: pass_screen(world, draft),
         lambda: answer_questions(world, draft),
-        lambda: flow.save_anything_else(world.db, draft, ""),
+        lambda: questions.save_anything_else(world.db, draft, ""),
     ):
         advance()
-        assert flow.current_step(world.db, draft).kind != "check"
-        outcome = flow.submit(world.db, world.me, draft)
-        assert outcome == flow.SubmitOutcome(error="Answer every question before you send your request.")
+        assert questions.current_step(world.db, draft).kind != "check"
+        outcome = submission.submit(world.db, world.me, draft)
+        assert outcome == submission.SubmitOutcome(error="Answer every question before you send your request.")
         assert (draft.status, draft.reference, draft.submitted_at) == ("draft", None, None)
     assert counter(world.db) == 0 and audit_events(world.db, "request_submitted") == []
 
@@ -858,29 +858,29 @@ def test_a_request_cannot_skip_its_required_questions(world: World) -> None:
     """The Change links and answers to later questions must not let a request be sent with
     required questions unanswered."""
     skipping = [
-        lambda d: flow.go_to(world.db, d, "preferences"),
-        lambda d: flow.go_to(world.db, d, "anything_else"),
-        lambda d: flow.answer(world.db, world.me, d, "asked-pharmacist", "no"),
+        lambda d: questions.go_to(world.db, d, "preferences"),
+        lambda d: questions.go_to(world.db, d, "anything_else"),
+        lambda d: questions.answer(world.db, world.me, d, "asked-pharmacist", "no"),
     ]
     for skip in skipping:
         draft = start(world, "cough-and-cold")
         pass_screen(world, draft)
-        flow.answer(world.db, world.me, draft, "duration", "under-1-week")
+        questions.answer(world.db, world.me, draft, "duration", "under-1-week")
         skip(draft)
-        if flow.current_step(world.db, draft).kind == "anything_else":
-            flow.save_anything_else(world.db, draft, "")
-        if flow.current_step(world.db, draft).kind == "preferences":
-            flow.save_preferences(world.db, draft, appointment="phone", contact="text")
-        outcome = flow.submit(world.db, world.me, draft)
+        if questions.current_step(world.db, draft).kind == "anything_else":
+            questions.save_anything_else(world.db, draft, "")
+        if questions.current_step(world.db, draft).kind == "preferences":
+            questions.save_preferences(world.db, draft, appointment="phone", contact="text")
+        outcome = submission.submit(world.db, world.me, draft)
         assert not outcome.ok and draft.status == "draft" and draft.reference is None
         # The person is taken to the first question still to answer.
-        assert flow.current_step(world.db, draft) == flow.Step("question", "fever", 2, 10)
+        assert questions.current_step(world.db, draft) == questions.Step("question", "fever", 2, 10)
     assert counter(world.db) == 0 and audit_events(world.db, "request_submitted") == []
 
 
 def test_submit_gives_a_reference_and_fills_triage(world: World, engine: Engine) -> None:
     draft = to_check(world, start(world, "cough-and-cold"), {"breathless": True, "trend": "worse"})
-    outcome = flow.submit(world.db, world.me, draft)
+    outcome = submission.submit(world.db, world.me, draft)
     assert outcome.ok and REFERENCE.fullmatch(outcome.reference)
     world.db.commit()
     sent = fresh(engine, draft.id)
@@ -894,7 +894,7 @@ def test_submit_gives_a_reference_and_fills_triage(world: World, engine: Engine)
     )  # fmt: skip
     assert json.loads(event.detail) == {"kind": "medical", "topic": "cough-and-cold", "overridden": False}
     # Sent twice (a double click, a second tab): once only.
-    again = flow.submit(world.db, world.me, draft)
+    again = submission.submit(world.db, world.me, draft)
     assert again.error == capacity.ALREADY_SENT and draft.reference == outcome.reference
     assert counter(world.db) == 1 and len(audit_events(world.db, "request_submitted")) == 1
 
@@ -925,7 +925,7 @@ def test_every_topic_can_be_answered_and_sent(world: World) -> None:
         assert draft.team in questionnaires.TEAMS
         assert draft.subject and len(draft.subject) <= 200 and "{" not in draft.subject, draft.subject
         assert draft.triage_summary
-        rows = flow.your_requests(world.db, world.me)
+        rows = lists.your_requests(world.db, world.me)
         assert (rows[0].id, rows[0].title, rows[0].kind, rows[0].status_label, rows[0].patient_name) == (
             draft.id, topic.title, topic.kind, "Sent to your practice", person.full_name,
         )  # fmt: skip
@@ -972,7 +972,7 @@ def test_submit_checks_again_what_changed_while_the_questions_were_answered(worl
     world.db.flush()
     sent_before, count_before = len(audit_events(world.db, "request_submitted")), counter(world.db)
     before = snapshot(draft) + (draft.subject, draft.urgency, draft.team, draft.triage_summary)
-    outcome = flow.submit(world.db, world.me, draft)
+    outcome = submission.submit(world.db, world.me, draft)
     assert not outcome.ok and words in outcome.error and outcome.reference == ""
     assert snapshot(draft) + (draft.subject, draft.urgency, draft.team, draft.triage_summary) == before
     assert draft.status == "draft" and draft.submitted_at is None
@@ -990,7 +990,7 @@ def test_your_requests_lists_the_account_and_its_dependants_newest_first(world: 
     leos_second = send(world, "cough-and-cold", patient=world.leo)
     start(world, "test-results")  # a draft is not a request yet
     start(world, "letter-or-form", patient=world.sam, identity=world.other)
-    rows = flow.your_requests(world.db, world.me)
+    rows = lists.your_requests(world.db, world.me)
     assert [r.id for r in rows] == [leos_second.id, leos.id, mine.id]
     assert [(r.patient_name, r.title, r.kind, r.status, r.status_label) for r in rows] == [
         ("Leo Smith", "Cough and cold", "medical", "submitted", "Sent to your practice"),
@@ -998,19 +998,19 @@ def test_your_requests_lists_the_account_and_its_dependants_newest_first(world: 
         ("Zoe Smith", "Headache", "medical", "submitted", "Sent to your practice"),
     ]
     assert rows[2].reference == mine.reference and rows[2].submitted == "18 Jun 2025, 12:00"
-    assert [r.id for r in flow.your_requests(world.db, world.other)] == [sams.id]
+    assert [r.id for r in lists.your_requests(world.db, world.other)] == [sams.id]
     # Every status but draft is listed, with its words.
-    for status, label in flow.STATUS_LABELS.items():
+    for status, label in lists.STATUS_LABELS.items():
         mine.status = status
         world.db.add(mine)
         world.db.flush()
-        assert next(r for r in flow.your_requests(world.db, world.me) if r.id == mine.id).status_label == label
+        assert next(r for r in lists.your_requests(world.db, world.me) if r.id == mine.id).status_label == label
 
 
 def test_your_requests_shows_a_dependant_held_with_another_parent(world: World) -> None:
     link(world.db, self_account(world.db, world.sam), world.leo, "dependant")
     by_sam = send(world, "fit-note", patient=world.leo, identity=world.other)
-    assert [r.id for r in flow.your_requests(world.db, world.me)] == [by_sam.id]
+    assert [r.id for r in lists.your_requests(world.db, world.me)] == [by_sam.id]
 
 
 def test_your_requests_hides_a_dependant_the_practice_has_not_approved(world: World) -> None:
@@ -1024,32 +1024,32 @@ def test_your_requests_hides_a_dependant_the_practice_has_not_approved(world: Wo
         zoes_link.approval_status = approval
         world.db.add(zoes_link)
         world.db.flush()
-        assert [r.id for r in flow.your_requests(world.db, world.other)] == [theirs.id]
-        assert [r.id for r in flow.your_requests(world.db, world.me)] == ([theirs.id] if shown else []), approval
+        assert [r.id for r in lists.your_requests(world.db, world.other)] == [theirs.id]
+        assert [r.id for r in lists.your_requests(world.db, world.me)] == ([theirs.id] if shown else []), approval
 
 
 def test_your_requests_for_an_account_with_nobody(world: World) -> None:
     nobody = identity_of(make_account(world.db, "nobody@example.com"))
     send(world, "headache")
-    assert flow.your_requests(world.db, nobody) == []
+    assert lists.your_requests(world.db, nobody) == []
 
 
 def test_a_change_from_the_check_page_comes_straight_back_to_it(world: World) -> None:
     draft = to_check(world, start(world, "cough-and-cold"))
-    first = flow.check_rows(world.db, draft)[0]
-    flow.go_to(world.db, draft, first.link_id)
-    assert flow.current_step(world.db, draft).link_id == first.link_id
+    first = questions.check_rows(world.db, draft)[0]
+    questions.go_to(world.db, draft, first.link_id)
+    assert questions.current_step(world.db, draft).link_id == first.link_id
     item = questionnaires.get("cough-and-cold").item(first.link_id)
-    assert flow.answer(world.db, world.me, draft, first.link_id, default_answer(item)) == flow.AnswerOutcome()
-    assert flow.current_step(world.db, draft).kind == "check"
+    assert questions.answer(world.db, world.me, draft, first.link_id, default_answer(item)) == questions.AnswerOutcome()
+    assert questions.current_step(world.db, draft).kind == "check"
     # The same for "anything else".
-    flow.go_to(world.db, draft, "anything_else")
-    assert flow.save_anything_else(world.db, draft, "Changed my mind.") == flow.AnswerOutcome()
-    assert flow.current_step(world.db, draft).kind == "check"
+    questions.go_to(world.db, draft, "anything_else")
+    assert questions.save_anything_else(world.db, draft, "Changed my mind.") == questions.AnswerOutcome()
+    assert questions.current_step(world.db, draft).kind == "check"
 
 
 @pytest.mark.parametrize("who, topic, allowed", [("zoe", "child-fever", False), ("leo", "contraception", False), ("leo", "child-fever", True)])
 def test_topics_only_for_children_or_only_for_adults_are_refused_for_the_others(world: World, who, topic, allowed) -> None:
     patient = getattr(world, who)
-    outcome = flow.start_draft(world.db, world.me, patient_id=patient.id, kind="medical", topic_id=topic)
+    outcome = draft_service.start_draft(world.db, world.me, patient_id=patient.id, kind="medical", topic_id=topic)
     assert outcome.ok is allowed, outcome.error

@@ -9,7 +9,7 @@ from sqlmodel import select
 
 from anima_pwa.models import Request
 from anima_pwa.services.practice.permissions import PermissionDenied
-from anima_pwa.services.requests import flow, starting
+from anima_pwa.services.requests import drafts, phone, starting
 from tests.factories import make_patient, make_practice, make_staff, valid_nhs_number
 from tests.test_request_flow import World, clock, send, start, world  # noqa: F401  (fixtures)
 
@@ -19,7 +19,7 @@ def _drafts(w: World) -> list[Request]:
 
 
 def _phone_draft(w: World, staff, patient=None) -> Request:
-    started = flow.staff_start_draft(w.db, staff, patient_id=(patient or w.zoe).id, kind="medical", topic_id="back-pain")
+    started = phone.staff_start_draft(w.db, staff, patient_id=(patient or w.zoe).id, kind="medical", topic_id="back-pain")
     assert started.ok, started.error
     return w.db.get(Request, started.draft_id)
 
@@ -37,21 +37,21 @@ def test_start_again_deletes_the_draft_this_tab_shows(world: World) -> None:
 def test_start_again_leaves_another_accounts_draft_alone(world: World) -> None:
     sams = start(world, "back-pain", patient=world.sam, identity=world.other)
     check = starting.start_again(world.db, world.me, sams.id)
-    assert (check.ok, check.problem) == (False, flow.DRAFT_GONE)
+    assert (check.ok, check.problem) == (False, drafts.DRAFT_GONE)
     assert [d.id for d in _drafts(world)] == [sams.id]
 
 
 @pytest.mark.parametrize("draft_id", [None, 0, -1, "", "abc", "1 OR 1=1", 10**12, True])
 def test_start_again_with_an_id_that_is_no_draft_deletes_nothing(world: World, draft_id) -> None:
     draft = start(world, "back-pain")
-    assert starting.start_again(world.db, world.me, draft_id).problem == flow.DRAFT_GONE
+    assert starting.start_again(world.db, world.me, draft_id).problem == drafts.DRAFT_GONE
     assert [d.id for d in _drafts(world)] == [draft.id]
 
 
 def test_start_again_after_it_was_sent_keeps_the_request_and_gives_its_reference(world: World) -> None:
     sent = send(world, "something-else-medical")
     check = starting.start_again(world.db, world.me, sent.id)
-    assert (check.problem, check.reference) == (flow.DRAFT_SENT, sent.reference)
+    assert (check.problem, check.reference) == (drafts.DRAFT_SENT, sent.reference)
     assert world.db.get(Request, sent.id).status == "submitted"
 
 
@@ -72,7 +72,7 @@ def test_staff_start_again_never_deletes_a_colleagues_or_a_patients_draft(world:
     theirs = _phone_draft(world, colleague)
     patients = start(world, "something-else-medical", patient=world.sam, identity=world.other)
     for who, draft in ((reception, theirs), (elsewhere, theirs), (reception, patients)):
-        assert starting.staff_start_again(world.db, who, draft.id).problem == flow.DRAFT_GONE
+        assert starting.staff_start_again(world.db, who, draft.id).problem == drafts.DRAFT_GONE
     assert {d.id for d in _drafts(world)} == {theirs.id, patients.id}
 
 

@@ -16,7 +16,7 @@ from fhir.resources.R4B.questionnaireresponse import QuestionnaireResponse
 
 from anima_pwa.models import Patient, Request
 from anima_pwa.services import questionnaires
-from anima_pwa.services.requests import flow
+from anima_pwa.services.requests import drafts, lists, phone, questions as question_steps, screening, subject, submission
 from tests.factories import identity_of, link, make_account, make_patient, make_staff, self_account
 from tests.test_request_flow import World, clock, pass_screen, send, start, to_check, world  # noqa: F401 (fixtures)
 
@@ -82,11 +82,11 @@ def test_the_wording_follows_who_the_request_is_for(world: World, who, code, nam
     patient, identity = _subject(world, who)
     topic = "child-fever" if code == "child" else "cough-and-cold"
     draft = start(world, topic, patient=patient, identity=identity)
-    wording = flow.wording_for(world.db, draft)
+    wording = subject.wording_for(world.db, draft)
     assert wording.code == code
     if code != "self":
         assert wording.name == name
-    flags = flow.red_flags(world.db, draft)
+    flags = screening.red_flags(world.db, draft)
     assert any(f.link_id.startswith("rf-child-") for f in flags) is (code == "child")
     for flag in flags:
         if code == "self":
@@ -98,7 +98,7 @@ def test_the_wording_follows_who_the_request_is_for(world: World, who, code, nam
 def test_a_preferred_name_is_the_name_the_questions_use(world: World) -> None:
     mum = _patient(world, "Margaret Ann Smith", date(1941, 7, 2), preferred_name="Peggy")
     link(world.db, self_account(world.db, world.zoe), mum, "dependant", approval="approved")
-    assert flow.wording_for(world.db, start(world, "headache", patient=mum)) == questionnaires.Wording("other-adult", "Peggy")
+    assert subject.wording_for(world.db, start(world, "headache", patient=mum)) == questionnaires.Wording("other-adult", "Peggy")
 
 
 @pytest.mark.parametrize(("who", "code"), [("child", "child"), ("elderly-parent", "other-adult")])
@@ -107,20 +107,20 @@ def test_every_page_of_a_request_for_someone_else_names_them(world: World, who, 
     name = questionnaires.first_name(patient.full_name)
     draft = start(world, "cough-and-cold", patient=patient, identity=identity)
     topic = questionnaires.get("cough-and-cold")
-    wording = flow.wording_for(world.db, draft)
+    wording = subject.wording_for(world.db, draft)
     asked = []
     pass_screen(world, draft, identity=identity)
-    while (step := flow.current_step(world.db, draft)).kind == "question":
+    while (step := question_steps.current_step(world.db, draft)).kind == "question":
         item = topic.item(step.link_id)
         asked.append(item.text_for(wording))
         value = item.options[0].code if item.type == "choice" else False
-        assert flow.answer(world.db, identity, draft, step.link_id, value) == flow.AnswerOutcome()
+        assert question_steps.answer(world.db, identity, draft, step.link_id, value) == question_steps.AnswerOutcome()
     assert len(asked) == 10
     for text in asked:
         assert name in text and not YOU.search(text), text
-    flow.save_anything_else(world.db, draft, "")
-    flow.save_preferences(world.db, draft, appointment="phone", contact="text")
-    rows = flow.check_rows(world.db, draft)
+    question_steps.save_anything_else(world.db, draft, "")
+    question_steps.save_preferences(world.db, draft, appointment="phone", contact="text")
+    rows = question_steps.check_rows(world.db, draft)
     questions = [r.question for r in rows if r.topic_question]
     assert questions == asked
     assert f"How you'd prefer {name} to be seen" in [r.question for r in rows]
@@ -129,9 +129,9 @@ def test_every_page_of_a_request_for_someone_else_names_them(world: World, who, 
 
 def test_the_holder_sees_their_own_wording_and_no_intro(world: World) -> None:
     draft = to_check(world, start(world, "cough-and-cold"))
-    wording = flow.wording_for(world.db, draft)
+    wording = subject.wording_for(world.db, draft)
     assert wording.code == "self" and questionnaires.shared_intro(wording) == ""
-    rows = [r.question for r in flow.check_rows(world.db, draft) if r.topic_question]
+    rows = [r.question for r in question_steps.check_rows(world.db, draft) if r.topic_question]
     assert rows[0] == "How long have you had these symptoms?"
 
 
@@ -149,10 +149,10 @@ def test_staff_see_who_filled_it_in_for_whom_and_the_wording(world: World, who, 
     sent = send(world, "cough-and-cold", patient=patient, identity=identity)
     assert (sent.subject_wording, sent.filled_in_by) == (code, filled_in_by)
     staff = make_staff(world.db, world.practice, "receptionist")
-    detail = flow.practice_request_detail(world.db, staff, sent.id)
+    detail = lists.practice_request_detail(world.db, staff, sent.id)
     assert detail.filled_in_by == filled_in_by and detail.row.patient_name == patient.full_name
     first = questionnaires.first_name(patient.full_name)
-    assert detail.worded_for == flow.WORDING_LABELS[code].replace("{name}", first)
+    assert detail.worded_for == lists.WORDING_LABELS[code].replace("{name}", first)
     # The summary staff read asks the questions as the person saw them.
     duration = next(line for line in detail.summary_lines if line.startswith("How long"))
     assert duration.startswith("How long have you had" if code == "self" else f"How long has {first} had")
@@ -163,7 +163,7 @@ def test_staff_see_who_filled_it_in_for_whom_and_the_wording(world: World, who, 
     assert response["subject"] == {"reference": f"Patient/{patient.id}", "display": patient.full_name}
     assert response["author"] == {"display": filled_in_by.split(" (")[0]}
     # The wording never changes what an answer means: the same linkIds and values as the answers.
-    answers = questionnaires.clean_answers(questionnaires.get("cough-and-cold"), flow.answers_of(sent))
+    answers = questionnaires.clean_answers(questionnaires.get("cough-and-cold"), drafts.answers_of(sent))
     stored = {}
     for item in response["item"]:
         (key, value), = item["answer"][0].items()
@@ -176,16 +176,16 @@ def test_a_phone_request_names_the_patient_for_the_receptionist_to_read_out(worl
     patient = _patient(world, "Mia Patel", dob)
     staff = make_staff(world.db, world.practice, "receptionist", name="Sam Desk")
     topic = "child-fever" if code == "child" else "sore-throat"
-    started = flow.staff_start_draft(world.db, staff, patient_id=patient.id, kind="medical", topic_id=topic)
+    started = phone.staff_start_draft(world.db, staff, patient_id=patient.id, kind="medical", topic_id=topic)
     assert started.ok, started.error
-    draft = flow.staff_draft_for(world.db, staff)
-    wording = flow.wording_for(world.db, draft)
+    draft = drafts.staff_draft_for(world.db, staff)
+    wording = subject.wording_for(world.db, draft)
     assert wording == questionnaires.Wording(code, name)
-    flags = flow.red_flags(world.db, draft)
+    flags = screening.red_flags(world.db, draft)
     assert flags and all(name in f.text and not YOU.search(f.text) for f in flags)
-    assert flow.filled_in_by(world.db, draft) == "Sam Desk (practice staff, by phone)"
+    assert submission.filled_in_by(world.db, draft) == "Sam Desk (practice staff, by phone)"
 
 
 def test_a_draft_for_a_patient_who_has_gone_is_worded_for_the_holder(world: World) -> None:
     draft = Request(patient_id=999_999, practice_id=world.practice.id, kind="medical", topic="headache")
-    assert flow.wording_for(world.db, draft) == questionnaires.Wording()
+    assert subject.wording_for(world.db, draft) == questionnaires.Wording()

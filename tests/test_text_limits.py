@@ -13,11 +13,10 @@ import pytest
 from sqlmodel import Session
 
 from anima_pwa.models import PracticeSettings, Request
-from anima_pwa.services.requests import capacity
+from anima_pwa.services.requests import drafts, practice_settings, questions, request_settings, screening
 from anima_pwa.services.practice import core_hours, verifications
 from anima_pwa.services import questionnaires
-from anima_pwa.services.platform import text_limits
-from anima_pwa.services.requests import flow
+from anima_pwa.services.platform import clock, text_limits
 from anima_pwa.services.practice.permissions import ADMIN, RECEPTIONIST
 from anima_pwa.services.platform.text_limits import LIMITS, TRANSPORT_CAP, count, count_message, received
 from tests.factories import identity_of, make_patient, make_practice, make_staff, self_account
@@ -25,7 +24,7 @@ from tests.factories import identity_of, make_patient, make_practice, make_staff
 LONDON = ZoneInfo("Europe/London")
 NOW = datetime(2026, 12, 1, 10, 0, tzinfo=LONDON)  # Tuesday 1 December 2026, inside core hours
 PASTE = ("Lorem ipsum dolor sit amet, consectetur adipiscing elit. " * 400)[:20_000]
-ALL_DAY = {kind: {day: ["00:00", "23:59"] for day in capacity.DAYS} for kind in capacity.KINDS}
+ALL_DAY = {kind: {day: ["00:00", "23:59"] for day in request_settings.DAYS} for kind in request_settings.KINDS}
 
 
 def over_by(limit: int, label: str, extra: int) -> str:
@@ -128,14 +127,14 @@ def test_every_string_and_text_question_at_its_limit_and_one_over() -> None:
 
 @pytest.fixture
 def patient_draft(db_session: Session, monkeypatch: pytest.MonkeyPatch):
-    monkeypatch.setattr(capacity, "utcnow", lambda: NOW.astimezone(ZoneInfo("UTC")))
+    monkeypatch.setattr(clock, "utcnow", lambda: NOW.astimezone(ZoneInfo("UTC")))
     practice = make_practice(db_session, "C81001")
     db_session.add(PracticeSettings(practice_id=practice.id, hours=json.dumps(ALL_DAY)))
     zoe = make_patient(db_session, practice, "Zoe Smith", email="zoe@example.com")
     me = identity_of(self_account(db_session, zoe))
-    started = flow.start_draft(db_session, me, patient_id=zoe.id, kind="admin", topic_id="fit-note")
+    started = drafts.start_draft(db_session, me, patient_id=zoe.id, kind="admin", topic_id="fit-note")
     assert started.ok, started.error
-    draft = flow.draft_for(db_session, me, started.draft_id)
+    draft = drafts.draft_for(db_session, me, started.draft_id)
     assert draft is not None
     return me, draft
 
@@ -146,18 +145,18 @@ def _snapshot(draft: Request) -> tuple:
 
 def test_a_pasted_answer_is_refused_whole_and_the_draft_left_as_it_was(db_session: Session, patient_draft) -> None:
     me, draft = patient_draft
-    screened = flow.screen_red_flags(db_session, me, draft, [])  # an admin topic: no signs to ask
+    screened = screening.screen_red_flags(db_session, me, draft, [])  # an admin topic: no signs to ask
     assert (screened.error, screened.advice, screened.ends) == ("", (), False)
-    step = flow.current_step(db_session, draft)
-    flow.go_to(db_session, draft, "reason")
+    step = questions.current_step(db_session, draft)
+    questions.go_to(db_session, draft, "reason")
     before = _snapshot(draft)
-    outcome = flow.answer(db_session, me, draft, "reason", received(PASTE))
+    outcome = questions.answer(db_session, me, draft, "reason", received(PASTE))
     assert outcome.error == over_by(2000, "Your answer", 18_000)
-    assert _snapshot(draft) == before and "reason" not in flow.answers_of(draft)
+    assert _snapshot(draft) == before and "reason" not in drafts.answers_of(draft)
     assert step.kind == "question"
     # Shortened by the person to exactly the limit, it is kept whole.
-    assert flow.answer(db_session, me, draft, "reason", PASTE[:2000]).error == ""
-    assert flow.answers_of(draft)["reason"] == PASTE[:2000].strip()
+    assert questions.answer(db_session, me, draft, "reason", PASTE[:2000]).error == ""
+    assert drafts.answers_of(draft)["reason"] == PASTE[:2000].strip()
 
 
 @pytest.mark.parametrize(
@@ -172,7 +171,7 @@ def test_anything_else_at_the_limit_one_over_and_a_paste(db_session: Session, pa
     _me, draft = patient_draft
     draft.current_item = "anything_else"
     before = _snapshot(draft)
-    assert (flow.save_anything_else(db_session, draft, received(text)).error or None) == error
+    assert (questions.save_anything_else(db_session, draft, received(text)).error or None) == error
     if error:
         assert _snapshot(draft) == before  # nothing half-saved, and nothing shortened
     else:
@@ -196,37 +195,37 @@ def test_practice_settings_texts_at_the_limit_one_over_and_a_paste(
     db_session: Session, admin, field, key: str, limit: int, extra_form: dict
 ) -> None:
     why = "Staff training"
-    before = capacity.settings_for(db_session, admin.practice_id)
+    before = request_settings.settings_for(db_session, admin.practice_id)
     for text, error in [
         (PASTE, over_by(limit, field.label, 20_000 - limit)),
         ("y" * (limit + 1), over_by(limit, field.label, 1)),
     ]:
-        assert capacity.update_settings(db_session, admin, {key: text, **extra_form}, why=why, now=NOW) == {key: error}
-        assert capacity.settings_for(db_session, admin.practice_id) == before
-    assert capacity.update_settings(db_session, admin, {key: "y" * limit, **extra_form}, why=why, now=NOW) == {}
-    assert getattr(capacity.settings_for(db_session, admin.practice_id), key) == "y" * limit
+        assert practice_settings.update_settings(db_session, admin, {key: text, **extra_form}, why=why, now=NOW) == {key: error}
+        assert request_settings.settings_for(db_session, admin.practice_id) == before
+    assert practice_settings.update_settings(db_session, admin, {key: "y" * limit, **extra_form}, why=why, now=NOW) == {}
+    assert getattr(request_settings.settings_for(db_session, admin.practice_id), key) == "y" * limit
 
 
 def test_important_updates_keep_their_line_breaks(db_session: Session, admin) -> None:
     text = "Flu clinics on Saturdays in October.\r\n\r\nThe car park is closed for resurfacing."
-    assert capacity.update_settings(db_session, admin, {"important_updates": text}, now=NOW) == {}
-    assert capacity.settings_for(db_session, admin.practice_id).important_updates == text.replace("\r\n", "\n")
+    assert practice_settings.update_settings(db_session, admin, {"important_updates": text}, now=NOW) == {}
+    assert request_settings.settings_for(db_session, admin.practice_id).important_updates == text.replace("\r\n", "\n")
 
 
 def test_closed_day_reason_and_core_hours_why_at_the_limit_one_over_and_a_paste(db_session: Session, admin) -> None:
     weekend = date(2026, 12, 5)  # a Saturday: no core hours, so no "why" needed
     reason = text_limits.CLOSED_DAY_REASON
-    assert capacity.add_closed_day(db_session, admin, weekend, PASTE, now=NOW) == over_by(200, reason.label, 19_800)
-    assert capacity.add_closed_day(db_session, admin, weekend, "r" * 201, now=NOW) == over_by(200, reason.label, 1)
-    assert capacity.closed_days(db_session, admin.practice_id, from_day=NOW.date()) == []
-    assert capacity.add_closed_day(db_session, admin, weekend, "r" * 200, now=NOW) is None
+    assert practice_settings.add_closed_day(db_session, admin, weekend, PASTE, now=NOW) == over_by(200, reason.label, 19_800)
+    assert practice_settings.add_closed_day(db_session, admin, weekend, "r" * 201, now=NOW) == over_by(200, reason.label, 1)
+    assert request_settings.closed_days(db_session, admin.practice_id, from_day=NOW.date()) == []
+    assert practice_settings.add_closed_day(db_session, admin, weekend, "r" * 200, now=NOW) is None
 
     weekday = date(2026, 12, 9)  # a Wednesday: closes core hours, so "why" is needed
     why = text_limits.CORE_HOURS_WHY
-    assert capacity.add_closed_day(db_session, admin, weekday, "Training", why=PASTE, now=NOW) == over_by(500, why.label, 19_500)
-    assert capacity.add_closed_day(db_session, admin, weekday, "Training", why="w" * 501, now=NOW) == over_by(500, why.label, 1)
-    assert len(capacity.closed_days(db_session, admin.practice_id, from_day=NOW.date())) == 1
-    assert capacity.add_closed_day(db_session, admin, weekday, "Training", why="w" * 500, now=NOW) is None
+    assert practice_settings.add_closed_day(db_session, admin, weekday, "Training", why=PASTE, now=NOW) == over_by(500, why.label, 19_500)
+    assert practice_settings.add_closed_day(db_session, admin, weekday, "Training", why="w" * 501, now=NOW) == over_by(500, why.label, 1)
+    assert len(request_settings.closed_days(db_session, admin.practice_id, from_day=NOW.date())) == 1
+    assert practice_settings.add_closed_day(db_session, admin, weekday, "Training", why="w" * 500, now=NOW) is None
     [entry] = core_hours.log(db_session, admin)
     assert entry.why == "w" * 500
 
@@ -247,7 +246,7 @@ def test_a_rejection_reason_at_the_limit_one_over_and_a_paste(db_session: Sessio
 def test_no_service_shortens_what_it_keeps(db_session: Session, admin) -> None:
     """At exactly each limit, what is saved is what was sent: nothing anywhere slices it."""
     text = "Z" * text_limits.TURNED_OFF_MESSAGE.limit
-    assert capacity.update_settings(
+    assert practice_settings.update_settings(
         db_session, admin, {"turned_off": True, "turned_off_message": text}, why="Closed for a power cut", now=NOW
     ) == {}
-    assert capacity.settings_for(db_session, admin.practice_id).turned_off_message == text
+    assert request_settings.settings_for(db_session, admin.practice_id).turned_off_message == text

@@ -38,6 +38,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, RedirectResponse, Response
 from starlette.routing import Route
 
+from anima_pwa.services.platform import clock
 from anima_pwa.services.platform.demo import DEMO_PEOPLE, DEMO_PRACTICES
 from anima_pwa.services.platform.validation import age_on
 
@@ -143,7 +144,7 @@ class Person:
 
 def register_people(today: date | None = None) -> list[Person]:
     """DEMO_PEOPLE aged 16 or over (NHS login is for people 16+ on their own behalf)."""
-    today = today or date.today()
+    today = today or clock.today()  # the date in England
     return [
         Person(p.given_names, p.family_name, p.date_of_birth, p.nhs_number, p.practice_ods_code)
         for p in DEMO_PEOPLE
@@ -617,7 +618,7 @@ def _custom_person(form) -> tuple[Person | None, dict[str, str]]:
     birthdate = None
     try:
         birthdate = date.fromisoformat(values["birthdate"])
-        if birthdate > date.today() or birthdate.year < 1900:
+        if birthdate > clock.today() or birthdate.year < 1900:
             errors["birthdate"] = "Date of birth must be a real date in the past"
     except ValueError:
         errors["birthdate"] = "Enter a real date of birth"

@@ -57,6 +57,7 @@ from joserfc.errors import (
 )
 from joserfc.jwk import KeySet, RSAKey
 
+from anima_pwa.services.platform import clock
 from anima_pwa.services.platform.validation import nhs_number_is_valid
 from anima_pwa.settings import NhsLoginSettings
 
@@ -176,7 +177,7 @@ class NhsLoginIdentity:
             birthdate = date.fromisoformat(birth_text)
         except ValueError:
             raise _fail("claims", "birthdate is not YYYY-MM-DD") from None
-        if birthdate > date.today() or birthdate.year < 1880:
+        if birthdate > clock.today() or birthdate.year < 1880:  # born today in the UK is not in the future
             raise _fail("claims", "birthdate out of range")
         vot = text("vot", required=True, max_length=20)
         level = text("identity_proofing_level", required=True, max_length=3)

@@ -40,8 +40,8 @@ from datetime import date, timedelta
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from anima_pwa.models import Account, AccountPatient, Patient, Practice, utcnow
-from anima_pwa.services.platform import audit, notifications
+from anima_pwa.models import Account, AccountPatient, Patient, Practice
+from anima_pwa.services.platform import audit, clock, notifications
 from anima_pwa.services.identity import ratelimit
 from anima_pwa.services.patients import verification
 from anima_pwa.services.identity.ratelimit import Limit
@@ -242,7 +242,7 @@ def list_dependants(session: Session, identity: Identity, *, today: date | None 
     """The people this account holds (not the holder), in the order they were added."""
     if _patient_account(session, identity) is None:
         return []
-    today = today or utcnow().date()
+    today = today or clock.today()  # ages turn over at UK midnight
     held = _held(session, identity.account_id)
     # People this account may act for who have someone else's link waiting for the practice.
     acting = [patient.id for link, patient in held if link.approval_status in REQUESTABLE_APPROVALS]
@@ -398,8 +398,8 @@ def add_dependant(
     the audit row are all saved, or nothing but the attempt count is and each field says what is
     wrong.
     """
-    now = utcnow()
-    today = today or now.date()
+    now = clock.utcnow()
+    today = today or clock.today(now)  # the UK date: a birthday turns over at UK midnight
     if _patient_account(session, identity) is None:
         return AddOutcome(errors={"form": NOT_PATIENT})
     holder = self_patient(session, identity.account_id)

@@ -19,8 +19,8 @@ from datetime import date
 
 from sqlmodel import Session, select
 
-from anima_pwa.models import AccountPatient, Patient, Practice, utcnow
-from anima_pwa.services.platform import audit, notifications
+from anima_pwa.models import AccountPatient, Patient, Practice
+from anima_pwa.services.platform import audit, clock, notifications
 from anima_pwa.services.patients import verification
 from anima_pwa.services.identity.sessions import Identity
 from anima_pwa.services.platform.validation import (
@@ -132,8 +132,8 @@ def register_self(
     today: date | None = None,
     trusted: TrustedIdentity | None = None,
 ) -> RegistrationOutcome:
-    now = utcnow()
-    today = today or now.date()
+    now = clock.utcnow()
+    today = today or clock.today(now)  # the UK date: an 18th birthday turns over at UK midnight
     if identity.kind != "patient":
         return RegistrationOutcome(errors={"form": "Only patient accounts can register details here."})
     if self_patient(session, identity.account_id) is not None:

@@ -29,7 +29,8 @@ from sqlalchemy import func
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from anima_pwa.models import Account, AccountPatient, Patient, Practice, PracticeRegisterEntry, utcnow
+from anima_pwa.models import Account, AccountPatient, Patient, Practice, PracticeRegisterEntry
+from anima_pwa.services.platform import clock
 
 VERIFIED = "verified"
 PENDING = "pending"
@@ -176,7 +177,7 @@ def verify_patient(session: Session, patient: Patient, *, now: datetime | None =
     number; otherwise it is pending, with the reason for the practice. ``patient`` must already be
     flushed (it has an id).
     """
-    now = now or utcnow()
+    now = now or clock.utcnow()
     result = match_register(
         session,
         practice_id=patient.practice_id,

@@ -104,6 +104,21 @@ def record(
     return event
 
 
+def record_staff(
+    session: Session, staff, action: str, *, patient_id: int | None = None, detail: dict | None = None
+) -> AuditEvent:
+    """An event by a member of staff (a ``StaffContext``: their account, at their own practice)."""
+    return record(
+        session,
+        action=action,
+        actor_account_id=staff.account_id,
+        actor_kind="staff",
+        patient_id=patient_id,
+        practice_id=staff.practice_id,
+        detail=detail,
+    )
+
+
 def trail(
     session: Session,
     *,

@@ -6,7 +6,7 @@
   `london_now`, `today`); never the server's own zone or `date.today()`.
 
 Every function takes an optional `now` so tests can stand at any moment (a clock change, a
-birthday, midnight).
+birthday, midnight); without one they read `clock.utcnow`, which a test can pin.
 """
 
 from __future__ import annotations

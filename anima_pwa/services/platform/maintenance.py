@@ -11,7 +11,8 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, or_
 from sqlmodel import Session, col
 
-from anima_pwa.models import AuthSession, OneTimeToken, OutboxMessage, RateLimitHit, utcnow
+from anima_pwa.models import AuthSession, OneTimeToken, OutboxMessage, RateLimitHit
+from anima_pwa.services.platform import clock
 from anima_pwa.services.identity import ratelimit
 
 log = logging.getLogger(__name__)
@@ -31,7 +32,7 @@ class PurgeReport:
 
 
 def purge(session: Session, *, now: datetime | None = None) -> PurgeReport:
-    now = now or utcnow()
+    now = now or clock.utcnow()
     report = PurgeReport()
     report.rate_limit_hits = ratelimit.purge(session, before=now - RATE_LIMIT_HITS_KEPT)
     report.sessions = session.exec(  # type: ignore[call-overload]

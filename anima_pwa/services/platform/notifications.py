@@ -34,8 +34,8 @@ from sqlalchemy import or_, update
 from sqlmodel import Session, col, select
 
 from anima_pwa import settings as settings_module
-from anima_pwa.models.base import utcnow
 from anima_pwa.models.notifications import OutboxMessage
+from anima_pwa.services.platform import clock
 
 log = logging.getLogger(__name__)
 
@@ -326,7 +326,7 @@ def build_email(message: OutboxMessage, *, sender: str) -> EmailMessage:
     email["From"] = sender
     email["To"] = message.to_address
     email["Subject"] = message.subject
-    email["Date"] = format_datetime(utcnow())
+    email["Date"] = format_datetime(clock.utcnow())
     domain = parseaddr(sender)[1].rpartition("@")[2] or "anima.localhost"
     email["Message-ID"] = make_msgid(idstring=f"outbox{message.id}", domain=domain)
     email.set_content(message.body_text, subtype="plain", charset="utf-8")
@@ -489,7 +489,7 @@ def deliver_due(
     the rest of the batch is left untouched for the next run.
     ``session_factory()`` must yield a Session that commits on exit (like ``db.session_scope``).
     """
-    now = now or utcnow()
+    now = now or clock.utcnow()
     report = DeliveryReport()
     for message_id in _due_ids(session_factory, now, batch):
         message = _claim(session_factory, message_id, now)

@@ -1,5 +1,5 @@
 """The core-hours rule: since 1 October 2025 a GP practice in England must keep online requests
-open Monday to Friday, 08:00 to 18:30 (Europe/London), except bank holidays, for non-urgent
+open Monday to Friday, 08:00 to 18:30 (UK time), except bank holidays, for non-urgent
 appointment requests, medication queries and admin requests: in this app, both medical and admin
 requests.
 
@@ -30,12 +30,11 @@ import json
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Protocol
-from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, col, select
 
-from anima_pwa.models import CoreHoursChange, utcnow
-from anima_pwa.services.platform import bank_holidays, text_limits
+from anima_pwa.models import CoreHoursChange
+from anima_pwa.services.platform import bank_holidays, clock, text_limits
 from anima_pwa.services.practice.permissions import Action, StaffContext, require
 
 __all__ = [
@@ -56,7 +55,6 @@ __all__ = [
     "settings_closures",
 ]
 
-LONDON = ZoneInfo("Europe/London")
 CORE_START = time(8, 0)
 CORE_END = time(18, 30)
 RULE_SINCE = date(2025, 10, 1)
@@ -72,7 +70,7 @@ RULE_WORDS = (
 )
 
 
-class _Settings(Protocol):  # capacity.SettingsView, without importing capacity (it imports us)
+class _Settings(Protocol):  # requests.request_settings.SettingsView, without importing requests (it imports us)
     turned_off: bool
     daily_limit: int | None
     active_limit: int | None
@@ -92,13 +90,6 @@ class Closure:
 # --- the clock ------------------------------------------------------------------------------------
 
 
-def _local(now: datetime | None) -> datetime:
-    now = now or utcnow()
-    if now.utcoffset() is None:
-        raise ValueError("now must be timezone-aware")
-    return now.astimezone(LONDON)
-
-
 def _long_date(day: date) -> str:
     return f"{_DAY_NAMES[day.weekday()]} {day.day} {_MONTHS[day.month - 1]} {day.year}"
 
@@ -113,20 +104,20 @@ def core_period(day: date) -> tuple[datetime, datetime] | None:
     None when ``day`` has none."""
     if not is_core_day(day):
         return None
-    start = datetime.combine(day, CORE_START, tzinfo=LONDON).astimezone(UTC)
-    end = datetime.combine(day, CORE_END, tzinfo=LONDON).astimezone(UTC)
+    start = datetime.combine(day, CORE_START, tzinfo=clock.LONDON).astimezone(UTC)
+    end = datetime.combine(day, CORE_END, tzinfo=clock.LONDON).astimezone(UTC)
     return start, end
 
 
 def in_core_hours(now: datetime | None = None) -> bool:
-    local = _local(now)
+    local = clock.london_now(now)
     period = core_period(local.date())
     return period is not None and period[0] <= local.astimezone(UTC) < period[1]
 
 
 def next_core_start(now: datetime | None = None) -> datetime:
     """When core hours next begin at or after ``now`` (a UTC instant)."""
-    local = _local(now)
+    local = clock.london_now(now)
     for offset in range(0, 15):
         period = core_period(local.date() + timedelta(days=offset))
         if period is not None and period[0] >= local.astimezone(UTC):
@@ -180,7 +171,7 @@ def settings_closures(settings: _Settings, *, now: datetime | None = None) -> li
         if in_core_hours(now):
             text = "Turning online requests off closes them now, inside core hours, until someone turns them back on."
         else:
-            start = next_core_start(now).astimezone(LONDON)
+            start = clock.to_london(next_core_start(now))
             text = (
                 "Turning online requests off keeps them closed into core hours (the next start is "
                 f"{_long_date(start.date())} at 08:00) until someone turns them back on."
@@ -258,7 +249,7 @@ def log(session: Session, staff: StaffContext | None, *, limit: int = 100) -> li
     ).all()
     out = []
     for row in rows:
-        local = row.at.astimezone(LONDON)
+        local = clock.to_london(row.at)
         try:
             what = [str(item) for item in json.loads(row.what or "[]")]
         except ValueError:

@@ -14,7 +14,8 @@ from datetime import datetime, timedelta
 from sqlmodel import Session
 
 from anima_pwa.models import Practice
-from anima_pwa.services.requests import capacity
+from anima_pwa.services.platform import clock
+from anima_pwa.services.requests import request_settings
 from anima_pwa.services.patients import registration
 from anima_pwa.services.identity.sessions import Identity
 
@@ -41,7 +42,7 @@ class PracticeDetails:
     turned_off_message: str
 
 
-def _window(settings: capacity.SettingsView, kind: str, weekday: int) -> str:
+def _window(settings: request_settings.SettingsView, kind: str, weekday: int) -> str:
     window = settings.window(kind, weekday)
     return f"{window[0]:%H:%M} to {window[1]:%H:%M}" if window else "Closed"
 
@@ -50,11 +51,11 @@ def for_practice(session: Session, practice_id: int, *, now: datetime | None = N
     practice = session.get(Practice, practice_id)
     if practice is None:
         return None
-    settings = capacity.settings_for(session, practice_id)
-    today = capacity.today_in_london(now)
+    settings = request_settings.settings_for(session, practice_id)
+    today = clock.today(now)
     closed = [
         (day.label, day.reason)
-        for day in capacity.closed_days(session, practice_id, from_day=today)
+        for day in request_settings.closed_days(session, practice_id, from_day=today)
         if day.day <= today + timedelta(days=366)
     ][:CLOSED_DAYS_SHOWN]
     return PracticeDetails(
@@ -62,7 +63,7 @@ def for_practice(session: Session, practice_id: int, *, now: datetime | None = N
         phone=practice.phone,
         hours=[
             HoursRow(name, _window(settings, "medical", weekday), _window(settings, "admin", weekday))
-            for weekday, name in enumerate(capacity.DAY_NAMES)
+            for weekday, name in enumerate(request_settings.DAY_NAMES)
         ],
         closed_days=closed,
         important_updates=settings.important_updates,

@@ -20,7 +20,8 @@ from typing import IO, Union
 from sqlalchemy import and_, func, or_
 from sqlmodel import Session, select
 
-from anima_pwa.models import Practice, PracticeRegisterEntry, utcnow
+from anima_pwa.models import Practice, PracticeRegisterEntry
+from anima_pwa.services.platform import clock
 from anima_pwa.services.platform.validation import (
     FieldError,
     clean_nhs_number,
@@ -259,7 +260,7 @@ def import_epraccur(session: Session, lines_or_file: Source) -> ImportReport:
         parsed[row.ods_code] = (row_number, row.values)
 
     existing = _practices_by_code(session, list(parsed))
-    now = utcnow()
+    now = clock.utcnow()
     for code, (_row_number, values) in parsed.items():
         practice = existing.get(code)
         if practice is None:
@@ -419,7 +420,7 @@ def parse_date_of_birth(raw: str) -> date:
             continue
     else:
         raise ValueError(f"date of birth {value!r} is not YYYY-MM-DD or DD/MM/YYYY")
-    if parsed > utcnow().date():
+    if parsed > clock.today():  # the UK date: born today in England is not in the future
         raise ValueError(f"date of birth {value!r} is in the future")
     if parsed < EARLIEST_BIRTH:
         raise ValueError(f"date of birth {value!r} is before {EARLIEST_BIRTH.year}")
@@ -521,7 +522,7 @@ def import_register(session: Session, practice: Practice, lines_or_file: Source)
         for entry in session.exec(statement):
             existing[entry.nhs_number] = entry
 
-    now = utcnow()
+    now = clock.utcnow()
     for number, (_row_number, values) in parsed.items():
         entry = existing.get(number)
         if entry is None:

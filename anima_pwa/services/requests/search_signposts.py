@@ -1,6 +1,6 @@
 """Recording that the topic search showed someone emergency advice.
 
-The emergency screen records every red flag that stops a request (``requests._signpost``); the
+The emergency screen records every red flag that stops a request (``screening``); the
 topic search records its advice the same way (an ``EmergencySignpost`` row with topic
 ``"search"`` and an ``emergency_signposted`` audit event), so staff can follow up on both. What is
 recorded: who the request was for, the advice given (999, 111 or crisis) and which rules fired

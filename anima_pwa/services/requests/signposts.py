@@ -18,17 +18,16 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
-from zoneinfo import ZoneInfo
+from datetime import UTC, datetime, time, timedelta
 
 from sqlmodel import Session, col, select
 
-from anima_pwa.models import AccountPatient, EmergencySignpost, Patient, StaffMember, utcnow
-from anima_pwa.services.platform import audit
+from anima_pwa.models import AccountPatient, EmergencySignpost, Patient, StaffMember
+from anima_pwa.services.platform import audit, clock
+from anima_pwa.services.platform.clock import utcnow
 from anima_pwa.services.practice import permissions
 from anima_pwa.services.practice.permissions import Action, PermissionDenied, record_id
 
-LONDON = ZoneInfo("Europe/London")
 SOURCES = {
     "emergency_screen": "Emergency questions",
     "answer": "An answer to a question",
@@ -130,14 +129,14 @@ class SignpostRow:
 
 def _today_bounds(now: datetime) -> tuple[datetime, datetime]:
     """Today in the UK, as [start, end) in UTC (a day may be 23 or 25 hours long)."""
-    day = now.astimezone(LONDON).date()
-    start = datetime.combine(day, time(0), tzinfo=LONDON)
-    end = datetime.combine(day + timedelta(days=1), time(0), tzinfo=LONDON)
-    return start.astimezone(ZoneInfo("UTC")), end.astimezone(ZoneInfo("UTC"))
+    day = clock.today(now)
+    start = datetime.combine(day, time(0), tzinfo=clock.LONDON)
+    end = datetime.combine(day + timedelta(days=1), time(0), tzinfo=clock.LONDON)
+    return start.astimezone(UTC), end.astimezone(UTC)
 
 
-def _clock(moment: datetime) -> str:
-    return moment.astimezone(LONDON).strftime("%H:%M")
+def _uk_time(moment: datetime) -> str:
+    return clock.to_london(moment).strftime("%H:%M")
 
 
 def _where(row: EmergencySignpost) -> str:
@@ -156,10 +155,10 @@ def _row(session: Session, row: EmergencySignpost, patient: Patient) -> Signpost
     followed = ""
     if row.followed_up_at is not None:
         staff = session.get(StaffMember, row.followed_up_by_staff_id) if row.followed_up_by_staff_id else None
-        followed = f"{staff.display_name if staff else 'A member of staff'} at {_clock(row.followed_up_at)}"
+        followed = f"{staff.display_name if staff else 'A member of staff'} at {_uk_time(row.followed_up_at)}"
     return SignpostRow(
         id=row.id,  # type: ignore[arg-type]
-        time=_clock(row.at),
+        time=_uk_time(row.at),
         patient_id=patient.id,  # type: ignore[arg-type]
         patient_name=patient.full_name,
         filled_in_by=row.filled_in_by,

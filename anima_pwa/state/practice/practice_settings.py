@@ -7,7 +7,7 @@ from datetime import date
 import reflex as rx
 
 from anima_pwa.db import session_scope
-from anima_pwa.services.requests import capacity
+from anima_pwa.services.requests import practice_settings, request_settings
 from anima_pwa.services.practice import core_hours
 from anima_pwa.services.platform import text_limits
 from anima_pwa.services.practice.permissions import Action, StaffContext, record_id
@@ -37,8 +37,8 @@ class PracticeSettingsState(PracticeState):
 
     def _refresh(self, staff) -> None:
         with session_scope() as db:
-            view = capacity.settings_for(db, staff.practice_id)
-            days = capacity.closed_days(db, staff.practice_id, from_day=date.today())
+            view = request_settings.settings_for(db, staff.practice_id)
+            days = request_settings.closed_days(db, staff.practice_id)  # from today in England
         form = view.form()
         self.values = {k: str(v) for k, v in form.items() if k not in BOOLEAN_FIELDS}
         self.flags = {k: bool(form[k]) for k in BOOLEAN_FIELDS}
@@ -87,12 +87,12 @@ class PracticeSettingsState(PracticeState):
         and saved (and logged) only with the admin's reason."""
         form: dict[str, object] = {**self.values, **self.flags}
         with session_scope() as db:
-            closures = capacity.core_hours_preview(db, staff, form)
+            closures = practice_settings.core_hours_preview(db, staff, form)
             if closures and not self.core_hours_warnings:
                 self.core_hours_warnings = [closure.text for closure in closures]
                 self.errors, self.summary, self.saved = {}, [], False
                 return None
-            errors = capacity.update_settings(db, staff, form, why=self.core_hours_why)
+            errors = practice_settings.update_settings(db, staff, form, why=self.core_hours_why)
         if errors:
             if "core_hours_why" not in errors:
                 self.core_hours_warnings = []
@@ -128,7 +128,7 @@ class PracticeSettingsState(PracticeState):
             self.closed_day_warning, self.errors = closure.text, {}
             return
         with session_scope() as db:
-            problem = capacity.add_closed_day(db, staff, day, self.new_closed_reason, why=self.closed_day_why)
+            problem = practice_settings.add_closed_day(db, staff, day, self.new_closed_reason, why=self.closed_day_why)
         if problem:
             if problem.startswith((core_hours.WHY_NEEDED, text_limits.CORE_HOURS_WHY.label)):
                 field = "closed_day_why"
@@ -146,7 +146,7 @@ class PracticeSettingsState(PracticeState):
     @staff_required(Action.MANAGE_PRACTICE_SETTINGS)
     def remove_closed_day(self, staff: StaffContext, closed_id: str):
         with session_scope() as db:
-            problem = capacity.remove_closed_day(db, staff, record_id(closed_id) or -1)
+            problem = practice_settings.remove_closed_day(db, staff, record_id(closed_id) or -1)
         if problem:
             self.errors = {"closed_day": problem}
             return

@@ -5,7 +5,7 @@ from __future__ import annotations
 import reflex as rx
 
 from anima_pwa.db import session_scope
-from anima_pwa.services.requests import flow as request_service
+from anima_pwa.services.requests import lists
 from anima_pwa.services.practice.permissions import Action, StaffContext
 from anima_pwa.state.practice.workspace import PracticeState, staff_required
 
@@ -36,7 +36,7 @@ class PracticeRequestsState(PracticeState):
     @staff_required(Action.VIEW_REQUESTS)
     def load(self, staff: StaffContext):
         with session_scope() as db:
-            self.rows = [_row(r) for r in request_service.practice_requests(db, staff)]
+            self.rows = [_row(r) for r in lists.practice_requests(db, staff)]
         self.error = ""
 
 
@@ -52,7 +52,7 @@ class PracticeRequestState(PracticeState):
     @staff_required(Action.VIEW_REQUESTS)
     def load(self, staff: StaffContext):
         with session_scope() as db:
-            detail = request_service.practice_request_detail(db, staff, self.router.url.query_parameters.get("id", ""))
+            detail = lists.practice_request_detail(db, staff, self.router.url.query_parameters.get("id", ""))
         self.error = ""
         self.request = {
             **_row(detail.row),

@@ -3,7 +3,7 @@ page -> anything else -> preferences -> check your answers -> sent.
 
 The draft lives in the database (`services.requests.flow`); this state only mirrors the current page,
 so a reload, a dropped connection or signing in again carries on where the person was. A tab acts
-only on the draft it shows (`_draft_id`), through `request_service.open_draft`: when that draft
+only on the draft it shows (`_draft_id`), through `drafts.open_draft`: when that draft
 has gone (started again, sent or ended in another tab or device, or expired) the tab says so and
 shows the sent request, the newer draft or the start, and never raises.
 """
@@ -19,8 +19,7 @@ from anima_pwa.services.patients import dependants
 from anima_pwa.services import questionnaires
 from anima_pwa.services.practice.permissions import Action, StaffContext
 from anima_pwa.services.questionnaires import emergencies, topic_search
-from anima_pwa.services.requests import flow as request_service
-from anima_pwa.services.requests import search_signposts, starting
+from anima_pwa.services.requests import drafts, lists, phone, questions, request_settings, screening, search_signposts, starting, subject, submission
 from anima_pwa.state.base import SessionState, clip, received, requires, sign_in_required
 from anima_pwa.state.practice.workspace import PracticeState
 
@@ -70,8 +69,8 @@ class RequestWizardMixin(rx.State, mixin=True):
     free_text: str = ""
     appointment: str = ""
     contact: str = ""
-    appointment_options: list[list[str]] = [[k, v] for k, v in request_service.APPOINTMENT_PREFERENCES.items()]
-    contact_options: list[list[str]] = [[k, v] for k, v in request_service.CONTACT_PREFERENCES.items()]
+    appointment_options: list[list[str]] = [[k, v] for k, v in questions.APPOINTMENT_PREFERENCES.items()]
+    contact_options: list[list[str]] = [[k, v] for k, v in questions.CONTACT_PREFERENCES.items()]
     check_rows: list[dict[str, str]] = []
     advices: list[dict[str, str]] = []  # code, title, body: every advice that applies, most urgent first
     advice_calls: list[dict[str, str]] = []  # code (of its advice), label, href
@@ -102,11 +101,11 @@ class RequestWizardMixin(rx.State, mixin=True):
         """The identity the request services record as acting on a draft."""
         raise NotImplementedError
 
-    def _open_draft(self, db, actor, draft_id: int) -> request_service.DraftCheck:
+    def _open_draft(self, db, actor, draft_id: int) -> drafts.DraftCheck:
         """The draft this tab shows, if it is still this actor's open draft."""
         raise NotImplementedError
 
-    def _restart(self, db, actor, draft_id: int) -> request_service.DraftCheck:
+    def _restart(self, db, actor, draft_id: int) -> drafts.DraftCheck:
         """"Start again": delete the draft this tab shows, if it is still theirs."""
         raise NotImplementedError
 
@@ -139,21 +138,21 @@ class RequestWizardMixin(rx.State, mixin=True):
         self.topic_title = topic.title if topic else ""
         self.kind = draft.kind
         self.errors, self.summary, self.notice = {}, [], ""
-        wording = request_service.wording_for(db, draft)
+        wording = subject.wording_for(db, draft)
         self.for_someone_else = wording.code != "self"
         self.subject_first_name = wording.name if self.for_someone_else else ""
-        self.about = "Questions about " + (request_service.subject_name(db, draft) if self.for_someone_else else "you")
-        step = request_service.current_step(db, draft)
+        self.about = "Questions about " + (subject.subject_name(db, draft) if self.for_someone_else else "you")
+        step = questions.current_step(db, draft)
         self.step = step.kind
         if step.kind == "red_flags":
             self.red_flag_intro = questionnaires.shared_intro(wording)
-            pages = request_service.red_flag_pages(db, draft)
+            pages = screening.red_flag_pages(db, draft)
             page = pages[step.number - 1] if 0 < step.number <= len(pages) else ()
             self.red_flag_items = [{"id": f.link_id, "text": f.text} for f in page]
             self.red_flag_page, self.red_flag_total = str(step.number), str(step.total)
         elif step.kind == "question" and topic is not None:
             item = next(i for i in topic.questions if i.link_id == step.link_id)
-            answers = request_service.answers_of(draft)
+            answers = drafts.answers_of(draft)
             self.question = {
                 "id": item.link_id,
                 "text": item.text_for(wording),
@@ -178,7 +177,7 @@ class RequestWizardMixin(rx.State, mixin=True):
         elif step.kind == "check":
             self.check_rows = [
                 {"id": r.link_id, "question": r.question, "answer": r.answer, "topic": "yes" if r.topic_question else ""}
-                for r in request_service.check_rows(db, draft)
+                for r in questions.check_rows(db, draft)
             ]
 
     def _with_draft(self, actor, action):
@@ -191,22 +190,22 @@ class RequestWizardMixin(rx.State, mixin=True):
                 return False, None
             return True, action(db, self._identity_for_services(actor), check.draft)
 
-    def _draft_gone(self, db, actor, check: request_service.DraftCheck) -> None:
+    def _draft_gone(self, db, actor, check: drafts.DraftCheck) -> None:
         """Show what became of the tab's draft: the reference of a request sent meanwhile, the
         newer draft started elsewhere, or the start of a new request; with the message."""
         self._draft_id = 0
         self.errors, self.summary = {}, []
-        if check.problem == request_service.DRAFT_SENT:
+        if check.problem == drafts.DRAFT_SENT:
             self.reference, self.step = check.reference, "done"
             self.notice = check.message
             return
         newer = check.newer
         if newer is not None and self._may_resume(newer):
             self._show_draft(db, newer)
-            self.notice = f"{check.message} {request_service.NEWER_OPENED}"
+            self.notice = f"{check.message} {drafts.NEWER_OPENED}"
             return
         self._show_start(db, actor)
-        self.notice = f"{check.message} {request_service.START_AGAIN}"
+        self.notice = f"{check.message} {drafts.START_AGAIN}"
 
     def _clear_for_start(self) -> None:
         """What both first pages forget: the draft, the kind and topic, who it is about."""
@@ -240,7 +239,7 @@ class RequestWizardMixin(rx.State, mixin=True):
         with session_scope() as db:
             check = self._restart(db, actor, self._draft_id)
             self._show_start(db, actor)
-        if check.problem == request_service.DRAFT_SENT:
+        if check.problem == drafts.DRAFT_SENT:
             self.notice = check.message  # the one being started again had been sent meanwhile
 
     # The topic search ---------------------------------------------------------------------------------
@@ -330,7 +329,7 @@ class RequestWizardMixin(rx.State, mixin=True):
         none_of_these = bool(form_data.get("none_of_these"))
 
         def act(db, identity, draft):
-            outcome = request_service.screen_red_flags(db, identity, draft, ticked[:50], none_of_these=none_of_these)
+            outcome = screening.screen_red_flags(db, identity, draft, ticked[:50], none_of_these=none_of_these)
             if not outcome.error and not outcome.ends:
                 self._show_draft(db, draft)
             return outcome
@@ -363,7 +362,7 @@ class RequestWizardMixin(rx.State, mixin=True):
             raw = {"yes": True, "no": False}.get(raw, raw)
 
         def act(db, identity, draft):
-            outcome = request_service.answer(db, identity, draft, link_id, raw)
+            outcome = questions.answer(db, identity, draft, link_id, raw)
             if not outcome.error and not outcome.ends:
                 self._show_draft(db, draft)
             return outcome
@@ -382,7 +381,7 @@ class RequestWizardMixin(rx.State, mixin=True):
     @acting
     def back(self, actor):
         def act(db, identity, draft):
-            request_service.back(db, draft)
+            questions.back(db, draft)
             self._show_draft(db, draft)
 
         self._with_draft(actor, act)
@@ -391,7 +390,7 @@ class RequestWizardMixin(rx.State, mixin=True):
     @acting
     def change(self, actor, link_id: str):
         def act(db, identity, draft):
-            request_service.go_to(db, draft, clip(link_id, 60))
+            questions.go_to(db, draft, clip(link_id, 60))
             self._show_draft(db, draft)
 
         self._with_draft(actor, act)
@@ -402,7 +401,7 @@ class RequestWizardMixin(rx.State, mixin=True):
         text = received(form_data.get("free_text", ""))
 
         def act(db, identity, draft):
-            outcome = request_service.save_anything_else(db, draft, text, identity=identity)
+            outcome = questions.save_anything_else(db, draft, text, identity=identity)
             if not outcome.error:
                 self._show_draft(db, draft)
             return outcome
@@ -424,7 +423,7 @@ class RequestWizardMixin(rx.State, mixin=True):
         contact = clip(form_data.get("contact", ""), 20)
 
         def act(db, identity, draft):
-            errors = request_service.save_preferences(db, draft, appointment=appointment, contact=contact)
+            errors = questions.save_preferences(db, draft, appointment=appointment, contact=contact)
             if not errors:
                 self._show_draft(db, draft)
             return errors
@@ -441,7 +440,7 @@ class RequestWizardMixin(rx.State, mixin=True):
         override = self._override_by(actor)
 
         def act(db, identity, draft):
-            outcome = request_service.submit(db, identity, draft, override=override)
+            outcome = submission.submit(db, identity, draft, override=override)
             if not outcome.ok:
                 self._show_draft(db, draft)  # e.g. moved back to a question that still needs an answer
             return outcome
@@ -472,10 +471,10 @@ class RequestWizardState(RequestWizardMixin, SessionState):
     def _identity_for_services(self, identity: Identity) -> Identity:
         return identity
 
-    def _open_draft(self, db, identity: Identity, draft_id: int) -> request_service.DraftCheck:
-        return request_service.open_draft(db, identity, draft_id)
+    def _open_draft(self, db, identity: Identity, draft_id: int) -> drafts.DraftCheck:
+        return drafts.open_draft(db, identity, draft_id)
 
-    def _restart(self, db, identity: Identity, draft_id: int) -> request_service.DraftCheck:
+    def _restart(self, db, identity: Identity, draft_id: int) -> drafts.DraftCheck:
         return starting.start_again(db, identity, draft_id)
 
     def _may_resume(self, draft) -> bool:
@@ -506,7 +505,7 @@ class RequestWizardState(RequestWizardMixin, SessionState):
         if self.step in ("advice", "done") and "new" not in self.router.url.query_parameters:
             return None  # the end of a request (999 advice, or the reference): still shown after a reload
         with session_scope() as db:
-            draft = request_service.draft_for(db, identity)
+            draft = drafts.draft_for(db, identity)
             if draft is not None:
                 self._show_draft(db, draft)
             else:
@@ -532,13 +531,13 @@ class RequestWizardState(RequestWizardMixin, SessionState):
     @acting
     def choose_kind(self, identity: Identity, form_data: dict):
         kind = clip(form_data.get("kind", ""), 10)
-        if kind not in request_service.KINDS:
+        if kind not in request_settings.KINDS:
             return self._fail({"kind": "Choose a medical or an admin request"})
         with session_scope() as db:
-            checked = request_service.check_start(db, identity, patient_id=self.patient_id, kind=kind)
+            checked = drafts.check_start(db, identity, patient_id=self.patient_id, kind=kind)
             if checked.ok:
                 self.free_text_allowed = starting.free_text_allowed(db, identity, self.patient_id)
-                self._child = request_service.patient_is_child(db, identity, self.patient_id)
+                self._child = subject.patient_is_child(db, identity, self.patient_id)
         if not checked.ok:
             if checked.title:
                 # One of the four reasons the guide lists, before any questions are asked: what to
@@ -555,13 +554,13 @@ class RequestWizardState(RequestWizardMixin, SessionState):
     def choose_topic(self, identity: Identity, topic_id: str):
         topic_id = self._chosen_topic_id(identity, topic_id)
         chosen = questionnaires.get(topic_id)
-        kind = chosen.kind if chosen is not None and chosen.kind in request_service.KINDS else self.kind
+        kind = chosen.kind if chosen is not None and chosen.kind in request_settings.KINDS else self.kind
         with session_scope() as db:
             # A topic of the other kind (offered by the search) makes the request that kind, with
             # that kind's hours and limits checked again by start_draft.
-            started = request_service.start_draft(db, identity, patient_id=self.patient_id, kind=kind, topic_id=topic_id)
+            started = drafts.start_draft(db, identity, patient_id=self.patient_id, kind=kind, topic_id=topic_id)
             if started.ok:
-                draft = request_service.draft_for(db, identity, started.draft_id)
+                draft = drafts.draft_for(db, identity, started.draft_id)
                 if draft is not None:
                     self._show_draft(db, draft)
         if not started.ok:
@@ -576,7 +575,7 @@ class YourRequestsState(SessionState):
     @sign_in_required
     def load(self, identity: Identity):
         with session_scope() as db:
-            found = request_service.your_requests(db, identity)
+            found = lists.your_requests(db, identity)
         self.rows = [
             {
                 "reference": r.reference,
@@ -602,10 +601,10 @@ class StaffRequestWizardState(RequestWizardMixin, PracticeState):
     def _identity_for_services(self, staff: StaffContext) -> None:
         return None  # the draft records the member of staff filling it in
 
-    def _open_draft(self, db, staff: StaffContext, draft_id: int) -> request_service.DraftCheck:
-        return request_service.open_staff_draft(db, staff, draft_id)
+    def _open_draft(self, db, staff: StaffContext, draft_id: int) -> drafts.DraftCheck:
+        return drafts.open_staff_draft(db, staff, draft_id)
 
-    def _restart(self, db, staff: StaffContext, draft_id: int) -> request_service.DraftCheck:
+    def _restart(self, db, staff: StaffContext, draft_id: int) -> drafts.DraftCheck:
         return starting.staff_start_again(db, staff, draft_id)
 
     def _may_resume(self, draft) -> bool:
@@ -632,9 +631,9 @@ class StaffRequestWizardState(RequestWizardMixin, PracticeState):
         # Nothing of a draft until the patient is known to be one of this practice's.
         self._draft_id, self.step, self.notice = 0, "loading", ""
         with session_scope() as db:
-            draft = request_service.staff_draft_for(db, staff)
+            draft = drafts.staff_draft_for(db, staff)
             resume = draft is not None and "patient" not in params
-            self.patient_label = request_service.staff_patient_name(
+            self.patient_label = phone.staff_patient_name(
                 db, staff, draft.patient_id if resume else params.get("patient", "")  # type: ignore[union-attr]
             )
             if resume:
@@ -652,9 +651,9 @@ class StaffRequestWizardState(RequestWizardMixin, PracticeState):
         kind = clip(form_data.get("kind", ""), 10)
         wants_override = bool(form_data.get("override"))
         with session_scope() as db:
-            checked, can_override = request_service.staff_check_start(db, staff, patient_id=self.patient_id, kind=kind)
+            checked, can_override = phone.staff_check_start(db, staff, patient_id=self.patient_id, kind=kind)
             if checked.ok or (can_override and wants_override):
-                self._child = request_service.staff_patient_is_child(db, staff, self.patient_id)
+                self._child = phone.staff_patient_is_child(db, staff, self.patient_id)
         self.kind = kind
         if not checked.ok and not (can_override and wants_override):
             if not checked.title:
@@ -677,18 +676,18 @@ class StaffRequestWizardState(RequestWizardMixin, PracticeState):
         topic_id = self._chosen_topic_id(staff, topic_id)
         chosen = questionnaires.get(topic_id)
         kind = self.kind
-        if chosen is not None and chosen.kind != self.kind and chosen.kind in request_service.KINDS:
+        if chosen is not None and chosen.kind != self.kind and chosen.kind in request_settings.KINDS:
             # The search offered the other kind: its hours and limits must allow it (an
             # override given for the first kind does not carry over).
             with session_scope() as db:
-                checked, _can_override = request_service.staff_check_start(db, staff, patient_id=self.patient_id, kind=chosen.kind)
+                checked, _can_override = phone.staff_check_start(db, staff, patient_id=self.patient_id, kind=chosen.kind)
             if not checked.ok:
                 return self._fail({"form": checked.error})
             kind, self._override = chosen.kind, False
         with session_scope() as db:
-            started = request_service.staff_start_draft(db, staff, patient_id=self.patient_id, kind=kind, topic_id=topic_id)
+            started = phone.staff_start_draft(db, staff, patient_id=self.patient_id, kind=kind, topic_id=topic_id)
             if started.ok:
-                draft = request_service.staff_draft_for(db, staff)
+                draft = drafts.staff_draft_for(db, staff)
                 if draft is not None:
                     self._show_draft(db, draft)
         if not started.ok:
