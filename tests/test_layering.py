@@ -48,3 +48,13 @@ def test_state_reads_and_writes_no_tables_itself(path: Path) -> None:
     loads a row or deletes a draft itself is doing a service's job, unchecked)."""
     models = sorted(name for name in imported(path) if name == "anima_pwa.models" or name.startswith("anima_pwa.models."))
     assert not models, f"{path.relative_to(PACKAGE)} imports {models}"
+
+
+MAX_LINES = 600
+
+
+@pytest.mark.parametrize("path", SERVICES, ids=lambda p: str(p.relative_to(PACKAGE)))
+def test_no_service_module_is_over_600_lines(path: Path) -> None:
+    """A module a newcomer can read: about one thing, at most 600 lines (split it when it grows)."""
+    lines = len(path.read_text(encoding="utf-8").splitlines())
+    assert lines <= MAX_LINES, f"{path.relative_to(PACKAGE)} has {lines} lines"
