@@ -66,9 +66,10 @@ def alembic_config():
 
 
 def cmd_migrate(_args: argparse.Namespace) -> int:
-    from alembic import command
     from alembic.runtime.migration import MigrationContext
     from alembic.script import ScriptDirectory
+
+    from alembic import command
 
     config = alembic_config()
     head = ScriptDirectory.from_config(config).get_current_head()
@@ -173,8 +174,8 @@ def _read_password(args: argparse.Namespace) -> str:
 
 
 def cmd_create_staff(args: argparse.Namespace) -> int:
-    from anima_pwa.services.platform import audit
     from anima_pwa.services.identity import passwords
+    from anima_pwa.services.platform import audit
     from anima_pwa.services.practice.staff import ROLES, create_staff
 
     if args.role not in ROLES:
@@ -228,15 +229,15 @@ def cmd_staff_mfa_link(args: argparse.Namespace) -> int:
 
 
 def _table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
-    widths = [max(len(str(cell)) for cell in column) for column in zip(headers, *rows)]
-    line = lambda cells: "  ".join(str(c).ljust(w) for c, w in zip(cells, widths)).rstrip()  # noqa: E731
+    widths = [max(len(str(cell)) for cell in column) for column in zip(headers, *rows, strict=True)]
+    line = lambda cells: "  ".join(str(c).ljust(w) for c, w in zip(cells, widths, strict=True)).rstrip()  # noqa: E731
     return [line(headers), line(["-" * w for w in widths]), *(line(row) for row in rows)]
 
 
 def cmd_pending_verifications(args: argparse.Namespace) -> int:
+    from anima_pwa.services.patients.verification import pending_verifications
     from anima_pwa.services.platform import audit
     from anima_pwa.services.platform.validation import format_nhs_number
-    from anima_pwa.services.patients.verification import pending_verifications
 
     with db.session_scope() as session:
         practice_id = _practice(session, args.practice).id if args.practice else None
@@ -342,7 +343,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.set_defaults(func=cmd_create_staff)
 
-    p = commands.add_parser("staff-mfa-link", help="email a member of staff a new MFA set-up link (older links stop working)")
+    p = commands.add_parser(
+        "staff-mfa-link", help="email a member of staff a new MFA set-up link (older links stop working)"
+    )
     p.add_argument("--email", required=True, help="the staff member's email address")
     p.add_argument(
         "--reset",
@@ -358,7 +361,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = commands.add_parser("send-outbox", help="send due emails once through ANIMA_SMTP_URL")
     p.set_defaults(func=cmd_send_outbox)
 
-    p = commands.add_parser("purge", help="delete expired sessions, links, codes and old emails (the app does this hourly)")
+    p = commands.add_parser(
+        "purge", help="delete expired sessions, links, codes and old emails (the app does this hourly)"
+    )
     p.set_defaults(func=cmd_purge)
     return parser
 

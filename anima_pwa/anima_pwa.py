@@ -9,40 +9,51 @@ from reflex.environment import environment
 from anima_pwa import routes
 from anima_pwa.http import security_headers, static_routes
 from anima_pwa.pages.identity import auth
-from anima_pwa.pages.platform import demo, info
-from anima_pwa.pages.practice import workspace as practice
-from anima_pwa.pages.patients import registration
-from anima_pwa.pages.practice import create_request as create_request_pages
+from anima_pwa.pages.identity import settings as settings_pages
 from anima_pwa.pages.patients import dependants as dependants_pages
+from anima_pwa.pages.patients import registration
+from anima_pwa.pages.platform import demo, info
+from anima_pwa.pages.practice import create_request as create_request_pages
+from anima_pwa.pages.practice import patient_management as pm_pages
 from anima_pwa.pages.practice import practice_settings as practice_settings_pages
+from anima_pwa.pages.practice import workspace as practice
 from anima_pwa.pages.requests import practice_requests as practice_requests_pages
 from anima_pwa.pages.requests import practice_signposts as practice_signposts_pages
 from anima_pwa.pages.requests import wizard as request_pages
-from anima_pwa.pages.practice import patient_management as pm_pages
-from anima_pwa.pages.identity import settings as settings_pages
-from anima_pwa.services.platform import maintenance, notifications
 from anima_pwa.services.nhs_login import client as nhs_login
+from anima_pwa.services.platform import maintenance, notifications
 from anima_pwa.settings import settings
-from anima_pwa.state.identity.auth import LoginState, PasswordResetState, SetPasswordState, SignUpState, VerifyEmailState
 from anima_pwa.state.base import SessionState
 from anima_pwa.state.binding import SessionBinding
-from anima_pwa.state.practice.create_request import CreateRequestState
-from anima_pwa.state.platform.demo import MailboxState
-from anima_pwa.state.patients.dependants import AddDependantState, DependantsState
+from anima_pwa.state.identity.auth import (
+    LoginState,
+    PasswordResetState,
+    SetPasswordState,
+    SignUpState,
+    VerifyEmailState,
+)
 from anima_pwa.state.identity.nhs_login import NhsLoginState
+from anima_pwa.state.identity.settings import (
+    ConfirmEmailChangeState,
+    LoginSettingsState,
+    MfaSettingsState,
+    PreferencesState,
+)
+from anima_pwa.state.patients.dependants import AddDependantState, DependantsState
+from anima_pwa.state.patients.registration import HomeState, RegisterState
+from anima_pwa.state.platform.demo import MailboxState
+from anima_pwa.state.practice.create_request import CreateRequestState
 from anima_pwa.state.practice.patient_management import (
     AuditTrailState,
     PatientRecordState,
     PatientSearchState,
     VerificationsState,
 )
-from anima_pwa.state.practice.workspace import PracticeState, StaffEnrolState, StaffLoginState
 from anima_pwa.state.practice.practice_settings import CoreHoursLogState, PracticeSettingsState
+from anima_pwa.state.practice.workspace import PracticeState, StaffEnrolState, StaffLoginState
 from anima_pwa.state.requests.practice_requests import PracticeRequestsState, PracticeRequestState
 from anima_pwa.state.requests.practice_signposts import PracticeSignpostsState
 from anima_pwa.state.requests.wizard import RequestWizardState, StaffRequestWizardState, YourRequestsState
-from anima_pwa.state.patients.registration import HomeState, RegisterState
-from anima_pwa.state.identity.settings import ConfirmEmailChangeState, LoginSettingsState, MfaSettingsState, PreferencesState
 
 HEAD = [
     rx.el.link(rel="manifest", href="/manifest.webmanifest"),
@@ -94,7 +105,12 @@ _add(settings_pages.settings_index, routes.SETTINGS, "Settings", SessionState.ch
 _add(settings_pages.login_settings, routes.SETTINGS_LOGIN, "Login settings", LoginSettingsState.load)
 _add(settings_pages.preferences, routes.SETTINGS_PREFERENCES, "Your preferences", PreferencesState.load)
 _add(settings_pages.mfa_settings, routes.SETTINGS_MFA, "Multi-factor authentication", MfaSettingsState.load)
-_add(settings_pages.confirm_email_change, routes.CONFIRM_EMAIL_CHANGE, "Confirm your new email address", ConfirmEmailChangeState.load)
+_add(
+    settings_pages.confirm_email_change,
+    routes.CONFIRM_EMAIL_CHANGE,
+    "Confirm your new email address",
+    ConfirmEmailChangeState.load,
+)
 _add(practice.staff_login, routes.PRACTICE_LOGIN, "Practice workspace sign in", StaffLoginState.load)
 _add(practice.staff_login_code, routes.PRACTICE_LOGIN_CODE, "Enter your code", StaffLoginState.load_code)
 _add(practice.staff_enrol, routes.PRACTICE_ENROL, "Set up multi-factor authentication", StaffEnrolState.load)
@@ -107,14 +123,23 @@ _add(pm_pages.patient_search, routes.PRACTICE_PATIENTS, "Patient Search", Patien
 _add(pm_pages.patient_record, routes.PRACTICE_PATIENT, "Patient record", PatientRecordState.load)
 _add(pm_pages.audit_trail, routes.PRACTICE_AUDIT, "Audit trail", AuditTrailState.load)
 _add(pm_pages.verifications, routes.PRACTICE_VERIFICATIONS, "Verifications", VerificationsState.load)
-_add(practice_settings_pages.practice_settings, routes.PRACTICE_SETTINGS, "Practice settings", PracticeSettingsState.load)
+_add(
+    practice_settings_pages.practice_settings, routes.PRACTICE_SETTINGS, "Practice settings", PracticeSettingsState.load
+)
 _add(practice_settings_pages.core_hours_log, routes.PRACTICE_CORE_HOURS_LOG, "Core hours log", CoreHoursLogState.load)
 _add(request_pages.request_wizard, routes.REQUEST_NEW, "Create Request", RequestWizardState.load)
 _add(request_pages.your_requests, routes.YOUR_REQUESTS, "Your requests", YourRequestsState.load)
-_add(request_pages.staff_request_wizard, routes.PRACTICE_PHONE_REQUEST, "Request by phone", StaffRequestWizardState.load)
+_add(
+    request_pages.staff_request_wizard, routes.PRACTICE_PHONE_REQUEST, "Request by phone", StaffRequestWizardState.load
+)
 _add(practice_requests_pages.practice_requests, routes.PRACTICE_REQUESTS, "Requests", PracticeRequestsState.load)
 _add(practice_requests_pages.practice_request, routes.PRACTICE_REQUEST, "Request", PracticeRequestState.load)
-_add(practice_signposts_pages.practice_signposts, routes.PRACTICE_SIGNPOSTED, "Signposted today", PracticeSignpostsState.load)
+_add(
+    practice_signposts_pages.practice_signposts,
+    routes.PRACTICE_SIGNPOSTED,
+    "Signposted today",
+    PracticeSignpostsState.load,
+)
 _add(info.privacy, routes.PRIVACY, "Privacy policy")
 _add(info.terms, routes.TERMS, "Terms of use")
 _add(info.accessibility, routes.ACCESSIBILITY, "Accessibility statement")

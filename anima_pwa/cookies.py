@@ -19,7 +19,6 @@ from anima_pwa.settings import settings
 __all__ = ["DEVICE", "SESSION", "clear", "names", "read", "set_cookie"]
 
 
-
 def names(secure: bool) -> tuple[str, str]:
     """(session, device) cookie names: with the `__Host-` prefix over https, which browsers
     accept only with Secure, Path=/ and no Domain (so no subdomain can set or shadow them)."""

@@ -119,7 +119,9 @@ def _sign_in_page(to: str, *, expired: bool) -> str:
 def auth_session(request: Request) -> Response:
     next_path = request.query_params.get("next", "")[:2000]
     if not from_this_site(request):
-        return PlainTextResponse("This sign-in link can only be used from the Anima page that made it.", status_code=403)
+        return PlainTextResponse(
+            "This sign-in link can only be used from the Anima page that made it.", status_code=403
+        )
     with session_scope() as db:
         redeemed = sessions.redeem_handoff(db, request.query_params.get("h", "")[:200])
         login = ""

@@ -95,7 +95,14 @@ def safe_next(value: str | None) -> str:
     if parts.scheme or parts.netloc:
         return HOME
     if (parts.path.rstrip("/") or "/") in {
-        LOGIN, LOGIN_MFA, INDEX, CHECK_EMAIL, VERIFY_EMAIL, FORGOT_PASSWORD, RESET_PASSWORD, NHS_LOGIN_CALLBACK,
+        LOGIN,
+        LOGIN_MFA,
+        INDEX,
+        CHECK_EMAIL,
+        VERIFY_EMAIL,
+        FORGOT_PASSWORD,
+        RESET_PASSWORD,
+        NHS_LOGIN_CALLBACK,
     }:
         return HOME
     return value

@@ -67,7 +67,7 @@ class Settings:
     instance_dir: Path
     trusted_proxy_hops: int
     outbox_poll_seconds: float
-    nhs_login: "NhsLoginSettings | None" = None  # None: NHS login is switched off
+    nhs_login: NhsLoginSettings | None = None  # None: NHS login is switched off
 
     @property
     def sqlalchemy_url(self) -> str:

@@ -61,10 +61,10 @@ def table(results: list[Result]) -> str:
                 _verdict(r),
             ]
         )
-    widths = [max(len(str(c)) for c in column) for column in zip(headers, *rows)]
-    line = lambda cells: "  ".join(str(c).ljust(w) for c, w in zip(cells, widths)).rstrip()  # noqa: E731
+    widths = [max(len(str(c)) for c in column) for column in zip(headers, *rows, strict=True)]
+    line = lambda cells: "  ".join(str(c).ljust(w) for c, w in zip(cells, widths, strict=True)).rstrip()  # noqa: E731
     out = [line(headers), line(["-" * w for w in widths])]
-    for r, row in zip(results, rows):
+    for r, row in zip(results, rows, strict=True):
         out.append(line(row))
         if r.note:
             out.append(" " * (widths[0] + 2) + r.note)
@@ -101,7 +101,9 @@ def main(argv: list[str] | None = None) -> int:
     names = [*DATABASE_BENCHMARKS, *OTHER_BENCHMARKS]
     parser = argparse.ArgumentParser(prog="python -m bench", description="Anima benchmarks (not part of make test).")
     parser.add_argument("only", nargs="*", metavar="NAME", help=f"run only these: {', '.join(names)}")
-    parser.add_argument("--sqlite-only", action="store_true", help="skip PostgreSQL even if ANIMA_TEST_POSTGRES_URL is set")
+    parser.add_argument(
+        "--sqlite-only", action="store_true", help="skip PostgreSQL even if ANIMA_TEST_POSTGRES_URL is set"
+    )
     args = parser.parse_args(argv)
     unknown = [n for n in args.only if n not in names]
     if unknown:
@@ -139,7 +141,11 @@ def main(argv: list[str] | None = None) -> int:
     print()
     print(
         f"{len(results)} rows in {time.perf_counter() - started:.0f} s; "
-        + (f"{len(missed)} target(s) MISSED: {', '.join(f'{r.name} ({r.backend})' for r in missed)}" if missed else "every target met")
+        + (
+            f"{len(missed)} target(s) MISSED: {', '.join(f'{r.name} ({r.backend})' for r in missed)}"
+            if missed
+            else "every target met"
+        )
     )
 
     RESULTS_DIR.mkdir(exist_ok=True)

@@ -518,7 +518,9 @@ def topic_search(*, rounds: int = 2) -> list[Result]:
             p95_target_ms=TOPIC_SEARCH_P95_MS,
             note=f"{len(queries):,} prefixes of {len(cases)} phrases, {rounds} rounds; emergency advice and topics",
         ),
-        timing_result("topic list (baseline, same run)", "-", baseline, note="questionnaires.all_topics for the same requests"),
+        timing_result(
+            "topic list (baseline, same run)", "-", baseline, note="questionnaires.all_topics for the same requests"
+        ),
     ]
 
 

@@ -105,7 +105,6 @@ def backends() -> list[str]:
 def _migrate(engine: Engine) -> None:
     """The real migrations, as ``python -m anima_pwa.admin migrate`` runs them."""
     from alembic import command
-
     from anima_pwa.admin import alembic_config
 
     config = alembic_config()
@@ -135,7 +134,9 @@ def database(backend: str) -> Iterator[Engine]:
     name = f"anima_bench_{secrets.token_hex(5)}"
     with admin.connect() as connection:
         connection.execute(text(f'CREATE DATABASE "{name}"'))
-    engine = make_engine(make_url(sqlalchemy_url(POSTGRES_URL)).set(database=name).render_as_string(hide_password=False))
+    engine = make_engine(
+        make_url(sqlalchemy_url(POSTGRES_URL)).set(database=name).render_as_string(hide_password=False)
+    )
     try:
         _migrate(engine)
         yield engine

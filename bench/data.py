@@ -62,7 +62,9 @@ def practice_name(rng: random.Random) -> str:
     return f"{place(rng)}-ON-{place(rng)} {rng.choice(_KINDS)}"
 
 
-def epraccur_csv(gp_practices: int = 7000, *, closed_share: float = 0.07, other_rows: int = 300, seed: str = "bench") -> str:
+def epraccur_csv(
+    gp_practices: int = 7000, *, closed_share: float = 0.07, other_rows: int = 300, seed: str = "bench"
+) -> str:
     """An epraccur-layout file (27 columns, no header): ``gp_practices`` GP practices (prescribing
     setting 4, about ``closed_share`` of them closed) plus ``other_rows`` non-GP organisations."""
     rng = random.Random(f"anima-bench-epraccur-{seed}")

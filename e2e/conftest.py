@@ -96,7 +96,9 @@ class Mailbox:
     def count(self, to: str, subject: str) -> int:
         with self.condition:
             return sum(
-                1 for m in self.messages if m["To"] and to.lower() in m["To"].lower() and subject.lower() in (m["Subject"] or "").lower()
+                1
+                for m in self.messages
+                if m["To"] and to.lower() in m["To"].lower() and subject.lower() in (m["Subject"] or "").lower()
             )
 
 
@@ -166,7 +168,9 @@ class App:
     log_path: Path
 
 
-def _wait_until_up(url: str, process: subprocess.Popen, log_path: Path, *, path: str = "/ping", timeout: float = 300.0) -> None:
+def _wait_until_up(
+    url: str, process: subprocess.Popen, log_path: Path, *, path: str = "/ping", timeout: float = 300.0
+) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
@@ -213,12 +217,24 @@ def nhs_login_emulator(tmp_path_factory, app_port) -> Iterator[Emulator]:
     with log_path.open("w") as log:
         process = subprocess.Popen(
             [
-                sys.executable, "-m", "anima_pwa.nhs_login_emulator",
-                "--port", str(port), "--issuer", url, "--client-id", "anima-e2e",
-                "--client-key-file", str(key_file),
-                "--redirect-uri", f"http://localhost:{app_port}/nhs-login/callback",
+                sys.executable,
+                "-m",
+                "anima_pwa.nhs_login_emulator",
+                "--port",
+                str(port),
+                "--issuer",
+                url,
+                "--client-id",
+                "anima-e2e",
+                "--client-key-file",
+                str(key_file),
+                "--redirect-uri",
+                f"http://localhost:{app_port}/nhs-login/callback",
             ],
-            cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+            cwd=ROOT,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
     try:
         _wait_until_up(url, process, log_path, path="/healthz", timeout=60)
@@ -271,7 +287,17 @@ def app(tmp_path_factory, database_url, mailbox, nhs_login_emulator, app_port) -
     reflex = str(Path(python).parent / "reflex")
     with log_path.open("w") as log:
         process = subprocess.Popen(
-            [reflex, "run", "--env", "prod", "--single-port", "--frontend-port", str(port), "--backend-port", str(port)],
+            [
+                reflex,
+                "run",
+                "--env",
+                "prod",
+                "--single-port",
+                "--frontend-port",
+                str(port),
+                "--backend-port",
+                str(port),
+            ],
             cwd=ROOT,
             env=env,
             stdout=log,
@@ -290,7 +316,12 @@ def app(tmp_path_factory, database_url, mailbox, nhs_login_emulator, app_port) -
 
 
 def _chromium() -> str | None:
-    for candidate in (os.environ.get("ANIMA_CHROMIUM"), "/usr/bin/chromium", "/usr/bin/chromium-browser", shutil.which("chromium")):
+    for candidate in (
+        os.environ.get("ANIMA_CHROMIUM"),
+        "/usr/bin/chromium",
+        "/usr/bin/chromium-browser",
+        shutil.which("chromium"),
+    ):
         if candidate and Path(candidate).exists():
             return candidate
     return None  # Playwright's own browser (a laptop that ran `playwright install chromium`)
@@ -348,7 +379,10 @@ def open_context(browser: Browser, app: App, *, phone: bool = True) -> BrowserCo
     JavaScript errors and CSP violations: call `context.watch.check()` before closing it."""
     size = dict(viewport=PHONE, is_mobile=True, has_touch=True) if phone else dict(viewport=DESKTOP)
     context = browser.new_context(
-        **size, device_scale_factor=1, base_url=app.url, locale="en-GB",
+        **size,
+        device_scale_factor=1,
+        base_url=app.url,
+        locale="en-GB",
         extra_http_headers={"X-Forwarded-For": client_address()},
     )
     context.set_default_timeout(15_000)
@@ -379,3 +413,27 @@ def phone(browser, app, request) -> Iterator[Page]:
 @pytest.fixture
 def shot(phone) -> Shots:
     return phone.shots  # type: ignore[attr-defined]
+
+
+@pytest.fixture
+def desk(browser, app, request, mailbox):
+    context = open_context(browser, app, phone=False)
+    page = context.new_page()
+    page.shots = Shots(page, request.node.name + "-desk")  # type: ignore[attr-defined]
+    page.mailbox = mailbox  # type: ignore[attr-defined]  (staff read their MFA set-up link from it)
+    yield page
+    try:
+        page.shots("last")  # type: ignore[attr-defined]
+    except Exception:  # noqa: BLE001 - a closed page has nothing to show
+        pass
+    close_context(context)
+
+
+@pytest.fixture
+def open_every_day(db):
+    """Requests are open all day, every day, unless a test says otherwise (the clock is real)."""
+    from e2e.journeys import practice_settings
+
+    practice_settings(db)
+    yield
+    practice_settings(db)

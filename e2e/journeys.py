@@ -56,7 +56,9 @@ def person_on_register(
     family = family or "Tester" + "".join(random.choice("abcdefghijklmnopqrstuvwxyz") for _ in range(6))
     person = Person(given, family, dob, "MB1 2RH", fresh_nhs_number())
     with db.begin() as connection:
-        practice_id = connection.execute(text("SELECT id FROM practice WHERE ods_code = :c"), {"c": ods_code}).scalar_one()
+        practice_id = connection.execute(
+            text("SELECT id FROM practice WHERE ods_code = :c"), {"c": ods_code}
+        ).scalar_one()
         connection.execute(
             text(
                 "INSERT INTO practice_register_entry (practice_id, nhs_number, given_names, family_name, "
@@ -113,7 +115,9 @@ def signed_in_new_account(page: Page, mailbox, shot, tag: str) -> str:
     return email
 
 
-def registered_patient(page: Page, mailbox, shot, db, tag: str, *, given: str = "Harriet", family: str | None = None) -> tuple[str, Person]:
+def registered_patient(
+    page: Page, mailbox, shot, db, tag: str, *, given: str = "Harriet", family: str | None = None
+) -> tuple[str, Person]:
     """A new account holder on the Riverside register, signed in and verified (guide steps 1-9)."""
     person = person_on_register(db, given=given, family=family)
     email = signed_in_new_account(page, mailbox, shot, tag)
@@ -130,7 +134,14 @@ def login(page: Page, email: str, password: str) -> None:
     page.get_by_role("button", name="Login", exact=True).click()
 
 
-def fill_details(page: Page, person: Person, *, practice_search: str = "Riverside", practice_name: str = "Riverside Health Centre", with_nhs_number: bool = True) -> None:
+def fill_details(
+    page: Page,
+    person: Person,
+    *,
+    practice_search: str = "Riverside",
+    practice_name: str = "Riverside Health Centre",
+    with_nhs_number: bool = True,
+) -> None:
     """Guide steps 6 and 7."""
     settled(page)
     page.get_by_label("Full name").fill(person.full_name)
@@ -186,3 +197,36 @@ def answer_emergency_screen(page: Page, *, tick: tuple[str, ...] = (), shot=None
         if advice.is_visible() or question.is_visible() or number == total:
             return read
     raise AssertionError("the emergency screen never ended")
+
+
+ALL_DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+def practice_settings(db, ods: str = "Y90001", **columns) -> None:
+    """Test set-up: this practice's online-request settings, written as an admin would save them."""
+    import json
+
+    values = {
+        "hours": json.dumps({kind: {day: ["00:00", "23:59"] for day in ALL_DAYS} for kind in ("medical", "admin")}),
+        "turned_off": False,
+        "turned_off_message": "",
+        "routine_only_after": "",
+        "daily_limit": None,
+        "active_limit": None,
+        "per_patient_medical": 1,
+        "per_patient_admin": 1,
+        "free_text_enabled": True,
+    }
+    values.update(columns)
+    with db.begin() as connection:
+        practice_id = connection.execute(text("SELECT id FROM practice WHERE ods_code = :o"), {"o": ods}).scalar_one()
+        connection.execute(text("DELETE FROM practice_settings WHERE practice_id = :p"), {"p": practice_id})
+        connection.execute(
+            text(
+                "INSERT INTO practice_settings (practice_id, hours, turned_off, turned_off_message, routine_only_after, "
+                "daily_limit, active_limit, per_patient_medical, per_patient_admin, free_text_enabled, updated_at) VALUES "
+                "(:practice_id, :hours, :turned_off, :turned_off_message, :routine_only_after, :daily_limit, :active_limit, "
+                ":per_patient_medical, :per_patient_admin, :free_text_enabled, CURRENT_TIMESTAMP)"
+            ),
+            {"practice_id": practice_id, **values},
+        )

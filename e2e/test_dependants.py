@@ -10,7 +10,6 @@ from playwright.sync_api import Page, expect
 from sqlalchemy import text
 
 from e2e.conftest import Shots, close_context, open_context
-from e2e.test_practice import desk  # noqa: F401  (the staff browser fixture)
 from e2e.journeys import Person, person_on_register, registered_patient, settled
 
 
@@ -45,9 +44,17 @@ def request_for(db, child: Person, parent_email: str, reference: str) -> None:
         account = session.exec(select(Account).where(Account.email_normalized == parent_email.lower())).one()
         session.add(
             Request(
-                reference=reference, patient_id=patient.id, account_id=account.id, practice_id=patient.practice_id,
-                kind="medical", topic="cough-and-cold", status="submitted", subject="Cough", urgency="routine",
-                team="gp", submitted_at=utcnow(),
+                reference=reference,
+                patient_id=patient.id,
+                account_id=account.id,
+                practice_id=patient.practice_id,
+                kind="medical",
+                topic="cough-and-cold",
+                status="submitted",
+                subject="Cough",
+                urgency="routine",
+                team="gp",
+                submitted_at=utcnow(),
             )
         )
         session.commit()
@@ -62,7 +69,13 @@ def claim_on(db, child: Person, name: str) -> None:
 
     with Session(db) as session:
         real = session.exec(select(Patient).where(Patient.nhs_number == child.nhs_number)).one()
-        claim = Patient(full_name=name, date_of_birth=date(2018, 1, 1), nhs_number=child.nhs_number, postcode="MB9 9ZZ", practice_id=real.practice_id)
+        claim = Patient(
+            full_name=name,
+            date_of_birth=date(2018, 1, 1),
+            nhs_number=child.nhs_number,
+            postcode="MB9 9ZZ",
+            practice_id=real.practice_id,
+        )
         session.add(claim)
         session.flush()
         verification.verify_patient(session, claim)
@@ -72,16 +85,21 @@ def claim_on(db, child: Person, name: str) -> None:
 def holders_of(db, child: Person) -> tuple[int, int]:
     """(patient records with the child's NHS number, accounts holding the verified one)."""
     with db.connect() as connection:
-        patients = connection.execute(text("SELECT id, verification_status FROM patient WHERE nhs_number = :n"), {"n": child.nhs_number}).all()
+        patients = connection.execute(
+            text("SELECT id, verification_status FROM patient WHERE nhs_number = :n"), {"n": child.nhs_number}
+        ).all()
         verified = [p.id for p in patients if p.verification_status == "verified"]
         links = connection.execute(
-            text("SELECT count(*) FROM account_patient WHERE patient_id = :p AND relationship = 'dependant'"), {"p": verified[0]}
+            text("SELECT count(*) FROM account_patient WHERE patient_id = :p AND relationship = 'dependant'"),
+            {"p": verified[0]},
         ).scalar_one()
     return len(patients), links
 
 
-def test_a_second_parent_waits_for_the_practice_then_sees_the_childs_requests(phone, browser, app, shot, mailbox, db, desk):
-    from e2e.conftest import Shots, body_of
+def test_a_second_parent_waits_for_the_practice_then_sees_the_childs_requests(
+    phone, browser, app, shot, mailbox, db, desk
+):
+    from e2e.conftest import body_of
     from e2e.test_practice import new_staff, staff_sign_in_first_time
 
     family = "Dependantson"
@@ -120,7 +138,11 @@ def test_a_second_parent_waits_for_the_practice_then_sees_the_childs_requests(ph
     other_shot = Shots(other, "second-parent")
     second_email, _ = registered_patient(other, mailbox, other_shot, db, "parent2", given="Ben", family=family)
     add_dependant(other, child)
-    expect(other.get_by_text("Your practice must approve this before you can send requests for them or see their requests.")).to_be_visible()
+    expect(
+        other.get_by_text(
+            "Your practice must approve this before you can send requests for them or see their requests."
+        )
+    ).to_be_visible()
     expect(other.get_by_text("Waiting for your practice to approve adding them.", exact=False)).to_be_visible()
     other_shot("waiting-for-the-practice")
     other.goto("/requests")
@@ -146,12 +168,18 @@ def test_a_second_parent_waits_for_the_practice_then_sees_the_childs_requests(ph
     staff_sign_in_first_time(desk, staff_email, staff_password, desk.shots)
     desk.get_by_role("link", name="Verifications").first.click()
     expect(desk.get_by_role("heading", name="Verifications")).to_be_visible()
-    expect(desk.get_by_role("link", name=f"Same NHS number: {child.full_name}, born 9 May 2019, verified", exact=False)).to_be_visible()
+    expect(
+        desk.get_by_role("link", name=f"Same NHS number: {child.full_name}, born 9 May 2019, verified", exact=False)
+    ).to_be_visible()
     desk.get_by_role("button", name=f"Verify Mallory {family}").click()
-    expect(desk.get_by_text("Another patient record with this NHS number is already verified", exact=False)).to_be_visible()
+    expect(
+        desk.get_by_text("Another patient record with this NHS number is already verified", exact=False)
+    ).to_be_visible()
     desk.shots("claim-cannot-be-verified")
     desk.get_by_role("button", name=f"Reject Mallory {family}").click()
-    desk.get_by_label("Reason the patient will see").fill("We could not match these details to our records. Please call us.")
+    desk.get_by_label("Reason the patient will see").fill(
+        "We could not match these details to our records. Please call us."
+    )
     desk.get_by_role("button", name="Confirm").click()
     expect(desk.get_by_text("Done. The account holder has been emailed and can see your reason.")).to_be_visible()
     assert holders_of(db, child) == (2, 2)  # the claim stays, rejected, beside the real record
@@ -186,13 +214,17 @@ def test_a_second_parent_waits_for_the_practice_then_sees_the_childs_requests(ph
     desk.get_by_role("link", name=child.full_name).click()
     expect(desk.get_by_role("heading", name=child.full_name)).to_be_visible()
     desk.get_by_role("button", name=f"Remove Ben {family} from this patient").click()
-    expect(desk.get_by_text("They will no longer be able to send requests for this patient", exact=False)).to_be_visible()
+    expect(
+        desk.get_by_text("They will no longer be able to send requests for this patient", exact=False)
+    ).to_be_visible()
     desk.shots("remove-holder-confirm")
     desk.get_by_role("button", name="Yes, remove them").click()
     expect(desk.get_by_text("They have been removed from this patient and emailed.", exact=False)).to_be_visible()
     desk.shots("holder-removed")
     assert holders_of(db, child) == (2, 0)
-    removed = mailbox.wait_for(second_email, "A change to your Anima account", after=mailbox.count(second_email, "has been reviewed"))
+    removed = mailbox.wait_for(
+        second_email, "A change to your Anima account", after=mailbox.count(second_email, "has been reviewed")
+    )
     assert "removed a person" in body_of(removed) and child.given not in body_of(removed)
     other.goto("/requests")
     expect(other.get_by_text("You have not sent any requests yet.")).to_be_visible()

@@ -9,9 +9,9 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Page, expect
 
-from e2e.journeys import registered_patient, settled
-from e2e.test_practice import desk, new_staff, staff_sign_in_first_time  # noqa: F401  (desk is a fixture)
-from e2e.test_requests import answer_until_anything_else, practice_settings, start_request
+from e2e.journeys import practice_settings, registered_patient, settled
+from e2e.test_practice import new_staff, staff_sign_in_first_time
+from e2e.test_requests import answer_until_anything_else, start_request
 
 PASTE = ("My cough started three weeks ago and keeps me awake at night. " * 400)[:20_000]
 NARROW = {"width": 320, "height": 844}
@@ -64,7 +64,9 @@ def test_an_over_long_paste_is_refused_beside_the_field_and_kept(phone, shot, ma
     with db.connect() as connection:
         from sqlalchemy import text
 
-        saved = connection.execute(text("SELECT free_text FROM request WHERE status = 'draft' ORDER BY id DESC")).first()
+        saved = connection.execute(
+            text("SELECT free_text FROM request WHERE status = 'draft' ORDER BY id DESC")
+        ).first()
     assert saved is not None and saved.free_text == PASTE[:2000].strip()
 
 
@@ -109,7 +111,9 @@ def test_practice_details_show_the_hours_and_the_update_an_admin_saved(desk, pho
     expect(desk.locator(".error-summary")).to_have_count(0)
     shot("core-hours-warning")
     desk.get_by_role("button", name="Save with this reason").click()
-    expect(desk.locator("#core_hours_why-error")).to_contain_text("Say why you are closing online requests inside core hours")
+    expect(desk.locator("#core_hours_why-error")).to_contain_text(
+        "Say why you are closing online requests inside core hours"
+    )
     desk.get_by_label("Why are you making this change?").fill("Wednesday afternoons are for the flu clinic")
     desk.get_by_role("button", name="Save with this reason").click()
     expect(desk.get_by_text("Your settings have been saved.")).to_be_visible()

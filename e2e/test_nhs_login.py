@@ -1,4 +1,4 @@
-""""Continue with NHS login" through the local emulator (RS512, private_key_jwt, vtr/vot)."""
+""" "Continue with NHS login" through the local emulator (RS512, private_key_jwt, vtr/vot)."""
 
 from __future__ import annotations
 

@@ -6,25 +6,11 @@ import time
 import uuid
 
 import pyotp
-import pytest
 from playwright.sync_api import Page, expect
 from sqlalchemy import text
 
-from e2e.conftest import Shots, close_context, open_context
+from e2e.conftest import Shots
 from e2e.journeys import settled
-
-@pytest.fixture
-def desk(browser, app, request, mailbox):
-    context = open_context(browser, app, phone=False)
-    page = context.new_page()
-    page.shots = Shots(page, request.node.name + "-desk")  # type: ignore[attr-defined]
-    page.mailbox = mailbox  # type: ignore[attr-defined]  (staff read their MFA set-up link from it)
-    yield page
-    try:
-        page.shots("last")  # type: ignore[attr-defined]
-    except Exception:  # noqa: BLE001 - a closed page has nothing to show
-        pass
-    close_context(context)
 
 
 def new_staff(db, *, role: str = "receptionist", ods: str = "Y90001") -> tuple[str, str]:
@@ -38,7 +24,9 @@ def new_staff(db, *, role: str = "receptionist", ods: str = "Y90001") -> tuple[s
     password = "Staff-Desk-" + uuid.uuid4().hex[:6] + "A1"
     with Session(db) as session:
         practice = practices.practice_by_ods_code(session, ods)
-        staff.create_staff(session, practice=practice, email=email, display_name=f"Sam {role.title()}", role=role, password=password)
+        staff.create_staff(
+            session, practice=practice, email=email, display_name=f"Sam {role.title()}", role=role, password=password
+        )
         session.commit()
     return email, password
 
@@ -145,7 +133,7 @@ def test_staff_enrol_mfa_through_the_emailed_link_before_they_can_sign_in(desk, 
     expect(desk.get_by_role("heading", name="Dashboard")).to_be_visible()
 
 
-def _create_request_search(page: Page, nhs_number: str) -> None:
+def create_request_search(page: Page, nhs_number: str) -> None:
     page.goto("/practice/create-request")
     expect(page.get_by_role("heading", name="Create Request", exact=True)).to_be_visible()
     settled(page)
@@ -153,7 +141,9 @@ def _create_request_search(page: Page, nhs_number: str) -> None:
     page.get_by_role("button", name="Search").click()
 
 
-def _fill_new_patient(page: Page, *, name: str, dob: tuple[int, int, int], address: str, postcode: str, phone: str, email: str = "") -> None:
+def fill_new_patient(
+    page: Page, *, name: str, dob: tuple[int, int, int], address: str, postcode: str, phone: str, email: str = ""
+) -> None:
     page.get_by_label("Name", exact=True).fill(name)
     page.get_by_label("Day").fill(str(dob[0]))
     page.get_by_label("Month").fill(str(dob[1]))
@@ -178,37 +168,46 @@ def test_care_home_accounts_as_the_staff_guide_describes(desk, phone, db, mailbo
     # Part 1, steps 1-3: the dummy care home account.
     dummy = f"999-999-{uuid.uuid4().int % 10000:04d}"
     home_email = f"sunrise.{uuid.uuid4().hex[:6]}@example.org"
-    _create_request_search(desk, dummy)
+    create_request_search(desk, dummy)
     expect(desk.get_by_text("Couldn't find an anima account for this patient")).to_be_visible()
     shot("not-found")
     desk.get_by_role("button", name="Create New Patient Account").click()
     expect(desk.get_by_role("dialog", name="Create New Patient Account")).to_be_visible()
-    _fill_new_patient(desk, name="Sunrise Care Home", dob=(1, 1, 2000), address="2 Hill Road, Millbrook",
-                      postcode="MB1 4SR", phone="01632 960123", email=home_email)
+    fill_new_patient(
+        desk,
+        name="Sunrise Care Home",
+        dob=(1, 1, 2000),
+        address="2 Hill Road, Millbrook",
+        postcode="MB1 4SR",
+        phone="01632 960123",
+        email=home_email,
+    )
     shot("care-home-form")
     desk.get_by_role("button", name="Create Patient Account").click()
     expect(desk.get_by_text("The account for Sunrise Care Home has been created.")).to_be_visible()
     shot("care-home-created")
 
     # The same dummy number again: the guide's "already exists" explanation.
-    _create_request_search(desk, dummy)
+    create_request_search(desk, dummy)
     expect(desk.get_by_text("Sunrise Care Home")).to_be_visible()
 
     # Part 2, steps 5-8: two residents registered as dependents of the care home.
     for name, dob in (("Edna Fairweather", (3, 4, 1936)), ("Walter Pike", (19, 9, 1941))):
-        _create_request_search(desk, fresh_nhs_number())
+        create_request_search(desk, fresh_nhs_number())
         desk.get_by_role("button", name="Create New Patient Account").click()
         desk.get_by_label("Register the patient as a dependent").check()
         desk.get_by_label("Search for the care home").fill(dummy)
         desk.get_by_role("button", name="Sunrise Care Home").click()
         expect(desk.get_by_text("Registered at your practice")).to_be_visible()
-        _fill_new_patient(desk, name=name, dob=dob, address="2 Hill Road, Millbrook", postcode="MB1 4SR", phone="01632 960123")
+        fill_new_patient(
+            desk, name=name, dob=dob, address="2 Hill Road, Millbrook", postcode="MB1 4SR", phone="01632 960123"
+        )
         shot(f"resident-{name.split()[0].lower()}")
         desk.get_by_role("button", name="Create Patient Account").click()
         expect(desk.get_by_text(f"The account for {name} has been created.")).to_be_visible()
 
     # Closing with X creates nothing.
-    _create_request_search(desk, fresh_nhs_number())
+    create_request_search(desk, fresh_nhs_number())
     desk.get_by_role("button", name="Create New Patient Account").click()
     desk.get_by_role("button", name="Close").click()
     expect(desk.get_by_role("dialog")).to_have_count(0)
@@ -306,8 +305,8 @@ def test_a_practice_admin_reads_the_audit_trail_and_frees_an_email(desk, phone, 
 
 
 def test_a_receptionist_takes_a_request_by_phone_and_overrides_the_limit(desk, phone, db, mailbox):
-    from e2e.journeys import answer_emergency_screen, registered_patient
-    from e2e.test_requests import answer_until_anything_else, practice_settings
+    from e2e.journeys import answer_emergency_screen, practice_settings, registered_patient
+    from e2e.test_requests import answer_until_anything_else
 
     _email, person = registered_patient(phone, mailbox, phone.shots, db, "phoned")  # type: ignore[attr-defined]
     practice_settings(db, per_patient_medical=1)
@@ -315,18 +314,21 @@ def test_a_receptionist_takes_a_request_by_phone_and_overrides_the_limit(desk, p
         patient_id = connection.execute(
             text("SELECT id FROM patient WHERE nhs_number = :n"), {"n": person.nhs_number}
         ).scalar_one()
-        connection.execute(text(
-            "INSERT INTO request (patient_id, practice_id, kind, topic, status, answers, current_item, free_text, "
-            "appointment_preference, contact_preference, subject, urgency, team, triage_summary, limits_overridden, "
-            "created_at, updated_at, submitted_at, reference) SELECT :p, practice_id, 'medical', 'back-pain', 'submitted', "
-            "'{}', '', '', '', '', 'Back pain', 'routine', 'physiotherapy', '', false, CURRENT_TIMESTAMP, "
-            "CURRENT_TIMESTAMP, CURRENT_TIMESTAMP, :r FROM patient WHERE id = :p"
-        ), {"p": patient_id, "r": "AN-" + uuid.uuid4().hex[:6].upper()})
+        connection.execute(
+            text(
+                "INSERT INTO request (patient_id, practice_id, kind, topic, status, answers, current_item, free_text, "
+                "appointment_preference, contact_preference, subject, urgency, team, triage_summary, limits_overridden, "
+                "created_at, updated_at, submitted_at, reference) SELECT :p, practice_id, 'medical', 'back-pain', 'submitted', "
+                "'{}', '', '', '', '', 'Back pain', 'routine', 'physiotherapy', '', false, CURRENT_TIMESTAMP, "
+                "CURRENT_TIMESTAMP, CURRENT_TIMESTAMP, :r FROM patient WHERE id = :p"
+            ),
+            {"p": patient_id, "r": "AN-" + uuid.uuid4().hex[:6].upper()},
+        )
 
     shot = desk.shots
     email, password = new_staff(db, role="receptionist")
     staff_sign_in_first_time(desk, email, password, shot)
-    _create_request_search(desk, person.nhs_number)
+    create_request_search(desk, person.nhs_number)
     desk.get_by_role("button", name="Take a request by phone").click()
     expect(desk.get_by_text(f"Taking a request by phone for {person.full_name}")).to_be_visible()
     settled(desk)
@@ -353,7 +355,8 @@ def test_a_receptionist_takes_a_request_by_phone_and_overrides_the_limit(desk, p
             text("SELECT count(*) FROM request WHERE patient_id = :p AND limits_overridden"), {"p": patient_id}
         ).scalar_one()
         audited = connection.execute(
-            text("SELECT count(*) FROM audit_event WHERE action = 'limits_overridden' AND patient_id = :p"), {"p": patient_id}
+            text("SELECT count(*) FROM audit_event WHERE action = 'limits_overridden' AND patient_id = :p"),
+            {"p": patient_id},
         ).scalar_one()
     assert overridden == 1 and audited == 1
 

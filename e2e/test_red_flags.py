@@ -7,12 +7,15 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from playwright.sync_api import expect
 from sqlalchemy import text
 
 from e2e.journeys import answer_emergency_screen, registered_patient, settled
-from e2e.test_practice import desk, new_staff, staff_sign_in_first_time  # noqa: F401 (fixture)
-from e2e.test_requests import open_every_day, start_request  # noqa: F401 (fixture)
+from e2e.test_practice import new_staff, staff_sign_in_first_time
+from e2e.test_requests import start_request
+
+pytestmark = pytest.mark.usefixtures("open_every_day")  # e2e/conftest.py
 
 LEGEND = "Do any of these apply to you now, or in the last 24 hours?"
 

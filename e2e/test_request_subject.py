@@ -9,11 +9,14 @@ import uuid
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+import pytest
 from playwright.sync_api import Page, expect
 from sqlalchemy import text
 
 from e2e.journeys import answer_emergency_screen, person_on_register, registered_patient, settled
-from e2e.test_requests import open_every_day, start_request  # noqa: F401 (fixture)
+from e2e.test_requests import start_request
+
+pytestmark = pytest.mark.usefixtures("open_every_day")  # e2e/conftest.py
 
 YOU = re.compile(r"\b(you|your|yours|yourself)\b", re.IGNORECASE)
 FIRST_PERSON = re.compile(r"\b(I|I'm|my|me)\b")
@@ -43,7 +46,10 @@ def answer_reading_each_question(page: Page, shot, *, about: str) -> list[tuple[
         hints = page.locator("fieldset .hint")
         hint = hints.first.inner_text() if hints.count() else ""
         radios = page.locator("input[type=radio][name=answer]")
-        options = [page.locator(f"label[for='{radios.nth(n).get_attribute('id')}']").inner_text() for n in range(radios.count())]
+        options = [
+            page.locator(f"label[for='{radios.nth(n).get_attribute('id')}']").inner_text()
+            for n in range(radios.count())
+        ]
         seen.append((question, hint, options))
         shot(f"question-{len(seen)}")
         if radios.count():
@@ -78,8 +84,12 @@ def test_a_parents_request_for_their_child_asks_every_question_about_the_child(p
 
     # The emergency screen: who it is about, "answer for them", and every box about Lily.
     expect(phone.locator("#questions-about")).to_have_text(f"Questions about {child.full_name}")
-    expect(phone.locator("#answer-for-them")).to_contain_text("These questions are about Lily. Answer for Lily, not for yourself.")
-    expect(phone.get_by_role("group", name="Do any of these apply to Lily now, or in the last 24 hours?")).to_be_visible()
+    expect(phone.locator("#answer-for-them")).to_contain_text(
+        "These questions are about Lily. Answer for Lily, not for yourself."
+    )
+    expect(
+        phone.get_by_role("group", name="Do any of these apply to Lily now, or in the last 24 hours?")
+    ).to_be_visible()
     shot("emergency-screen-for-lily")
     flags = _emergency_questions(phone)
     assert len(flags) == 27  # 16 shared for a 6-year-old + 8 for children + 3 for coughs
@@ -113,7 +123,8 @@ def test_a_parents_request_for_their_child_asks_every_question_about_the_child(p
 
     with db.connect() as connection:
         row = connection.execute(
-            text("SELECT subject_wording, filled_in_by, triage_summary FROM request WHERE reference = :r"), {"r": reference}
+            text("SELECT subject_wording, filled_in_by, triage_summary FROM request WHERE reference = :r"),
+            {"r": reference},
         ).one()
     assert row.subject_wording == "child"
     assert row.filled_in_by == f"Priya {child.family} (account holder, who holds {child.full_name} as a dependant)"
@@ -123,7 +134,7 @@ def test_a_parents_request_for_their_child_asks_every_question_about_the_child(p
 def test_a_care_homes_request_for_a_resident_names_the_resident_on_every_page(desk, phone, db, mailbox):
     from e2e.conftest import link_in
     from e2e.journeys import fresh_nhs_number, login
-    from e2e.test_practice import _create_request_search, _fill_new_patient, new_staff, staff_sign_in_first_time
+    from e2e.test_practice import create_request_search, fill_new_patient, new_staff, staff_sign_in_first_time
 
     shot = phone.shots  # type: ignore[attr-defined]
     email, password = new_staff(db, role="receptionist")
@@ -132,20 +143,33 @@ def test_a_care_homes_request_for_a_resident_names_the_resident_on_every_page(de
     # The care home and one resident, as the staff guide says.
     dummy = f"999-999-{uuid.uuid4().int % 10000:04d}"
     home_email = f"meadows.{uuid.uuid4().hex[:6]}@example.org"
-    _create_request_search(desk, dummy)
+    create_request_search(desk, dummy)
     desk.get_by_role("button", name="Create New Patient Account").click()
-    _fill_new_patient(desk, name="Meadows Care Home", dob=(1, 1, 2000), address="5 Mill Lane, Millbrook",
-                      postcode="MB1 4SR", phone="01632 960124", email=home_email)
+    fill_new_patient(
+        desk,
+        name="Meadows Care Home",
+        dob=(1, 1, 2000),
+        address="5 Mill Lane, Millbrook",
+        postcode="MB1 4SR",
+        phone="01632 960124",
+        email=home_email,
+    )
     desk.get_by_role("button", name="Create Patient Account").click()
     expect(desk.get_by_text("The account for Meadows Care Home has been created.")).to_be_visible()
     resident = "Edna Fairweather"
-    _create_request_search(desk, fresh_nhs_number())
+    create_request_search(desk, fresh_nhs_number())
     desk.get_by_role("button", name="Create New Patient Account").click()
     desk.get_by_label("Register the patient as a dependent").check()
     desk.get_by_label("Search for the care home").fill(dummy)
     desk.get_by_role("button", name="Meadows Care Home").click()
-    _fill_new_patient(desk, name=resident, dob=(3, 4, 1936), address="5 Mill Lane, Millbrook", postcode="MB1 4SR",
-                      phone="01632 960124")
+    fill_new_patient(
+        desk,
+        name=resident,
+        dob=(3, 4, 1936),
+        address="5 Mill Lane, Millbrook",
+        postcode="MB1 4SR",
+        phone="01632 960124",
+    )
     desk.get_by_role("button", name="Create Patient Account").click()
     expect(desk.get_by_text(f"The account for {resident} has been created.")).to_be_visible()
 
@@ -188,13 +212,12 @@ def test_a_care_homes_request_for_a_resident_names_the_resident_on_every_page(de
 
     # The practice sees who filled it in, for whom, and in which wording.
     with db.connect() as connection:
-        request_id = connection.execute(text("SELECT id FROM request WHERE reference = :r"), {"r": reference}).scalar_one()
+        request_id = connection.execute(
+            text("SELECT id FROM request WHERE reference = :r"), {"r": reference}
+        ).scalar_one()
     desk.goto(f"/practice/request?id={request_id}")
     settled(desk)
     expect(desk.get_by_text("Meadows Care Home (care home, for its resident Edna Fairweather)")).to_be_visible()
     expect(desk.get_by_text('Another adult, by first name ("Does Edna...")')).to_be_visible()
     expect(desk.get_by_text("How long has Edna had headaches?", exact=False)).to_be_visible()
     desk.shots("practice-request-for-edna")  # type: ignore[attr-defined]
-
-
-from e2e.test_practice import desk  # noqa: E402, F401 (fixture)

@@ -2,47 +2,13 @@
 
 from __future__ import annotations
 
+import pytest
 from playwright.sync_api import Page, expect
 from sqlalchemy import text
 
-from e2e.journeys import answer_emergency_screen, registered_patient, settled
+from e2e.journeys import ALL_DAYS, answer_emergency_screen, practice_settings, registered_patient, settled
 
-ALL_DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-
-
-def practice_settings(db, ods: str = "Y90001", **columns) -> None:
-    """Test set-up: this practice's online-request settings, written as an admin would save them."""
-    import json
-
-    values = {
-        "hours": json.dumps({kind: {day: ["00:00", "23:59"] for day in ALL_DAYS} for kind in ("medical", "admin")}),
-        "turned_off": False, "turned_off_message": "", "routine_only_after": "", "daily_limit": None,
-        "active_limit": None, "per_patient_medical": 1, "per_patient_admin": 1, "free_text_enabled": True,
-    }
-    values.update(columns)
-    with db.begin() as connection:
-        practice_id = connection.execute(text("SELECT id FROM practice WHERE ods_code = :o"), {"o": ods}).scalar_one()
-        connection.execute(text("DELETE FROM practice_settings WHERE practice_id = :p"), {"p": practice_id})
-        connection.execute(
-            text(
-                "INSERT INTO practice_settings (practice_id, hours, turned_off, turned_off_message, routine_only_after, "
-                "daily_limit, active_limit, per_patient_medical, per_patient_admin, free_text_enabled, updated_at) VALUES "
-                "(:practice_id, :hours, :turned_off, :turned_off_message, :routine_only_after, :daily_limit, :active_limit, "
-                ":per_patient_medical, :per_patient_admin, :free_text_enabled, CURRENT_TIMESTAMP)"
-            ),
-            {"practice_id": practice_id, **values},
-        )
-
-
-import pytest  # noqa: E402
-
-
-@pytest.fixture(autouse=True)
-def open_every_day(db):
-    """Requests are open all day, every day, unless a test says otherwise (the clock is real)."""
-    practice_settings(db)
-    yield
-    practice_settings(db)
+pytestmark = pytest.mark.usefixtures("open_every_day")  # e2e/conftest.py
 
 
 def start_request(page: Page, who: str = "You", kind: str = "Medical request") -> None:
@@ -78,7 +44,10 @@ def answer_until_anything_else(page: Page, shot, limit: int = 25) -> int:
             field = page.locator("[name=answer]")
             if field.get_attribute("type") == "date":
                 # A date in the future when the question asks for one ("When do you need it by?").
-                future = "future" in (field.get_attribute("aria-describedby") or "") or "by?" in page.locator("legend").inner_text()
+                future = (
+                    "future" in (field.get_attribute("aria-describedby") or "")
+                    or "by?" in page.locator("legend").inner_text()
+                )
                 field.fill("2030-01-15" if future else "2026-11-01")
             else:
                 field.fill("3")
@@ -98,7 +67,9 @@ def test_a_medical_request_for_self_from_search_to_confirmation(phone, shot, mai
     expect(phone.get_by_role("button", name="Cough and cold")).to_be_visible()
     shot("search-typo")
     phone.get_by_role("button", name="Cough and cold").click()
-    expect(phone.get_by_role("group", name="Do any of these apply to you now, or in the last 24 hours?")).to_be_visible()
+    expect(
+        phone.get_by_role("group", name="Do any of these apply to you now, or in the last 24 hours?")
+    ).to_be_visible()
     shot("emergency-screen")
     answer_emergency_screen(phone)
     expect(phone.get_by_text("Question 1 of")).to_be_visible()
@@ -161,7 +132,9 @@ def test_a_red_flag_ends_at_call_999_and_makes_no_request(phone, shot, mailbox, 
     phone.reload()
     expect(phone.get_by_role("heading", name="Call 999 now")).to_be_visible()
     with db.connect() as connection:
-        assert connection.execute(text("SELECT count(*) FROM emergency_signpost WHERE advice = '999'")).scalar_one() >= 1
+        assert (
+            connection.execute(text("SELECT count(*) FROM emergency_signpost WHERE advice = '999'")).scalar_one() >= 1
+        )
 
 
 def test_the_search_answers_an_emergency_with_999_before_any_topic_and_forgives_typos(phone, shot, mailbox, db, app):
@@ -209,7 +182,9 @@ def test_the_search_answers_an_emergency_with_999_before_any_topic_and_forgives_
     expect(phone.get_by_role("heading", name="Call 999 now")).to_have_count(0)
     shot("typo-finds-topic")
     joint.click()
-    expect(phone.get_by_role("group", name="Do any of these apply to you now, or in the last 24 hours?")).to_be_visible()
+    expect(
+        phone.get_by_role("group", name="Do any of these apply to you now, or in the last 24 hours?")
+    ).to_be_visible()
 
     # A topic of the other kind is offered, says which kind it is, and makes the request that kind.
     phone.get_by_role("button", name="Start again").click()
@@ -272,10 +247,13 @@ def test_out_of_hours_and_limit_reached_say_why_before_any_question(phone, shot,
     # Open, but the practice's daily limit is used up: another reason, its own message.
     practice_settings(db, daily_limit=1)
     with db.begin() as connection:
-        connection.execute(text(
-            "INSERT INTO capacity_counter (practice_id, day, submitted) SELECT id, :d, 1 FROM practice "
-            "WHERE ods_code = 'Y90001' ON CONFLICT (practice_id, day) DO UPDATE SET submitted = 1"
-        ), {"d": _london_today()})
+        connection.execute(
+            text(
+                "INSERT INTO capacity_counter (practice_id, day, submitted) SELECT id, :d, 1 FROM practice "
+                "WHERE ods_code = 'Y90001' ON CONFLICT (practice_id, day) DO UPDATE SET submitted = 1"
+            ),
+            {"d": _london_today()},
+        )
     start_request(phone)
     expect(phone.get_by_text("limit of online requests for today")).to_be_visible()
     shot("daily-limit")
@@ -349,6 +327,9 @@ def test_two_tabs_start_again_in_one_and_continue_or_send_in_the_other(phone, sh
     other_shot("told-it-was-already-sent")
 
     with db.connect() as connection:  # one request, sent once
-        assert connection.execute(text("SELECT count(*) FROM request WHERE reference = :r"), {"r": reference}).scalar_one() == 1
+        assert (
+            connection.execute(text("SELECT count(*) FROM request WHERE reference = :r"), {"r": reference}).scalar_one()
+            == 1
+        )
     other.close()
     assert not errors, f"JavaScript errors in the second tab: {errors}"

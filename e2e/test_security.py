@@ -14,7 +14,17 @@ from anima_pwa.models import utcnow
 from e2e.conftest import close_context, open_context
 from e2e.journeys import registered_patient, settled
 
-PAGES = ["/", "/login", "/forgot-password", "/privacy", "/practice/login", "/home", "/settings", "/request", "/requests"]
+PAGES = [
+    "/",
+    "/login",
+    "/forgot-password",
+    "/privacy",
+    "/practice/login",
+    "/home",
+    "/settings",
+    "/request",
+    "/requests",
+]
 
 
 def directives(policy: str) -> dict[str, str]:

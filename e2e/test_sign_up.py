@@ -86,7 +86,12 @@ def test_weak_password_is_refused_at_the_field_and_the_link_keeps_working(phone,
     expect(phone.locator("#password-error")).to_contain_text("too common")
     shot("too-common")
     with db.connect() as connection:  # nothing half-made
-        assert connection.execute(text("SELECT count(*) FROM account WHERE email_normalized = :e"), {"e": email.lower()}).scalar_one() == 0
+        assert (
+            connection.execute(
+                text("SELECT count(*) FROM account WHERE email_normalized = :e"), {"e": email.lower()}
+            ).scalar_one()
+            == 0
+        )
 
     # A reload keeps the person's place: the link still opens "Create a password".
     phone.reload()

@@ -29,6 +29,9 @@ from anima_pwa.db import make_engine
 from anima_pwa.services.identity import passwords
 from anima_pwa.settings import sqlalchemy_url
 
+# The request tests' shared world (fixtures `world` and `clock`).
+pytest_plugins = ["tests.request_world"]
+
 POSTGRES_URL = os.environ.get("ANIMA_TEST_POSTGRES_URL", "").strip()
 BACKENDS = ["sqlite", "postgresql"] if POSTGRES_URL else ["sqlite"]
 

@@ -23,12 +23,12 @@ from anima_pwa.models import (
     StaffMember,
     utcnow,
 )
-from anima_pwa.services.platform import notifications
 from anima_pwa.services.identity import passwords
+from anima_pwa.services.identity.sessions import Identity
+from anima_pwa.services.platform import notifications
+from anima_pwa.services.platform.validation import nhs_number_is_valid
 from anima_pwa.services.practice import permissions
 from anima_pwa.services.practice.permissions import StaffContext
-from anima_pwa.services.identity.sessions import Identity
-from anima_pwa.services.platform.validation import nhs_number_is_valid
 
 # --- NHS numbers ------------------------------------------------------------------------------
 
@@ -63,7 +63,13 @@ def make_practice(db: Session, ods: str, name: str | None = None, **fields) -> P
 
 
 def on_register(
-    db: Session, practice: Practice, nhs_number: str, given_names: str, family_name: str, dob: date, postcode: str = "MB1 2AB"
+    db: Session,
+    practice: Practice,
+    nhs_number: str,
+    given_names: str,
+    family_name: str,
+    dob: date,
+    postcode: str = "MB1 2AB",
 ) -> PracticeRegisterEntry:
     """A person on ``practice``'s register: what automatic verification matches against."""
     entry = PracticeRegisterEntry(
@@ -108,9 +114,13 @@ def identity_of(account: Account, **fields) -> Identity:
     return Identity(**values)  # type: ignore[arg-type]
 
 
-def link(db: Session, account: Account, patient: Patient, relationship: str, approval: str = "not_needed") -> AccountPatient:
+def link(
+    db: Session, account: Account, patient: Patient, relationship: str, approval: str = "not_needed"
+) -> AccountPatient:
     """``account`` acts for ``patient`` as self, dependant or care_home."""
-    row = AccountPatient(account_id=account.id, patient_id=patient.id, relationship=relationship, approval_status=approval)
+    row = AccountPatient(
+        account_id=account.id, patient_id=patient.id, relationship=relationship, approval_status=approval
+    )
     db.add(row)
     db.flush()
     return row
@@ -160,7 +170,9 @@ def self_account(db: Session, patient: Patient) -> Account:
     return account
 
 
-def make_staff(db: Session, practice: Practice, role: str, *, name: str | None = None, active: bool = True) -> StaffContext:
+def make_staff(
+    db: Session, practice: Practice, role: str, *, name: str | None = None, active: bool = True
+) -> StaffContext:
     """A staff member of ``practice`` signed in with MFA, as the permission checks see them (None if
     not ``active``)."""
     name = name or f"{role.title()} {practice.ods_code}"

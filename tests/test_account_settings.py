@@ -20,8 +20,7 @@ from anima_pwa.models import (
     utcnow,
 )
 from anima_pwa.services.identity import account_settings as settings_service
-from anima_pwa.services.platform import audit
-from anima_pwa.services.identity import passwords, sessions, tokens
+from anima_pwa.services.identity import password_reset, passwords, sessions, tokens
 from anima_pwa.services.identity.account_settings import (
     EMAIL_CHANGE,
     FORM,
@@ -37,6 +36,7 @@ from anima_pwa.services.identity.account_settings import (
     request_email_change,
     save_preferences,
 )
+from anima_pwa.services.platform import audit
 from tests import factories
 from tests.factories import audit_actions, count, link_token, outbox
 
@@ -71,7 +71,12 @@ def make_patient(db: Session, account: Account, **fields) -> Patient:
     practice = db.exec(select(Practice)).first()
     if practice is None:
         practice = factories.make_practice(db, "A81001", "Riverside Surgery")
-    values = {"full_name": "Zoe Smith", "dob": date(1980, 2, 1), "phone_mobile": "+447700900982", "status": "pending"} | fields
+    values = {
+        "full_name": "Zoe Smith",
+        "dob": date(1980, 2, 1),
+        "phone_mobile": "+447700900982",
+        "status": "pending",
+    } | fields
     return factories.make_patient(db, practice, account=account, **values)
 
 
@@ -107,7 +112,9 @@ def confirm(db: Session, secret: str) -> settings_service.EmailChangeResult:
     return confirm_email_change(db, secret=secret, client_ip=IP, base_url=BASE)
 
 
-def change(db: Session, identity: sessions.Identity, current: str = PASSWORD, new: str = NEW_PASSWORD) -> settings_service.Outcome:
+def change(
+    db: Session, identity: sessions.Identity, current: str = PASSWORD, new: str = NEW_PASSWORD
+) -> settings_service.Outcome:
     return change_password(db, identity, current_password=current, new_password=new, client_ip=IP, base_url=BASE)
 
 
@@ -201,7 +208,13 @@ def test_an_unknown_link(db_session, me, secret):
 
 
 def test_a_sign_up_link_is_not_an_email_change_link(db_session, me):
-    secret = tokens.issue_link(db_session, purpose=tokens.EMAIL_VERIFICATION, email_normalized=NEW.lower(), account_id=me.account_id, payload={"email": NEW})
+    secret = tokens.issue_link(
+        db_session,
+        purpose=tokens.EMAIL_VERIFICATION,
+        email_normalized=NEW.lower(),
+        account_id=me.account_id,
+        payload={"email": NEW},
+    )
     assert confirm(db_session, secret).status == "unknown"
     assert fresh(db_session, db_session.get(Account, me.account_id)).email == ME
 
@@ -251,7 +264,9 @@ def test_email_change_is_rate_limited_per_account(db_session, me):
     for n in range(3):
         assert request(db_session, me, f"new{n}@example.org").ok
     refused = request(db_session, me, "new3@example.org")
-    assert refused.errors == {FORM: "You have asked to change your email address too many times. Try again in 60 minutes."}
+    assert refused.errors == {
+        FORM: "You have asked to change your email address too many times. Try again in 60 minutes."
+    }
     assert outbox(db_session, to="new3@example.org") == []
     # Another account on the same connection is not held back by mine.
     other = signed_in(db_session, make_account(db_session, OTHER))
@@ -337,7 +352,11 @@ def test_current_password_guesses_are_limited(db_session, me):
         (PASSWORD, "", {"new_password": "Enter a password"}),
         (PASSWORD, "Qu1ck", {"new_password": "Password must be 8 characters or more"}),
         (PASSWORD, "harbour-violet-27", {"new_password": "Password must include an upper case letter"}),
-        (PASSWORD, "Password1", {"new_password": "This password is too common. Choose one that would be harder to guess"}),
+        (
+            PASSWORD,
+            "Password1",
+            {"new_password": "This password is too common. Choose one that would be harder to guess"},
+        ),
         (PASSWORD, "Zoe.Smith-Rules-1", {"new_password": "Password must not contain your email address"}),
         (PASSWORD, PASSWORD, {"new_password": "Your new password must be different from your current one"}),
         ("", "", {"current_password": "Enter your current password", "new_password": "Enter a password"}),
@@ -412,9 +431,18 @@ def test_load_preferences_shows_display_values(db_session, me):
         ({"phone": "01632 960001"}, {"phone": "Enter a UK mobile number, like 07700 900 982"}),
         ({"phone": "07700 9001"}, {"phone": "Mobile number must be 11 digits, like 07700 900 982"}),
         ({"phone": None}, {"phone": "Enter a UK mobile number, like 07700 900 982"}),
-        ({"preferred_name": "Z" * 51}, {"preferred_name": "Preferred name must be 50 characters or fewer. You have 1 character too many."}),
-        ({"preferred_name": "Zo 2"}, {"preferred_name": "Preferred name must only include letters, spaces, hyphens, apostrophes and full stops"}),
-        ({"preferred_name": "Zo\u202e"}, {"preferred_name": "Preferred name must not include line breaks or hidden characters"}),
+        (
+            {"preferred_name": "Z" * 51},
+            {"preferred_name": "Preferred name must be 50 characters or fewer. You have 1 character too many."},
+        ),
+        (
+            {"preferred_name": "Zo 2"},
+            {"preferred_name": "Preferred name must only include letters, spaces, hyphens, apostrophes and full stops"},
+        ),
+        (
+            {"preferred_name": "Zo\u202e"},
+            {"preferred_name": "Preferred name must not include line breaks or hidden characters"},
+        ),
         ({"preferred_name": "--"}, {"preferred_name": "Preferred name must include at least one letter"}),
         ({"preferred_name": ["Zo"]}, {"preferred_name": "Enter your preferred name"}),
         ({"residence_status": ""}, {"residence_status": "Select your residence status"}),
@@ -434,24 +462,36 @@ def test_load_preferences_shows_display_values(db_session, me):
     ],
 )
 def test_preference_errors_save_nothing(db_session, me, changes, expected):
-    patient = make_patient(db_session, db_session.get(Account, me.account_id), preferred_name="Zed", residence_status="permanent")
+    patient = make_patient(
+        db_session, db_session.get(Account, me.account_id), preferred_name="Zed", residence_status="permanent"
+    )
     before = counts(db_session)
     outcome = save(db_session, me, **changes)
     assert outcome.errors == expected and outcome.preferences is None
     patient = fresh(db_session, patient)
-    assert (patient.phone_mobile, patient.preferred_name, patient.residence_status) == ("+447700900982", "Zed", "permanent")
+    assert (patient.phone_mobile, patient.preferred_name, patient.residence_status) == (
+        "+447700900982",
+        "Zed",
+        "permanent",
+    )
     assert counts(db_session) == before
 
 
 def test_saving_preferences(db_session, me):
     patient = make_patient(db_session, db_session.get(Account, me.account_id))
-    outcome = save(db_session, me, phone="+44 (0)7700 900123", preferred_name="  Zoë   Jo ", residence_status="temporary")
+    outcome = save(
+        db_session, me, phone="+44 (0)7700 900123", preferred_name="  Zoë   Jo ", residence_status="temporary"
+    )
     assert outcome.ok
     assert outcome.preferences == Preferences(
         phone="07700 900123", preferred_name="Zoë Jo", residence_status="temporary", has_details=True
     )
     patient = fresh(db_session, patient)
-    assert (patient.phone_mobile, patient.preferred_name, patient.residence_status) == ("+447700900123", "Zoë Jo", "temporary")
+    assert (patient.phone_mobile, patient.preferred_name, patient.residence_status) == (
+        "+447700900123",
+        "Zoë Jo",
+        "temporary",
+    )
     assert load_preferences(db_session, me) == outcome.preferences
     event = db_session.exec(select(AuditEvent).where(AuditEvent.action == "preferences_changed")).one()
     assert (event.account_id, event.patient_id) == (me.account_id, patient.id)
@@ -461,7 +501,9 @@ def test_saving_preferences(db_session, me):
     # Only what changed is named; saving the same again is not an event; the name may be cleared.
     assert save(db_session, me, phone="07700900123", preferred_name="", residence_status="temporary").ok
     assert save(db_session, me, phone="07700900123", preferred_name="", residence_status="temporary").ok
-    events = db_session.exec(select(AuditEvent).where(AuditEvent.action == "preferences_changed").order_by(AuditEvent.id)).all()
+    events = db_session.exec(
+        select(AuditEvent).where(AuditEvent.action == "preferences_changed").order_by(AuditEvent.id)
+    ).all()
     assert [audit.event_detail(e) for e in events][1:] == [{"fields": ["preferred_name"]}]
     assert fresh(db_session, patient).preferred_name == ""
     assert set(RESIDENCE_STATUSES) == {"permanent", "temporary", "overseas"}
@@ -476,7 +518,13 @@ def test_preferences_need_details_first(db_session, me):
 def test_preferences_change_only_the_holders_own_patient(db_session, me):
     account = db_session.get(Account, me.account_id)
     own = make_patient(db_session, account)
-    child = Patient(full_name="Kid Smith", date_of_birth=date(2015, 1, 1), postcode="MB1 2AB", phone_mobile="+447700900555", practice_id=own.practice_id)
+    child = Patient(
+        full_name="Kid Smith",
+        date_of_birth=date(2015, 1, 1),
+        postcode="MB1 2AB",
+        phone_mobile="+447700900555",
+        practice_id=own.practice_id,
+    )
     db_session.add(child)
     db_session.flush()
     db_session.add(AccountPatient(account_id=account.id, patient_id=child.id, relationship="dependant"))
@@ -526,14 +574,19 @@ def test_an_identity_for_a_missing_account_does_nothing(db_session):
 
 def test_a_password_reset_cancels_a_pending_email_change(db_session, me):
     """Whoever a reset locks out must not be able to finish an email change they asked for."""
-    from anima_pwa.services.identity import accounts, tokens
+    from anima_pwa.services.identity import tokens
 
     secret = requested_link(db_session, me)
     reset_code = tokens.issue_code(
         db_session, purpose=tokens.PASSWORD_RESET, email_normalized=me.email.lower(), account_id=me.account_id
     )
-    outcome = accounts.reset_password(
-        db_session, email=me.email, code=reset_code, new_password=NEW_PASSWORD, client_ip=IP, base_url="https://anima.example"
+    outcome = password_reset.reset_password(
+        db_session,
+        email=me.email,
+        code=reset_code,
+        new_password=NEW_PASSWORD,
+        client_ip=IP,
+        base_url="https://anima.example",
     )
     assert outcome.ok, outcome.errors
     assert confirm(db_session, secret).status == "used"

@@ -12,9 +12,9 @@ from sqlalchemy import text
 from sqlmodel import Session, select
 
 from anima_pwa.models import Account, AuditEvent, AuthSession, OneTimeToken, OutboxMessage, RateLimitHit, utcnow
-from anima_pwa.services.identity import accounts, passwords, sessions, tokens
-from anima_pwa.services.platform import audit
+from anima_pwa.services.identity import accounts, password_reset, passwords, sessions, tokens
 from anima_pwa.services.identity.accounts import FORM, WRONG_CREDENTIALS, Confirmation
+from anima_pwa.services.platform import audit
 from tests import factories
 from tests.factories import audit_actions, count, link_token, outbox
 
@@ -46,16 +46,18 @@ def last_code(db: Session, to: str) -> str:
 
 
 def counts(db: Session) -> dict[str, int]:
-    return {m.__name__: count(db, m) for m in (Account, OneTimeToken, OutboxMessage, AuditEvent, RateLimitHit, AuthSession)}
+    return {
+        m.__name__: count(db, m) for m in (Account, OneTimeToken, OutboxMessage, AuditEvent, RateLimitHit, AuthSession)
+    }
 
 
 def sign_up(db: Session, email: str, ip: str = IP) -> accounts.Outcome:
-    """"Continue with Email"."""
+    """ "Continue with Email"."""
     return accounts.start_sign_up(db, email=email, client_ip=ip, base_url=BASE)
 
 
 def complete(db: Session, secret: str, password: str = PASSWORD, **kwargs) -> Confirmation:
-    """"Create account" on the page the emailed link opens."""
+    """ "Create account" on the page the emailed link opens."""
     return accounts.complete_sign_up(db, secret=secret, password=password, client_ip=IP, **kwargs)
 
 
@@ -68,12 +70,16 @@ def make_account(db: Session, email: str, password: str = PASSWORD) -> Account:
     return account
 
 
-def sign_in(db: Session, email: str, password: str = PASSWORD, *, kind: str = "patient", ip: str = IP) -> accounts.Outcome:
+def sign_in(
+    db: Session, email: str, password: str = PASSWORD, *, kind: str = "patient", ip: str = IP
+) -> accounts.Outcome:
     return accounts.sign_in(db, email=email, password=password, client_ip=ip, user_agent="pytest", kind=kind)
 
 
 def reset(db: Session, email: str, code: str, new_password: str = NEW_PASSWORD) -> accounts.Outcome:
-    return accounts.reset_password(db, email=email, code=code, new_password=new_password, client_ip=IP, base_url=BASE)
+    return password_reset.reset_password(
+        db, email=email, code=code, new_password=new_password, client_ip=IP, base_url=BASE
+    )
 
 
 def reset_token(db: Session, email: str) -> OneTimeToken:
@@ -173,7 +179,10 @@ def test_the_link_works_once(db_session):
     sign_up(db_session, "jo@example.com")
     secret = last_link(db_session, "jo@example.com")
     assert complete(db_session, secret).status == "confirmed"
-    for attempt in (complete(db_session, secret, "Other-Ladder-82"), accounts.check_sign_up_link(db_session, secret=secret)):
+    for attempt in (
+        complete(db_session, secret, "Other-Ladder-82"),
+        accounts.check_sign_up_link(db_session, secret=secret),
+    ):
         assert attempt == Confirmation("already", "jo@example.com")
     assert count(db_session, Account) == 1
     assert sign_in(db_session, "jo@example.com").ok  # the first password stands
@@ -187,7 +196,9 @@ def test_two_tabs_creating_the_password_at_once_make_one_account(db_session, mon
 
     def other_tab_first(password: str) -> str:
         # The other tab uses the link between this one's checks and its update.
-        db_session.exec(text("UPDATE one_time_token SET consumed_at = CURRENT_TIMESTAMP WHERE id = :i").bindparams(i=token.id))
+        db_session.exec(
+            text("UPDATE one_time_token SET consumed_at = CURRENT_TIMESTAMP WHERE id = :i").bindparams(i=token.id)
+        )
         return real_hash(password)
 
     monkeypatch.setattr(passwords, "hash_password", other_tab_first)
@@ -331,7 +342,9 @@ def test_unknown_email_gets_the_same_answer(db_session):
     known = sign_in(db_session, "jo@example.com", "Wrong-Ladder-1")
     unknown = sign_in(db_session, "nobody@example.com", "Wrong-Ladder-1")
     assert unknown == known == accounts.Outcome(errors={FORM: WRONG_CREDENTIALS})
-    event = db_session.exec(select(AuditEvent).where(AuditEvent.action == "sign_in_failed").order_by(AuditEvent.id.desc())).first()
+    event = db_session.exec(
+        select(AuditEvent).where(AuditEvent.action == "sign_in_failed").order_by(AuditEvent.id.desc())
+    ).first()
     assert event.account_id is None
 
 
@@ -429,7 +442,9 @@ def test_closed_account_and_account_without_password(db_session):
     db_session.add(closed)
     db_session.add(Account(email="nhs@example.com", email_normalized="nhs@example.com", password_hash=None))
     db_session.flush()
-    assert sign_in(db_session, "jo@example.com").errors == {FORM: "This account has been closed. Contact your practice."}
+    assert sign_in(db_session, "jo@example.com").errors == {
+        FORM: "This account has been closed. Contact your practice."
+    }
     assert sign_in(db_session, "jo@example.com", "Wrong-Ladder-1").errors == {FORM: WRONG_CREDENTIALS}
     assert sign_in(db_session, "nhs@example.com").errors == {FORM: WRONG_CREDENTIALS}
     assert count(db_session, AuthSession) == 0
@@ -449,7 +464,7 @@ def test_sign_out_ends_the_session(db_session):
 def test_reset_request_for_an_unknown_email_answers_ok_and_sends_nothing(db_session):
     make_account(db_session, "jo@example.com")
     before = counts(db_session)
-    outcome = accounts.request_password_reset(db_session, email="Nobody@example.com", client_ip=IP)
+    outcome = password_reset.request_password_reset(db_session, email="Nobody@example.com", client_ip=IP)
     assert outcome == accounts.Outcome(email="Nobody@example.com")
     after = counts(db_session)
     assert (after["OutboxMessage"], after["OneTimeToken"], after["AuditEvent"]) == (
@@ -461,7 +476,7 @@ def test_reset_request_for_an_unknown_email_answers_ok_and_sends_nothing(db_sess
 
 def test_reset_request_sends_a_code(db_session):
     account = make_account(db_session, "Jo@Example.com")
-    outcome = accounts.request_password_reset(db_session, email="jo@example.com", client_ip=IP)
+    outcome = password_reset.request_password_reset(db_session, email="jo@example.com", client_ip=IP)
     assert outcome == accounts.Outcome(email="jo@example.com")
     (message,) = outbox(db_session, "password_reset_code")
     assert message.to_address == "Jo@Example.com"
@@ -470,14 +485,14 @@ def test_reset_request_sends_a_code(db_session):
 
 
 def test_reset_request_checks_the_email(db_session):
-    outcome = accounts.request_password_reset(db_session, email="not an email", client_ip=IP)
+    outcome = password_reset.request_password_reset(db_session, email="not an email", client_ip=IP)
     assert outcome.errors.keys() == {"email"}
 
 
 @pytest.fixture
 def with_code(db_session) -> tuple[Account, str]:
     account = make_account(db_session, "jo@example.com")
-    accounts.request_password_reset(db_session, email="jo@example.com", client_ip=IP)
+    password_reset.request_password_reset(db_session, email="jo@example.com", client_ip=IP)
     return account, last_code(db_session, "jo@example.com")
 
 
@@ -559,7 +574,7 @@ def test_reset_lifts_a_sign_in_lockout(db_session, with_code):
 
 def test_a_new_code_replaces_the_old_one(db_session, with_code):
     _, old = with_code
-    accounts.request_password_reset(db_session, email="jo@example.com", client_ip=IP)
+    password_reset.request_password_reset(db_session, email="jo@example.com", client_ip=IP)
     new = last_code(db_session, "jo@example.com")
     if new != old:
         assert reset(db_session, "jo@example.com", old).errors.keys() == {"code"}
@@ -576,13 +591,20 @@ def test_audit_rows_are_written_and_hold_no_secrets(db_session):
     complete(db_session, link)
     sign_in(db_session, "jo@example.com", "Wrong-Ladder-1")
     session_token = sign_in(db_session, "jo@example.com").session_token
-    accounts.request_password_reset(db_session, email="jo@example.com", client_ip=IP)
+    password_reset.request_password_reset(db_session, email="jo@example.com", client_ip=IP)
     code = last_code(db_session, "jo@example.com")
     assert reset(db_session, "jo@example.com", code).ok
     account = accounts.find_account(db_session, "jo@example.com")
 
     recorded = set(audit_actions(db_session))
-    assert {"sign_up_started", "account_created", "sign_in_failed", "sign_in", "password_reset_requested", "password_reset"} <= recorded
+    assert {
+        "sign_up_started",
+        "account_created",
+        "sign_in_failed",
+        "sign_in",
+        "password_reset_requested",
+        "password_reset",
+    } <= recorded
     secrets_ = [
         PASSWORD,
         "Password1",
@@ -633,6 +655,8 @@ def test_a_link_replaced_meanwhile_cannot_be_used(db_session):
     secret = last_link(db_session, "race@example.com")
     token = tokens.peek_link(db_session, purpose=tokens.EMAIL_VERIFICATION, secret=secret).token
     # Another request revokes it between this request's look-up and its update.
-    db_session.exec(text("UPDATE one_time_token SET revoked_at = CURRENT_TIMESTAMP WHERE id = :i").bindparams(i=token.id))
+    db_session.exec(
+        text("UPDATE one_time_token SET revoked_at = CURRENT_TIMESTAMP WHERE id = :i").bindparams(i=token.id)
+    )
     db_session.expire_all()
     assert tokens.consume_link(db_session, purpose=tokens.EMAIL_VERIFICATION, secret=secret).problem is not None

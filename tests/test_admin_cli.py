@@ -157,7 +157,11 @@ def test_create_staff(migrated, monkeypatch, capsys) -> None:
         assert account.kind == "staff" and account.mfa_enabled_at is None
         event = session.exec(select(AuditEvent).where(AuditEvent.action == "staff.created")).one()
         assert event.account_id == account.id and event.actor_kind == "system"
-        (email,) = session.exec(select(OutboxMessage).where(OutboxMessage.template == "staff_mfa_enrolment", OutboxMessage.to_address == "Nurse.Lee@Example.org")).all()
+        (email,) = session.exec(
+            select(OutboxMessage).where(
+                OutboxMessage.template == "staff_mfa_enrolment", OutboxMessage.to_address == "Nurse.Lee@Example.org"
+            )
+        ).all()
         assert f"{settings_module.settings.base_url}/practice/enrol?token=" in email.body_text
         assert "Quince-Ladder-81" not in email.body_text and "Quince-Ladder-81" not in out
 
@@ -200,13 +204,27 @@ def test_staff_mfa_link_sends_a_new_link_revokes_older_ones_and_is_audited(migra
         links = session.exec(select(OneTimeToken).where(OneTimeToken.purpose == staff.ENROLMENT)).all()
         mine = [t for t in links if t.email_normalized == email]
         assert len(mine) == 2 and [t.revoked_at is None for t in mine] == [False, True]  # older revoked
-        assert len(session.exec(select(OutboxMessage).where(OutboxMessage.template == "staff_mfa_enrolment", OutboxMessage.to_address == email)).all()) == 2
-        event = session.exec(select(AuditEvent).where(AuditEvent.action == "staff.mfa_link_sent").order_by(AuditEvent.id.desc())).first()
+        assert (
+            len(
+                session.exec(
+                    select(OutboxMessage).where(
+                        OutboxMessage.template == "staff_mfa_enrolment", OutboxMessage.to_address == email
+                    )
+                ).all()
+            )
+            == 2
+        )
+        event = session.exec(
+            select(AuditEvent).where(AuditEvent.action == "staff.mfa_link_sent").order_by(AuditEvent.id.desc())
+        ).first()
         assert audit.event_detail(event) == {"reason": "reissued", "older_links_revoked": 1}
 
         account = session.exec(select(Account).where(Account.email_normalized == email)).one()
         mfa_setup.start_setup(session, account)
-        account.mfa_secret_encrypted, account.mfa_enabled_at = mfa.encrypt_secret("JBSWY3DPEHPK3PXP"), account.created_at
+        account.mfa_secret_encrypted, account.mfa_enabled_at = (
+            mfa.encrypt_secret("JBSWY3DPEHPK3PXP"),
+            account.created_at,
+        )
         session.add(account)
 
     # Someone with MFA keeps it unless --reset (a lost phone).
@@ -217,7 +235,10 @@ def test_staff_mfa_link_sends_a_new_link_revokes_older_ones_and_is_audited(migra
     with db.session_scope() as session:
         account = session.exec(select(Account).where(Account.email_normalized == email)).one()
         assert not mfa.is_enabled(account)
-        assert [e.action for e in session.exec(select(AuditEvent).order_by(AuditEvent.id)).all()][-2:] == ["mfa_reset", "staff.mfa_link_sent"]
+        assert [e.action for e in session.exec(select(AuditEvent).order_by(AuditEvent.id)).all()][-2:] == [
+            "mfa_reset",
+            "staff.mfa_link_sent",
+        ]
 
     for argv in (["--email", "nobody@example.org"], ["--email", "not an email"]):
         status, _, err = run(capsys, "staff-mfa-link", *argv)

@@ -25,10 +25,10 @@ from anima_pwa.models import (
     Request,
 )
 from anima_pwa.services.platform import audit, clock
+from anima_pwa.services.practice.permissions import ADMIN, CLINICIAN, RECEPTIONIST, PermissionDenied, StaffContext
 from anima_pwa.services.requests import capacity, practice_settings, request_settings, rules
 from anima_pwa.services.requests.capacity import reserve_and_submit
 from anima_pwa.services.requests.rules import REASONS, availability
-from anima_pwa.services.practice.permissions import ADMIN, CLINICIAN, RECEPTIONIST, PermissionDenied, StaffContext
 from tests.test_patient_management import link, make_account, make_patient, make_practice, make_staff
 
 LONDON = ZoneInfo("Europe/London")
@@ -79,14 +79,21 @@ def submit(db: Session, patient: Patient, kind: str = "medical", *, now: datetim
 
 
 def counted(db: Session, practice_id: int, day: date = TODAY) -> int:
-    return db.exec(
-        select(CapacityCounter.submitted).where(CapacityCounter.practice_id == practice_id, CapacityCounter.day == day)
-    ).first() or 0
+    return (
+        db.exec(
+            select(CapacityCounter.submitted).where(
+                CapacityCounter.practice_id == practice_id, CapacityCounter.day == day
+            )
+        ).first()
+        or 0
+    )
 
 
 def submitted_requests(db: Session, practice_id: int) -> int:
     return db.exec(
-        select(func.count()).select_from(Request).where(Request.practice_id == practice_id, Request.status == "submitted")
+        select(func.count())
+        .select_from(Request)
+        .where(Request.practice_id == practice_id, Request.status == "submitted")
     ).one()
 
 
@@ -94,7 +101,9 @@ def audits(db: Session, action: str) -> list[AuditEvent]:
     return list(db.exec(select(AuditEvent).where(AuditEvent.action == action).order_by(col(AuditEvent.id))).all())
 
 
-def check(db: Session, practice_id: int, kind: str = "medical", *, now: datetime = NOW, patient_id=None, account_id=None):
+def check(
+    db: Session, practice_id: int, kind: str = "medical", *, now: datetime = NOW, patient_id=None, account_id=None
+):
     return availability(db, practice_id=practice_id, kind=kind, patient_id=patient_id, account_id=account_id, now=now)
 
 
@@ -121,8 +130,16 @@ def test_defaults_when_the_practice_has_saved_nothing(db_session: Session) -> No
 def test_saving_settings_round_trips_and_is_audited_once(db_session: Session) -> None:
     practice_id, admin = setup_practice(db_session)
     form = request_settings.settings_for(db_session, practice_id).form()
-    form.update(admin_mon_open="8:00", admin_mon_close="11:30", admin_tue_open="", admin_tue_close="",
-                daily_limit=" 60 ", active_limit="", per_patient_medical="2", routine_only_after="16:00")
+    form.update(
+        admin_mon_open="8:00",
+        admin_mon_close="11:30",
+        admin_tue_open="",
+        admin_tue_close="",
+        daily_limit=" 60 ",
+        active_limit="",
+        per_patient_medical="2",
+        routine_only_after="16:00",
+    )
     assert practice_settings.update_settings(db_session, admin, form, why="Admin team in training", now=NOW) == {}
     saved = request_settings.settings_for(db_session, practice_id).form()
     assert (saved["admin_mon_open"], saved["admin_mon_close"]) == ("08:00", "11:30")
@@ -145,11 +162,23 @@ def test_saving_settings_round_trips_and_is_audited_once(db_session: Session) ->
 
 
 SETTINGS_ERRORS = [
-    ({"medical_mon_open": "8am"}, "medical_mon_open", "Medical requests on Monday: enter the opening time in hours and minutes, like 08:00"),
+    (
+        {"medical_mon_open": "8am"},
+        "medical_mon_open",
+        "Medical requests on Monday: enter the opening time in hours and minutes, like 08:00",
+    ),
     ({"medical_mon_open": "24:00"}, "medical_mon_open", "like 08:00"),
     ({"admin_wed_close": "18:60"}, "admin_wed_close", "Admin requests on Wednesday: enter the closing time"),
-    ({"medical_mon_open": "18:00", "medical_mon_close": "09:00"}, "medical_mon_close", "the closing time must be after the opening time"),
-    ({"medical_tue_open": "12:00", "medical_tue_close": "12:00"}, "medical_tue_close", "must be after the opening time"),
+    (
+        {"medical_mon_open": "18:00", "medical_mon_close": "09:00"},
+        "medical_mon_close",
+        "the closing time must be after the opening time",
+    ),
+    (
+        {"medical_tue_open": "12:00", "medical_tue_close": "12:00"},
+        "medical_tue_close",
+        "must be after the opening time",
+    ),
     ({"medical_sat_close": "12:00"}, "medical_sat_open", "enter an opening time, or leave both times blank if closed"),
     ({"admin_thu_close": ""}, "admin_thu_close", "enter a closing time, or leave both times blank if closed"),
     ({"daily_limit": "0"}, "daily_limit", "The daily limit must be 1 or more, or leave it blank for no limit"),
@@ -179,11 +208,21 @@ def test_settings_validation_table(db_session: Session) -> None:
     assert db_session.exec(select(PracticeSettings)).first() is None  # nothing saved
     assert audits(db_session, "practice_settings_changed") == []
     # Errors come back in the form's order, all at once.
-    errors = practice_settings.update_settings(db_session, admin, {"daily_limit": "x", "medical_mon_open": "x", "per_patient_admin": "9"})
+    errors = practice_settings.update_settings(
+        db_session, admin, {"daily_limit": "x", "medical_mon_open": "x", "per_patient_admin": "9"}
+    )
     assert list(errors) == ["medical_mon_open", "daily_limit", "per_patient_admin"]
     # Accepted: blank limits, 1 to 5 per patient, both times blank for a closed day, a kept message.
-    configure(db_session, admin, daily_limit="", active_limit="99999", per_patient_admin="5",
-              medical_wed_open="", medical_wed_close="", routine_only_after="")
+    configure(
+        db_session,
+        admin,
+        daily_limit="",
+        active_limit="99999",
+        per_patient_admin="5",
+        medical_wed_open="",
+        medical_wed_close="",
+        routine_only_after="",
+    )
     assert request_settings.settings_for(db_session, practice_id).window("medical", 2) is None
 
 
@@ -202,7 +241,9 @@ def test_only_admins_change_settings_and_closed_days(db_session: Session, role: 
             with pytest.raises(PermissionDenied):
                 attempt(who)
     assert request_settings.settings_for(db_session, practice_id).daily_limit is None
-    assert [row.day for row in request_settings.closed_days(db_session, practice_id, from_day=TODAY)] == [date(2025, 8, 25)]
+    assert [row.day for row in request_settings.closed_days(db_session, practice_id, from_day=TODAY)] == [
+        date(2025, 8, 25)
+    ]
 
 
 def test_closed_days_belong_to_one_practice(db_session: Session) -> None:
@@ -214,16 +255,29 @@ def test_closed_days_belong_to_one_practice(db_session: Session) -> None:
     # Another practice's admin can neither see it as theirs nor remove it, by id or by guessing.
     assert request_settings.closed_days(db_session, other_id, from_day=TODAY) == []
     for guess in (closed.id, str(closed.id), "1 OR 1=1", True, -1, None):
-        assert practice_settings.remove_closed_day(db_session, other_admin, guess) == practice_settings.CLOSED_DAY_NOT_FOUND
+        assert (
+            practice_settings.remove_closed_day(db_session, other_admin, guess)
+            == practice_settings.CLOSED_DAY_NOT_FOUND
+        )
     assert db_session.get(ClosedDay, closed.id) is not None
     # Adding the same day closes it at their own practice only.
     assert practice_settings.add_closed_day(db_session, other_admin, date(2025, 8, 25), "Training", now=NOW) is None
     assert [c.reason for c in request_settings.closed_days(db_session, practice_id, from_day=TODAY)] == ["Bank holiday"]
     # Their own: the same day twice, the past, too far ahead, an over-long reason.
-    assert "already closed on Monday 25 August" in practice_settings.add_closed_day(db_session, admin, date(2025, 8, 25), "", now=NOW)
-    assert practice_settings.add_closed_day(db_session, admin, date(2025, 6, 13), "", now=NOW) == "Enter today's date or a date in the future"
-    assert practice_settings.add_closed_day(db_session, admin, date(2028, 1, 1), "", now=NOW) == "Enter a date within the next 2 years"
-    assert "200 characters or fewer" in practice_settings.add_closed_day(db_session, admin, date(2025, 9, 1), "x" * 201, now=NOW)
+    assert "already closed on Monday 25 August" in practice_settings.add_closed_day(
+        db_session, admin, date(2025, 8, 25), "", now=NOW
+    )
+    assert (
+        practice_settings.add_closed_day(db_session, admin, date(2025, 6, 13), "", now=NOW)
+        == "Enter today's date or a date in the future"
+    )
+    assert (
+        practice_settings.add_closed_day(db_session, admin, date(2028, 1, 1), "", now=NOW)
+        == "Enter a date within the next 2 years"
+    )
+    assert "200 characters or fewer" in practice_settings.add_closed_day(
+        db_session, admin, date(2025, 9, 1), "x" * 201, now=NOW
+    )
     assert practice_settings.add_closed_day(db_session, admin, TODAY, "", now=NOW) is None  # today is allowed
     assert practice_settings.remove_closed_day(db_session, admin, closed.id) is None
     assert [c.day for c in request_settings.closed_days(db_session, practice_id, from_day=TODAY)] == [TODAY]
@@ -263,7 +317,12 @@ HOURS = [
     (london(2025, 6, 21, 10, 0), "medical", False, "on Monday at 08:00"),  # Saturday
     (london(2025, 6, 21, 10, 0), "admin", True, ""),
     (london(2025, 6, 21, 11, 0), "admin", False, "It opens again on Monday at 10:00."),
-    (london(2025, 6, 16, 9, 0), "admin", False, "The surgery's window for online admin requests is closed. It opens again today at 10:00."),
+    (
+        london(2025, 6, 16, 9, 0),
+        "admin",
+        False,
+        "The surgery's window for online admin requests is closed. It opens again today at 10:00.",
+    ),
     (london(2025, 6, 16, 11, 0), "admin", True, ""),
     (london(2025, 6, 16, 9, 0), "medical", True, ""),
     # Clocks go forward on Sunday 30 March 2025: 07:30 UTC is 07:30 on Friday, 08:30 on Monday.
@@ -281,7 +340,11 @@ HOURS = [
 
 def test_hours_table(db_session: Session) -> None:
     practice_id, admin = setup_practice(db_session)
-    form = {f"admin_{day}_{end}": when for day in request_settings.DAYS[:5] for end, when in (("open", "10:00"), ("close", "12:00"))}
+    form = {
+        f"admin_{day}_{end}": when
+        for day in request_settings.DAYS[:5]
+        for end, when in (("open", "10:00"), ("close", "12:00"))
+    }
     configure(db_session, admin, **form, admin_sat_open="09:00", admin_sat_close="11:00")
     for when, kind, is_open, words in HOURS:
         result = check(db_session, practice_id, kind, now=when)
@@ -298,12 +361,16 @@ def test_hours_table(db_session: Session) -> None:
 
 
 def test_next_opening_is_london_time_across_the_clock_change() -> None:
-    settings = request_settings.SettingsView(practice_id=1, hours={"medical": request_settings.default_hours(), "admin": {}})
+    settings = request_settings.SettingsView(
+        practice_id=1, hours={"medical": request_settings.default_hours(), "admin": {}}
+    )
     sunday = datetime(2025, 3, 30, 12, 0, tzinfo=UTC)
     opening = rules.next_opening(settings, "medical", sunday)
     assert opening is not None and opening.astimezone(UTC) == datetime(2025, 3, 31, 7, 0, tzinfo=UTC)
     saturday_oct = datetime(2025, 10, 25, 12, 0, tzinfo=UTC)
-    assert rules.next_opening(settings, "medical", saturday_oct).astimezone(UTC) == datetime(2025, 10, 27, 8, 0, tzinfo=UTC)  # type: ignore[union-attr]
+    assert rules.next_opening(settings, "medical", saturday_oct).astimezone(UTC) == datetime(
+        2025, 10, 27, 8, 0, tzinfo=UTC
+    )  # type: ignore[union-attr]
     # Closed days are skipped; no hours at all means it never opens.
     closed = {date(2025, 3, 31), date(2025, 4, 1)}
     assert rules.next_opening(settings, "medical", sunday, closed=closed).date() == date(2025, 4, 2)  # type: ignore[union-attr]
@@ -505,7 +572,9 @@ def test_submission_gives_a_reference_and_counts_once(db_session: Session) -> No
     # Sent twice (a double click): refused, counted once.
     assert reserve_and_submit(db_session, request=request, now=NOW) == capacity.ALREADY_SENT
     assert counted(db_session, practice_id) == 1
-    references = {submit(db_session, person(db_session, practice_id, f"Pat {n}"), "admin").reference for n in "ABCDEFGH"}
+    references = {
+        submit(db_session, person(db_session, practice_id, f"Pat {n}"), "admin").reference for n in "ABCDEFGH"
+    }
     assert len(references | {request.reference}) == 9
     with pytest.raises(ValueError):
         reserve_and_submit(db_session, request=draft(db_session, zoe, "other"), now=NOW)
@@ -539,7 +608,11 @@ def test_a_receptionist_can_override_the_limits_and_it_is_audited(db_session: Se
     assert phoned.created_by_staff_id == receptionist.staff_id
     [event] = audits(db_session, "limits_overridden")
     assert event.actor_account_id == receptionist.account_id and event.patient_id == zoe.id
-    assert audit.event_detail(event) == {"kind": "medical", "limits": ["daily_limit", "patient_limit"], "request_id": phoned.id}
+    assert audit.event_detail(event) == {
+        "kind": "medical",
+        "limits": ["daily_limit", "patient_limit"],
+        "request_id": phoned.id,
+    }
     # An override with nothing to override isn't flagged or audited; outside hours is overridden.
     quiet = draft(db_session, person(db_session, practice_id, "Sam Fox"), "admin")
     assert reserve_and_submit(db_session, request=quiet, now=london(2025, 6, 17, 9), override=receptionist) is None
@@ -654,5 +727,7 @@ def test_two_tabs_sending_two_medical_requests_for_one_patient_give_one(
     assert results.count(None) == 1, results
     assert any(result and result.startswith("You already have an open medical request.") for result in results)
     with Session(engine) as db:
-        mine = select(func.count()).select_from(Request).where(Request.patient_id == zoe.id, Request.status == "submitted")
+        mine = (
+            select(func.count()).select_from(Request).where(Request.patient_id == zoe.id, Request.status == "submitted")
+        )
         assert db.exec(mine).one() == 1 and counted(db, practice_id) == 2

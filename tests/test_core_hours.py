@@ -14,10 +14,10 @@ from sqlmodel import Session, select
 
 from anima_pwa.models import AuditEvent, CoreHoursChange, Practice, PracticeSettings
 from anima_pwa.services.platform import audit, bank_holidays
-from anima_pwa.services.requests import practice_settings, request_settings
 from anima_pwa.services.practice import core_hours
 from anima_pwa.services.practice.core_hours import WHY_NEEDED
 from anima_pwa.services.practice.permissions import ADMIN, CLINICIAN, RECEPTIONIST, PermissionDenied
+from anima_pwa.services.requests import practice_settings, request_settings
 from tests.factories import count, make_practice, make_staff
 
 LONDON = ZoneInfo("Europe/London")
@@ -98,10 +98,12 @@ def test_in_core_hours(moment: datetime, inside: bool) -> None:
 
 def test_core_period_is_in_utc_across_the_clock_change() -> None:
     assert core_hours.core_period(date(2026, 3, 27)) == (
-        datetime(2026, 3, 27, 8, 0, tzinfo=UTC), datetime(2026, 3, 27, 18, 30, tzinfo=UTC)
+        datetime(2026, 3, 27, 8, 0, tzinfo=UTC),
+        datetime(2026, 3, 27, 18, 30, tzinfo=UTC),
     )
     assert core_hours.core_period(date(2026, 3, 30)) == (
-        datetime(2026, 3, 30, 7, 0, tzinfo=UTC), datetime(2026, 3, 30, 17, 30, tzinfo=UTC)
+        datetime(2026, 3, 30, 7, 0, tzinfo=UTC),
+        datetime(2026, 3, 30, 17, 30, tzinfo=UTC),
     )
     assert core_hours.core_period(date(2026, 3, 29)) is None  # the Sunday the clocks change
     assert core_hours.core_period(date(2026, 4, 6)) is None  # Easter Monday
@@ -115,7 +117,9 @@ def test_next_core_start_skips_weekends_and_bank_holidays() -> None:
 
 # --- what closes core hours --------------------------------------------------------------------------
 
-OPEN_CORE = {kind: {day: ["08:00", "18:30"] for day in ("mon", "tue", "wed", "thu", "fri")} for kind in request_settings.KINDS}
+OPEN_CORE = {
+    kind: {day: ["08:00", "18:30"] for day in ("mon", "tue", "wed", "thu", "fri")} for kind in request_settings.KINDS
+}
 
 
 def view(hours: dict | None = None, **fields) -> request_settings.SettingsView:
@@ -137,13 +141,26 @@ def with_day(kind: str, day: str, window: list[str] | None) -> dict:
     [
         (view(), [], ""),
         (view({k: {d: ["00:00", "23:59"] for d in request_settings.DAYS} for k in request_settings.KINDS}), [], ""),
-        (view(with_day("medical", "wed", ["08:00", "13:00"])), ["hours:medical:wed:08:00-13:00"],
-         "Medical requests on Wednesdays close at 13:00, not 18:30."),
-        (view(with_day("admin", "mon", ["09:00", "18:30"])), ["hours:admin:mon:09:00-18:30"],
-         "Admin requests on Mondays open at 09:00, not 08:00."),
-        (view(with_day("admin", "fri", ["09:30", "12:00"])), ["hours:admin:fri:09:30-12:00"],
-         "Admin requests on Fridays open at 09:30, not 08:00 and close at 12:00, not 18:30."),
-        (view(with_day("medical", "thu", None)), ["hours:medical:thu:closed"], "Medical requests are closed all day on Thursdays."),
+        (
+            view(with_day("medical", "wed", ["08:00", "13:00"])),
+            ["hours:medical:wed:08:00-13:00"],
+            "Medical requests on Wednesdays close at 13:00, not 18:30.",
+        ),
+        (
+            view(with_day("admin", "mon", ["09:00", "18:30"])),
+            ["hours:admin:mon:09:00-18:30"],
+            "Admin requests on Mondays open at 09:00, not 08:00.",
+        ),
+        (
+            view(with_day("admin", "fri", ["09:30", "12:00"])),
+            ["hours:admin:fri:09:30-12:00"],
+            "Admin requests on Fridays open at 09:30, not 08:00 and close at 12:00, not 18:30.",
+        ),
+        (
+            view(with_day("medical", "thu", None)),
+            ["hours:medical:thu:closed"],
+            "Medical requests are closed all day on Thursdays.",
+        ),
         (view(with_day("medical", "sat", ["09:00", "12:00"])), [], ""),  # Saturdays are not core hours
         (view(daily_limit=60), ["daily_limit:60"], "A daily limit of 60 requests"),
         (view(active_limit=150), ["active_limit:150"], "A limit of 150 open requests at once"),
@@ -216,20 +233,31 @@ def log_rows(db: Session) -> list[CoreHoursChange]:
         {"turned_off": True, "turned_off_message": "Closed for a power cut"},
     ],
 )
-def test_a_closing_change_needs_a_reason_then_is_saved_and_logged(db_session: Session, practice_admin, form: dict) -> None:
+def test_a_closing_change_needs_a_reason_then_is_saved_and_logged(
+    db_session: Session, practice_admin, form: dict
+) -> None:
     before = request_settings.settings_for(db_session, practice_admin.practice_id)
     warned = practice_settings.core_hours_preview(db_session, practice_admin, form, now=NOW)
     assert len(warned) == 1
     for why in (None, "", "   ", 42):
-        assert practice_settings.update_settings(db_session, practice_admin, form, why=why, now=NOW) == {"core_hours_why": WHY_NEEDED}
+        assert practice_settings.update_settings(db_session, practice_admin, form, why=why, now=NOW) == {
+            "core_hours_why": WHY_NEEDED
+        }
         assert request_settings.settings_for(db_session, practice_admin.practice_id) == before
     assert log_rows(db_session) == []
 
-    assert practice_settings.update_settings(db_session, practice_admin, form, why="  Flu clinic all afternoon  ", now=NOW) == {}
+    assert (
+        practice_settings.update_settings(db_session, practice_admin, form, why="  Flu clinic all afternoon  ", now=NOW)
+        == {}
+    )
     assert request_settings.settings_for(db_session, practice_admin.practice_id) != before
     [row] = log_rows(db_session)
     assert (row.practice_id, row.actor_account_id, row.actor_name, row.actor_role, row.change) == (
-        practice_admin.practice_id, practice_admin.account_id, "Priya Admin", "admin", "settings"
+        practice_admin.practice_id,
+        practice_admin.account_id,
+        "Priya Admin",
+        "admin",
+        "settings",
     )
     assert json.loads(row.what) == [c.text for c in warned] and row.why == "Flu clinic all afternoon"
     [event] = db_session.exec(select(AuditEvent).where(AuditEvent.action == "practice_settings_changed")).all()
@@ -238,7 +266,10 @@ def test_a_closing_change_needs_a_reason_then_is_saved_and_logged(db_session: Se
 
     # Saving again adds nothing new: no reason asked, nothing logged.
     assert practice_settings.core_hours_preview(db_session, practice_admin, form, now=NOW) == []
-    assert practice_settings.update_settings(db_session, practice_admin, {**form, "important_updates": "Hello"}, now=NOW) == {}
+    assert (
+        practice_settings.update_settings(db_session, practice_admin, {**form, "important_updates": "Hello"}, now=NOW)
+        == {}
+    )
     assert len(log_rows(db_session)) == 1
 
 
@@ -266,8 +297,16 @@ def test_a_closed_day_inside_core_hours_needs_a_reason_and_is_logged(db_session:
     wednesday = date(2026, 12, 9)
     assert practice_settings.add_closed_day(db_session, practice_admin, wednesday, "Training", now=NOW) == WHY_NEEDED
     assert request_settings.closed_days(db_session, practice_admin.practice_id, from_day=NOW.date()) == []
-    assert practice_settings.add_closed_day(db_session, practice_admin, wednesday, "Training", why="Whole-practice training", now=NOW) is None
-    assert practice_settings.add_closed_day(db_session, practice_admin, date(2026, 12, 25), "Christmas Day", now=NOW) is None
+    assert (
+        practice_settings.add_closed_day(
+            db_session, practice_admin, wednesday, "Training", why="Whole-practice training", now=NOW
+        )
+        is None
+    )
+    assert (
+        practice_settings.add_closed_day(db_session, practice_admin, date(2026, 12, 25), "Christmas Day", now=NOW)
+        is None
+    )
     [entry] = core_hours.log(db_session, practice_admin)
     assert entry.change == "Closed day" and entry.why == "Whole-practice training"
     assert entry.what == [
@@ -280,8 +319,15 @@ def test_a_closed_day_inside_core_hours_needs_a_reason_and_is_logged(db_session:
 def test_the_log_is_for_the_practices_own_admins_only(db_session: Session, practice_admin) -> None:
     other_practice = make_practice(db_session, "C81999")
     other_admin = make_staff(db_session, other_practice, ADMIN, name="Omar Admin")
-    assert practice_settings.update_settings(db_session, practice_admin, {"daily_limit": "40"}, why="Short of staff", now=NOW) == {}
-    assert practice_settings.update_settings(db_session, other_admin, {"active_limit": "90"}, why="Theirs", now=NOW) == {}
+    assert (
+        practice_settings.update_settings(
+            db_session, practice_admin, {"daily_limit": "40"}, why="Short of staff", now=NOW
+        )
+        == {}
+    )
+    assert (
+        practice_settings.update_settings(db_session, other_admin, {"active_limit": "90"}, why="Theirs", now=NOW) == {}
+    )
 
     [ours] = core_hours.log(db_session, practice_admin)
     assert ours.why == "Short of staff" and ours.what[0].startswith("A daily limit of 40 requests")
@@ -290,7 +336,9 @@ def test_the_log_is_for_the_practices_own_admins_only(db_session: Session, pract
     logged = count(db_session, CoreHoursChange)
     for role in (RECEPTIONIST, CLINICIAN):
         with pytest.raises(PermissionDenied):
-            core_hours.log(db_session, make_staff(db_session, db_session.get(Practice, practice_admin.practice_id), role))
+            core_hours.log(
+                db_session, make_staff(db_session, db_session.get(Practice, practice_admin.practice_id), role)
+            )
     with pytest.raises(PermissionDenied):
         core_hours.log(db_session, None)
     assert count(db_session, CoreHoursChange) == logged
@@ -298,7 +346,9 @@ def test_the_log_is_for_the_practices_own_admins_only(db_session: Session, pract
 
 def test_the_log_shows_london_time_newest_first(db_session: Session, practice_admin) -> None:
     core_hours.record(db_session, practice_admin, [core_hours.Closure("turned_off", "Off")], "First", change="settings")
-    row = core_hours.record(db_session, practice_admin, [core_hours.Closure("daily_limit:5", "Five")], "Second", change="settings")
+    row = core_hours.record(
+        db_session, practice_admin, [core_hours.Closure("daily_limit:5", "Five")], "Second", change="settings"
+    )
     row.at = datetime(2026, 7, 1, 9, 5, tzinfo=UTC)  # 10:05 BST
     db_session.add(row)
     older = log_rows(db_session)[0]

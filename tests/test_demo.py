@@ -11,6 +11,7 @@ from sqlmodel import Session, select
 
 from anima_pwa.models import Account, Practice, PracticeRegisterEntry, StaffMember
 from anima_pwa.services.identity import passwords
+from anima_pwa.services.patients.verification import match_register
 from anima_pwa.services.platform.demo import (
     DEMO_NETWORK_CODE,
     DEMO_PEOPLE,
@@ -22,11 +23,9 @@ from anima_pwa.services.platform.demo import (
     demo_register_rows,
     seed_demo,
 )
-from anima_pwa.services.practice.practices import practice_by_ods_code
 from anima_pwa.services.platform.validation import clean_postcode, nhs_number_is_valid
-from anima_pwa.services.patients.verification import match_register
+from anima_pwa.services.practice.practices import practice_by_ods_code
 from tests.factories import count, outbox
-
 
 pytestmark = pytest.mark.usefixtures("cheap_argon2")  # tests/conftest.py: tiny argon2 parameters
 
@@ -47,10 +46,7 @@ def test_seed_twice_is_idempotent(db_session: Session) -> None:
     forced = seed_demo(db_session, if_empty=False)
     assert not forced.skipped
     assert (forced.practices.created, forced.practices.updated) == (0, 0)
-    assert all(
-        (report.created, report.updated, report.problems) == (0, 0, [])
-        for report in forced.registers.values()
-    )
+    assert all((report.created, report.updated, report.problems) == (0, 0, []) for report in forced.registers.values())
     assert forced.staff_created == [] and len(forced.staff_existing) == 4
     db_session.commit()
     assert [count(db_session, model) for model in (Practice, PracticeRegisterEntry, Account, StaffMember)] == counts

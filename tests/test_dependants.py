@@ -18,7 +18,7 @@ from anima_pwa.models import (
     Patient,
     Practice,
 )
-from anima_pwa.services.platform import audit, clock
+from anima_pwa.services.identity.sessions import Identity
 from anima_pwa.services.patients import dependants
 from anima_pwa.services.patients.dependants import (
     ALREADY_HELD,
@@ -34,7 +34,7 @@ from anima_pwa.services.patients.dependants import (
     remove_dependant,
     request_subjects,
 )
-from anima_pwa.services.identity.sessions import Identity
+from anima_pwa.services.platform import audit, clock
 from anima_pwa.services.platform.validation import format_nhs_number
 from tests.factories import count, identity_of, make_account, make_patient, make_practice, on_register, valid_nhs_number
 
@@ -68,7 +68,15 @@ def make_holder(
     """Someone signed in whose own record is at ``practice``."""
     account = make_account(db, email, kind=kind)
     make_patient(
-        db, practice, name, dob=dob, nhs_number=nhs_number, postcode=postcode, status=status, account=account, phone_mobile="+447700900982"
+        db,
+        practice,
+        name,
+        dob=dob,
+        nhs_number=nhs_number,
+        postcode=postcode,
+        status=status,
+        account=account,
+        phone_mobile="+447700900982",
     )
     return identity_of(account)
 
@@ -130,7 +138,11 @@ def test_child_on_the_register_is_verified_and_listed(db_session, world):
     assert child.full_name == "Lily Smith" and child.practice_id == world["practice"].id
     assert child.postcode == "MB1 2AB" and child.phone_mobile == ""  # the holder's postcode; no phone
     (link,) = links_of(db_session, child.id)
-    assert (link.account_id, link.relationship, link.approval_status) == (world["mum"].account_id, "dependant", "not_needed")
+    assert (link.account_id, link.relationship, link.approval_status) == (
+        world["mum"].account_id,
+        "dependant",
+        "not_needed",
+    )
 
     (row,) = list_dependants(db_session, world["mum"], today=TODAY)
     assert row == dependants.DependantRow(
@@ -148,7 +160,10 @@ def test_child_on_the_register_is_verified_and_listed(db_session, world):
     (event,) = audit.trail(db_session, patient_id=child.id)
     assert event.action == "dependant_added" and event.ip == IP and event.practice_id == world["practice"].id
     assert audit.event_detail(event) == {
-        "linked_existing": False, "approval_status": "not_needed", "approval_reason": "", "verification": "verified"
+        "linked_existing": False,
+        "approval_status": "not_needed",
+        "approval_reason": "",
+        "verification": "verified",
     }
 
 
@@ -157,7 +172,9 @@ def test_child_not_on_the_register_is_pending_and_the_practice_is_told(db_sessio
     outcome = add(
         db_session,
         world["dad"],
-        form(full_name="Tom Smith", nhs_number=TOM_NHS, dob_day="1", dob_month="1", dob_year="2020", postcode="mb1 3ab"),
+        form(
+            full_name="Tom Smith", nhs_number=TOM_NHS, dob_day="1", dob_month="1", dob_year="2020", postcode="mb1 3ab"
+        ),
     )
     assert outcome.ok and outcome.status == "pending"
     tom = db_session.exec(select(Patient).where(Patient.nhs_number == TOM_NHS)).one()
@@ -184,8 +201,15 @@ def test_every_field_wrong_gives_every_error_and_saves_nothing(db_session, world
     outcome = add(
         db_session,
         world["mum"],
-        DependantForm(full_name="", dob_day="31", dob_month="2", dob_year="2019", nhs_number="123 456 7890",
-                      postcode="nowhere", registered_here=False),
+        DependantForm(
+            full_name="",
+            dob_day="31",
+            dob_month="2",
+            dob_year="2019",
+            nhs_number="123 456 7890",
+            postcode="nowhere",
+            registered_here=False,
+        ),
     )
     assert not outcome.ok and outcome.status == "" and not outcome.linked_existing
     assert list(outcome.errors) == FIELD_ORDER[:-1]  # every field, in page order
@@ -206,10 +230,16 @@ def test_every_field_wrong_gives_every_error_and_saves_nothing(db_session, world
         ({"dob_day": "", "dob_month": "", "dob_year": ""}, "dob", "Enter their date of birth"),
         ({"registered_here": False}, "registered_here", CONFIRM_REGISTERED),
         ({"nhs_number": ""}, "nhs_number", "Enter their NHS number"),
-        ({"nhs_number": "943 476 5910"}, "nhs_number",
-         "Enter a valid NHS number. Check it against a letter from your GP practice or the NHS App"),
-        ({"nhs_number": "999 999 0001"}, "nhs_number",
-         "Enter the real NHS number. Numbers starting 999 999 can only be used for care home accounts"),
+        (
+            {"nhs_number": "943 476 5910"},
+            "nhs_number",
+            "Enter a valid NHS number. Check it against a letter from your GP practice or the NHS App",
+        ),
+        (
+            {"nhs_number": "999 999 0001"},
+            "nhs_number",
+            "Enter the real NHS number. Numbers starting 999 999 can only be used for care home accounts",
+        ),
     ],
 )
 def test_one_field_wrong(db_session, world, changes, field, message):
@@ -220,7 +250,11 @@ def test_one_field_wrong(db_session, world, changes, field, message):
 
 
 def test_born_today_is_accepted(db_session, world):
-    outcome = add(db_session, world["mum"], form(full_name="Baby Smith", nhs_number=TOM_NHS, dob_day="15", dob_month="6", dob_year="2025"))
+    outcome = add(
+        db_session,
+        world["mum"],
+        form(full_name="Baby Smith", nhs_number=TOM_NHS, dob_day="15", dob_month="6", dob_year="2025"),
+    )
     assert outcome.ok and outcome.approval_status == "not_needed"
 
 
@@ -257,7 +291,9 @@ def test_who_may_add(db_session, world):
     db_session.flush()
     staff_id = Identity(account_id=staff.id, email=staff.email, kind="staff", session_id="x")
     new_id = Identity(account_id=nobody.id, email=nobody.email, kind="patient", session_id="x")
-    rejected = make_holder(db_session, practice, "rej@example.com", name="Rex Ray", nhs_number=GRAN_NHS, status="rejected")
+    rejected = make_holder(
+        db_session, practice, "rej@example.com", name="Rex Ray", nhs_number=GRAN_NHS, status="rejected"
+    )
     before = snapshot(db_session)
     assert add(db_session, staff_id, form()).errors == {"form": dependants.NOT_PATIENT}
     assert add(db_session, new_id, form()).errors == {"form": "Give your own details before adding a dependant."}
@@ -283,7 +319,9 @@ def test_you_cant_add_yourself(db_session, world):
     # Without an NHS number on the holder's record: the same name and date of birth.
     holder = make_holder(db_session, world["practice"], "no.nhs@example.com", name="Ann Lee", nhs_number=None)
     before = snapshot(db_session)
-    outcome = add(db_session, holder, form(full_name="ann  LEE", nhs_number=TOM_NHS, dob_day="4", dob_month="3", dob_year="1985"))
+    outcome = add(
+        db_session, holder, form(full_name="ann  LEE", nhs_number=TOM_NHS, dob_day="4", dob_month="3", dob_year="1985")
+    )
     assert outcome.errors == {"nhs_number": YOURSELF}
     assert snapshot(db_session) == before
 
@@ -294,9 +332,16 @@ def test_someone_with_their_own_account_waits_for_the_practice(db_session, world
     sam = db_session.exec(select(Patient).where(Patient.nhs_number == DAD_NHS)).one()
     sam.verification_status = "verified"
     db_session.add(sam)
-    outcome = add(db_session, world["mum"], form(full_name="Sam Smith", nhs_number=DAD_NHS, dob_year="1985", dob_month="3", dob_day="4"))
+    outcome = add(
+        db_session,
+        world["mum"],
+        form(full_name="Sam Smith", nhs_number=DAD_NHS, dob_year="1985", dob_month="3", dob_day="4"),
+    )
     assert outcome == dependants.AddOutcome(
-        status="verified", linked_existing=True, approval_status="pending", approval_reason=dependants.OWN_ACCOUNT_REASON
+        status="verified",
+        linked_existing=True,
+        approval_status="pending",
+        approval_reason=dependants.OWN_ACCOUNT_REASON,
     )
     (row,) = list_dependants(db_session, world["mum"], today=TODAY)
     assert not row.can_make_requests and row.why_not.startswith("Waiting for your practice to approve adding them.")
@@ -321,7 +366,11 @@ def test_own_account_disabled_means_they_can_be_held(db_session, world):
     sam = db_session.exec(select(Patient).where(Patient.nhs_number == DAD_NHS)).one()
     sam.verification_status = "verified"
     db_session.add(sam)
-    outcome = add(db_session, world["mum"], form(full_name="Sam Smith", nhs_number=DAD_NHS, dob_year="1985", dob_month="3", dob_day="4"))
+    outcome = add(
+        db_session,
+        world["mum"],
+        form(full_name="Sam Smith", nhs_number=DAD_NHS, dob_year="1985", dob_month="3", dob_day="4"),
+    )
     assert outcome.ok and outcome.linked_existing and outcome.approval_status == "pending"  # 40: the practice approves
     assert outcome.approval_reason == dependants.EXISTING_RECORD
     assert count(db_session, OutboxMessage) == 1  # the practice: a closed account is not emailed
@@ -383,22 +432,34 @@ def test_other_details_with_a_known_number_are_a_claim_like_an_unknown_number(db
     exactly as a number Anima has never seen: nothing says the number is known."""
     assert add(db_session, world["mum"], form()).ok
     squatter = make_holder(db_session, world["practice"], "sq@example.com", name="Mal Lory", nhs_number=GRAN_NHS)
-    stranger = make_holder(db_session, world["practice"], "st@example.com", name="Stan Ger", nhs_number=valid_nhs_number("401023465"))
+    stranger = make_holder(
+        db_session, world["practice"], "st@example.com", name="Stan Ger", nhs_number=valid_nhs_number("401023465")
+    )
     known = add(db_session, squatter, form(**changes))
     unknown = add(db_session, stranger, form(**changes, nhs_number=TOM_NHS))
     assert known == unknown == dependants.AddOutcome(status="pending", approval_status="not_needed")
     strip = lambda rows: [dataclasses.replace(r, link_id=0, patient_id=0) for r in rows]  # noqa: E731
-    assert strip(list_dependants(db_session, squatter, today=TODAY)) == strip(list_dependants(db_session, stranger, today=TODAY))
+    assert strip(list_dependants(db_session, squatter, today=TODAY)) == strip(
+        list_dependants(db_session, stranger, today=TODAY)
+    )
     # Lily's record and links are untouched; the claim waits for the practice beside it.
-    lily = db_session.exec(select(Patient).where(Patient.nhs_number == LILY_NHS, Patient.verification_status == "verified")).one()
+    lily = db_session.exec(
+        select(Patient).where(Patient.nhs_number == LILY_NHS, Patient.verification_status == "verified")
+    ).one()
     assert [link.account_id for link in links_of(db_session, lily.id)] == [world["mum"].account_id]
-    claim = db_session.exec(select(Patient).where(Patient.nhs_number == LILY_NHS, Patient.verification_status == "pending")).one()
-    assert claim.verification_note.startswith("NHS number already belongs to a verified patient record whose details differ")
+    claim = db_session.exec(
+        select(Patient).where(Patient.nhs_number == LILY_NHS, Patient.verification_status == "pending")
+    ).one()
+    assert claim.verification_note.startswith(
+        "NHS number already belongs to a verified patient record whose details differ"
+    )
 
 
 def test_a_squatters_claim_does_not_block_the_real_parent(db_session, world):
     squatter = make_holder(db_session, world["practice"], "sq@example.com", name="Mal Lory", nhs_number=GRAN_NHS)
-    assert add(db_session, squatter, form(full_name="Made Up", dob_day="1")).status == "pending"  # first, with Lily's number
+    assert (
+        add(db_session, squatter, form(full_name="Made Up", dob_day="1")).status == "pending"
+    )  # first, with Lily's number
     outcome = add(db_session, world["mum"], form())
     assert outcome == dependants.AddOutcome(status="verified", approval_status="not_needed")
     (row,) = list_dependants(db_session, world["mum"], today=TODAY)
@@ -406,14 +467,20 @@ def test_a_squatters_claim_does_not_block_the_real_parent(db_session, world):
 
 
 def test_person_at_another_practice_is_a_claim(db_session, world):
-    elsewhere = make_holder(db_session, world["other"], "far@example.com", name="Kim Smith", nhs_number=valid_nhs_number("401023462"))
+    elsewhere = make_holder(
+        db_session, world["other"], "far@example.com", name="Kim Smith", nhs_number=valid_nhs_number("401023462")
+    )
     assert add(db_session, elsewhere, form()).ok  # Lily, held by someone at another practice (a claim there)
     lily_b = db_session.exec(select(Patient).where(Patient.nhs_number == LILY_NHS)).one()
     lily_b.verification_status = "verified"  # say practice B verified her
     db_session.add(lily_b)
     # Mum's practice gets a claim of its own; the answer says nothing of where Lily is registered.
-    assert add(db_session, world["mum"], form()) == dependants.AddOutcome(status="pending", approval_status="not_needed")
-    assert add(db_session, world["dad"], form(dob_day="1")) == dependants.AddOutcome(status="pending", approval_status="not_needed")
+    assert add(db_session, world["mum"], form()) == dependants.AddOutcome(
+        status="pending", approval_status="not_needed"
+    )
+    assert add(db_session, world["dad"], form(dob_day="1")) == dependants.AddOutcome(
+        status="pending", approval_status="not_needed"
+    )
     assert [link.account_id for link in links_of(db_session, lily_b.id)] == [elsewhere.account_id]
 
 
@@ -464,7 +531,9 @@ def test_sixteen_and_over_needs_the_practice_to_approve(db_session, world):
 
     # The second parent's link needs approval of its own.
     outcome = add(db_session, world["dad"], teen)
-    assert outcome.linked_existing and outcome.approval_status == "pending" and outcome.approval_reason == "second_holder"
+    assert (
+        outcome.linked_existing and outcome.approval_status == "pending" and outcome.approval_reason == "second_holder"
+    )
 
     link = db_session.get(AccountPatient, row.link_id)
     link.approval_status = "approved"
@@ -483,7 +552,11 @@ def test_sixteen_and_over_needs_the_practice_to_approve(db_session, world):
 
 
 def test_fifteen_the_day_before_needs_no_approval(db_session, world):
-    outcome = add(db_session, world["mum"], form(full_name="Max Smith", nhs_number=TEEN_NHS, dob_day="16", dob_month="6", dob_year="2009"))
+    outcome = add(
+        db_session,
+        world["mum"],
+        form(full_name="Max Smith", nhs_number=TEEN_NHS, dob_day="16", dob_month="6", dob_year="2009"),
+    )
     assert outcome.ok and outcome.approval_status == "not_needed"
 
 
@@ -502,7 +575,9 @@ def test_remove_takes_only_this_accounts_link(db_session, world):
     assert remove_dependant(db_session, world["dad"], "1") == NOT_FOUND  # type: ignore[arg-type]
     # Nor his own "self" link.
     self_link = db_session.exec(
-        select(AccountPatient).where(AccountPatient.account_id == world["dad"].account_id, AccountPatient.relationship == "self")
+        select(AccountPatient).where(
+            AccountPatient.account_id == world["dad"].account_id, AccountPatient.relationship == "self"
+        )
     ).one()
     assert remove_dependant(db_session, world["dad"], self_link.id) == NOT_FOUND
     assert count(db_session, AuditEvent) == 2
@@ -538,15 +613,25 @@ def test_request_subjects_order_and_rules(db_session, world):
     assert add(db_session, world["dad"], form()).ok
     assert [(s.label, s.can_request, s.why_not) for s in request_subjects(db_session, world["dad"])] == [
         ("You", False, "Waiting for your practice to verify you"),
-        ("Lily Smith", False, "Waiting for your practice to approve adding them. Until then you can't send requests for them or see their requests"),
+        (
+            "Lily Smith",
+            False,
+            "Waiting for your practice to approve adding them. Until then you can't send requests for them or see their requests",
+        ),
     ]
     approve_all_pending(db_session)
-    assert [(s.label, s.can_request) for s in request_subjects(db_session, world["dad"])] == [("You", False), ("Lily Smith", True)]
+    assert [(s.label, s.can_request) for s in request_subjects(db_session, world["dad"])] == [
+        ("You", False),
+        ("Lily Smith", True),
+    ]
     tom = db_session.get(Patient, subjects[2].patient_id)
     tom.verification_status, tom.verification_note = "rejected", "Not registered here"
     db_session.add(tom)
     db_session.flush()
-    assert request_subjects(db_session, world["mum"])[2].why_not == "Your practice could not verify them: Not registered here"
+    assert (
+        request_subjects(db_session, world["mum"])[2].why_not
+        == "Your practice could not verify them: Not registered here"
+    )
 
 
 def test_request_subjects_without_own_details(db_session, world):
@@ -606,6 +691,8 @@ def test_lookups_are_rate_limited(db_session, world):
         assert add(db_session, world["dad"], form(nhs_number=MUM_NHS)).errors == {"nhs_number": ALREADY_HELD}
     outcome = add(db_session, world["dad"], form())
     assert list(outcome.errors) == ["form"] and outcome.errors["form"].startswith("Too many attempts")
-    assert [r.full_name for r in list_dependants(db_session, world["dad"], today=TODAY)] == ["Lily Smith"]  # the claim only
+    assert [r.full_name for r in list_dependants(db_session, world["dad"], today=TODAY)] == [
+        "Lily Smith"
+    ]  # the claim only
     # Field errors alone are not counted; another account is not affected.
     assert add(db_session, world["mum"], form()).ok

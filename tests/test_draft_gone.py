@@ -23,7 +23,9 @@ from anima_pwa.services.requests import drafts, phone, screening, submission
 from anima_pwa.state.requests import wizard as request_wizard
 from anima_pwa.state.requests.wizard import RequestWizardState, StaffRequestWizardState
 from tests.factories import make_patient, make_staff, valid_nhs_number
-from tests.test_request_flow import World, clock, start, to_check, world  # noqa: F401  (fixtures)
+from tests.request_world import World, start, to_check
+
+pytestmark = pytest.mark.usefixtures("clock")  # the request tests' ticking clock (tests/request_world.py)
 
 GONE = f"{drafts.GONE_MESSAGE} {drafts.START_AGAIN}"
 EXPIRED = f"{drafts.EXPIRED_MESSAGE} {drafts.START_AGAIN}"
@@ -31,7 +33,11 @@ NEWER = f"{drafts.GONE_MESSAGE} {drafts.NEWER_OPENED}"
 
 
 def age(db: Session, draft: Request, days: int = 8) -> None:
-    db.exec(text("UPDATE request SET updated_at = :t WHERE id = :i").bindparams(t=utcnow() - timedelta(days=days), i=draft.id))
+    db.exec(
+        text("UPDATE request SET updated_at = :t WHERE id = :i").bindparams(
+            t=utcnow() - timedelta(days=days), i=draft.id
+        )
+    )
     db.expire_all()
 
 
@@ -47,7 +53,9 @@ def test_the_draft_a_tab_shows_is_handed_over_while_it_is_open(world: World) -> 
 
 WHAT_HAPPENED: dict[str, Callable[[World, Request], None]] = {
     "started again in another tab": lambda w, d: w.db.delete(d),
-    "ended by a red flag in another tab": lambda w, d: screening.screen_red_flags(w.db, w.me, d, [screening.red_flags(w.db, d)[0].link_id]),
+    "ended by a red flag in another tab": lambda w, d: screening.screen_red_flags(
+        w.db, w.me, d, [screening.red_flags(w.db, d)[0].link_id]
+    ),
     "replaced by a new request on another device": lambda w, d: start(w, "back-pain"),
     "left for more than 7 days": lambda w, d: age(w.db, d),
 }
@@ -85,7 +93,9 @@ def test_ids_that_are_not_a_draft_of_this_account_are_gone(world: World, draft_i
 
 
 def test_another_accounts_draft_or_request_is_gone_and_tells_nothing(world: World) -> None:
-    sams = to_check(world, start(world, "something-else-medical", patient=world.sam, identity=world.other), identity=world.other)
+    sams = to_check(
+        world, start(world, "something-else-medical", patient=world.sam, identity=world.other), identity=world.other
+    )
     assert drafts.open_draft(world.db, world.me, sams.id).problem == drafts.DRAFT_GONE
     assert submission.submit(world.db, world.other, sams).ok
     refused = drafts.open_draft(world.db, world.me, sams.id)
@@ -99,7 +109,9 @@ def test_the_staff_check_is_per_member_of_staff_and_practice(world: World) -> No
     reception = make_staff(world.db, world.practice, "receptionist")
     colleague = make_staff(world.db, world.practice, "admin")
     elsewhere = make_staff(world.db, make_practice(world.db, "C81002"), "receptionist")
-    started = phone.staff_start_draft(world.db, reception, patient_id=world.zoe.id, kind="medical", topic_id="something-else-medical")
+    started = phone.staff_start_draft(
+        world.db, reception, patient_id=world.zoe.id, kind="medical", topic_id="something-else-medical"
+    )
     assert drafts.open_staff_draft(world.db, reception, started.draft_id).ok
     for other in (colleague, elsewhere, None):
         assert drafts.open_staff_draft(world.db, other, started.draft_id).problem == drafts.DRAFT_GONE
@@ -177,7 +189,9 @@ def _patient_draft_at_check(w: World) -> Request:
 
 def _staff_draft_at_check(w: World, patient=None) -> Request:
     patient = patient or w.zoe
-    started = phone.staff_start_draft(w.db, w.receptionist, patient_id=patient.id, kind="medical", topic_id="something-else-medical")
+    started = phone.staff_start_draft(
+        w.db, w.receptionist, patient_id=patient.id, kind="medical", topic_id="something-else-medical"
+    )
     draft = w.db.get(Request, started.draft_id)
     to_check(w, draft, identity=None)
     w.db.commit()
@@ -204,7 +218,9 @@ def test_start_again_in_one_tab_then_any_step_in_the_other(tabs: World, who: str
 
 @pytest.mark.parametrize(("name", "args"), HANDLERS)
 @pytest.mark.parametrize("who", ["patient", "staff"])
-def test_send_in_one_tab_then_any_step_in_the_other_shows_the_reference(tabs: World, who: str, name: str, args: tuple) -> None:
+def test_send_in_one_tab_then_any_step_in_the_other_shows_the_reference(
+    tabs: World, who: str, name: str, args: tuple
+) -> None:
     make_tab = patient_tab if who == "patient" else staff_tab
     (_patient_draft_at_check if who == "patient" else _staff_draft_at_check)(tabs)
     one, other = make_tab(tabs), make_tab(tabs)
@@ -232,14 +248,18 @@ def test_start_again_after_the_other_tab_sent_it_says_so(tabs: World, who: str) 
 
 @pytest.mark.parametrize(("name", "args"), HANDLERS)
 @pytest.mark.parametrize("who", ["patient", "staff"])
-def test_a_newer_draft_started_elsewhere_is_opened_and_left_as_it_was(tabs: World, who: str, name: str, args: tuple) -> None:
+def test_a_newer_draft_started_elsewhere_is_opened_and_left_as_it_was(
+    tabs: World, who: str, name: str, args: tuple
+) -> None:
     make_tab = patient_tab if who == "patient" else staff_tab
     (_patient_draft_at_check if who == "patient" else _staff_draft_at_check)(tabs)
     old = make_tab(tabs)
     if who == "patient":
         newer = start(tabs, "back-pain")  # the other device: one draft per account, so the old one goes
     else:
-        started = phone.staff_start_draft(tabs.db, tabs.receptionist, patient_id=tabs.zoe.id, kind="medical", topic_id="back-pain")
+        started = phone.staff_start_draft(
+            tabs.db, tabs.receptionist, patient_id=tabs.zoe.id, kind="medical", topic_id="back-pain"
+        )
         newer = tabs.db.get(Request, started.draft_id)
     tabs.db.commit()
     before = (newer.answers, newer.current_item, newer.free_text, newer.contact_preference)
@@ -255,7 +275,9 @@ def test_the_phone_wizard_never_opens_another_patients_draft(tabs: World) -> Non
     _staff_draft_at_check(tabs)
     tab = staff_tab(tabs)
     other_patient = make_patient(tabs.db, tabs.practice, "Ray Other", nhs_number=valid_nhs_number("943476595"))
-    phone.staff_start_draft(tabs.db, tabs.receptionist, patient_id=other_patient.id, kind="medical", topic_id="back-pain")
+    phone.staff_start_draft(
+        tabs.db, tabs.receptionist, patient_id=other_patient.id, kind="medical", topic_id="back-pain"
+    )
     tabs.db.commit()
     handler(tab, "answer", {"answer": "no"})
     assert (tab.step, tab.notice, tab.patient_id) == ("type", GONE, str(tabs.zoe.id))

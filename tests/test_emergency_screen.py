@@ -10,22 +10,16 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from sqlmodel import select
 
 from anima_pwa.models import EmergencySignpost, Request
 from anima_pwa.services import questionnaires
 from anima_pwa.services.requests import drafts, lists, phone, questions, screening, signposts, submission
 from tests.factories import audit_events, count, make_staff
-from tests.test_request_flow import (  # noqa: F401 (fixtures)
-    World,
-    clock,
-    default_answer,
-    pass_screen,
-    screen,
-    start,
-    to_check,
-    world,
-)
+from tests.request_world import World, default_answer, pass_screen, screen, start, to_check
+
+pytestmark = pytest.mark.usefixtures("clock")  # the request tests' ticking clock (tests/request_world.py)
 
 
 def page_ids(w: World, draft: Request) -> list[str]:
@@ -44,7 +38,9 @@ def test_a_page_needs_its_signs_or_none_of_these_and_never_both(world: World) ->
         ([first[0]], True, screening.NONE_AND_FLAGS),
         (first, True, screening.NONE_AND_FLAGS),
     ]:
-        assert screening.screen_red_flags(world.db, world.me, draft, ticked, none_of_these=none) == screening.ScreenOutcome(error=error)
+        assert screening.screen_red_flags(
+            world.db, world.me, draft, ticked, none_of_these=none
+        ) == screening.ScreenOutcome(error=error)
         assert draft.answers == before and questions.current_step(world.db, draft).number == 1  # nothing saved
     assert count(world.db, EmergencySignpost) == 0
     assert screening.screen_red_flags(world.db, world.me, draft, [], none_of_these=True) == screening.ScreenOutcome()
@@ -111,7 +107,10 @@ def test_phq9_question_9_shows_the_crisis_numbers_and_still_sends_the_request_ur
         pass_screen(world, draft)
         while (step := questions.current_step(world.db, draft)).link_id != "phq9-9":
             item = questionnaires.get(draft.topic).item(step.link_id)
-            assert questions.answer(world.db, world.me, draft, step.link_id, default_answer(item)) == questions.AnswerOutcome()
+            assert (
+                questions.answer(world.db, world.me, draft, step.link_id, default_answer(item))
+                == questions.AnswerOutcome()
+            )
         outcome = questions.answer(world.db, world.me, draft, "phq9-9", item9)
         assert outcome.error == "" and not outcome.ends
         [crisis] = outcome.advice
@@ -139,7 +138,9 @@ def test_phq9_question_9_shows_the_crisis_numbers_and_still_sends_the_request_ur
 def test_emergency_words_typed_in_a_request_show_the_advice_and_make_it_urgent(world: World) -> None:
     draft = start(world, "something-else-medical")
     pass_screen(world, draft)
-    outcome = questions.answer(world.db, world.me, draft, "description", "I have had crushing chest pain since this morning")
+    outcome = questions.answer(
+        world.db, world.me, draft, "description", "I have had crushing chest pain since this morning"
+    )
     assert not outcome.ends and [a.code for a in outcome.advice] == ["999"]
     assert questions.current_step(world.db, draft).link_id == "duration"  # they may carry on
     row = world.db.exec(select(EmergencySignpost)).one()
@@ -147,7 +148,12 @@ def test_emergency_words_typed_in_a_request_show_the_advice_and_make_it_urgent(w
     assert "chest" not in row.flags + row.filled_in_by  # never the words typed
     # The same words again (Back, Continue): not shown or recorded twice.
     questions.go_to(world.db, draft, "description")
-    assert questions.answer(world.db, world.me, draft, "description", "I have had crushing chest pain since this morning").advice == ()
+    assert (
+        questions.answer(
+            world.db, world.me, draft, "description", "I have had crushing chest pain since this morning"
+        ).advice
+        == ()
+    )
     assert count(world.db, EmergencySignpost) == 1
     to_check(world, draft, {"description": "I have had crushing chest pain since this morning"})
     assert submission.submit(world.db, world.me, draft).ok
@@ -180,7 +186,10 @@ def test_emergency_words_taken_out_of_anything_else_no_longer_make_it_urgent(wor
     questions.go_to(world.db, draft, "anything_else")
     questions.save_anything_else(world.db, draft, "I want to end it all", identity=world.me)
     questions.go_to(world.db, draft, "anything_else")
-    assert questions.save_anything_else(world.db, draft, "A cough for a week", identity=world.me) == questions.AnswerOutcome()
+    assert (
+        questions.save_anything_else(world.db, draft, "A cough for a week", identity=world.me)
+        == questions.AnswerOutcome()
+    )
     assert submission.submit(world.db, world.me, draft).ok
     assert not draft.triage_summary.startswith("Emergency words")
 
@@ -188,13 +197,18 @@ def test_emergency_words_taken_out_of_anything_else_no_longer_make_it_urgent(wor
 def test_ordinary_words_typed_show_nothing(world: World) -> None:
     draft = start(world, "something-else-medical")
     pass_screen(world, draft)
-    assert questions.answer(world.db, world.me, draft, "description", "A rash on my arm for a week") == questions.AnswerOutcome()
+    assert (
+        questions.answer(world.db, world.me, draft, "description", "A rash on my arm for a week")
+        == questions.AnswerOutcome()
+    )
     assert count(world.db, EmergencySignpost) == 0
 
 
 def test_a_phone_request_records_the_member_of_staff_who_took_it(world: World) -> None:
     receptionist = make_staff(world.db, world.practice, "receptionist", name="Sam Reception")
-    started = phone.staff_start_draft(world.db, receptionist, patient_id=world.leo.id, kind="medical", topic_id="cough-and-cold")
+    started = phone.staff_start_draft(
+        world.db, receptionist, patient_id=world.leo.id, kind="medical", topic_id="cough-and-cold"
+    )
     draft = drafts.staff_draft_for(world.db, receptionist)
     assert started.ok and draft is not None
     assert "rf-child-floppy" in page_ids(world, draft)  # a child's own questions come first
@@ -210,7 +224,11 @@ def test_a_childs_fever_request_says_to_check_again_within_four_hours(world: Wor
     draft = to_check(world, start(world, "child-fever", patient=world.leo))
     sent = submission.submit(world.db, world.me, draft)
     assert sent.ok and "check Leo again" in sent.safety_net and "within 4 hours" in sent.safety_net
-    other = submission.submit(world.db, world.other, to_check(world, start(world, "headache", patient=world.sam, identity=world.other), identity=world.other))
+    other = submission.submit(
+        world.db,
+        world.other,
+        to_check(world, start(world, "headache", patient=world.sam, identity=world.other), identity=world.other),
+    )
     assert other.ok and other.safety_net == ""
 
 

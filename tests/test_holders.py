@@ -13,14 +13,14 @@ import pytest
 from sqlmodel import Session, col, select
 
 from anima_pwa.models import AccountPatient, AuditEvent, OutboxMessage, Patient, Request
-from anima_pwa.services.platform import audit
-from anima_pwa.services.patients import dependants, registration, verification
-from anima_pwa.services.practice import holders, patient_records, verifications
-from anima_pwa.services.requests import drafts, lists
-from anima_pwa.services.patients.dependants import DependantForm, add_dependant
-from anima_pwa.services.practice.permissions import PermissionDenied
 from anima_pwa.services.identity.sessions import Identity
+from anima_pwa.services.patients import dependants, registration, verification
+from anima_pwa.services.patients.dependants import DependantForm, add_dependant
+from anima_pwa.services.platform import audit
 from anima_pwa.services.platform.validation import format_nhs_number
+from anima_pwa.services.practice import holders, patient_records, verifications
+from anima_pwa.services.practice.permissions import PermissionDenied
+from anima_pwa.services.requests import drafts, lists
 from tests.factories import (
     count,
     identity_of,
@@ -61,7 +61,12 @@ def holder(db: Session, practice, email: str, name: str, nhs_number: str, dob: d
 
 def lily_form(**changes) -> DependantForm:
     base = DependantForm(
-        full_name="Lily Smith", dob_day="9", dob_month="5", dob_year="2019", nhs_number=format_nhs_number(LILY), registered_here=True
+        full_name="Lily Smith",
+        dob_day="9",
+        dob_month="5",
+        dob_year="2019",
+        nhs_number=format_nhs_number(LILY),
+        registered_here=True,
     )
     return dataclasses.replace(base, **changes)
 
@@ -92,7 +97,9 @@ def world(db_session: Session) -> World:
 
 def dad_link(w: World) -> AccountPatient:
     return w.db.exec(
-        select(AccountPatient).where(AccountPatient.account_id == w.dad.account_id, AccountPatient.patient_id == w.lily.id)
+        select(AccountPatient).where(
+            AccountPatient.account_id == w.dad.account_id, AccountPatient.patient_id == w.lily.id
+        )
     ).one()
 
 
@@ -103,13 +110,22 @@ def everything_dad_sees_of_lily(w: World) -> dict:
         "requests": [r.reference for r in lists.your_requests(w.db, w.dad)],
         "can_request": subject.can_request,
         "check_start": drafts.check_start(w.db, w.dad, patient_id=w.lily.id, kind="medical").error,
-        "start_draft": drafts.start_draft(w.db, w.dad, patient_id=w.lily.id, kind="medical", topic_id="cough-and-cold").error,
+        "start_draft": drafts.start_draft(
+            w.db, w.dad, patient_id=w.lily.id, kind="medical", topic_id="cough-and-cold"
+        ).error,
         "draft": drafts.draft_for(w.db, w.dad),
         "contacts": "dad@example.com" in dependants.holders_contacts(w.db, w.lily.id),
     }
 
 
-NOTHING = {"requests": [], "can_request": False, "check_start": WAITING, "start_draft": WAITING, "draft": None, "contacts": False}
+NOTHING = {
+    "requests": [],
+    "can_request": False,
+    "check_start": WAITING,
+    "start_draft": WAITING,
+    "draft": None,
+    "contacts": False,
+}
 
 
 def test_a_second_holder_waits_and_sees_nothing_of_the_child(world: World):
@@ -154,7 +170,10 @@ def test_declined_the_second_holder_still_sees_nothing(world: World):
     declined = f"Your practice did not approve adding them: {reason}"
     assert seen == NOTHING | {"check_start": declined, "start_draft": declined}
     mail = outbox(w.db)[-1]
-    assert (mail.to_address, mail.template) == ("dad@example.com", "dependant_declined") and "proof" not in mail.body_text
+    assert (mail.to_address, mail.template) == (
+        "dad@example.com",
+        "dependant_declined",
+    ) and "proof" not in mail.body_text
 
 
 def test_the_practice_removes_a_holder(world: World):
@@ -162,7 +181,15 @@ def test_the_practice_removes_a_holder(world: World):
     add_dependant(w.db, w.dad, lily_form(), today=TODAY)
     link = dad_link(w)
     verifications.approve_dependant(w.db, w.receptionist, link.id)
-    w.db.add(Request(patient_id=w.lily.id, account_id=w.dad.account_id, practice_id=w.lily.practice_id, kind="admin", topic="letter-or-form"))
+    w.db.add(
+        Request(
+            patient_id=w.lily.id,
+            account_id=w.dad.account_id,
+            practice_id=w.lily.practice_id,
+            kind="admin",
+            topic="letter-or-form",
+        )
+    )
     w.db.flush()  # a draft Dad is still writing for Lily
 
     detail = patient_records.patient_detail(w.db, w.receptionist, w.lily.id)
@@ -180,7 +207,11 @@ def test_the_practice_removes_a_holder(world: World):
     (event,) = [e for e in audit.trail(w.db, patient_id=w.lily.id) if e.action == "holder_removed"]
     assert (event.actor_account_id, event.account_id) == (w.receptionist.account_id, w.dad.account_id)
     assert audit.event_detail(event) == {
-        "link_id": link.id, "relationship": "dependant", "approval_status": "approved", "drafts_deleted": 1, "emails": 1
+        "link_id": link.id,
+        "relationship": "dependant",
+        "approval_status": "approved",
+        "drafts_deleted": 1,
+        "emails": 1,
     }
 
     # Adding her again waits for the practice: removal can't be undone by the removed account.
@@ -191,10 +222,14 @@ def test_the_practice_removes_a_holder(world: World):
 def test_remove_holder_refuses_what_isnt_a_holder_here(world: World):
     w = world
     mum_link = w.db.exec(
-        select(AccountPatient).where(AccountPatient.account_id == w.mum.account_id, AccountPatient.patient_id == w.lily.id)
+        select(AccountPatient).where(
+            AccountPatient.account_id == w.mum.account_id, AccountPatient.patient_id == w.lily.id
+        )
     ).one()
     mum_self = w.db.exec(
-        select(AccountPatient).where(AccountPatient.account_id == w.mum.account_id, AccountPatient.relationship == "self")
+        select(AccountPatient).where(
+            AccountPatient.account_id == w.mum.account_id, AccountPatient.relationship == "self"
+        )
     ).one()
     before = (count(w.db, AccountPatient), count(w.db, OutboxMessage), count(w.db, AuditEvent))
     for staff, link_id in [
@@ -232,7 +267,9 @@ def test_the_queue_shows_why_and_who_holds_them(world: World):
     (item,) = verifications.verification_queue(w.db, w.receptionist)
     assert (item.kind, item.link_id, item.approval_reason) == ("dependant", dad_link(w).id, dependants.SECOND_HOLDER)
     assert item.requested_by == "Sam Smith (dad@example.com)"
-    assert item.reason.startswith("Asks to be linked to this patient as a parent or carer. Other accounts already hold them")
+    assert item.reason.startswith(
+        "Asks to be linked to this patient as a parent or carer. Other accounts already hold them"
+    )
     assert item.others == (verifications.SameNumber("Already held by: Zoe Smith (mum@example.com)"),)
     assert verifications.verification_queue(w.db, w.elsewhere) == []
 
@@ -241,7 +278,10 @@ def test_the_person_with_their_own_account_is_told_and_the_practice_decides(worl
     w = world
     before = len(outbox(w.db))
     outcome = add_dependant(
-        w.db, w.mum, lily_form(full_name="Sam Smith", dob_day="2", dob_month="1", dob_year="1984", nhs_number=DAD_NHS), today=TODAY
+        w.db,
+        w.mum,
+        lily_form(full_name="Sam Smith", dob_day="2", dob_month="1", dob_year="1984", nhs_number=DAD_NHS),
+        today=TODAY,
     )
     assert (outcome.approval_status, outcome.approval_reason) == ("pending", dependants.OWN_ACCOUNT_REASON)
     assert [(m.to_address, m.template) for m in outbox(w.db)[before:]] == [
@@ -249,7 +289,9 @@ def test_the_person_with_their_own_account_is_told_and_the_practice_decides(worl
         ("a81001@nhs.example", "holder_approval_practice"),
     ]
     item = next(i for i in verifications.verification_queue(w.db, w.receptionist) if i.kind == "dependant")
-    assert "their own Anima account" in item.reason and item.others == (verifications.SameNumber("Their own account: Sam Smith (dad@example.com)"),)
+    assert "their own Anima account" in item.reason and item.others == (
+        verifications.SameNumber("Their own account: Sam Smith (dad@example.com)"),
+    )
 
 
 # --- claims in Verifications ------------------------------------------------------------------------
@@ -265,7 +307,10 @@ def test_a_claim_is_shown_beside_the_record_that_owns_its_number_and_cant_be_ver
     assert item.requested_by == "Mal Lory (sq@example.com)"
     assert item.reason.startswith("NHS number already belongs to a verified patient record whose details differ")
     assert item.others == (
-        verifications.SameNumber("Same NHS number: Lily Smith, born 9 May 2019, verified, no account of their own, held by 1 account", w.lily.id),
+        verifications.SameNumber(
+            "Same NHS number: Lily Smith, born 9 May 2019, verified, no account of their own, held by 1 account",
+            w.lily.id,
+        ),
     )
     add_dependant(w.db, w.dad, lily_form(), today=TODAY)  # a second holder asking too
     (item,) = [i for i in verifications.verification_queue(w.db, w.receptionist) if i.patient_id == claim.id]
@@ -275,7 +320,12 @@ def test_a_claim_is_shown_beside_the_record_that_owns_its_number_and_cant_be_ver
     assert denied.value.message == verifications.NUMBER_OWNED
     assert w.db.get(Patient, claim.id).verification_status == "pending"
     # Rejecting it is how the practice decides; Lily and Mum are untouched.
-    assert verifications.reject_patient(w.db, w.receptionist, claim.id, reason="Please check the details and add them again") is None
+    assert (
+        verifications.reject_patient(
+            w.db, w.receptionist, claim.id, reason="Please check the details and add them again"
+        )
+        is None
+    )
     assert [r.reference for r in lists.your_requests(w.db, w.mum)] == ["AN-LILY01"]
     assert [r.reference for r in lists.your_requests(w.db, squatter)] == []
 
@@ -287,9 +337,13 @@ def test_two_claims_the_practice_decides_between(world: World):
     number = valid_nhs_number("401023470")
     one = make_patient(w.db, w.practice, "Tom Smith", dob=date(2020, 1, 1), nhs_number=number, status="pending")
     two = make_patient(w.db, w.practice, "Tom Smyth", dob=date(2020, 1, 2), nhs_number=number, status="pending")
-    items = {i.patient_id: i for i in verifications.verification_queue(w.db, w.receptionist) if i.kind == "registration"}
+    items = {
+        i.patient_id: i for i in verifications.verification_queue(w.db, w.receptionist) if i.kind == "registration"
+    }
     assert [o.patient_id for o in items[one.id].others] == [two.id]
-    assert items[one.id].others[0].text.startswith("Same NHS number: Tom Smyth, born 2 Jan 2020, waiting for verification")
+    assert (
+        items[one.id].others[0].text.startswith("Same NHS number: Tom Smyth, born 2 Jan 2020, waiting for verification")
+    )
     verifications.verify_patient(w.db, w.receptionist, one.id)
     with pytest.raises(PermissionDenied) as denied:
         verifications.verify_patient(w.db, w.receptionist, two.id)

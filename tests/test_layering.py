@@ -29,8 +29,10 @@ def imported(path: Path) -> set[str]:
 @pytest.mark.parametrize("path", SERVICES, ids=lambda p: str(p.relative_to(PACKAGE)))
 def test_services_import_no_reflex_state_or_pages(path: Path) -> None:
     upward = sorted(
-        name for name in imported(path)
-        if name == "reflex" or name.startswith(("reflex.", "anima_pwa.state", "anima_pwa.pages", "anima_pwa.components"))
+        name
+        for name in imported(path)
+        if name == "reflex"
+        or name.startswith(("reflex.", "anima_pwa.state", "anima_pwa.pages", "anima_pwa.components"))
     )
     assert not upward, f"{path.relative_to(PACKAGE)} imports {upward}"
 
@@ -46,7 +48,9 @@ STATES = sorted((PACKAGE / "state").rglob("*.py"))
 def test_state_reads_and_writes_no_tables_itself(path: Path) -> None:
     """A State is thin: it asks the services, which read and change the database (a State that
     loads a row or deletes a draft itself is doing a service's job, unchecked)."""
-    models = sorted(name for name in imported(path) if name == "anima_pwa.models" or name.startswith("anima_pwa.models."))
+    models = sorted(
+        name for name in imported(path) if name == "anima_pwa.models" or name.startswith("anima_pwa.models.")
+    )
     assert not models, f"{path.relative_to(PACKAGE)} imports {models}"
 
 

@@ -58,7 +58,11 @@ def enable(db: Session, email: str = EMAIL) -> tuple[Account, str, list[str]]:
 
 def pending_setups(db: Session, account: Account) -> list[OneTimeToken]:
     db.flush()
-    return list(db.exec(select(OneTimeToken).where(OneTimeToken.purpose == "mfa_setup", OneTimeToken.account_id == account.id)).all())
+    return list(
+        db.exec(
+            select(OneTimeToken).where(OneTimeToken.purpose == "mfa_setup", OneTimeToken.account_id == account.id)
+        ).all()
+    )
 
 
 def all_stored_text(db: Session) -> str:
@@ -126,7 +130,9 @@ def test_confirming_switches_mfa_on_and_gives_ten_recovery_codes_once(db_session
     setup = mfa_setup.start_setup(db_session, account, now=NOW)
     assert not mfa.is_enabled(account)
 
-    result = mfa_setup.confirm_setup(db_session, account, " " + code_at(setup.secret, NOW)[:3] + " " + code_at(setup.secret, NOW)[3:], now=NOW)
+    result = mfa_setup.confirm_setup(
+        db_session, account, " " + code_at(setup.secret, NOW)[:3] + " " + code_at(setup.secret, NOW)[3:], now=NOW
+    )
     assert result.ok and result.error is None
     assert mfa.is_enabled(account)
     assert account.mfa_enabled_at == NOW
@@ -180,7 +186,9 @@ def test_wrong_code_at_confirmation(db_session: Session) -> None:
 
 def test_expired_or_missing_setup(db_session: Session) -> None:
     account = make_account(db_session)
-    assert mfa_setup.confirm_setup(db_session, account, "123456", now=NOW).error == "Your set-up has expired. Start again"
+    assert (
+        mfa_setup.confirm_setup(db_session, account, "123456", now=NOW).error == "Your set-up has expired. Start again"
+    )
 
     setup = mfa_setup.start_setup(db_session, account, now=NOW)
     later = NOW + timedelta(minutes=15, seconds=1)
@@ -240,7 +248,9 @@ def test_a_code_is_accepted_once(db_session: Session) -> None:
     account, secret, _ = enable(db_session)
     code = code_at(secret, NOW)
     assert mfa.verify_code(db_session, account, code, now=NOW) is None
-    assert mfa.verify_code(db_session, account, code, now=NOW) == "This code has already been used. Wait for the next one"
+    assert (
+        mfa.verify_code(db_session, account, code, now=NOW) == "This code has already been used. Wait for the next one"
+    )
     assert mfa.verify_code(db_session, account, code, now=NOW + timedelta(seconds=30)) == mfa.CODE_USED
     assert mfa.verify_code(db_session, account, code_at(secret, NOW, 1), now=NOW + timedelta(seconds=30)) is None
 
@@ -353,7 +363,9 @@ def test_recovery_codes_are_stored_hashed_and_each_works_once(db_session: Sessio
     assert recovery_codes.use_recovery_code(db_session, account, codes[0], now=NOW) == recovery_codes.RECOVERY_USED
 
 
-@pytest.mark.parametrize("typed", [str.lower, lambda c: c.replace("-", " ").lower(), lambda c: c.replace("-", ""), lambda c: f"  {c} "])
+@pytest.mark.parametrize(
+    "typed", [str.lower, lambda c: c.replace("-", " ").lower(), lambda c: c.replace("-", ""), lambda c: f"  {c} "]
+)
 def test_recovery_codes_ignore_case_spaces_and_hyphens(db_session: Session, typed) -> None:
     account, _, codes = enable(db_session)
     assert recovery_codes.use_recovery_code(db_session, account, typed(codes[3]), now=NOW) is None
@@ -361,7 +373,11 @@ def test_recovery_codes_ignore_case_spaces_and_hyphens(db_session: Session, type
 
 
 def test_recovery_code_normalisation_of_a_known_code(db_session: Session, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(recovery_codes, "_new_recovery_code", iter(["7KQ2-MX9P-4TDV", *(f"AAAA-AAAA-AA{i:02d}" for i in range(9))]).__next__)
+    monkeypatch.setattr(
+        recovery_codes,
+        "_new_recovery_code",
+        iter(["7KQ2-MX9P-4TDV", *(f"AAAA-AAAA-AA{i:02d}" for i in range(9))]).__next__,
+    )
     account, _, codes = enable(db_session)
     assert codes[0] == "7KQ2-MX9P-4TDV"
     assert recovery_codes.use_recovery_code(db_session, account, "7kq2 mx9p 4tdv", now=NOW) is None
@@ -372,8 +388,13 @@ def test_recovery_code_messages(db_session: Session) -> None:
     other, _, other_codes = enable(db_session, "someone.else@example.com")
     assert recovery_codes.use_recovery_code(db_session, account, "  ", now=NOW) == "Enter a recovery code"
     assert recovery_codes.use_recovery_code(db_session, account, "7KQ2-MX9P", now=NOW) == recovery_codes.RECOVERY_FORMAT
-    assert recovery_codes.use_recovery_code(db_session, account, "7KQ2-MX9P-4TD!", now=NOW) == recovery_codes.RECOVERY_FORMAT
-    assert recovery_codes.use_recovery_code(db_session, account, other_codes[0], now=NOW) == recovery_codes.RECOVERY_WRONG
+    assert (
+        recovery_codes.use_recovery_code(db_session, account, "7KQ2-MX9P-4TD!", now=NOW)
+        == recovery_codes.RECOVERY_FORMAT
+    )
+    assert (
+        recovery_codes.use_recovery_code(db_session, account, other_codes[0], now=NOW) == recovery_codes.RECOVERY_WRONG
+    )
     assert recovery_codes.recovery_codes_left(db_session, other) == 10
     assert recovery_codes.recovery_codes_left(db_session, account) == 10
 
@@ -381,7 +402,10 @@ def test_recovery_code_messages(db_session: Session) -> None:
 def test_wrong_recovery_codes_share_the_code_limit(db_session: Session) -> None:
     account, secret, codes = enable(db_session)
     for _ in range(3):
-        assert recovery_codes.use_recovery_code(db_session, account, "AAAA-BBBB-CCCC", now=NOW) == recovery_codes.RECOVERY_WRONG
+        assert (
+            recovery_codes.use_recovery_code(db_session, account, "AAAA-BBBB-CCCC", now=NOW)
+            == recovery_codes.RECOVERY_WRONG
+        )
     for _ in range(2):
         assert mfa.verify_code(db_session, account, code_at(secret, NOW, 5), now=NOW) == mfa.CODE_WRONG
     problem = recovery_codes.use_recovery_code(db_session, account, codes[0], now=NOW)
@@ -411,7 +435,9 @@ def test_recovery_code_used_at_the_same_moment_twice_passes_once(engine: Engine)
         mine, theirs = first.get(Account, account.id), second.get(Account, account.id)
         assert mine is not None and theirs is not None
         # The second has already seen the code unused.
-        assert second.exec(select(RecoveryCode).where(RecoveryCode.account_id == account.id, RecoveryCode.used_at.is_(None))).all()  # type: ignore[union-attr]
+        assert second.exec(
+            select(RecoveryCode).where(RecoveryCode.account_id == account.id, RecoveryCode.used_at.is_(None))
+        ).all()  # type: ignore[union-attr]
         assert recovery_codes.use_recovery_code(first, mine, codes[0], now=NOW) is None
         first.commit()
         assert recovery_codes.use_recovery_code(second, theirs, codes[0], now=NOW) == recovery_codes.RECOVERY_USED
@@ -429,9 +455,15 @@ def test_switching_off_needs_the_password_and_a_current_code(db_session: Session
         "password": "Enter your password",
         "code": "Enter the 6-digit code from your authenticator app",
     }
-    assert mfa.disable(db_session, account, password="Wrong-Password-1", code=code, now=NOW) == {"password": "The password is not correct"}
-    assert mfa.disable(db_session, account, password=PASSWORD, code=code_at(secret, NOW, 3), now=NOW) == {"code": mfa.CODE_WRONG}
-    assert mfa.disable(db_session, account, password=PASSWORD, code=codes[0], now=NOW) == {"code": "The code must be 6 numbers"}
+    assert mfa.disable(db_session, account, password="Wrong-Password-1", code=code, now=NOW) == {
+        "password": "The password is not correct"
+    }
+    assert mfa.disable(db_session, account, password=PASSWORD, code=code_at(secret, NOW, 3), now=NOW) == {
+        "code": mfa.CODE_WRONG
+    }
+    assert mfa.disable(db_session, account, password=PASSWORD, code=codes[0], now=NOW) == {
+        "code": "The code must be 6 numbers"
+    }
     assert mfa.is_enabled(account)
     assert recovery_codes.recovery_codes_left(db_session, account) == 10
 
@@ -465,7 +497,9 @@ def test_switching_off_refuses_a_used_code(db_session: Session) -> None:
 def test_switching_off_is_rate_limited(db_session: Session) -> None:
     account, secret, _ = enable(db_session)
     for _ in range(5):
-        assert mfa.disable(db_session, account, password="Wrong-Password-1", code="123456", now=NOW) == {"password": mfa.PASSWORD_WRONG}
+        assert mfa.disable(db_session, account, password="Wrong-Password-1", code="123456", now=NOW) == {
+            "password": mfa.PASSWORD_WRONG
+        }
     errors = mfa.disable(db_session, account, password=PASSWORD, code=code_at(secret, NOW), now=NOW)
     assert set(errors) == {"code"} and TOO_MANY.match(errors["code"])
     assert mfa.is_enabled(account)
@@ -480,4 +514,9 @@ def test_audit_rows_hold_no_secrets(db_session: Session) -> None:
     db_session.flush()
     details = " ".join(db_session.connection().execute(text("SELECT detail FROM audit_event")).scalars())
     assert secret not in details and codes[0] not in details
-    assert audit_actions(db_session) == ["mfa_enabled", "mfa_code_refused", "mfa_recovery_codes_regenerated", "mfa_disabled"]
+    assert audit_actions(db_session) == [
+        "mfa_enabled",
+        "mfa_code_refused",
+        "mfa_recovery_codes_regenerated",
+        "mfa_disabled",
+    ]

@@ -16,7 +16,16 @@ import pytest
 from sqlmodel import Session, select
 
 from anima_pwa.models import Account, AuditEvent, AuthSession, OneTimeToken, OutboxMessage, utcnow
-from anima_pwa.services.identity import account_settings, accounts, mfa, mfa_setup, recovery_codes, sessions, tokens
+from anima_pwa.services.identity import (
+    account_settings,
+    accounts,
+    mfa,
+    mfa_setup,
+    password_reset,
+    recovery_codes,
+    sessions,
+    tokens,
+)
 from anima_pwa.services.identity.accounts import FORM, MFA_EXPIRED, WRONG_CREDENTIALS
 from tests import factories
 from tests.factories import audit_actions, count, identity_of
@@ -239,7 +248,9 @@ def test_a_challenge_lasts_five_minutes(db_session, jo, token_clock, after, expi
 def test_an_unknown_challenge_is_expired_and_uses_nothing(db_session, jo, challenge):
     real = challenge_for(db_session, jo)
     if challenge == "a password-reset code":
-        challenge = tokens.issue_link(db_session, purpose=tokens.PASSWORD_RESET, email_normalized="jo@example.com", account_id=jo.account.id)
+        challenge = tokens.issue_link(
+            db_session, purpose=tokens.PASSWORD_RESET, email_normalized="jo@example.com", account_id=jo.account.id
+        )
     elif challenge == "flipped":
         challenge = real[:-1] + ("A" if real[-1] != "A" else "B")
     before = jo.account.mfa_last_step
@@ -279,7 +290,9 @@ def test_one_accounts_challenge_does_not_take_anothers_codes(db_session, jo):
 
     # Each still signs in with their own: Sam's code and recovery code were not used up.
     assert_signed_in(db_session, complete(db_session, challenge_for(db_session, sam), code=sam_code), sam)
-    assert_signed_in(db_session, complete(db_session, challenge_for(db_session, sam), recovery_code=sam.recovery_codes[0]), sam)
+    assert_signed_in(
+        db_session, complete(db_session, challenge_for(db_session, sam), recovery_code=sam.recovery_codes[0]), sam
+    )
     assert_signed_in(db_session, complete(db_session, jo_challenge, code=jo.code()), jo)
 
 
@@ -295,7 +308,11 @@ def summary(db: Session, person: Person) -> accounts.LoginSummary | None:
 def test_login_summary_reports_mfa_and_recovery_codes_left(db_session, jo):
     plain = make_account(db_session, "plain@example.com", mfa_on=False)
     assert summary(db_session, plain) == accounts.LoginSummary(
-        email="plain@example.com", has_password=True, nhs_login_connected=False, mfa_enabled=False, recovery_codes_left=0
+        email="plain@example.com",
+        has_password=True,
+        nhs_login_connected=False,
+        mfa_enabled=False,
+        recovery_codes_left=0,
     )
     assert summary(db_session, jo) == accounts.LoginSummary(
         email="jo@example.com", has_password=True, nhs_login_connected=False, mfa_enabled=True, recovery_codes_left=10
@@ -316,13 +333,19 @@ NEW_PASSWORD = "Harbour-Violet-27"
 
 
 def reset_by_code(db: Session, person: Person) -> None:
-    assert accounts.request_password_reset(db, email=person.email, client_ip=IP).ok
+    assert password_reset.request_password_reset(db, email=person.email, client_ip=IP).ok
     db.flush()
-    body = db.exec(
-        select(OutboxMessage).where(OutboxMessage.template == "password_reset_code").order_by(OutboxMessage.id.desc())  # type: ignore[union-attr]
-    ).first().body_text
+    body = (
+        db.exec(
+            select(OutboxMessage)
+            .where(OutboxMessage.template == "password_reset_code")
+            .order_by(OutboxMessage.id.desc())  # type: ignore[union-attr]
+        )
+        .first()
+        .body_text
+    )
     (code,) = re.findall(r"\b[0-9]{6}\b", body)
-    outcome = accounts.reset_password(
+    outcome = password_reset.reset_password(
         db, email=person.email, code=code, new_password=NEW_PASSWORD, client_ip=IP, base_url="https://anima.example"
     )
     assert outcome.ok, outcome.errors

@@ -7,13 +7,13 @@ import os
 import uuid
 
 import pytest
-from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import create_engine, inspect, text
 from sqlmodel import SQLModel
 
 import anima_pwa.models  # noqa: F401
+from alembic import command
 from anima_pwa.admin import alembic_config
 from anima_pwa.db import make_engine
 
@@ -66,28 +66,38 @@ def test_each_migration_upgrades_a_database_that_already_has_rows(empty_database
     revisions = [r.revision for r in reversed(list(ScriptDirectory.from_config(config).walk_revisions()))]
     _run(empty_database, command.upgrade, revisions[0])
     with empty_database.begin() as connection:
-        connection.execute(text(
-            "INSERT INTO practice (ods_code, name, address_line1, address_line2, address_line3, town, county, "
-            "postcode, phone, status, commissioner, network, created_at, updated_at) VALUES "
-            "('Y1', 'P', '', '', '', '', '', 'MB1 2RH', '', 'active', '', '', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"
-        ))
-        connection.execute(text(
-            "INSERT INTO account (email, email_normalized, kind, status, created_at, updated_at) VALUES "
-            "('a@example.com', 'a@example.com', 'patient', 'active', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"
-        ))
-        connection.execute(text(
-            "INSERT INTO patient (full_name, date_of_birth, postcode, address_line1, phone_mobile, practice_id, "
-            "verification_status, verification_note, created_at, updated_at) VALUES "
-            "('A B', '1980-01-01', 'MB1 2RH', '', '', 1, 'verified', '', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"
-        ))
-        connection.execute(text(
-            "INSERT INTO account_patient (account_id, patient_id, relationship, created_at) "
-            "VALUES (1, 1, 'self', CURRENT_TIMESTAMP)"
-        ))
-        connection.execute(text(
-            "INSERT INTO auth_session (id, account_id, created_at, last_seen_at, expires_at, ip, user_agent) "
-            "VALUES ('s', 1, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP, '', '')"
-        ))
+        connection.execute(
+            text(
+                "INSERT INTO practice (ods_code, name, address_line1, address_line2, address_line3, town, county, "
+                "postcode, phone, status, commissioner, network, created_at, updated_at) VALUES "
+                "('Y1', 'P', '', '', '', '', '', 'MB1 2RH', '', 'active', '', '', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"
+            )
+        )
+        connection.execute(
+            text(
+                "INSERT INTO account (email, email_normalized, kind, status, created_at, updated_at) VALUES "
+                "('a@example.com', 'a@example.com', 'patient', 'active', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"
+            )
+        )
+        connection.execute(
+            text(
+                "INSERT INTO patient (full_name, date_of_birth, postcode, address_line1, phone_mobile, practice_id, "
+                "verification_status, verification_note, created_at, updated_at) VALUES "
+                "('A B', '1980-01-01', 'MB1 2RH', '', '', 1, 'verified', '', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"
+            )
+        )
+        connection.execute(
+            text(
+                "INSERT INTO account_patient (account_id, patient_id, relationship, created_at) "
+                "VALUES (1, 1, 'self', CURRENT_TIMESTAMP)"
+            )
+        )
+        connection.execute(
+            text(
+                "INSERT INTO auth_session (id, account_id, created_at, last_seen_at, expires_at, ip, user_agent) "
+                "VALUES ('s', 1, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP, '', '')"
+            )
+        )
     for revision in revisions[1:]:
         _run(empty_database, command.upgrade, revision)
     empty_database.dispose()
@@ -121,34 +131,45 @@ def test_0008_claims_lets_claims_share_a_number_and_keeps_why_links_wait(empty_d
 
     _run(empty_database, command.upgrade, "0005")
     with empty_database.begin() as connection:
-        connection.execute(text(
-            "INSERT INTO practice (ods_code, name, address_line1, address_line2, address_line3, town, county, "
-            "postcode, phone, status, commissioner, network, created_at, updated_at) VALUES "
-            "('Y1', 'P', '', '', '', '', '', 'MB1 2RH', '', 'active', '', '', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"
-        ))
-        connection.execute(text(
-            "INSERT INTO account (email, email_normalized, kind, status, created_at, updated_at) VALUES "
-            "('a@example.com', 'a@example.com', 'patient', 'active', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"
-        ))
-        for name, status in (("Teen", "pending"), ("Child", "not_needed")):
-            connection.execute(text(
-                "INSERT INTO patient (full_name, date_of_birth, postcode, address_line1, phone_mobile, practice_id, "
-                "verification_status, verification_note, created_at, updated_at) VALUES "
-                f"('{name}', '2008-01-01', 'MB1 2RH', '', '', 1, 'verified', '', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"
-            ))
-        connection.execute(text(
-            "INSERT INTO account_patient (account_id, patient_id, relationship, approval_status, approval_note, created_at) "
-            "VALUES (1, 1, 'dependant', 'pending', '', CURRENT_TIMESTAMP), (1, 2, 'dependant', 'not_needed', '', CURRENT_TIMESTAMP)"
-        ))
+        connection.execute(
+            text(
+                "INSERT INTO practice (ods_code, name, address_line1, address_line2, address_line3, town, county, "
+                "postcode, phone, status, commissioner, network, created_at, updated_at) VALUES "
+                "('Y1', 'P', '', '', '', '', '', 'MB1 2RH', '', 'active', '', '', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"
+            )
+        )
+        connection.execute(
+            text(
+                "INSERT INTO account (email, email_normalized, kind, status, created_at, updated_at) VALUES "
+                "('a@example.com', 'a@example.com', 'patient', 'active', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"
+            )
+        )
+        for name in ("Teen", "Child"):
+            connection.execute(
+                text(
+                    "INSERT INTO patient (full_name, date_of_birth, postcode, address_line1, phone_mobile, practice_id, "
+                    "verification_status, verification_note, created_at, updated_at) VALUES "
+                    f"('{name}', '2008-01-01', 'MB1 2RH', '', '', 1, 'verified', '', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"
+                )
+            )
+        connection.execute(
+            text(
+                "INSERT INTO account_patient (account_id, patient_id, relationship, approval_status, approval_note, created_at) "
+                "VALUES (1, 1, 'dependant', 'pending', '', CURRENT_TIMESTAMP), (1, 2, 'dependant', 'not_needed', '', CURRENT_TIMESTAMP)"
+            )
+        )
     _run(empty_database, command.upgrade, "0008_claims")
     empty_database.dispose()
 
     def add_patient(connection, status: str) -> None:
-        connection.execute(text(
-            "INSERT INTO patient (full_name, date_of_birth, nhs_number, postcode, address_line1, phone_mobile, practice_id, "
-            "verification_status, verification_note, created_at, updated_at) VALUES "
-            "('A B', '1980-01-01', '9434765919', 'MB1 2RH', '', '', 1, :s, '', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"
-        ), {"s": status})
+        connection.execute(
+            text(
+                "INSERT INTO patient (full_name, date_of_birth, nhs_number, postcode, address_line1, phone_mobile, practice_id, "
+                "verification_status, verification_note, created_at, updated_at) VALUES "
+                "('A B', '1980-01-01', '9434765919', 'MB1 2RH', '', '', 1, :s, '', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"
+            ),
+            {"s": status},
+        )
 
     with empty_database.begin() as connection:
         reasons = connection.execute(text("SELECT approval_reason FROM account_patient ORDER BY id")).scalars().all()
@@ -159,7 +180,9 @@ def test_0008_claims_lets_claims_share_a_number_and_keeps_why_links_wait(empty_d
         with empty_database.begin() as connection:
             add_patient(connection, "verified")  # a second owner is refused by the database
     with empty_database.begin() as connection:
-        connection.execute(text("DELETE FROM patient WHERE nhs_number IS NOT NULL AND verification_status <> 'verified'"))
+        connection.execute(
+            text("DELETE FROM patient WHERE nhs_number IS NOT NULL AND verification_status <> 'verified'")
+        )
     _run(empty_database, command.downgrade, "0005")
     empty_database.dispose()
     with pytest.raises(IntegrityError):

@@ -21,13 +21,13 @@ from joserfc.jwk import RSAKey
 
 from anima_pwa.nhs_login_emulator import EmulatorConfig, client_public_key_from_file, create_app
 from anima_pwa.nhs_login_emulator.__main__ import parse_args
-from anima_pwa.services.platform import clock
 from anima_pwa.services.nhs_login.client import (
     NhsLoginClient,
     NhsLoginError,
     NhsLoginIdentity,
     ensure_demo_client_key,
 )
+from anima_pwa.services.platform import clock
 from anima_pwa.settings import DEFAULT_NHS_LOGIN_SCOPES, DEFAULT_NHS_LOGIN_VTR, NhsLoginSettings
 
 with warnings.catch_warnings():  # Starlette 1.x nudges towards httpx2; httpx is what we pin
@@ -170,7 +170,10 @@ def test_the_emulator_takes_a_birth_today_in_the_uk(http, client, monkeypatch, u
         state, nonce = client.new_state_and_nonce()
         page = http.get(client.authorization_url(state=state, nonce=nonce)).text
         request_id = re.search(r'name="request_id" value="([^"]+)"', page).group(1)
-        answer = http.post("/authorize", data={"request_id": request_id, "level": "P9", "problem": "none", "person": "custom", **custom})
+        answer = http.post(
+            "/authorize",
+            data={"request_id": request_id, "level": "P9", "problem": "none", "person": "custom", **custom},
+        )
         assert answer.status_code == 400 and "Date of birth must be a real date in the past" in answer.text
 
 
@@ -181,7 +184,10 @@ def test_custom_person_form_shows_errors(http, client):
     answer = http.post(
         "/authorize",
         data={
-            "request_id": request_id, "level": "P9", "problem": "none", "person": "custom",
+            "request_id": request_id,
+            "level": "P9",
+            "problem": "none",
+            "person": "custom",
             "birthdate": "1990-02-30",
         },  # fmt: skip
     )

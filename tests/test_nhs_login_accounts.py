@@ -15,19 +15,26 @@ from anima_pwa.models import (
     AuthSession,
     OneTimeToken,
     Patient,
-    Practice,
     PracticeRegisterEntry,
     utcnow,
 )
-from anima_pwa.services.nhs_login import accounts as nla
-from anima_pwa.services.patients import registration
 from anima_pwa.services.identity import sessions, tokens
-from anima_pwa.services.nhs_login.client import NhsLoginIdentity
-from anima_pwa.services.patients.registration import DetailsForm, TrustedIdentity
 from anima_pwa.services.identity.sessions import Identity
+from anima_pwa.services.nhs_login import accounts as nla
+from anima_pwa.services.nhs_login.client import NhsLoginIdentity
+from anima_pwa.services.patients import registration
+from anima_pwa.services.patients.registration import DetailsForm, TrustedIdentity
 from anima_pwa.services.patients.verification import PENDING, VERIFIED
 from tests import factories
-from tests.factories import audit_actions, count, identity_of, make_patient, make_practice, on_register, valid_nhs_number
+from tests.factories import (
+    audit_actions,
+    count,
+    identity_of,
+    make_patient,
+    make_practice,
+    on_register,
+    valid_nhs_number,
+)
 
 TODAY = date(2025, 6, 15)
 IP = "203.0.113.9"
@@ -102,7 +109,9 @@ def signed_in_account(db: Session, outcome: nla.NhsOutcome) -> Identity:
 
 @pytest.fixture
 def world(db_session: Session) -> dict:
-    practice = make_practice(db_session, "A81001", email="a81001.admin@nhs.example", postcode="MB1 1AA", phone="01632 960001")
+    practice = make_practice(
+        db_session, "A81001", email="a81001.admin@nhs.example", postcode="MB1 1AA", phone="01632 960001"
+    )
     closed = make_practice(db_session, "C83003", status="closed", postcode="MB1 1AA", phone="01632 960001")
     on_register(db_session, practice, ZOE, "Zoe", "Smith", ZOE_DOB, "MB1 2AB")
     return {"practice": practice, "closed": closed}
@@ -203,7 +212,9 @@ def test_the_same_sub_signs_in_to_the_same_account_until_and_after_details(db_se
     outcome = registration.register_self(
         db_session,
         first,
-        DetailsForm(postcode="MB1 2AB", mobile=details.mobile, practice_id=details.practice_id, over_18=True, terms=True),
+        DetailsForm(
+            postcode="MB1 2AB", mobile=details.mobile, practice_id=details.practice_id, over_18=True, terms=True
+        ),
         today=TODAY,
         trusted=TrustedIdentity(details.full_name, details.date_of_birth, details.nhs_number),
     )
@@ -236,9 +247,7 @@ def test_no_email_from_nhs_login_is_an_error(db_session, clock, world):
     assert count(db_session, Account) == 0 and count(db_session, AuthSession) == 0
 
 
-@pytest.mark.parametrize(
-    ("kind", "status"), [("patient", "disabled"), ("staff", "active"), ("staff", "disabled")]
-)
+@pytest.mark.parametrize(("kind", "status"), [("patient", "disabled"), ("staff", "active"), ("staff", "disabled")])
 def test_a_closed_or_staff_account_with_the_sub_cannot_sign_in(db_session, clock, world, kind, status):
     account = make_account(db_session, kind=kind, status=status, nhs_login_sub=CLAIMS["sub"])
     outcome = nla.sign_in_or_register(db_session, person(email="someone.else@example.com"))
@@ -402,7 +411,15 @@ def test_trusted_date_of_birth_must_be_an_adult(db_session, clock, world, dob, o
 def test_a_pending_claim_on_the_number_does_not_block_the_person(db_session, clock, world):
     """A made-up sign-up or dependant with Zoe's number is a claim: Zoe is still verified."""
     squatter = make_account(db_session, "first@example.com")
-    claim = make_patient(db_session, world["practice"], "Mallory Attacker", dob=date(1990, 1, 1), nhs_number=ZOE, status=PENDING, account=squatter)
+    claim = make_patient(
+        db_session,
+        world["practice"],
+        "Mallory Attacker",
+        dob=date(1990, 1, 1),
+        nhs_number=ZOE,
+        status=PENDING,
+        account=squatter,
+    )
     who = signed_in_account(db_session, nla.sign_in_or_register(db_session, person()))
 
     outcome = nhs_register(db_session, who, world["practice"].id, nhs_number="")  # the form has no such field
@@ -413,7 +430,13 @@ def test_a_pending_claim_on_the_number_does_not_block_the_person(db_session, clo
 
 def test_proven_by_nhs_login_is_told_their_number_already_has_an_account(db_session, clock, world):
     """Telling the person NHS login proved (P9) that their NHS number has an account leaks nothing."""
-    make_patient(db_session, world["practice"], dob=ZOE_DOB, nhs_number=ZOE, account=make_account(db_session, "first@example.com"))
+    make_patient(
+        db_session,
+        world["practice"],
+        dob=ZOE_DOB,
+        nhs_number=ZOE,
+        account=make_account(db_session, "first@example.com"),
+    )
     who = signed_in_account(db_session, nla.sign_in_or_register(db_session, person()))
     outcome = nhs_register(db_session, who, world["practice"].id)
     assert outcome.errors == {"form": registration.ACCOUNT_EXISTS}
@@ -422,8 +445,16 @@ def test_proven_by_nhs_login_is_told_their_number_already_has_an_account(db_sess
 
 def test_at_p5_an_owned_number_is_a_claim_for_the_practice(db_session, clock, world):
     """P5 isn't proof of identity: the answer is the one anyone whose details didn't match gets."""
-    make_patient(db_session, world["practice"], dob=ZOE_DOB, nhs_number=ZOE, account=make_account(db_session, "first@example.com"))
-    who = signed_in_account(db_session, nla.sign_in_or_register(db_session, person(vot="P5.Cp.Cd", identity_proofing_level="P5")))
+    make_patient(
+        db_session,
+        world["practice"],
+        dob=ZOE_DOB,
+        nhs_number=ZOE,
+        account=make_account(db_session, "first@example.com"),
+    )
+    who = signed_in_account(
+        db_session, nla.sign_in_or_register(db_session, person(vot="P5.Cp.Cd", identity_proofing_level="P5"))
+    )
     outcome = nhs_register(db_session, who, world["practice"].id)
     assert outcome.ok and outcome.status == PENDING
     claim = self_patient(db_session, who)
@@ -435,7 +466,9 @@ def test_at_p5_an_owned_number_is_a_claim_for_the_practice(db_session, clock, wo
     [(ZOE_DOB, "practice", True), (date(1980, 2, 2), "practice", False), (ZOE_DOB, "second", False)],
     ids=["same person", "another date of birth", "another practice"],
 )
-def test_proven_person_takes_their_own_record_that_a_relative_holds(db_session, clock, world, dob, practice_key, takes_it):
+def test_proven_person_takes_their_own_record_that_a_relative_holds(
+    db_session, clock, world, dob, practice_key, takes_it
+):
     """Zoe's verified record, made when her daughter added her: NHS login (P9) proves Zoe is Zoe."""
     world["second"] = make_practice(db_session, "B82002", postcode="MB1 1AA", phone="01632 960001")
     record = make_patient(db_session, world[practice_key], "Zoe Smith", dob=dob, nhs_number=ZOE)
@@ -529,7 +562,6 @@ def test_a_staff_account_cannot_connect(db_session, clock, world):
     staff = make_account(db_session, "reception@nhs.example", kind="staff")
     assert nla.connect(db_session, identity_of(staff), person())
     assert_unchanged(db_session, staff, None)
-
 
 
 def test_forget_details_removes_the_claims_and_the_nhs_number_with_them(db_session, clock, world):

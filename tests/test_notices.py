@@ -22,12 +22,20 @@ def family(db: Session):
     practice = make_practice(db, "A81001", "Riverside Surgery", email="a81001@nhs.example")
     on_register(db, practice, LILY, "Lily", "Smith", date(2019, 5, 9), "MB1 2AB")
     people = {}
-    for email, name, prefix in (("mum@example.com", "Zoe Smith", "943476591"), ("dad@example.com", "Sam Smith", "485777345")):
+    for email, name, prefix in (
+        ("mum@example.com", "Zoe Smith", "943476591"),
+        ("dad@example.com", "Sam Smith", "485777345"),
+    ):
         account = make_account(db, email)
         make_patient(db, practice, name, dob=date(1985, 3, 4), nhs_number=valid_nhs_number(prefix), account=account)
         people[email] = identity_of(account)
     form = DependantForm(
-        full_name="Lily Smith", dob_day="9", dob_month="5", dob_year="2019", nhs_number=format_nhs_number(LILY), registered_here=True
+        full_name="Lily Smith",
+        dob_day="9",
+        dob_month="5",
+        dob_year="2019",
+        nhs_number=format_nhs_number(LILY),
+        registered_here=True,
     )
     assert add_dependant(db, people["mum@example.com"], form, today=TODAY).status == "verified"
     add_dependant(db, people["dad@example.com"], form, today=TODAY)  # a second holder: waits for the practice
@@ -56,8 +64,12 @@ def test_the_notice_goes_to_every_approved_holder_and_says_nothing_of_the_reques
 
 def test_a_patient_nobody_may_act_for_gets_no_notice(db_session: Session) -> None:
     practice = make_practice(db_session, "A81001")
-    patient = make_patient(db_session, practice, "Nora Nobody", dob=date(1950, 1, 1), nhs_number=valid_nhs_number("401023457"))
-    request = Request(patient_id=patient.id, practice_id=practice.id, kind="admin", topic="fit-note", status="submitted")
+    patient = make_patient(
+        db_session, practice, "Nora Nobody", dob=date(1950, 1, 1), nhs_number=valid_nhs_number("401023457")
+    )
+    request = Request(
+        patient_id=patient.id, practice_id=practice.id, kind="admin", topic="fit-note", status="submitted"
+    )
     db_session.add(request)
     db_session.flush()
     assert notices.tell_holders(db_session, request) == []

@@ -39,7 +39,11 @@ CONTEXTS: dict[str, dict[str, str]] = {
     "password_changed": {"reset_link": "https://anima.test/reset"},
     "verification_pending_practice": {"practice_name": "Riverside Surgery"},
     "staff_set_password": {"practice_name": "Riverside Surgery", "link": "https://anima.test/set?t=x"},
-    "staff_mfa_enrolment": {"practice_name": "Riverside Surgery", "link": "https://anima.test/practice/enrol?token=x", "lifetime": "3 days"},
+    "staff_mfa_enrolment": {
+        "practice_name": "Riverside Surgery",
+        "link": "https://anima.test/practice/enrol?token=x",
+        "lifetime": "3 days",
+    },
     "patient_set_password": {"practice_name": "Riverside Surgery", "link": "https://anima.test/set-password?token=x"},
     "confirm_new_email": {"link": "https://anima.test/confirm-email-change?token=abc"},
     "email_changed": {"new_email_masked": "j***@example.com", "reset_link": "https://anima.test/forgot-password"},
@@ -99,9 +103,7 @@ class Collector:
 def smtp_server(port: int | None = None, **kwargs) -> Iterator[tuple[Collector, int]]:
     handler = Collector()
     port = port or free_port()
-    controller = Controller(
-        handler, hostname="127.0.0.1", port=port, server_hostname="smtp.test", **kwargs
-    )
+    controller = Controller(handler, hostname="127.0.0.1", port=port, server_hostname="smtp.test", **kwargs)
     controller.start()
     try:
         yield handler, port
@@ -129,9 +131,7 @@ def tls_files(tmp_path_factory) -> tuple[Path, Path]:
         .not_valid_before(now - timedelta(minutes=5))
         .not_valid_after(now + timedelta(days=1))
         .add_extension(
-            x509.SubjectAlternativeName(
-                [x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]
-            ),
+            x509.SubjectAlternativeName([x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
             critical=False,
         )
         .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
@@ -208,7 +208,37 @@ def _clinical_words() -> set[str]:
         for phrase in phrases:
             words.update(w for w in re.findall(r"[a-z][a-z-]+", phrase.lower()) if len(w) >= 7)
     # Words emails need that also appear in a topic's words, and say nothing about a person's health.
-    return words - {"account", "address", "details", "practice", "request", "requests", "message", "someone", "anything", "something", "contact", "changed", "another", "registered", "without", "yourself", "results", "through", "everything", "tomorrow", "between", "nothing", "outside", "feeling", "getting", "example", "worried", "mistake", "minutes"}
+    return words - {
+        "account",
+        "address",
+        "details",
+        "practice",
+        "request",
+        "requests",
+        "message",
+        "someone",
+        "anything",
+        "something",
+        "contact",
+        "changed",
+        "another",
+        "registered",
+        "without",
+        "yourself",
+        "results",
+        "through",
+        "everything",
+        "tomorrow",
+        "between",
+        "nothing",
+        "outside",
+        "feeling",
+        "getting",
+        "example",
+        "worried",
+        "mistake",
+        "minutes",
+    }
 
 
 @pytest.mark.parametrize("template", sorted(CONTEXTS))
@@ -271,7 +301,10 @@ def test_bad_address_writes_nothing(db_session, to):
         ("smtp://mail.example.com:587?starttls=1", ("mail.example.com", 587, None, None, "starttls", None)),
         ("smtp://u:p@h?starttls=true&cafile=/etc/ca.pem", ("h", 25, "u", "p", "starttls", "/etc/ca.pem")),
         ("smtp://h?starttls=0", ("h", 25, None, None, "plain", None)),
-        ("smtps://user%40x.com:p%40ss%3Aw%2Frd@mail.example.com", ("mail.example.com", 465, "user@x.com", "p@ss:w/rd", "ssl", None)),
+        (
+            "smtps://user%40x.com:p%40ss%3Aw%2Frd@mail.example.com",
+            ("mail.example.com", 465, "user@x.com", "p@ss:w/rd", "ssl", None),
+        ),
         ("smtps://h:2465?cafile=%2Ftmp%2Fca.pem", ("h", 2465, None, None, "ssl", "/tmp/ca.pem")),
         ("SMTPS://u:@H.example.com", ("h.example.com", 465, "u", "", "ssl", None)),
     ],
@@ -420,9 +453,7 @@ def test_server_down_keeps_message_then_delivers(engine, db_session):
     with smtp_server(port=port) as (handler, _):
         # The retried message is not due yet; the untouched one is.
         assert n.deliver_due(factory_for(engine), transport, sender=SENDER, now=now).sent == 1
-        assert n.deliver_due(
-            factory_for(engine), transport, sender=SENDER, now=now + timedelta(seconds=31)
-        ).sent == 1
+        assert n.deliver_due(factory_for(engine), transport, sender=SENDER, now=now + timedelta(seconds=31)).sent == 1
     assert sorted(rcpt[0] for _, rcpt, _ in handler.messages) == ["jo@example.com", "sam@example.com"]
     assert reload(engine, first).status == "sent"
 
@@ -440,7 +471,15 @@ class FlakyTransport:
 
 def test_backoff_schedule():
     assert [n.backoff(i).total_seconds() for i in range(1, 10)] == [
-        30, 60, 120, 240, 480, 960, 1920, 3600, 3600,
+        30,
+        60,
+        120,
+        240,
+        480,
+        960,
+        1920,
+        3600,
+        3600,
     ]
 
 
@@ -529,16 +568,12 @@ def test_concurrent_workers_never_send_twice(engine, db_session):
 
 
 def test_run_sender_returns_without_smtp_url(monkeypatch):
-    monkeypatch.setattr(
-        settings_module, "settings", dataclasses.replace(settings_module.settings, smtp_url=None)
-    )
+    monkeypatch.setattr(settings_module, "settings", dataclasses.replace(settings_module.settings, smtp_url=None))
     asyncio.run(asyncio.wait_for(n.run_sender(None, poll_seconds=0.01), timeout=2))
 
 
 def test_run_sender_returns_with_invalid_smtp_url(monkeypatch):
-    monkeypatch.setattr(
-        settings_module, "settings", dataclasses.replace(settings_module.settings, smtp_url="http://x")
-    )
+    monkeypatch.setattr(settings_module, "settings", dataclasses.replace(settings_module.settings, smtp_url="http://x"))
     asyncio.run(asyncio.wait_for(n.run_sender(None, poll_seconds=0.01), timeout=2))
 
 
@@ -548,16 +583,12 @@ def test_run_sender_delivers_until_stopped(monkeypatch, engine, db_session):
         monkeypatch.setattr(
             settings_module,
             "settings",
-            dataclasses.replace(
-                settings_module.settings, smtp_url=f"smtp://127.0.0.1:{port}", email_from=SENDER
-            ),
+            dataclasses.replace(settings_module.settings, smtp_url=f"smtp://127.0.0.1:{port}", email_from=SENDER),
         )
 
         async def scenario() -> None:
             stop = asyncio.Event()
-            task = asyncio.create_task(
-                n.run_sender(stop, poll_seconds=0.05, session_factory=factory_for(engine))
-            )
+            task = asyncio.create_task(n.run_sender(stop, poll_seconds=0.05, session_factory=factory_for(engine)))
             assert await asyncio.to_thread(handler.received.wait, 5)
             stop.set()
             await asyncio.wait_for(task, timeout=2)
@@ -583,8 +614,11 @@ def test_extract_links():
 def test_recent_messages_newest_first(db_session):
     first = n.enqueue_email(db_session, to="a@example.com", template="verify_email", link="https://x.test/1")
     second = n.enqueue_email(
-        db_session, to="b@example.com", template="already_registered",
-        login_link="https://x.test/login", reset_link="https://x.test/reset",
+        db_session,
+        to="b@example.com",
+        template="already_registered",
+        login_link="https://x.test/login",
+        reset_link="https://x.test/reset",
     )
     first.created_at = second.created_at - timedelta(seconds=1)
     db_session.add(first)

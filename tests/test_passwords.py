@@ -73,9 +73,7 @@ def test_common_passwords_are_refused_whatever_the_case_or_ending(password):
     assert is_common_password(password)
 
 
-@pytest.mark.parametrize(
-    "password", ["Tr4velling-Light", "9Horsebattery", "Pass word", "xK9#mQ2vL7", "!!!", ""]
-)
+@pytest.mark.parametrize("password", ["Tr4velling-Light", "9Horsebattery", "Pass word", "xK9#mQ2vL7", "!!!", ""])
 def test_uncommon_passwords(password):
     assert not is_common_password(password)
 

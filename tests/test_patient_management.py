@@ -20,13 +20,22 @@ from anima_pwa.models import (
     Practice,
 )
 from anima_pwa.services.identity import accounts, sessions, tokens
-from anima_pwa.services.platform import audit, validation
 from anima_pwa.services.patients import registration
+from anima_pwa.services.platform import audit, validation
+from anima_pwa.services.platform.validation import FieldError
 from anima_pwa.services.practice import audit_trail, patient_records, patient_search, verifications
 from anima_pwa.services.practice.permissions import PermissionDenied
-from anima_pwa.services.platform.validation import FieldError
 from tests import factories
-from tests.factories import audit_events, link, make_account, make_patient, make_staff, outbox, self_account, valid_nhs_number
+from tests.factories import (
+    audit_events,
+    link,
+    make_account,
+    make_patient,
+    make_staff,
+    outbox,
+    self_account,
+    valid_nhs_number,
+)
 
 TODAY = date(2025, 6, 15)
 
@@ -71,18 +80,36 @@ def world(db_session: Session) -> dict:
 @pytest.fixture
 def people(db_session: Session, world: dict) -> dict:
     a, b = world["a"], world["b"]
-    zoe = make_patient(db_session, a, "Zoë Smith-Jones", nhs_number=ZOE_NHS, email="Zoe.Smith@Example.com", postcode="MB1 2AB")
+    zoe = make_patient(
+        db_session, a, "Zoë Smith-Jones", nhs_number=ZOE_NHS, email="Zoe.Smith@Example.com", postcode="MB1 2AB"
+    )
     sam = make_patient(db_session, a, "Sam O'Brien", dob=date(1990, 1, 2), nhs_number=SAM_NHS)
     home = make_patient(
-        db_session, a, "Rosewood Care Home", dob=date(2000, 1, 1), nhs_number=CARE_HOME_NHS, email="office@rosewood.example", is_care_home=True
+        db_session,
+        a,
+        "Rosewood Care Home",
+        dob=date(2000, 1, 1),
+        nhs_number=CARE_HOME_NHS,
+        email="office@rosewood.example",
+        is_care_home=True,
     )
     resident = make_patient(db_session, a, "Edith Smith", dob=date(1931, 5, 6), care_home_resident=True)
     link(db_session, self_account(db_session, home), resident, "care_home")
     niamh = make_patient(db_session, a, "Niamh O\u2019Neill", dob=date(1977, 8, 9))  # a curly apostrophe
     elodie = make_patient(db_session, a, "\u00c9lodie Durand", dob=date(1966, 6, 6))
     # Same name and date of birth at another practice: never found from practice A.
-    elsewhere = make_patient(db_session, b, "Zoe Smith", nhs_number=valid_nhs_number("401023213"), email="zoe.b@example.com")
-    return {"zoe": zoe, "sam": sam, "home": home, "resident": resident, "niamh": niamh, "elodie": elodie, "elsewhere": elsewhere}
+    elsewhere = make_patient(
+        db_session, b, "Zoe Smith", nhs_number=valid_nhs_number("401023213"), email="zoe.b@example.com"
+    )
+    return {
+        "zoe": zoe,
+        "sam": sam,
+        "home": home,
+        "resident": resident,
+        "niamh": niamh,
+        "elodie": elodie,
+        "elsewhere": elsewhere,
+    }
 
 
 # (what is typed, who is found in order, what kind of search it is)
@@ -153,7 +180,16 @@ def test_search_rows_show_what_the_list_needs(db_session, world, people):
 
 def test_search_is_scoped_to_the_practice(db_session, world, people):
     assert patient_search.search_patients(db_session, world["b_staff"], "smith") == [
-        patient_search.PatientRow(people["elsewhere"].id, "Zoe Smith", "14 Mar 1985", "401 023 2137", "MB1 2AB", "verified", False, "zoe.b@example.com")
+        patient_search.PatientRow(
+            people["elsewhere"].id,
+            "Zoe Smith",
+            "14 Mar 1985",
+            "401 023 2137",
+            "MB1 2AB",
+            "verified",
+            False,
+            "zoe.b@example.com",
+        )
     ]
     assert patient_search.search_patients(db_session, world["b_staff"], ZOE_NHS) == []
     assert patient_search.search_patients(db_session, world["b_staff"], "zoe.smith@example.com") == []
@@ -173,7 +209,12 @@ def test_search_limit(db_session, world):
 
 
 def test_search_skips_a_removed_email(db_session, world, people):
-    assert patient_records.remove_patient_email(db_session, world["receptionist"], people["zoe"].id, confirmed_no_email=True) is None
+    assert (
+        patient_records.remove_patient_email(
+            db_session, world["receptionist"], people["zoe"].id, confirmed_no_email=True
+        )
+        is None
+    )
     account = self_account(db_session, people["zoe"])
     assert patient_search.search_patients(db_session, world["receptionist"], "zoe.smith@example.com") == []
     assert patient_search.search_patients(db_session, world["receptionist"], account.email_normalized) == []
@@ -214,19 +255,32 @@ def test_detail_shows_holders_and_dependants(db_session, world, people):
     link(db_session, other_parent, child, "dependant")
 
     detail = patient_records.patient_detail(db_session, world["clinician"], zoe.id, today=TODAY)
-    assert (detail.full_name, detail.preferred_name, detail.date_of_birth, detail.date_of_birth_display, detail.age) == (
-        "Zoë Smith-Jones", "Zo", date(1985, 3, 14), "14 Mar 1985", 40
-    )
+    assert (
+        detail.full_name,
+        detail.preferred_name,
+        detail.date_of_birth,
+        detail.date_of_birth_display,
+        detail.age,
+    ) == ("Zoë Smith-Jones", "Zo", date(1985, 3, 14), "14 Mar 1985", 40)
     assert (detail.nhs_number, detail.postcode, detail.address_line1, detail.phone, detail.email) == (
-        "943 476 5919", "MB1 2AB", "1 High Street", "07700 900982", "Zoe.Smith@Example.com"
+        "943 476 5919",
+        "MB1 2AB",
+        "1 High Street",
+        "07700 900982",
+        "Zoe.Smith@Example.com",
     )
     assert (detail.verification_status, detail.is_care_home, detail.care_home_resident, detail.housebound) == (
-        "verified", False, False, False
+        "verified",
+        False,
+        False,
+        False,
     )
     assert [(x.email, x.relationship, x.approval_status) for x in detail.linked_accounts] == [
         ("Zoe.Smith@Example.com", "self", "not_needed")
     ]
-    assert [(d.patient_id, d.full_name, d.date_of_birth, d.relationship, d.approval_status) for d in detail.dependants] == [
+    assert [
+        (d.patient_id, d.full_name, d.date_of_birth, d.relationship, d.approval_status) for d in detail.dependants
+    ] == [
         (child.id, "Kit Smith-Jones", "1 Jul 2015", "dependant", "not_needed"),
         (teen.id, "Lou Smith-Jones", "1 Jul 2008", "dependant", "pending"),
     ]
@@ -243,7 +297,10 @@ def test_detail_shows_holders_and_dependants(db_session, world, people):
     edith = patient_records.patient_detail(db_session, world["clinician"], resident.id, today=TODAY)
     [holder] = edith.held_by
     assert (holder.name, holder.email, holder.relationship, holder.is_care_home) == (
-        "Rosewood Care Home", "office@rosewood.example", "care_home", True
+        "Rosewood Care Home",
+        "office@rosewood.example",
+        "care_home",
+        True,
     )
     assert edith.care_home_resident and edith.nhs_number == "Not known"
     rosewood = patient_records.patient_detail(db_session, world["clinician"], home.id, today=TODAY)
@@ -279,12 +336,17 @@ def test_update_saves_and_audits_changed_fields(db_session, world):
     assert patient_records.update_patient(db_session, world["receptionist"], patient.id, **GOOD_EDIT, today=TODAY) == {}
     fresh(db_session, patient)
     assert (patient.full_name, patient.date_of_birth, patient.postcode, patient.address_line1) == (
-        "Zoe Anne Smith", date(1985, 3, 14), "SW1A 1AA", "1 High Street"
+        "Zoe Anne Smith",
+        date(1985, 3, 14),
+        "SW1A 1AA",
+        "1 High Street",
     )
     assert (patient.phone_mobile, patient.housebound, patient.care_home_resident) == ("+442079460018", True, False)
     assert patient.verification_status == "verified"
     [event] = audit_events(db_session, "patient_updated")
-    assert audit.event_detail(event) == {"fields": ["full_name", "postcode", "address_line1", "phone_mobile", "housebound"]}
+    assert audit.event_detail(event) == {
+        "fields": ["full_name", "postcode", "address_line1", "phone_mobile", "housebound"]
+    }
     assert event.patient_id == patient.id and event.actor_account_id == world["receptionist"].account_id
     # Saving the same again changes nothing and writes nothing.
     assert patient_records.update_patient(db_session, world["receptionist"], patient.id, **GOOD_EDIT, today=TODAY) == {}
@@ -293,26 +355,41 @@ def test_update_saves_and_audits_changed_fields(db_session, world):
 
 def test_update_phone_may_be_blank(db_session, world):
     patient = make_patient(db_session, world["a"], phone_mobile="+447700900982")
-    assert patient_records.update_patient(db_session, world["clinician"], patient.id, **(GOOD_EDIT | {"phone": ""}), today=TODAY) == {}
+    assert (
+        patient_records.update_patient(
+            db_session, world["clinician"], patient.id, **(GOOD_EDIT | {"phone": ""}), today=TODAY
+        )
+        == {}
+    )
     assert fresh(db_session, patient).phone_mobile == ""
 
 
 # (what is changed on a good form, the errors shown)
 EDIT_ERRORS = [
     ({"full_name": "  "}, {"full_name": "Enter the patient's full name"}),
-    ({"full_name": "Zoe 5mith"}, {"full_name": "Full name must only include letters, spaces, hyphens, apostrophes and full stops"}),
+    (
+        {"full_name": "Zoe 5mith"},
+        {"full_name": "Full name must only include letters, spaces, hyphens, apostrophes and full stops"},
+    ),
     ({"dob_day": "31", "dob_month": "2"}, {"dob": "Date of birth must be a real date"}),
     ({"dob_day": "", "dob_month": "", "dob_year": ""}, {"dob": "Enter the patient's date of birth"}),
     ({"dob_year": "2030"}, {"dob": "Date of birth must be in the past"}),
     ({"postcode": ""}, {"postcode": "Enter the patient's postcode"}),
     ({"postcode": "XYZ"}, {"postcode": "Enter a real postcode, like SW1A 1AA"}),
     ({"address_line1": "a\nb"}, {"address_line1": "Address line 1 must not include line breaks or hidden characters"}),
-    ({"address_line1": "x" * 201}, {"address_line1": "Address line 1 must be 200 characters or fewer. You have 1 character too many."}),
+    (
+        {"address_line1": "x" * 201},
+        {"address_line1": "Address line 1 must be 200 characters or fewer. You have 1 character too many."},
+    ),
     ({"phone": "0800 123 456"}, {"phone": validation.PHONE_INVALID}),
     ({"phone": "020 7946 001"}, {"phone": validation.PHONE_LENGTH}),
     (
         {"full_name": "", "postcode": "nope", "phone": "12"},
-        {"full_name": "Enter the patient's full name", "postcode": "Enter a real postcode, like SW1A 1AA", "phone": validation.PHONE_INVALID},
+        {
+            "full_name": "Enter the patient's full name",
+            "postcode": "Enter a real postcode, like SW1A 1AA",
+            "phone": validation.PHONE_INVALID,
+        },
     ),
 ]
 
@@ -322,7 +399,12 @@ def test_update_errors_save_nothing(db_session, world):
     db_session.commit()
     before = patient.model_dump()
     for changes, errors in EDIT_ERRORS:
-        assert patient_records.update_patient(db_session, world["receptionist"], patient.id, **(GOOD_EDIT | changes), today=TODAY) == errors
+        assert (
+            patient_records.update_patient(
+                db_session, world["receptionist"], patient.id, **(GOOD_EDIT | changes), today=TODAY
+            )
+            == errors
+        )
         db_session.expire_all()
         assert db_session.get(Patient, patient.id).model_dump() == before, changes
     assert audit_events(db_session, "patient_updated") == []
@@ -359,7 +441,18 @@ def test_clean_uk_phone_accepts(raw, e164):
 
 @pytest.mark.parametrize(
     "raw",
-    ["12", "0800 123 4567", "0900 123 4567", "07000 123456", "+33 1 23 45 67 89", "020 7946 00189", "01632 9600", "phone me", "0２0 7946 0018", "0" * 31],
+    [
+        "12",
+        "0800 123 4567",
+        "0900 123 4567",
+        "07000 123456",
+        "+33 1 23 45 67 89",
+        "020 7946 00189",
+        "01632 9600",
+        "phone me",
+        "0２0 7946 0018",
+        "0" * 31,
+    ],
 )
 def test_clean_uk_phone_refuses(raw):
     with pytest.raises(FieldError):
@@ -388,7 +481,9 @@ def test_format_uk_phone(e164, shown):
 def test_removing_an_email_needs_the_confirmation(db_session, world):
     patient = make_patient(db_session, world["a"], email="office@rosewood.example")
     for confirmed in (False, None, "true", 1):
-        assert patient_records.remove_patient_email(db_session, world["receptionist"], patient.id, confirmed_no_email=confirmed) == (  # type: ignore[arg-type]
+        assert patient_records.remove_patient_email(
+            db_session, world["receptionist"], patient.id, confirmed_no_email=confirmed
+        ) == (  # type: ignore[arg-type]
             "Confirm this patient has no email address"
         )
     account = self_account(db_session, patient)
@@ -400,7 +495,9 @@ def test_removing_an_email_frees_it_for_the_care_home_account(db_session, world,
     """The care-home guide: a resident was registered with the home's email address; the practice
     removes it, then the care home can create its own account with that address."""
     a = world["a"]
-    resident = make_patient(db_session, a, "Edith Smith", dob=date(1931, 5, 6), email="Office@Rosewood.example", care_home_resident=True)
+    resident = make_patient(
+        db_session, a, "Edith Smith", dob=date(1931, 5, 6), email="Office@Rosewood.example", care_home_resident=True
+    )
     old = self_account(db_session, resident)
     old.password_hash, old.nhs_login_sub = "argon2-hash-stand-in", "nhs-login-sub-1"
     parent_like = make_account(db_session, "daughter@example.com")
@@ -409,14 +506,23 @@ def test_removing_an_email_frees_it_for_the_care_home_account(db_session, world,
     held = link(db_session, old, other, "dependant")  # the old account also held someone
     token = sessions.start(db_session, old)
     other_token = sessions.start(db_session, parent_like)
-    code = tokens.issue_code(db_session, purpose=tokens.PASSWORD_RESET, email_normalized=old.email_normalized, account_id=old.id)
-    change = tokens.issue_link(db_session, purpose="email_change", email_normalized="new@example.com", account_id=old.id)
+    code = tokens.issue_code(
+        db_session, purpose=tokens.PASSWORD_RESET, email_normalized=old.email_normalized, account_id=old.id
+    )
+    change = tokens.issue_link(
+        db_session, purpose="email_change", email_normalized="new@example.com", account_id=old.id
+    )
     db_session.commit()
     assert code and change
 
     found = patient_search.search_patients(db_session, world["receptionist"], "office@rosewood.example")
     assert [r.id for r in found] == [other.id, resident.id]  # whom the address belongs to, and whom it holds
-    assert patient_records.remove_patient_email(db_session, world["receptionist"], str(resident.id), confirmed_no_email=True) is None
+    assert (
+        patient_records.remove_patient_email(
+            db_session, world["receptionist"], str(resident.id), confirmed_no_email=True
+        )
+        is None
+    )
     db_session.commit()
 
     old = fresh(db_session, old)
@@ -424,7 +530,12 @@ def test_removing_an_email_frees_it_for_the_care_home_account(db_session, world,
     assert old.password_hash is None and old.nhs_login_sub is None
     # Signed out everywhere; the family's account is untouched.
     assert sessions.resolve(db_session, token) is None
-    assert db_session.exec(select(AuthSession).where(AuthSession.account_id == old.id, col(AuthSession.revoked_at).is_(None))).all() == []
+    assert (
+        db_session.exec(
+            select(AuthSession).where(AuthSession.account_id == old.id, col(AuthSession.revoked_at).is_(None))
+        ).all()
+        == []
+    )
     assert sessions.resolve(db_session, other_token) is not None
     open_tokens = db_session.exec(
         select(OneTimeToken).where(OneTimeToken.account_id == old.id, col(OneTimeToken.revoked_at).is_(None))
@@ -432,7 +543,9 @@ def test_removing_an_email_frees_it_for_the_care_home_account(db_session, world,
     assert open_tokens == []
     # The links stay: history is kept, and the family's link is unaffected.
     assert registration.self_patient(db_session, old.id).id == resident.id
-    assert fresh(db_session, family_link).approval_status == "not_needed" and fresh(db_session, held).account_id == old.id
+    assert (
+        fresh(db_session, family_link).approval_status == "not_needed" and fresh(db_session, held).account_id == old.id
+    )
     detail = patient_records.patient_detail(db_session, world["receptionist"], resident.id)
     assert detail.email == ""
     assert [(x.email, x.relationship, x.status) for x in detail.linked_accounts] == [
@@ -442,7 +555,11 @@ def test_removing_an_email_frees_it_for_the_care_home_account(db_session, world,
     [event] = audit_events(db_session, "patient_email_removed")
     assert event.patient_id == resident.id and event.account_id == old.id
     assert audit.event_detail(event) == {
-        "had_account": True, "had_nhs_login": True, "sessions_ended": 1, "links_revoked": 2, "people_held": 1
+        "had_account": True,
+        "had_nhs_login": True,
+        "sessions_ended": 1,
+        "links_revoked": 2,
+        "people_held": 1,
     }
     assert "rosewood" not in event.detail.lower()
 
@@ -464,18 +581,27 @@ def test_a_freed_address_can_be_used_directly(db_session, world):
     assert patient_records.remove_patient_email(db_session, world["admin"], patient.id, confirmed_no_email=True) is None
     make_account(db_session, "JO@example.com")
     db_session.commit()  # the unique index on email_normalized is satisfied
-    assert db_session.exec(select(func.count(col(Account.id))).where(Account.email_normalized == "jo@example.com")).one() == 1
+    assert (
+        db_session.exec(select(func.count(col(Account.id))).where(Account.email_normalized == "jo@example.com")).one()
+        == 1
+    )
 
 
 def test_removing_when_there_is_no_email_is_harmless(db_session, world):
     patient = make_patient(db_session, world["a"])  # no account of their own
-    assert patient_records.remove_patient_email(db_session, world["receptionist"], patient.id, confirmed_no_email=True) is None
+    assert (
+        patient_records.remove_patient_email(db_session, world["receptionist"], patient.id, confirmed_no_email=True)
+        is None
+    )
     [event] = audit_events(db_session, "patient_email_removed")
     assert audit.event_detail(event) == {"had_account": False}
     # Twice is harmless too.
     owned = make_patient(db_session, world["a"], "Jo Bloggs", email="jo@example.com")
     for _ in range(2):
-        assert patient_records.remove_patient_email(db_session, world["receptionist"], owned.id, confirmed_no_email=True) is None
+        assert (
+            patient_records.remove_patient_email(db_session, world["receptionist"], owned.id, confirmed_no_email=True)
+            is None
+        )
     assert self_account(db_session, owned).email_normalized == f"removed-{self_account(db_session, owned).id}@invalid"
 
 
@@ -485,8 +611,16 @@ def test_removing_when_there_is_no_email_is_harmless(db_session, world):
 def test_queue_has_pending_registrations_and_dependants_of_this_practice(db_session, world):
     a, b = world["a"], world["b"]
     t0 = datetime(2025, 6, 1, 9, 30, tzinfo=UTC)
-    first = make_patient(db_session, a, "Jo Bloggs", nhs_number=ZOE_NHS, status="pending", email="jo@example.com",
-                         verification_note="Date of birth differs from the practice register", created_at=t0)
+    first = make_patient(
+        db_session,
+        a,
+        "Jo Bloggs",
+        nhs_number=ZOE_NHS,
+        status="pending",
+        email="jo@example.com",
+        verification_note="Date of birth differs from the practice register",
+        created_at=t0,
+    )
     second = make_patient(db_session, a, "Al Bloggs", status="pending", created_at=t0 + timedelta(hours=1))
     make_patient(db_session, a, "Vera Verified")
     make_patient(db_session, a, "Rex Rejected", status="rejected")
@@ -533,7 +667,9 @@ def pending(db_session: Session, world: dict) -> dict:
     """A pending patient held by their own account, a parent, a care home, a closed account and a
     parent whose request to hold them was refused."""
     a = world["a"]
-    patient = make_patient(db_session, a, "Jo Bloggs", status="pending", email="jo@example.com", verification_note="No match")
+    patient = make_patient(
+        db_session, a, "Jo Bloggs", status="pending", email="jo@example.com", verification_note="No match"
+    )
     mum = make_account(db_session, "mum@example.com")
     link(db_session, mum, patient, "dependant", approval="approved")
     home = make_account(db_session, "office@rosewood.example")
@@ -543,7 +679,10 @@ def pending(db_session: Session, world: dict) -> dict:
     refused = make_account(db_session, "refused@example.com")
     link(db_session, refused, patient, "dependant", approval="rejected")
     db_session.commit()
-    return {"patient": patient, "identity": sessions.Identity(self_account(db_session, patient).id, "jo@example.com", "patient", "x")}
+    return {
+        "patient": patient,
+        "identity": sessions.Identity(self_account(db_session, patient).id, "jo@example.com", "patient", "x"),
+    }
 
 
 HOLDERS = ["jo@example.com", "mum@example.com", "office@rosewood.example"]
@@ -553,7 +692,11 @@ def test_verify_emails_every_holder(db_session, world, pending):
     patient = pending["patient"]
     assert verifications.verify_patient(db_session, world["clinician"], patient.id) is None
     fresh(db_session, patient)
-    assert patient.verification_status == "verified" and patient.verified_at is not None and patient.verification_note == ""
+    assert (
+        patient.verification_status == "verified"
+        and patient.verified_at is not None
+        and patient.verification_note == ""
+    )
     mails = outbox(db_session)
     assert [m.to_address for m in mails] == HOLDERS
     assert {m.template for m in mails} == {"verification_approved"}
@@ -600,7 +743,9 @@ def test_reject_needs_a_reason(db_session, world, pending):
         assert verifications.reject_patient(db_session, world["receptionist"], patient.id, reason=reason) == error  # type: ignore[arg-type]
     assert fresh(db_session, patient).verification_status == "pending"
     assert outbox(db_session) == [] and audit_events(db_session, "patient_rejected") == []
-    assert verifications.reject_patient(db_session, world["receptionist"], patient.id, reason="x" * 300) is None  # 300 is fine
+    assert (
+        verifications.reject_patient(db_session, world["receptionist"], patient.id, reason="x" * 300) is None
+    )  # 300 is fine
 
 
 @pytest.mark.parametrize("status", ["verified", "rejected"])
@@ -653,7 +798,10 @@ def test_approve_dependant(db_session, world, teen_link):
 
 
 def test_decline_dependant(db_session, world, teen_link):
-    assert verifications.decline_dependant(db_session, world["receptionist"], teen_link.id, reason="") == "Enter a reason the patient will see"
+    assert (
+        verifications.decline_dependant(db_session, world["receptionist"], teen_link.id, reason="")
+        == "Enter a reason the patient will see"
+    )
     assert fresh(db_session, teen_link).approval_status == "pending" and outbox(db_session) == []
     reason = "Tia needs to agree to this herself: ask her to call us."
     assert verifications.decline_dependant(db_session, world["receptionist"], str(teen_link.id), reason=reason) is None
@@ -667,7 +815,9 @@ def test_decline_dependant(db_session, world, teen_link):
 
 def test_dependant_links_of_other_practices_or_self_links_are_not_found(db_session, world, teen_link):
     parent_link = db_session.exec(
-        select(AccountPatient).where(AccountPatient.account_id == teen_link.account_id, AccountPatient.relationship == "self")
+        select(AccountPatient).where(
+            AccountPatient.account_id == teen_link.account_id, AccountPatient.relationship == "self"
+        )
     ).one()
     for link_id in (teen_link.id, 10_000, "abc", None, parent_link.id):
         staff = world["b_staff"] if link_id == teen_link.id else world["admin"]
@@ -683,7 +833,9 @@ def test_dependant_links_of_other_practices_or_self_links_are_not_found(db_sessi
 def test_audit_trail_is_for_admins_newest_first(db_session, world):
     patient = make_patient(db_session, world["a"], "Jo Bloggs", status="pending", email="jo@example.com")
     own = self_account(db_session, patient)
-    audit.record(db_session, action="patient_registered", actor_account_id=own.id, actor_kind="patient", patient_id=patient.id)
+    audit.record(
+        db_session, action="patient_registered", actor_account_id=own.id, actor_kind="patient", patient_id=patient.id
+    )
     audit.record(db_session, action="outbox_bounce", actor_account_id=None, actor_kind="system", patient_id=patient.id)
     patient_records.patient_detail(db_session, world["clinician"], patient.id)
     patient_records.update_patient(db_session, world["receptionist"], patient.id, **GOOD_EDIT)

@@ -12,11 +12,34 @@ import pytest
 from sqlmodel import Session, col, select
 
 from anima_pwa.models import AccountPatient, AuditEvent, OutboxMessage, Patient, StaffMember
-from anima_pwa.services.practice import audit_trail, holders, patient_records, patient_search, verifications
-from anima_pwa.services.practice import permissions
 from anima_pwa.services.identity import sessions
-from anima_pwa.services.practice.permissions import ADMIN, CLINICIAN, NOT_FOUND, RECEPTIONIST, ROLES, Action, PermissionDenied
-from tests.factories import count, identity_of, link, make_account, make_patient, make_practice, make_staff, self_account
+from anima_pwa.services.practice import (
+    audit_trail,
+    holders,
+    patient_records,
+    patient_search,
+    permissions,
+    verifications,
+)
+from anima_pwa.services.practice.permissions import (
+    ADMIN,
+    CLINICIAN,
+    NOT_FOUND,
+    RECEPTIONIST,
+    ROLES,
+    Action,
+    PermissionDenied,
+)
+from tests.factories import (
+    count,
+    identity_of,
+    link,
+    make_account,
+    make_patient,
+    make_practice,
+    make_staff,
+    self_account,
+)
 
 EDIT = {
     "full_name": "Jo Bloggs",
@@ -43,22 +66,42 @@ Call = Callable[[Session, "permissions.StaffContext | None", Scene], object]
 
 # (function, the permission it needs, how to call it). Ids come from the scene so they are real.
 CALLS: list[tuple[str, Action, Call]] = [
-    ("search_patients", Action.SEARCH_PATIENTS, lambda db, staff, s: patient_search.search_patients(db, staff, "Jo Bloggs")),
-    ("patient_detail", Action.VIEW_PATIENT, lambda db, staff, s: patient_records.patient_detail(db, staff, s.patient_id)),
-    ("update_patient", Action.EDIT_PATIENT, lambda db, staff, s: patient_records.update_patient(db, staff, s.patient_id, **EDIT)),
+    (
+        "search_patients",
+        Action.SEARCH_PATIENTS,
+        lambda db, staff, s: patient_search.search_patients(db, staff, "Jo Bloggs"),
+    ),
+    (
+        "patient_detail",
+        Action.VIEW_PATIENT,
+        lambda db, staff, s: patient_records.patient_detail(db, staff, s.patient_id),
+    ),
+    (
+        "update_patient",
+        Action.EDIT_PATIENT,
+        lambda db, staff, s: patient_records.update_patient(db, staff, s.patient_id, **EDIT),
+    ),
     (
         "remove_patient_email",
         Action.REMOVE_PATIENT_EMAIL,
         lambda db, staff, s: patient_records.remove_patient_email(db, staff, s.patient_id, confirmed_no_email=True),
     ),
     ("verification_queue", Action.VERIFY_PATIENT, lambda db, staff, s: verifications.verification_queue(db, staff)),
-    ("verify_patient", Action.VERIFY_PATIENT, lambda db, staff, s: verifications.verify_patient(db, staff, s.patient_id)),
+    (
+        "verify_patient",
+        Action.VERIFY_PATIENT,
+        lambda db, staff, s: verifications.verify_patient(db, staff, s.patient_id),
+    ),
     (
         "reject_patient",
         Action.VERIFY_PATIENT,
         lambda db, staff, s: verifications.reject_patient(db, staff, s.patient_id, reason="Please call the practice"),
     ),
-    ("approve_dependant", Action.VERIFY_PATIENT, lambda db, staff, s: verifications.approve_dependant(db, staff, s.link_id)),
+    (
+        "approve_dependant",
+        Action.VERIFY_PATIENT,
+        lambda db, staff, s: verifications.approve_dependant(db, staff, s.link_id),
+    ),
     (
         "decline_dependant",
         Action.VERIFY_PATIENT,
@@ -81,19 +124,43 @@ EXPECTED: dict[str, set[str]] = {
 BY_PATIENT_ID: dict[str, Callable[[Session, permissions.StaffContext, object], object]] = {
     "patient_detail": lambda db, staff, pid: patient_records.patient_detail(db, staff, pid),
     "update_patient": lambda db, staff, pid: patient_records.update_patient(db, staff, pid, **EDIT),
-    "remove_patient_email": lambda db, staff, pid: patient_records.remove_patient_email(db, staff, pid, confirmed_no_email=True),
+    "remove_patient_email": lambda db, staff, pid: patient_records.remove_patient_email(
+        db, staff, pid, confirmed_no_email=True
+    ),
     "verify_patient": lambda db, staff, pid: verifications.verify_patient(db, staff, pid),
-    "reject_patient": lambda db, staff, pid: verifications.reject_patient(db, staff, pid, reason="Please call the practice"),
+    "reject_patient": lambda db, staff, pid: verifications.reject_patient(
+        db, staff, pid, reason="Please call the practice"
+    ),
     "audit_trail": lambda db, staff, pid: audit_trail.audit_trail(db, staff, pid),
 }
 BY_LINK_ID: dict[str, Callable[[Session, permissions.StaffContext, object], object]] = {
     "approve_dependant": lambda db, staff, lid: verifications.approve_dependant(db, staff, lid),
-    "decline_dependant": lambda db, staff, lid: verifications.decline_dependant(db, staff, lid, reason="Please call the practice"),
+    "decline_dependant": lambda db, staff, lid: verifications.decline_dependant(
+        db, staff, lid, reason="Please call the practice"
+    ),
     "remove_holder": lambda db, staff, lid: holders.remove_holder(db, staff, lid),
 }
 LINK_NOT_FOUND = {"remove_holder": holders.HOLDER_NOT_FOUND}  # the others: verifications.LINK_NOT_FOUND
 
-BAD_IDS = ["1 OR 1=1", None, "abc", "", " ", "1.0", 1.5, True, False, -1, 0, "9" * 30, 2**40, "1; DROP TABLE patient", [1], {"id": 1}, b"1"]
+BAD_IDS = [
+    "1 OR 1=1",
+    None,
+    "abc",
+    "",
+    " ",
+    "1.0",
+    1.5,
+    True,
+    False,
+    -1,
+    0,
+    "9" * 30,
+    2**40,
+    "1; DROP TABLE patient",
+    [1],
+    {"id": 1},
+    b"1",
+]
 
 
 @pytest.fixture
@@ -146,7 +213,9 @@ def test_every_public_function_is_in_the_matrix():
         name
         for module in PATIENT_MANAGEMENT
         for name, function in inspect.getmembers(module, inspect.isfunction)
-        if function.__module__ == module.__name__ and not name.startswith("_") and "staff" in inspect.signature(function).parameters
+        if function.__module__ == module.__name__
+        and not name.startswith("_")
+        and "staff" in inspect.signature(function).parameters
     }
     assert public == ALL
 
@@ -186,10 +255,14 @@ def test_no_staff_context_is_refused_everything(db_session, scene):
 # --- who gets a staff context -------------------------------------------------------------------------
 
 
-def _staff_identity(db: Session, *, method: str = "password+mfa", role: str = RECEPTIONIST, active: bool = True) -> sessions.Identity:
+def _staff_identity(
+    db: Session, *, method: str = "password+mfa", role: str = RECEPTIONIST, active: bool = True
+) -> sessions.Identity:
     practice = _practice_a(db)
     account = make_account(db, f"{role}.{method}.{active}@nhs.example".replace("+", "-"), kind="staff")
-    db.add(StaffMember(account_id=account.id, practice_id=practice.id, role=role, display_name="Sam Staff", active=active))
+    db.add(
+        StaffMember(account_id=account.id, practice_id=practice.id, role=role, display_name="Sam Staff", active=active)
+    )
     db.flush()
     return identity_of(account, method=method)
 
@@ -199,7 +272,10 @@ def test_staff_context_for_staff_signed_in_with_mfa(db_session, scene):
     context = permissions.staff_context(db_session, identity)
     assert context is not None
     assert (context.account_id, context.practice_id, context.role, context.display_name) == (
-        identity.account_id, _practice_a(db_session).id, CLINICIAN, "Sam Staff"
+        identity.account_id,
+        _practice_a(db_session).id,
+        CLINICIAN,
+        "Sam Staff",
     )
 
 
@@ -314,8 +390,19 @@ def test_a_staff_member_moved_to_another_practice_loses_access(db_session, scene
 
 @pytest.mark.parametrize(
     "value, expected",
-    [(7, 7), ("7", 7), (True, None), (1.5, None), ("1 OR 1=1", None), ("-1", None), (0, None), (2**40, None),
-     ("9" * 20, None), (None, None), ("٣", None)],
+    [
+        (7, 7),
+        ("7", 7),
+        (True, None),
+        (1.5, None),
+        ("1 OR 1=1", None),
+        ("-1", None),
+        (0, None),
+        (2**40, None),
+        ("9" * 20, None),
+        (None, None),
+        ("٣", None),
+    ],
 )
 def test_record_id_accepts_only_plain_positive_ids(value, expected):
     assert permissions.record_id(value) == expected

@@ -21,9 +21,9 @@ from anima_pwa.models import (
 )
 from anima_pwa.services.identity import accounts, password_setup, tokens
 from anima_pwa.services.identity.password_setup import LINK_PROBLEMS, peek_set_password, set_password
+from anima_pwa.services.identity.sessions import Identity
 from anima_pwa.services.platform import audit
 from anima_pwa.services.practice import account_creation, account_lookup
-from anima_pwa.services.practice.permissions import PermissionDenied, StaffContext, staff_context
 from anima_pwa.services.practice.account_creation import (
     CARE_HOME_FLAGS,
     CHOOSE_CARE_HOME,
@@ -35,7 +35,7 @@ from anima_pwa.services.practice.account_creation import (
     create_patient_account,
 )
 from anima_pwa.services.practice.account_lookup import NOT_FOUND_MESSAGE, care_home_options, find_by_nhs_number
-from anima_pwa.services.identity.sessions import Identity
+from anima_pwa.services.practice.permissions import PermissionDenied, StaffContext, staff_context
 from anima_pwa.services.practice.staff import create_staff
 from tests.factories import audit_events, count, link_token, make_practice, outbox, valid_nhs_number
 
@@ -56,7 +56,9 @@ CARA = valid_nhs_number("401023213")
 
 def staff_at(db: Session, practice: Practice, role: str, email: str) -> StaffContext:
     member = create_staff(db, practice=practice, email=email, display_name=f"{role} person", role=role, password=None)
-    identity = Identity(account_id=member.account_id, email=email, kind="staff", session_id="s" * 64, method="password+mfa")
+    identity = Identity(
+        account_id=member.account_id, email=email, kind="staff", session_id="s" * 64, method="password+mfa"
+    )
     context = staff_context(db, identity)
     assert context is not None and context.practice_id == practice.id and context.role == role
     return context
@@ -151,7 +153,11 @@ def test_part_1_create_the_care_home_account(db_session, world):
     home_id = make_care_home(db_session, staff)
     home = db_session.get(Patient, home_id)
     assert home is not None
-    assert (home.full_name, home.date_of_birth, home.nhs_number) == ("The Oaks Care Home", date(2000, 1, 1), "9999991234")
+    assert (home.full_name, home.date_of_birth, home.nhs_number) == (
+        "The Oaks Care Home",
+        date(2000, 1, 1),
+        "9999991234",
+    )
     assert (home.address_line1, home.postcode, home.phone_mobile) == ("1 Oak Lane", "MB1 2AB", "+441632960001")
     assert home.is_care_home and not home.housebound and not home.care_home_resident
     assert home.verification_status == "verified" and home.verified_at is not None
@@ -175,13 +181,20 @@ def test_part_1_create_the_care_home_account(db_session, world):
 
     (event,) = audit_events(db_session, "patient_account_created")
     assert (event.actor_account_id, event.actor_kind, event.patient_id, event.account_id) == (
-        staff.account_id, "staff", home_id, account.id,
+        staff.account_id,
+        "staff",
+        home_id,
+        account.id,
     )
     assert audit.event_detail(event) == {"care_home": True, "dependent_of": False, "has_email": True}
 
     again = find_by_nhs_number(db_session, staff, "9999991234")
     assert again.patient is not None and again.message == ""
-    assert (again.patient.id, again.patient.full_name, again.patient.date_of_birth) == (home_id, "The Oaks Care Home", "1 January 2000")
+    assert (again.patient.id, again.patient.full_name, again.patient.date_of_birth) == (
+        home_id,
+        "The Oaks Care Home",
+        "1 January 2000",
+    )
     assert again.patient.is_care_home and again.patient.has_account
 
 
@@ -212,21 +225,21 @@ def test_search_errors_are_at_the_field(db_session, world):
 
 
 CARE_HOME_ERRORS = [
-        ({"email": ""}, "email", "Enter the care home's email address: this is critical, they'll use it to log in"),
-        ({"email": "not an email"}, "email", "Enter an email address in the correct format"),
-        ({"housebound": True}, "housebound", CARE_HOME_FLAGS),
-        ({"care_home_resident": True}, "care_home_resident", CARE_HOME_FLAGS),
-        ({"confirm_registered": False}, "confirm_registered", "Confirm this patient is registered at this practice"),
-        ({"confirm_consent": False}, "confirm_consent", "Confirm the patient (or their representative) has agreed"),
-        ({"dob_year": "2010"}, "dob", "The care home account's date of birth must make it 18 or over, like 01/01/2000"),
-        ({"dob_day": "", "dob_month": "", "dob_year": ""}, "dob", "Enter a date of birth for the care home account"),
-        ({"dob_day": "31", "dob_month": "02"}, "dob", "Date of birth must be a real date"),
-        ({"full_name": " "}, "full_name", "Enter the care home's name"),
-        ({"address_line1": ""}, "address_line1", "Enter the care home's address"),
-        ({"postcode": ""}, "postcode", "Enter the care home's postcode"),
-        ({"postcode": "ZZ"}, "postcode", "Enter a real postcode"),
-        ({"phone": ""}, "phone", "Enter the care home's phone number"),
-        ({"phone": "0800 123"}, "phone", "Enter a UK phone number"),
+    ({"email": ""}, "email", "Enter the care home's email address: this is critical, they'll use it to log in"),
+    ({"email": "not an email"}, "email", "Enter an email address in the correct format"),
+    ({"housebound": True}, "housebound", CARE_HOME_FLAGS),
+    ({"care_home_resident": True}, "care_home_resident", CARE_HOME_FLAGS),
+    ({"confirm_registered": False}, "confirm_registered", "Confirm this patient is registered at this practice"),
+    ({"confirm_consent": False}, "confirm_consent", "Confirm the patient (or their representative) has agreed"),
+    ({"dob_year": "2010"}, "dob", "The care home account's date of birth must make it 18 or over, like 01/01/2000"),
+    ({"dob_day": "", "dob_month": "", "dob_year": ""}, "dob", "Enter a date of birth for the care home account"),
+    ({"dob_day": "31", "dob_month": "02"}, "dob", "Date of birth must be a real date"),
+    ({"full_name": " "}, "full_name", "Enter the care home's name"),
+    ({"address_line1": ""}, "address_line1", "Enter the care home's address"),
+    ({"postcode": ""}, "postcode", "Enter the care home's postcode"),
+    ({"postcode": "ZZ"}, "postcode", "Enter a real postcode"),
+    ({"phone": ""}, "phone", "Enter the care home's phone number"),
+    ({"phone": "0800 123"}, "phone", "Enter a UK phone number"),
 ]
 
 
@@ -241,7 +254,9 @@ def test_care_home_form_errors_save_nothing(db_session, world):
 
 
 def test_care_home_names_may_hold_what_person_names_cannot(db_session, world):
-    home_id = make_care_home(db_session, world["reception"], full_name="St. Mary's & St. John's (North) No. 2", phone="07700 900982")
+    home_id = make_care_home(
+        db_session, world["reception"], full_name="St. Mary's & St. John's (North) No. 2", phone="07700 900982"
+    )
     home = db_session.get(Patient, home_id)
     assert home is not None and home.full_name == "St. Mary's & St. John's (North) No. 2"
     assert home.phone_mobile == "+447700900982"
@@ -251,8 +266,15 @@ def test_every_problem_is_reported_at_once(db_session, world):
     before = counts(db_session)
     outcome = create(db_session, world["reception"], NewPatientForm(nhs_number="999-999-1234", housebound=True))
     assert set(outcome.errors) == {
-        "full_name", "dob", "address_line1", "postcode", "phone", "email", "housebound",
-        "confirm_registered", "confirm_consent",
+        "full_name",
+        "dob",
+        "address_line1",
+        "postcode",
+        "phone",
+        "email",
+        "housebound",
+        "confirm_registered",
+        "confirm_consent",
     }
     assert counts(db_session) == before
 
@@ -283,16 +305,27 @@ def test_a_pending_claim_on_the_number_does_not_stop_the_practice(db_session, wo
     assert outcome.ok
     found = find_by_nhs_number(db_session, world["reception"], ALICE)
     assert found.patient is not None and found.patient.id == outcome.patient_id  # the verified record first
-    assert create(db_session, world["reception"], resident_form(ALICE, None)).errors == {"nhs_number": NHS_NUMBER_IN_USE}
+    assert create(db_session, world["reception"], resident_form(ALICE, None)).errors == {
+        "nhs_number": NHS_NUMBER_IN_USE
+    }
     db_session.commit()
 
 
 def test_the_same_email_again_already_exists(db_session, world):
     make_care_home(db_session, world["reception"])
     before = counts(db_session)
-    outcome = create(db_session, world["reception"], care_home_form(nhs_number="999-999-4321", email="  Manager@OaksCareHome.example "))
+    outcome = create(
+        db_session,
+        world["reception"],
+        care_home_form(nhs_number="999-999-4321", email="  Manager@OaksCareHome.example "),
+    )
     assert outcome.errors == {"email": EMAIL_IN_USE}
-    for step in ("Patient Management > Patient Search", "remove the email", "'this patient has no email address'", "try again"):
+    for step in (
+        "Patient Management > Patient Search",
+        "remove the email",
+        "'this patient has no email address'",
+        "try again",
+    ):
         assert step in EMAIL_IN_USE
     assert counts(db_session) == before
 
@@ -325,7 +358,9 @@ def test_a_race_for_the_email_undoes_everything(db_session, world, monkeypatch):
 
 def test_care_home_options_find_it(db_session, world):
     home_id = make_care_home(db_session, world["reception"])
-    make_care_home(db_session, world["reception"], nhs_number="999-999-4321", full_name="The Elms", email="elms@example.com")
+    make_care_home(
+        db_session, world["reception"], nhs_number="999-999-4321", full_name="The Elms", email="elms@example.com"
+    )
     for query in ("999-999-1234", "9999991234", " 999 999 1234 ", "1234", "oaks", "THE OAKS care"):
         options = care_home_options(db_session, world["reception"], query, client_ip=IP)
         assert [(o.patient_id, o.name, o.nhs_number, o.registered_here, o.practice_name) for o in options] == [
@@ -335,7 +370,13 @@ def test_care_home_options_find_it(db_session, world):
 
 def test_care_home_options_only_care_homes_with_an_account_here(db_session, world):
     make_care_home(db_session, world["reception"])
-    make_care_home(db_session, world["b_reception"], nhs_number="999-999-5555", full_name="Hilltop Care Home", email="hill@example.com")
+    make_care_home(
+        db_session,
+        world["b_reception"],
+        nhs_number="999-999-5555",
+        full_name="Hilltop Care Home",
+        email="hill@example.com",
+    )
     assert create(db_session, world["reception"], resident_form(ALICE, None, full_name="Oaks Person")).ok
     reception = world["reception"]
     assert [o.name for o in care_home_options(db_session, reception, "999")] == ["The Oaks Care Home"]
@@ -384,13 +425,19 @@ def test_part_2_residents_are_dependents_of_the_care_home(db_session, world):
         assert found.patient is not None and not found.patient.has_account and not found.patient.is_care_home
 
     held = db_session.exec(
-        select(AccountPatient.patient_id).where(AccountPatient.account_id == home_account.id, AccountPatient.relationship == "care_home")
+        select(AccountPatient.patient_id).where(
+            AccountPatient.account_id == home_account.id, AccountPatient.relationship == "care_home"
+        )
     ).all()
     assert sorted(held) == sorted(residents)
     created = audit_events(db_session, "patient_account_created")
-    assert [audit.event_detail(e) for e in created[1:]] == [{"care_home": False, "dependent_of": True, "has_email": False}] * 2
+    assert [audit.event_detail(e) for e in created[1:]] == [
+        {"care_home": False, "dependent_of": True, "has_email": False}
+    ] * 2
     added = audit_events(db_session, "care_home_resident_added")
-    assert [(e.patient_id, audit.event_detail(e)["resident_patient_id"]) for e in added] == [(home_id, r) for r in residents]
+    assert [(e.patient_id, audit.event_detail(e)["resident_patient_id"]) for e in added] == [
+        (home_id, r) for r in residents
+    ]
 
 
 def test_a_resident_cannot_have_a_dummy_number(db_session, world):
@@ -441,7 +488,11 @@ def test_a_care_home_with_a_closed_account_cannot_take_residents(db_session, wor
 
 
 def test_an_adult_with_an_email_gets_their_own_account(db_session, world):
-    outcome = create(db_session, world["admin"], resident_form(ALICE, None, email="alice@example.com", phone="07700 900982", housebound=True))
+    outcome = create(
+        db_session,
+        world["admin"],
+        resident_form(ALICE, None, email="alice@example.com", phone="07700 900982", housebound=True),
+    )
     assert outcome.ok, outcome.errors
     patient = db_session.get(Patient, outcome.patient_id)
     assert patient is not None and patient.housebound and not patient.care_home_resident and not patient.is_care_home
@@ -449,7 +500,9 @@ def test_an_adult_with_an_email_gets_their_own_account(db_session, world):
     assert account is not None and links(db_session, patient.id) == [(account.id, "self")]  # type: ignore[arg-type]
     assert [m.template for m in outbox(db_session, to="alice@example.com")] == ["patient_set_password"]
     assert audit.event_detail(audit_events(db_session, "patient_account_created")[0]) == {
-        "care_home": False, "dependent_of": False, "has_email": True,
+        "care_home": False,
+        "dependent_of": False,
+        "has_email": True,
     }
 
 
@@ -480,17 +533,19 @@ def test_a_patient_without_email_exists_for_the_practice_only(db_session, world)
     patient = db_session.get(Patient, outcome.patient_id)
     assert patient is not None and not patient.care_home_resident
     assert links(db_session, patient.id) == []  # type: ignore[arg-type]
-    assert create(db_session, world["reception"], resident_form(ALICE, None)).errors == {"nhs_number": NHS_NUMBER_IN_USE}
+    assert create(db_session, world["reception"], resident_form(ALICE, None)).errors == {
+        "nhs_number": NHS_NUMBER_IN_USE
+    }
 
 
 PATIENT_ERRORS = [
-        ({"full_name": ""}, "full_name", "Enter the patient's full name"),
-        ({"full_name": "R2D2"}, "full_name", "Full name must only include letters"),
-        ({"dob_year": "2030"}, "dob", "Date of birth must be in the past"),
-        ({"dob_day": ""}, "dob", "Date of birth must include a day"),
-        ({"address_line1": ""}, "address_line1", "Enter the patient's address"),
-        ({"nhs_number": "943 476 5910"}, "nhs_number", "Enter a valid NHS number"),
-        ({"phone": "12345"}, "phone", "Enter a UK phone number"),
+    ({"full_name": ""}, "full_name", "Enter the patient's full name"),
+    ({"full_name": "R2D2"}, "full_name", "Full name must only include letters"),
+    ({"dob_year": "2030"}, "dob", "Date of birth must be in the past"),
+    ({"dob_day": ""}, "dob", "Date of birth must include a day"),
+    ({"address_line1": ""}, "address_line1", "Enter the patient's address"),
+    ({"nhs_number": "943 476 5910"}, "nhs_number", "Enter a valid NHS number"),
+    ({"phone": "12345"}, "phone", "Enter a UK phone number"),
 ]
 
 
@@ -604,9 +659,13 @@ def test_other_links_do_not_set_passwords(db_session, world):
     make_care_home(db_session, world["reception"])
     account = accounts.find_account(db_session, HOME_EMAIL)
     assert account is not None
-    other = tokens.issue_link(db_session, purpose=tokens.EMAIL_VERIFICATION, email_normalized=HOME_EMAIL, account_id=account.id)
+    other = tokens.issue_link(
+        db_session, purpose=tokens.EMAIL_VERIFICATION, email_normalized=HOME_EMAIL, account_id=account.id
+    )
     assert peek_set_password(db_session, other).status == "unknown"
-    assert set_password(db_session, secret=other, new_password=PASSWORD, client_ip=IP).errors == {"form": LINK_PROBLEMS["unknown"]}
+    assert set_password(db_session, secret=other, new_password=PASSWORD, client_ip=IP).errors == {
+        "form": LINK_PROBLEMS["unknown"]
+    }
 
 
 def test_a_link_stops_working_when_the_email_changes(db_session, world):
@@ -616,4 +675,6 @@ def test_a_link_stops_working_when_the_email_changes(db_session, world):
     account.email = account.email_normalized = "new@oakscarehome.example"
     db_session.add(account)
     db_session.flush()
-    assert set_password(db_session, secret=secret, new_password=PASSWORD, client_ip=IP).errors == {"form": LINK_PROBLEMS["unknown"]}
+    assert set_password(db_session, secret=secret, new_password=PASSWORD, client_ip=IP).errors == {
+        "form": LINK_PROBLEMS["unknown"]
+    }

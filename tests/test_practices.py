@@ -252,9 +252,7 @@ def test_import_register_reports_bad_rows(sample: Session) -> None:
 
     entries = {
         entry.nhs_number: entry
-        for entry in sample.exec(
-            select(PracticeRegisterEntry).where(PracticeRegisterEntry.practice_id == practice.id)
-        )
+        for entry in sample.exec(select(PracticeRegisterEntry).where(PracticeRegisterEntry.practice_id == practice.id))
     }
     assert set(entries) == {"9434765919", "9434765870", "4010232137"}
     ann, bob, carol = entries["9434765919"], entries["9434765870"], entries["4010232137"]
@@ -268,16 +266,12 @@ def test_import_register_upserts_per_practice(sample: Session) -> None:
     kingsmead = practice_by_ods_code(sample, "Y90002")
     header = "NHS_Number,Given_Names,Family_Name,Date_Of_Birth,Postcode\n"  # header case is ignored
     import_register(sample, riverside, header + "9434765919,Ann,Example,1970-01-31,MB1 2AB\n")
-    report = import_register(
-        sample, riverside, header + "9434765919,Ann,Example-Jones,1970-01-31,MB1 2AB\n"
-    )
+    report = import_register(sample, riverside, header + "9434765919,Ann,Example-Jones,1970-01-31,MB1 2AB\n")
     assert (report.created, report.updated) == (0, 1)
     # The same person may be on another practice's list (e.g. just moved).
     report = import_register(sample, kingsmead, header + "9434765919,Ann,Example,1970-01-31,MB4 7DS\n")
     assert report.created == 1
-    names = sample.exec(
-        select(PracticeRegisterEntry.family_name).order_by(PracticeRegisterEntry.practice_id)
-    ).all()
+    names = sample.exec(select(PracticeRegisterEntry.family_name).order_by(PracticeRegisterEntry.practice_id)).all()
     assert names == ["Example-Jones", "Example"]
 
 

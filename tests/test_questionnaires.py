@@ -6,8 +6,8 @@ No database, no browser."""
 from __future__ import annotations
 
 import copy
-import re
 import json
+import re
 import shutil
 from datetime import date
 from pathlib import Path
@@ -21,7 +21,9 @@ from anima_pwa.services.questionnaires.answers import answer_valid
 from anima_pwa.services.questionnaires.wording_checks import check_wording
 
 DIRECTORY = q.QUESTIONNAIRE_DIR
-TOPIC_FILES = sorted(p for p in DIRECTORY.glob("*.json") if not p.name.startswith("_") and not p.name.endswith(q.RULES_SUFFIX))
+TOPIC_FILES = sorted(
+    p for p in DIRECTORY.glob("*.json") if not p.name.startswith("_") and not p.name.endswith(q.RULES_SUFFIX)
+)
 SHARED = json.loads((DIRECTORY / "_red_flags.json").read_text(encoding="utf-8"))
 
 
@@ -100,7 +102,7 @@ def test_the_topics_together_validate_and_load():
     topics = q.load_all()
     assert q.validate_all(topics) == []
     assert set(topics) == {p.stem for p in TOPIC_FILES}
-    assert q.load_directory(DIRECTORY) .keys() == topics.keys()
+    assert q.load_directory(DIRECTORY).keys() == topics.keys()
 
 
 def test_at_least_12_medical_and_6_admin_topics():
@@ -121,7 +123,13 @@ def test_each_topic_is_a_fhir_r4_questionnaire(path):
     assert plain == t.resource and plain is not t.resource
     for node in t.nodes:
         for condition in node.enable_when:
-            assert condition.answer_key in ("answerBoolean", "answerCoding", "answerInteger", "answerDate", "answerString")
+            assert condition.answer_key in (
+                "answerBoolean",
+                "answerCoding",
+                "answerInteger",
+                "answerDate",
+                "answerString",
+            )
 
 
 @pytest.mark.parametrize("path", TOPIC_FILES, ids=lambda p: p.stem)
@@ -323,7 +331,9 @@ def test_any_answers_walk_the_same_pages_forwards_and_backwards(data, topic_id):
     forwards = walk(t, answers)
     assert walk_back(t, answers) == list(reversed(forwards))
     assert forwards == [i.link_id for i in q.enabled_questions(t, answers)]
-    assert [q.progress(t, answers, link_id) for link_id in forwards] == [(n, len(forwards)) for n in range(1, len(forwards) + 1)]
+    assert [q.progress(t, answers, link_id) for link_id in forwards] == [
+        (n, len(forwards)) for n in range(1, len(forwards) + 1)
+    ]
     assert forwards[0] == t.questions[0].link_id  # the first page never depends on anything
     result = q.triage(t, answers)
     assert result.urgency in q.URGENCIES and result.team in q.TEAMS
@@ -406,10 +416,15 @@ def test_check_answer(topic_id, link_id, given, value, error):
 
 ANSWERABLE = [(t.id, i.link_id) for t in q.load_all().values() for i in t.questions if i.answerable]
 ANYTHING = st.one_of(
-    st.none(), st.booleans(), st.integers(), st.floats(allow_nan=True), st.text(max_size=2100),
+    st.none(),
+    st.booleans(),
+    st.integers(),
+    st.floats(allow_nan=True),
+    st.text(max_size=2100),
     st.sampled_from(["yes", "no", "0", "3", "2024-02-29", "2023-02-29", " 7 ", "under-6-weeks"]),
     st.dictionaries(st.sampled_from(["day", "month", "year", "code"]), st.text(max_size=5)),
-    st.dates(), st.lists(st.text(max_size=3), max_size=2),
+    st.dates(),
+    st.lists(st.text(max_size=3), max_size=2),
 )
 
 
@@ -451,10 +466,26 @@ CHILD = [f["linkId"] for f in SHARED["child"]]
 
 
 def test_the_shared_emergency_questions_cover_the_emergencies():
-    assert {"rf-chest-pain", "rf-breathing", "rf-stroke", "rf-bleeding", "rf-suicide", "rf-allergy", "rf-unconscious"} <= set(GENERAL)
+    assert {
+        "rf-chest-pain",
+        "rf-breathing",
+        "rf-stroke",
+        "rf-bleeding",
+        "rf-suicide",
+        "rf-allergy",
+        "rf-unconscious",
+    } <= set(GENERAL)
     assert {"rf-rash", "rf-colour", "rf-confused", "rf-injury", "rf-self-harm", "rf-suicidal-thoughts"} <= set(GENERAL)
-    assert {"rf-child-floppy", "rf-child-breathing", "rf-child-fever-under-3-months", "rf-child-no-urine",
-            "rf-child-fontanelle", "rf-child-cold", "rf-child-light", "rf-child-green-vomit"} <= set(CHILD)
+    assert {
+        "rf-child-floppy",
+        "rf-child-breathing",
+        "rf-child-fever-under-3-months",
+        "rf-child-no-urine",
+        "rf-child-fontanelle",
+        "rf-child-cold",
+        "rf-child-light",
+        "rf-child-green-vomit",
+    } <= set(CHILD)
 
 
 def test_red_flags_come_first_shared_then_topic_and_child_extras_only_for_children():
@@ -558,8 +589,18 @@ def gad7(total: int) -> dict:
 
 @pytest.mark.parametrize(
     ("total", "band"),
-    [(0, "minimal"), (4, "minimal"), (5, "mild"), (9, "mild"), (10, "moderate"), (14, "moderate"),
-     (15, "moderately severe"), (19, "moderately severe"), (20, "severe"), (24, "severe")],
+    [
+        (0, "minimal"),
+        (4, "minimal"),
+        (5, "mild"),
+        (9, "mild"),
+        (10, "moderate"),
+        (14, "moderate"),
+        (15, "moderately severe"),
+        (19, "moderately severe"),
+        (20, "severe"),
+        (24, "severe"),
+    ],
 )
 def test_phq9_totals_and_bands(total, band):
     scores = q.score(topic("feeling-low-or-anxious"), phq9(total))
@@ -571,7 +612,13 @@ def test_phq9_totals_and_bands(total, band):
 def test_phq9_highest_score_is_severe_and_item_9_is_a_red_flag():
     answers = phq9(27, item9="3")
     assert q.score(topic("feeling-low-or-anxious"), answers)["phq9"] == {
-        "name": "PHQ-9", "total": 27, "max": 27, "band": "severe", "complete": True, "answered": 9, "items": 9,
+        "name": "PHQ-9",
+        "total": 27,
+        "max": 27,
+        "band": "severe",
+        "complete": True,
+        "answered": 9,
+        "items": 9,
     }
 
 
@@ -592,7 +639,10 @@ def test_phq9_item_9_anything_but_not_at_all_shows_the_crisis_lines_and_is_urgen
         [shown] = q.advice_list(raised)
         assert shown.title == "Get help now" and not q.ends_request(raised)
         assert "option 2" in shown.body and "116 123" in shown.body and "999" in shown.body
-        assert ("Call 111, option 2", "tel:111") in shown.calls and ("Call Samaritans on 116 123", "tel:116123") in shown.calls
+        assert ("Call 111, option 2", "tel:111") in shown.calls and (
+            "Call Samaritans on 116 123",
+            "tel:116123",
+        ) in shown.calls
         assert (result.urgency, result.team) == ("urgent_today", "mental_health")
         assert result.reason == "Thoughts of being better off dead or of self-harm (PHQ-9 item 9)"  # the rule fires
         assert result.summary_lines[0].startswith("Crisis lines shown")
@@ -602,7 +652,16 @@ def test_phq9_item_9_anything_but_not_at_all_shows_the_crisis_lines_and_is_urgen
 
 @pytest.mark.parametrize(
     ("total", "band"),
-    [(0, "minimal"), (4, "minimal"), (5, "mild"), (9, "mild"), (10, "moderate"), (14, "moderate"), (15, "severe"), (21, "severe")],
+    [
+        (0, "minimal"),
+        (4, "minimal"),
+        (5, "mild"),
+        (9, "mild"),
+        (10, "moderate"),
+        (14, "moderate"),
+        (15, "severe"),
+        (21, "severe"),
+    ],
 )
 def test_gad7_totals_and_bands(total, band):
     scores = q.score(topic("feeling-low-or-anxious"), gad7(total))
@@ -627,11 +686,27 @@ def test_instrument_answers_left_from_another_path_are_not_scored():
 # Triage
 # ---------------------------------------------------------------------------------------------
 
-URINARY = {"burning": True, "frequency": True, "blood": False, "fever": False, "back-pain": False,
-           "pregnant": "no", "duration": "under-2-days", "recent-infections": False}
-BACK = {"duration": "under-6-weeks", "pain-score": 5, "leg-pain": False, "fever-or-weight-loss": False,
-        "serious-signs": False, "cancer-history": False, "risk-factors": False, "daily-life": "a-lot",
-        "tried-painkillers": True}
+URINARY = {
+    "burning": True,
+    "frequency": True,
+    "blood": False,
+    "fever": False,
+    "back-pain": False,
+    "pregnant": "no",
+    "duration": "under-2-days",
+    "recent-infections": False,
+}
+BACK = {
+    "duration": "under-6-weeks",
+    "pain-score": 5,
+    "leg-pain": False,
+    "fever-or-weight-loss": False,
+    "serious-signs": False,
+    "cancer-history": False,
+    "risk-factors": False,
+    "daily-life": "a-lot",
+    "tried-painkillers": True,
+}
 
 
 @pytest.mark.parametrize(
@@ -646,48 +721,217 @@ BACK = {"duration": "under-6-weeks", "pain-score": 5, "leg-pain": False, "fever-
         ("back-pain", {**BACK, "leg-pain": False, "leg-weakness": True}, "routine", "physiotherapy"),
         ("back-pain", {**BACK, "pain-score": 9, "daily-life": "cannot"}, "within_two_days", "gp"),
         ("back-pain", {**BACK, "pain-score": 8, "daily-life": "cannot"}, "routine", "physiotherapy"),
-        ("joint-or-muscle-pain", {"where": "knee", "duration": "under-6-weeks", "injury": True, "swelling": False,
-                                  "morning-stiffness": False, "pain-score": 4, "daily-life": "a-little"}, "routine", "physiotherapy"),
-        ("medication-question", {"about": "how-to-take", "medicine-name": "Sertraline", "started-recently": True,
-                                 "prescribed-by": "practice", "pregnant": "no"}, "routine", "medicines_team"),
-        ("medication-question", {"about": "side-effects", "side-effect-impact": "stopped", "medicine-name": "Statin",
-                                 "started-recently": True, "prescribed-by": "practice", "pregnant": "no"}, "within_two_days", "medicines_team"),
-        ("headache", {"duration": "on-and-off", "new-or-different": False, "pain-score": 6, "worse-morning": False,
-                      "eyesight": False, "painkiller-days": "over-10"}, "routine", "medicines_team"),
-        ("headache", {"duration": "under-1-week", "new-or-different": True, "pain-score": 6, "worse-morning": True,
-                      "eyesight": False, "painkiller-days": "none"}, "urgent_today", "gp"),
+        (
+            "joint-or-muscle-pain",
+            {
+                "where": "knee",
+                "duration": "under-6-weeks",
+                "injury": True,
+                "swelling": False,
+                "morning-stiffness": False,
+                "pain-score": 4,
+                "daily-life": "a-little",
+            },
+            "routine",
+            "physiotherapy",
+        ),
+        (
+            "medication-question",
+            {
+                "about": "how-to-take",
+                "medicine-name": "Sertraline",
+                "started-recently": True,
+                "prescribed-by": "practice",
+                "pregnant": "no",
+            },
+            "routine",
+            "medicines_team",
+        ),
+        (
+            "medication-question",
+            {
+                "about": "side-effects",
+                "side-effect-impact": "stopped",
+                "medicine-name": "Statin",
+                "started-recently": True,
+                "prescribed-by": "practice",
+                "pregnant": "no",
+            },
+            "within_two_days",
+            "medicines_team",
+        ),
+        (
+            "headache",
+            {
+                "duration": "on-and-off",
+                "new-or-different": False,
+                "pain-score": 6,
+                "worse-morning": False,
+                "eyesight": False,
+                "painkiller-days": "over-10",
+            },
+            "routine",
+            "medicines_team",
+        ),
+        (
+            "headache",
+            {
+                "duration": "under-1-week",
+                "new-or-different": True,
+                "pain-score": 6,
+                "worse-morning": True,
+                "eyesight": False,
+                "painkiller-days": "none",
+            },
+            "urgent_today",
+            "gp",
+        ),
         ("feeling-low-or-anxious", phq9(20), "urgent_today", "mental_health"),
         ("feeling-low-or-anxious", phq9(19), "within_two_days", "mental_health"),
         ("feeling-low-or-anxious", phq9(6), "routine", "mental_health"),
         ("feeling-low-or-anxious", gad7(15), "within_two_days", "mental_health"),
-        ("child-fever", {"temperature": "38-to-39", "duration": "1-to-2-days", "drinking-less": False,
-                         "not-themselves": False, "cough-or-cold": True, "ear-pain": False}, "within_two_days", "gp"),
-        ("child-fever", {"temperature": "38-to-39", "duration": "5-days-or-more", "drinking-less": False,
-                         "not-themselves": False, "cough-or-cold": True, "ear-pain": False}, "urgent_today", "gp"),
-        ("cough-and-cold", {"duration": "under-1-week", "fever": False, "breathless": True, "chest-hurts": False,
-                            "long-term-condition": False, "trend": "worse", "asked-pharmacist": True}, "urgent_today", "gp"),
-        ("abdominal-pain", {"where": "lower", "duration": "under-2-days", "pain-score": 8, "vomiting": False,
-                            "fever": False, "bowel-change": False, "weight-loss": False}, "urgent_today", "gp"),
-        ("new-lump", {"where": "breast", "duration": "under-2-weeks", "size": "same", "painful": False,
-                      "hard-or-fixed": False, "weight-loss-sweats": False}, "within_two_days", "gp"),
-        ("contraception", {"need": "continue", "current-method": "combined-pill", "blood-pressure": True, "smoke": False,
-                           "migraine-aura": False, "blood-clot": False}, "routine", "medicines_team"),
-        ("contraception", {"need": "start", "smoke": False, "migraine-aura": False, "blood-clot": False}, "routine", "nurse"),
-        ("fit-note", {"new-or-extension": "new", "off-since": "2024-06-01", "reason": "Flu", "could-do-some-work": False,
-                      "hospital": False}, "routine", "reception"),
-        ("test-results", {"test-type": "blood", "where-done": "practice", "when": "2024-06-01", "asked-to-contact": False},
-         "routine", "reception"),
-        ("test-results", {"test-type": "blood", "where-done": "practice", "when": "2024-06-01", "asked-to-contact": True},
-         "within_two_days", "reception"),
+        (
+            "child-fever",
+            {
+                "temperature": "38-to-39",
+                "duration": "1-to-2-days",
+                "drinking-less": False,
+                "not-themselves": False,
+                "cough-or-cold": True,
+                "ear-pain": False,
+            },
+            "within_two_days",
+            "gp",
+        ),
+        (
+            "child-fever",
+            {
+                "temperature": "38-to-39",
+                "duration": "5-days-or-more",
+                "drinking-less": False,
+                "not-themselves": False,
+                "cough-or-cold": True,
+                "ear-pain": False,
+            },
+            "urgent_today",
+            "gp",
+        ),
+        (
+            "cough-and-cold",
+            {
+                "duration": "under-1-week",
+                "fever": False,
+                "breathless": True,
+                "chest-hurts": False,
+                "long-term-condition": False,
+                "trend": "worse",
+                "asked-pharmacist": True,
+            },
+            "urgent_today",
+            "gp",
+        ),
+        (
+            "abdominal-pain",
+            {
+                "where": "lower",
+                "duration": "under-2-days",
+                "pain-score": 8,
+                "vomiting": False,
+                "fever": False,
+                "bowel-change": False,
+                "weight-loss": False,
+            },
+            "urgent_today",
+            "gp",
+        ),
+        (
+            "new-lump",
+            {
+                "where": "breast",
+                "duration": "under-2-weeks",
+                "size": "same",
+                "painful": False,
+                "hard-or-fixed": False,
+                "weight-loss-sweats": False,
+            },
+            "within_two_days",
+            "gp",
+        ),
+        (
+            "contraception",
+            {
+                "need": "continue",
+                "current-method": "combined-pill",
+                "blood-pressure": True,
+                "smoke": False,
+                "migraine-aura": False,
+                "blood-clot": False,
+            },
+            "routine",
+            "medicines_team",
+        ),
+        (
+            "contraception",
+            {"need": "start", "smoke": False, "migraine-aura": False, "blood-clot": False},
+            "routine",
+            "nurse",
+        ),
+        (
+            "fit-note",
+            {
+                "new-or-extension": "new",
+                "off-since": "2024-06-01",
+                "reason": "Flu",
+                "could-do-some-work": False,
+                "hospital": False,
+            },
+            "routine",
+            "reception",
+        ),
+        (
+            "test-results",
+            {"test-type": "blood", "where-done": "practice", "when": "2024-06-01", "asked-to-contact": False},
+            "routine",
+            "reception",
+        ),
+        (
+            "test-results",
+            {"test-type": "blood", "where-done": "practice", "when": "2024-06-01", "asked-to-contact": True},
+            "within_two_days",
+            "reception",
+        ),
         ("letter-or-form", {"what": "firearms", "form-sent": True, "details": "Shotgun certificate"}, "routine", "gp"),
-        ("referral-question", {"about": "urgent-not-heard", "referred-when": "2-to-6-weeks"}, "within_two_days", "reception"),
+        (
+            "referral-question",
+            {"about": "urgent-not-heard", "referred-when": "2-to-6-weeks"},
+            "within_two_days",
+            "reception",
+        ),
         ("update-details", {"what": "phone", "new-phone": "07700 900123"}, "routine", "reception"),
-        ("prescription-question", {"about": "out-of-stock", "pharmacy": "Boots", "running-out": "today-tomorrow"},
-         "urgent_today", "medicines_team"),
-        ("prescription-question", {"about": "change-pharmacy", "pharmacy": "Boots", "running-out": "not-applicable"},
-         "routine", "reception"),
-        ("something-else-medical", {"description": "Ingrown toenail", "duration": "1-to-4-weeks", "trend": "same",
-                                    "daily-life": "a-little", "asked-pharmacist": False}, "within_two_days", "gp"),
+        (
+            "prescription-question",
+            {"about": "out-of-stock", "pharmacy": "Boots", "running-out": "today-tomorrow"},
+            "urgent_today",
+            "medicines_team",
+        ),
+        (
+            "prescription-question",
+            {"about": "change-pharmacy", "pharmacy": "Boots", "running-out": "not-applicable"},
+            "routine",
+            "reception",
+        ),
+        (
+            "something-else-medical",
+            {
+                "description": "Ingrown toenail",
+                "duration": "1-to-4-weeks",
+                "trend": "same",
+                "daily-life": "a-little",
+                "asked-pharmacist": False,
+            },
+            "within_two_days",
+            "gp",
+        ),
     ],
 )
 def test_triage_rules(topic_id, answers, urgency, team):
@@ -709,7 +953,9 @@ def test_triage_gives_staff_a_subject_and_a_summary_of_the_answers():
 
 
 def test_triage_summary_has_the_scores():
-    result = q.triage(topic("feeling-low-or-anxious"), {**phq9(12), "main-concern": "both", **{f"gad7-{n}": "1" for n in range(1, 8)}})
+    result = q.triage(
+        topic("feeling-low-or-anxious"), {**phq9(12), "main-concern": "both", **{f"gad7-{n}": "1" for n in range(1, 8)}}
+    )
     assert "PHQ-9 score: 12 out of 27 (moderate)" in result.summary_lines
     assert "GAD-7 score: 7 out of 21 (mild)" in result.summary_lines
     assert result.subject == "Feeling low or anxious: Both, 2 weeks to 3 months"
@@ -751,21 +997,29 @@ def test_every_topic_triages_any_complete_set_of_answers(path, yes, option):
 def test_questionnaire_response_has_the_fhir_shape():
     t = topic("back-pain")
     answers = {**BACK, "leg-pain": False, "leg-weakness": True, "_red_flags_checked": True}
-    response = q.questionnaire_response(t, answers, authored="2024-06-15T10:00:00+01:00", subject_reference="Patient/12")
+    response = q.questionnaire_response(
+        t, answers, authored="2024-06-15T10:00:00+01:00", subject_reference="Patient/12"
+    )
     assert response["resourceType"] == "QuestionnaireResponse"
     assert response["questionnaire"] == f"{t.url}|{t.version}"
     assert response["status"] == "completed"
     assert response["subject"] == {"reference": "Patient/12"} and response["authored"].startswith("2024-06-15")
     by_id = {i["linkId"]: i for i in response["item"]}
     assert "leg-weakness" not in by_id  # disabled: left out
-    assert by_id["leg-pain"] == {"linkId": "leg-pain", "text": t.item("leg-pain").text, "answer": [{"valueBoolean": False}]}
+    assert by_id["leg-pain"] == {
+        "linkId": "leg-pain",
+        "text": t.item("leg-pain").text,
+        "answer": [{"valueBoolean": False}],
+    }
     assert by_id["duration"]["answer"] == [{"valueCoding": {"code": "under-6-weeks", "display": "Less than 6 weeks"}}]
     assert by_id["pain-score"]["answer"] == [{"valueInteger": 5}]
     assert [i["linkId"] for i in response["item"]] == [i for i in walk(t, answers) if i in answers]
 
 
 def test_questionnaire_response_dates_strings_and_groups():
-    fit = q.questionnaire_response(topic("fit-note"), {"new-or-extension": "extension", "current-ends": "2024-07-01", "reason": "Flu"})
+    fit = q.questionnaire_response(
+        topic("fit-note"), {"new-or-extension": "extension", "current-ends": "2024-07-01", "reason": "Flu"}
+    )
     by_id = {i["linkId"]: i for i in fit["item"]}
     assert by_id["current-ends"]["answer"] == [{"valueDate": "2024-07-01"}]
     assert by_id["reason"]["answer"] == [{"valueString": "Flu"}]
@@ -837,8 +1091,11 @@ def test_validate_catches_a_rule_naming_a_missing_item():
 def test_validate_catches_a_rule_answer_that_is_impossible():
     def change(data, rules):
         rules["triage"]["rules"].append(
-            {"when": [{"linkId": "duration", "answer": "six-months"}, {"linkId": "pain-score", "atLeast": 11}],
-             "urgency": "soon", "team": "surgeon"}
+            {
+                "when": [{"linkId": "duration", "answer": "six-months"}, {"linkId": "pain-score", "atLeast": 11}],
+                "urgency": "soon",
+                "team": "surgeon",
+            }
         )
 
     problems = broken("back-pain", change)
@@ -849,45 +1106,52 @@ def test_validate_catches_a_rule_answer_that_is_impossible():
 @pytest.mark.parametrize(
     ("change", "words"),
     [
-        (lambda d, r: find(d, "leg-pain").update(enableWhen=[{"question": "leg-weakness", "operator": "=", "answerBoolean": True}]),
-         ("leg-pain", "not an earlier item")),
-        (lambda d, r: find(d, "leg-weakness")["enableWhen"][0].update(answerBoolean="yes"),
-         ("leg-weakness", "not a possible answer")),
-        (lambda d, r: find(d, "leg-weakness")["enableWhen"][0].update(operator="~"),
-         ("operator '~'",)),
-        (lambda d, r: find(d, "leg-weakness")["enableWhen"][0].pop("answerBoolean") and
-         find(d, "leg-weakness")["enableWhen"][0].update(answerCoding={"code": "yes"}),
-         ("needs answerBoolean",)),
-        (lambda d, r: find(d, "duration").update(answerOption=[]),
-         ("duration", "needs answerOption")),
-        (lambda d, r: find(d, "duration")["answerOption"].append(copy.deepcopy(find(d, "duration")["answerOption"][0])),
-         ("duration", "unique code")),
-        (lambda d, r: find(d, "leg-pain").update(linkId="duration"),
-         ("duration", "used twice")),
-        (lambda d, r: find(d, "leg-pain").update(type="slider"),
-         ("type 'slider'",)),
-        (lambda d, r: find(d, "pain-score")["extension"].append({"url": q.MIN_VALUE_URL, "valueInteger": 11}),
-         ("pain-score", "min is above max")),
-        (lambda d, r: r["triage"].update(subject="Back pain: {how-long}"),
-         ("placeholder {how-long}",)),
-        (lambda d, r: r["triage"].update(subject="Back pain: {leg-weakness}"),
-         ("{leg-weakness} may be unanswered",)),
-        (lambda d, r: r["redFlags"][0].update(advice="112"),
-         ("rf-back-nerves", "advice must be one of")),
-        (lambda d, r: r["redFlags"][0].update(linkId="leg-pain"),
-         ("red flag leg-pain", "used twice")),
-        (lambda d, r: r["triage"]["rules"].append(copy.deepcopy(r["triage"]["rules"][0])),
-         ("can never win",)),
-        (lambda d, r: r["triage"].update(default={"urgency": "whenever", "team": "gp"}),
-         ("triage default",)),
-        (lambda d, r: d.update(status="draft"),
-         ("status",)),
-        (lambda d, r: r.update(kind="clinical"),
-         ("kind 'clinical'",)),
-        (lambda d, r: d["item"].extend([{"linkId": f"extra-{n}", "text": "More?", "type": "boolean", "required": True} for n in range(3)]),
-         ("13 questions",)),
-        (lambda d, r: d.update(item=d["item"][:3]),
-         ("3 questions",)),
+        (
+            lambda d, r: find(d, "leg-pain").update(
+                enableWhen=[{"question": "leg-weakness", "operator": "=", "answerBoolean": True}]
+            ),
+            ("leg-pain", "not an earlier item"),
+        ),
+        (
+            lambda d, r: find(d, "leg-weakness")["enableWhen"][0].update(answerBoolean="yes"),
+            ("leg-weakness", "not a possible answer"),
+        ),
+        (lambda d, r: find(d, "leg-weakness")["enableWhen"][0].update(operator="~"), ("operator '~'",)),
+        (
+            lambda d, r: (
+                find(d, "leg-weakness")["enableWhen"][0].pop("answerBoolean")
+                and find(d, "leg-weakness")["enableWhen"][0].update(answerCoding={"code": "yes"})
+            ),
+            ("needs answerBoolean",),
+        ),
+        (lambda d, r: find(d, "duration").update(answerOption=[]), ("duration", "needs answerOption")),
+        (
+            lambda d, r: find(d, "duration")["answerOption"].append(
+                copy.deepcopy(find(d, "duration")["answerOption"][0])
+            ),
+            ("duration", "unique code"),
+        ),
+        (lambda d, r: find(d, "leg-pain").update(linkId="duration"), ("duration", "used twice")),
+        (lambda d, r: find(d, "leg-pain").update(type="slider"), ("type 'slider'",)),
+        (
+            lambda d, r: find(d, "pain-score")["extension"].append({"url": q.MIN_VALUE_URL, "valueInteger": 11}),
+            ("pain-score", "min is above max"),
+        ),
+        (lambda d, r: r["triage"].update(subject="Back pain: {how-long}"), ("placeholder {how-long}",)),
+        (lambda d, r: r["triage"].update(subject="Back pain: {leg-weakness}"), ("{leg-weakness} may be unanswered",)),
+        (lambda d, r: r["redFlags"][0].update(advice="112"), ("rf-back-nerves", "advice must be one of")),
+        (lambda d, r: r["redFlags"][0].update(linkId="leg-pain"), ("red flag leg-pain", "used twice")),
+        (lambda d, r: r["triage"]["rules"].append(copy.deepcopy(r["triage"]["rules"][0])), ("can never win",)),
+        (lambda d, r: r["triage"].update(default={"urgency": "whenever", "team": "gp"}), ("triage default",)),
+        (lambda d, r: d.update(status="draft"), ("status",)),
+        (lambda d, r: r.update(kind="clinical"), ("kind 'clinical'",)),
+        (
+            lambda d, r: d["item"].extend(
+                [{"linkId": f"extra-{n}", "text": "More?", "type": "boolean", "required": True} for n in range(3)]
+            ),
+            ("13 questions",),
+        ),
+        (lambda d, r: d.update(item=d["item"][:3]), ("3 questions",)),
     ],
 )
 def test_validate_catches(change, words):
@@ -984,8 +1248,14 @@ def test_every_questionnaire_response_the_app_writes_is_valid_r4(path, yes, opti
             continue
         wording = q.Wording(code, name)
         response = q.questionnaire_response(
-            t, answers, authored="2025-06-18T12:00:00+01:00", subject_reference="Patient/7",
-            subject_display="Lily Rahman", wording=wording, author="Priya Rahman", source="Priya Rahman",
+            t,
+            answers,
+            authored="2025-06-18T12:00:00+01:00",
+            subject_reference="Patient/7",
+            subject_display="Lily Rahman",
+            wording=wording,
+            author="Priya Rahman",
+            source="Priya Rahman",
         )
         parsed = QuestionnaireResponse.model_validate(response)
         assert parsed.status == "completed" and parsed.questionnaire == f"{t.url}|{t.version}"
@@ -1020,14 +1290,18 @@ def test_every_question_and_red_flag_can_be_asked_about_each_person_the_topic_is
         wording = q.Wording(code, "Lily")
         questions = [n for n in t.nodes if n.answerable]
         ages = (1, 30, 100, 180) if code == "child" else (200, 720)  # months: every age limit a flag has
-        flags = [f for age in ages for f in q.red_flags_for(t, is_child=code == "child", wording=wording, age_months=age)]
+        flags = [
+            f for age in ages for f in q.red_flags_for(t, is_child=code == "child", wording=wording, age_months=age)
+        ]
         texts = [n.text_for(wording) for n in questions] + [f.text for f in flags]
         assert texts
         for text in texts:
             assert "Lily" in text and not PERSON.search(text) and "{" not in text, (code, text)
         for node in questions:
             for option in node.options:
-                assert not PERSON.search(option.display_for(wording)) and not re.search(r"\b(I|I'm|my|me)\b", option.display_for(wording)), option
+                assert not PERSON.search(option.display_for(wording)) and not re.search(
+                    r"\b(I|I'm|my|me)\b", option.display_for(wording)
+                ), option
 
 
 @pytest.mark.parametrize(
@@ -1047,7 +1321,10 @@ def test_a_wording_puts_in_the_name(code, name, expected):
 
 
 def test_a_wording_that_starts_with_the_name_starts_with_a_capital():
-    assert q.Wording("child").say("Are your lips blue?", {"child": "{name}'s lips are blue?"}) == "Your child's lips are blue?"
+    assert (
+        q.Wording("child").say("Are your lips blue?", {"child": "{name}'s lips are blue?"})
+        == "Your child's lips are blue?"
+    )
 
 
 @pytest.mark.parametrize(
@@ -1060,7 +1337,12 @@ def test_wording_code(is_self, is_child, code):
 
 @pytest.mark.parametrize(
     ("full", "preferred", "first"),
-    [("Lily Rahman", "", "Lily"), ("Mary-Jane  Smith", "", "Mary-Jane"), ("Margaret Smith", "Peggy", "Peggy"), ("", "", "")],
+    [
+        ("Lily Rahman", "", "Lily"),
+        ("Mary-Jane  Smith", "", "Mary-Jane"),
+        ("Margaret Smith", "Peggy", "Peggy"),
+        ("", "", ""),
+    ],
 )
 def test_first_name(full, preferred, first):
     assert q.first_name(full, preferred) == first
@@ -1084,30 +1366,82 @@ def _set_wording(item: dict, code: str, text: str) -> None:
     ("topic_id", "change", "words"),
     [
         ("cough-and-cold", lambda d, r: _drop_wording(find(d, "fever"), "child"), ("item fever", "no child wording")),
-        ("cough-and-cold", lambda d, r: _drop_wording(find(d, "fever"), "other-adult"), ("item fever", "no other-adult wording")),
+        (
+            "cough-and-cold",
+            lambda d, r: _drop_wording(find(d, "fever"), "other-adult"),
+            ("item fever", "no other-adult wording"),
+        ),
         ("cough-and-cold", lambda d, r: find(d, "fever")["extension"].clear(), ("item fever", "no child wording")),
-        ("contraception", lambda d, r: _drop_wording(find(d, "smoke"), "other-adult"), ("item smoke", "no other-adult wording")),
-        ("child-fever", lambda d, r: _drop_wording(find(d, "ear-pain"), "child"), ("item ear-pain", "no child wording")),
-        ("cough-and-cold", lambda d, r: _set_wording(find(d, "fever"), "child", "Have you had a high temperature?"),
-         ("item fever", "child wording says 'you'")),
-        ("cough-and-cold", lambda d, r: _set_wording(find(d, "fever"), "other-adult", "Has your relative had a high temperature?"),
-         ("item fever", "other-adult wording says 'you'")),
-        ("cough-and-cold", lambda d, r: _set_wording(find(d, "fever"), "child", "Has the child had a high temperature?"),
-         ("item fever", "must name the person")),
-        ("cough-and-cold", lambda d, r: _set_wording(find(d, "fever"), "child", "Has {first} had a high temperature?"),
-         ("item fever", "only use the placeholder {name}")),
-        ("cough-and-cold", lambda d, r: _set_wording(find(d, "fever"), "grandparent", "Has {name} had a fever?"),
-         ("item fever", "unknown wording 'grandparent'")),
-        ("cough-and-cold", lambda d, r: find(d, "fever").update(text="Has {name} had a fever?"), ("item fever", "has no {name}")),
-        ("cough-and-cold", lambda d, r: _drop_wording(r["redFlags"][0], "child"), ("red flag rf-cough-blood", "no child wording")),
-        ("cough-and-cold", lambda d, r: _set_wording(r["redFlags"][0], "other-adult", "Are you coughing up blood?"),
-         ("red flag rf-cough-blood", "other-adult wording says 'you'")),
-        ("back-pain", lambda d, r: _drop_wording(find(d, "pain-score")["item"][0], "child"), ("item pain-score hint", "no child wording")),
-        ("back-pain", lambda d, r: find(d, "daily-life")["answerOption"][1].pop("extension"),
-         ("item daily-life option a-lot", "no child wording")),
-        ("back-pain", lambda d, r: _set_wording(find(d, "daily-life")["answerOption"][1], "child", "A lot, but I can manage"),
-         ("item daily-life option a-lot", "child wording says")),
-        ("letter-or-form", lambda d, r: _drop_wording(find(d, "fees"), "other-adult"), ("item fees", "no other-adult wording")),
+        (
+            "contraception",
+            lambda d, r: _drop_wording(find(d, "smoke"), "other-adult"),
+            ("item smoke", "no other-adult wording"),
+        ),
+        (
+            "child-fever",
+            lambda d, r: _drop_wording(find(d, "ear-pain"), "child"),
+            ("item ear-pain", "no child wording"),
+        ),
+        (
+            "cough-and-cold",
+            lambda d, r: _set_wording(find(d, "fever"), "child", "Have you had a high temperature?"),
+            ("item fever", "child wording says 'you'"),
+        ),
+        (
+            "cough-and-cold",
+            lambda d, r: _set_wording(find(d, "fever"), "other-adult", "Has your relative had a high temperature?"),
+            ("item fever", "other-adult wording says 'you'"),
+        ),
+        (
+            "cough-and-cold",
+            lambda d, r: _set_wording(find(d, "fever"), "child", "Has the child had a high temperature?"),
+            ("item fever", "must name the person"),
+        ),
+        (
+            "cough-and-cold",
+            lambda d, r: _set_wording(find(d, "fever"), "child", "Has {first} had a high temperature?"),
+            ("item fever", "only use the placeholder {name}"),
+        ),
+        (
+            "cough-and-cold",
+            lambda d, r: _set_wording(find(d, "fever"), "grandparent", "Has {name} had a fever?"),
+            ("item fever", "unknown wording 'grandparent'"),
+        ),
+        (
+            "cough-and-cold",
+            lambda d, r: find(d, "fever").update(text="Has {name} had a fever?"),
+            ("item fever", "has no {name}"),
+        ),
+        (
+            "cough-and-cold",
+            lambda d, r: _drop_wording(r["redFlags"][0], "child"),
+            ("red flag rf-cough-blood", "no child wording"),
+        ),
+        (
+            "cough-and-cold",
+            lambda d, r: _set_wording(r["redFlags"][0], "other-adult", "Are you coughing up blood?"),
+            ("red flag rf-cough-blood", "other-adult wording says 'you'"),
+        ),
+        (
+            "back-pain",
+            lambda d, r: _drop_wording(find(d, "pain-score")["item"][0], "child"),
+            ("item pain-score hint", "no child wording"),
+        ),
+        (
+            "back-pain",
+            lambda d, r: find(d, "daily-life")["answerOption"][1].pop("extension"),
+            ("item daily-life option a-lot", "no child wording"),
+        ),
+        (
+            "back-pain",
+            lambda d, r: _set_wording(find(d, "daily-life")["answerOption"][1], "child", "A lot, but I can manage"),
+            ("item daily-life option a-lot", "child wording says"),
+        ),
+        (
+            "letter-or-form",
+            lambda d, r: _drop_wording(find(d, "fees"), "other-adult"),
+            ("item fees", "no other-adult wording"),
+        ),
     ],
 )
 def test_validate_refuses_a_topic_without_the_wording_for_someone_else(topic_id, change, words):
@@ -1125,13 +1459,24 @@ def test_an_information_page_may_speak_to_the_reader():
     ("change", "words"),
     [
         (lambda d, r: d.update(anima={"kind": "medical"}), ("not a FHIR R4 Questionnaire", "anima")),
-        (lambda d, r: find(d, "leg-pain").update(anima={"hint": "Old style"}), ("not a FHIR R4 Questionnaire", "anima")),
-        (lambda d, r: find(d, "pain-score")["extension"].append({"url": "http://hl7.org/fhir/StructureDefinition/minValu", "valueInteger": 1}),
-         ("item pain-score", "unknown extension")),
-        (lambda d, r: find(d, "leg-pain")["extension"].append({"url": q.DATE_LIMIT_URL, "valueCode": "not-future"}),
-         ("item leg-pain", "date-limit")),
-        (lambda d, r: find(d, "pain-score")["item"].append(copy.deepcopy(find(d, "pain-score")["item"][0])),
-         ("pain-score", "one hint")),
+        (
+            lambda d, r: find(d, "leg-pain").update(anima={"hint": "Old style"}),
+            ("not a FHIR R4 Questionnaire", "anima"),
+        ),
+        (
+            lambda d, r: find(d, "pain-score")["extension"].append(
+                {"url": "http://hl7.org/fhir/StructureDefinition/minValu", "valueInteger": 1}
+            ),
+            ("item pain-score", "unknown extension"),
+        ),
+        (
+            lambda d, r: find(d, "leg-pain")["extension"].append({"url": q.DATE_LIMIT_URL, "valueCode": "not-future"}),
+            ("item leg-pain", "date-limit"),
+        ),
+        (
+            lambda d, r: find(d, "pain-score")["item"].append(copy.deepcopy(find(d, "pain-score")["item"][0])),
+            ("pain-score", "one hint"),
+        ),
         (lambda d, r: r.clear(), ("rules file back-pain.rules.json is missing",)),
     ],
 )
@@ -1159,7 +1504,10 @@ def test_the_shared_red_flags_have_every_wording_and_an_intro():
     assert has(problems, "rf-child-floppy", "no child wording")
     assert has(problems, "intro", "no child wording")
     assert q.shared_intro(None) == "" and q.shared_intro(q.Wording()) == ""
-    assert q.shared_intro(q.Wording("other-adult", "Edna")) == "These questions are about Edna. Answer for Edna, not for yourself."
+    assert (
+        q.shared_intro(q.Wording("other-adult", "Edna"))
+        == "These questions are about Edna. Answer for Edna, not for yourself."
+    )
 
 
 def test_a_rules_file_without_its_topic_is_refused(tmp_path: Path):

@@ -7,14 +7,12 @@ import hmac
 import threading
 import time
 from datetime import UTC, datetime, timedelta, timezone
-from pathlib import Path
 
 import pytest
 from sqlalchemy import text
 from sqlmodel import Session, select
 
 from anima_pwa.models.accounts import RateLimitHit
-from anima_pwa.services.identity import ratelimit
 from anima_pwa.services.identity.ratelimit import Decision, Limit, check, clear, hit, purge, retry_message
 from anima_pwa.settings import settings
 
@@ -34,9 +32,7 @@ def test_allows_up_to_the_limit_then_refuses(db_session):
 
 
 def test_allowed_decisions_have_no_wait(db_session):
-    assert hit(db_session, SIGN_IN, "jo@example.com", now=T0) == Decision(
-        allowed=True, retry_after=timedelta(0)
-    )
+    assert hit(db_session, SIGN_IN, "jo@example.com", now=T0) == Decision(allowed=True, retry_after=timedelta(0))
 
 
 def test_window_slides(db_session):
@@ -94,17 +90,13 @@ def test_keys_are_case_insensitive_and_separate(db_session):
         hit(db_session, SIGN_IN, "Jo@Example.com", now=at(s))
     assert not check(db_session, SIGN_IN, "jo@example.COM", now=at(3)).allowed
     assert check(db_session, SIGN_IN, "sam@example.com", now=at(3)).allowed
-    assert check(
-        db_session, Limit("reset_email", 3, timedelta(minutes=15)), "jo@example.com", now=at(3)
-    ).allowed
+    assert check(db_session, Limit("reset_email", 3, timedelta(minutes=15)), "jo@example.com", now=at(3)).allowed
 
 
 def test_keys_are_stored_only_as_a_keyed_hash(db_session):
     hit(db_session, SIGN_IN, "Jo@Example.com", now=T0)
     row = db_session.exec(select(RateLimitHit)).one()
-    expected = hmac.new(
-        settings.secret_key.encode(), b"signin_email:jo@example.com", hashlib.sha256
-    ).hexdigest()
+    expected = hmac.new(settings.secret_key.encode(), b"signin_email:jo@example.com", hashlib.sha256).hexdigest()
     assert row.key_hash == expected
     assert row.bucket == "signin_email" and row.at == T0
     assert "jo" not in row.key_hash and "example" not in row.key_hash

@@ -177,7 +177,12 @@ def test_each_red_flag_answered_yes_gives_its_advice_most_urgent_first(topic_id,
         ("cough-and-cold", "rf-baby-no-urine", [0, 2], [3, CHILD_6]),  # 8 hours under 3 months ...
         ("cough-and-cold", "rf-child-no-urine", [3, CHILD_6, 191], [0, 2, 192]),  # ... 12 hours from 3 months
         ("child-fever", "rf-fever-3-to-6-months", [3, 5], [2, 6]),
-        ("abdominal-pain", "rf-abdo-pregnant", [120, ADULT], [0, CHILD_6, 119]),  # no pregnancy questions for young children
+        (
+            "abdominal-pain",
+            "rf-abdo-pregnant",
+            [120, ADULT],
+            [0, CHILD_6, 119],
+        ),  # no pregnancy questions for young children
         ("abdominal-pain", "rf-abdo-pregnant-severe", [120, ADULT], [CHILD_6, 119]),
         ("abdominal-pain", "rf-abdo-pregnant-bleeding", [120, ADULT], [CHILD_6, 119]),
         ("headache", "rf-suicide", [60, ADULT], [0, 59]),  # thoughts of suicide: not asked of babies
@@ -186,7 +191,12 @@ def test_each_red_flag_answered_yes_gives_its_advice_most_urgent_first(topic_id,
         ("headache", "rf-headache-child-111", [0, 143], [144, ADULT]),
         ("headache", "rf-breathing-fast", [192, ADULT], [0, 191]),  # children: rf-child-breathing
         ("joint-or-muscle-pain", "rf-joint-gca", [600, 900], [599, ADULT]),  # PMR/GCA: over 50
-        ("abdominal-pain", "rf-abdo-testicle", [0, CHILD_6, ADULT], []),  # anyone (worded so only someone with testicles says yes)
+        (
+            "abdominal-pain",
+            "rf-abdo-testicle",
+            [0, CHILD_6, ADULT],
+            [],
+        ),  # anyone (worded so only someone with testicles says yes)
     ],
 )
 def test_age_limited_red_flags_are_asked_only_at_their_ages(topic_id, link_id, asked_at, not_asked_at):
@@ -202,7 +212,10 @@ def test_age_limited_red_flags_are_asked_only_at_their_ages(topic_id, link_id, a
 # ---------------------------------------------------------------------------------------------
 
 COMBINATIONS = [
-    (["rf-chest-pain", "rf-suicide"], ["999", "crisis"]),  # chest pain and thoughts of suicide: 999 first, crisis lines too
+    (
+        ["rf-chest-pain", "rf-suicide"],
+        ["999", "crisis"],
+    ),  # chest pain and thoughts of suicide: 999 first, crisis lines too
     (["rf-chest-pain", "rf-suicidal-thoughts"], ["999", "crisis"]),
     (["rf-chest-pain", "rf-cannot-wait"], ["999", "111"]),
     (["rf-cannot-wait", "rf-suicidal-thoughts"], ["111", "crisis"]),
@@ -236,13 +249,19 @@ def test_a_flag_message_follows_the_generic_advice_and_is_worded_for_the_person(
     [shown] = q.advice_list([ec, cannot_wait])
     assert shown.body.startswith(q.ADVICE["111"].body) and "emergency contraception" in shown.body
     [edna] = q.advice_list([ec], q.Wording("other-adult", "Edna"))
-    assert edna.body.startswith("Edna needs medical help today") and "Edna may need emergency contraception" in edna.body
+    assert (
+        edna.body.startswith("Edna needs medical help today") and "Edna may need emergency contraception" in edna.body
+    )
 
 
 @pytest.mark.parametrize(
     ("code", "self_start", "child_start"),
     [
-        ("999", "Your answers suggest you may need emergency help.", "Your answers suggest Lily may need emergency help. Call 999 now, or take Lily to A&E."),
+        (
+            "999",
+            "Your answers suggest you may need emergency help.",
+            "Your answers suggest Lily may need emergency help. Call 999 now, or take Lily to A&E.",
+        ),
         ("111", "You need medical help today", "Lily needs medical help today"),
         ("crisis", "If you feel you might act", "If Lily might act on thoughts of ending their life"),
     ],
@@ -262,7 +281,12 @@ def test_every_flag_message_has_the_wording_for_everyone_the_flag_is_asked_about
                 continue
             for code in wordings_needed_for(flag, t.audience):
                 said = flag.message_for(q.Wording(code, "Lily"))
-                assert "Lily" in said and not YOU.search(said.replace("Do not wait", "")), (t.id, flag.link_id, code, said)
+                assert "Lily" in said and not YOU.search(said.replace("Do not wait", "")), (
+                    t.id,
+                    flag.link_id,
+                    code,
+                    said,
+                )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -294,7 +318,11 @@ def test_every_red_flag_is_asked_of_someone():
             child = age < q.CHILD_UNDER_MONTHS
             if (t.audience == "child" and not child) or (t.audience == "adult" and child):
                 continue
-            asked |= {f.link_id for p in q.red_flag_pages(t, q.red_flags_for(t, is_child=child, age_months=age), is_child=child) for f in p}
+            asked |= {
+                f.link_id
+                for p in q.red_flag_pages(t, q.red_flags_for(t, is_child=child, age_months=age), is_child=child)
+                for f in p
+            }
         askable = {f.link_id for f in t.red_flags if flag_window(f, t.audience)[0] < flag_window(f, t.audience)[1]}
         assert asked == askable, (t.id, askable - asked)
         assert askable >= {f.link_id for f in t.red_flags if f.source == t.id}  # a topic's own: every one
@@ -327,7 +355,10 @@ def _flag(shared: dict, link_id: str) -> dict:
         (lambda s: _flag(s, "rf-rash").update(minAgeMonths=30, maxAgeMonths=30), ("rf-rash", "unreachable")),
         (lambda s: _flag(s, "rf-rash").update(maxAgeMonths="soon"), ("rf-rash", "maxAgeMonths")),
         (lambda s: _flag(s, "rf-breathing-fast").update(maxAgeMonths=100), ("rf-breathing-fast", "unreachable")),
-        (lambda s: _flag(s, "rf-cannot-wait").update(message="Call 111 if you feel worse."), ("rf-cannot-wait message", "no child wording")),
+        (
+            lambda s: _flag(s, "rf-cannot-wait").update(message="Call 111 if you feel worse."),
+            ("rf-cannot-wait message", "no child wording"),
+        ),
         (lambda s: s["general"].append(copy.deepcopy(s["general"][0])), ("rf-chest-pain", "used twice")),
         (lambda s: s.update(groupOrder=["heart-lungs", "brain"]), ("groupOrder",)),
         (lambda s: _flag(s, "rf-child-light").update(group="body"), ("rf-child-light", "child list sets no group")),
@@ -417,7 +448,13 @@ RULES = [
     ("cough-and-cold", {"neck-glands": True}, ADULT, "within_two_days", "glands"),
     ("diarrhoea-and-vomiting", {}, 6, "urgent_today", "baby under 12 months"),
     ("diarrhoea-and-vomiting", {}, 12, "within_two_days", ""),
-    ("diarrhoea-and-vomiting", {"which": "vomiting", "duration": "2-to-7-days", "keeping-fluids-down": True}, ADULT, "urgent_today", "Vomiting for more than 2 days"),
+    (
+        "diarrhoea-and-vomiting",
+        {"which": "vomiting", "duration": "2-to-7-days", "keeping-fluids-down": True},
+        ADULT,
+        "urgent_today",
+        "Vomiting for more than 2 days",
+    ),
     ("diarrhoea-and-vomiting", {"duration": "over-7-days"}, ADULT, "urgent_today", "more than 7 days"),
     ("headache", {"memory-personality": True}, ADULT, "urgent_today", "personality"),
     ("headache", {"fever": True, "new-or-different": True}, ADULT, "urgent_today", "high temperature"),
@@ -468,7 +505,9 @@ def test_a_crisis_flag_makes_a_request_urgent_and_says_why_first():
     result = q.triage(t, answers)
     assert (result.urgency, result.red_flags) == ("urgent_today", ("rf-suicidal-thoughts",))
     assert result.reason == "The patient was shown the mental health crisis lines"
-    assert result.summary_lines[0].startswith("Crisis lines shown (NHS 111 option 2, Samaritans 116 123, 999 if in danger)")
+    assert result.summary_lines[0].startswith(
+        "Crisis lines shown (NHS 111 option 2, Samaritans 116 123, 999 if in danger)"
+    )
     # Already urgent for another reason: that reason stays, the crisis line still comes first.
     result = q.triage(t, answers | {"worse-morning": True})
     assert result.urgency == "urgent_today" and "coughing, straining" in result.reason

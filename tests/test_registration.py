@@ -8,13 +8,13 @@ from datetime import UTC, date, datetime
 import pytest
 from sqlmodel import Session, select
 
-from anima_pwa.models import AccountPatient, AuditEvent, OutboxMessage, Patient, Practice
-from anima_pwa.services.platform import audit, clock
+from anima_pwa.models import AccountPatient, AuditEvent, OutboxMessage, Patient
+from anima_pwa.services.identity.sessions import Identity
 from anima_pwa.services.patients import registration
 from anima_pwa.services.patients.registration import FIELD_ORDER, DetailsForm, register_self
-from anima_pwa.services.identity.sessions import Identity
-from anima_pwa.services.platform.validation import format_nhs_number
 from anima_pwa.services.patients.verification import PENDING, VERIFIED
+from anima_pwa.services.platform import audit, clock
+from anima_pwa.services.platform.validation import format_nhs_number
 from tests.factories import count, identity_of, make_account, make_practice, on_register, valid_nhs_number
 
 TODAY = date(2025, 6, 15)
@@ -173,8 +173,11 @@ def test_a_squatters_dependant_does_not_block_the_real_person(db_session, world)
     parent = make_identity(db_session, "mallory@example.com")
     assert register(db_session, parent, good_form(world, **MALLORY, nhs_number="")).ok
     added = dependants.add_dependant(
-        db_session, parent,
-        dependants.DependantForm(full_name="Made Up", dob_day="1", dob_month="1", dob_year="2015", nhs_number=ZOE, registered_here=True),
+        db_session,
+        parent,
+        dependants.DependantForm(
+            full_name="Made Up", dob_day="1", dob_month="1", dob_year="2015", nhs_number=ZOE, registered_here=True
+        ),
         today=TODAY,
     )
     assert added.ok and added.status == PENDING
@@ -207,7 +210,10 @@ def test_known_and_unknown_nhs_numbers_get_the_same_answer(db_session, world):
     assert known_answer == unknown_answer
     assert known_answer[0] == registration.RegistrationOutcome(status=PENDING)
     # The practice, not the stranger, is told why: the first names the conflict.
-    notes = [p.verification_note for p in db_session.exec(select(Patient).where(Patient.verification_status == PENDING).order_by(Patient.id))]
+    notes = [
+        p.verification_note
+        for p in db_session.exec(select(Patient).where(Patient.verification_status == PENDING).order_by(Patient.id))
+    ]
     assert notes[0].startswith("NHS number already belongs to a verified patient who has their own Anima account")
     assert notes[1] == "NHS number not found on the practice register"
 

@@ -10,10 +10,8 @@ in London, and the practice takes requests 00:00-23:59 every day unless a test i
 from __future__ import annotations
 
 import json
-import re
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
-from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy.engine import Engine
@@ -25,16 +23,22 @@ from anima_pwa.models import (
     ClosedDay,
     EmergencySignpost,
     Patient,
-    Practice,
-    PracticeSettings,
     Request,
     utcnow,
 )
-from anima_pwa.services.platform import clock as platform_clock
-from anima_pwa.services.requests import capacity, drafts as draft_service, lists, questions, request_settings, rules, screening, subject, submission
-from anima_pwa.services.patients import dependants
 from anima_pwa.services import questionnaires
-from anima_pwa.services.identity.sessions import Identity
+from anima_pwa.services.patients import dependants
+from anima_pwa.services.platform import clock as platform_clock
+from anima_pwa.services.requests import (
+    capacity,
+    lists,
+    questions,
+    rules,
+    screening,
+    subject,
+    submission,
+)
+from anima_pwa.services.requests import drafts as draft_service
 from tests.factories import (
     audit_events,
     count,
@@ -42,179 +46,32 @@ from tests.factories import (
     link,
     make_account,
     make_patient,
-    make_practice,
     self_account,
     valid_nhs_number,
 )
+from tests.request_world import (
+    ALL_DAY,
+    CHOOSE_TOPIC,
+    CHOOSE_WHO,
+    REFERENCE,
+    TODAY,
+    World,
+    answer_questions,
+    clean,
+    counter,
+    default_answer,
+    drafts,
+    fresh,
+    pass_screen,
+    screen,
+    send,
+    snapshot,
+    start,
+    to_check,
+)
 
-LONDON = ZoneInfo("Europe/London")
-START = datetime(2025, 6, 18, 12, 0, tzinfo=LONDON).astimezone(UTC)  # Wednesday 18 June 2025, noon
-TODAY = date(2025, 6, 18)
-REFERENCE = re.compile(rf"AN-[{capacity.REFERENCE_ALPHABET}]{{6}}")
-ALL_DAY = {kind: {day: ["00:00", "23:59"] for day in request_settings.DAYS} for kind in request_settings.KINDS}
-CHOOSE_WHO = "Choose who the request is for."
-CHOOSE_TOPIC = "Choose a topic from the list."
-
-
-class Clock:
-    """capacity's clock: starts at START and moves on a second each time it is read, so requests
-    sent one after another have different submission times."""
-
-    def __init__(self) -> None:
-        self.now = START
-
-    def __call__(self) -> datetime:
-        self.now += timedelta(seconds=1)
-        return self.now
-
-
-@pytest.fixture(autouse=True)
-def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
-    ticking = Clock()
-    monkeypatch.setattr(platform_clock, "utcnow", ticking)
-    return ticking
-
-
-@dataclass
-class World:
-    db: Session
-    practice: Practice
-    me: Identity  # Zoe (adult, verified), who holds her son Leo (born 2020)
-    zoe: Patient
-    leo: Patient
-    other: Identity  # Sam, another account at the same practice
-    sam: Patient
-
-    def settings(self, **fields) -> None:
-        row = self.db.get(PracticeSettings, self.practice.id)
-        for name, value in fields.items():
-            setattr(row, name, value)
-        self.db.add(row)
-        self.db.flush()
-
-
-@pytest.fixture
-def world(db_session: Session) -> World:
-    practice = make_practice(db_session, "C81001")
-    db_session.add(PracticeSettings(practice_id=practice.id, hours=json.dumps(ALL_DAY)))
-    zoe = make_patient(db_session, practice, "Zoe Smith", email="zoe@example.com", nhs_number=valid_nhs_number("943476591"))
-    leo = make_patient(db_session, practice, "Leo Smith", dob=date(2020, 5, 9), nhs_number=valid_nhs_number("943476592"))
-    sam = make_patient(db_session, practice, "Sam Jones", email="sam@example.com", nhs_number=valid_nhs_number("943476593"))
-    link(db_session, self_account(db_session, zoe), leo, "dependant")
-    return World(db_session, practice, _identity(db_session, zoe), zoe, leo, _identity(db_session, sam), sam)
-
-
-def _identity(db: Session, patient: Patient) -> Identity:
-    return identity_of(self_account(db, patient))
-
-
-# --- helpers ----------------------------------------------------------------------------------------
-
-
-def drafts(db: Session) -> list[Request]:
-    db.flush()
-    return list(db.exec(select(Request).where(Request.status == "draft")).all())
-
-
-def start(w: World, topic: str, *, patient: Patient | None = None, identity: Identity | None = None) -> Request:
-    topic_obj = questionnaires.get(topic)
-    assert topic_obj is not None
-    patient = patient or w.zoe
-    outcome = draft_service.start_draft(w.db, identity or w.me, patient_id=patient.id, kind=topic_obj.kind, topic_id=topic)
-    assert outcome.ok, outcome.error
-    draft = draft_service.draft_for(w.db, identity or w.me, outcome.draft_id)
-    assert draft is not None
-    return draft
-
-
-def default_answer(item: questionnaires.Item) -> object:
-    if item.type == "boolean":
-        return False
-    if item.type == "choice":
-        return item.options[0].code
-    if item.type == "integer":
-        return item.min if item.min is not None else 1
-    if item.type == "date":
-        return platform_clock.today().isoformat()  # "today" by the app's (pinned) clock
-    return "Some words"
-
-
-def pass_screen(w: World, draft: Request, *, identity: Identity | None = None) -> None:
-    """Answer "None of these" on every page of the emergency screen."""
-    while questions.current_step(w.db, draft).kind == "red_flags":
-        assert screening.screen_red_flags(w.db, identity or w.me, draft, [], none_of_these=True) == screening.ScreenOutcome()
-
-
-def screen(w: World, draft: Request, ticked: list[str], *, identity: Identity | None = None) -> screening.ScreenOutcome:
-    """Go through the emergency screen ticking these flags on whichever page each is on ("None of
-    these" on a page without one), until advice is shown or the questions begin."""
-    outcome = screening.ScreenOutcome()
-    while (step := questions.current_step(w.db, draft)).kind == "red_flags":
-        page = {f.link_id for f in screening.red_flag_pages(w.db, draft)[step.number - 1]}
-        mine = [t for t in ticked if t in page]
-        outcome = screening.screen_red_flags(w.db, identity or w.me, draft, mine, none_of_these=not mine)
-        assert not outcome.error, outcome
-        if outcome.advice:
-            return outcome
-    return outcome
-
-
-def clean(answers: dict) -> dict:
-    """The answers without the emergency screen's bookkeeping."""
-    return {k: v for k, v in answers.items() if k != screening.SEEN}
-
-
-def answer_questions(w: World, draft: Request, overrides: dict | None = None, *, identity: Identity | None = None) -> list[str]:
-    """Pass the emergency screen (no ticks) and answer every question as it comes; the linkIds asked."""
-    overrides = overrides or {}
-    topic = questionnaires.get(draft.topic)
-    asked = []
-    for _ in range(60):
-        step = questions.current_step(w.db, draft)
-        if step.kind == "red_flags":
-            pass_screen(w, draft, identity=identity)
-            continue
-        if step.kind != "question":
-            return asked
-        item = topic.item(step.link_id)
-        asked.append(step.link_id)
-        outcome = questions.answer(w.db, identity or w.me, draft, step.link_id, overrides.get(step.link_id, default_answer(item)))
-        assert outcome == questions.AnswerOutcome(), (step.link_id, outcome)
-    raise AssertionError("the questions never ended")
-
-
-def to_check(w: World, draft: Request, overrides: dict | None = None, *, identity: Identity | None = None) -> Request:
-    answer_questions(w, draft, overrides, identity=identity)
-    assert questions.save_anything_else(w.db, draft, "It started after my holiday.").error == ""
-    appointment = "phone" if draft.kind == "medical" else ""
-    assert questions.save_preferences(w.db, draft, appointment=appointment, contact="text") == {}
-    assert questions.current_step(w.db, draft).kind == "check"
-    return draft
-
-
-def send(w: World, topic: str, *, patient: Patient | None = None, identity: Identity | None = None) -> Request:
-    draft = to_check(w, start(w, topic, patient=patient, identity=identity), identity=identity)
-    outcome = submission.submit(w.db, identity or w.me, draft)
-    assert outcome.ok, outcome.error
-    return draft
-
-
-def counter(db: Session) -> int:
-    db.flush()
-    return db.exec(select(CapacityCounter.submitted).where(CapacityCounter.day == TODAY)).first() or 0
-
-
-def snapshot(draft: Request) -> tuple:
-    return (draft.answers, draft.current_item, draft.free_text, draft.updated_at, draft.status, draft.reference)
-
-
-def fresh(engine: Engine, draft_id: int) -> Request:
-    """The row as another process (another worker, after signing in again) reads it."""
-    with Session(engine) as other:
-        row = other.get(Request, draft_id)
-        assert row is not None
-        other.expunge(row)
-        return row
+# The shared world and steps: tests/request_world.py (world and clock are fixtures from there).
+pytestmark = pytest.mark.usefixtures("clock")
 
 
 # --- check_start ----------------------------------------------------------------------------------
@@ -224,7 +81,10 @@ def test_check_start_refuses_an_unknown_kind(world: World) -> None:
     for kind in ["", "urgent", "MEDICAL", " medical", "medical ", None, 1, ["medical"]]:
         refused = draft_service.StartOutcome(error="Choose a medical or an admin request.")
         assert draft_service.check_start(world.db, world.me, patient_id=world.zoe.id, kind=kind) == refused, kind
-        assert draft_service.start_draft(world.db, world.me, patient_id=world.zoe.id, kind=kind, topic_id="headache") == refused
+        assert (
+            draft_service.start_draft(world.db, world.me, patient_id=world.zoe.id, kind=kind, topic_id="headache")
+            == refused
+        )
     assert count(world.db, Request) == 0
 
 
@@ -238,7 +98,9 @@ def test_check_start_refuses_any_patient_the_account_does_not_hold_the_same_way(
         for kind in draft_service.KINDS:
             outcome = draft_service.check_start(world.db, world.me, patient_id=patient_id, kind=kind)
             assert outcome == draft_service.StartOutcome(error=CHOOSE_WHO), patient_id
-            started = draft_service.start_draft(world.db, world.me, patient_id=patient_id, kind=kind, topic_id="fit-note")
+            started = draft_service.start_draft(
+                world.db, world.me, patient_id=patient_id, kind=kind, topic_id="fit-note"
+            )
             assert started == draft_service.StartOutcome(error=CHOOSE_WHO), patient_id
     # Sam's own id works for Sam, and a string id from the browser works for its holder.
     assert draft_service.check_start(world.db, world.other, patient_id=world.sam.id, kind="medical").ok
@@ -268,7 +130,9 @@ def test_check_start_gives_a_dependants_why_not(world: World) -> None:
         for kind in draft_service.KINDS:
             outcome = draft_service.check_start(world.db, world.me, patient_id=person.id, kind=kind)
             assert outcome.error == expected, (verification, approval)
-            started = draft_service.start_draft(world.db, world.me, patient_id=person.id, kind=kind, topic_id=f"something-else-{kind}")
+            started = draft_service.start_draft(
+                world.db, world.me, patient_id=person.id, kind=kind, topic_id=f"something-else-{kind}"
+            )
             assert started.error == expected
         mine = [d.patient_id for d in drafts(world.db)]
         assert mine == ([] if expected else [person.id])  # (the admin draft replaced the medical one)
@@ -346,29 +210,35 @@ def test_each_capacity_reason_is_given_before_any_draft_exists(world: World, rea
         assert (available.open, available.reason) == (False, reason)
         outcome = draft_service.check_start(world.db, world.me, patient_id=world.zoe.id, kind=kind)
         assert outcome.error == available.message and words in outcome.error
-        started = draft_service.start_draft(world.db, world.me, patient_id=world.zoe.id, kind=kind, topic_id=f"something-else-{kind}")
+        started = draft_service.start_draft(
+            world.db, world.me, patient_id=world.zoe.id, kind=kind, topic_id=f"something-else-{kind}"
+        )
         assert started.error == available.message and started.draft_id is None
     assert count(world.db, Request) == before and drafts(world.db) == []
 
 
 def test_the_patient_limit_is_per_person_and_per_kind(world: World) -> None:
     _open_request(world, world.zoe, "medical")
-    assert "You already have an open medical request" in draft_service.check_start(
-        world.db, world.me, patient_id=world.zoe.id, kind="medical"
-    ).error
+    assert (
+        "You already have an open medical request"
+        in draft_service.check_start(world.db, world.me, patient_id=world.zoe.id, kind="medical").error
+    )
     assert draft_service.check_start(world.db, world.me, patient_id=world.zoe.id, kind="admin").ok
     assert draft_service.check_start(world.db, world.me, patient_id=world.leo.id, kind="medical").ok
     _open_request(world, world.leo, "medical")
-    assert "Leo already has an open medical request" in draft_service.check_start(
-        world.db, world.me, patient_id=world.leo.id, kind="medical"
-    ).error
+    assert (
+        "Leo already has an open medical request"
+        in draft_service.check_start(world.db, world.me, patient_id=world.leo.id, kind="medical").error
+    )
 
 
 def test_routine_only_after_the_cut_off_still_starts_with_a_warning(world: World) -> None:
     world.settings(routine_only_after="11:00")
     outcome = draft_service.check_start(world.db, world.me, patient_id=world.zoe.id, kind="medical")
     assert outcome.ok and outcome.routine_only and outcome.routine_message == rules.ROUTINE_ONLY
-    started = draft_service.start_draft(world.db, world.me, patient_id=world.zoe.id, kind="medical", topic_id="cough-and-cold")
+    started = draft_service.start_draft(
+        world.db, world.me, patient_id=world.zoe.id, kind="medical", topic_id="cough-and-cold"
+    )
     assert started.ok and started.routine_only and started.routine_message == rules.ROUTINE_ONLY
 
 
@@ -391,7 +261,10 @@ def test_start_draft_makes_one_draft_and_replaces_the_accounts_earlier_one(world
     sent = to_check(world, second)
     assert submission.submit(world.db, world.me, sent).ok
     third = start(world, "headache")
-    assert world.db.get(Request, sent.id).status == "submitted" and draft_service.draft_for(world.db, world.me).id == third.id
+    assert (
+        world.db.get(Request, sent.id).status == "submitted"
+        and draft_service.draft_for(world.db, world.me).id == third.id
+    )
 
 
 BAD_TOPICS = [
@@ -418,7 +291,9 @@ def test_start_draft_refuses_a_topic_not_in_the_list_for_that_kind(world: World)
 
 def test_start_draft_refuses_a_bad_topic_without_losing_the_earlier_draft(world: World) -> None:
     earlier = start(world, "headache")
-    assert draft_service.start_draft(world.db, world.me, patient_id=world.zoe.id, kind="medical", topic_id="fit-note").error
+    assert draft_service.start_draft(
+        world.db, world.me, patient_id=world.zoe.id, kind="medical", topic_id="fit-note"
+    ).error
     assert [d.id for d in drafts(world.db)] == [earlier.id]
 
 
@@ -434,7 +309,9 @@ def test_the_free_text_topics_follow_the_practice_switch(world: World) -> None:
         )
         assert outcome.error == "Your practice has asked that requests use one of the topics in the list."
     assert [d.topic for d in drafts(world.db)] == ["something-else-admin"]  # the last allowed one, not replaced
-    assert draft_service.start_draft(world.db, world.me, patient_id=world.zoe.id, kind="medical", topic_id="headache").ok
+    assert draft_service.start_draft(
+        world.db, world.me, patient_id=world.zoe.id, kind="medical", topic_id="headache"
+    ).ok
 
 
 # --- resuming ---------------------------------------------------------------------------------------
@@ -488,7 +365,10 @@ def test_draft_for_never_returns_another_accounts_draft(world: World) -> None:
     # A sent request is not a draft.
     to_check(world, mine)
     assert submission.submit(world.db, world.me, mine).ok
-    assert draft_service.draft_for(world.db, world.me) is None and draft_service.draft_for(world.db, world.me, mine.id) is None
+    assert (
+        draft_service.draft_for(world.db, world.me) is None
+        and draft_service.draft_for(world.db, world.me, mine.id) is None
+    )
 
 
 # --- the emergency screen -----------------------------------------------------------------------------
@@ -500,7 +380,9 @@ def test_none_of_these_on_every_page_lets_the_questions_begin(world: World, engi
     assert questions.current_step(world.db, draft) == questions.Step("red_flags", number=1, total=len(pages))
     for number in range(1, len(pages) + 1):
         assert questions.current_step(world.db, draft) == questions.Step("red_flags", number=number, total=len(pages))
-        outcome = screening.screen_red_flags(world.db, world.me, draft, ["not-a-flag", "rf-child-floppy", "duration"], none_of_these=True)
+        outcome = screening.screen_red_flags(
+            world.db, world.me, draft, ["not-a-flag", "rf-child-floppy", "duration"], none_of_these=True
+        )
         assert outcome == screening.ScreenOutcome()
     world.db.commit()
     saved = fresh(engine, draft.id)
@@ -520,7 +402,12 @@ TICKS = [
     ("cough-and-cold", "zoe", ["rf-cannot-wait"], ["111"]),
     ("cough-and-cold", "zoe", ["rf-cough-blood"], ["111"]),
     ("cough-and-cold", "zoe", ["rf-cannot-wait", "rf-chest-pain"], ["999"]),  # 999 on page 1 ends it at once
-    ("cough-and-cold", "zoe", ["rf-cannot-wait", "rf-cough-blood-lots"], ["999", "111"]),  # the 111 page comes first: both
+    (
+        "cough-and-cold",
+        "zoe",
+        ["rf-cannot-wait", "rf-cough-blood-lots"],
+        ["999", "111"],
+    ),  # the 111 page comes first: both
     ("cough-and-cold", "zoe", ["rf-cough-blood", "rf-cannot-wait", "nonsense"], ["111"]),
     ("cough-and-cold", "leo", ["rf-rash"], ["999"]),
     ("cough-and-cold", "leo", ["rf-child-no-urine"], ["111"]),
@@ -555,7 +442,12 @@ def test_any_999_or_111_tick_ends_the_request_with_every_advice_and_records_it(w
         assert (events[-1].actor_account_id, events[-1].actor_kind, events[-1].patient_id, events[-1].practice_id) == (
             world.me.account_id, "patient", patient.id, world.practice.id,
         )  # fmt: skip
-        assert json.loads(events[-1].detail) == {"topic": topic, "advice": advices[0], "advices": advices, "source": "emergency_screen"}
+        assert json.loads(events[-1].detail) == {
+            "topic": topic,
+            "advice": advices[0],
+            "advices": advices,
+            "source": "emergency_screen",
+        }
         assert draft_service.draft_for(world.db, world.me) is None
 
 
@@ -578,7 +470,10 @@ def test_the_child_questions_are_asked_only_for_a_child(world: World) -> None:
     assert not subject.is_child(world.db, child)
     adult_flags = {f.link_id: f for f in screening.red_flags(world.db, child)}
     assert not any(link_id.startswith("rf-child-") for link_id in adult_flags)
-    assert adult_flags["rf-chest-pain"].text.startswith("Does Leo have chest pain") and "their arms" in adult_flags["rf-chest-pain"].text
+    assert (
+        adult_flags["rf-chest-pain"].text.startswith("Does Leo have chest pain")
+        and "their arms" in adult_flags["rf-chest-pain"].text
+    )
 
 
 # --- answers ---------------------------------------------------------------------------------------
@@ -619,7 +514,12 @@ INVALID = [
     ("fit-note", "reason", "   ", "Enter your answer"),
     ("fit-note", "off-since", "2999-01-01", "Enter a real date, with a 4-digit year, for example 27 3 2024"),
     ("fit-note", "off-since", "31/02/2024", "Enter a real date, for example 27 3 2024"),
-    ("update-details", "new-phone", "0" * 21, "Your answer must be 20 characters or fewer. You have 1 character too many."),
+    (
+        "update-details",
+        "new-phone",
+        "0" * 21,
+        "Your answer must be 20 characters or fewer. You have 1 character too many.",
+    ),
 ]
 
 
@@ -631,7 +531,10 @@ def test_an_invalid_answer_leaves_the_draft_as_it_was(world: World, engine: Engi
         world.db.commit()
         before = snapshot(fresh(engine, draft.id))
         assert snapshot(draft) == before
-        assert questions.answer(world.db, world.me, draft, link_id, raw) == questions.AnswerOutcome(error=error), (link_id, raw)
+        assert questions.answer(world.db, world.me, draft, link_id, raw) == questions.AnswerOutcome(error=error), (
+            link_id,
+            raw,
+        )
         world.db.commit()
         assert snapshot(fresh(engine, draft.id)) == before == snapshot(draft), (link_id, raw)
 
@@ -668,7 +571,12 @@ def test_branching_decides_the_next_question_and_the_count(world: World) -> None
 
 def test_changing_a_branch_answer_changes_the_path_and_the_check_page(world: World) -> None:
     draft = to_check(world, start(world, "update-details"), {"what": "phone", "new-phone": "07700 900123"})
-    assert [r.link_id for r in questions.check_rows(world.db, draft)] == ["what", "new-phone", "anything_else", "preferences"]
+    assert [r.link_id for r in questions.check_rows(world.db, draft)] == [
+        "what",
+        "new-phone",
+        "anything_else",
+        "preferences",
+    ]
     questions.go_to(world.db, draft, "what")
     assert questions.current_step(world.db, draft) == questions.Step("question", "what", 1, 2)
     questions.answer(world.db, world.me, draft, "what", "name")
@@ -723,7 +631,9 @@ def test_back_and_change_move_through_the_wizard(world: World) -> None:
     expected = ["preferences", "anything_else", "asked-pharmacist"]
     for step_kind in expected:
         questions.back(world.db, draft)
-        assert questions.current_step(world.db, draft).kind == ("question" if step_kind == "asked-pharmacist" else step_kind)
+        assert questions.current_step(world.db, draft).kind == (
+            "question" if step_kind == "asked-pharmacist" else step_kind
+        )
     assert questions.current_step(world.db, draft) == questions.Step("question", "asked-pharmacist", 10, 10)
 
     for target, expected_step in [
@@ -884,7 +794,12 @@ def test_submit_gives_a_reference_and_fills_triage(world: World, engine: Engine)
     assert outcome.ok and REFERENCE.fullmatch(outcome.reference)
     world.db.commit()
     sent = fresh(engine, draft.id)
-    assert (sent.status, sent.reference, sent.urgency, sent.team) == ("submitted", outcome.reference, "urgent_today", "gp")
+    assert (sent.status, sent.reference, sent.urgency, sent.team) == (
+        "submitted",
+        outcome.reference,
+        "urgent_today",
+        "gp",
+    )
     assert sent.subject == "Cough and cold: Less than 1 week"
     assert sent.submitted_at is not None and "Anything else: It started after my holiday." in sent.triage_summary
     assert counter(world.db) == 1
@@ -1016,7 +931,9 @@ def test_your_requests_shows_a_dependant_held_with_another_parent(world: World) 
 def test_your_requests_hides_a_dependant_the_practice_has_not_approved(world: World) -> None:
     """A person of 16 or over held by an approved account: another account whose link the practice
     has not approved yet (or refused) must not see their requests."""
-    teen = make_patient(world.db, world.practice, "Mo Jones", dob=date(2008, 1, 1), nhs_number=valid_nhs_number("943476595"))
+    teen = make_patient(
+        world.db, world.practice, "Mo Jones", dob=date(2008, 1, 1), nhs_number=valid_nhs_number("943476595")
+    )
     link(world.db, self_account(world.db, world.sam), teen, "dependant", approval="approved")
     theirs = send(world, "feeling-low-or-anxious", patient=teen, identity=world.other)
     zoes_link = link(world.db, self_account(world.db, world.zoe), teen, "dependant", approval="pending")
@@ -1048,8 +965,13 @@ def test_a_change_from_the_check_page_comes_straight_back_to_it(world: World) ->
     assert questions.current_step(world.db, draft).kind == "check"
 
 
-@pytest.mark.parametrize("who, topic, allowed", [("zoe", "child-fever", False), ("leo", "contraception", False), ("leo", "child-fever", True)])
-def test_topics_only_for_children_or_only_for_adults_are_refused_for_the_others(world: World, who, topic, allowed) -> None:
+@pytest.mark.parametrize(
+    "who, topic, allowed",
+    [("zoe", "child-fever", False), ("leo", "contraception", False), ("leo", "child-fever", True)],
+)
+def test_topics_only_for_children_or_only_for_adults_are_refused_for_the_others(
+    world: World, who, topic, allowed
+) -> None:
     patient = getattr(world, who)
     outcome = draft_service.start_draft(world.db, world.me, patient_id=patient.id, kind="medical", topic_id=topic)
     assert outcome.ok is allowed, outcome.error

@@ -11,7 +11,9 @@ from anima_pwa.models import Request
 from anima_pwa.services.practice.permissions import PermissionDenied
 from anima_pwa.services.requests import drafts, phone, starting
 from tests.factories import make_patient, make_practice, make_staff, valid_nhs_number
-from tests.test_request_flow import World, clock, send, start, world  # noqa: F401  (fixtures)
+from tests.request_world import World, send, start
+
+pytestmark = pytest.mark.usefixtures("clock")  # the request tests' ticking clock (tests/request_world.py)
 
 
 def _drafts(w: World) -> list[Request]:
@@ -19,7 +21,9 @@ def _drafts(w: World) -> list[Request]:
 
 
 def _phone_draft(w: World, staff, patient=None) -> Request:
-    started = phone.staff_start_draft(w.db, staff, patient_id=(patient or w.zoe).id, kind="medical", topic_id="back-pain")
+    started = phone.staff_start_draft(
+        w.db, staff, patient_id=(patient or w.zoe).id, kind="medical", topic_id="back-pain"
+    )
     assert started.ok, started.error
     return w.db.get(Request, started.draft_id)
 
@@ -93,7 +97,9 @@ def test_only_staff_who_take_phone_requests_start_one_again(world: World, role) 
 def test_own_words_follow_the_practices_setting(world: World, enabled: bool) -> None:
     world.settings(free_text_enabled=enabled)
     assert starting.free_text_allowed(world.db, world.me, world.zoe.id) is enabled
-    assert starting.free_text_allowed(world.db, world.me, str(world.leo.id)) is enabled  # her son, as the browser sends it
+    assert (
+        starting.free_text_allowed(world.db, world.me, str(world.leo.id)) is enabled
+    )  # her son, as the browser sends it
 
 
 def test_own_words_are_never_offered_for_someone_not_yours(world: World) -> None:

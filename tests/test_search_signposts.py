@@ -12,10 +12,19 @@ from sqlmodel import select
 
 from anima_pwa.models import EmergencySignpost
 from anima_pwa.services.platform import audit
-from anima_pwa.services.requests import search_signposts
-from anima_pwa.services.questionnaires import emergencies
 from anima_pwa.services.practice.permissions import PermissionDenied
-from tests.factories import audit_events, count, identity_of, link, make_patient, make_practice, make_staff, self_account
+from anima_pwa.services.questionnaires import emergencies
+from anima_pwa.services.requests import search_signposts
+from tests.factories import (
+    audit_events,
+    count,
+    identity_of,
+    link,
+    make_patient,
+    make_practice,
+    make_staff,
+    self_account,
+)
 
 
 @pytest.fixture
@@ -28,7 +37,15 @@ def people(db_session):
     far = make_patient(db_session, elsewhere, "Far Away", email="far@example.com")
     account = self_account(db_session, zoe)
     link(db_session, account, leo, "dependant")
-    return {"db": db_session, "practice": practice, "zoe": zoe, "leo": leo, "sam": sam, "far": far, "me": identity_of(account)}
+    return {
+        "db": db_session,
+        "practice": practice,
+        "zoe": zoe,
+        "leo": leo,
+        "sam": sam,
+        "far": far,
+        "me": identity_of(account),
+    }
 
 
 def test_advice_for_a_dependant_is_recorded_without_the_words_typed(people):
@@ -40,9 +57,17 @@ def test_advice_for_a_dependant_is_recorded_without_the_words_typed(people):
     assert (row.patient_id, row.practice_id, row.account_id) == (leo.id, people["practice"].id, me.account_id)
     [event] = audit_events(db, "emergency_signposted")
     assert audit.event_detail(event) == {
-        "topic": "search", "advice": "999", "advices": ["999"], "source": "search", "reasons": ["overdose"],
+        "topic": "search",
+        "advice": "999",
+        "advices": ["999"],
+        "source": "search",
+        "reasons": ["overdose"],
     }
-    assert (row.source, json.loads(row.advices), row.filled_in_by) == ("search", ["999"], "Zoe Smith (account holder, who holds Leo Smith as a dependant)")
+    assert (row.source, json.loads(row.advices), row.filled_in_by) == (
+        "search",
+        ["999"],
+        "Zoe Smith (account holder, who holds Leo Smith as a dependant)",
+    )
     assert "tablets" not in row.flags + event.detail
 
 

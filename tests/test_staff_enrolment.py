@@ -11,10 +11,10 @@ from sqlmodel import Session, select
 
 from anima_pwa import routes
 from anima_pwa.models import Account, AuthSession, OneTimeToken, RecoveryCode, utcnow
-from anima_pwa.services.identity import accounts, mfa, recovery_codes, sessions, tokens
+from anima_pwa.services.identity import accounts, mfa, recovery_codes, sessions
+from anima_pwa.services.identity.accounts import FORM, STAFF_NEEDS_MFA, WRONG_CREDENTIALS
 from anima_pwa.services.platform import audit
 from anima_pwa.services.practice import permissions, staff
-from anima_pwa.services.identity.accounts import FORM, STAFF_NEEDS_MFA, WRONG_CREDENTIALS
 from tests.factories import audit_actions, audit_events, count, link_token, make_practice, outbox
 
 BASE = "https://anima.example"
@@ -228,7 +228,9 @@ def test_a_reset_for_a_lost_phone_switches_mfa_off_and_signs_out(db_session):
     key = key_of(staff.open_enrolment(db_session, secret=secret))
     assert enrol(db_session, secret, code=code_for(key)).enrolled
     challenge = sign_in(db_session).mfa_challenge
-    token = accounts.complete_mfa_sign_in(db_session, challenge=challenge, code=code_for(key, 30), client_ip=IP).session_token
+    token = accounts.complete_mfa_sign_in(
+        db_session, challenge=challenge, code=code_for(key, 30), client_ip=IP
+    ).session_token
 
     with pytest.raises(ValueError, match="already uses multi-factor authentication"):
         staff.reissue_enrolment_link(db_session, email=EMAIL, base_url=BASE)

@@ -15,8 +15,8 @@ import inspect
 
 import pytest
 import reflex as rx
-from sqlalchemy.engine import Engine
 from reflex.istate.data import ReflexURL, URLData
+from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 import anima_pwa.anima_pwa  # noqa: F401  (every page and State, as the app registers them)
@@ -24,10 +24,15 @@ from anima_pwa import db, routes
 from anima_pwa.models import Account
 from anima_pwa.services.practice.permissions import NOT_FOUND, Action, PermissionDenied
 from anima_pwa.state.base import SessionState, requires
-from anima_pwa.state.practice.practice_settings import CoreHoursLogState
 from anima_pwa.state.practice.patient_management import PatientRecordState
+from anima_pwa.state.practice.practice_settings import CoreHoursLogState
 from anima_pwa.state.practice.workspace import PracticeState
-from anima_pwa.state.requests.wizard import RequestWizardMixin, RequestWizardState, StaffRequestWizardState, YourRequestsState
+from anima_pwa.state.requests.wizard import (
+    RequestWizardMixin,
+    RequestWizardState,
+    StaffRequestWizardState,
+    YourRequestsState,
+)
 from tests.factories import identity_of, make_account, make_patient, make_practice, make_staff
 
 DEFAULT_REFUSAL = PermissionDenied().message
@@ -260,7 +265,11 @@ def test_the_phone_request_page_loaded_directly_shows_who_is_signed_in(screens, 
     screens(identity)
     tab = opened(StaffRequestWizardState, f"{routes.PRACTICE_PHONE_REQUEST}?patient={zoe.id}")
     assert tab.event_handlers["load"].fn(tab) is None
-    assert (tab.staff_name, tab.staff_role, tab.practice_name) == ("Receptionist G11115", "Receptionist", "Practice G11115")
+    assert (tab.staff_name, tab.staff_role, tab.practice_name) == (
+        "Receptionist G11115",
+        "Receptionist",
+        "Practice G11115",
+    )
     assert (tab.step, tab.patient_label, tab.errors) == ("type", "Zoe Smith", {})
 
 

@@ -16,9 +16,12 @@ from fhir.resources.R4B.questionnaireresponse import QuestionnaireResponse
 
 from anima_pwa.models import Patient, Request
 from anima_pwa.services import questionnaires
-from anima_pwa.services.requests import drafts, lists, phone, questions as question_steps, screening, subject, submission
+from anima_pwa.services.requests import drafts, lists, phone, screening, subject, submission
+from anima_pwa.services.requests import questions as question_steps
 from tests.factories import identity_of, link, make_account, make_patient, make_staff, self_account
-from tests.test_request_flow import World, clock, pass_screen, send, start, to_check, world  # noqa: F401 (fixtures)
+from tests.request_world import World, pass_screen, send, start, to_check
+
+pytestmark = pytest.mark.usefixtures("clock")  # the request tests' ticking clock (tests/request_world.py)
 
 YOU = re.compile(r"\b(you|your|yours|yourself)\b", re.IGNORECASE)
 
@@ -98,7 +101,9 @@ def test_the_wording_follows_who_the_request_is_for(world: World, who, code, nam
 def test_a_preferred_name_is_the_name_the_questions_use(world: World) -> None:
     mum = _patient(world, "Margaret Ann Smith", date(1941, 7, 2), preferred_name="Peggy")
     link(world.db, self_account(world.db, world.zoe), mum, "dependant", approval="approved")
-    assert subject.wording_for(world.db, start(world, "headache", patient=mum)) == questionnaires.Wording("other-adult", "Peggy")
+    assert subject.wording_for(world.db, start(world, "headache", patient=mum)) == questionnaires.Wording(
+        "other-adult", "Peggy"
+    )
 
 
 @pytest.mark.parametrize(("who", "code"), [("child", "child"), ("elderly-parent", "other-adult")])
@@ -166,12 +171,14 @@ def test_staff_see_who_filled_it_in_for_whom_and_the_wording(world: World, who, 
     answers = questionnaires.clean_answers(questionnaires.get("cough-and-cold"), drafts.answers_of(sent))
     stored = {}
     for item in response["item"]:
-        (key, value), = item["answer"][0].items()
+        ((key, value),) = item["answer"][0].items()
         stored[item["linkId"]] = value["code"] if key == "valueCoding" else value
     assert stored == answers
 
 
-@pytest.mark.parametrize(("dob", "code", "name"), [(date(2019, 5, 9), "child", "Mia"), (date(1950, 5, 9), "other-adult", "Mia")])
+@pytest.mark.parametrize(
+    ("dob", "code", "name"), [(date(2019, 5, 9), "child", "Mia"), (date(1950, 5, 9), "other-adult", "Mia")]
+)
 def test_a_phone_request_names_the_patient_for_the_receptionist_to_read_out(world: World, dob, code, name) -> None:
     patient = _patient(world, "Mia Patel", dob)
     staff = make_staff(world.db, world.practice, "receptionist", name="Sam Desk")

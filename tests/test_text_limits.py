@@ -13,12 +13,12 @@ import pytest
 from sqlmodel import Session
 
 from anima_pwa.models import PracticeSettings, Request
-from anima_pwa.services.requests import drafts, practice_settings, questions, request_settings, screening
-from anima_pwa.services.practice import core_hours, verifications
 from anima_pwa.services import questionnaires
 from anima_pwa.services.platform import clock, text_limits
-from anima_pwa.services.practice.permissions import ADMIN, RECEPTIONIST
 from anima_pwa.services.platform.text_limits import LIMITS, TRANSPORT_CAP, count, count_message, received
+from anima_pwa.services.practice import core_hours, verifications
+from anima_pwa.services.practice.permissions import ADMIN, RECEPTIONIST
+from anima_pwa.services.requests import drafts, practice_settings, questions, request_settings, screening
 from tests.factories import identity_of, make_patient, make_practice, make_staff, self_account
 
 LONDON = ZoneInfo("Europe/London")
@@ -96,7 +96,7 @@ def test_the_state_takes_typed_text_through_received_and_never_through_clip() ->
     from pathlib import Path
 
     wizard = (Path(__file__).parent.parent / "anima_pwa" / "state" / "requests" / "wizard.py").read_text()
-    assert 'raw = received(raw)' in wizard
+    assert "raw = received(raw)" in wizard
     assert 'text = received(form_data.get("free_text", ""))' in wizard
     assert "clip(raw" not in wizard and 'clip(form_data.get("free_text"' not in wizard
 
@@ -106,6 +106,7 @@ def test_the_state_takes_typed_text_through_received_and_never_through_clip() ->
 
 def test_every_string_and_text_question_at_its_limit_and_one_over() -> None:
     checked = 0
+
     def items(nodes):
         for node in nodes:
             yield node
@@ -200,9 +201,13 @@ def test_practice_settings_texts_at_the_limit_one_over_and_a_paste(
         (PASTE, over_by(limit, field.label, 20_000 - limit)),
         ("y" * (limit + 1), over_by(limit, field.label, 1)),
     ]:
-        assert practice_settings.update_settings(db_session, admin, {key: text, **extra_form}, why=why, now=NOW) == {key: error}
+        assert practice_settings.update_settings(db_session, admin, {key: text, **extra_form}, why=why, now=NOW) == {
+            key: error
+        }
         assert request_settings.settings_for(db_session, admin.practice_id) == before
-    assert practice_settings.update_settings(db_session, admin, {key: "y" * limit, **extra_form}, why=why, now=NOW) == {}
+    assert (
+        practice_settings.update_settings(db_session, admin, {key: "y" * limit, **extra_form}, why=why, now=NOW) == {}
+    )
     assert getattr(request_settings.settings_for(db_session, admin.practice_id), key) == "y" * limit
 
 
@@ -215,15 +220,23 @@ def test_important_updates_keep_their_line_breaks(db_session: Session, admin) ->
 def test_closed_day_reason_and_core_hours_why_at_the_limit_one_over_and_a_paste(db_session: Session, admin) -> None:
     weekend = date(2026, 12, 5)  # a Saturday: no core hours, so no "why" needed
     reason = text_limits.CLOSED_DAY_REASON
-    assert practice_settings.add_closed_day(db_session, admin, weekend, PASTE, now=NOW) == over_by(200, reason.label, 19_800)
-    assert practice_settings.add_closed_day(db_session, admin, weekend, "r" * 201, now=NOW) == over_by(200, reason.label, 1)
+    assert practice_settings.add_closed_day(db_session, admin, weekend, PASTE, now=NOW) == over_by(
+        200, reason.label, 19_800
+    )
+    assert practice_settings.add_closed_day(db_session, admin, weekend, "r" * 201, now=NOW) == over_by(
+        200, reason.label, 1
+    )
     assert request_settings.closed_days(db_session, admin.practice_id, from_day=NOW.date()) == []
     assert practice_settings.add_closed_day(db_session, admin, weekend, "r" * 200, now=NOW) is None
 
     weekday = date(2026, 12, 9)  # a Wednesday: closes core hours, so "why" is needed
     why = text_limits.CORE_HOURS_WHY
-    assert practice_settings.add_closed_day(db_session, admin, weekday, "Training", why=PASTE, now=NOW) == over_by(500, why.label, 19_500)
-    assert practice_settings.add_closed_day(db_session, admin, weekday, "Training", why="w" * 501, now=NOW) == over_by(500, why.label, 1)
+    assert practice_settings.add_closed_day(db_session, admin, weekday, "Training", why=PASTE, now=NOW) == over_by(
+        500, why.label, 19_500
+    )
+    assert practice_settings.add_closed_day(db_session, admin, weekday, "Training", why="w" * 501, now=NOW) == over_by(
+        500, why.label, 1
+    )
     assert len(request_settings.closed_days(db_session, admin.practice_id, from_day=NOW.date())) == 1
     assert practice_settings.add_closed_day(db_session, admin, weekday, "Training", why="w" * 500, now=NOW) is None
     [entry] = core_hours.log(db_session, admin)
@@ -246,7 +259,10 @@ def test_a_rejection_reason_at_the_limit_one_over_and_a_paste(db_session: Sessio
 def test_no_service_shortens_what_it_keeps(db_session: Session, admin) -> None:
     """At exactly each limit, what is saved is what was sent: nothing anywhere slices it."""
     text = "Z" * text_limits.TURNED_OFF_MESSAGE.limit
-    assert practice_settings.update_settings(
-        db_session, admin, {"turned_off": True, "turned_off_message": text}, why="Closed for a power cut", now=NOW
-    ) == {}
+    assert (
+        practice_settings.update_settings(
+            db_session, admin, {"turned_off": True, "turned_off_message": text}, why="Closed for a power cut", now=NOW
+        )
+        == {}
+    )
     assert request_settings.settings_for(db_session, admin.practice_id).turned_off_message == text

@@ -151,7 +151,9 @@ def test_unknown_or_overlong_links(db_session, make_secret):
 def test_link_is_bound_to_its_purpose(db_session):
     secret = link(db_session)
     for call in (tokens.peek_link, tokens.consume_link):
-        assert call(db_session, purpose=PASSWORD_RESET, secret=secret, now=at(minutes=1)).problem is TokenProblem.UNKNOWN
+        assert (
+            call(db_session, purpose=PASSWORD_RESET, secret=secret, now=at(minutes=1)).problem is TokenProblem.UNKNOWN
+        )
     assert tokens.consume_link(db_session, purpose=EMAIL_VERIFICATION, secret=secret, now=at(minutes=1)).ok
 
 
@@ -260,7 +262,9 @@ def test_codes_do_not_work_for_another_email(db_session, fixed_codes):
 
 def test_codes_are_bound_to_their_purpose(db_session):
     code = code_for(db_session)
-    result = tokens.check_code(db_session, purpose=EMAIL_VERIFICATION, email_normalized=JO, code=code, now=at(minutes=1))
+    result = tokens.check_code(
+        db_session, purpose=EMAIL_VERIFICATION, email_normalized=JO, code=code, now=at(minutes=1)
+    )
     assert result.problem is TokenProblem.UNKNOWN
     assert check(db_session, code).ok
 

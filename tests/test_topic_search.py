@@ -15,12 +15,14 @@ from pathlib import Path
 import pytest
 
 from anima_pwa.services import questionnaires as q
-from anima_pwa.services.questionnaires import emergencies, search_terms
+from anima_pwa.services.questionnaires import emergencies, search_terms, vocabulary
 from anima_pwa.services.questionnaires import topic_search as ts
-from anima_pwa.services.questionnaires import vocabulary
 
 DATA = Path(__file__).parent / "data"
-SETS = [json.loads((DATA / name).read_text(encoding="utf-8")) for name in ("search_phrases.json", "search_phrases_holdout.json")]
+SETS = [
+    json.loads((DATA / name).read_text(encoding="utf-8"))
+    for name in ("search_phrases.json", "search_phrases_holdout.json")
+]
 TOPIC_CASES = [c for s in SETS for c in s["topics"]]
 EMERGENCIES = [c for s in SETS for c in s["emergency"]]
 ORDINARY = [p for s in SETS for p in s["not_emergency"] + s.get("not_emergency_tuning", [])]
@@ -67,12 +69,20 @@ def _right_advice(case: dict) -> bool:
 
 
 def test_every_emergency_phrase_gets_the_emergency_advice():
-    wrong = [(c["q"], c["advice"], getattr(emergencies.emergency_advice(c["q"]), "code", None)) for c in EMERGENCIES if not _right_advice(c)]
+    wrong = [
+        (c["q"], c["advice"], getattr(emergencies.emergency_advice(c["q"]), "code", None))
+        for c in EMERGENCIES
+        if not _right_advice(c)
+    ]
     assert wrong == []
 
 
 def test_no_ordinary_phrase_gets_emergency_advice():
-    alarmed = [(p, emergencies.emergency_advice(p).reasons) for p in ORDINARY + [c["q"] for c in TOPIC_CASES] if emergencies.emergency_advice(p)]
+    alarmed = [
+        (p, emergencies.emergency_advice(p).reasons)
+        for p in ORDINARY + [c["q"] for c in TOPIC_CASES]
+        if emergencies.emergency_advice(p)
+    ]
     assert alarmed == []
 
 
@@ -198,7 +208,9 @@ def test_search_gives_the_advice_before_the_topics():
 
 
 def test_questionnaires_search_is_the_new_ranking():
-    assert [m.topic.id for m in q.search("my back hurts", kind="medical")] == [m.topic.id for m in ts.rank("my back hurts", kind="medical")]
+    assert [m.topic.id for m in q.search("my back hurts", kind="medical")] == [
+        m.topic.id for m in ts.rank("my back hurts", kind="medical")
+    ]
 
 
 def test_the_search_terms_file_names_real_topics_and_sound_rules():

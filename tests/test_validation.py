@@ -413,9 +413,26 @@ def test_format_uk_phone_leaves_anything_else_alone(value):
 # Ofcom's numbers for TV and radio drama, never given to anyone: the forms' examples, the demo data
 # and the tests use them. (the first digits of each block of 1000, what it is)
 DRAMA = [
-    *((area, "landline") for area in ("0113 496 0", "0114 496 0", "0115 496 0", "0116 496 0", "0117 496 0",
-                                      "0118 496 0", "0121 496 0", "0131 496 0", "0141 496 0", "0151 496 0",
-                                      "0161 496 0", "0191 498 0", "020 7946 0", "029 2018 0", "01632 960")),
+    *(
+        (area, "landline")
+        for area in (
+            "0113 496 0",
+            "0114 496 0",
+            "0115 496 0",
+            "0116 496 0",
+            "0117 496 0",
+            "0118 496 0",
+            "0121 496 0",
+            "0131 496 0",
+            "0141 496 0",
+            "0151 496 0",
+            "0161 496 0",
+            "0191 498 0",
+            "020 7946 0",
+            "029 2018 0",
+            "01632 960",
+        )
+    ),
     ("028 9649 6", "landline"),
     ("03069 990", "landline"),  # 03: charged like a landline
     ("07700 900", "mobile"),
@@ -442,10 +459,19 @@ def test_any_real_uk_number_round_trips(first, rest):
     national = first + rest
     number = phonenumbers.parse("0" + national, "GB")
     assume(phonenumbers.is_valid_number(number))
-    assume(phonenumbers.number_type(number) in (phonenumbers.PhoneNumberType.MOBILE, phonenumbers.PhoneNumberType.FIXED_LINE))
+    assume(
+        phonenumbers.number_type(number)
+        in (phonenumbers.PhoneNumberType.MOBILE, phonenumbers.PhoneNumberType.FIXED_LINE)
+    )
     e164 = clean_uk_phone("0" + national)
     assert e164 == "+44" + national
-    for typed in (format_uk_phone(e164), "+44 " + national, "0044 (0)" + national, national, "(0" + national[:3] + ") " + national[3:]):
+    for typed in (
+        format_uk_phone(e164),
+        "+44 " + national,
+        "0044 (0)" + national,
+        national,
+        "(0" + national[:3] + ") " + national[3:],
+    ):
         assert clean_uk_phone(typed) == e164, typed
 
 
@@ -581,10 +607,7 @@ def test_clean_full_name_errors(raw, message):
 
 
 def test_clean_full_name_label():
-    assert (
-        error_of(clean_full_name, "", field_label="dependant's full name")
-        == "Enter your dependant's full name"
-    )
+    assert error_of(clean_full_name, "", field_label="dependant's full name") == "Enter your dependant's full name"
     assert (
         error_of(clean_full_name, "x" * 101, field_label="dependant's full name")
         == "Dependant's full name must be 100 characters or fewer"

@@ -150,9 +150,20 @@ def test_match_register(db_session, register, practice, name, dob, postcode, num
     assert result.reason.startswith(reason) and bool(result.reason) is (expected is None)
 
 
-def make_patient(db: Session, practice: Practice, name: str, dob: date, postcode: str, number: str | None = None, *, created_at: datetime = T0) -> Patient:
+def make_patient(
+    db: Session,
+    practice: Practice,
+    name: str,
+    dob: date,
+    postcode: str,
+    number: str | None = None,
+    *,
+    created_at: datetime = T0,
+) -> Patient:
     """Not yet verified: pending, the model's default."""
-    return factories.make_patient(db, practice, name, dob=dob, postcode=postcode, nhs_number=number, status=PENDING, created_at=created_at)
+    return factories.make_patient(
+        db, practice, name, dob=dob, postcode=postcode, nhs_number=number, status=PENDING, created_at=created_at
+    )
 
 
 def test_verify_patient_without_nhs_number_takes_it_from_the_register(db_session, register):
@@ -161,14 +172,22 @@ def test_verify_patient_without_nhs_number_takes_it_from_the_register(db_session
     assert result.matched
     db_session.expire_all()
     stored = db_session.get(Patient, patient.id)
-    assert (stored.verification_status, stored.nhs_number, stored.register_entry_id) == (VERIFIED, PRIYA, register["priya"].id)
+    assert (stored.verification_status, stored.nhs_number, stored.register_entry_id) == (
+        VERIFIED,
+        PRIYA,
+        register["priya"].id,
+    )
     assert (stored.verified_at, stored.verification_note, stored.updated_at) == (T0, "", T0)
 
 
 def test_verify_patient_with_nhs_number(db_session, register):
     patient = make_patient(db_session, register["a"], "Zoe Brown", ZOE_DOB, "MB1 2AB", ZOE)
     assert verify_patient(db_session, patient, now=T0).matched
-    assert (patient.verification_status, patient.nhs_number, patient.register_entry_id) == (VERIFIED, ZOE, register["zoe"].id)
+    assert (patient.verification_status, patient.nhs_number, patient.register_entry_id) == (
+        VERIFIED,
+        ZOE,
+        register["zoe"].id,
+    )
 
 
 def test_verify_patient_marks_pending_with_the_reason(db_session, register):
@@ -194,13 +213,19 @@ def test_a_claim_on_the_register_number_does_not_stop_verification(db_session, r
 @pytest.mark.parametrize(
     ("typed", "practice", "note"),
     [
-        (None, "b", "NHS number already belongs to a verified patient record at another practice with the same name and date of birth"),
+        (
+            None,
+            "b",
+            "NHS number already belongs to a verified patient record at another practice with the same name and date of birth",
+        ),
         (PRIYA, "a", "NHS number already belongs to a verified patient record with the same name and date of birth"),
     ],
     ids=["number from the register", "number typed"],
 )
 def test_a_number_a_verified_record_owns_is_not_taken_twice(db_session, register, typed, practice, note):
-    make_patient(db_session, register[practice], "Priya Patel", PRIYA_DOB, "MB3 4EF", PRIYA).verification_status = VERIFIED
+    make_patient(
+        db_session, register[practice], "Priya Patel", PRIYA_DOB, "MB3 4EF", PRIYA
+    ).verification_status = VERIFIED
     db_session.flush()
     patient = make_patient(db_session, register["a"], "Priya Patel", PRIYA_DOB, "MB3 4EF", typed)
     result = verify_patient(db_session, patient, now=T0)
@@ -221,7 +246,11 @@ def test_a_number_a_verified_record_owns_is_not_taken_twice(db_session, register
 )
 def test_the_conflict_reason_says_what_the_owner_is(db_session, register, owner, note):
     owned = factories.make_patient(
-        db_session, register["a"], owner["name"], dob=owner["dob"], nhs_number=PRIYA,
+        db_session,
+        register["a"],
+        owner["name"],
+        dob=owner["dob"],
+        nhs_number=PRIYA,
         email="owner@example.com" if owner["account"] else None,
     )
     claim = make_patient(db_session, register["a"], "Priya Patel", PRIYA_DOB, "MB3 4EF", PRIYA)
@@ -248,10 +277,18 @@ def holder(db: Session, patient: Patient, email: str, relationship: str) -> None
 
 def test_pending_verifications(db_session, register):
     a, b = register["a"], register["b"]
-    newest = make_patient(db_session, a, "Newest Person", date(2001, 1, 1), "MB1 1AA", created_at=T0 + timedelta(hours=2))
+    newest = make_patient(
+        db_session, a, "Newest Person", date(2001, 1, 1), "MB1 1AA", created_at=T0 + timedelta(hours=2)
+    )
     oldest = make_patient(db_session, b, "Oldest Person", date(1950, 1, 1), "MB1 1AA", created_at=T0)
     middle = make_patient(
-        db_session, a, "Middle Person", date(1970, 1, 1), "MB1 1AA", valid_nhs_number("400000002"), created_at=T0 + timedelta(hours=1)
+        db_session,
+        a,
+        "Middle Person",
+        date(1970, 1, 1),
+        "MB1 1AA",
+        valid_nhs_number("400000002"),
+        created_at=T0 + timedelta(hours=1),
     )
     verified = make_patient(db_session, a, "Priya Patel", PRIYA_DOB, "MB3 4EF", created_at=T0 - timedelta(days=1))
     for patient in (newest, oldest, middle, verified):

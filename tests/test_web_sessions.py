@@ -42,7 +42,9 @@ WRONG = "Wrong-Ladder-1"
 LOCKED = "Too many attempts to sign in. Try again in 15 minutes."
 
 
-def sign_in(db: Session, password: str = PASSWORD, *, device: str = "", ip: str = "198.51.100.1", email: str = "jo@example.com"):
+def sign_in(
+    db: Session, password: str = PASSWORD, *, device: str = "", ip: str = "198.51.100.1", email: str = "jo@example.com"
+):
     return accounts.sign_in(db, email=email, password=password, client_ip=ip, device_cookie=device)
 
 
@@ -289,7 +291,9 @@ def web(engine, monkeypatch) -> TestClient:
                 raise
 
     monkeypatch.setattr(http, "session_scope", scope)
-    monkeypatch.setattr(http, "settings", dataclasses.replace(settings, base_url="http://localhost:3000", trusted_proxy_hops=0))
+    monkeypatch.setattr(
+        http, "settings", dataclasses.replace(settings, base_url="http://localhost:3000", trusted_proxy_hops=0)
+    )
     return TestClient(http.static_routes(), base_url="http://localhost:3000", follow_redirects=False)
 
 
@@ -384,7 +388,10 @@ def test_auth_check_goes_back_while_signed_in_and_clears_an_ended_session(web, e
     ended = web.get(routes.auth_check("/requests"), headers=SAME_SITE)
     location = urlsplit(ended.headers["location"])
     assert location.path == routes.LOGIN and parse_qs(location.query) == {"next": ["/requests"], "expired": ["1"]}
-    assert set_cookies(ended)[cookies.SESSION].startswith(f"{cookies.SESSION}=;") and "Max-Age=0" in ended.headers["set-cookie"]
+    assert (
+        set_cookies(ended)[cookies.SESSION].startswith(f"{cookies.SESSION}=;")
+        and "Max-Age=0" in ended.headers["set-cookie"]
+    )
 
 
 def test_auth_check_sends_staff_to_the_workspace_sign_in(web, engine):
@@ -467,7 +474,11 @@ def test_every_inline_script_is_hashed_once_and_external_ones_not():
 
 
 def test_the_policy_forbids_what_the_issue_names():
-    policy = directives(http.content_security_policy(dataclasses.replace(settings, base_url="https://anima.example.nhs.uk"), ["'sha256-x'"]))
+    policy = directives(
+        http.content_security_policy(
+            dataclasses.replace(settings, base_url="https://anima.example.nhs.uk"), ["'sha256-x'"]
+        )
+    )
     assert policy["script-src"] == "'self' 'sha256-x'"  # no 'unsafe-inline', no 'unsafe-eval'
     assert policy["object-src"] == "'none'" and policy["base-uri"] == "'none'" and policy["frame-ancestors"] == "'none'"
     assert policy["connect-src"] == "'self' wss://anima.example.nhs.uk"

@@ -32,12 +32,15 @@ def report(path: Path, show_misses: bool) -> None:
         if not ids or ids[0] != case["topic"]:
             misses.append((case["q"], case["kind"], case["topic"], ids[:3]))
     for tag in total:
-        print(f"{tag:7} n={total[tag]:3}  top-1 {100 * first[tag] / total[tag]:5.1f}%  top-3 {100 * three[tag] / total[tag]:5.1f}%")
+        print(
+            f"{tag:7} n={total[tag]:3}  top-1 {100 * first[tag] / total[tag]:5.1f}%  top-3 {100 * three[tag] / total[tag]:5.1f}%"
+        )
     wrong = []
     for case in data.get("emergency", []):
         advice = emergency_advice(case["q"])
         ok = advice is not None and (
-            advice.code == case["advice"] or (case["advice"] == "111" and advice.code in ("999", "crisis"))
+            advice.code == case["advice"]
+            or (case["advice"] == "111" and advice.code in ("999", "crisis"))
             or (case["advice"] == "crisis" and advice.code == "999" and "crisis" in advice.reasons)
         )
         if not ok:
@@ -58,4 +61,7 @@ def report(path: Path, show_misses: bool) -> None:
 
 if __name__ == "__main__":
     args = [a for a in sys.argv[1:] if not a.startswith("--")]
-    report(Path(args[0]) if args else Path(__file__).resolve().parent.parent / "tests/data/search_phrases.json", "--misses" in sys.argv)
+    report(
+        Path(args[0]) if args else Path(__file__).resolve().parent.parent / "tests/data/search_phrases.json",
+        "--misses" in sys.argv,
+    )

@@ -3,6 +3,7 @@
 Revision ID: 0007_ux
 Revises: 0006
 """
+
 from typing import Sequence, Union
 
 from alembic import op
@@ -20,7 +21,9 @@ def upgrade() -> None:
     with op.batch_alter_table("practice_settings", schema=None) as batch_op:
         # Existing practices (and rows written without it) have no important updates ("").
         batch_op.add_column(
-            sa.Column("important_updates", sqlmodel.sql.sqltypes.AutoString(length=1000), nullable=False, server_default="")
+            sa.Column(
+                "important_updates", sqlmodel.sql.sqltypes.AutoString(length=1000), nullable=False, server_default=""
+            )
         )
 
     op.create_table(

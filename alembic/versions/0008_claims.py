@@ -8,6 +8,7 @@ account_patient.approval_reason says why the practice must approve a link.
 Revision ID: 0008_claims
 Revises: 0007_ux
 """
+
 from typing import Sequence, Union
 
 from alembic import op
@@ -42,7 +43,11 @@ def upgrade() -> None:
             batch_op.drop_constraint(name, type_="unique")
         batch_op.create_index("ix_patient_nhs_number", ["nhs_number"], unique=False)
         batch_op.create_index(
-            "uq_patient_verified_nhs_number", ["nhs_number"], unique=True, sqlite_where=VERIFIED, postgresql_where=VERIFIED
+            "uq_patient_verified_nhs_number",
+            ["nhs_number"],
+            unique=True,
+            sqlite_where=VERIFIED,
+            postgresql_where=VERIFIED,
         )
 
     with op.batch_alter_table("account_patient", schema=None) as batch_op:

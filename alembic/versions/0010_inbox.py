@@ -5,6 +5,7 @@ the notices' request, and the practice's auto-close setting
 Revision ID: 0010_inbox
 Revises: 0009_redflags
 """
+
 from typing import Sequence, Union
 
 from alembic import op
@@ -23,21 +24,41 @@ URGENCY_RANKS = {"emergency_signposted": 0, "urgent_today": 1, "within_two_days"
 def upgrade() -> None:
     with op.batch_alter_table("request", schema=None) as batch_op:
         batch_op.add_column(sa.Column("urgency_rank", sa.Integer(), nullable=False, server_default="3"))
-        batch_op.add_column(sa.Column("assigned_team", sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False, server_default=""))
+        batch_op.add_column(
+            sa.Column("assigned_team", sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False, server_default="")
+        )
         batch_op.add_column(sa.Column("assigned_staff_id", sa.Integer(), nullable=True))
         batch_op.add_column(sa.Column("first_response_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True))
         batch_op.add_column(sa.Column("awaiting_reply_since", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True))
-        batch_op.add_column(sa.Column("outcome", sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False, server_default=""))
-        batch_op.add_column(sa.Column("outcome_detail", sqlmodel.sql.sqltypes.AutoString(), nullable=False, server_default="{}"))
+        batch_op.add_column(
+            sa.Column("outcome", sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False, server_default="")
+        )
+        batch_op.add_column(
+            sa.Column("outcome_detail", sqlmodel.sql.sqltypes.AutoString(), nullable=False, server_default="{}")
+        )
         batch_op.add_column(sa.Column("signed_off_by_staff_id", sa.Integer(), nullable=True))
-        batch_op.add_column(sa.Column("patient_decision", sqlmodel.sql.sqltypes.AutoString(length=10), nullable=False, server_default=""))
+        batch_op.add_column(
+            sa.Column(
+                "patient_decision", sqlmodel.sql.sqltypes.AutoString(length=10), nullable=False, server_default=""
+            )
+        )
         batch_op.add_column(sa.Column("patient_decided_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True))
-        batch_op.create_foreign_key("fk_request_assigned_staff_id_staff_member", "staff_member", ["assigned_staff_id"], ["id"])
-        batch_op.create_foreign_key("fk_request_signed_off_by_staff_id_staff_member", "staff_member", ["signed_off_by_staff_id"], ["id"])
-        batch_op.create_index("ix_request_queue", ["practice_id", "status", "urgency_rank", "submitted_at"], unique=False)
+        batch_op.create_foreign_key(
+            "fk_request_assigned_staff_id_staff_member", "staff_member", ["assigned_staff_id"], ["id"]
+        )
+        batch_op.create_foreign_key(
+            "fk_request_signed_off_by_staff_id_staff_member", "staff_member", ["signed_off_by_staff_id"], ["id"]
+        )
+        batch_op.create_index(
+            "ix_request_queue", ["practice_id", "status", "urgency_rank", "submitted_at"], unique=False
+        )
         batch_op.create_index("ix_request_assignee", ["practice_id", "assigned_staff_id", "status"], unique=False)
     for urgency, rank in URGENCY_RANKS.items():  # requests sent before this: their rank from their urgency
-        op.execute(sa.text("UPDATE request SET urgency_rank = :rank WHERE urgency = :urgency").bindparams(rank=rank, urgency=urgency))
+        op.execute(
+            sa.text("UPDATE request SET urgency_rank = :rank WHERE urgency = :urgency").bindparams(
+                rank=rank, urgency=urgency
+            )
+        )
 
     op.create_table(
         "request_message",
@@ -121,7 +142,15 @@ def downgrade() -> None:
         batch_op.drop_constraint("fk_request_signed_off_by_staff_id_staff_member", type_="foreignkey")
         batch_op.drop_constraint("fk_request_assigned_staff_id_staff_member", type_="foreignkey")
         for column in (
-            "patient_decided_at", "patient_decision", "signed_off_by_staff_id", "outcome_detail", "outcome",
-            "awaiting_reply_since", "first_response_at", "assigned_staff_id", "assigned_team", "urgency_rank",
+            "patient_decided_at",
+            "patient_decision",
+            "signed_off_by_staff_id",
+            "outcome_detail",
+            "outcome",
+            "awaiting_reply_since",
+            "first_response_at",
+            "assigned_staff_id",
+            "assigned_team",
+            "urgency_rank",
         ):
             batch_op.drop_column(column)

@@ -15,7 +15,6 @@ from anima_pwa.services.platform.text_limits import TRANSPORT_CAP
 from anima_pwa.state.base import SessionState
 
 
-
 def _describedby(name: str, hint: str | None, errors: rx.Var, *, counted: bool = False) -> rx.Var | str:
     hint_id = f"{name}-hint" if hint else ""
     if counted:
@@ -35,8 +34,11 @@ def character_count(field_id: str, limit: int | rx.Var, limit_text: str | rx.Var
         # Filled in by /character-count.js (empty without it, and then hidden by the stylesheet).
         rx.el.div(id=f"{field_id}-count", class_name="hint character-count__message character-count__status"),
         rx.el.div(
-            "You can enter up to ", limit_text, " characters",
-            id=f"{field_id}-count-limit", class_name="hint character-count__message character-count__limit",
+            "You can enter up to ",
+            limit_text,
+            " characters",
+            id=f"{field_id}-count-limit",
+            class_name="hint character-count__message character-count__limit",
         ),
         rx.el.div(id=f"{field_id}-count-live", class_name="visually-hidden", aria_live="polite"),
         class_name="character-count__info",
@@ -101,9 +103,7 @@ def text_field(
         "spell_check": spellcheck,
         "aria_describedby": _describedby(name, hint, errors, counted=limit is not None),
         "aria_invalid": rx.cond(errors.contains(name), "true", "false"),
-        "class_name": rx.cond(
-            errors.contains(name), f"input input--error {width}".strip(), f"input {width}".strip()
-        ),
+        "class_name": rx.cond(errors.contains(name), f"input input--error {width}".strip(), f"input {width}".strip()),
     }
     if input_mode:
         props["input_mode"] = input_mode
@@ -169,7 +169,7 @@ def text_area_field(
 
 
 def email_field(errors: rx.Var, **kwargs: Any) -> rx.Component:
-    """"Email address", as every sign-in and sign-up form asks for it."""
+    """ "Email address", as every sign-in and sign-up form asks for it."""
     kwargs.setdefault("autocomplete", "email")
     return text_field("email", "Email address", errors, input_type="email", **kwargs)
 
@@ -196,7 +196,9 @@ def password_field(
     )
 
 
-def checkbox_field(name: str, label: rx.Component | str, errors: rx.Var, *, checked: rx.Var, on_change: Any) -> rx.Component:
+def checkbox_field(
+    name: str, label: rx.Component | str, errors: rx.Var, *, checked: rx.Var, on_change: Any
+) -> rx.Component:
     return field_wrapper(
         name,
         errors,

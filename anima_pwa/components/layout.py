@@ -13,7 +13,7 @@ from anima_pwa.state.base import IDLE_SECONDS, SessionState
 
 
 def sign_out_button(*, workspace: bool = False) -> rx.Component:
-    """"Sign out": a plain HTML form POST (Reflex's own forms stop the browser submitting), so the
+    """ "Sign out": a plain HTML form POST (Reflex's own forms stop the browser submitting), so the
     server ends the session and clears its HttpOnly cookie."""
     action = routes.AUTH_SIGN_OUT + ("?from=practice" if workspace else "")
     return rx.html(

@@ -27,7 +27,11 @@ def workspace_header(signed_in: bool = True) -> rx.Component:
                 PracticeState.staff_name != "",
                 rx.el.div(
                     rx.el.span(
-                        PracticeState.staff_name, " · ", PracticeState.staff_role, " · ", PracticeState.practice_name,
+                        PracticeState.staff_name,
+                        " · ",
+                        PracticeState.staff_role,
+                        " · ",
+                        PracticeState.practice_name,
                         class_name="workspace-user",
                     ),
                     sign_out_button(workspace=True),
@@ -62,7 +66,9 @@ def workspace_header(signed_in: bool = True) -> rx.Component:
     )
 
 
-def workspace_page(*children: rx.Component, signed_in: bool = True, back: tuple[str, str] | None = None) -> rx.Component:
+def workspace_page(
+    *children: rx.Component, signed_in: bool = True, back: tuple[str, str] | None = None
+) -> rx.Component:
     return rx.fragment(
         rx.el.a("Skip to main content", href="#maincontent", class_name="skip-link"),
         workspace_header(signed_in),

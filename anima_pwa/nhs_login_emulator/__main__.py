@@ -44,8 +44,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--client-key-file",
         type=Path,
         default=nl.private_key_file,
-        help="the app's RSA PRIVATE key PEM (created if missing); only its public half is used. "
-        "Default %(default)s",
+        help="the app's RSA PRIVATE key PEM (created if missing); only its public half is used. Default %(default)s",
     )
     parser.add_argument(
         "--redirect-uri",

@@ -124,11 +124,16 @@ class Person:
     def claims(self, scopes: tuple[str, ...], level: str) -> dict:
         claims: dict = {"sub": self.sub}
         if "profile" in scopes:
-            claims.update(nhs_number=self.nhs_number, family_name=self.family_name,
-                          birthdate=self.birthdate.isoformat(), identity_proofing_level=level)
+            claims.update(
+                nhs_number=self.nhs_number,
+                family_name=self.family_name,
+                birthdate=self.birthdate.isoformat(),
+                identity_proofing_level=level,
+            )
         if "basic_demographics" in scopes:
-            claims.update(family_name=self.family_name, birthdate=self.birthdate.isoformat(),
-                          identity_proofing_level=level)
+            claims.update(
+                family_name=self.family_name, birthdate=self.birthdate.isoformat(), identity_proofing_level=level
+            )
         if "profile_extended" in scopes:
             claims["given_name"] = self.given_name
         if "email" in scopes:
@@ -563,8 +568,7 @@ def _choose_page(request_id: str, auth: AuthRequest, roster: list[Person], *, er
     if errors:
         items = "".join(f'<li><a href="#{k}">{html.escape(m)}</a></li>' for k, m in errors.items())
         parts.append(
-            '<div class="error-summary" role="alert" tabindex="-1"><h2>There is a problem</h2>'
-            f"<ul>{items}</ul></div>"
+            f'<div class="error-summary" role="alert" tabindex="-1"><h2>There is a problem</h2><ul>{items}</ul></div>'
         )
     parts.append("<p>Choose who to sign in as. You will go back to the app signed in as that person.</p>")
     rows = "".join(

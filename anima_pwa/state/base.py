@@ -25,8 +25,8 @@ from anima_pwa import cookies, routes
 from anima_pwa.db import session_scope
 from anima_pwa.services.identity import accounts, sessions
 from anima_pwa.services.identity.sessions import Identity
-from anima_pwa.services.practice.permissions import PermissionDenied
 from anima_pwa.services.platform.text_limits import received  # noqa: F401  (what a person typed: kept whole)
+from anima_pwa.services.practice.permissions import PermissionDenied
 
 IDLE_SECONDS = int(sessions.IDLE_TIMEOUT.total_seconds())
 

@@ -17,12 +17,17 @@ from anima_pwa.components.fields import (
 from anima_pwa.components.layout import page
 from anima_pwa.services.nhs_login import accounts as nhs_login_accounts
 from anima_pwa.settings import settings
-from anima_pwa.state.identity.auth import LoginState, PasswordResetState, SetPasswordState, SignUpState, VerifyEmailState
+from anima_pwa.state.identity.auth import (
+    LoginState,
+    PasswordResetState,
+    SetPasswordState,
+    SignUpState,
+    VerifyEmailState,
+)
 from anima_pwa.state.identity.nhs_login import NhsLoginState
 
 PASSWORD_HINT = (
-    "Use at least 8 characters, with upper case letters, lower case letters and numbers. "
-    "Avoid common passwords."
+    "Use at least 8 characters, with upper case letters, lower case letters and numbers. Avoid common passwords."
 )
 
 
@@ -95,8 +100,7 @@ def check_email() -> rx.Component:
         rx.el.p(
             "We have sent a link to ",
             rx.el.strong(SignUpState.email),
-            ". Follow the link to confirm your email address and create your password. "
-            "It expires in 24 hours.",
+            ". Follow the link to confirm your email address and create your password. It expires in 24 hours.",
         ),
         rx.el.p("If you don't receive an email within 5 minutes, check your spam or junk folders."),
         rx.cond(
@@ -124,7 +128,11 @@ def verify_email() -> rx.Component:
                     rx.el.p("You are creating an Anima account for ", rx.el.strong(state.email), "."),
                     rx.el.form(
                         password_field(
-                            "password", "Create a password", state.errors, hint=PASSWORD_HINT, autocomplete="new-password"
+                            "password",
+                            "Create a password",
+                            state.errors,
+                            hint=PASSWORD_HINT,
+                            autocomplete="new-password",
                         ),
                         primary_button("Create account"),
                         on_submit=state.create_account,
@@ -216,8 +224,7 @@ def login() -> rx.Component:
         ),
         rx.el.p(rx.el.a("Forgot your password", href=routes.FORGOT_PASSWORD, class_name="link--red")),
         rx.el.p(
-            "Just signed up? You create your password from the link in the email we sent you. "
-            "Can't find it? ",
+            "Just signed up? You create your password from the link in the email we sent you. Can't find it? ",
             rx.el.a("Create an account", href=routes.INDEX),
             " again and we will send a new link.",
         ),
@@ -261,7 +268,9 @@ def reset_password() -> rx.Component:
                 max_length=12,
                 width="width-10",
             ),
-            password_field("password", "New password", PasswordResetState.errors, hint=PASSWORD_HINT, autocomplete="new-password"),
+            password_field(
+                "password", "New password", PasswordResetState.errors, hint=PASSWORD_HINT, autocomplete="new-password"
+            ),
             primary_button("Reset password"),
             on_submit=PasswordResetState.reset_password,
             no_validate=True,
@@ -363,7 +372,9 @@ def set_password() -> rx.Component:
                 form_error(state.errors),
                 rx.el.p("Your GP practice has created an Anima account for ", rx.el.strong(state.email), "."),
                 rx.el.form(
-                    password_field("password", "Create a password", state.errors, hint=PASSWORD_HINT, autocomplete="new-password"),
+                    password_field(
+                        "password", "Create a password", state.errors, hint=PASSWORD_HINT, autocomplete="new-password"
+                    ),
                     primary_button("Set password"),
                     on_submit=state.set_password,
                     no_validate=True,

@@ -44,8 +44,14 @@ def settings_index() -> rx.Component:
         rx.el.h1("Settings"),
         rx.el.ul(
             item("Login settings", routes.SETTINGS_LOGIN, "Your email address, password and NHS login."),
-            item("Your preferences", routes.SETTINGS_PREFERENCES, "Your phone number, preferred name and residence status."),
-            item("Multi-factor authentication", routes.SETTINGS_MFA, "Use an authenticator app as well as your password."),
+            item(
+                "Your preferences",
+                routes.SETTINGS_PREFERENCES,
+                "Your phone number, preferred name and residence status.",
+            ),
+            item(
+                "Multi-factor authentication", routes.SETTINGS_MFA, "Use an authenticator app as well as your password."
+            ),
             item("Dependants & children", routes.DEPENDANTS, "Children and other people you send requests for."),
             class_name="nav-list",
         ),
@@ -67,7 +73,8 @@ def login_settings() -> rx.Component:
                 state.email_link_sent_to != "",
                 rx.el.div(
                     rx.el.p(
-                        "We have sent a link to ", rx.el.strong(state.email_link_sent_to),
+                        "We have sent a link to ",
+                        rx.el.strong(state.email_link_sent_to),
                         ". Your email address changes when you follow it. The link expires in 24 hours.",
                     ),
                     class_name="panel panel--success",
@@ -125,9 +132,7 @@ def login_settings() -> rx.Component:
                     rx.el.p("Your account is connected to NHS login. You can sign in with it."),
                     rx.fragment(
                         rx.el.p("Connect NHS login to sign in with the details you use for the NHS App."),
-                        secondary_button(
-                            "Connect NHS login", on_click=NhsLoginState.start(nhs_login_accounts.CONNECT)
-                        ),
+                        secondary_button("Connect NHS login", on_click=NhsLoginState.start(nhs_login_accounts.CONNECT)),
                     ),
                 ),
                 class_name="section",
@@ -153,7 +158,10 @@ def confirm_email_change() -> rx.Component:
                     rx.el.a("Go to your account", href=routes.HOME, class_name="button", role="button"),
                 ),
             ),
-            ("expired", rx.fragment(rx.el.h1("This link has expired"), rx.el.p("Ask for a new one in Login settings."))),
+            (
+                "expired",
+                rx.fragment(rx.el.h1("This link has expired"), rx.el.p("Ask for a new one in Login settings.")),
+            ),
             (
                 "used",
                 rx.fragment(rx.el.h1("This link has already been used"), rx.el.p("Each link works once.")),
@@ -268,7 +276,13 @@ def mfa_settings() -> rx.Component:
             rx.el.li("Add an account and scan this QR code."),
             class_name="steps",
         ),
-        rx.el.img(src=state.qr_data_uri, alt="QR code for your authenticator app", class_name="qr-code", width="220", height="220"),
+        rx.el.img(
+            src=state.qr_data_uri,
+            alt="QR code for your authenticator app",
+            class_name="qr-code",
+            width="220",
+            height="220",
+        ),
         rx.el.p("If you can't scan the code, type this key into the app instead:"),
         rx.el.p(rx.el.code(state.setup_key_text, id="setup-key"), class_name="setup-key"),
         rx.el.form(code_field, primary_button("Turn on MFA"), on_submit=state.confirm_setup, no_validate=True),

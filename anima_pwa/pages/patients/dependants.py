@@ -42,16 +42,22 @@ def _row(row: rx.Var) -> rx.Component:
         rx.cond(
             state.confirm_remove == row["link_id"],
             rx.el.div(
-                rx.el.p("Remove ", rx.el.strong(row["name"]), " from your account? Their practice record is not changed."),
+                rx.el.p(
+                    "Remove ", rx.el.strong(row["name"]), " from your account? Their practice record is not changed."
+                ),
                 rx.el.button(
-                    "Yes, remove them", type="button", class_name="button button--warning",
+                    "Yes, remove them",
+                    type="button",
+                    class_name="button button--warning",
                     on_click=state.remove(row["link_id"]),
                 ),
                 secondary_button("Keep them", on_click=state.cancel_remove),
                 class_name="panel panel--warning",
             ),
             rx.el.button(
-                "Remove", type="button", class_name="link-button",
+                "Remove",
+                type="button",
+                class_name="link-button",
                 on_click=state.ask_to_remove(row["link_id"]),
                 aria_label="Remove " + row["name"].to(str),
             ),
@@ -82,8 +88,12 @@ def dependants_list() -> rx.Component:
 
 def _text(name: str, label: str, **kwargs) -> rx.Component:
     return text_field(
-        name, label, AddDependantState.errors, value=AddDependantState.values[name],
-        on_change=lambda v: AddDependantState.set_value(name, v), **kwargs,
+        name,
+        label,
+        AddDependantState.errors,
+        value=AddDependantState.values[name],
+        on_change=lambda v: AddDependantState.set_value(name, v),
+        **kwargs,
     )
 
 
@@ -97,20 +107,35 @@ def add_dependant() -> rx.Component:
         rx.el.form(
             _text("full_name", "Their full name", autocomplete="off"),
             date_field(
-                "dob", "Their date of birth", state.errors, values=state.values,
-                on_change_part=state.set_value, hint="For example, 9 5 2019",
+                "dob",
+                "Their date of birth",
+                state.errors,
+                values=state.values,
+                on_change_part=state.set_value,
+                hint="For example, 9 5 2019",
             ),
             _text(
-                "nhs_number", "Their NHS number", input_mode="numeric", max_length=12, width="width-10",
+                "nhs_number",
+                "Their NHS number",
+                input_mode="numeric",
+                max_length=12,
+                width="width-10",
                 hint="A 10 digit number, like 485 777 3456. It is on letters from the NHS, or in the child's red book",
             ),
             _text(
-                "postcode", "Their postcode (if different to yours)", autocomplete="off", max_length=10, width="width-10",
+                "postcode",
+                "Their postcode (if different to yours)",
+                autocomplete="off",
+                max_length=10,
+                width="width-10",
                 hint="Leave this empty if they live with you",
             ),
             checkbox_field(
-                "registered_here", "I confirm they are registered at my GP practice", state.errors,
-                checked=state.registered_here, on_change=state.set_registered_here,
+                "registered_here",
+                "I confirm they are registered at my GP practice",
+                state.errors,
+                checked=state.registered_here,
+                on_change=state.set_registered_here,
             ),
             primary_button("Add dependant"),
             on_submit=lambda _: state.submit(),

@@ -62,7 +62,10 @@ def practice_picker() -> rx.Component:
         rx.el.div(
             rx.cond(
                 RegisterState.practice_options.length() > 0,
-                rx.el.span(RegisterState.practice_options.length().to_string() + " practices found", class_name="visually-hidden"),
+                rx.el.span(
+                    RegisterState.practice_options.length().to_string() + " practices found",
+                    class_name="visually-hidden",
+                ),
             ),
             aria_live="polite",
         ),
@@ -110,9 +113,13 @@ def register_details() -> rx.Component:
                 rx.el.div(
                     rx.el.h2("From NHS login", class_name="summary-list__title"),
                     rx.el.dl(
-                        rx.el.div(rx.el.dt("Name"), rx.el.dd(RegisterState.nhs_full_name), class_name="summary-list__row"),
                         rx.el.div(
-                            rx.el.dt("Date of birth"), rx.el.dd(RegisterState.nhs_date_of_birth), class_name="summary-list__row"
+                            rx.el.dt("Name"), rx.el.dd(RegisterState.nhs_full_name), class_name="summary-list__row"
+                        ),
+                        rx.el.div(
+                            rx.el.dt("Date of birth"),
+                            rx.el.dd(RegisterState.nhs_date_of_birth),
+                            class_name="summary-list__row",
                         ),
                         rx.el.div(
                             rx.el.dt("NHS number"), rx.el.dd("Shared by NHS login"), class_name="summary-list__row"
@@ -190,7 +197,10 @@ def _practice_details() -> rx.Component:
     return rx.el.section(
         rx.el.h2("Practice Details", id="practice-details"),
         rx.el.p(rx.el.strong(h.practice_name)),
-        rx.cond(h.practice_phone != "", rx.el.p("Phone: ", rx.el.a(h.practice_phone, href="tel:" + h.practice_phone.to(str)))),
+        rx.cond(
+            h.practice_phone != "",
+            rx.el.p("Phone: ", rx.el.a(h.practice_phone, href="tel:" + h.practice_phone.to(str))),
+        ),
         rx.cond(
             h.practice_updates != "",
             rx.el.div(
@@ -210,18 +220,33 @@ def _practice_details() -> rx.Component:
         ),
         rx.el.h3("Online request hours"),
         rx.el.table(
-            rx.el.thead(rx.el.tr(rx.el.th("Day", scope="col"), rx.el.th("Medical", scope="col"), rx.el.th("Admin", scope="col"))),
-            rx.el.tbody(rx.foreach(h.practice_hours, lambda r: rx.el.tr(
-                rx.el.th(r["day"], scope="row"), rx.el.td(r["medical"]), rx.el.td(r["admin"]),
-            ))),
+            rx.el.thead(
+                rx.el.tr(rx.el.th("Day", scope="col"), rx.el.th("Medical", scope="col"), rx.el.th("Admin", scope="col"))
+            ),
+            rx.el.tbody(
+                rx.foreach(
+                    h.practice_hours,
+                    lambda r: rx.el.tr(
+                        rx.el.th(r["day"], scope="row"),
+                        rx.el.td(r["medical"]),
+                        rx.el.td(r["admin"]),
+                    ),
+                )
+            ),
             class_name="table practice-details__hours",
         ),
         rx.el.h3("Closed days ahead"),
         rx.cond(
             h.practice_closed_days.length() > 0,
-            rx.el.ul(rx.foreach(h.practice_closed_days, lambda d: rx.el.li(
-                rx.el.strong(d["day"]), rx.cond(d["reason"] != "", rx.fragment(": ", d["reason"])),
-            ))),
+            rx.el.ul(
+                rx.foreach(
+                    h.practice_closed_days,
+                    lambda d: rx.el.li(
+                        rx.el.strong(d["day"]),
+                        rx.cond(d["reason"] != "", rx.fragment(": ", d["reason"])),
+                    ),
+                )
+            ),
             rx.el.p("None planned."),
         ),
         rx.el.p(

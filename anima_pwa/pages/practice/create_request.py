@@ -31,8 +31,11 @@ def _box(name: str, label: str) -> rx.Component:
 def _dependent_picker() -> rx.Component:
     return rx.el.div(
         checkbox_field(
-            "as_dependent", "Register the patient as a dependent", S.errors,
-            checked=S.as_dependent, on_change=S.set_as_dependent,
+            "as_dependent",
+            "Register the patient as a dependent",
+            S.errors,
+            checked=S.as_dependent,
+            on_change=S.set_as_dependent,
         ),
         rx.cond(
             S.as_dependent,
@@ -46,8 +49,12 @@ def _dependent_picker() -> rx.Component:
                     ),
                 ),
                 text_field(
-                    "care_home_query", "Search for the care home", S.errors, value=S.care_home_query,
-                    on_change=S.search_care_homes, hint="Its dummy NHS number, like 999-999-1234, or its name",
+                    "care_home_query",
+                    "Search for the care home",
+                    S.errors,
+                    value=S.care_home_query,
+                    on_change=S.search_care_homes,
+                    hint="Its dummy NHS number, like 999-999-1234, or its name",
                     width="width-20",
                 ),
                 rx.cond(
@@ -60,10 +67,14 @@ def _dependent_picker() -> rx.Component:
                         lambda o: rx.el.li(
                             rx.el.button(
                                 rx.el.span(o["name"], class_name="option__name"),
-                                rx.el.span(o["nhs_number"], " · Registered at ", o["practice"], class_name="option__address"),
+                                rx.el.span(
+                                    o["nhs_number"], " · Registered at ", o["practice"], class_name="option__address"
+                                ),
                                 type="button",
                                 class_name="option",
-                                on_click=S.choose_care_home(o["id"], o["name"].to(str) + " (" + o["nhs_number"].to(str) + ")"),
+                                on_click=S.choose_care_home(
+                                    o["id"], o["name"].to(str) + " (" + o["nhs_number"].to(str) + ")"
+                                ),
                             )
                         ),
                     ),
@@ -88,7 +99,11 @@ def _new_patient_form() -> rx.Component:
                 rx.el.div(
                     _text("full_name", "Name", hint="For a care home account, the care home's name"),
                     date_field(
-                        "dob", "Date of birth", S.errors, values=S.values, on_change_part=S.set_value,
+                        "dob",
+                        "Date of birth",
+                        S.errors,
+                        values=S.values,
+                        on_change_part=S.set_value,
                         hint="For a care home account, any date over 18 years ago, like 1 1 2000",
                     ),
                     _text("address_line1", "Address"),
@@ -97,7 +112,9 @@ def _new_patient_form() -> rx.Component:
                 rx.el.div(
                     _text("phone", "Phone", input_type="tel", max_length=20, width="width-20"),
                     _text(
-                        "email", "Email", input_type="email",
+                        "email",
+                        "Email",
+                        input_type="email",
                         hint="They will use this to sign in. It can't already be used by an Anima account. Leave empty for a resident without email",
                     ),
                     _box("housebound", "Housebound"),
@@ -127,8 +144,14 @@ def create_request() -> rx.Component:
         ),
         rx.el.form(
             text_field(
-                "nhs_query", "Patient's NHS number", S.errors, value=S.nhs_query, on_change=S.set_nhs_query,
-                input_mode="numeric", max_length=14, width="width-10",
+                "nhs_query",
+                "Patient's NHS number",
+                S.errors,
+                value=S.nhs_query,
+                on_change=S.set_nhs_query,
+                input_mode="numeric",
+                max_length=14,
+                width="width-10",
                 hint="A real NHS number, or a dummy one like 999-999-1234 for a care home account",
             ),
             primary_button("Search"),
@@ -144,12 +167,16 @@ def create_request() -> rx.Component:
                     rx.el.h2(S.found["name"]),
                     rx.el.p("Born ", S.found["dob"], ". ", S.found["account"], "."),
                     rx.el.a(
-                        "Take a request by phone", href=routes.PRACTICE_PHONE_REQUEST + "?patient=" + S.found["id"].to(str),
-                        class_name="button", role="button",
+                        "Take a request by phone",
+                        href=routes.PRACTICE_PHONE_REQUEST + "?patient=" + S.found["id"].to(str),
+                        class_name="button",
+                        role="button",
                     ),
                     rx.el.a(
-                        "Open patient record", href=routes.PRACTICE_PATIENT + "?id=" + S.found["id"].to(str),
-                        class_name="button button--secondary", role="button",
+                        "Open patient record",
+                        href=routes.PRACTICE_PATIENT + "?id=" + S.found["id"].to(str),
+                        class_name="button button--secondary",
+                        role="button",
                     ),
                     class_name="section narrow",
                 ),

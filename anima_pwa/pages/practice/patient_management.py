@@ -48,8 +48,13 @@ def patient_search() -> rx.Component:
         rx.cond(s.error != "", rx.el.div(rx.el.p(s.error), class_name="error-summary", role="alert")),
         rx.el.form(
             text_field(
-                "query", "Name, date of birth, NHS number or email", rx.Var.create({}),
-                value=s.query, on_change=s.set_query, max_length=100, width="width-20",
+                "query",
+                "Name, date of birth, NHS number or email",
+                rx.Var.create({}),
+                value=s.query,
+                on_change=s.set_query,
+                max_length=100,
+                width="width-20",
                 hint="For example: Harper, 14/03/1985, 973 146 2856 or name@example.com",
             ),
             primary_button("Search"),
@@ -67,7 +72,10 @@ def patient_search() -> rx.Component:
                         lambda r: rx.el.tr(
                             rx.el.td(
                                 rx.el.a(r["name"], href=routes.PRACTICE_PATIENT + "?id=" + r["id"].to(str)),
-                                rx.cond(r["care_home"] != "", rx.el.span(" ", rx.el.span(r["care_home"], class_name="tag tag--grey"))),
+                                rx.cond(
+                                    r["care_home"] != "",
+                                    rx.el.span(" ", rx.el.span(r["care_home"], class_name="tag tag--grey")),
+                                ),
                             ),
                             rx.el.td(r["dob"]),
                             rx.el.td(r["nhs_number"]),
@@ -91,7 +99,9 @@ def _edit_form() -> rx.Component:
     s = PatientRecordState
 
     def text(name: str, label: str, **kwargs):
-        return text_field(name, label, s.errors, value=s.values[name], on_change=lambda v: s.set_value(name, v), **kwargs)
+        return text_field(
+            name, label, s.errors, value=s.values[name], on_change=lambda v: s.set_value(name, v), **kwargs
+        )
 
     return rx.el.form(
         error_summary(s.summary),
@@ -103,10 +113,21 @@ def _edit_form() -> rx.Component:
             ),
             rx.el.div(
                 text("postcode", "Postcode", max_length=10, width="width-10"),
-                text("phone", "Phone", input_type="tel", max_length=20, width="width-20", hint="A UK mobile or landline"),
-                checkbox_field("housebound", "Housebound", s.errors, checked=s.housebound, on_change=lambda c: s.set_flag("housebound", c)),
+                text(
+                    "phone", "Phone", input_type="tel", max_length=20, width="width-20", hint="A UK mobile or landline"
+                ),
                 checkbox_field(
-                    "care_home_resident", "Care Home Resident", s.errors, checked=s.care_home_resident,
+                    "housebound",
+                    "Housebound",
+                    s.errors,
+                    checked=s.housebound,
+                    on_change=lambda c: s.set_flag("housebound", c),
+                ),
+                checkbox_field(
+                    "care_home_resident",
+                    "Care Home Resident",
+                    s.errors,
+                    checked=s.care_home_resident,
                     on_change=lambda c: s.set_flag("care_home_resident", c),
                 ),
             ),
@@ -124,14 +145,23 @@ def _holder(h: rx.Var) -> rx.Component:
     """Someone who holds this patient, with "Remove" (and a confirmation) for staff who may."""
     s = PatientRecordState
     return rx.el.li(
-        h["name"], " (", h["email"], ") · ", h["relationship"],
+        h["name"],
+        " (",
+        h["email"],
+        ") · ",
+        h["relationship"],
         rx.cond(
             h["approval"] != "",
             rx.fragment(
                 " · ",
                 rx.el.span(
                     h["approval"],
-                    class_name=rx.match(h["approval_key"], ("approved", "tag tag--green"), ("pending", "tag tag--yellow"), "tag tag--red"),
+                    class_name=rx.match(
+                        h["approval_key"],
+                        ("approved", "tag tag--green"),
+                        ("pending", "tag tag--yellow"),
+                        "tag tag--red",
+                    ),
                 ),
             ),
         ),
@@ -141,12 +171,16 @@ def _holder(h: rx.Var) -> rx.Component:
                 s.confirm_remove_holder == h["link_id"],
                 rx.el.div(
                     rx.el.p(
-                        "Remove ", rx.el.strong(h["name"]), " from this patient? They will no longer be able to send "
+                        "Remove ",
+                        rx.el.strong(h["name"]),
+                        " from this patient? They will no longer be able to send "
                         "requests for this patient or see their requests, and will be emailed. Anyone else who holds "
                         "the patient keeps them.",
                     ),
                     rx.el.button(
-                        "Yes, remove them", type="button", class_name="button button--warning",
+                        "Yes, remove them",
+                        type="button",
+                        class_name="button button--warning",
                         on_click=s.remove_holder(h["link_id"]),
                     ),
                     secondary_button("Cancel", on_click=s.cancel_remove_holder),
@@ -155,7 +189,9 @@ def _holder(h: rx.Var) -> rx.Component:
                 rx.fragment(
                     " ",
                     rx.el.button(
-                        "Remove", type="button", class_name="link-button",
+                        "Remove",
+                        type="button",
+                        class_name="link-button",
                         on_click=s.ask_remove_holder(h["link_id"]),
                         aria_label="Remove " + h["name"].to(str) + " from this patient",
                     ),
@@ -186,7 +222,9 @@ def patient_record() -> rx.Component:
                             _summary_row("Address", d["address"]),
                             _summary_row("Postcode", d["postcode"]),
                             _summary_row("Phone", d["phone"]),
-                            _summary_row("Email", rx.cond(d["email"] != "", d["email"], "This patient has no email address")),
+                            _summary_row(
+                                "Email", rx.cond(d["email"] != "", d["email"], "This patient has no email address")
+                            ),
                             _summary_row("Preferred name", d["preferred_name"]),
                             _summary_row("Notes", d["flags"]),
                             class_name="summary-list",
@@ -202,26 +240,45 @@ def patient_record() -> rx.Component:
                             s.linked.length() > 0,
                             _table(
                                 ["Email", "Link", "Approval", "Account"],
-                                rx.el.tbody(rx.foreach(s.linked, lambda a: rx.el.tr(
-                                    rx.el.td(a["email"]), rx.el.td(a["relationship"]), rx.el.td(a["approval"]), rx.el.td(a["status"])
-                                ))),
+                                rx.el.tbody(
+                                    rx.foreach(
+                                        s.linked,
+                                        lambda a: rx.el.tr(
+                                            rx.el.td(a["email"]),
+                                            rx.el.td(a["relationship"]),
+                                            rx.el.td(a["approval"]),
+                                            rx.el.td(a["status"]),
+                                        ),
+                                    )
+                                ),
                             ),
                             rx.el.p("No account holds this patient."),
                         ),
-                        rx.cond(s.held_by.length() > 0, rx.fragment(
-                            rx.el.h3("Held by"),
-                            rx.el.ul(rx.foreach(s.held_by, _holder), class_name="holders"),
-                        )),
+                        rx.cond(
+                            s.held_by.length() > 0,
+                            rx.fragment(
+                                rx.el.h3("Held by"),
+                                rx.el.ul(rx.foreach(s.held_by, _holder), class_name="holders"),
+                            ),
+                        ),
                         class_name="section",
                     ),
                     rx.el.section(
                         rx.el.h2("Dependants"),
                         rx.cond(
                             s.dependants.length() > 0,
-                            rx.el.ul(rx.foreach(s.dependants, lambda p: rx.el.li(
-                                rx.el.a(p["name"], href=routes.PRACTICE_PATIENT + "?id=" + p["id"].to(str)), ", born ", p["dob"],
-                                " · ", p["relationship"],
-                            ))),
+                            rx.el.ul(
+                                rx.foreach(
+                                    s.dependants,
+                                    lambda p: rx.el.li(
+                                        rx.el.a(p["name"], href=routes.PRACTICE_PATIENT + "?id=" + p["id"].to(str)),
+                                        ", born ",
+                                        p["dob"],
+                                        " · ",
+                                        p["relationship"],
+                                    ),
+                                )
+                            ),
                             rx.el.p("None at this practice."),
                         ),
                         rx.cond(d["elsewhere"] != "", rx.el.p(d["elsewhere"], " more registered at another practice.")),
@@ -238,16 +295,23 @@ def patient_record() -> rx.Component:
                             "another account (for example a care home). People they hold are not changed."
                         ),
                         checkbox_field(
-                            "confirm_no_email", "This patient has no email address", s.errors,
-                            checked=s.confirm_no_email, on_change=lambda c: s.set_flag("confirm_no_email", c),
+                            "confirm_no_email",
+                            "This patient has no email address",
+                            s.errors,
+                            checked=s.confirm_no_email,
+                            on_change=lambda c: s.set_flag("confirm_no_email", c),
                         ),
-                        rx.el.button("Remove email", type="button", class_name="button button--warning", on_click=s.remove_email),
+                        rx.el.button(
+                            "Remove email", type="button", class_name="button button--warning", on_click=s.remove_email
+                        ),
                         class_name="section",
                     ),
                 ),
                 rx.cond(
                     s.can_view_audit,
-                    rx.el.p(rx.el.a("View audit trail", href=routes.PRACTICE_AUDIT + "?id=" + s.patient_id.to_string())),
+                    rx.el.p(
+                        rx.el.a("View audit trail", href=routes.PRACTICE_AUDIT + "?id=" + s.patient_id.to_string())
+                    ),
                 ),
             ),
         ),
@@ -262,9 +326,14 @@ def audit_trail() -> rx.Component:
         rx.cond(s.error != "", rx.el.div(rx.el.p(s.error), class_name="error-summary", role="alert")),
         _table(
             ["When", "What", "Who", "Detail"],
-            rx.el.tbody(rx.foreach(s.rows, lambda r: rx.el.tr(
-                rx.el.td(r["at"]), rx.el.td(r["action"]), rx.el.td(r["actor"]), rx.el.td(r["detail"])
-            ))),
+            rx.el.tbody(
+                rx.foreach(
+                    s.rows,
+                    lambda r: rx.el.tr(
+                        rx.el.td(r["at"]), rx.el.td(r["action"]), rx.el.td(r["actor"]), rx.el.td(r["detail"])
+                    ),
+                )
+            ),
         ),
         back=("Back to the patient", routes.PRACTICE_PATIENT + "?id=" + s.patient_id.to_string()),
     )
@@ -276,7 +345,13 @@ def verifications() -> rx.Component:
     def other(o: rx.Var, key: rx.Var) -> rx.Component:
         return rx.cond(
             o["key"] == key,
-            rx.el.li(rx.cond(o["id"] != "", rx.el.a(o["text"], href=routes.PRACTICE_PATIENT + "?id=" + o["id"].to(str)), o["text"])),
+            rx.el.li(
+                rx.cond(
+                    o["id"] != "",
+                    rx.el.a(o["text"], href=routes.PRACTICE_PATIENT + "?id=" + o["id"].to(str)),
+                    o["text"],
+                )
+            ),
         )
 
     def row(r: rx.Var) -> rx.Component:
@@ -296,20 +371,29 @@ def verifications() -> rx.Component:
                     s.rejecting == r["key"],
                     rx.el.div(
                         text_area_field(
-                            "reason", "Reason the patient will see", s.errors, limit=text_limits.REJECTION_REASON.limit,
-                            value=s.reason, on_change=s.set_reason, rows=3,
+                            "reason",
+                            "Reason the patient will see",
+                            s.errors,
+                            limit=text_limits.REJECTION_REASON.limit,
+                            value=s.reason,
+                            on_change=s.set_reason,
+                            rows=3,
                         ),
                         rx.el.button("Confirm", type="button", class_name="button button--warning", on_click=s.reject),
                     ),
                     rx.fragment(
                         rx.el.button(
                             rx.cond(r["kind"] == "Registration", "Verify", "Approve"),
-                            type="button", class_name="button", on_click=s.approve(r["key"]),
+                            type="button",
+                            class_name="button",
+                            on_click=s.approve(r["key"]),
                             aria_label=rx.cond(r["kind"] == "Registration", "Verify ", "Approve ") + r["name"].to(str),
                         ),
                         rx.el.button(
                             rx.cond(r["kind"] == "Registration", "Reject", "Decline"),
-                            type="button", class_name="button button--secondary", on_click=s.open_reject(r["key"]),
+                            type="button",
+                            class_name="button button--secondary",
+                            on_click=s.open_reject(r["key"]),
                             aria_label=rx.cond(r["kind"] == "Registration", "Reject ", "Decline ") + r["name"].to(str),
                         ),
                     ),
@@ -328,7 +412,10 @@ def verifications() -> rx.Component:
         form_error(s.errors),
         rx.cond(
             s.rows.length() > 0,
-            _table(["Patient", "Date of birth", "NHS number", "Postcode", "Why", "Submitted", ""], rx.el.tbody(rx.foreach(s.rows, row))),
+            _table(
+                ["Patient", "Date of birth", "NHS number", "Postcode", "Why", "Submitted", ""],
+                rx.el.tbody(rx.foreach(s.rows, row)),
+            ),
             rx.el.p("Nothing is waiting for verification."),
         ),
     )

@@ -22,7 +22,9 @@ def staff_login() -> rx.Component:
     return workspace_page(
         rx.el.div(
             rx.el.h1("Sign in to the practice workspace"),
-            rx.cond(state.notice != "", rx.el.div(rx.el.p(state.notice), class_name="panel panel--info", role="status")),
+            rx.cond(
+                state.notice != "", rx.el.div(rx.el.p(state.notice), class_name="panel panel--info", role="status")
+            ),
             form_error(state.errors),
             error_summary(state.summary),
             rx.el.form(
@@ -81,7 +83,10 @@ def staff_enrol() -> rx.Component:
     scan = rx.fragment(
         rx.el.p(
             "Practice staff must use multi-factor authentication before they can sign in to the workspace. "
-            "Set it up now for ", rx.el.strong(state.email), " at ", state.practice_name,
+            "Set it up now for ",
+            rx.el.strong(state.email),
+            " at ",
+            state.practice_name,
             " with an authenticator app on your phone.",
         ),
         rx.el.ol(
@@ -90,18 +95,32 @@ def staff_enrol() -> rx.Component:
             rx.el.li("Enter your password and the 6-digit code the app shows."),
             class_name="steps",
         ),
-        rx.el.img(src=state.qr_data_uri, alt="QR code for your authenticator app", class_name="qr-code", width="220", height="220"),
+        rx.el.img(
+            src=state.qr_data_uri,
+            alt="QR code for your authenticator app",
+            class_name="qr-code",
+            width="220",
+            height="220",
+        ),
         rx.el.p("If you can't scan the code, type this key into the app instead:"),
         rx.el.p(rx.el.code(state.setup_key_text, id="setup-key"), class_name="setup-key"),
         rx.el.form(
             rx.el.input(type="hidden", name="username", autocomplete="username", default_value=state.email),
             password_field(
-                "password", "Password", state.errors, hint="The password your practice admin gave you",
+                "password",
+                "Password",
+                state.errors,
+                hint="The password your practice admin gave you",
                 autocomplete="current-password",
             ),
             text_field(
-                "code", "6-digit code", state.errors, autocomplete="one-time-code", input_mode="numeric",
-                max_length=10, width="width-10",
+                "code",
+                "6-digit code",
+                state.errors,
+                autocomplete="one-time-code",
+                input_mode="numeric",
+                max_length=10,
+                width="width-10",
             ),
             primary_button("Turn on MFA"),
             on_submit=state.finish,
@@ -153,9 +172,21 @@ def dashboard() -> rx.Component:
         rx.el.h1("Dashboard"),
         rx.el.p("Signed in as ", rx.el.strong(PracticeState.staff_name), " at ", PracticeState.practice_name, "."),
         rx.el.ul(
-            card("Create Request", routes.PRACTICE_CREATE_REQUEST, "Find a patient by NHS number, or create a patient or care-home account."),
-            card("Patient Management", routes.PRACTICE_PATIENTS, "Patient Search: by name, date of birth, NHS number or email."),
-            card("Verifications", routes.PRACTICE_VERIFICATIONS, "Registrations and dependants waiting for the practice to check them."),
+            card(
+                "Create Request",
+                routes.PRACTICE_CREATE_REQUEST,
+                "Find a patient by NHS number, or create a patient or care-home account.",
+            ),
+            card(
+                "Patient Management",
+                routes.PRACTICE_PATIENTS,
+                "Patient Search: by name, date of birth, NHS number or email.",
+            ),
+            card(
+                "Verifications",
+                routes.PRACTICE_VERIFICATIONS,
+                "Registrations and dependants waiting for the practice to check them.",
+            ),
             class_name="nav-list two-columns",
         ),
     )

@@ -36,7 +36,12 @@ def practice_signposts() -> rx.Component:
             s.rows.length() > 0,
             rx.el.table(
                 rx.el.thead(
-                    rx.el.tr(*[rx.el.th(h, scope="col") for h in ("Time", "Patient", "Filled in by", "Advice given", "Where", "Follow-up")])
+                    rx.el.tr(
+                        *[
+                            rx.el.th(h, scope="col")
+                            for h in ("Time", "Patient", "Filled in by", "Advice given", "Where", "Follow-up")
+                        ]
+                    )
                 ),
                 rx.el.tbody(
                     rx.foreach(

@@ -1,4 +1,4 @@
-""""Create Request" (one question per page) and "Your requests", phone first."""
+""" "Create Request" (one question per page) and "Your requests", phone first."""
 
 from __future__ import annotations
 
@@ -15,29 +15,36 @@ from anima_pwa.components.fields import (
     text_area_field,
 )
 from anima_pwa.components.layout import page
+from anima_pwa.components.workspace import workspace_page
 from anima_pwa.services.platform import text_limits
 from anima_pwa.state.requests.wizard import RequestWizardState as W
-from anima_pwa.state.requests.wizard import StaffRequestWizardState
-from anima_pwa.components.workspace import workspace_page
-from anima_pwa.state.requests.wizard import YourRequestsState
+from anima_pwa.state.requests.wizard import StaffRequestWizardState, YourRequestsState
 
 
 def _wizard(W, *, staff: bool = False) -> rx.Component:  # noqa: N803 - W is a State class
     """The whole wizard for a State class: the patient's, or the practice's phone version (whose
     handlers act for a patient of the practice and may override limits)."""
 
-    def _radio(name: str, value: rx.Var | str, label: rx.Var | str, *, checked, disabled=False, hint=None) -> rx.Component:
+    def _radio(
+        name: str, value: rx.Var | str, label: rx.Var | str, *, checked, disabled=False, hint=None
+    ) -> rx.Component:
         option_id = name + "-" + (value.to(str) if isinstance(value, rx.Var) else value)
         return rx.el.div(
             rx.el.input(
-                type="radio", id=option_id, name=name, value=value, default_checked=checked,
-                disabled=disabled, class_name="radio-input",
+                type="radio",
+                id=option_id,
+                name=name,
+                value=value,
+                default_checked=checked,
+                disabled=disabled,
+                class_name="radio-input",
             ),
             rx.el.label(label, html_for=option_id, class_name="radio-label"),
-            rx.cond(hint is not None, rx.el.p(hint, class_name="hint radio-hint")) if hint is not None else rx.fragment(),
+            rx.cond(hint is not None, rx.el.p(hint, class_name="hint radio-hint"))
+            if hint is not None
+            else rx.fragment(),
             class_name="radio",
         )
-
 
     def _fieldset(name: str, legend, *children, hint: str | None = None) -> rx.Component:
         return rx.el.div(
@@ -50,7 +57,6 @@ def _wizard(W, *, staff: bool = False) -> rx.Component:  # noqa: N803 - W is a S
             class_name=rx.cond(W.errors.contains(name), "form-group form-group--error", "form-group"),
         )
 
-
     def _who() -> rx.Component:
         return rx.el.form(
             _fieldset(
@@ -59,7 +65,11 @@ def _wizard(W, *, staff: bool = False) -> rx.Component:  # noqa: N803 - W is a S
                 rx.foreach(
                     W.subjects,
                     lambda s: _radio(
-                        "who", s["id"], s["label"], checked=False, disabled=s["ready"] != "yes",
+                        "who",
+                        s["id"],
+                        s["label"],
+                        checked=False,
+                        disabled=s["ready"] != "yes",
                         hint=rx.cond(s["ready"] == "yes", "", s["why_not"]),
                     ),
                 ),
@@ -70,17 +80,29 @@ def _wizard(W, *, staff: bool = False) -> rx.Component:  # noqa: N803 - W is a S
             no_validate=True,
         )
 
-
     def _kind() -> rx.Component:
         return rx.el.form(
             _fieldset(
                 "kind",
-                rx.cond(W.patient_label == "You", "What kind of request is it?",
-                        rx.fragment("What kind of request is it for ", W.patient_label, "?")),
-                _radio("kind", "medical", "Medical request", checked=False,
-                       hint="A new or ongoing health problem, or a question about your health or medicines"),
-                _radio("kind", "admin", "Admin request", checked=False,
-                       hint="A fit note, test results, a letter or form, a referral, or updating your details"),
+                rx.cond(
+                    W.patient_label == "You",
+                    "What kind of request is it?",
+                    rx.fragment("What kind of request is it for ", W.patient_label, "?"),
+                ),
+                _radio(
+                    "kind",
+                    "medical",
+                    "Medical request",
+                    checked=False,
+                    hint="A new or ongoing health problem, or a question about your health or medicines",
+                ),
+                _radio(
+                    "kind",
+                    "admin",
+                    "Admin request",
+                    checked=False,
+                    hint="A fit note, test results, a letter or form, a referral, or updating your details",
+                ),
             ),
             rx.el.div(
                 rx.el.p(rx.el.strong("Repeat prescriptions: "), "order these through the NHS App, not here."),
@@ -91,19 +113,25 @@ def _wizard(W, *, staff: bool = False) -> rx.Component:  # noqa: N803 - W is a S
             no_validate=True,
         )
 
-
     def _topic_button(t: rx.Var) -> rx.Component:
         return rx.el.li(
             rx.el.button(
                 t["title"],
                 rx.cond(t["other_kind"] != "", rx.el.span(t["other_kind"], class_name="option__kind")),
-                type="button", class_name="option", on_click=W.choose_topic(t["id"]),
+                type="button",
+                class_name="option",
+                on_click=W.choose_topic(t["id"]),
             ),
         )
 
     def _call_button(c: rx.Var) -> rx.Component:
-        return rx.el.a(c["label"], href=c["href"], class_name="button button--emergency", role="button",
-                       on_click=W.record_search_advice)
+        return rx.el.a(
+            c["label"],
+            href=c["href"],
+            class_name="button button--emergency",
+            role="button",
+            on_click=W.record_search_advice,
+        )
 
     def _search_advice() -> rx.Component:
         """Emergency advice for what was typed, above any topic. The region is always there and is
@@ -129,7 +157,6 @@ def _wizard(W, *, staff: bool = False) -> rx.Component:  # noqa: N803 - W is a S
             role="alert",
         )
 
-
     def _topic() -> rx.Component:
         return rx.fragment(
             rx.cond(
@@ -137,13 +164,21 @@ def _wizard(W, *, staff: bool = False) -> rx.Component:  # noqa: N803 - W is a S
                 rx.el.div(rx.el.p(W.routine_message), class_name="panel panel--warning", role="status"),
             ),
             rx.el.div(
-                rx.el.label("Search for what your request is about", html_for="topic_search", class_name="label legend--page"),
+                rx.el.label(
+                    "Search for what your request is about", html_for="topic_search", class_name="label legend--page"
+                ),
                 rx.el.div("For example: cough, water infection, sick note", class_name="hint"),
                 rx.el.form(
                     rx.debounce_input(
                         rx.el.input(
-                            id="topic_search", name="topic_search", type="search", value=W.topic_query,
-                            on_change=W.search_topics, class_name="input", auto_complete="off", max_length=100,
+                            id="topic_search",
+                            name="topic_search",
+                            type="search",
+                            value=W.topic_query,
+                            on_change=W.search_topics,
+                            class_name="input",
+                            auto_complete="off",
+                            max_length=100,
                             enter_key_hint="search",
                         ),
                         debounce_timeout=250,
@@ -154,7 +189,12 @@ def _wizard(W, *, staff: bool = False) -> rx.Component:  # noqa: N803 - W is a S
                 ),
                 _search_advice(),
                 rx.el.div(
-                    rx.cond(W.topic_results.length() > 0, rx.el.span(W.topic_results.length().to_string() + " topics found", class_name="visually-hidden")),
+                    rx.cond(
+                        W.topic_results.length() > 0,
+                        rx.el.span(
+                            W.topic_results.length().to_string() + " topics found", class_name="visually-hidden"
+                        ),
+                    ),
                     aria_live="polite",
                 ),
                 rx.el.ul(rx.foreach(W.topic_results, _topic_button), class_name="options"),
@@ -174,12 +214,15 @@ def _wizard(W, *, staff: bool = False) -> rx.Component:  # noqa: N803 - W is a S
                 W.free_text_allowed,
                 rx.el.p(
                     "Nothing fits? ",
-                    rx.el.button("Describe it in your own words", type="button", class_name="link-button",
-                                 on_click=W.choose_topic("free_text")),
+                    rx.el.button(
+                        "Describe it in your own words",
+                        type="button",
+                        class_name="link-button",
+                        on_click=W.choose_topic("free_text"),
+                    ),
                 ),
             ),
         )
-
 
     def _red_flags() -> rx.Component:
         """The emergency screen, a short page at a time (the NHS checkbox pattern with an
@@ -190,7 +233,14 @@ def _wizard(W, *, staff: bool = False) -> rx.Component:  # noqa: N803 - W is a S
                 W.for_someone_else,
                 rx.el.div(rx.el.p(rx.el.strong(W.red_flag_intro)), class_name="inset", id="answer-for-them"),
             ),
-            rx.el.p("Emergency questions ", W.red_flag_page, " of ", W.red_flag_total, class_name="progress", id="red-flag-progress"),
+            rx.el.p(
+                "Emergency questions ",
+                W.red_flag_page,
+                " of ",
+                W.red_flag_total,
+                class_name="progress",
+                id="red-flag-progress",
+            ),
             _fieldset(
                 "flags",
                 rx.cond(
@@ -201,7 +251,12 @@ def _wizard(W, *, staff: bool = False) -> rx.Component:  # noqa: N803 - W is a S
                 rx.foreach(
                     W.red_flag_items,
                     lambda f: rx.el.div(
-                        rx.el.input(type="checkbox", id="flag_" + f["id"].to(str), name="flag_" + f["id"].to(str), class_name="checkbox-input"),
+                        rx.el.input(
+                            type="checkbox",
+                            id="flag_" + f["id"].to(str),
+                            name="flag_" + f["id"].to(str),
+                            class_name="checkbox-input",
+                        ),
                         rx.el.label(f["text"], html_for="flag_" + f["id"].to(str), class_name="checkbox-label"),
                         class_name="checkbox checkbox--list",
                     ),
@@ -219,7 +274,6 @@ def _wizard(W, *, staff: bool = False) -> rx.Component:  # noqa: N803 - W is a S
             no_validate=True,
             key="red-flags-" + W.red_flag_page,  # a fresh set of boxes on every page
         )
-
 
     def _counted_by(field_id: str) -> rx.Var:
         return rx.cond(
@@ -239,7 +293,12 @@ def _wizard(W, *, staff: bool = False) -> rx.Component:  # noqa: N803 - W is a S
                     _radio("answer", "no", "No", checked=W.saved_answer == "no"),
                 ),
             ),
-            ("choice", rx.foreach(W.options, lambda o: _radio("answer", o["code"], o["display"], checked=W.saved_answer == o["code"]))),
+            (
+                "choice",
+                rx.foreach(
+                    W.options, lambda o: _radio("answer", o["code"], o["display"], checked=W.saved_answer == o["code"])
+                ),
+            ),
             ("display", rx.fragment()),
             (
                 "text",
@@ -247,9 +306,15 @@ def _wizard(W, *, staff: bool = False) -> rx.Component:  # noqa: N803 - W is a S
                 # has that name, even when that control is in a branch that isn't shown (it is then null).
                 rx.fragment(
                     rx.el.textarea(
-                        id="answer-text", name="answer", default_value=W.saved_answer, rows=5,
-                        class_name=rx.cond(W.errors.contains("answer"), "input input--error textarea", "input textarea"),
-                        aria_labelledby="question-legend", aria_describedby=_counted_by("answer-text"),
+                        id="answer-text",
+                        name="answer",
+                        default_value=W.saved_answer,
+                        rows=5,
+                        class_name=rx.cond(
+                            W.errors.contains("answer"), "input input--error textarea", "input textarea"
+                        ),
+                        aria_labelledby="question-legend",
+                        aria_describedby=_counted_by("answer-text"),
                         **counted("answer-text", q["limit"]),
                     ),
                     character_count("answer-text", q["limit"], q["limit_text"]),
@@ -259,8 +324,12 @@ def _wizard(W, *, staff: bool = False) -> rx.Component:  # noqa: N803 - W is a S
                 "string",
                 rx.fragment(
                     rx.el.input(
-                        id="answer-string", name="answer", default_value=W.saved_answer, type="text",
-                        aria_labelledby="question-legend", aria_describedby=_counted_by("answer-string"),
+                        id="answer-string",
+                        name="answer",
+                        default_value=W.saved_answer,
+                        type="text",
+                        aria_labelledby="question-legend",
+                        aria_describedby=_counted_by("answer-string"),
                         class_name=rx.cond(W.errors.contains("answer"), "input input--error", "input"),
                         **counted("answer-string", q["limit"]),
                     ),
@@ -268,14 +337,16 @@ def _wizard(W, *, staff: bool = False) -> rx.Component:  # noqa: N803 - W is a S
                 ),
             ),
             rx.el.input(
-                id="answer-field", name="answer", default_value=W.saved_answer,
+                id="answer-field",
+                name="answer",
+                default_value=W.saved_answer,
                 type=rx.cond(q["type"] == "date", "date", "text"),
                 input_mode=rx.cond(q["type"] == "integer", "numeric", "text"),
-                max_length=200, aria_labelledby="question-legend",
+                max_length=200,
+                aria_labelledby="question-legend",
                 class_name=rx.cond(W.errors.contains("answer"), "input input--error width-20", "input width-20"),
             ),
         )
-
 
     def _question() -> rx.Component:
         q = W.question
@@ -297,12 +368,16 @@ def _wizard(W, *, staff: bool = False) -> rx.Component:  # noqa: N803 - W is a S
             key=q["id"],
         )
 
-
     def _anything_else() -> rx.Component:
         return rx.el.form(
             text_area_field(
-                "free_text", "Is there anything else you want to tell us? (optional)", W.errors,
-                limit=text_limits.ANYTHING_ELSE.limit, default_value=W.free_text, rows=6, label_class="label legend--page",
+                "free_text",
+                "Is there anything else you want to tell us? (optional)",
+                W.errors,
+                limit=text_limits.ANYTHING_ELSE.limit,
+                default_value=W.free_text,
+                rows=6,
+                label_class="label legend--page",
                 hint="Please only add details about this request. If you have another problem, send it as a separate request or call the surgery.",
             ),
             primary_button("Continue"),
@@ -310,7 +385,6 @@ def _wizard(W, *, staff: bool = False) -> rx.Component:  # noqa: N803 - W is a S
             no_validate=True,
             key="anything_else",
         )
-
 
     def _preferences() -> rx.Component:
         return rx.el.form(
@@ -323,12 +397,16 @@ def _wizard(W, *, staff: bool = False) -> rx.Component:  # noqa: N803 - W is a S
                         rx.fragment("If ", W.subject_first_name, " needs an appointment, how would you prefer it?"),
                         "If you need an appointment, how would you prefer it?",
                     ),
-                    rx.foreach(W.appointment_options, lambda o: _radio("appointment", o[0], o[1], checked=W.appointment == o[0])),
+                    rx.foreach(
+                        W.appointment_options,
+                        lambda o: _radio("appointment", o[0], o[1], checked=W.appointment == o[0]),
+                    ),
                     hint="Your practice decides what is best for you, but will take this into account.",
                 ),
             ),
             _fieldset(
-                "contact", "How should your practice contact you about this request?",
+                "contact",
+                "How should your practice contact you about this request?",
                 rx.foreach(W.contact_options, lambda o: _radio("contact", o[0], o[1], checked=W.contact == o[0])),
             ),
             primary_button("Continue"),
@@ -336,7 +414,6 @@ def _wizard(W, *, staff: bool = False) -> rx.Component:  # noqa: N803 - W is a S
             no_validate=True,
             key="preferences",
         )
-
 
     def _check() -> rx.Component:
         return rx.fragment(
@@ -348,8 +425,13 @@ def _wizard(W, *, staff: bool = False) -> rx.Component:  # noqa: N803 - W is a S
                         rx.el.dt(r["question"], custom_attrs={"data-topic-question": r["topic"]}),
                         rx.el.dd(r["answer"]),
                         rx.el.dd(
-                            rx.el.button("Change", type="button", class_name="link-button", on_click=W.change(r["id"]),
-                                         aria_label="Change " + r["question"].to(str)),
+                            rx.el.button(
+                                "Change",
+                                type="button",
+                                class_name="link-button",
+                                on_click=W.change(r["id"]),
+                                aria_label="Change " + r["question"].to(str),
+                            ),
                             class_name="summary-list__actions",
                         ),
                         class_name="summary-list__row",
@@ -361,10 +443,13 @@ def _wizard(W, *, staff: bool = False) -> rx.Component:  # noqa: N803 - W is a S
             primary_button("Send request", type="button", on_click=W.send),
         )
 
-
     def _advice_block(a: rx.Var, index: rx.Var) -> rx.Component:
         return rx.el.div(
-            rx.cond(index == 0, rx.el.h1(a["title"], class_name="panel__title"), rx.el.h2(a["title"], class_name="panel__title")),
+            rx.cond(
+                index == 0,
+                rx.el.h1(a["title"], class_name="panel__title"),
+                rx.el.h2(a["title"], class_name="panel__title"),
+            ),
             rx.el.p(a["body"]),
             rx.el.div(
                 rx.foreach(
@@ -401,7 +486,6 @@ def _wizard(W, *, staff: bool = False) -> rx.Component:  # noqa: N803 - W is a S
             id="advice",
         )
 
-
     def _done() -> rx.Component:
         return rx.fragment(
             rx.el.div(
@@ -416,14 +500,20 @@ def _wizard(W, *, staff: bool = False) -> rx.Component:  # noqa: N803 - W is a S
                 "We will email or text you when they reply: sign in and look for the red Respond button under In progress."
             ),
             rx.cond(W.safety_net != "", rx.el.div(rx.el.p(W.safety_net), class_name="inset", id="safety-net")),
-            rx.el.p(rx.el.strong("If you get worse, or need help sooner, "), "call the surgery or NHS 111. In an emergency call 999."),
-            rx.el.button("See the practice's requests" if staff else "See your requests", type="button", class_name="button", on_click=W.finish),
+            rx.el.p(
+                rx.el.strong("If you get worse, or need help sooner, "),
+                "call the surgery or NHS 111. In an emergency call 999.",
+            ),
+            rx.el.button(
+                "See the practice's requests" if staff else "See your requests",
+                type="button",
+                class_name="button",
+                on_click=W.finish,
+            ),
         )
-
 
     def _step_in(*steps: str) -> rx.Var:
         return rx.Var.create(list(steps)).contains(W.step)
-
 
     def _override_box() -> rx.Component:
         """Phone requests only: the limits the practice set can be overridden, which is audited."""
@@ -434,8 +524,11 @@ def _wizard(W, *, staff: bool = False) -> rx.Component:  # noqa: N803 - W is a S
                     error_message("override", W.errors),
                     rx.el.div(
                         rx.el.input(type="checkbox", id="override", name="override", class_name="checkbox-input"),
-                        rx.el.label("Override the limits for this request (the patient called the practice)",
-                                    html_for="override", class_name="checkbox-label"),
+                        rx.el.label(
+                            "Override the limits for this request (the patient called the practice)",
+                            html_for="override",
+                            class_name="checkbox-label",
+                        ),
                         class_name="checkbox",
                     ),
                     class_name=rx.cond(W.errors.contains("override"), "form-group form-group--error", "form-group"),
@@ -468,15 +561,20 @@ def _wizard(W, *, staff: bool = False) -> rx.Component:  # noqa: N803 - W is a S
                     rx.el.li(
                         rx.cond(
                             W.practice_phone != "",
-                            rx.fragment("If you need help today, call the surgery on ",
-                                        rx.el.a(W.practice_phone, href="tel:" + W.practice_phone.to(str)), "."),
+                            rx.fragment(
+                                "If you need help today, call the surgery on ",
+                                rx.el.a(W.practice_phone, href="tel:" + W.practice_phone.to(str)),
+                                ".",
+                            ),
                             rx.fragment("If you need help today, call the surgery."),
                         )
                     ),
                     rx.el.li(
                         "For urgent help, use NHS 111 online at ",
                         rx.el.a("111.nhs.uk", href="https://111.nhs.uk"),
-                        " or call ", rx.el.a("111", href="tel:111"), ".",
+                        " or call ",
+                        rx.el.a("111", href="tel:111"),
+                        ".",
                     ),
                     rx.el.li(rx.el.strong("In an emergency, call "), rx.el.a(rx.el.strong("999"), href="tel:999"), "."),
                     class_name="panel__actions",
@@ -487,11 +585,19 @@ def _wizard(W, *, staff: bool = False) -> rx.Component:  # noqa: N803 - W is a S
             rx.cond(
                 ~W.closed_all_kinds,
                 rx.el.p(
-                    rx.el.button("Choose another kind of request", type="button", class_name="link-button",
-                                 on_click=W.choose_another_kind),
+                    rx.el.button(
+                        "Choose another kind of request",
+                        type="button",
+                        class_name="link-button",
+                        on_click=W.choose_another_kind,
+                    ),
                 ),
             ),
-            rx.el.p(rx.el.a("Back to the dashboard" if staff else "Back to home", href=routes.PRACTICE if staff else routes.HOME)),
+            rx.el.p(
+                rx.el.a(
+                    "Back to the dashboard" if staff else "Back to home", href=routes.PRACTICE if staff else routes.HOME
+                )
+            ),
         )
 
     def request_wizard_content() -> rx.Component:
@@ -499,8 +605,12 @@ def _wizard(W, *, staff: bool = False) -> rx.Component:  # noqa: N803 - W is a S
             (W.step == "red_flags") & (W.red_flag_page != "1") & (W.red_flag_page != "")
         )
         return rx.fragment(
-            rx.cond(staff, rx.el.p("Taking a request by phone for ", rx.el.strong(W.patient_label), class_name="lede")) if staff else rx.fragment(),
-            rx.cond(show_back, rx.el.button("Back", type="button", class_name="link-button back-link", on_click=W.back)),
+            rx.cond(staff, rx.el.p("Taking a request by phone for ", rx.el.strong(W.patient_label), class_name="lede"))
+            if staff
+            else rx.fragment(),
+            rx.cond(
+                show_back, rx.el.button("Back", type="button", class_name="link-button back-link", on_click=W.back)
+            ),
             rx.cond(
                 _step_in("red_flags", "question", "anything_else", "preferences", "check") & (W.about != ""),
                 rx.el.span(W.about, class_name="caption", id="questions-about"),
@@ -535,8 +645,6 @@ def _wizard(W, *, staff: bool = False) -> rx.Component:  # noqa: N803 - W is a S
                 rx.el.p(rx.el.button("Start again", type="button", class_name="link-button", on_click=W.start_again)),
             ),
         )
-
-
 
     return request_wizard_content()
 

@@ -1,7 +1,8 @@
 """Who someone is and how they prove it.
 
 - ``accounts``: email sign-up (the password is chosen from the emailed link), sign-in with
-  device-cookie throttling, the MFA step, password reset by code;
+  device-cookie throttling, the MFA step, sign-out;
+- ``password_reset``: resetting a password by emailed code, and what follows any new password;
 - ``sessions``: server-side sessions and the single-use handoff to the HttpOnly cookie;
 - ``passwords``: argon2id hashing and the password rules;
 - ``mfa``: multi-factor authentication with an authenticator app (TOTP): checking a code,

@@ -20,10 +20,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from anima_pwa.models import Account, Patient, utcnow
-from anima_pwa.services.identity import accounts, passwords, ratelimit, sessions, tokens
-from anima_pwa.services.platform import audit, notifications
+from anima_pwa.services.identity import accounts, password_reset, passwords, ratelimit, sessions, tokens
 from anima_pwa.services.identity.ratelimit import Limit
 from anima_pwa.services.patients.registration import self_patient
+from anima_pwa.services.platform import audit, notifications
 from anima_pwa.services.platform.validation import (
     FieldError,
     clean_email,
@@ -124,7 +124,7 @@ def _revoke(session: Session, account_id: int, purposes: tuple[str, ...]) -> int
 
 
 def mask_email(email: str) -> str:
-    """"jo.bloggs@example.com" -> "j***@example.com": enough to recognise, not to copy."""
+    """ "jo.bloggs@example.com" -> "j***@example.com": enough to recognise, not to copy."""
     local, _, domain = email.strip().rpartition("@")
     if not local:
         return "***"
@@ -145,7 +145,7 @@ def _base(base_url: str | None) -> str:
 def request_email_change(
     session: Session, identity: sessions.Identity, *, new_email: str, client_ip: str, base_url: str
 ) -> Outcome:
-    """"CONFIRM NEW EMAIL": email a link to the new address; the change happens when it is followed."""
+    """ "CONFIRM NEW EMAIL": email a link to the new address; the change happens when it is followed."""
     account = _account(session, identity)
     if account is None:
         return Outcome(errors={FORM: NO_ACCOUNT})
@@ -204,7 +204,8 @@ def confirm_email_change(
     if result.problem is not None or result.token is None:
         email = tokens.payload(result.token).get("email", "") if result.token else ""
         status = {tokens.TokenProblem.EXPIRED: "expired", tokens.TokenProblem.USED: "used"}.get(
-            result.problem, "unknown"  # type: ignore[arg-type]
+            result.problem,
+            "unknown",  # type: ignore[arg-type]
         )
         return EmailChangeResult(status, email)
     token = result.token
@@ -266,7 +267,7 @@ def change_password(
     client_ip: str,
     base_url: str,
 ) -> Outcome:
-    """"Change password": check the current one, set the new one, sign out every other browser."""
+    """ "Change password": check the current one, set the new one, sign out every other browser."""
     account = _account(session, identity)
     if account is None:
         return Outcome(errors={FORM: NO_ACCOUNT})
@@ -312,8 +313,12 @@ def change_password(
     session.add(account)
     ratelimit.clear(session, PASSWORD_CHANGE_PER_ACCOUNT, str(account.id))
     # If someone else had a session, a change of address or reset they started dies with it.
-    accounts.after_new_password(
-        session, account, action="password_changed", client_ip=client_ip, base_url=_base(base_url),
+    password_reset.after_new_password(
+        session,
+        account,
+        action="password_changed",
+        client_ip=client_ip,
+        base_url=_base(base_url),
         keep_session_id=identity.session_id,
     )
     return Outcome(email=account.email)
@@ -366,7 +371,7 @@ def save_preferences(
     residence_status: str,
     client_ip: str = "",
 ) -> Outcome:
-    """"Save changes" on "Your preferences": all three fields valid, or nothing saved."""
+    """ "Save changes" on "Your preferences": all three fields valid, or nothing saved."""
     account = _account(session, identity)
     if account is None:
         return Outcome(errors={FORM: NO_ACCOUNT})
@@ -383,7 +388,11 @@ def save_preferences(
         return Outcome(errors={k: errors[k] for k in ("phone", "preferred_name", "residence_status") if k in errors})
 
     new = {"phone": mobile, "preferred_name": name, "residence_status": residence_status}
-    old = {"phone": patient.phone_mobile, "preferred_name": patient.preferred_name, "residence_status": patient.residence_status}
+    old = {
+        "phone": patient.phone_mobile,
+        "preferred_name": patient.preferred_name,
+        "residence_status": patient.residence_status,
+    }
     changed = [key for key in new if new[key] != old[key]]
     if changed:
         patient.phone_mobile = mobile

@@ -9,7 +9,6 @@ set through a valid link, so an unfinished sign-up leaves nothing half-made.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from urllib.parse import quote
@@ -17,9 +16,9 @@ from urllib.parse import quote
 from sqlmodel import Session, select
 
 from anima_pwa.models import Account, OneTimeToken, utcnow
-from anima_pwa.services.platform import audit, notifications
 from anima_pwa.services.identity import devices, mfa, passwords, ratelimit, recovery_codes, sessions, tokens
 from anima_pwa.services.identity.ratelimit import Limit
+from anima_pwa.services.platform import audit, notifications
 from anima_pwa.services.platform.validation import FieldError, clean_email, normalize_email
 
 # Sign-in throttling (services.identity.devices explains the scheme): unknown devices share a per-account
@@ -32,9 +31,6 @@ SIGN_UP_PER_EMAIL = Limit("sign_up_email", 5, timedelta(hours=1))
 SIGN_UP_PER_CLIENT = Limit("sign_up_client", 20, timedelta(hours=1))
 RESEND_PER_EMAIL = Limit("verification_resend_email", 3, timedelta(hours=1))
 RESEND_PER_CLIENT = Limit("verification_resend_client", 10, timedelta(hours=1))
-RESET_REQUEST_PER_EMAIL = Limit("reset_request_email", 3, timedelta(minutes=15))
-RESET_REQUEST_PER_CLIENT = Limit("reset_request_client", 10, timedelta(hours=1))
-CODE_ENTRY_PER_CLIENT = Limit("code_entry_client", 20, timedelta(minutes=15))
 
 FORM = "form"  # the key for an error about the whole form rather than one field
 EMAIL_CHANGE_PURPOSE = "email_change"  # services.identity.account_settings issues these links
@@ -70,11 +66,11 @@ def _too_many(what: str, decision: ratelimit.Decision) -> str:
     return f"{what} {ratelimit.retry_message(decision.retry_after)}"
 
 
-def _limited(session: Session, pairs: list[tuple[Limit, str]], what: str) -> str | None:
+def limited(session: Session, pairs: list[tuple[Limit, str]], what: str) -> str | None:
     return ratelimit.refusal(session, pairs, what)
 
 
-def _email_or_error(raw: str, errors: dict[str, str]) -> str:
+def email_or_error(raw: str, errors: dict[str, str]) -> str:
     try:
         return clean_email(raw)
     except FieldError as error:
@@ -82,7 +78,7 @@ def _email_or_error(raw: str, errors: dict[str, str]) -> str:
         return ""
 
 
-def _email_within_limits(
+def email_within_limits(
     session: Session, raw_email: str, limits: tuple[Limit, Limit], client_ip: str, what: str
 ) -> tuple[str, str, Outcome | None]:
     """A well-formed email whose (per-email, per-client) limits allow one more attempt.
@@ -90,12 +86,12 @@ def _email_within_limits(
     Returns (email as typed, normalised email, None), or a refusal Outcome as the third item.
     """
     errors: dict[str, str] = {}
-    email = _email_or_error(raw_email, errors)
+    email = email_or_error(raw_email, errors)
     if errors:
         return "", "", Outcome(errors=errors)
     normalized = normalize_email(email)
     per_email, per_client = limits
-    refused = _limited(session, [(per_email, normalized), (per_client, client_ip)], what)
+    refused = limited(session, [(per_email, normalized), (per_client, client_ip)], what)
     return email, normalized, Outcome(errors={FORM: refused}) if refused else None
 
 
@@ -103,12 +99,12 @@ def _email_within_limits(
 
 
 def start_sign_up(session: Session, *, email: str, client_ip: str, base_url: str) -> Outcome:
-    """"Continue with Email": email a link whose page asks for the password.
+    """ "Continue with Email": email a link whose page asks for the password.
 
     The answer (and the work done) is the same whether or not the address has an account: a new
     address gets the link, an address with an account gets the "already registered" email.
     """
-    email, normalized, refusal = _email_within_limits(
+    email, normalized, refusal = email_within_limits(
         session,
         email,
         (SIGN_UP_PER_EMAIL, SIGN_UP_PER_CLIENT),
@@ -122,7 +118,14 @@ def start_sign_up(session: Session, *, email: str, client_ip: str, base_url: str
     existing = find_account(session, normalized)
     if existing is not None:
         notify_already_registered(session, existing, base_url)
-        audit.record(session, action="sign_up_existing_email", actor_account_id=None, actor_kind="anonymous", account_id=existing.id, ip=client_ip)
+        audit.record(
+            session,
+            action="sign_up_existing_email",
+            actor_account_id=None,
+            actor_kind="anonymous",
+            account_id=existing.id,
+            ip=client_ip,
+        )
         return Outcome(email=email)
     _send_verification_link(session, email=email, normalized=normalized, base_url=base_url)
     audit.record(session, action="sign_up_started", actor_account_id=None, actor_kind="anonymous", ip=client_ip)
@@ -187,7 +190,7 @@ def _pending_sign_up(session: Session, normalized: str) -> OneTimeToken | None:
 def resend_verification(session: Session, *, email: str, client_ip: str, base_url: str) -> Outcome:
     """Send a fresh link for a sign-up that hasn't been finished; the old link stops working.
     The answer is the same for any address."""
-    email, normalized, refusal = _email_within_limits(
+    email, normalized, refusal = email_within_limits(
         session, email, (RESEND_PER_EMAIL, RESEND_PER_CLIENT), client_ip, "We have already sent you several emails."
     )
     if refusal is not None:
@@ -237,7 +240,7 @@ def check_sign_up_link(session: Session, *, secret: str, now: datetime | None = 
 def complete_sign_up(
     session: Session, *, secret: str, password: str, client_ip: str = "", now: datetime | None = None
 ) -> Confirmation:
-    """"Create account" on the link's page: the account is made, with this password, only now.
+    """ "Create account" on the link's page: the account is made, with this password, only now.
 
     A password the rules refuse is reported at the field and leaves the link usable.
     """
@@ -268,18 +271,25 @@ def complete_sign_up(
     session.add(account)
     session.flush()
     _revoke_sign_up_links(session, account.email_normalized)  # any other links are now pointless
-    audit.record(session, action="account_created", actor_account_id=account.id, actor_kind="patient", account_id=account.id, ip=client_ip)
+    audit.record(
+        session,
+        action="account_created",
+        actor_account_id=account.id,
+        actor_kind="patient",
+        account_id=account.id,
+        ip=client_ip,
+    )
     return Confirmation("confirmed", account.email)
 
 
 def resend_for_expired_link(session: Session, *, secret: str, client_ip: str, base_url: str) -> Outcome:
-    """"Send a new link" from an expired link's page, without asking for the email again."""
+    """ "Send a new link" from an expired link's page, without asking for the email again."""
     result = tokens.peek_link(session, purpose=tokens.EMAIL_VERIFICATION, secret=secret)
     if result.token is None or result.problem != tokens.TokenProblem.EXPIRED:
         return Outcome(errors={FORM: "This link can't be used to send a new one. Start again from the sign-up page."})
     data = tokens.payload(result.token)
     normalized = result.token.email_normalized
-    refused = _limited(
+    refused = limited(
         session,
         [(RESEND_PER_EMAIL, normalized), (RESEND_PER_CLIENT, client_ip)],
         "We have already sent you several emails.",
@@ -328,7 +338,10 @@ def sign_in(
         decisions = [ratelimit.hit(session, SIGN_IN_PER_DEVICE, device)]
     else:
         throttle = (SIGN_IN_PER_ACCOUNT, normalized)
-        decisions = [ratelimit.hit(session, SIGN_IN_PER_ACCOUNT, normalized), ratelimit.check(session, SIGN_IN_PER_CLIENT, client_ip)]
+        decisions = [
+            ratelimit.hit(session, SIGN_IN_PER_ACCOUNT, normalized),
+            ratelimit.check(session, SIGN_IN_PER_CLIENT, client_ip),
+        ]
     for decision in decisions:
         if not decision.allowed:
             return Outcome(errors={FORM: _too_many("Too many attempts to sign in.", decision)})
@@ -418,7 +431,14 @@ def complete_mfa_sign_in(
     if not tokens.consume_link(session, purpose=MFA_CHALLENGE, secret=challenge).ok:
         return Outcome(errors={FORM: MFA_EXPIRED})
     if recovery_code:
-        audit.record(session, action="mfa_recovery_code_used", actor_account_id=account.id, actor_kind=account.kind, account_id=account.id, ip=client_ip)
+        audit.record(
+            session,
+            action="mfa_recovery_code_used",
+            actor_account_id=account.id,
+            actor_kind=account.kind,
+            account_id=account.id,
+            ip=client_ip,
+        )
     return _signed_in(session, account, client_ip=client_ip, user_agent=user_agent, method="password+mfa")
 
 
@@ -441,92 +461,14 @@ def sign_out(session: Session, token: str | None, *, client_ip: str = "") -> Non
     identity = sessions.resolve(session, token)
     sessions.end(session, token)
     if identity is not None:
-        audit.record(session, action="sign_out", actor_account_id=identity.account_id, actor_kind=identity.kind, account_id=identity.account_id, ip=client_ip)
-
-
-# Password reset ---------------------------------------------------------------------------------
-
-
-def request_password_reset(session: Session, *, email: str, client_ip: str) -> Outcome:
-    """"Send password reset code": a 6-digit code by email, if the address has an account."""
-    email, normalized, refusal = _email_within_limits(
-        session, email, (RESET_REQUEST_PER_EMAIL, RESET_REQUEST_PER_CLIENT), client_ip, "You have asked for too many codes."
-    )
-    if refusal is not None:
-        return refusal
-    account = find_account(session, normalized)
-    if account is not None and account.status == "active":
-        code = tokens.issue_code(session, purpose=tokens.PASSWORD_RESET, email_normalized=normalized, account_id=account.id)
-        notifications.enqueue_email(session, to=account.email, template="password_reset_code", code=code)
-        audit.record(session, action="password_reset_requested", actor_account_id=None, actor_kind="anonymous", account_id=account.id, ip=client_ip)
-    return Outcome(email=email)
-
-
-# ASCII digits only: "\d" would also accept other scripts' digits, which can never match and cost a try.
-CODE_PATTERN = re.compile(r"^[0-9]{6}$")
-
-
-def reset_password(
-    session: Session, *, email: str, code: str, new_password: str, client_ip: str, base_url: str
-) -> Outcome:
-    """Check the code, set the new password and sign out everywhere."""
-    errors: dict[str, str] = {}
-    email = _email_or_error(email, errors)
-    code = re.sub(r"\s+", "", code or "")
-    if not code:
-        errors["code"] = "Enter the 6-digit code from your email"
-    elif not CODE_PATTERN.match(code):
-        errors["code"] = "The code must be 6 numbers"
-    problem = passwords.check_password(new_password, email=email or None)
-    if problem:
-        errors["password"] = problem
-    if errors:
-        return Outcome(errors=errors)
-    refused = _limited(session, [(CODE_ENTRY_PER_CLIENT, client_ip)], "Too many codes entered.")
-    if refused:
-        return Outcome(errors={FORM: refused})
-
-    normalized = normalize_email(email)
-    result = tokens.check_code(session, purpose=tokens.PASSWORD_RESET, email_normalized=normalized, code=code)
-    if result.problem is not None:
-        messages = {
-            tokens.TokenProblem.WRONG: "The code is not correct. Check your email and try again"
-            + (f" ({tokens.tries_left(result.token)} tries left)" if result.token else ""),
-            tokens.TokenProblem.TOO_MANY_TRIES: "You've entered a wrong code too many times. Ask for a new code",
-            tokens.TokenProblem.EXPIRED: "This code has expired. Ask for a new code",
-        }
-        return Outcome(errors={"code": messages.get(result.problem, "This code is not valid. Ask for a new code")})
-    account = session.get(Account, result.token.account_id) if result.token else None
-    if account is None or account.status != "active":
-        return Outcome(errors={"code": "This code is not valid. Ask for a new code"})
-    now = utcnow()
-    account.password_hash = passwords.hash_password(new_password)
-    account.password_changed_at = now
-    account.updated_at = now
-    session.add(account)
-    ratelimit.clear(session, SIGN_IN_PER_ACCOUNT, normalized)
-    after_new_password(session, account, action="password_reset", client_ip=client_ip, base_url=base_url)
-    return Outcome(email=account.email)
-
-
-def after_new_password(
-    session: Session, account: Account, *, action: str, client_ip: str, base_url: str, keep_session_id: str | None = None
-) -> None:
-    """What follows any new password (a reset, or a change in Login settings): every other session
-    ends, links and codes someone else may have asked for stop working, the owner is told, and it
-    is audited. (Open MFA challenges die too: they are refused once older than the password.)"""
-    ended = sessions.end_all(session, account.id, except_session_id=keep_session_id)  # type: ignore[arg-type]
-    tokens.revoke_for_account(session, account.id, (EMAIL_CHANGE_PURPOSE, tokens.PASSWORD_RESET))  # type: ignore[arg-type]
-    notifications.enqueue_email(session, to=account.email, template="password_changed", reset_link=f"{base_url}/forgot-password")
-    audit.record(
-        session,
-        action=action,
-        actor_account_id=account.id,
-        actor_kind=account.kind,
-        account_id=account.id,
-        ip=client_ip,
-        detail={"sessions_ended": ended},
-    )
+        audit.record(
+            session,
+            action="sign_out",
+            actor_account_id=identity.account_id,
+            actor_kind=identity.kind,
+            account_id=identity.account_id,
+            ip=client_ip,
+        )
 
 
 # What the settings screens show about how an account signs in -------------------------------

@@ -315,7 +315,12 @@ def disable(
 
     _switch_off(session, account, now)
     audit.record(
-        session, action="mfa_disabled", actor_account_id=account.id, actor_kind=account.kind, account_id=account.id, ip=client_ip
+        session,
+        action="mfa_disabled",
+        actor_account_id=account.id,
+        actor_kind=account.kind,
+        account_id=account.id,
+        ip=client_ip,
     )
     return {}
 

@@ -210,6 +210,11 @@ def confirm_setup(
     ratelimit.clear(session, CODE_LIMIT, str(account.id))
     codes = replace_recovery_codes(session, account, now)
     audit.record(
-        session, action="mfa_enabled", actor_account_id=account.id, actor_kind=account.kind, account_id=account.id, ip=client_ip
+        session,
+        action="mfa_enabled",
+        actor_account_id=account.id,
+        actor_kind=account.kind,
+        account_id=account.id,
+        ip=client_ip,
     )
     return ConfirmResult(None, codes)

@@ -31,9 +31,7 @@ _hasher = PasswordHasher()  # argon2id with the library's recommended parameters
 # The hash of a random password nobody knows, made with the same parameters as _hasher, so that
 # checking a password for an email with no account costs as much as for one that exists.
 # tests/test_passwords.py fails if the parameters drift apart.
-_DUMMY_HASH = (
-    "$argon2id$v=19$m=65536,t=3,p=4$o2Fs3KjPeQ6oKV3irzPwyA$RMt5TRyyqE3j4/CMXvcFdalO8IO1Bhh6KDA13xJsEBo"
-)
+_DUMMY_HASH = "$argon2id$v=19$m=65536,t=3,p=4$o2Fs3KjPeQ6oKV3irzPwyA$RMt5TRyyqE3j4/CMXvcFdalO8IO1Bhh6KDA13xJsEBo"
 
 _TRAILING_JUNK = string.digits + string.punctuation + string.whitespace
 

@@ -90,11 +90,7 @@ def _decide(session: Session, limit: Limit, key_hash: str, now: datetime, *, roo
     # One more attempt fits once all but the newest (max_hits - 1) hits have left the window:
     # that is when the max_hits-th newest hit expires.
     must_expire = session.exec(
-        select(RateLimitHit.at)
-        .where(in_window)
-        .order_by(RateLimitHit.at.desc())
-        .offset(limit.max_hits - 1)
-        .limit(1)
+        select(RateLimitHit.at).where(in_window).order_by(RateLimitHit.at.desc()).offset(limit.max_hits - 1).limit(1)
     ).one()
     return Decision(allowed=False, retry_after=max(must_expire + limit.window - now, _ONE_SECOND))
 

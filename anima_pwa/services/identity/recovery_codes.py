@@ -74,7 +74,9 @@ def replace_recovery_codes(session: Session, account: Account, now: datetime) ->
             codes.append(code)
     for code in codes:
         session.add(
-            RecoveryCode(account_id=account.id, code_hash=_recovery_hash(_normalize_recovery_code(code)), created_at=now)
+            RecoveryCode(
+                account_id=account.id, code_hash=_recovery_hash(_normalize_recovery_code(code)), created_at=now
+            )
         )
     session.flush()
     return codes

@@ -22,8 +22,8 @@ from datetime import datetime, timedelta
 from sqlmodel import Session, select
 
 from anima_pwa.models import Account, AuthSession, utcnow
-from anima_pwa.services.platform import crypto
 from anima_pwa.services.identity import tokens
+from anima_pwa.services.platform import crypto
 
 IDLE_TIMEOUT = timedelta(minutes=30)
 ABSOLUTE_TIMEOUT = timedelta(hours=12)
@@ -121,7 +121,9 @@ def end(session: Session, token: str | None, *, now: datetime | None = None) -> 
         session.add(row)
 
 
-def end_all(session: Session, account_id: int, *, except_session_id: str | None = None, now: datetime | None = None) -> int:
+def end_all(
+    session: Session, account_id: int, *, except_session_id: str | None = None, now: datetime | None = None
+) -> int:
     """Revoke every open session of an account (after a password reset); returns how many."""
     now = now or utcnow()
     rows = session.exec(

@@ -107,7 +107,9 @@ def _state(token: OneTimeToken, now: datetime) -> TokenProblem | None:
     return None
 
 
-def revoke_for_account(session: Session, account_id: int, purposes: tuple[str, ...], *, now: datetime | None = None) -> int:
+def revoke_for_account(
+    session: Session, account_id: int, purposes: tuple[str, ...], *, now: datetime | None = None
+) -> int:
     """Stop every open link or code of these purposes for an account (e.g. after a password change)."""
     now = now or utcnow()
     found = session.exec(
@@ -129,9 +131,7 @@ def peek_link(session: Session, *, purpose: str, secret: str, now: datetime | No
     now = now or utcnow()
     if not secret or len(secret) > 200:
         return TokenResult(None, TokenProblem.UNKNOWN)
-    token = session.exec(
-        select(OneTimeToken).where(OneTimeToken.secret_hash == _digest(purpose, secret))
-    ).first()
+    token = session.exec(select(OneTimeToken).where(OneTimeToken.secret_hash == _digest(purpose, secret))).first()
     if token is None or token.purpose != purpose:
         return TokenResult(None, TokenProblem.UNKNOWN)
     return TokenResult(token, _state(token, now))

@@ -19,13 +19,13 @@ from datetime import date, timedelta
 from sqlmodel import Session, select
 
 from anima_pwa.models import Account, OneTimeToken, utcnow
-from anima_pwa.services.platform import audit
-from anima_pwa.services.patients import registration
 from anima_pwa.services.identity import sessions, tokens
 from anima_pwa.services.nhs_login.client import NhsLoginIdentity
-from anima_pwa.services.practice.practices import practice_by_ods_code
+from anima_pwa.services.patients import registration
 from anima_pwa.services.patients.registration import TrustedIdentity
+from anima_pwa.services.platform import audit
 from anima_pwa.services.platform.validation import FieldError, clean_mobile, format_uk_phone, normalize_email
+from anima_pwa.services.practice.practices import practice_by_ods_code
 
 FLOW = "nhs_login_flow"
 CLAIMS = "nhs_login_claims"
@@ -117,7 +117,9 @@ def sign_in_or_register(
     if account is None:
         normalized = normalize_email(nhs.email) if nhs.email else ""
         if len(normalized) > 254:
-            return NhsOutcome(error="The email address on your NHS login is too long for Anima. Use your email address to sign up instead.")
+            return NhsOutcome(
+                error="The email address on your NHS login is too long for Anima. Use your email address to sign up instead."
+            )
         if not normalized:
             return NhsOutcome(error="NHS login did not share an email address, which Anima needs to contact you.")
         if session.exec(select(Account.id).where(Account.email_normalized == normalized)).first() is not None:
@@ -136,8 +138,13 @@ def sign_in_or_register(
         session.add(account)
         session.flush()
         audit.record(
-            session, action="account_created", actor_account_id=account.id, actor_kind="patient",
-            account_id=account.id, ip=client_ip, detail={"via": "nhs_login", "vot": nhs.vot},
+            session,
+            action="account_created",
+            actor_account_id=account.id,
+            actor_kind="patient",
+            account_id=account.id,
+            ip=client_ip,
+            detail={"via": "nhs_login", "vot": nhs.vot},
         )
     elif account.status != "active":
         return NhsOutcome(error="This account has been closed. Contact your practice.")
@@ -149,8 +156,13 @@ def sign_in_or_register(
         _keep_claims(session, account, nhs)
     token = sessions.start(session, account, ip=client_ip, user_agent=user_agent, method="nhs_login")
     audit.record(
-        session, action="sign_in", actor_account_id=account.id, actor_kind="patient", account_id=account.id,
-        ip=client_ip, detail={"method": "nhs_login", "vot": nhs.vot},
+        session,
+        action="sign_in",
+        actor_account_id=account.id,
+        actor_kind="patient",
+        account_id=account.id,
+        ip=client_ip,
+        detail={"method": "nhs_login", "vot": nhs.vot},
     )
     return NhsOutcome(session_token=token, needs_details=needs_details)
 
@@ -227,7 +239,7 @@ def pending_details(session: Session, account_id: int) -> NhsDetails | None:
 
 
 def connect(session: Session, who: sessions.Identity, nhs: NhsLoginIdentity, *, client_ip: str = "") -> str | None:
-    """"Connect NHS login" from Login settings, by the signed-in owner. Returns an error or None."""
+    """ "Connect NHS login" from Login settings, by the signed-in owner. Returns an error or None."""
     account = session.get(Account, who.account_id)
     if account is None or account.kind != "patient":
         return "Only patient accounts can connect NHS login."
@@ -249,8 +261,12 @@ def connect(session: Session, who: sessions.Identity, nhs: NhsLoginIdentity, *, 
     account.updated_at = now
     session.add(account)
     audit.record(
-        session, action="nhs_login_connected", actor_account_id=account.id, actor_kind="patient",
-        account_id=account.id, ip=client_ip,
+        session,
+        action="nhs_login_connected",
+        actor_account_id=account.id,
+        actor_kind="patient",
+        account_id=account.id,
+        ip=client_ip,
     )
     session.flush()
     return None

@@ -383,8 +383,10 @@ class NhsLoginClient:
 
         ``error`` is the callback's ``error`` parameter, if NHS login sent one instead of a code.
         """
-        if not returned_state or not expected_state or not hmac.compare_digest(
-            returned_state.encode(), expected_state.encode()
+        if (
+            not returned_state
+            or not expected_state
+            or not hmac.compare_digest(returned_state.encode(), expected_state.encode())
         ):
             raise _fail("state", "returned state does not match")
         if error:
@@ -410,9 +412,7 @@ class NhsLoginClient:
         return NhsLoginIdentity.from_claims(merged)
 
     def _exchange_code(self, code: str, token_endpoint: str) -> dict[str, str]:
-        body = prepare_token_request(
-            "authorization_code", code=code, redirect_uri=self.settings.redirect_uri
-        )
+        body = prepare_token_request("authorization_code", code=code, redirect_uri=self.settings.redirect_uri)
         auth = ClientAuth(self.settings.client_id, self._private_key(), _RS512PrivateKeyJWT(token_endpoint))
         headers = {"Content-Type": "application/x-www-form-urlencoded", "Accept": "application/json"}
         url, headers, body = auth.prepare("POST", token_endpoint, headers, body)
@@ -525,9 +525,7 @@ def ensure_demo_client_key(path: Path) -> None:
         return
     path.parent.mkdir(parents=True, exist_ok=True)
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    pem = key.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-    )
+    pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".nhs-login-key-")
     try:
         os.fchmod(fd, 0o600)

@@ -41,12 +41,12 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from anima_pwa.models import Account, AccountPatient, Patient, Practice
-from anima_pwa.services.platform import audit, clock, notifications
 from anima_pwa.services.identity import ratelimit
-from anima_pwa.services.patients import verification
 from anima_pwa.services.identity.ratelimit import Limit
-from anima_pwa.services.patients.registration import self_patient
 from anima_pwa.services.identity.sessions import Identity
+from anima_pwa.services.patients import verification
+from anima_pwa.services.patients.registration import self_patient
+from anima_pwa.services.platform import audit, clock, notifications
 from anima_pwa.services.platform.validation import (
     FieldError,
     age_on,
@@ -101,8 +101,18 @@ YOURSELF = "You can't add yourself as a dependant"
 CONFIRM_REGISTERED = "Confirm they are registered at your GP practice"
 
 _MONTHS = (
-    "January", "February", "March", "April", "May", "June",
-    "July", "August", "September", "October", "November", "December",
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
 )
 
 
@@ -183,7 +193,7 @@ def _patient_account(session: Session, identity: Identity) -> Account | None:
 
 def _their(message: str) -> str:
     """Validation messages speak to the holder about themself; here they are about someone else."""
-    return "Enter their " + message[len("Enter your "):] if message.startswith("Enter your ") else message
+    return "Enter their " + message[len("Enter your ") :] if message.startswith("Enter your ") else message
 
 
 def _clean(field_name: str, errors: dict[str, str], func, *args, **kwargs):
@@ -219,7 +229,9 @@ def _blocker(patient: Patient, approval_status: str | None, approval_reason: str
 
 
 def _why_not(patient: Patient, link: AccountPatient | None) -> str:
-    reason = _blocker(patient, None if link is None else link.approval_status, "" if link is None else link.approval_reason)
+    reason = _blocker(
+        patient, None if link is None else link.approval_status, "" if link is None else link.approval_reason
+    )
     if link is not None and reason == "Your practice did not approve adding them" and link.approval_note:
         reason = f"{reason}: {link.approval_note}"
     return reason
@@ -392,7 +404,7 @@ def add_dependant(
     client_ip: str = "",
     today: date | None = None,
 ) -> AddOutcome:
-    """"Add new dependant": link a person at the holder's practice to this account.
+    """ "Add new dependant": link a person at the holder's practice to this account.
 
     Either the person (when new), the link, the verification outcome, the practice's email and
     the audit row are all saved, or nothing but the attempt count is and each field says what is
@@ -407,7 +419,9 @@ def add_dependant(
         return AddOutcome(errors={"form": "Give your own details before adding a dependant."})
     if holder.verification_status == verification.REJECTED:
         return AddOutcome(
-            errors={"form": "Your practice could not verify your details, so you can't add dependants. Contact your practice."}
+            errors={
+                "form": "Your practice could not verify your details, so you can't add dependants. Contact your practice."
+            }
         )
     practice = session.get(Practice, holder.practice_id)
     if practice is None:  # pragma: no cover - the foreign key forbids it

@@ -20,9 +20,9 @@ from datetime import date
 from sqlmodel import Session, select
 
 from anima_pwa.models import AccountPatient, Patient, Practice
-from anima_pwa.services.platform import audit, clock, notifications
-from anima_pwa.services.patients import verification
 from anima_pwa.services.identity.sessions import Identity
+from anima_pwa.services.patients import verification
+from anima_pwa.services.platform import audit, clock, notifications
 from anima_pwa.services.platform.validation import (
     FieldError,
     age_on,
@@ -143,8 +143,14 @@ def register_self(
     if trusted is None:
         full_name = _clean("full_name", errors, clean_full_name, form.full_name)
         dob = _clean(
-            "dob", errors, clean_date_of_birth, form.dob_day, form.dob_month, form.dob_year,
-            today=today, min_age=ADULT_AGE,
+            "dob",
+            errors,
+            clean_date_of_birth,
+            form.dob_day,
+            form.dob_month,
+            form.dob_year,
+            today=today,
+            min_age=ADULT_AGE,
         )
         nhs_number = _clean("nhs_number", errors, clean_nhs_number, form.nhs_number)
     else:
@@ -194,7 +200,9 @@ def register_self(
     )
     session.add(patient)
     session.flush()
-    session.add(AccountPatient(account_id=identity.account_id, patient_id=patient.id, relationship="self", created_at=now))  # type: ignore[arg-type]
+    session.add(
+        AccountPatient(account_id=identity.account_id, patient_id=patient.id, relationship="self", created_at=now)
+    )  # type: ignore[arg-type]
     result = verification.verify_patient(session, patient, now=now)
     audit.record(
         session,
@@ -215,13 +223,14 @@ def register_self(
     return RegistrationOutcome(status=patient.verification_status)
 
 
-
 def _take_own_record(
     session: Session, identity: Identity, owner: Patient, *, mobile: str, client_ip: str, now
 ) -> RegistrationOutcome:
     """NHS login (P9) proved this is the person whose verified record a relative holds or the
     practice made: the account becomes theirs. Those who hold them keep holding them."""
-    session.add(AccountPatient(account_id=identity.account_id, patient_id=owner.id, relationship="self", created_at=now))  # type: ignore[arg-type]
+    session.add(
+        AccountPatient(account_id=identity.account_id, patient_id=owner.id, relationship="self", created_at=now)
+    )  # type: ignore[arg-type]
     if not owner.phone_mobile:
         owner.phone_mobile = mobile
         owner.updated_at = now

@@ -118,8 +118,7 @@ def match_register(
     matches = [
         e
         for e in candidates
-        if _postcode_key(e.postcode) == _postcode_key(postcode)
-        and names_match(full_name, e.given_names, e.family_name)
+        if _postcode_key(e.postcode) == _postcode_key(postcode) and names_match(full_name, e.given_names, e.family_name)
     ]
     if len(matches) == 1:
         return MatchResult(matches[0], "")
@@ -144,7 +143,11 @@ def has_own_account(session: Session, patient_id: int) -> bool:
         session.exec(
             select(AccountPatient.id)
             .join(Account, col(Account.id) == AccountPatient.account_id)
-            .where(AccountPatient.patient_id == patient_id, AccountPatient.relationship == "self", Account.status == "active")
+            .where(
+                AccountPatient.patient_id == patient_id,
+                AccountPatient.relationship == "self",
+                Account.status == "active",
+            )
         ).first()
         is not None
     )
@@ -234,7 +237,9 @@ class PendingVerification:
     holders: int  # accounts that hold this person
 
 
-def pending_verifications(session: Session, *, practice_id: int | None = None, limit: int = 200) -> list[PendingVerification]:
+def pending_verifications(
+    session: Session, *, practice_id: int | None = None, limit: int = 200
+) -> list[PendingVerification]:
     """People waiting for their practice to verify them by hand, oldest first."""
     holders_count = (
         select(func.count(AccountPatient.id))  # type: ignore[arg-type]

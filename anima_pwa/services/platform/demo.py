@@ -22,10 +22,10 @@ from pathlib import Path
 from sqlmodel import Session, select
 
 from anima_pwa.models import Account, Practice
+from anima_pwa.services.platform.validation import normalize_email
 from anima_pwa.services.practice import practices as practice_service
 from anima_pwa.services.practice.practices import ImportReport
 from anima_pwa.services.practice.staff import create_staff
-from anima_pwa.services.platform.validation import normalize_email
 
 DATA_DIR = Path(__file__).resolve().parents[2] / "data"
 EPRACCUR_SAMPLE = DATA_DIR / "epraccur_sample.csv"
@@ -200,7 +200,7 @@ _AGE_BANDS = ((0, 1, 3), (2, 17, 6), (18, 39, 7), (40, 64, 8), (65, 89, 5), (90,
 
 def nhs_check_digit(first_nine: str) -> int | None:
     """The Modulus 11 check digit for nine digits, or None when no valid number exists."""
-    total = sum(int(digit) * weight for digit, weight in zip(first_nine, range(10, 1, -1)))
+    total = sum(int(digit) * weight for digit, weight in zip(first_nine, range(10, 1, -1), strict=True))
     check = 11 - total % 11
     if check == 11:
         return 0
@@ -246,10 +246,7 @@ def demo_register_rows(ods_code: str) -> list[dict]:
             middle = rng.choice(names)
             if middle != given:
                 given = f"{given} {middle}"
-        postcode = (
-            f"{practice.outward_code} {rng.randint(1, 9)}"
-            f"{rng.choice(_UNIT_LETTERS)}{rng.choice(_UNIT_LETTERS)}"
-        )
+        postcode = f"{practice.outward_code} {rng.randint(1, 9)}{rng.choice(_UNIT_LETTERS)}{rng.choice(_UNIT_LETTERS)}"
         rows.append(
             {
                 "nhs_number": _random_nhs_number(rng, practice.nhs_prefix, used),

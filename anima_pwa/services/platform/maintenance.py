@@ -11,9 +11,9 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, or_
 from sqlmodel import Session, col
 
-from anima_pwa.models import AuthSession, OneTimeToken, OutboxMessage, RateLimitHit
-from anima_pwa.services.platform import clock
+from anima_pwa.models import AuthSession, OneTimeToken, OutboxMessage
 from anima_pwa.services.identity import ratelimit
+from anima_pwa.services.platform import clock
 
 log = logging.getLogger(__name__)
 

@@ -72,8 +72,7 @@ TEMPLATES: dict[str, tuple[str, str]] = {
         "an account.\n\n"
         "To sign in, go to:\n{login_link}\n\n"
         "If you have forgotten your password, you can reset it here:\n{reset_link}\n\n"
-        "If this was not you, you can ignore this email. Your account has not been changed."
-        + _SIGN_OFF,
+        "If this was not you, you can ignore this email. Your account has not been changed." + _SIGN_OFF,
     ),
     "password_reset_code": (
         "Your Anima password reset code",
@@ -136,8 +135,7 @@ TEMPLATES: dict[str, tuple[str, str]] = {
     # in the app after signing in, never in the email.
     "verification_approved": (
         "Your Anima account has been verified",
-        "Your Anima account has been verified by {practice_name}. You can now sign in and send "
-        "requests." + _SIGN_OFF,
+        "Your Anima account has been verified by {practice_name}. You can now sign in and send requests." + _SIGN_OFF,
     ),
     "verification_rejected": (
         "Your GP practice could not verify your Anima account",
@@ -228,7 +226,11 @@ def enqueue_email(
     address = _check_address(to)
     subject, body = render(template, **context)
     message = OutboxMessage(
-        channel="email", to_address=address, subject=subject, body_text=body, template=template,
+        channel="email",
+        to_address=address,
+        subject=subject,
+        body_text=body,
+        template=template,
         request_id=about_request_id,
     )
     session.add(message)
@@ -351,9 +353,7 @@ class SmtpTransport:
     def _connect(self) -> smtplib.SMTP:
         config = self.config
         if config.mode == "ssl":
-            return smtplib.SMTP_SSL(
-                config.host, config.port, timeout=self.timeout, context=self._tls_context()
-            )
+            return smtplib.SMTP_SSL(config.host, config.port, timeout=self.timeout, context=self._tls_context())
         client = smtplib.SMTP(config.host, config.port, timeout=self.timeout)
         if config.mode == "starttls":
             try:
@@ -454,9 +454,7 @@ def _mark_sent(session_factory: SessionFactory, message_id: int, now: datetime) 
         )
 
 
-def _mark_failed_attempt(
-    session_factory: SessionFactory, message_id: int, now: datetime, error: str
-) -> bool:
+def _mark_failed_attempt(session_factory: SessionFactory, message_id: int, now: datetime, error: str) -> bool:
     """Record a failed try; returns True when the message has now failed for good."""
     with session_factory() as session:
         message = session.get(OutboxMessage, message_id, populate_existing=True)

@@ -52,7 +52,9 @@ class FieldLimit:
 # take each item's own maxLength, at most QUESTION_ANSWER.limit.
 QUESTION_ANSWER = FieldLimit("question_answer", "Your answer", 2000)
 ANYTHING_ELSE = FieldLimit("anything_else", "Anything else", 2000)
-TURNED_OFF_MESSAGE = FieldLimit("turned_off_message", "The message patients will see while online requests are turned off", 500)
+TURNED_OFF_MESSAGE = FieldLimit(
+    "turned_off_message", "The message patients will see while online requests are turned off", 500
+)
 CLOSED_DAY_REASON = FieldLimit("closed_day_reason", "The reason", 200)
 IMPORTANT_UPDATES = FieldLimit("important_updates", "Important updates", 1000)
 CORE_HOURS_WHY = FieldLimit("core_hours_why", "Your reason", 500)

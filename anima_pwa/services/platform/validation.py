@@ -107,9 +107,7 @@ def clean_nhs_number(raw: str | None, *, required: bool = False, allow_dummy: bo
     if is_dummy_care_home_number(digits):
         if allow_dummy:
             return digits
-        raise FieldError(
-            "Enter the real NHS number. Numbers starting 999 999 can only be used for care home accounts"
-        )
+        raise FieldError("Enter the real NHS number. Numbers starting 999 999 can only be used for care home accounts")
     if not nhs_number_is_valid(digits):
         raise FieldError(_NHS_INVALID)
     return digits
@@ -188,8 +186,24 @@ _PHONE = frozenset({_KIND.MOBILE, _KIND.FIXED_LINE, _KIND.FIXED_LINE_OR_MOBILE, 
 # 7 digits of the national number (1000 numbers each; Belfast's 6000-6999) and their kind.
 _DRAMA_NUMBERS = {
     **dict.fromkeys(
-        ("1134960", "1144960", "1154960", "1164960", "1174960", "1184960", "1214960", "1314960", "1414960",
-         "1514960", "1614960", "1914980", "2079460", "2896496", "2920180", "1632960"),
+        (
+            "1134960",
+            "1144960",
+            "1154960",
+            "1164960",
+            "1174960",
+            "1184960",
+            "1214960",
+            "1314960",
+            "1414960",
+            "1514960",
+            "1614960",
+            "1914980",
+            "2079460",
+            "2896496",
+            "2920180",
+            "1632960",
+        ),
         _KIND.FIXED_LINE,
     ),
     "7700900": _KIND.MOBILE,
@@ -373,9 +387,7 @@ def clean_full_name(raw: str | None, *, field_label: str = "full name") -> str:
     for ch in name:
         category = unicodedata.category(ch)
         if not (category.startswith("L") or category.startswith("M") or ch in _NAME_PUNCTUATION):
-            raise FieldError(
-                f"{label} must only include letters, spaces, hyphens, apostrophes and full stops"
-            )
+            raise FieldError(f"{label} must only include letters, spaces, hyphens, apostrophes and full stops")
     if not any(unicodedata.category(ch).startswith("L") for ch in name):
         raise FieldError(f"{label} must include at least one letter")
     return name

@@ -1,4 +1,4 @@
-""""Create New Patient Account" in the practice workspace (after "Search" found no account,
+""" "Create New Patient Account" in the practice workspace (after "Search" found no account,
 ``account_lookup``).
 
 For a real NHS number the account is the patient's (verified, since the practice knows them); for
@@ -181,7 +181,7 @@ def create_patient_account(
     client_ip: str = "",
     today: date | None = None,
 ) -> CreateOutcome:
-    """"Create Patient Account". A dummy 999 999 number makes a care home's account (email
+    """ "Create Patient Account". A dummy 999 999 number makes a care home's account (email
     required); a real one makes a patient, optionally a resident of one of the practice's care
     homes. With an email address the person gets an account and a link to set its password.
 
@@ -204,7 +204,12 @@ def create_patient_account(
     whose = "the care home's" if care_home else "the patient's"
     if care_home:
         full_name = check.field(
-            "full_name", form.full_name, "Enter the care home's name", clean_text, label="the care home's name", max_length=200
+            "full_name",
+            form.full_name,
+            "Enter the care home's name",
+            clean_text,
+            label="the care home's name",
+            max_length=200,
         )
     else:
         full_name = check.field(
@@ -232,7 +237,9 @@ def create_patient_account(
     )
     postcode = check.field("postcode", form.postcode, f"Enter {whose} postcode", clean_postcode)
     # A UK mobile or landline: a care home's number is often a landline.
-    phone = check.field("phone", form.phone, "Enter the care home's phone number" if care_home else None, clean_uk_phone)
+    phone = check.field(
+        "phone", form.phone, "Enter the care home's phone number" if care_home else None, clean_uk_phone
+    )
     email = check.field(
         "email",
         form.email,
@@ -255,7 +262,9 @@ def create_patient_account(
     if not form.confirm_registered:
         errors["confirm_registered"] = "Confirm this patient is registered at this practice"
     if not form.confirm_consent:
-        errors["confirm_consent"] = "Confirm the patient (or their representative) has agreed to an Anima account being created"
+        errors["confirm_consent"] = (
+            "Confirm the patient (or their representative) has agreed to an Anima account being created"
+        )
 
     # "Already exists": only for values that are otherwise right.
     # Only a verified record owns an NHS number; claims waiting for verification don't block it.

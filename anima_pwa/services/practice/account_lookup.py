@@ -1,4 +1,4 @@
-""""Create Request" in the practice workspace, finding the patient: "Search" by NHS number for
+""" "Create Request" in the practice workspace, finding the patient: "Search" by NHS number for
 the patient's Anima account at this practice, and choosing the care home for "Register the patient
 as a dependent" (by its dummy 999 999 NHS number or its name).
 
@@ -88,7 +88,7 @@ class FindResult:
 def find_by_nhs_number(
     session: Session, staff: StaffContext | None, raw_nhs_number: str, *, client_ip: str = ""
 ) -> FindResult:
-    """"Search": the patient with this NHS number at the staff member's practice.
+    """ "Search": the patient with this NHS number at the staff member's practice.
 
     A patient registered at another practice is reported exactly as one with no account.
     Raises PermissionDenied for staff who may not create patient accounts.

@@ -41,7 +41,9 @@ def _detail_summary(event: AuditEvent) -> str:
     return "; ".join(parts)
 
 
-def audit_trail(session: Session, staff: StaffContext | None, patient_id: object, *, limit: int = 200) -> list[AuditRow]:
+def audit_trail(
+    session: Session, staff: StaffContext | None, patient_id: object, *, limit: int = 200
+) -> list[AuditRow]:
     """Who did what to this patient's record, newest first (admins only). Reading it is audited."""
     staff, patient = staff_patient(session, staff, Action.VIEW_AUDIT_TRAIL, patient_id)
     events = audit.trail(session, patient_id=patient.id, limit=max(1, min(int(limit), 1000)))
@@ -49,7 +51,9 @@ def audit_trail(session: Session, staff: StaffContext | None, patient_id: object
     names = (
         dict(
             session.exec(
-                select(StaffMember.account_id, StaffMember.display_name).where(col(StaffMember.account_id).in_(staff_ids))
+                select(StaffMember.account_id, StaffMember.display_name).where(
+                    col(StaffMember.account_id).in_(staff_ids)
+                )
             ).all()
         )
         if staff_ids

@@ -140,7 +140,9 @@ def settings_closures(settings: _Settings, *, now: datetime | None = None) -> li
             window = settings.window(kind, weekday)
             days = _DAY_NAMES[weekday] + "s"
             if window is None:
-                found.append(Closure(f"hours:{kind}:{day}:closed", f"{kind.capitalize()} requests are closed all day on {days}."))
+                found.append(
+                    Closure(f"hours:{kind}:{day}:closed", f"{kind.capitalize()} requests are closed all day on {days}.")
+                )
                 continue
             opening, closing = window
             parts = []
@@ -149,24 +151,30 @@ def settings_closures(settings: _Settings, *, now: datetime | None = None) -> li
             if closing < CORE_END:
                 parts.append(f"close at {_hhmm(closing)}, not 18:30")
             if parts:
-                found.append(Closure(
-                    f"hours:{kind}:{day}:{_hhmm(opening)}-{_hhmm(closing)}",
-                    f"{kind.capitalize()} requests on {days} {' and '.join(parts)}.",
-                ))
+                found.append(
+                    Closure(
+                        f"hours:{kind}:{day}:{_hhmm(opening)}-{_hhmm(closing)}",
+                        f"{kind.capitalize()} requests on {days} {' and '.join(parts)}.",
+                    )
+                )
     if settings.daily_limit is not None:
         n = settings.daily_limit
-        found.append(Closure(
-            f"daily_limit:{n}",
-            f"A daily limit of {n:,} requests: once {n:,} have been sent in a day, online requests close "
-            "until the next day, which can be before 18:30.",
-        ))
+        found.append(
+            Closure(
+                f"daily_limit:{n}",
+                f"A daily limit of {n:,} requests: once {n:,} have been sent in a day, online requests close "
+                "until the next day, which can be before 18:30.",
+            )
+        )
     if settings.active_limit is not None:
         n = settings.active_limit
-        found.append(Closure(
-            f"active_limit:{n}",
-            f"A limit of {n:,} open requests at once: when it is reached, online requests close until "
-            "some are resolved, which can be inside core hours.",
-        ))
+        found.append(
+            Closure(
+                f"active_limit:{n}",
+                f"A limit of {n:,} open requests at once: when it is reached, online requests close until "
+                "some are resolved, which can be inside core hours.",
+            )
+        )
     if settings.turned_off:
         if in_core_hours(now):
             text = "Turning online requests off closes them now, inside core hours, until someone turns them back on."
@@ -254,11 +262,13 @@ def log(session: Session, staff: StaffContext | None, *, limit: int = 100) -> li
             what = [str(item) for item in json.loads(row.what or "[]")]
         except ValueError:
             what = []
-        out.append(LogRow(
-            at=f"{local.day} {_MONTHS[local.month - 1]} {local.year}, {local:%H:%M}",
-            who=f"{row.actor_name} ({row.actor_role})",
-            change=_CHANGE_WORDS.get(row.change, row.change),
-            what=what,
-            why=row.why,
-        ))
+        out.append(
+            LogRow(
+                at=f"{local.day} {_MONTHS[local.month - 1]} {local.year}, {local:%H:%M}",
+                who=f"{row.actor_name} ({row.actor_role})",
+                change=_CHANGE_WORDS.get(row.change, row.change),
+                what=what,
+                why=row.why,
+            )
+        )
     return out

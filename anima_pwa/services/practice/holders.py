@@ -79,7 +79,7 @@ def email_of(account: Account | None) -> str:
 
 
 def remove_holder(session: Session, staff: StaffContext | None, link_id: object) -> None:
-    """"Remove" on the patient's record: take a parent, carer or care home (any link but the
+    """ "Remove" on the patient's record: take a parent, carer or care home (any link but the
     patient's own account) off this practice's patient. The patient stays with everyone else who
     holds them; the removed account can no longer act for them or see their requests, loses any
     request for them it was still writing, and is emailed (without the patient's name). Adding
@@ -89,15 +89,36 @@ def remove_holder(session: Session, staff: StaffContext | None, link_id: object)
     link, patient = holder_link(session, staff, link_id, not_found=HOLDER_NOT_FOUND)
     drafts = session.exec(  # type: ignore[call-overload]
         delete(Request)
-        .where(col(Request.account_id) == link.account_id, col(Request.patient_id) == patient.id, col(Request.status) == "draft")
+        .where(
+            col(Request.account_id) == link.account_id,
+            col(Request.patient_id) == patient.id,
+            col(Request.status) == "draft",
+        )
         .execution_options(synchronize_session=False)
     ).rowcount
-    detail = {"link_id": link.id, "relationship": link.relationship, "approval_status": link.approval_status, "drafts_deleted": drafts}
+    detail = {
+        "link_id": link.id,
+        "relationship": link.relationship,
+        "approval_status": link.approval_status,
+        "drafts_deleted": drafts,
+    }
     account = session.get(Account, link.account_id)
     session.delete(link)
     session.flush()
     emailed = 0
     if account is not None and account.status == "active" and account.kind == "patient" and account.email:
-        notifications.enqueue_email(session, to=account.email, template="holder_removed", practice_name=name_of_practice(session, staff.practice_id))
+        notifications.enqueue_email(
+            session,
+            to=account.email,
+            template="holder_removed",
+            practice_name=name_of_practice(session, staff.practice_id),
+        )
         emailed = 1
-    audit_staff(session, staff, "holder_removed", patient_id=patient.id, account_id=link.account_id, detail={**detail, "emails": emailed})
+    audit_staff(
+        session,
+        staff,
+        "holder_removed",
+        patient_id=patient.id,
+        account_id=link.account_id,
+        detail={**detail, "emails": emailed},
+    )

@@ -102,7 +102,9 @@ def strict_id(value: object) -> int | None:
     return number if 0 < number <= MAX_ID else None
 
 
-def staff_patient(session: Session, staff: StaffContext | None, action: Action, patient_id: object) -> tuple[StaffContext, Patient]:
+def staff_patient(
+    session: Session, staff: StaffContext | None, action: Action, patient_id: object
+) -> tuple[StaffContext, Patient]:
     """The permission check first, then the id: same practice only, anything else "not found"."""
     staff = require(staff, action)
     key = strict_id(patient_id)
@@ -111,7 +113,9 @@ def staff_patient(session: Session, staff: StaffContext | None, action: Action, 
     return staff, require_patient(session, staff, action, key)
 
 
-def holder_link(session: Session, staff: StaffContext, link_id: object, *, not_found: str) -> tuple[AccountPatient, Patient]:
+def holder_link(
+    session: Session, staff: StaffContext, link_id: object, *, not_found: str
+) -> tuple[AccountPatient, Patient]:
     """The link (from an id the browser sent) by which an account holds a patient of this
     practice, and that patient; any other link, a patient's own account or another practice's
     patient raise PermissionDenied(not_found)."""

@@ -129,7 +129,9 @@ class PatientDetail:
 # The patient page
 
 
-def patient_detail(session: Session, staff: StaffContext | None, patient_id: object, *, today: date | None = None) -> PatientDetail:
+def patient_detail(
+    session: Session, staff: StaffContext | None, patient_id: object, *, today: date | None = None
+) -> PatientDetail:
     """Everything the patient page shows, including who holds the patient and whom they hold."""
     staff, patient = staff_patient(session, staff, Action.VIEW_PATIENT, patient_id)
     today = today or clock.today()
@@ -256,11 +258,18 @@ def update_patient(
     today = today or clock.today()
     errors: dict[str, str] = {}
     new_name = _clean_field(errors, "full_name", clean_full_name, full_name if isinstance(full_name, str) else "")
-    new_dob = _clean_field(errors, "dob", clean_date_of_birth, str(dob_day or ""), str(dob_month or ""), str(dob_year or ""), today=today)
+    new_dob = _clean_field(
+        errors, "dob", clean_date_of_birth, str(dob_day or ""), str(dob_month or ""), str(dob_year or ""), today=today
+    )
     new_postcode = _clean_field(errors, "postcode", clean_postcode, postcode if isinstance(postcode, str) else "")
     new_address = _clean_field(
-        errors, "address_line1", clean_text, address_line1 if isinstance(address_line1, str) else "",
-        label="address line 1", max_length=200, required=False,
+        errors,
+        "address_line1",
+        clean_text,
+        address_line1 if isinstance(address_line1, str) else "",
+        label="address line 1",
+        max_length=200,
+        required=False,
     )
     new_phone = _clean_field(errors, "phone", clean_uk_phone, phone if isinstance(phone, str) else "")
     resident = care_home_resident is True
@@ -292,7 +301,9 @@ def update_patient(
 # "This patient has no email address"
 
 
-def remove_patient_email(session: Session, staff: StaffContext | None, patient_id: object, *, confirmed_no_email: bool) -> str | None:
+def remove_patient_email(
+    session: Session, staff: StaffContext | None, patient_id: object, *, confirmed_no_email: bool
+) -> str | None:
     """Take the email address off the patient's own account, so it is free for another account.
 
     The account stays (with its links and its history in the audit trail) but is closed: it can't

@@ -46,7 +46,9 @@ _YMD = re.compile(r"([0-9]{4})-([0-9]{1,2})-([0-9]{1,2})")
 _NHS_SEPARATORS = re.compile(r"[\s\-]+")
 _NAME_WORD_STARTS = (" ", "-", "'", "(", ".")  # what may come before a word inside a (folded) name
 # Latin letters that don't decompose into a base letter and an accent (as in services.patients.verification).
-_FOLD = str.maketrans({"ł": "l", "ø": "o", "đ": "d", "ð": "d", "þ": "th", "æ": "ae", "œ": "oe", "ı": "i", "ħ": "h", "ŧ": "t"})
+_FOLD = str.maketrans(
+    {"ł": "l", "ø": "o", "đ": "d", "ð": "d", "þ": "th", "æ": "ae", "œ": "oe", "ı": "i", "ħ": "h", "ŧ": "t"}
+)
 
 
 def classify_query(query: str) -> tuple[str, object]:
@@ -87,7 +89,10 @@ def _name_matches(full_name: str, words: list[str]) -> bool:
     folded = _fold(full_name)
     variants = (folded, folded.replace("'", ""))
     return all(
-        any(variant.startswith(word) or any(f"{sep}{word}" in variant for sep in _NAME_WORD_STARTS) for variant in variants)
+        any(
+            variant.startswith(word) or any(f"{sep}{word}" in variant for sep in _NAME_WORD_STARTS)
+            for variant in variants
+        )
         for word in words
     )
 
@@ -180,7 +185,9 @@ def search_patients(session: Session, staff: StaffContext | None, query: str, *,
         patients = _patients_by_name(session, staff.practice_id, value, limit)  # type: ignore[arg-type]
     elif condition is not None:
         patients = list(
-            session.exec(statement.where(condition).order_by(col(Patient.full_name), col(Patient.id)).limit(limit)).all()
+            session.exec(
+                statement.where(condition).order_by(col(Patient.full_name), col(Patient.id)).limit(limit)
+            ).all()
         )
     owners = self_accounts(session, [p.id for p in patients])  # type: ignore[misc]
     rows = [

@@ -8,7 +8,7 @@ Staff must have signed in with MFA before `staff_context()` gives them a context
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
 
 from sqlmodel import Session, select
 
@@ -21,7 +21,7 @@ ADMIN = "admin"
 ROLES = (RECEPTIONIST, CLINICIAN, ADMIN)
 
 
-class Action(str, Enum):
+class Action(StrEnum):
     SEARCH_PATIENTS = "search_patients"
     VIEW_PATIENT = "view_patient"
     EDIT_PATIENT = "edit_patient"

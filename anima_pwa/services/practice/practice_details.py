@@ -1,4 +1,4 @@
-""""Practice Details" on the patient's dashboard, as the patient guide promises: the practice's
+""" "Practice Details" on the patient's dashboard, as the patient guide promises: the practice's
 hours for online medical and admin requests, the closed days ahead, its "important updates" (which a
 practice admin writes in Practice settings), and whether online requests are turned off now.
 
@@ -14,10 +14,10 @@ from datetime import datetime, timedelta
 from sqlmodel import Session
 
 from anima_pwa.models import Practice
+from anima_pwa.services.identity.sessions import Identity
+from anima_pwa.services.patients import registration
 from anima_pwa.services.platform import clock
 from anima_pwa.services.requests import request_settings
-from anima_pwa.services.patients import registration
-from anima_pwa.services.identity.sessions import Identity
 
 __all__ = ["CLOSED_DAYS_SHOWN", "HoursRow", "PracticeDetails", "for_account", "for_practice"]
 

@@ -15,7 +15,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
-from typing import IO, Union
+from typing import IO
 
 from sqlalchemy import and_, func, or_
 from sqlmodel import Session, select
@@ -29,7 +29,7 @@ from anima_pwa.services.platform.validation import (
     nhs_number_is_valid,
 )
 
-Source = Union[str, bytes, os.PathLike, IO[str], Iterable[str]]
+Source = str | bytes | os.PathLike | IO[str] | Iterable[str]
 """CSV input: a path (str without a newline, or PathLike), CSV text (str with a newline, or bytes),
 an open text file, or an iterable of lines."""
 
@@ -63,10 +63,7 @@ class ImportReport:
         self.skipped += 1
 
     def summary(self) -> str:
-        text = (
-            f"{self.created} created, {self.updated} updated, {self.unchanged} unchanged, "
-            f"{self.skipped} skipped"
-        )
+        text = f"{self.created} created, {self.updated} updated, {self.unchanged} unchanged, {self.skipped} skipped"
         if self.problems:
             text += f" ({len(self.problems)} malformed)"
         return text
@@ -120,8 +117,9 @@ def _title_word(word: str, *, first: bool) -> str:
     if "-" in word:
         parts = word.split("-")
         return "-".join(
-            _title_word(part, first=first and i == 0) if i == 0 or i == len(parts) - 1
-            or part.lower() not in _SMALL_WORDS else part.lower()
+            _title_word(part, first=first and i == 0)
+            if i == 0 or i == len(parts) - 1 or part.lower() not in _SMALL_WORDS
+            else part.lower()
             for i, part in enumerate(parts)
         )
     lower = word.lower()
@@ -253,9 +251,7 @@ def import_epraccur(session: Session, lines_or_file: Source) -> ImportReport:
             report.skipped += 1
             continue
         if row.ods_code in parsed:
-            report.problem(
-                row_number, f"{row.ods_code} already appears on row {parsed[row.ods_code][0]}"
-            )
+            report.problem(row_number, f"{row.ods_code} already appears on row {parsed[row.ods_code][0]}")
             continue
         parsed[row.ods_code] = (row_number, row.values)
 
@@ -540,9 +536,7 @@ def import_register(session: Session, practice: Practice, lines_or_file: Source)
 def register_csv(rows: Iterable[dict]) -> str:
     """CSV text in the register import format, for rows with the register's column names."""
     buffer = io.StringIO()
-    writer = csv.DictWriter(
-        buffer, fieldnames=list(REGISTER_REQUIRED + REGISTER_OPTIONAL), lineterminator="\n"
-    )
+    writer = csv.DictWriter(buffer, fieldnames=list(REGISTER_REQUIRED + REGISTER_OPTIONAL), lineterminator="\n")
     writer.writeheader()
     for row in rows:
         out = dict(row)

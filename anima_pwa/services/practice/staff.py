@@ -17,11 +17,11 @@ from urllib.parse import quote
 from sqlalchemy import update
 from sqlmodel import Session, col, select
 
-from anima_pwa.models import Account, OneTimeToken, Practice, StaffMember, utcnow
-from anima_pwa.services.platform import audit, notifications
-from anima_pwa.services.identity import mfa, mfa_setup, passwords, ratelimit, sessions, tokens
-from anima_pwa.services.platform.validation import clean_email, normalize_email
 from anima_pwa import settings as settings_module
+from anima_pwa.models import Account, OneTimeToken, Practice, StaffMember, utcnow
+from anima_pwa.services.identity import mfa, mfa_setup, passwords, ratelimit, sessions, tokens
+from anima_pwa.services.platform import audit, notifications
+from anima_pwa.services.platform.validation import clean_email, normalize_email
 
 ROLES = ("receptionist", "clinician", "admin")
 EMAIL_TAKEN = "An account already exists for this email address"
@@ -50,8 +50,7 @@ LINK_PROBLEMS = {
     ),
 }
 SETUP_RENEWED = (
-    "The QR code had expired, so here is a new one. Scan it (or type the new key), then enter a "
-    "code from the app"
+    "The QR code had expired, so here is a new one. Scan it (or type the new key), then enter a code from the app"
 )
 
 
@@ -118,7 +117,9 @@ def create_staff(
     )
     session.add(member)
     session.flush()
-    send_enrolment_link(session, account, practice=practice, base_url=base_url or settings_module.settings.base_url, reason="created")
+    send_enrolment_link(
+        session, account, practice=practice, base_url=base_url or settings_module.settings.base_url, reason="created"
+    )
     return member
 
 
@@ -227,7 +228,9 @@ class EnrolOutcome:
 _PROBLEM_STATUS = {tokens.TokenProblem.EXPIRED: "expired", tokens.TokenProblem.USED: "used"}
 
 
-def _link(session: Session, secret: str, now: datetime) -> tuple[str, OneTimeToken | None, Account | None, Practice | None]:
+def _link(
+    session: Session, secret: str, now: datetime
+) -> tuple[str, OneTimeToken | None, Account | None, Practice | None]:
     found = tokens.peek_link(session, purpose=ENROLMENT, secret=secret or "", now=now)
     token = found.token
     account = session.get(Account, token.account_id) if token is not None and token.account_id else None
@@ -264,7 +267,7 @@ def open_enrolment(session: Session, *, secret: str, now: datetime | None = None
 def complete_enrolment(
     session: Session, *, secret: str, password: str, code: str, client_ip: str = "", now: datetime | None = None
 ) -> EnrolOutcome:
-    """"Turn on MFA" on the link's page: the staff password and a first code from the app switch
+    """ "Turn on MFA" on the link's page: the staff password and a first code from the app switch
     MFA on and use the link up. A wrong password or code is reported at its field and leaves the
     link usable (within ENROL_LIMIT)."""
     errors: dict[str, str] = {}
@@ -283,7 +286,11 @@ def complete_enrolment(
     # used, so two tabs, or an admin sending a newer link, can't interleave with this.
     held = session.execute(
         update(OneTimeToken)
-        .where(col(OneTimeToken.id) == token.id, col(OneTimeToken.consumed_at).is_(None), col(OneTimeToken.revoked_at).is_(None))
+        .where(
+            col(OneTimeToken.id) == token.id,
+            col(OneTimeToken.consumed_at).is_(None),
+            col(OneTimeToken.revoked_at).is_(None),
+        )
         .values(attempts=OneTimeToken.attempts + 1)
         .execution_options(synchronize_session=False)
     )
@@ -292,7 +299,11 @@ def complete_enrolment(
     decision = ratelimit.hit(session, ENROL_LIMIT, str(account.id), now=now)
     if not decision.allowed:
         return EnrolOutcome(errors={FORM: f"{mfa.TOO_MANY} {ratelimit.retry_message(decision.retry_after)}"})
-    if len(password) > passwords.MAX_LENGTH or not account.password_hash or not passwords.verify_password(account.password_hash, password):
+    if (
+        len(password) > passwords.MAX_LENGTH
+        or not account.password_hash
+        or not passwords.verify_password(account.password_hash, password)
+    ):
         audit.record(
             session, action="staff.mfa_enrol_failed", actor_account_id=None, actor_kind="anonymous",
             account_id=account.id, ip=client_ip, detail={"reason": "password"},

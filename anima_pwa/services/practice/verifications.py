@@ -117,7 +117,11 @@ _LINK_REASONS = {
         "have been emailed). They can usually send requests themselves: decline unless they agree"
     ),
 }
-_STATUS_WORDS = {verification.VERIFIED: "verified", verification.PENDING: "waiting for verification", verification.REJECTED: "rejected"}
+_STATUS_WORDS = {
+    verification.VERIFIED: "verified",
+    verification.PENDING: "waiting for verification",
+    verification.REJECTED: "rejected",
+}
 
 
 def _plural(count: int, word: str) -> str:
@@ -175,7 +179,10 @@ def _holders_of(session: Session, patient_id: int, *, except_link: int) -> tuple
         .where(
             AccountPatient.patient_id == patient_id,
             col(AccountPatient.id) != except_link,
-            or_(AccountPatient.relationship == "self", col(AccountPatient.approval_status).in_(("not_needed", "approved"))),
+            or_(
+                AccountPatient.relationship == "self",
+                col(AccountPatient.approval_status).in_(("not_needed", "approved")),
+            ),
         )
         .order_by(col(AccountPatient.created_at), col(AccountPatient.id))
     ).all()
@@ -183,7 +190,9 @@ def _holders_of(session: Session, patient_id: int, *, except_link: int) -> tuple
     out = []
     for link, account in rows:
         who = _who(selves[account.id].full_name if account.id in selves else "", email_of(account)) or NO_EMAIL
-        out.append(SameNumber(f"Their own account: {who}" if link.relationship == "self" else f"Already held by: {who}"))
+        out.append(
+            SameNumber(f"Their own account: {who}" if link.relationship == "self" else f"Already held by: {who}")
+        )
     return tuple(out)
 
 
@@ -212,9 +221,14 @@ def verification_queue(session: Session, staff: StaffContext | None, *, limit: i
     limit = max(1, min(int(limit), 500))
     pending = verification.pending_verifications(session, practice_id=staff.practice_id, limit=limit)
     owners = self_accounts(session, [p.patient_id for p in pending])
-    records = {
-        p.id: p for p in session.exec(select(Patient).where(col(Patient.id).in_([p.patient_id for p in pending]))).all()
-    } if pending else {}
+    records = (
+        {
+            p.id: p
+            for p in session.exec(select(Patient).where(col(Patient.id).in_([p.patient_id for p in pending]))).all()
+        }
+        if pending
+        else {}
+    )
     items = [
         QueueItem(
             kind="registration",
@@ -244,7 +258,9 @@ def verification_queue(session: Session, staff: StaffContext | None, *, limit: i
     for link, patient, account in links:
         holder = holder_selves.get(account.id)  # type: ignore[arg-type]
         what = "a care home" if link.relationship == "care_home" else "someone"
-        reason = _LINK_REASONS.get(link.approval_reason or "age_16_plus", "Needs the practice's approval").format(what=what)
+        reason = _LINK_REASONS.get(link.approval_reason or "age_16_plus", "Needs the practice's approval").format(
+            what=what
+        )
         items.append(
             QueueItem(
                 kind="dependant",
@@ -322,7 +338,12 @@ def verify_patient(session: Session, staff: StaffContext | None, patient_id: obj
             _claim_pending(
                 session,
                 patient,
-                {"verification_status": verification.VERIFIED, "verified_at": now, "verification_note": "", "updated_at": now},
+                {
+                    "verification_status": verification.VERIFIED,
+                    "verified_at": now,
+                    "verification_note": "",
+                    "updated_at": now,
+                },
             )
     except IntegrityError:
         raise PermissionDenied(NUMBER_OWNED) from None
@@ -342,12 +363,21 @@ def reject_patient(session: Session, staff: StaffContext | None, patient_id: obj
     if patient.verification_status != verification.PENDING:
         raise PermissionDenied(NOT_PENDING)
     try:
-        text = clean_text(reason if isinstance(reason, str) else "", label="a reason the patient will see", max_length=REASON_MAX)
+        text = clean_text(
+            reason if isinstance(reason, str) else "", label="a reason the patient will see", max_length=REASON_MAX
+        )
     except FieldError as error:
         return error.message
     now = clock.utcnow()
     _claim_pending(
-        session, patient, {"verification_status": verification.REJECTED, "verified_at": None, "verification_note": text, "updated_at": now}
+        session,
+        patient,
+        {
+            "verification_status": verification.REJECTED,
+            "verified_at": None,
+            "verification_note": text,
+            "updated_at": now,
+        },
     )
     practice_name = name_of_practice(session, staff.practice_id)
     addresses = _holder_addresses(session, patient.id)  # type: ignore[arg-type]
@@ -368,7 +398,9 @@ def _pending_link(session: Session, staff: StaffContext | None, link_id: object)
     return staff, link
 
 
-def _decide_link(session: Session, staff: StaffContext, link: AccountPatient, status: str, note: str, template: str, action: str) -> None:
+def _decide_link(
+    session: Session, staff: StaffContext, link: AccountPatient, status: str, note: str, template: str, action: str
+) -> None:
     result = session.exec(  # type: ignore[call-overload]
         update(AccountPatient)
         .where(col(AccountPatient.id) == link.id, col(AccountPatient.approval_status) == "pending")
@@ -381,9 +413,18 @@ def _decide_link(session: Session, staff: StaffContext, link: AccountPatient, st
     account = session.get(Account, link.account_id)
     emailed = 0
     if account is not None and account.status == "active" and account.email:
-        notifications.enqueue_email(session, to=account.email, template=template, practice_name=name_of_practice(session, staff.practice_id))
+        notifications.enqueue_email(
+            session, to=account.email, template=template, practice_name=name_of_practice(session, staff.practice_id)
+        )
         emailed = 1
-    audit_staff(session, staff, action, patient_id=link.patient_id, account_id=link.account_id, detail={"link_id": link.id, "emails": emailed})
+    audit_staff(
+        session,
+        staff,
+        action,
+        patient_id=link.patient_id,
+        account_id=link.account_id,
+        detail={"link_id": link.id, "emails": emailed},
+    )
 
 
 def approve_dependant(session: Session, staff: StaffContext | None, link_id: object) -> None:
@@ -397,7 +438,9 @@ def decline_dependant(session: Session, staff: StaffContext | None, link_id: obj
     """Refuse a dependant of 16 or over, with a reason the account holder sees when signed in."""
     staff, link = _pending_link(session, staff, link_id)
     try:
-        text = clean_text(reason if isinstance(reason, str) else "", label="a reason the patient will see", max_length=REASON_MAX)
+        text = clean_text(
+            reason if isinstance(reason, str) else "", label="a reason the patient will see", max_length=REASON_MAX
+        )
     except FieldError as error:
         return error.message
     _decide_link(session, staff, link, "rejected", text, "dependant_declined", "dependant_declined")

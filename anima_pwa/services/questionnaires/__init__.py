@@ -44,7 +44,14 @@ from __future__ import annotations
 
 from anima_pwa.services.questionnaires.answers import TEXT_MAX_LENGTH, answer_limit, check_answer, display_answer
 from anima_pwa.services.questionnaires.fhir import fhir_questionnaire, questionnaire_response
-from anima_pwa.services.questionnaires.flow import clean_answers, enabled_questions, missing_answers, next_item, previous_item, progress
+from anima_pwa.services.questionnaires.flow import (
+    clean_answers,
+    enabled_questions,
+    missing_answers,
+    next_item,
+    previous_item,
+    progress,
+)
 from anima_pwa.services.questionnaires.loading import all_topics, free_text_topic, get, load_all, load_directory
 from anima_pwa.services.questionnaires.model import (
     AUDIENCES,

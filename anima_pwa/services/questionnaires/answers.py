@@ -165,7 +165,9 @@ def answer_valid(item: Item, value: object) -> bool:
         return isinstance(value, str) and item.option(value) is not None
     if item.type == "integer":
         number = as_int(value)
-        return number is not None and (item.min is None or number >= item.min) and (item.max is None or number <= item.max)
+        return (
+            number is not None and (item.min is None or number >= item.min) and (item.max is None or number <= item.max)
+        )
     if item.type == "date":
         return isinstance(value, str) and _parse_date(value) is not None
     return isinstance(value, str)

@@ -19,7 +19,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from anima_pwa.services.questionnaires.red_flags import ADVICE
-from anima_pwa.services.questionnaires.search_terms import ADVICE_ORDER, BREAK, EmergencyRule, Slot, emergency_rules, tokens
+from anima_pwa.services.questionnaires.search_terms import (
+    ADVICE_ORDER,
+    BREAK,
+    EmergencyRule,
+    Slot,
+    emergency_rules,
+    tokens,
+)
 from anima_pwa.services.questionnaires.vocabulary import expand, readings, search_index
 
 MAX_GAP = 3  # filler words allowed between two words of an emergency pattern
@@ -40,9 +47,33 @@ class SearchAdvice:
     calls: tuple[tuple[str, str], ...]  # (button label, tel: link), most urgent first
 
 
-_NUMBER_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12}
+_NUMBER_WORDS = {
+    "one": 1,
+    "two": 2,
+    "three": 3,
+    "four": 4,
+    "five": 5,
+    "six": 6,
+    "seven": 7,
+    "eight": 8,
+    "nine": 9,
+    "ten": 10,
+    "eleven": 11,
+    "twelve": 12,
+}
 MANY = 10  # "took 30 paracetamol": a count of tablets that is an overdose phrase
-_TENS = {"ten": 10, "twelve": 12, "fifteen": 15, "twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "hundred": 100, "dozen": 12, "dozens": 24}
+_TENS = {
+    "ten": 10,
+    "twelve": 12,
+    "fifteen": 15,
+    "twenty": 20,
+    "thirty": 30,
+    "forty": 40,
+    "fifty": 50,
+    "hundred": 100,
+    "dozen": 12,
+    "dozens": 24,
+}
 
 
 def _count(word: str) -> int:
@@ -68,7 +99,9 @@ def _infant_age(words: Sequence[str]) -> set[int]:
             or (unit in ("week", "weeks", "wk", "wks", "w") and number <= 12)
             or (unit in ("month", "months", "mth", "mths", "m") and number < 3)
         )
-        said_as_age = (i + 2 < len(words) and words[i + 2] == "old") or (i > 0 and words[i - 1] in ("is", "aged", "age", "only", "just"))
+        said_as_age = (i + 2 < len(words) and words[i + 2] == "old") or (
+            i > 0 and words[i - 1] in ("is", "aged", "age", "only", "just")
+        )
         if young and said_as_age:
             found.add(i)
     return found
@@ -86,20 +119,33 @@ class _Reader:
             if word == BREAK:
                 self.options.append(frozenset())
             else:
-                self.options.append(frozenset({word, *(w for w, _ in readings(word))}) if word not in search_index().known else frozenset({word}))
+                self.options.append(
+                    frozenset({word, *(w for w, _ in readings(word))})
+                    if word not in search_index().known
+                    else frozenset({word})
+                )
         self.infant = _infant_age(self.words)
         self.many = {i for i, w in enumerate(self.words) if _count(w) >= MANY}
         years = any(w.isdigit() and len(w) == 4 and 1950 <= int(w) <= 2099 for w in self.words)
         # Every word (and marker) present: a pattern with a position nothing here fits is skipped.
-        self.present = frozenset().union(*self.options) | {"$"} | ({"#infant"} if self.infant else set()) | (
-            {"#many"} if self.many else set()
-        ) | ({"#year"} if years else set())
+        self.present = (
+            frozenset().union(*self.options)
+            | {"$"}
+            | ({"#infant"} if self.infant else set())
+            | ({"#many"} if self.many else set())
+            | ({"#year"} if years else set())
+        )
         self.candidates = frozenset().union(*(e.by_first_word.get(w, ()) for w in self.present))
 
     def _fits(self, slot: Slot, i: int) -> bool:
         if ("#infant" in slot and i in self.infant) or ("#many" in slot and i in self.many):
             return True
-        if "#year" in slot and self.words[i].isdigit() and 1950 <= int(self.words[i][:4]) <= 2099 and len(self.words[i]) == 4:
+        if (
+            "#year" in slot
+            and self.words[i].isdigit()
+            and 1950 <= int(self.words[i][:4]) <= 2099
+            and len(self.words[i]) == 4
+        ):
             return True
         return bool(slot & self.options[i])
 
@@ -156,7 +202,11 @@ _TITLES = {"crisis": "Get help now"}
 _CALLS = {
     "999": (("Call 999", "tel:999"),),
     "111": (("Call 111", "tel:111"),),
-    "crisis": (("Call 999", "tel:999"), ("Call 111, option 2", "tel:111"), ("Call Samaritans on 116 123", "tel:116123")),
+    "crisis": (
+        ("Call 999", "tel:999"),
+        ("Call 111, option 2", "tel:111"),
+        ("Call Samaritans on 116 123", "tel:116123"),
+    ),
 }
 
 

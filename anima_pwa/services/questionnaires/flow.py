@@ -89,7 +89,8 @@ def missing_answers(topic: Topic, answers: Mapping[str, Any]) -> list[Item]:
     """Enabled required questions without an answer: the request can't be sent yet."""
     enabled, effective = enabled_and_effective(topic, answers)
     return [
-        i for i in topic.questions
+        i
+        for i in topic.questions
         if i.link_id in enabled and i.required and i.answerable and i.link_id not in effective
     ]
 

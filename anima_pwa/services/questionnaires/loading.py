@@ -10,7 +10,14 @@ from functools import lru_cache
 from pathlib import Path
 
 from anima_pwa.services.questionnaires.model import QuestionnaireError, Topic
-from anima_pwa.services.questionnaires.parsing import QUESTIONNAIRE_DIR, RULES_SUFFIX, SHARED_RED_FLAGS_FILE, read_json, rules_path, topic_from_dict
+from anima_pwa.services.questionnaires.parsing import (
+    QUESTIONNAIRE_DIR,
+    RULES_SUFFIX,
+    SHARED_RED_FLAGS_FILE,
+    read_json,
+    rules_path,
+    topic_from_dict,
+)
 from anima_pwa.services.questionnaires.validation import validate, validate_all, validate_shared
 
 

@@ -91,7 +91,10 @@ def _option_from(raw: object) -> Option | None:
         if extension.get("url") == ORDINAL_VALUE_URL:
             ordinal = as_int(extension.get("valueDecimal", extension.get("valueInteger")))
     return Option(
-        str(coding.get("code", "")), str(coding.get("display", "")), str(coding.get("system", "")), ordinal,
+        str(coding.get("code", "")),
+        str(coding.get("display", "")),
+        str(coding.get("system", "")),
+        ordinal,
         wordings_from(raw),
     )
 
@@ -256,7 +259,10 @@ def topic_from_dict(
     flags: list[RedFlag] = []
     if anima.get("sharedRedFlags", kind == "medical") is True:
         flags += [red_flag_from(raw, "shared") for raw in as_list(shared.get("general"))]
-        flags += [replace(red_flag_from(raw, "shared", group=CHILD_GROUP), audience="child") for raw in as_list(shared.get("child"))]
+        flags += [
+            replace(red_flag_from(raw, "shared", group=CHILD_GROUP), audience="child")
+            for raw in as_list(shared.get("child"))
+        ]
     flags += [red_flag_from(raw, topic_id, group=TOPIC_GROUP) for raw in as_list(anima.get("redFlags"))]
 
     scoring = []

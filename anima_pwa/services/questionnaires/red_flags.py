@@ -20,7 +20,14 @@ from typing import Any
 from anima_pwa.services.questionnaires.answers import YES_WORDS
 from anima_pwa.services.questionnaires.flow import clean_answers
 from anima_pwa.services.questionnaires.loading import load_all
-from anima_pwa.services.questionnaires.model import ADVICE_CODES, CHILD_GROUP, ENDING_ADVICE, AnswerRedFlag, RedFlag, Topic
+from anima_pwa.services.questionnaires.model import (
+    ADVICE_CODES,
+    CHILD_GROUP,
+    ENDING_ADVICE,
+    AnswerRedFlag,
+    RedFlag,
+    Topic,
+)
 from anima_pwa.services.questionnaires.parsing import as_mapping, shared_red_flags, wordings_from
 from anima_pwa.services.questionnaires.wording import SELF, Wording
 

@@ -9,7 +9,19 @@ import string
 from collections.abc import Iterable
 
 from anima_pwa.services.questionnaires.answers import answer_valid
-from anima_pwa.services.questionnaires.model import ADVICE_CODES, AUDIENCES, NO_AGE_LIMIT, RULE_URGENCIES, TEAMS, TOPIC_AGES, TOPIC_GROUP, Item, RedFlag, Topic, flag_window
+from anima_pwa.services.questionnaires.model import (
+    ADVICE_CODES,
+    AUDIENCES,
+    NO_AGE_LIMIT,
+    RULE_URGENCIES,
+    TEAMS,
+    TOPIC_AGES,
+    TOPIC_GROUP,
+    Item,
+    RedFlag,
+    Topic,
+    flag_window,
+)
 from anima_pwa.services.questionnaires.parsing import as_mapping
 from anima_pwa.services.questionnaires.scoring import max_total
 
@@ -36,7 +48,9 @@ def check_one_flag(flag: RedFlag, where: str, groups: Iterable[str], topic_audie
             problems.append(f"{where}: {name} must be a whole number of months from 0")
     low, high = flag_window(flag, topic_audience)
     if low >= high:
-        problems.append(f"{where}: unreachable: no age it is asked at (its ages, audience and the topic's exclude each other)")
+        problems.append(
+            f"{where}: unreachable: no age it is asked at (its ages, audience and the topic's exclude each other)"
+        )
     if flag.message and not flag.message.strip():
         problems.append(f"{where}: message is blank")
     return problems

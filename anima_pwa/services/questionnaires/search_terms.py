@@ -107,7 +107,6 @@ class EmergencyRule:
     message: str
 
 
-
 @dataclass(frozen=True)
 class _Emergency:
     concepts: Mapping[str, frozenset[str]]

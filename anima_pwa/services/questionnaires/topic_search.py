@@ -56,9 +56,14 @@ def _about_a_child(words: Sequence[str]) -> bool:
     if any(w in lex.child for w in words):
         return True
     return any(
-        words[i].isdigit() and words[i + 1] in ("year", "years", "yr", "month", "months", "week", "weeks") and words[i + 2] == "old"
+        words[i].isdigit()
+        and words[i + 1] in ("year", "years", "yr", "month", "months", "week", "weeks")
+        and words[i + 2] == "old"
         for i in range(len(words) - 2)
-    ) or any(a == "little" and b in ("one", "ones", "boy", "girl", "man", "lad") for a, b in zip(words, words[1:]))
+    ) or any(
+        a == "little" and b in ("one", "ones", "boy", "girl", "man", "lad")
+        for a, b in zip(words, words[1:], strict=False)
+    )
 
 
 def _contains(words: Sequence[str], phrase: Sequence[str]) -> bool:

@@ -135,8 +135,11 @@ def triage(
     for flag in crisis:
         lines.append(
             f"Crisis lines shown (NHS 111 option 2, Samaritans 116 123, 999 if in danger): {flag.text_for(wording)}"
-            + (f" Answer: {display_answer(topic.item(flag.link_id), effective.get(flag.link_id), wording)}"
-               if isinstance(flag, AnswerRedFlag) and topic.item(flag.link_id) else "")
+            + (
+                f" Answer: {display_answer(topic.item(flag.link_id), effective.get(flag.link_id), wording)}"
+                if isinstance(flag, AnswerRedFlag) and topic.item(flag.link_id)
+                else ""
+            )
         )
     if reason:
         lines.append(f"Why this urgency: {reason}")

@@ -17,8 +17,29 @@ from typing import Any
 
 from anima_pwa.services.questionnaires.answers import TEXT_MAX_LENGTH, answer_valid
 from anima_pwa.services.questionnaires.flow import item_enabled
-from anima_pwa.services.questionnaires.model import AUDIENCES, CHILD_GROUP, DATE_LIMITS, ITEM_TYPES, KINDS, OPERATORS, TOPIC_GROUP, AnswerRedFlag, Condition, Item, RedFlag, Topic
-from anima_pwa.services.questionnaires.parsing import ID_RE, RULES_SUFFIX, as_list, as_mapping, is_hint, red_flag_from, wordings_from
+from anima_pwa.services.questionnaires.model import (
+    AUDIENCES,
+    CHILD_GROUP,
+    DATE_LIMITS,
+    ITEM_TYPES,
+    KINDS,
+    OPERATORS,
+    TOPIC_GROUP,
+    AnswerRedFlag,
+    Condition,
+    Item,
+    RedFlag,
+    Topic,
+)
+from anima_pwa.services.questionnaires.parsing import (
+    ID_RE,
+    RULES_SUFFIX,
+    as_list,
+    as_mapping,
+    is_hint,
+    red_flag_from,
+    wordings_from,
+)
 from anima_pwa.services.questionnaires.rule_checks import check_one_flag, check_red_flags, check_scoring, check_triage
 from anima_pwa.services.questionnaires.wording import WORDINGS, WORDINGS_NEEDED
 from anima_pwa.services.questionnaires.wording_checks import (
@@ -207,7 +228,10 @@ def _domain(item: Item, topic: Topic) -> list[Any]:
         values = sorted(p for p in points if low <= p <= high)
     else:
         referenced = {
-            c.answer for n in topic.nodes for c in n.enable_when if c.question == item.link_id and c.operator != "exists"
+            c.answer
+            for n in topic.nodes
+            for c in n.enable_when
+            if c.question == item.link_id and c.operator != "exists"
         }
         values = sorted(str(v) for v in referenced) + ["2000-01-01" if item.type == "date" else "something"]
     if not item.required:
@@ -300,7 +324,10 @@ def validate_shared(shared: Mapping[str, Any]) -> list[str]:
     if len(set(order)) != len(order) or CHILD_GROUP not in order or TOPIC_GROUP not in order:
         problems.append(f"groupOrder: each group once, including {CHILD_GROUP!r} and {TOPIC_GROUP!r}")
     general = [red_flag_from(raw, "shared") for raw in as_list(shared.get("general"))]
-    child = [replace(red_flag_from(raw, "shared", group=CHILD_GROUP), audience="child") for raw in as_list(shared.get("child"))]
+    child = [
+        replace(red_flag_from(raw, "shared", group=CHILD_GROUP), audience="child")
+        for raw in as_list(shared.get("child"))
+    ]
     if not general:
         problems.append("general: no emergency questions")
     general_groups = [g for g in order if g not in (CHILD_GROUP, TOPIC_GROUP)]
@@ -319,7 +346,9 @@ def validate_shared(shared: Mapping[str, Any]) -> list[str]:
     intro = as_mapping(shared.get("intro"))
     if not str(intro.get("text", "")).strip():
         problems.append("intro: text is missing")
-    problems += check_one_wording("intro", str(intro.get("text", "")), wordings_from(intro), WORDINGS[1:], question=False)
+    problems += check_one_wording(
+        "intro", str(intro.get("text", "")), wordings_from(intro), WORDINGS[1:], question=False
+    )
     return problems
 
 

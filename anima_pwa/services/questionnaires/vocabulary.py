@@ -21,7 +21,14 @@ from rapidfuzz.distance import OSA
 
 from anima_pwa.services.questionnaires.loading import load_all
 from anima_pwa.services.questionnaires.model import Topic
-from anima_pwa.services.questionnaires.search_terms import BREAK, TERMS_FILE, emergency_rules, lexicon, read_terms, tokens
+from anima_pwa.services.questionnaires.search_terms import (
+    BREAK,
+    TERMS_FILE,
+    emergency_rules,
+    lexicon,
+    read_terms,
+    tokens,
+)
 
 GENERIC_WEIGHT = 0.3  # a common word inside a topic phrase ("time" in "time off work")
 DESCRIPTION_FACTOR = 0.5  # a word only in a topic's description
@@ -31,7 +38,16 @@ INSIDE_FACTOR = 0.6  # a word a topic only uses inside a longer phrase ("head" i
 def _variants(word: str) -> set[str]:
     """Word endings: coughing/cough, headaches/headache, pooed/poo, babies/baby."""
     found = {word}
-    for suffix, replacement in (("ies", "y"), ("es", ""), ("s", ""), ("ing", ""), ("ing", "e"), ("ed", ""), ("ed", "e"), ("d", "")):
+    for suffix, replacement in (
+        ("ies", "y"),
+        ("es", ""),
+        ("s", ""),
+        ("ing", ""),
+        ("ing", "e"),
+        ("ed", ""),
+        ("ed", "e"),
+        ("d", ""),
+    ):
         if word.endswith(suffix) and len(word) - len(suffix) + len(replacement) >= 3:
             found.add(word[: len(word) - len(suffix)] + replacement)
     return found
@@ -105,7 +121,8 @@ def search_index() -> _Index:
         entries.append(_TopicEntry(topic, tuple(dict.fromkeys(phrases)), words))
     total = max(len(entries), 1)
     weights = {
-        word: GENERIC_WEIGHT if word in lex.common else math.log(1 + total / df) for word, df in document_frequency.items()
+        word: GENERIC_WEIGHT if word in lex.common else math.log(1 + total / df)
+        for word, df in document_frequency.items()
     }
     for entry in entries:
         for word in entry.words:
@@ -130,7 +147,7 @@ def search_index() -> _Index:
 
 
 def _split_compound(word: str) -> tuple[str, ...]:
-    """"sicknote" -> ("sick", "note"), "bellyache" -> ("belly", "ache"): an unknown word made of
+    """ "sicknote" -> ("sick", "note"), "bellyache" -> ("belly", "ache"): an unknown word made of
     two topic words."""
     index = search_index()
     if word in index.known or len(word) < 6 or not word.isalpha():

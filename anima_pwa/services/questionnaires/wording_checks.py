@@ -31,7 +31,9 @@ def _speaks_to_reader(text: str) -> bool:
     return bool(_PERSON_WORDS.search(text.replace("’", "'")))
 
 
-def check_one_wording(where: str, self_text: str, wordings: Mapping[str, str], needed: Iterable[str], *, question: bool) -> list[str]:
+def check_one_wording(
+    where: str, self_text: str, wordings: Mapping[str, str], needed: Iterable[str], *, question: bool
+) -> list[str]:
     """The wording rule for one text. ``question``: it asks about the person (a question or a red
     flag, its hint or an option), so the other wordings name them and never say "you"."""
     problems = []
@@ -76,14 +78,18 @@ def check_wording(topic: Topic) -> list[str]:
             problems += check_one_wording(f"{where} hint", node.hint, node.hint_wordings, needed, question=asks)
         for option in node.options:
             if _speaks_to_reader(option.display) or option.wordings:
-                problems += check_one_wording(f"{where} option {option.code}", option.display, option.wordings, needed, question=True)
+                problems += check_one_wording(
+                    f"{where} option {option.code}", option.display, option.wordings, needed, question=True
+                )
     for flag in topic.red_flags:
         if flag.source == "shared":
             continue  # validate_shared
         problems += check_flag_wording(flag, f"red flag {flag.link_id}", wordings_needed_for(flag, topic.audience))
     for flag in topic.answer_red_flags:
         if flag.message:
-            problems += check_one_wording(f"red flag {flag.link_id} message", flag.message, flag.message_wordings, needed, question=False)
+            problems += check_one_wording(
+                f"red flag {flag.link_id} message", flag.message, flag.message_wordings, needed, question=False
+            )
     return list(dict.fromkeys(problems))
 
 

@@ -57,15 +57,15 @@ def _lock_counter(session: Session, practice_id: int, day: date) -> CapacityCoun
     where = (CapacityCounter.practice_id == practice_id, CapacityCounter.day == day)
     if dialect == "postgresql":
         session.exec(
-            postgresql.insert(CapacityCounter).values(**values).on_conflict_do_nothing(
-                index_elements=["practice_id", "day"]
-            )
+            postgresql.insert(CapacityCounter)
+            .values(**values)
+            .on_conflict_do_nothing(index_elements=["practice_id", "day"])
         )
     elif dialect == "sqlite":
         session.exec(
-            sqlite.insert(CapacityCounter).values(**values).on_conflict_do_nothing(
-                index_elements=["practice_id", "day"]
-            )
+            sqlite.insert(CapacityCounter)
+            .values(**values)
+            .on_conflict_do_nothing(index_elements=["practice_id", "day"])
         )
         session.exec(update(CapacityCounter).where(*where).values(submitted=CapacityCounter.submitted))
     else:  # pragma: no cover - only SQLite and PostgreSQL are supported

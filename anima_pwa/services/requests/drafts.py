@@ -22,13 +22,13 @@ from sqlalchemy import update
 from sqlmodel import Session, col, select
 
 from anima_pwa.models import Patient, Practice, Request
+from anima_pwa.services import questionnaires
+from anima_pwa.services.identity.sessions import Identity
 from anima_pwa.services.platform.clock import utcnow
+from anima_pwa.services.practice.permissions import record_id
 from anima_pwa.services.requests import request_settings, rules
 from anima_pwa.services.requests.request_settings import KINDS
 from anima_pwa.services.requests.subject import is_under_16, patient_for, subject_for
-from anima_pwa.services import questionnaires
-from anima_pwa.services.practice.permissions import record_id
-from anima_pwa.services.identity.sessions import Identity
 
 DRAFT_LIFETIME = timedelta(days=7)
 
@@ -68,7 +68,9 @@ def check_start(session: Session, identity: Identity, *, patient_id: object, kin
     )
     if not available.open:
         return closed_outcome(session, patient, available)
-    return StartOutcome(routine_only=available.routine_only, routine_message=available.message if available.routine_only else "")
+    return StartOutcome(
+        routine_only=available.routine_only, routine_message=available.message if available.routine_only else ""
+    )
 
 
 def closed_outcome(session: Session, patient: Patient, available: rules.Availability) -> StartOutcome:
@@ -96,7 +98,9 @@ def start_draft(session: Session, identity: Identity, *, patient_id: object, kin
     assert patient is not None
     child = is_under_16(patient)
     if (topic.audience == "child" and not child) or (topic.audience == "adult" and child):
-        return StartOutcome(error="This topic isn't for " + ("children" if child else "adults") + ". Choose another topic.")
+        return StartOutcome(
+            error="This topic isn't for " + ("children" if child else "adults") + ". Choose another topic."
+        )
     if topic.free_text and not request_settings.settings_for(session, patient.practice_id).free_text_enabled:
         return StartOutcome(error="Your practice has asked that requests use one of the topics in the list.")
     for old in session.exec(
@@ -132,6 +136,7 @@ def draft_for(session: Session, identity: Identity, draft_id: object = None) -> 
     if draft is None or utcnow() - draft.updated_at > DRAFT_LIFETIME:
         return None
     return draft
+
 
 def staff_draft_for(session: Session, staff) -> Request | None:
     """The draft this member of staff is filling in on the phone, if any."""
@@ -220,7 +225,9 @@ def _checked(session: Session, request: Request | None, newer) -> DraftCheck:
 
 def open_draft(session: Session, identity: Identity, draft_id: object) -> DraftCheck:
     """The patient's wizard: the draft with this id, if it is still this account's open draft."""
-    request = _held(session, draft_id, col(Request.account_id) == identity.account_id, col(Request.created_by_staff_id).is_(None))
+    request = _held(
+        session, draft_id, col(Request.account_id) == identity.account_id, col(Request.created_by_staff_id).is_(None)
+    )
     return _checked(session, request, lambda: draft_for(session, identity))
 
 
@@ -230,7 +237,10 @@ def open_staff_draft(session: Session, staff, draft_id: object) -> DraftCheck:
     if staff is None:
         return DraftCheck(problem=DRAFT_GONE, message=GONE_MESSAGE)
     request = _held(
-        session, draft_id, col(Request.created_by_staff_id) == staff.staff_id, col(Request.practice_id) == staff.practice_id
+        session,
+        draft_id,
+        col(Request.created_by_staff_id) == staff.staff_id,
+        col(Request.practice_id) == staff.practice_id,
     )
     return _checked(session, request, lambda: staff_draft_for(session, staff))
 

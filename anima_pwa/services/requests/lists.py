@@ -14,11 +14,11 @@ from datetime import datetime
 from sqlmodel import Session, col, select
 
 from anima_pwa.models import AccountPatient, Patient, Request
+from anima_pwa.services import questionnaires
 from anima_pwa.services.identity.sessions import Identity
 from anima_pwa.services.patients import dependants, registration
 from anima_pwa.services.platform import audit, clock
 from anima_pwa.services.practice.permissions import record_id
-from anima_pwa.services import questionnaires
 from anima_pwa.services.requests.questions import APPOINTMENT_PREFERENCES, CONTACT_PREFERENCES
 
 NOT_YOURS = "We could not find that request."
@@ -44,7 +44,7 @@ class RequestRow:
 
 
 def your_requests(session: Session, identity: Identity, *, limit: int = 50) -> list[RequestRow]:
-    """"Your requests": every request of the account holder and the people they hold."""
+    """ "Your requests": every request of the account holder and the people they hold."""
     # A dependant whose link the practice has not approved (16 or over) or refused: not their requests.
     unapproved = set(
         session.exec(
@@ -54,7 +54,9 @@ def your_requests(session: Session, identity: Identity, *, limit: int = 50) -> l
             )
         ).all()
     )
-    patient_ids = [s.patient_id for s in dependants.request_subjects(session, identity) if s.patient_id not in unapproved]
+    patient_ids = [
+        s.patient_id for s in dependants.request_subjects(session, identity) if s.patient_id not in unapproved
+    ]
     holder = registration.self_patient(session, identity.account_id)
     if holder is not None and holder.id not in patient_ids:
         patient_ids.append(holder.id)
@@ -152,8 +154,12 @@ def practice_requests(session: Session, staff, *, limit: int = 100) -> list[Prac
         .limit(limit)
     ).all()
     audit.record(
-        session, action="request_list_viewed", actor_account_id=staff.account_id, actor_kind="staff",
-        practice_id=staff.practice_id, detail={"results": len(rows)},
+        session,
+        action="request_list_viewed",
+        actor_account_id=staff.account_id,
+        actor_kind="staff",
+        practice_id=staff.practice_id,
+        detail={"results": len(rows)},
     )
     found = [_practice_row(r, p) for r, p in rows]
     return sorted(found, key=lambda row: URGENCY_ORDER.get(row.urgency, 9))
@@ -169,8 +175,12 @@ def practice_request_detail(session: Session, staff, request_id: object) -> Prac
         raise permissions.PermissionDenied("We could not find that request at your practice.")
     patient = session.get(Patient, request.patient_id)
     audit.record(
-        session, action="request_viewed", actor_account_id=staff.account_id, actor_kind="staff",
-        patient_id=request.patient_id, practice_id=staff.practice_id,
+        session,
+        action="request_viewed",
+        actor_account_id=staff.account_id,
+        actor_kind="staff",
+        patient_id=request.patient_id,
+        practice_id=staff.practice_id,
     )
     return PracticeRequestDetail(
         row=_practice_row(request, patient),  # type: ignore[arg-type]
@@ -185,9 +195,9 @@ def practice_request_detail(session: Session, staff, request_id: object) -> Prac
 
 
 WORDING_LABELS = {
-    "self": "The patient, about themself (\"Do you...\")",
-    "child": "A child under 16, by first name (\"Does {name}...\")",
-    "other-adult": "Another adult, by first name (\"Does {name}...\")",
+    "self": 'The patient, about themself ("Do you...")',
+    "child": 'A child under 16, by first name ("Does {name}...")',
+    "other-adult": 'Another adult, by first name ("Does {name}...")',
 }
 
 

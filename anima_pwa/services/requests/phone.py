@@ -13,8 +13,8 @@ from __future__ import annotations
 from sqlmodel import Session, select
 
 from anima_pwa.models import Request
-from anima_pwa.services.platform.clock import utcnow
 from anima_pwa.services import questionnaires
+from anima_pwa.services.platform.clock import utcnow
 from anima_pwa.services.requests import rules
 from anima_pwa.services.requests.drafts import KINDS, StartOutcome, closed_outcome
 from anima_pwa.services.requests.subject import is_under_16
@@ -33,7 +33,9 @@ def staff_check_start(session: Session, staff, *, patient_id: object, kind: str)
         return StartOutcome(error="Verify this patient before taking a request for them."), False
     available = rules.availability(session, practice_id=patient.practice_id, kind=kind, patient_id=patient.id)
     if available.open:
-        return StartOutcome(routine_only=available.routine_only, routine_message=available.message if available.routine_only else ""), False
+        return StartOutcome(
+            routine_only=available.routine_only, routine_message=available.message if available.routine_only else ""
+        ), False
     overridable = all(reason in rules.OVERRIDABLE for reason in available.reasons)
     return closed_outcome(session, patient, available), overridable
 
@@ -62,7 +64,9 @@ def staff_start_draft(session: Session, staff, *, patient_id: object, kind: str,
         return StartOutcome(error="Choose a topic from the list.")
     child = is_under_16(patient)
     if (topic.audience == "child" and not child) or (topic.audience == "adult" and child):
-        return StartOutcome(error="This topic isn't for " + ("children" if child else "adults") + ". Choose another topic.")
+        return StartOutcome(
+            error="This topic isn't for " + ("children" if child else "adults") + ". Choose another topic."
+        )
     for old in session.exec(
         select(Request).where(Request.created_by_staff_id == staff.staff_id, Request.status == "draft")
     ).all():

@@ -243,9 +243,7 @@ def _save_settings(
     closures: list[core_hours.Closure],
     why: str,
 ) -> dict[str, str]:
-    row = session.exec(
-        select(PracticeSettings).where(PracticeSettings.practice_id == staff.practice_id)
-    ).first()
+    row = session.exec(select(PracticeSettings).where(PracticeSettings.practice_id == staff.practice_id)).first()
     before = current.form()
     after = view_of(staff.practice_id, PracticeSettings(practice_id=staff.practice_id, **new)).form()
     changed = [key for key in before if before[key] != after[key]]
@@ -268,7 +266,7 @@ def _save_settings(
 
 
 def _setting_name(form_key: str) -> str:
-    """"medical_mon_open" -> "medical_hours"; other keys as they are."""
+    """ "medical_mon_open" -> "medical_hours"; other keys as they are."""
     for kind in KINDS:
         if any(form_key.startswith(f"{kind}_{day}_") for day in DAYS):
             return f"{kind}_hours"

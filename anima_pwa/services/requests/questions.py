@@ -14,9 +14,9 @@ from dataclasses import dataclass
 from sqlmodel import Session
 
 from anima_pwa.models import Request
+from anima_pwa.services import questionnaires
 from anima_pwa.services.identity.sessions import Identity
 from anima_pwa.services.platform import text_limits
-from anima_pwa.services import questionnaires
 from anima_pwa.services.requests.drafts import answers_of, save_answers
 from anima_pwa.services.requests.screening import (
     CHECKED,
@@ -172,7 +172,9 @@ def _after(topic, answers: dict, following: str) -> str:
 ANYTHING_ELSE = "anything_else"  # FREE_TEXT_ADVICE's key for "anything else"
 
 
-def save_anything_else(session: Session, draft: Request, text: str, *, identity: Identity | None = None) -> AnswerOutcome:
+def save_anything_else(
+    session: Session, draft: Request, text: str, *, identity: Identity | None = None
+) -> AnswerOutcome:
     """Save "anything else" and move on; over-long text is refused with the message (the draft is
     left as it was) and never shortened. Emergency words in it are treated as in a typed answer:
     the search's advice is shown once and recorded, and the request goes on, urgent for staff."""
@@ -225,7 +227,11 @@ def check_rows(session: Session, draft: Request) -> list[CheckRow]:
         item = questionnaires.next_item(topic, answers, item.link_id)
     rows.append(CheckRow("anything_else", "Anything else you want to tell us", draft.free_text or "Nothing", False))
     if draft.kind == "medical":
-        seen = "How you'd prefer to be seen" if wording.code == "self" else f"How you'd prefer {wording.name} to be seen"
+        seen = (
+            "How you'd prefer to be seen" if wording.code == "self" else f"How you'd prefer {wording.name} to be seen"
+        )
         rows.append(CheckRow("preferences", seen, APPOINTMENT_PREFERENCES.get(draft.appointment_preference, ""), False))
-    rows.append(CheckRow("preferences", "How we contact you", CONTACT_PREFERENCES.get(draft.contact_preference, ""), False))
+    rows.append(
+        CheckRow("preferences", "How we contact you", CONTACT_PREFERENCES.get(draft.contact_preference, ""), False)
+    )
     return rows

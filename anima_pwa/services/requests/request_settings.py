@@ -52,7 +52,7 @@ _HHMM = re.compile(r"([01]?[0-9]|2[0-3]):([0-5][0-9])")
 
 
 def parse_hhmm(value: object) -> time | None:
-    """"08:00" (or "8:00") as a time; None for anything else."""
+    """ "08:00" (or "8:00") as a time; None for anything else."""
     if not isinstance(value, str):
         return None
     match = _HHMM.fullmatch(value.strip())
@@ -67,7 +67,7 @@ def hhmm(value: time) -> str:
 
 
 def long_date(day: date) -> str:
-    """"Monday 25 August"."""
+    """ "Monday 25 August"."""
     return f"{DAY_NAMES[day.weekday()]} {day.day} {_MONTH_NAMES[day.month - 1]}"
 
 
@@ -173,9 +173,7 @@ def view_of(practice_id: int, row: PracticeSettings | None) -> SettingsView:
 def settings_for(session: Session, practice_id: int) -> SettingsView:
     """The practice's settings; the defaults (Mon-Fri 08:00-18:30 for both kinds, no daily or
     active limit, one open medical and one open admin request per patient) when none are saved."""
-    row = session.exec(
-        select(PracticeSettings).where(PracticeSettings.practice_id == practice_id)
-    ).first()
+    row = session.exec(select(PracticeSettings).where(PracticeSettings.practice_id == practice_id)).first()
     return view_of(practice_id, row)
 
 

@@ -82,7 +82,7 @@ ROUTINE_ONLY = (
 
 
 def _when(opening: datetime, today: date) -> str:
-    """"today at 13:00", "tomorrow at 08:00", "on Monday at 08:00", "on Monday 6 April at 08:00"."""
+    """ "today at 13:00", "tomorrow at 08:00", "on Monday at 08:00", "on Monday 6 April at 08:00"."""
     local = clock.to_london(opening)
     day, at = local.date(), f"at {local:%H:%M}"
     days_ahead = (day - today).days
@@ -207,28 +207,32 @@ def assess(
         own = settings.turned_off_message.strip()
         if own and own[-1] not in ".!?":
             own += "."
-        found.append(Refusal(
-            "turned_off",
-            f"{own} {URGENT}".strip(),
-            "Online requests are turned off",
-            own or "The practice has turned off online requests for now.",
-            "Online requests are turned off at the practice"
-            + (f" (the message patients see: \"{settings.turned_off_message.strip()}\")." if own else ".")
-            + " This can't be overridden: an admin can turn them back on in Practice settings.",
-        ))
+        found.append(
+            Refusal(
+                "turned_off",
+                f"{own} {URGENT}".strip(),
+                "Online requests are turned off",
+                own or "The practice has turned off online requests for now.",
+                "Online requests are turned off at the practice"
+                + (f' (the message patients see: "{settings.turned_off_message.strip()}").' if own else ".")
+                + " This can't be overridden: an admin can turn them back on in Practice settings.",
+            )
+        )
     closed = _closed_from(session, practice_id, today)
     if today in closed:
         reopens = next_opening(settings, kind, local, closed=closed)
         why = f" ({closed[today]})" if closed[today] else ""
         again = f" They open again {_when(reopens, today)}." if reopens else ""
-        found.append(Refusal(
-            "closed_day",
-            f"Online requests are closed today{why}.{again} If you need help today, call NHS 111. {EMERGENCY}",
-            "Online requests are closed today",
-            f"The practice has closed online requests today{why}.{again}",
-            f"Today is a closed day for online requests{why}. This can't be overridden: an admin can "
-            "remove the closed day in Practice settings.",
-        ))
+        found.append(
+            Refusal(
+                "closed_day",
+                f"Online requests are closed today{why}.{again} If you need help today, call NHS 111. {EMERGENCY}",
+                "Online requests are closed today",
+                f"The practice has closed online requests today{why}.{again}",
+                f"Today is a closed day for online requests{why}. This can't be overridden: an admin can "
+                "remove the closed day in Practice settings.",
+            )
+        )
     window = settings.window(kind, today.weekday())
     in_window = window is not None and window[0] <= local.time().replace(tzinfo=None) < window[1]
     if not in_window:
@@ -246,28 +250,34 @@ def assess(
                 f"{_when(opening, today)}. If you need help before then, call the surgery or NHS 111. "
                 f"{EMERGENCY}"
             )
-            explanation = f"The surgery's window for online {kind} requests is closed. It opens again {_when(opening, today)}."
+            explanation = (
+                f"The surgery's window for online {kind} requests is closed. It opens again {_when(opening, today)}."
+            )
             later = f"They open again {_when(opening, today)}."
-        found.append(Refusal(
-            "outside_hours",
-            text,
-            f"Online {kind} requests are closed at the moment",
-            explanation,
-            f"Outside the practice's hours for online {kind} requests (today: {_window_words(window)}). {later}",
-        ))
+        found.append(
+            Refusal(
+                "outside_hours",
+                text,
+                f"Online {kind} requests are closed at the moment",
+                explanation,
+                f"Outside the practice's hours for online {kind} requests (today: {_window_words(window)}). {later}",
+            )
+        )
     if settings.daily_limit is not None and submitted_today >= settings.daily_limit:
         tomorrow = datetime.combine(today + timedelta(days=1), time(0), tzinfo=clock.LONDON)
         opening = next_opening(settings, kind, tomorrow, closed=closed)
         later = f"when online requests open again {_when(opening, today)}" if opening else "another day"
-        found.append(Refusal(
-            "daily_limit",
-            f"The practice has reached its limit of online requests for today. You can send one "
-            f"{later}, or call the surgery. {EMERGENCY}",
-            "Online requests are full for today",
-            f"The practice has reached its limit of online requests for today. You can send one {later}.",
-            f"The practice's daily limit of online requests ({settings.daily_limit:,}) has been reached "
-            f"({submitted_today:,} sent today).",
-        ))
+        found.append(
+            Refusal(
+                "daily_limit",
+                f"The practice has reached its limit of online requests for today. You can send one "
+                f"{later}, or call the surgery. {EMERGENCY}",
+                "Online requests are full for today",
+                f"The practice has reached its limit of online requests for today. You can send one {later}.",
+                f"The practice's daily limit of online requests ({settings.daily_limit:,}) has been reached "
+                f"({submitted_today:,} sent today).",
+            )
+        )
     if settings.active_limit is not None:
         active = session.exec(
             select(func.count())
@@ -275,15 +285,17 @@ def assess(
             .where(Request.practice_id == practice_id, col(Request.status).in_(OPEN_STATUSES))
         ).one()
         if active >= settings.active_limit:
-            found.append(Refusal(
-                "active_limit",
-                "The practice has as many open requests as it can safely handle at the moment. Please "
-                f"try again later, or call the surgery. {EMERGENCY}",
-                "The practice is very busy at the moment",
-                "The practice has as many open requests as it can safely handle at the moment. Please try again later.",
-                f"The practice has {active:,} open request{'' if active == 1 else 's'}; its limit of open "
-                f"requests at once is {settings.active_limit:,}.",
-            ))
+            found.append(
+                Refusal(
+                    "active_limit",
+                    "The practice has as many open requests as it can safely handle at the moment. Please "
+                    f"try again later, or call the surgery. {EMERGENCY}",
+                    "The practice is very busy at the moment",
+                    "The practice has as many open requests as it can safely handle at the moment. Please try again later.",
+                    f"The practice has {active:,} open request{'' if active == 1 else 's'}; its limit of open "
+                    f"requests at once is {settings.active_limit:,}.",
+                )
+            )
     if patient is not None:
         query = (
             select(func.count())
@@ -302,15 +314,17 @@ def assess(
             who, verb = _who(session, patient, account_id)
             what = f"an open {kind} request" if allowed == 1 else f"{mine} open {kind} requests"
             when = f"{'it has' if allowed == 1 else 'one has'} been resolved"
-            found.append(Refusal(
-                "patient_limit",
-                f"{who} already {verb} {what}. You can send another when {when}, or call the surgery if "
-                f"it can't wait. {EMERGENCY}",
-                f"{who} already {verb} {what}",
-                f"You can send another when {when}.",
-                f"{patient.full_name} already has {mine:,} open {kind} "
-                f"request{'' if mine == 1 else 's'} (the practice allows {allowed} per patient).",
-            ))
+            found.append(
+                Refusal(
+                    "patient_limit",
+                    f"{who} already {verb} {what}. You can send another when {when}, or call the surgery if "
+                    f"it can't wait. {EMERGENCY}",
+                    f"{who} already {verb} {what}",
+                    f"You can send another when {when}.",
+                    f"{patient.full_name} already has {mine:,} open {kind} "
+                    f"request{'' if mine == 1 else 's'} (the practice allows {allowed} per patient).",
+                )
+            )
     return found
 
 

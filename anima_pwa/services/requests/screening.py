@@ -20,8 +20,8 @@ from dataclasses import dataclass
 from sqlmodel import Session
 
 from anima_pwa.models import Request
-from anima_pwa.services.identity.sessions import Identity
 from anima_pwa.services import questionnaires
+from anima_pwa.services.identity.sessions import Identity
 from anima_pwa.services.requests import signposts
 from anima_pwa.services.requests.drafts import answers_of, save_answers
 from anima_pwa.services.requests.subject import draft_age_months, is_child, wording_for
@@ -34,7 +34,10 @@ def red_flags(session: Session, draft: Request) -> list:
     if topic is None:
         return []
     return questionnaires.red_flags_for(
-        topic, is_child=is_child(session, draft), wording=wording_for(session, draft), age_months=draft_age_months(session, draft)
+        topic,
+        is_child=is_child(session, draft),
+        wording=wording_for(session, draft),
+        age_months=draft_age_months(session, draft),
     )
 
 
@@ -108,7 +111,9 @@ def screen_red_flags(
     wording = wording_for(session, draft)
     if any(f.advice == "999" for f in chosen) or (last and questionnaires.ends_request(raised)):
         advice = questionnaires.advice_list(raised, wording)
-        end_with_signpost(session, identity, draft, [f.link_id for f in raised], [a.code for a in advice], "emergency_screen")
+        end_with_signpost(
+            session, identity, draft, [f.link_id for f in raised], [a.code for a in advice], "emergency_screen"
+        )
         return ScreenOutcome(advice=tuple(advice), ends=True)
     if not last:
         save_answers(session, draft, answers)
@@ -127,7 +132,9 @@ def _staff_id(draft: Request) -> int | None:
     return draft.created_by_staff_id
 
 
-def _record(session: Session, identity: Identity | None, draft: Request, flags: list[str], advices: list[str], source: str) -> None:
+def _record(
+    session: Session, identity: Identity | None, draft: Request, flags: list[str], advices: list[str], source: str
+) -> None:
     actor = identity.account_id if identity else None
     if identity is None and draft.created_by_staff_id is not None:  # a phone request: the member of staff acted
         from anima_pwa.models import StaffMember
@@ -149,7 +156,9 @@ def _record(session: Session, identity: Identity | None, draft: Request, flags: 
     )
 
 
-def record_once(session: Session, identity: Identity | None, draft: Request, answers: dict, flags: list, source: str) -> None:
+def record_once(
+    session: Session, identity: Identity | None, draft: Request, answers: dict, flags: list, source: str
+) -> None:
     """Record crisis advice the first time this draft shows it for these flags (going back and
     forth does not make a second row)."""
     shown = list(answers.get(SHOWN) or [])

@@ -18,23 +18,31 @@ from __future__ import annotations
 from sqlmodel import Session
 
 from anima_pwa.models import Patient
+from anima_pwa.services.identity.sessions import Identity
 from anima_pwa.services.patients import dependants
 from anima_pwa.services.practice import permissions
-from anima_pwa.services.requests import signposts
 from anima_pwa.services.practice.permissions import record_id
-from anima_pwa.services.identity.sessions import Identity
 from anima_pwa.services.questionnaires.emergencies import SearchAdvice
+from anima_pwa.services.requests import signposts
 
 SEARCH_TOPIC = "search"  # EmergencySignpost.topic for advice from the topic search
 MAX_PER_VISIT = 5  # a page that asks for more is not a person reading advice
 
 
 def _record(
-    session: Session, patient: Patient, advice: SearchAdvice, *, actor_account_id: int | None, actor_kind: str,
-    account_id: int | None, staff_id: int | None = None,
+    session: Session,
+    patient: Patient,
+    advice: SearchAdvice,
+    *,
+    actor_account_id: int | None,
+    actor_kind: str,
+    account_id: int | None,
+    staff_id: int | None = None,
 ) -> None:
     reasons = [r[:40] for r in advice.reasons[:10]]
-    codes = [advice.code] + (["crisis"] if advice.code != "crisis" and any(c[1] == "tel:116123" for c in advice.calls) else [])
+    codes = [advice.code] + (
+        ["crisis"] if advice.code != "crisis" and any(c[1] == "tel:116123" for c in advice.calls) else []
+    )
     signposts.record(
         session,
         patient_id=patient.id,  # type: ignore[arg-type]
@@ -60,7 +68,14 @@ def record(session: Session, identity: Identity, *, patient_id: object, advice: 
     patient = session.get(Patient, key)
     if patient is None:
         return False
-    _record(session, patient, advice, actor_account_id=identity.account_id, actor_kind="patient", account_id=identity.account_id)
+    _record(
+        session,
+        patient,
+        advice,
+        actor_account_id=identity.account_id,
+        actor_kind="patient",
+        account_id=identity.account_id,
+    )
     return True
 
 
@@ -69,4 +84,12 @@ def record_for_staff(session: Session, staff, *, patient_id: object, advice: Sea
     Raises PermissionDenied for a patient of another practice."""
     staff = permissions.require(staff, permissions.Action.TAKE_PHONE_REQUEST)
     patient = permissions.require_patient(session, staff, permissions.Action.TAKE_PHONE_REQUEST, patient_id)
-    _record(session, patient, advice, actor_account_id=staff.account_id, actor_kind="staff", account_id=None, staff_id=staff.staff_id)
+    _record(
+        session,
+        patient,
+        advice,
+        actor_account_id=staff.account_id,
+        actor_kind="staff",
+        account_id=None,
+        staff_id=staff.staff_id,
+    )

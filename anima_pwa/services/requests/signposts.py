@@ -94,7 +94,9 @@ def record(
         advice=advices[0],
         advices=json.dumps(advices),
         source=source,
-        filled_in_by=filled_in_by(session, patient=patient, account_id=account_id, staff_id=staff_id) if patient else "",
+        filled_in_by=filled_in_by(session, patient=patient, account_id=account_id, staff_id=staff_id)
+        if patient
+        else "",
     )
     session.add(row)
     audit.record(
@@ -105,7 +107,10 @@ def record(
         patient_id=patient_id,
         practice_id=practice_id,
         detail={
-            "topic": topic[:60], "advice": advices[0], "advices": advices, "source": source,
+            "topic": topic[:60],
+            "advice": advices[0],
+            "advices": advices,
+            "source": source,
             **({"reasons": reasons} if reasons is not None else {}),
         },
     )
@@ -203,7 +208,12 @@ def mark_followed_up(session: Session, staff, signpost_id: object, *, now: datet
     key = record_id(signpost_id)
     row = session.get(EmergencySignpost, key) if key else None
     patient = session.get(Patient, row.patient_id) if row is not None and row.patient_id else None
-    if row is None or patient is None or row.practice_id != staff.practice_id or patient.practice_id != staff.practice_id:
+    if (
+        row is None
+        or patient is None
+        or row.practice_id != staff.practice_id
+        or patient.practice_id != staff.practice_id
+    ):
         raise PermissionDenied(NOT_FOUND)
     if row.followed_up_at is None:
         row.followed_up_at = now or utcnow()

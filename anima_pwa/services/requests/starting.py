@@ -14,8 +14,7 @@ from anima_pwa.services.identity.sessions import Identity
 from anima_pwa.services.patients import dependants
 from anima_pwa.services.practice import permissions
 from anima_pwa.services.practice.permissions import StaffContext, record_id
-from anima_pwa.services.requests import request_settings
-from anima_pwa.services.requests import drafts
+from anima_pwa.services.requests import drafts, request_settings
 
 
 def free_text_allowed(session: Session, identity: Identity, patient_id: object) -> bool:
@@ -29,7 +28,7 @@ def free_text_allowed(session: Session, identity: Identity, patient_id: object) 
 
 
 def start_again(session: Session, identity: Identity, draft_id: object) -> drafts.DraftCheck:
-    """"Start again" in the patient's wizard: the draft this tab shows is deleted if it is still
+    """ "Start again" in the patient's wizard: the draft this tab shows is deleted if it is still
     this account's open draft. The check says what had become of it otherwise (sent meanwhile:
     its reference; gone or expired)."""
     check = drafts.open_draft(session, identity, draft_id)
@@ -38,7 +37,7 @@ def start_again(session: Session, identity: Identity, draft_id: object) -> draft
 
 
 def staff_start_again(session: Session, staff: StaffContext | None, draft_id: object) -> drafts.DraftCheck:
-    """"Start again" on a phone request: the same, for the draft this member of staff is filling in
+    """ "Start again" on a phone request: the same, for the draft this member of staff is filling in
     at their practice (never a patient's own draft, nor a colleague's). PermissionDenied for
     someone who may not take requests by phone."""
     staff = permissions.require(staff, permissions.Action.TAKE_PHONE_REQUEST)

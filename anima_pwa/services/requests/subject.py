@@ -15,13 +15,13 @@ from __future__ import annotations
 from sqlmodel import Session, select
 
 from anima_pwa.models import AccountPatient, Patient, Request
+from anima_pwa.services import questionnaires
 from anima_pwa.services.identity.sessions import Identity
 from anima_pwa.services.patients import dependants
 from anima_pwa.services.platform import clock
 from anima_pwa.services.platform.clock import utcnow
 from anima_pwa.services.platform.validation import age_on
 from anima_pwa.services.practice.permissions import record_id
-from anima_pwa.services import questionnaires
 
 CHILD_UNDER = 16
 

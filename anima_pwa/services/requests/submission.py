@@ -17,11 +17,11 @@ from dataclasses import dataclass
 from sqlmodel import Session
 
 from anima_pwa.models import Patient, Request
+from anima_pwa.services import questionnaires
 from anima_pwa.services.identity.sessions import Identity
 from anima_pwa.services.patients import registration
 from anima_pwa.services.platform import audit
 from anima_pwa.services.platform.clock import utcnow
-from anima_pwa.services import questionnaires
 from anima_pwa.services.requests import capacity
 from anima_pwa.services.requests.drafts import answers_of, save_answers
 from anima_pwa.services.requests.questions import ANYTHING_ELSE, current_step
@@ -97,8 +97,12 @@ def submit(session: Session, identity: Identity | None, draft: Request, *, overr
     if typed:
         # Emergency words in the patient's own words: they were shown the advice and carried on.
         urgency = questionnaires.more_urgent(urgency, "urgent_today")
-        advised = ", ".join(sorted({"the crisis lines" if code == "crisis" else f"{code} advice" for code in typed.values()}))
-        lines.insert(0, f"Emergency words in the patient's own words: they were shown {advised} and sent the request anyway")
+        advised = ", ".join(
+            sorted({"the crisis lines" if code == "crisis" else f"{code} advice" for code in typed.values()})
+        )
+        lines.insert(
+            0, f"Emergency words in the patient's own words: they were shown {advised} and sent the request anyway"
+        )
     draft.subject, draft.urgency, draft.team = result.subject[:200], urgency, result.team
     draft.triage_summary = "\n".join(lines)
     draft.subject_wording, draft.filled_in_by = wording.code, filled_in_by(session, draft)

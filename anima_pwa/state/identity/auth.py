@@ -10,13 +10,13 @@ import reflex as rx
 
 from anima_pwa import cookies, routes
 from anima_pwa.db import session_scope
-from anima_pwa.services.identity import accounts, password_setup
+from anima_pwa.services.identity import accounts, password_reset, password_setup
 from anima_pwa.settings import settings
 from anima_pwa.state.base import SessionState, clip, in_thread, received
 
 
 class SignUpState(SessionState):
-    """"Continue with Email" -> "Check your email". The password is chosen later, on the page the
+    """ "Continue with Email" -> "Check your email". The password is chosen later, on the page the
     emailed link opens (VerifyEmailState), so only whoever reads that inbox can set it."""
 
     email: str = ""
@@ -183,13 +183,12 @@ class LoginState(SessionState):
 
 
 class PasswordResetState(SessionState):
-    """"Forgot your password" -> "Send password reset code" -> code and new password."""
+    """ "Forgot your password" -> "Send password reset code" -> code and new password."""
 
     email: str = ""
     errors: dict[str, str] = {}
     summary: list[list[str]] = []
     code_sent_again: bool = False
-
 
     @rx.event
     def load_forgot(self):
@@ -205,7 +204,7 @@ class PasswordResetState(SessionState):
     def send_code(self, form_data: dict):
         self.email = received(form_data.get("email", ""))
         with session_scope() as db:
-            outcome = accounts.request_password_reset(db, email=self.email, client_ip=self._client_ip())
+            outcome = password_reset.request_password_reset(db, email=self.email, client_ip=self._client_ip())
         if not outcome.ok:
             return self._fail(outcome.errors)
         self.errors, self.summary = {}, []
@@ -214,7 +213,7 @@ class PasswordResetState(SessionState):
     @rx.event
     def send_code_again(self):
         with session_scope() as db:
-            outcome = accounts.request_password_reset(db, email=self.email, client_ip=self._client_ip())
+            outcome = password_reset.request_password_reset(db, email=self.email, client_ip=self._client_ip())
         if not outcome.ok:
             return self._fail(outcome.errors)
         self.errors, self.summary, self.code_sent_again = {}, [], True
@@ -222,7 +221,7 @@ class PasswordResetState(SessionState):
     @rx.event
     async def reset_password(self, form_data: dict):
         outcome = await in_thread(
-            accounts.reset_password,
+            password_reset.reset_password,
             email=self.email,
             code=clip(form_data.get("code", ""), 20),
             new_password=str(form_data.get("password", ""))[:1000],

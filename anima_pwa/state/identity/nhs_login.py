@@ -1,4 +1,4 @@
-""""Continue with NHS login" and "Connect NHS login": start the flow, finish it at the callback.
+""" "Continue with NHS login" and "Connect NHS login": start the flow, finish it at the callback.
 
 The flow's state and nonce are kept in the database; this tab keeps only a binding to its own
 flow (backend-only), so a callback URL opened in another browser is refused.
@@ -14,9 +14,10 @@ import reflex as rx
 
 from anima_pwa import routes
 from anima_pwa.db import session_scope
-from anima_pwa.services.nhs_login import client as nhs_login, accounts as nhs_login_accounts
-from anima_pwa.settings import settings
 from anima_pwa.services.identity.sessions import Identity
+from anima_pwa.services.nhs_login import accounts as nhs_login_accounts
+from anima_pwa.services.nhs_login import client as nhs_login
+from anima_pwa.settings import settings
 from anima_pwa.state.base import SessionState, clip, sign_in_required
 
 log = logging.getLogger(__name__)
@@ -49,7 +50,7 @@ class NhsLoginState(SessionState):
 
     @sign_in_required
     async def _connect(self, identity: Identity):
-        """"Connect NHS login": only the signed-in owner connects their own account."""
+        """ "Connect NHS login": only the signed-in owner connects their own account."""
         return await self._begin(nhs_login_accounts.CONNECT, identity.account_id)
 
     async def _begin(self, mode: str, account_id: int | None):
@@ -82,7 +83,8 @@ class NhsLoginState(SessionState):
             reason = "denied" if params.get("error") == "access_denied" else "provider"
             log.info("NHS login returned error %s", clip(params.get("error"), 100))
             return self._show_problem(
-                "You did not finish signing in with NHS login." if reason == "denied"
+                "You did not finish signing in with NHS login."
+                if reason == "denied"
                 else "NHS login could not sign you in. Try again later, or use your email address."
             )
         try:

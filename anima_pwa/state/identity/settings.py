@@ -10,8 +10,8 @@ import reflex as rx
 
 from anima_pwa.db import session_scope
 from anima_pwa.services.identity import account_settings, accounts, mfa, mfa_setup, recovery_codes
-from anima_pwa.settings import settings
 from anima_pwa.services.identity.sessions import Identity
+from anima_pwa.settings import settings
 from anima_pwa.state.base import SessionState, clip, in_thread, received, sign_in_required, summary_of
 
 
@@ -33,7 +33,11 @@ class LoginSettingsState(SessionState):
             login = accounts.login_summary(db, identity)
         if login is None:
             return False
-        self.email, self.email_sign_in, self.nhs_login_connected = login.email, login.has_password, login.nhs_login_connected
+        self.email, self.email_sign_in, self.nhs_login_connected = (
+            login.email,
+            login.has_password,
+            login.nhs_login_connected,
+        )
         return True
 
     @rx.event
@@ -42,8 +46,10 @@ class LoginSettingsState(SessionState):
         self.errors, self.summary, self.email_link_sent_to, self.change_saved = {}, [], "", False
         params = self.router.url.query_parameters
         self.notice = (
-            "Your account is now connected to NHS login." if "connected" in params
-            else "Your email address has been changed." if "email_changed" in params
+            "Your account is now connected to NHS login."
+            if "connected" in params
+            else "Your email address has been changed."
+            if "email_changed" in params
             else ""
         )
         if not self._refresh(identity):
@@ -53,7 +59,6 @@ class LoginSettingsState(SessionState):
     @rx.event
     def set_new_email(self, value: str):
         self.new_email = received(value)
-
 
     @rx.event
     @sign_in_required
@@ -133,7 +138,11 @@ class PreferencesState(SessionState):
     def save(self, identity: Identity):
         with session_scope() as db:
             outcome = account_settings.save_preferences(
-                db, identity, phone=self.phone, preferred_name=self.preferred_name, residence_status=self.residence_status
+                db,
+                identity,
+                phone=self.phone,
+                preferred_name=self.preferred_name,
+                residence_status=self.residence_status,
             )
             preferences = account_settings.load_preferences(db, identity) if outcome.ok else None
         if not outcome.ok or preferences is None:
@@ -142,13 +151,16 @@ class PreferencesState(SessionState):
             self.saved = False
             return self._focus_error_summary()
         self.phone, self.preferred_name, self.residence_status = (
-            preferences.phone, preferences.preferred_name, preferences.residence_status
+            preferences.phone,
+            preferences.preferred_name,
+            preferences.residence_status,
         )
         self.errors, self.summary, self.saved = {}, [], True
 
 
 class MfaSettingsState(SessionState):
     """The authenticator app. The key and the recovery codes are shown once, then forgotten here."""
+
     form_key: int = 0  # changed to empty a form's boxes after a success
 
     enabled: bool = False
@@ -170,7 +182,6 @@ class MfaSettingsState(SessionState):
                 return None, self._to_login()
             return action(db, account), None
 
-
     def _forget_secrets(self) -> None:
         self.qr_data_uri, self.setup_key_text, self.codes_to_save = "", "", []
 
@@ -180,8 +191,7 @@ class MfaSettingsState(SessionState):
         self.errors, self.summary, self.notice, self.step = {}, [], "", "status"
         self._forget_secrets()
         status, redirect = self._account_then(
-            identity,
-            lambda db, account: (mfa.is_enabled(account), recovery_codes.recovery_codes_left(db, account))
+            identity, lambda db, account: (mfa.is_enabled(account), recovery_codes.recovery_codes_left(db, account))
         )
         if redirect is not None:
             return redirect
@@ -213,8 +223,7 @@ class MfaSettingsState(SessionState):
         Returns an event (redirect or focus) or None on success."""
         code = clip(form_data.get("code", ""), 20)
         result, redirect = self._account_then(
-            identity,
-            lambda db, account: mfa_setup.confirm_setup(db, account, code, client_ip=self._client_ip())
+            identity, lambda db, account: mfa_setup.confirm_setup(db, account, code, client_ip=self._client_ip())
         )
         if redirect is not None:
             return redirect
@@ -229,7 +238,11 @@ class MfaSettingsState(SessionState):
     @sign_in_required
     def new_recovery_codes(self, identity: Identity):
         def regenerate(db, account):
-            return recovery_codes.regenerate_recovery_codes(db, account, client_ip=self._client_ip()) if mfa.is_enabled(account) else []
+            return (
+                recovery_codes.regenerate_recovery_codes(db, account, client_ip=self._client_ip())
+                if mfa.is_enabled(account)
+                else []
+            )
 
         codes, redirect = self._account_then(identity, regenerate)
         if redirect is not None:

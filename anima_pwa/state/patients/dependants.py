@@ -6,9 +6,9 @@ import reflex as rx
 
 from anima_pwa import routes
 from anima_pwa.db import session_scope
+from anima_pwa.services.identity.sessions import Identity
 from anima_pwa.services.patients import dependants
 from anima_pwa.services.practice.permissions import record_id
-from anima_pwa.services.identity.sessions import Identity
 from anima_pwa.state.base import SessionState, clip, received, sign_in_required
 
 FIELDS = ("full_name", "dob_day", "dob_month", "dob_year", "nhs_number", "postcode")
@@ -111,9 +111,12 @@ class AddDependantState(SessionState):
         self.registered_here = False
         self.errors, self.summary = {}, []
         done = (
-            "approval" if outcome.approval_status == "pending" and outcome.approval_reason == dependants.AGE_16_PLUS
-            else "link" if outcome.approval_status == "pending"
-            else "pending" if outcome.status != "verified"
+            "approval"
+            if outcome.approval_status == "pending" and outcome.approval_reason == dependants.AGE_16_PLUS
+            else "link"
+            if outcome.approval_status == "pending"
+            else "pending"
+            if outcome.status != "verified"
             else "added"
         )
         return rx.redirect(f"{routes.DEPENDANTS}?done={done}")

@@ -11,11 +11,11 @@ from sqlalchemy.exc import IntegrityError
 
 from anima_pwa import routes
 from anima_pwa.db import session_scope
-from anima_pwa.services.patients import dependants, registration
+from anima_pwa.services.identity.sessions import Identity
 from anima_pwa.services.nhs_login import accounts as nhs_login_accounts
+from anima_pwa.services.patients import dependants, registration
 from anima_pwa.services.practice import practice_details, practices
 from anima_pwa.services.practice.permissions import record_id
-from anima_pwa.services.identity.sessions import Identity
 from anima_pwa.state.base import SessionState, clip, received, sign_in_required
 
 TEXT_FIELDS = ("full_name", "dob_day", "dob_month", "dob_year", "postcode", "mobile", "nhs_number")
@@ -110,9 +110,7 @@ class RegisterState(SessionState):
                 # What NHS login said is read again here, server-side: never from the browser.
                 nhs = nhs_login_accounts.pending_details(db, identity.account_id)
                 trusted = nhs.trusted() if nhs else None
-                outcome = registration.register_self(
-                    db, identity, form, client_ip=self._client_ip(), trusted=trusted
-                )
+                outcome = registration.register_self(db, identity, form, client_ip=self._client_ip(), trusted=trusted)
                 if outcome.ok and nhs is not None:
                     nhs_login_accounts.forget_details(db, identity.account_id)
                 if not outcome.ok:
@@ -179,9 +177,18 @@ class HomeState(SessionState):
 
     def _show_practice_details(self, details) -> None:
         if details is None:
-            self.practice_hours, self.practice_closed_days, self.practice_updates, self.practice_turned_off = [], [], "", ""
+            self.practice_hours, self.practice_closed_days, self.practice_updates, self.practice_turned_off = (
+                [],
+                [],
+                "",
+                "",
+            )
             return
         self.practice_hours = [{"day": r.day, "medical": r.medical, "admin": r.admin} for r in details.hours]
         self.practice_closed_days = [{"day": day, "reason": reason} for day, reason in details.closed_days]
         self.practice_updates = details.important_updates
-        self.practice_turned_off = (details.turned_off_message or "Online requests are turned off at the moment.") if details.turned_off else ""
+        self.practice_turned_off = (
+            (details.turned_off_message or "Online requests are turned off at the moment.")
+            if details.turned_off
+            else ""
+        )

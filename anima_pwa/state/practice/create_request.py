@@ -8,9 +8,8 @@ import reflex as rx
 
 from anima_pwa.db import session_scope
 from anima_pwa.services.practice import account_creation, account_lookup
-from anima_pwa.services.practice.permissions import Action, StaffContext
+from anima_pwa.services.practice.permissions import Action, StaffContext, record_id
 from anima_pwa.settings import settings
-from anima_pwa.services.practice.permissions import record_id
 from anima_pwa.state.base import clip, received
 from anima_pwa.state.practice.workspace import PracticeState, staff_required
 
@@ -71,7 +70,9 @@ class CreateRequestState(PracticeState):
             "id": str(patient.id),
             "name": patient.full_name,
             "dob": patient.date_of_birth,
-            "account": "This patient has an Anima account" if patient.has_account else "This patient has no Anima account of their own",
+            "account": "This patient has an Anima account"
+            if patient.has_account
+            else "This patient has no Anima account of their own",
             "care_home": "yes" if patient.is_care_home else "",
         }
         self.step = "found"
@@ -137,7 +138,6 @@ class CreateRequestState(PracticeState):
         name = self.values.get("full_name", "").strip()
         self._clear()
         self.step = "created"
-        self.created_message = (
-            f"The account for {name} has been created."
-            + (f" We have emailed {email} a link to set a password." if email else "")
+        self.created_message = f"The account for {name} has been created." + (
+            f" We have emailed {email} a link to set a password." if email else ""
         )

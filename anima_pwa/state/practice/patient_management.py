@@ -8,8 +8,7 @@ import reflex as rx
 
 from anima_pwa.db import session_scope
 from anima_pwa.services.practice import audit_trail, holders, patient_records, patient_search, verifications
-from anima_pwa.services.practice.permissions import Action, StaffContext
-from anima_pwa.services.practice.permissions import record_id
+from anima_pwa.services.practice.permissions import Action, StaffContext, record_id
 from anima_pwa.state.base import clip, received, summary_of
 from anima_pwa.state.practice.workspace import PracticeState, staff_required
 
@@ -96,11 +95,13 @@ class PatientRecordState(PracticeState):
             "status_key": record.verification_status,
             "note": record.verification_note,
             "flags": ", ".join(
-                label for flag, label in (
+                label
+                for flag, label in (
                     (record.is_care_home, "Care home account"),
                     (record.care_home_resident, "Care home resident"),
                     (record.housebound, "Housebound"),
-                ) if flag
+                )
+                if flag
             ),
             "elsewhere": str(record.dependants_elsewhere) if record.dependants_elsewhere else "",
         }
@@ -114,7 +115,12 @@ class PatientRecordState(PracticeState):
             for a in record.linked_accounts
         ]
         self.dependants = [
-            {"id": str(d.patient_id), "name": d.full_name, "dob": d.date_of_birth, "relationship": LINKS.get(d.relationship, d.relationship)}
+            {
+                "id": str(d.patient_id),
+                "name": d.full_name,
+                "dob": d.date_of_birth,
+                "relationship": LINKS.get(d.relationship, d.relationship),
+            }
             for d in record.dependants
         ]
         self.held_by = [
@@ -123,7 +129,9 @@ class PatientRecordState(PracticeState):
                 "name": h.name or ("Care home" if h.is_care_home else "Account holder"),
                 "email": h.email,
                 "relationship": LINKS.get(h.relationship, h.relationship),
-                "approval": "" if h.approval_status == "not_needed" else APPROVALS.get(h.approval_status, h.approval_status),
+                "approval": ""
+                if h.approval_status == "not_needed"
+                else APPROVALS.get(h.approval_status, h.approval_status),
                 "approval_key": h.approval_status,
             }
             for h in record.held_by
@@ -179,8 +187,12 @@ class PatientRecordState(PracticeState):
     def save(self, staff: StaffContext):
         with session_scope() as db:
             errors = patient_records.update_patient(
-                db, staff, self.patient_id, **{name: self.values.get(name, "") for name in EDIT_FIELDS},
-                housebound=self.housebound, care_home_resident=self.care_home_resident,
+                db,
+                staff,
+                self.patient_id,
+                **{name: self.values.get(name, "") for name in EDIT_FIELDS},
+                housebound=self.housebound,
+                care_home_resident=self.care_home_resident,
             )
         if errors:
             self.errors, self.summary = errors, summary_of(errors, {"dob": "dob_day"})
@@ -192,13 +204,17 @@ class PatientRecordState(PracticeState):
     @staff_required(Action.REMOVE_PATIENT_EMAIL)
     def remove_email(self, staff: StaffContext):
         with session_scope() as db:
-            problem = patient_records.remove_patient_email(db, staff, self.patient_id, confirmed_no_email=self.confirm_no_email)
+            problem = patient_records.remove_patient_email(
+                db, staff, self.patient_id, confirmed_no_email=self.confirm_no_email
+            )
         if problem:
             self.errors, self.summary = {"confirm_no_email": problem}, [["confirm_no_email", problem]]
             return self._focus_error_summary()
-        self.confirm_no_email, self.notice = False, "The email address has been removed. This patient has no email address."
+        self.confirm_no_email, self.notice = (
+            False,
+            "The email address has been removed. This patient has no email address.",
+        )
         self._refresh(staff)
-
 
     @rx.event
     def ask_remove_holder(self, link_id: str):
@@ -215,7 +231,10 @@ class PatientRecordState(PracticeState):
         with session_scope() as db:
             # The service checks the link is a holder of a patient at this member's practice.
             holders.remove_holder(db, staff, record_id(link_id) or -1)
-        self.errors, self.notice = {}, "They have been removed from this patient and emailed. The patient stays with anyone else who holds them."
+        self.errors, self.notice = (
+            {},
+            "They have been removed from this patient and emailed. The patient stays with anyone else who holds them.",
+        )
         self._refresh(staff)
 
 
@@ -261,7 +280,9 @@ class VerificationsState(PracticeState):
             items = verifications.verification_queue(db, staff)
         key = lambda i: f"{i.kind}:{i.link_id if i.kind == 'dependant' else i.patient_id}"  # noqa: E731
         self.others = [
-            {"key": key(i), "text": o.text, "id": str(o.patient_id) if o.patient_id else ""} for i in items for o in i.others
+            {"key": key(i), "text": o.text, "id": str(o.patient_id) if o.patient_id else ""}
+            for i in items
+            for o in i.others
         ]
         self.rows = [
             {

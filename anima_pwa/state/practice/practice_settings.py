@@ -7,10 +7,10 @@ from datetime import date
 import reflex as rx
 
 from anima_pwa.db import session_scope
-from anima_pwa.services.requests import practice_settings, request_settings
-from anima_pwa.services.practice import core_hours
 from anima_pwa.services.platform import text_limits
+from anima_pwa.services.practice import core_hours
 from anima_pwa.services.practice.permissions import Action, StaffContext, record_id
+from anima_pwa.services.requests import practice_settings, request_settings
 from anima_pwa.state.base import clip, received
 from anima_pwa.state.practice.workspace import PracticeState, staff_required
 

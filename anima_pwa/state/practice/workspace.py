@@ -81,9 +81,12 @@ class StaffLoginState(SessionState):
     def load(self):
         params = self.router.url.query_parameters
         target = params.get("next", "")
-        self._next = target if target.startswith(routes.PRACTICE + "/") or target == routes.PRACTICE else routes.PRACTICE
+        self._next = (
+            target if target.startswith(routes.PRACTICE + "/") or target == routes.PRACTICE else routes.PRACTICE
+        )
         self.notice = (
-            "You have signed out." if "signed_out" in params
+            "You have signed out."
+            if "signed_out" in params
             else "Multi-factor authentication is set up. Sign in with your password and a code from your app."
             if "enrolled" in params
             else ""
@@ -158,7 +161,12 @@ class StaffEnrolState(SessionState):
         self.errors, self.summary, self.codes_to_save = {}, [], []
         with session_scope() as db:
             found = staff.open_enrolment(db, secret=self._secret)
-        self.status, self.email, self.practice_name, self.problem = found.status, found.email, found.practice_name, found.message
+        self.status, self.email, self.practice_name, self.problem = (
+            found.status,
+            found.email,
+            found.practice_name,
+            found.message,
+        )
         self._show_setup(found.setup)
 
     @rx.event

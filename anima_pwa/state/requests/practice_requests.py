@@ -5,8 +5,8 @@ from __future__ import annotations
 import reflex as rx
 
 from anima_pwa.db import session_scope
-from anima_pwa.services.requests import lists
 from anima_pwa.services.practice.permissions import Action, StaffContext
+from anima_pwa.services.requests import lists
 from anima_pwa.state.practice.workspace import PracticeState, staff_required
 
 

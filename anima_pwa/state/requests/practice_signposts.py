@@ -7,8 +7,8 @@ import reflex as rx
 
 from anima_pwa import routes
 from anima_pwa.db import session_scope
-from anima_pwa.services.requests import signposts
 from anima_pwa.services.practice.permissions import Action, StaffContext
+from anima_pwa.services.requests import signposts
 from anima_pwa.state.base import clip
 from anima_pwa.state.practice.workspace import PracticeState, staff_required
 

@@ -1,4 +1,4 @@
-""""Create Request": who for -> medical or admin -> topic -> emergency screen -> one question per
+""" "Create Request": who for -> medical or admin -> topic -> emergency screen -> one question per
 page -> anything else -> preferences -> check your answers -> sent.
 
 The draft lives in the database (`services.requests.flow`); this state only mirrors the current page,
@@ -14,12 +14,23 @@ import reflex as rx
 
 from anima_pwa import routes
 from anima_pwa.db import session_scope
+from anima_pwa.services import questionnaires
 from anima_pwa.services.identity.sessions import Identity
 from anima_pwa.services.patients import dependants
-from anima_pwa.services import questionnaires
 from anima_pwa.services.practice.permissions import Action, StaffContext
 from anima_pwa.services.questionnaires import emergencies, topic_search
-from anima_pwa.services.requests import drafts, lists, phone, questions, request_settings, screening, search_signposts, starting, subject, submission
+from anima_pwa.services.requests import (
+    drafts,
+    lists,
+    phone,
+    questions,
+    request_settings,
+    screening,
+    search_signposts,
+    starting,
+    subject,
+    submission,
+)
 from anima_pwa.state.base import SessionState, clip, received, requires, sign_in_required
 from anima_pwa.state.practice.workspace import PracticeState
 
@@ -41,7 +52,9 @@ class RequestWizardMixin(rx.State, mixin=True):
     PracticeState), where to go when signed out (`_to_login`).
     """
 
-    step: str = "loading"  # who | type | topic | red_flags | question | anything_else | preferences | check | advice | done
+    step: str = (
+        "loading"  # who | type | topic | red_flags | question | anything_else | preferences | check | advice | done
+    )
     subjects: list[dict[str, str]] = []
     patient_id: str = ""
     patient_label: str = ""
@@ -106,7 +119,7 @@ class RequestWizardMixin(rx.State, mixin=True):
         raise NotImplementedError
 
     def _restart(self, db, actor, draft_id: int) -> drafts.DraftCheck:
-        """"Start again": delete the draft this tab shows, if it is still theirs."""
+        """ "Start again": delete the draft this tab shows, if it is still theirs."""
         raise NotImplementedError
 
     def _may_resume(self, draft) -> bool:
@@ -176,7 +189,12 @@ class RequestWizardMixin(rx.State, mixin=True):
             self.appointment, self.contact = draft.appointment_preference, draft.contact_preference
         elif step.kind == "check":
             self.check_rows = [
-                {"id": r.link_id, "question": r.question, "answer": r.answer, "topic": "yes" if r.topic_question else ""}
+                {
+                    "id": r.link_id,
+                    "question": r.question,
+                    "answer": r.answer,
+                    "topic": "yes" if r.topic_question else "",
+                }
                 for r in questions.check_rows(db, draft)
             ]
 
@@ -217,7 +235,9 @@ class RequestWizardMixin(rx.State, mixin=True):
 
     def _show_topics(self, kind: str) -> None:
         """Medical or admin is chosen: the topic page, with this kind's topics for the person's age."""
-        self.topic_list = [{"id": t.id, "title": t.title} for t in questionnaires.all_topics(kind, is_child=self._child)]
+        self.topic_list = [
+            {"id": t.id, "title": t.title} for t in questionnaires.all_topics(kind, is_child=self._child)
+        ]
         self.step, self.errors, self.summary = "topic", {}, []
         self._clear_search()
 
@@ -272,7 +292,9 @@ class RequestWizardMixin(rx.State, mixin=True):
             {
                 "id": m.topic.id,
                 "title": m.topic.title,
-                "other_kind": "" if m.topic.kind == self.kind else ("An admin request" if m.topic.kind == "admin" else "A medical request"),
+                "other_kind": ""
+                if m.topic.kind == self.kind
+                else ("An admin request" if m.topic.kind == "admin" else "A medical request"),
             }
             for m in found.matches
         ]
@@ -325,7 +347,11 @@ class RequestWizardMixin(rx.State, mixin=True):
     @rx.event
     @acting
     def screen(self, actor, form_data: dict):
-        ticked = [key.removeprefix("flag_") for key, value in list(form_data.items())[:60] if str(key).startswith("flag_") and value]
+        ticked = [
+            key.removeprefix("flag_")
+            for key, value in list(form_data.items())[:60]
+            if str(key).startswith("flag_") and value
+        ]
         none_of_these = bool(form_data.get("none_of_these"))
 
         def act(db, identity, draft):
@@ -356,7 +382,9 @@ class RequestWizardMixin(rx.State, mixin=True):
         link_id = clip(self.question.get("id", ""), 60)
         raw = form_data.get("answer")
         if raw is None and self.question.get("type") == "date":
-            raw = "-".join(clip(form_data.get(p, ""), 4) for p in ("answer_year", "answer_month", "answer_day")).strip("-")
+            raw = "-".join(clip(form_data.get(p, ""), 4) for p in ("answer_year", "answer_month", "answer_day")).strip(
+                "-"
+            )
         raw = received(raw)  # whole: an over-long answer is refused with its message, never cut
         if self.question.get("type") == "boolean":
             raw = {"yes": True, "no": False}.get(raw, raw)
@@ -634,7 +662,9 @@ class StaffRequestWizardState(RequestWizardMixin, PracticeState):
             draft = drafts.staff_draft_for(db, staff)
             resume = draft is not None and "patient" not in params
             self.patient_label = phone.staff_patient_name(
-                db, staff, draft.patient_id if resume else params.get("patient", "")  # type: ignore[union-attr]
+                db,
+                staff,
+                draft.patient_id if resume else params.get("patient", ""),  # type: ignore[union-attr]
             )
             if resume:
                 self.patient_id = str(draft.patient_id)  # type: ignore[union-attr]
@@ -662,7 +692,9 @@ class StaffRequestWizardState(RequestWizardMixin, PracticeState):
             self._show_closed(checked)
             self.can_override = can_override
             if can_override and form_data.get("overriding"):
-                return self._fail({"override": "Tick the box to override the limits, or choose another kind of request"})
+                return self._fail(
+                    {"override": "Tick the box to override the limits, or choose another kind of request"}
+                )
             return None
         self._override, self.can_override = not checked.ok, False
         self.routine_message = checked.routine_message
@@ -680,7 +712,9 @@ class StaffRequestWizardState(RequestWizardMixin, PracticeState):
             # The search offered the other kind: its hours and limits must allow it (an
             # override given for the first kind does not carry over).
             with session_scope() as db:
-                checked, _can_override = phone.staff_check_start(db, staff, patient_id=self.patient_id, kind=chosen.kind)
+                checked, _can_override = phone.staff_check_start(
+                    db, staff, patient_id=self.patient_id, kind=chosen.kind
+                )
             if not checked.ok:
                 return self._fail({"form": checked.error})
             kind, self._override = chosen.kind, False
