@@ -69,6 +69,7 @@ def upgrade() -> None:
         sa.Column("author_account_id", sa.Integer(), nullable=True),
         sa.Column("body", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
         sa.Column("needs_reply", sa.Boolean(), nullable=False),
+        sa.Column("wants_photo", sa.Boolean(), nullable=False),
         sa.Column("created_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
         sa.ForeignKeyConstraint(["author_account_id"], ["account.id"]),
         sa.ForeignKeyConstraint(["author_staff_id"], ["staff_member.id"]),

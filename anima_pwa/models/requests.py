@@ -92,6 +92,7 @@ class RequestMessage(SQLModel, table=True):
     author_account_id: int | None = Field(default=None, foreign_key="account.id")
     body: str = Field(default="")
     needs_reply: bool = False
+    wants_photo: bool = False  # the practice asked for a photo with the reply
     created_at: datetime = Field(default_factory=utcnow)
 
 
