@@ -12,7 +12,7 @@ form can't be used to find out who uses the service.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import timedelta
 from urllib.parse import quote
 
@@ -24,6 +24,7 @@ from anima_pwa.services.identity import accounts, password_reset, passwords, rat
 from anima_pwa.services.identity.ratelimit import Limit
 from anima_pwa.services.patients.registration import self_patient
 from anima_pwa.services.platform import audit, notifications
+from anima_pwa.services.platform.results import Result
 from anima_pwa.services.platform.validation import (
     FieldError,
     clean_email,
@@ -80,17 +81,12 @@ class Preferences:
     has_details: bool = False  # False: the person hasn't given their details yet
 
 
-@dataclass
-class Outcome:
+@dataclass(frozen=True)
+class Outcome(Result):
     """What a settings form tells the screen: field errors (nothing was saved) or success."""
 
-    errors: dict[str, str] = field(default_factory=dict)
     email: str = ""  # the address a confirmation link was sent to
     preferences: Preferences | None = None  # after saving preferences: what is now stored
-
-    @property
-    def ok(self) -> bool:
-        return not self.errors
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ set through a valid link, so an unfinished sign-up leaves nothing half-made.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from urllib.parse import quote
 
@@ -19,6 +19,7 @@ from anima_pwa.models import Account, OneTimeToken, utcnow
 from anima_pwa.services.identity import devices, mfa, passwords, ratelimit, recovery_codes, sessions, tokens
 from anima_pwa.services.identity.ratelimit import Limit
 from anima_pwa.services.platform import audit, notifications
+from anima_pwa.services.platform.results import FORM, Result
 from anima_pwa.services.platform.validation import FieldError, clean_email, normalize_email
 
 # Sign-in throttling (services.identity.devices explains the scheme): unknown devices share a per-account
@@ -32,7 +33,6 @@ SIGN_UP_PER_CLIENT = Limit("sign_up_client", 20, timedelta(hours=1))
 RESEND_PER_EMAIL = Limit("verification_resend_email", 3, timedelta(hours=1))
 RESEND_PER_CLIENT = Limit("verification_resend_client", 10, timedelta(hours=1))
 
-FORM = "form"  # the key for an error about the whole form rather than one field
 EMAIL_CHANGE_PURPOSE = "email_change"  # services.identity.account_settings issues these links
 
 WRONG_CREDENTIALS = "The email address or password is not correct"
@@ -42,20 +42,15 @@ STAFF_NEEDS_MFA = (
 )
 
 
-@dataclass
-class Outcome:
+@dataclass(frozen=True)
+class Outcome(Result):
     """What a flow tells the screen: field errors (nothing was saved) or success."""
 
-    errors: dict[str, str] = field(default_factory=dict)
     session_token: str | None = None  # set by a successful sign-in; for the browser only
     identity: sessions.Identity | None = None
     email: str = ""
     # Password right, MFA on: the browser must answer this challenge (kept server-side) next.
     mfa_challenge: str | None = None
-
-    @property
-    def ok(self) -> bool:
-        return not self.errors
 
 
 def find_account(session: Session, email: str) -> Account | None:
@@ -207,14 +202,13 @@ CHOOSE_PASSWORD = "choose_password"
 
 
 @dataclass(frozen=True)
-class Confirmation:
+class Confirmation(Result):
     """What the page a sign-up link opens shows. ``status``: choose_password (the link is good:
     ask for the password), confirmed (the account has just been made), already (the address has
     an account), expired, used (replaced by a newer link, or used), unknown."""
 
     status: str
     email: str = ""
-    errors: dict[str, str] = field(default_factory=dict)
 
 
 _LINK_STATUS = {tokens.TokenProblem.EXPIRED: "expired", tokens.TokenProblem.USED: "used"}
@@ -250,7 +244,7 @@ def complete_sign_up(
         return confirmation
     problem = passwords.check_password(password, email=confirmation.email or None)
     if problem:
-        return Confirmation(CHOOSE_PASSWORD, confirmation.email, {"password": problem})
+        return Confirmation(CHOOSE_PASSWORD, confirmation.email, errors={"password": problem})
     password_hash = passwords.hash_password(password)
     # Only one of two tabs submitting the same link gets past this (a conditional update).
     used = tokens.consume_link(session, purpose=tokens.EMAIL_VERIFICATION, secret=secret, now=now)

@@ -7,7 +7,7 @@ Every function takes the caller's Session and never commits.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from sqlmodel import Session
 
@@ -15,6 +15,7 @@ from anima_pwa.models import Account
 from anima_pwa.services.identity import passwords, tokens
 from anima_pwa.services.identity.accounts import FORM
 from anima_pwa.services.platform import audit, clock
+from anima_pwa.services.platform.results import Result
 
 __all__ = [
     "LINK_PROBLEMS",
@@ -55,13 +56,8 @@ class SetPasswordStatus:
 
 
 @dataclass(frozen=True)
-class SetPasswordOutcome:
-    errors: dict[str, str] = field(default_factory=dict)  # "password" or "form"
+class SetPasswordOutcome(Result):
     email: str = ""
-
-    @property
-    def ok(self) -> bool:
-        return not self.errors
 
 
 _STATUS = {tokens.TokenProblem.EXPIRED: "expired", tokens.TokenProblem.USED: "used"}

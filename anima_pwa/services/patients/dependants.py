@@ -34,7 +34,7 @@ else is written then).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, timedelta
 
 from sqlalchemy.exc import IntegrityError
@@ -47,6 +47,7 @@ from anima_pwa.services.identity.sessions import Identity
 from anima_pwa.services.patients import verification
 from anima_pwa.services.patients.registration import self_patient
 from anima_pwa.services.platform import audit, clock, notifications
+from anima_pwa.services.platform.results import Result
 from anima_pwa.services.platform.validation import (
     FieldError,
     age_on,
@@ -130,16 +131,11 @@ class DependantForm:
 
 
 @dataclass(frozen=True)
-class AddOutcome:
-    errors: dict[str, str] = field(default_factory=dict)
+class AddOutcome(Result):
     status: str = ""  # the dependant's verification status: verified | pending | rejected
     linked_existing: bool = False  # True when linked to the verified record that owns the number
     approval_status: str = ""  # not_needed | pending
     approval_reason: str = ""  # why approval is needed: AGE_16_PLUS, SECOND_HOLDER, ...
-
-    @property
-    def ok(self) -> bool:
-        return not self.errors
 
 
 @dataclass(frozen=True)

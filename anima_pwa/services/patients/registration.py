@@ -14,7 +14,7 @@ or a relative made it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 
 from sqlmodel import Session, select
@@ -23,6 +23,7 @@ from anima_pwa.models import AccountPatient, Patient, Practice
 from anima_pwa.services.identity.sessions import Identity
 from anima_pwa.services.patients import verification
 from anima_pwa.services.platform import audit, clock, notifications
+from anima_pwa.services.platform.results import Result
 from anima_pwa.services.platform.validation import (
     FieldError,
     age_on,
@@ -56,14 +57,9 @@ class DetailsForm:
 FIELD_ORDER = ["full_name", "dob", "postcode", "mobile", "nhs_number", "practice", "over_18", "terms"]
 
 
-@dataclass
-class RegistrationOutcome:
-    errors: dict[str, str] = field(default_factory=dict)
+@dataclass(frozen=True)
+class RegistrationOutcome(Result):
     status: str = ""  # verified | pending
-
-    @property
-    def ok(self) -> bool:
-        return not self.errors
 
 
 @dataclass(frozen=True)

@@ -5,6 +5,9 @@ it with what a success gives back): `errors` maps a field name to the message to
 field, with `FORM` for a message about the whole form. No errors means it worked. Nothing is saved
 when there are errors (the caller's transaction is not committed with half a change).
 
+Extending it: `@dataclass(frozen=True)` on the subclass; `errors` is keyword-only, so a subclass
+may have fields without defaults (`Confirmation("expired", email=...)`).
+
 A service raises only `PermissionDenied` (services/practice/permissions.py), when the actor may
 not act at all: that is not bad input, and the screen's guard shows it (state/base.py `requires`).
 """
@@ -19,7 +22,7 @@ __all__ = ["FORM", "Result", "failed"]
 FORM = "form"  # the key for an error about the whole form rather than one field
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Result:
     """What a service tells the screen: field errors (nothing was saved), or none (it worked)."""
 

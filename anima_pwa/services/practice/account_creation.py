@@ -16,7 +16,7 @@ Session and never commits.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 from urllib.parse import quote
 
@@ -29,6 +29,7 @@ from anima_pwa.services.identity.accounts import FORM, find_account
 from anima_pwa.services.identity.password_setup import SET_PASSWORD
 from anima_pwa.services.patients.verification import verified_owner
 from anima_pwa.services.platform import clock, notifications
+from anima_pwa.services.platform.results import Result
 from anima_pwa.services.platform.validation import (
     FieldError,
     age_on,
@@ -118,13 +119,8 @@ class NewPatientForm:
 
 
 @dataclass(frozen=True)
-class CreateOutcome:
-    errors: dict[str, str] = field(default_factory=dict)  # nothing was saved
+class CreateOutcome(Result):
     patient_id: int | None = None
-
-    @property
-    def ok(self) -> bool:
-        return not self.errors
 
 
 class _Checker:

@@ -21,6 +21,7 @@ from anima_pwa import settings as settings_module
 from anima_pwa.models import Account, OneTimeToken, Practice, StaffMember, utcnow
 from anima_pwa.services.identity import mfa, mfa_setup, passwords, ratelimit, sessions, tokens
 from anima_pwa.services.platform import audit, notifications
+from anima_pwa.services.platform.results import Result
 from anima_pwa.services.platform.validation import clean_email, normalize_email
 
 ROLES = ("receptionist", "clinician", "admin")
@@ -211,11 +212,10 @@ class Enrolment:
 
 
 @dataclass(frozen=True)
-class EnrolOutcome:
+class EnrolOutcome(Result):
     """``errors`` by field (nothing was switched on), or ``enrolled`` with the recovery codes to
     show once. ``setup``: a new QR code to show when the old one had expired."""
 
-    errors: dict[str, str] = field(default_factory=dict)
     status: str = "ok"
     recovery_codes: list[str] = field(default_factory=list, repr=False)
     setup: mfa_setup.MfaSetup | None = field(default=None, repr=False)
