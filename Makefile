@@ -20,11 +20,11 @@ export REFLEX_HTTP_CLIENT_BIND_ADDRESS := 0.0.0.0
 export NPM_CONFIG_REGISTRY ?= $(shell npm config get registry 2>/dev/null || echo https://registry.npmjs.org/)
 export ANIMA_PORT
 
-.PHONY: help setup setup-dev run test test-unit test-e2e migrate seed-demo chromium bench clean
+.PHONY: help setup setup-dev run lint test test-unit test-e2e migrate seed-demo chromium bench clean
 
 help:
 	@echo "make run    - set up, migrate, load demo data and serve on http://localhost:$(ANIMA_PORT)"
-	@echo "make test   - set up (plus Chromium) and run every pytest and end-to-end test"
+	@echo "make test   - set up (plus Chromium), run the code checks (make lint), then every pytest and end-to-end test"
 
 $(VENV)/.installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -63,7 +63,12 @@ run: seed-demo
 chromium:
 	@bash .ci/ensure-chromium
 
-test: setup-dev chromium
+# The code checks: ruff (lint and format) and mypy (pyproject.toml). `make test` runs them first.
+lint: setup-dev
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+test: setup-dev chromium lint
 	$(PY) -m pytest -p no:cacheprovider tests e2e
 
 test-unit: setup-dev
