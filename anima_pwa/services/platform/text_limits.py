@@ -59,6 +59,11 @@ CLOSED_DAY_REASON = FieldLimit("closed_day_reason", "The reason", 200)
 IMPORTANT_UPDATES = FieldLimit("important_updates", "Important updates", 1000)
 CORE_HOURS_WHY = FieldLimit("core_hours_why", "Your reason", 500)
 REJECTION_REASON = FieldLimit("rejection_reason", "A reason the patient will see", 300)
+# The request thread: a message from the practice, or the patient's reply.
+MESSAGE = FieldLimit("message", "Your message", 2000)
+# Sign-off: the outcome's free-text details (each field has its own label in inbox.outcomes).
+OUTCOME_TEXT = FieldLimit("outcome_text", "This", 1000)
+OUTCOME_SHORT = FieldLimit("outcome_short", "This", 200)
 
 LIMITS: tuple[FieldLimit, ...] = (
     QUESTION_ANSWER,
@@ -68,6 +73,9 @@ LIMITS: tuple[FieldLimit, ...] = (
     IMPORTANT_UPDATES,
     CORE_HOURS_WHY,
     REJECTION_REASON,
+    MESSAGE,
+    OUTCOME_TEXT,
+    OUTCOME_SHORT,
 )
 assert all(field.limit * 50 <= TRANSPORT_CAP for field in LIMITS)
 
