@@ -303,6 +303,7 @@ def home() -> rx.Component:
         ),
         rx.el.div(
             rx.el.a("Create Request", href=routes.REQUEST_NEW + "?new=1", class_name="button", role="button"),
+            rx.el.p(rx.el.a("In progress", href=routes.IN_PROGRESS), " (messages from your practice)"),
             rx.el.p(rx.el.a("Your requests", href=routes.YOUR_REQUESTS)),
         ),
         rx.el.section(

@@ -10,6 +10,10 @@ staff who may view requests and to the accounts that may see the request (`inbox
 - `store(session, ...)`: writes the file (0600) in `settings.instance_dir / "attachments"` and adds
   its row in the caller's transaction. The file follows the transaction: removed if it rolls back
   (a failed commit leaves no orphan file), kept when it commits.
+- `hold(data)` / `held(token)` / `release(token)`: a photo the patient chose before sending the
+  reply (the screen uploads it as soon as it is chosen, so a problem with it is shown at once and
+  what they typed stays in the box), kept under `attachments/pending/` by a random token the
+  screen keeps server-side; held photos older than a day are removed when another is held.
 - `open_for(...)`: what `GET /attachments/<id>` serves, or None (the endpoint's 404) when the viewer
   may not see it.
 """
@@ -18,7 +22,9 @@ from __future__ import annotations
 
 import hashlib
 import io
+import re
 import secrets
+import time
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,7 +44,10 @@ __all__ = [
     "Photo",
     "check_photo",
     "directory",
+    "held",
+    "hold",
     "open_for",
+    "release",
     "sniff",
     "store",
     "too_large",
@@ -128,6 +137,54 @@ def check_photo(data: bytes | None, *, max_bytes: int | None = None) -> tuple[Ph
     if len(cleaned) > limit:  # saved again a little larger than it came: still within the limit
         return None, too_large(limit)
     return Photo(content_type, cleaned), ""
+
+
+_TOKEN = re.compile(r"[0-9a-f]{32}")
+HELD_FOR_SECONDS = 24 * 3600
+
+
+def _pending(folder: Path | None) -> Path:
+    return (folder or directory()) / "pending"
+
+
+def hold(data: bytes | None, *, folder: Path | None = None, max_bytes: int | None = None) -> tuple[str, str]:
+    """Check a photo and keep it until the reply is sent: (its token, "") or ("", the problem)."""
+    photo, problem = check_photo(data, max_bytes=max_bytes)
+    if photo is None:
+        return "", problem
+    pending = _pending(folder)
+    pending.mkdir(parents=True, exist_ok=True, mode=0o700)
+    cutoff = time.time() - HELD_FOR_SECONDS
+    for old in pending.iterdir():
+        try:
+            if old.stat().st_mtime < cutoff:
+                old.unlink(missing_ok=True)
+        except OSError:  # pragma: no cover - removed by another worker meanwhile
+            pass
+    token = secrets.token_hex(16)
+    path = pending / token
+    with open(path, "xb") as file:
+        path.chmod(0o600)
+        file.write(photo.data)
+    return token, ""
+
+
+def held(token: str, *, folder: Path | None = None) -> Photo | None:
+    """The photo held under this token (already checked), or None."""
+    if not isinstance(token, str) or not _TOKEN.fullmatch(token):
+        return None
+    path = _pending(folder) / token
+    if not path.is_file():
+        return None
+    data = path.read_bytes()
+    content_type = sniff(data)
+    return Photo(content_type, data) if content_type else None
+
+
+def release(token: str, *, folder: Path | None = None) -> None:
+    """Forget a held photo (sent with the reply, or removed by the patient)."""
+    if isinstance(token, str) and _TOKEN.fullmatch(token):
+        (_pending(folder) / token).unlink(missing_ok=True)
 
 
 def _follow_transaction(session: Session, path: Path) -> None:

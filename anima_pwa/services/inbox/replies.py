@@ -86,7 +86,7 @@ def reply(
     identity: Identity,
     request_id: object,
     text: object,
-    photo: bytes | None = None,
+    photo: bytes | attachments.Photo | None = None,
     *,
     folder: Path | None = None,
     max_bytes: int | None = None,
@@ -103,9 +103,12 @@ def reply(
         if not awaiting.wants_photo:
             errors["photo"] = NO_PHOTO_ASKED
         else:
-            checked, problem = attachments.check_photo(photo, max_bytes=max_bytes)
-            if problem:
-                errors["photo"] = problem
+            if isinstance(photo, attachments.Photo):  # held by the screen: checked when it was chosen
+                checked = photo
+            else:
+                checked, problem = attachments.check_photo(photo, max_bytes=max_bytes)
+                if problem:
+                    errors["photo"] = problem
     if not body and photo is None:
         errors["message"] = ENTER_REPLY
     elif body:
