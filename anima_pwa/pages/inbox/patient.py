@@ -121,7 +121,8 @@ def _photo_field() -> rx.Component:
     return rx.el.div(
         rx.el.p("Add a photo", class_name="label", id="photo-label"),
         rx.el.div(
-            f"Your practice has asked for a photo. Use a JPG, PNG or HEIC photo smaller than {limit_mb}.",
+            f"Your practice has asked for a photo. Use a JPG, PNG or HEIC photo smaller than {limit_mb}. "
+            "You can send a photo without writing anything.",
             id="photo-hint",
             class_name="hint",
         ),
@@ -162,7 +163,6 @@ def _reply_form() -> rx.Component:
                 "Your reply",
                 S.errors,
                 limit=text_limits.MESSAGE.limit,
-                hint=rx.cond(S.wants_photo, "You can send a photo without writing anything.", None),
             ),
             rx.cond(S.wants_photo, _photo_field()),
             primary_button("Send reply"),
