@@ -242,3 +242,35 @@ def test_nothing_to_decide_without_a_suggested_prescription(w: PatientWorld, sta
         sign_off(w, request, state, {"advice": "Rest.", "reason": "Sorted by phone."})
     assert decisions.decide(w.db, w.mum, request.id, "approved").errors == {"form": decisions.NOTHING_TO_DECIDE}
     assert request.patient_decision == ""
+
+
+def test_two_holders_deciding_at_the_same_moment_one_wins(engine) -> None:
+    """PostgreSQL: the second decision waits for the first (the row is written first), then is told."""
+    import threading
+
+    if engine.dialect.name != "postgresql":
+        pytest.skip("one worker serialises SQLite's writers; the race is PostgreSQL's")
+    with Session(engine, expire_on_commit=False) as db:
+        w = patient_world(db)
+        prescribed = sign_off(w, sent_request(w, w.lily, w.mum), "prescription", {"medicine": "Amoxicillin 250mg"})
+        db.commit()
+        request_id, mum, dad = prescribed.id, w.mum, w.dad
+    first = Session(engine)
+    assert decisions.decide(first, mum, request_id, "approved").ok  # holds the row, not committed yet
+    second_result: list = []
+
+    def second() -> None:
+        with Session(engine) as other:
+            second_result.append(decisions.decide(other, dad, request_id, "declined"))
+            other.commit()
+
+    thread = threading.Thread(target=second)
+    thread.start()
+    thread.join(0.5)
+    assert thread.is_alive()  # waiting for the first
+    first.commit()
+    first.close()
+    thread.join(10)
+    assert second_result[0].errors == {"form": "This prescription has already been approved."}
+    with Session(engine) as db:
+        assert db.get(Request, request_id).patient_decision == "approved"
