@@ -65,9 +65,10 @@ def _family(db) -> dict:
         )
 
         def request(patient: Patient, by: Account, topic: str, minutes: int, **fields) -> Request:
+            fields.setdefault("status", "assigned")
             row = Request(
                 reference=f"AN-{fresh_nhs_number()[:6]}", patient_id=patient.id, account_id=by.id,
-                practice_id=practice.id, kind="medical", topic=topic, status="assigned",
+                practice_id=practice.id, kind="medical", topic=topic,
                 answers=json.dumps({}), free_text="It started on Monday.", subject="TRIAGE SUBJECT", urgency="routine",
                 team="gp", triage_summary="TRIAGE SUMMARY", submitted_at=now - timedelta(minutes=minutes), **fields,
             )  # fmt: skip
@@ -148,6 +149,7 @@ def test_patient_reads_and_answers_the_practice(phone: Page, shot, db, browser, 
     phone.locator("input[type=file]").set_input_files(str(photo))
     expect(phone.get_by_text("Photo added")).to_be_visible()
     expect(phone.locator("#photo-error")).to_have_count(0)
+    shot("photo-added")
     expect(phone.get_by_label("Your reply")).to_have_value("Here is the rash, it is spreading.")
     phone.get_by_role("button", name="Send reply").click()
     expect(phone.get_by_text("Your reply has been sent to your practice.")).to_be_visible()

@@ -135,7 +135,7 @@ def _photo_field() -> rx.Component:
                 rx.el.button("Remove photo", type="button", class_name="link-button", on_click=S.remove_photo),
                 role="status",
             ),
-            rx.upload(
+            rx.upload.root(  # unstyled: the NHS secondary button, no drop area
                 rx.el.span("Choose a photo", class_name="button button--secondary", id="photo-choose"),
                 id=PHOTO_UPLOAD_ID,
                 multiple=False,

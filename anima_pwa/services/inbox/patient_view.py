@@ -162,7 +162,7 @@ def in_progress(session: Session, identity: Identity, *, limit: int = 50) -> lis
 
 def _answers(session: Session, request: Request) -> list[Answer]:
     """The answers as the patient gave them, each question worded as it was asked; never the triage."""
-    return [Answer(row.question, row.answer) for row in questions.check_rows(session, request)]
+    return [Answer(row.question, row.answer) for row in questions.check_rows(session, request) if row.answer]
 
 
 def request_page(session: Session, identity: Identity, request_id: object) -> RequestPage:
