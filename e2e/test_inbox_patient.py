@@ -125,6 +125,8 @@ def test_patient_reads_and_answers_the_practice(phone: Page, shot, db, browser, 
 
     # Mum: home -> In progress, where both of Sam's requests have a red Respond.
     _sign_in(phone, family["mum"], "/home")
+    expect(phone.get_by_role("heading", name="Your practice needs your reply")).to_be_visible()
+    shot("home")
     phone.get_by_role("link", name="In progress").click()
     expect(phone.get_by_role("heading", name="In progress", level=1)).to_be_visible()
     settled(phone)

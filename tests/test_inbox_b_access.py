@@ -107,6 +107,7 @@ def test_in_progress_puts_requests_needing_a_reply_first_with_respond(w: Patient
     ]
     rows = patient_view.in_progress(w.db, w.mum)
     assert [(r.id, r.needs_reply) for r in rows] == [(older.id, True), (newest.id, False), (newer.id, False)]
+    assert (patient_view.needing_reply(w.db, w.mum), patient_view.needing_reply(w.db, w.dad)) == (1, 0)
     assert rows[0].status_label == "Your practice needs your reply"
 
 

@@ -29,6 +29,7 @@ __all__ = [
     "RequestPage",
     "RequestRow",
     "in_progress",
+    "needing_reply",
     "request_page",
     "your_requests",
 ]
@@ -158,6 +159,11 @@ def in_progress(session: Session, identity: Identity, *, limit: int = 50) -> lis
     """ "In progress": the open requests, those waiting for the patient's reply first, then newest first."""
     rows = _rows(session, identity, open_only=True, limit=limit)
     return sorted(rows, key=lambda row: not row.needs_reply)  # stable: newest first within each
+
+
+def needing_reply(session: Session, identity: Identity) -> int:
+    """How many open requests wait for this account's reply (the home page's reminder)."""
+    return sum(1 for row in _rows(session, identity, open_only=True, limit=50) if row.needs_reply)
 
 
 def _answers(session: Session, request: Request) -> list[Answer]:
