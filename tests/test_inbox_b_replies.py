@@ -136,11 +136,11 @@ def test_a_photo_alone_is_a_reply_text_alone_too(w: PatientWorld, photos: Path) 
 
 BAD_REPLIES = [
     ("empty", "   ", None, False, {"message": "Enter your reply"}),
-    ("too long", "x" * 2001, None, False, {"message": "Your message must be 2,000 characters or fewer. You have 1 character too many."}),
+    ("too long", "x" * 2001, None, False, {"message": "Your reply must be 2,000 characters or fewer. You have 1 character too many."}),
     ("not an image", "Here", b"%PDF-1.4", True, {"photo": attachments.NOT_AN_IMAGE}),
     ("empty file", "Here", b"", True, {"photo": "The selected file is empty"}),
     ("photo not asked for", "Here", png(), False, {"photo": replies.NO_PHOTO_ASKED}),
-    ("both wrong", "x" * 2001, b"nope", True, {"message": "Your message must be 2,000 characters or fewer. You have 1 character too many.", "photo": attachments.NOT_AN_IMAGE}),
+    ("both wrong", "x" * 2001, b"nope", True, {"message": "Your reply must be 2,000 characters or fewer. You have 1 character too many.", "photo": attachments.NOT_AN_IMAGE}),
 ]  # fmt: skip
 
 

@@ -112,7 +112,7 @@ def reply(
     if not body and photo is None:
         errors["message"] = ENTER_REPLY
     elif body:
-        problem = text_limits.check(body, text_limits.MESSAGE.limit, text_limits.MESSAGE.label)
+        problem = text_limits.check(body, text_limits.MESSAGE.limit, "Your reply")  # as its field is labelled
         if problem:
             errors["message"] = problem
     if errors:
