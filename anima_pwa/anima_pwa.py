@@ -10,6 +10,7 @@ from anima_pwa import routes
 from anima_pwa.http import security_headers, static_routes
 from anima_pwa.pages.identity import auth
 from anima_pwa.pages.identity import settings as settings_pages
+from anima_pwa.pages.inbox import patient as inbox_patient
 from anima_pwa.pages.patients import dependants as dependants_pages
 from anima_pwa.pages.patients import registration
 from anima_pwa.pages.platform import demo, info
@@ -39,6 +40,7 @@ from anima_pwa.state.identity.settings import (
     MfaSettingsState,
     PreferencesState,
 )
+from anima_pwa.state.inbox.patient import InProgressState, RequestViewState, YourRequestsState
 from anima_pwa.state.patients.dependants import AddDependantState, DependantsState
 from anima_pwa.state.patients.registration import HomeState, RegisterState
 from anima_pwa.state.platform.demo import MailboxState
@@ -53,7 +55,7 @@ from anima_pwa.state.practice.practice_settings import CoreHoursLogState, Practi
 from anima_pwa.state.practice.workspace import PracticeState, StaffEnrolState, StaffLoginState
 from anima_pwa.state.requests.practice_requests import PracticeRequestsState, PracticeRequestState
 from anima_pwa.state.requests.practice_signposts import PracticeSignpostsState
-from anima_pwa.state.requests.wizard import RequestWizardState, StaffRequestWizardState, YourRequestsState
+from anima_pwa.state.requests.wizard import RequestWizardState, StaffRequestWizardState
 
 HEAD = [
     rx.el.link(rel="manifest", href="/manifest.webmanifest"),
@@ -128,7 +130,9 @@ _add(
 )
 _add(practice_settings_pages.core_hours_log, routes.PRACTICE_CORE_HOURS_LOG, "Core hours log", CoreHoursLogState.load)
 _add(request_pages.request_wizard, routes.REQUEST_NEW, "Create Request", RequestWizardState.load)
-_add(request_pages.your_requests, routes.YOUR_REQUESTS, "Your requests", YourRequestsState.load)
+_add(inbox_patient.your_requests, routes.YOUR_REQUESTS, "Your requests", YourRequestsState.load)
+_add(inbox_patient.in_progress, routes.IN_PROGRESS, "In progress", InProgressState.load)
+_add(inbox_patient.request_view, routes.REQUEST_VIEW, "Your request", RequestViewState.load)
 _add(
     request_pages.staff_request_wizard, routes.PRACTICE_PHONE_REQUEST, "Request by phone", StaffRequestWizardState.load
 )

@@ -11,6 +11,10 @@ The session cookie is set and cleared only here, by HTTP responses, so it can be
   pages left idle past the idle limit, come here.
 - `POST /auth/sign-out`: ends the session and clears the cookie.
 
+And `GET /attachments/<id>`: a photo a patient sent with a reply, by the session cookie only, to
+the practice's staff who may view requests and the accounts that may see the request
+(services.inbox.attachments.open_for); anyone else gets the same 404 as for an unknown id.
+
 Each refuses a request that another site started (login CSRF), by `Sec-Fetch-Site` or, from
 browsers that don't send it, by `Origin`/`Referer`.
 """
@@ -170,6 +174,42 @@ def auth_sign_out(request: Request) -> Response:
     return response
 
 
+# Photos sent with replies ---------------------------------------------------------------------
+
+
+def _not_found() -> Response:
+    return PlainTextResponse("Not found", status_code=404, headers={"Cache-Control": "no-store"})
+
+
+def attachment(request: Request) -> Response:
+    from anima_pwa.services.inbox import attachments
+    from anima_pwa.services.practice import permissions
+
+    token = cookies.read(request.headers.get("cookie"), cookies.SESSION)
+    if not token:
+        return _not_found()
+    with session_scope() as db:
+        identity = sessions.resolve(db, token, touch=False)
+        if identity is None:
+            return _not_found()
+        staff = permissions.staff_context(db, identity) if identity.kind == "staff" else None
+        found = attachments.open_for(
+            db, request.path_params.get("attachment_id", ""), identity=None if staff else identity, staff=staff
+        )
+    if found is None:
+        return _not_found()
+    content_type, data = found
+    return Response(
+        data,
+        media_type=content_type,
+        headers={
+            "X-Content-Type-Options": "nosniff",
+            "Cache-Control": "private, no-store",
+            "Content-Disposition": "inline",
+        },
+    )
+
+
 def static_routes() -> Starlette:
     return Starlette(
         routes=[
@@ -179,6 +219,7 @@ def static_routes() -> Starlette:
             Route(routes.AUTH_SESSION, auth_session, methods=["GET"]),
             Route(routes.AUTH_CHECK, auth_check, methods=["GET"]),
             Route(routes.AUTH_SIGN_OUT, auth_sign_out, methods=["POST"]),
+            Route(routes.ATTACHMENT + "{attachment_id}", attachment, methods=["GET"]),
         ]
     )
 

@@ -45,11 +45,14 @@ PRACTICE_PHONE_REQUEST = "/practice/phone-request"
 PRACTICE_SIGNPOSTED = "/practice/signposted"  # today's patients told to call 999/111 or shown the crisis lines
 REQUEST_NEW = "/request"
 YOUR_REQUESTS = "/requests"
+IN_PROGRESS = "/requests/in-progress"
+REQUEST_VIEW = "/requests/view"  # ?id=<request id>: the patient's page of one request
 
 # Plain HTTP endpoints (anima_pwa.http), not Reflex pages: the only places the session cookie is set
 AUTH_SESSION = "/auth/session"  # ?h=<handoff>&next=<path>: sets the cookie after a sign-in
 AUTH_CHECK = "/auth/check"  # ?to=<path>: back to `to` if still signed in, else clears and signs in
 AUTH_SIGN_OUT = "/auth/sign-out"  # POST
+ATTACHMENT = "/attachments/"  # <id>: a photo sent with a reply, for the practice and the request's account holders
 
 
 def is_workspace(path: str) -> bool:

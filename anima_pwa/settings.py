@@ -68,6 +68,7 @@ class Settings:
     trusted_proxy_hops: int
     outbox_poll_seconds: float
     nhs_login: NhsLoginSettings | None = None  # None: NHS login is switched off
+    attachment_max_bytes: int = 10 * 1024 * 1024  # a photo sent with a reply (ANIMA_ATTACHMENT_MAX_BYTES)
 
     @property
     def sqlalchemy_url(self) -> str:
@@ -140,6 +141,7 @@ def load() -> Settings:
         trusted_proxy_hops=_int("ANIMA_TRUSTED_PROXY_HOPS", 0),
         outbox_poll_seconds=float(os.environ.get("ANIMA_OUTBOX_POLL_SECONDS", "2")),
         nhs_login=nhs_login_settings(port, base_url, demo, instance_dir),
+        attachment_max_bytes=_int("ANIMA_ATTACHMENT_MAX_BYTES", 10 * 1024 * 1024),
     )
 
 

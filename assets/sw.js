@@ -6,7 +6,7 @@
  */
 const VERSION = "anima-v2";
 const SHELL = ["/offline.html", "/anima.css", "/manifest.webmanifest", "/icons/icon-192.png"];
-const NEVER = ["/_event", "/_upload", "/ping", "/_health", "/healthz", "/sw.js", "/auth/"];
+const NEVER = ["/_event", "/_upload", "/ping", "/_health", "/healthz", "/sw.js", "/auth/", "/attachments/"];
 
 self.addEventListener("install", (event) => {
   event.waitUntil(caches.open(VERSION).then((cache) => cache.addAll(SHELL)).then(() => self.skipWaiting()));

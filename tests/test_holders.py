@@ -14,13 +14,14 @@ from sqlmodel import Session, col, select
 
 from anima_pwa.models import AccountPatient, AuditEvent, OutboxMessage, Patient, Request
 from anima_pwa.services.identity.sessions import Identity
+from anima_pwa.services.inbox import patient_view
 from anima_pwa.services.patients import dependants, registration, verification
 from anima_pwa.services.patients.dependants import DependantForm, add_dependant
 from anima_pwa.services.platform import audit
 from anima_pwa.services.platform.validation import format_nhs_number
 from anima_pwa.services.practice import holders, patient_records, verifications
 from anima_pwa.services.practice.permissions import PermissionDenied
-from anima_pwa.services.requests import drafts, lists
+from anima_pwa.services.requests import drafts
 from tests.factories import (
     count,
     identity_of,
@@ -107,7 +108,7 @@ def everything_dad_sees_of_lily(w: World) -> dict:
     """Every service function that lists or opens a dependant's data or requests, as Dad."""
     subject = next(s for s in dependants.request_subjects(w.db, w.dad) if s.patient_id == w.lily.id)
     return {
-        "requests": [r.reference for r in lists.your_requests(w.db, w.dad)],
+        "requests": [r.reference for r in patient_view.your_requests(w.db, w.dad)],
         "can_request": subject.can_request,
         "check_start": drafts.check_start(w.db, w.dad, patient_id=w.lily.id, kind="medical").error,
         "start_draft": drafts.start_draft(
@@ -134,7 +135,7 @@ def test_a_second_holder_waits_and_sees_nothing_of_the_child(world: World):
     outcome = add_dependant(w.db, w.dad, lily_form(full_name="Lily Rose Smith"), today=TODAY)
     assert (outcome.approval_status, outcome.approval_reason) == ("pending", dependants.SECOND_HOLDER)
     assert everything_dad_sees_of_lily(w) == NOTHING
-    assert [r.reference for r in lists.your_requests(w.db, w.mum)] == ["AN-LILY01"]  # Mum still sees it
+    assert [r.reference for r in patient_view.your_requests(w.db, w.mum)] == ["AN-LILY01"]  # Mum still sees it
     assert count(w.db, Request) == 1  # no draft was made for Dad
 
     mails = outbox(w.db)[before:]
@@ -197,10 +198,10 @@ def test_the_practice_removes_a_holder(world: World):
     assert holders.remove_holder(w.db, w.receptionist, str(removing.link_id)) is None
 
     assert w.db.get(AccountPatient, link.id) is None
-    assert [r.reference for r in lists.your_requests(w.db, w.dad)] == []
+    assert [r.reference for r in patient_view.your_requests(w.db, w.dad)] == []
     assert not dependants.can_act_for(w.db, w.dad, w.lily.id)
     assert w.db.exec(select(Request).where(Request.account_id == w.dad.account_id)).all() == []  # the draft went too
-    assert [r.reference for r in lists.your_requests(w.db, w.mum)] == ["AN-LILY01"]  # Lily stays with Mum
+    assert [r.reference for r in patient_view.your_requests(w.db, w.mum)] == ["AN-LILY01"]  # Lily stays with Mum
     mail = outbox(w.db)[-1]
     assert (mail.to_address, mail.template) == ("dad@example.com", "holder_removed")
     assert "Lily" not in mail.body_text and "Riverside Surgery has removed a person" in mail.body_text
@@ -326,8 +327,8 @@ def test_a_claim_is_shown_beside_the_record_that_owns_its_number_and_cant_be_ver
         )
         is None
     )
-    assert [r.reference for r in lists.your_requests(w.db, w.mum)] == ["AN-LILY01"]
-    assert [r.reference for r in lists.your_requests(w.db, squatter)] == []
+    assert [r.reference for r in patient_view.your_requests(w.db, w.mum)] == ["AN-LILY01"]
+    assert [r.reference for r in patient_view.your_requests(w.db, squatter)] == []
 
 
 def test_two_claims_the_practice_decides_between(world: World):
@@ -385,7 +386,7 @@ def test_a_self_claim_stays_out_of_the_real_persons_account(world: World):
         nhs_number=DAD_NHS, practice_id=w.practice.id, over_18=True, terms=True,
     )  # fmt: skip
     assert registration.register_self(w.db, other, form, today=TODAY).status == "pending"
-    assert lists.your_requests(w.db, other) == []
+    assert patient_view.your_requests(w.db, other) == []
     assert [s.can_request for s in dependants.request_subjects(w.db, other)] == [False]
     sams = w.db.exec(select(Patient).where(Patient.nhs_number == DAD_NHS).order_by(col(Patient.id))).all()
     assert [p.verification_status for p in sams] == ["verified", "pending"]

@@ -27,11 +27,11 @@ from anima_pwa.models import (
     utcnow,
 )
 from anima_pwa.services import questionnaires
+from anima_pwa.services.inbox import patient_view
 from anima_pwa.services.patients import dependants
 from anima_pwa.services.platform import clock as platform_clock
 from anima_pwa.services.requests import (
     capacity,
-    lists,
     questions,
     rules,
     screening,
@@ -840,7 +840,7 @@ def test_every_topic_can_be_answered_and_sent(world: World) -> None:
         assert draft.team in questionnaires.TEAMS
         assert draft.subject and len(draft.subject) <= 200 and "{" not in draft.subject, draft.subject
         assert draft.triage_summary
-        rows = lists.your_requests(world.db, world.me)
+        rows = patient_view.your_requests(world.db, world.me)
         assert (rows[0].id, rows[0].title, rows[0].kind, rows[0].status_label, rows[0].patient_name) == (
             draft.id, topic.title, topic.kind, "Sent to your practice", person.full_name,
         )  # fmt: skip
@@ -905,7 +905,7 @@ def test_your_requests_lists_the_account_and_its_dependants_newest_first(world: 
     leos_second = send(world, "cough-and-cold", patient=world.leo)
     start(world, "test-results")  # a draft is not a request yet
     start(world, "letter-or-form", patient=world.sam, identity=world.other)
-    rows = lists.your_requests(world.db, world.me)
+    rows = patient_view.your_requests(world.db, world.me)
     assert [r.id for r in rows] == [leos_second.id, leos.id, mine.id]
     assert [(r.patient_name, r.title, r.kind, r.status, r.status_label) for r in rows] == [
         ("Leo Smith", "Cough and cold", "medical", "submitted", "Sent to your practice"),
@@ -913,19 +913,19 @@ def test_your_requests_lists_the_account_and_its_dependants_newest_first(world: 
         ("Zoe Smith", "Headache", "medical", "submitted", "Sent to your practice"),
     ]
     assert rows[2].reference == mine.reference and rows[2].submitted == "18 Jun 2025, 12:00"
-    assert [r.id for r in lists.your_requests(world.db, world.other)] == [sams.id]
+    assert [r.id for r in patient_view.your_requests(world.db, world.other)] == [sams.id]
     # Every status but draft is listed, with its words.
-    for status, label in lists.STATUS_LABELS.items():
+    for status, label in patient_view.STATUS_LABELS.items():
         mine.status = status
         world.db.add(mine)
         world.db.flush()
-        assert next(r for r in lists.your_requests(world.db, world.me) if r.id == mine.id).status_label == label
+        assert next(r for r in patient_view.your_requests(world.db, world.me) if r.id == mine.id).status_label == label
 
 
 def test_your_requests_shows_a_dependant_held_with_another_parent(world: World) -> None:
     link(world.db, self_account(world.db, world.sam), world.leo, "dependant")
     by_sam = send(world, "fit-note", patient=world.leo, identity=world.other)
-    assert [r.id for r in lists.your_requests(world.db, world.me)] == [by_sam.id]
+    assert [r.id for r in patient_view.your_requests(world.db, world.me)] == [by_sam.id]
 
 
 def test_your_requests_hides_a_dependant_the_practice_has_not_approved(world: World) -> None:
@@ -941,14 +941,16 @@ def test_your_requests_hides_a_dependant_the_practice_has_not_approved(world: Wo
         zoes_link.approval_status = approval
         world.db.add(zoes_link)
         world.db.flush()
-        assert [r.id for r in lists.your_requests(world.db, world.other)] == [theirs.id]
-        assert [r.id for r in lists.your_requests(world.db, world.me)] == ([theirs.id] if shown else []), approval
+        assert [r.id for r in patient_view.your_requests(world.db, world.other)] == [theirs.id]
+        assert [r.id for r in patient_view.your_requests(world.db, world.me)] == ([theirs.id] if shown else []), (
+            approval
+        )
 
 
 def test_your_requests_for_an_account_with_nobody(world: World) -> None:
     nobody = identity_of(make_account(world.db, "nobody@example.com"))
     send(world, "headache")
-    assert lists.your_requests(world.db, nobody) == []
+    assert patient_view.your_requests(world.db, nobody) == []
 
 
 def test_a_change_from_the_check_page_comes_straight_back_to_it(world: World) -> None:

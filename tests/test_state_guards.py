@@ -24,6 +24,7 @@ from anima_pwa import db, routes
 from anima_pwa.models import Account
 from anima_pwa.services.practice.permissions import NOT_FOUND, Action, PermissionDenied
 from anima_pwa.state.base import SessionState, requires
+from anima_pwa.state.inbox.patient import YourRequestsState
 from anima_pwa.state.practice.patient_management import PatientRecordState
 from anima_pwa.state.practice.practice_settings import CoreHoursLogState
 from anima_pwa.state.practice.workspace import PracticeState
@@ -31,7 +32,6 @@ from anima_pwa.state.requests.wizard import (
     RequestWizardMixin,
     RequestWizardState,
     StaffRequestWizardState,
-    YourRequestsState,
 )
 from tests.factories import identity_of, make_account, make_patient, make_practice, make_staff
 

@@ -301,8 +301,25 @@ def home() -> rx.Component:
             ),
             rx.el.p("Loading your account…", role="status"),
         ),
+        rx.cond(
+            HomeState.replies_waiting > 0,
+            rx.el.div(
+                rx.el.h2("Your practice needs your reply", class_name="panel__title"),
+                rx.el.p(
+                    rx.cond(
+                        HomeState.replies_waiting == 1,
+                        "You have a message from your practice that needs a reply.",
+                        "You have messages from your practice that need a reply.",
+                    )
+                ),
+                rx.el.a("Respond", href=routes.IN_PROGRESS, class_name="button button--warning", role="button"),
+                class_name="panel panel--warning",
+                role="status",
+            ),
+        ),
         rx.el.div(
             rx.el.a("Create Request", href=routes.REQUEST_NEW + "?new=1", class_name="button", role="button"),
+            rx.el.p(rx.el.a("In progress", href=routes.IN_PROGRESS), " (messages from your practice)"),
             rx.el.p(rx.el.a("Your requests", href=routes.YOUR_REQUESTS)),
         ),
         rx.el.section(

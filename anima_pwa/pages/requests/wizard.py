@@ -1,4 +1,4 @@
-""" "Create Request" (one question per page) and "Your requests", phone first."""
+""" "Create Request" (one question per page), phone first. "Your requests" is pages/inbox/patient.py."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from anima_pwa.components.layout import page
 from anima_pwa.components.workspace import workspace_page
 from anima_pwa.services.platform import text_limits
 from anima_pwa.state.requests.wizard import RequestWizardState as W
-from anima_pwa.state.requests.wizard import StaffRequestWizardState, YourRequestsState
+from anima_pwa.state.requests.wizard import StaffRequestWizardState
 
 
 def _wizard(W, *, staff: bool = False) -> rx.Component:  # noqa: N803 - W is a State class
@@ -655,28 +655,3 @@ def request_wizard() -> rx.Component:
 
 def staff_request_wizard() -> rx.Component:
     return workspace_page(rx.el.div(_wizard(StaffRequestWizardState, staff=True), class_name="narrow"))
-
-
-def your_requests() -> rx.Component:
-    s = YourRequestsState
-    return page(
-        rx.el.h1("Your requests"),
-        rx.el.a("Create Request", href=routes.REQUEST_NEW + "?new=1", class_name="button", role="button"),
-        rx.cond(
-            s.rows.length() > 0,
-            rx.el.ul(
-                rx.foreach(
-                    s.rows,
-                    lambda r: rx.el.li(
-                        rx.el.h2(r["title"], class_name="nav-list__title"),
-                        rx.el.p(r["kind"], " for ", r["for"], " · ", r["submitted"]),
-                        rx.el.p(rx.el.span(r["status"], class_name="tag tag--grey"), " Reference ", r["reference"]),
-                        class_name="nav-list__item",
-                    ),
-                ),
-                class_name="nav-list",
-            ),
-            rx.el.p("You have not sent any requests yet."),
-        ),
-        back=("Back to home", routes.HOME),
-    )

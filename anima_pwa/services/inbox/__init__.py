@@ -6,4 +6,17 @@
   patient reads.
 - ``thread``: a request's messages as staff or the patient read them, and the message waiting
   for the patient's reply.
+
+The patient's side:
+
+- ``access``: which requests an account may see and act on (its own record, and the people it
+  holds through a link needing no approval or approved): one rule for every patient-side read
+  and write, "We could not find that request." for any other id;
+- ``patient_view``: "Your requests", "In progress" (waiting for a reply first, with "Respond")
+  and one request's page (the answers as given, the thread, the outcome), never the triage;
+- ``replies``: the patient's reply (text, and a photo when asked), refused with the reason on a
+  finished request or when no reply is awaited; the request goes back to the practice;
+- ``attachments``: photos checked by content, metadata stripped, stored outside the web root,
+  following the transaction, and who may see them (`GET /attachments/<id>`);
+- ``decisions``: approving or declining a suggested prescription, once.
 """

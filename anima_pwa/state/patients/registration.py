@@ -12,6 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from anima_pwa import routes
 from anima_pwa.db import session_scope
 from anima_pwa.services.identity.sessions import Identity
+from anima_pwa.services.inbox import patient_view
 from anima_pwa.services.nhs_login import accounts as nhs_login_accounts
 from anima_pwa.services.patients import dependants, registration
 from anima_pwa.services.practice import practice_details, practices
@@ -153,6 +154,7 @@ class HomeState(SessionState):
     practice_closed_days: list[dict[str, str]] = []
     practice_updates: str = ""
     practice_turned_off: str = ""  # the practice's message while online requests are turned off
+    replies_waiting: int = 0  # requests whose practice message waits for a reply ("In progress")
 
     @rx.event
     @sign_in_required
@@ -163,6 +165,7 @@ class HomeState(SessionState):
             holder = registration.summary(db, identity)
             subjects = dependants.request_subjects(db, identity)
             details = practice_details.for_account(db, identity)
+            self.replies_waiting = patient_view.needing_reply(db, identity)
         self._show_practice_details(details)
         self.people = [
             {"name": s.label, "ready": "yes" if s.can_request else "", "why_not": s.why_not} for s in subjects

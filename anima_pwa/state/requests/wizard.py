@@ -21,7 +21,6 @@ from anima_pwa.services.practice.permissions import Action, StaffContext
 from anima_pwa.services.questionnaires import emergencies, topic_search
 from anima_pwa.services.requests import (
     drafts,
-    lists,
     phone,
     questions,
     request_settings,
@@ -31,7 +30,7 @@ from anima_pwa.services.requests import (
     subject,
     submission,
 )
-from anima_pwa.state.base import SessionState, clip, received, requires, sign_in_required
+from anima_pwa.state.base import SessionState, clip, received, requires
 from anima_pwa.state.practice.workspace import PracticeState
 
 KIND_LABELS = {"medical": "Medical request", "admin": "Admin request"}
@@ -594,28 +593,6 @@ class RequestWizardState(RequestWizardMixin, SessionState):
         if not started.ok:
             return self._fail({"form": started.error})
         return None
-
-
-class YourRequestsState(SessionState):
-    rows: list[dict[str, str]] = []
-
-    @rx.event
-    @sign_in_required
-    def load(self, identity: Identity):
-        with session_scope() as db:
-            found = lists.your_requests(db, identity)
-        self.rows = [
-            {
-                "reference": r.reference,
-                "title": r.title,
-                "kind": KIND_LABELS.get(r.kind, r.kind),
-                "for": r.patient_name,
-                "status": r.status_label,
-                "status_key": r.status,
-                "submitted": r.submitted,
-            }
-            for r in found
-        ]
 
 
 class StaffRequestWizardState(RequestWizardMixin, PracticeState):
