@@ -1,0 +1,58 @@
+"""Notifications (email, and SMS when a provider is configured) through a transactional outbox.
+
+- ``templates``: the words of every notification (no clinical content ever) and ``render``;
+- ``outbox``: ``enqueue_email`` writes a message in the caller's transaction; the demo mailbox;
+- ``smtp``: the ``ANIMA_SMTP_URL`` format and the SMTP transport;
+- ``delivery``: ``deliver_due`` claims due messages, sends them and retries with backoff;
+  ``run_sender`` runs it in the background.
+
+The public names are re-exported here, so callers write ``notifications.enqueue_email(...)``.
+"""
+
+from anima_pwa.services.platform.notifications.delivery import (
+    BACKOFF_FIRST_SECONDS,
+    BACKOFF_MAX_SECONDS,
+    CLAIM_SECONDS,
+    MAX_ATTEMPTS,
+    SENT_BODY,
+    DeliveryReport,
+    SessionFactory,
+    Transport,
+    backoff,
+    deliver_due,
+    run_sender,
+)
+from anima_pwa.services.platform.notifications.outbox import enqueue_email, extract_links, recent_messages
+from anima_pwa.services.platform.notifications.smtp import (
+    SMTP_TIMEOUT_SECONDS,
+    SmtpConfig,
+    SmtpTransport,
+    build_email,
+    parse_smtp_url,
+)
+from anima_pwa.services.platform.notifications.templates import TEMPLATES, render, template_fields
+
+__all__ = [
+    "BACKOFF_FIRST_SECONDS",
+    "BACKOFF_MAX_SECONDS",
+    "CLAIM_SECONDS",
+    "MAX_ATTEMPTS",
+    "SENT_BODY",
+    "SMTP_TIMEOUT_SECONDS",
+    "TEMPLATES",
+    "DeliveryReport",
+    "SessionFactory",
+    "SmtpConfig",
+    "SmtpTransport",
+    "Transport",
+    "backoff",
+    "build_email",
+    "deliver_due",
+    "enqueue_email",
+    "extract_links",
+    "parse_smtp_url",
+    "recent_messages",
+    "render",
+    "run_sender",
+    "template_fields",
+]

@@ -1,0 +1,221 @@
+"""Delivering the outbox: claim due messages, send them outside any transaction, record the result.
+
+A message is retried with exponential backoff until it is sent or has failed ``MAX_ATTEMPTS`` times.
+Without ``ANIMA_SMTP_URL`` messages stay in the outbox (the demo mailbox shows them).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import smtplib
+import socket
+from collections.abc import Callable
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Protocol
+
+from sqlalchemy import or_, update
+from sqlmodel import Session, col, select
+
+from anima_pwa import settings as settings_module
+from anima_pwa.models.notifications import OutboxMessage
+from anima_pwa.services.platform import clock
+from anima_pwa.services.platform.notifications.smtp import SmtpTransport
+
+log = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 10
+CLAIM_SECONDS = 120
+BACKOFF_FIRST_SECONDS = 30
+BACKOFF_MAX_SECONDS = 3600
+
+
+class Transport(Protocol):
+    """Anything that can deliver one outbox message, raising on failure."""
+
+    def send(self, message: OutboxMessage, *, sender: str) -> None: ...
+
+
+SessionFactory = Callable[[], AbstractContextManager[Session]]
+
+
+@dataclass
+class DeliveryReport:
+    """What one ``deliver_due`` run did."""
+
+    sent: int = 0
+    retried: int = 0
+    failed: int = 0
+
+
+def backoff(attempts: int) -> timedelta:
+    """Delay before the next try after ``attempts`` failures: 30 s, 1 min, 2 min, ... capped at 1 h."""
+    seconds = BACKOFF_FIRST_SECONDS * 2 ** max(attempts - 1, 0)
+    return timedelta(seconds=min(seconds, BACKOFF_MAX_SECONDS))
+
+
+def _is_server_error(exc: BaseException) -> bool:
+    """True when the failure will hit every message (unreachable server, TLS, auth), not just this one."""
+    if isinstance(exc, smtplib.SMTPRecipientsRefused | smtplib.SMTPDataError):
+        return False
+    return isinstance(exc, OSError)  # smtplib.SMTPException, ssl.SSLError and socket errors
+
+
+def _due_ids(session_factory: SessionFactory, now: datetime, batch: int) -> list[int]:
+    with session_factory() as session:
+        rows = session.exec(
+            select(OutboxMessage.id)
+            .where(
+                OutboxMessage.status == "pending",
+                col(OutboxMessage.next_attempt_at) <= now,
+                or_(col(OutboxMessage.locked_until).is_(None), col(OutboxMessage.locked_until) < now),
+            )
+            .order_by(col(OutboxMessage.next_attempt_at), col(OutboxMessage.id))
+            .limit(batch)
+        ).all()
+    return [row for row in rows if row is not None]
+
+
+def _claim(session_factory: SessionFactory, message_id: int, now: datetime) -> OutboxMessage | None:
+    """Lock one message for this worker with a conditional UPDATE; None if another worker has it."""
+    with session_factory() as session:
+        result = session.exec(  # type: ignore[call-overload]
+            update(OutboxMessage)
+            .where(
+                col(OutboxMessage.id) == message_id,
+                col(OutboxMessage.status) == "pending",
+                or_(col(OutboxMessage.locked_until).is_(None), col(OutboxMessage.locked_until) < now),
+            )
+            .values(locked_until=now + timedelta(seconds=CLAIM_SECONDS))
+            .execution_options(synchronize_session=False)
+        )
+        if result.rowcount != 1:
+            return None
+        message = session.get(OutboxMessage, message_id, populate_existing=True)
+        if message is None:  # pragma: no cover - deleted between UPDATE and SELECT in one txn
+            return None
+        session.expunge(message)  # a detached snapshot: safe to read after commit
+    return message
+
+
+SENT_BODY = "(delivered; the text is not kept because it may contain a one-time link or code)"
+
+
+def _mark_sent(session_factory: SessionFactory, message_id: int, now: datetime) -> None:
+    with session_factory() as session:
+        session.exec(  # type: ignore[call-overload]
+            update(OutboxMessage)
+            .where(col(OutboxMessage.id) == message_id)
+            # Once delivered, the text (which may hold a one-time link or code) is not kept.
+            .values(status="sent", sent_at=now, locked_until=None, last_error="", body_text=SENT_BODY)
+            .execution_options(synchronize_session=False)
+        )
+
+
+def _mark_failed_attempt(session_factory: SessionFactory, message_id: int, now: datetime, error: str) -> bool:
+    """Record a failed try; returns True when the message has now failed for good."""
+    with session_factory() as session:
+        message = session.get(OutboxMessage, message_id, populate_existing=True)
+        if message is None or message.status != "pending":
+            return False
+        message.attempts += 1
+        message.last_error = error[:500]
+        message.locked_until = None
+        if message.attempts >= MAX_ATTEMPTS:
+            message.status = "failed"
+        else:
+            message.next_attempt_at = now + backoff(message.attempts)
+        session.add(message)
+        return message.status == "failed"
+
+
+def deliver_due(
+    session_factory: SessionFactory,
+    transport: Transport,
+    *,
+    sender: str,
+    now: datetime | None = None,
+    batch: int = 20,
+    worker: str = "",
+) -> DeliveryReport:
+    """Send up to ``batch`` due messages; safe to run in several workers at once.
+
+    Each message is claimed and committed before sending, sent outside any transaction, then marked
+    sent or given a later retry (``failed`` after ``MAX_ATTEMPTS``). If the server cannot be reached
+    the rest of the batch is left untouched for the next run.
+    ``session_factory()`` must yield a Session that commits on exit (like ``db.session_scope``).
+    """
+    now = now or clock.utcnow()
+    report = DeliveryReport()
+    for message_id in _due_ids(session_factory, now, batch):
+        message = _claim(session_factory, message_id, now)
+        if message is None:
+            continue
+        try:
+            transport.send(message, sender=sender)
+        except Exception as exc:  # noqa: BLE001 - any failure is recorded and retried
+            error = f"{type(exc).__name__}: {exc}"
+            if _mark_failed_attempt(session_factory, message_id, now, error):
+                report.failed += 1
+                log.error("outbox%s: email #%s failed for good: %s", _tag(worker), message_id, error)
+            else:
+                report.retried += 1
+                log.warning("outbox%s: email #%s not sent, will retry: %s", _tag(worker), message_id, error)
+            if _is_server_error(exc):
+                break  # leave the rest of the batch for the next run
+            continue
+        _mark_sent(session_factory, message_id, now)
+        report.sent += 1
+        log.info("outbox%s: sent %s email #%s", _tag(worker), message.template, message_id)
+    return report
+
+
+def _tag(worker: str) -> str:
+    return f" [{worker}]" if worker else ""
+
+
+async def run_sender(
+    stop_event: asyncio.Event | None = None,
+    *,
+    poll_seconds: float | None = None,
+    session_factory: SessionFactory | None = None,
+) -> None:
+    """Deliver the outbox every ``poll_seconds`` until ``stop_event`` is set (or the task is cancelled).
+
+    Returns at once when ``ANIMA_SMTP_URL`` is not set or is invalid. Errors are logged, never raised.
+    """
+    settings = settings_module.settings
+    if not settings.smtp_url:
+        log.info("outbox: ANIMA_SMTP_URL not set; emails stay in the outbox")
+        return
+    try:
+        transport = SmtpTransport.from_url(settings.smtp_url)
+    except ValueError as exc:
+        log.error("outbox: ANIMA_SMTP_URL is invalid, not sending email: %s", exc)
+        return
+    if session_factory is None:
+        from anima_pwa.db import session_scope
+
+        session_factory = session_scope
+    interval = settings.outbox_poll_seconds if poll_seconds is None else poll_seconds
+    worker = f"{socket.gethostname()}:{os.getpid()}"
+    batch = 20
+    while stop_event is None or not stop_event.is_set():
+        try:
+            report = await asyncio.to_thread(
+                deliver_due, session_factory, transport, sender=settings.email_from, worker=worker, batch=batch
+            )
+            if report.sent + report.retried + report.failed >= batch:
+                continue  # a full batch: there may be more waiting, so don't sleep
+        except Exception:  # noqa: BLE001 - the sender must outlive database hiccups
+            log.exception("outbox: delivery run failed")
+        if stop_event is None:
+            await asyncio.sleep(interval)
+        else:
+            try:
+                await asyncio.wait_for(stop_event.wait(), timeout=interval)
+            except TimeoutError:
+                pass
