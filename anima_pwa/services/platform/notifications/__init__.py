@@ -1,7 +1,7 @@
 """Notifications (email, and SMS when a provider is configured) through a transactional outbox.
 
 - ``templates``: the words of every notification (no clinical content ever) and ``render``;
-- ``outbox``: ``enqueue_email`` writes a message in the caller's transaction; the demo mailbox;
+- ``outbox``: ``enqueue_email`` / ``enqueue_sms`` write a message in the caller's transaction; the demo mailbox;
 - ``smtp``: the ``ANIMA_SMTP_URL`` format and the SMTP transport;
 - ``delivery``: ``deliver_due`` claims due messages, sends them and retries with backoff;
   ``run_sender`` runs it in the background.
@@ -22,7 +22,12 @@ from anima_pwa.services.platform.notifications.delivery import (
     deliver_due,
     run_sender,
 )
-from anima_pwa.services.platform.notifications.outbox import enqueue_email, extract_links, recent_messages
+from anima_pwa.services.platform.notifications.outbox import (
+    enqueue_email,
+    enqueue_sms,
+    extract_links,
+    recent_messages,
+)
 from anima_pwa.services.platform.notifications.smtp import (
     SMTP_TIMEOUT_SECONDS,
     SmtpConfig,
@@ -30,7 +35,13 @@ from anima_pwa.services.platform.notifications.smtp import (
     build_email,
     parse_smtp_url,
 )
-from anima_pwa.services.platform.notifications.templates import TEMPLATES, render, template_fields
+from anima_pwa.services.platform.notifications.templates import (
+    SMS_TEMPLATES,
+    TEMPLATES,
+    render,
+    render_sms,
+    template_fields,
+)
 
 __all__ = [
     "BACKOFF_FIRST_SECONDS",
@@ -38,6 +49,7 @@ __all__ = [
     "CLAIM_SECONDS",
     "MAX_ATTEMPTS",
     "SENT_BODY",
+    "SMS_TEMPLATES",
     "SMTP_TIMEOUT_SECONDS",
     "TEMPLATES",
     "DeliveryReport",
@@ -49,10 +61,12 @@ __all__ = [
     "build_email",
     "deliver_due",
     "enqueue_email",
+    "enqueue_sms",
     "extract_links",
     "parse_smtp_url",
     "recent_messages",
     "render",
+    "render_sms",
     "run_sender",
     "template_fields",
 ]

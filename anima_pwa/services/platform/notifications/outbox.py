@@ -10,9 +10,11 @@ from email.utils import parseaddr
 from sqlmodel import Session, col, select
 
 from anima_pwa.models.notifications import OutboxMessage
-from anima_pwa.services.platform.notifications.templates import render
+from anima_pwa.services.platform.notifications.templates import render, render_sms
 
 log = logging.getLogger(__name__)
+
+_E164_RE = re.compile(r"\+[1-9][0-9]{7,14}")
 
 
 def _check_address(to: str) -> str:
@@ -53,6 +55,33 @@ def enqueue_email(
     return message
 
 
+def _check_phone(to: str) -> str:
+    number = (to or "").strip()
+    if not _E164_RE.fullmatch(number):
+        raise ValueError(f"not a mobile number in E.164 form: {to!r}")
+    return number
+
+
+def enqueue_sms(
+    session: Session, *, to: str, template: str, about_request_id: int | None = None, **context: object
+) -> OutboxMessage:
+    """Render SMS ``template`` and add it to the outbox (channel "sms") in the caller's transaction.
+
+    ``to`` is an E.164 number ("+447700900982", as ``validation.clean_mobile`` stores it). Raises
+    KeyError (unknown template, missing placeholder) or ValueError (bad number) before anything is
+    written.
+    """
+    number = _check_phone(to)
+    body = render_sms(template, **context)
+    message = OutboxMessage(
+        channel="sms", to_address=number, subject="", body_text=body, template=template, request_id=about_request_id
+    )
+    session.add(message)
+    session.flush()
+    log.info("outbox: queued %s SMS #%s", template, message.id)
+    return message
+
+
 _LINK_RE = re.compile(r"https?://[^\s<>\"'()\[\]{}]+", re.IGNORECASE)
 
 
@@ -77,7 +106,8 @@ def recent_messages(session: Session, *, limit: int = 50) -> list[dict]:
         {
             "id": row.id,
             "to": row.to_address,
-            "subject": row.subject,
+            "channel": row.channel,
+            "subject": row.subject if row.channel == "email" else "Text message",
             "body": row.body_text,
             "created_at": row.created_at.isoformat(),
             "status": row.status,

@@ -141,6 +141,24 @@ TEMPLATES: dict[str, tuple[str, str]] = {
 }
 
 
+# Text messages: the short form of an email template, for the few notices that go by SMS too. One
+# SMS fragment (160 GSM characters) with the link, and nothing about the request or the patient.
+SMS_TEMPLATES: dict[str, str] = {
+    "practice_message": "You have a new message from your practice. Log in to read it: {login_link}",
+}
+
+
+def render_sms(template: str, **context: object) -> str:
+    """Render an SMS template to its text. Unknown template or missing placeholder: KeyError."""
+    if template not in SMS_TEMPLATES:
+        raise KeyError(f"unknown SMS template {template!r}; known: {', '.join(sorted(SMS_TEMPLATES))}")
+    text = SMS_TEMPLATES[template]
+    missing = {name for _, name, _, _ in string.Formatter().parse(text) if name} - context.keys()
+    if missing:
+        raise KeyError(f"SMS template {template!r} needs {', '.join(sorted(missing))}")
+    return text.format(**context)
+
+
 def template_fields(template: str) -> set[str]:
     """The placeholder names a template needs (subject and body). Raises KeyError if unknown."""
     if template not in TEMPLATES:
