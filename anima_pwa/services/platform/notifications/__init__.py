@@ -3,6 +3,8 @@
 - ``templates``: the words of every notification (no clinical content ever) and ``render``;
 - ``outbox``: ``enqueue_email`` / ``enqueue_sms`` write a message in the caller's transaction; the demo mailbox;
 - ``smtp``: the ``ANIMA_SMTP_URL`` format and the SMTP transport;
+- ``notify``: the GOV.UK Notify transport (email and SMS) used when ``ANIMA_NOTIFY_API_KEY`` is set;
+- ``errors``: how a transport says a failure is permanent or the provider is down;
 - ``delivery``: ``deliver_due`` claims due messages, sends them and retries with backoff;
   ``run_sender`` runs it in the background.
 
@@ -21,7 +23,10 @@ from anima_pwa.services.platform.notifications.delivery import (
     backoff,
     deliver_due,
     run_sender,
+    sms_provider_configured,
+    transports_for,
 )
+from anima_pwa.services.platform.notifications.errors import PermanentFailure, ProviderUnavailable
 from anima_pwa.services.platform.notifications.outbox import (
     enqueue_email,
     enqueue_sms,
@@ -53,6 +58,8 @@ __all__ = [
     "SMTP_TIMEOUT_SECONDS",
     "TEMPLATES",
     "DeliveryReport",
+    "PermanentFailure",
+    "ProviderUnavailable",
     "SessionFactory",
     "SmtpConfig",
     "SmtpTransport",
@@ -68,5 +75,7 @@ __all__ = [
     "render",
     "render_sms",
     "run_sender",
+    "sms_provider_configured",
+    "transports_for",
     "template_fields",
 ]

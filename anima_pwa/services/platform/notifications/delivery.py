@@ -1,7 +1,16 @@
 """Delivering the outbox: claim due messages, send them outside any transaction, record the result.
 
-A message is retried with exponential backoff until it is sent or has failed ``MAX_ATTEMPTS`` times.
-Without ``ANIMA_SMTP_URL`` messages stay in the outbox (the demo mailbox shows them).
+Each channel has its transport (``transports_for``): GOV.UK Notify for email and SMS when
+``ANIMA_NOTIFY_API_KEY`` is set, otherwise SMTP for email (``ANIMA_SMTP_URL``) and no SMS provider,
+so text messages stay pending, honestly shown to staff as not sent (never a pretend send).
+
+A failure is one of three kinds:
+- the provider can't be used now (unreachable, TLS, authentication, Notify 403/429/5xx): the message
+  is retried with backoff and never given up on, and the rest of the batch is left untouched;
+- the message can never go (``PermanentFailure``: Notify 400, an invalid address or number): failed
+  at once, shown to staff on the request;
+- anything else about this one message: retried with backoff, failed after ``MAX_ATTEMPTS``.
+Without any transport messages stay in the outbox (the demo mailbox shows them).
 """
 
 from __future__ import annotations
@@ -11,7 +20,7 @@ import logging
 import os
 import smtplib
 import socket
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -23,6 +32,7 @@ from sqlmodel import Session, col, select
 from anima_pwa import settings as settings_module
 from anima_pwa.models.notifications import OutboxMessage
 from anima_pwa.services.platform import clock
+from anima_pwa.services.platform.notifications.errors import PermanentFailure
 from anima_pwa.services.platform.notifications.smtp import SmtpTransport
 
 log = logging.getLogger(__name__)
@@ -64,12 +74,13 @@ def _is_server_error(exc: BaseException) -> bool:
     return isinstance(exc, OSError)  # smtplib.SMTPException, ssl.SSLError and socket errors
 
 
-def _due_ids(session_factory: SessionFactory, now: datetime, batch: int) -> list[int]:
+def _due_ids(session_factory: SessionFactory, now: datetime, batch: int, channels: list[str]) -> list[int]:
     with session_factory() as session:
         rows = session.exec(
             select(OutboxMessage.id)
             .where(
                 OutboxMessage.status == "pending",
+                col(OutboxMessage.channel).in_(channels),
                 col(OutboxMessage.next_attempt_at) <= now,
                 or_(col(OutboxMessage.locked_until).is_(None), col(OutboxMessage.locked_until) < now),
             )
@@ -115,8 +126,12 @@ def _mark_sent(session_factory: SessionFactory, message_id: int, now: datetime) 
         )
 
 
-def _mark_failed_attempt(session_factory: SessionFactory, message_id: int, now: datetime, error: str) -> bool:
-    """Record a failed try; returns True when the message has now failed for good."""
+def _mark_failed_attempt(
+    session_factory: SessionFactory, message_id: int, now: datetime, error: str, *, kind: str = "message"
+) -> bool:
+    """Record a failed try; returns True when the message has now failed for good. ``kind``:
+    "permanent" fails it now, "provider" (the provider is down) never fails it, "message" fails it
+    after ``MAX_ATTEMPTS``. The lock is released either way."""
     with session_factory() as session:
         message = session.get(OutboxMessage, message_id, populate_existing=True)
         if message is None or message.status != "pending":
@@ -124,7 +139,7 @@ def _mark_failed_attempt(session_factory: SessionFactory, message_id: int, now: 
         message.attempts += 1
         message.last_error = error[:500]
         message.locked_until = None
-        if message.attempts >= MAX_ATTEMPTS:
+        if kind == "permanent" or (kind == "message" and message.attempts >= MAX_ATTEMPTS):
             message.status = "failed"
         else:
             message.next_attempt_at = now + backoff(message.attempts)
@@ -134,7 +149,7 @@ def _mark_failed_attempt(session_factory: SessionFactory, message_id: int, now: 
 
 def deliver_due(
     session_factory: SessionFactory,
-    transport: Transport,
+    transport: Transport | Mapping[str, Transport],
     *,
     sender: str,
     now: datetime | None = None,
@@ -146,31 +161,62 @@ def deliver_due(
     Each message is claimed and committed before sending, sent outside any transaction, then marked
     sent or given a later retry (``failed`` after ``MAX_ATTEMPTS``). If the server cannot be reached
     the rest of the batch is left untouched for the next run.
+    ``transport`` is one per channel (``{"email": ..., "sms": ...}``), or one transport for email only;
+    messages of a channel without one are left pending.
     ``session_factory()`` must yield a Session that commits on exit (like ``db.session_scope``).
     """
     now = now or clock.utcnow()
     report = DeliveryReport()
-    for message_id in _due_ids(session_factory, now, batch):
+    transports = dict(transport) if isinstance(transport, Mapping) else {"email": transport}
+    if not transports:
+        return report
+    for message_id in _due_ids(session_factory, now, batch, sorted(transports)):
         message = _claim(session_factory, message_id, now)
         if message is None:
             continue
         try:
-            transport.send(message, sender=sender)
+            transports[message.channel].send(message, sender=sender)
         except Exception as exc:  # noqa: BLE001 - any failure is recorded and retried
             error = f"{type(exc).__name__}: {exc}"
-            if _mark_failed_attempt(session_factory, message_id, now, error):
+            kind = (
+                "permanent" if isinstance(exc, PermanentFailure) else "provider" if _is_server_error(exc) else "message"
+            )
+            if _mark_failed_attempt(session_factory, message_id, now, error, kind=kind):
                 report.failed += 1
-                log.error("outbox%s: email #%s failed for good: %s", _tag(worker), message_id, error)
+                log.error("outbox%s: %s #%s failed for good: %s", _tag(worker), message.channel, message_id, error)
             else:
                 report.retried += 1
-                log.warning("outbox%s: email #%s not sent, will retry: %s", _tag(worker), message_id, error)
+                log.warning(
+                    "outbox%s: %s #%s not sent, will retry: %s", _tag(worker), message.channel, message_id, error
+                )
             if _is_server_error(exc):
                 break  # leave the rest of the batch for the next run
             continue
         _mark_sent(session_factory, message_id, now)
         report.sent += 1
-        log.info("outbox%s: sent %s email #%s", _tag(worker), message.template, message_id)
+        log.info("outbox%s: sent %s %s #%s", _tag(worker), message.template, message.channel, message_id)
     return report
+
+
+def transports_for(settings: settings_module.Settings) -> dict[str, Transport]:
+    """The transport of each channel the settings give: Notify for both, or SMTP for email, or none.
+    ValueError if the configured one is unusable (a malformed key or URL)."""
+    if settings.notify is not None:
+        from anima_pwa.services.platform.notifications.notify import NotifyTransport
+
+        notify = NotifyTransport(settings.notify)
+        return {"email": notify, "sms": notify}
+    if settings.smtp_url:
+        try:
+            return {"email": SmtpTransport.from_url(settings.smtp_url)}
+        except ValueError as exc:
+            raise ValueError(f"ANIMA_SMTP_URL is invalid: {exc}") from None
+    return {}
+
+
+def sms_provider_configured(settings: settings_module.Settings | None = None) -> bool:
+    """True when text messages can be sent (only through GOV.UK Notify)."""
+    return (settings or settings_module.settings).notify is not None
 
 
 def _tag(worker: str) -> str:
@@ -185,16 +231,17 @@ async def run_sender(
 ) -> None:
     """Deliver the outbox every ``poll_seconds`` until ``stop_event`` is set (or the task is cancelled).
 
-    Returns at once when ``ANIMA_SMTP_URL`` is not set or is invalid. Errors are logged, never raised.
+    Returns at once when there is nothing to send with (neither GOV.UK Notify nor a valid
+    ``ANIMA_SMTP_URL``). Errors are logged, never raised.
     """
     settings = settings_module.settings
-    if not settings.smtp_url:
-        log.info("outbox: ANIMA_SMTP_URL not set; emails stay in the outbox")
-        return
     try:
-        transport = SmtpTransport.from_url(settings.smtp_url)
+        transport = transports_for(settings)
     except ValueError as exc:
-        log.error("outbox: ANIMA_SMTP_URL is invalid, not sending email: %s", exc)
+        log.error("outbox: not sending: %s", exc)
+        return
+    if not transport:
+        log.info("outbox: neither ANIMA_NOTIFY_API_KEY nor ANIMA_SMTP_URL is set; messages stay in the outbox")
         return
     if session_factory is None:
         from anima_pwa.db import session_scope
