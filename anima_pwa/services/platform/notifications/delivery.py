@@ -138,6 +138,7 @@ def _mark_failed_attempt(
             return False
         message.attempts += 1
         message.last_error = error[:500]
+        message.last_attempt_at = now
         message.locked_until = None
         if kind == "permanent" or (kind == "message" and message.attempts >= MAX_ATTEMPTS):
             message.status = "failed"
