@@ -82,6 +82,13 @@ def test_always_one_way_at_least(db_session: Session) -> None:
     assert by_channel(notices.tell_holders(db_session, request)) == {"email": "mum@example.com"}
 
 
+def test_a_number_that_is_not_e164_means_email(db_session: Session) -> None:
+    """An old row with a national number can't make a sign-off fail: that holder is told by email."""
+    request, mum = family(db_session, mum_mobile="07700 900982")
+    mum.notify_by_email = False
+    assert by_channel(notices.tell_holders(db_session, request)) == {"email": "mum@example.com"}
+
+
 def test_no_notice_says_a_word_of_the_request(db_session: Session) -> None:
     """Every word of the request's topic, subject, answers and free text is absent from every
     email subject and body and every text message (HAZ-060)."""

@@ -43,8 +43,9 @@ class Channels:
 
 
 def channels_for(account: Account, mobile: str) -> Channels:
-    """The ways ``account`` is told, given the mobile number on its own record ("" if none)."""
-    sms = mobile if account.notify_by_sms and mobile else ""
+    """The ways ``account`` is told, given the mobile number on its own record ("" if none). A number
+    that isn't E.164 (an old row) counts as none, so it can never make the caller's change fail."""
+    sms = mobile if account.notify_by_sms and notifications.is_sms_number(mobile) else ""
     email = account.email if account.notify_by_email or not sms else ""
     return Channels(email=email, mobile=sms)
 

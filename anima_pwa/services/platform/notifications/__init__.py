@@ -31,6 +31,7 @@ from anima_pwa.services.platform.notifications.outbox import (
     enqueue_email,
     enqueue_sms,
     extract_links,
+    is_sms_number,
     recent_messages,
 )
 from anima_pwa.services.platform.notifications.smtp import (
@@ -70,6 +71,7 @@ __all__ = [
     "enqueue_email",
     "enqueue_sms",
     "extract_links",
+    "is_sms_number",
     "parse_smtp_url",
     "recent_messages",
     "render",

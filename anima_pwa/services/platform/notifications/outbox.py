@@ -55,6 +55,11 @@ def enqueue_email(
     return message
 
 
+def is_sms_number(number: str) -> bool:
+    """True for a number an SMS can be queued to: E.164, as ``validation.clean_mobile`` stores it."""
+    return isinstance(number, str) and _E164_RE.fullmatch(number.strip()) is not None
+
+
 def _check_phone(to: str) -> str:
     number = (to or "").strip()
     if not _E164_RE.fullmatch(number):
