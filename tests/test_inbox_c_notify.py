@@ -166,3 +166,36 @@ def test_api_key_and_template_settings():
         "practice_message": "abc",
     }
     assert API_KEY not in repr(NotifySettings(api_key=API_KEY))
+
+
+def test_the_background_sender_uses_notify_when_its_key_is_set(monkeypatch, engine, db_session):
+    import asyncio
+
+    queue_notice(db_session)
+    with fake_notify() as notify:
+        monkeypatch.setattr(
+            settings_module,
+            "settings",
+            dataclasses.replace(settings_module.settings, smtp_url=None, notify=notify_config(notify.base_url)),
+        )
+
+        async def scenario() -> None:
+            stop = asyncio.Event()
+            task = asyncio.create_task(n.run_sender(stop, poll_seconds=0.05, session_factory=factory_for(engine)))
+            for _ in range(100):
+                if len(notify.received) == 2:
+                    break
+                await asyncio.sleep(0.05)
+            stop.set()
+            await asyncio.wait_for(task, timeout=5)
+
+        asyncio.run(scenario())
+    assert sorted(kind for kind, _ in notify.received) == ["email", "sms"]
+
+
+def test_the_background_sender_stops_on_a_malformed_key(monkeypatch):
+    import asyncio
+
+    bad = dataclasses.replace(notify_config("http://127.0.0.1:9"), api_key="not-a-key")
+    monkeypatch.setattr(settings_module, "settings", dataclasses.replace(settings_module.settings, notify=bad))
+    asyncio.run(asyncio.wait_for(n.run_sender(None, poll_seconds=0.01), timeout=2))

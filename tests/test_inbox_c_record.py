@@ -212,3 +212,32 @@ def test_no_db_session_is_left_open_by_a_build_error(world: World, engine) -> No
     assert report == record.ExportReport(retried=1)
     world.db.expire_all()
     assert world.db.exec(select(RecordExport)).one().last_error.startswith("JSONDecodeError")
+
+
+def test_the_background_exporter_writes_under_the_instance_dir(
+    world: World, engine, tmp_path: Path, monkeypatch
+) -> None:
+    import asyncio
+    import dataclasses
+
+    from anima_pwa import settings as settings_module
+
+    request = signed_off(world)
+    monkeypatch.setattr(
+        settings_module, "settings", dataclasses.replace(settings_module.settings, instance_dir=tmp_path)
+    )
+    monkeypatch.setattr(clock, "utcnow", lambda: request.resolved_at + timedelta(minutes=1))
+    target = tmp_path / "records" / f"{request.reference}.json"
+
+    async def scenario() -> None:
+        stop = asyncio.Event()
+        task = asyncio.create_task(record.run_exporter(stop, poll_seconds=0.05, session_factory=factory_for(engine)))
+        for _ in range(100):
+            if target.exists():
+                break
+            await asyncio.sleep(0.05)
+        stop.set()
+        await asyncio.wait_for(task, timeout=5)
+
+    asyncio.run(scenario())
+    record_bundle.validate_bundle(json.loads(target.read_text()))
