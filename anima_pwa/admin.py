@@ -276,6 +276,16 @@ def cmd_pending_verifications(args: argparse.Namespace) -> int:
 
 def cmd_send_outbox(_args: argparse.Namespace) -> int:
     current = settings_module.settings
+    if current.notify is not None:  # GOV.UK Notify: email and text messages
+        from anima_pwa.services.platform.notifications import deliver_due, transports_for
+
+        try:
+            transports = transports_for(current)
+        except ValueError as exc:
+            raise CommandError(f"ANIMA_NOTIFY_API_KEY is not usable: {exc}") from None
+        report = deliver_due(db.session_scope, transports, sender=current.email_from)
+        _out(f"Outbox: {report.sent} sent, {report.retried} to retry later, {report.failed} failed for good.")
+        return 0 if report.failed == 0 else 1
     if not current.smtp_url:
         raise CommandError(
             "ANIMA_SMTP_URL is not set, so there is no mail server to send through "

@@ -69,6 +69,8 @@ class Settings:
     outbox_poll_seconds: float
     nhs_login: NhsLoginSettings | None = None  # None: NHS login is switched off
     attachment_max_bytes: int = 10 * 1024 * 1024  # a photo sent with a reply (ANIMA_ATTACHMENT_MAX_BYTES)
+    notify: NotifySettings | None = None  # None: email by SMTP (if set), text messages wait
+    record_adapter: str = "file"  # where signed-off requests are written (services/inbox/record.py)
 
     @property
     def sqlalchemy_url(self) -> str:
@@ -81,6 +83,46 @@ class Settings:
     @property
     def origin(self) -> str:
         return self.base_url.rstrip("/")
+
+
+@dataclass(frozen=True)
+class NotifySettings:
+    """GOV.UK Notify (``ANIMA_NOTIFY_API_KEY``): email and text messages go through it instead of SMTP.
+
+    Templates map an Anima template name to a Notify template id; "*" is the one used for the rest.
+    Each Notify template shows the ((subject)) and ((body)) Anima gives it (SMS: ((body))).
+    """
+
+    api_key: str = field(repr=False)
+    base_url: str = "https://api.notifications.service.gov.uk"
+    email_templates: dict[str, str] = field(default_factory=dict)
+    sms_templates: dict[str, str] = field(default_factory=dict)
+
+
+def parse_template_ids(raw: str) -> dict[str, str]:
+    """``"*=<id>,practice_message=<id>"`` (or just ``"<id>"``, meaning "*") as a dict."""
+    out: dict[str, str] = {}
+    for part in (raw or "").split(","):
+        part = part.strip()
+        if not part:
+            continue
+        name, sep, value = part.partition("=")
+        if not sep:
+            name, value = "*", name
+        out[name.strip()] = value.strip()
+    return out
+
+
+def notify_settings() -> NotifySettings | None:
+    key = os.environ.get("ANIMA_NOTIFY_API_KEY", "").strip()
+    if not key:
+        return None
+    return NotifySettings(
+        api_key=key,
+        base_url=os.environ.get("ANIMA_NOTIFY_BASE_URL", "").strip() or NotifySettings.base_url,
+        email_templates=parse_template_ids(os.environ.get("ANIMA_NOTIFY_EMAIL_TEMPLATES", "")),
+        sms_templates=parse_template_ids(os.environ.get("ANIMA_NOTIFY_SMS_TEMPLATES", "")),
+    )
 
 
 DEFAULT_NHS_LOGIN_SCOPES = "openid profile profile_extended email phone gp_registration_details"
@@ -142,6 +184,8 @@ def load() -> Settings:
         outbox_poll_seconds=float(os.environ.get("ANIMA_OUTBOX_POLL_SECONDS", "2")),
         nhs_login=nhs_login_settings(port, base_url, demo, instance_dir),
         attachment_max_bytes=_int("ANIMA_ATTACHMENT_MAX_BYTES", 10 * 1024 * 1024),
+        notify=notify_settings(),
+        record_adapter=os.environ.get("ANIMA_RECORD_ADAPTER", "file").strip() or "file",
     )
 
 

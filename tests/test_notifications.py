@@ -253,6 +253,17 @@ def test_no_email_says_anything_clinical(template):
     assert not found, f"{template} says {found}"
 
 
+@pytest.mark.parametrize("template", sorted(n.SMS_TEMPLATES))
+def test_no_sms_says_anything_clinical(template):
+    """Text messages are read on lock screens: the same rule as emails (hazard HAZ-006, HAZ-060)."""
+    import re
+
+    text = n.render_sms(template, **CONTEXTS[template]).lower()
+    found = sorted(w for w in _clinical_words() if re.search(rf"\b{re.escape(w)}\b", text))
+    assert not found, f"{template} says {found}"
+    assert len(n.render_sms(template, **CONTEXTS[template])) <= 160  # one SMS fragment
+
+
 def test_template_wording():
     subject, body = n.render("verify_email", **CONTEXTS["verify_email"])
     assert subject == "Confirm your email address for Anima"
@@ -630,5 +641,5 @@ def test_recent_messages_newest_first(db_session):
     assert rows[1]["links"] == ["https://x.test/1"]
     assert rows[1]["status"] == "pending" and rows[1]["subject"].startswith("Confirm")
     assert dt.datetime.fromisoformat(rows[0]["created_at"]).tzinfo is not None
-    assert set(rows[0]) == {"id", "to", "subject", "body", "created_at", "status", "links"}
+    assert set(rows[0]) == {"id", "to", "channel", "subject", "body", "created_at", "status", "links"}
     assert len(n.recent_messages(db_session, limit=1)) == 1

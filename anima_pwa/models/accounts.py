@@ -30,6 +30,11 @@ class Account(SQLModel, table=True):
     mfa_enabled_at: datetime | None = None
     mfa_last_step: int | None = None  # the last TOTP time-step accepted (no replay)
     last_login_at: datetime | None = None
+    # How the person is told that the practice has written ("Your preferences"). A text message
+    # goes only when their own record has a mobile number; a notice always goes one way at least
+    # (services/inbox/notices.py), so email is used when no text message can be.
+    notify_by_email: bool = True
+    notify_by_sms: bool = True
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
 

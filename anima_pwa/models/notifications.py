@@ -27,5 +27,6 @@ class OutboxMessage(SQLModel, table=True):
     next_attempt_at: datetime = Field(default_factory=utcnow)
     locked_until: datetime | None = None
     last_error: str = Field(default="", max_length=500)
+    last_attempt_at: datetime | None = None  # when the last failed try was (shown to staff)
     created_at: datetime = Field(default_factory=utcnow)
     sent_at: datetime | None = None

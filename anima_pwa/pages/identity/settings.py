@@ -200,6 +200,24 @@ def preferences() -> rx.Component:
             class_name="radio",
         )
 
+    def notify_box(channel: str, label: str, checked: rx.Var) -> rx.Component:
+        box_id = f"notify-{channel}"
+        return rx.el.div(
+            rx.el.input(
+                type="checkbox",
+                id=box_id,
+                name=box_id,
+                # Uncontrolled (a tick shows at once); remounted when the saved value is loaded.
+                default_checked=checked,
+                key=box_id + "-" + state.loaded.to_string(),
+                on_change=lambda value: state.set_notify(channel, value),
+                class_name="checkbox-input",
+                aria_describedby=rx.cond(state.errors.contains("notify"), "notify-error", ""),
+            ),
+            rx.el.label(label, html_for=box_id, class_name="checkbox-label"),
+            class_name="checkbox",
+        )
+
     return page(
         rx.el.h1("Your preferences"),
         rx.cond(
@@ -237,6 +255,21 @@ def preferences() -> rx.Component:
                     rx.el.legend("Residence status", class_name="legend"),
                     error_message("residence_status", state.errors),
                     rx.foreach(state.residence_options, residence_option),
+                ),
+            ),
+            field_wrapper(
+                "notify",
+                state.errors,
+                rx.el.fieldset(
+                    rx.el.legend("How we tell you about messages from your practice", class_name="legend"),
+                    rx.el.div(
+                        "We never say what the message is about: you log in to read it. "
+                        "Text messages go to the mobile phone number above.",
+                        class_name="hint",
+                    ),
+                    error_message("notify", state.errors),
+                    notify_box("email", "By email", state.notify_by_email),
+                    notify_box("sms", "By text message", state.notify_by_sms),
                 ),
             ),
             primary_button("Save Changes"),

@@ -69,6 +69,8 @@ RESIDENCE_STATUSES: dict[str, str] = {
 NO_ACCOUNT = "You have been signed out. Sign in again to change your settings."
 NHS_LOGIN_ONLY = "Your account uses NHS login to sign in, so it has no password to change"
 NO_DETAILS = "Give your details first"
+# "Your preferences": a message from the practice is always announced one way at least.
+NOTIFY_NONE = "Choose how we tell you about messages from your practice: by email, by text message or both"
 
 
 @dataclass(frozen=True)
@@ -79,6 +81,8 @@ class Preferences:
     preferred_name: str = ""
     residence_status: str = ""  # a key of RESIDENCE_STATUSES, or "" if never chosen
     has_details: bool = False  # False: the person hasn't given their details yet
+    notify_by_email: bool = True  # how the practice's messages are announced (services/inbox/notices.py)
+    notify_by_sms: bool = True
 
 
 @dataclass(frozen=True)
@@ -341,21 +345,24 @@ def _cleaned(errors: dict[str, str], name: str, clean, value: object, not_text: 
         return ""
 
 
-def _preferences(patient: Patient | None) -> Preferences:
+def _preferences(account: Account, patient: Patient | None) -> Preferences:
+    notify = {"notify_by_email": account.notify_by_email, "notify_by_sms": account.notify_by_sms}
     if patient is None:
-        return Preferences()
+        return Preferences(**notify)
     return Preferences(
         phone=format_uk_phone(patient.phone_mobile),
         preferred_name=patient.preferred_name,
         residence_status=patient.residence_status if patient.residence_status in RESIDENCE_STATUSES else "",
         has_details=True,
+        **notify,
     )
 
 
 def load_preferences(session: Session, identity: sessions.Identity) -> Preferences:
-    if _account(session, identity) is None:
+    account = _account(session, identity)
+    if account is None:
         return Preferences()
-    return _preferences(self_patient(session, identity.account_id))
+    return _preferences(account, self_patient(session, identity.account_id))
 
 
 def save_preferences(
@@ -365,9 +372,15 @@ def save_preferences(
     phone: str,
     preferred_name: str,
     residence_status: str,
+    notify_by_email: bool = True,
+    notify_by_sms: bool = True,
     client_ip: str = "",
 ) -> Outcome:
-    """ "Save changes" on "Your preferences": all three fields valid, or nothing saved."""
+    """ "Save changes" on "Your preferences": every field valid, or nothing saved.
+
+    How messages from the practice are announced: email, text message or both, never neither (the
+    mobile number is required here; a record without one is told by email: services/inbox/notices.py).
+    """
     account = _account(session, identity)
     if account is None:
         return Outcome(errors={FORM: NO_ACCOUNT})
@@ -380,14 +393,26 @@ def save_preferences(
     name = _cleaned(errors, "preferred_name", clean_preferred_name, preferred_name, "Enter your preferred name")
     if not isinstance(residence_status, str) or residence_status not in RESIDENCE_STATUSES:
         errors["residence_status"] = "Select your residence status"
+    by_email, by_sms = notify_by_email is True, notify_by_sms is True  # anything but True is "no"
+    if not by_email and not by_sms:
+        errors["notify"] = NOTIFY_NONE
     if errors:
-        return Outcome(errors={k: errors[k] for k in ("phone", "preferred_name", "residence_status") if k in errors})
+        order = ("phone", "preferred_name", "residence_status", "notify")
+        return Outcome(errors={k: errors[k] for k in order if k in errors})
 
-    new = {"phone": mobile, "preferred_name": name, "residence_status": residence_status}
+    new = {
+        "phone": mobile,
+        "preferred_name": name,
+        "residence_status": residence_status,
+        "notify_by_email": by_email,
+        "notify_by_sms": by_sms,
+    }
     old = {
         "phone": patient.phone_mobile,
         "preferred_name": patient.preferred_name,
         "residence_status": patient.residence_status,
+        "notify_by_email": account.notify_by_email,
+        "notify_by_sms": account.notify_by_sms,
     }
     changed = [key for key in new if new[key] != old[key]]
     if changed:
@@ -396,6 +421,9 @@ def save_preferences(
         patient.residence_status = residence_status
         patient.updated_at = utcnow()
         session.add(patient)
+        account.notify_by_email, account.notify_by_sms = by_email, by_sms
+        account.updated_at = utcnow()
+        session.add(account)
         audit.record(
             session,
             action="preferences_changed",
@@ -408,4 +436,4 @@ def save_preferences(
             detail={"fields": changed},
         )
     session.flush()
-    return Outcome(preferences=_preferences(patient))
+    return Outcome(preferences=_preferences(account, patient))

@@ -6,6 +6,11 @@
   patient reads.
 - ``thread``: a request's messages as staff or the patient read them, and the message waiting
   for the patient's reply.
+- ``delivery``: what staff see on a request when a notice about it could not be delivered
+  (``delivery_problems``).
+- ``record``: writing a signed-off request to the health record (``RecordAdapter``,
+  ``FileAdapter``, the ``export_due`` worker, ``record_status`` for staff); ``record_bundle``
+  builds the FHIR R4 Bundle it writes.
 
 The patient's side:
 

@@ -73,6 +73,7 @@ __all__ = [
     "add_dependant",
     "can_act_for",
     "display_date",
+    "holder_accounts",
     "holders_contacts",
     "list_dependants",
     "remove_dependant",
@@ -332,12 +333,12 @@ def can_act_for(session: Session, identity: Identity, patient_id: object) -> boo
     )
 
 
-def holders_contacts(session: Session, patient_id: int) -> list[str]:
-    """Email addresses of every active account that may act for the patient (self, and dependant
-    or care-home links needing no approval or approved), in the order they were linked, without
-    duplicates. A link waiting for the practice gets nothing about the person."""
+def holder_accounts(session: Session, patient_id: int) -> list[Account]:
+    """Every active account that may act for the patient (self, and dependant or care-home links
+    needing no approval or approved), in the order they were linked, one per email address. A link
+    waiting for the practice gets nothing about the person."""
     rows = session.exec(
-        select(Account.email)
+        select(Account)
         .join(AccountPatient, AccountPatient.account_id == Account.id)  # type: ignore[arg-type]
         .where(
             AccountPatient.patient_id == patient_id,
@@ -350,12 +351,17 @@ def holders_contacts(session: Session, patient_id: int) -> list[str]:
     ).all()
     seen: set[str] = set()
     out = []
-    for email in rows:
-        key = email.strip().lower()
+    for account in rows:
+        key = account.email.strip().lower()
         if key and key not in seen:
             seen.add(key)
-            out.append(email)
+            out.append(account)
     return out
+
+
+def holders_contacts(session: Session, patient_id: int) -> list[str]:
+    """Email addresses of every account that may act for the patient (``holder_accounts``)."""
+    return [account.email for account in holder_accounts(session, patient_id)]
 
 
 # Adding ------------------------------------------------------------------------------------------

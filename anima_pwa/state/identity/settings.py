@@ -107,6 +107,8 @@ class PreferencesState(SessionState):
     preferred_name: str = ""
     residence_status: str = ""
     has_details: bool = True
+    notify_by_email: bool = True
+    notify_by_sms: bool = True
     saved: bool = False
     errors: dict[str, str] = {}
     summary: list[list[str]] = []
@@ -120,8 +122,17 @@ class PreferencesState(SessionState):
             preferences = account_settings.load_preferences(db, identity)
         self.phone, self.preferred_name = preferences.phone, preferences.preferred_name
         self.residence_status, self.has_details = preferences.residence_status, preferences.has_details
+        self.notify_by_email, self.notify_by_sms = preferences.notify_by_email, preferences.notify_by_sms
         self.errors, self.summary, self.saved = {}, [], False
         self.loaded += 1
+
+    @rx.event
+    def set_notify(self, channel: str, checked: bool):
+        if channel == "email":
+            self.notify_by_email = checked is True
+        elif channel == "sms":
+            self.notify_by_sms = checked is True
+        self.saved = False
 
     @rx.event
     def set_field(self, name: str, value: str):
@@ -143,11 +154,15 @@ class PreferencesState(SessionState):
                 phone=self.phone,
                 preferred_name=self.preferred_name,
                 residence_status=self.residence_status,
+                notify_by_email=self.notify_by_email,
+                notify_by_sms=self.notify_by_sms,
             )
             preferences = account_settings.load_preferences(db, identity) if outcome.ok else None
         if not outcome.ok or preferences is None:
             self.errors = outcome.errors
-            self.summary = summary_of(outcome.errors, {"residence_status": "residence_status-permanent"})
+            self.summary = summary_of(
+                outcome.errors, {"residence_status": "residence_status-permanent", "notify": "notify-email"}
+            )
             self.saved = False
             return self._focus_error_summary()
         self.phone, self.preferred_name, self.residence_status = (
@@ -155,6 +170,7 @@ class PreferencesState(SessionState):
             preferences.preferred_name,
             preferences.residence_status,
         )
+        self.notify_by_email, self.notify_by_sms = preferences.notify_by_email, preferences.notify_by_sms
         self.errors, self.summary, self.saved = {}, [], True
 
 

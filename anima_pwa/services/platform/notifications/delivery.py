@@ -1,0 +1,269 @@
+"""Delivering the outbox: claim due messages, send them outside any transaction, record the result.
+
+Each channel has its transport (``transports_for``): GOV.UK Notify for email and SMS when
+``ANIMA_NOTIFY_API_KEY`` is set, otherwise SMTP for email (``ANIMA_SMTP_URL``) and no SMS provider,
+so text messages stay pending, honestly shown to staff as not sent (never a pretend send).
+
+A failure is one of three kinds:
+- the provider can't be used now (unreachable, TLS, authentication, Notify 403/429/5xx): the message
+  is retried with backoff and never given up on, and the rest of the batch is left untouched;
+- the message can never go (``PermanentFailure``: Notify 400, an invalid address or number): failed
+  at once, shown to staff on the request;
+- anything else about this one message: retried with backoff, failed after ``MAX_ATTEMPTS``.
+Without any transport messages stay in the outbox (the demo mailbox shows them).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import smtplib
+import socket
+from collections.abc import Callable, Mapping
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Protocol
+
+from sqlalchemy import or_, update
+from sqlmodel import Session, col, select
+
+from anima_pwa import settings as settings_module
+from anima_pwa.models.notifications import OutboxMessage
+from anima_pwa.services.platform import clock
+from anima_pwa.services.platform.notifications.errors import PermanentFailure
+from anima_pwa.services.platform.notifications.smtp import SmtpTransport
+
+log = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 10
+CLAIM_SECONDS = 120
+BACKOFF_FIRST_SECONDS = 30
+BACKOFF_MAX_SECONDS = 3600
+
+
+class Transport(Protocol):
+    """Anything that can deliver one outbox message, raising on failure."""
+
+    def send(self, message: OutboxMessage, *, sender: str) -> None: ...
+
+
+SessionFactory = Callable[[], AbstractContextManager[Session]]
+
+
+@dataclass
+class DeliveryReport:
+    """What one ``deliver_due`` run did."""
+
+    sent: int = 0
+    retried: int = 0
+    failed: int = 0
+
+
+def backoff(attempts: int) -> timedelta:
+    """Delay before the next try after ``attempts`` failures: 30 s, 1 min, 2 min, ... capped at 1 h."""
+    seconds = BACKOFF_FIRST_SECONDS * 2 ** max(attempts - 1, 0)
+    return timedelta(seconds=min(seconds, BACKOFF_MAX_SECONDS))
+
+
+def _is_server_error(exc: BaseException) -> bool:
+    """True when the failure will hit every message (unreachable server, TLS, auth), not just this one."""
+    if isinstance(exc, smtplib.SMTPRecipientsRefused | smtplib.SMTPDataError):
+        return False
+    return isinstance(exc, OSError)  # smtplib.SMTPException, ssl.SSLError and socket errors
+
+
+def _due_ids(session_factory: SessionFactory, now: datetime, batch: int, channels: list[str]) -> list[int]:
+    with session_factory() as session:
+        rows = session.exec(
+            select(OutboxMessage.id)
+            .where(
+                OutboxMessage.status == "pending",
+                col(OutboxMessage.channel).in_(channels),
+                col(OutboxMessage.next_attempt_at) <= now,
+                or_(col(OutboxMessage.locked_until).is_(None), col(OutboxMessage.locked_until) < now),
+            )
+            .order_by(col(OutboxMessage.next_attempt_at), col(OutboxMessage.id))
+            .limit(batch)
+        ).all()
+    return [row for row in rows if row is not None]
+
+
+def _claim(session_factory: SessionFactory, message_id: int, now: datetime) -> OutboxMessage | None:
+    """Lock one message for this worker with a conditional UPDATE; None if another worker has it."""
+    with session_factory() as session:
+        result = session.exec(  # type: ignore[call-overload]
+            update(OutboxMessage)
+            .where(
+                col(OutboxMessage.id) == message_id,
+                col(OutboxMessage.status) == "pending",
+                or_(col(OutboxMessage.locked_until).is_(None), col(OutboxMessage.locked_until) < now),
+            )
+            .values(locked_until=now + timedelta(seconds=CLAIM_SECONDS))
+            .execution_options(synchronize_session=False)
+        )
+        if result.rowcount != 1:
+            return None
+        message = session.get(OutboxMessage, message_id, populate_existing=True)
+        if message is None:  # pragma: no cover - deleted between UPDATE and SELECT in one txn
+            return None
+        session.expunge(message)  # a detached snapshot: safe to read after commit
+    return message
+
+
+SENT_BODY = "(delivered; the text is not kept because it may contain a one-time link or code)"
+
+
+def _mark_sent(session_factory: SessionFactory, message_id: int, now: datetime) -> None:
+    with session_factory() as session:
+        session.exec(  # type: ignore[call-overload]
+            update(OutboxMessage)
+            .where(col(OutboxMessage.id) == message_id)
+            # Once delivered, the text (which may hold a one-time link or code) is not kept.
+            .values(status="sent", sent_at=now, locked_until=None, last_error="", body_text=SENT_BODY)
+            .execution_options(synchronize_session=False)
+        )
+
+
+def _mark_failed_attempt(
+    session_factory: SessionFactory, message_id: int, now: datetime, error: str, *, kind: str = "message"
+) -> bool:
+    """Record a failed try; returns True when the message has now failed for good. ``kind``:
+    "permanent" fails it now, "provider" (the provider is down) never fails it, "message" fails it
+    after ``MAX_ATTEMPTS``. The lock is released either way."""
+    with session_factory() as session:
+        message = session.get(OutboxMessage, message_id, populate_existing=True)
+        if message is None or message.status != "pending":
+            return False
+        message.attempts += 1
+        message.last_error = error[:500]
+        message.last_attempt_at = now
+        message.locked_until = None
+        if kind == "permanent" or (kind == "message" and message.attempts >= MAX_ATTEMPTS):
+            message.status = "failed"
+        else:
+            message.next_attempt_at = now + backoff(message.attempts)
+        session.add(message)
+        return message.status == "failed"
+
+
+def deliver_due(
+    session_factory: SessionFactory,
+    transport: Transport | Mapping[str, Transport],
+    *,
+    sender: str,
+    now: datetime | None = None,
+    batch: int = 20,
+    worker: str = "",
+) -> DeliveryReport:
+    """Send up to ``batch`` due messages; safe to run in several workers at once.
+
+    Each message is claimed and committed before sending, sent outside any transaction, then marked
+    sent or given a later retry (``failed`` after ``MAX_ATTEMPTS``). If the server cannot be reached
+    the rest of the batch is left untouched for the next run.
+    ``transport`` is one per channel (``{"email": ..., "sms": ...}``), or one transport for email only;
+    messages of a channel without one are left pending.
+    ``session_factory()`` must yield a Session that commits on exit (like ``db.session_scope``).
+    """
+    now = now or clock.utcnow()
+    report = DeliveryReport()
+    transports = dict(transport) if isinstance(transport, Mapping) else {"email": transport}
+    if not transports:
+        return report
+    for message_id in _due_ids(session_factory, now, batch, sorted(transports)):
+        message = _claim(session_factory, message_id, now)
+        if message is None:
+            continue
+        try:
+            transports[message.channel].send(message, sender=sender)
+        except Exception as exc:  # noqa: BLE001 - any failure is recorded and retried
+            error = f"{type(exc).__name__}: {exc}"
+            kind = (
+                "permanent" if isinstance(exc, PermanentFailure) else "provider" if _is_server_error(exc) else "message"
+            )
+            if _mark_failed_attempt(session_factory, message_id, now, error, kind=kind):
+                report.failed += 1
+                log.error("outbox%s: %s #%s failed for good: %s", _tag(worker), message.channel, message_id, error)
+            else:
+                report.retried += 1
+                log.warning(
+                    "outbox%s: %s #%s not sent, will retry: %s", _tag(worker), message.channel, message_id, error
+                )
+            if _is_server_error(exc):
+                break  # leave the rest of the batch for the next run
+            continue
+        _mark_sent(session_factory, message_id, now)
+        report.sent += 1
+        log.info("outbox%s: sent %s %s #%s", _tag(worker), message.template, message.channel, message_id)
+    return report
+
+
+def transports_for(settings: settings_module.Settings) -> dict[str, Transport]:
+    """The transport of each channel the settings give: Notify for both, or SMTP for email, or none.
+    ValueError if the configured one is unusable (a malformed key or URL)."""
+    if settings.notify is not None:
+        from anima_pwa.services.platform.notifications.notify import NotifyTransport
+
+        notify = NotifyTransport(settings.notify)
+        return {"email": notify, "sms": notify}
+    if settings.smtp_url:
+        try:
+            return {"email": SmtpTransport.from_url(settings.smtp_url)}
+        except ValueError as exc:
+            raise ValueError(f"ANIMA_SMTP_URL is invalid: {exc}") from None
+    return {}
+
+
+def sms_provider_configured(settings: settings_module.Settings | None = None) -> bool:
+    """True when text messages can be sent (only through GOV.UK Notify)."""
+    return (settings or settings_module.settings).notify is not None
+
+
+def _tag(worker: str) -> str:
+    return f" [{worker}]" if worker else ""
+
+
+async def run_sender(
+    stop_event: asyncio.Event | None = None,
+    *,
+    poll_seconds: float | None = None,
+    session_factory: SessionFactory | None = None,
+) -> None:
+    """Deliver the outbox every ``poll_seconds`` until ``stop_event`` is set (or the task is cancelled).
+
+    Returns at once when there is nothing to send with (neither GOV.UK Notify nor a valid
+    ``ANIMA_SMTP_URL``). Errors are logged, never raised.
+    """
+    settings = settings_module.settings
+    try:
+        transport = transports_for(settings)
+    except ValueError as exc:
+        log.error("outbox: not sending: %s", exc)
+        return
+    if not transport:
+        log.info("outbox: neither ANIMA_NOTIFY_API_KEY nor ANIMA_SMTP_URL is set; messages stay in the outbox")
+        return
+    if session_factory is None:
+        from anima_pwa.db import session_scope
+
+        session_factory = session_scope
+    interval = settings.outbox_poll_seconds if poll_seconds is None else poll_seconds
+    worker = f"{socket.gethostname()}:{os.getpid()}"
+    batch = 20
+    while stop_event is None or not stop_event.is_set():
+        try:
+            report = await asyncio.to_thread(
+                deliver_due, session_factory, transport, sender=settings.email_from, worker=worker, batch=batch
+            )
+            if report.sent + report.retried + report.failed >= batch:
+                continue  # a full batch: there may be more waiting, so don't sleep
+        except Exception:  # noqa: BLE001 - the sender must outlive database hiccups
+            log.exception("outbox: delivery run failed")
+        if stop_event is None:
+            await asyncio.sleep(interval)
+        else:
+            try:
+                await asyncio.wait_for(stop_event.wait(), timeout=interval)
+            except TimeoutError:
+                pass
