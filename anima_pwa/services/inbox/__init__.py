@@ -4,6 +4,8 @@
   read ("You have a new message from your practice. Log in to read it."), never what.
 - ``outcomes``: the sign-off outcomes, their details as staff give them, and the plain words the
   patient reads.
+- ``queue``: the practice's open requests, most urgent first then oldest first, filtered, counted
+  and paged in SQL, with how long each has waited and the core-hours "no response today" mark.
 - ``thread``: a request's messages as staff or the patient read them, and the message waiting
   for the patient's reply.
 """
