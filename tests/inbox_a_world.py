@@ -64,6 +64,11 @@ def now_fixture(monkeypatch: pytest.MonkeyPatch) -> datetime:
 
 @pytest.fixture(name="desk")
 def desk_fixture(db_session: Session, now: datetime) -> Desk:
+    return build_desk(db_session)
+
+
+def build_desk(db_session: Session) -> Desk:
+    """The practice, its staff and patient (and another practice), in ``db_session``."""
     practice = make_practice(db_session, "A81001")
     db_session.add(PracticeSettings(practice_id=practice.id, hours=json.dumps({})))
     patient = make_patient(
@@ -84,4 +89,4 @@ def desk_fixture(db_session: Session, now: datetime) -> Desk:
     )
 
 
-__all__ = ["NOW", "Desk", "date", "desk_fixture", "now_fixture"]
+__all__ = ["NOW", "Desk", "date", "build_desk", "desk_fixture", "now_fixture"]
