@@ -23,6 +23,12 @@ DETAIL_FIELDS = ("appointment_kind", "with_whom", "medicine", "instructions", "s
 ATTACHMENT_URL = "/attachments/"
 
 
+def _ticked(value: object) -> bool:
+    """A checkbox in a submitted form: Reflex sends a control with an id as its checked state
+    (True), plain FormData sends "on"."""
+    return value is True or value == "on"
+
+
 def _yes(value: bool) -> str:
     return "yes" if value else ""
 
@@ -189,8 +195,8 @@ class PracticeRequestState(PracticeState):
                 staff,
                 self._request_id,
                 received(form_data.get("message", "")),
-                needs_reply=form_data.get("needs_reply") == "on",
-                wants_photo=form_data.get("wants_photo") == "on",
+                needs_reply=_ticked(form_data.get("needs_reply")),
+                wants_photo=_ticked(form_data.get("wants_photo")),
             )
             if result.ok:
                 self._done(db, staff, "Your message has been sent. The patient has been told there is a message.")
