@@ -111,7 +111,7 @@ def _history(session: Session, request: Request) -> list[AuditRow]:
     events = [
         e
         for e in audit.trail(session, patient_id=request.patient_id, limit=1000)
-        if audit.event_detail(e).get("request_id") == request.id
+        if e.action != "request_viewed" and audit.event_detail(e).get("request_id") == request.id
     ]
     staff_ids = {e.actor_account_id for e in events if e.actor_kind == "staff" and e.actor_account_id is not None}
     names = (
