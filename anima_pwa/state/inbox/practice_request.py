@@ -144,6 +144,14 @@ class PracticeRequestState(PracticeState):
         self.errors, self.summary, self.notice = {}, [], notice
         self.drawn += 1
 
+    def _refused(self, db, staff: StaffContext, errors):
+        """Errors next to their fields; an error about the whole request (signed off by someone
+        else meanwhile) also shows the request as it is now. What was typed stays in the form."""
+        if "form" in errors:
+            self._show(db, staff)
+        self.notice = ""
+        return self._fail(dict(errors))
+
     @rx.event
     @staff_required(Action.VIEW_REQUESTS)
     def load(self, staff: StaffContext):
@@ -164,7 +172,7 @@ class PracticeRequestState(PracticeState):
             if result.ok:
                 self._done(db, staff, "The request has been assigned.")
                 return None
-        return self._fail(dict(result.errors))
+            return self._refused(db, staff, result.errors)
 
     @rx.event
     @staff_required(Action.ASSIGN_REQUESTS)
@@ -174,7 +182,7 @@ class PracticeRequestState(PracticeState):
             if result.ok:
                 self._done(db, staff, "You have taken this request.")
                 return None
-        return self._fail(dict(result.errors))
+            return self._refused(db, staff, result.errors)
 
     @rx.event
     @staff_required(Action.CHANGE_REQUEST_STATUS)
@@ -184,7 +192,7 @@ class PracticeRequestState(PracticeState):
             if result.ok:
                 self._done(db, staff, "The status has been changed.")
                 return None
-        return self._fail(dict(result.errors))
+            return self._refused(db, staff, result.errors)
 
     @rx.event
     @staff_required(Action.MESSAGE_PATIENTS)
@@ -201,7 +209,7 @@ class PracticeRequestState(PracticeState):
             if result.ok:
                 self._done(db, staff, "Your message has been sent. The patient has been told there is a message.")
                 return None
-        return self._fail(dict(result.errors))
+            return self._refused(db, staff, result.errors)
 
     @rx.event
     def choose_outcome(self, value: str):
@@ -218,6 +226,4 @@ class PracticeRequestState(PracticeState):
                 self._done(db, staff, "The request has been signed off. The patient has been told.")
                 self.chosen_outcome = ""
                 return None
-            if "form" in result.errors:  # signed off by someone else meanwhile: show it as it is now
-                self._show(db, staff)
-        return self._fail(dict(result.errors))
+            return self._refused(db, staff, result.errors)
