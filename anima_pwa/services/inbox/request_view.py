@@ -17,7 +17,7 @@ from anima_pwa.services.inbox.queue import STATUS_LABELS, display_time, waited
 from anima_pwa.services.inbox.staff_access import require_request
 from anima_pwa.services.platform import audit, clock
 from anima_pwa.services.practice import patient_records
-from anima_pwa.services.practice.audit_trail import AuditRow, _detail_summary
+from anima_pwa.services.practice.audit_trail import AuditRow
 from anima_pwa.services.practice.patient_access import datetime_display
 from anima_pwa.services.practice.permissions import Action, StaffContext
 from anima_pwa.services.requests.questions import APPOINTMENT_PREFERENCES, CONTACT_PREFERENCES
@@ -125,6 +125,11 @@ def _history(session: Session, request: Request) -> list[AuditRow]:
         if staff_ids
         else {}
     )
+    names_by_staff_id = dict(
+        session.exec(
+            select(StaffMember.id, StaffMember.display_name).where(StaffMember.practice_id == request.practice_id)
+        ).all()
+    )
     kinds = {"patient": "Patient", "system": "Anima", "anonymous": "Not signed in"}
     return [
         AuditRow(
@@ -133,10 +138,26 @@ def _history(session: Session, request: Request) -> list[AuditRow]:
             actor=names.get(e.actor_account_id, "Practice staff")  # type: ignore[arg-type]
             if e.actor_kind == "staff"
             else kinds.get(e.actor_kind, e.actor_kind),
-            detail=_detail_summary(e),
+            detail=_summary(audit.event_detail(e), names_by_staff_id),
         )
         for e in events
     ]
+
+
+def _summary(detail: dict, names_by_staff_id: dict[int, str]) -> str:
+    """An event's detail in words, without the request's own id; staff by name."""
+    parts = []
+    for key, value in sorted(detail.items()):
+        if key in ("request_id", "message_id"):
+            continue
+        if key == "staff_id":
+            key, value = "member of staff", names_by_staff_id.get(value, "nobody") if value else "nobody"
+        elif isinstance(value, bool):
+            value = "yes" if value else "no"
+        elif value in ("", None):
+            value = "none"
+        parts.append(f"{key.replace('_', ' ')}: {value}")
+    return "; ".join(parts)
 
 
 def request_view(session: Session, staff: StaffContext | None, request_id: object) -> RequestView:
