@@ -86,6 +86,13 @@ def test_staff_work_a_request_from_the_queue_to_sign_off(desk, browser, app, db,
     desk.reload()
     settled(desk)
     expect(desk.locator("strong[aria-current='true']", has_text="Not assigned")).to_be_visible()
+    # On a small screen the table scrolls inside its box; the page itself does not scroll sideways.
+    desktop = desk.viewport_size
+    desk.set_viewport_size({"width": 360, "height": 740})
+    widths = desk.evaluate("() => [document.documentElement.scrollWidth, document.documentElement.clientWidth]")
+    assert widths[0] <= widths[1], widths
+    shot("queue-small-screen")
+    desk.set_viewport_size(desktop)
 
     subject = f"Urgent now {tag}"
     _open_request(desk, subject)
