@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 
 import pytest
 from sqlalchemy.engine import Engine
@@ -150,3 +151,73 @@ def test_a_signed_off_request_no_longer_counts_as_open(world, clock) -> None:  #
     assert sign_off.sign_off(world.db, clinician, sent.id, "no_action", {}).ok
     again = rules.availability(world.db, practice_id=world.practice.id, kind="medical", patient_id=world.zoe.id)
     assert again.open, again
+
+
+def test_a_message_sent_while_someone_signs_off_never_reopens_the_request(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch, now
+) -> None:  # noqa: ANN001
+    from anima_pwa.models import RequestMessage
+    from anima_pwa.services.inbox import staff_actions
+    from anima_pwa.services.platform import text_limits
+
+    with Session(engine, expire_on_commit=False) as db:
+        desk = build_desk(db)
+        second = make_staff(db, desk.practice, CLINICIAN, name="Dr Second")
+        request_id = desk.request().id
+        db.commit()
+    both_read = threading.Barrier(2)
+    check, text_check = outcomes.check_detail, text_limits.check
+
+    def wait_then(function, *, then_sleep: float = 0.0):  # noqa: ANN001, ANN202
+        def waiting(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+            try:
+                both_read.wait(timeout=1)
+            except threading.BrokenBarrierError:
+                pass  # PostgreSQL: the other waits at its SELECT ... FOR UPDATE
+            time.sleep(then_sleep)
+            return function(*args, **kwargs)
+
+        return waiting
+
+    monkeypatch.setattr(outcomes, "check_detail", wait_then(check))
+    # The message has read the request open, and writes just after the sign-off.
+    monkeypatch.setattr(staff_actions.text_limits, "check", wait_then(text_check, then_sleep=0.3))
+    results: dict[str, object] = {}
+    failures: list[BaseException] = []
+
+    def attempt(name: str, act) -> None:  # noqa: ANN001
+        try:
+            with Session(engine, expire_on_commit=False) as session:
+                results[name] = act(session)
+                session.commit()
+        except BaseException as exc:  # pragma: no cover - reported below
+            failures.append(exc)
+
+    threads = [
+        threading.Thread(
+            target=attempt,
+            args=("sign_off", lambda s: sign_off.sign_off(s, desk.clinician, request_id, "no_action", {})),
+        ),
+        threading.Thread(
+            target=attempt,
+            args=(
+                "message",
+                lambda s: staff_actions.send_message(s, second, request_id, "Any better?", needs_reply=True),
+            ),
+        ),
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert not failures, failures
+    assert results["sign_off"].ok, results
+    with Session(engine) as db:
+        request = db.get(Request, request_id)
+        assert (request.status, request.outcome, request.awaiting_reply_since) == ("resolved", "no_action", None)
+        messages = db.exec(select(RequestMessage)).all()
+        if results["message"].ok:  # it went first, and the sign-off came after it
+            assert len(messages) == 1
+        else:
+            assert messages == [] and results["message"].errors == {"form": staff_actions.ALREADY_ENDED}
+    assert text_limits.check is not None  # the module's own check is restored by monkeypatch

@@ -14,7 +14,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlmodel import Session, select
+from sqlalchemy import update
+from sqlmodel import Session, col, select
 
 from anima_pwa.models import OPEN_STATUSES, Request, RequestMessage, StaffMember
 from anima_pwa.services import questionnaires
@@ -37,6 +38,7 @@ __all__ = [
 ]
 
 ALREADY_ENDED = "This request has been signed off or closed, so it can't be changed."
+CHANGED = "This request was changed by someone else a moment ago. Check it and try again."
 # The moves staff may make by hand. Waiting for the patient comes only from a message that needs a
 # reply; signed off and closed only from sign-off (or auto-close).
 STATUS_MOVES: dict[str, tuple[str, ...]] = {
@@ -56,10 +58,29 @@ def _open(request: Request) -> Result | None:
     return None if request.status in OPEN_STATUSES else failed(ALREADY_ENDED)
 
 
-def _touch(session: Session, request: Request) -> None:
-    request.updated_at = clock.utcnow()
-    session.add(request)
-    session.flush()
+def _update(session: Session, request: Request, values: dict) -> bool:
+    """Write ``values`` to the request only if it is still as it was read (same status, open):
+    one conditional UPDATE, checked by its row count, so a sign-off by someone else in the
+    meantime is never undone (SQLite: the write waits for theirs and then matches nothing;
+    PostgreSQL: the row was read FOR UPDATE). True if written; the object is then refreshed."""
+    result = session.exec(  # type: ignore[call-overload]
+        update(Request)
+        .where(
+            col(Request.id) == request.id,
+            col(Request.status) == request.status,
+            col(Request.status).in_(OPEN_STATUSES),
+            col(Request.outcome) == "",
+        )
+        .values(**values, updated_at=clock.utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    session.refresh(request)
+    return result.rowcount == 1
+
+
+def _not_written(request: Request) -> str:
+    """Why `_update` wrote nothing (the request has just been refreshed)."""
+    return ALREADY_ENDED if request.status not in OPEN_STATUSES or request.outcome else CHANGED
 
 
 def assign(
@@ -85,11 +106,11 @@ def assign(
         errors["team"] = "Choose a team or a member of staff."
     if errors:
         return Result(errors=errors)
-    request.assigned_team = team_key
-    request.assigned_staff_id = member.id if member else None
+    values = {"assigned_team": team_key, "assigned_staff_id": member.id if member else None}
     if request.status == "submitted":
-        request.status = "assigned"
-    _touch(session, request)
+        values["status"] = "assigned"
+    if not _update(session, request, values):
+        return failed(_not_written(request))
     audit.record_staff(
         session,
         staff,
@@ -113,10 +134,11 @@ def change_status(session: Session, staff: StaffContext | None, request_id: obje
     if not isinstance(status, str) or status not in STATUS_MOVES.get(request.status, ()):
         return failed("Choose a status from the list.", "status")
     before = request.status
-    request.status = status
+    values: dict[str, object] = {"status": status}
     if before == "awaiting_patient":
-        request.awaiting_reply_since = None
-    _touch(session, request)
+        values["awaiting_reply_since"] = None
+    if not _update(session, request, values):
+        return failed(_not_written(request))
     audit.record_staff(
         session,
         staff,
@@ -157,6 +179,15 @@ def send_message(
     if errors:
         return MessageResult(errors=errors)
     now = clock.utcnow()
+    values: dict[str, object] = {}
+    if request.first_response_at is None:
+        values["first_response_at"] = now
+    if reply:
+        values["awaiting_reply_since"], values["status"] = now, "awaiting_patient"
+    elif request.status == "submitted":
+        values["status"] = "assigned"  # someone is working on it
+    if not _update(session, request, values):
+        return MessageResult(errors={FORM: _not_written(request)})
     message = RequestMessage(
         request_id=request.id,  # type: ignore[arg-type]
         author_kind="staff",
@@ -167,14 +198,7 @@ def send_message(
         created_at=now,
     )
     session.add(message)
-    if request.first_response_at is None:
-        request.first_response_at = now
-    if reply:
-        request.awaiting_reply_since = now
-        request.status = "awaiting_patient"
-    elif request.status == "submitted":
-        request.status = "assigned"  # someone is working on it
-    _touch(session, request)
+    session.flush()
     notices.tell_holders(session, request)
     audit.record_staff(
         session,
