@@ -11,6 +11,8 @@ from anima_pwa.http import security_headers, static_routes
 from anima_pwa.pages.identity import auth
 from anima_pwa.pages.identity import settings as settings_pages
 from anima_pwa.pages.inbox import patient as inbox_patient
+from anima_pwa.pages.inbox import practice_queue as practice_queue_page
+from anima_pwa.pages.inbox import practice_request as practice_request_page
 from anima_pwa.pages.patients import dependants as dependants_pages
 from anima_pwa.pages.patients import registration
 from anima_pwa.pages.platform import demo, info
@@ -18,7 +20,6 @@ from anima_pwa.pages.practice import create_request as create_request_pages
 from anima_pwa.pages.practice import patient_management as pm_pages
 from anima_pwa.pages.practice import practice_settings as practice_settings_pages
 from anima_pwa.pages.practice import workspace as practice
-from anima_pwa.pages.requests import practice_requests as practice_requests_pages
 from anima_pwa.pages.requests import practice_signposts as practice_signposts_pages
 from anima_pwa.pages.requests import wizard as request_pages
 from anima_pwa.services.inbox import record as health_record
@@ -42,6 +43,8 @@ from anima_pwa.state.identity.settings import (
     PreferencesState,
 )
 from anima_pwa.state.inbox.patient import InProgressState, RequestViewState, YourRequestsState
+from anima_pwa.state.inbox.practice_queue import PracticeQueueState
+from anima_pwa.state.inbox.practice_request import PracticeRequestState
 from anima_pwa.state.patients.dependants import AddDependantState, DependantsState
 from anima_pwa.state.patients.registration import HomeState, RegisterState
 from anima_pwa.state.platform.demo import MailboxState
@@ -54,7 +57,6 @@ from anima_pwa.state.practice.patient_management import (
 )
 from anima_pwa.state.practice.practice_settings import CoreHoursLogState, PracticeSettingsState
 from anima_pwa.state.practice.workspace import PracticeState, StaffEnrolState, StaffLoginState
-from anima_pwa.state.requests.practice_requests import PracticeRequestsState, PracticeRequestState
 from anima_pwa.state.requests.practice_signposts import PracticeSignpostsState
 from anima_pwa.state.requests.wizard import RequestWizardState, StaffRequestWizardState
 
@@ -137,8 +139,8 @@ _add(inbox_patient.request_view, routes.REQUEST_VIEW, "Your request", RequestVie
 _add(
     request_pages.staff_request_wizard, routes.PRACTICE_PHONE_REQUEST, "Request by phone", StaffRequestWizardState.load
 )
-_add(practice_requests_pages.practice_requests, routes.PRACTICE_REQUESTS, "Requests", PracticeRequestsState.load)
-_add(practice_requests_pages.practice_request, routes.PRACTICE_REQUEST, "Request", PracticeRequestState.load)
+_add(practice_queue_page.practice_queue, routes.PRACTICE_REQUESTS, "Requests", PracticeQueueState.load)
+_add(practice_request_page.practice_request, routes.PRACTICE_REQUEST, "Request", PracticeRequestState.load)
 _add(
     practice_signposts_pages.practice_signposts,
     routes.PRACTICE_SIGNPOSTED,

@@ -15,7 +15,8 @@ from sqlmodel import select
 
 from anima_pwa.models import EmergencySignpost, Request
 from anima_pwa.services import questionnaires
-from anima_pwa.services.requests import drafts, lists, phone, questions, screening, signposts, submission
+from anima_pwa.services.inbox import request_view
+from anima_pwa.services.requests import drafts, phone, questions, screening, signposts, submission
 from tests.factories import audit_events, count, make_staff
 from tests.request_world import World, default_answer, pass_screen, screen, start, to_check
 
@@ -124,9 +125,13 @@ def test_phq9_question_9_shows_the_crisis_numbers_and_still_sends_the_request_ur
         to_check(world, draft, {"phq9-9": item9})
         sent = submission.submit(world.db, world.me, draft)
         assert sent.ok and draft.status == "submitted"
-        detail = lists.practice_request_detail(world.db, receptionist, draft.id)
-        assert (detail.row.urgency, detail.row.team) == ("urgent_today", "Mental health")
-        assert detail.summary_lines[0].startswith("Crisis lines shown") and "PHQ-9 item 9" in draft.triage_summary
+        detail = request_view.request_view(world.db, receptionist, draft.id)
+        assert (detail.urgency, detail.suggested_team) == ("urgent_today", "Mental health")
+        assert (
+            detail.summary[0].text.startswith("Crisis lines shown")
+            and detail.summary[0].alarm
+            and "PHQ-9 item 9" in draft.triage_summary
+        )
         [today] = [r for r in signposts.todays_signposts(world.db, receptionist) if r.id == row.id]
         assert (today.advice, today.where) == (["Crisis lines"], "PHQ-9 question 9")
         assert count(world.db, EmergencySignpost) == number  # once per request, not per change of answer

@@ -16,7 +16,8 @@ from fhir.resources.R4B.questionnaireresponse import QuestionnaireResponse
 
 from anima_pwa.models import Patient, Request
 from anima_pwa.services import questionnaires
-from anima_pwa.services.requests import drafts, lists, phone, screening, subject, submission
+from anima_pwa.services.inbox import request_view
+from anima_pwa.services.requests import drafts, phone, screening, subject, submission
 from anima_pwa.services.requests import questions as question_steps
 from tests.factories import identity_of, link, make_account, make_patient, make_staff, self_account
 from tests.request_world import World, pass_screen, send, start, to_check
@@ -154,12 +155,12 @@ def test_staff_see_who_filled_it_in_for_whom_and_the_wording(world: World, who, 
     sent = send(world, "cough-and-cold", patient=patient, identity=identity)
     assert (sent.subject_wording, sent.filled_in_by) == (code, filled_in_by)
     staff = make_staff(world.db, world.practice, "receptionist")
-    detail = lists.practice_request_detail(world.db, staff, sent.id)
-    assert detail.filled_in_by == filled_in_by and detail.row.patient_name == patient.full_name
+    detail = request_view.request_view(world.db, staff, sent.id)
+    assert detail.filled_in_by == filled_in_by and detail.patient_name == patient.full_name
     first = questionnaires.first_name(patient.full_name)
-    assert detail.worded_for == lists.WORDING_LABELS[code].replace("{name}", first)
+    assert detail.worded_for == request_view.WORDING_LABELS[code].replace("{name}", first)
     # The summary staff read asks the questions as the person saw them.
-    duration = next(line for line in detail.summary_lines if line.startswith("How long"))
+    duration = next(line.text for line in detail.summary if line.text.startswith("How long"))
     assert duration.startswith("How long have you had" if code == "self" else f"How long has {first} had")
 
     response = json.loads(sent.questionnaire_response)

@@ -138,6 +138,14 @@ def practice_settings() -> rx.Component:
                     ),
                     class_name="two-columns",
                 ),
+                _field(
+                    "auto_close_days",
+                    "Close a request waiting on the patient's reply after this many days",
+                    input_mode="numeric",
+                    max_length=2,
+                    width="width-2",
+                    hint="From 1 to 90. The patient is told the request was closed and can send a new one.",
+                ),
                 class_name="section",
             ),
             rx.el.section(

@@ -1,5 +1,6 @@
 """Housekeeping: delete rows whose only purpose has passed, so the tables stay small and nothing
-sensitive is kept longer than it is useful. Safe to run from several workers at once."""
+sensitive is kept longer than it is useful, and close requests the patient never answered
+(`inbox.auto_close`). Safe to run from several workers at once."""
 
 from __future__ import annotations
 
@@ -55,13 +56,25 @@ def purge(session: Session, *, now: datetime | None = None) -> PurgeReport:
     return report
 
 
+def close_unanswered_requests() -> int:
+    """Close requests that waited on the patient's reply longer than their practice allows
+    (`inbox.auto_close`), in a transaction of their own; how many were closed."""
+    from anima_pwa.db import session_scope
+    from anima_pwa.services.inbox import auto_close
+
+    with session_scope() as session:
+        return auto_close.close_unanswered(session)
+
+
 async def run_housekeeping(*, every_seconds: float = 3600) -> None:
     """The app's lifespan task: purge once an hour, logging (never raising) on errors."""
     from anima_pwa.db import session_scope
 
     def once() -> PurgeReport:
         with session_scope() as session:
-            return purge(session)
+            report = purge(session)
+        close_unanswered_requests()
+        return report
 
     while True:
         try:

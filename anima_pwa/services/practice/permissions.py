@@ -39,6 +39,13 @@ class Action(StrEnum):
     MANAGE_PRACTICE_SETTINGS = "manage_practice_settings"
     VIEW_CORE_HOURS_LOG = "view_core_hours_log"  # who closed online requests inside core hours, and why
     MANAGE_STAFF = "manage_staff"
+    # Acting on a request (issue 11). Reception assigns and sorts the queue, and answers admin
+    # requests (a fit note copy, a letter); clinicians answer and sign off medical requests (and
+    # admin ones). See KIND_LIMITS.
+    ASSIGN_REQUESTS = "assign_requests"  # to a team or a member of staff, or "take it myself"
+    CHANGE_REQUEST_STATUS = "change_request_status"
+    MESSAGE_PATIENTS = "message_patients"  # about a request, optionally needing a reply or a photo
+    SIGN_OFF_REQUESTS = "sign_off_requests"  # an outcome, sent to the patient and the record
 
 
 _ALL = frozenset(Action)
@@ -58,6 +65,12 @@ PERMISSIONS: dict[str, frozenset[Action]] = {
             # holds the advice only, less than the request list reception already reads.
             Action.VIEW_SIGNPOSTS,
             Action.FOLLOW_UP_SIGNPOSTS,
+            # Reception sorts the queue (care navigation) and answers admin requests: messages and
+            # sign-off on medical requests are for clinicians (KIND_LIMITS).
+            Action.ASSIGN_REQUESTS,
+            Action.CHANGE_REQUEST_STATUS,
+            Action.MESSAGE_PATIENTS,
+            Action.SIGN_OFF_REQUESTS,
         }
     ),
     CLINICIAN: frozenset(
@@ -70,9 +83,21 @@ PERMISSIONS: dict[str, frozenset[Action]] = {
             Action.VIEW_REQUESTS,
             Action.VIEW_SIGNPOSTS,
             Action.FOLLOW_UP_SIGNPOSTS,
+            Action.ASSIGN_REQUESTS,
+            Action.CHANGE_REQUEST_STATUS,
+            Action.MESSAGE_PATIENTS,
+            Action.SIGN_OFF_REQUESTS,
         }
     ),
     ADMIN: _ALL,
+}
+# Actions a role may take only on some kinds of request: a receptionist messages the patient
+# about, and signs off, admin requests only (a medical request needs a clinician's judgement).
+KIND_LIMITS: dict[str, dict[Action, frozenset[str]]] = {
+    RECEPTIONIST: {
+        Action.MESSAGE_PATIENTS: frozenset({"admin"}),
+        Action.SIGN_OFF_REQUESTS: frozenset({"admin"}),
+    },
 }
 
 
@@ -100,6 +125,13 @@ class StaffContext:
 
     def can(self, action: Action) -> bool:
         return action in PERMISSIONS.get(self.role, frozenset())
+
+    def can_for_kind(self, action: Action, kind: str) -> bool:
+        """Whether they may do `action` to a request of this kind (medical | admin)."""
+        if not self.can(action):
+            return False
+        allowed = KIND_LIMITS.get(self.role, {}).get(action)
+        return allowed is None or kind in allowed
 
 
 def staff_context(session: Session, identity: Identity | None) -> StaffContext | None:

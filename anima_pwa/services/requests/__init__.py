@@ -1,4 +1,4 @@
-"""Requests from a patient's (or receptionist's) first tap to the practice's list.
+"""Requests from a patient's (or receptionist's) first tap to the practice's queue (services/inbox).
 
 The wizard, in the order a request goes through it:
 
@@ -14,7 +14,7 @@ The wizard, in the order a request goes through it:
   check-your-answers rows;
 - ``submission``: sending it: last checks, triage for staff, who filled it in, the FHIR
   QuestionnaireResponse;
-- ``lists``: "Your requests", and the practice's list of requests and one request's detail.
+- ``lists``: "Your requests" (the practice's queue and request page are ``inbox.queue`` and ``inbox.request_view``).
 
 Capacity, when a practice takes online requests and how many:
 

@@ -43,6 +43,7 @@ __all__ = [
 ]
 
 PER_PATIENT_MAX = 5
+AUTO_CLOSE_MIN, AUTO_CLOSE_MAX = 1, 90  # days a request waits on the patient's reply (inbox.auto_close)
 LIMIT_MAX = 99_999
 TURNED_OFF_MESSAGE_MAX = text_limits.TURNED_OFF_MESSAGE.limit
 CLOSED_DAY_REASON_MAX = text_limits.CLOSED_DAY_REASON.limit
@@ -216,6 +217,11 @@ def _parse_form(
     too_long = text_limits.check(updates, text_limits.IMPORTANT_UPDATES.limit, text_limits.IMPORTANT_UPDATES.label)
     if too_long:
         errors["important_updates"] = too_long
+    auto_close_days = _whole_number(values["auto_close_days"])
+    if auto_close_days is None or not AUTO_CLOSE_MIN <= auto_close_days <= AUTO_CLOSE_MAX:
+        errors["auto_close_days"] = (
+            f"Enter the number of days to wait for a patient's reply, from {AUTO_CLOSE_MIN} to {AUTO_CLOSE_MAX}"
+        )
     if errors:
         order = list(current.form())
         return current, {}, {key: errors[key] for key in order if key in errors}
@@ -231,6 +237,7 @@ def _parse_form(
         "per_patient_admin": per_patient["admin"],
         "free_text_enabled": _flag(values["free_text_enabled"]),
         "important_updates": updates,
+        "auto_close_days": auto_close_days,
     }
     return current, new, {}
 

@@ -95,6 +95,7 @@ class SettingsView:
     per_patient_admin: int = 1
     free_text_enabled: bool = True
     important_updates: str = ""
+    auto_close_days: int = 14  # a request waiting on the patient's reply this long is closed
 
     def window(self, kind: str, weekday: int) -> Window | None:
         return self.hours.get(kind, {}).get(DAYS[weekday])
@@ -120,6 +121,7 @@ class SettingsView:
             per_patient_admin=str(self.per_patient_admin),
             free_text_enabled=self.free_text_enabled,
             important_updates=self.important_updates,
+            auto_close_days=str(self.auto_close_days),
         )
         return values
 
@@ -167,6 +169,7 @@ def view_of(practice_id: int, row: PracticeSettings | None) -> SettingsView:
         per_patient_admin=max(1, row.per_patient_admin or 1),
         free_text_enabled=bool(row.free_text_enabled),
         important_updates=row.important_updates or "",
+        auto_close_days=row.auto_close_days if row.auto_close_days and 1 <= row.auto_close_days <= 90 else 14,
     )
 
 

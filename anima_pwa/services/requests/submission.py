@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from sqlmodel import Session
 
-from anima_pwa.models import Patient, Request
+from anima_pwa.models import URGENCY_RANKS, Patient, Request
 from anima_pwa.services import questionnaires
 from anima_pwa.services.identity.sessions import Identity
 from anima_pwa.services.patients import registration
@@ -104,6 +104,7 @@ def submit(session: Session, identity: Identity | None, draft: Request, *, overr
             0, f"Emergency words in the patient's own words: they were shown {advised} and sent the request anyway"
         )
     draft.subject, draft.urgency, draft.team = result.subject[:200], urgency, result.team
+    draft.urgency_rank = URGENCY_RANKS.get(urgency, URGENCY_RANKS["routine"])  # the queue's order, in SQL
     draft.triage_summary = "\n".join(lines)
     draft.subject_wording, draft.filled_in_by = wording.code, filled_in_by(session, draft)
     draft.questionnaire_response = json.dumps(_response(session, draft, topic, answers, wording))
@@ -112,13 +113,24 @@ def submit(session: Session, identity: Identity | None, draft: Request, *, overr
     audit.record(
         session,
         action="request_submitted",
-        actor_account_id=identity.account_id if identity else (override.account_id if override else None),
+        actor_account_id=_actor_account(session, identity, draft),
         actor_kind="patient" if identity else "staff",
         patient_id=draft.patient_id,
         practice_id=draft.practice_id,
         detail={"kind": draft.kind, "topic": draft.topic, "overridden": draft.limits_overridden},
     )
     return SubmitOutcome(reference=draft.reference or "", safety_net=questionnaires.safety_net(topic, wording))
+
+
+def _actor_account(session: Session, identity: Identity | None, draft: Request) -> int | None:
+    """Who sent it: the signed-in account, or on a phone request the member of staff who took it
+    (with or without an override of the limits)."""
+    if identity is not None:
+        return identity.account_id
+    from anima_pwa.models import StaffMember
+
+    staff = session.get(StaffMember, draft.created_by_staff_id) if draft.created_by_staff_id else None
+    return staff.account_id if staff else None
 
 
 def _response(session: Session, draft: Request, topic, answers: dict, wording) -> dict:
