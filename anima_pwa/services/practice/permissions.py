@@ -39,6 +39,10 @@ class Action(StrEnum):
     MANAGE_PRACTICE_SETTINGS = "manage_practice_settings"
     VIEW_CORE_HOURS_LOG = "view_core_hours_log"  # who closed online requests inside core hours, and why
     MANAGE_STAFF = "manage_staff"
+    # Appointments (issue 12): invite a patient to book, book or cancel for them (by phone), read
+    # the day's lists; and set up the practice's appointment books and their rota (admins).
+    BOOK_APPOINTMENTS = "book_appointments"
+    MANAGE_APPOINTMENT_BOOKS = "manage_appointment_books"
 
 
 _ALL = frozenset(Action)
@@ -58,6 +62,7 @@ PERMISSIONS: dict[str, frozenset[Action]] = {
             # holds the advice only, less than the request list reception already reads.
             Action.VIEW_SIGNPOSTS,
             Action.FOLLOW_UP_SIGNPOSTS,
+            Action.BOOK_APPOINTMENTS,
         }
     ),
     CLINICIAN: frozenset(
@@ -70,6 +75,7 @@ PERMISSIONS: dict[str, frozenset[Action]] = {
             Action.VIEW_REQUESTS,
             Action.VIEW_SIGNPOSTS,
             Action.FOLLOW_UP_SIGNPOSTS,
+            Action.BOOK_APPOINTMENTS,
         }
     ),
     ADMIN: _ALL,
