@@ -47,6 +47,13 @@ CONTEXTS: dict[str, dict[str, str]] = {
         "where": "At Moss Bank Surgery, MB1 2RH.",
         "login_link": "https://anima.example/login",
     },
+    "appointment_moved": {
+        "practice_name": "Moss Bank Surgery",
+        "was": "Monday 30 March 2026 at 09:00",
+        "when": "Tuesday 31 March 2026 at 10:30",
+        "where": "At Moss Bank Surgery, MB1 2RH.",
+        "login_link": "https://anima.example/login",
+    },
     "verify_email": {"link": "https://anima.test/verify?t=abc"},
     "already_registered": {
         "login_link": "https://anima.test/login",

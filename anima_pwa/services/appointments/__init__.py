@@ -7,5 +7,8 @@
 - ``booking``: free days and times, ``book`` (one winner per slot, enforced by the database),
   ``cancel`` up to the practice's cut-off, the patient's appointments;
 - ``notices``: confirmation, cancellation and reminder by email and SMS (nothing clinical);
+- ``books``: the workspace's books page (books in words, clinicians, generate for one book);
+- ``today_list``: a day's slots per book or site with who is booked; ``staff_booking``: staff book,
+  move and cancel for a patient by phone (the same race rules);
 - ``calendar_file``: the .ics for "Add to calendar"; ``reminders``: the day-before reminder, once.
 """

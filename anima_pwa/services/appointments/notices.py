@@ -48,7 +48,7 @@ def _place_line(view: AppointmentView) -> str:
     return f"Where: {view.where}" if view.where else ""
 
 
-def tell(session: Session, template: str, view: AppointmentView, patient_id: int) -> list[OutboxMessage]:
+def tell(session: Session, template: str, view: AppointmentView, patient_id: int, **extra: str) -> list[OutboxMessage]:
     """Queue `template` (appointment_booked | appointment_cancelled | appointment_reminder) for
     every account that acts for the patient, by each one's chosen ways, in the caller's transaction."""
     practice = session.get(Practice, view.practice_id)
@@ -57,6 +57,7 @@ def tell(session: Session, template: str, view: AppointmentView, patient_id: int
         "when": view.when,
         "where": _place_line(view),
         "login_link": f"{settings.base_url}/login",
+        **extra,  # appointment_moved: "was", the old time
     }
     holders = dependants.holder_accounts(session, patient_id)
     own = self_patients(session, [account.id for account in holders if account.id is not None])

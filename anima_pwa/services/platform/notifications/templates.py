@@ -151,6 +151,13 @@ TEMPLATES: dict[str, tuple[str, str]] = {
         "When: {when}\n{where}\n\n"
         "If you can no longer attend, sign in to cancel it or contact {practice_name}:\n{login_link}" + _SIGN_OFF,
     ),
+    # Staff moved an appointment to another time (by phone, from today's list): one message with both times.
+    "appointment_moved": (
+        "Your appointment has been moved",
+        "{practice_name} has moved your appointment.\n\n"
+        "It was: {was}\nIt is now: {when}\n{where}\n\n"
+        "To see it or add it to your calendar, sign in:\n{login_link}" + _SIGN_OFF,
+    ),
     "holder_removed": (
         "A change to your Anima account",
         "{practice_name} has removed a person from your Anima account. You can no longer send "
@@ -167,6 +174,7 @@ SMS_TEMPLATES: dict[str, str] = {
     "appointment_booked": "Appointment booked with {practice_name}: {when}. {where} Details: {login_link}",
     "appointment_cancelled": "Your appointment with {practice_name} on {when} has been cancelled. {login_link}",
     "appointment_reminder": "Reminder: appointment with {practice_name} tomorrow, {when}. {where} {login_link}",
+    "appointment_moved": "{practice_name} has moved your appointment to {when}. {where} {login_link}",
 }
 
 
