@@ -8,6 +8,8 @@ from reflex.environment import environment
 
 from anima_pwa import routes
 from anima_pwa.http import security_headers, static_routes
+from anima_pwa.pages.appointments import practice_books as practice_books_pages
+from anima_pwa.pages.appointments import practice_today as practice_today_pages
 from anima_pwa.pages.identity import auth
 from anima_pwa.pages.identity import settings as settings_pages
 from anima_pwa.pages.inbox import patient as inbox_patient
@@ -26,6 +28,8 @@ from anima_pwa.services.inbox import record as health_record
 from anima_pwa.services.nhs_login import client as nhs_login
 from anima_pwa.services.platform import maintenance, notifications
 from anima_pwa.settings import settings
+from anima_pwa.state.appointments.practice_books import AppointmentBooksState, AppointmentBookState
+from anima_pwa.state.appointments.practice_today import PracticeTodayState
 from anima_pwa.state.base import SessionState
 from anima_pwa.state.binding import SessionBinding
 from anima_pwa.state.identity.auth import (
@@ -141,6 +145,9 @@ _add(
 )
 _add(practice_queue_page.practice_queue, routes.PRACTICE_REQUESTS, "Requests", PracticeQueueState.load)
 _add(practice_request_page.practice_request, routes.PRACTICE_REQUEST, "Request", PracticeRequestState.load)
+_add(practice_today_pages.practice_today, routes.PRACTICE_APPOINTMENTS, "Appointments", PracticeTodayState.load)
+_add(practice_books_pages.appointment_books, routes.PRACTICE_BOOKS, "Appointment books", AppointmentBooksState.load)
+_add(practice_books_pages.appointment_book, routes.PRACTICE_BOOK, "Appointment book", AppointmentBookState.load)
 _add(
     practice_signposts_pages.practice_signposts,
     routes.PRACTICE_SIGNPOSTED,

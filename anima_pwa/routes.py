@@ -43,6 +43,9 @@ PRACTICE_REQUESTS = "/practice/requests"
 PRACTICE_REQUEST = "/practice/request"
 PRACTICE_PHONE_REQUEST = "/practice/phone-request"
 PRACTICE_SIGNPOSTED = "/practice/signposted"  # today's patients told to call 999/111 or shown the crisis lines
+PRACTICE_APPOINTMENTS = "/practice/appointments"  # ?day=YYYY-MM-DD: the day's list per clinician or site
+PRACTICE_BOOKS = "/practice/appointment-books"
+PRACTICE_BOOK = "/practice/appointment-book"  # ?id=<book id>: its weekly pattern, days off, generating slots
 REQUEST_NEW = "/request"
 YOUR_REQUESTS = "/requests"
 IN_PROGRESS = "/requests/in-progress"

@@ -48,6 +48,7 @@ def workspace_header(signed_in: bool = True) -> rx.Component:
                 rx.el.ul(
                     _nav_link("Dashboard", routes.PRACTICE),
                     _nav_link("Requests", routes.PRACTICE_REQUESTS),
+                    _nav_link("Appointments", routes.PRACTICE_APPOINTMENTS),
                     _nav_link("Signposted today", routes.PRACTICE_SIGNPOSTED),
                     _nav_link("Create Request", routes.PRACTICE_CREATE_REQUEST),
                     _nav_link("Patient Management", routes.PRACTICE_PATIENTS),

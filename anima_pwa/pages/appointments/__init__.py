@@ -1,0 +1,1 @@
+"""Appointments (issue 12): the practice's books and today's list (practice_*)."""

@@ -1,0 +1,305 @@
+"""Workspace "Appointment books": the practice's books, a new book, and one book's weekly pattern,
+days off and "Generate slots for the next N weeks"."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from anima_pwa import routes
+from anima_pwa.components.fields import (
+    error_message,
+    error_summary,
+    field_wrapper,
+    form_error,
+    primary_button,
+    text_field,
+)
+from anima_pwa.components.workspace import workspace_page
+from anima_pwa.services.appointments import rota
+from anima_pwa.state.appointments.practice_books import AppointmentBooksState, AppointmentBookState
+
+L = AppointmentBooksState
+B = AppointmentBookState
+
+
+def select_field(state, name: str, label: str, choices, *, blank: str, hint: str = "") -> rx.Component:
+    """A labelled select in an uncontrolled form; its error beside it."""
+    return field_wrapper(
+        name,
+        state.errors,
+        rx.el.label(label, html_for=name, class_name="label"),
+        rx.el.div(hint, id=f"{name}-hint", class_name="hint") if hint else rx.fragment(),
+        error_message(name, state.errors),
+        rx.el.select(
+            rx.el.option(blank, value=""),
+            rx.foreach(choices, lambda c: rx.el.option(c["label"], value=c["value"])),
+            id=name,
+            name=name,
+            class_name=rx.cond(state.errors.contains(name), "input input--error select", "input select"),
+            aria_invalid=rx.cond(state.errors.contains(name), "true", "false"),
+            aria_describedby=rx.cond(state.errors.contains(name), f"{name}-error", ""),
+        ),
+    )
+
+
+def _notice(state) -> rx.Component:
+    return rx.cond(
+        state.notice != "",
+        rx.el.div(rx.el.p(state.notice), class_name="panel panel--confirmation", role="status", id="notice"),
+    )
+
+
+def _books_table() -> rx.Component:
+    return rx.cond(
+        L.rows.length() > 0,
+        rx.el.div(
+            rx.el.table(
+                rx.el.thead(
+                    rx.el.tr(
+                        *[
+                            rx.el.th(h, scope="col")
+                            for h in (
+                                "Book",
+                                "Clinician or team",
+                                "Site",
+                                "Weekly pattern",
+                                "Free slots",
+                                "Slots until",
+                            )
+                        ]
+                    )
+                ),
+                rx.el.tbody(
+                    rx.foreach(
+                        L.rows,
+                        lambda r: rx.el.tr(
+                            rx.el.td(rx.el.a(r["name"], href=r["href"])),
+                            rx.el.td(r["owner"]),
+                            rx.el.td(r["site"]),
+                            rx.el.td(r["pattern"]),
+                            rx.el.td(r["free"]),
+                            rx.el.td(r["last"]),
+                        ),
+                    )
+                ),
+                class_name="table",
+            ),
+            class_name="table-scroll",
+            tab_index=0,
+            role="region",
+            aria_label="Appointment books",
+        ),
+        rx.el.p("Your practice has no appointment books yet."),
+    )
+
+
+def _create_form() -> rx.Component:
+    return rx.cond(
+        L.can_manage,
+        rx.el.section(
+            rx.el.h2("Create an appointment book"),
+            rx.el.p("A book is one clinician's diary, or a team's (for example the nurses), at a site."),
+            rx.el.form(
+                text_field(
+                    "name",
+                    "Name",
+                    L.errors,
+                    limit=rota.NAME.limit,
+                    hint="What staff and patients read, for example Dr Amir Khan or Practice nurses",
+                ),
+                select_field(
+                    L, "staff_id", "Clinician (for a clinician's book)", L.clinicians, blank="Not a clinician's book"
+                ),
+                text_field(
+                    "team",
+                    "Team (for a team's book)",
+                    L.errors,
+                    limit=rota.TEAM.limit,
+                    hint="For example nurses or hca. Choose a clinician or enter a team, not both.",
+                ),
+                text_field("site_name", "Site (optional)", L.errors, limit=rota.SITE_NAME.limit),
+                text_field(
+                    "site_address",
+                    "Site address (optional)",
+                    L.errors,
+                    limit=rota.SITE_ADDRESS.limit,
+                    hint="Patients are told it for face-to-face appointments",
+                ),
+                primary_button("Create book"),
+                on_submit=L.create_book,
+                key="create-" + L.drawn.to_string(),
+                no_validate=True,
+            ),
+            class_name="section",
+        ),
+        rx.el.div(rx.el.p("Only a practice admin can set up appointment books."), class_name="panel panel--info"),
+    )
+
+
+def appointment_books() -> rx.Component:
+    return workspace_page(
+        rx.el.h1("Appointment books"),
+        rx.cond(L.error != "", rx.el.div(rx.el.p(L.error), class_name="error-summary", role="alert")),
+        rx.cond(
+            L.error == "",
+            rx.fragment(
+                error_summary(L.summary),
+                form_error(L.errors),
+                _notice(L),
+                rx.el.p(rx.el.a("Today's appointments", href=routes.PRACTICE_APPOINTMENTS)),
+                _books_table(),
+                _create_form(),
+            ),
+        ),
+    )
+
+
+def _pattern() -> rx.Component:
+    return rx.el.section(
+        rx.el.h2("Weekly pattern"),
+        rx.cond(
+            B.sessions.length() > 0,
+            rx.el.ul(
+                rx.foreach(
+                    B.sessions,
+                    lambda s: rx.el.li(
+                        s["text"],
+                        " ",
+                        rx.cond(
+                            B.can_manage,
+                            rx.el.button(
+                                "Remove",
+                                type="button",
+                                class_name="link-button",
+                                on_click=B.remove_session(s["id"]),
+                                aria_label="Remove " + s["text"].to(str),
+                            ),
+                        ),
+                    ),
+                ),
+                class_name="list",
+            ),
+            rx.el.p("No sessions yet: add the first one below."),
+        ),
+        rx.cond(
+            B.can_manage,
+            rx.el.form(
+                rx.el.h3("Add a session"),
+                select_field(B, "weekday", "Day", B.weekday_choices, blank="Choose a day"),
+                text_field("start", "Starts at", B.errors, max_length=5, width="width-4", hint="UK time, like 09:00"),
+                text_field("end", "Ends at", B.errors, max_length=5, width="width-4", hint="Like 12:00"),
+                text_field(
+                    "slot_minutes",
+                    "Slot length in minutes",
+                    B.errors,
+                    max_length=3,
+                    width="width-4",
+                    input_mode="numeric",
+                    hint="From 5 to 120",
+                ),
+                select_field(B, "kind", "Kind of appointment", B.kind_choices, blank="Choose a kind"),
+                primary_button("Add session"),
+                on_submit=B.add_session,
+                key="session-" + B.drawn.to_string(),
+                no_validate=True,
+            ),
+        ),
+        class_name="section",
+    )
+
+
+def _days_off() -> rx.Component:
+    return rx.el.section(
+        rx.el.h2("Days off"),
+        rx.el.p("Leave and training: no slots are made on these days. Bank holidays are skipped without one."),
+        rx.cond(
+            B.days_off.length() > 0,
+            rx.el.ul(rx.foreach(B.days_off, lambda d: rx.el.li(d)), class_name="list"),
+            rx.el.p("No days off to come."),
+        ),
+        rx.cond(
+            B.can_manage,
+            rx.el.form(
+                rx.el.h3("Add days off"),
+                text_field("first_day", "First day", B.errors, input_type="date", width="width-10"),
+                text_field(
+                    "last_day",
+                    "Last day (optional)",
+                    B.errors,
+                    input_type="date",
+                    width="width-10",
+                    hint="Leave empty for one day",
+                ),
+                text_field(
+                    "reason", "Reason (optional)", B.errors, limit=rota.REASON.limit, hint="For example: Annual leave"
+                ),
+                primary_button("Add days off"),
+                on_submit=B.add_days_off,
+                key="off-" + B.drawn.to_string(),
+                no_validate=True,
+            ),
+        ),
+        class_name="section",
+    )
+
+
+def _generate() -> rx.Component:
+    return rx.cond(
+        B.can_manage,
+        rx.el.section(
+            rx.el.h2("Generate slots"),
+            rx.el.p(
+                "Makes the slots from today for the weeks you choose from the weekly pattern, skipping bank holidays "
+                "and days off. Slots already made stay as they are, so you can run it again after a change."
+            ),
+            rx.el.form(
+                text_field(
+                    "weeks",
+                    "Generate slots for the next N weeks",
+                    B.errors,
+                    default_value=str(rota.DEFAULT_WEEKS),
+                    max_length=2,
+                    width="width-2",
+                    input_mode="numeric",
+                    hint=f"From 1 to {rota.MAX_WEEKS}",
+                ),
+                primary_button("Generate slots"),
+                on_submit=B.generate,
+                key="generate-" + B.drawn.to_string(),
+                no_validate=True,
+            ),
+            class_name="section",
+        ),
+    )
+
+
+def appointment_book() -> rx.Component:
+    b = B.book
+    return workspace_page(
+        rx.cond(B.error != "", rx.el.div(rx.el.p(B.error), class_name="error-summary", role="alert")),
+        rx.cond(
+            b.contains("name"),
+            rx.fragment(
+                rx.el.h1(b["name"]),
+                error_summary(B.summary),
+                form_error(B.errors),
+                _notice(B),
+                rx.el.dl(
+                    *[
+                        rx.el.div(rx.el.dt(label), rx.el.dd(b[key]), class_name="summary-list__row")
+                        for label, key in (
+                            ("Clinician or team", "owner"),
+                            ("Site", "site"),
+                            ("Free slots to come", "free"),
+                            ("Slots made until", "last"),
+                        )
+                    ],
+                    class_name="summary-list",
+                ),
+                _pattern(),
+                _days_off(),
+                _generate(),
+            ),
+        ),
+        back=("Back to appointment books", routes.PRACTICE_BOOKS),
+    )
