@@ -24,6 +24,7 @@ from anima_pwa.pages.practice import practice_settings as practice_settings_page
 from anima_pwa.pages.practice import workspace as practice
 from anima_pwa.pages.requests import practice_signposts as practice_signposts_pages
 from anima_pwa.pages.requests import wizard as request_pages
+from anima_pwa.services.appointments import housekeeping as appointment_housekeeping
 from anima_pwa.services.inbox import record as health_record
 from anima_pwa.services.nhs_login import client as nhs_login
 from anima_pwa.services.platform import maintenance, notifications
@@ -168,3 +169,4 @@ app.register_lifespan_task(notifications.run_sender, poll_seconds=settings.outbo
 # Signed-off requests written to the health record (services/inbox/record.py), beside the outbox.
 app.register_lifespan_task(health_record.run_exporter, poll_seconds=settings.outbox_poll_seconds)
 app.register_lifespan_task(maintenance.run_housekeeping)
+app.register_lifespan_task(appointment_housekeeping.run_appointments)

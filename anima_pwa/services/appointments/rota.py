@@ -38,8 +38,10 @@ __all__ = [
     "add_session",
     "create_book",
     "generate_all",
+    "generate_all_for",
     "generate_slots",
     "local_start",
+    "system_context",
 ]
 
 DEFAULT_WEEKS = 6
@@ -62,6 +64,24 @@ class BookResult(Result):
 class GenerateReport:
     created: int = 0
     skipped_days: list[date] = field(default_factory=list)  # bank holidays and days off in the range
+
+
+def system_context(practice_id: int, practice_name: str = "") -> StaffContext:
+    """The admin command line acting for a practice (no member of staff): audited as "system"."""
+    return StaffContext(
+        account_id=0, staff_id=0, practice_id=practice_id, role="admin", display_name="admin CLI",
+        practice_name=practice_name,
+    )  # fmt: skip
+
+
+def _audit(session: Session, staff: StaffContext, action: str, detail: dict) -> None:
+    if staff.account_id == 0:  # the admin command line
+        audit.record(
+            session, action=action, actor_account_id=None, actor_kind="system", practice_id=staff.practice_id,
+            detail=detail | {"source": "admin_cli"},
+        )  # fmt: skip
+    else:
+        audit.record_staff(session, staff, action, detail=detail)
 
 
 def _text(value: object, limit: text_limits.FieldLimit, errors: dict[str, str], key: str, *, required: str = "") -> str:
@@ -121,7 +141,7 @@ def create_book(
     )
     session.add(book)
     session.flush()
-    audit.record_staff(session, staff, "appointment_book_created", detail={"book_id": book.id})
+    _audit(session, staff, "appointment_book_created", {"book_id": book.id})
     return BookResult(id=book.id)
 
 
@@ -180,7 +200,7 @@ def add_session(
     )
     session.add(row)
     session.flush()
-    audit.record_staff(session, staff, "appointment_rota_changed", detail={"book_id": book.id, "session_id": row.id})
+    _audit(session, staff, "appointment_rota_changed", {"book_id": book.id, "session_id": row.id})
     return BookResult(id=row.id)
 
 
@@ -226,9 +246,7 @@ def add_exception(
         .values(status="blocked")
     )  # type: ignore[call-overload]
     session.flush()
-    audit.record_staff(
-        session, staff, "appointment_days_off_added", detail={"book_id": book.id, "exception_id": row.id}
-    )
+    _audit(session, staff, "appointment_days_off_added", {"book_id": book.id, "exception_id": row.id})
     return BookResult(id=row.id)
 
 
@@ -321,3 +339,11 @@ def generate_all(session: Session, *, weeks: int = DEFAULT_WEEKS, now: datetime 
     """Generate every active book's slots (the nightly housekeeping and the CLI); how many were new."""
     books = session.exec(select(AppointmentBook).where(AppointmentBook.active == True)).all()  # noqa: E712
     return sum(generate_slots(session, book, weeks=weeks, now=now).created for book in books)
+
+
+def generate_all_for(session: Session, practice_id: int, *, weeks: int = DEFAULT_WEEKS) -> int:
+    """Generate the active books of one practice; how many slots were new."""
+    books = session.exec(
+        select(AppointmentBook).where(AppointmentBook.practice_id == practice_id, AppointmentBook.active == True)  # noqa: E712
+    ).all()
+    return sum(generate_slots(session, book, weeks=weeks).created for book in books)
