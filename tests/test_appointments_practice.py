@@ -9,7 +9,7 @@ import pytest
 from sqlmodel import select
 
 from anima_pwa.models import Appointment, AppointmentInvite, Slot
-from anima_pwa.services.appointments import books, rota, staff_booking, today_list
+from anima_pwa.services.appointments import books, request_invites, rota, staff_booking, today_list
 from anima_pwa.services.appointments.booking import SLOT_TAKEN
 from anima_pwa.services.appointments.invites import create_invite
 from anima_pwa.services.practice.permissions import PermissionDenied
@@ -247,3 +247,90 @@ def test_parse_day_defaults_to_today_in_london():
     late = datetime(2026, 6, 30, 23, 30, tzinfo=UTC)  # 00:30 on 1 July in London
     assert today_list.parse_day("nonsense", now=late) == date(2026, 7, 1)
     assert today_list.parse_day(None, now=late) == date(2026, 7, 1)
+
+
+def _request(world):
+    from anima_pwa.models import Request
+
+    row = Request(
+        patient_id=world.patient.id,
+        practice_id=world.practice.id,
+        kind="medical",
+        topic="back-pain",
+        status="submitted",
+        subject="Back pain",
+        team="gp",
+        urgency="routine",
+        urgency_rank=3,
+        submitted_at=NOW,
+        reference="AN-000001",
+    )
+    world.db.add(row)
+    world.db.flush()
+    return row
+
+
+def test_invite_from_a_request_page_at_any_time_tells_the_patient_and_lists_it(world):
+    db = world.db
+    team = rota.create_book(db, world.admin, name="Practice nurses", team="nurses")
+    assert team.ok
+    request = _request(world)
+    targets = request_invites.invite_targets(db, world.reception)
+    assert targets == [
+        (f"book:{world.book_id}", "Dr Amir Khan"),
+        (f"book:{team.id}", "Practice nurses"),
+        ("team:nurses", "Any of the nurses team"),
+    ]
+    bad = request_invites.invite_from_request(
+        db, world.reception, request.id, appointment_kind="x-ray", target="", window_days="0", expires_in_days="99"
+    )
+    assert set(bad.errors) == {"appointment_kind", "book", "window_end", "expires"}
+    assert db.exec(select(AppointmentInvite)).all() == [] and outbox(db) == []
+    made = request_invites.invite_from_request(
+        db,
+        world.reception,
+        request.id,
+        appointment_kind="blood_test",
+        target="team:nurses",
+        window_days="14",
+        expires_in_days="7",
+        now=NOW,
+    )
+    assert made.ok, made.errors
+    invite = db.get(AppointmentInvite, made.id)
+    assert (invite.kind, invite.team, invite.request_id, invite.patient_id) == (
+        "blood_test",
+        "nurses",
+        request.id,
+        world.patient.id,
+    )
+    assert (invite.window_end - invite.window_start).days == 13
+    assert [m.template for m in outbox(db, to="zoe@example.com")] == ["practice_message"]
+    (line,) = request_invites.invite_lines(db, world.reception, request.id, now=NOW)
+    assert line.text.startswith("Blood test with the nurses team, between Monday 7 December")
+    assert line.state == "Waiting for the patient to book (by Monday 14 December, 08:00)"
+
+
+def test_invite_lines_say_booked_and_another_practice_sees_nothing(world):
+    db = world.db
+    request = _request(world)
+    made = request_invites.invite_from_request(
+        db,
+        world.clinician,
+        request.id,
+        appointment_kind="face_to_face",
+        target=f"book:{world.book_id}",
+        window_days="7",
+        expires_in_days="7",
+        now=NOW,
+    )
+    booked = staff_booking.book_for_patient(db, world.reception, world.slots[0].id, world.patient.id, now=NOW)
+    db.get(Appointment, booked.appointment_id).invite_id = made.id
+    db.flush()
+    (line,) = request_invites.invite_lines(db, world.reception, request.id, now=NOW)
+    assert line.state == "Booked for Monday 7 December at 09:00 with Dr Amir Khan"
+    assert request_invites.invite_lines(db, world.outsider, request.id, now=NOW) == []
+    with pytest.raises(PermissionDenied):
+        request_invites.invite_from_request(
+            db, world.outsider, request.id, appointment_kind="ecg", target="", window_days="7", expires_in_days="7"
+        )

@@ -351,6 +351,56 @@ def _sign_off_form() -> rx.Component:
     )
 
 
+def _invite_form() -> rx.Component:
+    """ "Invite to book" at any time (issue 12): the kind (appointments and investigations), a
+    clinician's book or a team, the window and the expiry. The invitations already made from this
+    request are listed with where each stands."""
+    return rx.cond(
+        S.may_invite,
+        rx.el.section(
+            rx.el.h2("Invite to book", id="invite-title"),
+            rx.cond(
+                S.invite_lines.length() > 0,
+                rx.el.ul(
+                    rx.foreach(S.invite_lines, lambda i: rx.el.li(i["text"], ": ", rx.el.strong(i["state"]))),
+                    class_name="list",
+                    id="invites",
+                ),
+            ),
+            rx.el.form(
+                _select("invite_kind", "What to book", S.appointment_choices, blank="Choose"),
+                _select("invite_with", "With", S.invite_targets, blank="Choose a clinician or team"),
+                text_field(
+                    "invite_window",
+                    "Within how many days",
+                    S.errors,
+                    default_value="14",
+                    max_length=2,
+                    width="width-2",
+                    input_mode="numeric",
+                    hint="From today. For example 14 for within the next two weeks.",
+                ),
+                text_field(
+                    "invite_expires",
+                    "The invitation expires after (days)",
+                    S.errors,
+                    default_value="7",
+                    max_length=2,
+                    width="width-2",
+                    input_mode="numeric",
+                ),
+                primary_button("Send invitation to book"),
+                on_submit=S.invite_to_book,
+                key="invite-" + S.drawn.to_string(),
+                no_validate=True,
+            ),
+            class_name="section",
+            role="region",
+            aria_labelledby="invite-title",
+        ),
+    )
+
+
 def _history() -> rx.Component:
     return rx.el.section(
         rx.el.h2("History"),
@@ -400,6 +450,7 @@ def practice_request() -> rx.Component:
                     S.request["is_open"] == "yes",
                     rx.fragment(_assign_forms(), _message_form(), _sign_off_form()),
                 ),
+                _invite_form(),
                 _history(),
             ),
         ),

@@ -10,6 +10,7 @@ import reflex as rx
 from anima_pwa import routes
 from anima_pwa.db import session_scope
 from anima_pwa.services import questionnaires
+from anima_pwa.services.appointments import request_invites
 from anima_pwa.services.inbox import outcomes, request_view, sign_off, staff_actions
 from anima_pwa.services.practice.permissions import Action, StaffContext, record_id
 from anima_pwa.state.base import clip, received
@@ -18,6 +19,15 @@ from anima_pwa.state.practice.workspace import PracticeState, staff_required
 DETAIL_FIELDS = ("appointment_kind", "with_whom", "medicine", "instructions", "service", "service_details",
                  "advice", "reason", "note")  # fmt: skip
 
+
+# create_invite's field names -> the invite form's (the sign-off form has its own appointment_kind).
+INVITE_FIELDS = {
+    "appointment_kind": "invite_kind",
+    "book": "invite_with",
+    "window_start": "invite_window",
+    "window_end": "invite_window",
+    "expires": "invite_expires",
+}
 
 # The patient side's photo endpoint (it checks who may see each photo).
 ATTACHMENT_URL = routes.ATTACHMENT
@@ -57,7 +67,12 @@ class PracticeRequestState(PracticeState):
     notice: str = ""
     error: str = ""  # the request can't be shown at all
     drawn: int = 0  # a new number redraws the forms (empty) after a success
+    # "Invite to book" at any time (issue 12): who the invitation can be with, and those made already.
+    may_invite: bool = False
+    invite_targets: list[dict[str, str]] = []
+    invite_lines: list[dict[str, str]] = []
     _request_id: int = 0
+    _patient_id: int = 0
 
     def _denied(self, message: str):
         if not self.request:
@@ -68,6 +83,14 @@ class PracticeRequestState(PracticeState):
 
     def _show(self, db, staff: StaffContext) -> None:
         v = request_view.request_view(db, staff, self._request_id)
+        self._patient_id = v.patient_id
+        self.may_invite = staff.can(Action.BOOK_APPOINTMENTS)
+        if self.may_invite:
+            self.invite_targets = [{"value": k, "label": n} for k, n in request_invites.invite_targets(db, staff)]
+            self.invite_lines = [
+                {"text": line.text, "state": line.state}
+                for line in request_invites.invite_lines(db, staff, self._request_id)
+            ]
         self.request = {
             "id": str(v.id),
             "reference": v.reference,
@@ -231,3 +254,28 @@ class PracticeRequestState(PracticeState):
                 self.chosen_outcome = ""
                 return None
             return self._refused(db, staff, result.errors)
+
+    @rx.event
+    @staff_required(Action.BOOK_APPOINTMENTS)
+    def invite_to_book(self, staff: StaffContext, form_data: dict):
+        """Invite to book from the request page at any time: one invitation for the request's
+        patient (`invites.create_invite` checks the request, the patient and the book or team)."""
+        with session_scope() as db:
+            result = request_invites.invite_from_request(
+                db,
+                staff,
+                self._request_id,
+                appointment_kind=clip(form_data.get("invite_kind", ""), 20),
+                target=clip(form_data.get("invite_with", ""), 60),
+                window_days=clip(form_data.get("invite_window", ""), 4),
+                expires_in_days=clip(form_data.get("invite_expires", ""), 4),
+            )
+            if result.ok:
+                self._done(
+                    db,
+                    staff,
+                    "The invitation to book has been sent. The patient sees it in In progress and has been told.",
+                )
+                return None
+            errors = {INVITE_FIELDS.get(k, k): v for k, v in result.errors.items()}
+            return self._refused(db, staff, errors)
