@@ -197,6 +197,7 @@ class AppointmentBookState(PracticeState):
             self.notice = ""
             return self._fail(dict(result.errors))
         made = "1 new slot" if result.created == 1 else f"{result.created} new slots"
-        skipped = f" {result.skipped} days were skipped (bank holidays and days off)." if result.skipped else ""
+        days = "1 day was" if result.skipped == 1 else f"{result.skipped} days were"
+        skipped = f" {days} skipped (bank holidays and days off)." if result.skipped else ""
         self._done(staff, f"{made} made.{skipped}")
         return None
