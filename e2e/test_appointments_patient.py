@@ -57,7 +57,7 @@ def _world(db) -> dict:
         made = {}
         for key, patient in (("zoe", zoe), ("ann", ann), ("expired", ann), ("tom", tom)):
             result = invites.create_invite(
-                session, staff, patient_id=patient.id, appointment_kind="telephone", team="gp", window_days=14
+                session, staff, patient_id=patient.id, appointment_kind="telephone", team="GP", window_days=14
             )
             assert result.ok, result.errors
             made[f"{key}_invite_id"] = result.id
@@ -99,7 +99,7 @@ def _choose_first_day_and_time(page: Page, shot, step: str) -> str:
 
 
 def test_patient_books_cancels_and_books_again(phone: Page, shot, db, mailbox, browser, app) -> None:
-    from anima_pwa.models import Appointment, AppointmentInvite, Slot
+    from anima_pwa.models import Appointment, AppointmentInvite, Slot, utcnow
     from anima_pwa.services.appointments import booking
 
     world = _world(db)
@@ -199,7 +199,7 @@ def test_patient_books_cancels_and_books_again(phone: Page, shot, db, mailbox, b
             session.exec(
                 update(AppointmentInvite)
                 .where(AppointmentInvite.id == world["expired_invite_id"])
-                .values(expires_at=AppointmentInvite.created_at - timedelta(minutes=1))
+                .values(expires_at=utcnow() - timedelta(minutes=1))
             )
             session.commit()
         ann.goto(f"/appointments/book?invite={world['expired_invite_id']}")

@@ -222,7 +222,7 @@ def appointment_view() -> rx.Component:
                     A.booked_now,
                     rx.el.div(
                         rx.el.h1("Your appointment is booked", class_name="panel__title"),
-                        rx.el.p("We have sent the details to you by email and text message."),
+                        rx.el.p("We have also sent you the details, as you chose in your preferences."),
                         class_name="panel panel--confirmation",
                         role="status",
                     ),
