@@ -10,6 +10,7 @@ from anima_pwa import routes
 from anima_pwa.http import security_headers, static_routes
 from anima_pwa.pages.appointments import practice_books as practice_books_pages
 from anima_pwa.pages.appointments import practice_today as practice_today_pages
+from anima_pwa.pages.appointments import patient as appointment_pages
 from anima_pwa.pages.identity import auth
 from anima_pwa.pages.identity import settings as settings_pages
 from anima_pwa.pages.inbox import patient as inbox_patient
@@ -31,6 +32,7 @@ from anima_pwa.services.platform import maintenance, notifications
 from anima_pwa.settings import settings
 from anima_pwa.state.appointments.practice_books import AppointmentBooksState, AppointmentBookState
 from anima_pwa.state.appointments.practice_today import PracticeTodayState
+from anima_pwa.state.appointments.patient import AppointmentState, BookAppointmentState
 from anima_pwa.state.base import SessionState
 from anima_pwa.state.binding import SessionBinding
 from anima_pwa.state.identity.auth import (
@@ -141,6 +143,8 @@ _add(request_pages.request_wizard, routes.REQUEST_NEW, "Create Request", Request
 _add(inbox_patient.your_requests, routes.YOUR_REQUESTS, "Your requests", YourRequestsState.load)
 _add(inbox_patient.in_progress, routes.IN_PROGRESS, "In progress", InProgressState.load)
 _add(inbox_patient.request_view, routes.REQUEST_VIEW, "Your request", RequestViewState.load)
+_add(appointment_pages.book_appointment, routes.APPOINTMENT_BOOK, "Book your appointment", BookAppointmentState.load)
+_add(appointment_pages.appointment_view, routes.APPOINTMENT_VIEW, "Your appointment", AppointmentState.load)
 _add(
     request_pages.staff_request_wizard, routes.PRACTICE_PHONE_REQUEST, "Request by phone", StaffRequestWizardState.load
 )

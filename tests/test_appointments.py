@@ -366,3 +366,24 @@ def test_no_notice_or_calendar_file_says_what_the_appointment_is_for(db_session:
     assert not [t for t in texts if words.search(t)]
     if kind == "telephone":
         assert all("phone you" in t for t in texts if "booked" in t)
+
+
+def test_the_sign_off_makes_the_invite_in_one_call(db_session: Session) -> None:
+    from anima_pwa.models import Request
+
+    world = make_world(db_session, team="nurses", kind="blood_test")
+    generate(db_session, world, NOW)
+    zoe, zoe_id = patient_with_account(db_session, world, "Zoe Smith", "zoe@example.com")
+    request = Request(patient_id=zoe.id, practice_id=world.practice_id, kind="medical", topic="x", status="assigned")
+    db_session.add(request)
+    db_session.flush()
+    bad = invites.invite_from_outcome(db_session, world.clinician, request, {"appointment_kind": "blood_test"}, NOW)
+    assert bad.errors == {"book": "Choose a clinician or team"}
+    made = invites.invite_from_outcome(
+        db_session, world.clinician, request, {"appointment_kind": "blood_test", "team": "nurses"}, NOW
+    )
+    assert made.ok
+    [view] = invites.open_invites_for(db_session, zoe_id, NOW)
+    assert (view.request_id, view.what, view.with_whom) == (request.id, "a blood test", "the nurses team")
+    days, _ = booking.free_days(db_session, zoe_id, made.id, NOW)
+    assert len(days) == 2

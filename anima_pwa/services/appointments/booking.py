@@ -45,6 +45,7 @@ __all__ = [
     "describe",
     "free_days",
     "free_times",
+    "view_for_account",
 ]
 
 DEFAULT_CUTOFF_MINUTES = 120
@@ -382,3 +383,18 @@ def cancel(
     )
     notices.tell(session, "appointment_cancelled", view, appointment.patient_id)
     return Result()
+
+
+def view_for_account(
+    session: Session, identity: Identity | None, appointment_id: object, now: datetime | None = None
+) -> tuple[AppointmentView | None, bool]:
+    """(the appointment in words if this account acts for its patient, else None; whether its
+    invite can book again now: after a cancellation, while the invite is valid)."""
+    appointment = appointment_for_account(session, identity, appointment_id)
+    if appointment is None:
+        return None, False
+    patient = session.get(Patient, appointment.patient_id)
+    view = describe(session, appointment, now, patient_name=patient.full_name if patient else "")
+    invite = session.get(AppointmentInvite, appointment.invite_id) if appointment.invite_id else None
+    again = bool(view.cancelled and invite is not None and not invites.invite_problem(invite, now))
+    return view, again

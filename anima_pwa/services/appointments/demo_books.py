@@ -15,7 +15,7 @@ WEEKS = 4
 DEMO_BOOKS: list[tuple[str, str, list[tuple[tuple[int, ...], str, str, int, str]]]] = [
     (
         "GP team",
-        "gp",
+        "GP",
         [
             ((0, 1, 2, 3, 4), "09:00", "11:00", 15, "face_to_face"),
             ((0, 1, 2, 3, 4), "14:00", "16:00", 15, "telephone"),
@@ -24,7 +24,7 @@ DEMO_BOOKS: list[tuple[str, str, list[tuple[tuple[int, ...], str, str, int, str]
     ),
     (
         "Practice nurse team",
-        "nurses",
+        "practice nurse",
         [
             ((0, 2, 4), "08:30", "10:30", 10, "blood_test"),
             ((1, 3), "09:00", "11:00", 15, "blood_pressure"),

@@ -35,6 +35,7 @@ __all__ = [
     "InviteView",
     "create_invite",
     "invite_for_account",
+    "invite_from_outcome",
     "invite_problem",
     "open_invites_for",
     "window_label",
@@ -280,3 +281,26 @@ def live_appointment_for(session: Session, invite_id: int) -> Appointment | None
     return session.exec(
         select(Appointment).where(Appointment.invite_id == invite_id, col(Appointment.cancelled_at).is_(None))
     ).first()
+
+
+def invite_from_outcome(
+    session: Session, staff: StaffContext | None, request: Request, detail: dict, now: datetime | None = None
+) -> InviteResult:
+    """The sign-off's "Invite to book" as one call in its transaction: the invite for the request's
+    patient from the outcome's details (`appointment_kind`, and `book_id` or `team`, optional
+    `window_start`/`window_end` or `window_days`, `expires_in_days`). Field errors as
+    `create_invite`'s, for the sign-off form to show beside its fields."""
+    return create_invite(
+        session,
+        staff,
+        patient_id=request.patient_id,
+        request_id=request.id,
+        appointment_kind=detail.get("appointment_kind"),
+        book_id=detail.get("book_id"),
+        team=detail.get("team", ""),
+        window_start=detail.get("window_start"),
+        window_end=detail.get("window_end"),
+        window_days=detail.get("window_days"),
+        expires_in_days=detail.get("expires_in_days") or DEFAULT_EXPIRY_DAYS,
+        now=now,
+    )
