@@ -8,9 +8,9 @@ from reflex.environment import environment
 
 from anima_pwa import routes
 from anima_pwa.http import security_headers, static_routes
+from anima_pwa.pages.appointments import patient as appointment_pages
 from anima_pwa.pages.appointments import practice_books as practice_books_pages
 from anima_pwa.pages.appointments import practice_today as practice_today_pages
-from anima_pwa.pages.appointments import patient as appointment_pages
 from anima_pwa.pages.identity import auth
 from anima_pwa.pages.identity import settings as settings_pages
 from anima_pwa.pages.inbox import patient as inbox_patient
@@ -30,9 +30,9 @@ from anima_pwa.services.inbox import record as health_record
 from anima_pwa.services.nhs_login import client as nhs_login
 from anima_pwa.services.platform import maintenance, notifications
 from anima_pwa.settings import settings
+from anima_pwa.state.appointments.patient import AppointmentState, BookAppointmentState
 from anima_pwa.state.appointments.practice_books import AppointmentBooksState, AppointmentBookState
 from anima_pwa.state.appointments.practice_today import PracticeTodayState
-from anima_pwa.state.appointments.patient import AppointmentState, BookAppointmentState
 from anima_pwa.state.base import SessionState
 from anima_pwa.state.binding import SessionBinding
 from anima_pwa.state.identity.auth import (
