@@ -334,3 +334,16 @@ def test_invite_lines_say_booked_and_another_practice_sees_nothing(world):
         request_invites.invite_from_request(
             db, world.outsider, request.id, appointment_kind="ecg", target="", window_days="7", expires_in_days="7"
         )
+
+
+def test_appointments_booked_on_days_off_are_listed_for_the_practice_to_move(world):
+    db = world.db
+    staff_booking.book_for_patient(db, world.reception, world.slots[2].id, world.patient.id, now=NOW)
+    assert books.booked_on_days_off(db, world.reception, world.book_id, now=NOW) == []
+    added = rota.add_exception(db, world.admin, world.book_id, first_day="2026-12-07", reason="Training")
+    assert added.ok
+    assert books.booked_on_days_off(db, world.reception, world.book_id, now=NOW) == ["Monday 7 December 2026 at 09:30"]
+    day = today_list.day_list(db, world.reception, MONDAY, book_id=world.book_id, now=NOW)
+    assert [r.status for r in day.rows] == ["blocked", "blocked", "booked", "blocked"]
+    with pytest.raises(PermissionDenied):
+        books.booked_on_days_off(db, world.outsider, world.book_id, now=NOW)

@@ -218,6 +218,22 @@ def _days_off() -> rx.Component:
             rx.el.p("No days off to come."),
         ),
         rx.cond(
+            B.booked_on_days_off.length() > 0,
+            rx.el.div(
+                rx.el.h3("Appointments booked on days off", id="clashes-title"),
+                rx.el.p(
+                    "These patients are still booked. Move or cancel each one on the ",
+                    rx.el.a("Appointments", href=routes.PRACTICE_APPOINTMENTS),
+                    " list (the patient is told).",
+                ),
+                rx.el.ul(rx.foreach(B.booked_on_days_off, lambda d: rx.el.li(d)), class_name="list"),
+                class_name="panel panel--warning",
+                role="region",
+                aria_labelledby="clashes-title",
+                id="booked-on-days-off",
+            ),
+        ),
+        rx.cond(
             B.can_manage,
             rx.el.form(
                 rx.el.h3("Add days off"),

@@ -11,12 +11,12 @@ the books needs `BOOK_APPOINTMENTS` (reception chooses a book on today's list); 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, time, timedelta
 
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from anima_pwa.models import AppointmentBook, BookException, RotaSession, Slot, StaffMember
+from anima_pwa.models import Appointment, AppointmentBook, BookException, RotaSession, Slot, StaffMember
 from anima_pwa.services.appointments import rota
 from anima_pwa.services.platform import audit, clock
 from anima_pwa.services.platform.results import Result
@@ -28,6 +28,7 @@ __all__ = [
     "BookView",
     "GenerateResult",
     "book_views",
+    "booked_on_days_off",
     "clinician_choices",
     "generate_for_book",
     "remove_session",
@@ -163,6 +164,42 @@ def book_views(session: Session, staff: StaffContext | None, now: datetime | Non
             )
         )
     return views
+
+
+def booked_on_days_off(
+    session: Session, staff: StaffContext | None, book_id: object, now: datetime | None = None
+) -> list[str]:
+    """The book's appointments still booked on its days off to come ("Monday 7 December 2026 at
+    09:15"), soonest first: adding days off blocks only free slots, so the practice moves or
+    cancels these with the patient (on the day's list)."""
+    staff = permissions.require(staff, Action.BOOK_APPOINTMENTS)
+    book = _book(session, staff, book_id)
+    today = clock.today(now)
+    offs = session.exec(
+        select(BookException).where(BookException.book_id == book.id, col(BookException.last_day) >= today)
+    ).all()
+    if not offs:
+        return []
+    first = min(o.first_day for o in offs)
+    last = max(o.last_day for o in offs)
+    start = datetime.combine(max(first, today), time(0), tzinfo=clock.LONDON).astimezone(UTC)
+    end = datetime.combine(last + timedelta(days=1), time(0), tzinfo=clock.LONDON).astimezone(UTC)
+    found = []
+    for slot in session.exec(
+        select(Slot)
+        .join(Appointment, Appointment.slot_id == Slot.id)  # type: ignore[arg-type]
+        .where(
+            Slot.book_id == book.id,
+            col(Appointment.cancelled_at).is_(None),
+            col(Slot.start_utc) >= max(start, clock.as_utc(now)),
+            col(Slot.start_utc) < end,
+        )
+        .order_by(col(Slot.start_utc))
+    ).all():
+        local = clock.to_london(slot.start_utc)
+        if any(o.first_day <= local.date() <= o.last_day for o in offs):
+            found.append(f"{_long(local.date())} at {local:%H:%M}")
+    return found
 
 
 def clinician_choices(session: Session, staff: StaffContext | None) -> list[tuple[int, str]]:

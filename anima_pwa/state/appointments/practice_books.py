@@ -91,6 +91,7 @@ class AppointmentBookState(PracticeState):
     book: dict[str, str] = {}
     sessions: list[dict[str, str]] = []
     days_off: list[str] = []
+    booked_on_days_off: list[str] = []  # appointments still booked on days off: to move or cancel
     can_manage: bool = False
     weekday_choices: list[dict[str, str]] = WEEKDAY_CHOICES
     kind_choices: list[dict[str, str]] = KIND_CHOICES
@@ -112,6 +113,7 @@ class AppointmentBookState(PracticeState):
         self.can_manage = staff.can(Action.MANAGE_APPOINTMENT_BOOKS)
         with session_scope() as db:
             found = [v for v in books.book_views(db, staff) if v.id == self._book_id]
+            clashes = books.booked_on_days_off(db, staff, self._book_id) if found else []
         if not found:
             self.book, self.sessions, self.days_off = {}, [], []
             self.error = "We could not find that appointment book at your practice."
@@ -120,6 +122,7 @@ class AppointmentBookState(PracticeState):
         self.book = _book_row(view)
         self.sessions = [{"id": str(s.id), "text": s.text} for s in view.sessions]
         self.days_off = [d.text for d in view.days_off]
+        self.booked_on_days_off = clashes
 
     def _done(self, staff: StaffContext, notice: str) -> None:
         self._show(staff)
