@@ -7,5 +7,7 @@
 - ``booking``: free days and times, ``book`` (one winner per slot, enforced by the database),
   ``cancel`` up to the practice's cut-off, the patient's appointments;
 - ``notices``: confirmation, cancellation and reminder by email and SMS (nothing clinical);
-- ``calendar_file``: the .ics for "Add to calendar"; ``reminders``: the day-before reminder, once.
+- ``calendar_file``: the .ics for "Add to calendar"; ``reminders``: the day-before reminder, once;
+- ``staff_side``: for the workspace: the day's list, booking, moving and cancelling for a patient;
+- ``housekeeping``: the lifespan task (reminders, slots); ``demo_books``: the demo practices' books.
 """
