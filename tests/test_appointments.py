@@ -387,3 +387,14 @@ def test_the_sign_off_makes_the_invite_in_one_call(db_session: Session) -> None:
     assert (view.request_id, view.what, view.with_whom) == (request.id, "a blood test", "the nurses team")
     days, _ = booking.free_days(db_session, zoe_id, made.id, NOW)
     assert len(days) == 2
+
+
+def test_reminders_go_only_at_a_civil_hour(db_session: Session) -> None:
+    from anima_pwa.services.appointments import housekeeping
+
+    world, zoe, zoe_id, invite_id = _book_world(db_session)
+    times, _ = booking.free_times(db_session, zoe_id, invite_id, "2026-03-23", NOW)
+    booking.book(db_session, zoe_id, invite_id, times[0].slot_id, NOW)
+    assert housekeeping.due_reminders(db_session, london(2026, 3, 22, 7)) == 0  # too early
+    assert housekeeping.due_reminders(db_session, london(2026, 3, 22, 21)) == 0  # too late
+    assert housekeeping.due_reminders(db_session, london(2026, 3, 22, 9)) == 1

@@ -131,7 +131,7 @@ def test_a_taken_slot_is_refused_and_nothing_is_saved(world):
     assert staff_booking.book_for_patient(db, world.reception, world.slots[0].id, world.patient.id, now=NOW).ok
     other = make_patient(db, world.practice, "Ola Other")
     second = staff_booking.book_for_patient(db, world.reception, world.slots[0].id, other.id, now=NOW)
-    assert second.errors == {"slot": staff_booking.NO_SLOT}
+    assert second.errors == {"slot": SLOT_TAKEN}
     assert len(db.exec(select(Appointment)).all()) == 1
 
 
@@ -221,7 +221,7 @@ def test_move_to_a_taken_slot_changes_nothing(world):
     mine = staff_booking.book_for_patient(db, world.reception, world.slots[0].id, world.patient.id, now=NOW)
     staff_booking.book_for_patient(db, world.reception, world.slots[1].id, other.id, now=NOW)
     refused = staff_booking.move(db, world.reception, mine.appointment_id, world.slots[1].id, now=NOW)
-    assert refused.errors == {"slot": staff_booking.NO_SLOT}
+    assert refused.errors == {"slot": SLOT_TAKEN}
     same = staff_booking.move(db, world.reception, mine.appointment_id, world.slots[0].id, now=NOW)
     assert same.errors == {"slot": staff_booking.SAME_SLOT}
     db.expire_all()
@@ -347,3 +347,35 @@ def test_appointments_booked_on_days_off_are_listed_for_the_practice_to_move(wor
     assert [r.status for r in day.rows] == ["blocked", "blocked", "booked", "blocked"]
     with pytest.raises(PermissionDenied):
         books.booked_on_days_off(db, world.outsider, world.book_id, now=NOW)
+
+
+def test_a_patient_invited_who_phones_instead_uses_the_invite(world):
+    """Reception books a patient who has an invite for this kind of slot with this book: the invite
+    is used, so the patient can't book a second time online with it; another kind is left alone."""
+    db = world.db
+    made = create_invite(
+        db,
+        world.reception,
+        patient_id=world.patient.id,
+        appointment_kind="face_to_face",
+        book_id=world.book_id,
+        now=NOW,
+    )
+    other = create_invite(
+        db, world.reception, patient_id=world.patient.id, appointment_kind="blood_test", book_id=world.book_id, now=NOW
+    )
+    booked = staff_booking.book_for_patient(db, world.reception, world.slots[0].id, world.patient.id, now=NOW)
+    assert db.get(Appointment, booked.appointment_id).invite_id == made.id
+    assert db.get(AppointmentInvite, made.id).status == "used"
+    assert db.get(AppointmentInvite, other.id).status == "open"
+    named = staff_booking.book_for_patient(
+        db, world.reception, world.slots[1].id, world.patient.id, now=NOW, invite_id=made.id
+    )
+    assert named.errors == {
+        "invite": "You have already booked an appointment with this invitation. It is in In progress."
+    }
+    stranger_invite = staff_booking.book_for_patient(
+        db, world.reception, world.slots[1].id, world.patient.id, now=NOW, invite_id="999999"
+    )
+    assert stranger_invite.errors == {"invite": staff_booking.NOT_THEIR_INVITE}
+    assert db.get(Slot, world.slots[1].id).status == "free"

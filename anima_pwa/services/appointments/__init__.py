@@ -9,6 +9,8 @@
 - ``notices``: confirmation, cancellation and reminder by email and SMS (nothing clinical);
 - ``books``: the workspace's books page (books in words, clinicians, generate for one book);
 - ``today_list``: a day's slots per book or site with who is booked; ``staff_booking``: staff book,
-  move and cancel for a patient by phone (the same race rules);
-- ``calendar_file``: the .ics for "Add to calendar"; ``reminders``: the day-before reminder, once.
+  move and cancel for a patient by phone (the same race rules); ``request_invites``: "Invite to
+  book" from the staff request page, and the invitations made from a request;
+- ``calendar_file``: the .ics for "Add to calendar"; ``reminders``: the day-before reminder, once;
+- ``housekeeping``: the lifespan task (reminders, slots); ``demo_books``: the demo practices' books.
 """

@@ -5,8 +5,9 @@ conditional UPDATE (``WHERE status = 'free'``), so of two bookings racing for it
 patient) exactly one wins, and the partial unique index on live appointments is the database's
 last word. The loser changes nothing and is asked to choose another time.
 
-Staff need no invite (they book what the patient asks for on the phone); moving keeps the
-appointment's invite. Staff may cancel at any time before the appointment ends (the cut-off is
+Staff need no invite (they book what the patient asks for on the phone), but an invite the
+patient has for that kind of slot with that book or team is used by the booking, so it can't book
+a second time online; moving keeps the appointment's invite. Staff may cancel at any time before the appointment ends (the cut-off is
 the patient's, online), and must say why (kept with the appointment and in the audit trail, never
 sent). Each change tells everyone who acts for the patient by email and SMS through the outbox,
 with no clinical content (`notices`), and is audited. A refusal saves nothing: every change is
@@ -18,10 +19,10 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import update
-from sqlmodel import Session, col
+from sqlmodel import Session, col, select
 
-from anima_pwa.models import Appointment, AppointmentInvite, Slot
-from anima_pwa.services.appointments import booking, notices
+from anima_pwa.models import Appointment, AppointmentBook, AppointmentInvite, Slot
+from anima_pwa.services.appointments import booking, invites, notices
 from anima_pwa.services.platform import audit, clock, text_limits
 from anima_pwa.services.platform.results import FORM
 from anima_pwa.services.practice import permissions
@@ -35,7 +36,7 @@ __all__ = [
 ]
 
 STAFF_CANCEL_REASON = text_limits.FieldLimit("cancel_reason", "The reason", 500)
-NO_SLOT = "That time is not free any more. Choose another time."
+NOT_THEIR_INVITE = "That invitation is not this patient's."
 SLOT_PAST = "That time has already passed. Choose another time."
 NOT_FOUND = "We could not find that appointment at your practice."
 NO_REASON = "Enter why the appointment is cancelled"
@@ -62,9 +63,59 @@ def _appointment_of_practice(session: Session, staff: StaffContext, appointment_
 def _slot_problem(slot: Slot, now: datetime | None) -> str:
     if clock.as_utc(slot.start_utc) <= clock.as_utc(now):
         return SLOT_PAST
+    if slot.status == "booked":
+        return booking.SLOT_TAKEN
     if slot.status != "free":
-        return NO_SLOT
+        return booking.SLOT_GONE
     return ""
+
+
+def _matching_invite(
+    session: Session, staff: StaffContext, patient_id: int, slot: Slot, invite_id: object, now: datetime | None
+) -> tuple[AppointmentInvite | None, str]:
+    """The invite this booking uses, and why not ("" if fine). Named (`invite_id`): it must be the
+    patient's, at the practice, and usable now. Not named: the patient's open invite for this kind
+    of slot with this book (or its team), the one expiring soonest, if any; so a patient who was
+    invited and phones instead can't then book a second time online with the same invite."""
+    if invite_id not in (None, ""):
+        key = permissions.record_id(invite_id)
+        invite = session.get(AppointmentInvite, key) if key else None
+        if invite is None or invite.patient_id != patient_id or invite.practice_id != staff.practice_id:
+            return None, NOT_THEIR_INVITE
+        return invite, invites.invite_problem(invite, now)
+    book = session.get(AppointmentBook, slot.book_id)
+    candidates = session.exec(
+        select(AppointmentInvite)
+        .where(
+            AppointmentInvite.patient_id == patient_id,
+            AppointmentInvite.practice_id == staff.practice_id,
+            AppointmentInvite.status == "open",
+            AppointmentInvite.kind == slot.kind,
+            col(AppointmentInvite.expires_at) > clock.as_utc(now),
+        )
+        .order_by(col(AppointmentInvite.expires_at), col(AppointmentInvite.id))
+    ).all()
+    for invite in candidates:
+        if invite.book_id == slot.book_id or (
+            invite.book_id is None and invite.team and book is not None and invite.team == book.team
+        ):
+            return invite, ""
+    return None, ""
+
+
+def _take_invite(session: Session, invite: AppointmentInvite, moment: datetime) -> bool:
+    used = session.exec(
+        update(AppointmentInvite)
+        .where(col(AppointmentInvite.id) == invite.id, col(AppointmentInvite.status) == "open")
+        .values(status="used", used_at=moment)
+    )  # type: ignore[call-overload]
+    return used.rowcount == 1
+
+
+def _give_back_invite(session: Session, invite: AppointmentInvite) -> None:
+    session.exec(
+        update(AppointmentInvite).where(col(AppointmentInvite.id) == invite.id).values(status="open", used_at=None)
+    )  # type: ignore[call-overload]
 
 
 def _claim(session: Session, slot_id: int) -> bool:
@@ -80,33 +131,58 @@ def _free(session: Session, slot_id: int) -> None:
 
 
 def book_for_patient(
-    session: Session, staff: StaffContext | None, slot_id: object, patient_id: object, now: datetime | None = None
+    session: Session,
+    staff: StaffContext | None,
+    slot_id: object,
+    patient_id: object,
+    now: datetime | None = None,
+    *,
+    invite_id: object = None,
 ) -> booking.BookingResult:
-    """Book a free slot of the practice for a patient of the practice (no invite needed)."""
+    """Book a free slot of the practice for a patient of the practice. No invite is needed; one
+    the patient has for this kind of slot with this book or team is used (`_matching_invite`)."""
     staff = permissions.require(staff, Action.BOOK_APPOINTMENTS)
     patient = permissions.require_patient(session, staff, Action.BOOK_APPOINTMENTS, patient_id)
     slot = _slot_of_practice(session, staff, slot_id)
     problem = _slot_problem(slot, now)
     if problem:
         return booking.BookingResult(errors={"slot": problem})
+    invite, problem = _matching_invite(session, staff, patient.id, slot, invite_id, now)  # type: ignore[arg-type]
+    if problem:
+        return booking.BookingResult(errors={"invite": problem})
+    moment = clock.as_utc(now)
+    if invite is not None and not _take_invite(session, invite, moment):
+        if invite_id not in (None, ""):
+            return booking.BookingResult(errors={"invite": invites.USED})
+        invite = None  # the patient is using it online this moment: book without it
     if not _claim(session, slot.id):  # type: ignore[arg-type]
+        if invite is not None:
+            _give_back_invite(session, invite)
         return booking.BookingResult(errors={"slot": booking.SLOT_TAKEN})
     appointment = Appointment(
         slot_id=slot.id,  # type: ignore[arg-type]
+        invite_id=invite.id if invite is not None else None,
         patient_id=patient.id,  # type: ignore[arg-type]
         practice_id=staff.practice_id,
         booked_by_staff_id=staff.staff_id,
-        booked_at=clock.as_utc(now),
+        booked_at=moment,
     )
     session.add(appointment)
     session.flush()
     session.refresh(slot)
+    if invite is not None:
+        session.refresh(invite)
     audit.record_staff(
         session,
         staff,
         "appointment_booked",
         patient_id=patient.id,
-        detail={"appointment_id": appointment.id, "slot_id": slot.id, "by": "staff"},
+        detail={
+            "appointment_id": appointment.id,
+            "slot_id": slot.id,
+            "invite_id": appointment.invite_id,
+            "by": "staff",
+        },
     )
     notices.tell(session, "appointment_booked", booking.describe(session, appointment, now), patient.id)  # type: ignore[arg-type]
     return booking.BookingResult(appointment_id=appointment.id)
