@@ -88,3 +88,74 @@ def test_staff_act_only_at_their_own_practice(db_session: Session) -> None:
         db_session, world.clinician, slots(db_session, world)[1].id, patient_id=zoe.id, now=NOW + timedelta(days=3)
     )
     assert past.errors == {"slot": staff_booking.SLOT_PAST}
+
+
+def test_reception_and_a_patient_racing_for_one_slot_exactly_one_wins(engine, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Real concurrent transactions (SQLite and PostgreSQL): reception books a caller while a patient
+    books the same time online, both having seen it free. One gets it; the other is refused and
+    nothing of theirs is saved."""
+    import threading
+
+    from sqlalchemy import func
+
+    with Session(engine, expire_on_commit=False) as db:
+        world = make_world(db)
+        generate(db, world, NOW)
+        zoe, _ = patient_with_account(db, world, "Zoe Smith", "zoe@example.com")
+        ann, ann_id = patient_with_account(db, world, "Ann Lee", "ann@example.com")
+        ann_invite = invite(db, world, ann, NOW)
+        receptionist = make_staff(db, db.get(Practice, world.practice_id), "receptionist")
+        slot_id = slots(db, world)[0].id
+        db.commit()
+    seen = threading.Barrier(2)
+
+    def wait_for_the_other() -> None:
+        try:
+            seen.wait(timeout=2)
+        except threading.BrokenBarrierError:
+            pass
+
+    free_slots, slot_problem = booking._free_slots, staff_booking._slot_problem
+
+    def patient_reads(*args, **kwargs):
+        found = free_slots(*args, **kwargs)
+        wait_for_the_other()
+        return found
+
+    def staff_reads(*args, **kwargs):
+        problem = slot_problem(*args, **kwargs)
+        wait_for_the_other()
+        return problem
+
+    monkeypatch.setattr(booking, "_free_slots", patient_reads)
+    monkeypatch.setattr(staff_booking, "_slot_problem", staff_reads)
+    results: dict[str, object] = {}
+    failures: list[BaseException] = []
+
+    def run(name: str, act) -> None:  # noqa: ANN001
+        try:
+            with Session(engine, expire_on_commit=False) as db:
+                results[name] = act(db)
+                db.commit()
+        except BaseException as exc:  # pragma: no cover - reported below
+            failures.append(exc)
+
+    threads = [
+        threading.Thread(
+            target=run,
+            args=("staff", lambda db: staff_booking.book_for_patient(db, receptionist, slot_id, zoe.id, NOW)),
+        ),
+        threading.Thread(target=run, args=("patient", lambda db: booking.book(db, ann_id, ann_invite, slot_id, NOW))),
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert not failures, failures
+    assert sorted(r.ok for r in results.values()) == [False, True], results
+    loser = next(r for r in results.values() if not r.ok)
+    assert loser.errors == {"slot": booking.SLOT_TAKEN}
+    with Session(engine) as db:
+        assert db.exec(select(func.count()).select_from(Appointment)).one() == 1
+        if not results["patient"].ok:
+            assert db.get(AppointmentInvite, ann_invite).status == "open"  # Ann may choose again
