@@ -28,11 +28,12 @@ def _next_working_day() -> date:
     return day
 
 
-def _patient_who_phones(db, tag: str) -> tuple[str, str]:
-    """A verified patient at Y90001 with their own account (so they are told by email)."""
+def _patient_who_phones(db, tag: str) -> tuple[str, str, int]:
+    """A verified patient at Y90001 with their own account (so they are told by email), and a
+    request of theirs waiting for the practice."""
     from sqlmodel import select
 
-    from anima_pwa.models import Account, AccountPatient, Patient, Practice, utcnow
+    from anima_pwa.models import URGENCY_RANKS, Account, AccountPatient, Patient, Practice, Request, utcnow
 
     name, email = f"Phoning Patient{tag}", f"phone.{tag}@example.com"
     with Session(db) as session:
@@ -50,8 +51,22 @@ def _patient_who_phones(db, tag: str) -> tuple[str, str]:
         session.add(account)
         session.flush()
         session.add(AccountPatient(account_id=account.id, patient_id=patient.id, relationship="self"))
+        request = Request(
+            patient_id=patient.id,
+            practice_id=practice.id,
+            kind="medical",
+            topic="back-pain",
+            status="submitted",
+            subject=f"Back pain {tag}",
+            urgency="routine",
+            urgency_rank=URGENCY_RANKS["routine"],
+            team="gp",
+            submitted_at=utcnow(),
+            reference=f"AN-{tag.upper()}",
+        )
+        session.add(request)
         session.commit()
-    return name, email
+        return name, email, request.id
 
 
 def test_admin_sets_up_a_book_and_reception_books_and_cancels_by_phone(desk, browser, app, db, mailbox, request):
@@ -98,7 +113,7 @@ def test_admin_sets_up_a_book_and_reception_books_and_cancels_by_phone(desk, bro
     expect(desk.locator("#notice")).to_have_text("0 new slots made.")
 
     # Reception, on another desk: the day's list for this book; a patient phones to book.
-    name, patient_email = _patient_who_phones(db, tag)
+    name, patient_email, request_id = _patient_who_phones(db, tag)
     other = open_context(browser, app, phone=False)
     reception = other.new_page()
     reception.shots = Shots(reception, request.node.name + "-reception")  # type: ignore[attr-defined]
@@ -144,5 +159,20 @@ def test_admin_sets_up_a_book_and_reception_books_and_cancels_by_phone(desk, bro
         cancelled = mailbox.wait_for(patient_email, "Your appointment has been cancelled")
         assert "feeling better" not in cancelled.get_body(preferencelist=("plain",)).get_content()
         reception.shots("cancelled")  # type: ignore[attr-defined]
+
+        # From the patient's request, at any time: an invitation to book a blood test with the team.
+        reception.goto(f"/practice/request?id={request_id}")
+        expect(reception.get_by_role("heading", name=f"Back pain {tag}")).to_be_visible()
+        settled(reception)
+        invite = reception.get_by_role("region", name="Invite to book")
+        invite.get_by_role("button", name="Send invitation to book").click()
+        expect(reception.locator("#invite_kind-error")).to_contain_text("Choose the kind of appointment")
+        invite.get_by_label("What the patient is invited to book").select_option(label="a blood test")
+        invite.get_by_label("With whom").select_option(label=f"Any of the {team} team")
+        invite.get_by_role("button", name="Send invitation to book").click()
+        expect(reception.locator("#notice")).to_contain_text("The invitation to book has been sent")
+        expect(reception.locator("#invites")).to_contain_text(f"Blood test with the {team} team")
+        expect(reception.locator("#invites")).to_contain_text("Waiting for the patient to book")
+        reception.shots("invited")  # type: ignore[attr-defined]
     finally:
         close_context(other)

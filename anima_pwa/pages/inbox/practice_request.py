@@ -368,8 +368,8 @@ def _invite_form() -> rx.Component:
                 ),
             ),
             rx.el.form(
-                _select("invite_kind", "What to book", S.appointment_choices, blank="Choose"),
-                _select("invite_with", "With", S.invite_targets, blank="Choose a clinician or team"),
+                _select("invite_kind", "What the patient is invited to book", S.appointment_choices, blank="Choose"),
+                _select("invite_with", "With whom", S.invite_targets, blank="Choose a clinician or team"),
                 text_field(
                     "invite_window",
                     "Within how many days",
