@@ -157,6 +157,7 @@ def test_reception_books_moves_and_cancels_by_phone(desk) -> None:  # noqa: ANN0
     assert tab.notice.startswith("Zoe Smith is booked for 09:15 with Dr Amir Khan") and tab.mode == ""
     row = tab.rows[1]
     assert (row["patient"], row["status_label"], row["live"]) == ("Zoe Smith", "Booked", "yes")
+    assert row["patient_href"] == routes.practice_patient(desk.patient.id)
     # Move it to 09:45, then cancel it with a reason.
     run(tab, "start_move", str(slots[1]))
     assert tab.mode == "move"
@@ -226,3 +227,21 @@ def test_invite_to_book_from_the_request_page(desk) -> None:  # noqa: ANN001
             desk.request_id,
             desk.reception.staff_id,
         )
+
+
+def test_a_clinician_opens_the_list_on_their_own_book(desk) -> None:  # noqa: ANN001
+    with Session(desk.engine, expire_on_commit=False) as session:
+        rota.create_book(session, desk.admin, name="Nurses", team="nurses")
+        own = rota.create_book(session, desk.admin, name="Dr Amir Khan", staff_id=desk.clinician.staff_id)
+        session.commit()
+    desk.as_staff(desk.clinician)
+    tab = opened(PracticeTodayState, routes.PRACTICE_APPOINTMENTS)
+    run(tab, "load")
+    assert tab.book_choice == str(own.id)
+    run(tab, "show", {"day": "2026-12-08", "book": "", "site": ""})
+    run(tab, "load")
+    assert tab.book_choice == "" and tab.day == "2026-12-07"  # their choice is kept; the URL's day (none: today)
+    desk.as_staff(desk.reception)
+    other = opened(PracticeTodayState, routes.PRACTICE_APPOINTMENTS)
+    run(other, "load")
+    assert other.book_choice == ""

@@ -137,7 +137,7 @@ def _list() -> rx.Component:
                             rx.el.td(r["site"]),
                             rx.el.td(r["kind"]),
                             rx.el.td(r["status_label"]),
-                            rx.el.td(r["patient"]),
+                            rx.el.td(rx.cond(r["patient_href"] != "", rx.el.a(r["patient"], href=r["patient_href"]))),
                             rx.el.td(r["born"]),
                             rx.el.td(_actions(r)),
                             id="slot-" + r["slot"].to(str),

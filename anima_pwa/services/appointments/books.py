@@ -70,6 +70,7 @@ class BookView:
     days_off: list[DaysOffLine]
     free_slots: int  # free slots from now on
     last_slot: str  # "Friday 8 January 2027" or "" (none made yet)
+    clinician_id: int | None = None  # the StaffMember whose book it is (None for a team's)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -161,6 +162,7 @@ def book_views(session: Session, staff: StaffContext | None, now: datetime | Non
                 days_off=days_off,
                 free_slots=int(free.get(book.id, 0)),
                 last_slot=_long(clock.to_london(clock.as_utc(final))) if final is not None else "",
+                clinician_id=book.staff_id,
             )
         )
     return views

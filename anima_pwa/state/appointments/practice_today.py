@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import reflex as rx
 
+from anima_pwa import routes
 from anima_pwa.db import session_scope
 from anima_pwa.services.appointments import books, staff_booking, today_list
 from anima_pwa.services.practice import patient_search
@@ -39,6 +40,7 @@ class PracticeTodayState(PracticeState):
     drawn: int = 0
     _slot_id: int = 0
     _appointment_id: int = 0
+    _chosen_once: bool = False
 
     def _denied(self, message: str):
         if not self.heading:
@@ -73,6 +75,7 @@ class PracticeTodayState(PracticeState):
                 "status_label": r.status_label,
                 "appointment": str(r.appointment_id or ""),
                 "patient": r.patient_name,
+                "patient_href": routes.practice_patient(r.patient_id) if r.patient_id else "",
                 "born": r.patient_born,
                 "open": "yes" if r.status == "free" and not r.past else "",
                 "live": "yes" if r.status == "booked" and not r.past else "",
@@ -104,6 +107,11 @@ class PracticeTodayState(PracticeState):
         self.error, self.notice, self.errors, self.summary, self.heading = "", "", {}, [], ""
         self.day = clip(self.router.url.query_parameters.get("day", ""), 10)
         self._stop()
+        if not self._chosen_once:
+            # A clinician opens on their own book; everyone else on the whole practice.
+            with session_scope() as db:
+                own = [v.id for v in books.book_views(db, staff) if v.clinician_id == staff.staff_id]
+            self.book_choice, self._chosen_once = (str(own[0]) if own else ""), True
         self._show(staff)
         self.drawn += 1
 
