@@ -98,6 +98,16 @@ def test_rota_validation_and_permissions(db_session: Session) -> None:
         kind="telephone",
     )  # fmt: skip
     assert set(reversed_times.errors) == {"end"}
+    overlapping = rota.add_session(
+        db_session, world.admin, world.book_id, weekday="Monday", start="09:30", end="11:00", slot_minutes=15,
+        kind="telephone",
+    )  # fmt: skip
+    assert overlapping.errors == {"start": "This book already has a session on Monday from 09:00 to 10:00"}
+    after = rota.add_session(
+        db_session, world.admin, world.book_id, weekday="Monday", start="10:00", end="11:00", slot_minutes=15,
+        kind="telephone",
+    )  # fmt: skip
+    assert after.ok
     both = rota.create_book(db_session, world.admin, name="X", staff_id=world.clinician.staff_id, team="nurses")
     assert "team" in both.errors
     with pytest.raises(PermissionDenied):

@@ -188,6 +188,16 @@ def add_session(
         errors["slot_minutes"] = "Slots must be between 5 and 120 minutes long"
     if kind not in SLOT_KINDS:
         errors["kind"] = "Choose the kind of appointment"
+    if not errors:
+        same_day = session.exec(
+            select(RotaSession).where(RotaSession.book_id == book.id, RotaSession.weekday == day)
+        ).all()
+        begins, finishes = f"{starts:%H:%M}", f"{ends:%H:%M}"
+        clash = next((x for x in same_day if x.start_time < finishes and begins < x.end_time), None)
+        if clash is not None:
+            errors["start"] = (
+                f"This book already has a session on {WEEKDAYS[day]} from {clash.start_time} to {clash.end_time}"  # type: ignore[index]
+            )
     if errors:
         return BookResult(errors=errors)
     row = RotaSession(
