@@ -379,3 +379,11 @@ def test_a_patient_invited_who_phones_instead_uses_the_invite(world):
     )
     assert stranger_invite.errors == {"invite": staff_booking.NOT_THEIR_INVITE}
     assert db.get(Slot, world.slots[1].id).status == "free"
+
+
+@pytest.mark.parametrize(
+    ("target", "split"),
+    [("book:12", ("12", "")), ("team:nurses", ("", "nurses")), ("", ("", "")), ("nurses", ("", "")), (None, ("", ""))],
+)
+def test_split_target(target, split):
+    assert request_invites.split_target(target) == split

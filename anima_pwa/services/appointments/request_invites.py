@@ -18,7 +18,7 @@ from anima_pwa.services.platform import clock
 from anima_pwa.services.practice import permissions
 from anima_pwa.services.practice.permissions import Action, StaffContext
 
-__all__ = ["InviteLine", "invite_from_request", "invite_lines", "invite_targets"]
+__all__ = ["InviteLine", "invite_from_request", "invite_lines", "invite_targets", "split_target"]
 
 
 @dataclass(frozen=True)
@@ -33,6 +33,14 @@ def invite_targets(session: Session, staff: StaffContext | None) -> list[tuple[s
     views = books.book_views(session, staff)
     teams = books.team_choices(session, staff)
     return [(f"book:{v.id}", v.name) for v in views] + [(f"team:{t}", f"Any of the {t} team") for t in teams]
+
+
+def split_target(target: object) -> tuple[str, str]:
+    """("book id", "team") from a "with whom" choice ("book:<id>" or "team:<name>"); ("", "") for
+    anything else. The sign-off form can offer the same choices and pass these on to
+    `invites.invite_from_outcome` as `book_id` and `team`."""
+    chosen = target if isinstance(target, str) else ""
+    return (chosen[5:] if chosen.startswith("book:") else "", chosen[5:] if chosen.startswith("team:") else "")
 
 
 def invite_lines(
@@ -104,9 +112,7 @@ def invite_from_request(
     request = session.get(Request, key) if key else None
     if request is None or request.practice_id != staff.practice_id:
         raise permissions.PermissionDenied("We could not find that request at your practice.")
-    chosen = target if isinstance(target, str) else ""
-    book_id = chosen[5:] if chosen.startswith("book:") else ""
-    team = chosen[5:] if chosen.startswith("team:") else ""
+    book_id, team = split_target(target)
     result = invites.create_invite(
         session,
         staff,
