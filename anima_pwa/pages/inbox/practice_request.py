@@ -192,7 +192,7 @@ def _delivery() -> rx.Component:
         rx.cond(
             S.delivery_problems.length() > 0,
             rx.el.div(
-                rx.el.p(rx.el.strong("Some notices could not be delivered. Contact the patient another way.")),
+                rx.el.p(rx.el.strong("Some notices about this request could not be delivered:")),
                 rx.el.ul(rx.foreach(S.delivery_problems, lambda line: rx.el.li(line))),
                 class_name="panel panel--warning",
                 id="delivery-problems",
