@@ -277,7 +277,7 @@ def error_summary(summary: rx.Var) -> rx.Component:
     `summary` is a list of [field_id, message] pairs; focus moves here after a failed submit.
     """
     return rx.cond(
-        summary.length() > 0,  # type: ignore[attr-defined]
+        summary.length() > 0,
         rx.el.div(
             rx.el.h2("There is a problem", class_name="error-summary__title", id="error-summary-title"),
             rx.el.ul(

@@ -4,6 +4,8 @@ table and the practice for each id the browser sends."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import reflex as rx
 
 from anima_pwa.db import session_scope
@@ -185,12 +187,13 @@ class PatientRecordState(PracticeState):
     @rx.event
     @staff_required(Action.EDIT_PATIENT)
     def save(self, staff: StaffContext):
+        typed: dict[str, Any] = {name: self.values.get(name, "") for name in EDIT_FIELDS}
         with session_scope() as db:
             errors = patient_records.update_patient(
                 db,
                 staff,
                 self.patient_id,
-                **{name: self.values.get(name, "") for name in EDIT_FIELDS},
+                **typed,
                 housebound=self.housebound,
                 care_home_resident=self.care_home_resident,
             )
