@@ -19,7 +19,7 @@ from urllib.parse import quote
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from anima_pwa.models import Account, Patient, utcnow
+from anima_pwa.models import Account, Patient, id_of, utcnow
 from anima_pwa.services.identity import accounts, password_reset, passwords, ratelimit, sessions, tokens
 from anima_pwa.services.identity.ratelimit import Limit
 from anima_pwa.services.patients.registration import self_patient
@@ -199,9 +199,13 @@ def confirm_email_change(
     result = tokens.consume_link(session, purpose=EMAIL_CHANGE, secret=secret if isinstance(secret, str) else "")
     if result.problem is not None or result.token is None:
         email = tokens.payload(result.token).get("email", "") if result.token else ""
-        status = {tokens.TokenProblem.EXPIRED: "expired", tokens.TokenProblem.USED: "used"}.get(
+        statuses: dict[tokens.TokenProblem | None, str] = {
+            tokens.TokenProblem.EXPIRED: "expired",
+            tokens.TokenProblem.USED: "used",
+        }
+        status = statuses.get(
             result.problem,
-            "unknown",  # type: ignore[arg-type]
+            "unknown",
         )
         return EmailChangeResult(status, email)
     token = result.token
@@ -231,7 +235,7 @@ def confirm_email_change(
         return EmailChangeResult("taken", new_email)
 
     # Other requests are now moot, and a reset code sent to the old address must not still work.
-    _revoke(session, account.id, (EMAIL_CHANGE, tokens.PASSWORD_RESET))  # type: ignore[arg-type]
+    _revoke(session, id_of(account), (EMAIL_CHANGE, tokens.PASSWORD_RESET))
     notifications.enqueue_email(
         session,
         to=old_email,
@@ -371,7 +375,7 @@ def save_preferences(
     account = _account(session, identity)
     if account is None:
         return Outcome(errors={FORM: NO_ACCOUNT})
-    patient = self_patient(session, account.id)  # type: ignore[arg-type]
+    patient = self_patient(session, id_of(account))
     if patient is None:
         return Outcome(errors={FORM: NO_DETAILS})
 

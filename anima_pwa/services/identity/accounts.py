@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from urllib.parse import quote
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from anima_pwa.models import Account, OneTimeToken, utcnow
 from anima_pwa.services.identity import devices, mfa, passwords, ratelimit, recovery_codes, sessions, tokens
@@ -168,10 +168,10 @@ def _open_sign_ups(session: Session, normalized: str) -> list[OneTimeToken]:
             .where(
                 OneTimeToken.purpose == tokens.EMAIL_VERIFICATION,
                 OneTimeToken.email_normalized == normalized,
-                OneTimeToken.consumed_at.is_(None),  # type: ignore[union-attr]
-                OneTimeToken.revoked_at.is_(None),  # type: ignore[union-attr]
+                col(OneTimeToken.consumed_at).is_(None),
+                col(OneTimeToken.revoked_at).is_(None),
             )
-            .order_by(OneTimeToken.id.desc())  # type: ignore[union-attr]
+            .order_by(col(OneTimeToken.id).desc())
         ).all()
     )
 
@@ -211,7 +211,10 @@ class Confirmation(Result):
     email: str = ""
 
 
-_LINK_STATUS = {tokens.TokenProblem.EXPIRED: "expired", tokens.TokenProblem.USED: "used"}
+_LINK_STATUS: dict[tokens.TokenProblem | None, str] = {
+    tokens.TokenProblem.EXPIRED: "expired",
+    tokens.TokenProblem.USED: "used",
+}
 
 
 def _sign_up_link(session: Session, secret: str, now: datetime) -> tuple[Confirmation, OneTimeToken | None]:
@@ -221,7 +224,7 @@ def _sign_up_link(session: Session, secret: str, now: datetime) -> tuple[Confirm
     if token is not None and find_account(session, token.email_normalized) is not None:
         return Confirmation("already", email), None
     if found.problem is not None or token is None:
-        return Confirmation(_LINK_STATUS.get(found.problem, "unknown"), email), None  # type: ignore[arg-type]
+        return Confirmation(_LINK_STATUS.get(found.problem, "unknown"), email), None
     return Confirmation(CHOOSE_PASSWORD, email), token
 
 
@@ -251,7 +254,7 @@ def complete_sign_up(
     if find_account(session, token.email_normalized) is not None:
         return Confirmation("already", confirmation.email)
     if not used.ok or used.token is None:
-        return Confirmation(_LINK_STATUS.get(used.problem, "unknown"), confirmation.email)  # type: ignore[arg-type]
+        return Confirmation(_LINK_STATUS.get(used.problem, "unknown"), confirmation.email)
     account = Account(
         email=confirmation.email,
         email_normalized=token.email_normalized,

@@ -166,7 +166,7 @@ def _claim_step(session: Session, account: Account, step: int) -> bool:
     """Record ``step`` as used, only if it is newer than the last one: atomic, so of two requests
     with the same code only one can win."""
     session.flush()
-    claimed = session.execute(
+    claimed = session.exec(
         update(Account)
         .where(
             col(Account.id) == account.id,

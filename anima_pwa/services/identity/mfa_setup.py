@@ -178,7 +178,7 @@ def confirm_setup(
 
     session.flush()
     # Use the pending key once: of two tabs confirming together, only one switches MFA on.
-    claimed = session.execute(
+    claimed = session.exec(
         update(OneTimeToken)
         .where(
             col(OneTimeToken.id) == pending.id,
@@ -197,7 +197,7 @@ def confirm_setup(
         "mfa_last_step": matched[-1],  # the confirming code can't then be used to sign in
         "updated_at": now,
     }
-    switched_on = session.execute(
+    switched_on = session.exec(
         update(Account)
         .where(col(Account.id) == account.id, col(Account.mfa_enabled_at).is_(None))
         .values(**values)

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from sqlmodel import Session
 
-from anima_pwa.models import Account
+from anima_pwa.models import Account, id_of
 from anima_pwa.services.identity import passwords, tokens
 from anima_pwa.services.identity.accounts import FORM
 from anima_pwa.services.platform import audit, clock
@@ -107,7 +107,7 @@ def set_password(session: Session, *, secret: str, new_password: str, client_ip:
     if account.email_verified_at is None:
         account.email_verified_at = now
     session.add(account)
-    tokens.revoke_for_account(session, account.id, (SET_PASSWORD,), now=now)  # type: ignore[arg-type]
+    tokens.revoke_for_account(session, id_of(account), (SET_PASSWORD,), now=now)
     audit.record(
         session,
         action="password_set",

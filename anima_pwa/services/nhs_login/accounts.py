@@ -16,9 +16,9 @@ import hashlib
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
-from anima_pwa.models import Account, OneTimeToken, utcnow
+from anima_pwa.models import Account, OneTimeToken, id_of, utcnow
 from anima_pwa.services.identity import sessions, tokens
 from anima_pwa.services.nhs_login.client import NhsLoginIdentity
 from anima_pwa.services.patients import registration
@@ -125,7 +125,7 @@ def sign_in_or_register(
         if session.exec(select(Account.id).where(Account.email_normalized == normalized)).first() is not None:
             return NhsOutcome(error=EMAIL_IN_USE)
         account = Account(
-            email=nhs.email,
+            email=nhs.email or "",
             email_normalized=normalized,
             password_hash=None,
             kind="patient",
@@ -151,7 +151,7 @@ def sign_in_or_register(
     elif account.kind != "patient":
         return NhsOutcome(error="Practice staff accounts can't sign in with NHS login.")
 
-    needs_details = registration.self_patient(session, account.id) is None  # type: ignore[arg-type]
+    needs_details = registration.self_patient(session, id_of(account)) is None
     if needs_details:
         _keep_claims(session, account, nhs)
     token = sessions.start(session, account, ip=client_ip, user_agent=user_agent, method="nhs_login")
@@ -213,7 +213,7 @@ def pending_details(session: Session, account_id: int) -> NhsDetails | None:
     token = session.exec(
         select(OneTimeToken)
         .where(OneTimeToken.purpose == CLAIMS, OneTimeToken.account_id == account_id)
-        .order_by(OneTimeToken.id.desc())  # type: ignore[union-attr]
+        .order_by(col(OneTimeToken.id).desc())
     ).first()
     if token is None or token.expires_at <= utcnow():
         return None
@@ -250,7 +250,7 @@ def connect(session: Session, who: sessions.Identity, nhs: NhsLoginIdentity, *, 
         return ALREADY_CONNECTED
     if account.nhs_login_sub:
         return "This account is already connected to a different NHS login."
-    patient = registration.self_patient(session, account.id)  # type: ignore[arg-type]
+    patient = registration.self_patient(session, id_of(account))
     if patient is not None and (
         patient.date_of_birth != nhs.birthdate or (patient.nhs_number and patient.nhs_number != nhs.nhs_number)
     ):

@@ -15,7 +15,7 @@ from datetime import date
 
 from sqlmodel import Session, col, select
 
-from anima_pwa.models import Account, AccountPatient, Patient, Practice
+from anima_pwa.models import Account, AccountPatient, Patient, Practice, id_of
 from anima_pwa.services.platform.validation import (
     FieldError,
     clean_nhs_number,
@@ -107,11 +107,11 @@ def find_by_nhs_number(
     found = None
     if patient is not None:
         found = FoundPatient(
-            id=patient.id,  # type: ignore[arg-type]
+            id=id_of(patient),
             full_name=patient.full_name,
             date_of_birth=_display_date(patient.date_of_birth),
             is_care_home=patient.is_care_home,
-            has_account=self_account(session, patient.id) is not None,  # type: ignore[arg-type]
+            has_account=self_account(session, id_of(patient)) is not None,
         )
     dummy = is_dummy_care_home_number(digits)
     audit_staff(
@@ -177,7 +177,7 @@ def care_home_options(
     practice = session.get(Practice, staff.practice_id)
     options = [
         CareHomeOption(
-            patient_id=row.id,  # type: ignore[arg-type]
+            patient_id=id_of(row),
             name=row.full_name,
             nhs_number=format_nhs_number(row.nhs_number or ""),
             practice_name=practice.name if practice else "",

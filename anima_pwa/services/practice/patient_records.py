@@ -21,7 +21,7 @@ from datetime import date
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from anima_pwa.models import Account, AccountPatient, Patient
+from anima_pwa.models import Account, AccountPatient, Patient, id_of
 from anima_pwa.services.identity import sessions, tokens
 from anima_pwa.services.platform import clock
 from anima_pwa.services.platform.validation import (
@@ -145,7 +145,7 @@ def patient_detail(
     own = next((account for link, account in links if link.relationship == "self"), None)
     linked = tuple(
         LinkedAccount(
-            account_id=account.id,  # type: ignore[arg-type]
+            account_id=id_of(account),
             email=email_of(account) or NO_EMAIL,
             relationship=link.relationship,
             approval_status=link.approval_status,
@@ -155,11 +155,11 @@ def patient_detail(
     )
 
     holder_links = [(link, account) for link, account in links if link.relationship != "self"]
-    holder_selves = self_patients(session, [account.id for _, account in holder_links])  # type: ignore[misc]
+    holder_selves = self_patients(session, [id_of(account) for _, account in holder_links])
     held_by = tuple(
         Holder(
-            link_id=link.id,  # type: ignore[arg-type]
-            account_id=account.id,  # type: ignore[arg-type]
+            link_id=id_of(link),
+            account_id=id_of(account),
             name=holder_selves[account.id].full_name if account.id in holder_selves else "",
             email=email_of(account) or NO_EMAIL,
             relationship=link.relationship,
@@ -185,7 +185,7 @@ def patient_detail(
                 continue
             dependants.append(
                 Dependant(
-                    patient_id=person.id,  # type: ignore[arg-type]
+                    patient_id=id_of(person),
                     full_name=person.full_name,
                     date_of_birth=date_display(person.date_of_birth),
                     relationship=link.relationship,
@@ -195,7 +195,7 @@ def patient_detail(
 
     audit_staff(session, staff, "patient_viewed", patient_id=patient.id)
     return PatientDetail(
-        id=patient.id,  # type: ignore[arg-type]
+        id=id_of(patient),
         full_name=patient.full_name,
         preferred_name=patient.preferred_name,
         date_of_birth=patient.date_of_birth,
@@ -315,15 +315,15 @@ def remove_patient_email(
     staff, patient = staff_patient(session, staff, Action.REMOVE_PATIENT_EMAIL, patient_id)
     if confirmed_no_email is not True:
         return CONFIRM_NO_EMAIL
-    account = self_accounts(session, [patient.id]).get(patient.id)  # type: ignore[list-item,arg-type]
+    account = self_accounts(session, [id_of(patient)]).get(id_of(patient))
     if account is None or account.status == REMOVED:
         audit_staff(session, staff, "patient_email_removed", patient_id=patient.id, detail={"had_account": False})
         return None
     if account.kind != "patient":  # a self link only ever points at a patient account
         return "This email address belongs to a staff account and can't be removed here"
     now = clock.utcnow()
-    ended = sessions.end_all(session, account.id, now=now)  # type: ignore[arg-type]
-    revoked = tokens.revoke_for_account(session, account.id, ACCOUNT_TOKEN_PURPOSES, now=now)  # type: ignore[arg-type]
+    ended = sessions.end_all(session, id_of(account), now=now)
+    revoked = tokens.revoke_for_account(session, id_of(account), ACCOUNT_TOKEN_PURPOSES, now=now)
     holds = session.exec(
         select(func.count(col(AccountPatient.id))).where(
             AccountPatient.account_id == account.id, AccountPatient.relationship != "self"

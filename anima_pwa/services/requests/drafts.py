@@ -21,7 +21,7 @@ from datetime import timedelta
 from sqlalchemy import update
 from sqlmodel import Session, col, select
 
-from anima_pwa.models import Patient, Practice, Request
+from anima_pwa.models import Patient, Practice, Request, id_of
 from anima_pwa.services import questionnaires
 from anima_pwa.services.identity.sessions import Identity
 from anima_pwa.services.platform.clock import utcnow
@@ -60,7 +60,7 @@ def check_start(session: Session, identity: Identity, *, patient_id: object, kin
     patient = patient_for(session, identity, patient_id)
     if patient is None:
         return StartOutcome(error="Choose who the request is for.")
-    subject = subject_for(session, identity, patient.id)  # type: ignore[arg-type]
+    subject = subject_for(session, identity, id_of(patient))
     if subject is None or not subject.can_request:
         return StartOutcome(error=subject.why_not if subject else "Choose who the request is for.")
     available = rules.availability(
@@ -109,7 +109,7 @@ def start_draft(session: Session, identity: Identity, *, patient_id: object, kin
         session.delete(old)
     now = utcnow()
     draft = Request(
-        patient_id=patient.id,  # type: ignore[arg-type]
+        patient_id=id_of(patient),
         account_id=identity.account_id,
         practice_id=patient.practice_id,
         kind=kind,

@@ -13,7 +13,7 @@ from datetime import datetime
 
 from sqlmodel import Session, col, select
 
-from anima_pwa.models import AccountPatient, Patient, Request
+from anima_pwa.models import AccountPatient, Patient, Request, id_of
 from anima_pwa.services import questionnaires
 from anima_pwa.services.identity.sessions import Identity
 from anima_pwa.services.patients import dependants, registration
@@ -59,12 +59,12 @@ def your_requests(session: Session, identity: Identity, *, limit: int = 50) -> l
     ]
     holder = registration.self_patient(session, identity.account_id)
     if holder is not None and holder.id not in patient_ids:
-        patient_ids.append(holder.id)
+        patient_ids.append(id_of(holder))
     if not patient_ids:
         return []
     rows = session.exec(
         select(Request, Patient)
-        .join(Patient, Patient.id == Request.patient_id)  # type: ignore[arg-type]
+        .join(Patient, col(Patient.id) == Request.patient_id)
         .where(col(Request.patient_id).in_(patient_ids), Request.status != "draft")
         .order_by(col(Request.submitted_at).desc())
         .limit(limit)
@@ -74,7 +74,7 @@ def your_requests(session: Session, identity: Identity, *, limit: int = 50) -> l
         topic = questionnaires.get(request.topic)
         out.append(
             RequestRow(
-                id=request.id,  # type: ignore[arg-type]
+                id=id_of(request),
                 reference=request.reference or "",
                 title=topic.title if topic else request.topic,
                 kind=request.kind,
@@ -127,7 +127,7 @@ class PracticeRequestDetail:
 
 def _practice_row(request: Request, patient: Patient) -> PracticeRequestRow:
     return PracticeRequestRow(
-        id=request.id,  # type: ignore[arg-type]
+        id=id_of(request),
         reference=request.reference or "",
         patient_name=patient.full_name,
         subject=request.subject,
@@ -148,7 +148,7 @@ def practice_requests(session: Session, staff, *, limit: int = 100) -> list[Prac
     staff = permissions.require(staff, permissions.Action.VIEW_REQUESTS)
     rows = session.exec(
         select(Request, Patient)
-        .join(Patient, Patient.id == Request.patient_id)  # type: ignore[arg-type]
+        .join(Patient, col(Patient.id) == Request.patient_id)
         .where(Request.practice_id == staff.practice_id, col(Request.status).in_(OPEN_STATUSES))
         .order_by(col(Request.submitted_at))
         .limit(limit)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from sqlmodel import Session, select
 
-from anima_pwa.models import Request
+from anima_pwa.models import Request, id_of
 from anima_pwa.services import questionnaires
 from anima_pwa.services.platform.clock import utcnow
 from anima_pwa.services.requests import rules
@@ -73,7 +73,7 @@ def staff_start_draft(session: Session, staff, *, patient_id: object, kind: str,
         session.delete(old)
     now = utcnow()
     draft = Request(
-        patient_id=patient.id,  # type: ignore[arg-type]
+        patient_id=id_of(patient),
         account_id=None,
         practice_id=patient.practice_id,
         kind=kind,

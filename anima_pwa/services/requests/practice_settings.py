@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
@@ -146,7 +147,7 @@ def core_hours_preview(
 
 def _parse_form(
     session: Session, staff: StaffContext, form: Mapping[str, object]
-) -> tuple[SettingsView, dict[str, object], dict[str, str]]:
+) -> tuple[SettingsView, dict[str, Any], dict[str, str]]:
     """(current settings, the new column values, errors by form field)."""
     if not isinstance(form, Mapping):
         raise ValueError("form must be a mapping")
@@ -239,7 +240,7 @@ def _save_settings(
     session: Session,
     staff: StaffContext,
     current: SettingsView,
-    new: dict[str, object],
+    new: dict[str, Any],
     closures: list[core_hours.Closure],
     why: str,
 ) -> dict[str, str]:
