@@ -411,7 +411,10 @@ def complete_mfa_sign_in(
     if account is None or account.status != "active" or not mfa.is_enabled(account):
         return Outcome(errors={FORM: MFA_EXPIRED})
     # The challenge stands for "the password was right": not once the password has changed since.
-    if account.password_changed_at is not None and found.token.created_at < account.password_changed_at:  # type: ignore[union-attr]
+    challenged_at = found.token.created_at if found.token is not None else None
+    if account.password_changed_at is not None and (
+        challenged_at is None or challenged_at < account.password_changed_at
+    ):
         return Outcome(errors={FORM: MFA_EXPIRED})
     if recovery_code or not code:
         field_name = "recovery_code" if recovery_code else "code"

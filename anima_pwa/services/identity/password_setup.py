@@ -71,7 +71,12 @@ def _link(session: Session, secret: object, *, consume: bool) -> tuple[str, Acco
     result = lookup(session, purpose=SET_PASSWORD, secret=secret)
     token = result.token
     account = session.get(Account, token.account_id) if token is not None and token.account_id is not None else None
-    if account is None or account.status != "active" or account.email_normalized != token.email_normalized:  # type: ignore[union-attr]
+    if (
+        token is None
+        or account is None
+        or account.status != "active"
+        or account.email_normalized != token.email_normalized
+    ):
         return "unknown", None
     if result.problem is not None:
         return _STATUS.get(result.problem, "unknown"), account
