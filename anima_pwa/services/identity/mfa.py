@@ -31,6 +31,7 @@ from sqlmodel import Session, col, select
 from anima_pwa.models import Account, OneTimeToken, RecoveryCode
 from anima_pwa.services.identity import passwords, ratelimit
 from anima_pwa.services.platform import audit, clock, crypto
+from anima_pwa.services.platform.results import Result, failed
 
 __all__ = [
     "CODE_FORMAT",
@@ -277,14 +278,14 @@ def disable(
     code: str,
     now: datetime | None = None,
     client_ip: str = "",
-) -> dict[str, str]:
+) -> Result:
     """Switch MFA off with the password and a current code from the app (not a recovery code).
-    Returns field errors ("password", "code"); empty when MFA is now off (or already was, e.g.
+    Fails with field errors ("password", "code"); works when MFA is now off (or already was, e.g.
     switched off in another tab: then nothing is checked or changed)."""
     if not is_enabled(account):
-        return {}
+        return Result()
     if account.kind == "staff":  # every staff action needs MFA (permissions.staff_context)
-        return {"form": STAFF_KEEP_ON}
+        return failed(STAFF_KEEP_ON)
     errors: dict[str, str] = {}
     if not password:
         errors["password"] = ENTER_PASSWORD
@@ -292,13 +293,13 @@ def disable(
     if problem:
         errors["code"] = problem
     if errors:
-        return errors
+        return Result(errors=errors)
     now = now or clock.utcnow()
     # One counted attempt covers both the password and the code.
     too_many = count_attempt(session, account, now)
     if too_many:
         refuse(session, account, kind="app", reason="rate_limited", client_ip=client_ip)
-        return {"code": too_many}
+        return failed(too_many, "code")
     if len(password) > passwords.MAX_LENGTH or not passwords.verify_password(account.password_hash, password):
         audit.record(
             session,
@@ -308,10 +309,10 @@ def disable(
             account_id=account.id,
             ip=client_ip,
         )
-        return {"password": PASSWORD_WRONG}
+        return failed(PASSWORD_WRONG, "password")
     problem = _check_totp(session, account, code, now, client_ip)
     if problem:
-        return {"code": problem}
+        return failed(problem, "code")
 
     _switch_off(session, account, now)
     audit.record(
@@ -322,7 +323,7 @@ def disable(
         account_id=account.id,
         ip=client_ip,
     )
-    return {}
+    return Result()
 
 
 def switch_off_for_new_device(

@@ -236,8 +236,8 @@ class MfaSettingsState(SessionState):
         )
         if redirect is not None:
             return redirect
-        if result.error:
-            return self._fail({"code": result.error})
+        if not result.ok:
+            return self._fail(result.errors)
         self._forget_secrets()
         self.codes_to_save, self.step, self.enabled = result.recovery_codes, "save_codes", True
         self.errors, self.summary = {}, []
@@ -274,11 +274,11 @@ class MfaSettingsState(SessionState):
             return mfa.disable(db, account, password=password, code=code, client_ip=self._client_ip())
 
         # Checking the password (argon2) takes ~100 ms: not on the event loop.
-        errors, redirect = await asyncio.to_thread(self._account_then, identity, disable)
+        result, redirect = await asyncio.to_thread(self._account_then, identity, disable)
         if redirect is not None:
             return redirect
-        if errors:
-            return self._fail(errors)
+        if not result.ok:
+            return self._fail(result.errors)
         self.enabled, self.codes_left, self.step = False, 0, "status"
         self.notice = "Multi-factor authentication is off. You sign in with your password only."
         self.errors, self.summary = {}, []
