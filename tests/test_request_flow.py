@@ -860,7 +860,7 @@ def _sent_by_the_other_parent(w: World) -> None:
 
 def _dependant_removed(w: World) -> None:
     row = w.db.exec(select(AccountPatient).where(AccountPatient.patient_id == w.leo.id)).one()
-    assert dependants.remove_dependant(w.db, w.me, row.id) is None
+    assert dependants.remove_dependant(w.db, w.me, row.id).ok
 
 
 def _verification_revoked(w: World) -> None:

@@ -249,10 +249,10 @@ def test_a_rejection_reason_at_the_limit_one_over_and_a_paste(db_session: Sessio
     label = text_limits.REJECTION_REASON.label
     for text, error in [(PASTE, over_by(300, label, 19_700)), ("r" * 301, over_by(300, label, 1))]:
         pending = make_patient(db_session, practice, "Pat Pending", status="pending", email=f"p{len(text)}@example.com")
-        assert verifications.reject_patient(db_session, receptionist, pending.id, reason=text) == error
+        assert verifications.reject_patient(db_session, receptionist, pending.id, reason=text).message == error
         assert pending.verification_status == "pending"
     pending = make_patient(db_session, practice, "Pat Pending", status="pending", email="ok@example.com")
-    assert verifications.reject_patient(db_session, receptionist, pending.id, reason="r" * 300) is None
+    assert verifications.reject_patient(db_session, receptionist, pending.id, reason="r" * 300).ok
     assert pending.verification_status == "rejected"
 
 

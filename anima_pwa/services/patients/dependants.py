@@ -47,7 +47,7 @@ from anima_pwa.services.identity.sessions import Identity
 from anima_pwa.services.patients import verification
 from anima_pwa.services.patients.registration import self_patient
 from anima_pwa.services.platform import audit, clock, notifications
-from anima_pwa.services.platform.results import Result
+from anima_pwa.services.platform.results import Result, failed
 from anima_pwa.services.platform.validation import (
     FieldError,
     age_on,
@@ -546,19 +546,19 @@ def add_dependant(
 # Removing ----------------------------------------------------------------------------------------
 
 
-def remove_dependant(session: Session, identity: Identity, link_id: object, *, client_ip: str = "") -> str | None:
-    """Take a dependant off this account; None when done, else the message to show.
+def remove_dependant(session: Session, identity: Identity, link_id: object, *, client_ip: str = "") -> Result:
+    """Take a dependant off this account; fails with the message to show (about the whole form).
 
     Only this account's dependant and care-home links can be removed (never its own "self" link);
     the person's record stays, since another account may still hold them.
     """
     if _patient_account(session, identity) is None:
-        return NOT_PATIENT
+        return failed(NOT_PATIENT)
     if not _is_id(link_id):
-        return NOT_FOUND
+        return failed(NOT_FOUND)
     link = session.get(AccountPatient, link_id)
     if link is None or link.account_id != identity.account_id or link.relationship not in HELD_RELATIONSHIPS:
-        return NOT_FOUND
+        return failed(NOT_FOUND)
     patient = session.get(Patient, link.patient_id)
     audit.record(
         session,
@@ -573,4 +573,4 @@ def remove_dependant(session: Session, identity: Identity, link_id: object, *, c
     )
     session.delete(link)
     session.flush()
-    return None
+    return Result()

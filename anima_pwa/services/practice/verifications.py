@@ -24,6 +24,7 @@ from sqlmodel import Session, col, select
 from anima_pwa.models import Account, AccountPatient, Patient, id_of
 from anima_pwa.services.patients import verification
 from anima_pwa.services.platform import clock, notifications, text_limits
+from anima_pwa.services.platform.results import Result, failed
 from anima_pwa.services.platform.validation import FieldError, clean_text
 from anima_pwa.services.practice.holders import NO_EMAIL, email_of, self_accounts, self_patients
 from anima_pwa.services.practice.patient_access import (
@@ -354,10 +355,10 @@ def verify_patient(session: Session, staff: StaffContext | None, patient_id: obj
     audit_staff(session, staff, "patient_verified", patient_id=patient.id, detail={"emails": len(addresses)})
 
 
-def reject_patient(session: Session, staff: StaffContext | None, patient_id: object, *, reason: str) -> str | None:
+def reject_patient(session: Session, staff: StaffContext | None, patient_id: object, *, reason: str) -> Result:
     """Refuse a pending patient with a reason they will see on their home page (not in the email).
 
-    Returns an error for the reason field, or None. Raises PermissionDenied like verify_patient.
+    Fails with an error for the reason field. Raises PermissionDenied like verify_patient.
     """
     staff, patient = staff_patient(session, staff, Action.VERIFY_PATIENT, patient_id)
     if patient.verification_status != verification.PENDING:
@@ -367,7 +368,7 @@ def reject_patient(session: Session, staff: StaffContext | None, patient_id: obj
             reason if isinstance(reason, str) else "", label="a reason the patient will see", max_length=REASON_MAX
         )
     except FieldError as error:
-        return error.message
+        return failed(error.message, "reason")
     now = clock.utcnow()
     _claim_pending(
         session,
@@ -384,7 +385,7 @@ def reject_patient(session: Session, staff: StaffContext | None, patient_id: obj
     for address in addresses:
         notifications.enqueue_email(session, to=address, template="verification_rejected", practice_name=practice_name)
     audit_staff(session, staff, "patient_rejected", patient_id=patient.id, detail={"emails": len(addresses)})
-    return None
+    return Result()
 
 
 # Links waiting for approval (dependants of 16 or over, second holders)
@@ -434,14 +435,15 @@ def approve_dependant(session: Session, staff: StaffContext | None, link_id: obj
     _decide_link(session, staff, link, "approved", "", "dependant_approved", "dependant_approved")
 
 
-def decline_dependant(session: Session, staff: StaffContext | None, link_id: object, *, reason: str) -> str | None:
-    """Refuse a dependant of 16 or over, with a reason the account holder sees when signed in."""
+def decline_dependant(session: Session, staff: StaffContext | None, link_id: object, *, reason: str) -> Result:
+    """Refuse a dependant of 16 or over, with a reason the account holder sees when signed in
+    (fails with an error for the reason field)."""
     staff, link = _pending_link(session, staff, link_id)
     try:
         text = clean_text(
             reason if isinstance(reason, str) else "", label="a reason the patient will see", max_length=REASON_MAX
         )
     except FieldError as error:
-        return error.message
+        return failed(error.message, "reason")
     _decide_link(session, staff, link, "rejected", text, "dependant_declined", "dependant_declined")
-    return None
+    return Result()
