@@ -16,6 +16,7 @@ from datetime import date
 from sqlmodel import Session, col, select
 
 from anima_pwa.models import Account, AccountPatient, Patient, Practice, id_of
+from anima_pwa.services.platform.results import Result
 from anima_pwa.services.platform.validation import (
     FieldError,
     clean_nhs_number,
@@ -74,15 +75,17 @@ class FoundPatient:
 
 
 @dataclass(frozen=True)
-class FindResult:
-    error: str | None  # about the NHS number field; nothing was searched
-    patient: FoundPatient | None  # None (and no error): NOT_FOUND_MESSAGE
+class FindResult(Result):
+    """Fails with an error for the NHS number field (nothing was searched); works with the
+    patient found, or none (``not_found`` says so)."""
+
+    patient: FoundPatient | None = None
     nhs_number: str = ""  # as searched, for display: "999 999 1234"
     is_dummy: bool = False  # a care-home number: "Create New Patient Account" makes a care home
 
     @property
-    def message(self) -> str:
-        return NOT_FOUND_MESSAGE if self.error is None and self.patient is None else ""
+    def not_found(self) -> str:
+        return NOT_FOUND_MESSAGE if self.ok and self.patient is None else ""
 
 
 def find_by_nhs_number(
@@ -97,7 +100,7 @@ def find_by_nhs_number(
     try:
         digits = clean_staff_nhs_number(raw_nhs_number)
     except FieldError as error:
-        return FindResult(error=error.message, patient=None)
+        return FindResult(errors={"nhs_number": error.message})
     # The verified record first; otherwise the oldest claim here, so staff see someone is waiting.
     patient = session.exec(
         select(Patient)
@@ -122,7 +125,7 @@ def find_by_nhs_number(
         patient_id=found.id if found else None,
         detail={"found": found is not None, "dummy_number": dummy},
     )
-    return FindResult(error=None, patient=found, nhs_number=format_nhs_number(digits), is_dummy=dummy)
+    return FindResult(patient=found, nhs_number=format_nhs_number(digits), is_dummy=dummy)
 
 
 # "Register the patient as a dependent": choosing the care home

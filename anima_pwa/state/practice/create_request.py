@@ -63,8 +63,8 @@ class CreateRequestState(PracticeState):
         self._clear()
         with session_scope() as db:
             result = account_lookup.find_by_nhs_number(db, staff, self.nhs_query, client_ip=self._client_ip())
-        if result.error:
-            return self._fail({"nhs_query": result.error})
+        if not result.ok:
+            return self._fail({"nhs_query": result.message})
         if result.patient is None:
             self.step = "not_found"
             return
