@@ -90,7 +90,10 @@ class Outcome(Result):
 
 
 @dataclass(frozen=True)
-class EmailChangeResult:
+class EmailChangeResult(Result):
+    """What the link to confirm a new email address shows (it fails with nothing to show next to
+    a field: ``status`` says what happened)."""
+
     status: str  # changed | expired | used | unknown | taken
     email: str = ""  # the new address (as typed when the change was asked for)
 

@@ -459,10 +459,10 @@ class RequestWizardMixin(rx.State, mixin=True):
         contact = clip(form_data.get("contact", ""), 20)
 
         def act(db, identity, draft):
-            errors = questions.save_preferences(db, draft, appointment=appointment, contact=contact)
-            if not errors:
+            result = questions.save_preferences(db, draft, appointment=appointment, contact=contact)
+            if result.ok:
                 self._show_draft(db, draft)
-            return errors
+            return result.errors
 
         ok, errors = self._with_draft(actor, act)
         if ok and errors:
