@@ -323,3 +323,20 @@ def primary_button(text: str | rx.Var, *, extra_class: str = "", **props: Any) -
 def secondary_button(text: str | rx.Var, **props: Any) -> rx.Component:
     props.setdefault("type", "button")
     return rx.el.button(text, class_name="button button--secondary", **props)
+
+
+def code_field(
+    errors: rx.Var, *, label: str = "6-digit code", hint: str | None = None, max_length: int = 10
+) -> rx.Component:
+    """The box for a one-time code (from an authenticator app or an email): numeric keyboard,
+    the browser may fill it from the message or app."""
+    return text_field(
+        "code",
+        label,
+        errors,
+        hint=hint,
+        autocomplete="one-time-code",
+        input_mode="numeric",
+        max_length=max_length,
+        width="width-10",
+    )
