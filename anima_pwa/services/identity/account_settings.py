@@ -180,14 +180,8 @@ def request_email_change(
         notifications.enqueue_email(
             session, to=email, template="confirm_new_email", link=f"{base}/confirm-email-change?token={quote(secret)}"
         )
-    audit.record(
-        session,
-        action="email_change_requested",
-        actor_account_id=account.id,
-        actor_kind=account.kind,
-        account_id=account.id,
-        ip=client_ip,
-        detail={"address_in_use": owner is not None},
+    audit.record_own(
+        session, account, "email_change_requested", ip=client_ip, detail={"address_in_use": owner is not None}
     )
     return Outcome(email=email)
 
@@ -246,15 +240,7 @@ def confirm_email_change(
         new_email_masked=mask_email(new_email),
         reset_link=f"{_base(base_url)}/forgot-password",
     )
-    audit.record(
-        session,
-        action="email_changed",
-        actor_account_id=account.id,
-        actor_kind=account.kind,
-        account_id=account.id,
-        ip=client_ip,
-        detail={"changed": True},
-    )
+    audit.record_own(session, account, "email_changed", ip=client_ip, detail={"changed": True})
     return EmailChangeResult("changed", new_email)
 
 
@@ -299,14 +285,7 @@ def change_password(
     if refused:
         return Outcome(errors={FORM: refused})
     if len(current) > passwords.MAX_LENGTH or not passwords.verify_password(account.password_hash, current):
-        audit.record(
-            session,
-            action="password_change_failed",
-            actor_account_id=account.id,
-            actor_kind=account.kind,
-            account_id=account.id,
-            ip=client_ip,
-        )
+        audit.record_own(session, account, "password_change_failed", ip=client_ip)
         return Outcome(errors={"current_password": "Your current password is not correct"})
 
     now = utcnow()

@@ -268,14 +268,7 @@ def complete_sign_up(
     session.add(account)
     session.flush()
     _revoke_sign_up_links(session, account.email_normalized)  # any other links are now pointless
-    audit.record(
-        session,
-        action="account_created",
-        actor_account_id=account.id,
-        actor_kind="patient",
-        account_id=account.id,
-        ip=client_ip,
-    )
+    audit.record_own(session, account, "account_created", ip=client_ip)
     return Confirmation("confirmed", account.email)
 
 
@@ -379,15 +372,7 @@ def sign_in(
 def _signed_in(session: Session, account: Account, *, client_ip: str, user_agent: str, method: str) -> Outcome:
     token = sessions.start(session, account, ip=client_ip, user_agent=user_agent, method=method)
     identity = sessions.resolve(session, token)
-    audit.record(
-        session,
-        action="sign_in",
-        actor_account_id=account.id,
-        actor_kind=account.kind,
-        account_id=account.id,
-        ip=client_ip,
-        detail={"method": method},
-    )
+    audit.record_own(session, account, "sign_in", ip=client_ip, detail={"method": method})
     return Outcome(session_token=token, identity=identity, email=account.email)
 
 
@@ -431,14 +416,7 @@ def complete_mfa_sign_in(
     if not tokens.consume_link(session, purpose=MFA_CHALLENGE, secret=challenge).ok:
         return Outcome(errors={FORM: MFA_EXPIRED})
     if recovery_code:
-        audit.record(
-            session,
-            action="mfa_recovery_code_used",
-            actor_account_id=account.id,
-            actor_kind=account.kind,
-            account_id=account.id,
-            ip=client_ip,
-        )
+        audit.record_own(session, account, "mfa_recovery_code_used", ip=client_ip)
     return _signed_in(session, account, client_ip=client_ip, user_agent=user_agent, method="password+mfa")
 
 

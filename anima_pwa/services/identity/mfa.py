@@ -184,15 +184,7 @@ def _claim_step(session: Session, account: Account, step: int) -> bool:
 
 def refuse(session: Session, account: Account, *, kind: str, reason: str, client_ip: str) -> None:
     """Audit a refused code ("app" or "recovery"; "wrong", "used" or "rate_limited"), never the code."""
-    audit.record(
-        session,
-        action="mfa_code_refused",
-        actor_account_id=account.id,
-        actor_kind=account.kind,
-        account_id=account.id,
-        ip=client_ip,
-        detail={"kind": kind, "reason": reason},
-    )
+    audit.record_own(session, account, "mfa_code_refused", ip=client_ip, detail={"kind": kind, "reason": reason})
 
 
 def _check_totp(session: Session, account: Account, code: str, now: datetime, client_ip: str) -> str | None:
@@ -301,28 +293,14 @@ def disable(
         refuse(session, account, kind="app", reason="rate_limited", client_ip=client_ip)
         return failed(too_many, "code")
     if len(password) > passwords.MAX_LENGTH or not passwords.verify_password(account.password_hash, password):
-        audit.record(
-            session,
-            action="mfa_disable_failed",
-            actor_account_id=account.id,
-            actor_kind=account.kind,
-            account_id=account.id,
-            ip=client_ip,
-        )
+        audit.record_own(session, account, "mfa_disable_failed", ip=client_ip)
         return failed(PASSWORD_WRONG, "password")
     problem = _check_totp(session, account, code, now, client_ip)
     if problem:
         return failed(problem, "code")
 
     _switch_off(session, account, now)
-    audit.record(
-        session,
-        action="mfa_disabled",
-        actor_account_id=account.id,
-        actor_kind=account.kind,
-        account_id=account.id,
-        ip=client_ip,
-    )
+    audit.record_own(session, account, "mfa_disabled", ip=client_ip)
     return Result()
 
 

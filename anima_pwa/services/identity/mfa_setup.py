@@ -214,12 +214,5 @@ def confirm_setup(
         set_committed_value(account, name, value)
     ratelimit.clear(session, CODE_LIMIT, str(account.id))
     codes = replace_recovery_codes(session, account, now)
-    audit.record(
-        session,
-        action="mfa_enabled",
-        actor_account_id=account.id,
-        actor_kind=account.kind,
-        account_id=account.id,
-        ip=client_ip,
-    )
+    audit.record_own(session, account, "mfa_enabled", ip=client_ip)
     return ConfirmResult(recovery_codes=codes)

@@ -127,12 +127,4 @@ def after_new_password(
     notifications.enqueue_email(
         session, to=account.email, template="password_changed", reset_link=f"{base_url}/forgot-password"
     )
-    audit.record(
-        session,
-        action=action,
-        actor_account_id=account.id,
-        actor_kind=account.kind,
-        account_id=account.id,
-        ip=client_ip,
-        detail={"sessions_ended": ended},
-    )
+    audit.record_own(session, account, action, ip=client_ip, detail={"sessions_ended": ended})

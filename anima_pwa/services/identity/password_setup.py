@@ -113,13 +113,5 @@ def set_password(session: Session, *, secret: str, new_password: str, client_ip:
         account.email_verified_at = now
     session.add(account)
     tokens.revoke_for_account(session, id_of(account), (SET_PASSWORD,), now=now)
-    audit.record(
-        session,
-        action="password_set",
-        actor_account_id=account.id,
-        actor_kind=account.kind,
-        account_id=account.id,
-        ip=client_ip,
-        detail={"email_verified": True},
-    )
+    audit.record_own(session, account, "password_set", ip=client_ip, detail={"email_verified": True})
     return SetPasswordOutcome(email=account.email)

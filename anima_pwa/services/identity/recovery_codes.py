@@ -137,12 +137,5 @@ def regenerate_recovery_codes(
         raise ValueError("MFA is not switched on for this account")
     now = now or clock.utcnow()
     codes = replace_recovery_codes(session, account, now)
-    audit.record(
-        session,
-        action="mfa_recovery_codes_regenerated",
-        actor_account_id=account.id,
-        actor_kind=account.kind,
-        account_id=account.id,
-        ip=client_ip,
-    )
+    audit.record_own(session, account, "mfa_recovery_codes_regenerated", ip=client_ip)
     return codes

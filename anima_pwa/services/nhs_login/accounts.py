@@ -139,15 +139,7 @@ def sign_in_or_register(
         )
         session.add(account)
         session.flush()
-        audit.record(
-            session,
-            action="account_created",
-            actor_account_id=account.id,
-            actor_kind="patient",
-            account_id=account.id,
-            ip=client_ip,
-            detail={"via": "nhs_login", "vot": nhs.vot},
-        )
+        audit.record_own(session, account, "account_created", ip=client_ip, detail={"via": "nhs_login", "vot": nhs.vot})
     elif account.status != "active":
         return NhsOutcome(errors={FORM: "This account has been closed. Contact your practice."})
     elif account.kind != "patient":
@@ -157,15 +149,7 @@ def sign_in_or_register(
     if needs_details:
         _keep_claims(session, account, nhs)
     token = sessions.start(session, account, ip=client_ip, user_agent=user_agent, method="nhs_login")
-    audit.record(
-        session,
-        action="sign_in",
-        actor_account_id=account.id,
-        actor_kind="patient",
-        account_id=account.id,
-        ip=client_ip,
-        detail={"method": "nhs_login", "vot": nhs.vot},
-    )
+    audit.record_own(session, account, "sign_in", ip=client_ip, detail={"method": "nhs_login", "vot": nhs.vot})
     return NhsOutcome(session_token=token, needs_details=needs_details)
 
 
@@ -262,14 +246,7 @@ def connect(session: Session, who: sessions.Identity, nhs: NhsLoginIdentity, *, 
     account.nhs_login_linked_at = now
     account.updated_at = now
     session.add(account)
-    audit.record(
-        session,
-        action="nhs_login_connected",
-        actor_account_id=account.id,
-        actor_kind="patient",
-        account_id=account.id,
-        ip=client_ip,
-    )
+    audit.record_own(session, account, "nhs_login_connected", ip=client_ip)
     session.flush()
     return Result()
 

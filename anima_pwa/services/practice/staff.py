@@ -323,8 +323,5 @@ def complete_enrolment(
     tokens.revoke_for_account(session, id_of(account), (ENROLMENT,), now=now)
     ratelimit.clear(session, ENROL_LIMIT, str(account.id))
     sessions.end_all(session, id_of(account))  # any from before MFA
-    audit.record(
-        session, action="staff.mfa_enrolled", actor_account_id=account.id, actor_kind="staff",
-        account_id=account.id, ip=client_ip, detail={"via": "emailed_link"},
-    )  # fmt: skip
+    audit.record_own(session, account, "staff.mfa_enrolled", ip=client_ip, detail={"via": "emailed_link"})
     return EnrolOutcome(status="enrolled", recovery_codes=confirmed.recovery_codes)
