@@ -508,12 +508,10 @@ def add_dependant(
     except IntegrityError:
         return AddOutcome(errors={"form": "They could not be added just now. Check the details and try again."})
 
-    audit.record(
+    audit.record_holder(
         session,
-        action="dependant_added",
-        actor_account_id=identity.account_id,
-        actor_kind="patient",
-        account_id=identity.account_id,
+        identity.account_id,
+        "dependant_added",
         patient_id=patient.id,
         practice_id=patient.practice_id,
         ip=client_ip,
@@ -560,12 +558,10 @@ def remove_dependant(session: Session, identity: Identity, link_id: object, *, c
     if link is None or link.account_id != identity.account_id or link.relationship not in HELD_RELATIONSHIPS:
         return failed(NOT_FOUND)
     patient = session.get(Patient, link.patient_id)
-    audit.record(
+    audit.record_holder(
         session,
-        action="dependant_removed",
-        actor_account_id=identity.account_id,
-        actor_kind="patient",
-        account_id=identity.account_id,
+        identity.account_id,
+        "dependant_removed",
         patient_id=link.patient_id,
         practice_id=patient.practice_id if patient else None,
         ip=client_ip,

@@ -206,12 +206,10 @@ def register_self(
         AccountPatient(account_id=identity.account_id, patient_id=id_of(patient), relationship="self", created_at=now)
     )
     result = verification.verify_patient(session, patient, now=now)
-    audit.record(
+    audit.record_holder(
         session,
-        action="patient_registered_nhs_login" if trusted else "patient_registered",
-        actor_account_id=identity.account_id,
-        actor_kind="patient",
-        account_id=identity.account_id,
+        identity.account_id,
+        "patient_registered_nhs_login" if trusted else "patient_registered",
         patient_id=patient.id,
         practice_id=practice.id,
         ip=client_ip,
@@ -237,12 +235,10 @@ def _take_own_record(
         owner.phone_mobile = mobile
         owner.updated_at = now
         session.add(owner)
-    audit.record(
+    audit.record_holder(
         session,
-        action="patient_registered_nhs_login",
-        actor_account_id=identity.account_id,
-        actor_kind="patient",
-        account_id=identity.account_id,
+        identity.account_id,
+        "patient_registered_nhs_login",
         patient_id=owner.id,
         practice_id=owner.practice_id,
         ip=client_ip,

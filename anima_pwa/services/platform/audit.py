@@ -136,6 +136,31 @@ def record_own(
     )
 
 
+def record_holder(
+    session: Session,
+    account_id: int,
+    action: str,
+    *,
+    patient_id: int | None,
+    practice_id: int | None,
+    ip: str = "",
+    detail: dict | None = None,
+) -> AuditEvent:
+    """An event by a patient's account about a person it holds (themselves, a child, a care
+    home's resident): the account acted, on its own behalf, about that person."""
+    return record(
+        session,
+        action=action,
+        actor_account_id=account_id,
+        actor_kind="patient",
+        account_id=account_id,
+        patient_id=patient_id,
+        practice_id=practice_id,
+        ip=ip,
+        detail=detail,
+    )
+
+
 def trail(
     session: Session,
     *,

@@ -189,14 +189,7 @@ def todays_signposts(session: Session, staff, *, now: datetime | None = None, li
         .order_by(col(EmergencySignpost.at).desc(), col(EmergencySignpost.id).desc())
         .limit(limit)
     ).all()
-    audit.record(
-        session,
-        action="signposted_list_viewed",
-        actor_account_id=staff.account_id,
-        actor_kind="staff",
-        practice_id=staff.practice_id,
-        detail={"results": len(found)},
-    )
+    audit.record_staff(session, staff, "signposted_list_viewed", detail={"results": len(found)})
     return [_row(session, row, patient) for row, patient in found]
 
 
@@ -219,14 +212,6 @@ def mark_followed_up(session: Session, staff, signpost_id: object, *, now: datet
         row.followed_up_at = now or utcnow()
         row.followed_up_by_staff_id = staff.staff_id
         session.add(row)
-        audit.record(
-            session,
-            action="signpost_followed_up",
-            actor_account_id=staff.account_id,
-            actor_kind="staff",
-            patient_id=patient.id,
-            practice_id=staff.practice_id,
-            detail={"signpost": row.id},
-        )
+        audit.record_staff(session, staff, "signpost_followed_up", patient_id=patient.id, detail={"signpost": row.id})
         session.flush()
     return _row(session, row, patient)
