@@ -182,8 +182,8 @@ def search_patients(session: Session, staff: StaffContext | None, query: str, *,
         )
         condition = col(Patient.id).in_(linked)
     patients: list[Patient] = []
-    if kind == "name":
-        patients = _patients_by_name(session, staff.practice_id, value, limit)  # type: ignore[arg-type]
+    if kind == "name" and isinstance(value, list):
+        patients = _patients_by_name(session, staff.practice_id, value, limit)
     elif condition is not None:
         patients = list(
             session.exec(
