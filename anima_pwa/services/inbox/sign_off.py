@@ -57,7 +57,7 @@ def already_ended(session: Session, request: Request) -> str:
 def claim(session: Session, request: Request, values: dict) -> bool:
     """The conditional UPDATE that ends a request: True if this transaction did it, False if it
     was already signed off or closed (by someone else, at the same moment or before)."""
-    result = session.exec(  # type: ignore[call-overload]
+    result = session.exec(
         update(Request)
         .where(col(Request.id) == request.id, col(Request.status).in_(OPEN_STATUSES), col(Request.outcome) == "")
         .values(**values)
