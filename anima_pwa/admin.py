@@ -13,6 +13,11 @@ Errors go to stderr and give a non-zero exit status.
     staff-mfa-link --email E [--reset]       email a member of staff a new MFA set-up link
     pending-verifications [--practice ODS]   registrations waiting for manual verification
     send-outbox                              one delivery pass of queued emails (ANIMA_SMTP_URL)
+    create-book --practice ODS --name N (--clinician-email E | --team T) [--site-name S] [--site-address A]
+    add-rota --book ID --day Monday --start 09:00 --end 12:00 --slot-minutes 10 --kind face_to_face
+    add-days-off --book ID --first 2027-04-05 [--last 2027-04-09] [--reason R]
+    generate-slots [--weeks 6]               make the coming weeks' slots from every book's rota
+    list-books [--practice ODS]              the appointment books, their rota and free slots
 """
 
 from __future__ import annotations
@@ -315,6 +320,120 @@ def cmd_purge(_args: argparse.Namespace) -> int:
 
 
 # ---------------------------------------------------------------------------------------------
+# Appointment books (issue 12)
+
+
+def _fail_on(result) -> None:
+    if not result.ok:
+        raise CommandError("; ".join(f"{field}: {message}" for field, message in result.errors.items()))
+
+
+def _book(session, book_id: int):
+    from anima_pwa.models import AppointmentBook
+
+    book = session.get(AppointmentBook, book_id)
+    if book is None:
+        raise CommandError(f"No appointment book has the id {book_id}.")
+    return book
+
+
+def cmd_create_book(args: argparse.Namespace) -> int:
+    from sqlmodel import col, select
+
+    from anima_pwa.models import Account, StaffMember
+    from anima_pwa.services.appointments import rota
+
+    with db.session_scope() as session:
+        practice = _practice(session, args.practice)
+        staff_id = None
+        if args.clinician_email:
+            member = session.exec(
+                select(StaffMember)
+                .join(Account, col(Account.id) == StaffMember.account_id)
+                .where(Account.email_normalized == args.clinician_email.strip().lower())
+            ).first()
+            if member is None or member.practice_id != practice.id:
+                raise CommandError(f"No member of staff at {practice.ods_code} has the email {args.clinician_email}.")
+            staff_id = member.id
+        made = rota.create_book(
+            session, rota.system_context(practice.id, practice.name), name=args.name, site_name=args.site_name,
+            site_address=args.site_address, staff_id=staff_id, team=args.team or "",
+        )  # fmt: skip
+        _fail_on(made)
+        _out(f"Created appointment book {made.id}: {args.name} at {practice.ods_code} {practice.name}.")
+    return 0
+
+
+def cmd_add_rota(args: argparse.Namespace) -> int:
+    from anima_pwa.services.appointments import rota
+
+    with db.session_scope() as session:
+        book = _book(session, args.book)
+        made = rota.add_session(
+            session, rota.system_context(book.practice_id), book.id, weekday=args.day, start=args.start,
+            end=args.end, slot_minutes=args.slot_minutes, kind=args.kind,
+        )  # fmt: skip
+        _fail_on(made)
+        _out(
+            f"Book {book.id} ({book.name}): {args.day} {args.start}-{args.end}, {args.slot_minutes}-minute {args.kind}."
+        )
+    _out("Run generate-slots to make the slots (the app also does it every 15 minutes).")
+    return 0
+
+
+def cmd_add_days_off(args: argparse.Namespace) -> int:
+    from anima_pwa.services.appointments import rota
+
+    with db.session_scope() as session:
+        book = _book(session, args.book)
+        made = rota.add_exception(
+            session, rota.system_context(book.practice_id), book.id, first_day=args.first, last_day=args.last,
+            reason=args.reason,
+        )  # fmt: skip
+        _fail_on(made)
+    _out(f"Book {args.book}: no slots from {args.first} to {args.last or args.first}; free slots then are blocked.")
+    return 0
+
+
+def cmd_generate_slots(args: argparse.Namespace) -> int:
+    from anima_pwa.services.appointments import rota
+
+    with db.session_scope() as session:
+        created = rota.generate_all(session, weeks=args.weeks)
+    _out(f"Made {created} new slots for the next {args.weeks} weeks.")
+    return 0
+
+
+def cmd_list_books(args: argparse.Namespace) -> int:
+    from sqlalchemy import func
+    from sqlmodel import col, select
+
+    from anima_pwa.models import AppointmentBook, RotaSession, Slot
+    from anima_pwa.services.appointments.rota import WEEKDAYS
+    from anima_pwa.services.platform import clock
+
+    with db.session_scope() as session:
+        query = select(AppointmentBook).order_by(col(AppointmentBook.practice_id), col(AppointmentBook.id))
+        if args.practice:
+            query = query.where(AppointmentBook.practice_id == _practice(session, args.practice).id)
+        rows = []
+        for book in session.exec(query).all():
+            lines = session.exec(select(RotaSession).where(RotaSession.book_id == book.id)).all()
+            free = session.exec(
+                select(func.count())
+                .select_from(Slot)
+                .where(Slot.book_id == book.id, Slot.status == "free", Slot.start_utc > clock.utcnow())
+            ).one()
+            pattern = "; ".join(
+                f"{WEEKDAYS[x.weekday][:3]} {x.start_time}-{x.end_time} {x.slot_minutes}m {x.kind}" for x in lines
+            )
+            rows.append([str(book.id), book.name, book.team or "-", book.site_name or "-", str(free), pattern or "-"])
+    for line in _table(["id", "name", "team", "site", "free slots", "weekly pattern"], rows):
+        _out(line)
+    return 0
+
+
+# ---------------------------------------------------------------------------------------------
 # Entry point
 
 
@@ -375,6 +494,40 @@ def build_parser() -> argparse.ArgumentParser:
         "purge", help="delete expired sessions, links, codes and old emails (the app does this hourly)"
     )
     p.set_defaults(func=cmd_purge)
+
+    p = commands.add_parser("create-book", help="create an appointment book (a clinician's or a team's)")
+    p.add_argument("--practice", required=True, metavar="ODS")
+    p.add_argument("--name", required=True, help="what patients read, for example 'Dr Amir Khan'")
+    owner = p.add_mutually_exclusive_group(required=True)
+    owner.add_argument("--clinician-email", help="the clinician's staff email (a clinician's book)")
+    owner.add_argument("--team", help="a team's book, for example 'nurses'")
+    p.add_argument("--site-name", default="")
+    p.add_argument("--site-address", default="")
+    p.set_defaults(func=cmd_create_book)
+
+    p = commands.add_parser("add-rota", help="add a weekly session to a book's rota (UK time)")
+    p.add_argument("--book", required=True, type=int)
+    p.add_argument("--day", required=True, help="Monday ... Sunday")
+    p.add_argument("--start", required=True, help="HH:MM")
+    p.add_argument("--end", required=True, help="HH:MM")
+    p.add_argument("--slot-minutes", required=True, type=int)
+    p.add_argument("--kind", required=True, help="face_to_face, telephone, video, blood_test, ecg or blood_pressure")
+    p.set_defaults(func=cmd_add_rota)
+
+    p = commands.add_parser("add-days-off", help="leave or training: no slots for a book on these days")
+    p.add_argument("--book", required=True, type=int)
+    p.add_argument("--first", required=True, help="YYYY-MM-DD")
+    p.add_argument("--last", default="", help="YYYY-MM-DD (default: the first day)")
+    p.add_argument("--reason", default="")
+    p.set_defaults(func=cmd_add_days_off)
+
+    p = commands.add_parser("generate-slots", help="make the coming weeks' slots from every book's rota")
+    p.add_argument("--weeks", type=int, default=6)
+    p.set_defaults(func=cmd_generate_slots)
+
+    p = commands.add_parser("list-books", help="list appointment books, their rota and free slots")
+    p.add_argument("--practice", metavar="ODS")
+    p.set_defaults(func=cmd_list_books)
     return parser
 
 

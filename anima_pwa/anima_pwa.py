@@ -8,6 +8,7 @@ from reflex.environment import environment
 
 from anima_pwa import routes
 from anima_pwa.http import security_headers, static_routes
+from anima_pwa.pages.appointments import patient as appointment_pages
 from anima_pwa.pages.identity import auth
 from anima_pwa.pages.identity import settings as settings_pages
 from anima_pwa.pages.inbox import patient as inbox_patient
@@ -22,10 +23,12 @@ from anima_pwa.pages.practice import practice_settings as practice_settings_page
 from anima_pwa.pages.practice import workspace as practice
 from anima_pwa.pages.requests import practice_signposts as practice_signposts_pages
 from anima_pwa.pages.requests import wizard as request_pages
+from anima_pwa.services.appointments import housekeeping as appointment_housekeeping
 from anima_pwa.services.inbox import record as health_record
 from anima_pwa.services.nhs_login import client as nhs_login
 from anima_pwa.services.platform import maintenance, notifications
 from anima_pwa.settings import settings
+from anima_pwa.state.appointments.patient import AppointmentState, BookAppointmentState
 from anima_pwa.state.base import SessionState
 from anima_pwa.state.binding import SessionBinding
 from anima_pwa.state.identity.auth import (
@@ -136,6 +139,8 @@ _add(request_pages.request_wizard, routes.REQUEST_NEW, "Create Request", Request
 _add(inbox_patient.your_requests, routes.YOUR_REQUESTS, "Your requests", YourRequestsState.load)
 _add(inbox_patient.in_progress, routes.IN_PROGRESS, "In progress", InProgressState.load)
 _add(inbox_patient.request_view, routes.REQUEST_VIEW, "Your request", RequestViewState.load)
+_add(appointment_pages.book_appointment, routes.APPOINTMENT_BOOK, "Book your appointment", BookAppointmentState.load)
+_add(appointment_pages.appointment_view, routes.APPOINTMENT_VIEW, "Your appointment", AppointmentState.load)
 _add(
     request_pages.staff_request_wizard, routes.PRACTICE_PHONE_REQUEST, "Request by phone", StaffRequestWizardState.load
 )
@@ -161,3 +166,4 @@ app.register_lifespan_task(notifications.run_sender, poll_seconds=settings.outbo
 # Signed-off requests written to the health record (services/inbox/record.py), beside the outbox.
 app.register_lifespan_task(health_record.run_exporter, poll_seconds=settings.outbox_poll_seconds)
 app.register_lifespan_task(maintenance.run_housekeeping)
+app.register_lifespan_task(appointment_housekeeping.run_appointments)

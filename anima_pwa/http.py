@@ -14,6 +14,7 @@ The session cookie is set and cleared only here, by HTTP responses, so it can be
 And `GET /attachments/<id>`: a photo a patient sent with a reply, by the session cookie only, to
 the practice's staff who may view requests and the accounts that may see the request
 (services.inbox.attachments.open_for); anyone else gets the same 404 as for an unknown id.
+`GET /appointments/ics/<id>`: an appointment's calendar file, the same way (issue 12).
 
 Each refuses a request that another site started (login CSRF), by `Sec-Fetch-Site` or, from
 browsers that don't send it, by `Origin`/`Referer`.
@@ -210,6 +211,32 @@ def attachment(request: Request) -> Response:
     )
 
 
+def appointment_calendar(request: Request) -> Response:
+    """The .ics of an appointment, for an account that acts for its patient (by the session cookie
+    only); anyone else, and a cancelled appointment, get the same 404 as an unknown id."""
+    from anima_pwa.services.appointments import calendar_file
+
+    token = cookies.read(request.headers.get("cookie"), cookies.SESSION)
+    if not token:
+        return _not_found()
+    with session_scope() as db:
+        identity = sessions.resolve(db, token, touch=False)
+        if identity is None or identity.kind != "patient":
+            return _not_found()
+        data = calendar_file.calendar_for_account(db, identity, request.path_params.get("appointment_id", ""))
+    if data is None:
+        return _not_found()
+    return Response(
+        data,
+        media_type="text/calendar",
+        headers={
+            "X-Content-Type-Options": "nosniff",
+            "Cache-Control": "private, no-store",
+            "Content-Disposition": 'attachment; filename="appointment.ics"',
+        },
+    )
+
+
 def static_routes() -> Starlette:
     return Starlette(
         routes=[
@@ -220,6 +247,7 @@ def static_routes() -> Starlette:
             Route(routes.AUTH_CHECK, auth_check, methods=["GET"]),
             Route(routes.AUTH_SIGN_OUT, auth_sign_out, methods=["POST"]),
             Route(routes.ATTACHMENT + "{attachment_id}", attachment, methods=["GET"]),
+            Route(routes.APPOINTMENT_ICS + "{appointment_id}", appointment_calendar, methods=["GET"]),
         ]
     )
 

@@ -47,11 +47,14 @@ REQUEST_NEW = "/request"
 YOUR_REQUESTS = "/requests"
 IN_PROGRESS = "/requests/in-progress"
 REQUEST_VIEW = "/requests/view"  # ?id=<request id>: the patient's page of one request
+APPOINTMENT_BOOK = "/appointments/book"  # ?invite=<id>: choose a day, then a time, then confirm
+APPOINTMENT_VIEW = "/appointments/view"  # ?id=<appointment id>: the booking, Add to calendar, Cancel
 
 # Plain HTTP endpoints (anima_pwa.http), not Reflex pages: the only places the session cookie is set
 AUTH_SESSION = "/auth/session"  # ?h=<handoff>&next=<path>: sets the cookie after a sign-in
 AUTH_CHECK = "/auth/check"  # ?to=<path>: back to `to` if still signed in, else clears and signs in
 AUTH_SIGN_OUT = "/auth/sign-out"  # POST
+APPOINTMENT_ICS = "/appointments/ics/"  # <id>: the calendar file of an appointment, for its account holders
 ATTACHMENT = "/attachments/"  # <id>: a photo sent with a reply, for the practice and the request's account holders
 
 

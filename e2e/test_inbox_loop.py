@@ -200,6 +200,7 @@ def test_the_practice_acts_and_the_patient_answers(phone, shot, desk, browser, a
         desk.wait_for_function("() => [...document.querySelectorAll('img')].some(i => i.naturalWidth === 80)")
         desk.get_by_label("Invite to book an appointment").check()
         desk.get_by_label("What to book").select_option("telephone")
+        desk.get_by_label("Who with").select_option(index=1)  # the demo practice's first book
         desk.get_by_role("button", name="Sign off").click()
         expect(desk.get_by_text("The request has been signed off.")).to_be_visible()
         desk.shots("signed-off-invite")
@@ -218,6 +219,15 @@ def test_the_practice_acts_and_the_patient_answers(phone, shot, desk, browser, a
         expect(patient.get_by_text("Your practice has invited you to book a telephone appointment")).to_be_visible()
         expect(patient.get_by_text("Your practice suggests you contact a pharmacy (Pharmacy First)")).to_be_visible()
         patient_shot("outcomes")
+        # The invitation waits in "In progress" with its button (booking: e2e/test_appointments_*).
+        patient.goto("/requests/in-progress")
+        settled(patient)
+        expect(
+            patient.get_by_role("link", name="Book appointment")
+            .or_(patient.get_by_role("button", name="Book appointment"))
+            .first
+        ).to_be_visible()
+        patient_shot("invitation")
     finally:
         close_context(context)
 

@@ -30,6 +30,23 @@ SENDER = "Anima <no-reply@anima.test>"
 
 CONTEXTS: dict[str, dict[str, str]] = {
     "practice_message": {"login_link": "https://anima.example/login"},
+    "appointment_booked": {
+        "practice_name": "Moss Bank Surgery",
+        "when": "Monday 30 March 2026 at 09:00",
+        "where": "At Moss Bank Surgery, MB1 2RH.",
+        "login_link": "https://anima.example/login",
+    },
+    "appointment_cancelled": {
+        "practice_name": "Moss Bank Surgery",
+        "when": "Monday 30 March 2026 at 09:00",
+        "login_link": "https://anima.example/login",
+    },
+    "appointment_reminder": {
+        "practice_name": "Moss Bank Surgery",
+        "when": "Monday 30 March 2026 at 09:00",
+        "where": "At Moss Bank Surgery, MB1 2RH.",
+        "login_link": "https://anima.example/login",
+    },
     "verify_email": {"link": "https://anima.test/verify?t=abc"},
     "already_registered": {
         "login_link": "https://anima.test/login",
@@ -229,6 +246,12 @@ def _clinical_words() -> set[str]:
         "through",
         "everything",
         "tomorrow",
+        "appointment",
+        "attend",
+        "calendar",
+        "reminder",
+        "cancelled",
+        "booked",
         "between",
         "nothing",
         "outside",

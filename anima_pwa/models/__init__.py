@@ -1,6 +1,17 @@
 """SQLModel tables, one module per aggregate. Importing this registers every table."""
 
 from anima_pwa.models.accounts import Account, AuthSession, OneTimeToken, RateLimitHit, RecoveryCode
+from anima_pwa.models.appointments import (
+    INVITE_STATUSES,
+    SLOT_KINDS,
+    SLOT_STATUSES,
+    Appointment,
+    AppointmentBook,
+    AppointmentInvite,
+    BookException,
+    RotaSession,
+    Slot,
+)
 from anima_pwa.models.audit import AuditEvent
 from anima_pwa.models.base import id_of, utcnow
 from anima_pwa.models.notifications import OutboxMessage
@@ -23,6 +34,15 @@ from anima_pwa.models.requests import (
 )
 
 __all__ = [
+    "INVITE_STATUSES",
+    "SLOT_KINDS",
+    "SLOT_STATUSES",
+    "Appointment",
+    "AppointmentBook",
+    "AppointmentInvite",
+    "BookException",
+    "RotaSession",
+    "Slot",
     "OPEN_STATUSES",
     "OUTCOMES",
     "REQUEST_STATUSES",

@@ -181,6 +181,8 @@ class PracticeSettings(SQLModel, table=True):
     important_updates: str = Field(default="", max_length=1000, sa_column_kwargs={"server_default": ""})
     # A request waiting on the patient's reply this many days is closed, with a notice to them.
     auto_close_days: int = Field(default=14, sa_column_kwargs={"server_default": "14"})
+    # A patient may cancel an appointment online up to this many minutes before it (issue 12).
+    cancel_cutoff_minutes: int = Field(default=120, sa_column_kwargs={"server_default": "120"})
     updated_at: datetime = Field(default_factory=utcnow)
 
 

@@ -8,6 +8,7 @@ import reflex as rx
 from anima_pwa import routes
 from anima_pwa.components.fields import error_message, error_summary, form_error, primary_button, text_area_field
 from anima_pwa.components.layout import page
+from anima_pwa.pages.appointments.patient import appointments_sections
 from anima_pwa.services.platform import text_limits
 from anima_pwa.state.inbox.patient import (
     PHOTO_UPLOAD_ID,
@@ -78,6 +79,8 @@ def in_progress() -> rx.Component:
     s = InProgressState
     return page(
         rx.el.h1("In progress"),
+        appointments_sections(s.invites, s.appointments),
+        rx.el.h2("Requests"),
         rx.el.p(
             "Requests your practice is dealing with. If your practice has sent you a message that needs an "
             "answer, the request has a red Respond button."
@@ -229,6 +232,7 @@ def request_view() -> rx.Component:
                 ),
                 rx.el.p(S.request["hint"]),
                 _outcome(),
+                appointments_sections(S.appointment_invites, S.appointments),
                 rx.el.section(
                     rx.el.h2("Messages"),
                     rx.cond(

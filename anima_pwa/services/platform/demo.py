@@ -276,6 +276,7 @@ class SeedReport:
     registers: dict[str, ImportReport] = field(default_factory=dict)
     staff_created: list[str] = field(default_factory=list)
     staff_existing: list[str] = field(default_factory=list)
+    appointment_books: dict[str, tuple[int, int]] = field(default_factory=dict)  # ods -> (books, slots)
 
     def lines(self) -> list[str]:
         if self.skipped:
@@ -294,6 +295,8 @@ class SeedReport:
             out.append(f"Created staff admin {email} (emailed a link to set up MFA: see the demo mailbox)")
         for email in self.staff_existing:
             out.append(f"Staff account {email} already exists (left as it is)")
+        for code, (books, slots) in self.appointment_books.items():
+            out.append(f"Appointment books of {code}: {books} added, {slots} new slots for the coming weeks")
         return out
 
 
@@ -338,5 +341,9 @@ def seed_demo(session: Session, *, if_empty: bool = True) -> SeedReport:
             password=staff.password,
         )
         report.staff_created.append(staff.email)
+    from anima_pwa.services.appointments.demo_books import seed_books  # issue 12
+
+    for code, practice in by_code.items():
+        report.appointment_books[code] = seed_books(session, practice)
     session.flush()
     return report

@@ -46,6 +46,10 @@ class Action(StrEnum):
     CHANGE_REQUEST_STATUS = "change_request_status"
     MESSAGE_PATIENTS = "message_patients"  # about a request, optionally needing a reply or a photo
     SIGN_OFF_REQUESTS = "sign_off_requests"  # an outcome, sent to the patient and the record
+    # Appointments (issue 12): invite a patient to book, book or cancel for them (by phone), read
+    # the day's lists; and set up the practice's appointment books and their rota (admins).
+    BOOK_APPOINTMENTS = "book_appointments"
+    MANAGE_APPOINTMENT_BOOKS = "manage_appointment_books"
 
 
 _ALL = frozenset(Action)
@@ -71,6 +75,7 @@ PERMISSIONS: dict[str, frozenset[Action]] = {
             Action.CHANGE_REQUEST_STATUS,
             Action.MESSAGE_PATIENTS,
             Action.SIGN_OFF_REQUESTS,
+            Action.BOOK_APPOINTMENTS,
         }
     ),
     CLINICIAN: frozenset(
@@ -87,6 +92,7 @@ PERMISSIONS: dict[str, frozenset[Action]] = {
             Action.CHANGE_REQUEST_STATUS,
             Action.MESSAGE_PATIENTS,
             Action.SIGN_OFF_REQUESTS,
+            Action.BOOK_APPOINTMENTS,
         }
     ),
     ADMIN: _ALL,

@@ -9,11 +9,14 @@ import reflex as rx
 
 from anima_pwa import routes
 from anima_pwa.db import session_scope
+from anima_pwa.services.appointments import booking as appointment_booking
+from anima_pwa.services.appointments import invites as appointment_invites
 from anima_pwa.services.identity.sessions import Identity
 from anima_pwa.services.inbox import access, attachments, decisions, patient_view, replies
 from anima_pwa.services.inbox.patient_view import KIND_LABELS, RequestRow
 from anima_pwa.services.platform.results import FORM
 from anima_pwa.settings import settings
+from anima_pwa.state.appointments.patient import appointment_row, invite_row
 from anima_pwa.state.base import SessionState, clip, sign_in_required
 
 PHOTO_UPLOAD_ID = "reply-photo"
@@ -49,16 +52,23 @@ class YourRequestsState(SessionState):
 
 
 class InProgressState(SessionState):
-    """ "In progress": the open requests, those waiting for a reply first with "Respond"."""
+    """ "In progress": invites to book an appointment ("Book appointment"), the appointments
+    booked, and the open requests, those waiting for a reply first with "Respond"."""
 
     rows: list[dict[str, str]] = []
+    invites: list[dict[str, str]] = []
+    appointments: list[dict[str, str]] = []
 
     @rx.event
     @sign_in_required
     def load(self, identity: Identity):
         with session_scope() as db:
             found = patient_view.in_progress(db, identity)
+            open_invites = appointment_invites.open_invites_for(db, identity)
+            booked = appointment_booking.appointments_for(db, identity)
         self.rows = [_row(r) for r in found]
+        self.invites = [invite_row(v) for v in open_invites]
+        self.appointments = [appointment_row(v) for v in booked]
 
 
 class RequestViewState(SessionState):
@@ -78,6 +88,8 @@ class RequestViewState(SessionState):
     outcome_paragraphs: list[str] = []
     outcome_rows: list[list[str]] = []
     needs_decision: bool = False
+    appointment_invites: list[dict[str, str]] = []  # this request's invites still to book
+    appointments: list[dict[str, str]] = []  # and its appointments booked
     photo_added: bool = False
     notice: str = ""  # "Your reply has been sent."
     form_key: int = 0  # a new number after a sent reply empties the form
@@ -114,6 +126,13 @@ class RequestViewState(SessionState):
         self.outcome_paragraphs = list(outcome.paragraphs) if outcome else []
         self.outcome_rows = [[label, value] for label, value in outcome.details] if outcome else []
         self.needs_decision = bool(outcome and outcome.needs_decision)
+        with session_scope() as db:
+            self.appointment_invites = [
+                invite_row(v) for v in appointment_invites.open_invites_for(db, identity) if v.request_id == row.id
+            ]
+            self.appointments = [
+                appointment_row(v) for v in appointment_booking.appointments_for(db, identity, request_id=row.id)
+            ]
 
     def _clear(self) -> None:
         self.found = False
@@ -121,6 +140,7 @@ class RequestViewState(SessionState):
         self.awaiting = self.wants_photo = self.needs_decision = self.photo_added = False
         self.asked = self.outcome_heading = self.notice = ""
         self.outcome_paragraphs, self.outcome_rows = [], []
+        self.appointment_invites, self.appointments = [], []
         self.errors, self.summary = {}, []
 
     def _drop_photo(self) -> None:

@@ -132,6 +132,25 @@ TEMPLATES: dict[str, tuple[str, str]] = {
         "Someone has asked to be linked to a patient at {practice_name} whom Anima already knows. "
         "Sign in to the practice workspace and open Verifications to review it." + _SIGN_OFF,
     ),
+    # Appointments (issue 12): when, where or how, and the practice; never the kind of appointment,
+    # the reason or anything clinical, and no name (an email or a text is read on shared screens).
+    "appointment_booked": (
+        "Your appointment is booked",
+        "An appointment has been booked with {practice_name}.\n\n"
+        "When: {when}\n{where}\n\n"
+        "To see it, add it to your calendar or cancel it, sign in:\n{login_link}" + _SIGN_OFF,
+    ),
+    "appointment_cancelled": (
+        "Your appointment has been cancelled",
+        "An appointment with {practice_name} on {when} has been cancelled.\n\n"
+        "If you still need an appointment, sign in to see whether you can book again:\n{login_link}" + _SIGN_OFF,
+    ),
+    "appointment_reminder": (
+        "Reminder: your appointment is tomorrow",
+        "This is a reminder of an appointment with {practice_name} tomorrow.\n\n"
+        "When: {when}\n{where}\n\n"
+        "If you can no longer attend, sign in to cancel it or contact {practice_name}:\n{login_link}" + _SIGN_OFF,
+    ),
     "holder_removed": (
         "A change to your Anima account",
         "{practice_name} has removed a person from your Anima account. You can no longer send "
@@ -145,6 +164,9 @@ TEMPLATES: dict[str, tuple[str, str]] = {
 # SMS fragment (160 GSM characters) with the link, and nothing about the request or the patient.
 SMS_TEMPLATES: dict[str, str] = {
     "practice_message": "You have a new message from your practice. Log in to read it: {login_link}",
+    "appointment_booked": "Appointment booked with {practice_name}: {when}. {where} Details: {login_link}",
+    "appointment_cancelled": "Your appointment with {practice_name} on {when} has been cancelled. {login_link}",
+    "appointment_reminder": "Reminder: appointment with {practice_name} tomorrow, {when}. {where} {login_link}",
 }
 
 

@@ -1,0 +1,79 @@
+"""Telling a patient's account holders about an appointment: booked, cancelled, and the reminder the
+day before, by email and text message through the outbox, the same ways as the practice's notices
+(`inbox.notices.channels_for`: each holder's choices, always one way at least).
+
+What they say: the practice, when (UK time), and where (the site) or how ("The practice will phone
+you at this time."). Never the kind of appointment (a blood test says something about a person's
+health), the reason, the patient's name or anything else clinical: an email or a text is read on
+shared phones and screens.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from sqlmodel import Session
+
+from anima_pwa.models import AppointmentBook, OutboxMessage, Practice
+from anima_pwa.services.inbox.notices import channels_for
+from anima_pwa.services.patients import dependants
+from anima_pwa.services.platform import notifications
+from anima_pwa.services.practice.holders import self_patients
+from anima_pwa.settings import settings
+
+if TYPE_CHECKING:  # pragma: no cover
+    from anima_pwa.services.appointments.booking import AppointmentView
+
+__all__ = ["PHONE", "VIDEO", "tell", "where_and_how"]
+
+PHONE = "The practice will phone you at this time. You don't need to come in."
+VIDEO = "The practice will send you a link to join the video call at this time."
+
+
+def where_and_how(kind: str, book: AppointmentBook | None) -> tuple[str, str]:
+    """(where: the site and its address, "" for a call; how: what happens for a call, "" otherwise)."""
+    if kind == "telephone":
+        return "", PHONE
+    if kind == "video":
+        return "", VIDEO
+    if book is None:
+        return "", ""
+    place = ", ".join(part for part in (book.site_name, book.site_address) if part)
+    return place, ""
+
+
+def _place_line(view: AppointmentView) -> str:
+    if view.how:
+        return view.how
+    return f"Where: {view.where}" if view.where else ""
+
+
+def tell(session: Session, template: str, view: AppointmentView, patient_id: int) -> list[OutboxMessage]:
+    """Queue `template` (appointment_booked | appointment_cancelled | appointment_reminder) for
+    every account that acts for the patient, by each one's chosen ways, in the caller's transaction."""
+    practice = session.get(Practice, view.practice_id)
+    context: dict[str, str] = {
+        "practice_name": practice.name if practice else "your practice",
+        "when": view.when,
+        "where": _place_line(view),
+        "login_link": f"{settings.base_url}/login",
+    }
+    holders = dependants.holder_accounts(session, patient_id)
+    own = self_patients(session, [account.id for account in holders if account.id is not None])
+    queued: list[OutboxMessage] = []
+    for account in holders:
+        record = own.get(account.id)  # type: ignore[arg-type]
+        channels = channels_for(account, record.phone_mobile if record is not None else "")
+        if channels.email:
+            queued.append(
+                notifications.enqueue_email(
+                    session, to=channels.email, template=template, about_request_id=None, **context
+                )
+            )
+        if channels.mobile:
+            queued.append(
+                notifications.enqueue_sms(
+                    session, to=channels.mobile, template=template, about_request_id=None, **context
+                )
+            )
+    return queued
