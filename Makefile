@@ -67,6 +67,7 @@ chromium:
 lint: setup-dev
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
 
 test: setup-dev chromium lint
 	$(PY) -m pytest -p no:cacheprovider tests e2e

@@ -338,7 +338,7 @@ def _book(session, book_id: int):
 
 
 def cmd_create_book(args: argparse.Namespace) -> int:
-    from sqlmodel import select
+    from sqlmodel import col, select
 
     from anima_pwa.models import Account, StaffMember
     from anima_pwa.services.appointments import rota
@@ -349,7 +349,7 @@ def cmd_create_book(args: argparse.Namespace) -> int:
         if args.clinician_email:
             member = session.exec(
                 select(StaffMember)
-                .join(Account, Account.id == StaffMember.account_id)
+                .join(Account, col(Account.id) == StaffMember.account_id)
                 .where(Account.email_normalized == args.clinician_email.strip().lower())
             ).first()
             if member is None or member.practice_id != practice.id:
@@ -406,14 +406,14 @@ def cmd_generate_slots(args: argparse.Namespace) -> int:
 
 def cmd_list_books(args: argparse.Namespace) -> int:
     from sqlalchemy import func
-    from sqlmodel import select
+    from sqlmodel import col, select
 
     from anima_pwa.models import AppointmentBook, RotaSession, Slot
     from anima_pwa.services.appointments.rota import WEEKDAYS
     from anima_pwa.services.platform import clock
 
     with db.session_scope() as session:
-        query = select(AppointmentBook).order_by(AppointmentBook.practice_id, AppointmentBook.id)
+        query = select(AppointmentBook).order_by(col(AppointmentBook.practice_id), col(AppointmentBook.id))
         if args.practice:
             query = query.where(AppointmentBook.practice_id == _practice(session, args.practice).id)
         rows = []

@@ -182,7 +182,7 @@ def to_check(w: World, draft: Request, overrides: dict | None = None, *, identit
     answer_questions(w, draft, overrides, identity=identity)
     assert questions.save_anything_else(w.db, draft, "It started after my holiday.").error == ""
     appointment = "phone" if draft.kind == "medical" else ""
-    assert questions.save_preferences(w.db, draft, appointment=appointment, contact="text") == {}
+    assert questions.save_preferences(w.db, draft, appointment=appointment, contact="text").errors == {}
     assert questions.current_step(w.db, draft).kind == "check"
     return draft
 

@@ -54,7 +54,7 @@ def setup_practice(db: Session, ods: str = "C81001") -> tuple[int, StaffContext]
 
 def configure(db: Session, admin: StaffContext, **form: object) -> None:
     """Save settings as an admin would, giving a reason when they close core hours."""
-    assert practice_settings.update_settings(db, admin, form, why="Set up for this test", now=NOW) == {}
+    assert practice_settings.update_settings(db, admin, form, why="Set up for this test", now=NOW).errors == {}
 
 
 def person(db: Session, practice_id: int, name: str, email: str | None = None) -> Patient:
@@ -140,7 +140,9 @@ def test_saving_settings_round_trips_and_is_audited_once(db_session: Session) ->
         per_patient_medical="2",
         routine_only_after="16:00",
     )
-    assert practice_settings.update_settings(db_session, admin, form, why="Admin team in training", now=NOW) == {}
+    assert (
+        practice_settings.update_settings(db_session, admin, form, why="Admin team in training", now=NOW).errors == {}
+    )
     saved = request_settings.settings_for(db_session, practice_id).form()
     assert (saved["admin_mon_open"], saved["admin_mon_close"]) == ("08:00", "11:30")
     assert (saved["admin_tue_open"], saved["admin_tue_close"]) == ("", "")
@@ -153,8 +155,8 @@ def test_saving_settings_round_trips_and_is_audited_once(db_session: Session) ->
         "admin_hours", "daily_limit", "per_patient_medical", "routine_only_after",
     ]  # fmt: skip
     # Saving the same again changes nothing and writes nothing; a partial form keeps the rest.
-    assert practice_settings.update_settings(db_session, admin, saved) == {}
-    assert practice_settings.update_settings(db_session, admin, {"daily_limit": "60"}) == {}
+    assert practice_settings.update_settings(db_session, admin, saved).errors == {}
+    assert practice_settings.update_settings(db_session, admin, {"daily_limit": "60"}).errors == {}
     assert len(audits(db_session, "practice_settings_changed")) == 1
     configure(db_session, admin, daily_limit="")
     assert request_settings.settings_for(db_session, practice_id).daily_limit is None
@@ -202,7 +204,7 @@ SETTINGS_ERRORS = [
 def test_settings_validation_table(db_session: Session) -> None:
     practice_id, admin = setup_practice(db_session)
     for form, key, message in SETTINGS_ERRORS:
-        errors = practice_settings.update_settings(db_session, admin, form)
+        errors = practice_settings.update_settings(db_session, admin, form).errors
         assert list(errors) == [key], form
         assert message in errors[key], (form, errors[key])
     assert db_session.exec(select(PracticeSettings)).first() is None  # nothing saved
@@ -210,7 +212,7 @@ def test_settings_validation_table(db_session: Session) -> None:
     # Errors come back in the form's order, all at once.
     errors = practice_settings.update_settings(
         db_session, admin, {"daily_limit": "x", "medical_mon_open": "x", "per_patient_admin": "9"}
-    )
+    ).errors
     assert list(errors) == ["medical_mon_open", "daily_limit", "per_patient_admin"]
     # Accepted: blank limits, 1 to 5 per patient, both times blank for a closed day, a kept message.
     configure(
@@ -230,7 +232,7 @@ def test_settings_validation_table(db_session: Session) -> None:
 def test_only_admins_change_settings_and_closed_days(db_session: Session, role: str) -> None:
     practice_id, admin = setup_practice(db_session)
     staff = make_staff(db_session, db_session.get(Practice, practice_id), role)  # type: ignore[arg-type]
-    assert practice_settings.add_closed_day(db_session, admin, date(2025, 8, 25), "Bank holiday", now=NOW) is None
+    assert practice_settings.add_closed_day(db_session, admin, date(2025, 8, 25), "Bank holiday", now=NOW).ok
     [closed] = request_settings.closed_days(db_session, practice_id, from_day=TODAY)
     for attempt in (
         lambda who: practice_settings.update_settings(db_session, who, {"daily_limit": "5"}),
@@ -249,37 +251,39 @@ def test_only_admins_change_settings_and_closed_days(db_session: Session, role: 
 def test_closed_days_belong_to_one_practice(db_session: Session) -> None:
     practice_id, admin = setup_practice(db_session)
     other_id, other_admin = setup_practice(db_session, "Y02002")
-    assert practice_settings.add_closed_day(db_session, admin, date(2025, 8, 25), " Bank holiday ", now=NOW) is None
+    assert practice_settings.add_closed_day(db_session, admin, date(2025, 8, 25), " Bank holiday ", now=NOW).ok
     [closed] = request_settings.closed_days(db_session, practice_id, from_day=TODAY)
     assert (closed.label, closed.reason) == ("Monday 25 August", "Bank holiday")
     # Another practice's admin can neither see it as theirs nor remove it, by id or by guessing.
     assert request_settings.closed_days(db_session, other_id, from_day=TODAY) == []
     for guess in (closed.id, str(closed.id), "1 OR 1=1", True, -1, None):
         assert (
-            practice_settings.remove_closed_day(db_session, other_admin, guess)
+            practice_settings.remove_closed_day(db_session, other_admin, guess).message
             == practice_settings.CLOSED_DAY_NOT_FOUND
         )
     assert db_session.get(ClosedDay, closed.id) is not None
     # Adding the same day closes it at their own practice only.
-    assert practice_settings.add_closed_day(db_session, other_admin, date(2025, 8, 25), "Training", now=NOW) is None
+    assert practice_settings.add_closed_day(db_session, other_admin, date(2025, 8, 25), "Training", now=NOW).ok
     assert [c.reason for c in request_settings.closed_days(db_session, practice_id, from_day=TODAY)] == ["Bank holiday"]
     # Their own: the same day twice, the past, too far ahead, an over-long reason.
-    assert "already closed on Monday 25 August" in practice_settings.add_closed_day(
-        db_session, admin, date(2025, 8, 25), "", now=NOW
+    assert (
+        "already closed on Monday 25 August"
+        in practice_settings.add_closed_day(db_session, admin, date(2025, 8, 25), "", now=NOW).message
     )
     assert (
-        practice_settings.add_closed_day(db_session, admin, date(2025, 6, 13), "", now=NOW)
+        practice_settings.add_closed_day(db_session, admin, date(2025, 6, 13), "", now=NOW).message
         == "Enter today's date or a date in the future"
     )
     assert (
-        practice_settings.add_closed_day(db_session, admin, date(2028, 1, 1), "", now=NOW)
+        practice_settings.add_closed_day(db_session, admin, date(2028, 1, 1), "", now=NOW).message
         == "Enter a date within the next 2 years"
     )
-    assert "200 characters or fewer" in practice_settings.add_closed_day(
-        db_session, admin, date(2025, 9, 1), "x" * 201, now=NOW
+    assert (
+        "200 characters or fewer"
+        in practice_settings.add_closed_day(db_session, admin, date(2025, 9, 1), "x" * 201, now=NOW).message
     )
-    assert practice_settings.add_closed_day(db_session, admin, TODAY, "", now=NOW) is None  # today is allowed
-    assert practice_settings.remove_closed_day(db_session, admin, closed.id) is None
+    assert practice_settings.add_closed_day(db_session, admin, TODAY, "", now=NOW).ok  # today is allowed
+    assert practice_settings.remove_closed_day(db_session, admin, closed.id).ok
     assert [c.day for c in request_settings.closed_days(db_session, practice_id, from_day=TODAY)] == [TODAY]
     assert [audit.event_detail(e)["day"] for e in audits(db_session, "closed_day_removed")] == ["2025-08-25"]
     assert len(audits(db_session, "closed_day_added")) == 3
@@ -382,8 +386,8 @@ def test_next_opening_is_london_time_across_the_clock_change() -> None:
 
 def test_a_closed_day_refuses_with_its_reason_and_the_next_opening(db_session: Session) -> None:
     practice_id, admin = setup_practice(db_session)
-    assert practice_settings.add_closed_day(db_session, admin, TODAY, "Bank holiday", now=NOW) is None
-    assert practice_settings.add_closed_day(db_session, admin, date(2025, 6, 17), "Training", now=NOW) is None
+    assert practice_settings.add_closed_day(db_session, admin, TODAY, "Bank holiday", now=NOW).ok
+    assert practice_settings.add_closed_day(db_session, admin, date(2025, 6, 17), "Training", now=NOW).ok
     for kind in request_settings.KINDS:
         result = check(db_session, practice_id, kind)
         assert (result.open, result.reason) == (False, "closed_day")
@@ -626,7 +630,7 @@ def test_a_receptionist_can_override_the_limits_and_it_is_audited(db_session: Se
     held = draft(db_session, zoe)
     assert reserve_and_submit(db_session, request=held, now=NOW, override=receptionist) == capacity.STAFF_TURNED_OFF
     configure(db_session, admin, turned_off=False)
-    assert practice_settings.add_closed_day(db_session, admin, date(2025, 6, 18), "Bank holiday", now=NOW) is None
+    assert practice_settings.add_closed_day(db_session, admin, date(2025, 6, 18), "Bank holiday", now=NOW).ok
     message = reserve_and_submit(db_session, request=held, now=london(2025, 6, 18, 9), override=receptionist)
     assert message is not None and "closed day" in message and held.status == "draft"
 

@@ -240,14 +240,16 @@ def test_a_closing_change_needs_a_reason_then_is_saved_and_logged(
     warned = practice_settings.core_hours_preview(db_session, practice_admin, form, now=NOW)
     assert len(warned) == 1
     for why in (None, "", "   ", 42):
-        assert practice_settings.update_settings(db_session, practice_admin, form, why=why, now=NOW) == {
+        assert practice_settings.update_settings(db_session, practice_admin, form, why=why, now=NOW).errors == {
             "core_hours_why": WHY_NEEDED
         }
         assert request_settings.settings_for(db_session, practice_admin.practice_id) == before
     assert log_rows(db_session) == []
 
     assert (
-        practice_settings.update_settings(db_session, practice_admin, form, why="  Flu clinic all afternoon  ", now=NOW)
+        practice_settings.update_settings(
+            db_session, practice_admin, form, why="  Flu clinic all afternoon  ", now=NOW
+        ).errors
         == {}
     )
     assert request_settings.settings_for(db_session, practice_admin.practice_id) != before
@@ -267,7 +269,9 @@ def test_a_closing_change_needs_a_reason_then_is_saved_and_logged(
     # Saving again adds nothing new: no reason asked, nothing logged.
     assert practice_settings.core_hours_preview(db_session, practice_admin, form, now=NOW) == []
     assert (
-        practice_settings.update_settings(db_session, practice_admin, {**form, "important_updates": "Hello"}, now=NOW)
+        practice_settings.update_settings(
+            db_session, practice_admin, {**form, "important_updates": "Hello"}, now=NOW
+        ).errors
         == {}
     )
     assert len(log_rows(db_session)) == 1
@@ -283,30 +287,27 @@ def test_changes_that_keep_core_hours_open_need_no_reason(db_session: Session, p
         {"free_text_enabled": False},
     ):
         assert practice_settings.core_hours_preview(db_session, practice_admin, form, now=NOW) == [], form
-        assert practice_settings.update_settings(db_session, practice_admin, form, now=NOW) == {}, form
+        assert practice_settings.update_settings(db_session, practice_admin, form, now=NOW).errors == {}, form
     assert log_rows(db_session) == []
 
 
 def test_a_preview_of_a_form_with_errors_warns_of_nothing(db_session: Session, practice_admin) -> None:
     form = {"daily_limit": "sixty", "medical_wed_close": "13:00"}
     assert practice_settings.core_hours_preview(db_session, practice_admin, form, now=NOW) == []
-    assert "daily_limit" in practice_settings.update_settings(db_session, practice_admin, form, why="x", now=NOW)
+    assert "daily_limit" in practice_settings.update_settings(db_session, practice_admin, form, why="x", now=NOW).errors
 
 
 def test_a_closed_day_inside_core_hours_needs_a_reason_and_is_logged(db_session: Session, practice_admin) -> None:
     wednesday = date(2026, 12, 9)
-    assert practice_settings.add_closed_day(db_session, practice_admin, wednesday, "Training", now=NOW) == WHY_NEEDED
+    assert (
+        practice_settings.add_closed_day(db_session, practice_admin, wednesday, "Training", now=NOW).message
+        == WHY_NEEDED
+    )
     assert request_settings.closed_days(db_session, practice_admin.practice_id, from_day=NOW.date()) == []
-    assert (
-        practice_settings.add_closed_day(
-            db_session, practice_admin, wednesday, "Training", why="Whole-practice training", now=NOW
-        )
-        is None
-    )
-    assert (
-        practice_settings.add_closed_day(db_session, practice_admin, date(2026, 12, 25), "Christmas Day", now=NOW)
-        is None
-    )
+    assert practice_settings.add_closed_day(
+        db_session, practice_admin, wednesday, "Training", why="Whole-practice training", now=NOW
+    ).ok
+    assert practice_settings.add_closed_day(db_session, practice_admin, date(2026, 12, 25), "Christmas Day", now=NOW).ok
     [entry] = core_hours.log(db_session, practice_admin)
     assert entry.change == "Closed day" and entry.why == "Whole-practice training"
     assert entry.what == [
@@ -322,11 +323,12 @@ def test_the_log_is_for_the_practices_own_admins_only(db_session: Session, pract
     assert (
         practice_settings.update_settings(
             db_session, practice_admin, {"daily_limit": "40"}, why="Short of staff", now=NOW
-        )
+        ).errors
         == {}
     )
     assert (
-        practice_settings.update_settings(db_session, other_admin, {"active_limit": "90"}, why="Theirs", now=NOW) == {}
+        practice_settings.update_settings(db_session, other_admin, {"active_limit": "90"}, why="Theirs", now=NOW).errors
+        == {}
     )
 
     [ours] = core_hours.log(db_session, practice_admin)

@@ -305,7 +305,7 @@ def test_who_may_add(db_session, world):
     db_session.add(mum)
     assert add(db_session, world["mum"], form()).errors == {"form": dependants.NOT_PATIENT}
     assert list_dependants(db_session, staff_id) == [] and request_subjects(db_session, staff_id) == []
-    assert remove_dependant(db_session, staff_id, 1) == dependants.NOT_PATIENT
+    assert remove_dependant(db_session, staff_id, 1).message == dependants.NOT_PATIENT
 
 
 # Who can't be added -----------------------------------------------------------------------------
@@ -570,19 +570,19 @@ def test_remove_takes_only_this_accounts_link(db_session, world):
     (dad_row,) = list_dependants(db_session, world["dad"], today=TODAY)
 
     # Dad can't remove Mum's link: the same answer as an id that does not exist.
-    assert remove_dependant(db_session, world["dad"], mum_row.link_id) == NOT_FOUND
-    assert remove_dependant(db_session, world["dad"], 999_999) == NOT_FOUND
-    assert remove_dependant(db_session, world["dad"], "1") == NOT_FOUND  # type: ignore[arg-type]
+    assert remove_dependant(db_session, world["dad"], mum_row.link_id).message == NOT_FOUND
+    assert remove_dependant(db_session, world["dad"], 999_999).message == NOT_FOUND
+    assert remove_dependant(db_session, world["dad"], "1").message == NOT_FOUND  # type: ignore[arg-type]
     # Nor his own "self" link.
     self_link = db_session.exec(
         select(AccountPatient).where(
             AccountPatient.account_id == world["dad"].account_id, AccountPatient.relationship == "self"
         )
     ).one()
-    assert remove_dependant(db_session, world["dad"], self_link.id) == NOT_FOUND
+    assert remove_dependant(db_session, world["dad"], self_link.id).message == NOT_FOUND
     assert count(db_session, AuditEvent) == 2
 
-    assert remove_dependant(db_session, world["dad"], dad_row.link_id, client_ip=IP) is None
+    assert remove_dependant(db_session, world["dad"], dad_row.link_id, client_ip=IP).ok
     assert list_dependants(db_session, world["dad"], today=TODAY) == []
     assert [r.patient_id for r in list_dependants(db_session, world["mum"], today=TODAY)] == [mum_row.patient_id]
     assert db_session.get(Patient, dad_row.patient_id) is not None  # the person stays

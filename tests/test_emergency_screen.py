@@ -41,7 +41,7 @@ def test_a_page_needs_its_signs_or_none_of_these_and_never_both(world: World) ->
     ]:
         assert screening.screen_red_flags(
             world.db, world.me, draft, ticked, none_of_these=none
-        ) == screening.ScreenOutcome(error=error)
+        ) == screening.ScreenOutcome.refused(error)
         assert draft.answers == before and questions.current_step(world.db, draft).number == 1  # nothing saved
     assert count(world.db, EmergencySignpost) == 0
     assert screening.screen_red_flags(world.db, world.me, draft, [], none_of_these=True) == screening.ScreenOutcome()

@@ -166,7 +166,7 @@ def test_declined_the_second_holder_still_sees_nothing(world: World):
     w = world
     add_dependant(w.db, w.dad, lily_form(), today=TODAY)
     reason = "Please bring proof of parental responsibility to reception."
-    assert verifications.decline_dependant(w.db, w.receptionist, dad_link(w).id, reason=reason) is None
+    assert verifications.decline_dependant(w.db, w.receptionist, dad_link(w).id, reason=reason).ok
     seen = everything_dad_sees_of_lily(w)
     declined = f"Your practice did not approve adding them: {reason}"
     assert seen == NOTHING | {"check_start": declined, "start_draft": declined}
@@ -321,12 +321,9 @@ def test_a_claim_is_shown_beside_the_record_that_owns_its_number_and_cant_be_ver
     assert denied.value.message == verifications.NUMBER_OWNED
     assert w.db.get(Patient, claim.id).verification_status == "pending"
     # Rejecting it is how the practice decides; Lily and Mum are untouched.
-    assert (
-        verifications.reject_patient(
-            w.db, w.receptionist, claim.id, reason="Please check the details and add them again"
-        )
-        is None
-    )
+    assert verifications.reject_patient(
+        w.db, w.receptionist, claim.id, reason="Please check the details and add them again"
+    ).ok
     assert [r.reference for r in patient_view.your_requests(w.db, w.mum)] == ["AN-LILY01"]
     assert [r.reference for r in patient_view.your_requests(w.db, squatter)] == []
 

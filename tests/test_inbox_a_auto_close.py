@@ -56,9 +56,11 @@ def test_a_reply_or_sign_off_in_between_wins(desk: Desk) -> None:
 
 def test_the_days_setting_is_checked_and_saved(desk: Desk) -> None:
     for bad in ("0", "91", "x", "", "1.5", "-3"):
-        errors = practice_settings.update_settings(desk.db, desk.admin, {"auto_close_days": bad})
-        assert errors == {"auto_close_days": "Enter the number of days to wait for a patient's reply, from 1 to 90"}
-    assert practice_settings.update_settings(desk.db, desk.admin, {"auto_close_days": "7"}) == {}
+        result = practice_settings.update_settings(desk.db, desk.admin, {"auto_close_days": bad})
+        assert result.errors == {
+            "auto_close_days": "Enter the number of days to wait for a patient's reply, from 1 to 90"
+        }
+    assert practice_settings.update_settings(desk.db, desk.admin, {"auto_close_days": "7"}).ok
     assert request_settings.settings_for(desk.db, desk.practice.id).auto_close_days == 7
     assert request_settings.settings_for(desk.db, desk.practice.id).form()["auto_close_days"] == "7"
 

@@ -32,7 +32,7 @@ def _fill_in(world: World, draft) -> None:  # noqa: ANN001
             assert questions.answer(world.db, None, draft, step.link_id, default_answer(item)).error == ""
         else:
             break
-    assert questions.save_preferences(world.db, draft, appointment="phone", contact="text") == {}
+    assert questions.save_preferences(world.db, draft, appointment="phone", contact="text").ok
     assert questions.current_step(world.db, draft).kind == "check"
 
 

@@ -12,7 +12,8 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from anima_pwa.models import AuditEvent, OutboxMessage, RecordExport, Request
+from anima_pwa.models import AppointmentInvite, AuditEvent, OutboxMessage, RecordExport, Request
+from anima_pwa.services.appointments import rota
 from anima_pwa.services.inbox import outcomes, sign_off
 from anima_pwa.services.practice.permissions import CLINICIAN
 from anima_pwa.services.requests import rules
@@ -44,16 +45,51 @@ def test_sign_off_with_a_signpost_to_a_pharmacy(desk: Desk) -> None:
     assert event.actor_account_id == desk.clinician.account_id and json.loads(event.detail)["outcome"] == "signpost"
 
 
-def test_the_closed_outcome_closes_and_invite_to_book_records_the_invite(desk: Desk) -> None:
+def test_the_closed_outcome_closes_and_invite_to_book_makes_the_invitation(desk: Desk) -> None:
     closed = desk.request()
     assert sign_off.sign_off(desk.db, desk.clinician, closed.id, "closed", {"reason": "Duplicate request"}).ok
     assert desk.db.get(Request, closed.id).status == "closed"
-    invite = desk.request()
-    assert sign_off.sign_off(
-        desk.db, desk.clinician, invite.id, "invite_to_book", {"appointment_kind": "telephone", "with_whom": "Dr Lee"}
-    ).ok
-    detail = outcomes.load_detail(desk.db.get(Request, invite.id))
-    assert detail == {"appointment_kind": "telephone", "with_whom": "Dr Lee", "invited_at": "2025-06-18T09:00:00+00:00"}
+    book = rota.create_book(desk.db, desk.admin, name="Dr Lee", staff_id=desk.clinician.staff_id)
+    assert book.ok
+    request = desk.request()
+    form = {"appointment_kind": "telephone", "book_id": str(book.id), "window_days": "10", "expires_in_days": "5"}
+    assert sign_off.sign_off(desk.db, desk.clinician, request.id, "invite_to_book", form).ok
+    (invite,) = desk.db.exec(select(AppointmentInvite)).all()
+    assert (invite.request_id, invite.patient_id, invite.book_id, invite.kind) == (
+        request.id,
+        request.patient_id,
+        book.id,
+        "telephone",
+    )
+    assert (invite.window_end - invite.window_start).days == 9  # ten days, today included
+    detail = outcomes.load_detail(desk.db.get(Request, request.id))
+    assert detail == {
+        "appointment_kind": "telephone",
+        "invite_id": str(invite.id),
+        "with_whom": "Dr Lee",
+        "invited_at": "2025-06-18T09:00:00+00:00",
+    }
+
+
+@pytest.mark.parametrize(
+    ("form", "errors"),
+    [
+        ({"appointment_kind": "telephone"}, {"book_id": "Choose a clinician or team"}),
+        ({"appointment_kind": "telephone", "book_id": "999999"}, {"book_id": "Choose a clinician or team at your practice"}),
+        ({"appointment_kind": "telephone", "book_id": "BOOK", "expires_in_days": "0"}, {"expires_in_days": "The invitation must last between 1 and 60 days"}),
+    ],
+)  # fmt: skip
+def test_a_bad_invitation_leaves_the_request_as_it_was(desk: Desk, form: dict, errors: dict) -> None:
+    book = rota.create_book(desk.db, desk.admin, name="Nurse team", team="nurses")
+    form = {k: (str(book.id) if v == "BOOK" else v) for k, v in form.items()}
+    request = desk.request()
+    before = (request.status, request.outcome, request.outcome_detail, request.resolved_at)
+    result = sign_off.sign_off(desk.db, desk.clinician, request.id, "invite_to_book", form)
+    assert result.errors == errors
+    desk.db.refresh(request)
+    assert (request.status, request.outcome, request.outcome_detail, request.resolved_at) == before
+    assert desk.db.exec(select(AppointmentInvite)).all() == []
+    assert desk.db.exec(select(RecordExport)).all() == [] and outbox(desk.db) == []
 
 
 @pytest.mark.parametrize(

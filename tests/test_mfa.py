@@ -171,7 +171,9 @@ def test_confirming_switches_mfa_on_and_gives_ten_recovery_codes_once(db_session
 def test_confirm_checks_the_code_looks_right(db_session: Session, code: str, message: str) -> None:
     account = make_account(db_session)
     mfa_setup.start_setup(db_session, account, now=NOW)
-    assert mfa_setup.confirm_setup(db_session, account, code, now=NOW) == mfa_setup.ConfirmResult(message, [])
+    assert mfa_setup.confirm_setup(db_session, account, code, now=NOW) == mfa_setup.ConfirmResult(
+        errors={"code": message}
+    )
 
 
 def test_wrong_code_at_confirmation(db_session: Session) -> None:
@@ -451,23 +453,23 @@ def test_switching_off_needs_the_password_and_a_current_code(db_session: Session
     account, secret, codes = enable(db_session)
     code = code_at(secret, NOW)
 
-    assert mfa.disable(db_session, account, password="", code="", now=NOW) == {
+    assert mfa.disable(db_session, account, password="", code="", now=NOW).errors == {
         "password": "Enter your password",
         "code": "Enter the 6-digit code from your authenticator app",
     }
-    assert mfa.disable(db_session, account, password="Wrong-Password-1", code=code, now=NOW) == {
+    assert mfa.disable(db_session, account, password="Wrong-Password-1", code=code, now=NOW).errors == {
         "password": "The password is not correct"
     }
-    assert mfa.disable(db_session, account, password=PASSWORD, code=code_at(secret, NOW, 3), now=NOW) == {
+    assert mfa.disable(db_session, account, password=PASSWORD, code=code_at(secret, NOW, 3), now=NOW).errors == {
         "code": mfa.CODE_WRONG
     }
-    assert mfa.disable(db_session, account, password=PASSWORD, code=codes[0], now=NOW) == {
+    assert mfa.disable(db_session, account, password=PASSWORD, code=codes[0], now=NOW).errors == {
         "code": "The code must be 6 numbers"
     }
     assert mfa.is_enabled(account)
     assert recovery_codes.recovery_codes_left(db_session, account) == 10
 
-    assert mfa.disable(db_session, account, password=PASSWORD, code=code, now=NOW) == {}
+    assert mfa.disable(db_session, account, password=PASSWORD, code=code, now=NOW).errors == {}
     assert not mfa.is_enabled(account)
     assert (account.mfa_secret_encrypted, account.mfa_enabled_at, account.mfa_last_step) == (None, None, None)
     assert recovery_codes.recovery_codes_left(db_session, account) == 0
@@ -479,7 +481,7 @@ def test_switching_off_needs_the_password_and_a_current_code(db_session: Session
     with pytest.raises(ValueError):
         mfa.verify_code(db_session, stored, code, now=NOW)
     # Switching off again (another tab) changes nothing.
-    assert mfa.disable(db_session, stored, password="", code="", now=NOW) == {}
+    assert mfa.disable(db_session, stored, password="", code="", now=NOW).errors == {}
     assert audit_actions(db_session)[-1] == "mfa_disabled"
     # And it can be set up again, with a new key.
     again = mfa_setup.start_setup(db_session, stored, now=NOW)
@@ -490,17 +492,17 @@ def test_switching_off_refuses_a_used_code(db_session: Session) -> None:
     account, secret, _ = enable(db_session)
     code = code_at(secret, NOW)
     assert mfa.verify_code(db_session, account, code, now=NOW) is None
-    assert mfa.disable(db_session, account, password=PASSWORD, code=code, now=NOW) == {"code": mfa.CODE_USED}
+    assert mfa.disable(db_session, account, password=PASSWORD, code=code, now=NOW).errors == {"code": mfa.CODE_USED}
     assert mfa.is_enabled(account)
 
 
 def test_switching_off_is_rate_limited(db_session: Session) -> None:
     account, secret, _ = enable(db_session)
     for _ in range(5):
-        assert mfa.disable(db_session, account, password="Wrong-Password-1", code="123456", now=NOW) == {
+        assert mfa.disable(db_session, account, password="Wrong-Password-1", code="123456", now=NOW).errors == {
             "password": mfa.PASSWORD_WRONG
         }
-    errors = mfa.disable(db_session, account, password=PASSWORD, code=code_at(secret, NOW), now=NOW)
+    errors = mfa.disable(db_session, account, password=PASSWORD, code=code_at(secret, NOW), now=NOW).errors
     assert set(errors) == {"code"} and TOO_MANY.match(errors["code"])
     assert mfa.is_enabled(account)
 

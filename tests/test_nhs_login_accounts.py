@@ -100,7 +100,7 @@ def by_sub(db: Session, sub: str) -> list[Account]:
 
 
 def signed_in_account(db: Session, outcome: nla.NhsOutcome) -> Identity:
-    assert outcome.ok, outcome.error
+    assert outcome.ok, outcome.message
     who = sessions.resolve(db, outcome.session_token)
     assert who is not None
     assert who.method == "nhs_login"
@@ -231,7 +231,7 @@ def test_an_email_in_use_is_never_linked_by_email_alone(db_session, clock, world
     other = make_account(db_session, existing_email.strip())
     outcome = nla.sign_in_or_register(db_session, person(email="zoe@example.com"), client_ip=IP)
 
-    assert outcome.error == nla.EMAIL_IN_USE
+    assert outcome.message == nla.EMAIL_IN_USE
     assert not outcome.ok and outcome.session_token is None and outcome.needs_details is False
     assert count(db_session, Account) == 1
     assert count(db_session, AuthSession) == 0
@@ -243,7 +243,7 @@ def test_an_email_in_use_is_never_linked_by_email_alone(db_session, clock, world
 
 def test_no_email_from_nhs_login_is_an_error(db_session, clock, world):
     outcome = nla.sign_in_or_register(db_session, person(email=None, email_verified=False))
-    assert outcome.error and outcome.session_token is None
+    assert outcome.message and outcome.session_token is None
     assert count(db_session, Account) == 0 and count(db_session, AuthSession) == 0
 
 
@@ -251,7 +251,7 @@ def test_no_email_from_nhs_login_is_an_error(db_session, clock, world):
 def test_a_closed_or_staff_account_with_the_sub_cannot_sign_in(db_session, clock, world, kind, status):
     account = make_account(db_session, kind=kind, status=status, nhs_login_sub=CLAIMS["sub"])
     outcome = nla.sign_in_or_register(db_session, person(email="someone.else@example.com"))
-    assert outcome.error and outcome.session_token is None and not outcome.needs_details
+    assert outcome.message and outcome.session_token is None and not outcome.needs_details
     assert count(db_session, AuthSession) == 0
     assert count(db_session, Account) == 1  # and no new account for the other email
     assert nla.pending_details(db_session, account.id) is None
@@ -503,11 +503,11 @@ def test_connect_links_the_signed_in_account_and_then_signs_in_to_it(db_session,
     account = make_account(db_session, "zoe@example.com")
     make_patient(db_session, world["practice"], dob=ZOE_DOB, nhs_number=ZOE, status=PENDING, account=account)
 
-    assert nla.connect(db_session, identity_of(account), person(), client_ip=IP) is None
+    assert nla.connect(db_session, identity_of(account), person(), client_ip=IP).ok
     db_session.refresh(account)
     assert account.nhs_login_sub == CLAIMS["sub"] and account.nhs_login_linked_at is not None
     assert audit_actions(db_session) == ["nhs_login_connected"]
-    assert nla.connect(db_session, identity_of(account), person()) is None  # again: nothing to do
+    assert nla.connect(db_session, identity_of(account), person()).ok  # again: nothing to do
     assert audit_actions(db_session) == ["nhs_login_connected"]
 
     outcome = nla.sign_in_or_register(db_session, person())
@@ -531,7 +531,7 @@ def test_connect_only_for_the_same_person(db_session, clock, world, dob, nhs_num
     account = make_account(db_session)
     if dob is not None:
         make_patient(db_session, world["practice"], dob=dob, nhs_number=nhs_number, status=PENDING, account=account)
-    assert nla.connect(db_session, identity_of(account), person()) == expected
+    assert nla.connect(db_session, identity_of(account), person()).message == (expected or "")
     db_session.refresh(account)
     assert (account.nhs_login_sub is not None) is (expected is None)
 
@@ -546,21 +546,21 @@ def assert_unchanged(db: Session, account: Account, sub: str | None) -> None:
 def test_a_sub_already_on_another_account_is_not_moved(db_session, clock, world):
     holder = make_account(db_session, "holder@example.com", nhs_login_sub=CLAIMS["sub"])
     account = make_account(db_session)
-    assert nla.connect(db_session, identity_of(account), person()) == nla.ALREADY_CONNECTED
+    assert nla.connect(db_session, identity_of(account), person()).message == nla.ALREADY_CONNECTED
     assert_unchanged(db_session, account, None)
     assert_unchanged(db_session, holder, CLAIMS["sub"])
 
 
 def test_an_account_connected_to_another_sub_is_not_replaced(db_session, clock, world):
     account = make_account(db_session, nhs_login_sub="another-sub")
-    problem = nla.connect(db_session, identity_of(account), person())
+    problem = nla.connect(db_session, identity_of(account), person()).message
     assert problem and problem not in (nla.ALREADY_CONNECTED, nla.DIFFERENT_PERSON)
     assert_unchanged(db_session, account, "another-sub")
 
 
 def test_a_staff_account_cannot_connect(db_session, clock, world):
     staff = make_account(db_session, "reception@nhs.example", kind="staff")
-    assert nla.connect(db_session, identity_of(staff), person())
+    assert not nla.connect(db_session, identity_of(staff), person()).ok
     assert_unchanged(db_session, staff, None)
 
 

@@ -209,12 +209,9 @@ def test_search_limit(db_session, world):
 
 
 def test_search_skips_a_removed_email(db_session, world, people):
-    assert (
-        patient_records.remove_patient_email(
-            db_session, world["receptionist"], people["zoe"].id, confirmed_no_email=True
-        )
-        is None
-    )
+    assert patient_records.remove_patient_email(
+        db_session, world["receptionist"], people["zoe"].id, confirmed_no_email=True
+    ).ok
     account = self_account(db_session, people["zoe"])
     assert patient_search.search_patients(db_session, world["receptionist"], "zoe.smith@example.com") == []
     assert patient_search.search_patients(db_session, world["receptionist"], account.email_normalized) == []
@@ -333,7 +330,10 @@ GOOD_EDIT = {
 
 def test_update_saves_and_audits_changed_fields(db_session, world):
     patient = make_patient(db_session, world["a"], phone_mobile="+447700900982")
-    assert patient_records.update_patient(db_session, world["receptionist"], patient.id, **GOOD_EDIT, today=TODAY) == {}
+    assert (
+        patient_records.update_patient(db_session, world["receptionist"], patient.id, **GOOD_EDIT, today=TODAY).errors
+        == {}
+    )
     fresh(db_session, patient)
     assert (patient.full_name, patient.date_of_birth, patient.postcode, patient.address_line1) == (
         "Zoe Anne Smith",
@@ -349,7 +349,10 @@ def test_update_saves_and_audits_changed_fields(db_session, world):
     }
     assert event.patient_id == patient.id and event.actor_account_id == world["receptionist"].account_id
     # Saving the same again changes nothing and writes nothing.
-    assert patient_records.update_patient(db_session, world["receptionist"], patient.id, **GOOD_EDIT, today=TODAY) == {}
+    assert (
+        patient_records.update_patient(db_session, world["receptionist"], patient.id, **GOOD_EDIT, today=TODAY).errors
+        == {}
+    )
     assert len(audit_events(db_session, "patient_updated")) == 1
 
 
@@ -358,7 +361,7 @@ def test_update_phone_may_be_blank(db_session, world):
     assert (
         patient_records.update_patient(
             db_session, world["clinician"], patient.id, **(GOOD_EDIT | {"phone": ""}), today=TODAY
-        )
+        ).errors
         == {}
     )
     assert fresh(db_session, patient).phone_mobile == ""
@@ -402,7 +405,7 @@ def test_update_errors_save_nothing(db_session, world):
         assert (
             patient_records.update_patient(
                 db_session, world["receptionist"], patient.id, **(GOOD_EDIT | changes), today=TODAY
-            )
+            ).errors
             == errors
         )
         db_session.expire_all()
@@ -413,7 +416,7 @@ def test_update_errors_save_nothing(db_session, world):
 def test_a_care_home_record_cannot_be_a_resident(db_session, world):
     home = make_patient(db_session, world["a"], "Rosewood Care Home", nhs_number=CARE_HOME_NHS, is_care_home=True)
     edit = GOOD_EDIT | {"full_name": "Rosewood Care Home", "care_home_resident": True}
-    assert patient_records.update_patient(db_session, world["admin"], home.id, **edit, today=TODAY) == {
+    assert patient_records.update_patient(db_session, world["admin"], home.id, **edit, today=TODAY).errors == {
         "care_home_resident": "A care home's own record can't be a care home resident"
     }
 
@@ -483,7 +486,7 @@ def test_removing_an_email_needs_the_confirmation(db_session, world):
     for confirmed in (False, None, "true", 1):
         assert patient_records.remove_patient_email(
             db_session, world["receptionist"], patient.id, confirmed_no_email=confirmed
-        ) == (  # type: ignore[arg-type]
+        ).message == (  # type: ignore[arg-type]
             "Confirm this patient has no email address"
         )
     account = self_account(db_session, patient)
@@ -517,12 +520,9 @@ def test_removing_an_email_frees_it_for_the_care_home_account(db_session, world,
 
     found = patient_search.search_patients(db_session, world["receptionist"], "office@rosewood.example")
     assert [r.id for r in found] == [other.id, resident.id]  # whom the address belongs to, and whom it holds
-    assert (
-        patient_records.remove_patient_email(
-            db_session, world["receptionist"], str(resident.id), confirmed_no_email=True
-        )
-        is None
-    )
+    assert patient_records.remove_patient_email(
+        db_session, world["receptionist"], str(resident.id), confirmed_no_email=True
+    ).ok
     db_session.commit()
 
     old = fresh(db_session, old)
@@ -578,7 +578,7 @@ def test_removing_an_email_frees_it_for_the_care_home_account(db_session, world,
 
 def test_a_freed_address_can_be_used_directly(db_session, world):
     patient = make_patient(db_session, world["a"], email="jo@example.com")
-    assert patient_records.remove_patient_email(db_session, world["admin"], patient.id, confirmed_no_email=True) is None
+    assert patient_records.remove_patient_email(db_session, world["admin"], patient.id, confirmed_no_email=True).ok
     make_account(db_session, "JO@example.com")
     db_session.commit()  # the unique index on email_normalized is satisfied
     assert (
@@ -589,19 +589,17 @@ def test_a_freed_address_can_be_used_directly(db_session, world):
 
 def test_removing_when_there_is_no_email_is_harmless(db_session, world):
     patient = make_patient(db_session, world["a"])  # no account of their own
-    assert (
-        patient_records.remove_patient_email(db_session, world["receptionist"], patient.id, confirmed_no_email=True)
-        is None
-    )
+    assert patient_records.remove_patient_email(
+        db_session, world["receptionist"], patient.id, confirmed_no_email=True
+    ).ok
     [event] = audit_events(db_session, "patient_email_removed")
     assert audit.event_detail(event) == {"had_account": False}
     # Twice is harmless too.
     owned = make_patient(db_session, world["a"], "Jo Bloggs", email="jo@example.com")
     for _ in range(2):
-        assert (
-            patient_records.remove_patient_email(db_session, world["receptionist"], owned.id, confirmed_no_email=True)
-            is None
-        )
+        assert patient_records.remove_patient_email(
+            db_session, world["receptionist"], owned.id, confirmed_no_email=True
+        ).ok
     assert self_account(db_session, owned).email_normalized == f"removed-{self_account(db_session, owned).id}@invalid"
 
 
@@ -716,7 +714,7 @@ def test_verify_emails_every_holder(db_session, world, pending):
 def test_reject_with_a_reason_the_patient_sees_but_the_email_does_not(db_session, world, pending):
     patient = pending["patient"]
     reason = "We could not find you on our register. Please bring photo ID to reception."
-    assert verifications.reject_patient(db_session, world["receptionist"], patient.id, reason=f"  {reason} ") is None
+    assert verifications.reject_patient(db_session, world["receptionist"], patient.id, reason=f"  {reason} ").ok
     fresh(db_session, patient)
     assert (patient.verification_status, patient.verification_note, patient.verified_at) == ("rejected", reason, None)
     mails = outbox(db_session)
@@ -740,12 +738,14 @@ def test_reject_needs_a_reason(db_session, world, pending):
         ("x" * 301, "A reason the patient will see must be 300 characters or fewer. You have 1 character too many."),
         ("line\nbreak", "A reason the patient will see must not include line breaks or hidden characters"),
     ]:
-        assert verifications.reject_patient(db_session, world["receptionist"], patient.id, reason=reason) == error  # type: ignore[arg-type]
+        assert (
+            verifications.reject_patient(db_session, world["receptionist"], patient.id, reason=reason).message == error
+        )  # type: ignore[arg-type]
     assert fresh(db_session, patient).verification_status == "pending"
     assert outbox(db_session) == [] and audit_events(db_session, "patient_rejected") == []
-    assert (
-        verifications.reject_patient(db_session, world["receptionist"], patient.id, reason="x" * 300) is None
-    )  # 300 is fine
+    assert verifications.reject_patient(
+        db_session, world["receptionist"], patient.id, reason="x" * 300
+    ).ok  # 300 is fine
 
 
 @pytest.mark.parametrize("status", ["verified", "rejected"])
@@ -799,12 +799,12 @@ def test_approve_dependant(db_session, world, teen_link):
 
 def test_decline_dependant(db_session, world, teen_link):
     assert (
-        verifications.decline_dependant(db_session, world["receptionist"], teen_link.id, reason="")
+        verifications.decline_dependant(db_session, world["receptionist"], teen_link.id, reason="").message
         == "Enter a reason the patient will see"
     )
     assert fresh(db_session, teen_link).approval_status == "pending" and outbox(db_session) == []
     reason = "Tia needs to agree to this herself: ask her to call us."
-    assert verifications.decline_dependant(db_session, world["receptionist"], str(teen_link.id), reason=reason) is None
+    assert verifications.decline_dependant(db_session, world["receptionist"], str(teen_link.id), reason=reason).ok
     assert (fresh(db_session, teen_link).approval_status, teen_link.approval_note) == ("rejected", reason)
     [mail] = outbox(db_session)
     assert mail.template == "dependant_declined" and "agree" not in mail.body_text and "Tia" not in mail.body_text

@@ -146,8 +146,8 @@ def links(db: Session, patient_id: int) -> list[tuple[int, str]]:
 def test_part_1_create_the_care_home_account(db_session, world):
     staff = world["reception"]
     found = find_by_nhs_number(db_session, staff, "999-999-1234", client_ip=IP)
-    assert found.error is None and found.patient is None
-    assert found.message == NOT_FOUND_MESSAGE == "Couldn't find an anima account for this patient"
+    assert found.ok and found.patient is None
+    assert found.not_found == NOT_FOUND_MESSAGE == "Couldn't find an anima account for this patient"
     assert found.is_dummy and found.nhs_number == "999 999 1234"
 
     home_id = make_care_home(db_session, staff)
@@ -220,8 +220,8 @@ SEARCH_ERRORS = [
 def test_search_errors_are_at_the_field(db_session, world):
     for raw, message in SEARCH_ERRORS:
         found = find_by_nhs_number(db_session, world["reception"], raw)
-        assert found.patient is None and found.error is not None and found.error.startswith(message), raw
-        assert found.message == ""
+        assert found.patient is None and not found.ok and found.errors["nhs_number"].startswith(message), raw
+        assert found.not_found == ""
 
 
 CARE_HOME_ERRORS = [
@@ -404,7 +404,7 @@ def test_part_2_residents_are_dependents_of_the_care_home(db_session, world):
     assert home_account is not None
     residents = []
     for number, name in ((ALICE, "Alice Smith"), (BERT, "Bert Jones")):
-        assert find_by_nhs_number(db_session, staff, number).message == NOT_FOUND_MESSAGE
+        assert find_by_nhs_number(db_session, staff, number).not_found == NOT_FOUND_MESSAGE
         (option,) = care_home_options(db_session, staff, "999-999-1234")
         assert option.registered_here
         before_mail = counts(db_session)["OutboxMessage"]
@@ -463,9 +463,9 @@ def test_practice_b_cannot_find_or_use_practice_a_care_home(db_session, world):
     b = world["b_reception"]
     # Reported exactly as a number nobody uses.
     assert find_by_nhs_number(db_session, b, "999-999-1234") == account_lookup.FindResult(
-        error=None, patient=None, nhs_number="999 999 1234", is_dummy=True
+        patient=None, nhs_number="999 999 1234", is_dummy=True
     )
-    assert find_by_nhs_number(db_session, b, "999-999-1234").message == NOT_FOUND_MESSAGE
+    assert find_by_nhs_number(db_session, b, "999-999-1234").not_found == NOT_FOUND_MESSAGE
     assert care_home_options(db_session, b, "999-999-1234") == []
     assert care_home_options(db_session, b, "oaks") == []
     before = counts(db_session)

@@ -49,7 +49,9 @@ def test_what_an_admin_saved_is_what_the_patient_reads(db_session: Session) -> N
         "important_updates": "Flu clinics every Saturday in October.\nThe car park is closed.",
     }  # fmt: skip
     assert (
-        practice_settings.update_settings(db_session, admin, form, why="Admin team is part-time on Mondays", now=NOW)
+        practice_settings.update_settings(
+            db_session, admin, form, why="Admin team is part-time on Mondays", now=NOW
+        ).errors
         == {}
     )
     for day, reason in [

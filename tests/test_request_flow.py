@@ -79,7 +79,7 @@ pytestmark = pytest.mark.usefixtures("clock")
 
 def test_check_start_refuses_an_unknown_kind(world: World) -> None:
     for kind in ["", "urgent", "MEDICAL", " medical", "medical ", None, 1, ["medical"]]:
-        refused = draft_service.StartOutcome(error="Choose a medical or an admin request.")
+        refused = draft_service.StartOutcome.refused("Choose a medical or an admin request.")
         assert draft_service.check_start(world.db, world.me, patient_id=world.zoe.id, kind=kind) == refused, kind
         assert (
             draft_service.start_draft(world.db, world.me, patient_id=world.zoe.id, kind=kind, topic_id="headache")
@@ -97,11 +97,11 @@ def test_check_start_refuses_any_patient_the_account_does_not_hold_the_same_way(
     for patient_id in refused:
         for kind in draft_service.KINDS:
             outcome = draft_service.check_start(world.db, world.me, patient_id=patient_id, kind=kind)
-            assert outcome == draft_service.StartOutcome(error=CHOOSE_WHO), patient_id
+            assert outcome == draft_service.StartOutcome.refused(CHOOSE_WHO), patient_id
             started = draft_service.start_draft(
                 world.db, world.me, patient_id=patient_id, kind=kind, topic_id="fit-note"
             )
-            assert started == draft_service.StartOutcome(error=CHOOSE_WHO), patient_id
+            assert started == draft_service.StartOutcome.refused(CHOOSE_WHO), patient_id
     # Sam's own id works for Sam, and a string id from the browser works for its holder.
     assert draft_service.check_start(world.db, world.other, patient_id=world.sam.id, kind="medical").ok
     assert draft_service.check_start(world.db, world.me, patient_id=str(world.leo.id), kind="medical").ok
@@ -285,7 +285,7 @@ BAD_TOPICS = [
 def test_start_draft_refuses_a_topic_not_in_the_list_for_that_kind(world: World) -> None:
     for kind, topic_id in BAD_TOPICS:
         outcome = draft_service.start_draft(world.db, world.me, patient_id=world.zoe.id, kind=kind, topic_id=topic_id)
-        assert outcome == draft_service.StartOutcome(error=CHOOSE_TOPIC), (kind, topic_id)
+        assert outcome == draft_service.StartOutcome.refused(CHOOSE_TOPIC), (kind, topic_id)
     assert count(world.db, Request) == 0
 
 
@@ -531,7 +531,7 @@ def test_an_invalid_answer_leaves_the_draft_as_it_was(world: World, engine: Engi
         world.db.commit()
         before = snapshot(fresh(engine, draft.id))
         assert snapshot(draft) == before
-        assert questions.answer(world.db, world.me, draft, link_id, raw) == questions.AnswerOutcome(error=error), (
+        assert questions.answer(world.db, world.me, draft, link_id, raw) == questions.AnswerOutcome.refused(error), (
             link_id,
             raw,
         )
@@ -733,7 +733,7 @@ def test_preferences(world: World) -> None:
         answer_questions(world, draft)
         questions.save_anything_else(world.db, draft, "")
         before = snapshot(draft)
-        assert questions.save_preferences(world.db, draft, appointment=appointment, contact=contact) == errors
+        assert questions.save_preferences(world.db, draft, appointment=appointment, contact=contact).errors == errors
         if errors:
             assert snapshot(draft) == before and questions.current_step(world.db, draft).kind == "preferences"
             assert (draft.appointment_preference, draft.contact_preference) == ("", "")
@@ -759,7 +759,7 @@ def test_submit_is_refused_before_the_check_page(world: World) -> None:
         advance()
         assert questions.current_step(world.db, draft).kind != "check"
         outcome = submission.submit(world.db, world.me, draft)
-        assert outcome == submission.SubmitOutcome(error="Answer every question before you send your request.")
+        assert outcome == submission.SubmitOutcome.refused("Answer every question before you send your request.")
         assert (draft.status, draft.reference, draft.submitted_at) == ("draft", None, None)
     assert counter(world.db) == 0 and audit_events(world.db, "request_submitted") == []
 
@@ -860,7 +860,7 @@ def _sent_by_the_other_parent(w: World) -> None:
 
 def _dependant_removed(w: World) -> None:
     row = w.db.exec(select(AccountPatient).where(AccountPatient.patient_id == w.leo.id)).one()
-    assert dependants.remove_dependant(w.db, w.me, row.id) is None
+    assert dependants.remove_dependant(w.db, w.me, row.id).ok
 
 
 def _verification_revoked(w: World) -> None:

@@ -201,44 +201,45 @@ def test_practice_settings_texts_at_the_limit_one_over_and_a_paste(
         (PASTE, over_by(limit, field.label, 20_000 - limit)),
         ("y" * (limit + 1), over_by(limit, field.label, 1)),
     ]:
-        assert practice_settings.update_settings(db_session, admin, {key: text, **extra_form}, why=why, now=NOW) == {
-            key: error
-        }
+        assert practice_settings.update_settings(
+            db_session, admin, {key: text, **extra_form}, why=why, now=NOW
+        ).errors == {key: error}
         assert request_settings.settings_for(db_session, admin.practice_id) == before
     assert (
-        practice_settings.update_settings(db_session, admin, {key: "y" * limit, **extra_form}, why=why, now=NOW) == {}
+        practice_settings.update_settings(db_session, admin, {key: "y" * limit, **extra_form}, why=why, now=NOW).errors
+        == {}
     )
     assert getattr(request_settings.settings_for(db_session, admin.practice_id), key) == "y" * limit
 
 
 def test_important_updates_keep_their_line_breaks(db_session: Session, admin) -> None:
     text = "Flu clinics on Saturdays in October.\r\n\r\nThe car park is closed for resurfacing."
-    assert practice_settings.update_settings(db_session, admin, {"important_updates": text}, now=NOW) == {}
+    assert practice_settings.update_settings(db_session, admin, {"important_updates": text}, now=NOW).errors == {}
     assert request_settings.settings_for(db_session, admin.practice_id).important_updates == text.replace("\r\n", "\n")
 
 
 def test_closed_day_reason_and_core_hours_why_at_the_limit_one_over_and_a_paste(db_session: Session, admin) -> None:
     weekend = date(2026, 12, 5)  # a Saturday: no core hours, so no "why" needed
     reason = text_limits.CLOSED_DAY_REASON
-    assert practice_settings.add_closed_day(db_session, admin, weekend, PASTE, now=NOW) == over_by(
+    assert practice_settings.add_closed_day(db_session, admin, weekend, PASTE, now=NOW).message == over_by(
         200, reason.label, 19_800
     )
-    assert practice_settings.add_closed_day(db_session, admin, weekend, "r" * 201, now=NOW) == over_by(
+    assert practice_settings.add_closed_day(db_session, admin, weekend, "r" * 201, now=NOW).message == over_by(
         200, reason.label, 1
     )
     assert request_settings.closed_days(db_session, admin.practice_id, from_day=NOW.date()) == []
-    assert practice_settings.add_closed_day(db_session, admin, weekend, "r" * 200, now=NOW) is None
+    assert practice_settings.add_closed_day(db_session, admin, weekend, "r" * 200, now=NOW).ok
 
     weekday = date(2026, 12, 9)  # a Wednesday: closes core hours, so "why" is needed
     why = text_limits.CORE_HOURS_WHY
-    assert practice_settings.add_closed_day(db_session, admin, weekday, "Training", why=PASTE, now=NOW) == over_by(
-        500, why.label, 19_500
-    )
-    assert practice_settings.add_closed_day(db_session, admin, weekday, "Training", why="w" * 501, now=NOW) == over_by(
-        500, why.label, 1
-    )
+    assert practice_settings.add_closed_day(
+        db_session, admin, weekday, "Training", why=PASTE, now=NOW
+    ).message == over_by(500, why.label, 19_500)
+    assert practice_settings.add_closed_day(
+        db_session, admin, weekday, "Training", why="w" * 501, now=NOW
+    ).message == over_by(500, why.label, 1)
     assert len(request_settings.closed_days(db_session, admin.practice_id, from_day=NOW.date())) == 1
-    assert practice_settings.add_closed_day(db_session, admin, weekday, "Training", why="w" * 500, now=NOW) is None
+    assert practice_settings.add_closed_day(db_session, admin, weekday, "Training", why="w" * 500, now=NOW).ok
     [entry] = core_hours.log(db_session, admin)
     assert entry.why == "w" * 500
 
@@ -249,10 +250,10 @@ def test_a_rejection_reason_at_the_limit_one_over_and_a_paste(db_session: Sessio
     label = text_limits.REJECTION_REASON.label
     for text, error in [(PASTE, over_by(300, label, 19_700)), ("r" * 301, over_by(300, label, 1))]:
         pending = make_patient(db_session, practice, "Pat Pending", status="pending", email=f"p{len(text)}@example.com")
-        assert verifications.reject_patient(db_session, receptionist, pending.id, reason=text) == error
+        assert verifications.reject_patient(db_session, receptionist, pending.id, reason=text).message == error
         assert pending.verification_status == "pending"
     pending = make_patient(db_session, practice, "Pat Pending", status="pending", email="ok@example.com")
-    assert verifications.reject_patient(db_session, receptionist, pending.id, reason="r" * 300) is None
+    assert verifications.reject_patient(db_session, receptionist, pending.id, reason="r" * 300).ok
     assert pending.verification_status == "rejected"
 
 
@@ -262,7 +263,7 @@ def test_no_service_shortens_what_it_keeps(db_session: Session, admin) -> None:
     assert (
         practice_settings.update_settings(
             db_session, admin, {"turned_off": True, "turned_off_message": text}, why="Closed for a power cut", now=NOW
-        )
+        ).errors
         == {}
     )
     assert request_settings.settings_for(db_session, admin.practice_id).turned_off_message == text

@@ -277,7 +277,7 @@ def error_summary(summary: rx.Var) -> rx.Component:
     `summary` is a list of [field_id, message] pairs; focus moves here after a failed submit.
     """
     return rx.cond(
-        summary.length() > 0,  # type: ignore[attr-defined]
+        summary.length() > 0,
         rx.el.div(
             rx.el.h2("There is a problem", class_name="error-summary__title", id="error-summary-title"),
             rx.el.ul(
@@ -323,3 +323,20 @@ def primary_button(text: str | rx.Var, *, extra_class: str = "", **props: Any) -
 def secondary_button(text: str | rx.Var, **props: Any) -> rx.Component:
     props.setdefault("type", "button")
     return rx.el.button(text, class_name="button button--secondary", **props)
+
+
+def code_field(
+    errors: rx.Var, *, label: str = "6-digit code", hint: str | None = None, max_length: int = 10
+) -> rx.Component:
+    """The box for a one-time code (from an authenticator app or an email): numeric keyboard,
+    the browser may fill it from the message or app."""
+    return text_field(
+        "code",
+        label,
+        errors,
+        hint=hint,
+        autocomplete="one-time-code",
+        input_mode="numeric",
+        max_length=max_length,
+        width="width-10",
+    )

@@ -13,7 +13,7 @@ from anima_pwa.models.appointments import (
     Slot,
 )
 from anima_pwa.models.audit import AuditEvent
-from anima_pwa.models.base import utcnow
+from anima_pwa.models.base import id_of, utcnow
 from anima_pwa.models.notifications import OutboxMessage
 from anima_pwa.models.patients import AccountPatient, Patient
 from anima_pwa.models.practices import Practice, PracticeRegisterEntry, StaffMember
@@ -68,5 +68,6 @@ __all__ = [
     "RateLimitHit",
     "RecoveryCode",
     "StaffMember",
+    "id_of",
     "utcnow",
 ]

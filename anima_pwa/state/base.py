@@ -16,10 +16,11 @@ from __future__ import annotations
 import asyncio
 import functools
 import inspect
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Mapping
+from typing import Any, Concatenate, ParamSpec, TypeVar
 
 import reflex as rx
+from reflex_base.event import EventSpec
 
 from anima_pwa import cookies, routes
 from anima_pwa.db import session_scope
@@ -34,7 +35,15 @@ IDLE_SECONDS = int(sessions.IDLE_TIMEOUT.total_seconds())
 # Guards --------------------------------------------------------------------------------------------
 
 
-def requires(find: Callable[[Any], Any]) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+_S = TypeVar("_S")
+_W = TypeVar("_W")
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+
+
+def requires(
+    find: Callable[[Any], _W | None],
+) -> Callable[[Callable[Concatenate[_S, _W, _P], _R]], Callable[Concatenate[_S, _P], _R]]:
     """A guard for an event handler: it runs only for whoever `find(state)` finds from the
     server-side session (never from anything the browser sends), and gets them as its first
     argument after `self`.
@@ -48,7 +57,7 @@ def requires(find: Callable[[Any], Any]) -> Callable[[Callable[..., Any]], Calla
     signature given here leaves it out.
     """
 
-    def decorate(handler: Callable[..., Any]) -> Callable[..., Any]:
+    def decorate(handler: Callable[Concatenate[_S, _W, _P], _R]) -> Callable[Concatenate[_S, _P], _R]:
         signature = inspect.signature(handler)
         parameters = list(signature.parameters.values())
         if len(parameters) < 2:
@@ -130,14 +139,15 @@ class SessionState(rx.State):
         url = self.router.url
         return url.path + (f"?{url.query}" if url.query else "")
 
-    def _to_login(self) -> rx.event.EventSpec | None:
+    def _to_login(self) -> EventSpec | None:
         """Send a signed-out visitor to sign in, and back here afterwards. A browser whose session
         has ended (idle, 12 hours, a password reset) goes through /auth/check, which clears the
         cookie and says why."""
         self.signed_in = False
         here = self._here()
         if self._session_token():
-            return self._load_page(routes.auth_check(here))
+            self._load_page(routes.auth_check(here))
+            return None
         page = routes.practice_login(here) if routes.is_workspace(here) else routes.login(here)
         return rx.redirect(page, replace=True)
 
@@ -145,10 +155,10 @@ class SessionState(rx.State):
         """A full page load of a same-origin path (not a move inside the app)."""
         self.navigate_to = path
 
-    def _fail(self, errors: dict[str, str], anchors: dict[str, str] | None = None):
+    def _fail(self, errors: Mapping[str, str], anchors: Mapping[str, str] | None = None):
         """Show errors next to their fields and in the summary, and move focus there. Screens that
         call this declare `errors` and `summary` vars."""
-        self.errors = errors
+        self.errors = dict(errors)
         self.summary = summary_of(errors, anchors)
         self._focus_error_summary()
 
@@ -207,7 +217,7 @@ def clip(value: object, limit: int) -> str:
     return str(value if value is not None else "")[:limit]
 
 
-def summary_of(errors: dict[str, str], anchors: dict[str, str] | None = None) -> list[list[str]]:
+def summary_of(errors: Mapping[str, str], anchors: Mapping[str, str] | None = None) -> list[list[str]]:
     """Error-summary rows ([field id, message]) in the order the errors were found."""
     anchors = anchors or {}
     return [[anchors.get(name, name), message] for name, message in errors.items() if name != accounts.FORM]

@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 
 import reflex as rx
+from reflex.state import BaseState
 
 from anima_pwa import cookies
 from anima_pwa.state.base import SessionState
@@ -30,8 +31,8 @@ def session_key(cookie_header: str | None) -> str:
     return hashlib.sha256(token.encode()).hexdigest() if token and len(token) <= 100 else ""
 
 
-def _all_state_classes(cls: type[rx.State]) -> list[type[rx.State]]:
-    out: list[type[rx.State]] = []
+def _all_state_classes(cls: type[BaseState]) -> list[type[BaseState]]:
+    out: list[type[BaseState]] = []
     stack = list(cls.get_substates())
     while stack:
         sub = stack.pop()
@@ -41,7 +42,7 @@ def _all_state_classes(cls: type[rx.State]) -> list[type[rx.State]]:
 
 
 class SessionBinding(rx.Middleware):
-    async def preprocess(self, app, state, event):  # type: ignore[override]
+    async def preprocess(self, app, state, event):
         root = state._get_root_state()
         headers = (root.router_data or {}).get("headers") or {}
         current = session_key(headers.get("cookie", ""))

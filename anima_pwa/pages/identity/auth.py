@@ -6,6 +6,7 @@ import reflex as rx
 
 from anima_pwa import routes
 from anima_pwa.components.fields import (
+    code_field,
     email_field,
     error_summary,
     form_error,
@@ -258,15 +259,11 @@ def reset_password() -> rx.Component:
             " has an Anima account, we have sent a 6-digit code to it. The code expires in 10 minutes.",
         ),
         rx.el.form(
-            text_field(
-                "code",
-                "Verification code",
+            code_field(
                 PasswordResetState.errors,
+                label="Verification code",
                 hint="The 6 numbers from the email, for example 123456",
-                autocomplete="one-time-code",
-                input_mode="numeric",
                 max_length=12,
-                width="width-10",
             ),
             password_field(
                 "password", "New password", PasswordResetState.errors, hint=PASSWORD_HINT, autocomplete="new-password"
@@ -307,15 +304,9 @@ def login_code() -> rx.Component:
                 no_validate=True,
             ),
             rx.el.form(
-                text_field(
-                    "code",
-                    "6-digit code",
+                code_field(
                     LoginState.errors,
                     hint="Open your authenticator app (for example Google Authenticator) and enter the code shown for Anima.",
-                    autocomplete="one-time-code",
-                    input_mode="numeric",
-                    max_length=10,
-                    width="width-10",
                 ),
                 primary_button("Continue"),
                 on_submit=LoginState.submit_code,

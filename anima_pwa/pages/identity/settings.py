@@ -6,6 +6,7 @@ import reflex as rx
 
 from anima_pwa import routes
 from anima_pwa.components.fields import (
+    code_field,
     error_message,
     error_summary,
     field_wrapper,
@@ -16,6 +17,7 @@ from anima_pwa.components.fields import (
     text_field,
 )
 from anima_pwa.components.layout import page
+from anima_pwa.components.mfa import authenticator_key
 from anima_pwa.services.nhs_login import accounts as nhs_login_accounts
 from anima_pwa.state.identity.nhs_login import NhsLoginState
 from anima_pwa.state.identity.settings import (
@@ -282,16 +284,7 @@ def preferences() -> rx.Component:
 
 def mfa_settings() -> rx.Component:
     state = MfaSettingsState
-    code_field = text_field(
-        "code",
-        "6-digit code",
-        state.errors,
-        hint="The code your authenticator app shows for Anima",
-        autocomplete="one-time-code",
-        input_mode="numeric",
-        max_length=10,
-        width="width-10",
-    )
+    app_code = code_field(state.errors, hint="The code your authenticator app shows for Anima")
     codes = rx.el.div(
         rx.el.h2("Save your recovery codes"),
         rx.el.p(
@@ -309,16 +302,8 @@ def mfa_settings() -> rx.Component:
             rx.el.li("Add an account and scan this QR code."),
             class_name="steps",
         ),
-        rx.el.img(
-            src=state.qr_data_uri,
-            alt="QR code for your authenticator app",
-            class_name="qr-code",
-            width="220",
-            height="220",
-        ),
-        rx.el.p("If you can't scan the code, type this key into the app instead:"),
-        rx.el.p(rx.el.code(state.setup_key_text, id="setup-key"), class_name="setup-key"),
-        rx.el.form(code_field, primary_button("Turn on MFA"), on_submit=state.confirm_setup, no_validate=True),
+        authenticator_key(state.qr_data_uri, state.setup_key_text),
+        rx.el.form(app_code, primary_button("Turn on MFA"), on_submit=state.confirm_setup, no_validate=True),
         class_name="section",
     )
     status = rx.cond(
@@ -335,7 +320,7 @@ def mfa_settings() -> rx.Component:
                 rx.el.h2("Turn off multi-factor authentication"),
                 rx.el.form(
                     password_field("password", "Your password", state.errors),
-                    code_field,
+                    app_code,
                     primary_button("Turn off MFA"),
                     on_submit=state.turn_off,
                     no_validate=True,

@@ -49,6 +49,25 @@ def _select(name: str, label: str, choices, *, blank: str, default="") -> rx.Com
     )
 
 
+def _number(name: str, label: str, default: str) -> rx.Component:
+    return field_wrapper(
+        name,
+        S.errors,
+        rx.el.label(label, html_for=name, class_name="label"),
+        error_message(name, S.errors),
+        rx.el.input(
+            type="text",
+            inputmode="numeric",
+            id=name,
+            name=name,
+            default_value=default,
+            class_name=rx.cond(S.errors.contains(name), "input input--error input--width-4", "input input--width-4"),
+            aria_invalid=rx.cond(S.errors.contains(name), "true", "false"),
+            aria_describedby=rx.cond(S.errors.contains(name), f"{name}-error", ""),
+        ),
+    )
+
+
 def _checkbox(name: str, label: str) -> rx.Component:
     return field_wrapper(
         name,
@@ -192,7 +211,7 @@ def _delivery() -> rx.Component:
         rx.cond(
             S.delivery_problems.length() > 0,
             rx.el.div(
-                rx.el.p(rx.el.strong("Some notices could not be delivered. Contact the patient another way.")),
+                rx.el.p(rx.el.strong("Some notices about this request could not be delivered:")),
                 rx.el.ul(rx.foreach(S.delivery_problems, lambda line: rx.el.li(line))),
                 class_name="panel panel--warning",
                 id="delivery-problems",
@@ -302,7 +321,9 @@ def _outcome_fields() -> rx.Component:
             "invite_to_book",
             rx.fragment(
                 _select("appointment_kind", "What to book", S.appointment_choices, blank="Choose"),
-                short("with_whom", "Who the appointment is with (optional)"),
+                _select("book_id", "Who with", S.book_choices, blank="Choose a clinician or team"),
+                _number("window_days", "Within how many days (1 to 90)", "14"),
+                _number("expires_in_days", "Days the patient has to book (1 to 60)", "7"),
             ),
         ),
         (

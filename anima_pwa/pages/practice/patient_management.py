@@ -15,6 +15,7 @@ from anima_pwa.components.fields import (
     text_area_field,
     text_field,
 )
+from anima_pwa.components.tables import table, text_table
 from anima_pwa.components.workspace import workspace_page
 from anima_pwa.services.platform import text_limits
 from anima_pwa.state.practice.patient_management import (
@@ -29,14 +30,6 @@ def status_tag(key: rx.Var, text: rx.Var) -> rx.Component:
     return rx.el.span(
         text,
         class_name=rx.match(key, ("verified", "tag tag--green"), ("pending", "tag tag--yellow"), "tag tag--red"),
-    )
-
-
-def _table(headers: list[str], body: rx.Component) -> rx.Component:
-    return rx.el.table(
-        rx.el.thead(rx.el.tr(*[rx.el.th(h, scope="col") for h in headers])),
-        body,
-        class_name="table",
     )
 
 
@@ -64,7 +57,7 @@ def patient_search() -> rx.Component:
         ),
         rx.cond(
             s.rows.length() > 0,
-            _table(
+            table(
                 ["Name", "Date of birth", "NHS number", "Postcode", "Email", "Status"],
                 rx.el.tbody(
                     rx.foreach(
@@ -238,19 +231,14 @@ def patient_record() -> rx.Component:
                         rx.el.h2("Linked accounts"),
                         rx.cond(
                             s.linked.length() > 0,
-                            _table(
-                                ["Email", "Link", "Approval", "Account"],
-                                rx.el.tbody(
-                                    rx.foreach(
-                                        s.linked,
-                                        lambda a: rx.el.tr(
-                                            rx.el.td(a["email"]),
-                                            rx.el.td(a["relationship"]),
-                                            rx.el.td(a["approval"]),
-                                            rx.el.td(a["status"]),
-                                        ),
-                                    )
-                                ),
+                            text_table(
+                                s.linked,
+                                [
+                                    ("Email", "email"),
+                                    ("Link", "relationship"),
+                                    ("Approval", "approval"),
+                                    ("Account", "status"),
+                                ],
                             ),
                             rx.el.p("No account holds this patient."),
                         ),
@@ -324,17 +312,7 @@ def audit_trail() -> rx.Component:
     return workspace_page(
         rx.el.h1("Audit trail"),
         rx.cond(s.error != "", rx.el.div(rx.el.p(s.error), class_name="error-summary", role="alert")),
-        _table(
-            ["When", "What", "Who", "Detail"],
-            rx.el.tbody(
-                rx.foreach(
-                    s.rows,
-                    lambda r: rx.el.tr(
-                        rx.el.td(r["at"]), rx.el.td(r["action"]), rx.el.td(r["actor"]), rx.el.td(r["detail"])
-                    ),
-                )
-            ),
-        ),
+        text_table(s.rows, [("When", "at"), ("What", "action"), ("Who", "actor"), ("Detail", "detail")]),
         back=("Back to the patient", routes.PRACTICE_PATIENT + "?id=" + s.patient_id.to_string()),
     )
 
@@ -412,7 +390,7 @@ def verifications() -> rx.Component:
         form_error(s.errors),
         rx.cond(
             s.rows.length() > 0,
-            _table(
+            table(
                 ["Patient", "Date of birth", "NHS number", "Postcode", "Why", "Submitted", ""],
                 rx.el.tbody(rx.foreach(s.rows, row)),
             ),

@@ -14,6 +14,7 @@ from anima_pwa.components.fields import (
     text_area_field,
     text_field,
 )
+from anima_pwa.components.tables import text_table
 from anima_pwa.components.workspace import workspace_page
 from anima_pwa.services.platform import text_limits
 from anima_pwa.services.practice import core_hours
@@ -323,22 +324,7 @@ def core_hours_log() -> rx.Component:
         rx.cond(s.error != "", rx.el.div(rx.el.p(s.error), class_name="panel panel--info")),
         rx.cond(
             s.rows.length() > 0,
-            rx.el.table(
-                rx.el.thead(rx.el.tr(*[rx.el.th(h, scope="col") for h in ("When", "Who", "Where", "What", "Why")])),
-                rx.el.tbody(
-                    rx.foreach(
-                        s.rows,
-                        lambda r: rx.el.tr(
-                            rx.el.td(r["at"]),
-                            rx.el.td(r["who"]),
-                            rx.el.td(r["change"]),
-                            rx.el.td(r["what"]),
-                            rx.el.td(r["why"]),
-                        ),
-                    )
-                ),
-                class_name="table",
-            ),
+            text_table(s.rows, [("When", "at"), ("Who", "who"), ("Where", "change"), ("What", "what"), ("Why", "why")]),
             rx.cond(s.error == "", rx.el.p("Nothing has closed online requests inside core hours.")),
         ),
         back=("Back to Practice settings", routes.PRACTICE_SETTINGS),

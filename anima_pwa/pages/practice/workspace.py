@@ -6,6 +6,7 @@ import reflex as rx
 
 from anima_pwa import routes
 from anima_pwa.components.fields import (
+    code_field,
     email_field,
     error_summary,
     form_error,
@@ -13,6 +14,7 @@ from anima_pwa.components.fields import (
     primary_button,
     text_field,
 )
+from anima_pwa.components.mfa import authenticator_key
 from anima_pwa.components.workspace import workspace_page
 from anima_pwa.state.practice.workspace import PracticeState, StaffEnrolState, StaffLoginState
 
@@ -49,15 +51,7 @@ def staff_login_code() -> rx.Component:
             form_error(state.errors),
             error_summary(state.summary),
             rx.el.form(
-                text_field(
-                    "code",
-                    "6-digit code",
-                    state.errors,
-                    autocomplete="one-time-code",
-                    input_mode="numeric",
-                    max_length=10,
-                    width="width-10",
-                ),
+                code_field(state.errors),
                 text_field(
                     "recovery_code",
                     "Or a recovery code",
@@ -95,15 +89,7 @@ def staff_enrol() -> rx.Component:
             rx.el.li("Enter your password and the 6-digit code the app shows."),
             class_name="steps",
         ),
-        rx.el.img(
-            src=state.qr_data_uri,
-            alt="QR code for your authenticator app",
-            class_name="qr-code",
-            width="220",
-            height="220",
-        ),
-        rx.el.p("If you can't scan the code, type this key into the app instead:"),
-        rx.el.p(rx.el.code(state.setup_key_text, id="setup-key"), class_name="setup-key"),
+        authenticator_key(state.qr_data_uri, state.setup_key_text),
         rx.el.form(
             rx.el.input(type="hidden", name="username", autocomplete="username", default_value=state.email),
             password_field(
@@ -113,15 +99,7 @@ def staff_enrol() -> rx.Component:
                 hint="The password your practice admin gave you",
                 autocomplete="current-password",
             ),
-            text_field(
-                "code",
-                "6-digit code",
-                state.errors,
-                autocomplete="one-time-code",
-                input_mode="numeric",
-                max_length=10,
-                width="width-10",
-            ),
+            code_field(state.errors),
             primary_button("Turn on MFA"),
             on_submit=state.finish,
             no_validate=True,

@@ -21,7 +21,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from sqlalchemy import update
 from sqlmodel import Session, col, select
 
-from anima_pwa.models import Appointment, AppointmentBook, AppointmentInvite, Patient, PracticeSettings, Slot
+from anima_pwa.models import Appointment, AppointmentBook, AppointmentInvite, Patient, PracticeSettings, Slot, id_of
 from anima_pwa.services.appointments import invites, notices
 from anima_pwa.services.identity.sessions import Identity
 from anima_pwa.services.inbox import access
@@ -112,16 +112,19 @@ def _window_bounds(invite: AppointmentInvite, now: datetime | None) -> tuple[dat
 def _book_ids(session: Session, invite: AppointmentInvite) -> list[int]:
     if invite.book_id is not None:
         book = session.get(AppointmentBook, invite.book_id)
-        return [book.id] if book is not None and book.active else []  # type: ignore[list-item]
+        return [id_of(book)] if book is not None and book.active else []
     return list(
-        session.exec(
-            select(AppointmentBook.id).where(
-                AppointmentBook.practice_id == invite.practice_id,
-                AppointmentBook.team == invite.team,
-                AppointmentBook.active == True,  # noqa: E712
-            )
-        ).all()
-    )  # type: ignore[arg-type]
+        map(
+            id_of,
+            session.exec(
+                select(AppointmentBook).where(
+                    AppointmentBook.practice_id == invite.practice_id,
+                    AppointmentBook.team == invite.team,
+                    AppointmentBook.active == True,  # noqa: E712
+                )
+            ).all(),
+        )
+    )
 
 
 def _free_slots(session: Session, invite: AppointmentInvite, now: datetime | None, *, day: date | None = None):
@@ -178,7 +181,7 @@ def free_times(
     choices = []
     for slot, book in _free_slots(session, invite, now, day=wanted):
         at = f"{clock.to_london(slot.start_utc):%H:%M}"
-        choices.append(TimeChoice(slot.id, at, f"{at} with {book.name}"))  # type: ignore[arg-type]
+        choices.append(TimeChoice(slot.id, at, f"{at} with {book.name}"))
     return choices, Result()
 
 
@@ -193,18 +196,19 @@ def describe(
     """An appointment in words: when (UK time), where or how, with whom, and whether it can still
     be cancelled online."""
     slot = session.get(Slot, appointment.slot_id)
-    book = session.get(AppointmentBook, slot.book_id)  # type: ignore[union-attr]
-    local = clock.to_london(slot.start_utc)  # type: ignore[union-attr]
-    cutoff = slot.start_utc - timedelta(minutes=_cutoff_minutes(session, appointment.practice_id))  # type: ignore[union-attr]
+    assert slot is not None  # the foreign key
+    book = session.get(AppointmentBook, slot.book_id)
+    local = clock.to_london(slot.start_utc)
+    cutoff = slot.start_utc - timedelta(minutes=_cutoff_minutes(session, appointment.practice_id))
     cancelled = appointment.cancelled_at is not None
     invite = session.get(AppointmentInvite, appointment.invite_id) if appointment.invite_id else None
-    where, how = notices.where_and_how(slot.kind, book)  # type: ignore[union-attr,arg-type]
+    where, how = notices.where_and_how(slot.kind, book)
     cut_local = clock.to_london(cutoff)
     return AppointmentView(
         id=appointment.id,  # type: ignore[arg-type]
         patient_name=patient_name,
-        what=APPOINTMENT_KINDS.get(slot.kind, "an appointment"),  # type: ignore[union-attr]
-        kind=slot.kind,  # type: ignore[union-attr]
+        what=APPOINTMENT_KINDS.get(slot.kind, "an appointment"),
+        kind=slot.kind,
         when=f"{local:%A} {local.day} {local:%B %Y} at {local:%H:%M}",
         day=f"{local:%A} {local.day} {local:%B %Y}",
         time=f"{local:%H:%M}",
@@ -216,8 +220,8 @@ def describe(
         cancel_until=f"You can cancel online until {cut_local:%A} {cut_local.day} {cut_local:%B}, {cut_local:%H:%M}.",
         request_id=invite.request_id if invite else None,
         invite_id=appointment.invite_id,
-        start_utc=slot.start_utc,  # type: ignore[union-attr]
-        end_utc=slot.end_utc,  # type: ignore[union-attr]
+        start_utc=slot.start_utc,
+        end_utc=slot.end_utc,
         practice_id=appointment.practice_id,
         site_name=book.site_name if book else "",
     )
@@ -246,18 +250,18 @@ def book(
         update(AppointmentInvite)
         .where(col(AppointmentInvite.id) == invite.id, col(AppointmentInvite.status) == "open")
         .values(status="used", used_at=moment)
-    )  # type: ignore[call-overload]
+    )
     if took_invite.rowcount != 1:
         session.refresh(invite)
         return BookingResult(errors={FORM: invites.invite_problem(invite, now) or invites.USED})
     took_slot = session.exec(
         update(Slot).where(col(Slot.id) == key, col(Slot.status) == "free").values(status="booked")
-    )  # type: ignore[call-overload]
+    )
     if took_slot.rowcount != 1:
         # Someone else's booking won: give the invite back (in this transaction, which holds it).
         session.exec(
             update(AppointmentInvite).where(col(AppointmentInvite.id) == invite.id).values(status="open", used_at=None)
-        )  # type: ignore[call-overload]
+        )
         session.refresh(invite)
         return BookingResult(errors={"slot": SLOT_TAKEN})
     appointment = Appointment(
@@ -355,12 +359,12 @@ def cancel(
             cancel_reason=why,
             cancelled_by_account_id=identity.account_id if identity else None,
         )
-    )  # type: ignore[call-overload]
+    )
     if done.rowcount != 1:
         return Result(errors={FORM: ALREADY_CANCELLED})
     session.exec(
         update(Slot).where(col(Slot.id) == appointment.slot_id, col(Slot.status) == "booked").values(status="free")
-    )  # type: ignore[call-overload]
+    )
     if appointment.invite_id is not None:
         session.exec(
             update(AppointmentInvite)
@@ -370,7 +374,7 @@ def cancel(
                 col(AppointmentInvite.expires_at) > moment,
             )
             .values(status="open", used_at=None)
-        )  # type: ignore[call-overload]
+        )
     session.refresh(appointment)
     audit.record(
         session,

@@ -151,7 +151,8 @@ def book_views(session: Session, staff: StaffContext | None, now: datetime | Non
                 else f"{_long(row.first_day)} to {_long(row.last_day)}"
             )
             days_off.append(DaysOffLine(f"{span}: {row.reason}" if row.reason else span))
-        final = last.get(book.id)
+        key = book.id or 0
+        final = last.get(key)
         views.append(
             BookView(
                 id=book.id,  # type: ignore[arg-type]
@@ -160,7 +161,7 @@ def book_views(session: Session, staff: StaffContext | None, now: datetime | Non
                 site=", ".join(part for part in (book.site_name, book.site_address) if part),
                 sessions=[SessionLine(line.id, _session_text(line)) for line in patterns.get(book.id, [])],  # type: ignore[arg-type]
                 days_off=days_off,
-                free_slots=int(free.get(book.id, 0)),
+                free_slots=int(free.get(key, 0)),
                 last_slot=_long(clock.to_london(clock.as_utc(final))) if final is not None else "",
                 clinician_id=book.staff_id,
             )

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from sqlmodel import Session, select
 
-from anima_pwa.models import AppointmentBook, Practice
+from anima_pwa.models import AppointmentBook, Practice, id_of
 from anima_pwa.services.appointments import rota
 
 __all__ = ["DEMO_BOOKS", "seed_books"]
@@ -38,8 +38,8 @@ DEMO_BOOKS: list[tuple[str, str, list[tuple[tuple[int, ...], str, str, int, str]
 def seed_books(session: Session, practice: Practice) -> tuple[int, int]:
     """Add the demo books to `practice` unless it has books already; (books added, slots made)."""
     if session.exec(select(AppointmentBook.id).where(AppointmentBook.practice_id == practice.id)).first():
-        return 0, rota.generate_all_for(session, practice.id, weeks=WEEKS)
-    acting = rota.system_context(practice.id, practice.name)
+        return 0, rota.generate_all_for(session, id_of(practice), weeks=WEEKS)
+    acting = rota.system_context(id_of(practice), practice.name)
     address = ", ".join(part for part in (practice.address_line1, practice.town, practice.postcode) if part)
     slots = 0
     for name, team, lines in DEMO_BOOKS:

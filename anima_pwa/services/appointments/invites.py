@@ -16,7 +16,7 @@ from datetime import date, datetime, timedelta
 
 from sqlmodel import Session, col, select
 
-from anima_pwa.models import Appointment, AppointmentBook, AppointmentInvite, Patient, Request
+from anima_pwa.models import Appointment, AppointmentBook, AppointmentInvite, Patient, Request, id_of
 from anima_pwa.services.identity.sessions import Identity
 from anima_pwa.services.inbox import access
 from anima_pwa.services.inbox.outcomes import APPOINTMENT_KINDS
@@ -38,6 +38,7 @@ __all__ = [
     "invite_from_outcome",
     "invite_problem",
     "open_invites_for",
+    "book_choices",
     "window_label",
 ]
 
@@ -224,6 +225,18 @@ def check_for_account(
         return None, Result(errors={FORM: NOT_YOURS})
     problem = invite_problem(invite, now)
     return invite, Result(errors={FORM: problem} if problem else {})
+
+
+def book_choices(session: Session, staff: StaffContext | None) -> list[tuple[int, str]]:
+    """The practice's active books, as staff choose who an invitation is with: (id, "Dr Amir Khan,
+    Riverside Surgery")."""
+    staff = permissions.require(staff, Action.BOOK_APPOINTMENTS)
+    books = session.exec(
+        select(AppointmentBook)
+        .where(AppointmentBook.practice_id == staff.practice_id, AppointmentBook.active == True)  # noqa: E712
+        .order_by(col(AppointmentBook.name))
+    ).all()
+    return [(id_of(b), ", ".join(part for part in (b.name, b.site_name) if part)) for b in books]
 
 
 def with_whom(session: Session, invite: AppointmentInvite) -> str:

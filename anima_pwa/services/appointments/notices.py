@@ -52,7 +52,7 @@ def tell(session: Session, template: str, view: AppointmentView, patient_id: int
     """Queue `template` (appointment_booked | appointment_cancelled | appointment_reminder) for
     every account that acts for the patient, by each one's chosen ways, in the caller's transaction."""
     practice = session.get(Practice, view.practice_id)
-    context = {
+    context: dict[str, str] = {
         "practice_name": practice.name if practice else "your practice",
         "when": view.when,
         "where": _place_line(view),
@@ -66,7 +66,15 @@ def tell(session: Session, template: str, view: AppointmentView, patient_id: int
         record = own.get(account.id)  # type: ignore[arg-type]
         channels = channels_for(account, record.phone_mobile if record is not None else "")
         if channels.email:
-            queued.append(notifications.enqueue_email(session, to=channels.email, template=template, **context))
+            queued.append(
+                notifications.enqueue_email(
+                    session, to=channels.email, template=template, about_request_id=None, **context
+                )
+            )
         if channels.mobile:
-            queued.append(notifications.enqueue_sms(session, to=channels.mobile, template=template, **context))
+            queued.append(
+                notifications.enqueue_sms(
+                    session, to=channels.mobile, template=template, about_request_id=None, **context
+                )
+            )
     return queued

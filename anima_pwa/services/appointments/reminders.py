@@ -45,7 +45,7 @@ def send_reminders(session: Session, now: datetime | None = None) -> int:
             update(Appointment)
             .where(col(Appointment.id) == appointment.id, col(Appointment.reminder_sent_at).is_(None))
             .values(reminder_sent_at=moment)
-        )  # type: ignore[call-overload]
+        )
         if claimed.rowcount != 1:
             continue
         notices.tell(session, "appointment_reminder", describe(session, appointment, now), appointment.patient_id)

@@ -254,7 +254,7 @@ def add_exception(
             col(Slot.start_utc) < end_utc,
         )
         .values(status="blocked")
-    )  # type: ignore[call-overload]
+    )
     session.flush()
     _audit(session, staff, "appointment_days_off_added", {"book_id": book.id, "exception_id": row.id})
     return BookResult(id=row.id)

@@ -108,26 +108,26 @@ def _take_invite(session: Session, invite: AppointmentInvite, moment: datetime) 
         update(AppointmentInvite)
         .where(col(AppointmentInvite.id) == invite.id, col(AppointmentInvite.status) == "open")
         .values(status="used", used_at=moment)
-    )  # type: ignore[call-overload]
+    )
     return used.rowcount == 1
 
 
 def _give_back_invite(session: Session, invite: AppointmentInvite) -> None:
     session.exec(
         update(AppointmentInvite).where(col(AppointmentInvite.id) == invite.id).values(status="open", used_at=None)
-    )  # type: ignore[call-overload]
+    )
 
 
 def _claim(session: Session, slot_id: int) -> bool:
     """Mark the slot booked if it is still free: True for the one transaction that does."""
     taken = session.exec(
         update(Slot).where(col(Slot.id) == slot_id, col(Slot.status) == "free").values(status="booked")
-    )  # type: ignore[call-overload]
+    )
     return taken.rowcount == 1
 
 
 def _free(session: Session, slot_id: int) -> None:
-    session.exec(update(Slot).where(col(Slot.id) == slot_id, col(Slot.status) == "booked").values(status="free"))  # type: ignore[call-overload]
+    session.exec(update(Slot).where(col(Slot.id) == slot_id, col(Slot.status) == "booked").values(status="free"))
 
 
 def book_for_patient(
@@ -202,7 +202,7 @@ def _mark_cancelled(session: Session, staff: StaffContext, appointment: Appointm
         update(Appointment)
         .where(col(Appointment.id) == appointment.id, col(Appointment.cancelled_at).is_(None))
         .values(cancelled_at=moment, cancel_reason=reason, cancelled_by_staff_id=staff.staff_id)
-    )  # type: ignore[call-overload]
+    )
     return done.rowcount == 1
 
 
@@ -240,7 +240,7 @@ def cancel_for_patient(
                 col(AppointmentInvite.expires_at) > moment,
             )
             .values(status="open", used_at=None)
-        )  # type: ignore[call-overload]
+        )
     session.refresh(appointment)
     audit.record_staff(
         session,
@@ -287,7 +287,7 @@ def move(
             update(Appointment)
             .where(col(Appointment.id) == appointment.id)
             .values(cancelled_at=None, cancel_reason="", cancelled_by_staff_id=None)
-        )  # type: ignore[call-overload]
+        )
         session.refresh(appointment)
         return booking.BookingResult(errors={"slot": booking.SLOT_TAKEN})
     _free(session, appointment.slot_id)

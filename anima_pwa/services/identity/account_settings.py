@@ -19,7 +19,7 @@ from urllib.parse import quote
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from anima_pwa.models import Account, Patient, utcnow
+from anima_pwa.models import Account, Patient, id_of, utcnow
 from anima_pwa.services.identity import accounts, password_reset, passwords, ratelimit, sessions, tokens
 from anima_pwa.services.identity.ratelimit import Limit
 from anima_pwa.services.patients.registration import self_patient
@@ -94,7 +94,10 @@ class Outcome(Result):
 
 
 @dataclass(frozen=True)
-class EmailChangeResult:
+class EmailChangeResult(Result):
+    """What the link to confirm a new email address shows (it fails with nothing to show next to
+    a field: ``status`` says what happened)."""
+
     status: str  # changed | expired | used | unknown | taken
     email: str = ""  # the new address (as typed when the change was asked for)
 
@@ -181,14 +184,8 @@ def request_email_change(
         notifications.enqueue_email(
             session, to=email, template="confirm_new_email", link=f"{base}/confirm-email-change?token={quote(secret)}"
         )
-    audit.record(
-        session,
-        action="email_change_requested",
-        actor_account_id=account.id,
-        actor_kind=account.kind,
-        account_id=account.id,
-        ip=client_ip,
-        detail={"address_in_use": owner is not None},
+    audit.record_own(
+        session, account, "email_change_requested", ip=client_ip, detail={"address_in_use": owner is not None}
     )
     return Outcome(email=email)
 
@@ -203,9 +200,13 @@ def confirm_email_change(
     result = tokens.consume_link(session, purpose=EMAIL_CHANGE, secret=secret if isinstance(secret, str) else "")
     if result.problem is not None or result.token is None:
         email = tokens.payload(result.token).get("email", "") if result.token else ""
-        status = {tokens.TokenProblem.EXPIRED: "expired", tokens.TokenProblem.USED: "used"}.get(
+        statuses: dict[tokens.TokenProblem | None, str] = {
+            tokens.TokenProblem.EXPIRED: "expired",
+            tokens.TokenProblem.USED: "used",
+        }
+        status = statuses.get(
             result.problem,
-            "unknown",  # type: ignore[arg-type]
+            "unknown",
         )
         return EmailChangeResult(status, email)
     token = result.token
@@ -235,7 +236,7 @@ def confirm_email_change(
         return EmailChangeResult("taken", new_email)
 
     # Other requests are now moot, and a reset code sent to the old address must not still work.
-    _revoke(session, account.id, (EMAIL_CHANGE, tokens.PASSWORD_RESET))  # type: ignore[arg-type]
+    _revoke(session, id_of(account), (EMAIL_CHANGE, tokens.PASSWORD_RESET))
     notifications.enqueue_email(
         session,
         to=old_email,
@@ -243,15 +244,7 @@ def confirm_email_change(
         new_email_masked=mask_email(new_email),
         reset_link=f"{_base(base_url)}/forgot-password",
     )
-    audit.record(
-        session,
-        action="email_changed",
-        actor_account_id=account.id,
-        actor_kind=account.kind,
-        account_id=account.id,
-        ip=client_ip,
-        detail={"changed": True},
-    )
+    audit.record_own(session, account, "email_changed", ip=client_ip, detail={"changed": True})
     return EmailChangeResult("changed", new_email)
 
 
@@ -296,14 +289,7 @@ def change_password(
     if refused:
         return Outcome(errors={FORM: refused})
     if len(current) > passwords.MAX_LENGTH or not passwords.verify_password(account.password_hash, current):
-        audit.record(
-            session,
-            action="password_change_failed",
-            actor_account_id=account.id,
-            actor_kind=account.kind,
-            account_id=account.id,
-            ip=client_ip,
-        )
+        audit.record_own(session, account, "password_change_failed", ip=client_ip)
         return Outcome(errors={"current_password": "Your current password is not correct"})
 
     now = utcnow()
@@ -346,15 +332,15 @@ def _cleaned(errors: dict[str, str], name: str, clean, value: object, not_text: 
 
 
 def _preferences(account: Account, patient: Patient | None) -> Preferences:
-    notify = {"notify_by_email": account.notify_by_email, "notify_by_sms": account.notify_by_sms}
     if patient is None:
-        return Preferences(**notify)
+        return Preferences(notify_by_email=account.notify_by_email, notify_by_sms=account.notify_by_sms)
     return Preferences(
         phone=format_uk_phone(patient.phone_mobile),
         preferred_name=patient.preferred_name,
         residence_status=patient.residence_status if patient.residence_status in RESIDENCE_STATUSES else "",
         has_details=True,
-        **notify,
+        notify_by_email=account.notify_by_email,
+        notify_by_sms=account.notify_by_sms,
     )
 
 
@@ -384,7 +370,7 @@ def save_preferences(
     account = _account(session, identity)
     if account is None:
         return Outcome(errors={FORM: NO_ACCOUNT})
-    patient = self_patient(session, account.id)  # type: ignore[arg-type]
+    patient = self_patient(session, id_of(account))
     if patient is None:
         return Outcome(errors={FORM: NO_DETAILS})
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from urllib.parse import quote
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from anima_pwa.models import Account, OneTimeToken, utcnow
 from anima_pwa.services.identity import devices, mfa, passwords, ratelimit, recovery_codes, sessions, tokens
@@ -168,10 +168,10 @@ def _open_sign_ups(session: Session, normalized: str) -> list[OneTimeToken]:
             .where(
                 OneTimeToken.purpose == tokens.EMAIL_VERIFICATION,
                 OneTimeToken.email_normalized == normalized,
-                OneTimeToken.consumed_at.is_(None),  # type: ignore[union-attr]
-                OneTimeToken.revoked_at.is_(None),  # type: ignore[union-attr]
+                col(OneTimeToken.consumed_at).is_(None),
+                col(OneTimeToken.revoked_at).is_(None),
             )
-            .order_by(OneTimeToken.id.desc())  # type: ignore[union-attr]
+            .order_by(col(OneTimeToken.id).desc())
         ).all()
     )
 
@@ -211,7 +211,10 @@ class Confirmation(Result):
     email: str = ""
 
 
-_LINK_STATUS = {tokens.TokenProblem.EXPIRED: "expired", tokens.TokenProblem.USED: "used"}
+_LINK_STATUS: dict[tokens.TokenProblem | None, str] = {
+    tokens.TokenProblem.EXPIRED: "expired",
+    tokens.TokenProblem.USED: "used",
+}
 
 
 def _sign_up_link(session: Session, secret: str, now: datetime) -> tuple[Confirmation, OneTimeToken | None]:
@@ -221,7 +224,7 @@ def _sign_up_link(session: Session, secret: str, now: datetime) -> tuple[Confirm
     if token is not None and find_account(session, token.email_normalized) is not None:
         return Confirmation("already", email), None
     if found.problem is not None or token is None:
-        return Confirmation(_LINK_STATUS.get(found.problem, "unknown"), email), None  # type: ignore[arg-type]
+        return Confirmation(_LINK_STATUS.get(found.problem, "unknown"), email), None
     return Confirmation(CHOOSE_PASSWORD, email), token
 
 
@@ -251,7 +254,7 @@ def complete_sign_up(
     if find_account(session, token.email_normalized) is not None:
         return Confirmation("already", confirmation.email)
     if not used.ok or used.token is None:
-        return Confirmation(_LINK_STATUS.get(used.problem, "unknown"), confirmation.email)  # type: ignore[arg-type]
+        return Confirmation(_LINK_STATUS.get(used.problem, "unknown"), confirmation.email)
     account = Account(
         email=confirmation.email,
         email_normalized=token.email_normalized,
@@ -265,14 +268,7 @@ def complete_sign_up(
     session.add(account)
     session.flush()
     _revoke_sign_up_links(session, account.email_normalized)  # any other links are now pointless
-    audit.record(
-        session,
-        action="account_created",
-        actor_account_id=account.id,
-        actor_kind="patient",
-        account_id=account.id,
-        ip=client_ip,
-    )
+    audit.record_own(session, account, "account_created", ip=client_ip)
     return Confirmation("confirmed", account.email)
 
 
@@ -376,15 +372,7 @@ def sign_in(
 def _signed_in(session: Session, account: Account, *, client_ip: str, user_agent: str, method: str) -> Outcome:
     token = sessions.start(session, account, ip=client_ip, user_agent=user_agent, method=method)
     identity = sessions.resolve(session, token)
-    audit.record(
-        session,
-        action="sign_in",
-        actor_account_id=account.id,
-        actor_kind=account.kind,
-        account_id=account.id,
-        ip=client_ip,
-        detail={"method": method},
-    )
+    audit.record_own(session, account, "sign_in", ip=client_ip, detail={"method": method})
     return Outcome(session_token=token, identity=identity, email=account.email)
 
 
@@ -408,7 +396,10 @@ def complete_mfa_sign_in(
     if account is None or account.status != "active" or not mfa.is_enabled(account):
         return Outcome(errors={FORM: MFA_EXPIRED})
     # The challenge stands for "the password was right": not once the password has changed since.
-    if account.password_changed_at is not None and found.token.created_at < account.password_changed_at:  # type: ignore[union-attr]
+    challenged_at = found.token.created_at if found.token is not None else None
+    if account.password_changed_at is not None and (
+        challenged_at is None or challenged_at < account.password_changed_at
+    ):
         return Outcome(errors={FORM: MFA_EXPIRED})
     if recovery_code or not code:
         field_name = "recovery_code" if recovery_code else "code"
@@ -425,14 +416,7 @@ def complete_mfa_sign_in(
     if not tokens.consume_link(session, purpose=MFA_CHALLENGE, secret=challenge).ok:
         return Outcome(errors={FORM: MFA_EXPIRED})
     if recovery_code:
-        audit.record(
-            session,
-            action="mfa_recovery_code_used",
-            actor_account_id=account.id,
-            actor_kind=account.kind,
-            account_id=account.id,
-            ip=client_ip,
-        )
+        audit.record_own(session, account, "mfa_recovery_code_used", ip=client_ip)
     return _signed_in(session, account, client_ip=client_ip, user_agent=user_agent, method="password+mfa")
 
 

@@ -31,6 +31,7 @@ from sqlmodel import Session, col, select
 from anima_pwa.models import Account, OneTimeToken, RecoveryCode
 from anima_pwa.services.identity import passwords, ratelimit
 from anima_pwa.services.platform import audit, clock, crypto
+from anima_pwa.services.platform.results import Result, failed
 
 __all__ = [
     "CODE_FORMAT",
@@ -166,7 +167,7 @@ def _claim_step(session: Session, account: Account, step: int) -> bool:
     """Record ``step`` as used, only if it is newer than the last one: atomic, so of two requests
     with the same code only one can win."""
     session.flush()
-    claimed = session.execute(
+    claimed = session.exec(
         update(Account)
         .where(
             col(Account.id) == account.id,
@@ -183,15 +184,7 @@ def _claim_step(session: Session, account: Account, step: int) -> bool:
 
 def refuse(session: Session, account: Account, *, kind: str, reason: str, client_ip: str) -> None:
     """Audit a refused code ("app" or "recovery"; "wrong", "used" or "rate_limited"), never the code."""
-    audit.record(
-        session,
-        action="mfa_code_refused",
-        actor_account_id=account.id,
-        actor_kind=account.kind,
-        account_id=account.id,
-        ip=client_ip,
-        detail={"kind": kind, "reason": reason},
-    )
+    audit.record_own(session, account, "mfa_code_refused", ip=client_ip, detail={"kind": kind, "reason": reason})
 
 
 def _check_totp(session: Session, account: Account, code: str, now: datetime, client_ip: str) -> str | None:
@@ -277,14 +270,14 @@ def disable(
     code: str,
     now: datetime | None = None,
     client_ip: str = "",
-) -> dict[str, str]:
+) -> Result:
     """Switch MFA off with the password and a current code from the app (not a recovery code).
-    Returns field errors ("password", "code"); empty when MFA is now off (or already was, e.g.
+    Fails with field errors ("password", "code"); works when MFA is now off (or already was, e.g.
     switched off in another tab: then nothing is checked or changed)."""
     if not is_enabled(account):
-        return {}
+        return Result()
     if account.kind == "staff":  # every staff action needs MFA (permissions.staff_context)
-        return {"form": STAFF_KEEP_ON}
+        return failed(STAFF_KEEP_ON)
     errors: dict[str, str] = {}
     if not password:
         errors["password"] = ENTER_PASSWORD
@@ -292,37 +285,23 @@ def disable(
     if problem:
         errors["code"] = problem
     if errors:
-        return errors
+        return Result(errors=errors)
     now = now or clock.utcnow()
     # One counted attempt covers both the password and the code.
     too_many = count_attempt(session, account, now)
     if too_many:
         refuse(session, account, kind="app", reason="rate_limited", client_ip=client_ip)
-        return {"code": too_many}
+        return failed(too_many, "code")
     if len(password) > passwords.MAX_LENGTH or not passwords.verify_password(account.password_hash, password):
-        audit.record(
-            session,
-            action="mfa_disable_failed",
-            actor_account_id=account.id,
-            actor_kind=account.kind,
-            account_id=account.id,
-            ip=client_ip,
-        )
-        return {"password": PASSWORD_WRONG}
+        audit.record_own(session, account, "mfa_disable_failed", ip=client_ip)
+        return failed(PASSWORD_WRONG, "password")
     problem = _check_totp(session, account, code, now, client_ip)
     if problem:
-        return {"code": problem}
+        return failed(problem, "code")
 
     _switch_off(session, account, now)
-    audit.record(
-        session,
-        action="mfa_disabled",
-        actor_account_id=account.id,
-        actor_kind=account.kind,
-        account_id=account.id,
-        ip=client_ip,
-    )
-    return {}
+    audit.record_own(session, account, "mfa_disabled", ip=client_ip)
+    return Result()
 
 
 def switch_off_for_new_device(

@@ -44,6 +44,7 @@ from anima_pwa.services.identity.mfa import (
 )
 from anima_pwa.services.identity.recovery_codes import replace_recovery_codes
 from anima_pwa.services.platform import audit, clock
+from anima_pwa.services.platform.results import Result
 
 __all__ = [
     "ALREADY_ON",
@@ -80,15 +81,19 @@ class MfaSetup:
 
 
 @dataclass(frozen=True)
-class ConfirmResult:
-    """``error`` for the code field, or None and the recovery codes to show once."""
+class ConfirmResult(Result):
+    """Fails with the code field's error; works with the recovery codes to show once."""
 
-    error: str | None
     recovery_codes: list[str] = field(default_factory=list, repr=False)
 
     @property
-    def ok(self) -> bool:
-        return self.error is None
+    def error(self) -> str | None:
+        """The code field's error (None when MFA is now on)."""
+        return self.errors.get("code")
+
+
+def _refused(message: str) -> ConfirmResult:
+    return ConfirmResult(errors={"code": message})
 
 
 def _otpauth_uri(secret: str, email: str) -> str:
@@ -161,24 +166,24 @@ def confirm_setup(
     """Switch MFA on if ``code`` matches the pending key; the recovery codes come back once."""
     code, problem = clean_code(code)
     if problem:
-        return ConfirmResult(problem)
+        return _refused(problem)
     if is_enabled(account):
-        return ConfirmResult(ALREADY_ON)
+        return _refused(ALREADY_ON)
     now = now or clock.utcnow()
     pending = next(iter(open_setups(session, account)), None)
     if pending is None or pending.expires_at <= now:
-        return ConfirmResult(SETUP_EXPIRED)
+        return _refused(SETUP_EXPIRED)
     too_many = count_attempt(session, account, now)
     if too_many:
-        return ConfirmResult(too_many)
+        return _refused(too_many)
     encrypted = tokens.payload(pending).get("secret", "")
     matched = matching_steps(decrypt_secret(encrypted), code, now)
     if not matched:
-        return ConfirmResult(CODE_WRONG)
+        return _refused(CODE_WRONG)
 
     session.flush()
     # Use the pending key once: of two tabs confirming together, only one switches MFA on.
-    claimed = session.execute(
+    claimed = session.exec(
         update(OneTimeToken)
         .where(
             col(OneTimeToken.id) == pending.id,
@@ -189,7 +194,7 @@ def confirm_setup(
         .execution_options(synchronize_session=False)
     )
     if claimed.rowcount != 1:
-        return ConfirmResult(SETUP_EXPIRED)
+        return _refused(SETUP_EXPIRED)
     set_committed_value(pending, "consumed_at", now)
     values = {
         "mfa_secret_encrypted": encrypted,
@@ -197,24 +202,17 @@ def confirm_setup(
         "mfa_last_step": matched[-1],  # the confirming code can't then be used to sign in
         "updated_at": now,
     }
-    switched_on = session.execute(
+    switched_on = session.exec(
         update(Account)
         .where(col(Account.id) == account.id, col(Account.mfa_enabled_at).is_(None))
         .values(**values)
         .execution_options(synchronize_session=False)
     )
     if switched_on.rowcount != 1:
-        return ConfirmResult(ALREADY_ON)
+        return _refused(ALREADY_ON)
     for name, value in values.items():
         set_committed_value(account, name, value)
     ratelimit.clear(session, CODE_LIMIT, str(account.id))
     codes = replace_recovery_codes(session, account, now)
-    audit.record(
-        session,
-        action="mfa_enabled",
-        actor_account_id=account.id,
-        actor_kind=account.kind,
-        account_id=account.id,
-        ip=client_ip,
-    )
-    return ConfirmResult(None, codes)
+    audit.record_own(session, account, "mfa_enabled", ip=client_ip)
+    return ConfirmResult(recovery_codes=codes)

@@ -14,7 +14,7 @@ from datetime import timedelta
 
 from sqlmodel import Session
 
-from anima_pwa.models import Account, utcnow
+from anima_pwa.models import Account, id_of, utcnow
 from anima_pwa.services.identity import passwords, ratelimit, sessions, tokens
 from anima_pwa.services.identity.accounts import (
     EMAIL_CHANGE_PURPOSE,
@@ -122,17 +122,9 @@ def after_new_password(
     """What follows any new password (a reset, or a change in Login settings): every other session
     ends, links and codes someone else may have asked for stop working, the owner is told, and it
     is audited. (Open MFA challenges die too: they are refused once older than the password.)"""
-    ended = sessions.end_all(session, account.id, except_session_id=keep_session_id)  # type: ignore[arg-type]
-    tokens.revoke_for_account(session, account.id, (EMAIL_CHANGE_PURPOSE, tokens.PASSWORD_RESET))  # type: ignore[arg-type]
+    ended = sessions.end_all(session, id_of(account), except_session_id=keep_session_id)
+    tokens.revoke_for_account(session, id_of(account), (EMAIL_CHANGE_PURPOSE, tokens.PASSWORD_RESET))
     notifications.enqueue_email(
         session, to=account.email, template="password_changed", reset_link=f"{base_url}/forgot-password"
     )
-    audit.record(
-        session,
-        action=action,
-        actor_account_id=account.id,
-        actor_kind=account.kind,
-        account_id=account.id,
-        ip=client_ip,
-        detail={"sessions_ended": ended},
-    )
+    audit.record_own(session, account, action, ip=client_ip, detail={"sessions_ended": ended})

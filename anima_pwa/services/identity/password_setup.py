@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from sqlmodel import Session
 
-from anima_pwa.models import Account
+from anima_pwa.models import Account, id_of
 from anima_pwa.services.identity import passwords, tokens
 from anima_pwa.services.identity.accounts import FORM
 from anima_pwa.services.platform import audit, clock
@@ -71,7 +71,12 @@ def _link(session: Session, secret: object, *, consume: bool) -> tuple[str, Acco
     result = lookup(session, purpose=SET_PASSWORD, secret=secret)
     token = result.token
     account = session.get(Account, token.account_id) if token is not None and token.account_id is not None else None
-    if account is None or account.status != "active" or account.email_normalized != token.email_normalized:  # type: ignore[union-attr]
+    if (
+        token is None
+        or account is None
+        or account.status != "active"
+        or account.email_normalized != token.email_normalized
+    ):
         return "unknown", None
     if result.problem is not None:
         return _STATUS.get(result.problem, "unknown"), account
@@ -107,14 +112,6 @@ def set_password(session: Session, *, secret: str, new_password: str, client_ip:
     if account.email_verified_at is None:
         account.email_verified_at = now
     session.add(account)
-    tokens.revoke_for_account(session, account.id, (SET_PASSWORD,), now=now)  # type: ignore[arg-type]
-    audit.record(
-        session,
-        action="password_set",
-        actor_account_id=account.id,
-        actor_kind=account.kind,
-        account_id=account.id,
-        ip=client_ip,
-        detail={"email_verified": True},
-    )
+    tokens.revoke_for_account(session, id_of(account), (SET_PASSWORD,), now=now)
+    audit.record_own(session, account, "password_set", ip=client_ip, detail={"email_verified": True})
     return SetPasswordOutcome(email=account.email)

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import delete, func, text
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from anima_pwa.models.accounts import RateLimitHit
 from anima_pwa.models.base import utcnow
@@ -74,15 +74,15 @@ def _lock_key(session: Session, key_hash: str) -> None:
     """On PostgreSQL, serialise attempts for one (bucket, key) until the transaction ends."""
     if session.get_bind().dialect.name == "postgresql":
         lock_id = int(key_hash[:15], 16)  # 60 bits: fits PostgreSQL's signed bigint
-        session.exec(text("SELECT pg_advisory_xact_lock(:lock_id)"), params={"lock_id": lock_id})
+        session.connection().execute(text("SELECT pg_advisory_xact_lock(:lock_id)"), {"lock_id": lock_id})
 
 
 def _decide(session: Session, limit: Limit, key_hash: str, now: datetime, *, room: int) -> Decision:
     """Allowed while at most ``room`` hits are in the window; otherwise when the next would be."""
     in_window = (
-        (RateLimitHit.bucket == limit.bucket)
-        & (RateLimitHit.key_hash == key_hash)
-        & (RateLimitHit.at > now - limit.window)
+        (col(RateLimitHit.bucket) == limit.bucket)
+        & (col(RateLimitHit.key_hash) == key_hash)
+        & (col(RateLimitHit.at) > now - limit.window)
     )
     count = session.exec(select(func.count()).select_from(RateLimitHit).where(in_window)).one()
     if count <= room:
@@ -90,7 +90,11 @@ def _decide(session: Session, limit: Limit, key_hash: str, now: datetime, *, roo
     # One more attempt fits once all but the newest (max_hits - 1) hits have left the window:
     # that is when the max_hits-th newest hit expires.
     must_expire = session.exec(
-        select(RateLimitHit.at).where(in_window).order_by(RateLimitHit.at.desc()).offset(limit.max_hits - 1).limit(1)
+        select(RateLimitHit.at)
+        .where(in_window)
+        .order_by(col(RateLimitHit.at).desc())
+        .offset(limit.max_hits - 1)
+        .limit(1)
     ).one()
     return Decision(allowed=False, retry_after=max(must_expire + limit.window - now, _ONE_SECOND))
 
@@ -116,7 +120,7 @@ def clear(session: Session, limit: Limit, key: str) -> None:
     session.flush()
     session.exec(
         delete(RateLimitHit).where(
-            (RateLimitHit.bucket == limit.bucket) & (RateLimitHit.key_hash == _key_hash(limit.bucket, key))
+            (col(RateLimitHit.bucket) == limit.bucket) & (col(RateLimitHit.key_hash) == _key_hash(limit.bucket, key))
         )
     )
 
@@ -124,7 +128,7 @@ def clear(session: Session, limit: Limit, key: str) -> None:
 def purge(session: Session, *, before: datetime) -> int:
     """Delete every hit older than ``before`` (longer ago than the longest window); returns the count."""
     session.flush()
-    result = session.exec(delete(RateLimitHit).where(RateLimitHit.at < _as_utc(before)))
+    result = session.exec(delete(RateLimitHit).where(col(RateLimitHit.at) < _as_utc(before)))
     return result.rowcount or 0
 
 

@@ -18,7 +18,7 @@ from sqlalchemy import delete, update
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col, func, select
 
-from anima_pwa.models import Account, RecoveryCode
+from anima_pwa.models import Account, RecoveryCode, id_of
 from anima_pwa.services.identity import ratelimit
 from anima_pwa.services.identity.mfa import CODE_LIMIT, count_attempt, grouped, is_enabled, refuse
 from anima_pwa.services.platform import audit, clock
@@ -75,7 +75,7 @@ def replace_recovery_codes(session: Session, account: Account, now: datetime) ->
     for code in codes:
         session.add(
             RecoveryCode(
-                account_id=account.id, code_hash=_recovery_hash(_normalize_recovery_code(code)), created_at=now
+                account_id=id_of(account), code_hash=_recovery_hash(_normalize_recovery_code(code)), created_at=now
             )
         )
     session.flush()
@@ -107,7 +107,7 @@ def use_recovery_code(
         refuse(session, account, kind="recovery", reason="wrong", client_ip=client_ip)
         return RECOVERY_WRONG
     session.flush()
-    claimed = session.execute(
+    claimed = session.exec(
         update(RecoveryCode)
         .where(col(RecoveryCode.id) == row.id, col(RecoveryCode.used_at).is_(None))
         .values(used_at=now)
@@ -137,12 +137,5 @@ def regenerate_recovery_codes(
         raise ValueError("MFA is not switched on for this account")
     now = now or clock.utcnow()
     codes = replace_recovery_codes(session, account, now)
-    audit.record(
-        session,
-        action="mfa_recovery_codes_regenerated",
-        actor_account_id=account.id,
-        actor_kind=account.kind,
-        account_id=account.id,
-        ip=client_ip,
-    )
+    audit.record_own(session, account, "mfa_recovery_codes_regenerated", ip=client_ip)
     return codes

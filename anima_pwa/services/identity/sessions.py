@@ -19,9 +19,9 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
-from anima_pwa.models import Account, AuthSession, utcnow
+from anima_pwa.models import Account, AuthSession, id_of, utcnow
 from anima_pwa.services.identity import tokens
 from anima_pwa.services.platform import crypto
 
@@ -66,7 +66,7 @@ def start(
     session.add(
         AuthSession(
             id=_hash(token),
-            account_id=account.id,  # type: ignore[arg-type]
+            account_id=id_of(account),
             created_at=now,
             last_seen_at=now,
             expires_at=now + ABSOLUTE_TIMEOUT,
@@ -103,7 +103,7 @@ def resolve(session: Session, token: str | None, *, now: datetime | None = None,
         row.last_seen_at = now
         session.add(row)
     return Identity(
-        account_id=account.id,  # type: ignore[arg-type]
+        account_id=id_of(account),
         email=account.email,
         kind=account.kind,
         session_id=row.id,
@@ -127,7 +127,7 @@ def end_all(
     """Revoke every open session of an account (after a password reset); returns how many."""
     now = now or utcnow()
     rows = session.exec(
-        select(AuthSession).where(AuthSession.account_id == account_id, AuthSession.revoked_at.is_(None))  # type: ignore[union-attr]
+        select(AuthSession).where(AuthSession.account_id == account_id, col(AuthSession.revoked_at).is_(None))
     ).all()
     count = 0
     for row in rows:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import Enum
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select, update
 
 from anima_pwa.models import OneTimeToken, utcnow
 from anima_pwa.settings import settings
@@ -56,8 +56,8 @@ def _revoke_open(session: Session, purpose: str, email_normalized: str, now: dat
         select(OneTimeToken).where(
             OneTimeToken.purpose == purpose,
             OneTimeToken.email_normalized == email_normalized,
-            OneTimeToken.consumed_at.is_(None),  # type: ignore[union-attr]
-            OneTimeToken.revoked_at.is_(None),  # type: ignore[union-attr]
+            col(OneTimeToken.consumed_at).is_(None),
+            col(OneTimeToken.revoked_at).is_(None),
         )
     ).all()
     for token in open_tokens:
@@ -115,9 +115,9 @@ def revoke_for_account(
     found = session.exec(
         select(OneTimeToken).where(
             OneTimeToken.account_id == account_id,
-            OneTimeToken.purpose.in_(purposes),  # type: ignore[attr-defined]
-            OneTimeToken.consumed_at.is_(None),  # type: ignore[union-attr]
-            OneTimeToken.revoked_at.is_(None),  # type: ignore[union-attr]
+            col(OneTimeToken.purpose).in_(purposes),
+            col(OneTimeToken.consumed_at).is_(None),
+            col(OneTimeToken.revoked_at).is_(None),
         )
     ).all()
     for token in found:
@@ -147,14 +147,15 @@ def consume_link(session: Session, *, purpose: str, secret: str, now: datetime |
     result = peek_link(session, purpose=purpose, secret=secret, now=now)
     if not result.ok or result.token is None:
         return result
-    claimed = session.execute(
-        OneTimeToken.__table__.update()  # type: ignore[attr-defined]
+    claimed = session.exec(
+        update(OneTimeToken)
         .where(
-            OneTimeToken.id == result.token.id,
-            OneTimeToken.consumed_at.is_(None),  # type: ignore[union-attr]
-            OneTimeToken.revoked_at.is_(None),  # type: ignore[union-attr]  (replaced meanwhile)
+            col(OneTimeToken.id) == result.token.id,
+            col(OneTimeToken.consumed_at).is_(None),
+            col(OneTimeToken.revoked_at).is_(None),  # (replaced meanwhile)
         )
         .values(consumed_at=now)
+        .execution_options(synchronize_session=False)
     )
     if claimed.rowcount != 1:
         return TokenResult(result.token, TokenProblem.USED)
@@ -195,7 +196,7 @@ def latest_code(session: Session, *, purpose: str, email_normalized: str) -> One
     return session.exec(
         select(OneTimeToken)
         .where(OneTimeToken.purpose == purpose, OneTimeToken.email_normalized == email_normalized)
-        .order_by(OneTimeToken.id.desc())  # type: ignore[union-attr]
+        .order_by(col(OneTimeToken.id).desc())
     ).first()
 
 
@@ -211,15 +212,16 @@ def check_code(
     if problem is not None:
         return TokenResult(token, problem)
     # Count the try first, atomically, so parallel guesses cannot exceed the limit.
-    counted = session.execute(
-        OneTimeToken.__table__.update()  # type: ignore[attr-defined]
+    counted = session.exec(
+        update(OneTimeToken)
         .where(
-            OneTimeToken.id == token.id,
-            OneTimeToken.attempts < CODE_MAX_TRIES,
-            OneTimeToken.consumed_at.is_(None),  # type: ignore[union-attr]
-            OneTimeToken.revoked_at.is_(None),  # type: ignore[union-attr]
+            col(OneTimeToken.id) == token.id,
+            col(OneTimeToken.attempts) < CODE_MAX_TRIES,
+            col(OneTimeToken.consumed_at).is_(None),
+            col(OneTimeToken.revoked_at).is_(None),
         )
-        .values(attempts=OneTimeToken.attempts + 1)
+        .values(attempts=col(OneTimeToken.attempts) + 1)
+        .execution_options(synchronize_session=False)
     )
     session.refresh(token)
     if counted.rowcount != 1:

@@ -11,7 +11,7 @@ is one rule. Staff access is the practice's (`practice.permissions`).
 
 from __future__ import annotations
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, or_, select
 
 from anima_pwa.models import AccountPatient, Request
 from anima_pwa.services.identity.sessions import Identity
@@ -31,7 +31,10 @@ def acting_patient_ids(session: Session, identity: Identity | None) -> list[int]
         select(AccountPatient.patient_id, AccountPatient.relationship)
         .where(
             AccountPatient.account_id == identity.account_id,
-            (AccountPatient.relationship == "self") | col(AccountPatient.approval_status).in_(REQUESTABLE_APPROVALS),
+            or_(
+                col(AccountPatient.relationship) == "self",
+                col(AccountPatient.approval_status).in_(REQUESTABLE_APPROVALS),
+            ),
         )
         .order_by(col(AccountPatient.created_at), col(AccountPatient.id))
     ).all()

@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import update
 from sqlmodel import Session, col, select
 
-from anima_pwa.models import Practice, PracticeSettings, RecordExport, Request
+from anima_pwa.models import Practice, PracticeSettings, RecordExport, Request, id_of
 from anima_pwa.services.inbox import notices
 from anima_pwa.services.platform import audit, clock
 
@@ -37,7 +37,7 @@ def close_unanswered(session: Session, *, now: datetime | None = None) -> int:
     now = clock.as_utc(now)
     days_by_practice = dict(session.exec(select(PracticeSettings.practice_id, PracticeSettings.auto_close_days)).all())
     closed = 0
-    for practice_id in session.exec(select(Practice.id)).all():
+    for practice_id in map(id_of, session.exec(select(Practice)).all()):
         days = days_by_practice.get(practice_id, DAYS_DEFAULT)
         days = min(max(days or DAYS_DEFAULT, DAYS_MIN), DAYS_MAX)
         due = session.exec(
@@ -57,7 +57,7 @@ def close_unanswered(session: Session, *, now: datetime | None = None) -> int:
 def _close(session: Session, request: Request, days: int, now: datetime) -> bool:
     # One conditional UPDATE: still waiting since the same moment (no reply in between), still
     # open and without an outcome (nobody signed it off meanwhile).
-    result = session.exec(  # type: ignore[call-overload]
+    result = session.exec(
         update(Request)
         .where(
             col(Request.id) == request.id,

@@ -67,7 +67,6 @@ DECISIONS = {"approved": "You approved this prescription.", "declined": "You dec
 
 # What each free-text detail is called beside its field, and how long it may be.
 _TEXT_FIELDS: dict[str, tuple[str, text_limits.FieldLimit]] = {
-    "with_whom": ("Who the appointment is with", text_limits.OUTCOME_SHORT),
     "medicine": ("The medicine", text_limits.OUTCOME_SHORT),
     "instructions": ("How to take it", text_limits.OUTCOME_TEXT),
     "service_details": ("The service's details", text_limits.OUTCOME_TEXT),
@@ -98,7 +97,9 @@ def check_detail(kind: str, raw: Mapping[str, object]) -> tuple[dict[str, str], 
     """The details staff gave for an outcome, checked: (the details to store, errors by field).
 
     Every outcome takes an optional `note` to the patient. Beyond it:
-    invite_to_book: `appointment_kind` (a key of APPOINTMENT_KINDS) and optional `with_whom`;
+    invite_to_book: `appointment_kind` (a key of APPOINTMENT_KINDS); who with, the window and the
+    expiry are the invitation's (`appointments.invites`, made by the sign-off), which adds
+    `with_whom` and `invite_id` to the stored details;
     prescription: `medicine` (required) and optional `instructions`;
     signpost: `service` (a key of SIGNPOST_SERVICES) and optional `service_details` (name,
     address or phone of the place); self_care: `advice` (required); closed: `reason` (required).
@@ -127,7 +128,6 @@ def check_detail(kind: str, raw: Mapping[str, object]) -> tuple[dict[str, str], 
             errors["appointment_kind"] = "Choose what the patient is invited to book."
         else:
             detail["appointment_kind"] = appointment_kind
-        take("with_whom")
     elif kind == "prescription":
         take("medicine", required="Enter the medicine suggested.")
         take("instructions")

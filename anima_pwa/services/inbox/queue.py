@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import case, func
+from sqlalchemy import select as sql_select
 from sqlmodel import Session, col, select
 
 from anima_pwa.models import OPEN_STATUSES, Patient, Request, StaffMember
@@ -155,10 +156,11 @@ def _where(staff: StaffContext, filters: QueueFilter) -> list:
 def _counts(session: Session, staff: StaffContext) -> tuple[dict[str, dict[str, int]], int]:
     """Every filter option's count, from one grouped query."""
     team = _effective_team().label("eff_team")
-    rows = session.exec(
-        select(team, Request.status, Request.assigned_staff_id, Request.kind, func.count())
-        .where(Request.practice_id == staff.practice_id, col(Request.status).in_(OPEN_STATUSES))
-        .group_by(team, Request.status, Request.assigned_staff_id, Request.kind)
+    # Five columns: SQLAlchemy's select (SQLModel's is typed for up to four).
+    rows = session.execute(
+        sql_select(team, col(Request.status), col(Request.assigned_staff_id), col(Request.kind), func.count())
+        .where(col(Request.practice_id) == staff.practice_id, col(Request.status).in_(OPEN_STATUSES))
+        .group_by(team, col(Request.status), col(Request.assigned_staff_id), col(Request.kind))
     ).all()
     counts: dict[str, Counter] = {"team": Counter(), "status": Counter(), "assignee": Counter(), "kind": Counter()}
     total = 0
@@ -174,13 +176,15 @@ def _counts(session: Session, staff: StaffContext) -> tuple[dict[str, dict[str, 
 
 
 def _staff_names(session: Session, practice_id: int) -> dict[int, str]:
-    return dict(
-        session.exec(
-            select(StaffMember.id, StaffMember.display_name)
+    return {
+        staff_id: name
+        for staff_id, name in session.exec(
+            select(col(StaffMember.id), StaffMember.display_name)
             .where(StaffMember.practice_id == practice_id, StaffMember.active == True)  # noqa: E712
             .order_by(col(StaffMember.display_name))
         ).all()
-    )
+        if staff_id is not None
+    }
 
 
 def queue(

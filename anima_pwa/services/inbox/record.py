@@ -128,7 +128,7 @@ def _due_ids(session_factory: SessionFactory, now: datetime, batch: int) -> list
 
 def _claim(session_factory: SessionFactory, export_id: int, now: datetime) -> bool:
     with session_factory() as session:
-        result = session.exec(  # type: ignore[call-overload]
+        result = session.exec(
             update(RecordExport)
             .where(
                 col(RecordExport.id) == export_id,

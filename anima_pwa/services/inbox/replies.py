@@ -112,9 +112,9 @@ def reply(
     if not body and photo is None:
         errors["message"] = ENTER_REPLY
     elif body:
-        problem = text_limits.check(body, text_limits.MESSAGE.limit, "Your reply")  # as its field is labelled
-        if problem:
-            errors["message"] = problem
+        too_long = text_limits.check(body, text_limits.MESSAGE.limit, "Your reply")  # as its field is labelled
+        if too_long:
+            errors["message"] = too_long
     if errors:
         return ReplyOutcome(errors=errors)
     now = clock.utcnow()

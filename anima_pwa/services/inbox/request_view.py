@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 from sqlmodel import Session, col, select
 
-from anima_pwa.models import Patient, Request, StaffMember
+from anima_pwa.models import Patient, Request, StaffMember, id_of
 from anima_pwa.services import questionnaires
 from anima_pwa.services.inbox import delivery, outcomes, record, staff_actions, thread
 from anima_pwa.services.inbox.queue import STATUS_LABELS, display_time, waited
@@ -128,11 +128,10 @@ def _history(session: Session, request: Request) -> list[AuditRow]:
         if staff_ids
         else {}
     )
-    names_by_staff_id = dict(
-        session.exec(
-            select(StaffMember.id, StaffMember.display_name).where(StaffMember.practice_id == request.practice_id)
-        ).all()
-    )
+    names_by_staff_id = {
+        id_of(s): s.display_name
+        for s in session.exec(select(StaffMember).where(StaffMember.practice_id == request.practice_id)).all()
+    }
     kinds = {"patient": "Patient", "system": "Anima", "anonymous": "Not signed in"}
     return [
         AuditRow(
@@ -174,7 +173,7 @@ def request_view(session: Session, staff: StaffContext | None, request_id: objec
     choices = staff_actions.staff_choices(session, staff)
     names = dict(choices)
     team = questionnaires.TEAMS.get(request.assigned_team, "")
-    person = names.get(request.assigned_staff_id, "") if request.assigned_staff_id else ""  # type: ignore[arg-type]
+    person = names.get(request.assigned_staff_id, "") if request.assigned_staff_id else ""
     assigned_to = ": ".join(p for p in (team, person) if p) or "Not assigned"
     others = session.exec(
         select(Request)

@@ -9,6 +9,10 @@ still open and has no outcome, checked by its row count (SQLite: the write lock 
 wait, and its UPDATE then matches nothing). The loser is told who signed it off and when, and
 nothing of theirs is saved.
 
+"Invite to book" makes the invitation (`appointments.invites.invite_from_outcome`: who with, the
+window, the expiry) in the same transaction; its errors are shown beside the sign-off's fields and
+nothing is saved.
+
 Signed off, a request is "resolved" ("closed" for the closed outcome): no longer open, so it no
 longer counts against the practice's or the patient's limits (`requests.rules`).
 """
@@ -22,14 +26,23 @@ from datetime import datetime
 from sqlalchemy import update
 from sqlmodel import Session, col, select
 
-from anima_pwa.models import OPEN_STATUSES, RecordExport, Request, StaffMember
+from anima_pwa.models import OPEN_STATUSES, AppointmentInvite, RecordExport, Request, StaffMember
+from anima_pwa.services.appointments import invites
 from anima_pwa.services.inbox import notices, outcomes
 from anima_pwa.services.inbox.staff_access import require_request
 from anima_pwa.services.platform import audit, clock
 from anima_pwa.services.platform.results import FORM, Result
 from anima_pwa.services.practice.permissions import Action, StaffContext
 
-__all__ = ["SignOffResult", "already_ended", "claim", "sign_off", "spoken_time"]
+__all__ = ["INVITE_FIELDS", "SignOffResult", "already_ended", "claim", "sign_off", "spoken_time"]
+
+# The invitation's fields on the sign-off form, by the names `invites.create_invite` gives its errors.
+INVITE_FIELDS = {
+    "book": "book_id",
+    "window_end": "window_days",
+    "window_start": "window_days",
+    "expires": "expires_in_days",
+}
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -57,7 +70,7 @@ def already_ended(session: Session, request: Request) -> str:
 def claim(session: Session, request: Request, values: dict) -> bool:
     """The conditional UPDATE that ends a request: True if this transaction did it, False if it
     was already signed off or closed (by someone else, at the same moment or before)."""
-    result = session.exec(  # type: ignore[call-overload]
+    result = session.exec(
         update(Request)
         .where(col(Request.id) == request.id, col(Request.status).in_(OPEN_STATUSES), col(Request.outcome) == "")
         .values(**values)
@@ -85,7 +98,7 @@ def sign_off(
         return SignOffResult(errors=errors)
     now = clock.utcnow()
     if kind == "invite_to_book":
-        checked["invited_at"] = now.isoformat(timespec="seconds")  # booking itself is issue 12
+        checked["invited_at"] = now.isoformat(timespec="seconds")
     values = {
         "status": "closed" if kind == "closed" else "resolved",
         "outcome": kind,
@@ -96,9 +109,41 @@ def sign_off(
         "awaiting_reply_since": None,
         "first_response_at": request.first_response_at or now,  # the outcome answers the patient
     }
+    before = {name: getattr(request, name) for name in values}
     if not claim(session, request, values):
         return SignOffResult(errors={FORM: already_ended(session, _fresh(session, request.id))})  # type: ignore[arg-type]
     request = _fresh(session, request.id)  # type: ignore[arg-type]
+    if kind == "invite_to_book":
+        # The invitation is made once the request is ours to sign off (so a lost race makes none).
+        # Its errors (no such book, a bad window) undo the claim: this transaction still holds the
+        # row, so putting the values back leaves the request exactly as it was.
+        raw = detail if isinstance(detail, dict) else {}
+        made = invites.invite_from_outcome(
+            session,
+            staff,
+            request,
+            {
+                "appointment_kind": checked.get("appointment_kind"),
+                "book_id": raw.get("book_id") or None,
+                "window_days": raw.get("window_days") or None,
+                "expires_in_days": raw.get("expires_in_days") or None,
+            },
+            now,
+        )
+        if not made.ok:
+            session.exec(
+                update(Request)
+                .where(col(Request.id) == request.id)
+                .values(**before)
+                .execution_options(synchronize_session=False)
+            )
+            return SignOffResult(errors={INVITE_FIELDS.get(k, k): v for k, v in made.errors.items()})
+        invite = session.get(AppointmentInvite, made.id)
+        assert invite is not None
+        checked["invite_id"] = str(made.id)
+        checked["with_whom"] = invites.with_whom(session, invite)
+        request.outcome_detail = json.dumps(checked, sort_keys=True)
+        session.add(request)
     session.add(RecordExport(request_id=request.id, next_attempt_at=now))  # type: ignore[arg-type]
     session.flush()
     notices.tell_holders(session, request)

@@ -63,7 +63,7 @@ def _update(session: Session, request: Request, values: dict) -> bool:
     one conditional UPDATE, checked by its row count, so a sign-off by someone else in the
     meantime is never undone (SQLite: the write waits for theirs and then matches nothing;
     PostgreSQL: the row was read FOR UPDATE). True if written; the object is then refreshed."""
-    result = session.exec(  # type: ignore[call-overload]
+    result = session.exec(
         update(Request)
         .where(
             col(Request.id) == request.id,

@@ -14,7 +14,7 @@ from typing import Literal
 
 from sqlmodel import Session, col, select
 
-from anima_pwa.models import AccountPatient, MessageAttachment, Patient, RequestMessage, StaffMember
+from anima_pwa.models import AccountPatient, MessageAttachment, Patient, RequestMessage, StaffMember, id_of
 from anima_pwa.services.platform import clock
 
 __all__ = ["ThreadMessage", "awaiting_reply", "read_thread"]
@@ -71,11 +71,11 @@ def read_thread(
         else {}
     )
     # A holder is named as on their own record (a care home's account has one too).
-    account_names = (
+    account_names: dict[int | None, str] = (
         dict(
             session.exec(
                 select(AccountPatient.account_id, Patient.full_name)
-                .join(Patient, Patient.id == AccountPatient.patient_id)  # type: ignore[arg-type]
+                .join(Patient, col(Patient.id) == AccountPatient.patient_id)
                 .where(col(AccountPatient.account_id).in_(account_ids), AccountPatient.relationship == "self")
             ).all()
         )
@@ -95,14 +95,14 @@ def read_thread(
             author = "Anima"
         out.append(
             ThreadMessage(
-                id=m.id,  # type: ignore[arg-type]
+                id=id_of(m),
                 author_kind=m.author_kind,
                 author=author,
                 body=m.body,
                 sent=_when(m.created_at),
                 needs_reply=m.needs_reply,
                 wants_photo=m.wants_photo,
-                attachment_ids=tuple(attachments.get(m.id, ())),  # type: ignore[arg-type]
+                attachment_ids=tuple(attachments.get(id_of(m), ())),
             )
         )
     return out

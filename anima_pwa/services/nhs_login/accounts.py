@@ -16,14 +16,15 @@ import hashlib
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
-from anima_pwa.models import Account, OneTimeToken, utcnow
+from anima_pwa.models import Account, OneTimeToken, id_of, utcnow
 from anima_pwa.services.identity import sessions, tokens
 from anima_pwa.services.nhs_login.client import NhsLoginIdentity
 from anima_pwa.services.patients import registration
 from anima_pwa.services.patients.registration import TrustedIdentity
 from anima_pwa.services.platform import audit
+from anima_pwa.services.platform.results import FORM, Result, failed
 from anima_pwa.services.platform.validation import FieldError, clean_mobile, format_uk_phone, normalize_email
 from anima_pwa.services.practice.practices import practice_by_ods_code
 
@@ -99,14 +100,11 @@ def take_flow(session: Session, *, state: str, binding: str) -> PendingFlow | No
 
 
 @dataclass(frozen=True)
-class NhsOutcome:
-    error: str = ""
+class NhsOutcome(Result):
+    """Fails with the message to show (about the whole sign-in); works with the new session."""
+
     session_token: str | None = None
     needs_details: bool = False
-
-    @property
-    def ok(self) -> bool:
-        return not self.error
 
 
 def sign_in_or_register(
@@ -118,14 +116,18 @@ def sign_in_or_register(
         normalized = normalize_email(nhs.email) if nhs.email else ""
         if len(normalized) > 254:
             return NhsOutcome(
-                error="The email address on your NHS login is too long for Anima. Use your email address to sign up instead."
+                errors={
+                    FORM: "The email address on your NHS login is too long for Anima. Use your email address to sign up instead."
+                }
             )
         if not normalized:
-            return NhsOutcome(error="NHS login did not share an email address, which Anima needs to contact you.")
+            return NhsOutcome(
+                errors={FORM: "NHS login did not share an email address, which Anima needs to contact you."}
+            )
         if session.exec(select(Account.id).where(Account.email_normalized == normalized)).first() is not None:
-            return NhsOutcome(error=EMAIL_IN_USE)
+            return NhsOutcome(errors={FORM: EMAIL_IN_USE})
         account = Account(
-            email=nhs.email,
+            email=nhs.email or "",
             email_normalized=normalized,
             password_hash=None,
             kind="patient",
@@ -137,33 +139,17 @@ def sign_in_or_register(
         )
         session.add(account)
         session.flush()
-        audit.record(
-            session,
-            action="account_created",
-            actor_account_id=account.id,
-            actor_kind="patient",
-            account_id=account.id,
-            ip=client_ip,
-            detail={"via": "nhs_login", "vot": nhs.vot},
-        )
+        audit.record_own(session, account, "account_created", ip=client_ip, detail={"via": "nhs_login", "vot": nhs.vot})
     elif account.status != "active":
-        return NhsOutcome(error="This account has been closed. Contact your practice.")
+        return NhsOutcome(errors={FORM: "This account has been closed. Contact your practice."})
     elif account.kind != "patient":
-        return NhsOutcome(error="Practice staff accounts can't sign in with NHS login.")
+        return NhsOutcome(errors={FORM: "Practice staff accounts can't sign in with NHS login."})
 
-    needs_details = registration.self_patient(session, account.id) is None  # type: ignore[arg-type]
+    needs_details = registration.self_patient(session, id_of(account)) is None
     if needs_details:
         _keep_claims(session, account, nhs)
     token = sessions.start(session, account, ip=client_ip, user_agent=user_agent, method="nhs_login")
-    audit.record(
-        session,
-        action="sign_in",
-        actor_account_id=account.id,
-        actor_kind="patient",
-        account_id=account.id,
-        ip=client_ip,
-        detail={"method": "nhs_login", "vot": nhs.vot},
-    )
+    audit.record_own(session, account, "sign_in", ip=client_ip, detail={"method": "nhs_login", "vot": nhs.vot})
     return NhsOutcome(session_token=token, needs_details=needs_details)
 
 
@@ -213,7 +199,7 @@ def pending_details(session: Session, account_id: int) -> NhsDetails | None:
     token = session.exec(
         select(OneTimeToken)
         .where(OneTimeToken.purpose == CLAIMS, OneTimeToken.account_id == account_id)
-        .order_by(OneTimeToken.id.desc())  # type: ignore[union-attr]
+        .order_by(col(OneTimeToken.id).desc())
     ).first()
     if token is None or token.expires_at <= utcnow():
         return None
@@ -238,38 +224,31 @@ def pending_details(session: Session, account_id: int) -> NhsDetails | None:
     )
 
 
-def connect(session: Session, who: sessions.Identity, nhs: NhsLoginIdentity, *, client_ip: str = "") -> str | None:
-    """ "Connect NHS login" from Login settings, by the signed-in owner. Returns an error or None."""
+def connect(session: Session, who: sessions.Identity, nhs: NhsLoginIdentity, *, client_ip: str = "") -> Result:
+    """ "Connect NHS login" from Login settings, by the signed-in owner (fails with the message to show)."""
     account = session.get(Account, who.account_id)
     if account is None or account.kind != "patient":
-        return "Only patient accounts can connect NHS login."
+        return failed("Only patient accounts can connect NHS login.")
     if account.nhs_login_sub == nhs.sub:
-        return None
+        return Result()
     other = session.exec(select(Account.id).where(Account.nhs_login_sub == nhs.sub)).first()
     if other is not None:
-        return ALREADY_CONNECTED
+        return failed(ALREADY_CONNECTED)
     if account.nhs_login_sub:
-        return "This account is already connected to a different NHS login."
-    patient = registration.self_patient(session, account.id)  # type: ignore[arg-type]
+        return failed("This account is already connected to a different NHS login.")
+    patient = registration.self_patient(session, id_of(account))
     if patient is not None and (
         patient.date_of_birth != nhs.birthdate or (patient.nhs_number and patient.nhs_number != nhs.nhs_number)
     ):
-        return DIFFERENT_PERSON
+        return failed(DIFFERENT_PERSON)
     now = utcnow()
     account.nhs_login_sub = nhs.sub
     account.nhs_login_linked_at = now
     account.updated_at = now
     session.add(account)
-    audit.record(
-        session,
-        action="nhs_login_connected",
-        actor_account_id=account.id,
-        actor_kind="patient",
-        account_id=account.id,
-        ip=client_ip,
-    )
+    audit.record_own(session, account, "nhs_login_connected", ip=client_ip)
     session.flush()
-    return None
+    return Result()
 
 
 def forget_details(session: Session, account_id: int) -> None:

@@ -160,17 +160,23 @@ class NhsLoginIdentity:
                 raise _fail("claims", "claim %s has control characters", name)
             return value
 
+        def required(name: str, *, max_length: int = 200) -> str:
+            value = text(name, required=True, max_length=max_length)
+            if value is None:  # text() has refused it already
+                raise _fail("claims", "claim %s missing", name)
+            return value
+
         def flag(name: str) -> bool:
             value = claims.get(name, False)
             if not isinstance(value, bool):
                 raise _fail("claims", "claim %s is not a boolean", name)
             return value
 
-        sub = text("sub", required=True, max_length=255)
-        nhs_number = text("nhs_number", required=True, max_length=10)
+        sub = required("sub", max_length=255)
+        nhs_number = required("nhs_number", max_length=10)
         if not nhs_number_is_valid(nhs_number):
             raise _fail("claims", "nhs_number is not a valid NHS number")
-        birth_text = text("birthdate", required=True, max_length=10)
+        birth_text = required("birthdate", max_length=10)
         try:
             if not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", birth_text):
                 raise ValueError
@@ -179,8 +185,8 @@ class NhsLoginIdentity:
             raise _fail("claims", "birthdate is not YYYY-MM-DD") from None
         if birthdate > clock.today() or birthdate.year < 1880:  # born today in the UK is not in the future
             raise _fail("claims", "birthdate out of range")
-        vot = text("vot", required=True, max_length=20)
-        level = text("identity_proofing_level", required=True, max_length=3)
+        vot = required("vot", max_length=20)
+        level = required("identity_proofing_level", max_length=3)
         if not _VECTOR.fullmatch(vot) or level not in {"P0", "P5", "P9"} or not vot.startswith(level + "."):
             raise _fail("claims", "vot %r and identity_proofing_level %r disagree", vot, level)
         email = text("email", required=False, max_length=320)
@@ -203,7 +209,7 @@ class NhsLoginIdentity:
             sub=sub,
             nhs_number=nhs_number,
             given_name=text("given_name", required=False),
-            family_name=text("family_name", required=True),
+            family_name=required("family_name"),
             birthdate=birthdate,
             email=email,
             email_verified=flag("email_verified") if email else False,
@@ -425,8 +431,8 @@ class NhsLoginClient:
         except ValueError:
             data = None
         if response.status_code != 200 or not isinstance(data, dict):
-            error = data.get("error") if isinstance(data, dict) else None
-            raise _fail("token_endpoint", "token endpoint answered %s %r", response.status_code, error)
+            problem = data.get("error") if isinstance(data, dict) else None
+            raise _fail("token_endpoint", "token endpoint answered %s %r", response.status_code, problem)
         for name in ("id_token", "access_token"):
             if not isinstance(data.get(name), str) or not data[name]:
                 raise _fail("token_endpoint", "token response without %s", name)

@@ -40,14 +40,14 @@ from datetime import date, timedelta
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from anima_pwa.models import Account, AccountPatient, Patient, Practice
+from anima_pwa.models import Account, AccountPatient, Patient, Practice, id_of
 from anima_pwa.services.identity import ratelimit
 from anima_pwa.services.identity.ratelimit import Limit
 from anima_pwa.services.identity.sessions import Identity
 from anima_pwa.services.patients import verification
 from anima_pwa.services.patients.registration import self_patient
 from anima_pwa.services.platform import audit, clock, notifications
-from anima_pwa.services.platform.results import Result
+from anima_pwa.services.platform.results import Result, failed
 from anima_pwa.services.platform.validation import (
     FieldError,
     age_on,
@@ -237,7 +237,7 @@ def _why_not(patient: Patient, link: AccountPatient | None) -> str:
 def _held(session: Session, account_id: int) -> list[tuple[AccountPatient, Patient]]:
     rows = session.exec(
         select(AccountPatient, Patient)
-        .join(Patient, Patient.id == AccountPatient.patient_id)  # type: ignore[arg-type]
+        .join(Patient, col(Patient.id) == AccountPatient.patient_id)
         .where(AccountPatient.account_id == account_id, col(AccountPatient.relationship).in_(HELD_RELATIONSHIPS))
         .order_by(col(AccountPatient.created_at), col(AccountPatient.id))
     ).all()
@@ -273,8 +273,8 @@ def list_dependants(session: Session, identity: Identity, *, today: date | None 
         reason = _why_not(patient, link)
         out.append(
             DependantRow(
-                link_id=link.id,  # type: ignore[arg-type]
-                patient_id=patient.id,  # type: ignore[arg-type]
+                link_id=id_of(link),
+                patient_id=id_of(patient),
                 full_name=patient.full_name,
                 date_of_birth=display_date(patient.date_of_birth),
                 age=age_on(patient.date_of_birth, today),
@@ -302,16 +302,16 @@ def request_subjects(session: Session, identity: Identity) -> list[Subject]:
     # A care home's own record stands for the home, not a person: requests are for its residents.
     if holder is not None and not holder.is_care_home:
         reason = _why_not(holder, None)
-        out.append(Subject(patient_id=holder.id, label="You", can_request=not reason, why_not=reason))  # type: ignore[arg-type]
+        out.append(Subject(patient_id=id_of(holder), label="You", can_request=not reason, why_not=reason))
     for link, patient in _held(session, identity.account_id):
         reason = _why_not(patient, link)
-        out.append(Subject(patient_id=patient.id, label=patient.full_name, can_request=not reason, why_not=reason))  # type: ignore[arg-type]
+        out.append(Subject(patient_id=id_of(patient), label=patient.full_name, can_request=not reason, why_not=reason))
     return out
 
 
 def _acting_link():
     """Links through which an account may act for someone: their own, or needing no approval or approved."""
-    return (AccountPatient.relationship == "self") | col(AccountPatient.approval_status).in_(REQUESTABLE_APPROVALS)
+    return (col(AccountPatient.relationship) == "self") | col(AccountPatient.approval_status).in_(REQUESTABLE_APPROVALS)
 
 
 def can_act_for(session: Session, identity: Identity, patient_id: object) -> bool:
@@ -339,7 +339,7 @@ def holder_accounts(session: Session, patient_id: int) -> list[Account]:
     waiting for the practice gets nothing about the person."""
     rows = session.exec(
         select(Account)
-        .join(AccountPatient, AccountPatient.account_id == Account.id)  # type: ignore[arg-type]
+        .join(AccountPatient, col(AccountPatient.account_id) == Account.id)
         .where(
             AccountPatient.patient_id == patient_id,
             col(AccountPatient.relationship).in_(ALL_RELATIONSHIPS),
@@ -369,7 +369,7 @@ def holders_contacts(session: Session, patient_id: int) -> list[str]:
 
 def _link_reason(session: Session, owner: Patient, account_id: int) -> str:
     """Why linking ``account_id`` to the verified record ``owner`` needs the practice's approval."""
-    if verification.has_own_account(session, owner.id):  # type: ignore[arg-type]
+    if verification.has_own_account(session, id_of(owner)):
         return OWN_ACCOUNT_REASON
     others = session.exec(  # holding them, or asking to (not refused)
         select(AccountPatient.id).where(
@@ -387,11 +387,11 @@ def _tell_those_who_act_for(session: Session, patient: Patient, practice: Practi
     names, nothing clinical (they see who in the app). Returns how many were emailed."""
     own = session.exec(
         select(Account.email_normalized)
-        .join(AccountPatient, AccountPatient.account_id == Account.id)  # type: ignore[arg-type]
+        .join(AccountPatient, col(AccountPatient.account_id) == Account.id)
         .where(AccountPatient.patient_id == patient.id, AccountPatient.relationship == "self")
     ).first()
     sent = 0
-    for address in holders_contacts(session, patient.id):  # type: ignore[arg-type]
+    for address in holders_contacts(session, id_of(patient)):
         template = "holder_link_requested_self" if own and address.strip().lower() == own else "holder_link_requested"
         notifications.enqueue_email(session, to=address, template=template, practice_name=practice.name)
         sent += 1
@@ -456,7 +456,7 @@ def add_dependant(
 
     held_here = session.exec(
         select(AccountPatient.id)
-        .join(Patient, Patient.id == AccountPatient.patient_id)  # type: ignore[arg-type]
+        .join(Patient, col(Patient.id) == AccountPatient.patient_id)
         .where(AccountPatient.account_id == identity.account_id, Patient.nhs_number == nhs_number)
     ).first()
     if held_here is not None:  # the verified record or a claim of this account's own: they know
@@ -501,7 +501,7 @@ def add_dependant(
             session.add(
                 AccountPatient(
                     account_id=identity.account_id,
-                    patient_id=patient.id,  # type: ignore[arg-type]
+                    patient_id=id_of(patient),
                     relationship="dependant",
                     approval_status=approval_status,
                     approval_reason=approval_reason,
@@ -514,12 +514,10 @@ def add_dependant(
     except IntegrityError:
         return AddOutcome(errors={"form": "They could not be added just now. Check the details and try again."})
 
-    audit.record(
+    audit.record_holder(
         session,
-        action="dependant_added",
-        actor_account_id=identity.account_id,
-        actor_kind="patient",
-        account_id=identity.account_id,
+        identity.account_id,
+        "dependant_added",
         patient_id=patient.id,
         practice_id=patient.practice_id,
         ip=client_ip,
@@ -552,26 +550,24 @@ def add_dependant(
 # Removing ----------------------------------------------------------------------------------------
 
 
-def remove_dependant(session: Session, identity: Identity, link_id: object, *, client_ip: str = "") -> str | None:
-    """Take a dependant off this account; None when done, else the message to show.
+def remove_dependant(session: Session, identity: Identity, link_id: object, *, client_ip: str = "") -> Result:
+    """Take a dependant off this account; fails with the message to show (about the whole form).
 
     Only this account's dependant and care-home links can be removed (never its own "self" link);
     the person's record stays, since another account may still hold them.
     """
     if _patient_account(session, identity) is None:
-        return NOT_PATIENT
+        return failed(NOT_PATIENT)
     if not _is_id(link_id):
-        return NOT_FOUND
+        return failed(NOT_FOUND)
     link = session.get(AccountPatient, link_id)
     if link is None or link.account_id != identity.account_id or link.relationship not in HELD_RELATIONSHIPS:
-        return NOT_FOUND
+        return failed(NOT_FOUND)
     patient = session.get(Patient, link.patient_id)
-    audit.record(
+    audit.record_holder(
         session,
-        action="dependant_removed",
-        actor_account_id=identity.account_id,
-        actor_kind="patient",
-        account_id=identity.account_id,
+        identity.account_id,
+        "dependant_removed",
         patient_id=link.patient_id,
         practice_id=patient.practice_id if patient else None,
         ip=client_ip,
@@ -579,4 +575,4 @@ def remove_dependant(session: Session, identity: Identity, link_id: object, *, c
     )
     session.delete(link)
     session.flush()
-    return None
+    return Result()

@@ -17,9 +17,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
-from anima_pwa.models import AccountPatient, Patient, Practice
+from anima_pwa.models import AccountPatient, Patient, Practice, id_of
 from anima_pwa.services.identity.sessions import Identity
 from anima_pwa.services.patients import verification
 from anima_pwa.services.platform import audit, clock, notifications
@@ -76,7 +76,7 @@ class HolderSummary:
 def self_patient(session: Session, account_id: int) -> Patient | None:
     return session.exec(
         select(Patient)
-        .join(AccountPatient, AccountPatient.patient_id == Patient.id)  # type: ignore[arg-type]
+        .join(AccountPatient, col(AccountPatient.patient_id) == Patient.id)
         .where(AccountPatient.account_id == account_id, AccountPatient.relationship == "self")
     ).first()
 
@@ -169,7 +169,12 @@ def register_self(
     if not form.terms:
         errors["terms"] = "Agree to the privacy policy and terms of use to create your account"
     owner = verification.verified_owner(session, nhs_number) if nhs_number and not errors else None
-    if owner is not None and trusted is not None and trusted.proven and verification.has_own_account(session, owner.id):  # type: ignore[arg-type]
+    if (
+        owner is not None
+        and trusted is not None
+        and trusted.proven
+        and verification.has_own_account(session, id_of(owner))
+    ):
         errors["form"] = ACCOUNT_EXISTS  # said only to the person NHS login has proven owns the number
     if errors:
         return RegistrationOutcome(errors={k: errors[k] for k in FIELD_ORDER + ["form"] if k in errors})
@@ -179,9 +184,10 @@ def register_self(
         and trusted is not None
         and trusted.proven
         and owner.date_of_birth == dob
-        and owner.practice_id == practice.id  # type: ignore[union-attr]
+        and practice is not None
+        and owner.practice_id == practice.id
     ):
-        return _take_own_record(session, identity, owner, mobile=mobile, client_ip=client_ip, now=now)  # type: ignore[arg-type]
+        return _take_own_record(session, identity, owner, mobile=mobile, client_ip=client_ip, now=now)
 
     assert practice is not None and full_name and dob and postcode and mobile
     patient = Patient(
@@ -190,22 +196,20 @@ def register_self(
         nhs_number=nhs_number,
         postcode=postcode,
         phone_mobile=mobile,
-        practice_id=practice.id,  # type: ignore[arg-type]
+        practice_id=id_of(practice),
         created_at=now,
         updated_at=now,
     )
     session.add(patient)
     session.flush()
     session.add(
-        AccountPatient(account_id=identity.account_id, patient_id=patient.id, relationship="self", created_at=now)
-    )  # type: ignore[arg-type]
+        AccountPatient(account_id=identity.account_id, patient_id=id_of(patient), relationship="self", created_at=now)
+    )
     result = verification.verify_patient(session, patient, now=now)
-    audit.record(
+    audit.record_holder(
         session,
-        action="patient_registered_nhs_login" if trusted else "patient_registered",
-        actor_account_id=identity.account_id,
-        actor_kind="patient",
-        account_id=identity.account_id,
+        identity.account_id,
+        "patient_registered_nhs_login" if trusted else "patient_registered",
         patient_id=patient.id,
         practice_id=practice.id,
         ip=client_ip,
@@ -225,18 +229,16 @@ def _take_own_record(
     """NHS login (P9) proved this is the person whose verified record a relative holds or the
     practice made: the account becomes theirs. Those who hold them keep holding them."""
     session.add(
-        AccountPatient(account_id=identity.account_id, patient_id=owner.id, relationship="self", created_at=now)
-    )  # type: ignore[arg-type]
+        AccountPatient(account_id=identity.account_id, patient_id=id_of(owner), relationship="self", created_at=now)
+    )
     if not owner.phone_mobile:
         owner.phone_mobile = mobile
         owner.updated_at = now
         session.add(owner)
-    audit.record(
+    audit.record_holder(
         session,
-        action="patient_registered_nhs_login",
-        actor_account_id=identity.account_id,
-        actor_kind="patient",
-        account_id=identity.account_id,
+        identity.account_id,
+        "patient_registered_nhs_login",
         patient_id=owner.id,
         practice_id=owner.practice_id,
         ip=client_ip,

@@ -29,7 +29,7 @@ from sqlalchemy import func
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from anima_pwa.models import Account, AccountPatient, Patient, Practice, PracticeRegisterEntry
+from anima_pwa.models import Account, AccountPatient, Patient, Practice, PracticeRegisterEntry, id_of
 from anima_pwa.services.platform import clock
 
 VERIFIED = "verified"
@@ -163,7 +163,7 @@ def same_person_name(typed: str, recorded: str) -> bool:
 def conflict_reason(session: Session, claim: Patient, owner: Patient) -> str:
     """Why a claim waits for the practice, for staff only: who already owns its NHS number."""
     where = "" if owner.practice_id == claim.practice_id else " at another practice"
-    if has_own_account(session, owner.id):  # type: ignore[arg-type]
+    if has_own_account(session, id_of(owner)):
         return f"NHS number already belongs to a verified patient{where} who has their own Anima account"
     if owner.date_of_birth == claim.date_of_birth and same_person_name(claim.full_name, owner.full_name):
         return f"NHS number already belongs to a verified patient record{where} with the same name and date of birth"
@@ -242,16 +242,16 @@ def pending_verifications(
 ) -> list[PendingVerification]:
     """People waiting for their practice to verify them by hand, oldest first."""
     holders_count = (
-        select(func.count(AccountPatient.id))  # type: ignore[arg-type]
+        select(func.count(col(AccountPatient.id)))
         .where(AccountPatient.patient_id == Patient.id)
         .correlate(Patient)
         .scalar_subquery()
     )
     query = (
         select(Patient, Practice, holders_count)
-        .join(Practice, Practice.id == Patient.practice_id)  # type: ignore[arg-type]
+        .join(Practice, col(Practice.id) == Patient.practice_id)
         .where(Patient.verification_status == PENDING)
-        .order_by(Patient.created_at, Patient.id)  # type: ignore[arg-type]
+        .order_by(col(Patient.created_at), col(Patient.id))
         .limit(limit)
     )
     if practice_id is not None:
@@ -261,7 +261,7 @@ def pending_verifications(
     for patient, practice, holders in rows:
         out.append(
             PendingVerification(
-                patient_id=patient.id,  # type: ignore[arg-type]
+                patient_id=id_of(patient),
                 full_name=patient.full_name,
                 date_of_birth=patient.date_of_birth,
                 nhs_number=patient.nhs_number,

@@ -13,6 +13,7 @@ from collections.abc import Mapping
 
 from sqlmodel import Session, col, select
 
+from anima_pwa.models.accounts import Account
 from anima_pwa.models.audit import AuditEvent
 
 ACTOR_KINDS = frozenset({"patient", "staff", "system", "anonymous"})
@@ -115,6 +116,47 @@ def record_staff(
         actor_kind="staff",
         patient_id=patient_id,
         practice_id=staff.practice_id,
+        detail=detail,
+    )
+
+
+def record_own(
+    session: Session, account: Account, action: str, *, ip: str = "", detail: dict | None = None
+) -> AuditEvent:
+    """An event an account does to itself (signing in, changing its password, switching MFA on):
+    the account is both who acted and what the event is about."""
+    return record(
+        session,
+        action=action,
+        actor_account_id=account.id,
+        actor_kind=account.kind,
+        account_id=account.id,
+        ip=ip,
+        detail=detail,
+    )
+
+
+def record_holder(
+    session: Session,
+    account_id: int,
+    action: str,
+    *,
+    patient_id: int | None,
+    practice_id: int | None,
+    ip: str = "",
+    detail: dict | None = None,
+) -> AuditEvent:
+    """An event by a patient's account about a person it holds (themselves, a child, a care
+    home's resident): the account acted, on its own behalf, about that person."""
+    return record(
+        session,
+        action=action,
+        actor_account_id=account_id,
+        actor_kind="patient",
+        account_id=account_id,
+        patient_id=patient_id,
+        practice_id=practice_id,
+        ip=ip,
         detail=detail,
     )
 

@@ -36,7 +36,7 @@ def purge(session: Session, *, now: datetime | None = None) -> PurgeReport:
     now = now or clock.utcnow()
     report = PurgeReport()
     report.rate_limit_hits = ratelimit.purge(session, before=now - RATE_LIMIT_HITS_KEPT)
-    report.sessions = session.exec(  # type: ignore[call-overload]
+    report.sessions = session.exec(
         delete(AuthSession).where(
             or_(
                 col(AuthSession.expires_at) < now - ENDED_SESSIONS_KEPT,
@@ -44,10 +44,10 @@ def purge(session: Session, *, now: datetime | None = None) -> PurgeReport:
             )
         )
     ).rowcount
-    report.tokens = session.exec(  # type: ignore[call-overload]
+    report.tokens = session.exec(
         delete(OneTimeToken).where(col(OneTimeToken.expires_at) < now - USED_TOKENS_KEPT)
     ).rowcount
-    report.outbox = session.exec(  # type: ignore[call-overload]
+    report.outbox = session.exec(
         delete(OutboxMessage).where(
             col(OutboxMessage.status).in_(["sent", "failed"]),
             col(OutboxMessage.created_at) < now - SENT_MAIL_KEPT,

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Self
 
 __all__ = ["FORM", "Result", "failed"]
 
@@ -36,6 +37,12 @@ class Result:
     def message(self) -> str:
         """The whole form's error, else the first field's ("" when it worked)."""
         return self.errors.get(FORM) or next(iter(self.errors.values()), "")
+
+    @classmethod
+    def refused(cls, message: str, field_name: str = FORM) -> Self:
+        """This kind of result, failed with one error (about the whole form unless a field is
+        named): ``StartOutcome.refused("Choose a topic from the list.")``."""
+        return cls(errors={field_name: message})
 
 
 def failed(message: str, field_name: str = FORM) -> Result:

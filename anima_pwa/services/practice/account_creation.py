@@ -23,7 +23,7 @@ from urllib.parse import quote
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
-from anima_pwa.models import Account, AccountPatient, Patient, Practice
+from anima_pwa.models import Account, AccountPatient, Patient, Practice, id_of
 from anima_pwa.services.identity import tokens
 from anima_pwa.services.identity.accounts import FORM, find_account
 from anima_pwa.services.identity.password_setup import SET_PASSWORD
@@ -159,7 +159,7 @@ def _care_home_account(
     if not home.is_care_home:
         errors["register_as_dependent_of"] = CHOOSE_CARE_HOME
         return None
-    account = self_account(session, home.id)  # type: ignore[arg-type]
+    account = self_account(session, id_of(home))
     if account is None or account.status != "active":
         errors["register_as_dependent_of"] = (
             "This care home's account has no active login, so it can't hold residents. Contact support"
@@ -313,14 +313,16 @@ def create_patient_account(
                 session.add(account)
                 session.flush()
                 session.add(
-                    AccountPatient(account_id=account.id, patient_id=patient.id, relationship="self", created_at=now)  # type: ignore[arg-type]
+                    AccountPatient(
+                        account_id=id_of(account), patient_id=id_of(patient), relationship="self", created_at=now
+                    )
                 )
             if holder is not None:
                 home, home_account = holder
                 session.add(
                     AccountPatient(
-                        account_id=home_account.id,  # type: ignore[arg-type]
-                        patient_id=patient.id,  # type: ignore[arg-type]
+                        account_id=id_of(home_account),
+                        patient_id=id_of(patient),
                         relationship="care_home",
                         approval_status="not_needed",  # the practice created the link
                         created_at=now,

@@ -15,7 +15,8 @@ from datetime import date
 
 from sqlmodel import Session, col, select
 
-from anima_pwa.models import Account, AccountPatient, Patient, Practice
+from anima_pwa.models import Account, AccountPatient, Patient, Practice, id_of
+from anima_pwa.services.platform.results import Result
 from anima_pwa.services.platform.validation import (
     FieldError,
     clean_nhs_number,
@@ -74,15 +75,17 @@ class FoundPatient:
 
 
 @dataclass(frozen=True)
-class FindResult:
-    error: str | None  # about the NHS number field; nothing was searched
-    patient: FoundPatient | None  # None (and no error): NOT_FOUND_MESSAGE
+class FindResult(Result):
+    """Fails with an error for the NHS number field (nothing was searched); works with the
+    patient found, or none (``not_found`` says so)."""
+
+    patient: FoundPatient | None = None
     nhs_number: str = ""  # as searched, for display: "999 999 1234"
     is_dummy: bool = False  # a care-home number: "Create New Patient Account" makes a care home
 
     @property
-    def message(self) -> str:
-        return NOT_FOUND_MESSAGE if self.error is None and self.patient is None else ""
+    def not_found(self) -> str:
+        return NOT_FOUND_MESSAGE if self.ok and self.patient is None else ""
 
 
 def find_by_nhs_number(
@@ -97,7 +100,7 @@ def find_by_nhs_number(
     try:
         digits = clean_staff_nhs_number(raw_nhs_number)
     except FieldError as error:
-        return FindResult(error=error.message, patient=None)
+        return FindResult(errors={"nhs_number": error.message})
     # The verified record first; otherwise the oldest claim here, so staff see someone is waiting.
     patient = session.exec(
         select(Patient)
@@ -107,11 +110,11 @@ def find_by_nhs_number(
     found = None
     if patient is not None:
         found = FoundPatient(
-            id=patient.id,  # type: ignore[arg-type]
+            id=id_of(patient),
             full_name=patient.full_name,
             date_of_birth=_display_date(patient.date_of_birth),
             is_care_home=patient.is_care_home,
-            has_account=self_account(session, patient.id) is not None,  # type: ignore[arg-type]
+            has_account=self_account(session, id_of(patient)) is not None,
         )
     dummy = is_dummy_care_home_number(digits)
     audit_staff(
@@ -122,7 +125,7 @@ def find_by_nhs_number(
         patient_id=found.id if found else None,
         detail={"found": found is not None, "dummy_number": dummy},
     )
-    return FindResult(error=None, patient=found, nhs_number=format_nhs_number(digits), is_dummy=dummy)
+    return FindResult(patient=found, nhs_number=format_nhs_number(digits), is_dummy=dummy)
 
 
 # "Register the patient as a dependent": choosing the care home
@@ -177,7 +180,7 @@ def care_home_options(
     practice = session.get(Practice, staff.practice_id)
     options = [
         CareHomeOption(
-            patient_id=row.id,  # type: ignore[arg-type]
+            patient_id=id_of(row),
             name=row.full_name,
             nhs_number=format_nhs_number(row.nhs_number or ""),
             practice_name=practice.name if practice else "",

@@ -48,7 +48,7 @@ def audit_trail(
     staff, patient = staff_patient(session, staff, Action.VIEW_AUDIT_TRAIL, patient_id)
     events = audit.trail(session, patient_id=patient.id, limit=max(1, min(int(limit), 1000)))
     staff_ids = {e.actor_account_id for e in events if e.actor_kind == STAFF and e.actor_account_id is not None}
-    names = (
+    names: dict[int | None, str] = (
         dict(
             session.exec(
                 select(StaffMember.account_id, StaffMember.display_name).where(
@@ -64,7 +64,7 @@ def audit_trail(
             at=datetime_display(event.at),
             action=event.action,
             actor=(
-                names.get(event.actor_account_id, "Practice staff")  # type: ignore[arg-type]
+                names.get(event.actor_account_id, "Practice staff")
                 if event.actor_kind == STAFF
                 else _ACTOR_KINDS.get(event.actor_kind, event.actor_kind)
             ),

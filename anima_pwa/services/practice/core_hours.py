@@ -71,9 +71,12 @@ RULE_WORDS = (
 
 
 class _Settings(Protocol):  # requests.request_settings.SettingsView, without importing requests (it imports us)
-    turned_off: bool
-    daily_limit: int | None
-    active_limit: int | None
+    @property
+    def turned_off(self) -> bool: ...
+    @property
+    def daily_limit(self) -> int | None: ...
+    @property
+    def active_limit(self) -> int | None: ...
 
     def window(self, kind: str, weekday: int) -> tuple[time, time] | None: ...
 

@@ -87,7 +87,7 @@ def remove_holder(session: Session, staff: StaffContext | None, link_id: object)
     or not a holder of this practice's patient."""
     staff = require(staff, Action.REMOVE_HOLDER)
     link, patient = holder_link(session, staff, link_id, not_found=HOLDER_NOT_FOUND)
-    drafts = session.exec(  # type: ignore[call-overload]
+    drafts = session.exec(
         delete(Request)
         .where(
             col(Request.account_id) == link.account_id,

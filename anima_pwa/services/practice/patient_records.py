@@ -21,9 +21,10 @@ from datetime import date
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from anima_pwa.models import Account, AccountPatient, Patient
+from anima_pwa.models import Account, AccountPatient, Patient, id_of
 from anima_pwa.services.identity import sessions, tokens
 from anima_pwa.services.platform import clock
+from anima_pwa.services.platform.results import Result, failed
 from anima_pwa.services.platform.validation import (
     FieldError,
     age_on,
@@ -145,7 +146,7 @@ def patient_detail(
     own = next((account for link, account in links if link.relationship == "self"), None)
     linked = tuple(
         LinkedAccount(
-            account_id=account.id,  # type: ignore[arg-type]
+            account_id=id_of(account),
             email=email_of(account) or NO_EMAIL,
             relationship=link.relationship,
             approval_status=link.approval_status,
@@ -155,11 +156,11 @@ def patient_detail(
     )
 
     holder_links = [(link, account) for link, account in links if link.relationship != "self"]
-    holder_selves = self_patients(session, [account.id for _, account in holder_links])  # type: ignore[misc]
+    holder_selves = self_patients(session, [id_of(account) for _, account in holder_links])
     held_by = tuple(
         Holder(
-            link_id=link.id,  # type: ignore[arg-type]
-            account_id=account.id,  # type: ignore[arg-type]
+            link_id=id_of(link),
+            account_id=id_of(account),
             name=holder_selves[account.id].full_name if account.id in holder_selves else "",
             email=email_of(account) or NO_EMAIL,
             relationship=link.relationship,
@@ -185,7 +186,7 @@ def patient_detail(
                 continue
             dependants.append(
                 Dependant(
-                    patient_id=person.id,  # type: ignore[arg-type]
+                    patient_id=id_of(person),
                     full_name=person.full_name,
                     date_of_birth=date_display(person.date_of_birth),
                     relationship=link.relationship,
@@ -195,7 +196,7 @@ def patient_detail(
 
     audit_staff(session, staff, "patient_viewed", patient_id=patient.id)
     return PatientDetail(
-        id=patient.id,  # type: ignore[arg-type]
+        id=id_of(patient),
         full_name=patient.full_name,
         preferred_name=patient.preferred_name,
         date_of_birth=patient.date_of_birth,
@@ -248,8 +249,8 @@ def update_patient(
     housebound: bool,
     care_home_resident: bool,
     today: date | None = None,
-) -> dict[str, str]:
-    """Save the edit form: {} when saved, else an error per field and nothing saved.
+) -> Result:
+    """Save the edit form: fails with an error per field, and nothing saved.
 
     The phone number may be left blank, and may be a landline (care homes). Staff edits keep the
     patient's verification status: staff are the ones who verify.
@@ -276,7 +277,7 @@ def update_patient(
     if resident and patient.is_care_home:
         errors["care_home_resident"] = "A care home's own record can't be a care home resident"
     if errors:
-        return {key: errors[key] for key in EDIT_FIELD_ORDER if key in errors}
+        return Result(errors={key: errors[key] for key in EDIT_FIELD_ORDER if key in errors})
 
     changes = {
         "full_name": new_name,
@@ -295,7 +296,7 @@ def update_patient(
         session.add(patient)
         session.flush()
         audit_staff(session, staff, "patient_updated", patient_id=patient.id, detail={"fields": changed})
-    return {}
+    return Result()
 
 
 # "This patient has no email address"
@@ -303,27 +304,27 @@ def update_patient(
 
 def remove_patient_email(
     session: Session, staff: StaffContext | None, patient_id: object, *, confirmed_no_email: bool
-) -> str | None:
+) -> Result:
     """Take the email address off the patient's own account, so it is free for another account.
 
     The account stays (with its links and its history in the audit trail) but is closed: it can't
     sign in with a password or NHS login, its sessions end, its open links and codes stop working,
     and its address becomes ``removed-<id>@invalid``. Accounts of parents or a care home that hold
     the patient are not touched. A patient with no account of their own has nothing to remove.
-    Returns an error to show, or None.
+    Fails with an error for the confirmation box.
     """
     staff, patient = staff_patient(session, staff, Action.REMOVE_PATIENT_EMAIL, patient_id)
     if confirmed_no_email is not True:
-        return CONFIRM_NO_EMAIL
-    account = self_accounts(session, [patient.id]).get(patient.id)  # type: ignore[list-item,arg-type]
+        return failed(CONFIRM_NO_EMAIL, "confirm_no_email")
+    account = self_accounts(session, [id_of(patient)]).get(id_of(patient))
     if account is None or account.status == REMOVED:
         audit_staff(session, staff, "patient_email_removed", patient_id=patient.id, detail={"had_account": False})
-        return None
+        return Result()
     if account.kind != "patient":  # a self link only ever points at a patient account
-        return "This email address belongs to a staff account and can't be removed here"
+        return failed("This email address belongs to a staff account and can't be removed here", "confirm_no_email")
     now = clock.utcnow()
-    ended = sessions.end_all(session, account.id, now=now)  # type: ignore[arg-type]
-    revoked = tokens.revoke_for_account(session, account.id, ACCOUNT_TOKEN_PURPOSES, now=now)  # type: ignore[arg-type]
+    ended = sessions.end_all(session, id_of(account), now=now)
+    revoked = tokens.revoke_for_account(session, id_of(account), ACCOUNT_TOKEN_PURPOSES, now=now)
     holds = session.exec(
         select(func.count(col(AccountPatient.id))).where(
             AccountPatient.account_id == account.id, AccountPatient.relationship != "self"
@@ -354,4 +355,4 @@ def remove_patient_email(
             "people_held": holds,
         },
     )
-    return None
+    return Result()

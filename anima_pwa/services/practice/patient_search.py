@@ -13,9 +13,10 @@ from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy import and_, func, or_
+from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col, select
 
-from anima_pwa.models import Account, AccountPatient, Patient
+from anima_pwa.models import Account, AccountPatient, Patient, id_of
 from anima_pwa.services.platform.validation import normalize_email
 from anima_pwa.services.practice.holders import REMOVED, email_of, self_accounts
 from anima_pwa.services.practice.patient_access import audit_staff, date_display, nhs_display
@@ -140,7 +141,7 @@ def _patients_by_name(session: Session, practice_id: int, words: list[str], limi
         .where(Patient.practice_id == practice_id, wanted)
         .order_by(col(Patient.full_name), col(Patient.id))
     )
-    ids: list[int] = []
+    ids: list[int | None] = []
     for patient_id, full_name in candidates:
         if _name_matches(full_name, words):
             ids.append(patient_id)
@@ -168,11 +169,11 @@ def search_patients(session: Session, staff: StaffContext | None, query: str, *,
     limit = max(1, min(int(limit), MAX_SEARCH_RESULTS))
     kind, value = classify_query(text)
     statement = select(Patient).where(Patient.practice_id == staff.practice_id)
-    condition = None
+    condition: ColumnElement[bool] | None = None
     if kind == "nhs_number":
-        condition = Patient.nhs_number == value
+        condition = col(Patient.nhs_number) == value
     elif kind == "dob":
-        condition = Patient.date_of_birth == value if value is not None else None
+        condition = col(Patient.date_of_birth) == value if value is not None else None
     elif kind == "email":
         linked = (
             select(AccountPatient.patient_id)
@@ -181,25 +182,25 @@ def search_patients(session: Session, staff: StaffContext | None, query: str, *,
         )
         condition = col(Patient.id).in_(linked)
     patients: list[Patient] = []
-    if kind == "name":
-        patients = _patients_by_name(session, staff.practice_id, value, limit)  # type: ignore[arg-type]
+    if kind == "name" and isinstance(value, list):
+        patients = _patients_by_name(session, staff.practice_id, value, limit)
     elif condition is not None:
         patients = list(
             session.exec(
                 statement.where(condition).order_by(col(Patient.full_name), col(Patient.id)).limit(limit)
             ).all()
         )
-    owners = self_accounts(session, [p.id for p in patients])  # type: ignore[misc]
+    owners = self_accounts(session, [id_of(p) for p in patients])
     rows = [
         PatientRow(
-            id=p.id,  # type: ignore[arg-type]
+            id=id_of(p),
             full_name=p.full_name,
             date_of_birth=date_display(p.date_of_birth),
             nhs_number=nhs_display(p.nhs_number),
             postcode=p.postcode,
             verification_status=p.verification_status,
             is_care_home=p.is_care_home,
-            email=email_of(owners.get(p.id)),  # type: ignore[arg-type]
+            email=email_of(owners.get(id_of(p))),
         )
         for p in patients
     ]

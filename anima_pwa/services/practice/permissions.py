@@ -12,7 +12,7 @@ from enum import StrEnum
 
 from sqlmodel import Session, select
 
-from anima_pwa.models import Patient, Practice, StaffMember
+from anima_pwa.models import Patient, Practice, StaffMember, id_of
 from anima_pwa.services.identity.sessions import Identity
 
 RECEPTIONIST = "receptionist"
@@ -152,7 +152,7 @@ def staff_context(session: Session, identity: Identity | None) -> StaffContext |
     practice = session.get(Practice, staff.practice_id)
     return StaffContext(
         account_id=identity.account_id,
-        staff_id=staff.id,  # type: ignore[arg-type]
+        staff_id=id_of(staff),
         practice_id=staff.practice_id,
         role=staff.role,
         display_name=staff.display_name,

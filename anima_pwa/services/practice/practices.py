@@ -18,9 +18,9 @@ from pathlib import Path
 from typing import IO
 
 from sqlalchemy import and_, func, or_
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
-from anima_pwa.models import Practice, PracticeRegisterEntry
+from anima_pwa.models import Practice, PracticeRegisterEntry, id_of
 from anima_pwa.services.platform import clock
 from anima_pwa.services.platform.validation import (
     FieldError,
@@ -285,7 +285,7 @@ def _practices_by_code(session: Session, codes: list[str]) -> dict[str, Practice
     found: dict[str, Practice] = {}
     for start in range(0, len(codes), 500):  # stay under SQLite's bound-parameter limit
         chunk = codes[start : start + 500]
-        for practice in session.exec(select(Practice).where(Practice.ods_code.in_(chunk))):
+        for practice in session.exec(select(Practice).where(col(Practice.ods_code).in_(chunk))):
             found[practice.ods_code] = practice
     return found
 
@@ -321,7 +321,7 @@ def practice_option(practice: Practice) -> PracticeOption:
         if part
     )
     return PracticeOption(
-        id=practice.id,
+        id=id_of(practice),
         ods_code=practice.ods_code,
         name=practice.name,
         postcode=practice.postcode,
@@ -361,12 +361,12 @@ def search_practices(session: Session, query: str, *, limit: int = 8) -> list[Pr
     statement = (
         select(Practice)
         .where(Practice.status == "active")
-        .where(or_(Practice.ods_code == code, and_(*word_conditions)))
+        .where(or_(col(Practice.ods_code) == code, and_(*word_conditions)))
         .order_by(
-            (Practice.ods_code != code),  # an exact code first
+            (col(Practice.ods_code) != code),  # an exact code first
             ~name.like(f"{_like_escape(lowered)}%", escape="\\"),  # then names starting so
             Practice.name,
-            Practice.id,
+            col(Practice.id),
         )
         .limit(limit)
     )
@@ -513,10 +513,10 @@ def import_register(session: Session, practice: Practice, lines_or_file: Source)
         chunk = numbers[start : start + 500]
         statement = select(PracticeRegisterEntry).where(
             PracticeRegisterEntry.practice_id == practice.id,
-            PracticeRegisterEntry.nhs_number.in_(chunk),
+            col(PracticeRegisterEntry.nhs_number).in_(chunk),
         )
-        for entry in session.exec(statement):
-            existing[entry.nhs_number] = entry
+        for found in session.exec(statement):
+            existing[found.nhs_number] = found
 
     now = clock.utcnow()
     for number, (_row_number, values) in parsed.items():

@@ -18,7 +18,7 @@ from sqlalchemy import update
 from sqlmodel import Session, col, select
 
 from anima_pwa import settings as settings_module
-from anima_pwa.models import Account, OneTimeToken, Practice, StaffMember, utcnow
+from anima_pwa.models import Account, OneTimeToken, Practice, StaffMember, id_of, utcnow
 from anima_pwa.services.identity import mfa, mfa_setup, passwords, ratelimit, sessions, tokens
 from anima_pwa.services.platform import audit, notifications
 from anima_pwa.services.platform.results import Result
@@ -109,7 +109,7 @@ def create_staff(
     session.add(account)
     session.flush()  # the unique index on email_normalized backs up the check above
     member = StaffMember(
-        account_id=account.id,
+        account_id=id_of(account),
         practice_id=practice.id,
         role=role,
         display_name=name,
@@ -132,7 +132,7 @@ def send_enrolment_link(
 ) -> None:
     """Email a new single-use enrolment link; older ones stop working. Audited (never the link)."""
     now = now or utcnow()
-    revoked = tokens.revoke_for_account(session, account.id, (ENROLMENT,), now=now)  # type: ignore[arg-type]
+    revoked = tokens.revoke_for_account(session, id_of(account), (ENROLMENT,), now=now)
     secret = tokens.issue_link(
         session,
         purpose=ENROLMENT,
@@ -193,7 +193,7 @@ def reissue_enrolment_link(
                 "signed out, until they use the new link."
             )
         mfa.switch_off_for_new_device(session, account, now=now)
-        sessions.end_all(session, account.id)  # type: ignore[arg-type]
+        sessions.end_all(session, id_of(account))
         reason = "reset"
     send_enrolment_link(session, account, practice=practice, base_url=base_url, reason=reason, now=now)
     return member
@@ -284,7 +284,7 @@ def complete_enrolment(
         return EnrolOutcome(errors={FORM: LINK_PROBLEMS[status]}, status=status)
     # Hold the link (a row lock on PostgreSQL, the write lock on SQLite) while it is checked and
     # used, so two tabs, or an admin sending a newer link, can't interleave with this.
-    held = session.execute(
+    held = session.exec(
         update(OneTimeToken)
         .where(
             col(OneTimeToken.id) == token.id,
@@ -320,11 +320,8 @@ def complete_enrolment(
         .values(consumed_at=now)
         .execution_options(synchronize_session=False)
     )
-    tokens.revoke_for_account(session, account.id, (ENROLMENT,), now=now)  # type: ignore[arg-type]
+    tokens.revoke_for_account(session, id_of(account), (ENROLMENT,), now=now)
     ratelimit.clear(session, ENROL_LIMIT, str(account.id))
-    sessions.end_all(session, account.id)  # type: ignore[arg-type]  (any from before MFA)
-    audit.record(
-        session, action="staff.mfa_enrolled", actor_account_id=account.id, actor_kind="staff",
-        account_id=account.id, ip=client_ip, detail={"via": "emailed_link"},
-    )  # fmt: skip
+    sessions.end_all(session, id_of(account))  # any from before MFA
+    audit.record_own(session, account, "staff.mfa_enrolled", ip=client_ip, detail={"via": "emailed_link"})
     return EnrolOutcome(status="enrolled", recovery_codes=confirmed.recovery_codes)

@@ -21,9 +21,10 @@ from sqlalchemy import func, or_, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from anima_pwa.models import Account, AccountPatient, Patient
+from anima_pwa.models import Account, AccountPatient, Patient, id_of
 from anima_pwa.services.patients import verification
 from anima_pwa.services.platform import clock, notifications, text_limits
+from anima_pwa.services.platform.results import Result, failed
 from anima_pwa.services.platform.validation import FieldError, clean_text
 from anima_pwa.services.practice.holders import NO_EMAIL, email_of, self_accounts, self_patients
 from anima_pwa.services.practice.patient_access import (
@@ -152,13 +153,13 @@ def _same_number(session: Session, staff: StaffContext, patient: Patient) -> tup
         ).all():
             key = (holder_of, approval == "pending")
             counts[key] = counts.get(key, 0) + n
-    owners = self_accounts(session, [r.id for r in here])  # type: ignore[misc]
+    owners = self_accounts(session, [id_of(r) for r in here])
     out = []
     for other in here:
         own = "has their own account" if other.id in owners else "no account of their own"
-        held = _plural(counts.get((other.id, False), 0), "account")  # type: ignore[arg-type]
-        if counts.get((other.id, True)):  # type: ignore[arg-type]
-            held += f" ({counts[(other.id, True)]} more waiting for approval)"  # type: ignore[index]
+        held = _plural(counts.get((id_of(other), False), 0), "account")
+        if counts.get((id_of(other), True)):
+            held += f" ({counts[(id_of(other), True)]} more waiting for approval)"
         out.append(
             SameNumber(
                 f"Same NHS number: {other.full_name}, born {date_display(other.date_of_birth)}, "
@@ -180,13 +181,13 @@ def _holders_of(session: Session, patient_id: int, *, except_link: int) -> tuple
             AccountPatient.patient_id == patient_id,
             col(AccountPatient.id) != except_link,
             or_(
-                AccountPatient.relationship == "self",
+                col(AccountPatient.relationship) == "self",
                 col(AccountPatient.approval_status).in_(("not_needed", "approved")),
             ),
         )
         .order_by(col(AccountPatient.created_at), col(AccountPatient.id))
     ).all()
-    selves = self_patients(session, [account.id for _, account in rows])  # type: ignore[misc]
+    selves = self_patients(session, [id_of(account) for _, account in rows])
     out = []
     for link, account in rows:
         who = _who(selves[account.id].full_name if account.id in selves else "", email_of(account)) or NO_EMAIL
@@ -208,8 +209,8 @@ def _requester(session: Session, patient_id: int, owners: dict[int, Account]) ->
     ).first()
     if row is None:
         return ""
-    selves = self_patients(session, [row.id])  # type: ignore[list-item]
-    return _who(selves[row.id].full_name if row.id in selves else "", email_of(row))  # type: ignore[index]
+    selves = self_patients(session, [id_of(row)])
+    return _who(selves[row.id].full_name if row.id in selves else "", email_of(row))
 
 
 def verification_queue(session: Session, staff: StaffContext | None, *, limit: int = 200) -> list[QueueItem]:
@@ -254,9 +255,9 @@ def verification_queue(session: Session, staff: StaffContext | None, *, limit: i
         .order_by(col(AccountPatient.created_at), col(AccountPatient.id))
         .limit(limit)
     ).all()
-    holder_selves = self_patients(session, [account.id for _, _, account in links])  # type: ignore[misc]
+    holder_selves = self_patients(session, [id_of(account) for _, _, account in links])
     for link, patient, account in links:
-        holder = holder_selves.get(account.id)  # type: ignore[arg-type]
+        holder = holder_selves.get(id_of(account))
         what = "a care home" if link.relationship == "care_home" else "someone"
         reason = _LINK_REASONS.get(link.approval_reason or "age_16_plus", "Needs the practice's approval").format(
             what=what
@@ -264,7 +265,7 @@ def verification_queue(session: Session, staff: StaffContext | None, *, limit: i
         items.append(
             QueueItem(
                 kind="dependant",
-                patient_id=patient.id,  # type: ignore[arg-type]
+                patient_id=id_of(patient),
                 link_id=link.id,
                 full_name=patient.full_name,
                 date_of_birth=date_display(patient.date_of_birth),
@@ -275,7 +276,7 @@ def verification_queue(session: Session, staff: StaffContext | None, *, limit: i
                 submitted=datetime_display(link.created_at),
                 requested_by=_who(holder.full_name if holder else "", email_of(account)),
                 approval_reason=link.approval_reason or "age_16_plus",
-                others=_holders_of(session, patient.id, except_link=link.id),  # type: ignore[arg-type]
+                others=_holders_of(session, id_of(patient), except_link=id_of(link)),
             )
         )
     audit_staff(session, staff, "verification_queue_viewed", detail={"results": len(items)})
@@ -309,7 +310,7 @@ def _holder_addresses(session: Session, patient_id: int) -> list[str]:
 
 def _claim_pending(session: Session, patient: Patient, values: dict) -> None:
     """Move a pending patient on, once: two members of staff deciding at once can't both win."""
-    result = session.exec(  # type: ignore[call-overload]
+    result = session.exec(
         update(Patient)
         .where(col(Patient.id) == patient.id, col(Patient.verification_status) == verification.PENDING)
         .values(**values)
@@ -348,16 +349,16 @@ def verify_patient(session: Session, staff: StaffContext | None, patient_id: obj
     except IntegrityError:
         raise PermissionDenied(NUMBER_OWNED) from None
     practice_name = name_of_practice(session, staff.practice_id)
-    addresses = _holder_addresses(session, patient.id)  # type: ignore[arg-type]
+    addresses = _holder_addresses(session, id_of(patient))
     for address in addresses:
         notifications.enqueue_email(session, to=address, template="verification_approved", practice_name=practice_name)
     audit_staff(session, staff, "patient_verified", patient_id=patient.id, detail={"emails": len(addresses)})
 
 
-def reject_patient(session: Session, staff: StaffContext | None, patient_id: object, *, reason: str) -> str | None:
+def reject_patient(session: Session, staff: StaffContext | None, patient_id: object, *, reason: str) -> Result:
     """Refuse a pending patient with a reason they will see on their home page (not in the email).
 
-    Returns an error for the reason field, or None. Raises PermissionDenied like verify_patient.
+    Fails with an error for the reason field. Raises PermissionDenied like verify_patient.
     """
     staff, patient = staff_patient(session, staff, Action.VERIFY_PATIENT, patient_id)
     if patient.verification_status != verification.PENDING:
@@ -367,7 +368,7 @@ def reject_patient(session: Session, staff: StaffContext | None, patient_id: obj
             reason if isinstance(reason, str) else "", label="a reason the patient will see", max_length=REASON_MAX
         )
     except FieldError as error:
-        return error.message
+        return failed(error.message, "reason")
     now = clock.utcnow()
     _claim_pending(
         session,
@@ -380,11 +381,11 @@ def reject_patient(session: Session, staff: StaffContext | None, patient_id: obj
         },
     )
     practice_name = name_of_practice(session, staff.practice_id)
-    addresses = _holder_addresses(session, patient.id)  # type: ignore[arg-type]
+    addresses = _holder_addresses(session, id_of(patient))
     for address in addresses:
         notifications.enqueue_email(session, to=address, template="verification_rejected", practice_name=practice_name)
     audit_staff(session, staff, "patient_rejected", patient_id=patient.id, detail={"emails": len(addresses)})
-    return None
+    return Result()
 
 
 # Links waiting for approval (dependants of 16 or over, second holders)
@@ -401,7 +402,7 @@ def _pending_link(session: Session, staff: StaffContext | None, link_id: object)
 def _decide_link(
     session: Session, staff: StaffContext, link: AccountPatient, status: str, note: str, template: str, action: str
 ) -> None:
-    result = session.exec(  # type: ignore[call-overload]
+    result = session.exec(
         update(AccountPatient)
         .where(col(AccountPatient.id) == link.id, col(AccountPatient.approval_status) == "pending")
         .values(approval_status=status, approval_note=note)
@@ -434,14 +435,15 @@ def approve_dependant(session: Session, staff: StaffContext | None, link_id: obj
     _decide_link(session, staff, link, "approved", "", "dependant_approved", "dependant_approved")
 
 
-def decline_dependant(session: Session, staff: StaffContext | None, link_id: object, *, reason: str) -> str | None:
-    """Refuse a dependant of 16 or over, with a reason the account holder sees when signed in."""
+def decline_dependant(session: Session, staff: StaffContext | None, link_id: object, *, reason: str) -> Result:
+    """Refuse a dependant of 16 or over, with a reason the account holder sees when signed in
+    (fails with an error for the reason field)."""
     staff, link = _pending_link(session, staff, link_id)
     try:
         text = clean_text(
             reason if isinstance(reason, str) else "", label="a reason the patient will see", max_length=REASON_MAX
         )
     except FieldError as error:
-        return error.message
+        return failed(error.message, "reason")
     _decide_link(session, staff, link, "rejected", text, "dependant_declined", "dependant_declined")
-    return None
+    return Result()

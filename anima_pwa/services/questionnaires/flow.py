@@ -38,13 +38,13 @@ def _condition_holds(condition: Condition, effective: Mapping[str, Any]) -> bool
         return False
     try:
         if operator == ">":
-            return value > condition.answer  # type: ignore[operator]
+            return value > condition.answer
         if operator == ">=":
-            return value >= condition.answer  # type: ignore[operator]
+            return value >= condition.answer
         if operator == "<":
-            return value < condition.answer  # type: ignore[operator]
+            return value < condition.answer
         if operator == "<=":
-            return value <= condition.answer  # type: ignore[operator]
+            return value <= condition.answer
     except TypeError:
         return False
     return False

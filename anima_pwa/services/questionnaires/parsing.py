@@ -305,7 +305,7 @@ def topic_from_dict(
 
     spec = as_mapping(anima.get("triage"))
     default = as_mapping(spec.get("default"))
-    rules = tuple(
+    triage = tuple(
         Rule(
             when=tuple(_rule_condition_from(c) for c in as_list(as_mapping(raw).get("when"))),
             urgency=str(as_mapping(raw).get("urgency", "")),
@@ -334,7 +334,7 @@ def topic_from_dict(
         default_urgency=str(default.get("urgency", "")),
         default_team=str(default.get("team", "")),
         default_reason=str(default.get("reason", "")),
-        rules=rules,
+        rules=triage,
         scoring=tuple(scoring),
         resource=data,
         rules_data=anima,

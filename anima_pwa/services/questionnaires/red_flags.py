@@ -203,8 +203,8 @@ def _registry() -> tuple[dict[str, RedFlag], dict[str, AnswerRedFlag]]:
     for topic in load_all().values():
         for flag in topic.red_flags:
             screening.setdefault(flag.link_id, flag)
-        for flag in topic.answer_red_flags:
-            answered.setdefault(flag.link_id, flag)
+        for answer_flag in topic.answer_red_flags:
+            answered.setdefault(answer_flag.link_id, answer_flag)
     return screening, answered
 
 

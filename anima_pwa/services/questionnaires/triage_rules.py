@@ -133,13 +133,10 @@ def triage(
         if flag.advice in ENDING_ADVICE:
             lines.append(f"Red flag: {flag.text_for(wording)} (the patient was told to call {flag.advice})")
     for flag in crisis:
+        answered = topic.item(flag.link_id) if isinstance(flag, AnswerRedFlag) else None
         lines.append(
             f"Crisis lines shown (NHS 111 option 2, Samaritans 116 123, 999 if in danger): {flag.text_for(wording)}"
-            + (
-                f" Answer: {display_answer(topic.item(flag.link_id), effective.get(flag.link_id), wording)}"
-                if isinstance(flag, AnswerRedFlag) and topic.item(flag.link_id)
-                else ""
-            )
+            + (f" Answer: {display_answer(answered, effective.get(flag.link_id), wording)}" if answered else "")
         )
     if reason:
         lines.append(f"Why this urgency: {reason}")

@@ -235,7 +235,7 @@ def _domain(item: Item, topic: Topic) -> list[Any]:
         }
         values = sorted(str(v) for v in referenced) + ["2000-01-01" if item.type == "date" else "something"]
     if not item.required:
-        values.append(None)
+        return [*values, None]
     return values
 
 
@@ -392,7 +392,8 @@ def validate_all(topics: Mapping[str, Topic]) -> list[str]:
         if topic.url in urls:
             problems.append(f"{topic.id}: url is also used by {urls[topic.url]}")
         urls.setdefault(topic.url, topic.id)
-        for flag in (*topic.red_flags, *topic.answer_red_flags):
+        every_flag: tuple[RedFlag | AnswerRedFlag, ...] = (*topic.red_flags, *topic.answer_red_flags)
+        for flag in every_flag:
             known = flags.setdefault(flag.link_id, flag)
             if known is not flag and (known.source, type(known)) != (flag.source, type(flag)):
                 problems.append(f"{topic.id}: red flag {flag.link_id!r} is also defined by {known.source}")

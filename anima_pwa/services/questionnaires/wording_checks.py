@@ -85,10 +85,14 @@ def check_wording(topic: Topic) -> list[str]:
         if flag.source == "shared":
             continue  # validate_shared
         problems += check_flag_wording(flag, f"red flag {flag.link_id}", wordings_needed_for(flag, topic.audience))
-    for flag in topic.answer_red_flags:
-        if flag.message:
+    for answer_flag in topic.answer_red_flags:
+        if answer_flag.message:
             problems += check_one_wording(
-                f"red flag {flag.link_id} message", flag.message, flag.message_wordings, needed, question=False
+                f"red flag {answer_flag.link_id} message",
+                answer_flag.message,
+                answer_flag.message_wordings,
+                needed,
+                question=False,
             )
     return list(dict.fromkeys(problems))
 

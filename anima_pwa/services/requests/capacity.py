@@ -19,7 +19,7 @@ from datetime import date, datetime
 
 from sqlalchemy import update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from anima_pwa.models import CapacityCounter, Patient, Request
 from anima_pwa.services.platform import audit, clock
@@ -54,7 +54,7 @@ def _lock_counter(session: Session, practice_id: int, day: date) -> CapacityCoun
     """
     dialect = session.get_bind().dialect.name
     values = {"practice_id": practice_id, "day": day, "submitted": 0}
-    where = (CapacityCounter.practice_id == practice_id, CapacityCounter.day == day)
+    where = (col(CapacityCounter.practice_id) == practice_id, col(CapacityCounter.day) == day)
     if dialect == "postgresql":
         session.exec(
             postgresql.insert(CapacityCounter)

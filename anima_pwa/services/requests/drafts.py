@@ -21,10 +21,11 @@ from datetime import timedelta
 from sqlalchemy import update
 from sqlmodel import Session, col, select
 
-from anima_pwa.models import Patient, Practice, Request
+from anima_pwa.models import Patient, Practice, Request, id_of
 from anima_pwa.services import questionnaires
 from anima_pwa.services.identity.sessions import Identity
 from anima_pwa.services.platform.clock import utcnow
+from anima_pwa.services.platform.results import FORM, Result
 from anima_pwa.services.practice.permissions import record_id
 from anima_pwa.services.requests import request_settings, rules
 from anima_pwa.services.requests.request_settings import KINDS
@@ -34,8 +35,7 @@ DRAFT_LIFETIME = timedelta(days=7)
 
 
 @dataclass(frozen=True)
-class StartOutcome:
-    error: str = ""
+class StartOutcome(Result):
     draft_id: int | None = None
     routine_only: bool = False
     routine_message: str = ""
@@ -49,20 +49,21 @@ class StartOutcome:
     staff_reasons: tuple[str, ...] = ()
 
     @property
-    def ok(self) -> bool:
-        return not self.error
+    def error(self) -> str:
+        """The message to show ("" when it worked)."""
+        return self.message
 
 
 def check_start(session: Session, identity: Identity, *, patient_id: object, kind: str) -> StartOutcome:
     """Before any questions: may this person send this kind of request now? (Nothing is saved.)"""
     if kind not in KINDS:
-        return StartOutcome(error="Choose a medical or an admin request.")
+        return StartOutcome.refused("Choose a medical or an admin request.")
     patient = patient_for(session, identity, patient_id)
     if patient is None:
-        return StartOutcome(error="Choose who the request is for.")
-    subject = subject_for(session, identity, patient.id)  # type: ignore[arg-type]
+        return StartOutcome.refused("Choose who the request is for.")
+    subject = subject_for(session, identity, id_of(patient))
     if subject is None or not subject.can_request:
-        return StartOutcome(error=subject.why_not if subject else "Choose who the request is for.")
+        return StartOutcome.refused(subject.why_not if subject else "Choose who the request is for.")
     available = rules.availability(
         session, practice_id=patient.practice_id, kind=kind, patient_id=patient.id, account_id=identity.account_id
     )
@@ -77,7 +78,7 @@ def closed_outcome(session: Session, patient: Patient, available: rules.Availabi
     """Online requests are closed or full for this patient: the panel's words (``StartOutcome``)."""
     practice = session.get(Practice, patient.practice_id)
     return StartOutcome(
-        error=available.message,
+        errors={FORM: available.message},
         reason=available.reason or "",
         title=available.title,
         explanation=available.explanation,
@@ -93,23 +94,23 @@ def start_draft(session: Session, identity: Identity, *, patient_id: object, kin
         return checked
     topic = questionnaires.get(topic_id)
     if topic is None or topic.kind != kind:
-        return StartOutcome(error="Choose a topic from the list.")
+        return StartOutcome.refused("Choose a topic from the list.")
     patient = patient_for(session, identity, patient_id)
     assert patient is not None
     child = is_under_16(patient)
     if (topic.audience == "child" and not child) or (topic.audience == "adult" and child):
-        return StartOutcome(
-            error="This topic isn't for " + ("children" if child else "adults") + ". Choose another topic."
+        return StartOutcome.refused(
+            "This topic isn't for " + ("children" if child else "adults") + ". Choose another topic."
         )
     if topic.free_text and not request_settings.settings_for(session, patient.practice_id).free_text_enabled:
-        return StartOutcome(error="Your practice has asked that requests use one of the topics in the list.")
+        return StartOutcome.refused("Your practice has asked that requests use one of the topics in the list.")
     for old in session.exec(
         select(Request).where(Request.account_id == identity.account_id, Request.status == "draft")
     ).all():
         session.delete(old)
     now = utcnow()
     draft = Request(
-        patient_id=patient.id,  # type: ignore[arg-type]
+        patient_id=id_of(patient),
         account_id=identity.account_id,
         practice_id=patient.practice_id,
         kind=kind,
@@ -178,20 +179,16 @@ START_AGAIN = "You can start a new request below."
 
 
 @dataclass(frozen=True)
-class DraftCheck:
+class DraftCheck(Result):
     """The draft a tab acts on (``draft``, held until the transaction ends), or what became of
-    it: ``problem`` (sent, gone or expired) with the ``message`` to show, the ``reference`` of a
-    request sent meanwhile, and the account's (or staff member's) ``newer`` draft, if any."""
+    it: ``problem`` (sent, gone or expired) with the ``message`` to show (the form's error), the
+    ``reference`` of a request sent meanwhile, and the account's (or staff member's) ``newer``
+    draft, if any."""
 
     draft: Request | None = None
     problem: str = ""
-    message: str = ""
     reference: str = ""
     newer: Request | None = None
-
-    @property
-    def ok(self) -> bool:
-        return self.draft is not None
 
 
 def _held(session: Session, draft_id: object, *owner) -> Request | None:
@@ -213,13 +210,13 @@ def _checked(session: Session, request: Request | None, newer) -> DraftCheck:
     if request is not None and request.status != "draft":
         reference = request.reference or ""
         message = SENT_MESSAGE + (f" Its reference number is {reference}." if reference else "")
-        return DraftCheck(problem=DRAFT_SENT, message=message, reference=reference)
+        return DraftCheck(problem=DRAFT_SENT, errors={FORM: message}, reference=reference)
     if request is not None and utcnow() - request.updated_at > DRAFT_LIFETIME:
         session.delete(request)  # nobody can carry on with it: don't keep its answers
         session.flush()
-        return DraftCheck(problem=DRAFT_EXPIRED, message=EXPIRED_MESSAGE, newer=newer())
+        return DraftCheck(problem=DRAFT_EXPIRED, errors={FORM: EXPIRED_MESSAGE}, newer=newer())
     if request is None:
-        return DraftCheck(problem=DRAFT_GONE, message=GONE_MESSAGE, newer=newer())
+        return DraftCheck(problem=DRAFT_GONE, errors={FORM: GONE_MESSAGE}, newer=newer())
     return DraftCheck(draft=request)
 
 
@@ -235,7 +232,7 @@ def open_staff_draft(session: Session, staff, draft_id: object) -> DraftCheck:
     """The practice's phone wizard: the draft with this id, if this member of staff is still
     filling it in at their practice."""
     if staff is None:
-        return DraftCheck(problem=DRAFT_GONE, message=GONE_MESSAGE)
+        return DraftCheck(problem=DRAFT_GONE, errors={FORM: GONE_MESSAGE})
     request = _held(
         session,
         draft_id,

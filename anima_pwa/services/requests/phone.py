@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from sqlmodel import Session, select
 
-from anima_pwa.models import Request
+from anima_pwa.models import Request, id_of
 from anima_pwa.services import questionnaires
 from anima_pwa.services.platform.clock import utcnow
 from anima_pwa.services.requests import rules
@@ -28,9 +28,9 @@ def staff_check_start(session: Session, staff, *, patient_id: object, kind: str)
     staff = permissions.require(staff, permissions.Action.TAKE_PHONE_REQUEST)
     patient = permissions.require_patient(session, staff, permissions.Action.TAKE_PHONE_REQUEST, patient_id)
     if kind not in KINDS:
-        return StartOutcome(error="Choose a medical or an admin request."), False
+        return StartOutcome.refused("Choose a medical or an admin request."), False
     if patient.verification_status != "verified":
-        return StartOutcome(error="Verify this patient before taking a request for them."), False
+        return StartOutcome.refused("Verify this patient before taking a request for them."), False
     available = rules.availability(session, practice_id=patient.practice_id, kind=kind, patient_id=patient.id)
     if available.open:
         return StartOutcome(
@@ -61,11 +61,11 @@ def staff_start_draft(session: Session, staff, *, patient_id: object, kind: str,
     patient = permissions.require_patient(session, staff, permissions.Action.TAKE_PHONE_REQUEST, patient_id)
     topic = questionnaires.get(topic_id)
     if kind not in KINDS or topic is None or topic.kind != kind:
-        return StartOutcome(error="Choose a topic from the list.")
+        return StartOutcome.refused("Choose a topic from the list.")
     child = is_under_16(patient)
     if (topic.audience == "child" and not child) or (topic.audience == "adult" and child):
-        return StartOutcome(
-            error="This topic isn't for " + ("children" if child else "adults") + ". Choose another topic."
+        return StartOutcome.refused(
+            "This topic isn't for " + ("children" if child else "adults") + ". Choose another topic."
         )
     for old in session.exec(
         select(Request).where(Request.created_by_staff_id == staff.staff_id, Request.status == "draft")
@@ -73,7 +73,7 @@ def staff_start_draft(session: Session, staff, *, patient_id: object, kind: str,
         session.delete(old)
     now = utcnow()
     draft = Request(
-        patient_id=patient.id,  # type: ignore[arg-type]
+        patient_id=id_of(patient),
         account_id=None,
         practice_id=patient.practice_id,
         kind=kind,

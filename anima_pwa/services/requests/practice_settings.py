@@ -13,12 +13,14 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from anima_pwa.models import ClosedDay, PracticeSettings
 from anima_pwa.services.platform import audit, clock, text_limits
+from anima_pwa.services.platform.results import Result, failed
 from anima_pwa.services.platform.validation import FieldError, clean_text
 from anima_pwa.services.practice import core_hours
 from anima_pwa.services.practice.permissions import Action, StaffContext, record_id, require
@@ -104,9 +106,9 @@ def update_settings(
     *,
     why: object = None,
     now: datetime | None = None,
-) -> dict[str, str]:
-    """Save the practice settings form for the staff member's own practice: {} when saved (or
-    nothing changed), else an error message per form field and nothing saved.
+) -> Result:
+    """Save the practice settings form for the staff member's own practice: works when saved (or
+    nothing changed), else fails with an error message per form field and nothing saved.
 
     ``form`` uses the keys of ``SettingsView.form()``; a key left out keeps its current value, so
     a "Turn off online requests" button can send just ``turned_off`` and ``turned_off_message``.
@@ -120,15 +122,16 @@ def update_settings(
     staff = require(staff, Action.MANAGE_PRACTICE_SETTINGS)
     current, new, errors = _parse_form(session, staff, form)
     if errors:
-        return errors
+        return Result(errors=errors)
     proposed = view_of(staff.practice_id, PracticeSettings(practice_id=staff.practice_id, **new))
     closures = core_hours.new_closures(current, proposed, now=now)
     reason = ""
     if closures:
         reason, problem = core_hours.check_why(why)
         if problem:
-            return {"core_hours_why": problem}
-    return _save_settings(session, staff, current, new, closures, reason)
+            return failed(problem, "core_hours_why")
+    _save_settings(session, staff, current, new, closures, reason)
+    return Result()
 
 
 def core_hours_preview(
@@ -147,7 +150,7 @@ def core_hours_preview(
 
 def _parse_form(
     session: Session, staff: StaffContext, form: Mapping[str, object]
-) -> tuple[SettingsView, dict[str, object], dict[str, str]]:
+) -> tuple[SettingsView, dict[str, Any], dict[str, str]]:
     """(current settings, the new column values, errors by form field)."""
     if not isinstance(form, Mapping):
         raise ValueError("form must be a mapping")
@@ -246,16 +249,16 @@ def _save_settings(
     session: Session,
     staff: StaffContext,
     current: SettingsView,
-    new: dict[str, object],
+    new: dict[str, Any],
     closures: list[core_hours.Closure],
     why: str,
-) -> dict[str, str]:
+) -> None:
     row = session.exec(select(PracticeSettings).where(PracticeSettings.practice_id == staff.practice_id)).first()
     before = current.form()
     after = view_of(staff.practice_id, PracticeSettings(practice_id=staff.practice_id, **new)).form()
     changed = [key for key in before if before[key] != after[key]]
     if not changed:
-        return {}
+        return
     if row is None:
         row = PracticeSettings(practice_id=staff.practice_id)
     for name, value in new.items():
@@ -269,7 +272,6 @@ def _save_settings(
         logged = core_hours.record(session, staff, closures, why, change="settings")
         detail["core_hours_change_id"] = logged.id
     audit.record_staff(session, staff, "practice_settings_changed", detail=detail)
-    return {}
 
 
 def _setting_name(form_key: str) -> str:
@@ -283,7 +285,9 @@ def _setting_name(form_key: str) -> str:
 # Closed days ---------------------------------------------------------------------------------------
 
 
-CORE_HOURS_WHY_FIELD = "core_hours_why"
+CLOSED_DAY_WHY_FIELD = "closed_day_why"  # the form's fields for a closed day
+CLOSED_DAY_FIELD = "closed_day"
+CLOSED_REASON_FIELD = "closed_reason"
 
 
 def add_closed_day(
@@ -294,21 +298,22 @@ def add_closed_day(
     *,
     why: object = None,
     now: datetime | None = None,
-) -> str | None:
+) -> Result:
     """Close online requests at the staff member's practice on ``day`` (a bank holiday, a training
-    afternoon): None when added, else a message to show. PermissionDenied unless an admin.
+    afternoon); fails with the message for its field (``closed_day``, ``closed_reason`` or
+    ``closed_day_why``). PermissionDenied unless an admin.
 
     A weekday that is not a bank holiday closes core hours (``core_hours.closed_day_closure``):
     it is added only with ``why``, the admin's reason (else the message for that field), and the
     log records who, what and why."""
     staff = require(staff, Action.MANAGE_PRACTICE_SETTINGS)
     if not isinstance(day, date) or isinstance(day, datetime):
-        return "Enter a real date"
+        return failed("Enter a real date", CLOSED_DAY_FIELD)
     today = clock.today(now)
     if day < today:
-        return "Enter today's date or a date in the future"
+        return failed("Enter today's date or a date in the future", CLOSED_DAY_FIELD)
     if day > today + _CLOSED_DAY_HORIZON:
-        return "Enter a date within the next 2 years"
+        return failed("Enter a date within the next 2 years", CLOSED_DAY_FIELD)
     try:
         reason = clean_text(
             reason if isinstance(reason, str) else "",
@@ -317,41 +322,41 @@ def add_closed_day(
             required=False,
         )
     except FieldError as error:
-        return error.message
+        return failed(error.message, CLOSED_REASON_FIELD)
     closure = core_hours.closed_day_closure(day)
     why_text = ""
     if closure is not None:
         why_text, problem = core_hours.check_why(why)
         if problem:
-            return problem
+            return failed(problem, CLOSED_DAY_WHY_FIELD)
     taken = f"Online requests are already closed on {long_date(day)}"
     exists = select(ClosedDay.id).where(ClosedDay.practice_id == staff.practice_id, ClosedDay.day == day)
     if session.exec(exists).first() is not None:
-        return taken
+        return failed(taken, CLOSED_DAY_FIELD)
     row = ClosedDay(practice_id=staff.practice_id, day=day, reason=reason)
     try:
         with session.begin_nested():  # two admins adding the same day at once
             session.add(row)
             session.flush()
     except IntegrityError:
-        return taken
+        return failed(taken, CLOSED_DAY_FIELD)
     detail: dict[str, object] = {"closed_day_id": row.id, "day": day.isoformat()}
     if closure is not None:
         detail["core_hours_change_id"] = core_hours.record(session, staff, [closure], why_text, change="closed_day").id
     audit.record_staff(session, staff, "closed_day_added", detail=detail)
-    return None
+    return Result()
 
 
-def remove_closed_day(session: Session, staff: StaffContext | None, closed_day_id: object) -> str | None:
-    """Open online requests again on a closed day of the staff member's own practice: None when
-    removed, else a message. A closed day of another practice is refused like a missing one."""
+def remove_closed_day(session: Session, staff: StaffContext | None, closed_day_id: object) -> Result:
+    """Open online requests again on a closed day of the staff member's own practice (fails with a
+    message for the closed day). A closed day of another practice is refused like a missing one."""
     staff = require(staff, Action.MANAGE_PRACTICE_SETTINGS)
     key = record_id(closed_day_id)
     row = session.get(ClosedDay, key) if key is not None else None
     if row is None or row.practice_id != staff.practice_id:
-        return CLOSED_DAY_NOT_FOUND
+        return failed(CLOSED_DAY_NOT_FOUND, CLOSED_DAY_FIELD)
     day = row.day
     session.delete(row)
     session.flush()
     audit.record_staff(session, staff, "closed_day_removed", detail={"closed_day_id": key, "day": day.isoformat()})
-    return None
+    return Result()

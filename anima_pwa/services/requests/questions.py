@@ -17,6 +17,7 @@ from anima_pwa.models import Request
 from anima_pwa.services import questionnaires
 from anima_pwa.services.identity.sessions import Identity
 from anima_pwa.services.platform import text_limits
+from anima_pwa.services.platform.results import Result
 from anima_pwa.services.requests.drafts import answers_of, save_answers
 from anima_pwa.services.requests.screening import (
     CHECKED,
@@ -76,10 +77,14 @@ def current_step(session: Session, draft: Request) -> Step:
 
 
 @dataclass(frozen=True)
-class AnswerOutcome:
-    error: str = ""
+class AnswerOutcome(Result):
     advice: tuple[questionnaires.Advice, ...] = ()  # advice to show now, most urgent first
     ends: bool = False  # the advice ended the request (999 or 111): nothing was sent
+
+    @property
+    def error(self) -> str:
+        """The message to show ("" when it worked)."""
+        return self.message
 
 
 def answer(session: Session, identity: Identity | None, draft: Request, link_id: str, raw: object) -> AnswerOutcome:
@@ -90,10 +95,10 @@ def answer(session: Session, identity: Identity | None, draft: Request, link_id:
     topic = questionnaires.get(draft.topic)
     item = next((i for i in topic.questions if i.link_id == link_id), None) if topic else None
     if item is None or topic is None:
-        return AnswerOutcome(error="This question is no longer part of your request.")
+        return AnswerOutcome.refused("This question is no longer part of your request.")
     value, error = questionnaires.check_answer(item, raw)
     if error:
-        return AnswerOutcome(error=error)
+        return AnswerOutcome.refused(error)
     answers = answers_of(draft)
     if item.type != "display":
         answers[link_id] = value
@@ -181,7 +186,7 @@ def save_anything_else(
     text = text_limits.normalise(text if isinstance(text, str) else "")
     too_long = text_limits.check(text, FREE_TEXT_LIMIT, text_limits.ANYTHING_ELSE.label)
     if too_long:
-        return AnswerOutcome(error=too_long)
+        return AnswerOutcome.refused(too_long)
     draft.free_text = text
     answers = answers_of(draft)
     shown = screen_typed(session, identity, draft, answers, ANYTHING_ELSE, text)
@@ -189,18 +194,18 @@ def save_anything_else(
     return AnswerOutcome(advice=shown)
 
 
-def save_preferences(session: Session, draft: Request, *, appointment: str, contact: str) -> dict[str, str]:
+def save_preferences(session: Session, draft: Request, *, appointment: str, contact: str) -> Result:
     errors = {}
     if draft.kind == "medical" and appointment not in APPOINTMENT_PREFERENCES:
         errors["appointment"] = "Choose how you would prefer to be seen or spoken to"
     if contact not in CONTACT_PREFERENCES:
         errors["contact"] = "Choose how your practice should contact you"
     if errors:
-        return errors
+        return Result(errors=errors)
     draft.appointment_preference = appointment if draft.kind == "medical" else ""
     draft.contact_preference = contact
     save_answers(session, draft, answers_of(draft), current_item="check")
-    return {}
+    return Result()
 
 
 @dataclass(frozen=True)

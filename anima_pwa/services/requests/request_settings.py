@@ -19,7 +19,7 @@ from datetime import date, time
 
 from sqlmodel import Session, col, select
 
-from anima_pwa.models import ClosedDay, PracticeSettings
+from anima_pwa.models import ClosedDay, PracticeSettings, id_of
 from anima_pwa.services.platform import clock
 
 __all__ = [
@@ -198,7 +198,4 @@ def closed_days(session: Session, practice_id: int, *, from_day: date | None = N
         .where(ClosedDay.practice_id == practice_id, col(ClosedDay.day) >= from_day)
         .order_by(col(ClosedDay.day))
     ).all()
-    return [
-        ClosedDayView(id=row.id, day=row.day, label=long_date(row.day), reason=row.reason)  # type: ignore[arg-type]
-        for row in rows
-    ]
+    return [ClosedDayView(id=id_of(row), day=row.day, label=long_date(row.day), reason=row.reason) for row in rows]

@@ -97,7 +97,7 @@ def _when(opening: datetime, today: date) -> str:
 
 def _closed_from(session: Session, practice_id: int, from_day: date) -> dict[date, str]:
     rows = session.exec(
-        select(ClosedDay.day, ClosedDay.reason).where(
+        select(col(ClosedDay.day), col(ClosedDay.reason)).where(
             ClosedDay.practice_id == practice_id,
             col(ClosedDay.day) >= from_day,
             col(ClosedDay.day) <= from_day + timedelta(days=_OPENING_SEARCH_DAYS),

@@ -22,6 +22,7 @@ from sqlmodel import Session
 from anima_pwa.models import Request
 from anima_pwa.services import questionnaires
 from anima_pwa.services.identity.sessions import Identity
+from anima_pwa.services.platform.results import Result
 from anima_pwa.services.requests import signposts
 from anima_pwa.services.requests.drafts import answers_of, save_answers
 from anima_pwa.services.requests.subject import draft_age_months, is_child, wording_for
@@ -65,13 +66,17 @@ def current_page(session: Session, draft: Request, answers: dict) -> tuple[int, 
 
 
 @dataclass(frozen=True)
-class ScreenOutcome:
+class ScreenOutcome(Result):
     """After a page of the emergency screen: an error to show, or the advice to show (``ends``:
     the request has ended), or neither (the next page, or the questions)."""
 
-    error: str = ""
     advice: tuple[questionnaires.Advice, ...] = ()
     ends: bool = False
+
+    @property
+    def error(self) -> str:
+        """The message to show ("" when it worked)."""
+        return self.message
 
 
 def _ticked_flags(flags: list, answers: dict) -> list:
@@ -96,9 +101,9 @@ def screen_red_flags(
     page = pages[index]
     chosen = [f for f in page if f.link_id in set(ticked)]
     if chosen and none_of_these:
-        return ScreenOutcome(error=NONE_AND_FLAGS)
+        return ScreenOutcome.refused(NONE_AND_FLAGS)
     if not chosen and not none_of_these:
-        return ScreenOutcome(error=NOTHING_CHOSEN)
+        return ScreenOutcome.refused(NOTHING_CHOSEN)
     for flag in page:
         if flag in chosen:
             answers[flag.link_id] = True

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from sqlmodel import Session
 
-from anima_pwa.models import Patient
+from anima_pwa.models import Patient, id_of
 from anima_pwa.services.identity.sessions import Identity
 from anima_pwa.services.patients import dependants
 from anima_pwa.services.practice import permissions
@@ -45,7 +45,7 @@ def _record(
     )
     signposts.record(
         session,
-        patient_id=patient.id,  # type: ignore[arg-type]
+        patient_id=id_of(patient),
         practice_id=patient.practice_id,
         topic=SEARCH_TOPIC,
         source="search",

@@ -22,7 +22,7 @@ from datetime import UTC, datetime, time, timedelta
 
 from sqlmodel import Session, col, select
 
-from anima_pwa.models import AccountPatient, EmergencySignpost, Patient, StaffMember
+from anima_pwa.models import AccountPatient, EmergencySignpost, Patient, StaffMember, id_of
 from anima_pwa.services.platform import audit, clock
 from anima_pwa.services.platform.clock import utcnow
 from anima_pwa.services.practice import permissions
@@ -162,9 +162,9 @@ def _row(session: Session, row: EmergencySignpost, patient: Patient) -> Signpost
         staff = session.get(StaffMember, row.followed_up_by_staff_id) if row.followed_up_by_staff_id else None
         followed = f"{staff.display_name if staff else 'A member of staff'} at {_uk_time(row.followed_up_at)}"
     return SignpostRow(
-        id=row.id,  # type: ignore[arg-type]
+        id=id_of(row),
         time=_uk_time(row.at),
-        patient_id=patient.id,  # type: ignore[arg-type]
+        patient_id=id_of(patient),
         patient_name=patient.full_name,
         filled_in_by=row.filled_in_by,
         advice=[ADVICE_LABELS.get(c, c) for c in codes],
@@ -179,7 +179,7 @@ def todays_signposts(session: Session, staff, *, now: datetime | None = None, li
     start, end = _today_bounds(now or utcnow())
     found = session.exec(
         select(EmergencySignpost, Patient)
-        .join(Patient, Patient.id == EmergencySignpost.patient_id)  # type: ignore[arg-type]
+        .join(Patient, col(Patient.id) == EmergencySignpost.patient_id)
         .where(
             EmergencySignpost.practice_id == staff.practice_id,
             Patient.practice_id == staff.practice_id,
@@ -189,14 +189,7 @@ def todays_signposts(session: Session, staff, *, now: datetime | None = None, li
         .order_by(col(EmergencySignpost.at).desc(), col(EmergencySignpost.id).desc())
         .limit(limit)
     ).all()
-    audit.record(
-        session,
-        action="signposted_list_viewed",
-        actor_account_id=staff.account_id,
-        actor_kind="staff",
-        practice_id=staff.practice_id,
-        detail={"results": len(found)},
-    )
+    audit.record_staff(session, staff, "signposted_list_viewed", detail={"results": len(found)})
     return [_row(session, row, patient) for row, patient in found]
 
 
@@ -219,14 +212,6 @@ def mark_followed_up(session: Session, staff, signpost_id: object, *, now: datet
         row.followed_up_at = now or utcnow()
         row.followed_up_by_staff_id = staff.staff_id
         session.add(row)
-        audit.record(
-            session,
-            action="signpost_followed_up",
-            actor_account_id=staff.account_id,
-            actor_kind="staff",
-            patient_id=patient.id,
-            practice_id=staff.practice_id,
-            detail={"signpost": row.id},
-        )
+        audit.record_staff(session, staff, "signpost_followed_up", patient_id=patient.id, detail={"signpost": row.id})
         session.flush()
     return _row(session, row, patient)

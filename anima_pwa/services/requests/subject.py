@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from sqlmodel import Session, select
 
-from anima_pwa.models import AccountPatient, Patient, Request
+from anima_pwa.models import AccountPatient, Patient, Request, id_of
 from anima_pwa.services import questionnaires
 from anima_pwa.services.identity.sessions import Identity
 from anima_pwa.services.patients import dependants
@@ -74,7 +74,7 @@ def wording_for(session: Session, draft: Request) -> questionnaires.Wording:
     patient = session.get(Patient, draft.patient_id)
     if patient is None:
         return questionnaires.Wording()
-    is_self = relationship_of(session, draft.account_id, patient.id) == "self"  # type: ignore[arg-type]
+    is_self = relationship_of(session, draft.account_id, id_of(patient)) == "self"
     code = questionnaires.wording_code(is_self=is_self, is_child=is_under_16(patient))
     return questionnaires.Wording(code, questionnaires.first_name(patient.full_name, patient.preferred_name))
 

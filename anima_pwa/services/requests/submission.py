@@ -22,6 +22,7 @@ from anima_pwa.services.identity.sessions import Identity
 from anima_pwa.services.patients import registration
 from anima_pwa.services.platform import audit
 from anima_pwa.services.platform.clock import utcnow
+from anima_pwa.services.platform.results import Result
 from anima_pwa.services.requests import capacity
 from anima_pwa.services.requests.drafts import answers_of, save_answers
 from anima_pwa.services.requests.questions import ANYTHING_ELSE, current_step
@@ -58,39 +59,39 @@ def filled_in_by(session: Session, draft: Request) -> str:
 
 
 @dataclass(frozen=True)
-class SubmitOutcome:
-    error: str = ""
+class SubmitOutcome(Result):
     reference: str = ""
     safety_net: str = ""  # what to watch for now, worded for the person (a child's fever: check again in 4 hours)
 
     @property
-    def ok(self) -> bool:
-        return not self.error
+    def error(self) -> str:
+        """The message to show ("" when it worked)."""
+        return self.message
 
 
 def submit(session: Session, identity: Identity | None, draft: Request, *, override=None) -> SubmitOutcome:
     """Triage (for staff, never shown to the patient as a diagnosis) and the atomic capacity check."""
     topic = questionnaires.get(draft.topic)
     if topic is None:
-        return SubmitOutcome(error="This topic is no longer available. Start a new request.")
+        return SubmitOutcome.refused("This topic is no longer available. Start a new request.")
     if current_step(session, draft).kind != "check":
-        return SubmitOutcome(error="Answer every question before you send your request.")
+        return SubmitOutcome.refused("Answer every question before you send your request.")
     answers = answers_of(draft)
     missing = questionnaires.missing_answers(topic, answers)
     if missing:  # reached "check" past a required question (a Change link, a later answer): go back to it
         save_answers(session, draft, answers, current_item=missing[0].link_id)
-        return SubmitOutcome(error="Answer every question before you send your request.")
+        return SubmitOutcome.refused("Answer every question before you send your request.")
     if identity is not None:  # the draft may be days old: the account must still be able to ask for them
         subject = subject_for(session, identity, draft.patient_id)
         if subject is None or not subject.can_request:
-            return SubmitOutcome(error=subject.why_not if subject else "Choose who the request is for.")
+            return SubmitOutcome.refused(subject.why_not if subject else "Choose who the request is for.")
     wording = wording_for(session, draft)
     result = questionnaires.triage(
         topic, answers, free_text=draft.free_text, wording=wording, age_months=draft_age_months(session, draft)
     )
     refusal = capacity.reserve_and_submit(session, request=draft, override=override)
     if refusal:
-        return SubmitOutcome(error=refusal)  # and the draft is left exactly as it was
+        return SubmitOutcome.refused(refusal)  # and the draft is left exactly as it was
     urgency, lines = result.urgency, list(result.summary_lines)
     still_asked = set(questionnaires.clean_answers(topic, answers)) | ({ANYTHING_ELSE} if draft.free_text else set())
     typed = {k: v for k, v in (answers.get(FREE_TEXT_ADVICE) or {}).items() if k in still_asked}

@@ -97,7 +97,7 @@ class VerifyEmailState(SessionState):
                 db, secret=self._secret, client_ip=self._client_ip(), base_url=settings.base_url
             )
         if not outcome.ok:
-            self.errors = outcome.errors
+            self.errors = dict(outcome.errors)
             return self._focus_error_summary()
         self.sent_again = True
 

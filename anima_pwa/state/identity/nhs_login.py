@@ -104,9 +104,9 @@ class NhsLoginState(SessionState):
             if identity is None or identity.account_id != flow.account_id:
                 return self._show_problem(START_AGAIN)
             with session_scope() as db:
-                problem = nhs_login_accounts.connect(db, identity, nhs, client_ip=self._client_ip())
-            if problem:
-                return self._show_problem(problem)
+                result = nhs_login_accounts.connect(db, identity, nhs, client_ip=self._client_ip())
+            if not result.ok:
+                return self._show_problem(result.message)
             return rx.redirect(f"{routes.SETTINGS_LOGIN}?connected=1", replace=True)
 
         with session_scope() as db:
@@ -114,7 +114,7 @@ class NhsLoginState(SessionState):
                 db, nhs, client_ip=self._client_ip(), user_agent=self._user_agent()
             )
         if not outcome.ok or outcome.session_token is None:
-            return self._show_problem(outcome.error)
+            return self._show_problem(outcome.message)
         self._signed_in_as(outcome.session_token, routes.REGISTER_DETAILS if outcome.needs_details else routes.HOME)
 
     def _show_problem(self, message: str):

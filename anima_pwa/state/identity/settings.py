@@ -159,7 +159,7 @@ class PreferencesState(SessionState):
             )
             preferences = account_settings.load_preferences(db, identity) if outcome.ok else None
         if not outcome.ok or preferences is None:
-            self.errors = outcome.errors
+            self.errors = dict(outcome.errors)
             self.summary = summary_of(
                 outcome.errors, {"residence_status": "residence_status-permanent", "notify": "notify-email"}
             )
@@ -201,9 +201,8 @@ class MfaSettingsState(SessionState):
     def _forget_secrets(self) -> None:
         self.qr_data_uri, self.setup_key_text, self.codes_to_save = "", "", []
 
-    @rx.event
-    @sign_in_required
-    def load(self, identity: Identity):
+    def _status(self, identity: Identity):
+        """The status page afresh: whether MFA is on and how many recovery codes are left."""
         self.errors, self.summary, self.notice, self.step = {}, [], "", "status"
         self._forget_secrets()
         status, redirect = self._account_then(
@@ -212,6 +211,16 @@ class MfaSettingsState(SessionState):
         if redirect is not None:
             return redirect
         self.enabled, self.codes_left = status
+        return None
+
+    # `_status` for whoever is signed in (handlers call it; Reflex's typing of `@rx.event` hides
+    # a handler's own signature from the type-checker when another handler calls it).
+    _reload = sign_in_required(_status)
+
+    @rx.event
+    @sign_in_required
+    def load(self, identity: Identity):
+        return self._status(identity)
 
     @rx.event
     @sign_in_required
@@ -227,7 +236,7 @@ class MfaSettingsState(SessionState):
         if redirect is not None:
             return redirect
         if setup is None:
-            return self.load()
+            return self._status(identity)
         self.qr_data_uri, self.setup_key_text = setup.qr_data_uri, setup.secret_grouped
         self.step, self.errors, self.summary = "scan", {}, []
         return None
@@ -243,8 +252,8 @@ class MfaSettingsState(SessionState):
         )
         if redirect is not None:
             return redirect
-        if result.error:
-            return self._fail({"code": result.error})
+        if not result.ok:
+            return self._fail(result.errors)
         self._forget_secrets()
         self.codes_to_save, self.step, self.enabled = result.recovery_codes, "save_codes", True
         self.errors, self.summary = {}, []
@@ -269,7 +278,7 @@ class MfaSettingsState(SessionState):
     @rx.event
     def codes_saved(self):
         self._forget_secrets()
-        return self.load()
+        return self._reload()
 
     @rx.event
     @sign_in_required
@@ -281,11 +290,11 @@ class MfaSettingsState(SessionState):
             return mfa.disable(db, account, password=password, code=code, client_ip=self._client_ip())
 
         # Checking the password (argon2) takes ~100 ms: not on the event loop.
-        errors, redirect = await asyncio.to_thread(self._account_then, identity, disable)
+        result, redirect = await asyncio.to_thread(self._account_then, identity, disable)
         if redirect is not None:
             return redirect
-        if errors:
-            return self._fail(errors)
+        if not result.ok:
+            return self._fail(result.errors)
         self.enabled, self.codes_left, self.step = False, 0, "status"
         self.notice = "Multi-factor authentication is off. You sign in with your password only."
         self.errors, self.summary = {}, []

@@ -10,14 +10,14 @@ import reflex as rx
 from anima_pwa import routes
 from anima_pwa.db import session_scope
 from anima_pwa.services import questionnaires
-from anima_pwa.services.appointments import request_invites
+from anima_pwa.services.appointments import invites, request_invites
 from anima_pwa.services.inbox import outcomes, request_view, sign_off, staff_actions
 from anima_pwa.services.practice.permissions import Action, StaffContext, record_id
 from anima_pwa.state.base import clip, received
 from anima_pwa.state.practice.workspace import PracticeState, staff_required
 
-DETAIL_FIELDS = ("appointment_kind", "with_whom", "medicine", "instructions", "service", "service_details",
-                 "advice", "reason", "note")  # fmt: skip
+DETAIL_FIELDS = ("appointment_kind", "book_id", "window_days", "expires_in_days", "medicine", "instructions",
+                 "service", "service_details", "advice", "reason", "note")  # fmt: skip
 
 
 # create_invite's field names -> the invite form's (the sign-off form has its own appointment_kind).
@@ -55,6 +55,7 @@ class PracticeRequestState(PracticeState):
     history: list[dict[str, str]] = []
     team_choices: list[dict[str, str]] = [{"value": k, "label": v} for k, v in questionnaires.TEAMS.items()]
     staff_choices: list[dict[str, str]] = []
+    book_choices: list[dict[str, str]] = []  # who an invitation to book is with
     status_choices: list[dict[str, str]] = []
     outcome_choices: list[dict[str, str]] = [{"value": k, "label": v} for k, v in outcomes.OUTCOME_LABELS.items()]
     appointment_choices: list[dict[str, str]] = [
@@ -164,6 +165,7 @@ class PracticeRequestState(PracticeState):
         self.delivery_problems = v.delivery_problems
         self.history = [{"at": h.at, "action": h.action, "actor": h.actor, "detail": h.detail} for h in v.history]
         self.staff_choices = [{"value": str(i), "label": n} for i, n in v.staff_choices]
+        self.book_choices = [{"value": str(i), "label": n} for i, n in invites.book_choices(db, staff)]
         self.status_choices = [{"value": k, "label": label} for k, label in v.status_choices]
 
     def _done(self, db, staff: StaffContext, notice: str) -> None:

@@ -66,10 +66,10 @@ class DependantsState(SessionState):
     def remove(self, identity: Identity, link_id: str):
         with session_scope() as db:
             link = record_id(link_id) or -1  # ids arrive from the browser as text
-            problem = dependants.remove_dependant(db, identity, link, client_ip=self._client_ip())
+            result = dependants.remove_dependant(db, identity, link, client_ip=self._client_ip())
         self.confirm_remove = ""
-        if problem:
-            self.errors = {"form": problem}
+        if not result.ok:
+            self.errors = dict(result.errors)
             return self._focus_error_summary()
         self.notice = "They have been removed from your account."
         self._refresh(identity)

@@ -4,6 +4,9 @@ with the request wizards; closing with X creates nothing."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 import reflex as rx
 
 from anima_pwa.db import session_scope
@@ -33,7 +36,7 @@ class CreateRequestState(PracticeState):
     errors: dict[str, str] = {}
     summary: list[list[str]] = []
 
-    def _fail(self, errors: dict[str, str], anchors: dict[str, str] | None = None):
+    def _fail(self, errors: Mapping[str, str], anchors: Mapping[str, str] | None = None):
         return super()._fail(errors, anchors or ANCHORS)
 
     def _clear(self) -> None:
@@ -60,8 +63,8 @@ class CreateRequestState(PracticeState):
         self._clear()
         with session_scope() as db:
             result = account_lookup.find_by_nhs_number(db, staff, self.nhs_query, client_ip=self._client_ip())
-        if result.error:
-            return self._fail({"nhs_query": result.error})
+        if not result.ok:
+            return self._fail({"nhs_query": result.message})
         if result.patient is None:
             self.step = "not_found"
             return
@@ -122,10 +125,12 @@ class CreateRequestState(PracticeState):
     @rx.event
     @staff_required(Action.CREATE_PATIENT_ACCOUNT)
     def create(self, staff: StaffContext):
+        typed: dict[str, Any] = {name: self.values.get(name, "") for name in TEXT_FIELDS}
+        ticked: dict[str, Any] = {name: bool(self.boxes.get(name)) for name in BOXES}
         form = account_creation.NewPatientForm(
             nhs_number=self.nhs_query,
-            **{name: self.values.get(name, "") for name in TEXT_FIELDS},
-            **{name: bool(self.boxes.get(name)) for name in BOXES},
+            **typed,
+            **ticked,
             register_as_dependent_of=(self.care_home_id or -1) if self.as_dependent else None,
         )
         with session_scope() as db:

@@ -4,6 +4,8 @@ table and the practice for each id the browser sends."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import reflex as rx
 
 from anima_pwa.db import session_scope
@@ -185,17 +187,18 @@ class PatientRecordState(PracticeState):
     @rx.event
     @staff_required(Action.EDIT_PATIENT)
     def save(self, staff: StaffContext):
+        typed: dict[str, Any] = {name: self.values.get(name, "") for name in EDIT_FIELDS}
         with session_scope() as db:
-            errors = patient_records.update_patient(
+            result = patient_records.update_patient(
                 db,
                 staff,
                 self.patient_id,
-                **{name: self.values.get(name, "") for name in EDIT_FIELDS},
+                **typed,
                 housebound=self.housebound,
                 care_home_resident=self.care_home_resident,
             )
-        if errors:
-            self.errors, self.summary = errors, summary_of(errors, {"dob": "dob_day"})
+        if not result.ok:
+            self.errors, self.summary = dict(result.errors), summary_of(result.errors, {"dob": "dob_day"})
             return self._focus_error_summary()
         self.editing, self.notice = False, "The patient's details have been saved."
         self._refresh(staff)
@@ -204,11 +207,11 @@ class PatientRecordState(PracticeState):
     @staff_required(Action.REMOVE_PATIENT_EMAIL)
     def remove_email(self, staff: StaffContext):
         with session_scope() as db:
-            problem = patient_records.remove_patient_email(
+            result = patient_records.remove_patient_email(
                 db, staff, self.patient_id, confirmed_no_email=self.confirm_no_email
             )
-        if problem:
-            self.errors, self.summary = {"confirm_no_email": problem}, [["confirm_no_email", problem]]
+        if not result.ok:
+            self.errors, self.summary = dict(result.errors), summary_of(result.errors)
             return self._focus_error_summary()
         self.confirm_no_email, self.notice = (
             False,
@@ -337,13 +340,13 @@ class VerificationsState(PracticeState):
         kind, _, raw = self.rejecting.partition(":")
         target = record_id(raw) or -1
         with session_scope() as db:
-            problem = (
+            result = (
                 verifications.reject_patient(db, staff, target, reason=self.reason)
                 if kind == "registration"
                 else verifications.decline_dependant(db, staff, target, reason=self.reason)
             )
-        if problem:
-            self.errors = {"reason": problem}
+        if not result.ok:
+            self.errors = dict(result.errors)
             return
         self.rejecting, self.reason = "", ""
         self.notice, self.errors = "Done. The account holder has been emailed and can see your reason.", {}

@@ -7,7 +7,6 @@ from datetime import date
 import reflex as rx
 
 from anima_pwa.db import session_scope
-from anima_pwa.services.platform import text_limits
 from anima_pwa.services.practice import core_hours
 from anima_pwa.services.practice.permissions import Action, StaffContext, record_id
 from anima_pwa.services.requests import practice_settings, request_settings
@@ -92,11 +91,11 @@ class PracticeSettingsState(PracticeState):
                 self.core_hours_warnings = [closure.text for closure in closures]
                 self.errors, self.summary, self.saved = {}, [], False
                 return None
-            errors = practice_settings.update_settings(db, staff, form, why=self.core_hours_why)
-        if errors:
-            if "core_hours_why" not in errors:
+            result = practice_settings.update_settings(db, staff, form, why=self.core_hours_why)
+        if not result.ok:
+            if "core_hours_why" not in result.errors:
                 self.core_hours_warnings = []
-            return self._fail(errors)
+            return self._fail(result.errors)
         self.errors, self.summary, self.saved = {}, [], True
         self.core_hours_warnings, self.core_hours_why = [], ""
         self._refresh(staff)
@@ -128,15 +127,9 @@ class PracticeSettingsState(PracticeState):
             self.closed_day_warning, self.errors = closure.text, {}
             return
         with session_scope() as db:
-            problem = practice_settings.add_closed_day(db, staff, day, self.new_closed_reason, why=self.closed_day_why)
-        if problem:
-            if problem.startswith((core_hours.WHY_NEEDED, text_limits.CORE_HOURS_WHY.label)):
-                field = "closed_day_why"
-            elif problem.startswith(text_limits.CLOSED_DAY_REASON.label):
-                field = "closed_reason"
-            else:
-                field = "closed_day"
-            self.errors = {field: problem}
+            result = practice_settings.add_closed_day(db, staff, day, self.new_closed_reason, why=self.closed_day_why)
+        if not result.ok:
+            self.errors = dict(result.errors)
             return
         self.errors, self.new_closed_day, self.new_closed_reason = {}, "", ""
         self.closed_day_warning, self.closed_day_why = "", ""
@@ -146,9 +139,9 @@ class PracticeSettingsState(PracticeState):
     @staff_required(Action.MANAGE_PRACTICE_SETTINGS)
     def remove_closed_day(self, staff: StaffContext, closed_id: str):
         with session_scope() as db:
-            problem = practice_settings.remove_closed_day(db, staff, record_id(closed_id) or -1)
-        if problem:
-            self.errors = {"closed_day": problem}
+            result = practice_settings.remove_closed_day(db, staff, record_id(closed_id) or -1)
+        if not result.ok:
+            self.errors = dict(result.errors)
             return
         self._refresh(staff)
 

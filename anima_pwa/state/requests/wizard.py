@@ -10,6 +10,9 @@ shows the sent request, the newer draft or the start, and never raises.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
 import reflex as rx
 
 from anima_pwa import routes
@@ -108,6 +111,11 @@ class RequestWizardMixin(rx.State, mixin=True):
     def _actor(self):
         """Who acts, from the server-side session (None: signed out)."""
         raise NotImplementedError
+
+    if TYPE_CHECKING:
+        # From the base state (SessionState): declared for the type-checker only, so the base's
+        # own `_fail` is the one that runs.
+        def _fail(self, errors: Mapping[str, str], anchors: Mapping[str, str] | None = None) -> Any: ...
 
     def _identity_for_services(self, actor):
         """The identity the request services record as acting on a draft."""
@@ -450,10 +458,10 @@ class RequestWizardMixin(rx.State, mixin=True):
         contact = clip(form_data.get("contact", ""), 20)
 
         def act(db, identity, draft):
-            errors = questions.save_preferences(db, draft, appointment=appointment, contact=contact)
-            if not errors:
+            result = questions.save_preferences(db, draft, appointment=appointment, contact=contact)
+            if result.ok:
                 self._show_draft(db, draft)
-            return errors
+            return result.errors
 
         ok, errors = self._with_draft(actor, act)
         if ok and errors:

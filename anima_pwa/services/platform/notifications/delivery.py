@@ -93,7 +93,7 @@ def _due_ids(session_factory: SessionFactory, now: datetime, batch: int, channel
 def _claim(session_factory: SessionFactory, message_id: int, now: datetime) -> OutboxMessage | None:
     """Lock one message for this worker with a conditional UPDATE; None if another worker has it."""
     with session_factory() as session:
-        result = session.exec(  # type: ignore[call-overload]
+        result = session.exec(
             update(OutboxMessage)
             .where(
                 col(OutboxMessage.id) == message_id,
@@ -117,7 +117,7 @@ SENT_BODY = "(delivered; the text is not kept because it may contain a one-time 
 
 def _mark_sent(session_factory: SessionFactory, message_id: int, now: datetime) -> None:
     with session_factory() as session:
-        session.exec(  # type: ignore[call-overload]
+        session.exec(
             update(OutboxMessage)
             .where(col(OutboxMessage.id) == message_id)
             # Once delivered, the text (which may hold a one-time link or code) is not kept.
