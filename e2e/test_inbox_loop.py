@@ -4,7 +4,8 @@ question needing a reply with a photo; the patient is told by email through the 
 (no clinical word in it), signs in, presses "Respond" and replies with text and a photo; the
 clinician sees the reply and its photo and signs off with "invite to book", then signs off the
 patient's other request with "signpost to pharmacy"; the patient reads both outcomes; the record
-adapter wrote a FHIR R4 Bundle for each that the `fhir.resources` library accepts.
+adapter wrote a FHIR R4 Bundle for each that the `fhir.resources` library accepts; and the patient
+books a time with the invitation the clinician made, confirmed by email.
 
 (The second parent who sees and answers a child's request is e2e/test_inbox_patient.py.)"""
 
@@ -24,6 +25,7 @@ from sqlmodel import Session, select
 
 from e2e.conftest import Shots, body_of, close_context, open_context
 from e2e.journeys import PASSWORD, answer_emergency_screen, login, registered_patient, settled
+from e2e.test_appointments_patient import _choose_first_day_and_time
 from e2e.test_practice import new_staff, staff_sign_in_first_time
 from e2e.test_requests import answer_until_anything_else
 
@@ -222,12 +224,16 @@ def test_the_practice_acts_and_the_patient_answers(phone, shot, desk, browser, a
         # The invitation waits in "In progress" with its button (booking: e2e/test_appointments_*).
         patient.goto("/requests/in-progress")
         settled(patient)
-        expect(
-            patient.get_by_role("link", name="Book appointment")
-            .or_(patient.get_by_role("button", name="Book appointment"))
-            .first
-        ).to_be_visible()
         patient_shot("invitation")
+        # ...and she books from it: a day, a time, confirm; the confirmation comes by email.
+        patient.get_by_role("button", name="Book appointment").click()
+        settled(patient)
+        chosen = _choose_first_day_and_time(patient, patient_shot, "book")
+        patient.get_by_role("button", name="Confirm appointment").click()
+        expect(patient.get_by_role("heading", name="Your appointment is booked")).to_be_visible()
+        patient_shot("booked")
+        confirmation = body_of(mailbox.wait_for(email, "Your appointment is booked"))
+        assert f"at {chosen}" in confirmation and "phone you" in confirmation
     finally:
         close_context(context)
 
