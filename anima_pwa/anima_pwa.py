@@ -7,15 +7,16 @@ from reflex import constants
 from reflex.environment import environment
 
 from anima_pwa import routes
-from anima_pwa.http import security_headers, static_routes
+from anima_pwa.http import practice_link_cookie, security_headers, static_routes
 from anima_pwa.pages.identity import auth
 from anima_pwa.pages.identity import settings as settings_pages
 from anima_pwa.pages.inbox import patient as inbox_patient
 from anima_pwa.pages.patients import dependants as dependants_pages
 from anima_pwa.pages.patients import registration
-from anima_pwa.pages.platform import demo, info
+from anima_pwa.pages.platform import demo, help, info
 from anima_pwa.pages.practice import create_request as create_request_pages
 from anima_pwa.pages.practice import patient_management as pm_pages
+from anima_pwa.pages.practice import practice_link as practice_link_pages
 from anima_pwa.pages.practice import practice_settings as practice_settings_pages
 from anima_pwa.pages.practice import workspace as practice
 from anima_pwa.pages.requests import practice_requests as practice_requests_pages
@@ -52,6 +53,7 @@ from anima_pwa.state.practice.patient_management import (
     PatientSearchState,
     VerificationsState,
 )
+from anima_pwa.state.practice.practice_link import PracticeLinkState
 from anima_pwa.state.practice.practice_settings import CoreHoursLogState, PracticeSettingsState
 from anima_pwa.state.practice.workspace import PracticeState, StaffEnrolState, StaffLoginState
 from anima_pwa.state.requests.practice_requests import PracticeRequestsState, PracticeRequestState
@@ -84,7 +86,7 @@ app = rx.App(
     stylesheets=["/anima.css"],
     head_components=HEAD,
     html_lang="en-GB",
-    api_transformer=[static_routes(), security_headers(settings)],
+    api_transformer=[static_routes(), practice_link_cookie(), security_headers(settings)],
 )
 # Before every event: a tab's state belongs to the session that built it (state/binding.py).
 app.add_middleware(SessionBinding())
@@ -145,6 +147,10 @@ _add(
     "Signposted today",
     PracticeSignpostsState.load,
 )
+_add(practice_link_pages.practice_link, routes.PRACTICE_LINK, "Your practice", PracticeLinkState.load)
+_add(practice_link_pages.practice_poster, routes.PRACTICE_POSTER, "Poster", PracticeLinkState.load)
+_add(help.services_near_you, routes.SERVICES_NEAR_YOU, "Other NHS services that can help")
+_add(help.install_help, routes.INSTALL_HELP, "Add Anima to your home screen")
 _add(info.privacy, routes.PRIVACY, "Privacy policy")
 _add(info.terms, routes.TERMS, "Terms of use")
 _add(info.accessibility, routes.ACCESSIBILITY, "Accessibility statement")

@@ -224,6 +224,51 @@ def static_routes() -> Starlette:
     )
 
 
+# The practice's own link ----------------------------------------------------------------------
+
+
+def _practice_exists(code: str) -> bool:
+    from anima_pwa.services.practice import practice_link
+
+    with session_scope() as db:
+        return practice_link.find(db, code) is not None
+
+
+def practice_link_cookie():
+    """ASGI middleware for the practice's own link `/p/<ODS code>` (a Reflex page): a practice that
+    is found leaves a cookie naming it, so sign-up preselects it (state.patients.registration, which
+    checks the code against the practices table again); a code that isn't an active practice's gets
+    a 404 status (the page itself says "We could not find that practice")."""
+    from anima_pwa.services.practice import practice_link
+
+    def wrap(app: ASGIApp) -> ASGIApp:
+        async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
+            path = scope.get("path", "") if scope["type"] == "http" else ""
+            if not path.startswith(practice_link.PATH_PREFIX) or scope.get("method") not in ("GET", "HEAD"):
+                await app(scope, receive, send)
+                return
+            code = practice_link.ods_from_path(path)
+            found = bool(code) and await asyncio.to_thread(_practice_exists, code)
+            is_poster = path.rstrip("/").endswith(practice_link.POSTER_SUFFIX)
+
+            async def send_marked(message: Message) -> None:
+                if message["type"] == "http.response.start" and message.get("status") == 200:
+                    headers = list(message.get("headers", []))
+                    if not found:
+                        message["status"] = 404
+                        headers.append((b"cache-control", b"no-store"))
+                    elif not is_poster:
+                        headers.append((b"set-cookie", cookies.practice_cookie(code).encode()))
+                    message["headers"] = headers
+                await send(message)
+
+            await app(scope, receive, send_marked)
+
+        return middleware
+
+    return wrap
+
+
 # Content-Security-Policy ----------------------------------------------------------------------
 
 _INLINE_SCRIPT = re.compile(rb"<script(?![^>]*\bsrc=)[^>]*>(.*?)</script>", re.S | re.I)

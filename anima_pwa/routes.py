@@ -47,11 +47,17 @@ REQUEST_NEW = "/request"
 YOUR_REQUESTS = "/requests"
 IN_PROGRESS = "/requests/in-progress"
 REQUEST_VIEW = "/requests/view"  # ?id=<request id>: the patient's page of one request
+# The practice's own link (services.practice.practice_link) and its printable poster: open to anyone
+PRACTICE_LINK = "/p/[ods]"
+PRACTICE_POSTER = "/p/[ods]/poster"
+SERVICES_NEAR_YOU = "/services-near-you"  # self-help and other NHS services (pharmacy, 111, dentists...)
+INSTALL_HELP = "/help/home-screen"  # "Add Anima to your home screen"
 
 # Plain HTTP endpoints (anima_pwa.http), not Reflex pages: the only places the session cookie is set
 AUTH_SESSION = "/auth/session"  # ?h=<handoff>&next=<path>: sets the cookie after a sign-in
 AUTH_CHECK = "/auth/check"  # ?to=<path>: back to `to` if still signed in, else clears and signs in
 AUTH_SIGN_OUT = "/auth/sign-out"  # POST
+PUSH_SUBSCRIPTION = "/push/subscription"  # POST/DELETE: this device's push subscription (the session cookie's account)
 ATTACHMENT = "/attachments/"  # <id>: a photo sent with a reply, for the practice and the request's account holders
 
 
@@ -109,3 +115,7 @@ def safe_next(value: str | None) -> str:
     }:
         return HOME
     return value
+
+
+def request_view(request_id: int) -> str:
+    return f"{REQUEST_VIEW}?id={request_id}"

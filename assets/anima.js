@@ -11,6 +11,9 @@
  * - [data-idle-seconds]  present while signed in: after that long without a key, tap or click,
  *   the page asks the server whether the session is still alive (/auth/check), which clears the
  *   screen and goes to sign-in when it is not.
+ * - button[data-print]  prints the page (the practice's poster).
+ * - #install-offer  shown, with its button[data-install], only when the browser offers to install
+ *   the app (beforeinstallprompt); hidden again once installed.
  * - the service worker (offline page, installable app).
  */
 (function () {
@@ -53,6 +56,8 @@
     if (summary && summary.hasAttribute("data-attempt")) focusSummary(summary);
     var main = document.getElementById("maincontent");
     if (main) focusMain(main);
+    var offer = document.getElementById("install-offer");
+    if (offer && offer.hidden !== (installPrompt === null)) showInstallOffer();
   }
 
   function idleCheck() {
@@ -67,6 +72,38 @@
   function activity() {
     lastActivity = Date.now();
   }
+
+  var installPrompt = null;
+
+  function showInstallOffer() {
+    var offer = document.getElementById("install-offer");
+    if (offer) offer.hidden = installPrompt === null;
+  }
+
+  window.addEventListener("beforeinstallprompt", function (event) {
+    event.preventDefault(); // offer it on the help page's own button instead of the browser's bar
+    installPrompt = event;
+    showInstallOffer();
+  });
+  window.addEventListener("appinstalled", function () {
+    installPrompt = null;
+    showInstallOffer();
+  });
+
+  document.addEventListener("click", function (event) {
+    var target = event.target && event.target.closest ? event.target : null;
+    if (target && target.closest("button[data-print]")) {
+      window.print();
+      return;
+    }
+    if (target && target.closest("button[data-install]") && installPrompt) {
+      var prompt = installPrompt;
+      installPrompt = null;
+      prompt.prompt();
+      showInstallOffer();
+      return;
+    }
+  });
 
   document.addEventListener("click", function (event) {
     var button = event.target && event.target.closest ? event.target.closest("button.show-password[aria-controls]") : null;

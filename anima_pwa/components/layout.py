@@ -85,6 +85,8 @@ def footer() -> rx.Component:
                 rx.el.li(rx.el.a("Privacy policy", href=routes.PRIVACY)),
                 rx.el.li(rx.el.a("Terms of use", href=routes.TERMS)),
                 rx.el.li(rx.el.a("Accessibility", href=routes.ACCESSIBILITY)),
+                rx.el.li(rx.el.a("NHS services near you", href=routes.SERVICES_NEAR_YOU)),
+                rx.el.li(rx.el.a("Add to home screen", href=routes.INSTALL_HELP)),
                 class_name="footer__list",
             ),
             rx.el.p(
