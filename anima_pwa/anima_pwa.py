@@ -25,6 +25,7 @@ from anima_pwa.pages.requests import wizard as request_pages
 from anima_pwa.services.inbox import record as health_record
 from anima_pwa.services.nhs_login import client as nhs_login
 from anima_pwa.services.platform import maintenance, notifications
+from anima_pwa.services.platform.notifications import push
 from anima_pwa.settings import settings
 from anima_pwa.state.base import SessionState
 from anima_pwa.state.binding import SessionBinding
@@ -80,6 +81,11 @@ if environment.REFLEX_ENV_MODE.get() == constants.Env.PROD:
     # Production builds only (anima.js reads this): a worker caching a dev server's modules
     # would serve stale code.
     HEAD.append(rx.el.meta(name="anima-service-worker", content="/sw.js"))
+    if settings.push is not None:
+        # Web push: the VAPID public key browsers subscribe with (not a secret).
+        if settings.push.create_if_missing:
+            push.ensure_key(settings.push.private_key_file)
+        HEAD.append(rx.el.meta(name="anima-push-key", content=push.public_key(settings.push.private_key_file)))
 
 app = rx.App(
     theme=None,

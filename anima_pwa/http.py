@@ -11,6 +11,9 @@ The session cookie is set and cleared only here, by HTTP responses, so it can be
   pages left idle past the idle limit, come here.
 - `POST /auth/sign-out`: ends the session and clears the cookie.
 
+And `POST|DELETE /push/subscription`: this browser's push subscription (web push), for the session
+cookie's account only.
+
 And `GET /attachments/<id>`: a photo a patient sent with a reply, by the session cookie only, to
 the practice's staff who may view requests and the accounts that may see the request
 (services.inbox.attachments.open_for); anyone else gets the same 404 as for an unknown id.
@@ -25,6 +28,7 @@ import asyncio
 import base64
 import gzip
 import hashlib
+import json
 import re
 from collections import OrderedDict
 from pathlib import Path
@@ -32,7 +36,7 @@ from urllib.parse import urlsplit
 
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import FileResponse, PlainTextResponse, RedirectResponse, Response
+from starlette.responses import FileResponse, JSONResponse, PlainTextResponse, RedirectResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -174,6 +178,64 @@ def auth_sign_out(request: Request) -> Response:
     return response
 
 
+# Push subscriptions ---------------------------------------------------------------------------
+
+PUSH_BODY_LIMIT = 4096
+
+
+def _push_json(status: int, **fields) -> Response:
+    return JSONResponse(fields, status_code=status, headers={"Cache-Control": "no-store"})
+
+
+def _push_change(token: str, method: str, data: dict) -> Response:
+    from anima_pwa.services.platform.notifications import push
+
+    with session_scope() as db:
+        identity = sessions.resolve(db, token)
+        if identity is None:
+            return _push_json(401, error="Sign in again to change notifications.")
+        if method == "DELETE":
+            push.unsubscribe(db, account_id=identity.account_id, endpoint=data.get("endpoint"))
+            return _push_json(200, on=False)
+        if data.get("check"):
+            on = push.check_subscription(
+                db, account_id=identity.account_id, session_id=identity.session_id, endpoint=data.get("endpoint")
+            )
+            return _push_json(200, on=on)
+        result = push.subscribe(
+            db, account_id=identity.account_id, session_id=identity.session_id, subscription=data.get("subscription")
+        )
+        if not result.ok:
+            return _push_json(400, error=result.error)
+        return _push_json(200, on=True)
+
+
+async def push_subscription(request: Request) -> Response:
+    """This browser's push subscription, for the session cookie's account only: POST
+    {"subscription": <PushSubscription JSON>} turns notifications on, POST {"check": true,
+    "endpoint": ...} says whether they are on (and drops another account's), DELETE {"endpoint": ...}
+    turns them off. Same-site pages only, JSON only."""
+    if not from_this_site(request):
+        return _push_json(403, error="Change notifications from an Anima page.")
+    if request.headers.get("content-type", "").split(";")[0].strip() != "application/json":
+        return _push_json(415, error="Send JSON.")
+    token = cookies.read(request.headers.get("cookie"), cookies.SESSION)
+    if not token:
+        return _push_json(401, error="Sign in again to change notifications.")
+    body = b""
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > PUSH_BODY_LIMIT:
+            return _push_json(413, error="Too large.")
+    try:
+        data = json.loads(body or b"{}")
+    except ValueError:
+        data = None
+    if not isinstance(data, dict):
+        return _push_json(400, error="Send a JSON object.")
+    return await asyncio.to_thread(_push_change, token, request.method, data)
+
+
 # Photos sent with replies ---------------------------------------------------------------------
 
 
@@ -220,6 +282,7 @@ def static_routes() -> Starlette:
             Route(routes.AUTH_CHECK, auth_check, methods=["GET"]),
             Route(routes.AUTH_SIGN_OUT, auth_sign_out, methods=["POST"]),
             Route(routes.ATTACHMENT + "{attachment_id}", attachment, methods=["GET"]),
+            Route(routes.PUSH_SUBSCRIPTION, push_subscription, methods=["POST", "DELETE"]),
         ]
     )
 

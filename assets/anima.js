@@ -14,7 +14,12 @@
  * - button[data-print]  prints the page (the practice's poster).
  * - #install-offer  shown, with its button[data-install], only when the browser offers to install
  *   the app (beforeinstallprompt); hidden again once installed.
- * - the service worker (offline page, installable app).
+ * - #push-settings  "Notifications on this device" (Your preferences): subscribes this browser
+ *   with the VAPID key in <meta name="anima-push-key"> and posts the subscription to
+ *   /push/subscription (the session cookie says whose); turns it off again. On every signed-in page
+ *   load, a subscription this browser still has is checked with the server, and dropped if it is no
+ *   longer this account's (someone else signed in here).
+ * - the service worker (offline page, installable app, push notifications).
  */
 (function () {
   "use strict";
@@ -58,6 +63,9 @@
     if (main) focusMain(main);
     var offer = document.getElementById("install-offer");
     if (offer && offer.hidden !== (installPrompt === null)) showInstallOffer();
+    var pushPanel = document.getElementById("push-settings");
+    if (pushPanel) setUpPushPanel(pushPanel);
+    checkPushOnce();
   }
 
   function idleCheck() {
@@ -72,6 +80,181 @@
   function activity() {
     lastActivity = Date.now();
   }
+
+
+  // Web push ------------------------------------------------------------------------------------
+
+  var PUSH_ENDPOINT = "/push/subscription";
+  var seenPushPanel = null;
+  var pushChecked = false;
+
+  function pushKey() {
+    var meta = document.querySelector('meta[name="anima-push-key"]');
+    return meta ? meta.getAttribute("content") : "";
+  }
+
+  function pushSupported() {
+    return (
+      "serviceWorker" in navigator &&
+      "PushManager" in window &&
+      "Notification" in window &&
+      !!pushKey() &&
+      !!document.querySelector('meta[name="anima-service-worker"]')
+    );
+  }
+
+  function keyBytes(base64url) {
+    var padded = (base64url + "===".slice((base64url.length + 3) % 4)).replace(/-/g, "+").replace(/_/g, "/");
+    var raw = window.atob(padded);
+    var bytes = new Uint8Array(raw.length);
+    for (var i = 0; i < raw.length; i++) bytes[i] = raw.charCodeAt(i);
+    return bytes;
+  }
+
+  function sendPush(method, body) {
+    return fetch(PUSH_ENDPOINT, {
+      method: method,
+      credentials: "same-origin",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify(body),
+    }).then(function (response) {
+      return response
+        .json()
+        .catch(function () {
+          return {};
+        })
+        .then(function (data) {
+          return { ok: response.ok, data: data || {} };
+        });
+    });
+  }
+
+  function currentSubscription() {
+    return navigator.serviceWorker.ready.then(function (registration) {
+      return registration.pushManager.getSubscription().then(function (subscription) {
+        return { registration: registration, subscription: subscription };
+      });
+    });
+  }
+
+  function showPush(panel, state, message) {
+    var status = panel.querySelector("#push-status");
+    var button = panel.querySelector("#push-toggle");
+    panel.setAttribute("data-push-state", state);
+    if (status) status.textContent = message;
+    if (!button) return;
+    button.hidden = state === "unsupported" || state === "blocked" || state === "busy";
+    button.textContent = state === "on" ? "Turn off notifications on this device" : "Turn on notifications on this device";
+  }
+
+  var BLOCKED =
+    "Notifications are blocked for Anima on this device. To get them, allow notifications for this site in your browser's or phone's settings.";
+
+  function setUpPushPanel(panel) {
+    if (panel === seenPushPanel) return;
+    seenPushPanel = panel;
+    if (!pushSupported()) {
+      showPush(
+        panel,
+        "unsupported",
+        "This browser can't show notifications from Anima. On an iPhone or iPad, add Anima to your home screen, then open it from there."
+      );
+      return;
+    }
+    if (Notification.permission === "denied") {
+      showPush(panel, "blocked", BLOCKED);
+      return;
+    }
+    showPush(panel, "busy", "Checking this device...");
+    currentSubscription()
+      .then(function (found) {
+        if (!found.subscription) return false;
+        return sendPush("POST", { check: true, endpoint: found.subscription.endpoint }).then(function (result) {
+          if (result.ok && result.data.on) return true;
+          return found.subscription.unsubscribe().then(function () {
+            return false;
+          });
+        });
+      })
+      .then(function (on) {
+        showPush(panel, on ? "on" : "off", on ? "Notifications are on for this device." : "Notifications are off for this device.");
+      })
+      .catch(function () {
+        showPush(panel, "off", "Notifications are off for this device.");
+      });
+  }
+
+  function turnPushOn(panel) {
+    showPush(panel, "busy", "Turning on notifications...");
+    Notification.requestPermission()
+      .then(function (permission) {
+        if (permission !== "granted") {
+          showPush(panel, permission === "denied" ? "blocked" : "off", permission === "denied" ? BLOCKED : "Notifications are off for this device.");
+          return;
+        }
+        return currentSubscription()
+          .then(function (found) {
+            return (
+              found.subscription ||
+              found.registration.pushManager.subscribe({ userVisibleOnly: true, applicationServerKey: keyBytes(pushKey()) })
+            );
+          })
+          .then(function (subscription) {
+            return sendPush("POST", { subscription: subscription.toJSON() }).then(function (result) {
+              if (result.ok) {
+                showPush(panel, "on", "Notifications are on for this device.");
+                return;
+              }
+              return subscription.unsubscribe().then(function () {
+                showPush(panel, "off", "Notifications could not be turned on: " + (result.data.error || "try again later") + ".");
+              });
+            });
+          });
+      })
+      .catch(function () {
+        showPush(panel, "off", "Notifications could not be turned on on this device. Try again later.");
+      });
+  }
+
+  function turnPushOff(panel) {
+    showPush(panel, "busy", "Turning off notifications...");
+    currentSubscription()
+      .then(function (found) {
+        if (!found.subscription) return;
+        return sendPush("DELETE", { endpoint: found.subscription.endpoint }).then(function () {
+          return found.subscription.unsubscribe();
+        });
+      })
+      .then(function () {
+        showPush(panel, "off", "Notifications are off for this device.");
+      })
+      .catch(function () {
+        showPush(panel, "on", "Notifications could not be turned off. Try again.");
+      });
+  }
+
+  // Once per page load while signed in: drop a subscription that is no longer this account's.
+  function checkPushOnce() {
+    if (pushChecked || !document.querySelector("[data-idle-seconds]") || !pushSupported()) return;
+    if (Notification.permission !== "granted") return;
+    pushChecked = true;
+    currentSubscription()
+      .then(function (found) {
+        if (!found.subscription) return;
+        return sendPush("POST", { check: true, endpoint: found.subscription.endpoint }).then(function (result) {
+          if (result.ok && !result.data.on) return found.subscription.unsubscribe();
+        });
+      })
+      .catch(function () {});
+  }
+
+  document.addEventListener("click", function (event) {
+    var button = event.target && event.target.closest ? event.target.closest("#push-toggle") : null;
+    var panel = button ? button.closest("#push-settings") : null;
+    if (!panel) return;
+    if (panel.getAttribute("data-push-state") === "on") turnPushOff(panel);
+    else if (panel.getAttribute("data-push-state") === "off") turnPushOn(panel);
+  });
 
   var installPrompt = null;
 

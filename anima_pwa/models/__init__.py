@@ -3,7 +3,7 @@
 from anima_pwa.models.accounts import Account, AuthSession, OneTimeToken, RateLimitHit, RecoveryCode
 from anima_pwa.models.audit import AuditEvent
 from anima_pwa.models.base import utcnow
-from anima_pwa.models.notifications import OutboxMessage
+from anima_pwa.models.notifications import OutboxMessage, PushSubscription
 from anima_pwa.models.patients import AccountPatient, Patient
 from anima_pwa.models.practices import Practice, PracticeRegisterEntry, StaffMember
 from anima_pwa.models.requests import (
@@ -42,6 +42,7 @@ __all__ = [
     "AuthSession",
     "OneTimeToken",
     "OutboxMessage",
+    "PushSubscription",
     "Patient",
     "Practice",
     "PracticeRegisterEntry",
