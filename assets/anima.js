@@ -61,6 +61,9 @@
     if (summary && summary.hasAttribute("data-attempt")) focusSummary(summary);
     var main = document.getElementById("maincontent");
     if (main) focusMain(main);
+    // Only once React has taken over the page: changing server-rendered HTML before it hydrates
+    // would make it fail to match (React error 418).
+    if (!document.querySelector('main[data-ready="true"]')) return;
     var offer = document.getElementById("install-offer");
     if (offer && offer.hidden !== (installPrompt === null)) showInstallOffer();
     var pushPanel = document.getElementById("push-settings");
@@ -260,7 +263,7 @@
 
   function showInstallOffer() {
     var offer = document.getElementById("install-offer");
-    if (offer) offer.hidden = installPrompt === null;
+    if (offer && document.querySelector('main[data-ready="true"]')) offer.hidden = installPrompt === null;
   }
 
   window.addEventListener("beforeinstallprompt", function (event) {
@@ -312,7 +315,7 @@
       childList: true,
       subtree: true,
       attributes: true,
-      attributeFilter: ["data-navigate", "data-attempt"],
+      attributeFilter: ["data-navigate", "data-attempt", "data-ready"],
     });
   }
 

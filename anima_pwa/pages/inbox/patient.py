@@ -194,7 +194,7 @@ def _outcome() -> rx.Component:
                 S.outcome_links.length() > 0,
                 rx.el.ul(
                     rx.foreach(S.outcome_links, lambda link: rx.el.li(rx.el.a(link[0], href=link[1]))),
-                    class_name="list outcome__links",
+                    class_name="link-list outcome__links",
                 ),
             ),
             rx.cond(

@@ -94,7 +94,7 @@ def install_help() -> rx.Component:
                 ),
                 rx.el.li("Scroll down and tap ", rx.el.strong("Add to Home Screen"), "."),
                 rx.el.li("Check the name says Anima, then tap ", rx.el.strong("Add"), "."),
-                class_name="list list--number",
+                class_name="steps",
             ),
             rx.el.p(
                 "To get notifications on an iPhone, open Anima from its home screen icon, then turn them on in "
@@ -117,7 +117,7 @@ def install_help() -> rx.Component:
                     ".",
                 ),
                 rx.el.li("Tap ", rx.el.strong("Add"), " or ", rx.el.strong("Install"), " to confirm."),
-                class_name="list list--number",
+                class_name="steps",
             ),
             class_name="section",
             aria_labelledby="android",

@@ -38,9 +38,9 @@ def practice_link() -> rx.Component:
                 ),
                 rx.cond(
                     SessionState.signed_in,
-                    rx.el.a("Go to your home page", href=routes.HOME, class_name="button", role="button"),
+                    rx.el.a("Go to your home page", href=routes.HOME, class_name="button"),
                     rx.fragment(
-                        rx.el.a("Create an account", href=routes.INDEX, class_name="button", role="button"),
+                        rx.el.a("Create an account", href=routes.INDEX, class_name="button"),
                         rx.el.p(
                             "Your account will be with ",
                             S.practice_name,
@@ -55,7 +55,7 @@ def practice_link() -> rx.Component:
                     rx.el.li(rx.el.a("Find other NHS services near you", href=routes.SERVICES_NEAR_YOU)),
                     rx.el.li(rx.el.a("Add Anima to your home screen", href=routes.INSTALL_HELP)),
                     rx.el.li(rx.el.a("Print a poster of this page's link", href=S.poster_href)),
-                    class_name="list",
+                    class_name="link-list",
                 ),
             ),
             rx.cond(rx.State.is_hydrated, _not_found()),
