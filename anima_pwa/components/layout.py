@@ -59,8 +59,8 @@ def header() -> rx.Component:
                 rx.el.span("Anima", class_name="header__logo"),
                 rx.el.span("Online consultation for your GP practice", class_name="header__service"),
                 href=rx.cond(SessionState.signed_in, routes.HOME, routes.INDEX),
+                # Named by its visible words (WCAG 2.5.3 Label in Name): no aria-label.
                 class_name="header__link",
-                aria_label="Anima home page",
             ),
             rx.cond(
                 SessionState.signed_in,
