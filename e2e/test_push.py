@@ -55,6 +55,19 @@ def test_the_practice_link_preselects_the_practice_and_prints_a_poster(phone: Pa
     phone.goto("/p/ZZ9999")
     expect(phone.get_by_role("heading", name="We could not find that practice")).to_be_visible()
 
+    # Help for anyone: other NHS services (the NHS website's finders) and adding Anima to the home
+    # screen, whose install button shows only when the browser offers to install.
+    phone.goto("/services-near-you")
+    settled(phone)
+    expect(phone.get_by_role("heading", name="Pharmacies and Pharmacy First")).to_be_visible()
+    finder = phone.get_by_role("link", name="Find a dentist")
+    expect(finder).to_have_attribute("href", "https://www.nhs.uk/service-search/find-a-dentist")
+    phone.get_by_role("link", name="Add to home screen").click()
+    settled(phone)
+    expect(phone.get_by_role("heading", name="iPhone or iPad (Safari)")).to_be_visible()
+    expect(phone.get_by_role("button", name="Add Anima to this device")).to_be_hidden()
+    shot("install-help")
+
     # Signing up after following the link: the practice is already chosen.
     from e2e.journeys import confirmed_account
 
