@@ -12,6 +12,7 @@
  *   the page asks the server whether the session is still alive (/auth/check), which clears the
  *   screen and goes to sign-in when it is not.
  * - button[data-print]  prints the page (the practice's poster).
+ * - a file input inside an element with aria-labelledby (rx.upload) is given that label and hint.
  * - #install-offer  shown, with its button[data-install], only when the browser offers to install
  *   the app (beforeinstallprompt); hidden again once installed.
  * - #push-settings  "Notifications on this device" (Your preferences): subscribes this browser
@@ -69,6 +70,18 @@
     var pushPanel = document.getElementById("push-settings");
     if (pushPanel) setUpPushPanel(pushPanel);
     checkPushOnce();
+    labelFileInputs();
+  }
+
+  // The file input inside an upload zone (Reflex's rx.upload renders it with no attributes of
+  // ours) takes the zone's label and hint, so it is named for screen readers (WCAG 1.3.1, 4.1.2).
+  function labelFileInputs() {
+    var inputs = document.querySelectorAll('[aria-labelledby] input[type="file"]:not([aria-labelledby])');
+    for (var i = 0; i < inputs.length; i++) {
+      var zone = inputs[i].parentElement.closest("[aria-labelledby]");
+      inputs[i].setAttribute("aria-labelledby", zone.getAttribute("aria-labelledby"));
+      if (zone.hasAttribute("aria-describedby")) inputs[i].setAttribute("aria-describedby", zone.getAttribute("aria-describedby"));
+    }
   }
 
   function idleCheck() {

@@ -99,27 +99,44 @@ def routes_table() -> list[str]:
     return app_routes()
 
 
+@pytest.fixture(scope="module")
+def family(db, routes_table) -> dict:
+    """A mother holding her son, with two requests waiting for their reply (one asking for a photo)
+    and a suggested prescription to decide (e2e/test_inbox_patient.py); and the son's record id."""
+    from sqlmodel import Session
+
+    from anima_pwa.models import Request
+    from e2e.test_inbox_patient import _family
+
+    world = _family(db)
+    with Session(db) as session:
+        world["son"] = session.get(Request, world["rash"]).patient_id
+    return world
+
+
 def test_every_page_signed_out(phone: Page, routes_table) -> None:
     check(sweep(phone, "signed out", routes_table), "signed out")
 
 
-def test_every_page_as_a_patient(phone: Page, db, routes_table) -> None:
-    from e2e.test_push import _patient_with_request
-
-    email, request_id = _patient_with_request(db)
+def test_every_page_as_a_patient(phone: Page, family, routes_table) -> None:
     phone.goto("/login")
-    login(phone, email, PASSWORD)
+    login(phone, family["mum"], PASSWORD)
     settled(phone)
     patient_pages = [p for p in routes_table if not p.startswith("/practice")]
-    patient_pages.append(f"/requests/view?id={request_id}")
+    patient_pages += [f"/requests/view?id={family['rash']}", f"/requests/view?id={family['cough']}"]
     check(sweep(phone, "patient", patient_pages), "patient")
 
 
 @pytest.mark.parametrize("role", ["receptionist", "clinician", "admin"])
-def test_every_workspace_page_as_staff(desk: Page, db, mailbox, routes_table, role: str) -> None:
+def test_every_workspace_page_as_staff(desk: Page, db, mailbox, family, routes_table, role: str) -> None:
     from e2e.test_practice import new_staff, staff_sign_in_first_time
 
     email, password = new_staff(db, role=role)
     staff_sign_in_first_time(desk, email, password, desk.shots, mailbox)  # type: ignore[attr-defined]
     staff_pages = [p for p in routes_table if p.startswith("/practice") and not p.startswith("/practice/login")]
+    staff_pages += [
+        f"/practice/request?id={family['rash']}",
+        f"/practice/patient?id={family['son']}",
+        f"/practice/patient/audit?id={family['son']}",
+    ]
     check(sweep(desk, role, staff_pages), role)
