@@ -8,6 +8,8 @@ PY := $(VENV)/bin/python
 TOOLS := .tools
 BUN_VERSION := 1.4.5
 BUN := $(TOOLS)/node_modules/.bin/bun
+AXE_VERSION := 4.14.1
+AXE := $(TOOLS)/node_modules/axe-core/axe.min.js
 ANIMA_PORT ?= 3000
 
 # Nothing may download at run time: bun comes from the npm registry into .tools/, Reflex uses it,
@@ -20,7 +22,7 @@ export REFLEX_HTTP_CLIENT_BIND_ADDRESS := 0.0.0.0
 export NPM_CONFIG_REGISTRY ?= $(shell npm config get registry 2>/dev/null || echo https://registry.npmjs.org/)
 export ANIMA_PORT
 
-.PHONY: help setup setup-dev run lint test test-unit test-e2e migrate seed-demo chromium bench clean
+.PHONY: help setup setup-dev run lint test test-unit test-e2e migrate seed-demo chromium axe bench clean
 
 help:
 	@echo "make run    - set up, migrate, load demo data and serve on http://localhost:$(ANIMA_PORT)"
@@ -40,6 +42,12 @@ $(BUN):
 	npm install --silent --no-save --no-audit --no-fund --prefix $(TOOLS) bun@$(BUN_VERSION)
 
 setup: $(VENV)/.installed $(BUN)
+
+# axe-core for the accessibility sweep (e2e/test_accessibility_sweep.py), from the npm registry.
+$(AXE):
+	npm install --silent --no-save --no-audit --no-fund --prefix $(TOOLS) bun@$(BUN_VERSION) axe-core@$(AXE_VERSION)
+
+axe: $(AXE)
 
 setup-dev: setup $(VENV)/.installed-dev
 
@@ -69,13 +77,13 @@ lint: setup-dev
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
 
-test: setup-dev chromium lint
+test: setup-dev chromium axe lint
 	$(PY) -m pytest -p no:cacheprovider tests e2e
 
 test-unit: setup-dev
 	$(PY) -m pytest -p no:cacheprovider tests
 
-test-e2e: setup-dev chromium
+test-e2e: setup-dev chromium axe
 	$(PY) -m pytest -p no:cacheprovider e2e
 
 bench: setup-dev

@@ -7,7 +7,7 @@ from reflex import constants
 from reflex.environment import environment
 
 from anima_pwa import routes
-from anima_pwa.http import security_headers, static_routes
+from anima_pwa.http import practice_link_cookie, security_headers, static_routes
 from anima_pwa.pages.appointments import patient as appointment_pages
 from anima_pwa.pages.appointments import practice_books as practice_books_pages
 from anima_pwa.pages.appointments import practice_today as practice_today_pages
@@ -18,9 +18,10 @@ from anima_pwa.pages.inbox import practice_queue as practice_queue_page
 from anima_pwa.pages.inbox import practice_request as practice_request_page
 from anima_pwa.pages.patients import dependants as dependants_pages
 from anima_pwa.pages.patients import registration
-from anima_pwa.pages.platform import demo, info
+from anima_pwa.pages.platform import demo, help, info
 from anima_pwa.pages.practice import create_request as create_request_pages
 from anima_pwa.pages.practice import patient_management as pm_pages
+from anima_pwa.pages.practice import practice_link as practice_link_pages
 from anima_pwa.pages.practice import practice_settings as practice_settings_pages
 from anima_pwa.pages.practice import workspace as practice
 from anima_pwa.pages.requests import practice_signposts as practice_signposts_pages
@@ -29,6 +30,7 @@ from anima_pwa.services.appointments import housekeeping as appointment_housekee
 from anima_pwa.services.inbox import record as health_record
 from anima_pwa.services.nhs_login import client as nhs_login
 from anima_pwa.services.platform import maintenance, notifications
+from anima_pwa.services.platform.notifications import push
 from anima_pwa.settings import settings
 from anima_pwa.state.appointments.patient import AppointmentState, BookAppointmentState
 from anima_pwa.state.appointments.practice_books import AppointmentBooksState, AppointmentBookState
@@ -62,6 +64,7 @@ from anima_pwa.state.practice.patient_management import (
     PatientSearchState,
     VerificationsState,
 )
+from anima_pwa.state.practice.practice_link import PracticeLinkState
 from anima_pwa.state.practice.practice_settings import CoreHoursLogState, PracticeSettingsState
 from anima_pwa.state.practice.workspace import PracticeState, StaffEnrolState, StaffLoginState
 from anima_pwa.state.requests.practice_signposts import PracticeSignpostsState
@@ -87,13 +90,18 @@ if environment.REFLEX_ENV_MODE.get() == constants.Env.PROD:
     # Production builds only (anima.js reads this): a worker caching a dev server's modules
     # would serve stale code.
     HEAD.append(rx.el.meta(name="anima-service-worker", content="/sw.js"))
+    if settings.push is not None:
+        # Web push: the VAPID public key browsers subscribe with (not a secret).
+        if settings.push.create_if_missing:
+            push.ensure_key(settings.push.private_key_file)
+        HEAD.append(rx.el.meta(name="anima-push-key", content=push.public_key(settings.push.private_key_file)))
 
 app = rx.App(
     theme=None,
     stylesheets=["/anima.css"],
     head_components=HEAD,
     html_lang="en-GB",
-    api_transformer=[static_routes(), security_headers(settings)],
+    api_transformer=[static_routes(), practice_link_cookie(), security_headers(settings)],
 )
 # Before every event: a tab's state belongs to the session that built it (state/binding.py).
 app.add_middleware(SessionBinding())
@@ -159,6 +167,10 @@ _add(
     "Signposted today",
     PracticeSignpostsState.load,
 )
+_add(practice_link_pages.practice_link, routes.PRACTICE_LINK, "Your practice", PracticeLinkState.load)
+_add(practice_link_pages.practice_poster, routes.PRACTICE_POSTER, "Poster", PracticeLinkState.load)
+_add(help.services_near_you, routes.SERVICES_NEAR_YOU, "Other NHS services that can help")
+_add(help.install_help, routes.INSTALL_HELP, "Add Anima to your home screen")
 _add(info.privacy, routes.PRIVACY, "Privacy policy")
 _add(info.terms, routes.TERMS, "Terms of use")
 _add(info.accessibility, routes.ACCESSIBILITY, "Accessibility statement")

@@ -7,6 +7,10 @@ served over https. The websocket's handshake carries them, so Reflex handlers re
 
 - the session cookie: the sign-in session's random token (services.identity.sessions);
 - the device cookie: proof this browser signed in to an account before (services.identity.devices).
+
+And a third, not a secret: the practice whose own link `/p/<ODS code>` this browser opened last
+(services.practice.practice_link), so sign-up preselects it. HttpOnly too, but SameSite=Lax: the
+link is followed from the practice's website, texts and QR codes, which are other sites.
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ from datetime import timedelta
 from anima_pwa.services.identity import devices, sessions
 from anima_pwa.settings import settings
 
-__all__ = ["DEVICE", "SESSION", "clear", "names", "read", "set_cookie"]
+__all__ = ["DEVICE", "PRACTICE", "SESSION", "clear", "names", "practice_cookie", "read", "set_cookie"]
 
 
 def names(secure: bool) -> tuple[str, str]:
@@ -53,3 +57,14 @@ def set_cookie(name: str, value: str, lifetime: timedelta | None = None) -> str:
 def clear(name: str) -> str:
     """A Set-Cookie header value that deletes the cookie."""
     return f"{name}=; {_attributes(0)}"
+
+
+PRACTICE = ("__Host-" if settings.secure_cookies else "") + "anima_practice"
+PRACTICE_LIFETIME = timedelta(days=30)
+
+
+def practice_cookie(ods_code: str) -> str:
+    """A Set-Cookie header value naming the practice of the link this browser opened."""
+    secure = "; Secure" if settings.secure_cookies else ""
+    seconds = int(PRACTICE_LIFETIME.total_seconds())
+    return f"{PRACTICE}={ods_code}; Path=/; Max-Age={seconds}; HttpOnly; SameSite=Lax{secure}"

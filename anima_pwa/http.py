@@ -11,6 +11,9 @@ The session cookie is set and cleared only here, by HTTP responses, so it can be
   pages left idle past the idle limit, come here.
 - `POST /auth/sign-out`: ends the session and clears the cookie.
 
+And `POST|DELETE /push/subscription`: this browser's push subscription (web push), for the session
+cookie's account only.
+
 And `GET /attachments/<id>`: a photo a patient sent with a reply, by the session cookie only, to
 the practice's staff who may view requests and the accounts that may see the request
 (services.inbox.attachments.open_for); anyone else gets the same 404 as for an unknown id.
@@ -26,6 +29,7 @@ import asyncio
 import base64
 import gzip
 import hashlib
+import json
 import re
 from collections import OrderedDict
 from pathlib import Path
@@ -33,7 +37,7 @@ from urllib.parse import urlsplit
 
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import FileResponse, PlainTextResponse, RedirectResponse, Response
+from starlette.responses import FileResponse, JSONResponse, PlainTextResponse, RedirectResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -175,6 +179,64 @@ def auth_sign_out(request: Request) -> Response:
     return response
 
 
+# Push subscriptions ---------------------------------------------------------------------------
+
+PUSH_BODY_LIMIT = 4096
+
+
+def _push_json(status: int, **fields) -> Response:
+    return JSONResponse(fields, status_code=status, headers={"Cache-Control": "no-store"})
+
+
+def _push_change(token: str, method: str, data: dict) -> Response:
+    from anima_pwa.services.platform.notifications import push
+
+    with session_scope() as db:
+        identity = sessions.resolve(db, token)
+        if identity is None:
+            return _push_json(401, error="Sign in again to change notifications.")
+        if method == "DELETE":
+            push.unsubscribe(db, account_id=identity.account_id, endpoint=data.get("endpoint"))
+            return _push_json(200, on=False)
+        if data.get("check"):
+            on = push.check_subscription(
+                db, account_id=identity.account_id, session_id=identity.session_id, endpoint=data.get("endpoint")
+            )
+            return _push_json(200, on=on)
+        result = push.subscribe(
+            db, account_id=identity.account_id, session_id=identity.session_id, subscription=data.get("subscription")
+        )
+        if not result.ok:
+            return _push_json(400, error=result.message)
+        return _push_json(200, on=True)
+
+
+async def push_subscription(request: Request) -> Response:
+    """This browser's push subscription, for the session cookie's account only: POST
+    {"subscription": <PushSubscription JSON>} turns notifications on, POST {"check": true,
+    "endpoint": ...} says whether they are on (and drops another account's), DELETE {"endpoint": ...}
+    turns them off. Same-site pages only, JSON only."""
+    if not from_this_site(request):
+        return _push_json(403, error="Change notifications from an Anima page.")
+    if request.headers.get("content-type", "").split(";")[0].strip() != "application/json":
+        return _push_json(415, error="Send JSON.")
+    token = cookies.read(request.headers.get("cookie"), cookies.SESSION)
+    if not token:
+        return _push_json(401, error="Sign in again to change notifications.")
+    body = b""
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > PUSH_BODY_LIMIT:
+            return _push_json(413, error="Too large.")
+    try:
+        data = json.loads(body or b"{}")
+    except ValueError:
+        data = None
+    if not isinstance(data, dict):
+        return _push_json(400, error="Send a JSON object.")
+    return await asyncio.to_thread(_push_change, token, request.method, data)
+
+
 # Photos sent with replies ---------------------------------------------------------------------
 
 
@@ -248,8 +310,54 @@ def static_routes() -> Starlette:
             Route(routes.AUTH_SIGN_OUT, auth_sign_out, methods=["POST"]),
             Route(routes.ATTACHMENT + "{attachment_id}", attachment, methods=["GET"]),
             Route(routes.APPOINTMENT_ICS + "{appointment_id}", appointment_calendar, methods=["GET"]),
+            Route(routes.PUSH_SUBSCRIPTION, push_subscription, methods=["POST", "DELETE"]),
         ]
     )
+
+
+# The practice's own link ----------------------------------------------------------------------
+
+
+def _practice_exists(code: str) -> bool:
+    from anima_pwa.services.practice import practice_link
+
+    with session_scope() as db:
+        return practice_link.find(db, code) is not None
+
+
+def practice_link_cookie():
+    """ASGI middleware for the practice's own link `/p/<ODS code>` (a Reflex page): a practice that
+    is found leaves a cookie naming it, so sign-up preselects it (state.patients.registration, which
+    checks the code against the practices table again); a code that isn't an active practice's gets
+    a 404 status (the page itself says "We could not find that practice")."""
+    from anima_pwa.services.practice import practice_link
+
+    def wrap(app: ASGIApp) -> ASGIApp:
+        async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
+            path = scope.get("path", "") if scope["type"] == "http" else ""
+            if not path.startswith(practice_link.PATH_PREFIX) or scope.get("method") not in ("GET", "HEAD"):
+                await app(scope, receive, send)
+                return
+            code = practice_link.ods_from_path(path)
+            found = code is not None and await asyncio.to_thread(_practice_exists, code)
+            is_poster = path.rstrip("/").endswith(practice_link.POSTER_SUFFIX)
+
+            async def send_marked(message: Message) -> None:
+                if message["type"] == "http.response.start" and message.get("status") == 200:
+                    headers = list(message.get("headers", []))
+                    if not found:
+                        message["status"] = 404
+                        headers.append((b"cache-control", b"no-store"))
+                    elif not is_poster and code is not None:
+                        headers.append((b"set-cookie", cookies.practice_cookie(code).encode()))
+                    message["headers"] = headers
+                await send(message)
+
+            await app(scope, receive, send_marked)
+
+        return middleware
+
+    return wrap
 
 
 # Content-Security-Policy ----------------------------------------------------------------------

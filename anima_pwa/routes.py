@@ -52,12 +52,18 @@ IN_PROGRESS = "/requests/in-progress"
 REQUEST_VIEW = "/requests/view"  # ?id=<request id>: the patient's page of one request
 APPOINTMENT_BOOK = "/appointments/book"  # ?invite=<id>: choose a day, then a time, then confirm
 APPOINTMENT_VIEW = "/appointments/view"  # ?id=<appointment id>: the booking, Add to calendar, Cancel
+# The practice's own link (services.practice.practice_link) and its printable poster: open to anyone
+PRACTICE_LINK = "/p/[ods]"
+PRACTICE_POSTER = "/p/[ods]/poster"
+SERVICES_NEAR_YOU = "/services-near-you"  # self-help and other NHS services (pharmacy, 111, dentists...)
+INSTALL_HELP = "/help/home-screen"  # "Add Anima to your home screen"
 
 # Plain HTTP endpoints (anima_pwa.http), not Reflex pages: the only places the session cookie is set
 AUTH_SESSION = "/auth/session"  # ?h=<handoff>&next=<path>: sets the cookie after a sign-in
 AUTH_CHECK = "/auth/check"  # ?to=<path>: back to `to` if still signed in, else clears and signs in
 AUTH_SIGN_OUT = "/auth/sign-out"  # POST
 APPOINTMENT_ICS = "/appointments/ics/"  # <id>: the calendar file of an appointment, for its account holders
+PUSH_SUBSCRIPTION = "/push/subscription"  # POST/DELETE: this device's push subscription (the session cookie's account)
 ATTACHMENT = "/attachments/"  # <id>: a photo sent with a reply, for the practice and the request's account holders
 
 
@@ -115,3 +121,7 @@ def safe_next(value: str | None) -> str:
     }:
         return HOME
     return value
+
+
+def request_view(request_id: int) -> str:
+    return f"{REQUEST_VIEW}?id={request_id}"

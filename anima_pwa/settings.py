@@ -71,6 +71,7 @@ class Settings:
     attachment_max_bytes: int = 10 * 1024 * 1024  # a photo sent with a reply (ANIMA_ATTACHMENT_MAX_BYTES)
     notify: NotifySettings | None = None  # None: email by SMTP (if set), text messages wait
     record_adapter: str = "file"  # where signed-off requests are written (services/inbox/record.py)
+    push: PushSettings | None = None  # None: no web push (services/platform/notifications/push.py)
 
     @property
     def sqlalchemy_url(self) -> str:
@@ -165,6 +166,31 @@ def nhs_login_settings(port: int, base_url: str, demo: bool, instance_dir: Path)
     )
 
 
+@dataclass(frozen=True)
+class PushSettings:
+    """Web push (VAPID, RFC 8292): the application server's P-256 private key, as a PEM file, and
+    the contact the push services see (`sub`: a mailto: or https: address).
+
+    ``ANIMA_VAPID_PRIVATE_KEY_FILE`` names the key; in demo mode without it, a key is made on first
+    run in the instance folder (``vapid_private_key.pem``, 0600). Neither: push is off."""
+
+    private_key_file: Path
+    subject: str
+    create_if_missing: bool = False
+
+
+def push_settings(demo: bool, instance_dir: Path, base_url: str) -> PushSettings | None:
+    key_file = os.environ.get("ANIMA_VAPID_PRIVATE_KEY_FILE", "").strip()
+    if not key_file and not demo:
+        return None
+    default_subject = base_url if base_url.startswith("https://") else "mailto:no-reply@anima.localhost"
+    return PushSettings(
+        private_key_file=Path(key_file) if key_file else instance_dir / "vapid_private_key.pem",
+        subject=os.environ.get("ANIMA_VAPID_SUBJECT", "").strip() or default_subject,
+        create_if_missing=not key_file,
+    )
+
+
 def load() -> Settings:
     port = _int("ANIMA_PORT", 3000)
     instance_dir = Path(os.environ.get("ANIMA_INSTANCE_DIR", str(ROOT / "instance")))
@@ -186,6 +212,7 @@ def load() -> Settings:
         attachment_max_bytes=_int("ANIMA_ATTACHMENT_MAX_BYTES", 10 * 1024 * 1024),
         notify=notify_settings(),
         record_adapter=os.environ.get("ANIMA_RECORD_ADAPTER", "file").strip() or "file",
+        push=push_settings(demo, instance_dir, base_url),
     )
 
 

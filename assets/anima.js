@@ -11,7 +11,16 @@
  * - [data-idle-seconds]  present while signed in: after that long without a key, tap or click,
  *   the page asks the server whether the session is still alive (/auth/check), which clears the
  *   screen and goes to sign-in when it is not.
- * - the service worker (offline page, installable app).
+ * - button[data-print]  prints the page (the practice's poster).
+ * - a file input inside an element with aria-labelledby (rx.upload) is given that label and hint.
+ * - #install-offer  shown, with its button[data-install], only when the browser offers to install
+ *   the app (beforeinstallprompt); hidden again once installed.
+ * - #push-settings  "Notifications on this device" (Your preferences): subscribes this browser
+ *   with the VAPID key in <meta name="anima-push-key"> and posts the subscription to
+ *   /push/subscription (the session cookie says whose); turns it off again. On every signed-in page
+ *   load, a subscription this browser still has is checked with the server, and dropped if it is no
+ *   longer this account's (someone else signed in here).
+ * - the service worker (offline page, installable app, push notifications).
  */
 (function () {
   "use strict";
@@ -53,6 +62,26 @@
     if (summary && summary.hasAttribute("data-attempt")) focusSummary(summary);
     var main = document.getElementById("maincontent");
     if (main) focusMain(main);
+    // Only once React has taken over the page: changing server-rendered HTML before it hydrates
+    // would make it fail to match (React error 418).
+    if (!document.querySelector('main[data-ready="true"]')) return;
+    var offer = document.getElementById("install-offer");
+    if (offer && offer.hidden !== (installPrompt === null)) showInstallOffer();
+    var pushPanel = document.getElementById("push-settings");
+    if (pushPanel) setUpPushPanel(pushPanel);
+    checkPushOnce();
+    labelFileInputs();
+  }
+
+  // The file input inside an upload zone (Reflex's rx.upload renders it with no attributes of
+  // ours) takes the zone's label and hint, so it is named for screen readers (WCAG 1.3.1, 4.1.2).
+  function labelFileInputs() {
+    var inputs = document.querySelectorAll('[aria-labelledby] input[type="file"]:not([aria-labelledby])');
+    for (var i = 0; i < inputs.length; i++) {
+      var zone = inputs[i].parentElement.closest("[aria-labelledby]");
+      inputs[i].setAttribute("aria-labelledby", zone.getAttribute("aria-labelledby"));
+      if (zone.hasAttribute("aria-describedby")) inputs[i].setAttribute("aria-describedby", zone.getAttribute("aria-describedby"));
+    }
   }
 
   function idleCheck() {
@@ -67,6 +96,213 @@
   function activity() {
     lastActivity = Date.now();
   }
+
+
+  // Web push ------------------------------------------------------------------------------------
+
+  var PUSH_ENDPOINT = "/push/subscription";
+  var seenPushPanel = null;
+  var pushChecked = false;
+
+  function pushKey() {
+    var meta = document.querySelector('meta[name="anima-push-key"]');
+    return meta ? meta.getAttribute("content") : "";
+  }
+
+  function pushSupported() {
+    return (
+      "serviceWorker" in navigator &&
+      "PushManager" in window &&
+      "Notification" in window &&
+      !!pushKey() &&
+      !!document.querySelector('meta[name="anima-service-worker"]')
+    );
+  }
+
+  function keyBytes(base64url) {
+    var padded = (base64url + "===".slice((base64url.length + 3) % 4)).replace(/-/g, "+").replace(/_/g, "/");
+    var raw = window.atob(padded);
+    var bytes = new Uint8Array(raw.length);
+    for (var i = 0; i < raw.length; i++) bytes[i] = raw.charCodeAt(i);
+    return bytes;
+  }
+
+  function sendPush(method, body) {
+    return fetch(PUSH_ENDPOINT, {
+      method: method,
+      credentials: "same-origin",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify(body),
+    }).then(function (response) {
+      return response
+        .json()
+        .catch(function () {
+          return {};
+        })
+        .then(function (data) {
+          return { ok: response.ok, data: data || {} };
+        });
+    });
+  }
+
+  function currentSubscription() {
+    return navigator.serviceWorker.ready.then(function (registration) {
+      return registration.pushManager.getSubscription().then(function (subscription) {
+        return { registration: registration, subscription: subscription };
+      });
+    });
+  }
+
+  function showPush(panel, state, message) {
+    var status = panel.querySelector("#push-status");
+    var button = panel.querySelector("#push-toggle");
+    panel.setAttribute("data-push-state", state);
+    if (status) status.textContent = message;
+    if (!button) return;
+    button.hidden = state === "unsupported" || state === "blocked" || state === "busy";
+    button.textContent = state === "on" ? "Turn off notifications on this device" : "Turn on notifications on this device";
+  }
+
+  var BLOCKED =
+    "Notifications are blocked for Anima on this device. To get them, allow notifications for this site in your browser's or phone's settings.";
+
+  function setUpPushPanel(panel) {
+    if (panel === seenPushPanel) return;
+    seenPushPanel = panel;
+    if (!pushSupported()) {
+      showPush(
+        panel,
+        "unsupported",
+        "This browser can't show notifications from Anima. On an iPhone or iPad, add Anima to your home screen, then open it from there."
+      );
+      return;
+    }
+    if (Notification.permission === "denied") {
+      showPush(panel, "blocked", BLOCKED);
+      return;
+    }
+    showPush(panel, "busy", "Checking this device...");
+    currentSubscription()
+      .then(function (found) {
+        if (!found.subscription) return false;
+        return sendPush("POST", { check: true, endpoint: found.subscription.endpoint }).then(function (result) {
+          if (result.ok && result.data.on) return true;
+          return found.subscription.unsubscribe().then(function () {
+            return false;
+          });
+        });
+      })
+      .then(function (on) {
+        showPush(panel, on ? "on" : "off", on ? "Notifications are on for this device." : "Notifications are off for this device.");
+      })
+      .catch(function () {
+        showPush(panel, "off", "Notifications are off for this device.");
+      });
+  }
+
+  function turnPushOn(panel) {
+    showPush(panel, "busy", "Turning on notifications...");
+    Notification.requestPermission()
+      .then(function (permission) {
+        if (permission !== "granted") {
+          showPush(panel, permission === "denied" ? "blocked" : "off", permission === "denied" ? BLOCKED : "Notifications are off for this device.");
+          return;
+        }
+        return currentSubscription()
+          .then(function (found) {
+            return (
+              found.subscription ||
+              found.registration.pushManager.subscribe({ userVisibleOnly: true, applicationServerKey: keyBytes(pushKey()) })
+            );
+          })
+          .then(function (subscription) {
+            return sendPush("POST", { subscription: subscription.toJSON() }).then(function (result) {
+              if (result.ok) {
+                showPush(panel, "on", "Notifications are on for this device.");
+                return;
+              }
+              return subscription.unsubscribe().then(function () {
+                showPush(panel, "off", "Notifications could not be turned on: " + (result.data.error || "try again later") + ".");
+              });
+            });
+          });
+      })
+      .catch(function () {
+        showPush(panel, "off", "Notifications could not be turned on on this device. Try again later.");
+      });
+  }
+
+  function turnPushOff(panel) {
+    showPush(panel, "busy", "Turning off notifications...");
+    currentSubscription()
+      .then(function (found) {
+        if (!found.subscription) return;
+        return sendPush("DELETE", { endpoint: found.subscription.endpoint }).then(function () {
+          return found.subscription.unsubscribe();
+        });
+      })
+      .then(function () {
+        showPush(panel, "off", "Notifications are off for this device.");
+      })
+      .catch(function () {
+        showPush(panel, "on", "Notifications could not be turned off. Try again.");
+      });
+  }
+
+  // Once per page load while signed in: drop a subscription that is no longer this account's.
+  function checkPushOnce() {
+    if (pushChecked || !document.querySelector("[data-idle-seconds]") || !pushSupported()) return;
+    if (Notification.permission !== "granted") return;
+    pushChecked = true;
+    currentSubscription()
+      .then(function (found) {
+        if (!found.subscription) return;
+        return sendPush("POST", { check: true, endpoint: found.subscription.endpoint }).then(function (result) {
+          if (result.ok && !result.data.on) return found.subscription.unsubscribe();
+        });
+      })
+      .catch(function () {});
+  }
+
+  document.addEventListener("click", function (event) {
+    var button = event.target && event.target.closest ? event.target.closest("#push-toggle") : null;
+    var panel = button ? button.closest("#push-settings") : null;
+    if (!panel) return;
+    if (panel.getAttribute("data-push-state") === "on") turnPushOff(panel);
+    else if (panel.getAttribute("data-push-state") === "off") turnPushOn(panel);
+  });
+
+  var installPrompt = null;
+
+  function showInstallOffer() {
+    var offer = document.getElementById("install-offer");
+    if (offer && document.querySelector('main[data-ready="true"]')) offer.hidden = installPrompt === null;
+  }
+
+  window.addEventListener("beforeinstallprompt", function (event) {
+    event.preventDefault(); // offer it on the help page's own button instead of the browser's bar
+    installPrompt = event;
+    showInstallOffer();
+  });
+  window.addEventListener("appinstalled", function () {
+    installPrompt = null;
+    showInstallOffer();
+  });
+
+  document.addEventListener("click", function (event) {
+    var target = event.target && event.target.closest ? event.target : null;
+    if (target && target.closest("button[data-print]")) {
+      window.print();
+      return;
+    }
+    if (target && target.closest("button[data-install]") && installPrompt) {
+      var prompt = installPrompt;
+      installPrompt = null;
+      prompt.prompt();
+      showInstallOffer();
+      return;
+    }
+  });
 
   document.addEventListener("click", function (event) {
     var button = event.target && event.target.closest ? event.target.closest("button.show-password[aria-controls]") : null;
@@ -92,7 +328,7 @@
       childList: true,
       subtree: true,
       attributes: true,
-      attributeFilter: ["data-navigate", "data-attempt"],
+      attributeFilter: ["data-navigate", "data-attempt", "data-ready"],
     });
   }
 

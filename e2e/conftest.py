@@ -249,6 +249,14 @@ def _secret_key() -> str:
     return settings.secret_key
 
 
+def _vapid_key(instance: Path) -> Path:
+    from anima_pwa.services.platform.notifications import push
+
+    path = instance / "vapid_private_key.pem"
+    push.ensure_key(path)
+    return path
+
+
 @pytest.fixture(scope="session")
 def app(tmp_path_factory, database_url, mailbox, nhs_login_emulator, app_port) -> Iterator[App]:
     port = app_port
@@ -265,6 +273,8 @@ def app(tmp_path_factory, database_url, mailbox, nhs_login_emulator, app_port) -
         # staff's MFA enrolment link, made as the admin CLI makes it) works in the app.
         "ANIMA_SECRET_KEY": _secret_key(),
         "ANIMA_OUTBOX_POLL_SECONDS": "0.3",
+        # Web push on (e2e/test_push.py): the VAPID key the app signs with.
+        "ANIMA_VAPID_PRIVATE_KEY_FILE": str(_vapid_key(instance)),
         # Each test's browser is a different client (its own X-Forwarded-For), as real patients
         # are: otherwise the per-client limits on sign-up would stop a long suite part-way.
         "ANIMA_TRUSTED_PROXY_HOPS": "1",

@@ -59,8 +59,8 @@ def header() -> rx.Component:
                 rx.el.span("Anima", class_name="header__logo"),
                 rx.el.span("Online consultation for your GP practice", class_name="header__service"),
                 href=rx.cond(SessionState.signed_in, routes.HOME, routes.INDEX),
+                # Named by its visible words (WCAG 2.5.3 Label in Name): no aria-label.
                 class_name="header__link",
-                aria_label="Anima home page",
             ),
             rx.cond(
                 SessionState.signed_in,
@@ -85,6 +85,8 @@ def footer() -> rx.Component:
                 rx.el.li(rx.el.a("Privacy policy", href=routes.PRIVACY)),
                 rx.el.li(rx.el.a("Terms of use", href=routes.TERMS)),
                 rx.el.li(rx.el.a("Accessibility", href=routes.ACCESSIBILITY)),
+                rx.el.li(rx.el.a("NHS services near you", href=routes.SERVICES_NEAR_YOU)),
+                rx.el.li(rx.el.a("Add to home screen", href=routes.INSTALL_HELP)),
                 class_name="footer__list",
             ),
             rx.el.p(

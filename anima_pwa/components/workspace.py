@@ -20,8 +20,8 @@ def workspace_header(signed_in: bool = True) -> rx.Component:
                 rx.el.span("Anima", class_name="header__logo"),
                 rx.el.span("Practice workspace", class_name="header__service header__service--always"),
                 href=routes.PRACTICE,
+                # Named by its visible words (WCAG 2.5.3 Label in Name): no aria-label.
                 class_name="header__link",
-                aria_label="Practice workspace home",
             ),
             rx.cond(
                 PracticeState.staff_name != "",

@@ -14,7 +14,7 @@ from anima_pwa.models.appointments import (
 )
 from anima_pwa.models.audit import AuditEvent
 from anima_pwa.models.base import id_of, utcnow
-from anima_pwa.models.notifications import OutboxMessage
+from anima_pwa.models.notifications import OutboxMessage, PushSubscription
 from anima_pwa.models.patients import AccountPatient, Patient
 from anima_pwa.models.practices import Practice, PracticeRegisterEntry, StaffMember
 from anima_pwa.models.requests import (
@@ -62,6 +62,7 @@ __all__ = [
     "AuthSession",
     "OneTimeToken",
     "OutboxMessage",
+    "PushSubscription",
     "Patient",
     "Practice",
     "PracticeRegisterEntry",

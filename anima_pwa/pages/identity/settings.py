@@ -278,7 +278,32 @@ def preferences() -> rx.Component:
             on_submit=lambda _: state.save(),
             no_validate=True,
         ),
+        push_settings(),
         back=("Back to settings", routes.SETTINGS),
+    )
+
+
+def push_settings() -> rx.Component:
+    """ "Notifications on this device": run by assets/anima.js (the browser subscribes itself, so
+    nothing about it passes through this page's state). Its status and button start empty and
+    hidden; the script fills them in."""
+    return rx.el.section(
+        rx.el.h2("Notifications on this device", id="push-heading"),
+        rx.el.p(
+            "Get a notification on this phone, tablet or computer when your practice sends you a message. "
+            "It only says “You have a new message from your practice”: never what it is about."
+        ),
+        rx.el.p(id="push-status", role="status", class_name="push-status"),
+        rx.el.button(type="button", id="push-toggle", hidden=True, class_name="button button--secondary"),
+        rx.el.p(
+            "Signing out on this device turns its notifications off. ",
+            rx.el.a("Add Anima to your home screen", href=routes.INSTALL_HELP),
+            " to get them like an app.",
+            class_name="hint",
+        ),
+        id="push-settings",
+        class_name="section",
+        aria_labelledby="push-heading",
     )
 
 

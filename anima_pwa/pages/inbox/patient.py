@@ -194,6 +194,13 @@ def _outcome() -> rx.Component:
                 ),
             ),
             rx.cond(
+                S.outcome_links.length() > 0,
+                rx.el.ul(
+                    rx.foreach(S.outcome_links, lambda link: rx.el.li(rx.el.a(link[0], href=link[1]))),
+                    class_name="link-list outcome__links",
+                ),
+            ),
+            rx.cond(
                 S.needs_decision,
                 rx.el.div(
                     rx.el.button(

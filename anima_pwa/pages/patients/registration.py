@@ -190,12 +190,12 @@ def register_details() -> rx.Component:
     )
 
 
-def _practice_details() -> rx.Component:
+def practice_details_panel(h=HomeState, *, heading: str = "Practice Details") -> rx.Component:
     """The patient guide's "Practice Details": when online requests are open, the closed days
-    ahead and the practice's important updates."""
-    h = HomeState
+    ahead and the practice's important updates. `h` is a state with the same `practice_*` vars
+    (the home page's, or the practice's own link's)."""
     return rx.el.section(
-        rx.el.h2("Practice Details", id="practice-details"),
+        rx.el.h2(heading, id="practice-details"),
         rx.el.p(rx.el.strong(h.practice_name)),
         rx.cond(
             h.practice_phone != "",
@@ -343,7 +343,7 @@ def home() -> rx.Component:
             rx.el.a("Dependants & children", href=routes.DEPENDANTS),
             class_name="section",
         ),
-        _practice_details(),
+        practice_details_panel(),
         rx.el.div(
             rx.el.p(
                 rx.el.strong("In an emergency call 999. "),

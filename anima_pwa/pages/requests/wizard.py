@@ -576,6 +576,11 @@ def _wizard(W, *, staff: bool = False) -> rx.Component:  # noqa: N803 - W is a S
                         rx.el.a("111", href="tel:111"),
                         ".",
                     ),
+                    rx.el.li(
+                        "A pharmacist, optician or dentist may be able to help: ",
+                        rx.el.a("find NHS services near you", href=routes.SERVICES_NEAR_YOU),
+                        ".",
+                    ),
                     rx.el.li(rx.el.strong("In an emergency, call "), rx.el.a(rx.el.strong("999"), href="tel:999"), "."),
                     class_name="panel__actions",
                 ),

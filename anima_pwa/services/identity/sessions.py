@@ -24,6 +24,7 @@ from sqlmodel import Session, col, select
 from anima_pwa.models import Account, AuthSession, id_of, utcnow
 from anima_pwa.services.identity import tokens
 from anima_pwa.services.platform import crypto
+from anima_pwa.services.platform.notifications import push
 
 IDLE_TIMEOUT = timedelta(minutes=30)
 ABSOLUTE_TIMEOUT = timedelta(hours=12)
@@ -119,6 +120,8 @@ def end(session: Session, token: str | None, *, now: datetime | None = None) -> 
     if row is not None and row.revoked_at is None:
         row.revoked_at = now or utcnow()
         session.add(row)
+    # This browser stops getting the account's push notices (a shared phone: HAZ-081).
+    push.remove_for_session(session, _hash(token))
 
 
 def end_all(
@@ -136,6 +139,7 @@ def end_all(
         row.revoked_at = now
         session.add(row)
         count += 1
+    push.remove_for_account(session, account_id, except_session_id=except_session_id)
     return count
 
 

@@ -15,6 +15,10 @@ never to a holder the practice hasn't approved, by the ways each holder chose on
 
 Each notice is linked to its request in the outbox, so staff see there when one can't be delivered
 (``services/inbox/delivery.py``).
+
+And as a push notification to each device where the holder turned on "Notifications on this device"
+(services/platform/notifications/push.py): the same words, opening the request's page, which asks
+whoever holds the phone to sign in as someone who may see it.
 """
 
 from __future__ import annotations
@@ -23,9 +27,11 @@ from dataclasses import dataclass
 
 from sqlmodel import Session
 
+from anima_pwa import routes
 from anima_pwa.models import Account, OutboxMessage, Request
 from anima_pwa.services.patients import dependants
 from anima_pwa.services.platform import notifications
+from anima_pwa.services.platform.notifications import push
 from anima_pwa.services.practice.holders import self_patients
 from anima_pwa.settings import settings
 
@@ -74,4 +80,6 @@ def tell_holders(session: Session, request: Request) -> list[OutboxMessage]:
                     login_link=login_link,
                 )
             )  # fmt: skip
+        if account.id is not None and request.id is not None:
+            queued.extend(push.enqueue_push(session, account_id=account.id, url=routes.request_view(request.id)))
     return queued

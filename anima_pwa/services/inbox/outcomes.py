@@ -15,11 +15,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from anima_pwa.models import OUTCOMES, Request
-from anima_pwa.services.platform import text_limits
+from anima_pwa.routes import SERVICES_NEAR_YOU
+from anima_pwa.services.platform import nhs_services, text_limits
 
 __all__ = [
     "DECISIONS",
     "OUTCOME_LABELS",
+    "SIGNPOST_LINKS",
     "SIGNPOST_SERVICES",
     "OutcomeView",
     "check_detail",
@@ -52,6 +54,15 @@ SIGNPOST_SERVICES: dict[str, tuple[str, str]] = {
         "You can refer yourself to the physiotherapy service without seeing a GP first.",
     ),
 }
+
+# A link per signposted service: (link text, address): the NHS website's finder for that service.
+SIGNPOST_LINKS: dict[str, tuple[str, str]] = {
+    key: (service.finder_text, service.finder_url)
+    for key in ("pharmacy", "optician", "dentist", "nhs_111")
+    if (service := nhs_services.by_key(key)) is not None
+}
+# Every outcome that points elsewhere also links to Anima's own page of other NHS services.
+SERVICES_PAGE_LINK = ("More NHS services near you", SERVICES_NEAR_YOU)
 
 APPOINTMENT_KINDS: dict[str, str] = {
     "face_to_face": "a face-to-face appointment",
@@ -86,6 +97,7 @@ class OutcomeView:
     needs_decision: bool = False  # a suggested prescription not yet approved or declined
     decision: str = ""  # "approved" | "declined" | ""
     details: tuple[tuple[str, str], ...] = field(default_factory=tuple)  # (label, value) rows
+    links: tuple[tuple[str, str], ...] = field(default_factory=tuple)  # (text, href): other NHS services
 
 
 def _text(raw: Mapping[str, object], key: str) -> str:
@@ -164,6 +176,7 @@ def describe(request: Request) -> OutcomeView | None:
     detail = load_detail(request)
     paragraphs: list[str] = []
     rows: list[tuple[str, str]] = []
+    links: list[tuple[str, str]] = []
     needs_decision = False
     decision = request.patient_decision if request.patient_decision in DECISIONS else ""
     if kind == "invite_to_book":
@@ -189,9 +202,14 @@ def describe(request: Request) -> OutcomeView | None:
             paragraphs.append(what_it_does)
         if detail.get("service_details"):
             rows.append(("Details", detail["service_details"]))
+        if detail.get("service", "") in SIGNPOST_LINKS:
+            links.append(SIGNPOST_LINKS[detail["service"]])
+        links.append(SERVICES_PAGE_LINK)
     elif kind == "self_care":
         heading = "Your practice has sent you self-care advice"
         paragraphs.append(detail.get("advice", ""))
+        links.append(("Health A to Z on the NHS website", nhs_services.SELF_CARE_URL))
+        links.append(SERVICES_PAGE_LINK)
     elif kind == "no_action":
         heading = "Your practice has reviewed your request and no action is needed"
     else:
@@ -207,4 +225,5 @@ def describe(request: Request) -> OutcomeView | None:
         needs_decision=needs_decision,
         decision=decision,
         details=tuple(rows),
+        links=tuple(links),
     )

@@ -17,5 +17,6 @@
   - ``account_creation``: "Create New Patient Account" for a patient, a care home or a resident
     (the emailed link to set the password is ``services.identity.password_setup``);
 - ``practice_details``: Practice Details for the patient's dashboard;
+- ``practice_link``: the practice's own link `/p/<ODS code>`, its poster's QR code, preselecting it at sign-up;
 - ``core_hours``: the contractual core-hours rule, its warnings and its log.
 """

@@ -87,6 +87,7 @@ class RequestViewState(SessionState):
     outcome_heading: str = ""
     outcome_paragraphs: list[str] = []
     outcome_rows: list[list[str]] = []
+    outcome_links: list[list[str]] = []  # [text, href]: other NHS services (signposting, self-care)
     needs_decision: bool = False
     appointment_invites: list[dict[str, str]] = []  # this request's invites still to book
     appointments: list[dict[str, str]] = []  # and its appointments booked
@@ -125,6 +126,7 @@ class RequestViewState(SessionState):
         self.outcome_heading = outcome.heading if outcome else ""
         self.outcome_paragraphs = list(outcome.paragraphs) if outcome else []
         self.outcome_rows = [[label, value] for label, value in outcome.details] if outcome else []
+        self.outcome_links = [[text, href] for text, href in outcome.links] if outcome else []
         self.needs_decision = bool(outcome and outcome.needs_decision)
         with session_scope() as db:
             self.appointment_invites = [

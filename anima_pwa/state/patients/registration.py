@@ -9,13 +9,13 @@ from __future__ import annotations
 import reflex as rx
 from sqlalchemy.exc import IntegrityError
 
-from anima_pwa import routes
+from anima_pwa import cookies, routes
 from anima_pwa.db import session_scope
 from anima_pwa.services.identity.sessions import Identity
 from anima_pwa.services.inbox import patient_view
 from anima_pwa.services.nhs_login import accounts as nhs_login_accounts
 from anima_pwa.services.patients import dependants, registration
-from anima_pwa.services.practice import practice_details, practices
+from anima_pwa.services.practice import practice_details, practice_link, practices
 from anima_pwa.services.practice.permissions import record_id
 from anima_pwa.state.base import SessionState, clip, received, sign_in_required
 
@@ -48,6 +48,12 @@ class RegisterState(SessionState):
             if registration.self_patient(db, identity.account_id) is not None:
                 return rx.redirect(routes.HOME, replace=True)
             nhs = nhs_login_accounts.pending_details(db, identity.account_id)
+            # Came through the practice's own link (/p/<ODS code>): that practice, if it still is one.
+            linked = practice_link.find(db, self._cookie(cookies.PRACTICE)) if not self.practice_id else None
+        if linked is not None and not (nhs is not None and nhs.practice_id):
+            self.practice_id = linked.id or 0
+            self.practice_name = self.practice_query = linked.name
+            self.practice_postcode = linked.postcode
         self.from_nhs_login = nhs is not None
         if nhs is None:
             return

@@ -200,19 +200,33 @@ def deliver_due(
 
 
 def transports_for(settings: settings_module.Settings) -> dict[str, Transport]:
-    """The transport of each channel the settings give: Notify for both, or SMTP for email, or none.
-    ValueError if the configured one is unusable (a malformed key or URL)."""
+    """The transport of each channel the settings give: Notify for both, or SMTP for email, or none;
+    and web push when VAPID keys are set. ValueError if the configured one is unusable (a malformed
+    key or URL)."""
+    transports = _push_transport(settings)
     if settings.notify is not None:
         from anima_pwa.services.platform.notifications.notify import NotifyTransport
 
         notify = NotifyTransport(settings.notify)
-        return {"email": notify, "sms": notify}
+        return {"email": notify, "sms": notify, **transports}
     if settings.smtp_url:
         try:
-            return {"email": SmtpTransport.from_url(settings.smtp_url)}
+            return {"email": SmtpTransport.from_url(settings.smtp_url), **transports}
         except ValueError as exc:
             raise ValueError(f"ANIMA_SMTP_URL is invalid: {exc}") from None
-    return {}
+    return transports
+
+
+def _push_transport(settings: settings_module.Settings) -> dict[str, Transport]:
+    if settings.push is None:
+        return {}
+    from anima_pwa.db import session_scope
+    from anima_pwa.services.platform.notifications.push import PushTransport
+
+    try:
+        return {"push": PushTransport(settings.push.private_key_file, settings.push.subject, session_scope)}
+    except (OSError, ValueError) as exc:
+        raise ValueError(f"web push is misconfigured: {exc}") from None
 
 
 def sms_provider_configured(settings: settings_module.Settings | None = None) -> bool:
@@ -242,7 +256,7 @@ async def run_sender(
         log.error("outbox: not sending: %s", exc)
         return
     if not transport:
-        log.info("outbox: neither ANIMA_NOTIFY_API_KEY nor ANIMA_SMTP_URL is set; messages stay in the outbox")
+        log.info("outbox: no ANIMA_NOTIFY_API_KEY, ANIMA_SMTP_URL or VAPID key; messages stay in the outbox")
         return
     if session_factory is None:
         from anima_pwa.db import session_scope
