@@ -9,7 +9,7 @@ import pytest
 from sqlmodel import select
 
 from anima_pwa.models import Appointment, AppointmentInvite, Slot
-from anima_pwa.services.appointments import books, request_invites, rota, staff_booking, today_list
+from anima_pwa.services.appointments import books, request_invites, rota, slot_claims, staff_booking, today_list
 from anima_pwa.services.appointments.booking import SLOT_TAKEN
 from anima_pwa.services.appointments.invites import create_invite
 from anima_pwa.services.practice.permissions import PermissionDenied
@@ -233,7 +233,7 @@ def test_move_to_a_taken_slot_changes_nothing(world):
 def test_move_losing_the_race_for_the_new_slot_undoes_the_cancel(world, monkeypatch):
     db = world.db
     mine = staff_booking.book_for_patient(db, world.reception, world.slots[0].id, world.patient.id, now=NOW)
-    monkeypatch.setattr(staff_booking, "_claim", lambda *_a: False)  # someone took it after we looked
+    monkeypatch.setattr(slot_claims, "claim_slot", lambda *_a: False)  # someone took it after we looked
     refused = staff_booking.move(db, world.reception, mine.appointment_id, world.slots[2].id, now=NOW)
     assert refused.errors == {"slot": SLOT_TAKEN}
     db.expire_all()
