@@ -13,7 +13,7 @@ from anima_pwa.services.appointments import books, request_invites, rota, slot_c
 from anima_pwa.services.appointments.booking import SLOT_TAKEN
 from anima_pwa.services.appointments.invites import create_invite
 from anima_pwa.services.practice.permissions import PermissionDenied
-from tests.factories import audit_actions, make_patient, make_practice, make_staff, outbox
+from tests.factories import audit_actions, make_patient, make_practice, make_request, make_staff, outbox
 
 # Monday 7 December 2026, 08:00 in London (GMT): the week's slots are all to come.
 NOW = datetime(2026, 12, 7, 8, 0, tzinfo=UTC)
@@ -250,24 +250,9 @@ def test_parse_day_defaults_to_today_in_london():
 
 
 def _request(world):
-    from anima_pwa.models import Request
-
-    row = Request(
-        patient_id=world.patient.id,
-        practice_id=world.practice.id,
-        kind="medical",
-        topic="back-pain",
-        status="submitted",
-        subject="Back pain",
-        team="gp",
-        urgency="routine",
-        urgency_rank=3,
-        submitted_at=NOW,
-        reference="AN-000001",
+    return make_request(
+        world.db, patient_id=world.patient.id, practice_id=world.practice.id, submitted_at=NOW, reference="AN-000001"
     )
-    world.db.add(row)
-    world.db.flush()
-    return row
 
 
 def test_invite_from_a_request_page_at_any_time_tells_the_patient_and_lists_it(world):

@@ -13,13 +13,13 @@ from sqlmodel import Session, select
 
 import anima_pwa.anima_pwa  # noqa: F401  (every page and State, as the app registers them)
 from anima_pwa import routes
-from anima_pwa.models import Appointment, AppointmentBook, AppointmentInvite, Request, Slot
+from anima_pwa.models import Appointment, AppointmentBook, AppointmentInvite, Slot
 from anima_pwa.services.appointments import rota
 from anima_pwa.services.platform import clock
 from anima_pwa.state.appointments.practice_books import AppointmentBooksState, AppointmentBookState
 from anima_pwa.state.appointments.practice_today import PracticeTodayState
 from anima_pwa.state.inbox.practice_request import PracticeRequestState
-from tests.factories import make_patient, make_practice, make_staff, outbox
+from tests.factories import make_patient, make_practice, make_request, make_staff, outbox
 from tests.screen_tabs import opened, run, staff_acting
 
 NOW = datetime(2026, 12, 7, 8, 0, tzinfo=UTC)  # Monday 7 December 2026, 08:00 in London
@@ -38,20 +38,9 @@ def desk(engine: Engine, monkeypatch: pytest.MonkeyPatch):  # noqa: ANN201
         world.clinician = make_staff(session, practice, "clinician", name="Dr Amir Khan")
         world.outsider = make_staff(session, other, "admin")
         world.patient = make_patient(session, practice, "Zoe Smith", email="zoe@example.com")
-        request = Request(
-            patient_id=world.patient.id,
-            practice_id=practice.id,
-            kind="medical",
-            topic="back-pain",
-            status="submitted",
-            subject="Back pain",
-            team="gp",
-            urgency="routine",
-            urgency_rank=3,
-            submitted_at=NOW,
-            reference="AN-000001",
+        request = make_request(
+            session, patient_id=world.patient.id, practice_id=practice.id, submitted_at=NOW, reference="AN-000001"
         )
-        session.add(request)
         session.commit()
         world.request_id = request.id
 
