@@ -368,6 +368,11 @@ def secondary_button(text: str | rx.Var, **props: Any) -> rx.Component:
     return rx.el.button(text, class_name="button button--secondary", **props)
 
 
+def link_button(text: str | rx.Var, **props: Any) -> rx.Component:
+    """A button that looks like a link (an action on a row, "Choose another day")."""
+    return rx.el.button(text, type="button", class_name="link-button", **props)
+
+
 def code_field(
     errors: rx.Var, *, label: str = "6-digit code", hint: str | None = None, max_length: int = 10
 ) -> rx.Component:

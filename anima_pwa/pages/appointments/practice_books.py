@@ -7,6 +7,7 @@ import reflex as rx
 
 from anima_pwa import routes
 from anima_pwa.components.fields import (
+    link_button,
     primary_button,
     select_field,
     text_field,
@@ -140,10 +141,8 @@ def _pattern() -> rx.Component:
                         " ",
                         rx.cond(
                             B.can_manage,
-                            rx.el.button(
+                            link_button(
                                 "Remove",
-                                type="button",
-                                class_name="link-button",
                                 on_click=B.remove_session(s["id"]),
                                 aria_label="Remove " + s["text"].to(str),
                             ),

@@ -8,6 +8,7 @@ import reflex as rx
 from anima_pwa import routes
 from anima_pwa.components.fields import (
     error_message,
+    link_button,
     primary_button,
     secondary_button,
     select_field,
@@ -51,10 +52,8 @@ def _actions(r) -> rx.Component:
         S.mode == "move",
         rx.cond(
             r["open"] == "yes",
-            rx.el.button(
+            link_button(
                 "Move here",
-                type="button",
-                class_name="link-button",
                 on_click=S.move_to(r["slot"]),
                 aria_label="Move the appointment to " + label,
             ),
@@ -62,10 +61,8 @@ def _actions(r) -> rx.Component:
         rx.fragment(
             rx.cond(
                 r["open"] == "yes",
-                rx.el.button(
+                link_button(
                     "Book",
-                    type="button",
-                    class_name="link-button",
                     on_click=S.start_booking(r["slot"]),
                     aria_label="Book " + label,
                 ),
@@ -73,18 +70,14 @@ def _actions(r) -> rx.Component:
             rx.cond(
                 r["live"] == "yes",
                 rx.fragment(
-                    rx.el.button(
+                    link_button(
                         "Move",
-                        type="button",
-                        class_name="link-button",
                         on_click=S.start_move(r["slot"]),
                         aria_label="Move " + r["patient"].to(str) + "'s appointment at " + label,
                     ),
                     " ",
-                    rx.el.button(
+                    link_button(
                         "Cancel",
-                        type="button",
-                        class_name="link-button",
                         on_click=S.start_cancel(r["slot"]),
                         aria_label="Cancel " + r["patient"].to(str) + "'s appointment at " + label,
                     ),
