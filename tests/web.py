@@ -3,30 +3,17 @@ bound to the test engine, and a GET as one browser (its session cookie, or none)
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
+from functools import partial
 
 from sqlalchemy.engine import Engine
-from sqlmodel import Session
 from starlette.testclient import TestClient
 
-from anima_pwa import cookies
+from anima_pwa import cookies, db
 
 
 def factory_for(engine: Engine):
     """A session_factory like db.session_scope, bound to the test engine."""
-
-    @contextmanager
-    def factory() -> Iterator[Session]:
-        with Session(engine, expire_on_commit=False) as session:
-            try:
-                yield session
-                session.commit()
-            except BaseException:
-                session.rollback()
-                raise
-
-    return factory
+    return partial(db.session_scope_on, engine)
 
 
 def get_as(client: TestClient, path: str, token: str | None):
