@@ -53,7 +53,8 @@ class AppointmentBooksState(WorkspaceScreen, PracticeState):
     @rx.event
     @staff_required(Action.BOOK_APPOINTMENTS)
     def load(self, staff: StaffContext):
-        self.rows, self.error, self.notice, self.errors, self.summary = [], "", "", {}, []
+        self.rows = []
+        self._fresh()
         self._show(staff)
         self.drawn += 1
 
@@ -113,7 +114,8 @@ class AppointmentBookState(WorkspaceScreen, PracticeState):
     @rx.event
     @staff_required(Action.BOOK_APPOINTMENTS)
     def load(self, staff: StaffContext):
-        self.book, self.error, self.errors, self.summary = {}, "", {}, []
+        self.book = {}
+        self._fresh()
         params = self.router.url.query_parameters
         self.notice = (
             "The appointment book has been created. Now add its weekly pattern." if "created" in params else ""

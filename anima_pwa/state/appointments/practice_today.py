@@ -94,7 +94,8 @@ class PracticeTodayState(WorkspaceScreen, PracticeState):
     @rx.event
     @staff_required(Action.BOOK_APPOINTMENTS)
     def load(self, staff: StaffContext):
-        self.error, self.notice, self.errors, self.summary, self.heading = "", "", {}, [], ""
+        self.heading = ""
+        self._fresh()
         self.day = clip(self.router.url.query_parameters.get("day", ""), 10)
         self._stop()
         if not self._chosen_once:

@@ -175,7 +175,8 @@ class PracticeRequestState(WorkspaceScreen, PracticeState):
     @staff_required(Action.VIEW_REQUESTS)
     def load(self, staff: StaffContext):
         # Nothing of another request is shown while this one loads, or if it can't be.
-        self.request, self.error, self.notice, self.errors, self.summary = {}, "", "", {}, []
+        self.request = {}
+        self._fresh()
         self.chosen_outcome = ""
         self._request_id = record_id(self.router.url.query_parameters.get("id", "")) or 0
         with session_scope() as db:

@@ -38,6 +38,10 @@ class WorkspaceScreen(rx.State, mixin=True):
             return None
         return self._refuse({"form": message})
 
+    def _fresh(self) -> None:
+        """On load: no message of an earlier visit stays."""
+        self.error, self.notice, self.errors, self.summary = "", "", {}, []
+
     def _refuse(self, errors: Mapping[str, str], anchors: Mapping[str, str] | None = None):
         """A change was refused: its errors next to their fields; the last success's notice goes."""
         self.notice = ""
