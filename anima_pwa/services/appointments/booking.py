@@ -265,11 +265,10 @@ def book(
     session.flush()
     session.refresh(slot)
     session.refresh(invite)
-    audit.record(
+    audit.record_patient(
         session,
-        action="appointment_booked",
-        actor_account_id=identity.account_id if identity else None,
-        actor_kind="patient",
+        identity,
+        "appointment_booked",
         patient_id=invite.patient_id,
         practice_id=invite.practice_id,
         detail={"appointment_id": appointment.id, "invite_id": invite.id, "slot_id": key},
@@ -346,11 +345,10 @@ def cancel(
     slot_claims.free_slot(session, appointment.slot_id)
     slot_claims.reopen_invite(session, appointment.invite_id, moment)
     session.refresh(appointment)
-    audit.record(
+    audit.record_patient(
         session,
-        action="appointment_cancelled",
-        actor_account_id=identity.account_id if identity else None,
-        actor_kind="patient",
+        identity,
+        "appointment_cancelled",
         patient_id=appointment.patient_id,
         practice_id=appointment.practice_id,
         detail={"appointment_id": appointment.id, "slot_id": appointment.slot_id, "with_reason": bool(why)},
