@@ -165,14 +165,7 @@ def test_a_past_slot_cannot_be_booked(world):
 
 def test_cancel_needs_a_reason_then_frees_the_slot_and_gives_the_invite_back(world):
     db = world.db
-    invite = create_invite(
-        db,
-        world.reception,
-        patient_id=world.patient.id,
-        appointment_kind="face_to_face",
-        book_id=world.book_id,
-        now=NOW,
-    )
+    invite = _invite(world, "face_to_face")
     assert invite.ok, invite.errors
     booked = staff_booking.book_for_patient(db, world.reception, world.slots[2].id, world.patient.id, now=NOW)
     # An appointment booked with the invite (as the patient would): staff cancel gives it back.
@@ -247,6 +240,13 @@ def test_parse_day_defaults_to_today_in_london():
     late = datetime(2026, 6, 30, 23, 30, tzinfo=UTC)  # 00:30 on 1 July in London
     assert today_list.parse_day("nonsense", now=late) == date(2026, 7, 1)
     assert today_list.parse_day(None, now=late) == date(2026, 7, 1)
+
+
+def _invite(world, kind: str):
+    """An invitation for the patient to book ``kind`` with the clinician's book, made by reception."""
+    return create_invite(
+        world.db, world.reception, patient_id=world.patient.id, appointment_kind=kind, book_id=world.book_id, now=NOW
+    )
 
 
 def _request(world):
@@ -338,17 +338,8 @@ def test_a_patient_invited_who_phones_instead_uses_the_invite(world):
     """Reception books a patient who has an invite for this kind of slot with this book: the invite
     is used, so the patient can't book a second time online with it; another kind is left alone."""
     db = world.db
-    made = create_invite(
-        db,
-        world.reception,
-        patient_id=world.patient.id,
-        appointment_kind="face_to_face",
-        book_id=world.book_id,
-        now=NOW,
-    )
-    other = create_invite(
-        db, world.reception, patient_id=world.patient.id, appointment_kind="blood_test", book_id=world.book_id, now=NOW
-    )
+    made = _invite(world, "face_to_face")
+    other = _invite(world, "blood_test")
     booked = staff_booking.book_for_patient(db, world.reception, world.slots[0].id, world.patient.id, now=NOW)
     assert db.get(Appointment, booked.appointment_id).invite_id == made.id
     assert db.get(AppointmentInvite, made.id).status == "used"
