@@ -325,7 +325,7 @@ def cancel(
     appointment = appointment_for_account(session, identity, appointment_id)
     if appointment is None:
         return Result(errors={FORM: NOT_FOUND})
-    why = text_limits.normalise(text_limits.received(reason)) if isinstance(reason, str) else ""
+    why = text_limits.typed(reason)
     problem = text_limits.check(why, CANCEL_REASON.limit, CANCEL_REASON.label) if why else ""
     if problem:
         return Result(errors={"reason": problem})

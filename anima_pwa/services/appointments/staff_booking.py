@@ -181,7 +181,7 @@ def cancel_for_patient(
     reason. The slot is free at once; an invite it was booked with can be used again while valid."""
     staff = permissions.require(staff, Action.BOOK_APPOINTMENTS)
     appointment = _appointment_of_practice(session, staff, appointment_id)
-    why = text_limits.normalise(text_limits.received(reason)) if isinstance(reason, str) else ""
+    why = text_limits.typed(reason)
     if not why:
         return booking.BookingResult(errors={"cancel_reason": NO_REASON})
     too_long = text_limits.check(why, STAFF_CANCEL_REASON.limit, STAFF_CANCEL_REASON.label)
