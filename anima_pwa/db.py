@@ -44,12 +44,19 @@ def engine() -> Engine:
 
 
 @contextmanager
-def session_scope() -> Iterator[Session]:
-    """A session that commits on success and rolls back on any error: nothing half-saved."""
-    with Session(engine(), expire_on_commit=False) as session:
+def session_scope_on(bound: Engine) -> Iterator[Session]:
+    """A session on ``bound`` that commits on success and rolls back on any error: nothing half-saved."""
+    with Session(bound, expire_on_commit=False) as session:
         try:
             yield session
             session.commit()
         except BaseException:
             session.rollback()
             raise
+
+
+@contextmanager
+def session_scope() -> Iterator[Session]:
+    """A session on the app's database that commits on success and rolls back on any error."""
+    with session_scope_on(engine()) as session:
+        yield session

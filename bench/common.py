@@ -17,12 +17,12 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
+from functools import partial
 from pathlib import Path
 
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.pool import NullPool
-from sqlmodel import Session
 
 POSTGRES_URL = os.environ.get("ANIMA_TEST_POSTGRES_URL", "").strip()
 
@@ -150,14 +150,6 @@ def database(backend: str) -> Iterator[Engine]:
 def session_factory(engine: Engine) -> Callable[[], object]:
     """Like ``anima_pwa.db.session_scope`` but on ``engine``: commit on success, roll back on error."""
 
-    @contextmanager
-    def scope() -> Iterator[Session]:
-        with Session(engine, expire_on_commit=False) as session:
-            try:
-                yield session
-                session.commit()
-            except BaseException:
-                session.rollback()
-                raise
+    from anima_pwa.db import session_scope_on
 
-    return scope
+    return partial(session_scope_on, engine)

@@ -134,6 +134,27 @@ def login(page: Page, email: str, password: str) -> None:
     page.get_by_role("button", name="Login", exact=True).click()
 
 
+def sign_in_to(page: Page, email: str, to: str) -> None:
+    """Sign in with ``PASSWORD`` from the login page that goes on to ``to``, and wait for it."""
+    page.goto(f"/login?next={to}")
+    login(page, email, PASSWORD)
+    settled(page)
+
+
+def no_sideways_scroll(page: Page) -> None:
+    overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+    assert overflow <= 0, f"the page scrolls sideways by {overflow}px at {page.viewport_size}"
+
+
+def at_320(page: Page, shot, step: str) -> None:
+    """The page at 320 CSS pixels wide (no sideways scroll, a screenshot), then back to its size."""
+    size = page.viewport_size
+    page.set_viewport_size({"width": 320, "height": 700})
+    no_sideways_scroll(page)
+    shot(step + "-320")
+    page.set_viewport_size(size)  # type: ignore[arg-type]
+
+
 def fill_details(
     page: Page,
     person: Person,

@@ -16,7 +16,7 @@ from sqlalchemy import update
 from sqlmodel import Session, select
 
 from e2e.conftest import body_of, close_context, open_context
-from e2e.journeys import PASSWORD, fresh_nhs_number, login, new_email, settled
+from e2e.journeys import PASSWORD, at_320, fresh_nhs_number, new_email, no_sideways_scroll, settled, sign_in_to
 
 
 def _patient(session: Session, practice, name: str, tag: str):
@@ -65,32 +65,13 @@ def _world(db) -> dict:
         return {"zoe": zoe_email, "ann": ann_email, **made}
 
 
-def _no_sideways_scroll(page: Page) -> None:
-    overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
-    assert overflow <= 0, f"the page scrolls sideways by {overflow}px at {page.viewport_size}"
-
-
-def _at_320(page: Page, shot, step: str) -> None:
-    size = page.viewport_size
-    page.set_viewport_size({"width": 320, "height": 700})
-    _no_sideways_scroll(page)
-    shot(step + "-320")
-    page.set_viewport_size(size)  # type: ignore[arg-type]
-
-
-def _sign_in(page: Page, email: str, to: str) -> None:
-    page.goto(f"/login?next={to}")
-    login(page, email, PASSWORD)
-    settled(page)
-
-
 def _choose_first_day_and_time(page: Page, shot, step: str) -> str:
     expect(page.get_by_role("heading", name="Choose a day")).to_be_visible()
     page.locator(".options .option").first.click()
     expect(page.get_by_role("heading", name="Choose a time on")).to_be_visible()
-    _no_sideways_scroll(page)
+    no_sideways_scroll(page)
     shot(step + "-times")
-    _at_320(page, shot, step + "-times")
+    at_320(page, shot, step + "-times")
     first = page.locator(".slot-times .option").first
     chosen = first.locator(".option__name").inner_text()
     first.click()
@@ -105,28 +86,28 @@ def test_patient_books_cancels_and_books_again(phone: Page, shot, db, mailbox, b
     world = _world(db)
 
     # Zoe: In progress shows the invite with "Book appointment".
-    _sign_in(phone, world["zoe"], "/requests/in-progress")
+    sign_in_to(phone, world["zoe"], "/requests/in-progress")
     expect(phone.get_by_role("heading", name="Appointments to book")).to_be_visible()
     expect(phone.get_by_text("A telephone appointment")).to_be_visible()
-    _no_sideways_scroll(phone)
+    no_sideways_scroll(phone)
     shot("in-progress-invite")
-    _at_320(phone, shot, "in-progress-invite")
+    at_320(phone, shot, "in-progress-invite")
     phone.get_by_role("button", name="Book appointment").click()
     settled(phone)
     expect(phone.get_by_role("heading", name="Book your appointment")).to_be_visible()
     shot("choose-day")
-    _at_320(phone, shot, "choose-day")
+    at_320(phone, shot, "choose-day")
     chosen = _choose_first_day_and_time(phone, shot, "first")
     shot("confirm")
-    _at_320(phone, shot, "confirm")
+    at_320(phone, shot, "confirm")
     phone.get_by_role("button", name="Confirm appointment").click()
     expect(phone.get_by_role("heading", name="Your appointment is booked")).to_be_visible()
     settled(phone)
     expect(phone.get_by_text("The practice will phone you at this time.")).to_be_visible()
     expect(phone.locator("dd").first).to_contain_text(f"at {chosen}")
-    _no_sideways_scroll(phone)
+    no_sideways_scroll(phone)
     shot("booked")
-    _at_320(phone, shot, "booked")
+    at_320(phone, shot, "booked")
 
     # The confirmation by email: the time, "we will phone you", nothing clinical.
     message = mailbox.wait_for(world["zoe"], "Your appointment is booked")
@@ -147,7 +128,7 @@ def test_patient_books_cancels_and_books_again(phone: Page, shot, db, mailbox, b
     expect(phone.get_by_text("Your appointment has been cancelled.")).to_be_visible()
     mailbox.wait_for(world["zoe"], "Your appointment has been cancelled")
     shot("cancelled")
-    _at_320(phone, shot, "cancelled")
+    at_320(phone, shot, "cancelled")
     phone.get_by_role("button", name="Book another time").click()
     settled(phone)
     phone.locator(".options .option").first.click()
@@ -170,7 +151,7 @@ def test_patient_books_cancels_and_books_again(phone: Page, shot, db, mailbox, b
     context = open_context(browser, app)
     ann = context.new_page()
     try:
-        _sign_in(ann, world["ann"], f"/appointments/book?invite={world['ann_invite_id']}")
+        sign_in_to(ann, world["ann"], f"/appointments/book?invite={world['ann_invite_id']}")
         expect(ann.get_by_role("heading", name="Book your appointment")).to_be_visible()
         ann.locator(".options .option").first.click()
         expect(ann.get_by_role("heading", name="Choose a time on")).to_be_visible()

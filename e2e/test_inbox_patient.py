@@ -16,7 +16,7 @@ from playwright.sync_api import Page, expect
 from sqlmodel import Session, select
 
 from e2e.conftest import close_context, open_context
-from e2e.journeys import PASSWORD, fresh_nhs_number, login, new_email, settled
+from e2e.journeys import PASSWORD, at_320, fresh_nhs_number, new_email, no_sideways_scroll, settled, sign_in_to
 
 
 def _family(db) -> dict:
@@ -97,25 +97,6 @@ def _family(db) -> dict:
         return {"mum": mum_email, "dad": dad_email, "rash": rash.id, "cough": cough.id}
 
 
-def _no_sideways_scroll(page: Page) -> None:
-    overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
-    assert overflow <= 0, f"the page scrolls sideways by {overflow}px at {page.viewport_size}"
-
-
-def _at_320(page: Page, shot, step: str) -> None:
-    size = page.viewport_size
-    page.set_viewport_size({"width": 320, "height": 700})
-    _no_sideways_scroll(page)
-    shot(step + "-320")
-    page.set_viewport_size(size)  # type: ignore[arg-type]
-
-
-def _sign_in(page: Page, email: str, to: str) -> None:
-    page.goto(f"/login?next={to}")
-    login(page, email, PASSWORD)
-    settled(page)
-
-
 def test_patient_reads_and_answers_the_practice(phone: Page, shot, db, browser, app, tmp_path: Path) -> None:
     family = _family(db)
     photo = tmp_path / "rash.png"
@@ -124,7 +105,7 @@ def test_patient_reads_and_answers_the_practice(phone: Page, shot, db, browser, 
     not_a_photo.write_text("these are my notes, not a photo")
 
     # Mum: home -> In progress, where both of Sam's requests have a red Respond.
-    _sign_in(phone, family["mum"], "/home")
+    sign_in_to(phone, family["mum"], "/home")
     expect(phone.get_by_role("heading", name="Your practice needs your reply")).to_be_visible()
     shot("home")
     phone.get_by_role("link", name="In progress").click()
@@ -133,9 +114,9 @@ def test_patient_reads_and_answers_the_practice(phone: Page, shot, db, browser, 
     respond = phone.get_by_role("button", name="Respond")
     expect(respond).to_have_count(2)
     expect(phone.locator(".request-list__respond").first).to_have_css("background-color", "rgb(213, 40, 27)")
-    _no_sideways_scroll(phone)
+    no_sideways_scroll(phone)
     shot("in-progress")
-    _at_320(phone, shot, "in-progress")
+    at_320(phone, shot, "in-progress")
     expect(phone.get_by_text("TRIAGE")).to_have_count(0)
 
     # The rash request: a file that is not a photo is refused beside its field; the text stays.
@@ -162,9 +143,9 @@ def test_patient_reads_and_answers_the_practice(phone: Page, shot, db, browser, 
     image = sent.locator("img.thread__photo")
     expect(image).to_have_count(1)
     phone.wait_for_function("document.querySelector('img.thread__photo').naturalWidth === 64")
-    _no_sideways_scroll(phone)
+    no_sideways_scroll(phone)
     shot("replied")
-    _at_320(phone, shot, "replied")
+    at_320(phone, shot, "replied")
 
     # A suggested prescription for Mum herself, approved from "Your requests".
     phone.goto("/requests")
@@ -177,14 +158,14 @@ def test_patient_reads_and_answers_the_practice(phone: Page, shot, db, browser, 
     phone.get_by_role("button", name="Approve prescription").click()
     expect(phone.get_by_text("You approved this prescription.")).to_be_visible()
     expect(phone.get_by_role("button", name="Approve prescription")).to_have_count(0)
-    _at_320(phone, shot, "approved")
+    at_320(phone, shot, "approved")
 
     # Dad, in his own browser: the rash request no longer waits (Mum answered, her photo shows),
     # and he answers the cough request.
     context = open_context(browser, app)
     dad = context.new_page()
     try:
-        _sign_in(dad, family["dad"], "/requests/in-progress")
+        sign_in_to(dad, family["dad"], "/requests/in-progress")
         expect(dad.get_by_role("heading", name="In progress", level=1)).to_be_visible()
         expect(dad.get_by_role("button", name="Respond")).to_have_count(1)
         dad.goto(f"/requests/view?id={family['rash']}")

@@ -13,6 +13,7 @@ from sqlalchemy import func
 from sqlmodel import Session, select
 
 from anima_pwa.models import (
+    URGENCY_RANKS,
     Account,
     AccountPatient,
     AuditEvent,
@@ -20,6 +21,7 @@ from anima_pwa.models import (
     Patient,
     Practice,
     PracticeRegisterEntry,
+    Request,
     StaffMember,
     utcnow,
 )
@@ -185,6 +187,30 @@ def make_staff(
 
 
 # --- reading back what was written ------------------------------------------------------------
+
+
+def make_request(db: Session, *, submitted_at, urgency: str = "routine", **fields) -> Request:
+    """A request sent at ``submitted_at``: medical (back pain, for the GP team) unless ``fields``
+    (with its patient_id and practice_id) say otherwise; its reference is AN-<its id> unless given."""
+    values = {
+        "kind": "medical",
+        "topic": "back-pain",
+        "status": "submitted",
+        "subject": "Back pain",
+        "team": "gp",
+        "urgency": urgency,
+        "urgency_rank": URGENCY_RANKS[urgency],
+        "submitted_at": submitted_at,
+        "reference": None,
+    } | fields
+    row = Request(**values)
+    db.add(row)
+    db.flush()
+    if row.reference is None:
+        row.reference = f"AN-{row.id:06d}"[:12]
+        db.add(row)
+        db.flush()
+    return row
 
 
 def count(db: Session, model) -> int:

@@ -12,10 +12,10 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from sqlmodel import Session
 
-from anima_pwa.models import URGENCY_RANKS, Patient, Practice, PracticeSettings, Request
+from anima_pwa.models import Patient, Practice, PracticeSettings, Request
 from anima_pwa.services.platform import clock as platform_clock
 from anima_pwa.services.practice.permissions import StaffContext
-from tests.factories import link, make_account, make_patient, make_practice, make_staff, valid_nhs_number
+from tests.factories import link, make_account, make_patient, make_practice, make_request, make_staff, valid_nhs_number
 
 # Wednesday 18 June 2025, 10:00 in London (09:00 UTC): inside core hours.
 NOW = datetime(2025, 6, 18, 9, 0, tzinfo=UTC)
@@ -33,27 +33,12 @@ class Desk:
     other_practice: Practice
 
     def request(self, *, minutes_ago: int = 60, urgency: str = "routine", **fields) -> Request:
-        values = {
-            "patient_id": self.patient.id,
-            "practice_id": self.practice.id,
-            "kind": "medical",
-            "topic": "back-pain",
-            "status": "submitted",
-            "subject": "Back pain",
-            "team": "gp",
-            "urgency": urgency,
-            "urgency_rank": URGENCY_RANKS[urgency],
-            "submitted_at": NOW - timedelta(minutes=minutes_ago),
-            "reference": None,
-        } | fields
-        row = Request(**values)
-        self.db.add(row)
-        self.db.flush()
-        if row.reference is None:
-            row.reference = f"AN-{row.id:06d}"[:12]
-            self.db.add(row)
-            self.db.flush()
-        return row
+        return make_request(
+            self.db,
+            submitted_at=NOW - timedelta(minutes=minutes_ago),
+            urgency=urgency,
+            **({"patient_id": self.patient.id, "practice_id": self.practice.id} | fields),
+        )
 
 
 @pytest.fixture(name="now")

@@ -1,5 +1,5 @@
 """Helpers for helper C's tests (delivery and the record): a session factory bound to the test
-engine, and a fake GOV.UK Notify that checks what Notify checks."""
+engine (`tests.web.factory_for`), and a fake GOV.UK Notify that checks what Notify checks."""
 
 from __future__ import annotations
 
@@ -12,28 +12,10 @@ from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import jwt
-from sqlalchemy.engine import Engine
-from sqlmodel import Session
 
 SERVICE_ID = "26785a09-ab16-4eb0-8407-a37497a57506"
 SECRET = "3d844edf-8d35-48ac-975b-e847b4f122b0"
 API_KEY = f"anima_test-{SERVICE_ID}-{SECRET}"
-
-
-def factory_for(engine: Engine):
-    """A session_factory like db.session_scope, bound to the test engine."""
-
-    @contextmanager
-    def factory() -> Iterator[Session]:
-        with Session(engine, expire_on_commit=False) as session:
-            try:
-                yield session
-                session.commit()
-            except BaseException:
-                session.rollback()
-                raise
-
-    return factory
 
 
 class FakeNotify:

@@ -3,32 +3,21 @@ session cookie, to the accounts that act for its patient; a 404 for everyone els
 
 from __future__ import annotations
 
-from contextlib import contextmanager
-
 import pytest
 from sqlmodel import Session
 from starlette.testclient import TestClient
 
-from anima_pwa import cookies, http
+from anima_pwa import http
 from anima_pwa.models import Account
 from anima_pwa.services.appointments import booking
 from anima_pwa.services.identity import sessions
 from tests.appointment_world import generate, invite, london, make_world, patient_with_account
+from tests.web import factory_for, get_as
 
 
 @pytest.fixture
 def web(engine, monkeypatch):
-    @contextmanager
-    def scope():
-        with Session(engine, expire_on_commit=False) as session:
-            try:
-                yield session
-                session.commit()
-            except BaseException:
-                session.rollback()
-                raise
-
-    monkeypatch.setattr(http, "session_scope", scope)
+    monkeypatch.setattr(http, "session_scope", factory_for(engine))
     now = london(2026, 3, 21)
     with Session(engine, expire_on_commit=False) as db:
         world = make_world(db)
@@ -46,16 +35,9 @@ def web(engine, monkeypatch):
     return TestClient(http.static_routes(), base_url="http://localhost:3000"), appointment_id, tokens
 
 
-def _get(client: TestClient, path: str, token: str | None):
-    client.cookies.clear()
-    if token:
-        client.cookies.set(cookies.SESSION, token)
-    return client.get(path)
-
-
 def test_the_patient_downloads_the_calendar_file(web) -> None:
     client, appointment_id, tokens = web
-    response = _get(client, f"/appointments/ics/{appointment_id}", tokens["zoe"])
+    response = get_as(client, f"/appointments/ics/{appointment_id}", tokens["zoe"])
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/calendar")
     assert response.headers["content-disposition"] == 'attachment; filename="appointment.ics"'
@@ -66,11 +48,11 @@ def test_the_patient_downloads_the_calendar_file(web) -> None:
 @pytest.mark.parametrize("who", ["ann", None, "forged"])
 def test_anyone_else_gets_not_found(web, who) -> None:
     client, appointment_id, tokens = web
-    response = _get(client, f"/appointments/ics/{appointment_id}", tokens.get(who, "x" * 43) if who else None)
+    response = get_as(client, f"/appointments/ics/{appointment_id}", tokens.get(who, "x" * 43) if who else None)
     assert response.status_code == 404 and b"VCALENDAR" not in response.content
 
 
 @pytest.mark.parametrize("path", ["/appointments/ics/999", "/appointments/ics/abc", "/appointments/ics/-1"])
 def test_unknown_ids_are_not_found(web, path) -> None:
     client, _, tokens = web
-    assert _get(client, path, tokens["zoe"]).status_code == 404
+    assert get_as(client, path, tokens["zoe"]).status_code == 404

@@ -9,11 +9,11 @@ import pytest
 from sqlmodel import select
 
 from anima_pwa.models import Appointment, AppointmentInvite, Slot
-from anima_pwa.services.appointments import books, request_invites, rota, staff_booking, today_list
+from anima_pwa.services.appointments import books, request_invites, rota, slot_claims, staff_booking, today_list
 from anima_pwa.services.appointments.booking import SLOT_TAKEN
 from anima_pwa.services.appointments.invites import create_invite
 from anima_pwa.services.practice.permissions import PermissionDenied
-from tests.factories import audit_actions, make_patient, make_practice, make_staff, outbox
+from tests.factories import audit_actions, make_patient, make_practice, make_request, make_staff, outbox
 
 # Monday 7 December 2026, 08:00 in London (GMT): the week's slots are all to come.
 NOW = datetime(2026, 12, 7, 8, 0, tzinfo=UTC)
@@ -165,14 +165,7 @@ def test_a_past_slot_cannot_be_booked(world):
 
 def test_cancel_needs_a_reason_then_frees_the_slot_and_gives_the_invite_back(world):
     db = world.db
-    invite = create_invite(
-        db,
-        world.reception,
-        patient_id=world.patient.id,
-        appointment_kind="face_to_face",
-        book_id=world.book_id,
-        now=NOW,
-    )
+    invite = _invite(world, "face_to_face")
     assert invite.ok, invite.errors
     booked = staff_booking.book_for_patient(db, world.reception, world.slots[2].id, world.patient.id, now=NOW)
     # An appointment booked with the invite (as the patient would): staff cancel gives it back.
@@ -233,7 +226,7 @@ def test_move_to_a_taken_slot_changes_nothing(world):
 def test_move_losing_the_race_for_the_new_slot_undoes_the_cancel(world, monkeypatch):
     db = world.db
     mine = staff_booking.book_for_patient(db, world.reception, world.slots[0].id, world.patient.id, now=NOW)
-    monkeypatch.setattr(staff_booking, "_claim", lambda *_a: False)  # someone took it after we looked
+    monkeypatch.setattr(slot_claims, "claim_slot", lambda *_a: False)  # someone took it after we looked
     refused = staff_booking.move(db, world.reception, mine.appointment_id, world.slots[2].id, now=NOW)
     assert refused.errors == {"slot": SLOT_TAKEN}
     db.expire_all()
@@ -249,25 +242,17 @@ def test_parse_day_defaults_to_today_in_london():
     assert today_list.parse_day(None, now=late) == date(2026, 7, 1)
 
 
-def _request(world):
-    from anima_pwa.models import Request
-
-    row = Request(
-        patient_id=world.patient.id,
-        practice_id=world.practice.id,
-        kind="medical",
-        topic="back-pain",
-        status="submitted",
-        subject="Back pain",
-        team="gp",
-        urgency="routine",
-        urgency_rank=3,
-        submitted_at=NOW,
-        reference="AN-000001",
+def _invite(world, kind: str):
+    """An invitation for the patient to book ``kind`` with the clinician's book, made by reception."""
+    return create_invite(
+        world.db, world.reception, patient_id=world.patient.id, appointment_kind=kind, book_id=world.book_id, now=NOW
     )
-    world.db.add(row)
-    world.db.flush()
-    return row
+
+
+def _request(world):
+    return make_request(
+        world.db, patient_id=world.patient.id, practice_id=world.practice.id, submitted_at=NOW, reference="AN-000001"
+    )
 
 
 def test_invite_from_a_request_page_at_any_time_tells_the_patient_and_lists_it(world):
@@ -353,17 +338,8 @@ def test_a_patient_invited_who_phones_instead_uses_the_invite(world):
     """Reception books a patient who has an invite for this kind of slot with this book: the invite
     is used, so the patient can't book a second time online with it; another kind is left alone."""
     db = world.db
-    made = create_invite(
-        db,
-        world.reception,
-        patient_id=world.patient.id,
-        appointment_kind="face_to_face",
-        book_id=world.book_id,
-        now=NOW,
-    )
-    other = create_invite(
-        db, world.reception, patient_id=world.patient.id, appointment_kind="blood_test", book_id=world.book_id, now=NOW
-    )
+    made = _invite(world, "face_to_face")
+    other = _invite(world, "blood_test")
     booked = staff_booking.book_for_patient(db, world.reception, world.slots[0].id, world.patient.id, now=NOW)
     assert db.get(Appointment, booked.appointment_id).invite_id == made.id
     assert db.get(AppointmentInvite, made.id).status == "used"

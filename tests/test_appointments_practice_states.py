@@ -8,30 +8,27 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
-from reflex.istate.data import ReflexURL, URLData
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 import anima_pwa.anima_pwa  # noqa: F401  (every page and State, as the app registers them)
-from anima_pwa import db, routes
-from anima_pwa.models import Account, Appointment, AppointmentBook, AppointmentInvite, Request, Slot
+from anima_pwa import routes
+from anima_pwa.models import Appointment, AppointmentBook, AppointmentInvite, Slot
 from anima_pwa.services.appointments import rota
 from anima_pwa.services.platform import clock
 from anima_pwa.state.appointments.practice_books import AppointmentBooksState, AppointmentBookState
 from anima_pwa.state.appointments.practice_today import PracticeTodayState
-from anima_pwa.state.base import SessionState
 from anima_pwa.state.inbox.practice_request import PracticeRequestState
-from tests.factories import identity_of, make_patient, make_practice, make_staff, outbox
+from tests.factories import make_patient, make_practice, make_request, make_staff, outbox
+from tests.screen_tabs import opened, run, staff_acting
 
 NOW = datetime(2026, 12, 7, 8, 0, tzinfo=UTC)  # Monday 7 December 2026, 08:00 in London
 
 
 @pytest.fixture
 def desk(engine: Engine, monkeypatch: pytest.MonkeyPatch):  # noqa: ANN201
-    monkeypatch.setattr(db, "engine", lambda: engine)
+    as_staff = staff_acting(engine, monkeypatch)
     monkeypatch.setattr(clock, "utcnow", lambda: NOW)
-    who: list = [None]
-    monkeypatch.setattr(SessionState, "_identity", lambda self: who[0])
     with Session(engine, expire_on_commit=False) as session:
         practice = make_practice(session, "A11111", "Moss Bank Surgery")
         other = make_practice(session, "B22222")
@@ -41,40 +38,15 @@ def desk(engine: Engine, monkeypatch: pytest.MonkeyPatch):  # noqa: ANN201
         world.clinician = make_staff(session, practice, "clinician", name="Dr Amir Khan")
         world.outsider = make_staff(session, other, "admin")
         world.patient = make_patient(session, practice, "Zoe Smith", email="zoe@example.com")
-        request = Request(
-            patient_id=world.patient.id,
-            practice_id=practice.id,
-            kind="medical",
-            topic="back-pain",
-            status="submitted",
-            subject="Back pain",
-            team="gp",
-            urgency="routine",
-            urgency_rank=3,
-            submitted_at=NOW,
-            reference="AN-000001",
+        request = make_request(
+            session, patient_id=world.patient.id, practice_id=practice.id, submitted_at=NOW, reference="AN-000001"
         )
-        session.add(request)
         session.commit()
         world.request_id = request.id
-
-    def as_staff(staff) -> None:  # noqa: ANN001
-        with Session(engine) as session:
-            who[0] = identity_of(session.get(Account, staff.account_id), method="password+mfa")
 
     world.as_staff = as_staff
     world.engine = engine
     return world
-
-
-def opened(state_class, path: str):  # noqa: ANN001, ANN201
-    tab = state_class(_reflex_internal_init=True)
-    tab.rx_router_url = URLData.from_url(ReflexURL(f"http://localhost:3000{path}"))
-    return tab
-
-
-def run(tab, name: str, *args):  # noqa: ANN001, ANN201
-    return tab.event_handlers[name].fn(tab, *args)
 
 
 def _set_up_a_book(desk) -> int:  # noqa: ANN001

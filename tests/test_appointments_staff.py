@@ -14,6 +14,7 @@ from anima_pwa.services.appointments import booking, staff_booking, today_list
 from anima_pwa.services.practice.permissions import PermissionDenied
 from tests.appointment_world import generate, invite, london, make_world, patient_with_account, slots
 from tests.factories import audit_actions, make_patient, make_practice, make_staff
+from tests.race import at_once
 
 NOW = london(2026, 3, 21, 10)
 
@@ -129,28 +130,13 @@ def test_reception_and_a_patient_racing_for_one_slot_exactly_one_wins(engine, mo
 
     monkeypatch.setattr(booking, "_free_slots", patient_reads)
     monkeypatch.setattr(staff_booking, "_slot_problem", staff_reads)
-    results: dict[str, object] = {}
-    failures: list[BaseException] = []
-
-    def run(name: str, act) -> None:  # noqa: ANN001
-        try:
-            with Session(engine, expire_on_commit=False) as db:
-                results[name] = act(db)
-                db.commit()
-        except BaseException as exc:  # pragma: no cover - reported below
-            failures.append(exc)
-
-    threads = [
-        threading.Thread(
-            target=run,
-            args=("staff", lambda db: staff_booking.book_for_patient(db, receptionist, slot_id, zoe.id, NOW)),
-        ),
-        threading.Thread(target=run, args=("patient", lambda db: booking.book(db, ann_id, ann_invite, slot_id, NOW))),
-    ]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
+    results, failures = at_once(
+        engine,
+        {
+            "staff": lambda db: staff_booking.book_for_patient(db, receptionist, slot_id, zoe.id, NOW),
+            "patient": lambda db: booking.book(db, ann_id, ann_invite, slot_id, NOW),
+        },
+    )
     assert not failures, failures
     assert sorted(r.ok for r in results.values()) == [False, True], results
     loser = next(r for r in results.values() if not r.ok)

@@ -10,7 +10,6 @@ directly against the test database.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from datetime import timedelta
 
 import pytest
@@ -24,6 +23,7 @@ from anima_pwa.state.requests import wizard as request_wizard
 from anima_pwa.state.requests.wizard import RequestWizardState, StaffRequestWizardState
 from tests.factories import make_patient, make_staff, valid_nhs_number
 from tests.request_world import World, start, to_check
+from tests.web import factory_for
 
 pytestmark = pytest.mark.usefixtures("clock")  # the request tests' ticking clock (tests/request_world.py)
 
@@ -128,19 +128,9 @@ def tabs(world: World, engine: Engine, monkeypatch: pytest.MonkeyPatch) -> Itera
     """The wizard states run against the test database, signed in as Zoe (patient) and as a
     receptionist of her practice (the phone version)."""
 
-    @contextmanager
-    def session_scope() -> Iterator[Session]:
-        with Session(engine, expire_on_commit=False) as session:
-            try:
-                yield session
-                session.commit()
-            except BaseException:
-                session.rollback()
-                raise
-
     world.receptionist = make_staff(world.db, world.practice, "receptionist")  # type: ignore[attr-defined]
     world.db.commit()
-    monkeypatch.setattr(request_wizard, "session_scope", session_scope)
+    monkeypatch.setattr(request_wizard, "session_scope", factory_for(engine))
     monkeypatch.setattr(RequestWizardState, "_identity", lambda self: world.me)
     monkeypatch.setattr(StaffRequestWizardState, "_staff", lambda self: world.receptionist)
     yield world

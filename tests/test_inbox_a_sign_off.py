@@ -19,6 +19,7 @@ from anima_pwa.services.practice.permissions import CLINICIAN
 from anima_pwa.services.requests import rules
 from tests.factories import audit_events, count, make_staff, outbox
 from tests.inbox_a_world import NOW, Desk, build_desk, desk_fixture, now_fixture  # noqa: F401
+from tests.race import at_once
 
 
 def test_sign_off_with_a_signpost_to_a_pharmacy(desk: Desk) -> None:
@@ -141,27 +142,22 @@ def test_two_staff_signing_off_at_once_one_wins(engine: Engine, monkeypatch: pyt
         return check(*args, **kwargs)
 
     monkeypatch.setattr(outcomes, "check_detail", check_when_both_have_read)
-    results: dict[str, sign_off.SignOffResult] = {}
-    failures: list[BaseException] = []
     start = threading.Barrier(2)
 
-    def attempt(name: str, staff, outcome: str, detail: dict) -> None:  # noqa: ANN001
-        try:
-            with Session(engine, expire_on_commit=False) as session:
-                start.wait(timeout=10)
-                results[name] = sign_off.sign_off(session, staff, request_id, outcome, detail)
-                session.commit()
-        except BaseException as exc:  # pragma: no cover - reported below
-            failures.append(exc)
+    def attempt(staff, outcome: str, detail: dict):  # noqa: ANN001, ANN202
+        def act(session: Session) -> sign_off.SignOffResult:
+            start.wait(timeout=10)
+            return sign_off.sign_off(session, staff, request_id, outcome, detail)
 
-    threads = [
-        threading.Thread(target=attempt, args=("first", first, "no_action", {})),
-        threading.Thread(target=attempt, args=("second", second, "self_care", {"advice": "Rest and fluids"})),
-    ]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
+        return act
+
+    results, failures = at_once(
+        engine,
+        {
+            "first": attempt(first, "no_action", {}),
+            "second": attempt(second, "self_care", {"advice": "Rest and fluids"}),
+        },
+    )
     assert not failures, failures
     winners = [name for name, result in results.items() if result.ok]
     assert len(winners) == 1, results
@@ -218,34 +214,13 @@ def test_a_message_sent_while_someone_signs_off_never_reopens_the_request(
     monkeypatch.setattr(outcomes, "check_detail", wait_then(check))
     # The message has read the request open, and writes just after the sign-off.
     monkeypatch.setattr(staff_actions.text_limits, "check", wait_then(text_check, then_sleep=0.3))
-    results: dict[str, object] = {}
-    failures: list[BaseException] = []
-
-    def attempt(name: str, act) -> None:  # noqa: ANN001
-        try:
-            with Session(engine, expire_on_commit=False) as session:
-                results[name] = act(session)
-                session.commit()
-        except BaseException as exc:  # pragma: no cover - reported below
-            failures.append(exc)
-
-    threads = [
-        threading.Thread(
-            target=attempt,
-            args=("sign_off", lambda s: sign_off.sign_off(s, desk.clinician, request_id, "no_action", {})),
-        ),
-        threading.Thread(
-            target=attempt,
-            args=(
-                "message",
-                lambda s: staff_actions.send_message(s, second, request_id, "Any better?", needs_reply=True),
-            ),
-        ),
-    ]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
+    results, failures = at_once(
+        engine,
+        {
+            "sign_off": lambda s: sign_off.sign_off(s, desk.clinician, request_id, "no_action", {}),
+            "message": lambda s: staff_actions.send_message(s, second, request_id, "Any better?", needs_reply=True),
+        },
+    )
     assert not failures, failures
     assert results["sign_off"].ok, results
     with Session(engine) as db:

@@ -5,26 +5,23 @@ screen with nothing of another request left, handlers safe with any id or form d
 from __future__ import annotations
 
 import pytest
-from reflex.istate.data import ReflexURL, URLData
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 import anima_pwa.anima_pwa  # noqa: F401  (every page and State, as the app registers them)
-from anima_pwa import db, routes
-from anima_pwa.models import Account, Request, RequestMessage
+from anima_pwa import routes
+from anima_pwa.models import Request, RequestMessage
 from anima_pwa.services.inbox.staff_access import NOT_FOUND
-from anima_pwa.state.base import SessionState
 from anima_pwa.state.inbox.practice_queue import PracticeQueueState
 from anima_pwa.state.inbox.practice_request import PracticeRequestState
-from tests.factories import count, identity_of
+from tests.factories import count
 from tests.inbox_a_world import build_desk, now_fixture  # noqa: F401
+from tests.screen_tabs import opened, run, staff_acting
 
 
 @pytest.fixture
 def tabs(engine: Engine, monkeypatch: pytest.MonkeyPatch, now):  # noqa: ANN001, ANN201
-    monkeypatch.setattr(db, "engine", lambda: engine)
-    who: list = [None]
-    monkeypatch.setattr(SessionState, "_identity", lambda self: who[0])
+    as_staff = staff_acting(engine, monkeypatch)
     with Session(engine, expire_on_commit=False) as session:
         desk = build_desk(session)
         desk.urgent = desk.request(urgency="urgent_today", minutes_ago=5, subject="Chest pain")
@@ -33,23 +30,9 @@ def tabs(engine: Engine, monkeypatch: pytest.MonkeyPatch, now):  # noqa: ANN001,
         desk.theirs = desk.request(practice_id=desk.other_practice.id, subject="Elsewhere")
         session.commit()
 
-    def as_staff(staff) -> None:  # noqa: ANN001
-        with Session(engine) as session:
-            who[0] = identity_of(session.get(Account, staff.account_id), method="password+mfa")
-
     desk.as_staff = as_staff
     desk.engine = engine
     return desk
-
-
-def opened(state_class, path: str):  # noqa: ANN001, ANN201
-    tab = state_class(_reflex_internal_init=True)
-    tab.rx_router_url = URLData.from_url(ReflexURL(f"http://localhost:3000{path}"))
-    return tab
-
-
-def run(tab, name: str, *args):  # noqa: ANN001, ANN201
-    return tab.event_handlers[name].fn(tab, *args)
 
 
 def test_the_queue_reads_its_filters_and_page_from_the_url(tabs) -> None:  # noqa: ANN001

@@ -4,7 +4,6 @@ cookie, to the request's account holders and the practice's staff; a 404 for eve
 from __future__ import annotations
 
 import io
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -12,27 +11,18 @@ from PIL import Image
 from sqlmodel import Session, select
 from starlette.testclient import TestClient
 
-from anima_pwa import cookies, http
+from anima_pwa import http
 from anima_pwa.models import Account, MessageAttachment
 from anima_pwa.services.identity import sessions
 from anima_pwa.services.inbox import attachments, replies
 from tests.inbox_patient_world import patient_world, practice_message, sent_request
+from tests.web import factory_for, get_as
 
 
 @pytest.fixture
 def web(engine, monkeypatch, tmp_path: Path):
-    @contextmanager
-    def scope():
-        with Session(engine, expire_on_commit=False) as session:
-            try:
-                yield session
-                session.commit()
-            except BaseException:
-                session.rollback()
-                raise
-
+    monkeypatch.setattr(http, "session_scope", factory_for(engine))
     folder = tmp_path / "photos"
-    monkeypatch.setattr(http, "session_scope", scope)
     monkeypatch.setattr(attachments, "directory", lambda: folder)
     out = io.BytesIO()
     Image.new("RGB", (4, 4), (1, 2, 3)).save(out, format="PNG")
@@ -60,17 +50,10 @@ def web(engine, monkeypatch, tmp_path: Path):
     return TestClient(http.static_routes(), base_url="http://localhost:3000"), photo_id, tokens
 
 
-def _get(client: TestClient, path: str, token: str | None):
-    client.cookies.clear()
-    if token:
-        client.cookies.set(cookies.SESSION, token)
-    return client.get(path)
-
-
 def test_the_owner_and_the_practice_see_the_photo(web) -> None:
     client, photo_id, tokens = web
     for who in ("mum", "dad", "clinician"):
-        response = _get(client, f"/attachments/{photo_id}", tokens[who])
+        response = get_as(client, f"/attachments/{photo_id}", tokens[who])
         assert response.status_code == 200, who
         assert response.content[:8] == b"\x89PNG\r\n\x1a\n"
         assert response.headers["content-type"] == "image/png"
@@ -83,7 +66,7 @@ def test_the_owner_and_the_practice_see_the_photo(web) -> None:
 def test_anyone_else_gets_not_found(web, who) -> None:
     client, photo_id, tokens = web
     token = tokens.get(who, "x" * 43) if who else None
-    response = _get(client, f"/attachments/{photo_id}", token)
+    response = get_as(client, f"/attachments/{photo_id}", token)
     assert response.status_code == 404 and response.headers["cache-control"] == "no-store"
     assert b"PNG" not in response.content
 
@@ -93,4 +76,4 @@ def test_anyone_else_gets_not_found(web, who) -> None:
 )
 def test_unknown_ids_are_not_found(web, path) -> None:
     client, _, tokens = web
-    assert _get(client, path, tokens["mum"]).status_code == 404
+    assert get_as(client, path, tokens["mum"]).status_code == 404

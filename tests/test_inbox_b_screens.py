@@ -4,45 +4,33 @@ reply and a decision go through the services."""
 
 from __future__ import annotations
 
-import asyncio
 import io
 from pathlib import Path
 
 import pytest
 import reflex as rx
 from PIL import Image
-from reflex.istate.data import ReflexURL, URLData
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from anima_pwa import db, routes
+from anima_pwa import routes
 from anima_pwa.models import MessageAttachment, Request
 from anima_pwa.services.inbox import attachments
-from anima_pwa.state.base import SessionState
 from anima_pwa.state.inbox.patient import InProgressState, RequestViewState
 from tests.inbox_patient_world import PatientWorld, patient_world, practice_message, sent_request, sign_off
+from tests.screen_tabs import acting_as, opened, run
 
 
 @pytest.fixture
 def w(engine: Engine, db_session: Session, monkeypatch: pytest.MonkeyPatch, tmp_path: Path):
-    monkeypatch.setattr(db, "engine", lambda: engine)
     monkeypatch.setattr(attachments, "directory", lambda: tmp_path / "photos")
     world = patient_world(db_session)
-    who: list = [world.mum]
-    monkeypatch.setattr(SessionState, "_identity", lambda self: who[0])
-    world.signed_in = lambda identity: who.__setitem__(0, identity)  # type: ignore[attr-defined]
+    world.signed_in = acting_as(engine, monkeypatch, world.mum)  # type: ignore[attr-defined]
     return world
 
 
 def tab_on(path: str) -> RequestViewState:
-    tab = RequestViewState(_reflex_internal_init=True)
-    tab.rx_router_url = URLData.from_url(ReflexURL(f"http://localhost:3000{path}"))
-    return tab
-
-
-def run(tab, name: str, *args):
-    result = tab.event_handlers[name].fn(tab, *args)
-    return asyncio.run(result) if asyncio.iscoroutine(result) else result
+    return opened(RequestViewState, path)
 
 
 def png() -> bytes:

@@ -15,7 +15,8 @@ from anima_pwa.services.inbox import delivery
 from anima_pwa.services.platform import notifications as n
 from anima_pwa.settings import NotifySettings
 from tests.factories import make_patient, make_practice, valid_nhs_number
-from tests.inbox_c_helpers import API_KEY, factory_for
+from tests.inbox_c_helpers import API_KEY
+from tests.web import factory_for
 
 LINK = "https://anima.example/login"
 NOW = datetime(2026, 11, 30, 14, 5, tzinfo=UTC)  # 14:05 in London (GMT)

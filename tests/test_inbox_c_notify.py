@@ -16,7 +16,8 @@ from anima_pwa.models import OutboxMessage, utcnow
 from anima_pwa.services.platform import notifications as n
 from anima_pwa.services.platform.notifications.notify import NotifyTransport, check_api_key
 from anima_pwa.settings import NotifySettings, parse_template_ids
-from tests.inbox_c_helpers import API_KEY, SERVICE_ID, factory_for, fake_notify
+from tests.inbox_c_helpers import API_KEY, SERVICE_ID, fake_notify
+from tests.web import factory_for
 
 EMAIL_TEMPLATE = "f33517ff-2a88-4f6e-b855-c550268ce08a"
 SMS_TEMPLATE = "0e6b2b2f-4a3c-4b7e-9d37-1f0a5d3c2b11"

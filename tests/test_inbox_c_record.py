@@ -15,8 +15,8 @@ from anima_pwa.models import MessageAttachment, RecordExport, Request, RequestMe
 from anima_pwa.services.inbox import record, record_bundle
 from anima_pwa.services.platform import clock
 from tests.factories import make_staff, self_account
-from tests.inbox_c_helpers import factory_for
 from tests.request_world import World, send
+from tests.web import factory_for
 
 pytestmark = pytest.mark.usefixtures("clock")
 

@@ -25,6 +25,7 @@ from sqlmodel import Session, select
 from anima_pwa import settings as settings_module
 from anima_pwa.models import OutboxMessage, utcnow
 from anima_pwa.services.platform import notifications as n
+from tests.web import factory_for
 
 SENDER = "Anima <no-reply@anima.test>"
 
@@ -85,22 +86,6 @@ CONTEXTS: dict[str, dict[str, str]] = {
 # ------------------------------------------------------------------------------------------------
 # helpers
 # ------------------------------------------------------------------------------------------------
-
-
-def factory_for(engine: Engine):
-    """A session_factory like db.session_scope, bound to the test engine."""
-
-    @contextmanager
-    def factory() -> Iterator[Session]:
-        with Session(engine, expire_on_commit=False) as session:
-            try:
-                yield session
-                session.commit()
-            except BaseException:
-                session.rollback()
-                raise
-
-    return factory
 
 
 def free_port() -> int:

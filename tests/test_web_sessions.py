@@ -16,7 +16,6 @@ import base64
 import dataclasses
 import gzip
 import hashlib
-from contextlib import contextmanager
 from datetime import timedelta
 from urllib.parse import parse_qs, urlsplit
 
@@ -34,6 +33,7 @@ from anima_pwa.services.identity import accounts, devices, sessions
 from anima_pwa.services.identity.accounts import FORM, WRONG_CREDENTIALS
 from anima_pwa.settings import settings
 from tests.factories import make_account
+from tests.web import factory_for
 
 pytestmark = pytest.mark.usefixtures("cheap_argon2")
 
@@ -280,17 +280,7 @@ SAME_SITE = {"sec-fetch-site": "same-origin"}
 def web(engine, monkeypatch) -> TestClient:
     """The app's own HTTP routes on the test database."""
 
-    @contextmanager
-    def scope():
-        with Session(engine, expire_on_commit=False) as session:
-            try:
-                yield session
-                session.commit()
-            except BaseException:
-                session.rollback()
-                raise
-
-    monkeypatch.setattr(http, "session_scope", scope)
+    monkeypatch.setattr(http, "session_scope", factory_for(engine))
     monkeypatch.setattr(
         http, "settings", dataclasses.replace(settings, base_url="http://localhost:3000", trusted_proxy_hops=0)
     )

@@ -197,8 +197,19 @@ def password_field(
 
 
 def checkbox_field(
-    name: str, label: rx.Component | str, errors: rx.Var, *, checked: rx.Var, on_change: Any
+    name: str, label: rx.Component | str, errors: rx.Var, *, checked: rx.Var | None = None, on_change: Any = None
 ) -> rx.Component:
+    """A checkbox with its error. With ``checked`` and ``on_change`` it shows and saves what the
+    server keeps; without them it is a plain control of an uncontrolled form, read on submit."""
+    kept: dict[str, Any] = {}
+    if checked is not None:
+        # Uncontrolled, so a tick shows at once; remounted when the tab's state arrives
+        # (after a reload) so it shows what the server kept.
+        kept = {
+            "default_checked": checked,
+            "key": rx.cond(rx.State.is_hydrated, f"{name}-ready", f"{name}-loading"),
+            "on_change": on_change,
+        }
     return field_wrapper(
         name,
         errors,
@@ -208,17 +219,49 @@ def checkbox_field(
                 type="checkbox",
                 id=name,
                 name=name,
-                # Uncontrolled, so a tick shows at once; remounted when the tab's state arrives
-                # (after a reload) so it shows what the server kept.
-                default_checked=checked,
-                key=rx.cond(rx.State.is_hydrated, f"{name}-ready", f"{name}-loading"),
-                on_change=on_change,
+                **kept,
                 class_name="checkbox-input",
                 aria_describedby=rx.cond(errors.contains(name), f"{name}-error", ""),
                 aria_invalid=rx.cond(errors.contains(name), "true", "false"),
             ),
             rx.el.label(label, html_for=name, class_name="checkbox-label"),
             class_name="checkbox",
+        ),
+    )
+
+
+def select_field(
+    name: str,
+    label: str,
+    errors: rx.Var,
+    choices: rx.Var | None = None,
+    *,
+    blank: str,
+    options: rx.Component | None = None,
+    hint: str | None = None,
+    default: Any = None,
+) -> rx.Component:
+    """A labelled select in an uncontrolled form (read on submit), its error beside it. The first
+    option is ``blank`` (value ""); then ``choices`` (a list of {"value", "label"}) or ``options``
+    (the option elements, for other shapes). ``default``: the value chosen when it is drawn."""
+    props: dict[str, Any] = {} if default is None else {"default_value": default}
+    return field_wrapper(
+        name,
+        errors,
+        rx.el.label(label, html_for=name, class_name="label"),
+        rx.el.div(hint, id=f"{name}-hint", class_name="hint") if hint else rx.fragment(),
+        error_message(name, errors),
+        rx.el.select(
+            rx.el.option(blank, value=""),
+            options
+            if options is not None
+            else rx.foreach(choices, lambda c: rx.el.option(c["label"], value=c["value"])),
+            id=name,
+            name=name,
+            **props,
+            class_name=rx.cond(errors.contains(name), "input input--error select", "input select"),
+            aria_invalid=rx.cond(errors.contains(name), "true", "false"),
+            aria_describedby=_describedby(name, hint, errors),
         ),
     )
 
@@ -323,6 +366,11 @@ def primary_button(text: str | rx.Var, *, extra_class: str = "", **props: Any) -
 def secondary_button(text: str | rx.Var, **props: Any) -> rx.Component:
     props.setdefault("type", "button")
     return rx.el.button(text, class_name="button button--secondary", **props)
+
+
+def link_button(text: str | rx.Var, **props: Any) -> rx.Component:
+    """A button that looks like a link (an action on a row, "Choose another day")."""
+    return rx.el.button(text, type="button", class_name="link-button", **props)
 
 
 def code_field(

@@ -7,7 +7,14 @@ from __future__ import annotations
 import reflex as rx
 
 from anima_pwa import routes
-from anima_pwa.components.fields import error_message, error_summary, form_error, primary_button, text_area_field
+from anima_pwa.components.fields import (
+    error_message,
+    error_summary,
+    form_error,
+    link_button,
+    primary_button,
+    text_area_field,
+)
 from anima_pwa.components.layout import page
 from anima_pwa.services.appointments.booking import CANCEL_REASON
 from anima_pwa.state.appointments.patient import AppointmentState, BookAppointmentState
@@ -140,7 +147,7 @@ def _choose_time() -> rx.Component:
             ),
             class_name="options slot-times",
         ),
-        rx.el.p(rx.el.button("Choose another day", type="button", class_name="link-button", on_click=B.change_day)),
+        rx.el.p(link_button("Choose another day", on_click=B.change_day)),
     )
 
 
@@ -154,7 +161,7 @@ def _confirm() -> rx.Component:
         ),
         rx.el.div(
             primary_button("Confirm appointment", type="button", on_click=B.confirm, id="confirm"),
-            rx.el.button("Choose another time", type="button", class_name="link-button", on_click=B.change_time),
+            link_button("Choose another time", on_click=B.change_time),
             class_name="button-group",
         ),
     )

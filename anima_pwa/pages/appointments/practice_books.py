@@ -7,46 +7,18 @@ import reflex as rx
 
 from anima_pwa import routes
 from anima_pwa.components.fields import (
-    error_message,
-    error_summary,
-    field_wrapper,
-    form_error,
+    link_button,
     primary_button,
+    select_field,
     text_field,
 )
+from anima_pwa.components.screen import page_error, redrawn_form, screen_messages
 from anima_pwa.components.workspace import workspace_page
 from anima_pwa.services.appointments import rota
 from anima_pwa.state.appointments.practice_books import AppointmentBooksState, AppointmentBookState
 
 L = AppointmentBooksState
 B = AppointmentBookState
-
-
-def select_field(state, name: str, label: str, choices, *, blank: str, hint: str = "") -> rx.Component:
-    """A labelled select in an uncontrolled form; its error beside it."""
-    return field_wrapper(
-        name,
-        state.errors,
-        rx.el.label(label, html_for=name, class_name="label"),
-        rx.el.div(hint, id=f"{name}-hint", class_name="hint") if hint else rx.fragment(),
-        error_message(name, state.errors),
-        rx.el.select(
-            rx.el.option(blank, value=""),
-            rx.foreach(choices, lambda c: rx.el.option(c["label"], value=c["value"])),
-            id=name,
-            name=name,
-            class_name=rx.cond(state.errors.contains(name), "input input--error select", "input select"),
-            aria_invalid=rx.cond(state.errors.contains(name), "true", "false"),
-            aria_describedby=rx.cond(state.errors.contains(name), f"{name}-error", ""),
-        ),
-    )
-
-
-def _notice(state) -> rx.Component:
-    return rx.cond(
-        state.notice != "",
-        rx.el.div(rx.el.p(state.notice), class_name="panel panel--confirmation", role="status", id="notice"),
-    )
 
 
 def _books_table() -> rx.Component:
@@ -99,7 +71,9 @@ def _create_form() -> rx.Component:
         rx.el.section(
             rx.el.h2("Create an appointment book"),
             rx.el.p("A book is one clinician's diary, or a team's (for example the nurses), at a site."),
-            rx.el.form(
+            redrawn_form(
+                L,
+                "create",
                 text_field(
                     "name",
                     "Name",
@@ -108,7 +82,11 @@ def _create_form() -> rx.Component:
                     hint="What staff and patients read, for example Dr Amir Khan or Practice nurses",
                 ),
                 select_field(
-                    L, "staff_id", "Clinician (for a clinician's book)", L.clinicians, blank="Not a clinician's book"
+                    "staff_id",
+                    "Clinician (for a clinician's book)",
+                    L.errors,
+                    L.clinicians,
+                    blank="Not a clinician's book",
                 ),
                 text_field(
                     "team",
@@ -127,8 +105,6 @@ def _create_form() -> rx.Component:
                 ),
                 primary_button("Create book"),
                 on_submit=L.create_book,
-                key="create-" + L.drawn.to_string(),
-                no_validate=True,
             ),
             class_name="section",
         ),
@@ -139,13 +115,11 @@ def _create_form() -> rx.Component:
 def appointment_books() -> rx.Component:
     return workspace_page(
         rx.el.h1("Appointment books"),
-        rx.cond(L.error != "", rx.el.div(rx.el.p(L.error), class_name="error-summary", role="alert")),
+        page_error(L),
         rx.cond(
             L.error == "",
             rx.fragment(
-                error_summary(L.summary),
-                form_error(L.errors),
-                _notice(L),
+                screen_messages(L),
                 rx.el.p(rx.el.a("Today's appointments", href=routes.PRACTICE_APPOINTMENTS)),
                 _books_table(),
                 _create_form(),
@@ -167,10 +141,8 @@ def _pattern() -> rx.Component:
                         " ",
                         rx.cond(
                             B.can_manage,
-                            rx.el.button(
+                            link_button(
                                 "Remove",
-                                type="button",
-                                class_name="link-button",
                                 on_click=B.remove_session(s["id"]),
                                 aria_label="Remove " + s["text"].to(str),
                             ),
@@ -183,9 +155,11 @@ def _pattern() -> rx.Component:
         ),
         rx.cond(
             B.can_manage,
-            rx.el.form(
+            redrawn_form(
+                B,
+                "session",
                 rx.el.h3("Add a session"),
-                select_field(B, "weekday", "Day", B.weekday_choices, blank="Choose a day"),
+                select_field("weekday", "Day", B.errors, B.weekday_choices, blank="Choose a day"),
                 text_field("start", "Starts at", B.errors, max_length=5, width="width-4", hint="UK time, like 09:00"),
                 text_field("end", "Ends at", B.errors, max_length=5, width="width-4", hint="Like 12:00"),
                 text_field(
@@ -197,11 +171,9 @@ def _pattern() -> rx.Component:
                     input_mode="numeric",
                     hint="From 5 to 120",
                 ),
-                select_field(B, "kind", "Kind of appointment", B.kind_choices, blank="Choose a kind"),
+                select_field("kind", "Kind of appointment", B.errors, B.kind_choices, blank="Choose a kind"),
                 primary_button("Add session"),
                 on_submit=B.add_session,
-                key="session-" + B.drawn.to_string(),
-                no_validate=True,
             ),
         ),
         class_name="section",
@@ -235,7 +207,9 @@ def _days_off() -> rx.Component:
         ),
         rx.cond(
             B.can_manage,
-            rx.el.form(
+            redrawn_form(
+                B,
+                "off",
                 rx.el.h3("Add days off"),
                 text_field("first_day", "First day", B.errors, input_type="date", width="width-10"),
                 text_field(
@@ -251,8 +225,6 @@ def _days_off() -> rx.Component:
                 ),
                 primary_button("Add days off"),
                 on_submit=B.add_days_off,
-                key="off-" + B.drawn.to_string(),
-                no_validate=True,
             ),
         ),
         class_name="section",
@@ -268,7 +240,9 @@ def _generate() -> rx.Component:
                 "Makes the slots from today for the weeks you choose from the weekly pattern, skipping bank holidays "
                 "and days off. Slots already made stay as they are, so you can run it again after a change."
             ),
-            rx.el.form(
+            redrawn_form(
+                B,
+                "generate",
                 text_field(
                     "weeks",
                     "Generate slots for the next N weeks",
@@ -281,8 +255,6 @@ def _generate() -> rx.Component:
                 ),
                 primary_button("Generate slots"),
                 on_submit=B.generate,
-                key="generate-" + B.drawn.to_string(),
-                no_validate=True,
             ),
             class_name="section",
         ),
@@ -292,14 +264,12 @@ def _generate() -> rx.Component:
 def appointment_book() -> rx.Component:
     b = B.book
     return workspace_page(
-        rx.cond(B.error != "", rx.el.div(rx.el.p(B.error), class_name="error-summary", role="alert")),
+        page_error(B),
         rx.cond(
             b.contains("name"),
             rx.fragment(
                 rx.el.h1(b["name"]),
-                error_summary(B.summary),
-                form_error(B.errors),
-                _notice(B),
+                screen_messages(B),
                 rx.el.dl(
                     *[
                         rx.el.div(rx.el.dt(label), rx.el.dd(b[key]), class_name="summary-list__row")

@@ -8,13 +8,13 @@ import reflex as rx
 from anima_pwa import routes
 from anima_pwa.components.fields import (
     error_message,
-    error_summary,
-    field_wrapper,
-    form_error,
+    link_button,
     primary_button,
     secondary_button,
+    select_field,
     text_field,
 )
+from anima_pwa.components.screen import page_error, redrawn_form, screen_messages
 from anima_pwa.components.workspace import workspace_page
 from anima_pwa.services.appointments.staff_booking import STAFF_CANCEL_REASON
 from anima_pwa.state.appointments.practice_today import PracticeTodayState
@@ -22,40 +22,20 @@ from anima_pwa.state.appointments.practice_today import PracticeTodayState
 S = PracticeTodayState
 
 
-def _choice(name: str, label: str, blank: str, options, selected) -> rx.Component:
-    return field_wrapper(
-        name,
-        S.errors,
-        rx.el.label(label, html_for=name, class_name="label"),
-        error_message(name, S.errors),
-        rx.el.select(
-            rx.el.option(blank, value=""),
-            options,
-            id=name,
-            name=name,
-            default_value=selected,
-            class_name="input select",
-        ),
-    )
-
-
 def _picker() -> rx.Component:
     return rx.el.form(
         rx.el.div(
             text_field("day", "Date", S.errors, input_type="date", default_value=S.day, width="width-10"),
-            _choice(
-                "book",
-                "Clinician or team",
-                "Everyone",
-                rx.foreach(S.book_choices, lambda c: rx.el.option(c["label"], value=c["value"])),
-                S.book_choice,
+            select_field(
+                "book", "Clinician or team", S.errors, S.book_choices, blank="Everyone", default=S.book_choice
             ),
-            _choice(
+            select_field(
                 "site",
                 "Site",
-                "Every site",
-                rx.foreach(S.site_choices, lambda c: rx.el.option(c, value=c)),
-                S.site_choice,
+                S.errors,
+                blank="Every site",
+                options=rx.foreach(S.site_choices, lambda c: rx.el.option(c, value=c)),
+                default=S.site_choice,
             ),
             primary_button("Show the list", id="show-list"),
             class_name="filters",
@@ -72,10 +52,8 @@ def _actions(r) -> rx.Component:
         S.mode == "move",
         rx.cond(
             r["open"] == "yes",
-            rx.el.button(
+            link_button(
                 "Move here",
-                type="button",
-                class_name="link-button",
                 on_click=S.move_to(r["slot"]),
                 aria_label="Move the appointment to " + label,
             ),
@@ -83,10 +61,8 @@ def _actions(r) -> rx.Component:
         rx.fragment(
             rx.cond(
                 r["open"] == "yes",
-                rx.el.button(
+                link_button(
                     "Book",
-                    type="button",
-                    class_name="link-button",
                     on_click=S.start_booking(r["slot"]),
                     aria_label="Book " + label,
                 ),
@@ -94,18 +70,14 @@ def _actions(r) -> rx.Component:
             rx.cond(
                 r["live"] == "yes",
                 rx.fragment(
-                    rx.el.button(
+                    link_button(
                         "Move",
-                        type="button",
-                        class_name="link-button",
                         on_click=S.start_move(r["slot"]),
                         aria_label="Move " + r["patient"].to(str) + "'s appointment at " + label,
                     ),
                     " ",
-                    rx.el.button(
+                    link_button(
                         "Cancel",
-                        type="button",
-                        class_name="link-button",
                         on_click=S.start_cancel(r["slot"]),
                         aria_label="Cancel " + r["patient"].to(str) + "'s appointment at " + label,
                     ),
@@ -160,7 +132,9 @@ def _booking_panel() -> rx.Component:
     return rx.el.section(
         rx.el.h2("Book ", S.chosen, id="booking-title"),
         error_message("slot", S.errors),
-        rx.el.form(
+        redrawn_form(
+            S,
+            "search",
             text_field(
                 "query",
                 "Find the patient",
@@ -170,8 +144,6 @@ def _booking_panel() -> rx.Component:
             ),
             primary_button("Search"),
             on_submit=S.search,
-            key="search-" + S.drawn.to_string(),
-            no_validate=True,
         ),
         rx.cond(
             S.found.length() > 0,
@@ -225,7 +197,9 @@ def _move_panel() -> rx.Component:
 def _cancel_panel() -> rx.Component:
     return rx.el.section(
         rx.el.h2("Cancel ", S.chosen, id="cancel-title"),
-        rx.el.form(
+        redrawn_form(
+            S,
+            "cancel",
             text_field(
                 "cancel_reason",
                 "Why is the appointment cancelled?",
@@ -236,8 +210,6 @@ def _cancel_panel() -> rx.Component:
             primary_button("Cancel appointment"),
             secondary_button("Keep the appointment", on_click=S.stop),
             on_submit=S.cancel,
-            key="cancel-" + S.drawn.to_string(),
-            no_validate=True,
         ),
         class_name="section panel",
         role="region",
@@ -248,16 +220,11 @@ def _cancel_panel() -> rx.Component:
 def practice_today() -> rx.Component:
     return workspace_page(
         rx.el.h1("Appointments"),
-        rx.cond(S.error != "", rx.el.div(rx.el.p(S.error), class_name="error-summary", role="alert")),
+        page_error(S),
         rx.cond(
             S.heading != "",
             rx.fragment(
-                error_summary(S.summary),
-                form_error(S.errors),
-                rx.cond(
-                    S.notice != "",
-                    rx.el.div(rx.el.p(S.notice), class_name="panel panel--confirmation", role="status", id="notice"),
-                ),
+                screen_messages(S),
                 _picker(),
                 rx.el.h2(S.heading, id="day-heading"),
                 rx.el.p(S.counts),

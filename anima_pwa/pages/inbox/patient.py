@@ -6,7 +6,14 @@ from __future__ import annotations
 import reflex as rx
 
 from anima_pwa import routes
-from anima_pwa.components.fields import error_message, error_summary, form_error, primary_button, text_area_field
+from anima_pwa.components.fields import (
+    error_message,
+    error_summary,
+    form_error,
+    link_button,
+    primary_button,
+    text_area_field,
+)
 from anima_pwa.components.layout import page
 from anima_pwa.pages.appointments.patient import appointments_sections
 from anima_pwa.services.platform import text_limits
@@ -135,7 +142,7 @@ def _photo_field() -> rx.Component:
             rx.el.p(
                 rx.el.span("Photo added", class_name="tag tag--green"),
                 " ",
-                rx.el.button("Remove photo", type="button", class_name="link-button", on_click=S.remove_photo),
+                link_button("Remove photo", on_click=S.remove_photo),
                 role="status",
             ),
             rx.upload.root(  # unstyled: the NHS secondary button, no drop area

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import reflex as rx
 
+from anima_pwa.components.screen import page_error
 from anima_pwa.components.workspace import workspace_page
 from anima_pwa.state.inbox.practice_queue import PracticeQueueState
 
@@ -78,7 +79,7 @@ def practice_queue() -> rx.Component:
             "Open requests, most urgent first, then oldest first. The urgency and team are suggestions "
             "from the answers, not decisions."
         ),
-        rx.cond(s.error != "", rx.el.div(rx.el.p(s.error), class_name="error-summary", role="alert")),
+        page_error(s),
         rx.el.div(
             _filter("Who has it", s.assignee_options, "assignee"),
             _filter("Status", s.status_options, "status"),

@@ -9,15 +9,15 @@ import reflex as rx
 
 from anima_pwa import routes
 from anima_pwa.components.fields import (
+    checkbox_field,
     error_message,
-    error_summary,
-    field_wrapper,
-    form_error,
     primary_button,
     secondary_button,
+    select_field,
     text_area_field,
     text_field,
 )
+from anima_pwa.components.screen import page_error, redrawn_form, screen_messages
 from anima_pwa.components.workspace import workspace_page
 from anima_pwa.pages.inbox.practice_queue import urgency_tag
 from anima_pwa.services.platform import text_limits
@@ -28,57 +28,6 @@ S = PracticeRequestState
 
 def _row(label: str, value) -> rx.Component:
     return rx.el.div(rx.el.dt(label), rx.el.dd(value), class_name="summary-list__row")
-
-
-def _select(name: str, label: str, choices, *, blank: str, default="") -> rx.Component:
-    return field_wrapper(
-        name,
-        S.errors,
-        rx.el.label(label, html_for=name, class_name="label"),
-        error_message(name, S.errors),
-        rx.el.select(
-            rx.el.option(blank, value=""),
-            rx.foreach(choices, lambda c: rx.el.option(c["label"], value=c["value"])),
-            id=name,
-            name=name,
-            default_value=default,
-            class_name=rx.cond(S.errors.contains(name), "input input--error select", "input select"),
-            aria_invalid=rx.cond(S.errors.contains(name), "true", "false"),
-            aria_describedby=rx.cond(S.errors.contains(name), f"{name}-error", ""),
-        ),
-    )
-
-
-def _number(name: str, label: str, default: str) -> rx.Component:
-    return field_wrapper(
-        name,
-        S.errors,
-        rx.el.label(label, html_for=name, class_name="label"),
-        error_message(name, S.errors),
-        rx.el.input(
-            type="text",
-            inputmode="numeric",
-            id=name,
-            name=name,
-            default_value=default,
-            class_name=rx.cond(S.errors.contains(name), "input input--error input--width-4", "input input--width-4"),
-            aria_invalid=rx.cond(S.errors.contains(name), "true", "false"),
-            aria_describedby=rx.cond(S.errors.contains(name), f"{name}-error", ""),
-        ),
-    )
-
-
-def _checkbox(name: str, label: str) -> rx.Component:
-    return field_wrapper(
-        name,
-        S.errors,
-        error_message(name, S.errors),
-        rx.el.div(
-            rx.el.input(type="checkbox", id=name, name=name, class_name="checkbox-input"),
-            rx.el.label(label, html_for=name, class_name="checkbox-label"),
-            class_name="checkbox",
-        ),
-    )
 
 
 def _details() -> rx.Component:
@@ -235,15 +184,20 @@ def _assign_forms() -> rx.Component:
             r["may_assign"] == "yes",
             rx.el.section(
                 rx.el.h2("Assign"),
-                rx.el.form(
-                    _select("team", "Team", S.team_choices, blank="No team", default=r["assigned_team"]),
-                    _select(
-                        "staff_id", "Member of staff", S.staff_choices, blank="Nobody", default=r["assigned_staff"]
+                redrawn_form(
+                    S,
+                    "assign",
+                    select_field("team", "Team", S.errors, S.team_choices, blank="No team", default=r["assigned_team"]),
+                    select_field(
+                        "staff_id",
+                        "Member of staff",
+                        S.errors,
+                        S.staff_choices,
+                        blank="Nobody",
+                        default=r["assigned_staff"],
                     ),
                     primary_button("Assign"),
                     on_submit=S.assign,
-                    key="assign-" + S.drawn.to_string(),
-                    no_validate=True,
                 ),
                 secondary_button("Take it myself", on_click=S.take_it_myself, id="take-it-myself"),
                 class_name="section",
@@ -253,12 +207,12 @@ def _assign_forms() -> rx.Component:
             (r["may_change_status"] == "yes") & (S.status_choices.length() > 0),
             rx.el.section(
                 rx.el.h2("Status"),
-                rx.el.form(
-                    _select("status", "Change the status to", S.status_choices, blank="Choose a status"),
+                redrawn_form(
+                    S,
+                    "status",
+                    select_field("status", "Change the status to", S.errors, S.status_choices, blank="Choose a status"),
                     primary_button("Change status"),
                     on_submit=S.change_status,
-                    key="status-" + S.drawn.to_string(),
-                    no_validate=True,
                 ),
                 class_name="section",
             ),
@@ -271,7 +225,9 @@ def _message_form() -> rx.Component:
         S.request["may_message"] == "yes",
         rx.el.section(
             rx.el.h2("Message the patient"),
-            rx.el.form(
+            redrawn_form(
+                S,
+                "message",
                 text_area_field(
                     "message",
                     "Your message",
@@ -280,12 +236,10 @@ def _message_form() -> rx.Component:
                     hint="The patient and those who act for them are told there is a message, never what it says.",
                     rows=6,
                 ),
-                _checkbox("needs_reply", "This message needs a reply"),
-                _checkbox("wants_photo", "Ask for a photo with the reply"),
+                checkbox_field("needs_reply", "This message needs a reply", S.errors),
+                checkbox_field("wants_photo", "Ask for a photo with the reply", S.errors),
                 primary_button("Send message"),
                 on_submit=S.send_message,
-                key="message-" + S.drawn.to_string(),
-                no_validate=True,
             ),
             class_name="section",
         ),
@@ -320,10 +274,24 @@ def _outcome_fields() -> rx.Component:
         (
             "invite_to_book",
             rx.fragment(
-                _select("appointment_kind", "What to book", S.appointment_choices, blank="Choose"),
-                _select("book_id", "Who with", S.book_choices, blank="Choose a clinician or team"),
-                _number("window_days", "Within how many days (1 to 90)", "14"),
-                _number("expires_in_days", "Days the patient has to book (1 to 60)", "7"),
+                select_field("appointment_kind", "What to book", S.errors, S.appointment_choices, blank="Choose"),
+                select_field("book_id", "Who with", S.errors, S.book_choices, blank="Choose a clinician or team"),
+                text_field(
+                    "window_days",
+                    "Within how many days (1 to 90)",
+                    S.errors,
+                    default_value="14",
+                    input_mode="numeric",
+                    width="input--width-4",
+                ),
+                text_field(
+                    "expires_in_days",
+                    "Days the patient has to book (1 to 60)",
+                    S.errors,
+                    default_value="7",
+                    input_mode="numeric",
+                    width="input--width-4",
+                ),
             ),
         ),
         (
@@ -333,7 +301,7 @@ def _outcome_fields() -> rx.Component:
         (
             "signpost",
             rx.fragment(
-                _select("service", "Service", S.service_choices, blank="Choose a service"),
+                select_field("service", "Service", S.errors, S.service_choices, blank="Choose a service"),
                 long("service_details", "The service's details (optional)"),
             ),
         ),
@@ -348,7 +316,9 @@ def _sign_off_form() -> rx.Component:
         S.request["may_sign_off"] == "yes",
         rx.el.section(
             rx.el.h2("Sign off"),
-            rx.el.form(
+            redrawn_form(
+                S,
+                "sign-off",
                 rx.el.div(
                     rx.el.fieldset(
                         rx.el.legend("Outcome", class_name="legend"),
@@ -364,8 +334,6 @@ def _sign_off_form() -> rx.Component:
                 ),
                 primary_button("Sign off"),
                 on_submit=S.sign_off,
-                key="sign-off-" + S.drawn.to_string(),
-                no_validate=True,
             ),
             class_name="section",
         ),
@@ -388,9 +356,19 @@ def _invite_form() -> rx.Component:
                     id="invites",
                 ),
             ),
-            rx.el.form(
-                _select("invite_kind", "What the patient is invited to book", S.appointment_choices, blank="Choose"),
-                _select("invite_with", "With whom", S.invite_targets, blank="Choose a clinician or team"),
+            redrawn_form(
+                S,
+                "invite",
+                select_field(
+                    "invite_kind",
+                    "What the patient is invited to book",
+                    S.errors,
+                    S.appointment_choices,
+                    blank="Choose",
+                ),
+                select_field(
+                    "invite_with", "With whom", S.errors, S.invite_targets, blank="Choose a clinician or team"
+                ),
                 text_field(
                     "invite_window",
                     "Within how many days",
@@ -412,8 +390,6 @@ def _invite_form() -> rx.Component:
                 ),
                 primary_button("Send invitation to book"),
                 on_submit=S.invite_to_book,
-                key="invite-" + S.drawn.to_string(),
-                no_validate=True,
             ),
             class_name="section",
             role="region",
@@ -453,16 +429,11 @@ def _history() -> rx.Component:
 
 def practice_request() -> rx.Component:
     return workspace_page(
-        rx.cond(S.error != "", rx.el.div(rx.el.p(S.error), class_name="error-summary", role="alert")),
+        page_error(S),
         rx.cond(
             S.request.contains("subject"),
             rx.fragment(
-                error_summary(S.summary),
-                form_error(S.errors),
-                rx.cond(
-                    S.notice != "",
-                    rx.el.div(rx.el.p(S.notice), class_name="panel panel--confirmation", role="status", id="notice"),
-                ),
+                screen_messages(S),
                 _details(),
                 _thread(),
                 _outcome(),

@@ -15,6 +15,7 @@ from anima_pwa.components.fields import (
     text_area_field,
     text_field,
 )
+from anima_pwa.components.screen import page_error
 from anima_pwa.components.tables import table, text_table
 from anima_pwa.components.workspace import workspace_page
 from anima_pwa.services.platform import text_limits
@@ -38,7 +39,7 @@ def patient_search() -> rx.Component:
     return workspace_page(
         rx.el.h1("Patient Management"),
         rx.el.h2("Patient Search"),
-        rx.cond(s.error != "", rx.el.div(rx.el.p(s.error), class_name="error-summary", role="alert")),
+        page_error(s),
         rx.el.form(
             text_field(
                 "query",
@@ -311,7 +312,7 @@ def audit_trail() -> rx.Component:
     s = AuditTrailState
     return workspace_page(
         rx.el.h1("Audit trail"),
-        rx.cond(s.error != "", rx.el.div(rx.el.p(s.error), class_name="error-summary", role="alert")),
+        page_error(s),
         text_table(s.rows, [("When", "at"), ("What", "action"), ("Who", "actor"), ("Detail", "detail")]),
         back=("Back to the patient", routes.PRACTICE_PATIENT + "?id=" + s.patient_id.to_string()),
     )

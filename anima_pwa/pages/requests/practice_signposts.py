@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import reflex as rx
 
+from anima_pwa.components.screen import page_error
 from anima_pwa.components.workspace import workspace_page
 from anima_pwa.state.requests.practice_signposts import PracticeSignpostsState
 
@@ -31,7 +32,7 @@ def practice_signposts() -> rx.Component:
             "lines. A 999 or 111 signpost sends no request to the practice: check the person got help, then mark "
             "them followed up. Only the advice given is shown here."
         ),
-        rx.cond(s.error != "", rx.el.div(rx.el.p(s.error), class_name="error-summary", role="alert")),
+        page_error(s),
         rx.cond(
             s.rows.length() > 0,
             rx.el.table(

@@ -18,11 +18,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 
-from sqlalchemy import update
 from sqlmodel import Session, col, select
 
 from anima_pwa.models import Appointment, AppointmentBook, AppointmentInvite, Patient, PracticeSettings, Slot, id_of
-from anima_pwa.services.appointments import invites, notices
+from anima_pwa.services.appointments import invites, notices, slot_claims
 from anima_pwa.services.identity.sessions import Identity
 from anima_pwa.services.inbox import access
 from anima_pwa.services.inbox.outcomes import APPOINTMENT_KINDS
@@ -246,22 +245,12 @@ def book(
         taken = slot is not None and slot.status == "booked" and slot.kind == invite.kind
         return BookingResult(errors={"slot": SLOT_TAKEN if taken else SLOT_GONE})
     moment = clock.as_utc(now)
-    took_invite = session.exec(
-        update(AppointmentInvite)
-        .where(col(AppointmentInvite.id) == invite.id, col(AppointmentInvite.status) == "open")
-        .values(status="used", used_at=moment)
-    )
-    if took_invite.rowcount != 1:
+    if not slot_claims.take_invite(session, invite.id, moment):
         session.refresh(invite)
         return BookingResult(errors={FORM: invites.invite_problem(invite, now) or invites.USED})
-    took_slot = session.exec(
-        update(Slot).where(col(Slot.id) == key, col(Slot.status) == "free").values(status="booked")
-    )
-    if took_slot.rowcount != 1:
+    if not slot_claims.claim_slot(session, key):
         # Someone else's booking won: give the invite back (in this transaction, which holds it).
-        session.exec(
-            update(AppointmentInvite).where(col(AppointmentInvite.id) == invite.id).values(status="open", used_at=None)
-        )
+        slot_claims.give_back_invite(session, invite.id)
         session.refresh(invite)
         return BookingResult(errors={"slot": SLOT_TAKEN})
     appointment = Appointment(
@@ -276,11 +265,10 @@ def book(
     session.flush()
     session.refresh(slot)
     session.refresh(invite)
-    audit.record(
+    audit.record_patient(
         session,
-        action="appointment_booked",
-        actor_account_id=identity.account_id if identity else None,
-        actor_kind="patient",
+        identity,
+        "appointment_booked",
         patient_id=invite.patient_id,
         practice_id=invite.practice_id,
         detail={"appointment_id": appointment.id, "invite_id": invite.id, "slot_id": key},
@@ -337,7 +325,7 @@ def cancel(
     appointment = appointment_for_account(session, identity, appointment_id)
     if appointment is None:
         return Result(errors={FORM: NOT_FOUND})
-    why = text_limits.normalise(text_limits.received(reason)) if isinstance(reason, str) else ""
+    why = text_limits.typed(reason)
     problem = text_limits.check(why, CANCEL_REASON.limit, CANCEL_REASON.label) if why else ""
     if problem:
         return Result(errors={"reason": problem})
@@ -351,36 +339,16 @@ def cancel(
             errors={FORM: "It is too late to cancel this appointment online. Phone your practice to cancel it."}
         )
     moment = clock.as_utc(now)
-    done = session.exec(
-        update(Appointment)
-        .where(col(Appointment.id) == appointment.id, col(Appointment.cancelled_at).is_(None))
-        .values(
-            cancelled_at=moment,
-            cancel_reason=why,
-            cancelled_by_account_id=identity.account_id if identity else None,
-        )
-    )
-    if done.rowcount != 1:
+    by_account_id = identity.account_id if identity else None
+    if not slot_claims.mark_cancelled(session, appointment.id, moment, why, by_account_id=by_account_id):
         return Result(errors={FORM: ALREADY_CANCELLED})
-    session.exec(
-        update(Slot).where(col(Slot.id) == appointment.slot_id, col(Slot.status) == "booked").values(status="free")
-    )
-    if appointment.invite_id is not None:
-        session.exec(
-            update(AppointmentInvite)
-            .where(
-                col(AppointmentInvite.id) == appointment.invite_id,
-                col(AppointmentInvite.status) == "used",
-                col(AppointmentInvite.expires_at) > moment,
-            )
-            .values(status="open", used_at=None)
-        )
+    slot_claims.free_slot(session, appointment.slot_id)
+    slot_claims.reopen_invite(session, appointment.invite_id, moment)
     session.refresh(appointment)
-    audit.record(
+    audit.record_patient(
         session,
-        action="appointment_cancelled",
-        actor_account_id=identity.account_id if identity else None,
-        actor_kind="patient",
+        identity,
+        "appointment_cancelled",
         patient_id=appointment.patient_id,
         practice_id=appointment.practice_id,
         detail={"appointment_id": appointment.id, "slot_id": appointment.slot_id, "with_reason": bool(why)},

@@ -1,6 +1,6 @@
 """Telling a patient's account holders about an appointment: booked, cancelled, and the reminder the
 day before, by email and text message through the outbox, the same ways as the practice's notices
-(`inbox.notices.channels_for`: each holder's choices, always one way at least).
+(`inbox.notices.queue_for_holders`: each holder's choices, always one way at least).
 
 What they say: the practice, when (UK time), and where (the site) or how ("The practice will phone
 you at this time."). Never the kind of appointment (a blood test says something about a person's
@@ -15,10 +15,7 @@ from typing import TYPE_CHECKING
 from sqlmodel import Session
 
 from anima_pwa.models import AppointmentBook, OutboxMessage, Practice
-from anima_pwa.services.inbox.notices import channels_for
-from anima_pwa.services.patients import dependants
-from anima_pwa.services.platform import notifications
-from anima_pwa.services.practice.holders import self_patients
+from anima_pwa.services.inbox.notices import queue_for_holders
 from anima_pwa.settings import settings
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -59,22 +56,4 @@ def tell(session: Session, template: str, view: AppointmentView, patient_id: int
         "login_link": f"{settings.base_url}/login",
         **extra,  # appointment_moved: "was", the old time
     }
-    holders = dependants.holder_accounts(session, patient_id)
-    own = self_patients(session, [account.id for account in holders if account.id is not None])
-    queued: list[OutboxMessage] = []
-    for account in holders:
-        record = own.get(account.id)  # type: ignore[arg-type]
-        channels = channels_for(account, record.phone_mobile if record is not None else "")
-        if channels.email:
-            queued.append(
-                notifications.enqueue_email(
-                    session, to=channels.email, template=template, about_request_id=None, **context
-                )
-            )
-        if channels.mobile:
-            queued.append(
-                notifications.enqueue_sms(
-                    session, to=channels.mobile, template=template, about_request_id=None, **context
-                )
-            )
-    return queued
+    return queue_for_holders(session, patient_id, template, about_request_id=None, **context)

@@ -85,7 +85,7 @@ def _audit(session: Session, staff: StaffContext, action: str, detail: dict) -> 
 
 
 def _text(value: object, limit: text_limits.FieldLimit, errors: dict[str, str], key: str, *, required: str = "") -> str:
-    text = text_limits.normalise(text_limits.received(value)) if isinstance(value, str) else ""
+    text = text_limits.typed(value)
     if not text and required:
         errors[key] = required
     elif text:

@@ -22,7 +22,7 @@ from sqlalchemy import update
 from sqlmodel import Session, col, select
 
 from anima_pwa.models import Appointment, AppointmentBook, AppointmentInvite, Slot
-from anima_pwa.services.appointments import booking, invites, notices
+from anima_pwa.services.appointments import booking, invites, notices, slot_claims
 from anima_pwa.services.platform import audit, clock, text_limits
 from anima_pwa.services.platform.results import FORM
 from anima_pwa.services.practice import permissions
@@ -103,33 +103,6 @@ def _matching_invite(
     return None, ""
 
 
-def _take_invite(session: Session, invite: AppointmentInvite, moment: datetime) -> bool:
-    used = session.exec(
-        update(AppointmentInvite)
-        .where(col(AppointmentInvite.id) == invite.id, col(AppointmentInvite.status) == "open")
-        .values(status="used", used_at=moment)
-    )
-    return used.rowcount == 1
-
-
-def _give_back_invite(session: Session, invite: AppointmentInvite) -> None:
-    session.exec(
-        update(AppointmentInvite).where(col(AppointmentInvite.id) == invite.id).values(status="open", used_at=None)
-    )
-
-
-def _claim(session: Session, slot_id: int) -> bool:
-    """Mark the slot booked if it is still free: True for the one transaction that does."""
-    taken = session.exec(
-        update(Slot).where(col(Slot.id) == slot_id, col(Slot.status) == "free").values(status="booked")
-    )
-    return taken.rowcount == 1
-
-
-def _free(session: Session, slot_id: int) -> None:
-    session.exec(update(Slot).where(col(Slot.id) == slot_id, col(Slot.status) == "booked").values(status="free"))
-
-
 def book_for_patient(
     session: Session,
     staff: StaffContext | None,
@@ -151,13 +124,13 @@ def book_for_patient(
     if problem:
         return booking.BookingResult(errors={"invite": problem})
     moment = clock.as_utc(now)
-    if invite is not None and not _take_invite(session, invite, moment):
+    if invite is not None and not slot_claims.take_invite(session, invite.id, moment):
         if invite_id not in (None, ""):
             return booking.BookingResult(errors={"invite": invites.USED})
         invite = None  # the patient is using it online this moment: book without it
-    if not _claim(session, slot.id):  # type: ignore[arg-type]
+    if not slot_claims.claim_slot(session, slot.id):
         if invite is not None:
-            _give_back_invite(session, invite)
+            slot_claims.give_back_invite(session, invite.id)
         return booking.BookingResult(errors={"slot": booking.SLOT_TAKEN})
     appointment = Appointment(
         slot_id=slot.id,  # type: ignore[arg-type]
@@ -197,15 +170,6 @@ def _live_problem(session: Session, appointment: Appointment, now: datetime | No
     return ""
 
 
-def _mark_cancelled(session: Session, staff: StaffContext, appointment: Appointment, reason: str, moment) -> bool:
-    done = session.exec(
-        update(Appointment)
-        .where(col(Appointment.id) == appointment.id, col(Appointment.cancelled_at).is_(None))
-        .values(cancelled_at=moment, cancel_reason=reason, cancelled_by_staff_id=staff.staff_id)
-    )
-    return done.rowcount == 1
-
-
 def cancel_for_patient(
     session: Session,
     staff: StaffContext | None,
@@ -217,7 +181,7 @@ def cancel_for_patient(
     reason. The slot is free at once; an invite it was booked with can be used again while valid."""
     staff = permissions.require(staff, Action.BOOK_APPOINTMENTS)
     appointment = _appointment_of_practice(session, staff, appointment_id)
-    why = text_limits.normalise(text_limits.received(reason)) if isinstance(reason, str) else ""
+    why = text_limits.typed(reason)
     if not why:
         return booking.BookingResult(errors={"cancel_reason": NO_REASON})
     too_long = text_limits.check(why, STAFF_CANCEL_REASON.limit, STAFF_CANCEL_REASON.label)
@@ -228,19 +192,10 @@ def cancel_for_patient(
         return booking.BookingResult(errors={FORM: problem})
     view = booking.describe(session, appointment, now)
     moment = clock.as_utc(now)
-    if not _mark_cancelled(session, staff, appointment, why, moment):
+    if not slot_claims.mark_cancelled(session, appointment.id, moment, why, by_staff_id=staff.staff_id):
         return booking.BookingResult(errors={FORM: booking.ALREADY_CANCELLED})
-    _free(session, appointment.slot_id)
-    if appointment.invite_id is not None:
-        session.exec(
-            update(AppointmentInvite)
-            .where(
-                col(AppointmentInvite.id) == appointment.invite_id,
-                col(AppointmentInvite.status) == "used",
-                col(AppointmentInvite.expires_at) > moment,
-            )
-            .values(status="open", used_at=None)
-        )
+    slot_claims.free_slot(session, appointment.slot_id)
+    slot_claims.reopen_invite(session, appointment.invite_id, moment)
     session.refresh(appointment)
     audit.record_staff(
         session,
@@ -280,9 +235,9 @@ def move(
     # The old appointment first: if a second tab or a colleague cancelled or moved it meanwhile,
     # nothing has changed yet. Then the new slot: if it was taken meanwhile, undo the cancel (this
     # transaction holds that row, so nobody else has seen it cancelled).
-    if not _mark_cancelled(session, staff, appointment, MOVED, moment):
+    if not slot_claims.mark_cancelled(session, appointment.id, moment, MOVED, by_staff_id=staff.staff_id):
         return booking.BookingResult(errors={FORM: booking.ALREADY_CANCELLED})
-    if not _claim(session, target.id):  # type: ignore[arg-type]
+    if not slot_claims.claim_slot(session, target.id):
         session.exec(
             update(Appointment)
             .where(col(Appointment.id) == appointment.id)
@@ -290,7 +245,7 @@ def move(
         )
         session.refresh(appointment)
         return booking.BookingResult(errors={"slot": booking.SLOT_TAKEN})
-    _free(session, appointment.slot_id)
+    slot_claims.free_slot(session, appointment.slot_id)
     moved = Appointment(
         slot_id=target.id,  # type: ignore[arg-type]
         invite_id=appointment.invite_id,

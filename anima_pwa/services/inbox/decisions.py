@@ -32,11 +32,10 @@ def decide(session: Session, identity: Identity, request_id: object, decision: o
     request.patient_decided_at = clock.utcnow()
     session.add(request)
     session.flush()
-    audit.record(
+    audit.record_patient(
         session,
-        action=f"prescription_{decision}",
-        actor_account_id=identity.account_id,
-        actor_kind="patient",
+        identity,
+        f"prescription_{decision}",
         patient_id=request.patient_id,
         practice_id=request.practice_id,
         detail={"request_id": request.id},

@@ -35,7 +35,7 @@ from anima_pwa.services.platform.notifications import push
 from anima_pwa.services.practice.holders import self_patients
 from anima_pwa.settings import settings
 
-__all__ = ["NOTICE_TEMPLATE", "Channels", "channels_for", "tell_holders"]
+__all__ = ["NOTICE_TEMPLATE", "Channels", "channels_for", "queue_for_holders", "tell_holders"]
 
 NOTICE_TEMPLATE = "practice_message"
 
@@ -56,11 +56,19 @@ def channels_for(account: Account, mobile: str) -> Channels:
     return Channels(email=email, mobile=sms)
 
 
-def tell_holders(session: Session, request: Request) -> list[OutboxMessage]:
-    """Queue the notice for every account that may act for the request's patient, by each of its
-    chosen channels (in the caller's transaction); the messages queued."""
-    login_link = f"{settings.base_url}/login"
-    holders = dependants.holder_accounts(session, request.patient_id)
+def queue_for_holders(
+    session: Session,
+    patient_id: int,
+    template: str,
+    *,
+    about_request_id: int | None,
+    push_url: str = "",
+    **context: str,
+) -> list[OutboxMessage]:
+    """Queue ``template`` with ``context`` for every account that may act for the patient, by each
+    of its chosen channels (in the caller's transaction), and, with ``push_url``, a push to each of
+    their devices opening that page; the messages queued."""
+    holders = dependants.holder_accounts(session, patient_id)
     own = self_patients(session, [account.id for account in holders if account.id is not None])
     queued: list[OutboxMessage] = []
     for account in holders:
@@ -69,17 +77,28 @@ def tell_holders(session: Session, request: Request) -> list[OutboxMessage]:
         if channels.email:
             queued.append(
                 notifications.enqueue_email(
-                    session, to=channels.email, template=NOTICE_TEMPLATE, about_request_id=request.id,
-                    login_link=login_link,
+                    session, to=channels.email, template=template, about_request_id=about_request_id, **context
                 )
-            )  # fmt: skip
+            )
         if channels.mobile:
             queued.append(
                 notifications.enqueue_sms(
-                    session, to=channels.mobile, template=NOTICE_TEMPLATE, about_request_id=request.id,
-                    login_link=login_link,
+                    session, to=channels.mobile, template=template, about_request_id=about_request_id, **context
                 )
-            )  # fmt: skip
-        if account.id is not None and request.id is not None:
-            queued.extend(push.enqueue_push(session, account_id=account.id, url=routes.request_view(request.id)))
+            )
+        if push_url and account.id is not None:
+            queued.extend(push.enqueue_push(session, account_id=account.id, url=push_url))
     return queued
+
+
+def tell_holders(session: Session, request: Request) -> list[OutboxMessage]:
+    """Queue the notice for every account that may act for the request's patient, by each of its
+    chosen channels (in the caller's transaction); the messages queued."""
+    return queue_for_holders(
+        session,
+        request.patient_id,
+        NOTICE_TEMPLATE,
+        about_request_id=request.id,
+        push_url=routes.request_view(request.id) if request.id is not None else "",
+        login_link=f"{settings.base_url}/login",
+    )

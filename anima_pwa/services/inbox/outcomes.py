@@ -102,7 +102,7 @@ class OutcomeView:
 
 def _text(raw: Mapping[str, object], key: str) -> str:
     value = raw.get(key, "")
-    return text_limits.normalise(text_limits.received(value)) if isinstance(value, str) else ""
+    return text_limits.typed(value)
 
 
 def check_detail(kind: str, raw: Mapping[str, object]) -> tuple[dict[str, str], dict[str, str]]:

@@ -179,11 +179,10 @@ def request_page(session: Session, identity: Identity, request_id: object) -> Re
     messages = thread.read_thread(session, request.id, viewer="patient", viewer_account_id=identity.account_id)  # type: ignore[arg-type]
     is_open = request.status in OPEN_STATUSES
     awaiting = thread.awaiting_reply(messages) if is_open else None
-    audit.record(
+    audit.record_patient(
         session,
-        action="request_viewed",
-        actor_account_id=identity.account_id,
-        actor_kind="patient",
+        identity,
+        "request_viewed",
         patient_id=request.patient_id,
         practice_id=request.practice_id,
         detail={"request_id": request.id},

@@ -25,13 +25,12 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Protocol
 
-from sqlalchemy import or_, update
 from sqlmodel import Session, col, select
 
 from anima_pwa import settings as settings_module
 from anima_pwa.models import RecordExport, Request
 from anima_pwa.services.inbox.record_bundle import build_bundle, validate_bundle
-from anima_pwa.services.platform import clock
+from anima_pwa.services.platform import clock, retry_queue
 from anima_pwa.services.platform.notifications import SessionFactory
 
 __all__ = [
@@ -101,8 +100,8 @@ def adapter_for(settings: settings_module.Settings) -> RecordAdapter:
 
 
 def backoff(attempts: int) -> timedelta:
-    """1 min, 2 min, 4 min, ... capped at 1 hour."""
-    return timedelta(seconds=min(BACKOFF_FIRST_SECONDS * 2 ** max(attempts - 1, 0), BACKOFF_MAX_SECONDS))
+    """Delay before the next try after ``attempts`` failures: 1 min, 2 min, ... capped at 1 h."""
+    return retry_queue.backoff(attempts, BACKOFF_FIRST_SECONDS, BACKOFF_MAX_SECONDS)
 
 
 @dataclass
@@ -111,34 +110,16 @@ class ExportReport:
     retried: int = 0
 
 
+_WAITING = col(RecordExport.status).in_(("pending", "failed"))
+
+
 def _due_ids(session_factory: SessionFactory, now: datetime, batch: int) -> list[int]:
-    with session_factory() as session:
-        rows = session.exec(
-            select(RecordExport.id)
-            .where(
-                col(RecordExport.status).in_(("pending", "failed")),
-                col(RecordExport.next_attempt_at) <= now,
-                or_(col(RecordExport.locked_until).is_(None), col(RecordExport.locked_until) < now),
-            )
-            .order_by(col(RecordExport.next_attempt_at), col(RecordExport.id))
-            .limit(batch)
-        ).all()
-    return [row for row in rows if row is not None]
+    return retry_queue.due_ids(session_factory, RecordExport, now, batch, _WAITING)
 
 
 def _claim(session_factory: SessionFactory, export_id: int, now: datetime) -> bool:
     with session_factory() as session:
-        result = session.exec(
-            update(RecordExport)
-            .where(
-                col(RecordExport.id) == export_id,
-                col(RecordExport.status).in_(("pending", "failed")),
-                or_(col(RecordExport.locked_until).is_(None), col(RecordExport.locked_until) < now),
-            )
-            .values(locked_until=now + timedelta(seconds=CLAIM_SECONDS))
-            .execution_options(synchronize_session=False)
-        )
-        return result.rowcount == 1
+        return retry_queue.claim(session, RecordExport, export_id, now, CLAIM_SECONDS, _WAITING)
 
 
 def _bundle_for(session_factory: SessionFactory, export_id: int) -> tuple[str, Request]:
@@ -216,18 +197,12 @@ async def run_exporter(
 
         session_factory = session_scope
     interval = settings.outbox_poll_seconds if poll_seconds is None else poll_seconds
-    while stop_event is None or not stop_event.is_set():
-        try:
-            await asyncio.to_thread(export_due, session_factory, adapter=adapter)
-        except Exception:  # noqa: BLE001 - the exporter must outlive database hiccups
-            log.exception("record: export run failed")
-        if stop_event is None:
-            await asyncio.sleep(interval)
-        else:
-            try:
-                await asyncio.wait_for(stop_event.wait(), timeout=interval)
-            except TimeoutError:
-                pass
+
+    def work() -> bool:
+        export_due(session_factory, adapter=adapter)
+        return False
+
+    await retry_queue.run_every(work, interval, stop_event, log, "record: export run failed")
 
 
 @dataclass(frozen=True)

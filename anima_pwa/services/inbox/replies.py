@@ -134,11 +134,10 @@ def reply(
     request.updated_at = now
     session.add(request)
     session.flush()
-    audit.record(
+    audit.record_patient(
         session,
-        action="request_reply_sent",
-        actor_account_id=identity.account_id,
-        actor_kind="patient",
+        identity,
+        "request_reply_sent",
         patient_id=request.patient_id,
         practice_id=request.practice_id,
         detail={"request_id": request.id, "message_id": message.id, "photo": checked is not None},

@@ -120,6 +120,27 @@ def record_staff(
     )
 
 
+def record_patient(
+    session: Session,
+    identity,
+    action: str,
+    *,
+    patient_id: int | None,
+    practice_id: int | None,
+    detail: dict | None = None,
+) -> AuditEvent:
+    """An event by a patient's account (an ``Identity``, or None) about a patient it acts for."""
+    return record(
+        session,
+        action=action,
+        actor_account_id=identity.account_id if identity else None,
+        actor_kind="patient",
+        patient_id=patient_id,
+        practice_id=practice_id,
+        detail=detail,
+    )
+
+
 def record_own(
     session: Session, account: Account, action: str, *, ip: str = "", detail: dict | None = None
 ) -> AuditEvent:

@@ -33,6 +33,7 @@ __all__ = [
     "normalise",
     "received",
     "too_long",
+    "typed",
 ]
 
 TRANSPORT_CAP = 100_000
@@ -93,6 +94,12 @@ def normalise(text: str | None) -> str:
     """What is kept: NFC, line breaks as "\\n", no spaces at either end."""
     text = unicodedata.normalize("NFC", text or "")
     return text.replace("\r\n", "\n").replace("\r", "\n").strip()
+
+
+def typed(value: object) -> str:
+    """A free-text field as a form sent it, as it is kept (`received`, then `normalise`); "" for
+    anything that isn't text (a browser can send any value)."""
+    return normalise(received(value)) if isinstance(value, str) else ""
 
 
 def count(text: str | None) -> int:

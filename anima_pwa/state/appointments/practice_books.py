@@ -13,6 +13,7 @@ from anima_pwa.db import session_scope
 from anima_pwa.services.appointments import books, rota
 from anima_pwa.services.practice.permissions import Action, StaffContext, record_id
 from anima_pwa.state.base import clip, received
+from anima_pwa.state.practice.screen import WorkspaceScreen
 from anima_pwa.state.practice.workspace import PracticeState, staff_required
 
 KIND_CHOICES = [{"value": k, "label": v} for k, v in books.KIND_LABELS.items()]
@@ -32,24 +33,15 @@ def _book_row(view: books.BookView) -> dict[str, str]:
     }
 
 
-class AppointmentBooksState(PracticeState):
+class AppointmentBooksState(WorkspaceScreen, PracticeState):
     """The list of books and the form to create one."""
 
     rows: list[dict[str, str]] = []
     clinicians: list[dict[str, str]] = []
     can_manage: bool = False
-    errors: dict[str, str] = {}
-    summary: list[list[str]] = []
-    notice: str = ""
-    error: str = ""
-    drawn: int = 0
 
-    def _denied(self, message: str):
-        if not self.rows and not self.can_manage:
-            self.error = message
-            return None
-        self.notice = ""
-        return self._fail({"form": message})
+    def _shown(self) -> bool:
+        return bool(self.rows) or self.can_manage
 
     def _show(self, staff: StaffContext) -> None:
         self.can_manage = staff.can(Action.MANAGE_APPOINTMENT_BOOKS)
@@ -61,7 +53,8 @@ class AppointmentBooksState(PracticeState):
     @rx.event
     @staff_required(Action.BOOK_APPOINTMENTS)
     def load(self, staff: StaffContext):
-        self.rows, self.error, self.notice, self.errors, self.summary = [], "", "", {}, []
+        self.rows = []
+        self._fresh()
         self._show(staff)
         self.drawn += 1
 
@@ -79,13 +72,12 @@ class AppointmentBooksState(PracticeState):
                 site_address=received(form_data.get("site_address", "")),
             )
         if not result.ok:
-            self.notice = ""
-            return self._fail(dict(result.errors))
+            return self._refuse(result.errors)
         self.errors, self.summary = {}, []
         return rx.redirect(f"{routes.PRACTICE_BOOK}?id={result.id}&created=1")
 
 
-class AppointmentBookState(PracticeState):
+class AppointmentBookState(WorkspaceScreen, PracticeState):
     """One book: its weekly pattern, days off, and generating its slots."""
 
     book: dict[str, str] = {}
@@ -95,19 +87,10 @@ class AppointmentBookState(PracticeState):
     can_manage: bool = False
     weekday_choices: list[dict[str, str]] = WEEKDAY_CHOICES
     kind_choices: list[dict[str, str]] = KIND_CHOICES
-    errors: dict[str, str] = {}
-    summary: list[list[str]] = []
-    notice: str = ""
-    error: str = ""
-    drawn: int = 0
     _book_id: int = 0
 
-    def _denied(self, message: str):
-        if not self.book:
-            self.error = message
-            return None
-        self.notice = ""
-        return self._fail({"form": message})
+    def _shown(self) -> bool:
+        return bool(self.book)
 
     def _show(self, staff: StaffContext) -> None:
         self.can_manage = staff.can(Action.MANAGE_APPOINTMENT_BOOKS)
@@ -126,13 +109,13 @@ class AppointmentBookState(PracticeState):
 
     def _done(self, staff: StaffContext, notice: str) -> None:
         self._show(staff)
-        self.errors, self.summary, self.notice = {}, [], notice
-        self.drawn += 1
+        self._succeeded(notice)
 
     @rx.event
     @staff_required(Action.BOOK_APPOINTMENTS)
     def load(self, staff: StaffContext):
-        self.book, self.error, self.errors, self.summary = {}, "", {}, []
+        self.book = {}
+        self._fresh()
         params = self.router.url.query_parameters
         self.notice = (
             "The appointment book has been created. Now add its weekly pattern." if "created" in params else ""
@@ -156,8 +139,7 @@ class AppointmentBookState(PracticeState):
                 kind=clip(form_data.get("kind", ""), 20),
             )
         if not result.ok:
-            self.notice = ""
-            return self._fail(dict(result.errors))
+            return self._refuse(result.errors)
         self._done(staff, "The session has been added to the weekly pattern. Generate slots to make its times.")
         return None
 
@@ -168,8 +150,7 @@ class AppointmentBookState(PracticeState):
             result = books.remove_session(db, staff, self._book_id, clip(session_id, 12))
         if not result.ok:
             self._show(staff)
-            self.notice = ""
-            return self._fail(dict(result.errors))
+            return self._refuse(result.errors)
         self._done(staff, "The session has been taken out of the weekly pattern. Slots already made stay.")
         return None
 
@@ -186,8 +167,7 @@ class AppointmentBookState(PracticeState):
                 reason=received(form_data.get("reason", "")),
             )
         if not result.ok:
-            self.notice = ""
-            return self._fail(dict(result.errors))
+            return self._refuse(result.errors)
         self._done(staff, "The days off have been added. Free slots on those days are no longer available.")
         return None
 
@@ -197,8 +177,7 @@ class AppointmentBookState(PracticeState):
         with session_scope() as db:
             result = books.generate_for_book(db, staff, self._book_id, clip(form_data.get("weeks", ""), 12))
         if not result.ok:
-            self.notice = ""
-            return self._fail(dict(result.errors))
+            return self._refuse(result.errors)
         made = "1 new slot" if result.created == 1 else f"{result.created} new slots"
         days = "1 day was" if result.skipped == 1 else f"{result.skipped} days were"
         skipped = f" {days} skipped (bank holidays and days off)." if result.skipped else ""

@@ -13,12 +13,13 @@ from anima_pwa.services.appointments import books, staff_booking, today_list
 from anima_pwa.services.practice import patient_search
 from anima_pwa.services.practice.permissions import Action, StaffContext, record_id
 from anima_pwa.state.base import clip, received
+from anima_pwa.state.practice.screen import WorkspaceScreen
 from anima_pwa.state.practice.workspace import PracticeState, staff_required
 
 CHOSEN_GONE = "That time is no longer on the list. Choose another time."
 
 
-class PracticeTodayState(PracticeState):
+class PracticeTodayState(WorkspaceScreen, PracticeState):
     day: str = ""  # ISO date in the date picker
     heading: str = ""
     book_choice: str = ""  # a book's id, or ""
@@ -33,21 +34,12 @@ class PracticeTodayState(PracticeState):
     query: str = ""
     found: list[dict[str, str]] = []
     searched: bool = False
-    errors: dict[str, str] = {}
-    summary: list[list[str]] = []
-    notice: str = ""
-    error: str = ""
-    drawn: int = 0
     _slot_id: int = 0
     _appointment_id: int = 0
     _chosen_once: bool = False
 
-    def _denied(self, message: str):
-        if not self.heading:
-            self.error = message
-            return None
-        self.notice = ""
-        return self._fail({"form": message})
+    def _shown(self) -> bool:
+        return bool(self.heading)
 
     def _show(self, staff: StaffContext) -> None:
         day = today_list.parse_day(self.day)
@@ -90,13 +82,11 @@ class PracticeTodayState(PracticeState):
     def _done(self, staff: StaffContext, notice: str) -> None:
         self._stop()
         self._show(staff)
-        self.errors, self.summary, self.notice = {}, [], notice
-        self.drawn += 1
+        self._succeeded(notice)
 
     def _refused(self, staff: StaffContext, errors: dict[str, str]):
         self._show(staff)
-        self.notice = ""
-        return self._fail(dict(errors), {"slot": "day-list"})
+        return self._refuse(errors, {"slot": "day-list"})
 
     def _row(self, slot_id: str) -> dict[str, str] | None:
         return next((r for r in self.rows if r["slot"] == slot_id), None)
@@ -104,7 +94,8 @@ class PracticeTodayState(PracticeState):
     @rx.event
     @staff_required(Action.BOOK_APPOINTMENTS)
     def load(self, staff: StaffContext):
-        self.error, self.notice, self.errors, self.summary, self.heading = "", "", {}, [], ""
+        self.heading = ""
+        self._fresh()
         self.day = clip(self.router.url.query_parameters.get("day", ""), 10)
         self._stop()
         if not self._chosen_once:

@@ -14,6 +14,7 @@ from anima_pwa.services.appointments import invites, request_invites
 from anima_pwa.services.inbox import outcomes, request_view, sign_off, staff_actions
 from anima_pwa.services.practice.permissions import Action, StaffContext, record_id
 from anima_pwa.state.base import clip, received
+from anima_pwa.state.practice.screen import WorkspaceScreen
 from anima_pwa.state.practice.workspace import PracticeState, staff_required
 
 DETAIL_FIELDS = ("appointment_kind", "book_id", "window_days", "expires_in_days", "medicine", "instructions",
@@ -43,7 +44,7 @@ def _yes(value: bool) -> str:
     return "yes" if value else ""
 
 
-class PracticeRequestState(PracticeState):
+class PracticeRequestState(WorkspaceScreen, PracticeState):
     request: dict[str, str] = {}
     summary_lines: list[dict[str, str]] = []  # {"text", "alarm"}
     holders: list[str] = []
@@ -63,11 +64,6 @@ class PracticeRequestState(PracticeState):
     ]
     service_choices: list[dict[str, str]] = [{"value": k, "label": v[0]} for k, v in outcomes.SIGNPOST_SERVICES.items()]
     chosen_outcome: str = ""
-    errors: dict[str, str] = {}
-    summary: list[list[str]] = []
-    notice: str = ""
-    error: str = ""  # the request can't be shown at all
-    drawn: int = 0  # a new number redraws the forms (empty) after a success
     # "Invite to book" at any time (issue 12): who the invitation can be with, and those made already.
     may_invite: bool = False
     invite_targets: list[dict[str, str]] = []
@@ -75,12 +71,8 @@ class PracticeRequestState(PracticeState):
     _request_id: int = 0
     _patient_id: int = 0
 
-    def _denied(self, message: str):
-        if not self.request:
-            self.error = message
-            return None
-        self.notice = ""
-        return self._fail({"form": message})
+    def _shown(self) -> bool:
+        return bool(self.request)
 
     def _show(self, db, staff: StaffContext) -> None:
         v = request_view.request_view(db, staff, self._request_id)
@@ -170,22 +162,21 @@ class PracticeRequestState(PracticeState):
 
     def _done(self, db, staff: StaffContext, notice: str) -> None:
         self._show(db, staff)
-        self.errors, self.summary, self.notice = {}, [], notice
-        self.drawn += 1
+        self._succeeded(notice)
 
     def _refused(self, db, staff: StaffContext, errors):
         """Errors next to their fields; an error about the whole request (signed off by someone
         else meanwhile) also shows the request as it is now. What was typed stays in the form."""
         if "form" in errors:
             self._show(db, staff)
-        self.notice = ""
-        return self._fail(dict(errors))
+        return self._refuse(errors)
 
     @rx.event
     @staff_required(Action.VIEW_REQUESTS)
     def load(self, staff: StaffContext):
         # Nothing of another request is shown while this one loads, or if it can't be.
-        self.request, self.error, self.notice, self.errors, self.summary = {}, "", "", {}, []
+        self.request = {}
+        self._fresh()
         self.chosen_outcome = ""
         self._request_id = record_id(self.router.url.query_parameters.get("id", "")) or 0
         with session_scope() as db:

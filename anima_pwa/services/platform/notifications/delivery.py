@@ -26,12 +26,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
 
-from sqlalchemy import or_, update
-from sqlmodel import Session, col, select
+from sqlalchemy import update
+from sqlmodel import Session, col
 
 from anima_pwa import settings as settings_module
 from anima_pwa.models.notifications import OutboxMessage
-from anima_pwa.services.platform import clock
+from anima_pwa.services.platform import clock, retry_queue
 from anima_pwa.services.platform.notifications.errors import PermanentFailure
 from anima_pwa.services.platform.notifications.smtp import SmtpTransport
 
@@ -63,8 +63,7 @@ class DeliveryReport:
 
 def backoff(attempts: int) -> timedelta:
     """Delay before the next try after ``attempts`` failures: 30 s, 1 min, 2 min, ... capped at 1 h."""
-    seconds = BACKOFF_FIRST_SECONDS * 2 ** max(attempts - 1, 0)
-    return timedelta(seconds=min(seconds, BACKOFF_MAX_SECONDS))
+    return retry_queue.backoff(attempts, BACKOFF_FIRST_SECONDS, BACKOFF_MAX_SECONDS)
 
 
 def _is_server_error(exc: BaseException) -> bool:
@@ -75,35 +74,22 @@ def _is_server_error(exc: BaseException) -> bool:
 
 
 def _due_ids(session_factory: SessionFactory, now: datetime, batch: int, channels: list[str]) -> list[int]:
-    with session_factory() as session:
-        rows = session.exec(
-            select(OutboxMessage.id)
-            .where(
-                OutboxMessage.status == "pending",
-                col(OutboxMessage.channel).in_(channels),
-                col(OutboxMessage.next_attempt_at) <= now,
-                or_(col(OutboxMessage.locked_until).is_(None), col(OutboxMessage.locked_until) < now),
-            )
-            .order_by(col(OutboxMessage.next_attempt_at), col(OutboxMessage.id))
-            .limit(batch)
-        ).all()
-    return [row for row in rows if row is not None]
+    return retry_queue.due_ids(
+        session_factory,
+        OutboxMessage,
+        now,
+        batch,
+        OutboxMessage.status == "pending",
+        col(OutboxMessage.channel).in_(channels),
+    )
 
 
 def _claim(session_factory: SessionFactory, message_id: int, now: datetime) -> OutboxMessage | None:
     """Lock one message for this worker with a conditional UPDATE; None if another worker has it."""
     with session_factory() as session:
-        result = session.exec(
-            update(OutboxMessage)
-            .where(
-                col(OutboxMessage.id) == message_id,
-                col(OutboxMessage.status) == "pending",
-                or_(col(OutboxMessage.locked_until).is_(None), col(OutboxMessage.locked_until) < now),
-            )
-            .values(locked_until=now + timedelta(seconds=CLAIM_SECONDS))
-            .execution_options(synchronize_session=False)
-        )
-        if result.rowcount != 1:
+        if not retry_queue.claim(
+            session, OutboxMessage, message_id, now, CLAIM_SECONDS, OutboxMessage.status == "pending"
+        ):
             return None
         message = session.get(OutboxMessage, message_id, populate_existing=True)
         if message is None:  # pragma: no cover - deleted between UPDATE and SELECT in one txn
@@ -265,19 +251,9 @@ async def run_sender(
     interval = settings.outbox_poll_seconds if poll_seconds is None else poll_seconds
     worker = f"{socket.gethostname()}:{os.getpid()}"
     batch = 20
-    while stop_event is None or not stop_event.is_set():
-        try:
-            report = await asyncio.to_thread(
-                deliver_due, session_factory, transport, sender=settings.email_from, worker=worker, batch=batch
-            )
-            if report.sent + report.retried + report.failed >= batch:
-                continue  # a full batch: there may be more waiting, so don't sleep
-        except Exception:  # noqa: BLE001 - the sender must outlive database hiccups
-            log.exception("outbox: delivery run failed")
-        if stop_event is None:
-            await asyncio.sleep(interval)
-        else:
-            try:
-                await asyncio.wait_for(stop_event.wait(), timeout=interval)
-            except TimeoutError:
-                pass
+
+    def work() -> bool:
+        report = deliver_due(session_factory, transport, sender=settings.email_from, worker=worker, batch=batch)
+        return report.sent + report.retried + report.failed >= batch  # a full batch: there may be more waiting
+
+    await retry_queue.run_every(work, interval, stop_event, log, "outbox: delivery run failed")
