@@ -17,11 +17,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import case, func
+from sqlalchemy import case, func, text
 from sqlalchemy import select as sql_select
 from sqlmodel import Session, col, select
 
-from anima_pwa.models import OPEN_STATUSES, Patient, Request, StaffMember
+from anima_pwa.models import OPEN_SQL, OPEN_STATUSES, Patient, Request, StaffMember
 from anima_pwa.services import questionnaires
 from anima_pwa.services.platform import audit, clock
 from anima_pwa.services.practice import core_hours, permissions
@@ -136,8 +136,14 @@ def _effective_team():
     return case((col(Request.assigned_team) != "", col(Request.assigned_team)), else_=col(Request.team))
 
 
+def _open():
+    """The request is open, in the very words of the partial indexes ``ix_request_queue`` and
+    ``ix_request_queue_counts`` (literal SQL, not a bound IN list, so both planners can use them)."""
+    return text(f"request.{OPEN_SQL}")
+
+
 def _where(staff: StaffContext, filters: QueueFilter) -> list:
-    conditions = [Request.practice_id == staff.practice_id, col(Request.status).in_(OPEN_STATUSES)]
+    conditions = [Request.practice_id == staff.practice_id, _open()]
     if filters.team:
         conditions.append(_effective_team() == filters.team)
     if filters.status:
@@ -159,7 +165,7 @@ def _counts(session: Session, staff: StaffContext) -> tuple[dict[str, dict[str, 
     # Five columns: SQLAlchemy's select (SQLModel's is typed for up to four).
     rows = session.execute(
         sql_select(team, col(Request.status), col(Request.assigned_staff_id), col(Request.kind), func.count())
-        .where(col(Request.practice_id) == staff.practice_id, col(Request.status).in_(OPEN_STATUSES))
+        .where(col(Request.practice_id) == staff.practice_id, _open())
         .group_by(team, col(Request.status), col(Request.assigned_staff_id), col(Request.kind))
     ).all()
     counts: dict[str, Counter] = {"team": Counter(), "status": Counter(), "assignee": Counter(), "kind": Counter()}
