@@ -258,7 +258,7 @@ def practice_queue(
                 _ratio_row(name, backend, samples[name], base.p95 or 0.0, QUEUE_P95_RATIO,
                            note="count + page + grouped counts + staff + audit row, one commit")
             )  # fmt: skip
-        results[-1].extra["plans"] = _queue_plans(engine, backend, main, me_staff)
+        results[-1].extra["plans"] = _queue_plans(engine, backend, context)
         return results
 
 
@@ -268,12 +268,10 @@ def _get(scope: Callable, request_ids: list[int], rng: random.Random) -> None:
             raise AssertionError("no such request")
 
 
-def _queue_plans(engine: Engine, backend: str, practice_id: int, staff_id: int) -> dict[str, str]:
+def _queue_plans(engine: Engine, backend: str, context) -> dict[str, str]:
     """The plans of the queue's page query and its grouped counts (as the SQL the service sends)."""
     from anima_pwa.services.inbox import queue
-    from anima_pwa.services.practice.permissions import CLINICIAN, StaffContext
 
-    context = StaffContext(0, staff_id, practice_id, CLINICIAN, "", "")
     plans = {}
     with Session(engine) as s:
         captured: list[tuple[str, object]] = []
