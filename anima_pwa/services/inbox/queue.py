@@ -160,19 +160,27 @@ def _where(staff: StaffContext, filters: QueueFilter) -> list:
 
 
 def _counts(session: Session, staff: StaffContext) -> tuple[dict[str, dict[str, int]], int]:
-    """Every filter option's count, from one grouped query."""
-    team = _effective_team().label("eff_team")
-    # Five columns: SQLAlchemy's select (SQLModel's is typed for up to four).
+    """Every filter option's count, from one grouped query. It groups by the plain columns in the
+    order of ``ix_request_queue_counts`` so SQLite aggregates while reading that index (no sort of
+    every open request); the effective team (assigned, else suggested) is worked out here."""
+    columns = (
+        col(Request.kind),
+        col(Request.assigned_staff_id),
+        col(Request.assigned_team),
+        col(Request.team),
+        col(Request.status),
+    )
+    # Six columns: SQLAlchemy's select (SQLModel's is typed for up to four).
     rows = session.execute(
-        sql_select(team, col(Request.status), col(Request.assigned_staff_id), col(Request.kind), func.count())
+        sql_select(*columns, func.count())
         .where(col(Request.practice_id) == staff.practice_id, _open())
-        .group_by(team, col(Request.status), col(Request.assigned_staff_id), col(Request.kind))
+        .group_by(col(Request.practice_id), *columns)
     ).all()
     counts: dict[str, Counter] = {"team": Counter(), "status": Counter(), "assignee": Counter(), "kind": Counter()}
     total = 0
-    for team_key, status, assignee, kind, number in rows:
+    for kind, assignee, assigned_team, team, status, number in rows:
         total += number
-        counts["team"][team_key or ""] += number
+        counts["team"][assigned_team or team or ""] += number
         counts["status"][status] += number
         counts["kind"][kind] += number
         counts["assignee"][UNASSIGNED if assignee is None else str(assignee)] += number
