@@ -3,7 +3,7 @@
     python -m bench                    every benchmark, on SQLite (and PostgreSQL when
                                        ANIMA_TEST_POSTGRES_URL is set)
     python -m bench session search     only the named ones (session, search, verification,
-                                       sign-in, outbox, http)
+                                       sign-in, outbox, queue, in-progress, topics, http)
     python -m bench --sqlite-only      ignore ANIMA_TEST_POSTGRES_URL
 
 Prints a table and writes it, with machine details, to bench/results/<UTC time>.json

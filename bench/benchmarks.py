@@ -25,6 +25,7 @@ from sqlmodel import Session, func, select
 from anima_pwa.models import Account, AuthSession, OutboxMessage, Practice, utcnow
 from bench.common import Result, backends, database, measure, percentile, session_factory, timing_result
 from bench.data import epraccur_csv, register_rows
+from bench.inbox import in_progress, practice_queue
 
 # Targets (p95 unless said otherwise)
 SESSION_RESOLVE_P95_MS = 2.0  # the target is for SQLite; PostgreSQL rows are information
@@ -532,6 +533,8 @@ DATABASE_BENCHMARKS: dict[str, Callable[..., list[Result]]] = {
     "verification": match_register,
     "sign-in": sign_in,
     "outbox": outbox,
+    "queue": practice_queue,
+    "in-progress": in_progress,
 }
 OTHER_BENCHMARKS: dict[str, Callable[..., list[Result]]] = {"topics": topic_search, "http": http_ttfb}
 

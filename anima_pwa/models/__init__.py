@@ -18,6 +18,7 @@ from anima_pwa.models.notifications import OutboxMessage, PushSubscription
 from anima_pwa.models.patients import AccountPatient, Patient
 from anima_pwa.models.practices import Practice, PracticeRegisterEntry, StaffMember
 from anima_pwa.models.requests import (
+    OPEN_SQL,
     OPEN_STATUSES,
     OUTCOMES,
     REQUEST_STATUSES,
@@ -43,6 +44,7 @@ __all__ = [
     "BookException",
     "RotaSession",
     "Slot",
+    "OPEN_SQL",
     "OPEN_STATUSES",
     "OUTCOMES",
     "REQUEST_STATUSES",

@@ -17,11 +17,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import case, func
+from sqlalchemy import case, func, text
 from sqlalchemy import select as sql_select
 from sqlmodel import Session, col, select
 
-from anima_pwa.models import OPEN_STATUSES, Patient, Request, StaffMember
+from anima_pwa.models import OPEN_SQL, OPEN_STATUSES, Patient, Request, StaffMember
 from anima_pwa.services import questionnaires
 from anima_pwa.services.platform import audit, clock
 from anima_pwa.services.practice import core_hours, permissions
@@ -136,8 +136,14 @@ def _effective_team():
     return case((col(Request.assigned_team) != "", col(Request.assigned_team)), else_=col(Request.team))
 
 
+def _open():
+    """The request is open, in the very words of the partial indexes ``ix_request_queue`` and
+    ``ix_request_queue_counts`` (literal SQL, not a bound IN list, so both planners can use them)."""
+    return text(f"request.{OPEN_SQL}")
+
+
 def _where(staff: StaffContext, filters: QueueFilter) -> list:
-    conditions = [Request.practice_id == staff.practice_id, col(Request.status).in_(OPEN_STATUSES)]
+    conditions = [Request.practice_id == staff.practice_id, _open()]
     if filters.team:
         conditions.append(_effective_team() == filters.team)
     if filters.status:
@@ -154,25 +160,49 @@ def _where(staff: StaffContext, filters: QueueFilter) -> list:
 
 
 def _counts(session: Session, staff: StaffContext) -> tuple[dict[str, dict[str, int]], int]:
-    """Every filter option's count, from one grouped query."""
-    team = _effective_team().label("eff_team")
-    # Five columns: SQLAlchemy's select (SQLModel's is typed for up to four).
+    """Every filter option's count, from one grouped query. It groups by the plain columns in the
+    order of ``ix_request_queue_counts`` so SQLite aggregates while reading that index (no sort of
+    every open request); the effective team (assigned, else suggested) is worked out here."""
+    columns = (
+        col(Request.kind),
+        col(Request.assigned_staff_id),
+        col(Request.assigned_team),
+        col(Request.team),
+        col(Request.status),
+    )
+    # Six columns: SQLAlchemy's select (SQLModel's is typed for up to four).
     rows = session.execute(
-        sql_select(team, col(Request.status), col(Request.assigned_staff_id), col(Request.kind), func.count())
-        .where(col(Request.practice_id) == staff.practice_id, col(Request.status).in_(OPEN_STATUSES))
-        .group_by(team, col(Request.status), col(Request.assigned_staff_id), col(Request.kind))
+        sql_select(*columns, func.count())
+        .where(col(Request.practice_id) == staff.practice_id, _open())
+        .group_by(col(Request.practice_id), *columns)
     ).all()
     counts: dict[str, Counter] = {"team": Counter(), "status": Counter(), "assignee": Counter(), "kind": Counter()}
     total = 0
-    for team_key, status, assignee, kind, number in rows:
+    for kind, assignee, assigned_team, team, status, number in rows:
         total += number
-        counts["team"][team_key or ""] += number
+        counts["team"][assigned_team or team or ""] += number
         counts["status"][status] += number
         counts["kind"][kind] += number
         counts["assignee"][UNASSIGNED if assignee is None else str(assignee)] += number
         if assignee == staff.staff_id:
             counts["assignee"][ME] += number
     return {name: dict(counter) for name, counter in counts.items()}, total
+
+
+def _total(
+    session: Session, filters: QueueFilter, conditions: list, counts: dict[str, dict[str, int]], open_total: int
+) -> int:
+    """How many open requests match: with no filter or one, read from the grouped counts (no second
+    pass over the practice's open requests); with several, counted."""
+    chosen = [(name, value) for name, value in filters.as_query().items()]
+    if not chosen:
+        return open_total
+    if len(chosen) == 1:
+        name, value = chosen[0]
+        if name == "assignee" and value not in (UNASSIGNED, ME):
+            value = str(permissions.record_id(value))
+        return counts.get(name, {}).get(value, 0)
+    return session.exec(select(func.count()).select_from(Request).where(*conditions)).one()
 
 
 def _staff_names(session: Session, practice_id: int) -> dict[int, str]:
@@ -194,19 +224,30 @@ def queue(
     staff = permissions.require(staff, Action.VIEW_REQUESTS)
     filters = filters or QueueFilter()
     conditions = _where(staff, filters)
-    total = session.exec(select(func.count()).select_from(Request).where(*conditions)).one()
+    counts, open_total = _counts(session, staff)
+    total = _total(session, filters, conditions, counts, open_total)
     pages = max(1, -(-total // PAGE_SIZE))
     number = permissions.record_id(page) or 1
     number = min(number, pages)
-    found = session.exec(
-        select(Request, Patient)
-        .join(Patient, Patient.id == Request.patient_id)  # type: ignore[arg-type]
-        .where(*conditions)
-        .order_by(col(Request.urgency_rank), col(Request.submitted_at), col(Request.id))
-        .offset((number - 1) * PAGE_SIZE)
-        .limit(PAGE_SIZE)
+    order = (col(Request.urgency_rank), col(Request.submitted_at), col(Request.id))
+    # The page's ids first, from ix_request_queue alone (in order, no sort, no table rows for the
+    # ones skipped), then those rows with their patient: a late page doesn't read every row before it.
+    page_ids = session.exec(
+        select(Request.id).where(*conditions).order_by(*order).offset((number - 1) * PAGE_SIZE).limit(PAGE_SIZE)
     ).all()
-    counts, open_total = _counts(session, staff)
+    # No ORDER BY here (the ids are in order): with one, SQLite walks the index for its order
+    # instead of reading 25 rows by primary key.
+    position = {request_id: index for index, request_id in enumerate(page_ids)}
+    found = sorted(
+        session.exec(
+            select(Request, Patient)
+            .join(Patient, Patient.id == Request.patient_id)  # type: ignore[arg-type]
+            .where(col(Request.id).in_(page_ids), *conditions)
+        ).all()
+        if page_ids
+        else [],
+        key=lambda pair: position[pair[0].id],
+    )
     names = _staff_names(session, staff.practice_id)
     now = clock.utcnow()
     period = core_hours.core_period(clock.today(now))
