@@ -77,18 +77,19 @@ lint: setup-dev
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
 
-# The unit tests on both cores (pytest-xdist; each worker makes its own throwaway PostgreSQL
-# database), then the browser journeys in one process (they share one app server). Either failing,
-# or collecting no tests (pytest exits 5), fails `make test`.
+# The unit tests, then the browser journeys, each on both cores (pytest-xdist: each worker makes
+# its own throwaway PostgreSQL database and, for the journeys, runs its own app server with its own
+# frontend build; a test file's journeys stay on one worker). Either failing, or collecting no
+# tests (pytest exits 5), fails `make test`.
 test: setup-dev chromium axe lint
 	$(PY) -m pytest -p no:cacheprovider -n 2 tests
-	$(PY) -m pytest -p no:cacheprovider e2e
+	$(PY) -m pytest -p no:cacheprovider -n 2 --dist loadfile e2e
 
 test-unit: setup-dev
 	$(PY) -m pytest -p no:cacheprovider -n 2 tests
 
 test-e2e: setup-dev chromium axe
-	$(PY) -m pytest -p no:cacheprovider e2e
+	$(PY) -m pytest -p no:cacheprovider -n 2 --dist loadfile e2e
 
 bench: setup-dev
 	$(PY) -m bench

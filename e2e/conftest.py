@@ -290,6 +290,11 @@ def app(tmp_path_factory, database_url, mailbox, nhs_login_emulator, app_port) -
         "REFLEX_HTTP_CLIENT_BIND_ADDRESS": "0.0.0.0",
     }
     env.pop("ANIMA_DEMO", None)
+    # Under pytest-xdist (`make test` runs the journeys on two workers) each worker's app builds its
+    # frontend in its own folder, so two builds never write the same `.web`.
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    if worker and worker != "gw0":
+        env["REFLEX_WEB_WORKDIR"] = str(ROOT / f".web-{worker}")
     python = sys.executable
     for command in (["migrate"], ["seed-demo"]):
         subprocess.run([python, "-m", "anima_pwa.admin", *command], cwd=ROOT, env=env, check=True, capture_output=True)
