@@ -78,3 +78,16 @@ def test_housekeeping_runs_auto_close(desk: Desk, monkeypatch: pytest.MonkeyPatc
     monkeypatch.setattr(db_module, "session_scope", same_session)
     desk.request(status="awaiting_patient", awaiting_reply_since=NOW - timedelta(days=15))
     assert maintenance.close_unanswered_requests() == 1
+
+
+def test_the_cancellation_cut_off_is_set_in_hours_and_used_for_bookings(desk: Desk) -> None:
+    for bad in ("49", "x", "", "-1", "1.5"):
+        result = practice_settings.update_settings(desk.db, desk.admin, {"cancel_cutoff_hours": bad})
+        assert result.errors == {
+            "cancel_cutoff_hours": "Enter how many hours before an appointment patients can still cancel it online, "
+            "from 0 to 48"
+        }
+    assert request_settings.settings_for(desk.db, desk.practice.id).cancel_cutoff_hours == 2  # the default
+    assert practice_settings.update_settings(desk.db, desk.admin, {"cancel_cutoff_hours": "24"}).ok
+    assert desk.db.get(PracticeSettings, desk.practice.id).cancel_cutoff_minutes == 24 * 60
+    assert request_settings.settings_for(desk.db, desk.practice.id).form()["cancel_cutoff_hours"] == "24"

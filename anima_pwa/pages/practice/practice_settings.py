@@ -147,6 +147,14 @@ def practice_settings() -> rx.Component:
                     width="width-2",
                     hint="From 1 to 90. The patient is told the request was closed and can send a new one.",
                 ),
+                _field(
+                    "cancel_cutoff_hours",
+                    "Patients can cancel an appointment online until this many hours before it",
+                    input_mode="numeric",
+                    max_length=2,
+                    width="width-2",
+                    hint="From 0 to 48. After that, they are asked to phone the practice.",
+                ),
                 class_name="section",
             ),
             rx.el.section(

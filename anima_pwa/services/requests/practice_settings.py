@@ -46,6 +46,7 @@ __all__ = [
 
 PER_PATIENT_MAX = 5
 AUTO_CLOSE_MIN, AUTO_CLOSE_MAX = 1, 90  # days a request waits on the patient's reply (inbox.auto_close)
+CANCEL_CUTOFF_MAX = 48  # hours before an appointment that patients may still cancel online (appointments.booking)
 LIMIT_MAX = 99_999
 TURNED_OFF_MESSAGE_MAX = text_limits.TURNED_OFF_MESSAGE.limit
 CLOSED_DAY_REASON_MAX = text_limits.CLOSED_DAY_REASON.limit
@@ -225,6 +226,12 @@ def _parse_form(
         errors["auto_close_days"] = (
             f"Enter the number of days to wait for a patient's reply, from {AUTO_CLOSE_MIN} to {AUTO_CLOSE_MAX}"
         )
+    cancel_cutoff_hours = _whole_number(values["cancel_cutoff_hours"])
+    if cancel_cutoff_hours is None or not 0 <= cancel_cutoff_hours <= CANCEL_CUTOFF_MAX:
+        errors["cancel_cutoff_hours"] = (
+            f"Enter how many hours before an appointment patients can still cancel it online, from 0 to "
+            f"{CANCEL_CUTOFF_MAX}"
+        )
     if errors:
         order = list(current.form())
         return current, {}, {key: errors[key] for key in order if key in errors}
@@ -241,6 +248,7 @@ def _parse_form(
         "free_text_enabled": _flag(values["free_text_enabled"]),
         "important_updates": updates,
         "auto_close_days": auto_close_days,
+        "cancel_cutoff_minutes": (cancel_cutoff_hours or 0) * 60,
     }
     return current, new, {}
 

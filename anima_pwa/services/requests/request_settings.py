@@ -96,6 +96,7 @@ class SettingsView:
     free_text_enabled: bool = True
     important_updates: str = ""
     auto_close_days: int = 14  # a request waiting on the patient's reply this long is closed
+    cancel_cutoff_hours: int = 2  # patients cancel an appointment online up to this long before it
 
     def window(self, kind: str, weekday: int) -> Window | None:
         return self.hours.get(kind, {}).get(DAYS[weekday])
@@ -122,6 +123,7 @@ class SettingsView:
             free_text_enabled=self.free_text_enabled,
             important_updates=self.important_updates,
             auto_close_days=str(self.auto_close_days),
+            cancel_cutoff_hours=str(self.cancel_cutoff_hours),
         )
         return values
 
@@ -170,6 +172,11 @@ def view_of(practice_id: int, row: PracticeSettings | None) -> SettingsView:
         free_text_enabled=bool(row.free_text_enabled),
         important_updates=row.important_updates or "",
         auto_close_days=row.auto_close_days if row.auto_close_days and 1 <= row.auto_close_days <= 90 else 14,
+        cancel_cutoff_hours=(
+            row.cancel_cutoff_minutes // 60
+            if row.cancel_cutoff_minutes is not None and 0 <= row.cancel_cutoff_minutes <= 48 * 60
+            else 2
+        ),
     )
 
 
