@@ -52,9 +52,8 @@ class SignOffResult(Result):
 
 def spoken_time(moment: datetime) -> str:
     """ "9:05am on Wednesday 18 June 2025", London time."""
-    local = clock.to_london(moment)
-    hour = f"{local.hour % 12 or 12}:{local:%M}{'am' if local.hour < 12 else 'pm'}"
-    return f"{hour} on {local:%A} {local.day} {local:%B %Y}"
+    hour, day = clock.london_words(moment)
+    return f"{hour} on {day}"
 
 
 def already_ended(session: Session, request: Request) -> str:

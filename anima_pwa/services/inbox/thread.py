@@ -35,10 +35,8 @@ class ThreadMessage:
 
 
 def _when(moment) -> str:  # noqa: ANN001 - a datetime from the database (naive UTC on SQLite)
-    local = clock.to_london(moment)
-    return (
-        f"{local:%A} {local.day} {local:%B %Y} at {local.hour % 12 or 12}:{local:%M}{'am' if local.hour < 12 else 'pm'}"
-    )
+    hour, day = clock.london_words(moment)
+    return f"{day} at {hour}"
 
 
 def read_thread(

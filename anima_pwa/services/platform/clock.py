@@ -40,6 +40,13 @@ def london_now(now: datetime | None = None) -> datetime:
     return as_utc(now).astimezone(LONDON)
 
 
+def london_words(moment: datetime) -> tuple[str, str]:
+    """A moment as UK time in words: ("9:05am", "Wednesday 18 June 2025")."""
+    local = to_london(moment)
+    hour = f"{local.hour % 12 or 12}:{local:%M}{'am' if local.hour < 12 else 'pm'}"
+    return hour, f"{local:%A} {local.day} {local:%B %Y}"
+
+
 def today(now: datetime | None = None) -> date:
     """The date in England now: a practice's today, the day ages and "today's" lists turn over."""
     return london_now(now).date()
