@@ -10,8 +10,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import email
 import email.policy
+import fcntl
 import os
 import random
 import re
@@ -27,6 +29,7 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import IO
 
 import pytest
 from aiosmtpd.controller import Controller
@@ -194,11 +197,25 @@ class Emulator:
 
 
 def _stop(process: subprocess.Popen) -> None:
-    os.killpg(process.pid, signal.SIGTERM)
+    """Stop a server started in its own session, and its children; one that has already exited (and
+    taken its process group with it) is fine."""
+    try:
+        os.killpg(process.pid, signal.SIGTERM)
+    except ProcessLookupError:
+        process.wait()
+        return
     try:
         process.wait(timeout=20)
     except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+
+
+def _exclusive_lock(path: Path) -> IO[str]:
+    """Wait for, and hold until the returned file is closed, a lock shared by every xdist worker."""
+    handle = path.open("a")
+    fcntl.flock(handle, fcntl.LOCK_EX)
+    return handle
 
 
 @pytest.fixture(scope="session")
@@ -300,6 +317,12 @@ def app(tmp_path_factory, database_url, mailbox, nhs_login_emulator, app_port) -
         subprocess.run([python, "-m", "anima_pwa.admin", *command], cwd=ROOT, env=env, check=True, capture_output=True)
     log_path = instance / "app.log"
     reflex = str(Path(python).parent / "reflex")
+    # Every worker's build reads and writes the one `reflex.lock/` folder of the project (Reflex
+    # copies its lockfiles into the build folder, installs with --frozen-lockfile, then copies them
+    # back): two builds at once can read a half-written lockfile and stop with "The persisted
+    # lockfile is out of sync". So the workers build one at a time; on two cores that costs little,
+    # since two builds at once share the same CPUs. The lock is held until the app answers /ping.
+    build_lock = _exclusive_lock(tmp_path_factory.getbasetemp().parent / "app-build.lock")
     with log_path.open("w") as log:
         process = subprocess.Popen(
             [
@@ -322,6 +345,12 @@ def app(tmp_path_factory, database_url, mailbox, nhs_login_emulator, app_port) -
     url = f"http://localhost:{port}"
     try:
         _wait_until_up(url, process, log_path)
+    except BaseException:
+        build_lock.close()
+        _stop(process)
+        raise
+    build_lock.close()
+    try:
         yield App(url=url, process=process, log_path=log_path)
     finally:
         _stop(process)
