@@ -55,6 +55,10 @@
   }
 
   function updateAll() {
+    // Only once React has taken over the page: a count written into the server-rendered HTML before
+    // it hydrates makes it fail to match (React error 418: Practice settings, whose counted fields
+    // are in the page from the start, showed it on every visit by address).
+    if (!document.querySelector('main[data-ready="true"]')) return;
     var fields = document.querySelectorAll(SELECTOR);
     for (var i = 0; i < fields.length; i++) update(fields[i], false);
   }

@@ -32,14 +32,7 @@ AXE = Path(os.environ.get("ANIMA_AXE_JS") or ROOT / ".tools" / "node_modules" / 
 TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22a", "wcag22aa"]
 VALUES = {"[ods]": "Y90001"}
 # (who, path, axe rule id or "page-error"): why it is not fixed yet.
-_HYDRATION = (
-    "React error 418 (the prerendered page does not match the first render) when Practice settings "
-    "is opened by its address; not found yet, left to the page's owner (issue 13 sweep)"
-)
-KNOWN: dict[tuple[str, str, str], str] = {
-    (who, "/practice/settings", "page-error"): _HYDRATION
-    for who in ("signed out", "receptionist", "clinician", "admin")
-}
+KNOWN: dict[tuple[str, str, str], str] = {}
 
 
 def app_routes() -> list[str]:
