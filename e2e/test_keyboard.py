@@ -1,5 +1,5 @@
-"""Issue 13: a patient signs in with MFA and sends a whole request with the keyboard alone; answers
-the practice and books an appointment the same way.
+"""Issue 13: every patient journey with the keyboard alone: sign up and add a child; sign in with
+MFA and send a whole request; answer the practice; book an appointment.
 
 Set-up (a registered patient with an authenticator app) uses the mouse; from the sign-in page on,
 every move is a key press (e2e/keyboard.py): Tab forwards, arrows in a radio group, Space, Enter,
@@ -176,3 +176,76 @@ def test_book_an_appointment_with_the_keyboard_alone(phone: Page, shot, db) -> N
     press(phone, phone.get_by_role("button", name="Confirm appointment"))
     expect(phone.get_by_role("heading", name="Your appointment is booked")).to_be_visible()
     shot("booked")
+
+
+def test_sign_up_and_add_a_child_with_the_keyboard_alone(phone: Page, shot, mailbox, db) -> None:
+    """The whole sign-up (email, the emailed link, a password, the details form with the practice
+    type-ahead, the two agreements) and then adding a child, with keys; opening the emailed link is
+    the one step done by address, as a patient taps it in their email app."""
+    from datetime import date
+
+    from e2e.conftest import link_in
+    from e2e.journeys import new_email, person_on_register
+
+    person = person_on_register(db, given="Keira")
+    child = person_on_register(db, given="Kit", family=person.family, dob=date(2018, 2, 3))
+    email = new_email("keysignup")
+    phone.goto("/")
+    expect(phone.get_by_role("heading", name="Create an account")).to_be_visible()
+    settled(phone)
+    type_into(phone, phone.get_by_label("Email address"), email)
+    phone.keyboard.press("Enter")
+    expect(phone.get_by_role("heading", name="Check your email")).to_be_visible()
+    phone.goto(link_in(mailbox.wait_for(email, "Confirm your email address")))
+    expect(phone.get_by_role("heading", name="Create a password")).to_be_visible()
+    settled(phone)
+    type_into(phone, phone.get_by_label("Create a password"), PASSWORD)
+    phone.keyboard.press("Enter")
+    expect(phone.get_by_role("heading", name="Your registration is confirmed")).to_be_visible()
+
+    sign_in(phone, email, PASSWORD)
+    expect(phone.get_by_role("heading", name="Your details")).to_be_visible()
+    settled(phone)
+    type_into(phone, phone.get_by_label("Full name"), person.full_name)
+    type_into(phone, phone.get_by_label("Day"), str(person.dob.day))
+    type_into(phone, phone.get_by_label("Month"), str(person.dob.month))
+    type_into(phone, phone.get_by_label("Year"), str(person.dob.year))
+    type_into(phone, phone.get_by_label("Postcode", exact=True), person.postcode)
+    type_into(phone, phone.get_by_label("Mobile phone number"), person.mobile)
+    type_into(phone, phone.get_by_label("NHS number (if known)"), person.nhs_number)
+    type_into(phone, phone.get_by_label("GP practice"), "Riverside")
+    practice = phone.get_by_role("button", name="Riverside Health Centre")
+    expect(practice).to_be_visible()
+    press(phone, practice)
+    expect(phone.get_by_label("Practice postcode")).to_have_value("MB1 2RH")
+    tick(phone, phone.get_by_label("I confirm I am over 18"))
+    tick(phone, phone.get_by_label("I agree to Anima's privacy policy and terms of use"))
+    press(phone, phone.get_by_role("button", name="Create Account"))
+    expect(phone.get_by_role("heading", name="You're all set up")).to_be_visible()
+    settled(phone)
+    focus_is_on(phone, phone.locator("main#maincontent"))  # a new screen: its content has the focus
+    shot("registered")
+
+    # A child: Settings, Dependants & children, Add new dependant; a missing box first.
+    press(phone, phone.get_by_role("link", name="Settings"))
+    expect(phone.get_by_role("heading", name="Settings", exact=True)).to_be_visible()
+    settled(phone)
+    press(phone, phone.get_by_role("link", name="Dependants & children"))
+    expect(phone.get_by_role("heading", name="Dependants & children")).to_be_visible()
+    settled(phone)
+    press(phone, phone.get_by_role("button", name="Add new dependant"))
+    expect(phone.get_by_role("heading", name="Add new dependant")).to_be_visible()
+    settled(phone)
+    type_into(phone, phone.get_by_label("Their full name"), child.full_name)
+    type_into(phone, phone.get_by_label("Day"), str(child.dob.day))
+    type_into(phone, phone.get_by_label("Month"), str(child.dob.month))
+    type_into(phone, phone.get_by_label("Year"), str(child.dob.year))
+    type_into(phone, phone.get_by_label("Their NHS number"), child.nhs_number)
+    press(phone, phone.get_by_role("button", name="Add dependant"))
+    focus_is_on(phone, phone.locator("#error-summary"))
+    expect(phone.locator("#registered_here-error")).to_be_visible()
+    expect(phone.get_by_label("Their full name")).to_have_value(child.full_name)
+    tick(phone, phone.get_by_label("I confirm they are registered at my GP practice"))
+    press(phone, phone.get_by_role("button", name="Add dependant"))
+    expect(phone.get_by_text("They have been added to your account.")).to_be_visible()
+    shot("child-added")
