@@ -84,8 +84,32 @@ def test_jpeg_metadata_is_stripped_and_the_photo_turned_upright() -> None:
     with Image.open(io.BytesIO(photo.data)) as cleaned:
         assert not cleaned.getexif() and cleaned.size == (8, 16)
     assert b"PhoneMaker" not in photo.data
-    heic_photo, _ = attachments.check_photo(heic())
-    assert heic_photo is not None and heic_photo.data == heic()  # kept as sent
+
+
+def heic_with_gps() -> bytes:
+    """A real HEIC photo (HEVC-encoded by pillow-heif), as an iPhone sends, with its maker and GPS."""
+    import pillow_heif
+
+    pillow_heif.register_heif_opener()
+    exif = Image.Exif()
+    exif[0x010F] = "PhoneMaker"
+    exif[0x8825] = {1: "N", 2: (51.0, 30.0, 0.0)}
+    out = io.BytesIO()
+    Image.new("RGB", (64, 48), (200, 80, 80)).save(out, format="HEIF", exif=exif.tobytes())
+    return out.getvalue()
+
+
+def test_a_heic_photo_becomes_a_jpeg_without_its_metadata() -> None:
+    """HAZ-054: an iPhone's HEIC keeps no GPS position or camera details, and becomes a JPEG that a
+    practice's browser can show; a file that only starts like a HEIC is refused."""
+    original = heic_with_gps()
+    assert attachments.sniff(original) == "image/heic" and b"PhoneMaker" in original
+    photo, problem = attachments.check_photo(original)
+    assert problem == "" and photo is not None and photo.content_type == "image/jpeg"
+    with Image.open(io.BytesIO(photo.data)) as cleaned:
+        assert cleaned.format == "JPEG" and cleaned.size == (64, 48) and not cleaned.getexif()
+    assert b"PhoneMaker" not in photo.data
+    assert attachments.check_photo(heic()) == (None, attachments.NOT_AN_IMAGE)  # only the first bytes
 
 
 def test_a_decompression_bomb_is_refused() -> None:

@@ -4,9 +4,10 @@ staff who may view requests and to the accounts that may see the request (`inbox
 
 - `check_photo(data)`: JPEG, PNG or HEIC (a phone camera's formats) by their first bytes (HEIC by
   its `ftyp` box's brands heic/heix/mif1/msf1/hevc); empty or over `settings.attachment_max_bytes`
-  (10 MB) refused with the NHS design system's words. JPEG and PNG are decoded with Pillow (a file
-  that only starts like an image is refused), turned upright and saved again without their
-  metadata (EXIF: camera, time, GPS position). HEIC is kept as sent (Pillow can't read it here).
+  (10 MB) refused with the NHS design system's words. Every photo is decoded (a file that only
+  starts like an image is refused), turned upright and saved again without its metadata (EXIF:
+  camera, time, GPS position): JPEG and PNG as themselves with Pillow, HEIC as a JPEG (decoded with
+  `pillow-heif`), which every browser on a practice's desk can also show.
 - `store(session, ...)`: writes the file (0600) in `settings.instance_dir / "attachments"` and adds
   its row in the caller's transaction. The file follows the transaction: removed if it rolls back
   (a failed commit leaves no orphan file), kept when it commits.
@@ -96,8 +97,14 @@ def sniff(data: bytes) -> str | None:
 
 
 def _without_metadata(data: bytes, content_type: str) -> bytes | None:
-    """The image decoded and saved again upright, without EXIF or text chunks; None if it does not decode."""
+    """The image decoded and saved again upright, without EXIF or text chunks (a HEIC photo as a
+    JPEG); None if it does not decode."""
     from PIL import Image, ImageOps
+
+    if content_type == "image/heic":
+        import pillow_heif
+
+        pillow_heif.register_heif_opener()  # idempotent: lets Image.open read HEIC/HEIF
 
     try:
         with warnings.catch_warnings():
@@ -108,7 +115,7 @@ def _without_metadata(data: bytes, content_type: str) -> bytes | None:
                 image.load()
                 upright = ImageOps.exif_transpose(image)
                 out = io.BytesIO()
-                if content_type == "image/jpeg":
+                if content_type in ("image/jpeg", "image/heic"):
                     if upright.mode not in ("RGB", "L", "CMYK"):
                         upright = upright.convert("RGB")
                     upright.save(out, format="JPEG", quality=90)
@@ -129,14 +136,12 @@ def check_photo(data: bytes | None, *, max_bytes: int | None = None) -> tuple[Ph
     content_type = sniff(data)
     if content_type is None:
         return None, NOT_AN_IMAGE
-    if content_type == "image/heic":
-        return Photo(content_type, data), ""
     cleaned = _without_metadata(data, content_type)
     if cleaned is None:
         return None, NOT_AN_IMAGE
     if len(cleaned) > limit:  # saved again a little larger than it came: still within the limit
         return None, too_large(limit)
-    return Photo(content_type, cleaned), ""
+    return Photo("image/jpeg" if content_type == "image/heic" else content_type, cleaned), ""
 
 
 _TOKEN = re.compile(r"[0-9a-f]{32}")
