@@ -298,3 +298,34 @@ def test_two_holders_deciding_at_the_same_moment_one_wins(engine) -> None:
     assert second_result[0].errors == {"form": "This prescription has already been approved."}
     with Session(engine) as db:
         assert db.get(Request, request_id).patient_decision == "approved"
+
+
+def test_a_reply_stays_marked_for_the_practice_until_it_answers(w: PatientWorld, photos: Path) -> None:
+    """HAZ-100: a patient's reply is never lost among requests already being worked on: the queue
+    marks it "Patient replied" (and can show only those) until staff message the patient or sign
+    the request off; a second reply keeps the time of the first one not yet answered."""
+    from anima_pwa.services.inbox import queue, staff_actions
+    from anima_pwa.services.inbox import sign_off as signing
+
+    def marked() -> dict[int, str]:
+        page = queue.queue(w.db, w.clinician, queue.parse_filter({"replied": "1"}))
+        assert page.counts["replied"] == {"1": len(page.rows)}
+        return {row.id: row.replied for row in page.rows}
+
+    request = sent_request(w, w.lily, w.mum)
+    sent_request(w, w.mum_patient, w.mum)  # another open request, never replied to
+    assert staff_actions.send_message(w.db, w.clinician, request.id, "Is she still coughing?", needs_reply=True).ok
+    assert marked() == {}
+    assert replies.reply(w.db, w.dad, request.id, "Still coughing at night.", folder=photos).ok
+    assert marked() == {request.id: "Patient replied just now"}
+    first = w.db.get(Request, request.id).patient_replied_at
+
+    # A message from the practice answers it.
+    assert staff_actions.send_message(w.db, w.clinician, request.id, "Any fever?", needs_reply=True).ok
+    assert marked() == {}
+    assert replies.reply(w.db, w.mum, request.id, "Yes, since this morning.", folder=photos).ok
+    assert request.id in marked() and w.db.get(Request, request.id).patient_replied_at >= first
+
+    # So does the sign-off.
+    assert signing.sign_off(w.db, w.clinician, request.id, "no_action", {}).ok
+    assert marked() == {}

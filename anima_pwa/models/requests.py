@@ -55,6 +55,16 @@ class Request(SQLModel, table=True):
             postgresql_where=text(OPEN_SQL),
         ),
         Index("ix_request_assignee", "practice_id", "assigned_staff_id", "status"),
+        # The queue's "Patient replied" count and filter: only the few open requests with one.
+        Index(
+            "ix_request_replied",
+            "practice_id",
+            "urgency_rank",
+            "submitted_at",
+            "id",
+            sqlite_where=text(f"{OPEN_SQL} AND patient_replied_at IS NOT NULL"),
+            postgresql_where=text(f"{OPEN_SQL} AND patient_replied_at IS NOT NULL"),
+        ),
         UniqueConstraint("reference", name="uq_request_reference"),
     )
 
@@ -96,6 +106,9 @@ class Request(SQLModel, table=True):
     assigned_staff_id: int | None = Field(default=None, foreign_key="staff_member.id")
     first_response_at: datetime | None = None
     awaiting_reply_since: datetime | None = None  # a message that needs the patient's reply was sent
+    # The patient's (or a holder's) reply that the practice has not answered yet: shown as "Patient
+    # replied" in the queue until staff message the patient or sign the request off.
+    patient_replied_at: datetime | None = None
     outcome: str = Field(default="", max_length=20, sa_column_kwargs={"server_default": ""})  # OUTCOMES
     outcome_detail: str = Field(default="{}", sa_column_kwargs={"server_default": "{}"})  # JSON, per outcome
     signed_off_by_staff_id: int | None = Field(default=None, foreign_key="staff_member.id")

@@ -85,6 +85,7 @@ def practice_queue() -> rx.Component:
             _filter("Status", s.status_options, "status"),
             _filter("Team", s.team_options, "team"),
             _filter("Kind", s.kind_options, "kind"),
+            _filter("Replies", s.replied_options, "replied"),
             class_name="filters",
         ),
         rx.cond(s.filtered, rx.el.p(rx.el.a("Clear filters", href=s.clear_href))),
@@ -124,7 +125,13 @@ def practice_queue() -> rx.Component:
                                 rx.el.td(r["patient"]),
                                 rx.el.td(r["team"]),
                                 rx.el.td(r["assignee"]),
-                                rx.el.td(r["status"]),
+                                rx.el.td(
+                                    r["status"],
+                                    rx.cond(
+                                        r["replied"] != "",
+                                        rx.el.span(rx.el.br(), rx.el.span(r["replied"], class_name="tag tag--blue")),
+                                    ),
+                                ),
                                 rx.el.td(
                                     r["waited"],
                                     rx.cond(

@@ -3,8 +3,9 @@ in SQL (``Request.urgency_rank, submitted_at, id``) so an urgent request sent af
 routine ones is still on the first page.
 
 Filters (each optional, unknown values ignored): the team (the team it is assigned to, else the
-team triage suggested), the status, who has it (a member of staff's id, "unassigned" or "me") and
-the kind (medical or admin). Each option's count comes from one grouped query over the practice's
+team triage suggested), the status, who has it (a member of staff's id, "unassigned" or "me"), the
+kind (medical or admin) and "the patient has replied" (a reply the practice has not answered yet:
+``patient_replied_at``, cleared by a message from staff or the sign-off; each such row says so). Each option's count comes from one grouped query over the practice's
 open requests. Each row says how long the request has waited, in words, and marks a request that
 came in during core hours today and has had no first response from the practice (a message from
 staff sets ``first_response_at``; assigning it does not). Every look is audited.
@@ -59,10 +60,11 @@ class QueueFilter:
     status: str = ""
     assignee: str = ""  # a staff id (digits), "unassigned" or "me"
     kind: str = ""
+    replied: str = ""  # "1": only requests with a reply the practice has not answered
 
     def as_query(self) -> dict[str, str]:
         return {k: v for k, v in (("team", self.team), ("status", self.status), ("assignee", self.assignee),
-                                  ("kind", self.kind)) if v}  # fmt: skip
+                                  ("kind", self.kind), ("replied", self.replied)) if v}  # fmt: skip
 
 
 def parse_filter(raw: Mapping[str, object]) -> QueueFilter:
@@ -78,7 +80,8 @@ def parse_filter(raw: Mapping[str, object]) -> QueueFilter:
     assignee = value("assignee")
     if assignee not in (UNASSIGNED, ME) and permissions.record_id(assignee) is None:
         assignee = ""
-    return QueueFilter(team=team, status=status, assignee=assignee, kind=kind)
+    replied = "1" if value("replied") == "1" else ""
+    return QueueFilter(team=team, status=status, assignee=assignee, kind=kind, replied=replied)
 
 
 @dataclass(frozen=True)
@@ -98,6 +101,7 @@ class QueueRow:
     waited: str  # "2 hours"
     by_phone: bool
     no_response_today: bool  # came in during core hours today and nobody has answered yet
+    replied: str = ""  # "Patient replied 10 minutes ago": a reply the practice has not answered
 
 
 @dataclass(frozen=True)
@@ -132,6 +136,14 @@ def waited(since: datetime | None, now: datetime) -> str:
     return _plural(seconds // 86400, "day")
 
 
+def _replied(at: datetime | None, now: datetime) -> str:
+    """ "Patient replied 10 minutes ago" ("just now" under a minute), or "" with no reply waiting."""
+    if at is None:
+        return ""
+    since = waited(at, now)
+    return "Patient replied just now" if since == "Just now" else f"Patient replied {since} ago"
+
+
 def _effective_team():
     return case((col(Request.assigned_team) != "", col(Request.assigned_team)), else_=col(Request.team))
 
@@ -156,6 +168,8 @@ def _where(staff: StaffContext, filters: QueueFilter) -> list:
         conditions.append(Request.assigned_staff_id == staff.staff_id)
     elif filters.assignee:
         conditions.append(Request.assigned_staff_id == int(filters.assignee))
+    if filters.replied:
+        conditions.append(col(Request.patient_replied_at).is_not(None))
     return conditions
 
 
@@ -186,7 +200,17 @@ def _counts(session: Session, staff: StaffContext) -> tuple[dict[str, dict[str, 
         counts["assignee"][UNASSIGNED if assignee is None else str(assignee)] += number
         if assignee == staff.staff_id:
             counts["assignee"][ME] += number
-    return {name: dict(counter) for name, counter in counts.items()}, total
+    # Replies waiting for the practice: a second count, read from the small partial index
+    # ix_request_replied (only open requests with one).
+    replied = session.exec(
+        select(func.count())
+        .select_from(Request)
+        .where(
+            Request.practice_id == staff.practice_id,
+            text(f"request.{OPEN_SQL} AND request.patient_replied_at IS NOT NULL"),
+        )
+    ).one()
+    return {**{name: dict(counter) for name, counter in counts.items()}, "replied": {"1": replied}}, total
 
 
 def _total(
@@ -273,6 +297,7 @@ def queue(
                 waited=waited(submitted, now),
                 by_phone=request.created_by_staff_id is not None,
                 no_response_today=came_in_core and request.first_response_at is None,
+                replied=_replied(request.patient_replied_at, now),
             )
         )
     audit.record_staff(

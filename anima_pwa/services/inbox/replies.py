@@ -131,6 +131,7 @@ def reply(
         attachments.store(session, message, request, checked, folder=folder)
     request.status = "assigned"
     request.awaiting_reply_since = None
+    request.patient_replied_at = request.patient_replied_at or now  # the first reply not yet answered
     request.updated_at = now
     session.add(request)
     session.flush()

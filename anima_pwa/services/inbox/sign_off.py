@@ -106,6 +106,7 @@ def sign_off(
         "resolved_at": now,
         "updated_at": now,
         "awaiting_reply_since": None,
+        "patient_replied_at": None,
         "first_response_at": request.first_response_at or now,  # the outcome answers the patient
     }
     before = {name: getattr(request, name) for name in values}

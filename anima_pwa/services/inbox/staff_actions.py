@@ -179,7 +179,7 @@ def send_message(
     if errors:
         return MessageResult(errors=errors)
     now = clock.utcnow()
-    values: dict[str, object] = {}
+    values: dict[str, object] = {"patient_replied_at": None}  # the practice has answered
     if request.first_response_at is None:
         values["first_response_at"] = now
     if reply:

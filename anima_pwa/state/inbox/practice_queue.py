@@ -14,7 +14,7 @@ from anima_pwa.services.inbox import queue
 from anima_pwa.services.practice.permissions import Action, StaffContext
 from anima_pwa.state.practice.workspace import PracticeState, staff_required
 
-FILTER_NAMES = ("team", "status", "assignee", "kind")
+FILTER_NAMES = ("team", "status", "assignee", "kind", "replied")
 
 
 def _href(filters: dict[str, str], page: int = 1) -> str:
@@ -41,6 +41,7 @@ def _row(r: queue.QueueRow) -> dict[str, str]:
         "waited": r.waited,
         "by_phone": "By phone" if r.by_phone else "",
         "no_response": "No response yet today" if r.no_response_today else "",
+        "replied": r.replied,
     }
 
 
@@ -51,6 +52,7 @@ class PracticeQueueState(PracticeState):
     status_options: list[dict[str, str]] = []
     assignee_options: list[dict[str, str]] = []
     kind_options: list[dict[str, str]] = []
+    replied_options: list[dict[str, str]] = []
     pages: list[dict[str, str]] = []  # {"number", "href", "current"}
     page: int = 1
     page_count: int = 1
@@ -99,6 +101,7 @@ class PracticeQueueState(PracticeState):
         self.status_options = options("status", [(k, queue.STATUS_LABELS[k]) for k in ("submitted", "assigned",
                                                                                          "awaiting_patient")])  # fmt: skip
         self.kind_options = options("kind", list(queue.KIND_LABELS.items()))
+        self.replied_options = options("replied", [("1", "Patient replied")])
         self.assignee_options = options(
             "assignee",
             [("me", "Assigned to me"), ("unassigned", "Not assigned")] + [(str(i), n) for i, n in found.staff],
