@@ -25,7 +25,7 @@ from anima_pwa.services.appointments import invites, notices, slot_claims
 from anima_pwa.services.identity.sessions import Identity
 from anima_pwa.services.inbox import access
 from anima_pwa.services.inbox.outcomes import APPOINTMENT_KINDS
-from anima_pwa.services.platform import audit, clock, text_limits
+from anima_pwa.services.platform import audit, clock, idempotency, text_limits
 from anima_pwa.services.platform.results import FORM, Result
 from anima_pwa.services.practice import permissions
 
@@ -227,12 +227,41 @@ def describe(
 
 
 def book(
-    session: Session, identity: Identity | None, invite_id: object, slot_id: object, now: datetime | None = None
+    session: Session,
+    identity: Identity | None,
+    invite_id: object,
+    slot_id: object,
+    now: datetime | None = None,
+    *,
+    key: object = "",
 ) -> BookingResult:
     """Book `slot_id` with the invite, for the invite's patient. Refusals (another account's invite,
     expired or used, the slot not one this invite may book, the slot taken meanwhile) change nothing.
     On success: the invite is used, the slot booked, the booking audited, and the confirmation
-    queued by email and SMS to everyone who acts for the patient."""
+    queued by email and SMS to everyone who acts for the patient. ``key``: the confirm screen's
+    idempotency key (services.platform.idempotency): confirmed again with the same key (a retry
+    after a dropped connection), the first booking is the answer, not a refusal or a second one."""
+    first = idempotency.claim(session, key, BOOKING)
+    if first is not None:
+        found = session.get(Appointment, first)
+        # (Cancelled since, and the invite opened again: this is a new booking.)
+        live = found if found is not None and found.cancelled_at is None else None
+        if live is not None and invites.invite_for_account(session, identity, live.invite_id) is not None:
+            return BookingResult(appointment_id=first)
+    outcome = _book(session, identity, invite_id, slot_id, now)
+    if outcome.ok:
+        idempotency.settle(session, key, BOOKING, outcome.appointment_id)
+    else:
+        idempotency.release(session, key, BOOKING)
+    return outcome
+
+
+BOOKING = "booking"
+
+
+def _book(
+    session: Session, identity: Identity | None, invite_id: object, slot_id: object, now: datetime | None
+) -> BookingResult:
     invite, checked = invites.check_for_account(session, identity, invite_id, now)
     if not checked.ok or invite is None:
         return BookingResult(errors=checked.errors)
