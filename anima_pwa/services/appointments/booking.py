@@ -190,15 +190,23 @@ def _cutoff_minutes(session: Session, practice_id: int) -> int:
 
 
 def describe(
-    session: Session, appointment: Appointment, now: datetime | None = None, *, patient_name: str = ""
+    session: Session,
+    appointment: Appointment,
+    now: datetime | None = None,
+    *,
+    patient_name: str = "",
+    cutoff_minutes: int | None = None,
 ) -> AppointmentView:
     """An appointment in words: when (UK time), where or how, with whom, and whether it can still
-    be cancelled online."""
+    be cancelled online. (Its slot, book and invite are read by primary key, so a list that has
+    loaded them already sends no query for them: `appointments_for`.)"""
     slot = session.get(Slot, appointment.slot_id)
     assert slot is not None  # the foreign key
     book = session.get(AppointmentBook, slot.book_id)
     local = clock.to_london(slot.start_utc)
-    cutoff = slot.start_utc - timedelta(minutes=_cutoff_minutes(session, appointment.practice_id))
+    if cutoff_minutes is None:
+        cutoff_minutes = _cutoff_minutes(session, appointment.practice_id)
+    cutoff = slot.start_utc - timedelta(minutes=cutoff_minutes)
     cancelled = appointment.cancelled_at is not None
     invite = session.get(AppointmentInvite, appointment.invite_id) if appointment.invite_id else None
     where, how = notices.where_and_how(slot.kind, book)
@@ -323,9 +331,12 @@ def appointments_for(
     patient_ids = access.acting_patient_ids(session, identity)
     if not patient_ids:
         return []
+    # The slots and books come in the same query, the invites in one more and each practice's
+    # cut-off once, so `describe` finds them all in the session: no query per appointment.
     query = (
-        select(Appointment, Patient)
+        select(Appointment, Patient, Slot, AppointmentBook)
         .join(Slot, Slot.id == Appointment.slot_id)  # type: ignore[arg-type]
+        .join(AppointmentBook, AppointmentBook.id == Slot.book_id)  # type: ignore[arg-type]
         .join(Patient, Patient.id == Appointment.patient_id)  # type: ignore[arg-type]
         .where(
             col(Appointment.patient_id).in_(patient_ids),
@@ -338,7 +349,21 @@ def appointments_for(
         query = query.join(AppointmentInvite, AppointmentInvite.id == Appointment.invite_id).where(  # type: ignore[arg-type]
             AppointmentInvite.request_id == request_id
         )
-    return [describe(session, a, now, patient_name=p.full_name) for a, p in session.exec(query).all()]
+    found = session.exec(query).all()
+    invite_ids = {a.invite_id for a, *_ in found if a.invite_id is not None}
+    # Held here while the views are made: the session keeps loaded rows only while something does.
+    loaded = (
+        session.exec(select(AppointmentInvite).where(col(AppointmentInvite.id).in_(invite_ids))).all()
+        if invite_ids
+        else []
+    )
+    cutoffs = {practice_id: _cutoff_minutes(session, practice_id) for practice_id in {a.practice_id for a, *_ in found}}
+    views = [
+        describe(session, a, now, patient_name=p.full_name, cutoff_minutes=cutoffs[a.practice_id])
+        for a, p, _slot, _book in found
+    ]
+    del loaded
+    return views
 
 
 def cancel(
