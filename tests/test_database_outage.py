@@ -181,3 +181,19 @@ def test_an_event_outside_the_guards_gets_the_apps_words_not_reflexs() -> None:
 def test_other_errors_keep_reflexs_handler() -> None:
     event = backend_exception_handler(ValueError("a bug"))
     assert event is not None and "show_records_unreachable" not in str(event)
+
+
+def test_a_public_page_during_an_outage_says_it_could_not_load(engine: Engine, outage) -> None:
+    """Pages for nobody in particular (sign-in, emailed links, the practice's own link) go through
+    `records_guarded`: the same words, and the signature Reflex reads is the handler's own."""
+    import inspect
+
+    from anima_pwa.state.identity.nhs_login import NhsLoginState
+    from anima_pwa.state.practice.practice_link import PracticeLinkState
+
+    outage(engine, True)
+    tab = opened(PracticeLinkState, "/p/Y90001")
+    assert run(tab, "load") is None
+    assert tab.load_failed
+    assert inspect.iscoroutinefunction(NhsLoginState.event_handlers["finish"].fn)
+    assert list(inspect.signature(NhsLoginState.event_handlers["finish"].fn).parameters) == ["self"]

@@ -121,6 +121,35 @@ def requires(
     return decorate
 
 
+def records_guarded(handler: Callable[..., _R]) -> Callable[..., _R]:
+    """For a handler that needs nobody signed in but reads the database (the on_load of sign-in,
+    link and public pages): the database not answering is shown as `requires` shows it ("could not
+    load" with Try again for a page loading, else the message), never as Reflex's error."""
+    if inspect.iscoroutinefunction(handler):
+
+        async def guarded_async(self, *args, **kwargs):
+            loading = self._starting_event()
+            try:
+                return await handler(self, *args, **kwargs)
+            except Exception as error:
+                if not db.unreachable(error):
+                    raise
+                return self._records_unreachable(error, loading=loading)
+
+        return functools.wraps(handler)(guarded_async)  # type: ignore[return-value]
+
+    def guarded_sync(self, *args, **kwargs):
+        loading = self._starting_event()
+        try:
+            return handler(self, *args, **kwargs)
+        except Exception as error:
+            if not db.unreachable(error):
+                raise
+            return self._records_unreachable(error, loading=loading)
+
+    return functools.wraps(handler)(guarded_sync)
+
+
 # "A signed-in account required": the handler gets the `Identity` (patients; staff too, where a
 # screen is for any account, like Login settings).
 sign_in_required = requires(lambda state: state._identity())
@@ -253,6 +282,7 @@ class SessionState(rx.State):
         self.records_unreachable = True
 
     @rx.event
+    @records_guarded
     def redirect_if_signed_in(self):
         """on_load for sign-in and sign-up pages: a signed-in person goes to their home page."""
         if self._identity() is not None:
