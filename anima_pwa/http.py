@@ -50,10 +50,53 @@ from anima_pwa.settings import ROOT, Settings, settings
 ASSETS = ROOT / "assets"
 
 
+# The service worker's cache is named for the build it came with (`_worker_version`): a new build of
+# the app is a new sw.js, byte for byte, so on the next launch the browser installs it, it takes over
+# at once (skipWaiting, clients.claim) and deletes the old build's cache. Pages are always fetched
+# from the network first, so a relaunch never shows an old build's screen against a newer server.
+_VERSION_LINE = 'const VERSION = "anima-dev";'
+_BUILD_INPUTS = ("sw.js", "anima.css", "anima.js", "character-count.js", "offline.html", "manifest.webmanifest")
+
+
+def _built_assets() -> list[str]:
+    """The frontend build's asset file names (each carries a hash of its content), or [] with no
+    build (the unit tests, `reflex run` in development)."""
+    from reflex.utils import prerequisites
+
+    folder = prerequisites.get_web_dir() / "build" / "client" / "assets"
+    return sorted(path.name for path in folder.iterdir()) if folder.is_dir() else []
+
+
+def worker_version(assets: Path = ASSETS, built: list[str] | None = None) -> str:
+    """`anima-<16 hex>`: a hash of the worker, the static files it caches or serves and the build's
+    asset names; the same build gives the same name, any change a new one."""
+    digest = hashlib.sha256()
+    for name in _BUILD_INPUTS:
+        digest.update(name.encode() + b"\0" + (assets / name).read_bytes() + b"\0")
+    for name in _built_assets() if built is None else built:
+        digest.update(name.encode() + b"\0")
+    return "anima-" + digest.hexdigest()[:16]
+
+
+_worker_script: bytes | None = None
+
+
+def service_worker_script() -> bytes:
+    """sw.js with this build's cache name, worked out once per process (a build changes only with
+    a restart)."""
+    global _worker_script
+    if _worker_script is None:
+        source = (ASSETS / "sw.js").read_text(encoding="utf-8")
+        if _VERSION_LINE not in source:
+            raise RuntimeError(f"assets/sw.js must contain {_VERSION_LINE!r}")
+        _worker_script = source.replace(_VERSION_LINE, f'const VERSION = "{worker_version()}";').encode()
+    return _worker_script
+
+
 async def service_worker(_request):
     # no-cache: phones must check for a new worker on every visit, or updates never arrive.
-    return FileResponse(
-        ASSETS / "sw.js",
+    return Response(
+        service_worker_script(),
         media_type="text/javascript",
         headers={"Cache-Control": "no-cache", "Service-Worker-Allowed": "/"},
     )

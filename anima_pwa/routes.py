@@ -125,3 +125,7 @@ def safe_next(value: str | None) -> str:
 
 def request_view(request_id: int) -> str:
     return f"{REQUEST_VIEW}?id={request_id}"
+
+
+def appointment_view(appointment_id: int) -> str:
+    return f"{APPOINTMENT_VIEW}?id={appointment_id}"

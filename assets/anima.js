@@ -7,6 +7,8 @@
  * - #error-summary[data-attempt]  focus moves to the error summary each time a submit fails.
  * - main#maincontent  after moving between screens inside the app, focus goes to the new screen's
  *   content (not on the first load, where the skip link comes first).
+ * - [data-step-focus="<key>"]  a wizard's step heading: when the key changes (a new step, question
+ *   or page of the emergency screen), focus moves to that heading, as a new page would start there.
  * - button.show-password[aria-controls]  shows or hides a password without it reaching the server.
  * - [data-idle-seconds]  present while signed in: after that long without a key, tap or click,
  *   the page asks the server whether the session is still alive (/auth/check), which clears the
@@ -28,6 +30,7 @@
   var followed = "";
   var focusedAttempt = null;
   var seenMain = null;
+  var seenStep = null;
   var lastActivity = Date.now();
 
   function samePath(value) {
@@ -55,6 +58,18 @@
     if (!first) node.focus({ preventScroll: false });
   }
 
+  function focusStep(node) {
+    // The step a page opens at is known once its on_load has run: only changes after that count.
+    if (!document.querySelector('main[data-ready="true"]')) return;
+    var key = node.getAttribute("data-step-focus");
+    if (key === seenStep) return;
+    var first = seenStep === null;
+    seenStep = key;
+    // Not on arrival (the new screen's main has the focus then), and never over an error summary.
+    var summary = document.getElementById("error-summary");
+    if (!first && !(summary && summary.contains(document.activeElement))) node.focus({ preventScroll: false });
+  }
+
   function scan() {
     var nav = document.querySelector("[data-navigate]");
     if (nav) navigate(nav);
@@ -62,6 +77,9 @@
     if (summary && summary.hasAttribute("data-attempt")) focusSummary(summary);
     var main = document.getElementById("maincontent");
     if (main) focusMain(main);
+    var step = document.querySelector("[data-step-focus]");
+    if (step) focusStep(step);
+    else seenStep = null;
     // Only once React has taken over the page: changing server-rendered HTML before it hydrates
     // would make it fail to match (React error 418).
     if (!document.querySelector('main[data-ready="true"]')) return;

@@ -4,7 +4,9 @@
  * never touches the websocket, /_event, /_upload, /ping, /_health or any non-GET request, and
  * pages are fetched from the network first, so nobody sees another person's cached screen.
  */
-const VERSION = "anima-v3";
+// Replaced when served (anima_pwa/http.py, service_worker_script) by a name for this build, so each new
+// build is a new worker that replaces the old one and its cache on the next launch.
+const VERSION = "anima-dev";
 const SHELL = ["/offline.html", "/anima.css", "/manifest.webmanifest", "/icons/icon-192.png"];
 const NEVER = ["/_event", "/_upload", "/ping", "/_health", "/healthz", "/sw.js", "/auth/", "/attachments/"];
 

@@ -274,10 +274,10 @@ def _vapid_key(instance: Path) -> Path:
     return path
 
 
-@pytest.fixture(scope="session")
-def app(tmp_path_factory, database_url, mailbox, nhs_login_emulator, app_port) -> Iterator[App]:
-    port = app_port
-    instance = tmp_path_factory.mktemp("instance")
+def app_environment(
+    *, port: int, database_url: str, instance: Path, mailbox: Mailbox, nhs_login_emulator: Emulator
+) -> dict[str, str]:
+    """The environment the app runs in under test (also used by tests that start their own copy)."""
     env = {
         **os.environ,
         "REFLEX_DB_URL": database_url,
@@ -312,17 +312,13 @@ def app(tmp_path_factory, database_url, mailbox, nhs_login_emulator, app_port) -
     worker = os.environ.get("PYTEST_XDIST_WORKER", "")
     if worker and worker != "gw0":
         env["REFLEX_WEB_WORKDIR"] = str(ROOT / f".web-{worker}")
-    python = sys.executable
-    for command in (["migrate"], ["seed-demo"]):
-        subprocess.run([python, "-m", "anima_pwa.admin", *command], cwd=ROOT, env=env, check=True, capture_output=True)
-    log_path = instance / "app.log"
-    reflex = str(Path(python).parent / "reflex")
-    # Every worker's build reads and writes the one `reflex.lock/` folder of the project (Reflex
-    # copies its lockfiles into the build folder, installs with --frozen-lockfile, then copies them
-    # back): two builds at once can read a half-written lockfile and stop with "The persisted
-    # lockfile is out of sync". So the workers build one at a time; on two cores that costs little,
-    # since two builds at once share the same CPUs. The lock is held until the app answers /ping.
-    build_lock = _exclusive_lock(tmp_path_factory.getbasetemp().parent / "app-build.lock")
+    return env
+
+
+def launch_app(cwd: Path, env: dict[str, str], log_path: Path, port: int) -> subprocess.Popen:
+    """`reflex run --env prod --single-port` in `cwd` (it builds the frontend first), its output in
+    `log_path`; returns once it answers /ping (or raises with the end of its log)."""
+    reflex = str(Path(sys.executable).parent / "reflex")
     with log_path.open("w") as log:
         process = subprocess.Popen(
             [
@@ -336,22 +332,43 @@ def app(tmp_path_factory, database_url, mailbox, nhs_login_emulator, app_port) -
                 "--backend-port",
                 str(port),
             ],
-            cwd=ROOT,
+            cwd=cwd,
             env=env,
             stdout=log,
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
-    url = f"http://localhost:{port}"
     try:
-        _wait_until_up(url, process, log_path)
+        _wait_until_up(f"http://localhost:{port}", process, log_path)
     except BaseException:
-        build_lock.close()
         _stop(process)
         raise
-    build_lock.close()
+    return process
+
+
+@pytest.fixture(scope="session")
+def app(tmp_path_factory, database_url, mailbox, nhs_login_emulator, app_port) -> Iterator[App]:
+    port = app_port
+    instance = tmp_path_factory.mktemp("instance")
+    env = app_environment(
+        port=port, database_url=database_url, instance=instance, mailbox=mailbox, nhs_login_emulator=nhs_login_emulator
+    )
+    python = sys.executable
+    for command in (["migrate"], ["seed-demo"]):
+        subprocess.run([python, "-m", "anima_pwa.admin", *command], cwd=ROOT, env=env, check=True, capture_output=True)
+    log_path = instance / "app.log"
+    # Every worker's build reads and writes the one `reflex.lock/` folder of the project (Reflex
+    # copies its lockfiles into the build folder, installs with --frozen-lockfile, then copies them
+    # back): two builds at once can read a half-written lockfile and stop with "The persisted
+    # lockfile is out of sync". So the workers build one at a time; on two cores that costs little,
+    # since two builds at once share the same CPUs. The lock is held until the app answers /ping.
+    build_lock = _exclusive_lock(tmp_path_factory.getbasetemp().parent / "app-build.lock")
     try:
-        yield App(url=url, process=process, log_path=log_path)
+        process = launch_app(ROOT, env, log_path, port)
+    finally:
+        build_lock.close()
+    try:
+        yield App(url=f"http://localhost:{port}", process=process, log_path=log_path)
     finally:
         _stop(process)
 

@@ -134,6 +134,36 @@ def login(page: Page, email: str, password: str) -> None:
     page.get_by_role("button", name="Login", exact=True).click()
 
 
+def switch_on_mfa(page: Page, shot) -> tuple[str, list[str]]:
+    """From any signed-in page: Settings, set up an authenticator app (a wrong code first), save the
+    recovery codes. Returns the app's key and the 10 recovery codes."""
+    import pyotp
+
+    page.get_by_role("link", name="Settings").click()
+    expect(page.get_by_role("heading", name="Settings", exact=True)).to_be_visible()
+    page.get_by_role("link", name="Multi-factor authentication").click()
+    expect(page.get_by_role("heading", name="Multi-factor authentication", exact=True)).to_be_visible()
+    page.get_by_role("button", name="Set up an authenticator app").click()
+    expect(page.get_by_role("img", name="QR code for your authenticator app")).to_be_visible()
+    shot("scan-qr-code")
+
+    key = page.locator("#setup-key").inner_text().replace(" ", "")
+    assert len(key) == 32
+    page.get_by_label("6-digit code").fill("000000" if pyotp.TOTP(key).now() != "000000" else "111111")
+    page.get_by_role("button", name="Turn on MFA").click()
+    expect(page.locator("#code-error")).to_contain_text("not correct")
+    page.get_by_label("6-digit code").fill(pyotp.TOTP(key).now())
+    page.get_by_role("button", name="Turn on MFA").click()
+    expect(page.get_by_role("heading", name="Save your recovery codes")).to_be_visible()
+    codes = [c.strip() for c in page.locator(".recovery-codes code").all_inner_texts()]
+    assert len(codes) == 10 and len(set(codes)) == 10
+    shot("recovery-codes")
+    page.get_by_role("button", name="I have saved my recovery codes").click()
+    expect(page.get_by_text("Multi-factor authentication is on.")).to_be_visible()
+    expect(page.get_by_text("Recovery codes left: 10")).to_be_visible()
+    return key, codes
+
+
 def sign_in_to(page: Page, email: str, to: str) -> None:
     """Sign in with ``PASSWORD`` from the login page that goes on to ``to``, and wait for it."""
     page.goto(f"/login?next={to}")

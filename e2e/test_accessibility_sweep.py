@@ -1,5 +1,6 @@
 """Issue 13: every page of the app, signed out, as a patient and as each member of staff, checked
-by axe-core with the WCAG 2.0, 2.1 and 2.2 A and AA rules.
+by axe-core with the WCAG 2.0, 2.1 and 2.2 A and AA rules, and measured: no sideways scrolling at
+320 px and at 200% zoom, and every target outside a sentence at least 24x24 px (e2e/layout.py).
 
 The pages come from the app's own route table (`app._unevaluated_pages`), so a new page is
 checked without anyone adding it here. Dynamic segments get a real value (`[ods]`: the demo
@@ -23,6 +24,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page
 
+from e2e import layout
 from e2e.conftest import ROOT
 from e2e.journeys import PASSWORD, login, settled
 
@@ -67,8 +69,14 @@ def axe(page: Page) -> list[dict]:
 
 
 def sweep(page: Page, who: str, paths: list[str]) -> dict[tuple[str, str, str], list[str]]:
-    """axe's violations on each page, and any JavaScript error while it loaded (as "page-error")."""
+    """axe's violations on each page, and any JavaScript error while it loaded (as "page-error");
+    measured too (e2e/layout.py): targets under 24x24 px ("target-size"), and what scrolls the page
+    sideways at 320 px and at 200% zoom ("reflow-<width>": 195 px for a phone page, 640 px for a
+    staff page at a desk)."""
     found: dict[tuple[str, str, str], list[str]] = {}
+    size = page.viewport_size
+    assert size is not None
+    widths = (320, size["width"] // 2) if size["width"] < 800 else (size["width"] // 2,)
     watch = page.context.watch  # type: ignore[attr-defined]
     for path in paths:
         before = len(watch.errors)
@@ -77,6 +85,11 @@ def sweep(page: Page, who: str, paths: list[str]) -> dict[tuple[str, str, str], 
         page.wait_for_timeout(150)  # anima.js fills in what it owns (e.g. the notifications panel)
         for violation in axe(page):
             found[(who, path, violation["id"])] = violation["nodes"]
+        if small := layout.small_targets(page):
+            found[(who, path, "target-size")] = small
+        for width in widths:
+            if sticking_out := layout.at_width(page, width):
+                found[(who, path, f"reflow-{width}")] = sticking_out
         if len(watch.errors) > before:
             found[(who, path, "page-error")] = watch.errors[before:]
     watch.errors.clear()  # reported here, page by page, instead of once at the end
@@ -102,15 +115,28 @@ def routes_table() -> list[str]:
 @pytest.fixture(scope="module")
 def family(db, routes_table) -> dict:
     """A mother holding her son, with two requests waiting for their reply (one asking for a photo)
-    and a suggested prescription to decide (e2e/test_inbox_patient.py); and the son's record id."""
-    from sqlmodel import Session
+    and a suggested prescription to decide (e2e/test_inbox_patient.py), and a request of her own
+    half answered (a draft: the wizard opens at it); and the son's record id."""
+    from sqlmodel import Session, select
 
-    from anima_pwa.models import Request
+    from anima_pwa.models import Account, AccountPatient, Request, utcnow
     from e2e.test_inbox_patient import _family
 
     world = _family(db)
     with Session(db) as session:
         world["son"] = session.get(Request, world["rash"]).patient_id
+        mum = session.exec(select(Account).where(Account.email == world["mum"])).one()
+        own = session.exec(
+            select(AccountPatient).where(AccountPatient.account_id == mum.id, AccountPatient.relationship == "self")
+        ).one()
+        now = utcnow()
+        session.add(
+            Request(
+                patient_id=own.patient_id, account_id=mum.id, practice_id=session.get(Request, world["rash"]).practice_id,
+                kind="medical", topic="back-pain", status="draft", current_item="", created_at=now, updated_at=now,
+            )
+        )  # fmt: skip
+        session.commit()
     return world
 
 

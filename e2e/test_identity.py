@@ -8,7 +8,7 @@ import pyotp
 from playwright.sync_api import expect
 
 from e2e.conftest import link_in
-from e2e.journeys import PASSWORD, login, new_email, signed_in_new_account
+from e2e.journeys import PASSWORD, login, new_email, signed_in_new_account, switch_on_mfa
 
 
 def _code_for_next_step(key: str) -> str:
@@ -19,28 +19,7 @@ def _code_for_next_step(key: str) -> str:
 
 def test_switch_on_mfa_then_sign_in_with_a_code_and_with_a_recovery_code(phone, shot, mailbox):
     email = signed_in_new_account(phone, mailbox, shot, "mfa")
-    phone.get_by_role("link", name="Settings").click()
-    expect(phone.get_by_role("heading", name="Settings", exact=True)).to_be_visible()
-    phone.get_by_role("link", name="Multi-factor authentication").click()
-    expect(phone.get_by_role("heading", name="Multi-factor authentication", exact=True)).to_be_visible()
-    phone.get_by_role("button", name="Set up an authenticator app").click()
-    expect(phone.get_by_role("img", name="QR code for your authenticator app")).to_be_visible()
-    shot("scan-qr-code")
-
-    key = phone.locator("#setup-key").inner_text().replace(" ", "")
-    assert len(key) == 32
-    phone.get_by_label("6-digit code").fill("000000" if pyotp.TOTP(key).now() != "000000" else "111111")
-    phone.get_by_role("button", name="Turn on MFA").click()
-    expect(phone.locator("#code-error")).to_contain_text("not correct")
-    phone.get_by_label("6-digit code").fill(pyotp.TOTP(key).now())
-    phone.get_by_role("button", name="Turn on MFA").click()
-    expect(phone.get_by_role("heading", name="Save your recovery codes")).to_be_visible()
-    codes = [c.strip() for c in phone.locator(".recovery-codes code").all_inner_texts()]
-    assert len(codes) == 10 and len(set(codes)) == 10
-    shot("recovery-codes")
-    phone.get_by_role("button", name="I have saved my recovery codes").click()
-    expect(phone.get_by_text("Multi-factor authentication is on.")).to_be_visible()
-    expect(phone.get_by_text("Recovery codes left: 10")).to_be_visible()
+    key, codes = switch_on_mfa(phone, shot)
 
     # Next sign-in needs the code after the password.
     phone.get_by_role("button", name="Sign out").click()

@@ -52,6 +52,15 @@ def test_only_an_active_practice_is_found(db_session: Session) -> None:
     assert practice_link.find(db_session, None) is None  # type: ignore[arg-type]
 
 
+def test_staff_see_their_own_practices_link_and_poster(db_session: Session) -> None:
+    practice = make_practice(db_session, "A81001")
+    assert practice_link.links_of(db_session, practice.id, "https://anima.example/") == (
+        "https://anima.example/p/A81001",
+        "/p/A81001/poster",
+    )
+    assert practice_link.links_of(db_session, 999_999, "https://anima.example") == ("", "")
+
+
 def test_the_link_and_its_qr_code() -> None:
     assert practice_link.link_url("https://anima.example/", "a81001") == "https://anima.example/p/A81001"
     assert practice_link.poster_path("A81001") == "/p/A81001/poster"

@@ -279,3 +279,40 @@ def test_a_device_turned_off_before_sending_is_not_sent_to(factory, push_service
 def test_the_subject_must_be_a_contact(vapid_key: Path, factory) -> None:
     with pytest.raises(ValueError):
         push.PushTransport(vapid_key, "someone", factory)
+
+
+def test_appointment_notices_from_the_practice_reach_the_phone_but_the_patients_own_do_not(db_session: Session) -> None:
+    """The reminder and the practice's changes also go to installed apps, opening the appointment's
+    page, in fixed words; what the patient just did on screen themselves does not."""
+    from anima_pwa.services.appointments import booking, reminders
+    from tests.appointment_world import generate, invite, london, make_world, patient_with_account
+    from tests.test_appointments import NOW
+
+    world = make_world(db_session)
+    generate(db_session, world, NOW)
+    zoe, zoe_id = patient_with_account(db_session, world, "Zoe Smith", "zoe@example.com")
+    account = db_session.get(Account, zoe_id.account_id)
+    _, zoe_session = sign_in(db_session, account)  # type: ignore[arg-type]
+    assert push.subscribe(
+        db_session,
+        account_id=zoe_id.account_id,
+        session_id=zoe_session,
+        subscription=Browser("https://push.example.net/z").subscription(),
+    ).ok
+    invite_id = invite(db_session, world, zoe, NOW)
+    times, _ = booking.free_times(db_session, zoe_id, invite_id, "2026-03-23", NOW)
+    appointment_id = booking.book(db_session, zoe_id, invite_id, times[0].slot_id, NOW).appointment_id
+
+    def pushed():
+        return [
+            json.loads(m.body_text)
+            for m in db_session.exec(select(OutboxMessage).where(OutboxMessage.channel == "push")).all()
+        ]
+
+    assert pushed() == []  # she booked it herself, on screen
+    assert reminders.send_reminders(db_session, london(2026, 3, 22, 18)) == 1
+    assert pushed() == [
+        {"title": "Anima", "body": "You have an appointment tomorrow", "url": routes.appointment_view(appointment_id)}
+    ]
+    with pytest.raises(ValueError):
+        push.payload("/home", "Your blood test is tomorrow")  # only the fixed words

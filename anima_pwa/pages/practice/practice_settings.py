@@ -92,6 +92,19 @@ def practice_settings() -> rx.Component:
         ),
         error_summary(S.summary),
         form_error(S.errors),
+        rx.cond(
+            S.own_link != "",
+            rx.el.section(
+                rx.el.h2("Your practice's own link"),
+                rx.el.p(
+                    "Give patients this link (on your website, in text messages). It opens Anima with your "
+                    "practice chosen, and shows your practice details to anyone."
+                ),
+                rx.el.p(rx.el.a(S.own_link, href=S.own_link, class_name="practice-link__url")),
+                rx.el.p(rx.el.a("Print a poster of the link for your waiting room", href=S.poster_href)),
+                class_name="section",
+            ),
+        ),
         rx.el.form(
             rx.el.section(
                 rx.el.h2("Online request hours"),

@@ -443,11 +443,19 @@ def _wizard(W, *, staff: bool = False) -> rx.Component:  # noqa: N803 - W is a S
             primary_button("Send request", type="button", on_click=W.send),
         )
 
+    def _step_heading() -> dict:
+        """The step's heading takes the focus when the step changes (anima.js, [data-step-focus]),
+        so a screen reader or keyboard user starts each new step, question or advice at its top,
+        as a new page would (WCAG 2.4.3). The key names the step: each question and each page of
+        the emergency screen is a step of its own."""
+        key = W.step + ":" + W.red_flag_page + ":" + W.question["number"].to(str)
+        return {"tab_index": -1, "custom_attrs": {"data-step-focus": key}}
+
     def _advice_block(a: rx.Var, index: rx.Var) -> rx.Component:
         return rx.el.div(
             rx.cond(
                 index == 0,
-                rx.el.h1(a["title"], class_name="panel__title"),
+                rx.el.h1(a["title"], class_name="panel__title", **_step_heading()),
                 rx.el.h2(a["title"], class_name="panel__title"),
             ),
             rx.el.p(a["body"]),
@@ -489,7 +497,7 @@ def _wizard(W, *, staff: bool = False) -> rx.Component:  # noqa: N803 - W is a S
     def _done() -> rx.Component:
         return rx.fragment(
             rx.el.div(
-                rx.el.h1("Request sent", class_name="panel__title"),
+                rx.el.h1("Request sent", class_name="panel__title", **_step_heading()),
                 rx.el.p("Your reference number is"),
                 rx.el.p(rx.el.strong(W.reference, class_name="reference")),
                 class_name="panel panel--confirmation",
@@ -622,7 +630,11 @@ def _wizard(W, *, staff: bool = False) -> rx.Component:  # noqa: N803 - W is a S
             ),
             rx.cond(
                 ~_step_in("advice", "done"),
-                rx.el.h1(rx.cond(W.topic_title != "", W.topic_title, "Create Request"), class_name="page-title"),
+                rx.el.h1(
+                    rx.cond(W.topic_title != "", W.topic_title, "Create Request"),
+                    class_name="page-title",
+                    **_step_heading(),
+                ),
             ),
             rx.cond(
                 W.notice != "",

@@ -310,7 +310,7 @@ def _book(
         practice_id=invite.practice_id,
         detail={"appointment_id": appointment.id, "invite_id": invite.id, "slot_id": key},
     )
-    notices.tell(session, "appointment_booked", describe(session, appointment, now), invite.patient_id)
+    notices.tell(session, "appointment_booked", describe(session, appointment, now), invite.patient_id, push_too=False)
     return BookingResult(appointment_id=appointment.id)
 
 
@@ -407,7 +407,7 @@ def cancel(
         practice_id=appointment.practice_id,
         detail={"appointment_id": appointment.id, "slot_id": appointment.slot_id, "with_reason": bool(why)},
     )
-    notices.tell(session, "appointment_cancelled", view, appointment.patient_id)
+    notices.tell(session, "appointment_cancelled", view, appointment.patient_id, push_too=False)
     return Result()
 
 

@@ -14,8 +14,10 @@ from typing import TYPE_CHECKING
 
 from sqlmodel import Session
 
+from anima_pwa import routes
 from anima_pwa.models import AppointmentBook, OutboxMessage, Practice
 from anima_pwa.services.inbox.notices import queue_for_holders
+from anima_pwa.services.platform.notifications import push
 from anima_pwa.settings import settings
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -45,9 +47,24 @@ def _place_line(view: AppointmentView) -> str:
     return f"Where: {view.where}" if view.where else ""
 
 
-def tell(session: Session, template: str, view: AppointmentView, patient_id: int, **extra: str) -> list[OutboxMessage]:
-    """Queue `template` (appointment_booked | appointment_cancelled | appointment_reminder) for
-    every account that acts for the patient, by each one's chosen ways, in the caller's transaction."""
+# What a push to an installed app says for each notice (fixed words, nothing clinical). A patient's own
+# booking and cancelling are confirmed on screen and by email or text; the practice's changes and the
+# reminder also reach the phone's lock screen.
+PUSH_FOR = {
+    "appointment_reminder": push.PUSH_APPOINTMENT_TOMORROW,
+    "appointment_booked": push.PUSH_APPOINTMENT_BOOKED,
+    "appointment_cancelled": push.PUSH_APPOINTMENT_CHANGED,
+    "appointment_moved": push.PUSH_APPOINTMENT_CHANGED,
+}
+
+
+def tell(
+    session: Session, template: str, view: AppointmentView, patient_id: int, *, push_too: bool = True, **extra: str
+) -> list[OutboxMessage]:
+    """Queue `template` (appointment_booked | appointment_cancelled | appointment_moved |
+    appointment_reminder) for every account that acts for the patient, by each one's chosen ways,
+    and with `push_too` a push to their installed apps opening the appointment's page, in the
+    caller's transaction."""
     practice = session.get(Practice, view.practice_id)
     context: dict[str, str] = {
         "practice_name": practice.name if practice else "your practice",
@@ -56,4 +73,13 @@ def tell(session: Session, template: str, view: AppointmentView, patient_id: int
         "login_link": f"{settings.base_url}/login",
         **extra,  # appointment_moved: "was", the old time
     }
-    return queue_for_holders(session, patient_id, template, about_request_id=None, **context)
+    push_body = PUSH_FOR.get(template, "") if push_too else ""
+    return queue_for_holders(
+        session,
+        patient_id,
+        template,
+        about_request_id=None,
+        push_url=routes.appointment_view(view.id) if push_body else "",
+        push_body=push_body or push.PUSH_BODY,
+        **context,
+    )

@@ -63,11 +63,13 @@ def queue_for_holders(
     *,
     about_request_id: int | None,
     push_url: str = "",
+    push_body: str = push.PUSH_BODY,
     **context: str,
 ) -> list[OutboxMessage]:
     """Queue ``template`` with ``context`` for every account that may act for the patient, by each
-    of its chosen channels (in the caller's transaction), and, with ``push_url``, a push to each of
-    their devices opening that page; the messages queued."""
+    of its chosen channels (in the caller's transaction), and, with ``push_url``, a push saying
+    ``push_body`` (one of push.PUSH_BODIES) to each of their devices, opening that page; the
+    messages queued."""
     holders = dependants.holder_accounts(session, patient_id)
     own = self_patients(session, [account.id for account in holders if account.id is not None])
     queued: list[OutboxMessage] = []
@@ -87,7 +89,7 @@ def queue_for_holders(
                 )
             )
         if push_url and account.id is not None:
-            queued.extend(push.enqueue_push(session, account_id=account.id, url=push_url))
+            queued.extend(push.enqueue_push(session, account_id=account.id, url=push_url, body=push_body))
     return queued
 
 

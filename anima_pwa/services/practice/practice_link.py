@@ -82,6 +82,14 @@ def link_url(origin: str, ods_code: str) -> str:
     return origin.rstrip("/") + link_path(ods_code)
 
 
+def links_of(session: Session, practice_id: int, origin: str) -> tuple[str, str]:
+    """(the practice's own link in full, its poster's path), for its staff to share and print."""
+    practice = session.get(Practice, practice_id)
+    if practice is None or not practice.ods_code:
+        return "", ""
+    return link_url(origin, practice.ods_code), poster_path(practice.ods_code)
+
+
 def qr_data_uri(data: str) -> str:
     """An SVG QR code of `data`, as a data: URI an <img> can show (the CSP allows data: images)."""
     image = qrcode.make(data, image_factory=qrcode.image.svg.SvgPathFillImage, border=4)

@@ -7,9 +7,10 @@ from datetime import date
 import reflex as rx
 
 from anima_pwa.db import session_scope
-from anima_pwa.services.practice import core_hours
+from anima_pwa.services.practice import core_hours, practice_link
 from anima_pwa.services.practice.permissions import Action, StaffContext, record_id
 from anima_pwa.services.requests import practice_settings, request_settings
+from anima_pwa.settings import settings
 from anima_pwa.state.base import clip, received
 from anima_pwa.state.practice.workspace import PracticeState, staff_required
 
@@ -33,11 +34,15 @@ class PracticeSettingsState(PracticeState):
     closed_day_warning: str = ""
     closed_day_why: str = ""
     can_read_log: bool = False
+    # The practice's own link (/p/<ODS code>) to give patients, and its waiting-room poster.
+    own_link: str = ""
+    poster_href: str = ""
 
     def _refresh(self, staff) -> None:
         with session_scope() as db:
             view = request_settings.settings_for(db, staff.practice_id)
             days = request_settings.closed_days(db, staff.practice_id)  # from today in England
+            self.own_link, self.poster_href = practice_link.links_of(db, staff.practice_id, settings.origin)
         form = view.form()
         self.values = {k: str(v) for k, v in form.items() if k not in BOOLEAN_FIELDS}
         self.flags = {k: bool(form[k]) for k in BOOLEAN_FIELDS}

@@ -45,6 +45,10 @@ from anima_pwa.services.platform.results import Result
 log = logging.getLogger(__name__)
 
 __all__ = [
+    "PUSH_APPOINTMENT_BOOKED",
+    "PUSH_APPOINTMENT_CHANGED",
+    "PUSH_APPOINTMENT_TOMORROW",
+    "PUSH_BODIES",
     "PUSH_BODY",
     "PUSH_TEMPLATE",
     "PUSH_TITLE",
@@ -64,6 +68,11 @@ __all__ = [
 PUSH_TEMPLATE = "push_practice_message"
 PUSH_TITLE = "Anima"
 PUSH_BODY = "You have a new message from your practice"
+# Every other thing a push may say: fixed words, nothing clinical (a lock screen is seen by others).
+PUSH_APPOINTMENT_TOMORROW = "You have an appointment tomorrow"
+PUSH_APPOINTMENT_CHANGED = "Your practice has changed your appointment"
+PUSH_APPOINTMENT_BOOKED = "Your practice has booked you an appointment"
+PUSH_BODIES = frozenset({PUSH_BODY, PUSH_APPOINTMENT_TOMORROW, PUSH_APPOINTMENT_CHANGED, PUSH_APPOINTMENT_BOOKED})
 PUSH_TTL_SECONDS = 4 * 24 * 3600  # how long a push service holds it for a phone that is off
 JWT_LIFETIME_SECONDS = 12 * 3600  # RFC 8292: no more than 24 hours
 PUSH_TIMEOUT_SECONDS = 10
@@ -215,25 +224,28 @@ def devices_for(session: Session, account_id: int) -> int:
 # Queueing and sending -----------------------------------------------------------------------------
 
 
-def payload(url: str) -> str:
-    """What the service worker shows (assets/sw.js): fixed words and a same-site page to open."""
+def payload(url: str, body: str = PUSH_BODY) -> str:
+    """What the service worker shows (assets/sw.js): fixed words (one of `PUSH_BODIES`) and a
+    same-site page to open."""
     if not url.startswith("/") or url.startswith("//"):
         raise ValueError(f"not a path on this site: {url!r}")
-    return json.dumps({"title": PUSH_TITLE, "body": PUSH_BODY, "url": url}, separators=(",", ":"))
+    if body not in PUSH_BODIES:
+        raise ValueError(f"not one of the fixed push texts: {body!r}")
+    return json.dumps({"title": PUSH_TITLE, "body": body, "url": url}, separators=(",", ":"))
 
 
-def enqueue_push(session: Session, *, account_id: int, url: str) -> list[OutboxMessage]:
+def enqueue_push(session: Session, *, account_id: int, url: str, body: str = PUSH_BODY) -> list[OutboxMessage]:
     """Queue the notice for each of the account's devices (in the caller's transaction). Not
     linked to the request: staff are told about email and text messages that can't be delivered,
     and a phone that has gone away is not their concern."""
-    body = payload(url)
+    text = payload(url, body)
     rows = session.exec(
         select(PushSubscription.id).where(PushSubscription.account_id == account_id).order_by(col(PushSubscription.id))
     ).all()
     queued = []
     for subscription_id in rows:
         message = OutboxMessage(
-            channel="push", to_address=str(subscription_id), subject=PUSH_TITLE, body_text=body, template=PUSH_TEMPLATE
+            channel="push", to_address=str(subscription_id), subject=PUSH_TITLE, body_text=text, template=PUSH_TEMPLATE
         )
         session.add(message)
         queued.append(message)

@@ -1,0 +1,127 @@
+"""Issue 13: a patient signs in with MFA and sends a whole request with the keyboard alone.
+
+Set-up (a registered patient with an authenticator app) uses the mouse; from the sign-in page on,
+every move is a key press (e2e/keyboard.py): Tab forwards, arrows in a radio group, Space, Enter,
+typing. On the way it checks that each focus stop can be seen (not under anything fixed, with a
+focus indicator), that focus moves by itself to each new wizard step's heading (anima.js,
+[data-step-focus]) and to the error summary when an answer is missing, and that the page never
+scrolls sideways."""
+
+from __future__ import annotations
+
+import re
+import time
+
+import pyotp
+import pytest
+from playwright.sync_api import Page, expect
+
+from e2e.journeys import PASSWORD, no_sideways_scroll, registered_patient, settled, switch_on_mfa
+from e2e.keyboard import choose, focus_is_on, press, tab_to, tick, type_into
+
+pytestmark = pytest.mark.usefixtures("open_every_day")  # e2e/conftest.py
+
+
+def _step_heading(page: Page):
+    return page.locator("[data-step-focus]")
+
+
+def _continue(page: Page) -> None:
+    press(page, page.get_by_role("button", name="Continue", exact=True))
+
+
+def test_sign_in_with_mfa_and_send_a_whole_request_with_the_keyboard_alone(phone: Page, shot, mailbox, db) -> None:
+    email, _person = registered_patient(phone, mailbox, shot, db, "keys")
+    key, _codes = switch_on_mfa(phone, shot)
+    phone.get_by_role("button", name="Sign out").click()
+    expect(phone.get_by_text("You have signed out.")).to_be_visible()
+
+    # Sign in: email, password, Enter; then the code from the app.
+    phone.goto("/login")
+    settled(phone)
+    type_into(phone, phone.get_by_label("Email address"), email)
+    type_into(phone, phone.get_by_label("Password", exact=True), PASSWORD)
+    phone.keyboard.press("Enter")
+    expect(phone.get_by_role("heading", name="Enter the code from your authenticator app")).to_be_visible()
+    code = phone.get_by_label("6-digit code")
+    type_into(phone, code, "12345")
+    phone.keyboard.press("Enter")
+    focus_is_on(phone, phone.locator("#error-summary"))  # the error is read out first
+    expect(phone.locator("#code-error")).to_contain_text("6 numbers")
+    shot("mfa-error-focused")
+    tab_to(phone, code)  # the summary, its link, then the field again
+    phone.keyboard.press("Control+A")
+    phone.keyboard.type(pyotp.TOTP(key).at(time.time() + 30))
+    phone.keyboard.press("Enter")
+    create = phone.get_by_role("button", name="Create Request")
+    expect(create).to_be_visible()
+    settled(phone)
+
+    # The request: who, what kind, the topic by search, the emergency screen, each question.
+    press(phone, create)
+    expect(phone.get_by_role("group", name="Who is this request for?")).to_be_visible()
+    settled(phone)
+    choose(phone, phone.get_by_label("You", exact=True))
+    _continue(phone)
+    expect(phone.get_by_label("Medical request")).to_be_visible()
+    focus_is_on(phone, _step_heading(phone))
+    choose(phone, phone.get_by_label("Medical request"))
+    _continue(phone)
+    search = phone.get_by_label("Search for what your request is about")
+    expect(search).to_be_visible()
+    focus_is_on(phone, _step_heading(phone))
+    type_into(phone, search, "cough")
+    topic = phone.get_by_role("button", name="Cough and cold")
+    expect(topic).to_be_visible()
+    press(phone, topic)
+
+    # The emergency screen: Continue with nothing ticked is an error, read out first.
+    group = phone.get_by_role("group", name=re.compile(r"^Do any of these apply"))
+    expect(group).to_be_visible()
+    focus_is_on(phone, _step_heading(phone))
+    _continue(phone)
+    focus_is_on(phone, phone.locator("#error-summary"))
+    shot("emergency-error-focused")
+    progress = phone.locator("#red-flag-progress")
+    first_question = phone.get_by_text(re.compile(r"^Question 1 of"))
+    for _ in range(15):
+        shown = progress.inner_text()
+        tick(phone, group.get_by_label("None of these", exact=True))
+        _continue(phone)
+        expect(progress.filter(has_not_text=shown).or_(first_question)).to_be_visible()
+        focus_is_on(phone, _step_heading(phone))
+        if first_question.is_visible():
+            break
+    else:
+        raise AssertionError("the emergency screen never ended")
+
+    # Each question: the last of two answers ("No"), else the first; the heading has the focus.
+    anything_else = phone.get_by_label("Is there anything else you want to tell us? (optional)")
+    question = phone.locator(".progress")
+    for _ in range(25):
+        if anything_else.is_visible():
+            break
+        shown = question.inner_text()
+        radios = phone.locator("input[type=radio][name=answer]")
+        choose(phone, radios.nth(radios.count() - 1 if radios.count() == 2 else 0))
+        _continue(phone)
+        expect(question.filter(has_not_text=shown).or_(anything_else)).to_be_visible()
+        focus_is_on(phone, _step_heading(phone))
+    else:
+        raise AssertionError("too many questions")
+    no_sideways_scroll(phone)
+    type_into(phone, anything_else, "It started after a cold.")
+    _continue(phone)
+
+    choose(phone, phone.get_by_label("A phone call"))
+    choose(phone, phone.get_by_label("Text message to my mobile"))
+    _continue(phone)
+    expect(phone.get_by_role("heading", name="Check your answers")).to_be_visible()
+    expect(phone.get_by_text("It started after a cold.")).to_be_visible()
+    shot("check-answers")
+    press(phone, phone.get_by_role("button", name="Send request"))
+    sent = phone.get_by_role("heading", name="Request sent")
+    expect(sent).to_be_visible()
+    focus_is_on(phone, sent)
+    shot("sent")
+    assert phone.locator(".reference").inner_text().startswith("AN-")
