@@ -91,3 +91,12 @@ def type_into(page: Page, field: Locator, text: str) -> None:
 def focus_is_on(page: Page, target: Locator) -> None:
     """The focus has moved (by itself) to `target`."""
     expect(target).to_be_focused()
+
+
+def sign_in(page: Page, email: str, password: str, to: str = "") -> None:
+    """The sign-in page, with keys: the email address, the password, Enter."""
+    page.goto("/login" + (f"?next={to}" if to else ""))
+    expect(page.locator('main[data-ready="true"]')).to_be_attached()
+    type_into(page, page.get_by_label("Email address"), email)
+    type_into(page, page.get_by_label("Password", exact=True), password)
+    page.keyboard.press("Enter")

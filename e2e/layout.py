@@ -43,6 +43,15 @@ _OVERFLOW_JS = """() => {
     found.push(describe(el));
     if (found.length >= 5) break;
   }
+  if (found.length) return found;
+  // Nothing sticks out as a box: then it is text running out of one (a long word).
+  for (const el of document.body.querySelectorAll("*")) {
+    if (inScroller(el) || getComputedStyle(el).overflowX !== "visible") continue;
+    if (el.scrollWidth > el.clientWidth + 1 && el.clientWidth > 0 && ![...el.children].some((c) => c.scrollWidth > c.clientWidth + 1)) {
+      found.push(describe(el).replace(/ ends at .*/, ` is ${el.clientWidth}px wide, its text ${el.scrollWidth}px`));
+      if (found.length >= 5) break;
+    }
+  }
   return found.length ? found : [`the page is ${document.documentElement.scrollWidth}px wide`];
 }"""
 

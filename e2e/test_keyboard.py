@@ -1,4 +1,5 @@
-"""Issue 13: a patient signs in with MFA and sends a whole request with the keyboard alone.
+"""Issue 13: a patient signs in with MFA and sends a whole request with the keyboard alone; answers
+the practice and books an appointment the same way.
 
 Set-up (a registered patient with an authenticator app) uses the mouse; from the sign-in page on,
 every move is a key press (e2e/keyboard.py): Tab forwards, arrows in a radio group, Space, Enter,
@@ -17,7 +18,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from e2e.journeys import PASSWORD, no_sideways_scroll, registered_patient, settled, switch_on_mfa
-from e2e.keyboard import choose, focus_is_on, press, tab_to, tick, type_into
+from e2e.keyboard import choose, focus_is_on, press, sign_in, tab_to, tick, type_into
 
 pytestmark = pytest.mark.usefixtures("open_every_day")  # e2e/conftest.py
 
@@ -125,3 +126,53 @@ def test_sign_in_with_mfa_and_send_a_whole_request_with_the_keyboard_alone(phone
     focus_is_on(phone, sent)
     shot("sent")
     assert phone.locator(".reference").inner_text().startswith("AN-")
+
+
+def test_respond_to_the_practice_with_the_keyboard_alone(phone: Page, shot, db) -> None:
+    """In progress, the red Respond button, a reply typed and sent: all with keys."""
+    from e2e.test_inbox_patient import _family
+
+    family = _family(db)
+    sign_in(phone, family["mum"], PASSWORD)
+    in_progress = phone.get_by_role("link", name="In progress")
+    expect(in_progress.first).to_be_visible()
+    settled(phone)
+    press(phone, in_progress.first)
+    expect(phone.get_by_role("heading", name="In progress", level=1)).to_be_visible()
+    settled(phone)
+    press(phone, phone.get_by_role("button", name="Respond").first)
+    reply = phone.get_by_label("Your reply")
+    expect(reply).to_be_visible()
+    settled(phone)
+    type_into(phone, reply, "He is still coughing at night.")
+    press(phone, phone.get_by_role("button", name="Send reply"))
+    expect(phone.get_by_text("Your reply has been sent to your practice.")).to_be_visible()
+    expect(phone.locator(".thread__item--patient")).to_contain_text("He is still coughing at night.")
+    shot("replied")
+
+
+def test_book_an_appointment_with_the_keyboard_alone(phone: Page, shot, db) -> None:
+    """In progress, Book appointment, a day, a time, Confirm: all with keys; after each choice the
+    focus is on the next step's heading, not lost at the top of the page."""
+    from e2e.test_appointments_patient import _world
+
+    world = _world(db)
+    sign_in(phone, world["zoe"], PASSWORD, to="/requests/in-progress")
+    book = phone.get_by_role("button", name="Book appointment")
+    expect(book).to_be_visible()
+    settled(phone)
+    press(phone, book)
+    expect(phone.get_by_role("heading", name="Choose a day")).to_be_visible()
+    settled(phone)
+    press(phone, phone.locator(".options .option").first)
+    times = phone.get_by_role("heading", name="Choose a time on")
+    expect(times).to_be_visible()
+    focus_is_on(phone, times)
+    press(phone, phone.locator(".slot-times .option").first)
+    check = phone.get_by_role("heading", name="Check your appointment")
+    expect(check).to_be_visible()
+    focus_is_on(phone, check)
+    shot("confirm")
+    press(phone, phone.get_by_role("button", name="Confirm appointment"))
+    expect(phone.get_by_role("heading", name="Your appointment is booked")).to_be_visible()
+    shot("booked")

@@ -97,9 +97,15 @@ def _invite_summary() -> rx.Component:
     )
 
 
+def _step_heading() -> dict:
+    """Each step's heading takes the focus when the step changes (anima.js, [data-step-focus]): the
+    button just pressed has gone, and a keyboard or screen-reader user goes on from the new step."""
+    return {"tab_index": -1, "custom_attrs": {"data-step-focus": B.step.to(str)}}
+
+
 def _choose_day() -> rx.Component:
     return rx.el.section(
-        rx.el.h2("Choose a day", id="days"),
+        rx.el.h2("Choose a day", id="days", **_step_heading()),
         error_message("day", B.errors),
         rx.cond(
             B.days.length() > 0,
@@ -130,7 +136,7 @@ def _choose_day() -> rx.Component:
 
 def _choose_time() -> rx.Component:
     return rx.el.section(
-        rx.el.h2("Choose a time on ", B.day_label, id="times"),
+        rx.el.h2("Choose a time on ", B.day_label, id="times", **_step_heading()),
         error_message("slot", B.errors),
         rx.el.ul(
             rx.foreach(
@@ -153,7 +159,7 @@ def _choose_time() -> rx.Component:
 
 def _confirm() -> rx.Component:
     return rx.el.section(
-        rx.el.h2("Check your appointment"),
+        rx.el.h2("Check your appointment", **_step_heading()),
         rx.el.dl(
             rx.el.div(rx.el.dt("Day"), rx.el.dd(B.day_label), class_name="summary-list__row"),
             rx.el.div(rx.el.dt("Time"), rx.el.dd(B.time_label), class_name="summary-list__row"),
