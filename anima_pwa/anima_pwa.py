@@ -35,7 +35,7 @@ from anima_pwa.settings import settings
 from anima_pwa.state.appointments.patient import AppointmentState, BookAppointmentState
 from anima_pwa.state.appointments.practice_books import AppointmentBooksState, AppointmentBookState
 from anima_pwa.state.appointments.practice_today import PracticeTodayState
-from anima_pwa.state.base import SessionState
+from anima_pwa.state.base import SessionState, backend_exception_handler
 from anima_pwa.state.binding import SessionBinding
 from anima_pwa.state.identity.auth import (
     LoginState,
@@ -102,6 +102,8 @@ app = rx.App(
     head_components=HEAD,
     html_lang="en-GB",
     api_transformer=[static_routes(), practice_link_cookie(), security_headers(settings)],
+    # The database not answering, in words a patient understands (state/base.py).
+    backend_exception_handler=backend_exception_handler,
 )
 # Before every event: a tab's state belongs to the session that built it (state/binding.py).
 app.add_middleware(SessionBinding())

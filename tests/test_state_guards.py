@@ -56,6 +56,12 @@ class Screen:
         self.refusals.append(message)
         return "refused"
 
+    def _starting_event(self) -> bool:
+        return False
+
+    def _records_unreachable(self, error, *, loading: bool):  # noqa: ANN001
+        return "could not reach our records"
+
     @requires(lambda screen: screen.who)
     def act(self, who, value: str, *, twice: bool = False):
         self.ran.append((who, value, twice))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import reflex as rx
 
 from anima_pwa import routes
-from anima_pwa.state.base import IDLE_SECONDS, SessionState
+from anima_pwa.state.base import IDLE_SECONDS, LOAD_FAILED, RECORDS_UNREACHABLE, SessionState
 
 # Browser behaviour (focus after moving between screens, the error summary, Show password, full
 # page loads, the idle sign-out) lives in assets/anima.js, driven by the data attributes below:
@@ -38,11 +38,38 @@ def session_markers() -> rx.Component:
     )
 
 
+def records_unreachable() -> rx.Component:
+    """ "Sorry, we could not reach our records just now...": an alert region that is always on the
+    page (so a screen reader announces the words when they appear), kept in view at the top of
+    the screen while it shows."""
+    return rx.el.div(
+        rx.cond(SessionState.records_unreachable, rx.el.p(RECORDS_UNREACHABLE)),
+        role="alert",
+        id="records-unreachable",
+        class_name=rx.cond(SessionState.records_unreachable, "outage-message", "outage-message--empty"),
+    )
+
+
+def load_failed() -> rx.Component:
+    """Instead of a page whose data could not be loaded: never its empty state."""
+    return rx.el.div(
+        rx.el.h1("Sorry, there is a problem"),
+        rx.el.p(LOAD_FAILED),
+        rx.el.button("Try again", type="button", class_name="button", on_click=SessionState.try_again),
+        class_name="load-failed",
+        id="load-failed",
+        role="alert",
+    )
+
+
 def main(*children: rx.Component, **props) -> rx.Component:
     """The screen's <main>: focused after moving between screens (anima.js), and `data-ready`
-    once its on_load handlers have finished (the e2e tests wait for it)."""
+    once its on_load handlers have finished (the e2e tests wait for it). When the database did
+    not answer (state.base), the message at the top, or, for a page that could not load its
+    data, "could not load" with Try again instead of the page."""
     return rx.el.main(
-        *children,
+        records_unreachable(),
+        rx.cond(SessionState.load_failed, load_failed(), rx.fragment(*children)),
         session_markers(),
         id="maincontent",
         role="main",

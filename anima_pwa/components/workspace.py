@@ -24,7 +24,8 @@ def workspace_header(signed_in: bool = True) -> rx.Component:
                 class_name="header__link",
             ),
             rx.cond(
-                PracticeState.staff_name != "",
+                # Signed in, even when the database could not say as whom just now (state.base).
+                (PracticeState.staff_name != "") | PracticeState.signed_in,
                 rx.el.div(
                     rx.el.span(
                         PracticeState.staff_name,

@@ -14,6 +14,7 @@ from anima_pwa.models.appointments import (
 )
 from anima_pwa.models.audit import AuditEvent
 from anima_pwa.models.base import id_of, utcnow
+from anima_pwa.models.idempotency import IdempotencyKey
 from anima_pwa.models.notifications import OutboxMessage, PushSubscription
 from anima_pwa.models.patients import AccountPatient, Patient
 from anima_pwa.models.practices import Practice, PracticeRegisterEntry, StaffMember
@@ -35,6 +36,7 @@ from anima_pwa.models.requests import (
 )
 
 __all__ = [
+    "IdempotencyKey",
     "INVITE_STATUSES",
     "SLOT_KINDS",
     "SLOT_STATUSES",

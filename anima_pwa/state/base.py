@@ -16,13 +16,14 @@ from __future__ import annotations
 import asyncio
 import functools
 import inspect
+import logging
 from collections.abc import Callable, Mapping
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
 import reflex as rx
 from reflex_base.event import EventSpec
 
-from anima_pwa import cookies, routes
+from anima_pwa import cookies, db, routes
 from anima_pwa.db import session_scope
 from anima_pwa.services.identity import accounts, sessions
 from anima_pwa.services.identity.sessions import Identity
@@ -30,6 +31,16 @@ from anima_pwa.services.platform.text_limits import received  # noqa: F401  (wha
 from anima_pwa.services.practice.permissions import PermissionDenied
 
 IDLE_SECONDS = int(sessions.IDLE_TIMEOUT.total_seconds())
+
+log = logging.getLogger(__name__)
+
+# What a person sees when the database does not answer (db.unreachable): an event's work could not
+# be done (announced at once, the form left as it was), or a page could not load its data (instead
+# of an empty list that would say there is nothing).
+RECORDS_UNREACHABLE = (
+    "Sorry, we could not reach our records just now. Please try again in a moment. Nothing you typed has been lost."
+)
+LOAD_FAILED = "We could not load this page just now. Try again in a moment."
 
 
 # Guards --------------------------------------------------------------------------------------------
@@ -51,6 +62,10 @@ def requires(
     - Nobody found: the handler does not run; the browser goes to sign in (`state._to_login()`).
     - A `PermissionDenied` raised by `find` or anywhere in the handler (the services check every
       permission and the ownership of every id): the screen shows it (`state._denied(message)`).
+    - The database did not answer (`db.unreachable`), in `find` or in the handler: nobody is sent
+      to sign in (the session could not be checked, which is not "signed out"), and the page says
+      so (`state._records_unreachable()`): a page's on_load shows "could not load" with Try again
+      instead of its content, any other event the message that nothing typed was lost.
 
     The browser sees the handler without that argument: Reflex reads an event handler's
     parameters (the names the browser sends, and their types) from its signature, and the
@@ -67,6 +82,7 @@ def requires(
         if inspect.iscoroutinefunction(handler):
 
             async def guarded_async(self, *args, **kwargs):
+                loading = self._starting_event()
                 try:
                     who = find(self)
                     if who is None:
@@ -74,11 +90,16 @@ def requires(
                     return await handler(self, who, *args, **kwargs)
                 except PermissionDenied as denied:
                     return self._denied(denied.message)
+                except Exception as error:
+                    if not db.unreachable(error):
+                        raise
+                    return self._records_unreachable(error, loading=loading)
 
             guarded: Callable[..., Any] = guarded_async
         else:
 
             def guarded_sync(self, *args, **kwargs):
+                loading = self._starting_event()
                 try:
                     who = find(self)
                     if who is None:
@@ -86,6 +107,10 @@ def requires(
                     return handler(self, who, *args, **kwargs)
                 except PermissionDenied as denied:
                     return self._denied(denied.message)
+                except Exception as error:
+                    if not db.unreachable(error):
+                        raise
+                    return self._records_unreachable(error, loading=loading)
 
             guarded = guarded_sync
         functools.update_wrapper(guarded, handler)
@@ -94,6 +119,35 @@ def requires(
         return guarded
 
     return decorate
+
+
+def records_guarded(handler: Callable[..., _R]) -> Callable[..., _R]:
+    """For a handler that needs nobody signed in but reads the database (the on_load of sign-in,
+    link and public pages): the database not answering is shown as `requires` shows it ("could not
+    load" with Try again for a page loading, else the message), never as Reflex's error."""
+    if inspect.iscoroutinefunction(handler):
+
+        async def guarded_async(self, *args, **kwargs):
+            loading = self._starting_event()
+            try:
+                return await handler(self, *args, **kwargs)
+            except Exception as error:
+                if not db.unreachable(error):
+                    raise
+                return self._records_unreachable(error, loading=loading)
+
+        return functools.wraps(handler)(guarded_async)  # type: ignore[return-value]
+
+    def guarded_sync(self, *args, **kwargs):
+        loading = self._starting_event()
+        try:
+            return handler(self, *args, **kwargs)
+        except Exception as error:
+            if not db.unreachable(error):
+                raise
+            return self._records_unreachable(error, loading=loading)
+
+    return functools.wraps(handler)(guarded_sync)
 
 
 # "A signed-in account required": the handler gets the `Identity` (patients; staff too, where a
@@ -108,6 +162,12 @@ class SessionState(rx.State):
     navigate_to: str = ""
     # Counts failed submits, so the browser moves focus to the error summary each time.
     attempt: int = 0
+    # The database did not answer (`requires`, `backend_exception_handler`): the last event's work
+    # could not be done (a message announced at once), or this page's data could not be loaded (its
+    # content is replaced by "could not load" and Try again, never by an empty list). Both are
+    # forgotten on the next page load and by the next event that reaches the database.
+    records_unreachable: bool = False
+    load_failed: bool = False
     # Which session (a hash of the cookie's token, "" for none) this tab's state was built for;
     # state.binding starts the tab clean when another session, or none, picks it up.
     _bound_session: str | None = None
@@ -134,6 +194,28 @@ class SessionState(rx.State):
                 identity = sessions.resolve(db, token)
         self.signed_in = identity is not None
         return identity
+
+    def _starting_event(self) -> bool:
+        """Before a guarded handler: forget the last failure's message. True while the page's
+        on_load handlers run (Reflex sets `is_hydrated` only after them)."""
+        self.records_unreachable = False
+        loading = not self.is_hydrated
+        if loading:
+            self.load_failed = False
+        return loading
+
+    def _records_unreachable(self, error: BaseException, *, loading: bool) -> None:
+        """The database did not answer. A page loading shows "could not load" (never an empty
+        state); any other event shows the message and changes nothing on the screen, so the form
+        keeps what was typed. Whoever has a session cookie keeps the signed-in header: their
+        session could not be checked, which is not the same as having none."""
+        log.warning("database unreachable in %s: %s", type(self).__name__, error)
+        if self._session_token():
+            self.signed_in = True
+        if loading:
+            self.load_failed = True
+        else:
+            self.records_unreachable = True
 
     def _here(self) -> str:
         url = self.router.url
@@ -189,10 +271,37 @@ class SessionState(rx.State):
         return None
 
     @rx.event
+    def try_again(self):
+        """ "Try again" after a page could not load: load it again, in full."""
+        self._load_page(self._here())
+
+    @rx.event
+    def show_records_unreachable(self):
+        """An event outside the guards failed because the database did not answer
+        (`backend_exception_handler`): say so, as a guarded one would."""
+        self.records_unreachable = True
+
+    @rx.event
+    @records_guarded
     def redirect_if_signed_in(self):
         """on_load for sign-in and sign-up pages: a signed-in person goes to their home page."""
         if self._identity() is not None:
             return rx.redirect(routes.HOME, replace=True)
+
+
+def backend_exception_handler(exception: Exception) -> EventSpec | None:
+    """The app's handler for an exception no guard caught (`rx.App(backend_exception_handler=)`):
+    the database not answering is said in the app's words (`show_records_unreachable`), never
+    as Reflex's "An error occurred. Contact the website administrator."; anything else is
+    Reflex's default (logged with its traceback)."""
+    if db.unreachable(exception):
+        log.warning("database unreachable: %s", exception)
+        # The handler's EventSpec (mypy reads `rx.event` as its namespace, not as the handler).
+        show: Any = SessionState.show_records_unreachable
+        return show()
+    from reflex.app import default_backend_exception_handler
+
+    return default_backend_exception_handler(exception)
 
 
 async def in_thread(service, /, **kwargs):

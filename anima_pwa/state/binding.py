@@ -9,7 +9,7 @@ session cookie the websocket was opened with: before every event it compares the
 before anything is read or sent. A hydrate under another session therefore starts clean.
 
 It also forgets `navigate_to` on every page load, so a full page load asked for once is never
-asked for again.
+asked for again, and the last page's "could not reach our records" (state.base).
 """
 
 from __future__ import annotations
@@ -55,4 +55,6 @@ class SessionBinding(rx.Middleware):
         bound._bound_session = current
         if event.name.rsplit(".", 1)[-1] in _PAGE_LOAD_EVENTS:
             bound.navigate_to = ""
+            # A new page starts without the last page's "could not reach our records".
+            bound.records_unreachable = bound.load_failed = False
         return None

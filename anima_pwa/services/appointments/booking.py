@@ -25,7 +25,7 @@ from anima_pwa.services.appointments import invites, notices, slot_claims
 from anima_pwa.services.identity.sessions import Identity
 from anima_pwa.services.inbox import access
 from anima_pwa.services.inbox.outcomes import APPOINTMENT_KINDS
-from anima_pwa.services.platform import audit, clock, text_limits
+from anima_pwa.services.platform import audit, clock, idempotency, text_limits
 from anima_pwa.services.platform.results import FORM, Result
 from anima_pwa.services.practice import permissions
 
@@ -190,15 +190,23 @@ def _cutoff_minutes(session: Session, practice_id: int) -> int:
 
 
 def describe(
-    session: Session, appointment: Appointment, now: datetime | None = None, *, patient_name: str = ""
+    session: Session,
+    appointment: Appointment,
+    now: datetime | None = None,
+    *,
+    patient_name: str = "",
+    cutoff_minutes: int | None = None,
 ) -> AppointmentView:
     """An appointment in words: when (UK time), where or how, with whom, and whether it can still
-    be cancelled online."""
+    be cancelled online. (Its slot, book and invite are read by primary key, so a list that has
+    loaded them already sends no query for them: `appointments_for`.)"""
     slot = session.get(Slot, appointment.slot_id)
     assert slot is not None  # the foreign key
     book = session.get(AppointmentBook, slot.book_id)
     local = clock.to_london(slot.start_utc)
-    cutoff = slot.start_utc - timedelta(minutes=_cutoff_minutes(session, appointment.practice_id))
+    if cutoff_minutes is None:
+        cutoff_minutes = _cutoff_minutes(session, appointment.practice_id)
+    cutoff = slot.start_utc - timedelta(minutes=cutoff_minutes)
     cancelled = appointment.cancelled_at is not None
     invite = session.get(AppointmentInvite, appointment.invite_id) if appointment.invite_id else None
     where, how = notices.where_and_how(slot.kind, book)
@@ -227,12 +235,41 @@ def describe(
 
 
 def book(
-    session: Session, identity: Identity | None, invite_id: object, slot_id: object, now: datetime | None = None
+    session: Session,
+    identity: Identity | None,
+    invite_id: object,
+    slot_id: object,
+    now: datetime | None = None,
+    *,
+    key: object = "",
 ) -> BookingResult:
     """Book `slot_id` with the invite, for the invite's patient. Refusals (another account's invite,
     expired or used, the slot not one this invite may book, the slot taken meanwhile) change nothing.
     On success: the invite is used, the slot booked, the booking audited, and the confirmation
-    queued by email and SMS to everyone who acts for the patient."""
+    queued by email and SMS to everyone who acts for the patient. ``key``: the confirm screen's
+    idempotency key (services.platform.idempotency): confirmed again with the same key (a retry
+    after a dropped connection), the first booking is the answer, not a refusal or a second one."""
+    first = idempotency.claim(session, key, BOOKING)
+    if first is not None:
+        found = session.get(Appointment, first)
+        # (Cancelled since, and the invite opened again: this is a new booking.)
+        live = found if found is not None and found.cancelled_at is None else None
+        if live is not None and invites.invite_for_account(session, identity, live.invite_id) is not None:
+            return BookingResult(appointment_id=first)
+    outcome = _book(session, identity, invite_id, slot_id, now)
+    if outcome.ok:
+        idempotency.settle(session, key, BOOKING, outcome.appointment_id)
+    else:
+        idempotency.release(session, key, BOOKING)
+    return outcome
+
+
+BOOKING = "booking"
+
+
+def _book(
+    session: Session, identity: Identity | None, invite_id: object, slot_id: object, now: datetime | None
+) -> BookingResult:
     invite, checked = invites.check_for_account(session, identity, invite_id, now)
     if not checked.ok or invite is None:
         return BookingResult(errors=checked.errors)
@@ -294,9 +331,12 @@ def appointments_for(
     patient_ids = access.acting_patient_ids(session, identity)
     if not patient_ids:
         return []
+    # The slots and books come in the same query, the invites in one more and each practice's
+    # cut-off once, so `describe` finds them all in the session: no query per appointment.
     query = (
-        select(Appointment, Patient)
+        select(Appointment, Patient, Slot, AppointmentBook)
         .join(Slot, Slot.id == Appointment.slot_id)  # type: ignore[arg-type]
+        .join(AppointmentBook, AppointmentBook.id == Slot.book_id)  # type: ignore[arg-type]
         .join(Patient, Patient.id == Appointment.patient_id)  # type: ignore[arg-type]
         .where(
             col(Appointment.patient_id).in_(patient_ids),
@@ -309,7 +349,21 @@ def appointments_for(
         query = query.join(AppointmentInvite, AppointmentInvite.id == Appointment.invite_id).where(  # type: ignore[arg-type]
             AppointmentInvite.request_id == request_id
         )
-    return [describe(session, a, now, patient_name=p.full_name) for a, p in session.exec(query).all()]
+    found = session.exec(query).all()
+    invite_ids = {a.invite_id for a, *_ in found if a.invite_id is not None}
+    # Held here while the views are made: the session keeps loaded rows only while something does.
+    loaded = (
+        session.exec(select(AppointmentInvite).where(col(AppointmentInvite.id).in_(invite_ids))).all()
+        if invite_ids
+        else []
+    )
+    cutoffs = {practice_id: _cutoff_minutes(session, practice_id) for practice_id in {a.practice_id for a, *_ in found}}
+    views = [
+        describe(session, a, now, patient_name=p.full_name, cutoff_minutes=cutoffs[a.practice_id])
+        for a, p, _slot, _book in found
+    ]
+    del loaded
+    return views
 
 
 def cancel(

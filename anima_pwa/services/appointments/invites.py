@@ -239,9 +239,10 @@ def book_choices(session: Session, staff: StaffContext | None) -> list[tuple[int
     return [(id_of(b), ", ".join(part for part in (b.name, b.site_name) if part)) for b in books]
 
 
-def with_whom(session: Session, invite: AppointmentInvite) -> str:
+def with_whom(session: Session, invite: AppointmentInvite, books: dict[int, AppointmentBook] | None = None) -> str:
+    """The book's name, "the nurse team", or "your practice". ``books``: those a list has read."""
     if invite.book_id is not None:
-        book = session.get(AppointmentBook, invite.book_id)
+        book = books.get(invite.book_id) if books is not None else session.get(AppointmentBook, invite.book_id)
         return book.name if book else ""
     return f"the {invite.team} team" if invite.team else "your practice"
 
@@ -273,6 +274,12 @@ def open_invites_for(session: Session, identity: Identity | None, now: datetime 
         )
         .order_by(col(AppointmentInvite.expires_at), col(AppointmentInvite.id))
     ).all()
+    book_ids = {invite.book_id for invite, _patient in found if invite.book_id is not None}
+    books = (
+        {id_of(b): b for b in session.exec(select(AppointmentBook).where(col(AppointmentBook.id).in_(book_ids))).all()}
+        if book_ids
+        else {}
+    )  # every invite's book in one query, not one each
     views = []
     for invite, patient in found:
         expires = clock.to_london(invite.expires_at)
@@ -281,7 +288,7 @@ def open_invites_for(session: Session, identity: Identity | None, now: datetime 
                 id=invite.id,  # type: ignore[arg-type]
                 patient_name=patient.full_name,
                 what=APPOINTMENT_KINDS.get(invite.kind, "an appointment"),
-                with_whom=with_whom(session, invite),
+                with_whom=with_whom(session, invite, books),
                 window=window_label(invite),
                 expires=f"Book by {long_day(expires.date())}, {expires:%H:%M}",
                 request_id=invite.request_id,

@@ -28,7 +28,7 @@ from sqlmodel import Session
 from anima_pwa.models import OPEN_STATUSES, Request, RequestMessage
 from anima_pwa.services.identity.sessions import Identity
 from anima_pwa.services.inbox import access, attachments, thread
-from anima_pwa.services.platform import audit, clock, text_limits
+from anima_pwa.services.platform import audit, clock, idempotency, text_limits
 from anima_pwa.services.platform.results import FORM, Result
 
 __all__ = ["ALREADY_ANSWERED", "FINISHED", "NOT_ASKED", "ReplyOutcome", "lock_request", "reply"]
@@ -90,9 +90,36 @@ def reply(
     *,
     folder: Path | None = None,
     max_bytes: int | None = None,
+    key: object = "",
 ) -> ReplyOutcome:
-    """Send the reply (in the caller's transaction); PermissionDenied for a request that isn't theirs."""
+    """Send the reply (in the caller's transaction); PermissionDenied for a request that isn't theirs.
+    ``key``: the reply form's idempotency key (services.platform.idempotency): sent again with the
+    same key (a retry after a dropped connection), the first reply is the answer, not a second one."""
     request = lock_request(session, access.request_for_account(session, identity, request_id))
+    first = idempotency.claim(session, key, REPLY)
+    if first is not None:
+        return ReplyOutcome(message_id=first)
+    outcome = _reply(session, identity, request, text, photo, folder=folder, max_bytes=max_bytes)
+    if outcome.ok:
+        idempotency.settle(session, key, REPLY, outcome.message_id)
+    else:
+        idempotency.release(session, key, REPLY)
+    return outcome
+
+
+REPLY = "reply"
+
+
+def _reply(
+    session: Session,
+    identity: Identity,
+    request: Request,
+    text: object,
+    photo: bytes | attachments.Photo | None,
+    *,
+    folder: Path | None,
+    max_bytes: int | None,
+) -> ReplyOutcome:
     refusal, awaiting = _refusal(session, request, identity)
     if refusal or awaiting is None:
         return ReplyOutcome(errors={FORM: refusal or NOT_ASKED})

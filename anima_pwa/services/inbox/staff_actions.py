@@ -21,7 +21,7 @@ from anima_pwa.models import OPEN_STATUSES, Request, RequestMessage, StaffMember
 from anima_pwa.services import questionnaires
 from anima_pwa.services.inbox import notices
 from anima_pwa.services.inbox.staff_access import require_request
-from anima_pwa.services.platform import audit, clock, text_limits
+from anima_pwa.services.platform import audit, clock, idempotency, text_limits
 from anima_pwa.services.platform.results import FORM, Result, failed
 from anima_pwa.services.practice import permissions
 from anima_pwa.services.practice.permissions import Action, StaffContext
@@ -162,9 +162,29 @@ def send_message(
     *,
     needs_reply: object = False,
     wants_photo: object = False,
+    key: object = "",
 ) -> MessageResult:
-    """A message to the patient in the request's thread, and the notice that there is one."""
+    """A message to the patient in the request's thread, and the notice that there is one.
+    ``key``: the message form's idempotency key (services.platform.idempotency): sent again with
+    the same key (a retry after a dropped connection), the first message is the answer."""
     staff, request = require_request(session, staff, Action.MESSAGE_PATIENTS, request_id, lock=True)
+    first = idempotency.claim(session, key, STAFF_MESSAGE)
+    if first is not None:
+        return MessageResult(message_id=first)
+    outcome = _send_message(session, staff, request, body, needs_reply=needs_reply, wants_photo=wants_photo)
+    if outcome.ok:
+        idempotency.settle(session, key, STAFF_MESSAGE, outcome.message_id)
+    else:
+        idempotency.release(session, key, STAFF_MESSAGE)
+    return outcome
+
+
+STAFF_MESSAGE = "staff_message"
+
+
+def _send_message(
+    session: Session, staff: StaffContext, request: Request, body: object, *, needs_reply: object, wants_photo: object
+) -> MessageResult:
     if request.status not in OPEN_STATUSES:
         return MessageResult(errors={FORM: ALREADY_ENDED})
     text = text_limits.normalise(text_limits.received(body))

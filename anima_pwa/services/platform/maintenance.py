@@ -14,7 +14,7 @@ from sqlmodel import Session, col
 
 from anima_pwa.models import AuthSession, OneTimeToken, OutboxMessage
 from anima_pwa.services.identity import ratelimit
-from anima_pwa.services.platform import clock
+from anima_pwa.services.platform import clock, idempotency
 
 log = logging.getLogger(__name__)
 
@@ -30,6 +30,7 @@ class PurgeReport:
     sessions: int = 0
     tokens: int = 0
     outbox: int = 0
+    idempotency_keys: int = 0
 
 
 def purge(session: Session, *, now: datetime | None = None) -> PurgeReport:
@@ -53,6 +54,7 @@ def purge(session: Session, *, now: datetime | None = None) -> PurgeReport:
             col(OutboxMessage.created_at) < now - SENT_MAIL_KEPT,
         )
     ).rowcount
+    report.idempotency_keys = idempotency.forget_old(session, now)
     return report
 
 

@@ -129,23 +129,26 @@ def _plural(count: int, word: str) -> str:
     return f"{count} {word}" if count == 1 else f"{count} {word}s"
 
 
-def _same_number(session: Session, staff: StaffContext, patient: Patient) -> tuple[SameNumber, ...]:
-    """Every other record with this patient's NHS number: this practice's in full, and only
-    whether another practice has a verified one (which stops this one being verified)."""
-    if not patient.nhs_number:
-        return ()
+def _same_numbers(session: Session, staff: StaffContext, patients: list[Patient]) -> dict[int, tuple[SameNumber, ...]]:
+    """For each patient, every other record with their NHS number: this practice's in full, and
+    only whether another practice has a verified one (which stops this one being verified). Three
+    queries for the whole list, however long."""
+    numbers = {p.nhs_number for p in patients if p.nhs_number}
+    if not numbers:
+        return {}
     rows = session.exec(
-        select(Patient)
-        .where(Patient.nhs_number == patient.nhs_number, col(Patient.id) != patient.id)
-        .order_by(col(Patient.created_at), col(Patient.id))
+        select(Patient).where(col(Patient.nhs_number).in_(numbers)).order_by(col(Patient.created_at), col(Patient.id))
     ).all()
-    here = [r for r in rows if r.practice_id == staff.practice_id]
+    by_number: dict[str, list[Patient]] = {}
+    for row in rows:
+        by_number.setdefault(row.nhs_number or "", []).append(row)
+    here_ids = list({id_of(r) for r in rows if r.practice_id == staff.practice_id})
     counts: dict[tuple[int, bool], int] = {}
-    if here:
+    if here_ids:
         for holder_of, approval, n in session.exec(
             select(AccountPatient.patient_id, AccountPatient.approval_status, func.count(col(AccountPatient.id)))
             .where(
-                col(AccountPatient.patient_id).in_([r.id for r in here]),
+                col(AccountPatient.patient_id).in_(here_ids),
                 AccountPatient.relationship != "self",
                 AccountPatient.approval_status != "rejected",
             )
@@ -153,33 +156,45 @@ def _same_number(session: Session, staff: StaffContext, patient: Patient) -> tup
         ).all():
             key = (holder_of, approval == "pending")
             counts[key] = counts.get(key, 0) + n
-    owners = self_accounts(session, [id_of(r) for r in here])
-    out = []
-    for other in here:
-        own = "has their own account" if other.id in owners else "no account of their own"
-        held = _plural(counts.get((id_of(other), False), 0), "account")
-        if counts.get((id_of(other), True)):
-            held += f" ({counts[(id_of(other), True)]} more waiting for approval)"
-        out.append(
-            SameNumber(
-                f"Same NHS number: {other.full_name}, born {date_display(other.date_of_birth)}, "
-                f"{_STATUS_WORDS.get(other.verification_status, other.verification_status)}, {own}, held by {held}",
-                other.id,
+    owners = self_accounts(session, here_ids)
+    found: dict[int, tuple[SameNumber, ...]] = {}
+    for patient in patients:
+        if not patient.nhs_number:
+            continue
+        others = [r for r in by_number.get(patient.nhs_number, []) if r.id != patient.id]
+        out = []
+        for other in others:
+            if other.practice_id != staff.practice_id:
+                continue
+            own = "has their own account" if other.id in owners else "no account of their own"
+            held = _plural(counts.get((id_of(other), False), 0), "account")
+            if counts.get((id_of(other), True)):
+                held += f" ({counts[(id_of(other), True)]} more waiting for approval)"
+            out.append(
+                SameNumber(
+                    f"Same NHS number: {other.full_name}, born {date_display(other.date_of_birth)}, "
+                    f"{_STATUS_WORDS.get(other.verification_status, other.verification_status)}, {own}, "
+                    f"held by {held}",
+                    other.id,
+                )
             )
-        )
-    if any(r.practice_id != staff.practice_id and r.verification_status == verification.VERIFIED for r in rows):
-        out.append(SameNumber("Same NHS number: a verified record at another practice"))
-    return tuple(out)
+        if any(r.practice_id != staff.practice_id and r.verification_status == verification.VERIFIED for r in others):
+            out.append(SameNumber("Same NHS number: a verified record at another practice"))
+        found[id_of(patient)] = tuple(out)
+    return found
 
 
-def _holders_of(session: Session, patient_id: int, *, except_link: int) -> tuple[SameNumber, ...]:
-    """Who may act for the patient now (their own account, approved holders), for a link decision."""
+def _holders_of(session: Session, links: list[AccountPatient]) -> dict[int, tuple[SameNumber, ...]]:
+    """For each link waiting for approval (by its id), who may act for its patient now (their own
+    account, approved holders). Two queries for the whole list."""
+    patient_ids = list({link.patient_id for link in links})
+    if not patient_ids:
+        return {}
     rows = session.exec(
         select(AccountPatient, Account)
         .join(Account, col(Account.id) == AccountPatient.account_id)
         .where(
-            AccountPatient.patient_id == patient_id,
-            col(AccountPatient.id) != except_link,
+            col(AccountPatient.patient_id).in_(patient_ids),
             or_(
                 col(AccountPatient.relationship) == "self",
                 col(AccountPatient.approval_status).in_(("not_needed", "approved")),
@@ -187,30 +202,41 @@ def _holders_of(session: Session, patient_id: int, *, except_link: int) -> tuple
         )
         .order_by(col(AccountPatient.created_at), col(AccountPatient.id))
     ).all()
-    selves = self_patients(session, [id_of(account) for _, account in rows])
-    out = []
-    for link, account in rows:
-        who = _who(selves[account.id].full_name if account.id in selves else "", email_of(account)) or NO_EMAIL
-        out.append(
-            SameNumber(f"Their own account: {who}" if link.relationship == "self" else f"Already held by: {who}")
-        )
-    return tuple(out)
+    selves = self_patients(session, list({id_of(account) for _, account in rows}))
+    found: dict[int, tuple[SameNumber, ...]] = {}
+    for waiting in links:
+        out = []
+        for link, account in rows:
+            if link.patient_id != waiting.patient_id or link.id == waiting.id:
+                continue
+            who = _who(selves[account.id].full_name if account.id in selves else "", email_of(account)) or NO_EMAIL
+            out.append(
+                SameNumber(f"Their own account: {who}" if link.relationship == "self" else f"Already held by: {who}")
+            )
+        found[id_of(waiting)] = tuple(out)
+    return found
 
 
-def _requester(session: Session, patient_id: int, owners: dict[int, Account]) -> str:
-    """Who a pending record came from: their own account, else the first account that added them."""
-    if patient_id in owners:
-        return email_of(owners[patient_id])
-    row = session.exec(
-        select(Account)
-        .join(AccountPatient, col(AccountPatient.account_id) == Account.id)
-        .where(AccountPatient.patient_id == patient_id)
+def _requesters(session: Session, patient_ids: list[int], owners: dict[int, Account]) -> dict[int, str]:
+    """Who each pending record came from: their own account, else the first account that added
+    them. Two queries for the whole list."""
+    found = {pid: email_of(owners[pid]) for pid in patient_ids if pid in owners}
+    rest = [pid for pid in patient_ids if pid not in owners]
+    if not rest:
+        return found
+    first: dict[int, Account] = {}
+    for link, account in session.exec(
+        select(AccountPatient, Account)
+        .join(Account, col(Account.id) == AccountPatient.account_id)
+        .where(col(AccountPatient.patient_id).in_(rest))
         .order_by(col(AccountPatient.created_at), col(AccountPatient.id))
-    ).first()
-    if row is None:
-        return ""
-    selves = self_patients(session, [id_of(row)])
-    return _who(selves[row.id].full_name if row.id in selves else "", email_of(row))
+    ).all():
+        first.setdefault(link.patient_id, account)
+    selves = self_patients(session, list({id_of(a) for a in first.values()}))
+    for pid in rest:
+        adder = first.get(pid)
+        found[pid] = _who(selves[adder.id].full_name if adder.id in selves else "", email_of(adder)) if adder else ""
+    return found
 
 
 def verification_queue(session: Session, staff: StaffContext | None, *, limit: int = 200) -> list[QueueItem]:
@@ -230,6 +256,8 @@ def verification_queue(session: Session, staff: StaffContext | None, *, limit: i
         if pending
         else {}
     )
+    same = _same_numbers(session, staff, list(records.values()))
+    requesters = _requesters(session, [p.patient_id for p in pending], owners)
     items = [
         QueueItem(
             kind="registration",
@@ -242,8 +270,8 @@ def verification_queue(session: Session, staff: StaffContext | None, *, limit: i
             reason=p.reason or "Could not be matched to the practice register",
             submitted_at=p.submitted_at,
             submitted=datetime_display(p.submitted_at),
-            requested_by=_requester(session, p.patient_id, owners),
-            others=_same_number(session, staff, records[p.patient_id]),
+            requested_by=requesters.get(p.patient_id, ""),
+            others=same.get(p.patient_id, ()),
         )
         for p in pending
     ]
@@ -256,6 +284,7 @@ def verification_queue(session: Session, staff: StaffContext | None, *, limit: i
         .limit(limit)
     ).all()
     holder_selves = self_patients(session, [id_of(account) for _, _, account in links])
+    holders = _holders_of(session, [link for link, _, _ in links])
     for link, patient, account in links:
         holder = holder_selves.get(id_of(account))
         what = "a care home" if link.relationship == "care_home" else "someone"
@@ -276,7 +305,7 @@ def verification_queue(session: Session, staff: StaffContext | None, *, limit: i
                 submitted=datetime_display(link.created_at),
                 requested_by=_who(holder.full_name if holder else "", email_of(account)),
                 approval_reason=link.approval_reason or "age_16_plus",
-                others=_holders_of(session, id_of(patient), except_link=id_of(link)),
+                others=holders.get(id_of(link), ()),
             )
         )
     audit_staff(session, staff, "verification_queue_viewed", detail={"results": len(items)})

@@ -13,6 +13,7 @@ from anima_pwa.services.appointments import booking, invites
 from anima_pwa.services.appointments.booking import AppointmentView
 from anima_pwa.services.appointments.invites import InviteView
 from anima_pwa.services.identity.sessions import Identity
+from anima_pwa.services.platform import idempotency
 from anima_pwa.services.platform.results import FORM
 from anima_pwa.state.base import SessionState, clip, sign_in_required
 
@@ -63,6 +64,7 @@ class BookAppointmentState(SessionState):
     time_label: str = ""
     errors: dict[str, str] = {}
     summary: list[list[str]] = []
+    _booking_key: str = ""  # with the invite's id: one booking per invite, however often confirmed
 
     def _reset_page(self) -> None:
         self.found, self.refused, self.invite = False, "", {}
@@ -133,8 +135,11 @@ class BookAppointmentState(SessionState):
     @rx.event
     @sign_in_required
     def confirm(self, identity: Identity):
+        # One key per tab, with the invite: a retry after a dropped connection gives the first
+        # booking back, never a second or a refusal (services.platform.idempotency).
+        self._booking_key = self._booking_key or idempotency.new_key()
         with session_scope() as db:
-            done = booking.book(db, identity, self.invite_id, self.slot_id)
+            done = booking.book(db, identity, self.invite_id, self.slot_id, key=f"{self.invite_id}.{self._booking_key}")
         if done.ok:
             return rx.redirect(f"{routes.APPOINTMENT_VIEW}?id={done.appointment_id}&booked=1")
         if FORM in done.errors:  # the invite itself can't be used any more

@@ -12,7 +12,7 @@ from anima_pwa import cookies, routes
 from anima_pwa.db import session_scope
 from anima_pwa.services.identity import accounts, password_reset, password_setup
 from anima_pwa.settings import settings
-from anima_pwa.state.base import SessionState, clip, in_thread, received
+from anima_pwa.state.base import SessionState, clip, in_thread, received, records_guarded
 
 
 class SignUpState(SessionState):
@@ -70,6 +70,7 @@ class VerifyEmailState(SessionState):
     _secret: str = ""
 
     @rx.event
+    @records_guarded
     def load(self):
         self.status, self.errors, self.summary, self.sent_again = "checking", {}, [], False
         self._secret = clip(self.router.url.query_parameters.get("token", ""), 200)
@@ -120,6 +121,7 @@ class LoginState(SessionState):
     _mfa_challenge: str = ""
 
     @rx.event
+    @records_guarded
     def load(self):
         params = self.router.url.query_parameters
         self._next = routes.safe_next(params.get("next"))
@@ -245,6 +247,7 @@ class SetPasswordState(SessionState):
     _secret: str = ""
 
     @rx.event
+    @records_guarded
     def load(self):
         self._secret = clip(self.router.url.query_parameters.get("token", ""), 200)
         self.errors, self.summary = {}, []

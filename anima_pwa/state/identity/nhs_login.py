@@ -18,7 +18,7 @@ from anima_pwa.services.identity.sessions import Identity
 from anima_pwa.services.nhs_login import accounts as nhs_login_accounts
 from anima_pwa.services.nhs_login import client as nhs_login
 from anima_pwa.settings import settings
-from anima_pwa.state.base import SessionState, clip, sign_in_required
+from anima_pwa.state.base import SessionState, clip, records_guarded, sign_in_required
 
 log = logging.getLogger(__name__)
 
@@ -67,6 +67,7 @@ class NhsLoginState(SessionState):
         return rx.redirect(url)
 
     @rx.event
+    @records_guarded
     async def finish(self):
         """on_load of the callback page."""
         params = self.router.url.query_parameters

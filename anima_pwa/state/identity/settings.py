@@ -12,7 +12,7 @@ from anima_pwa.db import session_scope
 from anima_pwa.services.identity import account_settings, accounts, mfa, mfa_setup, recovery_codes
 from anima_pwa.services.identity.sessions import Identity
 from anima_pwa.settings import settings
-from anima_pwa.state.base import SessionState, clip, in_thread, received, sign_in_required, summary_of
+from anima_pwa.state.base import SessionState, clip, in_thread, received, records_guarded, sign_in_required, summary_of
 
 
 class LoginSettingsState(SessionState):
@@ -94,6 +94,7 @@ class ConfirmEmailChangeState(SessionState):
     email: str = ""
 
     @rx.event
+    @records_guarded
     def load(self):
         self.status = "checking"
         secret = clip(self.router.url.query_parameters.get("token", ""), 200)

@@ -14,6 +14,7 @@ from anima_pwa.services.appointments import invites as appointment_invites
 from anima_pwa.services.identity.sessions import Identity
 from anima_pwa.services.inbox import access, attachments, decisions, patient_view, replies
 from anima_pwa.services.inbox.patient_view import KIND_LABELS, RequestRow
+from anima_pwa.services.platform import idempotency
 from anima_pwa.services.platform.results import FORM
 from anima_pwa.settings import settings
 from anima_pwa.state.appointments.patient import appointment_row, invite_row
@@ -97,6 +98,9 @@ class RequestViewState(SessionState):
     errors: dict[str, str] = {}
     summary: list[list[str]] = []
     _held_photo: str = ""
+    # The reply form's idempotency key: the same until a reply is shown as sent, so a retry after a
+    # dropped connection gives the first reply back instead of a second (services.platform.idempotency).
+    _reply_key: str = ""
 
     def _show(self, identity: Identity) -> None:
         with session_scope() as db:
@@ -208,8 +212,16 @@ class RequestViewState(SessionState):
         if self._held_photo and photo is None:
             self._drop_photo()
             return self._fail({"photo": "Select the photo again"}, {"photo": "photo-choose"})
+        self._reply_key = self._reply_key or idempotency.new_key()
         with session_scope() as db:
-            outcome = replies.reply(db, identity, self.request_id, form.get("message", ""), photo)
+            outcome = replies.reply(
+                db,
+                identity,
+                self.request_id,
+                form.get("message", ""),
+                photo,
+                key=f"{self.request_id}.{self._reply_key}",
+            )
         if not outcome.ok:
             return self._fail(dict(outcome.errors), {"photo": "photo-choose"})
         self._drop_photo()
@@ -217,6 +229,7 @@ class RequestViewState(SessionState):
         self.errors, self.summary = {}, []
         self.notice = "Your reply has been sent to your practice."
         self.form_key += 1
+        self._reply_key = idempotency.new_key()  # the next reply is a new one
         return None
 
     @rx.event

@@ -12,6 +12,7 @@ from anima_pwa.db import session_scope
 from anima_pwa.services import questionnaires
 from anima_pwa.services.appointments import invites, request_invites
 from anima_pwa.services.inbox import outcomes, request_view, sign_off, staff_actions
+from anima_pwa.services.platform import idempotency
 from anima_pwa.services.practice.permissions import Action, StaffContext, record_id
 from anima_pwa.state.base import clip, received
 from anima_pwa.state.practice.screen import WorkspaceScreen
@@ -69,6 +70,9 @@ class PracticeRequestState(WorkspaceScreen, PracticeState):
     invite_targets: list[dict[str, str]] = []
     invite_lines: list[dict[str, str]] = []
     _request_id: int = 0
+    # The message form's idempotency key: the same until a message is shown as sent, so a retry
+    # after a dropped connection never sends it twice (services.platform.idempotency).
+    _message_key: str = ""
     _patient_id: int = 0
 
     def _shown(self) -> bool:
@@ -217,6 +221,7 @@ class PracticeRequestState(WorkspaceScreen, PracticeState):
     @rx.event
     @staff_required(Action.MESSAGE_PATIENTS)
     def send_message(self, staff: StaffContext, form_data: dict):
+        self._message_key = self._message_key or idempotency.new_key()
         with session_scope() as db:
             result = staff_actions.send_message(
                 db,
@@ -225,9 +230,11 @@ class PracticeRequestState(WorkspaceScreen, PracticeState):
                 received(form_data.get("message", "")),
                 needs_reply=_ticked(form_data.get("needs_reply")),
                 wants_photo=_ticked(form_data.get("wants_photo")),
+                key=f"{self._request_id}.{self._message_key}",
             )
             if result.ok:
                 self._done(db, staff, "Your message has been sent. The patient has been told there is a message.")
+                self._message_key = idempotency.new_key()  # the next message is a new one
                 return None
             return self._refused(db, staff, result.errors)
 

@@ -9,7 +9,7 @@ import reflex as rx
 from anima_pwa.db import session_scope
 from anima_pwa.services.practice import practice_details, practice_link
 from anima_pwa.settings import settings
-from anima_pwa.state.base import SessionState
+from anima_pwa.state.base import SessionState, records_guarded
 
 
 def details_vars(details: practice_details.PracticeDetails | None) -> dict:
@@ -47,6 +47,7 @@ class PracticeLinkState(SessionState):
     practice_turned_off: str = ""
 
     @rx.event
+    @records_guarded
     def load(self):
         self._identity()  # the header shows "Settings" and "Sign out" to someone signed in
         path = self.router.url.path

@@ -15,7 +15,7 @@ from anima_pwa.db import session_scope
 from anima_pwa.services.identity import accounts
 from anima_pwa.services.practice import permissions, staff
 from anima_pwa.services.practice.permissions import Action, StaffContext
-from anima_pwa.state.base import SessionState, clip, in_thread, received, requires
+from anima_pwa.state.base import SessionState, clip, in_thread, received, records_guarded, requires
 
 
 def staff_required(action: Action | None = None):
@@ -154,6 +154,7 @@ class StaffEnrolState(SessionState):
         self.qr_data_uri, self.setup_key_text = (setup.qr_data_uri, setup.secret_grouped) if setup else ("", "")
 
     @rx.event
+    @records_guarded
     def load(self):
         if self.status == "save_codes":
             return None  # a reload while the recovery codes are shown keeps them on screen

@@ -1,8 +1,8 @@
 """the patient's reply the practice has not answered yet (Request.patient_replied_at), shown as
 "Patient replied" in the queue, with a partial index for its count and filter
 
-Revision ID: 0015_patient_replied
-Revises: 0014_queue_indexes
+Revision ID: 0016_patient_replied
+Revises: 0015_idempotency_keys
 """
 
 from typing import Sequence, Union
@@ -12,8 +12,8 @@ import sqlalchemy as sa
 import sqlmodel
 
 
-revision: str = "0015_patient_replied"
-down_revision: Union[str, None] = "0014_queue_indexes"
+revision: str = "0016_patient_replied"
+down_revision: Union[str, None] = "0015_idempotency_keys"
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 
