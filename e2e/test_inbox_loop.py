@@ -148,6 +148,8 @@ def test_the_practice_acts_and_the_patient_answers(phone, shot, desk, browser, a
     assert ours and reference in ours[0], ours
     desk.shots("queue")
     desk.locator("tbody tr", has_text=reference).get_by_role("link").first.click()
+    # The request page, not the queue still on screen (whose "Team" filter has the same name).
+    expect(desk).to_have_url(re.compile(r".*/practice/request/?\?id=\d+$"))
     settled(desk)
     expect(desk.get_by_text(reference).first).to_be_visible()
 
@@ -195,8 +197,18 @@ def test_the_practice_acts_and_the_patient_answers(phone, shot, desk, browser, a
         expect(patient.get_by_text("Your reply has been sent to your practice.")).to_be_visible()
         patient_shot("replied")
 
-        # The clinician sees the reply and its photo, and signs off with an invitation to book.
-        desk.reload()
+        # The clinician's queue marks the reply (and the Replies filter finds it); the request page
+        # shows it and its photo, and the clinician signs off with an invitation to book.
+        request_page = desk.url
+        desk.goto("/practice/requests?replied=1")
+        settled(desk)
+        replied_row = desk.locator("tbody tr", has_text=reference)
+        expect(replied_row.get_by_text("Patient replied")).to_be_visible()  # "Patient replied just now"
+        expect(
+            desk.get_by_role("navigation", name="Replies").get_by_text(re.compile(r"Patient replied \(\d+\)"))
+        ).to_be_visible()
+        desk.shots("queue-patient-replied")
+        desk.goto(request_page)
         settled(desk)
         expect(desk.get_by_text("No fever, but it hurts to swallow. Photo attached.")).to_be_visible()
         desk.wait_for_function("() => [...document.querySelectorAll('img')].some(i => i.naturalWidth === 80)")

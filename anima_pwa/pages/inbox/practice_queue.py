@@ -91,7 +91,7 @@ def practice_queue() -> rx.Component:
         rx.cond(s.filtered, rx.el.p(rx.el.a("Clear filters", href=s.clear_href))),
         rx.el.p(
             s.total.to_string(),
-            " matching requests",
+            rx.cond(s.total == 1, " matching request", " matching requests"),
             rx.cond(s.page_count > 1, rx.fragment(" · page ", s.page.to_string(), " of ", s.page_count.to_string())),
             id="queue-count",
         ),
