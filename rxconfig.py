@@ -1,6 +1,7 @@
 """Reflex configuration. Values come from anima_pwa.settings (the environment), not from here."""
 
 import reflex as rx
+from reflex.constants import StateManagerMode
 
 from anima_pwa.settings import settings
 
@@ -15,7 +16,7 @@ config = rx.Config(
     # restart only makes each tab rebuild its page from there (docs/ARCHITECTURE.md, "Tab state").
     # With Redis (several workers) it must be "redis": naming a mode turns off Reflex's own switch
     # to Redis when REFLEX_REDIS_URL is set.
-    state_manager_mode="redis" if settings.redis_url else "memory",
+    state_manager_mode=StateManagerMode.REDIS if settings.redis_url else StateManagerMode.MEMORY,
     frontend_port=settings.port,
     backend_port=settings.port,
     # The websocket and API accept only the app's own origin (the default is "*").
