@@ -22,10 +22,11 @@ export REFLEX_HTTP_CLIENT_BIND_ADDRESS := 0.0.0.0
 export NPM_CONFIG_REGISTRY ?= $(shell npm config get registry 2>/dev/null || echo https://registry.npmjs.org/)
 export ANIMA_PORT
 
-.PHONY: help setup setup-dev run lint test test-unit test-e2e migrate seed-demo chromium axe bench clean
+.PHONY: help setup setup-dev run run-prod lint test test-unit test-e2e migrate seed-demo chromium axe bench clean
 
 help:
 	@echo "make run    - set up, migrate, load demo data and serve on http://localhost:$(ANIMA_PORT)"
+	@echo "make run-prod - the same on this machine's PostgreSQL and Redis, with 2 worker processes"
 	@echo "make test   - set up (plus Chromium), run the code checks (make lint), then every pytest and end-to-end test"
 
 $(VENV)/.installed: requirements.txt
@@ -59,7 +60,7 @@ seed-demo: migrate
 
 # Demo mode (ANIMA_DEMO=1) is set here and nowhere else: it adds the demo mailbox page and, unless
 # ANIMA_NHS_LOGIN_ISSUER is set, the local NHS login emulator (on ANIMA_PORT + 1), stopped with the app.
-run: seed-demo
+define SERVE
 	@set -m; export ANIMA_DEMO=1; \
 	if [ -z "$$ANIMA_NHS_LOGIN_ISSUER" ]; then \
 		$(PY) -m anima_pwa.nhs_login_emulator & emulator=$$!; \
@@ -67,6 +68,21 @@ run: seed-demo
 	fi; \
 	$(VENV)/bin/reflex run --env prod --single-port \
 		--frontend-port $(ANIMA_PORT) --backend-port $(ANIMA_PORT)
+endef
+
+run: seed-demo
+	$(SERVE)
+
+# Production mode on this machine: PostgreSQL (database anima_prod, created if missing) and Redis on
+# 127.0.0.1, so Reflex runs several worker processes (GRANIAN_WORKERS, 2 here: one per core); every
+# other step is `make run`'s (demo data if the database is empty, the demo mailbox).
+run-prod: export REFLEX_DB_URL ?= postgresql://postgres@127.0.0.1:5432/anima_prod
+run-prod: export REFLEX_REDIS_URL ?= redis://127.0.0.1:6379/0
+run-prod: export GRANIAN_WORKERS ?= 2
+run-prod: setup
+	$(PY) -m anima_pwa.admin migrate --create-database
+	ANIMA_DEMO=1 $(PY) -m anima_pwa.admin seed-demo
+	$(SERVE)
 
 chromium:
 	@bash .ci/ensure-chromium

@@ -5,7 +5,8 @@ file in the instance folder). Each runs in one transaction through ``anima_pwa.d
 committed when it succeeds, rolled back on any error, so a failed import leaves nothing behind.
 Errors go to stderr and give a non-zero exit status.
 
-    migrate                                  create or upgrade the tables (alembic upgrade head)
+    migrate [--create-database]              create or upgrade the tables (alembic upgrade head);
+                                             --create-database: a PostgreSQL database first, if missing
     seed-demo [--force]                      add the demo practices, registers and admins
     import-practices FILE                    import or refresh practices from an epraccur CSV
     import-register ODS_CODE FILE            import or refresh a practice's register CSV
@@ -70,12 +71,41 @@ def alembic_config():
     return config
 
 
-def cmd_migrate(_args: argparse.Namespace) -> int:
+def create_database_if_missing(url: str) -> bool:
+    """Create the PostgreSQL database ``url`` names, connecting to the server's ``postgres``
+    database as the same user (who needs CREATEDB); True if it was created. SQLite files are
+    created by connecting, so nothing to do for them."""
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    from anima_pwa.settings import sqlalchemy_url
+
+    target = make_url(sqlalchemy_url(url))
+    if not target.drivername.startswith("postgresql") or not target.database:
+        return False
+    admin = create_engine(target.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as connection:
+            exists = connection.execute(
+                text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": target.database}
+            ).first()
+            if exists:
+                return False
+            quoted = connection.dialect.identifier_preparer.quote(target.database)
+            connection.execute(text(f"CREATE DATABASE {quoted}"))
+            return True
+    finally:
+        admin.dispose()
+
+
+def cmd_migrate(args: argparse.Namespace) -> int:
     from alembic.runtime.migration import MigrationContext
     from alembic.script import ScriptDirectory
 
     from alembic import command
 
+    if getattr(args, "create_database", False) and create_database_if_missing(settings_module.settings.db_url):
+        _out("Created the database.")
     config = alembic_config()
     head = ScriptDirectory.from_config(config).get_current_head()
     with db.engine().begin() as connection:
@@ -445,6 +475,9 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     p = commands.add_parser("migrate", help="create or upgrade the database tables")
+    p.add_argument(
+        "--create-database", action="store_true", help="on PostgreSQL, create the database first if it is missing"
+    )
     p.set_defaults(func=cmd_migrate)
 
     p = commands.add_parser("seed-demo", help="add the demo practices, registers and staff")

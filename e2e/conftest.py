@@ -2,7 +2,9 @@
 
 - The SMTP server is aiosmtpd on a free port; the app delivers its outbox to it over SMTP.
 - The app is `reflex run --env prod --single-port` (the production build) against a fresh
-  database: PostgreSQL when ANIMA_TEST_POSTGRES_URL is set (CI sets it), otherwise SQLite.
+  database: PostgreSQL when ANIMA_TEST_POSTGRES_URL is set (CI sets it), otherwise SQLite. With
+  ANIMA_TEST_REDIS_URL set (CI sets it too) it runs in production mode: tab state in Redis (each
+  xdist worker its own database number, emptied first) and 2 worker processes.
   Demo data (practices and registers) is loaded with the admin CLI; demo mode is off, so there is
   no demo mailbox: links are read from the emails the SMTP server received.
 - Patients use a 390x844 phone viewport. Each step's screenshot goes to e2e/artifacts/.
@@ -274,17 +276,42 @@ def _vapid_key(instance: Path) -> Path:
     return path
 
 
-def app_environment(
-    *, port: int, database_url: str, instance: Path, mailbox: Mailbox, nhs_login_emulator: Emulator
+def redis_url_for_worker() -> str | None:
+    """ANIMA_TEST_REDIS_URL with this xdist worker's own database number (gw0 -> 1, gw1 -> 2, ...;
+    1 without xdist), or None when it is not set."""
+    server = os.environ.get("ANIMA_TEST_REDIS_URL", "").strip()
+    if not server:
+        return None
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    number = int(worker[2:]) + 1 if worker.startswith("gw") and worker[2:].isdigit() else 1
+    scheme, _, rest = server.partition("://")
+    host = rest.split("/", 1)[0]
+    return f"{scheme}://{host}/{number}"
+
+
+def flush_redis(url: str) -> None:
+    """Empty one Redis database: tab states left by an earlier run must not meet this run's app."""
+    import redis
+
+    client = redis.Redis.from_url(url)
+    try:
+        client.flushdb()
+    finally:
+        client.close()
+
+
+def app_env(
+    *, database_url: str, instance: Path, port: int, mailbox: Mailbox, nhs_login_emulator: Emulator
 ) -> dict[str, str]:
-    """The environment the app runs in under test (also used by tests that start their own copy)."""
+    """The environment the app runs with in the e2e suite (as `make run` runs it, demo mode off).
+    With ANIMA_TEST_REDIS_URL: Redis (this worker's own database) and 2 worker processes."""
     env = {
         **os.environ,
         "REFLEX_DB_URL": database_url,
         "ANIMA_INSTANCE_DIR": str(instance),
         "ANIMA_PORT": str(port),
         "ANIMA_BASE_URL": f"http://localhost:{port}",
-        "ANIMA_SMTP_URL": f"smtp://127.0.0.1:{mailbox.port}",
+        "ANIMA_SMTP_URL": f"smtp://127.0.0.1:{mailbox.port}",  # type: ignore[attr-defined]
         "ANIMA_EMAIL_FROM": "Anima <no-reply@anima.test>",
         # The same key as this test process, so a link made here by a service (e.g. a new member of
         # staff's MFA enrolment link, made as the admin CLI makes it) works in the app.
@@ -307,6 +334,14 @@ def app_environment(
         "REFLEX_HTTP_CLIENT_BIND_ADDRESS": "0.0.0.0",
     }
     env.pop("ANIMA_DEMO", None)
+    env.pop("REFLEX_REDIS_URL", None)
+    env.pop("GRANIAN_WORKERS", None)
+    redis_url = redis_url_for_worker()
+    if redis_url:
+        # Production mode: tab state in Redis, two worker processes (each with its own websockets
+        # and its own copy of the background tasks).
+        env["REFLEX_REDIS_URL"] = redis_url
+        env["GRANIAN_WORKERS"] = "2"
     # Under pytest-xdist (`make test` runs the journeys on two workers) each worker's app builds its
     # frontend in its own folder, so two builds never write the same `.web`.
     worker = os.environ.get("PYTEST_XDIST_WORKER", "")
@@ -315,11 +350,27 @@ def app_environment(
     return env
 
 
-def launch_app(cwd: Path, env: dict[str, str], log_path: Path, port: int) -> subprocess.Popen:
-    """`reflex run --env prod --single-port` in `cwd` (it builds the frontend first), its output in
-    `log_path`; returns once it answers /ping (or raises with the end of its log)."""
+def prepare_database(env: dict[str, str], *, cwd: Path = ROOT, demo: bool = True) -> None:
+    """Migrate the app's database and load the demo practices (with `demo`), as `make run` does."""
+    for command in (["migrate"], ["seed-demo"]) if demo else (["migrate"],):
+        subprocess.run(
+            [sys.executable, "-m", "anima_pwa.admin", *command], cwd=cwd, env=env, check=True, capture_output=True
+        )
+
+
+def start_app(env: dict[str, str], port: int, log_path: Path, lock_path: Path, *, cwd: Path = ROOT) -> App:
+    """`reflex run --env prod --single-port` on ``port`` in ``cwd`` (the project, or a copy of it),
+    built and answering /ping.
+
+    Every worker's build reads and writes the one `reflex.lock/` folder of the project (Reflex
+    copies its lockfiles into the build folder, installs with --frozen-lockfile, then copies them
+    back): two builds at once can read a half-written lockfile and stop with "The persisted
+    lockfile is out of sync". So the workers build one at a time (``lock_path``, shared by every
+    xdist worker); on two cores that costs little, since two builds at once share the same CPUs.
+    The lock is held until the app answers /ping."""
     reflex = str(Path(sys.executable).parent / "reflex")
-    with log_path.open("w") as log:
+    build_lock = _exclusive_lock(lock_path)
+    with log_path.open("a") as log:
         process = subprocess.Popen(
             [
                 reflex,
@@ -338,39 +389,39 @@ def launch_app(cwd: Path, env: dict[str, str], log_path: Path, port: int) -> sub
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
+    url = f"http://localhost:{port}"
     try:
-        _wait_until_up(f"http://localhost:{port}", process, log_path)
+        _wait_until_up(url, process, log_path)
     except BaseException:
         _stop(process)
         raise
-    return process
+    finally:
+        build_lock.close()
+    return App(url=url, process=process, log_path=log_path)
+
+
+def build_lock_path(tmp_path_factory) -> Path:
+    return tmp_path_factory.getbasetemp().parent / "app-build.lock"
 
 
 @pytest.fixture(scope="session")
 def app(tmp_path_factory, database_url, mailbox, nhs_login_emulator, app_port) -> Iterator[App]:
-    port = app_port
     instance = tmp_path_factory.mktemp("instance")
-    env = app_environment(
-        port=port, database_url=database_url, instance=instance, mailbox=mailbox, nhs_login_emulator=nhs_login_emulator
+    env = app_env(
+        database_url=database_url,
+        instance=instance,
+        port=app_port,
+        mailbox=mailbox,
+        nhs_login_emulator=nhs_login_emulator,
     )
-    python = sys.executable
-    for command in (["migrate"], ["seed-demo"]):
-        subprocess.run([python, "-m", "anima_pwa.admin", *command], cwd=ROOT, env=env, check=True, capture_output=True)
-    log_path = instance / "app.log"
-    # Every worker's build reads and writes the one `reflex.lock/` folder of the project (Reflex
-    # copies its lockfiles into the build folder, installs with --frozen-lockfile, then copies them
-    # back): two builds at once can read a half-written lockfile and stop with "The persisted
-    # lockfile is out of sync". So the workers build one at a time; on two cores that costs little,
-    # since two builds at once share the same CPUs. The lock is held until the app answers /ping.
-    build_lock = _exclusive_lock(tmp_path_factory.getbasetemp().parent / "app-build.lock")
+    if env.get("REFLEX_REDIS_URL"):
+        flush_redis(env["REFLEX_REDIS_URL"])
+    prepare_database(env)
+    started = start_app(env, app_port, instance / "app.log", build_lock_path(tmp_path_factory))
     try:
-        process = launch_app(ROOT, env, log_path, port)
+        yield started
     finally:
-        build_lock.close()
-    try:
-        yield App(url=f"http://localhost:{port}", process=process, log_path=log_path)
-    finally:
-        _stop(process)
+        _stop(started.process)
 
 
 # The browser -----------------------------------------------------------------------------------

@@ -15,14 +15,12 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
-import sys
 import time
 from pathlib import Path
 
 from playwright.sync_api import Page, expect
 
-from e2e.conftest import ROOT, _stop, app_environment, free_port, launch_app
+from e2e.conftest import ROOT, _stop, app_env, free_port, prepare_database, start_app
 
 OLD_HEADING = "Contact your GP practice online"
 NEW_HEADING = "Contact your GP practice online, now faster"
@@ -81,7 +79,7 @@ def test_a_new_build_replaces_the_old_one_on_the_next_launch(browser, tmp_path, 
     url = f"http://localhost:{port}"
     instance = tmp_path / "instance"
     instance.mkdir()
-    env = app_environment(
+    env = app_env(
         port=port,
         database_url=f"sqlite:///{tmp_path / 'update.db'}",
         instance=instance,
@@ -89,12 +87,13 @@ def test_a_new_build_replaces_the_old_one_on_the_next_launch(browser, tmp_path, 
         nhs_login_emulator=nhs_login_emulator,
     )
     env["REFLEX_WEB_WORKDIR"] = str(project / ".web")
-    subprocess.run(
-        [sys.executable, "-m", "anima_pwa.admin", "migrate"], cwd=project, env=env, check=True, capture_output=True
-    )
+    for production_only in ("REFLEX_REDIS_URL", "GRANIAN_WORKERS"):  # one worker, its own tab states
+        env.pop(production_only, None)
+    prepare_database(env, cwd=project, demo=False)
+    lock = tmp_path / "build.lock"  # its own copy of reflex.lock/: no need to wait for the others
 
     # Build 1, loaded on a phone: its worker installs and caches the shell.
-    server = launch_app(project, env, tmp_path / "app-1.log", port)
+    server = start_app(env, port, tmp_path / "app-1.log", lock, cwd=project).process
     context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, base_url=url)
     try:
         page = context.new_page()
@@ -113,7 +112,7 @@ def test_a_new_build_replaces_the_old_one_on_the_next_launch(browser, tmp_path, 
     page_file.write_text(source.replace(f'rx.el.h1("{OLD_HEADING}")', f'rx.el.h1("{NEW_HEADING}")'), encoding="utf-8")
     css = project / "assets" / "anima.css"
     css.write_text(css.read_text(encoding="utf-8") + "\n:root { --release: 2; }\n", encoding="utf-8")
-    server = launch_app(project, env, tmp_path / "app-2.log", port)
+    server = start_app(env, port, tmp_path / "app-2.log", lock, cwd=project).process
     try:
         second_version = _served_version(url)
         assert second_version != first_version

@@ -321,3 +321,24 @@ def test_python_dash_m_migrate_in_a_subprocess(tmp_path: Path) -> None:
     finally:
         engine.dispose()
     assert {"alembic_version", "practice", "practice_register_entry", "staff_member", "account"} <= tables
+
+
+@pytest.mark.skipif(not os.environ.get("ANIMA_TEST_POSTGRES_URL"), reason="needs ANIMA_TEST_POSTGRES_URL")
+def test_migrate_create_database_makes_a_missing_postgresql_database_once() -> None:
+    """`make run-prod`: `migrate --create-database` creates anima_prod when it is missing."""
+    import uuid
+
+    from sqlalchemy import create_engine, text
+
+    server = os.environ["ANIMA_TEST_POSTGRES_URL"]
+    name = f"anima_cli_{uuid.uuid4().hex[:10]}"
+    url = f"{server.rsplit('/', 1)[0]}/{name}"
+    try:
+        assert admin.create_database_if_missing(url) is True
+        assert admin.create_database_if_missing(url) is False  # there now: left alone
+    finally:
+        engine = create_engine(settings_module.sqlalchemy_url(server), isolation_level="AUTOCOMMIT")
+        with engine.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        engine.dispose()
+    assert admin.create_database_if_missing("sqlite:///nowhere.db") is False  # SQLite makes its own file

@@ -100,10 +100,12 @@ class Collector:
     def __init__(self) -> None:
         self.messages: list[tuple[str, list[str], email.message.EmailMessage]] = []
         self.received = threading.Event()
+        self.peers: set[object] = set()  # the client address and port of each connection that sent one
 
     async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd hook name
         parsed = email.message_from_bytes(envelope.original_content, policy=email.policy.default)
         self.messages.append((envelope.mail_from, list(envelope.rcpt_tos), parsed))
+        self.peers.add(session.peer)
         self.received.set()
         return "250 Message accepted for delivery"
 

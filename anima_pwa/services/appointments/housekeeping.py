@@ -2,8 +2,8 @@
 `platform.maintenance`): the reminders due (the day before, once, between 09:00 and 20:00 UK time so
 nobody is texted at night) and the slots for the coming weeks from every active book's rota
 (idempotent). Safe to run from several workers at once: a reminder is claimed with a conditional
-UPDATE, and a slot is unique per book and start (a second worker's duplicate insert fails and its
-round is retried next time)."""
+UPDATE, and slots are made by one worker at a time (`retry_queue.one_at_a_time`; a slot is also
+unique per book and start, so a duplicate could never be saved)."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from datetime import datetime, time
 from sqlmodel import Session
 
 from anima_pwa.services.appointments import reminders, rota
-from anima_pwa.services.platform import clock
+from anima_pwa.services.platform import clock, retry_queue
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +48,8 @@ async def run_appointments(*, every_seconds: float = 900) -> None:
 
     def slots_once() -> int:
         with session_scope() as session:
+            if not retry_queue.one_at_a_time(session, "appointments.slots"):
+                return 0  # another worker is making them right now
             return rota.generate_all(session)
 
     while True:

@@ -20,6 +20,7 @@ import logging
 import os
 import smtplib
 import socket
+import time
 from collections.abc import Callable, Mapping
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
@@ -27,9 +28,10 @@ from datetime import datetime, timedelta
 from typing import Protocol
 
 from sqlalchemy import update
-from sqlmodel import Session, col
+from sqlmodel import Session, col, select
 
 from anima_pwa import settings as settings_module
+from anima_pwa.models.base import id_of
 from anima_pwa.models.notifications import OutboxMessage
 from anima_pwa.services.platform import clock, retry_queue
 from anima_pwa.services.platform.notifications.errors import PermanentFailure
@@ -44,7 +46,8 @@ BACKOFF_MAX_SECONDS = 3600
 
 
 class Transport(Protocol):
-    """Anything that can deliver one outbox message, raising on failure."""
+    """Anything that can deliver one outbox message, raising on failure. A transport may also have
+    ``close()``, called after each batch (SMTP keeps one connection open for a batch)."""
 
     def send(self, message: OutboxMessage, *, sender: str) -> None: ...
 
@@ -73,29 +76,35 @@ def _is_server_error(exc: BaseException) -> bool:
     return isinstance(exc, OSError)  # smtplib.SMTPException, ssl.SSLError and socket errors
 
 
-def _due_ids(session_factory: SessionFactory, now: datetime, batch: int, channels: list[str]) -> list[int]:
-    return retry_queue.due_ids(
+def _claim_batch(
+    session_factory: SessionFactory, now: datetime, batch: int, channels: list[str]
+) -> list[OutboxMessage]:
+    """Lock up to ``batch`` due messages for this worker in one statement (no other worker gets
+    them), and read them: detached snapshots, oldest due first (so one message that keeps failing
+    doesn't hold up the others)."""
+    ids = retry_queue.claim_due(
         session_factory,
         OutboxMessage,
         now,
         batch,
+        CLAIM_SECONDS,
         OutboxMessage.status == "pending",
         col(OutboxMessage.channel).in_(channels),
     )
-
-
-def _claim(session_factory: SessionFactory, message_id: int, now: datetime) -> OutboxMessage | None:
-    """Lock one message for this worker with a conditional UPDATE; None if another worker has it."""
+    if not ids:
+        return []
     with session_factory() as session:
-        if not retry_queue.claim(
-            session, OutboxMessage, message_id, now, CLAIM_SECONDS, OutboxMessage.status == "pending"
-        ):
-            return None
-        message = session.get(OutboxMessage, message_id, populate_existing=True)
-        if message is None:  # pragma: no cover - deleted between UPDATE and SELECT in one txn
-            return None
-        session.expunge(message)  # a detached snapshot: safe to read after commit
-    return message
+        messages = list(
+            session.exec(
+                select(OutboxMessage)
+                .where(col(OutboxMessage.id).in_(ids))
+                .order_by(col(OutboxMessage.next_attempt_at), col(OutboxMessage.id))
+                .execution_options(populate_existing=True)
+            ).all()
+        )
+        for message in messages:
+            session.expunge(message)  # a detached snapshot: safe to read after commit
+    return messages
 
 
 SENT_BODY = "(delivered; the text is not kept because it may contain a one-time link or code)"
@@ -145,9 +154,13 @@ def deliver_due(
 ) -> DeliveryReport:
     """Send up to ``batch`` due messages; safe to run in several workers at once.
 
-    Each message is claimed and committed before sending, sent outside any transaction, then marked
-    sent or given a later retry (``failed`` after ``MAX_ATTEMPTS``). If the server cannot be reached
-    the rest of the batch is left untouched for the next run.
+    The batch is claimed in one statement and committed before sending (no other worker can take
+    those messages), each is sent outside any transaction (a transport may keep one connection open
+    for the whole batch: SMTP does), then marked sent, or given a later retry (``failed`` after
+    ``MAX_ATTEMPTS``), in a transaction of its own, so a crash can repeat at most the one message
+    in flight. If the server cannot be reached, or the batch has taken half of ``CLAIM_SECONDS``
+    (so the claim can't run out while a message is being sent), the rest of the batch is handed
+    back for the next run.
     ``transport`` is one per channel (``{"email": ..., "sms": ...}``), or one transport for email only;
     messages of a channel without one are left pending.
     ``session_factory()`` must yield a Session that commits on exit (like ``db.session_scope``).
@@ -157,32 +170,53 @@ def deliver_due(
     transports = dict(transport) if isinstance(transport, Mapping) else {"email": transport}
     if not transports:
         return report
-    for message_id in _due_ids(session_factory, now, batch, sorted(transports)):
-        message = _claim(session_factory, message_id, now)
-        if message is None:
-            continue
-        try:
-            transports[message.channel].send(message, sender=sender)
-        except Exception as exc:  # noqa: BLE001 - any failure is recorded and retried
-            error = f"{type(exc).__name__}: {exc}"
-            kind = (
-                "permanent" if isinstance(exc, PermanentFailure) else "provider" if _is_server_error(exc) else "message"
-            )
-            if _mark_failed_attempt(session_factory, message_id, now, error, kind=kind):
-                report.failed += 1
-                log.error("outbox%s: %s #%s failed for good: %s", _tag(worker), message.channel, message_id, error)
-            else:
-                report.retried += 1
-                log.warning(
-                    "outbox%s: %s #%s not sent, will retry: %s", _tag(worker), message.channel, message_id, error
-                )
-            if _is_server_error(exc):
-                break  # leave the rest of the batch for the next run
-            continue
-        _mark_sent(session_factory, message_id, now)
-        report.sent += 1
-        log.info("outbox%s: sent %s %s #%s", _tag(worker), message.template, message.channel, message_id)
+    started = time.monotonic()
+    messages = _claim_batch(session_factory, now, batch, sorted(transports))
+    unsent = [id_of(message) for message in messages]
+    try:
+        for message in messages:
+            if time.monotonic() - started > CLAIM_SECONDS / 2:
+                break  # what is left goes back (finally) before the claim could expire
+            unsent.pop(0)  # in flight: from here its own outcome is recorded
+            if _deliver_one(session_factory, transports[message.channel], message, now, sender, report, worker):
+                break  # the provider is down: leave the rest of the batch for the next run
+    finally:
+        retry_queue.release(session_factory, OutboxMessage, unsent, now + timedelta(seconds=CLAIM_SECONDS))
+        for used in {id(t): t for t in transports.values()}.values():
+            close = getattr(used, "close", None)
+            if close is not None:
+                close()
     return report
+
+
+def _deliver_one(
+    session_factory: SessionFactory,
+    transport: Transport,
+    message: OutboxMessage,
+    now: datetime,
+    sender: str,
+    report: DeliveryReport,
+    worker: str,
+) -> bool:
+    """Send one claimed message and record the outcome in ``report``; True when the provider is
+    down (the rest of the batch must wait)."""
+    message_id = id_of(message)
+    try:
+        transport.send(message, sender=sender)
+    except Exception as exc:  # noqa: BLE001 - any failure is recorded and retried
+        error = f"{type(exc).__name__}: {exc}"
+        kind = "permanent" if isinstance(exc, PermanentFailure) else "provider" if _is_server_error(exc) else "message"
+        if _mark_failed_attempt(session_factory, message_id, now, error, kind=kind):
+            report.failed += 1
+            log.error("outbox%s: %s #%s failed for good: %s", _tag(worker), message.channel, message_id, error)
+        else:
+            report.retried += 1
+            log.warning("outbox%s: %s #%s not sent, will retry: %s", _tag(worker), message.channel, message_id, error)
+        return _is_server_error(exc)
+    _mark_sent(session_factory, message_id, now)
+    report.sent += 1
+    log.info("outbox%s: sent %s %s #%s", _tag(worker), message.template, message.channel, message_id)
+    return False
 
 
 def transports_for(settings: settings_module.Settings) -> dict[str, Transport]:

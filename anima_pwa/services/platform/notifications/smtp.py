@@ -1,5 +1,5 @@
-"""Sending email over SMTP: the ``ANIMA_SMTP_URL`` format and a transport that sends one outbox
-message per connection."""
+"""Sending email over SMTP: the ``ANIMA_SMTP_URL`` format and a transport that sends a batch of
+outbox messages over one connection (connect, TLS and login once per batch, not per message)."""
 
 from __future__ import annotations
 
@@ -103,11 +103,15 @@ def build_email(message: OutboxMessage, *, sender: str) -> EmailMessage:
 
 
 class SmtpTransport:
-    """Sends outbox messages with smtplib, one connection per message."""
+    """Sends outbox messages with smtplib over one connection, opened by the first ``send`` and
+    closed by ``close()`` (``deliver_due`` calls it after each batch). Any failure drops the
+    connection, so the next message starts on a fresh one. One per worker's sender, not shared
+    between threads."""
 
     def __init__(self, config: SmtpConfig, *, timeout: float = SMTP_TIMEOUT_SECONDS) -> None:
         self.config = config
         self.timeout = timeout
+        self._client: smtplib.SMTP | None = None
 
     @classmethod
     def from_url(cls, url: str, *, timeout: float = SMTP_TIMEOUT_SECONDS) -> SmtpTransport:
@@ -119,23 +123,55 @@ class SmtpTransport:
 
     def _connect(self) -> smtplib.SMTP:
         config = self.config
+        client: smtplib.SMTP
         if config.mode == "ssl":
-            return smtplib.SMTP_SSL(config.host, config.port, timeout=self.timeout, context=self._tls_context())
-        client = smtplib.SMTP(config.host, config.port, timeout=self.timeout)
-        if config.mode == "starttls":
-            try:
+            client = smtplib.SMTP_SSL(config.host, config.port, timeout=self.timeout, context=self._tls_context())
+        else:
+            client = smtplib.SMTP(config.host, config.port, timeout=self.timeout)
+        try:
+            if config.mode == "starttls":
                 client.starttls(context=self._tls_context())
-            except BaseException:
-                client.close()
-                raise
+            if config.username:
+                client.login(config.username, config.password or "")
+        except BaseException:
+            client.close()
+            raise
         return client
 
     def send(self, message: OutboxMessage, *, sender: str) -> None:
         """Deliver one message; raises on any failure (connection, TLS, auth, refusal)."""
         email = build_email(message, sender=sender)
-        with self._connect() as client:
-            if self.config.username:
-                client.login(self.config.username, self.config.password or "")
-            refused = client.send_message(email)
-            if refused:  # only possible with several recipients, kept for safety
-                raise smtplib.SMTPRecipientsRefused(refused)
+        reused = self._client is not None
+        try:
+            if self._client is None:
+                self._client = self._connect()
+            try:
+                refused = self._client.send_message(email)
+            except smtplib.SMTPServerDisconnected:
+                if not reused:
+                    raise
+                # The server closed the connection kept from the last message (an idle timeout, a
+                # per-connection limit) before taking this one: once more on a new connection.
+                self._drop()
+                self._client = self._connect()
+                refused = self._client.send_message(email)
+        except BaseException:
+            self._drop()
+            raise
+        if refused:  # only possible with several recipients, kept for safety
+            raise smtplib.SMTPRecipientsRefused(refused)
+
+    def _drop(self) -> None:
+        client, self._client = self._client, None
+        if client is not None:
+            client.close()
+
+    def close(self) -> None:
+        """End the batch's connection politely (QUIT), if one is open."""
+        client, self._client = self._client, None
+        if client is None:
+            return
+        try:
+            client.quit()
+        except (smtplib.SMTPException, OSError):
+            client.close()
