@@ -27,6 +27,7 @@ from anima_pwa.models import Account, AuthSession, OutboxMessage, Practice, utcn
 from bench.common import Result, backends, database, measure, percentile, session_factory, timing_result
 from bench.data import epraccur_csv, register_rows
 from bench.inbox import in_progress, practice_queue
+from bench.queue_scale import queue_at_scale
 
 # Targets (p95 unless said otherwise)
 SESSION_RESOLVE_P95_MS = 2.0  # the target is for SQLite; PostgreSQL rows are information
@@ -627,6 +628,7 @@ DATABASE_BENCHMARKS: dict[str, Callable[..., list[Result]]] = {
     "outbox": outbox,
     "queue": practice_queue,
     "in-progress": in_progress,
+    "queue-scale": queue_at_scale,
 }
 OTHER_BENCHMARKS: dict[str, Callable[..., list[Result]]] = {"topics": topic_search, "http": http_ttfb}
 

@@ -129,7 +129,8 @@ def test_sign_in_with_mfa_and_send_a_whole_request_with_the_keyboard_alone(phone
 
 
 def test_respond_to_the_practice_with_the_keyboard_alone(phone: Page, shot, db) -> None:
-    """In progress, the red Respond button, a reply typed and sent: all with keys."""
+    """In progress, the red Respond button, a reply typed and sent: all with keys. The reply says
+    something of an emergency, so the 999 advice shows at once."""
     from e2e.test_inbox_patient import _family
 
     family = _family(db)
@@ -144,11 +145,16 @@ def test_respond_to_the_practice_with_the_keyboard_alone(phone: Page, shot, db) 
     reply = phone.get_by_label("Your reply")
     expect(reply).to_be_visible()
     settled(phone)
-    type_into(phone, reply, "He is still coughing at night.")
+    type_into(phone, reply, "He is struggling to breathe now.")
     press(phone, phone.get_by_role("button", name="Send reply"))
     expect(phone.get_by_text("Your reply has been sent to your practice.")).to_be_visible()
-    expect(phone.locator(".thread__item--patient")).to_contain_text("He is still coughing at night.")
-    shot("replied")
+    expect(phone.locator(".thread__item--patient")).to_contain_text("He is struggling to breathe now.")
+    # Words of an emergency in a reply: the 999 advice at once (HAZ-100), its button reachable.
+    advice = phone.locator("#reply-advice")
+    expect(advice.get_by_role("heading", name="Call 999 now")).to_be_visible()
+    call = advice.get_by_role("button", name="Call 999")
+    expect(call).to_have_attribute("href", "tel:999")
+    shot("replied-emergency")
 
 
 def test_book_an_appointment_with_the_keyboard_alone(phone: Page, shot, db) -> None:

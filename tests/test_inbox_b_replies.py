@@ -329,3 +329,26 @@ def test_a_reply_stays_marked_for_the_practice_until_it_answers(w: PatientWorld,
     # So does the sign-off.
     assert signing.sign_off(w.db, w.clinician, request.id, "no_action", {}).ok
     assert marked() == {}
+
+
+def test_emergency_words_in_a_reply_give_the_advice_at_once_and_make_it_urgent(w: PatientWorld, photos: Path) -> None:
+    """HAZ-100: a reply saying the patient is worse in words of an emergency gets the 999 advice on
+    screen (the reply still goes), and the request moves up the practice's queue; the audit keeps
+    the rule that fired, never the words."""
+    request = sent_request(w, w.lily, w.mum)
+    request.urgency, request.urgency_rank = "routine", 3
+    practice_message(w, request)
+    outcome = replies.reply(
+        w.db, w.mum, request.id, "She is struggling to breathe now and her lips look blue.", folder=photos
+    )
+    assert outcome.ok and outcome.advice is not None and outcome.advice.code == "999"
+    assert ("Call 999", "tel:999") in outcome.advice.calls
+    w.db.refresh(request)
+    assert (request.urgency, request.urgency_rank) == ("urgent_today", 1)
+    event = audit_events(w.db, "request_reply_sent")[-1]
+    assert '"advice":"999"' in event.detail and "lips" not in event.detail
+
+    calm = sent_request(w, w.mum_patient, w.mum)
+    practice_message(w, calm)
+    quiet = replies.reply(w.db, w.mum, calm.id, "No chest pain, just a cough at night.", folder=photos)
+    assert quiet.ok and quiet.advice is None

@@ -235,6 +235,26 @@ def request_view() -> rx.Component:
             rx.fragment(
                 rx.el.span("For ", S.request["for"], class_name="caption"),
                 rx.el.h1(S.request["title"]),
+                rx.cond(
+                    S.reply_advice.contains("code"),
+                    rx.el.div(
+                        rx.el.h2(S.reply_advice["title"], class_name="panel__title"),
+                        rx.el.p(S.reply_advice["body"]),
+                        rx.el.p("Your reply has been sent, but your practice may not read it straight away."),
+                        rx.el.div(
+                            rx.foreach(
+                                S.reply_advice_calls,
+                                lambda c: rx.el.a(
+                                    c[0], href=c[1], class_name="button button--emergency", role="button"
+                                ),
+                            ),
+                            class_name="button-group",
+                        ),
+                        class_name="panel panel--emergency",
+                        role="alert",
+                        id="reply-advice",
+                    ),
+                ),
                 rx.cond(S.notice != "", rx.el.div(rx.el.p(S.notice), class_name="panel panel--success", role="status")),
                 error_summary(S.summary),
                 form_error(S.errors),

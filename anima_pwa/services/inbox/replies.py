@@ -25,11 +25,12 @@ from pathlib import Path
 from sqlalchemy import update
 from sqlmodel import Session
 
-from anima_pwa.models import OPEN_STATUSES, Request, RequestMessage
+from anima_pwa.models import OPEN_STATUSES, URGENCY_RANKS, Request, RequestMessage
 from anima_pwa.services.identity.sessions import Identity
 from anima_pwa.services.inbox import access, attachments, thread
 from anima_pwa.services.platform import audit, clock, idempotency, text_limits
 from anima_pwa.services.platform.results import FORM, Result
+from anima_pwa.services.questionnaires import emergencies
 
 __all__ = ["ALREADY_ANSWERED", "FINISHED", "NOT_ASKED", "ReplyOutcome", "lock_request", "reply"]
 
@@ -46,12 +47,16 @@ ALREADY_ANSWERED = (
     "Your practice will message you here if they need anything else."
 )
 ENTER_REPLY = "Enter your reply"
+URGENT = "urgent_today"
 NO_PHOTO_ASKED = "Your practice has not asked for a photo. Remove it, or describe what you see in your reply."
 
 
 @dataclass(frozen=True, kw_only=True)
 class ReplyOutcome(Result):
     message_id: int | None = None
+    # Emergency words in the reply ("he can't breathe"): the 999, 111 or crisis advice to show at
+    # once, as the request wizard does for what is typed there (HAZ-100).
+    advice: emergencies.SearchAdvice | None = None
 
 
 def lock_request(session: Session, request: Request) -> Request:
@@ -159,6 +164,11 @@ def _reply(
     request.status = "assigned"
     request.awaiting_reply_since = None
     request.patient_replied_at = request.patient_replied_at or now  # the first reply not yet answered
+    advice = emergencies.emergency_advice(body)
+    if advice is not None and request.urgency_rank > URGENCY_RANKS[URGENT]:
+        # As for emergency words typed into a request: the advice now, and the practice sees it as
+        # urgent (top of the queue with its reply mark).
+        request.urgency, request.urgency_rank = URGENT, URGENCY_RANKS[URGENT]
     request.updated_at = now
     session.add(request)
     session.flush()
@@ -168,6 +178,12 @@ def _reply(
         "request_reply_sent",
         patient_id=request.patient_id,
         practice_id=request.practice_id,
-        detail={"request_id": request.id, "message_id": message.id, "photo": checked is not None},
+        detail={
+            "request_id": request.id,
+            "message_id": message.id,
+            "photo": checked is not None,
+            # The rules that fired and the advice shown, never the words typed.
+            **({"advice": advice.code, "reasons": list(advice.reasons)} if advice else {}),
+        },
     )
-    return ReplyOutcome(message_id=message.id)
+    return ReplyOutcome(message_id=message.id, advice=advice)

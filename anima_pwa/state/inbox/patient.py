@@ -94,6 +94,9 @@ class RequestViewState(SessionState):
     appointments: list[dict[str, str]] = []  # and its appointments booked
     photo_added: bool = False
     notice: str = ""  # "Your reply has been sent."
+    # Emergency words in the reply just sent: the advice (code, title, body) and its call buttons.
+    reply_advice: dict[str, str] = {}
+    reply_advice_calls: list[list[str]] = []  # [label, tel: link]
     form_key: int = 0  # a new number after a sent reply empties the form
     errors: dict[str, str] = {}
     summary: list[list[str]] = []
@@ -148,6 +151,7 @@ class RequestViewState(SessionState):
         self.outcome_paragraphs, self.outcome_rows = [], []
         self.appointment_invites, self.appointments = [], []
         self.errors, self.summary = {}, []
+        self.reply_advice, self.reply_advice_calls = {}, []
 
     def _drop_photo(self) -> None:
         if self._held_photo:
@@ -228,6 +232,9 @@ class RequestViewState(SessionState):
         self._show(identity)
         self.errors, self.summary = {}, []
         self.notice = "Your reply has been sent to your practice."
+        advice = outcome.advice
+        self.reply_advice = {"code": advice.code, "title": advice.title, "body": advice.body} if advice else {}
+        self.reply_advice_calls = [[label, href] for label, href in advice.calls] if advice else []
         self.form_key += 1
         self._reply_key = idempotency.new_key()  # the next reply is a new one
         return None
