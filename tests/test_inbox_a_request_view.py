@@ -12,6 +12,20 @@ from tests.factories import audit_events
 from tests.inbox_a_world import Desk, desk_fixture, now_fixture  # noqa: F401
 
 
+def test_the_history_is_never_pushed_off_by_views(desk: Desk) -> None:
+    """A request opened more than a thousand times still shows its whole history: views are left out
+    of the audit query itself, not after its limit."""
+    from anima_pwa.services.platform import audit
+
+    request = desk.request()
+    assert staff_actions.assign(desk.db, desk.reception, request.id, team="gp", staff_id=desk.clinician.staff_id).ok
+    for _ in range(1001):
+        audit.record_staff(desk.db, desk.reception, "request_viewed", patient_id=request.patient_id,
+                           detail={"request_id": request.id})  # fmt: skip
+    view = request_view.request_view(desk.db, desk.reception, request.id)
+    assert [h.action for h in view.history] == ["Request assigned"]
+
+
 def test_the_page_shows_alarms_holders_other_requests_thread_and_history(desk: Desk) -> None:
     earlier = desk.request(minutes_ago=3000, subject="Earlier rash", status="resolved", outcome="no_action")
     request = desk.request(

@@ -110,11 +110,13 @@ def _worded_for(request: Request, patient: Patient | None) -> str:
 
 
 def _history(session: Session, request: Request) -> list[AuditRow]:
-    """The request's own events (those naming it), newest first."""
+    """The request's own events (those naming it), newest first. Views are left out in the query:
+    a patient whose requests are opened often has more of them than the trail's limit, which would
+    otherwise push the request's real history off the page."""
     events = [
         e
-        for e in audit.trail(session, patient_id=request.patient_id, limit=1000)
-        if e.action != "request_viewed" and audit.event_detail(e).get("request_id") == request.id
+        for e in audit.trail(session, patient_id=request.patient_id, limit=1000, leave_out=("request_viewed",))
+        if audit.event_detail(e).get("request_id") == request.id
     ]
     staff_ids = {e.actor_account_id for e in events if e.actor_kind == "staff" and e.actor_account_id is not None}
     names = (
