@@ -309,3 +309,32 @@ def test_the_open_draft_still_works_in_both_tabs(tabs: World) -> None:
     assert other.step == "check" and other.notice == ""
     handler(other, "send")
     assert other.step == "done" and other.reference.startswith("AN-")
+
+
+def test_an_answer_from_a_page_showing_another_question_is_not_filed_under_this_one(tabs: World) -> None:
+    """HAZ-101: the page sends the question it showed; when this tab's state is on another question
+    (a dropped connection lost a step), the answer is saved under neither: the draft's question is
+    shown again with the reason."""
+    draft = start(tabs, "cough-and-cold")
+    screening.screen_red_flags(tabs.db, tabs.me, draft, [], none_of_these=True)
+    while questions_step(tabs, draft) == "red_flags":
+        screening.screen_red_flags(tabs.db, tabs.me, draft, [], none_of_these=True)
+    tabs.db.commit()
+    tab = patient_tab(tabs)
+    assert tab.step == "question"
+    current = tab.question["id"]
+    before = dict(drafts.answers_of(tabs.db.get(Request, draft.id)))
+    handler(tab, "answer", {"answer": "no", "question": "not-the-question-on-screen"})
+    tabs.db.expire_all()
+    assert drafts.answers_of(tabs.db.get(Request, draft.id)) == before  # nothing saved
+    assert (tab.step, tab.question["id"], tab.notice) == ("question", current, screening.PAGE_CHANGED)
+    options = tab.options
+    handler(tab, "answer", {"answer": options[0]["code"], "question": current})
+    tabs.db.expire_all()
+    assert current in drafts.answers_of(tabs.db.get(Request, draft.id)) and tab.notice == ""
+
+
+def questions_step(w: World, draft: Request) -> str:
+    from anima_pwa.services.requests import questions
+
+    return questions.current_step(w.db, draft).kind

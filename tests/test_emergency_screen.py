@@ -48,6 +48,22 @@ def test_a_page_needs_its_signs_or_none_of_these_and_never_both(world: World) ->
     assert questions.current_step(world.db, draft).number == 2
 
 
+def test_none_of_these_is_never_recorded_for_a_page_that_was_not_shown(world: World) -> None:
+    """HAZ-101: the screen sends the signs it showed; when the draft has moved on to another page
+    (another tab answered page 1 meanwhile) "None of these" from the old page is refused, nothing is
+    saved, and the signs of the draft's page stay unanswered until they are shown and answered."""
+    draft = start(world, "headache")
+    first = page_ids(world, draft)
+    assert screening.screen_red_flags(world.db, world.me, draft, [], none_of_these=True, shown=first).ok
+    second = page_ids(world, draft)
+    assert second != first
+    before = draft.answers
+    stale = screening.screen_red_flags(world.db, world.me, draft, [], none_of_these=True, shown=first)
+    assert stale == screening.ScreenOutcome.refused(screening.PAGE_CHANGED)
+    assert draft.answers == before and page_ids(world, draft) == second
+    assert screening.screen_red_flags(world.db, world.me, draft, [second[0]], shown=second).error == ""
+
+
 def test_a_999_sign_ends_the_request_on_its_page(world: World) -> None:
     draft = start(world, "headache")
     pages = len(screening.red_flag_pages(world.db, draft))

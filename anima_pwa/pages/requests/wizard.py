@@ -269,6 +269,8 @@ def _wizard(W, *, staff: bool = False) -> rx.Component:  # noqa: N803 - W is a S
                 ),
                 hint="Select all that apply.",
             ),
+            # Which signs this page showed, so an answer is never recorded against another page.
+            rx.el.input(type="hidden", name="page", value=W.red_flag_items.foreach(lambda f: f["id"]).join(",")),
             primary_button("Continue"),
             on_submit=W.screen,
             no_validate=True,
@@ -362,6 +364,8 @@ def _wizard(W, *, staff: bool = False) -> rx.Component:  # noqa: N803 - W is a S
                 ),
                 class_name=rx.cond(W.errors.contains("answer"), "form-group form-group--error", "form-group"),
             ),
+            # Which question this page showed, so the answer is never filed under another one.
+            rx.el.input(type="hidden", name="question", value=q["id"]),
             primary_button("Continue"),
             on_submit=W.answer,
             no_validate=True,

@@ -55,6 +55,12 @@ SHOWN = "_advice_shown"  # crisis advice already recorded for this draft (flag l
 FREE_TEXT_ADVICE = "_free_text_advice"  # linkId -> advice code, for emergency words typed in an answer
 NONE_AND_FLAGS = "Select the ones that apply, or select 'None of these', not both"
 NOTHING_CHOSEN = "Select the ones that apply, or select 'None of these'"
+# The page the person answered is not the one the draft is on (another tab moved it on, or a
+# dropped connection lost a step): nothing is saved, and the draft's page is shown to be answered.
+PAGE_CHANGED = (
+    "These questions had changed since they were shown (perhaps in another tab or window). "
+    "Nothing was saved. Please read the questions below and answer them."
+)
 
 
 def current_page(session: Session, draft: Request, answers: dict) -> tuple[int, list[tuple]]:
@@ -84,13 +90,23 @@ def _ticked_flags(flags: list, answers: dict) -> list:
 
 
 def screen_red_flags(
-    session: Session, identity: Identity | None, draft: Request, ticked: list[str], *, none_of_these: bool = False
+    session: Session,
+    identity: Identity | None,
+    draft: Request,
+    ticked: list[str],
+    *,
+    none_of_these: bool = False,
+    shown: list[str] | None = None,
 ) -> ScreenOutcome:
     """One page of the emergency screen. The person ticks the signs that apply or "None of these"
     (one or the other: nothing, or both, is an error and nothing is saved). A 999 sign ends the
     request at once; after the last page a 111 sign ends it; either way every advice that applies
     is shown, most urgent first, nothing is sent and the signpost is recorded. Crisis signs alone
-    show the crisis lines after the last page and the questions go on."""
+    show the crisis lines after the last page and the questions go on.
+
+    ``shown``: the signs on the page the person answered (the screen sends them). When they are not
+    this page's, the answer is refused with PAGE_CHANGED and nothing is saved: "None of these"
+    must never be recorded for signs the person was not looking at (HAZ-101)."""
     answers = answers_of(draft)
     index, pages = current_page(session, draft, answers)
     if not pages:
@@ -99,6 +115,8 @@ def screen_red_flags(
         return ScreenOutcome()
     index = min(index, len(pages) - 1)  # every page answered but the screen not done: the last one, as shown
     page = pages[index]
+    if shown is not None and list(shown) != [f.link_id for f in page]:
+        return ScreenOutcome.refused(PAGE_CHANGED)
     chosen = [f for f in page if f.link_id in set(ticked)]
     if chosen and none_of_these:
         return ScreenOutcome.refused(NONE_AND_FLAGS)

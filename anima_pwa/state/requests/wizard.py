@@ -360,15 +360,23 @@ class RequestWizardMixin(rx.State, mixin=True):
             if str(key).startswith("flag_") and value
         ]
         none_of_these = bool(form_data.get("none_of_these"))
+        # The signs on the page that was answered, as the page itself sent them (not this tab's idea
+        # of it, which a dropped connection can leave behind).
+        shown = [clip(link_id, 60) for link_id in received(form_data.get("page", "")).split(",")[:20] if link_id]
 
         def act(db, identity, draft):
-            outcome = screening.screen_red_flags(db, identity, draft, ticked[:50], none_of_these=none_of_these)
-            if not outcome.error and not outcome.ends:
+            outcome = screening.screen_red_flags(
+                db, identity, draft, ticked[:50], none_of_these=none_of_these, shown=shown
+            )
+            if outcome.error == screening.PAGE_CHANGED or (not outcome.error and not outcome.ends):
                 self._show_draft(db, draft)
             return outcome
 
         ok, outcome = self._with_draft(actor, act)
         if not ok:
+            return None
+        if outcome.error == screening.PAGE_CHANGED:
+            self.notice = outcome.error
             return None
         if outcome.error:
             first = self.red_flag_items[0]["id"] if self.red_flag_items else ""
@@ -387,6 +395,14 @@ class RequestWizardMixin(rx.State, mixin=True):
     @acting
     def answer(self, actor, form_data: dict):
         link_id = clip(self.question.get("id", ""), 60)
+        if clip(received(form_data.get("question", "")), 60) != link_id:
+            # The answer came from a page showing another question than this tab's state is on (a
+            # dropped connection lost a step): never file it under a question the person wasn't
+            # looking at (HAZ-101). Show the draft's question again, to be answered.
+            shown, _ = self._with_draft(actor, lambda db, identity, draft: self._show_draft(db, draft))
+            if shown:
+                self.notice = screening.PAGE_CHANGED
+            return None
         raw = form_data.get("answer")
         if raw is None and self.question.get("type") == "date":
             raw = "-".join(clip(form_data.get(p, ""), 4) for p in ("answer_year", "answer_month", "answer_day")).strip(
