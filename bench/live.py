@@ -111,19 +111,20 @@ class _SmtpSink:
 
 
 @contextlib.contextmanager
-def live_app() -> Iterator[LiveApp]:
+def live_app(*, need_database: bool = True) -> Iterator[LiveApp]:
     """The app to drive: BENCH_URL's, or one started here (and stopped afterwards)."""
     from anima_pwa.db import make_engine
 
     url = os.environ.get("BENCH_URL", "").strip().rstrip("/")
     if url:
-        db_url = os.environ.get("BENCH_DB_URL", "").strip()
+        db_url = os.environ.get("BENCH_DB_URL", "").strip() or ("" if need_database else "sqlite://")
         if not db_url:
             raise RuntimeError("BENCH_URL needs BENCH_DB_URL: the benchmark makes its patients in the app's database")
         engine = make_engine(db_url)
         try:
             wait_until_up(url, None, None, timeout=30)
-            yield LiveApp(url=url, engine=engine, setup=f"BENCH_URL={url}, database {engine.dialect.name}")
+            setup = f"BENCH_URL={url}" + (f", database {engine.dialect.name}" if need_database else "")
+            yield LiveApp(url=url, engine=engine, setup=setup)
         finally:
             engine.dispose()
         return
