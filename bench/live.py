@@ -28,6 +28,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from sqlalchemy import insert, text
 from sqlalchemy.engine import Engine
@@ -131,19 +132,41 @@ def live_app(*, need_database: bool = True) -> Iterator[LiveApp]:
 
     from aiosmtpd.controller import Controller
 
-    from bench.common import _migrate
-
-    with tempfile.TemporaryDirectory(prefix="anima-bench-live-") as folder:
-        instance = Path(folder) / "instance"
+    production = os.environ.get("BENCH_PRODUCTION", "").strip() not in ("", "0")
+    with contextlib.ExitStack() as stack:
+        folder = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="anima-bench-live-")))
+        instance = folder / "instance"
         instance.mkdir()
-        db_url = f"sqlite:///{Path(folder) / 'live.db'}"
-        engine = make_engine(db_url)
-        _migrate(engine)
+        extra: dict[str, str] = {}
+        if production:
+            # PostgreSQL + Redis + several workers, on this machine's servers (the names CI sets).
+            from bench.common import database
+
+            redis_url = os.environ.get("ANIMA_TEST_REDIS_URL", "").strip()
+            if not redis_url or not os.environ.get("ANIMA_TEST_POSTGRES_URL"):
+                raise RuntimeError("BENCH_PRODUCTION needs ANIMA_TEST_POSTGRES_URL and ANIMA_TEST_REDIS_URL")
+            engine = stack.enter_context(database("postgresql"))  # a throwaway database, migrated, dropped after
+            db_url = engine.url.render_as_string(hide_password=False)
+            # Its own Redis database number, so the benchmark's tabs never meet another app's keys.
+            redis_db = os.environ.get("BENCH_REDIS_DB", "11")
+            extra["REFLEX_REDIS_URL"] = urlsplit(redis_url)._replace(path=f"/{redis_db}").geturl()
+            workers = os.environ.get("BENCH_WORKERS", "2")
+            extra["GRANIAN_WORKERS"] = workers
+            setup = f"started here: reflex run --env prod, {workers} workers, PostgreSQL + Redis (db {redis_db})"
+        else:
+            from bench.common import _migrate
+
+            db_url = f"sqlite:///{folder / 'live.db'}"
+            engine = make_engine(db_url)
+            stack.callback(engine.dispose)
+            _migrate(engine)
+            setup = "started here: reflex run --env prod --single-port, 1 worker, SQLite, default state store"
         smtp = Controller(_SmtpSink(), hostname="127.0.0.1", port=free_port())
         smtp.start()
+        stack.callback(smtp.stop)
         port = free_port()
-        log_path = Path(folder) / "app.log"
-        env = bench_env(port, db_url, instance, smtp.port)
+        log_path = folder / "app.log"
+        env = {**bench_env(port, db_url, instance, smtp.port), **extra}
         reflex = str(Path(sys.executable).parent / "reflex")
         command = [reflex, "run", "--env", "prod", "--single-port", "--frontend-port", str(port)]
         command += ["--backend-port", str(port)]
@@ -152,18 +175,18 @@ def live_app(*, need_database: bool = True) -> Iterator[LiveApp]:
             process = subprocess.Popen(
                 command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
             )
-        try:
-            wait_until_up(f"http://localhost:{port}", process, log_path)
-            yield LiveApp(
-                url=f"http://localhost:{port}",
-                engine=engine,
-                setup="started here: reflex run --env prod --single-port, 1 worker, SQLite, default state store",
-                log_path=log_path,
-            )
-        finally:
-            stop(process)
-            smtp.stop()
-            engine.dispose()
+        stack.callback(_keep_log, log_path)
+        stack.callback(stop, process)
+        wait_until_up(f"http://localhost:{port}", process, log_path)
+        yield LiveApp(url=f"http://localhost:{port}", engine=engine, setup=setup, log_path=log_path)
+
+
+def _keep_log(log_path: Path) -> None:
+    """The app's log outlives the temporary folder: bench/results/last-app.log (git-ignored)."""
+    results = ROOT / "bench" / "results"
+    results.mkdir(exist_ok=True)
+    with contextlib.suppress(OSError):
+        (results / "last-app.log").write_text(log_path.read_text(errors="replace"))
 
 
 # Data --------------------------------------------------------------------------------------------
