@@ -178,7 +178,15 @@ def live_app(*, need_database: bool = True) -> Iterator[LiveApp]:
         stack.callback(_keep_log, log_path)
         stack.callback(stop, process)
         wait_until_up(f"http://localhost:{port}", process, log_path)
+        setup += f" ({_children(process.pid)} server processes under reflex)"
         yield LiveApp(url=f"http://localhost:{port}", engine=engine, setup=setup, log_path=log_path)
+
+
+def _children(pid: int) -> int:
+    """How many processes the server runs under `reflex run` (Granian's workers): evidence, in the
+    results, of how many workers served the run."""
+    out = subprocess.run(["ps", "-o", "pid=", "--ppid", str(pid)], capture_output=True, text=True, check=False)
+    return len(out.stdout.split())
 
 
 def _keep_log(log_path: Path) -> None:
