@@ -70,7 +70,9 @@ class Tab:
         self.forwarded_for = forwarded_for
         self.state: dict[str, dict[str, Any]] = {}
         self.frontend_events: list[dict] = []
-        self.updates = 0
+        self.updates = 0  # every `event` message received
+        self.deltas = 0  # those that carried a delta (a handler's answer)
+        self.errors_shown = 0  # Reflex's backend-error toast ("An error occurred. ...") sent to this tab
         self._changed = asyncio.Event()
         self._disconnected = False
         kwargs: dict[str, Any] = {"reconnection": False}
@@ -108,9 +110,13 @@ class Tab:
             await self.sio.disconnect()
 
     async def _on_update(self, update: dict) -> None:
-        for substate, changes in (update.get("delta") or {}).items():
+        delta = update.get("delta") or {}
+        for substate, changes in delta.items():
             self.state.setdefault(substate, {}).update(changes)
-        self.frontend_events.extend(update.get("events") or [])
+        events = update.get("events") or []
+        self.frontend_events.extend(events)
+        self.errors_shown += sum(1 for e in events if "an error occurred" in str(e).lower())
+        self.deltas += 1 if delta else 0
         self.updates += 1
         self._changed.set()
 
@@ -150,13 +156,15 @@ class Tab:
     ) -> float:
         """Send one event and wait for its answer; returns the round trip in seconds.
 
-        Without `until`, the answer is the next update (a handler that changes a var sends exactly
-        one delta when it returns). With it, the first update after sending that makes it true."""
-        seen = self.updates
+        Without `until`, the answer is the next update that carries a delta (a handler that changes
+        a var sends exactly one delta when it returns; an update without one, such as a late error
+        toast from an earlier event, is not it). With it, the first delta after sending that makes
+        it true."""
+        seen = self.deltas
         start = time.perf_counter()
         await self.send(name, payload)
         await self.wait_for(
-            (lambda: self.updates > seen and until()) if until is not None else (lambda: self.updates > seen),
+            (lambda: self.deltas > seen and until()) if until is not None else (lambda: self.deltas > seen),
             timeout=timeout,
         )
         return time.perf_counter() - start

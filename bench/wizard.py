@@ -245,6 +245,7 @@ async def _roundtrip(app: LiveApp, rounds: int) -> list[Result]:
 @dataclass
 class RushOutcome:
     outcome: str = ""
+    errors_shown: int = 0  # Reflex's "An error occurred" toasts this tab received
     send_s: float | None = None
     trivial: list[float] = field(default_factory=list)
 
@@ -298,6 +299,9 @@ async def _rush(app: LiveApp, patients: int, limit: int, window: float) -> list[
                 sends = tab.times.get("send", [])
                 result.send_s = sends[0] if sends else None
                 result.trivial = tab.times.get("trivial", [])
+                result.errors_shown = tab.tab.errors_shown
+                if result.errors_shown and result.outcome in ("sent", "refused"):
+                    result.outcome = f"error: shown 'An error occurred' ({result.outcome} in the end)"
                 with contextlib.suppress(Exception):
                     await tab.tab.close()
 
