@@ -5,6 +5,10 @@
     python -m bench session search     only the named ones (session, search, verification,
                                        sign-in, outbox, queue, in-progress, topics, http)
     python -m bench --sqlite-only      ignore ANIMA_TEST_POSTGRES_URL
+    python -m bench roundtrip rush firstload
+                                       the running app, driven from outside (only when named;
+                                       BENCH_URL + BENCH_DB_URL, or an app started here)
+    python -m bench rush --patients 50 --limit 20 --window 10
 
 Prints a table and writes it, with machine details, to bench/results/<UTC time>.json
 (git-ignored). Exit status 1 if any target was missed, 2 if a benchmark crashed.
@@ -21,6 +25,7 @@ import sys
 import time
 import traceback
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 
 from bench.common import POSTGRES_URL, Result
@@ -31,7 +36,7 @@ RESULTS_DIR = Path(__file__).resolve().parent / "results"
 def _fmt(value: float | None, unit: str) -> str:
     if value is None:
         return "-"
-    if unit == "msg/s":
+    if unit in ("msg/s", "count"):
         return f"{value:.0f}"
     return f"{value:.2f}" if value < 10 else f"{value:.0f}" if value >= 100 else f"{value:.1f}"
 
@@ -95,20 +100,24 @@ def machine() -> dict:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from bench.benchmarks import DATABASE_BENCHMARKS, OTHER_BENCHMARKS
+    from bench.benchmarks import DATABASE_BENCHMARKS, LIVE_BENCHMARKS, OTHER_BENCHMARKS
     from bench.common import backends
 
-    names = [*DATABASE_BENCHMARKS, *OTHER_BENCHMARKS]
+    names = [*DATABASE_BENCHMARKS, *OTHER_BENCHMARKS, *LIVE_BENCHMARKS]
     parser = argparse.ArgumentParser(prog="python -m bench", description="Anima benchmarks (not part of make test).")
     parser.add_argument("only", nargs="*", metavar="NAME", help=f"run only these: {', '.join(names)}")
     parser.add_argument(
         "--sqlite-only", action="store_true", help="skip PostgreSQL even if ANIMA_TEST_POSTGRES_URL is set"
     )
+    parser.add_argument("--patients", type=int, help="rush: simulated patients (default 1000)")
+    parser.add_argument("--limit", type=int, help="rush: the practice's daily limit (default 300)")
+    parser.add_argument("--window", type=float, help="rush: seconds over which the patients arrive (default 60)")
+    parser.add_argument("--rounds", type=int, help="roundtrip: whole wizards timed (default 20)")
     args = parser.parse_args(argv)
     unknown = [n for n in args.only if n not in names]
     if unknown:
         parser.error(f"unknown benchmark {', '.join(unknown)}; choose from {', '.join(names)}")
-    selected = args.only or names
+    selected = args.only or [n for n in names if n not in LIVE_BENCHMARKS]
     run_backends = ["sqlite"] if args.sqlite_only else backends()
 
     info = machine()
@@ -123,7 +132,11 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     for name in selected:
         targets = run_backends if name in DATABASE_BENCHMARKS else ["-"]
-        func = DATABASE_BENCHMARKS.get(name) or OTHER_BENCHMARKS[name]
+        func = DATABASE_BENCHMARKS.get(name) or OTHER_BENCHMARKS.get(name) or LIVE_BENCHMARKS[name]
+        if name == "rush":
+            func = partial(func, patients=args.patients, limit=args.limit, window=args.window)
+        elif name == "roundtrip":
+            func = partial(func, rounds=args.rounds)
         for backend in targets:
             print(f"  running {name} ({backend}) ...", flush=True)
             t0 = time.perf_counter()
