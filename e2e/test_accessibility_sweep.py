@@ -129,6 +129,23 @@ def family(db, routes_table) -> dict:
                 kind="medical", topic="back-pain", status="draft", current_item="", created_at=now, updated_at=now,
             )
         )  # fmt: skip
+        # Someone waiting for the practice to verify them, with a long email address (the
+        # Verifications table must fit at 200% zoom, or scroll in its own box).
+        from datetime import date
+
+        from anima_pwa.models import Patient
+        from e2e.journeys import fresh_nhs_number, new_email
+
+        waiting_email = new_email("a-rather-long-address-for-the-verifications-table")
+        waiting = Account(email=waiting_email, email_normalized=waiting_email, password_hash="x", email_verified_at=now)
+        person = Patient(
+            full_name="Bartholomew Featherstonehaugh-Smythe", date_of_birth=date(1990, 1, 2),
+            nhs_number=fresh_nhs_number(), postcode="MB1 2RH", verification_status="pending",
+            practice_id=session.get(Request, world["rash"]).practice_id,
+        )  # fmt: skip
+        session.add_all([waiting, person])
+        session.flush()
+        session.add(AccountPatient(account_id=waiting.id, patient_id=person.id, relationship="self"))
         session.commit()
     return world
 

@@ -74,6 +74,7 @@ def server(request, tmp_path_factory, database_url, mailbox, nhs_login_emulator)
     assert shared is not None
     base, _, number = shared.rpartition("/")
     env["REFLEX_REDIS_URL"] = f"{base}/{int(number) + 8}"
+    env["GRANIAN_WORKERS"] = "2"
     env["REFLEX_WEB_WORKDIR"] = str(ROOT / f".web-restart-{os.environ.get('PYTEST_XDIST_WORKER', 'main')}")
     env["ANIMA_NHS_LOGIN_REDIRECT_URI"] = f"http://localhost:{port}/nhs-login/callback"
     flush_redis(env["REFLEX_REDIS_URL"])

@@ -79,6 +79,7 @@ def patient_search() -> rx.Component:
                         ),
                     )
                 ),
+                name="Patients found",
             ),
             rx.cond(s.searched, rx.el.p("No patients at your practice match that search.")),
         ),
@@ -240,6 +241,7 @@ def patient_record() -> rx.Component:
                                     ("Approval", "approval"),
                                     ("Account", "status"),
                                 ],
+                                name="Linked accounts",
                             ),
                             rx.el.p("No account holds this patient."),
                         ),
@@ -313,7 +315,9 @@ def audit_trail() -> rx.Component:
     return workspace_page(
         rx.el.h1("Audit trail"),
         page_error(s),
-        text_table(s.rows, [("When", "at"), ("What", "action"), ("Who", "actor"), ("Detail", "detail")]),
+        text_table(
+            s.rows, [("When", "at"), ("What", "action"), ("Who", "actor"), ("Detail", "detail")], name="Audit trail"
+        ),
         back=("Back to the patient", routes.PRACTICE_PATIENT + "?id=" + s.patient_id.to_string()),
     )
 
@@ -394,6 +398,7 @@ def verifications() -> rx.Component:
             table(
                 ["Patient", "Date of birth", "NHS number", "Postcode", "Why", "Submitted", ""],
                 rx.el.tbody(rx.foreach(s.rows, row)),
+                name="Waiting for verification",
             ),
             rx.el.p("Nothing is waiting for verification."),
         ),

@@ -345,7 +345,11 @@ def core_hours_log() -> rx.Component:
         rx.cond(s.error != "", rx.el.div(rx.el.p(s.error), class_name="panel panel--info")),
         rx.cond(
             s.rows.length() > 0,
-            text_table(s.rows, [("When", "at"), ("Who", "who"), ("Where", "change"), ("What", "what"), ("Why", "why")]),
+            text_table(
+                s.rows,
+                [("When", "at"), ("Who", "who"), ("Where", "change"), ("What", "what"), ("Why", "why")],
+                name="Core hours log",
+            ),
             rx.cond(s.error == "", rx.el.p("Nothing has closed online requests inside core hours.")),
         ),
         back=("Back to Practice settings", routes.PRACTICE_SETTINGS),
