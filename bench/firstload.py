@@ -36,7 +36,8 @@ from pathlib import Path
 from urllib.parse import urljoin
 
 from bench.common import Result
-from bench.live import ROOT, free_port, live_app, stop, wait_until_up
+from bench.live import ROOT, live_app
+from tests.servers import free_port, stop, wait_until_up
 
 BYTES_RATIO = 1.2  # JS + CSS (compressed) at most 1.2x the blank app's (issue 14)
 PAGE = "/login"
@@ -125,7 +126,7 @@ def blank_app() -> Iterator[str]:
                 start_new_session=True,
             )
         try:
-            wait_until_up(f"http://localhost:{port}", process, log_path)
+            wait_until_up(f"http://localhost:{port}", process, log_path, timeout=400)
             yield f"http://localhost:{port}"
         finally:
             stop(process)

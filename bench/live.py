@@ -17,13 +17,9 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import signal
-import socket
 import subprocess
 import sys
 import tempfile
-import time
-import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
@@ -32,6 +28,8 @@ from urllib.parse import urlsplit
 
 from sqlalchemy import insert, text
 from sqlalchemy.engine import Engine
+
+from tests.servers import free_port, stop, wait_until_up
 
 ROOT = Path(__file__).resolve().parent.parent
 ALL_DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -43,12 +41,6 @@ class LiveApp:
     engine: Engine
     setup: str  # what ran: "started here: 1 worker, SQLite" or "BENCH_URL=..."
     log_path: Path | None = None
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def bench_env(port: int, database_url: str, instance: Path, smtp_port: int | None) -> dict[str, str]:
@@ -74,36 +66,6 @@ def bench_env(port: int, database_url: str, instance: Path, smtp_port: int | Non
     for name in ("ANIMA_DEMO", "REFLEX_REDIS_URL", "BENCH_URL", "BENCH_DB_URL"):
         env.pop(name, None)
     return env
-
-
-def wait_until_up(url: str, process: subprocess.Popen | None, log_path: Path | None, timeout: float = 400) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process is not None and process.poll() is not None:
-            tail = log_path.read_text()[-4000:] if log_path else ""
-            raise RuntimeError(f"the app exited with {process.returncode}:\n{tail}")
-        try:
-            with urllib.request.urlopen(f"{url}/ping", timeout=2) as response:
-                if response.status == 200:
-                    return
-        except OSError:
-            pass
-        time.sleep(0.5)
-    raise RuntimeError(f"the app at {url} did not answer /ping within {timeout:g} s")
-
-
-def stop(process: subprocess.Popen) -> None:
-    """Stop the server started here (its own process group) and its children."""
-    try:
-        os.killpg(process.pid, signal.SIGTERM)
-    except ProcessLookupError:
-        process.wait()
-        return
-    try:
-        process.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGKILL)
 
 
 class _SmtpSink:
@@ -177,7 +139,7 @@ def live_app(*, need_database: bool = True) -> Iterator[LiveApp]:
             )
         stack.callback(_keep_log, log_path)
         stack.callback(stop, process)
-        wait_until_up(f"http://localhost:{port}", process, log_path)
+        wait_until_up(f"http://localhost:{port}", process, log_path, timeout=400)
         setup += f" ({_children(process.pid)} server processes under reflex)"
         yield LiveApp(url=f"http://localhost:{port}", engine=engine, setup=setup, log_path=log_path)
 

@@ -12,7 +12,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import email
 import email.policy
 import fcntl
@@ -20,13 +19,10 @@ import os
 import random
 import re
 import shutil
-import signal
-import socket
 import subprocess
 import sys
 import threading
 import time
-import urllib.request
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -37,6 +33,8 @@ import pytest
 from aiosmtpd.controller import Controller
 from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
 from sqlalchemy import create_engine, text
+
+from tests.servers import free_port, stop, wait_until_up
 
 ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "e2e" / "artifacts"
@@ -56,12 +54,6 @@ CHROMIUM_ARGS = [
 def client_address() -> str:
     """A documentation-range address (RFC 5737) standing for one test's browser."""
     return f"203.0.113.{random.randint(1, 254)}"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 # SMTP ------------------------------------------------------------------------------------------
@@ -173,44 +165,12 @@ class App:
     log_path: Path
 
 
-def _wait_until_up(
-    url: str, process: subprocess.Popen, log_path: Path, *, path: str = "/ping", timeout: float = 300.0
-) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"the app exited with {process.returncode}:\n{log_path.read_text()[-4000:]}")
-        try:
-            with urllib.request.urlopen(f"{url}{path}", timeout=2) as response:
-                if response.status == 200:
-                    return
-        except OSError:
-            pass
-        time.sleep(0.5)  # polling a server that is starting; not a wait in a test
-    raise RuntimeError(f"the app did not start within {timeout}s:\n{log_path.read_text()[-4000:]}")
-
-
 @dataclass
 class Emulator:
     url: str
     client_id: str
     key_file: Path
     process: subprocess.Popen
-
-
-def _stop(process: subprocess.Popen) -> None:
-    """Stop a server started in its own session, and its children; one that has already exited (and
-    taken its process group with it) is fine."""
-    try:
-        os.killpg(process.pid, signal.SIGTERM)
-    except ProcessLookupError:
-        process.wait()
-        return
-    try:
-        process.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGKILL)
 
 
 def _exclusive_lock(path: Path) -> IO[str]:
@@ -256,10 +216,10 @@ def nhs_login_emulator(tmp_path_factory, app_port) -> Iterator[Emulator]:
             start_new_session=True,
         )
     try:
-        _wait_until_up(url, process, log_path, path="/healthz", timeout=60)
+        wait_until_up(url, process, log_path, path="/healthz", timeout=60)
         yield Emulator(url=url, client_id="anima-e2e", key_file=key_file, process=process)
     finally:
-        _stop(process)
+        stop(process)
 
 
 def _secret_key() -> str:
@@ -394,9 +354,9 @@ def start_app(env: dict[str, str], port: int, log_path: Path, lock_path: Path, *
         )
     url = f"http://localhost:{port}"
     try:
-        _wait_until_up(url, process, log_path)
+        wait_until_up(url, process, log_path)
     except BaseException:
-        _stop(process)
+        stop(process)
         raise
     finally:
         build_lock.close()
@@ -424,7 +384,7 @@ def app(tmp_path_factory, database_url, mailbox, nhs_login_emulator, app_port) -
     try:
         yield started
     finally:
-        _stop(started.process)
+        stop(started.process)
 
 
 # The browser -----------------------------------------------------------------------------------

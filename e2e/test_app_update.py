@@ -20,7 +20,8 @@ from pathlib import Path
 
 from playwright.sync_api import Page, expect
 
-from e2e.conftest import ROOT, _stop, app_env, free_port, prepare_database, start_app
+from e2e.conftest import ROOT, app_env, prepare_database, start_app
+from tests.servers import free_port, stop
 
 OLD_HEADING = "Contact your GP practice online"
 NEW_HEADING = "Contact your GP practice online, now faster"
@@ -103,7 +104,7 @@ def test_a_new_build_replaces_the_old_one_on_the_next_launch(browser, tmp_path, 
         first = _wait_for(page, lambda s: s["controlled"] and s["caches"] == [first_version], "the first worker")
         page.close()
     finally:
-        _stop(server)
+        stop(server)
 
     # A release: a page and the stylesheet change; build 2 on the same address.
     page_file = project / "anima_pwa" / "pages" / "identity" / "auth.py"
@@ -128,7 +129,7 @@ def test_a_new_build_replaces_the_old_one_on_the_next_launch(browser, tmp_path, 
         expect(page.get_by_role("heading", name=NEW_HEADING, exact=True)).to_be_visible()
     finally:
         context.close()
-        _stop(server)
+        stop(server)
 
 
 def test_the_app_is_installable_and_offline_it_says_to_call_999(phone: Page, app, shot) -> None:

@@ -21,18 +21,17 @@ from e2e.conftest import (
     ROOT,
     App,
     Shots,
-    _stop,
     app_env,
     build_lock_path,
     close_context,
     flush_redis,
-    free_port,
     open_context,
     prepare_database,
     redis_url_for_worker,
     start_app,
 )
 from e2e.journeys import answer_emergency_screen, registered_patient, settled
+from tests.servers import free_port, stop
 
 pytestmark = pytest.mark.skipif(
     not (os.environ.get("ANIMA_TEST_REDIS_URL") and os.environ.get("ANIMA_TEST_POSTGRES_URL")),
@@ -54,7 +53,7 @@ class Restartable:
 
     def stop(self) -> None:
         if self.app is not None:
-            _stop(self.app.process)
+            stop(self.app.process)
             self.app = None
 
 
