@@ -79,6 +79,13 @@ def main(*children: rx.Component, **props) -> rx.Component:
     )
 
 
+def step_heading(key: rx.Var) -> dict:
+    """Props for a multi-step screen's heading: it takes the focus when ``key`` (naming the step)
+    changes (anima.js, [data-step-focus]), so a keyboard or screen-reader user starts each new step
+    at its top, as a new page would (WCAG 2.4.3), not wherever a button that has gone left them."""
+    return {"tab_index": -1, "custom_attrs": {"data-step-focus": key}}
+
+
 def header() -> rx.Component:
     return rx.el.header(
         rx.el.div(

@@ -15,7 +15,7 @@ from anima_pwa.components.fields import (
     primary_button,
     text_area_field,
 )
-from anima_pwa.components.layout import page
+from anima_pwa.components.layout import page, step_heading
 from anima_pwa.services.appointments.booking import CANCEL_REASON
 from anima_pwa.state.appointments.patient import AppointmentState, BookAppointmentState
 
@@ -98,9 +98,7 @@ def _invite_summary() -> rx.Component:
 
 
 def _step_heading() -> dict:
-    """Each step's heading takes the focus when the step changes (anima.js, [data-step-focus]): the
-    button just pressed has gone, and a keyboard or screen-reader user goes on from the new step."""
-    return {"tab_index": -1, "custom_attrs": {"data-step-focus": B.step.to(str)}}
+    return step_heading(B.step.to(str))
 
 
 def _choose_day() -> rx.Component:

@@ -14,7 +14,7 @@ from anima_pwa.components.fields import (
     primary_button,
     text_area_field,
 )
-from anima_pwa.components.layout import page
+from anima_pwa.components.layout import page, step_heading
 from anima_pwa.components.workspace import workspace_page
 from anima_pwa.services.platform import text_limits
 from anima_pwa.state.requests.wizard import RequestWizardState as W
@@ -448,12 +448,8 @@ def _wizard(W, *, staff: bool = False) -> rx.Component:  # noqa: N803 - W is a S
         )
 
     def _step_heading() -> dict:
-        """The step's heading takes the focus when the step changes (anima.js, [data-step-focus]),
-        so a screen reader or keyboard user starts each new step, question or advice at its top,
-        as a new page would (WCAG 2.4.3). The key names the step: each question and each page of
-        the emergency screen is a step of its own."""
-        key = W.step + ":" + W.red_flag_page + ":" + W.question["number"].to(str)
-        return {"tab_index": -1, "custom_attrs": {"data-step-focus": key}}
+        # Each question and each page of the emergency screen is a step of its own.
+        return step_heading(W.step + ":" + W.red_flag_page + ":" + W.question["number"].to(str))
 
     def _advice_block(a: rx.Var, index: rx.Var) -> rx.Component:
         return rx.el.div(
